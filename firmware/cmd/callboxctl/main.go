@@ -1,0 +1,31 @@
+// Command callboxctl is the maintenance CLI: DSP diagnostics, board probes,
+// ACD simulation, IVR checks and configuration import/export.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"callbox/firmware/cli"
+	"callbox/firmware/cli/acdcli"
+	"callbox/firmware/cli/boardcli"
+	"callbox/firmware/cli/dspcli"
+	"callbox/firmware/cli/ivrcli"
+	"callbox/firmware/version"
+)
+
+func main() {
+	if len(os.Args) > 1 && (os.Args[1] == "--version" || os.Args[1] == "version") {
+		fmt.Println(version.String("callboxctl"))
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Dispatch(ctx, "callboxctl", commands, os.Args[1:], cli.IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+	stop()
+	os.Exit(code)
+}
+
+var commands = []cli.Command{dspcli.Command, boardcli.Command, acdcli.Command, ivrcli.Command}

@@ -1,0 +1,100 @@
+# callbox: `make help` lists the targets. Every target installs what it needs
+# (apt-get when run as root, otherwise a message naming the Debian package).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
+export CGO_ENABLED ?= 0
+
+GO        ?= go
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+BUILDTIME ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS   := -s -w -X callbox/firmware/version.Version=$(VERSION) \
+             -X callbox/firmware/version.Commit=$(COMMIT) \
+             -X callbox/firmware/version.BuildTime=$(BUILDTIME)
+PROGRAMS  := callboxd callboxctl
+DATA      ?= ./var
+HTTP      ?= 127.0.0.1:8080
+
+# Debian packages the tests use: real signal sources and peers, ARM emulation.
+TEST_DEBS := qemu-user-static sox espeak-ng libspandsp-dev asterisk-core-sounds-en-wav chromium gcc libc6-dev
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: go-check
+go-check: ## check that the Go toolchain is there
+	@command -v $(GO) >/dev/null || { echo "make: Go 1.26 is needed (https://go.dev/dl, or Debian's golang-1.26 package)"; exit 1; }
+
+.PHONY: deps
+deps: ## install the Debian packages the tests need (apt-get as root)
+	@missing=""; for p in $(TEST_DEBS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "make: installing$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$$missing >/dev/null; \
+	  else echo "make: please install these Debian packages (as root: apt-get install$$missing)"; exit 1; fi; \
+	fi
+
+.PHONY: build
+build: go-check ## build callboxd and callboxctl for the host, linux/arm (GOARM=7) and linux/arm64 into bin/
+	@mkdir -p bin
+	@for p in $(PROGRAMS); do \
+	  $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/$$p ./firmware/cmd/$$p; \
+	  GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/$$p-linux-armv7 ./firmware/cmd/$$p; \
+	  GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/$$p-linux-arm64 ./firmware/cmd/$$p; \
+	done
+	@ls -l bin | awk 'NR>1 {printf "  %-28s %6.1f MiB\n", $$9, $$5/1048576}'
+
+.PHONY: run
+run: go-check ## run the box in simulation: web admin, SIP, virtual lines, store in ./var
+	@mkdir -p bin $(DATA)
+	@$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/callboxd ./firmware/cmd/callboxd
+	@echo "callbox: web admin on http://$(HTTP)/  (Ctrl-C stops the box)"
+	@exec bin/callboxd --board sim --data $(DATA) --http $(HTTP) --console pty
+
+.PHONY: fmt-check
+fmt-check: go-check ## fail when gofmt would change a file
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "make: gofmt would change:"; echo "$$out"; exit 1; fi
+
+.PHONY: vet
+vet: go-check ## go vet every package
+	$(GO) vet ./...
+
+.PHONY: staticcheck
+staticcheck: go-check ## run staticcheck (pinned in go.mod as a tool)
+	$(GO) tool staticcheck ./...
+
+# Pure packages: no network, no child processes under -short. Their ARM test
+# binaries run under qemu-arm-static.
+QEMU_PKGS = $(shell $(GO) list ./dsp/... ./board/... ./telephony/... ./flash/... ./firmware/store/... ./firmware/cli/... ./firmware/version/... 2>/dev/null)
+
+.PHONY: test-arm
+test-arm: deps ## cross-build armv7/arm64 and run the pure packages' tests under qemu-arm-static
+	@for p in $(PROGRAMS); do \
+	  GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -o /dev/null ./firmware/cmd/$$p; \
+	  GOOS=linux GOARCH=arm64 $(GO) build -trimpath -o /dev/null ./firmware/cmd/$$p; \
+	done
+	@echo "make: armv7 and arm64 builds ok"
+	GOOS=linux GOARCH=arm GOARM=7 $(GO) test -short -count=1 -exec qemu-arm-static $(QEMU_PKGS)
+
+.PHONY: test-go
+test-go: deps ## go test -race over every package
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m ./...
+
+.PHONY: test
+test: go-check deps fmt-check vet staticcheck test-go test-arm ## everything CI runs: gofmt, vet, staticcheck, go test -race, ARM builds and qemu tests
+	@echo "make: test passed"
+
+.PHONY: bench
+bench: go-check ## run the benchmarks and print ns/sample and channels per core
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./dsp/... ./telephony/... | tee /dev/stderr | $(GO) run ./firmware/internal/benchtable
+
+.PHONY: clean
+clean: ## remove bin/ (var/ holds your simulated box's data and is kept)
+	rm -rf bin

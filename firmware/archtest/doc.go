@@ -1,0 +1,3 @@
+// Package archtest holds the test that enforces ARCHITECTURE.md's import
+// rules over the whole module.
+package archtest

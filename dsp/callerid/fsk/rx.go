@@ -1,0 +1,205 @@
+package fsk
+
+import (
+	"math"
+)
+
+// EventKind tells what Rx.Process stopped for.
+type EventKind int
+
+const (
+	// Byte is a correctly framed character.
+	Byte EventKind = iota + 1
+	// FramingError is a character whose stop bit was a space.
+	FramingError
+	// CarrierLost means the signal fell below the detection threshold
+	// in the middle of a character.
+	CarrierLost
+)
+
+// Event is one result of the deframer.
+type Event struct {
+	Kind EventKind
+	// Byte is the received character (Kind == Byte).
+	Byte byte
+	// Idle is the number of mark bit periods received before the start bit,
+	// capped at 1000: a long run separates messages from preambles.
+	Idle int
+	// At is the index of the sample where the start bit was seen, counted
+	// from the creation (or last Reset) of the Rx.
+	At int64
+}
+
+// Detection thresholds in dBm0 of the in-band signal; the gap between them
+// keeps the carrier detector from chattering.
+const (
+	carrierOnDBm0  = -48
+	carrierOffDBm0 = -52
+)
+
+const maxWindow = 16
+
+type rxState int
+
+const (
+	idle rxState = iota
+	inChar
+)
+
+// Rx demodulates FSK and deframes asynchronous characters. The demodulator
+// correlates the input with the mark and space frequencies over a sliding
+// window one bit long; the sign of the difference of their energies is the
+// bit. Arithmetic is integer throughout.
+type Rx struct {
+	tab  [][4]int32 // cos/sin of mark, cos/sin of space, Q12, one common period
+	k    int        // index into tab
+	ring [maxWindow][4]int32
+	win  int
+	pos  int
+	sum  [4]int32
+
+	onLevel, offLevel int64 // carrier thresholds on mark+space energy
+	carrier           bool
+	carrierSince      int64
+
+	baud    int
+	state   rxState
+	markRun int // samples of mark seen while idle
+	acc     int // time since the start edge, in 1/(SampleRate*Baud) s
+	next    int // acc at the centre of the next bit
+	bit     int
+	val     int
+	idleFor int
+	start   int64
+	n       int64 // samples consumed
+}
+
+// NewRx returns a demodulator for m.
+func NewRx(m Modem) (*Rx, error) {
+	if err := m.check(); err != nil {
+		return nil, err
+	}
+	// One period of both oscillators: sample-exact tables, no phase drift.
+	period := lcm(SampleRate/gcd(SampleRate, m.Mark), SampleRate/gcd(SampleRate, m.Space))
+	r := &Rx{tab: make([][4]int32, period), baud: m.Baud}
+	for i := range r.tab {
+		wm := 2 * math.Pi * float64(m.Mark) * float64(i) / SampleRate
+		ws := 2 * math.Pi * float64(m.Space) * float64(i) / SampleRate
+		r.tab[i] = [4]int32{q12(math.Cos(wm)), q12(math.Sin(wm)), q12(math.Cos(ws)), q12(math.Sin(ws))}
+	}
+	r.win = min(int(math.Round(float64(SampleRate)/float64(m.Baud))), maxWindow)
+	// A tone of amplitude A on one of the frequencies correlates to about
+	// A*4096*win/2, whose square is the energy the thresholds compare with.
+	level := func(dBm0 float64) int64 {
+		c := float64(Amplitude(dBm0)) * 4096 * float64(r.win) / 2
+		return int64(c * c)
+	}
+	r.onLevel, r.offLevel = level(carrierOnDBm0), level(carrierOffDBm0)
+	return r, nil
+}
+
+func q12(v float64) int32 { return int32(math.Round(v * 4096)) }
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+func lcm(a, b int) int { return a / gcd(a, b) * b }
+
+// Reset returns the receiver to its initial state, sample count included.
+func (r *Rx) Reset() {
+	tab, win, baud, on, off := r.tab, r.win, r.baud, r.onLevel, r.offLevel
+	*r = Rx{tab: tab, win: win, baud: baud, onLevel: on, offLevel: off}
+}
+
+// Carrier reports whether a signal is present, and since which sample.
+func (r *Rx) Carrier() (on bool, since int64) { return r.carrier, r.carrierSince }
+
+// Samples returns how many samples Rx has consumed.
+func (r *Rx) Samples() int64 { return r.n }
+
+// Process demodulates x until a character completes (or fails). It returns
+// the number of samples consumed and the event, whose Kind is 0 when all of x
+// was consumed without one. Feeding the rest of x again continues the
+// stream, so results do not depend on how the audio is split into blocks.
+func (r *Rx) Process(x []int16) (int, Event) {
+	for i, s := range x {
+		t := &r.tab[r.k]
+		if r.k++; r.k == len(r.tab) {
+			r.k = 0
+		}
+		v := int32(s)
+		p := [4]int32{v * t[0], v * t[1], v * t[2], v * t[3]}
+		old := &r.ring[r.pos]
+		r.sum[0] += p[0] - old[0]
+		r.sum[1] += p[1] - old[1]
+		r.sum[2] += p[2] - old[2]
+		r.sum[3] += p[3] - old[3]
+		*old = p
+		if r.pos++; r.pos == r.win {
+			r.pos = 0
+		}
+		em := int64(r.sum[0])*int64(r.sum[0]) + int64(r.sum[1])*int64(r.sum[1])
+		es := int64(r.sum[2])*int64(r.sum[2]) + int64(r.sum[3])*int64(r.sum[3])
+		r.n++
+
+		if e := em + es; r.carrier {
+			if e < r.offLevel {
+				r.carrier = false
+				r.markRun = 0
+				if r.state == inChar {
+					r.state = idle
+					return i + 1, Event{Kind: CarrierLost, At: r.start}
+				}
+				continue
+			}
+		} else {
+			if e < r.onLevel {
+				continue
+			}
+			r.carrier, r.carrierSince = true, r.n-1
+		}
+
+		mark := em >= es
+		if r.state == idle {
+			if mark {
+				r.markRun++
+				continue
+			}
+			// Start edge: sample the bits at their centres from here.
+			r.state, r.acc, r.next, r.bit, r.val = inChar, 0, SampleRate/2, 0, 0
+			r.idleFor = min(r.markRun*r.baud/SampleRate, 1000)
+			r.start = r.n - 1
+			continue
+		}
+		if r.acc += r.baud; r.acc < r.next {
+			continue
+		}
+		r.next += SampleRate
+		switch b := r.bit; {
+		case b == 0:
+			if mark {
+				// A glitch, not a start bit: keep hunting, the mark run
+				// before it still counts.
+				r.state = idle
+				continue
+			}
+		case b <= 8:
+			if mark {
+				r.val |= 1 << (b - 1)
+			}
+		default:
+			r.state, r.markRun = idle, 0
+			ev := Event{Kind: FramingError, Byte: byte(r.val), Idle: r.idleFor, At: r.start}
+			if mark {
+				ev.Kind = Byte
+			}
+			return i + 1, ev
+		}
+		r.bit++
+	}
+	return len(x), Event{}
+}

@@ -1,0 +1,160 @@
+package callerid
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"testing"
+)
+
+func TestMessageEncoding(t *testing.T) {
+	tests := []struct {
+		name string
+		m    Message
+		hex  string // without the checksum, which is checked separately
+	}{
+		{"sdmf number", Message{Format: SDMF, Time: "01020304", Number: "5551234"},
+			"040f" + "3031303230333034" + "35353531323334"},
+		{"sdmf private", Message{Format: SDMF, Time: "12312359", NumberReason: Private},
+			"0409" + "3132333132333539" + "50"},
+		{"sdmf unavailable", Message{Format: SDMF, Time: "12312359", NumberReason: Unavailable},
+			"0409" + "3132333132333539" + "4f"},
+		{"mdmf all", Message{Format: MDMF, Time: "11211305", Number: "13800138000", Name: "ZHANG SAN"},
+			"8022" + "0108" + "3131323131333035" + "020b" + "3133383030313338303030" + "0709" + "5a48414e472053414e"},
+		{"mdmf reasons", Message{Format: MDMF, NumberReason: Private, NameReason: Unavailable},
+			"8006" + "040150" + "08014f"},
+		{"mdmf number only", Message{Format: MDMF, Number: "10086"},
+			"8007" + "0205" + "3130303836"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := tt.m.AppendBinary(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := hex.DecodeString(tt.hex)
+			if !bytes.Equal(b[:len(b)-1], want) {
+				t.Fatalf("encoded %x, want %x", b[:len(b)-1], want)
+			}
+			var sum byte
+			for _, c := range b {
+				sum += c
+			}
+			if sum != 0 {
+				t.Fatalf("bytes sum to %#x with the checksum, want 0", sum)
+			}
+			got, err := Parse(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.m {
+				t.Fatalf("parsed %+v, want %+v", got, tt.m)
+			}
+		})
+	}
+}
+
+func TestChecksumKnownValue(t *testing.T) {
+	// GR-30 example: SDMF "01011200" "5551212" style message; the checksum
+	// is the two's complement of the byte sum.
+	b := []byte{0x04, 0x01, 0x30}
+	if got := Checksum(b); got != byte(0x100-0x35) {
+		t.Fatalf("Checksum = %#x, want %#x", got, 0x100-0x35)
+	}
+}
+
+func TestMessageRejected(t *testing.T) {
+	bad := []Message{
+		{Format: SDMF, Number: "123"},                            // no time
+		{Format: SDMF, Time: "01020304"},                         // no number
+		{Format: SDMF, Time: "01020304", Number: "1", Name: "X"}, // name in SDMF
+		{Format: SDMF, Time: "13020304", Number: "1"},            // month 13
+		{Format: MDMF},                                                     // empty
+		{Format: MDMF, Number: "12a"},                                      // letter in number
+		{Format: MDMF, Number: "1", NumberReason: Private},                 // both
+		{Format: MDMF, Name: "X", NameReason: Unavailable},                 // both
+		{Format: MDMF, NumberReason: 'Q'},                                  // unknown reason
+		{Format: MDMF, Number: "123456789012345678901"},                    // too long
+		{Format: MDMF, Name: "caf\xc3\xa9"},                                // not ASCII
+		{Format: 0x06, Number: "1"},                                        // message waiting
+		{Format: MDMF, Name: string(bytes.Repeat([]byte("x"), MaxName+1))}, // too long
+	}
+	for _, m := range bad {
+		if _, err := m.AppendBinary(nil); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%+v: err %v, want ErrInvalid", m, err)
+		}
+	}
+}
+
+func TestParseRejected(t *testing.T) {
+	withSum := func(h string) []byte {
+		b, _ := hex.DecodeString(h)
+		return append(b, Checksum(b))
+	}
+	tests := []struct {
+		name string
+		b    []byte
+		want error
+	}{
+		{"short", []byte{0x80, 0x00}, ErrInvalid},
+		{"bad checksum", []byte{0x80, 0x03, 0x02, 0x01, 0x31, 0x00}, ErrChecksum},
+		{"length mismatch", withSum("800402013131"), ErrInvalid},
+		{"parameter overrun", withSum("8003020531"), ErrInvalid},
+		{"out of order", withSum("800602013107015a"), nil},
+		{"reversed order", withSum("800607015a020131"), ErrInvalid},
+		{"repeated", withSum("800602013102013132"), ErrInvalid},
+		{"unknown parameter", withSum("8003110101"), ErrInvalid},
+		{"empty parameter", withSum("80020700"), ErrInvalid},
+		{"zero reason", withSum("8003040100"), ErrInvalid},
+		{"long reason", withSum("800404025050"), ErrInvalid},
+		{"sdmf short", withSum("04083031303230333034"), ErrInvalid},
+		{"sdmf bad time", withSum("0409303130323033303a31"), ErrInvalid},
+		{"unknown type", withSum("0603420a0a"), ErrInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse(tt.b)
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("Parse(%x) err %v, want %v", tt.b, err, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzParse: anything Parse accepts re-encodes to the same bytes and lies
+// within the bounds; nothing panics.
+func FuzzParse(f *testing.F) {
+	for _, m := range []Message{
+		{Format: SDMF, Time: "01020304", Number: "5551234"},
+		{Format: SDMF, Time: "12312359", NumberReason: Private},
+		{Format: MDMF, Time: "11211305", Number: "13800138000", Name: "ZHANG SAN"},
+		{Format: MDMF, NumberReason: Private, NameReason: Unavailable},
+	} {
+		b, err := m.AppendBinary(nil)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte{0x80, 0x00, 0x80})
+	f.Add([]byte{0x80, 0xff, 0x01})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := Parse(b)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrChecksum) {
+				t.Fatalf("Parse error %v is neither ErrInvalid nor ErrChecksum", err)
+			}
+			return
+		}
+		if len(b) > MaxEncoded || len(m.Number) > MaxNumber || len(m.Name) > MaxName {
+			t.Fatalf("accepted %d bytes, number %d, name %d: over the bounds", len(b), len(m.Number), len(m.Name))
+		}
+		again, err := m.AppendBinary(nil)
+		if err != nil {
+			t.Fatalf("parsed %+v does not encode: %v", m, err)
+		}
+		if !bytes.Equal(again, b) {
+			t.Fatalf("Parse(%x) = %+v re-encodes to %x", b, m, again)
+		}
+	})
+}

@@ -1,0 +1,124 @@
+package passwd
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestHashVerify(t *testing.T) {
+	h, err := Hash("correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Fatalf("hash %q does not carry the expected PHC prefix", h)
+	}
+	h2, err := Hash("correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h == h2 {
+		t.Fatal("two hashes of one password are equal: salt is not random")
+	}
+	for _, tc := range []struct {
+		pw   string
+		want bool
+	}{
+		{"correct horse", true},
+		{"correct hors", false},
+		{"correct horse ", false},
+		{"", false},
+		{"Correct horse", false},
+	} {
+		ok, err := Verify(h, tc.pw)
+		if err != nil || ok != tc.want {
+			t.Errorf("Verify(%q) = %v, %v; want %v", tc.pw, ok, err, tc.want)
+		}
+	}
+}
+
+func TestHashTooLong(t *testing.T) {
+	if _, err := Hash(strings.Repeat("x", MaxPasswordLen+1)); err == nil {
+		t.Fatal("over-long password hashed")
+	}
+}
+
+// TestKnownVector checks Verify and our parameters against a hash made by an
+// independent implementation, the argon2 reference CLI (Debian package argon2):
+//
+//	echo -n password | argon2 somesalt -id -t 2 -k 19456 -p 1 -l 32
+func TestKnownVector(t *testing.T) {
+	const ref = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$PL01amPyeUuxG7H0vIr5X+qHkZvWnHmGBGXFYvh8z2E"
+	for _, tc := range []struct {
+		pw   string
+		want bool
+	}{{"password", true}, {"Password", false}} {
+		ok, err := Verify(ref, tc.pw)
+		if err != nil || ok != tc.want {
+			t.Errorf("Verify(reference, %q) = %v, %v; want %v", tc.pw, ok, err, tc.want)
+		}
+	}
+	p, err := parse(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.memory != memoryKiB || p.passes != passes || p.lanes != lanes || len(p.key) != keyLen {
+		t.Errorf("reference parameters %+v differ from the ones Hash uses", p)
+	}
+}
+
+func TestVerifyMalformed(t *testing.T) {
+	for _, h := range []string{
+		"",
+		"plain",
+		"$argon2i$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$PL01amPyeUuxG7H0vIr5X+qHkZvWnHmGBGXFYvh8z2E",
+		"$argon2id$v=16$m=19456,t=2,p=1$c29tZXNhbHQ$PL01amPyeUuxG7H0vIr5X+qHkZvWnHmGBGXFYvh8z2E",
+		"$argon2id$v=19$m=19456,t=2$c29tZXNhbHQ$PL01amPyeUuxG7H0vIr5X+qHkZvWnHmGBGXFYvh8z2E",
+		"$argon2id$v=19$m=019456,t=2,p=1$c29tZXNhbHQ$PL01amPyeUuxG7H0vIr5X+qHkZvWnHmGBGXFYvh8z2E",
+		"$argon2id$v=19$m=99999999,t=2,p=1$c29tZXNhbHQ$PL01amPyeUuxG7H0vIr5X+qHkZvWnHmGBGXFYvh8z2E",
+		"$argon2id$v=19$m=19456,t=0,p=1$c29tZXNhbHQ$PL01amPyeUuxG7H0vIr5X+qHkZvWnHmGBGXFYvh8z2E",
+		"$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ=$PL01amPyeUuxG7H0vIr5X+qHkZvWnHmGBGXFYvh8z2E",
+		"$argon2id$v=19$m=19456,t=2,p=1$c2E$PL01amPyeUuxG7H0vIr5X+qHkZvWnHmGBGXFYvh8z2E",
+		"$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$PL01",
+		"$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$PL01amPyeUuxG7H0vIr5X+qHkZvWnHmGBGXFYvh8z2E$",
+	} {
+		if ok, err := Verify(h, "password"); ok || !errors.Is(err, ErrMalformed) {
+			t.Errorf("Verify(%q) = %v, %v; want ErrMalformed", h, ok, err)
+		}
+	}
+}
+
+// FuzzParse checks that the parser accepts only canonical strings within the
+// bounds: whatever it accepts re-encodes to exactly the input.
+func FuzzParse(f *testing.F) {
+	f.Add("$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$PL01amPyeUuxG7H0vIr5X+qHkZvWnHmGBGXFYvh8z2E")
+	f.Add("$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc")
+	f.Add("$argon2id$v=19$m=8,t=1,p=1$AAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAA")
+	f.Add("$argon2id$v=19$m=+8,t=1,p=1$AAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAA")
+	f.Add("$$$$$")
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := parse(s)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("parse error %v is not ErrMalformed", err)
+			}
+			return
+		}
+		if got := p.encode(); got != s {
+			t.Fatalf("parse accepted non-canonical %q (re-encodes as %q)", s, got)
+		}
+		if p.memory > maxMemoryKiB || p.passes > maxPasses || p.lanes > maxLanes || p.passes == 0 || p.lanes == 0 {
+			t.Fatalf("parse accepted out-of-bounds parameters %+v", p)
+		}
+	})
+}
+
+func BenchmarkHash(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Hash("correct horse battery staple"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -152,7 +152,11 @@ func (r *Rx) Process(x []int16) (int, Event) {
 				r.markRun = 0
 				if r.state == inChar {
 					r.state = idle
-					return i + 1, Event{Kind: CarrierLost, At: r.start}
+					// Before its start bit is confirmed a character is
+					// only the fading tail of the signal.
+					if r.bit > 0 {
+						return i + 1, Event{Kind: CarrierLost, At: r.start}
+					}
 				}
 				continue
 			}

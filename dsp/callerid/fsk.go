@@ -154,6 +154,11 @@ type Receiver struct {
 	raw    [maxRaw]byte
 	rawN   int
 	at     int64
+	baud   int
+
+	seizureN   int   // seizure characters in a row
+	seizureAt  int64 // where the first of them started
+	seizureEnd int64 // where the last of them ended
 }
 
 // minIdle is how many mark bits must precede the type byte: the mark period
@@ -167,13 +172,13 @@ func NewReceiver(m fsk.Modem) (*Receiver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("callerid: %w", err)
 	}
-	return &Receiver{rx: rx}, nil
+	return &Receiver{rx: rx, baud: m.Baud}, nil
 }
 
 // Reset forgets any partial message and restarts the sample count.
 func (r *Receiver) Reset() {
 	r.rx.Reset()
-	r.n, r.active, r.rawN = 0, false, 0
+	r.n, r.active, r.rawN, r.seizureN = 0, false, 0, 0
 }
 
 // Process consumes audio until a message with a valid checksum completes.
@@ -189,9 +194,9 @@ func (r *Receiver) Process(x []int16) (int, bool) {
 		case fsk.Byte:
 			if ev.Idle >= minIdle {
 				// A long mark: whatever came before was preamble or noise.
-				_, since := r.rx.Carrier()
-				r.active, r.n, r.start = true, 0, since
+				r.active, r.n, r.start = true, 0, r.signalStart(ev)
 			}
+			r.track(ev)
 			if !r.active {
 				continue
 			}
@@ -209,24 +214,63 @@ func (r *Receiver) Process(x []int16) (int, bool) {
 			return done, true
 		default:
 			r.active = false
+			r.seizureN = 0
 		}
 	}
 	return done, false
+}
+
+// seizureChar reports whether c is how a receiver frames alternating bits
+// (0x55, wherever it catches the first start bit) or their last character
+// running into the mark (0xd5, 0xf5, 0xfd, 0xff).
+func seizureChar(c byte) bool {
+	return c == 0x55 || c == 0xd5 || c == 0xf5 || c == 0xfd || c == 0xff
+}
+
+// track follows the channel seizure, a run of back to back seizure
+// characters, to date the start of the signal.
+func (r *Receiver) track(ev fsk.Event) {
+	if !seizureChar(ev.Byte) {
+		r.seizureN = 0
+		return
+	}
+	if r.seizureN == 0 || ev.Idle > 1 {
+		r.seizureN, r.seizureAt = 0, ev.At
+	}
+	r.seizureN++
+	r.seizureEnd = ev.At + r.bits(10)
+}
+
+// bits returns the duration of n bits in samples.
+func (r *Receiver) bits(n int) int64 { return int64(n) * fsk.SampleRate / int64(r.baud) }
+
+// signalStart dates the message whose first byte is ev: the start of the
+// channel seizure right before its mark, or else the start of the mark.
+func (r *Receiver) signalStart(ev fsk.Event) int64 {
+	mark := ev.At - r.bits(ev.Idle)
+	// At least three seizure characters ending within two bits of the
+	// mark's start make a seizure; fewer may be noise.
+	if gap := mark - r.seizureEnd; r.seizureN >= 3 && gap <= r.bits(2) && gap >= -r.bits(2) {
+		mark = r.seizureAt
+	}
+	r.seizureN = 0
+	return max(mark, 0)
 }
 
 // Raw returns the last message received, type to checksum. It stays valid
 // until the next call of Process.
 func (r *Receiver) Raw() []byte { return r.raw[:r.rawN] }
 
-// Start returns the sample index at which the carrier of the last message
-// began, counted from the creation or Reset of the receiver.
+// Start returns the sample index at which the signal of the last message
+// began (its channel seizure, or its mark if it had none), counted from the
+// creation or Reset of the receiver.
 func (r *Receiver) Start() int64 { return r.at }
 
 // Message parses the last message received.
 func (r *Receiver) Message() (Message, error) { return Parse(r.Raw()) }
 
 // DecodeFSK returns every message found in x, with the sample index where
-// each one's carrier began. Messages that pass the checksum but do not parse
+// each one's signal began. Messages that pass the checksum but do not parse
 // are returned as errors in errs.
 func DecodeFSK(x []int16, m fsk.Modem) (msgs []Message, starts []int64, errs []error) {
 	r, err := NewReceiver(m)

@@ -22,13 +22,17 @@ type Event struct {
 	Kind EventKind
 	// Byte is the received character (Kind == Byte).
 	Byte byte
-	// Idle is the number of mark bit periods received before the start bit,
-	// capped at 1000: a long run separates messages from preambles.
+	// Idle is the number of whole mark bit periods received before the
+	// start bit, capped at MaxIdle: a long run separates messages from
+	// preambles.
 	Idle int
-	// At is the index of the sample where the start bit was seen, counted
+	// At is the index of the sample where the start bit began, counted
 	// from the creation (or last Reset) of the Rx.
 	At int64
 }
+
+// MaxIdle caps Event.Idle.
+const MaxIdle = 1000
 
 // Detection thresholds in dBm0 of the in-band signal; the gap between them
 // keeps the carrier detector from chattering.
@@ -37,7 +41,18 @@ const (
 	carrierOffDBm0 = -52
 )
 
-const maxWindow = 16
+const (
+	maxWindow = 16
+	// confirm is how many space samples in a row make a start edge, so a
+	// noise spike in the mark does not start a character.
+	confirm = 3
+	// sumShift scales the correlations down before squaring so that three
+	// summed energy differences fit in int64.
+	sumShift = 4
+	// pllGain is the share (1/pllGain) of the timing error corrected at
+	// each transition inside a character.
+	pllGain = 4
+)
 
 type rxState int
 
@@ -46,10 +61,15 @@ const (
 	inChar
 )
 
-// Rx demodulates FSK and deframes asynchronous characters. The demodulator
-// correlates the input with the mark and space frequencies over a sliding
-// window one bit long; the sign of the difference of their energies is the
-// bit. Arithmetic is integer throughout.
+// Rx demodulates FSK and deframes asynchronous characters.
+//
+// The demodulator correlates the input with the mark and space frequencies
+// over a sliding window one bit long; the difference of the two energies is
+// the soft bit. The deframer starts a character at a confirmed mark to space
+// edge, placing it between samples by interpolating the zero crossing, keeps
+// its bit clock on the transitions inside the character, and decides each
+// bit on the soft bits summed over the middle of the bit. Arithmetic is
+// integer throughout.
 type Rx struct {
 	tab  [][4]int32 // cos/sin of mark, cos/sin of space, Q12, one common period
 	k    int        // index into tab
@@ -63,10 +83,16 @@ type Rx struct {
 	carrierSince      int64
 
 	baud    int
+	half    int   // half the decision span, in clock units
+	prevD   int64 // soft bit of the previous sample
 	state   rxState
-	markRun int // samples of mark seen while idle
-	acc     int // time since the start edge, in 1/(SampleRate*Baud) s
-	next    int // acc at the centre of the next bit
+	markRun int   // samples of mark seen while idle
+	low     int   // consecutive space samples while idle
+	lowD    int64 // soft bit at the first of them
+	lowPrev int64 // soft bit just before the first of them
+	acc     int   // time since the start edge, in 1/(SampleRate*Baud) s
+	next    int   // acc at the centre of the next bit
+	dsum    int64
 	bit     int
 	val     int
 	idleFor int
@@ -88,10 +114,12 @@ func NewRx(m Modem) (*Rx, error) {
 		r.tab[i] = [4]int32{q12(math.Cos(wm)), q12(math.Sin(wm)), q12(math.Cos(ws)), q12(math.Sin(ws))}
 	}
 	r.win = min(int(math.Round(float64(SampleRate)/float64(m.Baud))), maxWindow)
+	// Sum the soft bits over about three samples around each bit centre.
+	r.half = 3 * m.Baud / 2
 	// A tone of amplitude A on one of the frequencies correlates to about
 	// A*4096*win/2, whose square is the energy the thresholds compare with.
 	level := func(dBm0 float64) int64 {
-		c := float64(Amplitude(dBm0)) * 4096 * float64(r.win) / 2
+		c := float64(Amplitude(dBm0)) * 4096 * float64(r.win) / 2 / (1 << sumShift)
 		return int64(c * c)
 	}
 	r.onLevel, r.offLevel = level(carrierOnDBm0), level(carrierOffDBm0)
@@ -111,8 +139,8 @@ func lcm(a, b int) int { return a / gcd(a, b) * b }
 
 // Reset returns the receiver to its initial state, sample count included.
 func (r *Rx) Reset() {
-	tab, win, baud, on, off := r.tab, r.win, r.baud, r.onLevel, r.offLevel
-	*r = Rx{tab: tab, win: win, baud: baud, onLevel: on, offLevel: off}
+	tab, win, baud, half, on, off := r.tab, r.win, r.baud, r.half, r.onLevel, r.offLevel
+	*r = Rx{tab: tab, win: win, baud: baud, half: half, onLevel: on, offLevel: off}
 }
 
 // Carrier reports whether a signal is present, and since which sample.
@@ -120,6 +148,23 @@ func (r *Rx) Carrier() (on bool, since int64) { return r.carrier, r.carrierSince
 
 // Samples returns how many samples Rx has consumed.
 func (r *Rx) Samples() int64 { return r.n }
+
+// crossing returns how far (in clock units, 0 to baud) before the current
+// sample the soft bit crossed zero, from its values before and after.
+func (r *Rx) crossing(before, after int64) int {
+	a, b := abs64(after), abs64(before)
+	if a+b == 0 {
+		return 0
+	}
+	return int(int64(r.baud) * a / (a + b))
+}
+
+func abs64(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
 
 // Process demodulates x until a character completes (or fails). It returns
 // the number of samples consumed and the event, whose Kind is 0 when all of x
@@ -142,14 +187,16 @@ func (r *Rx) Process(x []int16) (int, Event) {
 		if r.pos++; r.pos == r.win {
 			r.pos = 0
 		}
-		em := int64(r.sum[0])*int64(r.sum[0]) + int64(r.sum[1])*int64(r.sum[1])
-		es := int64(r.sum[2])*int64(r.sum[2]) + int64(r.sum[3])*int64(r.sum[3])
+		c0, c1 := int64(r.sum[0]>>sumShift), int64(r.sum[1]>>sumShift)
+		c2, c3 := int64(r.sum[2]>>sumShift), int64(r.sum[3]>>sumShift)
+		em, es := c0*c0+c1*c1, c2*c2+c3*c3
+		d, prev := em-es, r.prevD
+		r.prevD = d
 		r.n++
 
 		if e := em + es; r.carrier {
 			if e < r.offLevel {
-				r.carrier = false
-				r.markRun = 0
+				r.carrier, r.markRun, r.low = false, 0, 0
 				if r.state == inChar {
 					r.state = idle
 					// Before its start bit is confirmed a character is
@@ -167,21 +214,46 @@ func (r *Rx) Process(x []int16) (int, Event) {
 			r.carrier, r.carrierSince = true, r.n-1
 		}
 
-		mark := em >= es
 		if r.state == idle {
-			if mark {
-				r.markRun++
+			if d >= 0 {
+				// A space too short to be a start bit was noise in the mark.
+				r.markRun += r.low + 1
+				r.low = 0
 				continue
 			}
-			// Start edge: sample the bits at their centres from here.
-			r.state, r.acc, r.next, r.bit, r.val = inChar, 0, SampleRate/2, 0, 0
-			r.idleFor = min(r.markRun*r.baud/SampleRate, 1000)
-			r.start = r.n - 1
+			if r.low == 0 {
+				r.lowD, r.lowPrev = d, prev
+			}
+			if r.low++; r.low < confirm {
+				continue
+			}
+			// Start edge: the zero crossing before the first space sample.
+			r.state, r.bit, r.val, r.dsum = inChar, 0, 0, 0
+			r.acc = r.crossing(r.lowPrev, r.lowD) + (confirm-1)*r.baud
+			r.next = SampleRate / 2
+			r.idleFor = min(r.markRun*r.baud/SampleRate, MaxIdle)
+			r.start = r.n - confirm
+			r.low = 0
 			continue
 		}
-		if r.acc += r.baud; r.acc < r.next {
+
+		r.acc += r.baud
+		if (d < 0) != (prev < 0) && r.acc > r.baud {
+			// A transition belongs on a bit boundary: pull the clock a
+			// fraction of the way towards the nearest one.
+			at := r.acc - r.crossing(prev, d)
+			e := at - (at+SampleRate/2)/SampleRate*SampleRate
+			r.acc -= e / pllGain
+		}
+		if r.acc < r.next-r.half {
 			continue
 		}
+		r.dsum += d
+		if r.acc < r.next+r.half {
+			continue
+		}
+		mark := r.dsum >= 0
+		r.dsum = 0
 		r.next += SampleRate
 		switch b := r.bit; {
 		case b == 0:

@@ -67,7 +67,7 @@ type Canceller struct {
 	// Smoothed powers (<< powShift) of the near input, the far input and the
 	// two error signals.
 	pNear, pFar, pFG, pBG int64
-	better, worse         int // consecutive samples bg was better / much worse
+	better, worse         int   // consecutive samples bg was better / much worse
 	mu                    int32 // NLMS step size in Q(muBits)
 
 	nlp        bool
@@ -103,14 +103,14 @@ func New(taps int, opts ...Option) (*Canceller, error) {
 		return nil, fmt.Errorf("%w: %d not in %d..%d", ErrTaps, taps, MinTaps, MaxTaps)
 	}
 	c := &Canceller{
-		taps:    taps,
-		hist:    make([]int16, 2*taps),
-		fg:      make([]int32, taps),
-		bg:      make([]int32, taps),
-		mu:      3,
-		nlp:     true,
-		adapt:   true,
-		seed:    0x1234567,
+		taps:  taps,
+		hist:  make([]int16, 2*taps),
+		fg:    make([]int32, taps),
+		bg:    make([]int32, taps),
+		mu:    3,
+		nlp:   true,
+		adapt: true,
+		seed:  0x1234567,
 	}
 	for _, o := range opts {
 		o(c)

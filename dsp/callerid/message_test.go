@@ -158,3 +158,67 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestDTMFEncoding(t *testing.T) {
+	tests := []struct {
+		m          Message
+		start, end byte
+		want       string
+	}{
+		{Message{Number: "13800138000"}, 'A', 'C', "A13800138000C"},
+		{Message{Number: "5551234"}, 'A', '#', "A5551234#"},
+		{Message{Number: "0227"}, 'D', 'C', "D0227C"},
+		{Message{NumberReason: Private}, 'A', '#', "D1#"},
+		{Message{NumberReason: Unavailable}, 'A', '#', "D3#"},
+		{Message{NumberReason: Private}, 'A', 'C', "B10C"},
+		{Message{NumberReason: Unavailable}, 'D', 'C', "B00C"},
+	}
+	for _, tt := range tests {
+		got, err := EncodeDTMF(tt.m, tt.start, tt.end)
+		if err != nil || got != tt.want {
+			t.Errorf("EncodeDTMF(%+v, %c, %c) = %q, %v; want %q", tt.m, tt.start, tt.end, got, err, tt.want)
+			continue
+		}
+		m, _, end, err := ParseDTMF(got)
+		if err != nil || m != tt.m || end != tt.end {
+			t.Errorf("ParseDTMF(%q) = %+v %c %v", got, m, end, err)
+		}
+	}
+	if m, _, _, err := ParseDTMF("D2#"); err != nil || m.NumberReason != Unavailable {
+		t.Errorf("D2# = %+v, %v; want unavailable", m, err)
+	}
+	for _, bad := range []string{"", "AC", "A123", "123C", "A12*3C", "E123C", "A1D2C", "D1C#", "A123456789012345678901C"} {
+		if _, _, _, err := ParseDTMF(bad); !errors.Is(err, ErrInvalid) {
+			t.Errorf("ParseDTMF(%q) err %v, want ErrInvalid", bad, err)
+		}
+	}
+	for _, m := range []Message{{Number: "12a"}, {Name: "X", Number: "1"}, {}, {Number: "1", NumberReason: Private}} {
+		if _, err := EncodeDTMF(m, 'A', 'C'); !errors.Is(err, ErrInvalid) {
+			t.Errorf("EncodeDTMF(%+v) err %v, want ErrInvalid", m, err)
+		}
+	}
+}
+
+// FuzzParseDTMF: accepted strings re-encode unchanged (D2# aside, which is
+// read as D3#).
+func FuzzParseDTMF(f *testing.F) {
+	for _, s := range []string{"A13800138000C", "D1#", "B00C", "D0227C", "A5#", "D2#"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, start, end, err := ParseDTMF(s)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error %v is not ErrInvalid", err)
+			}
+			return
+		}
+		again, err := EncodeDTMF(m, start, end)
+		if err != nil {
+			t.Fatalf("%q parsed to %+v which does not encode: %v", s, m, err)
+		}
+		if again != s && !(s == "D2#" && again == "D3#") {
+			t.Fatalf("%q parsed to %+v re-encodes to %q", s, m, again)
+		}
+	})
+}

@@ -101,15 +101,17 @@ func (t *Tx) Modulate(dst []int16, src BitSource) (n int, done bool) {
 			// carries over so the bit clock never drifts.
 			t.clock += SampleRate
 		}
-		dst[i] = int16(t.amp * sineAt(t.phase) >> 15)
+		dst[i] = int16(t.amp * Sine(t.phase) >> 15)
 		t.phase += t.inc[t.bit]
 		t.clock -= t.baud
 	}
 	return len(dst), false
 }
 
-// sineAt interpolates the Q15 sine of a 32-bit phase linearly.
-func sineAt(p uint32) int32 {
+// Sine returns the Q15 sine of a 32-bit phase (2^32 is a full turn),
+// interpolated linearly in a 1024-entry table: the oscillator of Tx, shared
+// with other generators of the caller ID signals.
+func Sine(p uint32) int32 {
 	i := p >> 22
 	f := int32(p>>7) & 0x7fff
 	a, b := sine[i], sine[i+1]

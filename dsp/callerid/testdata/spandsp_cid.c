@@ -9,11 +9,14 @@
  *                                   message: "<sample> <hex>" for FSK (type to body,
  *                                   checksum verified and stripped by spandsp) or
  *                                   "<sample> <digits>" for DTMF
+ *   spandsp_cid bench class|clip N  runs the receiver N times over the audio on
+ *                                   stdin in 80-sample blocks; prints ns/sample
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <inttypes.h>
+#include <time.h>
 #include <spandsp.h>
 
 static int standard_of(const char *s)
@@ -112,12 +115,47 @@ static int rx(int standard)
     return 0;
 }
 
+static void ignore_msg(void *user_data, const uint8_t *msg, int len)
+{
+    (void) user_data;
+    (void) msg;
+    (void) len;
+}
+
+static int bench(int standard, int rounds)
+{
+    static int16_t amp[8000*60];
+    adsi_rx_state_t *s;
+    struct timespec t0;
+    struct timespec t1;
+    size_t n;
+    size_t i;
+    int r;
+    double ns;
+
+    n = fread(amp, sizeof(amp[0]), sizeof(amp)/sizeof(amp[0]), stdin);
+    if ((s = adsi_rx_init(NULL, standard, ignore_msg, NULL)) == NULL)
+        return 1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (r = 0;  r < rounds;  r++)
+    {
+        for (i = 0;  i + 80 <= n;  i += 80)
+            adsi_rx(s, amp + i, 80);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ns = (t1.tv_sec - t0.tv_sec)*1e9 + (t1.tv_nsec - t0.tv_nsec);
+    printf("%.2f\n", ns/((double) rounds*(double) (n - n%80)));
+    return 0;
+}
+
 int main(int argc, char *argv[])
 {
+    if (argc >= 4 && strcmp(argv[1], "bench") == 0)
+        return bench(standard_of(argv[2]), atoi(argv[3]));
     if (argc >= 3 && strcmp(argv[1], "rx") == 0)
         return rx(standard_of(argv[2]));
     if (argc >= 4 && strcmp(argv[1], "tx") == 0)
         return tx(standard_of(argv[2]), argv[3]);
-    fprintf(stderr, "usage: spandsp_cid tx class|clip|dtmf MSG | rx class|clip|dtmf\n");
+    fprintf(stderr, "usage: spandsp_cid tx class|clip|dtmf MSG | rx class|clip|dtmf | bench class|clip N\n");
     return 2;
 }

@@ -52,8 +52,8 @@ func describe(evs []Event) string {
 }
 
 // soxCadence builds a cadenced tone with sox: each on segment is a sox
-// synth of the given frequencies (sine pairs mixed by synth's second
-// generator), off segments are silence.
+// synth of one sine, pairs made as two sox sines summed; off segments are
+// silence.
 func soxCadence(t testing.TB, freqs []float64, dBm0 float64, cadence []int, cycles int) []int16 {
 	t.Helper()
 	var on func(ms int) []int16
@@ -63,9 +63,10 @@ func soxCadence(t testing.TB, freqs []float64, dBm0 float64, cadence []int, cycl
 		if len(freqs) == 1 {
 			return soxSynth(t, secs, "sine", fmt.Sprint(freqs[0]), "vol", vol)
 		}
-		// Two sines, each at the level: sox mixes the second generator
-		// into the first with "mix" and halves the peak, so double vol.
-		return soxSynth(t, secs, "sine", fmt.Sprint(freqs[0]), "sine", "mix", fmt.Sprint(freqs[1]), "vol", volFor(dBm0+6.0206))
+		// Two sines, each at the level, made separately by sox and summed
+		// (sox's own "mix" weights its generators unequally).
+		return mix(soxSynth(t, secs, "sine", fmt.Sprint(freqs[0]), "vol", vol),
+			soxSynth(t, secs, "sine", fmt.Sprint(freqs[1]), "vol", vol))
 	}
 	var out []int16
 	for range cycles {

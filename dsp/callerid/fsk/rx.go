@@ -171,24 +171,29 @@ func abs64(v int64) int64 {
 // was consumed without one. Feeding the rest of x again continues the
 // stream, so results do not depend on how the audio is split into blocks.
 func (r *Rx) Process(x []int16) (int, Event) {
+	// The correlator state lives in locals inside the loop (the compiler
+	// cannot keep struct fields in registers) and goes back on every exit.
+	tab, ring, win := r.tab, &r.ring, r.win
+	k, pos := r.k, r.pos
+	s0, s1, s2, s3 := r.sum[0], r.sum[1], r.sum[2], r.sum[3]
 	for i, s := range x {
-		t := &r.tab[r.k]
-		if r.k++; r.k == len(r.tab) {
-			r.k = 0
+		t := &tab[k]
+		if k++; k == len(tab) {
+			k = 0
 		}
 		v := int32(s)
-		p := [4]int32{v * t[0], v * t[1], v * t[2], v * t[3]}
-		old := &r.ring[r.pos]
-		r.sum[0] += p[0] - old[0]
-		r.sum[1] += p[1] - old[1]
-		r.sum[2] += p[2] - old[2]
-		r.sum[3] += p[3] - old[3]
-		*old = p
-		if r.pos++; r.pos == r.win {
-			r.pos = 0
+		p0, p1, p2, p3 := v*t[0], v*t[1], v*t[2], v*t[3]
+		old := &ring[pos&(maxWindow-1)]
+		s0 += p0 - old[0]
+		s1 += p1 - old[1]
+		s2 += p2 - old[2]
+		s3 += p3 - old[3]
+		old[0], old[1], old[2], old[3] = p0, p1, p2, p3
+		if pos++; pos == win {
+			pos = 0
 		}
-		c0, c1 := int64(r.sum[0]>>sumShift), int64(r.sum[1]>>sumShift)
-		c2, c3 := int64(r.sum[2]>>sumShift), int64(r.sum[3]>>sumShift)
+		c0, c1 := int64(s0>>sumShift), int64(s1>>sumShift)
+		c2, c3 := int64(s2>>sumShift), int64(s3>>sumShift)
 		em, es := c0*c0+c1*c1, c2*c2+c3*c3
 		d, prev := em-es, r.prevD
 		r.prevD = d
@@ -202,6 +207,7 @@ func (r *Rx) Process(x []int16) (int, Event) {
 					// Before its start bit is confirmed a character is
 					// only the fading tail of the signal.
 					if r.bit > 0 {
+						r.k, r.pos, r.sum = k, pos, [4]int32{s0, s1, s2, s3}
 						return i + 1, Event{Kind: CarrierLost, At: r.start}
 					}
 				}
@@ -273,9 +279,11 @@ func (r *Rx) Process(x []int16) (int, Event) {
 			if mark {
 				ev.Kind = Byte
 			}
+			r.k, r.pos, r.sum = k, pos, [4]int32{s0, s1, s2, s3}
 			return i + 1, ev
 		}
 		r.bit++
 	}
+	r.k, r.pos, r.sum = k, pos, [4]int32{s0, s1, s2, s3}
 	return len(x), Event{}
 }

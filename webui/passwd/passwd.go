@@ -61,6 +61,17 @@ type params struct {
 // Hash returns the argon2id hash of pw in PHC string form with a fresh random
 // salt.
 func Hash(pw string) (string, error) {
+	return HashParams(pw, memoryKiB, passes, lanes)
+}
+
+// HashParams is Hash with explicit argon2id cost parameters (memory in KiB,
+// passes, lanes), for tests that need cheap hashes and for tuning on a new
+// board. Verify reads the parameters back from the hash.
+func HashParams(pw string, memoryKiB, passes uint32, lanes uint8) (string, error) {
+	if memoryKiB < 8*uint32(lanes) || memoryKiB > maxMemoryKiB || passes < 1 || passes > maxPasses ||
+		lanes < 1 || lanes > maxLanes {
+		return "", fmt.Errorf("passwd: parameters m=%d t=%d p=%d out of range", memoryKiB, passes, lanes)
+	}
 	if len(pw) > MaxPasswordLen {
 		return "", fmt.Errorf("passwd: password longer than %d bytes", MaxPasswordLen)
 	}

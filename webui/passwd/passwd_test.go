@@ -38,6 +38,21 @@ func TestHashVerify(t *testing.T) {
 	}
 }
 
+func TestHashParams(t *testing.T) {
+	h, err := HashParams("pw", 64, 1, 2)
+	if err != nil || !strings.HasPrefix(h, "$argon2id$v=19$m=64,t=1,p=2$") {
+		t.Fatalf("HashParams = %q, %v", h, err)
+	}
+	if ok, err := Verify(h, "pw"); !ok || err != nil {
+		t.Fatalf("Verify(HashParams) = %v, %v", ok, err)
+	}
+	for _, p := range [][3]uint32{{8, 1, 2}, {64, 0, 1}, {64, 1, 0}, {1 << 30, 1, 1}, {64, 99, 1}} {
+		if _, err := HashParams("pw", p[0], p[1], uint8(p[2])); err == nil {
+			t.Errorf("HashParams accepted m=%d t=%d p=%d", p[0], p[1], p[2])
+		}
+	}
+}
+
 func TestHashTooLong(t *testing.T) {
 	if _, err := Hash(strings.Repeat("x", MaxPasswordLen+1)); err == nil {
 		t.Fatal("over-long password hashed")

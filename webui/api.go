@@ -1,0 +1,214 @@
+package webui
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// decodeJSON reads a JSON body into v, refusing unknown fields. Errors name
+// the field where the decoder can tell which one it is.
+func decodeJSON(c *gin.Context, v any) *failure {
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if dec.More() {
+			return fail(http.StatusBadRequest, "err.body.invalid", "")
+		}
+		return nil
+	}
+	var te *json.UnmarshalTypeError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &te):
+		return fail(http.StatusBadRequest, "err.field.type", te.Field)
+	case errors.As(err, &mbe):
+		return fail(http.StatusRequestEntityTooLarge, "err.body.too_large", "")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return fail(http.StatusBadRequest, "err.field.unknown", field)
+	case errors.Is(err, io.EOF):
+		return fail(http.StatusBadRequest, "err.body.invalid", "")
+	}
+	return fail(http.StatusBadRequest, "err.body.invalid", "")
+}
+
+// apiHealth answers GET /api/v1/health without authentication.
+func (s *Server) apiHealth(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+// sessionView is the answer of GET /api/v1/session and POST /api/v1/login.
+type sessionView struct {
+	Authenticated bool      `json:"authenticated"`
+	User          *userView `json:"user"`
+	CSRFToken     string    `json:"csrf_token"`
+	Lang          string    `json:"lang"`
+	SetupRequired bool      `json:"setup_required"`
+}
+
+func (s *Server) sessionView(c *gin.Context, ss session) (sessionView, *failure) {
+	v := sessionView{CSRFToken: ss.CSRF, Lang: langOf(c)}
+	if u, ok := userOf(c); ok {
+		uv := viewOf(u)
+		v.Authenticated, v.User = true, &uv
+	}
+	first, f := s.firstBoot(c.Request.Context())
+	v.SetupRequired = first
+	return v, f
+}
+
+// apiSession answers who the caller is and the CSRF token to send with
+// state-changing requests, starting an anonymous session if needed.
+func (s *Server) apiSession(c *gin.Context) {
+	v, f := s.sessionView(c, s.anonymous(c))
+	if f != nil {
+		s.failWith(c, f)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+type loginInput struct {
+	Login    string `json:"login"`
+	Password string `json:"password"`
+}
+
+func (s *Server) apiLogin(c *gin.Context) {
+	var in loginInput
+	if f := decodeJSON(c, &in); f != nil {
+		s.failWith(c, f)
+		return
+	}
+	u, f := s.login(c.Request.Context(), c.ClientIP(), in.Login, in.Password)
+	if f != nil {
+		s.failWith(c, f)
+		return
+	}
+	v, f := s.sessionView(c, s.startSession(c, u))
+	if f != nil {
+		s.failWith(c, f)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+func (s *Server) apiLogout(c *gin.Context) {
+	s.endSession(c)
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+func (s *Server) apiSetup(c *gin.Context) {
+	var in setupInput
+	if f := decodeJSON(c, &in); f != nil {
+		s.failWith(c, f)
+		return
+	}
+	if f := s.setup(c.Request.Context(), c.ClientIP(), in); f != nil {
+		s.failWith(c, f)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+// systemView is the JSON form of SystemInfo.
+type systemView struct {
+	Version       string    `json:"version"`
+	UptimeS       int64     `json:"uptime_s"`
+	Board         boardView `json:"board"`
+	StoreBytes    int64     `json:"store_bytes"`
+	DataFreeBytes uint64    `json:"data_free_bytes"`
+}
+
+type boardView struct {
+	Name  string     `json:"name"`
+	Ports []portView `json:"ports"`
+}
+
+type portView struct {
+	Name  string `json:"name"`
+	Kind  string `json:"kind"`
+	Chip  string `json:"chip"`
+	State string `json:"state"`
+}
+
+func systemViewOf(in SystemInfo) systemView {
+	v := systemView{Version: in.Version, UptimeS: int64(in.Uptime.Seconds()), StoreBytes: in.StoreBytes,
+		DataFreeBytes: in.DataFreeBytes, Board: boardView{Name: in.Board.Name, Ports: []portView{}}}
+	for _, p := range in.Board.Ports {
+		v.Board.Ports = append(v.Board.Ports, portView(p))
+	}
+	return v
+}
+
+func (s *Server) apiSystem(c *gin.Context) {
+	c.JSON(http.StatusOK, systemViewOf(s.cfg.System.Info(c.Request.Context())))
+}
+
+func (s *Server) apiListUsers(c *gin.Context) {
+	us, err := s.cfg.Users.List(c.Request.Context())
+	if err != nil {
+		s.failWith(c, internal(err))
+		return
+	}
+	out := make([]userView, 0, len(us))
+	for _, u := range us {
+		out = append(out, viewOf(u))
+	}
+	c.JSON(http.StatusOK, gin.H{"users": out})
+}
+
+func (s *Server) apiCreateUser(c *gin.Context) {
+	var in userInput
+	if f := decodeJSON(c, &in); f != nil {
+		s.failWith(c, f)
+		return
+	}
+	u, f := s.createUser(c.Request.Context(), in)
+	if f != nil {
+		s.failWith(c, f)
+		return
+	}
+	c.Header("Location", "/api/v1/users/"+url.PathEscape(u.Login))
+	c.JSON(http.StatusCreated, viewOf(u))
+}
+
+func (s *Server) apiGetUser(c *gin.Context) {
+	u, err := s.cfg.Users.Get(c.Request.Context(), c.Param("login"))
+	if err != nil {
+		s.failWith(c, storeFailure(err))
+		return
+	}
+	c.JSON(http.StatusOK, viewOf(u))
+}
+
+func (s *Server) apiUpdateUser(c *gin.Context) {
+	var in userInput
+	if f := decodeJSON(c, &in); f != nil {
+		s.failWith(c, f)
+		return
+	}
+	ss, _ := sessionOf(c)
+	u, f := s.updateUser(c.Request.Context(), c.Param("login"), in, ss.ID)
+	if f != nil {
+		s.failWith(c, f)
+		return
+	}
+	c.JSON(http.StatusOK, viewOf(u))
+}
+
+func (s *Server) apiDeleteUser(c *gin.Context) {
+	if f := s.deleteUser(c.Request.Context(), c.Param("login")); f != nil {
+		s.failWith(c, f)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}

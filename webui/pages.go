@@ -1,0 +1,398 @@
+package webui
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// pageTemplate is one page parsed together with the shared layout.
+type pageTemplate = template.Template
+
+var pageFuncs = template.FuncMap{
+	"bytes":    fmtBytes,
+	"uptime":   fmtUptime,
+	"datetime": func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
+}
+
+// loadPages parses every page under assets/templates with layout.html.
+func loadPages() (map[string]*pageTemplate, error) {
+	names, err := fs.Glob(assets, "assets/templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("webui: templates: %w", err)
+	}
+	pages := map[string]*pageTemplate{}
+	for _, n := range names {
+		base := strings.TrimSuffix(path.Base(n), ".html")
+		if base == "layout" {
+			continue
+		}
+		t, err := template.New("layout.html").Funcs(pageFuncs).ParseFS(assets, "assets/templates/layout.html", n)
+		if err != nil {
+			return nil, fmt.Errorf("webui: templates: %w", err)
+		}
+		pages[base] = t
+	}
+	return pages, nil
+}
+
+// pageData is what every template sees: {{.T "key"}} translates, .D holds
+// the page's own values.
+type pageData struct {
+	s     *Server
+	Lang  string
+	User  *userView
+	CSRF  string
+	Langs []langLink
+	Path  string
+	D     gin.H
+}
+
+// langLink is one entry of the language switch.
+type langLink struct {
+	Tag, Name, Href string
+	Active          bool
+}
+
+// T translates key into the page's language.
+func (p *pageData) T(key string, args ...any) string { return p.s.cat.T(p.Lang, key, args...) }
+
+// IsAdmin reports whether the viewer is an administrator.
+func (p *pageData) IsAdmin() bool { return p.User != nil && p.User.Role == RoleAdmin }
+
+// render executes page name into a buffer first, so a template error gives
+// a clean 500 rather than half a page.
+func (s *Server) render(c *gin.Context, status int, name string, d gin.H) {
+	lang := langOf(c)
+	p := &pageData{s: s, Lang: lang, Path: c.Request.URL.RequestURI(), D: d}
+	if u, ok := userOf(c); ok {
+		v := viewOf(u)
+		p.User = &v
+	}
+	if ss, ok := sessionOf(c); ok {
+		p.CSRF = ss.CSRF
+	}
+	next := c.Request.URL.RequestURI()
+	if c.Request.Method != http.MethodGet {
+		next = c.Request.URL.Path
+	}
+	for _, tag := range s.cat.Langs() {
+		p.Langs = append(p.Langs, langLink{Tag: tag, Name: s.cat.T(tag, "lang.name"),
+			Href: "/lang/" + tag + "?next=" + url.QueryEscape(next), Active: tag == lang})
+	}
+	t, ok := s.pages[name]
+	if !ok {
+		s.log.Error("webui: no such page template", "name", name)
+		c.String(http.StatusInternalServerError, "internal error")
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, p); err != nil {
+		s.log.Error("webui: render", "page", name, "err", err)
+		c.String(http.StatusInternalServerError, "internal error")
+		return
+	}
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// safeNext keeps a post-login redirect on this site: a local absolute path,
+// never "//host" or "/\host" which browsers treat as another origin.
+func safeNext(next string) string {
+	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsAny(next, "\r\n") {
+		return "/"
+	}
+	return next
+}
+
+func fmtBytes(n any) string {
+	var v float64
+	switch x := n.(type) {
+	case int64:
+		v = float64(x)
+	case uint64:
+		v = float64(x)
+	case int:
+		v = float64(x)
+	}
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	i := 0
+	for v >= 1024 && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	if i == 0 {
+		return fmt.Sprintf("%.0f %s", v, units[i])
+	}
+	return fmt.Sprintf("%.1f %s", v, units[i])
+}
+
+func fmtUptime(secs int64) string {
+	d := secs / 86400
+	h := secs % 86400 / 3600
+	m := secs % 3600 / 60
+	s := secs % 60
+	if d > 0 {
+		return fmt.Sprintf("%dd %02d:%02d:%02d", d, h, m, s)
+	}
+	return fmt.Sprintf("%02d:%02d:%02d", h, m, s)
+}
+
+// switchLang stores the chosen language in a cookie and goes back. It only
+// sets a client-side preference, so it is a plain link (GET).
+func (s *Server) switchLang(c *gin.Context) {
+	tag := s.cat.Supported(c.Param("lang"))
+	if tag == "" {
+		s.notFound(c)
+		return
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: langCookie, Value: tag, Path: "/", MaxAge: 365 * 24 * 3600,
+		HttpOnly: true, Secure: s.cfg.SecureCookie, SameSite: http.SameSiteLaxMode})
+	c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
+}
+
+func (s *Server) pageHome(c *gin.Context) {
+	info := systemViewOf(s.cfg.System.Info(c.Request.Context()))
+	s.render(c, http.StatusOK, "home", gin.H{"Info": info})
+}
+
+func (s *Server) pageSetup(c *gin.Context) {
+	s.anonymous(c)
+	s.renderSetup(c, http.StatusOK, setupInput{Login: "admin"}, nil)
+}
+
+func (s *Server) renderSetup(c *gin.Context, status int, in setupInput, f *failure) {
+	first, ff := s.firstBoot(c.Request.Context())
+	if ff != nil {
+		s.failWith(c, ff)
+		return
+	}
+	d := gin.H{"FirstBoot": first, "Login": in.Login, "DisplayName": in.DisplayName}
+	if f != nil {
+		d["Error"], d["Field"] = s.cat.T(langOf(c), f.key, f.args...), f.field
+	}
+	s.render(c, status, "setup", d)
+}
+
+func (s *Server) postSetup(c *gin.Context) {
+	in := setupInput{Code: c.PostForm("code"), Login: strings.TrimSpace(c.PostForm("login")),
+		DisplayName: strings.TrimSpace(c.PostForm("display_name")), Password: c.PostForm("password")}
+	if in.Password != c.PostForm("password2") {
+		s.renderSetup(c, http.StatusBadRequest, in, fail(http.StatusBadRequest, "err.password.mismatch", "password2"))
+		return
+	}
+	if f := s.setup(c.Request.Context(), c.ClientIP(), in); f != nil {
+		if f.status >= 500 {
+			s.failWith(c, f)
+			return
+		}
+		s.renderSetup(c, f.status, in, f)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/login?done=setup")
+}
+
+func (s *Server) pageLogin(c *gin.Context) {
+	if _, ok := userOf(c); ok {
+		c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
+		return
+	}
+	first, f := s.firstBoot(c.Request.Context())
+	if f != nil {
+		s.failWith(c, f)
+		return
+	}
+	if first {
+		c.Redirect(http.StatusSeeOther, "/setup")
+		return
+	}
+	s.anonymous(c)
+	d := gin.H{"Next": safeNext(c.Query("next"))}
+	if c.Query("done") == "setup" {
+		d["Notice"] = s.cat.T(langOf(c), "login.setup_done")
+	}
+	s.render(c, http.StatusOK, "login", d)
+}
+
+func (s *Server) postLogin(c *gin.Context) {
+	login := strings.TrimSpace(c.PostForm("login"))
+	next := safeNext(c.PostForm("next"))
+	u, f := s.login(c.Request.Context(), c.ClientIP(), login, c.PostForm("password"))
+	if f != nil {
+		if f.status >= 500 {
+			s.failWith(c, f)
+			return
+		}
+		s.render(c, f.status, "login", gin.H{"Next": next, "Login": login,
+			"Error": s.cat.T(langOf(c), f.key, f.args...)})
+		return
+	}
+	s.startSession(c, u)
+	s.log.Info("webui: login", "login", u.Login, "addr", c.ClientIP())
+	c.Redirect(http.StatusSeeOther, next)
+}
+
+func (s *Server) postLogout(c *gin.Context) {
+	s.endSession(c)
+	c.Redirect(http.StatusSeeOther, "/login")
+}
+
+// userForm is what the users pages echo back into their forms.
+type userForm struct {
+	Login, DisplayName, Role string
+	Disabled                 bool
+}
+
+var userMessages = map[string]string{
+	"created": "users.msg.created", "saved": "users.msg.saved", "deleted": "users.msg.deleted",
+}
+
+func (s *Server) pageUsers(c *gin.Context) {
+	d := gin.H{"Form": userForm{Role: RoleAgent}}
+	if k, ok := userMessages[c.Query("msg")]; ok {
+		d["Notice"] = s.cat.T(langOf(c), k)
+	}
+	s.renderUsers(c, http.StatusOK, d)
+}
+
+func (s *Server) renderUsers(c *gin.Context, status int, d gin.H) {
+	us, err := s.cfg.Users.List(c.Request.Context())
+	if err != nil {
+		s.failWith(c, internal(err))
+		return
+	}
+	views := make([]userView, 0, len(us))
+	for _, u := range us {
+		views = append(views, viewOf(u))
+	}
+	d["Users"], d["Roles"] = views, Roles
+	s.render(c, status, "users", d)
+}
+
+// formInput reads the user form; empty password fields mean "unchanged".
+func formInput(c *gin.Context, withLogin bool) (userInput, *failure) {
+	var in userInput
+	if withLogin {
+		l := strings.TrimSpace(c.PostForm("login"))
+		in.Login = &l
+	}
+	dn := strings.TrimSpace(c.PostForm("display_name"))
+	role := c.PostForm("role")
+	dis := c.PostForm("disabled") != ""
+	in.DisplayName, in.Role, in.Disabled = &dn, &role, &dis
+	if pw := c.PostForm("password"); pw != "" || withLogin {
+		in.Password = &pw
+		if pw != c.PostForm("password2") {
+			return in, fail(http.StatusBadRequest, "err.password.mismatch", "password2")
+		}
+	}
+	return in, nil
+}
+
+func formOf(in userInput) userForm {
+	var f userForm
+	if in.Login != nil {
+		f.Login = *in.Login
+	}
+	if in.DisplayName != nil {
+		f.DisplayName = *in.DisplayName
+	}
+	if in.Role != nil {
+		f.Role = *in.Role
+	}
+	if in.Disabled != nil {
+		f.Disabled = *in.Disabled
+	}
+	return f
+}
+
+func (s *Server) postCreateUser(c *gin.Context) {
+	in, f := formInput(c, true)
+	if f == nil {
+		_, f = s.createUser(c.Request.Context(), in)
+	}
+	if f != nil {
+		if f.status >= 500 {
+			s.failWith(c, f)
+			return
+		}
+		s.renderUsers(c, f.status, gin.H{"Form": formOf(in), "Error": s.cat.T(langOf(c), f.key, f.args...), "Field": f.field})
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/users?msg=created")
+}
+
+func (s *Server) pageEditUser(c *gin.Context) {
+	u, err := s.cfg.Users.Get(c.Request.Context(), c.Param("login"))
+	if err != nil {
+		s.failWith(c, storeFailure(err))
+		return
+	}
+	s.render(c, http.StatusOK, "user", gin.H{"Form": userForm{Login: u.Login, DisplayName: u.DisplayName,
+		Role: u.Role, Disabled: u.Disabled}, "U": viewOf(u), "Roles": Roles})
+}
+
+func (s *Server) postEditUser(c *gin.Context) {
+	ss, _ := sessionOf(c)
+	in, f := formInput(c, false)
+	if f == nil {
+		_, f = s.updateUser(c.Request.Context(), c.Param("login"), in, ss.ID)
+	}
+	s.afterChange(c, in, f, "saved")
+}
+
+// postSetDisabled enables or disables a user from the list.
+func (s *Server) postSetDisabled(disabled bool) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ss, _ := sessionOf(c)
+		in := userInput{Disabled: &disabled}
+		_, f := s.updateUser(c.Request.Context(), c.Param("login"), in, ss.ID)
+		if f != nil {
+			s.renderUsers(c, f.status, gin.H{"Form": userForm{Role: RoleAgent}, "Error": s.cat.T(langOf(c), f.key, f.args...)})
+			return
+		}
+		c.Redirect(http.StatusSeeOther, "/users?msg=saved")
+	}
+}
+
+func (s *Server) postDeleteUser(c *gin.Context) {
+	if f := s.deleteUser(c.Request.Context(), c.Param("login")); f != nil {
+		if f.status >= 500 || f.status == http.StatusNotFound {
+			s.failWith(c, f)
+			return
+		}
+		s.renderUsers(c, f.status, gin.H{"Form": userForm{Role: RoleAgent}, "Error": s.cat.T(langOf(c), f.key, f.args...)})
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/users?msg=deleted")
+}
+
+// afterChange finishes an edit: back to the list, or the form again with
+// the error next to its field.
+func (s *Server) afterChange(c *gin.Context, in userInput, f *failure, msg string) {
+	if f == nil {
+		c.Redirect(http.StatusSeeOther, "/users?msg="+msg)
+		return
+	}
+	if f.status >= 500 || f.status == http.StatusNotFound {
+		s.failWith(c, f)
+		return
+	}
+	u, err := s.cfg.Users.Get(c.Request.Context(), c.Param("login"))
+	if err != nil {
+		s.failWith(c, storeFailure(err))
+		return
+	}
+	form := formOf(in)
+	form.Login = u.Login
+	s.render(c, f.status, "user", gin.H{"Form": form, "U": viewOf(u), "Roles": Roles,
+		"Error": s.cat.T(langOf(c), f.key, f.args...), "Field": f.field})
+}

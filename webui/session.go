@@ -1,0 +1,127 @@
+package webui
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"sync"
+	"time"
+)
+
+// maxAnonymous bounds the sessions that have no user yet (a visitor on the
+// login or setup page holds one for its CSRF token), so a client that
+// requests pages in a loop cannot grow memory without limit.
+const maxAnonymous = 1024
+
+// session is the server-side state behind a session cookie. An anonymous
+// session (Login == "") only carries a CSRF token.
+type session struct {
+	ID      string
+	CSRF    string
+	Login   string
+	Created time.Time
+	Seen    time.Time
+}
+
+// sessions holds the live sessions in memory: a reboot logs everyone out,
+// which suits an appliance better than persisting bearer secrets.
+type sessions struct {
+	idle, max time.Duration
+	now       func() time.Time
+
+	mu sync.Mutex
+	m  map[string]*session
+}
+
+func newSessions(idle, max time.Duration, now func() time.Time) *sessions {
+	return &sessions{idle: idle, max: max, now: now, m: map[string]*session{}}
+}
+
+// randToken returns 256 random bits, base64url-encoded.
+func randToken() string {
+	var b [32]byte
+	// crypto/rand.Read never returns an error on supported platforms.
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// create starts a session for login ("" for anonymous) and returns a copy.
+func (ss *sessions) create(login string) session {
+	now := ss.now()
+	s := &session{ID: randToken(), CSRF: randToken(), Login: login, Created: now, Seen: now}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if login == "" {
+		ss.pruneLocked(now)
+	}
+	ss.m[s.ID] = s
+	return *s
+}
+
+// get returns the live session with id and marks it used. Expired sessions
+// are removed on sight.
+func (ss *sessions) get(id string) (session, bool) {
+	now := ss.now()
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	s, ok := ss.m[id]
+	if !ok {
+		return session{}, false
+	}
+	if ss.expired(s, now) {
+		delete(ss.m, id)
+		return session{}, false
+	}
+	s.Seen = now
+	return *s, true
+}
+
+func (ss *sessions) expired(s *session, now time.Time) bool {
+	return now.Sub(s.Seen) > ss.idle || now.Sub(s.Created) > ss.max
+}
+
+// destroy ends one session.
+func (ss *sessions) destroy(id string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	delete(ss.m, id)
+}
+
+// destroyUser ends every session of login except the one with id keep.
+func (ss *sessions) destroyUser(login, keep string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	for id, s := range ss.m {
+		if s.Login == login && id != keep {
+			delete(ss.m, id)
+		}
+	}
+}
+
+// pruneLocked drops expired sessions and, when anonymous sessions still
+// exceed maxAnonymous, the least recently used of them.
+func (ss *sessions) pruneLocked(now time.Time) {
+	anon := 0
+	var oldest *session
+	for id, s := range ss.m {
+		if ss.expired(s, now) {
+			delete(ss.m, id)
+			continue
+		}
+		if s.Login == "" {
+			anon++
+			if oldest == nil || s.Seen.Before(oldest.Seen) {
+				oldest = s
+			}
+		}
+	}
+	if anon >= maxAnonymous && oldest != nil {
+		delete(ss.m, oldest.ID)
+	}
+}
+
+// len reports the number of stored sessions (for tests).
+func (ss *sessions) len() int {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return len(ss.m)
+}

@@ -1,0 +1,443 @@
+package webui
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"callbox/webui/passwd"
+)
+
+// Limits on user fields.
+const (
+	maxLoginLen       = 32
+	maxDisplayNameLen = 64 // runes
+	minPasswordLen    = 8
+	maxPasswordLen    = 128
+)
+
+// failure is an error meant for the client: an HTTP status, a catalogue key
+// for the message and the field it concerns.
+type failure struct {
+	status int
+	key    string
+	field  string
+	args   []any
+	err    error // the cause, logged for 500s
+}
+
+func (f *failure) Error() string {
+	if f.err != nil {
+		return f.key + ": " + f.err.Error()
+	}
+	return f.key
+}
+
+func fail(status int, key, field string, args ...any) *failure {
+	return &failure{status: status, key: key, field: field, args: args}
+}
+
+func internal(err error) *failure {
+	return &failure{status: http.StatusInternalServerError, key: "err.internal", err: err}
+}
+
+// userInput is what a client may send to create or change a user. Absent
+// fields (nil) keep their value on update.
+type userInput struct {
+	Login       *string `json:"login"`
+	DisplayName *string `json:"display_name"`
+	Role        *string `json:"role"`
+	Password    *string `json:"password"`
+	Disabled    *bool   `json:"disabled"`
+}
+
+// userView is a user as the API shows it: never the password hash.
+type userView struct {
+	Login       string    `json:"login"`
+	DisplayName string    `json:"display_name"`
+	Role        string    `json:"role"`
+	Disabled    bool      `json:"disabled"`
+	Created     time.Time `json:"created"`
+	Updated     time.Time `json:"updated"`
+}
+
+func viewOf(u User) userView {
+	return userView{Login: u.Login, DisplayName: u.DisplayName, Role: u.Role, Disabled: u.Disabled,
+		Created: u.Created, Updated: u.Updated}
+}
+
+func validLogin(s string) *failure {
+	if s == "" {
+		return fail(http.StatusBadRequest, "err.login.required", "login")
+	}
+	if len(s) > maxLoginLen {
+		return fail(http.StatusBadRequest, "err.login.format", "login", maxLoginLen)
+	}
+	for i, r := range s {
+		ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || i > 0 && (r == '.' || r == '_' || r == '-')
+		if !ok {
+			return fail(http.StatusBadRequest, "err.login.format", "login", maxLoginLen)
+		}
+	}
+	return nil
+}
+
+func validDisplayName(s string) *failure {
+	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > maxDisplayNameLen {
+		return fail(http.StatusBadRequest, "err.display_name.invalid", "display_name", maxDisplayNameLen)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return fail(http.StatusBadRequest, "err.display_name.invalid", "display_name", maxDisplayNameLen)
+		}
+	}
+	return nil
+}
+
+func validRole(s string) *failure {
+	if !slices.Contains(Roles, s) {
+		return fail(http.StatusBadRequest, "err.role.invalid", "role")
+	}
+	return nil
+}
+
+func validPassword(s string) *failure {
+	if utf8.RuneCountInString(s) < minPasswordLen {
+		return fail(http.StatusBadRequest, "err.password.too_short", "password", minPasswordLen)
+	}
+	if len(s) > maxPasswordLen {
+		return fail(http.StatusBadRequest, "err.password.too_long", "password", maxPasswordLen)
+	}
+	return nil
+}
+
+// storeFailure maps an error from Users onto a client failure.
+func storeFailure(err error) *failure {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return fail(http.StatusNotFound, "err.user.not_found", "login")
+	case errors.Is(err, ErrConflict):
+		f := errField(err, ErrConflict)
+		if f == "" {
+			f = "login"
+		}
+		return fail(http.StatusConflict, "err.user.conflict", f)
+	case errors.Is(err, ErrInvalid):
+		return fail(http.StatusBadRequest, "err.invalid", errField(err, ErrInvalid))
+	}
+	return internal(err)
+}
+
+// hashPassword makes new password hashes; tests swap in cheap parameters.
+var hashPassword = passwd.Hash
+
+// hash runs hashPassword under the hashing semaphore: argon2id takes 19 MiB
+// per call, and a burst of logins must not exhaust the board's memory.
+func (s *Server) hash(ctx context.Context, pw string) (string, *failure) {
+	if err := s.acquire(ctx); err != nil {
+		return "", internal(err)
+	}
+	defer s.release()
+	h, err := hashPassword(pw)
+	if err != nil {
+		return "", internal(err)
+	}
+	return h, nil
+}
+
+// verify is passwd.Verify under the hashing semaphore.
+func (s *Server) verify(ctx context.Context, hash, pw string) (bool, error) {
+	if err := s.acquire(ctx); err != nil {
+		return false, err
+	}
+	defer s.release()
+	return passwd.Verify(hash, pw)
+}
+
+func (s *Server) acquire(ctx context.Context) error {
+	select {
+	case s.hashSem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Server) release() { <-s.hashSem }
+
+// createUser validates in and stores a new user.
+func (s *Server) createUser(ctx context.Context, in userInput) (User, *failure) {
+	s.usersMu.Lock()
+	defer s.usersMu.Unlock()
+	var u User
+	if in.Login == nil {
+		return u, fail(http.StatusBadRequest, "err.login.required", "login")
+	}
+	if f := validLogin(*in.Login); f != nil {
+		return u, f
+	}
+	u.Login = *in.Login
+	if in.DisplayName != nil {
+		if f := validDisplayName(*in.DisplayName); f != nil {
+			return u, f
+		}
+		u.DisplayName = *in.DisplayName
+	}
+	if in.Role == nil {
+		return u, fail(http.StatusBadRequest, "err.role.invalid", "role")
+	}
+	if f := validRole(*in.Role); f != nil {
+		return u, f
+	}
+	u.Role = *in.Role
+	if in.Password == nil {
+		return u, fail(http.StatusBadRequest, "err.password.too_short", "password", minPasswordLen)
+	}
+	if f := validPassword(*in.Password); f != nil {
+		return u, f
+	}
+	if in.Disabled != nil {
+		u.Disabled = *in.Disabled
+	}
+	h, f := s.hash(ctx, *in.Password)
+	if f != nil {
+		return u, f
+	}
+	u.PasswordHash = h
+	u.Created = s.now().UTC()
+	u.Updated = u.Created
+	if err := s.cfg.Users.Create(ctx, u); err != nil {
+		return u, storeFailure(err)
+	}
+	return u, nil
+}
+
+// enabledAdmins counts the enabled administrators.
+func (s *Server) enabledAdmins(ctx context.Context) (int, *failure) {
+	us, err := s.cfg.Users.List(ctx)
+	if err != nil {
+		return 0, internal(err)
+	}
+	n := 0
+	for _, u := range us {
+		if u.Role == RoleAdmin && !u.Disabled {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// updateUser applies in to the user login. keep is the acting session,
+// which survives a password change of its own user.
+func (s *Server) updateUser(ctx context.Context, login string, in userInput, keep string) (User, *failure) {
+	s.usersMu.Lock()
+	defer s.usersMu.Unlock()
+	u, err := s.cfg.Users.Get(ctx, login)
+	if err != nil {
+		return u, storeFailure(err)
+	}
+	if in.Login != nil && *in.Login != login {
+		return u, fail(http.StatusBadRequest, "err.login.immutable", "login")
+	}
+	if in.DisplayName != nil {
+		if f := validDisplayName(*in.DisplayName); f != nil {
+			return u, f
+		}
+		u.DisplayName = *in.DisplayName
+	}
+	wasAdmin := u.Role == RoleAdmin && !u.Disabled
+	if in.Role != nil {
+		if f := validRole(*in.Role); f != nil {
+			return u, f
+		}
+		u.Role = *in.Role
+	}
+	if in.Disabled != nil {
+		u.Disabled = *in.Disabled
+	}
+	if wasAdmin && (u.Role != RoleAdmin || u.Disabled) {
+		n, f := s.enabledAdmins(ctx)
+		if f != nil {
+			return u, f
+		}
+		if n <= 1 {
+			field := "role"
+			if u.Disabled {
+				field = "disabled"
+			}
+			return u, fail(http.StatusConflict, "err.user.last_admin", field)
+		}
+	}
+	newPassword := in.Password != nil && *in.Password != ""
+	if newPassword {
+		if f := validPassword(*in.Password); f != nil {
+			return u, f
+		}
+		h, f := s.hash(ctx, *in.Password)
+		if f != nil {
+			return u, f
+		}
+		u.PasswordHash = h
+	}
+	u.Updated = s.now().UTC()
+	if err := s.cfg.Users.Update(ctx, u); err != nil {
+		return u, storeFailure(err)
+	}
+	if u.Disabled {
+		s.sess.destroyUser(u.Login, "")
+	} else if newPassword {
+		s.sess.destroyUser(u.Login, keep)
+	}
+	return u, nil
+}
+
+// deleteUser removes login unless it is the last enabled administrator.
+func (s *Server) deleteUser(ctx context.Context, login string) *failure {
+	s.usersMu.Lock()
+	defer s.usersMu.Unlock()
+	u, err := s.cfg.Users.Get(ctx, login)
+	if err != nil {
+		return storeFailure(err)
+	}
+	if u.Role == RoleAdmin && !u.Disabled {
+		n, f := s.enabledAdmins(ctx)
+		if f != nil {
+			return f
+		}
+		if n <= 1 {
+			return fail(http.StatusConflict, "err.user.last_admin", "login")
+		}
+	}
+	if err := s.cfg.Users.Delete(ctx, login); err != nil {
+		return storeFailure(err)
+	}
+	s.sess.destroyUser(login, "")
+	return nil
+}
+
+// setupInput is the setup form: the code from the console and the
+// administrator's login and new password.
+type setupInput struct {
+	Code        string `json:"code"`
+	Login       string `json:"login"`
+	DisplayName string `json:"display_name"`
+	Password    string `json:"password"`
+}
+
+// firstBoot reports whether no user exists yet.
+func (s *Server) firstBoot(ctx context.Context) (bool, *failure) {
+	n, err := s.cfg.Users.Count(ctx)
+	if err != nil {
+		return false, internal(err)
+	}
+	return n == 0, nil
+}
+
+// setup checks the setup code and then either creates the first
+// administrator or sets a new password for an existing one (enabling it).
+// A login that does not exist yet becomes a new administrator.
+func (s *Server) setup(ctx context.Context, addr string, in setupInput) *failure {
+	s.setupMu.Lock()
+	defer s.setupMu.Unlock()
+	if d := max(s.setupThr.wait(addr), s.setupAll.wait("")); d > 0 {
+		return retryFailure(d)
+	}
+	if !s.code.check(in.Code) {
+		s.setupThr.fail(addr)
+		s.setupAll.fail("")
+		return fail(http.StatusForbidden, "err.setup.code", "code")
+	}
+	if f := validLogin(in.Login); f != nil {
+		return f
+	}
+	if f := validDisplayName(in.DisplayName); f != nil {
+		return f
+	}
+	if f := validPassword(in.Password); f != nil {
+		return f
+	}
+	s.usersMu.Lock()
+	defer s.usersMu.Unlock()
+	u, err := s.cfg.Users.Get(ctx, in.Login)
+	exists := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return internal(err)
+	}
+	if exists && u.Role != RoleAdmin {
+		return fail(http.StatusBadRequest, "err.setup.not_admin", "login")
+	}
+	h, f := s.hash(ctx, in.Password)
+	if f != nil {
+		return f
+	}
+	if !s.code.consume(in.Code) {
+		return fail(http.StatusForbidden, "err.setup.code", "code")
+	}
+	now := s.now().UTC()
+	if exists {
+		u.PasswordHash, u.Disabled, u.Updated = h, false, now
+		if in.DisplayName != "" {
+			u.DisplayName = in.DisplayName
+		}
+		err = s.cfg.Users.Update(ctx, u)
+		s.sess.destroyUser(u.Login, "")
+	} else {
+		u = User{Login: in.Login, DisplayName: in.DisplayName, Role: RoleAdmin, PasswordHash: h, Created: now, Updated: now}
+		err = s.cfg.Users.Create(ctx, u)
+	}
+	if err != nil {
+		return storeFailure(err)
+	}
+	s.setupThr.succeed(addr)
+	s.log.Info("webui: setup completed", "login", u.Login, "created", !exists)
+	return nil
+}
+
+func retryFailure(d time.Duration) *failure {
+	secs := int((d + time.Second - 1) / time.Second)
+	return fail(http.StatusTooManyRequests, "err.retry_after", "", secs)
+}
+
+// login checks credentials from addr under the login throttle.
+func (s *Server) login(ctx context.Context, addr, login, pw string) (User, *failure) {
+	if d := s.loginThr.wait(addr); d > 0 {
+		return User{}, retryFailure(d)
+	}
+	u, err := s.cfg.Users.Get(ctx, login)
+	found := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return u, internal(err)
+	}
+	hash := u.PasswordHash
+	if !found {
+		// Spend the same time as for a real user, so timing does not tell
+		// which logins exist.
+		hash = s.dummyHash()
+	}
+	ok, err := s.verify(ctx, hash, pw)
+	if err != nil && found {
+		s.log.Warn("webui: stored password hash unusable", "login", login, "err", err)
+	}
+	if !found || !ok || u.Disabled {
+		s.loginThr.fail(addr)
+		s.log.Info("webui: login failed", "login", login, "addr", addr)
+		return u, fail(http.StatusUnauthorized, "err.login.failed", "")
+	}
+	s.loginThr.succeed(addr)
+	return u, nil
+}
+
+func (s *Server) dummyHash() string {
+	s.dummyOnce.Do(func() {
+		h, err := hashPassword(randToken())
+		if err != nil {
+			h = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$PL01amPyeUuxG7H0vIr5X+qHkZvWnHmGBGXFYvh8z2E"
+		}
+		s.dummy = h
+	})
+	return s.dummy
+}

@@ -1,0 +1,129 @@
+// Package webui is the appliance's web admin: a gin server with embedded
+// pages, sessions, CSRF protection, first-boot setup and a JSON API under
+// /api/v1. It consumes the interfaces it defines here (Users, System); the
+// firmware wires them to the store and the board, so webui never imports
+// either.
+package webui
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Roles a user may have.
+const (
+	RoleAdmin      = "admin"
+	RoleSupervisor = "supervisor"
+	RoleAgent      = "agent"
+)
+
+// Roles lists the valid roles, most privileged first.
+var Roles = []string{RoleAdmin, RoleSupervisor, RoleAgent}
+
+// User is an account of the web admin. PasswordHash is a passwd.Hash string;
+// webui never sends it to a client.
+type User struct {
+	Login        string
+	DisplayName  string
+	Role         string
+	PasswordHash string
+	Disabled     bool
+	Created      time.Time
+	Updated      time.Time
+}
+
+// Users is the user storage webui consumes. Implementations wrap the
+// sentinels below so callers can branch with errors.Is; the text after the
+// sentinel names the offending field, e.g.
+//
+//	fmt.Errorf("%w: login: already taken", webui.ErrConflict)
+//	fmt.Errorf("%w: display_name: too long", webui.ErrInvalid)
+type Users interface {
+	Count(ctx context.Context) (int, error)
+	Get(ctx context.Context, login string) (User, error)
+	List(ctx context.Context) ([]User, error)
+	Create(ctx context.Context, u User) error
+	Update(ctx context.Context, u User) error
+	Delete(ctx context.Context, login string) error
+}
+
+// Sentinel errors a Users implementation wraps.
+var (
+	// ErrNotFound: no user with that login.
+	ErrNotFound = errors.New("webui: not found")
+	// ErrConflict: the login is taken (Create).
+	ErrConflict = errors.New("webui: conflict")
+	// ErrInvalid: a field was refused; the text after the sentinel names it.
+	ErrInvalid = errors.New("webui: invalid")
+)
+
+// errField extracts the field named after a sentinel in err's text, for
+// instance "login" from "store: webui: invalid: login: too long". It returns
+// "" when err does not follow that convention.
+func errField(err, sentinel error) string {
+	msg := err.Error()
+	i := strings.Index(msg, sentinel.Error()+": ")
+	if i < 0 {
+		return ""
+	}
+	rest := msg[i+len(sentinel.Error())+2:]
+	end := strings.IndexAny(rest, ": ,")
+	if end >= 0 {
+		rest = rest[:end]
+	}
+	for _, r := range rest {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+			return ""
+		}
+	}
+	return rest
+}
+
+// System reports the appliance's state for the dashboard and /api/v1/system.
+type System interface {
+	Info(ctx context.Context) SystemInfo
+}
+
+// SystemInfo is a snapshot of the appliance's state.
+type SystemInfo struct {
+	Version       string
+	Uptime        time.Duration
+	Board         BoardInfo
+	StoreBytes    int64
+	DataFreeBytes uint64
+}
+
+// BoardInfo describes the line board.
+type BoardInfo struct {
+	Name  string
+	Ports []PortInfo
+}
+
+// PortInfo describes one analog port, e.g. {"fxs1", "fxs", "si3215", "idle"}.
+type PortInfo struct {
+	Name, Kind, Chip, State string
+}
+
+// Config configures a Server.
+type Config struct {
+	// Addr is the listen address for Run, e.g. "127.0.0.1:8080" or ":80".
+	Addr string
+	// Users stores the accounts. Required.
+	Users Users
+	// System reports the appliance's state. Required.
+	System System
+	// Logger receives request logs and errors; nil discards them.
+	Logger *slog.Logger
+	// SecureCookie marks the session cookie Secure (set it when served over
+	// HTTPS).
+	SecureCookie bool
+	// SessionIdle ends a session after this long without a request; zero
+	// means 30 minutes.
+	SessionIdle time.Duration
+	// SessionMax ends a session this long after login whatever its use; zero
+	// means 12 hours.
+	SessionMax time.Duration
+}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"callbox/dsp/dtmf"
 )
 
 // DTMFConfig is how DTMF caller ID is framed and timed.
@@ -110,4 +112,148 @@ func ParseDTMF(s string) (m Message, start, end byte, err error) {
 // String is the configuration as a short description.
 func (c DTMFConfig) String() string {
 	return fmt.Sprintf("%c...%c %v/%v %.1f dBm0", c.Start, c.End, c.On, c.Off, c.LevelDBm0)
+}
+
+// AppendDTMF encodes m as DTMF caller ID framed and timed by cfg and appends
+// its audio, the pause after the last digit included, to dst.
+func AppendDTMF(dst []int16, m Message, cfg DTMFConfig) ([]int16, error) {
+	s, err := EncodeDTMF(m, cfg.Start, cfg.End)
+	if err != nil {
+		return dst, err
+	}
+	x, err := dtmfSynth(s, cfg)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, x...), nil
+}
+
+func dtmfSynth(s string, cfg DTMFConfig) ([]int16, error) {
+	x, err := dtmf.Synthesize(s, dtmf.GeneratorConfig{Level: cfg.LevelDBm0, On: cfg.On, Off: cfg.Off})
+	if err != nil {
+		return nil, fmt.Errorf("callerid: %w", err)
+	}
+	return x, nil
+}
+
+// maxDTMF bounds a DTMF caller ID string: start, number, end.
+const maxDTMF = MaxNumber + 2
+
+// dtmfGap is the longest pause between two digits of one message: the
+// digits come every 100 to 200 ms, so a second's silence ends a message.
+const dtmfGap = 8000
+
+// DTMFReceiver finds DTMF caller ID strings (A, B or D, digits, C or #) in
+// audio, using the DTMF detector of package dtmf.
+type DTMFReceiver struct {
+	det    *dtmf.Detector
+	events []dtmf.Event
+	buf    [maxDTMF]byte
+	n      int
+	start  int64 // first digit of the string being collected
+	last   int64 // end of the last digit
+	// done is a ring of strings waiting for Poll; when it is full the
+	// oldest is dropped, so an unpolled receiver stays bounded.
+	done  [8]dtmfMessage
+	head  int
+	count int
+}
+
+type dtmfMessage struct {
+	digits [maxDTMF]byte
+	n      int
+	start  int64
+}
+
+// NewDTMFReceiver returns a receiver in its initial state.
+func NewDTMFReceiver() *DTMFReceiver {
+	return &DTMFReceiver{
+		det:    dtmf.NewDetector(dtmf.DetectorConfig{}),
+		events: make([]dtmf.Event, 0, 64),
+	}
+}
+
+// Reset returns the receiver to its initial state, dropping queued strings.
+func (r *DTMFReceiver) Reset() {
+	r.det.Reset()
+	r.n, r.head, r.count = 0, 0, 0
+}
+
+// Process analyses x. Completed strings are queued for Poll; results do not
+// depend on how the audio is cut into blocks.
+func (r *DTMFReceiver) Process(x []int16) {
+	r.events = r.det.Process(x, r.events[:0])
+	r.collect()
+}
+
+// Flush ends the audio: a digit still sounding is taken as finished.
+func (r *DTMFReceiver) Flush() {
+	r.events = r.det.Flush(r.events[:0])
+	r.collect()
+}
+
+func (r *DTMFReceiver) collect() {
+	for _, e := range r.events {
+		if e.Kind != dtmf.DigitEnd {
+			continue
+		}
+		c := e.Digit
+		if r.n > 0 && e.Start-r.last > dtmfGap {
+			r.n = 0 // too slow to belong to the same string
+		}
+		r.last = e.End
+		switch {
+		case r.n == 0 && (c == 'A' || c == 'B' || c == 'D'):
+			r.buf[0], r.n, r.start = c, 1, e.Start
+		case r.n == 0:
+			// Digits outside a string are someone dialling, not caller ID.
+		case r.n == len(r.buf):
+			r.n = 0
+		default:
+			r.buf[r.n] = c
+			r.n++
+			if c == 'C' || c == '#' {
+				if r.count == len(r.done) {
+					r.head, r.count = (r.head+1)%len(r.done), r.count-1
+				}
+				m := &r.done[(r.head+r.count)%len(r.done)]
+				m.n = copy(m.digits[:], r.buf[:r.n])
+				m.start = r.start
+				r.count++
+				r.n = 0
+			}
+		}
+	}
+}
+
+// Poll returns the next string received, from its start symbol to its end
+// symbol, and the sample where its first tone began; ok is false when none
+// is waiting. The string is parsed with ParseDTMF.
+func (r *DTMFReceiver) Poll() (digits string, start int64, ok bool) {
+	if r.count == 0 {
+		return "", 0, false
+	}
+	m := &r.done[r.head]
+	r.head, r.count = (r.head+1)%len(r.done), r.count-1
+	return string(m.digits[:m.n]), m.start, true
+}
+
+// DecodeDTMF returns every DTMF caller ID message in x with the sample where
+// each began; strings that do not parse are returned as errors.
+func DecodeDTMF(x []int16) (msgs []Message, starts []int64, errs []error) {
+	r := NewDTMFReceiver()
+	r.Process(x)
+	r.Flush()
+	for {
+		s, start, ok := r.Poll()
+		if !ok {
+			return msgs, starts, errs
+		}
+		m, _, _, err := ParseDTMF(s)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		msgs, starts = append(msgs, m), append(starts, start)
+	}
 }

@@ -234,7 +234,13 @@ func (d *Detector) Process(x []int16) {
 	for len(x) > 0 {
 		k := min(blockLen-d.n, len(x))
 		blk := x[:k]
-		for j := range d.quads {
+		j := 0
+		for ; j+1 < len(d.quads); j += 2 {
+			acc := [4]int32{d.re[j], d.im[j], d.re[j+1], d.im[j+1]}
+			accumulate2(&d.quads[j], &d.quads[j+1], blk, d.n, &acc)
+			d.re[j], d.im[j], d.re[j+1], d.im[j+1] = acc[0], acc[1], acc[2], acc[3]
+		}
+		if j < len(d.quads) {
 			d.re[j], d.im[j] = d.quads[j].accumulate(blk, d.n, d.re[j], d.im[j])
 		}
 		var e int64

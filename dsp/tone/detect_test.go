@@ -278,9 +278,7 @@ func BenchmarkDetector(b *testing.B) {
 			busy, _ := p.Tone(Busy)
 			x := genTone(b, busy, 2000)
 			d := NewDetector(p, DetectorConfig{})
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
+			benchSamples(b, len(x), func() {
 				for i := 0; i < len(x); i += 160 {
 					d.Process(x[i : i+160])
 					for {
@@ -289,8 +287,7 @@ func BenchmarkDetector(b *testing.B) {
 						}
 					}
 				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(x)), "ns/sample")
+			})
 		})
 	}
 }
@@ -300,9 +297,5 @@ func BenchmarkGenerator(b *testing.B) {
 	busy, _ := p.Tone(Busy)
 	g := NewGenerator(busy)
 	x := make([]int16, 160)
-	b.ReportAllocs()
-	for range b.N {
-		g.Read(x)
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(x)), "ns/sample")
+	benchSamples(b, len(x), func() { g.Read(x) })
 }

@@ -111,8 +111,9 @@ func (d *FaxDetector) Process(x []int16) {
 	for len(x) > 0 {
 		k := min(blockLen-d.n, len(x))
 		blk := x[:k]
-		d.ar, d.ai = d.ans.accumulate(blk, d.n, d.ar, d.ai)
-		d.cr, d.ci = d.cng.accumulate(blk, d.n, d.cr, d.ci)
+		acc := [4]int32{d.ar, d.ai, d.cr, d.ci}
+		accumulate2(&d.ans, &d.cng, blk, d.n, &acc)
+		d.ar, d.ai, d.cr, d.ci = acc[0], acc[1], acc[2], acc[3]
 		var e int64
 		for _, v := range blk {
 			e += int64(v) * int64(v)

@@ -168,12 +168,9 @@ func BenchmarkFaxDetector(b *testing.B) {
 	g := NewGenerator(Tone{Segments: []Segment{{Freqs: []Component{{Hz: 2100, Level: -12}}}}})
 	g.Read(x)
 	d := NewFaxDetector(FaxConfig{})
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
+	benchSamples(b, len(x), func() {
 		for i := 0; i < len(x); i += 160 {
 			d.Process(x[i : i+160])
 		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(x)), "ns/sample")
+	})
 }

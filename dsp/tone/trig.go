@@ -110,9 +110,29 @@ func newQuad(hz float64) quad {
 func (q *quad) accumulate(x []int16, n0 int, re, im int32) (int32, int32) {
 	c := q.cos[n0 : n0+len(x)]
 	s := q.sin[n0 : n0+len(x)]
+	c, s = c[:len(x)], s[:len(x)] // lets the compiler drop bounds checks
 	for i, v := range x {
 		re += int32(v) * c[i]
 		im += int32(v) * s[i]
 	}
 	return re, im
+}
+
+// accumulate2 is accumulate for two references at once, sharing the loads
+// of x: the detectors' inner loop.
+func accumulate2(a, b *quad, x []int16, n0 int, acc *[4]int32) {
+	ac := a.cos[n0 : n0+len(x)]
+	as := a.sin[n0 : n0+len(x)]
+	bc := b.cos[n0 : n0+len(x)]
+	bs := b.sin[n0 : n0+len(x)]
+	ac, as, bc, bs = ac[:len(x)], as[:len(x)], bc[:len(x)], bs[:len(x)]
+	r0, i0, r1, i1 := acc[0], acc[1], acc[2], acc[3]
+	for i, v := range x {
+		w := int32(v)
+		r0 += w * ac[i]
+		i0 += w * as[i]
+		r1 += w * bc[i]
+		i1 += w * bs[i]
+	}
+	acc[0], acc[1], acc[2], acc[3] = r0, i0, r1, i1
 }

@@ -23,11 +23,11 @@ func init() {
 func cidSchemes(opt string) ([]string, error) {
 	switch strings.ToLower(opt) {
 	case "", "auto":
-		return []string{"bell202", "v23"}, nil
-	case "bell202", "v23":
+		return []string{"bell202", "v23", "dtmf"}, nil
+	case "bell202", "v23", "dtmf":
 		return []string{strings.ToLower(opt)}, nil
 	}
-	return nil, fmt.Errorf("dsp analyze: --cid %q: want auto, bell202 or v23", opt)
+	return nil, fmt.Errorf("dsp analyze: --cid %q: want auto, bell202, v23 or dtmf", opt)
 }
 
 var cidModems = map[string]fsk.Modem{"bell202": fsk.Bell202, "v23": fsk.V23}
@@ -42,7 +42,13 @@ func analyzeCallerID(samples []int16, opt analyzeOptions) ([]event, error) {
 	}
 	var evs []event
 	for _, s := range schemes {
-		msgs, starts, _ := callerid.DecodeFSK(samples, cidModems[s])
+		var msgs []callerid.Message
+		var starts []int64
+		if s == "dtmf" {
+			msgs, starts, _ = callerid.DecodeDTMF(samples)
+		} else {
+			msgs, starts, _ = callerid.DecodeFSK(samples, cidModems[s])
+		}
 		for i, m := range msgs {
 			evs = addCID(evs, event{StartMS: int(starts[i] / 8), Text: cidText(m)})
 		}
@@ -81,9 +87,10 @@ func cidText(m callerid.Message) string {
 	return b.String()
 }
 
-// generateCallerID is `dsp gen cid [--scheme bell202|v23] [--format
+// generateCallerID is `dsp gen cid [--scheme bell202|v23|dtmf] [--format
 // sdmf|mdmf] [--number N] [--name X] [--time MMDDHHMM] [--reason
-// private|unavailable] [--level dBm0] [--pad ms] OUT.wav`.
+// private|unavailable] [--level dBm0] [--pad ms] OUT.wav`. DTMF caller ID
+// carries only the number or its absence reason, framed A...C.
 func generateCallerID(args []string, std cli.IO) ([]int16, error) {
 	fl := flag.NewFlagSet("dsp gen cid", flag.ContinueOnError)
 	errOut := std.Err
@@ -91,13 +98,13 @@ func generateCallerID(args []string, std cli.IO) ([]int16, error) {
 		errOut = io.Discard
 	}
 	fl.SetOutput(errOut)
-	scheme := fl.String("scheme", "bell202", "bell202 or v23")
+	scheme := fl.String("scheme", "bell202", "bell202, v23 or dtmf")
 	format := fl.String("format", "mdmf", "message format: sdmf or mdmf (FSK)")
 	number := fl.String("number", "", "calling number")
 	name := fl.String("name", "", "calling name (mdmf)")
 	when := fl.String("time", "", "date and time MMDDHHMM (required by sdmf)")
 	reason := fl.String("reason", "", "number withheld: private or unavailable")
-	level := fl.Float64("level", -13.5, "level in dBm0")
+	level := fl.Float64("level", 0, "level in dBm0 (default -13.5 for FSK, -7 per tone for DTMF)")
 	pad := fl.Int("pad", 100, "silence before and after, ms")
 	if err := fl.Parse(args); err != nil {
 		return nil, fmt.Errorf("dsp gen cid: %w", err)
@@ -105,7 +112,9 @@ func generateCallerID(args []string, std cli.IO) ([]int16, error) {
 	if fl.NArg() > 1 {
 		return nil, fmt.Errorf("dsp gen cid: unexpected arguments %q", fl.Args()[1:])
 	}
-	if *level > 3 || *level < -60 {
+	levelSet := false
+	fl.Visit(func(f *flag.Flag) { levelSet = levelSet || f.Name == "level" })
+	if levelSet && (*level > 3 || *level < -60) {
 		return nil, fmt.Errorf("dsp gen cid: level %g dBm0 out of range -60..3", *level)
 	}
 	if *pad < 0 || *pad > 60000 {
@@ -137,10 +146,18 @@ func generateCallerID(args []string, std cli.IO) ([]int16, error) {
 		if *scheme == "v23" {
 			cfg = callerid.ETSIFSK
 		}
-		cfg.LevelDBm0 = *level
+		if levelSet {
+			cfg.LevelDBm0 = *level
+		}
 		out, err = callerid.AppendFSK(out, m, cfg)
+	case "dtmf":
+		cfg := callerid.DefaultDTMF
+		if levelSet {
+			cfg.LevelDBm0 = *level
+		}
+		out, err = callerid.AppendDTMF(out, m, cfg)
 	default:
-		return nil, fmt.Errorf("dsp gen cid: --scheme %q: want bell202 or v23", *scheme)
+		return nil, fmt.Errorf("dsp gen cid: --scheme %q: want bell202, v23 or dtmf", *scheme)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("dsp gen cid: %w", err)

@@ -26,6 +26,8 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+
+	"callbox/dsp/tone"
 )
 
 // Tail lengths accepted by New, in taps (one tap per 8 kHz sample).
@@ -84,6 +86,16 @@ type Canceller struct {
 
 	bypass bool
 	adapt  bool
+
+	// The tone disabler: fax and modem answer tones with phase reversals
+	// (V.25 /ANS) on either path switch the canceller off until both paths
+	// have been quiet for 250 ms (G.165/G.168).
+	toneDisable           bool
+	faxFar, faxNear       *tone.FaxDetector
+	toneOff               bool
+	blockN                int   // samples into the current 10 ms block
+	blockFarE, blockNearE int64 // energies of the two paths in that block
+	quietBlocks           int
 }
 
 // Option configures a Canceller.
@@ -96,6 +108,11 @@ func WithNLP(on bool) Option { return func(c *Canceller) { c.nlp = on } }
 // WithAdaptation enables or disables adaptation (enabled by default); with it
 // off the canceller keeps its current echo path model.
 func WithAdaptation(on bool) Option { return func(c *Canceller) { c.adapt = on } }
+
+// WithToneDisable enables or disables the tone disabler (enabled by
+// default): a 2100 Hz answer tone with phase reversals on either path turns
+// cancelling off, as fax and modem data pumps run their own cancellers.
+func WithToneDisable(on bool) Option { return func(c *Canceller) { c.toneDisable = on } }
 
 // New returns a canceller with a tail of taps samples (MinTaps..MaxTaps).
 func New(taps int, opts ...Option) (*Canceller, error) {
@@ -111,6 +128,10 @@ func New(taps int, opts ...Option) (*Canceller, error) {
 		nlp:   true,
 		adapt: true,
 		seed:  0x1234567,
+
+		toneDisable: true,
+		faxFar:      tone.NewFaxDetector(tone.FaxConfig{}),
+		faxNear:     tone.NewFaxDetector(tone.FaxConfig{}),
 	}
 	for _, o := range opts {
 		o(c)
@@ -136,6 +157,10 @@ func (c *Canceller) Reset() {
 	c.noiseLevel = 1 << (powShift + 16) // start high; the estimator tracks down fast
 	c.noiseAmp = 0
 	c.cnCount = 0
+	c.faxFar.Reset()
+	c.faxNear.Reset()
+	c.toneOff = false
+	c.blockN, c.blockFarE, c.blockNearE, c.quietBlocks = 0, 0, 0, 0
 }
 
 // SetBypass switches the canceller to a transparent path (on) or back to
@@ -161,14 +186,71 @@ func (c *Canceller) Process(out, near, far []int16) {
 	if len(near) != len(far) || len(out) != len(near) {
 		panic("echo: Process: slices of different lengths")
 	}
-	for i := range near {
-		out[i] = c.Sample(near[i], far[i])
+	// Work in pieces that end on the tone disabler's 10 ms grid, so that
+	// its decisions take effect at the same sample whatever the caller's
+	// block length.
+	for len(near) > 0 {
+		k := min(toneBlock-c.blockN, len(near))
+		if c.toneDisable {
+			// Before cancelling: out may alias near.
+			c.faxFar.Process(far[:k])
+			c.faxNear.Process(near[:k])
+			c.blockFarE += energy(far[:k])
+			c.blockNearE += energy(near[:k])
+		}
+		for i := range k {
+			out[i] = c.sample(near[i], far[i])
+		}
+		out, near, far = out[k:], near[k:], far[k:]
+		if c.blockN += k; c.blockN == toneBlock {
+			c.blockN = 0
+			if c.toneDisable {
+				c.toneCheck()
+			}
+		}
 	}
 }
 
-// Sample processes one sample pair and returns the near-end sample with the
+// Tone disabler timing (G.165 clause 4, G.168 clause 6.4.2.10).
+const (
+	toneBlock = 80 // 10 ms, the fax detector's block
+	// Both paths below -36 dBm0 for 250 ms re-enable the canceller; the
+	// limit is the energy of a -36 dBm0 sine over one block.
+	quietBlocksOn = 25
+	quietEnergy   = 366 * 366 / 2 * toneBlock
+)
+
+// ToneDisabled reports whether an answer tone has switched the canceller off.
+func (c *Canceller) ToneDisabled() bool { return c.toneOff }
+
+// toneCheck runs at the end of every 10 ms block.
+func (c *Canceller) toneCheck() {
+	if !c.toneOff {
+		if c.faxFar.PhaseReversalSeen() || c.faxNear.PhaseReversalSeen() {
+			c.toneOff, c.quietBlocks = true, 0
+		}
+	} else if c.blockFarE < quietEnergy && c.blockNearE < quietEnergy {
+		if c.quietBlocks++; c.quietBlocks >= quietBlocksOn {
+			c.toneOff = false
+			c.faxFar.Reset()
+			c.faxNear.Reset()
+		}
+	} else {
+		c.quietBlocks = 0
+	}
+	c.blockFarE, c.blockNearE = 0, 0
+}
+
+func energy(x []int16) (e int64) {
+	for _, v := range x {
+		e += int64(v) * int64(v)
+	}
+	return e
+}
+
+// sample processes one sample pair and returns the near-end sample with the
 // echo removed.
-func (c *Canceller) Sample(near, far int16) int16 {
+func (c *Canceller) sample(near, far int16) int16 {
 	x := c.farDC.filter(far)
 	d := c.nearDC.filter(near)
 
@@ -183,7 +265,7 @@ func (c *Canceller) Sample(near, far int16) int16 {
 	c.hist[c.pos] = x
 	c.xpow += int64(x)*int64(x) - old*old
 
-	if c.bypass {
+	if c.bypass || c.toneOff {
 		c.stale = true
 		return near
 	}

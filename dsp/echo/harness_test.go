@@ -35,13 +35,14 @@ func echoPath(m g168Model, delay int, erl float64) []float64 {
 // convolve returns the echo of x through h, rounded to int16 as a codec would.
 func convolve(x []int16, h []float64) []int16 {
 	y := make([]int16, len(x))
+	lead := 0 // skip the bulk delay's zeros
+	for lead < len(h) && h[lead] == 0 {
+		lead++
+	}
 	for n := range x {
 		var s float64
-		for k, hk := range h {
-			if n-k < 0 {
-				break
-			}
-			s += hk * float64(x[n-k])
+		for k := lead; k < len(h) && k <= n; k++ {
+			s += h[k] * float64(x[n-k])
 		}
 		y[n] = int16(max(-32768, min(32767, math.Round(s))))
 	}
@@ -58,8 +59,8 @@ func noise(seed uint64, n int, rms float64) []int16 {
 	return s
 }
 
-// tone returns n samples of the sum of sines at freqs, each of peak amp.
-func tone(n int, amp float64, freqs ...float64) []int16 {
+// sines returns n samples of the sum of sines at freqs, each of peak amp.
+func sines(n int, amp float64, freqs ...float64) []int16 {
 	s := make([]int16, n)
 	for i := range s {
 		var v float64

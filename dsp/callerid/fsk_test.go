@@ -213,8 +213,21 @@ func TestFSKNoise(t *testing.T) {
 	}
 }
 
+// speechCache keeps the prompts between tests: converting them is the
+// slowest part of the package's tests.
+var speechCache = map[int][]int16{}
+
 // speech returns real recorded prompts from asterisk-core-sounds-en-wav.
 func speech(t *testing.T, files int) []int16 {
+	if x, ok := speechCache[files]; ok {
+		return x
+	}
+	x := loadSpeech(t, files)
+	speechCache[files] = x
+	return x
+}
+
+func loadSpeech(t *testing.T, files int) []int16 {
 	names, _ := filepath.Glob("/usr/share/asterisk/sounds/en/*.wav")
 	if len(names) == 0 {
 		dsptest.NeedTool(t, "sox", "sox")

@@ -331,3 +331,35 @@ func FuzzReceiver(f *testing.F) {
 		}
 	})
 }
+
+func TestTransmitterBlockSizeInvariance(t *testing.T) {
+	raw, _ := testMessages[3].AppendBinary(nil)
+	want := mustFSK(t, testMessages[3], ETSIFSK)
+	for _, size := range []int{1, 80, 102, 160, 1000} {
+		// A fresh transmitter starts at phase zero, as AppendFSK's does.
+		tr, _ := NewTransmitter(ETSIFSK)
+		if err := tr.Load(raw); err != nil {
+			t.Fatal(err)
+		}
+		var got []int16
+		buf := make([]int16, size)
+		for {
+			n := tr.Read(buf)
+			got = append(got, buf[:n]...)
+			if n < size {
+				break
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("block %d: %d samples, want %d", size, len(got), len(want))
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("block %d: sample %d is %d, want %d", size, i, got[i], want[i])
+			}
+		}
+		if n := tr.Read(buf); n != 0 {
+			t.Fatalf("block %d: %d samples after the end", size, n)
+		}
+	}
+}

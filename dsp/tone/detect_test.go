@@ -299,3 +299,49 @@ func BenchmarkGenerator(b *testing.B) {
 	x := make([]int16, 160)
 	benchSamples(b, len(x), func() { g.Read(x) })
 }
+
+// TestDetectorCurrent: silence, unknown sound, then the tone's name.
+func TestDetectorCurrent(t *testing.T) {
+	p, _ := PlanFor("CN")
+	d := NewDetector(p, DetectorConfig{})
+	if got := d.Current(); got != StateSilence {
+		t.Errorf("start: %s", got)
+	}
+	d.Process(make([]int16, 800))
+	if got := d.Current(); got != StateSilence {
+		t.Errorf("silence: %s", got)
+	}
+	d.Process(genTone(t, Tone{Segments: steady(f1(1000, -20))}, 500))
+	if got := d.Current(); got != StateUnknown {
+		t.Errorf("1000 Hz: %s", got)
+	}
+	busy, _ := p.Tone(Busy)
+	d.Process(genTone(t, busy, 1500))
+	if got := d.Current(); got != Busy {
+		t.Errorf("busy: %s", got)
+	}
+}
+
+// TestDetectorAmbiguity: EU congestion (250/250) and EU call waiting
+// (200/200/200/5000) fit each other for 1.5 cycles at the default 20 %
+// tolerance, so congestion waits for its third burst; call waiting never
+// shows as congestion. With 10 % the two separate within two cycles.
+func TestDetectorAmbiguity(t *testing.T) {
+	p, _ := PlanFor("EU")
+	cong, _ := p.Tone(Congestion)
+	cw, _ := p.Tone(CallWaiting)
+	x := genTone(t, cong, 3000)
+	for _, c := range []struct {
+		tol    float64
+		maxLat int64
+	}{{0, 1300}, {0.1, 1000}} {
+		evs := runDetector(p, DetectorConfig{CadenceTol: c.tol}, x, 160)
+		if len(evs) == 0 || evs[0].Tone != Congestion || evs[0].At/8 > c.maxLat {
+			t.Errorf("tol %g: %s", c.tol, describe(evs))
+		}
+	}
+	evs := runDetector(p, DetectorConfig{}, genTone(t, cw, 12000), 160)
+	if len(evs) == 0 || evs[0].Tone != CallWaiting {
+		t.Errorf("call waiting: %s", describe(evs))
+	}
+}

@@ -174,3 +174,27 @@ func BenchmarkFaxDetector(b *testing.B) {
 		}
 	})
 }
+
+// TestFaxGenerated runs without child processes (the -short/ARM path):
+// /ANS made by negating every other 450 ms of a steady 2100 Hz tone.
+func TestFaxGenerated(t *testing.T) {
+	x := make([]int16, 8000*4)
+	NewGenerator(Tone{Segments: steady(f1(2100, -20))}).Read(x[2400:27600])
+	plain := append([]int16(nil), x...)
+	for i := 2400 + 3600; i < 27600; i++ {
+		if (i-2400)/3600%2 == 1 {
+			x[i] = -x[i]
+		}
+	}
+	evs, d := runFax(x, 80)
+	if kinds(evs) != "ced anspr " || d.Reversals() != 6 || !d.PhaseReversalSeen() {
+		t.Errorf("/ANS: %+v, %d reversals", evs, d.Reversals())
+	}
+	if evs, d := runFax(plain, 80); kinds(evs) != "ced " || d.Reversals() != 0 || d.PhaseReversalSeen() {
+		t.Errorf("ANS: %+v, %d reversals", evs, d.Reversals())
+	}
+	d.Reset()
+	if d.PhaseReversalSeen() || d.AnswerTone() {
+		t.Error("Reset kept state")
+	}
+}

@@ -119,7 +119,10 @@ func asteriskPrompts(t testing.TB) map[string][]int16 {
 		t.Fatalf("asterisk prompts missing (apt-get install asterisk-core-sounds-en-wav)")
 	}
 	out := map[string][]int16{}
-	for _, f := range files {
+	for i, f := range files {
+		if raceEnabled && i%4 != 0 {
+			continue
+		}
 		s, err := readWAV16(f)
 		if err != nil {
 			continue // a few prompts may be in another format; the rest suffice

@@ -39,9 +39,9 @@ func (l Learned) Tone(name string) Tone {
 var ErrNoTone = errors.New("tone: no tone found")
 
 const (
-	learnMinLevel = -45  // dBm0
-	learnChunk    = 2000 // samples per spectral chunk (250 ms)
-	learnMaxOn    = 64000
+	learnMinLevel = -45   // dBm0
+	learnChunk    = 2000  // samples per spectral chunk (250 ms)
+	learnMaxOn    = 12000 // samples of on periods scanned (1.5 s)
 	learnLoHz     = 150
 	learnHiHz     = 2500
 )

@@ -128,3 +128,12 @@ func FuzzLearn(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkLearn(b *testing.B) {
+	x := genTone(b, Tone{Segments: []Segment{on(f2(455, 570, -20), 320), off(280)}}, 5000)
+	benchSamples(b, len(x), func() {
+		if _, err := Learn(x); err != nil {
+			b.Fatal(err)
+		}
+	})
+}

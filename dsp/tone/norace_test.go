@@ -1,0 +1,5 @@
+//go:build !race
+
+package tone
+
+const raceEnabled = false

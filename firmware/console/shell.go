@@ -259,28 +259,31 @@ func (s *session) exec(ctx context.Context, line string) error {
 }
 
 // splitArgs splits a command line at spaces; single or double quotes
-// group words with spaces ('say "hello world"').
+// group words with spaces ('say "hello world"'). It works on bytes, which
+// is safe for UTF-8 since every separator is ASCII, and keeps any other
+// byte as typed.
 func splitArgs(line string) ([]string, error) {
 	var args []string
-	var cur strings.Builder
+	var cur []byte
 	inWord := false
-	var quote rune
-	for _, r := range line {
+	var quote byte
+	for i := 0; i < len(line); i++ {
+		b := line[i]
 		switch {
-		case quote != 0 && r == quote:
+		case quote != 0 && b == quote:
 			quote = 0
 		case quote != 0:
-			cur.WriteRune(r)
-		case r == '"' || r == '\'':
-			quote, inWord = r, true
-		case r == ' ' || r == '\t':
+			cur = append(cur, b)
+		case b == '"' || b == '\'':
+			quote, inWord = b, true
+		case b == ' ' || b == '\t':
 			if inWord {
-				args = append(args, cur.String())
-				cur.Reset()
+				args = append(args, string(cur))
+				cur = cur[:0]
 				inWord = false
 			}
 		default:
-			cur.WriteRune(r)
+			cur = append(cur, b)
 			inWord = true
 		}
 	}
@@ -288,7 +291,7 @@ func splitArgs(line string) ([]string, error) {
 		return nil, fmt.Errorf("unterminated %c quote", quote)
 	}
 	if inWord {
-		args = append(args, cur.String())
+		args = append(args, string(cur))
 	}
 	return args, nil
 }

@@ -266,12 +266,14 @@ func (r *Receiver) Raw() []byte { return r.raw[:r.rawN] }
 // creation or Reset of the receiver.
 func (r *Receiver) Start() int64 { return r.at }
 
-// Message parses the last message received.
-func (r *Receiver) Message() (Message, error) { return Parse(r.Raw()) }
+// Message parses the last message received with ParseLoose: what the
+// exchange sent, passed by the checksum, is reported as well as it can be.
+// Parse(Raw()) applies the strict rules.
+func (r *Receiver) Message() (Message, error) { return ParseLoose(r.Raw()) }
 
 // DecodeFSK returns every message found in x, with the sample index where
-// each one's signal began. Messages that pass the checksum but do not parse
-// are returned as errors in errs.
+// each one's signal began. Messages that pass the checksum but are not
+// caller ID (message waiting, say) are returned as errors in errs.
 func DecodeFSK(x []int16, m fsk.Modem) (msgs []Message, starts []int64, errs []error) {
 	r, err := NewReceiver(m)
 	if err != nil {

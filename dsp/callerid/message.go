@@ -305,3 +305,76 @@ func numberChar(c byte) bool {
 }
 
 func nameChar(c byte) bool { return c >= 0x20 && c <= 0x7e }
+
+// ParseLoose decodes a message as exchanges send it rather than as Parse
+// demands: MDMF parameters in any order, unknown ones (call type, called
+// number, ...) skipped, a repeated one overriding, characters outside
+// printable ASCII shown as '?'. Length and checksum are still checked. For
+// every message Parse accepts, ParseLoose returns the same.
+func ParseLoose(b []byte) (Message, error) {
+	var m Message
+	if len(b) < 3 {
+		return m, invalid("%d bytes is too short", len(b))
+	}
+	if int(b[1]) != len(b)-3 {
+		return m, invalid("length byte %d but %d body bytes", b[1], len(b)-3)
+	}
+	if Checksum(b[:len(b)-1]) != b[len(b)-1] {
+		return m, ErrChecksum
+	}
+	body := b[2 : len(b)-1]
+	m.Format = Format(b[0])
+	switch m.Format {
+	case SDMF:
+		if len(body) < 8 {
+			return m, invalid("sdmf body of %d bytes", len(body))
+		}
+		m.Time, body = printable(body[:8]), body[8:]
+		if len(body) == 1 && (body[0] == byte(Private) || body[0] == byte(Unavailable)) {
+			m.NumberReason = Reason(body[0])
+		} else {
+			m.Number = printable(body)
+		}
+	case MDMF:
+		for len(body) >= 2 && int(body[1]) <= len(body)-2 {
+			typ, v := body[0], body[2:2+int(body[1])]
+			body = body[2+len(v):]
+			switch typ {
+			case paramDateTime:
+				m.Time = printable(v)
+			case paramNumber:
+				m.Number = printable(v)
+			case paramName:
+				m.Name = printable(v)
+			case paramNumberReason:
+				m.NumberReason = looseReason(v)
+			case paramNameReason:
+				m.NameReason = looseReason(v)
+			}
+		}
+		if len(body) != 0 {
+			return m, invalid("mdmf parameter overruns the message")
+		}
+	default:
+		return m, invalid("message type %#02x not supported", b[0])
+	}
+	return m, nil
+}
+
+// looseReason reads an absence reason, ignoring ones it does not know.
+func looseReason(v []byte) Reason {
+	if len(v) == 1 && (v[0] == byte(Private) || v[0] == byte(Unavailable)) {
+		return Reason(v[0])
+	}
+	return NoReason
+}
+
+func printable(v []byte) string {
+	b := []byte(string(v))
+	for i, c := range b {
+		if !nameChar(c) {
+			b[i] = '?'
+		}
+	}
+	return string(b)
+}

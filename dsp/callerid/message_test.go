@@ -139,6 +139,13 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte{0x80, 0x00, 0x80})
 	f.Add([]byte{0x80, 0xff, 0x01})
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if loose, err := ParseLoose(b); err == nil {
+			if len(loose.Number)+len(loose.Name)+len(loose.Time) > len(b) {
+				t.Fatalf("ParseLoose(%x) = %+v: more text than input", b, loose)
+			}
+		} else if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrChecksum) {
+			t.Fatalf("ParseLoose error %v is neither ErrInvalid nor ErrChecksum", err)
+		}
 		m, err := Parse(b)
 		if err != nil {
 			if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrChecksum) {
@@ -148,6 +155,9 @@ func FuzzParse(f *testing.F) {
 		}
 		if len(b) > MaxEncoded || len(m.Number) > MaxNumber || len(m.Name) > MaxName {
 			t.Fatalf("accepted %d bytes, number %d, name %d: over the bounds", len(b), len(m.Number), len(m.Name))
+		}
+		if loose, err := ParseLoose(b); err != nil || loose != m {
+			t.Fatalf("ParseLoose(%x) = %+v, %v; Parse gave %+v", b, loose, err, m)
 		}
 		again, err := m.AppendBinary(nil)
 		if err != nil {
@@ -221,4 +231,36 @@ func FuzzParseDTMF(f *testing.F) {
 			t.Fatalf("%q parsed to %+v re-encodes to %q", s, m, again)
 		}
 	})
+}
+
+func TestParseLoose(t *testing.T) {
+	withSum := func(h string) []byte {
+		b, _ := hex.DecodeString(h)
+		return append(b, Checksum(b))
+	}
+	tests := []struct {
+		name string
+		b    []byte
+		want Message
+	}{
+		// ETSI: call type 0x11 first, then time, number, name out of order.
+		{"etsi call type", withSum("8016" + "110101" + "0108" + "3031303231323030" + "07024142" + "0203313233"),
+			Message{Format: MDMF, Time: "01021200", Number: "123", Name: "AB"}},
+		{"unknown reason", withSum("8003040158"), Message{Format: MDMF}},
+		{"latin-1 name", withSum("80040702e96f"), Message{Format: MDMF, Name: "?o"}},
+	}
+	for _, tt := range tests {
+		got, err := ParseLoose(tt.b)
+		if err != nil || got != tt.want {
+			t.Errorf("%s: ParseLoose(%x) = %+v, %v; want %+v", tt.name, tt.b, got, err, tt.want)
+		}
+		if _, err := Parse(tt.b); err == nil {
+			t.Errorf("%s: strict Parse accepted %x", tt.name, tt.b)
+		}
+	}
+	for _, b := range [][]byte{withSum("820302010a"), withSum("8004020531"), {0x80, 0x00, 0x81}} {
+		if _, err := ParseLoose(b); err == nil {
+			t.Errorf("ParseLoose(%x) accepted", b)
+		}
+	}
 }

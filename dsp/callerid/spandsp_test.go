@@ -139,3 +139,15 @@ func TestSpandspOtherModem(t *testing.T) {
 		}
 	}
 }
+
+// An ETSI exchange's message with a call type parameter (0x11) before the
+// others: the strict parser refuses it, the receiver still reports it.
+func TestSpandspETSICallType(t *testing.T) {
+	bin := spandsp(t)
+	msg := "8016" + "110101" + "0108" + "3131323131333035" + "0203313233" + "07024142"
+	sig := dsptest.Int16s(dsptest.Run(t, bin, "tx", "clip", msg))
+	want := Message{Format: MDMF, Time: "11211305", Number: "123", Name: "AB"}
+	if msgs, _, errs := DecodeFSK(sig, fsk.V23); len(msgs) != 1 || msgs[0] != want {
+		t.Errorf("got %+v %v, want %+v", msgs, errs, want)
+	}
+}

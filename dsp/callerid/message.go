@@ -4,7 +4,15 @@
 // timing presets the line code uses to place them around the first ring.
 //
 // Everything here works on 8 kHz linear int16 audio, in fixed point, and the
-// streaming Transmitter and Receiver allocate nothing per block.
+// streaming Transmitter, Receiver and DTMFReceiver allocate nothing per block
+// and give the same results however the audio is cut into blocks.
+//
+// Parse is strict (what it accepts re-encodes to the same bytes); receivers
+// report with ParseLoose, which accepts what exchanges send. The FSK
+// receivers of the two modems each decode the other's tones too, as caller ID
+// chips do. The tests check both directions against an independent
+// implementation, Debian's libspandsp (testdata/spandsp_cid.c, built by the
+// tests with cc), as well as noise from sox and recorded speech.
 package callerid
 
 import (

@@ -1,0 +1,45 @@
+package plc
+
+import (
+	"math"
+	"testing"
+)
+
+func voiced() []int16 {
+	x := make([]int16, 8*FrameLen)
+	for i := range x {
+		ph := 2 * math.Pi * 140 * float64(i) / rate
+		x[i] = int16(6000*math.Sin(ph) + 2000*math.Sin(3*ph))
+	}
+	return x
+}
+
+// BenchmarkGood is the cost of passing received frames.
+func BenchmarkGood(b *testing.B) {
+	x := voiced()
+	out := make([]int16, FrameLen)
+	c := New()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		c.Good(out, x[i:i+FrameLen])
+		i = (i + FrameLen) % len(x)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*FrameLen), "ns/sample")
+}
+
+// BenchmarkLost is the worst case: every other frame lost, so each lost
+// frame starts a loss with a pitch search, and each good one blends back.
+func BenchmarkLost(b *testing.B) {
+	x := voiced()
+	out := make([]int16, FrameLen)
+	c := New()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		c.Good(out, x[i:i+FrameLen])
+		c.Lost(out)
+		i = (i + FrameLen) % len(x)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*2*FrameLen), "ns/sample")
+}

@@ -1,0 +1,214 @@
+// Package plc conceals lost packets of 8 kHz speech after ITU-T G.711
+// Appendix I: on a loss it estimates the pitch from the recent history,
+// repeats the last pitch period(s) with overlap-add at every junction,
+// attenuates losses longer than 10 ms (silence after 60 ms), and blends the
+// first good audio after a loss with the synthetic signal.
+//
+// Like Appendix I the concealer delays its output by 3.75 ms (30 samples),
+// so the junction into a loss can be smoothed before it is played out. The
+// jitter buffer calls Good for every received frame and Lost for every
+// missing one, normally 10 ms (80 samples) at a time; any lengths work and
+// give the same result.
+package plc
+
+// Algorithm constants of G.711 Appendix I, in samples at 8 kHz.
+const (
+	// Delay is the output delay: 3.75 ms, a quarter of the longest pitch.
+	Delay = 30
+	// FrameLen is the frame the timings are counted in: 10 ms.
+	FrameLen = 80
+
+	histLen  = 390 // 48.75 ms: three longest pitch periods plus the overlap
+	pitchMin = 40  // 200 Hz
+	pitchMax = 120 // 66.7 Hz
+	corrLen  = 160 // 20 ms correlation window
+	// Each further 10 ms of loss lengthens the blend at its end by 4 ms.
+	overlapIncr = 32
+	// Attenuation: from the second lost frame down by 20 % per 10 ms, to
+	// silence at 60 ms.
+	fadeEnd    = 6 * FrameLen
+	maxPeriods = 3
+)
+
+// Concealer is the state of one audio stream. The zero value is ready to
+// use. A Concealer is not safe for concurrent use.
+type Concealer struct {
+	// hist holds the stream as it will be played (input, or synthesis
+	// during a loss); the latest sample is hist[w-1]. It is a linear buffer
+	// of twice the history, moved back when full.
+	hist [2 * histLen]int16
+	w    int
+
+	lost   bool
+	erased int // samples since the loss began (keeps counting during the blend back)
+
+	pbuf    [histLen]int16 // history at the start of the loss, junction smoothed
+	pitch   int
+	overlap int // a quarter pitch period
+	periods int // pitch periods being repeated (1..3)
+	pos     int // next pbuf sample of the repetition
+
+	// A blend from one repetition to the next longer one.
+	xpos, xleft, xlen int
+
+	// The blend back to good audio after a loss.
+	rec, recLen int
+}
+
+// New returns a Concealer.
+func New() *Concealer { return &Concealer{w: histLen} }
+
+// Reset forgets the stream.
+func (c *Concealer) Reset() { *c = Concealer{w: histLen} }
+
+// Good passes received audio: out gets the stream delayed by Delay samples.
+// out and in must have the same length; out may alias in.
+func (c *Concealer) Good(out, in []int16) {
+	if len(out) != len(in) {
+		panic("plc: Good: slices of different lengths")
+	}
+	if c.w == 0 {
+		c.w = histLen // zero value
+	}
+	for i, v := range in {
+		if c.lost {
+			c.lost = false
+			frames := (c.erased + FrameLen - 1) / FrameLen
+			c.recLen = min(c.overlap+(frames-1)*overlapIncr, FrameLen)
+			c.rec = 0
+		}
+		if c.rec < c.recLen {
+			syn := c.synth()
+			// Linear cross-fade from the synthetic continuation to the
+			// received signal.
+			n := int32(c.recLen + 1)
+			k := int32(c.rec + 1)
+			v = int16((int32(syn)*(n-k) + int32(v)*k) / n)
+			c.rec++
+		}
+		out[i] = c.push(v)
+	}
+}
+
+// Lost conceals len(out) missing samples, writing the (delayed) stream to out.
+func (c *Concealer) Lost(out []int16) {
+	if c.w == 0 {
+		c.w = histLen
+	}
+	for i := range out {
+		if !c.lost {
+			c.start()
+		} else if (c.erased == FrameLen || c.erased == 2*FrameLen) && c.periods < maxPeriods {
+			// 10 and 20 ms into the loss, repeat one more period so the
+			// signal does not buzz, blending over a quarter period.
+			c.xpos, c.xleft, c.xlen = c.pos, c.overlap, c.overlap
+			c.periods++
+			c.pos -= c.pitch
+		}
+		out[i] = c.push(c.synth())
+	}
+}
+
+// push appends v to the stream and returns the sample Delay before it.
+func (c *Concealer) push(v int16) int16 {
+	if c.w == len(c.hist) {
+		copy(c.hist[:histLen], c.hist[histLen:])
+		c.w = histLen
+	}
+	o := c.hist[c.w-Delay]
+	c.hist[c.w] = v
+	c.w++
+	return o
+}
+
+// start begins a loss: find the pitch and smooth the junction from the
+// last received sample into the repetition.
+func (c *Concealer) start() {
+	copy(c.pbuf[:], c.hist[c.w-histLen:c.w])
+	p := pitch(c.pbuf[:])
+	q := p >> 2
+	c.pitch, c.overlap = p, q
+	// Blend the last quarter period of real signal into the quarter period
+	// one pitch earlier, so that the stream ends where the repeated period
+	// begins. Those samples have not been played yet (q <= Delay).
+	const e = histLen
+	for i := range q {
+		real := int32(c.pbuf[e-q+i])
+		prev := int32(c.pbuf[e-p-q+i])
+		v := int16((real*int32(q-i) + prev*int32(i+1)) / int32(q+1))
+		c.pbuf[e-q+i] = v
+		c.hist[c.w-q+i] = v
+	}
+	c.lost = true
+	c.erased = 0
+	c.periods = 1
+	c.pos = e - p
+	c.xleft = 0
+	c.rec, c.recLen = 0, 0
+}
+
+// synth returns the next sample of the repetition, attenuated, and counts it.
+func (c *Concealer) synth() int16 {
+	v := int32(c.pbuf[c.pos])
+	if c.pos++; c.pos == histLen {
+		c.pos = histLen - c.periods*c.pitch
+	}
+	if c.xleft > 0 {
+		old := int32(c.pbuf[c.xpos])
+		if c.xpos++; c.xpos == histLen {
+			c.xpos = histLen - (c.periods-1)*c.pitch
+		}
+		n := int32(c.xlen + 1)
+		k := int32(c.xlen - c.xleft + 1)
+		v = (old*(n-k) + v*k) / n
+		c.xleft--
+	}
+	if c.erased >= FrameLen {
+		// Linear from 1 at 10 ms to 0 at 60 ms, exact in Q16.
+		g := max(0, int32(fadeEnd-c.erased)*65536/(fadeEnd-FrameLen))
+		v = (v * g) >> 16
+	}
+	c.erased++
+	return int16(v)
+}
+
+// pitch returns the period, in pitchMin..pitchMax samples, that maximises
+// the normalised correlation of the last corrLen samples of h with the
+// samples one period earlier. Integer arithmetic throughout: for each lag
+// the score c*|c|/e is compared after scaling c and e to 31 bits.
+func pitch(h []int16) int {
+	e := len(h)
+	x := h[e-corrLen : e]
+	var cs, es [pitchMax - pitchMin + 1]int64
+	var top int64
+	for x2 := range x {
+		top += int64(x[x2]) * int64(x[x2])
+	}
+	for lag := pitchMin; lag <= pitchMax; lag++ {
+		y := h[e-corrLen-lag : e-lag]
+		var c, en int64
+		for i, v := range x {
+			c += int64(v) * int64(y[i])
+			en += int64(y[i]) * int64(y[i])
+		}
+		cs[lag-pitchMin], es[lag-pitchMin] = c, en
+		top = max(top, en)
+	}
+	// |c| <= sqrt(e * energy(x)) <= top, so one shift brings all below 2^31
+	// and c*|c| below 2^62.
+	shift := uint(0)
+	for top>>shift >= 1<<31 {
+		shift++
+	}
+	best, bestScore := pitchMax, int64(-1)
+	for i := range cs {
+		c, en := cs[i]>>shift, es[i]>>shift
+		if en < 1 || c <= 0 {
+			continue
+		}
+		if s := c * c / en; s > bestScore {
+			best, bestScore = i+pitchMin, s
+		}
+	}
+	return best
+}

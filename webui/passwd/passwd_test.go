@@ -14,10 +14,13 @@ func TestHashVerify(t *testing.T) {
 	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
 		t.Fatalf("hash %q does not carry the expected PHC prefix", h)
 	}
-	h2, err := Hash("correct horse")
-	if err != nil {
-		t.Fatal(err)
+	if ok, err := Verify(h, "correct horse"); !ok || err != nil {
+		t.Fatalf("Verify(Hash(pw), pw) = %v, %v", ok, err)
 	}
+	// Mismatches and salt randomness with cheap parameters: under -race and
+	// qemu a 19 MiB argon2id takes seconds.
+	h, _ = HashParams("correct horse", 64, 1, 1)
+	h2, _ := HashParams("correct horse", 64, 1, 1)
 	if h == h2 {
 		t.Fatal("two hashes of one password are equal: salt is not random")
 	}
@@ -30,6 +33,7 @@ func TestHashVerify(t *testing.T) {
 		{"correct horse ", false},
 		{"", false},
 		{"Correct horse", false},
+		{strings.Repeat("x", MaxPasswordLen+1), false},
 	} {
 		ok, err := Verify(h, tc.pw)
 		if err != nil || ok != tc.want {
@@ -59,22 +63,31 @@ func TestHashTooLong(t *testing.T) {
 	}
 }
 
-// TestKnownVector checks Verify and our parameters against a hash made by an
-// independent implementation, the argon2 reference CLI (Debian package argon2):
+// TestKnownVector checks Verify and our parameters against hashes made by an
+// independent implementation, the argon2 reference CLI (Debian package
+// argon2), e.g.
 //
 //	echo -n password | argon2 somesalt -id -t 2 -k 19456 -p 1 -l 32
 func TestKnownVector(t *testing.T) {
-	const ref = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$PL01amPyeUuxG7H0vIr5X+qHkZvWnHmGBGXFYvh8z2E"
 	for _, tc := range []struct {
-		pw   string
-		want bool
-	}{{"password", true}, {"Password", false}} {
-		ok, err := Verify(ref, tc.pw)
+		ref, pw string
+		want    bool
+	}{
+		// Our production parameters.
+		{"$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$PL01amPyeUuxG7H0vIr5X+qHkZvWnHmGBGXFYvh8z2E", "password", true},
+		// Cheap ones, also exercising two lanes and a 16-byte key:
+		// echo -n 'correct horse' | argon2 saltsaltsalt -id -t 1 -k 256 -p 2 -l 16
+		{"$argon2id$v=19$m=64,t=2,p=1$c29tZXNhbHQ$FqGkmHNGCd0BRW2kBt6fPZ2pPmyGwwChL8FGUhTOSSI", "password", true},
+		{"$argon2id$v=19$m=64,t=2,p=1$c29tZXNhbHQ$FqGkmHNGCd0BRW2kBt6fPZ2pPmyGwwChL8FGUhTOSSI", "Password", false},
+		{"$argon2id$v=19$m=256,t=1,p=2$c2FsdHNhbHRzYWx0$I8qlj0SN9CVjcxzGYAY89A", "correct horse", true},
+		{"$argon2id$v=19$m=256,t=1,p=2$c2FsdHNhbHRzYWx0$I8qlj0SN9CVjcxzGYAY89A", "correct horse!", false},
+	} {
+		ok, err := Verify(tc.ref, tc.pw)
 		if err != nil || ok != tc.want {
-			t.Errorf("Verify(reference, %q) = %v, %v; want %v", tc.pw, ok, err, tc.want)
+			t.Errorf("Verify(%s, %q) = %v, %v; want %v", tc.ref, tc.pw, ok, err, tc.want)
 		}
 	}
-	p, err := parse(ref)
+	p, err := parse("$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$PL01amPyeUuxG7H0vIr5X+qHkZvWnHmGBGXFYvh8z2E")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,3 +43,21 @@ func BenchmarkLost(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*2*FrameLen), "ns/sample")
 }
+
+// BenchmarkLossBurst is a 50 ms loss (five frames) after every good frame:
+// one pitch search per loss, then plain synthesis.
+func BenchmarkLossBurst(b *testing.B) {
+	x := voiced()
+	out := make([]int16, FrameLen)
+	c := New()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		c.Good(out, x[i:i+FrameLen])
+		for range 5 {
+			c.Lost(out)
+		}
+		i = (i + FrameLen) % len(x)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*6*FrameLen), "ns/sample")
+}

@@ -70,23 +70,33 @@ func (c *Concealer) Good(out, in []int16) {
 	if c.w == 0 {
 		c.w = histLen // zero value
 	}
-	for i, v := range in {
-		if c.lost {
-			c.lost = false
-			frames := (c.erased + FrameLen - 1) / FrameLen
-			c.recLen = min(c.overlap+(frames-1)*overlapIncr, FrameLen)
-			c.rec = 0
+	if c.lost {
+		c.lost = false
+		frames := (c.erased + FrameLen - 1) / FrameLen
+		c.recLen = min(c.overlap+(frames-1)*overlapIncr, FrameLen)
+		c.rec = 0
+	}
+	for len(in) > 0 && c.rec < c.recLen {
+		syn := c.synth()
+		// Linear cross-fade from the synthetic continuation to the
+		// received signal.
+		n := int32(c.recLen + 1)
+		k := int32(c.rec + 1)
+		out[0] = c.push(int16((int32(syn)*(n-k) + int32(in[0])*k) / n))
+		c.rec++
+		out, in = out[1:], in[1:]
+	}
+	// Steady state: append to the history, play out from Delay back.
+	for len(in) > 0 {
+		if c.w == len(c.hist) {
+			copy(c.hist[:histLen], c.hist[histLen:])
+			c.w = histLen
 		}
-		if c.rec < c.recLen {
-			syn := c.synth()
-			// Linear cross-fade from the synthetic continuation to the
-			// received signal.
-			n := int32(c.recLen + 1)
-			k := int32(c.rec + 1)
-			v = int16((int32(syn)*(n-k) + int32(v)*k) / n)
-			c.rec++
-		}
-		out[i] = c.push(v)
+		k := min(len(in), len(c.hist)-c.w)
+		copy(c.hist[c.w:c.w+k], in[:k]) // first: out may alias in
+		copy(out[:k], c.hist[c.w-Delay:c.w-Delay+k])
+		c.w += k
+		out, in = out[k:], in[k:]
 	}
 }
 
@@ -174,24 +184,46 @@ func (c *Concealer) synth() int16 {
 
 // pitch returns the period, in pitchMin..pitchMax samples, that maximises
 // the normalised correlation of the last corrLen samples of h with the
-// samples one period earlier. Integer arithmetic throughout: for each lag
-// the score c*|c|/e is compared after scaling c and e to 31 bits.
+// samples one period earlier. Appendix I searches coarsely first (every
+// other lag on every other sample); the full search costs about 10 us per
+// loss and finds periods such as 2 x 44.4 samples that the coarse grid
+// misses, which otherwise click at every repetition.
 func pitch(h []int16) int {
+	return search(h, pitchMin, pitchMax, 1)
+}
+
+// search scores lags lo..hi in steps of dec, using every dec-th sample,
+// and returns the best. Integer arithmetic throughout: the score c*|c|/e of
+// each lag is compared after scaling c and e below 2^31.
+func search(h []int16, lo, hi, dec int) int {
 	e := len(h)
 	x := h[e-corrLen : e]
 	var cs, es [pitchMax - pitchMin + 1]int64
 	var top int64
-	for x2 := range x {
-		top += int64(x[x2]) * int64(x[x2])
+	for i := 0; i < len(x); i += dec {
+		top += int64(x[i]) * int64(x[i])
 	}
-	for lag := pitchMin; lag <= pitchMax; lag++ {
-		y := h[e-corrLen-lag : e-lag]
-		var c, en int64
-		for i, v := range x {
-			c += int64(v) * int64(y[i])
-			en += int64(y[i]) * int64(y[i])
+	// The energy of the lagged window slides: one sample in, one out.
+	var en int64
+	y0 := e - corrLen - lo
+	for i := 0; i < corrLen; i += dec {
+		en += int64(h[y0+i]) * int64(h[y0+i])
+	}
+	n := 0
+	for lag := lo; lag <= hi; lag += dec {
+		if lag > lo {
+			// The window moves back by dec samples.
+			in := int64(h[e-corrLen-lag])
+			out := int64(h[e-corrLen-lag+corrLen])
+			en += in*in - out*out
 		}
-		cs[lag-pitchMin], es[lag-pitchMin] = c, en
+		y := h[e-corrLen-lag : e-lag]
+		var c int64
+		for i := 0; i < corrLen; i += dec {
+			c += int64(x[i]) * int64(y[i])
+		}
+		cs[n], es[n] = c, en
+		n++
 		top = max(top, en)
 	}
 	// |c| <= sqrt(e * energy(x)) <= top, so one shift brings all below 2^31
@@ -200,14 +232,14 @@ func pitch(h []int16) int {
 	for top>>shift >= 1<<31 {
 		shift++
 	}
-	best, bestScore := pitchMax, int64(-1)
-	for i := range cs {
+	best, bestScore := hi, int64(-1)
+	for i := range n {
 		c, en := cs[i]>>shift, es[i]>>shift
 		if en < 1 || c <= 0 {
 			continue
 		}
 		if s := c * c / en; s > bestScore {
-			best, bestScore = i+pitchMin, s
+			best, bestScore = lo+i*dec, s
 		}
 	}
 	return best

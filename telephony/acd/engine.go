@@ -960,13 +960,11 @@ func (e *Engine) detach(a *agent, now time.Time) *call {
 	}
 	retry := e.groups[a.ringGroup].cfg.Retry
 	until := now.Add(retry)
-	for i := range c.tried {
-		if c.tried[i].agent == a.idx {
-			c.tried[i].until = until
-			return c
-		}
+	if i := slices.IndexFunc(c.tried, func(t tried) bool { return t.agent == a.idx }); i >= 0 {
+		c.tried[i].until = until
+	} else {
+		c.tried = append(c.tried, tried{a.idx, until})
 	}
-	c.tried = append(c.tried, tried{a.idx, until})
 	gen := c.gen
 	c.timers = append(c.timers, e.after(retry, func(now time.Time) {
 		if c.gen == gen && e.calls[c.id] == c && c.state == callWaiting {

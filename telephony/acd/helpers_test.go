@@ -84,6 +84,18 @@ func (v *env) expect(want ...string) {
 	}
 }
 
+// expectSet is expect for actions due at one instant, in any order.
+func (v *env) expectSet(want ...string) {
+	v.t.Helper()
+	got := v.take()
+	slices.Sort(got)
+	want = slices.Clone(want)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		v.t.Fatalf("actions:\n got %q\nwant %q", got, want)
+	}
+}
+
 func (v *env) ok(err error) {
 	v.t.Helper()
 	if err != nil {

@@ -21,7 +21,7 @@ func TestRules(t *testing.T) {
 		{LongestIdle, "200", "", []string{"c"}},
 		{AgentLevel, "200", "", []string{"b"}},
 		{LastAgent, "100", "", []string{"a"}},
-		{LastAgent, "200", "", []string{"c"}}, // unknown number: longest idle
+		{LastAgent, "200", "", []string{"c"}},   // unknown number: longest idle
 		{RoundRobin, "200", "", []string{"a"}},  // first member at first
 		{RoundRobin, "200", "a", []string{"b"}}, // next after the last rung
 		{RoundRobin, "200", "c", []string{"a"}}, // wraps round

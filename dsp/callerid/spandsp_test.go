@@ -50,6 +50,23 @@ func spandspRx(t *testing.T, bin, standard string, x []int16) []string {
 	return msgs
 }
 
+// TestSpandsp builds the helper once and runs every comparison with it.
+func TestSpandsp(t *testing.T) {
+	bin := spandsp(t)
+	for _, c := range []struct {
+		name string
+		f    func(*testing.T, string)
+	}{
+		{"spandsp-tx-to-receiver", checkSpandspTransmitter},
+		{"transmitter-to-spandsp-rx", checkSpandspReceiver},
+		{"other-modem", checkOtherModem},
+		{"etsi-call-type", checkETSICallType},
+		{"dtmf-both-ways", checkDTMFWithSpandsp},
+	} {
+		t.Run(c.name, func(t *testing.T) { c.f(t, bin) })
+	}
+}
+
 var spandspStandards = []struct {
 	name string
 	cfg  FSKConfig
@@ -58,8 +75,7 @@ var spandspStandards = []struct {
 	{"clip", ETSIFSK},
 }
 
-func TestSpandspTransmitterToReceiver(t *testing.T) {
-	bin := spandsp(t)
+func checkSpandspTransmitter(t *testing.T, bin string) {
 	noise := soxNoise(t, "20")
 	for _, std := range spandspStandards {
 		for _, m := range testMessages {
@@ -94,8 +110,7 @@ func TestSpandspTransmitterToReceiver(t *testing.T) {
 	}
 }
 
-func TestTransmitterToSpandspReceiver(t *testing.T) {
-	bin := spandsp(t)
+func checkSpandspReceiver(t *testing.T, bin string) {
 	for _, std := range spandspStandards {
 		var x []int16
 		var want []string
@@ -126,8 +141,7 @@ func TestTransmitterToSpandspReceiver(t *testing.T) {
 // The frequencies of the two modems are close enough that each receiver
 // decodes the other's signal, as caller ID chips do: the analyzer's "auto"
 // relies on it to find a message whichever modem sent it.
-func TestSpandspOtherModem(t *testing.T) {
-	bin := spandsp(t)
+func checkOtherModem(t *testing.T, bin string) {
 	raw, _ := testMessages[3].AppendBinary(nil)
 	for _, tt := range []struct {
 		standard string
@@ -142,8 +156,7 @@ func TestSpandspOtherModem(t *testing.T) {
 
 // An ETSI exchange's message with a call type parameter (0x11) before the
 // others: the strict parser refuses it, the receiver still reports it.
-func TestSpandspETSICallType(t *testing.T) {
-	bin := spandsp(t)
+func checkETSICallType(t *testing.T, bin string) {
 	msg := "8016" + "110101" + "0108" + "3131323131333035" + "0203313233" + "07024142"
 	sig := dsptest.Int16s(dsptest.Run(t, bin, "tx", "clip", msg))
 	want := Message{Format: MDMF, Time: "11211305", Number: "123", Name: "AB"}

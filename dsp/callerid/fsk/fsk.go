@@ -31,7 +31,9 @@ var (
 )
 
 func (m Modem) check() error {
-	if m.Baud <= 0 || m.Baud > SampleRate/4 || m.Mark <= 0 || m.Space <= 0 ||
+	// From 600 baud up the receiver's window is at most 14 samples, which
+	// keeps its int32 correlation sums from overflowing.
+	if m.Baud < 600 || m.Baud > SampleRate/4 || m.Mark <= 0 || m.Space <= 0 ||
 		m.Mark >= SampleRate/2 || m.Space >= SampleRate/2 || m.Mark == m.Space {
 		return fmt.Errorf("fsk: unusable modem %+v", m)
 	}

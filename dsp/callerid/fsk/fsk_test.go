@@ -193,7 +193,7 @@ func TestRxBlockSizeInvariance(t *testing.T) {
 }
 
 func TestNewRejectsBadModem(t *testing.T) {
-	for _, m := range []Modem{{Mark: 1200, Space: 1200, Baud: 1200}, {Mark: 5000, Space: 1200, Baud: 1200}, {Mark: 1200, Space: 2200}} {
+	for _, m := range []Modem{{Mark: 1200, Space: 1200, Baud: 1200}, {Mark: 5000, Space: 1200, Baud: 1200}, {Mark: 1200, Space: 2200}, {Mark: 1200, Space: 2200, Baud: 300}} {
 		if _, err := NewTx(m, -10); err == nil {
 			t.Errorf("NewTx(%+v) accepted", m)
 		}

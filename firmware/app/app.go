@@ -1,0 +1,206 @@
+// Package app wires callbox together and runs its lifecycle: it loads the
+// board, opens the store, starts the web admin, the serial console and the
+// watchdog in order, and stops them in reverse order when the root context
+// ends. It is the only package that imports every layer.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"callbox/board"
+	"callbox/firmware/logbuf"
+	"callbox/firmware/store"
+	"callbox/webui"
+)
+
+// Config is what callboxd's flags decide.
+type Config struct {
+	DataDir    string // store and media files
+	Board      string // "sim" or a board description file
+	HTTPAddr   string // web admin listen address
+	SIPAddr    string // SIP listen address (used by the telephony layer)
+	Console    string // "pty", a UART device, or "none"
+	NoWatchdog bool   // do not pet /dev/watchdog even when it exists
+	Watchdog   string // watchdog device; "/dev/watchdog" when empty
+	// Out receives the few lines a person at the terminal must see (the
+	// web address and the first-boot setup code), besides the log.
+	Out io.Writer
+}
+
+// StopTimeout bounds a clean shutdown: every component gets its share.
+const StopTimeout = 2 * time.Second
+
+// errRestart asks Run to stop everything and start again (console "restart").
+var errRestart = errors.New("app: restart requested")
+
+// App is one running box.
+type App struct {
+	cfg     Config
+	log     *slog.Logger
+	logs    *logbuf.Buffer
+	started time.Time
+
+	restart chan struct{} // console asks for a restart (sim) or reboot (hardware)
+
+	// Set while running; read by the console and the web admin.
+	mu      sync.Mutex
+	board   board.Board
+	db      *store.DB
+	web     *webui.Server
+	webStop func(context.Context) error
+	webAddr string
+	con     *consoleRun
+	dog     *watchdog
+}
+
+// New checks the configuration; nothing is started until Run.
+func New(cfg Config, log *slog.Logger, logs *logbuf.Buffer) (*App, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("app: data directory: not set")
+	}
+	if cfg.Board == "" {
+		cfg.Board = "sim"
+	}
+	if cfg.Out == nil {
+		cfg.Out = io.Discard
+	}
+	if cfg.Watchdog == "" {
+		cfg.Watchdog = "/dev/watchdog"
+	}
+	if logs == nil {
+		logs = logbuf.New(1)
+	}
+	return &App{cfg: cfg, log: log, logs: logs, started: time.Now(), restart: make(chan struct{}, 1)}, nil
+}
+
+// component is one part of the box with a start that returns once it is
+// serving and a stop that returns once its goroutines have ended.
+type component struct {
+	name  string
+	start func(ctx context.Context) error
+	stop  func(ctx context.Context) error
+}
+
+// Run starts the box and serves until ctx ends, then stops every component
+// within StopTimeout. A component that fails to start stops the boot with an
+// error naming it. A restart from the console stops and starts everything
+// again in this process.
+func (a *App) Run(ctx context.Context) error {
+	for {
+		err := a.runOnce(ctx)
+		if !errors.Is(err, errRestart) {
+			return err
+		}
+		if !a.boardSim() {
+			return rebootNow(a.log)
+		}
+		a.log.Info("restarting")
+	}
+}
+
+func (a *App) runOnce(ctx context.Context) error {
+	comps := []component{
+		{name: "board", start: a.startBoard},
+		{name: "store", start: a.startStore, stop: a.stopStore},
+		{name: "web", start: a.startWeb, stop: a.stopWeb},
+		{name: "console", start: a.startConsole, stop: a.stopConsole},
+		{name: "watchdog", start: a.startWatchdog, stop: a.stopWatchdog},
+		{name: "setup", start: a.announceSetup},
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var started []component
+	var bootErr error
+	for _, c := range comps {
+		t0 := time.Now()
+		if err := c.start(runCtx); err != nil {
+			bootErr = fmt.Errorf("app: start %s: %w", c.name, err)
+			break
+		}
+		a.log.Debug("started", "component", c.name, "took", time.Since(t0))
+		started = append(started, c)
+	}
+	var stopReason error
+	if bootErr == nil {
+		a.log.Info("callbox running", "board", a.board.Name, "data", a.cfg.DataDir)
+		select {
+		case <-ctx.Done():
+		case <-a.restart:
+			stopReason = errRestart
+		}
+	}
+	cancel()
+	stopCtx, stopCancel := context.WithTimeout(context.Background(), StopTimeout)
+	defer stopCancel()
+	var stopErrs []error
+	for i := len(started) - 1; i >= 0; i-- {
+		c := started[i]
+		if c.stop == nil {
+			continue
+		}
+		if err := c.stop(stopCtx); err != nil {
+			stopErrs = append(stopErrs, fmt.Errorf("app: stop %s: %w", c.name, err))
+		}
+	}
+	if bootErr != nil {
+		return errors.Join(append([]error{bootErr}, stopErrs...)...)
+	}
+	if len(stopErrs) > 0 {
+		return errors.Join(stopErrs...)
+	}
+	if stopReason == nil {
+		a.log.Info("callbox stopped")
+	}
+	return stopReason
+}
+
+func (a *App) startBoard(ctx context.Context) error {
+	b, err := board.Load(a.cfg.Board)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.board = b
+	a.mu.Unlock()
+	for _, p := range b.Ports {
+		a.log.Info("port described", "port", p.Name, "kind", p.Kind, "chip", p.Chip, "sim", b.Sim)
+	}
+	return nil
+}
+
+func (a *App) boardSim() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.board.Sim
+}
+
+func (a *App) startStore(ctx context.Context) error {
+	if err := os.MkdirAll(a.cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	db, err := store.Open(filepath.Join(a.cfg.DataDir, "callbox.db"))
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.db = db
+	a.mu.Unlock()
+	a.log.Info("store open", "path", db.Path())
+	return nil
+}
+
+func (a *App) stopStore(ctx context.Context) error {
+	a.mu.Lock()
+	db := a.db
+	a.db = nil
+	a.mu.Unlock()
+	return db.Close()
+}

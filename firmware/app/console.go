@@ -1,0 +1,180 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"callbox/board"
+	"callbox/firmware/console"
+	"callbox/firmware/store"
+	"callbox/firmware/version"
+	"callbox/webui/passwd"
+)
+
+// consoleRun is the running serial console and the goroutine that serves it.
+type consoleRun struct {
+	c    *console.Console
+	done chan error
+}
+
+func (a *App) startConsole(ctx context.Context) error {
+	if a.cfg.Console == "" || a.cfg.Console == "none" {
+		return nil
+	}
+	requirePassword := false
+	if err := a.withDB(func(db *store.DB) error {
+		return db.View(func(tx *store.Tx) (err error) {
+			requirePassword, err = tx.Bool("console.require_password", false)
+			return err
+		})
+	}); err != nil {
+		return err
+	}
+	c, err := console.New(console.Config{
+		Device:          a.cfg.Console,
+		RequirePassword: requirePassword,
+		CheckPassword:   a.checkAdminPassword,
+	}, consoleHost{a}, a.log.With("component", "console"))
+	if err != nil {
+		return err
+	}
+	run := &consoleRun{c: c, done: make(chan error, 1)}
+	go func() { run.done <- c.Run(ctx) }()
+	a.mu.Lock()
+	a.con = run
+	a.mu.Unlock()
+	if p := c.Path(); p != "" {
+		fmt.Fprintf(a.cfg.Out, "callbox: serial console on %s (screen %s, or picocom %s)\n", p, p, p)
+	}
+	return nil
+}
+
+func (a *App) stopConsole(ctx context.Context) error {
+	a.mu.Lock()
+	run := a.con
+	a.con = nil
+	a.mu.Unlock()
+	if run == nil {
+		return nil
+	}
+	// Run returns once ctx (already cancelled) ends its goroutines.
+	select {
+	case err := <-run.done:
+		if errors.Is(err, context.Canceled) {
+			return nil
+		}
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("console did not stop: %w", ctx.Err())
+	}
+}
+
+// checkAdminPassword accepts the password of any enabled admin.
+func (a *App) checkAdminPassword(pw string) bool {
+	ok := false
+	_ = a.withDB(func(db *store.DB) error {
+		return db.View(func(tx *store.Tx) error {
+			users, err := tx.Users()
+			for _, u := range users {
+				if u.Role == store.RoleAdmin && !u.Disabled {
+					if match, _ := passwd.Verify(u.PasswordHash, pw); match {
+						ok = true
+					}
+				}
+			}
+			return err
+		})
+	})
+	return ok
+}
+
+// portState is a port as shown to installers.
+type portState struct {
+	board.Port
+	State string
+}
+
+// portStates lists the board's ports; until the line drivers run (the board
+// issue), a port is only described.
+func (a *App) portStates() []portState {
+	a.mu.Lock()
+	b := a.board
+	a.mu.Unlock()
+	out := make([]portState, 0, len(b.Ports))
+	for _, p := range b.Ports {
+		out = append(out, portState{Port: p, State: "described"})
+	}
+	return out
+}
+
+// consoleHost is what the console asks of the box.
+type consoleHost struct{ a *App }
+
+func (h consoleHost) Status() []string {
+	a := h.a
+	a.mu.Lock()
+	b := a.board
+	a.mu.Unlock()
+	lines := []string{
+		"version: " + version.Version,
+		"uptime: " + time.Since(a.started).Round(time.Second).String(),
+		fmt.Sprintf("board: %s (%d FXS, %d FXO)", b.Name, b.Count(board.FXS), b.Count(board.FXO)),
+	}
+	for _, p := range a.portStates() {
+		lines = append(lines, fmt.Sprintf("  %-6s %s %-7s %s", p.Name, p.Kind, p.Chip, p.State))
+	}
+	_ = a.withDB(func(db *store.DB) error {
+		n, err := db.Size()
+		lines = append(lines, fmt.Sprintf("store: %s (%d bytes)", db.Path(), n))
+		return err
+	})
+	if addr := a.WebAddr(); addr != "" {
+		lines = append(lines, "web: http://"+addr+"/")
+	}
+	return lines
+}
+
+func (h consoleHost) Version() string { return version.String("callboxd") }
+
+func (h consoleHost) Logs(n int) []string { return h.a.logs.Last(n) }
+
+func (h consoleHost) Network() ([]string, error) {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return nil, fmt.Errorf("app: network: %w", err)
+	}
+	var lines []string
+	for _, ifc := range ifs {
+		addrs, _ := ifc.Addrs()
+		var list []string
+		for _, ad := range addrs {
+			list = append(list, ad.String())
+		}
+		state := "down"
+		if ifc.Flags&net.FlagUp != 0 {
+			state = "up"
+		}
+		lines = append(lines, fmt.Sprintf("%-10s %-4s %s %s", ifc.Name, state, ifc.HardwareAddr, strings.Join(list, " ")))
+	}
+	return lines, nil
+}
+
+func (h consoleHost) ResetAdmin() (string, error) {
+	code, err := h.a.issueSetupCode(context.Background())
+	if err == nil {
+		h.a.log.Warn("admin password reset requested on the console; a new setup code was issued")
+	}
+	return code, err
+}
+
+func (h consoleHost) Restart() error {
+	select {
+	case h.a.restart <- struct{}{}:
+	default: // one is already pending
+	}
+	return nil
+}

@@ -1,0 +1,221 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"syscall"
+	"time"
+
+	"callbox/firmware/store"
+	"callbox/firmware/version"
+	"callbox/webui"
+)
+
+func (a *App) startWeb(ctx context.Context) error {
+	srv, err := webui.New(webui.Config{
+		Addr:   a.cfg.HTTPAddr,
+		Users:  storeUsers{a},
+		System: systemInfo{a},
+		Logger: a.log.With("component", "web"),
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("web server stopped", "err", err)
+		}
+	}()
+	a.mu.Lock()
+	a.web, a.webAddr = srv, ln.Addr().String()
+	a.webStop = func(ctx context.Context) error {
+		err := hs.Shutdown(ctx)
+		if err != nil {
+			hs.Close()
+		}
+		<-done
+		return err
+	}
+	a.mu.Unlock()
+	a.log.Info("web admin listening", "url", "http://"+ln.Addr().String()+"/")
+	fmt.Fprintf(a.cfg.Out, "callbox: web admin on http://%s/\n", ln.Addr())
+	return nil
+}
+
+func (a *App) stopWeb(ctx context.Context) error {
+	a.mu.Lock()
+	stop := a.webStop
+	a.web, a.webStop, a.webAddr = nil, nil, ""
+	a.mu.Unlock()
+	return stop(ctx)
+}
+
+// WebAddr is the address the web admin listens on, once started.
+func (a *App) WebAddr() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.webAddr
+}
+
+// announceSetup issues the first-boot setup code when no admin exists yet,
+// and shows it on the terminal and in the log: there is no default password.
+func (a *App) announceSetup(ctx context.Context) error {
+	hasAdmin, err := a.hasAdmin()
+	if err != nil || hasAdmin {
+		return err
+	}
+	code, err := a.issueSetupCode(ctx)
+	if err != nil {
+		return err
+	}
+	a.log.Warn("first boot: no admin account yet; open the web admin and enter the setup code", "setup_code", code)
+	fmt.Fprintf(a.cfg.Out, "callbox: first boot: setup code %s (enter it on the web admin to create the admin account)\n", code)
+	return nil
+}
+
+func (a *App) issueSetupCode(ctx context.Context) (string, error) {
+	a.mu.Lock()
+	web := a.web
+	a.mu.Unlock()
+	if web == nil {
+		return "", errors.New("app: web admin is not running")
+	}
+	return web.IssueSetupCode(ctx)
+}
+
+func (a *App) hasAdmin() (bool, error) {
+	found := false
+	err := a.withDB(func(db *store.DB) error {
+		return db.View(func(tx *store.Tx) error {
+			users, err := tx.Users()
+			for _, u := range users {
+				found = found || (u.Role == store.RoleAdmin && !u.Disabled)
+			}
+			return err
+		})
+	})
+	return found, err
+}
+
+func (a *App) withDB(fn func(*store.DB) error) error {
+	a.mu.Lock()
+	db := a.db
+	a.mu.Unlock()
+	if db == nil {
+		return errors.New("app: store is not open")
+	}
+	return fn(db)
+}
+
+// storeUsers adapts the store to the web admin's Users interface.
+type storeUsers struct{ a *App }
+
+func (s storeUsers) Count(ctx context.Context) (n int, err error) {
+	err = s.a.withDB(func(db *store.DB) error {
+		return db.View(func(tx *store.Tx) error { n, err = tx.CountUsers(); return err })
+	})
+	return n, webErr(err)
+}
+
+func (s storeUsers) Get(ctx context.Context, login string) (u webui.User, err error) {
+	err = s.a.withDB(func(db *store.DB) error {
+		return db.View(func(tx *store.Tx) error {
+			su, err := tx.User(login)
+			u = toWeb(su)
+			return err
+		})
+	})
+	return u, webErr(err)
+}
+
+func (s storeUsers) List(ctx context.Context) (list []webui.User, err error) {
+	err = s.a.withDB(func(db *store.DB) error {
+		return db.View(func(tx *store.Tx) error {
+			users, err := tx.Users()
+			for _, su := range users {
+				list = append(list, toWeb(su))
+			}
+			return err
+		})
+	})
+	return list, webErr(err)
+}
+
+func (s storeUsers) Create(ctx context.Context, u webui.User) error {
+	return webErr(s.a.withDB(func(db *store.DB) error {
+		return db.Update(func(tx *store.Tx) error { return tx.CreateUser(toStore(u)) })
+	}))
+}
+
+func (s storeUsers) Update(ctx context.Context, u webui.User) error {
+	return webErr(s.a.withDB(func(db *store.DB) error {
+		return db.Update(func(tx *store.Tx) error { return tx.UpdateUser(toStore(u)) })
+	}))
+}
+
+func (s storeUsers) Delete(ctx context.Context, login string) error {
+	return webErr(s.a.withDB(func(db *store.DB) error {
+		return db.Update(func(tx *store.Tx) error { return tx.DeleteUser(login) })
+	}))
+}
+
+func toWeb(u store.User) webui.User {
+	return webui.User{Login: u.Login, DisplayName: u.DisplayName, Role: string(u.Role), PasswordHash: u.PasswordHash,
+		Disabled: u.Disabled, Created: u.Created, Updated: u.Updated}
+}
+
+func toStore(u webui.User) store.User {
+	return store.User{Login: u.Login, DisplayName: u.DisplayName, Role: store.Role(u.Role), PasswordHash: u.PasswordHash,
+		Disabled: u.Disabled, Created: u.Created, Updated: u.Updated}
+}
+
+// webErr maps the store's sentinels onto the web admin's, keeping the
+// message that names the field.
+func webErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("%w: %w", webui.ErrNotFound, err)
+	case errors.Is(err, store.ErrConflict):
+		return fmt.Errorf("%w: %w", webui.ErrConflict, err)
+	case errors.Is(err, store.ErrInvalid):
+		return fmt.Errorf("%w: %w", webui.ErrInvalid, err)
+	}
+	return err
+}
+
+// systemInfo answers the web admin's /system.
+type systemInfo struct{ a *App }
+
+func (s systemInfo) Info(ctx context.Context) webui.SystemInfo {
+	a := s.a
+	info := webui.SystemInfo{Version: version.Version, Uptime: time.Since(a.started).Round(time.Second)}
+	a.mu.Lock()
+	b := a.board
+	a.mu.Unlock()
+	info.Board.Name = b.Name
+	for _, p := range a.portStates() {
+		info.Board.Ports = append(info.Board.Ports, webui.PortInfo{Name: p.Name, Kind: string(p.Kind), Chip: p.Chip, State: p.State})
+	}
+	_ = a.withDB(func(db *store.DB) error {
+		n, err := db.Size()
+		info.StoreBytes = n
+		return err
+	})
+	var st syscall.Statfs_t
+	if syscall.Statfs(a.cfg.DataDir, &st) == nil {
+		info.DataFreeBytes = st.Bavail * uint64(st.Bsize)
+	}
+	return info
+}

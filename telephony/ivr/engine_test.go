@@ -235,9 +235,9 @@ func TestEngineNodes(t *testing.T) {
 			flows: []string{`{"id":"f","entry":"x","nodes":[
 				{"id":"x","type":"transfer","to":"${ext}","fail":"bye"},
 				{"id":"bye","type":"hangup"}]}`},
-			req:  Request{Vars: map[string]string{"ext": "80;01"}},
-			end:  EndHangup,
-			log:  []string{"hangup"},
+			req: Request{Vars: map[string]string{"ext": "80;01"}},
+			end: EndHangup,
+			log: []string{"hangup"},
 		},
 		{
 			name: "record into a variable",

@@ -3,6 +3,7 @@ package ivr
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -296,12 +297,18 @@ func (p *Prompt) UnmarshalJSON(data []byte) error {
 		*p = Prompt{File: s}
 		return nil
 	}
+	if string(data) == "null" {
+		return nil
+	}
+	if len(data) == 0 || data[0] != '{' {
+		return errors.New("a prompt is a file name or an object with file and text")
+	}
 	type plain Prompt
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var q plain
 	if err := dec.Decode(&q); err != nil {
-		return err
+		return fmt.Errorf("prompt: %w", err)
 	}
 	*p = Prompt(q)
 	return nil

@@ -55,7 +55,7 @@ func newApp(t *testing.T, cfg Config) (*App, *syncBuffer) {
 }
 
 // start runs the app until the test ends and returns once the web admin answers.
-func start(t *testing.T, a *App) (stop func() (error, time.Duration)) {
+func start(t *testing.T, a *App) (stop func() (time.Duration, error)) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -77,14 +77,14 @@ func start(t *testing.T, a *App) (stop func() (error, time.Duration)) {
 	var once sync.Once
 	var err error
 	var took time.Duration
-	stop = func() (error, time.Duration) {
+	stop = func() (time.Duration, error) {
 		once.Do(func() {
 			t0 := time.Now()
 			cancel()
 			err = <-done
 			took = time.Since(t0)
 		})
-		return err, took
+		return took, err
 	}
 	t.Cleanup(func() { stop() })
 	return stop
@@ -116,7 +116,7 @@ func TestBootServesAndStopsCleanly(t *testing.T) {
 	if info.Board.Name != "sim" || len(info.Board.Ports) != 6 || info.StoreBytes <= 0 {
 		t.Fatalf("system info %+v", info)
 	}
-	err, took := stop()
+	took, err := stop()
 	if err != nil {
 		t.Fatalf("stop: %v", err)
 	}
@@ -177,7 +177,7 @@ func TestStoreIsReopenedAfterRestart(t *testing.T) {
 	if lines := (consoleHost{a}).Status(); !strings.Contains(strings.Join(lines, "\n"), "store:") {
 		t.Fatalf("status after restart: %q", lines)
 	}
-	if err, _ := stop(); err != nil {
+	if _, err := stop(); err != nil {
 		t.Fatal(err)
 	}
 }

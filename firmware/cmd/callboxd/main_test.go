@@ -180,4 +180,3 @@ func (c *client) do(method, path string, body any, want int) []byte {
 	}
 	return out
 }
-

@@ -11,7 +11,8 @@ type Agents interface {
 	// ring itself; the wiring reports Answer or Reject. With AutoAnswer set
 	// the device should answer on its own.
 	Ring(r RingRequest)
-	// StopRing cancels a ring (timeout, caller gone, answered elsewhere).
+	// StopRing cancels a ring (timeout, caller gone, answered elsewhere),
+	// or a callback dial the engine gave up (timeout, supervisor's stop).
 	StopRing(agent AgentID, call CallID)
 }
 

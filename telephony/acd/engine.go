@@ -1067,7 +1067,7 @@ func (e *Engine) Hangup(callID CallID) error {
 			e.releaseRings(c, now)
 			e.unqueue(c)
 		case callCBWaiting, callCBDialing:
-			e.endCallback(c, now)
+			e.endCallback(c, now, false)
 		case callTalking:
 			e.endTalk(c, now)
 		}
@@ -1187,6 +1187,8 @@ func (e *Engine) dialCallback(c *call, a *agent, gi int, now time.Time) {
 	seq := a.seq
 	a.timer = e.after(e.cfg.CallbackTimeout, func(now time.Time) {
 		if a.seq == seq && a.call == c && c.state == callCBDialing {
+			id := a.cfg.ID
+			e.emit(func() { e.act.StopRing(id, c.id) }) // give up the dial
 			e.callbackFailed(c, now)
 		}
 	})
@@ -1255,12 +1257,17 @@ func (e *Engine) callbackFailed(c *call, now time.Time) {
 	e.dispatch(now)
 }
 
-// endCallback cancels a callback (Hangup or Stop).
-func (e *Engine) endCallback(c *call, now time.Time) {
+// endCallback cancels a callback (Hangup, or Stop with stopDial so the
+// wiring gives up a dial in progress).
+func (e *Engine) endCallback(c *call, now time.Time, stopDial bool) {
 	if c.state == callCBDialing {
 		a := e.agents[c.agent]
 		e.stopAgentTimer(a)
 		a.call = nil
+		if stopDial {
+			id := a.cfg.ID
+			e.emit(func() { e.act.StopRing(id, c.id) })
+		}
 		e.setState(a, Idle, "callback cancelled", now)
 	}
 	e.unqueue(c)
@@ -1332,7 +1339,7 @@ func (e *Engine) Stop(callID CallID) error {
 			e.unqueue(c)
 			e.emit(func() { e.act.Route(c.id, Target{Kind: TargetHangup}) })
 		default:
-			e.endCallback(c, now)
+			e.endCallback(c, now, true)
 		}
 		delete(e.calls, c.id)
 		e.dispatch(now)

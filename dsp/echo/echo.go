@@ -80,9 +80,9 @@ type Canceller struct {
 
 	// partFG and partBG are partial filter outputs computed ahead (see
 	// updateFIR); stale when not kept up.
-	partFG, partBG int64
-	stale          bool
-	odd            bool // off the background's every-other-sample grid
+	partFG, partFG2, partBG int64
+	stale                   bool
+	odd                     bool // off the background's every-other-sample grid
 
 	bypass bool
 	adapt  bool
@@ -150,7 +150,7 @@ func (c *Canceller) Reset() {
 	clear(c.bg)
 	c.pos = c.taps - 1
 	c.xpow = 0
-	c.partFG, c.partBG, c.stale, c.odd = 0, 0, false, false
+	c.partFG, c.partFG2, c.partBG, c.stale, c.odd = 0, 0, 0, false, false
 	c.farDC, c.nearDC = dcBlocker{}, dcBlocker{}
 	c.pNear, c.pFar, c.pFG, c.pBG = 0, 0, 0, 0
 	c.better, c.worse = 0, 0
@@ -279,8 +279,10 @@ func (c *Canceller) sample(near, far int16) int16 {
 		yf, yb = fir2(c.fg, c.bg, win)
 		c.odd, c.stale = false, false
 	} else {
-		yf = c.partFG + int64(c.fg[L-1])*int64(x)
-		if !c.odd {
+		if c.odd {
+			yf = c.partFG + int64(c.fg[L-1])*int64(x)
+		} else {
+			yf = c.partFG2 + int64(c.fg[L-2])*int64(win[L-2]) + int64(c.fg[L-1])*int64(x)
 			yb = c.partBG + int64(c.bg[L-2])*int64(win[L-2]) + int64(c.bg[L-1])*int64(x)
 		}
 	}
@@ -293,22 +295,19 @@ func (c *Canceller) sample(near, far int16) int16 {
 	// average power of at least 24^2 (about -55 dBm0).
 	farActive := c.xpow > int64(L)*24*24
 
-	if c.odd {
-		// Off-grid sample: only the foreground runs.
-		c.partFG = dot(c.fg[:L-1], win[1:])
-	} else {
-		// The background runs on every other sample. One pass over the taps
-		// adapts it and computes the foreground's output for the next
-		// sample and its own for the one after, less the taps whose samples
-		// have not arrived yet. Three multiplies per tap every other sample
-		// plus one on the others make two per tap and sample.
+	if !c.odd {
+		// The filters run on every other sample. One pass over the taps
+		// adapts the background and computes the foreground's outputs for
+		// the next two samples and the background's for the one after next,
+		// less the taps whose samples have not arrived yet. Four multiplies
+		// per tap every other sample: two per tap and sample.
 		eb := sat16(int32(d) - int32((yb+half)>>coefShift))
 		c.pBG += (sq(int32(eb)) - c.pBG) >> (levelRate - 1)
 		var f int64
 		if c.adapt && farActive {
 			f = c.step(eb)
 		}
-		c.partFG, c.partBG = updateFIR(c.fg, c.bg, win, f)
+		c.partFG, c.partFG2, c.partBG = updateFIR(c.fg, c.bg, win, f)
 		if c.adapt && farActive {
 			c.arbitrate(win)
 		}
@@ -346,6 +345,7 @@ func (c *Canceller) arbitrate(win []int16) {
 		if c.better >= 32 {
 			copy(c.fg, c.bg)
 			c.partFG = dot(c.fg[:L-1], win[1:])
+			c.partFG2 = dot(c.fg[:L-2], win[2:])
 			c.pFG = c.pBG
 			c.better = 0
 		}
@@ -421,10 +421,11 @@ func dot(h []int32, x []int16) int64 {
 }
 
 // updateFIR adds f*w[j] >> stepShift to every background tap and returns
-// the dot products of fg[:L-1] with w[1:] (the foreground's output for the
-// next sample, less its newest tap) and of the updated bg[:L-2] with w[2:]
-// (the background's output two samples on, less the two newest taps).
-func updateFIR(fg, bg []int32, w []int16, f int64) (pf, pb int64) {
+// the dot products of fg[:L-1] with w[1:] and of fg[:L-2] with w[2:] (the
+// foreground's outputs for the next two samples, less the taps whose
+// samples have not arrived), and of the updated bg[:L-2] with w[2:] (the
+// background's output two samples on, likewise).
+func updateFIR(fg, bg []int32, w []int16, f int64) (pf1, pf2, pb int64) {
 	const half = 1 << (stepShift - 1)
 	n := len(w) - 2
 	fg = fg[:n+1]
@@ -436,13 +437,15 @@ func updateFIR(fg, bg []int32, w []int16, f int64) (pf, pb int64) {
 		b := bg[j] + int32((f*x0+half)>>stepShift)
 		bg[j] = b
 		pb += int64(b) * x2
-		pf += int64(fg[j]) * x1
+		h := int64(fg[j])
+		pf1 += h * x1
+		pf2 += h * x2
 		x0, x1 = x1, x2
 	}
-	pf += int64(fg[n]) * x1
+	pf1 += int64(fg[n]) * x1
 	bg[n] += int32((f*x0 + half) >> stepShift)
 	bg[n+1] += int32((f*x1 + half) >> stepShift)
-	return pf, pb
+	return pf1, pf2, pb
 }
 
 func sq(v int32) int64 { return int64(v) * int64(v) << powShift }

@@ -229,7 +229,7 @@ func TestCallbackRetries(t *testing.T) {
 	v.expect()
 	v.clk.Advance(time.Second)
 	v.expect("callback x 100 a")
-	v.clk.Advance(DefaultCallbackTimeout) // no report: counts as failure
+	v.clk.Advance(DefaultCallbackTimeout)   // no report: counts as failure
 	v.expect("stopring a x", "notify 1  x") // the engine gives up the dial
 	if cbs, _ := v.store.Callbacks(); len(cbs) != 0 {
 		t.Fatalf("callback kept after giving up: %+v", cbs)

@@ -122,11 +122,15 @@ func spectralDistance(x, y []int16, lost []bool) float64 {
 
 func dft(x []complex128) []complex128 {
 	n := len(x)
+	tw := make([]complex128, n)
+	for i := range tw {
+		tw[i] = cmplx.Rect(1, -2*math.Pi*float64(i)/float64(n))
+	}
 	y := make([]complex128, n)
 	for k := range y {
 		var s complex128
 		for i, v := range x {
-			s += v * cmplx.Rect(1, -2*math.Pi*float64(k*i)/float64(n))
+			s += v * tw[k*i%n]
 		}
 		y[k] = s
 	}

@@ -20,12 +20,15 @@ func BenchmarkGood(b *testing.B) {
 	out := make([]int16, FrameLen)
 	c := New()
 	b.ReportAllocs()
+	defer lockThread()()
+	cpu0 := threadCPU()
 	i := 0
 	for b.Loop() {
 		c.Good(out, x[i:i+FrameLen])
 		i = (i + FrameLen) % len(x)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*FrameLen), "ns/sample")
+	b.ReportMetric(float64((threadCPU()-cpu0).Nanoseconds())/float64(b.N*FrameLen), "cpu-ns/sample")
 }
 
 // BenchmarkLost is the worst case: every other frame lost, so each lost
@@ -35,6 +38,8 @@ func BenchmarkLost(b *testing.B) {
 	out := make([]int16, FrameLen)
 	c := New()
 	b.ReportAllocs()
+	defer lockThread()()
+	cpu0 := threadCPU()
 	i := 0
 	for b.Loop() {
 		c.Good(out, x[i:i+FrameLen])
@@ -42,6 +47,7 @@ func BenchmarkLost(b *testing.B) {
 		i = (i + FrameLen) % len(x)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*2*FrameLen), "ns/sample")
+	b.ReportMetric(float64((threadCPU()-cpu0).Nanoseconds())/float64(b.N*2*FrameLen), "cpu-ns/sample")
 }
 
 // BenchmarkLossBurst is a 50 ms loss (five frames) after every good frame:
@@ -51,6 +57,8 @@ func BenchmarkLossBurst(b *testing.B) {
 	out := make([]int16, FrameLen)
 	c := New()
 	b.ReportAllocs()
+	defer lockThread()()
+	cpu0 := threadCPU()
 	i := 0
 	for b.Loop() {
 		c.Good(out, x[i:i+FrameLen])
@@ -60,4 +68,5 @@ func BenchmarkLossBurst(b *testing.B) {
 		i = (i + FrameLen) % len(x)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*6*FrameLen), "ns/sample")
+	b.ReportMetric(float64((threadCPU()-cpu0).Nanoseconds())/float64(b.N*6*FrameLen), "cpu-ns/sample")
 }

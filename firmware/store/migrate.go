@@ -85,8 +85,8 @@ func migrate(bdb *bolt.DB, migs []migration) error {
 		return fmt.Errorf("store: open %s: %w", bdb.Path(), err)
 	}
 	if want := len(migs); have > want {
-		return fmt.Errorf("store: open %s: schema version %d is newer than this firmware's %d; "+
-			"run newer firmware or restore a backup", bdb.Path(), have, want)
+		return fmt.Errorf("store: open %s: %w: schema version %d, this firmware knows %d; "+
+			"run newer firmware or restore a backup", bdb.Path(), ErrNewerSchema, have, want)
 	}
 	for _, m := range migs[have:] {
 		err := bdb.Update(func(tx *bolt.Tx) error {

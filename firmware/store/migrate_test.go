@@ -76,7 +76,7 @@ func TestMigrations(t *testing.T) {
 		{"reopen runs nothing", steps[:2], "", "12", 2},
 		{"newer firmware runs only the new one", steps, "", "123", 3},
 		{"failing migration is named and rolled back", append(steps[:3:3], failing), "migration 4 (step 4): disk says no", "123", 3},
-		{"older firmware refuses newer file", steps[:1], "schema version 3 is newer than this firmware's 1", "123", 3},
+		{"older firmware refuses newer file", steps[:1], "written by a newer schema: schema version 3, this firmware knows 1", "123", 3},
 	} {
 		t.Run(step.name, func(t *testing.T) {
 			db, err := open(path, step.migs, time.Now)

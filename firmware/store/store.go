@@ -40,6 +40,9 @@ var (
 	ErrInvalid = errors.New("invalid")
 	// ErrLocked: another process holds the store file open.
 	ErrLocked = errors.New("locked by another process")
+	// ErrNewerSchema: the file was written by newer firmware; this one
+	// cannot know what its records mean (after a downgrade, say).
+	ErrNewerSchema = errors.New("written by a newer schema")
 	// ErrCorrupt: the file is not a readable callbox store (damaged,
 	// truncated, or not a bbolt file at all).
 	ErrCorrupt = errors.New("corrupt store file")
@@ -213,6 +216,9 @@ func (db *DB) verify() error {
 		return db.bolt.View(func(tx *bolt.Tx) error {
 			if tx.Size() > fi.Size() {
 				return fmt.Errorf("%w: file is %d bytes, its pages need %d (truncated?)", ErrCorrupt, fi.Size(), tx.Size())
+			}
+			if err := checkFile(db.path, uint64(tx.ID())); err != nil {
+				return err
 			}
 			// Not tx.Check: it reads pages on a goroutine of its own, where a
 			// wild key pointer is a fatal fault rather than a panic.

@@ -45,8 +45,9 @@ const (
 	muBits    = 2  // the NLMS step size is in quarters
 )
 
-// ErrTaps is returned by New for a tail length outside MinTaps..MaxTaps.
-var ErrTaps = errors.New("echo: taps out of range")
+// errTaps: a tail length outside MinTaps..MaxTaps (unexported: callers only
+// report it).
+var errTaps = errors.New("echo: taps out of range")
 
 // Canceller is one line echo canceller. The zero value is not usable; call
 // New. A Canceller is not safe for concurrent use.
@@ -117,7 +118,7 @@ func WithToneDisable(on bool) Option { return func(c *Canceller) { c.toneDisable
 // New returns a canceller with a tail of taps samples (MinTaps..MaxTaps).
 func New(taps int, opts ...Option) (*Canceller, error) {
 	if taps < MinTaps || taps > MaxTaps {
-		return nil, fmt.Errorf("%w: %d not in %d..%d", ErrTaps, taps, MinTaps, MaxTaps)
+		return nil, fmt.Errorf("%w: %d not in %d..%d", errTaps, taps, MinTaps, MaxTaps)
 	}
 	c := &Canceller{
 		taps:  taps,

@@ -53,8 +53,8 @@ func TestModels(t *testing.T) {
 
 func TestNewTaps(t *testing.T) {
 	for _, taps := range []int{0, 127, 1025, -1} {
-		if _, err := New(taps); !errors.Is(err, ErrTaps) {
-			t.Errorf("New(%d) = %v, want ErrTaps", taps, err)
+		if _, err := New(taps); !errors.Is(err, errTaps) {
+			t.Errorf("New(%d) = %v, want errTaps", taps, err)
 		}
 	}
 	for _, taps := range []int{128, 256, 512, 1024} {

@@ -179,8 +179,8 @@ func TestMixerAlias(t *testing.T) {
 
 func TestNewMixer(t *testing.T) {
 	for _, n := range []int{-1, 0, 1, MaxParties + 1} {
-		if _, err := NewMixer(n, 80); !errors.Is(err, ErrParties) {
-			t.Errorf("NewMixer(%d) = %v, want ErrParties", n, err)
+		if _, err := NewMixer(n, 80); !errors.Is(err, errParties) {
+			t.Errorf("NewMixer(%d) = %v, want errParties", n, err)
 		}
 	}
 	if _, err := NewMixer(2, 0); err == nil {

@@ -5,8 +5,8 @@ import (
 	"fmt"
 )
 
-// ErrParties is returned by NewMixer for a party count out of range.
-var ErrParties = errors.New("mix: party count out of range")
+// errParties: a party count out of range.
+var errParties = errors.New("mix: party count out of range")
 
 // MaxParties is the largest conference NewMixer accepts.
 const MaxParties = 256
@@ -27,7 +27,7 @@ type Mixer struct {
 // up to maxBlock samples. All gains start at unity.
 func NewMixer(parties, maxBlock int) (*Mixer, error) {
 	if parties < 2 || parties > MaxParties {
-		return nil, fmt.Errorf("%w: %d not in 2..%d", ErrParties, parties, MaxParties)
+		return nil, fmt.Errorf("%w: %d not in 2..%d", errParties, parties, MaxParties)
 	}
 	if maxBlock < 1 {
 		return nil, fmt.Errorf("mix: block length %d", maxBlock)

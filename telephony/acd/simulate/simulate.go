@@ -160,7 +160,7 @@ func Run(p Params) (Result, error) {
 	}
 	// Counters reset at midnight; a simulation longer than the rest of the
 	// day would see the engine's daily figures restart, which Run does not use.
-	s := &sim{p: p, rng: rand.New(rand.NewPCG(p.Seed, p.Seed+1)), clk: acd.NewVirtualClock(epoch), start: epoch,
+	s := &sim{p: p, rng: newRand(p.Seed), clk: acd.NewVirtualClock(epoch), start: epoch,
 		end: epoch.Add(p.Duration), calls: map[acd.CallID]*callRec{}, waitSum: make([]time.Duration, len(p.Streams)),
 		wrap: map[acd.AgentID]time.Duration{}}
 	s.res.Streams = make([]StreamResult, len(p.Streams))
@@ -360,3 +360,5 @@ func (s *sim) Route(id acd.CallID, _ acd.Target) {
 		delete(s.calls, id)
 	}
 }
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed+1)) }

@@ -82,6 +82,10 @@ func TestCoefficients(t *testing.T) {
 		if coefs[k] != want {
 			t.Errorf("coefficient for %v Hz is %d, want %d", f, coefs[k], want)
 		}
+		want = int32(math.Round(2 * math.Cos(2*math.Pi*f/SampleRate) * (1 << kernelBits)))
+		if kernelCoefs[k] != want {
+			t.Errorf("kernel coefficient for %v Hz is %d, want %d", f, kernelCoefs[k], want)
+		}
 	}
 }
 
@@ -478,8 +482,8 @@ func benchmarkDetector(b *testing.B, x []int16, mute bool) {
 	ev := make([]Event, 0, 64)
 	const block = 160
 	b.ReportAllocs()
-	b.ResetTimer()
 	i := 0
+	cpu := startCPU(b)
 	for b.Loop() {
 		if i+block > len(x) {
 			i = 0
@@ -489,6 +493,7 @@ func benchmarkDetector(b *testing.B, x []int16, mute bool) {
 	}
 	sink = ev
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*block), "ns/sample")
+	cpu.perSample(b, block)
 }
 
 // BenchmarkDetectorNoise is the common case: audio with no digits.
@@ -512,14 +517,46 @@ func BenchmarkDetectorMuteNoise(b *testing.B) {
 }
 
 func BenchmarkGenerator(b *testing.B) {
-	g, _ := NewGenerator(GeneratorConfig{Level: -10, On: time.Hour})
-	g.Send("5")
+	g, _ := NewGenerator(GeneratorConfig{Level: -10, Twist: 2, On: time.Second})
 	out := make([]int16, 160)
 	b.ReportAllocs()
+	cpu := startCPU(b)
 	for b.Loop() {
+		if g.Pending() < int64(len(out)) {
+			g.Send("5") // keep it in tone, never in the pause
+		}
 		g.Generate(out)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(out)), "ns/sample")
+	cpu.perSample(b, len(out))
 }
 
 var _ = fmt.Sprint
+
+// TestCombined puts the Q.24 limits together: 1.5 % frequency error, 8 dB
+// normal or 4 dB reverse twist and 15 dB S/N, at two levels, 50 ms tones.
+func TestCombined(t *testing.T) {
+	for seed := range uint64(4) {
+		for _, dev := range []float64{-0.015, 0.015} {
+			for _, twist := range []float64{-8, 4} {
+				for _, level := range []float64{-8, -28} {
+					s := make(signal, len(Digits)*100*ms+100*ms)
+					low := level
+					if twist > 0 {
+						low -= twist
+					}
+					for i := range len(Digits) {
+						// Vary the alignment with the analysis windows.
+						s.digit(400+i*(100*ms+13), 50*ms, Digits[i], dev, low, twist)
+					}
+					// Noise 15 dB under the two tones' total power.
+					total := 10 * math.Log10(math.Pow(10, low/10)+math.Pow(10, (low+twist)/10))
+					s.noise(total-15, seed)
+					if got := digitsOf(detect(s.int16s(), 80)); got != Digits {
+						t.Errorf("seed %d, deviation %v, twist %v, level %v: got %q", seed, dev, twist, level, got)
+					}
+				}
+			}
+		}
+	}
+}

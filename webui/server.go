@@ -179,7 +179,9 @@ func (s *Server) routes() *gin.Engine {
 	e.NoRoute(s.notFound)
 
 	static, _ := fs.Sub(assets, "assets/static")
-	e.StaticFS("/static", http.FS(static))
+	files := http.StripPrefix("/static", http.FileServerFS(filesOnly{static}))
+	e.GET("/static/*path", gin.WrapH(files))
+	e.HEAD("/static/*path", gin.WrapH(files))
 
 	api := e.Group("/api/v1")
 	api.GET("/health", s.apiHealth)
@@ -212,6 +214,21 @@ func (s *Server) routes() *gin.Engine {
 	pages.POST("/:login/disable", s.postSetDisabled(true))
 	pages.POST("/:login/delete", s.postDeleteUser)
 	return e
+}
+
+// filesOnly hides directories, so /static/ gives 404 instead of a listing.
+type filesOnly struct{ fs.FS }
+
+func (f filesOnly) Open(name string) (fs.File, error) {
+	file, err := f.FS.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := file.Stat(); err != nil || st.IsDir() {
+		file.Close()
+		return nil, fs.ErrNotExist
+	}
+	return file, nil
 }
 
 // Context keys.

@@ -625,6 +625,9 @@ func TestHeadersAndCookies(t *testing.T) {
 				t.Errorf("GET %s = %d, %d bytes", p, rec.Code, rec.Body.Len())
 			}
 		}
+		if rec := c.get("/static/"); rec.Code != http.StatusNotFound {
+			t.Errorf("GET /static/ = %d, want 404 (no listing)", rec.Code)
+		}
 		if rec := c.get("/no/such/page"); rec.Code != http.StatusNotFound {
 			t.Errorf("unknown page = %d", rec.Code)
 		}

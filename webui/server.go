@@ -44,13 +44,12 @@ const (
 // Server is the web admin. Create it with New, serve it with Run or mount
 // Handler in another server.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	cat     i18n.Catalogs
-	engine  *gin.Engine
-	pages   map[string]*pageTemplate
-	started time.Time
-	now     func() time.Time
+	cfg    Config
+	log    *slog.Logger
+	cat    i18n.Catalogs
+	engine *gin.Engine
+	pages  map[string]*pageTemplate
+	now    func() time.Time
 
 	sess     *sessions
 	loginThr *throttle
@@ -95,7 +94,6 @@ func New(cfg Config) (*Server, error) {
 		cfg:     cfg,
 		log:     cfg.Logger,
 		cat:     cat,
-		started: time.Now(),
 		hashSem: make(chan struct{}, 2),
 		ready:   make(chan struct{}),
 	}
@@ -110,6 +108,16 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.engine = s.routes()
 	return s, nil
+}
+
+// NeedsSetup reports whether no user exists yet, so the caller should issue
+// a setup code and show it (IssueSetupCode) for the first administrator.
+func (s *Server) NeedsSetup(ctx context.Context) (bool, error) {
+	n, err := s.cfg.Users.Count(ctx)
+	if err != nil {
+		return false, fmt.Errorf("webui: %w", err)
+	}
+	return n == 0, nil
 }
 
 // Handler returns the server's HTTP handler.
@@ -304,22 +312,22 @@ func (s *Server) loadSession(c *gin.Context) {
 	if !ok {
 		return
 	}
-	c.Set(keySession, ss)
-	if ss.Login == "" {
-		return
-	}
-	u, err := s.cfg.Users.Get(c.Request.Context(), ss.Login)
-	if err != nil || u.Disabled {
+	if ss.Login != "" {
+		u, err := s.cfg.Users.Get(c.Request.Context(), ss.Login)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			s.failWith(c, internal(err))
 			c.Abort()
 			return
 		}
-		s.sess.destroy(id)
-		c.Set(keySession, s.anonymous(c))
-		return
+		if err != nil || u.Disabled {
+			// The request goes on as anonymous; pages that need a token
+			// start a fresh anonymous session.
+			s.sess.destroy(id)
+			return
+		}
+		c.Set(keyUser, u)
 	}
-	c.Set(keyUser, u)
+	c.Set(keySession, ss)
 }
 
 // checkCSRF refuses state-changing requests without the session's token,

@@ -3,6 +3,21 @@
 // /api/v1. It consumes the interfaces it defines here (Users, System); the
 // firmware wires them to the store and the board, so webui never imports
 // either.
+//
+// Pages (server-rendered, usable without JavaScript): /setup, /login,
+// /logout (POST), / (dashboard; agents and supervisors see what their role
+// may use), /users and /users/:login (administrators only), /lang/:lang (the
+// language switch, a cookie).
+//
+// API: GET /api/v1/health (no auth), GET /api/v1/session (who am I, CSRF
+// token; starts an anonymous session), POST /api/v1/login, /logout, /setup,
+// GET /api/v1/system (any user), and /api/v1/users[/:login] (administrators:
+// GET, POST, PUT, DELETE). Errors are {"error": text in the request's
+// language, "code": catalogue key, "field": offending field}.
+//
+// Every POST, PUT, PATCH and DELETE needs the session's CSRF token in the
+// X-CSRF-Token header or the csrf_token form field, including login and
+// setup: a client first GETs /api/v1/session (or a page) for a session.
 package webui
 
 import (

@@ -40,6 +40,9 @@ func TestSetupPage(t *testing.T) {
 	if len(code) != 9 || code[4] != '-' || normalizeCode(code) == "" {
 		t.Fatalf("setup code %q is not ####-####", code)
 	}
+	if need, err := e.s.NeedsSetup(context.Background()); !need || err != nil {
+		t.Fatalf("NeedsSetup on first boot = %v, %v", need, err)
+	}
 	c := e.client(t)
 	if rec := c.get("/login"); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/setup" {
 		t.Fatalf("GET /login on first boot = %d %s, want redirect to /setup", rec.Code, rec.Header().Get("Location"))
@@ -82,6 +85,9 @@ func TestSetupPage(t *testing.T) {
 	}
 	rec = c.form("/setup", form(code, "an0ther-pass", "an0ther-pass"))
 	wantStatus(t, "reused code", rec.Code, http.StatusForbidden, rec.Body)
+	if need, err := e.s.NeedsSetup(context.Background()); need || err != nil {
+		t.Fatalf("NeedsSetup after setup = %v, %v", need, err)
+	}
 	rec = c.getURL("/login?done=setup")
 	if !strings.Contains(rec.Body.String(), "administrator password is set") {
 		t.Fatalf("login page after setup lacks the notice:\n%s", rec.Body)
@@ -463,6 +469,10 @@ func TestUsersCRUDAndValidation(t *testing.T) {
 	wantStatus(t, "delete", st, http.StatusNoContent, m)
 	st, m = b.api(http.MethodGet, "/api/v1/system", nil)
 	wantStatus(t, "deleted user's session", st, http.StatusUnauthorized, m)
+	oldToken := b.csrf
+	if s := b.session(); s["authenticated"] != false || b.csrf == oldToken {
+		t.Fatalf("deleted user's client got %v, want a fresh anonymous session", s)
+	}
 	st, m = c.api(http.MethodDelete, "/api/v1/users/bob", nil)
 	wantStatus(t, "delete again", st, http.StatusNotFound, m)
 }

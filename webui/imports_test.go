@@ -1,0 +1,46 @@
+package webui
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestImports keeps webui on its side of the layering: it consumes
+// interfaces and never reaches into the store, the firmware, the board or
+// the telephony code (the repository-wide rule test checks the transitive
+// graph; this one names the file that breaks the rule).
+func TestImports(t *testing.T) {
+	forbidden := []string{"go.etcd.io/bbolt", "callbox/firmware", "callbox/board", "callbox/telephony"}
+	fset := token.NewFileSet()
+	n := 0
+	err := filepath.WalkDir(".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") {
+			return err
+		}
+		f, err := parser.ParseFile(fset, p, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		n++
+		for _, imp := range f.Imports {
+			path, _ := strconv.Unquote(imp.Path.Value)
+			for _, bad := range forbidden {
+				if path == bad || strings.HasPrefix(path, bad+"/") {
+					t.Errorf("%s imports %s: webui must consume interfaces it defines instead", p, path)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 10 {
+		t.Fatalf("checked only %d files; the walk is broken", n)
+	}
+}

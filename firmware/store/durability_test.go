@@ -118,14 +118,42 @@ func TestKill9Durability(t *testing.T) {
 				t.Fatalf("after kill %d (%d records acknowledged): %v", k, acked+1, err)
 			}
 		}
-		if strays, _ := filepath.Glob(path + ".new-*"); len(strays) > 0 {
-			t.Logf("%d temporary files left by kills during creation", len(strays))
-		}
 		if midWrite < kills/2 {
 			t.Errorf("only %d of %d kills came after a first acknowledged write", midWrite, kills)
 		}
 		t.Logf("%d kills (%d while writing), %d records acknowledged and verified, %v",
 			kills, midWrite, acked+1, time.Since(start).Round(time.Millisecond))
+	})
+}
+
+// TestKill9DuringCreate kills children a few milliseconds after they
+// start on a new file, so that some die while creating and migrating it:
+// the store must then open, empty or with its acknowledged records.
+func TestKill9DuringCreate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns child processes")
+	}
+	const kills = 12
+	t.Run(fmt.Sprintf("kills=%d", kills), func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
+		var creating int
+		for k := range kills {
+			path := filepath.Join(t.TempDir(), "callbox.db")
+			acked, err := runAndKill(path, 3, rng) // 3: kill counted from the start
+			if err != nil {
+				t.Fatalf("kill %d: %v", k, err)
+			}
+			if strays, _ := filepath.Glob(path + ".new-*"); len(strays) > 0 {
+				creating++
+			}
+			if _, err := verifyRecords(path, acked, 0); err != nil {
+				t.Fatalf("kill %d: %v", k, err)
+			}
+			if strays, _ := filepath.Glob(path + ".new-*"); len(strays) > 0 {
+				t.Errorf("kill %d: Open left %v behind", k, strays)
+			}
+		}
+		t.Logf("%d kills, %d of them while the file was being created", kills, creating)
 	})
 }
 

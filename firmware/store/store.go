@@ -102,6 +102,12 @@ func open(path string, migs []migration, now func() time.Time) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Holding the lock, remove what creations cut short by a crash left.
+	if strays, _ := filepath.Glob(path + ".new-*"); len(strays) > 0 {
+		for _, f := range strays {
+			os.Remove(f)
+		}
+	}
 	db := &DB{bolt: bdb, path: path, now: now}
 	if err := db.verify(); err != nil {
 		bdb.Close()

@@ -70,8 +70,16 @@ type Canceller struct {
 	// Smoothed powers (<< powShift) of the near input, the far input and the
 	// two error signals.
 	pNear, pFar, pFG, pBG int64
-	better, worse         int   // consecutive samples bg was better / much worse
-	mu                    int32 // NLMS step size in Q(muBits)
+	better, worse         int // consecutive samples bg was better / much worse
+	// The trial of a nominated background (see arbitrate): cand is its
+	// frozen snapshot; trial counts the samples left; the three sums are
+	// the energies of the nominee's error, the foreground's and the near
+	// input over every trialStep-th sample of the trial.
+	cand                          []int32
+	trial                         int
+	trialDone                     bool
+	trialCand, trialFG, trialNear int64
+	mu                            int32 // NLMS step size in Q(muBits)
 
 	nlp        bool
 	noiseLevel int64 // smoothed near-end background power estimate (<< powShift)
@@ -125,6 +133,7 @@ func New(taps int, opts ...Option) (*Canceller, error) {
 		hist:  make([]int16, 2*taps),
 		fg:    make([]int32, taps),
 		bg:    make([]int32, taps),
+		cand:  make([]int32, taps),
 		mu:    3,
 		nlp:   true,
 		adapt: true,
@@ -155,6 +164,7 @@ func (c *Canceller) Reset() {
 	c.farDC, c.nearDC = dcBlocker{}, dcBlocker{}
 	c.pNear, c.pFar, c.pFG, c.pBG = 0, 0, 0, 0
 	c.better, c.worse = 0, 0
+	c.trial, c.trialDone = 0, false
 	c.noiseLevel = 1 << (powShift + 16) // start high; the estimator tracks down fast
 	c.noiseAmp = 0
 	c.cnCount = 0
@@ -268,6 +278,7 @@ func (c *Canceller) sample(near, far int16) int16 {
 
 	if c.bypass || c.toneOff {
 		c.stale = true
+		c.trial, c.trialDone = 0, false
 		return near
 	}
 
@@ -288,6 +299,9 @@ func (c *Canceller) sample(near, far int16) int16 {
 		}
 	}
 	ef := sat16(int32(d) - int32((yf+half)>>coefShift))
+	if c.trial > 0 {
+		c.trySample(win, d, ef)
+	}
 	c.pNear += (sq(int32(d)) - c.pNear) >> levelRate
 	c.pFar += (sq(int32(x)) - c.pFar) >> levelRate
 	c.pFG += (sq(int32(ef)) - c.pFG) >> levelRate
@@ -321,6 +335,28 @@ func (c *Canceller) sample(near, far int16) int16 {
 	return c.nonLinear(ef, farActive)
 }
 
+// Trial of a nominated background: 32 ms, scored on every 4th sample so
+// that it costs an eighth of a filter per sample.
+const (
+	trialLen  = 256
+	trialStep = 4
+)
+
+// trySample scores the frozen nominee and the foreground on one sample of
+// the trial.
+func (c *Canceller) trySample(win []int16, d, ef int16) {
+	if c.trial%trialStep == 0 {
+		const half = 1 << (coefShift - 1)
+		ec := int64(sat16(int32(d) - int32((dot(c.cand, win)+half)>>coefShift)))
+		c.trialCand += ec * ec
+		c.trialFG += int64(ef) * int64(ef)
+		c.trialNear += int64(d) * int64(d)
+	}
+	if c.trial--; c.trial == 0 {
+		c.trialDone = true
+	}
+}
+
 // step returns the NLMS factor mu*e/(|x|^2 + delta) for the background
 // update, in Q(coefShift+stepShift).
 func (c *Canceller) step(e int16) int64 {
@@ -341,17 +377,34 @@ func (c *Canceller) arbitrate(win []int16) {
 	// than just differing), while the near input is weaker than the far
 	// end's (no hybrid amplifies: louder is near-end speech), sustained for
 	// 8 ms (32 updates).
+	//
+	// That is only a nomination: NLMS can follow near-end speech for a
+	// while when it resembles the far end's (voiced sounds, the same
+	// voice), so a background that is merely tracking the near end can look
+	// better. A snapshot of the nominee is held frozen and tried on the next
+	// 32 ms of signal beside the foreground (see validate); a frozen filter
+	// cannot track, so only a real echo model passes.
 	if c.pBG < c.pFG-c.pFG>>3 && c.pBG < c.pNear>>5 && c.pNear < c.pFar {
 		c.better++
-		if c.better >= 32 {
-			copy(c.fg, c.bg)
-			c.partFG = dot(c.fg[:L-1], win[1:])
-			c.partFG2 = dot(c.fg[:L-2], win[2:])
-			c.pFG = c.pBG
+		if c.better >= 32 && c.trial == 0 && !c.trialDone {
+			copy(c.cand, c.bg)
+			c.trial = trialLen
+			c.trialCand, c.trialFG, c.trialNear = 0, 0, 0
 			c.better = 0
 		}
 	} else {
 		c.better = 0
+	}
+	if c.trialDone {
+		c.trialDone = false
+		// The frozen nominee must beat the foreground by 1.6 dB and leave
+		// 18 dB less than the near input over the trial.
+		if c.trialCand < c.trialFG*11/16 && c.trialCand < c.trialNear>>6 {
+			copy(c.fg, c.cand)
+			c.partFG = dot(c.fg[:L-1], win[1:])
+			c.partFG2 = dot(c.fg[:L-2], win[2:])
+			c.pFG = c.pBG
+		}
 	}
 	// A background 6 dB worse than the foreground for 32 ms has been thrown
 	// off by near-end speech: restart it from the foreground.

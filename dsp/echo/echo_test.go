@@ -66,35 +66,40 @@ func TestNewTaps(t *testing.T) {
 }
 
 // TestDoubleTalk follows G.168 test 3: converge on far-end speech, then
-// near-end speech as loud as the far end (20 dB above its echo) for 2 s,
-// then far-end alone again. The foreground must not be disturbed: the echo
-// stays cancelled during the double talk and right after it.
+// near-end speech (another prompt, the same voice) for 2 s, then far-end
+// alone again. The near speech is as loud as the far end (20 dB above its
+// echo) down to 20 dB below it (the level of the echo): quiet near speech is
+// the hard case, as it hides in the echo. The foreground must not be
+// disturbed: the echo stays cancelled during the double talk and after it.
 func TestDoubleTalk(t *testing.T) {
 	far := scaleTo(speech(t, "demo-congrats", 8), farRMS)
 	echo := convolve(far, echoPath(g168Models[0], 20, 10))
-	talk := scaleTo(speech(t, "vm-options", 2), farRMS)
-	nearSpeech := concat(make([]int16, 4*rate), talk, make([]int16, 2*rate))
-	near := add(echo, nearSpeech)
-
-	c := newCanceller(t, 256, WithNLP(false))
-	out := run(c, near, far)
-	// What is left of the echo is the output less the near speech as it
-	// passes the canceller's DC blocker.
-	resid := sub(out, highPass(nearSpeech))
-	before := erle(echo, resid, 3*rate, 4*rate)
-	during := erle(echo, resid, 4*rate, 6*rate)
-	after := erle(echo, resid, 6*rate, 7*rate)
-	t.Logf("speech, model D.2: ERLE %.1f dB before, %.1f dB during double talk, %.1f dB after", before, during, after)
-	if before < 30 {
-		t.Errorf("ERLE %.1f dB on far-end speech before double talk, want >= 30", before)
-	}
-	if during < before-6 || after < before-3 {
-		t.Errorf("double talk disturbed the canceller: %.1f dB before, %.1f during, %.1f after", before, during, after)
-	}
-	// The near speech itself must come through: the output during double
-	// talk is within 1 dB of it.
-	if g := db(power(out[4*rate:6*rate]), power(highPass(nearSpeech)[4*rate:6*rate])); math.Abs(g) > 1 {
-		t.Errorf("near-end speech changed by %.1f dB", g)
+	talk := speech(t, "vm-options", 2)
+	for _, rel := range []float64{0, -6, -12, -20} {
+		nearSpeech := concat(make([]int16, 4*rate), scaleTo(talk, farRMS*math.Pow(10, rel/20)), make([]int16, 2*rate))
+		near := add(echo, nearSpeech)
+		c := newCanceller(t, 256, WithNLP(false))
+		out := run(c, near, far)
+		// What is left of the echo is the output less the near speech as
+		// it passes the canceller's DC blocker.
+		resid := sub(out, highPass(nearSpeech))
+		before := erle(echo, resid, 3*rate, 4*rate)
+		during := erle(echo, resid, 4*rate, 6*rate)
+		after := erle(echo, resid, 6*rate, 7*rate)
+		t.Logf("near speech %v dB from the far end: ERLE %.1f dB before, %.1f dB during double talk, %.1f dB after", rel, before, during, after)
+		if before < 30 {
+			t.Errorf("%v dB: ERLE %.1f dB on far-end speech before double talk, want >= 30", rel, before)
+		}
+		if during < before-3 || after < before-3 {
+			t.Errorf("%v dB: double talk disturbed the canceller: %.1f dB before, %.1f during, %.1f after", rel, before, during, after)
+		}
+		// The near speech itself must come through: the output during
+		// double talk is within 1 dB of it.
+		if rel == 0 {
+			if g := db(power(out[4*rate:6*rate]), power(highPass(nearSpeech)[4*rate:6*rate])); math.Abs(g) > 1 {
+				t.Errorf("near-end speech changed by %.1f dB", g)
+			}
+		}
 	}
 }
 

@@ -10,12 +10,14 @@
 //   - DC removal: the same first-order high-pass filter on both inputs, so
 //     the echo path the filter sees stays exactly the hybrid's.
 //   - Two-path adaptation (foreground/background): a background filter adapts
-//     on every sample with NLMS; the foreground filter, which produces the
-//     output, only takes over the background's taps while the background is
-//     measurably better and is really cancelling echo. Near-end speech (double
-//     talk) can disturb the background but never the foreground, and a
-//     background that goes astray is reset from the foreground. No double-talk
-//     detector threshold has to be right for the output to stay stable.
+//     with NLMS (on every other sample); the foreground filter, which
+//     produces the output, only takes over the background's taps when the
+//     background is measurably better, is really cancelling echo, and a
+//     frozen copy of it stays better on the next 32 ms of signal. Near-end
+//     speech (double talk) can disturb the background but not the
+//     foreground, and a background that goes astray is reset from the
+//     foreground. No double-talk detector threshold has to be right for the
+//     output to stay stable.
 //   - A non-linear processor (NLP) that replaces a residual far below the
 //     far-end level with comfort noise matched to the near-end background.
 //   - Bypass: the media engine (or an answer-tone detector for fax and modem
@@ -372,18 +374,19 @@ func (c *Canceller) step(e int16) int64 {
 // for recomputing the partial outputs.
 func (c *Canceller) arbitrate(win []int16) {
 	L := c.taps
-	// The background takes over when its error is at least 0.6 dB below the
-	// foreground's and 15 dB below the near input (it cancels echo rather
-	// than just differing), while the near input is weaker than the far
-	// end's (no hybrid amplifies: louder is near-end speech), sustained for
-	// 8 ms (32 updates).
+	// The background is nominated when its error is at least 0.6 dB below
+	// the foreground's and 15 dB below the near input (it cancels echo
+	// rather than just differing), while the near input is weaker than the
+	// far end's (no hybrid amplifies: louder is near-end speech), sustained
+	// for 8 ms (32 updates).
 	//
-	// That is only a nomination: NLMS can follow near-end speech for a
+	// A nomination is not enough: NLMS can follow near-end speech for a
 	// while when it resembles the far end's (voiced sounds, the same
-	// voice), so a background that is merely tracking the near end can look
+	// voice), so a background that merely tracks the near end can look
 	// better. A snapshot of the nominee is held frozen and tried on the next
-	// 32 ms of signal beside the foreground (see validate); a frozen filter
-	// cannot track, so only a real echo model passes.
+	// 32 ms of signal beside the foreground (see trySample); a frozen filter
+	// cannot keep tracking, so a nominee that only followed the near end
+	// fails the trial.
 	if c.pBG < c.pFG-c.pFG>>3 && c.pBG < c.pNear>>5 && c.pNear < c.pFar {
 		c.better++
 		if c.better >= 32 && c.trial == 0 && !c.trialDone {

@@ -369,7 +369,7 @@ func (c *Console) commands() ([]command, error) {
 				if len(args) == 1 {
 					var err error
 					if n, err = strconv.Atoi(args[0]); err != nil || n < 1 || n > 10000 {
-						return fmt.Errorf("N must be a number from 1 to 10000, not %q", args[0])
+						return fmt.Errorf("the line count must be a number from 1 to 10000, not %q", args[0])
 					}
 				}
 				lines(w, c.host.Logs(n))

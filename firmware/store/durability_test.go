@@ -94,7 +94,7 @@ func TestKill9Durability(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns child processes")
 	}
-	const kills = 100
+	const kills = 60
 	t.Run(fmt.Sprintf("kills=%d", kills), func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "callbox.db")
 		rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))

@@ -139,7 +139,7 @@ func propConfig(r *rand.Rand) Config {
 // call is lost or served twice and no agent has two calls at once.
 func TestProperties(t *testing.T) {
 	seeds := 150
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		seeds = 40
 	}
 	for seed := range uint64(seeds) {

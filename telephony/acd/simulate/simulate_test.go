@@ -61,7 +61,7 @@ func TestPatience(t *testing.T) {
 func TestWrapUpLowersCapacity(t *testing.T) {
 	run := func(w time.Duration) Result {
 		p := Simple(10, acd.LongestIdle, w, Stream{ArrivalRate: 160, AHT: 3 * time.Minute})
-		p.Duration, p.Seed = 200*time.Hour, 11
+		p.Duration, p.Seed = 60*time.Hour, 11
 		r, err := Run(p)
 		if err != nil {
 			t.Fatal(err)

@@ -247,7 +247,7 @@ func TestRandomCallerEndsEveryRun(t *testing.T) {
 		repo.Save(flow)
 		for seed := 0; seed < 200; seed++ {
 			b := make([]byte, 64)
-			x := uint32(seed*2654435761 + 1)
+			x := uint32(seed)*2654435761 + 1
 			for i := range b {
 				x ^= x << 13
 				x ^= x >> 17

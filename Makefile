@@ -76,11 +76,12 @@ QEMU_PKGS = $(shell $(GO) list ./dsp/... ./board/... ./telephony/... ./flash/...
 
 .PHONY: test-arm
 test-arm: deps ## cross-build armv7/arm64 and run the pure packages' tests under qemu-arm-static
-	@for p in $(PROGRAMS); do \
-	  GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -o /dev/null ./firmware/cmd/$$p; \
-	  GOOS=linux GOARCH=arm64 $(GO) build -trimpath -o /dev/null ./firmware/cmd/$$p; \
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	for p in $(PROGRAMS); do \
+	  GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $$tmp/$$p-linux-armv7 ./firmware/cmd/$$p; \
+	  GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $$tmp/$$p-linux-arm64 ./firmware/cmd/$$p; \
+	  qemu-arm-static $$tmp/$$p-linux-armv7 --version; \
 	done
-	@echo "make: armv7 and arm64 builds ok"
 	GOOS=linux GOARCH=arm GOARM=7 $(GO) test -short -count=1 -exec qemu-arm-static $(QEMU_PKGS)
 
 .PHONY: test-go

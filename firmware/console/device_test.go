@@ -97,7 +97,11 @@ func TestPTY(t *testing.T) {
 		if _, err := io.WriteString(peer, cmd.keys); err != nil {
 			t.Fatal(err)
 		}
-		readUntil(t, peer, cmd.want)
+		// Were the slave not raw, the kernel would echo the shell's own
+		// output back to it as input, and it would answer nonsense.
+		if got := readUntil(t, peer, cmd.want); strings.Contains(got, "unknown command") {
+			t.Errorf("peer %d saw %q", i, got)
+		}
 		peer.Close()
 	}
 	stop()

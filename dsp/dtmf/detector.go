@@ -6,17 +6,22 @@ import (
 	"math/cmplx"
 )
 
-// How the detector works. Eight Goertzel filters run over half-blocks of 51
+// How the detector works. Eight Goertzel filters run over half-blocks of 50
 // samples; each half-block's complex result is combined with the previous
-// one's, so every 51 samples (6.4 ms) the detector sees a 102-sample
-// (12.75 ms) window, the block length spandsp and Asterisk use, at twice
-// their time resolution and the same cost per sample. A window is a hit for
-// a digit when both tones are above the level floor, the other tones of
-// each group are well below, the twist is within limits, the two tones
-// carry most of the window's energy and two extra Goertzel filters either
-// side of each tone show the frequency is near nominal. The checks after
-// the first two run only on windows that passed those, the side filters
-// over a copy of the window's samples.
+// one's, so every 50 samples (6.25 ms) the detector sees a 100-sample
+// (12.5 ms) window, near the 102-sample block spandsp and Asterisk use, at
+// twice their time resolution and the same cost. The filters run on the
+// sum of each pair of samples, at 4 kHz: every DTMF frequency is below
+// 2 kHz, the pair sum is a gentle low-pass whose gain each bin undoes, and
+// it halves the work. What aliases in from 2.4 to 3.3 kHz is caught by the
+// checks that rerun a candidate's two tones at 8 kHz.
+//
+// A window is a hit for a digit when both tones are above the level floor,
+// the other tones of each group are well below, the twist is within
+// limits, the two tones carry most of the window's energy, and Goertzel
+// filters over the window's stored 8 kHz samples confirm each tone and show
+// its frequency is near nominal (filters either side). The checks after
+// the first two run only on windows that passed those.
 //
 // Two corrections make the window's readings honest before the level
 // tests: untangle removes the leakage of each group's strongest tone into
@@ -38,8 +43,9 @@ import (
 // dropout spoils at most four windows and a 40 ms pause at least seven.
 
 const (
-	half   = 51       // samples per half-block
+	half   = 50       // samples per half-block
 	window = 2 * half // samples per analysis window
+	pairs  = half / 2 // pair sums per half-block
 
 	startHits = 4
 	endMisses = 5
@@ -50,28 +56,30 @@ const (
 
 	coefBits = 14 // Q14 coefficients outside the kernel
 
-	// The kernel runs in int32 alone: Q10 coefficients and input scaled
-	// by 1/4. A half-block's state is at most 51 samples times
-	// 1/sin(2π697/8000) = 1.92 times the largest input, 8192*98 < 2^20,
-	// so coefficient times state stays under 2^31. Q10 puts the filters
-	// within 1.2 Hz of nominal, and the halves' rotations use the
+	// The kernel runs in int32 alone: Q10 coefficients and pair sums
+	// scaled by 1/4, at most 16384. A half-block's state is at most 25
+	// inputs times 1/|sin(2π1633/4000)| = 1.83 times the largest input,
+	// 16384*46 < 2^20, and the largest coefficient is 1717 < 2^11, so
+	// coefficient times state stays under 2^31. Q10 puts the filters
+	// within 2 Hz of nominal, and the halves' rotations use the
 	// frequencies the Q10 coefficients really have.
 	kernelBits  = 10
 	kernelShift = 2
+	kernelRate  = SampleRate / 2
 )
 
-// Kernel coefficients 2cos(2πf/8000) in Q10, as constants so the kernel
+// Kernel coefficients 2cos(2πf/4000) in Q10, as constants so the kernel
 // multiplies by immediates; TestCoefficients checks them against rowHz and
 // colHz.
 const (
-	k697  = 1749
-	k770  = 1685
-	k852  = 1606
-	k941  = 1514
-	k1209 = 1192
-	k1336 = 1020
-	k1477 = 818
-	k1633 = 582
+	k697  = 938
+	k770  = 724
+	k852  = 472
+	k941  = 190
+	k1209 = -660
+	k1336 = -1031
+	k1477 = -1395
+	k1633 = -1717
 )
 
 var kernelCoefs = [8]int32{k697, k770, k852, k941, k1209, k1336, k1477, k1633}
@@ -125,12 +133,18 @@ const (
 	avgReverseQ8   = 810  // 10^(0.5) * 256
 	// relativePeakQ8: other tones of a group at least 6 dB under the best
 	// (8 dB failed noisy digits whose tone sits 1.5 % towards a neighbour).
-	relativePeakQ8 = 1019 // 10^(0.6) * 256
-	// energyRatioQ8: the two tones carry at least 75 % of the (first
-	// difference) energy. Digits at the Q.24 limits with 15 dB S/N give
-	// 85 % or more; the speech that passes every other test gives 63 to
-	// 84 %, rarely four windows running over 75 %.
-	energyRatioQ8 = 192 // 0.75 * 256
+	relativePeakQ8 = 642 // 10^(0.4) * 256
+	// energyRatioQ8: the two tones carry at least 65 % of a window's
+	// (first difference) energy, and avgRatioQ8: 78 % of the three
+	// windows' before a digit is reported. A window's energy swings by
+	// ±8 % with the beat of the two tones, so one window is a rough test;
+	// digits at the Q.24 limits with 15 dB S/N average 85 % or more, the
+	// speech that passes every other test 63 to 75 %.
+	energyRatioQ8 = 166 // 0.65 * 256
+	avgRatioQ8    = 189 // 0.74 * 256
+	// activeRatioQ8: a reported digit goes on in windows with 75 %, so
+	// its end is placed as tightly as its start.
+	activeRatioQ8 = 192 // 0.75 * 256
 	// sideRatioQ8: a tone's power must not fall 1 dB under the filters at
 	// ±5 % of its nominal frequency: a coarse per-window test (edge near
 	// ±3 %) that the long window below refines.
@@ -186,6 +200,8 @@ type Detector struct {
 	s1, s2 [8]int32
 	energy int64 // of the first difference
 	last   int32 // previous sample, for the difference
+	pend   int32 // first sample of an unfinished pair, if odd
+	odd    bool
 	pos    int   // samples into the running half-block
 	halves int64 // half-blocks completed
 
@@ -199,8 +215,9 @@ type Detector struct {
 
 	// rotCos and rotSin rotate a half-block's result by its length, for
 	// combining it with the next one; twCos and twSin turn the filter
-	// state into a complex result. All Q14.
-	rotCos, rotSin, twCos, twSin [8]int64
+	// state into a complex result. All Q14. norm (Q14) scales a bin's
+	// result to what a Goertzel filter over the 8 kHz samples would give.
+	rotCos, rotSin, twCos, twSin, norm [8]int64
 
 	sideCoef [8][2]int32 // Q14 coefficients at ±sideOffset
 	longCoef [8][3]int32 // Q14 coefficients at nominal and ±longSideOffset
@@ -210,12 +227,15 @@ type Detector struct {
 	// 1/(1-leak[r][c]*leak[c][r]).
 	leakRe, leakIm [8][8]int64
 	invRe, invIm   [4][4]int64
+	// The same at 8 kHz, for the exact measurement of a candidate's two
+	// tones over the stored samples.
+	ex exactTables
 
 	// Digit state machine.
 	run      byte        // digit of the current run of hits, 0 for none
 	runLen   int         // consecutive hits of run
-	runPow   [3][2]int64 // row and column power of the run's last windows
-	lastPow  [2]int64    // row and column power of the latest hit window
+	runPow   [3][4]int64 // row and column power, tone and total energy of the run's last windows
+	lastPow  [4]int64    // the same of the latest hit window
 	runStart int64       // sample where the run's first window began
 	active   byte        // digit reported as started, 0 for none
 	start    int64       // reported start of the active digit
@@ -232,9 +252,13 @@ func NewDetector(cfg DetectorConfig) *Detector {
 	d := &Detector{cfg: cfg}
 	freqs := append(rowHz[:], colHz[:]...)
 	for k, f := range freqs {
-		w := math.Acos(float64(kernelCoefs[k]) / (2 << kernelBits))
-		d.rotCos[k] = q14(math.Cos(w * half))
-		d.rotSin[k] = q14(math.Sin(w * half))
+		w := math.Acos(float64(kernelCoefs[k]) / (2 << kernelBits)) // at 4 kHz
+		d.rotCos[k] = q14(math.Cos(w * pairs))
+		d.rotSin[k] = q14(math.Sin(w * pairs))
+		// A sine of amplitude A gives pair sums of amplitude
+		// A*2cos(πf/8000) = A*2cos(w/4), scaled by 1/4, over half as
+		// many samples.
+		d.norm[k] = q14(8 / (2 * math.Cos(w/4)))
 		d.twCos[k] = q14(math.Cos(w))
 		d.twSin[k] = q14(math.Sin(w))
 		w = 2 * math.Pi * f / SampleRate
@@ -245,30 +269,43 @@ func NewDetector(cfg DetectorConfig) *Detector {
 		d.longCoef[k][2] = int32(q14(2 * math.Cos(w*(1+longSideOffset))))
 		d.weight[k] = int64(math.Round(4 * math.Pow(math.Sin(w/2), 2) * (1 << 12)))
 	}
-	// The leakage between bins of a window of N samples: a tone at w0
-	// reads S(w, w0) = e^{jw(N-1)} sum_n e^{j(w0-w)n} in bin w.
+	leakTables(kernelRate, 2*pairs, &d.leakRe, &d.leakIm, &d.invRe, &d.invIm)
+	e := &d.ex
+	for k, f := range freqs {
+		w := 2 * math.Pi * f / SampleRate
+		e.rotCos[k], e.rotSin[k] = q14(math.Cos(w*half)), q14(math.Sin(w*half))
+		e.twCos[k], e.twSin[k] = q14(math.Cos(w)), q14(math.Sin(w))
+	}
+	leakTables(SampleRate, window, &e.leakRe, &e.leakIm, &e.invRe, &e.invIm)
+	return d
+}
+
+// leakTables fills the leakage tables for windows of n samples at rate:
+// a tone at w0 reads S(w, w0) = e^{jw(n-1)} sum_i e^{j(w0-w)i} in bin w;
+// leak[k][m] = S(w_k, w_m)/S(w_m, w_m), inv[r][c] = 1/(1-leak[r][c]leak[c][r]).
+func leakTables(rate float64, n int, leakRe, leakIm *[8][8]int64, invRe, invIm *[4][4]int64) {
+	freqs := append(rowHz[:], colHz[:]...)
 	bin := func(w, w0 float64) complex128 {
 		var sum complex128
-		for n := range window {
-			sum += cmplx.Exp(complex(0, (w0-w)*float64(n)))
+		for i := range n {
+			sum += cmplx.Exp(complex(0, (w0-w)*float64(i)))
 		}
-		return cmplx.Exp(complex(0, w*(window-1))) * sum
+		return cmplx.Exp(complex(0, w*float64(n-1))) * sum
 	}
 	var leak [8][8]complex128
 	for k, f := range freqs {
 		for m, f0 := range freqs {
-			w, w0 := 2*math.Pi*f/SampleRate, 2*math.Pi*f0/SampleRate
+			w, w0 := 2*math.Pi*f/rate, 2*math.Pi*f0/rate
 			leak[k][m] = bin(w, w0) / bin(w0, w0)
-			d.leakRe[k][m], d.leakIm[k][m] = q14(real(leak[k][m])), q14(imag(leak[k][m]))
+			leakRe[k][m], leakIm[k][m] = q14(real(leak[k][m])), q14(imag(leak[k][m]))
 		}
 	}
 	for r := range 4 {
 		for c := range 4 {
 			inv := 1 / (1 - leak[r][4+c]*leak[4+c][r])
-			d.invRe[r][c], d.invIm[r][c] = q14(real(inv)), q14(imag(inv))
+			invRe[r][c], invIm[r][c] = q14(real(inv)), q14(imag(inv))
 		}
 	}
-	return d
 }
 
 func q14(v float64) int64 { return int64(math.Round(v * (1 << coefBits))) }
@@ -276,9 +313,9 @@ func q14(v float64) int64 { return int64(math.Round(v * (1 << coefBits))) }
 // Reset returns the detector to its initial state, forgetting any digit in
 // progress without reporting its end.
 func (d *Detector) Reset() {
-	*d = Detector{cfg: d.cfg, rotCos: d.rotCos, rotSin: d.rotSin, twCos: d.twCos,
+	*d = Detector{cfg: d.cfg, rotCos: d.rotCos, rotSin: d.rotSin, twCos: d.twCos, norm: d.norm,
 		twSin: d.twSin, sideCoef: d.sideCoef, longCoef: d.longCoef, weight: d.weight,
-		leakRe: d.leakRe, leakIm: d.leakIm, invRe: d.invRe, invIm: d.invIm}
+		leakRe: d.leakRe, leakIm: d.leakIm, invRe: d.invRe, invIm: d.invIm, ex: d.ex}
 }
 
 // Process analyses samples, appends the events it finds to events and
@@ -319,61 +356,9 @@ func (d *Detector) Flush(events []Event) []Event {
 	return events
 }
 
-// goertzel runs the eight filters and the energy sum over samples. Two
-// interleaved groups of four filters keep the states in registers while
-// giving the CPU independent multiplications to overlap.
+// goertzel runs the energy sum over samples and the eight filters over
+// their pair sums, keeping an odd sample for the next call.
 func (d *Detector) goertzel(x []int16) {
-	// Two samples per turn, the states trading places, so no register
-	// moves are needed between turns.
-	a1, a2, b1, b2 := d.s1[0], d.s2[0], d.s1[1], d.s2[1]
-	c1, c2, e1, e2 := d.s1[2], d.s2[2], d.s1[3], d.s2[3]
-	n := len(x) &^ 1
-	for i := 0; i < n; i += 2 {
-		s := int32(x[i]) >> kernelShift
-		a2 = s + (k697*a1)>>kernelBits - a2
-		b2 = s + (k770*b1)>>kernelBits - b2
-		c2 = s + (k852*c1)>>kernelBits - c2
-		e2 = s + (k941*e1)>>kernelBits - e2
-		s = int32(x[i+1]) >> kernelShift
-		a1 = s + (k697*a2)>>kernelBits - a1
-		b1 = s + (k770*b2)>>kernelBits - b1
-		c1 = s + (k852*c2)>>kernelBits - c1
-		e1 = s + (k941*e2)>>kernelBits - e1
-	}
-	if n < len(x) {
-		s := int32(x[n]) >> kernelShift
-		a1, a2 = s+(k697*a1)>>kernelBits-a2, a1
-		b1, b2 = s+(k770*b1)>>kernelBits-b2, b1
-		c1, c2 = s+(k852*c1)>>kernelBits-c2, c1
-		e1, e2 = s+(k941*e1)>>kernelBits-e2, e1
-	}
-	d.s1[0], d.s2[0], d.s1[1], d.s2[1] = a1, a2, b1, b2
-	d.s1[2], d.s2[2], d.s1[3], d.s2[3] = c1, c2, e1, e2
-
-	a1, a2, b1, b2 = d.s1[4], d.s2[4], d.s1[5], d.s2[5]
-	c1, c2, e1, e2 = d.s1[6], d.s2[6], d.s1[7], d.s2[7]
-	for i := 0; i < n; i += 2 {
-		s := int32(x[i]) >> kernelShift
-		a2 = s + (k1209*a1)>>kernelBits - a2
-		b2 = s + (k1336*b1)>>kernelBits - b2
-		c2 = s + (k1477*c1)>>kernelBits - c2
-		e2 = s + (k1633*e1)>>kernelBits - e2
-		s = int32(x[i+1]) >> kernelShift
-		a1 = s + (k1209*a2)>>kernelBits - a1
-		b1 = s + (k1336*b2)>>kernelBits - b1
-		c1 = s + (k1477*c2)>>kernelBits - c1
-		e1 = s + (k1633*e2)>>kernelBits - e1
-	}
-	if n < len(x) {
-		s := int32(x[n]) >> kernelShift
-		a1, a2 = s+(k1209*a1)>>kernelBits-a2, a1
-		b1, b2 = s+(k1336*b1)>>kernelBits-b2, b1
-		c1, c2 = s+(k1477*c1)>>kernelBits-c2, c1
-		e1, e2 = s+(k1633*e1)>>kernelBits-e2, e1
-	}
-	d.s1[4], d.s2[4], d.s1[5], d.s2[5] = a1, a2, b1, b2
-	d.s1[6], d.s2[6], d.s1[7], d.s2[7] = c1, c2, e1, e2
-
 	energy, last := d.energy, d.last
 	for _, v := range x {
 		diff := int64(int32(v) - last)
@@ -381,26 +366,84 @@ func (d *Detector) goertzel(x []int16) {
 		last = int32(v)
 	}
 	d.energy, d.last = energy, last
+	if d.odd && len(x) > 0 {
+		d.pair((d.pend + int32(x[0])) >> kernelShift)
+		x, d.odd = x[1:], false
+	}
+	n := len(x) &^ 1
+	d.pairs(x[:n])
+	if n < len(x) {
+		d.pend, d.odd = int32(x[n]), true
+	}
+}
+
+// pair runs the filters over one pair sum (the slow path for odd blocks).
+func (d *Detector) pair(y int32) {
+	for k, c := range kernelCoefs {
+		d.s1[k], d.s2[k] = y+(c*d.s1[k])>>kernelBits-d.s2[k], d.s1[k]
+	}
+}
+
+// pairs runs the filters over the pair sums of x (even length). Two groups
+// of four filters keep the states in registers while giving the CPU
+// independent multiplications to overlap; two pairs per turn, the states
+// trading places, so no register moves are needed between turns.
+func (d *Detector) pairs(x []int16) {
+	n := len(x) &^ 3
+	a1, a2, b1, b2 := d.s1[0], d.s2[0], d.s1[1], d.s2[1]
+	c1, c2, e1, e2 := d.s1[2], d.s2[2], d.s1[3], d.s2[3]
+	for i := 0; i < n; i += 4 {
+		y := (int32(x[i]) + int32(x[i+1])) >> kernelShift
+		a2 = y + (k697*a1)>>kernelBits - a2
+		b2 = y + (k770*b1)>>kernelBits - b2
+		c2 = y + (k852*c1)>>kernelBits - c2
+		e2 = y + (k941*e1)>>kernelBits - e2
+		y = (int32(x[i+2]) + int32(x[i+3])) >> kernelShift
+		a1 = y + (k697*a2)>>kernelBits - a1
+		b1 = y + (k770*b2)>>kernelBits - b1
+		c1 = y + (k852*c2)>>kernelBits - c1
+		e1 = y + (k941*e2)>>kernelBits - e1
+	}
+	d.s1[0], d.s2[0], d.s1[1], d.s2[1] = a1, a2, b1, b2
+	d.s1[2], d.s2[2], d.s1[3], d.s2[3] = c1, c2, e1, e2
+
+	a1, a2, b1, b2 = d.s1[4], d.s2[4], d.s1[5], d.s2[5]
+	c1, c2, e1, e2 = d.s1[6], d.s2[6], d.s1[7], d.s2[7]
+	for i := 0; i < n; i += 4 {
+		y := (int32(x[i]) + int32(x[i+1])) >> kernelShift
+		a2 = y + (k1209*a1)>>kernelBits - a2
+		b2 = y + (k1336*b1)>>kernelBits - b2
+		c2 = y + (k1477*c1)>>kernelBits - c2
+		e2 = y + (k1633*e1)>>kernelBits - e2
+		y = (int32(x[i+2]) + int32(x[i+3])) >> kernelShift
+		a1 = y + (k1209*a2)>>kernelBits - a1
+		b1 = y + (k1336*b2)>>kernelBits - b1
+		c1 = y + (k1477*c2)>>kernelBits - c1
+		e1 = y + (k1633*e2)>>kernelBits - e1
+	}
+	d.s1[4], d.s2[4], d.s1[5], d.s2[5] = a1, a2, b1, b2
+	d.s1[6], d.s2[6], d.s1[7], d.s2[7] = c1, c2, e1, e2
+	if n < len(x) {
+		d.pair((int32(x[n]) + int32(x[n+1])) >> kernelShift)
+	}
 }
 
 // endHalf closes a half-block: it forms the window with the previous one,
 // classifies it and runs the state machine.
 func (d *Detector) endHalf(events []Event) []Event {
 	var xr, xi [8]int64
-	var h halves
 	for k := range 8 {
 		// Complex result of this half: s1 - e^{-jw} s2, referred to
 		// its last sample.
-		// The states count input/4: scale back to samples.
-		s1, s2 := int64(d.s1[k])<<kernelShift, int64(d.s2[k])<<kernelShift
+		s1, s2 := int64(d.s1[k]), int64(d.s2[k])
 		re := s1 - (d.twCos[k]*s2)>>coefBits
 		im := (d.twSin[k] * s2) >> coefBits
+		re, im = (re*d.norm[k])>>coefBits, (im*d.norm[k])>>coefBits
 		// The previous half, rotated by e^{jwH}, plus this one.
 		pr, pi := d.prevRe[k], d.prevIm[k]
 		ar := (d.rotCos[k]*pr - d.rotSin[k]*pi) >> coefBits
 		ai := (d.rotSin[k]*pr + d.rotCos[k]*pi) >> coefBits
 		xr[k], xi[k] = ar+re, ai+im
-		h.ar[k], h.ai[k], h.br[k], h.bi[k] = ar, ai, re, im
 		d.prevRe[k], d.prevIm[k] = re, im
 		d.s1[k], d.s2[k] = 0, 0
 	}
@@ -412,8 +455,10 @@ func (d *Detector) endHalf(events []Event) []Event {
 		return events // no full window yet
 	}
 	end := d.halves * half // sample after the window
-	power := d.untangle(&xr, &xi)
-	digit := d.classify(&power, &h, energy)
+	var digit byte
+	if power, ok := d.untangle(&xr, &xi, energy); ok {
+		digit = d.classify(&power, energy)
+	}
 	d.hits <<= 1
 	if digit != 0 {
 		d.hits |= 1
@@ -427,9 +472,9 @@ func (d *Detector) endHalf(events []Event) []Event {
 // let an 8 dB stronger row tone move the column tone's reading by 1.5 dB
 // either way, depending on their phases, which blurs twist and
 // relative-peak tests. The two tones' own amplitudes come from solving
-// the two equations X_r = B_r + L_rc B_c and X_c = B_c + L_cr B_r.
-func (d *Detector) untangle(xr, xi *[8]int64) [8]int64 {
-	var p [8]int64
+// the two equations X_r = B_r + L_rc B_c and X_c = B_c + L_cr B_r. ok is
+// false, and the powers plain, for windows that cannot hold a digit.
+func (d *Detector) untangle(xr, xi *[8]int64, energy int64) (p [8]int64, ok bool) {
 	for k := range 8 {
 		p[k] = xr[k]*xr[k] + xi[k]*xi[k]
 	}
@@ -442,9 +487,13 @@ func (d *Detector) untangle(xr, xi *[8]int64) [8]int64 {
 			c = 4 + k
 		}
 	}
-	// mul returns (a+jb)(e+jf) with e+jf in Q14.
-	mul := func(a, b, e, f int64) (int64, int64) {
-		return (a*e - b*f) >> coefBits, (a*f + b*e) >> coefBits
+	// Most windows hold no digit: a loose gate on level and energy share
+	// (half the final thresholds) spares them the rest.
+	if 2*p[r] < minPower || 2*p[c] < minPower {
+		return p, false
+	}
+	if tone := (2 * (p[r]*d.weight[r] + p[c]*d.weight[c]) / window) >> 12; 2*tone < energy {
+		return p, false
 	}
 	ir, ii := d.invRe[r][c-4], d.invIm[r][c-4]
 	lr, li := mul(xr[c], xi[c], d.leakRe[r][c], d.leakIm[r][c])
@@ -460,7 +509,14 @@ func (d *Detector) untangle(xr, xi *[8]int64) [8]int64 {
 		ur, ui := xr[k]-lr, xi[k]-li
 		p[k] = ur*ur + ui*ui
 	}
-	return p
+	return p, true
+}
+
+// exactTables are the constants of Detector.exact, all Q14.
+type exactTables struct {
+	rotCos, rotSin, twCos, twSin [8]int64
+	leakRe, leakIm               [8][8]int64
+	invRe, invIm                 [4][4]int64
 }
 
 // halves holds the complex results of a window's two half-blocks for each
@@ -473,10 +529,16 @@ type halves struct {
 // the loss a tone off the bin's frequency suffers. A tone dw off turns by
 // θ = dw*half between the halves, so the window reads (1+cos θ)/2 of the
 // power of the same tone on frequency; cos θ is Re(b·conj(a))/(|a||b|).
-// The factor is capped at what a 1.8 % error at 1633 Hz needs (1.5), so
-// noise in a nearly empty half cannot inflate a reading.
+// The factor is capped at what a 1.8 % error at 1633 Hz needs (1.5), and
+// not applied when the halves differ by more than 3 dB.
 func (h *halves) scallop(k int) int64 {
-	m := isqrt(h.ar[k]*h.ar[k]+h.ai[k]*h.ai[k]) * isqrt(h.br[k]*h.br[k]+h.bi[k]*h.bi[k])
+	pa, pb := h.ar[k]*h.ar[k]+h.ai[k]*h.ai[k], h.br[k]*h.br[k]+h.bi[k]*h.bi[k]
+	if 2*min(pa, pb) < max(pa, pb) {
+		// A tone starting or ending in the window: θ means little, and
+		// an uncorrected (low) reading is what the edge tests want.
+		return 256
+	}
+	m := isqrt(pa) * isqrt(pb)
 	c := h.br[k]*h.ar[k] + h.bi[k]*h.ai[k]
 	if m+c <= 0 {
 		return 384
@@ -499,8 +561,48 @@ func isqrt(n int64) int64 {
 	}
 }
 
+// mul returns (a+jb)(e+jf) with e+jf in Q14.
+func mul(a, b, e, f int64) (int64, int64) {
+	return (a*e - b*f) >> coefBits, (a*f + b*e) >> coefBits
+}
+
+// exact measures tones r and c (bins 0-3 and 4-7) over the stored 8 kHz
+// samples of the window, as the screen does at 4 kHz: Goertzel filters
+// per half-block, combined, untangled and corrected for scalloping. It
+// returns the corrected powers and the plain window powers.
+func (d *Detector) exact(r, c int) (pr, pc, rawR, rawC int64) {
+	e := &d.ex
+	var h halves
+	var xr, xi [2]int64
+	for i, k := range [2]int{r, c} {
+		for j := range 2 {
+			var s1, s2 int32
+			for _, v := range &d.raw[(d.halves-2+int64(j))%longHalves] {
+				s1, s2 = int32(v)+int32((int64(coefs[k])*int64(s1))>>coefBits)-s2, s1
+			}
+			re := int64(s1) - (e.twCos[k]*int64(s2))>>coefBits
+			im := (e.twSin[k] * int64(s2)) >> coefBits
+			if j == 0 {
+				h.ar[i], h.ai[i] = mul(re, im, e.rotCos[k], e.rotSin[k])
+			} else {
+				h.br[i], h.bi[i] = re, im
+			}
+		}
+		xr[i], xi[i] = h.ar[i]+h.br[i], h.ai[i]+h.bi[i]
+	}
+	rawR, rawC = xr[0]*xr[0]+xi[0]*xi[0], xr[1]*xr[1]+xi[1]*xi[1]
+	ir, ii := e.invRe[r][c-4], e.invIm[r][c-4]
+	lr, li := mul(xr[1], xi[1], e.leakRe[r][c], e.leakIm[r][c])
+	brr, bri := mul(xr[0]-lr, xi[0]-li, ir, ii)
+	lr, li = mul(xr[0], xi[0], e.leakRe[c][r], e.leakIm[c][r])
+	bcr, bci := mul(xr[1]-lr, xi[1]-li, ir, ii)
+	pr = (brr*brr + bri*bri) * h.scallop(0) >> 8
+	pc = (bcr*bcr + bci*bci) * h.scallop(1) >> 8
+	return pr, pc, rawR, rawC
+}
+
 // classify returns the digit a window holds, or 0.
-func (d *Detector) classify(p *[8]int64, h *halves, energy int64) byte {
+func (d *Detector) classify(p *[8]int64, energy int64) byte {
 	r, c := 0, 4
 	for k := 1; k < 4; k++ {
 		if p[k] > p[r] {
@@ -521,33 +623,40 @@ func (d *Detector) classify(p *[8]int64, h *halves, energy int64) byte {
 			return 0
 		}
 	}
-	// Level tests from here on use powers corrected for the window's
-	// scalloping loss.
-	pr := p[r] * h.scallop(r) >> 8
-	pc := p[c] * h.scallop(c) >> 8
+	// From here on the two tones' powers are measured again at 8 kHz:
+	// exact, and free of what aliases into the screen.
+	pr, pc, rawR, rawC := d.exact(r, c)
+	if pr < minPower || pc < minPower {
+		return 0
+	}
 	if pr*256 > pc*normalTwistQ8 || pc*256 > pr*reverseTwistQ8 {
 		return 0
 	}
+	digit := keypad[r][c-4]
 	// A sine of power P (as |X|²) has energy 2P/window in the window,
 	// times the difference's gain at its frequency.
 	tone := (2 * (pr*d.weight[r] + pc*d.weight[c]) / window) >> 12
-	if tone*256 < energy*energyRatioQ8 {
+	if tone*256 < energy*energyRatioQ8 || (digit == d.active && tone*256 < energy*activeRatioQ8) {
 		return 0
 	}
-	digit := keypad[r][c-4]
-	// A digit already reported needs no new frequency test to go on:
-	// it passed the stricter long-window one.
+	// A digit already reported needs no new tone test to go on: it passed
+	// the stricter long-window one.
 	for _, k := range [2]int{r, c} {
 		if digit == d.active {
 			break
 		}
+		// Nearer its nominal frequency than ±5 %.
+		centre := rawR
+		if k >= 4 {
+			centre = rawC
+		}
 		lo := d.power(d.sideCoef[k][0], 2)
 		hi := d.power(d.sideCoef[k][1], 2)
-		if max(lo, hi)*sideRatioQ8 >= p[k]*256 {
+		if max(lo, hi)*sideRatioQ8 >= centre*256 {
 			return 0
 		}
 	}
-	d.lastPow = [2]int64{pr, pc}
+	d.lastPow = [4]int64{pr, pc, tone, energy}
 	return digit
 }
 
@@ -606,9 +715,16 @@ func (d *Detector) confirm(digit byte) bool {
 			return false
 		}
 	}
-	pr := d.runPow[0][0] + d.runPow[1][0] + d.runPow[2][0]
-	pc := d.runPow[0][1] + d.runPow[1][1] + d.runPow[2][1]
-	if pr*256 > pc*avgNormalQ8 || pc*256 > pr*avgReverseQ8 {
+	var sum [4]int64
+	for _, w := range d.runPow {
+		for i, v := range w {
+			sum[i] += v
+		}
+	}
+	if sum[0]*256 > sum[1]*avgNormalQ8 || sum[1]*256 > sum[0]*avgReverseQ8 {
+		return false
+	}
+	if sum[2]*256 < sum[3]*avgRatioQ8 {
 		return false
 	}
 	r, c, _ := position(digit)

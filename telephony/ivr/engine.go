@@ -15,10 +15,6 @@ type Clock interface {
 	Now() time.Time
 }
 
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-
 // Engine runs flows on calls. One Engine serves every call; Run holds all
 // per-call state, so calls run concurrently.
 type Engine struct {

@@ -18,7 +18,7 @@ import (
 // Command is "callboxctl ivr".
 var Command = cli.Command{
 	Name:    "ivr",
-	Summary: "check IVR flow files",
+	Summary: "check IVR flow files and try them on a scripted caller",
 	Run:     run,
 }
 
@@ -30,6 +30,8 @@ func run(ctx context.Context, args []string, std cli.IO) int {
 	switch args[0] {
 	case "check":
 		return check(args[1:], std)
+	case "run":
+		return dryRun(ctx, args[1:], std)
 	}
 	fmt.Fprintf(std.Err, "callboxctl ivr: unknown subcommand %q\n", args[0])
 	usage(std.Err)
@@ -38,12 +40,21 @@ func run(ctx context.Context, args []string, std cli.IO) int {
 
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: callboxctl ivr check [--prompts DIR] FLOW.json [FLOW.json ...]
+       callboxctl ivr run [flags] FLOW.json [SUBFLOW.json ...]
 
 check validates IVR flows and prints each error on its own line, naming
 the file and the node. Sub-flows are looked up among the files given.
 With --prompts, every prompt file a flow plays must exist in DIR (as
 name.wav, .ulaw, .alaw, .sln, .gsm or .g722). The exit status is 0 only
 when every flow is valid, 1 when one is not, 2 on a usage error.
+
+run checks the flows, then runs the first one against a scripted caller
+and prints each prompt, key, queue, transfer and lookup, the way the call
+ends, survey answers and variables. Flags: --keys "1,,123#,!" (one entry
+per wait for keys; empty is silence, ! hangs up), --at TIME (RFC 3339),
+--caller N, --type CUSTOMER_TYPE, --agent ID, --queue served|unserved,
+--transfer ok|fail, --http (real lookups; otherwise they fail), --prompts
+DIR (prompts not in DIR count as missing).
 `)
 }
 
@@ -80,13 +91,8 @@ func check(args []string, std cli.IO) int {
 	given := flowSet{}
 	for _, name := range files {
 		p := parsed{name: name}
-		data, err := os.ReadFile(name)
-		if err != nil {
-			p.errs = append(p.errs, err.Error())
-			all = append(all, p)
-			continue
-		}
-		p.flow, err = ivr.ParseFlow(data)
+		var err error
+		p.flow, err = parseFile(name)
 		p.errs = append(p.errs, lines(err)...)
 		if p.flow != nil && p.flow.ID != "" {
 			if _, dup := given[p.flow.ID]; dup {
@@ -116,6 +122,15 @@ func check(args []string, std cli.IO) int {
 		return 1
 	}
 	return 0
+}
+
+// parseFile reads and parses one flow file.
+func parseFile(name string) (*ivr.Flow, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	return ivr.ParseFlow(data)
 }
 
 // lines splits a parse or validation error into one line per problem.

@@ -102,3 +102,39 @@ func TestCheckCases(t *testing.T) {
 		})
 	}
 }
+
+func TestRun(t *testing.T) {
+	daynight := filepath.Join(testdata, "daynight.json")
+	verify := filepath.Join(testdata, "verify.json")
+	survey := filepath.Join(testdata, "survey.json")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		out  string
+	}{
+		{"night caller leaves a message", []string{"--at", "2026-11-18T21:00:00+08:00", "--keys", "1", daynight}, 0,
+			"say \"现在是非工作时间。留言请按1, 查询账户余额请按2。\"\nkeys: 1\nvoicemail box 8000\nhang up\nend: voicemail (8000) after 3 nodes\n"},
+		{"day caller picks sales, nobody answers", []string{"--at", "2026-11-18T10:00:00+08:00", "--keys", "1",
+			"--queue", "unserved", "--caller", "139", daynight}, 0,
+			"http GET http://127.0.0.1:8088/crm/customer?phone=139\nplay hello\nplay basic-pbx-ivr-main\nkeys: 1\n" +
+				"play queue-thankyou\nqueue group 1\nvoicemail box 8000\nhang up\nend: voicemail (8000) after 6 nodes\n"},
+		{"missing prompt falls back to its text", []string{"--at", "2026-11-18T10:00:00+08:00", "--keys", "!",
+			"--prompts", t.TempDir(), daynight}, 1, "prompt \"hello\" is not in the prompt catalogue"},
+		{"agent's caller comes back", []string{"--agent", "1001", "--keys", "123456", verify}, 0,
+			"back to agent 1001\nend: returned after 3 nodes\n"},
+		{"survey answer", []string{"--keys", "4", survey}, 0, "survey: satisfaction = 4\n"},
+		{"caller hangs up", []string{"--keys", "!", survey}, 0, "caller hangs up\nend: caller-gone"},
+		{"invalid flow is not run", []string{filepath.Join(testdata, "invalid", "broken.json")}, 1, "unknown node type"},
+		{"bad time", []string{"--at", "tomorrow", survey}, 2, ""},
+		{"bad queue outcome", []string{"--queue", "maybe", survey}, 2, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, stderr := runCmd(append([]string{"run"}, tt.args...)...)
+			if code != tt.code || !strings.Contains(out, tt.out) {
+				t.Fatalf("exit %d (want %d)\nstdout:\n%s\nstderr: %s\nwant in stdout:\n%s", code, tt.code, out, stderr, tt.out)
+			}
+		})
+	}
+}

@@ -75,26 +75,31 @@ var (
 	ErrInvalid = errors.New("webui: invalid")
 )
 
-// errField extracts the field named after a sentinel in err's text, for
-// instance "login" from "store: webui: invalid: login: too long". It returns
-// "" when err does not follow that convention.
+// userFields maps the field names an error text may carry onto the names
+// the API uses.
+var userFields = map[string]string{
+	"login": "login", "display_name": "display_name", "role": "role",
+	"password": "password", "password_hash": "password", "disabled": "disabled",
+}
+
+// errField finds the user field named after a sentinel in err's text: the
+// first ":"-separated part after the sentinel that is a field name, so both
+// "webui: invalid: login: too long" and an adapter's
+// "webui: invalid: store: invalid user: login: ..." give "login". It
+// returns "" when no part names a field.
 func errField(err, sentinel error) string {
 	msg := err.Error()
-	i := strings.Index(msg, sentinel.Error()+": ")
+	i := strings.Index(msg, sentinel.Error())
 	if i < 0 {
 		return ""
 	}
-	rest := msg[i+len(sentinel.Error())+2:]
-	end := strings.IndexAny(rest, ": ,")
-	if end >= 0 {
-		rest = rest[:end]
-	}
-	for _, r := range rest {
-		if !(r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
-			return ""
+	for part := range strings.SplitSeq(msg[i+len(sentinel.Error()):], ":") {
+		word, _, _ := strings.Cut(strings.TrimSpace(part), " ")
+		if f, ok := userFields[word]; ok {
+			return f
 		}
 	}
-	return rest
+	return ""
 }
 
 // System reports the appliance's state for the dashboard and /api/v1/system.

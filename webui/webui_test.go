@@ -490,6 +490,10 @@ func TestStoreErrors(t *testing.T) {
 		{fmt.Errorf("store: %w", ErrInvalid), 400, ""},
 		{fmt.Errorf("store: %w: role", ErrInvalid), 400, "role"},
 		{fmt.Errorf("%w: login \"x\"", ErrNotFound), 404, "login"},
+		// The firmware adapter's shape: webui sentinel, then the store's text.
+		{fmt.Errorf("%w: %w", ErrInvalid, errors.New("store: invalid user: display_name: must be at most 64 characters")), 400, "display_name"},
+		{fmt.Errorf("%w: %w", ErrInvalid, errors.New("store: invalid user: password_hash: must be a non-empty encoded hash")), 400, "password"},
+		{fmt.Errorf("%w: %w", ErrConflict, errors.New(`store: user "bob" already exists: conflict`)), 409, "login"},
 		{errors.New("disk on fire"), 500, ""},
 	} {
 		f := storeFailure(tc.err)
@@ -662,4 +666,30 @@ func TestSafeNext(t *testing.T) {
 			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// FuzzErrField checks that whatever an adapter writes, errField yields ""
+// or one of the API's field names, and finds a field placed right after the
+// sentinel.
+func FuzzErrField(f *testing.F) {
+	for _, s := range []string{"login: too long", "store: invalid user: role: bad", "", ":::", "password_hash", "x: disabled y"} {
+		f.Add(s)
+	}
+	api := map[string]bool{"": true}
+	for _, v := range userFields {
+		api[v] = true
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		err := fmt.Errorf("%w: %s", ErrInvalid, text)
+		got := errField(err, ErrInvalid)
+		if !api[got] {
+			t.Fatalf("errField(%q) = %q, not an API field", err, got)
+		}
+		if got := errField(fmt.Errorf("%w: role: %s", ErrInvalid, text), ErrInvalid); got != "role" {
+			t.Fatalf("errField with role first = %q", got)
+		}
+		if got := errField(errors.New(text), ErrInvalid); got != "" && strings.Contains(text, ErrInvalid.Error()) == false {
+			t.Fatalf("errField without the sentinel = %q", got)
+		}
+	})
 }

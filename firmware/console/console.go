@@ -35,6 +35,11 @@ type Config struct {
 	// FailDelay is the pause after a wrong password; it doubles with each
 	// further failure, up to 16 times. 0 means one second.
 	FailDelay time.Duration
+	// IdleLogout ends a password session after this long without input,
+	// since neither a UART nor the pty tells when the person walked away.
+	// 0 means ten minutes; negative, never. It needs a device with read
+	// deadlines (the pty, the UART, a net.Conn); others never time out.
+	IdleLogout time.Duration
 }
 
 // Host is what the console asks of the box.
@@ -109,6 +114,9 @@ func newConsole(cfg Config, host Host, logger *slog.Logger) (*Console, error) {
 	}
 	if cfg.FailDelay <= 0 {
 		cfg.FailDelay = time.Second
+	}
+	if cfg.IdleLogout == 0 {
+		cfg.IdleLogout = 10 * time.Minute
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

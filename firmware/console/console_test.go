@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -334,5 +336,101 @@ func TestSplitArgs(t *testing.T) {
 		if (err != nil) != tc.err || strings.Join(got, "\x00") != strings.Join(tc.want, "\x00") || len(got) != len(tc.want) {
 			t.Errorf("splitArgs(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
+	}
+}
+
+func TestIdleLogout(t *testing.T) {
+	const idle = 80 * time.Millisecond
+	for _, tc := range []struct {
+		name string
+		open func(t *testing.T) (shell io.ReadWriteCloser, peer io.ReadWriteCloser)
+	}{
+		{"net.Pipe", func(t *testing.T) (io.ReadWriteCloser, io.ReadWriteCloser) {
+			a, b := net.Pipe()
+			return a, b
+		}},
+		{"UART on a pty", func(t *testing.T) (io.ReadWriteCloser, io.ReadWriteCloser) {
+			if testing.Short() {
+				t.Skip("opens a pseudo-terminal")
+			}
+			line, err := openPTY()
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, err := openUART(line.name, 115200)
+			if err != nil {
+				line.Close()
+				t.Fatal(err)
+			}
+			return u, line
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			shellEnd, peer := tc.open(t)
+			c, err := newConsole(Config{RequirePassword: true, IdleLogout: idle, CheckPassword: func(pw string) bool { return pw == "pw" }}, &fakeHost{}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- c.Serve(context.Background(), shellEnd) }()
+			var mu sync.Mutex
+			var out bytes.Buffer
+			go func() {
+				buf := make([]byte, 256)
+				for {
+					n, err := peer.Read(buf)
+					mu.Lock()
+					out.Write(buf[:n])
+					mu.Unlock()
+					if err != nil {
+						return
+					}
+				}
+			}()
+			waitFor := func(want string, count int) time.Time {
+				t.Helper()
+				deadline := time.Now().Add(5 * time.Second)
+				for {
+					mu.Lock()
+					n := strings.Count(out.String(), want)
+					mu.Unlock()
+					if n >= count {
+						return time.Now()
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("waiting for %d×%q in %q", count, want, out.String())
+					}
+					time.Sleep(time.Millisecond)
+				}
+			}
+			waitFor("Password: ", 1)
+			io.WriteString(peer, "pw\r")
+			loggedIn := waitFor(Prompt, 1)
+			// Typing keeps the session alive...
+			for range 3 {
+				time.Sleep(idle / 2)
+				io.WriteString(peer, "version\r")
+			}
+			waitFor("callboxd 1.2.3", 3)
+			// ...silence ends it, and the password is asked again.
+			out2 := waitFor("idle for 80ms; logged out\r\nPassword: ", 1)
+			if d := out2.Sub(loggedIn); d < idle*3/2 {
+				t.Errorf("logged out %v after login despite typing", d)
+			}
+			// Waiting at the password prompt does not time out.
+			time.Sleep(2 * idle)
+			io.WriteString(peer, "pw\r")
+			waitFor(Prompt, 5)
+			shellEnd.Close()
+			peer.Close()
+			select {
+			case err := <-done:
+				if err != nil && !errors.Is(err, io.ErrClosedPipe) && !errors.Is(err, os.ErrClosed) {
+					t.Errorf("Serve = %v", err)
+				}
+			case <-time.After(2 * time.Second):
+				t.Fatal("Serve did not end after close")
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -58,6 +59,9 @@ func openPTY() (*pty, error) {
 
 func (p *pty) Read(b []byte) (int, error)  { return p.master.Read(b) }
 func (p *pty) Write(b []byte) (int, error) { return p.master.Write(b) }
+
+// SetReadDeadline bounds a pending and future Reads, for the idle logout.
+func (p *pty) SetReadDeadline(t time.Time) error { return p.master.SetReadDeadline(t) }
 
 // Close closes both sides; a Read blocked on the master returns.
 func (p *pty) Close() error {

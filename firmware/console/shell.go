@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,8 +42,9 @@ var (
 // session is one conversation over rw: the line editor's state and
 // whether the password was given.
 type session struct {
-	c      *Console
-	in     *bufio.Reader
+	c        *Console
+	in       *bufio.Reader
+	deadline interface{ SetReadDeadline(time.Time) error } // nil if rw has none
 	out    io.Writer
 	werr   error // first write error; the peer is gone
 	lastCR bool  // the previous byte ended a line with CR, so a LF is its pair
@@ -56,6 +58,10 @@ type session struct {
 // blocked in Read, close rw (Run does).
 func (c *Console) Serve(ctx context.Context, rw io.ReadWriter) error {
 	s := &session{c: c, in: bufio.NewReaderSize(rw, 64), out: rw, authed: !c.cfg.RequirePassword}
+	if d, ok := rw.(interface{ SetReadDeadline(time.Time) error }); ok && c.cfg.RequirePassword && c.cfg.IdleLogout > 0 {
+		s.deadline = d
+		defer d.SetReadDeadline(time.Time{})
+	}
 	err := s.serve(ctx)
 	if errors.Is(err, io.EOF) || ctx.Err() != nil {
 		return nil
@@ -78,6 +84,11 @@ func (s *session) serve(ctx context.Context) error {
 		case errors.Is(err, errInterrupt):
 			continue
 		case errors.Is(err, errLogout):
+			s.logout()
+			continue
+		case errors.Is(err, os.ErrDeadlineExceeded) && s.deadline != nil:
+			s.print("\r\nidle for " + s.c.cfg.IdleLogout.String() + "; ")
+			s.c.log.Info("console idle logout")
 			s.logout()
 			continue
 		case err != nil:
@@ -137,6 +148,15 @@ func (s *session) logout() {
 func (s *session) readLine(echo bool) (string, error) {
 	var line []byte
 	for {
+		if s.deadline != nil && s.in.Buffered() == 0 {
+			var at time.Time // waiting at the password prompt has no limit
+			if s.authed {
+				at = time.Now().Add(s.c.cfg.IdleLogout)
+			}
+			if err := s.deadline.SetReadDeadline(at); err != nil {
+				return "", err
+			}
+		}
 		b, err := s.in.ReadByte()
 		if err != nil {
 			return "", err

@@ -18,8 +18,9 @@ const uartPoll = 100 * time.Millisecond
 
 // uart is a serial port opened 8N1 with tarm/serial.
 type uart struct {
-	port   *serial.Port
-	closed atomic.Bool
+	port     *serial.Port
+	closed   atomic.Bool
+	deadline atomic.Int64 // UnixNano; 0 for none
 }
 
 func openUART(path string, baud int) (*uart, error) {
@@ -38,6 +39,9 @@ func (u *uart) Read(b []byte) (int, error) {
 		if u.closed.Load() {
 			return 0, os.ErrClosed
 		}
+		if d := u.deadline.Load(); d != 0 && time.Now().UnixNano() >= d {
+			return 0, os.ErrDeadlineExceeded
+		}
 		n, err := u.port.Read(b)
 		if n > 0 || (err != nil && !errors.Is(err, io.EOF)) {
 			return n, err
@@ -46,6 +50,17 @@ func (u *uart) Read(b []byte) (int, error) {
 }
 
 func (u *uart) Write(b []byte) (int, error) { return u.port.Write(b) }
+
+// SetReadDeadline makes Read give up at t (within one poll interval); the
+// zero time means no deadline.
+func (u *uart) SetReadDeadline(t time.Time) error {
+	if t.IsZero() {
+		u.deadline.Store(0)
+	} else {
+		u.deadline.Store(t.UnixNano())
+	}
+	return nil
+}
 
 func (u *uart) Close() error {
 	if u.closed.Swap(true) {

@@ -45,11 +45,11 @@ type session struct {
 	c        *Console
 	in       *bufio.Reader
 	deadline interface{ SetReadDeadline(time.Time) error } // nil if rw has none
-	out    io.Writer
-	werr   error // first write error; the peer is gone
-	lastCR bool  // the previous byte ended a line with CR, so a LF is its pair
-	authed bool
-	fails  int
+	out      io.Writer
+	werr     error // first write error; the peer is gone
+	lastCR   bool  // the previous byte ended a line with CR, so a LF is its pair
+	authed   bool
+	fails    int
 }
 
 // Serve runs the shell over rw until ctx is done or reading rw fails, and

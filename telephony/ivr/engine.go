@@ -189,6 +189,9 @@ type run struct {
 	vars  map[string]string
 	res   Result
 	stack []frame
+	// pinned holds the latest version of each sub-flow as first called,
+	// so a flow saved mid-call does not change the rest of the call.
+	pinned map[string]*Flow
 }
 
 type frame struct {
@@ -443,6 +446,9 @@ func (r *run) exec(ctx context.Context, flow *Flow, n *Node) outcome {
 	case *Voicemail:
 		box := r.expand(s.Box)
 		r.res.Target = box
+		if !isName(box, false) {
+			return outcome{err: fmt.Errorf("ivr: voicemail: bad mailbox %q", box)}
+		}
 		if err := r.call.Voicemail(ctx, VoicemailRequest{Box: box, Greeting: r.expandPrompt(s.Greeting)}); err != nil {
 			return outcome{err: fmt.Errorf("ivr: voicemail %q: %w", box, err)}
 		}
@@ -700,9 +706,18 @@ func (r *run) subFlow(flow *Flow, s *SubFlow) outcome {
 	if len(r.stack) >= maxDepth {
 		return outcome{err: fmt.Errorf("ivr: call %q: sub-flows nested deeper than %d", s.Flow, maxDepth)}
 	}
-	sub, err := r.e.Flows.Flow(s.Flow, s.Version)
-	if err != nil {
-		return outcome{err: fmt.Errorf("ivr: call %q: %w", s.Flow, err)}
+	sub := r.pinned[s.Flow]
+	if s.Version != 0 || sub == nil {
+		var err error
+		if sub, err = r.e.Flows.Flow(s.Flow, s.Version); err != nil {
+			return outcome{err: fmt.Errorf("ivr: call %q: %w", s.Flow, err)}
+		}
+		if s.Version == 0 {
+			if r.pinned == nil {
+				r.pinned = make(map[string]*Flow)
+			}
+			r.pinned[s.Flow] = sub
+		}
 	}
 	r.stack = append(r.stack, frame{flow: flow, next: s.Next, sub: sub})
 	return outcome{end: endEnterSub}

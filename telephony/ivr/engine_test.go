@@ -240,6 +240,15 @@ func TestEngineNodes(t *testing.T) {
 			log: []string{"hangup"},
 		},
 		{
+			name: "voicemail box from a variable that is not a mailbox",
+			flows: []string{`{"id":"f","entry":"v","error":"bye","nodes":[
+				{"id":"v","type":"voicemail","box":"${box}"},
+				{"id":"bye","type":"hangup","prompt":"sorry"}]}`},
+			req: Request{Vars: map[string]string{"box": "../etc"}},
+			end: EndHangup,
+			log: []string{"play sorry", "hangup"},
+		},
+		{
 			name: "record into a variable",
 			flows: []string{`{"id":"f","entry":"r","nodes":[
 				{"id":"r","type":"record","prompt":"vm-intro","beep":true,"max":"30s","var":"msg","next":"bye"},
@@ -557,5 +566,27 @@ func TestEngineErrorChainGivesUp(t *testing.T) {
 	res, _ := (&Engine{Flows: repo}).Run(context.Background(), call, Request{Flow: "f"})
 	if res.End != EndFailed || len(res.Failures) != maxFailuresInRow+1 {
 		t.Fatalf("end %v, %d failures", res.End, len(res.Failures))
+	}
+}
+
+func TestEnginePinsSubFlowVersion(t *testing.T) {
+	sub := `{"id":"sub","entry":"a","nodes":[{"id":"a","type":"play","prompt":"sub-v1","next":"b"},{"id":"b","type":"return"}]}`
+	repo := repoOf(t, sub, `{"id":"main","entry":"c1","nodes":[
+		{"id":"c1","type":"call","flow":"sub","next":"m"},
+		{"id":"m","type":"menu","prompt":"main","options":{"1":"c2"}},
+		{"id":"c2","type":"call","flow":"sub","next":"bye"},
+		{"id":"bye","type":"hangup"}]}`)
+	call := &scriptedCall{script: []string{"1"}}
+	call.onCollect = func() { // sub-flow v2 is saved while the caller is in the menu
+		if _, err := repo.SaveJSON([]byte(strings.ReplaceAll(sub, "sub-v1", "sub-v2"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := (&Engine{Flows: repo}).Run(context.Background(), call, Request{Flow: "main"}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"play sub-v1", "play main", "keys 1", "play sub-v1", "hangup"}
+	if !reflect.DeepEqual(call.log, want) {
+		t.Fatalf("actions %q, want %q", call.log, want)
 	}
 }

@@ -356,7 +356,8 @@ func (s *Transfer) check(r *reporter) {
 //
 //	{"id": "vm", "type": "voicemail", "box": "8000", "greeting": "vm-intro"}
 type Voicemail struct {
-	// Box is the mailbox; ${var} allowed ("box"). Required.
+	// Box is the mailbox: letters, digits, '_', '-' and '.', with ${var}
+	// allowed ("box"). Required.
 	Box string `json:"box"`
 	// Greeting replaces the mailbox's own greeting ("greeting").
 	Greeting Prompt `json:"greeting,omitzero"`
@@ -373,8 +374,10 @@ func (s *Voicemail) edges() []edge {
 func (s *Voicemail) waitsForInput() bool    { return true }
 func (s *Voicemail) prompts() []fieldPrompt { return []fieldPrompt{{"greeting", &s.Greeting}} }
 func (s *Voicemail) check(r *reporter) {
-	if r.require("box", s.Box) {
-		r.template("box", s.Box)
+	if r.require("box", s.Box) && r.template("box", s.Box) {
+		if lit := stripVars(s.Box); lit != "" && !isName(lit, false) {
+			r.errorf("box", "bad mailbox %q", s.Box)
+		}
 	}
 }
 
@@ -566,7 +569,9 @@ func (s *HTTPLookup) check(r *reporter) {
 }
 
 // SubFlow runs another flow and continues at Next when that flow
-// returns. Variables are shared with the sub-flow.
+// returns. Variables are shared with the sub-flow. The latest version is
+// looked up when the call first reaches the sub-flow and kept for the
+// rest of the call.
 //
 //	{"id": "ask", "type": "call", "flow": "survey", "next": "bye"}
 type SubFlow struct {

@@ -20,8 +20,15 @@
 //     output to stay stable.
 //   - A non-linear processor (NLP) that replaces a residual far below the
 //     far-end level with comfort noise matched to the near-end background.
-//   - Bypass: the media engine (or an answer-tone detector for fax and modem
-//     calls) can switch the canceller to a transparent path.
+//   - A tone disabler: a V.25 answer tone with phase reversals (/ANS, from
+//     a fax or modem) on either path, found by dsp/tone's FaxDetector,
+//     makes the canceller transparent until both paths have been quiet for
+//     250 ms (G.165, G.168).
+//   - Bypass: the media engine can switch the canceller to a transparent
+//     path at any time (clear-channel data, tests).
+//
+// ERLE per G.168 echo path model, convergence, double talk and the speed
+// against libspandsp are measured by the tests: go test -v ./dsp/echo.
 package echo
 
 import (

@@ -20,6 +20,10 @@ var (
 	ErrBadState     = errors.New("acd: not allowed in this state")
 )
 
+// maxLastAgents bounds the memory of who last served each number (for the
+// LastAgent rule).
+const maxLastAgents = 50000
+
 // Options are the engine's collaborators.
 type Options struct {
 	Clock   Clock   // required
@@ -183,23 +187,64 @@ func New(cfg Config, opts Options) (*Engine, error) {
 	}
 	cfg = cfg.withDefaults()
 	e := &Engine{
-		cfg: cfg, clock: opts.Clock, act: opts.Actions, log: opts.Status, cbs: opts.Callbacks,
-		rng:      rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
-		groupIdx: map[int]int{}, agentIdx: map[AgentID]int{}, byNumber: map[string]*custType{},
-		byCat: map[string]*custType{}, blacklist: map[string]bool{},
+		clock: opts.Clock, act: opts.Actions, log: opts.Status, cbs: opts.Callbacks,
+		rng:   rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
 		calls: map[CallID]*call{}, lastAgent: map[string]int{},
-	}
-	for i, g := range cfg.Groups {
-		e.groups = append(e.groups, &group{cfg: g, idx: i, rrLast: -1, handle: make([]time.Duration, 0, cfg.HandleWindow)})
-		e.groupIdx[g.ID] = i
 	}
 	now := e.clock.Now()
 	e.day = dayKey(now)
+	e.build(cfg, now)
+	if e.cbs != nil {
+		cbs, err := e.cbs.Callbacks()
+		if err != nil {
+			return nil, fmt.Errorf("acd: restoring callbacks: %w", err)
+		}
+		slices.SortFunc(cbs, func(a, b Callback) int { return a.Queued.Compare(b.Queued) })
+		for _, cb := range cbs {
+			e.restoreCallback(cb)
+		}
+		e.run(e.takeOut())
+	}
+	return e, nil
+}
+
+// build installs cfg (validated, with defaults). Groups and agents already
+// known by id keep their objects, so that timers and calls that refer to
+// them stay valid across Reconfigure; new agents start offline.
+func (e *Engine) build(cfg Config, now time.Time) {
+	e.cfg = cfg
+	oldGroups := map[int]*group{}
+	for _, g := range e.groups {
+		oldGroups[g.cfg.ID] = g
+	}
+	oldAgents := map[AgentID]*agent{}
+	for _, a := range e.agents {
+		oldAgents[a.cfg.ID] = a
+	}
+	e.groups, e.groupIdx = nil, map[int]int{}
+	for i, gc := range cfg.Groups {
+		g := oldGroups[gc.ID]
+		if g == nil {
+			g = &group{rrLast: -1, handle: make([]time.Duration, 0, cfg.HandleWindow)}
+		}
+		if len(g.handle) > cfg.HandleWindow {
+			g.handle, g.hpos = g.handle[:cfg.HandleWindow], 0
+		}
+		g.cfg, g.idx, g.members = gc, i, nil
+		e.groups = append(e.groups, g)
+		e.groupIdx[gc.ID] = i
+	}
+	e.agents, e.agentIdx = nil, map[AgentID]int{}
 	for i, ac := range cfg.Agents {
-		a := &agent{cfg: ac, idx: i, skill: make([]int, len(e.groups)), since: now, limit: ac.MaxNoAnswer}
+		a := oldAgents[ac.ID]
+		if a == nil {
+			a = &agent{since: now}
+		}
+		a.cfg, a.idx, a.limit = ac, i, ac.MaxNoAnswer
 		if a.limit <= 0 {
 			a.limit = cfg.MaxNoAnswer
 		}
+		a.skill = make([]int, len(e.groups))
 		for j := range a.skill {
 			a.skill[j] = -1
 		}
@@ -210,6 +255,12 @@ func New(cfg Config, opts Options) (*Engine, error) {
 		}
 		e.agents = append(e.agents, a)
 		e.agentIdx[ac.ID] = i
+	}
+	e.idle = 0
+	for _, a := range e.agents {
+		if a.state == Idle {
+			e.idle++
+		}
 	}
 	mk := func(t CustomerType) *custType {
 		ct := &custType{cfg: t}
@@ -226,6 +277,8 @@ func New(cfg Config, opts Options) (*Engine, error) {
 		})
 		return ct
 	}
+	e.types, e.prefixes = nil, nil
+	e.byNumber, e.byCat, e.blacklist = map[string]*custType{}, map[string]*custType{}, map[string]bool{}
 	for _, t := range cfg.CustomerTypes {
 		ct := mk(t)
 		e.types = append(e.types, ct)
@@ -254,18 +307,175 @@ func New(cfg Config, opts Options) (*Engine, error) {
 	for _, n := range cfg.Blacklist {
 		e.blacklist[n] = true
 	}
-	if e.cbs != nil {
-		cbs, err := e.cbs.Callbacks()
-		if err != nil {
-			return nil, fmt.Errorf("acd: restoring callbacks: %w", err)
-		}
-		slices.SortFunc(cbs, func(a, b Callback) int { return a.Queued.Compare(b.Queued) })
-		for _, cb := range cbs {
-			e.restoreCallback(cb)
-		}
-		e.run(e.takeOut())
+}
+
+// Reconfigure puts a new configuration in force without dropping calls or
+// agents' states. Removing an agent who is ringing or talking is refused
+// (ErrEngaged); removed idle agents are signed out. Waiting calls keep
+// their place and stay with the groups that still exist (re-routed by
+// their customer type if none does); their queue timers restart under the
+// new settings, counting from when they entered their group.
+func (e *Engine) Reconfigure(cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
 	}
-	return e, nil
+	cfg = cfg.withDefaults()
+	return e.do(func(now time.Time) error {
+		keep := map[AgentID]bool{}
+		for _, a := range cfg.Agents {
+			keep[a.ID] = true
+		}
+		for _, a := range e.agents {
+			if !keep[a.cfg.ID] && a.state.engaged() {
+				return fmt.Errorf("%w: cannot remove %s now", ErrEngaged, a.cfg.ID)
+			}
+		}
+		// Remember everything that refers to groups and agents by index.
+		gid := func(i int) int { return e.groups[i].cfg.ID }
+		aid := func(i int) AgentID { return e.agents[i].cfg.ID }
+		type callRefs struct {
+			groups  []int
+			ringing []AgentID
+			tried   []AgentID
+			agent   AgentID
+			typ     int
+		}
+		refs := map[*call]callRefs{}
+		for _, c := range e.calls {
+			r := callRefs{typ: c.typ.cfg.ID}
+			for _, gi := range c.groups {
+				r.groups = append(r.groups, gid(gi))
+			}
+			for _, ai := range c.ringing {
+				r.ringing = append(r.ringing, aid(ai))
+			}
+			for _, t := range c.tried {
+				r.tried = append(r.tried, aid(t.agent))
+			}
+			if c.agent >= 0 {
+				r.agent = aid(c.agent)
+			}
+			refs[c] = r
+		}
+		ringGroup := map[*agent]int{}
+		for _, a := range e.agents {
+			if a.ringGroup >= 0 {
+				ringGroup[a] = gid(a.ringGroup)
+			}
+			if !keep[a.cfg.ID] && a.state != Offline {
+				e.setState(a, Offline, "removed", now)
+			}
+		}
+		rr := map[int]AgentID{}
+		for _, g := range e.groups {
+			if g.rrLast >= 0 {
+				rr[g.cfg.ID] = aid(g.rrLast)
+			}
+		}
+		last := map[string]AgentID{}
+		for n, ai := range e.lastAgent {
+			last[n] = aid(ai)
+		}
+
+		e.build(cfg, now)
+
+		for _, g := range e.groups {
+			g.rrLast = -1
+			if id, ok := rr[g.cfg.ID]; ok {
+				if ai, ok := e.agentIdx[id]; ok {
+					g.rrLast = ai
+				}
+			}
+		}
+		e.lastAgent = map[string]int{}
+		for n, id := range last {
+			if ai, ok := e.agentIdx[id]; ok {
+				e.lastAgent[n] = ai
+			}
+		}
+		for a, id := range ringGroup {
+			if gi, ok := e.groupIdx[id]; ok {
+				a.ringGroup = gi
+			} else {
+				a.ringGroup = -1 // the group is gone: its figures with it
+			}
+		}
+		for c, r := range refs {
+			c.typ = e.deflt
+			for _, t := range e.types {
+				if t.cfg.ID == r.typ {
+					c.typ = t
+				}
+			}
+			c.groups = c.groups[:0]
+			for _, id := range r.groups {
+				if gi, ok := e.groupIdx[id]; ok {
+					c.groups = append(c.groups, gi)
+				}
+			}
+			if len(c.groups) == 0 {
+				c.groups = append(c.groups, c.typ.groups...)
+			}
+			c.ringing = c.ringing[:0]
+			for _, id := range r.ringing {
+				c.ringing = append(c.ringing, e.agentIdx[id])
+			}
+			tr := c.tried
+			c.tried = nil
+			for i, id := range r.tried {
+				if ai, ok := e.agentIdx[id]; ok {
+					c.tried = append(c.tried, tried{ai, tr[i].until})
+				}
+			}
+			if r.agent != "" {
+				c.agent = e.agentIdx[r.agent]
+			}
+		}
+		slices.SortStableFunc(e.queue, func(a, b *call) int {
+			if before(a, b) {
+				return -1
+			}
+			if before(b, a) {
+				return 1
+			}
+			return 0
+		})
+		for _, c := range e.queue {
+			if len(c.groups) == 0 {
+				continue
+			}
+			if c.state == callWaiting {
+				e.armWaiting(c, now)
+			}
+		}
+		// A call whose groups all vanished and whose type has none left
+		// cannot wait: it goes out with a message.
+		for _, c := range slices.Clone(e.queue) {
+			if len(c.groups) == 0 {
+				e.releaseRings(c, now)
+				e.unqueue(c)
+				delete(e.calls, c.id)
+				if c.state == callWaiting {
+					e.emit(func() { e.act.Route(c.id, Target{Kind: TargetHangup}) })
+				} else if e.cbs != nil {
+					e.storeErr(now, e.cbs.DeleteCallback(c.id))
+				}
+			}
+		}
+		e.checkLeave(now)
+		e.dispatch(now)
+		return nil
+	})
+}
+
+// Load builds an engine from the configuration in cs (an empty
+// configuration if none was saved yet).
+func Load(cs ConfigStore, opts Options) (*Engine, error) {
+	cfg, _, err := cs.LoadConfig()
+	if err != nil {
+		return nil, fmt.Errorf("acd: loading configuration: %w", err)
+	}
+	return New(cfg, opts)
 }
 
 // Config returns the configuration in force (with defaults filled in).
@@ -958,7 +1168,10 @@ func (e *Engine) detach(a *agent, now time.Time) *call {
 	if i := slices.Index(c.ringing, a.idx); i >= 0 {
 		c.ringing = slices.Delete(c.ringing, i, i+1)
 	}
-	retry := e.groups[a.ringGroup].cfg.Retry
+	retry := DefaultRetry
+	if a.ringGroup >= 0 {
+		retry = e.groups[a.ringGroup].cfg.Retry
+	}
 	until := now.Add(retry)
 	if i := slices.IndexFunc(c.tried, func(t tried) bool { return t.agent == a.idx }); i >= 0 {
 		c.tried[i].until = until
@@ -1024,12 +1237,17 @@ func (e *Engine) connect(c *call, a *agent, now time.Time) {
 	a.call = c
 	a.noAnswer = 0
 	e.setState(a, Talking, "", now)
-	g := e.groups[a.ringGroup]
-	g.c.answered++
-	if now.Sub(c.queued) <= e.cfg.SLThreshold {
-		g.c.answeredSL++
+	if a.ringGroup >= 0 {
+		g := e.groups[a.ringGroup]
+		g.c.answered++
+		if now.Sub(c.queued) <= e.cfg.SLThreshold {
+			g.c.answeredSL++
+		}
 	}
 	a.answered++
+	if len(e.lastAgent) >= maxLastAgents {
+		clear(e.lastAgent) // crude bound: the CRM is the long-term memory
+	}
 	e.lastAgent[c.number] = a.idx
 	id := a.cfg.ID
 	e.emit(func() { e.act.Connect(c.id, id) })
@@ -1082,7 +1300,9 @@ func (e *Engine) endTalk(c *call, now time.Time) {
 	talk := now.Sub(c.answered)
 	a.talk += talk
 	a.call = nil
-	e.groups[a.ringGroup].addHandle(talk+a.cfg.WrapUp, e.cfg.HandleWindow)
+	if a.ringGroup >= 0 {
+		e.groups[a.ringGroup].addHandle(talk+a.cfg.WrapUp, e.cfg.HandleWindow)
+	}
 	if a.cfg.WrapUp > 0 {
 		e.setState(a, WrapUp, "", now)
 		e.stopAgentTimer(a)
@@ -1153,7 +1373,7 @@ func (e *Engine) restoreCallback(cb Callback) {
 		}
 	}
 	if len(groups) == 0 {
-		groups = ct.groups
+		groups = slices.Clone(ct.groups)
 	}
 	if len(groups) == 0 {
 		return

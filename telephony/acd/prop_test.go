@@ -1,8 +1,10 @@
 package acd
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +47,9 @@ func (m *model) Ring(q RingRequest) {
 	m.log("ring %s %s", q.Agent, q.Call)
 	if m.busy(q.Agent) {
 		m.fail("ring %s for %s while busy", q.Agent, q.Call)
+	}
+	if m.served[q.Call] || m.done[q.Call] != "" {
+		m.fail("ring %s for %s, which is over or served", q.Agent, q.Call)
 	}
 	m.ringing[q.Agent] = q.Call
 }
@@ -154,12 +159,13 @@ func runProperty(t *testing.T, seed uint64, steps int) {
 	clk := NewVirtualClock(t0)
 	store := NewMemStore()
 	cfg := propConfig(r)
+	full := cfg
 	e, err := New(cfg, Options{Clock: clk, Actions: m, Status: store, Callbacks: store, Seed: seed})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var offered []CallID
-	agents := func() AgentID { return cfg.Agents[r.IntN(len(cfg.Agents))].ID }
+	agents := func() AgentID { return full.Agents[r.IntN(len(full.Agents))].ID }
 	anyCall := func() CallID {
 		if len(offered) == 0 {
 			return "none"
@@ -242,11 +248,44 @@ func runProperty(t *testing.T, seed uint64, steps int) {
 			}
 		case 11:
 			_ = e.Assign(anyCall(), agents())
+		case 12:
+			if r.IntN(3) == 0 {
+				cfg = mutate(r, cfg, full)
+				if err := e.Reconfigure(cfg); err != nil && !errors.Is(err, ErrEngaged) {
+					m.fail("reconfigure: %v", err)
+				} else if err != nil {
+					cfg = e.Config()
+				}
+				break
+			}
+			fallthrough
 		default:
 			clk.Advance(time.Duration(r.IntN(20)) * time.Second)
 		}
 		check(m, e, offered)
 	}
+}
+
+// mutate changes routing rules, enables or disables a group, and drops or
+// restores agents (from full), as an administrator might mid-day.
+func mutate(r *rand.Rand, cfg, full Config) Config {
+	cfg.Groups = slices.Clone(cfg.Groups)
+	for i := range cfg.Groups {
+		if r.IntN(2) == 0 {
+			cfg.Groups[i].Rule = Rule(r.IntN(int(numRules)))
+		}
+	}
+	if r.IntN(4) == 0 {
+		i := r.IntN(len(cfg.Groups))
+		cfg.Groups[i].Enabled = !cfg.Groups[i].Enabled
+	}
+	if r.IntN(2) == 0 && len(cfg.Agents) > 1 {
+		i := r.IntN(len(cfg.Agents))
+		cfg.Agents = slices.Delete(slices.Clone(cfg.Agents), i, i+1)
+	} else {
+		cfg.Agents = full.Agents
+	}
+	return cfg
 }
 
 // check compares the engine's view with the model and accounts for every call.
@@ -264,6 +303,9 @@ func check(m *model, e *Engine, offered []CallID) {
 			}
 			known[a.Call] = "talking"
 		case Ringing:
+			if m.served[a.Call] || m.done[a.Call] != "" {
+				m.fail("engine: %s ringing for %s, which is over or served", a.Agent, a.Call)
+			}
 			if m.ringing[a.Agent] != a.Call && m.reserved[a.Agent] != a.Call {
 				m.fail("engine: %s ringing %s; model %q/%q", a.Agent, a.Call, m.ringing[a.Agent], m.reserved[a.Agent])
 			}

@@ -96,6 +96,7 @@ const (
 
 var endNames = [...]string{"", "returned", "hangup", "caller-gone", "transferred", "queued", "voicemail", "resumed", "failed"}
 
+// String names the end as the CLI prints it ("queued", "failed").
 func (e End) String() string {
 	if e > 0 && int(e) < len(endNames) {
 		return endNames[e]
@@ -196,6 +197,7 @@ type run struct {
 
 type frame struct {
 	flow *Flow
+	call string // the call node in flow
 	next string // node in flow to continue at after the sub-flow returns
 	sub  *Flow  // the sub-flow being entered, until the loop takes it
 }
@@ -247,6 +249,19 @@ func (r *run) loop(ctx context.Context, flow *Flow) {
 			}
 			if target == "" {
 				target = flow.Error
+			}
+			// A sub-flow without an error branch hands the failure to
+			// the flow that called it, as if its call node had failed.
+			for target == "" && len(r.stack) > 0 {
+				top := r.stack[len(r.stack)-1]
+				r.stack = r.stack[:len(r.stack)-1]
+				flow = top.flow
+				if c := flow.Node(top.call); c != nil {
+					target = c.Error
+				}
+				if target == "" {
+					target = flow.Error
+				}
 			}
 			if target == "" || failures > maxFailuresInRow || steps >= maxSteps || flow.Node(target) == nil {
 				r.giveUp(ctx)
@@ -483,7 +498,7 @@ func (r *run) exec(ctx context.Context, flow *Flow, n *Node) outcome {
 	case *HTTPLookup:
 		return r.httpLookup(ctx, s)
 	case *SubFlow:
-		return r.subFlow(flow, s)
+		return r.subFlow(flow, n, s)
 	case *Return:
 		return outcome{end: EndReturned}
 	case *Hangup:
@@ -698,7 +713,7 @@ func (r *run) httpLookup(ctx context.Context, s *HTTPLookup) outcome {
 	return outcome{next: s.Next}
 }
 
-func (r *run) subFlow(flow *Flow, s *SubFlow) outcome {
+func (r *run) subFlow(flow *Flow, n *Node, s *SubFlow) outcome {
 	maxDepth := r.e.MaxDepth
 	if maxDepth <= 0 {
 		maxDepth = 8
@@ -719,7 +734,7 @@ func (r *run) subFlow(flow *Flow, s *SubFlow) outcome {
 			r.pinned[s.Flow] = sub
 		}
 	}
-	r.stack = append(r.stack, frame{flow: flow, next: s.Next, sub: sub})
+	r.stack = append(r.stack, frame{flow: flow, call: n.ID, next: s.Next, sub: sub})
 	return outcome{end: endEnterSub}
 }
 

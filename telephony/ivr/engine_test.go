@@ -590,3 +590,21 @@ func TestEnginePinsSubFlowVersion(t *testing.T) {
 		t.Fatalf("actions %q, want %q", call.log, want)
 	}
 }
+
+func TestEngineSubFlowFailureGoesToCaller(t *testing.T) {
+	repo := repoOf(t,
+		`{"id":"sub","entry":"a","nodes":[{"id":"a","type":"play","prompt":"gone","next":"b"},{"id":"b","type":"return"}]}`,
+		`{"id":"main","entry":"c","nodes":[
+			{"id":"c","type":"call","flow":"sub","next":"bye","error":"op"},
+			{"id":"op","type":"transfer","to":"8000"},
+			{"id":"bye","type":"hangup"}]}`)
+	call := &scriptedCall{missing: map[string]bool{"gone": true}}
+	res, _ := (&Engine{Flows: repo}).Run(context.Background(), call, Request{Flow: "main"})
+	if res.End != EndTransferred || !reflect.DeepEqual(call.log, []string{"transfer 8000"}) {
+		t.Fatalf("end %v actions %q", res.End, call.log)
+	}
+	want := []Step{{"main", "c"}, {"sub", "a"}, {"main", "op"}}
+	if !reflect.DeepEqual(res.Trace, want) {
+		t.Fatalf("trace %v", res.Trace)
+	}
+}

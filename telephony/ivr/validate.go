@@ -15,6 +15,7 @@ type ValidationError struct {
 	Msg   string
 }
 
+// Error formats the problem as `node "id": field: message`.
 func (e *ValidationError) Error() string {
 	var b strings.Builder
 	if e.Node == "" {
@@ -34,6 +35,7 @@ func (e *ValidationError) Error() string {
 // ValidationErrors is every problem found in a flow, in flow order.
 type ValidationErrors []*ValidationError
 
+// Error lists every problem, one per line.
 func (es ValidationErrors) Error() string {
 	lines := make([]string, len(es))
 	for i, e := range es {

@@ -54,6 +54,9 @@
 // at midnight), Agents (state, time in state, calls and talk time today)
 // and Waiting (the supervisor's list).
 //
+// Load builds the engine from a ConfigStore; Reconfigure puts an edited
+// configuration in force mid-day without dropping calls or agents' states.
+//
 // # Persistence
 //
 // ConfigStore, StatusLog and CallbackStore are the only storage the engine

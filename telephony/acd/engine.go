@@ -479,7 +479,11 @@ func Load(cs ConfigStore, opts Options) (*Engine, error) {
 }
 
 // Config returns the configuration in force (with defaults filled in).
-func (e *Engine) Config() Config { return e.cfg }
+func (e *Engine) Config() Config {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.cfg
+}
 
 func dayKey(t time.Time) int {
 	y, m, d := t.Date()

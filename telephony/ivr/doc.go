@@ -51,8 +51,9 @@
 // an agent). A run-time failure takes the node's error branch, else the
 // flow's, else the caller hears an apology and is hung up; a caller an
 // agent sent into the flow (Request.Agent, 执行流程) goes back to the
-// agent (通话返回) instead. Cancelling the context stops the flow: the
-// caller hung up, or, with cause ErrResume, the agent took the caller
-// back. Time branches read an injected Clock; HTTP lookups go through a
+// agent (通话返回) instead. A sub-flow without an error branch passes its
+// failure to the node that called it. Cancelling the context stops the
+// flow: the caller hung up, or, with cause ErrResume, the agent took the
+// caller back. Time branches read an injected Clock; HTTP lookups go through a
 // Fetcher (NetHTTP over net/http).
 package ivr

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"syscall"
 	"time"
 
@@ -24,31 +22,34 @@ func (a *App) startWeb(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
-	if err != nil {
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(runCtx) }()
+	select {
+	case err := <-done:
+		cancel()
 		return err
-	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			a.log.Error("web server stopped", "err", err)
-		}
-	}()
-	a.mu.Lock()
-	a.web, a.webAddr = srv, ln.Addr().String()
-	a.webStop = func(ctx context.Context) error {
-		err := hs.Shutdown(ctx)
-		if err != nil {
-			hs.Close()
-		}
+	case <-srv.Ready():
+	case <-ctx.Done():
+		cancel()
 		<-done
-		return err
+		return ctx.Err()
+	}
+	a.mu.Lock()
+	a.web, a.webAddr = srv, srv.Addr()
+	a.webStop = func(stopCtx context.Context) error {
+		// Run gives requests in flight a second, within the app's stop budget.
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-stopCtx.Done():
+			return fmt.Errorf("web admin did not stop: %w", stopCtx.Err())
+		}
 	}
 	a.mu.Unlock()
-	a.log.Info("web admin listening", "url", "http://"+ln.Addr().String()+"/")
-	fmt.Fprintf(a.cfg.Out, "callbox: web admin on http://%s/\n", ln.Addr())
+	a.log.Info("web admin listening", "url", "http://"+srv.Addr()+"/")
+	fmt.Fprintf(a.cfg.Out, "callbox: web admin on http://%s/\n", srv.Addr())
 	return nil
 }
 

@@ -121,23 +121,22 @@ type custType struct {
 }
 
 type call struct {
-	id        CallID
-	number    string
-	typ       *custType
-	groups    []int // group indices; groups[0] is the primary (stats, max wait)
-	queued    time.Time
-	since     time.Time // entered the primary group
-	seq       uint64
-	state     callState
-	ringing   []int
-	tried     []tried
-	agent     int
-	answered  time.Time
-	tries     int
-	notUntil  time.Time
-	progressN int
-	timers    []Timer
-	gen       uint64 // bumps on every queue exit so stale timer callbacks do nothing
+	id       CallID
+	number   string
+	typ      *custType
+	groups   []int // group indices; groups[0] is the primary (stats, max wait)
+	queued   time.Time
+	since    time.Time // entered the primary group
+	seq      uint64
+	state    callState
+	ringing  []int
+	tried    []tried
+	agent    int
+	answered time.Time
+	tries    int
+	notUntil time.Time
+	timers   []Timer
+	gen      uint64 // bumps on every queue exit so stale timer callbacks do nothing
 }
 
 // Engine is the ACD. It is safe for concurrent use; it calls Actions with

@@ -220,8 +220,7 @@ func (s *sim) schedule() time.Duration {
 	var staffed time.Duration
 	for _, a := range s.p.Config.Agents {
 		shifts, ok := s.p.Shifts[a.ID]
-		if !ok {
-			shifts = []Shift{{0, s.p.Duration}}
+		if !ok { // all day
 			_ = s.e.Login(a.ID)
 			staffed += s.p.Duration
 			continue

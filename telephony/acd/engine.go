@@ -894,7 +894,9 @@ func (e *Engine) overflow(c *call, g *group, now time.Time) {
 	e.releaseRings(c, now)
 	if g.cfg.Overflow.Kind == TargetGroup {
 		ng := e.groups[e.groupIdx[g.cfg.Overflow.Group]]
-		if ng.cfg.Enabled && e.emptyOK(ng, ng.cfg.Join) {
+		// The leave rule too, or two empty groups would pass a caller back
+		// and forth for ever.
+		if ng.cfg.Enabled && e.joinAllowed(ng) && e.emptyOK(ng, ng.cfg.Leave) {
 			c.groups = []int{ng.idx}
 			c.since = now
 			c.tried = c.tried[:0]

@@ -353,3 +353,25 @@ func TestFigures(t *testing.T) {
 		t.Fatalf("agent next day %+v", st)
 	}
 }
+
+// TestLeaveNoPingPong: two groups that overflow into each other, both
+// emptied, send the caller out instead of passing them back and forth.
+func TestLeaveNoPingPong(t *testing.T) {
+	cfg := Config{
+		Groups: []Group{
+			{ID: 1, Enabled: true, Leave: EmptyNoAvailable, Overflow: Target{Kind: TargetGroup, Group: 2}},
+			{ID: 2, Enabled: true, Leave: EmptyNoAvailable, Overflow: Target{Kind: TargetGroup, Group: 1}},
+		},
+		Agents:  []Agent{{ID: "a", Groups: []Membership{{1, 1}, {2, 1}}, WrapUp: time.Minute}},
+		Default: CustomerType{Groups: []int{1}},
+	}
+	v := newEnv(t, cfg)
+	v.login("a")
+	v.offer("x", "1")
+	v.ok(v.e.Answer("a", "x"))
+	v.ok(v.e.Hangup("x")) // a in wrap-up: still available
+	v.offer("y", "1")
+	v.take()
+	v.ok(v.e.SetState("a", Break, ""))
+	v.expect("route y hangup ")
+}

@@ -135,7 +135,7 @@ type call struct {
 	answered time.Time
 	tries    int
 	notUntil time.Time
-	timers   []Timer
+	timers   []*ctimer
 	gen      uint64 // bumps on every queue exit so stale timer callbacks do nothing
 }
 
@@ -728,8 +728,34 @@ func (e *Engine) unqueue(c *call) {
 		e.queue = slices.Delete(e.queue, i, i+1)
 	}
 	c.gen++
+	c.stopTimers()
+}
+
+// ctimer is a call's timer that knows whether it has fired, so that the
+// list of a long-waiting call's timers can be pruned.
+type ctimer struct {
+	t     Timer
+	fired bool
+}
+
+// callAfter schedules op for call c; unqueue and armWaiting stop it.
+func (e *Engine) callAfter(c *call, d time.Duration, op func(now time.Time)) {
+	if len(c.timers) >= 8 {
+		c.timers = slices.DeleteFunc(c.timers, func(t *ctimer) bool { return t.fired })
+	}
+	ct := &ctimer{}
+	ct.t = e.after(d, func(now time.Time) {
+		ct.fired = true
+		op(now)
+	})
+	c.timers = append(c.timers, ct)
+}
+
+func (c *call) stopTimers() {
 	for _, t := range c.timers {
-		t.Stop()
+		if !t.fired {
+			t.t.Stop()
+		}
 	}
 	c.timers = c.timers[:0]
 }
@@ -738,20 +764,17 @@ func (e *Engine) unqueue(c *call) {
 // announcements and relaxation steps. Timers check c.gen so that a call
 // which left the queue (or moved group) ignores them.
 func (e *Engine) armWaiting(c *call, now time.Time) {
-	for _, t := range c.timers {
-		t.Stop()
-	}
-	c.timers = c.timers[:0]
+	c.stopTimers()
 	c.gen++
 	gen := c.gen
 	g := e.groups[c.groups[0]]
 	alive := func() bool { return c.gen == gen && e.calls[c.id] == c && c.state == callWaiting }
 	if g.cfg.MaxWait > 0 {
-		c.timers = append(c.timers, e.after(g.cfg.MaxWait-now.Sub(c.since), func(now time.Time) {
+		e.callAfter(c, g.cfg.MaxWait-now.Sub(c.since), func(now time.Time) {
 			if alive() {
 				e.maxWait(c, now)
 			}
-		}))
+		})
 	}
 	if g.cfg.PromptEvery > 0 && g.cfg.Prompt != "" {
 		var tick func(now time.Time)
@@ -760,9 +783,9 @@ func (e *Engine) armWaiting(c *call, now time.Time) {
 				return
 			}
 			e.emit(func() { e.act.Play(c.id, g.cfg.Prompt) })
-			c.timers = append(c.timers, e.after(g.cfg.PromptEvery, tick))
+			e.callAfter(c, g.cfg.PromptEvery, tick)
 		}
-		c.timers = append(c.timers, e.after(g.cfg.PromptEvery, tick))
+		e.callAfter(c, g.cfg.PromptEvery, tick)
 	}
 	if g.cfg.AnnounceEvery > 0 {
 		var tick func(now time.Time)
@@ -772,19 +795,19 @@ func (e *Engine) armWaiting(c *call, now time.Time) {
 			}
 			pos, est := e.position(c)
 			e.emit(func() { e.act.Announce(c.id, pos, est) })
-			c.timers = append(c.timers, e.after(g.cfg.AnnounceEvery, tick))
+			e.callAfter(c, g.cfg.AnnounceEvery, tick)
 		}
-		c.timers = append(c.timers, e.after(g.cfg.AnnounceEvery, tick))
+		e.callAfter(c, g.cfg.AnnounceEvery, tick)
 	}
 	// Relaxation: re-run dispatch when a step of any of the call's groups falls due.
 	for _, gi := range c.groups {
 		for _, st := range e.groups[gi].cfg.Relax {
 			if d := c.queued.Add(st.After).Sub(now); d > 0 {
-				c.timers = append(c.timers, e.after(d, func(now time.Time) {
+				e.callAfter(c, d, func(now time.Time) {
 					if alive() {
 						e.dispatch(now)
 					}
-				}))
+				})
 			}
 		}
 	}
@@ -1111,11 +1134,11 @@ func (e *Engine) ringProgressive(c *call, g *group, now time.Time, n int) int {
 	}
 	if rung > 0 {
 		gen := c.gen
-		c.timers = append(c.timers, e.after(g.cfg.ProgressStep, func(now time.Time) {
+		e.callAfter(c, g.cfg.ProgressStep, func(now time.Time) {
 			if c.gen == gen && e.calls[c.id] == c && c.state == callWaiting && len(c.ringing) > 0 {
 				e.ringProgressive(c, g, now, 1)
 			}
-		}))
+		})
 	}
 	return rung
 }
@@ -1184,11 +1207,11 @@ func (e *Engine) detach(a *agent, now time.Time) *call {
 		c.tried = append(c.tried, tried{a.idx, until})
 	}
 	gen := c.gen
-	c.timers = append(c.timers, e.after(retry, func(now time.Time) {
+	e.callAfter(c, retry, func(now time.Time) {
 		if c.gen == gen && e.calls[c.id] == c && c.state == callWaiting {
 			e.dispatch(now)
 		}
-	}))
+	})
 	return c
 }
 
@@ -1341,10 +1364,7 @@ func (e *Engine) RequestCallback(callID CallID, number string) error {
 			c.number = number
 		}
 		e.releaseRings(c, now)
-		for _, t := range c.timers {
-			t.Stop()
-		}
-		c.timers = c.timers[:0]
+		c.stopTimers()
 		c.gen++
 		c.state = callCBWaiting
 		e.persist(c, now)
@@ -1394,11 +1414,11 @@ func (e *Engine) restoreCallback(cb Callback) {
 func (e *Engine) armRetry(c *call, now time.Time) {
 	if d := c.notUntil.Sub(now); d > 0 {
 		gen := c.gen
-		c.timers = append(c.timers, e.after(d, func(now time.Time) {
+		e.callAfter(c, d, func(now time.Time) {
 			if c.gen == gen && e.calls[c.id] == c {
 				e.dispatch(now)
 			}
-		}))
+		})
 	}
 }
 

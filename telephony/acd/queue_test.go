@@ -375,3 +375,23 @@ func TestLeaveNoPingPong(t *testing.T) {
 	v.ok(v.e.SetState("a", Break, ""))
 	v.expect("route y hangup ")
 }
+
+// TestLongWaitTimers: a caller waiting for hours with frequent prompts and
+// no agents keeps a bounded list of timers.
+func TestLongWaitTimers(t *testing.T) {
+	cfg := oneAgent()
+	cfg.Groups[0].Prompt, cfg.Groups[0].PromptEvery, cfg.Groups[0].AnnounceEvery = "p", 5*time.Second, 7*time.Second
+	v := newEnv(t, cfg)
+	v.offer("x", "1")
+	v.clk.Advance(3 * time.Hour)
+	if n := len(v.e.calls["x"].timers); n > 10 {
+		t.Fatalf("%d timers kept", n)
+	}
+	if n := v.clk.Pending(); n != 2 {
+		t.Fatalf("%d timers pending, want prompt and announcement", n)
+	}
+	v.ok(v.e.Hangup("x"))
+	if n := v.clk.Pending(); n != 0 {
+		t.Fatalf("%d timers left after hangup", n)
+	}
+}

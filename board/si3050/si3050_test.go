@@ -39,7 +39,7 @@ func bringUp(r16, r26, r30, r31 byte, linkPolls int) []conntest.IO {
 		ops = append(ops, r(11, 0x05))
 	}
 	return append(ops,
-		r(11, 0x35), // link up: Si3019 line side
+		r(11, 0x35),              // link up: Si3019 line side
 		r(11, 0x35), r(13, 0x10), // revisions
 		w(4, 0x00), // clear interrupts
 		w(5, 0x08), // on-hook line monitor
@@ -67,7 +67,7 @@ func newPort(t *testing.T, ops []conntest.IO, country string) (*si3050.Port, *sp
 
 func TestInitTranscript(t *testing.T) {
 	tests := []struct {
-		country             string
+		country            string
 		r16, r26, r30, r31 byte
 	}{
 		{"CN", 0x00, 0x30, 0x0F, 0xA3}, // mini 3, ACIM 0xF
@@ -162,7 +162,7 @@ func TestSeizeReleaseFlashTranscript(t *testing.T) {
 		w(5, 0x09), r(28, 0x00), r(28, 0x18), // seize; current after 10 ms: 26.4 mA
 		w(5, 0x08), w(5, 0x09), // flash 100 ms
 		r(29, 0x07), r(28, 0x18), // diag: 7 V, 26.4 mA
-		w(5, 0x08), // release
+		w(5, 0x08),  // release
 		r(29, 0xD0), // -48 V
 	)
 	p, pb, clk := newPort(t, ops, "CN")

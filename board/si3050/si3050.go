@@ -253,9 +253,9 @@ func (p *Port) probe() (Info, error) {
 // register 1), presence and revision, PCM format, country set-up
 // (registers 16, 18, 22-24, 26, 30, 31), PCM timeslots (34-37),
 // interrupts (3, 2), line side power-up (6) and the wait for the
-// isolation link (11), line-side revision (13), clearing interrupts (4)
-// and on-hook line monitor (5 = 0x08). A failure marks the port failed
-// and names the step; other ports are not touched.
+// isolation link (11), line-side revision (13), clearing interrupts (4),
+// on-hook line monitor (5 = 0x08) and the line polarity (29). A failure
+// marks the port failed and names the step; other ports are not touched.
 func (p *Port) Init() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -350,6 +350,17 @@ func (p *Port) bringUp() error {
 	}
 	p.offhook, p.flashing = false, false
 	p.mon = monitorState{battery: true}
+	// Learn the line's polarity now, so a reversal before the first poll
+	// (an ETSI caller ID alert) is not taken as the normal state.
+	v, err := p.readReg(RegLineVolt)
+	if err != nil {
+		return p.errorf("line monitor", "%w", err)
+	}
+	if volts := float64(int8(v)) * LineVoltageLSB; volts >= p.cfg.PolarityMinVolts {
+		p.mon.polarity = 1
+	} else if volts <= -p.cfg.PolarityMinVolts {
+		p.mon.polarity = -1
+	}
 	return nil
 }
 

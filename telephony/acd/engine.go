@@ -99,6 +99,15 @@ type agent struct {
 	talk      time.Duration
 }
 
+// primary is the group a call counts with (figures, max wait), or -1 for
+// a callback being dialled whose groups were all removed.
+func (c *call) primary() int {
+	if len(c.groups) == 0 {
+		return -1
+	}
+	return c.groups[0]
+}
+
 // tried keeps an agent who let a call go from being rung for it again
 // before until (the group's retry delay).
 type tried struct {
@@ -408,12 +417,16 @@ func (e *Engine) Reconfigure(cfg Config) error {
 			}
 			c.groups = c.groups[:0]
 			for _, id := range r.groups {
-				if gi, ok := e.groupIdx[id]; ok {
+				if gi, ok := e.groupIdx[id]; ok && e.groups[gi].cfg.Enabled {
 					c.groups = append(c.groups, gi)
 				}
 			}
 			if len(c.groups) == 0 {
-				c.groups = append(c.groups, c.typ.groups...)
+				for _, gi := range c.typ.groups {
+					if e.groups[gi].cfg.Enabled {
+						c.groups = append(c.groups, gi)
+					}
+				}
 			}
 			c.ringing = c.ringing[:0]
 			for _, id := range r.ringing {
@@ -450,16 +463,17 @@ func (e *Engine) Reconfigure(cfg Config) error {
 		// A call whose groups all vanished and whose type has none left
 		// cannot wait: it goes out with a message.
 		for _, c := range slices.Clone(e.queue) {
-			if len(c.groups) == 0 {
-				e.releaseRings(c, now)
-				e.unqueue(c)
-				delete(e.calls, c.id)
-				if c.state == callWaiting {
-					e.emit(func() { e.act.Route(c.id, Target{Kind: TargetHangup}) })
-				} else if e.cbs != nil {
-					e.storeErr(now, e.cbs.DeleteCallback(c.id))
-				}
+			if len(c.groups) > 0 || c.state == callCBDialing {
+				continue // a callback being dialled finishes first
 			}
+			e.releaseRings(c, now)
+			e.unqueue(c)
+			delete(e.calls, c.id)
+			if c.state == callWaiting {
+				e.emit(func() { e.act.Route(c.id, Target{Kind: TargetHangup}) })
+				continue
+			}
+			e.dropCallback(c, now)
 		}
 		e.checkLeave(now)
 		e.dispatch(now)
@@ -646,11 +660,15 @@ func (e *Engine) Offer(ci CallInfo) (out Outcome, t Target, err error) {
 			}
 			g.c.offered++
 			g.c.timedOut++ // refused at the door counts with overflows
-			if g.cfg.Overflow.Kind != TargetGroup || hops >= len(e.groups) {
+			next := -1
+			if g.cfg.Overflow.Kind == TargetGroup {
+				next = e.groupIdx[g.cfg.Overflow.Group]
+			}
+			if next < 0 || !e.groups[next].cfg.Enabled || hops >= len(e.groups) {
 				out, t = Routed, external(g.cfg.Overflow)
 				return nil
 			}
-			groups = []int{e.groupIdx[g.cfg.Overflow.Group]}
+			groups = []int{next}
 		}
 		e.seq++
 		c := &call{id: ci.ID, number: ci.Number, typ: ct, groups: groups, queued: now, since: now, seq: e.seq, agent: -1}
@@ -676,7 +694,7 @@ func (e *Engine) joinAllowed(g *group) bool {
 	if g.cfg.MaxQueue > 0 {
 		n := 0
 		for _, c := range e.queue {
-			if c.state == callWaiting && c.groups[0] == g.idx {
+			if c.state == callWaiting && c.primary() == g.idx {
 				n++
 			}
 		}
@@ -821,7 +839,7 @@ func (e *Engine) position(c *call) (int, time.Duration) {
 		if o == c {
 			break
 		}
-		if o.state != callTalking && o.groups[0] == c.groups[0] {
+		if o.state != callTalking && o.primary() == c.groups[0] {
 			pos++
 		}
 	}
@@ -870,7 +888,7 @@ func (e *Engine) EstimatedWait(groupID int) (time.Duration, error) {
 	g := e.groups[gi]
 	n, working := 0, 0
 	for _, c := range e.queue {
-		if c.state == callWaiting && c.groups[0] == gi {
+		if c.state == callWaiting && c.primary() == gi {
 			n++
 		}
 	}
@@ -1485,14 +1503,10 @@ func (e *Engine) callbackFailed(c *call, now time.Time) {
 	c.agent = -1
 	e.setState(a, Idle, "callback failed", now)
 	c.tries++
-	if c.tries >= e.cfg.CallbackTries {
+	if c.tries >= e.cfg.CallbackTries || len(c.groups) == 0 {
 		e.unqueue(c)
 		delete(e.calls, c.id)
-		if e.cbs != nil {
-			e.storeErr(now, e.cbs.DeleteCallback(c.id))
-		}
-		n := Notice{Kind: NoticeCallbackFailed, At: now, Call: c.id, Number: c.number}
-		e.emit(func() { e.act.Notify(n) })
+		e.dropCallback(c, now)
 	} else {
 		c.state = callCBWaiting
 		c.notUntil = now.Add(e.cfg.CallbackRetry)
@@ -1500,6 +1514,16 @@ func (e *Engine) callbackFailed(c *call, now time.Time) {
 		e.armRetry(c, now)
 	}
 	e.dispatch(now)
+}
+
+// dropCallback forgets a callback the engine gives up on and tells
+// supervisors.
+func (e *Engine) dropCallback(c *call, now time.Time) {
+	if e.cbs != nil {
+		e.storeErr(now, e.cbs.DeleteCallback(c.id))
+	}
+	n := Notice{Kind: NoticeCallbackFailed, At: now, Call: c.id, Number: c.number}
+	e.emit(func() { e.act.Notify(n) })
 }
 
 // endCallback cancels a callback (Hangup, or Stop with stopDial so the
@@ -1610,6 +1634,9 @@ func (e *Engine) Assign(callID CallID, agentID AgentID) error {
 		}
 		if a.state == Offline {
 			return fmt.Errorf("%w: %s is offline", ErrBadState, agentID)
+		}
+		if len(c.groups) == 0 {
+			return fmt.Errorf("%w: call %s is not waiting", ErrBadState, callID)
 		}
 		gi := c.groups[0]
 		for _, g := range c.groups {

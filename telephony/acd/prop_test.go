@@ -2,6 +2,7 @@ package acd
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -140,12 +141,17 @@ func propConfig(r *rand.Rand) Config {
 	return cfg
 }
 
+var propSeeds = flag.Int("acd.seeds", 0, "random sequences for TestProperties (default 150)")
+
 // TestProperties drives random operation sequences and checks that no
 // call is lost or served twice and no agent has two calls at once.
 func TestProperties(t *testing.T) {
 	seeds := 150
 	if testing.Short() || raceEnabled {
 		seeds = 40
+	}
+	if *propSeeds > 0 {
+		seeds = *propSeeds
 	}
 	for seed := range uint64(seeds) {
 		runProperty(t, seed, 400)

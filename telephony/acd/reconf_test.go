@@ -106,3 +106,30 @@ func TestLoad(t *testing.T) {
 		t.Fatalf("loaded %v", err)
 	}
 }
+
+// TestDisabledGroups: a disabled group takes no callers, at the door, by
+// overflow or after a reconfiguration.
+func TestDisabledGroups(t *testing.T) {
+	cfg := Config{
+		Groups: []Group{
+			{ID: 1, Enabled: true, MaxQueue: 1, Overflow: Target{Kind: TargetGroup, Group: 2}},
+			{ID: 2, Enabled: false},
+			{ID: 3, Enabled: true},
+		},
+		Agents:  []Agent{{ID: "a", Groups: []Membership{{3, 1}}}},
+		Default: CustomerType{Groups: []int{1, 3}},
+	}
+	v := newEnv(t, cfg)
+	v.offer("x", "1")
+	if out, _, _ := v.e.Offer(CallInfo{ID: "y", Number: "1"}); out != Routed {
+		t.Fatalf("overflow into a disabled group: outcome %d", out)
+	}
+	cfg.Groups[0].Enabled = false
+	v.ok(v.e.Reconfigure(cfg))
+	if w := v.e.Waiting(); len(w) != 1 || w[0].Group != 3 {
+		t.Fatalf("after disabling group 1: %+v", w)
+	}
+	v.take()
+	v.login("a")
+	v.expect("ring a x")
+}

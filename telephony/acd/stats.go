@@ -38,7 +38,7 @@ type WaitingCall struct {
 	Call     CallID
 	Number   string
 	Type     int
-	Group    int // primary group id
+	Group    int // primary group id (0 when its groups were removed)
 	Waited   time.Duration
 	Callback bool
 	Ringing  []AgentID
@@ -58,7 +58,7 @@ func (e *Engine) Queues() []QueueStats {
 			q.ServiceLevel = float64(g.c.answeredSL) / float64(n)
 		}
 		for _, c := range e.queue {
-			if c.groups[0] != i {
+			if c.primary() != i {
 				continue
 			}
 			if c.state == callWaiting {
@@ -112,8 +112,11 @@ func (e *Engine) Waiting() []WaitingCall {
 	now := e.clock.Now()
 	out := make([]WaitingCall, 0, len(e.queue))
 	for _, c := range e.queue {
-		w := WaitingCall{Call: c.id, Number: c.number, Type: c.typ.cfg.ID, Group: e.groups[c.groups[0]].cfg.ID,
+		w := WaitingCall{Call: c.id, Number: c.number, Type: c.typ.cfg.ID,
 			Waited: now.Sub(c.queued), Callback: c.state != callWaiting}
+		if gi := c.primary(); gi >= 0 {
+			w.Group = e.groups[gi].cfg.ID
+		}
 		for _, ai := range c.ringing {
 			w.Ringing = append(w.Ringing, e.agents[ai].cfg.ID)
 		}

@@ -41,8 +41,8 @@ func bringUp(r16, r26, r30, r31 byte, linkPolls int) []conntest.IO {
 	return append(ops,
 		r(11, 0x35),              // link up: Si3019 line side
 		r(11, 0x35), r(13, 0x10), // revisions
-		w(4, 0x00), // clear interrupts
-		w(5, 0x08), // on-hook line monitor
+		w(4, 0x00),  // clear interrupts
+		w(5, 0x08),  // on-hook line monitor
 		r(29, 0x30), // line voltage: +48 V, the normal polarity
 	)
 }

@@ -305,14 +305,17 @@ func (p *Port) hookState(now time.Time, raw bool, ev []Event) ([]Event, error) {
 		p.hook = p.raw
 		if !p.hook { // a break: flash or hang-up, decided later
 			p.breakOpen, p.onAt = true, p.rawAt
-		} else if p.breakOpen {
+		} else if d := p.rawAt.Sub(p.onAt); p.breakOpen && d <= p.cfg.Flash.Max {
 			p.breakOpen = false
-			d := p.rawAt.Sub(p.onAt)
-			if d >= p.cfg.Flash.Min && d <= p.cfg.Flash.Max {
+			if d >= p.cfg.Flash.Min {
 				ev = append(ev, Event{Port: p.cfg.Name, Kind: Flash, At: now, Window: d})
 			}
 			// Shorter breaks are bounce (or a pulse-dial break): ignored.
 		} else {
+			if p.breakOpen { // back off hook just after the window: a hang-up first
+				p.breakOpen = false
+				ev = append(ev, Event{Port: p.cfg.Name, Kind: OnHook, At: now})
+			}
 			if p.ringing { // answer: ring trip
 				p.ringing = false
 				if err := p.setLF(p.idle()); err != nil {
@@ -326,7 +329,8 @@ func (p *Port) hookState(now time.Time, raw bool, ev []Event) ([]Event, error) {
 			ev = append(ev, Event{Port: p.cfg.Name, Kind: OffHook, At: now})
 		}
 	}
-	if p.breakOpen && !p.hook && now.Sub(p.onAt) > p.cfg.Flash.Max {
+	// A raw off-hook still being debounced may yet end the break in time.
+	if p.breakOpen && !p.raw && now.Sub(p.onAt) > p.cfg.Flash.Max {
 		p.breakOpen = false
 		ev = append(ev, Event{Port: p.cfg.Name, Kind: OnHook, At: now})
 	}
@@ -425,6 +429,12 @@ func (p *Port) health(now time.Time, ev []Event) ([]Event, error) {
 	case !p.vbatLost && volts < p.cfg.VBATMin:
 		p.vbatLost = true
 		p.ringing = false
+		// The loop current died with the battery: a break seen since is
+		// not the phone's doing.
+		if p.breakOpen {
+			p.breakOpen, p.hook = false, true
+		}
+		p.raw = p.hook
 		return append(ev, Event{Port: p.cfg.Name, Kind: VBATLoss, At: now, Volts: volts}), nil
 	case p.vbatLost && volts < p.cfg.VBATMin:
 		// Keep the converter enabled so the battery comes back by itself.
@@ -437,7 +447,7 @@ func (p *Port) health(now time.Time, ev []Event) ([]Event, error) {
 		if err := p.setLF(p.lf); err != nil {
 			return ev, err
 		}
-		p.rawAt = now
+		p.raw, p.rawAt = p.hook, now
 		return append(ev, Event{Port: p.cfg.Name, Kind: VBATRestored, At: now, Volts: volts}), nil
 	}
 	lf, err := p.read(regLinefeed)

@@ -92,7 +92,7 @@ type Chip struct {
 	vbatLostAt time.Time
 	calRunning bool
 	calDone    time.Time
-	alarmStuck bool
+	alarmStuck byte // alarm bits that re-trip on every powering of the line
 	lastLCR    bool
 	lastRTP    bool
 	irqLow     bool
@@ -147,7 +147,7 @@ func (c *Chip) resetRegs() {
 	c.regs[97] = 0x1F
 	c.regs[92] = 0xFF
 	c.regs[rDCDC] = 0x0C
-	c.dcdcOn, c.calRunning, c.alarmStuck, c.idaDirty = false, false, false, false
+	c.dcdcOn, c.calRunning, c.alarmStuck, c.idaDirty = false, false, 0, false
 	c.iasBusy, c.haveCtl = 0, false
 	c.lastLCR, c.lastRTP = false, false
 	c.setIRQ(false)
@@ -273,8 +273,8 @@ func (c *Chip) writeReg(reg, v byte) {
 		c.iasBusy = 1
 	case rLinefeed:
 		c.setLinefeed(v & 7)
-		if c.alarmStuck && v&7 != lfOpen {
-			c.alarm(0x0C)
+		if c.alarmStuck != 0 && v&7 != lfOpen {
+			c.alarm(c.alarmStuck)
 		}
 	case rDCDC:
 		c.regs[reg] = v &^ 0x80 // the DC-DC calibration finishes at once
@@ -454,7 +454,10 @@ func (c *Chip) PowerAlarm(bits byte, stuck bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.update()
-	c.alarmStuck = stuck
+	c.alarmStuck = 0
+	if stuck {
+		c.alarmStuck = bits
+	}
 	c.alarm(bits)
 }
 
@@ -462,7 +465,7 @@ func (c *Chip) PowerAlarm(bits byte, stuck bool) {
 func (c *Chip) ClearPowerAlarm() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.alarmStuck = false
+	c.alarmStuck = 0
 }
 
 // SetFault turns faults on or off.

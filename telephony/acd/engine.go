@@ -1571,8 +1571,8 @@ func (e *Engine) SetState(agentID AgentID, to State, reason string) error {
 		default:
 			return fmt.Errorf("%w: cannot set %s by hand", ErrBadState, to)
 		}
-		if a.state == to && a.reason == reason {
-			return nil
+		if a.state == to && (to != Break || a.reason == reason) {
+			return nil // only a break's reason is worth a new entry
 		}
 		if a.state == WrapUp {
 			e.stopAgentTimer(a)

@@ -2,6 +2,7 @@ package acd
 
 import (
 	"encoding/json"
+	"errors"
 	"go/parser"
 	"go/token"
 	"path/filepath"
@@ -209,4 +210,58 @@ func FuzzConfigJSON(f *testing.F) {
 		clk.Advance(time.Hour)
 		_ = e.Queues()
 	})
+}
+
+type failingLog struct{ MemStore }
+
+func (*failingLog) AppendStatus(StatusEntry) error { return errors.New("disk full") }
+
+// TestStoreErrorNotice: a failing status log does not stop the engine;
+// supervisors are told.
+func TestStoreErrorNotice(t *testing.T) {
+	r := &rec{}
+	e, err := New(oneAgent(), Options{Clock: NewVirtualClock(t0), Actions: r, Status: &failingLog{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Logout("a"); err != nil { // offline -> offline: no change, no entry
+		t.Fatal(err)
+	}
+	if err := e.Login("a"); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.notices) != 1 || r.notices[0].Kind != NoticeStoreError || r.notices[0].Err == nil {
+		t.Fatalf("notices %+v", r.notices)
+	}
+	if s, _ := e.Agent("a"); s.State != Idle {
+		t.Fatal("state change lost")
+	}
+}
+
+// TestRealClock runs a ring timeout on the wall clock.
+func TestRealClock(t *testing.T) {
+	cfg := oneAgent()
+	cfg.Groups[0].RingTimeout = 20 * time.Millisecond
+	r := &rec{}
+	e, err := New(cfg, Options{Clock: RealClock{}, Actions: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = e.Login("a")
+	_, _, _ = e.Offer(CallInfo{ID: "x", Number: "1"})
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		r.mu.Lock()
+		n := len(r.lines)
+		r.mu.Unlock()
+		if n >= 2 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.lines) < 2 || r.lines[0] != "ring a x" || r.lines[1] != "stopring a x" {
+		t.Fatalf("actions %q", r.lines)
+	}
 }

@@ -68,10 +68,22 @@ func simulateCmd(args []string, std cli.IO) int {
 	patience := fs.String("patience", "inf", "mean (exponential) patience, seconds or a duration, or inf")
 	strategy := fs.String("strategy", "longest_idle", "routing rule: "+ruleList())
 	wrapup := fs.String("wrapup", "0", "wrap-up after each call, seconds or a duration")
-	duration := fs.Duration("duration", 8*time.Hour, "simulated time during which calls arrive")
+	duration := fs.String("duration", "8h", "simulated time during which calls arrive (a duration, or seconds)")
 	seed := fs.Uint64("seed", 1, "random seed")
-	sl := fs.Duration("sl-threshold", 20*time.Second, "service-level threshold")
+	slFlag := fs.String("sl-threshold", "20s", "service-level threshold (a duration, or seconds)")
 	scenario := fs.String("scenario", "", "FILE.json with groups, customer types, skills, schedules and traffic")
+	fs.Usage = func() {
+		fmt.Fprint(std.Err, `usage: callboxctl acd simulate [flags]
+
+Runs the ACD engine on a virtual clock over Poisson traffic (or a scenario
+file) and prints key: value lines: offered, answered, abandoned,
+service_level (answered within --sl-threshold / offered), asa_s, occupancy,
+events_per_second, overflowed, and per traffic stream for scenarios.
+
+flags:
+`)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
@@ -90,7 +102,14 @@ func simulateCmd(args []string, std cli.IO) int {
 	}
 
 	var stream simulate.Stream
-	var err error
+	dur, err := seconds(*duration)
+	if err != nil || dur <= 0 {
+		return fail(fmt.Errorf("--duration: want a positive duration, got %q", *duration))
+	}
+	sl, err := seconds(*slFlag)
+	if err != nil {
+		return fail(fmt.Errorf("--sl-threshold: %w", err))
+	}
 	if stream.ArrivalRate, err = perHour(*rate); err != nil {
 		return fail(fmt.Errorf("--arrival-rate: %w", err))
 	}
@@ -122,17 +141,17 @@ func simulateCmd(args []string, std cli.IO) int {
 			p.Streams = []simulate.Stream{stream}
 		}
 		if p.Duration == 0 || set["duration"] {
-			p.Duration = *duration
+			p.Duration = dur
 		}
 		if p.SLThreshold == 0 || set["sl-threshold"] {
-			p.SLThreshold = *sl
+			p.SLThreshold = sl
 		}
 	} else {
 		if *agents <= 0 {
 			return fail(fmt.Errorf("--agents: want at least 1, got %d", *agents))
 		}
 		p = simulate.Simple(*agents, rule, wrap, stream)
-		p.Duration, p.SLThreshold = *duration, *sl
+		p.Duration, p.SLThreshold = dur, sl
 	}
 	p.Seed = *seed
 	res, err := simulate.Run(p)

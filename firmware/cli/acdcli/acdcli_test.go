@@ -104,6 +104,8 @@ func TestSimulateErrors(t *testing.T) {
 		{"simulate", "--strategy", "best"},
 		{"simulate", "--scenario", "/nonexistent.json"},
 		{"simulate", "extra"},
+		{"simulate", "--duration", "0"},
+		{"simulate", "--sl-threshold", "soon"},
 		{"frobnicate"},
 	} {
 		if code, _, stderr := runArgs(args...); code == 0 || stderr == "" {

@@ -90,7 +90,11 @@ type agent struct {
 	reason    string
 	idleSince time.Time
 	call      *call
-	ringGroup int // group index the current ring came through
+	// ringGroup is the group index the current ring came through (for the
+	// retry delay); from the answer on it is the call's queue, its primary
+	// group, which the answered call, its service level and handle time
+	// count with (-1 when that group was removed).
+	ringGroup int
 	noAnswer  int
 	limit     int
 	timer     Timer
@@ -1283,6 +1287,9 @@ func (e *Engine) connect(c *call, a *agent, now time.Time) {
 	a.call = c
 	a.noAnswer = 0
 	e.setState(a, Talking, "", now)
+	if q := c.primary(); q >= 0 {
+		a.ringGroup = q
+	}
 	if a.ringGroup >= 0 {
 		g := e.groups[a.ringGroup]
 		g.c.answered++

@@ -395,3 +395,26 @@ func TestLongWaitTimers(t *testing.T) {
 		t.Fatalf("%d timers left after hangup", n)
 	}
 }
+
+// TestFiguresByQueue: a call counts with its queue (primary group) even
+// when an agent of a later group answers it.
+func TestFiguresByQueue(t *testing.T) {
+	cfg := twoGroups(Target{})
+	cfg.Groups[0].MaxWait = 0
+	cfg.Default = CustomerType{Groups: []int{1, 2}}
+	v := newEnv(t, cfg)
+	v.login("b")
+	v.take()
+	v.offer("x", "1")
+	v.expect("ring b x")
+	v.ok(v.e.Answer("b", "x"))
+	v.clk.Advance(time.Minute)
+	v.ok(v.e.Hangup("x"))
+	q1, q2 := v.queue(1), v.queue(2)
+	if q1.Offered != 1 || q1.Answered != 1 || q1.AnsweredSL != 1 || q2.Offered != 0 || q2.Answered != 0 {
+		t.Fatalf("group 1 %+v\ngroup 2 %+v", q1, q2)
+	}
+	if est, _ := v.e.EstimatedWait(1); est != time.Minute {
+		t.Fatalf("group 1 estimate %s from its own handle time", est)
+	}
+}

@@ -78,7 +78,8 @@ func simulateCmd(args []string, std cli.IO) int {
 Runs the ACD engine on a virtual clock over Poisson traffic (or a scenario
 file) and prints key: value lines: offered, answered, abandoned,
 service_level (answered within --sl-threshold / offered), asa_s, occupancy,
-events_per_second, overflowed, and per traffic stream for scenarios.
+events_per_second, overflowed; for scenarios also per traffic stream and
+per group (the engine's own figures; timed_out counts overflows).
 
 flags:
 `)
@@ -191,6 +192,14 @@ func report(w io.Writer, r simulate.Result, perStream bool) {
 	fmt.Fprintf(w, "overflowed: %d\n", r.Overflowed)
 	if !perStream {
 		return
+	}
+	for _, g := range r.Groups {
+		name := "group_" + strconv.Itoa(g.Group)
+		fmt.Fprintf(w, "%s.offered: %d\n", name, g.Offered)
+		fmt.Fprintf(w, "%s.answered: %d\n", name, g.Answered)
+		fmt.Fprintf(w, "%s.abandoned: %d\n", name, g.Abandoned)
+		fmt.Fprintf(w, "%s.timed_out: %d\n", name, g.TimedOut)
+		fmt.Fprintf(w, "%s.service_level: %.4f\n", name, g.ServiceLevel)
 	}
 	for _, s := range r.Streams {
 		name := strings.ReplaceAll(s.Name, " ", "_")

@@ -86,6 +86,9 @@ func TestSimulateScenario(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
+	if _, ok := kv["group_1.timed_out"]; !ok {
+		t.Fatalf("no per-group lines: %v", kv)
+	}
 	if _, ok := kv["vip.service_level"]; !ok {
 		t.Fatalf("no per-stream lines: %v", kv)
 	}

@@ -99,6 +99,10 @@ type Result struct {
 	Wall                                     time.Duration
 	// Per stream, in Params order.
 	Streams []StreamResult
+	// Groups are the engine's own figures per group (its service level
+	// counts timed-out callers too); nil when the run crossed midnight,
+	// where the engine restarts its daily counters.
+	Groups []acd.QueueStats
 }
 
 // StreamResult is one stream's share.
@@ -191,6 +195,9 @@ func Run(p Params) (Result, error) {
 	}
 	s.res.Wall = time.Since(t0)
 	r := &s.res
+	if s.clk.Now().Before(epoch.Add(24 * time.Hour)) {
+		r.Groups = s.e.Queues()
+	}
 	var waits time.Duration
 	for i := range r.Streams {
 		sr := &r.Streams[i]

@@ -108,6 +108,17 @@ func TestScenario(t *testing.T) {
 			t.Fatalf("stream %+v", s)
 		}
 	}
+	// The engine's own per-group figures add up with the simulator's.
+	if len(res.Groups) != 3 {
+		t.Fatalf("groups %+v", res.Groups)
+	}
+	answered := 0
+	for _, g := range res.Groups {
+		answered += g.Answered
+	}
+	if answered != res.Answered {
+		t.Fatalf("engine answered %d, simulator %d", answered, res.Answered)
+	}
 	// About 235 calls an hour for 8 hours.
 	if res.Offered < 1700 || res.Offered > 2100 || res.Occupancy <= 0 || res.Occupancy > 1 {
 		t.Fatalf("result %+v", res)

@@ -310,8 +310,9 @@ func (p *Port) Start(ctx context.Context, handle func(Event)) error {
 	return nil
 }
 
-// Close stops the monitor goroutine started by Start and waits for it.
-// It leaves the line as it is.
+// Close stops the monitor goroutine started by Start and waits for it
+// (with an IRQ pin, up to IdlePoll: a pin's WaitForEdge cannot be
+// interrupted). It leaves the line as it is.
 func (p *Port) Close() error {
 	p.run.mu.Lock()
 	cancel, done := p.run.cancel, p.run.done

@@ -231,3 +231,44 @@ func TestConfigErrors(t *testing.T) {
 		t.Errorf("default country %+v, %v", c, err)
 	}
 }
+
+// The monitor's register use: interrupt source read and cleared, register
+// 5, line voltage; a ring detector active 40 ms starts a ring.
+func TestPollTranscript(t *testing.T) {
+	ops := bringUp(0x00, 0x30, 0x0F, 0xA3, 0)
+	poll := func(src, r5, r29 byte) []conntest.IO {
+		o := []conntest.IO{r(4, src)}
+		if src != 0 {
+			o = append(o, w(4, ^src))
+		}
+		return append(o, r(5, r5), r(29, r29))
+	}
+	ops = append(ops, poll(0x80, 0x28, 0x30)...) // ring interrupt, RDTP
+	ops = append(ops, poll(0x00, 0x48, 0x30)...) // RDTN
+	ops = append(ops, poll(0x00, 0x08, 0x30)...) // zero crossing
+	ops = append(ops, poll(0x00, 0x28, 0x30)...) // 30 ms
+	ops = append(ops, poll(0x00, 0x2C, 0x30)...) // 40 ms: a ring
+	p, pb, clk := newPort(t, ops, "CN")
+	if err := p.Init(); err != nil {
+		t.Fatal(err)
+	}
+	var evs []si3050.Event
+	for i := 0; i < 5; i++ {
+		if i > 0 {
+			clk.Advance(10 * time.Millisecond)
+		}
+		var err error
+		if evs, err = p.Poll(evs); err != nil {
+			t.Fatal(err)
+		}
+		if (len(evs) == 1) != (i == 4) {
+			t.Fatalf("after poll %d: events %v", i+1, evs)
+		}
+	}
+	if evs[0].Kind != si3050.RingStart || evs[0].Count != 1 || evs[0].Off != 0 {
+		t.Errorf("event %v, want the first ring", evs[0])
+	}
+	if err := pb.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -66,11 +66,10 @@ func (c *Config) defaults() {
 
 // Faults are failures the emulator shows on demand.
 type Faults struct {
-	// Absent: no chip on the chip select; reads return AbsentByte.
-	Absent bool
-	// AbsentByte is what an absent chip reads as: 0xFF (MISO pulled up,
-	// the zero value means this) or 0x00.
-	AbsentByte *byte
+	// Absent: no chip on the chip select; reads return 0xFF (MISO
+	// pulled up), or 0x00 with MISOLow.
+	Absent  bool
+	MISOLow bool
 	// NoLink: the isolation link never comes up (line side dead or
 	// isolation capacitors open).
 	NoLink bool
@@ -215,8 +214,8 @@ func (c *Chip) Tx(w, r []byte) error {
 	defer c.mu.Unlock()
 	absent := c.faults.Absent || c.inReset
 	fill := byte(0xFF)
-	if c.faults.AbsentByte != nil {
-		fill = *c.faults.AbsentByte
+	if c.faults.MISOLow {
+		fill = 0x00
 	}
 	for i := range r {
 		r[i] = 0
@@ -259,9 +258,12 @@ func (c *Chip) read(reg byte) byte {
 	switch reg {
 	case si3050.RegDAACtrl1:
 		v := c.regs[reg] & (si3050.DAA1ONHM | si3050.DAA1OH)
+		// The half-wave detector (register 18 RFWE clear) sees only
+		// the positive half-cycles.
+		fullWave := c.regs[si3050.RegIntl3]&0x02 != 0
 		if s.ringV > ringDetectTh {
 			v |= si3050.DAA1RDTP
-		} else if s.ringV < -ringDetectTh {
+		} else if s.ringV < -ringDetectTh && fullWave {
 			v |= si3050.DAA1RDTN
 		}
 		validate := c.regs[si3050.RegRingVal3]&0x80 != 0
@@ -336,7 +338,7 @@ func (c *Chip) update() {
 	s.offhook = s.link && c.regs[si3050.RegDAACtrl1]&si3050.DAA1OH != 0
 	co := c.co
 	co.advance(now, s.offhook)
-	if co.fed(now) {
+	if s.link && co.fed(now) { // the line side measures and detects
 		s.polarity = co.polarity()
 		if s.offhook {
 			s.ma = 1000 * (co.battery - vDAA) / (co.loopOhms + rDAA)

@@ -392,7 +392,6 @@ func TestSeizeAndDial(t *testing.T) {
 
 // Each fault gives its clear error while the other port keeps working.
 func TestFaultsKeepOtherPortsWorking(t *testing.T) {
-	zero := byte(0)
 	tests := []struct {
 		name   string
 		faults si3050sim.Faults
@@ -402,7 +401,7 @@ func TestFaultsKeepOtherPortsWorking(t *testing.T) {
 		event  si3050.EventKind
 	}{
 		{"chip absent", si3050sim.Faults{Absent: true}, false, "si3050: fxo2: probe: register 11 reads 0xff: si3050: no chip answers", "", 0},
-		{"chip absent, miso low", si3050sim.Faults{Absent: true, AbsentByte: &zero}, false, "register 11 reads 0x00", "", 0},
+		{"chip absent, miso low", si3050sim.Faults{Absent: true, MISOLow: true}, false, "register 11 reads 0x00", "", 0},
 		{"isolation link never up", si3050sim.Faults{NoLink: true}, false, "si3050: fxo2: isolation link: line side did not answer within 2s (register 11 = 0x05)", "", 0},
 		{"line disconnected", si3050sim.Faults{}, true, "", "si3050: fxo2: seize: loop current 0.0 mA within 500ms, want 8 mA (line 0 V): si3050: line disconnected", si3050.BatteryLost},
 	}
@@ -474,5 +473,44 @@ func TestBatteryRestored(t *testing.T) {
 	}
 	if math.Abs(r.evs[1].Volts) < 40 {
 		t.Errorf("restored at %v V", r.evs[1].Volts)
+	}
+}
+
+// With the half-wave ring detector only RDTP fires; the driver's debounce
+// still measures the cadence.
+func TestHalfWaveRingDetector(t *testing.T) {
+	for _, full := range []bool{true, false} {
+		clk := vclock.NewVirtual()
+		chip, err := si3050sim.New(si3050sim.Config{Clock: clk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cty := si3050.Countries["CN"]
+		cty.RingFullWave = full
+		p, err := si3050.New(si3050.Config{Conn: chip, Clock: clk, Country: cty})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Init(); err != nil {
+			t.Fatal(err)
+		}
+		if err := chip.CO().Ring(si3050sim.Call{Rings: 1}); err != nil {
+			t.Fatal(err)
+		}
+		var seen byte
+		var evs []si3050.Event
+		for i := 0; i < 300; i++ {
+			clk.Advance(5 * time.Millisecond)
+			seen |= chip.Reg(si3050.RegDAACtrl1)
+			if evs, err = p.Poll(evs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if want := full; (seen&si3050.DAA1RDTN != 0) != want || seen&si3050.DAA1RDTP == 0 {
+			t.Errorf("full wave %v: register 5 bits seen %#x", full, seen)
+		}
+		if len(evs) != 2 || evs[1].Kind != si3050.RingEnd || !near(evs[1].On, time.Second, 30*time.Millisecond) {
+			t.Errorf("full wave %v: events %v, want one 1 s ring", full, evs)
+		}
 	}
 }

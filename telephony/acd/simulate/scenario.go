@@ -19,6 +19,7 @@ import (
 //	{
 //	  "duration": "8h",             // optional; --duration overrides
 //	  "sl_threshold": "20s",        // optional; --sl-threshold overrides
+//	  "answer_delay": "3s",         // optional: agents let a ring ring this long
 //	  "max_no_answer": 3,           // other acd.Config settings, optional
 //	  "groups": [
 //	    {"id": 1, "name": "vip desk", "priority": 2, "rule": "agent_level",
@@ -49,6 +50,7 @@ import (
 type scenario struct {
 	Duration      dur        `json:"duration"`
 	SLThreshold   dur        `json:"sl_threshold"`
+	AnswerDelay   dur        `json:"answer_delay"`
 	MaxNoAnswer   int        `json:"max_no_answer"`
 	Groups        []scGroup  `json:"groups"`
 	CustomerTypes []scType   `json:"customer_types"`
@@ -190,7 +192,8 @@ func LoadScenario(r io.Reader) (Params, error) {
 	if err := dec.Decode(&sc); err != nil {
 		return Params{}, fmt.Errorf("simulate: scenario: %w", err)
 	}
-	p := Params{Duration: time.Duration(sc.Duration), SLThreshold: time.Duration(sc.SLThreshold), Shifts: map[acd.AgentID][]Shift{}}
+	p := Params{Duration: time.Duration(sc.Duration), SLThreshold: time.Duration(sc.SLThreshold),
+		AnswerDelay: time.Duration(sc.AnswerDelay), Shifts: map[acd.AgentID][]Shift{}}
 	cfg := &p.Config
 	cfg.MaxNoAnswer = sc.MaxNoAnswer
 	cfg.Blacklist = sc.Blacklist

@@ -72,6 +72,9 @@ type Params struct {
 	Duration    time.Duration // arrivals happen in [0, Duration)
 	Seed        uint64
 	SLThreshold time.Duration // default 20 s
+	// AnswerDelay is how long agents let a ring ring before answering; a
+	// delay beyond the group's ring timeout makes them miss every call.
+	AnswerDelay time.Duration
 }
 
 // Simple builds the Params of a single-group centre: n agents with one
@@ -320,10 +323,12 @@ func (s *sim) clip(a, b time.Time) time.Duration {
 	return b.Sub(a)
 }
 
-// The sim is the engine's Actions: agents answer every ring at once.
+// The sim is the engine's Actions: agents answer every ring after
+// Params.AnswerDelay (an answer that comes after the ring timed out is
+// refused by the engine, as a late pick-up would be).
 
 func (s *sim) Ring(r acd.RingRequest) {
-	s.clk.AfterFunc(0, func() { _ = s.e.Answer(r.Agent, r.Call) })
+	s.clk.AfterFunc(s.p.AnswerDelay, func() { _ = s.e.Answer(r.Agent, r.Call) })
 }
 
 func (s *sim) StopRing(acd.AgentID, acd.CallID) {}

@@ -188,3 +188,22 @@ func FuzzLoadScenario(f *testing.F) {
 		}
 	})
 }
+
+// TestAnswerDelay: ring time adds to the speed of answer, and agents who
+// never answer within the ring timeout end on break (no-answer limit),
+// leaving every caller to abandon.
+func TestAnswerDelay(t *testing.T) {
+	p := Simple(5, acd.LongestIdle, 0, Stream{ArrivalRate: 60, AHT: time.Minute, Patience: 5 * time.Minute})
+	p.Duration, p.Seed = 4*time.Hour, 2
+	base, _ := Run(p)
+	p.AnswerDelay = 4 * time.Second
+	slow, _ := Run(p)
+	if d := slow.ASA - base.ASA; d < 3*time.Second || d > 5*time.Second {
+		t.Errorf("ASA %s with a 4 s answer delay, %s without", slow.ASA, base.ASA)
+	}
+	p.AnswerDelay = time.Minute // beyond the 15 s ring timeout
+	never, _ := Run(p)
+	if never.Answered != 0 || never.Abandoned != never.Offered {
+		t.Errorf("agents who never answer: %+v", never)
+	}
+}

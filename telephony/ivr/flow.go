@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -213,22 +216,43 @@ func (n *Node) MarshalJSON() ([]byte, error) {
 }
 
 // decodeStrict decodes data into v rejecting fields v does not have,
-// except the common node fields.
+// except the common node fields. Field names must match the JSON names
+// exactly (encoding/json alone would accept "PROMPT" for "prompt").
 func decodeStrict(data []byte, v any) error {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return err
 	}
-	delete(raw, "id")
-	delete(raw, "type")
-	delete(raw, "error")
-	rest, err := json.Marshal(raw)
-	if err != nil {
-		return err
+	known := jsonFields(reflect.TypeOf(v).Elem())
+	var unknown []string
+	for k := range raw {
+		if !known[k] && k != "id" && k != "type" && k != "error" {
+			unknown = append(unknown, k)
+		}
 	}
-	dec := json.NewDecoder(bytes.NewReader(rest))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return fmt.Errorf("unknown field %q", unknown[0])
+	}
+	return json.Unmarshal(data, v)
+}
+
+var fieldCache sync.Map // reflect.Type -> map[string]bool
+
+// jsonFields returns the JSON names of a struct's fields.
+func jsonFields(t reflect.Type) map[string]bool {
+	if m, ok := fieldCache.Load(t); ok {
+		return m.(map[string]bool)
+	}
+	m := make(map[string]bool, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			m[name] = true
+		}
+	}
+	fieldCache.Store(t, m)
+	return m
 }
 
 // ParseFlow decodes a flow from JSON. Errors in single nodes do not stop

@@ -13,8 +13,8 @@ import (
 type schedule struct {
 	loc      *time.Location
 	week     [7][]span // indexed by time.Weekday
-	special  map[string][]span
-	holidays [][2]string // inclusive date ranges, "2006-01-02"
+	special  map[int][]span
+	holidays [][2]int // inclusive date ranges as dateKey values
 }
 
 // span is [from, to) in minutes after midnight.
@@ -32,7 +32,7 @@ const dateLayout = "2006-01-02"
 // state returns "open", "closed" or "holiday" for an instant.
 func (s *schedule) state(t time.Time) string {
 	lt := t.In(s.loc)
-	date := lt.Format(dateLayout)
+	date := dateKey(lt)
 	for _, h := range s.holidays {
 		if date >= h[0] && date <= h[1] {
 			return "holiday"
@@ -56,7 +56,7 @@ func compileSchedule(tb *TimeBranch) (*schedule, *fieldErr) {
 	if err != nil {
 		return nil, &fieldErr{"tz", err.Error()}
 	}
-	s := &schedule{loc: loc, special: make(map[string][]span, len(tb.Special))}
+	s := &schedule{loc: loc, special: make(map[int][]span, len(tb.Special))}
 	var given [7]string
 	for _, key := range sortedKeys(tb.Hours) {
 		days, err := parseDays(key)
@@ -76,14 +76,15 @@ func compileSchedule(tb *TimeBranch) (*schedule, *fieldErr) {
 		}
 	}
 	for _, date := range sortedKeys(tb.Special) {
-		if _, err := time.Parse(dateLayout, date); err != nil {
+		d, err := time.Parse(dateLayout, date)
+		if err != nil {
 			return nil, &fieldErr{"special", fmt.Sprintf("bad date %q (want YYYY-MM-DD)", date)}
 		}
 		spans, err := parseSpans(tb.Special[date])
 		if err != nil {
 			return nil, &fieldErr{"special." + date, err.Error()}
 		}
-		s.special[date] = spans
+		s.special[dateKey(d)] = spans
 	}
 	for _, h := range tb.Holidays {
 		from, to, ok := strings.Cut(h, "..")
@@ -98,9 +99,16 @@ func compileSchedule(tb *TimeBranch) (*schedule, *fieldErr) {
 		if b.Before(a) {
 			return nil, &fieldErr{"holidays", fmt.Sprintf("range %q ends before it starts", h)}
 		}
-		s.holidays = append(s.holidays, [2]string{from, to})
+		s.holidays = append(s.holidays, [2]int{dateKey(a), dateKey(b)})
 	}
 	return s, nil
+}
+
+// dateKey orders calendar dates as integers: 2026-10-01 is 20261001. It
+// keeps the time branch free of allocation.
+func dateKey(t time.Time) int {
+	y, m, d := t.Date()
+	return y*10000 + int(m)*100 + d
 }
 
 // parseDays reads "mon", "mon-fri" (wrapping allowed: "fri-mon") or

@@ -63,7 +63,7 @@ func TestValidate(t *testing.T) {
 			src: `{"id":"f","entry":"a","nodes":[
 				{"id":"a","type":"menu","prompt":"main","options":{"1":"b"},"timout":"5s"},
 				{"id":"b","type":"hangup"}]}`,
-			want: []string{`node "a": json: unknown field "timout"`},
+			want: []string{`node "a": unknown field "timout"`},
 		},
 		{
 			name: "node without id is named by position",

@@ -13,15 +13,27 @@ import (
 // ErrNoFlow is returned for a flow id or version that was never saved.
 var ErrNoFlow = errors.New("ivr: no such flow")
 
+// FlowStore persists flow versions; firmware/store implements it (ivr
+// does not know the database).
+type FlowStore interface {
+	// PutFlow stores one version of a flow as JSON.
+	PutFlow(id string, version int, data []byte) error
+	// EachFlow calls fn for every stored version, the versions of each
+	// flow in ascending order.
+	EachFlow(fn func(id string, version int, data []byte) error) error
+}
+
 // Repository keeps every saved version of every flow. Saving validates
 // the flow and gives it the next version number; old versions stay, so a
 // call that started on one keeps running it. Flows it returns are shared
-// and must not be modified. Persisting the versions is the store's job:
-// it saves what Save accepted and loads it back with Restore.
+// and must not be modified.
 type Repository struct {
 	// Prompts, when set, is the catalogue saved flows are checked
 	// against.
 	Prompts PromptCatalogue
+	// Store, when set, persists each saved version before Save returns;
+	// a version the store refused is not kept. Load reads it back.
+	Store FlowStore
 
 	mu    sync.RWMutex
 	flows map[string][]*Flow // versions in order: index i is version i+1
@@ -44,8 +56,35 @@ func (r *Repository) Save(f *Flow) (int, error) {
 		r.flows = make(map[string][]*Flow)
 	}
 	c.Version = len(r.flows[c.ID]) + 1
+	if r.Store != nil {
+		data, err := json.Marshal(c)
+		if err != nil {
+			return 0, fmt.Errorf("ivr: save %q: %w", c.ID, err)
+		}
+		// Under the lock, so that versions reach the store in order.
+		if err := r.Store.PutFlow(c.ID, c.Version, data); err != nil {
+			return 0, fmt.Errorf("ivr: save %q version %d: %w", c.ID, c.Version, err)
+		}
+	}
 	r.flows[c.ID] = append(r.flows[c.ID], c)
 	return c.Version, nil
+}
+
+// Load restores every version kept in the Store, as at start-up.
+func (r *Repository) Load() error {
+	if r.Store == nil {
+		return errors.New("ivr: load: no store")
+	}
+	return r.Store.EachFlow(func(id string, version int, data []byte) error {
+		f, err := ParseFlow(data)
+		if err != nil {
+			return fmt.Errorf("ivr: load %q version %d: %w", id, version, err)
+		}
+		if f.ID != id || f.Version != version {
+			return fmt.Errorf("ivr: load: stored as %q version %d, holds %q version %d", id, version, f.ID, f.Version)
+		}
+		return r.Restore(f)
+	})
 }
 
 // SaveJSON parses and saves a flow.

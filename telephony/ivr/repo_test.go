@@ -127,3 +127,65 @@ func TestDirCatalogue(t *testing.T) {
 		}
 	}
 }
+
+// memStore is a FlowStore in memory.
+type memStore struct {
+	rows []memRow
+	fail error
+}
+
+type memRow struct {
+	id      string
+	version int
+	data    []byte
+}
+
+func (m *memStore) PutFlow(id string, version int, data []byte) error {
+	if m.fail != nil {
+		return m.fail
+	}
+	m.rows = append(m.rows, memRow{id, version, append([]byte(nil), data...)})
+	return nil
+}
+
+func (m *memStore) EachFlow(fn func(id string, version int, data []byte) error) error {
+	for _, r := range m.rows {
+		if err := fn(r.id, r.version, r.data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func TestRepositoryStore(t *testing.T) {
+	st := &memStore{}
+	r := &Repository{Store: st}
+	for _, p := range []string{"one", "two"} {
+		if _, err := r.SaveJSON([]byte(`{"id":"f","entry":"a","nodes":[{"id":"a","type":"hangup","prompt":"` + p + `"}]}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.fail = errors.New("disk full")
+	if _, err := r.SaveJSON([]byte(`{"id":"f","entry":"a","nodes":[{"id":"a","type":"hangup"}]}`)); !errors.Is(err, st.fail) {
+		t.Fatalf("save with a failing store: %v", err)
+	}
+	if n := len(r.Versions("f")); n != 2 {
+		t.Fatalf("a version the store refused was kept: %d versions", n)
+	}
+	st.fail = nil
+	r2 := &Repository{Store: st}
+	if err := r2.Load(); err != nil {
+		t.Fatal(err)
+	}
+	for v, want := range map[int]string{1: "one", 2: "two"} {
+		f, err := r2.Flow("f", v)
+		if err != nil || f.Node("a").Spec.(*Hangup).Prompt.File != want {
+			t.Fatalf("version %d after load: %v", v, err)
+		}
+	}
+	// A row that does not hold what its key says is refused.
+	st.rows[1].version = 3
+	if err := (&Repository{Store: st}).Load(); err == nil {
+		t.Fatal("loaded a mislabelled version")
+	}
+}

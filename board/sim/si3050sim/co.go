@@ -118,7 +118,6 @@ type CO struct {
 	cadStart time.Time // zero: no cadence yet
 	ringEnd  time.Time // zero: ring until answered or stopped
 	answered bool
-	rangOut  bool
 
 	// audio towards the box
 	clips   []clip
@@ -224,8 +223,7 @@ func (co *CO) advance(now time.Time, boxOff bool) {
 		co.openFrom, co.openTo = time.Time{}, time.Time{}
 	}
 	if co.ringing && !co.ringEnd.IsZero() && !now.Before(co.ringEnd) {
-		co.ringing, co.rangOut = false, true
-		co.polQueue, co.reversed = co.polQueue[:0], false
+		co.stopRinging()
 	}
 	if boxOff == co.boxOff {
 		return
@@ -324,11 +322,12 @@ func (co *CO) Ring(call Call) error {
 		return fmt.Errorf("si3050sim: %s: ring: the box has the line off-hook", co.c.cfg.Name)
 	}
 	now := co.c.cfg.Clock.Now()
-	co.ringing, co.answered, co.rangOut = true, false, false
+	co.ringing, co.answered = true, false
 	co.ringT0, co.ringHz = now, co.cadence.Hz
 	co.scripted = co.scripted[:0]
 	co.cadStart, co.ringEnd = time.Time{}, time.Time{}
 	co.polQueue = co.polQueue[:0]
+	co.clips, co.cur, co.pos = co.clips[:0], clip{}, 0
 	full := 0 // scripted rings as long as the cadence's first
 	if call.CallerID == nil {
 		co.cadStart = now
@@ -404,10 +403,17 @@ func (co *CO) Ring(call Call) error {
 func (co *CO) StopRinging() {
 	defer co.lock()()
 	if co.ringing {
-		co.ringing, co.rangOut = false, true
-		co.polQueue, co.reversed = co.polQueue[:0], false
+		co.stopRinging()
 		co.c.update()
 	}
+}
+
+// stopRinging ends an unanswered call: its pending caller ID and polarity
+// steps are dropped.
+func (co *CO) stopRinging() {
+	co.ringing = false
+	co.polQueue, co.reversed = co.polQueue[:0], false
+	co.clips, co.cur, co.pos = co.clips[:0], clip{}, 0
 }
 
 // Ringing reports whether the office is presenting a call.

@@ -514,3 +514,48 @@ func TestHalfWaveRingDetector(t *testing.T) {
 		}
 	}
 }
+
+// Probe answers before bring-up (link down) and after it (line side
+// revision known); an absent chip is ErrAbsent.
+func TestProbe(t *testing.T) {
+	r := newRig(t, "fxo1", "CN", si3050sim.Faults{})
+	info, err := r.port.Probe()
+	if err != nil || info.LinkUp() || info.SystemRev != 5 {
+		t.Fatalf("probe before bring-up: %+v, %v", info, err)
+	}
+	if got := info.String(); got != "si3050 rev 5, line side not linked" {
+		t.Errorf("probe string %q", got)
+	}
+	if err := r.port.Init(); err != nil {
+		t.Fatal(err)
+	}
+	info, err = r.port.Probe()
+	if err != nil || !info.LinkUp() || info.LineRev != 4 {
+		t.Fatalf("probe after bring-up: %+v, %v", info, err)
+	}
+	r.chip.SetFaults(si3050sim.Faults{Absent: true})
+	if _, err := r.port.Probe(); !errors.Is(err, si3050.ErrAbsent) {
+		t.Errorf("probe of an absent chip: %v", err)
+	}
+}
+
+// A call that rings out drops its pending caller ID: the next call's
+// audio is clean.
+func TestRingOutDropsCallerID(t *testing.T) {
+	r := newRig(t, "fxo1", "CN", si3050sim.Faults{})
+	if err := r.port.Init(); err != nil {
+		t.Fatal(err)
+	}
+	m := callerid.Message{Format: callerid.SDMF, Time: "11211230", Number: "13800138000"}
+	if err := r.chip.CO().Ring(si3050sim.Call{CallerID: &m, Rings: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var audio []int16
+	r.run(10*time.Second, func(x []int16) { audio = append(audio, x...) })
+	if got, _, _ := callerid.DecodeFSK(audio, fsk.Bell202); len(got) != 0 {
+		t.Errorf("decoded %v from a call that rang out during its first ring", got)
+	}
+	if st := r.take(si3050.RingingStopped); len(st) != 1 || st[0].Count != 1 {
+		t.Errorf("events %v, want ringing stopped after one ring", r.evs)
+	}
+}

@@ -294,8 +294,18 @@ func (a *ALSA) Run(ctx context.Context) error {
 	defer end()
 	// A read blocked in the kernel only returns when the stream stops:
 	// dropping both streams is how cancellation reaches it.
-	stop := context.AfterFunc(ctx, a.drop)
-	defer stop()
+	dropped := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		a.drop()
+		close(dropped)
+	})
+	defer func() {
+		// Close closes the files once Run returns: a drop under way must
+		// finish first.
+		if !stop() {
+			<-dropped
+		}
+	}()
 
 	for _, s := range []*stream{&a.capture, &a.playback} {
 		if err := s.f.ioctl(ioctlPrepare, nil); err != nil {

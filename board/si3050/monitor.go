@@ -162,6 +162,8 @@ func (p *Port) Poll(dst []Event) ([]Event, error) {
 		m.ringPrevEnd = m.ringLast
 		dst = append(dst, Event{Kind: RingEnd, At: m.ringLast, On: m.ringLast.Sub(m.ringFirst), Count: m.ringCount, Volts: volts})
 		m.ringFirst = time.Time{}
+	case !m.ringOn && !m.ringFirst.IsZero() && now.Sub(m.ringLast) >= cfg.RingOffGap:
+		m.ringFirst = time.Time{} // a glitch shorter than RingMinOn
 	case !m.ringOn && m.ringCount > 0 && now.Sub(m.ringPrevEnd) >= cfg.RingSeriesTimeout:
 		dst = append(dst, Event{Kind: RingingStopped, At: now, Count: m.ringCount, Volts: volts})
 		m.ringCount, m.ringPrevEnd, m.ringFirst = 0, time.Time{}, time.Time{}

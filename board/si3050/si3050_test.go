@@ -272,3 +272,34 @@ func TestPollTranscript(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A ring detector blip shorter than RingMinOn is no ring, and is
+// forgotten after RingOffGap.
+func TestPollIgnoresRingGlitch(t *testing.T) {
+	ops := bringUp(0x00, 0x30, 0x0F, 0xA3, 0)
+	for _, r5 := range []byte{0x28, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08} {
+		ops = append(ops, r(4, 0), r(5, r5), r(29, 0x30))
+	}
+	ops = append(ops, r(29, 0x30), r(28, 0))
+	p, pb, clk := newPort(t, ops, "CN")
+	if err := p.Init(); err != nil {
+		t.Fatal(err)
+	}
+	var evs []si3050.Event
+	for i := 0; i < 12; i++ {
+		clk.Advance(10 * time.Millisecond)
+		var err error
+		if evs, err = p.Poll(evs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(evs) != 0 {
+		t.Errorf("events %v from a 10 ms blip", evs)
+	}
+	if d, err := p.Diag(); err != nil || d.Ringing || d.Volts != 48 {
+		t.Errorf("diag %+v, %v", d, err)
+	}
+	if err := pb.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -65,6 +65,11 @@ type Call struct {
 	Rings int
 }
 
+// HangupAfter is how long the box must stay on-hook for the office to
+// take it as a hang-up; a shorter break is a hook flash (answered with
+// recall dial tone).
+const HangupAfter = time.Second
+
 // Disconnect is how the far end's hang-up shows on the line.
 type Disconnect int
 
@@ -128,12 +133,15 @@ type CO struct {
 	genName string
 
 	// the box's side
-	boxOff  bool
-	det     *dtmf.Detector
-	events  []dtmf.Event
-	digits  []byte
-	heard   []int16
-	hearCap int
+	boxOff   bool
+	inCall   bool      // the box seized and has not hung up for HangupAfter
+	onHookAt time.Time // when the box last went on-hook
+	flashes  int
+	det      *dtmf.Detector
+	events   []dtmf.Event
+	digits   []byte
+	heard    []int16
+	hearCap  int
 }
 
 func newCO(c *Chip, country string) (*CO, error) {
@@ -226,24 +234,39 @@ func (co *CO) advance(now time.Time, boxOff bool) {
 		co.stopRinging()
 	}
 	if boxOff == co.boxOff {
-		return
-	}
-	co.boxOff = boxOff
-	if boxOff {
-		co.digits = co.digits[:0]
-		co.det.Reset()
-		if co.ringing {
-			co.ringing, co.answered = false, true
-			co.polQueue = co.polQueue[:0]
-			co.clips, co.cur, co.pos = co.clips[:0], clip{}, 0 // no caller ID once answered
-			co.setTone("")
-		} else if co.fed(now) {
-			co.answered = false
-			co.setTone(tone.Dial)
+		if !boxOff && co.inCall && now.Sub(co.onHookAt) >= HangupAfter {
+			co.endCall()
 		}
 		return
 	}
-	// The box hung up: the call is over.
+	co.boxOff = boxOff
+	if !boxOff {
+		// On-hook: a hang-up once it lasts HangupAfter, else a flash.
+		co.onHookAt = now
+		return
+	}
+	co.digits = co.digits[:0]
+	co.det.Reset()
+	switch {
+	case co.inCall: // back within HangupAfter: a hook flash, recall dial tone
+		co.flashes++
+		co.setTone(tone.Dial)
+	case co.ringing:
+		co.inCall = true
+		co.ringing, co.answered = false, true
+		co.polQueue = co.polQueue[:0]
+		co.clips, co.cur, co.pos = co.clips[:0], clip{}, 0 // no caller ID once answered
+		co.setTone("")
+	case co.fed(now):
+		co.inCall = true
+		co.answered = false
+		co.setTone(tone.Dial)
+	}
+}
+
+// endCall clears the call after the box hung up.
+func (co *CO) endCall() {
+	co.inCall = false
 	co.setTone("")
 	co.clips, co.cur, co.pos = co.clips[:0], clip{}, 0
 	if !co.openFrom.IsZero() && co.openTo.IsZero() {
@@ -432,6 +455,12 @@ func (co *CO) Answered() bool {
 func (co *CO) BoxOffHook() bool {
 	defer co.lock()()
 	return co.boxOff
+}
+
+// Flashes returns the number of hook flashes the office has seen.
+func (co *CO) Flashes() int {
+	defer co.lock()()
+	return co.flashes
 }
 
 // Digits returns the DTMF digits the box dialled since it last seized the

@@ -48,7 +48,9 @@
 // (ETSI), or DTMF before the first ring. When the box seizes a ringing line
 // the office stops ringing (Answered); when it seizes an idle line the
 // office gives dial tone and collects the DTMF digits the box sends
-// (Digits, detected with dsp/dtmf), the first digit breaking dial tone.
+// (Digits, detected with dsp/dtmf), the first digit breaking dial tone. An
+// on-hook break shorter than HangupAfter is a hook flash (Flashes, recall
+// dial tone); a longer one ends the call.
 // PlayTone (dsp/tone plan of the country), SendDTMF and Play send audio;
 // Hangup signals the far end's disconnect with busy tone, a polarity
 // reversal or a loop current drop; Record and Heard keep what the box sent.

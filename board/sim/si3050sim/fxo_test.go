@@ -378,6 +378,10 @@ func TestSeizeAndDial(t *testing.T) {
 	if len(r.evs) != 0 {
 		t.Errorf("flash raised events %v", r.evs)
 	}
+	if co := r.chip.CO(); co.Flashes() != 1 || co.Tone() != tone.Dial || !co.BoxOffHook() {
+		t.Errorf("office saw %d flashes, plays %q, box off-hook %v; want one flash and recall dial tone",
+			co.Flashes(), co.Tone(), co.BoxOffHook())
+	}
 	// The office hears the box's audio only off-hook.
 	r.chip.CO().Record(frame)
 	if err := r.port.Release(); err != nil {
@@ -387,6 +391,10 @@ func TestSeizeAndDial(t *testing.T) {
 	r.chip.PCMWrite(out[:])
 	if h := r.chip.CO().Heard(); len(h) != 0 {
 		t.Errorf("office heard %d samples from an on-hook box", len(h))
+	}
+	r.run(2*si3050sim.HangupAfter, nil)
+	if co := r.chip.CO(); co.Tone() != "" || co.Flashes() != 1 {
+		t.Errorf("after hang-up the office plays %q, saw %d flashes", co.Tone(), co.Flashes())
 	}
 }
 

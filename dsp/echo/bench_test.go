@@ -3,6 +3,8 @@ package echo
 import (
 	"fmt"
 	"testing"
+
+	"callbox/dsp/internal/dsptest"
 )
 
 // BenchmarkProcess measures the canceller in 10 ms blocks while it adapts
@@ -17,8 +19,8 @@ func BenchmarkProcess(b *testing.B) {
 				out := make([]int16, n)
 				c := newCanceller(b, taps, WithNLP(nlp))
 				b.ReportAllocs()
-				defer lockThread()()
-				cpu0 := threadCPU()
+				defer dsptest.LockThread()()
+				cpu0 := dsptest.ThreadCPU()
 				b.ResetTimer()
 				samples := 0
 				for i := 0; b.Loop(); i = (i + 80) % n {
@@ -26,7 +28,7 @@ func BenchmarkProcess(b *testing.B) {
 					samples += 80
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(samples), "ns/sample")
-				b.ReportMetric(float64((threadCPU()-cpu0).Nanoseconds())/float64(samples), "cpu-ns/sample")
+				b.ReportMetric(float64((dsptest.ThreadCPU()-cpu0).Nanoseconds())/float64(samples), "cpu-ns/sample")
 			})
 		}
 	}

@@ -82,10 +82,10 @@ func TestAgainstSpandsp(t *testing.T) {
 			echo := convolve(far, echoPath(g168Models[tc.model], tc.delay, 10))
 			theirs, theirCPU := spandspCancel(t, bin, tc.taps, echo, far)
 			c := newCanceller(t, tc.taps, WithNLP(false))
-			unlock := lockThread()
-			cpu0 := threadCPU()
+			unlock := dsptest.LockThread()
+			cpu0 := dsptest.ThreadCPU()
 			ours := run(c, echo, far)
-			cpu := threadCPU() - cpu0
+			cpu := dsptest.ThreadCPU() - cpu0
 			unlock()
 			from := n - rate
 			o, s := erle(echo, ours, from, n), erle(echo, theirs, from, n)

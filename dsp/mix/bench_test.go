@@ -3,6 +3,8 @@ package mix
 import (
 	"fmt"
 	"testing"
+
+	"callbox/dsp/internal/dsptest"
 )
 
 // BenchmarkMixer reports ns per sample per party for 10 ms blocks.
@@ -18,13 +20,13 @@ func BenchmarkMixer(b *testing.B) {
 				m.SetInputGain(p, GainDB(float64(p%5)-2))
 			}
 			b.ReportAllocs()
-			defer lockThread()()
-			cpu0 := threadCPU()
+			defer dsptest.LockThread()()
+			cpu0 := dsptest.ThreadCPU()
 			for b.Loop() {
 				m.Mix(out, in)
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*80*parties), "ns/sample")
-			b.ReportMetric(float64((threadCPU()-cpu0).Nanoseconds())/float64(b.N*80*parties), "cpu-ns/sample")
+			b.ReportMetric(float64((dsptest.ThreadCPU()-cpu0).Nanoseconds())/float64(b.N*80*parties), "cpu-ns/sample")
 		})
 	}
 }
@@ -34,13 +36,13 @@ func BenchmarkGainApply(b *testing.B) {
 	dst := make([]int16, 80)
 	g := GainDB(-6)
 	b.ReportAllocs()
-	defer lockThread()()
-	cpu0 := threadCPU()
+	defer dsptest.LockThread()()
+	cpu0 := dsptest.ThreadCPU()
 	for b.Loop() {
 		g.Apply(dst, src)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*80), "ns/sample")
-	b.ReportMetric(float64((threadCPU()-cpu0).Nanoseconds())/float64(b.N*80), "cpu-ns/sample")
+	b.ReportMetric(float64((dsptest.ThreadCPU()-cpu0).Nanoseconds())/float64(b.N*80), "cpu-ns/sample")
 }
 
 func BenchmarkAGC(b *testing.B) {
@@ -48,13 +50,13 @@ func BenchmarkAGC(b *testing.B) {
 	dst := make([]int16, len(src))
 	a := NewAGC(AGCConfig{})
 	b.ReportAllocs()
-	defer lockThread()()
-	cpu0 := threadCPU()
+	defer dsptest.LockThread()()
+	cpu0 := dsptest.ThreadCPU()
 	i := 0
 	for b.Loop() {
 		a.Process(dst[i:i+80], src[i:i+80])
 		i = (i + 80) % len(src)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*80), "ns/sample")
-	b.ReportMetric(float64((threadCPU()-cpu0).Nanoseconds())/float64(b.N*80), "cpu-ns/sample")
+	b.ReportMetric(float64((dsptest.ThreadCPU()-cpu0).Nanoseconds())/float64(b.N*80), "cpu-ns/sample")
 }

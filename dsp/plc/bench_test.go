@@ -3,6 +3,8 @@ package plc
 import (
 	"math"
 	"testing"
+
+	"callbox/dsp/internal/dsptest"
 )
 
 func voiced() []int16 {
@@ -20,15 +22,15 @@ func BenchmarkGood(b *testing.B) {
 	out := make([]int16, FrameLen)
 	c := New()
 	b.ReportAllocs()
-	defer lockThread()()
-	cpu0 := threadCPU()
+	defer dsptest.LockThread()()
+	cpu0 := dsptest.ThreadCPU()
 	i := 0
 	for b.Loop() {
 		c.Good(out, x[i:i+FrameLen])
 		i = (i + FrameLen) % len(x)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*FrameLen), "ns/sample")
-	b.ReportMetric(float64((threadCPU()-cpu0).Nanoseconds())/float64(b.N*FrameLen), "cpu-ns/sample")
+	b.ReportMetric(float64((dsptest.ThreadCPU()-cpu0).Nanoseconds())/float64(b.N*FrameLen), "cpu-ns/sample")
 }
 
 // BenchmarkLost is the worst case: every other frame lost, so each lost
@@ -38,8 +40,8 @@ func BenchmarkLost(b *testing.B) {
 	out := make([]int16, FrameLen)
 	c := New()
 	b.ReportAllocs()
-	defer lockThread()()
-	cpu0 := threadCPU()
+	defer dsptest.LockThread()()
+	cpu0 := dsptest.ThreadCPU()
 	i := 0
 	for b.Loop() {
 		c.Good(out, x[i:i+FrameLen])
@@ -47,7 +49,7 @@ func BenchmarkLost(b *testing.B) {
 		i = (i + FrameLen) % len(x)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*2*FrameLen), "ns/sample")
-	b.ReportMetric(float64((threadCPU()-cpu0).Nanoseconds())/float64(b.N*2*FrameLen), "cpu-ns/sample")
+	b.ReportMetric(float64((dsptest.ThreadCPU()-cpu0).Nanoseconds())/float64(b.N*2*FrameLen), "cpu-ns/sample")
 }
 
 // BenchmarkLossBurst is a 50 ms loss (five frames) after every good frame:
@@ -57,8 +59,8 @@ func BenchmarkLossBurst(b *testing.B) {
 	out := make([]int16, FrameLen)
 	c := New()
 	b.ReportAllocs()
-	defer lockThread()()
-	cpu0 := threadCPU()
+	defer dsptest.LockThread()()
+	cpu0 := dsptest.ThreadCPU()
 	i := 0
 	for b.Loop() {
 		c.Good(out, x[i:i+FrameLen])
@@ -68,5 +70,5 @@ func BenchmarkLossBurst(b *testing.B) {
 		i = (i + FrameLen) % len(x)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*6*FrameLen), "ns/sample")
-	b.ReportMetric(float64((threadCPU()-cpu0).Nanoseconds())/float64(b.N*6*FrameLen), "cpu-ns/sample")
+	b.ReportMetric(float64((dsptest.ThreadCPU()-cpu0).Nanoseconds())/float64(b.N*6*FrameLen), "cpu-ns/sample")
 }

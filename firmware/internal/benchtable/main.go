@@ -1,6 +1,7 @@
 // Command benchtable reads `go test -bench` output on standard input and
-// prints the DSP figures as a table: ns per sample and the channels one core
-// can carry in real time at 8 kHz (1e9 / (ns/sample * 8000)).
+// prints the DSP figures as a table: ns per sample (wall, and thread CPU
+// where measured) and the channels one core can carry in real time at 8 kHz
+// (1e9 / (ns/sample * 8000), from wall time).
 package main
 
 import (
@@ -15,6 +16,7 @@ import (
 type row struct {
 	pkg, name         string
 	nsPerSample       float64
+	cpuPerSample      float64 // thread CPU time, where the benchmark measures it
 	nsPerOp, allocsOp string
 }
 
@@ -31,13 +33,17 @@ func parse(r io.Reader) []row {
 		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
 			continue
 		}
-		rw := row{pkg: pkg, name: strings.TrimPrefix(f[0], "Benchmark"), nsPerSample: -1}
+		rw := row{pkg: pkg, name: strings.TrimPrefix(f[0], "Benchmark"), nsPerSample: -1, cpuPerSample: -1}
 		// After the name and iteration count come value/unit pairs.
 		for i := 2; i+1 < len(f); i += 2 {
 			switch f[i+1] {
 			case "ns/sample":
 				if v, err := strconv.ParseFloat(f[i], 64); err == nil {
 					rw.nsPerSample = v
+				}
+			case "cpu-ns/sample":
+				if v, err := strconv.ParseFloat(f[i], 64); err == nil {
+					rw.cpuPerSample = v
 				}
 			case "ns/op":
 				rw.nsPerOp = f[i]
@@ -51,14 +57,17 @@ func parse(r io.Reader) []row {
 }
 
 func format(w io.Writer, rows []row) {
-	fmt.Fprintf(w, "\n%-28s %-44s %12s %16s %10s\n", "package", "benchmark", "ns/sample", "channels/core", "allocs/op")
+	fmt.Fprintf(w, "\n%-20s %-40s %10s %14s %14s %10s\n", "package", "benchmark", "ns/sample", "cpu-ns/sample", "channels/core", "allocs/op")
 	for _, r := range rows {
-		ns, ch := "-", "-"
+		ns, cpu, ch := "-", "-", "-"
 		if r.nsPerSample > 0 {
 			ns = strconv.FormatFloat(r.nsPerSample, 'f', 2, 64)
 			ch = strconv.FormatFloat(1e9/(r.nsPerSample*8000), 'f', 0, 64)
 		}
-		fmt.Fprintf(w, "%-28s %-44s %12s %16s %10s\n", strings.TrimPrefix(r.pkg, "callbox/"), r.name, ns, ch, r.allocsOp)
+		if r.cpuPerSample > 0 {
+			cpu = strconv.FormatFloat(r.cpuPerSample, 'f', 2, 64)
+		}
+		fmt.Fprintf(w, "%-20s %-40s %10s %14s %14s %10s\n", strings.TrimPrefix(r.pkg, "callbox/"), r.name, ns, cpu, ch, r.allocsOp)
 	}
 }
 

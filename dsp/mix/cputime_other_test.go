@@ -1,9 +1,0 @@
-//go:build !linux
-
-package mix
-
-import "time"
-
-func threadCPU() time.Duration { return 0 }
-
-func lockThread() func() { return func() {} }

@@ -333,13 +333,18 @@ func TestSimLifecycle(t *testing.T) {
 		t.Fatalf("second Run: %v, want ErrRunning", err)
 	}
 	s.Close() // stops Run and waits for it
+	n := s.Stats().Ticks
+	time.Sleep(3 * FramePeriod)
+	if m := s.Stats().Ticks; m != n {
+		t.Fatalf("%d ticks after Close returned", m-n)
+	}
 	select {
 	case err := <-done:
 		if err != nil {
 			t.Fatal(err)
 		}
-	default:
-		t.Fatal("Close returned before Run")
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return")
 	}
 	if err := s.Run(context.Background()); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Run after Close: %v", err)

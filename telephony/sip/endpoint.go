@@ -1,0 +1,347 @@
+package sip
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"callbox/telephony/sip/digest"
+	"callbox/telephony/sip/registrar"
+)
+
+// Deps are what an Endpoint consumes from the rest of the box.
+type Deps struct {
+	Directory Directory
+	Handler   CallHandler
+	RTP       RTPAllocator
+	// Clock defaults to the wall clock; Logger to a discarding one.
+	Clock    Clock
+	Logger   *slog.Logger
+	Observer RegistrationObserver
+}
+
+// Endpoint is the box's SIP presence: listeners, registrar, trunks and legs.
+type Endpoint struct {
+	cfg   Config
+	deps  Deps
+	clock Clock
+	log   *slog.Logger
+
+	ua   *sipgo.UserAgent
+	srv  *sipgo.Server
+	udpc *sipgo.Client // sends from the UDP listener's socket
+	tcpc *sipgo.Client
+
+	verifier *digest.Verifier
+	reg      *registrar.Table
+	parser   *sip.Parser
+
+	udpConn net.PacketConn
+	tcpLn   net.Listener
+	udpAddr netip.AddrPort
+	tcpAddr netip.AddrPort
+
+	mu     sync.Mutex
+	legs   map[string]*Leg // by Call-ID and local tag
+	probes map[string]int  // keepalive failures by extension and contact
+	trunks []*trunk
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New prepares an endpoint; Start opens its sockets.
+func New(cfg Config, deps Deps) (*Endpoint, error) {
+	cfg.setDefaults()
+	if deps.Directory == nil || deps.Handler == nil || deps.RTP == nil {
+		return nil, errors.New("sip: Directory, Handler and RTP are required")
+	}
+	if cfg.UDP == "" && cfg.TCP == "" {
+		return nil, errors.New("sip: no listen address")
+	}
+	if deps.Clock == nil {
+		deps.Clock = wallClock{}
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	e := &Endpoint{
+		cfg: cfg, deps: deps, clock: deps.Clock, log: deps.Logger,
+		verifier: digest.NewVerifier(nil, cfg.NonceTTL),
+		reg:      registrar.New(cfg.MaxContacts),
+		parser:   sip.NewParser(),
+		legs:     make(map[string]*Leg),
+		probes:   make(map[string]int),
+	}
+	for _, tc := range cfg.Trunks {
+		t, err := newTrunk(e, tc)
+		if err != nil {
+			return nil, err
+		}
+		e.trunks = append(e.trunks, t)
+	}
+	return e, nil
+}
+
+// Start listens on the configured transports and starts the keepalive and
+// trunk registration loops. Close stops everything.
+func (e *Endpoint) Start(ctx context.Context) error {
+	e.ctx, e.cancel = context.WithCancel(ctx)
+	var err error
+	if e.cfg.UDP != "" {
+		if e.udpConn, err = net.ListenPacket("udp", e.cfg.UDP); err != nil {
+			return fmt.Errorf("sip: listen udp: %w", err)
+		}
+		e.udpAddr = netip.MustParseAddrPort(e.udpConn.LocalAddr().String())
+	}
+	if e.cfg.TCP != "" {
+		if e.tcpLn, err = net.Listen("tcp", e.cfg.TCP); err != nil {
+			e.closeSockets()
+			return fmt.Errorf("sip: listen tcp: %w", err)
+		}
+		e.tcpAddr = netip.MustParseAddrPort(e.tcpLn.Addr().String())
+	}
+	host := e.contactAddr("udp").Addr().String()
+	e.ua, err = sipgo.NewUA(
+		sipgo.WithUserAgent(e.cfg.UserAgent),
+		sipgo.WithUserAgentHostname(host),
+		sipgo.WithUserAgentTransportLayerOptions(
+			sip.WithTransportLayerLogger(e.log),
+			sip.WithTransportLayerReadFilter(e.rejectUnparsable),
+		),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(e.log)),
+	)
+	if err != nil {
+		e.closeSockets()
+		return fmt.Errorf("sip: %w", err)
+	}
+	if e.srv, err = sipgo.NewServer(e.ua, sipgo.WithServerLogger(e.log)); err != nil {
+		e.closeSockets()
+		return fmt.Errorf("sip: %w", err)
+	}
+	if e.udpConn != nil {
+		if e.udpc, err = sipgo.NewClient(e.ua, sipgo.WithClientLogger(e.log),
+			sipgo.WithClientHostname(host),
+			sipgo.WithClientConnectionAddr(e.udpAddr.String())); err != nil {
+			e.closeSockets()
+			return fmt.Errorf("sip: %w", err)
+		}
+	}
+	if e.tcpLn != nil {
+		if e.tcpc, err = sipgo.NewClient(e.ua, sipgo.WithClientLogger(e.log),
+			sipgo.WithClientHostname(e.tcpAddr.Addr().String())); err != nil {
+			e.closeSockets()
+			return fmt.Errorf("sip: %w", err)
+		}
+	}
+	e.route()
+	if e.udpConn != nil {
+		e.goFn(func() { _ = e.srv.ServeUDP(e.udpConn) })
+	}
+	if e.tcpLn != nil {
+		e.goFn(func() { _ = e.srv.ServeTCP(e.tcpLn) })
+	}
+	if e.cfg.KeepaliveInterval > 0 {
+		e.goFn(e.keepaliveLoop)
+	}
+	for _, t := range e.trunks {
+		e.goFn(t.run)
+	}
+	return nil
+}
+
+func (e *Endpoint) goFn(f func()) {
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		f()
+	}()
+}
+
+func (e *Endpoint) closeSockets() {
+	if e.udpConn != nil {
+		e.udpConn.Close()
+	}
+	if e.tcpLn != nil {
+		e.tcpLn.Close()
+	}
+}
+
+// Close hangs up every leg, stops the loops and closes the sockets.
+func (e *Endpoint) Close() error {
+	if e.cancel == nil {
+		return nil
+	}
+	e.mu.Lock()
+	legs := make([]*Leg, 0, len(e.legs))
+	for _, l := range e.legs {
+		legs = append(legs, l)
+	}
+	e.mu.Unlock()
+	for _, l := range legs {
+		l.Hangup()
+	}
+	e.cancel()
+	e.closeSockets()
+	e.wg.Wait()
+	if e.ua != nil {
+		e.ua.Close()
+	}
+	return nil
+}
+
+// UDPAddr and TCPAddr return the bound listen addresses (useful with port 0).
+func (e *Endpoint) UDPAddr() netip.AddrPort { return e.udpAddr }
+
+// TCPAddr returns the bound TCP listen address.
+func (e *Endpoint) TCPAddr() netip.AddrPort { return e.tcpAddr }
+
+func (e *Endpoint) contactAddr(transport string) netip.AddrPort {
+	if strings.EqualFold(transport, "tcp") && e.tcpLn != nil || e.udpConn == nil {
+		return e.tcpAddr
+	}
+	return e.udpAddr
+}
+
+// contact is the box's Contact for messages on a transport.
+func (e *Endpoint) contact(transport string) sip.ContactHeader {
+	a := e.contactAddr(transport)
+	h := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "callbox", Host: a.Addr().String(), Port: int(a.Port())}}
+	if strings.EqualFold(transport, "tcp") {
+		h.Address.UriParams = sip.NewParams()
+		h.Address.UriParams.Add("transport", "tcp")
+	}
+	return h
+}
+
+func (e *Endpoint) client(transport string) *sipgo.Client {
+	if strings.EqualFold(transport, "tcp") && e.tcpc != nil || e.udpc == nil {
+		return e.tcpc
+	}
+	return e.udpc
+}
+
+func (e *Endpoint) route() {
+	e.srv.OnRegister(e.onRegister)
+	e.srv.OnOptions(e.onOptions)
+	e.srv.OnInvite(e.onInvite)
+	e.srv.OnAck(e.onAck)
+	e.srv.OnBye(e.onBye)
+	e.srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
+		// A CANCEL matching a pending INVITE is consumed by the transaction
+		// layer; one that reaches us matches nothing.
+		e.respond(tx, req, 481, "Call/Transaction Does Not Exist")
+	})
+	e.srv.OnInfo(e.onInfo)
+	e.srv.OnRefer(e.onRefer)
+	e.srv.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) {
+		if e.findLeg(req) == nil {
+			e.respond(tx, req, 481, "Call/Transaction Does Not Exist")
+			return
+		}
+		e.respond(tx, req, 200, "OK")
+	})
+	e.srv.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
+		res := sip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil)
+		res.AppendHeader(sip.NewHeader("Allow", allowed))
+		e.send(tx, res)
+	})
+}
+
+const allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO, REFER, NOTIFY"
+
+func (e *Endpoint) respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, hdrs ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	e.send(tx, res)
+}
+
+func (e *Endpoint) send(tx sip.ServerTransaction, res *sip.Response) {
+	res.AppendHeader(sip.NewHeader("Server", e.cfg.UserAgent))
+	if err := tx.Respond(res); err != nil {
+		e.log.Debug("sip: respond failed", "status", res.StatusCode, "error", err)
+	}
+}
+
+func (e *Endpoint) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	res.AppendHeader(sip.NewHeader("Allow", allowed))
+	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
+	e.send(tx, res)
+}
+
+// rejectUnparsable answers a UDP request that sipgo's parser refuses with a
+// stateless 400 built from whatever header lines can be found, and drops
+// it; sipgo would drop it silently and the sender would retransmit for 32 s.
+func (e *Endpoint) rejectUnparsable(info sip.TransportReadProps, data []byte) ([]byte, error) {
+	if info.Transport != "UDP" && info.Transport != "udp" {
+		return data, nil
+	}
+	if len(bytes.Trim(data, "\r\n")) == 0 {
+		return data, nil // keepalive
+	}
+	if _, err := e.parser.ParseSIP(data); err == nil {
+		return data, nil
+	}
+	if bytes.HasPrefix(data, []byte("SIP/")) || e.udpConn == nil {
+		return nil, nil // a broken response: nothing to answer
+	}
+	if reply := badRequest(data); reply != nil {
+		_, _ = e.udpConn.WriteTo(reply, info.RemoteAddr)
+	}
+	return nil, nil
+}
+
+// badRequest builds a 400 for a raw request that does not parse, copying
+// Via, From, To, Call-ID and CSeq lines verbatim (RFC 3261 8.2.6). It
+// returns nil when the text has no Via to answer to.
+func badRequest(data []byte) []byte {
+	head, _, _ := bytes.Cut(data, []byte("\r\n\r\n"))
+	var b bytes.Buffer
+	b.WriteString("SIP/2.0 400 Bad Request\r\n")
+	vias := 0
+	for i, line := range bytes.Split(head, []byte("\n")) {
+		line = bytes.TrimRight(line, "\r")
+		if i == 0 || len(line) == 0 || line[0] == ' ' || line[0] == '\t' {
+			continue
+		}
+		name, _, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			continue
+		}
+		switch strings.ToLower(string(bytes.TrimSpace(name))) {
+		case "via", "v":
+			vias++
+		case "from", "f", "to", "t", "call-id", "i", "cseq":
+		default:
+			continue
+		}
+		if len(line) > 1024 || bytes.ContainsAny(line, "\x00") {
+			continue
+		}
+		b.Write(line)
+		b.WriteString("\r\n")
+	}
+	if vias == 0 {
+		return nil
+	}
+	b.WriteString("Content-Length: 0\r\n\r\n")
+	return b.Bytes()
+}
+
+// now reads the injected clock.
+func (e *Endpoint) now() time.Time { return e.clock.Now() }

@@ -1,0 +1,381 @@
+package sip
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"callbox/telephony/sip/digest"
+)
+
+// TrunkConfig describes a SIP trunk to a provider.
+type TrunkConfig struct {
+	Name string
+	// Proxy is the provider's host:port; requests to the trunk go there.
+	Proxy string
+	// Transport is "UDP" (default) or "TCP".
+	Transport string
+	// Domain is the SIP domain in URIs (default: the Proxy host).
+	Domain string
+	// Username is the account; AuthUser the digest user if different.
+	Username, AuthUser, Password string
+	// Register makes the box register Username at the provider.
+	Register bool
+	// Expires is the registration interval asked for (default 600 s).
+	Expires time.Duration
+	// InboundAddrs are extra source IPs whose requests come from this trunk;
+	// the Proxy's own address always counts.
+	InboundAddrs []string
+	// RetryMin and RetryMax bound the registration retry back-off
+	// (defaults 5 s and 5 minutes).
+	RetryMin, RetryMax time.Duration
+}
+
+// TrunkState is a trunk's registration state.
+type TrunkState string
+
+// Trunk states.
+const (
+	TrunkUnregistered TrunkState = "unregistered" // registration not configured
+	TrunkRegistering  TrunkState = "registering"
+	TrunkRegistered   TrunkState = "registered"
+	TrunkFailed       TrunkState = "failed"
+)
+
+// TrunkStatus is one row of the trunks view.
+type TrunkStatus struct {
+	Name  string
+	State TrunkState
+	// Reason says why the last attempt failed.
+	Reason string
+	// Failures counts attempts failed in a row.
+	Failures int
+	// RetryAt is the next attempt after a failure; RefreshAt the next
+	// re-registration; ExpiresAt when the provider's binding lapses.
+	RetryAt, RefreshAt, ExpiresAt time.Time
+}
+
+type trunk struct {
+	e     *Endpoint
+	cfg   TrunkConfig
+	host  string
+	port  int
+	addrs []netip.Addr
+	// contactUser is registered at the provider; a request to it proves it
+	// came through the registration (it is random, so hard to forge).
+	contactUser string
+	callID      string
+
+	mu     sync.Mutex
+	status TrunkStatus
+	cseq   uint32
+}
+
+func newTrunk(e *Endpoint, c TrunkConfig) (*trunk, error) {
+	if c.Name == "" || c.Proxy == "" {
+		return nil, errors.New("sip: trunk needs a name and a proxy")
+	}
+	host, port, err := net.SplitHostPort(c.Proxy)
+	if err != nil {
+		return nil, fmt.Errorf("sip: trunk %s proxy: %w", c.Name, err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return nil, fmt.Errorf("sip: trunk %s proxy port: %w", c.Name, err)
+	}
+	if c.Transport == "" {
+		c.Transport = "UDP"
+	}
+	c.Transport = strings.ToUpper(c.Transport)
+	if c.Domain == "" {
+		c.Domain = host
+	}
+	if c.AuthUser == "" {
+		c.AuthUser = c.Username
+	}
+	if c.Expires == 0 {
+		c.Expires = 600 * time.Second
+	}
+	if c.RetryMin == 0 {
+		c.RetryMin = 5 * time.Second
+	}
+	if c.RetryMax == 0 {
+		c.RetryMax = 5 * time.Minute
+	}
+	t := &trunk{e: e, cfg: c, host: host, port: p, callID: randHex(12)}
+	t.contactUser = c.Username + "-" + randHex(4)
+	for _, a := range append([]string{host}, c.InboundAddrs...) {
+		if ip, err := netip.ParseAddr(a); err == nil {
+			t.addrs = append(t.addrs, ip.Unmap())
+		}
+	}
+	t.status = TrunkStatus{Name: c.Name, State: TrunkUnregistered}
+	return t, nil
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Trunks reports the registration status of every trunk.
+func (e *Endpoint) Trunks() []TrunkStatus {
+	out := make([]TrunkStatus, 0, len(e.trunks))
+	for _, t := range e.trunks {
+		t.mu.Lock()
+		out = append(out, t.status)
+		t.mu.Unlock()
+	}
+	return out
+}
+
+func (e *Endpoint) trunkByName(name string) *trunk {
+	for _, t := range e.trunks {
+		if t.cfg.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// trunkFor identifies a request from a trunk: by source address, or by the
+// Request-URI naming the contact a trunk registered.
+func (e *Endpoint) trunkFor(req *sip.Request) *trunk {
+	src, _ := netip.ParseAddrPort(req.Source())
+	for _, t := range e.trunks {
+		t.mu.Lock()
+		registered := t.status.State == TrunkRegistered
+		addrs := t.addrs
+		t.mu.Unlock()
+		for _, a := range addrs {
+			if a == src.Addr().Unmap() {
+				return t
+			}
+		}
+		if registered && req.Recipient.User == t.contactUser {
+			return t
+		}
+	}
+	return nil
+}
+
+// backoff is the delay before retry n (1-based): RetryMin doubling per
+// failure up to RetryMax, then scaled by a jitter in [0.5, 1) so that boxes
+// restarted together do not hit the provider in step.
+func backoff(n int, lo, hi time.Duration, jitter float64) time.Duration {
+	d := lo
+	for i := 1; i < n && d < hi; i++ {
+		d *= 2
+	}
+	d = min(d, hi)
+	return time.Duration(float64(d) * (0.5 + jitter/2))
+}
+
+func (t *trunk) setStatus(f func(s *TrunkStatus)) {
+	t.mu.Lock()
+	f(&t.status)
+	t.mu.Unlock()
+}
+
+// run keeps the trunk registered until the endpoint closes, then
+// unregisters it.
+func (t *trunk) run() {
+	if !t.cfg.Register {
+		t.resolve()
+		return
+	}
+	ctx := t.e.ctx
+	for {
+		t.resolve()
+		t.setStatus(func(s *TrunkStatus) { s.State = TrunkRegistering })
+		granted, err := t.register(ctx, t.cfg.Expires)
+		var wait time.Duration
+		now := t.e.now()
+		if err == nil {
+			wait = max(granted*4/5, time.Second)
+			t.setStatus(func(s *TrunkStatus) {
+				*s = TrunkStatus{Name: s.Name, State: TrunkRegistered, RefreshAt: now.Add(wait), ExpiresAt: now.Add(granted)}
+			})
+		} else {
+			if ctx.Err() != nil {
+				return
+			}
+			t.mu.Lock()
+			t.status.Failures++
+			wait = backoff(t.status.Failures, t.cfg.RetryMin, t.cfg.RetryMax, mrand.Float64())
+			t.status.State, t.status.Reason, t.status.RetryAt = TrunkFailed, err.Error(), now.Add(wait)
+			t.mu.Unlock()
+			t.e.log.Info("sip: trunk registration failed", "trunk", t.cfg.Name, "error", err, "retry", wait)
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			if err == nil {
+				uctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				_, _ = t.register(uctx, 0)
+				cancel()
+			}
+			return
+		case <-timer.C:
+		}
+	}
+}
+
+// resolve refreshes the proxy's addresses for identifying inbound requests.
+func (t *trunk) resolve() {
+	if _, err := netip.ParseAddr(t.host); err == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(t.e.ctx, 5*time.Second)
+	defer cancel()
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", t.host)
+	if err != nil {
+		return
+	}
+	for _, a := range t.cfg.InboundAddrs {
+		if ip, err := netip.ParseAddr(a); err == nil {
+			ips = append(ips, ip)
+		}
+	}
+	for i := range ips {
+		ips[i] = ips[i].Unmap()
+	}
+	t.mu.Lock()
+	t.addrs = ips
+	t.mu.Unlock()
+}
+
+func (t *trunk) nextCSeq() uint32 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.cseq++
+	return t.cseq
+}
+
+// register sends one REGISTER (answering one challenge) and returns the
+// expiry the provider granted.
+func (t *trunk) register(ctx context.Context, expires time.Duration) (time.Duration, error) {
+	var auth sip.Header
+	for attempt := 0; attempt < 3; attempt++ {
+		req := t.registerRequest(expires, auth)
+		cl := t.e.client(t.cfg.Transport)
+		if cl == nil {
+			return 0, fmt.Errorf("sip: no %s transport for trunk", t.cfg.Transport)
+		}
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		res, err := cl.Do(rctx, req)
+		cancel()
+		if err != nil {
+			return 0, fmt.Errorf("sip: register: %w", err)
+		}
+		switch {
+		case res.StatusCode == 200:
+			return grantedExpiry(res, req, expires), nil
+		case res.StatusCode == 401 || res.StatusCode == 407:
+			stale := false
+			auth, stale, err = t.authorize(res, req)
+			if err != nil {
+				return 0, err
+			}
+			if attempt > 0 && !stale {
+				return 0, fmt.Errorf("sip: register: credentials rejected (%d)", res.StatusCode)
+			}
+		case res.StatusCode == 423:
+			h := res.GetHeader("Min-Expires")
+			if h == nil {
+				return 0, errors.New("sip: register: 423 without Min-Expires")
+			}
+			n, err := strconv.Atoi(strings.TrimSpace(h.Value()))
+			if err != nil || n <= 0 {
+				return 0, errors.New("sip: register: bad Min-Expires")
+			}
+			expires = time.Duration(n) * time.Second
+		default:
+			return 0, fmt.Errorf("sip: register: %d %s", res.StatusCode, res.Reason)
+		}
+	}
+	return 0, errors.New("sip: register: too many challenges")
+}
+
+func (t *trunk) aor() sip.Uri {
+	return sip.Uri{Scheme: "sip", User: t.cfg.Username, Host: t.cfg.Domain}
+}
+
+func (t *trunk) registerRequest(expires time.Duration, auth sip.Header) *sip.Request {
+	req := sip.NewRequest(sip.REGISTER, sip.Uri{Scheme: "sip", Host: t.cfg.Domain})
+	req.SetTransport(t.cfg.Transport)
+	req.SetDestination(net.JoinHostPort(t.host, strconv.Itoa(t.port)))
+	from := &sip.FromHeader{Address: t.aor(), Params: sip.NewParams()}
+	from.Params.Add("tag", randHex(6))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: t.aor()})
+	cid := sip.CallIDHeader(t.callID)
+	req.AppendHeader(&cid)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: t.nextCSeq(), MethodName: sip.REGISTER})
+	c := t.e.contact(t.cfg.Transport)
+	c.Address.User = t.contactUser
+	req.AppendHeader(&c)
+	exp := sip.ExpiresHeader(uint32(expires / time.Second))
+	req.AppendHeader(&exp)
+	req.AppendHeader(sip.NewHeader("User-Agent", t.e.cfg.UserAgent))
+	if auth != nil {
+		req.AppendHeader(auth)
+	}
+	return req
+}
+
+// authorize answers a 401/407 with the first challenge whose algorithm we
+// support (the server lists them most preferred first).
+func (t *trunk) authorize(res *sip.Response, req *sip.Request) (sip.Header, bool, error) {
+	chName, authName := "WWW-Authenticate", "Authorization"
+	if res.StatusCode == 407 {
+		chName, authName = "Proxy-Authenticate", "Proxy-Authorization"
+	}
+	for _, h := range res.GetHeaders(chName) {
+		ch, err := digest.ParseChallenge(h.Value())
+		if err != nil {
+			continue
+		}
+		cred, err := digest.Answer(ch, t.cfg.AuthUser, t.cfg.Password, string(req.Method), req.Recipient.String(), randHex(8), 1)
+		if err != nil {
+			continue // algorithm we do not do; try the next challenge
+		}
+		return sip.NewHeader(authName, cred.String()), ch.Stale, nil
+	}
+	return nil, false, fmt.Errorf("sip: %d without a usable digest challenge", res.StatusCode)
+}
+
+// grantedExpiry reads what the registrar granted for our contact.
+func grantedExpiry(res *sip.Response, req *sip.Request, asked time.Duration) time.Duration {
+	ours := req.Contact()
+	for _, h := range res.GetHeaders("Contact") {
+		c, ok := h.(*sip.ContactHeader)
+		if !ok || ours == nil || c.Address.User != ours.Address.User || !strings.EqualFold(c.Address.Host, ours.Address.Host) || c.Address.Port != ours.Address.Port {
+			continue
+		}
+		if v, ok := c.Params.Get("expires"); ok {
+			if n, err := strconv.Atoi(v); err == nil && n > 0 {
+				return time.Duration(n) * time.Second
+			}
+		}
+	}
+	if h := res.GetHeader("Expires"); h != nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(h.Value())); err == nil && n > 0 {
+			return time.Duration(n) * time.Second
+		}
+	}
+	return asked
+}

@@ -313,6 +313,9 @@ func (a *ALSA) Run(ctx context.Context) error {
 		}
 	}
 	if err := a.prefill(); err != nil {
+		if err == errXrun {
+			err = fmt.Errorf("pcm: %s: prefill: underrun before start", a.playback.name)
+		}
 		return a.stopped(ctx, err)
 	}
 	for ctx.Err() == nil && !a.run.closed.Load() {
@@ -425,13 +428,21 @@ func (s *stream) transfer(req uintptr, buf []byte, frameBytes int) error {
 
 var errXrun = errors.New("pcm: xrun")
 
+// maxXruns bounds the recoveries in a row before the device is given up
+// on: a stream that fails again right after PREPARE is broken, and retrying
+// forever would spin without the period pacing.
+const maxXruns = 8
+
 // readPeriod reads one capture period. After an overrun the audio since
 // the last read is gone: count it, restart the stream and read afresh.
 func (a *ALSA) readPeriod() error {
-	for {
+	for try := 0; ; try++ {
 		err := a.capture.transfer(ioctlReadIFrames, a.in, a.cfg.Slots)
 		if err != errXrun {
 			return err
+		}
+		if try == maxXruns {
+			return fmt.Errorf("pcm: %s: %d overruns in a row", a.capture.name, try+1)
 		}
 		a.overruns.Add(1)
 		a.dropped.Add(1)
@@ -446,27 +457,29 @@ func (a *ALSA) readPeriod() error {
 // is prepared again and refilled with Prefill periods of silence, so it
 // restarts with its usual latency.
 func (a *ALSA) writePeriod() error {
-	for {
+	for try := 0; ; try++ {
 		err := a.playback.transfer(ioctlWriteIFrames, a.out, a.cfg.Slots)
 		if err != errXrun {
 			return err
+		}
+		if try == maxXruns {
+			return fmt.Errorf("pcm: %s: %d underruns in a row", a.playback.name, try+1)
 		}
 		a.pxruns.Add(1)
 		if err := a.playback.f.ioctl(ioctlPrepare, nil); err != nil {
 			return fmt.Errorf("pcm: %s: prepare after underrun: %w", a.playback.name, err)
 		}
-		if err := a.prefill(); err != nil {
+		if err := a.prefill(); err != nil && err != errXrun {
 			return err
 		}
 	}
 }
 
+// prefill queues Prefill periods of silence on the prepared playback
+// stream, which starts it. An xrun is returned as errXrun.
 func (a *ALSA) prefill() error {
 	for range a.cfg.Prefill {
 		if err := a.playback.transfer(ioctlWriteIFrames, a.idle, a.cfg.Slots); err != nil {
-			if err == errXrun {
-				return fmt.Errorf("pcm: %s: prefill: xrun", a.playback.name)
-			}
 			return err
 		}
 	}

@@ -334,6 +334,31 @@ func TestALSAFatal(t *testing.T) {
 	}
 }
 
+func TestALSAXrunStorm(t *testing.T) {
+	for _, dir := range []string{"capture", "playback"} {
+		t.Run(dir, func(t *testing.T) {
+			k := newFakeKernel()
+			k.gen = func(int, []byte) {}
+			faults := map[int]syscall.Errno{}
+			for i := 3; i < 100; i++ {
+				faults[i] = syscall.EPIPE
+			}
+			want := "pcm: pcmC0D0c: 9 overruns in a row"
+			if dir == "capture" {
+				k.readFault = faults
+			} else {
+				k.wrFault = faults
+				want = "pcm: pcmC0D0p: 9 underruns in a row"
+			}
+			a := openFake(t, k, ALSAConfig{Format: ALaw, Slots: 2})
+			err := runUntil(a, 100, nil)
+			if err == nil || err.Error() != want {
+				t.Fatalf("Run: %v, want %q", err, want)
+			}
+		})
+	}
+}
+
 // TestALSACloseWakesRun blocks the capture read in the "kernel" as a dead
 // bus clock would; Close and context cancellation must still stop Run.
 func TestALSACloseWakesRun(t *testing.T) {

@@ -107,7 +107,7 @@ const (
 
 // PCM ioctls (SNDRV_PCM_IOCTL_*).
 const (
-	ioctlPVersion     uintptr = iocRead<<30 | 4<<16 | 'A'<<8 | 0x00
+	ioctlPVersion     uintptr = iocRead<<30 | 4<<16 | 'A'<<8 // nr 0x00
 	ioctlHWRefine     uintptr = (iocRead|iocWrite)<<30 | unsafe.Sizeof(hwParams{})<<16 | 'A'<<8 | 0x10
 	ioctlHWParams     uintptr = (iocRead|iocWrite)<<30 | unsafe.Sizeof(hwParams{})<<16 | 'A'<<8 | 0x11
 	ioctlSWParams     uintptr = (iocRead|iocWrite)<<30 | unsafe.Sizeof(swParams{})<<16 | 'A'<<8 | 0x13

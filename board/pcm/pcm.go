@@ -90,7 +90,8 @@ type Tick struct {
 // attached Port's Received frame is filled and before the frames given to
 // Port.Send go out. It is the media engine's frame clock. It must return well
 // within FramePeriod: a slow handler makes later ticks late (overruns).
-// It may Attach and Detach ports; they take effect from the next tick.
+// It may Attach and Detach ports; they take effect from the next tick. It
+// must not call Close, Run or Sim.Step.
 type Handler func(t Tick)
 
 // Highway is a PCM bus of 8-bit timeslots carrying one frame per port and

@@ -34,9 +34,8 @@ type Sim struct {
 	lineMu sync.Mutex
 	lines  atomic.Pointer[[]Endpoint] // per timeslot, copied on write
 
-	tickMu sync.Mutex // serialises Step and Run's ticks
-	seq    uint64
-	run    runner
+	seq uint64
+	run runner
 
 	scratch [FrameSize]int16
 	idle    [FrameSize]int16
@@ -95,22 +94,24 @@ func (s *Sim) Disconnect(slot int) {
 }
 
 // Step processes one tick now, stamped with the clock's time and no
-// lateness. It may be called while Run is not running, or between its ticks.
+// lateness. It fails with ErrRunning while Run is running.
 func (s *Sim) Step() error {
-	if s.run.closed.Load() {
+	s.run.mu.Lock()
+	defer s.run.mu.Unlock()
+	switch {
+	case s.run.closed.Load():
 		return ErrClosed
+	case s.run.running:
+		return ErrRunning
 	}
-	s.tickMu.Lock()
-	seq := s.seq
-	s.tickMu.Unlock()
-	s.tick(seq, s.clock.Now(), 0)
+	s.tick(s.seq, s.clock.Now(), 0)
 	return nil
 }
 
-// tick processes frame seq; later frames continue from seq+1.
+// tick processes frame seq; the next frame is seq+1. Step and Run never
+// overlap (the runner's lock and running flag see to it), so only one
+// goroutine is ever here.
 func (s *Sim) tick(seq uint64, at time.Time, late time.Duration) {
-	s.tickMu.Lock()
-	defer s.tickMu.Unlock()
 	lines := *s.lines.Load()
 	ports := *s.ports.Load()
 	// Line to box. Every chip is read, attached or not, so emulated sources
@@ -119,11 +120,9 @@ func (s *Sim) tick(seq uint64, at time.Time, late time.Duration) {
 		if e == nil {
 			continue
 		}
+		e.PCMRead(s.scratch[:])
 		if p := s.portAt(ports, slot); p != nil {
-			e.PCMRead(s.scratch[:])
 			p.codec.roundTrip(p.rx[:], s.scratch[:])
-		} else {
-			e.PCMRead(s.scratch[:])
 		}
 	}
 	for _, p := range ports {
@@ -171,9 +170,7 @@ func (s *Sim) Run(ctx context.Context) error {
 	defer end()
 
 	start := s.clock.Now()
-	s.tickMu.Lock()
 	base := s.seq
-	s.tickMu.Unlock()
 	var n int64 // frames since start
 	for ctx.Err() == nil {
 		due := start.Add(time.Duration(n) * FramePeriod)

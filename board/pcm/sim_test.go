@@ -332,6 +332,9 @@ func TestSimLifecycle(t *testing.T) {
 	if err := s.Run(context.Background()); !errors.Is(err, ErrRunning) {
 		t.Fatalf("second Run: %v, want ErrRunning", err)
 	}
+	if err := s.Step(); !errors.Is(err, ErrRunning) {
+		t.Fatalf("Step beside Run: %v, want ErrRunning", err)
+	}
 	s.Close() // stops Run and waits for it
 	n := s.Stats().Ticks
 	time.Sleep(3 * FramePeriod)

@@ -36,11 +36,21 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	// Literal names, not the Records constants: this step must create what
+	// it created when released even if the constants are renamed later.
+	{2, "create acd and ivr record buckets", func(tx *bolt.Tx) error {
+		for _, name := range []string{"acd_config", "acd_status", "acd_callbacks", "ivr_flows"} {
+			if _, err := tx.CreateBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
 }
 
 // SchemaVersion is the schema this firmware writes, the version of the
 // last migration; Open refuses files with a higher version.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // checkMigrations enforces versions 1, 2, 3... with no gap: a gap would
 // make an old file skip a step.

@@ -240,7 +240,7 @@ func FuzzReceiver(f *testing.F) {
 			evs = r.Advance(uint32(data[7]), evs)
 			data = data[8:]
 		}
-		if len(data) > 0 {
+		if len(data) < PayloadLen {
 			if _, err := r.Packet(0, data, nil); err != ErrShort {
 				t.Fatalf("short payload: %v", err)
 			}

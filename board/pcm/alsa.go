@@ -113,11 +113,12 @@ type openFunc func(path string) (deviceFile, error)
 
 // stream is one direction of the device.
 type stream struct {
-	name string // "pcmC0D0c", for errors
-	f    deviceFile
-	x    xferi // the READI/WRITEI argument, kept here so a transfer never allocates
-	hw   hwParams
-	sw   swParams
+	name  string // "pcmC0D0c", for errors
+	f     deviceFile
+	x     xferi // the READI/WRITEI argument, kept here so a transfer never allocates
+	delay int   // the DELAY argument, likewise
+	hw    hwParams
+	sw    swParams
 }
 
 // ALSA is the hardware highway: an ALSA PCM device whose channels are the
@@ -322,7 +323,7 @@ func (a *ALSA) Run(ctx context.Context) error {
 		if err := a.readPeriod(); err != nil {
 			return a.stopped(ctx, err)
 		}
-		a.process(time.Now())
+		a.process(time.Now(), a.backlog())
 		if err := a.writePeriod(); err != nil {
 			return a.stopped(ctx, err)
 		}
@@ -344,12 +345,26 @@ func (a *ALSA) drop() {
 }
 
 // process is one tick between the two transfers.
-func (a *ALSA) process(now time.Time) {
+// backlog is how much captured audio is still waiting after a read: the
+// kernel's capture delay. A whole period or more means the box is behind.
+func (a *ALSA) backlog() time.Duration {
+	if err := a.capture.f.ioctl(ioctlDelay, unsafe.Pointer(&a.capture.delay)); err != nil || a.capture.delay <= 0 {
+		return 0
+	}
+	late := time.Duration(a.capture.delay) * time.Second / SampleRate
+	if a.capture.delay >= FrameSize {
+		a.overruns.Add(1)
+	}
+	a.noteLate(late)
+	return late
+}
+
+func (a *ALSA) process(now time.Time, late time.Duration) {
 	ports := *a.ports.Load()
 	for _, p := range ports {
 		a.decode(p)
 	}
-	a.dispatch(ports, Tick{Seq: a.seq, Time: now})
+	a.dispatch(ports, Tick{Seq: a.seq, Time: now, Late: late})
 	a.seq++
 	copy(a.out, a.idle)
 	for _, p := range ports {

@@ -298,6 +298,26 @@ func withoutDrop(log []string) []string {
 	return slices.DeleteFunc(log, func(l string) bool { return l == "DROP" })
 }
 
+// TestALSALateness: after each read the kernel's capture delay says how
+// much audio is already waiting; a whole period or more is an overrun.
+func TestALSALateness(t *testing.T) {
+	k := newFakeKernel()
+	k.gen = func(int, []byte) {}
+	k.delay = map[int]int{1: 40, 2: 120, 3: 200, 4: 79}
+	a := openFake(t, k, ALSAConfig{Format: ALaw, Slots: 2})
+	var late []time.Duration
+	if err := runUntil(a, 6, func(tk Tick) { late = append(late, tk.Late) }); err != nil {
+		t.Fatal(err)
+	}
+	ms := time.Millisecond
+	if want := []time.Duration{0, 5 * ms, 15 * ms, 25 * ms, 9875 * time.Microsecond, 0}; !slices.Equal(late, want) {
+		t.Fatalf("Tick.Late %v, want %v", late, want)
+	}
+	if st := a.Stats(); st.Overruns != 2 || st.MaxLate != 25*ms || st.Dropped != 0 {
+		t.Fatalf("stats %+v, want 2 overruns, max late 25ms", st)
+	}
+}
+
 func TestALSAPartialTransfers(t *testing.T) {
 	k := newFakeKernel()
 	// Each capture frame carries its frame number in timeslots 0-1.
@@ -419,7 +439,7 @@ func TestALSANoAllocs(t *testing.T) {
 		if err := a.readPeriod(); err != nil {
 			t.Fatal(err)
 		}
-		a.process(time.Now())
+		a.process(time.Now(), a.backlog())
 		if err := a.writePeriod(); err != nil {
 			t.Fatal(err)
 		}
@@ -453,7 +473,7 @@ func BenchmarkALSATick(b *testing.B) {
 			start := time.Now()
 			for b.Loop() {
 				a.readPeriod()
-				a.process(start)
+				a.process(start, a.backlog())
 				a.writePeriod()
 				pb.written = pb.written[:0]
 			}
@@ -493,7 +513,7 @@ func FuzzALSALoopback(f *testing.F) {
 			}
 		}
 		a.SetHandler(echo(ports))
-		a.process(time.Time{})
+		a.process(time.Time{}, 0)
 		in, out := fromALSA(format, a.in), fromALSA(format, a.out)
 		owner := make([]*Port, slots)
 		for _, p := range ports {

@@ -111,6 +111,7 @@ const (
 	ioctlHWRefine     uintptr = (iocRead|iocWrite)<<30 | unsafe.Sizeof(hwParams{})<<16 | 'A'<<8 | 0x10
 	ioctlHWParams     uintptr = (iocRead|iocWrite)<<30 | unsafe.Sizeof(hwParams{})<<16 | 'A'<<8 | 0x11
 	ioctlSWParams     uintptr = (iocRead|iocWrite)<<30 | unsafe.Sizeof(swParams{})<<16 | 'A'<<8 | 0x13
+	ioctlDelay        uintptr = iocRead<<30 | unsafe.Sizeof(int(0))<<16 | 'A'<<8 | 0x21
 	ioctlPrepare      uintptr = iocNone<<30 | 0<<16 | 'A'<<8 | 0x40
 	ioctlStart        uintptr = iocNone<<30 | 0<<16 | 'A'<<8 | 0x42
 	ioctlDrop         uintptr = iocNone<<30 | 0<<16 | 'A'<<8 | 0x43

@@ -36,7 +36,7 @@ var layouts = map[int]abiLayout{
 		},
 		ioctls: map[string]uintptr{
 			"PVERSION": 0x80044100, "HW_REFINE": 0xc2604110, "HW_PARAMS": 0xc2604111, "SW_PARAMS": 0xc0884113,
-			"PREPARE": 0x4140, "START": 0x4142, "DROP": 0x4143, "WRITEI_FRAMES": 0x40184150, "READI_FRAMES": 0x80184151,
+			"DELAY": 0x80084121, "PREPARE": 0x4140, "START": 0x4142, "DROP": 0x4143, "WRITEI_FRAMES": 0x40184150, "READI_FRAMES": 0x80184151,
 		},
 	},
 	32: {
@@ -51,7 +51,7 @@ var layouts = map[int]abiLayout{
 		},
 		ioctls: map[string]uintptr{
 			"PVERSION": 0x80044100, "HW_REFINE": 0xc25c4110, "HW_PARAMS": 0xc25c4111, "SW_PARAMS": 0xc0684113,
-			"PREPARE": 0x4140, "START": 0x4142, "DROP": 0x4143, "WRITEI_FRAMES": 0x400c4150, "READI_FRAMES": 0x800c4151,
+			"DELAY": 0x80044121, "PREPARE": 0x4140, "START": 0x4142, "DROP": 0x4143, "WRITEI_FRAMES": 0x400c4150, "READI_FRAMES": 0x800c4151,
 		},
 	},
 }
@@ -80,7 +80,7 @@ func goLayout() abiLayout {
 		},
 		ioctls: map[string]uintptr{
 			"PVERSION": ioctlPVersion, "HW_REFINE": ioctlHWRefine, "HW_PARAMS": ioctlHWParams, "SW_PARAMS": ioctlSWParams,
-			"PREPARE": ioctlPrepare, "START": ioctlStart, "DROP": ioctlDrop, "WRITEI_FRAMES": ioctlWriteIFrames, "READI_FRAMES": ioctlReadIFrames,
+			"DELAY": ioctlDelay, "PREPARE": ioctlPrepare, "START": ioctlStart, "DROP": ioctlDrop, "WRITEI_FRAMES": ioctlWriteIFrames, "READI_FRAMES": ioctlReadIFrames,
 		},
 	}
 }
@@ -160,7 +160,7 @@ int main(void) {
 	O("sw.tstamp_type", struct snd_pcm_sw_params, tstamp_type); O("sw.reserved", struct snd_pcm_sw_params, reserved);
 	O("x.buf", struct snd_xferi, buf); O("x.frames", struct snd_xferi, frames);
 	I("PVERSION", SNDRV_PCM_IOCTL_PVERSION); I("HW_REFINE", SNDRV_PCM_IOCTL_HW_REFINE); I("HW_PARAMS", SNDRV_PCM_IOCTL_HW_PARAMS);
-	I("SW_PARAMS", SNDRV_PCM_IOCTL_SW_PARAMS); I("PREPARE", SNDRV_PCM_IOCTL_PREPARE); I("START", SNDRV_PCM_IOCTL_START);
+	I("SW_PARAMS", SNDRV_PCM_IOCTL_SW_PARAMS); I("DELAY", SNDRV_PCM_IOCTL_DELAY); I("PREPARE", SNDRV_PCM_IOCTL_PREPARE); I("START", SNDRV_PCM_IOCTL_START);
 	I("DROP", SNDRV_PCM_IOCTL_DROP); I("WRITEI_FRAMES", SNDRV_PCM_IOCTL_WRITEI_FRAMES); I("READI_FRAMES", SNDRV_PCM_IOCTL_READI_FRAMES);
 	struct snd_interval iv; unsigned int w;
 	memset(&iv, 0, sizeof iv); iv.openmin = 1; memcpy(&w, (char *)&iv + 8, 4); printf("bit openmin %u\n", w);

@@ -29,6 +29,7 @@ type fakeKernel struct {
 	gen                func(frame int, b []byte) // fills one capture frame
 	readFault, wrFault map[int]syscall.Errno     // by transfer number
 	readShort          map[int]int               // by transfer number: frames to return
+	delay              map[int]int               // capture delay after transfer n
 }
 
 type fakeState int
@@ -161,6 +162,15 @@ func (s *fakeStream) ioctl(req uintptr, arg unsafe.Pointer) error {
 		}
 		s.state, s.queued = stPrepared, 0
 		k.logf("%s PREPARE", s.name)
+	case ioctlDelay:
+		if s.state == stXrun {
+			return syscall.EPIPE
+		}
+		d := 0
+		if s.capture {
+			d = k.delay[s.transfers-1]
+		}
+		*(*int)(arg) = d
 	case ioctlDrop:
 		if s.state != stOpen {
 			s.state = stSetup

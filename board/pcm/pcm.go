@@ -82,8 +82,11 @@ type Tick struct {
 	// Seq numbers frame periods from 0; it skips the frames a highway
 	// dropped, so a jump tells the handler audio was lost.
 	Seq  uint64
-	Time time.Time     // when the frame was due (simulation) or read (hardware)
-	Late time.Duration // how late the frame is processed; 0 when stepped
+	Time time.Time // when the frame was due (simulation) or read (hardware)
+	// Late is how late the frame is processed: after its due time in
+	// simulation (0 when stepped), the audio still waiting in the capture
+	// ring after the read on hardware.
+	Late time.Duration
 }
 
 // Handler is called once per frame on the highway's goroutine, after every
@@ -123,8 +126,9 @@ type Highway interface {
 type Stats struct {
 	Ticks uint64 // frames processed
 	// Overruns counts ticks processed late: in simulation more than the
-	// tolerance after they were due; on hardware, capture overruns (the
-	// box read the device too late and the kernel lost audio).
+	// tolerance after they were due; on hardware, reads that found at
+	// least one more whole period already waiting in the capture ring, and
+	// capture overruns (the box read too late and the kernel lost audio).
 	Overruns uint64
 	// Dropped counts frames skipped to catch up after falling more than
 	// the backlog behind (simulation) or lost in a capture overrun.

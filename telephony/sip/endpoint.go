@@ -294,8 +294,14 @@ func (e *Endpoint) rejectUnparsable(info sip.TransportReadProps, data []byte) ([
 	if len(bytes.Trim(data, "\r\n")) == 0 {
 		return data, nil // keepalive
 	}
-	if _, err := e.parser.ParseSIP(data); err == nil {
-		return data, nil
+	msg, err := e.parser.ParseSIP(data)
+	if err == nil {
+		cl := msg.ContentLength()
+		if cl == nil || int(*cl) <= len(msg.Body()) {
+			return data, nil
+		}
+		// RFC 3261 18.3: a datagram shorter than its Content-Length is
+		// rejected with 400; sipgo would take the truncated body.
 	}
 	if bytes.HasPrefix(data, []byte("SIP/")) || e.udpConn == nil {
 		return nil, nil // a broken response: nothing to answer

@@ -101,6 +101,10 @@ type Leg struct {
 	tx        sip.ServerTransaction
 	offerless bool
 	answerSDP []byte
+	// final is closed once the INVITE has its final response (or the leg
+	// ended): sipgo ends a server transaction when its handler returns.
+	final     chan struct{}
+	finalOnce sync.Once
 
 	// outbound
 	inviteReq *sip.Request
@@ -188,6 +192,7 @@ func (l *Leg) end(c Cause) bool {
 		cancel()
 	}
 	close(l.done)
+	l.finalSent()
 	l.e.mu.Lock()
 	delete(l.e.legs, l.id)
 	l.e.mu.Unlock()
@@ -287,6 +292,7 @@ func (e *Endpoint) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		localTag: sip.GenerateTagN(16), localURI: req.To().Address, remoteURI: req.From().Address,
 		remoteTarget: req.Recipient, dest: req.Source(), cseq: uint32(time.Now().UnixNano() & 0xffff),
 		invite: req, tx: tx, local: e.localSDP(rtp), acks: map[uint32]chan struct{}{},
+		final: make(chan struct{}),
 	}
 	if trunk != nil {
 		l.trunk = trunk.cfg.Name
@@ -324,7 +330,14 @@ func (e *Endpoint) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		// sends 487 to the INVITE.
 		go l.end(CauseCancelled)
 	})
-	e.deps.Handler.Offered(l)
+	go e.deps.Handler.Offered(l)
+	<-l.final
+}
+
+func (l *Leg) finalSent() {
+	if l.final != nil {
+		l.finalOnce.Do(func() { close(l.final) })
+	}
 }
 
 func (l *Leg) contactHeader() *sip.ContactHeader {
@@ -391,6 +404,7 @@ func (l *Leg) Answer() error {
 	l.acks[l.invite.CSeq().SeqNo] = ack
 	l.mu.Unlock()
 	l.e.send(l.tx, res)
+	l.finalSent()
 	go l.retransmit(l.tx, res, ack)
 	return nil
 }
@@ -456,6 +470,7 @@ func (l *Leg) Reject(c Cause) error {
 	res := sip.NewResponseFromRequest(l.invite, code, reason, nil)
 	l.mu.Unlock()
 	l.e.send(l.tx, res)
+	l.finalSent()
 	l.end(c)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,7 +47,7 @@ func (e *Endpoint) Dial(ctx context.Context, d DialRequest) (*Leg, error) {
 		if err := sip.ParseUri(bs[0].Contact, &target); err != nil {
 			return nil, fmt.Errorf("sip: contact %q: %w", bs[0].Contact, err)
 		}
-		dest, transport = bs[0].Source, bs[0].Transport
+		dest, transport = reachAt(target, bs[0].Source), bs[0].Transport
 		to.User, to.Host = d.Extension, e.contactAddr(transport).Addr().String()
 	case d.Trunk != "":
 		tr = e.trunkByName(d.Trunk)
@@ -298,4 +299,24 @@ func (l *Leg) sendCancel() {
 	if _, err := l.e.client(l.transport).Do(ctx, c); err != nil && !strings.Contains(err.Error(), "context") {
 		l.e.log.Debug("sip: CANCEL failed", "leg", l.id, "error", err)
 	}
+}
+
+// reachAt picks where to send requests for a registered contact: the
+// contact's own host and port when it registered from that address, or the
+// source of its REGISTER when they differ, which means a NAT rewrote it
+// (the contact's private address is unreachable; the NAT binding is not).
+func reachAt(contact sip.Uri, source string) string {
+	src, err := netip.ParseAddrPort(source)
+	if err != nil {
+		return source
+	}
+	ip, err := netip.ParseAddr(contact.Host)
+	if err != nil || ip.Unmap() != src.Addr().Unmap() {
+		return source
+	}
+	port := contact.Port
+	if port == 0 {
+		port = 5060
+	}
+	return netip.AddrPortFrom(ip, uint16(port)).String()
 }

@@ -149,6 +149,7 @@ func (e *Endpoint) Start(ctx context.Context) error {
 	e.route()
 	if e.udpConn != nil {
 		e.goFn(func() { _ = e.srv.ServeUDP(e.udpConn) })
+		waitPooled(e.ua.TransportLayer())
 	}
 	if e.tcpLn != nil {
 		e.goFn(func() { _ = e.srv.ServeTCP(e.tcpLn) })
@@ -351,3 +352,11 @@ func badRequest(data []byte) []byte {
 
 // now reads the injected clock.
 func (e *Endpoint) now() time.Time { return e.clock.Now() }
+
+// waitPooled waits until the UDP listener is in sipgo's connection pool:
+// until then a request sent from it would try to bind the port again.
+func waitPooled(tl *sip.TransportLayer) {
+	for i := 0; i < 2000 && tl.Pool("udp").Size() == 0; i++ {
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -1,17 +1,22 @@
 package sip
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"os/exec"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/emiago/sipgo"
+	sipmsg "github.com/emiago/sipgo/sip"
 
 	"callbox/telephony/sip/registrar"
 	"callbox/telephony/sip/sdpneg"
@@ -152,9 +157,20 @@ func startBox(t *testing.T, cfg Config, dir directory, onOffered func(*Leg)) *te
 	if cfg.KeepaliveInterval == 0 {
 		cfg.KeepaliveInterval = -1
 	}
+	return startBoxClock(t, cfg, dir, onOffered, nil)
+}
+
+func startBoxClock(t *testing.T, cfg Config, dir directory, onOffered func(*Leg), clock Clock) *testBox {
+	t.Helper()
+	if cfg.UDP == "" && cfg.TCP == "" {
+		cfg.UDP, cfg.TCP = "127.0.0.1:0", "127.0.0.1:0"
+	}
+	if cfg.KeepaliveInterval == 0 {
+		cfg.KeepaliveInterval = -1
+	}
 	rec := newRecorder(onOffered)
 	p := newPorts()
-	e, err := New(cfg, Deps{Directory: dir, Handler: rec, RTP: p, Observer: rec})
+	e, err := New(cfg, Deps{Directory: dir, Handler: rec, RTP: p, Observer: rec, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,26 +208,131 @@ func freeUDPPort(t *testing.T) int {
 // returns its output; err is non-nil when any call failed.
 func sipp(t *testing.T, scenario string, addr netip.AddrPort, args ...string) (string, error) {
 	t.Helper()
+	return sippAt(t, freeUDPPort(t), scenario, append(args, addr.String())...)()
+}
+
+// sippAt starts sipp on a local port and returns a function waiting for it.
+func sippAt(t *testing.T, port int, scenario string, args ...string) func() (string, error) {
+	t.Helper()
 	bin := needSipp(t)
 	dir := t.TempDir()
-	port := freeUDPPort(t)
 	full := append([]string{
 		"-sf", filepath.Join("testdata", scenario),
 		"-i", "127.0.0.1", "-p", strconv.Itoa(port),
 		"-m", "1", "-timeout", "15s", "-timeout_error", "-nostdin",
 		"-trace_err", "-error_file", filepath.Join(dir, "err.log"),
 	}, args...)
-	full = append(full, addr.String())
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, full...)
-	out, err := cmd.CombinedOutput()
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		err = fmt.Errorf("sipp did not finish: %w", ctx.Err())
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
 	}
+	return func() (string, error) {
+		defer cancel()
+		err := cmd.Wait()
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			err = fmt.Errorf("sipp did not finish: %w", ctx.Err())
+		}
+		if err != nil {
+			errlog, _ := os.ReadFile(filepath.Join(dir, "err.log"))
+			return out.String() + "\n--- sipp errors ---\n" + string(errlog), err
+		}
+		return out.String(), nil
+	}
+}
+
+// fakeClock is a settable clock for expiry tests.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// phone is a SIP user agent built on sipgo for tests that need a peer
+// sipp cannot play (SHA-256 digest, replayed credentials, keepalives).
+type phone struct {
+	ua   *sipgo.UserAgent
+	srv  *sipgo.Server
+	cl   *sipgo.Client
+	conn net.PacketConn
+	addr netip.AddrPort
+	// options counts OPTIONS received (keepalive probes).
+	mu      sync.Mutex
+	options int
+}
+
+func newPhone(t *testing.T) *phone {
+	t.Helper()
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
-		errlog, _ := exec.Command("tail", "-n", "40", filepath.Join(dir, "err.log")).Output()
-		return string(out) + "\n--- sipp errors ---\n" + string(errlog), err
+		t.Fatal(err)
 	}
-	return string(out), nil
+	p := &phone{conn: conn, addr: netip.MustParseAddrPort(conn.LocalAddr().String())}
+	p.ua, _ = sipgo.NewUA(sipgo.WithUserAgent("testphone"), sipgo.WithUserAgentHostname("127.0.0.1"))
+	p.srv, _ = sipgo.NewServer(p.ua)
+	p.cl, _ = sipgo.NewClient(p.ua, sipgo.WithClientHostname("127.0.0.1"), sipgo.WithClientConnectionAddr(p.addr.String()))
+	p.srv.OnOptions(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+		p.mu.Lock()
+		p.options++
+		p.mu.Unlock()
+		tx.Respond(sipmsg.NewResponseFromRequest(req, 200, "OK", nil))
+	})
+	go p.srv.ServeUDP(conn)
+	waitPooled(p.ua.TransportLayer())
+	t.Cleanup(func() { p.close() })
+	return p
+}
+
+func (p *phone) close() {
+	p.conn.Close()
+	p.ua.Close()
+}
+
+func (p *phone) optionsSeen() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.options
+}
+
+// register sends a REGISTER for user with the given contact and extra
+// headers; it returns the final response.
+func (p *phone) register(t *testing.T, box netip.AddrPort, user, contact string, cseq uint32, callID string, hdrs ...sipmsg.Header) *sipmsg.Response {
+	t.Helper()
+	req := sipmsg.NewRequest(sipmsg.REGISTER, sipmsg.Uri{Scheme: "sip", Host: box.Addr().String(), Port: int(box.Port())})
+	aor := sipmsg.Uri{Scheme: "sip", User: user, Host: box.Addr().String()}
+	from := &sipmsg.FromHeader{Address: aor, Params: sipmsg.NewParams()}
+	from.Params.Add("tag", "ph"+strconv.Itoa(int(cseq)))
+	req.AppendHeader(from)
+	req.AppendHeader(&sipmsg.ToHeader{Address: aor})
+	cid := sipmsg.CallIDHeader(callID)
+	req.AppendHeader(&cid)
+	req.AppendHeader(&sipmsg.CSeqHeader{SeqNo: cseq, MethodName: sipmsg.REGISTER})
+	if contact != "" {
+		req.AppendHeader(sipmsg.NewHeader("Contact", contact))
+	}
+	req.AppendHeader(sipmsg.NewHeader("User-Agent", "testphone"))
+	for _, h := range hdrs {
+		req.AppendHeader(h)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := p.cl.Do(ctx, req)
+	if err != nil {
+		t.Fatalf("REGISTER: %v", err)
+	}
+	return res
 }

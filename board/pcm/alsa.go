@@ -21,6 +21,7 @@ type Format uint8
 // Supported device formats (SNDRV_PCM_FORMAT_* values).
 const (
 	S16LE Format = 2  // 16-bit channels: each holds two 8-bit timeslots
+	S32LE Format = 10 // 32-bit channels: each holds four 8-bit timeslots
 	MuLaw Format = 20 // 8-bit channels, one timeslot each
 	ALaw  Format = 21 // 8-bit channels, one timeslot each
 )
@@ -30,6 +31,8 @@ func (f Format) String() string {
 	switch f {
 	case S16LE:
 		return "S16_LE"
+	case S32LE:
+		return "S32_LE"
 	case MuLaw:
 		return "MU_LAW"
 	case ALaw:
@@ -40,8 +43,11 @@ func (f Format) String() string {
 
 // channelBytes is the width of one ALSA channel in bytes.
 func (f Format) channelBytes() int {
-	if f == S16LE {
+	switch f {
+	case S16LE:
 		return 2
+	case S32LE:
+		return 4
 	}
 	return 1
 }
@@ -61,10 +67,10 @@ func (f Format) idle() byte {
 // ALSAConfig selects and shapes the TDM device.
 type ALSAConfig struct {
 	Card, Device int    // /dev/snd/pcmC<Card>D<Device>{c,p}
-	Format       Format // S16LE, ALaw or MuLaw
+	Format       Format // S16LE, S32LE, ALaw or MuLaw
 	// Slots is the number of 8-bit timeslots per 125 us frame: 32 for a
 	// 2.048 MHz bit clock. The device is opened with Slots channels for an
-	// 8-bit format, Slots/2 for S16LE.
+	// 8-bit format, Slots/2 for S16LE, Slots/4 for S32LE.
 	Slots int
 	// Periods is the ring buffer size in 10 ms periods (default 4).
 	Periods int
@@ -87,12 +93,12 @@ func (c *ALSAConfig) defaults() error {
 		c.Dir = "/dev/snd"
 	}
 	switch {
-	case c.Format != S16LE && c.Format != ALaw && c.Format != MuLaw:
-		return fmt.Errorf("format %s: want S16_LE, A_LAW or MU_LAW", c.Format)
+	case c.Format != S16LE && c.Format != S32LE && c.Format != ALaw && c.Format != MuLaw:
+		return fmt.Errorf("format %s: want S16_LE, S32_LE, A_LAW or MU_LAW", c.Format)
 	case c.Slots <= 0 || c.Slots > 256:
 		return fmt.Errorf("slots %d: want 1..256", c.Slots)
-	case c.Format == S16LE && c.Slots%2 != 0:
-		return fmt.Errorf("slots %d: S16_LE carries timeslots in pairs", c.Slots)
+	case c.Slots%c.Format.channelBytes() != 0:
+		return fmt.Errorf("slots %d: %s carries timeslots in groups of %d", c.Slots, c.Format, c.Format.channelBytes())
 	case c.Periods < 2 || c.Periods > 64:
 		return fmt.Errorf("periods %d: want 2..64", c.Periods)
 	case c.Prefill < 1 || c.Prefill >= c.Periods:
@@ -148,11 +154,10 @@ func openALSA(cfg ALSAConfig, open openFunc) (*ALSA, error) {
 	}
 	a := &ALSA{cfg: cfg}
 	a.bus.init(cfg.Slots)
-	if cfg.Format == S16LE {
-		// A little-endian 16-bit channel holds the earlier (most
-		// significant) timeslot in its second byte.
-		a.swap = 1
-	}
+	// A little-endian channel of 2 or 4 bytes holds its earliest (most
+	// significant) timeslot in its last byte: timeslot n is at byte n^1 or
+	// n^3 of the ALSA frame.
+	a.swap = cfg.Format.channelBytes() - 1
 	period := FrameSize * cfg.Slots
 	a.in, a.out, a.idle = make([]byte, period), make([]byte, period), make([]byte, period)
 	for i := range a.idle {
@@ -261,13 +266,13 @@ func describeDevice(f deviceFile) string {
 		return "nothing it will describe: " + err.Error()
 	}
 	var formats []string
-	for _, fm := range []Format{S16LE, MuLaw, ALaw} {
+	for _, fm := range []Format{S16LE, S32LE, MuLaw, ALaw} {
 		if p.hasMask(paramFormat, uint(fm)) {
 			formats = append(formats, fm.String())
 		}
 	}
 	if len(formats) == 0 {
-		formats = append(formats, "none of S16_LE, MU_LAW, A_LAW")
+		formats = append(formats, "none of S16_LE, S32_LE, MU_LAW, A_LAW")
 	}
 	iv := func(n int) string {
 		v := p.interval(n)

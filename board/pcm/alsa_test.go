@@ -31,7 +31,7 @@ func TestALSAOpenSequence(t *testing.T) {
 	for _, tt := range []struct {
 		format   Format
 		channels int
-	}{{ALaw, 32}, {MuLaw, 32}, {S16LE, 16}} {
+	}{{ALaw, 32}, {MuLaw, 32}, {S16LE, 16}, {S32LE, 8}} {
 		t.Run(tt.format.String(), func(t *testing.T) {
 			k := newFakeKernel()
 			k.channels = uint32(tt.channels)
@@ -63,7 +63,8 @@ func TestALSAOpenErrors(t *testing.T) {
 			"pcm: pcmC0D0c: hw params: device refuses A_LAW x 32 channels at 8000 Hz, 4 periods of 80 frames: invalid argument (it offers RW_INTERLEAVED, formats S16_LE, channels 2..2, rate 8000..8000 Hz, period 16..4096 frames, periods 2..16)"},
 		{"period too small", ALSAConfig{Format: S16LE, Slots: 64}, func(k *fakeKernel) { k.periodMin = 128 }, "period 128..4096 frames"},
 		{"no device", ALSAConfig{Format: ALaw, Slots: 32, Dir: "/nowhere"}, nil, "pcm: pcmC0D0c: open: no such file or directory"},
-		{"odd slots", ALSAConfig{Format: S16LE, Slots: 31}, nil, "pcm: alsa: slots 31: S16_LE carries timeslots in pairs"},
+		{"odd slots", ALSAConfig{Format: S16LE, Slots: 31}, nil, "pcm: alsa: slots 31: S16_LE carries timeslots in groups of 2"},
+		{"S32 slots", ALSAConfig{Format: S32LE, Slots: 6}, nil, "pcm: alsa: slots 6: S32_LE carries timeslots in groups of 4"},
 		{"format", ALSAConfig{Format: Format(7), Slots: 32}, nil, "pcm: alsa: format format(7)"},
 		{"prefill", ALSAConfig{Format: ALaw, Slots: 32, Periods: 3, Prefill: 3}, nil, "prefill 3: want 1..periods-1 (2)"},
 		{"slots", ALSAConfig{Format: ALaw}, nil, "slots 0: want 1..256"},
@@ -119,28 +120,38 @@ func wireBytes(f int) []byte {
 }
 
 // toALSA lays a wire frame out as ALSA's interleaved frame: one byte per
-// channel for 8-bit formats, and for S16_LE one little-endian 16-bit
-// channel per pair of timeslots, the earlier timeslot its high byte.
+// channel for 8-bit formats; for S16_LE and S32_LE one little-endian
+// channel per 2 or 4 timeslots, the earliest timeslot its most significant
+// byte.
 func toALSA(format Format, w []byte, b []byte) {
-	if format != S16LE {
+	switch format {
+	case S16LE:
+		for c := 0; c < len(w)/2; c++ {
+			binary.LittleEndian.PutUint16(b[2*c:], binary.BigEndian.Uint16(w[2*c:]))
+		}
+	case S32LE:
+		for c := 0; c < len(w)/4; c++ {
+			binary.LittleEndian.PutUint32(b[4*c:], binary.BigEndian.Uint32(w[4*c:]))
+		}
+	default:
 		copy(b, w)
-		return
-	}
-	for c := 0; c < len(w)/2; c++ {
-		binary.LittleEndian.PutUint16(b[2*c:], uint16(w[2*c])<<8|uint16(w[2*c+1]))
 	}
 }
 
 // fromALSA is the inverse of toALSA.
 func fromALSA(format Format, b []byte) []byte {
 	w := make([]byte, len(b))
-	if format != S16LE {
+	switch format {
+	case S16LE:
+		for c := 0; c < len(w)/2; c++ {
+			binary.BigEndian.PutUint16(w[2*c:], binary.LittleEndian.Uint16(b[2*c:]))
+		}
+	case S32LE:
+		for c := 0; c < len(w)/4; c++ {
+			binary.BigEndian.PutUint32(w[4*c:], binary.LittleEndian.Uint32(b[4*c:]))
+		}
+	default:
 		copy(w, b)
-		return w
-	}
-	for c := 0; c < len(w)/2; c++ {
-		v := binary.LittleEndian.Uint16(b[2*c:])
-		w[2*c], w[2*c+1] = byte(v>>8), byte(v)
 	}
 	return w
 }
@@ -156,12 +167,10 @@ func decodeWire(c Codec, w []byte, slot int) int16 {
 }
 
 func TestALSAInterleave(t *testing.T) {
-	for _, format := range []Format{ALaw, MuLaw, S16LE} {
+	for _, format := range []Format{ALaw, MuLaw, S16LE, S32LE} {
 		t.Run(format.String(), func(t *testing.T) {
 			k := newFakeKernel()
-			if format == S16LE {
-				k.channels = 16
-			}
+			k.channels = uint32(32 / format.channelBytes())
 			k.gen = func(f int, b []byte) { toALSA(format, wireBytes(f), b) }
 			a := openFake(t, k, ALSAConfig{Format: format, Slots: 32})
 			var ports []*Port
@@ -490,9 +499,10 @@ func BenchmarkALSATick(b *testing.B) {
 func FuzzALSALoopback(f *testing.F) {
 	f.Add(uint8(0), []byte{0, 1, 2, 3, 4, 5, 6, 7}, []byte{0x7f, 0x80, 0xff, 0, 0xd5, 0x55})
 	f.Add(uint8(2), []byte{2, 2, 1, 0}, []byte{1, 2, 3})
+	f.Add(uint8(3), []byte{2, 1, 2, 0, 1}, []byte{0x12, 0x34, 0x56, 0x78, 0x9a})
 	f.Add(uint8(1), []byte{}, []byte{9})
 	f.Fuzz(func(t *testing.T, fsel uint8, layout, data []byte) {
-		format := []Format{ALaw, MuLaw, S16LE}[int(fsel)%3]
+		format := []Format{ALaw, MuLaw, S16LE, S32LE}[int(fsel)%4]
 		const slots = 8
 		k := newFakeKernel()
 		k.channels = uint32(slots / format.channelBytes())

@@ -167,6 +167,7 @@ int main(void) {
 	memset(&iv, 0, sizeof iv); iv.openmax = 1; memcpy(&w, (char *)&iv + 8, 4); printf("bit openmax %u\n", w);
 	memset(&iv, 0, sizeof iv); iv.integer = 1; memcpy(&w, (char *)&iv + 8, 4); printf("bit integer %u\n", w);
 	memset(&iv, 0, sizeof iv); iv.empty = 1; memcpy(&w, (char *)&iv + 8, 4); printf("bit empty %u\n", w);
+	printf("fmt S32_LE %d\n", SNDRV_PCM_FORMAT_S32_LE);
 	printf("fmt S16_LE %d\nfmt MU_LAW %d\nfmt A_LAW %d\naccess RW_INTERLEAVED %d\n", SNDRV_PCM_FORMAT_S16_LE, SNDRV_PCM_FORMAT_MU_LAW, SNDRV_PCM_FORMAT_A_LAW, SNDRV_PCM_ACCESS_RW_INTERLEAVED);
 	printf("param CHANNELS %d\nparam RATE %d\nparam PERIOD_SIZE %d\nparam PERIODS %d\nparam BUFFER_SIZE %d\n", SNDRV_PCM_HW_PARAM_CHANNELS, SNDRV_PCM_HW_PARAM_RATE, SNDRV_PCM_HW_PARAM_PERIOD_SIZE, SNDRV_PCM_HW_PARAM_PERIODS, SNDRV_PCM_HW_PARAM_BUFFER_SIZE);
 	return 0;
@@ -213,7 +214,7 @@ int main(void) {
 	compareLayout(t, "cc with /usr/include/sound/asound.h", c, goLayout())
 	for k, want := range map[string]uintptr{
 		"bit openmin": intervalOpenMin, "bit openmax": intervalOpenMax, "bit integer": intervalInteger, "bit empty": intervalEmpty,
-		"fmt S16_LE": uintptr(S16LE), "fmt MU_LAW": uintptr(MuLaw), "fmt A_LAW": uintptr(ALaw), "access RW_INTERLEAVED": accessRWInterleaved,
+		"fmt S16_LE": uintptr(S16LE), "fmt S32_LE": uintptr(S32LE), "fmt MU_LAW": uintptr(MuLaw), "fmt A_LAW": uintptr(ALaw), "access RW_INTERLEAVED": accessRWInterleaved,
 		"param CHANNELS": paramChannels, "param RATE": paramRate, "param PERIOD_SIZE": paramPeriodSize,
 		"param PERIODS": paramPeriods, "param BUFFER_SIZE": paramBufferSize,
 	} {

@@ -59,7 +59,7 @@ type fakeStream struct {
 
 func newFakeKernel() *fakeKernel {
 	k := &fakeKernel{
-		formats: []Format{S16LE, MuLaw, ALaw}, periodMin: 16, periodMax: 4096,
+		formats: []Format{S16LE, S32LE, MuLaw, ALaw}, periodMin: 16, periodMax: 4096,
 		streams: map[string]*fakeStream{},
 	}
 	k.cond = sync.NewCond(&k.mu)

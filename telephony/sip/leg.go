@@ -107,9 +107,10 @@ type Leg struct {
 	finalOnce sync.Once
 
 	// outbound
-	inviteReq *sip.Request
-	cancel    func()
-	cancelReq chan struct{}
+	inviteReq  *sip.Request
+	cancel     func()
+	cancelReq  chan struct{}
+	cancelOnce sync.Once
 }
 
 // ID identifies the leg within the box (Call-ID and local tag).

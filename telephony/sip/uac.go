@@ -73,7 +73,8 @@ func (e *Endpoint) Dial(ctx context.Context, d DialRequest) (*Leg, error) {
 		localRTP: rtp, done: make(chan struct{}), local: e.localSDP(rtp),
 		localTag: sip.GenerateTagN(16), localURI: sip.Uri{Scheme: "sip", User: d.From.User, Host: fromHost},
 		remoteURI: to, remoteTarget: target, dest: dest, acks: map[uint32]chan struct{}{},
-		from: Party{User: d.From.User, Display: d.From.Display}, to: Party{User: to.User, URI: target.String()},
+		cancelReq: make(chan struct{}),
+		from:      Party{User: d.From.User, Display: d.From.Display}, to: Party{User: to.User, URI: target.String()},
 	}
 	l.from.URI = l.localURI.String()
 	if tr != nil {
@@ -165,6 +166,7 @@ func (l *Leg) withAuth(req *sip.Request, auth sip.Header) *sip.Request {
 // awaitFinal reads responses until a final one. retry is true for 401/407.
 func (l *Leg) awaitFinal(tx sip.ClientTransaction, req *sip.Request, ring *time.Timer) (*sip.Response, Cause, bool) {
 	cancelCause := CauseCancelled
+	cancelled := l.cancelReq
 	for {
 		select {
 		case res := <-tx.Responses():
@@ -189,11 +191,9 @@ func (l *Leg) awaitFinal(tx sip.ClientTransaction, req *sip.Request, ring *time.
 		case <-ring.C:
 			cancelCause = CauseNoAnswer
 			go l.sendCancel()
-		case <-l.cancelled():
+		case <-cancelled:
+			cancelled = nil
 			go l.sendCancel()
-			l.mu.Lock()
-			l.cancelReq = nil
-			l.mu.Unlock()
 		case <-tx.Done():
 			if err := tx.Err(); err != nil {
 				return nil, CauseNoAnswer, false
@@ -260,20 +260,7 @@ func (l *Leg) answered(req *sip.Request, res *sip.Response) bool {
 
 // cancelInvite asks runInvite to send a CANCEL.
 func (l *Leg) cancelInvite() {
-	l.mu.Lock()
-	ch := l.cancelReq
-	if ch == nil {
-		ch = make(chan struct{})
-		l.cancelReq = ch
-		close(ch)
-	}
-	l.mu.Unlock()
-}
-
-func (l *Leg) cancelled() <-chan struct{} {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.cancelReq
+	l.cancelOnce.Do(func() { close(l.cancelReq) })
 }
 
 // sendCancel cancels the pending INVITE (RFC 3261 9.1).

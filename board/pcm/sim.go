@@ -19,8 +19,10 @@ import (
 //
 // Run paces ticks with the clock: vclock.Real for real time (make run),
 // a vclock.Virtual in tests, where Sleep advances time at once so Run goes
-// as fast as the CPU allows with virtual time moving 10 ms per tick. Tests
-// may instead call Step, which processes one tick without any clock.
+// as fast as the CPU allows with virtual time moving 10 ms per tick (and
+// everything else on that clock sees it move so). Tests that want to
+// interleave frames with other steps call Step instead, which processes one
+// tick without touching the clock.
 type Sim struct {
 	bus
 	clock vclock.Clock

@@ -54,7 +54,7 @@ build: go-check ## build callboxd and callboxctl for the host, linux/arm (GOARM=
 run: go-check ## run the box in simulation: web admin, SIP, virtual lines, store in ./var
 	@mkdir -p bin $(DATA)
 	@$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/callboxd ./firmware/cmd/callboxd
-	@echo "callbox: web admin on http://$(HTTP)/  (Ctrl-C stops the box)"
+	@echo "callbox: starting the box in simulation (Ctrl-C stops it)"
 	@exec bin/callboxd --board sim --data $(DATA) --http $(HTTP) --console pty
 
 .PHONY: fmt-check

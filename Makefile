@@ -83,6 +83,8 @@ test-arm: deps ## cross-build armv7/arm64 and run the pure packages' tests under
 	  qemu-arm-static $$tmp/$$p-linux-armv7 --version; \
 	done
 	GOOS=linux GOARCH=arm GOARM=7 $(GO) test -short -count=1 -exec qemu-arm-static $(QEMU_PKGS)
+	@# The ALSA ioctl layouts differ between 32- and 64-bit ARM: check both.
+	GOOS=linux GOARCH=arm64 $(GO) test -short -count=1 -exec qemu-aarch64-static ./board/pcm/
 
 .PHONY: test-go
 test-go: deps ## go test -race over every package

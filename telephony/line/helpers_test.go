@@ -2,6 +2,7 @@ package line_test
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"callbox/board/si3050"
 	"callbox/board/sim/proslicsim"
 	"callbox/board/sim/si3050sim"
+	"callbox/dsp/wav"
 	"callbox/telephony/line"
 )
 
@@ -301,4 +303,28 @@ func (v *loopVoice) Exchange(up, down *line.Frame) {
 	} else {
 		clear(down[:])
 	}
+}
+
+// speech returns n samples of recorded speech: Asterisk's English prompts
+// (Debian package asterisk-core-sounds-en-wav), one after another.
+func speech(t testing.TB, n int) []int16 {
+	t.Helper()
+	const dir = "/usr/share/asterisk/sounds/en/"
+	var out []int16
+	for _, name := range []string{"agent-loginok", "conf-onlyperson", "vm-intro", "demo-congrats", "queue-thankyou", "tt-monkeys"} {
+		b, err := os.ReadFile(dir + name + ".wav")
+		if err != nil {
+			t.Fatalf("speech for the test: %v (install the Debian package asterisk-core-sounds-en-wav)", err)
+		}
+		x, err := wav.Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, x...)
+		if len(out) >= n {
+			return out[:n]
+		}
+	}
+	t.Fatalf("only %d samples of speech, want %d", len(out), n)
+	return nil
 }

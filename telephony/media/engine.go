@@ -1,0 +1,491 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"callbox/dsp/dtmf"
+	"callbox/dsp/echo"
+	"callbox/dsp/mix"
+)
+
+// Endpoint is one leg's audio: an analog port or an RTP stream. The engine
+// calls ReadFrame and then WriteFrame once per tick, on the clock goroutine,
+// with slices of FrameSamples; neither may block or keep the slice.
+type Endpoint interface {
+	// ReadFrame fills frame with the audio the leg delivered this tick
+	// (silence when there is none).
+	ReadFrame(frame []int16)
+	// WriteFrame takes the audio to send to the leg this tick.
+	WriteFrame(frame []int16)
+}
+
+// DigitReader is an Endpoint that receives digits out of band (RFC 4733);
+// the engine collects them after each ReadFrame.
+type DigitReader interface {
+	ReadDigits(dst []DigitEvent) []DigitEvent
+}
+
+// DigitWriter is an Endpoint that sends digits out of band (RFC 4733);
+// without it the engine plays digits in band.
+type DigitWriter interface {
+	SendDigit(digit byte, dur time.Duration) error
+}
+
+// DigitKind says whether a DigitEvent is a start or an end.
+type DigitKind uint8
+
+// Digit kinds.
+const (
+	DigitStart DigitKind = iota + 1
+	DigitEnd
+)
+
+// DigitEvent is a DTMF digit's start or end on a leg.
+type DigitEvent struct {
+	Kind     DigitKind
+	Digit    byte
+	Duration time.Duration // in DigitEnd
+	// OutOfBand is set for RFC 4733 events, clear for in-band detection.
+	OutOfBand bool
+}
+
+// Event is a DigitEvent on a channel, delivered on Engine.Events.
+type Event struct {
+	Channel *Channel
+	DigitEvent
+}
+
+// ChannelOptions sets up a channel's processing.
+type ChannelOptions struct {
+	// EchoTaps enables echo cancelling with that tail (echo.MinTaps to
+	// echo.MaxTaps; 256 = 32 ms is usual). Analog legs want it.
+	EchoTaps int
+	// DetectDTMF runs the in-band DTMF detector on what the leg sends;
+	// MuteDTMF also removes the detected digits from the audio (delaying it
+	// by dtmf.MuteDelay samples).
+	DetectDTMF, MuteDTMF bool
+	// Tap receives the channel's frames for recording.
+	Tap *Tap
+}
+
+// Channel is one leg in the engine.
+type Channel struct {
+	name   string
+	ep     Endpoint
+	dr     DigitReader
+	ec     *echo.Canceller
+	det    *dtmf.Detector
+	gen    *dtmf.Generator // in-band digits, made on first use
+	tap    *Tap
+	conf   *Conference
+	player Endpoint // replaces the mix towards the leg while set
+
+	in, out, prevOut [FrameSamples]int16
+	dtmfEvs          []dtmf.Event
+	digits           []DigitEvent
+}
+
+// Name returns the name given to NewChannel.
+func (c *Channel) Name() string { return c.name }
+
+// String implements fmt.Stringer.
+func (c *Channel) String() string { return c.name }
+
+// Conference is a set of channels that hear each other: two channels make a
+// bridge (plain copies), more a mixed conference (dsp/mix, nobody hears
+// themselves). A channel is in at most one conference.
+type Conference struct {
+	members []*Channel
+	listen  []bool // listen-only members (monitoring)
+	mixer   *mix.Mixer
+	ins     [][]int16
+	outs    [][]int16
+	e       *Engine
+}
+
+// Stats are the engine's counters.
+type Stats struct {
+	Ticks         uint64
+	Channels      int
+	Conferences   int
+	EventsDropped uint64
+	// LastTick and MaxTick are how long processing a tick took.
+	LastTick, MaxTick time.Duration
+}
+
+// Config sets up an Engine.
+type Config struct {
+	// EventBuffer is the capacity of the Events channel (default 256).
+	EventBuffer int
+}
+
+// Engine runs the channels on one clock.
+type Engine struct {
+	mu     sync.Mutex
+	chans  []*Channel
+	confs  []*Conference
+	events chan Event
+	ticks  uint64
+
+	dropped  atomic.Uint64
+	lastTick atomic.Int64
+	maxTick  atomic.Int64
+
+	cancel context.CancelFunc
+	done   chan struct{}
+	runErr error
+}
+
+// NewEngine returns an engine with no channels; drive it with Start or by
+// calling Tick from the board's frame handler.
+func NewEngine(cfg Config) *Engine {
+	if cfg.EventBuffer <= 0 {
+		cfg.EventBuffer = 256
+	}
+	return &Engine{events: make(chan Event, cfg.EventBuffer)}
+}
+
+// Events delivers digit events. The engine never waits for the reader: when
+// the channel is full, events are dropped and counted in Stats.
+func (e *Engine) Events() <-chan Event { return e.events }
+
+// ErrStarted is returned by Start on an engine already running.
+var ErrStarted = errors.New("media: engine already started")
+
+// Start runs the engine on clk in a goroutine until ctx is done or Close.
+func (e *Engine) Start(ctx context.Context, clk Clock) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.done != nil {
+		return ErrStarted
+	}
+	ctx, e.cancel = context.WithCancel(ctx)
+	e.done = make(chan struct{})
+	go func() {
+		defer close(e.done)
+		err := clk.Run(ctx, e.Tick)
+		if !errors.Is(err, context.Canceled) {
+			e.runErr = err
+		}
+	}()
+	return nil
+}
+
+// Close stops a started engine and waits for its goroutine; it returns the
+// clock's error other than cancellation.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	cancel, done := e.cancel, e.done
+	e.mu.Unlock()
+	if cancel == nil {
+		return nil
+	}
+	cancel()
+	<-done
+	return e.runErr
+}
+
+// NewChannel adds a leg.
+func (e *Engine) NewChannel(name string, ep Endpoint, opt ChannelOptions) (*Channel, error) {
+	if ep == nil {
+		return nil, errors.New("media: nil endpoint")
+	}
+	c := &Channel{name: name, ep: ep, tap: opt.Tap, dtmfEvs: make([]dtmf.Event, 0, 8), digits: make([]DigitEvent, 0, 8)}
+	c.dr, _ = ep.(DigitReader)
+	if opt.EchoTaps != 0 {
+		ec, err := echo.New(opt.EchoTaps)
+		if err != nil {
+			return nil, fmt.Errorf("media: channel %s: %w", name, err)
+		}
+		c.ec = ec
+	}
+	if opt.DetectDTMF || opt.MuteDTMF {
+		c.det = dtmf.NewDetector(dtmf.DetectorConfig{Mute: opt.MuteDTMF})
+	}
+	e.mu.Lock()
+	e.chans = append(e.chans, c)
+	e.mu.Unlock()
+	return c, nil
+}
+
+// Remove takes a channel out of the engine (and out of its conference).
+func (e *Engine) Remove(c *Channel) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.leave(c)
+	for i, x := range e.chans {
+		if x == c {
+			e.chans = append(e.chans[:i], e.chans[i+1:]...)
+			break
+		}
+	}
+}
+
+// SetTap sets or (with nil) clears a channel's recording tap.
+func (e *Engine) SetTap(c *Channel, t *Tap) {
+	e.mu.Lock()
+	c.tap = t
+	e.mu.Unlock()
+}
+
+// Play replaces what the channel hears with what src produces (its
+// ReadFrame is called each tick; WriteFrame is not), for tones, prompts and
+// music on hold; nil returns the channel to its conference.
+func (e *Engine) Play(c *Channel, src Endpoint) {
+	e.mu.Lock()
+	c.player = src
+	e.mu.Unlock()
+}
+
+// SetEchoBypass switches a channel's echo canceller to a transparent path
+// (fax, modem, clear-channel data) or back.
+func (e *Engine) SetEchoBypass(c *Channel, on bool) {
+	e.mu.Lock()
+	if c.ec != nil {
+		c.ec.SetBypass(on)
+	}
+	e.mu.Unlock()
+}
+
+// SendDigits sends digits to the leg, out of band if its endpoint is a
+// DigitWriter, else in band, each lasting dur (0 means 100 ms).
+func (e *Engine) SendDigits(c *Channel, digits string, dur time.Duration) error {
+	if dur <= 0 {
+		dur = 100 * time.Millisecond
+	}
+	if dw, ok := c.ep.(DigitWriter); ok {
+		for i := range len(digits) {
+			if err := dw.SendDigit(digits[i], dur); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c.gen == nil {
+		cfg := dtmf.DefaultGeneratorConfig()
+		cfg.On = dur
+		g, err := dtmf.NewGenerator(cfg)
+		if err != nil {
+			return fmt.Errorf("media: %w", err)
+		}
+		c.gen = g
+	}
+	if err := c.gen.Send(digits); err != nil {
+		return fmt.Errorf("media: %w", err)
+	}
+	return nil
+}
+
+// Bridge connects two channels in a new two-party conference, taking them
+// out of any conference they were in.
+func (e *Engine) Bridge(a, b *Channel) (*Conference, error) {
+	return e.Conference(a, b)
+}
+
+// Conference puts channels into a new conference (two or more), taking them
+// out of any they were in.
+func (e *Engine) Conference(chans ...*Channel) (*Conference, error) {
+	if len(chans) < 2 {
+		return nil, errors.New("media: a conference needs two channels")
+	}
+	for i, a := range chans {
+		for _, b := range chans[i+1:] {
+			if a == b {
+				return nil, fmt.Errorf("media: channel %s given twice", a.name)
+			}
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	k := &Conference{e: e}
+	for _, c := range chans {
+		e.leave(c)
+		k.members = append(k.members, c)
+		k.listen = append(k.listen, false)
+		c.conf = k
+	}
+	if err := k.rebuild(); err != nil {
+		return nil, err
+	}
+	e.confs = append(e.confs, k)
+	return k, nil
+}
+
+// Join adds a channel to the conference; listenOnly members hear everyone
+// and are heard by nobody (supervisor monitoring).
+func (k *Conference) Join(c *Channel, listenOnly bool) error {
+	e := k.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c.conf == k {
+		return nil
+	}
+	e.leave(c)
+	k.members = append(k.members, c)
+	k.listen = append(k.listen, listenOnly)
+	c.conf = k
+	return k.rebuild()
+}
+
+// Leave takes a channel out of the conference; a conference left with fewer
+// than two members ends (its last member hears silence).
+func (k *Conference) Leave(c *Channel) {
+	k.e.mu.Lock()
+	defer k.e.mu.Unlock()
+	if c.conf == k {
+		k.e.leave(c)
+	}
+}
+
+// Members returns the channels in the conference.
+func (k *Conference) Members() []*Channel {
+	k.e.mu.Lock()
+	defer k.e.mu.Unlock()
+	return append([]*Channel(nil), k.members...)
+}
+
+// leave removes c from its conference; e.mu held.
+func (e *Engine) leave(c *Channel) {
+	k := c.conf
+	if k == nil {
+		return
+	}
+	c.conf = nil
+	for i, m := range k.members {
+		if m == c {
+			k.members = append(k.members[:i], k.members[i+1:]...)
+			k.listen = append(k.listen[:i], k.listen[i+1:]...)
+			break
+		}
+	}
+	if len(k.members) >= 2 {
+		_ = k.rebuild() // fewer parties than before always fit
+		return
+	}
+	for _, m := range k.members {
+		m.conf = nil
+	}
+	k.members = nil
+	for i, x := range e.confs {
+		if x == k {
+			e.confs = append(e.confs[:i], e.confs[i+1:]...)
+			break
+		}
+	}
+}
+
+// rebuild prepares the mixing of the current members (allocates: topology
+// changes only).
+func (k *Conference) rebuild() error {
+	n := len(k.members)
+	k.mixer, k.ins, k.outs = nil, nil, nil
+	if n == 2 && !k.listen[0] && !k.listen[1] {
+		return nil // a bridge: copies
+	}
+	m, err := mix.NewMixer(max(n, 2), FrameSamples)
+	if err != nil {
+		return fmt.Errorf("media: %w", err)
+	}
+	k.ins = make([][]int16, n)
+	k.outs = make([][]int16, n)
+	for i, c := range k.members {
+		k.ins[i] = c.in[:]
+		k.outs[i] = c.out[:]
+		if k.listen[i] {
+			m.SetInputGain(i, 0)
+		}
+	}
+	k.mixer = m
+	return nil
+}
+
+// Tick processes one frame for every channel. The Clock calls it; on the
+// board the PCM highway's handler does. Calls must not overlap.
+func (e *Engine) Tick() {
+	start := time.Now()
+	e.mu.Lock()
+	tick := e.ticks
+	e.ticks++
+	for _, c := range e.chans {
+		c.ep.ReadFrame(c.in[:])
+		if c.ec != nil {
+			c.ec.Process(c.in[:], c.in[:], c.prevOut[:])
+		}
+		if c.det != nil {
+			c.dtmfEvs = c.det.Process(c.in[:], c.dtmfEvs[:0])
+			for _, ev := range c.dtmfEvs {
+				d := DigitEvent{Kind: DigitStart, Digit: ev.Digit}
+				if ev.Kind == dtmf.DigitEnd {
+					d.Kind = DigitEnd
+					d.Duration = time.Duration(ev.Duration()) * time.Second / SampleRate
+				}
+				e.emit(c, d)
+			}
+		}
+		if c.dr != nil {
+			c.digits = c.dr.ReadDigits(c.digits[:0])
+			for _, d := range c.digits {
+				e.emit(c, d)
+			}
+		}
+	}
+	for _, k := range e.confs {
+		if k.mixer == nil {
+			a, b := k.members[0], k.members[1]
+			a.out, b.out = b.in, a.in
+			continue
+		}
+		k.mixer.Mix(k.outs, k.ins)
+	}
+	for _, c := range e.chans {
+		if c.conf == nil {
+			c.out = [FrameSamples]int16{}
+		}
+		if c.player != nil {
+			c.player.ReadFrame(c.out[:])
+		}
+		if c.gen != nil && c.gen.Pending() > 0 {
+			c.gen.Generate(c.out[:])
+		}
+		c.ep.WriteFrame(c.out[:])
+		if c.tap != nil {
+			c.tap.put(tick, c.in[:], c.out[:])
+		}
+		c.prevOut = c.out
+	}
+	e.mu.Unlock()
+	d := time.Since(start)
+	e.lastTick.Store(int64(d))
+	if int64(d) > e.maxTick.Load() {
+		e.maxTick.Store(int64(d))
+	}
+}
+
+func (e *Engine) emit(c *Channel, d DigitEvent) {
+	select {
+	case e.events <- Event{Channel: c, DigitEvent: d}:
+	default:
+		e.dropped.Add(1)
+	}
+}
+
+// Stats returns the engine's counters.
+func (e *Engine) Stats() Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return Stats{
+		Ticks:         e.ticks,
+		Channels:      len(e.chans),
+		Conferences:   len(e.confs),
+		EventsDropped: e.dropped.Load(),
+		LastTick:      time.Duration(e.lastTick.Load()),
+		MaxTick:       time.Duration(e.maxTick.Load()),
+	}
+}

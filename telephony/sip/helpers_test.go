@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -335,4 +336,27 @@ func (p *phone) register(t *testing.T, box netip.AddrPort, user, contact string,
 		t.Fatalf("REGISTER: %v", err)
 	}
 	return res
+}
+
+// waitBound waits until something (sipp) has bound a UDP port on loopback.
+// It reads /proc/net/udp rather than probing with bind, which could steal
+// the port from sipp.
+func waitBound(t *testing.T, port int) {
+	t.Helper()
+	want := fmt.Sprintf(":%04X ", port)
+	for i := 0; i < 500; i++ {
+		tab, err := os.ReadFile("/proc/net/udp")
+		if err != nil {
+			time.Sleep(200 * time.Millisecond) // not Linux: give sipp time
+			return
+		}
+		for _, line := range strings.Split(string(tab), "\n") {
+			f := strings.Fields(line)
+			if len(f) > 1 && strings.HasSuffix(f[1]+" ", want) {
+				return
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("nothing bound udp port %d within 5s", port)
 }

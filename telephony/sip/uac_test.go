@@ -30,7 +30,7 @@ func TestSippBoxCallsHoldsAndHangsUp(t *testing.T) {
 	port := freeUDPPort(t)
 	wait := sippAt(t, port, "uas_hold.xml")
 	registerAt(t, box, "202", "pw", port)
-	time.Sleep(100 * time.Millisecond) // let sipp bind its port
+	waitBound(t, port)
 
 	ctx := context.Background()
 	l, err := box.Dial(ctx, DialRequest{Extension: "202", From: Party{User: "201", Display: "Agent"}})
@@ -93,7 +93,7 @@ func TestSippBoxCancels(t *testing.T) {
 			port := freeUDPPort(t)
 			wait := sippAt(t, port, "uas_cancel.xml")
 			registerAt(t, box, "202", "pw", port)
-			time.Sleep(100 * time.Millisecond)
+			waitBound(t, port)
 			l, err := box.Dial(context.Background(), DialRequest{Extension: "202", From: Party{User: "201"}, RingTimeout: tt.timeout})
 			if err != nil {
 				t.Fatal(err)

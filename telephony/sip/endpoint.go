@@ -57,9 +57,10 @@ type Endpoint struct {
 	probes map[string]int  // keepalive failures by extension and contact
 	trunks []*trunk
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
 }
 
 // New prepares an endpoint; Start opens its sockets.
@@ -185,6 +186,11 @@ func (e *Endpoint) Close() error {
 	if e.cancel == nil {
 		return nil
 	}
+	e.closeOnce.Do(e.close)
+	return nil
+}
+
+func (e *Endpoint) close() {
 	e.mu.Lock()
 	legs := make([]*Leg, 0, len(e.legs))
 	for _, l := range e.legs {
@@ -200,7 +206,6 @@ func (e *Endpoint) Close() error {
 	if e.ua != nil {
 		e.ua.Close()
 	}
-	return nil
 }
 
 // UDPAddr and TCPAddr return the bound listen addresses (useful with port 0).

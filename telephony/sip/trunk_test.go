@@ -1,0 +1,120 @@
+package sip
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestBackoff(t *testing.T) {
+	tests := []struct {
+		n      int
+		jitter float64
+		want   time.Duration
+	}{
+		{1, 1, 5 * time.Second},
+		{1, 0, 2500 * time.Millisecond},
+		{2, 1, 10 * time.Second},
+		{4, 1, 40 * time.Second},
+		{7, 1, 5 * time.Minute},  // 320 s capped at 300 s
+		{50, 1, 5 * time.Minute}, // no overflow
+		{50, 0, 150 * time.Second},
+		{3, 0.5, 15 * time.Second},
+	}
+	for _, tt := range tests {
+		if got := backoff(tt.n, 5*time.Second, 5*time.Minute, tt.jitter); got != tt.want {
+			t.Errorf("backoff(%d, jitter %v) = %v, want %v", tt.n, tt.jitter, got, tt.want)
+		}
+	}
+}
+
+func waitTrunk(t *testing.T, e *Endpoint, want TrunkState) TrunkStatus {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if s := e.Trunks()[0]; s.State == want {
+			return s
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("trunk never %s: %+v", want, e.Trunks())
+	return TrunkStatus{}
+}
+
+// TestTrunkBetweenBoxes runs one box as the provider of another: the
+// trunk registers with digest, the provider calls in (identified as the
+// trunk), and the box calls out through it, answering a 407.
+func TestTrunkBetweenBoxes(t *testing.T) {
+	provider := startBox(t, Config{AuthenticateCalls: true}, directory{"trunkuser": "tpw", "300": "x"}, answering)
+	box := startBox(t, Config{Trunks: []TrunkConfig{{
+		Name: "prov", Proxy: provider.UDPAddr().String(), Username: "trunkuser", Password: "tpw",
+		Register: true, Expires: 120 * time.Second,
+	}}}, directory{}, answering)
+
+	st := waitTrunk(t, box.Endpoint, TrunkRegistered)
+	if st.ExpiresAt.Sub(st.RefreshAt) < 20*time.Second || st.Failures != 0 {
+		t.Errorf("status %+v", st)
+	}
+	regs := provider.Registrations()
+	if len(regs) != 1 || regs[0].Extension != "trunkuser" || !strings.HasPrefix(regs[0].Contact, "sip:trunkuser-") {
+		t.Fatalf("provider registrations %+v", regs)
+	}
+
+	// Inbound: the provider calls the trunk's registered contact.
+	ctx := context.Background()
+	if _, err := provider.Dial(ctx, DialRequest{Extension: "trunkuser", From: Party{User: "13800138000"}}); err != nil {
+		t.Fatal(err)
+	}
+	in := box.rec.next(t, "offered", 5*time.Second).leg
+	if in.Trunk() != "prov" || in.From().User != "13800138000" || in.Direction() != Inbound {
+		t.Errorf("inbound leg trunk %q from %+v", in.Trunk(), in.From())
+	}
+	provider.rec.next(t, "answered", 5*time.Second)
+	box.rec.next(t, "answered", 5*time.Second)
+	in.Hangup()
+	provider.rec.next(t, "hungup", 5*time.Second)
+
+	// Outbound: the box dials a number through the trunk; the provider
+	// challenges the INVITE with 407 and the trunk's credentials answer it.
+	out, err := box.Dial(ctx, DialRequest{Trunk: "prov", Number: "5551234", From: Party{User: "trunkuser"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := provider.rec.next(t, "offered", 5*time.Second).leg
+	if got.To().User != "5551234" || got.Extension() != "trunkuser" {
+		t.Errorf("provider saw to %+v ext %q", got.To(), got.Extension())
+	}
+	if ev := box.rec.next(t, "answered", 5*time.Second); ev.leg != out || out.Trunk() != "prov" {
+		t.Errorf("answered %v trunk %q", ev.leg, out.Trunk())
+	}
+	out.Hangup()
+	if ev := provider.rec.next(t, "hungup", 5*time.Second); ev.cause != CauseNormal {
+		t.Errorf("provider cause %v", ev.cause)
+	}
+
+	// Closing the box unregisters the trunk at the provider.
+	box.Close()
+	deadline := time.Now().Add(3 * time.Second)
+	for len(provider.Registrations()) != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := len(provider.Registrations()); n != 0 {
+		t.Errorf("%d registrations left after the box closed", n)
+	}
+}
+
+func TestTrunkWrongPasswordBacksOff(t *testing.T) {
+	provider := startBox(t, Config{}, directory{"trunkuser": "tpw"}, nil)
+	box := startBox(t, Config{Trunks: []TrunkConfig{{
+		Name: "prov", Proxy: provider.UDPAddr().String(), Username: "trunkuser", Password: "wrong",
+		Register: true, RetryMin: time.Minute,
+	}}}, directory{}, nil)
+	st := waitTrunk(t, box.Endpoint, TrunkFailed)
+	if st.Failures != 1 || !strings.Contains(st.Reason, "403") || st.RetryAt.Before(time.Now().Add(25*time.Second)) {
+		t.Errorf("status %+v", st)
+	}
+	if n := len(provider.Registrations()); n != 0 {
+		t.Errorf("wrong password registered %d", n)
+	}
+}

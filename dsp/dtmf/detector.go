@@ -23,11 +23,11 @@ import (
 // its frequency is near nominal (filters either side). The checks after
 // the first two run only on windows that passed those.
 //
-// Two corrections make the window's readings honest before the level
-// tests: untangle removes the leakage of each group's strongest tone into
-// the other group's bins, and scallop restores what a tone loses for being
-// off its bin's frequency, measured from the phase turn between the two
-// half-blocks.
+// Two corrections make the readings honest before the level tests (on the
+// screen and on the 8 kHz re-measurement alike): untangle removes the
+// leakage of each group's strongest tone into the other group's bins, and
+// scallop restores what a tone loses for being off its bin's frequency,
+// measured from the phase turn between the two half-blocks.
 //
 // The energy test works on the first difference of the signal, x[n]-x[n-1]
 // (the tone powers weighted to match): that weighs the spectrum by
@@ -36,11 +36,13 @@ import (
 // off the strong low formants of speech, the main source of talk-off.
 //
 // A digit starts after startHits consecutive hits that also pass a final
-// check (steady levels, average twist, frequency over a 25.5 ms window) and
-// ends after endMisses consecutive windows without it. Windows need about
-// 75 % of their samples to be tone, so four hits need at least 25 ms of tone
-// (never under 20 ms) while 40 ms always gives four whole windows; a 10 ms
-// dropout spoils at most four windows and a 40 ms pause at least seven.
+// check (steady levels, average twist and energy share, frequency over a
+// 25 ms window) and ends after endMisses consecutive windows without it.
+// A window needs about 65 % of its samples to be tone to start a digit, so
+// four hits need at least 22.5 ms of tone (never under 20 ms) while 40 ms
+// always gives four whole windows; to go on, a window needs 75 %, so a
+// 10 ms dropout spoils at most four windows and a 40 ms pause at least
+// seven.
 
 const (
 	half   = 50       // samples per half-block
@@ -112,7 +114,7 @@ type DetectorConfig struct {
 const MuteDelay = 2 * half
 
 // Thresholds, as ratios of powers. Powers of a window are |X|² of a
-// 102-sample DFT bin; a sine of amplitude A gives (A*51)².
+// 100-sample DFT bin; a sine of amplitude A gives (A*50)².
 var (
 	// minPower is the floor per tone: -43 dBm0 (Q.24 wants -39 and a
 	// 1.5 % off-frequency 1633 Hz tone reads 1.5 dB low before the
@@ -131,15 +133,17 @@ const (
 	reverseTwistQ8 = 1019 // 10^(0.6) * 256
 	avgNormalQ8    = 2560 // 10^(1.0) * 256
 	avgReverseQ8   = 810  // 10^(0.5) * 256
-	// relativePeakQ8: other tones of a group at least 6 dB under the best
-	// (8 dB failed noisy digits whose tone sits 1.5 % towards a neighbour).
+	// relativePeakQ8: on the 4 kHz screen, other tones of a group at least
+	// 4 dB under the best (the 8 dB of spandsp failed noisy digits whose
+	// tone sits 1.5 % towards a neighbour; the side filters below do the
+	// fine frequency work).
 	relativePeakQ8 = 642 // 10^(0.4) * 256
 	// energyRatioQ8: the two tones carry at least 65 % of a window's
-	// (first difference) energy, and avgRatioQ8: 78 % of the three
+	// (first difference) energy, and avgRatioQ8: 74 % of the three
 	// windows' before a digit is reported. A window's energy swings by
 	// ±8 % with the beat of the two tones, so one window is a rough test;
-	// digits at the Q.24 limits with 15 dB S/N average 85 % or more, the
-	// speech that passes every other test 63 to 75 %.
+	// digits at all the Q.24 limits at once with 15 dB S/N average 77 % or
+	// more, the speech that passes every other test 63 to 74 %.
 	energyRatioQ8 = 166 // 0.65 * 256
 	avgRatioQ8    = 189 // 0.74 * 256
 	// activeRatioQ8: a reported digit goes on in windows with 75 %, so
@@ -151,7 +155,7 @@ const (
 	sideRatioQ8 = 203 // 256 / 10^(0.1)
 	sideOffset  = 0.05
 	// Before a digit is reported, the same test runs over the last four
-	// half-blocks (25.5 ms, all hits) with filters at ±4 %, which must be
+	// half-blocks (25 ms, all hits) with filters at ±4 %, which must be
 	// 1 dB under the nominal one: the longer window resolves frequency
 	// twice as finely, so the edge moves in to about ±1.8 % and still
 	// accepts 1.5 % errors with margin (a 697 Hz tone 1.5 % off reads
@@ -259,8 +263,9 @@ func NewDetector(cfg DetectorConfig) *Detector {
 		// A*2cos(πf/8000) = A*2cos(w/4), scaled by 1/4, over half as
 		// many samples.
 		d.norm[k] = q14(8 / (2 * math.Cos(w/4)))
-		d.twCos[k] = q14(math.Cos(w))
-		d.twSin[k] = q14(math.Sin(w))
+		// norm is folded into the turn to save two multiplications.
+		d.twCos[k] = q14(math.Cos(w) * 8 / (2 * math.Cos(w/4)))
+		d.twSin[k] = q14(math.Sin(w) * 8 / (2 * math.Cos(w/4)))
 		w = 2 * math.Pi * f / SampleRate
 		d.sideCoef[k][0] = int32(q14(2 * math.Cos(w*(1-sideOffset))))
 		d.sideCoef[k][1] = int32(q14(2 * math.Cos(w*(1+sideOffset))))
@@ -359,22 +364,24 @@ func (d *Detector) Flush(events []Event) []Event {
 // goertzel runs the energy sum over samples and the eight filters over
 // their pair sums, keeping an odd sample for the next call.
 func (d *Detector) goertzel(x []int16) {
-	energy, last := d.energy, d.last
-	for _, v := range x {
-		diff := int64(int32(v) - last)
-		energy += diff * diff
-		last = int32(v)
-	}
-	d.energy, d.last = energy, last
 	if d.odd && len(x) > 0 {
+		d.sample(x[0])
 		d.pair((d.pend + int32(x[0])) >> kernelShift)
 		x, d.odd = x[1:], false
 	}
 	n := len(x) &^ 1
 	d.pairs(x[:n])
 	if n < len(x) {
+		d.sample(x[n])
 		d.pend, d.odd = int32(x[n]), true
 	}
+}
+
+// sample adds one sample's first difference to the energy.
+func (d *Detector) sample(v int16) {
+	diff := int64(int32(v) - d.last)
+	d.energy += diff * diff
+	d.last = int32(v)
 }
 
 // pair runs the filters over one pair sum (the slow path for odd blocks).
@@ -392,13 +399,18 @@ func (d *Detector) pairs(x []int16) {
 	n := len(x) &^ 3
 	a1, a2, b1, b2 := d.s1[0], d.s2[0], d.s1[1], d.s2[1]
 	c1, c2, e1, e2 := d.s1[2], d.s2[2], d.s1[3], d.s2[3]
+	energy, last := d.energy, d.last
 	for i := 0; i < n; i += 4 {
-		y := (int32(x[i]) + int32(x[i+1])) >> kernelShift
+		x0, x1, x2, x3 := int32(x[i]), int32(x[i+1]), int32(x[i+2]), int32(x[i+3])
+		d0, d1, d2, d3 := x0-last, x1-x0, x2-x1, x3-x2
+		energy += int64(d0)*int64(d0) + int64(d1)*int64(d1) + int64(d2)*int64(d2) + int64(d3)*int64(d3)
+		last = x3
+		y := (x0 + x1) >> kernelShift
 		a2 = y + (k697*a1)>>kernelBits - a2
 		b2 = y + (k770*b1)>>kernelBits - b2
 		c2 = y + (k852*c1)>>kernelBits - c2
 		e2 = y + (k941*e1)>>kernelBits - e2
-		y = (int32(x[i+2]) + int32(x[i+3])) >> kernelShift
+		y = (x2 + x3) >> kernelShift
 		a1 = y + (k697*a2)>>kernelBits - a1
 		b1 = y + (k770*b2)>>kernelBits - b1
 		c1 = y + (k852*c2)>>kernelBits - c1
@@ -406,6 +418,7 @@ func (d *Detector) pairs(x []int16) {
 	}
 	d.s1[0], d.s2[0], d.s1[1], d.s2[1] = a1, a2, b1, b2
 	d.s1[2], d.s2[2], d.s1[3], d.s2[3] = c1, c2, e1, e2
+	d.energy, d.last = energy, last
 
 	a1, a2, b1, b2 = d.s1[4], d.s2[4], d.s1[5], d.s2[5]
 	c1, c2, e1, e2 = d.s1[6], d.s2[6], d.s1[7], d.s2[7]
@@ -424,6 +437,8 @@ func (d *Detector) pairs(x []int16) {
 	d.s1[4], d.s2[4], d.s1[5], d.s2[5] = a1, a2, b1, b2
 	d.s1[6], d.s2[6], d.s1[7], d.s2[7] = c1, c2, e1, e2
 	if n < len(x) {
+		d.sample(x[n])
+		d.sample(x[n+1])
 		d.pair((int32(x[n]) + int32(x[n+1])) >> kernelShift)
 	}
 }
@@ -436,9 +451,8 @@ func (d *Detector) endHalf(events []Event) []Event {
 		// Complex result of this half: s1 - e^{-jw} s2, referred to
 		// its last sample.
 		s1, s2 := int64(d.s1[k]), int64(d.s2[k])
-		re := s1 - (d.twCos[k]*s2)>>coefBits
+		re := (d.norm[k]*s1 - d.twCos[k]*s2) >> coefBits
 		im := (d.twSin[k] * s2) >> coefBits
-		re, im = (re*d.norm[k])>>coefBits, (im*d.norm[k])>>coefBits
 		// The previous half, rotated by e^{jwH}, plus this one.
 		pr, pi := d.prevRe[k], d.prevIm[k]
 		ar := (d.rotCos[k]*pr - d.rotSin[k]*pi) >> coefBits

@@ -131,79 +131,87 @@ func benchSignal() []int16 {
 	return s
 }
 
-func reportPerSample(b *testing.B) {
+func reportPerSample(b *testing.B, cpu cpuClock) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchN), "ns/sample")
+	cpu.perSample(b, benchN)
 }
 
 func BenchmarkEncodeUlaw(b *testing.B) {
 	src, dst := benchSignal(), make([]uint8, benchN)
 	b.ReportAllocs()
+	cpu := startCPU(b)
 	for b.Loop() {
 		EncodeUlaw(dst, src)
 	}
-	reportPerSample(b)
+	reportPerSample(b, cpu)
 }
 
 func BenchmarkEncodeAlaw(b *testing.B) {
 	src, dst := benchSignal(), make([]uint8, benchN)
 	b.ReportAllocs()
+	cpu := startCPU(b)
 	for b.Loop() {
 		EncodeAlaw(dst, src)
 	}
-	reportPerSample(b)
+	reportPerSample(b, cpu)
 }
 
 func BenchmarkDecodeUlaw(b *testing.B) {
 	src, dst := make([]uint8, benchN), make([]int16, benchN)
 	EncodeUlaw(src, benchSignal())
 	b.ReportAllocs()
+	cpu := startCPU(b)
 	for b.Loop() {
 		DecodeUlaw(dst, src)
 	}
-	reportPerSample(b)
+	reportPerSample(b, cpu)
 }
 
 func BenchmarkDecodeAlaw(b *testing.B) {
 	src, dst := make([]uint8, benchN), make([]int16, benchN)
 	EncodeAlaw(src, benchSignal())
 	b.ReportAllocs()
+	cpu := startCPU(b)
 	for b.Loop() {
 		DecodeAlaw(dst, src)
 	}
-	reportPerSample(b)
+	reportPerSample(b, cpu)
 }
 
 // The reference implementation's per-sample functions, for comparison.
 func BenchmarkReferenceEncodeUlaw(b *testing.B) {
 	src, dst := benchSignal(), make([]uint8, benchN)
 	b.ReportAllocs()
+	cpu := startCPU(b)
 	for b.Loop() {
 		for i, s := range src {
 			dst[i] = ref.EncodeUlawFrame(s)
 		}
 	}
-	reportPerSample(b)
+	reportPerSample(b, cpu)
 }
 
 func BenchmarkReferenceEncodeAlaw(b *testing.B) {
 	src, dst := benchSignal(), make([]uint8, benchN)
 	b.ReportAllocs()
+	cpu := startCPU(b)
 	for b.Loop() {
 		for i, s := range src {
 			dst[i] = ref.EncodeAlawFrame(s)
 		}
 	}
-	reportPerSample(b)
+	reportPerSample(b, cpu)
 }
 
 func BenchmarkReferenceDecodeUlaw(b *testing.B) {
 	src, dst := make([]uint8, benchN), make([]int16, benchN)
 	EncodeUlaw(src, benchSignal())
 	b.ReportAllocs()
+	cpu := startCPU(b)
 	for b.Loop() {
 		for i, c := range src {
 			dst[i] = ref.DecodeUlawFrame(c)
 		}
 	}
-	reportPerSample(b)
+	reportPerSample(b, cpu)
 }

@@ -115,6 +115,55 @@ func (s *ACDStore) StatusEntries(agent acd.AgentID, from, to time.Time) ([]acd.S
 	return out, nil
 }
 
+// PruneStatus removes every agent's status entries from before the given
+// time and returns how many it removed. The log grows by every state
+// change (about 1 MB a day for 30 busy agents), so the box keeps a
+// retention period and prunes what is older.
+func (s *ACDStore) PruneStatus(before time.Time) (n int, err error) {
+	err = s.db.Update(func(tx *store.Tx) error {
+		var start []byte // the first key not yet visited; nil is the beginning
+		for {
+			agent, ok, err := firstAgent(tx, start)
+			if err != nil || !ok {
+				return err
+			}
+			p := statusPrefix(agent)
+			m, err := tx.DeleteRange(store.ACDStatus, p, statusPrefix(agent).AppendTime(before))
+			if err != nil {
+				return err
+			}
+			n += m
+			// Past this agent's keys: the prefix ends in the string
+			// terminator 0x00 0x01, and every longer id continues the
+			// 0x00 with 0xFF, so raising the 0x01 skips exactly them.
+			p[len(p)-1]++
+			start = p
+		}
+	})
+	if err != nil {
+		return 0, fmt.Errorf("app: prune status log: %w", err)
+	}
+	return n, nil
+}
+
+var errFound = errors.New("found")
+
+// firstAgent returns the agent of the first status key at or after start.
+func firstAgent(tx *store.Tx, start []byte) (agent acd.AgentID, ok bool, err error) {
+	err = tx.Range(store.ACDStatus, start, nil, func(k, v []byte) error {
+		id, _, err := store.CutString(k)
+		if err != nil {
+			return fmt.Errorf("entry %x: %w", k, err)
+		}
+		agent, ok = acd.AgentID(id), true
+		return errFound
+	})
+	if err == errFound {
+		err = nil
+	}
+	return agent, ok, err
+}
+
 // PutCallback implements acd.CallbackStore.
 func (s *ACDStore) PutCallback(cb acd.Callback) error {
 	data, err := json.Marshal(cb)

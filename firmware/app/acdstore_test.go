@@ -329,6 +329,104 @@ func must(t testing.TB, err error) {
 	}
 }
 
+// TestPruneStatus removes old entries of every agent, including agents
+// whose ids are prefixes of others', and keeps the rest.
+func TestPruneStatus(t *testing.T) {
+	st := NewACDStore(openStore(t, filepath.Join(t.TempDir(), "callbox.db")))
+	mem := acd.NewMemStore()
+	agents := []acd.AgentID{"", "1", "1\x00", "10", "1\x01", "2", "坐席"} // valid UTF-8: JSON would replace a bad byte
+	for i := range 300 {
+		e := acd.StatusEntry{Agent: agents[i%len(agents)], At: day0.Add(time.Duration(i) * 15 * time.Minute), To: acd.State(i % 7)}
+		must(t, st.AppendStatus(e))
+		must(t, mem.AppendStatus(e))
+	}
+	end := day0.AddDate(0, 0, 10)
+	for _, before := range []time.Time{day0, day0.Add(24*time.Hour + 7*time.Minute), day0.Add(24 * time.Hour), day0.AddDate(0, 0, 2), end} {
+		removed, err := st.PruneStatus(before)
+		must(t, err)
+		want := 0
+		for _, a := range agents {
+			all, _ := mem.StatusEntries(a, time.Time{}, end)
+			kept, _ := mem.StatusEntries(a, before, end)
+			got, err := st.StatusEntries(a, time.Time{}, end)
+			must(t, err)
+			if !reflect.DeepEqual(got, kept) {
+				t.Fatalf("prune before %v: agent %q keeps %d entries, want %d", before, a, len(got), len(kept))
+			}
+			want += len(all) - len(kept)
+		}
+		mem = acd.NewMemStore() // what is left, as the reference for the next round
+		for _, a := range agents {
+			kept, _ := st.StatusEntries(a, time.Time{}, end)
+			for _, e := range kept {
+				mem.AppendStatus(e)
+			}
+		}
+		if removed != want {
+			t.Errorf("prune before %v removed %d, want %d", before, removed, want)
+		}
+	}
+}
+
+// TestACDStoreConcurrent: the engine and the web desks use one store from
+// many goroutines (run it with -race).
+func TestACDStoreConcurrent(t *testing.T) {
+	st := NewACDStore(openStore(t, filepath.Join(t.TempDir(), "callbox.db")))
+	const writers, each = 6, 40
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*2)
+	for w := range writers {
+		agent := acd.AgentID(fmt.Sprint(1001 + w))
+		wg.Go(func() {
+			for i := range each {
+				if err := st.AppendStatus(acd.StatusEntry{Agent: agent, At: day0.Add(time.Duration(i) * time.Second), Reason: fmt.Sprint(i)}); err != nil {
+					errs <- err
+					return
+				}
+				if err := st.PutCallback(acd.Callback{Call: acd.CallID(fmt.Sprint(agent, "-", i%3)), Tries: i}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+		wg.Go(func() {
+			last := 0
+			for last < each {
+				es, err := st.StatusEntries(agent, day0, day0.Add(time.Hour))
+				if err != nil {
+					errs <- err
+					return
+				}
+				if len(es) < last {
+					errs <- fmt.Errorf("agent %s: %d entries after %d", agent, len(es), last)
+					return
+				}
+				for i, e := range es {
+					if e.Reason != fmt.Sprint(i) {
+						errs <- fmt.Errorf("agent %s: entry %d is %q", agent, i, e.Reason)
+						return
+					}
+				}
+				last = len(es)
+				if _, err := st.Callbacks(); err != nil {
+					errs <- err
+					return
+				}
+				time.Sleep(time.Millisecond) // leave the CPU to the writers
+
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if cbs, err := st.Callbacks(); err != nil || len(cbs) != writers*3 {
+		t.Errorf("%d callbacks, %v; want %d", len(cbs), err, writers*3)
+	}
+}
+
 // TestACDStoreErrors: values JSON cannot encode, a closed store and
 // damaged records give errors that say what failed, never a silent
 // success.
@@ -653,6 +751,9 @@ func BenchmarkStatusEntriesDay(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/day")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*perDay), "ns/entry")
+	if size, err := db.Size(); err == nil {
+		b.ReportMetric(float64(size)/(agents*days*perDay), "file-bytes/entry")
+	}
 }
 
 func mustJSON(b *testing.B, e acd.StatusEntry) []byte {

@@ -140,6 +140,28 @@ func (t *Tx) Range(r Records, from, to []byte, fn func(key, value []byte) error)
 	return nil
 }
 
+// DeleteRange removes every record in r with from <= key < to (a nil to
+// means to the end of r) and returns how many it removed.
+func (t *Tx) DeleteRange(r Records, from, to []byte) (int, error) {
+	b, err := t.records(r)
+	if err != nil {
+		return 0, err
+	}
+	// Keys first, deletes after: deleting under a moving cursor can make
+	// bbolt's Next skip a key.
+	var keys [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(from); k != nil && (to == nil || bytes.Compare(k, to) < 0); k, _ = c.Next() {
+		keys = append(keys, bytes.Clone(k))
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return 0, fmt.Errorf("store: delete %s records: %w", r, err)
+		}
+	}
+	return len(keys), nil
+}
+
 // Count returns the number of records in r.
 func (t *Tx) Count(r Records) (int, error) {
 	b, err := t.records(r)

@@ -212,6 +212,56 @@ func TestEachAndRange(t *testing.T) {
 	}
 }
 
+func TestDeleteRange(t *testing.T) {
+	db, _ := openTest(t)
+	stored := []string{"a", "a1", "a2", "ab", "b", "c"}
+	for _, tc := range []struct {
+		from, to string
+		open     bool
+		n        int
+		left     []string
+	}{
+		{"a1", "b", false, 3, []string{"a", "b", "c"}}, // from inclusive, to exclusive
+		{"a", "a", false, 0, stored},
+		{"b", "a", false, 0, stored},
+		{"a10", "", true, 4, []string{"a", "a1"}},
+		{"", "", true, 6, nil},
+	} {
+		err := db.Update(func(tx *Tx) error {
+			if _, err := tx.DeleteRange(ACDStatus, nil, nil); err != nil {
+				return err
+			}
+			for _, k := range stored {
+				if err := tx.Put(ACDStatus, []byte(k), []byte("v"+k)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var to []byte
+		if !tc.open {
+			to = []byte(tc.to)
+		}
+		var n int
+		if err := db.Update(func(tx *Tx) (err error) { n, err = tx.DeleteRange(ACDStatus, []byte(tc.from), to); return err }); err != nil {
+			t.Fatal(err)
+		}
+		left := collect(t, db, func(tx *Tx, fn func(k, v []byte) error) error { return tx.Each(ACDStatus, nil, fn) })
+		if n != tc.n || !slices.Equal(left, tc.left) {
+			t.Errorf("DeleteRange(%q, %q) removed %d leaving %q; want %d leaving %q", tc.from, to, n, left, tc.n, tc.left)
+		}
+	}
+	if err := db.Update(func(tx *Tx) error { return tx.Put(ACDStatus, []byte("k"), nil) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.View(func(tx *Tx) error { _, err := tx.DeleteRange(ACDStatus, nil, nil); return err }); err == nil {
+		t.Error("DeleteRange in a View transaction succeeded")
+	}
+}
+
 func TestNextSeq(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "callbox.db")
 	db, err := Open(path)

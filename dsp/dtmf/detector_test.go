@@ -306,7 +306,8 @@ func TestMute(t *testing.T) {
 	s.digit(4000, 80*ms, '7', 0, -10, 2)
 	s.digit(10000, 100*ms, '#', 0, -10, 2)
 	in := s.int16s()
-	for _, block := range []int{1, 80, 1000} {
+	var first []int16
+	for _, block := range []int{1, 80, 102, 160, 1000} {
 		out := slices.Clone(in)
 		d := NewDetector(DetectorConfig{Mute: true})
 		var ev []Event
@@ -317,6 +318,11 @@ func TestMute(t *testing.T) {
 		}
 		if got := digitsOf(d.Flush(ev)); got != "7#" {
 			t.Fatalf("block %d: digits %q", block, got)
+		}
+		if first == nil {
+			first = out
+		} else if !slices.Equal(out, first) {
+			t.Errorf("block %d: muted audio differs from block 1's", block)
 		}
 		// Far from the digits the output is the input delayed.
 		for i := MuteDelay; i < 3500; i++ {

@@ -78,6 +78,9 @@ func ParseReferTo(v string) (Transfer, error) {
 		raw, _, _ = strings.Cut(v, ";")
 	}
 	uri, headers, _ := strings.Cut(raw, "?")
+	if strings.ContainsAny(uri, "<>\" \t\r\n,") {
+		return Transfer{}, fmt.Errorf("%w: bad characters in URI", ErrRefer)
+	}
 	var u sip.Uri
 	if err := sip.ParseUri(uri, &u); err != nil {
 		return Transfer{}, fmt.Errorf("%w: %w", ErrRefer, err)

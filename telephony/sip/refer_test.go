@@ -23,7 +23,7 @@ func TestParseReferTo(t *testing.T) {
 		{in: "<sip:204@box?Replaces=x%3Bfrom-tag%3D1%3Bto-tag%3D2%3Bearly-only&Require=replaces>", user: "204", target: "sip:204@box",
 			replaces: &Replaces{CallID: "x", ToTag: "2", FromTag: "1", EarlyOnly: true}},
 		{in: "<tel:+8613800138000>", user: "+8613800138000", target: "tel:+8613800138000"},
-		{in: "<sip:204@box?Replaces=x%3Bto-tag%3Dabc>", err: true},   // no from-tag
+		{in: "<sip:204@box?Replaces=x%3Bto-tag%3Dabc>", err: true},             // no from-tag
 		{in: "<sip:204@box?Replaces=%3Bto-tag%3Da%3Bfrom-tag%3Db>", err: true}, // no call-id
 		{in: "<sip:204@box?Replaces=%zz>", err: true},
 		{in: "<sip:204@box", err: true},

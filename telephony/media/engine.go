@@ -31,10 +31,14 @@ type DigitReader interface {
 }
 
 // DigitWriter is an Endpoint that sends digits out of band (RFC 4733);
-// without it the engine plays digits in band.
+// without it, or when SendDigit returns ErrInBand (the peer did not
+// negotiate telephone-events), the engine plays digits in band.
 type DigitWriter interface {
 	SendDigit(digit byte, dur time.Duration) error
 }
+
+// ErrInBand is returned by a DigitWriter that cannot send digits out of band.
+var ErrInBand = errors.New("media: digits must go in band")
 
 // DigitKind says whether a DigitEvent is a start or an end.
 type DigitKind uint8
@@ -259,12 +263,15 @@ func (e *Engine) SendDigits(c *Channel, digits string, dur time.Duration) error 
 		dur = 100 * time.Millisecond
 	}
 	if dw, ok := c.ep.(DigitWriter); ok {
+		var err error
 		for i := range len(digits) {
-			if err := dw.SendDigit(digits[i], dur); err != nil {
-				return err
+			if err = dw.SendDigit(digits[i], dur); err != nil {
+				break
 			}
 		}
-		return nil
+		if !errors.Is(err, ErrInBand) {
+			return err
+		}
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

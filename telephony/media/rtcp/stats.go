@@ -38,13 +38,7 @@ type Receiver struct {
 // on probation for its first packets, and a jump in sequence numbers is only
 // believed when the next packet confirms it.
 func (s *Receiver) Packet(seq uint16, ts, arrival uint32) bool {
-	if !s.started {
-		s.started = true
-		s.initSeq(seq)
-		s.maxSeq = seq - 1
-		s.probation = minSequential
-	}
-	if !s.updateSeq(seq) {
+	if !s.Sequence(seq) {
 		return false
 	}
 	// A.8: D(i-1,i) = (Rj - Ri) - (Sj - Si), J += (|D| - J)/16.
@@ -58,6 +52,18 @@ func (s *Receiver) Packet(seq uint16, ts, arrival uint32) bool {
 	}
 	s.transit, s.haveTransit = transit, true
 	return true
+}
+
+// Sequence records a packet that counts for loss but not for jitter: a
+// telephone-event packet, whose timestamp stays at the event's start.
+func (s *Receiver) Sequence(seq uint16) bool {
+	if !s.started {
+		s.started = true
+		s.initSeq(seq)
+		s.maxSeq = seq - 1
+		s.probation = minSequential
+	}
+	return s.updateSeq(seq)
 }
 
 func (s *Receiver) initSeq(seq uint16) {

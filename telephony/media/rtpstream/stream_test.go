@@ -1,0 +1,417 @@
+package rtpstream
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+
+	"callbox/dsp/g711"
+	"callbox/telephony/media"
+	"callbox/telephony/media/jitter"
+)
+
+// capture is a writer that keeps what is sent.
+type capture struct {
+	pkts [][]byte
+	to   []netip.AddrPort
+}
+
+func (c *capture) WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error) {
+	c.pkts = append(c.pkts, append([]byte(nil), b...))
+	c.to = append(c.to, addr)
+	return len(b), nil
+}
+
+// discard is an allocation-free writer for benchmarks.
+type discard struct{ n int }
+
+func (d *discard) WriteToUDPAddrPort(b []byte, _ netip.AddrPort) (int, error) {
+	d.n++
+	return len(b), nil
+}
+
+var (
+	peer    = netip.MustParseAddrPort("192.0.2.10:40000")
+	sdpAddr = netip.MustParseAddrPort("192.0.2.10:30000")
+)
+
+func testStream(t testing.TB, cfg Config) (*Stream, *capture) {
+	t.Helper()
+	if err := cfg.check(); err != nil {
+		t.Fatal(err)
+	}
+	s := newStream(cfg)
+	c := &capture{}
+	s.out, s.rtcpOut = c, c
+	return s, c
+}
+
+func sine(n int, hz float64) []int16 {
+	s := make([]int16, n)
+	for i := range s {
+		s[i] = int16(8000 * math.Sin(2*math.Pi*hz*float64(i)/8000))
+	}
+	return s
+}
+
+// TestSendPionParses checks what the stream sends with pion/rtp's own
+// parser: header fields, sequence and timestamp steps, the marker, and the
+// payload against the reference G.711 encoding.
+func TestSendPionParses(t *testing.T) {
+	for _, tc := range []struct {
+		pt    uint8
+		ptime int
+	}{{PCMU, 20}, {PCMA, 10}, {PCMU, 30}} {
+		t.Run(fmt.Sprintf("pt%d/%dms", tc.pt, tc.ptime), func(t *testing.T) {
+			s, c := testStream(t, Config{PayloadType: tc.pt, Ptime: tc.ptime, Remote: sdpAddr, RTCPInterval: -1})
+			sig := sine(8000, 440)
+			for i := 0; i+80 <= len(sig); i += 80 {
+				s.WriteFrame(sig[i : i+80])
+			}
+			spp := tc.ptime * 8
+			if len(c.pkts) != len(sig)/spp {
+				t.Fatalf("%d packets for %d samples at %d per packet", len(c.pkts), len(sig), spp)
+			}
+			var first rtp.Packet
+			for i, b := range c.pkts {
+				var p rtp.Packet
+				if err := p.Unmarshal(b); err != nil {
+					t.Fatal(err)
+				}
+				if i == 0 {
+					first = p
+				}
+				if p.Version != 2 || p.PayloadType != tc.pt || p.SSRC != first.SSRC ||
+					p.SequenceNumber != first.SequenceNumber+uint16(i) ||
+					p.Timestamp != first.Timestamp+uint32(i*spp) || p.Marker != (i == 0) ||
+					len(p.Payload) != spp || p.Padding || len(p.CSRC) != 0 || p.Extension {
+					t.Fatalf("packet %d: %v", i, p.Header)
+				}
+				want := make([]byte, spp)
+				if tc.pt == PCMA {
+					g711.EncodeAlaw(want, sig[i*spp:(i+1)*spp])
+				} else {
+					g711.EncodeUlaw(want, sig[i*spp:(i+1)*spp])
+				}
+				if string(p.Payload) != string(want) {
+					t.Fatalf("packet %d payload differs", i)
+				}
+				if c.to[i] != sdpAddr {
+					t.Fatalf("sent to %v before any packet came back", c.to[i])
+				}
+			}
+		})
+	}
+}
+
+// pkt marshals an RTP packet with pion/rtp.
+func pkt(t testing.TB, pt uint8, seq uint16, ts uint32, marker bool, payload []byte) []byte {
+	t.Helper()
+	p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: seq, Timestamp: ts,
+		SSRC: 0xdecafbad, Marker: marker}, Payload: payload}
+	b, err := p.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestSymmetricLatch(t *testing.T) {
+	s, c := testStream(t, Config{PayloadType: PCMU, Remote: sdpAddr, RTCPInterval: -1})
+	frame := make([]int16, 80)
+	payload := make([]byte, 160)
+	step := func(n int, from netip.AddrPort, seq *uint16) {
+		for i := range n {
+			if i%2 == 0 && from.IsValid() {
+				s.inject(pkt(t, PCMU, *seq, uint32(*seq)*160, false, payload), from, 0)
+				*seq++
+			}
+			s.ReadFrame(frame)
+			s.WriteFrame(frame)
+		}
+	}
+	var seq uint16
+	step(4, netip.AddrPort{}, &seq)
+	step(4, peer, &seq) // the peer's packets come from elsewhere than its SDP said
+	last := c.to[len(c.to)-1]
+	if last != peer {
+		t.Errorf("sending to %v after the peer's packets came from %v", last, peer)
+	}
+	// A stray source is ignored while the peer talks...
+	stray := netip.MustParseAddrPort("198.51.100.7:5004")
+	step(4, stray, &seq)
+	if st := s.Stats(); st.Foreign != 2 || c.to[len(c.to)-1] != peer {
+		t.Errorf("stray source: foreign %d, sending to %v", st.Foreign, c.to[len(c.to)-1])
+	}
+	// ...but takes over after 2 s of silence from the peer (NAT rebinding).
+	step(relatchAt, netip.AddrPort{}, &seq)
+	step(2, stray, &seq)
+	if st := s.Stats(); st.Relatches != 1 || c.to[len(c.to)-1] != stray {
+		t.Errorf("after silence: %d relatches, sending to %v", st.Relatches, c.to[len(c.to)-1])
+	}
+	// A re-INVITE's new address resets the latch.
+	s.SetRemote(sdpAddr, netip.AddrPort{})
+	step(2, netip.AddrPort{}, &seq)
+	if c.to[len(c.to)-1] != sdpAddr {
+		t.Errorf("after SetRemote sending to %v", c.to[len(c.to)-1])
+	}
+}
+
+func TestReceivePath(t *testing.T) {
+	sig := sine(16000, 700)
+	enc := make([]byte, len(sig))
+	g711.EncodeAlaw(enc, sig)
+	// 20 ms packets; lose #10, swap #20/#21, duplicate #30, garbage between.
+	s, _ := testStream(t, Config{PayloadType: PCMA, Remote: sdpAddr, RTCPInterval: -1})
+	var order []int
+	for i := range len(sig) / 160 {
+		switch i {
+		case 10:
+		case 20:
+			order = append(order, 21, 20)
+		case 21:
+		case 30:
+			order = append(order, 30, 30)
+		default:
+			order = append(order, i)
+		}
+	}
+	frame := make([]int16, 80)
+	var out []int16
+	k := 0
+	for tick := range len(sig)/80 + 2 {
+		if tick%2 == 0 && k < len(order) {
+			i := order[k]
+			k++
+			s.inject(pkt(t, PCMA, uint16(1000+i), uint32(5000+i*160), i == 0, enc[i*160:(i+1)*160]), peer, time.Duration(tick)*media.FrameDuration)
+			if k == 2 {
+				s.inject([]byte("not rtp at all"), peer, 0)
+				s.inject(pkt(t, 18, 1, 1, false, enc[:20]), peer, 0) // G.729: not negotiated
+			}
+		}
+		s.ReadFrame(frame)
+		out = append(out, frame...)
+	}
+	st := s.Stats()
+	// RFC 3550 A.1: the first packet is probation; 99 packets 1..99 expected
+	// from then, one lost and one duplicate received: cumulative loss 0.
+	if st.Expected != 99 || st.Lost != 0 || st.Invalid != 2 || st.Buffer.Duplicate != 1 ||
+		st.Buffer.Reordered != 1 || st.Buffer.Concealed != 2 || st.PacketsReceived != 100 {
+		t.Errorf("stats %+v", st)
+	}
+	// Outside the concealed packet the output is the A-law audio, delayed.
+	dec := make([]int16, len(enc))
+	g711.DecodeAlaw(dec, enc)
+	d := 160 + 30 // jitter buffer and concealer
+	for i := 40 * 160; i < 90*160; i++ {
+		if out[i+d] != dec[i] {
+			t.Fatalf("sample %d: got %d want %d", i, out[i+d], dec[i])
+		}
+	}
+}
+
+func digitString(evs []media.DigitEvent) string {
+	var b strings.Builder
+	for _, e := range evs {
+		if e.Kind == media.DigitStart {
+			fmt.Fprintf(&b, "+%c", e.Digit)
+		} else {
+			fmt.Fprintf(&b, "-%c%d ", e.Digit, e.Duration.Milliseconds())
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// TestRFC4733RoundTrip sends digits from one stream and feeds its packets
+// into another.
+func TestRFC4733RoundTrip(t *testing.T) {
+	a, ca := testStream(t, Config{PayloadType: PCMU, EventPT: 101, Remote: sdpAddr, RTCPInterval: -1})
+	b, _ := testStream(t, Config{PayloadType: PCMU, EventPT: 101, Remote: peer, RTCPInterval: -1})
+	for _, d := range []byte("5#") {
+		if err := a.SendDigit(d, 120*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+	}
+	frame := make([]int16, 80)
+	var got []media.DigitEvent
+	for range 100 {
+		a.WriteFrame(frame)
+		for _, p := range ca.pkts {
+			b.inject(p, peer, 0)
+		}
+		ca.pkts = ca.pkts[:0]
+		b.ReadFrame(frame)
+		got = b.ReadDigits(got)
+	}
+	if s := digitString(got); s != "+5-5120 +#-#120" {
+		t.Errorf("digits %q", s)
+	}
+	if st := a.Stats(); st.EventsSent != 2*(6+2) {
+		// 120 ms at 20 ms: 6 packets, the last with E, then 2 more E.
+		t.Errorf("sent %d event packets", st.EventsSent)
+	}
+	noEv, _ := testStream(t, Config{PayloadType: PCMU})
+	if err := noEv.SendDigit('1', 0); err != media.ErrInBand {
+		t.Errorf("without telephone-event: %v", err)
+	}
+}
+
+// TestEventWire checks the event packets byte by byte (RFC 4733 2.3 and
+// 2.5.1): same timestamp for one event, marker on the first, E on the last
+// three, audio timestamps running on underneath.
+func TestEventWire(t *testing.T) {
+	s, c := testStream(t, Config{PayloadType: PCMU, EventPT: 101, Remote: sdpAddr, RTCPInterval: -1})
+	frame := make([]int16, 80)
+	s.WriteFrame(frame)
+	s.WriteFrame(frame) // one audio packet
+	s.SendDigit('9', 60*time.Millisecond)
+	for range 16 {
+		s.WriteFrame(frame)
+	}
+	var ps []rtp.Packet
+	for _, b := range c.pkts {
+		var p rtp.Packet
+		if err := p.Unmarshal(b); err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, p)
+	}
+	audioTS := ps[0].Timestamp
+	var desc []string
+	for i, p := range ps {
+		if p.SequenceNumber != ps[0].SequenceNumber+uint16(i) {
+			t.Fatalf("sequence gap at %d", i)
+		}
+		if p.PayloadType == 101 {
+			if p.Timestamp != audioTS+160 {
+				t.Errorf("event timestamp %d, want %d", p.Timestamp, audioTS+160)
+			}
+			desc = append(desc, fmt.Sprintf("ev%x m%v", p.Payload, p.Marker))
+		} else {
+			if p.Timestamp != audioTS+uint32(i*160) {
+				t.Errorf("audio packet %d timestamp %d", i, p.Timestamp)
+			}
+			desc = append(desc, "audio")
+		}
+	}
+	want := "audio ev090a00a0 mtrue ev090a0140 mfalse ev098a01e0 mfalse ev098a01e0 mfalse ev098a01e0 mfalse audio audio audio"
+	if got := strings.Join(desc, " "); got != want {
+		t.Errorf("packets\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestRTCPExchange runs two streams' reports through each other by hand:
+// the loss one sees is the loss the other hears of.
+func TestRTCPExchange(t *testing.T) {
+	a, ca := testStream(t, Config{PayloadType: PCMU, Remote: sdpAddr, RTCPInterval: 200 * time.Millisecond})
+	b, cb := testStream(t, Config{PayloadType: PCMU, Remote: peer, RTCPInterval: 200 * time.Millisecond})
+	frame := make([]int16, 80)
+	sent := 0
+	for tick := range 300 {
+		a.WriteFrame(frame)
+		b.WriteFrame(frame)
+		for _, p := range ca.pkts {
+			if len(p) >= 8 && p[1] >= 200 && p[1] <= 204 { // RTCP
+				b.mu.Lock()
+				b.report(p, peer, time.Now())
+				b.mu.Unlock()
+				continue
+			}
+			sent++
+			if sent%10 == 5 { // 10 % loss from a to b
+				continue
+			}
+			b.inject(p, peer, time.Duration(tick)*media.FrameDuration)
+		}
+		for _, p := range cb.pkts {
+			if len(p) >= 8 && p[1] >= 200 && p[1] <= 204 {
+				a.mu.Lock()
+				a.report(p, sdpAddr, time.Now())
+				a.mu.Unlock()
+				continue
+			}
+			a.inject(p, sdpAddr, time.Duration(tick)*media.FrameDuration)
+		}
+		ca.pkts, cb.pkts = ca.pkts[:0], cb.pkts[:0]
+		a.ReadFrame(frame)
+		b.ReadFrame(frame)
+	}
+	sa, sb := a.Stats(), b.Stats()
+	if sb.Lost < 13 || sb.Lost > 15 || sa.RemoteLost < 10 || sa.RemoteLost > sb.Lost {
+		t.Errorf("b counts %d lost, a hears of %d", sb.Lost, sa.RemoteLost)
+	}
+	if sa.RemoteFractionLost < 0.05 || sa.RemoteFractionLost > 0.15 {
+		t.Errorf("a hears of a fraction lost of %.3f", sa.RemoteFractionLost)
+	}
+	if sa.RTCPReceived == 0 || sb.RTCPReceived == 0 || sa.RTTSamples == 0 || sa.RTT > 50*time.Millisecond {
+		t.Errorf("rtcp a %+v", sa)
+	}
+	// Packets were injected on a perfect 20 ms grid: no interarrival jitter.
+	if sa.Jitter != 0 || sb.Jitter != 0 {
+		t.Errorf("jitter %v %v", sa.Jitter, sb.Jitter)
+	}
+}
+
+// FuzzReceive injects arbitrary datagrams (RTP, RFC 4733 and RTCP paths):
+// no panic, every datagram is counted once, and the state stays bounded.
+func FuzzReceive(f *testing.F) {
+	f.Add(pkt(f, PCMU, 1, 160, true, make([]byte, 160)), false)
+	f.Add(pkt(f, 101, 2, 320, true, []byte{5, 0x8a, 3, 0x20}), false)
+	f.Add([]byte{0x80, 200, 0, 6, 0xde, 0xca, 0xfb, 0xad, 0, 0, 0, 1, 2, 3, 4, 5, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}, true)
+	f.Add([]byte{0xb0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 9}, false)
+	f.Fuzz(func(t *testing.T, b []byte, isRTCP bool) {
+		s, _ := testStream(t, Config{PayloadType: PCMU, EventPT: 101, Remote: sdpAddr})
+		frame := make([]int16, 80)
+		for i := range 3 {
+			if isRTCP {
+				s.mu.Lock()
+				s.report(b, peer, time.Now())
+				s.mu.Unlock()
+			} else {
+				// Vary the sequence/timestamp so repeats are not all duplicates.
+				c := append([]byte(nil), b...)
+				if len(c) >= 12 {
+					binary.BigEndian.PutUint16(c[2:], binary.BigEndian.Uint16(c[2:])+uint16(i))
+				}
+				s.inject(c, peer, time.Duration(i)*media.FrameDuration)
+			}
+			s.ReadFrame(frame)
+			s.WriteFrame(frame)
+		}
+		st := s.Stats()
+		if isRTCP {
+			if st.RTCPReceived+st.Invalid+st.Foreign != 3 {
+				t.Fatalf("rtcp counted %d+%d+%d of 3", st.RTCPReceived, st.Invalid, st.Foreign)
+			}
+			return
+		}
+		if st.PacketsReceived+st.Invalid+st.Foreign != 3 {
+			t.Fatalf("rtp counted %d+%d+%d of 3", st.PacketsReceived, st.Invalid, st.Foreign)
+		}
+		if d := st.Buffer.Delay; d < jitter.MinDelay || d > jitter.MaxDelay {
+			t.Fatalf("jitter delay %d", d)
+		}
+		if len(s.digits) > maxDigits || cap(s.evs) > 64 {
+			t.Fatalf("digit state grew: %d %d", len(s.digits), cap(s.evs))
+		}
+	})
+}
+
+func TestConfigChecks(t *testing.T) {
+	for _, cfg := range []Config{{PayloadType: 18}, {PayloadType: PCMU, Ptime: 40}, {PayloadType: PCMA, EventPT: 13}} {
+		if err := cfg.check(); err == nil {
+			t.Errorf("%+v accepted", cfg)
+		}
+	}
+	cfg := Config{PayloadType: PCMA}
+	if err := cfg.check(); err != nil || cfg.Ptime != 20 || cfg.RTCPInterval != 5*time.Second {
+		t.Errorf("defaults: %+v %v", cfg, err)
+	}
+}
+

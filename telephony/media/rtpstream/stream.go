@@ -90,7 +90,7 @@ func (cfg *Config) check() error {
 
 // Stats is a snapshot of a stream's figures.
 type Stats struct {
-	Local, Remote netip.AddrPort // Remote: latched source or configured
+	Local, Remote    netip.AddrPort // Remote: latched source or configured
 	SSRC, RemoteSSRC uint32
 
 	PacketsSent, OctetsSent         uint64

@@ -309,8 +309,8 @@ func TestEventWire(t *testing.T) {
 // TestRTCPExchange runs two streams' reports through each other by hand:
 // the loss one sees is the loss the other hears of.
 func TestRTCPExchange(t *testing.T) {
-	a, ca := testStream(t, Config{PayloadType: PCMU, Remote: sdpAddr, RTCPInterval: 200 * time.Millisecond})
-	b, cb := testStream(t, Config{PayloadType: PCMU, Remote: peer, RTCPInterval: 200 * time.Millisecond})
+	a, ca := testStream(t, Config{PayloadType: PCMU, Remote: sdpAddr, RTCPInterval: time.Second})
+	b, cb := testStream(t, Config{PayloadType: PCMU, Remote: peer, RTCPInterval: time.Second})
 	frame := make([]int16, 80)
 	sent := 0
 	for tick := range 300 {
@@ -414,4 +414,3 @@ func TestConfigChecks(t *testing.T) {
 		t.Errorf("defaults: %+v %v", cfg, err)
 	}
 }
-

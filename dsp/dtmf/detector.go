@@ -217,23 +217,7 @@ type Detector struct {
 	// muting, the half-block being passed on.
 	raw [longHalves][half]int16
 
-	// rotCos and rotSin rotate a half-block's result by its length, for
-	// combining it with the next one; twCos and twSin turn the filter
-	// state into a complex result. All Q14. norm (Q14) scales a bin's
-	// result to what a Goertzel filter over the 8 kHz samples would give.
-	rotCos, rotSin, twCos, twSin, norm [8]int64
-
-	sideCoef [8][2]int32 // Q14 coefficients at ±sideOffset
-	longCoef [8][3]int32 // Q14 coefficients at nominal and ±longSideOffset
-	weight   [8]int64    // Q12 gain of the first difference at each tone
-	// leak[k][m] is how much of a tone at bin m's frequency bin k reads,
-	// relative to what bin m reads (complex, Q14); inv[r][c] is
-	// 1/(1-leak[r][c]*leak[c][r]).
-	leakRe, leakIm [8][8]int64
-	invRe, invIm   [4][4]int64
-	// The same at 8 kHz, for the exact measurement of a candidate's two
-	// tones over the stored samples.
-	ex exactTables
+	*tables // constants shared by all detectors
 
 	// Digit state machine.
 	run      byte        // digit of the current run of hits, 0 for none
@@ -253,7 +237,34 @@ type Detector struct {
 
 // NewDetector returns a detector in its initial state.
 func NewDetector(cfg DetectorConfig) *Detector {
-	d := &Detector{cfg: cfg}
+	return &Detector{cfg: cfg, tables: shared}
+}
+
+// tables are the detector's constants, computed once.
+type tables struct {
+	// rotCos and rotSin rotate a half-block's result by its length, for
+	// combining it with the next one; twCos and twSin turn the filter
+	// state into a complex result. All Q14. norm (Q14) scales a bin's
+	// result to what a Goertzel filter over the 8 kHz samples would give.
+	rotCos, rotSin, twCos, twSin, norm [8]int64
+
+	sideCoef [8][2]int32 // Q14 coefficients at ±sideOffset
+	longCoef [8][3]int32 // Q14 coefficients at nominal and ±longSideOffset
+	weight   [8]int64    // Q12 gain of the first difference at each tone
+	// leak[k][m] is how much of a tone at bin m's frequency bin k reads,
+	// relative to what bin m reads (complex, Q14); inv[r][c] is
+	// 1/(1-leak[r][c]*leak[c][r]).
+	leakRe, leakIm [8][8]int64
+	invRe, invIm   [4][4]int64
+	// The same at 8 kHz, for the exact measurement of a candidate's two
+	// tones over the stored samples.
+	ex exactTables
+}
+
+var shared = newTables()
+
+func newTables() *tables {
+	d := &tables{}
 	freqs := append(rowHz[:], colHz[:]...)
 	for k, f := range freqs {
 		w := math.Acos(float64(kernelCoefs[k]) / (2 << kernelBits)) // at 4 kHz
@@ -291,9 +302,9 @@ func NewDetector(cfg DetectorConfig) *Detector {
 func leakTables(rate float64, n int, leakRe, leakIm *[8][8]int64, invRe, invIm *[4][4]int64) {
 	freqs := append(rowHz[:], colHz[:]...)
 	bin := func(w, w0 float64) complex128 {
-		var sum complex128
-		for i := range n {
-			sum += cmplx.Exp(complex(0, (w0-w)*float64(i)))
+		sum := complex(float64(n), 0) // the geometric series, in closed form
+		if dw := w0 - w; dw != 0 {
+			sum = (1 - cmplx.Exp(complex(0, dw*float64(n)))) / (1 - cmplx.Exp(complex(0, dw)))
 		}
 		return cmplx.Exp(complex(0, w*float64(n-1))) * sum
 	}
@@ -318,9 +329,7 @@ func q14(v float64) int64 { return int64(math.Round(v * (1 << coefBits))) }
 // Reset returns the detector to its initial state, forgetting any digit in
 // progress without reporting its end.
 func (d *Detector) Reset() {
-	*d = Detector{cfg: d.cfg, rotCos: d.rotCos, rotSin: d.rotSin, twCos: d.twCos, norm: d.norm,
-		twSin: d.twSin, sideCoef: d.sideCoef, longCoef: d.longCoef, weight: d.weight,
-		leakRe: d.leakRe, leakIm: d.leakIm, invRe: d.invRe, invIm: d.invIm, ex: d.ex}
+	*d = Detector{cfg: d.cfg, tables: d.tables}
 }
 
 // Process analyses samples, appends the events it finds to events and

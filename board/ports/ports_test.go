@@ -1,0 +1,293 @@
+package ports_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"callbox/board"
+	"callbox/board/internal/vclock"
+	"callbox/board/ports"
+	"callbox/board/proslic"
+	"callbox/board/si3050"
+	"callbox/board/sim"
+	"callbox/board/sim/proslicsim"
+	"callbox/board/sim/si3050sim"
+)
+
+// logBuf collects a logger's text output safely across goroutines.
+type logBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func openVirtual(t *testing.T, faults map[string]sim.Fault) (*ports.Board, *logBuf) {
+	t.Helper()
+	clk := vclock.NewVirtual()
+	sb, err := sim.New(board.Sim(), sim.Options{Clock: clk, Faults: faults})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs logBuf
+	b, err := ports.OpenWith(context.Background(), board.Sim(), ports.Options{Sim: sb, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return b, &logs
+}
+
+func TestSimBoardComesUp(t *testing.T) {
+	b, logs := openVirtual(t, nil)
+	if !b.Manual() || len(b.Ports()) != 6 {
+		t.Fatalf("manual %v, %d ports", b.Manual(), len(b.Ports()))
+	}
+	for _, p := range b.Ports() {
+		st := p.State()
+		if !st.OK || st.Hook != "on-hook" {
+			t.Errorf("%s: %v", p.Name(), st)
+		}
+		if p.PCM() == nil {
+			t.Errorf("%s: not on the highway", p.Name())
+		}
+		pi := p.Probe()
+		if !pi.Answers {
+			t.Errorf("%s: probe: %v", p.Name(), pi.Err)
+		}
+		want := map[board.Kind]string{board.FXS: "Si3215 rev C", board.FXO: "si3050 rev 5, si3019 rev 4"}[p.Kind()]
+		if !strings.EqualFold(pi.Chip, want) {
+			t.Errorf("%s: probe says %q, want %q", p.Name(), pi.Chip, want)
+		}
+		if !strings.Contains(logs.String(), `msg="port up" port=`+p.Name()) {
+			t.Errorf("%s: no bring-up line in the log:\n%s", p.Name(), logs)
+		}
+		d, err := p.Diag()
+		if err != nil {
+			t.Fatalf("%s: diag: %v", p.Name(), err)
+		}
+		switch p.Kind() {
+		case board.FXS:
+			if d.FXS.Linefeed != proslic.ForwardActive || d.FXS.Battery > -40 || d.FXS.LoopCurrent != 0 {
+				t.Errorf("%s: diag %v", p.Name(), d.FXS)
+			}
+		case board.FXO:
+			if d.FXO.Volts < 40 || d.FXO.Polarity != 1 || !d.FXO.Battery || d.FXO.OffHook {
+				t.Errorf("%s: diag %+v", p.Name(), d.FXO)
+			}
+		}
+		if len(d.Lines()) < 6 {
+			t.Errorf("%s: diag lines %q", p.Name(), d.Lines())
+		}
+	}
+	if !strings.Contains(logs.String(), "working=6 failed=0") {
+		t.Errorf("log lacks the summary:\n%s", logs)
+	}
+	// The highway moves frames for every port.
+	for range 3 {
+		if err := b.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := b.HighwayStats()["sim"]; st.Stats.Ticks != 3 || st.Stats.Underruns != 0 || st.Err != nil {
+		t.Fatalf("highway %+v", st)
+	}
+}
+
+func TestFaultyPortsFailAlone(t *testing.T) {
+	faults := map[string]sim.Fault{
+		"fxs2": {FXS: proslicsim.VBATNeverRises},
+		"fxs3": {FXS: proslicsim.CalHang},
+		"fxs4": {FXS: proslicsim.Absent},
+		"fxo2": {FXO: si3050sim.Faults{NoLink: true}},
+	}
+	b, logs := openVirtual(t, faults)
+	want := map[string]string{
+		"fxs1": "",
+		"fxs2": "proslic: fxs2: bring-up: vbat did not rise above 40 V",
+		"fxs3": "proslic: fxs3: bring-up: calibration did not complete",
+		"fxs4": "proslic: fxs4:",
+		"fxo1": "",
+		"fxo2": "si3050: fxo2: isolation link",
+	}
+	for name, msg := range want {
+		p := b.Port(name)
+		err := p.Err()
+		switch {
+		case msg == "" && err != nil:
+			t.Errorf("%s failed: %v", name, err)
+		case msg != "" && (err == nil || !strings.Contains(err.Error(), msg)):
+			t.Errorf("%s: error %v, want %q", name, err, msg)
+		case msg != "":
+			if st := p.State(); st.OK || !strings.HasPrefix(st.String(), "failed: "+msg) {
+				t.Errorf("%s: state %q", name, st)
+			}
+			if !strings.Contains(logs.String(), `msg="port failed" port=`+name) {
+				t.Errorf("%s: no failure line in the log", name)
+			}
+			if p.PCM() != nil {
+				t.Errorf("%s: a failed port is on the highway", name)
+			}
+		}
+	}
+	if err := b.Port("fxs4").Err(); !errors.Is(err, proslic.ErrAbsent) {
+		t.Errorf("fxs4: %v does not wrap ErrAbsent", err)
+	}
+	if pi := b.Port("fxs4").Probe(); pi.Answers || !errors.Is(pi.Err, proslic.ErrAbsent) {
+		t.Errorf("fxs4 probe %+v", pi)
+	}
+	if pi := b.Port("fxs2").Probe(); !pi.Answers {
+		t.Errorf("fxs2's chip answers though its battery is dead: %+v", pi)
+	}
+	if _, err := b.Port("fxo2").Diag(); err == nil {
+		t.Error("diag of a failed FXO port gave readings")
+	}
+	if err := b.Port("fxs2").Ring(context.Background(), 1, nil); err == nil {
+		t.Error("a failed port rang")
+	}
+
+	// The working ports work: fxs1 rings its phone, fxo1 hears the office.
+	phone := b.Sim().Phone("fxs1")
+	var got []string
+	if err := b.Port("fxs1").Ring(context.Background(), 2, func(e ports.Event) { got = append(got, e.FXS.Kind.String()) }); err != nil {
+		t.Fatal(err)
+	}
+	rings := phone.Rings()
+	if len(rings) != 2 || rings[0].Duration() < 900*time.Millisecond || rings[0].Duration() > 1100*time.Millisecond {
+		t.Fatalf("phone rang %v (events %q)", rings, got)
+	}
+	if gap := rings[1].Start.Sub(rings[0].End); gap < 3900*time.Millisecond || gap > 4100*time.Millisecond {
+		t.Errorf("CN ring pause %v, want 4 s", gap)
+	}
+	if len(got) == 0 || got[len(got)-1] != proslic.RingDone.String() {
+		t.Errorf("ring events %q", got)
+	}
+
+	events, cancel := b.Subscribe(32)
+	defer cancel()
+	if err := b.Sim().CO("fxo1").Ring(si3050sim.Call{Rings: 1}); err != nil {
+		t.Fatal(err)
+	}
+	clk := b.Clock()
+	for i := 0; i < 200; i++ {
+		clk.Sleep(10 * time.Millisecond)
+		if err := b.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var fxo []si3050.EventKind
+	for len(events) > 0 {
+		e := <-events
+		if e.Port != "fxo1" {
+			t.Errorf("event from %s: %v", e.Port, e)
+		}
+		fxo = append(fxo, e.FXO.Kind)
+	}
+	if len(fxo) < 2 || fxo[0] != si3050.RingStart || fxo[1] != si3050.RingEnd {
+		t.Errorf("fxo1 events %v", fxo)
+	}
+	if evs := b.Port("fxo1").RecentEvents(); len(evs) < 2 {
+		t.Errorf("recent events %v", evs)
+	}
+}
+
+func TestRingAnswered(t *testing.T) {
+	b, _ := openVirtual(t, nil)
+	phone := b.Sim().Phone("fxs2")
+	err := b.Port("fxs2").Ring(context.Background(), 5, func(e ports.Event) {
+		if e.FXS.Kind == proslic.RingPause {
+			phone.OffHook() // answer in the first pause
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(phone.Rings()); n != 1 {
+		t.Fatalf("rang %d times after the answer", n)
+	}
+	if st := b.Port("fxs2").State(); st.Hook != "off-hook" || st.Ringing {
+		t.Fatalf("state %v", st)
+	}
+	phone.OnHook()
+	if err := b.Port("fxo1").Ring(context.Background(), 1, nil); !errors.Is(err, ports.ErrNotFXS) {
+		t.Fatalf("ringing an FXO port: %v", err)
+	}
+	if err := b.Port("fxs1").Ring(context.Background(), 0, nil); err == nil {
+		t.Fatal("0 cycles accepted")
+	}
+}
+
+func TestRealClock(t *testing.T) {
+	var logs logBuf
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b, err := ports.Open(ctx, board.Sim(), nil, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Manual() {
+		t.Fatal("real clock in manual mode")
+	}
+	if err := b.Step(); err == nil {
+		t.Fatal("Step ran beside the goroutines")
+	}
+	for _, p := range b.Ports() {
+		if !p.State().OK {
+			t.Errorf("%s: %v", p.Name(), p.State())
+		}
+	}
+	// The service goroutines see the phone go off hook, the highway ticks.
+	events, unsub := b.Subscribe(8)
+	defer unsub()
+	b.Sim().Phone("fxs3").OffHook()
+	select {
+	case e := <-events:
+		if e.Port != "fxs3" || e.FXS.Kind != proslic.OffHook {
+			t.Fatalf("event %v", e)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("no off-hook event from the service goroutine")
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for b.HighwayStats()["sim"].Stats.Ticks < 5 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := b.HighwayStats()["sim"].Stats.Ticks; n < 5 {
+		t.Fatalf("highway ticked %d times", n)
+	}
+	done := make(chan error)
+	go func() { done <- b.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Close did not return")
+	}
+	ticks := b.HighwayStats()["sim"].Stats.Ticks
+	time.Sleep(30 * time.Millisecond)
+	if b.HighwayStats()["sim"].Stats.Ticks != ticks {
+		t.Fatal("highway still ticks after Close")
+	}
+}

@@ -4,10 +4,14 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"callbox/dsp/wav"
 )
 
 // The tests build their signals in floating point, independently of the
@@ -518,6 +522,29 @@ func BenchmarkDetectorNoise(b *testing.B) {
 // extra checks run on every window.
 func BenchmarkDetectorDigits(b *testing.B) {
 	x, _ := Synthesize(Digits, GeneratorConfig{Level: -10, On: 60 * time.Millisecond, Off: 5 * time.Millisecond})
+	benchmarkDetector(b, x, false)
+}
+
+// BenchmarkDetectorSpeech runs over recorded speech (Debian's
+// asterisk-core-sounds-en-wav), where more windows get past the first
+// gate than in noise.
+func BenchmarkDetectorSpeech(b *testing.B) {
+	root, err := filepath.EvalSymlinks("/usr/share/asterisk/sounds/en")
+	if err != nil {
+		b.Fatalf("asterisk prompts missing (apt-get install asterisk-core-sounds-en-wav): %v", err)
+	}
+	var x []int16
+	for _, name := range []string{"demo-congrats.wav", "demo-instruct.wav", "vm-intro.wav"} {
+		file, err := os.ReadFile(filepath.Join(root, name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		s, err := wav.Decode(file)
+		if err != nil {
+			b.Fatal(err)
+		}
+		x = append(x, s...)
+	}
 	benchmarkDetector(b, x, false)
 }
 

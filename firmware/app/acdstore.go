@@ -116,9 +116,10 @@ func (s *ACDStore) StatusEntries(agent acd.AgentID, from, to time.Time) ([]acd.S
 }
 
 // PruneStatus removes every agent's status entries from before the given
-// time and returns how many it removed. The log grows by every state
-// change (about 1 MB a day for 30 busy agents), so the box keeps a
-// retention period and prunes what is older.
+// time and returns how many it removed. The log grows with every state
+// change, by about 280 bytes of file an entry (BenchmarkStatusEntriesDay):
+// some 1.7 MB a day for 30 agents changing state 200 times each, so the box
+// should keep a retention period and prune what is older.
 func (s *ACDStore) PruneStatus(before time.Time) (n int, err error) {
 	err = s.db.Update(func(tx *store.Tx) error {
 		var start []byte // the first key not yet visited; nil is the beginning

@@ -1,15 +1,19 @@
 package app
 
 import (
+	"bufio"
 	"cmp"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -762,4 +766,184 @@ func mustJSON(b *testing.B, e acd.StatusEntry) []byte {
 		b.Fatal(err)
 	}
 	return data
+}
+
+// envKillChild makes TestACDStoreKill9Child the writer that
+// TestACDStoreKill9 kills; its value is the store path.
+const envKillChild = "CALLBOX_APP_ACD_KILL9_CHILD"
+
+// killEntry and killCallback are record i of the kill test: a status
+// entry, and a callback in slot i%killSlots that record i replaces.
+const killSlots = 5
+
+func killEntry(i int) acd.StatusEntry {
+	return acd.StatusEntry{Agent: acd.AgentID(fmt.Sprint(1001 + i%3)), At: day0.Add(time.Duration(i) * time.Second),
+		From: acd.Idle, To: acd.Talking, Reason: fmt.Sprint(i), Call: acd.CallID(fmt.Sprint("call-", i))}
+}
+
+func killCallback(i int) acd.Callback {
+	return acd.Callback{Call: acd.CallID(fmt.Sprint("slot-", i%killSlots)), Number: fmt.Sprint(13800000000 + i),
+		Groups: []int{i % 7}, Queued: day0.Add(time.Duration(i) * time.Second), Tries: i}
+}
+
+// killLog reads every status entry of the kill test, in record order.
+func killLog(st *ACDStore) ([]acd.StatusEntry, error) {
+	var all []acd.StatusEntry
+	for a := range 3 {
+		es, err := st.StatusEntries(acd.AgentID(fmt.Sprint(1001+a)), time.Time{}, day0.AddDate(1, 0, 0))
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, es...)
+	}
+	slices.SortFunc(all, func(x, y acd.StatusEntry) int { return x.At.Compare(y.At) })
+	return all, nil
+}
+
+// TestACDStoreKill9Child is not a test: run by TestACDStoreKill9, it
+// appends records until killed, printing "ack i" once record i's status
+// entry and callback have both been stored.
+func TestACDStoreKill9Child(t *testing.T) {
+	path := os.Getenv(envKillChild)
+	if path == "" {
+		t.Skip("the writer process of TestACDStoreKill9")
+	}
+	db, err := store.Open(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	st := NewACDStore(db)
+	log, err := killLog(st)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	next := len(log)
+	if next > 0 { // the kill may have fallen between the entry and its callback
+		if err := st.PutCallback(killCallback(next - 1)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+	for i := next; ; i++ {
+		if err := st.AppendStatus(killEntry(i)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		if err := st.PutCallback(killCallback(i)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Printf("ack %d\n", i)
+	}
+}
+
+// TestACDStoreKill9 kills a process writing status entries and callbacks
+// through ACDStore with SIGKILL at random moments: after each kill every
+// acknowledged record is there, intact, and the callbacks are those of
+// the last records written.
+func TestACDStoreKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns child processes")
+	}
+	const kills = 12 // the store's own test kills 60 times; this checks the adapter
+	t.Run(fmt.Sprintf("kills=%d", kills), func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "callbox.db")
+		rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
+		acked := -1
+		for k := range kills {
+			if last := killACDChild(t, path, time.Duration(rng.IntN(30_000))*time.Microsecond); last >= 0 {
+				if last < acked {
+					t.Fatalf("kill %d: child acknowledged %d after %d", k, last, acked)
+				}
+				acked = last
+			}
+			db, err := store.Open(path)
+			if err != nil {
+				t.Fatalf("after kill %d: %v", k, err)
+			}
+			st := NewACDStore(db)
+			log, err := killLog(st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := len(log)
+			if n < acked+1 || n > acked+2 {
+				t.Fatalf("after kill %d: %d entries, %d acknowledged", k, n, acked+1)
+			}
+			for i, e := range log {
+				if !reflect.DeepEqual(e, killEntry(i)) {
+					t.Fatalf("after kill %d: entry %d is %+v", k, i, e)
+				}
+			}
+			cbs, err := st.Callbacks()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, cb := range cbs {
+				// Each slot holds its newest record below n; the newest
+				// entry's callback may still be the one before it.
+				newest := n - 1 - ((n-1)%killSlots-cb.Tries%killSlots+killSlots)%killSlots
+				if !reflect.DeepEqual(cb, killCallback(newest)) && !(newest == n-1 && reflect.DeepEqual(cb, killCallback(newest-killSlots))) {
+					t.Fatalf("after kill %d (%d entries): callback %+v", k, n, cb)
+				}
+			}
+			if want := min(n, killSlots); len(cbs) < want-1 || len(cbs) > want {
+				t.Fatalf("after kill %d: %d callbacks for %d entries", k, len(cbs), n)
+			}
+			db.Close()
+		}
+		t.Logf("%d kills, %d records acknowledged and verified", kills, acked+1)
+	})
+}
+
+// killACDChild starts the writer, kills it delay after its first
+// acknowledgement, and returns the last index it acknowledged (-1: none).
+func killACDChild(t *testing.T, path string, delay time.Duration) int {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestACDStoreKill9Child$")
+	cmd.Env = append(os.Environ(), envKillChild+"="+path)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	must(t, err)
+	must(t, cmd.Start())
+	acks := make(chan int)
+	go func() {
+		defer close(acks)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			var i int
+			if _, err := fmt.Sscanf(sc.Text(), "ack %d", &i); err == nil {
+				acks <- i
+			}
+		}
+	}()
+	last := -1
+	timer := time.After(10 * time.Second)
+wait:
+	for {
+		select {
+		case i, ok := <-acks:
+			if !ok {
+				break wait
+			}
+			if last < 0 {
+				timer = time.After(delay)
+			}
+			last = i
+		case <-timer:
+			break wait
+		}
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	for i := range acks {
+		last = i
+	}
+	cmd.Wait()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+		t.Fatalf("writer exited without being killed: %s", stderr.String())
+	}
+	return last
 }

@@ -597,20 +597,26 @@ func (d *Detector) exact(r, c int) (pr, pc, rawR, rawC int64) {
 	e := &d.ex
 	var h halves
 	var xr, xi [2]int64
-	for i, k := range [2]int{r, c} {
-		for j := range 2 {
-			var s1, s2 int32
-			for _, v := range &d.raw[(d.halves-2+int64(j))%longHalves] {
-				s1, s2 = int32(v)+int32((int64(coefs[k])*int64(s1))>>coefBits)-s2, s1
-			}
-			re := int64(s1) - (e.twCos[k]*int64(s2))>>coefBits
-			im := (e.twSin[k] * int64(s2)) >> coefBits
+	kr, kc := int64(coefs[r]), int64(coefs[c])
+	for j := range 2 {
+		var a1, a2, b1, b2 int32
+		for _, v := range &d.raw[(d.halves-2+int64(j))%longHalves] {
+			x := int32(v)
+			a1, a2 = x+int32((kr*int64(a1))>>coefBits)-a2, a1
+			b1, b2 = x+int32((kc*int64(b1))>>coefBits)-b2, b1
+		}
+		for i, st := range [2][3]int64{{int64(r), int64(a1), int64(a2)}, {int64(c), int64(b1), int64(b2)}} {
+			k, s1, s2 := st[0], st[1], st[2]
+			re := s1 - (e.twCos[k]*s2)>>coefBits
+			im := (e.twSin[k] * s2) >> coefBits
 			if j == 0 {
 				h.ar[i], h.ai[i] = mul(re, im, e.rotCos[k], e.rotSin[k])
 			} else {
 				h.br[i], h.bi[i] = re, im
 			}
 		}
+	}
+	for i := range 2 {
 		xr[i], xi[i] = h.ar[i]+h.br[i], h.ai[i]+h.bi[i]
 	}
 	rawR, rawC = xr[0]*xr[0]+xi[0]*xi[0], xr[1]*xr[1]+xi[1]*xi[1]
@@ -664,18 +670,10 @@ func (d *Detector) classify(p *[8]int64, energy int64) byte {
 	}
 	// A digit already reported needs no new tone test to go on: it passed
 	// the stricter long-window one.
-	for _, k := range [2]int{r, c} {
-		if digit == d.active {
-			break
-		}
-		// Nearer its nominal frequency than ±5 %.
-		centre := rawR
-		if k >= 4 {
-			centre = rawC
-		}
-		lo := d.power(d.sideCoef[k][0], 2)
-		hi := d.power(d.sideCoef[k][1], 2)
-		if max(lo, hi)*sideRatioQ8 >= centre*256 {
+	if digit != d.active {
+		// Each tone nearer its nominal frequency than ±5 %.
+		side := d.power4([4]int32{d.sideCoef[r][0], d.sideCoef[r][1], d.sideCoef[c][0], d.sideCoef[c][1]}, 2)
+		if max(side[0], side[1])*sideRatioQ8 >= rawR*256 || max(side[2], side[3])*sideRatioQ8 >= rawC*256 {
 			return 0
 		}
 	}
@@ -683,16 +681,25 @@ func (d *Detector) classify(p *[8]int64, energy int64) byte {
 	return digit
 }
 
-// power runs one Goertzel filter over the last n half-blocks.
-func (d *Detector) power(coef int32, n int64) int64 {
-	var s1, s2 int32
+// power4 runs four Goertzel filters over the last n half-blocks and
+// returns their powers; four independent chains keep the CPU busy.
+func (d *Detector) power4(coef [4]int32, n int64) [4]int64 {
+	c0, c1, c2, c3 := int64(coef[0]), int64(coef[1]), int64(coef[2]), int64(coef[3])
+	var a1, a2, b1, b2, e1, e2, f1, f2 int32
 	for h := d.halves - n; h < d.halves; h++ {
 		for _, v := range &d.raw[h%longHalves] {
-			s1, s2 = int32(v)+int32((int64(coef)*int64(s1))>>coefBits)-s2, s1
+			x := int32(v)
+			a1, a2 = x+int32((c0*int64(a1))>>coefBits)-a2, a1
+			b1, b2 = x+int32((c1*int64(b1))>>coefBits)-b2, b1
+			e1, e2 = x+int32((c2*int64(e1))>>coefBits)-e2, e1
+			f1, f2 = x+int32((c3*int64(f1))>>coefBits)-f2, f1
 		}
 	}
-	a, b := int64(s1), int64(s2)
-	return a*a + b*b - (int64(coef)*a>>coefBits)*b
+	pw := func(c int64, s1, s2 int32) int64 {
+		a, b := int64(s1), int64(s2)
+		return a*a + b*b - (c*a>>coefBits)*b
+	}
+	return [4]int64{pw(c0, a1, a2), pw(c1, b1, b2), pw(c2, e1, e2), pw(c3, f1, f2)}
 }
 
 // step advances the digit state machine by one window ending at end.
@@ -751,13 +758,8 @@ func (d *Detector) confirm(digit byte) bool {
 		return false
 	}
 	r, c, _ := position(digit)
-	for _, k := range [2]int{r, 4 + c} {
-		centre := d.power(d.longCoef[k][0], longHalves)
-		lo := d.power(d.longCoef[k][1], longHalves)
-		hi := d.power(d.longCoef[k][2], longHalves)
-		if max(lo, hi)*longSideQ8 >= centre*256 {
-			return false
-		}
-	}
-	return true
+	c += 4
+	p := d.power4([4]int32{d.longCoef[r][0], d.longCoef[r][1], d.longCoef[r][2], d.longCoef[c][0]}, longHalves)
+	q := d.power4([4]int32{d.longCoef[c][1], d.longCoef[c][2]}, longHalves)
+	return max(p[1], p[2])*longSideQ8 < p[0]*256 && max(q[0], q[1])*longSideQ8 < p[3]*256
 }

@@ -55,7 +55,7 @@ func checkKey(r Records, key []byte) error {
 }
 
 // Put stores value under key in r, replacing what was there. The key must
-// be 1 to 32768 bytes. The store keeps its own copy of both.
+// be 1 to 32768 bytes. The store copies both, so the caller may reuse them.
 func (t *Tx) Put(r Records, key, value []byte) error {
 	b, err := t.records(r)
 	if err != nil {
@@ -64,10 +64,9 @@ func (t *Tx) Put(r Records, key, value []byte) error {
 	if err := checkKey(r, key); err != nil {
 		return err
 	}
-	if value == nil {
-		value = []byte{} // bbolt would store nil as empty anyway; say so
-	}
-	return put(b, string(r)+" record", key, value)
+	// Copies: bbolt keeps the slices it is given until the commit, and a
+	// caller reusing its buffer would change what is written.
+	return put(b, string(r)+" record", bytes.Clone(key), append([]byte{}, value...))
 }
 
 // Get returns a copy of the value stored under key in r, or an error

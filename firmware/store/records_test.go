@@ -93,6 +93,31 @@ func wantValue(tx *Tx, r Records, key, want string) error {
 	return nil
 }
 
+func TestPutCopies(t *testing.T) {
+	db, _ := openTest(t)
+	err := db.Update(func(tx *Tx) error {
+		key, value := []byte("k1"), []byte("v1")
+		if err := tx.Put(ACDCallbacks, key, value); err != nil {
+			return err
+		}
+		copy(key, "k2") // a caller reusing its buffers before the commit
+		copy(value, "v2")
+		return tx.Put(ACDCallbacks, key, value)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.View(func(tx *Tx) error {
+		if err := wantValue(tx, ACDCallbacks, "k1", "v1"); err != nil {
+			return err
+		}
+		return wantValue(tx, ACDCallbacks, "k2", "v2")
+	})
+	if err != nil {
+		t.Error(err)
+	}
+}
+
 func TestGetReturnsACopy(t *testing.T) {
 	db, _ := openTest(t)
 	var got []byte

@@ -161,7 +161,8 @@ func (t *Tx) DeleteRange(r Records, from, to []byte) (int, error) {
 	return len(keys), nil
 }
 
-// Count returns the number of records in r.
+// Count returns the number of records in r. It walks r's pages: for
+// reports and tests, not for every call.
 func (t *Tx) Count(r Records) (int, error) {
 	b, err := t.records(r)
 	if err != nil {

@@ -278,3 +278,44 @@ func TestSimFXSFlashTransfer(t *testing.T) {
 		t.Fatalf("hang-up with a held party: switch got %q, state %s", got, r.ch.State())
 	}
 }
+
+// In a call the phone hears the call waiting tone over the far party, a
+// flash takes the waiting call, and the far party's hang-up gives busy.
+func TestSimFXSCallWaitingAndBusy(t *testing.T) {
+	r := newFXSRig(t, line.FXSConfig{})
+	ph := r.s.phone
+	ph.OffHook()
+	r.run(300*time.Millisecond, nil)
+	ph.Dial("201")
+	r.run(time.Second, nil)
+	if err := r.ch.Connect(&loopVoice{}); err != nil {
+		t.Fatal(err)
+	}
+	r.rec.take()
+	ph.ClearHeard()
+	if err := r.ch.CallWaiting(true); err != nil {
+		t.Fatal(err)
+	}
+	r.run(10*time.Second, nil)
+	if tones, _ := ph.HeardTones("CN"); !slices.Equal(tones, []string{tone.CallWaiting}) {
+		t.Fatalf("phone heard %v, want callwaiting", tones)
+	}
+	ph.OnHook()
+	r.run(300*time.Millisecond, nil)
+	ph.OffHook()
+	r.run(time.Second, nil)
+	if got := r.rec.take(); got != "feature answer-waiting" {
+		t.Fatalf("flash during call waiting: switch got %q", got)
+	}
+	if err := r.ch.Connect(&loopVoice{}); err != nil {
+		t.Fatal(err)
+	}
+	ph.ClearHeard()
+	if err := r.ch.Disconnect(""); err != nil {
+		t.Fatal(err)
+	}
+	r.run(3*time.Second, nil)
+	if tones, _ := ph.HeardTones("CN"); !slices.Equal(tones, []string{tone.Busy}) {
+		t.Fatalf("after the far end hung up the phone heard %v, want busy", tones)
+	}
+}

@@ -234,7 +234,11 @@ func TestACDStoreRandomAgainstMemStore(t *testing.T) {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 99))
 			now := day0
+			var times []time.Time // of appended entries: bounds that land on one test inclusion
 			instant := func() time.Time {
+				if len(times) > 0 && rng.IntN(2) == 0 {
+					return times[rng.IntN(len(times))]
+				}
 				return day0.Add(time.Duration(rng.Int64N(int64(now.Sub(day0)) + 2*int64(time.Second))))
 			}
 			var ops []acdOp
@@ -248,6 +252,7 @@ func TestACDStoreRandomAgainstMemStore(t *testing.T) {
 					default:
 						now = now.Add(time.Duration(rng.Int64N(int64(10 * time.Minute))))
 					}
+					times = append(times, now)
 					ops = append(ops, appendOp(agents[rng.IntN(len(agents))], now,
 						acd.State(rng.IntN(7)), acd.State(rng.IntN(7)), fmt.Sprint(rng.IntN(5))))
 				case r < 65:

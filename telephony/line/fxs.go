@@ -85,7 +85,8 @@ type FXSHandler interface {
 	Dialled(ch *FXS, number string)
 	// Answered: the phone answered the call Ring presented.
 	Answered(ch *FXS)
-	// HungUp: the phone hung up (or the line failed) and the channel is
+	// HungUp: the phone hung up (or the line failed, or the port refused
+	// to ring a call being presented; Err says why) and the channel is
 	// idle again. Not called when the hang-up was a FeatureTransfer.
 	HungUp(ch *FXS)
 	// Feature: a hook flash or hang-up asked for a call feature.
@@ -639,6 +640,9 @@ func (c *FXS) walk(now time.Time) {
 		if !now.Before(c.stepEnd) {
 			c.next(now)
 		}
+	}
+	if c.state == FXSIdle { // the port refused to ring: the call cannot be presented
+		c.h.HungUp(c)
 	}
 }
 

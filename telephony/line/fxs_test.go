@@ -340,3 +340,37 @@ func lastNonZero(x []int16) int {
 	}
 	return 0
 }
+
+// A port that refuses to ring fails Ring at once when the first ring is
+// the first step, and ends the presentation with HungUp when ringing was
+// due after caller ID.
+func TestFXSRingRefused(t *testing.T) {
+	refused := errors.New("line is off hook")
+	for _, tc := range []struct {
+		preset *callerid.Preset
+		now    bool
+	}{{&callerid.Bellcore, true}, {&callerid.ETSIReversal, false}} {
+		clk := newClock()
+		p := &recFXS{clk: clk, t0: clk.Now(), err: refused}
+		rec := &fxsRec{}
+		ch, err := line.NewFXS(line.FXSConfig{CallerID: tc.preset}, p, clk, &plan{}, rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = ch.Ring(line.Caller{Number: "1"})
+		if tc.now != errors.Is(err, refused) {
+			t.Fatalf("%s: Ring returned %v", tc.preset.Name, err)
+		}
+		for i := 0; i < 200; i++ {
+			clk.Advance(line.FrameTime)
+			ch.Tick()
+		}
+		want := "hung-up"
+		if tc.now {
+			want = ""
+		}
+		if got := rec.take(); got != want || ch.State() != line.FXSIdle || !errors.Is(ch.Err(), refused) {
+			t.Fatalf("%s: switch got %q, state %s, Err %v", tc.preset.Name, got, ch.State(), ch.Err())
+		}
+	}
+}

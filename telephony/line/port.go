@@ -74,7 +74,10 @@ type FXSPort interface {
 	Ring(cadence []time.Duration) error
 	// StopRing stops ringing and leaves the line idle (active, on hook).
 	StopRing() error
-	// SetFeed puts the line in state f, stopping any ringing.
+	// SetFeed puts the line in state f, stopping any ringing. (The
+	// ProSLIC driver keeps a ring going when OHT is asked for in a pause;
+	// the channel calls StopRing before SetFeed whenever it means to stop
+	// a ring, so an adapter need not care.)
 	SetFeed(f Feed) error
 	// NextEvent returns the oldest hook event not yet taken; ok is false
 	// when there is none. The port queues events from its own service
@@ -121,7 +124,9 @@ type FXSEvent struct {
 type FXOPort interface {
 	Audio
 	// Seize takes the line off hook (answering a call or starting to dial).
-	// It fails if no loop current flows.
+	// It fails if no loop current flows. It is called from Tick, so an
+	// adapter whose driver waits for loop current (the Si3050's, up to its
+	// SeizeTimeout) holds up the frame clock's goroutine that long.
 	Seize() error
 	// Release puts the line back on hook with the on-hook line monitor on,
 	// so the caller ID of the next call reaches ReadFrame.

@@ -284,11 +284,11 @@ type State struct {
 	OK      bool
 	Err     error  // why the port is out of service
 	Hook    string // "on-hook" or "off-hook" (FXS: the phone; FXO: the box's seizure)
-	Line    string // FXS: the linefeed (e.g. "forward-active", "ringing"); FXO: "battery" or "no battery"
+	Line    string // FXS: the linefeed (e.g. "forward active", "ringing"); FXO: "battery" or "no battery"
 	Ringing bool
 }
 
-// String is the one-line form: "ok, on-hook, forward-active" or
+// String is the one-line form: "ok, on-hook, forward active" or
 // "failed: proslic: fxs2: bring-up: ...".
 func (s State) String() string {
 	if !s.OK {

@@ -184,3 +184,8 @@ func (s *Board) Close() error {
 	}
 	return err
 }
+
+// VirtualClock returns a clock that moves only when something sleeps on it
+// (or it is advanced): tests outside package board pass it in
+// Options.Clock, so waits in bring-up and ring cadences cost no wall time.
+func VirtualClock() *vclock.Virtual { return vclock.NewVirtual() }

@@ -10,7 +10,7 @@
 // and the server answers with any number of output frames as the command
 // writes them, then the exit status:
 //
-//	{"out":"fxs1 (fxs, si3215): ok, on-hook, forward-active\n"}
+//	{"out":"fxs1 (fxs, si3215): ok, on-hook, forward active\n"}
 //	{"err":"..."}
 //	{"exit":0}
 //

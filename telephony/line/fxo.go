@@ -75,6 +75,10 @@ type FXOConfig struct {
 	// AnswerAfterRings is the ring on which the call is offered to the
 	// switch (default 2: Bellcore caller ID comes between rings 1 and 2).
 	AnswerAfterRings int
+	// MinRing is how long a ring must last to count (default 350 ms), so
+	// that a ring pulse alert (ETSI RP-AS, 200-300 ms) is not a ring.
+	// The UK's double ring counts as two rings.
+	MinRing time.Duration
 	// CallerIDModem is the FSK caller ID receiver's modem; the zero value
 	// takes Bell 202 (CN, US, JP) or V.23 (EU, UK). DTMF caller ID is
 	// always listened for too.
@@ -140,12 +144,16 @@ type FXO struct {
 	clk  Clock
 	h    FXOHandler
 
-	state    FXOState
-	rings    int
-	offered  bool // Inbound was called for this ringing
-	ignored  bool // the switch let this ringing go
-	deadline time.Time
-	voice    Voice
+	state  FXOState
+	rings  int
+	ringOn bool      // a ring is sounding
+	ringAt time.Time // when it began
+	// ringCounted: the ring in progress has lasted MinRing and counts
+	ringCounted bool
+	offered     bool // Inbound was called for this ringing
+	ignored     bool // the switch let this ringing go
+	deadline    time.Time
+	voice       Voice
 
 	caller   Caller
 	callerAt time.Time
@@ -179,6 +187,9 @@ func NewFXO(cfg FXOConfig, port FXOPort, clk Clock, h FXOHandler) (*FXO, error) 
 	}
 	if cfg.AnswerAfterRings <= 0 {
 		cfg.AnswerAfterRings = 2
+	}
+	if cfg.MinRing <= 0 {
+		cfg.MinRing = 350 * time.Millisecond
 	}
 	if cfg.CallerIDModem.Baud == 0 {
 		cfg.CallerIDModem = fsk.Bell202
@@ -220,6 +231,20 @@ func (c *FXO) Name() string { return c.cfg.Name }
 // State returns the channel's state.
 func (c *FXO) State() FXOState { return c.state }
 
+// countRing counts the ring in progress once it has lasted MinRing, and
+// offers the call on the configured ring.
+func (c *FXO) countRing(now time.Time) {
+	if !c.ringOn || c.ringCounted || now.Sub(c.ringAt) < c.cfg.MinRing {
+		return
+	}
+	c.ringCounted = true
+	c.rings++
+	if c.rings >= c.cfg.AnswerAfterRings && !c.offered && !c.ignored {
+		c.offered = true
+		c.h.Inbound(c, c.caller)
+	}
+}
+
 // Rings returns the number of rings of the current (or last) incoming call.
 func (c *FXO) Rings() int { return c.rings }
 
@@ -253,6 +278,9 @@ func (c *FXO) Tick() {
 	c.port.ReadFrame(&c.rx)
 	switch c.state {
 	case FXOIdle, FXORinging:
+		if c.state == FXORinging {
+			c.countRing(now)
+		}
 		c.listenCallerID(now)
 		clear(c.tx[:])
 	case FXOWaitDialTone:
@@ -356,22 +384,25 @@ func (c *FXO) event(e FXOEvent) {
 	now := c.clk.Now()
 	switch e.Kind {
 	case RingStart:
-		switch c.state {
-		case FXOIdle:
+		if c.state == FXOIdle {
 			c.state, c.rings, c.offered, c.ignored = FXORinging, 0, false, false
 			if c.hasCID && now.Sub(c.callerAt) > cidFresh {
 				c.hasCID, c.caller = false, Caller{}
 			}
-			fallthrough
-		case FXORinging:
-			c.rings++
-			if e.Count > 0 {
-				c.rings = e.Count
+		}
+		if c.state == FXORinging {
+			c.ringOn, c.ringCounted, c.ringAt = true, false, now
+			c.countRing(now)
+		}
+	case RingEnd:
+		if c.state == FXORinging && c.ringOn {
+			// A ring is counted once it has lasted MinRing; a shorter
+			// burst is a ring pulse alert (ETSI RP-AS), not a ring.
+			if !c.ringCounted && e.On >= c.cfg.MinRing {
+				c.ringAt = now.Add(-c.cfg.MinRing)
+				c.countRing(now)
 			}
-			if c.rings >= c.cfg.AnswerAfterRings && !c.offered && !c.ignored {
-				c.offered = true
-				c.h.Inbound(c, c.caller)
-			}
+			c.ringOn = false
 		}
 	case RingingStopped:
 		if c.state == FXORinging {
@@ -426,6 +457,7 @@ func (c *FXO) disconnect(cause Cause) {
 
 func (c *FXO) toIdle() {
 	c.state, c.voice, c.offered, c.ignored = FXOIdle, nil, false, false
+	c.ringOn, c.ringCounted = false, false
 	c.hasCID, c.caller = false, Caller{}
 	c.fskRx.Reset()
 	c.dtmfRx.Reset()

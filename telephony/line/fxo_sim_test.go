@@ -72,6 +72,8 @@ func TestSimFXOInboundCallerID(t *testing.T) {
 		{"us-bellcore", "US", nil, 2, `inbound "13800138000" "ZHANG SAN" ring 2`},
 		{"etsi-dtas", "ETSI", nil, 1, `inbound "13800138000" "ZHANG SAN" ring 1`},
 		{"uk-reversal", "UK", nil, 1, `inbound "13800138000" "ZHANG SAN" ring 1`},
+		// The ring pulse alert before the caller ID is not counted as a ring.
+		{"etsi-ring-pulse", "ETSI", &callerid.ETSIRingPulse, 1, `inbound "13800138000" "ZHANG SAN" ring 1`},
 		{"cn-dtmf", "CN", &callerid.DTMFBeforeRing, 1, `inbound "13800138000" "" ring 1`},
 	}
 	for _, tc := range cases {

@@ -110,6 +110,11 @@ func runFXO(t *testing.T, cfg line.FXOConfig, acts []oact) (*line.FXO, *recFXO) 
 		if a.ev != 0 {
 			p.q = append(p.q, line.FXOEvent{Kind: a.ev, Count: a.count})
 			tick()
+			if a.ev == line.RingStart { // a ring counts once it has lasted MinRing
+				for range 40 {
+					tick()
+				}
+			}
 		}
 		if a.do != "" {
 			var err error

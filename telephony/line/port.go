@@ -181,6 +181,6 @@ func (k FXOEventKind) String() string {
 type FXOEvent struct {
 	Kind     FXOEventKind
 	On, Off  time.Duration // RingEnd: ring length; RingStart: silence before it
-	Count    int           // RingStart, RingEnd, RingingStopped: ring number
+	Count    int           // ring number as the port counts it (the channel counts its own)
 	Polarity int           // PolarityReversal
 }

@@ -787,7 +787,7 @@ func killEntry(i int) acd.StatusEntry {
 }
 
 func killCallback(i int) acd.Callback {
-	return acd.Callback{Call: acd.CallID(fmt.Sprint("slot-", i%killSlots)), Number: fmt.Sprint(13800000000 + i),
+	return acd.Callback{Call: acd.CallID(fmt.Sprint("slot-", i%killSlots)), Number: fmt.Sprint(13800000000 + int64(i)),
 		Groups: []int{i % 7}, Queued: day0.Add(time.Duration(i) * time.Second), Tries: i}
 }
 

@@ -10,6 +10,21 @@
 // clock's): Tick and every other method are called from it, and handler
 // callbacks come from inside Tick. Steady-state ticks allocate nothing.
 //
+// # Wiring
+//
+// firmware/app adapts each board port to FXSPort or FXOPort (queueing the
+// driver's events for NextEvent, passing PCM frames through ReadFrame and
+// WriteFrame) and the switch owns the channels:
+//
+//	fxs, err := line.NewFXS(line.FXSConfig{Name: "fxs1", Country: "CN"}, port, clock, dialPlan, sw)
+//	fxo, err := line.NewFXO(line.FXOConfig{Name: "fxo1", AnswerAfterRings: 2}, daa, clock, sw)
+//	every 10 ms, on the frame clock's goroutine:
+//		fxs.Tick(); fxo.Tick()
+//	switch requests, from the same goroutine:
+//		fxs.Ring(line.Caller{Number: "201"}); fxs.Connect(voice); fxo.Dial("95566")
+//
+// A Pipe joins a channel's Voice to the media engine's endpoints.
+//
 // # FXS
 //
 // Off hook gives the country's dial tone (dsp/tone plans, CN by default);

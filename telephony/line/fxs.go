@@ -482,7 +482,9 @@ func (c *FXS) resetAlerting() {
 // Ring presents an incoming call: caller ID as the port's scheme places it
 // (before or after the first ring, in on-hook transmission) and ringing in
 // the country's cadence, until the phone answers (Answered), or
-// StopRinging or Disconnect. It fails with ErrBusy unless the channel is
+// StopRinging or Disconnect. A caller without a number is presented as
+// unavailable ("O"); one whose caller ID cannot be encoded rings without
+// caller ID (Err says why). It fails with ErrBusy unless the channel is
 // idle; the switch then offers call waiting (CallWaiting) or busy.
 func (c *FXS) Ring(from Caller) error {
 	if c.state != FXSIdle {
@@ -491,10 +493,13 @@ func (c *FXS) Ring(from Caller) error {
 	c.cidAudio, c.alert = c.cidAudio[:0], c.alert[:0]
 	steps := plainRing
 	if !c.cfg.NoCallerID {
+		// A caller ID that cannot be sent must not stop the call ringing:
+		// it rings without one, and Err says why.
 		if err := c.prepareCallerID(from); err != nil {
-			return err
+			c.lastError = err
+		} else {
+			steps = c.preset.Steps
 		}
-		steps = c.preset.Steps
 	}
 	c.state = FXSAlerting
 	c.resetAlerting()
@@ -510,6 +515,9 @@ func (c *FXS) Ring(from Caller) error {
 func (c *FXS) prepareCallerID(from Caller) error {
 	m := callerid.Message{Format: c.cfg.Format, Time: from.Time, Number: from.Number, NumberReason: from.NumberReason,
 		Name: from.Name, NameReason: from.NameReason}
+	if m.Number == "" && m.NumberReason == callerid.NoReason {
+		m.NumberReason = callerid.Unavailable
+	}
 	if m.Time == "" {
 		m.Time = c.clk.Now().Format("01021504")
 	}

@@ -319,3 +319,32 @@ func TestSimFXSCallWaitingAndBusy(t *testing.T) {
 		t.Fatalf("after the far end hung up the phone heard %v, want busy", tones)
 	}
 }
+
+// A caller without a number is presented as unavailable; a caller ID that
+// cannot be encoded does not stop the phone ringing.
+func TestSimFXSCallerIDFallbacks(t *testing.T) {
+	r := newFXSRig(t, line.FXSConfig{})
+	if err := r.ch.Ring(line.Caller{}); err != nil {
+		t.Fatal(err)
+	}
+	r.run(3*time.Second, nil)
+	if got := r.s.phone.CallerID(); len(got) != 1 || got[0].NumberReason != callerid.Unavailable || got[0].Number != "" {
+		t.Fatalf("anonymous caller presented as %+v", got)
+	}
+	r.ch.StopRinging()
+	r.run(100*time.Millisecond, nil)
+
+	r = newFXSRig(t, line.FXSConfig{})
+	if err := r.ch.Ring(line.Caller{Number: "123456789012345678901234567890"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 300; i++ {
+		r.clk.Advance(line.FrameTime)
+		r.s.service()
+		r.ch.Tick()
+	}
+	if len(r.s.phone.Rings()) != 1 || len(r.s.phone.CallerID()) != 0 || r.ch.Err() == nil {
+		t.Fatalf("rings %v, caller id %v, error %v: want one ring, no caller ID and an error",
+			r.s.phone.Rings(), r.s.phone.CallerID(), r.ch.Err())
+	}
+}

@@ -188,7 +188,6 @@ type FXS struct {
 	ringing     bool // the normal cadence rings
 	pulse       bool // a ring pulse alert rings
 	pulseCad    [2]time.Duration
-	msgBuf      []byte
 	cidAudio    []int16
 	alert       []int16
 	play        []int16 // what the current step still has to send
@@ -231,7 +230,6 @@ func NewFXS(cfg FXSConfig, port FXSPort, clk Clock, plan DialPlan, h FXSHandler)
 		cadence: country.Cadence, preset: country.CallerID,
 		state: FXSIdle, tones: newTonePlayer(tp), cw: newTonePlayer(tp),
 		det: dtmf.NewDetector(dtmf.DetectorConfig{}), dev: make([]dtmf.Event, 0, 8),
-		msgBuf: make([]byte, 0, callerid.MaxEncoded),
 	}
 	if cfg.Cadence != nil {
 		if len(cfg.Cadence) < 2 || len(cfg.Cadence)%2 != 0 {
@@ -241,6 +239,11 @@ func NewFXS(cfg FXSConfig, port FXSPort, clk Clock, plan DialPlan, h FXSHandler)
 	}
 	if cfg.CallerID != nil {
 		c.preset = cfg.CallerID
+	}
+	switch {
+	case c.preset.Scheme == callerid.SchemeDTMF && c.preset.DTMF.On <= 0,
+		c.preset.Scheme != callerid.SchemeDTMF && c.preset.FSK.Modem.Baud <= 0:
+		return nil, fmt.Errorf("line: %s: caller id preset %q has no %s framing", cfg.Name, c.preset.Name, c.preset.Scheme)
 	}
 	// Room for the longest message, so presenting caller ID never allocates.
 	room := FrameSamples

@@ -6,9 +6,11 @@
 // rejects them from 3.5 %, accepts 8 dB of normal and 4 dB of reverse twist,
 // recognises tones of 40 ms and never those under 20 ms, bridges dropouts of
 // up to 10 ms, follows 10 digits per second, works at 15 dB S/N and over more
-// than 35 dB of level, and over a dial tone. It reports the start and end of
-// each digit in samples (for RFC 4733 events) and can mute the digits from
-// the audio it passes on. The Generator produces digit strings at a given
+// than 35 dB of level, and over a dial tone (350+440, 425 or 450 Hz) up to
+// about 5 dB louder than each digit tone. Speech and music give no digits
+// (the tests run it over 25 minutes of recorded prompts). It reports the
+// start and end of each digit in samples (for RFC 4733 events) and can mute
+// the digits from the audio it passes on. The Generator produces digit strings at a given
 // level and on/off timing with a phase-accumulator oscillator.
 package dtmf
 

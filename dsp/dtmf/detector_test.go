@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"callbox/dsp/g711"
 	"callbox/dsp/wav"
 )
 
@@ -619,4 +620,28 @@ func isSubsequence(sub, want string) bool {
 		want = want[j+1:]
 	}
 	return true
+}
+
+// TestThroughG711: digits that crossed an A-law or mu-law link (as every
+// call's audio does) at normal and low levels.
+func TestThroughG711(t *testing.T) {
+	for _, level := range []float64{-5, -20, -35} {
+		x, err := Synthesize(Digits, GeneratorConfig{Level: level, Twist: 2, On: 45 * time.Millisecond, Off: 45 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		codes := make([]uint8, len(x))
+		for _, law := range []struct {
+			name string
+			enc  func([]uint8, []int16) int
+			dec  func([]int16, []uint8) int
+		}{{"A-law", g711.EncodeAlaw, g711.DecodeAlaw}, {"mu-law", g711.EncodeUlaw, g711.DecodeUlaw}} {
+			y := make([]int16, len(x))
+			law.enc(codes, x)
+			law.dec(y, codes)
+			if got := digitsOf(detect(y, 160)); got != Digits {
+				t.Errorf("%s at %v dBm0: got %q", law.name, level, got)
+			}
+		}
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"callbox/board"
+	"callbox/board/ports"
 	"callbox/firmware/logbuf"
 	"callbox/firmware/store"
 	"callbox/webui"
@@ -53,6 +54,8 @@ type App struct {
 	// Set while running; read by the console and the web admin.
 	mu      sync.Mutex
 	board   board.Board
+	ports   *ports.Board // the running ports (board/ports)
+	ctl     *controlRun  // the control socket
 	db      *store.DB
 	web     *webui.Server
 	webStop func(context.Context) error
@@ -108,8 +111,9 @@ func (a *App) Run(ctx context.Context) error {
 
 func (a *App) runOnce(ctx context.Context) error {
 	comps := []component{
-		{name: "board", start: a.startBoard},
+		{name: "board", start: a.startBoard, stop: a.stopBoard},
 		{name: "store", start: a.startStore, stop: a.stopStore},
+		{name: "control", start: a.startControl, stop: a.stopControl},
 		{name: "web", start: a.startWeb, stop: a.stopWeb},
 		{name: "console", start: a.startConsole, stop: a.stopConsole},
 		{name: "watchdog", start: a.startWatchdog, stop: a.stopWatchdog},
@@ -162,18 +166,10 @@ func (a *App) runOnce(ctx context.Context) error {
 	return stopReason
 }
 
+// startBoard brings the board's ports up (board.go); each port's bring-up
+// is logged by board/ports.
 func (a *App) startBoard(ctx context.Context) error {
-	b, err := board.Load(a.cfg.Board)
-	if err != nil {
-		return err
-	}
-	a.mu.Lock()
-	a.board = b
-	a.mu.Unlock()
-	for _, p := range b.Ports {
-		a.log.Info("port described", "port", p.Name, "kind", p.Kind, "chip", p.Chip, "sim", b.Sim)
-	}
-	return nil
+	return a.openBoard(ctx)
 }
 
 func (a *App) boardSim() bool {

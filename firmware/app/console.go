@@ -38,6 +38,7 @@ func (a *App) startConsole(ctx context.Context) error {
 		Device:          a.cfg.Console,
 		RequirePassword: requirePassword,
 		CheckPassword:   a.checkAdminPassword,
+		Extra:           a.maintenanceCommands(),
 	}, consoleHost{a}, a.log.With("component", "console"))
 	if err != nil {
 		return err
@@ -98,15 +99,22 @@ type portState struct {
 	State string
 }
 
-// portStates lists the board's ports; until the line drivers run (the board
-// issue), a port is only described.
+// portStates lists the board's ports with their live state from the
+// drivers ("ok, on-hook, forward active", "failed: ..."), or "described"
+// while the board is not running.
 func (a *App) portStates() []portState {
 	a.mu.Lock()
-	b := a.board
+	b, pb := a.board, a.ports
 	a.mu.Unlock()
 	out := make([]portState, 0, len(b.Ports))
 	for _, p := range b.Ports {
-		out = append(out, portState{Port: p, State: "described"})
+		st := "described"
+		if pb != nil {
+			if lp := pb.Port(p.Name); lp != nil {
+				st = lp.State().String()
+			}
+		}
+		out = append(out, portState{Port: p, State: st})
 	}
 	return out
 }

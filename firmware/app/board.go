@@ -1,0 +1,102 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"callbox/board"
+	"callbox/board/ports"
+	"callbox/firmware/cli"
+	"callbox/firmware/cli/boardcli"
+	"callbox/firmware/control"
+)
+
+// openBoard loads the board description and brings every port up through
+// its driver (on emulated chips for "sim"). A port that fails is logged and
+// shown failed; it does not stop the boot.
+func (a *App) openBoard(ctx context.Context) error {
+	b, err := board.Load(a.cfg.Board)
+	if err != nil {
+		return err
+	}
+	pb, err := ports.Open(ctx, b, nil, a.log.With("component", "board"))
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.board = pb.Description()
+	a.ports = pb
+	a.mu.Unlock()
+	return nil
+}
+
+func (a *App) stopBoard(ctx context.Context) error {
+	a.mu.Lock()
+	pb := a.ports
+	a.ports = nil
+	a.mu.Unlock()
+	if pb == nil {
+		return nil
+	}
+	done := make(chan error, 1)
+	go func() { done <- pb.Close() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("board did not stop: %w", ctx.Err())
+	}
+}
+
+// livePorts returns the running board, or nil.
+func (a *App) livePorts() *ports.Board {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.ports
+}
+
+// maintenanceCommands are the commands the serial console and the control
+// socket serve, against the live board.
+func (a *App) maintenanceCommands() []cli.Command {
+	return []cli.Command{boardcli.Live(a.livePorts)}
+}
+
+// controlRun is the control socket's server and the goroutine serving it.
+type controlRun struct {
+	srv  *control.Server
+	done chan error
+}
+
+// startControl serves the maintenance commands on the control socket in
+// the data directory, for callboxctl.
+func (a *App) startControl(ctx context.Context) error {
+	srv, err := control.Listen(control.Path(a.cfg.DataDir), a.maintenanceCommands(), a.log.With("component", "control"))
+	if err != nil {
+		return err
+	}
+	run := &controlRun{srv: srv, done: make(chan error, 1)}
+	go func() { run.done <- srv.Serve() }()
+	a.mu.Lock()
+	a.ctl = run
+	a.mu.Unlock()
+	a.log.Info("control socket listening", "path", srv.Path())
+	return nil
+}
+
+func (a *App) stopControl(ctx context.Context) error {
+	a.mu.Lock()
+	run := a.ctl
+	a.ctl = nil
+	a.mu.Unlock()
+	if run == nil {
+		return nil
+	}
+	err := run.srv.Close(ctx)
+	select {
+	case serr := <-run.done:
+		return errors.Join(err, serr)
+	case <-ctx.Done():
+		return errors.Join(err, fmt.Errorf("control socket did not stop: %w", ctx.Err()))
+	}
+}

@@ -1,0 +1,86 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"callbox/firmware/cli"
+	"callbox/firmware/control"
+	"callbox/firmware/logbuf"
+)
+
+func TestBoardRunsAndAnswersOnTheSocket(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: opens sockets")
+	}
+	logs := &syncBuffer{}
+	dir := t.TempDir()
+	a, err := New(Config{DataDir: dir, Board: "sim", HTTPAddr: "127.0.0.1:0", Console: "none"},
+		slog.New(slog.NewTextHandler(logs, nil)), logbuf.New(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := start(t, a)
+	for _, port := range []string{"fxs1", "fxs2", "fxs3", "fxs4", "fxo1", "fxo2"} {
+		if !strings.Contains(logs.String(), `msg="port up" component=board port=`+port) {
+			t.Errorf("no bring-up line for %s in the log:\n%s", port, logs)
+		}
+	}
+	for _, p := range a.portStates() {
+		if !strings.HasPrefix(p.State, "ok, on-hook") {
+			t.Errorf("%s: state %q", p.Name, p.State)
+		}
+	}
+	info := systemInfo{a}.Info(context.Background())
+	for _, p := range info.Board.Ports {
+		if !strings.HasPrefix(p.State, "ok") {
+			t.Errorf("/system: %s is %q", p.Name, p.State)
+		}
+	}
+	lines := consoleHost{a}.Status()
+	if !strings.Contains(strings.Join(lines, "\n"), "fxo2   fxo si3050  ok, on-hook, battery") {
+		t.Errorf("console status:\n%s", strings.Join(lines, "\n"))
+	}
+
+	sock := control.Path(dir)
+	if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("control socket: %v %v", fi, err)
+	}
+	var out, errb bytes.Buffer
+	code, err := control.Run(context.Background(), sock, []string{"board", "probe"}, cli.IO{Out: &out, Err: &errb})
+	if err != nil || code != 0 || strings.Count(out.String(), " yes ") != 6 {
+		t.Fatalf("board probe through the socket: %d %v\n%s%s", code, err, out.String(), errb.String())
+	}
+	out.Reset()
+	code, err = control.Run(context.Background(), sock, []string{"board", "diag", "fxs1"}, cli.IO{Out: &out, Err: &errb})
+	if err != nil || code != 0 || !strings.Contains(out.String(), "battery: -") {
+		t.Fatalf("board diag through the socket: %d %v\n%s%s", code, err, out.String(), errb.String())
+	}
+	if _, err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(sock); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("control socket left after stop: %v", err)
+	}
+	if _, err := control.Run(context.Background(), sock, []string{"board", "probe"}, cli.IO{Out: &out, Err: &errb}); !errors.Is(err, control.ErrNoDaemon) {
+		t.Fatalf("after stop: %v", err)
+	}
+}
+
+func TestBadBoardFileStopsBoot(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "board.json")
+	if err := os.WriteFile(path, []byte(`{"name":"x","ports":[{"name":"fxs1","kind":"fxs","chip":"si3215","pcm_device":"hw:0"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := newApp(t, Config{Board: path})
+	err := a.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "app: start board:") || !strings.Contains(err.Error(), `port 1 ("fxs1"): spi_bus: missing`) {
+		t.Fatalf("boot with a bad board file: %v", err)
+	}
+}

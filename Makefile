@@ -20,7 +20,7 @@ DATA      ?= ./var
 HTTP      ?= 127.0.0.1:8080
 
 # Debian packages the tests use: real signal sources and peers, ARM emulation.
-TEST_DEBS := qemu-user-static sox espeak-ng libspandsp-dev asterisk-core-sounds-en-wav chromium gcc libc6-dev linux-libc-dev sip-tester baresip
+TEST_DEBS := qemu-user-static sox espeak-ng libspandsp-dev asterisk-core-sounds-en-wav chromium gcc libc6-dev linux-libc-dev sip-tester baresip pkg-config
 
 .PHONY: help
 help: ## list the targets
@@ -95,7 +95,7 @@ test: go-check deps fmt-check vet staticcheck test-go test-arm ## everything CI 
 	@echo "make: test passed"
 
 .PHONY: bench
-bench: go-check ## run the benchmarks and print ns/sample and channels per core
+bench: go-check deps ## run the benchmarks and print ns/sample and channels per core
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./dsp/... ./telephony/... | tee /dev/stderr | $(GO) run ./firmware/internal/benchtable
 
 .PHONY: clean

@@ -118,8 +118,9 @@ type Stats struct {
 	Channels      int
 	Conferences   int
 	EventsDropped uint64
-	// LastTick and MaxTick are how long processing a tick took.
-	LastTick, MaxTick time.Duration
+	// LastTick and MaxTick are how long processing a tick took, TickTime
+	// the total over all ticks (TickTime/Ticks is the mean).
+	LastTick, MaxTick, TickTime time.Duration
 }
 
 // Config sets up an Engine.
@@ -139,6 +140,7 @@ type Engine struct {
 	dropped  atomic.Uint64
 	lastTick atomic.Int64
 	maxTick  atomic.Int64
+	sumTick  atomic.Int64
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -470,6 +472,7 @@ func (e *Engine) Tick() {
 	e.mu.Unlock()
 	d := time.Since(start)
 	e.lastTick.Store(int64(d))
+	e.sumTick.Add(int64(d))
 	if int64(d) > e.maxTick.Load() {
 		e.maxTick.Store(int64(d))
 	}
@@ -494,5 +497,6 @@ func (e *Engine) Stats() Stats {
 		EventsDropped: e.dropped.Load(),
 		LastTick:      time.Duration(e.lastTick.Load()),
 		MaxTick:       time.Duration(e.maxTick.Load()),
+		TickTime:      time.Duration(e.sumTick.Load()),
 	}
 }

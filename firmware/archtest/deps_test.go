@@ -42,6 +42,7 @@ var rules = []rule{
 	{Scope: "callbox/telephony", Forbidden: []string{"callbox/board", "callbox/firmware", "callbox/webui", "github.com/gin-gonic/", "go.etcd.io/bbolt"}, Why: "telephony defines the interfaces it consumes"},
 	{Scope: "callbox/webui", Forbidden: []string{"go.etcd.io/bbolt", "callbox/firmware", "callbox/board"}, Why: "webui consumes interfaces it defines itself"},
 	{Scope: "callbox/flash", Allowed: []string{"callbox/flash", "golang.org/x/crypto/"}, Why: "flash is formats and signatures"},
+	{Scope: "callbox/firmware/store", Forbidden: []string{"callbox/telephony", "callbox/webui", "callbox/board", "callbox/firmware/app"}, Why: "the store offers generic records; firmware/app adapts them"},
 }
 
 var wiring = []importedOnlyBy{
@@ -160,6 +161,7 @@ func TestRulesCatchForbiddenGraphs(t *testing.T) {
 		{"webui imports bbolt", pkg{ImportPath: "callbox/webui/api", Imports: []string{"go.etcd.io/bbolt"}}, "webui consumes"},
 		{"webui imports the store", pkg{ImportPath: "callbox/webui/api", Imports: []string{"callbox/firmware/store"}}, "webui consumes"},
 		{"console wires the web admin", pkg{ImportPath: "callbox/firmware/console", Imports: []string{"callbox/webui"}}, "only firmware/app wires"},
+		{"store imports an engine", pkg{ImportPath: "callbox/firmware/store", Imports: []string{"go.etcd.io/bbolt", "callbox/telephony/acd"}}, "generic records"},
 		{"ctl uses the app", pkg{ImportPath: "callbox/firmware/cmd/callboxctl", Imports: []string{"callbox/firmware/app"}}, "only user of the wiring"},
 	}
 	for _, tt := range tests {

@@ -291,3 +291,54 @@ func TestRealClock(t *testing.T) {
 		t.Fatal("highway still ticks after Close")
 	}
 }
+
+func TestRuntimeFaults(t *testing.T) {
+	b, logs := openVirtual(t, nil)
+	events, cancel := b.Subscribe(64)
+	defer cancel()
+	if err := b.Sim().SetFault("fxs1", sim.Fault{FXS: proslicsim.VBATLost}); err != nil {
+		t.Fatal(err)
+	}
+	b.Sim().CO("fxo2").Unplug(true)
+	step := func(n int) {
+		for range n {
+			b.Clock().Sleep(10 * time.Millisecond)
+			if err := b.Step(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	step(150) // 1.5 s: the battery checks and debouncers have run
+	seen := map[string]bool{}
+	for len(events) > 0 {
+		e := <-events
+		seen[e.String()] = true
+	}
+	if !seen["fxs1: vbat-loss"] {
+		t.Errorf("no VBAT loss on fxs1; events %v", seen)
+	}
+	if st := b.Port("fxo2").State(); st.Line != "no battery" {
+		t.Errorf("fxo2 state %v after the line was unplugged; events %v", st, seen)
+	}
+	if !strings.Contains(logs.String(), `msg="port fault" port=fxo2`) || !strings.Contains(logs.String(), `msg="port fault" port=fxs1`) {
+		t.Errorf("faults not logged:\n%s", logs)
+	}
+	// Both recover when the fault goes.
+	if err := b.Sim().SetFault("fxs1", sim.Fault{}); err != nil {
+		t.Fatal(err)
+	}
+	b.Sim().CO("fxo2").Unplug(false)
+	step(150)
+	seen = map[string]bool{}
+	for len(events) > 0 {
+		seen[(<-events).String()] = true
+	}
+	if !seen["fxs1: vbat-restored"] || b.Port("fxo2").State().Line != "battery" {
+		t.Errorf("no recovery: events %v, fxo2 %v", seen, b.Port("fxo2").State())
+	}
+	for _, p := range b.Ports() {
+		if p.Err() != nil {
+			t.Errorf("%s failed: %v", p.Name(), p.Err())
+		}
+	}
+}

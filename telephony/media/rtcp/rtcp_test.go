@@ -240,3 +240,26 @@ func BenchmarkReport(b *testing.B) {
 		}
 	}
 }
+
+// FuzzReceiver feeds arbitrary sequence numbers and times: the figures stay
+// consistent (loss is expected minus received, the fraction fits).
+func FuzzReceiver(f *testing.F) {
+	f.Add([]byte{0, 1, 0, 2, 0, 3, 0, 5, 0, 4})
+	f.Add([]byte{0xff, 0xfe, 0xff, 0xff, 0, 0, 0, 1})
+	f.Add([]byte{0, 1, 0, 2, 0x80, 0, 0x80, 1, 0x80, 2})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var r Receiver
+		for i := 0; i+1 < len(data); i += 2 {
+			seq := uint16(data[i])<<8 | uint16(data[i+1])
+			r.Packet(seq, uint32(seq)*160, uint32(i)*80+uint32(data[i])*8)
+		}
+		s := r.Stats()
+		if s.Lost != int32(s.Expected-s.Received) && s.Expected != 0 {
+			t.Fatalf("lost %d, expected %d, received %d", s.Lost, s.Expected, s.Received)
+		}
+		b := r.Block(time.Now())
+		if b.TotalLost != clampLost(s.Lost) || b.HighestSeq != s.HighestSeq {
+			t.Fatalf("block %+v, stats %+v", b, s)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package ports
 
 import (
 	"fmt"
+	"strings"
 
 	"periph.io/x/conn/v3/gpio/gpioreg"
 	"periph.io/x/conn/v3/physic"
@@ -52,7 +53,7 @@ func openHardware(bd *Board) (func(board.Port) (wires, error), error) {
 		var w wires
 		sp, err := spireg.Open(p.SPIBus)
 		if err != nil {
-			return w, fmt.Errorf("ports: %s: spi_bus %q: %w", p.Name, p.SPIBus, err)
+			return w, spiMissing(p, err)
 		}
 		bd.mu.Lock()
 		bd.closers = append(bd.closers, sp)
@@ -78,4 +79,23 @@ func openHardware(bd *Board) (func(board.Port) (wires, error), error) {
 		}
 		return w, nil
 	}, nil
+}
+
+// spiMissing explains a SPI port that cannot be opened: periph's own
+// message suggests calling Init, which Open did, so say what exists instead.
+func spiMissing(p board.Port, err error) error {
+	var have []string
+	for _, r := range spireg.All() {
+		have = append(have, r.Name)
+	}
+	if len(have) == 0 {
+		have = []string{"none"}
+	}
+	for _, name := range have {
+		if name == p.SPIBus {
+			return fmt.Errorf("ports: %s: spi_bus %q: %w", p.Name, p.SPIBus, err)
+		}
+	}
+	return fmt.Errorf("ports: %s: spi_bus %q: no such SPI port here (have: %s); is it enabled in the device tree (board/README.md)?",
+		p.Name, p.SPIBus, strings.Join(have, ", "))
 }

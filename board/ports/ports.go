@@ -75,7 +75,6 @@ type Board struct {
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
-	stepEvs   []Event
 	fxsEvs    []proslic.Event
 	fxoEvs    []si3050.Event
 }
@@ -403,5 +402,5 @@ func (bd *Board) Close() error {
 	return bd.closeErr
 }
 
-// Since reports time on the board's clock, for bring-up durations.
+// since measures on the board's clock, for bring-up durations.
 func (bd *Board) since(t0 time.Time) time.Duration { return bd.clock.Now().Sub(t0) }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -340,5 +341,48 @@ func TestRuntimeFaults(t *testing.T) {
 		if p.Err() != nil {
 			t.Errorf("%s failed: %v", p.Name(), p.Err())
 		}
+	}
+}
+
+// TestHardwareWithoutChips opens the reference board where there is no
+// such hardware: every port fails on its SPI port with an error naming the
+// port and the field, the highway's failure is logged, and nothing else
+// breaks.
+func TestHardwareWithoutChips(t *testing.T) {
+	for _, dev := range []string{"/dev/spidev0.0", "/dev/snd/pcmC0D0c"} {
+		if _, err := os.Stat(dev); err == nil {
+			t.Skipf("%s exists: this machine may be the board", dev)
+		}
+	}
+	b, err := board.Load("../boards/rpi4-2fxs-2fxo.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs logBuf
+	pb, err := ports.Open(context.Background(), b, nil, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pb.Close()
+	for _, p := range pb.Ports() {
+		err := p.Err()
+		if err == nil || !strings.Contains(err.Error(), "ports: "+p.Name()+`: spi_bus "SPI0.`) {
+			t.Errorf("%s: %v", p.Name(), err)
+		}
+		if pi := p.Probe(); pi.Answers {
+			t.Errorf("%s answers", p.Name())
+		}
+		if _, err := p.Diag(); err == nil {
+			t.Errorf("%s: diag without a chip", p.Name())
+		}
+	}
+	if st := pb.HighwayStats()["hw:0,0"]; st.Err == nil {
+		t.Errorf("highway %+v", st)
+	}
+	if !strings.Contains(logs.String(), "pcm highway failed") || !strings.Contains(logs.String(), "working=0 failed=4") {
+		t.Errorf("log:\n%s", logs.String())
+	}
+	if err := pb.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -302,12 +302,9 @@ func (e *Endpoint) rejectUnparsable(info sip.TransportReadProps, data []byte) ([
 	}
 	msg, err := e.parser.ParseSIP(data)
 	if err == nil {
-		cl := msg.ContentLength()
-		if cl == nil || int(*cl) <= len(msg.Body()) {
+		if req, ok := msg.(*sip.Request); !ok || wellFormed(req) {
 			return data, nil
 		}
-		// RFC 3261 18.3: a datagram shorter than its Content-Length is
-		// rejected with 400; sipgo would take the truncated body.
 	}
 	if bytes.HasPrefix(data, []byte("SIP/")) || e.udpConn == nil {
 		return nil, nil // a broken response: nothing to answer
@@ -318,32 +315,69 @@ func (e *Endpoint) rejectUnparsable(info sip.TransportReadProps, data []byte) ([
 	return nil, nil
 }
 
+// wellFormed checks what sipgo's parser lets through but the box must not
+// act on or echo: the mandatory headers of RFC 3261 8.1.1, a usable top
+// Via, a CSeq method matching the request's, and (RFC 3261 18.3) a body no
+// shorter than its Content-Length.
+func wellFormed(req *sip.Request) bool {
+	via := req.Via()
+	if req.SipVersion != "SIP/2.0" || via == nil || req.From() == nil || req.To() == nil ||
+		req.CallID() == nil || req.CSeq() == nil {
+		return false
+	}
+	if via.ProtocolName != "SIP" || via.ProtocolVersion != "2.0" || via.Host == "" {
+		return false
+	}
+	switch strings.ToUpper(via.Transport) {
+	case "UDP", "TCP", "TLS", "SCTP", "WS", "WSS":
+	default:
+		return false
+	}
+	if req.CSeq().MethodName != req.Method {
+		return false
+	}
+	if cl := req.ContentLength(); cl != nil && int(*cl) > len(req.Body()) {
+		return false
+	}
+	return true
+}
+
 // badRequest builds a 400 for a raw request that does not parse, copying
-// Via, From, To, Call-ID and CSeq lines verbatim (RFC 3261 8.2.6). It
-// returns nil when the text has no Via to answer to.
+// its Via, From, To, Call-ID and CSeq lines (RFC 3261 8.2.6) that parse on
+// their own; broken ones are left out. It returns nil when no Via survives,
+// since the sender could not match the answer.
 func badRequest(data []byte) []byte {
 	head, _, _ := bytes.Cut(data, []byte("\r\n\r\n"))
 	var b bytes.Buffer
-	b.WriteString("SIP/2.0 400 Bad Request\r\n")
+	const status = "SIP/2.0 400 Bad Request\r\n"
+	b.WriteString(status)
 	vias := 0
 	for i, line := range bytes.Split(head, []byte("\n")) {
 		line = bytes.TrimRight(line, "\r")
-		if i == 0 || len(line) == 0 || line[0] == ' ' || line[0] == '\t' {
+		if i == 0 || len(line) == 0 || line[0] == ' ' || line[0] == '\t' || len(line) > 1024 {
 			continue
 		}
 		name, _, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
 			continue
 		}
+		isVia := false
 		switch strings.ToLower(string(bytes.TrimSpace(name))) {
 		case "via", "v":
-			vias++
+			isVia = true
 		case "from", "f", "to", "t", "call-id", "i", "cseq":
 		default:
 			continue
 		}
-		if len(line) > 1024 || bytes.ContainsAny(line, "\x00") {
+		probe := make([]byte, 0, len(status)+len(line)+24)
+		probe = append(probe, status...)
+		probe = append(probe, line...)
+		probe = append(probe, "\r\nContent-Length: 0\r\n\r\n"...)
+		if _, err := sip.ParseMessage(probe); err != nil {
 			continue
+		}
+		if isVia {
+			vias++
 		}
 		b.Write(line)
 		b.WriteString("\r\n")
@@ -352,6 +386,9 @@ func badRequest(data []byte) []byte {
 		return nil
 	}
 	b.WriteString("Content-Length: 0\r\n\r\n")
+	if _, err := sip.ParseMessage(b.Bytes()); err != nil {
+		return nil
+	}
 	return b.Bytes()
 }
 

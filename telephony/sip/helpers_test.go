@@ -360,3 +360,5 @@ func waitBound(t *testing.T, port int) {
 	}
 	t.Fatalf("nothing bound udp port %d within 5s", port)
 }
+
+func contextBackground() context.Context { return context.Background() }

@@ -248,3 +248,20 @@ func processCPU() int64 {
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
 }
+
+// BenchmarkCallSetup adds a bridged RTP<->RTP call (two streams without
+// their sockets, two channels, the bridge) to a running engine and removes
+// it: B/op is the memory a call holds, the kernel's socket buffers aside.
+func BenchmarkCallSetup(b *testing.B) {
+	e := media.NewEngine(media.Config{})
+	b.ReportAllocs()
+	for range b.N {
+		sa, _ := testStream(b, Config{PayloadType: PCMU, EventPT: 101, Remote: peer})
+		sb, _ := testStream(b, Config{PayloadType: PCMU, EventPT: 101, Remote: sdpAddr})
+		ca, _ := e.NewChannel("a", sa, media.ChannelOptions{})
+		cb, _ := e.NewChannel("b", sb, media.ChannelOptions{})
+		e.Bridge(ca, cb)
+		e.Remove(ca)
+		e.Remove(cb)
+	}
+}

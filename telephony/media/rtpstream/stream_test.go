@@ -426,3 +426,31 @@ func TestConfigChecks(t *testing.T) {
 		t.Errorf("defaults: %+v %v", cfg, err)
 	}
 }
+
+// TestHoldDirection: a sendonly/inactive stream sends no audio while its
+// timestamps run on, and resumes where the clock is.
+func TestHoldDirection(t *testing.T) {
+	s, c := testStream(t, Config{PayloadType: PCMU, Remote: sdpAddr, RTCPInterval: -1})
+	frame := make([]int16, 80)
+	for range 4 {
+		s.WriteFrame(frame)
+	}
+	s.SetDirection(false, false)
+	for range 10 {
+		s.WriteFrame(frame)
+		s.inject(pkt(t, PCMU, 1, 160, false, make([]byte, 160)), peer, 0)
+		s.ReadFrame(frame)
+	}
+	if len(c.pkts) != 2 || s.Stats().Buffer.Received != 0 {
+		t.Fatalf("%d packets sent on hold, %d taken in", len(c.pkts), s.Stats().Buffer.Received)
+	}
+	s.SetDirection(true, true)
+	s.WriteFrame(frame)
+	s.WriteFrame(frame)
+	var p0, p2 rtp.Packet
+	p0.Unmarshal(c.pkts[0])
+	p2.Unmarshal(c.pkts[2])
+	if p2.Timestamp-p0.Timestamp != 7*160 || p2.SequenceNumber != p0.SequenceNumber+2 {
+		t.Errorf("after hold: ts +%d, seq +%d", p2.Timestamp-p0.Timestamp, p2.SequenceNumber-p0.SequenceNumber)
+	}
+}

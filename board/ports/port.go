@@ -75,6 +75,9 @@ func (p *Port) Name() string { return p.desc.Name }
 // Kind returns fxs or fxo.
 func (p *Port) Kind() board.Kind { return p.desc.Kind }
 
+// Chip returns the chip the description names (si3210, si3215, si3050).
+func (p *Port) Chip() string { return p.desc.Chip }
+
 // Description returns the port's resolved description.
 func (p *Port) Description() board.Port { return p.desc }
 

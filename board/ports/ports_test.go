@@ -72,6 +72,9 @@ func TestSimBoardComesUp(t *testing.T) {
 		if p.PCM() == nil {
 			t.Errorf("%s: not on the highway", p.Name())
 		}
+		if p.Chip() != map[board.Kind]string{board.FXS: "si3215", board.FXO: "si3050"}[p.Kind()] {
+			t.Errorf("%s: chip %s", p.Name(), p.Chip())
+		}
 		pi := p.Probe()
 		if !pi.Answers {
 			t.Errorf("%s: probe: %v", p.Name(), pi.Err)

@@ -60,6 +60,7 @@ type Endpoint struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
+	trunkWG   sync.WaitGroup // trunks unregister before the sockets close
 	closeOnce sync.Once
 }
 
@@ -159,7 +160,11 @@ func (e *Endpoint) Start(ctx context.Context) error {
 		e.goFn(e.keepaliveLoop)
 	}
 	for _, t := range e.trunks {
-		e.goFn(t.run)
+		e.trunkWG.Add(1)
+		go func() {
+			defer e.trunkWG.Done()
+			t.run()
+		}()
 	}
 	return nil
 }
@@ -201,6 +206,7 @@ func (e *Endpoint) close() {
 		l.Hangup()
 	}
 	e.cancel()
+	e.trunkWG.Wait()
 	e.closeSockets()
 	e.wg.Wait()
 	if e.ua != nil {

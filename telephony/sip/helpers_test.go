@@ -163,6 +163,9 @@ func startBox(t *testing.T, cfg Config, dir directory, onOffered func(*Leg)) *te
 
 func startBoxClock(t *testing.T, cfg Config, dir directory, onOffered func(*Leg), clock Clock) *testBox {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("opens sockets")
+	}
 	if cfg.UDP == "" && cfg.TCP == "" {
 		cfg.UDP, cfg.TCP = "127.0.0.1:0", "127.0.0.1:0"
 	}
@@ -278,6 +281,9 @@ type phone struct {
 
 func newPhone(t *testing.T) *phone {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("opens sockets")
+	}
 	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

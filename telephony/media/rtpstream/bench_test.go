@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -133,13 +134,13 @@ func BenchmarkBridgedCall(b *testing.B) {
 // process's CPU time per call: all threads, so the peer's own sending is
 // charged to the box too, which makes calls/core an underestimate.
 func BenchmarkCapacity(b *testing.B) {
-	for _, calls := range []int{100, 300} {
+	for _, calls := range []int{100, 300, 500} {
 		b.Run(fmt.Sprint(calls), func(b *testing.B) { capacity(b, calls) })
 	}
 }
 
 func capacity(b *testing.B, calls int) {
-	ports, err := NewPorts(loopback, 34000, 35998)
+	ports, err := NewPorts(loopback, 34000, 36998)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -152,6 +153,7 @@ func capacity(b *testing.B, calls int) {
 	e := media.NewEngine(media.Config{})
 	var streams []*Stream
 	var dests []netip.AddrPort
+	mem0 := inUse()
 	for range calls {
 		var ch [2]*media.Channel
 		for j := range ch {
@@ -165,6 +167,7 @@ func capacity(b *testing.B, calls int) {
 		}
 		e.Bridge(ch[0], ch[1])
 	}
+	perCall := float64(inUse()-mem0) / float64(calls)
 	go func() { // drain what the box sends
 		buf := make([]byte, 1500)
 		for {
@@ -212,6 +215,7 @@ func capacity(b *testing.B, calls int) {
 	}
 	load := float64(cpu) / float64(wall) // cores busy
 	b.ReportMetric(load*100, "%cpu")
+	b.ReportMetric(perCall, "bytes/call")
 	b.ReportMetric(float64(calls)/load, "calls/core")
 	est := e.Stats()
 	b.ReportMetric(float64(est.MaxTick.Microseconds()), "max-tick-us")
@@ -264,4 +268,12 @@ func BenchmarkCallSetup(b *testing.B) {
 		e.Remove(ca)
 		e.Remove(cb)
 	}
+}
+
+// inUse returns the heap and goroutine stack memory in use after a GC.
+func inUse() int64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapInuse + m.StackInuse)
 }

@@ -39,7 +39,7 @@ const (
 )
 
 const (
-	ringSize  = 32  // packets between the reader and the clock (>= 320 ms)
+	ringSize  = 16  // packets between the reader and the clock: 160 ms at ptime 10, plenty for a 10 ms clock
 	slotSize  = 512 // bytes per packet; 30 ms of G.711 is 252
 	relatchAt = 200 // ticks (2 s) of silence from the latched source before another may take over
 	maxPtime  = 30
@@ -177,7 +177,7 @@ type Stream struct {
 	evTx      *rfc4733.Sender
 	tick      uint64
 	rtcpDue   uint64
-	rtcpBuf   [1500]byte
+	rtcpBuf   [512]byte   // our reports: SR, one block, SDES, BYE
 	rtcpRep   rtcp.Report // for sending (clock)
 	rtcpIn    rtcp.Report // for receiving (reader)
 	rtcpInBuf [1500]byte

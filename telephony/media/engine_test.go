@@ -375,8 +375,9 @@ func TestTickerPaces(t *testing.T) {
 	start := time.Now()
 	tk.Run(ctx, func() { n++ })
 	want := int(time.Since(start) / FrameDuration)
-	if n < want-2 || n > want+1 {
-		t.Errorf("%d ticks in %v, want about %d", n, time.Since(start), want)
+	// Ticks skipped after a long stall (a loaded machine) count as paced.
+	if got := n + int(tk.Skipped()); got < want-2 || got > want+1 {
+		t.Errorf("%d ticks (+%d skipped) in %v, want about %d", n, tk.Skipped(), time.Since(start), want)
 	}
 }
 

@@ -117,3 +117,39 @@ func TestSippMalformed(t *testing.T) {
 		t.Fatalf("sipp: %v\n%s", err, out)
 	}
 }
+
+func TestInboundRingLimit(t *testing.T) {
+	cfg := md5Only
+	cfg.InboundRingLimit = 200 * time.Millisecond
+	box := startBox(t, cfg, directory{"201": "pw201"}, func(l *Leg) { l.Ringing(false) })
+	if out, err := sipp(t, "noanswer.xml", box.UDPAddr(), "-s", "201", "-au", "201", "-ap", "pw201"); err != nil {
+		t.Fatalf("sipp: %v\n%s", err, out)
+	}
+	if ev := box.rec.next(t, "hungup", time.Second); ev.cause != CauseNoAnswer {
+		t.Errorf("cause %v", ev.cause)
+	}
+}
+
+func TestSippRegisterTCP(t *testing.T) {
+	box := startBox(t, md5Only, directory{"201": "s3cret"}, nil)
+	out, err := sipp(t, "register.xml", box.TCPAddr(), "-t", "t1", "-s", "201", "-au", "201", "-ap", "s3cret")
+	if err != nil {
+		t.Fatalf("sipp: %v\n%s", err, out)
+	}
+	ev := box.rec.next(t, "registered", time.Second)
+	if ev.bind.Transport != "TCP" {
+		t.Errorf("binding %+v", ev.bind)
+	}
+}
+
+func TestSippCallTCP(t *testing.T) {
+	box := startBox(t, md5Only, directory{"201": "pw201"}, answering)
+	out, err := sipp(t, "hold.xml", box.TCPAddr(), "-t", "t1", "-s", "201", "-au", "201", "-ap", "pw201")
+	if err != nil {
+		t.Fatalf("sipp: %v\n%s", err, out)
+	}
+	box.rec.next(t, "answered", time.Second)
+	if ev := box.rec.next(t, "hungup", time.Second); ev.cause != CauseNormal {
+		t.Errorf("cause %v", ev.cause)
+	}
+}

@@ -74,6 +74,10 @@ type Config struct {
 	Trunks []TrunkConfig
 	// NoAnswerTimeout ends an outbound call attempt (default 60 s).
 	NoAnswerTimeout time.Duration
+	// InboundRingLimit answers 480 to an inbound INVITE the switch has
+	// neither answered nor rejected in time (default 180 s, RFC 3261
+	// Timer C): a safety net, not a feature.
+	InboundRingLimit time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -112,6 +116,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Ptime == 0 {
 		c.Ptime = sdpneg.DefaultPtime
+	}
+	if c.InboundRingLimit == 0 {
+		c.InboundRingLimit = 180 * time.Second
 	}
 	if c.NoAnswerTimeout == 0 {
 		c.NoAnswerTimeout = 60 * time.Second

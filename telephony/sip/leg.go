@@ -332,7 +332,13 @@ func (e *Endpoint) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		go l.end(CauseCancelled)
 	})
 	go e.deps.Handler.Offered(l)
-	<-l.final
+	limit := time.NewTimer(e.cfg.InboundRingLimit)
+	defer limit.Stop()
+	select {
+	case <-l.final:
+	case <-limit.C:
+		l.Reject(CauseNoAnswer)
+	}
 }
 
 func (l *Leg) finalSent() {

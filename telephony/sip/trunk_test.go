@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	sipmsg "github.com/emiago/sipgo/sip"
 )
 
 func TestBackoff(t *testing.T) {
@@ -116,5 +118,64 @@ func TestTrunkWrongPasswordBacksOff(t *testing.T) {
 	}
 	if n := len(provider.Registrations()); n != 0 {
 		t.Errorf("wrong password registered %d", n)
+	}
+}
+
+func TestTrunkFor(t *testing.T) {
+	e, err := New(Config{UDP: "127.0.0.1:0", Trunks: []TrunkConfig{
+		{Name: "a", Proxy: "192.0.2.10:5060", Username: "acct", InboundAddrs: []string{"198.51.100.7"}},
+		{Name: "b", Proxy: "203.0.113.5:5060", Username: "bacct", Register: true},
+	}}, Deps{Directory: directory{}, Handler: newRecorder(nil), RTP: newPorts()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.trunks[1]
+	req := func(src, user string) *sipmsg.Request {
+		r := sipmsg.NewRequest(sipmsg.INVITE, sipmsg.Uri{Scheme: "sip", User: user, Host: "box"})
+		r.SetSource(src)
+		return r
+	}
+	tests := []struct {
+		name       string
+		src, user  string
+		registered bool
+		want       string
+	}{
+		{"proxy address", "192.0.2.10:5060", "100", false, "a"},
+		{"extra inbound address", "198.51.100.7:5999", "100", false, "a"},
+		{"stranger", "192.0.2.99:5060", "100", false, ""},
+		{"registered contact, unregistered trunk", "192.0.2.99:5060", b.contactUser, false, ""},
+		{"registered contact from elsewhere", "192.0.2.99:5060", b.contactUser, true, "b"},
+		{"guessing the account name is not enough", "192.0.2.99:5060", "bacct", true, ""},
+	}
+	for _, tt := range tests {
+		st := TrunkUnregistered
+		if tt.registered {
+			st = TrunkRegistered
+		}
+		b.setStatus(func(s *TrunkStatus) { s.State = st })
+		got := ""
+		if tr := e.trunkFor(req(tt.src, tt.user)); tr != nil {
+			got = tr.cfg.Name
+		}
+		if got != tt.want {
+			t.Errorf("%s: trunk %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestCauseStatus(t *testing.T) {
+	for c := CauseNormal; c <= CauseFailed; c++ {
+		code, reason := c.Status()
+		if reason == "" || c.String() == "" {
+			t.Errorf("cause %d has no text", c)
+		}
+		// Every refusal maps back to its own cause, except the two that share 480.
+		if c != CauseNormal && c != CauseNoAnswer && CauseOf(code) != c {
+			t.Errorf("%v -> %d -> %v", c, code, CauseOf(code))
+		}
+	}
+	if code, _ := Cause(99).Status(); code != 500 || CauseOf(502) != CauseFailed || CauseOf(600) != CauseBusy {
+		t.Error("fallbacks")
 	}
 }

@@ -237,3 +237,40 @@ func TestPortsExhaust(t *testing.T) {
 		t.Errorf("%d in use", ports.InUse())
 	}
 }
+
+// TestSenderNoAlloc: the non-blocking send path allocates nothing and
+// reports what it cannot send instead of waiting.
+func TestSenderNoAlloc(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens UDP sockets")
+	}
+	ports, err := NewPorts(loopback, 32100, 32198)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink, err := Open(ports, Config{PayloadType: PCMU})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	s, err := Open(ports, Config{PayloadType: PCMU, RTCPInterval: -1,
+		Remote: netip.AddrPortFrom(loopback, uint16(sink.LocalPort()))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	frame := make([]int16, 80)
+	if n := testing.AllocsPerRun(200, func() { s.WriteFrame(frame) }); n != 0 {
+		t.Errorf("%.1f allocations per frame sent", n)
+	}
+	if st := s.Stats(); st.PacketsSent < 100 || st.SendDrops != 0 {
+		t.Errorf("sent %d, drops %d", st.PacketsSent, st.SendDrops)
+	}
+	// An IPv6 destination on an IPv4 socket cannot be sent to: counted.
+	s.SetRemote(netip.MustParseAddrPort("[::1]:9"), netip.AddrPort{})
+	s.WriteFrame(frame)
+	s.WriteFrame(frame)
+	if st := s.Stats(); st.SendDrops != 1 {
+		t.Errorf("drops %d", st.SendDrops)
+	}
+}

@@ -114,6 +114,7 @@ type Stats struct {
 	Invalid    uint64 // not RTP, wrong payload type, bad padding
 	Foreign    uint64 // from another source while latched
 	RingDrops  uint64 // packets the clock did not take in time
+	SendDrops  uint64 // packets the socket would not take at once
 	Relatches  uint64
 	SSRCChange uint64
 	ByeSeen    bool
@@ -198,8 +199,22 @@ func Open(ports *Ports, cfg Config) (*Stream, error) {
 	if err != nil {
 		return nil, err
 	}
+	wa, err := newSender(a)
+	if err != nil {
+		a.Close()
+		b.Close()
+		ports.release(port)
+		return nil, fmt.Errorf("rtpstream: %w", err)
+	}
+	wb, err := newSender(b)
+	if err != nil {
+		a.Close()
+		b.Close()
+		ports.release(port)
+		return nil, fmt.Errorf("rtpstream: %w", err)
+	}
 	s := newStream(cfg)
-	s.ports, s.port, s.rtpConn, s.rtcpConn, s.out, s.rtcpOut = ports, port, a, b, a, b
+	s.ports, s.port, s.rtpConn, s.rtcpConn, s.out, s.rtcpOut = ports, port, a, b, wa, wb
 	s.st.Local = netip.AddrPortFrom(ports.ip, uint16(port))
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -503,6 +518,7 @@ func (s *Stream) packet() {
 	}
 	s.seq++
 	if _, err := s.out.WriteToUDPAddrPort(buf, to); err != nil {
+		s.st.SendDrops++ // a full socket buffer: never wait for it
 		return
 	}
 	s.st.PacketsSent++

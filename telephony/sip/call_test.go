@@ -153,3 +153,16 @@ func TestSippCallTCP(t *testing.T) {
 		t.Errorf("cause %v", ev.cause)
 	}
 }
+
+func TestSippOfferless(t *testing.T) {
+	box := startBox(t, md5Only, directory{"201": "pw201"}, answering)
+	out, err := sipp(t, "offerless.xml", box.UDPAddr(), "-s", "201", "-au", "201", "-ap", "pw201")
+	if err != nil {
+		t.Fatalf("sipp: %v\n%s", err, out)
+	}
+	l := box.rec.next(t, "answered", time.Second).leg
+	if m, ok := l.Media(); !ok || m.Codec != sdpneg.PCMA || m.Ptime != 30 || m.DTMFPT != 101 {
+		t.Errorf("media from the ACK: %+v %v", m, ok)
+	}
+	box.rec.next(t, "hungup", time.Second)
+}

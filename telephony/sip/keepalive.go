@@ -86,7 +86,7 @@ func (e *Endpoint) probe(b registrar.Binding, timeout time.Duration) bool {
 	}
 	req := sip.NewRequest(sip.OPTIONS, u)
 	req.SetTransport(b.Transport)
-	req.SetDestination(reachAt(u, b.Source))
+	req.SetDestination(reachAt(u, b.Source, b.Transport))
 	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "callbox", Host: e.contactAddr(b.Transport).Addr().String()}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(10))
 	req.AppendHeader(from)

@@ -671,7 +671,8 @@ func (e *Endpoint) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	ctype := ""
 	if h := req.ContentType(); h != nil {
-		ctype = strings.ToLower(strings.TrimSpace(h.Value()))
+		ctype, _, _ = strings.Cut(h.Value(), ";")
+		ctype = strings.ToLower(strings.TrimSpace(ctype))
 	}
 	digit, dur, ok := parseInfoDTMF(ctype, req.Body())
 	if !ok {

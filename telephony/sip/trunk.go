@@ -204,7 +204,9 @@ func (t *trunk) run() {
 		var wait time.Duration
 		now := t.e.now()
 		if err == nil {
-			wait = max(granted*4/5, time.Second)
+			// Refresh at four fifths of the grant (the floor only guards
+			// against a provider granting nothing).
+			wait = max(granted*4/5, 100*time.Millisecond)
 			t.setStatus(func(s *TrunkStatus) {
 				*s = TrunkStatus{Name: s.Name, State: TrunkRegistered, RefreshAt: now.Add(wait), ExpiresAt: now.Add(granted)}
 			})
@@ -265,12 +267,23 @@ func (t *trunk) nextCSeq() uint32 {
 	return t.cseq
 }
 
-// register sends one REGISTER (answering one challenge) and returns the
-// expiry the provider granted.
+// register sends one REGISTER (answering challenges, following 423) and
+// returns the expiry the provider granted.
 func (t *trunk) register(ctx context.Context, expires time.Duration) (time.Duration, error) {
-	var auth sip.Header
-	for attempt := 0; attempt < 3; attempt++ {
-		req := t.registerRequest(expires, auth)
+	var chal *sip.Response // the challenge being answered
+	var nc uint32          // nonce count used with it
+	for attempt := 0; attempt < 4; attempt++ {
+		var auth sip.Header
+		req := t.registerRequest(expires)
+		if chal != nil {
+			nc++
+			h, _, err := t.authorize(chal, req, nc)
+			if err != nil {
+				return 0, err
+			}
+			auth = h
+			req.AppendHeader(auth)
+		}
 		cl := t.e.client(t.cfg.Transport)
 		if cl == nil {
 			return 0, fmt.Errorf("sip: no %s transport for trunk", t.cfg.Transport)
@@ -286,20 +299,20 @@ func (t *trunk) register(ctx context.Context, expires time.Duration) (time.Durat
 			return grantedExpiry(res, req, expires), nil
 		case res.StatusCode == 401 || res.StatusCode == 407:
 			stale := false
-			auth, stale, err = t.authorize(res, req)
-			if err != nil {
-				return 0, err
+			if _, s, err := t.authorize(res, req, 1); err == nil {
+				stale = s
 			}
-			if attempt > 0 && !stale {
+			if auth != nil && !stale {
 				return 0, fmt.Errorf("sip: register: credentials rejected (%d)", res.StatusCode)
 			}
+			chal, nc = res, 0
 		case res.StatusCode == 423:
 			h := res.GetHeader("Min-Expires")
 			if h == nil {
 				return 0, errors.New("sip: register: 423 without Min-Expires")
 			}
 			n, err := strconv.Atoi(strings.TrimSpace(h.Value()))
-			if err != nil || n <= 0 {
+			if err != nil || n <= 0 || time.Duration(n)*time.Second <= expires {
 				return 0, errors.New("sip: register: bad Min-Expires")
 			}
 			expires = time.Duration(n) * time.Second
@@ -307,14 +320,14 @@ func (t *trunk) register(ctx context.Context, expires time.Duration) (time.Durat
 			return 0, fmt.Errorf("sip: register: %d %s", res.StatusCode, res.Reason)
 		}
 	}
-	return 0, errors.New("sip: register: too many challenges")
+	return 0, errors.New("sip: register: too many rounds")
 }
 
 func (t *trunk) aor() sip.Uri {
 	return sip.Uri{Scheme: "sip", User: t.cfg.Username, Host: t.cfg.Domain}
 }
 
-func (t *trunk) registerRequest(expires time.Duration, auth sip.Header) *sip.Request {
+func (t *trunk) registerRequest(expires time.Duration) *sip.Request {
 	req := sip.NewRequest(sip.REGISTER, sip.Uri{Scheme: "sip", Host: t.cfg.Domain})
 	req.SetTransport(t.cfg.Transport)
 	req.SetDestination(net.JoinHostPort(t.host, strconv.Itoa(t.port)))
@@ -328,18 +341,16 @@ func (t *trunk) registerRequest(expires time.Duration, auth sip.Header) *sip.Req
 	c := t.e.contact(t.cfg.Transport)
 	c.Address.User = t.contactUser
 	req.AppendHeader(&c)
-	exp := sip.ExpiresHeader(uint32(expires / time.Second))
+	secs := uint32((expires + time.Second - 1) / time.Second) // 0 only when unregistering
+	exp := sip.ExpiresHeader(secs)
 	req.AppendHeader(&exp)
 	req.AppendHeader(sip.NewHeader("User-Agent", t.e.cfg.UserAgent))
-	if auth != nil {
-		req.AppendHeader(auth)
-	}
 	return req
 }
 
 // authorize answers a 401/407 with the first challenge whose algorithm we
 // support (the server lists them most preferred first).
-func (t *trunk) authorize(res *sip.Response, req *sip.Request) (sip.Header, bool, error) {
+func (t *trunk) authorize(res *sip.Response, req *sip.Request, nc uint32) (sip.Header, bool, error) {
 	chName, authName := "WWW-Authenticate", "Authorization"
 	if res.StatusCode == 407 {
 		chName, authName = "Proxy-Authenticate", "Proxy-Authorization"
@@ -349,7 +360,7 @@ func (t *trunk) authorize(res *sip.Response, req *sip.Request) (sip.Header, bool
 		if err != nil {
 			continue
 		}
-		cred, err := digest.Answer(ch, t.cfg.AuthUser, t.cfg.Password, string(req.Method), req.Recipient.String(), randHex(8), 1)
+		cred, err := digest.Answer(ch, t.cfg.AuthUser, t.cfg.Password, string(req.Method), req.Recipient.String(), randHex(8), nc)
 		if err != nil {
 			continue // algorithm we do not do; try the next challenge
 		}

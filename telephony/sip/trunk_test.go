@@ -179,3 +179,29 @@ func TestCauseStatus(t *testing.T) {
 		t.Error("fallbacks")
 	}
 }
+
+// TestTrunkReregisters checks the trunk follows the provider's Min-Expires
+// (423) and registers again before the granted expiry runs out.
+func TestTrunkReregisters(t *testing.T) {
+	provider := startBox(t, Config{MinExpires: 2 * time.Second}, directory{"trunkuser": "tpw"}, nil)
+	box := startBox(t, Config{Trunks: []TrunkConfig{{
+		Name: "prov", Proxy: provider.UDPAddr().String(), Username: "trunkuser", Password: "tpw",
+		Register: true, Expires: 500 * time.Millisecond,
+	}}}, directory{}, nil)
+	st := waitTrunk(t, box.Endpoint, TrunkRegistered)
+	if got := st.ExpiresAt.Sub(st.RefreshAt); got < 350*time.Millisecond || got > 450*time.Millisecond {
+		t.Errorf("granted 2 s after 423, refresh %v before expiry", got)
+	}
+	first := provider.Registrations()[0]
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		if r := provider.Registrations(); len(r) == 1 && r[0].Refreshed.After(first.Refreshed) {
+			if !r[0].Registered.Equal(first.Registered) || r[0].CallID != first.CallID {
+				t.Errorf("refresh replaced the binding: %+v", r[0])
+			}
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("the trunk did not register again before expiry")
+}

@@ -47,7 +47,7 @@ func (e *Endpoint) Dial(ctx context.Context, d DialRequest) (*Leg, error) {
 		if err := sip.ParseUri(bs[0].Contact, &target); err != nil {
 			return nil, fmt.Errorf("sip: contact %q: %w", bs[0].Contact, err)
 		}
-		dest, transport = reachAt(target, bs[0].Source), bs[0].Transport
+		dest, transport = reachAt(target, bs[0].Source, bs[0].Transport), bs[0].Transport
 		to.User, to.Host = d.Extension, e.contactAddr(transport).Addr().String()
 	case d.Trunk != "":
 		tr = e.trunkByName(d.Trunk)
@@ -119,7 +119,7 @@ func (l *Leg) runInvite(ctx context.Context, req *sip.Request, tr *trunk, timeou
 		res, cause, retry := l.awaitFinal(tx, req, ring)
 		if retry && !authTried && tr != nil && res != nil {
 			authTried = true
-			auth, _, err := tr.authorize(res, req)
+			auth, _, err := tr.authorize(res, req, 1)
 			if err == nil {
 				req = l.withAuth(req, auth)
 				continue
@@ -288,11 +288,16 @@ func (l *Leg) sendCancel() {
 	}
 }
 
-// reachAt picks where to send requests for a registered contact: the
-// contact's own host and port when it registered from that address, or the
-// source of its REGISTER when they differ, which means a NAT rewrote it
-// (the contact's private address is unreachable; the NAT binding is not).
-func reachAt(contact sip.Uri, source string) string {
+// reachAt picks where to send requests for a registered contact: over TCP
+// the connection it registered on (phones rarely listen where they
+// connect from); over UDP the contact's own host and port when it
+// registered from that address, or the source of its REGISTER when they
+// differ, which means a NAT rewrote it (the contact's private address is
+// unreachable; the NAT binding is not).
+func reachAt(contact sip.Uri, source, transport string) string {
+	if !strings.EqualFold(transport, "udp") {
+		return source
+	}
 	src, err := netip.ParseAddrPort(source)
 	if err != nil {
 		return source

@@ -198,10 +198,16 @@ func capacity(b *testing.B, calls int) {
 	if err := e.Start(ctx, clk); err != nil {
 		b.Fatal(err)
 	}
+	time.Sleep(100 * time.Millisecond) // past the start-up (latching, first reports)
 	b.ResetTimer()
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	ticks0 := e.Stats().Ticks
 	cpu0, t0 := processCPU(), time.Now()
 	time.Sleep(time.Duration(b.N) * time.Second)
 	cpu, wall := processCPU()-cpu0, time.Since(t0)
+	runtime.ReadMemStats(&m1)
+	ticks := e.Stats().Ticks - ticks0
 	b.StopTimer()
 	cancel()
 	e.Close()
@@ -216,6 +222,8 @@ func capacity(b *testing.B, calls int) {
 	load := float64(cpu) / float64(wall) // cores busy
 	b.ReportMetric(load*100, "%cpu")
 	b.ReportMetric(perCall, "bytes/call")
+	// Everything in the process, the peer goroutine and timers included.
+	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(ticks), "mallocs/tick")
 	b.ReportMetric(float64(calls)/load, "calls/core")
 	est := e.Stats()
 	b.ReportMetric(float64(est.MaxTick.Microseconds()), "max-tick-us")

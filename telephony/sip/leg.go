@@ -105,6 +105,9 @@ type Leg struct {
 	// ended): sipgo ends a server transaction when its handler returns.
 	final     chan struct{}
 	finalOnce sync.Once
+	// offered is closed when Handler.Offered returns: HungUp waits for it
+	// so the switch never hears of a leg's end before its offer.
+	offered chan struct{}
 
 	// outbound
 	inviteReq  *sip.Request
@@ -198,7 +201,20 @@ func (l *Leg) end(c Cause) bool {
 	delete(l.e.legs, l.id)
 	l.e.mu.Unlock()
 	l.e.deps.RTP.ReleaseRTP(l.localRTP)
-	l.e.deps.Handler.HungUp(l, c)
+	if l.offered == nil {
+		l.e.deps.Handler.HungUp(l, c)
+		return true
+	}
+	select {
+	case <-l.offered:
+		l.e.deps.Handler.HungUp(l, c)
+	default:
+		// Offered is still running (it may be what ended the leg).
+		go func() {
+			<-l.offered
+			l.e.deps.Handler.HungUp(l, c)
+		}()
+	}
 	return true
 }
 
@@ -293,7 +309,7 @@ func (e *Endpoint) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		localTag: sip.GenerateTagN(16), localURI: req.To().Address, remoteURI: req.From().Address,
 		remoteTarget: req.Recipient, dest: req.Source(), cseq: uint32(time.Now().UnixNano() & 0xffff),
 		invite: req, tx: tx, local: e.localSDP(rtp), acks: map[uint32]chan struct{}{},
-		final: make(chan struct{}),
+		final: make(chan struct{}), offered: make(chan struct{}),
 	}
 	if trunk != nil {
 		l.trunk = trunk.cfg.Name
@@ -331,7 +347,10 @@ func (e *Endpoint) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		// sends 487 to the INVITE.
 		go l.end(CauseCancelled)
 	})
-	go e.deps.Handler.Offered(l)
+	go func() {
+		defer close(l.offered)
+		e.deps.Handler.Offered(l)
+	}()
 	limit := time.NewTimer(e.cfg.InboundRingLimit)
 	defer limit.Stop()
 	select {

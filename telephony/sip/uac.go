@@ -240,6 +240,11 @@ func (l *Leg) answered(req *sip.Request, res *sip.Response) bool {
 	slices.Reverse(l.routes)
 	m, err := sdpneg.Accept(res.Body(), l.local)
 	ended := l.state == StateEnded
+	select {
+	case <-l.cancelReq:
+		ended = true // the switch hung up; the 200 crossed our CANCEL
+	default:
+	}
 	if err == nil && !ended {
 		l.media, l.hasMedia, l.state = m, true, StateConfirmed
 	}
@@ -248,6 +253,7 @@ func (l *Leg) answered(req *sip.Request, res *sip.Response) bool {
 	if ended {
 		// Answered after we gave up: the CANCEL crossed the 200.
 		l.sendBye()
+		l.end(CauseCancelled)
 		return true
 	}
 	if err != nil {

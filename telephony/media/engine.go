@@ -301,8 +301,8 @@ func (e *Engine) Bridge(a, b *Channel) (*Conference, error) {
 // Conference puts channels into a new conference (two or more), taking them
 // out of any they were in.
 func (e *Engine) Conference(chans ...*Channel) (*Conference, error) {
-	if len(chans) < 2 {
-		return nil, errors.New("media: a conference needs two channels")
+	if len(chans) < 2 || len(chans) > mix.MaxParties {
+		return nil, fmt.Errorf("media: a conference of %d channels (2 to %d)", len(chans), mix.MaxParties)
 	}
 	for i, a := range chans {
 		for _, b := range chans[i+1:] {
@@ -335,6 +335,9 @@ func (k *Conference) Join(c *Channel, listenOnly bool) error {
 	defer e.mu.Unlock()
 	if c.conf == k {
 		return nil
+	}
+	if len(k.members) >= mix.MaxParties {
+		return fmt.Errorf("media: conference full (%d parties)", mix.MaxParties)
 	}
 	e.leave(c)
 	k.members = append(k.members, c)

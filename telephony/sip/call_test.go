@@ -77,11 +77,12 @@ func TestSippCallOutcomes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.scenario, func(t *testing.T) {
-			box := startBox(t, md5Only, directory{"201": "pw201"}, switchFor)
+			behave := switchFor
 			if tt.scenario == "cancel.xml" {
 				// cancel.xml calls 202 but the switch must only ring.
-				box.rec.onOffered = func(l *Leg) { l.Ringing(false) }
+				behave = func(l *Leg) { l.Ringing(false) }
 			}
+			box := startBox(t, md5Only, directory{"201": "pw201"}, behave)
 			out, err := sipp(t, tt.scenario, box.UDPAddr(), "-s", "201", "-au", "201", "-ap", "pw201")
 			if err != nil {
 				t.Fatalf("sipp: %v\n%s", err, out)

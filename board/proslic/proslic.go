@@ -172,6 +172,7 @@ type Port struct {
 	cfg Config
 
 	mu     sync.Mutex
+	tx, rx [1]byte // SPI buffers, kept here so transfers do not allocate
 	info   Info
 	failed error // non-nil: the port refuses to work
 	up     bool  // bring-up completed
@@ -231,23 +232,24 @@ func (p *Port) errf(step, format string, a ...any) error {
 // every byte is its own transaction.
 
 func (p *Port) write(reg, v byte) error {
-	if err := p.cfg.Conn.Tx([]byte{reg & 0x7F}, nil); err != nil {
+	p.tx[0] = reg & 0x7F
+	if err := p.cfg.Conn.Tx(p.tx[:], nil); err != nil {
 		return err
 	}
-	return p.cfg.Conn.Tx([]byte{v}, nil)
+	p.tx[0] = v
+	return p.cfg.Conn.Tx(p.tx[:], nil)
 }
 
 func (p *Port) read(reg byte) (byte, error) {
-	var w, r [1]byte
-	w[0] = reg | 0x80
-	if err := p.cfg.Conn.Tx(w[:], r[:]); err != nil {
+	p.tx[0] = reg | 0x80
+	if err := p.cfg.Conn.Tx(p.tx[:], p.rx[:]); err != nil {
 		return 0, err
 	}
-	w[0] = 0
-	if err := p.cfg.Conn.Tx(w[:], r[:]); err != nil {
+	p.tx[0] = 0
+	if err := p.cfg.Conn.Tx(p.tx[:], p.rx[:]); err != nil {
 		return 0, err
 	}
-	return r[0], nil
+	return p.rx[0], nil
 }
 
 // waitIndirect polls the indirect access status until the chip is ready.

@@ -59,8 +59,10 @@ func (p *Port) loop(ctx context.Context, handle func(Event), done chan struct{})
 	}
 }
 
-// Close stops the goroutine Start began and waits for it. It is safe to
-// call more than once, and without Start.
+// Close stops the goroutine Start began and waits for it: at once if the
+// IRQ pin's WaitForEdge returns when In is called (periph documents this),
+// else within PollInterval or IdleInterval. It is safe to call more than
+// once, and without Start.
 func (p *Port) Close() error {
 	p.run.mu.Lock()
 	defer p.run.mu.Unlock()
@@ -68,6 +70,10 @@ func (p *Port) Close() error {
 		return nil
 	}
 	p.run.cancel()
+	if p.cfg.IRQ != nil {
+		// periph: calling In ends a WaitForEdge in progress.
+		_ = p.cfg.IRQ.In(gpio.PullUp, gpio.FallingEdge)
+	}
 	<-p.run.done
 	p.run.done, p.run.cancel = nil, nil
 	return nil

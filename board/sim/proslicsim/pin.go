@@ -23,6 +23,9 @@ type Pin struct {
 	edge gpio.Edge
 	// onOut, if set, is called (without mu held) after each Out.
 	onOut func(gpio.Level)
+	// wake is closed by In to end a WaitForEdge in progress, as periph
+	// documents for kernel GPIOs.
+	wake chan struct{}
 }
 
 // NewPin returns a pin at level l with room for 16 queued edges.
@@ -50,6 +53,10 @@ func (p *Pin) Function() string { return "" }
 func (p *Pin) In(pull gpio.Pull, edge gpio.Edge) error {
 	p.mu.Lock()
 	p.pull, p.edge = pull, edge
+	if p.wake != nil {
+		close(p.wake)
+		p.wake = nil
+	}
 	p.mu.Unlock()
 	for {
 		select {
@@ -68,23 +75,32 @@ func (p *Pin) Read() gpio.Level {
 }
 
 // WaitForEdge implements gpio.PinIn: it returns true at once if an edge is
-// queued, else waits up to timeout (negative: forever) for one.
+// queued, else waits up to timeout (negative: forever) for one; a call of
+// In meanwhile ends the wait with false.
 func (p *Pin) WaitForEdge(timeout time.Duration) bool {
 	select {
 	case <-p.EdgesChan:
 		return true
 	default:
 	}
-	if timeout < 0 {
-		<-p.EdgesChan
-		return true
+	p.mu.Lock()
+	if p.wake == nil {
+		p.wake = make(chan struct{})
 	}
-	t := time.NewTimer(timeout)
-	defer t.Stop()
+	wake := p.wake
+	p.mu.Unlock()
+	var expire <-chan time.Time
+	if timeout >= 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		expire = t.C
+	}
 	select {
 	case <-p.EdgesChan:
 		return true
-	case <-t.C:
+	case <-wake:
+		return false
+	case <-expire:
 		return false
 	}
 }

@@ -318,6 +318,7 @@ func (e *Endpoint) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if c := req.Contact(); c != nil {
 		l.remoteTarget = c.Address
 	}
+	l.dest = reachAt(l.remoteTarget, req.Source(), l.transport)
 	for _, h := range req.GetHeaders("Record-Route") {
 		l.routes = append(l.routes, h.Value())
 	}
@@ -342,11 +343,18 @@ func (e *Endpoint) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	e.mu.Lock()
 	e.legs[l.id] = l
 	e.mu.Unlock()
-	tx.OnCancel(func(*sip.Request) {
+	if !tx.OnCancel(func(*sip.Request) {
 		// The transaction layer has already answered 200 to the CANCEL and
 		// sends 487 to the INVITE.
 		go l.end(CauseCancelled)
-	})
+	}) {
+		// Cancelled before we could listen: the switch never hears of it.
+		e.mu.Lock()
+		delete(e.legs, l.id)
+		e.mu.Unlock()
+		e.deps.RTP.ReleaseRTP(rtp)
+		return
+	}
 	go func() {
 		defer close(l.offered)
 		e.deps.Handler.Offered(l)

@@ -109,6 +109,9 @@ func (p *Port) SetLinefeed(lf Linefeed) error {
 	if err := p.usable("linefeed"); err != nil {
 		return err
 	}
+	if lf == Ringing {
+		return p.errf("linefeed", "use Ring to ring the line")
+	}
 	if p.reverse {
 		lf = lf.reversed()
 	}
@@ -117,9 +120,6 @@ func (p *Port) SetLinefeed(lf Linefeed) error {
 			return nil
 		}
 		p.ringing = false
-	}
-	if lf == Ringing {
-		return p.errf("linefeed", "use Ring to ring the line")
 	}
 	return p.setLF(lf)
 }

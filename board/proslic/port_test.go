@@ -11,6 +11,7 @@ import (
 	"callbox/board/proslic"
 	"callbox/board/sim/proslicsim"
 	"callbox/dsp/callerid"
+	"callbox/dsp/callerid/fsk"
 	"callbox/dsp/dtmf"
 	"callbox/dsp/tone"
 )
@@ -327,6 +328,45 @@ func TestCallerIDWindow(t *testing.T) {
 	send(r)
 	if got := r.phone.CallerID(); len(got) != 1 {
 		t.Fatalf("caller ID received outside OHT: %+v", got[1:])
+	}
+}
+
+// TestETSICallerID sends V.23 caller ID before any ring, after a polarity
+// reversal, in reverse on-hook transmission (EN 300 659-1 style).
+func TestETSICallerID(t *testing.T) {
+	r := newRig(t, proslic.Config{Name: "fxs1", Ring: proslic.Presets["EU"]}, proslicsim.Config{}).up()
+	if err := r.phone.SetCallerIDModem(fsk.V23); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.port.SetPolarity(true); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.port.SetLinefeed(proslic.ForwardOHT); err != nil {
+		t.Fatal(err)
+	}
+	if r.chip.Linefeed() != 6 {
+		t.Fatalf("linefeed %d, want reverse OHT", r.chip.Linefeed())
+	}
+	msg := callerid.Message{Format: callerid.MDMF, Time: "11211330", Number: "0123456789"}
+	audio, err := callerid.AppendFSK(nil, msg, callerid.ETSIFSK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := make([]int16, 80)
+	for i := 0; i < len(audio); i += 80 {
+		clear(frame)
+		copy(frame, audio[i:])
+		r.chip.PCMWrite(frame)
+		r.run(10*time.Millisecond, nil)
+	}
+	if got := r.phone.CallerID(); len(got) != 1 || got[0] != msg {
+		t.Fatalf("caller ID %+v", got)
+	}
+	if err := r.port.SetPolarity(false); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.port.Ring(1); err != nil || !r.phone.Ringing() {
+		t.Fatalf("ring after caller ID: %v", err)
 	}
 }
 
@@ -663,5 +703,28 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if r, err := proslic.PresetFor("etsi"); err != nil || r.Frequency != 25 {
 		t.Errorf("ETSI preset %+v %v", r, err)
+	}
+}
+
+func TestLinefeedAndDiagErrors(t *testing.T) {
+	r := newRig(t, proslic.Config{Name: "fxs4"}, proslicsim.Config{})
+	if err := r.port.SetLinefeed(proslic.ForwardActive); !errors.Is(err, proslic.ErrFailed) {
+		t.Fatalf("linefeed before bring-up: %v", err)
+	}
+	r.up()
+	if err := r.port.SetLinefeed(proslic.Ringing); err == nil || !strings.Contains(err.Error(), "use Ring") {
+		t.Fatalf("SetLinefeed(Ringing): %v", err)
+	}
+	if err := r.port.SetLinefeed(9); err == nil {
+		t.Fatal("linefeed 9 accepted")
+	}
+	for _, lf := range []proslic.Linefeed{proslic.Open, proslic.TipOpen, proslic.RingOpen, proslic.ReverseOHT, proslic.ForwardActive} {
+		if err := r.port.SetLinefeed(lf); err != nil || r.chip.Linefeed() != byte(lf) || r.port.Linefeed() != lf {
+			t.Fatalf("SetLinefeed(%v): %v, chip in %d", lf, err, r.chip.Linefeed())
+		}
+	}
+	r.chip.SetFault(proslicsim.Absent, true)
+	if _, err := r.port.Diagnose(); !errors.Is(err, proslic.ErrAbsent) || !strings.Contains(err.Error(), "proslic: fxs4: diag:") {
+		t.Fatalf("diag of a vanished chip: %v", err)
 	}
 }

@@ -510,6 +510,7 @@ func TestBringUpFaults(t *testing.T) {
 		{proslicsim.CalHang, "proslic: fxs4: bring-up: calibration did not complete within 2s (reg 96 reads 0x5f)"},
 		{proslicsim.VBATNeverRises, "proslic: fxs5: bring-up: vbat did not rise above 40 V within 500ms (read 1.1 V)"},
 		{0, ""},
+		{proslicsim.IndirectStuck, "proslic: fxs7: bring-up: indirect registers: DTMF_ROW0_PEAK (0): indirect access stayed busy (reg 31)"},
 	}
 	var rigs []*rig
 	for i, pt := range ports {

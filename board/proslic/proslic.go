@@ -371,7 +371,8 @@ func (p *Port) reset() error {
 //  1. reset pulse; probe (reg 0, 1); after-reset sanity (reg 8 = 0x02,
 //     reg 11 = 0x33, reg 64 = 0)
 //  2. DC-DC held off (reg 14 = 0x10), interrupts masked (21-23 = 0)
-//  3. the indirect register table through 28/29/30, polling 31 before each
+//  3. the indirect register table through 28/29/30, polling 31 before each,
+//     then read back and compared
 //  4. loopback off (8), revision C enhancements (108), manual battery
 //     control (67), Q7 off (66), battery voltages (74, 75) from the ring
 //     amplitude, on-hook voltage (72)
@@ -442,6 +443,20 @@ func (p *Port) bringUp() error {
 	for _, r := range indirectTable {
 		if err := p.writeIndirect(r.addr, r.value); err != nil {
 			return fail(fmt.Errorf("%s (%d): %w", r.name, r.addr, err))
+		}
+	}
+	// Read the table back: a marginal SPI bus shows here, not as a
+	// mistuned line later.
+	for _, r := range indirectTable {
+		if _, ok := IndirectAddr(p.info.Part, r.addr); !ok {
+			continue
+		}
+		v, err := p.readIndirect(r.addr)
+		if err != nil {
+			return fail(fmt.Errorf("%s (%d): %w", r.name, r.addr, err))
+		}
+		if v != r.value {
+			return fail(fmt.Errorf("%s (%d) reads 0x%04x after writing 0x%04x", r.name, r.addr, v, r.value))
 		}
 	}
 	step = "bring-up"

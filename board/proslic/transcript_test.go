@@ -37,6 +37,15 @@ func (s *script) iw(addr byte, v uint16) {
 	s.w(30, addr)
 }
 
+// ir is an indirect read: wait, address (30), wait, data low and high.
+func (s *script) ir(addr byte, v uint16) {
+	s.r(31, 0)
+	s.w(30, addr)
+	s.r(31, 0)
+	s.r(28, byte(v))
+	s.r(29, byte(v>>8))
+}
+
 func playback(t *testing.T, ops []conntest.IO) (spi.Conn, *spitest.Playback) {
 	t.Helper()
 	pb := &spitest.Playback{Playback: conntest.Playback{Ops: ops, DontPanic: true}}
@@ -79,6 +88,9 @@ func bringUpScript() *script {
 	s.w(23, 0)
 	for a, v := range si3210Indirect {
 		s.iw(byte(a), v)
+	}
+	for a, v := range si3210Indirect { // read back
+		s.ir(byte(a), v)
 	}
 	s.w(8, 0)      // no loopback
 	s.w(108, 0xEB) // revision C enhancements

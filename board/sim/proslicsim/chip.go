@@ -46,6 +46,8 @@ const (
 	// VBATLost: the battery collapses while running; clearing it lets the
 	// DC-DC converter ramp up again.
 	VBATLost
+	// IndirectStuck: the indirect access never completes (31 reads busy).
+	IndirectStuck
 )
 
 // Config sets up an emulated chip. Clock is required.
@@ -218,8 +220,10 @@ func (c *Chip) readReg(reg byte) byte {
 	}
 	switch reg {
 	case rIAS:
-		if c.iasBusy > 0 {
-			c.iasBusy--
+		if c.iasBusy > 0 || c.faults&IndirectStuck != 0 {
+			if c.iasBusy > 0 {
+				c.iasBusy--
+			}
 			return 1
 		}
 		return 0

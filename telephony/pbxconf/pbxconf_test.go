@@ -245,7 +245,7 @@ func TestRouteOutbound(t *testing.T) {
 		emergency  bool
 	}{
 		{"301", "913800138001", "mobile", "13800138001", false, false},
-		{"201", "913800138001", "", "", true, false},  // not allowed on mobile
+		{"201", "913800138001", "", "", true, false},                       // not allowed on mobile
 		{"301", "9138001380000", "local", "021138001380000", false, false}, // too long for mobile
 		{"201", "955501234", "local", "02155501234", false, false},
 		{"201", "9555012345", "local", "021555012345", false, false},

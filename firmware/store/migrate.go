@@ -46,11 +46,15 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{3, "create pbx configuration bucket", func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucket([]byte("pbx_config"))
+		return err
+	}},
 }
 
 // SchemaVersion is the schema this firmware writes, the version of the
 // last migration; Open refuses files with a higher version.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // checkMigrations enforces versions 1, 2, 3... with no gap: a gap would
 // make an old file skip a step.

@@ -286,6 +286,16 @@ func (e *Endpoint) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		e.onReinvite(req, tx)
 		return
 	}
+	if mf := req.MaxForwards(); mf != nil && mf.Val() == 0 {
+		e.respond(tx, req, 483, "Too Many Hops")
+		return
+	}
+	if tags := required(req); tags != "" {
+		// RFC 3261 8.2.2.3: the box supports no extension a caller can
+		// require (100rel, timer, replaces on INVITE, ...).
+		e.respond(tx, req, 420, "Bad Extension", sip.NewHeader("Unsupported", tags))
+		return
+	}
 	trunk := e.trunkFor(req)
 	ext := ""
 	if trunk == nil && e.cfg.AuthenticateCalls {
@@ -366,6 +376,19 @@ func (e *Endpoint) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	case <-limit.C:
 		l.Reject(CauseNoAnswer)
 	}
+}
+
+// required lists the option tags of a request's Require headers.
+func required(req *sip.Request) string {
+	var tags []string
+	for _, h := range req.GetHeaders("Require") {
+		for _, t := range strings.Split(h.Value(), ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				tags = append(tags, t)
+			}
+		}
+	}
+	return strings.Join(tags, ", ")
 }
 
 func (l *Leg) finalSent() {

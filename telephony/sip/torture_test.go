@@ -64,6 +64,23 @@ func (p *udpPeer) exchange(data []byte) ([][]byte, error) {
 	}
 }
 
+// request sends data and returns the first final response carrying callID.
+func (p *udpPeer) request(data []byte, callID string) ([]byte, error) {
+	p.conn.WriteToUDP(data, p.box)
+	buf := make([]byte, 65535)
+	p.conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	for {
+		n, _, err := p.conn.ReadFromUDP(buf)
+		if err != nil {
+			return nil, err
+		}
+		r := buf[:n]
+		if bytes.Contains(r, []byte(callID)) && !bytes.HasPrefix(r, []byte("SIP/2.0 1")) {
+			return bytes.Clone(r), nil
+		}
+	}
+}
+
 // checkReplies asserts every datagram the box sent back is a SIP response.
 func checkReplies(replies [][]byte) error {
 	for _, r := range replies {
@@ -194,4 +211,38 @@ func FuzzServerDatagram(f *testing.F) {
 			t.Fatalf("a datagram registered %d contacts", n)
 		}
 	})
+}
+
+// TestInviteChecks sends raw INVITEs that must be refused before anything
+// else happens: loops (Max-Forwards 0) and required extensions.
+func TestInviteChecks(t *testing.T) {
+	box := startBox(t, Config{}, directory{}, answering)
+	peer := newUDPPeer(t, box.UDPAddr())
+	invite := func(id int, extra string) []byte {
+		return []byte(fmt.Sprintf("INVITE sip:202@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-%d\r\n"+
+			"From: <sip:201@127.0.0.1>;tag=a\r\nTo: <sip:202@127.0.0.1>\r\nCall-ID: chk-%d\r\nCSeq: 1 INVITE\r\n"+
+			"%s\r\nContent-Length: 0\r\n\r\n", box.UDPAddr(), peer.conn.LocalAddr(), id, id, extra))
+	}
+	tests := []struct {
+		extra, want string
+	}{
+		{"Max-Forwards: 0", "SIP/2.0 483"},
+		{"Max-Forwards: 70\r\nRequire: 100rel, timer", "SIP/2.0 420"},
+	}
+	for i, tt := range tests {
+		reply, err := peer.request(invite(i, tt.extra), fmt.Sprintf("chk-%d\r\n", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasPrefix(reply, []byte(tt.want)) {
+			t.Errorf("%q: got %q", tt.extra, reply)
+			continue
+		}
+		if tt.want == "SIP/2.0 420" && !bytes.Contains(reply, []byte("Unsupported: 100rel, timer")) {
+			t.Errorf("420 without Unsupported: %q", reply)
+		}
+	}
+	for _, ev := range box.rec.drain() {
+		t.Errorf("unexpected %s", ev.kind)
+	}
 }

@@ -20,8 +20,12 @@ import (
 // number through a trunk.
 type DialRequest struct {
 	Extension string
-	Trunk     string
-	Number    string
+	// Contact picks one of the extension's registered contacts (as listed
+	// by Contacts); empty rings the most recently refreshed one. The switch
+	// forks a call by dialling each contact and keeping the first answer.
+	Contact string
+	Trunk   string
+	Number  string
 	// From is the caller ID presented (per route for trunks).
 	From Party
 	// RingTimeout gives up with CauseNoAnswer (default Config.NoAnswerTimeout).
@@ -39,11 +43,12 @@ func (e *Endpoint) Dial(ctx context.Context, d DialRequest) (*Leg, error) {
 	switch {
 	case d.Extension != "":
 		bs := e.reg.Lookup(d.Extension, e.now())
+		if d.Contact != "" {
+			bs = slices.DeleteFunc(bs, func(b Registration) bool { return b.Contact != d.Contact })
+		}
 		if len(bs) == 0 {
 			return nil, fmt.Errorf("%w: %s", ErrUnavailable, d.Extension)
 		}
-		// The most recently refreshed contact rings; forking is the switch's
-		// job (it can Dial each of Contacts(ext)).
 		if err := sip.ParseUri(bs[0].Contact, &target); err != nil {
 			return nil, fmt.Errorf("sip: contact %q: %w", bs[0].Contact, err)
 		}

@@ -75,9 +75,17 @@ func TestSippBoxCallsHoldsAndHangsUp(t *testing.T) {
 }
 
 func TestDialUnregistered(t *testing.T) {
-	box := startBox(t, Config{}, directory{"202": "pw"}, nil)
+	box := startBox(t, Config{DigestAlgorithms: []digest.Algorithm{digest.MD5}}, directory{"202": "pw"}, nil)
 	if _, err := box.Dial(context.Background(), DialRequest{Extension: "202"}); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("dial of unregistered extension: %v", err)
+	}
+	registerAt(t, box, "202", "pw", 5999)
+	cs := box.Contacts("202")
+	if len(cs) != 1 || cs[0].Contact != "sip:202@127.0.0.1:5999" {
+		t.Fatalf("contacts %+v", cs)
+	}
+	if _, err := box.Dial(context.Background(), DialRequest{Extension: "202", Contact: "sip:202@127.0.0.1:6000"}); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("dial of a contact 202 does not have: %v", err)
 	}
 }
 

@@ -205,6 +205,7 @@ func (s *Server) routes() *gin.Engine {
 	admin.GET("/:login", s.apiGetUser)
 	admin.PUT("/:login", s.apiUpdateUser)
 	admin.DELETE("/:login", s.apiDeleteUser)
+	s.pbxRoutes(authed)
 
 	e.GET("/", s.requireUser(false), s.pageHome)
 	e.GET("/setup", s.pageSetup)

@@ -275,3 +275,16 @@ func TestRouteOutbound(t *testing.T) {
 		t.Errorf("emergency call refused: %+v", got)
 	}
 }
+
+func TestCheckPorts(t *testing.T) {
+	c := sample() // fxs1-4, fxo1
+	if err := c.CheckPorts(4, 1); err != nil {
+		t.Fatal(err)
+	}
+	if fe := fieldOf(t, c.CheckPorts(3, 1)); fe.Path != "extensions[3].port" || fe.Object != `extension "204"` {
+		t.Errorf("3 fxs ports: %v", fe)
+	}
+	if fe := fieldOf(t, c.CheckPorts(4, 0)); fe.Path != "trunks[1].port" || fe.Object != `trunk "pstn1"` {
+		t.Errorf("no fxo ports: %v", fe)
+	}
+}

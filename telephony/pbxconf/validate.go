@@ -402,3 +402,23 @@ func (r Route) validate(v *validator, path, obj string) {
 		}
 	}
 }
+
+// CheckPorts refuses extensions and trunks on analog ports the board does
+// not have (fxs ports 1..fxs, fxo ports 1..fxo); Validate cannot know the
+// board. The error joins *FieldError values like Validate's.
+func (c *Config) CheckPorts(fxs, fxo int) error {
+	v := &validator{}
+	for i, e := range c.Extensions {
+		if e.Kind == KindFXS && (e.Port < 1 || e.Port > fxs) {
+			v.add(fmt.Sprintf("extensions[%d]", i), "extension "+strconv.Quote(e.Number), "port",
+				"fxs%d does not exist: this board has %d fxs ports", e.Port, fxs)
+		}
+	}
+	for i, t := range c.Trunks {
+		if t.Kind == KindFXO && (t.Port < 1 || t.Port > fxo) {
+			v.add(fmt.Sprintf("trunks[%d]", i), "trunk "+strconv.Quote(t.Name), "port",
+				"fxo%d does not exist: this board has %d fxo ports", t.Port, fxo)
+		}
+	}
+	return v.err()
+}

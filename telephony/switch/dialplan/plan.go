@@ -173,6 +173,7 @@ type Plan struct {
 	emTrunks  []string
 	blocked   []Pattern
 	codes     []code
+	features  FeatureCodes
 }
 
 // New compiles cfg; a pattern that does not parse is an error naming it.
@@ -259,8 +260,17 @@ func New(cfg Config) (*Plan, error) {
 		}
 		p.codes = append(p.codes, code{s, c.f})
 	}
+	for _, c := range p.codes {
+		*map[Feature]*string{Pickup: &p.features.Pickup, DNDOn: &p.features.DNDOn, DNDOff: &p.features.DNDOff,
+			ForwardAll: &p.features.ForwardAll, ForwardAllOff: &p.features.ForwardAllOff,
+			ForwardBusy: &p.features.ForwardBusy, ForwardBusyOff: &p.features.ForwardBusyOff,
+			ForwardNoAnswer: &p.features.ForwardNoAnswer, ForwardNoAnswerOff: &p.features.ForwardNoAnswerOff}[c.f] = c.code
+	}
 	return p, nil
 }
+
+// Features returns the feature codes in use (defaults filled in).
+func (p *Plan) Features() FeatureCodes { return p.features }
 
 // Extensions returns the extension numbers.
 func (p *Plan) Extensions() []string { return slices.Clone(p.extList) }

@@ -107,6 +107,9 @@ func TestMatchDigitByDigit(t *testing.T) {
 
 func TestResolve(t *testing.T) {
 	p := testPlan(t)
+	if f := p.Features(); f != DefaultFeatures {
+		t.Errorf("features %+v", f)
+	}
 	for _, c := range []struct {
 		from, digits string
 		want         Decision

@@ -1,0 +1,456 @@
+package callswitch
+
+import (
+	"callbox/telephony/switch/moh"
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"callbox/telephony/media"
+	"callbox/telephony/sip"
+	"callbox/telephony/sip/sdpneg"
+	"callbox/telephony/switch/dialplan"
+)
+
+// SIPLeg is what the switch uses of a telephony/sip Leg (*sip.Leg
+// satisfies it).
+type SIPLeg interface {
+	ID() string
+	Direction() sip.Direction
+	Extension() string
+	Trunk() string
+	From() sip.Party
+	To() sip.Party
+	Ringing(early bool) error
+	Answer() error
+	Reject(c sip.Cause) error
+	Hangup() error
+	Hold(ctx context.Context) error
+	Resume(ctx context.Context) error
+}
+
+// SIPDialer places outbound SIP legs and gives every leg its audio.
+// firmware/app implements it over *sip.Endpoint (Dial) and
+// telephony/media/rtpstream (OpenMedia: a stream to the leg's negotiated
+// remote address and codec, through the RTPAllocator the endpoint was
+// given).
+type SIPDialer interface {
+	// Dial starts an outbound leg and returns at once; progress, answer
+	// and failure come to the switch's SIPHandler.
+	Dial(ctx context.Context, d sip.DialRequest) (SIPLeg, error)
+	// OpenMedia returns the leg's RTP stream once its media are
+	// negotiated; the switch closes it when the leg ends.
+	OpenMedia(l SIPLeg) (media.Endpoint, func(), error)
+}
+
+// errNoMedia is what Connect says before a leg's media are known.
+var errNoMedia = errors.New("callswitch: sip leg has no media yet")
+
+// swapEndpoint is a media endpoint whose stream arrives after the leg
+// joined the engine (SDP answers come late): silence until then.
+type swapEndpoint struct {
+	ep atomic.Pointer[media.Endpoint]
+}
+
+func (e *swapEndpoint) ReadFrame(f []int16) {
+	if p := e.ep.Load(); p != nil {
+		(*p).ReadFrame(f)
+		return
+	}
+	clear(f)
+}
+
+func (e *swapEndpoint) WriteFrame(f []int16) {
+	if p := e.ep.Load(); p != nil {
+		(*p).WriteFrame(f)
+	}
+}
+
+// sipChan is the Channel of one SIP leg. Signalling runs on goroutines of
+// its own so the frame clock never waits for the network.
+type sipChan struct {
+	s       *Switch
+	leg     SIPLeg
+	ep      swapEndpoint
+	closeEP func()
+	cs      *chanState
+	up      bool // answered (either way)
+	ended   atomic.Bool
+}
+
+func (c *sipChan) Name() string             { return "sip/" + c.leg.ID() }
+func (c *sipChan) Tech() Tech               { return SIP }
+func (c *sipChan) Endpoint() media.Endpoint { return &c.ep }
+
+// Call is not used: outbound SIP legs are placed by SIPDialer.Dial.
+func (c *sipChan) Call(string, Party) error {
+	return errors.New("callswitch: sip legs are dialled by the dialer")
+}
+
+func (c *sipChan) Answer() error {
+	c.up = true
+	c.async(func() error { return c.leg.Answer() })
+	return nil
+}
+
+func (c *sipChan) Hangup(cause Cause) error {
+	if c.ended.Swap(true) {
+		return nil
+	}
+	if c.closeEP != nil {
+		c.closeEP()
+		c.closeEP = nil
+	}
+	leg, up := c.leg, c.up
+	c.s.goSIP(func() {
+		if !up && leg.Direction() == sip.Inbound {
+			_ = leg.Reject(sipCause(cause))
+			return
+		}
+		_ = leg.Hangup()
+	})
+	return nil
+}
+
+func (c *sipChan) Indicate(ind Indication) error {
+	switch ind {
+	case Ringback:
+		if !c.up && c.leg.Direction() == sip.Inbound {
+			c.async(func() error { return c.leg.Ringing(false) })
+		}
+	case Hold:
+		c.async(func() error { return c.leg.Hold(context.Background()) })
+	case Unhold:
+		c.async(func() error { return c.leg.Resume(context.Background()) })
+	}
+	return nil
+}
+
+func (c *sipChan) SendDigits(digits string) error {
+	return c.s.engine.SendDigits(c.cs.mch, digits, 0)
+}
+
+// Connect opens the leg's RTP stream if it is not open yet.
+func (c *sipChan) Connect() error {
+	if c.ep.ep.Load() != nil {
+		return nil
+	}
+	ep, closeFn, err := c.s.cfg.SIP.OpenMedia(c.leg)
+	if err != nil {
+		return errors.Join(errNoMedia, err)
+	}
+	c.ep.ep.Store(&ep)
+	c.closeEP = closeFn
+	return nil
+}
+
+// async runs a signalling request off the clock; a failure ends the leg.
+func (c *sipChan) async(f func() error) {
+	c.s.goSIP(func() {
+		if err := f(); err != nil && !errors.Is(err, sip.ErrEnded) {
+			c.s.Do(func() {
+				if c.cs != nil {
+					c.s.partyGone(c.cs, CauseFailed)
+				}
+			})
+		}
+	})
+}
+
+func (s *Switch) goSIP(f func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+}
+
+func sipCause(c Cause) sip.Cause {
+	switch c {
+	case CauseBusy:
+		return sip.CauseBusy
+	case CauseNoAnswer:
+		return sip.CauseNoAnswer
+	case CauseNotFound, CauseBlocked:
+		return sip.CauseNotFound
+	case CauseUnavailable:
+		return sip.CauseUnavailable
+	case CauseCancelled:
+		return sip.CauseCancelled
+	}
+	return sip.CauseFailed
+}
+
+func fromSIPCause(c sip.Cause) Cause {
+	switch c {
+	case sip.CauseNormal:
+		return CauseNormal
+	case sip.CauseBusy:
+		return CauseBusy
+	case sip.CauseNoAnswer:
+		return CauseNoAnswer
+	case sip.CauseUnavailable:
+		return CauseUnavailable
+	case sip.CauseNotFound:
+		return CauseNotFound
+	case sip.CauseCancelled:
+		return CauseCancelled
+	}
+	return CauseFailed
+}
+
+// sipChannel returns the switch's channel of a leg, adding it on first
+// sight.
+func (s *Switch) sipChannel(l SIPLeg) *chanState {
+	if cs := s.chans["sip/"+l.ID()]; cs != nil {
+		return cs
+	}
+	sc := &sipChan{s: s, leg: l}
+	ext := l.Extension()
+	if l.Direction() == sip.Outbound || s.exts[ext] == nil {
+		ext = ""
+	}
+	cs, err := s.addChannel(sc, "", media.ChannelOptions{})
+	if err != nil {
+		return nil
+	}
+	cs.ext = ext
+	sc.cs = cs
+	return cs
+}
+
+// sipDial places the outbound leg of call c: to extension ext's phones or
+// to number through trunk.
+func (s *Switch) sipDial(c *call, ext, trunk, number string) {
+	from := sip.Party{User: c.callerID.Number, Display: c.callerID.Name}
+	if ext != "" {
+		from = sip.Party{User: c.from.Number, Display: c.from.Name}
+	}
+	req := sip.DialRequest{Extension: ext, Trunk: trunk, Number: number, From: from}
+	if ext != "" {
+		if e := s.exts[ext]; e != nil && e.RingTimeout > 0 {
+			req.RingTimeout = e.RingTimeout
+		} else {
+			req.RingTimeout = s.cfg.RingTimeout
+		}
+	}
+	party := number
+	if ext != "" {
+		party = ext
+	}
+	s.goSIP(func() {
+		l, err := s.cfg.SIP.Dial(context.Background(), req)
+		s.Do(func() {
+			if err != nil {
+				if s.calls[c] && c.b == nil && c.answer.IsZero() {
+					if trunk != "" && len(c.trunks) > 0 {
+						s.tryTrunk(c)
+						return
+					}
+					s.fail(c, CauseCongestion)
+				}
+				return
+			}
+			cs := s.sipChannel(l)
+			if cs == nil || !s.calls[c] || !c.answer.IsZero() || c.b != nil {
+				s.goSIP(func() { _ = l.Hangup() })
+				if cs != nil {
+					s.removeChannel(cs)
+				}
+				return
+			}
+			lg := c.addLeg(cs, party, trunk, s.clk.Now())
+			c.b, cs.cur = lg, lg
+			s.flushSIP(l.ID())
+		})
+	})
+}
+
+// SIPHandler returns the sip.CallHandler through which the switch takes
+// part in SIP calls; firmware/app passes it in sip.Deps.
+func (s *Switch) SIPHandler() sip.CallHandler { return sipHandler{s} }
+
+type sipHandler struct{ s *Switch }
+
+// onLeg runs f for leg l on the switch's goroutine once the leg is known;
+// events for an outbound leg whose Dial has not yet been registered wait.
+func (h sipHandler) onLeg(l SIPLeg, f func(cs *chanState)) {
+	s := h.s
+	s.Do(func() {
+		cs := s.chans["sip/"+l.ID()]
+		if cs == nil || cs.cur == nil {
+			if l.Direction() == sip.Outbound {
+				if s.sipPending == nil {
+					s.sipPending = make(map[string][]func(*chanState))
+				}
+				s.sipPending[l.ID()] = append(s.sipPending[l.ID()], f)
+			}
+			return
+		}
+		f(cs)
+	})
+}
+
+func (s *Switch) flushSIP(id string) {
+	fs := s.sipPending[id]
+	delete(s.sipPending, id)
+	for _, f := range fs {
+		if cs := s.chans["sip/"+id]; cs != nil {
+			f(cs)
+		}
+	}
+}
+
+// Offered implements sip.CallHandler: an extension's phone dialled a
+// number, or a trunk brings a call for a DID.
+func (h sipHandler) Offered(l *sip.Leg) { h.offered(l) }
+
+func (h sipHandler) offered(l SIPLeg) {
+	s := h.s
+	s.Do(func() {
+		cs := s.sipChannel(l)
+		if cs == nil {
+			s.goSIP(func() { _ = l.Reject(sip.CauseFailed) })
+			return
+		}
+		if cs.ext != "" {
+			s.originate(cs, l.To().User)
+			return
+		}
+		dest := l.To().User
+		if !s.plan.IsExtension(dest) {
+			dest = s.cfg.Inbound[l.Trunk()]
+		}
+		if dest == "" && len(s.cfg.Extensions) > 0 {
+			dest = s.cfg.Extensions[0].Number
+		}
+		from := Party{Number: l.From().User, Name: l.From().Display}
+		c := s.newCall(cs, from, dest)
+		c.trunk = l.Trunk()
+		c.a.trunk = c.trunk
+		s.ringExt(c, dest, 0)
+	})
+}
+
+// Progress implements sip.CallHandler.
+func (h sipHandler) Progress(*sip.Leg, int, bool) {}
+
+// Answered implements sip.CallHandler.
+func (h sipHandler) Answered(l *sip.Leg) { h.answeredLeg(l) }
+
+func (h sipHandler) answeredLeg(l SIPLeg) {
+	h.onLeg(l, func(cs *chanState) {
+		cs.ch.(*sipChan).up = true
+		if l.Direction() == sip.Outbound {
+			h.s.answered(cs)
+		}
+	})
+}
+
+// MediaChanged implements sip.CallHandler: a phone that holds the call
+// leaves its far party with music.
+func (h sipHandler) MediaChanged(l *sip.Leg, m sdpneg.Media) {
+	hold := m.OnHold()
+	h.onLeg(l, func(cs *chanState) {
+		far := other(cs.cur)
+		if far == nil || far.ended {
+			return
+		}
+		if hold {
+			h.s.engine.Play(far.cs.mch, &mohSource{})
+			return
+		}
+		h.s.engine.Play(far.cs.mch, nil)
+	})
+}
+
+// DTMF implements sip.CallHandler: INFO digits go on to the far party.
+func (h sipHandler) DTMF(l *sip.Leg, digit byte, _ time.Duration) {
+	h.onLeg(l, func(cs *chanState) {
+		if far := other(cs.cur); far != nil && !far.ended {
+			_ = far.cs.ch.SendDigits(string(digit))
+		}
+	})
+}
+
+// Transfer implements sip.CallHandler: a blind REFER sends the far party
+// to the target; attended REFER (Replaces) is declined for now.
+func (h sipHandler) Transfer(l *sip.Leg, t sip.Transfer) error {
+	if t.Attended() {
+		return errors.New("callswitch: attended transfer by REFER is not supported")
+	}
+	h.onLeg(l, func(cs *chanState) { h.s.blindTransfer(cs, t.User) })
+	return nil
+}
+
+// HungUp implements sip.CallHandler.
+func (h sipHandler) HungUp(l *sip.Leg, c sip.Cause) { h.hungUp(l, c) }
+
+func (h sipHandler) hungUp(l SIPLeg, c sip.Cause) {
+	s := h.s
+	s.Do(func() {
+		cs := s.chans["sip/"+l.ID()]
+		if cs == nil {
+			delete(s.sipPending, l.ID())
+			return
+		}
+		sc := cs.ch.(*sipChan)
+		sc.ended.Store(true)
+		if sc.closeEP != nil {
+			sc.closeEP()
+			sc.closeEP = nil
+		}
+		s.partyGone(cs, fromSIPCause(c))
+		if s.chans["sip/"+l.ID()] != nil {
+			s.removeChannel(cs)
+		}
+	})
+}
+
+// blindTransfer sends the far party of cs's call to number (dialled as
+// cs's extension would) and takes cs out of the call.
+func (s *Switch) blindTransfer(cs *chanState, number string) {
+	l := cs.cur
+	far := other(l)
+	if l == nil || far == nil || far.ended {
+		return
+	}
+	c := l.call
+	fcs := far.cs
+	cs.cur = nil
+	s.endLeg(l, CauseTransferred, true)
+	fcs.cur = nil
+	far.ended, far.end, far.cause = true, s.clk.Now(), CauseTransferred
+	s.end(c, CauseTransferred)
+	nc := &call{id: s.nextID(), from: Party{Number: far.party}, to: number, start: s.clk.Now()}
+	nc.a = nc.addLeg(fcs, far.party, far.trunk, nc.start)
+	nc.a.answer = nc.start
+	fcs.cur = nc.a
+	s.calls[nc] = true
+	if src, err := newToneSource(s.cfg.Country, "ringback"); err == nil {
+		s.engine.Play(fcs.mch, src)
+	}
+	d := s.plan.Resolve(cs.ext, number)
+	by := cs.ext
+	nc.fromEx = by
+	if d.Kind == dialplan.Extension {
+		s.ringExt(nc, d.Number, 0)
+		return
+	}
+	s.forward(nc, by, number, 0)
+}
+
+// BlindTransfer sends the party talking with channel name (a port or
+// "sip/<leg id>") to number, as that channel's extension would dial it.
+// It is for the web desk and the console; it runs on the next tick.
+func (s *Switch) BlindTransfer(name, number string) {
+	s.Do(func() {
+		if cs := s.chans[name]; cs != nil {
+			s.blindTransfer(cs, number)
+		}
+	})
+}
+
+// mohSource is music on hold as a media source.
+type mohSource = moh.Player

@@ -1,0 +1,295 @@
+// Package callswitch (directory telephony/switch; "switch" is a Go
+// keyword) connects calls: it owns the channels of the box's FXS and FXO
+// ports and of SIP legs behind one Channel model, places calls with two or
+// more legs through the dial plan (package dialplan), carries out the
+// features (hold with music on hold, blind and attended transfer,
+// three-way conference, pickup, call waiting, do not disturb, call
+// forwarding), joins the legs' audio in the media engine, and leaves one
+// CDR per call (package cdr).
+//
+// # Concurrency
+//
+// The switch's state belongs to the frame clock's goroutine: Tick, the
+// clock's handler, ticks every analog channel (whose events call into the
+// switch from inside their Tick), runs the switch's timers and then the
+// media engine. Anything from another goroutine (SIP signalling, the web
+// API) goes through Do, a queue that Tick drains; nothing the clock does
+// waits for another goroutine, and SIP requests that touch the network run
+// on goroutines of their own and report back through Do.
+//
+// # Wiring
+//
+//	sw, _ := callswitch.New(callswitch.Config{Plan: plan, Extensions: exts, CDR: sink, Clock: clk}, engine)
+//	sw.AddFXS(line.FXSConfig{Name: "fxs1"}, fxsPort)   // for each port, before the clock runs
+//	sw.AddFXO(line.FXOConfig{Name: "fxo1"}, fxoPort)
+//	board.SetHandler(func(pcm.Tick) { sw.Tick() })      // or a media.Clock running sw.Tick
+package callswitch
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"callbox/telephony/line"
+	"callbox/telephony/media"
+	"callbox/telephony/switch/cdr"
+	"callbox/telephony/switch/dialplan"
+)
+
+// Extension is one extension's settings as the switch needs them
+// (firmware/app adapts telephony/pbxconf's extensions to it).
+type Extension struct {
+	Number string
+	Name   string // caller ID name
+	// Port is the FXS port of an analog extension; empty for a SIP one.
+	Port string
+	// CallWaiting offers a second call to a busy extension.
+	CallWaiting bool
+	// Initial feature states; the feature codes change them at run time.
+	DND                                      bool
+	ForwardAll, ForwardBusy, ForwardNoAnswer string
+	// RingTimeout is how long it rings before the call counts as not
+	// answered (or goes to ForwardNoAnswer); 0 takes Config.RingTimeout.
+	RingTimeout time.Duration
+}
+
+// Config sets up a Switch.
+type Config struct {
+	Plan       *dialplan.Plan
+	Extensions []Extension
+	// Inbound maps an FXO port or SIP trunk to the extension its calls
+	// ring; a line not listed rings the first extension.
+	Inbound map[string]string
+	// RingTimeout is the default for extensions (30 s).
+	RingTimeout time.Duration
+	// Country is the tone plan for tones the switch plays itself into
+	// legs (ringback during a transfer); "" is CN.
+	Country string
+	CDR     cdr.Sink
+	// Clock is the frame clock's time (the same the line channels use).
+	Clock line.Clock
+	// SIP places SIP calls; nil leaves the switch analog only.
+	SIP SIPDialer
+	// MaxForwards bounds chains of forwarding (default 5).
+	MaxForwards int
+}
+
+// ErrUnknown is returned for a port or extension the switch does not have.
+var ErrUnknown = errors.New("callswitch: unknown port or extension")
+
+// Switch places and connects calls. See the package doc for its threading.
+type Switch struct {
+	cfg    Config
+	engine *media.Engine
+	clk    line.Clock
+	sink   cdr.Sink
+	plan   *dialplan.Plan
+
+	exts  map[string]*extState
+	chans map[string]*chanState // by channel name
+	fxs   []*fxsChan
+	fxo   []*fxoChan
+	calls map[*call]bool
+	seq   uint64
+
+	mu    sync.Mutex
+	inbox []func()
+	spare []func()
+
+	wg         sync.WaitGroup // SIP goroutines
+	sipPending map[string][]func(*chanState)
+}
+
+// extState is an extension's run-time state.
+type extState struct {
+	Extension
+	port string // channel name of its phone
+}
+
+// chanState is the switch's view of one channel.
+type chanState struct {
+	ch   Channel
+	ext  string // extension number of a phone, "" for lines and trunks
+	mch  *media.Channel
+	cur  *leg // the leg the party is in now
+	held *leg // this party's call on hold (its far party hears music)
+	wait *leg // a call waiting for this party
+	conf bool // cur and held are in a three-way conference
+	// feature is set while the party hears a feature code's confirmation.
+	feature bool
+}
+
+// New returns a switch over engine. Channels are added with AddFXS and
+// AddFXO before the clock runs.
+func New(cfg Config, engine *media.Engine) (*Switch, error) {
+	if cfg.Plan == nil {
+		return nil, errors.New("callswitch: no dial plan")
+	}
+	if engine == nil {
+		return nil, errors.New("callswitch: no media engine")
+	}
+	if cfg.Clock == nil {
+		return nil, errors.New("callswitch: no clock")
+	}
+	if cfg.RingTimeout <= 0 {
+		cfg.RingTimeout = 30 * time.Second
+	}
+	if cfg.MaxForwards <= 0 {
+		cfg.MaxForwards = 5
+	}
+	s := &Switch{cfg: cfg, engine: engine, clk: cfg.Clock, sink: cfg.CDR, plan: cfg.Plan,
+		exts: make(map[string]*extState), chans: make(map[string]*chanState), calls: make(map[*call]bool)}
+	if s.sink == nil {
+		s.sink = discard{}
+	}
+	for _, e := range cfg.Extensions {
+		if !cfg.Plan.IsExtension(e.Number) {
+			return nil, fmt.Errorf("callswitch: extension %s is not in the dial plan", e.Number)
+		}
+		if _, dup := s.exts[e.Number]; dup {
+			return nil, fmt.Errorf("callswitch: extension %s twice", e.Number)
+		}
+		s.exts[e.Number] = &extState{Extension: e}
+	}
+	return s, nil
+}
+
+type discard struct{}
+
+func (discard) Write(cdr.Record) {}
+
+// extByPort returns the extension on an FXS port.
+func (s *Switch) extByPort(port string) string {
+	for n, e := range s.exts {
+		if e.Port == port {
+			return n
+		}
+	}
+	return ""
+}
+
+// addChannel puts a channel in the engine and the switch's tables.
+func (s *Switch) addChannel(ch Channel, ext string, opt media.ChannelOptions) (*chanState, error) {
+	if _, dup := s.chans[ch.Name()]; dup {
+		return nil, fmt.Errorf("callswitch: channel %s twice", ch.Name())
+	}
+	mch, err := s.engine.NewChannel(ch.Name(), ch.Endpoint(), opt)
+	if err != nil {
+		return nil, fmt.Errorf("callswitch: %s: %w", ch.Name(), err)
+	}
+	cs := &chanState{ch: ch, ext: ext, mch: mch}
+	s.chans[ch.Name()] = cs
+	if ext != "" {
+		s.exts[ext].port = ch.Name()
+	}
+	return cs, nil
+}
+
+// removeChannel takes a dynamic channel (a SIP leg) out again.
+func (s *Switch) removeChannel(cs *chanState) {
+	s.engine.Remove(cs.mch)
+	delete(s.chans, cs.ch.Name())
+	if cs.ext != "" && s.exts[cs.ext] != nil && s.exts[cs.ext].port == cs.ch.Name() {
+		s.exts[cs.ext].port = ""
+	}
+}
+
+// Do runs f on the switch's goroutine at the start of the next tick. It
+// never blocks: SIP handlers and the web API use it.
+func (s *Switch) Do(f func()) {
+	s.mu.Lock()
+	s.inbox = append(s.inbox, f)
+	s.mu.Unlock()
+}
+
+// Tick runs one frame: queued work, every analog channel, the switch's
+// timers and the media engine. It is the frame clock's handler.
+func (s *Switch) Tick() {
+	s.mu.Lock()
+	work := s.inbox
+	s.inbox = s.spare[:0]
+	s.mu.Unlock()
+	for i, f := range work {
+		f()
+		work[i] = nil
+	}
+	s.spare = work[:0]
+	for _, c := range s.fxs {
+		c.fxs.Tick()
+	}
+	for _, c := range s.fxo {
+		c.fxo.Tick()
+	}
+	s.timers()
+	s.engine.Tick()
+}
+
+// Close waits for the SIP goroutines the switch started.
+func (s *Switch) Close() error {
+	s.wg.Wait()
+	return nil
+}
+
+// SetDND turns an extension's do-not-disturb on or off (from the web API:
+// it takes effect on the next tick).
+func (s *Switch) SetDND(ext string, on bool) error {
+	if s.exts[ext] == nil {
+		return fmt.Errorf("%w: extension %s", ErrUnknown, ext)
+	}
+	s.Do(func() { s.exts[ext].DND = on })
+	return nil
+}
+
+// ForwardKind is one of the three call forwardings.
+type ForwardKind uint8
+
+// Forwarding kinds.
+const (
+	ForwardAll ForwardKind = iota + 1
+	ForwardBusy
+	ForwardNoAnswer
+)
+
+// SetForward sets (or with "" clears) an extension's forwarding target:
+// an extension or an outside number as the extension would dial it.
+func (s *Switch) SetForward(ext string, k ForwardKind, target string) error {
+	if s.exts[ext] == nil {
+		return fmt.Errorf("%w: extension %s", ErrUnknown, ext)
+	}
+	s.Do(func() { s.setForward(ext, k, target) })
+	return nil
+}
+
+func (s *Switch) setForward(ext string, k ForwardKind, target string) {
+	e := s.exts[ext]
+	switch k {
+	case ForwardAll:
+		e.ForwardAll = target
+	case ForwardBusy:
+		e.ForwardBusy = target
+	case ForwardNoAnswer:
+		e.ForwardNoAnswer = target
+	}
+}
+
+// ExtensionState returns an extension's current settings (DND and
+// forwarding as the feature codes left them). Call it from the switch's
+// goroutine or through Do.
+func (s *Switch) ExtensionState(ext string) (Extension, bool) {
+	e := s.exts[ext]
+	if e == nil {
+		return Extension{}, false
+	}
+	return e.Extension, true
+}
+
+// ActiveCalls returns how many calls are in progress. Call it from the
+// switch's goroutine or through Do.
+func (s *Switch) ActiveCalls() int { return len(s.calls) }
+
+func (s *Switch) nextID() string {
+	s.seq++
+	return strconv.FormatInt(s.clk.Now().Unix(), 10) + "-" + strconv.FormatUint(s.seq, 10)
+}

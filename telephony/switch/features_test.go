@@ -362,4 +362,3 @@ func TestForwarding(t *testing.T) {
 		})
 	}
 }
-

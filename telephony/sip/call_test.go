@@ -12,14 +12,14 @@ import (
 var md5Only = Config{AuthenticateCalls: true, DigestAlgorithms: []digest.Algorithm{digest.MD5}}
 
 // answering is the test switch's behaviour for a callee that picks up.
+// A caller that hangs up first makes these fail with ErrEnded; the tests
+// then miss the events they wait for.
 func answering(l *Leg) {
 	if err := l.Ringing(true); err != nil {
-		panic(err)
+		return
 	}
 	time.Sleep(20 * time.Millisecond)
-	if err := l.Answer(); err != nil {
-		panic(err)
-	}
+	l.Answer()
 }
 
 func TestSippCallAnswered(t *testing.T) {

@@ -202,9 +202,16 @@ func (e *Endpoint) close() {
 		legs = append(legs, l)
 	}
 	e.mu.Unlock()
+	// Hang up in parallel: each BYE may wait for its answer.
+	var hw sync.WaitGroup
 	for _, l := range legs {
-		l.Hangup()
+		hw.Add(1)
+		go func() {
+			defer hw.Done()
+			l.Hangup()
+		}()
 	}
+	hw.Wait()
 	e.cancel()
 	e.trunkWG.Wait()
 	e.closeSockets()

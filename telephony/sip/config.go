@@ -28,6 +28,7 @@ type Clock interface {
 
 type wallClock struct{}
 
+// Now returns the wall-clock time.
 func (wallClock) Now() time.Time { return time.Now() }
 
 // RTPAllocator hands out local RTP addresses for legs; the media engine

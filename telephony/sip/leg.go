@@ -166,6 +166,7 @@ func (l *Leg) Media() (m sdpneg.Media, ok bool) {
 	return l.media, l.hasMedia
 }
 
+// String describes the leg for logs.
 func (l *Leg) String() string { return fmt.Sprintf("leg %s %s->%s", l.id, l.from.User, l.to.User) }
 
 func legKey(callID, localTag string) string { return callID + "|" + localTag }

@@ -12,6 +12,7 @@ import (
 // and every leg it ever had for the CDR.
 type call struct {
 	id     string
+	origin string // the channel the call came from, for the CDR
 	from   Party
 	fromEx string // the calling extension, "" from outside
 	to     string // the number dialled (or the line's destination)
@@ -47,7 +48,7 @@ type leg struct {
 
 func (s *Switch) newCall(a *chanState, from Party, to string) *call {
 	now := s.clk.Now()
-	c := &call{id: s.nextID(), from: from, fromEx: a.ext, to: to, start: now}
+	c := &call{id: s.nextID(), origin: a.ch.Name(), from: from, fromEx: a.ext, to: to, start: now}
 	c.a = c.addLeg(a, from.Number, "", now)
 	a.cur = c.a
 	s.calls[c] = true
@@ -273,7 +274,11 @@ func (s *Switch) fail(c *call, cause Cause) { s.end(c, cause) }
 
 // partyGone: the party on cs hung up (or its channel failed).
 func (s *Switch) partyGone(cs *chanState, cause Cause) {
-	cs.feature = false
+	if cs.conf && cs.held != nil && cs.cur != nil {
+		// The host of a three-way conference left: the other two talk on.
+		s.transfer(cs)
+		return
+	}
 	if l := cs.wait; l != nil {
 		// The phone is on hook again: the waiting call rings it.
 		cs.wait = nil
@@ -337,11 +342,14 @@ func (s *Switch) endLeg(l *leg, cause Cause, notify bool) {
 		s.engine.Play(cs.mch, nil)
 		s.engine.Remove(cs.mch)
 		s.readd(cs)
-		if notify {
+		if notify && cs.swap && cs.held != nil && cs.held.call != l.call {
+			// The other call of a call-waiting pair comes back.
+			s.unhold(cs)
+		} else if notify {
 			_ = cs.ch.Hangup(cause)
 		}
 	case cs.held:
-		cs.held, cs.conf = nil, false
+		cs.held, cs.conf, cs.swap = nil, false, false
 	case cs.wait:
 		cs.wait = nil
 		if notify {
@@ -393,8 +401,8 @@ func (s *Switch) end(c *call, cause Cause) {
 func (s *Switch) writeCDR(c *call) {
 	r := cdr.Record{ID: c.id, From: c.from.Number, To: c.to, Start: c.start, Answer: c.answer,
 		End: s.clk.Now(), Trunk: c.trunk, Cause: c.cause.String()}
-	if r.Trunk == "" && c.a != nil {
-		r.Trunk = c.a.cs.ch.Name()
+	if r.Trunk == "" {
+		r.Trunk = c.origin
 	}
 	switch {
 	case !c.answer.IsZero():

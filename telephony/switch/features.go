@@ -98,7 +98,7 @@ func (s *Switch) hold(cs *chanState) {
 // unhold returns cs to its held call.
 func (s *Switch) unhold(cs *chanState) {
 	h := cs.held
-	cs.held, cs.conf = nil, false
+	cs.held, cs.conf, cs.swap = nil, false, false
 	far := other(h)
 	if h == nil || h.ended || far == nil || far.ended {
 		_ = cs.ch.Hangup(CauseNormal)
@@ -130,6 +130,19 @@ func (s *Switch) flashFeature(cs *chanState, f line.Feature) {
 	switch f {
 	case line.FeatureHold:
 		if cs.cur == nil {
+			return
+		}
+		if cs.swap && cs.held != nil {
+			// Two calls after call waiting: the flash switches them.
+			cur, held := cs.cur, cs.held
+			cs.held, cs.cur = nil, nil
+			if far := other(cur); far != nil && !far.ended {
+				s.engine.Play(far.cs.mch, &moh.Player{})
+				_ = far.cs.ch.Indicate(Hold)
+			}
+			cs.held = held
+			s.unhold(cs)
+			cs.held, cs.swap = cur, true
 			return
 		}
 		s.hold(cs)
@@ -168,6 +181,7 @@ func (s *Switch) flashFeature(cs *chanState, f line.Feature) {
 		}
 		if cs.cur != nil {
 			s.hold(cs)
+			cs.swap = true
 		}
 		cs.cur = w
 		s.answered(cs)

@@ -54,11 +54,12 @@ func (r *rig) deaf(from, to string) {
 	}
 }
 
-// hearsTone listens on a phone for up to 4 s for the named tone.
+// hearsTone listens on a phone for up to 8 s for the named tone (CN
+// ringback, 1 s on and 4 s off, is recognised after its second burst).
 func (r *rig) hearsTone(ext, name string) {
 	r.t.Helper()
 	var got []string
-	for range 8 {
+	for range 16 {
 		r.run(500 * time.Millisecond)
 		var err error
 		got, err = r.phone(ext).HeardTones("CN")
@@ -82,8 +83,12 @@ func (r *rig) hangup(exts ...string) {
 
 func (r *rig) flash() {
 	r.t.Helper()
-	r.phone("201").Flash(300 * time.Millisecond)
-	r.run(800 * time.Millisecond)
+	// The virtual phone's Flash sleeps through the break on the clock,
+	// where the driver would never see it: break the loop between frames.
+	r.phone("201").OnHook()
+	r.run(300 * time.Millisecond)
+	r.phone("201").OffHook()
+	r.run(500 * time.Millisecond)
 }
 
 func (r *rig) ext(n string) (e struct {

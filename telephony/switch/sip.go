@@ -423,7 +423,7 @@ func (s *Switch) blindTransfer(cs *chanState, number string) {
 	fcs.cur = nil
 	far.ended, far.end, far.cause = true, s.clk.Now(), CauseTransferred
 	s.end(c, CauseTransferred)
-	nc := &call{id: s.nextID(), from: Party{Number: far.party}, to: number, start: s.clk.Now()}
+	nc := &call{id: s.nextID(), origin: fcs.ch.Name(), from: Party{Number: far.party}, to: number, start: s.clk.Now()}
 	nc.a = nc.addLeg(fcs, far.party, far.trunk, nc.start)
 	nc.a.answer = nc.start
 	fcs.cur = nc.a

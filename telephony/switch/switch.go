@@ -117,8 +117,9 @@ type chanState struct {
 	held *leg // this party's call on hold (its far party hears music)
 	wait *leg // a call waiting for this party
 	conf bool // cur and held are in a three-way conference
-	// feature is set while the party hears a feature code's confirmation.
-	feature bool
+	// swap: held was put on hold to answer a waiting call; a flash
+	// switches between the two, and the end of either returns to the other.
+	swap bool
 }
 
 // New returns a switch over engine. Channels are added with AddFXS and

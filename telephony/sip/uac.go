@@ -33,8 +33,8 @@ type DialRequest struct {
 }
 
 // Dial places an outbound call and returns its leg at once; progress,
-// answer and failure arrive through the CallHandler. Hangup before answer
-// cancels the call.
+// answer and failure arrive through the CallHandler. Hangup before answer,
+// or ctx ending before answer, cancels the call.
 func (e *Endpoint) Dial(ctx context.Context, d DialRequest) (*Leg, error) {
 	var target sip.Uri
 	var dest, transport string
@@ -64,6 +64,9 @@ func (e *Endpoint) Dial(ctx context.Context, d DialRequest) (*Leg, error) {
 		to.User, to.Host = d.Number, tr.cfg.Domain
 	default:
 		return nil, errors.New("sip: dial needs an extension or a trunk")
+	}
+	if d.From.User == "" {
+		d.From.User = "callbox"
 	}
 	rtp, err := e.deps.RTP.AllocRTP()
 	if err != nil {
@@ -96,7 +99,13 @@ func (e *Endpoint) Dial(ctx context.Context, d DialRequest) (*Leg, error) {
 		timeout = e.cfg.NoAnswerTimeout
 	}
 	ictx, cancel := context.WithCancel(e.ctx)
-	l.cancel = cancel
+	// The caller's context cancels the attempt until it is answered.
+	stop := context.AfterFunc(ctx, func() {
+		if l.State() < StateConfirmed {
+			l.cancelInvite()
+		}
+	})
+	l.cancel = func() { stop(); cancel() }
 	l.inviteReq = req
 	e.mu.Lock()
 	e.legs[l.id] = l

@@ -119,3 +119,24 @@ func TestSippBoxCancels(t *testing.T) {
 		})
 	}
 }
+
+func TestSippDialContextCancels(t *testing.T) {
+	needSipp(t)
+	box := startBox(t, Config{DigestAlgorithms: []digest.Algorithm{digest.MD5}}, directory{"202": "pw"}, nil)
+	port := freeUDPPort(t)
+	wait := sippAt(t, port, "uas_cancel.xml")
+	registerAt(t, box, "202", "pw", port)
+	waitBound(t, port)
+	ctx, cancel := context.WithCancel(context.Background())
+	if _, err := box.Dial(ctx, DialRequest{Extension: "202"}); err != nil {
+		t.Fatal(err)
+	}
+	box.rec.next(t, "progress", 5*time.Second)
+	cancel()
+	if ev := box.rec.next(t, "hungup", 5*time.Second); ev.cause != CauseCancelled || ev.leg.From().User != "callbox" {
+		t.Errorf("cause %v from %+v", ev.cause, ev.leg.From())
+	}
+	if out, err := wait(); err != nil {
+		t.Fatalf("sipp: %v\n%s", err, out)
+	}
+}

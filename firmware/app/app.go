@@ -31,6 +31,10 @@ type Config struct {
 	Console    string // "pty", a UART device, or "none"
 	NoWatchdog bool   // do not pet /dev/watchdog even when it exists
 	Watchdog   string // watchdog device; "/dev/watchdog" when empty
+	// Import is a PBX configuration file (telephony/pbxconf JSON) loaded
+	// into the store at boot, before the telephony starts; an invalid file
+	// stops the boot with the field named and the store unchanged.
+	Import string
 	// Out receives the few lines a person at the terminal must see (the
 	// web address and the first-boot setup code), besides the log.
 	Out io.Writer
@@ -113,6 +117,7 @@ func (a *App) runOnce(ctx context.Context) error {
 	comps := []component{
 		{name: "board", start: a.startBoard, stop: a.stopBoard},
 		{name: "store", start: a.startStore, stop: a.stopStore},
+		{name: "pbxconf", start: a.startPBXConf},
 		{name: "control", start: a.startControl, stop: a.stopControl},
 		{name: "web", start: a.startWeb, stop: a.stopWeb},
 		{name: "console", start: a.startConsole, stop: a.stopConsole},

@@ -9,6 +9,7 @@ import (
 	"callbox/board/ports"
 	"callbox/firmware/cli"
 	"callbox/firmware/cli/boardcli"
+	"callbox/firmware/cli/configcli"
 	"callbox/firmware/control"
 )
 
@@ -59,7 +60,7 @@ func (a *App) livePorts() *ports.Board {
 // maintenanceCommands are the commands the serial console and the control
 // socket serve, against the live board.
 func (a *App) maintenanceCommands() []cli.Command {
-	return []cli.Command{boardcli.Live(a.livePorts)}
+	return []cli.Command{boardcli.Live(a.livePorts), configcli.Live(a.pbxConfigCommand())}
 }
 
 // controlRun is the control socket's server and the goroutine serving it.

@@ -12,6 +12,7 @@ import (
 	"callbox/firmware/cli"
 	"callbox/firmware/cli/acdcli"
 	"callbox/firmware/cli/boardcli"
+	"callbox/firmware/cli/configcli"
 	"callbox/firmware/cli/dspcli"
 	"callbox/firmware/cli/ivrcli"
 	"callbox/firmware/version"
@@ -28,4 +29,4 @@ func main() {
 	os.Exit(code)
 }
 
-var commands = []cli.Command{dspcli.Command, boardcli.Command, acdcli.Command, ivrcli.Command}
+var commands = []cli.Command{dspcli.Command, boardcli.Command, acdcli.Command, ivrcli.Command, configcli.Command}

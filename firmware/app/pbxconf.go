@@ -1,0 +1,320 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"callbox/board"
+	"callbox/firmware/cli/configcli"
+	"callbox/firmware/store"
+	"callbox/telephony/pbxconf"
+	"callbox/webui"
+)
+
+// startPBXConf runs after the store opens and before anything that places
+// calls: it applies --import (refusing an invalid file, naming the field,
+// with the store unchanged, which stops the boot) and otherwise makes sure
+// a configuration exists, the board's FXS ports as extensions 201 and up.
+func (a *App) startPBXConf(ctx context.Context) error {
+	return a.withDB(func(db *store.DB) error {
+		if a.cfg.Import != "" {
+			c, err := configcli.Import(db, a.cfg.Import, a.checkPBX)
+			if err != nil {
+				return fmt.Errorf("import %s: %w", a.cfg.Import, err)
+			}
+			a.log.Info("pbx configuration imported", "file", a.cfg.Import,
+				"extensions", len(c.Extensions), "trunks", len(c.Trunks), "routes", len(c.Routes))
+			// Once per process: a console restart must not undo what the
+			// administrator changed since the boot.
+			a.cfg.Import = ""
+			return nil
+		}
+		var seeded *pbxconf.Config
+		err := db.Update(func(tx *store.Tx) error {
+			c, err := configcli.Load(tx)
+			if errors.Is(err, configcli.ErrNone) {
+				a.mu.Lock()
+				fxs := a.board.Count(board.FXS)
+				a.mu.Unlock()
+				def := pbxconf.Default(fxs)
+				seeded = &def
+				return configcli.Save(tx, def)
+			}
+			if err != nil {
+				return err
+			}
+			if err := a.checkPBX(c); err != nil {
+				// Keep booting: the other extensions and trunks still work,
+				// and the administrator fixes the ports in the web admin.
+				a.log.Warn("pbx configuration names ports this board lacks", "err", err)
+			}
+			return nil
+		})
+		if seeded != nil && err == nil {
+			a.log.Info("pbx configuration created with the defaults", "extensions", len(seeded.Extensions))
+		}
+		return err
+	})
+}
+
+// checkPBX refuses a configuration using analog ports the board lacks.
+func (a *App) checkPBX(c pbxconf.Config) error {
+	a.mu.Lock()
+	b := a.board
+	a.mu.Unlock()
+	return c.CheckPorts(b.Count(board.FXS), b.Count(board.FXO))
+}
+
+// pbxConfigCommand is the config command the console and control socket
+// serve (callboxctl config export|import while the daemon runs).
+func (a *App) pbxConfigCommand() configcli.Daemon {
+	return configcli.Daemon{
+		DB: func() *store.DB {
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			return a.db
+		},
+		Check: a.checkPBX,
+		Imported: func(c pbxconf.Config) {
+			a.log.Info("pbx configuration imported through the control socket",
+				"extensions", len(c.Extensions), "trunks", len(c.Trunks), "routes", len(c.Routes))
+		},
+	}
+}
+
+// The web admin's PBX interface (webui.PBX) on the store: systemInfo
+// implements it, so webui.Config.System provides both. Each change loads
+// the whole configuration, applies the change, validates the result
+// (including the board's ports) and saves it, in one transaction.
+
+// pbxKind adapts one object kind: its place in the configuration.
+type pbxKind struct {
+	key    string // "number" or "name"
+	list   func(c *pbxconf.Config) []json.RawMessage
+	find   func(c *pbxconf.Config, key string) int
+	decode func(raw []byte) (key string, put func(c *pbxconf.Config, i int) int, err error)
+	remove func(c *pbxconf.Config, i int)
+}
+
+func marshalAll[T any](list []T) []json.RawMessage {
+	out := make([]json.RawMessage, 0, len(list))
+	for _, v := range list {
+		b, _ := json.Marshal(v) // plain structs of strings, ints and maps
+		out = append(out, b)
+	}
+	return out
+}
+
+// putAt stores v at index i of list, or appends it when i < 0, returning
+// the index used.
+func putAt[T any](list *[]T, i int, v T) int {
+	if i < 0 {
+		*list = append(*list, v)
+		return len(*list) - 1
+	}
+	(*list)[i] = v
+	return i
+}
+
+var pbxKinds = map[string]pbxKind{
+	webui.PBXExtensions: {
+		key:  "number",
+		list: func(c *pbxconf.Config) []json.RawMessage { return marshalAll(c.Extensions) },
+		find: func(c *pbxconf.Config, key string) int {
+			return slices.IndexFunc(c.Extensions, func(e pbxconf.Extension) bool { return e.Number == key })
+		},
+		decode: func(raw []byte) (string, func(*pbxconf.Config, int) int, error) {
+			e, err := pbxconf.DecodeExtension(raw)
+			if err == nil {
+				err = e.ValidateObject()
+			}
+			return e.Number, func(c *pbxconf.Config, i int) int { return putAt(&c.Extensions, i, e) }, err
+		},
+		remove: func(c *pbxconf.Config, i int) { c.Extensions = slices.Delete(c.Extensions, i, i+1) },
+	},
+	webui.PBXTrunks: {
+		key:  "name",
+		list: func(c *pbxconf.Config) []json.RawMessage { return marshalAll(c.Trunks) },
+		find: func(c *pbxconf.Config, key string) int {
+			return slices.IndexFunc(c.Trunks, func(t pbxconf.Trunk) bool { return t.Name == key })
+		},
+		decode: func(raw []byte) (string, func(*pbxconf.Config, int) int, error) {
+			t, err := pbxconf.DecodeTrunk(raw)
+			if err == nil {
+				err = t.ValidateObject()
+			}
+			return t.Name, func(c *pbxconf.Config, i int) int { return putAt(&c.Trunks, i, t) }, err
+		},
+		remove: func(c *pbxconf.Config, i int) { c.Trunks = slices.Delete(c.Trunks, i, i+1) },
+	},
+	webui.PBXRoutes: {
+		key:  "name",
+		list: func(c *pbxconf.Config) []json.RawMessage { return marshalAll(c.Routes) },
+		find: func(c *pbxconf.Config, key string) int {
+			return slices.IndexFunc(c.Routes, func(r pbxconf.Route) bool { return r.Name == key })
+		},
+		decode: func(raw []byte) (string, func(*pbxconf.Config, int) int, error) {
+			r, err := pbxconf.DecodeRoute(raw)
+			if err == nil {
+				err = r.ValidateObject()
+			}
+			return r.Name, func(c *pbxconf.Config, i int) int { return putAt(&c.Routes, i, r) }, err
+		},
+		remove: func(c *pbxconf.Config, i int) { c.Routes = slices.Delete(c.Routes, i, i+1) },
+	},
+}
+
+func kindOf(kind string) (pbxKind, error) {
+	k, ok := pbxKinds[kind]
+	if !ok {
+		return pbxKind{}, fmt.Errorf("app: %w: pbx kind %q", webui.ErrNotFound, kind)
+	}
+	return k, nil
+}
+
+// keyError is a refused key, named for webui (JSONField).
+type keyError struct{ field, reason string }
+
+func (e *keyError) Error() string     { return "app: pbx: " + e.field + ": " + e.reason }
+func (e *keyError) JSONField() string { return e.field }
+
+// pbxView runs fn on the stored configuration.
+func (s systemInfo) pbxView(fn func(c *pbxconf.Config) error) error {
+	return s.a.withDB(func(db *store.DB) error {
+		return db.View(func(tx *store.Tx) error {
+			c, err := configcli.Load(tx)
+			if err != nil {
+				return err
+			}
+			return fn(&c)
+		})
+	})
+}
+
+// pbxChange applies fn to the stored configuration and saves the result if
+// it validates. fn returns the JSON path prefix of the object it changed
+// ("" for a deletion): a validation problem there is the request's fault
+// (ErrInvalid); one elsewhere means another object depends on what changed
+// (ErrConflict).
+func (s systemInfo) pbxChange(fn func(c *pbxconf.Config) (string, error)) error {
+	return s.a.withDB(func(db *store.DB) error {
+		return db.Update(func(tx *store.Tx) error {
+			c, err := configcli.Load(tx)
+			if err != nil {
+				return err
+			}
+			at, err := fn(&c)
+			if err != nil {
+				return err
+			}
+			if err := errors.Join(c.Validate(), s.a.checkPBX(c)); err != nil {
+				var fe *pbxconf.FieldError
+				if errors.As(err, &fe) && at != "" && strings.HasPrefix(fe.Path, at) {
+					return fmt.Errorf("%w: %w", webui.ErrInvalid, fe)
+				}
+				if fe != nil {
+					return fmt.Errorf("%w: %w", webui.ErrConflict, fe)
+				}
+				return fmt.Errorf("%w: %w", webui.ErrInvalid, err)
+			}
+			return configcli.Save(tx, c)
+		})
+	})
+}
+
+// PBXList implements webui.PBX.
+func (s systemInfo) PBXList(ctx context.Context, kind string) (out []json.RawMessage, err error) {
+	k, err := kindOf(kind)
+	if err != nil {
+		return nil, err
+	}
+	err = s.pbxView(func(c *pbxconf.Config) error { out = k.list(c); return nil })
+	return out, err
+}
+
+// PBXGet implements webui.PBX.
+func (s systemInfo) PBXGet(ctx context.Context, kind, key string) (out json.RawMessage, err error) {
+	k, err := kindOf(kind)
+	if err != nil {
+		return nil, err
+	}
+	err = s.pbxView(func(c *pbxconf.Config) error {
+		i := k.find(c, key)
+		if i < 0 {
+			return fmt.Errorf("app: %w: %s %q", webui.ErrNotFound, kind, key)
+		}
+		out = k.list(c)[i]
+		return nil
+	})
+	return out, err
+}
+
+// PBXCreate implements webui.PBX.
+func (s systemInfo) PBXCreate(ctx context.Context, kind string, obj json.RawMessage) (out json.RawMessage, err error) {
+	return s.pbxPut(kind, "", obj)
+}
+
+// PBXUpdate implements webui.PBX.
+func (s systemInfo) PBXUpdate(ctx context.Context, kind, key string, obj json.RawMessage) (json.RawMessage, error) {
+	return s.pbxPut(kind, key, obj)
+}
+
+// pbxPut creates (key == "") or replaces the object key.
+func (s systemInfo) pbxPut(kind, key string, obj json.RawMessage) (out json.RawMessage, err error) {
+	k, err := kindOf(kind)
+	if err != nil {
+		return nil, err
+	}
+	err = s.pbxChange(func(c *pbxconf.Config) (string, error) {
+		i := -1
+		if key != "" {
+			if i = k.find(c, key); i < 0 {
+				return "", fmt.Errorf("app: %w: %s %q", webui.ErrNotFound, kind, key)
+			}
+		}
+		newKey, put, derr := k.decode(obj)
+		if derr != nil {
+			return "", fmt.Errorf("%w: %w", webui.ErrInvalid, derr)
+		}
+		if key == "" {
+			if k.find(c, newKey) >= 0 {
+				return "", fmt.Errorf("%w: %w", webui.ErrConflict, &keyError{k.key, fmt.Sprintf("%q is taken", newKey)})
+			}
+		} else {
+			if newKey != key {
+				return "", fmt.Errorf("%w: %w", webui.ErrInvalid, &keyError{k.key, "cannot be changed"})
+			}
+		}
+		i = put(c, i)
+		out = k.list(c)[i]
+		return fmt.Sprintf("%s[%d]", kind, i), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PBXDelete implements webui.PBX. Deleting what another object uses (a
+// trunk in a route, an extension a DID rings) is a conflict naming it.
+func (s systemInfo) PBXDelete(ctx context.Context, kind, key string) error {
+	k, err := kindOf(kind)
+	if err != nil {
+		return err
+	}
+	return s.pbxChange(func(c *pbxconf.Config) (string, error) {
+		i := k.find(c, key)
+		if i < 0 {
+			return "", fmt.Errorf("app: %w: %s %q", webui.ErrNotFound, kind, key)
+		}
+		k.remove(c, i)
+		return "", nil
+	})
+}
+
+// The web admin finds the PBX configuration on its System.
+var _ webui.PBX = systemInfo{}

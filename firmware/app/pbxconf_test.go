@@ -1,0 +1,251 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"callbox/board"
+	"callbox/firmware/cli/configcli"
+	"callbox/firmware/store"
+	"callbox/telephony/pbxconf"
+	"callbox/webui"
+)
+
+// newPBXApp is an App with the sim board and an open store, without the
+// rest of the boot (no sockets).
+func newPBXApp(t *testing.T, cfg Config) *App {
+	t.Helper()
+	a, _ := newApp(t, cfg)
+	a.board = board.Sim()
+	db, err := store.Open(filepath.Join(a.cfg.DataDir, "callbox.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	a.db = db
+	return a
+}
+
+func storedPBX(t *testing.T, a *App) string {
+	t.Helper()
+	var doc []byte
+	err := a.db.View(func(tx *store.Tx) (err error) { doc, err = tx.PBXConfig(); return err })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(doc)
+}
+
+func writePBX(t *testing.T, c pbxconf.Config) string {
+	t.Helper()
+	doc, err := pbxconf.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "pbx.json")
+	if err := os.WriteFile(path, doc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestPBXDefaultsOnSim(t *testing.T) {
+	a := newPBXApp(t, Config{})
+	if err := a.startPBXConf(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c, err := pbxconf.Parse([]byte(storedPBX(t, a)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range c.Extensions {
+		got = append(got, e.Number+"@"+e.Kind+string(rune('0'+e.Port)))
+	}
+	if strings.Join(got, " ") != "201@fxs1 202@fxs2 203@fxs3 204@fxs4" {
+		t.Fatalf("sim defaults %v", got)
+	}
+	// A second boot keeps what is stored.
+	sys := systemInfo{a}
+	if err := sys.PBXDelete(context.Background(), webui.PBXExtensions, "204"); err != nil {
+		t.Fatal(err)
+	}
+	before := storedPBX(t, a)
+	if err := a.startPBXConf(context.Background()); err != nil || storedPBX(t, a) != before {
+		t.Fatalf("second boot changed the configuration: %v", err)
+	}
+}
+
+func TestBootImport(t *testing.T) {
+	good := pbxconf.Default(2)
+	good.Extensions = append(good.Extensions, pbxconf.Extension{Number: "301", Kind: pbxconf.KindSIP, Secret: "agent-secret"})
+	a := newPBXApp(t, Config{Import: writePBX(t, good)})
+	if err := a.startPBXConf(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := pbxconf.Marshal(good)
+	if storedPBX(t, a) != string(want) {
+		t.Fatalf("imported %s", storedPBX(t, a))
+	}
+	// A restart in the same process does not import again over changes.
+	if err := (systemInfo{a}).PBXDelete(context.Background(), webui.PBXExtensions, "301"); err != nil {
+		t.Fatal(err)
+	}
+	changed := storedPBX(t, a)
+	if err := a.startPBXConf(context.Background()); err != nil || storedPBX(t, a) != changed {
+		t.Fatalf("restart imported again: %v", err)
+	}
+	if err := a.db.Update(func(tx *store.Tx) error { return tx.SetPBXConfig(want) }); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name  string
+		bad   func(c *pbxconf.Config)
+		field string
+	}{
+		{"invalid secret", func(c *pbxconf.Config) { c.Extensions[2].Secret = "short" }, `extension "301" (extensions[2].secret)`},
+		{"port the sim board lacks", func(c *pbxconf.Config) { c.Extensions[1].Port = 5 }, `extension "202" (extensions[1].port)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := good.Clone()
+			tc.bad(&c)
+			a.cfg.Import = writePBX(t, c)
+			err := a.startPBXConf(context.Background())
+			if err == nil || !strings.Contains(err.Error(), tc.field) {
+				t.Fatalf("import of a bad file: %v, want %s named", err, tc.field)
+			}
+			if storedPBX(t, a) != string(want) {
+				t.Fatal("a refused import changed the store")
+			}
+		})
+	}
+}
+
+// TestBootRefusesBadImport boots the whole app with an invalid --import:
+// the boot stops naming the component and the field.
+func TestBootRefusesBadImport(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(path, []byte(`{"version":1,"emergency":["110"],"extensions":[{"number":"201","kind":"fxs","port":1,"colour":"red"}]}`), 0o600)
+	a, _ := newApp(t, Config{Import: path})
+	err := a.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "start pbxconf") || !strings.Contains(err.Error(), "colour: unknown field") {
+		t.Fatalf("boot with a bad import: %v", err)
+	}
+}
+
+func jsonField(err error) string {
+	var fe interface{ JSONField() string }
+	if errors.As(err, &fe) {
+		return fe.JSONField()
+	}
+	return ""
+}
+
+// TestPBXAdapter checks the webui.PBX contract on the store: sentinels and
+// the field named.
+func TestPBXAdapter(t *testing.T) {
+	a := newPBXApp(t, Config{})
+	ctx := context.Background()
+	if err := a.startPBXConf(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var sys webui.PBX = systemInfo{a}
+	must := func(raw json.RawMessage, err error) json.RawMessage {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	got := must(sys.PBXCreate(ctx, webui.PBXExtensions, json.RawMessage(`{"number":"301","kind":"sip","secret":"agent-secret"}`)))
+	if !strings.Contains(string(got), `"secret":"agent-secret"`) { // webui masks it, the adapter does not
+		t.Fatalf("created %s", got)
+	}
+	must(sys.PBXCreate(ctx, webui.PBXTrunks, json.RawMessage(`{"name":"pstn1","kind":"fxo","port":1,"default":"301"}`)))
+	must(sys.PBXCreate(ctx, webui.PBXRoutes, json.RawMessage(`{"name":"out","patterns":["9."],"strip":1,"trunks":["pstn1"]}`)))
+	list := must(json.Marshal(must2(t)(sys.PBXList(ctx, webui.PBXExtensions))))
+	if n := strings.Count(string(list), `"number"`); n != 5 {
+		t.Fatalf("list has %d extensions: %s", n, list)
+	}
+	upd := must(sys.PBXUpdate(ctx, webui.PBXExtensions, "301", json.RawMessage(`{"number":"301","name":"Li","kind":"sip","secret":"agent-secret","dnd":true}`)))
+	if !strings.Contains(string(upd), `"dnd":true`) {
+		t.Fatalf("updated %s", upd)
+	}
+
+	for _, tc := range []struct {
+		name     string
+		do       func() error
+		sentinel error
+		field    string
+	}{
+		{"duplicate", func() error {
+			_, err := sys.PBXCreate(ctx, webui.PBXExtensions, json.RawMessage(`{"number":"201","kind":"fxs","port":1}`))
+			return err
+		}, webui.ErrConflict, "number"},
+		{"port taken", func() error {
+			_, err := sys.PBXCreate(ctx, webui.PBXExtensions, json.RawMessage(`{"number":"205","kind":"fxs","port":1}`))
+			return err
+		}, webui.ErrInvalid, "port"},
+		{"port the board lacks", func() error {
+			_, err := sys.PBXCreate(ctx, webui.PBXExtensions, json.RawMessage(`{"number":"205","kind":"fxs","port":7}`))
+			return err
+		}, webui.ErrInvalid, "port"},
+		{"unknown field", func() error {
+			_, err := sys.PBXCreate(ctx, webui.PBXTrunks, json.RawMessage(`{"name":"x","kind":"fxo","port":2,"hots":"y"}`))
+			return err
+		}, webui.ErrInvalid, "hots"},
+		{"route to an unknown trunk", func() error {
+			_, err := sys.PBXCreate(ctx, webui.PBXRoutes, json.RawMessage(`{"name":"r2","patterns":["8."],"trunks":["nope"]}`))
+			return err
+		}, webui.ErrInvalid, "trunks"},
+		{"rename", func() error {
+			_, err := sys.PBXUpdate(ctx, webui.PBXExtensions, "301", json.RawMessage(`{"number":"302","kind":"sip","secret":"agent-secret"}`))
+			return err
+		}, webui.ErrInvalid, "number"},
+		{"update missing", func() error {
+			_, err := sys.PBXUpdate(ctx, webui.PBXRoutes, "none", json.RawMessage(`{"name":"none"}`))
+			return err
+		}, webui.ErrNotFound, ""},
+		{"delete a trunk a route uses", func() error { return sys.PBXDelete(ctx, webui.PBXTrunks, "pstn1") }, webui.ErrConflict, "trunks"},
+		{"delete an extension a trunk rings", func() error { return sys.PBXDelete(ctx, webui.PBXExtensions, "301") }, webui.ErrConflict, "default"},
+		{"get missing", func() error { _, err := sys.PBXGet(ctx, webui.PBXTrunks, "x"); return err }, webui.ErrNotFound, ""},
+	} {
+		before := storedPBX(t, a)
+		err := tc.do()
+		if !errors.Is(err, tc.sentinel) || jsonField(err) != tc.field {
+			t.Errorf("%s: %v (field %q), want %v naming %q", tc.name, err, jsonField(err), tc.sentinel, tc.field)
+		}
+		if storedPBX(t, a) != before {
+			t.Errorf("%s: the refused change was stored", tc.name)
+		}
+	}
+	if err := sys.PBXDelete(ctx, webui.PBXRoutes, "out"); err != nil {
+		t.Fatal(err)
+	}
+	if err := sys.PBXDelete(ctx, webui.PBXTrunks, "pstn1"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := func() (c pbxconf.Config, err error) {
+		err = a.db.View(func(tx *store.Tx) (err error) { c, err = configcli.Load(tx); return err })
+		return
+	}()
+	if err != nil || len(c.Trunks) != 0 || len(c.Routes) != 0 || !c.Extensions[4].DND {
+		t.Fatalf("final configuration %+v %v", c, err)
+	}
+}
+
+func must2(t *testing.T) func([]json.RawMessage, error) []json.RawMessage {
+	return func(v []json.RawMessage, err error) []json.RawMessage {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}

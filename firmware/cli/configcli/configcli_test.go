@@ -1,0 +1,201 @@
+package configcli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"callbox/firmware/cli"
+	"callbox/firmware/control"
+	"callbox/firmware/store"
+	"callbox/telephony/pbxconf"
+)
+
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Command.Run(context.Background(), args, cli.IO{In: strings.NewReader(""), Out: &out, Err: &errb})
+	return code, out.String(), errb.String()
+}
+
+func sampleConfig() pbxconf.Config {
+	c := pbxconf.Default(4)
+	c.Extensions = append(c.Extensions, pbxconf.Extension{Number: "301", Name: "Li", Kind: pbxconf.KindSIP, Secret: "agent-secret"})
+	c.Trunks = []pbxconf.Trunk{{Name: "pstn1", Kind: pbxconf.KindFXO, Port: 1, Rings: 2, Default: "201"}}
+	c.Routes = []pbxconf.Route{{Name: "out", Patterns: []string{"9."}, Strip: 1, Trunks: []string{"pstn1"}}}
+	return c
+}
+
+func writeConfig(t *testing.T, dir, name string, c pbxconf.Config) string {
+	t.Helper()
+	doc, err := pbxconf.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, doc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// storedDoc reads the raw stored document ("" when none).
+func storedDoc(t *testing.T, dataDir string) string {
+	t.Helper()
+	db, err := store.Open(filepath.Join(dataDir, DBName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var doc []byte
+	db.View(func(tx *store.Tx) error { doc, _ = tx.PBXConfig(); return nil })
+	return string(doc)
+}
+
+// TestStoreFile: with no daemon, import and export work on the store file;
+// export then import gives the same configuration; a refused file changes
+// nothing.
+func TestStoreFile(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "var")
+	if code, _, errs := runCmd(t, "export", "--data", data); code != 1 || !strings.Contains(errs, "store cannot be read") {
+		t.Fatalf("export without a store: %d %q", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(data, DBName)); err == nil {
+		t.Fatal("export created a store")
+	}
+	in := writeConfig(t, dir, "in.json", sampleConfig())
+	code, out, errs := runCmd(t, "import", "--data", data, in)
+	if code != 0 || !strings.Contains(out, "5 extensions, 1 trunks, 1 routes") {
+		t.Fatalf("import: %d %q %q", code, out, errs)
+	}
+	backup := filepath.Join(dir, "backup.json")
+	if code, _, errs := runCmd(t, "export", "--data", data, backup); code != 0 {
+		t.Fatalf("export: %d %q", code, errs)
+	}
+	if st, err := os.Stat(backup); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("backup file: %v %v", st, err)
+	}
+	got, err := ReadFile(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc1, _ := pbxconf.Marshal(got)
+	doc2, _ := pbxconf.Marshal(sampleConfig())
+	if !bytes.Equal(doc1, doc2) {
+		t.Fatalf("export differs from what was imported:\n%s\n%s", doc1, doc2)
+	}
+	code, stdout, _ := runCmd(t, "export", "--data", data, "-")
+	if code != 0 || stdout != string(doc2) {
+		t.Fatalf("export to stdout: %d\n%s", code, stdout)
+	}
+
+	before := storedDoc(t, data)
+	bad := sampleConfig()
+	bad.Routes[0].Trunks = []string{"gone"}
+	badPath := writeConfig(t, dir, "bad.json", bad)
+	code, _, errs = runCmd(t, "import", "--data", data, badPath)
+	if code != 1 || !strings.Contains(errs, `route "out" (routes[0].trunks)`) || !strings.Contains(errs, "nothing changed") {
+		t.Fatalf("bad import: %d %q", code, errs)
+	}
+	if after := storedDoc(t, data); after != before {
+		t.Fatal("a refused import changed the store")
+	}
+	os.WriteFile(badPath, []byte(`{"version":1,"emergency":["110"],"extensions":[{"number":"201","kind":"fxs","port":1,"pin":"1"}]}`), 0o600)
+	if code, _, errs := runCmd(t, "import", "--data", data, badPath); code != 1 || !strings.Contains(errs, "pin: unknown field") {
+		t.Fatalf("unknown field: %d %q", code, errs)
+	}
+	if code, _, errs := runCmd(t, "import", "--data", data, filepath.Join(dir, "missing.json")); code != 1 || !strings.Contains(errs, "no such file") {
+		t.Fatalf("missing file: %d %q", code, errs)
+	}
+	if after := storedDoc(t, data); after != before {
+		t.Fatal("a refused import changed the store")
+	}
+}
+
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{nil, {"frob"}, {"import"}, {"export", "a", "b"}, {"import", "--bogus", "x"}} {
+		if code, _, errs := runCmd(t, args...); code != 2 || errs == "" {
+			t.Errorf("%q: %d %q", args, code, errs)
+		}
+	}
+	if code, out, _ := runCmd(t, "help"); code != 0 || !strings.Contains(out, "config export") {
+		t.Errorf("help: %d %q", code, out)
+	}
+}
+
+// TestThroughDaemonSocket: with a daemon serving Live on the control
+// socket, export and import go through it, and its Check refuses.
+func TestThroughDaemonSocket(t *testing.T) {
+	if testing.Short() {
+		t.Skip("unix socket")
+	}
+	dir := t.TempDir()
+	db, err := store.Open(filepath.Join(dir, "daemon.db")) // not DBName: the command must not open it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Update(func(tx *store.Tx) error { return Save(tx, pbxconf.Default(4)) }); err != nil {
+		t.Fatal(err)
+	}
+	var imported []pbxconf.Config
+	d := Daemon{
+		DB:       func() *store.DB { return db },
+		Check:    func(c pbxconf.Config) error { return c.CheckPorts(4, 0) },
+		Imported: func(c pbxconf.Config) { imported = append(imported, c) },
+	}
+	srv, err := control.Listen(control.Path(dir), []cli.Command{Live(d)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve()
+	defer srv.Close(context.Background())
+
+	code, out, errs := runCmd(t, "export", "--data", dir)
+	def, _ := pbxconf.Marshal(pbxconf.Default(4))
+	if code != 0 || out != string(def) {
+		t.Fatalf("export through the daemon: %d %q\n%s", code, errs, out)
+	}
+	// Valid in itself, but the daemon's board has no FXO port.
+	in := writeConfig(t, dir, "in.json", sampleConfig())
+	code, _, errs = runCmd(t, "import", "--data", dir, in)
+	if code != 1 || !strings.Contains(errs, `trunk "pstn1" (trunks[0].port)`) || len(imported) != 0 {
+		t.Fatalf("import refused by the board check: %d %q", code, errs)
+	}
+	c := sampleConfig()
+	c.Trunks, c.Routes = nil, nil
+	in = writeConfig(t, dir, "in.json", c)
+	rel, _ := filepath.Rel(mustGetwd(t), in)
+	code, out, errs = runCmd(t, "import", "--data", dir, rel)
+	if code != 0 || !strings.Contains(out, "5 extensions") || len(imported) != 1 {
+		t.Fatalf("import through the daemon: %d %q %q", code, out, errs)
+	}
+	got, err := Export(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := pbxconf.Marshal(c)
+	if !bytes.Equal(got, want) {
+		t.Fatalf("daemon store after import:\n%s\nwant\n%s", got, want)
+	}
+}
+
+func mustGetwd(t *testing.T) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wd
+}
+
+func TestLiveWithoutStore(t *testing.T) {
+	var errb bytes.Buffer
+	cmd := Live(Daemon{DB: func() *store.DB { return nil }})
+	if code := cmd.Run(context.Background(), []string{"export"}, cli.IO{Out: &errb, Err: &errb}); code != 1 || !strings.Contains(errb.String(), "not open") {
+		t.Fatalf("%d %q", code, errb.String())
+	}
+}

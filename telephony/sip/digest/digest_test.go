@@ -206,3 +206,30 @@ func BenchmarkCheck(b *testing.B) {
 		})
 	}
 }
+
+// TestVerifierForgets checks expired nonces do not pile up.
+func TestVerifierForgets(t *testing.T) {
+	t0 := time.Unix(1_800_000_000, 0)
+	v := NewVerifier([]byte("k"), time.Minute)
+	check := func(at time.Time) {
+		c, err := Answer(Challenge{Realm: "r", Nonce: v.Nonce(at), QOP: "auth"}, "u", "p", "REGISTER", "sip:r", "c", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := v.Check(c, "REGISTER", "p", at); r != OK {
+			t.Fatal(r)
+		}
+	}
+	for range 1000 {
+		check(t0)
+	}
+	if n := v.tracked(); n != 1000 {
+		t.Fatalf("tracking %d", n)
+	}
+	for range 100 {
+		check(t0.Add(2 * time.Minute))
+	}
+	if n := v.tracked(); n >= 1000 {
+		t.Fatalf("expired nonces kept: %d", n)
+	}
+}

@@ -51,8 +51,9 @@ type Verifier struct {
 	key []byte
 	ttl time.Duration
 
-	mu   sync.Mutex
-	seen map[string]ncEntry
+	mu      sync.Mutex
+	seen    map[string]ncEntry
+	inserts int
 }
 
 type ncEntry struct {
@@ -138,8 +139,11 @@ func (v *Verifier) Check(c Credentials, method, password string, now time.Time) 
 	if known && nc <= e.nc {
 		return Replay
 	}
-	if !known && len(v.seen) >= maxTracked {
-		v.pruneLocked(now)
+	if !known {
+		// Forget expired nonces now and then, and always at the cap.
+		if v.inserts++; v.inserts%1024 == 0 || len(v.seen) >= maxTracked {
+			v.pruneLocked(now)
+		}
 	}
 	v.seen[c.Nonce] = ncEntry{nc: nc, issued: at}
 	return OK
@@ -155,4 +159,11 @@ func (v *Verifier) pruneLocked(now time.Time) {
 	if len(v.seen) >= maxTracked {
 		clear(v.seen)
 	}
+}
+
+// tracked returns how many nonces have a remembered count (for tests).
+func (v *Verifier) tracked() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return len(v.seen)
 }

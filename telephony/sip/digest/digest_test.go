@@ -233,3 +233,22 @@ func TestVerifierForgets(t *testing.T) {
 		t.Fatalf("expired nonces kept: %d", n)
 	}
 }
+
+func FuzzParseChallenge(f *testing.F) {
+	f.Add(`Digest realm="callbox", nonce="abc", algorithm=SHA-256, qop="auth", stale=true`)
+	f.Add(`Digest realm="a\"b", nonce="", opaque="o"`)
+	f.Add(`Digest nonce=x`)
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := ParseChallenge(s)
+		if err != nil {
+			return
+		}
+		if !isToken(string(c.Algorithm)) {
+			return // rendered unquoted; not round-trippable by design
+		}
+		again, err := ParseChallenge(c.String())
+		if err != nil || again != c {
+			t.Fatalf("round trip %+v -> %+v, %v", c, again, err)
+		}
+	})
+}

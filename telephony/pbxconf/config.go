@@ -54,7 +54,7 @@ type Extension struct {
 	CallerIDNumber string  `json:"caller_id_number,omitempty"`
 	Voicemail      bool    `json:"voicemail"`
 	DND            bool    `json:"dnd"`
-	Forward        Forward `json:"forward"`
+	Forward        Forward `json:"forward,omitzero"`
 }
 
 // Forward holds an extension's call forwarding defaults; empty numbers

@@ -20,7 +20,7 @@ DATA      ?= ./var
 HTTP      ?= 127.0.0.1:8080
 
 # Debian packages the tests use: real signal sources and peers, ARM emulation.
-TEST_DEBS := qemu-user-static sox espeak-ng libspandsp-dev asterisk-core-sounds-en-wav chromium gcc libc6-dev linux-libc-dev sip-tester baresip pkg-config
+TEST_DEBS := qemu-user-static sox espeak-ng libspandsp-dev asterisk-core-sounds-en-wav chromium gcc libc6-dev linux-libc-dev sip-tester baresip
 
 .PHONY: help
 help: ## list the targets

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -19,14 +18,7 @@ import (
 
 // spandsp builds the helper into a temporary directory and returns its path.
 func spandsp(t *testing.T) string {
-	t.Helper()
-	cc := dsptest.NeedTool(t, "cc", "gcc")
-	bin := filepath.Join(t.TempDir(), "spandsp_cid")
-	out, err := exec.Command(cc, "-O2", "-Wall", "-o", bin, "testdata/spandsp_cid.c", "-lspandsp").CombinedOutput()
-	if err != nil {
-		t.Fatalf("callerid: building the spandsp helper (apt-get install libspandsp-dev gcc): %v\n%s", err, out)
-	}
-	return bin
+	return dsptest.BuildSpandsp(t, "testdata/spandsp_cid.c")
 }
 
 // spandspRx runs spandsp's receiver over x and returns the messages it

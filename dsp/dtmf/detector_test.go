@@ -13,6 +13,8 @@ import (
 
 	"callbox/dsp/g711"
 	"callbox/dsp/wav"
+
+	"callbox/dsp/internal/dsptest"
 )
 
 // The tests build their signals in floating point, independently of the
@@ -499,7 +501,7 @@ func benchmarkDetector(b *testing.B, x []int16, mute bool) {
 	const block = 160
 	b.ReportAllocs()
 	i := 0
-	cpu := startCPU(b)
+	cpu := dsptest.StartCPU(b)
 	for b.Loop() {
 		if i+block > len(x) {
 			i = 0
@@ -509,7 +511,7 @@ func benchmarkDetector(b *testing.B, x []int16, mute bool) {
 	}
 	sink = ev
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*block), "ns/sample")
-	cpu.perSample(b, block)
+	cpu.PerSample(b, block)
 }
 
 // BenchmarkDetectorNoise is the common case: audio with no digits.
@@ -559,7 +561,7 @@ func BenchmarkGenerator(b *testing.B) {
 	g, _ := NewGenerator(GeneratorConfig{Level: -10, Twist: 2, On: time.Second})
 	out := make([]int16, 160)
 	b.ReportAllocs()
-	cpu := startCPU(b)
+	cpu := dsptest.StartCPU(b)
 	for b.Loop() {
 		if g.Pending() < int64(len(out)) {
 			g.Send("5") // keep it in tone, never in the pause
@@ -567,7 +569,7 @@ func BenchmarkGenerator(b *testing.B) {
 		g.Generate(out)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(out)), "ns/sample")
-	cpu.perSample(b, len(out))
+	cpu.PerSample(b, len(out))
 }
 
 var _ = fmt.Sprint

@@ -2,8 +2,6 @@ package dtmf
 
 import (
 	"fmt"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,13 +17,7 @@ import (
 //
 //	go test -run X -bench 'DetectorNoise|Spandsp' ./dsp/dtmf
 func BenchmarkSpandspReference(b *testing.B) {
-	cc := dsptest.NeedTool(b, "cc", "gcc")
-	if _, err := exec.Command("pkg-config", "--exists", "spandsp").CombinedOutput(); err != nil {
-		b.Fatalf("spandsp development files missing (apt-get install libspandsp-dev pkg-config): %v", err)
-	}
-	bin := filepath.Join(b.TempDir(), "spandsp_bench")
-	flags := strings.Fields(string(dsptest.Run(b, "pkg-config", "--cflags", "--libs", "spandsp")))
-	dsptest.Run(b, cc, append([]string{"-O2", "-o", bin, "testdata/spandsp_bench.c"}, append(flags, "-lm")...)...)
+	bin := dsptest.BuildSpandsp(b, "testdata/spandsp_bench.c")
 	// Each iteration runs the program over 5000 blocks of 160 samples;
 	// it times itself, leaving out its start-up.
 	const blocks = 5000

@@ -3,7 +3,6 @@ package echo
 import (
 	"bytes"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,14 +15,7 @@ import (
 // machine.
 
 func buildSpandspEcho(t *testing.T) string {
-	t.Helper()
-	cc := dsptest.NeedTool(t, "cc", "gcc")
-	bin := filepath.Join(t.TempDir(), "spandsp_echo")
-	out, err := exec.Command(cc, "-O2", "-Wall", "-o", bin, "testdata/spandsp_echo.c", "-lspandsp").CombinedOutput()
-	if err != nil {
-		t.Fatalf("echo: building the spandsp helper (apt-get install libspandsp-dev gcc): %v\n%s", err, out)
-	}
-	return bin
+	return dsptest.BuildSpandsp(t, "testdata/spandsp_echo.c")
 }
 
 // spandspCancel returns spandsp's output and its CPU time per sample.

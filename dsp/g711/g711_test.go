@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	ref "github.com/zaf/g711"
+
+	"callbox/dsp/internal/dsptest"
 )
 
 // TestBitExact compares every one of the 65,536 inputs and 256 codes with
@@ -131,15 +133,15 @@ func benchSignal() []int16 {
 	return s
 }
 
-func reportPerSample(b *testing.B, cpu cpuClock) {
+func reportPerSample(b *testing.B, cpu dsptest.CPUClock) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchN), "ns/sample")
-	cpu.perSample(b, benchN)
+	cpu.PerSample(b, benchN)
 }
 
 func BenchmarkEncodeUlaw(b *testing.B) {
 	src, dst := benchSignal(), make([]uint8, benchN)
 	b.ReportAllocs()
-	cpu := startCPU(b)
+	cpu := dsptest.StartCPU(b)
 	for b.Loop() {
 		EncodeUlaw(dst, src)
 	}
@@ -149,7 +151,7 @@ func BenchmarkEncodeUlaw(b *testing.B) {
 func BenchmarkEncodeAlaw(b *testing.B) {
 	src, dst := benchSignal(), make([]uint8, benchN)
 	b.ReportAllocs()
-	cpu := startCPU(b)
+	cpu := dsptest.StartCPU(b)
 	for b.Loop() {
 		EncodeAlaw(dst, src)
 	}
@@ -160,7 +162,7 @@ func BenchmarkDecodeUlaw(b *testing.B) {
 	src, dst := make([]uint8, benchN), make([]int16, benchN)
 	EncodeUlaw(src, benchSignal())
 	b.ReportAllocs()
-	cpu := startCPU(b)
+	cpu := dsptest.StartCPU(b)
 	for b.Loop() {
 		DecodeUlaw(dst, src)
 	}
@@ -171,7 +173,7 @@ func BenchmarkDecodeAlaw(b *testing.B) {
 	src, dst := make([]uint8, benchN), make([]int16, benchN)
 	EncodeAlaw(src, benchSignal())
 	b.ReportAllocs()
-	cpu := startCPU(b)
+	cpu := dsptest.StartCPU(b)
 	for b.Loop() {
 		DecodeAlaw(dst, src)
 	}
@@ -182,7 +184,7 @@ func BenchmarkDecodeAlaw(b *testing.B) {
 func BenchmarkReferenceEncodeUlaw(b *testing.B) {
 	src, dst := benchSignal(), make([]uint8, benchN)
 	b.ReportAllocs()
-	cpu := startCPU(b)
+	cpu := dsptest.StartCPU(b)
 	for b.Loop() {
 		for i, s := range src {
 			dst[i] = ref.EncodeUlawFrame(s)
@@ -194,7 +196,7 @@ func BenchmarkReferenceEncodeUlaw(b *testing.B) {
 func BenchmarkReferenceEncodeAlaw(b *testing.B) {
 	src, dst := benchSignal(), make([]uint8, benchN)
 	b.ReportAllocs()
-	cpu := startCPU(b)
+	cpu := dsptest.StartCPU(b)
 	for b.Loop() {
 		for i, s := range src {
 			dst[i] = ref.EncodeAlawFrame(s)
@@ -207,7 +209,7 @@ func BenchmarkReferenceDecodeUlaw(b *testing.B) {
 	src, dst := make([]uint8, benchN), make([]int16, benchN)
 	EncodeUlaw(src, benchSignal())
 	b.ReportAllocs()
-	cpu := startCPU(b)
+	cpu := dsptest.StartCPU(b)
 	for b.Loop() {
 		for i, c := range src {
 			dst[i] = ref.DecodeUlawFrame(c)

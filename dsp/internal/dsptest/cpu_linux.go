@@ -3,6 +3,7 @@ package dsptest
 import (
 	"runtime"
 	"syscall"
+	"testing"
 	"time"
 	"unsafe"
 )
@@ -26,4 +27,19 @@ func ThreadCPU() time.Duration {
 func LockThread() func() {
 	runtime.LockOSThread()
 	return runtime.UnlockOSThread
+}
+
+// CPUClock measures a benchmark's thread CPU time from StartCPU on.
+type CPUClock struct{ start time.Duration }
+
+// StartCPU pins the benchmark to its thread for the rest of b and starts
+// measuring its CPU time.
+func StartCPU(b *testing.B) CPUClock {
+	b.Cleanup(LockThread())
+	return CPUClock{ThreadCPU()}
+}
+
+// PerSample reports "cpu-ns/sample" for b.N iterations of n samples each.
+func (c CPUClock) PerSample(b *testing.B, n int) {
+	b.ReportMetric(float64((ThreadCPU()-c.start).Nanoseconds())/float64(b.N*n), "cpu-ns/sample")
 }

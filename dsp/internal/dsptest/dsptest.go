@@ -11,6 +11,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -69,4 +71,20 @@ func Bytes(s []int16) []byte {
 		binary.LittleEndian.PutUint16(b[2*i:], uint16(v))
 	}
 	return b
+}
+
+// BuildSpandsp compiles a C reference program (a file under the test's
+// testdata) against Debian's libspandsp into a temporary directory and
+// returns the binary's path. spandsp is the DSP library Asterisk and
+// FreeSWITCH use: the independent implementation our packages are checked
+// and timed against.
+func BuildSpandsp(t testing.TB, source string) string {
+	t.Helper()
+	cc := NeedTool(t, "cc", "gcc")
+	bin := filepath.Join(t.TempDir(), strings.TrimSuffix(filepath.Base(source), ".c"))
+	out, err := exec.Command(cc, "-O2", "-Wall", "-o", bin, source, "-lspandsp", "-lm").CombinedOutput()
+	if err != nil {
+		t.Fatalf("dsptest: building %s against libspandsp (apt-get install libspandsp-dev gcc): %v\n%s", source, err, out)
+	}
+	return bin
 }

@@ -132,6 +132,7 @@ func (s *Switch) ringExt(c *call, ext string, hops int) {
 			c.b = nil
 			s.armNoAnswer(c, e, hops)
 			s.sipDial(c, ext, "", ext)
+			s.indicate(c.a, Ringback)
 			return
 		}
 		s.fail(c, CauseUnavailable)

@@ -157,6 +157,7 @@ type rigOpt struct {
 	inbound map[string]string
 	ring    time.Duration
 	fxo     line.FXOConfig
+	sip     callswitch.SIPDialer
 }
 
 func defaultPlan() dialplan.Config {
@@ -215,7 +216,7 @@ func newRig(t testing.TB, o rigOpt) *rig {
 	eng := media.NewEngine(media.Config{})
 	mem := &cdr.Memory{}
 	sw, err := callswitch.New(callswitch.Config{Plan: plan, Extensions: o.exts, CDR: mem, Clock: clk,
-		Inbound: o.inbound, RingTimeout: o.ring}, eng)
+		Inbound: o.inbound, RingTimeout: o.ring, SIP: o.sip}, eng)
 	if err != nil {
 		t.Fatal(err)
 	}

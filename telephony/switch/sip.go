@@ -269,13 +269,30 @@ func (s *Switch) sipDial(c *call, ext, trunk, number string) {
 
 // SIPHandler returns the sip.CallHandler through which the switch takes
 // part in SIP calls; firmware/app passes it in sip.Deps.
-func (s *Switch) SIPHandler() sip.CallHandler { return sipHandler{s} }
+func (s *Switch) SIPHandler() sip.CallHandler { return sipHandler{SIPEvents{s}} }
 
-type sipHandler struct{ s *Switch }
+// SIPEvents are the switch's entry points for SIP leg events, in terms of
+// SIPLeg so that any leg implementation can drive them (SIPHandler adapts
+// telephony/sip's CallHandler to them). Every method only queues work for
+// the switch's goroutine and returns at once.
+type SIPEvents struct{ s *Switch }
+
+// SIPEvents returns the switch's SIP entry points.
+func (s *Switch) SIPEvents() SIPEvents { return SIPEvents{s} }
+
+type sipHandler struct{ ev SIPEvents }
+
+func (h sipHandler) Offered(l *sip.Leg)                         { h.ev.Offered(l) }
+func (h sipHandler) Progress(*sip.Leg, int, bool)               {}
+func (h sipHandler) Answered(l *sip.Leg)                        { h.ev.Answered(l) }
+func (h sipHandler) MediaChanged(l *sip.Leg, m sdpneg.Media)    { h.ev.Held(l, m.OnHold()) }
+func (h sipHandler) DTMF(l *sip.Leg, d byte, dur time.Duration) { h.ev.DTMF(l, d, dur) }
+func (h sipHandler) Transfer(l *sip.Leg, t sip.Transfer) error  { return h.ev.Transfer(l, t) }
+func (h sipHandler) HungUp(l *sip.Leg, c sip.Cause)             { h.ev.HungUp(l, c) }
 
 // onLeg runs f for leg l on the switch's goroutine once the leg is known;
 // events for an outbound leg whose Dial has not yet been registered wait.
-func (h sipHandler) onLeg(l SIPLeg, f func(cs *chanState)) {
+func (h SIPEvents) onLeg(l SIPLeg, f func(cs *chanState)) {
 	s := h.s
 	s.Do(func() {
 		cs := s.chans["sip/"+l.ID()]
@@ -302,11 +319,9 @@ func (s *Switch) flushSIP(id string) {
 	}
 }
 
-// Offered implements sip.CallHandler: an extension's phone dialled a
-// number, or a trunk brings a call for a DID.
-func (h sipHandler) Offered(l *sip.Leg) { h.offered(l) }
-
-func (h sipHandler) offered(l SIPLeg) {
+// Offered: an extension's phone dialled a number (To), or a trunk brings
+// a call for a DID (To, else the trunk's Inbound destination).
+func (h SIPEvents) Offered(l SIPLeg) {
 	s := h.s
 	s.Do(func() {
 		cs := s.sipChannel(l)
@@ -333,13 +348,8 @@ func (h sipHandler) offered(l SIPLeg) {
 	})
 }
 
-// Progress implements sip.CallHandler.
-func (h sipHandler) Progress(*sip.Leg, int, bool) {}
-
-// Answered implements sip.CallHandler.
-func (h sipHandler) Answered(l *sip.Leg) { h.answeredLeg(l) }
-
-func (h sipHandler) answeredLeg(l SIPLeg) {
+// Answered: an outbound leg was answered (or an inbound one confirmed).
+func (h SIPEvents) Answered(l SIPLeg) {
 	h.onLeg(l, func(cs *chanState) {
 		cs.ch.(*sipChan).up = true
 		if l.Direction() == sip.Outbound {
@@ -348,25 +358,24 @@ func (h sipHandler) answeredLeg(l SIPLeg) {
 	})
 }
 
-// MediaChanged implements sip.CallHandler: a phone that holds the call
-// leaves its far party with music.
-func (h sipHandler) MediaChanged(l *sip.Leg, m sdpneg.Media) {
-	hold := m.OnHold()
+// Held: the SIP party put the call on hold (its far party hears music) or
+// took it off.
+func (h SIPEvents) Held(l SIPLeg, hold bool) {
 	h.onLeg(l, func(cs *chanState) {
 		far := other(cs.cur)
 		if far == nil || far.ended {
 			return
 		}
 		if hold {
-			h.s.engine.Play(far.cs.mch, &mohSource{})
+			h.s.engine.Play(far.cs.mch, &moh.Player{})
 			return
 		}
 		h.s.engine.Play(far.cs.mch, nil)
 	})
 }
 
-// DTMF implements sip.CallHandler: INFO digits go on to the far party.
-func (h sipHandler) DTMF(l *sip.Leg, digit byte, _ time.Duration) {
+// DTMF: a digit the SIP party sent by INFO goes on to the far party.
+func (h SIPEvents) DTMF(l SIPLeg, digit byte, _ time.Duration) {
 	h.onLeg(l, func(cs *chanState) {
 		if far := other(cs.cur); far != nil && !far.ended {
 			_ = far.cs.ch.SendDigits(string(digit))
@@ -374,9 +383,9 @@ func (h sipHandler) DTMF(l *sip.Leg, digit byte, _ time.Duration) {
 	})
 }
 
-// Transfer implements sip.CallHandler: a blind REFER sends the far party
-// to the target; attended REFER (Replaces) is declined for now.
-func (h sipHandler) Transfer(l *sip.Leg, t sip.Transfer) error {
+// Transfer: a blind REFER sends the far party to the target; an attended
+// REFER (Replaces) is declined for now.
+func (h SIPEvents) Transfer(l SIPLeg, t sip.Transfer) error {
 	if t.Attended() {
 		return errors.New("callswitch: attended transfer by REFER is not supported")
 	}
@@ -384,10 +393,8 @@ func (h sipHandler) Transfer(l *sip.Leg, t sip.Transfer) error {
 	return nil
 }
 
-// HungUp implements sip.CallHandler.
-func (h sipHandler) HungUp(l *sip.Leg, c sip.Cause) { h.hungUp(l, c) }
-
-func (h sipHandler) hungUp(l SIPLeg, c sip.Cause) {
+// HungUp: the leg ended, with why.
+func (h SIPEvents) HungUp(l SIPLeg, c sip.Cause) {
 	s := h.s
 	s.Do(func() {
 		cs := s.chans["sip/"+l.ID()]
@@ -451,6 +458,3 @@ func (s *Switch) BlindTransfer(name, number string) {
 		}
 	})
 }
-
-// mohSource is music on hold as a media source.
-type mohSource = moh.Player

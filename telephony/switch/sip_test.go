@@ -1,0 +1,330 @@
+package callswitch_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"callbox/dsp/dtmf"
+	"callbox/dsp/tone"
+	"callbox/telephony/media"
+	"callbox/telephony/sip"
+	callswitch "callbox/telephony/switch"
+	"callbox/telephony/switch/cdr"
+	"callbox/telephony/switch/dialplan"
+)
+
+// sipLeg is an in-memory SIP leg: it records what the switch asked of it.
+type sipLeg struct {
+	id, ext, trunk string
+	dir            sip.Direction
+	from, to       sip.Party
+
+	mu  sync.Mutex
+	ops []string
+}
+
+func (l *sipLeg) op(s string) error {
+	l.mu.Lock()
+	l.ops = append(l.ops, s)
+	l.mu.Unlock()
+	return nil
+}
+
+func (l *sipLeg) did(s string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Contains(l.ops, s)
+}
+
+func (l *sipLeg) ID() string                   { return l.id }
+func (l *sipLeg) Direction() sip.Direction     { return l.dir }
+func (l *sipLeg) Extension() string            { return l.ext }
+func (l *sipLeg) Trunk() string                { return l.trunk }
+func (l *sipLeg) From() sip.Party              { return l.from }
+func (l *sipLeg) To() sip.Party                { return l.to }
+func (l *sipLeg) Ringing(early bool) error     { return l.op(fmt.Sprint("ringing ", early)) }
+func (l *sipLeg) Answer() error                { return l.op("answer") }
+func (l *sipLeg) Reject(c sip.Cause) error     { return l.op("reject " + c.String()) }
+func (l *sipLeg) Hangup() error                { return l.op("hangup") }
+func (l *sipLeg) Hold(context.Context) error   { return l.op("hold") }
+func (l *sipLeg) Resume(context.Context) error { return l.op("resume") }
+
+// rtp stands in for a leg's RTP stream: it plays queued audio and detects
+// the DTMF it is sent.
+type rtp struct {
+	mu     sync.Mutex
+	out    []int16
+	det    *dtmf.Detector
+	evs    []dtmf.Event
+	digits string
+	closed bool
+}
+
+func (e *rtp) ReadFrame(f []int16) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := copy(f, e.out)
+	e.out = e.out[n:]
+	clear(f[n:])
+}
+
+func (e *rtp) WriteFrame(f []int16) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.evs = e.det.Process(f, e.evs[:0])
+	for _, ev := range e.evs {
+		if ev.Kind == dtmf.DigitStart {
+			e.digits += string(ev.Digit)
+		}
+	}
+}
+
+func (e *rtp) send(t *testing.T, digits string) {
+	x, err := dtmf.Synthesize(digits, dtmf.DefaultGeneratorConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mu.Lock()
+	e.out = append(e.out, x...)
+	e.mu.Unlock()
+}
+
+func (e *rtp) heard() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	d := e.digits
+	e.digits = ""
+	return d
+}
+
+// dialer places in-memory legs; trunks named "down" refuse.
+type dialer struct {
+	mu    sync.Mutex
+	n     int
+	reqs  []sip.DialRequest
+	legs  []*sipLeg
+	media map[string]*rtp
+}
+
+func (d *dialer) Dial(_ context.Context, req sip.DialRequest) (callswitch.SIPLeg, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.reqs = append(d.reqs, req)
+	if req.Trunk == "down" {
+		return nil, errors.New("trunk down")
+	}
+	d.n++
+	l := &sipLeg{id: fmt.Sprintf("out%d", d.n), ext: req.Extension, trunk: req.Trunk, dir: sip.Outbound,
+		to: sip.Party{User: req.Number}, from: req.From}
+	d.legs = append(d.legs, l)
+	return l, nil
+}
+
+func (d *dialer) OpenMedia(l callswitch.SIPLeg) (media.Endpoint, func(), error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.media == nil {
+		d.media = map[string]*rtp{}
+	}
+	e := &rtp{det: dtmf.NewDetector(dtmf.DetectorConfig{})}
+	d.media[l.ID()] = e
+	return e, func() {
+		e.mu.Lock()
+		e.closed = true
+		e.mu.Unlock()
+	}, nil
+}
+
+func (d *dialer) rtp(id string) *rtp {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.media[id]
+}
+
+func (d *dialer) last() (*sipLeg, []sip.DialRequest) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.legs) == 0 {
+		return nil, slices.Clone(d.reqs)
+	}
+	return d.legs[len(d.legs)-1], slices.Clone(d.reqs)
+}
+
+// until runs the rig until cond holds (the switch's SIP requests run on
+// goroutines of their own, so real time passes too).
+func (r *rig) until(what string, cond func() bool) {
+	r.t.Helper()
+	for range 500 {
+		if cond() {
+			return
+		}
+		r.run(10 * time.Millisecond)
+		time.Sleep(time.Millisecond)
+	}
+	r.t.Fatalf("gave up waiting for %s", what)
+}
+
+func newSIPRig(t *testing.T) (*rig, *dialer) {
+	d := &dialer{}
+	pc := defaultPlan()
+	pc.Extensions = append(pc.Extensions, "205")
+	pc.Routes = append(pc.Routes, dialplan.Route{Name: "carrier", Patterns: []string{"8X."}, Strip: 1,
+		CallerID: "01088886666", Trunks: []string{"down", "carrier"}})
+	exts := append(defaultExts(), callswitch.Extension{Number: "205", Name: "SOFT 205"})
+	r := newRig(t, rigOpt{exts: exts, plan: pc, sip: d, inbound: map[string]string{"carrier": "203"}})
+	t.Cleanup(func() { r.sw.Close() })
+	return r, d
+}
+
+// A softphone registered as 205 calls analog 201 and they talk.
+func TestSIPExtensionCallsAnalog(t *testing.T) {
+	r, d := newSIPRig(t)
+	ev := r.sw.SIPEvents()
+	leg := &sipLeg{id: "in1", ext: "205", dir: sip.Inbound, from: sip.Party{User: "205", Display: "SOFT 205"}, to: sip.Party{User: "201"}}
+	ev.Offered(leg)
+	r.run(8 * time.Second)
+	if cid := r.phone("201").CallerID(); len(cid) != 1 || cid[0].Number != "205" || cid[0].Name != "SOFT 205" {
+		t.Fatalf("201 read caller ID %+v", cid)
+	}
+	r.until("180 Ringing", func() bool { return leg.did("ringing false") })
+	r.phone("201").OffHook()
+	r.until("200 OK", func() bool { return leg.did("answer") })
+	ev.Answered(leg) // the ACK
+	r.run(300 * time.Millisecond)
+	m := d.rtp("in1")
+	if m == nil {
+		t.Fatal("no media opened for the leg")
+	}
+	m.send(t, "37")
+	r.phone("201").ClearHeard()
+	r.run(time.Second)
+	if got := r.phone("201").HeardDigits(); got != "37" {
+		t.Fatalf("201 heard %q from the softphone", got)
+	}
+	m.heard()
+	r.phone("201").Dial("4")
+	r.run(time.Second)
+	if got := m.heard(); got != "4" {
+		t.Fatalf("softphone heard %q from 201", got)
+	}
+	ev.HungUp(leg, sip.CauseNormal)
+	r.hearsTone("201", tone.Busy)
+	r.hangup("201")
+	if leg.did("hangup") {
+		t.Fatal("the switch hung up a leg that had ended")
+	}
+	r.checkCDRs(wantCDR{cdr.Answered, "205", "201", "sip/in1", "normal", "sip/in1,fxs1", true})
+}
+
+// Analog 201 calls softphone 205: the switch dials the extension, and the
+// answer bridges them; 201's hang-up sends BYE.
+func TestAnalogCallsSIPExtension(t *testing.T) {
+	r, d := newSIPRig(t)
+	r.dial("201", "205")
+	var leg *sipLeg
+	r.until("the dial", func() bool { leg, _ = d.last(); return leg != nil })
+	_, reqs := d.last()
+	if reqs[0].Extension != "205" || reqs[0].From.User != "201" || reqs[0].From.Display != "EXT 201" {
+		t.Fatalf("dial request %+v", reqs[0])
+	}
+	r.hearsTone("201", tone.Ringback)
+	r.sw.SIPEvents().Answered(leg)
+	r.until("media", func() bool { return d.rtp(leg.id) != nil })
+	m := d.rtp(leg.id)
+	r.run(300 * time.Millisecond)
+	m.send(t, "9")
+	r.phone("201").ClearHeard()
+	r.run(time.Second)
+	if got := r.phone("201").HeardDigits(); got != "9" {
+		t.Fatalf("201 heard %q", got)
+	}
+	r.hangup("201")
+	r.until("BYE", func() bool { return leg.did("hangup") })
+	r.sw.SIPEvents().HungUp(leg, sip.CauseNormal)
+	r.run(100 * time.Millisecond)
+	r.checkCDRs(wantCDR{cdr.Answered, "201", "205", "fxs1", "normal", "fxs1,sip/out1", true})
+}
+
+// A SIP trunk route: the first trunk refuses, the second carries the
+// call with the route's caller ID and the access code stripped; the far
+// end is busy.
+func TestSIPTrunkFailoverBusy(t *testing.T) {
+	r, d := newSIPRig(t)
+	r.dial("201", "813800138000")
+	r.run(5 * time.Second)
+	var leg *sipLeg
+	r.until("the dial", func() bool { leg, _ = d.last(); return leg != nil })
+	_, reqs := d.last()
+	if len(reqs) != 2 || reqs[0].Trunk != "down" || reqs[1].Trunk != "carrier" || reqs[1].Number != "13800138000" || reqs[1].From.User != "01088886666" {
+		t.Fatalf("dial requests %+v", reqs)
+	}
+	r.sw.SIPEvents().HungUp(leg, sip.CauseBusy)
+	r.hearsTone("201", tone.Busy)
+	r.hangup("201")
+	r.checkCDRs(wantCDR{cdr.Busy, "201", "813800138000", "carrier", "busy", "fxs1,sip/out1", false})
+}
+
+// A call from the trunk for DID 202 rings 202; one for a number that is
+// no extension goes to the trunk's destination (203). The caller gives up:
+// cancelled.
+func TestSIPTrunkInbound(t *testing.T) {
+	r, _ := newSIPRig(t)
+	ev := r.sw.SIPEvents()
+	for i, c := range []struct{ did, ext string }{{"202", "202"}, {"01088886666", "203"}} {
+		leg := &sipLeg{id: fmt.Sprint("trunk", i), trunk: "carrier", dir: sip.Inbound,
+			from: sip.Party{User: "13912345678"}, to: sip.Party{User: c.did}}
+		ev.Offered(leg)
+		r.run(7 * time.Second)
+		p := r.phone(c.ext)
+		if cid := p.CallerID(); len(cid) == 0 || cid[len(cid)-1].Number != "13912345678" {
+			t.Fatalf("%s read caller ID %+v", c.ext, cid)
+		}
+		ev.HungUp(leg, sip.CauseCancelled)
+		r.run(6 * time.Second)
+		if p.Ringing() {
+			t.Fatalf("%s rings on", c.ext)
+		}
+		recs := r.cdr()
+		if len(recs) != 1 || recs[0].Disposition != cdr.Cancelled || recs[0].To != c.ext || recs[0].Trunk != "carrier" {
+			t.Fatalf("CDR %+v", recs)
+		}
+	}
+}
+
+// A SIP phone's blind REFER sends its far party (analog 201) to 203.
+func TestSIPBlindTransfer(t *testing.T) {
+	r, _ := newSIPRig(t)
+	ev := r.sw.SIPEvents()
+	leg := &sipLeg{id: "in1", ext: "205", dir: sip.Inbound, from: sip.Party{User: "205"}, to: sip.Party{User: "201"}}
+	ev.Offered(leg)
+	r.run(time.Second)
+	r.phone("201").OffHook()
+	r.until("200 OK", func() bool { return leg.did("answer") })
+	r.run(300 * time.Millisecond)
+	if err := ev.Transfer(leg, sip.Transfer{User: "203"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ev.Transfer(leg, sip.Transfer{User: "203", Replaces: &sip.Replaces{}}); err == nil {
+		t.Fatal("attended REFER accepted")
+	}
+	r.until("BYE to the transferor", func() bool { return leg.did("hangup") })
+	r.hearsTone("201", tone.Ringback)
+	r.phone("203").OffHook()
+	r.run(300 * time.Millisecond)
+	r.hears("203", "2", "201")
+	r.hangup("201", "203")
+	got := r.cdr()
+	var s []string
+	for _, c := range got {
+		s = append(s, c.Disposition.String()+" "+c.From+"->"+c.To+" "+c.Cause)
+	}
+	if strings.Join(s, "; ") != "answered 205->201 transferred; answered 201->203 normal" {
+		t.Fatalf("CDRs: %s", strings.Join(s, "; "))
+	}
+}

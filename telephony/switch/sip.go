@@ -458,3 +458,36 @@ func (s *Switch) BlindTransfer(name, number string) {
 		}
 	})
 }
+
+// *sip.Leg is what SIPLeg describes.
+var _ SIPLeg = (*sip.Leg)(nil)
+
+// LegDialer is the Dial of telephony/sip's Endpoint.
+type LegDialer interface {
+	Dial(ctx context.Context, d sip.DialRequest) (*sip.Leg, error)
+}
+
+// NewSIPDialer makes a SIPDialer of a telephony/sip Endpoint and a
+// function that opens a leg's RTP stream (firmware/app's, over
+// telephony/media/rtpstream).
+func NewSIPDialer(ep LegDialer, open func(SIPLeg) (media.Endpoint, func(), error)) SIPDialer {
+	return sipDialer{ep, open}
+}
+
+type sipDialer struct {
+	ep   LegDialer
+	open func(SIPLeg) (media.Endpoint, func(), error)
+}
+
+func (d sipDialer) Dial(ctx context.Context, r sip.DialRequest) (SIPLeg, error) {
+	l, err := d.ep.Dial(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if l == nil {
+		return nil, errors.New("callswitch: sip dial returned no leg")
+	}
+	return l, nil
+}
+
+func (d sipDialer) OpenMedia(l SIPLeg) (media.Endpoint, func(), error) { return d.open(l) }

@@ -240,6 +240,9 @@ func Parse(data []byte) (Config, error) {
 	if err := decodeStrict(data, &c, ""); err != nil {
 		return Config{}, err
 	}
+	if err := checkKeys(data, "configuration"); err != nil {
+		return Config{}, err
+	}
 	if c.Version != Version {
 		return Config{}, &FieldError{Path: "version", Object: "configuration", Field: "version",
 			Reason: fmt.Sprintf("%d is not supported (this firmware reads version %d)", c.Version, Version), err: ErrVersion}
@@ -267,19 +270,71 @@ func Marshal(c Config) ([]byte, error) {
 // document strictly, for the web API; errors are *FieldError.
 func DecodeExtension(data []byte) (Extension, error) {
 	var e Extension
-	return e, decodeStrict(data, &e, "extension")
+	return e, decodeObject(data, &e, "extension")
 }
 
 // DecodeTrunk decodes one trunk object strictly.
 func DecodeTrunk(data []byte) (Trunk, error) {
 	var t Trunk
-	return t, decodeStrict(data, &t, "trunk")
+	return t, decodeObject(data, &t, "trunk")
 }
 
 // DecodeRoute decodes one route object strictly.
 func DecodeRoute(data []byte) (Route, error) {
 	var r Route
-	return r, decodeStrict(data, &r, "route")
+	return r, decodeObject(data, &r, "route")
+}
+
+func decodeObject(data []byte, v any, object string) error {
+	if err := decodeStrict(data, v, object); err != nil {
+		return err
+	}
+	return checkKeys(data, object)
+}
+
+// checkKeys refuses field names that differ from the format's only in
+// case: encoding/json matches them case-insensitively, so "Secret" would
+// otherwise be taken for "secret", and a document with both would keep
+// whichever came last. Every name of the format is lower-case, and the
+// only free keys (DID numbers) have no letters. data is valid JSON here.
+func checkKeys(data []byte, object string) error {
+	type frame struct{ object, wantKey bool }
+	var stack []frame
+	// valueDone records that a value ended inside the innermost container.
+	valueDone := func() {
+		if n := len(stack); n > 0 && stack[n-1].object {
+			stack[n-1].wantKey = true
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // io.EOF; decodeStrict has reported any other problem
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				stack = append(stack, frame{object: t == '{', wantKey: t == '{'})
+			default:
+				stack = stack[:len(stack)-1]
+				valueDone()
+			}
+		case string:
+			if n := len(stack); n > 0 && stack[n-1].wantKey {
+				if strings.ToLower(t) != t {
+					return &FieldError{Path: t, Object: object, Field: t,
+						Reason: "unknown field (field names are lower-case)"}
+				}
+				stack[n-1].wantKey = false
+				continue
+			}
+			valueDone()
+		default:
+			valueDone()
+		}
+	}
 }
 
 // decodeStrict decodes one JSON value into v, refusing unknown fields,

@@ -3,6 +3,7 @@ package pbxconf
 import (
 	"bytes"
 	"errors"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -286,5 +287,59 @@ func TestCheckPorts(t *testing.T) {
 	}
 	if fe := fieldOf(t, c.CheckPorts(4, 0)); fe.Path != "trunks[1].port" || fe.Object != `trunk "pstn1"` {
 		t.Errorf("no fxo ports: %v", fe)
+	}
+}
+
+func TestFieldNamesAreLowerCase(t *testing.T) {
+	for _, tc := range []struct{ doc, field string }{
+		{`{"version":1,"emergency":["110"],"Extensions":[]}`, "Extensions"},
+		{`{"version":1,"emergency":["110"],"extensions":[{"number":"201","kind":"fxs","Port":1}]}`, "Port"},
+		{`{"version":1,"emergency":["110"],"extensions":[{"number":"201","kind":"fxs","port":1,"forward":{"Busy":"202"}}]}`, "Busy"},
+	} {
+		_, err := Parse([]byte(tc.doc))
+		if err == nil || fieldOf(t, err).Field != tc.field {
+			t.Errorf("%s: %v, want %s refused", tc.doc, err, tc.field)
+		}
+	}
+	// Values may have upper case letters, and DID keys are numbers.
+	c := sample()
+	c.Extensions[0].Name = "Front Desk ABC"
+	doc, _ := Marshal(c)
+	if _, err := Parse(doc); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DecodeExtension([]byte(`{"number":"301","Secret":"x"}`)); err == nil || fieldOf(t, err).Field != "Secret" {
+		t.Errorf("DecodeExtension accepted Secret: %v", err)
+	}
+}
+
+// TestDocExample parses the example of the package documentation, so the
+// documented format stays true.
+func TestDocExample(t *testing.T) {
+	src, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc strings.Builder
+	in := false
+	for line := range strings.SplitSeq(string(src), "\n") {
+		switch {
+		case strings.HasPrefix(line, "//\t"):
+			in = true
+			doc.WriteString(strings.TrimPrefix(line, "//\t") + "\n")
+		case in:
+			in = false
+			if doc.Len() > 0 {
+				goto parse
+			}
+		}
+	}
+parse:
+	c, err := Parse([]byte(doc.String()))
+	if err != nil {
+		t.Fatalf("the documented example is refused: %v\n%s", err, doc.String())
+	}
+	if len(c.Extensions) != 2 || len(c.Trunks) != 2 || len(c.Routes) != 1 {
+		t.Fatalf("example read as %+v", c)
 	}
 }

@@ -16,8 +16,22 @@ func BenchmarkPatternMatch(b *testing.B) {
 	}
 }
 
-// BenchmarkRouteOutbound is the whole outbound decision for one dialled
-// number against the sample configuration (patterns compiled per call).
+// BenchmarkPlanRoute is the whole outbound decision for one dialled number
+// against the sample configuration's compiled plan: global blocked
+// patterns, then routes in order. No prefix is added, so nothing is
+// allocated.
+func BenchmarkPlanRoute(b *testing.B) {
+	c := sample()
+	plan := c.Plan()
+	b.ReportAllocs()
+	for b.Loop() {
+		if plan.Route("301", "913800138001").Route == nil {
+			b.Fatal("unrouted")
+		}
+	}
+}
+
+// BenchmarkRouteOutbound compiles the plan for each decision.
 func BenchmarkRouteOutbound(b *testing.B) {
 	c := sample()
 	b.ReportAllocs()

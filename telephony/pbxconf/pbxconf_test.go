@@ -3,6 +3,7 @@ package pbxconf
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
@@ -341,5 +342,35 @@ parse:
 	}
 	if len(c.Extensions) != 2 || len(c.Trunks) != 2 || len(c.Routes) != 1 {
 		t.Fatalf("example read as %+v", c)
+	}
+}
+
+// TestPlanAgreesWithMatchAny: the compiled plan and the pattern strings
+// decide alike for every number of a small exhaustive space.
+func TestPlanAgreesWithMatchAny(t *testing.T) {
+	c := sample()
+	plan := c.Plan()
+	for n := 0; n < 100000; n++ {
+		num := fmt.Sprintf("9%d", n)
+		if contains(c.Emergency, num) {
+			continue // TestRouteOutbound covers them
+		}
+		got := plan.Route("301", num)
+		want := ""
+		if !MatchAny(c.Blocked, num) {
+			for _, r := range c.Routes {
+				if MatchAny(r.Patterns, num) {
+					want = r.Name
+					break
+				}
+			}
+		}
+		name := ""
+		if got.Route != nil {
+			name = got.Route.Name
+		}
+		if name != want {
+			t.Fatalf("%s: plan chose %q, patterns %q", num, name, want)
+		}
 	}
 }

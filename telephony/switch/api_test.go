@@ -1,0 +1,93 @@
+package callswitch_test
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"callbox/board/sim"
+	"callbox/telephony/media"
+	callswitch "callbox/telephony/switch"
+	"callbox/telephony/switch/dialplan"
+)
+
+// The web API's calls come from other goroutines while the clock runs:
+// they queue, take effect on the next ticks, and race with nothing.
+func TestAPIFromOtherGoroutines(t *testing.T) {
+	r := newRig(t, rigOpt{})
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 50 {
+				on := (i+j)%2 == 0
+				if err := r.sw.SetDND("204", on); err != nil {
+					t.Error(err)
+				}
+				if err := r.sw.SetForward("203", callswitch.ForwardBusy, "202"); err != nil {
+					t.Error(err)
+				}
+				r.sw.BlindTransfer("fxs9", "202") // no such channel: ignored
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+			r.run(10 * time.Millisecond)
+		}
+	}
+	if err := r.sw.SetDND("204", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.sw.SetForward("203", callswitch.ForwardNoAnswer, "201"); err != nil {
+		t.Fatal(err)
+	}
+	r.run(20 * time.Millisecond)
+	if e := r.ext("204"); !e.DND {
+		t.Fatal("DND not set through the API")
+	}
+	if e := r.ext("203"); e.Busy != "202" || e.NoAnswer != "201" || e.All != "" {
+		t.Fatalf("forwarding %+v", e)
+	}
+	if err := r.sw.SetDND("299", true); !errors.Is(err, callswitch.ErrUnknown) {
+		t.Fatalf("unknown extension: %v", err)
+	}
+	if err := r.sw.SetForward("299", callswitch.ForwardAll, "201"); !errors.Is(err, callswitch.ErrUnknown) {
+		t.Fatalf("unknown extension: %v", err)
+	}
+}
+
+// Configuration errors name what is wrong.
+func TestNewErrors(t *testing.T) {
+	plan, err := dialplan.New(defaultPlan())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := sim.VirtualClock()
+	eng := media.NewEngine(media.Config{})
+	for _, c := range []struct {
+		name string
+		cfg  callswitch.Config
+		eng  *media.Engine
+		want string
+	}{
+		{"no plan", callswitch.Config{Clock: clk}, eng, "no dial plan"},
+		{"no engine", callswitch.Config{Plan: plan, Clock: clk}, nil, "no media engine"},
+		{"no clock", callswitch.Config{Plan: plan}, eng, "no clock"},
+		{"unknown extension", callswitch.Config{Plan: plan, Clock: clk, Extensions: []callswitch.Extension{{Number: "299"}}}, eng, "299 is not in the dial plan"},
+		{"twice", callswitch.Config{Plan: plan, Clock: clk, Extensions: []callswitch.Extension{{Number: "201"}, {Number: "201"}}}, eng, "201 twice"},
+	} {
+		_, err := callswitch.New(c.cfg, c.eng)
+		if err == nil || !strings.HasPrefix(err.Error(), "callswitch: ") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync/atomic"
@@ -223,14 +225,16 @@ func BenchmarkSippCalls(b *testing.B) {
 	}
 	p := port.LocalAddr().(*net.UDPAddr).Port
 	port.Close()
+	errFile := filepath.Join(b.TempDir(), "err.log")
 	b.ResetTimer()
 	cmd := exec.Command("sipp", "-sf", "testdata/uac_call.xml", "-i", "127.0.0.1", "-p", strconv.Itoa(p),
-		"-m", strconv.Itoa(b.N), "-r", "1000", "-l", "1000", "-timeout", "120s", "-timeout_error", "-nostdin",
+		"-m", strconv.Itoa(b.N), "-r", "1000", "-l", "1000", "-timeout", "120s", "-timeout_error", "-nostdin", "-trace_err", "-error_file", errFile,
 		"-s", "201", "-au", "201", "-ap", "pw201", e.UDPAddr().String())
 	out, err := cmd.CombinedOutput()
 	b.StopTimer()
 	if err != nil {
-		b.Fatalf("sipp: %v\n%s", err, out[max(0, len(out)-2000):])
+		errs, _ := os.ReadFile(errFile)
+		b.Fatalf("sipp: %v\n%s\n%s", err, out[max(0, len(out)-2000):], errs[:min(len(errs), 4000)])
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
 }

@@ -16,8 +16,7 @@ import (
 // it), so the API, the import file and the backup share one format; webui
 // hides secrets and leaves decoding and validation to the implementation.
 //
-// The System in Config provides it: when Config.System also implements
-// PBX, the routes serve it; otherwise they answer 503.
+// Config.PBX provides it; without one the routes answer 503.
 //
 // Kinds are PBXExtensions, PBXTrunks and PBXRoutes; an object's key is its
 // "number" (extensions) or "name" (trunks, routes). Errors wrap ErrNotFound,
@@ -62,8 +61,7 @@ func (s *Server) pbxRoutes(authed *gin.RouterGroup) {
 }
 
 func (s *Server) pbx() (PBX, bool) {
-	p, ok := s.cfg.System.(PBX)
-	return p, ok
+	return s.cfg.PBX, s.cfg.PBX != nil
 }
 
 // needPBX answers 503 when the firmware provides no PBX configuration.

@@ -131,21 +131,15 @@ func (m *memPBX) secret(kind, key string) any {
 	return m.objs[kind][m.find(kind, key)]["secret"]
 }
 
-// pbxSystem is a System that also provides the PBX, as firmware/app's does.
-type pbxSystem struct {
-	fakeSystem
-	*memPBX
-}
-
 func newPBXEnv(t *testing.T, withPBX bool) (*env, *memPBX) {
 	t.Helper()
 	e := &env{users: newMemUsers(), clock: &fakeClock{t: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}}
 	m := &memPBX{objs: map[string][]map[string]any{}}
-	var sys System = fakeSystem{}
+	cfg := Config{Users: e.users, System: fakeSystem{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if withPBX {
-		sys = pbxSystem{memPBX: m}
+		cfg.PBX = m
 	}
-	s, err := New(Config{Users: e.users, System: sys, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

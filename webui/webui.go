@@ -135,6 +135,9 @@ type Config struct {
 	Users Users
 	// System reports the appliance's state. Required.
 	System System
+	// PBX is the telephone configuration edited under /api/v1/extensions,
+	// trunks and routes; nil makes those routes answer 503.
+	PBX PBX
 	// Logger receives request logs and errors; nil discards them.
 	Logger *slog.Logger
 	// SecureCookie marks the session cookie Secure (set it when served over

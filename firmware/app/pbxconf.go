@@ -86,8 +86,10 @@ func (a *App) pbxConfigCommand() configcli.Daemon {
 	}
 }
 
-// The web admin's PBX interface (webui.PBX) on the store: systemInfo
-// implements it, so webui.Config.System provides both. Each change loads
+// pbxStore is the web admin's PBX interface (webui.PBX) on the store.
+type pbxStore struct{ a *App }
+
+// Each change loads
 // the whole configuration, applies the change, validates the result
 // (including the board's ports) and saves it, in one transaction.
 
@@ -183,7 +185,7 @@ func (e *keyError) Error() string     { return "app: pbx: " + e.field + ": " + e
 func (e *keyError) JSONField() string { return e.field }
 
 // pbxView runs fn on the stored configuration.
-func (s systemInfo) pbxView(fn func(c *pbxconf.Config) error) error {
+func (s pbxStore) pbxView(fn func(c *pbxconf.Config) error) error {
 	return s.a.withDB(func(db *store.DB) error {
 		return db.View(func(tx *store.Tx) error {
 			c, err := configcli.Load(tx)
@@ -200,7 +202,7 @@ func (s systemInfo) pbxView(fn func(c *pbxconf.Config) error) error {
 // ("" for a deletion): a validation problem there is the request's fault
 // (ErrInvalid); one elsewhere means another object depends on what changed
 // (ErrConflict).
-func (s systemInfo) pbxChange(fn func(c *pbxconf.Config) (string, error)) error {
+func (s pbxStore) pbxChange(fn func(c *pbxconf.Config) (string, error)) error {
 	return s.a.withDB(func(db *store.DB) error {
 		return db.Update(func(tx *store.Tx) error {
 			c, err := configcli.Load(tx)
@@ -227,7 +229,7 @@ func (s systemInfo) pbxChange(fn func(c *pbxconf.Config) (string, error)) error 
 }
 
 // PBXList implements webui.PBX.
-func (s systemInfo) PBXList(ctx context.Context, kind string) (out []json.RawMessage, err error) {
+func (s pbxStore) PBXList(ctx context.Context, kind string) (out []json.RawMessage, err error) {
 	k, err := kindOf(kind)
 	if err != nil {
 		return nil, err
@@ -237,7 +239,7 @@ func (s systemInfo) PBXList(ctx context.Context, kind string) (out []json.RawMes
 }
 
 // PBXGet implements webui.PBX.
-func (s systemInfo) PBXGet(ctx context.Context, kind, key string) (out json.RawMessage, err error) {
+func (s pbxStore) PBXGet(ctx context.Context, kind, key string) (out json.RawMessage, err error) {
 	k, err := kindOf(kind)
 	if err != nil {
 		return nil, err
@@ -254,17 +256,17 @@ func (s systemInfo) PBXGet(ctx context.Context, kind, key string) (out json.RawM
 }
 
 // PBXCreate implements webui.PBX.
-func (s systemInfo) PBXCreate(ctx context.Context, kind string, obj json.RawMessage) (out json.RawMessage, err error) {
+func (s pbxStore) PBXCreate(ctx context.Context, kind string, obj json.RawMessage) (out json.RawMessage, err error) {
 	return s.pbxPut(kind, "", obj)
 }
 
 // PBXUpdate implements webui.PBX.
-func (s systemInfo) PBXUpdate(ctx context.Context, kind, key string, obj json.RawMessage) (json.RawMessage, error) {
+func (s pbxStore) PBXUpdate(ctx context.Context, kind, key string, obj json.RawMessage) (json.RawMessage, error) {
 	return s.pbxPut(kind, key, obj)
 }
 
 // pbxPut creates (key == "") or replaces the object key.
-func (s systemInfo) pbxPut(kind, key string, obj json.RawMessage) (out json.RawMessage, err error) {
+func (s pbxStore) pbxPut(kind, key string, obj json.RawMessage) (out json.RawMessage, err error) {
 	k, err := kindOf(kind)
 	if err != nil {
 		return nil, err
@@ -301,7 +303,7 @@ func (s systemInfo) pbxPut(kind, key string, obj json.RawMessage) (out json.RawM
 
 // PBXDelete implements webui.PBX. Deleting what another object uses (a
 // trunk in a route, an extension a DID rings) is a conflict naming it.
-func (s systemInfo) PBXDelete(ctx context.Context, kind, key string) error {
+func (s pbxStore) PBXDelete(ctx context.Context, kind, key string) error {
 	k, err := kindOf(kind)
 	if err != nil {
 		return err
@@ -317,4 +319,4 @@ func (s systemInfo) PBXDelete(ctx context.Context, kind, key string) error {
 }
 
 // The web admin finds the PBX configuration on its System.
-var _ webui.PBX = systemInfo{}
+var _ webui.PBX = pbxStore{}

@@ -71,7 +71,7 @@ func TestPBXDefaultsOnSim(t *testing.T) {
 		t.Fatalf("sim defaults %v", got)
 	}
 	// A second boot keeps what is stored.
-	sys := systemInfo{a}
+	sys := pbxStore{a}
 	if err := sys.PBXDelete(context.Background(), webui.PBXExtensions, "204"); err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestBootImport(t *testing.T) {
 		t.Fatalf("imported %s", storedPBX(t, a))
 	}
 	// A restart in the same process does not import again over changes.
-	if err := (systemInfo{a}).PBXDelete(context.Background(), webui.PBXExtensions, "301"); err != nil {
+	if err := (pbxStore{a}).PBXDelete(context.Background(), webui.PBXExtensions, "301"); err != nil {
 		t.Fatal(err)
 	}
 	changed := storedPBX(t, a)
@@ -155,7 +155,7 @@ func TestPBXAdapter(t *testing.T) {
 	if err := a.startPBXConf(ctx); err != nil {
 		t.Fatal(err)
 	}
-	var sys webui.PBX = systemInfo{a}
+	var sys webui.PBX = pbxStore{a}
 	must := func(raw json.RawMessage, err error) json.RawMessage {
 		t.Helper()
 		if err != nil {

@@ -17,6 +17,7 @@ func (a *App) startWeb(ctx context.Context) error {
 		Addr:   a.cfg.HTTPAddr,
 		Users:  storeUsers{a},
 		System: systemInfo{a},
+		PBX:    pbxStore{a},
 		Logger: a.log.With("component", "web"),
 	})
 	if err != nil {

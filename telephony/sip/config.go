@@ -42,6 +42,10 @@ type RTPAllocator interface {
 type Config struct {
 	// UDP and TCP are listen addresses (host:port); empty disables one.
 	UDP, TCP string
+	// Advertise is the IP put in Contact and Via headers; empty means the
+	// listen address, or the first non-loopback IPv4 address of the box when
+	// listening on all interfaces (0.0.0.0).
+	Advertise string
 	// Realm is the digest realm; empty means "callbox".
 	Realm string
 	// UserAgent is sent in User-Agent and Server headers.

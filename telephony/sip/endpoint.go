@@ -51,6 +51,8 @@ type Endpoint struct {
 	tcpLn   net.Listener
 	udpAddr netip.AddrPort
 	tcpAddr netip.AddrPort
+	// advertised is the IP other parties reach us at (Contact, Via).
+	advertised netip.Addr
 
 	mu     sync.Mutex
 	legs   map[string]*Leg // by Call-ID and local tag
@@ -115,6 +117,10 @@ func (e *Endpoint) Start(ctx context.Context) error {
 		}
 		e.tcpAddr = netip.MustParseAddrPort(e.tcpLn.Addr().String())
 	}
+	if e.advertised, err = e.advertise(); err != nil {
+		e.closeSockets()
+		return err
+	}
 	host := e.contactAddr("udp").Addr().String()
 	e.ua, err = sipgo.NewUA(
 		sipgo.WithUserAgent(e.cfg.UserAgent),
@@ -143,7 +149,7 @@ func (e *Endpoint) Start(ctx context.Context) error {
 	}
 	if e.tcpLn != nil {
 		if e.tcpc, err = sipgo.NewClient(e.ua, sipgo.WithClientLogger(e.log),
-			sipgo.WithClientHostname(e.tcpAddr.Addr().String())); err != nil {
+			sipgo.WithClientHostname(e.contactAddr("tcp").Addr().String())); err != nil {
 			e.closeSockets()
 			return fmt.Errorf("sip: %w", err)
 		}
@@ -228,10 +234,42 @@ func (e *Endpoint) UDPAddr() netip.AddrPort { return e.udpAddr }
 func (e *Endpoint) TCPAddr() netip.AddrPort { return e.tcpAddr }
 
 func (e *Endpoint) contactAddr(transport string) netip.AddrPort {
+	a := e.udpAddr
 	if strings.EqualFold(transport, "tcp") && e.tcpLn != nil || e.udpConn == nil {
-		return e.tcpAddr
+		a = e.tcpAddr
 	}
-	return e.udpAddr
+	if e.advertised.IsValid() {
+		a = netip.AddrPortFrom(e.advertised, a.Port())
+	}
+	return a
+}
+
+// advertise picks the address for Contact and Via headers.
+func (e *Endpoint) advertise() (netip.Addr, error) {
+	if e.cfg.Advertise != "" {
+		a, err := netip.ParseAddr(e.cfg.Advertise)
+		if err != nil {
+			return netip.Addr{}, fmt.Errorf("sip: advertise address: %w", err)
+		}
+		return a, nil
+	}
+	listen := e.udpAddr
+	if !listen.IsValid() {
+		listen = e.tcpAddr
+	}
+	if !listen.Addr().IsUnspecified() {
+		return listen.Addr().Unmap(), nil
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err == nil {
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+				ip, _ := netip.AddrFromSlice(n.IP.To4())
+				return ip, nil
+			}
+		}
+	}
+	return netip.MustParseAddr("127.0.0.1"), nil
 }
 
 // contact is the box's Contact for messages on a transport.

@@ -205,3 +205,31 @@ func TestTrunkReregisters(t *testing.T) {
 	}
 	t.Fatal("the trunk did not register again before expiry")
 }
+
+func TestAdvertisedAddress(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens sockets")
+	}
+	for _, tt := range []struct {
+		listen, advertise string
+		check             func(string) bool
+	}{
+		{"127.0.0.1:0", "", func(h string) bool { return h == "127.0.0.1" }},
+		{"0.0.0.0:0", "", func(h string) bool { return h != "0.0.0.0" && h != "" }},
+		{"0.0.0.0:0", "192.0.2.7", func(h string) bool { return h == "192.0.2.7" }},
+	} {
+		e, err := New(Config{UDP: tt.listen, Advertise: tt.advertise, KeepaliveInterval: -1},
+			Deps{Directory: directory{}, Handler: newRecorder(nil), RTP: newPorts()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		c := e.contact("UDP")
+		if !tt.check(c.Address.Host) || c.Address.Port != int(e.UDPAddr().Port()) {
+			t.Errorf("listen %s advertise %q: contact %s", tt.listen, tt.advertise, c.Address.String())
+		}
+		e.Close()
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"callbox/board/sim"
 	"callbox/dsp/dtmf"
 	"callbox/dsp/tone"
 	"callbox/telephony/media"
@@ -93,6 +94,13 @@ func (e *rtp) send(t *testing.T, digits string) {
 	e.mu.Lock()
 	e.out = append(e.out, x...)
 	e.mu.Unlock()
+}
+
+// got reports whether digits were detected, without taking them.
+func (e *rtp) got(digits string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return strings.Contains(e.digits, digits)
 }
 
 func (e *rtp) heard() string {
@@ -326,5 +334,71 @@ func TestSIPBlindTransfer(t *testing.T) {
 	}
 	if strings.Join(s, "; ") != "answered 205->201 transferred; answered 201->203 normal" {
 		t.Fatalf("CDRs: %s", strings.Join(s, "; "))
+	}
+}
+
+// Two softphones talk through the switch with no board at all: the
+// switch runs on media's virtual clock.
+func TestSIPToSIPOnVirtualClock(t *testing.T) {
+	pc := defaultPlan()
+	pc.Extensions = append(pc.Extensions, "205", "206")
+	plan, err := dialplan.New(pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := sim.VirtualClock()
+	mem := &cdr.Memory{}
+	d := &dialer{}
+	sw, err := callswitch.New(callswitch.Config{Plan: plan, Clock: clk, CDR: mem, SIP: d,
+		Extensions: []callswitch.Extension{{Number: "205"}, {Number: "206"}}}, media.NewEngine(media.Config{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v media.Virtual
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- sw.Run(ctx, &v) }()
+	for !v.Running() {
+		time.Sleep(time.Millisecond)
+	}
+	step := func(what string, cond func() bool) {
+		t.Helper()
+		for range 1000 {
+			if cond() {
+				return
+			}
+			clk.Advance(10 * time.Millisecond)
+			if err := v.Step(1); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+		t.Fatalf("gave up waiting for %s", what)
+	}
+	ev := sw.SIPEvents()
+	in := &sipLeg{id: "in1", ext: "205", dir: sip.Inbound, from: sip.Party{User: "205"}, to: sip.Party{User: "206"}}
+	ev.Offered(in)
+	var out *sipLeg
+	step("the dial to 206", func() bool { out, _ = d.last(); return out != nil })
+	step("180 to 205", func() bool { return in.did("ringing false") })
+	ev.Answered(out)
+	step("200 to 205", func() bool { return in.did("answer") })
+	step("media", func() bool { return d.rtp("in1") != nil && d.rtp(out.id) != nil })
+	a, b := d.rtp("in1"), d.rtp(out.id)
+	a.send(t, "12")
+	b.send(t, "34")
+	step("the digits", func() bool {
+		return b.got("12") && a.got("34")
+	})
+	ev.HungUp(out, sip.CauseNormal)
+	step("BYE to 205", func() bool { return in.did("hangup") })
+	cancel()
+	if err := <-ran; !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	sw.Close()
+	recs := mem.Records()
+	if len(recs) != 1 || recs[0].Disposition != cdr.Answered || recs[0].From != "205" || recs[0].To != "206" || len(recs[0].Legs) != 2 {
+		t.Fatalf("CDRs %+v", recs)
 	}
 }

@@ -26,6 +26,7 @@
 package callswitch
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -225,6 +226,13 @@ func (s *Switch) Tick() {
 	}
 	s.timers()
 	s.engine.Tick()
+}
+
+// Run ticks the switch on clk until ctx ends: for a box without analog
+// ports, or tests on media.Virtual. With a board, its PCM highway's
+// handler calls Tick instead.
+func (s *Switch) Run(ctx context.Context, clk media.Clock) error {
+	return clk.Run(ctx, s.Tick)
 }
 
 // Close waits for the SIP goroutines the switch started.

@@ -23,7 +23,7 @@ type fxsChan struct {
 // Call it before the clock runs, or through Do.
 func (s *Switch) AddFXS(cfg line.FXSConfig, port line.FXSPort) error {
 	fc := &fxsChan{s: s}
-	ch, err := line.NewFXS(cfg, port, s.clk, s.plan, fc)
+	ch, err := line.NewFXS(cfg, port, s.clk, s, fc)
 	if err != nil {
 		return fmt.Errorf("callswitch: %w", err)
 	}

@@ -2,12 +2,14 @@ package callswitch_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"callbox/board/sim"
+	"callbox/dsp/tone"
 	"callbox/telephony/media"
 	callswitch "callbox/telephony/switch"
 	"callbox/telephony/switch/dialplan"
@@ -89,5 +91,51 @@ func TestNewErrors(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), "callswitch: ") || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v", c.name, err)
 		}
+	}
+}
+
+// Reconfigure reaches the lines' digit matching at once, keeps what users
+// set with feature codes, and reports those changes.
+func TestReconfigure(t *testing.T) {
+	var changes []string
+	r := newRig(t, rigOpt{changed: func(e callswitch.Extension) {
+		changes = append(changes, fmt.Sprintf("%s dnd=%v all=%q", e.Number, e.DND, e.ForwardAll))
+	}})
+	r.dial("202", "*76")
+	r.hangup("202")
+	r.dial("203", "*72201#")
+	r.hangup("203")
+	if got := strings.Join(changes, "; "); got != `202 dnd=true all=""; 203 dnd=false all="201"` {
+		t.Fatalf("changes: %s", got)
+	}
+	pc := defaultPlan()
+	pc.Routes = nil // no more outside calls
+	plan, err := dialplan.New(pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exts := defaultExts()
+	exts[2].ForwardAll = "204" // the administrator changes 203's forwarding
+	if err := r.sw.Reconfigure(plan, exts, nil); err != nil {
+		t.Fatal(err)
+	}
+	r.run(20 * time.Millisecond)
+	if e := r.ext("202"); !e.DND {
+		t.Fatal("202 lost the DND its user set")
+	}
+	if e := r.ext("203"); e.All != "204" {
+		t.Fatalf("203 forwards to %q, want the administrator's 204", e.All)
+	}
+	r.dial("201", "955551234")
+	r.hearsTone("201", tone.Congestion)
+	r.hangup("201")
+	if r.co("fxo1").BoxOffHook() {
+		t.Fatal("the old route was used")
+	}
+	if err := r.sw.Reconfigure(plan, []callswitch.Extension{{Number: "299"}}, nil); err == nil {
+		t.Fatal("an extension outside the plan was accepted")
+	}
+	if err := r.sw.Reconfigure(nil, nil, nil); err == nil {
+		t.Fatal("no plan was accepted")
 	}
 }

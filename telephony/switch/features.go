@@ -57,6 +57,7 @@ func (s *Switch) featureCode(c *call, d dialplan.Decision) {
 	case dialplan.ForwardNoAnswerOff:
 		e.ForwardNoAnswer = ""
 	}
+	s.changed(e)
 	now := s.clk.Now()
 	c.answer, c.a.answer = now, now
 	s.end(c, CauseFeature)

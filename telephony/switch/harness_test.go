@@ -158,6 +158,7 @@ type rigOpt struct {
 	ring    time.Duration
 	fxo     line.FXOConfig
 	sip     callswitch.SIPDialer
+	changed func(callswitch.Extension)
 }
 
 func defaultPlan() dialplan.Config {
@@ -216,7 +217,7 @@ func newRig(t testing.TB, o rigOpt) *rig {
 	eng := media.NewEngine(media.Config{})
 	mem := &cdr.Memory{}
 	sw, err := callswitch.New(callswitch.Config{Plan: plan, Extensions: o.exts, CDR: mem, Clock: clk,
-		Inbound: o.inbound, RingTimeout: o.ring, SIP: o.sip}, eng)
+		Inbound: o.inbound, RingTimeout: o.ring, SIP: o.sip, ExtensionChanged: o.changed}, eng)
 	if err != nil {
 		t.Fatal(err)
 	}

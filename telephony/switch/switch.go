@@ -75,6 +75,11 @@ type Config struct {
 	SIP SIPDialer
 	// MaxForwards bounds chains of forwarding (default 5).
 	MaxForwards int
+	// ExtensionChanged, if set, hears of every change a feature code or
+	// the API makes to an extension's DND or forwarding, so that the
+	// store keeps them. It is called on the switch's goroutine and must
+	// not block.
+	ExtensionChanged func(Extension)
 }
 
 // ErrUnknown is returned for a port or extension the switch does not have.
@@ -96,6 +101,7 @@ type Switch struct {
 	seq   uint64
 
 	mu    sync.Mutex
+	known map[string]bool // extension numbers, for the API's checks
 	inbox []func()
 	spare []func()
 
@@ -154,6 +160,10 @@ func New(cfg Config, engine *media.Engine) (*Switch, error) {
 			return nil, fmt.Errorf("callswitch: extension %s twice", e.Number)
 		}
 		s.exts[e.Number] = &extState{Extension: e}
+	}
+	s.known = make(map[string]bool)
+	for n := range s.exts {
+		s.known[n] = true
 	}
 	return s, nil
 }
@@ -244,11 +254,100 @@ func (s *Switch) Close() error {
 // SetDND turns an extension's do-not-disturb on or off (from the web API:
 // it takes effect on the next tick).
 func (s *Switch) SetDND(ext string, on bool) error {
-	if s.exts[ext] == nil {
+	if !s.isKnown(ext) {
 		return fmt.Errorf("%w: extension %s", ErrUnknown, ext)
 	}
-	s.Do(func() { s.exts[ext].DND = on })
+	s.Do(func() {
+		if e := s.exts[ext]; e != nil {
+			e.DND = on
+			s.changed(e)
+		}
+	})
 	return nil
+}
+
+func (s *Switch) isKnown(ext string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.known[ext]
+}
+
+func (s *Switch) changed(e *extState) {
+	if s.cfg.ExtensionChanged != nil {
+		s.cfg.ExtensionChanged(e.Extension)
+	}
+}
+
+// Match implements telephony/line's DialPlan with the switch's current
+// plan, so that Reconfigure reaches the lines.
+func (s *Switch) Match(digits string) line.Match { return s.plan.Match(digits) }
+
+// Reconfigure replaces the dial plan, the extensions and the inbound
+// destinations on the next tick. Calls in progress go on. An extension
+// that stays keeps the DND and forwarding its user set with feature codes
+// unless the new settings change them.
+func (s *Switch) Reconfigure(plan *dialplan.Plan, exts []Extension, inbound map[string]string) error {
+	if plan == nil {
+		return errors.New("callswitch: no dial plan")
+	}
+	seen := make(map[string]bool)
+	for _, e := range exts {
+		if !plan.IsExtension(e.Number) {
+			return fmt.Errorf("callswitch: extension %s is not in the dial plan", e.Number)
+		}
+		if seen[e.Number] {
+			return fmt.Errorf("callswitch: extension %s twice", e.Number)
+		}
+		seen[e.Number] = true
+	}
+	s.mu.Lock()
+	s.known = seen
+	s.mu.Unlock()
+	s.Do(func() {
+		old := s.exts
+		s.exts = make(map[string]*extState, len(exts))
+		for _, e := range exts {
+			if o := old[e.Number]; o != nil {
+				prev := s.configured(e.Number)
+				if e.DND == prev.DND {
+					e.DND = o.DND
+				}
+				if e.ForwardAll == prev.ForwardAll {
+					e.ForwardAll = o.ForwardAll
+				}
+				if e.ForwardBusy == prev.ForwardBusy {
+					e.ForwardBusy = o.ForwardBusy
+				}
+				if e.ForwardNoAnswer == prev.ForwardNoAnswer {
+					e.ForwardNoAnswer = o.ForwardNoAnswer
+				}
+			}
+			s.exts[e.Number] = &extState{Extension: e}
+		}
+		s.plan = plan
+		s.cfg.Plan = plan
+		s.cfg.Extensions = exts
+		s.cfg.Inbound = inbound
+		for name, cs := range s.chans {
+			if cs.ch.Tech() == FXS {
+				cs.ext = s.extByPort(name)
+				if cs.ext != "" {
+					s.exts[cs.ext].port = name
+				}
+			}
+		}
+	})
+	return nil
+}
+
+// configured returns an extension as the current configuration gives it.
+func (s *Switch) configured(n string) Extension {
+	for _, e := range s.cfg.Extensions {
+		if e.Number == n {
+			return e
+		}
+	}
+	return Extension{}
 }
 
 // ForwardKind is one of the three call forwardings.
@@ -264,7 +363,7 @@ const (
 // SetForward sets (or with "" clears) an extension's forwarding target:
 // an extension or an outside number as the extension would dial it.
 func (s *Switch) SetForward(ext string, k ForwardKind, target string) error {
-	if s.exts[ext] == nil {
+	if !s.isKnown(ext) {
 		return fmt.Errorf("%w: extension %s", ErrUnknown, ext)
 	}
 	s.Do(func() { s.setForward(ext, k, target) })
@@ -273,6 +372,10 @@ func (s *Switch) SetForward(ext string, k ForwardKind, target string) error {
 
 func (s *Switch) setForward(ext string, k ForwardKind, target string) {
 	e := s.exts[ext]
+	if e == nil {
+		return
+	}
+	defer s.changed(e)
 	switch k {
 	case ForwardAll:
 		e.ForwardAll = target

@@ -205,6 +205,12 @@ func (s *Switch) transfer(cs *chanState) {
 		}
 		return
 	}
+	s.join(h, l)
+}
+
+// join ends the transferor's legs h (whose far party moves) and l (in
+// the call the far party moves into) and puts h's far party in l's place.
+func (s *Switch) join(h, l *leg) {
 	b, c2 := other(h), l.call
 	s.endLeg(h, CauseTransferred, false)
 	s.endLeg(l, CauseTransferred, false)

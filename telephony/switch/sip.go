@@ -17,6 +17,7 @@ import (
 // satisfies it).
 type SIPLeg interface {
 	ID() string
+	CallID() string
 	Direction() sip.Direction
 	Extension() string
 	Trunk() string
@@ -28,6 +29,7 @@ type SIPLeg interface {
 	Hangup() error
 	Hold(ctx context.Context) error
 	Resume(ctx context.Context) error
+	NotifyTransfer(status int, reason string) error
 }
 
 // SIPDialer places outbound SIP legs and gives every leg its audio.
@@ -77,6 +79,9 @@ type sipChan struct {
 	cs      *chanState
 	up      bool // answered (either way)
 	ended   atomic.Bool
+	// referred: the leg asked for a transfer (REFER); the final NOTIFY
+	// goes before the BYE.
+	referred bool
 }
 
 func (c *sipChan) Name() string             { return "sip/" + c.leg.ID() }
@@ -102,8 +107,11 @@ func (c *sipChan) Hangup(cause Cause) error {
 		c.closeEP()
 		c.closeEP = nil
 	}
-	leg, up := c.leg, c.up
+	leg, up, referred := c.leg, c.up, c.referred
 	c.s.goSIP(func() {
+		if referred {
+			_ = leg.NotifyTransfer(200, "OK")
+		}
 		if !up && leg.Direction() == sip.Inbound {
 			_ = leg.Reject(sipCause(cause))
 			return
@@ -384,13 +392,45 @@ func (h SIPEvents) DTMF(l SIPLeg, digit byte, _ time.Duration) {
 }
 
 // Transfer: a blind REFER sends the far party to the target; an attended
-// REFER (Replaces) is declined for now.
+// one (Replaces naming the transferor's other dialog, the consultation)
+// joins the two far parties. The transferor gets the final NOTIFY and a
+// BYE on both dialogs.
 func (h SIPEvents) Transfer(l SIPLeg, t sip.Transfer) error {
 	if t.Attended() {
-		return errors.New("callswitch: attended transfer by REFER is not supported")
+		callID := t.Replaces.CallID
+		h.onLeg(l, func(cs *chanState) { h.s.attendedTransfer(cs, callID) })
+		return nil
 	}
-	h.onLeg(l, func(cs *chanState) { h.s.blindTransfer(cs, t.User) })
+	h.onLeg(l, func(cs *chanState) {
+		cs.ch.(*sipChan).referred = true
+		h.s.blindTransfer(cs, t.User)
+	})
 	return nil
+}
+
+// attendedTransfer joins the far parties of a SIP phone's two dialogs:
+// the one it sent REFER on (cs) and the consultation with Call-ID callID.
+func (s *Switch) attendedTransfer(cs *chanState, callID string) {
+	var cs2 *chanState
+	for _, x := range s.chans {
+		if sc, ok := x.ch.(*sipChan); ok && x != cs && sc.leg.CallID() == callID {
+			cs2 = x
+		}
+	}
+	if cs2 == nil || cs.cur == nil || cs2.cur == nil {
+		leg := cs.ch.(*sipChan).leg
+		s.goSIP(func() { _ = leg.NotifyTransfer(481, "Call/Transaction Does Not Exist") })
+		return
+	}
+	s.join(cs.cur, cs2.cur)
+	for _, x := range []*chanState{cs, cs2} {
+		sc := x.ch.(*sipChan)
+		sc.referred = x == cs
+		_ = sc.Hangup(CauseTransferred)
+		if s.chans[sc.Name()] != nil {
+			s.removeChannel(x)
+		}
+	}
 }
 
 // HungUp: the leg ended, with why.

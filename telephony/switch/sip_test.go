@@ -318,10 +318,10 @@ func TestSIPBlindTransfer(t *testing.T) {
 	if err := ev.Transfer(leg, sip.Transfer{User: "203"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := ev.Transfer(leg, sip.Transfer{User: "203", Replaces: &sip.Replaces{}}); err == nil {
-		t.Fatal("attended REFER accepted")
-	}
 	r.until("BYE to the transferor", func() bool { return leg.did("hangup") })
+	if !leg.did("notify 200") {
+		t.Fatal("no final NOTIFY to the transferor")
+	}
 	r.hearsTone("201", tone.Ringback)
 	r.phone("203").OffHook()
 	r.run(300 * time.Millisecond)
@@ -401,4 +401,55 @@ func TestSIPToSIPOnVirtualClock(t *testing.T) {
 	if len(recs) != 1 || recs[0].Disposition != cdr.Answered || recs[0].From != "205" || recs[0].To != "206" || len(recs[0].Legs) != 2 {
 		t.Fatalf("CDRs %+v", recs)
 	}
+}
+
+// A SIP phone (205) talks to 201, calls 202 as a consultation, and sends
+// REFER with Replaces: 201 and 202 talk.
+func TestSIPAttendedTransfer(t *testing.T) {
+	r, _ := newSIPRig(t)
+	ev := r.sw.SIPEvents()
+	l1 := &sipLeg{id: "in1", ext: "205", dir: sip.Inbound, from: sip.Party{User: "205"}, to: sip.Party{User: "201"}}
+	ev.Offered(l1)
+	r.run(time.Second)
+	r.phone("201").OffHook()
+	r.until("200 OK on the first call", func() bool { return l1.did("answer") })
+	ev.Held(l1, true)
+	r.hearsMusic("201")
+	l2 := &sipLeg{id: "in2", ext: "205", dir: sip.Inbound, from: sip.Party{User: "205"}, to: sip.Party{User: "202"}}
+	ev.Offered(l2)
+	r.run(time.Second)
+	r.phone("202").OffHook()
+	r.until("200 OK on the consultation", func() bool { return l2.did("answer") })
+	r.run(300 * time.Millisecond)
+	if err := ev.Transfer(l2, sip.Transfer{User: "201", Replaces: &sip.Replaces{CallID: "call-nobody"}}); err != nil {
+		t.Fatal(err)
+	}
+	r.until("481 for an unknown dialog", func() bool { return l2.did("notify 481") })
+	if err := ev.Transfer(l1, sip.Transfer{User: "202", Replaces: &sip.Replaces{CallID: "call-in2"}}); err != nil {
+		t.Fatal(err)
+	}
+	r.until("BYE on both dialogs", func() bool { return l1.did("hangup") && l2.did("hangup") })
+	if !l1.did("notify 200") {
+		t.Fatal("no final NOTIFY on the REFER's dialog")
+	}
+	r.hears("201", "5", "202")
+	r.hears("202", "6", "201")
+	r.hangup("201", "202")
+	var s []string
+	for _, c := range r.cdr() {
+		var legs []string
+		for _, l := range c.Legs {
+			legs = append(legs, l.Channel)
+		}
+		s = append(s, c.Disposition.String()+" "+c.From+"->"+c.To+" "+c.Cause+" "+strings.Join(legs, ","))
+	}
+	if got := strings.Join(s, "; "); got != "answered 205->201 transferred sip/in1,fxs1; answered 205->202 normal sip/in2,fxs2,fxs1" {
+		t.Fatalf("CDRs: %s", got)
+	}
+}
+
+func (l *sipLeg) CallID() string { return "call-" + l.id }
+
+func (l *sipLeg) NotifyTransfer(status int, _ string) error {
+	return l.op(fmt.Sprint("notify ", status))
 }

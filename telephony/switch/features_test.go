@@ -123,8 +123,13 @@ func (r *rig) checkCDRs(want ...wantCDR) {
 	if len(got) != len(want) {
 		r.t.Fatalf("%d CDRs, want %d: %+v", len(got), len(want), got)
 	}
+	ids := map[string]bool{}
 	for i, w := range want {
 		g := got[i]
+		if ids[g.ID] {
+			r.t.Errorf("CDR %d: ID %s repeats", i, g.ID)
+		}
+		ids[g.ID] = true
 		var legs []string
 		for _, l := range g.Legs {
 			legs = append(legs, l.Channel)

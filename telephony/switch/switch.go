@@ -29,6 +29,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
@@ -99,6 +100,7 @@ type Switch struct {
 	fxo   []*fxoChan
 	calls map[*call]bool
 	seq   uint64
+	boot  string
 
 	mu    sync.Mutex
 	known map[string]bool // extension numbers, for the API's checks
@@ -148,7 +150,8 @@ func New(cfg Config, engine *media.Engine) (*Switch, error) {
 		cfg.MaxForwards = 5
 	}
 	s := &Switch{cfg: cfg, engine: engine, clk: cfg.Clock, sink: cfg.CDR, plan: cfg.Plan,
-		exts: make(map[string]*extState), chans: make(map[string]*chanState), calls: make(map[*call]bool)}
+		exts: make(map[string]*extState), chans: make(map[string]*chanState), calls: make(map[*call]bool),
+		boot: strconv.FormatUint(rand.Uint64()&0xffffff, 36)}
 	if s.sink == nil {
 		s.sink = discard{}
 	}
@@ -401,7 +404,10 @@ func (s *Switch) ExtensionState(ext string) (Extension, bool) {
 // switch's goroutine or through Do.
 func (s *Switch) ActiveCalls() int { return len(s.calls) }
 
+// nextID names a call: the start time, a tag drawn when the switch was
+// made (so that a restart within the same second does not repeat IDs) and
+// a sequence number.
 func (s *Switch) nextID() string {
 	s.seq++
-	return strconv.FormatInt(s.clk.Now().Unix(), 10) + "-" + strconv.FormatUint(s.seq, 10)
+	return s.clk.Now().UTC().Format("20060102T150405") + "-" + s.boot + "-" + strconv.FormatUint(s.seq, 10)
 }

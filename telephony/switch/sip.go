@@ -144,6 +144,9 @@ func (c *sipChan) Connect() error {
 	if c.ep.ep.Load() != nil {
 		return nil
 	}
+	if c.s.cfg.SIP == nil {
+		return errNoMedia
+	}
 	ep, closeFn, err := c.s.cfg.SIP.OpenMedia(c.leg)
 	if err != nil {
 		return errors.Join(errNoMedia, err)
@@ -247,8 +250,9 @@ func (s *Switch) sipDial(c *call, ext, trunk, number string) {
 	if ext != "" {
 		party = ext
 	}
+	dialer := s.cfg.SIP // read here: SetSIP changes it on this goroutine
 	s.goSIP(func() {
-		l, err := s.cfg.SIP.Dial(context.Background(), req)
+		l, err := dialer.Dial(context.Background(), req)
 		s.Do(func() {
 			if err != nil {
 				if s.calls[c] && c.b == nil && c.answer.IsZero() {

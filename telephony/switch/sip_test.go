@@ -349,11 +349,12 @@ func TestSIPToSIPOnVirtualClock(t *testing.T) {
 	clk := sim.VirtualClock()
 	mem := &cdr.Memory{}
 	d := &dialer{}
-	sw, err := callswitch.New(callswitch.Config{Plan: plan, Clock: clk, CDR: mem, SIP: d,
+	sw, err := callswitch.New(callswitch.Config{Plan: plan, Clock: clk, CDR: mem,
 		Extensions: []callswitch.Extension{{Number: "205"}, {Number: "206"}}}, media.NewEngine(media.Config{}))
 	if err != nil {
 		t.Fatal(err)
 	}
+	sw.SetSIP(d) // as firmware/app does, once the endpoint exists
 	var v media.Virtual
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error, 1)

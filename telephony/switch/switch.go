@@ -22,7 +22,18 @@
 //	sw, _ := callswitch.New(callswitch.Config{Plan: plan, Extensions: exts, CDR: sink, Clock: clk}, engine)
 //	sw.AddFXS(line.FXSConfig{Name: "fxs1"}, fxsPort)   // for each port, before the clock runs
 //	sw.AddFXO(line.FXOConfig{Name: "fxo1"}, fxoPort)
-//	board.SetHandler(func(pcm.Tick) { sw.Tick() })      // or a media.Clock running sw.Tick
+//	board.SetHandler(func(pcm.Tick) { sw.Tick() })      // or sw.Run(ctx, clock) without a board
+//
+// SIP: the endpoint takes the switch's handler, and the switch the
+// endpoint's dialer (with a function opening each leg's RTP stream):
+//
+//	ep, _ := sip.New(cfg, sip.Deps{Handler: sw.SIPHandler(), ...})
+//	sw.SetSIP(callswitch.NewSIPDialer(ep, openRTP))
+//
+// Configuration comes as plain values (dialplan.Config, Extension,
+// Config.Inbound) that firmware/app makes from telephony/pbxconf's;
+// Reconfigure applies a new one, and Config.ExtensionChanged reports what
+// users change with feature codes. Finished calls go to Config.CDR.
 package callswitch
 
 import (
@@ -239,6 +250,12 @@ func (s *Switch) Tick() {
 	}
 	s.timers()
 	s.engine.Tick()
+}
+
+// SetSIP sets (or with nil removes) the SIP dialer from the next tick on:
+// the endpoint is made after the switch, since it needs SIPHandler.
+func (s *Switch) SetSIP(d SIPDialer) {
+	s.Do(func() { s.cfg.SIP = d })
 }
 
 // Run ticks the switch on clk until ctx ends: for a box without analog

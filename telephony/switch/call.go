@@ -31,6 +31,9 @@ type call struct {
 	number   string
 	trunks   []string
 	callerID Party
+	// An emergency call may take a line from another call once.
+	emergency, preempted bool
+	allTrunks            []string
 }
 
 // leg is one channel's part in a call.
@@ -79,7 +82,7 @@ func (s *Switch) originate(cs *chanState, number string) {
 	case dialplan.FeatureCode:
 		s.featureCode(c, d)
 	case dialplan.Outbound, dialplan.Emergency:
-		s.dialOut(c, d.Number, d.Trunks, d.CallerID)
+		s.dialOut(c, d)
 	case dialplan.Blocked:
 		s.fail(c, CauseBlocked)
 	case dialplan.NoRoute:
@@ -177,7 +180,7 @@ func (s *Switch) forward(c *call, by, target string, hops int) {
 	case dialplan.Extension:
 		s.ringExt(c, d.Number, hops+1)
 	case dialplan.Outbound, dialplan.Emergency:
-		s.dialOut(c, d.Number, d.Trunks, d.CallerID)
+		s.dialOut(c, d)
 	case dialplan.Blocked, dialplan.NoRoute:
 		s.fail(c, CauseBlocked)
 	default:
@@ -185,13 +188,15 @@ func (s *Switch) forward(c *call, by, target string, hops int) {
 	}
 }
 
-// dialOut places c on the first trunk that takes it.
-func (s *Switch) dialOut(c *call, number string, trunks []string, callerID string) {
-	c.number = number
-	c.trunks = append(c.trunks[:0], trunks...)
+// dialOut places c on the first trunk of decision d that takes it.
+func (s *Switch) dialOut(c *call, d dialplan.Decision) {
+	c.number = d.Number
+	c.trunks = append(c.trunks[:0], d.Trunks...)
+	c.allTrunks = d.Trunks
+	c.emergency = d.Kind == dialplan.Emergency
 	c.callerID = c.from
-	if callerID != "" {
-		c.callerID = Party{Number: callerID}
+	if d.CallerID != "" {
+		c.callerID = Party{Number: d.CallerID}
 	}
 	s.tryTrunk(c)
 }
@@ -221,6 +226,23 @@ func (s *Switch) tryTrunk(c *call) {
 			s.sipDial(c, "", t, c.number)
 			s.indicate(c.a, Ringback)
 			return
+		}
+	}
+	if c.emergency && !c.preempted {
+		// Every line is busy: an emergency call takes one from an
+		// ordinary call rather than fail.
+		c.preempted = true
+		for _, t := range c.allTrunks {
+			cs := s.chans[t]
+			if cs == nil || cs.ch.Tech() != FXO || cs.cur == nil || cs.cur.call == c || cs.cur.call.emergency {
+				continue
+			}
+			s.end(cs.cur.call, CausePreempted)
+			if cs.cur == nil && cs.ch.(*fxoChan).idle() {
+				c.trunks = []string{t}
+				s.tryTrunk(c)
+				return
+			}
 		}
 	}
 	s.fail(c, CauseCongestion)

@@ -108,10 +108,11 @@ const (
 	CauseTransferred                  // the leg left after transferring its party
 	CausePickedUp                     // another extension picked the call up
 	CauseFeature                      // a feature code was carried out
+	CausePreempted                    // an emergency call needed the line
 )
 
 var causeNames = [...]string{"", "normal", "busy", "no answer", "cancelled", "congestion", "blocked",
-	"not found", "unavailable", "failed", "transferred", "picked up", "feature"}
+	"not found", "unavailable", "failed", "transferred", "picked up", "feature", "preempted"}
 
 // String names the cause for CDRs and logs.
 func (c Cause) String() string {

@@ -378,3 +378,38 @@ func TestForwarding(t *testing.T) {
 		})
 	}
 }
+
+// With both lines busy, an emergency call takes one from an ordinary
+// call (whose phone hears congestion) instead of failing.
+func TestEmergencyPreemptsALine(t *testing.T) {
+	r := newRig(t, rigOpt{fxo: line.FXOConfig{NoEcho: true}})
+	// Each number completes on the 4 s inter-digit timeout, then the line
+	// waits for dial tone and dials.
+	r.dial("203", "955551111")
+	r.run(8 * time.Second)
+	r.dial("204", "955552222")
+	r.run(8 * time.Second)
+	if r.co("fxo1").Digits() != "55551111" || r.co("fxo2").Digits() != "55552222" {
+		t.Fatalf("lines dialled %q and %q", r.co("fxo1").Digits(), r.co("fxo2").Digits())
+	}
+	r.dial("201", "119")
+	r.run(6 * time.Second)
+	if got := r.co("fxo1").Digits(); got != "119" {
+		t.Fatalf("fxo1 dialled %q after the emergency call", got)
+	}
+	r.hearsTone("203", tone.Congestion)
+	r.phone("201").ClearHeard()
+	if err := r.co("fxo1").SendDTMF("0"); err != nil {
+		t.Fatal(err)
+	}
+	r.run(time.Second)
+	if got := r.phone("201").HeardDigits(); got != "0" {
+		t.Fatalf("201 heard %q from the emergency line", got)
+	}
+	r.hangup("201", "203", "204")
+	r.checkCDRs(
+		wantCDR{cdr.Answered, "203", "955551111", "fxo1", "preempted", "fxs3,fxo1", true},
+		wantCDR{cdr.Answered, "201", "119", "fxo1", "normal", "fxs1,fxo1", true},
+		wantCDR{cdr.Answered, "204", "955552222", "fxo2", "normal", "fxs4,fxo2", true},
+	)
+}

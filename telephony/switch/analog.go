@@ -23,7 +23,7 @@ type fxsChan struct {
 // Call it before the clock runs, or through Do.
 func (s *Switch) AddFXS(cfg line.FXSConfig, port line.FXSPort) error {
 	fc := &fxsChan{s: s}
-	ch, err := line.NewFXS(cfg, port, s.clk, s, fc)
+	ch, err := line.NewFXS(cfg, port, s.clk, fc, fc)
 	if err != nil {
 		return fmt.Errorf("callswitch: %w", err)
 	}
@@ -101,6 +101,17 @@ func (c *fxsChan) Indicate(ind Indication) error {
 
 func (c *fxsChan) SendDigits(digits string) error {
 	return c.s.engine.SendDigits(c.cs.mch, digits, 0)
+}
+
+// Match implements line.DialPlan with the switch's current plan; digits
+// no number starts with are refused by the line at once (congestion), and
+// leave a failed CDR here, since the line tells the switch no more.
+func (c *fxsChan) Match(digits string) line.Match {
+	m := c.s.plan.Match(digits)
+	if m == line.MatchInvalid {
+		c.s.rejected(c.cs, digits)
+	}
+	return m
 }
 
 // Dialled implements line.FXSHandler.
@@ -186,6 +197,16 @@ func (c *fxoChan) HungUp(_ *line.FXO, cause line.Cause) {
 		k = CauseNormal
 	}
 	c.s.partyGone(c.cs, k)
+}
+
+// rejected records a number the dial plan refused digit by digit.
+func (s *Switch) rejected(cs *chanState, digits string) {
+	now := s.clk.Now()
+	c := &call{id: s.nextID(), origin: cs.ch.Name(), from: Party{Number: cs.ext}, fromEx: cs.ext,
+		to: digits, start: now, cause: CauseNotFound}
+	c.a = c.addLeg(cs, cs.ext, "", now)
+	c.a.ended, c.a.end, c.a.cause = true, now, CauseNotFound
+	s.writeCDR(c)
 }
 
 // inbound: an FXO line rang with a call for the box.

@@ -186,6 +186,13 @@ func TestDispositions(t *testing.T) {
 		r.hangup("201")
 		r.checkCDRs(wantCDR{cdr.Failed, "201", "955551234", "fxo2", "congestion", "fxs1,fxo1,fxo2", false})
 	})
+	t.Run("failed: no such number", func(t *testing.T) {
+		r := newRig(t, rigOpt{})
+		r.dial("201", "27")
+		r.hearsTone("201", tone.Congestion)
+		r.hangup("201")
+		r.checkCDRs(wantCDR{cdr.Failed, "201", "27", "fxs1", "not found", "fxs1", false})
+	})
 	t.Run("failed: blocked", func(t *testing.T) {
 		r := newRig(t, rigOpt{})
 		r.dial("201", "9008613800138000")

@@ -298,10 +298,6 @@ func (s *Switch) changed(e *extState) {
 	}
 }
 
-// Match implements telephony/line's DialPlan with the switch's current
-// plan, so that Reconfigure reaches the lines.
-func (s *Switch) Match(digits string) line.Match { return s.plan.Match(digits) }
-
 // Reconfigure replaces the dial plan, the extensions and the inbound
 // destinations on the next tick. Calls in progress go on. An extension
 // that stays keeps the DND and forwarding its user set with feature codes

@@ -131,6 +131,28 @@ func (r *recorder) next(t *testing.T, kind string, within time.Duration) event {
 	}
 }
 
+// all waits for one event of each kind, in any order, skipping others.
+func (r *recorder) all(t *testing.T, within time.Duration, kinds ...string) map[string]event {
+	t.Helper()
+	got := map[string]event{}
+	deadline := time.After(within)
+	for len(got) < len(kinds) {
+		select {
+		case ev := <-r.events:
+			for _, k := range kinds {
+				if ev.kind == k {
+					if _, dup := got[k]; !dup {
+						got[k] = ev
+					}
+				}
+			}
+		case <-deadline:
+			t.Fatalf("within %v got only %d of %q", within, len(got), kinds)
+		}
+	}
+	return got
+}
+
 // drain returns the events received so far.
 func (r *recorder) drain() []event {
 	var out []event

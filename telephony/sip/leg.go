@@ -108,6 +108,10 @@ type Leg struct {
 	// offered is closed when Handler.Offered returns: HungUp waits for it
 	// so the switch never hears of a leg's end before its offer.
 	offered chan struct{}
+	// confirmed is closed once the ACK of our 200 is handled and the switch
+	// told (or the leg ended): later requests of the dialog wait for it.
+	confirmed   chan struct{}
+	confirmOnce sync.Once
 
 	// outbound
 	inviteReq  *sip.Request
@@ -198,6 +202,7 @@ func (l *Leg) end(c Cause) bool {
 	}
 	close(l.done)
 	l.finalSent()
+	l.confirm()
 	l.e.mu.Lock()
 	delete(l.e.legs, l.id)
 	l.e.mu.Unlock()
@@ -320,7 +325,7 @@ func (e *Endpoint) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		localTag: sip.GenerateTagN(16), localURI: req.To().Address, remoteURI: req.From().Address,
 		remoteTarget: req.Recipient, dest: req.Source(), cseq: uint32(time.Now().UnixNano() & 0xffff),
 		invite: req, tx: tx, local: e.localSDP(rtp), acks: map[uint32]chan struct{}{},
-		final: make(chan struct{}), offered: make(chan struct{}),
+		final: make(chan struct{}), offered: make(chan struct{}), confirmed: make(chan struct{}),
 	}
 	if trunk != nil {
 		l.trunk = trunk.cfg.Name
@@ -594,6 +599,7 @@ func (e *Endpoint) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if confirm {
 		e.deps.Handler.Answered(l)
+		l.confirm()
 	}
 }
 
@@ -615,6 +621,7 @@ func (e *Endpoint) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		e.respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
+	l.awaitConfirmed(time.Second)
 	l.mu.Lock()
 	if l.state != StateConfirmed {
 		l.mu.Unlock()
@@ -654,10 +661,33 @@ func (e *Endpoint) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	ack := make(chan struct{})
 	l.acks[req.CSeq().SeqNo] = ack
 	l.mu.Unlock()
+	if changed {
+		// Before the 200, so that changes reach the switch in order.
+		e.deps.Handler.MediaChanged(l, m)
+	}
 	e.send(tx, res)
 	go l.retransmit(tx, res, ack)
-	if changed {
-		e.deps.Handler.MediaChanged(l, m)
+}
+
+// awaitConfirmed waits a little for the ACK of our 200 when a request of
+// the dialog overtakes it: sipgo handles each message on its own goroutine,
+// so a re-INVITE sent after the ACK can be seen first. It reports whether
+// the leg is confirmed.
+func (l *Leg) awaitConfirmed(d time.Duration) bool {
+	if l.confirmed != nil {
+		t := time.NewTimer(d)
+		select {
+		case <-l.confirmed:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	return l.State() == StateConfirmed
+}
+
+func (l *Leg) confirm() {
+	if l.confirmed != nil {
+		l.confirmOnce.Do(func() { close(l.confirmed) })
 	}
 }
 
@@ -790,7 +820,7 @@ func (e *Endpoint) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 	if rb := req.GetHeader("Referred-By"); rb != nil {
 		t.ReferredBy = rb.Value()
 	}
-	if l.State() != StateConfirmed {
+	if !l.awaitConfirmed(time.Second) {
 		e.respond(tx, req, 491, "Request Pending")
 		return
 	}

@@ -674,7 +674,7 @@ func (e *Endpoint) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 // so a re-INVITE sent after the ACK can be seen first. It reports whether
 // the leg is confirmed.
 func (l *Leg) awaitConfirmed(d time.Duration) bool {
-	if l.confirmed != nil {
+	if l.confirmed != nil && l.State() == StateAnswered {
 		t := time.NewTimer(d)
 		select {
 		case <-l.confirmed:
@@ -755,6 +755,7 @@ func (e *Endpoint) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 		ctype, _, _ = strings.Cut(h.Value(), ";")
 		ctype = strings.ToLower(strings.TrimSpace(ctype))
 	}
+	l.awaitConfirmed(time.Second) // keep digits after Answered
 	digit, dur, ok := parseInfoDTMF(ctype, req.Body())
 	if !ok {
 		e.respond(tx, req, 415, "Unsupported Media Type", sip.NewHeader("Accept", "application/dtmf-relay, application/dtmf"))

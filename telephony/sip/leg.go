@@ -674,7 +674,7 @@ func (e *Endpoint) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 // so a re-INVITE sent after the ACK can be seen first. It reports whether
 // the leg is confirmed.
 func (l *Leg) awaitConfirmed(d time.Duration) bool {
-	if l.confirmed != nil && l.State() == StateAnswered {
+	if st := l.State(); l.confirmed != nil && (st == StateAnswered || st == StateConfirmed) {
 		t := time.NewTimer(d)
 		select {
 		case <-l.confirmed:

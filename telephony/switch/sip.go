@@ -251,9 +251,11 @@ func (s *Switch) sipDial(c *call, ext, trunk, number string) {
 		party = ext
 	}
 	dialer := s.cfg.SIP // read here: SetSIP changes it on this goroutine
+	s.dialling++
 	s.goSIP(func() {
 		l, err := dialer.Dial(context.Background(), req)
 		s.Do(func() {
+			defer s.dialled()
 			if err != nil {
 				if s.calls[c] && c.b == nil && c.answer.IsZero() {
 					if trunk != "" && len(c.trunks) > 0 {
@@ -275,6 +277,15 @@ func (s *Switch) sipDial(c *call, ext, trunk, number string) {
 			lg := c.addLeg(cs, party, trunk, s.clk.Now())
 			c.b, cs.cur = lg, lg
 			s.flushSIP(l.ID())
+			if cause, gone := s.sipEnded[l.ID()]; gone {
+				// It ended before its Dial was seen here.
+				delete(s.sipEnded, l.ID())
+				cs.ch.(*sipChan).ended.Store(true)
+				s.partyGone(cs, fromSIPCause(cause))
+				if s.chans[cs.ch.Name()] != nil {
+					s.removeChannel(cs)
+				}
+			}
 		})
 	})
 }
@@ -309,7 +320,7 @@ func (h SIPEvents) onLeg(l SIPLeg, f func(cs *chanState)) {
 	s.Do(func() {
 		cs := s.chans["sip/"+l.ID()]
 		if cs == nil || cs.cur == nil {
-			if l.Direction() == sip.Outbound {
+			if l.Direction() == sip.Outbound && cs == nil && s.dialling > 0 {
 				if s.sipPending == nil {
 					s.sipPending = make(map[string][]func(*chanState))
 				}
@@ -319,6 +330,15 @@ func (h SIPEvents) onLeg(l SIPLeg, f func(cs *chanState)) {
 		}
 		f(cs)
 	})
+}
+
+// dialled ends one outstanding Dial; with none left, events held for
+// legs not yet known can only be for legs already gone, and are dropped.
+func (s *Switch) dialled() {
+	s.dialling--
+	if s.dialling == 0 {
+		s.sipPending, s.sipEnded = nil, nil
+	}
 }
 
 func (s *Switch) flushSIP(id string) {
@@ -443,7 +463,13 @@ func (h SIPEvents) HungUp(l SIPLeg, c sip.Cause) {
 	s.Do(func() {
 		cs := s.chans["sip/"+l.ID()]
 		if cs == nil {
-			delete(s.sipPending, l.ID())
+			if l.Direction() == sip.Outbound && s.dialling > 0 {
+				// An outbound leg whose Dial has not come back yet.
+				if s.sipEnded == nil {
+					s.sipEnded = make(map[string]sip.Cause)
+				}
+				s.sipEnded[l.ID()] = c
+			}
 			return
 		}
 		sc := cs.ch.(*sipChan)

@@ -113,6 +113,9 @@ func (e *rtp) heard() string {
 
 // dialer places in-memory legs; trunks named "down" refuse.
 type dialer struct {
+	// early, if set, sees each leg before Dial returns it (a peer that
+	// answers or refuses at once).
+	early func(*sipLeg)
 	mu    sync.Mutex
 	n     int
 	reqs  []sip.DialRequest
@@ -131,6 +134,9 @@ func (d *dialer) Dial(_ context.Context, req sip.DialRequest) (callswitch.SIPLeg
 	l := &sipLeg{id: fmt.Sprintf("out%d", d.n), ext: req.Extension, trunk: req.Trunk, dir: sip.Outbound,
 		to: sip.Party{User: req.Number}, from: req.From}
 	d.legs = append(d.legs, l)
+	if d.early != nil {
+		d.early(l)
+	}
 	return l, nil
 }
 
@@ -453,4 +459,37 @@ func (l *sipLeg) CallID() string { return "call-" + l.id }
 
 func (l *sipLeg) NotifyTransfer(status int, _ string) error {
 	return l.op(fmt.Sprint("notify ", status))
+}
+
+// A peer that refuses before Dial has even returned: the switch still
+// learns of it and ends the call busy.
+func TestSIPLegEndsBeforeDialReturns(t *testing.T) {
+	r, d := newSIPRig(t)
+	d.early = func(l *sipLeg) { r.sw.SIPEvents().HungUp(l, sip.CauseBusy) }
+	r.dial("201", "205")
+	r.hearsTone("201", tone.Busy)
+	r.hangup("201")
+	r.checkCDRs(wantCDR{cdr.Busy, "201", "205", "fxs1", "busy", "fxs1,sip/out1", false})
+	if n := r.calls(); n != 0 {
+		t.Fatalf("%d calls left", n)
+	}
+}
+
+// A peer that answers before Dial has returned: the answer waits for the
+// leg and then bridges.
+func TestSIPLegAnsweredBeforeDialReturns(t *testing.T) {
+	r, d := newSIPRig(t)
+	d.early = func(l *sipLeg) { r.sw.SIPEvents().Answered(l) }
+	r.dial("201", "205")
+	r.until("media", func() bool { return d.rtp("out1") != nil })
+	r.run(300 * time.Millisecond)
+	m := d.rtp("out1")
+	r.phone("201").Dial("8")
+	r.run(time.Second)
+	if got := m.heard(); got != "8" {
+		t.Fatalf("the softphone heard %q", got)
+	}
+	r.hangup("201")
+	leg, _ := d.last()
+	r.until("BYE", func() bool { return leg.did("hangup") })
 }

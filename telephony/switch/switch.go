@@ -47,6 +47,7 @@ import (
 
 	"callbox/telephony/line"
 	"callbox/telephony/media"
+	"callbox/telephony/sip"
 	"callbox/telephony/switch/cdr"
 	"callbox/telephony/switch/dialplan"
 )
@@ -120,6 +121,8 @@ type Switch struct {
 
 	wg         sync.WaitGroup // SIP goroutines
 	sipPending map[string][]func(*chanState)
+	sipEnded   map[string]sip.Cause // outbound legs that ended before their Dial returned
+	dialling   int                  // Dials not yet back
 }
 
 // extState is an extension's run-time state.

@@ -50,11 +50,15 @@ var migrations = []migration{
 		_, err := tx.CreateBucket([]byte("pbx_config"))
 		return err
 	}},
+	{4, "create call detail record bucket", func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucket([]byte("cdr"))
+		return err
+	}},
 }
 
 // SchemaVersion is the schema this firmware writes, the version of the
 // last migration; Open refuses files with a higher version.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // checkMigrations enforces versions 1, 2, 3... with no gap: a gap would
 // make an old file skip a step.

@@ -72,7 +72,7 @@ func TestMigrationV2ToV3(t *testing.T) {
 	defer db.Close()
 	err = db.View(func(tx *Tx) error {
 		v, err := schemaVersion(tx.tx)
-		if err != nil || v != 3 {
+		if err != nil || v != SchemaVersion {
 			t.Errorf("schema version %d, %v", v, err)
 		}
 		if u, err := tx.User("root"); err != nil || u.Role != RoleAdmin {

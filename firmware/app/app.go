@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"callbox/board"
@@ -27,10 +28,13 @@ type Config struct {
 	DataDir    string // store and media files
 	Board      string // "sim" or a board description file
 	HTTPAddr   string // web admin listen address
-	SIPAddr    string // SIP listen address (used by the telephony layer)
+	SIPAddr    string // SIP listen address (UDP and TCP); empty: no SIP
 	Console    string // "pty", a UART device, or "none"
 	NoWatchdog bool   // do not pet /dev/watchdog even when it exists
 	Watchdog   string // watchdog device; "/dev/watchdog" when empty
+	// RTPMin and RTPMax bound the RTP ports of SIP calls (even ports for
+	// RTP, the next odd one for RTCP); both zero take 10000-19999.
+	RTPMin, RTPMax int
 	// Import is a PBX configuration file (telephony/pbxconf JSON) loaded
 	// into the store at boot, before the telephony starts; an invalid file
 	// stops the boot with the field named and the store unchanged.
@@ -66,6 +70,11 @@ type App struct {
 	webAddr string
 	con     *consoleRun
 	dog     *watchdog
+	tel     *telephonyRun // switch, lines, SIP (telephony.go)
+
+	// lineEvents routes the board's driver events to the running line
+	// adapters; nil while the telephony is not running.
+	lineEvents atomic.Pointer[lineRouter]
 }
 
 // New checks the configuration; nothing is started until Run.
@@ -118,6 +127,7 @@ func (a *App) runOnce(ctx context.Context) error {
 		{name: "board", start: a.startBoard, stop: a.stopBoard},
 		{name: "store", start: a.startStore, stop: a.stopStore},
 		{name: "pbxconf", start: a.startPBXConf},
+		{name: "telephony", start: a.startTelephony, stop: a.stopTelephony},
 		{name: "control", start: a.startControl, stop: a.stopControl},
 		{name: "web", start: a.startWeb, stop: a.stopWeb},
 		{name: "console", start: a.startConsole, stop: a.stopConsole},

@@ -21,7 +21,8 @@ func (a *App) openBoard(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pb, err := ports.Open(ctx, b, nil, a.log.With("component", "board"))
+	// The real clock; driver events go to the telephony's line adapters.
+	pb, err := ports.OpenWith(ctx, b, ports.Options{Log: a.log.With("component", "board"), Events: a.boardEvent})
 	if err != nil {
 		return err
 	}

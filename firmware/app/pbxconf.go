@@ -82,6 +82,7 @@ func (a *App) pbxConfigCommand() configcli.Daemon {
 		Imported: func(c pbxconf.Config) {
 			a.log.Info("pbx configuration imported through the control socket",
 				"extensions", len(c.Extensions), "trunks", len(c.Trunks), "routes", len(c.Routes))
+			a.pbxChanged()
 		},
 	}
 }
@@ -203,7 +204,7 @@ func (s pbxStore) pbxView(fn func(c *pbxconf.Config) error) error {
 // (ErrInvalid); one elsewhere means another object depends on what changed
 // (ErrConflict).
 func (s pbxStore) pbxChange(fn func(c *pbxconf.Config) (string, error)) error {
-	return s.a.withDB(func(db *store.DB) error {
+	err := s.a.withDB(func(db *store.DB) error {
 		return db.Update(func(tx *store.Tx) error {
 			c, err := configcli.Load(tx)
 			if err != nil {
@@ -226,6 +227,10 @@ func (s pbxStore) pbxChange(fn func(c *pbxconf.Config) (string, error)) error {
 			return configcli.Save(tx, c)
 		})
 	})
+	if err == nil {
+		s.a.pbxChanged() // the switch and registrar follow the store
+	}
+	return err
 }
 
 // PBXList implements webui.PBX.

@@ -34,6 +34,13 @@ func main() {
 	flags.StringVar(&at, "board", "sim", `board: "sim" or a board description JSON file`)
 	flags.StringVar(&cfg.HTTPAddr, "http", "", "web admin listen address (default 127.0.0.1:8080 in sim, :80 on hardware)")
 	flags.StringVar(&cfg.SIPAddr, "sip", "", "SIP listen address (default 127.0.0.1:5060 in sim, :5060 on hardware)")
+	flags.Func("rtp-ports", "RTP port range for SIP calls, MIN-MAX (default 10000-19999)", func(v string) error {
+		_, err := fmt.Sscanf(v, "%d-%d", &cfg.RTPMin, &cfg.RTPMax)
+		if err == nil && (cfg.RTPMin < 1024 || cfg.RTPMax > 65535 || cfg.RTPMax < cfg.RTPMin+1) {
+			err = fmt.Errorf("want MIN-MAX within 1024-65535")
+		}
+		return err
+	})
 	flags.StringVar(&cfg.Console, "console", "", `serial console: "pty", a UART device, or "none" (default pty in sim, /dev/ttyS0 on hardware)`)
 	flags.TextVar(&level, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
 	flags.BoolVar(&cfg.NoWatchdog, "no-watchdog", false, "do not pet /dev/watchdog")

@@ -1,0 +1,279 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"callbox/board/ports"
+	"callbox/board/proslic"
+	"callbox/board/si3050"
+	"callbox/telephony/line"
+)
+
+// eventRing is a fixed-size queue of line events between a driver's
+// service goroutine (push) and the frame clock's goroutine (pop). It never
+// allocates after creation, so the tick stays allocation-free; when the
+// clock falls behind by more than its size, new events are dropped and
+// counted rather than blocking the driver.
+type eventRing[T any] struct {
+	mu      sync.Mutex
+	buf     [64]T
+	head, n int
+	dropped atomic.Uint64
+}
+
+func (q *eventRing[T]) push(e T) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.n == len(q.buf) {
+		q.dropped.Add(1)
+		return
+	}
+	q.buf[(q.head+q.n)%len(q.buf)] = e
+	q.n++
+}
+
+func (q *eventRing[T]) pop() (e T, ok bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.n == 0 {
+		return e, false
+	}
+	e = q.buf[q.head]
+	q.head = (q.head + 1) % len(q.buf)
+	q.n--
+	return e, true
+}
+
+// fxsPort adapts a running ProSLIC port of the board to line.FXSPort: the
+// driver's events are queued for NextEvent and the audio passes through
+// the port's place on the PCM highway.
+type fxsPort struct {
+	p *ports.Port
+	q eventRing[line.FXSEvent]
+	// ring is the port's ringing signal (frequency and amplitude of the
+	// board's preset); the line code supplies the cadence.
+	ring proslic.Ring
+}
+
+func newFXSPort(p *ports.Port, country string) *fxsPort {
+	r, err := proslic.PresetFor(country)
+	if err != nil {
+		r, _ = proslic.PresetFor("CN")
+	}
+	return &fxsPort{p: p, ring: r}
+}
+
+// event takes a driver event from the port's service goroutine.
+func (f *fxsPort) event(e proslic.Event) {
+	var k line.FXSEventKind
+	switch e.Kind {
+	case proslic.OffHook:
+		k = line.OffHook
+	case proslic.OnHook:
+		k = line.OnHook
+	case proslic.Flash:
+		k = line.Flash
+	case proslic.VBATLoss, proslic.PortFailed:
+		k = line.LineFault
+	default:
+		return
+	}
+	f.q.push(line.FXSEvent{Kind: k})
+}
+
+// NextEvent implements line.FXSPort.
+func (f *fxsPort) NextEvent() (line.FXSEvent, bool) { return f.q.pop() }
+
+// Ring implements line.FXSPort with the line's cadence on the board's
+// ringing frequency and amplitude.
+func (f *fxsPort) Ring(cadence []time.Duration) error {
+	r := f.ring
+	r.Cadence = cadence
+	if err := f.p.FXS().SetRing(r); err != nil {
+		return err
+	}
+	return f.p.FXS().Ring(0)
+}
+
+// StopRing implements line.FXSPort.
+func (f *fxsPort) StopRing() error { return f.p.FXS().StopRing() }
+
+// SetFeed implements line.FXSPort.
+func (f *fxsPort) SetFeed(feed line.Feed) error {
+	d := f.p.FXS()
+	if err := d.SetPolarity(feed.Reversed()); err != nil {
+		return err
+	}
+	switch feed {
+	case line.FeedOpen:
+		return d.SetLinefeed(proslic.Open)
+	case line.FeedOHT, line.FeedOHTReverse:
+		return d.SetLinefeed(proslic.ForwardOHT)
+	}
+	return d.SetLinefeed(proslic.ForwardActive)
+}
+
+// ReadFrame implements line.Audio: what the phone sent in the last 10 ms.
+func (f *fxsPort) ReadFrame(fr *line.Frame) { readPCM(f.p, fr) }
+
+// WriteFrame implements line.Audio.
+func (f *fxsPort) WriteFrame(fr *line.Frame) { writePCM(f.p, fr) }
+
+func readPCM(p *ports.Port, fr *line.Frame) {
+	if pc := p.PCM(); pc != nil {
+		if n := copy(fr[:], pc.Received()); n < len(fr) {
+			clear(fr[n:])
+		}
+		return
+	}
+	clear(fr[:])
+}
+
+func writePCM(p *ports.Port, fr *line.Frame) {
+	if pc := p.PCM(); pc != nil {
+		pc.Send(fr[:])
+	}
+}
+
+// errFXOBusy: the FXO worker has more requests queued than a line can
+// sensibly make (its driver is stuck).
+var errFXOBusy = errors.New("app: fxo port: driver requests backed up")
+
+// fxoOp is a request the FXO port's worker carries out off the tick.
+type fxoOp uint8
+
+const (
+	opSeize fxoOp = iota + 1
+	opRelease
+	opFlash
+)
+
+// fxoPort adapts a running Si3050 port to line.FXOPort. Seizing waits up
+// to the driver's SeizeTimeout (500 ms) for loop current, which must not
+// hold up the frame clock, so Seize, Release and Flash are handed in order
+// to a worker goroutine and return at once; a seizure that finds no loop
+// current is reported as a battery loss, which the line code treats as
+// the end of the call.
+type fxoPort struct {
+	p   *ports.Port
+	q   eventRing[line.FXOEvent]
+	ops chan fxoOp
+	wg  sync.WaitGroup
+	// seized tracks the box's own hook state as last requested, so that a
+	// worker failure is reported only for a seizure still wanted.
+	seized atomic.Bool
+	// errs counts driver failures of the worker's requests.
+	errs atomic.Uint64
+}
+
+func newFXOPort(p *ports.Port) *fxoPort {
+	return &fxoPort{p: p, ops: make(chan fxoOp, 16)}
+}
+
+// start runs the worker until ctx ends; stop waits for it.
+func (f *fxoPort) start(ctx context.Context) {
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case op := <-f.ops:
+				f.do(op)
+			}
+		}
+	}()
+}
+
+func (f *fxoPort) wait() { f.wg.Wait() }
+
+func (f *fxoPort) do(op fxoOp) {
+	d := f.p.FXO()
+	if d == nil {
+		return
+	}
+	var err error
+	switch op {
+	case opSeize:
+		err = d.Seize()
+		if err != nil && f.seized.Load() {
+			f.q.push(line.FXOEvent{Kind: line.BatteryLost})
+		}
+	case opRelease:
+		err = d.Release()
+	case opFlash:
+		err = d.Flash(0)
+	}
+	if err != nil {
+		f.errs.Add(1)
+	}
+}
+
+// request hands op to the worker without blocking the tick; a full queue
+// (a stalled driver) is reported as an error to the line code.
+func (f *fxoPort) request(op fxoOp) error {
+	select {
+	case f.ops <- op:
+		return nil
+	default:
+		return errFXOBusy
+	}
+}
+
+// event takes a driver event from the port's service goroutine.
+func (f *fxoPort) event(e si3050.Event) {
+	var k line.FXOEventKind
+	switch e.Kind {
+	case si3050.RingStart:
+		k = line.RingStart
+	case si3050.RingEnd:
+		k = line.RingEnd
+	case si3050.RingingStopped:
+		k = line.RingingStopped
+	case si3050.PolarityReversal:
+		k = line.PolarityReversal
+	case si3050.BatteryLost:
+		k = line.BatteryLost
+	case si3050.BatteryRestored:
+		k = line.BatteryRestored
+	case si3050.LoopDrop:
+		k = line.LoopDrop
+	case si3050.LoopRestored:
+		k = line.LoopRestored
+	default:
+		return
+	}
+	f.q.push(line.FXOEvent{Kind: k, On: e.On, Off: e.Off, Count: e.Count, Polarity: e.Polarity})
+}
+
+// NextEvent implements line.FXOPort.
+func (f *fxoPort) NextEvent() (line.FXOEvent, bool) { return f.q.pop() }
+
+// Seize implements line.FXOPort; see the type's doc.
+func (f *fxoPort) Seize() error {
+	f.seized.Store(true)
+	return f.request(opSeize)
+}
+
+// Release implements line.FXOPort.
+func (f *fxoPort) Release() error {
+	f.seized.Store(false)
+	return f.request(opRelease)
+}
+
+// Flash implements line.FXOPort.
+func (f *fxoPort) Flash() error { return f.request(opFlash) }
+
+// LineVoltage implements line.FXOPort: one register read.
+func (f *fxoPort) LineVoltage() (float64, error) { return f.p.FXO().LineVoltage() }
+
+// ReadFrame implements line.Audio.
+func (f *fxoPort) ReadFrame(fr *line.Frame) { readPCM(f.p, fr) }
+
+// WriteFrame implements line.Audio.
+func (f *fxoPort) WriteFrame(fr *line.Frame) { writePCM(f.p, fr) }

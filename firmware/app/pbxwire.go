@@ -1,0 +1,137 @@
+package app
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"callbox/telephony/line"
+	"callbox/telephony/pbxconf"
+	"callbox/telephony/sip"
+	callswitch "callbox/telephony/switch"
+	"callbox/telephony/switch/dialplan"
+)
+
+// switchConfig is the part of the stored PBX configuration the switch
+// runs on, in its own terms (telephony/switch takes plain values).
+type switchConfig struct {
+	plan    dialplan.Config
+	exts    []callswitch.Extension
+	inbound map[string]string
+	// fxo holds each FXO port's channel settings by port name.
+	fxo map[string]line.FXOConfig
+	// secrets are the SIP extensions' digest passwords by number.
+	secrets map[string]sip.Extension
+	trunks  []sip.TrunkConfig
+}
+
+// fxsName and fxoName are the board's port names for pbxconf's numbers
+// (fxs1 = 1): the names the switch knows channels and trunks by.
+func fxsName(port int) string { return "fxs" + strconv.Itoa(port) }
+func fxoName(port int) string { return "fxo" + strconv.Itoa(port) }
+
+// adaptPBX turns a validated pbxconf configuration into the switch's,
+// the SIP endpoint's and the FXO channels' settings. country is the
+// board's tone plan.
+func adaptPBX(c pbxconf.Config, country string) switchConfig {
+	sc := switchConfig{
+		inbound: map[string]string{},
+		fxo:     map[string]line.FXOConfig{},
+		secrets: map[string]sip.Extension{},
+	}
+	// Route trunks name pbxconf trunks; the switch knows an FXO trunk by
+	// its port's channel name and a SIP trunk by its own name.
+	trunkName := map[string]string{}
+	for _, t := range c.Trunks {
+		switch t.Kind {
+		case pbxconf.KindFXO:
+			name := fxoName(t.Port)
+			trunkName[t.Name] = name
+			if t.Default != "" {
+				sc.inbound[name] = t.Default
+			}
+			sc.fxo[name] = line.FXOConfig{Name: name, Country: country, AnswerAfterRings: t.Rings}
+		case pbxconf.KindSIP:
+			trunkName[t.Name] = t.Name
+			if t.Default != "" {
+				sc.inbound[t.Name] = t.Default
+			}
+			port := t.Port
+			if port == 0 {
+				port = 5060
+			}
+			sc.trunks = append(sc.trunks, sip.TrunkConfig{
+				Name:      t.Name,
+				Proxy:     net.JoinHostPort(t.Host, strconv.Itoa(port)),
+				Transport: strings.ToUpper(t.Transport),
+				Username:  t.Username,
+				AuthUser:  t.AuthUser,
+				Password:  t.Secret,
+				Register:  t.Register,
+			})
+		}
+	}
+	for _, e := range c.Extensions {
+		sc.plan.Extensions = append(sc.plan.Extensions, e.Number)
+		x := callswitch.Extension{
+			Number:          e.Number,
+			Name:            e.Name,
+			CallWaiting:     true,
+			DND:             e.DND,
+			ForwardAll:      e.Forward.Always,
+			ForwardBusy:     e.Forward.Busy,
+			ForwardNoAnswer: e.Forward.NoAnswer,
+		}
+		if e.CallerIDName != "" {
+			x.Name = e.CallerIDName
+		}
+		if e.Forward.NoAnswer != "" {
+			s := e.Forward.NoAnswerS
+			if s == 0 {
+				s = pbxconf.DefaultNoAnswerS
+			}
+			x.RingTimeout = time.Duration(s) * time.Second
+		}
+		switch e.Kind {
+		case pbxconf.KindFXS:
+			x.Port = fxsName(e.Port)
+		case pbxconf.KindSIP:
+			sc.secrets[e.Number] = sip.Extension{Number: e.Number, Password: e.Secret}
+		}
+		sc.exts = append(sc.exts, x)
+	}
+	for _, r := range c.Routes {
+		dr := dialplan.Route{
+			Name:     r.Name,
+			Patterns: r.Patterns,
+			Strip:    r.Strip,
+			Prepend:  r.Prepend,
+			CallerID: r.CallerID,
+			Callers:  r.Allowed,
+		}
+		for _, t := range r.Trunks {
+			if n, ok := trunkName[t]; ok {
+				dr.Trunks = append(dr.Trunks, n)
+			}
+		}
+		sc.plan.Routes = append(sc.plan.Routes, dr)
+		// The dial plan has no per-route blocked list: a route's blocked
+		// patterns are refused everywhere, which errs on the side of
+		// toll-fraud safety.
+		sc.plan.Blocked = append(sc.plan.Blocked, r.Blocked...)
+	}
+	sc.plan.Emergency = c.Emergency
+	sc.plan.Blocked = append(sc.plan.Blocked, c.Blocked...)
+	if sc.plan.Blocked == nil && c.Blocked != nil {
+		sc.plan.Blocked = []string{} // configured to block nothing
+	}
+	return sc
+}
+
+// String summarises the adapted configuration for the log.
+func (sc switchConfig) String() string {
+	return fmt.Sprintf("%d extensions, %d routes, %d sip trunks, %d fxo trunks",
+		len(sc.exts), len(sc.plan.Routes), len(sc.trunks), len(sc.fxo))
+}

@@ -1,0 +1,136 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+
+	"callbox/telephony/media"
+	"callbox/telephony/media/rtpstream"
+	"callbox/telephony/sip"
+	callswitch "callbox/telephony/switch"
+)
+
+// Default RTP port range: even ports for RTP, the next odd one for RTCP.
+const (
+	DefaultRTPMin = 10000
+	DefaultRTPMax = 19999
+)
+
+// rtpPorts connects telephony/sip's RTPAllocator to rtpstream. The SIP
+// endpoint needs a local address for its SDP before the codec is agreed,
+// while a Stream is opened only once it is (its codec is fixed at Open).
+// So AllocRTP reserves a pair by binding both sockets and keeping them;
+// OpenMedia, once the leg has its media, closes the reservation and opens
+// the stream on that very pair (a one-pair rtpstream.Ports), so the address
+// in the SDP is the one the stream listens on.
+type rtpPorts struct {
+	bind      netip.Addr // address the sockets listen on (may be 0.0.0.0)
+	advertise netip.Addr // address put in SDP
+	min, max  int
+
+	mu    sync.Mutex
+	next  int
+	held  map[int][2]*net.UDPConn // reserved, no stream yet
+	inUse map[int]bool            // allocated to a leg (reserved or streaming)
+}
+
+func newRTPPorts(bind, advertise netip.Addr, min, max int) (*rtpPorts, error) {
+	min += min & 1
+	max -= max & 1
+	if min <= 0 || max > 65534 || min > max {
+		return nil, fmt.Errorf("app: rtp port range %d-%d", min, max+1)
+	}
+	return &rtpPorts{bind: bind, advertise: advertise, min: min, max: max, next: min,
+		held: map[int][2]*net.UDPConn{}, inUse: map[int]bool{}}, nil
+}
+
+// AllocRTP implements sip.RTPAllocator.
+func (r *rtpPorts) AllocRTP() (netip.AddrPort, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for range (r.max-r.min)/2 + 1 {
+		port := r.next
+		r.next += 2
+		if r.next > r.max {
+			r.next = r.min
+		}
+		if r.inUse[port] {
+			continue
+		}
+		a, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(r.bind, uint16(port))))
+		if err != nil {
+			continue // another program (or a closing stream) has it
+		}
+		b, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(r.bind, uint16(port+1))))
+		if err != nil {
+			a.Close()
+			continue
+		}
+		r.held[port] = [2]*net.UDPConn{a, b}
+		r.inUse[port] = true
+		return netip.AddrPortFrom(r.advertise, uint16(port)), nil
+	}
+	return netip.AddrPort{}, rtpstream.ErrNoPorts
+}
+
+// ReleaseRTP implements sip.RTPAllocator: the leg ended. A stream still
+// open on the pair keeps its sockets until the switch closes it; a later
+// AllocRTP skips the pair while they are bound.
+func (r *rtpPorts) ReleaseRTP(a netip.AddrPort) {
+	port := int(a.Port())
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.unhold(port)
+	delete(r.inUse, port)
+}
+
+func (r *rtpPorts) unhold(port int) {
+	if c, ok := r.held[port]; ok {
+		c[0].Close()
+		c[1].Close()
+		delete(r.held, port)
+	}
+}
+
+// InUse reports how many pairs legs hold.
+func (r *rtpPorts) InUse() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.inUse)
+}
+
+var errNoMedia = errors.New("app: sip leg has no negotiated media")
+
+// open is the switch's OpenMedia: an RTP stream on the leg's reserved pair
+// with the negotiated codec, ptime and telephone-event type.
+func (r *rtpPorts) open(l callswitch.SIPLeg) (media.Endpoint, func(), error) {
+	leg, ok := l.(*sip.Leg)
+	if !ok {
+		return nil, nil, fmt.Errorf("app: sip leg %T is not a telephony/sip leg", l)
+	}
+	m, ok := leg.Media()
+	if !ok {
+		return nil, nil, errNoMedia
+	}
+	port := int(leg.LocalRTP().Port())
+	r.mu.Lock()
+	r.unhold(port)
+	r.mu.Unlock()
+	one, err := rtpstream.NewPorts(r.bind, port, port+1)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := rtpstream.Open(one, rtpstream.Config{
+		PayloadType: m.Codec.PT,
+		EventPT:     m.DTMFPT,
+		Ptime:       m.Ptime,
+		Remote:      m.Remote,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("app: rtp on %d: %w", port, err)
+	}
+	return st, func() { _ = st.Close() }, nil
+}

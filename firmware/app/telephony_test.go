@@ -1,0 +1,204 @@
+package app
+
+import (
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"callbox/board/sim"
+	"callbox/board/sim/si3050sim"
+	"callbox/dsp/callerid"
+	"callbox/dsp/tone"
+	"callbox/firmware/logbuf"
+	"callbox/telephony/pbxconf"
+)
+
+// testPBX is the configuration the end-to-end tests import: the sim's
+// four analog phones 201-204, two SIP extensions, FXO 1 ringing 203 and a
+// route out on FXO 2.
+func testPBX() pbxconf.Config {
+	c := pbxconf.Default(4)
+	c.Extensions = append(c.Extensions,
+		pbxconf.Extension{Number: "301", Name: "Soft 301", Kind: pbxconf.KindSIP, Secret: "secret-301-pw"},
+		pbxconf.Extension{Number: "302", Name: "Soft 302", Kind: pbxconf.KindSIP, Secret: "secret-302-pw"},
+	)
+	c.Trunks = []pbxconf.Trunk{
+		{Name: "pstn1", Kind: pbxconf.KindFXO, Port: 1, CallerID: "bellcore", Rings: 2, Default: "203"},
+		{Name: "pstn2", Kind: pbxconf.KindFXO, Port: 2, CallerID: "bellcore", Rings: 2, Default: "204"},
+	}
+	c.Routes = []pbxconf.Route{{Name: "out", Patterns: []string{"9X."}, Strip: 1, Trunks: []string{"pstn2"}}}
+	return c
+}
+
+// bootTelephony runs a whole App on the sim board with the test PBX, SIP
+// on free ports and RTP on a range of its own.
+func bootTelephony(t *testing.T, rtpMin int) (*App, *syncBuffer) {
+	t.Helper()
+	logs := &syncBuffer{}
+	a, err := New(Config{
+		DataDir: t.TempDir(), Board: "sim", HTTPAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0", Console: "none",
+		NoWatchdog: true, RTPMin: rtpMin, RTPMax: rtpMin + 399, Import: writePBX(t, testPBX()),
+	}, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})), logbuf.New(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := start(t, a)
+	t.Cleanup(func() {
+		if _, err := stop(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
+	return a, logs
+}
+
+// eventually polls cond every 20 ms for up to d of wall time.
+func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("gave up after %v waiting for %s", d, what)
+}
+
+// cdrFrom waits for the stored CDR of a call from number.
+func cdrFrom(t *testing.T, a *App, from string) CDR {
+	t.Helper()
+	var got CDR
+	eventually(t, 5*time.Second, "the CDR of the call from "+from, func() bool {
+		list, _, err := a.CDRs(time.Time{}, time.Time{}, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range list {
+			if c.From == from {
+				got = c
+				return true
+			}
+		}
+		return false
+	})
+	return got
+}
+
+// The board path through the real daemon wiring, on the simulated
+// board in real time: 201 hears dial tone and dials 202, which rings with
+// caller ID 201 and answers; DTMF from 202 is detected at 201; the hang-up
+// leaves one answered CDR in the store. Meanwhile the virtual central
+// office calls in on FXO 1 and extension 203 (the trunk's default) rings
+// with the caller's number.
+func TestBoardCallsThroughTheDaemon(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: runs the daemon in real time with sockets")
+	}
+	a, logs := bootTelephony(t, 31000)
+	sb := a.livePorts().Sim()
+	if sb == nil {
+		t.Fatal("no simulated board")
+	}
+	t.Run("analog", func(t *testing.T) {
+		t.Parallel()
+		analogCall(t, a, sb)
+	})
+	t.Run("pstn", func(t *testing.T) {
+		t.Parallel()
+		pstnCall(t, a, sb)
+	})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", logs)
+		}
+	})
+}
+
+func analogCall(t *testing.T, a *App, sb *sim.Board) {
+	p201, p202 := sb.Phone("fxs1"), sb.Phone("fxs2")
+	p201.OffHook()
+	eventually(t, 3*time.Second, "dial tone at 201", func() bool {
+		tones, err := p201.HeardTones("CN")
+		return err == nil && slices.Contains(tones, tone.Dial)
+	})
+	if err := p201.Dial("202"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 12*time.Second, "202 ringing with caller ID 201", func() bool {
+		cid := p202.CallerID()
+		return len(cid) > 0 && p202.Ringing()
+	})
+	if cid := p202.CallerID(); cid[0].Number != "201" {
+		t.Fatalf("202 read caller ID %+v, want 201", cid)
+	}
+	p202.OffHook()
+	time.Sleep(400 * time.Millisecond)
+	p201.ClearHeard()
+	if err := p202.Dial("5*9"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 4*time.Second, "201 detecting 202's DTMF", func() bool { return p201.HeardDigits() == "5*9" })
+	time.Sleep(1100 * time.Millisecond) // a billable second
+	p202.OnHook()
+	time.Sleep(300 * time.Millisecond)
+	p201.OnHook()
+	c := cdrFrom(t, a, "201")
+	if c.Disposition != "answered" || c.To != "202" || len(c.Legs) != 2 || c.Legs[1].Channel != "fxs2" || c.BillableS < 2 {
+		t.Fatalf("CDR %+v", c)
+	}
+	list, _, _ := a.CDRs(time.Time{}, time.Time{}, 100)
+	n := 0
+	for _, r := range list {
+		if r.From == "201" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d CDRs from 201, want 1: %+v", n, list)
+	}
+}
+
+func pstnCall(t *testing.T, a *App, sb *sim.Board) {
+	co := sb.CO("fxo1")
+	msg := callerid.Message{Format: callerid.MDMF, Time: "11211230", Number: "13800138000", Name: "ZHANG SAN"}
+	if err := co.Ring(si3050sim.Call{CallerID: &msg}); err != nil {
+		t.Fatal(err)
+	}
+	p := sb.Phone("fxs3")
+	eventually(t, 20*time.Second, "203 ringing with the caller's number", func() bool {
+		cid := p.CallerID()
+		return len(cid) > 0 && p.Ringing()
+	})
+	if cid := p.CallerID(); cid[0].Number != "13800138000" {
+		t.Fatalf("203 read caller ID %+v", cid)
+	}
+	p.OffHook()
+	eventually(t, 3*time.Second, "the box answering the line", co.Answered)
+	time.Sleep(300 * time.Millisecond)
+	p.ClearHeard()
+	if err := co.SendDTMF("73"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 4*time.Second, "203 hearing the exchange's DTMF", func() bool { return p.HeardDigits() == "73" })
+	p.OnHook()
+	c := cdrFrom(t, a, "13800138000")
+	if c.Disposition != "answered" || c.To != "203" || c.Trunk != "fxo1" {
+		t.Fatalf("CDR %+v", c)
+	}
+	eventually(t, 3*time.Second, "the line released", func() bool { return !co.BoxOffHook() })
+}
+
+// The status the console and web admin show counts what runs.
+func TestTelephonyStatusIdle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: opens sockets")
+	}
+	a, _ := bootTelephony(t, 31400)
+	s := a.TelephonyStatus()
+	if !s.Running || s.ActiveCalls != 0 || s.Registrations != 0 || !strings.HasPrefix(s.SIPUDP, "127.0.0.1:") {
+		t.Fatalf("status %+v", s)
+	}
+	if strings.HasSuffix(s.SIPUDP, ":0") || s.SIPTCP == "" {
+		t.Fatalf("sip not bound: %+v", s)
+	}
+}

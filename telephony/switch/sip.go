@@ -4,6 +4,7 @@ import (
 	"callbox/telephony/switch/moh"
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -82,6 +83,11 @@ type sipChan struct {
 	// referred: the leg asked for a transfer (REFER); the final NOTIFY
 	// goes before the BYE.
 	referred bool
+	// Signalling requests run one after another, in the order made, on
+	// one goroutine at a time (a hold and its resume must not cross).
+	qmu     sync.Mutex
+	q       []func()
+	running bool
 }
 
 func (c *sipChan) Name() string             { return "sip/" + c.leg.ID() }
@@ -95,7 +101,7 @@ func (c *sipChan) Call(string, Party) error {
 
 func (c *sipChan) Answer() error {
 	c.up = true
-	c.async(func() error { return c.leg.Answer() })
+	c.async(true, func() error { return c.leg.Answer() })
 	return nil
 }
 
@@ -108,7 +114,7 @@ func (c *sipChan) Hangup(cause Cause) error {
 		c.closeEP = nil
 	}
 	leg, up, referred := c.leg, c.up, c.referred
-	c.s.goSIP(func() {
+	c.enqueue(func() {
 		if referred {
 			_ = leg.NotifyTransfer(200, "OK")
 		}
@@ -125,12 +131,14 @@ func (c *sipChan) Indicate(ind Indication) error {
 	switch ind {
 	case Ringback:
 		if !c.up && c.leg.Direction() == sip.Inbound {
-			c.async(func() error { return c.leg.Ringing(false) })
+			c.async(false, func() error { return c.leg.Ringing(false) })
 		}
 	case Hold:
-		c.async(func() error { return c.leg.Hold(context.Background()) })
+		// The music flows whatever the peer says to the re-INVITE, so
+		// a refused hold does not end the call.
+		c.async(false, func() error { return c.leg.Hold(context.Background()) })
 	case Unhold:
-		c.async(func() error { return c.leg.Resume(context.Background()) })
+		c.async(false, func() error { return c.leg.Resume(context.Background()) })
 	}
 	return nil
 }
@@ -156,10 +164,37 @@ func (c *sipChan) Connect() error {
 	return nil
 }
 
-// async runs a signalling request off the clock; a failure ends the leg.
-func (c *sipChan) async(f func() error) {
+// enqueue runs f after the leg's earlier requests, off the clock.
+func (c *sipChan) enqueue(f func()) {
+	c.qmu.Lock()
+	c.q = append(c.q, f)
+	if c.running {
+		c.qmu.Unlock()
+		return
+	}
+	c.running = true
+	c.qmu.Unlock()
 	c.s.goSIP(func() {
-		if err := f(); err != nil && !errors.Is(err, sip.ErrEnded) {
+		for {
+			c.qmu.Lock()
+			if len(c.q) == 0 {
+				c.running = false
+				c.qmu.Unlock()
+				return
+			}
+			f := c.q[0]
+			c.q = c.q[1:]
+			c.qmu.Unlock()
+			f()
+		}
+	})
+}
+
+// async runs a signalling request off the clock; if fatal, a failure
+// ends the leg.
+func (c *sipChan) async(fatal bool, f func() error) {
+	c.enqueue(func() {
+		if err := f(); err != nil && fatal && !errors.Is(err, sip.ErrEnded) {
 			c.s.Do(func() {
 				if c.cs != nil {
 					c.s.partyGone(c.cs, CauseFailed)

@@ -35,7 +35,13 @@ type rtpPorts struct {
 	next  int
 	held  map[int][2]*net.UDPConn // reserved, no stream yet
 	inUse map[int]bool            // allocated to a leg (reserved or streaming)
+	// ended keeps the figures of the last streams closed (loss, jitter,
+	// packets each way), newest last, for status and tests.
+	ended []rtpstream.Stats
 }
+
+// maxEnded bounds rtpPorts.ended.
+const maxEnded = 32
 
 func newRTPPorts(bind, advertise netip.Addr, min, max int) (*rtpPorts, error) {
 	min += min & 1
@@ -132,5 +138,21 @@ func (r *rtpPorts) open(l callswitch.SIPLeg) (media.Endpoint, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("app: rtp on %d: %w", port, err)
 	}
-	return st, func() { _ = st.Close() }, nil
+	return st, func() {
+		stats := st.Stats()
+		_ = st.Close()
+		r.mu.Lock()
+		if len(r.ended) == maxEnded {
+			r.ended = append(r.ended[:0], r.ended[1:]...)
+		}
+		r.ended = append(r.ended, stats)
+		r.mu.Unlock()
+	}, nil
+}
+
+// endedStats returns the figures of the last streams closed, oldest first.
+func (r *rtpPorts) endedStats() []rtpstream.Stats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]rtpstream.Stats(nil), r.ended...)
 }

@@ -1,0 +1,197 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"callbox/telephony/media/rtpstream"
+)
+
+// needSipp returns sipp's path; without -short a missing sipp fails the
+// test naming its Debian package.
+func needSipp(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("app: sipp tests start processes and open sockets")
+	}
+	p, err := exec.LookPath("sipp")
+	if err != nil {
+		t.Fatal("sipp not found: install the Debian package sip-tester")
+	}
+	if _, err := os.Stat("/usr/share/sip-tester/g711a.pcap"); err != nil {
+		t.Fatal("sipp's pcap files not found: install the Debian package sip-tester")
+	}
+	return p
+}
+
+// freeUDP returns a loopback UDP port nobody holds right now (and whose
+// next port is free too, for sipp's media).
+func freeUDP(t *testing.T) int {
+	t.Helper()
+	for range 50 {
+		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := c.LocalAddr().(*net.UDPAddr).Port
+		c.Close()
+		if port < 65000 {
+			return port
+		}
+	}
+	t.Fatal("no free udp port")
+	return 0
+}
+
+// sippRun is one running sipp.
+type sippRun struct {
+	cmd    *exec.Cmd
+	out    bytes.Buffer
+	dir    string
+	cancel context.CancelFunc
+	ctx    context.Context
+}
+
+// startSipp runs scenario (testdata) on local port against the box,
+// bounded to one call and 20 s.
+func startSipp(t *testing.T, box string, port int, scenario string, args ...string) *sippRun {
+	t.Helper()
+	bin := needSipp(t)
+	r := &sippRun{dir: t.TempDir()}
+	full := append([]string{
+		"-sf", filepath.Join("testdata", scenario),
+		"-i", "127.0.0.1", "-p", strconv.Itoa(port),
+		"-m", "1", "-timeout", "20s", "-timeout_error", "-nostdin",
+		"-trace_err", "-error_file", filepath.Join(r.dir, "err.log"),
+	}, args...)
+	full = append(full, box)
+	r.ctx, r.cancel = context.WithTimeout(context.Background(), 25*time.Second)
+	r.cmd = exec.CommandContext(r.ctx, bin, full...)
+	r.cmd.Stdout, r.cmd.Stderr = &r.out, &r.out
+	if err := r.cmd.Start(); err != nil {
+		r.cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(r.cancel)
+	return r
+}
+
+// wait returns sipp's result; the error carries its output and error log.
+func (r *sippRun) wait() error {
+	defer r.cancel()
+	err := r.cmd.Wait()
+	if errors.Is(r.ctx.Err(), context.DeadlineExceeded) {
+		err = fmt.Errorf("sipp did not finish: %w", r.ctx.Err())
+	}
+	if err != nil {
+		errlog, _ := os.ReadFile(filepath.Join(r.dir, "err.log"))
+		return fmt.Errorf("%w\n%s\n--- sipp errors ---\n%s", err, r.out.String(), errlog)
+	}
+	return nil
+}
+
+// registerPhone registers ext at the box with a contact on uasPort, where
+// another sipp waits for calls.
+func registerPhone(t *testing.T, box, ext, secret string, uasPort int) {
+	t.Helper()
+	r := startSipp(t, box, freeUDP(t), "register_at.xml", "-s", ext, "-au", ext, "-ap", secret,
+		"-key", "uas_port", strconv.Itoa(uasPort))
+	if err := r.wait(); err != nil {
+		t.Fatalf("register %s: %v", ext, err)
+	}
+}
+
+// Two sipp phones through the daemon: 302 registers with digest, 301
+// (authenticated by 407) calls it; PCMA flows both ways (sipp's echo sends
+// the box's audio back), 301's RFC 4733 digit reaches the box and its INFO
+// digit is taken (200); the BYE leaves an answered CDR. Then a
+// second call is cancelled while 302 rings: a cancelled CDR.
+func TestSIPCallsThroughTheDaemon(t *testing.T) {
+	needSipp(t)
+	a, logs := bootTelephony(t, 32000)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", logs)
+		}
+	})
+	tel := a.telephony()
+	box := tel.sipAddr(true)
+
+	// The answered call.
+	uas := freeUDP(t)
+	callee := startSipp(t, box, uas, "answer_echo.xml", "-rtp_echo", "-mp", strconv.Itoa(freeUDP(t)&^1))
+	registerPhone(t, box, "302", "secret-302-pw", uas)
+	if n := len(tel.ep.Contacts("302")); n != 1 {
+		t.Fatalf("302 has %d contacts after registering", n)
+	}
+	caller := startSipp(t, box, freeUDP(t), "call_media.xml", "-s", "302", "-key", "caller", "301",
+		"-au", "301", "-ap", "secret-301-pw", "-mp", strconv.Itoa(freeUDP(t)&^1))
+	if err := caller.wait(); err != nil {
+		t.Fatalf("caller: %v", err)
+	}
+	if err := callee.wait(); err != nil {
+		t.Fatalf("callee: %v", err)
+	}
+	c := cdrFrom(t, a, "301")
+	if c.Disposition != "answered" || c.To != "302" || len(c.Legs) != 2 || c.Legs[0].Kind != "sip" || c.Legs[1].Kind != "sip" {
+		t.Fatalf("CDR %+v", c)
+	}
+	var st []rtpstream.Stats
+	eventually(t, 3*time.Second, "both RTP streams closed", func() bool {
+		st = tel.rtp.endedStats()
+		return len(st) >= 2
+	})
+	// The caller's leg received the RFC 4733 digit 5 (10 event packets).
+	// Relaying digits between SIP legs as RFC 4733 is not possible yet:
+	// the switch wraps each leg's stream in an endpoint that hides
+	// media.DigitReader and DigitWriter, so the INFO digit 7 goes to 302
+	// in band, and RFC 4733 digits from a leg go nowhere.
+	var in, out *rtpstream.Stats
+	for i := range st {
+		if st[i].EventsReceived > 0 {
+			in = &st[i]
+		} else {
+			out = &st[i]
+		}
+	}
+	if in == nil || out == nil {
+		t.Fatalf("want one stream receiving 301's RFC 4733 digit: %+v", st)
+	}
+	// 2 s of audio at 50 packets/s each way, on both legs, none lost.
+	for name, s := range map[string]*rtpstream.Stats{"caller leg": in, "callee leg": out} {
+		if s.PacketsReceived < 60 || s.PacketsSent < 60 || s.Lost > 0 {
+			t.Errorf("%s: %d packets in (%d lost), %d out; want audio both ways", name, s.PacketsReceived, s.Lost, s.PacketsSent)
+		}
+	}
+
+	// CANCEL before answer.
+	uas = freeUDP(t)
+	callee = startSipp(t, box, uas, "ring_cancelled.xml")
+	registerPhone(t, box, "302", "secret-302-pw", uas)
+	caller = startSipp(t, box, freeUDP(t), "call_cancel.xml", "-s", "302", "-key", "caller", "301",
+		"-au", "301", "-ap", "secret-301-pw", "-mp", strconv.Itoa(freeUDP(t)&^1))
+	if err := caller.wait(); err != nil {
+		t.Fatalf("cancelling caller: %v", err)
+	}
+	if err := callee.wait(); err != nil {
+		t.Fatalf("cancelled callee: %v", err)
+	}
+	eventually(t, 5*time.Second, "a cancelled CDR", func() bool {
+		list, _, _ := a.CDRs(time.Time{}, time.Time{}, 100)
+		for _, c := range list {
+			if c.From == "301" && c.Disposition == "cancelled" {
+				return true
+			}
+		}
+		return false
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"callbox/board/internal/vclock"
+	"callbox/board/sim/simpin"
 
 	"periph.io/x/conn/v3"
 	"periph.io/x/conn/v3/gpio"
@@ -100,8 +101,8 @@ type Chip struct {
 	irqLow     bool
 	log        []Change
 
-	irq   *Pin
-	reset *Pin
+	irq   *simpin.Pin
+	reset *simpin.Pin
 	phone *Phone
 }
 
@@ -123,9 +124,8 @@ func New(cfg Config) *Chip {
 		cfg.LoopOhms = 300
 	}
 	c := &Chip{cfg: cfg}
-	c.irq = NewPin(cfg.Name+"_irq", gpio.High)
-	c.reset = NewPin(cfg.Name+"_reset", gpio.High)
-	c.reset.onOut = c.resetLine
+	c.irq = simpin.New(cfg.Name+"_irq", gpio.High)
+	c.reset = simpin.NewOutput(cfg.Name+"_reset", gpio.High, c.resetLine)
 	c.phone = newPhone(c)
 	c.resetRegs()
 	return c
@@ -331,16 +331,17 @@ func (c *Chip) pend(reg, bits byte) {
 	c.regs[reg] |= bits & c.regs[reg+3]
 }
 
-// setIRQ drives the active-low interrupt pin, queueing a falling edge.
+// setIRQ drives the active-low interrupt pin; its falling edge wakes a
+// driver waiting for one.
 func (c *Chip) setIRQ(low bool) {
 	if low == c.irqLow {
 		return
 	}
 	c.irqLow = low
 	if low {
-		c.irq.set(gpio.Low)
+		c.irq.Drive(gpio.Low)
 	} else {
-		c.irq.set(gpio.High)
+		c.irq.Drive(gpio.High)
 	}
 }
 
@@ -488,13 +489,14 @@ func (c *Chip) SetFault(f Fault, on bool) {
 	c.update()
 }
 
-// IRQ returns the chip's interrupt pin (active low; a falling edge is
-// queued on EdgesChan when an enabled interrupt becomes pending).
-func (c *Chip) IRQ() *Pin { return c.irq }
+// IRQ returns the chip's interrupt pin (active low: it falls when an
+// enabled interrupt becomes pending, and that edge wakes WaitForEdge once
+// the driver has asked for falling edges with In).
+func (c *Chip) IRQ() *simpin.Pin { return c.irq }
 
 // Reset returns the chip's reset pin: driving it low holds the chip in
 // reset (reads 0x00); releasing it restores the power-on registers.
-func (c *Chip) Reset() *Pin { return c.reset }
+func (c *Chip) Reset() *simpin.Pin { return c.reset }
 
 // Phone returns the analog phone on the chip's line.
 func (c *Chip) Phone() *Phone { return c.phone }

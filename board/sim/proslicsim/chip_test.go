@@ -147,6 +147,10 @@ func TestDCDCAndCalibration(t *testing.T) {
 
 func TestInterruptPin(t *testing.T) {
 	c, clk := newChip(t)
+	// As the driver does: edges are only reported once asked for.
+	if err := c.IRQ().In(gpio.PullUp, gpio.FallingEdge); err != nil {
+		t.Fatal(err)
+	}
 	wr(t, c, 14, 0)
 	clk.Advance(time.Second)
 	wr(t, c, 22, 0xFF)

@@ -7,14 +7,15 @@
 // register file, the indirect registers behind 28/29/30 with the busy flag
 // in 31, the part and revision (register 0, and register 1 bit 7 on a
 // Si3215), the after-reset values the driver checks, interrupts (18-20,
-// write 1 to clear, masked by 21-23) on an active-low interrupt Pin whose
-// falling edges queue on EdgesChan, and a reset Pin. Time-dependent state
-// comes from the configured clock's Now: the DC-DC converter's VBAT ramp
-// (RampTime) after register 14 enables it, calibration completing
-// (CalTime) after register 96 starts it, and the line's voltages and loop
-// current (registers 78-83) from the linefeed state, battery, on-hook
-// voltage (72), current limit (71) and the phone's hook, so a driver that
-// polls with Sleep on a virtual clock sees the chip progress.
+// write 1 to clear, masked by 21-23) on an active-low interrupt pin whose
+// falling edges wake WaitForEdge, and a reset pin (both simpin.Pin).
+// Time-dependent state comes from the configured clock's Now: the DC-DC
+// converter's VBAT ramp (RampTime) after register 14 enables it,
+// calibration completing (CalTime) after register 96 starts it, and the
+// line's voltages and loop current (registers 78-83) from the linefeed
+// state, battery, on-hook voltage (72), current limit (71) and the phone's
+// hook, so a driver that polls with Sleep on a virtual clock sees the chip
+// progress.
 //
 // Faults on demand (SetFault, PowerAlarm): the chip absent (reads 0xFF or
 // 0x00), calibration that never completes, a battery that never rises, a

@@ -8,6 +8,7 @@ import (
 
 	"callbox/board/internal/vclock"
 	"callbox/board/si3050"
+	"callbox/board/sim/simpin"
 
 	"periph.io/x/conn/v3"
 	"periph.io/x/conn/v3/gpio"
@@ -99,8 +100,8 @@ type Chip struct {
 	inReset   bool      // reset pin held low
 
 	prev  status // for interrupt edges
-	irq   *Pin
-	reset *Pin
+	irq   *simpin.Pin
+	reset *simpin.Pin
 	co    *CO
 	txs   int // SPI frames served, for tests
 }
@@ -120,8 +121,8 @@ type status struct {
 func New(cfg Config) (*Chip, error) {
 	cfg.defaults()
 	c := &Chip{cfg: cfg}
-	c.irq = newPin(cfg.Name+".irq", gpio.High, nil)
-	c.reset = newPin(cfg.Name+".reset", gpio.High, c.resetPin)
+	c.irq = simpin.New(cfg.Name+".irq", gpio.High)
+	c.reset = simpin.NewOutput(cfg.Name+".reset", gpio.High, c.resetPin)
 	co, err := newCO(c, cfg.Country)
 	if err != nil {
 		return nil, err
@@ -132,10 +133,10 @@ func New(cfg Config) (*Chip, error) {
 }
 
 // IRQ returns the chip's interrupt pin (active low).
-func (c *Chip) IRQ() *Pin { return c.irq }
+func (c *Chip) IRQ() *simpin.Pin { return c.irq }
 
 // ResetPin returns the chip's reset pin (active low).
-func (c *Chip) ResetPin() *Pin { return c.reset }
+func (c *Chip) ResetPin() *simpin.Pin { return c.reset }
 
 // CO returns the central office on the chip's line.
 func (c *Chip) CO() *CO { return c.co }
@@ -182,7 +183,7 @@ func (c *Chip) softReset() {
 	c.regs[si3050.RegDAACtrl5] = 0x20
 	c.linkStart = time.Time{}
 	c.prev = status{}
-	c.irq.drive(gpio.High)
+	c.irq.Drive(gpio.High)
 }
 
 // String implements conn.Resource.
@@ -375,7 +376,7 @@ func (c *Chip) update() {
 	if c.regs[si3050.RegControl2]&si3050.Control2INTE != 0 && c.regs[si3050.RegIntSource]&c.regs[si3050.RegIntMask] != 0 {
 		level = gpio.Low
 	}
-	c.irq.drive(level)
+	c.irq.Drive(level)
 }
 
 // Status is the line as the emulator models it, for tests and `board diag`

@@ -18,9 +18,9 @@
 // loop current (register 28, 20-30 mA off-hook) from a simple DC model;
 // latched interrupts in register 4 (ring start and end, polarity, battery
 // drop, drop-out, frame detect) under the mask of register 3, driving the
-// active-low interrupt pin IRQ (a gpio.PinIO in the style of periph's
-// gpiotest, whose WaitForEdge wakes on its falling edges) when register 2
-// enables it.
+// active-low interrupt pin IRQ (a simpin.Pin, whose WaitForEdge wakes on
+// its falling edges once the driver asked for them with In) when register
+// 2 enables it.
 //
 // All timing (link delay, ring cadence, caller ID placement) comes from
 // Config.Clock and is evaluated on every register access, PCM frame and

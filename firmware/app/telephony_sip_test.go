@@ -9,10 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"callbox/dsp/tone"
 	"callbox/telephony/media/rtpstream"
 )
 
@@ -194,4 +197,88 @@ func TestSIPCallsThroughTheDaemon(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// Analog and SIP phones call each other through the daemon: phone 201 on
+// the sim board dials SIP extension 302 (a sipp phone echoing RTP), and
+// sipp as 301 calls analog 202, which answers and hears 301's INFO digit
+// as DTMF; audio flows both ways on the SIP legs and each call leaves an
+// answered CDR.
+func TestAnalogAndSIPCallEachOther(t *testing.T) {
+	needSipp(t)
+	a, logs := bootTelephony(t, 32400)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", logs)
+		}
+	})
+	tel := a.telephony()
+	box := tel.sipAddr(true)
+	sb := a.livePorts().Sim()
+
+	uas := freeUDP(t)
+	callee := startSipp(t, box, uas, "answer_echo.xml", "-rtp_echo", "-mp", strconv.Itoa(freeUDP(t)&^1))
+	registerPhone(t, box, "302", "secret-302-pw", uas)
+	p201 := sb.Phone("fxs1")
+	p201.OffHook()
+	eventually(t, 3*time.Second, "dial tone at 201", func() bool {
+		tones, err := p201.HeardTones("CN")
+		return err == nil && slices.Contains(tones, tone.Dial)
+	})
+	if err := p201.Dial("302"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "302 answering 201", func() bool {
+		s := a.TelephonyStatus()
+		return s.ActiveCalls == 1 && s.RTPInUse == 1
+	})
+	time.Sleep(1500 * time.Millisecond)
+	p201.OnHook()
+	if err := callee.wait(); err != nil {
+		t.Fatalf("sip callee of 201: %v", err)
+	}
+	c := cdrFrom(t, a, "201")
+	if c.Disposition != "answered" || c.To != "302" || len(c.Legs) != 2 || c.Legs[1].Kind != "sip" {
+		t.Fatalf("CDR of 201 -> 302: %+v", c)
+	}
+	var st []rtpstream.Stats
+	eventually(t, 3*time.Second, "the SIP leg's stream closed", func() bool {
+		st = tel.rtp.endedStats()
+		return len(st) == 1
+	})
+	if s := st[0]; s.PacketsSent < 50 || s.PacketsReceived < 50 || s.Lost > 0 {
+		t.Errorf("201 -> 302 RTP: %d out, %d in, %d lost", s.PacketsSent, s.PacketsReceived, s.Lost)
+	}
+
+	p202 := sb.Phone("fxs2")
+	caller := startSipp(t, box, freeUDP(t), "call_media.xml", "-s", "202", "-key", "caller", "301",
+		"-au", "301", "-ap", "secret-301-pw", "-mp", strconv.Itoa(freeUDP(t)&^1))
+	eventually(t, 12*time.Second, "202 ringing with caller ID 301", func() bool {
+		cid := p202.CallerID()
+		return len(cid) > 0 && p202.Ringing()
+	})
+	if cid := p202.CallerID(); cid[0].Number != "301" {
+		t.Errorf("202 read caller ID %+v, want 301", cid)
+	}
+	p202.OffHook()
+	p202.ClearHeard()
+	if err := caller.wait(); err != nil {
+		t.Fatalf("sip caller of 202: %v", err)
+	}
+	// 301's INFO digit reaches the analog phone as DTMF.
+	if got := p202.HeardDigits(); !strings.Contains(got, "7") {
+		t.Errorf("202 heard digits %q, want the INFO digit 7", got)
+	}
+	p202.OnHook()
+	c = cdrFrom(t, a, "301")
+	if c.Disposition != "answered" || c.To != "202" || c.Legs[1].Channel != "fxs2" {
+		t.Fatalf("CDR of 301 -> 202: %+v", c)
+	}
+	eventually(t, 3*time.Second, "the SIP leg's stream closed", func() bool {
+		st = tel.rtp.endedStats()
+		return len(st) == 2
+	})
+	if s := st[1]; s.PacketsSent < 50 || s.PacketsReceived < 50 || s.EventsReceived == 0 {
+		t.Errorf("301 -> 202 RTP: %d out, %d in, %d events in", s.PacketsSent, s.PacketsReceived, s.EventsReceived)
+	}
 }

@@ -43,12 +43,16 @@ type rtpPorts struct {
 // maxEnded bounds rtpPorts.ended.
 const maxEnded = 32
 
+// newRTPPorts hands out the pairs within ports min to max inclusive: even
+// RTP ports whose RTCP port (the next one) is in the range too.
 func newRTPPorts(bind, advertise netip.Addr, min, max int) (*rtpPorts, error) {
-	min += min & 1
-	max -= max & 1
-	if min <= 0 || max > 65534 || min > max {
-		return nil, fmt.Errorf("app: rtp port range %d-%d", min, max+1)
+	lo := min + min&1
+	hi := max - 1
+	hi -= hi & 1
+	if lo <= 0 || max > 65535 || lo > hi {
+		return nil, fmt.Errorf("app: rtp port range %d-%d holds no port pair", min, max)
 	}
+	min, max = lo, hi
 	return &rtpPorts{bind: bind, advertise: advertise, min: min, max: max, next: min,
 		held: map[int][2]*net.UDPConn{}, inUse: map[int]bool{}}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"callbox/board/internal/irqloop"
 	"callbox/board/internal/vclock"
 
 	"periph.io/x/conn/v3/gpio"
@@ -195,7 +196,7 @@ type Port struct {
 	ringCycles int
 	ringSeg    int // current cadence segment, counted from the start
 
-	run runner
+	run irqloop.Loop // the service goroutine (Start, Close)
 }
 
 // New checks cfg and returns a port; it does not touch the chip.

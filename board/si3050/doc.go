@@ -44,7 +44,8 @@
 // reversals and battery loss (line disconnected); off-hook, the loop
 // current (register 28) gives loop drops (disconnect supervision). Start
 // runs Poll in a goroutine, woken by the interrupt pin's falling edge with
-// PollInterval as the fallback; Close stops it.
+// IdlePoll (PollInterval while something is timed) as the fallback; Close
+// stops it.
 //
 // Times come from Config.Clock (vclock.Real on hardware, a virtual clock in
 // tests: waits then cost no wall time).

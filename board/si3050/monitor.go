@@ -2,9 +2,11 @@ package si3050
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"sync"
 	"time"
+
+	"callbox/board/internal/irqloop"
 
 	"periph.io/x/conn/v3/gpio"
 )
@@ -245,84 +247,50 @@ func (p *Port) busy() bool {
 		m.polPending != 0 || !m.batSince.IsZero()
 }
 
-// runner is the monitor goroutine's bookkeeping.
-type runner struct {
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	done   chan struct{}
-}
-
 // Start runs the monitor in a goroutine until ctx ends or Close is called:
-// it waits for a falling edge of the interrupt pin or IdlePoll (PollInterval
-// while a ring, a reversal or a battery change is being timed, or the line
-// is seized), or without a pin PollInterval, then polls and passes each event to
-// handle (from the goroutine; handle must not block long). Poll errors
-// reach handle as MonitorError events. Start uses wall time for its
-// waits; on a virtual clock call Poll yourself.
+// it polls at once, then after each falling edge of the interrupt pin or
+// IdlePoll (PollInterval while a ring, a reversal or a battery change is
+// being timed, or the line is seized), or without a pin every
+// PollInterval, and passes each event to handle (from the goroutine;
+// handle must not block long, nor call Close). Poll errors reach handle as
+// MonitorError events. Start uses wall time for its waits; on a virtual
+// clock call Poll yourself.
 func (p *Port) Start(ctx context.Context, handle func(Event)) error {
-	p.run.mu.Lock()
-	defer p.run.mu.Unlock()
-	if p.run.done != nil {
-		return p.errorf("monitor", "already started")
-	}
 	p.mu.Lock()
 	err := p.usable("monitor")
 	p.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	p.run.cancel, p.run.done = cancel, done
-	go func() {
-		defer close(done)
-		var evs []Event
-		t := time.NewTimer(p.cfg.PollInterval)
-		defer t.Stop()
-		for {
-			if p.cfg.IRQ != nil {
-				// Bounded wait: WaitForEdge cannot be interrupted,
-				// and backends disagree on what 0 and -1 mean.
-				wait := p.cfg.IdlePoll
-				if p.busy() {
-					wait = p.cfg.PollInterval
-				}
-				p.cfg.IRQ.WaitForEdge(wait)
-				if ctx.Err() != nil {
-					return
-				}
-			} else {
-				t.Reset(p.cfg.PollInterval)
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-				}
-			}
-			var err error
-			evs, err = p.Poll(evs[:0])
-			for _, e := range evs {
-				handle(e)
-			}
-			if err != nil {
-				handle(Event{Kind: MonitorError, At: p.cfg.Clock.Now(), Err: err})
-			}
+	var evs []Event
+	err = p.run.Start(ctx, p.cfg.IRQ, func() (time.Duration, bool) {
+		var err error
+		evs, err = p.Poll(evs[:0])
+		for _, e := range evs {
+			handle(e)
 		}
-	}()
+		if err != nil {
+			handle(Event{Kind: MonitorError, At: p.cfg.Clock.Now(), Err: err})
+		}
+		if p.cfg.IRQ != nil && !p.busy() {
+			return p.cfg.IdlePoll, true
+		}
+		return p.cfg.PollInterval, true
+	})
+	switch {
+	case errors.Is(err, irqloop.ErrStarted):
+		return p.errorf("monitor", "already started")
+	case err != nil:
+		return p.errorf("interrupt set-up", "irq pin %s: %w", p.cfg.IRQ, err)
+	}
 	return nil
 }
 
-// Close stops the monitor goroutine started by Start and waits for it
-// (with an IRQ pin, up to IdlePoll: a pin's WaitForEdge cannot be
-// interrupted). It leaves the line as it is.
+// Close stops the monitor goroutine started by Start and waits for it: at
+// once if the interrupt pin's WaitForEdge returns when In is called
+// (periph documents this), else within the wait in progress. It leaves the
+// line as it is.
 func (p *Port) Close() error {
-	p.run.mu.Lock()
-	cancel, done := p.run.cancel, p.run.done
-	p.run.cancel, p.run.done = nil, nil
-	p.run.mu.Unlock()
-	if cancel != nil {
-		cancel()
-		<-done
-	}
+	p.run.Close()
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"callbox/board/internal/irqloop"
 	"callbox/board/internal/vclock"
 
 	"periph.io/x/conn/v3/gpio"
@@ -148,7 +149,7 @@ type Port struct {
 	flashing bool
 	seizedAt time.Time
 	mon      monitorState
-	run      runner
+	run      irqloop.Loop // the monitor goroutine (Start, Close)
 }
 
 // New checks cfg and returns a port; nothing is sent to the chip until

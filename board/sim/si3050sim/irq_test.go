@@ -91,8 +91,14 @@ func TestMonitorGoroutine(t *testing.T) {
 			case <-time.After(3 * time.Second):
 				t.Fatal("no event")
 			}
+			t0 = time.Now()
 			if err := p.Close(); err != nil {
 				t.Fatal(err)
+			}
+			// The goroutine waits up to IdlePoll (1 s) on the pin; Close
+			// ends that wait rather than sitting it out.
+			if d := time.Since(t0); d > 500*time.Millisecond {
+				t.Errorf("Close took %v", d)
 			}
 			n := chip.Transfers()
 			time.Sleep(30 * time.Millisecond)

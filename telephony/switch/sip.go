@@ -1,7 +1,6 @@
 package callswitch
 
 import (
-	"callbox/telephony/switch/moh"
 	"context"
 	"errors"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"callbox/telephony/sip"
 	"callbox/telephony/sip/sdpneg"
 	"callbox/telephony/switch/dialplan"
+	"callbox/telephony/switch/moh"
 )
 
 // SIPLeg is what the switch uses of a telephony/sip Leg (*sip.Leg
@@ -509,13 +509,14 @@ func (h SIPEvents) HungUp(l SIPLeg, c sip.Cause) {
 		}
 		sc := cs.ch.(*sipChan)
 		sc.ended.Store(true)
-		if sc.closeEP != nil {
-			sc.closeEP()
-			sc.closeEP = nil
-		}
 		s.partyGone(cs, fromSIPCause(c))
 		if s.chans["sip/"+l.ID()] != nil {
 			s.removeChannel(cs)
+		}
+		// Out of the engine now: the stream can go.
+		if sc.closeEP != nil {
+			sc.closeEP()
+			sc.closeEP = nil
 		}
 	})
 }

@@ -98,6 +98,10 @@ test: go-check deps fmt-check vet staticcheck test-go test-arm ## everything CI 
 bench: go-check deps ## run the benchmarks and print ns/sample and channels per core
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./dsp/... ./telephony/... | tee /dev/stderr | $(GO) run ./firmware/internal/benchtable
 
+.PHONY: bench-sip
+bench-sip: go-check deps ## sipp on loopback through the daemon: concurrent G.711 calls, set-up rate, memory, media latency
+	$(GO) run ./firmware/internal/sipbench -calls $${CALLS:-500} -rate $${RATE:-100} -setup-calls $${SETUP_CALLS:-1000}
+
 .PHONY: clean
 clean: ## remove bin/ (var/ holds your simulated box's data and is kept)
 	rm -rf bin

@@ -38,6 +38,18 @@ type rtpPorts struct {
 	// ended keeps the figures of the last streams closed (loss, jitter,
 	// packets each way), newest last, for status and tests.
 	ended []rtpstream.Stats
+	total RTPTotals
+}
+
+// RTPTotals sums the figures of every RTP stream closed since the start.
+type RTPTotals struct {
+	Streams                    uint64
+	PacketsIn, PacketsOut      uint64
+	Lost                       int64
+	Concealed, Late, RingDrops uint64
+	SendDrops                  uint64
+	// MaxJitterDelay is the deepest jitter buffer any stream had, in ms.
+	MaxJitterDelay float64
 }
 
 // maxEnded bounds rtpPorts.ended.
@@ -150,8 +162,25 @@ func (r *rtpPorts) open(l callswitch.SIPLeg) (media.Endpoint, func(), error) {
 			r.ended = append(r.ended[:0], r.ended[1:]...)
 		}
 		r.ended = append(r.ended, stats)
+		t := &r.total
+		t.Streams++
+		t.PacketsIn += stats.PacketsReceived
+		t.PacketsOut += stats.PacketsSent
+		t.Lost += int64(max(stats.Lost, 0))
+		t.Concealed += stats.Buffer.Concealed
+		t.Late += stats.Buffer.Late
+		t.RingDrops += stats.RingDrops
+		t.SendDrops += stats.SendDrops
+		t.MaxJitterDelay = max(t.MaxJitterDelay, float64(stats.Buffer.Delay)/8)
 		r.mu.Unlock()
 	}, nil
+}
+
+// totals returns the sums over the streams closed so far.
+func (r *rtpPorts) totals() RTPTotals {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.total
 }
 
 // endedStats returns the figures of the last streams closed, oldest first.

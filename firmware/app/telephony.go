@@ -371,6 +371,11 @@ type TelephonyStatus struct {
 	ActiveCalls   int
 	RTPInUse      int
 	CDRsWritten   uint64
+	// RTP sums the figures of the RTP streams closed since the start.
+	RTP RTPTotals
+	// Media is the media engine's frame clock: ticks and the time each
+	// took to process.
+	Media media.Stats
 }
 
 // TelephonyStatus reports the running telephony's figures. ActiveCalls is
@@ -385,7 +390,9 @@ func (a *App) TelephonyStatus() TelephonyStatus {
 	if t.ep != nil {
 		s.Registrations = len(t.ep.Registrations())
 		s.RTPInUse = t.rtp.InUse()
+		s.RTP = t.rtp.totals()
 	}
+	s.Media = t.eng.Stats()
 	n := make(chan int, 1)
 	t.sw.Do(func() { n <- t.sw.ActiveCalls() })
 	select {

@@ -1,0 +1,346 @@
+// Command sipbench measures the box's SIP calls with sipp on loopback
+// (`make bench-sip`): it runs the daemon's wiring in process (firmware/app
+// on the simulated board, SIP and RTP on free loopback ports), then
+//
+//  1. concurrent calls: sipp as extension 301 calls through a route to a
+//     SIP trunk whose far end is a second sipp (on 127.0.0.2, answering at
+//     once with -rtp_echo), each call carrying PCMA both ways; at the peak
+//     it reports active calls, the process's CPU (cores), heap per call,
+//     and after the calls the RTP figures summed over every stream;
+//  2. call set-up rate: short calls (INVITE, 407, 200, ACK, BYE) at a
+//     given rate, counting answered CDRs against the wall time;
+//  3. the media engine's part of the latency: its per-tick processing
+//     time, plus the jitter buffer depth the streams had.
+//
+// Every phase is bounded in time and in calls. sipp comes from the Debian
+// package sip-tester.
+package main
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"syscall"
+	"time"
+
+	"callbox/firmware/app"
+	"callbox/firmware/logbuf"
+	"callbox/telephony/pbxconf"
+)
+
+var (
+	//go:embed uas.xml
+	uasXML []byte
+	//go:embed uac_media.xml
+	uacMediaXML []byte
+	//go:embed uac_setup.xml
+	uacSetupXML []byte
+)
+
+const secret = "bench-secret-301"
+
+type options struct {
+	calls      int     // concurrent media calls
+	ramp       float64 // calls per second while ramping up
+	rate       float64 // set-up rate phase: calls per second
+	setupCalls int
+	timeout    time.Duration
+}
+
+func main() {
+	var o options
+	flag.IntVar(&o.calls, "calls", 500, "concurrent G.711 calls with RTP both ways")
+	flag.Float64Var(&o.ramp, "ramp", 100, "calls per second while ramping up to -calls")
+	flag.Float64Var(&o.rate, "rate", 100, "call set-up rate to sustain (calls per second)")
+	flag.IntVar(&o.setupCalls, "setup-calls", 1000, "calls placed in the set-up rate phase")
+	flag.DurationVar(&o.timeout, "timeout", 90*time.Second, "bound of each phase")
+	flag.Parse()
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "sipbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(o options) error {
+	sipp, err := exec.LookPath("sipp")
+	if err != nil {
+		return errors.New("sipp not found: install the Debian package sip-tester")
+	}
+	if _, err := os.Stat("/usr/share/sip-tester/g711a.pcap"); err != nil {
+		return errors.New("sipp's pcap files not found: install the Debian package sip-tester")
+	}
+	dir, err := os.MkdirTemp("", "sipbench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	for name, data := range map[string][]byte{"uas.xml": uasXML, "uac_media.xml": uacMediaXML, "uac_setup.xml": uacSetupXML} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			return err
+		}
+	}
+	uasPort, err := freePort("127.0.0.2")
+	if err != nil {
+		return fmt.Errorf("loopback 127.0.0.2: %w", err)
+	}
+	conf := pbxconf.Default(4)
+	conf.Extensions = append(conf.Extensions, pbxconf.Extension{Number: "301", Name: "Bench", Kind: pbxconf.KindSIP, Secret: secret})
+	conf.Trunks = []pbxconf.Trunk{{Name: "bench", Kind: pbxconf.KindSIP, Host: "127.0.0.2", Port: uasPort,
+		Transport: pbxconf.TransportUDP, Username: "bench", Default: "201"}}
+	conf.Routes = []pbxconf.Route{{Name: "bench", Patterns: []string{"8X."}, Strip: 1, Trunks: []string{"bench"}}}
+	doc, err := pbxconf.Marshal(conf)
+	if err != nil {
+		return err
+	}
+	confPath := filepath.Join(dir, "pbx.json")
+	if err := os.WriteFile(confPath, doc, 0o600); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	a, err := app.New(app.Config{DataDir: filepath.Join(dir, "data"), Board: "sim", HTTPAddr: "127.0.0.1:0",
+		SIPAddr: "127.0.0.1:0", Console: "none", NoWatchdog: true, RTPMin: 20000, RTPMax: 29999,
+		Import: confPath, Out: io.Discard}, log, logbuf.New(10))
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	var box string
+	for end := time.Now().Add(10 * time.Second); box == ""; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(end) {
+			return errors.New("the daemon did not start within 10 s")
+		}
+		select {
+		case err := <-done:
+			return fmt.Errorf("the daemon stopped: %w", err)
+		default:
+		}
+		box = a.TelephonyStatus().SIPUDP
+	}
+	fmt.Printf("sipbench: box SIP on %s, trunk far end on 127.0.0.2:%d, GOMAXPROCS %d\n", box, uasPort, runtime.GOMAXPROCS(0))
+
+	if err := concurrent(a, o, sipp, dir, box, uasPort); err != nil {
+		return err
+	}
+	return setupRate(a, o, sipp, dir, box, uasPort)
+}
+
+// concurrent runs phase 1 and 3.
+func concurrent(a *app.App, o options, sipp, dir, box string, uasPort int) error {
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	defer cancel()
+	runtime.GC()
+	var m0 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	uas, err := startSipp(ctx, sipp, dir, "uas", "127.0.0.2", uasPort, "-sf", filepath.Join(dir, "uas.xml"),
+		"-rtp_echo", "-mp", "40000", "-m", strconv.Itoa(o.calls), "-l", strconv.Itoa(o.calls))
+	if err != nil {
+		return err
+	}
+	uacPort, err := freePort("127.0.0.1")
+	if err != nil {
+		return err
+	}
+	uac, err := startSipp(ctx, sipp, dir, "uac_media", "127.0.0.1", uacPort, "-sf", filepath.Join(dir, "uac_media.xml"),
+		"-s", "8100", "-key", "caller", "301", "-au", "301", "-ap", secret, "-mp", "42000",
+		"-r", strconv.FormatFloat(o.ramp, 'f', -1, 64), "-m", strconv.Itoa(o.calls), "-l", strconv.Itoa(o.calls), box)
+	if err != nil {
+		uas.stop()
+		return err
+	}
+	// The peak: all calls up (or the most that came up) for a few seconds.
+	peak, t0, c0 := 0, time.Now(), cpuTime()
+	var st app.TelephonyStatus
+	rampEnd := time.Now().Add(time.Duration(float64(o.calls)/o.ramp*float64(time.Second)) + 3*time.Second)
+	for time.Now().Before(rampEnd) {
+		time.Sleep(250 * time.Millisecond)
+		st = a.TelephonyStatus()
+		if st.ActiveCalls > peak {
+			peak, t0, c0 = st.ActiveCalls, time.Now(), cpuTime()
+		}
+		if peak >= o.calls {
+			break
+		}
+	}
+	t0, c0 = time.Now(), cpuTime()
+	time.Sleep(3 * time.Second)
+	cores := (cpuTime() - c0).Seconds() / time.Since(t0).Seconds()
+	st = a.TelephonyStatus()
+	runtime.GC() // count live memory, not garbage awaiting collection
+	var m1 runtime.MemStats
+	runtime.ReadMemStats(&m1)
+	active := st.ActiveCalls
+	uacErr := uac.wait()
+	uasErr := uas.wait()
+	// Let the last BYEs close their streams.
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if st = a.TelephonyStatus(); st.ActiveCalls == 0 && st.RTPInUse == 0 {
+			break
+		}
+	}
+	answered, total := countCDRs(a)
+	mem := float64(m1.HeapInuse+m1.StackInuse) - float64(m0.HeapInuse+m0.StackInuse)
+	fmt.Printf("\nconcurrent G.711 calls (target %d with CPU under one core and no loss):\n", o.calls)
+	fmt.Printf("  active calls at the peak     %d (2 RTP legs each)\n", active)
+	fmt.Printf("  process CPU at the peak      %.2f cores (box and in-process driver; sipp excluded)\n", cores)
+	if active > 0 {
+		fmt.Printf("  memory per active call       %.1f KB (heap+stack in use over idle)\n", mem/float64(active)/1024)
+	}
+	fmt.Printf("  calls answered (CDRs)        %d of %d placed\n", answered, total)
+	r := st.RTP
+	fmt.Printf("  RTP streams                  %d: %d packets in, %d out\n", r.Streams, r.PacketsIn, r.PacketsOut)
+	fmt.Printf("  RTP lost (sequence gaps)     %d; late %d, concealed frames %d, ring drops %d, send drops %d\n",
+		r.Lost, r.Late, r.Concealed, r.RingDrops, r.SendDrops)
+	ms := st.Media
+	if ms.Ticks > 0 {
+		fmt.Printf("\nmedia engine (the switch's frame clock, every channel):\n")
+		fmt.Printf("  tick processing              mean %v, max %v over %d ticks\n",
+			(ms.TickTime / time.Duration(ms.Ticks)).Round(time.Microsecond), ms.MaxTick.Round(time.Microsecond), ms.Ticks)
+		fmt.Printf("  added latency RTP in -> out  <= %.1f ms: jitter buffer (deepest seen %.0f ms, 20 ms minimum) + one 10 ms frame + tick processing\n",
+			r.MaxJitterDelay+10+float64(ms.MaxTick)/1e6, r.MaxJitterDelay)
+	}
+	if uacErr != nil || uasErr != nil {
+		fmt.Printf("  sipp reported failed calls: caller %v; far end %v\n", uacErr, uasErr)
+	}
+	return nil
+}
+
+// setupRate runs phase 2.
+func setupRate(a *app.App, o options, sipp, dir, box string, uasPort int) error {
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	defer cancel()
+	_, before := countCDRs(a)
+	ansBefore, _ := countCDRs(a)
+	uas, err := startSipp(ctx, sipp, dir, "uas_setup", "127.0.0.2", uasPort, "-sf", filepath.Join(dir, "uas.xml"),
+		"-mp", "44000", "-m", strconv.Itoa(o.setupCalls))
+	if err != nil {
+		return err
+	}
+	uacPort, err := freePort("127.0.0.1")
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	uac, err := startSipp(ctx, sipp, dir, "uac_setup", "127.0.0.1", uacPort, "-sf", filepath.Join(dir, "uac_setup.xml"),
+		"-s", "8100", "-key", "caller", "301", "-au", "301", "-ap", secret, "-mp", "46000",
+		"-r", strconv.FormatFloat(o.rate, 'f', -1, 64), "-m", strconv.Itoa(o.setupCalls), "-l", "400", box)
+	if err != nil {
+		uas.stop()
+		return err
+	}
+	uacErr := uac.wait()
+	elapsed := time.Since(t0)
+	uasErr := uas.wait()
+	var answered, total int
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if answered, total = countCDRs(a); total-before >= o.setupCalls {
+			break
+		}
+	}
+	ok := answered - ansBefore
+	fmt.Printf("\ncall set-up rate (target %.0f calls/s sustained):\n", o.rate)
+	fmt.Printf("  offered                      %d calls at %.0f/s\n", o.setupCalls, o.rate)
+	fmt.Printf("  answered (CDRs)              %d of %d in %v: %.1f calls/s\n", ok, total-before,
+		elapsed.Round(10*time.Millisecond), float64(ok)/elapsed.Seconds())
+	if uacErr != nil || uasErr != nil {
+		fmt.Printf("  sipp reported failed calls: caller %v; far end %v\n", uacErr, uasErr)
+	}
+	return nil
+}
+
+// countCDRs pages through the store: answered calls and all calls.
+func countCDRs(a *app.App) (answered, total int) {
+	var from time.Time
+	for {
+		list, next, err := a.CDRs(from, time.Time{}, 1000)
+		if err != nil {
+			return answered, total
+		}
+		for _, c := range list {
+			total++
+			if c.Disposition == "answered" {
+				answered++
+			}
+		}
+		if next.IsZero() {
+			return answered, total
+		}
+		from = next
+	}
+}
+
+// sippRun is one sipp process.
+type sippRun struct {
+	cmd  *exec.Cmd
+	errf string
+	out  *os.File
+}
+
+func startSipp(ctx context.Context, bin, dir, name, ip string, port int, args ...string) (*sippRun, error) {
+	r := &sippRun{errf: filepath.Join(dir, name+".err")}
+	full := append([]string{"-i", ip, "-p", strconv.Itoa(port), "-nostdin", "-trace_err", "-error_file", r.errf,
+		"-timeout", "80s", "-timeout_error", "-max_socket", "4096"}, args...)
+	var err error
+	if r.out, err = os.Create(filepath.Join(dir, name+".out")); err != nil {
+		return nil, err
+	}
+	r.cmd = exec.CommandContext(ctx, bin, full...)
+	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
+	if err := r.cmd.Start(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *sippRun) wait() error {
+	err := r.cmd.Wait()
+	r.out.Close()
+	if err != nil {
+		b, _ := os.ReadFile(r.errf)
+		if len(b) > 600 {
+			b = b[len(b)-600:]
+		}
+		return fmt.Errorf("%w (error log tail: %q)", err, b)
+	}
+	return nil
+}
+
+func (r *sippRun) stop() {
+	_ = r.cmd.Process.Kill()
+	_ = r.cmd.Wait()
+	r.out.Close()
+}
+
+// freePort returns a UDP port free on ip right now.
+func freePort(ip string) (int, error) {
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(ip)})
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port, nil
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

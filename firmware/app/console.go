@@ -143,6 +143,13 @@ func (h consoleHost) Status() []string {
 	if addr := a.WebAddr(); addr != "" {
 		lines = append(lines, "web: http://"+addr+"/")
 	}
+	if t := a.TelephonyStatus(); t.Running {
+		sip := "sip: off"
+		if t.SIPUDP != "" {
+			sip = fmt.Sprintf("sip: udp %s, tcp %s, %d registrations", t.SIPUDP, t.SIPTCP, t.Registrations)
+		}
+		lines = append(lines, fmt.Sprintf("calls: %d active, %d RTP streams, %d CDRs stored since boot", t.ActiveCalls, t.RTPInUse, t.CDRsWritten), sip)
+	}
 	return lines
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,6 +199,10 @@ func TestReconfigureFromTheWebAPI(t *testing.T) {
 	}
 	if e, ok := tel.dir.Extension("303"); !ok || e.Password != "secret-303-pw" {
 		t.Fatalf("directory after create: %+v %v", e, ok)
+	}
+	status := strings.Join(consoleHost{a}.Status(), "\n")
+	if !strings.Contains(status, "calls: 0 active, 0 RTP streams") || !strings.Contains(status, "sip: udp 127.0.0.1:") {
+		t.Errorf("console status:\n%s", status)
 	}
 	if err := (pbxStore{a}).PBXDelete(context.Background(), webui.PBXExtensions, "303"); err != nil {
 		t.Fatal(err)

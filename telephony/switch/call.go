@@ -254,6 +254,15 @@ func (s *Switch) answered(cs *chanState) {
 	if l == nil || l.ended {
 		return
 	}
+	if !cs.recall.IsZero() {
+		// The recall is answered: back to the held party.
+		cs.recall = time.Time{}
+		if far := other(l); far != nil && !far.ended {
+			_ = far.cs.ch.Indicate(Unhold)
+			s.bridge(l, far)
+		}
+		return
+	}
 	c := l.call
 	if c.b != l || !c.answer.IsZero() {
 		return
@@ -310,11 +319,34 @@ func (s *Switch) partyGone(cs *chanState, cause Cause) {
 		}
 	}
 	if l := cs.held; l != nil {
-		cs.held = nil
+		cs.held, cs.swap = nil, false
+		if far := other(l); cs.ch.Tech() == FXS && !l.ended && far != nil && !far.ended {
+			// A phone hung up on a held party: end the other call and
+			// ring back, rather than cut the held party off.
+			if cur := cs.cur; cur != nil {
+				s.legGone(cur, cause)
+			}
+			s.recallHeld(cs, l, far)
+			return
+		}
 		s.legGone(l, cause)
 	}
 	if l := cs.cur; l != nil {
 		s.legGone(l, cause)
+	}
+}
+
+// recallHeld rings phone cs back with its held leg l (far on hold).
+func (s *Switch) recallHeld(cs *chanState, l, far *leg) {
+	cs.cur = l
+	d := s.cfg.RingTimeout
+	if e := s.exts[cs.ext]; e != nil && e.RingTimeout > 0 {
+		d = e.RingTimeout
+	}
+	cs.recall = s.clk.Now().Add(d)
+	if err := cs.ch.Call(cs.ext, Party{Number: far.party}); err != nil {
+		cs.recall = time.Time{}
+		s.end(l.call, CauseFailed)
 	}
 }
 
@@ -361,7 +393,7 @@ func (s *Switch) endLeg(l *leg, cause Cause, notify bool) {
 	cs := l.cs
 	switch l {
 	case cs.cur:
-		cs.cur, cs.conf = nil, false
+		cs.cur, cs.conf, cs.recall = nil, false, time.Time{}
 		s.engine.Play(cs.mch, nil)
 		s.engine.Remove(cs.mch)
 		s.readd(cs)
@@ -453,6 +485,12 @@ func (s *Switch) timers() {
 		return
 	}
 	now := s.clk.Now()
+	for _, c := range s.fxs {
+		if cs := c.cs; !cs.recall.IsZero() && !now.Before(cs.recall) && cs.cur != nil {
+			cs.recall = time.Time{}
+			s.end(cs.cur.call, CauseNoAnswer)
+		}
+	}
 	for c := range s.calls {
 		if c.deadline.IsZero() || now.Before(c.deadline) || !c.answer.IsZero() {
 			continue

@@ -224,3 +224,51 @@ func (r *rig) dial2(digits string) {
 	}
 	r.run(700 * time.Millisecond)
 }
+
+// A phone that hangs up with a party on hold rings back with it, rather
+// than cut the held party off; unanswered, the recall ends the call.
+func TestHoldRecall(t *testing.T) {
+	t.Run("answered", func(t *testing.T) {
+		r := newRig(t, rigOpt{})
+		r.talk("201", "202")
+		r.flash()
+		r.phone("201").OnHook()
+		r.run(8 * time.Second)
+		if cid := r.phone("201").CallerID(); len(cid) == 0 || cid[len(cid)-1].Number != "202" {
+			t.Fatalf("201's recall shows caller ID %+v", cid)
+		}
+		r.hearsMusic("202")
+		r.phone("201").OffHook()
+		r.run(300 * time.Millisecond)
+		r.hears("202", "3", "201")
+		r.hears("201", "4", "202")
+		r.hangup("201", "202")
+		r.checkCDRs(wantCDR{cdr.Answered, "201", "202", "fxs1", "normal", "fxs1,fxs2", true})
+	})
+	t.Run("unanswered", func(t *testing.T) {
+		r := newRig(t, rigOpt{ring: 10 * time.Second})
+		r.talk("201", "202")
+		r.flash()
+		r.phone("201").OnHook()
+		r.run(12 * time.Second)
+		if r.phone("201").Ringing() {
+			t.Fatal("201 still rings")
+		}
+		r.hearsTone("202", tone.Busy)
+		r.hangup("202")
+		r.checkCDRs(wantCDR{cdr.Answered, "201", "202", "fxs1", "no answer", "fxs1,fxs2", true})
+	})
+	t.Run("held party gives up", func(t *testing.T) {
+		r := newRig(t, rigOpt{})
+		r.talk("201", "202")
+		r.flash()
+		r.phone("201").OnHook()
+		r.run(3 * time.Second)
+		r.hangup("202")
+		r.run(6 * time.Second)
+		if r.phone("201").Ringing() {
+			t.Fatal("201 rings on after the held party left")
+		}
+		r.checkCDRs(wantCDR{cdr.Answered, "201", "202", "fxs1", "normal", "fxs1,fxs2", true})
+	})
+}

@@ -143,6 +143,9 @@ type chanState struct {
 	// swap: held was put on hold to answer a waiting call; a flash
 	// switches between the two, and the end of either returns to the other.
 	swap bool
+	// recall is when an unanswered recall gives up: the phone hung up
+	// with a party on hold, and rings back with it.
+	recall time.Time
 }
 
 // New returns a switch over engine. Channels are added with AddFXS and

@@ -1,6 +1,7 @@
 package callswitch_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -137,5 +138,53 @@ func TestReconfigure(t *testing.T) {
 	}
 	if err := r.sw.Reconfigure(nil, nil, nil); err == nil {
 		t.Fatal("no plan was accepted")
+	}
+}
+
+// Calls gives status pages a snapshot from any goroutine.
+func TestCallsSnapshot(t *testing.T) {
+	r := newRig(t, rigOpt{})
+	r.talk("201", "202")
+	r.flash()
+	r.dial2("203")
+	snap := func() []callswitch.CallInfo {
+		res := make(chan []callswitch.CallInfo, 1)
+		go func() {
+			calls, err := r.sw.Calls(context.Background())
+			if err != nil {
+				t.Error(err)
+			}
+			res <- calls
+		}()
+		for {
+			select {
+			case c := <-res:
+				return c
+			default:
+				r.run(10 * time.Millisecond)
+			}
+		}
+	}
+	calls := snap()
+	if len(calls) != 2 {
+		t.Fatalf("calls %+v", calls)
+	}
+	first, second := calls[0], calls[1]
+	if first.From != "201" || first.To != "202" || first.Answer.IsZero() || len(first.Legs) != 2 ||
+		first.Legs[1].Channel != "fxs2" || !first.Legs[1].Held || first.Legs[0].Held || first.Legs[1].Tech != callswitch.FXS {
+		t.Fatalf("held call %+v", first)
+	}
+	if second.To != "203" || !second.Answer.IsZero() || len(second.Legs) != 2 {
+		t.Fatalf("consultation %+v", second)
+	}
+	r.hangup("201", "202")
+	r.run(time.Second)
+	if calls := snap(); len(calls) != 0 {
+		t.Fatalf("calls left %+v", calls)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := r.sw.Calls(ctx); err == nil { // nobody ticks: the wait ends with ctx
+		t.Fatal("no error without a tick")
 	}
 }

@@ -41,6 +41,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -429,4 +430,58 @@ func (s *Switch) ActiveCalls() int { return len(s.calls) }
 func (s *Switch) nextID() string {
 	s.seq++
 	return s.clk.Now().UTC().Format("20060102T150405") + "-" + s.boot + "-" + strconv.FormatUint(s.seq, 10)
+}
+
+// CallInfo is a call in progress as status pages and the console show it.
+type CallInfo struct {
+	ID, From, To string
+	Start        time.Time
+	Answer       time.Time // zero while unanswered
+	Trunk        string
+	Legs         []LegInfo
+}
+
+// LegInfo is one live leg of a call.
+type LegInfo struct {
+	Channel string
+	Tech    Tech
+	Party   string
+	Held    bool // its party hears music on hold
+}
+
+// Calls returns the calls in progress, oldest first. It is safe from any
+// goroutine: the snapshot is taken on the switch's next tick, so the clock
+// must be running; ctx bounds the wait.
+func (s *Switch) Calls(ctx context.Context) ([]CallInfo, error) {
+	res := make(chan []CallInfo, 1)
+	s.Do(func() { res <- s.snapshot() })
+	select {
+	case c := <-res:
+		return c, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("callswitch: calls: %w", ctx.Err())
+	}
+}
+
+func (s *Switch) snapshot() []CallInfo {
+	held := make(map[*leg]bool)
+	for _, cs := range s.chans {
+		if cs.held != nil {
+			if far := other(cs.held); far != nil {
+				held[far] = true
+			}
+		}
+	}
+	out := make([]CallInfo, 0, len(s.calls))
+	for c := range s.calls {
+		ci := CallInfo{ID: c.id, From: c.from.Number, To: c.to, Start: c.start, Answer: c.answer, Trunk: c.trunk}
+		for _, l := range c.legs {
+			if !l.ended {
+				ci.Legs = append(ci.Legs, LegInfo{Channel: l.cs.ch.Name(), Tech: l.cs.ch.Tech(), Party: l.party, Held: held[l]})
+			}
+		}
+		out = append(out, ci)
+	}
+	slices.SortFunc(out, func(a, b CallInfo) int { return a.Start.Compare(b.Start) })
+	return out
 }

@@ -43,7 +43,8 @@ type SIPDialer interface {
 	// and failure come to the switch's SIPHandler.
 	Dial(ctx context.Context, d sip.DialRequest) (SIPLeg, error)
 	// OpenMedia returns the leg's RTP stream once its media are
-	// negotiated; the switch closes it when the leg ends.
+	// negotiated; the switch closes it when the leg ends. It is called on
+	// the switch's goroutine, so it must not wait (binding sockets is fine).
 	OpenMedia(l SIPLeg) (media.Endpoint, func(), error)
 }
 

@@ -116,11 +116,14 @@ type dialer struct {
 	// early, if set, sees each leg before Dial returns it (a peer that
 	// answers or refuses at once).
 	early func(*sipLeg)
-	mu    sync.Mutex
-	n     int
-	reqs  []sip.DialRequest
-	legs  []*sipLeg
-	media map[string]*rtp
+	// quiet gives legs silent endpoints without detectors (benchmarks).
+	quiet  bool
+	opened int
+	mu     sync.Mutex
+	n      int
+	reqs   []sip.DialRequest
+	legs   []*sipLeg
+	media  map[string]*rtp
 }
 
 func (d *dialer) Dial(_ context.Context, req sip.DialRequest) (callswitch.SIPLeg, error) {
@@ -143,6 +146,10 @@ func (d *dialer) Dial(_ context.Context, req sip.DialRequest) (callswitch.SIPLeg
 func (d *dialer) OpenMedia(l callswitch.SIPLeg) (media.Endpoint, func(), error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.opened++
+	if d.quiet {
+		return silence{}, func() {}, nil
+	}
 	if d.media == nil {
 		d.media = map[string]*rtp{}
 	}
@@ -495,4 +502,10 @@ func TestSIPLegAnsweredBeforeDialReturns(t *testing.T) {
 	r.hangup("201")
 	leg, _ := d.last()
 	r.until("BYE", func() bool { return leg.did("hangup") })
+}
+
+func (d *dialer) openedMedia() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.opened
 }

@@ -120,7 +120,8 @@ func registerPhone(t *testing.T, box, ext, secret string, uasPort int) {
 // second call is cancelled while 302 rings: a cancelled CDR.
 func TestSIPCallsThroughTheDaemon(t *testing.T) {
 	needSipp(t)
-	a, logs := bootTelephony(t, 32000)
+	t.Parallel() // each test has its own daemon, ports and RTP range
+	a, logs := bootTelephony(t, 22200)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("daemon log:\n%s", logs)
@@ -206,7 +207,8 @@ func TestSIPCallsThroughTheDaemon(t *testing.T) {
 // answered CDR.
 func TestAnalogAndSIPCallEachOther(t *testing.T) {
 	needSipp(t)
-	a, logs := bootTelephony(t, 32400)
+	t.Parallel() // each test has its own daemon, ports and RTP range
+	a, logs := bootTelephony(t, 22600)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("daemon log:\n%s", logs)

@@ -33,7 +33,8 @@ func testPBX() pbxconf.Config {
 }
 
 // bootTelephony runs a whole App on the sim board with the test PBX, SIP
-// on free ports and RTP on a range of its own.
+// on free ports and RTP on a range of its own (below the ephemeral ports
+// that freeUDP hands to sipp).
 func bootTelephony(t *testing.T, rtpMin int) (*App, *syncBuffer) {
 	t.Helper()
 	logs := &syncBuffer{}
@@ -94,7 +95,8 @@ func TestBoardCallsThroughTheDaemon(t *testing.T) {
 	if testing.Short() {
 		t.Skip("app: runs the daemon in real time with sockets")
 	}
-	a, logs := bootTelephony(t, 31000)
+	t.Parallel() // each test has its own daemon, ports and RTP range
+	a, logs := bootTelephony(t, 21000)
 	sb := a.livePorts().Sim()
 	if sb == nil {
 		t.Fatal("no simulated board")
@@ -193,7 +195,8 @@ func TestTelephonyStatusIdle(t *testing.T) {
 	if testing.Short() {
 		t.Skip("app: opens sockets")
 	}
-	a, _ := bootTelephony(t, 31400)
+	t.Parallel() // each test has its own daemon, ports and RTP range
+	a, _ := bootTelephony(t, 21400)
 	s := a.TelephonyStatus()
 	if !s.Running || s.ActiveCalls != 0 || s.Registrations != 0 || !strings.HasPrefix(s.SIPUDP, "127.0.0.1:") {
 		t.Fatalf("status %+v", s)

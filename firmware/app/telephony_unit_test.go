@@ -188,7 +188,8 @@ func TestReconfigureFromTheWebAPI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("app: opens sockets")
 	}
-	a, _ := bootTelephony(t, 31600)
+	t.Parallel() // each test has its own daemon, ports and RTP range
+	a, _ := bootTelephony(t, 21800)
 	tel := a.telephony()
 	if _, ok := tel.dir.Extension("303"); ok {
 		t.Fatal("303 known before it was created")

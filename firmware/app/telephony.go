@@ -40,9 +40,28 @@ type telephonyRun struct {
 	fxs map[string]*fxsPort
 	fxo map[string]*fxoPort
 
+	// extQ carries extensions whose DND or forwarding a feature code
+	// changed, from the switch's goroutine to the store (saveExtensions).
+	extQ chan callswitch.Extension
+	db   *store.DB
+
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the switch's own ticker (no highway), the FXO workers' owner
 	pb     *ports.Board
+
+	// tickMu is held by every highway tick, so that once stop has set
+	// stopped no tick is still inside the switch when it closes.
+	tickMu  sync.Mutex
+	stopped bool
+}
+
+// tick is the PCM highway's frame handler.
+func (t *telephonyRun) tick(pcm.Tick) {
+	t.tickMu.Lock()
+	if !t.stopped {
+		t.sw.Tick()
+	}
+	t.tickMu.Unlock()
 }
 
 // sipDirectory is the registrar's view of the SIP extensions' secrets,
@@ -96,8 +115,8 @@ func (a *App) startTelephony(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	t := &telephonyRun{log: log, country: country, pb: pb, dir: &sipDirectory{},
-		fxs: map[string]*fxsPort{}, fxo: map[string]*fxoPort{}}
+	t := &telephonyRun{log: log, country: country, pb: pb, dir: &sipDirectory{}, db: db,
+		fxs: map[string]*fxsPort{}, fxo: map[string]*fxoPort{}, extQ: make(chan callswitch.Extension, 64)}
 	t.dir.set(sc.secrets)
 	t.cdrs = newCDRWriter(db, log)
 	t.eng = media.NewEngine(media.Config{})
@@ -107,7 +126,7 @@ func (a *App) startTelephony(ctx context.Context) error {
 	}
 	t.sw, err = callswitch.New(callswitch.Config{
 		Plan: plan, Extensions: sc.exts, Inbound: sc.inbound, Country: country,
-		CDR: t.cdrs, Clock: clk,
+		CDR: t.cdrs, Clock: clk, ExtensionChanged: t.extensionChanged,
 	}, t.eng)
 	if err != nil {
 		return err
@@ -115,6 +134,11 @@ func (a *App) startTelephony(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(context.Background())
 	t.cancel = cancel
 	t.cdrs.start(runCtx)
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		t.saveExtensions(runCtx)
+	}()
 	if pb != nil {
 		for _, p := range pb.Ports() {
 			if p.Err() != nil {
@@ -153,7 +177,7 @@ func (a *App) startTelephony(ctx context.Context) error {
 	// Driver events reach the adapters from now on.
 	a.lineEvents.Store(&lineRouter{fxs: t.fxs, fxo: t.fxo})
 	if pb != nil && highwayRunning(pb) {
-		pb.SetHandler(func(pcm.Tick) { t.sw.Tick() })
+		pb.SetHandler(t.tick)
 	} else {
 		// No highway (a box of SIP phones only): a ticker paces the switch.
 		t.wg.Add(1)
@@ -175,6 +199,48 @@ func (a *App) startTelephony(ctx context.Context) error {
 	log.Info("telephony running", "config", sc.String(), "fxs", len(t.fxs), "fxo", len(t.fxo),
 		"sip_udp", t.sipAddr(true), "sip_tcp", t.sipAddr(false))
 	return nil
+}
+
+// extensionChanged is the switch's Config.ExtensionChanged: it runs on
+// the switch's goroutine, so it only queues.
+func (t *telephonyRun) extensionChanged(e callswitch.Extension) {
+	select {
+	case t.extQ <- e:
+	default:
+		t.log.Warn("extension feature change not stored: queue full", "extension", e.Number)
+	}
+}
+
+// saveExtensions keeps in the stored configuration the DND and forwarding
+// users set with feature codes, so that they survive a restart.
+func (t *telephonyRun) saveExtensions(ctx context.Context) {
+	for {
+		var e callswitch.Extension
+		select {
+		case <-ctx.Done():
+			return
+		case e = <-t.extQ:
+		}
+		err := t.db.Update(func(tx *store.Tx) error {
+			c, err := configcli.Load(tx)
+			if err != nil {
+				return err
+			}
+			for i := range c.Extensions {
+				x := &c.Extensions[i]
+				if x.Number != e.Number {
+					continue
+				}
+				x.DND = e.DND
+				x.Forward.Always, x.Forward.Busy, x.Forward.NoAnswer = e.ForwardAll, e.ForwardBusy, e.ForwardNoAnswer
+				return configcli.Save(tx, c)
+			}
+			return nil // deleted meanwhile
+		})
+		if err != nil {
+			t.log.Warn("extension feature change not stored", "extension", e.Number, "err", err)
+		}
+	}
 }
 
 // highwayRunning reports whether a PCM highway will tick the handler.
@@ -263,6 +329,9 @@ func (t *telephonyRun) stop(ctx context.Context) error {
 	if t.pb != nil {
 		t.pb.SetHandler(nil)
 	}
+	t.tickMu.Lock()
+	t.stopped = true // a tick that had already begun has ended
+	t.tickMu.Unlock()
 	t.cancel()
 	done := make(chan struct{})
 	go func() {
@@ -336,6 +405,11 @@ func (a *App) pbxChanged() {
 type lineRouter struct {
 	fxs map[string]*fxsPort
 	fxo map[string]*fxoPort
+
+	// extQ carries extensions whose DND or forwarding a feature code
+	// changed, from the switch's goroutine to the store (saveExtensions).
+	extQ chan callswitch.Extension
+	db   *store.DB
 }
 
 // boardEvent is the board's event callback (ports.Options.Events): it runs

@@ -109,6 +109,10 @@ func TestBoardCallsThroughTheDaemon(t *testing.T) {
 		t.Parallel()
 		pstnCall(t, a, sb)
 	})
+	t.Run("dnd", func(t *testing.T) {
+		t.Parallel()
+		dndStored(t, a, sb)
+	})
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("daemon log:\n%s", logs)
@@ -188,6 +192,29 @@ func pstnCall(t *testing.T, a *App, sb *sim.Board) {
 		t.Fatalf("CDR %+v", c)
 	}
 	eventually(t, 3*time.Second, "the line released", func() bool { return !co.BoxOffHook() })
+}
+
+// 204 dials *76: do not disturb is on, and the stored configuration
+// keeps it for the next boot.
+func dndStored(t *testing.T, a *App, sb *sim.Board) {
+	p := sb.Phone("fxs4")
+	p.OffHook()
+	eventually(t, 3*time.Second, "dial tone at 204", func() bool {
+		tones, err := p.HeardTones("CN")
+		return err == nil && slices.Contains(tones, tone.Dial)
+	})
+	if err := p.Dial("*76"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "204's DND in the store", func() bool {
+		c, err := a.loadPBX()
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, ok := c.Extension("204")
+		return ok && e.DND
+	})
+	p.OnHook()
 }
 
 // The status the console and web admin show counts what runs.

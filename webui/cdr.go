@@ -1,0 +1,96 @@
+package webui
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// CallLog is the call detail record log served under GET /api/v1/cdr to
+// administrators and supervisors. The System may implement it; without it
+// the route answers 503.
+//
+// CallLog returns up to limit records whose call started in [from, to)
+// (a zero to has no end), oldest first, each a JSON object as the store
+// keeps it, and the start time the next page begins at (zero when there
+// is no more).
+type CallLog interface {
+	CallLog(ctx context.Context, from, to time.Time, limit int) (records []json.RawMessage, next time.Time, err error)
+}
+
+// Paging of /api/v1/cdr.
+const (
+	CDRPageDefault = 100
+	CDRPageMax     = 1000
+)
+
+// cdrRoutes registers GET /api/v1/cdr on the authenticated group:
+//
+//	GET /api/v1/cdr?from=RFC3339&to=RFC3339&limit=N
+//	-> {"records": [...], "next": "RFC3339"}   (next omitted on the last page)
+func (s *Server) cdrRoutes(authed *gin.RouterGroup) {
+	authed.GET("/cdr", s.requireSupervisor, s.apiCDRs)
+}
+
+// requireSupervisor lets administrators and supervisors through.
+func (s *Server) requireSupervisor(c *gin.Context) {
+	if u, ok := userOf(c); ok && (u.Role == RoleAdmin || u.Role == RoleSupervisor) {
+		return
+	}
+	s.failWith(c, fail(http.StatusForbidden, "err.forbidden", ""))
+	c.Abort()
+}
+
+func (s *Server) apiCDRs(c *gin.Context) {
+	log, ok := s.cfg.System.(CallLog)
+	if !ok {
+		s.failWith(c, fail(http.StatusServiceUnavailable, "err.cdr.unavailable", ""))
+		return
+	}
+	var from, to time.Time
+	for _, p := range []struct {
+		name string
+		t    *time.Time
+	}{{"from", &from}, {"to", &to}} {
+		v := c.Query(p.name)
+		if v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			s.failWith(c, fail(http.StatusBadRequest, "err.cdr.time", p.name, p.name))
+			return
+		}
+		*p.t = t
+	}
+	limit := CDRPageDefault
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > CDRPageMax {
+			s.failWith(c, fail(http.StatusBadRequest, "err.cdr.limit", "limit", CDRPageMax))
+			return
+		}
+		limit = n
+	}
+	if !to.IsZero() && !to.After(from) {
+		s.failWith(c, fail(http.StatusBadRequest, "err.cdr.range", "to"))
+		return
+	}
+	recs, next, err := log.CallLog(c.Request.Context(), from, to, limit)
+	if err != nil {
+		s.failWith(c, internal(err))
+		return
+	}
+	if recs == nil {
+		recs = []json.RawMessage{}
+	}
+	body := gin.H{"records": recs}
+	if !next.IsZero() {
+		body["next"] = next.UTC().Format(time.RFC3339Nano)
+	}
+	c.JSON(http.StatusOK, body)
+}

@@ -10,6 +10,7 @@ import (
 
 	"callbox/firmware/store"
 	"callbox/telephony/switch/cdr"
+	"callbox/webui"
 )
 
 // cdrQueue is how many finished calls may wait for the store.
@@ -185,3 +186,24 @@ type pageFull struct{}
 func (pageFull) Error() string { return "app: page full" }
 
 var errPageFull error = pageFull{}
+
+// CallLog implements webui.CallLog on the store: the records of
+// /api/v1/cdr, in the JSON of CDR.
+func (s systemInfo) CallLog(ctx context.Context, from, to time.Time, limit int) ([]json.RawMessage, time.Time, error) {
+	list, next, err := s.a.CDRs(from, to, limit)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	out := make([]json.RawMessage, 0, len(list))
+	for _, c := range list {
+		b, err := json.Marshal(c)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		out = append(out, b)
+	}
+	return out, next, nil
+}
+
+// The web admin serves the call log when its System has one.
+var _ webui.CallLog = systemInfo{}

@@ -20,6 +20,7 @@ import (
 	"callbox/telephony/media"
 	"callbox/telephony/pbxconf"
 	"callbox/telephony/sip"
+	"callbox/telephony/sip/digest"
 	callswitch "callbox/telephony/switch"
 	"callbox/telephony/switch/dialplan"
 )
@@ -290,6 +291,9 @@ func (t *telephonyRun) startSIP(ctx context.Context, cfg Config, sc switchConfig
 	ep, err := sip.New(sip.Config{
 		UDP: cfg.SIPAddr, TCP: cfg.SIPAddr, UserAgent: "callbox",
 		AuthenticateCalls: true, Trunks: sc.trunks,
+		// MD5 only: Debian's baresip (1.0) takes the last of several
+		// challenges, SHA-256, which it cannot do, and gives up (ENOSYS).
+		DigestAlgorithms: []digest.Algorithm{digest.MD5},
 	}, sip.Deps{Directory: t.dir, Handler: t.sw.SIPHandler(), RTP: t.rtp, Logger: t.log.With("component", "sip")})
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"callbox/dsp/callerid/fsk"
 	"callbox/telephony/line"
 	"callbox/telephony/pbxconf"
 	"callbox/telephony/sip"
@@ -52,7 +53,17 @@ func adaptPBX(c pbxconf.Config, country string) switchConfig {
 			if t.Default != "" {
 				sc.inbound[name] = t.Default
 			}
-			sc.fxo[name] = line.FXOConfig{Name: name, Country: country, AnswerAfterRings: t.Rings}
+			fc := line.FXOConfig{Name: name, Country: country, AnswerAfterRings: t.Rings}
+			// The exchange's FSK modem follows the trunk's caller ID scheme
+			// (DTMF caller ID is always listened for); "" or "none" keep
+			// the country's.
+			switch t.CallerID {
+			case "bellcore":
+				fc.CallerIDModem = fsk.Bell202
+			case "etsi-dtas", "etsi-reversal", "etsi-rpas":
+				fc.CallerIDModem = fsk.V23
+			}
+			sc.fxo[name] = fc
 		case pbxconf.KindSIP:
 			trunkName[t.Name] = t.Name
 			if t.Default != "" {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +38,7 @@ type telephonyRun struct {
 	cdrs    *cdrWriter
 	dir     *sipDirectory
 	country string
+	trunks  []sip.TrunkConfig // as the endpoint was started with
 
 	fxs map[string]*fxsPort
 	fxo map[string]*fxoPort
@@ -302,7 +304,7 @@ func (t *telephonyRun) startSIP(ctx context.Context, cfg Config, sc switchConfig
 		ep.Close()
 		return err
 	}
-	t.ep = ep
+	t.ep, t.trunks = ep, sc.trunks
 	t.sw.SetSIP(callswitch.NewSIPDialer(ep, t.rtp.open))
 	return nil
 }
@@ -403,6 +405,11 @@ func (a *App) pbxChanged() {
 	}
 	t.dir.set(sc.secrets)
 	t.log.Info("pbx configuration applied", "config", sc.String())
+	if t.ep != nil && !reflect.DeepEqual(sc.trunks, t.trunks) {
+		// The endpoint takes its trunks at start; restarting it would end
+		// every SIP call in progress.
+		t.log.Warn("sip trunk changes take effect at the next restart (console: restart)")
+	}
 }
 
 // lineRouter hands the board's driver events to the line adapters.

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"callbox/dsp/callerid/fsk"
 	"callbox/firmware/store"
 	"callbox/telephony/line"
 	"callbox/telephony/media/rtpstream"
@@ -24,6 +25,7 @@ import (
 
 func TestAdaptPBX(t *testing.T) {
 	c := testPBX()
+	c.Trunks[1].CallerID = "etsi-dtas"
 	c.Extensions[0].Forward = pbxconf.Forward{NoAnswer: "302", NoAnswerS: 15}
 	c.Extensions[1].CallerIDName = "Front desk"
 	c.Extensions[1].DND = true
@@ -54,6 +56,8 @@ func TestAdaptPBX(t *testing.T) {
 		{"fxo1 rings 203", sc.inbound["fxo1"], "203"},
 		{"carrier rings 301", sc.inbound["carrier"], "301"},
 		{"fxo1 answers after", sc.fxo["fxo1"].AnswerAfterRings, 2},
+		{"fxo1 bellcore modem", sc.fxo["fxo1"].CallerIDModem, fsk.Bell202},
+		{"fxo2 etsi modem", sc.fxo["fxo2"].CallerIDModem, fsk.V23},
 		{"out route on fxo2", fmt.Sprint(sc.plan.Routes[0].Trunks), "[fxo2]"},
 		{"mobile route trunks", fmt.Sprint(sc.plan.Routes[1].Trunks), "[carrier fxo1]"},
 		{"mobile route callers", fmt.Sprint(sc.plan.Routes[1].Callers), "[301]"},

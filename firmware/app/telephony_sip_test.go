@@ -17,6 +17,7 @@ import (
 
 	"callbox/dsp/tone"
 	"callbox/telephony/media/rtpstream"
+	"callbox/telephony/pbxconf"
 )
 
 // needSipp returns sipp's path; without -short a missing sipp fails the
@@ -282,5 +283,57 @@ func TestAnalogAndSIPCallEachOther(t *testing.T) {
 	})
 	if s := st[1]; s.PacketsSent < 50 || s.PacketsReceived < 50 || s.EventsReceived == 0 {
 		t.Errorf("301 -> 202 RTP: %d out, %d in, %d events in", s.PacketsSent, s.PacketsReceived, s.EventsReceived)
+	}
+}
+
+// A SIP trunk carries a call out: analog 201 dials 8 and a number, the
+// route strips the 8 and the trunk's far end (sipp on 127.0.0.2, so that
+// the box tells it from the extensions on 127.0.0.1) answers the number;
+// the CDR names the trunk.
+func TestSIPTrunkOutbound(t *testing.T) {
+	needSipp(t)
+	t.Parallel() // each test has its own daemon, ports and RTP range
+	far := 0
+	if c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)}); err == nil {
+		far = c.LocalAddr().(*net.UDPAddr).Port
+		c.Close()
+	} else {
+		t.Fatalf("loopback 127.0.0.2: %v", err)
+	}
+	conf := testPBX()
+	conf.Trunks = append(conf.Trunks, pbxconf.Trunk{Name: "carrier", Kind: pbxconf.KindSIP, Host: "127.0.0.2", Port: far,
+		Transport: pbxconf.TransportUDP, Username: "0215550100", Default: "203"})
+	conf.Routes = append(conf.Routes, pbxconf.Route{Name: "carrier", Patterns: []string{"8X."}, Strip: 1,
+		Trunks: []string{"carrier"}, CallerID: "0215550100"})
+	a, logs := bootTelephonyWith(t, 23400, conf)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", logs)
+		}
+	})
+	sb := a.livePorts().Sim()
+	uas := startSipp(t, a.telephony().sipAddr(true), far, "answer_echo.xml", "-i", "127.0.0.2",
+		"-rtp_echo", "-mp", strconv.Itoa(freeUDP(t)&^1))
+	p := sb.Phone("fxs1")
+	p.OffHook()
+	eventually(t, 3*time.Second, "dial tone at 201", func() bool {
+		tones, err := p.HeardTones("CN")
+		return err == nil && slices.Contains(tones, tone.Dial)
+	})
+	if err := p.Dial("813800138000"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the trunk answering", func() bool {
+		s := a.TelephonyStatus()
+		return s.ActiveCalls == 1 && s.RTPInUse == 1
+	})
+	time.Sleep(time.Second)
+	p.OnHook()
+	if err := uas.wait(); err != nil {
+		t.Fatalf("far end: %v", err)
+	}
+	c := cdrFrom(t, a, "201")
+	if c.Disposition != "answered" || c.Trunk != "carrier" || c.Legs[1].Party != "13800138000" {
+		t.Fatalf("CDR %+v", c)
 	}
 }

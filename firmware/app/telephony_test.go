@@ -38,10 +38,16 @@ func testPBX() pbxconf.Config {
 // that freeUDP hands to sipp).
 func bootTelephony(t *testing.T, rtpMin int) (*App, *syncBuffer) {
 	t.Helper()
+	return bootTelephonyWith(t, rtpMin, testPBX())
+}
+
+// bootTelephonyWith is bootTelephony with another configuration.
+func bootTelephonyWith(t *testing.T, rtpMin int, conf pbxconf.Config) (*App, *syncBuffer) {
+	t.Helper()
 	logs := &syncBuffer{}
 	a, err := New(Config{
 		DataDir: t.TempDir(), Board: "sim", HTTPAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0", Console: "none",
-		NoWatchdog: true, RTPMin: rtpMin, RTPMax: rtpMin + 399, Import: writePBX(t, testPBX()),
+		NoWatchdog: true, RTPMin: rtpMin, RTPMax: rtpMin + 399, Import: writePBX(t, conf),
 	}, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})), logbuf.New(10))
 	if err != nil {
 		t.Fatal(err)

@@ -29,6 +29,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 	"time"
@@ -55,6 +56,7 @@ type options struct {
 	rate       float64 // set-up rate phase: calls per second
 	setupCalls int
 	timeout    time.Duration
+	memProfile string // heap profile written at the peak
 }
 
 func main() {
@@ -64,6 +66,7 @@ func main() {
 	flag.Float64Var(&o.rate, "rate", 100, "call set-up rate to sustain (calls per second)")
 	flag.IntVar(&o.setupCalls, "setup-calls", 1000, "calls placed in the set-up rate phase")
 	flag.DurationVar(&o.timeout, "timeout", 90*time.Second, "bound of each phase")
+	flag.StringVar(&o.memProfile, "memprofile", "", "write a heap profile at the peak of concurrent calls to this file")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "sipbench:", err)
@@ -184,6 +187,12 @@ func concurrent(a *app.App, o options, sipp, dir, box string, uasPort int) error
 	runtime.GC() // count live memory, not garbage awaiting collection
 	var m1 runtime.MemStats
 	runtime.ReadMemStats(&m1)
+	if o.memProfile != "" {
+		if f, err := os.Create(o.memProfile); err == nil {
+			_ = pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}
 	active := st.ActiveCalls
 	uacErr := uac.wait()
 	uasErr := uas.wait()

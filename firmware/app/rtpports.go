@@ -31,10 +31,11 @@ type rtpPorts struct {
 	advertise netip.Addr // address put in SDP
 	min, max  int
 
-	mu    sync.Mutex
-	next  int
-	held  map[int][2]*net.UDPConn // reserved, no stream yet
-	inUse map[int]bool            // allocated to a leg (reserved or streaming)
+	mu      sync.Mutex
+	next    int
+	held    map[int][2]*net.UDPConn // reserved, no stream yet
+	inUse   map[int]bool            // allocated to a leg (reserved or streaming)
+	streams map[*rtpstream.Stream]bool
 	// ended keeps the figures of the last streams closed (loss, jitter,
 	// packets each way), newest last, for status and tests.
 	ended []rtpstream.Stats
@@ -66,7 +67,7 @@ func newRTPPorts(bind, advertise netip.Addr, min, max int) (*rtpPorts, error) {
 	}
 	min, max = lo, hi
 	return &rtpPorts{bind: bind, advertise: advertise, min: min, max: max, next: min,
-		held: map[int][2]*net.UDPConn{}, inUse: map[int]bool{}}, nil
+		held: map[int][2]*net.UDPConn{}, inUse: map[int]bool{}, streams: map[*rtpstream.Stream]bool{}}, nil
 }
 
 // AllocRTP implements sip.RTPAllocator.
@@ -154,10 +155,14 @@ func (r *rtpPorts) open(l callswitch.SIPLeg) (media.Endpoint, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("app: rtp on %d: %w", port, err)
 	}
+	r.mu.Lock()
+	r.streams[st] = true
+	r.mu.Unlock()
 	return st, func() {
 		stats := st.Stats()
 		_ = st.Close()
 		r.mu.Lock()
+		delete(r.streams, st)
 		if len(r.ended) == maxEnded {
 			r.ended = append(r.ended[:0], r.ended[1:]...)
 		}
@@ -174,6 +179,26 @@ func (r *rtpPorts) open(l callswitch.SIPLeg) (media.Endpoint, func(), error) {
 		t.MaxJitterDelay = max(t.MaxJitterDelay, float64(stats.Buffer.Delay)/8)
 		r.mu.Unlock()
 	}, nil
+}
+
+// closeAll closes the streams and reservations still open once the
+// switch has stopped ticking (calls in progress at shutdown), so that a
+// restart in the same process finds their ports free.
+func (r *rtpPorts) closeAll() {
+	r.mu.Lock()
+	streams := make([]*rtpstream.Stream, 0, len(r.streams))
+	for st := range r.streams {
+		streams = append(streams, st)
+	}
+	clear(r.streams)
+	for port := range r.held {
+		r.unhold(port)
+	}
+	clear(r.inUse)
+	r.mu.Unlock()
+	for _, st := range streams {
+		_ = st.Close()
+	}
 }
 
 // totals returns the sums over the streams closed so far.

@@ -346,6 +346,9 @@ func (t *telephonyRun) stop(ctx context.Context) error {
 			f.wait()
 		}
 		errs = append(errs, t.sw.Close(), t.eng.Close())
+		if t.rtp != nil {
+			t.rtp.closeAll()
+		}
 		t.cdrs.wait()
 		close(done)
 	}()

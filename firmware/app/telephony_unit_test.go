@@ -136,6 +136,18 @@ func TestRTPPorts(t *testing.T) {
 	if a, err := r.AllocRTP(); err != nil || a.Port() != 33004 {
 		t.Fatalf("after release: %v %v", a, err)
 	}
+	// Stopping frees every reservation: the ports can be bound again.
+	r.closeAll()
+	if r.InUse() != 0 {
+		t.Fatalf("%d in use after closeAll", r.InUse())
+	}
+	for _, port := range []int{33004, 33005, 33006, 33007} {
+		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
+		if err != nil {
+			t.Fatalf("port %d still held after closeAll: %v", port, err)
+		}
+		c.Close()
+	}
 	if _, err := newRTPPorts(lo, lo, 40000, 40000); err == nil {
 		t.Error("a range without an even/odd pair was accepted")
 	}

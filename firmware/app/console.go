@@ -148,7 +148,19 @@ func (h consoleHost) Status() []string {
 		if t.SIPUDP != "" {
 			sip = fmt.Sprintf("sip: udp %s, tcp %s, %d registrations", t.SIPUDP, t.SIPTCP, t.Registrations)
 		}
-		lines = append(lines, fmt.Sprintf("calls: %d active, %d RTP streams, %d CDRs stored since boot", t.ActiveCalls, t.RTPInUse, t.CDRsWritten), sip)
+		lines = append(lines, fmt.Sprintf("calls: %d active, %d RTP streams, %d CDRs stored since boot", t.ActiveCalls, t.RTPInUse, t.CDRsWritten))
+		for _, c := range t.Calls {
+			state := "ringing"
+			if !c.Answer.IsZero() {
+				state = "up " + time.Since(c.Answer).Round(time.Second).String()
+			}
+			var legs []string
+			for _, l := range c.Legs {
+				legs = append(legs, l.Channel)
+			}
+			lines = append(lines, fmt.Sprintf("  %s -> %s %s (%s)", c.From, c.To, state, strings.Join(legs, ", ")))
+		}
+		lines = append(lines, sip)
 	}
 	return lines
 }

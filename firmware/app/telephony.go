@@ -464,10 +464,13 @@ type TelephonyStatus struct {
 	// Media is the media engine's frame clock: ticks and the time each
 	// took to process.
 	Media media.Stats
+	// Calls are the calls in progress.
+	Calls []callswitch.CallInfo
 }
 
-// TelephonyStatus reports the running telephony's figures. ActiveCalls is
-// read on the switch's goroutine, waiting at most a few frames for it.
+// TelephonyStatus reports the running telephony's figures. The calls are
+// a snapshot the switch takes on its next tick, waited for at most 100 ms
+// (ActiveCalls is -1 when it did not come).
 func (a *App) TelephonyStatus() TelephonyStatus {
 	t := a.telephony()
 	if t == nil {
@@ -481,11 +484,10 @@ func (a *App) TelephonyStatus() TelephonyStatus {
 		s.RTP = t.rtp.totals()
 	}
 	s.Media = t.eng.Stats()
-	n := make(chan int, 1)
-	t.sw.Do(func() { n <- t.sw.ActiveCalls() })
-	select {
-	case s.ActiveCalls = <-n:
-	case <-time.After(100 * time.Millisecond):
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if calls, err := t.sw.Calls(ctx); err == nil {
+		s.Calls, s.ActiveCalls = calls, len(calls)
 	}
 	return s
 }

@@ -236,6 +236,9 @@ func TestAnalogAndSIPCallEachOther(t *testing.T) {
 		return s.ActiveCalls == 1 && s.RTPInUse == 1
 	})
 	time.Sleep(1500 * time.Millisecond)
+	if status := strings.Join(consoleHost{a}.Status(), "\n"); !strings.Contains(status, "201 -> 302 up ") || !strings.Contains(status, "(fxs1, sip/") {
+		t.Errorf("console status during the call:\n%s", status)
+	}
 	p201.OnHook()
 	if err := callee.wait(); err != nil {
 		t.Fatalf("sip callee of 201: %v", err)

@@ -1,7 +1,10 @@
 // Package app wires callbox together and runs its lifecycle: it loads the
-// board, opens the store, starts the web admin, the serial console and the
-// watchdog in order, and stops them in reverse order when the root context
-// ends. It is the only package that imports every layer.
+// board, opens the store, applies the PBX configuration, starts the
+// telephony (the switch and media engine on the board's PCM clock, the
+// analog lines, SIP on --sip, CDRs into the store; telephony.go), the
+// control socket, the web admin, the serial console and the watchdog in
+// order, and stops them in reverse order when the root context ends. It is
+// the only package that imports every layer.
 package app
 
 import (

@@ -180,6 +180,12 @@ func (a *App) startTelephony(ctx context.Context) error {
 	// Driver events reach the adapters from now on.
 	a.lineEvents.Store(&lineRouter{fxs: t.fxs, fxo: t.fxo})
 	if pb != nil && highwayRunning(pb) {
+		if n := len(pb.HighwayStats()); n > 1 {
+			// board/ports calls the handler on every highway's tick: the
+			// switch would run once per highway per frame (tickMu keeps
+			// that safe, not right). One PCM device per board for now.
+			log.Warn("several PCM highways: the switch is ticked by each", "highways", n)
+		}
 		pb.SetHandler(t.tick)
 	} else {
 		// No highway (a box of SIP phones only): a ticker paces the switch.

@@ -11,8 +11,8 @@ import (
 )
 
 // CallLog is the call detail record log served under GET /api/v1/cdr to
-// administrators and supervisors. The System may implement it; without it
-// the route answers 503.
+// administrators and supervisors, given as Config.CallLog; without it the
+// route answers 503.
 //
 // CallLog returns up to limit records whose call started in [from, to)
 // (a zero to has no end), oldest first, each a JSON object as the store
@@ -46,8 +46,8 @@ func (s *Server) requireSupervisor(c *gin.Context) {
 }
 
 func (s *Server) apiCDRs(c *gin.Context) {
-	log, ok := s.cfg.System.(CallLog)
-	if !ok {
+	log := s.cfg.CallLog
+	if log == nil {
 		s.failWith(c, fail(http.StatusServiceUnavailable, "err.cdr.unavailable", ""))
 		return
 	}

@@ -9,9 +9,8 @@ import (
 	"time"
 )
 
-// memCallLog is a System with a call log of records one minute apart.
+// memCallLog is a call log of records one minute apart.
 type memCallLog struct {
-	fakeSystem
 	starts []time.Time
 }
 
@@ -29,13 +28,10 @@ func (m memCallLog) CallLog(ctx context.Context, from, to time.Time, limit int) 
 	return out, time.Time{}, nil
 }
 
-// newCDREnv serves /api/v1/cdr (the route server.go's routes() adds with
-// s.cdrRoutes(authed)) over sys.
-func newCDREnv(t *testing.T, sys System) *env {
+// newCDREnv serves /api/v1/cdr over log (nil: no call log).
+func newCDREnv(t *testing.T, log CallLog) *env {
 	t.Helper()
-	e := newEnv(t, Config{})
-	e.s.cfg.System = sys
-	e.s.cdrRoutes(e.s.engine.Group("/api/v1", e.s.requireUser(true)))
+	e := newEnv(t, Config{CallLog: log})
 	for _, u := range [][2]string{{"root", RoleAdmin}, {"sup", RoleSupervisor}, {"ag", RoleAgent}} {
 		e.users.add(t, u[0], u[1], u[0]+"-password")
 	}
@@ -98,7 +94,7 @@ func TestCDRAPI(t *testing.T) {
 }
 
 func TestCDRUnavailable(t *testing.T) {
-	e := newCDREnv(t, fakeSystem{})
+	e := newCDREnv(t, nil)
 	c := e.client(t)
 	c.login("root", "root-password")
 	st, m := c.api(http.MethodGet, "/api/v1/cdr", nil)

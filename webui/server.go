@@ -206,6 +206,7 @@ func (s *Server) routes() *gin.Engine {
 	admin.PUT("/:login", s.apiUpdateUser)
 	admin.DELETE("/:login", s.apiDeleteUser)
 	s.pbxRoutes(authed)
+	s.cdrRoutes(authed)
 
 	e.GET("/", s.requireUser(false), s.pageHome)
 	e.GET("/setup", s.pageSetup)

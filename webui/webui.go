@@ -138,6 +138,9 @@ type Config struct {
 	// PBX is the telephone configuration edited under /api/v1/extensions,
 	// trunks and routes; nil makes those routes answer 503.
 	PBX PBX
+	// CallLog serves the call detail records under /api/v1/cdr; nil makes
+	// that route answer 503.
+	CallLog CallLog
 	// Logger receives request logs and errors; nil discards them.
 	Logger *slog.Logger
 	// SecureCookie marks the session cookie Secure (set it when served over

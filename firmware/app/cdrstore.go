@@ -187,9 +187,12 @@ func (pageFull) Error() string { return "app: page full" }
 
 var errPageFull error = pageFull{}
 
+// callLog is the web admin's call log (webui.CallLog) on the store.
+type callLog struct{ a *App }
+
 // CallLog implements webui.CallLog on the store: the records of
 // /api/v1/cdr, in the JSON of CDR.
-func (s systemInfo) CallLog(ctx context.Context, from, to time.Time, limit int) ([]json.RawMessage, time.Time, error) {
+func (s callLog) CallLog(ctx context.Context, from, to time.Time, limit int) ([]json.RawMessage, time.Time, error) {
 	list, next, err := s.a.CDRs(from, to, limit)
 	if err != nil {
 		return nil, time.Time{}, err
@@ -206,4 +209,4 @@ func (s systemInfo) CallLog(ctx context.Context, from, to time.Time, limit int) 
 }
 
 // The web admin serves the call log when its System has one.
-var _ webui.CallLog = systemInfo{}
+var _ webui.CallLog = callLog{}

@@ -425,11 +425,6 @@ func (a *App) pbxChanged() {
 type lineRouter struct {
 	fxs map[string]*fxsPort
 	fxo map[string]*fxoPort
-
-	// extQ carries extensions whose DND or forwarding a feature code
-	// changed, from the switch's goroutine to the store (saveExtensions).
-	extQ chan callswitch.Extension
-	db   *store.DB
 }
 
 // boardEvent is the board's event callback (ports.Options.Events): it runs

@@ -170,7 +170,7 @@ func analogCall(t *testing.T, a *App, sb *sim.Board) {
 		t.Fatalf("%d CDRs from 201, want 1: %+v", n, list)
 	}
 	// The web admin's call log serves the same record.
-	recs, _, err := systemInfo{a}.CallLog(context.Background(), c.Start, c.Start.Add(time.Nanosecond), 10)
+	recs, _, err := callLog{a}.CallLog(context.Background(), c.Start, c.Start.Add(time.Nanosecond), 10)
 	if err != nil || len(recs) != 1 || !strings.Contains(string(recs[0]), `"disposition":"answered"`) {
 		t.Fatalf("call log: %s %v", recs, err)
 	}

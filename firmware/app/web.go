@@ -14,11 +14,12 @@ import (
 
 func (a *App) startWeb(ctx context.Context) error {
 	srv, err := webui.New(webui.Config{
-		Addr:   a.cfg.HTTPAddr,
-		Users:  storeUsers{a},
-		System: systemInfo{a},
-		PBX:    pbxStore{a},
-		Logger: a.log.With("component", "web"),
+		Addr:    a.cfg.HTTPAddr,
+		Users:   storeUsers{a},
+		System:  systemInfo{a},
+		PBX:     pbxStore{a},
+		CallLog: callLog{a},
+		Logger:  a.log.With("component", "web"),
 	})
 	if err != nil {
 		return err

@@ -167,20 +167,18 @@ func concurrent(a *app.App, o options, sipp, dir, box string, uasPort int) error
 		return err
 	}
 	// The peak: all calls up (or the most that came up) for a few seconds.
-	peak, t0, c0 := 0, time.Now(), cpuTime()
+	peak := 0
 	var st app.TelephonyStatus
 	rampEnd := time.Now().Add(time.Duration(float64(o.calls)/o.ramp*float64(time.Second)) + 3*time.Second)
 	for time.Now().Before(rampEnd) {
 		time.Sleep(250 * time.Millisecond)
 		st = a.TelephonyStatus()
-		if st.ActiveCalls > peak {
-			peak, t0, c0 = st.ActiveCalls, time.Now(), cpuTime()
-		}
+		peak = max(peak, st.ActiveCalls)
 		if peak >= o.calls {
 			break
 		}
 	}
-	t0, c0 = time.Now(), cpuTime()
+	t0, c0 := time.Now(), cpuTime()
 	time.Sleep(3 * time.Second)
 	cores := (cpuTime() - c0).Seconds() / time.Since(t0).Seconds()
 	st = a.TelephonyStatus()

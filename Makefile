@@ -96,7 +96,7 @@ test: go-check deps fmt-check vet staticcheck test-go test-arm ## everything CI 
 
 .PHONY: bench
 bench: go-check deps ## run the benchmarks and print ns/sample and channels per core
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./dsp/... ./telephony/... | tee /dev/stderr | $(GO) run ./firmware/internal/benchtable
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./dsp/... ./board/... ./telephony/... | tee /dev/stderr | $(GO) run ./firmware/internal/benchtable
 
 .PHONY: bench-sip
 bench-sip: go-check deps ## sipp on loopback through the daemon: concurrent G.711 calls, set-up rate, memory, media latency

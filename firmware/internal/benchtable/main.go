@@ -57,7 +57,7 @@ func parse(r io.Reader) []row {
 }
 
 func format(w io.Writer, rows []row) {
-	fmt.Fprintf(w, "\n%-20s %-40s %10s %14s %14s %10s\n", "package", "benchmark", "ns/sample", "cpu-ns/sample", "channels/core", "allocs/op")
+	fmt.Fprintf(w, "\n%-26s %-38s %12s %10s %14s %14s %10s\n", "package", "benchmark", "ns/op", "ns/sample", "cpu-ns/sample", "channels/core", "allocs/op")
 	for _, r := range rows {
 		ns, cpu, ch := "-", "-", "-"
 		if r.nsPerSample > 0 {
@@ -67,7 +67,7 @@ func format(w io.Writer, rows []row) {
 		if r.cpuPerSample > 0 {
 			cpu = strconv.FormatFloat(r.cpuPerSample, 'f', 2, 64)
 		}
-		fmt.Fprintf(w, "%-20s %-40s %10s %14s %14s %10s\n", strings.TrimPrefix(r.pkg, "callbox/"), r.name, ns, cpu, ch, r.allocsOp)
+		fmt.Fprintf(w, "%-26s %-38s %12s %10s %14s %14s %10s\n", strings.TrimPrefix(r.pkg, "callbox/"), r.name, r.nsPerOp, ns, cpu, ch, r.allocsOp)
 	}
 }
 

@@ -14,6 +14,7 @@ type fxsChan struct {
 	s    *Switch
 	fxs  *line.FXS
 	pipe line.Pipe
+	dig  *analogDigits // the pipe, as the engine sees it
 	cs   *chanState
 }
 
@@ -28,6 +29,7 @@ func (s *Switch) AddFXS(cfg line.FXSConfig, port line.FXSPort) error {
 		return fmt.Errorf("callswitch: %w", err)
 	}
 	fc.fxs = ch
+	fc.dig = newAnalogDigits(&fc.pipe)
 	cs, err := s.addChannel(fc, s.extByPort(cfg.Name), media.ChannelOptions{})
 	if err != nil {
 		return err
@@ -49,7 +51,8 @@ func (s *Switch) FXS(name string) *line.FXS {
 
 func (c *fxsChan) Name() string             { return c.fxs.Name() }
 func (c *fxsChan) Tech() Tech               { return FXS }
-func (c *fxsChan) Endpoint() media.Endpoint { return &c.pipe }
+func (c *fxsChan) Endpoint() media.Endpoint { return c.dig }
+func (c *fxsChan) setRelay(on bool)         { c.dig.relay.Store(on) }
 func (c *fxsChan) Answer() error            { return nil }
 func (c *fxsChan) Connect() error           { return c.fxs.Connect(&c.pipe) }
 
@@ -131,6 +134,7 @@ type fxoChan struct {
 	s    *Switch
 	fxo  *line.FXO
 	pipe line.Pipe
+	dig  *analogDigits // the pipe, as the engine sees it
 	cs   *chanState
 }
 
@@ -143,6 +147,7 @@ func (s *Switch) AddFXO(cfg line.FXOConfig, port line.FXOPort) error {
 		return fmt.Errorf("callswitch: %w", err)
 	}
 	fc.fxo = ch
+	fc.dig = newAnalogDigits(&fc.pipe)
 	cs, err := s.addChannel(fc, "", media.ChannelOptions{})
 	if err != nil {
 		return err
@@ -154,7 +159,8 @@ func (s *Switch) AddFXO(cfg line.FXOConfig, port line.FXOPort) error {
 
 func (c *fxoChan) Name() string                      { return c.fxo.Name() }
 func (c *fxoChan) Tech() Tech                        { return FXO }
-func (c *fxoChan) Endpoint() media.Endpoint          { return &c.pipe }
+func (c *fxoChan) Endpoint() media.Endpoint          { return c.dig }
+func (c *fxoChan) setRelay(on bool)                  { c.dig.relay.Store(on) }
 func (c *fxoChan) Answer() error                     { return c.fxo.Answer() }
 func (c *fxoChan) Connect() error                    { return c.fxo.Connect(&c.pipe) }
 func (c *fxoChan) Call(number string, _ Party) error { return c.fxo.Dial(number) }

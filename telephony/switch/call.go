@@ -291,6 +291,7 @@ func (s *Switch) bridge(x, y *leg) {
 		s.end(x.call, CauseFailed)
 		return
 	}
+	setRelays(x.cs, y.cs)
 	_ = x.cs.ch.Connect()
 	_ = y.cs.ch.Connect()
 }

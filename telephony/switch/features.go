@@ -162,6 +162,10 @@ func (s *Switch) flashFeature(cs *chanState, f line.Feature) {
 			return
 		}
 		cs.conf = true
+		// In a conference DTMF stays in the mixed audio.
+		for _, x := range []*chanState{cs, fh.cs, fl.cs} {
+			setRelays(x, nil)
+		}
 		_ = cs.ch.Connect()
 		_ = fh.cs.ch.Connect()
 		_ = fl.cs.ch.Connect()

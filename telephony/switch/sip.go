@@ -3,6 +3,7 @@ package callswitch
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -78,9 +79,13 @@ type sipChan struct {
 	leg     SIPLeg
 	ep      swapEndpoint
 	closeEP func()
-	cs      *chanState
-	up      bool // answered (either way)
-	ended   atomic.Bool
+	// remote is where the stream sends as the switch last set it (the
+	// SDP's address when the stream opened), so that a re-INVITE that
+	// keeps it does not undo symmetric RTP's latch.
+	remote netip.AddrPort
+	cs     *chanState
+	up     bool // answered (either way)
+	ended  atomic.Bool
 	// referred: the leg asked for a transfer (REFER); the final NOTIFY
 	// goes before the BYE.
 	referred bool
@@ -162,6 +167,11 @@ func (c *sipChan) Connect() error {
 	}
 	c.ep.ep.Store(&ep)
 	c.closeEP = closeFn
+	if lm, ok := c.leg.(interface{ Media() (sdpneg.Media, bool) }); ok {
+		if m, ok := lm.Media(); ok {
+			c.remote = m.Remote
+		}
+	}
 	return nil
 }
 
@@ -344,7 +354,7 @@ type sipHandler struct{ ev SIPEvents }
 func (h sipHandler) Offered(l *sip.Leg)                         { h.ev.Offered(l) }
 func (h sipHandler) Progress(*sip.Leg, int, bool)               {}
 func (h sipHandler) Answered(l *sip.Leg)                        { h.ev.Answered(l) }
-func (h sipHandler) MediaChanged(l *sip.Leg, m sdpneg.Media)    { h.ev.Held(l, m.OnHold()) }
+func (h sipHandler) MediaChanged(l *sip.Leg, m sdpneg.Media)    { h.ev.MediaChanged(l, m) }
 func (h sipHandler) DTMF(l *sip.Leg, d byte, dur time.Duration) { h.ev.DTMF(l, d, dur) }
 func (h sipHandler) Transfer(l *sip.Leg, t sip.Transfer) error  { return h.ev.Transfer(l, t) }
 func (h sipHandler) HungUp(l *sip.Leg, c sip.Cause)             { h.ev.HungUp(l, c) }
@@ -442,11 +452,26 @@ func (h SIPEvents) Held(l SIPLeg, hold bool) {
 	})
 }
 
+// MediaChanged: a re-INVITE renegotiated the leg's media. The stream
+// follows a new address and the direction (hold is sendonly or inactive),
+// and the far party hears music while the SIP party holds.
+func (h SIPEvents) MediaChanged(l SIPLeg, m sdpneg.Media) {
+	h.onLeg(l, func(cs *chanState) {
+		if sc, ok := cs.ch.(*sipChan); ok {
+			moved := m.Remote != sc.remote
+			if sc.ep.update(m, moved) && moved {
+				sc.remote = m.Remote
+			}
+		}
+	})
+	h.Held(l, m.OnHold())
+}
+
 // DTMF: a digit the SIP party sent by INFO goes on to the far party.
-func (h SIPEvents) DTMF(l SIPLeg, digit byte, _ time.Duration) {
+func (h SIPEvents) DTMF(l SIPLeg, digit byte, dur time.Duration) {
 	h.onLeg(l, func(cs *chanState) {
 		if far := other(cs.cur); far != nil && !far.ended {
-			_ = far.cs.ch.SendDigits(string(digit))
+			h.s.sendDigit(far.cs, digit, dur)
 		}
 	})
 }

@@ -117,8 +117,13 @@ type dialer struct {
 	// answers or refuses at once).
 	early func(*sipLeg)
 	// quiet gives legs silent endpoints without detectors (benchmarks).
-	quiet  bool
-	opened int
+	quiet bool
+	// oob gives legs endpoints with RFC 4733 (oobRTP); noEvents lists
+	// the legs whose peers did not negotiate telephone-event.
+	oob      bool
+	noEvents map[string]bool
+	oobs     map[string]*oobRTP
+	opened   int
 	mu     sync.Mutex
 	n      int
 	reqs   []sip.DialRequest
@@ -155,6 +160,14 @@ func (d *dialer) OpenMedia(l callswitch.SIPLeg) (media.Endpoint, func(), error) 
 	}
 	e := &rtp{det: dtmf.NewDetector(dtmf.DetectorConfig{})}
 	d.media[l.ID()] = e
+	if d.oob {
+		if d.oobs == nil {
+			d.oobs = map[string]*oobRTP{}
+		}
+		o := &oobRTP{rtp: e, events: !d.noEvents[l.ID()]}
+		d.oobs[l.ID()] = o
+		return o, func() {}, nil
+	}
 	return e, func() {
 		e.mu.Lock()
 		e.closed = true

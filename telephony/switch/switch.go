@@ -257,6 +257,7 @@ func (s *Switch) Tick() {
 	}
 	s.timers()
 	s.engine.Tick()
+	s.digits()
 }
 
 // SetSIP sets (or with nil removes) the SIP dialer from the next tick on:

@@ -263,4 +263,3 @@ func TestReinviteReachesStream(t *testing.T) {
 		}
 	}
 }
-

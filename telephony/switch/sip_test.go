@@ -124,11 +124,11 @@ type dialer struct {
 	noEvents map[string]bool
 	oobs     map[string]*oobRTP
 	opened   int
-	mu     sync.Mutex
-	n      int
-	reqs   []sip.DialRequest
-	legs   []*sipLeg
-	media  map[string]*rtp
+	mu       sync.Mutex
+	n        int
+	reqs     []sip.DialRequest
+	legs     []*sipLeg
+	media    map[string]*rtp
 }
 
 func (d *dialer) Dial(_ context.Context, req sip.DialRequest) (callswitch.SIPLeg, error) {

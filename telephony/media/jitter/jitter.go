@@ -12,6 +12,10 @@
 // counted; a marker bit on an empty buffer, or a timestamp far outside the
 // window, realigns the playout point.
 //
+// The ring keeps the payload as received (one G.711 byte per sample, with a
+// bit per sample saying it is there) and decodes at playout, so a buffer of
+// 200 ms holds under 3 KB.
+//
 // A Buffer allocates nothing after New and is not safe for concurrent use:
 // the media clock owns it.
 package jitter
@@ -26,9 +30,9 @@ const (
 	Frame    = 80   // one 10 ms tick
 	MinDelay = 160  // 20 ms
 	MaxDelay = 1600 // 200 ms
-	// ring holds MaxDelay plus the longest packet and a margin, as a power of
-	// two so positions are timestamps masked.
-	ring = 4096
+	// ring holds MaxDelay plus the longest packet (30 ms) and the frame being
+	// played, as a power of two so positions are timestamps masked.
+	ring = 2048
 	mask = ring - 1
 	// shrinkWindow is a window of 1 s in ticks: the delay comes down by a
 	// frame after two windows in which every packet had spareShrink of
@@ -39,6 +43,12 @@ const (
 	// being heard (about -43 dBm0); a shrink waits at most forceShrink ticks.
 	quiet       = 200
 	forceShrink = 100
+	// maxPacket is the longest payload accepted: 40 ms, more than the
+	// longest ptime we negotiate, so that MaxDelay and a packet fit the ring.
+	maxPacket = 320
+	// farPast is how late (512 ms) a packet is taken for a sender that
+	// restarted its timestamps rather than for one that is late.
+	farPast = 4096
 	// lostResync is how many consecutive late packets mean the sender's
 	// clock jumped back, not jitter: realign instead of dropping them all.
 	lostResync = 10
@@ -71,8 +81,8 @@ type Stats struct {
 // Buffer is one stream's playout buffer.
 type Buffer struct {
 	codec Codec
-	pcm   [ring]int16
-	valid [ring]bool
+	enc   [ring]byte        // payload bytes at their timestamps
+	valid [ring / 64]uint64 // bit i: enc[i] holds a received sample
 
 	started  bool
 	play     uint32 // timestamp of the next sample to play
@@ -133,14 +143,14 @@ func (b *Buffer) Delay() int { return b.delay }
 // after Put returns.
 func (b *Buffer) Put(ts uint32, marker bool, payload []byte) bool {
 	n := len(payload)
-	if n == 0 || n > ring/2 {
+	if n == 0 || n > maxPacket {
 		return false
 	}
 	if !b.started || (marker && b.inBuffer == 0) {
 		b.align(ts)
 	}
 	head := int(int32(ts - b.play)) // headroom: samples before it is due
-	if head+n > ring-Frame || head < -ring {
+	if head+n > ring-Frame || head < -farPast {
 		// Far in the future or the past: the sender restarted its timestamps.
 		b.st.Resyncs++
 		b.Reset()
@@ -163,7 +173,7 @@ func (b *Buffer) Put(ts uint32, marker bool, payload []byte) bool {
 	}
 	dup := true
 	for i := range n {
-		if !b.valid[(ts+uint32(i))&mask] {
+		if !b.has(ts + uint32(i)) {
 			dup = false
 			break
 		}
@@ -178,17 +188,17 @@ func (b *Buffer) Put(ts uint32, marker bool, payload []byte) bool {
 	} else {
 		b.newest = end
 	}
-	// Decode straight into the ring, in at most two pieces around its end.
+	// Copy into the ring, in at most two pieces around its end.
 	p := int(ts & mask)
 	first := min(n, ring-p)
-	b.decode(b.pcm[p:p+first], payload[:first])
+	copy(b.enc[p:p+first], payload[:first])
 	if first < n {
-		b.decode(b.pcm[:n-first], payload[first:])
+		copy(b.enc[:n-first], payload[first:])
 	}
 	for i := range n {
 		j := (ts + uint32(i)) & mask
-		if !b.valid[j] {
-			b.valid[j] = true
+		if w, bit := j>>6, uint64(1)<<(j&63); b.valid[w]&bit == 0 {
+			b.valid[w] |= bit
 			b.inBuffer++
 		}
 	}
@@ -196,12 +206,17 @@ func (b *Buffer) Put(ts uint32, marker bool, payload []byte) bool {
 	return true
 }
 
-func (b *Buffer) decode(dst []int16, src []byte) {
+// has reports whether the sample at ts was received and not yet played.
+func (b *Buffer) has(ts uint32) bool {
+	j := ts & mask
+	return b.valid[j>>6]&(1<<(j&63)) != 0
+}
+
+func (b *Buffer) sample(j uint32) int16 {
 	if b.codec == PCMA {
-		g711.DecodeAlaw(dst, src)
-	} else {
-		g711.DecodeUlaw(dst, src)
+		return g711.DecodeAlawSample(b.enc[j])
 	}
+	return g711.DecodeUlawSample(b.enc[j])
 }
 
 // align puts the playout point the target delay behind ts.
@@ -282,9 +297,9 @@ func (b *Buffer) consume(out []int16) bool {
 	got := 0
 	for i := range Frame {
 		j := (b.play + uint32(i)) & mask
-		if b.valid[j] {
-			out[i] = b.pcm[j]
-			b.valid[j] = false
+		if w, bit := j>>6, uint64(1)<<(j&63); b.valid[w]&bit != 0 {
+			out[i] = b.sample(j)
+			b.valid[w] &^= bit
 			got++
 		} else {
 			out[i] = 0
@@ -296,7 +311,7 @@ func (b *Buffer) consume(out []int16) bool {
 
 func (b *Buffer) validAt(ts uint32) bool {
 	for i := range Frame {
-		if b.valid[(ts+uint32(i))&mask] {
+		if b.has(ts + uint32(i)) {
 			return true
 		}
 	}
@@ -308,8 +323,8 @@ func (b *Buffer) framePeak() int {
 	peak := 0
 	for i := range Frame {
 		j := (b.play + uint32(i)) & mask
-		if b.valid[j] {
-			v := int(b.pcm[j])
+		if b.has(j) {
+			v := int(b.sample(j))
 			if v < 0 {
 				v = -v
 			}

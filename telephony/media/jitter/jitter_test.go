@@ -2,6 +2,7 @@ package jitter
 
 import (
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"sort"
 	"testing"
@@ -67,10 +68,8 @@ func checkInvariants(t *testing.T, b *Buffer) {
 		t.Fatalf("delay %d out of range", b.delay)
 	}
 	n := 0
-	for _, v := range b.valid {
-		if v {
-			n++
-		}
+	for _, w := range b.valid {
+		n += bits.OnesCount64(w)
 	}
 	if n != b.inBuffer {
 		t.Fatalf("inBuffer %d, valid samples %d", b.inBuffer, n)

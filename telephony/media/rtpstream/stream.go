@@ -39,8 +39,15 @@ const (
 )
 
 const (
-	ringSize  = 16  // packets between the reader and the clock: 160 ms at ptime 10, plenty for a 10 ms clock
-	slotSize  = 512 // bytes per packet; 30 ms of G.711 is 252
+	// ringTime is how much audio the packet ring between the reader and the
+	// clock holds (at least minRing packets): the clock drains it every
+	// 10 ms, and runs at most 5 ticks late before it skips.
+	ringTime = 160 // ms
+	minRing  = 8
+	// slotSize is the room for one packet: 30 ms of G.711 (252 bytes with the
+	// header) plus 132 for CSRCs, header extensions and padding; a larger
+	// datagram is counted invalid.
+	slotSize  = 384
 	relatchAt = 200 // ticks (2 s) of silence from the latched source before another may take over
 	maxPtime  = 30
 )
@@ -148,7 +155,7 @@ type Stream struct {
 	wg       sync.WaitGroup
 	closed   atomic.Bool
 
-	ring       [ringSize]slot
+	ring       []slot // ringTime of packets at the ptime
 	head, tail atomic.Uint64
 	ringDrops  atomic.Uint64
 
@@ -238,6 +245,7 @@ func newStream(cfg Config) *Stream {
 		marker: true, send: true, recv: true,
 		spp: cfg.Ptime * 8,
 	}
+	s.ring = make([]slot, max(minRing, ringTime/cfg.Ptime))
 	s.hdr.CSRC = make([]uint32, 0, 15)
 	s.hdr.Extensions = make([]rtp.Extension, 0, 8)
 	s.setRemote(cfg.Remote, cfg.RemoteRTCP)
@@ -301,7 +309,7 @@ func (s *Stream) readRTP(ctx context.Context) {
 	var scratch [slotSize]byte
 	for ctx.Err() == nil {
 		h, t := s.head.Load(), s.tail.Load()
-		if h-t >= ringSize {
+		if h-t >= uint64(len(s.ring)) {
 			// The clock is behind: drop rather than overwrite what it reads.
 			if _, _, err := s.rtpConn.ReadFromUDPAddrPort(scratch[:]); err != nil {
 				return
@@ -309,7 +317,7 @@ func (s *Stream) readRTP(ctx context.Context) {
 			s.ringDrops.Add(1)
 			continue
 		}
-		sl := &s.ring[h%ringSize]
+		sl := &s.ring[h%uint64(len(s.ring))]
 		n, from, err := s.rtpConn.ReadFromUDPAddrPort(sl.buf[:])
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
@@ -326,11 +334,11 @@ func (s *Stream) readRTP(ctx context.Context) {
 // benchmarks that bypass the socket).
 func (s *Stream) inject(b []byte, from netip.AddrPort, at time.Duration) bool {
 	h, t := s.head.Load(), s.tail.Load()
-	if h-t >= ringSize {
+	if h-t >= uint64(len(s.ring)) {
 		s.ringDrops.Add(1)
 		return false
 	}
-	sl := &s.ring[h%ringSize]
+	sl := &s.ring[h%uint64(len(s.ring))]
 	sl.n = copy(sl.buf[:], b)
 	sl.from, sl.at = from, int64(at)
 	s.head.Store(h + 1)
@@ -343,7 +351,7 @@ func (s *Stream) ReadFrame(frame []int16) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for t := s.tail.Load(); t != s.head.Load(); t++ {
-		sl := &s.ring[t%ringSize]
+		sl := &s.ring[t%uint64(len(s.ring))]
 		s.handle(sl.buf[:sl.n], sl.from, sl.at)
 		s.tail.Store(t + 1)
 	}

@@ -97,6 +97,9 @@ type Route struct {
 	// Callers restricts the route to extensions matching these patterns;
 	// empty lets every extension use it.
 	Callers []string
+	// Blocked patterns refused on this route only (against the dialled
+	// digits and the number sent), on top of Config.Blocked.
+	Blocked []string
 }
 
 // Config is the dial plan's configuration, as the switch's owner supplies
@@ -156,6 +159,7 @@ type route struct {
 	Route
 	patterns []Pattern
 	callers  []Pattern
+	blocked  []Pattern
 }
 
 type code struct {
@@ -207,6 +211,13 @@ func New(cfg Config) (*Plan, error) {
 				return nil, fmt.Errorf("dialplan: route %d (%s) callers: %w", i, r.Name, err)
 			}
 			cr.callers = append(cr.callers, pt)
+		}
+		for _, s := range r.Blocked {
+			pt, err := ParsePattern(s)
+			if err != nil {
+				return nil, fmt.Errorf("dialplan: route %d (%s) blocked: %w", i, r.Name, err)
+			}
+			cr.blocked = append(cr.blocked, pt)
 		}
 		p.routes = append(p.routes, cr)
 	}
@@ -399,8 +410,11 @@ func (p *Plan) resolve(from, digits string) Decision {
 			out = out[r.Strip:]
 		}
 		out = r.Prepend + out
-		if pt, ok := p.blockedBy(digits, out); ok {
+		if pt, ok := blockedBy(p.blocked, digits, out); ok {
 			return Decision{Kind: Blocked, Number: out, Route: r.Name, Reason: "blocked pattern " + pt}
+		}
+		if pt, ok := blockedBy(r.blocked, digits, out); ok {
+			return Decision{Kind: Blocked, Number: out, Route: r.Name, Reason: "route " + r.Name + " blocks pattern " + pt}
 		}
 		if out == "" {
 			return Decision{Kind: Invalid, Reason: "route " + r.Name + " leaves no number"}
@@ -410,14 +424,16 @@ func (p *Plan) resolve(from, digits string) Decision {
 	if denied != "" {
 		return Decision{Kind: NoRoute, Route: denied, Reason: "extension " + from + " may not use route " + denied}
 	}
-	if pt, ok := p.blockedBy(digits, digits); ok {
+	if pt, ok := blockedBy(p.blocked, digits, digits); ok {
 		return Decision{Kind: Blocked, Number: digits, Reason: "blocked pattern " + pt}
 	}
 	return Decision{Kind: Invalid, Reason: "no extension, feature or route matches"}
 }
 
-func (p *Plan) blockedBy(dialled, out string) (string, bool) {
-	for _, b := range p.blocked {
+// blockedBy returns the first of the patterns blocked that the dialled
+// digits or the number sent match.
+func blockedBy(blocked []Pattern, dialled, out string) (string, bool) {
+	for _, b := range blocked {
 		if f, _ := b.Match(dialled); f {
 			return b.String(), true
 		}

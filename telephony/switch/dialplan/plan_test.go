@@ -2,6 +2,7 @@ package dialplan
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -188,6 +189,34 @@ func TestBlockedCanBeCleared(t *testing.T) {
 	}
 }
 
+// A route's own blocked patterns refuse numbers on that route only: the
+// same number goes out on another route that does not block it.
+func TestRouteBlocked(t *testing.T) {
+	p, err := New(Config{Blocked: []string{"00."}, Routes: []Route{
+		{Name: "local", Patterns: []string{"9X."}, Strip: 1, Trunks: []string{"fxo1"}, Blocked: []string{"1XXXXXXXXXX", "0X."}},
+		{Name: "mobile", Patterns: []string{"8X."}, Strip: 1, Trunks: []string{"sip1"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		dial string
+		want Decision
+	}{
+		{"913800138000", Decision{Kind: Blocked, Number: "13800138000", Route: "local", Reason: "route local blocks pattern 1XXXXXXXXXX"}},
+		{"813800138000", Decision{Kind: Outbound, Number: "13800138000", Route: "mobile", Trunks: []string{"sip1"}}},
+		{"9055512345", Decision{Kind: Blocked, Number: "055512345", Route: "local", Reason: "route local blocks pattern 0X."}},
+		{"855512345", Decision{Kind: Outbound, Number: "55512345", Route: "mobile", Trunks: []string{"sip1"}}},
+		{"95551234", Decision{Kind: Outbound, Number: "5551234", Route: "local", Trunks: []string{"fxo1"}}},
+		{"800852123", Decision{Kind: Blocked, Number: "00852123", Route: "mobile", Reason: "blocked pattern 00."}},
+		{"9110", Decision{Kind: Emergency, Number: "110", Trunks: []string{"fxo1", "sip1"}}},
+	} {
+		if got := p.Resolve("201", c.dial); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: %+v, want %+v", c.dial, got, c.want)
+		}
+	}
+}
+
 func TestConfigErrors(t *testing.T) {
 	for name, c := range map[string]Config{
 		"extension":     {Extensions: []string{"20a"}},
@@ -196,6 +225,7 @@ func TestConfigErrors(t *testing.T) {
 		"strip":         {Routes: []Route{{Name: "r", Patterns: []string{"9."}, Strip: -1}}},
 		"callers":       {Routes: []Route{{Name: "r", Patterns: []string{"9."}, Callers: []string{"?"}}}},
 		"blocked":       {Blocked: []string{"0.0"}},
+		"route blocked": {Routes: []Route{{Name: "r", Patterns: []string{"9."}, Blocked: []string{"0.0"}}}},
 		"feature":       {Features: FeatureCodes{Pickup: "*X"}},
 		"duplicate":     {Features: FeatureCodes{DNDOn: "*8"}},
 	} {

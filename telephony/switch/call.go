@@ -194,11 +194,21 @@ func (s *Switch) dialOut(c *call, d dialplan.Decision) {
 	c.trunks = append(c.trunks[:0], d.Trunks...)
 	c.allTrunks = d.Trunks
 	c.emergency = d.Kind == dialplan.Emergency
-	c.callerID = c.from
-	if d.CallerID != "" {
-		c.callerID = Party{Number: d.CallerID}
-	}
+	c.callerID = s.outboundCallerID(c, d)
 	s.tryTrunk(c)
+}
+
+// outboundCallerID is what an outside call presents: the calling
+// extension's own outside number (with its caller ID name) if it has one,
+// else the route's number, else the caller as it came.
+func (s *Switch) outboundCallerID(c *call, d dialplan.Decision) Party {
+	if e := s.exts[c.fromEx]; e != nil && e.CallerIDNumber != "" && c.from.Number == e.Number {
+		return Party{Number: e.CallerIDNumber, Name: e.Name}
+	}
+	if d.CallerID != "" {
+		return Party{Number: d.CallerID}
+	}
+	return c.from
 }
 
 // tryTrunk tries the next trunk of an outbound call (failover).

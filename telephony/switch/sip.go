@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -411,10 +412,7 @@ func (h SIPEvents) Offered(l SIPLeg) {
 			s.originate(cs, l.To().User)
 			return
 		}
-		dest := l.To().User
-		if !s.plan.IsExtension(dest) {
-			dest = s.cfg.Inbound[l.Trunk()]
-		}
+		dest := s.inboundDest(l.Trunk(), l.To().User)
 		if dest == "" && len(s.cfg.Extensions) > 0 {
 			dest = s.cfg.Extensions[0].Number
 		}
@@ -424,6 +422,24 @@ func (h SIPEvents) Offered(l SIPLeg) {
 		c.a.trunk = c.trunk
 		s.ringExt(c, dest, 0)
 	})
+}
+
+// inboundDest is the extension a trunk's call for number rings: the
+// trunk's DID map (the number as sent, or without a leading +), the
+// extension of that number, else the trunk's default destination.
+func (s *Switch) inboundDest(trunk, number string) string {
+	if dids := s.cfg.DIDs[trunk]; dids != nil {
+		if d, ok := dids[number]; ok {
+			return d
+		}
+		if d, ok := dids[strings.TrimPrefix(number, "+")]; ok && number != "" && number[0] == '+' {
+			return d
+		}
+	}
+	if s.plan.IsExtension(number) {
+		return number
+	}
+	return s.cfg.Inbound[trunk]
 }
 
 // Answered: an outbound leg was answered (or an inbound one confirmed).

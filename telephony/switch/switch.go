@@ -58,6 +58,9 @@ import (
 type Extension struct {
 	Number string
 	Name   string // caller ID name
+	// CallerIDNumber is the number presented on calls it makes to the
+	// outside (its direct line); "" takes the route's, else its own.
+	CallerIDNumber string
 	// Port is the FXS port of an analog extension; empty for a SIP one.
 	Port string
 	// CallWaiting offers a second call to a busy extension.
@@ -77,6 +80,10 @@ type Config struct {
 	// Inbound maps an FXO port or SIP trunk to the extension its calls
 	// ring; a line not listed rings the first extension.
 	Inbound map[string]string
+	// DIDs maps a SIP trunk to its dialled numbers (DIDs) and the
+	// extension each rings; a trunk call for a DID not listed rings the
+	// extension of that number, else the trunk's Inbound destination.
+	DIDs map[string]map[string]string
 	// RingTimeout is the default for extensions (30 s).
 	RingTimeout time.Duration
 	// Country is the tone plan for tones the switch plays itself into
@@ -362,6 +369,12 @@ func (s *Switch) Reconfigure(plan *dialplan.Plan, exts []Extension, inbound map[
 		}
 	})
 	return nil
+}
+
+// SetDIDs replaces the SIP trunks' DID maps (see Config.DIDs) from the
+// next tick on; firmware/app calls it with Reconfigure.
+func (s *Switch) SetDIDs(dids map[string]map[string]string) {
+	s.Do(func() { s.cfg.DIDs = dids })
 }
 
 // configured returns an extension as the current configuration gives it.

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"strconv"
 	"strings"
@@ -21,6 +22,8 @@ type switchConfig struct {
 	plan    dialplan.Config
 	exts    []callswitch.Extension
 	inbound map[string]string
+	// dids maps each SIP trunk's dialled numbers to extensions.
+	dids map[string]map[string]string
 	// fxo holds each FXO port's channel settings by port name.
 	fxo map[string]line.FXOConfig
 	// secrets are the SIP extensions' digest passwords by number.
@@ -39,6 +42,7 @@ func fxoName(port int) string { return "fxo" + strconv.Itoa(port) }
 func adaptPBX(c pbxconf.Config, country string) switchConfig {
 	sc := switchConfig{
 		inbound: map[string]string{},
+		dids:    map[string]map[string]string{},
 		fxo:     map[string]line.FXOConfig{},
 		secrets: map[string]sip.Extension{},
 	}
@@ -69,6 +73,9 @@ func adaptPBX(c pbxconf.Config, country string) switchConfig {
 			if t.Default != "" {
 				sc.inbound[t.Name] = t.Default
 			}
+			if len(t.DIDs) > 0 {
+				sc.dids[t.Name] = maps.Clone(t.DIDs)
+			}
 			port := t.Port
 			if port == 0 {
 				port = 5060
@@ -89,6 +96,7 @@ func adaptPBX(c pbxconf.Config, country string) switchConfig {
 		x := callswitch.Extension{
 			Number:          e.Number,
 			Name:            e.Name,
+			CallerIDNumber:  e.CallerIDNumber,
 			CallWaiting:     true,
 			DND:             e.DND,
 			ForwardAll:      e.Forward.Always,
@@ -121,6 +129,7 @@ func adaptPBX(c pbxconf.Config, country string) switchConfig {
 			Prepend:  r.Prepend,
 			CallerID: r.CallerID,
 			Callers:  r.Allowed,
+			Blocked:  r.Blocked,
 		}
 		for _, t := range r.Trunks {
 			if n, ok := trunkName[t]; ok {
@@ -128,10 +137,6 @@ func adaptPBX(c pbxconf.Config, country string) switchConfig {
 			}
 		}
 		sc.plan.Routes = append(sc.plan.Routes, dr)
-		// The dial plan has no per-route blocked list: a route's blocked
-		// patterns are refused everywhere, which errs on the side of
-		// toll-fraud safety.
-		sc.plan.Blocked = append(sc.plan.Blocked, r.Blocked...)
 	}
 	sc.plan.Emergency = c.Emergency
 	sc.plan.Blocked = append(sc.plan.Blocked, c.Blocked...)

@@ -128,7 +128,7 @@ func (a *App) startTelephony(ctx context.Context) error {
 		clk = pb.Clock()
 	}
 	t.sw, err = callswitch.New(callswitch.Config{
-		Plan: plan, Extensions: sc.exts, Inbound: sc.inbound, Country: country,
+		Plan: plan, Extensions: sc.exts, Inbound: sc.inbound, DIDs: sc.dids, Country: country,
 		CDR: t.cdrs, Clock: clk, ExtensionChanged: t.extensionChanged,
 	}, t.eng)
 	if err != nil {
@@ -412,6 +412,7 @@ func (a *App) pbxChanged() {
 		t.log.Error("pbx configuration not applied", "err", err)
 		return
 	}
+	t.sw.SetDIDs(sc.dids)
 	t.dir.set(sc.secrets)
 	t.log.Info("pbx configuration applied", "config", sc.String())
 	if t.ep != nil && !reflect.DeepEqual(sc.trunks, t.trunks) {

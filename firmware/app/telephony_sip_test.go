@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"callbox/dsp/tone"
+	"callbox/telephony/media/rfc4733"
 	"callbox/telephony/media/rtpstream"
 	"callbox/telephony/pbxconf"
 )
@@ -116,8 +117,8 @@ func registerPhone(t *testing.T, box, ext, secret string, uasPort int) {
 
 // Two sipp phones through the daemon: 302 registers with digest, 301
 // (authenticated by 407) calls it; PCMA flows both ways (sipp's echo sends
-// the box's audio back), 301's RFC 4733 digit reaches the box and its INFO
-// digit is taken (200); the BYE leaves an answered CDR. Then a
+// the box's audio back), 301's RFC 4733 digit and its INFO digit (200)
+// both reach 302 as RFC 4733; the BYE leaves an answered CDR. Then a
 // second call is cancelled while 302 rings: a cancelled CDR.
 func TestSIPCallsThroughTheDaemon(t *testing.T) {
 	needSipp(t)
@@ -155,21 +156,26 @@ func TestSIPCallsThroughTheDaemon(t *testing.T) {
 		st = tel.rtp.endedStats()
 		return len(st) >= 2
 	})
-	// The caller's leg received the RFC 4733 digit 5 (10 event packets).
-	// Relaying digits between SIP legs as RFC 4733 is not possible yet:
-	// the switch wraps each leg's stream in an endpoint that hides
-	// media.DigitReader and DigitWriter, so the INFO digit 7 goes to 302
-	// in band, and RFC 4733 digits from a leg go nowhere.
+	// The caller's leg is the one sending 301's RFC 4733 digit 5 (10 event
+	// packets); the callee's is the one whose packets come back with its
+	// own SSRC (sipp's -rtp_echo). The box relays the 5, and the INFO
+	// digit 7, to 302 as RFC 4733: the callee's leg sends events for both
+	// digits (more than the 5 alone, whose end alone is EndRepeats packets)
+	// and the far sipp, echoing, returns every one of them.
 	var in, out *rtpstream.Stats
 	for i := range st {
-		if st[i].EventsReceived > 0 {
-			in = &st[i]
-		} else {
+		if st[i].SSRC == st[i].RemoteSSRC {
 			out = &st[i]
+		} else {
+			in = &st[i]
 		}
 	}
-	if in == nil || out == nil {
-		t.Fatalf("want one stream receiving 301's RFC 4733 digit: %+v", st)
+	if in == nil || out == nil || in.EventsReceived < 10 {
+		t.Fatalf("want a caller leg receiving 301's RFC 4733 digit and an echoing callee leg: %+v", st)
+	}
+	if out.EventsSent < in.EventsReceived+rfc4733.EndRepeats || out.EventsReceived != out.EventsSent {
+		t.Fatalf("callee leg sent %d RFC 4733 packets and got %d back; want both digits (more than the %d the caller sent) all echoed",
+			out.EventsSent, out.EventsReceived, in.EventsReceived)
 	}
 	// 2 s of audio at 50 packets/s each way, on both legs, none lost.
 	for name, s := range map[string]*rtpstream.Stats{"caller leg": in, "callee leg": out} {

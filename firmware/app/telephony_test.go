@@ -14,6 +14,7 @@ import (
 	"callbox/dsp/tone"
 	"callbox/firmware/logbuf"
 	"callbox/telephony/pbxconf"
+	"callbox/telephony/switch/dialplan"
 )
 
 // testPBX is the configuration the end-to-end tests import: the sim's
@@ -242,5 +243,44 @@ func TestTelephonyStatusIdle(t *testing.T) {
 	}
 	if strings.HasSuffix(s.SIPUDP, ":0") || s.SIPTCP == "" {
 		t.Fatalf("sip not bound: %+v", s)
+	}
+}
+
+// A SIP trunk's DIDs, an extension's outside caller ID number and a
+// route's blocked patterns reach the switch and the dial plan as they are
+// configured: DIDs per trunk, blocked patterns per route.
+func TestAdaptPBXRouting(t *testing.T) {
+	c := testPBX()
+	c.Extensions[0].CallerIDNumber, c.Extensions[0].CallerIDName = "02155550101", "Sales"
+	c.Trunks = append(c.Trunks, pbxconf.Trunk{Name: "carrier", Kind: pbxconf.KindSIP, Host: "sip.example.net",
+		DIDs: map[string]string{"02155550101": "201", "02155550102": "301"}, Default: "202"})
+	c.Routes = append(c.Routes, pbxconf.Route{Name: "mobile", Patterns: []string{"8X."}, Strip: 1,
+		Trunks: []string{"carrier"}, Blocked: []string{"1XXXXXXXXXX"}})
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	sc := adaptPBX(c, "CN")
+	if got := sc.dids["carrier"]; len(got) != 2 || got["02155550101"] != "201" || got["02155550102"] != "301" || len(sc.dids) != 1 {
+		t.Errorf("dids %v", sc.dids)
+	}
+	if x := sc.exts[0]; x.CallerIDNumber != "02155550101" || x.Name != "Sales" {
+		t.Errorf("201 caller ID %q %q", x.CallerIDNumber, x.Name)
+	}
+	plan, err := dialplan.New(sc.plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		dial string
+		want dialplan.Kind
+	}{
+		{"813800138000", dialplan.Blocked},  // the mobile route's own block
+		{"913800138000", dialplan.Outbound}, // the same number on the out route
+		{"80085212345", dialplan.Blocked},   // the global blocked list
+		{"8110", dialplan.Emergency},
+	} {
+		if d := plan.Resolve("201", tc.dial); d.Kind != tc.want {
+			t.Errorf("%s: %+v, want kind %v", tc.dial, d, tc.want)
+		}
 	}
 }

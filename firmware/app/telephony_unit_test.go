@@ -61,7 +61,7 @@ func TestAdaptPBX(t *testing.T) {
 		{"out route on fxo2", fmt.Sprint(sc.plan.Routes[0].Trunks), "[fxo2]"},
 		{"mobile route trunks", fmt.Sprint(sc.plan.Routes[1].Trunks), "[carrier fxo1]"},
 		{"mobile route callers", fmt.Sprint(sc.plan.Routes[1].Callers), "[301]"},
-		{"route blocked is global", slices.Contains(sc.plan.Blocked, "0138."), true},
+		{"route blocked is the route's", fmt.Sprint(sc.plan.Routes[1].Blocked, slices.Contains(sc.plan.Blocked, "0138.")), "[0138.] false"},
 		{"global blocked kept", slices.Contains(sc.plan.Blocked, "00."), true},
 		{"trunk proxy", sc.trunks[0].Proxy, "sip.example.net:5060"},
 		{"trunk transport", sc.trunks[0].Transport, "TCP"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +23,17 @@ type Endpoint interface {
 	ReadFrame(frame []int16)
 	// WriteFrame takes the audio to send to the leg this tick.
 	WriteFrame(frame []int16)
+}
+
+// Independent is an Endpoint whose ReadFrame and WriteFrame touch only its
+// own state (an RTP stream): the engine may call them on a worker goroutine,
+// at the same time as other endpoints', to spread a tick over the cores.
+// Endpoints that share state (the analog ports of one PCM highway, a source
+// played to several channels) do not implement it and stay on the clock's
+// goroutine.
+type Independent interface {
+	Endpoint
+	IndependentEndpoint()
 }
 
 // DigitReader is an Endpoint that receives digits out of band (RFC 4733);
@@ -88,6 +100,7 @@ type Channel struct {
 	tap    *Tap
 	conf   *Conference
 	player Endpoint // replaces the mix towards the leg while set
+	indep  bool     // ep is Independent
 
 	in, out, prevOut [FrameSamples]int16
 	dtmfEvs          []dtmf.Event
@@ -127,12 +140,22 @@ type Stats struct {
 type Config struct {
 	// EventBuffer is the capacity of the Events channel (default 256).
 	EventBuffer int
+	// Workers is how many goroutines (the clock's included) share the
+	// Independent endpoints' reads and writes once there are at least
+	// ParallelMin of them; 0 means GOMAXPROCS, at most 4; 1 keeps every
+	// endpoint on the clock's goroutine.
+	Workers int
 }
+
+// ParallelMin is the number of Independent channels from which a tick is
+// shared among the workers: below it the hand-offs cost more than they save.
+const ParallelMin = 32
 
 // Engine runs the channels on one clock.
 type Engine struct {
 	mu     sync.Mutex
-	chans  []*Channel
+	chans  []*Channel // in order of arrival
+	par    []*Channel // the Independent ones among chans
 	confs  []*Conference
 	events chan Event
 	ticks  uint64
@@ -145,6 +168,39 @@ type Engine struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	runErr error
+
+	nworkers int
+	workers  []*worker // started on the first tick that shares its work
+	wg       sync.WaitGroup
+}
+
+// Phases of a tick that workers run.
+const (
+	phaseRead = iota
+	phaseWrite
+)
+
+// worker runs its share of the Independent channels for a phase.
+type worker struct {
+	e     *Engine
+	start chan int
+	quit  chan struct{}
+	done  chan struct{}
+	lo    int // its share of e.par, set before each phase
+	hi    int
+}
+
+func (w *worker) run() {
+	defer close(w.done)
+	for {
+		select {
+		case ph := <-w.start:
+			w.e.phase(ph, w.e.par[w.lo:w.hi])
+			w.e.wg.Done()
+		case <-w.quit:
+			return
+		}
+	}
 }
 
 // NewEngine returns an engine with no channels; drive it with Start or by
@@ -153,7 +209,10 @@ func NewEngine(cfg Config) *Engine {
 	if cfg.EventBuffer <= 0 {
 		cfg.EventBuffer = 256
 	}
-	return &Engine{events: make(chan Event, cfg.EventBuffer)}
+	if cfg.Workers <= 0 {
+		cfg.Workers = min(runtime.GOMAXPROCS(0), 4)
+	}
+	return &Engine{events: make(chan Event, cfg.EventBuffer), nworkers: cfg.Workers}
 }
 
 // Events delivers digit events. The engine never waits for the reader: when
@@ -182,18 +241,34 @@ func (e *Engine) Start(ctx context.Context, clk Clock) error {
 	return nil
 }
 
-// Close stops a started engine and waits for its goroutine; it returns the
-// clock's error other than cancellation.
+// Close stops a started engine and waits for its goroutine, and stops the
+// workers that shared the ticks; it returns the clock's error other than
+// cancellation. An engine ticked from outside (the PCM highway) must be
+// closed too once its ticks have stopped.
 func (e *Engine) Close() error {
 	e.mu.Lock()
 	cancel, done := e.cancel, e.done
 	e.mu.Unlock()
-	if cancel == nil {
-		return nil
+	var err error
+	if cancel != nil {
+		cancel()
+		<-done
+		err = e.runErr
 	}
-	cancel()
-	<-done
-	return e.runErr
+	e.mu.Lock()
+	e.stopWorkers()
+	e.mu.Unlock()
+	return err
+}
+
+// stopWorkers ends the worker goroutines and waits for them; e.mu held. A
+// later tick starts them again.
+func (e *Engine) stopWorkers() {
+	for _, w := range e.workers {
+		close(w.quit)
+		<-w.done
+	}
+	e.workers = nil
 }
 
 // NewChannel adds a leg.
@@ -203,6 +278,7 @@ func (e *Engine) NewChannel(name string, ep Endpoint, opt ChannelOptions) (*Chan
 	}
 	c := &Channel{name: name, ep: ep, tap: opt.Tap, dtmfEvs: make([]dtmf.Event, 0, 8), digits: make([]DigitEvent, 0, 8)}
 	c.dr, _ = ep.(DigitReader)
+	_, c.indep = ep.(Independent)
 	if opt.EchoTaps != 0 {
 		ec, err := echo.New(opt.EchoTaps)
 		if err != nil {
@@ -215,6 +291,9 @@ func (e *Engine) NewChannel(name string, ep Endpoint, opt ChannelOptions) (*Chan
 	}
 	e.mu.Lock()
 	e.chans = append(e.chans, c)
+	if c.indep {
+		e.par = append(e.par, c)
+	}
 	e.mu.Unlock()
 	return c, nil
 }
@@ -224,12 +303,19 @@ func (e *Engine) Remove(c *Channel) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.leave(c)
-	for i, x := range e.chans {
+	e.chans = without(e.chans, c)
+	if c.indep {
+		e.par = without(e.par, c)
+	}
+}
+
+func without(list []*Channel, c *Channel) []*Channel {
+	for i, x := range list {
 		if x == c {
-			e.chans = append(e.chans[:i], e.chans[i+1:]...)
-			break
+			return append(list[:i], list[i+1:]...)
 		}
 	}
+	return list
 }
 
 // SetTap sets or (with nil) clears a channel's recording tap.
@@ -420,33 +506,28 @@ func (k *Conference) rebuild() error {
 
 // Tick processes one frame for every channel. The Clock calls it; on the
 // board the PCM highway's handler does. Calls must not overlap.
+//
+// With enough Independent channels, their reads and writes are shared
+// among the workers (the clock's goroutine takes a share too) and Tick
+// returns when all are done; everything else (mixing, players, in-band
+// digits, the other endpoints) runs on the clock's goroutine.
 func (e *Engine) Tick() {
 	start := time.Now()
 	e.mu.Lock()
 	tick := e.ticks
 	e.ticks++
+	shared := e.nworkers > 1 && len(e.par) >= ParallelMin
+	if shared {
+		e.share(phaseRead)
+	}
 	for _, c := range e.chans {
-		c.ep.ReadFrame(c.in[:])
-		if c.ec != nil {
-			c.ec.Process(c.in[:], c.in[:], c.prevOut[:])
+		if !shared || !c.indep {
+			e.read(c)
 		}
-		if c.det != nil {
-			c.dtmfEvs = c.det.Process(c.in[:], c.dtmfEvs[:0])
-			for _, ev := range c.dtmfEvs {
-				d := DigitEvent{Kind: DigitStart, Digit: ev.Digit}
-				if ev.Kind == dtmf.DigitEnd {
-					d.Kind = DigitEnd
-					d.Duration = time.Duration(ev.Duration()) * time.Second / SampleRate
-				}
-				e.emit(c, d)
-			}
-		}
-		if c.dr != nil {
-			c.digits = c.dr.ReadDigits(c.digits[:0])
-			for _, d := range c.digits {
-				e.emit(c, d)
-			}
-		}
+	}
+	if shared {
+		e.phase(phaseRead, e.par[:e.workers[0].lo])
+		e.wg.Wait()
 	}
 	for _, k := range e.confs {
 		if k.mixer == nil {
@@ -466,11 +547,18 @@ func (e *Engine) Tick() {
 		if c.gen != nil && c.gen.Pending() > 0 {
 			c.gen.Generate(c.out[:])
 		}
-		c.ep.WriteFrame(c.out[:])
-		if c.tap != nil {
-			c.tap.put(tick, c.in[:], c.out[:])
+	}
+	if shared {
+		e.share(phaseWrite)
+	}
+	for _, c := range e.chans {
+		if !shared || !c.indep {
+			e.write(c, tick)
 		}
-		c.prevOut = c.out
+	}
+	if shared {
+		e.phase(phaseWrite, e.par[:e.workers[0].lo])
+		e.wg.Wait()
 	}
 	e.mu.Unlock()
 	d := time.Since(start)
@@ -479,6 +567,73 @@ func (e *Engine) Tick() {
 	if int64(d) > e.maxTick.Load() {
 		e.maxTick.Store(int64(d))
 	}
+}
+
+// share hands each worker its slice of e.par for phase ph, starting the
+// workers on first use; the clock's goroutine keeps e.par[:workers[0].lo].
+// e.mu held.
+func (e *Engine) share(ph int) {
+	if e.workers == nil {
+		for range e.nworkers - 1 {
+			w := &worker{e: e, start: make(chan int, 1), quit: make(chan struct{}), done: make(chan struct{})}
+			e.workers = append(e.workers, w)
+			go w.run()
+		}
+	}
+	n := len(e.par)
+	parts := len(e.workers) + 1
+	for i, w := range e.workers {
+		w.lo, w.hi = n*(i+1)/parts, n*(i+2)/parts
+	}
+	e.wg.Add(len(e.workers))
+	for _, w := range e.workers {
+		w.start <- ph
+	}
+}
+
+// phase runs one phase for chans (on a worker or the clock's goroutine).
+func (e *Engine) phase(ph int, chans []*Channel) {
+	for _, c := range chans {
+		if ph == phaseRead {
+			e.read(c)
+		} else {
+			e.write(c, e.ticks-1)
+		}
+	}
+}
+
+// read takes a frame from the channel's leg and cleans it.
+func (e *Engine) read(c *Channel) {
+	c.ep.ReadFrame(c.in[:])
+	if c.ec != nil {
+		c.ec.Process(c.in[:], c.in[:], c.prevOut[:])
+	}
+	if c.det != nil {
+		c.dtmfEvs = c.det.Process(c.in[:], c.dtmfEvs[:0])
+		for _, ev := range c.dtmfEvs {
+			d := DigitEvent{Kind: DigitStart, Digit: ev.Digit}
+			if ev.Kind == dtmf.DigitEnd {
+				d.Kind = DigitEnd
+				d.Duration = time.Duration(ev.Duration()) * time.Second / SampleRate
+			}
+			e.emit(c, d)
+		}
+	}
+	if c.dr != nil {
+		c.digits = c.dr.ReadDigits(c.digits[:0])
+		for _, d := range c.digits {
+			e.emit(c, d)
+		}
+	}
+}
+
+// write gives the channel's leg its frame and feeds the tap.
+func (e *Engine) write(c *Channel, tick uint64) {
+	c.ep.WriteFrame(c.out[:])
+	if c.tap != nil {
+		c.tap.put(tick, c.in[:], c.out[:])
+	}
+	c.prevOut = c.out
 }
 
 func (e *Engine) emit(c *Channel, d DigitEvent) {

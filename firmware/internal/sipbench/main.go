@@ -50,6 +50,20 @@ var (
 
 const secret = "bench-secret-301"
 
+// echoBuffer is the receive buffer of the far end's echo socket, which takes
+// every call's packets (25,000 a second at 500 calls) on one thread: with the
+// kernel's default 208 KB it holds about 8 ms of them, so any pause of sipp's
+// echo thread longer than that (on a loaded machine) lost packets that the
+// box's figures then counted as the box's. 4 MB is net.core.rmem_max here.
+const echoBuffer = 4 << 20
+
+// Ports: the box's RTP range, and the far end's echo socket (sipp echoes
+// what comes to -mp and to -mp+2).
+const (
+	rtpMin, rtpMax = 20000, 29999
+	echoPort       = 40000
+)
+
 type options struct {
 	calls      int     // concurrent media calls
 	ramp       float64 // calls per second while ramping up
@@ -111,7 +125,7 @@ func run(o options) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a, err := app.New(app.Config{DataDir: filepath.Join(dir, "data"), Board: "sim", HTTPAddr: "127.0.0.1:0",
-		SIPAddr: "127.0.0.1:0", Console: "none", NoWatchdog: true, RTPMin: 20000, RTPMax: 29999,
+		SIPAddr: "127.0.0.1:0", Console: "none", NoWatchdog: true, RTPMin: rtpMin, RTPMax: rtpMax,
 		Import: confPath, Out: io.Discard}, log, logbuf.New(10))
 	if err != nil {
 		return err
@@ -150,8 +164,11 @@ func concurrent(a *app.App, o options, sipp, dir, box string, uasPort int) error
 	runtime.GC()
 	var m0 runtime.MemStats
 	runtime.ReadMemStats(&m0)
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	drops := watchDrops(watchCtx, 200*time.Millisecond)
 	uas, err := startSipp(ctx, sipp, dir, "uas", "127.0.0.2", uasPort, "-sf", filepath.Join(dir, "uas.xml"),
-		"-rtp_echo", "-mp", "40000", "-m", strconv.Itoa(o.calls), "-l", strconv.Itoa(o.calls))
+		"-rtp_echo", "-rtp_buffsize", strconv.Itoa(echoBuffer), "-mp", strconv.Itoa(echoPort), "-m", strconv.Itoa(o.calls), "-l", strconv.Itoa(o.calls))
 	if err != nil {
 		return err
 	}
@@ -200,6 +217,14 @@ func concurrent(a *app.App, o options, sipp, dir, box string, uasPort int) error
 			break
 		}
 	}
+	stopWatch()
+	drops.wait()
+	boxDrops := drops.sum(func(s udpSocket) bool {
+		return s.ip == [4]byte{127, 0, 0, 1} && s.port >= rtpMin && s.port <= rtpMax
+	})
+	echoDrops := drops.sum(func(s udpSocket) bool {
+		return s.ip == [4]byte{127, 0, 0, 2} && s.port >= echoPort && s.port <= echoPort+3
+	})
 	answered, total := countCDRs(a)
 	mem := float64(m1.HeapInuse+m1.StackInuse) - float64(m0.HeapInuse+m0.StackInuse)
 	fmt.Printf("\nconcurrent G.711 calls (target %d with CPU under one core and no loss):\n", o.calls)
@@ -213,6 +238,7 @@ func concurrent(a *app.App, o options, sipp, dir, box string, uasPort int) error
 	fmt.Printf("  RTP streams                  %d: %d packets in, %d out\n", r.Streams, r.PacketsIn, r.PacketsOut)
 	fmt.Printf("  RTP lost (sequence gaps)     %d; late %d, concealed frames %d, ring drops %d, send drops %d\n",
 		r.Lost, r.Late, r.Concealed, r.RingDrops, r.SendDrops)
+	fmt.Printf("  kernel drops, full sockets   box's RTP sockets %d; far end's echo socket %d\n", boxDrops, echoDrops)
 	ms := st.Media
 	if ms.Ticks > 0 {
 		fmt.Printf("\nmedia engine (the switch's frame clock, every channel):\n")

@@ -345,6 +345,10 @@ func (s *Stream) inject(b []byte, from netip.AddrPort, at time.Duration) bool {
 	return true
 }
 
+// IndependentEndpoint implements media.Independent: a stream's frames touch
+// only its own state, so the engine may run streams on several goroutines.
+func (s *Stream) IndependentEndpoint() {}
+
 // ReadFrame implements media.Endpoint: it takes the packets that arrived
 // since the last tick into the jitter buffer and plays out 10 ms.
 func (s *Stream) ReadFrame(frame []int16) {

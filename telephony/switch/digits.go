@@ -28,10 +28,8 @@ const (
 // ReadDigits implements media.DigitReader with the stream's RFC 4733
 // events, once the stream is there.
 func (e *swapEndpoint) ReadDigits(dst []media.DigitEvent) []media.DigitEvent {
-	if p := e.ep.Load(); p != nil {
-		if dr, ok := (*p).(media.DigitReader); ok {
-			return dr.ReadDigits(dst)
-		}
+	if p := e.ep.Load(); p != nil && p.dr != nil {
+		return p.dr.ReadDigits(dst)
 	}
 	return dst
 }
@@ -39,10 +37,8 @@ func (e *swapEndpoint) ReadDigits(dst []media.DigitEvent) []media.DigitEvent {
 // SendDigit implements media.DigitWriter: RFC 4733 if the stream can,
 // media.ErrInBand otherwise (no stream yet, or no telephone-event).
 func (e *swapEndpoint) SendDigit(digit byte, dur time.Duration) error {
-	if p := e.ep.Load(); p != nil {
-		if dw, ok := (*p).(media.DigitWriter); ok {
-			return dw.SendDigit(digit, dur)
-		}
+	if p := e.ep.Load(); p != nil && p.dw != nil {
+		return p.dw.SendDigit(digit, dur)
 	}
 	return media.ErrInBand
 }
@@ -58,13 +54,10 @@ type MediaUpdater interface {
 // follow; it reports whether it did.
 func (e *swapEndpoint) update(m sdpneg.Media, newRemote bool) bool {
 	p := e.ep.Load()
-	if p == nil {
+	if p == nil || p.mu == nil {
 		return false
 	}
-	mu, ok := (*p).(MediaUpdater)
-	if !ok {
-		return false
-	}
+	mu := p.mu
 	send, recv := directionOf(m.Direction)
 	if !m.Remote.IsValid() || m.Remote.Addr().IsUnspecified() {
 		send = false // old-style hold: c=0.0.0.0

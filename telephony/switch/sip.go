@@ -56,12 +56,29 @@ var errNoMedia = errors.New("callswitch: sip leg has no media yet")
 // swapEndpoint is a media endpoint whose stream arrives after the leg
 // joined the engine (SDP answers come late): silence until then.
 type swapEndpoint struct {
-	ep atomic.Pointer[media.Endpoint]
+	ep atomic.Pointer[stream]
+}
+
+// stream is a leg's RTP stream with its optional interfaces found once,
+// not per frame.
+type stream struct {
+	media.Endpoint
+	dr media.DigitReader
+	dw media.DigitWriter
+	mu MediaUpdater
+}
+
+func (e *swapEndpoint) set(ep media.Endpoint) {
+	st := &stream{Endpoint: ep}
+	st.dr, _ = ep.(media.DigitReader)
+	st.dw, _ = ep.(media.DigitWriter)
+	st.mu, _ = ep.(MediaUpdater)
+	e.ep.Store(st)
 }
 
 func (e *swapEndpoint) ReadFrame(f []int16) {
 	if p := e.ep.Load(); p != nil {
-		(*p).ReadFrame(f)
+		p.ReadFrame(f)
 		return
 	}
 	clear(f)
@@ -69,7 +86,7 @@ func (e *swapEndpoint) ReadFrame(f []int16) {
 
 func (e *swapEndpoint) WriteFrame(f []int16) {
 	if p := e.ep.Load(); p != nil {
-		(*p).WriteFrame(f)
+		p.WriteFrame(f)
 	}
 }
 
@@ -166,7 +183,7 @@ func (c *sipChan) Connect() error {
 	if err != nil {
 		return errors.Join(errNoMedia, err)
 	}
-	c.ep.ep.Store(&ep)
+	c.ep.set(ep)
 	c.closeEP = closeFn
 	if lm, ok := c.leg.(interface{ Media() (sdpneg.Media, bool) }); ok {
 		if m, ok := lm.Media(); ok {

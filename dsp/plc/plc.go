@@ -5,7 +5,11 @@
 // first good audio after a loss with the synthetic signal.
 //
 // Like Appendix I the concealer delays its output by 3.75 ms (30 samples),
-// so the junction into a loss can be smoothed before it is played out. The
+// so the junction into a loss can be smoothed before it is played out.
+// NewLowDelay's concealer passes audio through undelayed until the first
+// loss: that loss's first frame then cross-fades from a forward-smoothed
+// continuation of the undelayed signal into Appendix I's delayed output,
+// which the concealer keeps from then on (until Reset). The
 // jitter buffer calls Good for every received frame and Lost for every
 // missing one, normally 10 ms (80 samples) at a time; any lengths work and
 // give the same result.
@@ -53,13 +57,43 @@ type Concealer struct {
 
 	// The blend back to good audio after a loss.
 	rec, recLen int
+
+	// Low delay: undelayed until the first loss (direct), then a
+	// cross-fade of tLeft samples from the undelayed continuation (the last
+	// pitch period as it was, zcont, plus the junction's offset zoff fading
+	// out) into the delayed stream.
+	lowDelay, direct bool
+	tLeft, tPos      int
+	zcont            [pitchMax]int16
+	zoff             int32
+	zlo, zhi         int32 // the range of the signal it continues
 }
+
+// transition is the length of the cross-fade from the undelayed stream into
+// the delayed one at the first loss of a low-delay concealer: one frame.
+const transition = FrameLen
 
 // New returns a Concealer.
 func New() *Concealer { return &Concealer{w: histLen} }
 
-// Reset forgets the stream.
-func (c *Concealer) Reset() { *c = Concealer{w: histLen} }
+// NewLowDelay returns a Concealer whose output is undelayed until the first
+// loss (see the package comment).
+func NewLowDelay() *Concealer { return &Concealer{w: histLen, lowDelay: true, direct: true} }
+
+// Reset forgets the stream (a low-delay concealer is undelayed again).
+func (c *Concealer) Reset() {
+	low := c.lowDelay
+	*c = Concealer{w: histLen, lowDelay: low, direct: low}
+}
+
+// Latency returns the samples by which the output currently trails the
+// input: Delay, or 0 for a low-delay concealer that has seen no loss.
+func (c *Concealer) Latency() int {
+	if c.direct {
+		return 0
+	}
+	return Delay
+}
 
 // Good passes received audio: out gets the stream delayed by Delay samples.
 // out and in must have the same length; out may alias in.
@@ -69,6 +103,11 @@ func (c *Concealer) Good(out, in []int16) {
 	}
 	if c.w == 0 {
 		c.w = histLen // zero value
+	}
+	if c.direct {
+		c.record(in)
+		copy(out, in)
+		return
 	}
 	if c.lost {
 		c.lost = false
@@ -82,8 +121,15 @@ func (c *Concealer) Good(out, in []int16) {
 		// received signal.
 		n := int32(c.recLen + 1)
 		k := int32(c.rec + 1)
-		out[0] = c.push(int16((int32(syn)*(n-k) + int32(in[0])*k) / n))
+		v := int16((int32(syn)*(n-k) + int32(in[0])*k) / n)
+		out[0] = c.fade(c.push(v), in[0])
 		c.rec++
+		out, in = out[1:], in[1:]
+	}
+	for len(in) > 0 && c.tLeft > 0 {
+		// Still fading in the delay: the undelayed stream is the input.
+		x := in[0]
+		out[0] = c.fade(c.push(x), x)
 		out, in = out[1:], in[1:]
 	}
 	// Steady state: append to the history, play out from Delay back.
@@ -107,6 +153,9 @@ func (c *Concealer) Lost(out []int16) {
 	}
 	for i := range out {
 		if !c.lost {
+			if c.direct {
+				c.leaveDirect()
+			}
 			c.start()
 		} else if (c.erased == FrameLen || c.erased == 2*FrameLen) && c.periods < maxPeriods {
 			// 10 and 20 ms into the loss, repeat one more period so the
@@ -115,8 +164,64 @@ func (c *Concealer) Lost(out []int16) {
 			c.periods++
 			c.pos -= c.pitch
 		}
+		if c.tLeft > 0 {
+			// The undelayed continuation: the last period as it was, its
+			// junction offset fading over a quarter period.
+			z := int32(c.zcont[c.tPos%c.pitch])
+			if q := int32(c.overlap); int32(c.tPos) < q {
+				z += c.zoff * (q - int32(c.tPos)) / q
+			}
+			out[i] = c.fade(c.push(c.synth()), int16(max(c.zlo, min(c.zhi, z))))
+			continue
+		}
 		out[i] = c.push(c.synth())
 	}
+}
+
+// record appends undelayed input to the history.
+func (c *Concealer) record(in []int16) {
+	for len(in) > 0 {
+		if c.w == len(c.hist) {
+			copy(c.hist[:histLen], c.hist[histLen:])
+			c.w = histLen
+		}
+		k := min(len(in), len(c.hist)-c.w)
+		copy(c.hist[c.w:c.w+k], in[:k])
+		c.w += k
+		in = in[k:]
+	}
+}
+
+// leaveDirect ends the undelayed mode at the first loss: it keeps the
+// period the undelayed stream continues with (before start smooths the
+// history's end for the delayed one) and arms the cross-fade.
+func (c *Concealer) leaveDirect() {
+	c.direct = false
+	p := pitch(c.hist[c.w-histLen : c.w])
+	copy(c.zcont[:p], c.hist[c.w-p:c.w])
+	// Repeating the last period jumps from x[e-1] to x[e-p]; shifting the
+	// repetition by x[e-1]-x[e-p-1] continues the signal's slope instead.
+	c.zoff = int32(c.hist[c.w-1]) - int32(c.hist[c.w-p-1])
+	// The shifted repetition stays within the range of the signal it
+	// continues (noise can make the offset large).
+	c.zlo, c.zhi = int32(c.hist[c.w-1]), int32(c.hist[c.w-1])
+	for _, v := range c.zcont[:p] {
+		c.zlo, c.zhi = min(c.zlo, int32(v)), max(c.zhi, int32(v))
+	}
+	c.tLeft, c.tPos = transition, 0
+}
+
+// fade mixes the delayed sample d into the undelayed u during the
+// transition, counting it; outside the transition it returns d.
+func (c *Concealer) fade(d, u int16) int16 {
+	if c.tLeft == 0 {
+		return d
+	}
+	k := int32(transition - c.tLeft + 1)
+	n := int32(transition + 1)
+	c.tLeft--
+	c.tPos++
+	return int16((int32(u)*(n-k) + int32(d)*k) / n)
 }
 
 // push appends v to the stream and returns the sample Delay before it.

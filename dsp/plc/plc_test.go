@@ -317,29 +317,44 @@ func FuzzConcealer(f *testing.F) {
 			x[i] = int16(binary.LittleEndian.Uint16(data[2*i:]))
 			peak = max(peak, math.Abs(float64(x[i])))
 		}
-		c := New()
-		run := 0
-		for k, p := range pattern {
-			a := min(k*FrameLen, len(x))
-			b := min(a+FrameLen, len(x))
-			out := make([]int16, FrameLen)
-			if p&1 == 1 {
-				c.Lost(out)
-				run += FrameLen
-			} else {
-				in := make([]int16, FrameLen)
-				copy(in, x[a:b])
-				c.Good(out, in)
-				run = 0
-			}
-			for i, v := range out {
-				if math.Abs(float64(v)) > peak {
-					t.Fatalf("frame %d sample %d: %d beyond the input peak %v", k, i, v, peak)
-				}
-				if run-FrameLen+i >= 6*FrameLen+Delay && v != 0 {
-					t.Fatalf("frame %d sample %d: %d after 60 ms of loss", k, i, v)
-				}
-			}
+		for _, low := range []bool{false, true} {
+			fuzzRun(t, x, pattern, peak, low)
 		}
 	})
+}
+
+// fuzzRun checks FuzzConcealer's invariants on one concealer; a low-delay
+// one must also pass the audio through unchanged until the first loss.
+func fuzzRun(t *testing.T, x []int16, pattern []byte, peak float64, low bool) {
+	c := New()
+	if low {
+		c = NewLowDelay()
+	}
+	run, direct := 0, low
+	for k, p := range pattern {
+		a := min(k*FrameLen, len(x))
+		b := min(a+FrameLen, len(x))
+		out := make([]int16, FrameLen)
+		if p&1 == 1 {
+			c.Lost(out)
+			run += FrameLen
+			direct = false
+		} else {
+			in := make([]int16, FrameLen)
+			copy(in, x[a:b])
+			c.Good(out, in)
+			run = 0
+			if direct && !slices.Equal(out, x[a:b]) && b-a == FrameLen {
+				t.Fatalf("low delay, frame %d before any loss: %v, input %v", k, out, x[a:b])
+			}
+		}
+		for i, v := range out {
+			if math.Abs(float64(v)) > peak {
+				t.Fatalf("frame %d sample %d: %d beyond the input peak %v", k, i, v, peak)
+			}
+			if run-FrameLen+i >= 6*FrameLen+Delay && v != 0 {
+				t.Fatalf("low delay %v, frame %d sample %d: %d after 60 ms of loss", low, k, i, v)
+			}
+		}
+	}
 }

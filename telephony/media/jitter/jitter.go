@@ -106,7 +106,7 @@ type Buffer struct {
 
 // New returns an empty buffer for payloads of the given law.
 func New(codec Codec) *Buffer {
-	b := &Buffer{codec: codec, conceal: plc.New()}
+	b := &Buffer{codec: codec, conceal: plc.NewLowDelay()}
 	b.Reset()
 	return b
 }

@@ -125,9 +125,9 @@ func TestPatterns(t *testing.T) {
 				if s.Concealed != 0 {
 					t.Errorf("concealed %d frames", s.Concealed)
 				}
-				// 20 ms of delay plus the concealer's 30 samples.
-				if d := delayOf(out, src, 800, len(out)-400); d != MinDelay+plc.Delay {
-					t.Errorf("delay %d samples, want %d", d, MinDelay+plc.Delay)
+				// 20 ms of delay; the concealer adds none without loss.
+				if d := delayOf(out, src, 800, len(out)-400); d != MinDelay {
+					t.Errorf("delay %d samples, want %d", d, MinDelay)
 				}
 			}},
 		{"clean 10 ms", 10, func() []pkt { return regular(secs*100, 10) },
@@ -158,6 +158,14 @@ func TestPatterns(t *testing.T) {
 			if s.Concealed != 2*secs || s.Late != 0 {
 				t.Errorf("concealed %d, want %d; %+v", s.Concealed, 2*secs, s)
 			}
+			// Undelayed until the first loss (packet 25), then 3.75 ms
+			// behind as Appendix I.
+			if d := delayOf(out, src, 800, 3600); d != MinDelay {
+				t.Errorf("delay %d before the first loss, want %d", d, MinDelay)
+			}
+			if d := delayOf(out, src, 13000, 19000); d != MinDelay+plc.Delay { // between losses
+				t.Errorf("delay %d after the first loss, want %d", d, MinDelay+plc.Delay)
+			}
 		}},
 		{"adjacent swaps", 20, func() []pkt {
 			s := regular(secs*50, 20)
@@ -169,7 +177,7 @@ func TestPatterns(t *testing.T) {
 			if s.Reordered == 0 || s.Late != 0 || s.Concealed != 0 {
 				t.Errorf("stats %+v", s)
 			}
-			if d := delayOf(out, src, 800, len(out)-400); d != MinDelay+plc.Delay {
+			if d := delayOf(out, src, 800, len(out)-400); d != MinDelay {
 				t.Errorf("delay %d", d)
 			}
 		}},

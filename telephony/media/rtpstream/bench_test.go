@@ -56,52 +56,61 @@ func (p *rtpPacket) set(seq uint16, ts uint32) []byte {
 
 // TestAddedLatency measures what the engine adds between an RTP packet in
 // and the RTP packet carrying its audio out, beyond the jitter buffer's
-// depth: the concealer's fixed 3.75 ms and the wait for the outgoing 20 ms
-// packet to fill, which is 0 or 10 ms depending on how the incoming packets
-// fall against the outgoing ones.
+// depth, for both phases of the incoming 20 ms packets against the
+// outgoing ones: the wait for the outgoing packet to fill (10 ms of a 20 ms
+// packet, its first frame waiting for the second: the wait, or where the
+// audio sits in the packet) and, once a packet has been lost, the
+// concealer's 3.75 ms (G.711 Appendix I); without loss the concealer adds
+// nothing.
 func TestAddedLatency(t *testing.T) {
 	silence := g711.EncodeUlawSample(0)
-	for phase := range 2 {
-		wb := &capture{}
-		e, a, _ := bridged(t, &discard{}, wb)
-		in := newPacket(1, silence)
-		click := newPacket(1, silence)
-		click[12] = g711.EncodeUlawSample(20000) // an impulse on the packet's first sample
-		const clickAt = 20
-		inTick, outTick, offset := -1, -1, -1
-		for tick := range 60 {
-			if tick%2 == phase {
-				seq := uint16(tick / 2)
-				p := in
-				if tick/2 == clickAt {
-					p, inTick = click, tick
+	for _, loss := range []bool{false, true} {
+		for phase := range 2 {
+			wb := &capture{}
+			e, a, _ := bridged(t, &discard{}, wb)
+			in := newPacket(1, silence)
+			click := newPacket(1, silence)
+			click[12] = g711.EncodeUlawSample(20000) // an impulse on the packet's first sample
+			const clickAt, lostAt = 20, 8
+			inTick, outTick, offset := -1, -1, -1
+			for tick := range 60 {
+				if seq := uint16(tick / 2); tick%2 == phase && !(loss && seq == lostAt) {
+					p := in
+					if tick/2 == clickAt {
+						p, inTick = click, tick
+					}
+					a.inject(p.set(seq, uint32(seq)*160), peer, time.Duration(tick)*media.FrameDuration)
 				}
-				a.inject(p.set(seq, uint32(seq)*160), peer, time.Duration(tick)*media.FrameDuration)
-			}
-			before := len(wb.pkts)
-			e.Tick()
-			for _, b := range wb.pkts[before:] {
-				var p rtp.Packet
-				if err := p.Unmarshal(b); err != nil {
-					t.Fatal(err)
-				}
-				for i, c := range p.Payload {
-					if outTick < 0 && g711.DecodeUlawSample(c) > 10000 {
-						outTick, offset = tick, i
+				before := len(wb.pkts)
+				e.Tick()
+				for _, b := range wb.pkts[before:] {
+					var p rtp.Packet
+					if err := p.Unmarshal(b); err != nil {
+						t.Fatal(err)
+					}
+					for i, c := range p.Payload {
+						if outTick < 0 && g711.DecodeUlawSample(c) > 10000 {
+							outTick, offset = tick, i
+						}
 					}
 				}
 			}
-		}
-		if outTick < 0 {
-			t.Fatal("impulse never came out")
-		}
-		depth := a.Stats().Buffer.Delay
-		packetWait := (outTick-inTick)*media.FrameSamples - depth
-		added := float64(packetWait+offset) / 8 // ms of audio delay beyond the buffer
-		t.Logf("phase %d: in at tick %d, out at tick %d (sample %d of the packet); buffer %d ms; added %.2f ms",
-			phase, inTick, outTick, offset, depth/8, added)
-		if offset%media.FrameSamples != plc.Delay || packetWait < 0 || packetWait > media.FrameSamples {
-			t.Errorf("phase %d: offset %d, wait %d samples", phase, offset, packetWait)
+			if outTick < 0 {
+				t.Fatal("impulse never came out")
+			}
+			depth := a.Stats().Buffer.Delay
+			packetWait := (outTick-inTick)*media.FrameSamples - depth
+			added := float64(packetWait+offset) / 8 // ms of audio delay beyond the buffer
+			t.Logf("loss %v, phase %d: in at tick %d, out at tick %d (sample %d of the packet); buffer %d ms; added %.2f ms",
+				loss, phase, inTick, outTick, offset, depth/8, added)
+			plcDelay := 0
+			if loss {
+				plcDelay = plc.Delay
+			}
+			if offset%media.FrameSamples != plcDelay || packetWait < 0 || packetWait > media.FrameSamples ||
+				packetWait+offset != media.FrameSamples+plcDelay {
+				t.Errorf("loss %v, phase %d: offset %d, wait %d samples", loss, phase, offset, packetWait)
+			}
 		}
 	}
 }

@@ -3,7 +3,9 @@ package app
 import (
 	"context"
 	"log/slog"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,8 @@ import (
 	"callbox/dsp/callerid"
 	"callbox/dsp/tone"
 	"callbox/firmware/logbuf"
+	"callbox/telephony/media/rfc4733"
+	"callbox/telephony/media/rtpstream"
 	"callbox/telephony/pbxconf"
 	"callbox/telephony/switch/dialplan"
 )
@@ -281,6 +285,107 @@ func TestAdaptPBXRouting(t *testing.T) {
 	} {
 		if d := plan.Resolve("201", tc.dial); d.Kind != tc.want {
 			t.Errorf("%s: %+v, want kind %v", tc.dial, d, tc.want)
+		}
+	}
+}
+
+// Digits between an analog phone and a SIP phone through the daemon: 201
+// calls sipp as 302, which echoes every RTP packet. 201's DTMF is muted
+// out of the audio and sent to 302 as RFC 4733; 302's echo of those
+// events comes back to the box, which plays the digit to 201 in band.
+func TestAnalogDigitsToSIPAsRFC4733(t *testing.T) {
+	needSipp(t)
+	t.Parallel() // each test has its own daemon, ports and RTP range
+	a, logs := bootTelephony(t, 23800)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", logs)
+		}
+	})
+	tel := a.telephony()
+	box := tel.sipAddr(true)
+	sb := a.livePorts().Sim()
+	uas := freeUDP(t)
+	callee := startSipp(t, box, uas, "answer_echo.xml", "-rtp_echo", "-mp", strconv.Itoa(freeUDP(t)&^1))
+	registerPhone(t, box, "302", "secret-302-pw", uas)
+	p201 := sb.Phone("fxs1")
+	p201.OffHook()
+	eventually(t, 3*time.Second, "dial tone at 201", func() bool {
+		tones, err := p201.HeardTones("CN")
+		return err == nil && slices.Contains(tones, tone.Dial)
+	})
+	if err := p201.Dial("302"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "302 answering 201", func() bool {
+		s := a.TelephonyStatus()
+		return s.ActiveCalls == 1 && s.RTPInUse == 1
+	})
+	time.Sleep(500 * time.Millisecond)
+	p201.ClearHeard()
+	if err := p201.Dial("4"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 4*time.Second, "201 hearing its digit back from 302's echo", func() bool {
+		return p201.HeardDigits() == "4"
+	})
+	time.Sleep(500 * time.Millisecond)
+	p201.OnHook()
+	if err := callee.wait(); err != nil {
+		t.Fatalf("sip callee of 201: %v", err)
+	}
+	var st []rtpstream.Stats
+	eventually(t, 3*time.Second, "the SIP leg's stream closed", func() bool {
+		st = tel.rtp.endedStats()
+		return len(st) == 1
+	})
+	// One digit: at least EndRepeats end packets, and 302 got every one
+	// (its echo brought them all back).
+	if s := st[0]; s.EventsSent < rfc4733.EndRepeats || s.EventsReceived != s.EventsSent {
+		t.Fatalf("302's leg sent %d RFC 4733 packets and got %d back", s.EventsSent, s.EventsReceived)
+	}
+	if got := p201.HeardDigits(); got != "4" {
+		t.Fatalf("201 heard %q: the digit went in band as well as by RFC 4733", got)
+	}
+}
+
+// A SIP trunk's calls ring the extension of their DID, or the trunk's
+// default destination for a number it does not list (sipp as the
+// provider on 127.0.0.2 calls and gives up while the phone rings).
+func TestSIPTrunkDIDs(t *testing.T) {
+	needSipp(t)
+	t.Parallel() // each test has its own daemon, ports and RTP range
+	far := 0
+	if c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)}); err == nil {
+		far = c.LocalAddr().(*net.UDPAddr).Port
+		c.Close()
+	} else {
+		t.Fatalf("loopback 127.0.0.2: %v", err)
+	}
+	conf := testPBX()
+	conf.Trunks = append(conf.Trunks, pbxconf.Trunk{Name: "carrier", Kind: pbxconf.KindSIP, Host: "127.0.0.2", Port: far,
+		Transport: pbxconf.TransportUDP, Username: "0215550100", Default: "203",
+		DIDs: map[string]string{"02155550104": "204", "02155550102": "202"}})
+	a, logs := bootTelephonyWith(t, 24200, conf)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", logs)
+		}
+	})
+	box := a.telephony().sipAddr(true)
+	for _, c := range []struct{ did, caller, ext string }{
+		{"02155550104", "13900000001", "204"},
+		{"02155550102", "13900000002", "202"},
+		{"02155559999", "13900000003", "203"},
+	} {
+		r := startSipp(t, box, far, "trunk_call_cancel.xml", "-i", "127.0.0.2", "-s", c.did, "-key", "caller", c.caller,
+			"-mp", strconv.Itoa(freeUDP(t)&^1))
+		if err := r.wait(); err != nil {
+			t.Fatalf("provider calling %s: %v", c.did, err)
+		}
+		got := cdrFrom(t, a, c.caller)
+		if got.Disposition != "cancelled" || got.To != c.ext || got.Trunk != "carrier" {
+			t.Errorf("DID %s: CDR %+v, want a cancelled call to %s on carrier", c.did, got, c.ext)
 		}
 	}
 }

@@ -36,6 +36,20 @@ type Independent interface {
 	IndependentEndpoint()
 }
 
+// AheadReader is an Endpoint that can take the frame its next ReadFrame
+// will return a tick early when it already holds it (an RTP stream whose
+// packet carried it); that ReadFrame then returns the same frame.
+type AheadReader interface {
+	ReadAhead(frame []int16) bool
+}
+
+// PacketWriter is an Endpoint that sends frames in packets of several
+// (RTP at ptime 20 or 30): PacketRoom is how many more frames the packet
+// being filled takes before it goes.
+type PacketWriter interface {
+	PacketRoom() int
+}
+
 // DigitReader is an Endpoint that receives digits out of band (RFC 4733);
 // the engine collects them after each ReadFrame.
 type DigitReader interface {
@@ -101,6 +115,17 @@ type Channel struct {
 	conf   *Conference
 	player Endpoint // replaces the mix towards the leg while set
 	indep  bool     // ep is Independent
+
+	// A bridge from an AheadReader to this PacketWriter completes the
+	// outgoing packet with the partner's next frame when the packet lacks
+	// one frame and the partner already holds it, instead of waiting a tick
+	// for it: that saves 10 ms of a 20 ms packet (ahead, set each tick);
+	// the next tick's write is then skipped (skip).
+	pw    PacketWriter
+	ar    AheadReader
+	ahead AheadReader // the partner's, this tick
+	skip  bool
+	next  [FrameSamples]int16
 
 	in, out, prevOut [FrameSamples]int16
 	dtmfEvs          []dtmf.Event
@@ -279,6 +304,8 @@ func (e *Engine) NewChannel(name string, ep Endpoint, opt ChannelOptions) (*Chan
 	c := &Channel{name: name, ep: ep, tap: opt.Tap, dtmfEvs: make([]dtmf.Event, 0, 8), digits: make([]DigitEvent, 0, 8)}
 	c.dr, _ = ep.(DigitReader)
 	_, c.indep = ep.(Independent)
+	c.pw, _ = ep.(PacketWriter)
+	c.ar, _ = ep.(AheadReader)
 	if opt.EchoTaps != 0 {
 		ec, err := echo.New(opt.EchoTaps)
 		if err != nil {
@@ -538,6 +565,7 @@ func (e *Engine) Tick() {
 		k.mixer.Mix(k.outs, k.ins)
 	}
 	for _, c := range e.chans {
+		c.ahead = nil
 		if c.conf == nil {
 			c.out = [FrameSamples]int16{}
 		}
@@ -546,6 +574,15 @@ func (e *Engine) Tick() {
 		}
 		if c.gen != nil && c.gen.Pending() > 0 {
 			c.gen.Generate(c.out[:])
+		} else if k := c.conf; c.pw != nil && c.player == nil && k != nil && k.mixer == nil {
+			// A plain bridge: what the partner says next, the leg hears next.
+			p := k.members[0]
+			if p == c {
+				p = k.members[1]
+			}
+			if p.ar != nil && p.ec == nil && p.det == nil {
+				c.ahead = p.ar
+			}
 		}
 	}
 	if shared {
@@ -629,7 +666,16 @@ func (e *Engine) read(c *Channel) {
 
 // write gives the channel's leg its frame and feeds the tap.
 func (e *Engine) write(c *Channel, tick uint64) {
-	c.ep.WriteFrame(c.out[:])
+	switch {
+	case c.skip:
+		c.skip = false // sent a tick early
+	default:
+		c.ep.WriteFrame(c.out[:])
+		if c.ahead != nil && c.pw.PacketRoom() == 1 && c.ahead.ReadAhead(c.next[:]) {
+			c.ep.WriteFrame(c.next[:])
+			c.skip = true
+		}
+	}
 	if c.tap != nil {
 		c.tap.put(tick, c.in[:], c.out[:])
 	}

@@ -244,6 +244,22 @@ func (b *Buffer) grow(by int) {
 	b.shrinking = false
 }
 
+// Ready reports whether the next Get will play received audio without
+// changing the delay: the whole frame at the playout point is there, no
+// stretch or shrink is due, and the tick does not close a headroom window.
+// A stream may then take the frame a tick early (see rtpstream.ReadAhead).
+func (b *Buffer) Ready() bool {
+	if !b.started || b.preroll > 0 || b.hold > 0 || b.shrinking || b.windowTicks+1 >= shrinkWindow {
+		return false
+	}
+	for i := range Frame {
+		if !b.has(b.play + uint32(i)) {
+			return false
+		}
+	}
+	return true
+}
+
 // Get writes the next 10 ms of audio (len(out) must be Frame) and advances
 // the playout point; before the first packet it writes silence.
 func (b *Buffer) Get(out []int16) {

@@ -315,3 +315,45 @@ func BenchmarkPutGet(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/frame")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*Frame), "ns/sample")
 }
+
+// TestReady: Ready says the next Get plays received audio, and only then.
+func TestReady(t *testing.T) {
+	b := New(PCMU)
+	frame := make([]int16, Frame)
+	if b.Ready() {
+		t.Fatal("ready before any packet")
+	}
+	payload := make([]byte, 160)
+	for i := range payload {
+		payload[i] = g711.EncodeUlawSample(1000)
+	}
+	readies := 0
+	for k := range uint32(200) {
+		b.Put(k*160, k == 0, payload)
+		for range 2 {
+			ready := b.Ready()
+			if ready {
+				readies++
+			}
+			before := b.Stats()
+			b.Get(frame)
+			after := b.Stats()
+			if ready && after.Played != before.Played+1 {
+				t.Fatalf("packet %d: ready, but Get did not play received audio: %+v", k, after)
+			}
+			if ready && (after.Grown != before.Grown || after.Shrunk != before.Shrunk) {
+				t.Fatalf("packet %d: ready, but the delay changed", k)
+			}
+		}
+	}
+	if s := b.Stats(); s.Played < 390 || readies < 380 {
+		t.Fatalf("ready %d times; stats %+v", readies, s)
+	}
+	// Drained: the next frame is missing.
+	for range 4 {
+		b.Get(frame)
+	}
+	if b.Ready() {
+		t.Fatal("ready with nothing buffered")
+	}
+}

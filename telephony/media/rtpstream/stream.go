@@ -171,6 +171,8 @@ type Stream struct {
 	remoteSSRC uint32
 	haveSSRC   bool
 	recv       bool
+	ahead      [media.FrameSamples]int16 // the next frame, played a tick early
+	haveAhead  bool
 
 	// send side
 	ssrc      uint32
@@ -354,14 +356,53 @@ func (s *Stream) IndependentEndpoint() {}
 func (s *Stream) ReadFrame(frame []int16) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.drain()
+	if s.haveAhead {
+		copy(frame, s.ahead[:])
+		s.haveAhead = false
+	} else {
+		s.jb.Get(frame)
+	}
+	s.evs = s.evRx.Advance(media.FrameSamples, s.evs)
+	s.digitEvents()
+}
+
+// drain takes the packets that arrived into the jitter buffer; s.mu held.
+func (s *Stream) drain() {
 	for t := s.tail.Load(); t != s.head.Load(); t++ {
 		sl := &s.ring[t%uint64(len(s.ring))]
 		s.handle(sl.buf[:sl.n], sl.from, sl.at)
 		s.tail.Store(t + 1)
 	}
-	s.jb.Get(frame)
-	s.evs = s.evRx.Advance(media.FrameSamples, s.evs)
-	s.digitEvents()
+}
+
+// ReadAhead implements media.AheadReader: when the jitter buffer already
+// holds the whole next frame (the second half of a 20 ms packet, say) it
+// plays it now into frame, and the next ReadFrame returns it again instead
+// of playing another. The playout schedule is unchanged; the frame only
+// leaves the buffer a tick sooner.
+func (s *Stream) ReadAhead(frame []int16) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.haveAhead {
+		return false
+	}
+	s.drain()
+	if !s.jb.Ready() {
+		return false
+	}
+	s.jb.Get(s.ahead[:])
+	s.haveAhead = true
+	copy(frame, s.ahead[:])
+	return true
+}
+
+// PacketRoom implements media.PacketWriter: the frames the packet being
+// filled still takes.
+func (s *Stream) PacketRoom() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return (s.spp - s.fill) / media.FrameSamples
 }
 
 func (s *Stream) handle(b []byte, from netip.AddrPort, at int64) {

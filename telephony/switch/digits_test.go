@@ -2,11 +2,13 @@ package callswitch_test
 
 import (
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"callbox/telephony/media"
+	"callbox/telephony/media/rtpstream"
 	"callbox/telephony/sip"
 	"callbox/telephony/sip/sdpneg"
 	callswitch "callbox/telephony/switch"
@@ -263,3 +265,47 @@ func TestReinviteReachesStream(t *testing.T) {
 		}
 	}
 }
+
+// The exchange's DTMF on an FXO line bridged to a SIP phone is muted out
+// of the audio and reaches the phone as RFC 4733; the phone's RFC 4733
+// digits go down the line in band (the exchange detects them).
+func TestPSTNDigitsRelay(t *testing.T) {
+	d := &dialer{oob: true}
+	pc := defaultPlan()
+	pc.Extensions = append(pc.Extensions, "205")
+	exts := append(defaultExts(), callswitch.Extension{Number: "205", Name: "SOFT 205"})
+	r := newRig(t, rigOpt{exts: exts, plan: pc, sip: d, inbound: map[string]string{"fxo1": "205"}})
+	t.Cleanup(func() { r.sw.Close() })
+	co := r.co("fxo1")
+	if err := co.Ring(siCall(nil)); err != nil {
+		t.Fatal(err)
+	}
+	var out *sipLeg
+	r.until("the dial to 205", func() bool { out, _ = d.last(); return out != nil })
+	r.sw.SIPEvents().Answered(out)
+	r.until("the line answered", co.Answered)
+	r.until("media", func() bool { return d.oobRTP(out.id) != nil })
+	r.run(500 * time.Millisecond)
+	o := d.oobRTP(out.id)
+	o.heard()
+	if err := co.SendDTMF("73"); err != nil {
+		t.Fatal(err)
+	}
+	r.run(2 * time.Second)
+	if oob, inBand := o.outOfBand(), o.heard(); oob != "73" || inBand != "" {
+		t.Fatalf("205 got %q out of band and %q in band, want \"73\" and nothing", oob, inBand)
+	}
+	o.peerSends("9")
+	r.run(2 * time.Second)
+	if got := co.Digits(); !strings.HasSuffix(got, "9") {
+		t.Fatalf("the exchange detected %q from 205", got)
+	}
+}
+
+// The RTP streams the firmware gives legs offer what the relay and
+// re-INVITEs use.
+var (
+	_ media.DigitReader       = (*rtpstream.Stream)(nil)
+	_ media.DigitWriter       = (*rtpstream.Stream)(nil)
+	_ callswitch.MediaUpdater = (*rtpstream.Stream)(nil)
+)

@@ -389,3 +389,57 @@ func TestSIPTrunkDIDs(t *testing.T) {
 		}
 	}
 }
+
+// sendingTo returns how many RTP packets the box has sent on the open
+// stream that the far end does not echo (the caller's leg), and whether
+// there is one.
+func sendingTo(tel *telephonyRun) (uint64, bool) {
+	tel.rtp.mu.Lock()
+	defer tel.rtp.mu.Unlock()
+	for st := range tel.rtp.streams {
+		if s := st.Stats(); s.SSRC != s.RemoteSSRC {
+			return s.PacketsSent, true
+		}
+	}
+	return 0, false
+}
+
+// A SIP phone's hold by re-INVITE reaches its RTP stream: sipp as 301
+// calls 302 (sipp echoing), holds with a=inactive and the box stops
+// sending it RTP; it resumes and the RTP flows again.
+func TestSIPHoldReachesStream(t *testing.T) {
+	needSipp(t)
+	t.Parallel() // each test has its own daemon, ports and RTP range
+	a, logs := bootTelephony(t, 24600)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", logs)
+		}
+	})
+	tel := a.telephony()
+	box := tel.sipAddr(true)
+	uas := freeUDP(t)
+	callee := startSipp(t, box, uas, "answer_echo.xml", "-rtp_echo", "-mp", strconv.Itoa(freeUDP(t)&^1))
+	registerPhone(t, box, "302", "secret-302-pw", uas)
+	caller := startSipp(t, box, freeUDP(t), "call_hold.xml", "-s", "302", "-key", "caller", "301",
+		"-au", "301", "-ap", "secret-301-pw", "-mp", strconv.Itoa(freeUDP(t)&^1))
+	// sent reports whether the box sent 301 packets in the last 300 ms.
+	sent := func() bool {
+		n0, ok := sendingTo(tel)
+		time.Sleep(300 * time.Millisecond)
+		n1, ok1 := sendingTo(tel)
+		return ok && ok1 && n1 > n0
+	}
+	eventually(t, 5*time.Second, "RTP to 301", sent)
+	eventually(t, 4*time.Second, "no RTP to 301 while it holds", func() bool { return !sent() })
+	eventually(t, 5*time.Second, "RTP to 301 again once it resumes", sent)
+	if err := caller.wait(); err != nil {
+		t.Fatalf("caller: %v", err)
+	}
+	if err := callee.wait(); err != nil {
+		t.Fatalf("callee: %v", err)
+	}
+	if c := cdrFrom(t, a, "301"); c.Disposition != "answered" || c.To != "302" {
+		t.Fatalf("CDR %+v", c)
+	}
+}

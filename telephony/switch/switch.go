@@ -17,6 +17,16 @@
 // waits for another goroutine, and SIP requests that touch the network run
 // on goroutines of their own and report back through Do.
 //
+// # Digits
+//
+// A digit one party of a two-party call sends reaches the other: RFC 4733
+// events from a SIP leg's stream and in-band DTMF from an analog leg
+// bridged to a SIP leg (detected and muted there) come as the media
+// engine's Events, which Tick drains; SIP INFO digits come through
+// SIPEvents. Each goes on when it ends, as RFC 4733 to a SIP leg that
+// negotiated telephone-event and in band otherwise. Between analog legs
+// and in conferences DTMF simply stays in the audio.
+//
 // # Wiring
 //
 //	sw, _ := callswitch.New(callswitch.Config{Plan: plan, Extensions: exts, CDR: sink, Clock: clk}, engine)

@@ -14,6 +14,13 @@
 // to a buffered channel and are dropped (and counted) when it is full, and
 // recording taps are rings that drop frames when nobody reads them.
 //
+// A tick's reads and writes of Independent endpoints (RTP streams) are
+// shared among a few worker goroutines once there are ParallelMin of them;
+// everything else stays on the clock's goroutine. In a plain bridge from an
+// AheadReader to a PacketWriter (RTP to RTP at ptime 20) the outgoing packet
+// takes its last frame from the talking stream a tick early when that
+// stream's jitter buffer already holds it, so a packet waits for no tick.
+//
 // Subpackages: jitter (adaptive playout buffer with concealment), rtcp
 // (reports and reception statistics), rfc4733 (telephone-events), rtpstream
 // (UDP RTP/RTCP streams and their port range).

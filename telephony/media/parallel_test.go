@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
+	"time"
 )
 
 // indepLeg is an Independent endpoint that says its id plus the tick and
@@ -93,14 +94,24 @@ func TestCloseStopsWorkers(t *testing.T) {
 		t.Fatalf("%d goroutines during the ticks, want %d", n, before+2)
 	}
 	e.Close()
-	if n := runtime.NumGoroutine(); n != before {
+	if n := goroutinesBack(before); n != before {
 		t.Fatalf("%d goroutines after Close, want %d", n, before)
 	}
 	e.Tick()
 	e.Close()
-	if n := runtime.NumGoroutine(); n != before {
+	if n := goroutinesBack(before); n != before {
 		t.Fatalf("%d goroutines after the second Close, want %d", n, before)
 	}
+}
+
+// goroutinesBack waits up to a second for the goroutine count to come back
+// to n (a worker that closed its done channel may still be exiting).
+func goroutinesBack(n int) int {
+	got := runtime.NumGoroutine()
+	for end := time.Now().Add(time.Second); got != n && time.Now().Before(end); got = runtime.NumGoroutine() {
+		time.Sleep(time.Millisecond)
+	}
+	return got
 }
 
 // BenchmarkSharedTick is 500 bridged calls of Independent legs doing a

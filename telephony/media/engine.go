@@ -45,7 +45,8 @@ type AheadReader interface {
 
 // PacketWriter is an Endpoint that sends frames in packets of several
 // (RTP at ptime 20 or 30): PacketRoom is how many more frames the packet
-// being filled takes before it goes.
+// being filled takes before it goes, 0 when frames go out one by one (which
+// a read-ahead would only make bursty).
 type PacketWriter interface {
 	PacketRoom() int
 }

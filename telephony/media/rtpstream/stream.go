@@ -398,8 +398,11 @@ func (s *Stream) ReadAhead(frame []int16) bool {
 }
 
 // PacketRoom implements media.PacketWriter: the frames the packet being
-// filled still takes.
+// filled still takes, or 0 at ptime 10, where every frame is a packet.
 func (s *Stream) PacketRoom() int {
+	if s.spp == media.FrameSamples {
+		return 0
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return (s.spp - s.fill) / media.FrameSamples

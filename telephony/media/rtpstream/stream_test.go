@@ -454,3 +454,28 @@ func TestHoldDirection(t *testing.T) {
 		t.Errorf("after hold: ts +%d, seq +%d", p2.Timestamp-p0.Timestamp, p2.SequenceNumber-p0.SequenceNumber)
 	}
 }
+
+// TestPacketRoom: the frames the packet being filled still takes, at each
+// ptime; none at ptime 10, where every frame is a packet.
+func TestPacketRoom(t *testing.T) {
+	for _, tc := range []struct {
+		ptime int
+		rooms []int // before each of the first writes
+	}{
+		{10, []int{0, 0, 0, 0}},
+		{20, []int{2, 1, 2, 1}},
+		{30, []int{3, 2, 1, 3}},
+	} {
+		s, c := testStream(t, Config{PayloadType: PCMU, Ptime: tc.ptime, Remote: peer, RTCPInterval: -1})
+		frame := make([]int16, media.FrameSamples)
+		for i, want := range tc.rooms {
+			if got := s.PacketRoom(); got != want {
+				t.Errorf("ptime %d, before write %d: room %d, want %d", tc.ptime, i, got, want)
+			}
+			s.WriteFrame(frame)
+		}
+		if want := len(tc.rooms) * 10 / tc.ptime; len(c.pkts) != want {
+			t.Errorf("ptime %d: %d packets after %d frames, want %d", tc.ptime, len(c.pkts), len(tc.rooms), want)
+		}
+	}
+}

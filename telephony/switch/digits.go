@@ -182,3 +182,25 @@ func (s *Switch) sendDigit(to *chanState, digit byte, dur time.Duration) {
 	dur = min(max(dur, minRelayDigit), maxRelayDigit)
 	_ = s.engine.SendDigits(to.mch, string(digit), dur)
 }
+
+// IndependentEndpoint implements media.Independent: a leg's stream
+// touches only its own state (SIPDialer.OpenMedia's contract), so the
+// engine may run it on a worker goroutine beside other streams.
+func (e *swapEndpoint) IndependentEndpoint() {}
+
+// ReadAhead implements media.AheadReader when the stream can.
+func (e *swapEndpoint) ReadAhead(f []int16) bool {
+	if p := e.ep.Load(); p != nil && p.ar != nil {
+		return p.ar.ReadAhead(f)
+	}
+	return false
+}
+
+// PacketRoom implements media.PacketWriter when the stream packetises;
+// 0 otherwise, which never asks for a frame ahead.
+func (e *swapEndpoint) PacketRoom() int {
+	if p := e.ep.Load(); p != nil && p.pw != nil {
+		return p.pw.PacketRoom()
+	}
+	return 0
+}

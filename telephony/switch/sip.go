@@ -47,6 +47,11 @@ type SIPDialer interface {
 	// OpenMedia returns the leg's RTP stream once its media are
 	// negotiated; the switch closes it when the leg ends. It is called on
 	// the switch's goroutine, so it must not wait (binding sockets is fine).
+	// The stream's ReadFrame and WriteFrame must touch only its own state:
+	// the engine may call them on a worker goroutine (media.Independent).
+	// Its digit, look-ahead, packet and re-INVITE interfaces
+	// (media.DigitReader, DigitWriter, AheadReader, PacketWriter,
+	// MediaUpdater) pass through the switch's wrapper.
 	OpenMedia(l SIPLeg) (media.Endpoint, func(), error)
 }
 
@@ -66,6 +71,8 @@ type stream struct {
 	dr media.DigitReader
 	dw media.DigitWriter
 	mu MediaUpdater
+	ar media.AheadReader
+	pw media.PacketWriter
 }
 
 func (e *swapEndpoint) set(ep media.Endpoint) {
@@ -73,6 +80,8 @@ func (e *swapEndpoint) set(ep media.Endpoint) {
 	st.dr, _ = ep.(media.DigitReader)
 	st.dw, _ = ep.(media.DigitWriter)
 	st.mu, _ = ep.(MediaUpdater)
+	st.ar, _ = ep.(media.AheadReader)
+	st.pw, _ = ep.(media.PacketWriter)
 	e.ep.Store(st)
 }
 

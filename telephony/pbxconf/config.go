@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"callbox/telephony/switch/dialplan"
 )
 
 // Version is the format version this firmware writes and reads.
@@ -106,12 +108,13 @@ type Route struct {
 	Blocked  []string `json:"blocked,omitempty"`
 }
 
-// Defaults of the dialling rules: CN, EU and NANP emergency numbers, and
-// international and premium-rate prefixes (CN/EU 00, NANP 011, NANP 900,
-// CN 168 information lines).
+// Defaults of the dialling rules are the switch's own (CN, EU and NANP
+// emergency numbers; international and premium-rate patterns), so a new
+// box's stored configuration and a plan built with none say the same.
+// Default copies them; do not change them in place.
 var (
-	DefaultEmergency = []string{"110", "119", "120", "122", "112", "911"}
-	DefaultBlocked   = []string{"00.", "011.", "1900NXXXXXX", "900NXXXXXX", "168."}
+	DefaultEmergency = dialplan.DefaultEmergency
+	DefaultBlocked   = dialplan.DefaultBlocked
 )
 
 // Codecs a SIP trunk may name.

@@ -33,11 +33,12 @@
 //	     "allowed": ["201", "301"], "blocked": ["91380013800X"]}
 //	  ],
 //	  "emergency": ["110", "119", "120", "122", "112", "911"],
-//	  "blocked": ["00.", "011.", "1900NXXXXXX", "900NXXXXXX", "168."]
+//	  "blocked": ["00.", "011.", "+.", "160X.", "168X.", "1900NXXXXXX", "900NXXXXXX", "1976NXXXXXX"]
 //	}
 //
 // Extensions: number is 2 to 8 digits, not starting with 0 (which reaches
-// routes) and not an emergency number; kind is "sip" (a phone or softphone
+// routes), and neither an emergency number nor starting with one (a phone
+// dialling it would reach the emergency number first); kind is "sip" (a phone or softphone
 // registering with the SIP digest secret, 8 to 64 printable characters) or
 // "fxs" (the analog port numbered port, fxs1 = 1; no secret). The caller ID
 // fields are what the extension presents (defaults: name and number);
@@ -55,20 +56,25 @@
 // dtmf), rings before answering (1 to 10, default 2) and default.
 //
 // Routes are tried in order; the first whose pattern matches the dialled
-// number wins. strip removes leading digits and prepend adds some before the
-// result goes to the trunks, tried in failover order. caller_id replaces the
-// extension's outside caller ID; allowed lists the extensions that may use
-// the route (empty: all); blocked lists patterns refused on this route on
-// top of the global ones.
+// number and that the caller may use wins. strip removes leading digits and
+// prepend adds some before the result goes to the trunks, tried in failover
+// order. caller_id replaces the extension's outside caller ID; allowed lists
+// the extensions that may use the route (empty: all; others go on to the
+// next route); blocked lists patterns refused on this route on top of the
+// global ones.
 //
-// Patterns follow the Asterisk dial plan: digits, '*' and '#' match
-// themselves, X any digit, Z 1-9, N 2-9, [1-5,7] a set, and a final '.'
-// one or more further characters, a final '!' zero or more.
+// Patterns are the switch's (telephony/switch/dialplan, which also checks
+// them here), in the Asterisk notation: digits, '*', '#', A-D and '+'
+// match themselves, X any digit, Z 1-9, N 2-9, [1-57] a set of digits and
+// ranges, a final '.' one or more further characters, a final '!' zero or
+// more; a leading '_' is ignored.
 //
 // Emergency numbers are always allowed, whatever blocked or a route's
 // allowed list say; the list must not be empty. The global blocked patterns
 // (international and premium-rate by default: toll fraud is the first
-// attack on a PBX) apply to every route.
+// attack on a PBX) apply to every route, against the dialled number and
+// the number the route sends. A new configuration takes the switch's
+// defaults (dialplan.DefaultEmergency and DefaultBlocked).
 //
 // Secrets are kept in full in the document (it is the backup); the web API
 // never returns them.

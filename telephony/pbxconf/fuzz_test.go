@@ -4,17 +4,22 @@ import (
 	"bytes"
 	"reflect"
 	"testing"
+
+	"callbox/telephony/switch/dialplan"
 )
 
-// FuzzParse: Parse never panics; a document it accepts validates, and
-// exporting it then parsing the export gives the same configuration and
-// the same bytes again.
+// FuzzParse: Parse never panics; a document it accepts validates, the
+// switch's dial plan compiles its numbers and patterns, and exporting it
+// then parsing the export gives the same configuration and the same bytes
+// again.
 func FuzzParse(f *testing.F) {
 	good, _ := Marshal(sample())
 	def, _ := Marshal(Default(4))
 	for _, s := range [][]byte{good, def, []byte(`{"version":1,"emergency":["110"]}`), []byte(`{"version":1}`),
 		[]byte(`{"version":1,"emergency":["110"],"extensions":[{"number":"201","kind":"fxs","port":1}]}`),
 		[]byte(`{"version":1,"emergency":["110"],"trunks":[{"name":"a","kind":"fxo","port":1,"rings":2}],"routes":[{"name":"r","patterns":["9."],"trunks":["a"]}]}`),
+		[]byte(`{"version":1,"emergency":["110"],"trunks":[{"name":"a","kind":"fxo","port":1}],"routes":[{"name":"r","patterns":["_9[1-5,7]X.","+."],"blocked":["9a","."],"trunks":["a"]}]}`),
+		[]byte(`{"version":1,"emergency":["110"],"extensions":[{"number":"1100","kind":"fxs","port":1}]}`),
 		[]byte(`[]`), []byte(`null`), []byte(`{"version":1.5}`)} {
 		f.Add(s)
 	}
@@ -25,6 +30,17 @@ func FuzzParse(f *testing.F) {
 		}
 		if err := c.Validate(); err != nil {
 			t.Fatalf("accepted an invalid configuration: %v", err)
+		}
+		dc := dialplan.Config{Emergency: c.Emergency, Blocked: c.Blocked}
+		for _, e := range c.Extensions {
+			dc.Extensions = append(dc.Extensions, e.Number)
+		}
+		for _, r := range c.Routes {
+			dc.Routes = append(dc.Routes, dialplan.Route{Name: r.Name, Patterns: r.Patterns, Strip: r.Strip,
+				Prepend: r.Prepend, Trunks: r.Trunks, Callers: r.Allowed, Blocked: r.Blocked})
+		}
+		if _, err := dialplan.New(dc); err != nil {
+			t.Fatalf("accepted a configuration the switch refuses: %v", err)
 		}
 		out, err := Marshal(c)
 		if err != nil {

@@ -3,11 +3,14 @@ package pbxconf
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"callbox/telephony/switch/dialplan"
 )
 
 // sample is a configuration using every field.
@@ -94,11 +97,16 @@ func TestValidate(t *testing.T) {
 		{"version", func(c *Config) { c.Version = 2 }, "version", "configuration"},
 		{"no emergency numbers", func(c *Config) { c.Emergency = nil }, "emergency", "configuration"},
 		{"bad emergency number", func(c *Config) { c.Emergency[1] = "1 1 9" }, "emergency[1]", "configuration"},
-		{"bad blocked pattern", func(c *Config) { c.Blocked = append(c.Blocked, "9.1") }, "blocked[5]", "configuration"},
+		{"bad blocked pattern", func(c *Config) { c.Blocked = append(c.Blocked, "9.1") }, "blocked[8]", "configuration"},
 		{"extension number letters", func(c *Config) { c.Extensions[0].Number = "2a1" }, "extensions[0].number", `extension "2a1"`},
 		{"extension number leading 0", func(c *Config) { c.Extensions[0].Number = "0201" }, "extensions[0].number", `extension "0201"`},
 		{"duplicate number", func(c *Config) { c.Extensions[1].Number = "201" }, "extensions[1].number", `extension "201"`},
 		{"emergency extension", func(c *Config) { c.Extensions[4].Number = "110" }, "extensions[4].number", `extension "110"`},
+		{"extension behind an emergency number", func(c *Config) { c.Extensions[4].Number = "1191" }, "extensions[4].number", `extension "1191"`},
+		{"configured emergency number", func(c *Config) {
+			c.Emergency = append(c.Emergency, "999")
+			c.Extensions[4].Number = "9990"
+		}, "extensions[4].number", `extension "9990"`},
 		{"kind", func(c *Config) { c.Extensions[0].Kind = "iax" }, "extensions[0].kind", `extension "201"`},
 		{"sip without secret", func(c *Config) { c.Extensions[4].Secret = "" }, "extensions[4].secret", `extension "301"`},
 		{"sip short secret", func(c *Config) { c.Extensions[4].Secret = "1234567" }, "extensions[4].secret", `extension "301"`},
@@ -137,7 +145,8 @@ func TestValidate(t *testing.T) {
 		{"route name twice", func(c *Config) { c.Routes[1].Name = "mobile" }, "routes[1].name", `route "mobile"`},
 		{"no patterns", func(c *Config) { c.Routes[0].Patterns = nil }, "routes[0].patterns", `route "mobile"`},
 		{"bad pattern", func(c *Config) { c.Routes[0].Patterns = []string{"9[3-1]X"} }, "routes[0].patterns", `route "mobile"`},
-		{"bad route blocked", func(c *Config) { c.Routes[0].Blocked = []string{"9a"} }, "routes[0].blocked", `route "mobile"`},
+		{"bad route blocked", func(c *Config) { c.Routes[0].Blocked = []string{"9?"} }, "routes[0].blocked", `route "mobile"`},
+		{"set with a comma", func(c *Config) { c.Routes[1].Patterns = []string{"9[1-5,7]X."} }, "routes[1].patterns", `route "local"`},
 		{"strip", func(c *Config) { c.Routes[0].Strip = -1 }, "routes[0].strip", `route "mobile"`},
 		{"prepend", func(c *Config) { c.Routes[0].Prepend = "+86" }, "routes[0].prepend", `route "mobile"`},
 		{"no trunks", func(c *Config) { c.Routes[0].Trunks = nil }, "routes[0].trunks", `route "mobile"`},
@@ -238,46 +247,6 @@ func TestDecodeObjects(t *testing.T) {
 	}
 }
 
-func TestRouteOutbound(t *testing.T) {
-	c := sample()
-	for _, tc := range []struct {
-		from, dial string
-		route, num string
-		blocked    bool
-		emergency  bool
-	}{
-		{"301", "913800138001", "mobile", "13800138001", false, false},
-		{"201", "913800138001", "", "", true, false},                       // not allowed on mobile
-		{"301", "9138001380000", "local", "021138001380000", false, false}, // too long for mobile
-		{"201", "955501234", "local", "02155501234", false, false},
-		{"201", "9555012345", "local", "021555012345", false, false},
-		{"201", "0044123456", "", "", true, false}, // international blocked
-		{"201", "19005551234", "", "", true, false},
-		{"201", "110", "mobile", "110", false, true}, // emergency: first route
-		{"201", "1234", "", "", false, false},        // unrouted
-	} {
-		got := c.RouteOutbound(tc.from, tc.dial)
-		name := ""
-		if got.Route != nil {
-			name = got.Route.Name
-		}
-		if name != tc.route || got.Number != tc.num || got.Blocked != tc.blocked || got.Emergency != tc.emergency {
-			t.Errorf("%s dials %s: %+v (route %q), want route %q number %q blocked %v emergency %v",
-				tc.from, tc.dial, got, name, tc.route, tc.num, tc.blocked, tc.emergency)
-		}
-	}
-	// The route's own blocked list.
-	c.Routes[0].Blocked = []string{"9138XXXXXXXX"}
-	if got := c.RouteOutbound("301", "913800138001"); !got.Blocked {
-		t.Errorf("route blocked list ignored: %+v", got)
-	}
-	// Emergency wins over blocked patterns and allowed lists.
-	c.Blocked = append(c.Blocked, "1XX")
-	if got := c.RouteOutbound("201", "119"); got.Blocked || !got.Emergency || got.Route == nil {
-		t.Errorf("emergency call refused: %+v", got)
-	}
-}
-
 func TestCheckPorts(t *testing.T) {
 	c := sample() // fxs1-4, fxo1
 	if err := c.CheckPorts(4, 1); err != nil {
@@ -345,32 +314,118 @@ parse:
 	}
 }
 
-// TestPlanAgreesWithMatchAny: the compiled plan and the pattern strings
-// decide alike for every number of a small exhaustive space.
-func TestPlanAgreesWithMatchAny(t *testing.T) {
-	c := sample()
-	plan := c.Plan()
-	for n := 0; n < 100000; n++ {
-		num := fmt.Sprintf("9%d", n)
-		if contains(c.Emergency, num) {
-			continue // TestRouteOutbound covers them
+// Patterns are the switch's: what dialplan parses is valid here, what it
+// refuses is refused naming the object, the path, the field and the
+// pattern, with dialplan.ErrPattern for errors.Is.
+func TestPatternsAreTheSwitchs(t *testing.T) {
+	for _, tc := range []struct {
+		pattern string
+		ok      bool
+	}{
+		{"9NXXXXXXX", true},
+		{"_9ZXX.", true},
+		{"+.", true}, // international over SIP, in the default blocked list
+		{"9[1-35-9]X!", true},
+		{"*7[67]", true},
+		{"9A", true}, // DTMF A to D are dialable
+		{"9[1-5,7]X", false},
+		{"9.1", false},
+		{"9[12", false},
+		{"9[5-1]", false},
+		{"9?", false},
+		{"", false},
+		{strings.Repeat("9", 65), false},
+	} {
+		_, perr := dialplan.ParsePattern(tc.pattern)
+		if (perr == nil) != tc.ok {
+			t.Fatalf("%q: dialplan says %v", tc.pattern, perr)
 		}
-		got := plan.Route("301", num)
-		want := ""
-		if !MatchAny(c.Blocked, num) {
-			for _, r := range c.Routes {
-				if MatchAny(r.Patterns, num) {
-					want = r.Name
-					break
-				}
+		c := sample()
+		c.Routes[1].Blocked = []string{"95551234", tc.pattern}
+		err := c.Validate()
+		if tc.ok {
+			if err != nil {
+				t.Errorf("%q refused: %v", tc.pattern, err)
 			}
+			continue
 		}
-		name := ""
-		if got.Route != nil {
-			name = got.Route.Name
+		fe := fieldOf(t, err)
+		if fe.Path != "routes[1].blocked" || fe.Field != "blocked" || fe.Object != `route "local"` || !errors.Is(err, dialplan.ErrPattern) {
+			t.Errorf("%q: %v: path %q field %q object %q", tc.pattern, err, fe.Path, fe.Field, fe.Object)
 		}
-		if name != want {
-			t.Fatalf("%s: plan chose %q, patterns %q", num, name, want)
+		if want := strings.TrimPrefix(perr.Error(), "dialplan: "); !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %q does not say %q", tc.pattern, err, want)
+		}
+	}
+	c := sample()
+	c.Blocked = append(c.Blocked, "0[")
+	if fe := fieldOf(t, c.Validate()); fe.Path != "blocked[8]" || !errors.Is(fe, dialplan.ErrPattern) {
+		t.Errorf("global blocked: %v", fe)
+	}
+}
+
+// The defaults are the switch's, copied into each new configuration; with
+// a route taking any number, the dial plan of a new box refuses the
+// international and premium-rate numbers of China and North America and
+// lets ordinary and emergency numbers out.
+func TestDefaultDialling(t *testing.T) {
+	if !slices.Equal(DefaultEmergency, dialplan.DefaultEmergency) || !slices.Equal(DefaultBlocked, dialplan.DefaultBlocked) {
+		t.Fatalf("defaults %q %q differ from the switch's %q %q", DefaultEmergency, DefaultBlocked, dialplan.DefaultEmergency, dialplan.DefaultBlocked)
+	}
+	c := Default(4)
+	c.Blocked[0] = "changed"
+	c.Emergency[0] = "changed"
+	if DefaultBlocked[0] == "changed" || DefaultEmergency[0] == "changed" {
+		t.Fatal("Default shares the default lists")
+	}
+	c = Default(4)
+	plan, err := dialplan.New(dialplan.Config{
+		Extensions: []string{"201", "202", "203", "204"},
+		Routes:     []dialplan.Route{{Name: "any", Patterns: []string{"X."}, Trunks: []string{"fxo1"}}},
+		Emergency:  c.Emergency,
+		Blocked:    c.Blocked,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		number string
+		want   dialplan.Kind
+	}{
+		{"0085212345678", dialplan.Blocked},  // international from China
+		{"01144207946000", dialplan.Blocked}, // international from North America
+		{"+442079460000", dialplan.Blocked},  // international over SIP
+		{"1601234", dialplan.Blocked},        // CN 160 information line
+		{"16812345", dialplan.Blocked},       // CN 168 information line
+		{"19005551234", dialplan.Blocked},    // NANP 1-900
+		{"9005551234", dialplan.Blocked},     // NANP 900 without the 1
+		{"19765551234", dialplan.Blocked},    // NANP 1-976
+		{"13800138000", dialplan.Outbound},   // CN mobile
+		{"16612345678", dialplan.Outbound},   // CN mobile, 166
+		{"02155501234", dialplan.Outbound},   // CN trunk call
+		{"55501234", dialplan.Outbound},      // CN local
+		{"12125551234", dialplan.Outbound},   // NANP long distance
+		{"18005551234", dialplan.Outbound},   // NANP toll-free
+		{"202", dialplan.Extension},
+		{"110", dialplan.Emergency},
+		{"119", dialplan.Emergency},
+		{"120", dialplan.Emergency},
+		{"122", dialplan.Emergency},
+		{"112", dialplan.Emergency},
+		{"911", dialplan.Emergency},
+	} {
+		if d := plan.Resolve("201", tc.number); d.Kind != tc.want {
+			t.Errorf("%s: %+v, want %v", tc.number, d, tc.want)
+		}
+	}
+	// pbxconf once blocked "168." where the switch blocks "168X.": every
+	// 168 information number (168 and 4 or 5 digits) is still refused.
+	for _, r := range []struct{ lo, hi, step int }{{1680000, 1689999, 7}, {16800000, 16899999, 73}} {
+		for n := r.lo; n <= r.hi; n += r.step {
+			num := strconv.Itoa(n)
+			if d := plan.Resolve("201", num); d.Kind != dialplan.Blocked {
+				t.Fatalf("%s: %+v", num, d)
+			}
 		}
 	}
 }

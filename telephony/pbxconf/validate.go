@@ -9,6 +9,9 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"callbox/telephony/line"
+	"callbox/telephony/switch/dialplan"
 )
 
 // FieldError is a refused value: which object (e.g. `extension 201`), its
@@ -19,7 +22,7 @@ type FieldError struct {
 	Object string // "extension 201", `trunk "provider"`, "configuration"
 	Field  string // the JSON field name, "" when none applies
 	Reason string
-	err    error // an optional sentinel (ErrVersion)
+	err    error // an optional cause for errors.Is (ErrVersion, dialplan.ErrPattern)
 }
 
 func (e *FieldError) Error() string {
@@ -36,7 +39,7 @@ func (e *FieldError) Error() string {
 	return b.String()
 }
 
-// Unwrap returns the sentinel the error carries, if any.
+// Unwrap returns the cause the error carries, if any.
 func (e *FieldError) Unwrap() error { return e.err }
 
 // JSONField names the offending field as the JSON format spells it, for
@@ -68,13 +71,23 @@ var (
 type validator struct{ errs []error }
 
 func (v *validator) add(path, object, field, format string, args ...any) {
+	v.put(path, object, field, fmt.Sprintf(format, args...), nil)
+}
+
+// addErr gives err as the reason and keeps it for errors.Is (a
+// dialplan.ErrPattern names the pattern and what is wrong with it).
+func (v *validator) addErr(path, object, field string, err error) {
+	v.put(path, object, field, err.Error(), err)
+}
+
+func (v *validator) put(path, object, field, reason string, err error) {
 	if len(v.errs) < MaxErrors {
 		p := path
 		if field != "" {
 			p += "." + field
 		}
 		v.errs = append(v.errs, &FieldError{Path: strings.TrimPrefix(p, "."), Object: object, Field: field,
-			Reason: fmt.Sprintf(format, args...)})
+			Reason: reason, err: err})
 	}
 }
 
@@ -97,8 +110,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	for i, p := range c.Blocked {
-		if _, err := ParsePattern(p); err != nil {
-			v.add(fmt.Sprintf("blocked[%d]", i), "configuration", "", "pattern %q: %v", p, err)
+		if _, err := dialplan.ParsePattern(p); err != nil {
+			v.addErr(fmt.Sprintf("blocked[%d]", i), "configuration", "", err)
 		}
 	}
 	if len(c.Extensions) > MaxExtensions {
@@ -112,6 +125,7 @@ func (c *Config) Validate() error {
 	}
 	numbers := map[string]bool{}
 	fxs := map[int]string{}
+	plan := c.dialPlan()
 	for i, e := range c.Extensions {
 		path, obj := fmt.Sprintf("extensions[%d]", i), "extension "+strconv.Quote(e.Number)
 		e.validate(v, path, obj)
@@ -119,8 +133,10 @@ func (c *Config) Validate() error {
 			v.add(path, obj, "number", "used by another extension")
 		}
 		numbers[e.Number] = true
-		if slices.Contains(c.Emergency, e.Number) {
+		if n := emergencyPrefix(plan, e.Number); n == e.Number {
 			v.add(path, obj, "number", "is an emergency number")
+		} else if n != "" {
+			v.add(path, obj, "number", "starts with emergency number %s: a phone dialling it reaches %s first", n, n)
 		}
 		if e.Kind == KindFXS && e.Port > 0 {
 			if other, ok := fxs[e.Port]; ok {
@@ -173,6 +189,43 @@ func (c *Config) Validate() error {
 		}
 	}
 	return v.err()
+}
+
+// dialPlan is the switch's dial plan for the configuration's extension
+// numbers (those that are valid) and emergency numbers, with the default
+// feature codes, which start with '*' and never meet an extension number;
+// nil when it does not compile. Validate asks it what a phone's digit
+// collection does with each extension number.
+func (c *Config) dialPlan() *dialplan.Plan {
+	var exts []string
+	for _, e := range c.Extensions {
+		if reExtNumber.MatchString(e.Number) {
+			exts = append(exts, e.Number)
+		}
+	}
+	// A nil list would take dialplan's defaults: an empty one is refused
+	// on its own.
+	p, err := dialplan.New(dialplan.Config{Extensions: exts, Emergency: append([]string{}, c.Emergency...), Blocked: []string{}})
+	if err != nil {
+		return nil
+	}
+	return p
+}
+
+// emergencyPrefix returns the emergency number that dialling number digit
+// by digit completes first ("" when none): the switch completes an
+// emergency number the moment it is dialled, so an extension that is one,
+// or starts with one, can never be called from an analog phone.
+func emergencyPrefix(p *dialplan.Plan, number string) string {
+	if p == nil {
+		return ""
+	}
+	for n := 1; n <= len(number); n++ {
+		if d := number[:n]; p.IsEmergency(d) && p.Match(d) == line.MatchComplete {
+			return d
+		}
+	}
+	return ""
 }
 
 func sortedKeys(m map[string]string) []string {
@@ -368,13 +421,13 @@ func (r Route) validate(v *validator, path, obj string) {
 		v.add(path, obj, "patterns", "at least one dial pattern")
 	}
 	for _, p := range r.Patterns {
-		if _, err := ParsePattern(p); err != nil {
-			v.add(path, obj, "patterns", "%q: %v", p, err)
+		if _, err := dialplan.ParsePattern(p); err != nil {
+			v.addErr(path, obj, "patterns", err)
 		}
 	}
 	for _, p := range r.Blocked {
-		if _, err := ParsePattern(p); err != nil {
-			v.add(path, obj, "blocked", "%q: %v", p, err)
+		if _, err := dialplan.ParsePattern(p); err != nil {
+			v.addErr(path, obj, "blocked", err)
 		}
 	}
 	if r.Strip < 0 || r.Strip > 16 {

@@ -20,15 +20,19 @@ import (
 
 // DefaultEmergency are the numbers always allowed: China's police (110),
 // fire (119), ambulance (120) and traffic police (122), and the GSM and
-// North American numbers 112 and 911.
+// North American numbers 112 and 911. They are also telephony/pbxconf's
+// defaults.
 var DefaultEmergency = []string{"110", "119", "120", "122", "112", "911"}
 
 // DefaultBlocked are the patterns refused unless the configuration says
 // otherwise, checked against both the dialled digits and the number a
 // route sends: international calls (00 in China and Europe, 011 from
 // North America, a leading +) and premium-rate services (China's 160 and
-// 168 information lines, North America's 1-900 and 1-976).
-var DefaultBlocked = []string{"00.", "011.", "+.", "160X.", "168X.", "1900NXXXXXX", "1976NXXXXXX"}
+// 168 information lines, 7 or 8 digits long, which 160X. and 168X. all
+// take; North America's 1-900, also dialled as ten digits without the 1,
+// and 1-976). They are also telephony/pbxconf's defaults: one list for the
+// stored configuration and the switch.
+var DefaultBlocked = []string{"00.", "011.", "+.", "160X.", "168X.", "1900NXXXXXX", "900NXXXXXX", "1976NXXXXXX"}
 
 // FeatureCodes are the star codes of the features. A zero field takes the
 // default of DefaultFeatures.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -138,11 +139,11 @@ func adaptPBX(c pbxconf.Config, country string) switchConfig {
 		}
 		sc.plan.Routes = append(sc.plan.Routes, dr)
 	}
-	sc.plan.Emergency = c.Emergency
-	sc.plan.Blocked = append(sc.plan.Blocked, c.Blocked...)
-	if sc.plan.Blocked == nil && c.Blocked != nil {
-		sc.plan.Blocked = []string{} // configured to block nothing
-	}
+	// pbxconf's default lists are dialplan's, and both read an empty list
+	// as none (nil, from a configuration built in code, is the defaults):
+	// the lists pass as they are, copied so the plan owns them.
+	sc.plan.Emergency = slices.Clone(c.Emergency)
+	sc.plan.Blocked = slices.Clone(c.Blocked)
 	return sc
 }
 

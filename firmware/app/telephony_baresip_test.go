@@ -93,12 +93,7 @@ func TestBaresipCallsAndIsCalled(t *testing.T) {
 		t.Skip("app: starts baresip and opens sockets")
 	}
 	t.Parallel() // each test has its own daemon, ports and RTP range
-	a, logs := bootTelephony(t, 23000)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("daemon log:\n%s", logs)
-		}
-	})
+	a := bootTelephony(t, 23000)
 	tel := a.telephony()
 	box := tel.sipAddr(true)
 	sb := a.livePorts().Sim()

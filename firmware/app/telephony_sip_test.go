@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"callbox/board/sim"
+	"callbox/board/sim/proslicsim"
 	"callbox/dsp/tone"
 	"callbox/telephony/media/rfc4733"
 	"callbox/telephony/media/rtpstream"
@@ -115,6 +117,36 @@ func registerPhone(t *testing.T, box, ext, secret string, uasPort int) {
 	}
 }
 
+// echoPhone302 starts sipp as extension 302, registered with digest,
+// answering every call and echoing its RTP (and RFC 4733 events) back.
+func echoPhone302(t *testing.T, box string) *sippRun {
+	t.Helper()
+	uas := freeUDP(t)
+	callee := startSipp(t, box, uas, "answer_echo.xml", "-rtp_echo", "-mp", strconv.Itoa(freeUDP(t)&^1))
+	registerPhone(t, box, "302", "secret-302-pw", uas)
+	return callee
+}
+
+// analogCalls302 takes phone 201 off hook on the sim board, checks its dial
+// tone and dials 302, returning once the call is up with its RTP stream.
+func analogCalls302(t *testing.T, a *App, sb *sim.Board) *proslicsim.Phone {
+	t.Helper()
+	p201 := sb.Phone("fxs1")
+	p201.OffHook()
+	eventually(t, 3*time.Second, "dial tone at 201", func() bool {
+		tones, err := p201.HeardTones("CN")
+		return err == nil && slices.Contains(tones, tone.Dial)
+	})
+	if err := p201.Dial("302"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "302 answering 201", func() bool {
+		s := a.TelephonyStatus()
+		return s.ActiveCalls == 1 && s.RTPInUse == 1
+	})
+	return p201
+}
+
 // Two sipp phones through the daemon: 302 registers with digest, 301
 // (authenticated by 407) calls it; PCMA flows both ways (sipp's echo sends
 // the box's audio back), 301's RFC 4733 digit and its INFO digit (200)
@@ -123,19 +155,12 @@ func registerPhone(t *testing.T, box, ext, secret string, uasPort int) {
 func TestSIPCallsThroughTheDaemon(t *testing.T) {
 	needSipp(t)
 	t.Parallel() // each test has its own daemon, ports and RTP range
-	a, logs := bootTelephony(t, 22200)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("daemon log:\n%s", logs)
-		}
-	})
+	a := bootTelephony(t, 22200)
 	tel := a.telephony()
 	box := tel.sipAddr(true)
 
 	// The answered call.
-	uas := freeUDP(t)
-	callee := startSipp(t, box, uas, "answer_echo.xml", "-rtp_echo", "-mp", strconv.Itoa(freeUDP(t)&^1))
-	registerPhone(t, box, "302", "secret-302-pw", uas)
+	callee := echoPhone302(t, box)
 	if n := len(tel.ep.Contacts("302")); n != 1 {
 		t.Fatalf("302 has %d contacts after registering", n)
 	}
@@ -185,7 +210,7 @@ func TestSIPCallsThroughTheDaemon(t *testing.T) {
 	}
 
 	// CANCEL before answer.
-	uas = freeUDP(t)
+	uas := freeUDP(t)
 	callee = startSipp(t, box, uas, "ring_cancelled.xml")
 	registerPhone(t, box, "302", "secret-302-pw", uas)
 	caller = startSipp(t, box, freeUDP(t), "call_cancel.xml", "-s", "302", "-key", "caller", "301",
@@ -215,32 +240,13 @@ func TestSIPCallsThroughTheDaemon(t *testing.T) {
 func TestAnalogAndSIPCallEachOther(t *testing.T) {
 	needSipp(t)
 	t.Parallel() // each test has its own daemon, ports and RTP range
-	a, logs := bootTelephony(t, 22600)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("daemon log:\n%s", logs)
-		}
-	})
+	a := bootTelephony(t, 22600)
 	tel := a.telephony()
 	box := tel.sipAddr(true)
 	sb := a.livePorts().Sim()
 
-	uas := freeUDP(t)
-	callee := startSipp(t, box, uas, "answer_echo.xml", "-rtp_echo", "-mp", strconv.Itoa(freeUDP(t)&^1))
-	registerPhone(t, box, "302", "secret-302-pw", uas)
-	p201 := sb.Phone("fxs1")
-	p201.OffHook()
-	eventually(t, 3*time.Second, "dial tone at 201", func() bool {
-		tones, err := p201.HeardTones("CN")
-		return err == nil && slices.Contains(tones, tone.Dial)
-	})
-	if err := p201.Dial("302"); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 10*time.Second, "302 answering 201", func() bool {
-		s := a.TelephonyStatus()
-		return s.ActiveCalls == 1 && s.RTPInUse == 1
-	})
+	callee := echoPhone302(t, box)
+	p201 := analogCalls302(t, a, sb)
 	time.Sleep(1500 * time.Millisecond)
 	if status := strings.Join(consoleHost{a}.Status(), "\n"); !strings.Contains(status, "201 -> 302 up ") || !strings.Contains(status, "(fxs1, sip/") {
 		t.Errorf("console status during the call:\n%s", status)
@@ -314,12 +320,7 @@ func TestSIPTrunkOutbound(t *testing.T) {
 		Transport: pbxconf.TransportUDP, Username: "0215550100", Default: "203"})
 	conf.Routes = append(conf.Routes, pbxconf.Route{Name: "carrier", Patterns: []string{"8X."}, Strip: 1,
 		Trunks: []string{"carrier"}, CallerID: "0215550100"})
-	a, logs := bootTelephonyWith(t, 23400, conf)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("daemon log:\n%s", logs)
-		}
-	})
+	a := bootTelephonyWith(t, 23400, conf)
 	sb := a.livePorts().Sim()
 	uas := startSipp(t, a.telephony().sipAddr(true), far, "answer_echo.xml", "-i", "127.0.0.2",
 		"-rtp_echo", "-mp", strconv.Itoa(freeUDP(t)&^1))

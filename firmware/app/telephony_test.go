@@ -41,13 +41,13 @@ func testPBX() pbxconf.Config {
 // bootTelephony runs a whole App on the sim board with the test PBX, SIP
 // on free ports and RTP on a range of its own (below the ephemeral ports
 // that freeUDP hands to sipp).
-func bootTelephony(t *testing.T, rtpMin int) (*App, *syncBuffer) {
+func bootTelephony(t *testing.T, rtpMin int) *App {
 	t.Helper()
 	return bootTelephonyWith(t, rtpMin, testPBX())
 }
 
 // bootTelephonyWith is bootTelephony with another configuration.
-func bootTelephonyWith(t *testing.T, rtpMin int, conf pbxconf.Config) (*App, *syncBuffer) {
+func bootTelephonyWith(t *testing.T, rtpMin int, conf pbxconf.Config) *App {
 	t.Helper()
 	logs := &syncBuffer{}
 	a, err := New(Config{
@@ -62,8 +62,11 @@ func bootTelephonyWith(t *testing.T, rtpMin int, conf pbxconf.Config) (*App, *sy
 		if _, err := stop(); err != nil {
 			t.Errorf("stop: %v", err)
 		}
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", logs)
+		}
 	})
-	return a, logs
+	return a
 }
 
 // eventually polls cond every 20 ms for up to d of wall time.
@@ -108,7 +111,7 @@ func TestBoardCallsThroughTheDaemon(t *testing.T) {
 		t.Skip("app: runs the daemon in real time with sockets")
 	}
 	t.Parallel() // each test has its own daemon, ports and RTP range
-	a, logs := bootTelephony(t, 21000)
+	a := bootTelephony(t, 21000)
 	sb := a.livePorts().Sim()
 	if sb == nil {
 		t.Fatal("no simulated board")
@@ -124,11 +127,6 @@ func TestBoardCallsThroughTheDaemon(t *testing.T) {
 	t.Run("dnd", func(t *testing.T) {
 		t.Parallel()
 		dndStored(t, a, sb)
-	})
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("daemon log:\n%s", logs)
-		}
 	})
 }
 
@@ -240,7 +238,7 @@ func TestTelephonyStatusIdle(t *testing.T) {
 		t.Skip("app: opens sockets")
 	}
 	t.Parallel() // each test has its own daemon, ports and RTP range
-	a, _ := bootTelephony(t, 21400)
+	a := bootTelephony(t, 21400)
 	s := a.TelephonyStatus()
 	if !s.Running || s.ActiveCalls != 0 || s.Registrations != 0 || !strings.HasPrefix(s.SIPUDP, "127.0.0.1:") {
 		t.Fatalf("status %+v", s)
@@ -296,31 +294,12 @@ func TestAdaptPBXRouting(t *testing.T) {
 func TestAnalogDigitsToSIPAsRFC4733(t *testing.T) {
 	needSipp(t)
 	t.Parallel() // each test has its own daemon, ports and RTP range
-	a, logs := bootTelephony(t, 23800)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("daemon log:\n%s", logs)
-		}
-	})
+	a := bootTelephony(t, 23800)
 	tel := a.telephony()
 	box := tel.sipAddr(true)
 	sb := a.livePorts().Sim()
-	uas := freeUDP(t)
-	callee := startSipp(t, box, uas, "answer_echo.xml", "-rtp_echo", "-mp", strconv.Itoa(freeUDP(t)&^1))
-	registerPhone(t, box, "302", "secret-302-pw", uas)
-	p201 := sb.Phone("fxs1")
-	p201.OffHook()
-	eventually(t, 3*time.Second, "dial tone at 201", func() bool {
-		tones, err := p201.HeardTones("CN")
-		return err == nil && slices.Contains(tones, tone.Dial)
-	})
-	if err := p201.Dial("302"); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 10*time.Second, "302 answering 201", func() bool {
-		s := a.TelephonyStatus()
-		return s.ActiveCalls == 1 && s.RTPInUse == 1
-	})
+	callee := echoPhone302(t, box)
+	p201 := analogCalls302(t, a, sb)
 	time.Sleep(500 * time.Millisecond)
 	p201.ClearHeard()
 	if err := p201.Dial("4"); err != nil {
@@ -366,12 +345,7 @@ func TestSIPTrunkDIDs(t *testing.T) {
 	conf.Trunks = append(conf.Trunks, pbxconf.Trunk{Name: "carrier", Kind: pbxconf.KindSIP, Host: "127.0.0.2", Port: far,
 		Transport: pbxconf.TransportUDP, Username: "0215550100", Default: "203",
 		DIDs: map[string]string{"02155550104": "204", "02155550102": "202"}})
-	a, logs := bootTelephonyWith(t, 24200, conf)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("daemon log:\n%s", logs)
-		}
-	})
+	a := bootTelephonyWith(t, 24200, conf)
 	box := a.telephony().sipAddr(true)
 	for _, c := range []struct{ did, caller, ext string }{
 		{"02155550104", "13900000001", "204"},
@@ -410,17 +384,10 @@ func sendingTo(tel *telephonyRun) (uint64, bool) {
 func TestSIPHoldReachesStream(t *testing.T) {
 	needSipp(t)
 	t.Parallel() // each test has its own daemon, ports and RTP range
-	a, logs := bootTelephony(t, 24600)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("daemon log:\n%s", logs)
-		}
-	})
+	a := bootTelephony(t, 24600)
 	tel := a.telephony()
 	box := tel.sipAddr(true)
-	uas := freeUDP(t)
-	callee := startSipp(t, box, uas, "answer_echo.xml", "-rtp_echo", "-mp", strconv.Itoa(freeUDP(t)&^1))
-	registerPhone(t, box, "302", "secret-302-pw", uas)
+	callee := echoPhone302(t, box)
 	caller := startSipp(t, box, freeUDP(t), "call_hold.xml", "-s", "302", "-key", "caller", "301",
 		"-au", "301", "-ap", "secret-301-pw", "-mp", strconv.Itoa(freeUDP(t)&^1))
 	// sent reports whether the box sent 301 packets in the last 300 ms.

@@ -205,7 +205,7 @@ func TestReconfigureFromTheWebAPI(t *testing.T) {
 		t.Skip("app: opens sockets")
 	}
 	t.Parallel() // each test has its own daemon, ports and RTP range
-	a, _ := bootTelephony(t, 21800)
+	a := bootTelephony(t, 21800)
 	tel := a.telephony()
 	if _, ok := tel.dir.Extension("303"); ok {
 		t.Fatal("303 known before it was created")

@@ -13,7 +13,6 @@ type indepLeg struct {
 	id, partner int16
 	tick        int16
 	bad, frames int
-	written     int
 }
 
 func (l *indepLeg) ReadFrame(f []int16) {

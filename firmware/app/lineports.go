@@ -10,6 +10,7 @@ import (
 	"callbox/board/ports"
 	"callbox/board/proslic"
 	"callbox/board/si3050"
+	"callbox/firmware/lineport"
 	"callbox/telephony/line"
 )
 
@@ -69,20 +70,9 @@ func newFXSPort(p *ports.Port, country string) *fxsPort {
 
 // event takes a driver event from the port's service goroutine.
 func (f *fxsPort) event(e proslic.Event) {
-	var k line.FXSEventKind
-	switch e.Kind {
-	case proslic.OffHook:
-		k = line.OffHook
-	case proslic.OnHook:
-		k = line.OnHook
-	case proslic.Flash:
-		k = line.Flash
-	case proslic.VBATLoss, proslic.PortFailed:
-		k = line.LineFault
-	default:
-		return
+	if ev, ok := lineport.FXSEvent(e); ok {
+		f.q.push(ev)
 	}
-	f.q.push(line.FXSEvent{Kind: k})
 }
 
 // NextEvent implements line.FXSPort.
@@ -91,31 +81,14 @@ func (f *fxsPort) NextEvent() (line.FXSEvent, bool) { return f.q.pop() }
 // Ring implements line.FXSPort with the line's cadence on the board's
 // ringing frequency and amplitude.
 func (f *fxsPort) Ring(cadence []time.Duration) error {
-	r := f.ring
-	r.Cadence = cadence
-	if err := f.p.FXS().SetRing(r); err != nil {
-		return err
-	}
-	return f.p.FXS().Ring(0)
+	return lineport.Ring(f.p.FXS(), f.ring, cadence)
 }
 
 // StopRing implements line.FXSPort.
 func (f *fxsPort) StopRing() error { return f.p.FXS().StopRing() }
 
 // SetFeed implements line.FXSPort.
-func (f *fxsPort) SetFeed(feed line.Feed) error {
-	d := f.p.FXS()
-	if err := d.SetPolarity(feed.Reversed()); err != nil {
-		return err
-	}
-	switch feed {
-	case line.FeedOpen:
-		return d.SetLinefeed(proslic.Open)
-	case line.FeedOHT, line.FeedOHTReverse:
-		return d.SetLinefeed(proslic.ForwardOHT)
-	}
-	return d.SetLinefeed(proslic.ForwardActive)
-}
+func (f *fxsPort) SetFeed(feed line.Feed) error { return lineport.SetFeed(f.p.FXS(), feed) }
 
 // ReadFrame implements line.Audio: what the phone sent in the last 10 ms.
 func (f *fxsPort) ReadFrame(fr *line.Frame) { readPCM(f.p, fr) }
@@ -227,28 +200,9 @@ func (f *fxoPort) request(op fxoOp) error {
 
 // event takes a driver event from the port's service goroutine.
 func (f *fxoPort) event(e si3050.Event) {
-	var k line.FXOEventKind
-	switch e.Kind {
-	case si3050.RingStart:
-		k = line.RingStart
-	case si3050.RingEnd:
-		k = line.RingEnd
-	case si3050.RingingStopped:
-		k = line.RingingStopped
-	case si3050.PolarityReversal:
-		k = line.PolarityReversal
-	case si3050.BatteryLost:
-		k = line.BatteryLost
-	case si3050.BatteryRestored:
-		k = line.BatteryRestored
-	case si3050.LoopDrop:
-		k = line.LoopDrop
-	case si3050.LoopRestored:
-		k = line.LoopRestored
-	default:
-		return
+	if ev, ok := lineport.FXOEvent(e); ok {
+		f.q.push(ev)
 	}
-	f.q.push(line.FXOEvent{Kind: k, On: e.On, Off: e.Off, Count: e.Count, Polarity: e.Polarity})
 }
 
 // NextEvent implements line.FXOPort.

@@ -13,6 +13,7 @@ import (
 	"callbox/board/sim/proslicsim"
 	"callbox/board/sim/si3050sim"
 	"callbox/dsp/wav"
+	"callbox/firmware/lineport"
 	"callbox/telephony/line"
 )
 
@@ -157,41 +158,19 @@ func newSlic(t testing.TB, clk *vclock) *slic {
 func (s *slic) service() {
 	s.evs = s.port.Service(s.evs[:0])
 	for _, e := range s.evs {
-		switch e.Kind {
-		case proslic.OffHook:
-			s.q = append(s.q, line.FXSEvent{Kind: line.OffHook})
-		case proslic.OnHook:
-			s.q = append(s.q, line.FXSEvent{Kind: line.OnHook})
-		case proslic.Flash:
-			s.q = append(s.q, line.FXSEvent{Kind: line.Flash})
-		case proslic.VBATLoss, proslic.PortFailed:
-			s.q = append(s.q, line.FXSEvent{Kind: line.LineFault})
+		if ev, ok := lineport.FXSEvent(e); ok {
+			s.q = append(s.q, ev)
 		}
 	}
 }
 
 func (s *slic) Ring(cad []time.Duration) error {
-	if err := s.port.SetRing(proslic.Ring{Frequency: 25, Amplitude: 85, Cadence: cad}); err != nil {
-		return err
-	}
-	return s.port.Ring(0)
+	return lineport.Ring(s.port, proslic.Ring{Frequency: 25, Amplitude: 85}, cad)
 }
 
 func (s *slic) StopRing() error { return s.port.StopRing() }
 
-func (s *slic) SetFeed(f line.Feed) error {
-	if err := s.port.SetPolarity(f.Reversed()); err != nil {
-		return err
-	}
-	switch f {
-	case line.FeedOpen:
-		return s.port.SetLinefeed(proslic.Open)
-	case line.FeedOHT, line.FeedOHTReverse:
-		return s.port.SetLinefeed(proslic.ForwardOHT)
-	default:
-		return s.port.SetLinefeed(proslic.ForwardActive)
-	}
-}
+func (s *slic) SetFeed(f line.Feed) error { return lineport.SetFeed(s.port, f) }
 
 func (s *slic) NextEvent() (line.FXSEvent, bool) {
 	if len(s.q) == 0 {
@@ -249,28 +228,9 @@ func (d *daa) poll() {
 		d.t.Fatal(err)
 	}
 	for _, e := range d.evs {
-		var k line.FXOEventKind
-		switch e.Kind {
-		case si3050.RingStart:
-			k = line.RingStart
-		case si3050.RingEnd:
-			k = line.RingEnd
-		case si3050.RingingStopped:
-			k = line.RingingStopped
-		case si3050.PolarityReversal:
-			k = line.PolarityReversal
-		case si3050.BatteryLost:
-			k = line.BatteryLost
-		case si3050.BatteryRestored:
-			k = line.BatteryRestored
-		case si3050.LoopDrop:
-			k = line.LoopDrop
-		case si3050.LoopRestored:
-			k = line.LoopRestored
-		default:
-			continue
+		if ev, ok := lineport.FXOEvent(e); ok {
+			d.q = append(d.q, ev)
 		}
-		d.q = append(d.q, line.FXOEvent{Kind: k, On: e.On, Off: e.Off, Count: e.Count, Polarity: e.Polarity})
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"callbox/board/sim/proslicsim"
 	"callbox/board/sim/si3050sim"
 	"callbox/dsp/callerid"
+	"callbox/firmware/lineport"
 	"callbox/telephony/line"
 	"callbox/telephony/media"
 	callswitch "callbox/telephony/switch"
@@ -32,22 +33,11 @@ type slicPort struct {
 }
 
 func (s *slicPort) push(e proslic.Event) {
-	var k line.FXSEventKind
-	switch e.Kind {
-	case proslic.OffHook:
-		k = line.OffHook
-	case proslic.OnHook:
-		k = line.OnHook
-	case proslic.Flash:
-		k = line.Flash
-	case proslic.VBATLoss, proslic.PortFailed:
-		k = line.LineFault
-	default:
-		return
+	if ev, ok := lineport.FXSEvent(e); ok {
+		s.mu.Lock()
+		s.q = append(s.q, ev)
+		s.mu.Unlock()
 	}
-	s.mu.Lock()
-	s.q = append(s.q, line.FXSEvent{Kind: k})
-	s.mu.Unlock()
 }
 
 func (s *slicPort) NextEvent() (line.FXSEvent, bool) {
@@ -62,27 +52,12 @@ func (s *slicPort) NextEvent() (line.FXSEvent, bool) {
 }
 
 func (s *slicPort) Ring(cad []time.Duration) error {
-	if err := s.p.FXS().SetRing(proslic.Ring{Frequency: 25, Amplitude: 85, Cadence: cad}); err != nil {
-		return err
-	}
-	return s.p.FXS().Ring(0)
+	return lineport.Ring(s.p.FXS(), proslic.Ring{Frequency: 25, Amplitude: 85}, cad)
 }
 
 func (s *slicPort) StopRing() error { return s.p.FXS().StopRing() }
 
-func (s *slicPort) SetFeed(f line.Feed) error {
-	d := s.p.FXS()
-	if err := d.SetPolarity(f.Reversed()); err != nil {
-		return err
-	}
-	switch f {
-	case line.FeedOpen:
-		return d.SetLinefeed(proslic.Open)
-	case line.FeedOHT, line.FeedOHTReverse:
-		return d.SetLinefeed(proslic.ForwardOHT)
-	}
-	return d.SetLinefeed(proslic.ForwardActive)
-}
+func (s *slicPort) SetFeed(f line.Feed) error { return lineport.SetFeed(s.p.FXS(), f) }
 
 func (s *slicPort) ReadFrame(f *line.Frame)  { copy(f[:], s.p.PCM().Received()) }
 func (s *slicPort) WriteFrame(f *line.Frame) { s.p.PCM().Send(f[:]) }
@@ -95,30 +70,11 @@ type daaPort struct {
 }
 
 func (d *daaPort) push(e si3050.Event) {
-	var k line.FXOEventKind
-	switch e.Kind {
-	case si3050.RingStart:
-		k = line.RingStart
-	case si3050.RingEnd:
-		k = line.RingEnd
-	case si3050.RingingStopped:
-		k = line.RingingStopped
-	case si3050.PolarityReversal:
-		k = line.PolarityReversal
-	case si3050.BatteryLost:
-		k = line.BatteryLost
-	case si3050.BatteryRestored:
-		k = line.BatteryRestored
-	case si3050.LoopDrop:
-		k = line.LoopDrop
-	case si3050.LoopRestored:
-		k = line.LoopRestored
-	default:
-		return
+	if ev, ok := lineport.FXOEvent(e); ok {
+		d.mu.Lock()
+		d.q = append(d.q, ev)
+		d.mu.Unlock()
 	}
-	d.mu.Lock()
-	d.q = append(d.q, line.FXOEvent{Kind: k, On: e.On, Off: e.Off, Count: e.Count, Polarity: e.Polarity})
-	d.mu.Unlock()
 }
 
 func (d *daaPort) NextEvent() (line.FXOEvent, bool) {

@@ -8,7 +8,7 @@
 //	p, err := proslic.New(proslic.Config{
 //		Name: "fxs1", Part: proslic.Si3215,
 //		Conn: conn, Reset: resetPin, IRQ: irqPin, // IRQ may be nil: polling
-//		Clock: vclock.Real{}, Ring: proslic.Presets["CN"], Slot: 0,
+//		Clock: vclock.Real{}, Ring: ring, Slot: 0, // ring, _ := proslic.PresetFor("CN")
 //	})
 //	if err := p.BringUp(); err != nil { ... } // *Error: "proslic: fxs1: bring-up: ..."
 //	p.Start(ctx, func(e proslic.Event) { ... }) // OffHook, OnHook, Flash, RingPause, ...
@@ -30,8 +30,9 @@
 // SetLinefeed selects open, forward or reverse active, on-hook transmission
 // (OHT) and the tip/ring open states; SetPolarity reverses the line (ETSI
 // caller ID, answer supervision). Ring(cycles) rings with the port's Ring
-// (frequency, peak voltage and cadence; Presets has CN 25 Hz 1/4 s, US
-// 20 Hz 2/4 s, UK 25 Hz double ring, EU and JP as data). The driver times
+// (frequency, peak voltage and cadence; PresetFor gives a country's from
+// the country table, dsp/country: CN 25 Hz 1/4 s, US 20 Hz 2/4 s, UK
+// 25 Hz double ring, EU and JP). The driver times
 // the cadence itself: the chip's ring oscillator makes the waveform, and
 // Service switches the linefeed between ringing and OHT at the cadence's
 // boundaries on the port's clock, just as the chip's own ring timers would

@@ -26,6 +26,15 @@ type rig struct {
 	ev    []proslic.Event
 }
 
+func mustRing(t *testing.T, code string) proslic.Ring {
+	t.Helper()
+	r, err := proslic.PresetFor(code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 func newRig(t *testing.T, cfg proslic.Config, sim proslicsim.Config) *rig {
 	t.Helper()
 	clk := vclock.NewVirtual()
@@ -170,7 +179,10 @@ func TestRingCadence(t *testing.T) {
 		si3215  bool
 	}{{"CN", true}, {"US", false}, {"UK", true}, {"JP", false}} {
 		t.Run(tt.country, func(t *testing.T) {
-			ring := proslic.Presets[tt.country]
+			ring, err := proslic.PresetFor(tt.country)
+			if err != nil {
+				t.Fatal(err)
+			}
 			r := newRig(t, proslic.Config{Name: "fxs1", Ring: ring}, proslicsim.Config{Si3215: tt.si3215}).up()
 			f, v := r.chip.RingSignal()
 			if math.Abs(f-ring.Frequency) > 0.1 || math.Abs(v-ring.Amplitude) > 1 {
@@ -334,7 +346,7 @@ func TestCallerIDWindow(t *testing.T) {
 // TestETSICallerID sends V.23 caller ID before any ring, after a polarity
 // reversal, in reverse on-hook transmission (EN 300 659-1 style).
 func TestETSICallerID(t *testing.T) {
-	r := newRig(t, proslic.Config{Name: "fxs1", Ring: proslic.Presets["EU"]}, proslicsim.Config{}).up()
+	r := newRig(t, proslic.Config{Name: "fxs1", Ring: mustRing(t, "EU")}, proslicsim.Config{}).up()
 	if err := r.phone.SetCallerIDModem(fsk.V23); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"callbox/board/internal/irqloop"
 	"callbox/board/internal/vclock"
+	"callbox/dsp/country"
 
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/spi"
@@ -127,7 +128,11 @@ func (c *Config) defaults() error {
 		c.Name = "fxs"
 	}
 	if c.Ring.Cadence == nil {
-		c.Ring = Presets["CN"]
+		r, err := PresetFor(country.Default)
+		if err != nil {
+			return err
+		}
+		c.Ring = r
 	}
 	if err := c.Ring.Validate(); err != nil {
 		return err

@@ -82,7 +82,7 @@ func (c *Config) defaults() {
 		c.Clock = vclock.Real{}
 	}
 	if c.Country.Code == "" {
-		c.Country = Countries["CN"]
+		c.Country, _ = CountryFor("") // the default country is always in the table
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {

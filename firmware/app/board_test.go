@@ -3,16 +3,23 @@ package app
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"callbox/board"
+	"callbox/board/sim/si3050sim"
+	"callbox/dsp/callerid"
+	"callbox/dsp/tone"
 	"callbox/firmware/cli"
 	"callbox/firmware/control"
 	"callbox/firmware/logbuf"
+	"callbox/telephony/pbxconf"
 )
 
 func TestBoardRunsAndAnswersOnTheSocket(t *testing.T) {
@@ -83,4 +90,69 @@ func TestBadBoardFileStopsBoot(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "app: start board:") || !strings.Contains(err.Error(), `port 1 ("fxs1"): spi_bus: missing`) {
 		t.Fatalf("boot with a bad board file: %v", err)
 	}
+}
+
+// TestBoardDescriptionReachesTheLines: a port's country and caller_id in
+// the board description are what its channel uses. fxs2 presents caller ID
+// as DTMF (its virtual phone has a DTMF caller ID display); fxo1 is a
+// European line whose exchange sends V.23 caller ID before the first ring,
+// which the channel must listen for to pass the number on to 203.
+func TestBoardDescriptionReachesTheLines(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: runs the daemon in real time with sockets")
+	}
+	t.Parallel()
+	b := board.Sim()
+	b.Name = "sim-mixed"
+	b.Ports[1].CallerID = "dtmf"
+	b.Ports[4].Country = "etsi" // an old spelling, accepted as EU
+	doc, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	boardFile := filepath.Join(t.TempDir(), "board.json")
+	if err := os.WriteFile(boardFile, doc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conf := pbxconf.Default(4)
+	conf.Trunks = []pbxconf.Trunk{{Name: "pstn1", Kind: pbxconf.KindFXO, Port: 1, Rings: 1, Default: "203"}}
+	logs := &syncBuffer{}
+	a, err := New(Config{DataDir: t.TempDir(), Board: boardFile, HTTPAddr: "127.0.0.1:0", Console: "none",
+		NoWatchdog: true, Import: writePBX(t, conf)},
+		slog.New(slog.NewTextHandler(logs, nil)), logbuf.New(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := start(t, a)
+	defer func() {
+		if _, err := stop(); err != nil {
+			t.Error(err)
+		}
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", logs)
+		}
+	}()
+	sb := a.livePorts().Sim()
+
+	p201, p202 := sb.Phone("fxs1"), sb.Phone("fxs2")
+	p201.OffHook()
+	eventually(t, 3*time.Second, "dial tone at 201", func() bool { return p201.Status(time.Time{}).Hears == tone.Dial })
+	if err := p201.Dial("202"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "202 ringing with DTMF caller ID 201", func() bool {
+		s := p202.Status(time.Time{})
+		return s.Alerting && s.CallerID != nil && s.CallerID.Number == "201"
+	})
+	p201.OnHook()
+
+	msg := callerid.Message{Format: callerid.MDMF, Time: "11211230", Number: "13800138000"}
+	if err := sb.CO("fxo1").Ring(si3050sim.Call{CallerID: &msg}); err != nil {
+		t.Fatal(err)
+	}
+	p203 := sb.Phone("fxs3")
+	eventually(t, 15*time.Second, "203 ringing with the European caller's number", func() bool {
+		s := p203.Status(time.Time{})
+		return s.Alerting && s.CallerID != nil && s.CallerID.Number == "13800138000"
+	})
 }

@@ -7,9 +7,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"callbox/board"
 	"callbox/board/ports"
 	"callbox/board/proslic"
 	"callbox/board/si3050"
+	"callbox/dsp/callerid"
 	"callbox/firmware/lineport"
 	"callbox/telephony/line"
 )
@@ -60,12 +62,33 @@ type fxsPort struct {
 	ring proslic.Ring
 }
 
-func newFXSPort(p *ports.Port, country string) *fxsPort {
-	r, err := proslic.PresetFor(country)
+// newFXSPort adapts p with the ringing signal of its ring preset (the
+// board description's, resolved: the port's country unless it names one).
+func newFXSPort(p *ports.Port) *fxsPort {
+	r, err := proslic.PresetFor(p.Description().Ring)
 	if err != nil {
-		r, _ = proslic.PresetFor("CN")
+		r, _ = proslic.PresetFor("") // validated: not reached
 	}
 	return &fxsPort{p: p, ring: r}
+}
+
+// fxsLineConfig is the channel configuration the board description gives
+// an FXS port: its country (tone plan, ring cadence) and its caller ID
+// preset.
+func fxsLineConfig(d board.Port) line.FXSConfig {
+	return line.FXSConfig{Name: d.Name, Country: d.Country, CallerID: callerid.Presets[d.CallerID]}
+}
+
+// fxoLineConfig completes an FXO port's trunk settings (pbxconf's, or none)
+// with what the board description says of the line: its country, and the
+// FSK modem of its caller ID scheme unless the trunk names a scheme itself.
+func fxoLineConfig(d board.Port, trunk line.FXOConfig) line.FXOConfig {
+	c := trunk
+	c.Name, c.Country = d.Name, d.Country
+	if p := callerid.Presets[d.CallerID]; c.CallerIDModem.Baud == 0 && p != nil && p.FSK.Modem.Baud > 0 {
+		c.CallerIDModem = p.FSK.Modem
+	}
+	return c
 }
 
 // event takes a driver event from the port's service goroutine.

@@ -493,7 +493,10 @@ func TestHalfWaveRingDetector(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cty := si3050.Countries["CN"]
+		cty, err := si3050.CountryFor("CN")
+		if err != nil {
+			t.Fatal(err)
+		}
 		cty.RingFullWave = full
 		p, err := si3050.New(si3050.Config{Conn: chip, Clock: clk, Country: cty})
 		if err != nil {

@@ -50,7 +50,11 @@
 // hook (register 68, default 30 ms), and reports OffHook; an on-hook break
 // inside the Flash window (default 100-800 ms) as Flash; longer breaks as
 // OnHook once the window has passed (so OnHook comes 800 ms after the
-// hang-up). Breaks shorter than the window are ignored. Power alarms
+// hang-up). Breaks shorter than the window that pass the debounce are
+// pulse-dialling pulses (a 10 pps rotary dial breaks the loop for about
+// 60 ms, with 40 ms makes, confirmed after a shorter 10 ms debounce): once
+// the loop stays closed for InterDigit (default 300 ms) they are reported as
+// one PulseDigit, ten pulses being 0. Power alarms
 // (transistors overheating: register 19 bits Q1-Q6, or the line found open
 // by the chip's protection) are reported as PowerAlarm and recovered from by
 // restoring the linefeed (ringing is not resumed); MaxPowerAlarms within

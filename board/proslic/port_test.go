@@ -134,6 +134,45 @@ func TestHookDebounce(t *testing.T) {
 	}
 }
 
+// TestPulseDial: the phone dials by breaking the loop 10 times a second
+// (60 ms break, 40 ms make); each train is one digit once the loop stays
+// closed, ten pulses are 0, and neither flash nor hang-up is reported.
+func TestPulseDial(t *testing.T) {
+	r := newRig(t, proslic.Config{Name: "fxs1"}, proslicsim.Config{}).up()
+	r.phone.OffHook()
+	r.run(100*time.Millisecond, nil)
+	if k := kinds(r.take()); k != "off-hook" {
+		t.Fatalf("off hook: %q", k)
+	}
+	took, err := r.phone.DialPulse("2090")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.phone.DialPulse("1"); err == nil {
+		t.Fatal("a second train while dialling was accepted")
+	}
+	r.run(took+500*time.Millisecond, nil)
+	ev := r.take()
+	var digits []byte
+	for _, e := range ev {
+		if e.Kind != proslic.PulseDigit {
+			t.Fatalf("event %v during pulse dialling (all: %s)", e.Kind, kinds(ev))
+		}
+		digits = append(digits, e.Digit)
+	}
+	if string(digits) != "2090" {
+		t.Fatalf("digits %q, want 2090", digits)
+	}
+	if !r.port.OffHook() {
+		t.Fatal("the port thinks the phone hung up")
+	}
+	for _, bad := range []string{"", "12a"} {
+		if _, err := r.phone.DialPulse(bad); err == nil {
+			t.Errorf("DialPulse(%q) accepted", bad)
+		}
+	}
+}
+
 func TestFlash(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
@@ -141,7 +180,8 @@ func TestFlash(t *testing.T) {
 		brk    time.Duration
 		want   string
 	}{
-		{"bounce 50ms", proslic.FlashWindow{}, 50 * time.Millisecond, ""},
+		{"bounce 20ms", proslic.FlashWindow{}, 20 * time.Millisecond, ""},
+		{"one pulse 50ms", proslic.FlashWindow{}, 50 * time.Millisecond, "pulse-digit"},
 		{"flash 100ms", proslic.FlashWindow{}, 100 * time.Millisecond, "flash"},
 		{"flash 300ms", proslic.FlashWindow{}, 300 * time.Millisecond, "flash"},
 		{"flash 790ms", proslic.FlashWindow{}, 790 * time.Millisecond, "flash"},

@@ -94,6 +94,9 @@ type Config struct {
 	Loop     int           // loop current limit in mA, 20-41; 0 means 20
 	Flash    FlashWindow   // zero means 100-800 ms
 	Debounce time.Duration // hook debounce; 0 means 30 ms
+	// InterDigit is how long the loop stays closed after a pulse before
+	// the pulses count as a digit (pulse dialling); 0 means 300 ms.
+	InterDigit time.Duration
 	// VBATMin is the battery voltage below which the DC-DC converter has not
 	// come up (bring-up) or has been lost (service); 0 means 40 V.
 	VBATMin float64
@@ -158,6 +161,7 @@ func (c *Config) defaults() error {
 		}
 	}
 	def(&c.Debounce, 30*time.Millisecond)
+	def(&c.InterDigit, 300*time.Millisecond)
 	def(&c.PowerUpTimeout, 500*time.Millisecond)
 	def(&c.CalTimeout, 2*time.Second)
 	def(&c.PollInterval, 10*time.Millisecond)
@@ -191,7 +195,9 @@ type Port struct {
 	raw, hook bool      // raw and debounced off-hook
 	rawAt     time.Time // when raw last changed
 	onAt      time.Time // raw on-hook time of a break that may be a flash
-	breakOpen bool      // on hook, waiting to tell a flash from a hang-up
+	breakOpen bool      // on hook, waiting to tell a pulse, a flash or a hang-up apart
+	pulses    int       // pulses of the digit being dialled
+	pulseAt   time.Time // when its last pulse ended
 	vbatLost  bool
 	alarms    []time.Time
 
@@ -406,7 +412,7 @@ func (p *Port) BringUp() error {
 	if err == nil {
 		p.up = true
 		p.lf = p.idle()
-		p.raw, p.hook, p.breakOpen, p.vbatLost = false, false, false, false
+		p.raw, p.hook, p.breakOpen, p.vbatLost, p.pulses = false, false, false, false, 0
 		p.alarms = p.alarms[:0]
 		p.lastHealth = p.cfg.Clock.Now()
 	}

@@ -781,3 +781,49 @@ func TestLinefeedAndDiagErrors(t *testing.T) {
 		t.Fatalf("diag of a vanished chip: %v", err)
 	}
 }
+
+// TestHalt: a ringing line stops ringing at Halt and is left open with the
+// converter down and interrupts masked; the port refuses work and Service
+// reports nothing until BringUp.
+func TestHalt(t *testing.T) {
+	r := newRig(t, proslic.Config{Name: "fxs1"}, proslicsim.Config{}).up()
+	if err := r.port.Ring(0); err != nil {
+		t.Fatal(err)
+	}
+	r.run(100*time.Millisecond, nil)
+	if !r.phone.Ringing() {
+		t.Fatal("not ringing")
+	}
+	if err := r.port.Halt(); err != nil {
+		t.Fatal(err)
+	}
+	if r.phone.Ringing() || r.phone.Alerting() || r.chip.Linefeed() != byte(proslic.Open) || r.port.IsRinging() {
+		t.Fatalf("after Halt: ringing %v, alerting %v, linefeed %d", r.phone.Ringing(), r.phone.Alerting(), r.chip.Linefeed())
+	}
+	for _, reg := range []byte{21, 22, 23} {
+		if v := r.chip.Reg(reg); v != 0 {
+			t.Errorf("interrupt mask %d = 0x%02x after Halt", reg, v)
+		}
+	}
+	if r.chip.Reg(14)&0x10 == 0 {
+		t.Error("DC-DC converter still on after Halt")
+	}
+	r.phone.OffHook()
+	r.run(6*time.Second, nil) // a whole cadence: nothing rings again, nothing is reported
+	if ev := r.take(); len(ev) != 0 || r.phone.Ringing() {
+		t.Fatalf("after Halt: events %s, ringing %v", kinds(ev), r.phone.Ringing())
+	}
+	if err := r.port.Ring(1); !errors.Is(err, proslic.ErrFailed) || !strings.Contains(err.Error(), "halted") {
+		t.Fatalf("Ring after Halt: %v", err)
+	}
+	if err := r.port.Halt(); err != nil {
+		t.Fatalf("second Halt: %v", err)
+	}
+	r.phone.OnHook()
+	if err := r.port.BringUp(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.port.Ring(1); err != nil {
+		t.Fatalf("Ring after a new BringUp: %v", err)
+	}
+}

@@ -186,6 +186,7 @@ type Port struct {
 	info   Info
 	failed error // non-nil: the port refuses to work
 	up     bool  // bring-up completed
+	halted bool  // Halt left the chip safe; BringUp again to use it
 
 	lf         Linefeed // commanded linefeed
 	reverse    bool     // idle polarity is reversed
@@ -406,7 +407,7 @@ func (p *Port) BringUp() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.stopRing()
-	p.up = false
+	p.up, p.halted = false, false
 	err := p.bringUp()
 	p.failed = err
 	if err == nil {
@@ -615,8 +616,42 @@ func (p *Port) usable(step string) error {
 	if p.failed != nil {
 		return &Error{p.cfg.Name, step, fmt.Errorf("%w: %v", ErrFailed, p.failed)}
 	}
+	if p.halted {
+		return &Error{p.cfg.Name, step, fmt.Errorf("%w: halted", ErrFailed)}
+	}
 	if !p.up {
 		return &Error{p.cfg.Name, step, fmt.Errorf("%w: not brought up", ErrFailed)}
+	}
+	return nil
+}
+
+// Halt leaves the chip safe and quiet, as periph's conn.Resource Halt
+// does for a device: ringing stopped, the linefeed open (no battery feed,
+// so no phone rings or draws current), every interrupt masked and cleared,
+// and the DC-DC converter powered down. Service does nothing afterwards and
+// every operation fails until BringUp. It tries every step even when one
+// fails (a chip that stopped answering) and returns the errors; it is safe
+// to call more than once, on a failed port, and while Start's goroutine
+// runs.
+func (p *Port) Halt() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ringing, p.up, p.halted = false, false, true
+	p.breakOpen, p.pulses = false, 0
+	var errs []error
+	for _, s := range []struct{ reg, v byte }{
+		{regLinefeed, byte(Open)},
+		{regIntMask1, 0}, {regIntMask2, 0}, {regIntMask3, 0},
+		{regIntStatus1, 0xFF}, {regIntStatus2, 0xFF}, {regIntStatus3, 0xFF},
+		{regPowerDown1, pdDCDC},
+	} {
+		if err := p.write(s.reg, s.v); err != nil {
+			errs = append(errs, fmt.Errorf("writing reg %d: %w", s.reg, err))
+		}
+	}
+	p.lf = Open
+	if err := errors.Join(errs...); err != nil {
+		return &Error{p.cfg.Name, "halt", err}
 	}
 	return nil
 }

@@ -33,6 +33,9 @@ func (a *App) openBoard(ctx context.Context) error {
 	return nil
 }
 
+// stopBoard halts every chip at once (a seized PSTN line goes on-hook, a
+// ringing phone stops: a few register writes, so a stuck goroutine cannot
+// keep a line busy), then stops the ports' goroutines and the highways.
 func (a *App) stopBoard(ctx context.Context) error {
 	a.mu.Lock()
 	pb := a.ports
@@ -40,6 +43,11 @@ func (a *App) stopBoard(ctx context.Context) error {
 	a.mu.Unlock()
 	if pb == nil {
 		return nil
+	}
+	if err := pb.Halt(); err != nil {
+		a.log.Warn("board: halting the chips", "err", err)
+	} else {
+		a.log.Info("board halted: lines on-hook, ringing stopped")
 	}
 	done := make(chan error, 1)
 	go func() { done <- pb.Close() }()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"callbox/board"
+	"callbox/board/sim"
 	"callbox/board/sim/si3050sim"
 	"callbox/dsp/callerid"
 	"callbox/dsp/tone"
@@ -155,4 +156,55 @@ func TestBoardDescriptionReachesTheLines(t *testing.T) {
 		s := p203.Status(time.Time{})
 		return s.Alerting && s.CallerID != nil && s.CallerID.Number == "13800138000"
 	})
+}
+
+// TestStopHaltsTheLines: stopping the box, or restarting it from the
+// console, leaves no PSTN line seized and no phone ringing.
+func TestStopHaltsTheLines(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: opens sockets")
+	}
+	a, _ := newApp(t, Config{Board: "sim", NoWatchdog: true})
+	stop := start(t, a)
+	seizeAndRing := func() *sim.Board {
+		t.Helper()
+		pb := a.livePorts()
+		if err := pb.Port("fxo2").FXO().Seize(); err != nil {
+			t.Fatal(err)
+		}
+		if err := pb.Port("fxs4").FXS().Ring(0); err != nil {
+			t.Fatal(err)
+		}
+		sb := pb.Sim()
+		if !sb.CO("fxo2").BoxOffHook() || !sb.Phone("fxs4").Alerting() {
+			t.Fatal("fxo2 not seized or fxs4 not ringing")
+		}
+		return sb
+	}
+	check := func(sb *sim.Board, when string) {
+		t.Helper()
+		if sb.CO("fxo2").BoxOffHook() {
+			t.Errorf("after %s fxo2 is still seized", when)
+		}
+		if p := sb.Phone("fxs4"); p.Ringing() || p.Alerting() {
+			t.Errorf("after %s fxs4 still rings", when)
+		}
+	}
+
+	sb := seizeAndRing()
+	old := a.livePorts()
+	if err := (consoleHost{a}).Restart(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "the restarted board", func() bool {
+		pb := a.livePorts()
+		return pb != nil && pb != old && a.WebAddr() != ""
+	})
+	check(sb, "a console restart")
+
+	sb = seizeAndRing()
+	if _, err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	check(sb, "stop")
 }

@@ -570,3 +570,44 @@ func TestRingOutDropsCallerID(t *testing.T) {
 		t.Errorf("events %v, want ringing stopped after one ring", r.evs)
 	}
 }
+
+// TestHalt: a seized line goes on-hook at Halt, interrupts are masked and
+// the pin released, the port refuses work and its monitor stays quiet
+// until Init.
+func TestHalt(t *testing.T) {
+	r := newRig(t, "fxo1", "CN", si3050sim.Faults{})
+	if err := r.port.Init(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.port.Seize(); err != nil {
+		t.Fatal(err)
+	}
+	if !r.chip.CO().BoxOffHook() {
+		t.Fatal("not seized")
+	}
+	if err := r.port.Halt(); err != nil {
+		t.Fatal(err)
+	}
+	if r.chip.CO().BoxOffHook() || r.port.OffHook() {
+		t.Fatal("the line is still off-hook after Halt")
+	}
+	if m, c2, r5 := r.chip.Reg(si3050.RegIntMask), r.chip.Reg(si3050.RegControl2), r.chip.Reg(si3050.RegDAACtrl1); m != 0 || c2&si3050.Control2INTE != 0 || r5 != 0 {
+		t.Fatalf("after Halt: mask 0x%02x, control 2 0x%02x, register 5 0x%02x", m, c2, r5)
+	}
+	r.run(time.Second, nil) // Poll reports nothing, and no error
+	if len(r.evs) != 0 {
+		t.Fatalf("events after Halt: %v", r.evs)
+	}
+	if err := r.port.Seize(); !errors.Is(err, si3050.ErrFailed) || !strings.Contains(err.Error(), "halted") {
+		t.Fatalf("Seize after Halt: %v", err)
+	}
+	if err := r.port.Halt(); err != nil {
+		t.Fatalf("second Halt: %v", err)
+	}
+	if err := r.port.Init(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.port.Seize(); err != nil {
+		t.Fatalf("Seize after a new Init: %v", err)
+	}
+}

@@ -282,6 +282,16 @@ func ring(ctx context.Context, b *ports.Board, args []string, std cli.IO) int {
 		return 2
 	}
 	pd := p.Description()
+	// Refuse what cannot be rung before saying anything is ringing.
+	if pd.Kind != board.FXS {
+		fmt.Fprintf(std.Err, "board ring: %s is an FXO port (a PSTN line): it cannot be rung; board ring is for FXS ports: %s\n",
+			pd.Name, kindNames(b, board.FXS))
+		return 2
+	}
+	if *cycles < 1 || *cycles > ports.MaxRingCycles {
+		fmt.Fprintf(std.Err, "board ring: --cycles %d is outside 1-%d\n", *cycles, ports.MaxRingCycles)
+		return 2
+	}
 	fmt.Fprintf(std.Out, "ringing %s (%s ring preset) for %d cycles\n", pd.Name, pd.Ring, *cycles)
 	answered := false
 	err := p.Ring(ctx, *cycles, func(e ports.Event) {
@@ -300,6 +310,20 @@ func ring(ctx context.Context, b *ports.Board, args []string, std cli.IO) int {
 		fmt.Fprintf(std.Out, "%s: rang %d cycles\n", pd.Name, *cycles)
 	}
 	return 0
+}
+
+// kindNames lists the ports of one kind, or says there are none.
+func kindNames(b *ports.Board, k board.Kind) string {
+	var names []string
+	for _, p := range b.Ports() {
+		if p.Kind() == k {
+			names = append(names, p.Name())
+		}
+	}
+	if len(names) == 0 {
+		return "this board has none"
+	}
+	return strings.Join(names, ", ")
 }
 
 func portNames(b *ports.Board) string {

@@ -7,10 +7,13 @@ import (
 
 	"callbox/board"
 	"callbox/board/ports"
+	"callbox/board/sim"
 	"callbox/firmware/cli"
 	"callbox/firmware/cli/boardcli"
 	"callbox/firmware/cli/configcli"
+	"callbox/firmware/cli/simcli"
 	"callbox/firmware/control"
+	"callbox/telephony/pbxconf"
 )
 
 // openBoard loads the board description and brings every port up through
@@ -69,7 +72,33 @@ func (a *App) livePorts() *ports.Board {
 // maintenanceCommands are the commands the serial console and the control
 // socket serve, against the live board.
 func (a *App) maintenanceCommands() []cli.Command {
-	return []cli.Command{boardcli.Live(a.livePorts), configcli.Live(a.pbxConfigCommand())}
+	return []cli.Command{boardcli.Live(a.livePorts), configcli.Live(a.pbxConfigCommand()),
+		simcli.Live(a.simBoard, a.portExtensions)}
+}
+
+// simBoard returns the running simulated board, or nil (on hardware, or
+// while the box restarts).
+func (a *App) simBoard() *sim.Board {
+	if pb := a.livePorts(); pb != nil {
+		return pb.Sim()
+	}
+	return nil
+}
+
+// portExtensions maps each FXS port to its extension number in the stored
+// PBX configuration ("fxs1": "201"), for the sim commands' output.
+func (a *App) portExtensions() map[string]string {
+	conf, err := a.loadPBX()
+	if err != nil {
+		return nil
+	}
+	m := map[string]string{}
+	for _, e := range conf.Extensions {
+		if e.Kind == pbxconf.KindFXS {
+			m[fxsName(e.Port)] = e.Number
+		}
+	}
+	return m
 }
 
 // controlRun is the control socket's server and the goroutine serving it.

@@ -20,25 +20,35 @@ import (
 // Kind is what an event says.
 type Kind uint8
 
-// Event kinds. The first ones are the ear's own; Note records the others
-// for the phone or office that owns the ear.
+// Event kinds. The first three are the ear's own; Note records the others
+// for the phone or central office that owns the ear.
 const (
 	ToneStart      Kind = iota + 1 // a tone of the plan was recognised (Arg: its name)
 	ToneEnd                        // it stopped (Arg: its name)
 	Digit                          // a DTMF digit was heard (Arg: the digit)
-	OffHook                        // the phone was lifted, or the box seized the line
-	OnHook                         // the phone hung up, or the box released the line
-	Ringing                        // a call is being presented: ringing (and caller ID)
+	OffHook                        // the phone was lifted
+	OnHook                         // the phone hung up
+	Ringing                        // a call is presented to the phone: ringing (and caller ID)
 	RingingStopped                 // the presentation ended without an answer
 	CallerID                       // caller ID was received (Arg: the message)
 	Dialled                        // the phone or office sent digits (Arg: the digits)
-	Flash                          // a hook flash
-	Answered                       // the far end answered
+	Flash                          // the phone sent a hook flash
+	Answered                       // the far end answered the box's call
 	HungUp                         // the far end hung up (Arg: how)
+
+	// What a central office sees of the box.
+	Calling    // the office rings the box (Arg: the caller ID)
+	CallGone   // the caller gave up before the box answered
+	BoxSeizes  // the box seized the line to call out
+	BoxAnswers // the box answered the office's call
+	BoxHangsUp // the box released the line
+	BoxFlashes // the box sent a hook flash
 )
 
 var kindText = [...]string{"", "hears", "stops hearing", "hears digit", "off hook", "on hook",
-	"ringing", "stopped ringing", "caller ID", "dialled", "flash", "answered", "hung up"}
+	"ringing", "stopped ringing", "caller ID", "dialled", "flash", "far end answers", "far end hangs up",
+	"rings the box,", "the caller gave up", "the box seizes the line", "the box answers",
+	"the box hangs up", "the box flashes"}
 
 // Event is one line of the log.
 type Event struct {

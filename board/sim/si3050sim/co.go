@@ -241,7 +241,7 @@ func (co *CO) advance(now time.Time, boxOff bool) {
 	switch {
 	case co.inCall: // back within HangupAfter: a hook flash, recall dial tone
 		co.flashes++
-		co.ear.Note(now, listen.Flash, "")
+		co.ear.Note(now, listen.BoxFlashes, "")
 		co.setTone(tone.Dial)
 	case co.ringing:
 		co.inCall = true
@@ -250,13 +250,13 @@ func (co *CO) advance(now time.Time, boxOff bool) {
 		co.clips, co.cur, co.pos = co.clips[:0], clip{}, 0 // no caller ID once answered
 		co.setTone("")
 		co.ear.Reset(now)
-		co.ear.Note(now, listen.OffHook, "answering the call")
+		co.ear.Note(now, listen.BoxAnswers, "")
 	case co.fed(now):
 		co.inCall = true
 		co.answered = false
 		co.setTone(tone.Dial)
 		co.ear.Reset(now)
-		co.ear.Note(now, listen.OffHook, "seizing the line")
+		co.ear.Note(now, listen.BoxSeizes, "")
 	}
 }
 
@@ -264,7 +264,7 @@ func (co *CO) advance(now time.Time, boxOff bool) {
 func (co *CO) endCall() {
 	now := co.c.cfg.Clock.Now()
 	co.ear.Silence(now)
-	co.ear.Note(now, listen.OnHook, "")
+	co.ear.Note(now, listen.BoxHangsUp, "")
 	co.inCall = false
 	co.setTone("")
 	co.clips, co.cur, co.pos = co.clips[:0], clip{}, 0
@@ -418,11 +418,11 @@ func (co *CO) Ring(call Call) error {
 			co.ringEnd = co.scripted[len(co.scripted)-1].to
 		}
 	}
-	arg := ""
+	arg := "no caller ID"
 	if call.CallerID != nil {
-		arg = "with caller ID " + call.CallerID.Number
+		arg = "caller ID " + call.CallerID.Number
 	}
-	co.ear.Note(now, listen.Ringing, arg)
+	co.ear.Note(now, listen.Calling, arg)
 	co.c.update()
 	return nil
 }
@@ -439,7 +439,7 @@ func (co *CO) StopRinging() {
 // stopRinging ends an unanswered call: its pending caller ID and polarity
 // steps are dropped.
 func (co *CO) stopRinging() {
-	co.ear.Note(co.c.cfg.Clock.Now(), listen.RingingStopped, "")
+	co.ear.Note(co.c.cfg.Clock.Now(), listen.CallGone, "")
 	co.ringing = false
 	co.polQueue, co.reversed = co.polQueue[:0], false
 	co.clips, co.cur, co.pos = co.clips[:0], clip{}, 0
@@ -552,7 +552,7 @@ func (co *CO) Hangup(how Disconnect, d time.Duration) error {
 	default:
 		return fmt.Errorf("si3050sim: %s: hangup: unknown signal %d", co.c.cfg.Name, how)
 	}
-	co.ear.Note(now, listen.HungUp, how.String())
+	co.ear.Note(now, listen.HungUp, "("+how.String()+")")
 	co.c.update()
 	return nil
 }

@@ -16,7 +16,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -78,7 +77,7 @@ func runCtl(ctx context.Context, opt Options, args []string, std cli.IO) int {
 	dataDir := fs.String("data", "./var", "the daemon's data directory (its control socket is there)")
 	socket := fs.String("socket", "", "the daemon's control socket (overrides --data)")
 	desc := fs.String("board", "", "with no daemon running, bring this board (sim or a description file) up here")
-	if err := fs.Parse(hoistFlags(args, "data", "socket", "board")); err != nil {
+	if err := fs.Parse(cli.HoistFlags(args, "data", "socket", "board")); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
@@ -332,25 +331,4 @@ func portNames(b *ports.Board) string {
 		names = append(names, p.Name())
 	}
 	return strings.Join(names, ", ")
-}
-
-// hoistFlags moves the named flags (with their values) in front of the
-// command, so "board probe --data DIR" works like "board --data DIR probe":
-// installers type them in either order. Other flags stay where they are
-// for the command to parse.
-func hoistFlags(args []string, names ...string) []string {
-	var front, back []string
-	for i := 0; i < len(args); i++ {
-		name, _, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
-		if !strings.HasPrefix(args[i], "-") || !slices.Contains(names, name) {
-			back = append(back, args[i])
-			continue
-		}
-		front = append(front, args[i])
-		if !hasValue && i+1 < len(args) {
-			i++
-			front = append(front, args[i])
-		}
-	}
-	return append(front, back...)
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -143,18 +142,4 @@ func TestThroughDaemonSocket(t *testing.T) {
 func TestLiveWithoutBoard(t *testing.T) {
 	code, _, errs := run(Live(func() *ports.Board { return nil }), "probe")
 	check(t, nil, code, "", errs, 1, nil, []string{"board is not running"})
-}
-
-func TestHoistFlags(t *testing.T) {
-	tests := []struct{ in, want []string }{
-		{[]string{"probe", "--data", "/d"}, []string{"--data", "/d", "probe"}},
-		{[]string{"ring", "fxs1", "--cycles", "3", "--socket=/s"}, []string{"--socket=/s", "ring", "fxs1", "--cycles", "3"}},
-		{[]string{"--board", "sim", "diag"}, []string{"--board", "sim", "diag"}},
-		{[]string{"diag", "fxs1"}, []string{"diag", "fxs1"}},
-	}
-	for _, tt := range tests {
-		if got := hoistFlags(tt.in, "data", "socket", "board"); !slices.Equal(got, tt.want) {
-			t.Errorf("hoistFlags(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
 }

@@ -74,8 +74,8 @@ func runCtl(ctx context.Context, opt Options, args []string, std cli.IO) int {
 	fs := flag.NewFlagSet("board", flag.ContinueOnError)
 	fs.SetOutput(std.Err)
 	fs.Usage = func() { fmt.Fprint(std.Err, usage) }
-	dataDir := fs.String("data", "./var", "the daemon's data directory (its control socket is there)")
-	socket := fs.String("socket", "", "the daemon's control socket (overrides --data)")
+	var to control.Target
+	to.AddFlags(fs)
 	desc := fs.String("board", "", "with no daemon running, bring this board (sim or a description file) up here")
 	if err := fs.Parse(cli.HoistFlags(args, "data", "socket", "board")); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -88,10 +88,7 @@ func runCtl(ctx context.Context, opt Options, args []string, std cli.IO) int {
 		fmt.Fprint(std.Err, usage)
 		return 2
 	}
-	path := *socket
-	if path == "" {
-		path = control.Path(*dataDir)
-	}
+	path := to.Path()
 	code, err := control.Run(ctx, path, append([]string{"board"}, rest...), std)
 	if err == nil {
 		return code
@@ -101,7 +98,7 @@ func runCtl(ctx context.Context, opt Options, args []string, std cli.IO) int {
 		return 1
 	}
 	if *desc == "" {
-		fmt.Fprintf(std.Err, "callboxctl: board: %v: is callboxd running with --data %s? With the daemon stopped, pass --board sim|FILE to bring the board up here\n", err, *dataDir)
+		fmt.Fprintf(std.Err, "callboxctl: board: %v: is callboxd running with --data %s? With the daemon stopped, pass --board sim|FILE to bring the board up here\n", err, to.DataDir)
 		return 1
 	}
 	b, err := board.Load(*desc)

@@ -73,8 +73,8 @@ func runCtl(ctx context.Context, args []string, std cli.IO) int {
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	fs.SetOutput(std.Err)
 	fs.Usage = func() { fmt.Fprint(std.Err, usage) }
-	dataDir := fs.String("data", "./var", "the daemon's data directory (its control socket is there)")
-	socket := fs.String("socket", "", "the daemon's control socket (overrides --data)")
+	var to control.Target
+	to.AddFlags(fs)
 	if err := fs.Parse(cli.HoistFlags(args, "data", "socket")); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -86,16 +86,12 @@ func runCtl(ctx context.Context, args []string, std cli.IO) int {
 		fmt.Fprint(std.Err, usage)
 		return 2
 	}
-	path := *socket
-	if path == "" {
-		path = control.Path(*dataDir)
-	}
-	code, err := control.Run(ctx, path, append([]string{"sim"}, rest...), std)
+	code, err := control.Run(ctx, to.Path(), append([]string{"sim"}, rest...), std)
 	switch {
 	case err == nil:
 		return code
 	case errors.Is(err, control.ErrNoDaemon):
-		fmt.Fprintf(std.Err, "callboxctl: sim: %v: is the simulated box running (make run, or callboxd --board sim --data %s)?\n", err, *dataDir)
+		fmt.Fprintf(std.Err, "callboxctl: sim: %v: is the simulated box running (make run, or callboxd --board sim --data %s)?\n", err, to.DataDir)
 	default:
 		fmt.Fprintf(std.Err, "callboxctl: sim: %v\n", err)
 	}
@@ -242,11 +238,38 @@ func (s *session) statusAll() int {
 	return 0
 }
 
-// printEvents writes events one a line, timed from t0.
-func (s *session) printEvents(events []listen.Event, t0 time.Time) {
+// observe serves listen (what happens during --for, timed from its start)
+// and status (the state now and the last minute's events, timed back
+// from now) for a phone or a line: look returns its one-line state, any
+// further lines, and its events since a time.
+func (s *session) observe(port, verb string, fs *flag.FlagSet, args []string, look func(since time.Time) (string, []string, []listen.Event)) int {
+	var d *time.Duration
+	use := port + " status"
+	if verb == "listen" {
+		d = fs.Duration("for", 3*time.Second, "how long to listen")
+		use = port + " listen [--for 3s]"
+	}
+	if _, ok := s.parse(fs, args, 0, 0, use); !ok {
+		return 2
+	}
+	t0 := s.now()
+	since := t0.Add(-time.Minute)
+	if d != nil {
+		s.pause(*d)
+		since = t0
+	}
+	line, extra, events := look(since)
+	fmt.Fprintln(s.std.Out, line)
+	for _, l := range extra {
+		fmt.Fprintf(s.std.Out, "  %s\n", l)
+	}
+	if d == nil && len(events) > 0 {
+		fmt.Fprintln(s.std.Out, "  the last minute:")
+	}
 	for _, l := range listen.Format(events, t0) {
 		fmt.Fprintf(s.std.Out, "  %s\n", l)
 	}
+	return 0
 }
 
 // The phone commands.
@@ -300,32 +323,15 @@ func (s *session) phone(port string, p *proslicsim.Phone, verb string, args []st
 		st := p.Status(time.Time{})
 		fmt.Fprintf(s.std.Out, "%s: flash (%v), hears %s\n", s.name(port), d, st.Hears)
 		return 0
-	case "listen":
-		d := fs.Duration("for", 3*time.Second, "how long to listen")
-		if _, ok := s.parse(fs, args, 0, 0, port+" listen [--for 3s]"); !ok {
-			return 2
-		}
-		t0 := s.now()
-		s.pause(*d)
-		st := p.Status(t0)
-		fmt.Fprintln(s.std.Out, s.phoneLine(st))
-		s.printEvents(st.Events, t0)
-		return 0
-	case "status":
-		if _, ok := s.parse(fs, args, 0, 0, port+" status"); !ok {
-			return 2
-		}
-		now := s.now()
-		st := p.Status(now.Add(-time.Minute))
-		fmt.Fprintln(s.std.Out, s.phoneLine(st))
-		if st.CallerID != nil {
-			fmt.Fprintf(s.std.Out, "  last caller ID: %s (%s ago)\n", proslicsim.FormatCallerID(*st.CallerID), st.Now.Sub(st.CallerIDAt).Round(time.Second))
-		}
-		if len(st.Events) > 0 {
-			fmt.Fprintln(s.std.Out, "  the last minute:")
-			s.printEvents(st.Events, now)
-		}
-		return 0
+	case "listen", "status":
+		return s.observe(port, verb, fs, args, func(since time.Time) (string, []string, []listen.Event) {
+			st := p.Status(since)
+			var extra []string
+			if st.CallerID != nil && verb == "status" {
+				extra = append(extra, fmt.Sprintf("last caller ID: %s (%s ago)", proslicsim.FormatCallerID(*st.CallerID), st.Now.Sub(st.CallerIDAt).Round(time.Second)))
+			}
+			return s.phoneLine(st), extra, st.Events
+		})
 	}
 	fmt.Fprintf(s.std.Err, "sim %s: %q is not a phone command: lift, answer, dial, flash, hangup, listen, status\n", port, verb)
 	return 2
@@ -515,29 +521,11 @@ func (s *session) line(port string, co *si3050sim.CO, verb string, args []string
 		}
 		fmt.Fprintf(s.std.Out, "%s: the far end sends DTMF %s\n", port, pos[0])
 		return 0
-	case "listen":
-		d := fs.Duration("for", 3*time.Second, "how long to listen")
-		if _, ok := s.parse(fs, args, 0, 0, port+" listen [--for 3s]"); !ok {
-			return 2
-		}
-		t0 := s.now()
-		s.pause(*d)
-		st := co.FarEnd(t0)
-		fmt.Fprintln(s.std.Out, s.lineLine(st))
-		s.printEvents(st.Events, t0)
-		return 0
-	case "status":
-		if _, ok := s.parse(fs, args, 0, 0, port+" status"); !ok {
-			return 2
-		}
-		now := s.now()
-		st := co.FarEnd(now.Add(-time.Minute))
-		fmt.Fprintln(s.std.Out, s.lineLine(st))
-		if len(st.Events) > 0 {
-			fmt.Fprintln(s.std.Out, "  the last minute:")
-			s.printEvents(st.Events, now)
-		}
-		return 0
+	case "listen", "status":
+		return s.observe(port, verb, fs, args, func(since time.Time) (string, []string, []listen.Event) {
+			st := co.FarEnd(since)
+			return s.lineLine(st), nil, st.Events
+		})
 	}
 	fmt.Fprintf(s.std.Err, "sim %s: %q is not a line command: ring, answer, hangup, dtmf, listen, status\n", port, verb)
 	return 2

@@ -1,9 +1,11 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"callbox/board"
 	"callbox/board/ports"
@@ -14,6 +16,7 @@ import (
 	"callbox/firmware/cli/simcli"
 	"callbox/firmware/control"
 	"callbox/telephony/pbxconf"
+	"callbox/webui"
 )
 
 // openBoard loads the board description and brings every port up through
@@ -83,6 +86,36 @@ func (a *App) simBoard() *sim.Board {
 		return pb.Sim()
 	}
 	return nil
+}
+
+// webSim is the web admin's /sim page on a simulated board, nil on
+// hardware.
+func (a *App) webSim() webui.Sim {
+	a.mu.Lock()
+	simulated := a.board.Sim
+	a.mu.Unlock()
+	if !simulated {
+		return nil
+	}
+	return simPage{a}
+}
+
+// simPage runs the sim commands for the web admin (webui.Sim).
+type simPage struct{ a *App }
+
+// Ports implements webui.Sim.
+func (p simPage) Ports() []string {
+	if sb := p.a.simBoard(); sb != nil {
+		return sb.Ports()
+	}
+	return nil
+}
+
+// Run implements webui.Sim: the command the console and callboxctl run.
+func (p simPage) Run(ctx context.Context, args []string) (out, errOut string, code int) {
+	var o, e bytes.Buffer
+	code = simcli.Live(p.a.simBoard, p.a.portExtensions).Run(ctx, args, cli.IO{In: strings.NewReader(""), Out: &o, Err: &e})
+	return o.String(), e.String(), code
 }
 
 // portExtensions maps each FXS port to its extension number in the stored

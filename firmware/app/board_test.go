@@ -70,6 +70,19 @@ func TestBoardRunsAndAnswersOnTheSocket(t *testing.T) {
 	if err != nil || code != 0 || !strings.Contains(out.String(), "battery: -") {
 		t.Fatalf("board diag through the socket: %d %v\n%s%s", code, err, out.String(), errb.String())
 	}
+	// The sim commands, through the socket and for the web admin's page.
+	out.Reset()
+	code, err = control.Run(context.Background(), sock, []string{"sim", "status"}, cli.IO{Out: &out, Err: &errb})
+	if err != nil || code != 0 || !strings.HasPrefix(out.String(), "fxs1 (201): on hook\n") {
+		t.Fatalf("sim status through the socket: %d %v\n%s%s", code, err, out.String(), errb.String())
+	}
+	page := a.webSim()
+	if page == nil || len(page.Ports()) != 6 {
+		t.Fatalf("web sim page: %v", page)
+	}
+	if o, e, code := page.Run(context.Background(), []string{"fxo2", "status"}); code != 0 || !strings.HasPrefix(o, "fxo2: idle") {
+		t.Fatalf("web sim page: fxo2 status: %d %q %q", code, o, e)
+	}
 	if _, err := stop(); err != nil {
 		t.Fatal(err)
 	}

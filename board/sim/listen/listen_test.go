@@ -109,3 +109,21 @@ func TestEarHearDoesNotAllocate(t *testing.T) {
 		t.Fatalf("%v allocations per frame", n)
 	}
 }
+
+// BenchmarkHear is the ear's cost per frame of a phone or office that
+// listens: the tone and DTMF detectors on 10 ms of dial tone.
+func BenchmarkHear(b *testing.B) {
+	plan, _ := tone.PlanFor("CN")
+	e := listen.New(plan)
+	tn, _ := plan.Tone(tone.Dial)
+	x := make([]int16, 8000)
+	tone.NewGenerator(tn).Read(x)
+	now := time.Now()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		k := i % 100 * 80
+		e.Hear(now, x[k:k+80])
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*80), "ns/sample")
+}

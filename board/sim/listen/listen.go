@@ -197,8 +197,11 @@ func (e *Ear) Sound() string {
 	return e.tones.Current()
 }
 
-// Digits returns the DTMF digits heard since Reset.
+// Digits returns the DTMF digits heard since Reset (up to 64).
 func (e *Ear) Digits() string { return string(e.digits[:e.nd]) }
+
+// DigitCount is how many digits Digits holds; it allocates nothing.
+func (e *Ear) DigitCount() int { return e.nd }
 
 // Events returns the logged events at or after since, oldest first.
 func (e *Ear) Events(since time.Time) []Event {

@@ -122,9 +122,6 @@ type CO struct {
 	inCall   bool      // the box seized and has not hung up for HangupAfter
 	onHookAt time.Time // when the box last went on-hook
 	flashes  int
-	det      *dtmf.Detector
-	events   []dtmf.Event
-	digits   []byte
 	heard    []int16
 	hearCap  int
 
@@ -153,11 +150,8 @@ func newCO(c *Chip, code, cid string) (*CO, error) {
 	co := &CO{
 		c: c, country: cty.Code, cadence: cad, plan: plan, preset: preset,
 		battery: c.cfg.Battery, loopOhms: c.cfg.LoopOhms, plugged: true,
-		gens:   map[string]*tone.Generator{},
-		det:    dtmf.NewDetector(dtmf.DetectorConfig{}),
-		events: make([]dtmf.Event, 0, 16),
-		digits: make([]byte, 0, 64),
-		ear:    listen.New(plan),
+		gens: map[string]*tone.Generator{},
+		ear:  listen.New(plan),
 	}
 	for _, name := range []string{tone.Dial, tone.Busy, tone.Congestion, tone.Ringback} {
 		t, err := plan.Tone(name)
@@ -236,8 +230,9 @@ func (co *CO) advance(now time.Time, boxOff bool) {
 		co.onHookAt = now
 		return
 	}
-	co.digits = co.digits[:0]
-	co.det.Reset()
+	// The digits the box dials count from here: a new call, or the
+	// recall dial tone of a flash.
+	co.ear.Reset(now)
 	switch {
 	case co.inCall: // back within HangupAfter: a hook flash, recall dial tone
 		co.flashes++
@@ -249,13 +244,11 @@ func (co *CO) advance(now time.Time, boxOff bool) {
 		co.polQueue = co.polQueue[:0]
 		co.clips, co.cur, co.pos = co.clips[:0], clip{}, 0 // no caller ID once answered
 		co.setTone("")
-		co.ear.Reset(now)
 		co.ear.Note(now, listen.BoxAnswers, "")
 	case co.fed(now):
 		co.inCall = true
 		co.answered = false
 		co.setTone(tone.Dial)
-		co.ear.Reset(now)
 		co.ear.Note(now, listen.BoxSeizes, "")
 	}
 }
@@ -316,18 +309,10 @@ func (co *CO) hear(frame []int16) {
 		k := min(len(frame), co.hearCap-len(co.heard))
 		co.heard = append(co.heard, frame[:k]...)
 	}
+	n := co.ear.DigitCount()
 	co.ear.Hear(co.c.cfg.Clock.Now(), frame)
-	co.events = co.det.Process(frame, co.events[:0])
-	for _, e := range co.events {
-		if e.Kind != dtmf.DigitStart {
-			continue
-		}
-		if len(co.digits) < cap(co.digits) {
-			co.digits = append(co.digits, e.Digit)
-		}
-		if co.genName == tone.Dial {
-			co.setTone("") // first digit breaks dial tone
-		}
+	if co.ear.DigitCount() > n && co.genName == tone.Dial {
+		co.setTone("") // the first digit breaks dial tone
 	}
 }
 
@@ -473,7 +458,7 @@ func (co *CO) Flashes() int {
 // line.
 func (co *CO) Digits() string {
 	defer co.lock()()
-	return string(co.digits)
+	return co.ear.Digits()
 }
 
 // Tone returns the name of the tone the office is playing, "" for none.
@@ -598,7 +583,7 @@ func (co *CO) FarEnd(since time.Time) FarEnd {
 	s := FarEnd{
 		Port: co.c.cfg.Name, Country: co.country, Plugged: co.plugged,
 		Ringing: co.ringing, BoxOff: co.boxOff, InCall: co.inCall, Answered: co.answered,
-		Playing: co.genName, Digits: string(co.digits),
+		Playing: co.genName, Digits: co.ear.Digits(),
 		Events: co.ear.Events(since), Now: co.c.cfg.Clock.Now(),
 	}
 	if co.inCall {

@@ -16,10 +16,12 @@ import (
 	"callbox/board/sim"
 	"callbox/board/sim/si3050sim"
 	"callbox/dsp/callerid"
+	"callbox/dsp/callerid/fsk"
 	"callbox/dsp/tone"
 	"callbox/firmware/cli"
 	"callbox/firmware/control"
 	"callbox/firmware/logbuf"
+	"callbox/telephony/line"
 	"callbox/telephony/pbxconf"
 )
 
@@ -220,4 +222,32 @@ func TestStopHaltsTheLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(sb, "stop")
+}
+
+// TestLineConfigsFromTheBoard: a channel's country and caller ID come from
+// its port's resolved description; an FXO trunk's own caller ID scheme
+// wins over the port's.
+func TestLineConfigsFromTheBoard(t *testing.T) {
+	b := board.Sim()
+	b.Ports[0].CallerID = "dtmf"
+	b.Ports[1].Country = "UK"
+	b.Ports[4].CallerID = "etsi-dtas"
+	b.Ports[5].Country = "US"
+	r := b.Resolve()
+	if c := fxsLineConfig(r.Ports[0]); c.Name != "fxs1" || c.Country != "CN" || c.CallerID != &callerid.DTMFBeforeRing {
+		t.Errorf("fxs1: %+v", c)
+	}
+	if c := fxsLineConfig(r.Ports[1]); c.Country != "UK" || c.CallerID != &callerid.ETSIDTAS {
+		t.Errorf("fxs2: %+v", c)
+	}
+	if c := fxoLineConfig(r.Ports[4], line.FXOConfig{}); c.Name != "fxo1" || c.CallerIDModem != fsk.V23 {
+		t.Errorf("fxo1 without a trunk: %+v", c)
+	}
+	trunk := line.FXOConfig{Name: "fxo1", Country: "CN", AnswerAfterRings: 3, CallerIDModem: fsk.Bell202}
+	if c := fxoLineConfig(r.Ports[4], trunk); c.CallerIDModem != fsk.Bell202 || c.AnswerAfterRings != 3 {
+		t.Errorf("fxo1 with a bellcore trunk: %+v", c)
+	}
+	if c := fxoLineConfig(r.Ports[5], line.FXOConfig{Country: "CN"}); c.Country != "US" || c.CallerIDModem != fsk.Bell202 {
+		t.Errorf("fxo2: %+v", c)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"callbox/board/proslic"
 	"callbox/board/si3050"
 	"callbox/dsp/callerid"
+	"callbox/dsp/callerid/fsk"
 	"callbox/firmware/lineport"
 	"callbox/telephony/line"
 )
@@ -85,10 +86,19 @@ func fxsLineConfig(d board.Port) line.FXSConfig {
 func fxoLineConfig(d board.Port, trunk line.FXOConfig) line.FXOConfig {
 	c := trunk
 	c.Name, c.Country = d.Name, d.Country
-	if p := callerid.Presets[d.CallerID]; c.CallerIDModem.Baud == 0 && p != nil && p.FSK.Modem.Baud > 0 {
-		c.CallerIDModem = p.FSK.Modem
+	if c.CallerIDModem.Baud == 0 {
+		c.CallerIDModem = callerIDModem(d.CallerID)
 	}
 	return c
+}
+
+// callerIDModem is the FSK modem of a dsp/callerid preset (Bell 202 or
+// V.23), or the zero modem for DTMF, "none" and unknown names.
+func callerIDModem(preset string) fsk.Modem {
+	if p := callerid.Presets[preset]; p != nil {
+		return p.FSK.Modem
+	}
+	return fsk.Modem{}
 }
 
 // event takes a driver event from the port's service goroutine.

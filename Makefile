@@ -54,6 +54,7 @@ build: go-check ## build callboxd and callboxctl for the host, linux/arm (GOARM=
 run: go-check ## run the box in simulation: web admin, SIP, virtual lines, store in ./var
 	@mkdir -p bin $(DATA)
 	@$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/callboxd ./firmware/cmd/callboxd
+	@$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/callboxctl ./firmware/cmd/callboxctl
 	@echo "callbox: starting the box in simulation (Ctrl-C stops it)"
 	@exec bin/callboxd --board sim --data $(DATA) --http $(HTTP) --console pty
 

@@ -207,6 +207,7 @@ func (s *Server) routes() *gin.Engine {
 	admin.DELETE("/:login", s.apiDeleteUser)
 	s.pbxRoutes(authed)
 	s.cdrRoutes(authed)
+	s.simRoutes(e)
 
 	e.GET("/", s.requireUser(false), s.pageHome)
 	e.GET("/setup", s.pageSetup)

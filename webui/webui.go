@@ -141,6 +141,9 @@ type Config struct {
 	// CallLog serves the call detail records under /api/v1/cdr; nil makes
 	// that route answer 503.
 	CallLog CallLog
+	// Sim, on a simulated board, serves the /sim page (administrators
+	// only); nil: no such page.
+	Sim Sim
 	// Logger receives request logs and errors; nil discards them.
 	Logger *slog.Logger
 	// SecureCookie marks the session cookie Secure (set it when served over

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"callbox/dsp/callerid/fsk"
 	"callbox/telephony/line"
 	"callbox/telephony/pbxconf"
 	"callbox/telephony/sip"
@@ -60,14 +59,9 @@ func adaptPBX(c pbxconf.Config, country string) switchConfig {
 			}
 			fc := line.FXOConfig{Name: name, Country: country, AnswerAfterRings: t.Rings}
 			// The exchange's FSK modem follows the trunk's caller ID scheme
-			// (DTMF caller ID is always listened for); "" or "none" keep
-			// the country's.
-			switch t.CallerID {
-			case "bellcore":
-				fc.CallerIDModem = fsk.Bell202
-			case "etsi-dtas", "etsi-reversal", "etsi-rpas":
-				fc.CallerIDModem = fsk.V23
-			}
+			// (DTMF caller ID is always listened for); "", "none" and
+			// "dtmf" keep the port's.
+			fc.CallerIDModem = callerIDModem(t.CallerID)
 			sc.fxo[name] = fc
 		case pbxconf.KindSIP:
 			trunkName[t.Name] = t.Name

@@ -153,8 +153,8 @@ func (a *App) startTelephony(ctx context.Context) error {
 				if p.FXS() == nil {
 					continue
 				}
-				fp := newFXSPort(p, country)
-				if err := t.sw.AddFXS(line.FXSConfig{Name: p.Name(), Country: country}, fp); err != nil {
+				fp := newFXSPort(p)
+				if err := t.sw.AddFXS(fxsLineConfig(p.Description()), fp); err != nil {
 					t.stop(context.Background())
 					return err
 				}
@@ -164,11 +164,7 @@ func (a *App) startTelephony(ctx context.Context) error {
 					continue
 				}
 				fp := newFXOPort(p)
-				cfg, ok := sc.fxo[p.Name()]
-				if !ok {
-					cfg = line.FXOConfig{Name: p.Name(), Country: country}
-				}
-				if err := t.sw.AddFXO(cfg, fp); err != nil {
+				if err := t.sw.AddFXO(fxoLineConfig(p.Description(), sc.fxo[p.Name()]), fp); err != nil {
 					t.stop(context.Background())
 					return err
 				}

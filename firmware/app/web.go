@@ -19,6 +19,7 @@ func (a *App) startWeb(ctx context.Context) error {
 		System:  systemInfo{a},
 		PBX:     pbxStore{a},
 		CallLog: callLog{a},
+		Sim:     a.webSim(),
 		Logger:  a.log.With("component", "web"),
 	})
 	if err != nil {

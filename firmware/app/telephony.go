@@ -173,6 +173,8 @@ func (a *App) startTelephony(ctx context.Context) error {
 			}
 		}
 	}
+	// Work from SIP and the API runs as it arrives, not at the next tick.
+	t.sw.Start(runCtx)
 	// Driver events reach the adapters from now on.
 	a.lineEvents.Store(&lineRouter{fxs: t.fxs, fxo: t.fxo})
 	if pb != nil && highwayRunning(pb) {

@@ -55,8 +55,8 @@ type sessionView struct {
 	SetupRequired bool      `json:"setup_required"`
 }
 
-func (s *Server) sessionView(c *gin.Context, ss session) (sessionView, *failure) {
-	v := sessionView{CSRFToken: ss.CSRF, Lang: langOf(c)}
+func (s *Server) sessionView(c *gin.Context) (sessionView, *failure) {
+	v := sessionView{CSRFToken: s.csrfToken(c), Lang: langOf(c)}
 	if u, ok := userOf(c); ok {
 		uv := viewOf(u)
 		v.Authenticated, v.User = true, &uv
@@ -67,9 +67,10 @@ func (s *Server) sessionView(c *gin.Context, ss session) (sessionView, *failure)
 }
 
 // apiSession answers who the caller is and the CSRF token to send with
-// state-changing requests, starting an anonymous session if needed.
+// state-changing requests: the session's, or for an anonymous caller a
+// signed token that is also set in a cookie (no server state).
 func (s *Server) apiSession(c *gin.Context) {
-	v, f := s.sessionView(c, s.anonymous(c))
+	v, f := s.sessionView(c)
 	if f != nil {
 		s.failWith(c, f)
 		return
@@ -93,7 +94,8 @@ func (s *Server) apiLogin(c *gin.Context) {
 		s.failWith(c, f)
 		return
 	}
-	v, f := s.sessionView(c, s.startSession(c, u))
+	s.startSession(c, u)
+	v, f := s.sessionView(c)
 	if f != nil {
 		s.failWith(c, f)
 		return

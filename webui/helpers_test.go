@@ -2,6 +2,7 @@ package webui
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -170,6 +172,7 @@ type client struct {
 	addr string
 	lang string
 	csrf string
+	tls  bool // requests arrive as over HTTPS
 }
 
 var base, _ = url.Parse("http://callbox.test/")
@@ -182,6 +185,10 @@ func (e *env) client(t testing.TB) *client {
 func (c *client) do(req *http.Request) *httptest.ResponseRecorder {
 	c.t.Helper()
 	req.RemoteAddr = c.addr
+	if c.tls {
+		req.URL.Scheme = "https"
+		req.TLS = &tls.ConnectionState{HandshakeComplete: true, ServerName: req.Host}
+	}
 	if c.lang != "" && req.Header.Get("Accept-Language") == "" {
 		req.Header.Set("Accept-Language", c.lang)
 	}
@@ -192,6 +199,16 @@ func (c *client) do(req *http.Request) *httptest.ResponseRecorder {
 	c.h.ServeHTTP(rec, req)
 	c.jar.SetCookies(req.URL, rec.Result().Cookies())
 	return rec
+}
+
+// csrfFromPage finds the csrf_token hidden field of a rendered form.
+func csrfFromPage(t testing.TB, page string) string {
+	t.Helper()
+	m := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("page has no csrf_token field:\n%s", page)
+	}
+	return m[1]
 }
 
 func (c *client) get(path string) *httptest.ResponseRecorder {
@@ -272,7 +289,11 @@ func (c *client) login(login, pw string) {
 }
 
 func (c *client) cookie(name string) *http.Cookie {
-	for _, ck := range c.jar.Cookies(base) {
+	u := base
+	if c.tls {
+		u, name = &url.URL{Scheme: "https", Host: base.Host, Path: "/"}, "__Host-"+name
+	}
+	for _, ck := range c.jar.Cookies(u) {
 		if ck.Name == name {
 			return ck
 		}

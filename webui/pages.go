@@ -77,9 +77,7 @@ func (s *Server) render(c *gin.Context, status int, name string, d gin.H) {
 		v := viewOf(u)
 		p.User = &v
 	}
-	if ss, ok := sessionOf(c); ok {
-		p.CSRF = ss.CSRF
-	}
+	p.CSRF = s.csrfToken(c)
 	next := c.Request.URL.RequestURI()
 	if c.Request.Method != http.MethodGet {
 		next = c.Request.URL.Path
@@ -103,11 +101,28 @@ func (s *Server) render(c *gin.Context, status int, name string, d gin.H) {
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
 
-// safeNext keeps a post-login redirect on this site: a local absolute path,
-// never "//host" or "/\host" which browsers treat as another origin.
+// safeNext keeps a post-login redirect on this site. It accepts only a
+// local absolute path, judged as a browser will read it: the WHATWG URL
+// parser drops tabs and newlines anywhere and leading or trailing spaces
+// and controls, and reads a backslash as '/', so "/<TAB>/evil.example" and
+// "/<backslash>evil" are "//evil..." to it, another host. Rather than mirror every rule, any
+// control character, space or backslash refuses the value; what is left
+// must parse as a path with no scheme or host and not start with "//".
+// Anything else gives "/".
 func safeNext(next string) string {
-	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.ContainsAny(next, "\r\n") {
+	if next == "" || next[0] != '/' || len(next) > 2048 {
+		return "/"
+	}
+	for i := 0; i < len(next); i++ {
+		if b := next[i]; b <= ' ' || b == 0x7f || b == '\\' {
+			return "/"
+		}
+	}
+	if strings.HasPrefix(next, "//") {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") {
 		return "/"
 	}
 	return next
@@ -154,8 +169,8 @@ func (s *Server) switchLang(c *gin.Context) {
 		s.notFound(c)
 		return
 	}
-	http.SetCookie(c.Writer, &http.Cookie{Name: langCookie, Value: tag, Path: "/", MaxAge: 365 * 24 * 3600,
-		HttpOnly: true, Secure: s.cfg.SecureCookie, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(c.Writer, &http.Cookie{Name: s.cookieName(c, langCookie), Value: tag, Path: "/", MaxAge: 365 * 24 * 3600,
+		HttpOnly: true, Secure: isTLS(c), SameSite: http.SameSiteLaxMode})
 	c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
 }
 
@@ -165,7 +180,6 @@ func (s *Server) pageHome(c *gin.Context) {
 }
 
 func (s *Server) pageSetup(c *gin.Context) {
-	s.anonymous(c)
 	s.renderSetup(c, http.StatusOK, setupInput{Login: "admin"}, nil)
 }
 
@@ -214,7 +228,6 @@ func (s *Server) pageLogin(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/setup")
 		return
 	}
-	s.anonymous(c)
 	d := gin.H{"Next": safeNext(c.Query("next"))}
 	if c.Query("done") == "setup" {
 		d["Notice"] = s.cat.T(langOf(c), "login.setup_done")

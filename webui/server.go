@@ -23,22 +23,38 @@ import (
 //go:embed assets
 var assets embed.FS
 
-// Cookie names.
+// Cookie names. Over HTTPS each carries the __Host- prefix, which browsers
+// accept only with Secure, Path=/ and no Domain: a cookie set over plain
+// HTTP (or by another host) can then never stand in for an HTTPS one.
 const (
 	sessionCookie = "callbox_session"
 	langCookie    = "callbox_lang"
+	csrfCookie    = "callbox_csrf"
 	csrfHeader    = "X-CSRF-Token"
 	csrfField     = "csrf_token"
 )
 
-// Throttle settings: five free failures per address, then 1 s doubling up
-// to 5 minutes. Setup codes also have a global budget across addresses.
+// Request limits for visitors without a session, per source address (see
+// rateLimiter): a page load is three requests, so the burst covers a
+// person clicking around, while a script gets 429 answers that cost almost
+// nothing.
 const (
-	loginFree       = 5
-	throttleBase    = time.Second
-	throttleLimit   = 5 * time.Minute
-	setupGlobalFree = 20
-	maxBodyBytes    = 64 << 10
+	anonRate    = 20  // requests per second
+	anonBurst   = 100 // requests
+	maxRateKeys = 4096
+)
+
+// Throttle settings: five free failures per address, then 1 s doubling up
+// to 5 minutes. Each account also has its own budget across addresses
+// (accountFree failures, then the same doubling delay), which addresses the
+// account has logged in from before do not wait for.
+const (
+	loginFree     = 5
+	accountFree   = 10
+	throttleBase  = time.Second
+	throttleLimit = 5 * time.Minute
+	trustFor      = 30 * 24 * time.Hour
+	maxBodyBytes  = 64 << 10
 )
 
 // Server is the web admin. Create it with New, serve it with Run or mount
@@ -52,9 +68,13 @@ type Server struct {
 	now    func() time.Time
 
 	sess     *sessions
-	loginThr *throttle
+	csrf     *csrfSigner
+	limit    *rateLimiter // requests without a session, per address
+	loginThr *throttle    // per address
+	acctThr  *throttle    // per existing account, across addresses
+	ghostThr *throttle    // per unknown login name, so both kinds answer alike
+	trusted  *trustedAddrs
 	setupThr *throttle // per address
-	setupAll *throttle // all addresses together, key ""
 	code     setupCode
 	setupMu  sync.Mutex
 	usersMu  sync.Mutex // serialises user changes, for the last-admin rule
@@ -100,9 +120,13 @@ func New(cfg Config) (*Server, error) {
 	s.now = time.Now
 	clock := func() time.Time { return s.now() }
 	s.sess = newSessions(cfg.SessionIdle, cfg.SessionMax, clock)
+	s.csrf = newCSRFSigner(clock)
+	s.limit = newRateLimiter(anonRate, anonBurst, maxRateKeys, clock)
 	s.loginThr = newThrottle(loginFree, throttleBase, throttleLimit, clock)
+	s.acctThr = newThrottle(accountFree, throttleBase, throttleLimit, clock)
+	s.ghostThr = newThrottle(accountFree, throttleBase, throttleLimit, clock)
+	s.trusted = newTrustedAddrs(trustFor, clock)
 	s.setupThr = newThrottle(loginFree, throttleBase, throttleLimit, clock)
-	s.setupAll = newThrottle(setupGlobalFree, throttleBase, throttleLimit, clock)
 	if s.pages, err = loadPages(); err != nil {
 		return nil, err
 	}
@@ -183,7 +207,7 @@ func (s *Server) routes() *gin.Engine {
 	// its own throttle key.
 	_ = e.SetTrustedProxies(nil)
 	e.ForwardedByClientIP = false
-	e.Use(s.logRequests, s.recover, s.secureHeaders, s.loadSession, s.checkCSRF)
+	e.Use(s.logRequests, s.recover, s.secureHeaders, s.loadSession, s.limitAnonymous, s.checkCSRF)
 	e.NoRoute(s.notFound)
 
 	static, _ := fs.Sub(assets, "assets/static")
@@ -243,20 +267,33 @@ func (f filesOnly) Open(name string) (fs.File, error) {
 
 // Context keys.
 const (
-	keySession = "callbox.session"
-	keyUser    = "callbox.user"
-	keyLang    = "callbox.lang"
+	keySession  = "callbox.session"
+	keyUser     = "callbox.user"
+	keyLang     = "callbox.lang"
+	keyAnonCSRF = "callbox.anon_csrf"
 )
 
 func isAPI(c *gin.Context) bool { return strings.HasPrefix(c.Request.URL.Path, "/api/") }
+
+// isTLS reports whether the request came over HTTPS.
+func isTLS(c *gin.Context) bool { return c.Request.TLS != nil }
+
+// cookieName is base, or __Host-base over HTTPS.
+func (s *Server) cookieName(c *gin.Context, base string) string {
+	if isTLS(c) {
+		return "__Host-" + base
+	}
+	return base
+}
 
 // logRequests logs each request once it is done.
 func (s *Server) logRequests(c *gin.Context) {
 	start := time.Now()
 	c.Next()
 	level := slog.LevelInfo
-	if c.Request.URL.Path == "/api/v1/health" || strings.HasPrefix(c.Request.URL.Path, "/static/") {
-		level = slog.LevelDebug
+	if c.Request.URL.Path == "/api/v1/health" || strings.HasPrefix(c.Request.URL.Path, "/static/") ||
+		c.Writer.Status() == http.StatusTooManyRequests && c.GetBool(keyRateLimited) {
+		level = slog.LevelDebug // limitAnonymous logs a flood once a minute
 	}
 	attrs := []any{"method", c.Request.Method, "path", c.Request.URL.Path, "status", c.Writer.Status(),
 		"bytes", c.Writer.Size(), "dur", time.Since(start), "addr", c.ClientIP()}
@@ -299,14 +336,14 @@ func (s *Server) secureHeaders(c *gin.Context) {
 // from the next request on.
 func (s *Server) loadSession(c *gin.Context) {
 	lang := ""
-	if v, err := c.Cookie(langCookie); err == nil {
+	if v, err := c.Cookie(s.cookieName(c, langCookie)); err == nil {
 		lang = s.cat.Supported(v)
 	}
 	if lang == "" {
 		lang = s.cat.Negotiate(c.GetHeader("Accept-Language"))
 	}
 	c.Set(keyLang, lang)
-	id, err := c.Cookie(sessionCookie)
+	id, err := c.Cookie(s.cookieName(c, sessionCookie))
 	if err != nil || id == "" {
 		return
 	}
@@ -314,37 +351,63 @@ func (s *Server) loadSession(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if ss.Login != "" {
-		u, err := s.cfg.Users.Get(c.Request.Context(), ss.Login)
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			s.failWith(c, internal(err))
-			c.Abort()
-			return
-		}
-		if err != nil || u.Disabled {
-			// The request goes on as anonymous; pages that need a token
-			// start a fresh anonymous session.
-			s.sess.destroy(id)
-			return
-		}
-		c.Set(keyUser, u)
+	u, err := s.cfg.Users.Get(c.Request.Context(), ss.Login)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		s.failWith(c, internal(err))
+		c.Abort()
+		return
 	}
+	if err != nil || u.Disabled {
+		// The request goes on as anonymous.
+		s.sess.destroy(id)
+		return
+	}
+	c.Set(keyUser, u)
 	c.Set(keySession, ss)
 }
 
-// checkCSRF refuses state-changing requests without the session's token,
-// in the X-CSRF-Token header or the csrf_token form field.
+// keyRateLimited marks a request limitAnonymous refused.
+const keyRateLimited = "callbox.rate_limited"
+
+// limitAnonymous limits requests without a session per source address.
+// Logged-in users are not limited here: they are few, known, and may sit
+// behind one NAT address.
+func (s *Server) limitAnonymous(c *gin.Context) {
+	if _, ok := userOf(c); ok {
+		return
+	}
+	addr := addrKey(c.ClientIP())
+	ok, retry, warn := s.limit.allow(addr)
+	if ok {
+		return
+	}
+	if warn {
+		s.log.Warn("webui: too many requests without a session; refusing for a while (logged once a minute)", "addr", addr)
+	}
+	c.Set(keyRateLimited, true)
+	s.failWith(c, retryFailure(retry))
+	c.Abort()
+}
+
+// checkCSRF refuses state-changing requests without the right token in the
+// X-CSRF-Token header or the csrf_token form field: the session's for a
+// logged-in user, otherwise the anonymous double-submit token (csrf.go).
 func (s *Server) checkCSRF(c *gin.Context) {
 	switch c.Request.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		return
 	}
-	ss, ok := sessionOf(c)
 	tok := c.GetHeader(csrfHeader)
 	if tok == "" && !strings.HasPrefix(c.ContentType(), "application/json") {
 		tok = c.PostForm(csrfField)
 	}
-	if !ok || tok == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(ss.CSRF)) != 1 {
+	var ok bool
+	if ss, has := sessionOf(c); has {
+		ok = tok != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(ss.CSRF)) == 1
+	} else {
+		ok = s.anonTokenOK(c, tok)
+	}
+	if !ok {
 		s.log.Warn("webui: csrf token refused", "path", c.Request.URL.Path, "addr", c.ClientIP())
 		s.failWith(c, fail(http.StatusForbidden, "err.csrf", ""))
 		c.Abort()
@@ -369,26 +432,23 @@ func userOf(c *gin.Context) (User, bool) {
 
 func langOf(c *gin.Context) string { return c.GetString(keyLang) }
 
-// anonymous returns the request's session, starting an anonymous one (and
-// setting its cookie) when there is none, so forms have a CSRF token.
-func (s *Server) anonymous(c *gin.Context) session {
+// csrfToken is the token the request's forms and API calls must send: the
+// session's for a logged-in user, otherwise the anonymous one.
+func (s *Server) csrfToken(c *gin.Context) string {
 	if ss, ok := sessionOf(c); ok {
-		return ss
+		return ss.CSRF
 	}
-	ss := s.sess.create("")
-	s.setSessionCookie(c, ss.ID)
-	c.Set(keySession, ss)
-	return ss
+	return s.anonToken(c)
 }
 
-// startSession replaces the request's session with a new one for login,
-// so an identifier planted before login is worthless afterwards.
+// startSession starts a session for a user who has just logged in, ending
+// the request's previous one: sessions exist only from a successful login.
 func (s *Server) startSession(c *gin.Context, u User) session {
 	if old, ok := sessionOf(c); ok {
 		s.sess.destroy(old.ID)
 	}
 	ss := s.sess.create(u.Login)
-	s.setSessionCookie(c, ss.ID)
+	s.setSessionCookie(c, ss.ID, 0)
 	c.Set(keySession, ss)
 	c.Set(keyUser, u)
 	return ss
@@ -399,13 +459,12 @@ func (s *Server) endSession(c *gin.Context) {
 	if ss, ok := sessionOf(c); ok {
 		s.sess.destroy(ss.ID)
 	}
-	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, Secure: s.cfg.SecureCookie, SameSite: http.SameSiteStrictMode})
+	s.setSessionCookie(c, "", -1)
 }
 
-func (s *Server) setSessionCookie(c *gin.Context, id string) {
-	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: id, Path: "/",
-		HttpOnly: true, Secure: s.cfg.SecureCookie, SameSite: http.SameSiteStrictMode})
+func (s *Server) setSessionCookie(c *gin.Context, id string, maxAge int) {
+	http.SetCookie(c.Writer, &http.Cookie{Name: s.cookieName(c, sessionCookie), Value: id, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: isTLS(c), SameSite: http.SameSiteStrictMode})
 }
 
 // requireUser lets only logged-in users through: the API answers 401,

@@ -292,6 +292,9 @@ func (s *Server) updateUser(ctx context.Context, login string, in userInput, kee
 	} else if newPassword {
 		s.sess.destroyUser(u.Login, keep)
 	}
+	if newPassword {
+		s.trusted.forget(u.Login)
+	}
 	return u, nil
 }
 
@@ -343,12 +346,21 @@ func (s *Server) firstBoot(ctx context.Context) (bool, *failure) {
 func (s *Server) setup(ctx context.Context, addr string, in setupInput) *failure {
 	s.setupMu.Lock()
 	defer s.setupMu.Unlock()
-	if d := max(s.setupThr.wait(addr), s.setupAll.wait("")); d > 0 {
+	// Only per address: a budget shared by all addresses let a guesser
+	// hold the installer out. The code's own guess budget (setupCode)
+	// bounds what many addresses together can try.
+	addr = addrKey(addr)
+	if d := s.setupThr.wait(addr); d > 0 {
 		return retryFailure(d)
 	}
-	if !s.code.check(in.Code) {
+	switch s.code.check(in.Code) {
+	case codeWrong:
 		s.setupThr.fail(addr)
-		s.setupAll.fail("")
+		return fail(http.StatusForbidden, "err.setup.code", "code")
+	case codeWithdrawn:
+		s.log.Warn("webui: setup code withdrawn after too many wrong guesses; issue a new one with passwd-reset on the console",
+			"guesses", maxCodeGuesses)
+		s.setupThr.fail(addr)
 		return fail(http.StatusForbidden, "err.setup.code", "code")
 	}
 	if f := validLogin(in.Login); f != nil {
@@ -385,6 +397,8 @@ func (s *Server) setup(ctx context.Context, addr string, in setupInput) *failure
 		}
 		err = s.cfg.Users.Update(ctx, u)
 		s.sess.destroyUser(u.Login, "")
+		s.trusted.forget(u.Login)
+		s.acctThr.succeed(u.Login)
 	} else {
 		u = User{Login: in.Login, DisplayName: in.DisplayName, Role: RoleAdmin, PasswordHash: h, Created: now, Updated: now}
 		err = s.cfg.Users.Create(ctx, u)
@@ -402,8 +416,13 @@ func retryFailure(d time.Duration) *failure {
 	return fail(http.StatusTooManyRequests, "err.retry_after", "", secs)
 }
 
-// login checks credentials from addr under the login throttle.
+// login checks credentials from addr under two throttles: one per address,
+// and one per account across addresses (so many addresses together cannot
+// guess freely). The account's is a delay, not a lockout: its owner gets
+// in once it has passed, at once from an address it logged in from before,
+// and a success clears it.
 func (s *Server) login(ctx context.Context, addr, login, pw string) (User, *failure) {
+	addr = addrKey(addr)
 	if d := s.loginThr.wait(addr); d > 0 {
 		return User{}, retryFailure(d)
 	}
@@ -411,6 +430,18 @@ func (s *Server) login(ctx context.Context, addr, login, pw string) (User, *fail
 	found := err == nil
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return u, internal(err)
+	}
+	// Unknown names have a table of their own, so spraying made-up names
+	// cannot push a real account's count out, yet they answer alike.
+	acct := s.ghostThr
+	if found {
+		acct = s.acctThr
+	}
+	if !s.trusted.has(login, addr) {
+		if d := acct.wait(login); d > 0 {
+			s.log.Info("webui: login delayed: too many failures for this account", "login", login, "addr", addr)
+			return User{}, fail(http.StatusTooManyRequests, "err.login.account_wait", "", int((d+time.Second-1)/time.Second))
+		}
 	}
 	hash := u.PasswordHash
 	if !found {
@@ -424,10 +455,13 @@ func (s *Server) login(ctx context.Context, addr, login, pw string) (User, *fail
 	}
 	if !found || !ok || u.Disabled {
 		s.loginThr.fail(addr)
+		acct.fail(login)
 		s.log.Info("webui: login failed", "login", login, "addr", addr)
 		return u, fail(http.StatusUnauthorized, "err.login.failed", "")
 	}
 	s.loginThr.succeed(addr)
+	s.acctThr.succeed(login)
+	s.trusted.add(login, addr)
 	return u, nil
 }
 

@@ -9,15 +9,22 @@
 // may use), /users and /users/:login (administrators only), /lang/:lang (the
 // language switch, a cookie).
 //
-// API: GET /api/v1/health (no auth), GET /api/v1/session (who am I, CSRF
-// token; starts an anonymous session), POST /api/v1/login, /logout, /setup,
+// API: GET /api/v1/health (no auth), GET /api/v1/session (who am I and
+// the CSRF token), POST /api/v1/login, /logout, /setup,
 // GET /api/v1/system (any user), and /api/v1/users[/:login] (administrators:
 // GET, POST, PUT, DELETE). Errors are {"error": text in the request's
 // language, "code": catalogue key, "field": offending field}.
 //
-// Every POST, PUT, PATCH and DELETE needs the session's CSRF token in the
-// X-CSRF-Token header or the csrf_token form field, including login and
-// setup: a client first GETs /api/v1/session (or a page) for a session.
+// Every POST, PUT, PATCH and DELETE needs a CSRF token in the X-CSRF-Token
+// header or the csrf_token form field, including login and setup: a
+// client first GETs /api/v1/session (or a page) for it. A logged-in user's
+// token belongs to the session; an anonymous visitor's is signed and sent
+// back in a cookie too, so no server state exists before a login (csrf.go).
+//
+// Abuse limits: requests without a session are rate-limited per source
+// address (IPv6 per /64); failed logins are throttled per address and per
+// account (a delay the account's usual addresses skip, see login); setup
+// codes per address, with a guess budget per code.
 package webui
 
 import (
@@ -143,9 +150,6 @@ type Config struct {
 	CallLog CallLog
 	// Logger receives request logs and errors; nil discards them.
 	Logger *slog.Logger
-	// SecureCookie marks the session cookie Secure (set it when served over
-	// HTTPS).
-	SecureCookie bool
 	// SessionIdle ends a session after this long without a request; zero
 	// means 30 minutes.
 	SessionIdle time.Duration

@@ -32,8 +32,9 @@ func TestMain(m *testing.M) {
 // memUsers is an in-memory Users, following the contract a store adapter
 // must: sentinels wrapped with the field named after them.
 type memUsers struct {
-	mu sync.Mutex
-	m  map[string]User
+	mu   sync.Mutex
+	m    map[string]User
+	full error // when set, writes fail with it (a full disk)
 }
 
 func newMemUsers() *memUsers { return &memUsers{m: map[string]User{}} }
@@ -68,6 +69,9 @@ func (m *memUsers) List(ctx context.Context) ([]User, error) {
 func (m *memUsers) Create(ctx context.Context, u User) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.full != nil {
+		return m.full
+	}
 	if _, ok := m.m[u.Login]; ok {
 		return fmt.Errorf("mem: %w: login: taken", ErrConflict)
 	}
@@ -81,6 +85,9 @@ func (m *memUsers) Create(ctx context.Context, u User) error {
 func (m *memUsers) Update(ctx context.Context, u User) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.full != nil {
+		return m.full
+	}
 	if _, ok := m.m[u.Login]; !ok {
 		return fmt.Errorf("mem: %w: login", ErrNotFound)
 	}

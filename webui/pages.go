@@ -191,7 +191,7 @@ func (s *Server) renderSetup(c *gin.Context, status int, in setupInput, f *failu
 	}
 	d := gin.H{"FirstBoot": first, "Login": in.Login, "DisplayName": in.DisplayName}
 	if f != nil {
-		d["Error"], d["Field"] = s.cat.T(langOf(c), f.key, f.args...), f.field
+		d["Error"], d["Field"] = s.failText(c, f), f.field
 	}
 	s.render(c, status, "setup", d)
 }
@@ -245,7 +245,7 @@ func (s *Server) postLogin(c *gin.Context) {
 			return
 		}
 		s.render(c, f.status, "login", gin.H{"Next": next, "Login": login,
-			"Error": s.cat.T(langOf(c), f.key, f.args...)})
+			"Error": s.failText(c, f)})
 		return
 	}
 	s.startSession(c, u)
@@ -337,7 +337,7 @@ func (s *Server) postCreateUser(c *gin.Context) {
 			s.failWith(c, f)
 			return
 		}
-		s.renderUsers(c, f.status, gin.H{"Form": formOf(in), "Error": s.cat.T(langOf(c), f.key, f.args...), "Field": f.field})
+		s.renderUsers(c, f.status, gin.H{"Form": formOf(in), "Error": s.failText(c, f), "Field": f.field})
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/users?msg=created")
@@ -369,7 +369,7 @@ func (s *Server) postSetDisabled(disabled bool) gin.HandlerFunc {
 		in := userInput{Disabled: &disabled}
 		_, f := s.updateUser(c.Request.Context(), c.Param("login"), in, ss.ID)
 		if f != nil {
-			s.renderUsers(c, f.status, gin.H{"Form": userForm{Role: RoleAgent}, "Error": s.cat.T(langOf(c), f.key, f.args...)})
+			s.renderUsers(c, f.status, gin.H{"Form": userForm{Role: RoleAgent}, "Error": s.failText(c, f)})
 			return
 		}
 		c.Redirect(http.StatusSeeOther, "/users?msg=saved")
@@ -382,7 +382,7 @@ func (s *Server) postDeleteUser(c *gin.Context) {
 			s.failWith(c, f)
 			return
 		}
-		s.renderUsers(c, f.status, gin.H{"Form": userForm{Role: RoleAgent}, "Error": s.cat.T(langOf(c), f.key, f.args...)})
+		s.renderUsers(c, f.status, gin.H{"Form": userForm{Role: RoleAgent}, "Error": s.failText(c, f)})
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/users?msg=deleted")
@@ -407,5 +407,5 @@ func (s *Server) afterChange(c *gin.Context, in userInput, f *failure, msg strin
 	form := formOf(in)
 	form.Login = u.Login
 	s.render(c, f.status, "user", gin.H{"Form": form, "U": viewOf(u), "Roles": Roles,
-		"Error": s.cat.T(langOf(c), f.key, f.args...), "Field": f.field})
+		"Error": s.failText(c, f), "Field": f.field})
 }

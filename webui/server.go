@@ -506,11 +506,14 @@ func (s *Server) failWith(c *gin.Context, f *failure) {
 	if f.status == http.StatusTooManyRequests && len(f.args) > 0 {
 		c.Header("Retry-After", fmt.Sprint(f.args[0]))
 	}
-	msg := s.cat.T(langOf(c), f.key, f.args...)
+	msg := s.failText(c, f)
 	if isAPI(c) {
 		body := gin.H{"error": msg, "code": f.key}
 		if f.field != "" {
 			body["field"] = f.field
+		}
+		if f.reason != "" {
+			body["reason"] = f.reason
 		}
 		c.JSON(f.status, body)
 		return

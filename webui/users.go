@@ -9,14 +9,17 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/gin-gonic/gin"
+
+	"callbox/telephony/sip/secret"
 	"callbox/webui/passwd"
 )
 
-// Limits on user fields.
+// Limits on user fields. The shortest password is the strength rule's
+// (passwordPolicy).
 const (
 	maxLoginLen       = 32
 	maxDisplayNameLen = 64 // runes
-	minPasswordLen    = 8
 	maxPasswordLen    = 128
 )
 
@@ -27,7 +30,8 @@ type failure struct {
 	key    string
 	field  string
 	args   []any
-	err    error // the cause, logged for 500s
+	reason string // a reason code the API adds as "reason", if any
+	err    error  // the cause, logged for 500s
 }
 
 func (f *failure) Error() string {
@@ -40,6 +44,32 @@ func (f *failure) Error() string {
 func fail(status int, key, field string, args ...any) *failure {
 	return &failure{status: status, key: key, field: field, args: args}
 }
+
+// msg is a catalogue message standing as an argument of another (a
+// translated reason inside "Field %s was refused: %s"); it is translated
+// when the outer message is.
+type msg struct {
+	key  string
+	args []any
+}
+
+// tr translates key with args, translating the msg values among them.
+func (s *Server) tr(lang, key string, args []any) string {
+	if len(args) == 0 {
+		return s.cat.T(lang, key)
+	}
+	out := make([]any, len(args))
+	for i, a := range args {
+		if m, ok := a.(msg); ok {
+			a = s.tr(lang, m.key, m.args)
+		}
+		out[i] = a
+	}
+	return s.cat.T(lang, key, out...)
+}
+
+// failText is f's message in the request's language.
+func (s *Server) failText(c *gin.Context, f *failure) string { return s.tr(langOf(c), f.key, f.args) }
 
 func internal(err error) *failure {
 	return &failure{status: http.StatusInternalServerError, key: "err.internal", err: err}
@@ -105,15 +135,34 @@ func validRole(s string) *failure {
 	return nil
 }
 
-func validPassword(s string) *failure {
-	if utf8.RuneCountInString(s) < minPasswordLen {
-		return fail(http.StatusBadRequest, "err.password.too_short", "password", minPasswordLen)
+// passwordPolicy is the strength rule for a role's passwords: longer for
+// administrators, who can change everything.
+func passwordPolicy(role string) secret.Policy {
+	if role == RoleAdmin {
+		return secret.Admin
 	}
-	if len(s) > maxPasswordLen {
+	return secret.Staff
+}
+
+// validPassword checks a new password of login with role: its length and
+// telephony/sip/secret's strength rule (not common, not the login, not a
+// sequence), the same rule the SIP extension secrets follow.
+func validPassword(pw, role, login string) *failure {
+	if len(pw) > maxPasswordLen {
 		return fail(http.StatusBadRequest, "err.password.too_long", "password", maxPasswordLen)
 	}
-	return nil
+	var w *secret.Weakness
+	if !errors.As(secret.Check(pw, passwordPolicy(role), login), &w) {
+		return nil
+	}
+	if w.Code == secret.TooShort {
+		return fail(http.StatusBadRequest, "err.password.too_short", "password", w.Args...)
+	}
+	return fail(http.StatusBadRequest, "err.password.weak", "password", reasonMsg("secret."+w.Code, w.Args))
 }
+
+// reasonMsg is the translated reason with code, as an argument of a message.
+func reasonMsg(code string, args []any) msg { return msg{key: "reason." + code, args: args} }
 
 // storeFailure maps an error from Users onto a client failure.
 func storeFailure(err error) *failure {
@@ -128,8 +177,15 @@ func storeFailure(err error) *failure {
 		return fail(http.StatusConflict, "err.user.conflict", f)
 	case errors.Is(err, ErrInvalid):
 		return fail(http.StatusBadRequest, "err.invalid", errField(err, ErrInvalid))
+	case errors.Is(err, ErrNoSpace):
+		return noSpaceFailure(err)
 	}
 	return internal(err)
+}
+
+// noSpaceFailure says the storage is full: 507, logged with its cause.
+func noSpaceFailure(err error) *failure {
+	return &failure{status: http.StatusInsufficientStorage, key: "err.storage_full", err: err}
 }
 
 // hashPassword makes new password hashes; tests swap in cheap parameters.
@@ -195,9 +251,9 @@ func (s *Server) createUser(ctx context.Context, in userInput) (User, *failure) 
 	}
 	u.Role = *in.Role
 	if in.Password == nil {
-		return u, fail(http.StatusBadRequest, "err.password.too_short", "password", minPasswordLen)
+		return u, fail(http.StatusBadRequest, "err.password.too_short", "password", passwordPolicy(u.Role).MinLen)
 	}
-	if f := validPassword(*in.Password); f != nil {
+	if f := validPassword(*in.Password, u.Role, u.Login); f != nil {
 		return u, f
 	}
 	if in.Disabled != nil {
@@ -274,7 +330,7 @@ func (s *Server) updateUser(ctx context.Context, login string, in userInput, kee
 	}
 	newPassword := in.Password != nil && *in.Password != ""
 	if newPassword {
-		if f := validPassword(*in.Password); f != nil {
+		if f := validPassword(*in.Password, u.Role, u.Login); f != nil {
 			return u, f
 		}
 		h, f := s.hash(ctx, *in.Password)
@@ -369,7 +425,7 @@ func (s *Server) setup(ctx context.Context, addr string, in setupInput) *failure
 	if f := validDisplayName(in.DisplayName); f != nil {
 		return f
 	}
-	if f := validPassword(in.Password); f != nil {
+	if f := validPassword(in.Password, RoleAdmin, in.Login); f != nil {
 		return f
 	}
 	s.usersMu.Lock()

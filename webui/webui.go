@@ -80,6 +80,10 @@ var (
 	ErrConflict = errors.New("webui: conflict")
 	// ErrInvalid: a field was refused; the text after the sentinel names it.
 	ErrInvalid = errors.New("webui: invalid")
+	// ErrNoSpace: the box's storage is full and the change was not saved.
+	// Users and PBX implementations wrap it; the API answers 507
+	// Insufficient Storage saying so, in the user's language.
+	ErrNoSpace = errors.New("webui: storage full")
 )
 
 // userFields maps the field names an error text may carry onto the names

@@ -141,12 +141,12 @@ func TestSetupThrottle(t *testing.T) {
 	code, _ := e.s.IssueSetupCode(context.Background())
 	c := e.client(t)
 	c.session()
-	bad := map[string]string{"code": "9999-999", "login": "admin", "password": "whatever-pw"}
+	bad := map[string]string{"code": "9999-999", "login": "admin", "password": "amber-cloud-walk"}
 	for i := range loginFree {
 		st, m := c.api(http.MethodPost, "/api/v1/setup", bad)
 		wantStatus(t, fmt.Sprint("wrong code ", i), st, http.StatusForbidden, m)
 	}
-	good := map[string]string{"code": code, "login": "admin", "password": "whatever-pw"}
+	good := map[string]string{"code": code, "login": "admin", "password": "amber-cloud-walk"}
 	st, m := c.api(http.MethodPost, "/api/v1/setup", good)
 	wantStatus(t, "right code while throttled", st, http.StatusTooManyRequests, m)
 	e.clock.advance(time.Second)
@@ -245,7 +245,7 @@ func TestCSRF(t *testing.T) {
 	c.login("root", "root-password")
 	other := e.client(t)
 	other.session()
-	newUser := map[string]any{"login": "bob", "role": "agent", "password": "bob-password"}
+	newUser := map[string]any{"login": "bob", "role": "agent", "password": "Kettle-Drum-42"}
 	for _, tc := range []struct {
 		name, token string
 	}{
@@ -259,8 +259,8 @@ func TestCSRF(t *testing.T) {
 		wantStatus(t, tc.name+" token, API", st, http.StatusForbidden, m)
 		st, m = c.api(http.MethodDelete, "/api/v1/users/root", nil)
 		wantStatus(t, tc.name+" token, API delete", st, http.StatusForbidden, m)
-		rec := c.form("/users", url.Values{"login": {"bob"}, "role": {"agent"}, "password": {"bob-password"},
-			"password2": {"bob-password"}, csrfField: {tc.token}})
+		rec := c.form("/users", url.Values{"login": {"bob"}, "role": {"agent"}, "password": {"Kettle-Drum-42"},
+			"password2": {"Kettle-Drum-42"}, csrfField: {tc.token}})
 		wantStatus(t, tc.name+" token, page", rec.Code, http.StatusForbidden, rec.Body)
 		rec = c.form("/logout", url.Values{csrfField: {tc.token}})
 		wantStatus(t, tc.name+" token, logout", rec.Code, http.StatusForbidden, rec.Body)
@@ -394,7 +394,7 @@ func TestUsersCRUDAndValidation(t *testing.T) {
 	e.users.add(t, "root", RoleAdmin, "root-password")
 	c := e.client(t)
 	c.login("root", "root-password")
-	ok := map[string]any{"login": "bob", "display_name": "鲍勃", "role": "agent", "password": "bob-password"}
+	ok := map[string]any{"login": "bob", "display_name": "鲍勃", "role": "agent", "password": "Kettle-Drum-42"}
 	with := func(k string, v any) map[string]any {
 		m := map[string]any{}
 		for kk, vv := range ok {
@@ -451,13 +451,13 @@ func TestUsersCRUDAndValidation(t *testing.T) {
 	st, m = c.api(http.MethodPut, "/api/v1/users/bob", map[string]any{"role": "supervisor", "password": "short"})
 	wantStatus(t, "short new password", st, http.StatusBadRequest, m)
 	wantField(t, "short new password", m, "password")
-	st, m = c.api(http.MethodPut, "/api/v1/users/bob", map[string]any{"role": "supervisor", "password": "bob-new-password"})
+	st, m = c.api(http.MethodPut, "/api/v1/users/bob", map[string]any{"role": "supervisor", "password": "Kettle-Drum-43"})
 	wantStatus(t, "update", st, http.StatusOK, m)
 	if m["role"] != "supervisor" || m["display_name"] != "鲍勃" {
 		t.Fatalf("updated %v", m)
 	}
 	b := e.client(t)
-	b.login("bob", "bob-new-password")
+	b.login("bob", "Kettle-Drum-43")
 	rec := c.do(newJSONRequest(http.MethodGet, "/api/v1/users", ""))
 	if strings.Contains(rec.Body.String(), "argon2") || strings.Contains(strings.ToLower(rec.Body.String()), "hash") {
 		t.Fatalf("user list leaks password hashes: %s", rec.Body)
@@ -546,7 +546,7 @@ func TestUsersPages(t *testing.T) {
 		t.Fatalf("users page lacks root:\n%s", rec.Body)
 	}
 	create := url.Values{"login": {"Bad Name"}, "display_name": {"Bob"}, "role": {"agent"},
-		"password": {"bob-password"}, "password2": {"bob-password"}}
+		"password": {"Kettle-Drum-42"}, "password2": {"Kettle-Drum-42"}}
 	rec = c.form("/users", create)
 	wantStatus(t, "create with a bad login", rec.Code, http.StatusBadRequest, rec.Body)
 	if !strings.Contains(rec.Body.String(), `<label class="bad">Login name`) || !strings.Contains(rec.Body.String(), `value="Bob"`) {

@@ -113,11 +113,11 @@ func newConfEnv(t *testing.T) (*env, *confPBX, *client) {
 func TestPBXErrorsTranslated(t *testing.T) {
 	_, _, c := newConfEnv(t)
 	for _, tc := range []struct {
-		body           string
-		lang           string
-		status         int
-		field, reason  string
-		want           string
+		body          string
+		lang          string
+		status        int
+		field, reason string
+		want          string
 	}{
 		{`{"number":"201","kind":"sip","secret":"short-12"}`, "zh-CN", 400, "secret", "secret.too_short",
 			"分机 201 的 密码：太短（至少 10 个字符）。"},

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -123,11 +124,20 @@ func (s *Server) apiSetup(c *gin.Context) {
 
 // systemView is the JSON form of SystemInfo.
 type systemView struct {
-	Version       string    `json:"version"`
-	UptimeS       int64     `json:"uptime_s"`
-	Board         boardView `json:"board"`
-	StoreBytes    int64     `json:"store_bytes"`
-	DataFreeBytes uint64    `json:"data_free_bytes"`
+	Version       string      `json:"version"`
+	UptimeS       int64       `json:"uptime_s"`
+	Board         boardView   `json:"board"`
+	StoreBytes    int64       `json:"store_bytes"`
+	DataFreeBytes uint64      `json:"data_free_bytes"`
+	Alarms        []alarmView `json:"alarms"`
+	TLS           *certView   `json:"tls,omitempty"`
+}
+
+// alarmView is a raised alarm with its message in the request's language.
+type alarmView struct {
+	Code    string    `json:"code"`
+	Since   time.Time `json:"since"`
+	Message string    `json:"message"`
 }
 
 type boardView struct {
@@ -142,17 +152,28 @@ type portView struct {
 	State string `json:"state"`
 }
 
-func systemViewOf(in SystemInfo) systemView {
+// systemView returns the state of the box for the request's user and
+// language.
+func (s *Server) systemView(c *gin.Context) systemView {
+	in := s.cfg.System.Info(c.Request.Context())
 	v := systemView{Version: in.Version, UptimeS: int64(in.Uptime.Seconds()), StoreBytes: in.StoreBytes,
-		DataFreeBytes: in.DataFreeBytes, Board: boardView{Name: in.Board.Name, Ports: []portView{}}}
+		DataFreeBytes: in.DataFreeBytes, Board: boardView{Name: in.Board.Name, Ports: []portView{}}, Alarms: []alarmView{}}
 	for _, p := range in.Board.Ports {
 		v.Board.Ports = append(v.Board.Ports, portView(p))
+	}
+	for _, a := range in.Alarms {
+		v.Alarms = append(v.Alarms, alarmView{Code: a.Code, Since: a.Since,
+			Message: s.cat.T(langOf(c), "alarm."+a.Code, a.Since.Local().Format("2006-01-02 15:04"))})
+	}
+	if info, ok := s.Certificate(); ok {
+		cv := certViewOf(info)
+		v.TLS = &cv
 	}
 	return v
 }
 
 func (s *Server) apiSystem(c *gin.Context) {
-	c.JSON(http.StatusOK, systemViewOf(s.cfg.System.Info(c.Request.Context())))
+	c.JSON(http.StatusOK, s.systemView(c))
 }
 
 func (s *Server) apiListUsers(c *gin.Context) {

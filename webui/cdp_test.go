@@ -273,3 +273,24 @@ func (b *browser) submitForm(action string, fields map[string]string) {
 	b.eval(js.String())
 	b.waitLoad()
 }
+
+// cookie is a cookie as the browser holds it.
+type cookie struct {
+	Name     string `json:"name"`
+	Value    string `json:"value"`
+	Domain   string `json:"domain"`
+	Path     string `json:"path"`
+	Secure   bool   `json:"secure"`
+	HTTPOnly bool   `json:"httpOnly"`
+	SameSite string `json:"sameSite"`
+}
+
+// cookies returns the browser's cookies for urls.
+func (b *browser) cookies(urls ...string) []cookie {
+	b.t.Helper()
+	var res struct {
+		Cookies []cookie `json:"cookies"`
+	}
+	b.call(b.session, "Network.getCookies", map[string]any{"urls": urls}, &res)
+	return res.Cookies
+}

@@ -60,6 +60,7 @@ func usedKeys(t *testing.T) map[string]string {
 			return true
 		})
 	}
+	keys["alarm."+AlarmStorageFull] = "Alarm codes"
 	for _, r := range Roles {
 		keys["role."+r] = "Roles"
 		keys["home.role_title."+r] = "home.html"

@@ -175,8 +175,7 @@ func (s *Server) switchLang(c *gin.Context) {
 }
 
 func (s *Server) pageHome(c *gin.Context) {
-	info := systemViewOf(s.cfg.System.Info(c.Request.Context()))
-	s.render(c, http.StatusOK, "home", gin.H{"Info": info})
+	s.render(c, http.StatusOK, "home", gin.H{"Info": s.systemView(c)})
 }
 
 func (s *Server) pageSetup(c *gin.Context) {

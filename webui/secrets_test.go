@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"callbox/telephony/pbxconf"
 	"callbox/telephony/sip/secret"
@@ -376,4 +377,41 @@ type fullPBX struct{ *confPBX }
 
 func (fullPBX) PBXCreate(ctx context.Context, kind string, obj json.RawMessage) (json.RawMessage, error) {
 	return nil, fmt.Errorf("conf: %w", errors.Join(ErrNoSpace, errors.New("no space left on device")))
+}
+
+// alarmSystem reports a full disk.
+type alarmSystem struct{}
+
+func (alarmSystem) Info(ctx context.Context) SystemInfo {
+	i := fakeSystem{}.Info(ctx)
+	i.Alarms = []Alarm{{Code: AlarmStorageFull, Since: time.Date(2026, 11, 21, 11, 30, 0, 0, time.Local)}}
+	return i
+}
+
+// TestHomeShowsAlarms: a raised alarm is on the home page of every role
+// and in /api/v1/system, in the user's language.
+func TestHomeShowsAlarms(t *testing.T) {
+	e := newEnv(t, Config{})
+	e.s.cfg.System = alarmSystem{}
+	e.users.add(t, "ann", RoleAgent, "ann-password")
+	c := e.client(t)
+	c.login("ann", "ann-password")
+	if home := c.get("/").Body.String(); !strings.Contains(home, `class="card alarm" role="alert"`) ||
+		!strings.Contains(home, "The box&#39;s storage is full (since 2026-11-21 11:30)") {
+		t.Fatalf("home page lacks the alarm:\n%s", home)
+	}
+	c.lang = "zh-CN"
+	st, m := c.api(http.MethodGet, "/api/v1/system", nil)
+	wantStatus(t, "system", st, http.StatusOK, m)
+	a := m["alarms"].([]any)[0].(map[string]any)
+	if a["code"] != AlarmStorageFull || !strings.HasPrefix(a["message"].(string), "设备存储空间已满（自 2026-11-21 11:30 起）") {
+		t.Fatalf("alarms %v", m["alarms"])
+	}
+	e.s.cfg.System = fakeSystem{}
+	if home := c.get("/").Body.String(); strings.Contains(home, "alarm") {
+		t.Fatal("alarm shown with none raised")
+	}
+	if st, m := c.api(http.MethodGet, "/api/v1/system", nil); st != 200 || len(m["alarms"].([]any)) != 0 {
+		t.Fatalf("alarms without any: %v", m)
+	}
 }

@@ -3,6 +3,7 @@ package webui
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"embed"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"callbox/webui/i18n"
+	"callbox/webui/tlscert"
 )
 
 //go:embed assets
@@ -83,8 +85,11 @@ type Server struct {
 	dummyOnce sync.Once
 	dummy     string
 
+	certs *tlscert.Store // nil without HTTPS
+
 	addrMu    sync.Mutex
 	addr      string
+	tlsAddr   string
 	ready     chan struct{}
 	readyOnce sync.Once
 }
@@ -130,8 +135,32 @@ func New(cfg Config) (*Server, error) {
 	if s.pages, err = loadPages(); err != nil {
 		return nil, err
 	}
+	if cfg.HTTPSAddr != "" {
+		if cfg.TLSDir == "" {
+			return nil, errors.New("webui: Config.TLSDir is empty")
+		}
+		if s.certs, err = tlscert.Open(cfg.TLSDir, cfg.TLSNames, nil); err != nil {
+			return nil, fmt.Errorf("webui: %w", err)
+		}
+	}
 	s.engine = s.routes()
 	return s, nil
+}
+
+// Certificate describes the certificate HTTPS serves; false without HTTPS.
+func (s *Server) Certificate() (tlscert.Info, bool) {
+	if s.certs == nil {
+		return tlscert.Info{}, false
+	}
+	return s.certs.Info(), true
+}
+
+// TLSAddr returns the address HTTPS listens on, with the real port; ""
+// without HTTPS or before Run has started listening.
+func (s *Server) TLSAddr() string {
+	s.addrMu.Lock()
+	defer s.addrMu.Unlock()
+	return s.tlsAddr
 }
 
 // NeedsSetup reports whether no user exists yet, so the caller should issue
@@ -158,44 +187,131 @@ func (s *Server) Addr() string {
 // Ready is closed once Run listens, after which Addr is set.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
 
-// Run listens on Config.Addr and serves until ctx is done, then shuts down,
-// giving requests in flight up to one second. A listen error is returned at
-// once; after a clean shutdown Run returns nil.
+// renewEvery is how often Run checks whether the certificate is due.
+const renewEvery = 12 * time.Hour
+
+// Run listens on Config.Addr (and Config.HTTPSAddr) and serves until ctx is
+// done, then shuts down, giving requests in flight up to one second. A
+// listen error is returned at once; after a clean shutdown Run returns nil.
+// With HTTPS it also renews the certificate when it falls due.
 func (s *Server) Run(ctx context.Context) error {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("webui: %w", err)
 	}
+	var tlsLn net.Listener
+	if s.certs != nil {
+		if tlsLn, err = lc.Listen(ctx, "tcp", s.cfg.HTTPSAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("webui: %w", err)
+		}
+	}
 	s.addrMu.Lock()
 	s.addr = ln.Addr().String()
+	if tlsLn != nil {
+		s.tlsAddr = tlsLn.Addr().String()
+	}
 	s.addrMu.Unlock()
 	s.readyOnce.Do(func() { close(s.ready) })
-	srv := &http.Server{
-		Handler:           s.engine,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+
+	newServer := func(h http.Handler) *http.Server {
+		return &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    32 << 10,
+			ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		}
 	}
-	s.log.Info("webui: listening", "addr", s.Addr())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	plain := newServer(s.engine)
+	if tlsLn != nil && s.cfg.RedirectHTTP {
+		plain.Handler = http.HandlerFunc(s.redirectToHTTPS)
+	}
+	servers := []*http.Server{plain}
+	errc := make(chan error, 2)
+	go func() { errc <- plain.Serve(ln) }()
+	s.log.Info("webui: listening", "addr", s.Addr(), "redirect_to_https", tlsLn != nil && s.cfg.RedirectHTTP)
+	renewDone := make(chan struct{})
+	renewCtx, stopRenew := context.WithCancel(ctx)
+	if tlsLn != nil {
+		secure := newServer(s.engine)
+		secure.TLSConfig = &tls.Config{GetCertificate: s.certs.GetCertificate, MinVersion: tls.VersionTLS12}
+		servers = append(servers, secure)
+		go func() { errc <- secure.ServeTLS(tlsLn, "", "") }()
+		go func() { defer close(renewDone); s.renewCerts(renewCtx) }()
+		s.log.Info("webui: listening for HTTPS", "addr", s.TLSAddr(), "sha256", s.certs.Info().Fingerprint)
+	} else {
+		close(renewDone)
+	}
+	var runErr error
 	select {
 	case err := <-errc:
-		return fmt.Errorf("webui: serve: %w", err)
+		runErr = fmt.Errorf("webui: serve: %w", err)
 	case <-ctx.Done():
 	}
+	stopRenew()
+	<-renewDone
 	sctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		srv.Close()
+	for _, srv := range servers {
+		if err := srv.Shutdown(sctx); err != nil {
+			srv.Close()
+		}
 	}
-	<-errc
+	for range len(servers) - 1 {
+		<-errc
+	}
+	if runErr == nil {
+		<-errc
+	}
 	s.log.Info("webui: stopped")
-	return nil
+	return runErr
+}
+
+// renewCerts renews the certificate when it falls due, until ctx ends.
+func (s *Server) renewCerts(ctx context.Context) {
+	t := time.NewTicker(renewEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if renewed, err := s.certs.Renew(); err != nil {
+			s.log.Error("webui: TLS certificate renewal failed", "err", err)
+		} else if renewed {
+			s.log.Warn("webui: TLS certificate renewed; check the new fingerprint", "sha256", s.certs.Info().Fingerprint)
+		}
+	}
+}
+
+// redirectToHTTPS sends a plain HTTP request to the same path over HTTPS:
+// 301 for GET and HEAD, 308 (method kept) otherwise.
+func (s *Server) redirectToHTTPS(w http.ResponseWriter, r *http.Request) {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if host == "" {
+		http.Error(w, "use HTTPS", http.StatusBadRequest)
+		return
+	}
+	_, port, _ := net.SplitHostPort(s.TLSAddr())
+	target := host
+	if port != "443" {
+		target = net.JoinHostPort(host, port)
+	} else if strings.Contains(host, ":") {
+		target = "[" + host + "]"
+	}
+	code := http.StatusPermanentRedirect
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		code = http.StatusMovedPermanently
+	}
+	http.Redirect(w, r, "https://"+target+r.URL.RequestURI(), code)
 }
 
 // routes builds the gin engine.
@@ -231,6 +347,7 @@ func (s *Server) routes() *gin.Engine {
 	admin.DELETE("/:login", s.apiDeleteUser)
 	s.pbxRoutes(authed)
 	s.cdrRoutes(authed)
+	s.tlsRoutes(authed)
 
 	e.GET("/", s.requireUser(false), s.pageHome)
 	e.GET("/setup", s.pageSetup)
@@ -326,6 +443,9 @@ func (s *Server) secureHeaders(c *gin.Context) {
 	h.Set("Referrer-Policy", "same-origin")
 	if !strings.HasPrefix(c.Request.URL.Path, "/static/") {
 		h.Set("Cache-Control", "no-store")
+	}
+	if s.cfg.HSTS && isTLS(c) {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
 	c.Next()

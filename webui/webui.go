@@ -4,6 +4,12 @@
 // firmware wires them to the store and the board, so webui never imports
 // either.
 //
+// HTTPS: with Config.HTTPSAddr the server also serves TLS with the
+// certificate of webui/tlscert (made at first boot, renewed before it
+// expires, replaceable by an upload under /api/v1/tls); cookies are Secure
+// and __Host- prefixed over HTTPS. RedirectHTTP and HSTS are for hardware;
+// the simulation keeps plain HTTP usable.
+//
 // Pages (server-rendered, usable without JavaScript): /setup, /login,
 // /logout (POST), / (dashboard; agents and supervisors see what their role
 // may use), /users and /users/:login (administrators only), /lang/:lang (the
@@ -33,6 +39,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"callbox/webui/tlscert"
 )
 
 // Roles a user may have.
@@ -125,6 +133,22 @@ type SystemInfo struct {
 	Board         BoardInfo
 	StoreBytes    int64
 	DataFreeBytes uint64
+	// Alarms are conditions someone must act on; the home page and
+	// /api/v1/system show them until they clear.
+	Alarms []Alarm
+}
+
+// Alarm codes.
+const (
+	// AlarmStorageFull: writes to the store fail for lack of space.
+	AlarmStorageFull = "storage_full"
+)
+
+// Alarm is one raised alarm: its code (the catalogues have
+// "alarm.CODE", formatted with Since) and when it was raised.
+type Alarm struct {
+	Code  string
+	Since time.Time
 }
 
 // BoardInfo describes the line board.
@@ -140,8 +164,23 @@ type PortInfo struct {
 
 // Config configures a Server.
 type Config struct {
-	// Addr is the listen address for Run, e.g. "127.0.0.1:8080" or ":80".
+	// Addr is the plain HTTP listen address for Run, e.g. "127.0.0.1:8080"
+	// or ":80".
 	Addr string
+	// HTTPSAddr is the HTTPS listen address, e.g. "127.0.0.1:8443" or
+	// ":443"; empty serves plain HTTP only.
+	HTTPSAddr string
+	// TLSDir keeps the HTTPS certificate and key (webui/tlscert); required
+	// with HTTPSAddr. A certificate is made there at first boot.
+	TLSDir string
+	// TLSNames lists what a certificate the box makes covers; nil means
+	// tlscert.LocalNames (host name, LAN addresses, localhost).
+	TLSNames func() tlscert.Names
+	// RedirectHTTP answers plain HTTP with a redirect to HTTPS (on
+	// hardware); off, plain HTTP serves the admin too (simulation).
+	RedirectHTTP bool
+	// HSTS sends Strict-Transport-Security over HTTPS (on hardware).
+	HSTS bool
 	// Users stores the accounts. Required.
 	Users Users
 	// System reports the appliance's state. Required.

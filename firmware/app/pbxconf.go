@@ -256,6 +256,9 @@ func (s pbxStore) pbxChange(fn func(c *pbxconf.Config) (string, error)) error {
 	if err == nil {
 		s.a.pbxChanged() // the switch and registrar follow the store
 	}
+	if errors.Is(err, store.ErrNoSpace) {
+		return fmt.Errorf("%w: %w", webui.ErrNoSpace, err)
+	}
 	return err
 }
 

@@ -17,9 +17,13 @@
 //
 // API: GET /api/v1/health (no auth), GET /api/v1/session (who am I and
 // the CSRF token), POST /api/v1/login, /logout, /setup,
-// GET /api/v1/system (any user), and /api/v1/users[/:login] (administrators:
-// GET, POST, PUT, DELETE). Errors are {"error": text in the request's
-// language, "code": catalogue key, "field": offending field}.
+// GET /api/v1/system (any user; with the raised alarms and the HTTPS
+// certificate's fingerprint), and for administrators /api/v1/users[/:login]
+// (GET, POST, PUT, DELETE), the PBX configuration (pbx.go), /api/v1/tls
+// (tls.go); /api/v1/cdr for supervisors too (cdr.go). Errors are {"error":
+// text in the request's language, "code": catalogue key, "field":
+// offending field, "reason": a reason code when the implementation gave
+// one}; a full disk answers 507.
 //
 // Every POST, PUT, PATCH and DELETE needs a CSRF token in the X-CSRF-Token
 // header or the csrf_token form field, including login and setup: a

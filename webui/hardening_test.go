@@ -20,15 +20,10 @@ import (
 func TestAnonymousFloodLeavesLoginWorking(t *testing.T) {
 	e := newEnv(t, Config{})
 	e.users.add(t, "root", RoleAdmin, "root-password")
-	h := e.s.Handler()
 	flood := func(n int) (limited int) {
 		for range n { // about 1,000 requests a second, as the probe sent
 			e.clock.advance(time.Millisecond)
-			req := httptest.NewRequest(http.MethodGet, "http://callbox.test/login", nil)
-			req.RemoteAddr = "198.51.100.7:40000"
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
-			if rec.Code == http.StatusTooManyRequests {
+			if rec := e.rawGet("198.51.100.7:40000", "/login"); rec.Code == http.StatusTooManyRequests {
 				limited++
 			}
 		}
@@ -67,13 +62,7 @@ func TestRateLimit(t *testing.T) {
 	admin.addr = "192.0.2.50:1"
 	admin.login("root", "root-password")
 
-	get := func(addr string) *recorder {
-		req := httptest.NewRequest(http.MethodGet, "http://callbox.test/api/v1/health", nil)
-		req.RemoteAddr = addr
-		rec := httptest.NewRecorder()
-		e.s.Handler().ServeHTTP(rec, req)
-		return rec
-	}
+	get := func(addr string) *recorder { return e.rawGet(addr, "/api/v1/health") }
 	for i := range anonBurst - 2 { // the administrator's login took two
 		if rec := get("192.0.2.50:2"); rec.Code != http.StatusOK {
 			t.Fatalf("request %d within the burst = %d", i, rec.Code)

@@ -208,6 +208,15 @@ func (c *client) do(req *http.Request) *httptest.ResponseRecorder {
 	return rec
 }
 
+// rawGet sends a GET without cookies from addr, as a script would.
+func (e *env) rawGet(addr, path string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodGet, "http://callbox.test"+path, nil)
+	req.RemoteAddr = addr
+	rec := httptest.NewRecorder()
+	e.s.Handler().ServeHTTP(rec, req)
+	return rec
+}
+
 // csrfFromPage finds the csrf_token hidden field of a rendered form.
 func csrfFromPage(t testing.TB, page string) string {
 	t.Helper()

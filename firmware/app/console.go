@@ -140,9 +140,7 @@ func (h consoleHost) Status() []string {
 		lines = append(lines, fmt.Sprintf("store: %s (%d bytes)", db.Path(), n))
 		return err
 	})
-	if addr := a.WebAddr(); addr != "" {
-		lines = append(lines, "web: http://"+addr+"/")
-	}
+	lines = append(lines, a.webStatus()...)
 	if t := a.TelephonyStatus(); t.Running {
 		sip := "sip: off"
 		if t.SIPUDP != "" {

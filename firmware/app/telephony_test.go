@@ -27,8 +27,8 @@ import (
 func testPBX() pbxconf.Config {
 	c := pbxconf.Default(4)
 	c.Extensions = append(c.Extensions,
-		pbxconf.Extension{Number: "301", Name: "Soft 301", Kind: pbxconf.KindSIP, Secret: "secret-301-pw"},
-		pbxconf.Extension{Number: "302", Name: "Soft 302", Kind: pbxconf.KindSIP, Secret: "secret-302-pw"},
+		pbxconf.Extension{Number: "301", Name: "Soft 301", Kind: pbxconf.KindSIP, Secret: "phone-a-7kq2m"},
+		pbxconf.Extension{Number: "302", Name: "Soft 302", Kind: pbxconf.KindSIP, Secret: "phone-b-8wr3n"},
 	)
 	c.Trunks = []pbxconf.Trunk{
 		{Name: "pstn1", Kind: pbxconf.KindFXO, Port: 1, CallerID: "bellcore", Rings: 2, Default: "203"},
@@ -389,7 +389,7 @@ func TestSIPHoldReachesStream(t *testing.T) {
 	box := tel.sipAddr(true)
 	callee := echoPhone302(t, box)
 	caller := startSipp(t, box, freeUDP(t), "call_hold.xml", "-s", "302", "-key", "caller", "301",
-		"-au", "301", "-ap", "secret-301-pw", "-mp", strconv.Itoa(freeUDP(t)&^1))
+		"-au", "301", "-ap", "phone-a-7kq2m", "-mp", strconv.Itoa(freeUDP(t)&^1))
 	// sent reports whether the box sent 301 packets in the last 300 ms.
 	sent := func() bool {
 		n0, ok := sendingTo(tel)

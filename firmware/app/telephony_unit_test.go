@@ -51,7 +51,7 @@ func TestAdaptPBX(t *testing.T) {
 		{"202 caller ID name", sc.exts[1].Name, "Front desk"},
 		{"202 dnd", sc.exts[1].DND, true},
 		{"301 is sip", sc.exts[4].Port, ""},
-		{"301 secret", sc.secrets["301"].Password, "secret-301-pw"},
+		{"301 secret", sc.secrets["301"].Password, "phone-a-7kq2m"},
 		{"analog has no secret", len(sc.secrets), 2},
 		{"fxo1 rings 203", sc.inbound["fxo1"], "203"},
 		{"carrier rings 301", sc.inbound["carrier"], "301"},
@@ -210,11 +210,11 @@ func TestReconfigureFromTheWebAPI(t *testing.T) {
 	if _, ok := tel.dir.Extension("303"); ok {
 		t.Fatal("303 known before it was created")
 	}
-	obj := json.RawMessage(`{"number":"303","name":"Soft 303","kind":"sip","secret":"secret-303-pw"}`)
+	obj := json.RawMessage(`{"number":"303","name":"Soft 303","kind":"sip","secret":"phone-c-9xs4p"}`)
 	if _, err := (pbxStore{a}).PBXCreate(context.Background(), webui.PBXExtensions, obj); err != nil {
 		t.Fatal(err)
 	}
-	if e, ok := tel.dir.Extension("303"); !ok || e.Password != "secret-303-pw" {
+	if e, ok := tel.dir.Extension("303"); !ok || e.Password != "phone-c-9xs4p" {
 		t.Fatalf("directory after create: %+v %v", e, ok)
 	}
 	status := strings.Join(consoleHost{a}.Status(), "\n")

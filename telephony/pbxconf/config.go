@@ -247,8 +247,9 @@ func Parse(data []byte) (Config, error) {
 		return Config{}, err
 	}
 	if c.Version != Version {
-		return Config{}, &FieldError{Path: "version", Object: "configuration", Field: "version",
-			Reason: fmt.Sprintf("%d is not supported (this firmware reads version %d)", c.Version, Version), err: ErrVersion}
+		fe := newFieldError("version", objRef{kind: ObjConfiguration}, "version", ReasonVersionUnsupported, c.Version, Version)
+		fe.err = ErrVersion
+		return Config{}, fe
 	}
 	c.Normalize()
 	if err := c.Validate(); err != nil {
@@ -327,8 +328,7 @@ func checkKeys(data []byte, object string) error {
 		case string:
 			if n := len(stack); n > 0 && stack[n-1].wantKey {
 				if strings.ToLower(t) != t {
-					return &FieldError{Path: t, Object: object, Field: t,
-						Reason: "unknown field (field names are lower-case)"}
+					return newFieldError(t, objRef{kind: object}, t, ReasonJSONFieldCase)
 				}
 				stack[n-1].wantKey = false
 				continue
@@ -351,7 +351,7 @@ func decodeStrict(data []byte, v any, object string) error {
 	err := dec.Decode(v)
 	if err == nil {
 		if _, terr := dec.Token(); terr != io.EOF {
-			return &FieldError{Object: object, Reason: "trailing data after the JSON value"}
+			return newFieldError("", objRef{kind: object}, "", ReasonJSONTrailing)
 		}
 		return nil
 	}
@@ -360,17 +360,16 @@ func decodeStrict(data []byte, v any, object string) error {
 	switch {
 	case errors.As(err, &te):
 		path := te.Field
-		return &FieldError{Path: path, Object: object, Field: lastField(path),
-			Reason: fmt.Sprintf("want %s, not a JSON %s", typeName(te.Type.Kind().String()), te.Value)}
+		return newFieldError(path, objRef{kind: object}, lastField(path), wantType(te.Type.Kind().String()), te.Value)
 	case errors.As(err, &se):
-		return &FieldError{Object: object, Reason: fmt.Sprintf("not valid JSON at byte %d: %v", se.Offset, se)}
+		return newFieldError("", objRef{kind: object}, "", ReasonJSONSyntax, se.Offset, se.Error())
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return &FieldError{Path: name, Object: object, Field: name, Reason: "unknown field"}
+		return newFieldError(name, objRef{kind: object}, name, ReasonJSONUnknownField)
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		return &FieldError{Object: object, Reason: "empty or truncated JSON"}
+		return newFieldError("", objRef{kind: object}, "", ReasonJSONTruncated)
 	}
-	return &FieldError{Object: object, Reason: err.Error()}
+	return newFieldError("", objRef{kind: object}, "", ReasonJSONInvalid, err.Error())
 }
 
 func lastField(path string) string {
@@ -380,16 +379,18 @@ func lastField(path string) string {
 	return path
 }
 
-func typeName(kind string) string {
+// wantType is the reason for a JSON value of the wrong type, by the Go kind
+// the field wanted.
+func wantType(kind string) ReasonCode {
 	switch kind {
 	case "int", "int64", "uint", "uint64":
-		return "a whole number"
+		return ReasonJSONWantNumber
 	case "slice":
-		return "a list"
+		return ReasonJSONWantList
 	case "map", "struct":
-		return "an object"
+		return ReasonJSONWantObject
 	case "bool":
-		return "true or false"
+		return ReasonJSONWantBool
 	}
-	return "a " + kind
+	return ReasonJSONWantString
 }

@@ -14,7 +14,7 @@
 //	  "version": 1,
 //	  "extensions": [
 //	    {"number": "201", "name": "Front desk", "kind": "fxs", "port": 1},
-//	    {"number": "301", "name": "Agent Li", "kind": "sip", "secret": "s3cret-pass",
+//	    {"number": "301", "name": "Agent Li", "kind": "sip", "secret": "s3cret-pass-x7",
 //	     "caller_id_name": "Li", "caller_id_number": "02155550101",
 //	     "voicemail": true, "dnd": false,
 //	     "forward": {"always": "", "busy": "300", "no_answer": "13800138000", "no_answer_s": 20}}
@@ -40,7 +40,12 @@
 // routes), and neither an emergency number nor starting with one (a phone
 // dialling it would reach the emergency number first); kind is "sip" (a phone or softphone
 // registering with the SIP digest secret, 8 to 64 printable characters) or
-// "fxs" (the analog port numbered port, fxs1 = 1; no secret). The caller ID
+// "fxs" (the analog port numbered port, fxs1 = 1; no secret). A secret that
+// is new or changed must also be strong (telephony/sip/secret: at least 10
+// characters, not a common password, not containing the number, not a
+// sequence); a weak one already stored keeps working and is reported
+// (WeakSecrets) in the import's output, the log and the web API until it
+// is replaced. The web API generates a strong secret on request. The caller ID
 // fields are what the extension presents (defaults: name and number);
 // forward.always/busy/no_answer are a number to forward to (an extension or
 // an outside number dialled through the routes), no_answer_s the ring time
@@ -78,4 +83,8 @@
 //
 // Secrets are kept in full in the document (it is the backup); the web API
 // never returns them.
+//
+// Errors are *FieldError values naming the object, the field and the
+// reason, in English and as a ReasonCode with its values, so the web admin
+// renders them in the user's language.
 package pbxconf

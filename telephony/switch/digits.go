@@ -171,4 +171,3 @@ func (s *Switch) sendDigit(to *chanState, digit byte, dur time.Duration) {
 	dur = min(max(dur, minRelayDigit), maxRelayDigit)
 	_ = s.engine.SendDigits(to.mch, string(digit), dur)
 }
-

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"math"
+	"net"
 	"net/netip"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -192,7 +195,8 @@ func TestLoopbackCall(t *testing.T) {
 	}
 }
 
-// TestPortsExhaust checks the even-port range and its release.
+// TestPortsExhaust checks the range of pairs, their release, and the
+// error once every pair is in use.
 func TestPortsExhaust(t *testing.T) {
 	if testing.Short() {
 		t.Skip("opens UDP sockets")
@@ -200,7 +204,10 @@ func TestPortsExhaust(t *testing.T) {
 	if _, err := NewPorts(loopback, 10, 5); err == nil {
 		t.Error("inverted range accepted")
 	}
-	ports, err := NewPorts(loopback, 32001, 32006) // rounds to 32002..32006
+	if _, err := NewPorts(loopback, 40000, 40000); err == nil {
+		t.Error("a range without an RTP/RTCP pair accepted")
+	}
+	ports, err := NewPorts(loopback, 32001, 32007) // pairs 32002, 32004, 32006
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,8 +215,8 @@ func TestPortsExhaust(t *testing.T) {
 	for {
 		s, err := Open(ports, Config{PayloadType: PCMU})
 		if err != nil {
-			if err != ErrNoPorts {
-				t.Fatal(err)
+			if !errors.Is(err, ErrNoPorts) || !strings.Contains(err.Error(), "all 3 pairs of 32002-32007") {
+				t.Fatalf("exhausted range: %v", err)
 			}
 			break
 		}
@@ -218,7 +225,7 @@ func TestPortsExhaust(t *testing.T) {
 		}
 		ss = append(ss, s)
 	}
-	if len(ss) == 0 || len(ss) > 3 {
+	if len(ss) != 3 {
 		t.Fatalf("%d streams from 3 pairs", len(ss))
 	}
 	ss[0].Close()
@@ -226,8 +233,8 @@ func TestPortsExhaust(t *testing.T) {
 		t.Errorf("second close: %v", err)
 	}
 	s, err := Open(ports, Config{PayloadType: PCMU})
-	if err != nil {
-		t.Fatalf("no port after a release: %v", err)
+	if err != nil || s.LocalPort() != ss[0].LocalPort() {
+		t.Fatalf("after a release: %v (port %d, freed %d)", err, s.LocalPort(), ss[0].LocalPort())
 	}
 	s.Close()
 	for _, s := range ss[1:] {
@@ -235,6 +242,105 @@ func TestPortsExhaust(t *testing.T) {
 	}
 	if ports.InUse() != 0 {
 		t.Errorf("%d in use", ports.InUse())
+	}
+}
+
+// TestPortsRandom: the pairs of successive calls are spread over the range
+// at random, not a step apart, and none is handed out twice while held.
+func TestPortsRandom(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens UDP sockets")
+	}
+	const lo, hi, calls = 34000, 35999, 100 // 1000 pairs
+	ports, err := NewPorts(loopback, lo, hi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	seen := map[int]bool{}
+	for range calls {
+		r, err := ports.Reserve()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Release()
+		p := r.Port()
+		if p%2 != 0 || p < lo || p+1 > hi || seen[p] {
+			t.Fatalf("port %d (even, in %d-%d, not held already)", p, lo, hi)
+		}
+		seen[p] = true
+		got = append(got, p)
+	}
+	// Sequential allocation steps by 2 (or by a constant); random picks
+	// land a small step after the previous one about 1 time in 250.
+	small, low := 0, 0
+	for i, p := range got {
+		if i > 0 && p-got[i-1] > 0 && p-got[i-1] <= 8 {
+			small++
+		}
+		if p < (lo+hi)/2 {
+			low++
+		}
+	}
+	if small > 5 || low < 25 || low > 75 || slices.IsSorted(got) {
+		t.Errorf("ports look sequential: %d small steps up, %d of %d in the lower half: %v", small, low, calls, got)
+	}
+	if ports.InUse() != calls {
+		t.Errorf("%d in use", ports.InUse())
+	}
+}
+
+// TestPortsBindFailure: a pair another program holds part of is skipped
+// at once, and a range with none left says why.
+func TestPortsBindFailure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens UDP sockets")
+	}
+	other, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(loopback, 32205)))
+	if err != nil {
+		t.Skip("port 32205 is taken on this machine")
+	}
+	defer other.Close()
+	ports, err := NewPorts(loopback, 32200, 32205) // pairs 32200, 32202, 32204 (held)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ports.Reserve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Release()
+	b, err := ports.Reserve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Port() == 32204 || b.Port() == 32204 || a.Port() == b.Port() {
+		t.Fatalf("reserved %d and %d", a.Port(), b.Port())
+	}
+	_, err = ports.Reserve()
+	if !errors.Is(err, ErrNoPorts) || !strings.Contains(err.Error(), "1 could not be bound") {
+		t.Fatalf("a range left with a pair another program holds: %v", err)
+	}
+	// A stream takes a reservation over: releasing it then is a no-op,
+	// and the pair comes back when the stream closes.
+	s, err := OpenPair(b, Config{PayloadType: PCMU})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Release()
+	if ports.InUse() != 2 {
+		t.Fatalf("%d in use with a stream on a released reservation", ports.InUse())
+	}
+	if _, err := OpenPair(b, Config{PayloadType: PCMU}); err == nil {
+		t.Fatal("a second stream opened on one pair")
+	}
+	s.Close()
+	a.Release()
+	if ports.InUse() != 0 {
+		t.Fatalf("%d in use after close and release", ports.InUse())
+	}
+	if _, err := OpenPair(a, Config{PayloadType: PCMU}); err == nil {
+		t.Fatal("a stream opened on a released pair")
 	}
 }
 

@@ -1,5 +1,6 @@
-// Package rtpstream is one RTP audio stream of a call: a UDP port pair from
-// a configurable range, G.711 (PCMU or PCMA) packetised at 10, 20 or 30 ms
+// Package rtpstream is one RTP audio stream of a call: a UDP port pair
+// picked at random from a configurable range (Ports, the box's one RTP
+// port allocator), G.711 (PCMU or PCMA) packetised at 10, 20 or 30 ms
 // with github.com/pion/rtp headers, symmetric RTP (it sends to wherever the
 // peer's packets come from once they arrive), an adaptive jitter buffer with
 // loss concealment, RFC 4733 telephone-events both ways, and RTCP sender
@@ -199,32 +200,50 @@ type Stream struct {
 	st                 Stats
 }
 
-// Open allocates a port pair from ports and starts a stream on it.
+// Open reserves a port pair from ports and starts a stream on it.
 func Open(ports *Ports, cfg Config) (*Stream, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	a, b, port, err := ports.open()
+	pair, err := ports.Reserve()
 	if err != nil {
 		return nil, err
 	}
-	wa, err := newSender(a)
+	s, err := OpenPair(pair, cfg)
 	if err != nil {
+		pair.Release()
+	}
+	return s, err
+}
+
+// OpenPair starts a stream on a reserved pair, which it then owns: Close
+// gives the pair back to its range. It fails if the pair was released.
+func OpenPair(pair *Pair, cfg Config) (*Stream, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	a, b, ok := pair.take()
+	if !ok {
+		return nil, fmt.Errorf("rtpstream: port pair %d was released or is in use by another stream", pair.port)
+	}
+	ports, port := pair.ports, pair.port
+	fail := func(err error) (*Stream, error) {
 		a.Close()
 		b.Close()
 		ports.release(port)
 		return nil, fmt.Errorf("rtpstream: %w", err)
+	}
+	wa, err := newSender(a)
+	if err != nil {
+		return fail(err)
 	}
 	wb, err := newSender(b)
 	if err != nil {
-		a.Close()
-		b.Close()
-		ports.release(port)
-		return nil, fmt.Errorf("rtpstream: %w", err)
+		return fail(err)
 	}
 	s := newStream(cfg)
 	s.ports, s.port, s.rtpConn, s.rtcpConn, s.out, s.rtcpOut = ports, port, a, b, wa, wb
-	s.st.Local = netip.AddrPortFrom(ports.ip, uint16(port))
+	s.st.Local = pair.Addr()
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.wg.Add(2)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 
 	"callbox/telephony/media"
 	"callbox/telephony/media/rtpstream"
@@ -28,6 +29,7 @@ const (
 type rtpPorts struct {
 	ports     *rtpstream.Ports
 	advertise netip.Addr // address put in SDP
+	nat       atomic.Pointer[natPeers]
 
 	mu      sync.Mutex
 	held    map[int]*rtpstream.Pair // by port: reserved for a leg, stream or not
@@ -45,6 +47,10 @@ type RTPTotals struct {
 	Lost                       int64
 	Concealed, Late, RingDrops uint64
 	SendDrops                  uint64
+	// Foreign counts the packets dropped for coming from another source
+	// than the call's peer (someone spraying the RTP ports, or a phone
+	// behind NAT without its extension's nat option).
+	Foreign uint64
 	// MaxJitterDelay is the deepest jitter buffer any stream had, in ms.
 	MaxJitterDelay float64
 }
@@ -62,6 +68,10 @@ func newRTPPorts(bind, advertise netip.Addr, min, max int) (*rtpPorts, error) {
 	return &rtpPorts{ports: ports, advertise: advertise,
 		held: map[int]*rtpstream.Pair{}, streams: map[*rtpstream.Stream]bool{}}, nil
 }
+
+// setNAT sets which extensions and trunks may send media through NAT,
+// for the streams opened from now on.
+func (r *rtpPorts) setNAT(n natPeers) { r.nat.Store(&n) }
 
 // AllocRTP implements sip.RTPAllocator: a pair reserved at random.
 func (r *rtpPorts) AllocRTP() (netip.AddrPort, error) {
@@ -110,12 +120,16 @@ func (r *rtpPorts) open(l callswitch.SIPLeg) (media.Endpoint, func(), error) {
 	if pair == nil {
 		return nil, nil, fmt.Errorf("app: rtp port %d is not reserved for leg %s", port, leg.ID())
 	}
-	st, err := rtpstream.OpenPair(pair, rtpstream.Config{
+	cfg := rtpstream.Config{
 		PayloadType: m.Codec.PT,
 		EventPT:     m.DTMFPT,
 		Ptime:       m.Ptime,
 		Remote:      m.Remote,
-	})
+	}
+	if n := r.nat.Load(); n != nil && n.allows(leg.Extension(), leg.Trunk()) {
+		cfg.NAT = leg.SignalAddr().Addr()
+	}
+	st, err := rtpstream.OpenPair(pair, cfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("app: rtp on %d: %w", port, err)
 	}
@@ -140,6 +154,7 @@ func (r *rtpPorts) open(l callswitch.SIPLeg) (media.Endpoint, func(), error) {
 		t.Late += stats.Buffer.Late
 		t.RingDrops += stats.RingDrops
 		t.SendDrops += stats.SendDrops
+		t.Foreign += stats.Foreign
 		t.MaxJitterDelay = max(t.MaxJitterDelay, float64(stats.Buffer.Delay)/8)
 		r.mu.Unlock()
 	}, nil

@@ -3,6 +3,7 @@ package pbxconf
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
@@ -288,6 +289,9 @@ func (e Extension) validate(v *validator, path, obj string) {
 		if e.Secret != "" {
 			v.add(path, obj, "secret", "fxs extensions do not register; leave it empty")
 		}
+		if e.NAT {
+			v.add(path, obj, "nat", "only sip extensions have media through NAT")
+		}
 	default:
 		v.add(path, obj, "kind", "%q is not sip or fxs", e.Kind)
 	}
@@ -341,6 +345,9 @@ func (t Trunk) validateSIP(v *validator, path, obj string) {
 	}
 	if t.Port < 0 || t.Port > 65535 {
 		v.add(path, obj, "port", "1 to 65535 (0 for 5060)")
+	}
+	if _, err := netip.ParseAddr(t.Host); t.NAT && err != nil {
+		v.add(path, obj, "nat", "media through NAT are taken from the provider's IP: give host as an IP address")
 	}
 	if t.Transport != "" && t.Transport != TransportUDP && t.Transport != TransportTCP {
 		v.add(path, obj, "transport", "%q is not udp or tcp", t.Transport)
@@ -399,7 +406,7 @@ func (t Trunk) validateFXO(v *validator, path, obj string) {
 		set   bool
 	}{{"host", t.Host != ""}, {"transport", t.Transport != ""}, {"username", t.Username != ""},
 		{"auth_user", t.AuthUser != ""}, {"secret", t.Secret != ""}, {"register", t.Register},
-		{"dids", len(t.DIDs) > 0}, {"codecs", len(t.Codecs) > 0}} {
+		{"dids", len(t.DIDs) > 0}, {"codecs", len(t.Codecs) > 0}, {"nat", t.NAT}} {
 		if f.set {
 			v.add(path, obj, f.field, "only sip trunks have it")
 		}

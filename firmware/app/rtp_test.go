@@ -187,7 +187,7 @@ func TestRTPHijackThroughTheDaemon(t *testing.T) {
 	}
 	// (Those sent before the stream opened may be lost with the socket's
 	// queue; the rest are counted.)
-	if s.PacketsReceived < 60 || s.Foreign < uint64(nSent)/2 || nSent < 60 {
+	if s.PacketsReceived < 20 || s.Foreign < uint64(nSent)/2 || nSent < 20 {
 		t.Errorf("302's leg took %d packets and dropped %d of the attacker's %d", s.PacketsReceived, s.Foreign, nSent)
 	}
 }

@@ -105,7 +105,9 @@ func (p *Ports) Reserve() (*Pair, error) {
 		return nil, fmt.Errorf("%w: all %d pairs of %d-%d on %v are in use", ErrNoPorts, n, p.min, p.max+1, p.ip)
 	}
 	// Visit every pair once in an order of its own: a random start and a
-	// random step prime to n.
+	// random step prime to n. math/rand/v2's global source is ChaCha8,
+	// seeded by the runtime from the system: earlier ports tell nothing of
+	// the next.
 	start, step := rand.IntN(n), 1
 	if n > 2 {
 		for step = 1 + rand.IntN(n-1); gcd(step, n) != 1; step = 1 + rand.IntN(n-1) {

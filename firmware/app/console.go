@@ -145,6 +145,9 @@ func (h consoleHost) Status() []string {
 		sip := "sip: off"
 		if t.SIPUDP != "" {
 			sip = fmt.Sprintf("sip: udp %s, tcp %s, %d registrations", t.SIPUDP, t.SIPTCP, t.Registrations)
+			if t.RTP.Foreign > 0 {
+				sip += fmt.Sprintf(", %d RTP packets from strangers dropped", t.RTP.Foreign)
+			}
 		}
 		lines = append(lines, fmt.Sprintf("calls: %d active, %d RTP streams, %d CDRs stored since boot", t.ActiveCalls, t.RTPInUse, t.CDRsWritten))
 		for _, c := range t.Calls {

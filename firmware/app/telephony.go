@@ -294,6 +294,7 @@ func (t *telephonyRun) startSIP(ctx context.Context, cfg Config, sc switchConfig
 	if t.rtp, err = newRTPPorts(bind, adv, min, max); err != nil {
 		return err
 	}
+	t.rtp.setNAT(sc.nat)
 	ep, err := sip.New(sip.Config{
 		UDP: cfg.SIPAddr, TCP: cfg.SIPAddr, UserAgent: "callbox",
 		AuthenticateCalls: true, Trunks: sc.trunks,
@@ -412,6 +413,9 @@ func (a *App) pbxChanged() {
 	}
 	t.sw.SetDIDs(sc.dids)
 	t.dir.set(sc.secrets)
+	if t.rtp != nil {
+		t.rtp.setNAT(sc.nat)
+	}
 	t.log.Info("pbx configuration applied", "config", sc.String())
 	if t.ep != nil && !reflect.DeepEqual(sc.trunks, t.trunks) {
 		// The endpoint takes its trunks at start; restarting it would end

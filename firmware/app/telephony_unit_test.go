@@ -29,7 +29,8 @@ func TestAdaptPBX(t *testing.T) {
 	c.Extensions[0].Forward = pbxconf.Forward{NoAnswer: "302", NoAnswerS: 15}
 	c.Extensions[1].CallerIDName = "Front desk"
 	c.Extensions[1].DND = true
-	c.Trunks = append(c.Trunks, pbxconf.Trunk{Name: "carrier", Kind: pbxconf.KindSIP, Host: "sip.example.net",
+	c.Extensions[5].NAT = true // 302
+	c.Trunks = append(c.Trunks, pbxconf.Trunk{Name: "remote", Kind: pbxconf.KindSIP, Host: "203.0.113.9", NAT: true}, pbxconf.Trunk{Name: "carrier", Kind: pbxconf.KindSIP, Host: "sip.example.net",
 		Transport: "tcp", Username: "0215550100", Secret: "trunk-secret", Register: true, Default: "301"})
 	c.Routes = append(c.Routes, pbxconf.Route{Name: "mobile", Patterns: []string{"01[3-9]XXXXXXXXX"},
 		Trunks: []string{"carrier", "pstn1"}, CallerID: "0215550100", Allowed: []string{"301"}, Blocked: []string{"0138."}})
@@ -63,9 +64,13 @@ func TestAdaptPBX(t *testing.T) {
 		{"mobile route callers", fmt.Sprint(sc.plan.Routes[1].Callers), "[301]"},
 		{"route blocked is the route's", fmt.Sprint(sc.plan.Routes[1].Blocked, slices.Contains(sc.plan.Blocked, "0138.")), "[0138.] false"},
 		{"global blocked kept", slices.Contains(sc.plan.Blocked, "00."), true},
-		{"trunk proxy", sc.trunks[0].Proxy, "sip.example.net:5060"},
-		{"trunk transport", sc.trunks[0].Transport, "TCP"},
-		{"trunk register", sc.trunks[0].Register, true},
+		{"trunk proxy", sc.trunks[1].Proxy, "sip.example.net:5060"},
+		{"trunk transport", sc.trunks[1].Transport, "TCP"},
+		{"trunk register", sc.trunks[1].Register, true},
+		{"302 through NAT", sc.nat.allows("302", ""), true},
+		{"301 not through NAT", sc.nat.allows("301", ""), false},
+		{"remote trunk through NAT", sc.nat.allows("302", "remote"), true},
+		{"carrier not through NAT", sc.nat.allows("", "carrier"), false},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.what, tc.got, tc.want)
@@ -129,8 +134,9 @@ func TestRTPPorts(t *testing.T) {
 		}
 		got = append(got, int(a.Port()))
 	}
+	slices.Sort(got)
 	if !slices.Equal(got, []int{33004, 33006}) || r.InUse() != 2 {
-		t.Fatalf("allocated %v (%d in use), want [33004 33006]", got, r.InUse())
+		t.Fatalf("allocated %v (%d in use), want 33004 and 33006", got, r.InUse())
 	}
 	r.ReleaseRTP(netip.AddrPortFrom(lo, 33004))
 	if a, err := r.AllocRTP(); err != nil || a.Port() != 33004 {

@@ -57,6 +57,11 @@ type Extension struct {
 	Voicemail      bool    `json:"voicemail"`
 	DND            bool    `json:"dnd"`
 	Forward        Forward `json:"forward,omitzero"`
+	// NAT is for a SIP phone behind NAT (a remote worker): its media may
+	// come from another address than its SDP names, so the box takes it
+	// from the phone's signalling IP, any port, latched once per call.
+	// Off, media come only from the SDP's address.
+	NAT bool `json:"nat,omitempty"`
 }
 
 // Forward holds an extension's call forwarding defaults; empty numbers
@@ -93,6 +98,10 @@ type Trunk struct {
 	Rings    int    `json:"rings,omitempty"`
 	// Default is the extension inbound calls ring when no DID matches.
 	Default string `json:"default,omitempty"`
+	// NAT, for a SIP trunk, is the extensions' NAT: media from the
+	// provider's signalling IP, any port, latched once per call (the
+	// trunk's host must then be an IP address).
+	NAT bool `json:"nat,omitempty"`
 }
 
 // Route is an outbound route: dialled numbers matching Patterns go out

@@ -49,14 +49,18 @@
 // fields are what the extension presents (defaults: name and number);
 // forward.always/busy/no_answer are a number to forward to (an extension or
 // an outside number dialled through the routes), no_answer_s the ring time
-// before the no-answer forward (default 20 s, 5 to 120).
+// before the no-answer forward (default 20 s, 5 to 120). nat (sip only,
+// default false) is for a phone behind NAT: its RTP is taken from its
+// signalling IP, any port, latched once per call; without it, only from the
+// address its SDP names.
 //
 // Trunks: name is 1 to 32 of a-z, 0-9, '-' and '_'. A "sip" trunk has host
 // (name or address), port (default 5060), transport "udp" or "tcp",
 // username, auth_user (when the digest user differs), secret, register
 // (register at the provider), dids (called number -> extension), default
-// (the extension for calls whose number is not in dids) and codecs (PCMU,
-// PCMA; default both). An "fxo" trunk has port (fxo1 = 1), caller_id (the
+// (the extension for calls whose number is not in dids), codecs (PCMU,
+// PCMA; default both) and nat (as for extensions; the host must then be an
+// IP address). An "fxo" trunk has port (fxo1 = 1), caller_id (the
 // scheme on the line: none, bellcore, etsi-dtas, etsi-reversal, etsi-rpas,
 // dtmf), rings before answering (1 to 10, default 2) and default.
 //

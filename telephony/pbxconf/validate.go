@@ -3,6 +3,7 @@ package pbxconf
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
@@ -310,6 +311,9 @@ func (e Extension) validate(v *validator, path string, obj objRef) {
 		if e.Secret != "" {
 			v.add(path, obj, "secret", ReasonSecretFXS)
 		}
+		if e.NAT {
+			v.add(path, obj, "nat", "only sip extensions have media through NAT")
+		}
 	default:
 		v.add(path, obj, "kind", ReasonExtKind, e.Kind)
 	}
@@ -363,6 +367,9 @@ func (t Trunk) validateSIP(v *validator, path string, obj objRef) {
 	}
 	if t.Port < 0 || t.Port > 65535 {
 		v.add(path, obj, "port", ReasonSIPPort)
+	}
+	if _, err := netip.ParseAddr(t.Host); t.NAT && err != nil {
+		v.add(path, obj, "nat", "media through NAT are taken from the provider's IP: give host as an IP address")
 	}
 	if t.Transport != "" && t.Transport != TransportUDP && t.Transport != TransportTCP {
 		v.add(path, obj, "transport", ReasonTransport, t.Transport)
@@ -421,7 +428,7 @@ func (t Trunk) validateFXO(v *validator, path string, obj objRef) {
 		set   bool
 	}{{"host", t.Host != ""}, {"transport", t.Transport != ""}, {"username", t.Username != ""},
 		{"auth_user", t.AuthUser != ""}, {"secret", t.Secret != ""}, {"register", t.Register},
-		{"dids", len(t.DIDs) > 0}, {"codecs", len(t.Codecs) > 0}} {
+		{"dids", len(t.DIDs) > 0}, {"codecs", len(t.Codecs) > 0}, {"nat", t.NAT}} {
 		if f.set {
 			v.add(path, obj, f.field, ReasonSIPOnly)
 		}

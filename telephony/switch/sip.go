@@ -49,9 +49,9 @@ type SIPDialer interface {
 	// the switch's goroutine, so it must not wait (binding sockets is fine).
 	// The stream's ReadFrame and WriteFrame must touch only its own state:
 	// the engine may call them on a worker goroutine (media.Independent).
-	// Its digit, look-ahead, packet and re-INVITE interfaces
-	// (media.DigitReader, DigitWriter, AheadReader, PacketWriter,
-	// MediaUpdater) pass through the switch's wrapper.
+	// Its optional interfaces (media.Independent, DigitReader,
+	// DigitWriter, AheadReader, PacketWriter, and MediaUpdater for
+	// re-INVITEs) are reached through the switch's wrapper's Unwrap.
 	OpenMedia(l SIPLeg) (media.Endpoint, func(), error)
 }
 
@@ -59,30 +59,27 @@ type SIPDialer interface {
 var errNoMedia = errors.New("callswitch: sip leg has no media yet")
 
 // swapEndpoint is a media endpoint whose stream arrives after the leg
-// joined the engine (SDP answers come late): silence until then.
+// joined the engine (SDP answers come late): silence until then. It is a
+// media.Wrapper: the stream's optional interfaces (digits, look-ahead,
+// packets, Independent, MediaUpdater) are found through Unwrap, so none is
+// declared here; Connect has the engine look them up again once the
+// stream is set.
 type swapEndpoint struct {
-	ep atomic.Pointer[stream]
+	ep atomic.Pointer[streamRef]
 }
 
-// stream is a leg's RTP stream with its optional interfaces found once,
-// not per frame.
-type stream struct {
-	media.Endpoint
-	dr media.DigitReader
-	dw media.DigitWriter
-	mu MediaUpdater
-	ar media.AheadReader
-	pw media.PacketWriter
-}
+// streamRef holds the stream, so that Unwrap returns a nil interface
+// rather than a typed nil before there is one.
+type streamRef struct{ media.Endpoint }
 
-func (e *swapEndpoint) set(ep media.Endpoint) {
-	st := &stream{Endpoint: ep}
-	st.dr, _ = ep.(media.DigitReader)
-	st.dw, _ = ep.(media.DigitWriter)
-	st.mu, _ = ep.(MediaUpdater)
-	st.ar, _ = ep.(media.AheadReader)
-	st.pw, _ = ep.(media.PacketWriter)
-	e.ep.Store(st)
+func (e *swapEndpoint) set(ep media.Endpoint) { e.ep.Store(&streamRef{ep}) }
+
+// Unwrap implements media.Wrapper: the leg's stream, nil before it opens.
+func (e *swapEndpoint) Unwrap() media.Endpoint {
+	if p := e.ep.Load(); p != nil {
+		return p.Endpoint
+	}
+	return nil
 }
 
 func (e *swapEndpoint) ReadFrame(f []int16) {
@@ -193,6 +190,7 @@ func (c *sipChan) Connect() error {
 		return errors.Join(errNoMedia, err)
 	}
 	c.ep.set(ep)
+	c.s.engine.Refresh(c.cs.mch)
 	c.closeEP = closeFn
 	if lm, ok := c.leg.(interface{ Media() (sdpneg.Media, bool) }); ok {
 		if m, ok := lm.Media(); ok {

@@ -50,6 +50,10 @@ type silence struct{}
 func (silence) ReadFrame(f []int16) { clear(f) }
 func (silence) WriteFrame([]int16)  {}
 
+// IndependentEndpoint: like an RTP stream, silence touches no shared
+// state, so the engine may share a tick's legs among its workers.
+func (silence) IndependentEndpoint() {}
+
 // sippBox is the rig with telephony/sip in front of the switch: extension
 // 205 is a softphone with password secret205.
 func sippBox(t *testing.T) (*rig, *sip.Endpoint, string) {

@@ -58,6 +58,8 @@ const (
 	ReasonTwice              ReasonCode = "list.twice"                 // value
 	ReasonCallerIDFXOOnly    ReasonCode = "caller_id.fxo_only"         //
 	ReasonRingsFXOOnly       ReasonCode = "rings.fxo_only"             //
+	ReasonNATSIPOnly         ReasonCode = "nat.sip_only"               //
+	ReasonNATHostIP          ReasonCode = "nat.host_ip"                //
 	ReasonFXOPortRange       ReasonCode = "port.fxo_range"             // max
 	ReasonRings              ReasonCode = "rings.range"                //
 	ReasonSIPOnly            ReasonCode = "sip_only"                   //
@@ -125,6 +127,8 @@ var reasonTexts = map[ReasonCode]string{
 	ReasonTwice:              "%s listed twice",
 	ReasonCallerIDFXOOnly:    "only fxo trunks have a caller ID scheme",
 	ReasonRingsFXOOnly:       "only fxo trunks count rings",
+	ReasonNATSIPOnly:         "only sip extensions have media through NAT",
+	ReasonNATHostIP:          "media through NAT are taken from the provider's IP: give host as an IP address",
 	ReasonFXOPortRange:       "an fxo trunk needs its port, 1 to %d (fxo1 = 1)",
 	ReasonRings:              "1 to 10 rings before answering (0 for 2)",
 	ReasonSIPOnly:            "only sip trunks have it",

@@ -312,7 +312,7 @@ func (e Extension) validate(v *validator, path string, obj objRef) {
 			v.add(path, obj, "secret", ReasonSecretFXS)
 		}
 		if e.NAT {
-			v.add(path, obj, "nat", "only sip extensions have media through NAT")
+			v.add(path, obj, "nat", ReasonNATSIPOnly)
 		}
 	default:
 		v.add(path, obj, "kind", ReasonExtKind, e.Kind)
@@ -369,7 +369,7 @@ func (t Trunk) validateSIP(v *validator, path string, obj objRef) {
 		v.add(path, obj, "port", ReasonSIPPort)
 	}
 	if _, err := netip.ParseAddr(t.Host); t.NAT && err != nil {
-		v.add(path, obj, "nat", "media through NAT are taken from the provider's IP: give host as an IP address")
+		v.add(path, obj, "nat", ReasonNATHostIP)
 	}
 	if t.Transport != "" && t.Transport != TransportUDP && t.Transport != TransportTCP {
 		v.add(path, obj, "transport", ReasonTransport, t.Transport)

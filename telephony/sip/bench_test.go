@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -241,4 +242,44 @@ func BenchmarkSippCalls(b *testing.B) {
 		b.Fatalf("sipp: %v\n%s\n%s", err, out[max(0, len(out)-2000):], errs[:min(len(errs), 4000)])
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
+}
+
+// BenchmarkScreenFlood measures the guard's work per datagram of a flood:
+// "dropped" from a source over its rate (the flood's steady state, before
+// any parsing), "answered" for an OPTIONS answered statelessly.
+func BenchmarkScreenFlood(b *testing.B) {
+	e, err := New(Config{UDP: "127.0.0.1:0", KeepaliveInterval: -1, Trunks: []TrunkConfig{{Name: "t", Proxy: "192.0.2.1:5060"}}},
+		Deps{Directory: directory{}, Handler: newRecorder(nil), RTP: newPorts()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts := []byte("OPTIONS sip:box SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.7:5060;branch=z9hG4bK-1\r\n" +
+		"From: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n")
+	b.Run("dropped", func(b *testing.B) {
+		src := netip.MustParseAddrPort("192.0.2.7:5060")
+		for range 1000 {
+			e.screen(src, "UDP", opts)
+		}
+		b.ReportAllocs()
+		passed := 0
+		for b.Loop() {
+			if v, _ := e.screen(src, "UDP", opts); v != dropped {
+				passed++ // the source's 20/s
+			}
+		}
+		if passed > b.N/100+50 {
+			b.Fatalf("%d of %d not dropped", passed, b.N)
+		}
+	})
+	b.Run("answered", func(b *testing.B) {
+		e.cfg.Limits.Rate = 0
+		e.g = newGuard(Limits{Rate: -1, Sources: 4096, LogEvery: time.Minute})
+		src := netip.MustParseAddrPort("192.0.2.8:5060")
+		b.ReportAllocs()
+		for b.Loop() {
+			if v, r := e.screen(src, "UDP", opts); v != answered || r == nil {
+				b.Fatal("not answered")
+			}
+		}
+	})
 }

@@ -45,10 +45,26 @@ const (
 	dropped                 // dropped unanswered: over a limit or banned
 )
 
+// logKind names a kind of trouble logged at most once per source per
+// Limits.LogEvery.
+type logKind uint8
+
+const (
+	logBanned logKind = iota
+	logRate
+	logSize
+	logParse
+	logBudget
+	logAccept
+	logTCPCap
+	logTCPSource
+	logTCPIdle
+)
+
 // logKey throttles log lines per source and kind of trouble.
 type logKey struct {
 	ip   netip.Addr
-	kind string
+	kind logKind
 }
 
 // guard is the endpoint's accounting of sources, extensions and server
@@ -125,11 +141,15 @@ func (e *Endpoint) screen(src netip.AddrPort, transport string, data []byte) (ve
 	trunk := e.trunkAt(src)
 	if !trunk {
 		if banned, _ := e.g.sources.Banned(ip, now); banned && !e.reg.HasSource(src.String()) {
-			e.logOnce(ip, "banned", "sip: dropping messages from a banned source", "source", ip)
+			if e.logDue(ip, logBanned, now) {
+				e.log.Warn("sip: dropping messages from a banned source", "source", ip)
+			}
 			return dropped, nil
 		}
 		if !e.g.sources.Allow(ip, now) {
-			e.logOnce(ip, "rate", "sip: source over its message rate, dropping", "source", ip)
+			if e.logDue(ip, logRate, now) {
+				e.log.Warn("sip: source over its message rate, dropping", "source", ip)
+			}
 			return dropped, nil
 		}
 	}
@@ -138,17 +158,21 @@ func (e *Endpoint) screen(src netip.AddrPort, transport string, data []byte) (ve
 	}
 	if len(data) > e.cfg.Limits.MaxMessage && e.cfg.Limits.MaxMessage > 0 ||
 		transport == "UDP" && len(data) >= int(sip.TransportBufferReadSize) {
-		e.logOnce(ip, "size", "sip: oversized message dropped", "source", src, "transport", transport, "bytes", len(data))
+		if e.logDue(ip, logSize, now) {
+			e.log.Warn("sip: oversized message dropped", "source", src, "transport", transport, "bytes", len(data))
+		}
 		return dropped, nil
 	}
 	msg, err := e.parser.ParseSIP(data)
 	req, isReq := msg.(*sip.Request)
 	if err != nil || isReq && !wellFormed(req) {
-		why := "malformed request"
-		if err != nil {
-			why = brief(err.Error())
+		if e.logDue(ip, logParse, now) {
+			why := "malformed request"
+			if err != nil {
+				why = brief(err.Error())
+			}
+			e.log.Warn("sip: unparsable message", "source", src, "transport", transport, "bytes", len(data), "error", why)
 		}
-		e.logOnce(ip, "parse", "sip: unparsable message", "source", src, "transport", transport, "bytes", len(data), "error", why)
 		if bytes.HasPrefix(data, []byte("SIP/")) {
 			return dropped, nil // a broken response: nothing to answer
 		}
@@ -182,8 +206,10 @@ func (e *Endpoint) screen(src netip.AddrPort, transport string, data []byte) (ve
 		return answered, e.stateless(res)
 	}
 	if !e.admit(trunk || e.g.sources.Trusted(ip, now)) {
-		e.logOnce(netip.Addr{}, "budget", "sip: server transactions at their limit, dropping requests",
-			"limit", e.cfg.Limits.MaxTransactions, "source", src)
+		if e.logDue(netip.Addr{}, logBudget, now) {
+			e.log.Warn("sip: server transactions at their limit, dropping requests",
+				"limit", e.cfg.Limits.MaxTransactions, "source", src)
+		}
 		return dropped, nil
 	}
 	return pass, nil
@@ -214,11 +240,11 @@ func brief(s string) string {
 	return b.String()
 }
 
-// logOnce logs at WARN at most once per Limits.LogEvery per source and kind.
-func (e *Endpoint) logOnce(ip netip.Addr, kind, msg string, args ...any) {
-	if e.g.logs.Allow(logKey{ip, kind}, e.now()) {
-		e.log.Warn(msg, args...)
-	}
+// logDue reports whether a line about this source and kind of trouble may
+// be logged now (at most once per Limits.LogEvery). Callers build the
+// line only then: the flood's path allocates nothing.
+func (e *Endpoint) logDue(ip netip.Addr, kind logKind, now time.Time) bool {
+	return e.g.logs.Allow(logKey{ip, kind}, now)
 }
 
 // stateless renders a response sent without a transaction, with a To tag
@@ -273,35 +299,48 @@ func isAllowed(method sip.RequestMethod) bool {
 	return false
 }
 
-// admit takes a place in the budget of live server transactions for a
-// request about to create one; strangers may fill three quarters of it.
-// The place is held by trackTx once the transaction exists.
-func (e *Endpoint) admit(known bool) bool {
-	limit := int64(e.cfg.Limits.MaxTransactions)
-	if limit <= 0 {
-		return true
-	}
+// txLimit is the budget of live server transactions for a known source or
+// a stranger (three quarters of it); 0 means no limit.
+func (e *Endpoint) txLimit(known bool) int64 {
+	limit := int64(max(e.cfg.Limits.MaxTransactions, 0))
 	if !known {
 		limit = limit * 3 / 4
 	}
-	return e.liveTx.Load() < limit
+	return limit
 }
 
-// trackTx counts a server transaction as live until it terminates.
-func (e *Endpoint) trackTx(tx sip.ServerTransaction) {
-	if tx == nil {
-		return
-	}
-	e.liveTx.Add(1)
-	if !tx.OnTerminate(func(string, error) { e.liveTx.Add(-1) }) {
-		e.liveTx.Add(-1)
-	}
+// admit is the guard's cheap look at the budget before sipgo parses a
+// request and makes a transaction of it; tracked holds the exact line.
+func (e *Endpoint) admit(known bool) bool {
+	limit := e.txLimit(known)
+	return limit == 0 || e.liveTx.Load() < limit
 }
 
-// tracked wraps a request handler so its transaction counts in the budget.
+// tracked wraps a request handler: its transaction takes a place in the
+// budget until it terminates, or, when there is none (requests admitted
+// together can outrun the guard's look), is ended at once unanswered, so
+// it holds nothing for the 32 s of a UDP transaction.
 func (e *Endpoint) tracked(h sipgo.RequestHandler) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
-		e.trackTx(tx)
+		if tx == nil || req.IsAck() {
+			h(req, tx) // an ACK's transaction ends with its handler
+			return
+		}
+		src := sourceOf(req)
+		limit := e.txLimit(e.trunkAt(src) || e.g.sources.Trusted(src.Addr(), e.now()))
+		for {
+			n := e.liveTx.Load()
+			if limit > 0 && n >= limit {
+				tx.Terminate()
+				return
+			}
+			if e.liveTx.CompareAndSwap(n, n+1) {
+				break
+			}
+		}
+		if !tx.OnTerminate(func(string, error) { e.liveTx.Add(-1) }) {
+			e.liveTx.Add(-1)
+		}
 		h(req, tx)
 	}
 }

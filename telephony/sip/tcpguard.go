@@ -46,7 +46,9 @@ func (l *tcpListener) Accept() (net.Conn, error) {
 			if errors.Is(err, net.ErrClosed) {
 				return nil, err
 			}
-			l.e.logOnce(netip.Addr{}, "accept", "sip: tcp accept failing", "error", err)
+			if l.e.logDue(netip.Addr{}, logAccept, l.e.now()) {
+				l.e.log.Warn("sip: tcp accept failing", "error", err)
+			}
 			time.Sleep(delay)
 			delay = min(2*delay, time.Second)
 			continue
@@ -63,21 +65,21 @@ func (l *tcpListener) Accept() (net.Conn, error) {
 func (e *Endpoint) admitConn(c net.Conn) net.Conn {
 	src := addrPortOf(c.RemoteAddr())
 	ip, now := src.Addr(), e.now()
-	refuse := func(kind, msg string) net.Conn {
-		e.logOnce(ip, kind, msg, "source", src)
+	refuse := func(key netip.Addr, kind logKind, msg string) net.Conn {
+		if e.logDue(key, kind, now) {
+			e.log.Warn(msg, "source", src)
+		}
 		c.Close()
 		return nil
 	}
 	if banned, _ := e.g.sources.Banned(ip, now); banned && !e.reg.HasSource(src.String()) {
-		return refuse("banned", "sip: refusing tcp connection from a banned source")
+		return refuse(ip, logBanned, "sip: refusing tcp connection from a banned source")
 	}
 	if limit := e.cfg.Limits.MaxTCP; limit > 0 && e.tcpOpen.Load() >= int64(limit) {
-		e.logOnce(netip.Addr{}, "tcpcap", "sip: tcp connections at their limit, refusing", "limit", limit, "source", src)
-		c.Close()
-		return nil
+		return refuse(netip.Addr{}, logTCPCap, "sip: tcp connections at their limit, refusing")
 	}
 	if !e.g.sources.Acquire(ip, now) {
-		return refuse("tcpsource", "sip: source at its tcp connection limit, refusing")
+		return refuse(ip, logTCPSource, "sip: source at its tcp connection limit, refusing")
 	}
 	e.tcpOpen.Add(1)
 	t := time.Now()
@@ -175,7 +177,9 @@ func (c *guardConn) timedOut() {
 	if len(c.in) > 0 {
 		what = "message unfinished"
 	}
-	c.e.logOnce(c.src.Addr(), "tcpidle", "sip: closing tcp connection", "source", c.src, "why", what)
+	if c.e.logDue(c.src.Addr(), logTCPIdle, c.e.now()) {
+		c.e.log.Warn("sip: closing tcp connection", "source", c.src, "why", what)
+	}
 	c.Close()
 }
 
@@ -203,8 +207,9 @@ func (c *guardConn) frame() error {
 		c.lfRun = 0
 		n, err := frameLen(c.in, c.e.cfg.Limits.MaxMessage)
 		if err != nil {
-			c.e.logOnce(c.src.Addr(), "size", "sip: tcp message refused, closing", "source", c.src,
-				"bytes", len(c.in), "error", err)
+			if c.e.logDue(c.src.Addr(), logSize, c.e.now()) {
+				c.e.log.Warn("sip: tcp message refused, closing", "source", c.src, "bytes", len(c.in), "error", err)
+			}
 			return err
 		}
 		if n == 0 {
@@ -292,8 +297,9 @@ func (c *guardConn) Write(b []byte) (int, error) {
 }
 
 // Close closes the connection and gives back its places in the caps.
+// Closing again is no error: sipgo closes what the guard closed first.
 func (c *guardConn) Close() error {
-	err := net.ErrClosed
+	var err error
 	c.closeOnce.Do(func() {
 		err = c.Conn.Close()
 		c.e.g.sources.Release(c.src.Addr())

@@ -185,25 +185,25 @@ func (e *Endpoint) screen(src netip.AddrPort, transport string, data []byte) (ve
 	req.SetTransport(transport)
 	switch {
 	case req.Method == sip.OPTIONS:
-		return answered, e.stateless(withAllow(e.newStatelessResponse(req, 200, "OK")))
+		return answered, e.stateless(withAllow(e.newStatelessResponse(req, 200, "OK")), data)
 	case req.Method == sip.ACK:
 		if tag, ok := req.To().Params.Get("tag"); ok && tag == e.statelessTag(req) {
 			return answered, nil // ACK of a stateless answer (RFC 3261 8.2.7)
 		}
 	case req.Method == sip.REGISTER:
 		if res := e.screenCredentials(req, false); res != nil {
-			return answered, e.stateless(res)
+			return answered, e.stateless(res, data)
 		}
 	case req.Method == sip.INVITE && !req.To().Params.Has("tag"):
 		if e.hasCredentials(req, true) || e.cfg.AuthenticateCalls && e.trunkFor(req) == nil {
 			if res := e.screenCredentials(req, true); res != nil {
-				return answered, e.stateless(res)
+				return answered, e.stateless(res, data)
 			}
 		}
 	case !isAllowed(req.Method):
 		res := e.newStatelessResponse(req, 405, "Method Not Allowed")
 		res.AppendHeader(sip.NewHeader("Allow", allowed))
-		return answered, e.stateless(res)
+		return answered, e.stateless(res, data)
 	}
 	if !e.admit(trunk || e.g.sources.Trusted(ip, now)) {
 		if e.logDue(netip.Addr{}, logBudget, now) {
@@ -247,11 +247,17 @@ func (e *Endpoint) logDue(ip netip.Addr, kind logKind, now time.Time) bool {
 	return e.g.logs.Allow(logKey{ip, kind}, now)
 }
 
-// stateless renders a response sent without a transaction, with a To tag
-// derived from the request (so retransmissions get the same one).
-func (e *Endpoint) stateless(res *sip.Response) []byte {
+// stateless renders a response sent without a transaction. sipgo's parser
+// takes some header values it cannot render back in a form it parses (a
+// From of ":00:A"): a reply echoing them would be unparsable, so such a
+// request gets badRequest's 400 built from its raw lines instead.
+func (e *Endpoint) stateless(res *sip.Response, data []byte) []byte {
 	res.AppendHeader(sip.NewHeader("Server", e.cfg.UserAgent))
-	return []byte(res.String())
+	out := []byte(res.String())
+	if _, err := e.parser.ParseSIP(out); err != nil {
+		return badRequest(data)
+	}
+	return out
 }
 
 // statelessTag is the To tag of stateless answers to req: an HMAC of the

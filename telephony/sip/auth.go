@@ -18,14 +18,16 @@ import (
 // unknown user's response is checked against a decoy password, so it fails
 // the way a wrong password does, after the same work, with the same 403.
 //
-// Every failure is logged at WARN in one line fail2ban can read:
+// Every failure is logged at WARN in one line fail2ban can read, the
+// message being
 //
 //	sip: auth failed from 192.0.2.7:5060 user=201 method=REGISTER
 //
+// (an IPv6 source in brackets; a user name's odd bytes percent-encoded)
 // followed by reason=password|qop|uri|user|locked as a separate attribute.
-// A fail2ban filter matches it with
+// A fail2ban filter (0.10 or later) matches it with
 //
-//	failregex = sip: auth failed from \[?<HOST>\]?:\d+ user=\S+ method=\S+
+//	failregex = sip: auth failed from \[?<ADDR>\]?:\d+ user=\S+ method=[A-Z]+
 //
 // Failures also count against the source address (Limits.AuthFailures, a
 // ban) and against the extension (Limits.ExtensionFailures, a lock that

@@ -126,6 +126,38 @@ func credentials(t testing.TB, res *sipmsg.Response, method, uri, user, pass str
 	return c
 }
 
+// authedPhone is a sipgo phone registered to a box, able to refresh.
+type authedPhone struct {
+	*phone
+	box          *testBox
+	ext, pw, uri string
+	contact      string
+	chal         *sipmsg.Response
+	cseq, nc     uint32
+}
+
+// registeredPhone registers a new phone as ext with digest authentication.
+func registeredPhone(t *testing.T, box *testBox, ext, pw string) *authedPhone {
+	t.Helper()
+	p := &authedPhone{phone: newPhone(t), box: box, ext: ext, pw: pw, uri: "sip:" + box.UDPAddr().String()}
+	p.contact = "<sip:" + ext + "@" + p.addr.String() + ">"
+	p.cseq = 1
+	p.chal = p.register(t, box.UDPAddr(), ext, p.contact, p.cseq, "phone-"+ext)
+	if code := p.refresh(t); code != 200 {
+		t.Fatalf("phone registration: %d", code)
+	}
+	return p
+}
+
+// refresh registers again with the next nonce count; it returns the status.
+func (p *authedPhone) refresh(t *testing.T) int {
+	t.Helper()
+	p.cseq++
+	p.nc++
+	c := credentials(t, p.chal, "REGISTER", p.uri, p.ext, p.pw, p.nc)
+	return p.register(t, p.box.UDPAddr(), p.ext, p.contact, p.cseq, "phone-"+p.ext, sipmsg.NewHeader("Authorization", c.String())).StatusCode
+}
+
 // logSink collects a box's log lines.
 type logSink struct {
 	mu  sync.Mutex
@@ -302,13 +334,7 @@ func TestGuessingBansTheSourceNotThePhone(t *testing.T) {
 	cfg.Limits = Limits{AuthFailures: 5, BanMin: time.Minute, BanMax: time.Hour}
 	box := startBoxWith(t, cfg, directory{"201": "pw"}, nil, clock, sink.logger(slog.LevelInfo))
 	uri := "sip:" + box.UDPAddr().String()
-	ph := newPhone(t)
-	contact := "<sip:201@" + ph.addr.String() + ">"
-	chal := ph.register(t, box.UDPAddr(), "201", contact, 1, "phone")
-	c := credentials(t, chal, "REGISTER", uri, "201", "pw", 1)
-	if res := ph.register(t, box.UDPAddr(), "201", contact, 2, "phone", sipmsg.NewHeader("Authorization", c.String())); res.StatusCode != 200 {
-		t.Fatalf("phone registration: %d", res.StatusCode)
-	}
+	ph := registeredPhone(t, box, "201", "pw")
 
 	attacker := newRawPeer(t, box.UDPAddr(), "127.0.0.4")
 	guess := func(round int) (answered int, elapsed time.Duration) {
@@ -350,9 +376,8 @@ func TestGuessingBansTheSourceNotThePhone(t *testing.T) {
 		t.Errorf("%d failures logged for %d answered", lines, n)
 	}
 	// The phone on its own address is not touched by the ban.
-	c2 := credentials(t, chal, "REGISTER", uri, "201", "pw", 2)
-	if res := ph.register(t, box.UDPAddr(), "201", contact, 3, "phone", sipmsg.NewHeader("Authorization", c2.String())); res.StatusCode != 200 {
-		t.Errorf("phone refresh during the ban: %d", res.StatusCode)
+	if code := ph.refresh(t); code != 200 {
+		t.Errorf("phone refresh during the ban: %d", code)
 	}
 	// The ban ends after BanMin; the next ban lasts twice as long.
 	clock.Add(61 * time.Second)
@@ -379,13 +404,7 @@ func TestExtensionLockSparesTheRegisteredPhone(t *testing.T) {
 	cfg.Limits = Limits{AuthFailures: 3, ExtensionFailures: 4}
 	box := startBoxWith(t, cfg, directory{"201": "pw"}, nil, nil, sink.logger(slog.LevelInfo))
 	uri := "sip:" + box.UDPAddr().String()
-	ph := newPhone(t)
-	contact := "<sip:201@" + ph.addr.String() + ">"
-	chal := ph.register(t, box.UDPAddr(), "201", contact, 1, "phone")
-	c := credentials(t, chal, "REGISTER", uri, "201", "pw", 1)
-	if res := ph.register(t, box.UDPAddr(), "201", contact, 2, "phone", sipmsg.NewHeader("Authorization", c.String())); res.StatusCode != 200 {
-		t.Fatalf("phone registration: %d", res.StatusCode)
-	}
+	ph := registeredPhone(t, box, "201", "pw")
 	for i := range 5 {
 		p := newRawPeer(t, box.UDPAddr(), fmt.Sprintf("127.0.0.%d", 10+i))
 		nonce := p.ask(t, p.req("REGISTER", "201", "", "x"), time.Second)
@@ -402,9 +421,8 @@ func TestExtensionLockSparesTheRegisteredPhone(t *testing.T) {
 	if res := stranger.ask(t, stranger.req("REGISTER", "201", "", "s", "Authorization: "+cr.String()), time.Second); res == nil || res.StatusCode != 403 {
 		t.Errorf("the right password from a new address while 201 is locked: %v", res)
 	}
-	c2 := credentials(t, chal, "REGISTER", uri, "201", "pw", 2)
-	if res := ph.register(t, box.UDPAddr(), "201", contact, 3, "phone", sipmsg.NewHeader("Authorization", c2.String())); res.StatusCode != 200 {
-		t.Errorf("the registered phone while 201 is locked: %d", res.StatusCode)
+	if code := ph.refresh(t); code != 200 {
+		t.Errorf("the registered phone while 201 is locked: %d", code)
 	}
 	if sink.count(regexp.MustCompile(`extension locked.*extension=201`)) != 1 {
 		t.Errorf("lock not logged once:\n%s", strings.Join(sink.lines(), "\n"))

@@ -283,3 +283,46 @@ func BenchmarkScreenFlood(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkAuthFailure compares the registrar's work refusing a wrong
+// password for an existing extension with refusing an unknown user: both
+// check a digest (the unknown user's against a decoy), so the answers
+// come after the same work and a scanner's clock tells nothing.
+func BenchmarkAuthFailure(b *testing.B) {
+	for _, user := range []string{"201", "299"} {
+		b.Run(map[string]string{"201": "wrong-password", "299": "unknown-user"}[user], func(b *testing.B) {
+			e, err := New(Config{UDP: "127.0.0.1:0", KeepaliveInterval: -1,
+				Limits: Limits{Rate: -1, AuthFailures: -1, ExtensionFailures: -1}},
+				Deps{Directory: directory{"201": "pw"}, Handler: newRecorder(nil), RTP: newPorts()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			nonce := e.verifier.Nonce(time.Now(), "127.0.0.1")
+			tx := &benchTx{}
+			raws := make([][]byte, 0, 1024)
+			var nc uint32
+			for done := 0; done < b.N; done += len(raws) {
+				b.StopTimer()
+				raws = raws[:0]
+				for i := 0; i < cap(raws) && done+i < b.N; i++ {
+					nc++
+					raws = append(raws, rawRegister(e, user, "guess", "bench", nc, nonce, nc, 5070))
+				}
+				b.StartTimer()
+				for _, raw := range raws {
+					msg, err := sipmsg.ParseMessage(raw)
+					if err != nil {
+						b.Fatal(err)
+					}
+					req := msg.(*sipmsg.Request)
+					req.SetSource("127.0.0.1:5070")
+					req.SetTransport("UDP")
+					e.onRegister(req, tx)
+					if tx.last == nil || tx.last.StatusCode != 403 {
+						b.Fatalf("answered %v", tx.last)
+					}
+				}
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"os"
@@ -98,7 +99,7 @@ func floodPhase(o options, sipp, dir string, box netip.AddrPort, uasPort int) er
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			n, err := siptest.Flood(box, fmt.Sprintf("127.0.0.%d", 3+i), false, 1<<62, stop)
+			n, err := siptest.Flood(box, fmt.Sprintf("127.0.0.%d", 3+i), false, math.MaxInt, stop)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "sipbench:", err)
 			}

@@ -154,7 +154,7 @@ func (e *Endpoint) screen(src netip.AddrPort, transport string, data []byte) (ve
 		}
 	}
 	if len(bytes.Trim(data, "\r\n")) == 0 {
-		return pass, nil // keepalive
+		return answered, nil // a keepalive: nothing to do (sipgo would try to parse a long one)
 	}
 	if len(data) > e.cfg.Limits.MaxMessage && e.cfg.Limits.MaxMessage > 0 ||
 		transport == "UDP" && len(data) >= int(sip.TransportBufferReadSize) {

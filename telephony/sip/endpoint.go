@@ -62,6 +62,7 @@ type Endpoint struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
+	legWG     sync.WaitGroup // every goroutine of every leg
 	trunkWG   sync.WaitGroup // trunks unregister before the sockets close
 	closeOnce sync.Once
 }
@@ -202,23 +203,9 @@ func (e *Endpoint) Close() error {
 }
 
 func (e *Endpoint) close() {
-	e.mu.Lock()
-	legs := make([]*Leg, 0, len(e.legs))
-	for _, l := range e.legs {
-		legs = append(legs, l)
-	}
-	e.mu.Unlock()
-	// Hang up in parallel: each BYE may wait for its answer.
-	var hw sync.WaitGroup
-	for _, l := range legs {
-		hw.Add(1)
-		go func() {
-			defer hw.Done()
-			l.Hangup()
-		}()
-	}
-	hw.Wait()
+	e.closeLegs()
 	e.cancel()
+	e.legWG.Wait()
 	e.trunkWG.Wait()
 	e.closeSockets()
 	e.wg.Wait()

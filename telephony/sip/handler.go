@@ -9,8 +9,10 @@ import (
 )
 
 // CallHandler is what the switch implements to take part in SIP calls. The
-// endpoint calls each method from its own goroutine per event; a method
-// must not block for long (Offered may: it runs on the leg's goroutine).
+// endpoint calls the methods for one leg one at a time, in the order of
+// the leg's events, on a goroutine of that leg (never the leg's own state
+// machine, so a method may call the leg's methods); a method should
+// return soon, as the leg's later events wait for it.
 type CallHandler interface {
 	// Offered presents a new inbound leg. The handler answers it with
 	// Ringing, Answer or Reject, from this goroutine or another.

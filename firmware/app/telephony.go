@@ -129,7 +129,7 @@ func (a *App) startTelephony(ctx context.Context) error {
 	}
 	t.sw, err = callswitch.New(callswitch.Config{
 		Plan: plan, Extensions: sc.exts, Inbound: sc.inbound, DIDs: sc.dids, Country: country,
-		CDR: t.cdrs, Clock: clk, ExtensionChanged: t.extensionChanged,
+		CDR: t.cdrs, Clock: clk, ExtensionChanged: t.extensionChanged, Logger: log,
 	}, t.eng)
 	if err != nil {
 		return err

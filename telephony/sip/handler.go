@@ -62,6 +62,8 @@ const (
 	CauseCancelled                // 487 Request Terminated (CANCEL before answer)
 	CauseNoCodec                  // 488 Not Acceptable Here
 	CauseFailed                   // 500 or any other failure
+	CauseBlocked                  // 403 Forbidden (the dial plan refuses the number)
+	CauseCongestion               // 503 Service Unavailable (no trunk or line free)
 )
 
 var causeStatus = [...]struct {
@@ -78,6 +80,8 @@ var causeStatus = [...]struct {
 	CauseCancelled:   {487, "Request Terminated", "cancelled"},
 	CauseNoCodec:     {488, "Not Acceptable Here", "no common codec"},
 	CauseFailed:      {500, "Server Internal Error", "failed"},
+	CauseBlocked:     {403, "Forbidden", "blocked"},
+	CauseCongestion:  {503, "Service Unavailable", "congestion"},
 }
 
 // Status returns the SIP final response that refuses a call with c.
@@ -107,8 +111,12 @@ func CauseOf(status int) Cause {
 		return CauseUnavailable
 	case 404, 484, 604:
 		return CauseNotFound
-	case 603, 403:
+	case 603:
 		return CauseRejected
+	case 403:
+		return CauseBlocked
+	case 503:
+		return CauseCongestion
 	case 487:
 		return CauseCancelled
 	case 488, 606:

@@ -165,7 +165,7 @@ func TestTrunkFor(t *testing.T) {
 }
 
 func TestCauseStatus(t *testing.T) {
-	for c := CauseNormal; c <= CauseFailed; c++ {
+	for c := CauseNormal; int(c) < len(causeStatus); c++ {
 		code, reason := c.Status()
 		if reason == "" || c.String() == "" {
 			t.Errorf("cause %d has no text", c)

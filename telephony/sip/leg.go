@@ -105,6 +105,7 @@ type Leg struct {
 	// transaction layer, which must not wait for the loop.
 	inviteEnded chan error
 	done        chan struct{} // closed when the leg ends
+	gone        chan struct{} // closed when the dialog is terminated
 	final       chan struct{} // inbound: closed once the INVITE has its final response
 	exited      chan struct{} // closed when the loop has returned
 
@@ -528,8 +529,12 @@ func (l *Leg) end(c Cause) {
 
 // terminate ends the dialog: requests of it from now on are answered 481.
 func (l *Leg) terminate(c Cause) {
+	if l.state == StateTerminated {
+		return
+	}
 	l.end(c)
 	l.enter(StateTerminated)
+	close(l.gone)
 	l.finalSent()
 	l.stop2xx()
 	stopTimer(&l.deferT)
@@ -706,7 +711,7 @@ func newLeg(e *Endpoint, dir Direction, transport, callID, localTag string, rtp 
 	l := &Leg{
 		e: e, dir: dir, transport: transport, callID: callID, localRTP: rtp,
 		id: legKey(callID, localTag), local: e.localSDP(rtp),
-		events: make(chan *legEvent), done: make(chan struct{}), exited: make(chan struct{}),
+		events: make(chan *legEvent), done: make(chan struct{}), gone: make(chan struct{}), exited: make(chan struct{}),
 	}
 	l.ctx, l.cancel = context.WithCancel(e.ctx)
 	return l
@@ -745,7 +750,22 @@ func (l *Leg) Reject(c Cause) error {
 
 // Hangup ends the leg whatever its state: BYE once answered, CANCEL for an
 // outbound call not yet answered, 480 for an inbound one not yet answered.
-func (l *Leg) Hangup() error { return l.ask(&legEvent{kind: opHangup}) }
+// The switch hears HungUp at once; Hangup returns when the dialog is over
+// (the BYE or CANCEL answered, or given up after 8 s; a callee's BYE first
+// waits for the ACK of its 200, RFC 3261 15).
+func (l *Leg) Hangup() error {
+	if err := l.hangup(); err != nil {
+		return err
+	}
+	select {
+	case <-l.gone:
+	case <-l.exited:
+	}
+	return nil
+}
+
+// hangup asks the loop to end the leg and does not wait for the dialog.
+func (l *Leg) hangup() error { return l.ask(&legEvent{kind: opHangup}) }
 
 // Hold puts the peer on hold with a sendonly re-INVITE; Resume takes it off.
 func (l *Leg) Hold(ctx context.Context) error {
@@ -777,8 +797,12 @@ func (l *Leg) request(method sip.RequestMethod, body []byte, ctype string) *sip.
 // response as an event of kind k.
 func (l *Leg) transact(k evKind, req *sip.Request, opCtx context.Context, reply chan error, local sdpneg.Local) {
 	dlg := l.dlg
+	limit := 8 * time.Second // BYE, NOTIFY: not worth the transaction's 32 s
+	if req.Method == sip.INVITE {
+		limit = 32 * time.Second
+	}
 	l.spawn(func() *legEvent {
-		ctx, cancel := context.WithTimeout(l.ctx, 32*time.Second)
+		ctx, cancel := context.WithTimeout(l.ctx, limit)
 		defer cancel()
 		if opCtx != nil {
 			defer context.AfterFunc(opCtx, cancel)()
@@ -898,7 +922,7 @@ func (e *Endpoint) closeLegs() {
 	}
 	e.mu.Unlock()
 	for _, l := range legs {
-		_ = l.Hangup()
+		_ = l.hangup()
 	}
 	grace := time.NewTimer(closeGrace)
 	defer grace.Stop()

@@ -166,13 +166,11 @@ func (e *Endpoint) Start(ctx context.Context) error {
 	if e.cfg.KeepaliveInterval > 0 {
 		e.goFn(e.keepaliveLoop)
 	}
+	e.mu.Lock()
 	for _, t := range e.trunks {
-		e.trunkWG.Add(1)
-		go func() {
-			defer e.trunkWG.Done()
-			t.run()
-		}()
+		e.startTrunk(t)
 	}
+	e.mu.Unlock()
 	return nil
 }
 
@@ -204,7 +202,9 @@ func (e *Endpoint) Close() error {
 
 func (e *Endpoint) close() {
 	e.closeLegs()
-	e.cancel()
+	e.mu.Lock()
+	e.cancel() // under mu: SetTrunks starts no trunk after this
+	e.mu.Unlock()
 	e.legWG.Wait()
 	e.trunkWG.Wait()
 	e.closeSockets()

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -87,13 +86,7 @@ func (w *webAdmin) do(method, path string, body any, want int) []byte {
 func TestTrunkEditAppliesLive(t *testing.T) {
 	needSipp(t)
 	t.Parallel() // each test has its own daemon, ports and RTP range
-	far := 0
-	if c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)}); err == nil {
-		far = c.LocalAddr().(*net.UDPAddr).Port
-		c.Close()
-	} else {
-		t.Fatalf("loopback 127.0.0.2: %v", err)
-	}
+	far := farUDP(t)
 	accounts := filepath.Join(t.TempDir(), "accounts.csv")
 	if err := os.WriteFile(accounts, []byte("SEQUENTIAL\ntrunkuser;old-secret-1\nnewuser;new-secret-2\n"), 0o644); err != nil {
 		t.Fatal(err)

@@ -603,10 +603,7 @@ func (l *Leg) stateConfirmed(ev *legEvent) {
 	case evAck:
 		l.acked(ev.req)
 	case evNoAck:
-		l.e.log.Info("sip: no ACK for 200 to re-INVITE, hanging up", "leg", l.id)
-		l.stop2xx()
-		l.end(CauseFailed)
-		l.bye()
+		l.noAck()
 	case opReinvite:
 		l.sendReinvite(ev)
 	case opNotify:
@@ -837,6 +834,14 @@ func (l *Leg) do(ctx context.Context, dlg dialog, req *sip.Request) (*sip.Respon
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// noAck tears down a call whose 200 (to the INVITE or a re-INVITE) was
+// never acknowledged (RFC 3261 13.3.1.4).
+func (l *Leg) noAck() {
+	l.e.log.Info("sip: no ACK for 200, hanging up", "leg", l.id)
+	l.end(CauseFailed)
+	l.bye()
 }
 
 // bye ends the dialog with a BYE; the leg is terminated when it is

@@ -95,10 +95,7 @@ func (l *Leg) stateAnswered(ev *legEvent) {
 			l.confirmed(ev.req)
 		}
 	case evNoAck:
-		l.e.log.Info("sip: no ACK for 200, hanging up", "leg", l.id)
-		l.stop2xx()
-		l.end(CauseFailed)
-		l.bye()
+		l.noAck()
 	case opHangup:
 		// RFC 3261 15: the callee sends no BYE before the ACK of its 200
 		// (or the end of its retransmissions); terminating waits for it.

@@ -117,6 +117,9 @@ type Leg struct {
 	pubHas    bool
 	notes     []func() // handler notifications not yet delivered
 	notifying bool
+	// sendMu: sipgo numbers a request of the dialog as it sends it, so
+	// the workers send one at a time.
+	sendMu sync.Mutex
 
 	// Owned by the loop goroutine.
 	state        State
@@ -137,14 +140,13 @@ type Leg struct {
 	ok           *pending2xx
 	reinviting   bool
 	byeSent      bool
-	sendMu       sync.Mutex // sipgo numbers a request as it sends it: one at a time
 	// inbound
 	srv       *sipgo.DialogServerSession
 	invite    *sip.Request // as sipgo's dialog keeps it, with our tag
 	tx        sip.ServerTransaction
 	offerless bool
 	answerSDP []byte
-	finalOnce sync.Once
+	finalDone bool
 	// outbound
 	inviteReq    *sip.Request // the INVITE as last sent (for CANCEL)
 	stopInvite   context.CancelCauseFunc
@@ -571,8 +573,9 @@ func (l *Leg) shutdown() {
 
 // finalSent lets the INVITE's handler return.
 func (l *Leg) finalSent() {
-	if l.final != nil {
-		l.finalOnce.Do(func() { close(l.final) })
+	if l.final != nil && !l.finalDone {
+		l.finalDone = true
+		close(l.final)
 	}
 }
 

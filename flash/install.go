@@ -58,6 +58,10 @@ type Installer struct {
 	Files func(slot, image string) (path string, capacity int64, err error)
 	// Progress, when set, hears how many of the bundle's bytes are done.
 	Progress func(done, total int64)
+	// Writing, when set, is called once the slot is marked bad, before the
+	// first byte is written (the caller forgets what the slot held); an
+	// error stops the install there.
+	Writing func(Header) error
 }
 
 // Install reads a bundle from r into slot; size is the bundle's length
@@ -100,6 +104,11 @@ func (in Installer) Install(r io.Reader, size int64, slot string) (Header, error
 	}
 	if err := in.Boot.UpdateBoot(func(s *BootState) { s.MarkBad(slot) }); err != nil {
 		return h, fmt.Errorf("flash: mark slot %s bad before writing: %w", slot, err)
+	}
+	if in.Writing != nil {
+		if err := in.Writing(h); err != nil {
+			return h, err
+		}
 	}
 	done := h.Size
 	progress := func(n int64) {

@@ -141,6 +141,9 @@ type Config struct {
 	// CallLog serves the call detail records under /api/v1/cdr; nil makes
 	// that route answer 503.
 	CallLog CallLog
+	// Updates installs firmware bundles under /api/v1/update and /update;
+	// nil makes those routes answer 503.
+	Updates Updates
 	// Logger receives request logs and errors; nil discards them.
 	Logger *slog.Logger
 	// SecureCookie marks the session cookie Secure (set it when served over

@@ -10,6 +10,7 @@ import (
 	"callbox/firmware/cli"
 	"callbox/firmware/cli/boardcli"
 	"callbox/firmware/cli/configcli"
+	"callbox/firmware/cli/otacli"
 	"callbox/firmware/control"
 )
 
@@ -61,7 +62,7 @@ func (a *App) livePorts() *ports.Board {
 // maintenanceCommands are the commands the serial console and the control
 // socket serve, against the live board.
 func (a *App) maintenanceCommands() []cli.Command {
-	return []cli.Command{boardcli.Live(a.livePorts), configcli.Live(a.pbxConfigCommand())}
+	return []cli.Command{boardcli.Live(a.livePorts), configcli.Live(a.pbxConfigCommand()), otacli.Live(a.otaCommand())}
 }
 
 // controlRun is the control socket's server and the goroutine serving it.

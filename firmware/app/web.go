@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"callbox/firmware/store"
-	"callbox/firmware/version"
 	"callbox/webui"
 )
 
@@ -19,6 +18,7 @@ func (a *App) startWeb(ctx context.Context) error {
 		System:  systemInfo{a},
 		PBX:     pbxStore{a},
 		CallLog: callLog{a},
+		Updates: updatesWeb{a},
 		Logger:  a.log.With("component", "web"),
 	})
 	if err != nil {
@@ -203,7 +203,7 @@ type systemInfo struct{ a *App }
 
 func (s systemInfo) Info(ctx context.Context) webui.SystemInfo {
 	a := s.a
-	info := webui.SystemInfo{Version: version.Version, Uptime: time.Since(a.started).Round(time.Second)}
+	info := webui.SystemInfo{Version: a.runningVersion(), Uptime: time.Since(a.started).Round(time.Second)}
 	a.mu.Lock()
 	b := a.board
 	a.mu.Unlock()

@@ -19,6 +19,17 @@ PROGRAMS  := callboxd callboxctl
 DATA      ?= ./var
 HTTP      ?= 127.0.0.1:8080
 
+# Update keys. OTA_PUBKEY is the public key file compiled into callboxd
+# (production: give the path of the release key's public half); OTA_KEY
+# signs bundles. The development pair is made on first use in $(DATA) and
+# never committed.
+DEV_KEY   := $(DATA)/ota-dev
+OTA_PUBKEY ?=
+OTA_KEY   ?= $(DEV_KEY).key
+ifneq ($(OTA_PUBKEY),)
+LDFLAGS   += -X callbox/firmware/ota.BuildKey=$(shell base64 -w0 < $(OTA_PUBKEY))
+endif
+
 # Debian packages the tests use: real signal sources and peers, ARM emulation.
 TEST_DEBS := qemu-user-static sox espeak-ng libspandsp-dev asterisk-core-sounds-en-wav chromium gcc libc6-dev linux-libc-dev sip-tester baresip
 
@@ -50,12 +61,28 @@ build: go-check ## build callboxd and callboxctl for the host, linux/arm (GOARM=
 	done
 	@ls -l bin | awk 'NR>1 {printf "  %-28s %6.1f MiB\n", $$9, $$5/1048576}'
 
+.PHONY: dev-key
+dev-key: go-check ## make the development update key pair in $(DATA) (once; never committed)
+	@mkdir -p $(DATA)
+	@test -f $(DEV_KEY).key || $(GO) run ./firmware/cmd/callboxctl bundle keygen $(DEV_KEY)
+
 .PHONY: run
-run: go-check ## run the box in simulation: web admin, SIP, virtual lines, store in ./var
+run: go-check dev-key ## run the box in simulation: web admin, SIP, virtual lines, store in ./var
 	@mkdir -p bin $(DATA)
-	@$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/callboxd ./firmware/cmd/callboxd
+	@$(GO) build -trimpath -ldflags '$(LDFLAGS) -X callbox/firmware/ota.BuildKey='"$$(base64 -w0 < $${OTA_PUBKEY:-$(DEV_KEY).pub})" -o bin/callboxd ./firmware/cmd/callboxd
 	@echo "callbox: starting the box in simulation (Ctrl-C stops it)"
 	@exec bin/callboxd --board sim --data $(DATA) --http $(HTTP) --console pty
+
+BUNDLE_VERSION ?= 0.0.1
+BUNDLE_BOARDS  ?= sim
+BUNDLE_IMAGE   ?= bin/callboxd-linux-armv7
+
+.PHONY: bundle
+bundle: go-check dev-key ## sign an update bundle: BUNDLE_VERSION=1.2.0 BUNDLE_BOARDS=sim,qemu-armv7 [BUNDLE_IMAGE=rootfs.ext4] [OTA_KEY=release.key]
+	@mkdir -p bin
+	@test -f $(BUNDLE_IMAGE) || GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BUNDLE_IMAGE) ./firmware/cmd/callboxd
+	$(GO) run ./firmware/cmd/callboxctl bundle create --key $(OTA_KEY) --version $(BUNDLE_VERSION) --compatible $(BUNDLE_BOARDS) \
+	  -o bin/callbox-$(BUNDLE_VERSION).cbx rootfs=$(BUNDLE_IMAGE)
 
 .PHONY: fmt-check
 fmt-check: go-check ## fail when gofmt would change a file

@@ -57,7 +57,7 @@ type UpdateSlot struct {
 	Name         string `json:"name"`
 	Booted       bool   `json:"booted"`
 	Version      string `json:"version"`
-	State        string `json:"state"` // good, trying, installed, bad
+	State        string `json:"state"` // good, trying, installed, bad, empty
 	AttemptsLeft int    `json:"attempts_left"`
 }
 

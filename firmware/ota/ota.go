@@ -87,7 +87,8 @@ type SlotInfo struct {
 	Version string `json:"version,omitempty"` // from its manifest; "" when unknown
 	// State: "good" (all attempts), "trying" (attempts counting down),
 	// "bad" (no attempts: failed, being written, or installed and not yet
-	// activated), "installed" (verified, waiting for Apply).
+	// activated), "installed" (verified, waiting for Apply), "empty"
+	// (nothing installed yet).
 	State     string    `json:"state"`
 	Left      int       `json:"attempts_left"`
 	Installed time.Time `json:"installed,omitzero"`
@@ -390,10 +391,13 @@ func (u *Updater) Status() Status {
 		if path, _, err := u.files(name, "rootfs"); err == nil {
 			si.Device = path
 		}
-		if r, err := u.readRecord(name); err == nil {
+		r, err := u.readRecord(name)
+		if err == nil {
 			si.Version, si.Installed = r.Manifest.Version, r.Installed
 		}
 		switch {
+		case err != nil && !si.Booted && boot.Left[name] > 0:
+			si.State = "empty"
 		case boot.Left[name] == flash.MaxAttempts:
 			si.State = "good"
 		case boot.Left[name] > 0:

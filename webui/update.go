@@ -137,9 +137,11 @@ func (s *Server) apiUpdateUpload(c *gin.Context) {
 		s.failWith(c, fail(http.StatusUnsupportedMediaType, "err.update.content_type", ""))
 		return
 	}
-	// The server's read timeout is for forms; a bundle over a slow link
-	// takes longer.
-	_ = http.NewResponseController(c.Writer).SetReadDeadline(time.Now().Add(updateUploadTimeout))
+	// The server's timeouts are for forms; a bundle over a slow link takes
+	// longer to arrive and to be written.
+	rc := http.NewResponseController(c.Writer)
+	_ = rc.SetReadDeadline(time.Now().Add(updateUploadTimeout))
+	_ = rc.SetWriteDeadline(time.Now().Add(updateUploadTimeout))
 	size := c.Request.ContentLength
 	if size > MaxUpdateBytes {
 		s.failWith(c, fail(http.StatusRequestEntityTooLarge, "err.body.too_large", ""))

@@ -129,7 +129,7 @@ func (a *App) Run(ctx context.Context) error {
 		if !errors.Is(err, errRestart) {
 			return err
 		}
-		if !a.boardSim() {
+		if !a.boardSim() || a.realSlots() {
 			return rebootNow(a.log)
 		}
 		a.log.Info("restarting")

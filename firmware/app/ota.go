@@ -30,9 +30,12 @@ const (
 // startOTA opens the updater. In simulation this is the boot: the
 // simulated bootloader picks the slot (firmware/ota).
 func (a *App) startOTA(ctx context.Context) error {
+	// The simulated board on a box booted from a slot (the qemu image)
+	// updates its real slots.
+	_, slot := ota.Cmdline()
 	u, err := ota.Open(ota.Config{
 		DataDir: a.cfg.DataDir,
-		Sim:     a.boardSim(),
+		Sim:     a.boardSim() && slot == "",
 		Board:   a.cfg.OTABoard,
 		Running: version.Version,
 		Floor:   a.cfg.OTAFloor,
@@ -61,6 +64,14 @@ func (a *App) runningVersion() string {
 		return u.Version()
 	}
 	return version.Version
+}
+
+// realSlots reports whether the box booted from a real A/B slot, so a
+// restart must be a reboot through the bootloader even on the simulated
+// board.
+func (a *App) realSlots() bool {
+	u := a.updater()
+	return u != nil && !u.Simulated() && u.Booted() != ""
 }
 
 // requestRestart asks Run to restart the box: in process in simulation (a

@@ -59,7 +59,8 @@ var ErrBusy = errors.New("ota: an update is already being installed")
 type Config struct {
 	// DataDir holds ota/ (slot manifests; in simulation the slots too).
 	DataDir string
-	// Sim selects the simulated slots.
+	// Sim selects the simulated slots (the simulated board on a machine
+	// not booted from a slot).
 	Sim bool
 	// Board is the layout's board name on hardware; empty takes
 	// callbox.board= from the kernel command line.
@@ -249,16 +250,28 @@ func (u *Updater) openSim() error {
 	return nil
 }
 
-func (u *Updater) openDevice() error {
+// Cmdline returns the board and slot the boot script put on the kernel
+// command line (callbox.board=, callbox.slot=); both "" when it did not.
+func Cmdline() (board, slot string) {
 	cmdline, _ := os.ReadFile("/proc/cmdline")
-	board, slot := u.cfg.Board, u.cfg.Slot
 	for f := range strings.FieldsSeq(string(cmdline)) {
-		if v, ok := strings.CutPrefix(f, "callbox.board="); ok && board == "" {
+		if v, ok := strings.CutPrefix(f, "callbox.board="); ok {
 			board = v
 		}
-		if v, ok := strings.CutPrefix(f, "callbox.slot="); ok && slot == "" {
+		if v, ok := strings.CutPrefix(f, "callbox.slot="); ok {
 			slot = v
 		}
+	}
+	return board, slot
+}
+
+func (u *Updater) openDevice() error {
+	board, slot := Cmdline()
+	if u.cfg.Board != "" {
+		board = u.cfg.Board
+	}
+	if u.cfg.Slot != "" {
+		slot = u.cfg.Slot
 	}
 	u.board = board
 	if board == "" || !flash.ValidSlot(slot) {
@@ -354,6 +367,9 @@ func (u *Updater) slotVersion(slot string) string {
 	}
 	return r.Manifest.Version
 }
+
+// Simulated reports whether the slots are files in the data directory.
+func (u *Updater) Simulated() bool { return u.cfg.Sim }
 
 // Booted returns the booted slot ("" when not booted from a slot).
 func (u *Updater) Booted() string { return u.booted }

@@ -9,6 +9,9 @@
 #   cbx_fdt       device tree file in the slot's /boot, or empty to pass the
 #                 firmware's (${fdt_addr}, qemu)
 #
+# Each slot holds its kernel in /boot/zImage (and an initramfs in
+# /boot/initrd.img when it has one).
+#
 # The environment lives raw on the medium, twice, as flash.Layout places
 # it (4 MiB and 4 MiB + 16 KiB, 16 KiB each): CRC32, a flags byte counting
 # up, then name=value data, which U-Boot's CONFIG_SYS_REDUNDAND_ENVIRONMENT
@@ -22,7 +25,8 @@ setenv cbx_envsec 2000
 setenv cbx_envsec2 2020
 setenv cbx_envcnt 20
 
-setexpr cbx_c1 ${ramdisk_addr_r} + 0
+# Scratch for the two copies and the import/export buffer (48 KiB).
+setexpr cbx_c1 ${pxefile_addr_r} + 0
 setexpr cbx_c2 ${cbx_c1} + 4000
 setexpr cbx_w ${cbx_c1} + 8000
 setexpr cbx_w4 ${cbx_w} + 4
@@ -83,11 +87,15 @@ run cbx_save
 
 setenv bootargs "${cbx_console} root=${cbx_root}${cbx_part} rootfstype=ext4 rootwait ro panic=5 callbox.board=${cbx_board} callbox.slot=${cbx_slot}"
 load ${cbx_dev} ${cbx_devnum}:${cbx_part} ${kernel_addr_r} /boot/zImage
+setenv cbx_rd -
+if load ${cbx_dev} ${cbx_devnum}:${cbx_part} ${ramdisk_addr_r} /boot/initrd.img; then
+  setenv cbx_rd ${ramdisk_addr_r}:${filesize}
+fi
 if test -n "${cbx_fdt}"; then
   load ${cbx_dev} ${cbx_devnum}:${cbx_part} ${fdt_addr_r} /boot/${cbx_fdt}
-  bootz ${kernel_addr_r} - ${fdt_addr_r}
+  bootz ${kernel_addr_r} ${cbx_rd} ${fdt_addr_r}
 else
-  bootz ${kernel_addr_r} - ${fdt_addr}
+  bootz ${kernel_addr_r} ${cbx_rd} ${fdt_addr}
 fi
 echo "callbox: slot ${cbx_slot} did not boot; resetting"
 reset

@@ -132,3 +132,21 @@ bench-sip: go-check deps ## sipp on loopback through the daemon: concurrent G.71
 .PHONY: clean
 clean: ## remove bin/ (var/ holds your simulated box's data and is kept)
 	rm -rf bin
+
+IMAGE_DEBS := .cache/image-debs
+
+.PHONY: test-image
+test-image: go-check ## boot the A/B image in qemu-system-arm: update, fallback from a broken update, 20 power cuts (CUTS=N)
+	@need=""; for p in qemu-system-arm u-boot-qemu genimage u-boot-tools e2fsprogs dosfstools mtools; do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || need="$$need $$p"; done; \
+	if [ -n "$$need" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$$need >/dev/null; \
+	  else echo "make: please install these Debian packages:$$need"; exit 1; fi; fi
+	@mkdir -p $(IMAGE_DEBS)
+	@if ! ls $(IMAGE_DEBS)/linux-image-*-armmp_*_armhf.deb $(IMAGE_DEBS)/busybox-static_*_armhf.deb >/dev/null 2>&1; then \
+	  dpkg --print-foreign-architectures | grep -qx armhf || { [ "$$(id -u)" = 0 ] && dpkg --add-architecture armhf && apt-get update -qq; } || \
+	    { echo "make: as root: dpkg --add-architecture armhf && apt-get update"; exit 1; }; \
+	  kpkg=$$(apt-cache depends linux-image-armmp:armhf | awk '/Depends: linux-image-[0-9]/ {print $$2; exit}'); \
+	  cd $(IMAGE_DEBS) && apt-get download $$kpkg busybox-static:armhf; fi
+	CALLBOX_IMAGE_TEST=1 CALLBOX_IMAGE_DEBS=$(abspath $(IMAGE_DEBS)) CALLBOX_IMAGE_CUTS=$${CUTS:-20} \
+	  $(GO) test -count=1 -v -timeout 80m -run TestImage ./firmware/internal/imagetest/ 2>&1 | grep -v '^=== '

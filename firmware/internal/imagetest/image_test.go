@@ -134,38 +134,33 @@ func TestImage(t *testing.T) {
 	}
 	web.createExtension("209")
 
-	// A good update into B.
-	b2 := img.bundle(good2, "1.1.0")
-	t1 := time.Now()
-	web.upload(b2, http.StatusOK)
-	installTime := time.Since(t1)
-	t.Logf("update of %.1f MiB uploaded and installed in %v", float64(len(b2))/(1<<20), installTime.Round(time.Second))
-	web.apply()
-	t2 := time.Now()
-	vm.waitWebAfterReboot(5 * time.Minute)
-	web = vm.login()
-	st = web.waitGood(3 * time.Minute)
-	t.Logf("reboot into the update to marked good: %v", time.Since(t2).Round(time.Second))
-	if st.Booted != "B" || st.Version != "1.1.0" {
-		t.Fatalf("after the update: %+v", st)
+	// update installs b through the web API, applies it, and once the box
+	// answers again checks which slot and version run, marked good, with
+	// the data in place.
+	update := func(what string, b []byte, slot, version string, wait time.Duration) time.Duration {
+		t.Helper()
+		t1 := time.Now()
+		web.upload(b, http.StatusOK)
+		took := time.Since(t1)
+		t.Logf("%s: %.1f MiB uploaded and installed in %v", what, float64(len(b))/(1<<20), took.Round(time.Second))
+		web.apply()
+		t2 := time.Now()
+		vm.waitWebAfterReboot(wait)
+		web = vm.login()
+		st := web.waitGood(3 * time.Minute)
+		t.Logf("%s: rebooted and slot %s %s marked good after %v", what, st.Booted, st.Version, time.Since(t2).Round(time.Second))
+		if st.Booted != slot || st.Version != version {
+			t.Fatalf("%s: running %+v, want slot %s %s", what, st, slot, version)
+		}
+		web.checkExtension("209")
+		return took
 	}
-	web.checkExtension("209")
-
-	// A broken update into A: its callboxd exits at start.
-	web.upload(img.bundle(broken, "1.2.0"), http.StatusOK)
-	web.apply()
-	t3 := time.Now()
-	vm.waitWebAfterReboot(15 * time.Minute)
-	web = vm.login()
-	st = web.waitGood(3 * time.Minute)
-	t.Logf("broken update: back on the good slot by itself after %v", time.Since(t3).Round(time.Second))
-	if st.Booted != "B" || st.Version != "1.1.0" {
-		t.Fatalf("after the broken update: %+v", st)
-	}
+	installTime := update("good update into B", img.bundle(good2, "1.1.0"), "B", "1.1.0", 5*time.Minute)
+	// Its callboxd exits at start: the box must come back on B by itself.
+	update("broken update into A", img.bundle(broken, "1.2.0"), "B", "1.1.0", 15*time.Minute)
 	if n := strings.Count(vm.log(), "callboxd: broken build"); n < flash.MaxAttempts*3 {
 		t.Fatalf("the broken slot ran %d times, want %d boots of 3 tries", n, flash.MaxAttempts)
 	}
-	web.checkExtension("209")
 	vm.stop()
 
 	// Power cuts at random moments of an install (and its apply).

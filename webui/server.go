@@ -208,6 +208,7 @@ func (s *Server) routes() *gin.Engine {
 	s.pbxRoutes(authed)
 	s.cdrRoutes(authed)
 	s.updateRoutes(e, authed)
+	s.backupRoutes(authed)
 
 	e.GET("/", s.requireUser(false), s.pageHome)
 	e.GET("/setup", s.pageSetup)

@@ -87,11 +87,12 @@ const (
 )
 
 // bodyLimit is the request body limit: the small default, except for a
-// bundle upload to the update API, which is streamed. Only an
+// bundle upload to the update API and a backup to restore, which are
+// streamed. Only an
 // application/octet-stream body is let through: the CSRF check never parses
 // one as a form.
 func bodyLimit(r *http.Request) int64 {
-	if r.Method == http.MethodPost && r.URL.Path == updatePath && r.Header.Get("Content-Type") == "application/octet-stream" {
+	if r.Method == http.MethodPost && (r.URL.Path == updatePath || r.URL.Path == restorePath) && r.Header.Get("Content-Type") == "application/octet-stream" {
 		return MaxUpdateBytes
 	}
 	return maxBodyBytes

@@ -144,6 +144,9 @@ type Config struct {
 	// Updates installs firmware bundles under /api/v1/update and /update;
 	// nil makes those routes answer 503.
 	Updates Updates
+	// Backups saves and restores the box under /api/v1/backup; nil makes
+	// those routes answer 503.
+	Backups Backups
 	// Logger receives request logs and errors; nil discards them.
 	Logger *slog.Logger
 	// SecureCookie marks the session cookie Secure (set it when served over

@@ -213,6 +213,9 @@ func (a *App) startStore(ctx context.Context) error {
 	if err := os.MkdirAll(a.cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
+	if err := a.applyRestore(); err != nil {
+		return err
+	}
 	db, err := store.Open(filepath.Join(a.cfg.DataDir, "callbox.db"))
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"callbox/board"
 	"callbox/board/ports"
 	"callbox/firmware/cli"
+	"callbox/firmware/cli/backupcli"
 	"callbox/firmware/cli/boardcli"
 	"callbox/firmware/cli/configcli"
 	"callbox/firmware/cli/otacli"
@@ -62,7 +63,8 @@ func (a *App) livePorts() *ports.Board {
 // maintenanceCommands are the commands the serial console and the control
 // socket serve, against the live board.
 func (a *App) maintenanceCommands() []cli.Command {
-	return []cli.Command{boardcli.Live(a.livePorts), configcli.Live(a.pbxConfigCommand()), otacli.Live(a.otaCommand())}
+	return append([]cli.Command{boardcli.Live(a.livePorts), configcli.Live(a.pbxConfigCommand()), otacli.Live(a.otaCommand())},
+		backupcli.Live(a.backupCommands())...)
 }
 
 // controlRun is the control socket's server and the goroutine serving it.

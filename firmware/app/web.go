@@ -19,6 +19,7 @@ func (a *App) startWeb(ctx context.Context) error {
 		PBX:     pbxStore{a},
 		CallLog: callLog{a},
 		Updates: updatesWeb{a},
+		Backups: backupsWeb{a},
 		Logger:  a.log.With("component", "web"),
 	})
 	if err != nil {

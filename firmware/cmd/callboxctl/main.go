@@ -1,6 +1,6 @@
 // Command callboxctl is the maintenance CLI: DSP diagnostics, board probes,
-// ACD simulation, IVR checks, configuration import/export, update bundles
-// and updates.
+// ACD simulation, IVR checks, configuration import/export, update bundles,
+// updates, backup and restore.
 package main
 
 import (
@@ -12,6 +12,7 @@ import (
 
 	"callbox/firmware/cli"
 	"callbox/firmware/cli/acdcli"
+	"callbox/firmware/cli/backupcli"
 	"callbox/firmware/cli/boardcli"
 	"callbox/firmware/cli/configcli"
 	"callbox/firmware/cli/dspcli"
@@ -31,4 +32,5 @@ func main() {
 	os.Exit(code)
 }
 
-var commands = []cli.Command{dspcli.Command, boardcli.Command, acdcli.Command, ivrcli.Command, configcli.Command, otacli.Update, otacli.Bundle}
+var commands = append([]cli.Command{dspcli.Command, boardcli.Command, acdcli.Command, ivrcli.Command, configcli.Command,
+	otacli.Update, otacli.Bundle}, backupcli.Commands...)

@@ -209,6 +209,7 @@ func (s *Server) routes() *gin.Engine {
 	s.cdrRoutes(authed)
 	s.updateRoutes(e, authed)
 	s.backupRoutes(authed)
+	s.installerRoutes(authed)
 
 	e.GET("/", s.requireUser(false), s.pageHome)
 	e.GET("/setup", s.pageSetup)

@@ -147,6 +147,9 @@ type Config struct {
 	// Backups saves and restores the box under /api/v1/backup; nil makes
 	// those routes answer 503.
 	Backups Backups
+	// Installer is the LAN, time and NTP settings and the factory reset
+	// under /api/v1/installer; nil makes those routes answer 503.
+	Installer Installer
 	// Logger receives request logs and errors; nil discards them.
 	Logger *slog.Logger
 	// SecureCookie marks the session cookie Secure (set it when served over

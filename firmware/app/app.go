@@ -85,6 +85,7 @@ type App struct {
 	tel     *telephonyRun // switch, lines, SIP (telephony.go)
 	ota     *ota.Updater  // A/B slots (ota.go)
 	health  *healthRun    // marks the booted slot good (ota.go)
+	ntp     *ntpRun       // the NTP client (installer.go)
 
 	// lineEvents routes the board's driver events to the running line
 	// adapters; nil while the telephony is not running.
@@ -147,6 +148,7 @@ func (a *App) runOnce(ctx context.Context) error {
 		{name: "web", start: a.startWeb, stop: a.stopWeb},
 		{name: "console", start: a.startConsole, stop: a.stopConsole},
 		{name: "watchdog", start: a.startWatchdog, stop: a.stopWatchdog},
+		{name: "ntp", start: a.startNTP, stop: a.stopNTP},
 		{name: "setup", start: a.announceSetup},
 		{name: "health", start: a.startHealth, stop: a.stopHealth},
 	}
@@ -212,6 +214,9 @@ func (a *App) boardSim() bool {
 func (a *App) startStore(ctx context.Context) error {
 	if err := os.MkdirAll(a.cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
+	}
+	if err := a.applyFactoryReset(); err != nil {
+		return err
 	}
 	if err := a.applyRestore(); err != nil {
 		return err

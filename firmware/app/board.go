@@ -11,6 +11,7 @@ import (
 	"callbox/firmware/cli/backupcli"
 	"callbox/firmware/cli/boardcli"
 	"callbox/firmware/cli/configcli"
+	"callbox/firmware/cli/installcli"
 	"callbox/firmware/cli/otacli"
 	"callbox/firmware/control"
 )
@@ -64,7 +65,7 @@ func (a *App) livePorts() *ports.Board {
 // socket serve, against the live board.
 func (a *App) maintenanceCommands() []cli.Command {
 	return append([]cli.Command{boardcli.Live(a.livePorts), configcli.Live(a.pbxConfigCommand()), otacli.Live(a.otaCommand())},
-		backupcli.Live(a.backupCommands())...)
+		append(backupcli.Live(a.backupCommands()), installcli.Live(a.installerCommands())...)...)
 }
 
 // controlRun is the control socket's server and the goroutine serving it.

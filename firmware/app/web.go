@@ -13,14 +13,15 @@ import (
 
 func (a *App) startWeb(ctx context.Context) error {
 	srv, err := webui.New(webui.Config{
-		Addr:    a.cfg.HTTPAddr,
-		Users:   storeUsers{a},
-		System:  systemInfo{a},
-		PBX:     pbxStore{a},
-		CallLog: callLog{a},
-		Updates: updatesWeb{a},
-		Backups: backupsWeb{a},
-		Logger:  a.log.With("component", "web"),
+		Addr:      a.cfg.HTTPAddr,
+		Users:     storeUsers{a},
+		System:    systemInfo{a},
+		PBX:       pbxStore{a},
+		CallLog:   callLog{a},
+		Updates:   updatesWeb{a},
+		Backups:   backupsWeb{a},
+		Installer: installerWeb{a},
+		Logger:    a.log.With("component", "web"),
 	})
 	if err != nil {
 		return err

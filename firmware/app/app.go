@@ -84,7 +84,7 @@ type App struct {
 	dog     *watchdog
 	tel     *telephonyRun // switch, lines, SIP (telephony.go)
 	ota     *ota.Updater  // A/B slots (ota.go)
-	health  *healthRun    // marks the booted slot good (ota.go)
+	health  *task         // marks the booted slot good (ota.go)
 	ntp     *ntpRun       // the NTP client (installer.go)
 
 	// lineEvents routes the board's driver events to the running line

@@ -58,11 +58,10 @@ func (a *App) saveInstallerSettings(s installer.Settings) error {
 	return nil
 }
 
-// ntpRun is the NTP client's goroutine.
+// ntpRun is the NTP client and its goroutine.
 type ntpRun struct {
-	s      *installer.Syncer
-	cancel context.CancelFunc
-	done   chan struct{}
+	s    *installer.Syncer
+	task *task
 }
 
 func (a *App) startNTP(ctx context.Context) error {
@@ -77,12 +76,7 @@ func (a *App) startNTP(ctx context.Context) error {
 		SetClock: !a.boardSim() || a.realSlots(),
 		Log:      a.log.With("component", "ntp"),
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	run := &ntpRun{s: s, cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(run.done)
-		s.Run(ctx)
-	}()
+	run := &ntpRun{s: s, task: startTask(ctx, s.Run)}
 	a.mu.Lock()
 	a.ntp = run
 	a.mu.Unlock()
@@ -97,13 +91,7 @@ func (a *App) stopNTP(ctx context.Context) error {
 	if run == nil {
 		return nil
 	}
-	run.cancel()
-	select {
-	case <-run.done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("ntp did not stop: %w", ctx.Err())
-	}
+	return run.task.stop(ctx, "ntp")
 }
 
 func (a *App) syncer() *installer.Syncer {

@@ -88,10 +88,36 @@ func (a *App) otaCommand() otacli.Daemon {
 	return otacli.Daemon{Updater: a.updater, Reboot: a.requestRestart}
 }
 
-// healthRun is the goroutine that marks the booted slot good.
-type healthRun struct {
+// task is a goroutine a component started, and the cancel that ends it.
+type task struct {
 	cancel context.CancelFunc
 	done   chan struct{}
+}
+
+// startTask runs fn in a goroutine until ctx ends or stop is called.
+func startTask(ctx context.Context, fn func(context.Context)) *task {
+	ctx, cancel := context.WithCancel(ctx)
+	t := &task{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(t.done)
+		fn(ctx)
+	}()
+	return t
+}
+
+// stop ends the goroutine and waits for it, until ctx ends; nil is a task
+// that never started.
+func (t *task) stop(ctx context.Context, name string) error {
+	if t == nil {
+		return nil
+	}
+	t.cancel()
+	select {
+	case <-t.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%s did not stop: %w", name, ctx.Err())
+	}
 }
 
 // startHealth checks, once everything has started, that the box is
@@ -103,12 +129,7 @@ func (a *App) startHealth(ctx context.Context) error {
 	if u == nil || u.Booted() == "" {
 		return nil
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	run := &healthRun{cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(run.done)
-		a.watchHealth(ctx, u)
-	}()
+	run := startTask(ctx, func(ctx context.Context) { a.watchHealth(ctx, u) })
 	a.mu.Lock()
 	a.health = run
 	a.mu.Unlock()
@@ -120,16 +141,7 @@ func (a *App) stopHealth(ctx context.Context) error {
 	run := a.health
 	a.health = nil
 	a.mu.Unlock()
-	if run == nil {
-		return nil
-	}
-	run.cancel()
-	select {
-	case <-run.done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("health check did not stop: %w", ctx.Err())
-	}
+	return run.stop(ctx, "health check")
 }
 
 func (a *App) watchHealth(ctx context.Context, u *ota.Updater) {

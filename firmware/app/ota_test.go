@@ -99,6 +99,21 @@ func (w *webAdmin) do(method, path, ctype string, body io.Reader, want int, out 
 	}
 }
 
+// doJSON sends body as JSON (nil: no body) and checks the status.
+func (w *webAdmin) doJSON(method, path string, body any, want int) {
+	w.t.Helper()
+	var r io.Reader
+	ctype := ""
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		r, ctype = bytes.NewReader(b), "application/json"
+	}
+	w.do(method, path, ctype, r, want, nil)
+}
+
 func waitFor(t *testing.T, what string, d time.Duration, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)

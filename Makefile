@@ -50,8 +50,20 @@ build: go-check ## build callboxd and callboxctl for the host, linux/arm (GOARM=
 	done
 	@ls -l bin | awk 'NR>1 {printf "  %-28s %6.1f MiB\n", $$9, $$5/1048576}'
 
+# The system prompts are spoken at build time from the list in
+# telephony/prompt/system.tsv, never committed as audio; only prompts whose
+# text or voice changed are remade. The image build runs the same command
+# with --data pointing into the image's data directory.
+.PHONY: prompts
+prompts: go-check ## speak the system prompts with espeak-ng into ./var/prompts/system (DATA=dir)
+	@command -v espeak-ng >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then echo "make: installing espeak-ng"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends espeak-ng >/dev/null; \
+	  else echo "make: please install the Debian package espeak-ng (as root: apt-get install espeak-ng)"; exit 1; fi; }
+	@$(GO) run ./firmware/cmd/callboxctl prompts generate --data $(DATA)
+
 .PHONY: run
-run: go-check ## run the box in simulation: web admin, SIP, virtual lines, store in ./var
+run: go-check prompts ## run the box in simulation: web admin, SIP, virtual lines, prompts and store in ./var
 	@mkdir -p bin $(DATA)
 	@$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/callboxd ./firmware/cmd/callboxd
 	@$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/callboxctl ./firmware/cmd/callboxctl

@@ -481,3 +481,15 @@ func writeAtomic(path string, data []byte) (err error) {
 	}
 	return os.Rename(f.Name(), path)
 }
+
+// DirIn returns the catalogue's directory in the box's data directory.
+func DirIn(dataDir string) string { return filepath.Join(dataDir, "prompts") }
+
+// Samples returns the clips' samples for a media.Player, in order.
+func Samples(clips []Clip) [][]int16 {
+	out := make([][]int16, len(clips))
+	for i, c := range clips {
+		out[i] = c.Samples
+	}
+	return out
+}

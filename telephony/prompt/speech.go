@@ -41,8 +41,10 @@ func checkText(text string) error {
 type Espeak struct {
 	// Path is the program.
 	Path string
-	// Voices maps a language to an espeak-ng voice: cmn and en by
-	// default.
+	// Voices maps a language to an espeak-ng voice: cmn-latn-pinyin and
+	// en by default. (espeak-ng's plain cmn voice reads the pinyin its
+	// dictionary gives for Chinese characters as English words:
+	// "nin two hao three" for 您好.)
 	Voices map[string]string
 	// WPM is the speaking rate in words a minute (espeak-ng -s); 0 keeps
 	// 150, a little slower than espeak-ng's default, for the telephone.
@@ -78,7 +80,7 @@ func (e *Espeak) voice(lang string) string {
 	if lang == English {
 		return "en"
 	}
-	return "cmn"
+	return "cmn-latn-pinyin"
 }
 
 func (e *Espeak) wpm() int {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -119,5 +120,34 @@ func TestTidy(t *testing.T) {
 	}
 	if z := tidy(make([]int16, 100)); len(z) != 100 {
 		t.Fatal("silence was trimmed away")
+	}
+}
+
+// TestEspeakSpeaksMandarin asks espeak-ng for the phonemes of every
+// Mandarin system prompt: none may switch to English, as the plain cmn
+// voice does when it reads its dictionary's pinyin ("nin two hao three").
+func TestEspeakSpeaksMandarin(t *testing.T) {
+	e := espeak(t)
+	var text strings.Builder
+	for _, p := range System() {
+		if p.ZH != "" {
+			text.WriteString(p.ZH)
+			text.WriteString("\n")
+		}
+	}
+	cmd := exec.Command(e.Path, "-v", e.voice(Chinese), "-b", "1", "--stdin", "-q", "-x")
+	cmd.Stdin = strings.NewReader(text.String())
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) < 50 {
+		t.Fatalf("%d lines of phonemes", len(lines))
+	}
+	for _, l := range lines {
+		if strings.Contains(l, "(en)") {
+			t.Errorf("espeak-ng -v %s speaks English in: %s", e.voice(Chinese), l)
+		}
 	}
 }

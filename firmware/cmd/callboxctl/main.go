@@ -16,6 +16,7 @@ import (
 	"callbox/firmware/cli/configcli"
 	"callbox/firmware/cli/dspcli"
 	"callbox/firmware/cli/ivrcli"
+	"callbox/firmware/cli/promptcli"
 	"callbox/firmware/cli/simcli"
 	"callbox/firmware/version"
 )
@@ -31,4 +32,4 @@ func main() {
 	os.Exit(code)
 }
 
-var commands = []cli.Command{dspcli.Command, boardcli.Command, acdcli.Command, ivrcli.Command, configcli.Command, simcli.Command}
+var commands = []cli.Command{dspcli.Command, boardcli.Command, acdcli.Command, ivrcli.Command, configcli.Command, simcli.Command, promptcli.Command}

@@ -3,6 +3,7 @@ package prompt
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"callbox/telephony/ivr"
 )
@@ -88,4 +89,15 @@ var reasonText = map[string]string{
 
 func refuse(code string, cause error, args ...any) *Error {
 	return &Error{Code: code, Args: args, Err: cause}
+}
+
+// Reasons lists every reason code an *Error can carry, sorted, for the
+// web admin's catalogues.
+func Reasons() []string {
+	out := make([]string, 0, len(reasonText))
+	for c := range reasonText {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
 }

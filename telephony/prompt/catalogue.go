@@ -18,7 +18,10 @@ import (
 
 // Directories under the catalogue's.
 const (
-	SystemDir = "system" // SystemDir/LANG/NAME.wav, made by Generate
+	// SystemDir holds the system prompts, SystemDir/LANG/NAME.wav as
+	// Generate makes them, unless Options.SystemDir puts them elsewhere
+	// (the image's read-only root file system).
+	SystemDir = "system"
 	customDir = "custom" // customDir/LANG/NAME.wav and NAME.json
 	speechDir = "speech" // cached synthesized text
 )
@@ -90,12 +93,17 @@ type Options struct {
 	SpeechCacheBytes int64
 	// Now is the clock of Meta.Created (time.Now when nil).
 	Now func() time.Time
+	// SystemDir is where the system prompts are, LANG/NAME.wav; ""
+	// means DIR/system. The box's image ships them read-only outside
+	// the data directory, so that updates bring new ones.
+	SystemDir string
 }
 
 // Catalogue is the prompt catalogue in a directory. Its methods are safe
 // for concurrent use.
 type Catalogue struct {
 	dir    string
+	sysDir string
 	opt    Options
 	cache  *cache
 	wmu    sync.Mutex // one write at a time
@@ -104,15 +112,20 @@ type Catalogue struct {
 
 // Open opens (creating its directories) the catalogue in dir.
 func Open(dir string, opt Options) (*Catalogue, error) {
-	for _, d := range []string{SystemDir, customDir, speechDir} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o750); err != nil {
+	dirs := []string{filepath.Join(dir, customDir), filepath.Join(dir, speechDir)}
+	if opt.SystemDir == "" {
+		opt.SystemDir = filepath.Join(dir, SystemDir)
+		dirs = append(dirs, opt.SystemDir)
+	}
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o750); err != nil {
 			return nil, fmt.Errorf("prompt: %w", err)
 		}
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	c := &Catalogue{dir: dir, opt: opt, cache: newCache(opt.CacheBytes)}
+	c := &Catalogue{dir: dir, sysDir: opt.SystemDir, opt: opt, cache: newCache(opt.CacheBytes)}
 	c.speech = newSpeechCache(filepath.Join(dir, speechDir), opt.Speech, opt.SpeechCacheBytes, c.cache)
 	return c, nil
 }
@@ -120,12 +133,29 @@ func Open(dir string, opt Options) (*Catalogue, error) {
 // Dir returns the catalogue's directory.
 func (c *Catalogue) Dir() string { return c.dir }
 
+// Missing returns how many system prompts (in each of their languages)
+// have no audio, and how many there are: make prompts was not run, or
+// the list grew since.
+func (c *Catalogue) Missing() (missing, total int) {
+	for _, p := range System() {
+		for _, lang := range Languages {
+			if p.In(lang) {
+				total++
+				if !exists(c.systemPath(p.Name, lang)) {
+					missing++
+				}
+			}
+		}
+	}
+	return missing, total
+}
+
 func (c *Catalogue) customPath(name, lang string) string {
 	return filepath.Join(c.dir, customDir, lang, filepath.FromSlash(name)+".wav")
 }
 
 func (c *Catalogue) systemPath(name, lang string) string {
-	return filepath.Join(c.dir, SystemDir, lang, filepath.FromSlash(name)+".wav")
+	return filepath.Join(c.sysDir, lang, filepath.FromSlash(name)+".wav")
 }
 
 func exists(path string) bool {

@@ -403,3 +403,39 @@ func TestSystemList(t *testing.T) {
 		}
 	}
 }
+
+// TestSystemDirElsewhere: the image ships the system prompts read-only
+// outside the data directory; the catalogue plays them from there, lists
+// them, counts what is missing and never writes there.
+func TestSystemDirElsewhere(t *testing.T) {
+	image := t.TempDir()
+	writeSystem(t, image, "welcome", Chinese, level(1, 80))
+	sys := filepath.Join(image, SystemDir)
+	if err := os.Chmod(filepath.Join(sys, Chinese), 0o555); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(filepath.Join(sys, Chinese), 0o755) })
+	c, dir := open(t, Options{SystemDir: sys})
+	if _, err := os.Stat(filepath.Join(dir, SystemDir)); !os.IsNotExist(err) {
+		t.Fatalf("a system directory was made in the data directory: %v", err)
+	}
+	if clip, err := c.Load("welcome", English); err != nil || clip.Samples[0] != 1 || clip.Lang != Chinese {
+		t.Fatalf("load from the image: %v", err)
+	}
+	if _, err := c.Put("welcome", Chinese, level(2, 80), Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if clip, _ := c.Load("welcome", Chinese); clip.Samples[0] != 2 {
+		t.Fatal("the admin's prompt does not replace the image's")
+	}
+	if err := c.Delete("welcome", Chinese); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Delete("welcome", Chinese); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("deleting the image's prompt: %v", err)
+	}
+	missing, total := c.Missing()
+	if total < 150 || missing != total-1 {
+		t.Fatalf("missing %d of %d, want all but one", missing, total)
+	}
+}

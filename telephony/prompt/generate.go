@@ -17,7 +17,7 @@ import (
 	"callbox/dsp/wav"
 )
 
-// manifestName is the file in DIR/system recording what each system
+// manifestName is the file in the system prompts' directory recording what each system
 // prompt's audio was made from, so Generate only remakes what changed.
 const manifestName = "manifest.json"
 
@@ -30,19 +30,19 @@ type Generated struct {
 	Made, Kept, Removed int
 }
 
-// Generate makes the system prompts' audio under dir (a catalogue's
-// directory): DIR/system/LANG/NAME.wav for each prompt of system.tsv in
-// each of its languages, spoken by synth, and the tones. A prompt whose
+// Generate makes the system prompts' audio in root (a catalogue's
+// DIR/system, or the image's directory of them): root/LANG/NAME.wav for
+// each prompt of system.tsv in each of its languages, spoken by synth, and
+// the tones. A prompt whose
 // file exists and was made from the same text and voice is kept; files of
 // prompts no longer listed are removed. progress, if not nil, is called
 // for each prompt made. It is what `make prompts` and the image build run
 // (callboxctl prompts generate), never the running box.
-func Generate(ctx context.Context, dir string, synth Synthesizer, progress func(name, lang string)) (Generated, error) {
+func Generate(ctx context.Context, root string, synth Synthesizer, progress func(name, lang string)) (Generated, error) {
 	var res Generated
 	if synth == nil {
 		return res, ErrNoSpeech
 	}
-	root := filepath.Join(dir, SystemDir)
 	if err := os.MkdirAll(root, 0o750); err != nil {
 		return res, fmt.Errorf("prompt: %w", err)
 	}

@@ -45,7 +45,7 @@ func TestGenerate(t *testing.T) {
 
 	fake := &fakeSpeech{voice: "v1"}
 	var progress atomic.Int32
-	res, err := Generate(ctx, dir, fake, func(string, string) { progress.Add(1) })
+	res, err := Generate(ctx, filepath.Join(dir, SystemDir), fake, func(string, string) { progress.Add(1) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,14 +70,14 @@ func TestGenerate(t *testing.T) {
 	}
 
 	// Nothing changed: nothing is remade.
-	res, err = Generate(ctx, dir, fake, nil)
+	res, err = Generate(ctx, filepath.Join(dir, SystemDir), fake, nil)
 	if err != nil || res.Made != 0 || res.Kept != spoken+tones {
 		t.Fatalf("second run: %+v, %v", res, err)
 	}
 	// A new voice remakes the spoken prompts, not the tones.
 	fake.voice = "v2"
 	before := fake.calls.Load()
-	if res, err = Generate(ctx, dir, fake, nil); err != nil || res.Made != spoken || res.Kept != tones {
+	if res, err = Generate(ctx, filepath.Join(dir, SystemDir), fake, nil); err != nil || res.Made != spoken || res.Kept != tones {
 		t.Fatalf("new voice: %+v, %v", res, err)
 	}
 	if int(fake.calls.Load()-before) != spoken {
@@ -85,7 +85,7 @@ func TestGenerate(t *testing.T) {
 	}
 	// A missing file is remade.
 	os.Remove(filepath.Join(dir, SystemDir, English, "goodbye.wav"))
-	if res, _ = Generate(ctx, dir, fake, nil); res.Made != 1 {
+	if res, _ = Generate(ctx, filepath.Join(dir, SystemDir), fake, nil); res.Made != 1 {
 		t.Fatalf("a deleted prompt: %+v", res)
 	}
 }
@@ -93,11 +93,11 @@ func TestGenerate(t *testing.T) {
 func TestGenerateFails(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	if _, err := Generate(ctx, dir, nil, nil); !errors.Is(err, ErrNoSpeech) {
+	if _, err := Generate(ctx, filepath.Join(dir, SystemDir), nil, nil); !errors.Is(err, ErrNoSpeech) {
 		t.Fatalf("no engine: %v", err)
 	}
 	broken := &failingSpeech{fakeSpeech: fakeSpeech{voice: "v"}, after: 10}
-	res, err := Generate(ctx, dir, broken, nil)
+	res, err := Generate(ctx, filepath.Join(dir, SystemDir), broken, nil)
 	if err == nil || res.Made == 0 {
 		t.Fatalf("a failing engine: %+v, %v", res, err)
 	}
@@ -105,14 +105,14 @@ func TestGenerateFails(t *testing.T) {
 	// what was made.
 	fixed := &fakeSpeech{voice: "v"}
 	spoken, tones := countAll()
-	res2, err := Generate(ctx, dir, fixed, nil)
+	res2, err := Generate(ctx, filepath.Join(dir, SystemDir), fixed, nil)
 	if err != nil || res2.Made+res2.Kept != spoken+tones || res2.Kept < res.Made {
 		t.Fatalf("the rerun: %+v after %+v, %v", res2, res, err)
 	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	fixed.voice = "w"
-	if _, err := Generate(cancelled, dir, fixed, nil); !errors.Is(err, context.Canceled) {
+	if _, err := Generate(cancelled, filepath.Join(dir, SystemDir), fixed, nil); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -49,15 +50,16 @@ func run(ctx context.Context, args []string, std cli.IO) int {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprint(w, `usage: callboxctl prompts generate [--data DIR] [--wpm N] [--voice-zh V] [--voice-en V] [-v]
-       callboxctl prompts list [--data DIR] [--lang zh-CN|en]
+	fmt.Fprint(w, `usage: callboxctl prompts generate [--data DIR | --out DIR] [--wpm N] [--voice-zh V] [--voice-en V] [-v]
+       callboxctl prompts list [--data DIR] [--system DIR] [--lang zh-CN|en]
        callboxctl prompts convert IN.wav OUT.wav
        callboxctl prompts say [--lang zh-CN|en] number|count|digits|position|wait|agent|messages VALUE
 
 generate speaks the system prompts (their names and texts are built in) with
 espeak-ng into DIR/prompts/system (DIR is the box's data directory, ./var by
-default), remaking only those whose text or voice changed. make prompts runs
-it; so does the image build, into the image's data directory.
+default), or into --out, remaking only those whose text or voice changed.
+make prompts runs it; the image build runs it with --out pointing at the
+image's /usr/share/callbox/prompts, where callboxd looks on hardware.
 
 list shows the catalogue of one language: each prompt's name, kind, length
 and text; "missing" marks a system prompt not generated.
@@ -80,6 +82,7 @@ func flags(name string, std cli.IO) *flag.FlagSet {
 func generate(ctx context.Context, args []string, std cli.IO) int {
 	fs := flags("generate", std)
 	data := fs.String("data", "./var", "the box's data directory")
+	out := fs.String("out", "", "the directory of the system prompts (instead of DIR/prompts/system)")
 	wpm := fs.Int("wpm", 0, "speaking rate in words a minute (default 150)")
 	zh := fs.String("voice-zh", "", "espeak-ng voice for zh-CN (default cmn-latn-pinyin)")
 	en := fs.String("voice-en", "", "espeak-ng voice for en (default en)")
@@ -94,7 +97,10 @@ func generate(ctx context.Context, args []string, std cli.IO) int {
 	}
 	e.WPM = *wpm
 	e.Voices = map[string]string{prompt.Chinese: *zh, prompt.English: *en}
-	dir := prompt.DirIn(*data)
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join(prompt.DirIn(*data), prompt.SystemDir)
+	}
 	start := time.Now()
 	progress := func(name, lang string) {
 		if *verbose {
@@ -114,11 +120,12 @@ func generate(ctx context.Context, args []string, std cli.IO) int {
 func list(args []string, std cli.IO) int {
 	fs := flags("list", std)
 	data := fs.String("data", "./var", "the box's data directory")
+	system := fs.String("system", "", "the directory of the system prompts (default DIR/prompts/system)")
 	lang := fs.String("lang", prompt.Chinese, "language")
 	if fs.Parse(args) != nil || fs.NArg() != 0 {
 		return 2
 	}
-	c, err := prompt.Open(prompt.DirIn(*data), prompt.Options{})
+	c, err := prompt.Open(prompt.DirIn(*data), prompt.Options{SystemDir: *system})
 	if err == nil {
 		var infos []prompt.Info
 		if infos, err = c.List(*lang); err == nil {

@@ -118,6 +118,16 @@ func TestGenerateAndList(t *testing.T) {
 	if code != 0 || strings.Contains(out, "missing") || !strings.Contains(out, "您好，欢迎致电。") {
 		t.Fatalf("list after generating: %d %s", code, out)
 	}
+	// The image build's form: into a directory of system prompts.
+	image := filepath.Join(t.TempDir(), "usr/share/callbox/prompts")
+	code, out, stderr = runCmd("generate", "--out", image)
+	if code != 0 || !strings.Contains(out, " 0 unchanged, 0 removed in "+image) {
+		t.Fatalf("generate --out: %d %s%s", code, out, stderr)
+	}
+	code, out, _ = runCmd("list", "--data", t.TempDir(), "--system", image, "--lang", "en")
+	if code != 0 || strings.Contains(out, "missing") || !strings.Contains(out, "Hello, and thank you for calling.") {
+		t.Fatalf("list of the image's prompts: %d %s", code, out)
+	}
 	t.Setenv("PATH", t.TempDir())
 	if code, _, stderr := runCmd("generate", "--data", data); code != 1 || !strings.Contains(stderr, "install espeak-ng") {
 		t.Fatalf("generate without espeak-ng: %d %s", code, stderr)

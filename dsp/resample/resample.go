@@ -106,7 +106,7 @@ func (r *Resampler) design(cutoff float64) {
 	// input resolution (-90 dBFS), far below the stopband.
 	r.coef = make([]int16, r.l*r.taps)
 	mag := r.quantize(h)
-	for r.pre = 0; mag*(1<<15>>r.pre) >= math.MaxInt32-1<<14; r.pre++ {
+	for r.pre = 0; int64(mag)*(1<<15>>r.pre) >= math.MaxInt32-1<<14; r.pre++ {
 	}
 }
 
@@ -195,7 +195,7 @@ func (r *Resampler) Reset() {
 func (r *Resampler) Rates() (from, to int) { return r.from, r.to }
 
 // MaxOut returns the most samples Process writes for n input samples.
-func (r *Resampler) MaxOut(n int) int { return (n*r.l+r.m-1)/r.m + 1 }
+func (r *Resampler) MaxOut(n int) int { return int((int64(n)*int64(r.l)+int64(r.m)-1)/int64(r.m)) + 1 }
 
 // perInput is the most outputs one input sample gives.
 func (r *Resampler) perInput() int { return (r.l + r.m - 1) / r.m }

@@ -153,3 +153,23 @@ func FuzzConvert(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkConvert converts a minute of 44.1 kHz stereo 16-bit audio (a
+// CD-quality upload of 10 MiB) and reports the time per minute of audio.
+func BenchmarkConvert(b *testing.B) {
+	const rate = 44100
+	data := make([]byte, 0, rate*60*4)
+	for i := range rate * 60 {
+		v := int16(8000 * math.Sin(2*math.Pi*440*float64(i)/rate))
+		data = append(data, byte(v), byte(v>>8), byte(v), byte(v>>8))
+	}
+	file := wavFile(1, 2, rate, 16, data)
+	b.SetBytes(int64(len(file)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Convert(file); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/audio-minute")
+}

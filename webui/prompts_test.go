@@ -134,8 +134,8 @@ func (p *memPrompts) PromptDelete(ctx context.Context, lang, name string) error 
 	return nil
 }
 
-// upload sends a multipart upload of file in the field named field.
-func (c *client) upload(path, field string, file []byte) (int, map[string]any) {
+// uploadPrompt sends a multipart upload of file in the field named field.
+func (c *client) uploadPrompt(path, field string, file []byte) (int, map[string]any) {
 	c.t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -170,7 +170,7 @@ func TestPromptsAPI(t *testing.T) {
 	admin := e.client(t)
 	admin.login("root", "root-password")
 	file := []byte("RIFF\x24\x00\x00\x00WAVE-the-audio-bytes")
-	st, m := admin.upload("/api/v1/prompts/en/ivr/sales/menu", "file", file)
+	st, m := admin.uploadPrompt("/api/v1/prompts/en/ivr/sales/menu", "file", file)
 	wantStatus(t, "upload", st, http.StatusCreated, m)
 	if m["name"] != "ivr/sales/menu" || m["lang"] != "en" || m["by"] != "root" || m["custom"] != true {
 		t.Fatalf("upload answer %v", m)
@@ -200,7 +200,7 @@ func TestPromptsAPI(t *testing.T) {
 		rec.Header().Get("Content-Disposition") != `attachment; filename=ivr-sales-menu.en.wav` {
 		t.Fatalf("range: %d %v %q", rec.Code, rec.Header(), rec.Body)
 	}
-	st, m = boss.upload("/api/v1/prompts/en/x", "file", file)
+	st, m = boss.uploadPrompt("/api/v1/prompts/en/x", "file", file)
 	wantStatus(t, "supervisor upload", st, http.StatusForbidden, m)
 	st, m = boss.api(http.MethodDelete, "/api/v1/prompts/en/ivr/sales/menu", nil)
 	wantStatus(t, "supervisor delete", st, http.StatusForbidden, m)
@@ -216,22 +216,22 @@ func TestPromptsAPI(t *testing.T) {
 
 	// Refusals, worded in the user's language.
 	admin.lang = "zh-CN"
-	st, m = admin.upload("/api/v1/prompts/en/bad", "file", []byte("ID3 an mp3"))
+	st, m = admin.uploadPrompt("/api/v1/prompts/en/bad", "file", []byte("ID3 an mp3"))
 	wantStatus(t, "mp3 upload", st, http.StatusBadRequest, m)
 	if m["code"] != "err.prompt.invalid" || m["reason"] != "prompt.not_wav" || m["field"] != "file" || m["error"] != "提示音被拒绝：不是 WAV 文件。" {
 		t.Fatalf("mp3 upload: %v", m)
 	}
-	st, m = admin.upload("/api/v1/prompts/fr/bad", "file", file)
+	st, m = admin.uploadPrompt("/api/v1/prompts/fr/bad", "file", file)
 	wantStatus(t, "bad language", st, http.StatusBadRequest, m)
 	wantField(t, "bad language", m, "lang")
-	st, m = admin.upload("/api/v1/prompts/en/bad", "audio", file)
+	st, m = admin.uploadPrompt("/api/v1/prompts/en/bad", "audio", file)
 	wantStatus(t, "no file field", st, http.StatusBadRequest, m)
 	if m["code"] != "err.prompt.no_file" {
 		t.Fatalf("no file field: %v", m)
 	}
-	st, m = admin.upload("/api/v1/prompts/en/big", "file", make([]byte, PromptUploadMax+1))
+	st, m = admin.uploadPrompt("/api/v1/prompts/en/big", "file", make([]byte, PromptUploadMax+1))
 	wantStatus(t, "too large", st, http.StatusRequestEntityTooLarge, m)
-	st, m = admin.upload("/api/v1/prompts/en/huge", "file", make([]byte, PromptUploadMax+2<<20))
+	st, m = admin.uploadPrompt("/api/v1/prompts/en/huge", "file", make([]byte, PromptUploadMax+2<<20))
 	wantStatus(t, "over the body bound", st, http.StatusRequestEntityTooLarge, m)
 	admin.lang = "en"
 	st, m = admin.api(http.MethodPut, "/api/v1/prompts/en/promo", map[string]string{"text": "Spring sale"})
@@ -255,6 +255,19 @@ func TestPromptsAPI(t *testing.T) {
 	req.Header.Set(csrfHeader, admin.csrf)
 	if rec := admin.do(req); rec.Code != http.StatusUnsupportedMediaType {
 		t.Fatalf("raw body: %d %s", rec.Code, rec.Body)
+	}
+	// A large upload must carry its token in the header: read as a form
+	// field, it would make the CSRF check parse megabytes first.
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField(csrfField, admin.csrf)
+	w, _ := mw.CreateFormFile("file", "big.wav")
+	w.Write(append([]byte("RIFF"), make([]byte, 200<<10)...))
+	mw.Close()
+	req = httptest.NewRequest(http.MethodPut, "http://callbox.test/api/v1/prompts/en/formtoken", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	if rec := admin.do(req); rec.Code != http.StatusForbidden {
+		t.Fatalf("an upload with the token in the form: %d %s", rec.Code, rec.Body)
 	}
 	// The CSRF token is needed as for every change.
 	req = httptest.NewRequest(http.MethodDelete, "http://callbox.test/api/v1/prompts/en/promo", nil)

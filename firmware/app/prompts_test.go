@@ -3,7 +3,6 @@ package app
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"math"
 	"mime/multipart"
@@ -11,58 +10,29 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"callbox/dsp/wav"
 	"callbox/telephony/prompt"
 )
 
-// adminClient completes the first-boot setup of a started app and returns
-// a web client logged in as its administrator.
-func adminClient(t *testing.T, a *App, out *syncBuffer) *webClient {
-	t.Helper()
-	codeRE := regexp.MustCompile(`setup code ([0-9]{4}-[0-9]{4})`)
-	deadline := time.Now().Add(5 * time.Second)
-	for codeRE.FindStringSubmatch(out.String()) == nil && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	m := codeRE.FindStringSubmatch(out.String())
-	if m == nil {
-		t.Fatalf("no setup code:\n%s", out)
-	}
-	c := newWebClient(t, "http://"+a.WebAddr())
-	c.call("GET", "/api/v1/session", nil, http.StatusOK)
-	c.call("POST", "/api/v1/setup", map[string]any{"code": m[1], "login": "boss", "password": "Kettle-Drum-42"}, http.StatusOK)
-	c.call("POST", "/api/v1/login", map[string]any{"login": "boss", "password": "Kettle-Drum-42"}, http.StatusOK)
-	return c
-}
-
-// upload PUTs a file as a multipart upload of a prompt.
-func (w *webClient) upload(path string, file []byte) (int, map[string]any) {
+// uploadPrompt PUTs a file as a multipart upload of a prompt, wanting
+// the status want, and decodes the JSON answer.
+func (w *webAdmin) uploadPrompt(path string, file []byte, want int) map[string]any {
 	w.t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	fw, _ := mw.CreateFormFile("file", "upload.wav")
 	fw.Write(file)
 	mw.Close()
-	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPut, w.base+path, &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("X-CSRF-Token", w.csrf)
-	resp, err := w.c.Do(req)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	m := map[string]any{}
-	json.NewDecoder(resp.Body).Decode(&m)
-	return resp.StatusCode, m
+	w.do(http.MethodPut, path, mw.FormDataContentType(), &body, want, &m)
+	return m
 }
 
 // fetch GETs a path with an optional Range and returns the answer.
-func (w *webClient) fetch(path, rng string) (*http.Response, []byte) {
+func (w *webAdmin) fetch(path, rng string) (*http.Response, []byte) {
 	w.t.Helper()
 	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, w.base+path, nil)
 	if rng != "" {
@@ -120,13 +90,13 @@ func TestPromptsThroughTheDaemon(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	a, out := newApp(t, Config{Board: "sim", DataDir: data})
+	a, _ := newApp(t, Config{Board: "sim", DataDir: data})
 	start(t, a)
-	c := adminClient(t, a, out)
+	c := newWebAdmin(t, a)
 
-	st, info := c.upload("/api/v1/prompts/en/ivr/welcome", up)
-	if st != http.StatusCreated || info["source"] != "PCM, 44100 Hz, 2 channel(s), 24 bits" || info["duration_ms"] != 1000.0 || info["by"] != "boss" {
-		t.Fatalf("upload: %d %v", st, info)
+	info := c.uploadPrompt("/api/v1/prompts/en/ivr/welcome", up, http.StatusCreated)
+	if info["source"] != "PCM, 44100 Hz, 2 channel(s), 24 bits" || info["duration_ms"] != 1000.0 || info["by"] != "admin" {
+		t.Fatalf("upload: %v", info)
 	}
 	resp, body := c.fetch("/api/v1/prompts/en/ivr/welcome", "")
 	s, err := wav.Decode(body)
@@ -150,15 +120,16 @@ func TestPromptsThroughTheDaemon(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.wav")
 	sox(t, "-n", "-r", "96000", "-c", "1", bad, "synth", "0.1", "sine", "440")
 	badFile, _ := os.ReadFile(bad)
-	st, m := c.upload("/api/v1/prompts/en/ivr/welcome", badFile)
-	if st != http.StatusBadRequest || m["reason"] != "prompt.rate" || !strings.Contains(m["error"].(string), "96000 Hz") {
-		t.Fatalf("a 96 kHz upload: %d %v", st, m)
+	m := c.uploadPrompt("/api/v1/prompts/en/ivr/welcome", badFile, http.StatusBadRequest)
+	if m["reason"] != "prompt.rate" || !strings.Contains(m["error"].(string), "96000 Hz") {
+		t.Fatalf("a 96 kHz upload: %v", m)
 	}
 	if _, again := c.fetch("/api/v1/prompts/en/ivr/welcome", ""); !bytes.Equal(again, body) {
 		t.Fatal("the refused upload changed the prompt")
 	}
 
-	list := c.call("GET", "/api/v1/prompts?lang=zh-CN", nil, http.StatusOK)
+	var list map[string]any
+	c.do("GET", "/api/v1/prompts?lang=zh-CN", "", nil, http.StatusOK, &list)
 	seen := map[string]map[string]any{}
 	for _, p := range list["prompts"].([]any) {
 		p := p.(map[string]any)
@@ -172,13 +143,13 @@ func TestPromptsThroughTheDaemon(t *testing.T) {
 	}
 
 	// Text spoken by espeak-ng into a named prompt.
-	st, m = c.try("PUT", "/api/v1/prompts/zh-CN/promo/spring", map[string]any{"text": "春季促销，欢迎选购。"})
-	if st != http.StatusCreated || m["kind"] != "speech" || m["duration_ms"].(float64) < 500 {
-		t.Fatalf("speech: %d %v", st, m)
+	c.do("PUT", "/api/v1/prompts/zh-CN/promo/spring", "application/json", strings.NewReader(`{"text": "春季促销，欢迎选购。"}`), http.StatusCreated, &m)
+	if m["kind"] != "speech" || m["duration_ms"].(float64) < 500 {
+		t.Fatalf("speech: %v", m)
 	}
 
-	c.call("DELETE", "/api/v1/prompts/zh-CN/welcome", nil, http.StatusConflict)
-	c.call("DELETE", "/api/v1/prompts/en/ivr/welcome", nil, http.StatusNoContent)
+	c.doJSON("DELETE", "/api/v1/prompts/zh-CN/welcome", nil, http.StatusConflict)
+	c.doJSON("DELETE", "/api/v1/prompts/en/ivr/welcome", nil, http.StatusNoContent)
 	if resp, _ := c.fetch("/api/v1/prompts/en/ivr/welcome", ""); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("play after delete: %s", resp.Status)
 	}
@@ -191,12 +162,13 @@ func TestPromptsWithoutSpeech(t *testing.T) {
 		t.Skip("app: opens sockets")
 	}
 	t.Setenv("PATH", t.TempDir())
-	a, out := newApp(t, Config{Board: "sim"})
+	a, _ := newApp(t, Config{Board: "sim"})
 	start(t, a)
-	c := adminClient(t, a, out)
-	st, m := c.try("PUT", "/api/v1/prompts/en/promo", map[string]any{"text": "Spring sale"})
-	if st != http.StatusServiceUnavailable || m["code"] != "err.prompt.no_speech" {
-		t.Fatalf("speech without an engine: %d %v", st, m)
+	c := newWebAdmin(t, a)
+	var m map[string]any
+	c.do("PUT", "/api/v1/prompts/en/promo", "application/json", strings.NewReader(`{"text": "Spring sale"}`), http.StatusServiceUnavailable, &m)
+	if m["code"] != "err.prompt.no_speech" {
+		t.Fatalf("speech without an engine: %v", m)
 	}
 	if _, err := a.Prompts().Speak(context.Background(), "hello", prompt.English); err == nil {
 		t.Fatal("the call centre could speak without an engine")

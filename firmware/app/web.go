@@ -25,6 +25,7 @@ func (a *App) startWeb(ctx context.Context) error {
 		PBX:          pbxStore{a},
 		CallLog:      callLog{a},
 		Sim:          a.webSim(),
+		Prompts:      webPrompts{a},
 		Updates:      updatesWeb{a},
 		Backups:      backupsWeb{a},
 		Installer:    installerWeb{a},

@@ -51,11 +51,11 @@ func TestTable(t *testing.T) {
 
 func TestParseRefuses(t *testing.T) {
 	for _, bad := range []string{
-		"025\t南京\tNanjing\n",                        // before a province
-		"province\t江苏\tJiangsu\n25\t南京\tNanjing\n",   // no trunk prefix
+		"025\t南京\tNanjing\n",                          // before a province
+		"province\t江苏\tJiangsu\n25\t南京\tNanjing\n",    // no trunk prefix
 		"province\t江苏\tJiangsu\n00025\t南京\tNanjing\n", // too long
-		"province\t江苏\n",                            // two fields
-		"province\t江苏\tJiangsu\n025 南京 Nanjing\n",    // spaces, not tabs
+		"province\t江苏\n",                              // two fields
+		"province\t江苏\tJiangsu\n025 南京 Nanjing\n",     // spaces, not tabs
 	} {
 		if _, err := parse(bad); err == nil {
 			t.Errorf("accepted %q", bad)

@@ -40,7 +40,7 @@ func TestSIPPhoneBehindNAT(t *testing.T) {
 			callee := echoPhone302(t, box)
 			mp := freeUDP(t) &^ 1
 			caller := startSipp(t, box, freeUDP(t), "call_nat.xml", "-s", "302", "-key", "caller", "301",
-				"-au", "301", "-ap", "secret-301-pw", "-auth_uri", "302@"+box, "-mp", strconv.Itoa(mp))
+				"-au", "301", "-ap", "phone-a-7kq2m", "-auth_uri", "302@"+box, "-mp", strconv.Itoa(mp))
 			if err := caller.wait(); err != nil {
 				t.Fatalf("caller: %v", err)
 			}

@@ -165,7 +165,7 @@ func TestSIPCallsThroughTheDaemon(t *testing.T) {
 		t.Fatalf("302 has %d contacts after registering", n)
 	}
 	caller := startSipp(t, box, freeUDP(t), "call_media.xml", "-s", "302", "-key", "caller", "301",
-		"-au", "301", "-ap", "phone-a-7kq2m", "-mp", strconv.Itoa(freeUDP(t)&^1))
+		"-au", "301", "-ap", "phone-a-7kq2m", "-auth_uri", "302@"+box, "-mp", strconv.Itoa(freeUDP(t)&^1))
 	if err := caller.wait(); err != nil {
 		t.Fatalf("caller: %v", err)
 	}
@@ -214,7 +214,7 @@ func TestSIPCallsThroughTheDaemon(t *testing.T) {
 	callee = startSipp(t, box, uas, "ring_cancelled.xml")
 	registerPhone(t, box, "302", "phone-b-8wr3n", uas)
 	caller = startSipp(t, box, freeUDP(t), "call_cancel.xml", "-s", "302", "-key", "caller", "301",
-		"-au", "301", "-ap", "phone-a-7kq2m", "-mp", strconv.Itoa(freeUDP(t)&^1))
+		"-au", "301", "-ap", "phone-a-7kq2m", "-auth_uri", "302@"+box, "-mp", strconv.Itoa(freeUDP(t)&^1))
 	if err := caller.wait(); err != nil {
 		t.Fatalf("cancelling caller: %v", err)
 	}
@@ -270,7 +270,7 @@ func TestAnalogAndSIPCallEachOther(t *testing.T) {
 
 	p202 := sb.Phone("fxs2")
 	caller := startSipp(t, box, freeUDP(t), "call_media.xml", "-s", "202", "-key", "caller", "301",
-		"-au", "301", "-ap", "phone-a-7kq2m", "-mp", strconv.Itoa(freeUDP(t)&^1))
+		"-au", "301", "-ap", "phone-a-7kq2m", "-auth_uri", "202@"+box, "-mp", strconv.Itoa(freeUDP(t)&^1))
 	eventually(t, 12*time.Second, "202 ringing with caller ID 301", func() bool {
 		cid := p202.CallerID()
 		return len(cid) > 0 && p202.Ringing()

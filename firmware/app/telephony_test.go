@@ -389,7 +389,7 @@ func TestSIPHoldReachesStream(t *testing.T) {
 	box := tel.sipAddr(true)
 	callee := echoPhone302(t, box)
 	caller := startSipp(t, box, freeUDP(t), "call_hold.xml", "-s", "302", "-key", "caller", "301",
-		"-au", "301", "-ap", "phone-a-7kq2m", "-mp", strconv.Itoa(freeUDP(t)&^1))
+		"-au", "301", "-ap", "phone-a-7kq2m", "-auth_uri", "302@"+box, "-mp", strconv.Itoa(freeUDP(t)&^1))
 	// sent reports whether the box sent 301 packets in the last 300 ms.
 	sent := func() bool {
 		n0, ok := sendingTo(tel)

@@ -302,14 +302,9 @@ func (e *Endpoint) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		e.respond(tx, req, 420, "Bad Extension", sip.NewHeader("Unsupported", tags))
 		return
 	}
-	trunk := e.trunkFor(req)
-	ext := ""
-	if trunk == nil && e.cfg.AuthenticateCalls {
-		x, ok := e.authenticate(tx, req, req.From().Address.User, true)
-		if !ok {
-			return
-		}
-		ext = x.Number
+	trunk, ext, ok := e.caller(tx, req)
+	if !ok {
+		return
 	}
 	e.respond(tx, req, 100, "Trying")
 	rtp, err := e.deps.RTP.AllocRTP()

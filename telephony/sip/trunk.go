@@ -34,8 +34,10 @@ type TrunkConfig struct {
 	Register bool
 	// Expires is the registration interval asked for (default 600 s).
 	Expires time.Duration
-	// InboundAddrs are extra source IPs whose requests come from this trunk;
-	// the Proxy's own address always counts.
+	// InboundAddrs are extra sources whose requests come from this trunk:
+	// "ip:port", or "ip" for any port of that address (only for an
+	// address no phone shares). The Proxy's own address and port always
+	// count; other ports of its address do not, since phones may share it.
 	InboundAddrs []string
 	// RetryMin and RetryMax bound the registration retry back-off
 	// (defaults 5 s and 5 minutes).
@@ -67,11 +69,13 @@ type TrunkStatus struct {
 }
 
 type trunk struct {
-	e     *Endpoint
-	cfg   TrunkConfig
-	host  string
-	port  int
-	addrs []netip.Addr
+	e    *Endpoint
+	cfg  TrunkConfig
+	host string
+	port int
+	// addrs are the sources requests from the trunk come from; port 0
+	// stands for any port.
+	addrs []netip.AddrPort
 	// contactUser is registered at the provider; a request to it proves it
 	// came through the registration (it is random, so hard to forge).
 	contactUser string
@@ -115,13 +119,25 @@ func newTrunk(e *Endpoint, c TrunkConfig) (*trunk, error) {
 	}
 	t := &trunk{e: e, cfg: c, host: host, port: p, callID: randHex(12)}
 	t.contactUser = c.Username + "-" + randHex(4)
-	for _, a := range append([]string{host}, c.InboundAddrs...) {
-		if ip, err := netip.ParseAddr(a); err == nil {
-			t.addrs = append(t.addrs, ip.Unmap())
-		}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		t.addrs = append(t.addrs, netip.AddrPortFrom(ip.Unmap(), uint16(p)))
 	}
+	t.addrs = append(t.addrs, inboundAddrs(c.InboundAddrs)...)
 	t.status = TrunkStatus{Name: c.Name, State: TrunkUnregistered}
 	return t, nil
+}
+
+// inboundAddrs parses TrunkConfig.InboundAddrs, skipping what does not parse.
+func inboundAddrs(list []string) []netip.AddrPort {
+	var out []netip.AddrPort
+	for _, a := range list {
+		if ap, err := netip.ParseAddrPort(a); err == nil {
+			out = append(out, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()))
+		} else if ip, err := netip.ParseAddr(a); err == nil {
+			out = append(out, netip.AddrPortFrom(ip.Unmap(), 0))
+		}
+	}
+	return out
 }
 
 func randHex(n int) string {
@@ -150,25 +166,51 @@ func (e *Endpoint) trunkByName(name string) *trunk {
 	return nil
 }
 
-// trunkFor identifies a request from a trunk: by source address, or by the
-// Request-URI naming the contact a trunk registered.
+// trunkFor identifies a request from a trunk: by its source address and
+// port (see TrunkConfig.InboundAddrs), or by the Request-URI naming the
+// contact a registered trunk registered, from one of the trunk's IP
+// addresses. Callers give credentials precedence: a request that carries
+// an extension's is never a trunk's.
 func (e *Endpoint) trunkFor(req *sip.Request) *trunk {
-	src, _ := netip.ParseAddrPort(req.Source())
+	src := sourceOf(req)
 	for _, t := range e.trunks {
 		t.mu.Lock()
 		registered := t.status.State == TrunkRegistered
 		addrs := t.addrs
 		t.mu.Unlock()
-		for _, a := range addrs {
-			if a == src.Addr().Unmap() {
-				return t
-			}
+		if sourceIn(src, addrs, false) {
+			return t
 		}
-		if registered && req.Recipient.User == t.contactUser {
+		if registered && req.Recipient.User == t.contactUser && sourceIn(src, addrs, true) {
 			return t
 		}
 	}
 	return nil
+}
+
+// trunkAt reports whether src is a trunk's address and port (for the
+// guard: a trunk is exempt from the strangers' rate).
+func (e *Endpoint) trunkAt(src netip.AddrPort) bool {
+	for _, t := range e.trunks {
+		t.mu.Lock()
+		addrs := t.addrs
+		t.mu.Unlock()
+		if sourceIn(src, addrs, false) {
+			return true
+		}
+	}
+	return false
+}
+
+// sourceIn reports whether src is one of addrs (port 0 there matching any
+// port), or with anyPort one of their IP addresses.
+func sourceIn(src netip.AddrPort, addrs []netip.AddrPort, anyPort bool) bool {
+	for _, a := range addrs {
+		if a.Addr() == src.Addr() && (anyPort || a.Port() == 0 || a.Port() == src.Port()) {
+			return true
+		}
+	}
+	return false
 }
 
 // backoff is the delay before retry n (1-based): RetryMin doubling per
@@ -247,16 +289,13 @@ func (t *trunk) resolve() {
 	if err != nil {
 		return
 	}
-	for _, a := range t.cfg.InboundAddrs {
-		if ip, err := netip.ParseAddr(a); err == nil {
-			ips = append(ips, ip)
-		}
+	addrs := make([]netip.AddrPort, 0, len(ips)+len(t.cfg.InboundAddrs))
+	for _, ip := range ips {
+		addrs = append(addrs, netip.AddrPortFrom(ip.Unmap(), uint16(t.port)))
 	}
-	for i := range ips {
-		ips[i] = ips[i].Unmap()
-	}
+	addrs = append(addrs, inboundAddrs(t.cfg.InboundAddrs)...)
 	t.mu.Lock()
-	t.addrs = ips
+	t.addrs = addrs
 	t.mu.Unlock()
 }
 

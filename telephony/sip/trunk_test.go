@@ -123,7 +123,7 @@ func TestTrunkWrongPasswordBacksOff(t *testing.T) {
 
 func TestTrunkFor(t *testing.T) {
 	e, err := New(Config{UDP: "127.0.0.1:0", Trunks: []TrunkConfig{
-		{Name: "a", Proxy: "192.0.2.10:5060", Username: "acct", InboundAddrs: []string{"198.51.100.7"}},
+		{Name: "a", Proxy: "192.0.2.10:5060", Username: "acct", InboundAddrs: []string{"198.51.100.7", "198.51.100.8:5070"}},
 		{Name: "b", Proxy: "203.0.113.5:5060", Username: "bacct", Register: true},
 	}}, Deps{Directory: directory{}, Handler: newRecorder(nil), RTP: newPorts()})
 	if err != nil {
@@ -141,11 +141,15 @@ func TestTrunkFor(t *testing.T) {
 		registered bool
 		want       string
 	}{
-		{"proxy address", "192.0.2.10:5060", "100", false, "a"},
-		{"extra inbound address", "198.51.100.7:5999", "100", false, "a"},
+		{"proxy address and port", "192.0.2.10:5060", "100", false, "a"},
+		{"proxy address, another port: a phone sharing it", "192.0.2.10:5062", "100", false, ""},
+		{"extra inbound address, any port", "198.51.100.7:5999", "100", false, "a"},
+		{"extra inbound address and port", "198.51.100.8:5070", "100", false, "a"},
+		{"extra inbound address, another port", "198.51.100.8:5071", "100", false, ""},
 		{"stranger", "192.0.2.99:5060", "100", false, ""},
-		{"registered contact, unregistered trunk", "192.0.2.99:5060", b.contactUser, false, ""},
-		{"registered contact from elsewhere", "192.0.2.99:5060", b.contactUser, true, "b"},
+		{"registered contact, unregistered trunk", "203.0.113.5:5080", b.contactUser, false, ""},
+		{"registered contact from the proxy's address", "203.0.113.5:5080", b.contactUser, true, "b"},
+		{"registered contact from elsewhere", "192.0.2.99:5060", b.contactUser, true, ""},
 		{"guessing the account name is not enough", "192.0.2.99:5060", "bacct", true, ""},
 	}
 	for _, tt := range tests {

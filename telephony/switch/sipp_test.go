@@ -129,7 +129,8 @@ func startSipp(t *testing.T, bin string, port int, scenario string, args ...stri
 // softphone's BYE leaves 201 with busy tone and one answered CDR.
 func TestSippSoftphoneCallsAnalog(t *testing.T) {
 	r, ep, bin := sippBox(t)
-	done := startSipp(t, bin, freePort(t), "softphone_call.xml", "-s", "201", "-au", "205", "-ap", "secret205", ep.UDPAddr().String())
+	done := startSipp(t, bin, freePort(t), "softphone_call.xml", "-s", "201", "-au", "205", "-ap", "secret205",
+		"-auth_uri", "201@"+ep.UDPAddr().String(), ep.UDPAddr().String())
 
 	// Run the board about in real time until sipp is done; answer 201
 	// once it rings.

@@ -570,9 +570,9 @@ func TestObjects(t *testing.T) {
 	if err != nil || len(list) != 3 {
 		t.Fatalf("list %v %v", list, err)
 	}
-	path, err := c.Put(KindGroups, "", []byte(`{"id": 4, "name": "Support"}`))
-	if err != nil || path != "groups[3]" {
-		t.Fatalf("create: %q %v", path, err)
+	path, key, err := c.Put(KindGroups, "", []byte(`{"id": 4, "name": "Support"}`))
+	if err != nil || path != "groups[3]" || key != "4" {
+		t.Fatalf("create: %q %q %v", path, key, err)
 	}
 	g, _ := c.Get(KindGroups, "4")
 	var got map[string]any
@@ -580,33 +580,37 @@ func TestObjects(t *testing.T) {
 	if got["enabled"] != true || got["recording"] != true || got["rule"] != "longest_idle" {
 		t.Fatalf("created group %s", g)
 	}
-	if _, err := c.Put(KindGroups, "", []byte(`{"id": 4, "name": "Again"}`)); !errors.Is(err, ErrTaken) {
+	if _, _, err := c.Put(KindGroups, "", []byte(`{"id": 4, "name": "Again"}`)); !errors.Is(err, ErrTaken) {
 		t.Fatalf("create with a taken key: %v", err)
 	}
 	var fe *FieldError
-	if _, err := c.Put(KindGroups, "4", []byte(`{"id": 5, "name": "Moved"}`)); !errors.As(err, &fe) || fe.Code != ReasonKeyImmutable || fe.Field != "id" {
+	if _, _, err := c.Put(KindGroups, "4", []byte(`{"id": 5, "name": "Moved"}`)); !errors.As(err, &fe) || fe.Code != ReasonKeyImmutable || fe.Field != "id" {
 		t.Fatalf("update changing the key: %v", err)
 	}
-	if _, err := c.Put(KindGroups, "4", []byte(`{"id": 4, "name": "Support", "colour": 1}`)); !errors.As(err, &fe) ||
+	if _, _, err := c.Put(KindGroups, "4", []byte(`{"id": 4, "name": "Support", "colour": 1}`)); !errors.As(err, &fe) ||
 		fe.Error() != "ccconf: group: colour: unknown field" {
 		t.Fatalf("update with an unknown field: %v", err)
 	}
-	if _, err := c.Put(KindGroups, "9", []byte(`{"id": 9}`)); !errors.Is(err, ErrNotFound) {
+	if _, _, err := c.Put(KindGroups, "9", []byte(`{"id": 9}`)); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("update of a missing group: %v", err)
 	}
-	if _, err := c.Put("queues", "", []byte(`{}`)); !errors.Is(err, ErrNotFound) {
+	if _, _, err := c.Put("queues", "", []byte(`{}`)); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown kind: %v", err)
 	}
 	// An agent updated without pin keeps its PIN; with one, gets it.
 	hash := c.Agents[0].PINHash
-	if _, err := c.Put(KindAgents, "1088", []byte(`{"id": "1088", "name": "李明", "groups": [{"group": 1, "skill": 5}]}`)); err != nil {
+	if _, _, err := c.Put(KindAgents, "1088", []byte(`{"name": "李明", "groups": [{"group": 1, "skill": 5}]}`)); err != nil {
 		t.Fatal(err)
 	}
 	if c.Agents[0].PINHash != hash || c.Agents[0].Mode != ModeExtension {
 		t.Fatalf("agent after update %+v", c.Agents[0])
 	}
-	if _, err := c.Put(KindAgents, "1088", []byte(`{"id": "1088", "name": "李明", "pin": "5555"}`)); err != nil || c.Agents[0].PIN != "5555" || c.Agents[0].PINHash != "" {
+	if _, _, err := c.Put(KindAgents, "1088", []byte(`{"id": "1088", "name": "李明", "pin": "5555"}`)); err != nil || c.Agents[0].PIN != "5555" || c.Agents[0].PINHash != "" {
 		t.Fatalf("agent with a new pin %+v %v", c.Agents[0], err)
+	}
+	// A group updated without its id takes the URL's.
+	if _, key, err := c.Put(KindGroups, "4", []byte(`{"name": "Support desk"}`)); err != nil || key != "4" || c.Groups[3].Name != "Support desk" {
+		t.Fatalf("update without the key: %q %v", key, err)
 	}
 	// Deleting what others use leaves a configuration that names them.
 	if err := c.Delete(KindGroups, "2"); err != nil {

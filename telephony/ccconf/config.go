@@ -544,26 +544,37 @@ func Parse(data []byte) (Config, error) {
 		if err := json.Unmarshal(flows, &raws); err != nil {
 			return Config{}, newFieldError("", root, "flows", ReasonJSONWantList, "value")
 		}
-		var v validator
+		var errs []error
 		for i, raw := range raws {
-			f, err := ivr.ParseFlow(raw)
-			base := "flows[" + strconv.Itoa(i) + "]"
+			f, err := parseFlow(raw, "flows["+strconv.Itoa(i)+"]")
 			if err != nil {
-				id := ""
-				if f != nil {
-					id = f.ID
-				}
-				v.add(base, objRef{kind: ObjFlow, key: id}, "", ReasonFlowParse, err.Error())
+				errs = append(errs, err)
 				continue
 			}
 			c.Flows = append(c.Flows, f)
 		}
-		if err := v.err(); err != nil {
+		if err := errors.Join(errs...); err != nil {
 			return Config{}, err
 		}
 	}
 	c.Normalize()
 	return c, nil
+}
+
+// ParseFlow parses one flow as a document's flows are parsed: its errors
+// are *FieldError values naming the flow (telephony/ivr's words inside).
+func ParseFlow(data []byte) (*ivr.Flow, error) { return parseFlow(data, "") }
+
+func parseFlow(data []byte, base string) (*ivr.Flow, error) {
+	f, err := ivr.ParseFlow(data)
+	if err != nil {
+		id := ""
+		if f != nil {
+			id = f.ID
+		}
+		return nil, newFieldError(base, objRef{kind: ObjFlow, key: id}, "", ReasonFlowParse, err.Error())
+	}
+	return f, nil
 }
 
 // Marshal encodes c with its flows as an indented document ending in a

@@ -37,11 +37,12 @@ var (
 // kind adapts one kind of object: its key field, its list in the document,
 // how to decode one.
 type kind struct {
-	object string // the Obj constant
-	field  string // the document's field ("customer_types")
-	key    string // the key field ("id", "name", "number", "pc")
-	list   func(c *Config) []json.RawMessage
-	find   func(c *Config, key string) int
+	object  string // the Obj constant
+	numeric bool   // the key is a number (id)
+	field   string // the document's field ("customer_types")
+	key     string // the key field ("id", "name", "number", "pc")
+	list    func(c *Config) []json.RawMessage
+	find    func(c *Config, key string) int
 	// decode reads one object strictly and returns its key and a function
 	// putting it at index i (appending when i < 0), which returns the
 	// index used.
@@ -77,9 +78,9 @@ func decodeOne[T any](raw []byte, object string) (T, error) {
 }
 
 // makeKind builds a kind from its list accessor and its key.
-func makeKind[T any](object, field, keyField string, list func(c *Config) *[]T, key func(v *T) string, norm func(v *T)) kind {
+func makeKind[T any](object, field, keyField string, numeric bool, list func(c *Config) *[]T, key func(v *T) string, norm func(v *T)) kind {
 	return kind{
-		object: object, field: field, key: keyField,
+		object: object, field: field, key: keyField, numeric: numeric,
 		list: func(c *Config) []json.RawMessage { return marshalAll(*list(c)) },
 		find: func(c *Config, k string) int {
 			return slices.IndexFunc(*list(c), func(v T) bool { return key(&v) == k })
@@ -102,21 +103,21 @@ func makeKind[T any](object, field, keyField string, list func(c *Config) *[]T, 
 }
 
 var kinds = map[string]kind{
-	KindGroups: makeKind(ObjGroup, "groups", "id", func(c *Config) *[]Group { return &c.Groups },
+	KindGroups: makeKind(ObjGroup, "groups", "id", true, func(c *Config) *[]Group { return &c.Groups },
 		func(g *Group) string { return strconv.Itoa(g.ID) }, (*Group).normalize),
-	KindAgents: makeKind(ObjAgent, "agents", "id", func(c *Config) *[]Agent { return &c.Agents },
+	KindAgents: makeKind(ObjAgent, "agents", "id", false, func(c *Config) *[]Agent { return &c.Agents },
 		func(a *Agent) string { return a.ID }, (*Agent).normalize),
-	KindCustomerTypes: makeKind(ObjCustomerType, "customer_types", "id", func(c *Config) *[]CustomerType { return &c.CustomerTypes },
+	KindCustomerTypes: makeKind(ObjCustomerType, "customer_types", "id", true, func(c *Config) *[]CustomerType { return &c.CustomerTypes },
 		func(t *CustomerType) string { return strconv.Itoa(t.ID) }, nil),
-	KindBlacklist: makeKind(ObjBlacklist, "blacklist", "number", func(c *Config) *[]BlacklistEntry { return &c.Blacklist },
+	KindBlacklist: makeKind(ObjBlacklist, "blacklist", "number", false, func(c *Config) *[]BlacklistEntry { return &c.Blacklist },
 		func(b *BlacklistEntry) string { return b.Number }, nil),
-	KindInboundRoutes: makeKind(ObjInboundRoute, "inbound_routes", "name", func(c *Config) *[]InboundRoute { return &c.InboundRoutes },
+	KindInboundRoutes: makeKind(ObjInboundRoute, "inbound_routes", "name", false, func(c *Config) *[]InboundRoute { return &c.InboundRoutes },
 		func(r *InboundRoute) string { return r.Name }, nil),
-	KindCalendars: makeKind(ObjCalendar, "calendars", "name", func(c *Config) *[]Calendar { return &c.Calendars },
+	KindCalendars: makeKind(ObjCalendar, "calendars", "name", false, func(c *Config) *[]Calendar { return &c.Calendars },
 		func(cal *Calendar) string { return cal.Name }, nil),
-	KindBindings: makeKind(ObjBinding, "bindings", "pc", func(c *Config) *[]Binding { return &c.Bindings },
+	KindBindings: makeKind(ObjBinding, "bindings", "pc", false, func(c *Config) *[]Binding { return &c.Bindings },
 		func(b *Binding) string { return b.PC }, nil),
-	KindCallerIDs: makeKind(ObjCallerID, "caller_ids", "number", func(c *Config) *[]CallerID { return &c.CallerIDs },
+	KindCallerIDs: makeKind(ObjCallerID, "caller_ids", "number", false, func(c *Config) *[]CallerID { return &c.CallerIDs },
 		func(id *CallerID) string { return id.Number }, nil),
 }
 
@@ -165,27 +166,28 @@ func (c *Config) Get(k, key string) (json.RawMessage, error) {
 // tell a problem of the object from one its change caused elsewhere. An
 // agent that gives neither pin nor pin_hash keeps its stored PIN. Put does
 // not validate: the caller validates the whole configuration.
-func (c *Config) Put(k, key string, obj []byte) (path string, err error) {
+func (c *Config) Put(k, key string, obj []byte) (path, newKey string, err error) {
 	kd, err := kindOf(k)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	i := -1
 	if key != "" {
 		if i = kd.find(c, key); i < 0 {
-			return "", fmt.Errorf("%w: %s %q", ErrNotFound, k, key)
+			return "", "", fmt.Errorf("%w: %s %q", ErrNotFound, k, key)
 		}
+		obj = withKey(obj, kd.key, key, kd.numeric)
 	}
 	newKey, put, err := kd.decode(obj)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	ref := objRef{kind: kd.object, key: newKey}
+	ref := objRef{kind: kd.object, key: newKey, numeric: kd.numeric}
 	switch {
 	case key == "" && kd.find(c, newKey) >= 0:
-		return "", fmt.Errorf("%w: %w", ErrTaken, newFieldError("", ref, kd.key, ReasonKeyTaken, newKey))
+		return "", "", fmt.Errorf("%w: %w", ErrTaken, newFieldError("", ref, kd.key, ReasonKeyTaken, newKey))
 	case key != "" && newKey != key:
-		return "", newFieldError("", objRef{kind: kd.object, key: key}, kd.key, ReasonKeyImmutable)
+		return "", "", newFieldError("", objRef{kind: kd.object, key: key, numeric: kd.numeric}, kd.key, ReasonKeyImmutable)
 	}
 	var old *Config
 	if k == KindAgents && i >= 0 {
@@ -195,7 +197,27 @@ func (c *Config) Put(k, key string, obj []byte) (path string, err error) {
 	i = put(c, i)
 	c.KeepPINs(old)
 	c.Normalize()
-	return kd.field + "[" + strconv.Itoa(i) + "]", nil
+	return kd.field + "[" + strconv.Itoa(i) + "]", newKey, nil
+}
+
+// withKey gives an object sent without its key field the URL's key.
+func withKey(obj []byte, field, key string, numeric bool) []byte {
+	var o map[string]json.RawMessage
+	if json.Unmarshal(obj, &o) != nil || o == nil {
+		return obj // the strict decoding names the problem
+	}
+	if _, ok := o[field]; ok {
+		return obj
+	}
+	o[field], _ = json.Marshal(key)
+	if n, err := strconv.Atoi(key); numeric && err == nil {
+		o[field], _ = json.Marshal(n)
+	}
+	out, err := json.Marshal(o)
+	if err != nil {
+		return obj
+	}
+	return out
 }
 
 // Delete removes an object. What used it then fails validation, naming

@@ -346,6 +346,7 @@ func (s *Server) routes() *gin.Engine {
 	admin.PUT("/:login", s.apiUpdateUser)
 	admin.DELETE("/:login", s.apiDeleteUser)
 	s.pbxRoutes(authed)
+	s.ccRoutes(authed)
 	s.cdrRoutes(authed)
 	s.tlsRoutes(authed)
 	s.simRoutes(e)
@@ -448,7 +449,7 @@ func (s *Server) secureHeaders(c *gin.Context) {
 	if s.cfg.HSTS && isTLS(c) {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, bodyLimit(c.Request.URL.Path))
 	c.Next()
 }
 

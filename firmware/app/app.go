@@ -43,9 +43,11 @@ type Config struct {
 	// RTPMin and RTPMax bound the RTP ports of SIP calls (even ports for
 	// RTP, the next odd one for RTCP); both zero take 10000-19999.
 	RTPMin, RTPMax int
-	// Import is a PBX configuration file (telephony/pbxconf JSON) loaded
-	// into the store at boot, before the telephony starts; an invalid file
-	// stops the boot with the field named and the store unchanged.
+	// Import is a configuration file (configcli's document: the PBX part,
+	// telephony/pbxconf, and the call centre's, telephony/ccconf, either
+	// optional) loaded into the store at boot, before the telephony
+	// starts; an invalid file stops the boot with the field named and the
+	// store unchanged.
 	Import string
 	// Out receives the few lines a person at the terminal must see (the
 	// web address and the first-boot setup code), besides the log.
@@ -80,6 +82,7 @@ type App struct {
 	con        *consoleRun
 	dog        *watchdog
 	tel        *telephonyRun // switch, lines, SIP (telephony.go)
+	cc         *callCentre   // the call-centre configuration in force (callcentre.go)
 
 	// lineEvents routes the board's driver events to the running line
 	// adapters; nil while the telephony is not running.
@@ -136,6 +139,7 @@ func (a *App) runOnce(ctx context.Context) error {
 		{name: "board", start: a.startBoard, stop: a.stopBoard},
 		{name: "store", start: a.startStore, stop: a.stopStore},
 		{name: "pbxconf", start: a.startPBXConf},
+		{name: "callcentre", start: a.startCallCentre, stop: a.stopCallCentre},
 		{name: "telephony", start: a.startTelephony, stop: a.stopTelephony},
 		{name: "control", start: a.startControl, stop: a.stopControl},
 		{name: "web", start: a.startWeb, stop: a.stopWeb},

@@ -45,7 +45,7 @@ func main() {
 	flags.StringVar(&cfg.Console, "console", "", `serial console: "pty", a UART device, or "none" (default pty in sim, /dev/ttyS0 on hardware)`)
 	flags.TextVar(&level, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
 	flags.BoolVar(&cfg.NoWatchdog, "no-watchdog", false, "do not pet /dev/watchdog")
-	flags.StringVar(&cfg.Import, "import", "", "load this PBX configuration file (JSON, as callboxctl config export writes) into the store at boot")
+	flags.StringVar(&cfg.Import, "import", "", "load this configuration file (JSON, as callboxctl config export writes: the PBX part, the call centre's under \"call_centre\", or both) into the store at boot")
 	flags.BoolVar(&showVer, "version", false, "print the version and exit")
 	_ = flags.Parse(os.Args[1:])
 	if showVer {

@@ -3,19 +3,26 @@
 //	callboxctl config export [--data DIR] [--socket PATH] [FILE|-]
 //	callboxctl config import [--data DIR] [--socket PATH] FILE
 //
-// They read and write the PBX configuration (extensions, trunks, routes and
-// the dialling rules) as the JSON document of telephony/pbxconf, which is
-// also the backup format. When the daemon runs they go through its control
-// socket, so the daemon checks the file against its board and applies it;
-// when no daemon answers they open the store file in DIR directly. An
-// import is validated completely before anything is written, and is
-// written in one transaction: a refused file changes nothing. A SIP
-// extension secret the file sets or changes must be strong; a weak one
-// the store already holds is kept with a warning.
+// They read and write the box's configuration as one JSON document, which
+// is also the backup format: the PBX configuration (extensions, trunks,
+// routes and the dialling rules; telephony/pbxconf) with the call centre's
+// (groups, agents, customer types, blacklist, inbound routes, calendars,
+// bindings, caller IDs and the IVR flows; telephony/ccconf) under
+// "call_centre" (Document). An import file may leave either part out; the
+// stored one is then kept, and checked against the file's other part. When
+// the daemon runs they go through its control socket, so the daemon checks
+// the file against its board and puts it in force; when no daemon answers
+// they open the store file in DIR directly. An import is validated
+// completely before anything is written, and is written in one
+// transaction: a refused file changes nothing. A SIP extension secret the
+// file sets or changes must be strong; a weak one the store already holds
+// is kept with a warning. Agents' PINs are stored hashed; flows whose
+// content changed are stored as new versions.
 //
 // The package also holds what the daemon shares with the commands: Load and
-// Save on a store transaction, ReadFile, and Live, the commands the daemon
-// serves on its control socket and serial console.
+// Save on a store transaction (LoadCallCentre, SaveCallCentre and the flow
+// versions for the call centre), ReadFile, and Live, the commands the
+// daemon serves on its control socket and serial console.
 package configcli
 
 import (
@@ -41,15 +48,17 @@ import (
 // opens it).
 const DBName = "callbox.db"
 
-const summary = "PBX configuration: export [FILE|-], import FILE (JSON; daemon or store file)"
+const summary = "PBX and call-centre configuration: export [FILE|-], import FILE (JSON; daemon or store file)"
 
 const usage = `usage: config export [--data DIR | --socket PATH] [FILE|-]
        config import [--data DIR | --socket PATH] FILE
-Export writes the whole PBX configuration (extensions, trunks, routes,
-emergency and blocked numbers) as JSON to FILE (mode 0600: it holds the
-secrets) or standard output; import replaces it with FILE after checking
-all of it. Through the running daemon when it answers on DIR's control
-socket, otherwise on DIR's store file.
+Export writes the whole configuration as JSON to FILE (mode 0600: it holds
+the secrets) or standard output: the PBX's (extensions, trunks, routes,
+emergency and blocked numbers) and the call centre's under "call_centre"
+(groups, agents, customer types, blacklist, inbound routes, calendars,
+bindings, caller IDs, IVR flows). Import replaces what FILE holds (either
+part may be left out) after checking all of it. Through the running daemon
+when it answers on DIR's control socket, otherwise on DIR's store file.
 `
 
 // ErrNone means the store holds no PBX configuration yet (a store the
@@ -318,7 +327,7 @@ type Daemon struct {
 // socket and the serial console: export writes the document to standard
 // output, import FILE reads FILE (an absolute path on the box).
 func Live(d Daemon) cli.Command {
-	return cli.Command{Name: "config", Summary: "PBX configuration: export, import FILE", Run: func(ctx context.Context, args []string, std cli.IO) int {
+	return cli.Command{Name: "config", Summary: "PBX and call-centre configuration: export, import FILE", Run: func(ctx context.Context, args []string, std cli.IO) int {
 		db := d.DB()
 		if db == nil {
 			fmt.Fprintln(std.Err, "config: the store is not open")

@@ -80,7 +80,7 @@ var ccKeyField = map[string]string{CCGroups: "id", CCAgents: "id", CCCustomerTyp
 	CCInboundRoutes: "name", CCCalendars: "name", CCBindings: "pc", CCCallerIDs: "number"}
 
 // Paths of the whole document and the flows; their bodies may be larger
-// than other requests' (bodyLimit).
+// than other requests' (documentLimit).
 const (
 	ccDocumentPath = "/api/v1/call-centre"
 	ccFlowsPath    = "/api/v1/flows"
@@ -89,8 +89,10 @@ const (
 	maxDocumentBytes = 4 << 20
 )
 
-// bodyLimit is the largest request body a path takes.
-func bodyLimit(path string) int64 {
+// documentLimit is the largest request body a path takes, apart from
+// uploads (bodyLimit): the call-centre document and flows may be larger
+// than other objects.
+func documentLimit(path string) int64 {
 	if path == ccDocumentPath || strings.HasPrefix(path, ccFlowsPath+"/") || path == ccFlowsPath {
 		return maxDocumentBytes
 	}

@@ -118,9 +118,9 @@ func (s *Server) ccRoutes(authed *gin.RouterGroup) {
 	for _, kind := range []string{CCGroups, CCAgents, CCCustomerTypes, CCBlacklist, CCInboundRoutes, CCCalendars, CCBindings, CCCallerIDs} {
 		g := read.Group("/" + kind)
 		g.GET("", s.apiCCList(kind))
-		g.POST("", write, s.apiCCCreate(kind))
+		g.POST("", write, s.apiCCPut(kind, true))
 		g.GET("/:key", s.apiCCGet(kind))
-		g.PUT("/:key", write, s.apiCCUpdate(kind))
+		g.PUT("/:key", write, s.apiCCPut(kind, false))
 		g.DELETE("/:key", write, s.apiCCDelete(kind))
 	}
 	f := read.Group("/flows")
@@ -283,7 +283,8 @@ func (s *Server) apiCCGet(kind string) gin.HandlerFunc {
 	}
 }
 
-func (s *Server) apiCCCreate(kind string) gin.HandlerFunc {
+// apiCCPut creates an object (create) or replaces the one the URL names.
+func (s *Server) apiCCPut(kind string, create bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		o, f := s.readCCObject(c)
 		if f != nil {
@@ -291,29 +292,21 @@ func (s *Server) apiCCCreate(kind string) gin.HandlerFunc {
 			return
 		}
 		raw, _ := json.Marshal(o)
-		stored, err := s.cfg.CallCentre.CCCreate(c.Request.Context(), kind, raw)
+		ctx := c.Request.Context()
+		var stored json.RawMessage
+		var err error
+		status := http.StatusOK
+		if create {
+			stored, err = s.cfg.CallCentre.CCCreate(ctx, kind, raw)
+			status = http.StatusCreated
+		} else {
+			stored, err = s.cfg.CallCentre.CCUpdate(ctx, kind, c.Param("key"), raw)
+		}
 		if err != nil {
 			s.failWith(c, s.ccFailure(kind, err))
 			return
 		}
-		s.answerCC(c, http.StatusCreated, kind, stored)
-	}
-}
-
-func (s *Server) apiCCUpdate(kind string) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		o, f := s.readCCObject(c)
-		if f != nil {
-			s.failWith(c, f)
-			return
-		}
-		raw, _ := json.Marshal(o)
-		stored, err := s.cfg.CallCentre.CCUpdate(c.Request.Context(), kind, c.Param("key"), raw)
-		if err != nil {
-			s.failWith(c, s.ccFailure(kind, err))
-			return
-		}
-		s.answerCC(c, http.StatusOK, kind, stored)
+		s.answerCC(c, status, kind, stored)
 	}
 }
 

@@ -352,17 +352,17 @@ func (s ccStore) view(fn func(c *ccconf.Config) error) error {
 // CCList implements webui.CallCentre.
 func (s ccStore) CCList(ctx context.Context, kind string) (out []json.RawMessage, err error) {
 	err = s.view(func(c *ccconf.Config) (err error) { out, err = c.List(kind); return err })
-	return out, ccError2(err)
+	return out, ccReadError(err)
 }
 
 // CCGet implements webui.CallCentre.
 func (s ccStore) CCGet(ctx context.Context, kind, key string) (out json.RawMessage, err error) {
 	err = s.view(func(c *ccconf.Config) (err error) { out, err = c.Get(kind, key); return err })
-	return out, ccError2(err)
+	return out, ccReadError(err)
 }
 
-// ccError2 classifies errors of reads.
-func ccError2(err error) error {
+// ccReadError classifies errors of reads.
+func ccReadError(err error) error {
 	if err != nil && errors.Is(err, ccconf.ErrNotFound) {
 		return fmt.Errorf("%w: %w", webui.ErrNotFound, err)
 	}

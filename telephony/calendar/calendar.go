@@ -30,6 +30,7 @@ package calendar
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -58,21 +59,10 @@ func (s Spec) IsZero() bool {
 
 // Clone returns a deep copy of s.
 func (s Spec) Clone() Spec {
-	s.Hours = cloneMap(s.Hours)
-	s.Special = cloneMap(s.Special)
+	s.Hours = maps.Clone(s.Hours)
+	s.Special = maps.Clone(s.Special)
 	s.Holidays = slices.Clone(s.Holidays)
 	return s
-}
-
-func cloneMap(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // State is whether the centre works at an instant.
@@ -117,7 +107,7 @@ func New(s Spec) (*Calendar, error) {
 	}
 	c := &Calendar{loc: loc, special: make(map[int][]span, len(s.Special))}
 	var given [7]string
-	for _, key := range sortedKeys(s.Hours) {
+	for _, key := range slices.Sorted(maps.Keys(s.Hours)) {
 		days, err := ParseDays(key)
 		if err != nil {
 			return nil, err
@@ -134,7 +124,7 @@ func New(s Spec) (*Calendar, error) {
 			c.week[d] = spans
 		}
 	}
-	for _, date := range sortedKeys(s.Special) {
+	for _, date := range slices.Sorted(maps.Keys(s.Special)) {
 		d, err := time.Parse(DateLayout, date)
 		if err != nil {
 			return nil, newError("special", CodeDate, date)
@@ -159,7 +149,7 @@ func New(s Spec) (*Calendar, error) {
 			return nil, newError("holidays", CodeHolidayOrder, h)
 		}
 		r := [2]int{dateKey(a), dateKey(b)}
-		for _, date := range sortedKeys(s.Special) {
+		for _, date := range slices.Sorted(maps.Keys(s.Special)) {
 			d, _ := time.Parse(DateLayout, date)
 			if k := dateKey(d); k >= r[0] && k <= r[1] {
 				return nil, newError("special."+date, CodeSpecialHoliday, date, h)
@@ -361,15 +351,6 @@ func LoadZone(tz string) (*time.Location, error) {
 	}
 	zoneCache.Store(tz, loc)
 	return loc, nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // Code names why a spec was refused, stably, so a caller can translate

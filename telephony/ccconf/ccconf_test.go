@@ -671,3 +671,25 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestShortAbandonZero: 0 counts every abandon and survives a round trip;
+// absent is the default.
+func TestShortAbandonZero(t *testing.T) {
+	zero, err := Parse([]byte(`{"version": 1, "settings": {"short_abandon_s": 0}}`))
+	if err != nil || zero.Settings.ShortAbandon() != 0 {
+		t.Fatalf("zero: %v %v", zero.Settings.ShortAbandon(), err)
+	}
+	doc, _ := Marshal(zero)
+	if back, _ := Parse(doc); back.Settings.ShortAbandon() != 0 || !strings.Contains(string(doc), `"short_abandon_s": 0`) {
+		t.Fatalf("round trip:\n%s", doc)
+	}
+	if d := Default(); d.Settings.ShortAbandon() != 5*time.Second || (Settings{}).ShortAbandon() != 5*time.Second {
+		t.Fatal("default short abandon")
+	}
+	c := Default()
+	c.Settings.ShortAbandonS = new(int)
+	*c.Settings.ShortAbandonS = 61
+	if err := c.Validate(Context{}); err == nil || !strings.Contains(err.Error(), "short_abandon_s: from 0 to 60") {
+		t.Fatalf("61 s: %v", err)
+	}
+}

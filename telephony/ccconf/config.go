@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"callbox/telephony/calendar"
 	"callbox/telephony/ivr"
@@ -49,8 +50,9 @@ type Settings struct {
 	// a group may have its own).
 	SLThresholdS int `json:"sl_threshold_s"`
 	// ShortAbandonS: callers who hang up within it are left out of the
-	// service level (default 5; 0 counts every abandon).
-	ShortAbandonS int `json:"short_abandon_s"`
+	// service level (default 5; 0 counts every abandon, so it is a
+	// pointer: absent is the default).
+	ShortAbandonS *int `json:"short_abandon_s"`
 	// CallbackTimeoutS is how long a callback's dial may take (default 60).
 	CallbackTimeoutS int `json:"callback_timeout_s"`
 	// CallbackRetryS is the wait before dialling a failed callback again
@@ -322,29 +324,21 @@ func (c *Config) Normalize() {
 	if s.Language == "" {
 		s.Language = DefaultLanguage
 	}
-	if s.MaxNoAnswer == 0 {
-		s.MaxNoAnswer = DefaultMaxNoAnswer
-	}
 	if s.NoAnswer == "" {
 		s.NoAnswer = NoAnswerBreak
 	}
-	if s.SLThresholdS == 0 {
-		s.SLThresholdS = DefaultSLThresholdS
+	if s.ShortAbandonS == nil {
+		v := DefaultShortAbandonS
+		s.ShortAbandonS = &v
 	}
-	if s.ShortAbandonS == 0 {
-		s.ShortAbandonS = DefaultShortAbandonS
-	}
-	if s.CallbackTimeoutS == 0 {
-		s.CallbackTimeoutS = DefaultCallbackTimeout
-	}
-	if s.CallbackRetryS == 0 {
-		s.CallbackRetryS = DefaultCallbackRetry
-	}
-	if s.CallbackTries == 0 {
-		s.CallbackTries = DefaultCallbackTries
-	}
-	if s.PINTries == 0 {
-		s.PINTries = DefaultPINTries
+	for _, d := range []struct {
+		v   *int
+		def int
+	}{{&s.MaxNoAnswer, DefaultMaxNoAnswer}, {&s.SLThresholdS, DefaultSLThresholdS}, {&s.CallbackTimeoutS, DefaultCallbackTimeout},
+		{&s.CallbackRetryS, DefaultCallbackRetry}, {&s.CallbackTries, DefaultCallbackTries}, {&s.PINTries, DefaultPINTries}} {
+		if *d.v == 0 {
+			*d.v = d.def
+		}
 	}
 	fc, def := c.FeatureCodes.codes(), DefaultFeatureCodes.codes()
 	for i := range fc {
@@ -362,9 +356,7 @@ func (c *Config) Normalize() {
 		t := &c.CustomerTypes[i]
 		t.Numbers, t.Prefixes = nilIfEmpty(t.Numbers), nilIfEmpty(t.Prefixes)
 		t.Categories, t.Regions = nilIfEmpty(t.Categories), nilIfEmpty(t.Regions)
-		if t.Groups == nil {
-			t.Groups = []int{}
-		}
+		t.Groups = notNil(t.Groups)
 	}
 	for i := range c.Blacklist {
 		if c.Blacklist[i].Direction == "" {
@@ -384,30 +376,17 @@ func (c *Config) Normalize() {
 	for i := range c.CallerIDs {
 		c.CallerIDs[i].Agents = nilIfEmpty(c.CallerIDs[i].Agents)
 	}
-	if c.Groups == nil {
-		c.Groups = []Group{}
+	c.Groups, c.Agents, c.CustomerTypes = notNil(c.Groups), notNil(c.Agents), notNil(c.CustomerTypes)
+	c.Blacklist, c.InboundRoutes, c.Calendars = notNil(c.Blacklist), notNil(c.InboundRoutes), notNil(c.Calendars)
+	c.Bindings, c.CallerIDs = notNil(c.Bindings), notNil(c.CallerIDs)
+}
+
+// notNil makes a nil list empty, so an export shows it as [].
+func notNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
 	}
-	if c.Agents == nil {
-		c.Agents = []Agent{}
-	}
-	if c.CustomerTypes == nil {
-		c.CustomerTypes = []CustomerType{}
-	}
-	if c.Blacklist == nil {
-		c.Blacklist = []BlacklistEntry{}
-	}
-	if c.InboundRoutes == nil {
-		c.InboundRoutes = []InboundRoute{}
-	}
-	if c.Calendars == nil {
-		c.Calendars = []Calendar{}
-	}
-	if c.Bindings == nil {
-		c.Bindings = []Binding{}
-	}
-	if c.CallerIDs == nil {
-		c.CallerIDs = []CallerID{}
-	}
+	return s
 }
 
 func (g *Group) normalize() {
@@ -438,9 +417,7 @@ func (a *Agent) normalize() {
 	if a.Mode == "" {
 		a.Mode = ModeExtension
 	}
-	if a.Groups == nil {
-		a.Groups = []Membership{}
-	}
+	a.Groups = notNil(a.Groups)
 }
 
 func nilIfEmpty(s []string) []string {
@@ -450,10 +427,23 @@ func nilIfEmpty(s []string) []string {
 	return s
 }
 
+// ShortAbandon is the settings' short-abandon time (the default when not
+// set).
+func (s Settings) ShortAbandon() time.Duration {
+	if s.ShortAbandonS == nil {
+		return DefaultShortAbandonS * time.Second
+	}
+	return time.Duration(*s.ShortAbandonS) * time.Second
+}
+
 // Clone returns a deep copy of c. Flows are shared: a saved flow is never
 // modified.
 func (c Config) Clone() Config {
 	out := c
+	if c.Settings.ShortAbandonS != nil {
+		v := *c.Settings.ShortAbandonS
+		out.Settings.ShortAbandonS = &v
+	}
 	out.Groups = slices.Clone(c.Groups)
 	for i := range out.Groups {
 		g := &out.Groups[i]

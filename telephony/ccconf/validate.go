@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -185,6 +186,41 @@ func (x *index) extension(v *validator, base string, obj objRef, field, number s
 	}
 }
 
+// idAndName checks an object's numeric id (1 to MaxID; dup: another has
+// it) and its name.
+func (v *validator) idAndName(base string, obj objRef, id int, dup bool, name string) {
+	if id < 1 || id > MaxID {
+		v.add(base, obj, "id", ReasonID, MaxID)
+	}
+	if dup {
+		v.add(base, obj, "id", ReasonKeyTaken, strconv.Itoa(id))
+	}
+	v.name(base, obj, name)
+}
+
+// taken reports whether an object before index i has the key of the one
+// at i.
+func taken[T any](list []T, i int, key func(*T) string) bool {
+	k := key(&list[i])
+	return slices.ContainsFunc(list[:i], func(o T) bool { return key(&o) == k })
+}
+
+// text checks an optional text field.
+func (v *validator) text(base string, obj objRef, field, s string, max int) {
+	if !textOK(s, max) {
+		v.add(base, obj, field, ReasonTextFormat, max)
+	}
+}
+
+// name checks a required name for people.
+func (v *validator) name(base string, obj objRef, name string) {
+	if name == "" {
+		v.add(base, obj, "name", ReasonRequired)
+	} else if !textOK(name, MaxNameLen) {
+		v.add(base, obj, "name", ReasonTextFormat, MaxNameLen)
+	}
+}
+
 func seconds(v *validator, base string, obj objRef, field string, s, min, max int) {
 	if s != 0 && (s < min || s > max) {
 		v.add(base, obj, field, ReasonRangeOrZero, min, max)
@@ -207,7 +243,7 @@ func (c *Config) checkSettings(v *validator) {
 		val, min, max int
 	}{
 		{"max_no_answer", s.MaxNoAnswer, 1, 20}, {"sl_threshold_s", s.SLThresholdS, 1, 3600},
-		{"short_abandon_s", s.ShortAbandonS, 0, 60}, {"callback_timeout_s", s.CallbackTimeoutS, 10, 600},
+		{"short_abandon_s", int(s.ShortAbandon() / time.Second), 0, 60}, {"callback_timeout_s", s.CallbackTimeoutS, 10, 600},
 		{"callback_retry_s", s.CallbackRetryS, 10, MaxSeconds}, {"callback_tries", s.CallbackTries, 1, 10},
 		{"pin_tries", s.PINTries, 1, 10},
 	} {
@@ -254,22 +290,8 @@ func groupRef(g int) objRef { return objRef{kind: ObjGroup, key: strconv.Itoa(g)
 func (c *Config) checkGroup(v *validator, x *index, i int) {
 	g := &c.Groups[i]
 	base, obj := "groups["+strconv.Itoa(i)+"]", groupRef(g.ID)
-	if g.ID < 1 || g.ID > MaxID {
-		v.add(base, obj, "id", ReasonID, MaxID)
-	}
-	for _, o := range c.Groups[:i] {
-		if o.ID == g.ID {
-			v.add(base, obj, "id", ReasonKeyTaken, strconv.Itoa(g.ID))
-		}
-	}
-	if g.Name == "" {
-		v.add(base, obj, "name", ReasonRequired)
-	} else if !textOK(g.Name, MaxNameLen) {
-		v.add(base, obj, "name", ReasonTextFormat, MaxNameLen)
-	}
-	if !textOK(g.Description, MaxDescLen) {
-		v.add(base, obj, "description", ReasonTextFormat, MaxDescLen)
-	}
+	v.idAndName(base, obj, g.ID, slices.ContainsFunc(c.Groups[:i], func(o Group) bool { return o.ID == g.ID }), g.Name)
+	v.text(base, obj, "description", g.Description, MaxDescLen)
 	if g.Priority < 0 || g.Priority > MaxPriority {
 		v.add(base, obj, "priority", ReasonRange, 0, MaxPriority)
 	}
@@ -419,16 +441,10 @@ func (c *Config) checkAgent(v *validator, x *index, i int) {
 	if !reAgentID.MatchString(a.ID) {
 		v.add(base, obj, "id", ReasonAgentID)
 	}
-	for _, o := range c.Agents[:i] {
-		if o.ID == a.ID {
-			v.add(base, obj, "id", ReasonKeyTaken, a.ID)
-		}
+	if taken(c.Agents, i, func(o *Agent) string { return o.ID }) {
+		v.add(base, obj, "id", ReasonKeyTaken, a.ID)
 	}
-	if a.Name == "" {
-		v.add(base, obj, "name", ReasonRequired)
-	} else if !textOK(a.Name, MaxNameLen) {
-		v.add(base, obj, "name", ReasonTextFormat, MaxNameLen)
-	}
+	v.name(base, obj, a.Name)
 	if a.Level < 0 || a.Level > MaxLevel {
 		v.add(base, obj, "level", ReasonRange, 0, MaxLevel)
 	}
@@ -495,19 +511,7 @@ func (c *Config) checkTypes(v *validator, x *index) {
 	for i := range c.CustomerTypes {
 		t := &c.CustomerTypes[i]
 		base, obj := "customer_types["+strconv.Itoa(i)+"]", objRef{kind: ObjCustomerType, key: strconv.Itoa(t.ID), numeric: true}
-		if t.ID < 1 || t.ID > MaxID {
-			v.add(base, obj, "id", ReasonID, MaxID)
-		}
-		for _, o := range c.CustomerTypes[:i] {
-			if o.ID == t.ID {
-				v.add(base, obj, "id", ReasonKeyTaken, strconv.Itoa(t.ID))
-			}
-		}
-		if t.Name == "" {
-			v.add(base, obj, "name", ReasonRequired)
-		} else if !textOK(t.Name, MaxNameLen) {
-			v.add(base, obj, "name", ReasonTextFormat, MaxNameLen)
-		}
+		v.idAndName(base, obj, t.ID, slices.ContainsFunc(c.CustomerTypes[:i], func(o CustomerType) bool { return o.ID == t.ID }), t.Name)
 		if t.Priority < 0 || t.Priority > MaxPriority {
 			v.add(base, obj, "priority", ReasonRange, 0, MaxPriority)
 		}
@@ -569,9 +573,7 @@ func (c *Config) checkBlacklist(v *validator) {
 			seen[n] = true
 		}
 		oneOf(v, base, obj, "direction", b.Direction, []string{DirIn, DirOut, DirBoth})
-		if !textOK(b.Note, MaxNoteLen) {
-			v.add(base, obj, "note", ReasonTextFormat, MaxNoteLen)
-		}
+		v.text(base, obj, "note", b.Note, MaxNoteLen)
 	}
 }
 
@@ -581,14 +583,10 @@ func (c *Config) checkCalendar(v *validator, i int) {
 	if !reName.MatchString(cal.Name) {
 		v.add(base, obj, "name", ReasonName)
 	}
-	for _, o := range c.Calendars[:i] {
-		if o.Name == cal.Name {
-			v.add(base, obj, "name", ReasonKeyTaken, cal.Name)
-		}
+	if taken(c.Calendars, i, func(o *Calendar) string { return o.Name }) {
+		v.add(base, obj, "name", ReasonKeyTaken, cal.Name)
 	}
-	if !textOK(cal.Description, MaxDescLen) {
-		v.add(base, obj, "description", ReasonTextFormat, MaxDescLen)
-	}
+	v.text(base, obj, "description", cal.Description, MaxDescLen)
 	if _, err := calendar.New(cal.Spec); err != nil {
 		var ce *calendar.Error
 		if errors.As(err, &ce) {
@@ -599,20 +597,16 @@ func (c *Config) checkCalendar(v *validator, i int) {
 
 func (c *Config) checkRoutes(v *validator, x *index) {
 	type source struct{ kind, trunk, did string }
-	taken := map[source]string{}
+	sources := map[source]string{}
 	for i, r := range c.InboundRoutes {
 		base, obj := "inbound_routes["+strconv.Itoa(i)+"]", objRef{kind: ObjInboundRoute, key: r.Name}
 		if !reName.MatchString(r.Name) {
 			v.add(base, obj, "name", ReasonName)
 		}
-		for _, o := range c.InboundRoutes[:i] {
-			if o.Name == r.Name {
-				v.add(base, obj, "name", ReasonKeyTaken, r.Name)
-			}
+		if taken(c.InboundRoutes, i, func(o *InboundRoute) string { return o.Name }) {
+			v.add(base, obj, "name", ReasonKeyTaken, r.Name)
 		}
-		if !textOK(r.Description, MaxDescLen) {
-			v.add(base, obj, "description", ReasonTextFormat, MaxDescLen)
-		}
+		v.text(base, obj, "description", r.Description, MaxDescLen)
 		oneOf(v, base, obj, "source", r.Source, []string{SourceTrunk, SourceLine, SourceInternal})
 		src := source{kind: r.Source, trunk: r.Trunk, did: region.National(r.DID)}
 		switch r.Source {
@@ -650,10 +644,10 @@ func (c *Config) checkRoutes(v *validator, x *index) {
 				v.add(base, obj, "number", ReasonInternalExt)
 			}
 		}
-		if other, dup := taken[src]; dup && r.Source != "" {
+		if other, dup := sources[src]; dup && r.Source != "" {
 			v.add(base, obj, "did", ReasonSourceTaken, other)
 		} else {
-			taken[src] = r.Name
+			sources[src] = r.Name
 		}
 		c.checkTarget(v, x, base, obj, "target", r.Target, []string{TargetFlow, TargetGroup, TargetExtension, TargetVoicemail})
 	}
@@ -674,9 +668,7 @@ func (c *Config) checkBindings(v *validator, x *index) {
 			}
 		}
 		x.extension(v, base, obj, "extension", b.Extension)
-		if !textOK(b.Description, MaxDescLen) {
-			v.add(base, obj, "description", ReasonTextFormat, MaxDescLen)
-		}
+		v.text(base, obj, "description", b.Description, MaxDescLen)
 	}
 }
 
@@ -686,14 +678,10 @@ func (c *Config) checkCallerIDs(v *validator, x *index) {
 		if !reNumber.MatchString(id.Number) {
 			v.add(base, obj, "number", ReasonDialNumber)
 		}
-		for _, o := range c.CallerIDs[:i] {
-			if o.Number == id.Number {
-				v.add(base, obj, "number", ReasonKeyTaken, id.Number)
-			}
+		if taken(c.CallerIDs, i, func(o *CallerID) string { return o.Number }) {
+			v.add(base, obj, "number", ReasonKeyTaken, id.Number)
 		}
-		if !textOK(id.Description, MaxDescLen) {
-			v.add(base, obj, "description", ReasonTextFormat, MaxDescLen)
-		}
+		v.text(base, obj, "description", id.Description, MaxDescLen)
 		switch {
 		case id.AllAgents && len(id.Agents) > 0:
 			v.add(base, obj, "agents", ReasonCallerIDBoth)
@@ -739,10 +727,8 @@ func (c *Config) checkFlows(v *validator, x *index, ctx Context) {
 		if !reFlowID.MatchString(f.ID) {
 			v.add(base, obj, "id", ReasonFlowID)
 		}
-		for _, o := range c.Flows[:i] {
-			if o.ID == f.ID {
-				v.add(base, obj, "id", ReasonKeyTaken, f.ID)
-			}
+		if taken(c.Flows, i, func(o **ivr.Flow) string { return (*o).ID }) {
+			v.add(base, obj, "id", ReasonKeyTaken, f.ID)
 		}
 		var ves ivr.ValidationErrors
 		if err := ivr.Validate(f, opt); errors.As(err, &ves) {

@@ -346,6 +346,7 @@ func (s *Server) routes() *gin.Engine {
 	admin.PUT("/:login", s.apiUpdateUser)
 	admin.DELETE("/:login", s.apiDeleteUser)
 	s.pbxRoutes(authed)
+	s.ccRoutes(authed)
 	s.cdrRoutes(authed)
 	s.promptRoutes(authed)
 	s.tlsRoutes(authed)

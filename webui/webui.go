@@ -193,6 +193,10 @@ type Config struct {
 	// PBX is the telephone configuration edited under /api/v1/extensions,
 	// trunks and routes; nil makes those routes answer 503.
 	PBX PBX
+	// CallCentre is the call-centre configuration edited under
+	// /api/v1/call-centre, the objects' paths and /api/v1/flows; nil
+	// makes those routes answer 503.
+	CallCentre CallCentre
 	// CallLog serves the call detail records under /api/v1/cdr; nil makes
 	// that route answer 503.
 	CallLog CallLog

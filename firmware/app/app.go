@@ -50,9 +50,11 @@ type Config struct {
 	// DataDir/prompts/system. The image ships them read-only in its root
 	// file system, so that updates bring new ones.
 	SystemPrompts string
-	// Import is a PBX configuration file (telephony/pbxconf JSON) loaded
-	// into the store at boot, before the telephony starts; an invalid file
-	// stops the boot with the field named and the store unchanged.
+	// Import is a configuration file (configcli's document: the PBX part,
+	// telephony/pbxconf, and the call centre's, telephony/ccconf, either
+	// optional) loaded into the store at boot, before the telephony
+	// starts; an invalid file stops the boot with the field named and the
+	// store unchanged.
 	Import string
 	// OTAKey is a file with the update public key (PEM or base64), used
 	// instead of the one compiled in (development and tests).
@@ -99,6 +101,7 @@ type App struct {
 	health     *task             // marks the booted slot good (ota.go)
 	ntp        *ntpRun           // the NTP client (installer.go)
 	prompts    *prompt.Catalogue // prompts.go
+	cc         *callCentre       // the call-centre configuration in force (callcentre.go)
 
 	// lineEvents routes the board's driver events to the running line
 	// adapters; nil while the telephony is not running.
@@ -157,6 +160,7 @@ func (a *App) runOnce(ctx context.Context) error {
 		{name: "ota", start: a.startOTA},
 		{name: "pbxconf", start: a.startPBXConf},
 		{name: "prompts", start: a.startPrompts, stop: a.stopPrompts},
+		{name: "callcentre", start: a.startCallCentre, stop: a.stopCallCentre},
 		{name: "telephony", start: a.startTelephony, stop: a.stopTelephony},
 		{name: "control", start: a.startControl, stop: a.stopControl},
 		{name: "web", start: a.startWeb, stop: a.stopWeb},

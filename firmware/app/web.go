@@ -23,6 +23,7 @@ func (a *App) startWeb(ctx context.Context) error {
 		Users:        storeUsers{a},
 		System:       systemInfo{a},
 		PBX:          pbxStore{a},
+		CallCentre:   ccStore{a},
 		CallLog:      callLog{a},
 		Sim:          a.webSim(),
 		Prompts:      webPrompts{a},

@@ -46,7 +46,7 @@ func main() {
 	flags.TextVar(&level, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
 	flags.BoolVar(&cfg.NoWatchdog, "no-watchdog", false, "do not pet /dev/watchdog")
 	flags.StringVar(&cfg.SystemPrompts, "prompts", "", "directory of the system prompts, as callboxctl prompts generate makes them (default DATA/prompts/system in sim, /usr/share/callbox/prompts on hardware)")
-	flags.StringVar(&cfg.Import, "import", "", "load this PBX configuration file (JSON, as callboxctl config export writes) into the store at boot")
+	flags.StringVar(&cfg.Import, "import", "", "load this configuration file (JSON, as callboxctl config export writes: the PBX part, the call centre's under \"call_centre\", or both) into the store at boot")
 	flags.StringVar(&cfg.OTAKey, "ota-key", "", "update public key file (PEM or base64) instead of the compiled-in one")
 	flags.StringVar(&cfg.OTABoard, "ota-board", "", "flash layout of this board for updates (default: callbox.board= on the kernel command line)")
 	flags.StringVar(&cfg.OTAFloor, "ota-floor", "", "refuse update bundles older than this version")

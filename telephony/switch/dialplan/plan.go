@@ -142,7 +142,7 @@ const (
 	Invalid   Kind = iota // nothing matches
 	Extension             // an extension of the box
 	FeatureCode
-	Outbound  // an outside number through a route
+	Outbound    // an outside number through a route
 	Emergency   // an emergency number: always allowed
 	Blocked     // matches a blocked pattern
 	NoRoute     // a route matches but the caller may not use it

@@ -1060,3 +1060,19 @@ func (s *Switch) appRefer(cs *chanState) bool {
 	s.goSIP(func() { _ = leg.NotifyTransfer(603, "Declined") })
 	return true
 }
+
+// Contacts implements contactLister for an endpoint that lists an
+// extension's registered contacts (*sip.Endpoint does).
+func (d sipDialer) Contacts(ext string) []string {
+	cl, ok := d.ep.(interface {
+		Contacts(ext string) []sip.Registration
+	})
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, r := range cl.Contacts(ext) {
+		out = append(out, r.Contact)
+	}
+	return out
+}

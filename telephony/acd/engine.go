@@ -51,6 +51,13 @@ type CallInfo struct {
 	ID       CallID
 	Number   string // caller's number
 	Category string // contact category from the CRM, if known
+	// Type, when not 0, is the customer type by id (an IVR queue node that
+	// names a type), instead of classifying the number.
+	Type int
+	// Group, when not 0, is the group the call waits in (an IVR queue node
+	// that names a group), instead of the customer type's groups; the
+	// type still gives the call its priority.
+	Group int
 }
 
 type callState uint8
@@ -646,8 +653,23 @@ func (e *Engine) Offer(ci CallInfo) (out Outcome, t Target, err error) {
 			return nil
 		}
 		ct := e.classify(ci.Number, ci.Category)
-		groups := make([]int, 0, len(ct.groups))
-		for _, gi := range ct.groups {
+		if ci.Type != 0 {
+			t, ok := e.typeByID(ci.Type)
+			if !ok {
+				return fmt.Errorf("acd: call %q: unknown customer type %d", ci.ID, ci.Type)
+			}
+			ct = t
+		}
+		cand := ct.groups
+		if ci.Group != 0 {
+			gi, ok := e.groupIdx[ci.Group]
+			if !ok {
+				return fmt.Errorf("acd: call %q: unknown group %d", ci.ID, ci.Group)
+			}
+			cand = []int{gi}
+		}
+		groups := make([]int, 0, len(cand))
+		for _, gi := range cand {
 			if e.groups[gi].cfg.Enabled {
 				groups = append(groups, gi)
 			}
@@ -685,6 +707,19 @@ func (e *Engine) Offer(ci CallInfo) (out Outcome, t Target, err error) {
 		return nil
 	})
 	return out, t, err
+}
+
+// typeByID returns a customer type (the default one too) by id.
+func (e *Engine) typeByID(id int) (*custType, bool) {
+	for _, t := range e.types {
+		if t.cfg.ID == id {
+			return t, true
+		}
+	}
+	if e.deflt.cfg.ID == id {
+		return e.deflt, true
+	}
+	return nil, false
 }
 
 func external(t Target) Target {

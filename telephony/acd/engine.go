@@ -1703,3 +1703,44 @@ func (e *Engine) Assign(callID CallID, agentID AgentID) error {
 		return nil
 	})
 }
+
+// Transfer hands a connected call to another agent (a consultative
+// transfer the agents completed between them): the serving agent goes to
+// wrap-up as after a hang-up, and to talks the call from now on. to must
+// be signed in and not ringing or talking for another call.
+func (e *Engine) Transfer(callID CallID, to AgentID) error {
+	return e.do(func(now time.Time) error {
+		c, err := e.callByID(callID)
+		if err != nil {
+			return err
+		}
+		if c.state != callTalking {
+			return fmt.Errorf("%w: call %s is not connected", ErrBadState, callID)
+		}
+		b, err := e.agentByID(to)
+		if err != nil {
+			return err
+		}
+		if b.idx == c.agent {
+			return fmt.Errorf("%w: %s already has call %s", ErrBadState, to, callID)
+		}
+		if b.state.engaged() {
+			return fmt.Errorf("%w: %s is %s", ErrEngaged, to, b.state)
+		}
+		if b.state == Offline {
+			return fmt.Errorf("%w: %s is offline", ErrBadState, to)
+		}
+		e.endTalk(c, now)
+		if b.state == WrapUp {
+			e.stopAgentTimer(b)
+		}
+		c.agent = b.idx
+		c.answered = now
+		b.call = c
+		b.ringGroup = c.primary()
+		e.setState(b, Talking, "transfer", now)
+		b.answered++
+		e.dispatch(now)
+		return nil
+	})
+}

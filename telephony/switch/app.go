@@ -981,14 +981,17 @@ func (a *AppCall) Move(leg LegID, to *AppCall) {
 
 // Handoff takes a leg out of the app call and dials number for its party
 // as extension as would dial it ("" : as from outside): a blind transfer
-// into the ordinary dial plan. The leg ends here with CauseTransferred.
+// into the ordinary dial plan. The leg ends here with CauseTransferred. A
+// caller not answered yet stays so until the number answers (a route to
+// an extension).
 func (a *AppCall) Handoff(leg LegID, number, as string) {
 	a.do(func() {
 		s := a.s
 		al := a.leg(leg)
-		if al == nil || !al.live() {
+		if al == nil || al.ended || al.l == nil || al.l.ended {
 			return
 		}
+		up := al.answered
 		l := al.l
 		cs := l.cs
 		now := s.clk.Now()
@@ -1001,12 +1004,15 @@ func (a *AppCall) Handoff(leg LegID, number, as string) {
 		}
 		nc := &call{id: s.nextID(), origin: cs.ch.Name(), from: Party{Number: l.party}, to: number, start: now, fromEx: as}
 		nc.a = nc.addLeg(cs, l.party, l.trunk, now)
-		nc.a.answer = now
+		nc.trunk = l.call.trunk
 		cs.cur = nc.a
 		s.calls[nc] = true
 		s.appLegDone(al, CauseTransferred)
-		if src, err := newToneSource(s.cfg.Country, tone.Ringback); err == nil {
-			s.engine.Play(cs.mch, src)
+		if up {
+			nc.a.answer = now
+			if src, err := newToneSource(s.cfg.Country, tone.Ringback); err == nil {
+				s.engine.Play(cs.mch, src)
+			}
 		}
 		s.forward(nc, as, number, 0)
 	})
@@ -1076,3 +1082,7 @@ func (d sipDialer) Contacts(ext string) []string {
 	}
 	return out
 }
+
+// IsExtension reports whether n is one of the switch's extensions. It is
+// safe from any goroutine.
+func (s *Switch) IsExtension(n string) bool { return s.isKnown(n) }

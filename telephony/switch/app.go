@@ -227,7 +227,8 @@ type appLeg struct {
 	ended    bool
 	cause    Cause // the last failure of a fork, for the event
 
-	rung     bool // AppRinging was reported
+	rung     bool      // AppRinging was reported
+	upAt     time.Time // when its audio was connected
 	mode     Mode
 	to       LegID // whisper target
 	onAnswer Mode
@@ -375,7 +376,7 @@ func (a *AppCall) Answer(leg LegID) {
 // detected on analog lines, its mode applied.
 func (s *Switch) appUp(al *appLeg, l *leg) {
 	now := s.clk.Now()
-	al.answered, al.l, al.deadline = true, l, time.Time{}
+	al.answered, al.l, al.deadline, al.upAt = true, l, time.Time{}, now
 	if l.answer.IsZero() {
 		l.answer = now
 	}
@@ -931,8 +932,18 @@ func (s *Switch) appDigit(l *leg, digit byte, dur time.Duration) {
 	if al.ended || al.l != l || al.ac.ended {
 		return
 	}
+	if l.cs.ch.Tech() == FXS && s.clk.Now().Add(-dur).Before(al.upAt.Add(digitGuard)) {
+		// The tail of the last digit dialled before the leg came up (an
+		// FXS phone's feature code): the line heard it already.
+		return
+	}
 	s.appEmit(al.ac, AppEvent{Kind: AppDigit, Leg: al.id, Digit: digit, Duration: dur})
 }
+
+// digitGuard is how soon after an analog leg comes up a digit may start
+// and still count: a digit dialled to reach the application sounds on
+// for up to 100 ms after the line took it.
+const digitGuard = 150 * time.Millisecond
 
 // appFlash: an analog phone in an app call flashed. The line offered dial
 // tone for a second call; the call goes on as it was and the application

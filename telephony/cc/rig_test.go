@@ -286,7 +286,7 @@ type rig struct {
 // testConfig: group 1 (sales) with agents 1088 and 1099 (PIN 1234 and
 // 5678, 1099 a supervisor), group 2 (support) with 2001; a flow "main"
 // whose menu sends 1 to sales and 2 to support; fxo1 and DID 4008 on the
-// trunk "carrier" route to it; 8000 is the internal number of the flow.
+// trunk "carrier" and fxo2 route to it; 8000 is the internal number of the flow.
 func testConfig() cc.Config {
 	return cc.Config{
 		ACD: acd.Config{
@@ -308,6 +308,7 @@ func testConfig() cc.Config {
 		},
 		Routes: []cc.Route{
 			{Trunk: "fxo1", Flow: "main"},
+			{Trunk: "fxo2", Flow: "main"},
 			{Trunk: "carrier", DID: "4008", Flow: "main"},
 			{Number: "8000", Flow: "main"},
 		},

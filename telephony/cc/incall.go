@@ -467,9 +467,8 @@ func (s *Service) completeTransfer(ses *session) error {
 	// To a number: the agent leaves, the caller and the party talk on.
 	s.publish(ccevent.Event{Type: ccevent.CallTransferred, Call: ses.id, Agent: string(from), Target: li.party})
 	third := ses.third
-	ses.third = 0
-	s.serviceOver(ses, "transferred") // hangs up the agent (not the third: cleared above)
-	ses.third, ses.thirdFor = third, "transferred"
+	ses.thirdFor = "transferred"
+	s.serviceOver(ses, "transferred") // hangs up the agent, not the transferred-to party
 	ses.held = false
 	ses.ac.StopPlay(ses.caller)
 	ses.setMode(ses.caller, callswitch.ModeTalk, 0)

@@ -394,7 +394,8 @@ func (s *Service) serviceOver(ses *session, reason string) {
 	}
 	ses.served, ses.agent = ses.agent, ""
 	for id, li := range ses.legs {
-		if li.role == roleAgent || li.role == roleThird || li.role == roleSupervisor {
+		keep := li.role == roleThird && ses.thirdFor == "transferred" // the caller talks on with it
+		if (li.role == roleAgent || li.role == roleThird || li.role == roleSupervisor) && !keep {
 			ses.ac.Hangup(id, callswitch.CauseNormal)
 		}
 	}

@@ -318,24 +318,6 @@ func (d *dialog) collect(req ivr.CollectRequest) (string, error) {
 	}
 }
 
-// pause waits dur (digits are typed ahead).
-func (d *dialog) pause(dur time.Duration) error {
-	t, tm := d.timer(dur)
-	defer tm.Stop()
-	for {
-		m, err := d.next()
-		if err != nil {
-			return err
-		}
-		if m.kind == msgTimer && m.token == t {
-			return nil
-		}
-		if err := d.handle(m); err != nil {
-			return err
-		}
-	}
-}
-
 // ask posts f to the loop and waits for its answer.
 func (d *dialog) ask(f func() error) error {
 	t := d.token()

@@ -73,7 +73,7 @@ func (s *Service) restore() error {
 	}
 	now := s.clock.Now()
 	for _, a := range s.cfg.Load().ACD.Agents {
-		es, err := s.opts.Status.StatusEntries(a.ID, now.Add(-31*24*time.Hour), now.Add(time.Second))
+		es, err := s.opts.Status.StatusEntries(a.ID, now.Add(-31*24*time.Hour), now.Add(365*24*time.Hour))
 		if err != nil {
 			return fmt.Errorf("cc: restoring agent %s: %w", a.ID, err)
 		}

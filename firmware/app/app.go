@@ -74,6 +74,7 @@ type App struct {
 	con     *consoleRun
 	dog     *watchdog
 	tel     *telephonyRun // switch, lines, SIP (telephony.go)
+	cc      *ccRun        // the call centre (cc.go)
 
 	// lineEvents routes the board's driver events to the running line
 	// adapters; nil while the telephony is not running.
@@ -131,6 +132,7 @@ func (a *App) runOnce(ctx context.Context) error {
 		{name: "store", start: a.startStore, stop: a.stopStore},
 		{name: "pbxconf", start: a.startPBXConf},
 		{name: "telephony", start: a.startTelephony, stop: a.stopTelephony},
+		{name: "cc", start: a.startCC, stop: a.stopCC},
 		{name: "control", start: a.startControl, stop: a.stopControl},
 		{name: "web", start: a.startWeb, stop: a.stopWeb},
 		{name: "console", start: a.startConsole, stop: a.stopConsole},

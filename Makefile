@@ -103,6 +103,10 @@ bench: go-check deps ## run the benchmarks and print ns/sample and channels per 
 bench-sip: go-check deps ## sipp on loopback through the daemon: concurrent G.711 calls, set-up rate, memory, media latency
 	$(GO) run ./firmware/internal/sipbench -calls $${CALLS:-500} -rate $${RATE:-100} -setup-calls $${SETUP_CALLS:-1000}
 
+.PHONY: bench-sip-flood
+bench-sip-flood: go-check deps ## issue 15's attacks on loopback through the daemon: flood RSS, phone during it, guessing, enumeration, silent TCP
+	$(GO) run ./firmware/internal/sipbench -flood -flood-for $${FLOOD_FOR:-10s} -flood-sources $${FLOOD_SOURCES:-1} -flood-tcp $${FLOOD_TCP:-500}
+
 .PHONY: clean
 clean: ## remove bin/ (var/ holds your simulated box's data and is kept)
 	rm -rf bin

@@ -29,6 +29,23 @@ type switchConfig struct {
 	// secrets are the SIP extensions' digest passwords by number.
 	secrets map[string]sip.Extension
 	trunks  []sip.TrunkConfig
+	// nat names the SIP extensions and trunks whose media may come
+	// through NAT.
+	nat natPeers
+}
+
+// natPeers are the SIP extensions and trunks (by number and name) whose
+// RTP the box takes from their signalling IP, any port, latched once
+// (rtpstream's Config.NAT), rather than only from their SDP's address.
+type natPeers struct{ exts, trunks map[string]bool }
+
+// allows reports whether the leg of extension ext or trunk trunk may
+// send its media through NAT.
+func (n natPeers) allows(ext, trunk string) bool {
+	if trunk != "" {
+		return n.trunks[trunk]
+	}
+	return n.exts[ext]
 }
 
 // fxsName and fxoName are the board's port names for pbxconf's numbers
@@ -45,6 +62,7 @@ func adaptPBX(c pbxconf.Config, country string) switchConfig {
 		dids:    map[string]map[string]string{},
 		fxo:     map[string]line.FXOConfig{},
 		secrets: map[string]sip.Extension{},
+		nat:     natPeers{exts: map[string]bool{}, trunks: map[string]bool{}},
 	}
 	// Route trunks name pbxconf trunks; the switch knows an FXO trunk by
 	// its port's channel name and a SIP trunk by its own name.
@@ -70,6 +88,9 @@ func adaptPBX(c pbxconf.Config, country string) switchConfig {
 			}
 			if len(t.DIDs) > 0 {
 				sc.dids[t.Name] = maps.Clone(t.DIDs)
+			}
+			if t.NAT {
+				sc.nat.trunks[t.Name] = true
 			}
 			port := t.Port
 			if port == 0 {
@@ -113,6 +134,9 @@ func adaptPBX(c pbxconf.Config, country string) switchConfig {
 			x.Port = fxsName(e.Port)
 		case pbxconf.KindSIP:
 			sc.secrets[e.Number] = sip.Extension{Number: e.Number, Password: e.Secret}
+			if e.NAT {
+				sc.nat.exts[e.Number] = true
+			}
 		}
 		sc.exts = append(sc.exts, x)
 	}

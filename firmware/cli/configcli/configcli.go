@@ -9,7 +9,9 @@
 // socket, so the daemon checks the file against its board and applies it;
 // when no daemon answers they open the store file in DIR directly. An
 // import is validated completely before anything is written, and is
-// written in one transaction: a refused file changes nothing.
+// written in one transaction: a refused file changes nothing. A SIP
+// extension secret the file sets or changes must be strong; a weak one
+// the store already holds is kept with a warning.
 //
 // The package also holds what the daemon shares with the commands: Load and
 // Save on a store transaction, ReadFile, and Live, the commands the daemon
@@ -112,10 +114,33 @@ func Import(db *store.DB, path string, check func(pbxconf.Config) error) (pbxcon
 			return pbxconf.Config{}, fmt.Errorf("configcli: %s: %w", path, err)
 		}
 	}
-	if err := db.Update(func(tx *store.Tx) error { return Save(tx, c) }); err != nil {
+	if err := db.Update(func(tx *store.Tx) error {
+		// New or changed SIP secrets must be strong; the stored ones
+		// keep working (WeakSecrets warns). A stored configuration that
+		// cannot be read is not held against the file that replaces it.
+		if stored, err := Load(tx); err == nil || errors.Is(err, ErrNone) {
+			prev := &stored
+			if err != nil {
+				prev = nil
+			}
+			if err := c.CheckNewSecrets(prev); err != nil {
+				return fmt.Errorf("configcli: %s: %w", path, err)
+			}
+		}
+		return Save(tx, c)
+	}); err != nil {
 		return pbxconf.Config{}, err
 	}
 	return c, nil
+}
+
+// WarnWeakSecrets writes a line to w for each SIP extension of c whose
+// secret is weak: it keeps working, but should be replaced.
+func WarnWeakSecrets(w io.Writer, c pbxconf.Config) {
+	for _, fe := range c.WeakSecrets() {
+		fmt.Fprintf(w, "config: warning: %s: secret: %s (it keeps working; set a strong one, the web admin can generate it)\n",
+			fe.Object, fe.Reason)
+	}
 }
 
 // Export returns the stored configuration as a document.
@@ -167,6 +192,7 @@ func Live(d Daemon) cli.Command {
 			}
 			fmt.Fprintf(std.Out, "config: imported %s: %d extensions, %d trunks, %d routes\n",
 				args[1], len(c.Extensions), len(c.Trunks), len(c.Routes))
+			WarnWeakSecrets(std.Out, c)
 			return 0
 		}
 		fmt.Fprint(std.Err, usage)
@@ -302,6 +328,7 @@ func importFile(ctx context.Context, socket, dataDir, file string, std cli.IO) i
 	}
 	fmt.Fprintf(std.Out, "config: imported %s into %s (no daemon running; ports are checked at its next boot): %d extensions, %d trunks, %d routes\n",
 		abs, filepath.Join(dataDir, DBName), len(c.Extensions), len(c.Trunks), len(c.Routes))
+	WarnWeakSecrets(std.Out, c)
 	return 0
 }
 

@@ -147,7 +147,7 @@ func TestSippCallerHearsWhy(t *testing.T) {
 	} {
 		t.Run(tt.why, func(t *testing.T) {
 			r.live(t, startSippFile(t, bin, freePort(t), refusedScenario(t, tt.code),
-				"-s", tt.number, "-au", "205", "-ap", "secret205", box))
+				"-s", tt.number, "-au", "205", "-ap", "secret205", "-auth_uri", tt.number+"@"+box, box))
 			r.run(100 * time.Millisecond)
 			recs := r.cdr()
 			if len(recs) != 1 || recs[0].Cause != tt.cause || recs[0].To != tt.number {
@@ -161,7 +161,7 @@ func TestSippCallerHearsWhy(t *testing.T) {
 	}
 
 	t.Run("feature code", func(t *testing.T) {
-		r.live(t, startSipp(t, bin, freePort(t), "softphone_feature.xml", "-s", "*76", "-au", "205", "-ap", "secret205", box))
+		r.live(t, startSipp(t, bin, freePort(t), "softphone_feature.xml", "-s", "*76", "-au", "205", "-ap", "secret205", "-auth_uri", "*76@"+box, box))
 		r.run(100 * time.Millisecond)
 		got := make(chan callswitch.Extension, 1)
 		r.sw.Do(func() { e, _ := r.sw.ExtensionState("205"); got <- e })

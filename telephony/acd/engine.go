@@ -1409,8 +1409,10 @@ func (e *Engine) endTalk(c *call, now time.Time) {
 // --- callbacks ----------------------------------------------------------------
 
 // RequestCallback turns a waiting caller into a callback that keeps their
-// place; number is where to call back (empty: the calling number). The
-// wiring hangs up the caller's leg afterwards.
+// place; number is where to call back (empty: the calling number). A
+// number that already has a callback pending keeps that one (the earlier
+// place) and this call is merged into it. The wiring hangs up the
+// caller's leg afterwards.
 func (e *Engine) RequestCallback(callID CallID, number string) error {
 	return e.do(func(now time.Time) error {
 		c, err := e.callByID(callID)
@@ -1426,6 +1428,16 @@ func (e *Engine) RequestCallback(callID CallID, number string) error {
 		e.releaseRings(c, now)
 		c.stopTimers()
 		c.gen++
+		// One callback per number: a caller who already has one (from an
+		// earlier call, keeping an earlier place) is not called twice.
+		for _, o := range e.queue {
+			if o != c && o.number == c.number && (o.state == callCBWaiting || o.state == callCBDialing) {
+				e.unqueue(c)
+				delete(e.calls, c.id)
+				e.dispatch(now)
+				return nil
+			}
+		}
 		c.state = callCBWaiting
 		e.persist(c, now)
 		e.dispatch(now)

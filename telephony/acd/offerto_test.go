@@ -3,6 +3,7 @@ package acd
 import (
 	"errors"
 	"testing"
+	"time"
 )
 
 // An IVR queue node names a group (or a customer type): the call waits
@@ -37,4 +38,24 @@ func TestOfferToGroupAndType(t *testing.T) {
 			t.Errorf("offer %+v: err %v", ci, err)
 		}
 	}
+}
+
+// A caller who calls again and asks for a callback a second time keeps
+// the first (and its earlier place): the number is called once.
+func TestCallbackDuplicatesMerged(t *testing.T) {
+	v := newEnv(t, oneGroup(LongestIdle))
+	v.offer("first", "13800138000")
+	v.ok(v.e.RequestCallback("first", ""))
+	v.clk.Advance(time.Minute)
+	v.offer("again", "13800138000")
+	v.ok(v.e.RequestCallback("again", ""))
+	w := v.e.Waiting()
+	if len(w) != 1 || w[0].Call != "first" || !w[0].Callback {
+		t.Fatalf("waiting %+v", w)
+	}
+	if cbs, _ := v.store.Callbacks(); len(cbs) != 1 || cbs[0].Call != "first" {
+		t.Fatalf("stored callbacks %+v", cbs)
+	}
+	v.login("a")
+	v.expect("callback first 13800138000 a")
 }

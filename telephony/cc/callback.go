@@ -54,7 +54,7 @@ func (s *Service) callbackStarted(ses *session) {
 		ses.ac.End(callswitch.CauseUnavailable)
 		return
 	}
-	leg := originate(ses, dev, callswitch.Party{Number: ses.number, Name: "callback"}, 30*time.Second, callswitch.ModeTalk)
+	leg := s.originate(ses, dev, callswitch.Party{Number: ses.number, Name: "callback"}, 30*time.Second, callswitch.ModeTalk)
 	ses.legs[leg] = &legInfo{id: leg, role: roleAgent, agent: ses.cb.agent}
 	ses.cb.agentLeg = leg
 }
@@ -166,7 +166,7 @@ func (s *Service) Dial(ctx context.Context, agent acd.AgentID, number, callerID 
 // outboundStarted: ring the agent.
 func (s *Service) outboundStarted(ses *session) {
 	dev := s.device(ses.cb.agent)
-	leg := originate(ses, dev, callswitch.Party{Number: ses.number}, 30*time.Second, callswitch.ModeTalk)
+	leg := s.originate(ses, dev, callswitch.Party{Number: ses.number}, 30*time.Second, callswitch.ModeTalk)
 	ses.legs[leg] = &legInfo{id: leg, role: roleAgent, agent: ses.cb.agent}
 	ses.cb.agentLeg = leg
 }

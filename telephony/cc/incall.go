@@ -365,7 +365,7 @@ func (s *Service) dialThird(ses *session, t Target, why string) error {
 		leg = ses.ac.Originate(callswitch.Originate{Number: dev.Outside, Via: via, CallerID: callswitch.Party{Number: s.device(ses.agent).Extension},
 			Mode: callswitch.ModeAlone})
 	} else {
-		leg = originate(ses, dev, callswitch.Party{Number: string(ses.agent)}, 0, callswitch.ModeAlone)
+		leg = s.originate(ses, dev, callswitch.Party{Number: string(ses.agent)}, 0, callswitch.ModeAlone)
 	}
 	ses.legs[leg] = &legInfo{id: leg, role: roleThird, agent: t.Agent, party: targetOf(t)}
 	ses.third, ses.thirdFor = leg, why

@@ -51,11 +51,12 @@ func (s *Service) device(id acd.AgentID) Device {
 	return Device{Extension: a.Device}
 }
 
-// originate rings a device in a session.
-func originate(ses *session, dev Device, callerID callswitch.Party, timeout time.Duration, m callswitch.Mode) callswitch.LegID {
+// originate rings a device in a session: an outside number with the
+// configured prefix.
+func (s *Service) originate(ses *session, dev Device, callerID callswitch.Party, timeout time.Duration, m callswitch.Mode) callswitch.LegID {
 	o := callswitch.Originate{Extension: dev.Extension, CallerID: callerID, RingTimeout: timeout, Mode: m}
 	if dev.Outside != "" {
-		o.Number = dev.Outside
+		o.Number = s.cfg.Load().dialNumber(dev.Outside)
 	}
 	return ses.ac.Originate(o)
 }
@@ -76,7 +77,12 @@ func (s *Service) ring(r acd.RingRequest) {
 		return
 	}
 	g, _, _ := s.cfg.Load().group(r.Group)
-	leg := originate(ses, dev, callswitch.Party{Number: ses.number}, ringTimeout(g), callswitch.ModeAlone)
+	o := callswitch.Originate{Extension: dev.Extension, CallerID: callswitch.Party{Number: ses.number},
+		RingTimeout: ringTimeout(g), AutoAnswer: r.AutoAnswer}
+	if dev.Outside != "" {
+		o.Number = s.cfg.Load().dialNumber(dev.Outside)
+	}
+	leg := ses.ac.Originate(o)
 	ses.legs[leg] = &legInfo{id: leg, role: roleAgent, agent: r.Agent}
 	ses.rings[r.Agent] = leg
 	rt.ses = ses

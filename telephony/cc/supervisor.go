@@ -235,7 +235,7 @@ func (s *Service) Monitor(ctx context.Context, supervisor acd.AgentID, call, pho
 		if dev.IsZero() {
 			return errNoDevice
 		}
-		leg := originate(ses, dev, callswitch.Party{Number: ses.number}, 30*time.Second, callswitch.ModeListen)
+		leg := s.originate(ses, dev, callswitch.Party{Number: ses.number}, 30*time.Second, callswitch.ModeListen)
 		ses.legs[leg] = &legInfo{id: leg, role: roleSupervisor, agent: supervisor}
 		ses.monitors[leg] = &monitor{agent: supervisor}
 		return nil

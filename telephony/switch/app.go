@@ -190,6 +190,9 @@ type Originate struct {
 	// Mode (and To for ModeWhisper) is the leg's mode once it answers.
 	Mode Mode
 	To   LegID
+	// AutoAnswer asks a SIP extension's phones to answer by themselves (an
+	// agent set to auto-answer); an analog phone must be lifted.
+	AutoAnswer bool
 }
 
 // ErrAppEnded is what AppCall methods that can fail at once return for a
@@ -567,7 +570,8 @@ func (s *Switch) appOriginate(al *appLeg, o Originate) {
 		}
 	}
 	for _, ct := range contacts {
-		s.appSIPDial(al, sip.DialRequest{Extension: ext, Contact: ct, From: from, RingTimeout: al.timeoutOr(d)}, ext, "")
+		s.appSIPDial(al, sip.DialRequest{Extension: ext, Contact: ct, From: from, RingTimeout: al.timeoutOr(d),
+			AutoAnswer: o.AutoAnswer}, ext, "")
 	}
 }
 

@@ -434,8 +434,9 @@ func TestAppDialled(t *testing.T) {
 	r.hangup("202")
 }
 
-// A SIP extension with two registered contacts: both ring, the first to
-// answer takes the leg and the other is cancelled.
+// A SIP extension with two registered contacts: both ring (asked to
+// answer by themselves), the first to answer takes the leg and the other
+// is cancelled.
 func TestAppOriginateForksSIP(t *testing.T) {
 	d := &contactDialer{dialer: &dialer{}, contacts: map[string][]string{"205": {"sip:205@10.0.0.1", "sip:205@10.0.0.2"}}}
 	pc := defaultPlan()
@@ -446,10 +447,11 @@ func TestAppOriginateForksSIP(t *testing.T) {
 	app := newTestApp()
 	r.sw.SetApplication(app)
 	ac := r.sw.NewAppCall(app, callswitch.Party{Number: "cc"}, "")
-	leg := ac.Originate(callswitch.Originate{Extension: "205", CallerID: callswitch.Party{Number: "13800138000"}, Mode: callswitch.ModeTalk})
+	leg := ac.Originate(callswitch.Originate{Extension: "205", CallerID: callswitch.Party{Number: "13800138000"}, Mode: callswitch.ModeTalk,
+		AutoAnswer: true})
 	r.until("two dials", func() bool { _, reqs := d.last(); return len(reqs) == 2 })
 	_, reqs := d.last()
-	if reqs[0].Contact == reqs[1].Contact || reqs[0].From.User != "13800138000" {
+	if reqs[0].Contact == reqs[1].Contact || reqs[0].From.User != "13800138000" || !reqs[0].AutoAnswer || !reqs[1].AutoAnswer {
 		t.Fatalf("dial requests %+v", reqs)
 	}
 	d.mu.Lock()

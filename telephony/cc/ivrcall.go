@@ -61,10 +61,17 @@ func (c ivrCall) Hangup(context.Context) error {
 }
 
 // ReturnToAgent implements ivr.Call: the caller talks with the agent who
-// sent them into the flow again (通话返回).
+// sent them into the flow again (通话返回). The engine also calls it once
+// the agent resumed, when the dialogue is cancelled: so it does not wait.
 func (c ivrCall) ReturnToAgent(_ context.Context, agent string) error {
 	d := c.d
-	return d.ask(func() error { return d.s.backToAgent(d.ses) })
+	d.s.post(func() {
+		if err := d.s.backToAgent(d.ses); err != nil {
+			d.s.log.Info("caller not taken back", "call", d.id, "agent", agent, "err", err)
+			d.ses.ac.End(callswitch.CauseNormal) // the agent is gone: do not leave the caller alone
+		}
+	})
+	return nil
 }
 
 // runFlow runs a flow on the session's caller (agent: the agent who sent

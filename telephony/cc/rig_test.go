@@ -323,6 +323,12 @@ const mainFlow = `{"id": "main", "entry": "menu", "nodes": [
 
 func newRig(t testing.TB, cfg cc.Config, st *stores, flows ...string) *rig {
 	t.Helper()
+	return newRigWith(t, cfg, st, cc.Options{}, flows...)
+}
+
+// newRigWith is newRig with more of the service's options (a Recorder).
+func newRigWith(t testing.TB, cfg cc.Config, st *stores, more cc.Options, flows ...string) *rig {
+	t.Helper()
 	if st == nil {
 		st = newStores()
 	}
@@ -401,7 +407,7 @@ func newRig(t testing.TB, cfg cc.Config, st *stores, flows ...string) *rig {
 	bus := ccevent.New(0, aclk.Now)
 	prompts := &tonePrompts{}
 	svc, err := cc.New(cfg, cc.Options{Switch: sw, Bus: bus, Clock: aclk, Prompts: prompts, Flows: st.flows,
-		Status: st.acd, Callbacks: st.acd, Devices: st.devices, Facts: st.facts,
+		Status: st.acd, Callbacks: st.acd, Devices: st.devices, Facts: st.facts, Recorder: more.Recorder,
 		VerifyPIN: func(hash, pin string) bool { return hash == "plain:"+pin }})
 	if err != nil {
 		t.Fatal(err)

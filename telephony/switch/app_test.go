@@ -480,3 +480,38 @@ type contactDialer struct {
 }
 
 func (d *contactDialer) Contacts(ext string) []string { return d.contacts[ext] }
+
+// A call from a SIP trunk handed to the application: its DID is in the
+// offer, the answer sends 200, and a digit sent by SIP INFO (as RFC 4733
+// ones) is the application's, not relayed anywhere.
+func TestAppTrunkCallDigitsByINFO(t *testing.T) {
+	r, d := newSIPRig(t)
+	app := newTestApp()
+	r.sw.SetApplication(app)
+	ev := r.sw.SIPEvents()
+	leg := &sipLeg{id: "trunk1", trunk: "carrier", dir: sip.Inbound, from: sip.Party{User: "13800138000"}, to: sip.Party{User: "4008"}}
+	ev.Offered(leg)
+	r.until("the offer", func() bool { c, _ := app.call(0); return c != nil })
+	ac, caller := app.call(0)
+	if in := app.offers[0]; in.Kind != callswitch.FromTrunk || in.Trunk != "carrier" || in.To != "4008" || in.From.Number != "13800138000" {
+		t.Fatalf("offer %+v", in)
+	}
+	ac.Answer(caller)
+	r.until("200 OK", func() bool { return leg.did("answer") })
+	ev.Answered(leg)
+	r.run(100 * time.Millisecond)
+	app.events()
+	ev.DTMF(leg, '5', 160*time.Millisecond)
+	r.run(100 * time.Millisecond)
+	if got := app.events(); !slices.Equal(got, []string{fmt.Sprint(caller, " digit 5")}) {
+		t.Fatalf("events %v", got)
+	}
+	m := d.rtp("trunk1")
+	if m == nil || m.heard() != "" {
+		t.Fatal("the digit went back to the caller")
+	}
+	ac.End(callswitch.CauseNormal)
+	r.until("BYE", func() bool { return leg.did("hangup") })
+	ev.HungUp(leg, sip.CauseNormal)
+	r.run(100 * time.Millisecond)
+}

@@ -266,3 +266,42 @@ func containsTone(x []int16, hz float64) bool {
 	}
 	return false
 }
+
+// The console's restart in the middle of the day: agents' states with
+// their reasons and their phones survive (the call centre is built again
+// from the store), and the call centre is running again.
+func TestCallCentreSurvivesRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: runs the daemon with sockets")
+	}
+	t.Parallel()
+	a := bootCC(t, 25000, testPBX(), ccTestConfig())
+	svc, _ := a.CallCentre()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := svc.Login(ctx, "1088", cc.Device{Extension: "202"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.SetState(ctx, "1088", acd.Break, "lunch", ""); err != nil {
+		t.Fatal(err)
+	}
+	first := a.WebAddr()
+	if err := (consoleHost{a}).Restart(); err != nil {
+		t.Fatal(err)
+	}
+	// The whole box is up again once the web admin is (it starts after
+	// the call centre).
+	eventually(t, 10*time.Second, "the box after the restart", func() bool {
+		s, _ := a.CallCentre()
+		return s != nil && s != svc && a.WebAddr() != first && a.WebAddr() != ""
+	})
+	svc2, _ := a.CallCentre()
+	st, err := svc2.ACD().Agent("1088")
+	if err != nil || st.State != acd.Break || st.Reason != "lunch" {
+		t.Fatalf("1088 after the restart: %s %q %v", st.State, st.Reason, err)
+	}
+	devs, err := svc2.Devices(ctx)
+	if err != nil || devs["1088"].Extension != "202" {
+		t.Fatalf("devices after the restart: %v %v", devs, err)
+	}
+}

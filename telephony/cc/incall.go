@@ -550,43 +550,53 @@ func (s *Service) backToAgent(ses *session) error {
 	return nil
 }
 
-// playToCaller plays up to three prompts (or text) to the caller; then
-// the caller returns to the agent, or with release the agent is released
-// and the caller hung up.
-func (s *Service) playToCaller(ses *session, prompts []ivr.Prompt, release bool) error {
+// playToCaller plays sources (up to three prompts, resolved already) to
+// the caller; then the caller returns to the agent, or with release the
+// agent is released at once and the caller hung up after them.
+func (s *Service) playToCaller(ses *session, srcs []callswitch.Source, release bool) error {
 	if err := inService(ses); err != nil {
 		return err
 	}
-	if len(prompts) == 0 || len(prompts) > 3 {
-		return fmt.Errorf("%w: play 1 to 3 prompts, not %d", ErrRefused, len(prompts))
-	}
-	lang := s.cfg.Load().lang()
 	ses.setMode(ses.caller, callswitch.ModeAlone, 0)
 	ses.setMode(ses.agentLeg, callswitch.ModeAlone, 0)
 	ses.held = true
 	if release {
 		s.serviceOver(ses, "released after prompts")
 	}
-	s.playAsync(ses, ses.caller, func(ctx context.Context) (callswitch.Source, error) {
-		var srcs []callswitch.Source
-		for _, p := range prompts {
-			src, err := s.opts.Prompts.Source(ctx, p, lang)
-			if err != nil {
-				return nil, err
+	ses.ac.Play(ses.caller, Sequence(srcs...), func(bool) {
+		s.post(func() {
+			if release {
+				ses.ac.End(callswitch.CauseNormal)
+				return
 			}
-			srcs = append(srcs, src)
-		}
-		return Sequence(srcs...), nil
-	}, func(bool) {
-		if release {
-			ses.ac.End(callswitch.CauseNormal)
-			return
-		}
-		if ses.phase == phaseService && ses.dlg == nil {
-			_ = s.backToAgent(ses)
-		}
+			if ses.phase == phaseService && ses.dlg == nil {
+				_ = s.backToAgent(ses)
+			}
+		})
 	})
 	return nil
+}
+
+// sources resolves prompts for the Go API, on the caller's goroutine (not
+// the loop: speech may take a while), so that a missing prompt or text
+// the box cannot speak is the caller's error.
+func (s *Service) sources(ctx context.Context, prompts []ivr.Prompt) ([]callswitch.Source, error) {
+	if len(prompts) == 0 || len(prompts) > 3 {
+		return nil, fmt.Errorf("%w: play 1 to 3 prompts, not %d", ErrRefused, len(prompts))
+	}
+	lang := s.cfg.Load().lang()
+	srcs := make([]callswitch.Source, 0, len(prompts))
+	for _, p := range prompts {
+		src, err := s.opts.Prompts.Source(ctx, p, lang)
+		if errors.Is(err, ivr.ErrPromptMissing) && p.File != "" && p.Text != "" {
+			src, err = s.opts.Prompts.Source(ctx, ivr.Prompt{Text: p.Text}, lang)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cc: prompt %q: %w", p.File+p.Text, err)
+		}
+		srcs = append(srcs, src)
+	}
+	return srcs, nil
 }
 
 // sessionOf returns the service an agent is in.
@@ -648,7 +658,11 @@ func (s *Service) DropThird(ctx context.Context, agent acd.AgentID) error {
 // caller; then the caller returns to the agent, or with release the agent
 // is free at once and the caller is hung up after them (在线播音).
 func (s *Service) PlayPrompts(ctx context.Context, agent acd.AgentID, prompts []ivr.Prompt, release bool) error {
-	return s.withAgent(ctx, agent, func(ses *session) error { return s.playToCaller(ses, prompts, release) })
+	srcs, err := s.sources(ctx, prompts)
+	if err != nil {
+		return err
+	}
+	return s.withAgent(ctx, agent, func(ses *session) error { return s.playToCaller(ses, srcs, release) })
 }
 
 // RunFlow runs a flow on the agent's caller and brings them back to the

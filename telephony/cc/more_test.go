@@ -2,6 +2,7 @@ package cc_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -279,4 +280,27 @@ func (m *memRecorder) stats() (int, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.frames, m.stopped
+}
+
+// Prompts the box cannot play are the API caller's error, and the call
+// goes on untouched: a file that does not exist, text without a speech
+// engine.
+func TestPromptErrorsFromTheAPI(t *testing.T) {
+	r := newRig(t, testConfig(), nil)
+	r.login("1088", "202")
+	co := r.serve()
+	r.prompts.noSpeech = true
+	for _, p := range []ivr.Prompt{{File: "no-such-prompt"}, {Text: "hello"}} {
+		err := r.do(func(ctx context.Context) error { return r.svc.PlayPrompts(ctx, "1088", []ivr.Prompt{p}, false) })
+		if err == nil {
+			t.Fatalf("prompt %+v accepted", p)
+		}
+		if p.File != "" && !errors.Is(err, ivr.ErrPromptMissing) {
+			t.Fatalf("missing file: %v", err)
+		}
+		if p.Text != "" && !strings.Contains(err.Error(), "speech") {
+			t.Fatalf("text without speech: %v", err)
+		}
+	}
+	r.talks(co, "202")
 }

@@ -262,7 +262,11 @@ func (s *Service) SetMonitorMode(ctx context.Context, supervisor acd.AgentID, ca
 // PlayToCaller plays a prompt or text to a service's caller (播放语音文件,
 // 播放一段文本); then the caller returns to the agent.
 func (s *Service) PlayToCaller(ctx context.Context, actor, call string, p ivr.Prompt) error {
+	srcs, err := s.sources(ctx, []ivr.Prompt{p})
+	if err != nil {
+		return err
+	}
 	return s.supervise(ctx, actor, call, "play", func(ses *session) error {
-		return s.playToCaller(ses, []ivr.Prompt{p}, false)
+		return s.playToCaller(ses, srcs, false)
 	})
 }

@@ -263,3 +263,35 @@ func (r *ccRun) watchPorts(ctx context.Context, a *App, every time.Duration) {
 		}
 	}
 }
+
+// ApplyCallCentre stores a new call-centre configuration and puts it in
+// force without dropping calls: the ACD engine's (acd.Engine.Reconfigure)
+// and the service's, and the switch's dial plan for its numbers. Nothing
+// is stored when it is invalid.
+func (a *App) ApplyCallCentre(c cc.Config) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if err := a.withDB(func(db *store.DB) error { return saveCC(db, c) }); err != nil {
+		return err
+	}
+	if svc, _ := a.CallCentre(); svc != nil {
+		if err := svc.Reconfigure(c); err != nil {
+			return err
+		}
+	}
+	a.pbxChanged() // the dial plan takes the call centre's numbers
+	return nil
+}
+
+// CallFacts returns the stored fact rows of queue calls (for reports and
+// their CSV, cc.WriteFactsCSV).
+func (a *App) CallFacts() ([]cc.Fact, error) {
+	var out []cc.Fact
+	err := a.withDB(func(db *store.DB) error {
+		var err error
+		out, err = (&ccStore{db: db}).Facts()
+		return err
+	})
+	return out, err
+}

@@ -305,3 +305,36 @@ func TestCallCentreSurvivesRestart(t *testing.T) {
 		t.Fatalf("devices after the restart: %v %v", devs, err)
 	}
 }
+
+// A configuration edit applied to the running box takes effect without a
+// restart: a new internal number reaches its flow from a phone; an invalid
+// one is refused and changes nothing.
+func TestCallCentreApply(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: runs the daemon with sockets")
+	}
+	t.Parallel()
+	a := bootCC(t, 25400, testPBX(), ccTestConfig())
+	c := ccTestConfig()
+	c.Routes = append(c.Routes, cc.Route{Number: "8000", Flow: "main"})
+	if err := a.ApplyCallCentre(c); err != nil {
+		t.Fatal(err)
+	}
+	bad := c
+	bad.Routes = append(bad.Routes, cc.Route{Number: "8001"})
+	if err := a.ApplyCallCentre(bad); err == nil {
+		t.Fatal("a route without a target was applied")
+	}
+	p := a.livePorts().Sim().Phone("fxs1")
+	p.OffHook()
+	time.Sleep(300 * time.Millisecond)
+	if err := p.Dial("8000"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 8*time.Second, "the menu at 201", func() bool { return containsTone(p.Heard(), ccMenuHz) })
+	p.OnHook()
+	svc, _ := a.CallCentre()
+	if n := len(svc.Config().Routes); n != 3 {
+		t.Fatalf("%d routes in force", n)
+	}
+}

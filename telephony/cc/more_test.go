@@ -304,3 +304,24 @@ func TestPromptErrorsFromTheAPI(t *testing.T) {
 	}
 	r.talks(co, "202")
 }
+
+// The live figures name each agent's device and state, the queues and the
+// waiting callers.
+func TestFigures(t *testing.T) {
+	r := newRig(t, testConfig(), nil)
+	r.login("1088", "202")
+	co := r.ring("fxo1", "13800138000")
+	r.untilAnswered(co)
+	co.SendDTMF("2") // support: nobody there
+	r.run(2 * time.Second)
+	var f cc.Figures
+	if err := r.do(func(ctx context.Context) (err error) { f, err = r.svc.Figures(ctx); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Queues) != 2 || f.Queues[1].Waiting != 1 || len(f.Waiting) != 1 || f.SLFormula == "" {
+		t.Fatalf("figures %+v", f)
+	}
+	if a := f.Agents[0]; a.Agent != "1088" || a.State != acd.Idle || a.Device.Extension != "202" || a.DeviceDown {
+		t.Fatalf("agent figure %+v", a)
+	}
+}

@@ -270,3 +270,41 @@ func (s *Service) PlayToCaller(ctx context.Context, actor, call string, p ivr.Pr
 		return s.playToCaller(ses, srcs, false)
 	})
 }
+
+// AgentFigure is an agent's live line: the engine's figures and the device.
+type AgentFigure struct {
+	acd.AgentStatus
+	Device Device `json:"device"`
+	// DeviceDown: the bound device is unavailable (unregistered, port
+	// failed).
+	DeviceDown bool `json:"device_down,omitempty"`
+}
+
+// Figures are the live figures of the call centre: per group (waiting,
+// longest wait, offered, answered, abandoned, timed out, the engine's
+// service level), per agent (state, reason, time in state, calls and talk
+// time today, device), and the waiting list.
+type Figures struct {
+	Queues  []acd.QueueStats  `json:"queues"`
+	Agents  []AgentFigure     `json:"agents"`
+	Waiting []acd.WaitingCall `json:"waiting"`
+	// SLFormula says how the reports' service level is counted.
+	SLFormula string `json:"sl_formula"`
+}
+
+// Figures returns the live figures.
+func (s *Service) Figures(ctx context.Context) (Figures, error) {
+	f := Figures{Queues: s.acd.Queues(), Waiting: s.acd.Waiting(), SLFormula: SLFormula}
+	agents := s.acd.Agents()
+	err := s.call(ctx, func() error {
+		for _, a := range agents {
+			af := AgentFigure{AgentStatus: a, Device: s.device(a.Agent)}
+			if rt := s.agents[a.Agent]; rt != nil {
+				af.DeviceDown = rt.down
+			}
+			f.Agents = append(f.Agents, af)
+		}
+		return nil
+	})
+	return f, err
+}

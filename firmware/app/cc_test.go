@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"log/slog"
 	"math"
 	"net"
 	"os"
@@ -15,7 +14,6 @@ import (
 	"callbox/board/sim/si3050sim"
 	"callbox/dsp/callerid"
 	"callbox/dsp/wav"
-	"callbox/firmware/logbuf"
 	"callbox/firmware/store"
 	"callbox/telephony/acd"
 	"callbox/telephony/cc"
@@ -83,23 +81,7 @@ func bootCC(t *testing.T, rtpMin int, conf pbxconf.Config, c cc.Config) *App {
 	if err := os.WriteFile(filepath.Join(pdir, "main-menu.wav"), data, 0o640); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
-	a, err := New(Config{DataDir: dir, Board: "sim", HTTPAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0", Console: "none",
-		NoWatchdog: true, RTPMin: rtpMin, RTPMax: rtpMin + 399, Import: writePBX(t, conf),
-	}, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})), logbuf.New(10))
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop := start(t, a)
-	t.Cleanup(func() {
-		if _, err := stop(); err != nil {
-			t.Errorf("stop: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("daemon log:\n%s", logs)
-		}
-	})
-	return a
+	return bootTelephonyIn(t, dir, rtpMin, conf)
 }
 
 // ccFacts returns the fact rows stored so far.

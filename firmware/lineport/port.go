@@ -1,12 +1,16 @@
 package lineport
 
 import (
+	"context"
+	"fmt"
 	"sync"
 	"time"
 
+	"callbox/board"
 	"callbox/board/ports"
 	"callbox/board/proslic"
 	"callbox/board/si3050"
+	"callbox/board/sim"
 	"callbox/telephony/line"
 )
 
@@ -104,3 +108,69 @@ func (d *FXO) ReadFrame(f *line.Frame) { copy(f[:], d.P.PCM().Received()) }
 
 // WriteFrame implements line.FXOPort.
 func (d *FXO) WriteFrame(f *line.Frame) { d.P.PCM().Send(f[:]) }
+
+// Sim is the built-in simulated board brought up with each port adapted
+// for the line code (FXS, FXO, in port order): what the switch's and the
+// call centre's tests run on.
+type Sim struct {
+	Board *sim.Board
+	Ports *ports.Board
+	FXS   []*FXS
+	FXO   []*FXO
+}
+
+// OpenSim brings the simulated board up with opt (its clock: a virtual
+// one in tests), every driver event queued for its port's adapter. Close
+// the ports when done; a port that failed to come up is an error.
+func OpenSim(ctx context.Context, opt sim.Options) (*Sim, error) {
+	desc := board.Sim()
+	sb, err := sim.New(desc, opt)
+	if err != nil {
+		return nil, err
+	}
+	s := &Sim{Board: sb}
+	// The adapters exist before the ports, so that the drivers' events,
+	// which may come at once, always find theirs.
+	fxs := map[string]*FXS{}
+	fxo := map[string]*FXO{}
+	for _, d := range desc.Ports {
+		switch d.Kind {
+		case board.FXS:
+			fxs[d.Name] = &FXS{}
+		case board.FXO:
+			fxo[d.Name] = &FXO{}
+		}
+	}
+	s.Ports, err = ports.OpenWith(ctx, desc, ports.Options{Sim: sb, Events: func(e ports.Event) {
+		switch e.Kind {
+		case board.FXS:
+			if p := fxs[e.Port]; p != nil {
+				p.Push(e.FXS)
+			}
+		case board.FXO:
+			if p := fxo[e.Port]; p != nil {
+				p.Push(e.FXO)
+			}
+		}
+	}})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range s.Ports.Ports() {
+		if err := p.Err(); err != nil {
+			s.Ports.Close()
+			return nil, fmt.Errorf("lineport: %s: %w", p.Name(), err)
+		}
+		switch p.Kind() {
+		case board.FXS:
+			a := fxs[p.Name()]
+			a.P = p
+			s.FXS = append(s.FXS, a)
+		case board.FXO:
+			a := fxo[p.Name()]
+			a.P = p
+			s.FXO = append(s.FXO, a)
+		}
+	}
+	return s, nil
+}

@@ -68,11 +68,17 @@ func (s *Service) callbackAgentAnswered(ses *session, li *legInfo) {
 		ses.ac.End(callswitch.CauseBlocked)
 		return
 	}
-	leg := ses.ac.Originate(callswitch.Originate{Number: cfg.dialNumber(ses.number), Via: s.device(li.agent).Extension,
+	s.dialCustomer(ses, li)
+}
+
+// dialCustomer dials the customer of a callback or an outbound call once
+// the agent answered; the agent hears ringback meanwhile.
+func (s *Service) dialCustomer(ses *session, agent *legInfo) {
+	leg := ses.ac.Originate(callswitch.Originate{Number: s.cfg.Load().dialNumber(ses.number), Via: s.device(agent.agent).Extension,
 		CallerID: callswitch.Party{Number: ses.cb.callerID}, Mode: callswitch.ModeTalk})
 	ses.caller = leg
 	ses.legs[leg] = &legInfo{id: leg, role: roleCaller, party: ses.number}
-	ringback(s, ses, li.id)
+	ringback(s, ses, agent.id)
 }
 
 // callbackCustomerAnswered: both are there; the engine connects them.
@@ -172,14 +178,7 @@ func (s *Service) outboundStarted(ses *session) {
 }
 
 // outboundAgentAnswered: dial the customer.
-func (s *Service) outboundAgentAnswered(ses *session, li *legInfo) {
-	cfg := s.cfg.Load()
-	leg := ses.ac.Originate(callswitch.Originate{Number: cfg.dialNumber(ses.number), Via: s.device(li.agent).Extension,
-		CallerID: callswitch.Party{Number: ses.cb.callerID}, Mode: callswitch.ModeTalk})
-	ses.caller = leg
-	ses.legs[leg] = &legInfo{id: leg, role: roleCaller, party: ses.number}
-	ringback(s, ses, li.id)
-}
+func (s *Service) outboundAgentAnswered(ses *session, li *legInfo) { s.dialCustomer(ses, li) }
 
 // outboundCustomerAnswered: the service begins.
 func (s *Service) outboundCustomerAnswered(ses *session, li *legInfo) {

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"callbox/board"
 	"callbox/board/pcm"
 	"callbox/board/ports"
 	"callbox/board/sim"
@@ -344,27 +343,11 @@ func newRigWith(t testing.TB, cfg cc.Config, st *stores, more cc.Options, flows 
 		}
 	}
 	clk := sim.VirtualClock()
-	sb, err := sim.New(board.Sim(), sim.Options{Clock: clk})
+	lp, err := lineport.OpenSim(context.Background(), sim.Options{Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
-	slics := map[string]*lineport.FXS{}
-	daas := map[string]*lineport.FXO{}
-	bd, err := ports.OpenWith(context.Background(), board.Sim(), ports.Options{Sim: sb, Events: func(e ports.Event) {
-		switch e.Kind {
-		case board.FXS:
-			if s := slics[e.Port]; s != nil {
-				s.Push(e.FXS)
-			}
-		case board.FXO:
-			if d := daas[e.Port]; d != nil {
-				d.Push(e.FXO)
-			}
-		}
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb, bd := lp.Board, lp.Ports
 	t.Cleanup(func() { bd.Close() })
 	pc := dialplan.Config{
 		Extensions: []string{"201", "202", "203", "204"},
@@ -386,20 +369,14 @@ func newRigWith(t testing.TB, cfg cc.Config, st *stores, more cc.Options, flows 
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range bd.Ports() {
-		switch p.Kind() {
-		case board.FXS:
-			sp := &lineport.FXS{P: p}
-			slics[p.Name()] = sp
-			if err := sw.AddFXS(line.FXSConfig{Name: p.Name()}, sp); err != nil {
-				t.Fatal(err)
-			}
-		case board.FXO:
-			dp := &lineport.FXO{P: p}
-			daas[p.Name()] = dp
-			if err := sw.AddFXO(line.FXOConfig{Name: p.Name()}, dp); err != nil {
-				t.Fatal(err)
-			}
+	for _, p := range lp.FXS {
+		if err := sw.AddFXS(line.FXSConfig{Name: p.P.Name()}, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range lp.FXO {
+		if err := sw.AddFXO(line.FXOConfig{Name: p.P.Name()}, p); err != nil {
+			t.Fatal(err)
 		}
 	}
 	bd.SetHandler(func(pcm.Tick) { sw.Tick() })

@@ -667,15 +667,7 @@ func (s *Switch) appSIPDial(al *appLeg, req sip.DialRequest, party, trunk string
 			if trunk != "" && al.ac.c.trunk == "" {
 				al.ac.c.trunk = trunk
 			}
-			s.flushSIP(l.ID())
-			if cause, gone := s.sipEnded[l.ID()]; gone {
-				delete(s.sipEnded, l.ID())
-				cs.ch.(*sipChan).ended.Store(true)
-				s.partyGone(cs, fromSIPCause(cause))
-				if s.chans[cs.ch.Name()] != nil {
-					s.removeChannel(cs)
-				}
-			}
+			s.catchUp(l.ID(), cs)
 		})
 	})
 }
@@ -771,6 +763,13 @@ func (s *Switch) appDropLeg(al *appLeg, cause Cause, notify bool) {
 	if al.ended {
 		return
 	}
+	s.appTearDown(al, cause, notify)
+	s.appLegDone(al, cause)
+}
+
+// appTearDown ends a leg's channel work: its ringing forks, or the leg
+// itself (notify: its party is told).
+func (s *Switch) appTearDown(al *appLeg, cause Cause, notify bool) {
 	al.ended, al.deadline = true, time.Time{}
 	for _, f := range al.forks {
 		s.endLeg(f, cause, true)
@@ -782,7 +781,6 @@ func (s *Switch) appDropLeg(al *appLeg, cause Cause, notify bool) {
 		}
 		s.endLeg(l, cause, notify)
 	}
-	s.appLegDone(al, cause)
 }
 
 // appLegDone reports an ended leg, re-mixes the rest, and ends the call
@@ -811,17 +809,7 @@ func (s *Switch) appEnd(ac *AppCall, cause Cause) {
 	}
 	for _, al := range ac.legs {
 		if !al.ended {
-			al.ended = true
-			for _, f := range al.forks {
-				s.endLeg(f, cause, true)
-			}
-			al.forks = nil
-			if l := al.l; l != nil && !l.ended {
-				if r, ok := l.cs.ch.(relayer); ok {
-					r.setRelay(false)
-				}
-				s.endLeg(l, cause, true)
-			}
+			s.appTearDown(al, cause, true)
 			if p := al.player; p != nil {
 				al.player = nil
 				defer p.finish(false)

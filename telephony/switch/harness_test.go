@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"callbox/board"
 	"callbox/board/pcm"
 	"callbox/board/ports"
 	"callbox/board/sim"
@@ -71,27 +70,11 @@ func newRig(t testing.TB, o rigOpt) *rig {
 		o.plan = defaultPlan()
 	}
 	clk := sim.VirtualClock()
-	sb, err := sim.New(board.Sim(), sim.Options{Clock: clk})
+	lp, err := lineport.OpenSim(context.Background(), sim.Options{Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
-	slics := map[string]*lineport.FXS{}
-	daas := map[string]*lineport.FXO{}
-	bd, err := ports.OpenWith(context.Background(), board.Sim(), ports.Options{Sim: sb, Events: func(e ports.Event) {
-		switch e.Kind {
-		case board.FXS:
-			if s := slics[e.Port]; s != nil {
-				s.Push(e.FXS)
-			}
-		case board.FXO:
-			if d := daas[e.Port]; d != nil {
-				d.Push(e.FXO)
-			}
-		}
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb, bd := lp.Board, lp.Ports
 	t.Cleanup(func() { bd.Close() })
 	plan, err := dialplan.New(o.plan)
 	if err != nil {
@@ -104,25 +87,16 @@ func newRig(t testing.TB, o rigOpt) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range bd.Ports() {
-		if p.Err() != nil {
-			t.Fatalf("%s: %v", p.Name(), p.Err())
+	for _, p := range lp.FXS {
+		if err := sw.AddFXS(line.FXSConfig{Name: p.P.Name()}, p); err != nil {
+			t.Fatal(err)
 		}
-		switch p.Kind() {
-		case board.FXS:
-			sp := &lineport.FXS{P: p}
-			slics[p.Name()] = sp
-			if err := sw.AddFXS(line.FXSConfig{Name: p.Name()}, sp); err != nil {
-				t.Fatal(err)
-			}
-		case board.FXO:
-			dp := &lineport.FXO{P: p}
-			daas[p.Name()] = dp
-			cfg := o.fxo
-			cfg.Name = p.Name()
-			if err := sw.AddFXO(cfg, dp); err != nil {
-				t.Fatal(err)
-			}
+	}
+	for _, p := range lp.FXO {
+		cfg := o.fxo
+		cfg.Name = p.P.Name()
+		if err := sw.AddFXO(cfg, p); err != nil {
+			t.Fatal(err)
 		}
 	}
 	bd.SetHandler(func(pcm.Tick) { sw.Tick() })

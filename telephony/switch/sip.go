@@ -359,18 +359,24 @@ func (s *Switch) sipDial(c *call, ext, trunk, number string) {
 			}
 			lg := c.addLeg(cs, party, trunk, s.clk.Now())
 			c.b, cs.cur = lg, lg
-			s.flushSIP(l.ID())
-			if cause, gone := s.sipEnded[l.ID()]; gone {
-				// It ended before its Dial was seen here.
-				delete(s.sipEnded, l.ID())
-				cs.ch.(*sipChan).ended.Store(true)
-				s.partyGone(cs, fromSIPCause(cause))
-				if s.chans[cs.ch.Name()] != nil {
-					s.removeChannel(cs)
-				}
-			}
+			s.catchUp(l.ID(), cs)
 		})
 	})
+}
+
+// catchUp gives a leg whose Dial just came back the events that arrived
+// for it meanwhile, its end included.
+func (s *Switch) catchUp(id string, cs *chanState) {
+	s.flushSIP(id)
+	if cause, gone := s.sipEnded[id]; gone {
+		// It ended before its Dial was seen here.
+		delete(s.sipEnded, id)
+		cs.ch.(*sipChan).ended.Store(true)
+		s.partyGone(cs, fromSIPCause(cause))
+		if s.chans[cs.ch.Name()] != nil {
+			s.removeChannel(cs)
+		}
+	}
 }
 
 // SIPHandler returns the sip.CallHandler through which the switch takes

@@ -145,25 +145,29 @@ func (f *Fact) ring(agent, result string) {
 	}
 }
 
-// wrapUpFact keeps the wrap-up time of the call an agent wrapped up.
+// wrapUpFact keeps the wrap-up time of the call an agent wrapped up, and
+// lets the row go from memory once the agent has moved on (CallEnded
+// names the agent's call before the engine's state changes arrive).
 func (s *Service) wrapUpFact(e ccevent.Event) {
 	if e.State == "wrap_up" {
 		s.wrapSince[e.Agent] = e.Time
 		return
 	}
-	since, ok := s.wrapSince[e.Agent]
+	call, ok := s.wrapOf[e.Agent]
 	if !ok {
 		return
 	}
-	delete(s.wrapSince, e.Agent)
-	call := s.wrapOf[e.Agent]
 	delete(s.wrapOf, e.Agent)
-	if f := s.facts[call]; f != nil {
-		f.WrapUpSeconds = seconds(e.Time.Sub(since))
-		s.saveFact(f)
-		if s.byID[call] == nil {
-			delete(s.facts, call) // nothing more will happen to it
+	f := s.facts[call]
+	if since, ok := s.wrapSince[e.Agent]; ok {
+		delete(s.wrapSince, e.Agent)
+		if f != nil {
+			f.WrapUpSeconds = seconds(e.Time.Sub(since))
+			s.saveFact(f)
 		}
+	}
+	if f != nil && s.byID[call] == nil {
+		delete(s.facts, call) // nothing more will happen to it
 	}
 }
 
@@ -181,8 +185,8 @@ func (s *Service) closeFact(ses *session) {
 	if f.Disposition == "callback" {
 		return // the callback session continues the row
 	}
-	if _, wrapping := s.wrapOf[f.Agent]; !wrapping || f.Agent == "" {
-		delete(s.facts, ses.id)
+	if f.Agent == "" || s.wrapOf[f.Agent] != ses.id {
+		delete(s.facts, ses.id) // no wrap-up of it to come
 	}
 }
 

@@ -325,3 +325,31 @@ func TestFigures(t *testing.T) {
 		t.Fatalf("agent figure %+v", a)
 	}
 }
+
+// Fact rows leave the service's memory once nothing more can happen to
+// them: answered calls of agents with and without wrap-up, abandoned
+// calls.
+func TestFactsDoNotPileUp(t *testing.T) {
+	cfg := testConfig()
+	cfg.ACD.Agents[0].WrapUp = 0
+	r := newRig(t, cfg, nil)
+	r.login("1088", "202")
+	for range 2 {
+		r.serve()
+		r.phone("202").OnHook()
+		r.run(2 * time.Second)
+	}
+	co := r.ring("fxo1", "13900000000")
+	r.untilAnswered(co)
+	co.SendDTMF("2") // support: nobody
+	r.run(2 * time.Second)
+	co.Hangup(1, 0)
+	r.run(3 * time.Second)
+	if n := len(r.st.facts.all()); n != 3 {
+		t.Fatalf("%d rows stored", n)
+	}
+	var n int
+	if err := r.do(func(context.Context) error { n = r.svc.FactsInMemory(); return nil }); err != nil || n != 0 {
+		t.Fatalf("%d rows still held", n)
+	}
+}

@@ -442,10 +442,9 @@ func (s *Service) completeTransfer(ses *session) error {
 	}
 	from := ses.agent
 	if li.agent != "" {
-		// Agent to agent: the engine moves the call (one state per agent).
-		if st, err := s.acd.Agent(li.agent); err == nil && st.State == acd.Busy {
-			_ = s.acd.SetState(li.agent, acd.Idle, "consultation over")
-		}
+		// Agent to agent: the engine moves the call (one state per agent),
+		// straight from the consultation's busy, so that no other call can
+		// take the consulted agent in between.
 		if err := s.acd.Transfer(acd.CallID(ses.id), li.agent); err != nil {
 			return err
 		}

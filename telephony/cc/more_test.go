@@ -353,3 +353,32 @@ func TestFactsDoNotPileUp(t *testing.T) {
 		t.Fatalf("%d rows still held", n)
 	}
 }
+
+// A consultative transfer between two agents: 1088 consults 1099 (busy,
+// another caller waiting) and completes; the engine moves the call to
+// 1099 straight from the consultation, so the waiting caller does not
+// take them in between.
+func TestConsultTransferToAgent(t *testing.T) {
+	r := newRig(t, testConfig(), nil)
+	r.login("1088", "202")
+	r.login("1099", "203")
+	if err := r.do(func(ctx context.Context) error { return r.svc.SetState(ctx, "1099", acd.Busy, "", "") }); err != nil {
+		t.Fatal(err)
+	}
+	co := r.serve()
+	co2 := r.ring("fxo2", "13900139000")
+	r.untilAnswered(co2)
+	co2.SendDTMF("1")
+	r.run(2 * time.Second)
+	r.keys("202", "*31099#")
+	r.answer("203")
+	r.keys("202", "*3")
+	r.run(time.Second)
+	if a, b := r.state("1088"), r.state("1099"); a != "wrap_up" || b != "talking" {
+		t.Fatalf("after the transfer: 1088 %s, 1099 %s", a, b)
+	}
+	r.talks(co, "203")
+	if w := r.svc.Waiting(); len(w) != 1 || w[0].Number != "13900139000" {
+		t.Fatalf("waiting %+v", w)
+	}
+}

@@ -180,3 +180,45 @@ func (s *samples) ReadFrame(f []int16) {
 
 // Done implements callswitch.Source.
 func (s *samples) Done() bool { return s.pos >= len(s.x) }
+
+// SavePrompt implements cc.PromptSaver: a prompt recorded by phone is
+// written to the catalogue (a temporary file renamed into place, so a
+// crash leaves the old prompt or the new one, never half of one).
+func (p *filePrompts) SavePrompt(_ context.Context, name, lang string, x []int16) error {
+	if !validPromptName(name) {
+		return fmt.Errorf("app: prompt %q: not a prompt name", name)
+	}
+	if lang != "en" {
+		lang = "zh-CN"
+	}
+	data, err := wav.Encode(x)
+	if err != nil {
+		return fmt.Errorf("app: prompt %s: %w", name, err)
+	}
+	dir := filepath.Join(p.dir, lang)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("app: prompt %s: %w", name, err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+name+"-*.wav")
+	if err != nil {
+		return fmt.Errorf("app: prompt %s: %w", name, err)
+	}
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), filepath.Join(dir, name+".wav"))
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("app: prompt %s: %w", name, err)
+	}
+	p.mu.Lock()
+	delete(p.cache, lang+"/"+name)
+	p.mu.Unlock()
+	return nil
+}

@@ -145,8 +145,7 @@ func (s *Service) featureCode(ses *session, in callswitch.Incoming) {
 			}
 			return
 		case k.RecordPrompt:
-			p = promptRefused
-			s.log.Info("recording prompts by phone is not available yet", "extension", ext)
+			p, err = d.recordPrompt(ext, arg)
 		}
 		if err != nil {
 			s.log.Info("feature code refused", "code", code, "extension", ext, "err", err)

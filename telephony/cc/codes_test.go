@@ -112,3 +112,33 @@ func TestFeatureCodesRefused(t *testing.T) {
 		t.Fatalf("prompts %v", got)
 	}
 }
+
+// A supervisor records a prompt by phone: *57 12 #, after the tone they
+// speak (a tone here), # ends it; the prompt custom-12 is saved and played
+// back. Another phone may not.
+func TestRecordPromptByPhone(t *testing.T) {
+	r := newRig(t, testConfig(), nil)
+	r.login("1099", "203")
+	r.dial("203", "*5712#")
+	r.run(1500 * time.Millisecond)
+	r.phone("203").Speak(sine(700, 6000, 8000*2))
+	r.run(2500 * time.Millisecond)
+	r.keys("203", "#")
+	r.run(4 * time.Second)
+	got := r.prompts.take()
+	if !slices.Equal(got, []string{"cc-record-prompt", "custom-12", "cc-recorded"}) {
+		t.Fatalf("prompts %v", got)
+	}
+	x := r.prompts.saved["custom-12"]
+	if len(x) < 8000*2 || hears(x, 700) != "700" {
+		t.Fatalf("saved %d samples: %s", len(x), hears(x, 700))
+	}
+	r.phone("203").OnHook()
+	r.run(time.Second)
+	r.login("1088", "202")
+	r.dial("202", "*5713#")
+	r.run(2 * time.Second)
+	if got := r.prompts.take(); !slices.Equal(got, []string{"cc-not-allowed"}) {
+		t.Fatalf("prompts from a phone that may not %v", got)
+	}
+}

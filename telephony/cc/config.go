@@ -301,4 +301,6 @@ var (
 	promptMonitor      = ivr.Prompt{File: "cc-monitor", Text: "Monitoring. Press 4 to listen, 5 to whisper, 6 to barge in."}
 	promptNoService    = ivr.Prompt{File: "cc-no-service", Text: "That agent is not in a call."}
 	promptUnavailable  = ivr.Prompt{File: "sorry-youre-having-problems", Text: "Sorry, this service is not available now. Please call again later."}
+	promptRecordPrompt = ivr.Prompt{File: "cc-record-prompt", Text: "Record the prompt after the tone, then press the hash key."}
+	promptRecorded     = ivr.Prompt{File: "cc-recorded", Text: "The prompt is saved."}
 )

@@ -47,7 +47,8 @@ var promptHz = map[string]float64{
 	"cc-wrong-pin": 1150, "cc-login-failed": 1250, "cc-state-ok": 1300, "cc-logout-ok": 1370,
 	"cc-not-agent": 1420, "cc-refused": 1550, "cc-callback-confirm": 1600, "cc-voicemail-unavailable": 1700,
 	"cc-goodbye": 1750, "cc-monitor": 1900, "sorry-youre-having-problems": 2050, "cc-not-allowed": 2150,
-	"cc-no-service": 2250, "closed": 2350, "sales-hold": 2450, "busy-msg": 2550,
+	"cc-no-service": 2250, "closed": 2350, "sales-hold": 2450, "busy-msg": 2550, "cc-record-prompt": 2600,
+	"cc-recorded": 2650,
 }
 
 // speechHz is what text sounds like in the rig (one tone for any text).
@@ -58,11 +59,27 @@ type tonePrompts struct {
 	played []string
 	// noSpeech makes text fail as a box without a speech engine does.
 	noSpeech bool
+	// saved are the prompts recorded by phone.
+	saved map[string][]int16
+}
+
+func (p *tonePrompts) SavePrompt(_ context.Context, name, lang string, x []int16) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.saved == nil {
+		p.saved = map[string][]int16{}
+	}
+	p.saved[name] = x
+	return nil
 }
 
 func (p *tonePrompts) Source(_ context.Context, pr ivr.Prompt, lang string) (callswitch.Source, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if x, ok := p.saved[pr.File]; ok {
+		p.played = append(p.played, pr.File)
+		return &pcm16{x: x}, nil
+	}
 	if hz, ok := promptHz[pr.File]; ok && pr.File != "" {
 		p.played = append(p.played, pr.File)
 		return &pcm16{x: sine(hz, 6000, 4800)}, nil

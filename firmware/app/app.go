@@ -179,6 +179,11 @@ func (a *App) runOnce(ctx context.Context) error {
 	for _, c := range comps {
 		t0 := time.Now()
 		if err := c.start(runCtx); err != nil {
+			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+				// Stopped while booting (or restarting): a clean stop,
+				// not a failed component.
+				break
+			}
 			bootErr = fmt.Errorf("app: start %s: %w", c.name, err)
 			break
 		}

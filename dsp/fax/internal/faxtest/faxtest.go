@@ -25,12 +25,97 @@ import (
 	"callbox/dsp/internal/dsptest"
 )
 
-// Harness builds spandsp_fax into the test's temporary directory and
-// returns its path.
+// Harness builds spandsp_fax (against libspandsp and libtiff, which
+// libspandsp-dev brings) into the test's temporary directory and returns
+// its path.
 func Harness(t testing.TB) string {
 	t.Helper()
+	cc := dsptest.NeedTool(t, "cc", "gcc")
 	_, file, _, _ := runtime.Caller(0)
-	return dsptest.BuildSpandsp(t, filepath.Join(filepath.Dir(file), "testdata", "spandsp_fax.c"))
+	src := filepath.Join(filepath.Dir(file), "testdata", "spandsp_fax.c")
+	bin := filepath.Join(t.TempDir(), "spandsp_fax")
+	out, err := exec.Command(cc, "-O2", "-Wall", "-o", bin, src, "-lspandsp", "-ltiff", "-lm").CombinedOutput()
+	if err != nil {
+		t.Fatalf("faxtest: building %s against libspandsp (apt-get install libspandsp-dev gcc): %v\n%s", src, err, out)
+	}
+	return bin
+}
+
+// Bitmap is a 1-bit image as PBM (P4) holds it: rows of (Width+7)/8 bytes,
+// most significant bit first, 1 for black (the layout of t4.Page).
+type Bitmap struct {
+	Width, Height int
+	YRes          int // dots per inch down (98 or 196); 204 across
+	Pix           []byte
+}
+
+// Bitmaps returns synthetic pages that exercise page coders: text-like
+// strokes, noise, solid areas, edges, long runs, odd widths. "odd-width"
+// is not a fax width: spandsp's coder is not given it.
+func Bitmaps() map[string]Bitmap {
+	pages := map[string]Bitmap{}
+	add := func(name string, w, h, yres int, f func(x, y int) bool) {
+		stride := (w + 7) / 8
+		bm := Bitmap{Width: w, Height: h, YRes: yres, Pix: make([]byte, stride*h)}
+		for y := range h {
+			for x := range w {
+				if f(x, y) {
+					bm.Pix[y*stride+x/8] |= 0x80 >> (x % 8)
+				}
+			}
+		}
+		pages[name] = bm
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	noise := make([]bool, 1728*40)
+	for i := range noise {
+		noise[i] = rng.IntN(5) == 0
+	}
+	add("white", 1728, 20, 98, func(x, y int) bool { return false })
+	add("black", 1728, 20, 98, func(x, y int) bool { return true })
+	add("noise", 1728, 40, 196, func(x, y int) bool { return noise[y*1728+x] })
+	add("text", 1728, 120, 196, func(x, y int) bool {
+		// Letters: strokes on a grid, as a page of type looks.
+		cx, cy := x%24, y%30
+		return cy < 20 && (cx == 2 || cx == 3 || cy == 1 || (cx-cy/2) == 8 || (cx > 12 && cx < 16 && cy > 10))
+	})
+	add("edges", 1728, 8, 98, func(x, y int) bool { return x == 0 || x == 1727 || (y == 3 && x < 1700) })
+	add("odd-width", 1001, 30, 196, func(x, y int) bool { return (x/7+y/3)%2 == 0 || x == 1000 })
+	add("long-runs", 2432, 10, 98, func(x, y int) bool { return y%2 == 0 && x > 5 || y == 5 && x == 2431 })
+	add("stripes", 1728, 30, 196, func(x, y int) bool { return (x+y)%2 == 0 })
+	return pages
+}
+
+// PBM encodes bitmaps as concatenated P4 images.
+func PBM(bms ...Bitmap) []byte {
+	var b bytes.Buffer
+	for _, bm := range bms {
+		fmt.Fprintf(&b, "P4\n%d %d\n", bm.Width, bm.Height)
+		b.Write(bm.Pix[:(bm.Width+7)/8*bm.Height])
+	}
+	return b.Bytes()
+}
+
+// ParsePBM decodes concatenated P4 images.
+func ParsePBM(t testing.TB, data []byte) []Bitmap {
+	t.Helper()
+	var out []Bitmap
+	for len(bytes.TrimSpace(data)) > 0 {
+		var w, h int
+		var magic string
+		r := bytes.NewReader(data)
+		if _, err := fmt.Fscan(r, &magic, &w, &h); err != nil || magic != "P4" {
+			t.Fatalf("faxtest: bad PBM header: %v", err)
+		}
+		head := len(data) - r.Len() + 1 // one whitespace byte after the height
+		n := (w + 7) / 8 * h
+		if head+n > len(data) {
+			t.Fatalf("faxtest: PBM of %dx%d is cut short", w, h)
+		}
+		out = append(out, Bitmap{Width: w, Height: h, Pix: data[head : head+n]})
+		data = data[head+n:]
+	}
+	return out
 }
 
 // Run runs the harness with stdin and returns its standard output, failing

@@ -293,3 +293,106 @@ func BenchSpandsp(b *testing.B, what string, blocks int) {
 	b.ReportMetric(wall/float64(b.N), "ns/sample")
 	b.ReportMetric(cpu/float64(b.N), "cpu-ns/sample")
 }
+
+// ModemRx is what the harness's modem receiver reported.
+type ModemRx struct {
+	Status []string // "carrier-up", "training-ok", ...
+	Bits   []int
+}
+
+// ParseModemRx reads modem-rx's output.
+func ParseModemRx(t testing.TB, out []byte) ModemRx {
+	t.Helper()
+	var m ModemRx
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		switch {
+		case strings.HasPrefix(line, "S "):
+			m.Status = append(m.Status, line[2:])
+		case strings.HasPrefix(line, "B"):
+			for _, c := range strings.TrimSpace(line[1:]) {
+				m.Bits = append(m.Bits, int(c-'0'))
+			}
+		default:
+			t.Fatalf("modem-rx line %q", line)
+		}
+	}
+	return m
+}
+
+// BitString writes bits as '0'/'1' characters for the harness.
+func BitString(bits []int) []byte {
+	b := make([]byte, len(bits))
+	for i, v := range bits {
+		b[i] = byte('0' + v)
+	}
+	return b
+}
+
+// BitErrors counts the bits of want that got differs in (all of them if
+// got is shorter); bits after want (closing sequences) are ignored.
+func BitErrors(got, want []int) int {
+	if len(got) < len(want) {
+		return len(want)
+	}
+	n := 0
+	for i := range want {
+		if got[i] != want[i] {
+			n++
+		}
+	}
+	return n
+}
+
+// Shift moves every frequency in x by hz: the offset an FDM carrier system
+// can add (the quadrature component comes from a windowed FIR Hilbert
+// transformer).
+func Shift(x []int16, hz float64) []int16 {
+	const taps = 101
+	h := make([]float64, taps)
+	for i := range h {
+		if k := i - taps/2; k%2 != 0 {
+			w := 0.54 + 0.46*math.Cos(2*math.Pi*float64(k)/taps)
+			h[i] = 2 / (math.Pi * float64(k)) * w
+		}
+	}
+	out := make([]int16, len(x))
+	for n := range x {
+		var q float64
+		for i, c := range h {
+			if j := n - i + taps/2; j >= 0 && j < len(x) && c != 0 {
+				q += c * float64(x[j])
+			}
+		}
+		ph := 2 * math.Pi * hz * float64(n) / 8000
+		out[n] = sat(math.Round(float64(x[n])*math.Cos(ph) - q*math.Sin(ph)))
+	}
+	return out
+}
+
+// Resample plays x back at a clock ppm parts per million fast (the two
+// ends' sample clocks disagree), by windowed-sinc interpolation.
+func Resample(x []int16, ppm float64) []int16 {
+	const half = 16
+	step := 1 + ppm*1e-6
+	n := int(float64(len(x)) / step)
+	out := make([]int16, n)
+	for i := range out {
+		t := float64(i) * step
+		k0 := int(math.Floor(t))
+		var v float64
+		for k := k0 - half + 1; k <= k0+half; k++ {
+			if k < 0 || k >= len(x) {
+				continue
+			}
+			d := t - float64(k)
+			w := 0.5 + 0.5*math.Cos(math.Pi*d/half)
+			s := 1.0
+			if d != 0 {
+				s = math.Sin(math.Pi*d) / (math.Pi * d)
+			}
+			v += float64(x[k]) * s * w
+		}
+		out[i] = sat(math.Round(v))
+	}
+	return out
+}

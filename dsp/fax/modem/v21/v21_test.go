@@ -160,7 +160,7 @@ func TestLoopback(t *testing.T) {
 func TestFrequencyOffset(t *testing.T) {
 	clean := modulate(t, -15, testFrames)
 	for _, hz := range []float64{-10, 10} {
-		x := shift(clean, hz)
+		x := faxtest.Shift(clean, hz)
 		if s := demodulate(faxtest.Pad(400, x, 400), 160); !sameFrames(s.frames, testFrames) {
 			t.Errorf("%+g Hz: got %d frames", hz, len(s.frames))
 		}

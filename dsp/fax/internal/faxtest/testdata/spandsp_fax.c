@@ -7,9 +7,16 @@
  *   hdlc-rx                 bits on stdin -> "ok HEX" or "bad HEX" per frame
  *   v21-tx LEVEL            frames on stdin -> V.21 ch2 audio (1 s of flags first)
  *   v21-rx                  audio on stdin -> "<sample> ok|bad HEX" per frame
+ *   modem-tx v29|v27ter RATE LEVEL
+ *                           bits ('0'/'1') on stdin -> the modem's audio: training,
+ *                           the bits, its closing sequence
+ *   modem-rx v29|v27ter RATE
+ *                           audio on stdin -> "S <status>" lines as they happen,
+ *                           then "B <bits>" with every data bit received
  *   bench-v21-rx N          times the V.21 receiver over N blocks of its own
  *   bench-v21-tx N          signal, and the transmitter over N blocks; prints
- *                           "wall-ns/sample cpu-ns/sample"
+ *                           "wall-ns/sample cpu-ns/sample"; also bench-v29-rx-9600,
+ *                           bench-v29-tx-9600, bench-v27ter-rx-4800 and so on
  *
  * Pages (libtiff and spandsp's T.4):
  *   pbm-to-tiff COMP FILLORDER YRES OUT.tif
@@ -196,6 +203,112 @@ static int v21_rx_cmd(void)
     return 0;
 }
 
+static int stdin_bit(void *user_data)
+{
+    int c;
+
+    (void) user_data;
+    while ((c = getchar()) != EOF)
+    {
+        if (c == '0' || c == '1')
+            return c - '0';
+    }
+    return SIG_STATUS_END_OF_DATA;
+}
+
+static int modem_tx_cmd(const char *modem, int rate, float level)
+{
+    int16_t amp[160];
+    int n;
+    v29_tx_state_t *v29 = NULL;
+    v27ter_tx_state_t *v27 = NULL;
+
+    if (strcmp(modem, "v29") == 0)
+    {
+        if ((v29 = v29_tx_init(NULL, rate, FALSE, stdin_bit, NULL)) == NULL)
+            die("bad V.29 rate");
+        v29_tx_power(v29, level);
+    }
+    else
+    {
+        if ((v27 = v27ter_tx_init(NULL, rate, FALSE, stdin_bit, NULL)) == NULL)
+            die("bad V.27ter rate");
+        v27ter_tx_power(v27, level);
+    }
+    do
+    {
+        n = v29 ? v29_tx(v29, amp, 160) : v27ter_tx(v27, amp, 160);
+        fwrite(amp, sizeof(int16_t), n, stdout);
+    }
+    while (n == 160);
+    return 0;
+}
+
+static char *rx_bits;
+static size_t rx_nbits;
+
+static const char *status_name(int s)
+{
+    switch (s)
+    {
+    case SIG_STATUS_CARRIER_UP:
+        return "carrier-up";
+    case SIG_STATUS_CARRIER_DOWN:
+        return "carrier-down";
+    case SIG_STATUS_TRAINING_SUCCEEDED:
+        return "training-ok";
+    case SIG_STATUS_TRAINING_FAILED:
+        return "training-failed";
+    case SIG_STATUS_TRAINING_IN_PROGRESS:
+        return "training";
+    }
+    return "other";
+}
+
+static void rx_put_bit(void *user_data, int bit)
+{
+    (void) user_data;
+    if (bit < 0)
+    {
+        printf("S %s\n", status_name(bit));
+        return;
+    }
+    if ((rx_nbits & 0xfffff) == 0)
+        rx_bits = realloc(rx_bits, rx_nbits + 0x100001);
+    rx_bits[rx_nbits++] = '0' + (bit & 1);
+}
+
+static int modem_rx_cmd(const char *modem, int rate)
+{
+    int16_t amp[160];
+    size_t n;
+    v29_rx_state_t *v29 = NULL;
+    v27ter_rx_state_t *v27 = NULL;
+
+    /* The thresholds spandsp's fax stack (fax_modems.c) sets. */
+    if (strcmp(modem, "v29") == 0)
+    {
+        if ((v29 = v29_rx_init(NULL, rate, rx_put_bit, NULL)) == NULL)
+            die("bad V.29 rate");
+        v29_rx_signal_cutoff(v29, -45.5f);
+    }
+    else
+    {
+        if ((v27 = v27ter_rx_init(NULL, rate, rx_put_bit, NULL)) == NULL)
+            die("bad V.27ter rate");
+        v27ter_rx_signal_cutoff(v27, -45.5f);
+    }
+    while ((n = fread(amp, sizeof(int16_t), 160, stdin)) > 0)
+    {
+        if (v29)
+            v29_rx(v29, amp, (int) n);
+        else
+            v27ter_rx(v27, amp, (int) n);
+    }
+    printf("B %.*s\n", (int) rx_nbits, rx_bits ? rx_bits : "");
+    return 0;
+}
+
 static double now(clockid_t c)
 {
     struct timespec ts;
@@ -219,7 +332,7 @@ static void drop_bit(void *user_data, int bit)
    the receiver over N blocks of a recorded signal of its own kind. */
 static int bench_cmd(const char *what, long blocks)
 {
-    enum { rec_len = 8000*4 };
+    enum { rec_len = 8000*6 };
     static int16_t rec[rec_len];
     int16_t amp[160];
     long sink = 0;
@@ -241,6 +354,63 @@ static int bench_cmd(const char *what, long blocks)
                 fsk_tx(tx, amp, 160);
             else
                 fsk_rx(rx, rec + off, 160);
+            off = (off + 160) % rec_len;
+        }
+    }
+    else if (strncmp(what, "v29-", 4) == 0 || strncmp(what, "v27ter-", 7) == 0)
+    {
+        int v29 = what[1] == '2' && what[2] == '9';
+        const char *dir = what + (v29 ? 4 : 7);
+        int rate = atoi(dir + 3);
+        int rx = dir[0] == 'r';
+        v29_tx_state_t *t29 = NULL;
+        v29_rx_state_t *r29 = NULL;
+        v27ter_tx_state_t *t27 = NULL;
+        v27ter_rx_state_t *r27 = NULL;
+
+        if (v29)
+        {
+            t29 = v29_tx_init(NULL, rate, FALSE, ones_bit, NULL);
+            r29 = v29_rx_init(NULL, rate, drop_bit, &sink);
+            if (t29 == NULL || r29 == NULL)
+                die("bad V.29 rate");
+            v29_tx(t29, rec, rec_len);
+        }
+        else
+        {
+            t27 = v27ter_tx_init(NULL, rate, FALSE, ones_bit, NULL);
+            r27 = v27ter_rx_init(NULL, rate, drop_bit, &sink);
+            if (t27 == NULL || r27 == NULL)
+                die("bad V.27ter rate");
+            v27ter_tx(t27, rec, rec_len);
+        }
+        w0 = now(CLOCK_MONOTONIC);
+        c0 = now(CLOCK_THREAD_CPUTIME_ID);
+        /* The receiver runs over the recording again and again, training
+           each time, as it does in a call. */
+        for (long i = 0, off = 0;  i < blocks;  i++)
+        {
+            if (rx)
+            {
+                if (off == 0)
+                {
+                    if (v29)
+                        v29_rx_restart(r29, rate, FALSE);
+                    else
+                        v27ter_rx_restart(r27, rate, FALSE);
+                }
+                if (v29)
+                    v29_rx(r29, rec + off, 160);
+                else
+                    v27ter_rx(r27, rec + off, 160);
+            }
+            else
+            {
+                if (v29)
+                    v29_tx(t29, amp, 160);
+                else
+                    v27ter_tx(t27, amp, 160);
+            }
             off = (off + 160) % rec_len;
         }
     }
@@ -505,6 +675,10 @@ int main(int argc, char **argv)
         return t4_tx_cmd(argv[2], atoi(argv[3]), argv[4]);
     if (strcmp(argv[1], "t4-rx") == 0 && argc == 6)
         return t4_rx_cmd(argv[2], atoi(argv[3]), atoi(argv[4]), argv[5]);
+    if (strcmp(argv[1], "modem-tx") == 0 && argc == 5)
+        return modem_tx_cmd(argv[2], atoi(argv[3]), (float) atof(argv[4]));
+    if (strcmp(argv[1], "modem-rx") == 0 && argc == 4)
+        return modem_rx_cmd(argv[2], atoi(argv[3]));
     if (strncmp(argv[1], "bench-", 6) == 0 && argc == 3)
         return bench_cmd(argv[1] + 6, atol(argv[2]));
     die("unknown command (see the source)");

@@ -1,0 +1,113 @@
+package qam
+
+import (
+	"math"
+
+	"callbox/dsp/fax/internal/dds"
+)
+
+// TxUnit is the transmitter's constellation unit: symbols are given in
+// 1/TxUnit.
+const TxUnit = 1024
+
+// txShift scales the shaper's sums to samples.
+const txShift = 12
+
+// Shaper turns symbols into passband samples. It writes the modulated
+// signal as sum_k Re{b_k p(t - kT)}, where b_k is the symbol turned by the
+// carrier phase at its own time and p the pulse already on the carrier, so
+// that a sample costs two multiplies per overlapping symbol and no mixing.
+type Shaper struct {
+	phases, step int     // symbol clock: +step per sample, a symbol every phases
+	span         int     // symbols the pulse covers
+	pre, pim     []int32 // pulse on the carrier, [phase][span], newest symbol first
+	bre, bim     []int32 // the last span symbols turned, twice over (no wrap in the sum)
+	pos          int
+	phase        int
+	rot, rotStep uint32 // carrier phase at the next symbol; its step per symbol
+	// scale is the amplitude gain built into the pulse tables.
+	scale float64
+}
+
+// NewShaper returns a shaper for a symbol rate of baud (8000*step/phases
+// exactly), carrier hz, root-raised-cosine roll-off beta over span symbols,
+// scaled so that symbols of RMS magnitude rms (in constellation units) come
+// out at levelDBm0.
+func NewShaper(baud, phases, step int, hz, beta float64, span int, rms, levelDBm0 float64) *Shaper {
+	s := &Shaper{phases: phases, step: step, span: span}
+	s.pre = make([]int32, phases*span)
+	s.pim = make([]int32, phases*span)
+	s.bre = make([]int32, 2*span)
+	s.bim = make([]int32, 2*span)
+	s.rotStep = uint32(int64(math.Round(hz/float64(baud)*(1<<32))) & 0xffffffff)
+	s.SetLevel(baud, hz, beta, rms, levelDBm0)
+	return s
+}
+
+// SetLevel rebuilds the pulse tables for another level or constellation
+// power (set-up work, done when a transmission starts).
+func (s *Shaper) SetLevel(baud int, hz, beta, rms, levelDBm0 float64) {
+	amp := 32767 * math.Pow(10, (levelDBm0-3.14)/20) // peak of a sine at the level
+	s.scale = amp / (TxUnit * rms)
+	sps := 8000 / float64(baud) // samples per symbol
+	delay := float64(s.span) / 2
+	for ph := range s.phases {
+		for k := range s.span {
+			t := float64(k) + float64(ph)/float64(s.phases) - delay // symbols
+			g := RRC(t, beta) * s.scale * (1 << txShift)
+			w := 2 * math.Pi * hz / 8000 * t * sps
+			s.pre[ph*s.span+k] = int32(math.Round(g * math.Cos(w)))
+			s.pim[ph*s.span+k] = int32(math.Round(g * math.Sin(w)))
+		}
+	}
+}
+
+// Reset clears the symbol history and clocks, for a new transmission.
+func (s *Shaper) Reset() {
+	clear(s.bre)
+	clear(s.bim)
+	s.pos, s.phase, s.rot = 0, 0, 0
+}
+
+// Due advances the symbol clock by one sample and reports whether a new
+// symbol is due before the sample is produced.
+func (s *Shaper) Due() bool {
+	if s.phase += s.step; s.phase >= s.phases {
+		s.phase -= s.phases
+		return true
+	}
+	return false
+}
+
+// Push adds the next symbol (in 1/TxUnit).
+func (s *Shaper) Push(p Point) {
+	c, sn := dds.CosSin(s.rot)
+	b := Rotate(p, c, sn)
+	s.rot += s.rotStep
+	if s.pos--; s.pos < 0 {
+		s.pos = s.span - 1
+	}
+	s.bre[s.pos], s.bre[s.pos+s.span] = b.Re, b.Re
+	s.bim[s.pos], s.bim[s.pos+s.span] = b.Im, b.Im
+}
+
+// Sample returns the current output sample.
+func (s *Shaper) Sample() int16 {
+	n := s.span
+	pr := s.pre[s.phase*n : s.phase*n+n]
+	pi := s.pim[s.phase*n : s.phase*n+n]
+	br := s.bre[s.pos : s.pos+n]
+	bi := s.bim[s.pos : s.pos+n]
+	var acc int32
+	for k := range pr {
+		acc += br[k]*pr[k] - bi[k]*pi[k]
+	}
+	v := acc >> txShift
+	if v > 32767 {
+		return 32767
+	}
+	if v < -32768 {
+		return -32768
+	}
+	return int16(v)
+}

@@ -1,0 +1,219 @@
+// Package v29 is the ITU-T V.29 modem fax machines send pages with at 9600
+// and 7200 bit/s (and 4800, its fallback): 2400 baud QAM on a 1700 Hz
+// carrier, differentially coded phase, scrambled with 1 + x^-18 + x^-23,
+// preceded by the V.29 training sequence (silence, ABAB, CDCD, scrambled
+// ones).
+//
+// Tx shapes symbols with a root-raised-cosine pulse straight onto the
+// carrier. Rx evaluates its band-pass matched filter only at half-symbol
+// instants, keeps symbol timing with Gardner's detector, finds the carrier
+// phase and frequency on the ABAB segment, trains a T/2 equaliser on the
+// CDCD segment, checks itself on the ones, then decodes data with a
+// decision-directed carrier loop and slow equaliser tracking. All of it in
+// integer arithmetic (see dsp/fax/internal/qam).
+package v29
+
+import (
+	"fmt"
+	"math"
+
+	"callbox/dsp/fax/internal/qam"
+	"callbox/dsp/fax/modem"
+)
+
+const (
+	// Baud is the symbol rate.
+	Baud = 2400
+	// Carrier is the carrier frequency, Hz.
+	Carrier = 1700
+	// DefaultLevel is the usual transmit level, dBm0.
+	DefaultLevel = -13
+)
+
+// Training segment lengths, in symbols (V.29 table 3).
+const (
+	seg1Len = 48  // silence
+	seg2Len = 128 // ABAB
+	seg3Len = 384 // CDCD
+	seg4Len = 48  // scrambled ones
+	tailLen = 32  // ones after the data: there is no defined shutdown
+)
+
+// trainingScramblerInit is the initial state of the 1 + x^-6 + x^-7
+// generator of the CDCD pattern.
+const trainingScramblerInit = 0x2a
+
+// The constellation, in constellation units: eight phases at two
+// amplitudes (9600 uses all sixteen, 7200 the lower eight, 4800 the four on
+// the axes).
+var constellation = [16][2]float64{
+	{3, 0}, {1, 1}, {0, 3}, {-1, 1}, {-3, 0}, {-1, -1}, {0, -3}, {1, -1},
+	{5, 0}, {3, 3}, {0, 5}, {-3, 3}, {-5, 0}, {-3, -3}, {0, -5}, {3, -3},
+}
+
+// phaseSteps maps three data bits (first bit most significant) to the phase
+// change in eighths of a turn; phaseSteps4800 maps two.
+var (
+	phaseSteps     = [8]int{1, 0, 2, 3, 6, 7, 5, 4}
+	phaseSteps4800 = [4]int{0, 2, 6, 4}
+)
+
+// rateParams are what differs between the bit rates.
+type rateParams struct {
+	a, b, c, d int     // constellation indexes of the training points A, B, C, D
+	rms        float64 // RMS magnitude of the data symbols, constellation units
+}
+
+// The training points A, B, C, D of each rate (V.29 table 4).
+var rates = map[int]rateParams{
+	9600: {a: 15, b: 4, c: 0, d: 11, rms: math.Sqrt(13.5)},
+	7200: {a: 7, b: 4, c: 0, d: 3, rms: math.Sqrt(5.5)},
+	4800: {a: 6, b: 4, c: 0, d: 2, rms: 3},
+}
+
+func paramsOf(rate int) (rateParams, error) {
+	p, ok := rates[rate]
+	if !ok {
+		return p, fmt.Errorf("v29: no bit rate %d (want 9600, 7200 or 4800)", rate)
+	}
+	return p, nil
+}
+
+// txPoint returns a constellation point in the transmitter's unit.
+func txPoint(i int) qam.Point {
+	c := constellation[i]
+	return qam.Point{Re: int32(c[0] * qam.TxUnit), Im: int32(c[1] * qam.TxUnit)}
+}
+
+// Tx is a V.29 modulator.
+type Tx struct {
+	rate   int
+	p      rateParams
+	level  float64
+	src    modem.BitSource
+	sh     *qam.Shaper
+	step   int // symbols sent in this transmission
+	state  int // phase of the last data symbol, eighths of a turn
+	scr    uint32
+	train  uint8
+	ended  bool // the source has run out
+	endAt  int  // symbol at which the closing ones end
+	closed bool
+}
+
+// pulse design: roll-off and span in symbols.
+const (
+	txBeta = 0.25
+	txSpan = 8
+)
+
+// NewTx returns a modulator at rate (9600, 7200 or 4800) and levelDBm0
+// (-43 to 0) sending src's bits after the training sequence.
+func NewTx(rate int, levelDBm0 float64, src modem.BitSource) (*Tx, error) {
+	p, err := paramsOf(rate)
+	if err != nil {
+		return nil, err
+	}
+	if levelDBm0 < -43 || levelDBm0 > 0 {
+		return nil, fmt.Errorf("v29: transmit level %g dBm0 out of range -43..0", levelDBm0)
+	}
+	t := &Tx{level: levelDBm0}
+	// 2400 baud at 8 kHz: three symbols every ten samples.
+	t.sh = qam.NewShaper(Baud, 10, 3, Carrier, txBeta, txSpan, p.rms, levelDBm0)
+	if err := t.Restart(rate, src); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Restart begins a new transmission (training, then src's bits) at rate.
+func (t *Tx) Restart(rate int, src modem.BitSource) error {
+	p, err := paramsOf(rate)
+	if err != nil {
+		return err
+	}
+	if rate != t.rate {
+		t.sh.SetLevel(Baud, Carrier, txBeta, p.rms, t.level)
+	}
+	t.rate, t.p, t.src = rate, p, src
+	t.sh.Reset()
+	t.step, t.state, t.scr, t.train = 0, 0, 0, trainingScramblerInit
+	t.ended, t.closed, t.endAt = false, false, 0
+	return nil
+}
+
+// Transmit fills dst and returns the samples written: fewer than len(dst)
+// once the transmission (data, closing ones and the pulse's tail) is over.
+func (t *Tx) Transmit(dst []int16) int {
+	if t.closed {
+		return 0
+	}
+	for i := range dst {
+		if t.sh.Due() {
+			if t.ended && t.step >= t.endAt+txSpan {
+				t.closed = true
+				return i
+			}
+			t.sh.Push(t.symbol())
+		}
+		dst[i] = t.sh.Sample()
+	}
+	return len(dst)
+}
+
+// scrambled returns the next data bit (a one when not sending data),
+// scrambled.
+func (t *Tx) scrambled(data bool) int {
+	bit := 1
+	if data && !t.ended {
+		b, ok := t.src.NextBit()
+		if ok {
+			bit = b & 1
+		} else {
+			t.ended, t.endAt = true, t.step+tailLen
+		}
+	}
+	out := (uint32(bit) ^ t.scr>>17 ^ t.scr>>22) & 1
+	t.scr = t.scr<<1 | out
+	return int(out)
+}
+
+// symbol returns the next symbol of the transmission.
+func (t *Tx) symbol() qam.Point {
+	s := t.step
+	t.step++
+	switch {
+	case s < seg1Len:
+		return qam.Point{}
+	case s < seg1Len+seg2Len:
+		// ABAB, B first.
+		if (s-seg1Len)%2 == 0 {
+			return txPoint(t.p.b)
+		}
+		return txPoint(t.p.a)
+	case s < seg1Len+seg2Len+seg3Len:
+		bit := t.train & 1
+		t.train >>= 1
+		t.train |= ((bit ^ t.train) & 1) << 6
+		if bit == 0 {
+			return txPoint(t.p.c)
+		}
+		return txPoint(t.p.d)
+	case t.ended && s >= t.endAt:
+		return qam.Point{} // the pulse's tail
+	}
+	data := s >= seg1Len+seg2Len+seg3Len+seg4Len
+	amp := 0
+	if t.rate == 9600 && t.scrambled(data) == 1 {
+		amp = 8
+	}
+	b := t.scrambled(data)<<1 | t.scrambled(data)
+	var step int
+	if t.rate == 4800 {
+		step = phaseSteps4800[b]
+	} else {
+		step = phaseSteps[b<<1|t.scrambled(data)]
+	}
+	t.state = (t.state + step) & 7
+	return txPoint(amp | t.state)
+}

@@ -34,8 +34,9 @@ const (
 	// TrainingOK: a high-speed receiver trained on the preamble and now
 	// delivers data bits.
 	TrainingOK
-	// TrainingFailed: the preamble was not recognised or the equaliser did
-	// not converge; the receiver ignores the rest of this carrier.
+	// TrainingFailed: no preamble was found in time, or the equaliser did
+	// not converge. Reported once a carrier; the receiver keeps looking for
+	// a preamble only in the first case.
 	TrainingFailed
 )
 

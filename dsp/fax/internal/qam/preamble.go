@@ -7,9 +7,19 @@ import "callbox/dsp/fax/internal/dds"
 // measures the carrier's drift along it. Noise before the signal does not
 // fool it: a jump counts only after a run of consistent alternations.
 type Preamble struct {
-	run      int   // consistent alternations in a row
-	dre, dim int64 // sum of u[k]*conj(u[k-2]) over the run
+	run int // consistent alternations in a row
+	odd int // symbols since the last consistent one
+	// u[k]*conj(u[k-2]) of the last driftLen consistent alternations: only
+	// the latest measure the drift, noise may have started the run.
+	prods [driftLen][2]int64
 }
+
+// driftLen is how many alternations the drift is measured over.
+const driftLen = 8
+
+// maxOdd is how many symbols that fit neither the alternation nor a jump
+// a run survives: the symbol before the jump is often blurred by it.
+const maxOdd = 2
 
 // MinRun is the run of alternations a jump must follow.
 const MinRun = 10
@@ -31,24 +41,31 @@ func (p *Preamble) Step(u, u2 Point) bool {
 		p.Reset()
 	case re < 0 && -re*4 > mag+mag2 && p.run >= MinRun:
 		return true // more than about 120 degrees from two symbols back
-	case Dist2(u, u2)*6 < mag:
+	case Dist2(u, u2)*2 < mag:
 		// The same point as two symbols back: the alternation goes on.
+		p.prods[p.run%driftLen] = [2]int64{re >> 8, im >> 8}
 		p.run++
-		p.dre += re >> 8
-		p.dim += im >> 8
+		p.odd = 0
 	default:
-		p.Reset()
+		if p.odd++; p.odd > maxOdd {
+			p.Reset()
+		}
 	}
 	return false
 }
 
 // Drift returns the carrier's phase change per symbol along the run.
 func (p *Preamble) Drift() int32 {
-	if p.dre == 0 && p.dim == 0 {
+	var re, im int64
+	for _, v := range p.prods {
+		re += v[0]
+		im += v[1]
+	}
+	if re == 0 && im == 0 {
 		return 0
 	}
 	// The product spans two symbols.
-	return int32(dds.Atan2(clampInt32(p.dim), clampInt32(p.dre))) / 2
+	return int32(dds.Atan2(clampInt32(im), clampInt32(re))) / 2
 }
 
 func clampInt32(v int64) int32 { return int32(max(-1<<31, min(1<<31-1, v))) }

@@ -82,18 +82,27 @@ type Frontend struct {
 	Phase, Rate, NominalRate uint32
 
 	// Carrier detection on the mean square of the input.
-	acc         int32
-	nacc        int
-	pow         int32
-	on, off     int32
-	carrier     bool
-	low         int
-	agc         int64 // gain from the mixer output to 1/Unit, Q(agcShift)
-	agcLocked   bool
-	agcSum      int64
-	agcN        int
-	targetRMS   int64
-	TimingGain  int64 // Gardner correction shift: larger is slower, 32 or more stops it
+	acc        int32
+	nacc       int
+	pow        int32
+	on, off    int32
+	carrier    bool
+	low        int
+	agc        int64 // gain from the mixer output to 1/Unit, Q(agcShift)
+	agcLocked  bool
+	agcSum     int64
+	agcN       int
+	targetRMS  int64
+	targetPow  int64 // targetRMS squared
+	TimingGain int64 // Gardner correction shift: larger is slower, 32 or more stops it
+	// Acquiring asks for a coarse timing check while a preamble arrives:
+	// if the mid-symbol values carry more energy than the symbol ones, the
+	// instants are swapped (Gardner is slow to leave its unstable point,
+	// half a symbol from the right one).
+	Acquiring   bool
+	acqOn       int64
+	acqMid      int64
+	acqN        int
 	tacc        int64 // Gardner error not yet applied
 	timingAccum int32
 }
@@ -157,6 +166,7 @@ func NewFrontend(c RxConfig) *Frontend {
 	}
 	f.on, f.off = level(carrierOnDBm0), level(carrierOffDBm0)
 	f.targetRMS = int64(math.Sqrt(c.Level) * Unit)
+	f.targetPow = max(1, f.targetRMS*f.targetRMS)
 	f.TimingGain = 4
 	f.Reset()
 	return f
@@ -171,6 +181,7 @@ func (f *Frontend) Reset() {
 	f.acc, f.nacc, f.pow, f.carrier, f.low = 0, 0, 0, false, 0
 	f.agc, f.agcLocked, f.agcSum, f.agcN = 1<<agcShift, false, 0, 0
 	f.timingAccum, f.tacc = 0, 0
+	f.Acquiring, f.acqOn, f.acqMid, f.acqN = false, 0, 0, 0
 }
 
 // Carrier reports whether a signal is present.
@@ -261,28 +272,51 @@ func (f *Frontend) output(phase uint32) {
 	zr := (int64(re)*int64(c) + int64(im)*int64(sn)) >> 20
 	zi := (int64(im)*int64(c) - int64(re)*int64(sn)) >> 20
 	if !f.agcLocked {
-		// The gain that brings the mean power to the target.
-		f.agcSum += (zr*zr + zi*zi) >> 8
-		if f.agcN++; f.agcN >= 32 {
-			rms := dds.Isqrt(f.agcSum / int64(f.agcN) << 8)
-			if rms > 0 {
+		// The gain that brings the mean power (a running average over
+		// about 16 values, started at the first) to the target.
+		p := (zr*zr + zi*zi) >> 8
+		if f.agcN == 0 {
+			f.agcSum = p
+		} else {
+			f.agcSum += (p - f.agcSum) >> 4
+		}
+		if f.agcN++; f.agcN&7 == 0 || f.agcN < 8 {
+			if rms := dds.Isqrt(f.agcSum << 8); rms > 0 {
 				f.agc = min(f.targetRMS<<agcShift/rms, 1<<40)
 			}
-			f.agcSum, f.agcN = f.agcSum/2, f.agcN/2
 		}
 	}
 	z := Point{clamp(zr * f.agc >> agcShift), clamp(zi * f.agc >> agcShift)}
 	f.prev2, f.prev, f.Z = f.prev, f.Z, z
 	f.OnSymbol = !f.odd
 	f.odd = !f.odd
+	if f.Acquiring {
+		e := (int64(z.Re)*int64(z.Re) + int64(z.Im)*int64(z.Im)) >> 8
+		if f.OnSymbol {
+			f.acqOn += e
+		} else {
+			f.acqMid += e
+		}
+		if f.acqN++; f.acqN == 16 {
+			if f.acqMid > f.acqOn+f.acqOn/4 {
+				// Take the next value as a symbol one instead.
+				f.odd = !f.odd
+				f.OnSymbol = false
+				f.tacc = 0
+			}
+			f.acqOn, f.acqMid, f.acqN = 0, 0, 0
+		}
+	}
 	if f.OnSymbol && f.TimingGain < 32 {
 		// Gardner: the mid-symbol value leans towards the later symbol
 		// when we sample late. The remainder carries over: truncating
 		// each step would bias the timing.
 		e := int64(f.Z.Re-f.prev2.Re)*int64(f.prev.Re) + int64(f.Z.Im-f.prev2.Im)*int64(f.prev.Im)
-		f.tacc += e >> 16
+		// In units of the signal's power (Q16), so that the gains mean
+		// the same for every constellation.
+		f.tacc += e << 16 / f.targetPow
 		const maxStep = TimeUnit / 8
-		sh := 6 + f.TimingGain
+		sh := 12 + f.TimingGain
 		d := f.tacc >> sh
 		f.tacc -= d << sh
 		d = max(-maxStep, min(maxStep, d))

@@ -69,18 +69,54 @@ func (s *Shaper) Reset() {
 	s.pos, s.phase, s.rot = 0, 0, 0
 }
 
-// Due advances the symbol clock by one sample and reports whether a new
-// symbol is due before the sample is produced.
-func (s *Shaper) Due() bool {
-	if s.phase += s.step; s.phase >= s.phases {
-		s.phase -= s.phases
-		return true
-	}
-	return false
+// SymbolSource supplies a transmitter's symbols.
+type SymbolSource interface {
+	// Symbol returns the next symbol (in 1/TxUnit), or ok false when the
+	// transmission is over.
+	Symbol() (p Point, ok bool)
 }
 
-// Push adds the next symbol (in 1/TxUnit).
-func (s *Shaper) Push(p Point) {
+// Fill writes samples to dst, taking symbols from src as they fall due. It
+// returns the samples written: fewer than len(dst) once src is over (the
+// transmission then ends at that symbol boundary).
+func (s *Shaper) Fill(dst []int16, src SymbolSource) int {
+	n := s.span
+	phase, step, phases := s.phase, s.step, s.phases
+	br := s.bre[s.pos : s.pos+n]
+	bi := s.bim[s.pos : s.pos+n]
+	for i := range dst {
+		if phase += step; phase >= phases {
+			phase -= phases
+			p, ok := src.Symbol()
+			if !ok {
+				s.phase = phase
+				return i
+			}
+			s.push(p)
+			br = s.bre[s.pos : s.pos+n]
+			bi = s.bim[s.pos : s.pos+n]
+		}
+		pr := s.pre[phase*n : phase*n+n]
+		pi := s.pim[phase*n : phase*n+n]
+		pr, pi = pr[:len(br)], pi[:len(br)]
+		bi := bi[:len(br)]
+		var acc int32
+		for k, b := range br {
+			acc += b*pr[k] - bi[k]*pi[k]
+		}
+		v := acc >> txShift
+		if v != int32(int16(v)) {
+			v = max(-32768, min(32767, v))
+		}
+		dst[i] = int16(v)
+	}
+	s.phase = phase
+	return len(dst)
+}
+
+// push adds the next symbol (in 1/TxUnit), turned by the carrier's phase
+// at its time.
+func (s *Shaper) push(p Point) {
 	c, sn := dds.CosSin(s.rot)
 	b := Rotate(p, c, sn)
 	s.rot += s.rotStep
@@ -89,25 +125,4 @@ func (s *Shaper) Push(p Point) {
 	}
 	s.bre[s.pos], s.bre[s.pos+s.span] = b.Re, b.Re
 	s.bim[s.pos], s.bim[s.pos+s.span] = b.Im, b.Im
-}
-
-// Sample returns the current output sample.
-func (s *Shaper) Sample() int16 {
-	n := s.span
-	pr := s.pre[s.phase*n : s.phase*n+n]
-	pi := s.pim[s.phase*n : s.phase*n+n]
-	br := s.bre[s.pos : s.pos+n]
-	bi := s.bim[s.pos : s.pos+n]
-	var acc int32
-	for k := range pr {
-		acc += br[k]*pr[k] - bi[k]*pi[k]
-	}
-	v := acc >> txShift
-	if v > 32767 {
-		return 32767
-	}
-	if v < -32768 {
-		return -32768
-	}
-	return int16(v)
 }

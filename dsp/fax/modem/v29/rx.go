@@ -45,6 +45,7 @@ type Rx struct {
 	count    int
 	hist     [8]qam.Point // recent equaliser outputs, newest at hist[0]
 	pre      qam.Preamble
+	failed   bool // TrainingFailed was reported for this carrier
 	train    uint8
 	state    int
 	scr      uint32
@@ -134,15 +135,20 @@ func (r *Rx) begin() {
 	r.eq.Reset()
 	r.eq.SetStep(0.25, 13.5)
 	r.fe.TimingGain = 1
+	r.fe.Acquiring = true
 	r.stage, r.count = acquire, 0
 	r.pre.Reset()
+	r.failed = false
 	r.hist = [8]qam.Point{}
 	r.loop.Psi = 0
 }
 
 func (r *Rx) fail() {
 	r.stage = parked
-	r.sink.Status(modem.TrainingFailed)
+	if !r.failed {
+		r.failed = true
+		r.sink.Status(modem.TrainingFailed)
+	}
 }
 
 // symbol handles one equalised symbol.
@@ -216,13 +222,20 @@ func (r *Rx) trainOn(v, u, target qam.Point) {
 // is half a turn from the B two symbols before it (at every rate).
 func (r *Rx) seek(u qam.Point) {
 	if r.count++; r.count > 4*seg2Len {
-		r.fail() // no training in sight
-		return
+		// No preamble in sight: say so once, and keep looking (noise
+		// may have raised the carrier before the signal came; a run
+		// of alternations already under way carries on).
+		if !r.failed {
+			r.failed = true
+			r.sink.Status(modem.TrainingFailed)
+		}
+		r.count = 0
 	}
 	if !r.pre.Step(u, r.hist[2]) {
 		return
 	}
 	r.fe.LockAGC()
+	r.fe.Acquiring = false
 	// Found C. The drift along the ABAB is the frequency error.
 	drift := r.pre.Drift()
 	if abs32(drift) > 20<<32/Baud {

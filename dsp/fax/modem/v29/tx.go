@@ -148,17 +148,20 @@ func (t *Tx) Transmit(dst []int16) int {
 	if t.closed {
 		return 0
 	}
-	for i := range dst {
-		if t.sh.Due() {
-			if t.ended && t.step >= t.endAt+txSpan {
-				t.closed = true
-				return i
-			}
-			t.sh.Push(t.symbol())
-		}
-		dst[i] = t.sh.Sample()
+	n := t.sh.Fill(dst, t)
+	if n < len(dst) {
+		t.closed = true
 	}
-	return len(dst)
+	return n
+}
+
+// Symbol is the shaper's source: the next symbol of the transmission, or
+// false once the pulse's tail has gone out.
+func (t *Tx) Symbol() (qam.Point, bool) {
+	if t.ended && t.step >= t.endAt+txSpan {
+		return qam.Point{}, false
+	}
+	return t.symbol(), true
 }
 
 // scrambled returns the next data bit (a one when not sending data),

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os/exec"
@@ -614,4 +615,65 @@ func BenchTx(b *testing.B, tx modem.Transmitter) {
 	}
 	clk.PerSample(b, 160)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*160), "ns/sample")
+}
+
+// Peer is the harness running a whole fax in lock step with a test: each
+// Exchange sends it a block and returns the block it sent back.
+type Peer struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stdout io.ReadCloser
+	stderr bytes.Buffer
+	buf    []byte
+	done   bool
+}
+
+// StartPeer starts the harness with args ("fax-tx", ...).
+func StartPeer(t testing.TB, bin string, args ...string) *Peer {
+	t.Helper()
+	p := &Peer{cmd: exec.Command(bin, args...)}
+	p.cmd.Stderr = &p.stderr
+	var err error
+	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if p.stdout, err = p.cmd.StdoutPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("spandsp_fax %v: %v", args, err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+// Exchange sends out (160 samples) and returns the peer's next block, or
+// false once the peer has finished.
+func (p *Peer) Exchange(out []int16) ([]int16, bool) {
+	if p.done {
+		return nil, false
+	}
+	if _, err := p.stdin.Write(dsptest.Bytes(out)); err != nil {
+		p.done = true
+		return nil, false
+	}
+	if p.buf == nil {
+		p.buf = make([]byte, 2*len(out))
+	}
+	if _, err := io.ReadFull(p.stdout, p.buf[:2*len(out)]); err != nil {
+		p.done = true
+		return nil, false
+	}
+	return dsptest.Int16s(p.buf[:2*len(out)]), true
+}
+
+// Close ends the peer and returns what it printed on standard error (its
+// result line).
+func (p *Peer) Close() string {
+	if p.cmd.Process != nil && p.cmd.ProcessState == nil {
+		p.stdin.Close()
+		io.Copy(io.Discard, p.stdout)
+		p.cmd.Wait()
+	}
+	return p.stderr.String()
 }

@@ -85,6 +85,7 @@ type Frontend struct {
 	acc        int32
 	nacc       int
 	pow        int32
+	sigPow     int32 // the carrier's own power, averaged
 	on, off    int32
 	carrier    bool
 	low        int
@@ -229,11 +230,15 @@ func (f *Frontend) Run(x []int16) (int, Output) {
 	return len(x), Nothing
 }
 
-// power updates the carrier detector with a block's mean square.
+// power updates the carrier detector with a block's mean square. The
+// carrier ends when the power falls below the off threshold or 15 dB below
+// the carrier's own level, whichever is higher: on a noisy line the noise
+// alone can sit above a fixed threshold.
 func (f *Frontend) power(ms int32) Output {
 	f.pow += (ms - f.pow) >> 1
 	if f.carrier {
-		if f.pow >= f.off {
+		f.sigPow += (f.pow - f.sigPow) >> 4
+		if f.pow >= f.off && f.pow >= f.sigPow>>5 {
 			f.low = 0
 		} else if f.low++; f.low >= offBlocks {
 			f.carrier = false
@@ -242,7 +247,7 @@ func (f *Frontend) power(ms int32) Output {
 		return Nothing
 	}
 	if f.pow > f.on {
-		f.carrier, f.low = true, 0
+		f.carrier, f.low, f.sigPow = true, 0, f.pow
 		f.next, f.odd = f.half, false
 		return Up
 	}

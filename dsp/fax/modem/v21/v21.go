@@ -141,6 +141,7 @@ type Rx struct {
 	sum  [4]int32 // the window's sums
 
 	on, off int64
+	level   int64 // the carrier's energy, averaged
 	carrier bool
 	low     int   // sub-blocks in a row below the off threshold
 	prevD   int64 // soft bit at the previous sub-block
@@ -210,11 +211,14 @@ func (r *Rx) step(a0, a1, a2, a3 int32) {
 			return
 		}
 		r.carrier, r.synced, r.sampled, r.low, r.prevD = true, false, false, 0, d
-		r.phase = 0
+		r.phase, r.level = 0, e
 		r.sink.Status(modem.CarrierUp)
 		return
 	}
-	if e < r.off {
+	// The carrier ends below the off threshold or 15 dB below its own
+	// level (on a noisy line the noise alone can stay above the first).
+	r.level += (e - r.level) >> 5
+	if e < r.off || e < r.level>>5 {
 		if r.low++; r.low >= offSteps {
 			r.carrier = false
 			r.sink.Status(modem.CarrierDown)

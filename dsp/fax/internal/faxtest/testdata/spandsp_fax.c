@@ -30,6 +30,16 @@
  *   t4-tx IN.tif PAGE ENC   spandsp's T.4 coder over page PAGE (0-based) of a TIFF:
  *                           the bit stream as sent on the line, packed most
  *                           significant bit first; ENC mh|mr|mmr
+ *
+ * Whole faxes (spandsp's T.30 over audio, in lock step with the test):
+ *   fax-tx IN.tif MODEMS CODINGS   spandsp sends IN.tif as the calling terminal
+ *   fax-rx OUT.tif MODEMS CODINGS  spandsp receives into OUT.tif, answering
+ *                           Each block: 160 samples read from stdin (what the
+ *                           other side sent), 160 written to stdout (flushed).
+ *                           MODEMS: v29+v27ter, v29, v27ter; CODINGS: mh+mr, mh.
+ *                           At the end (stdin closed, or soon after phase E) it
+ *                           prints "result CODE TEXT pages-tx N pages-rx N rate N"
+ *                           on stderr.
  *   t4-rx ENC WIDTH YRES OUT.tif
  *                           the bit stream on stdin (packed the same way) into
  *                           spandsp's T.4 decoder, which writes OUT.tif; prints
@@ -653,6 +663,63 @@ done:
     return 0;
 }
 
+static int fax_done;
+static int fax_result = -1;
+
+static void phase_e(t30_state_t *s, void *user_data, int result)
+{
+    (void) s;
+    (void) user_data;
+    fax_result = result;
+    fax_done = 1;
+}
+
+static int fax_cmd(int sending, const char *file, const char *modems, const char *codings)
+{
+    fax_state_t *f = fax_init(NULL, sending);
+    t30_state_t *t30 = fax_get_t30_state(f);
+    t30_stats_t st;
+    int16_t in[160];
+    int16_t out[160];
+    int m = 0;
+    int c = T30_SUPPORT_T4_1D_COMPRESSION;
+    int after = 0;
+
+    if (strstr(modems, "v29"))
+        m |= T30_SUPPORT_V29;
+    if (strstr(modems, "v27ter"))
+        m |= T30_SUPPORT_V27TER;
+    if (strstr(codings, "mr"))
+        c |= T30_SUPPORT_T4_2D_COMPRESSION;
+    t30_set_tx_ident(t30, sending ? "+1 555 0100" : "+1 555 0200");
+    t30_set_supported_modems(t30, m);
+    t30_set_supported_compressions(t30, c);
+    t30_set_ecm_capability(t30, FALSE);
+    t30_set_phase_e_handler(t30, phase_e, NULL);
+    fax_set_transmit_on_idle(f, TRUE);
+    if (sending)
+        t30_set_tx_file(t30, file, -1, -1);
+    else
+        t30_set_rx_file(t30, file, -1);
+    while (fread(in, sizeof(int16_t), 160, stdin) == 160)
+    {
+        fax_rx(f, in, 160);
+        int n = fax_tx(f, out, 160);
+        if (n < 160)
+            memset(out + n, 0, (160 - n)*sizeof(int16_t));
+        fwrite(out, sizeof(int16_t), 160, stdout);
+        fflush(stdout);
+        if (fax_done && ++after > 25)
+            break;
+    }
+    t30_get_transfer_statistics(t30, &st);
+    fprintf(stderr, "result %d %s pages-tx %d pages-rx %d rate %d\n",
+            fax_result, fax_result >= 0 ? t30_completion_code_to_str(fax_result) : "unfinished",
+            st.pages_tx, st.pages_rx, st.bit_rate);
+    fax_release(f);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -665,6 +732,10 @@ int main(int argc, char **argv)
         return v21_tx_cmd((float) atof(argv[2]));
     if (strcmp(argv[1], "v21-rx") == 0)
         return v21_rx_cmd();
+    if (strcmp(argv[1], "fax-tx") == 0 && argc == 5)
+        return fax_cmd(1, argv[2], argv[3], argv[4]);
+    if (strcmp(argv[1], "fax-rx") == 0 && argc == 5)
+        return fax_cmd(0, argv[2], argv[3], argv[4]);
     if (strcmp(argv[1], "pbm-to-tiff") == 0 && argc == 6)
         return pbm_to_tiff_cmd(argv[2], atoi(argv[3]), atoi(argv[4]), argv[5]);
     if (strcmp(argv[1], "pnm-to-tiff") == 0 && argc == 5)

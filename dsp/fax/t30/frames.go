@@ -144,14 +144,13 @@ var (
 
 // caps is what a DIS says the remote terminal can receive.
 type caps struct {
-	receive  bool
-	modems   Modems
-	fine     bool
-	mr       bool
-	width    int // widest page, pixels
-	scanMS   int
-	haveDIS  bool
-	identity string
+	receive bool
+	modems  Modems
+	fine    bool
+	mr      bool
+	width   int // widest page, pixels
+	scanMS  int
+	haveDIS bool
 }
 
 func parseDIS(fif []byte) caps {

@@ -402,9 +402,10 @@ func (s *Session) judgePage() byte {
 		return fcfRTN
 	}
 	st, err := s.dec.Decode(f.data, t4.DecodeOptions{Coding: s.p.coding, Layout: t4.Line, Width: s.p.width}, pg)
-	s.logf("rx page %d: %d rows, %d bad (longest run %d), end %v", len(s.received)+1, st.Rows, st.BadRows, st.MaxBadRun, st.End)
-	// Copy quality: at most 5% of the rows bad, no long streak of them.
-	if err != nil || st.Rows == 0 || st.BadRows*20 > st.Rows || st.MaxBadRun > 16 {
+	s.logf("rx page %d: %d rows, %d bad (longest run %d), %d of %d bits bad, end %v", len(s.received)+1, st.Rows, st.BadRows, st.MaxBadRun, st.BadBits, st.Bits, st.End)
+	// Copy quality: at most 5% of the rows (and of the data) bad, no long
+	// streak of bad rows.
+	if err != nil || st.Rows == 0 || st.BadRows*20 > st.Rows || st.BadBits*20 > st.Bits || st.MaxBadRun > 16 {
 		return fcfRTN
 	}
 	s.received = append(s.received, pg)

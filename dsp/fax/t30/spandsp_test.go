@@ -165,3 +165,100 @@ func TestSpandsp(t *testing.T) {
 		})
 	}
 }
+
+// hasEvent reports whether the session logged an event starting with text.
+func hasEvent(s *Session, text string) bool {
+	for _, e := range s.Events() {
+		if strings.HasPrefix(e.Text, text) {
+			return true
+		}
+	}
+	return false
+}
+
+// burst overwrites x with loud noise (a line hit).
+func burst(x []int16, seed uint64) {
+	copy(x, faxtest.AddNoise(make([]int16, len(x)), -12, seed))
+}
+
+// A training that fails (a burst of noise over the first TCF) makes the
+// receiver answer FTT and the sender fall back to the next rate; a page
+// that arrives damaged (a burst in its middle) is refused with RTN and sent
+// again after a new training. Both, both ways with spandsp.
+func TestSpandspFallbackAndRTN(t *testing.T) {
+	bin := faxtest.Harness(t)
+	dir := t.TempDir()
+	doc := testDoc(t)
+	src := docFile(t, bin, dir, doc)
+	quiet := line{law: faxtest.Alaw}
+	for _, c := range []struct {
+		name  string
+		event string // what our session must have logged
+	}{
+		{"fallback", "falling back to 7200"},
+		{"rtn", "rx RTN"},
+	} {
+		t.Run("ours-to-spandsp "+c.name, func(t *testing.T) {
+			out := filepath.Join(dir, "rx-"+c.name+".tif")
+			peer := faxtest.StartPeer(t, bin, "fax-rx", out, "v29+v27ter", "mh+mr")
+			s, _ := New(Config{Calling: true, Pages: doc})
+			hits, seen := 0, 0
+			tamper := func(toPeer bool, x []int16) {
+				if !toPeer {
+					return
+				}
+				switch {
+				case c.name == "fallback" && s.st == stSendTCF && s.gap == 0 && hits < 20:
+					// After the training, in the zeros: the training
+					// succeeds, the check does not.
+					if seen++; seen > 35 {
+						hits++
+						burst(x, uint64(hits))
+					}
+				case c.name == "rtn" && s.st == stSendPage && s.page == 0 && s.rtn == 0:
+					if seen++; seen > 50 && hits < 150 { // a second into the page, three of noise
+						hits++
+						burst(x, uint64(hits))
+					}
+				}
+			}
+			r := withPeer(t, s, peer, quiet, quiet, 400, tamper)
+			if s.Result().Err != nil || r.code != 0 || r.pagesRx != len(doc) || !hasEvent(s, c.event) {
+				logEvents(t, "ours", s)
+				t.Fatalf("ours %+v, spandsp %+v", s.Result(), r)
+			}
+			checkPages(t, "spandsp received", readTIFF(t, bin, out), doc)
+		})
+		t.Run("spandsp-to-ours "+c.name, func(t *testing.T) {
+			peer := faxtest.StartPeer(t, bin, "fax-tx", src, "v29+v27ter", "mh+mr")
+			s, _ := New(Config{})
+			hits, seen := 0, 0
+			ev := "tx FTT"
+			if c.name == "rtn" {
+				ev = "tx RTN"
+			}
+			tamper := func(toPeer bool, x []int16) {
+				if toPeer {
+					return
+				}
+				switch {
+				case c.name == "fallback" && s.st == stRecvTCF && s.fastIn.trained && hits < 25:
+					hits++
+					burst(x, uint64(hits))
+				case c.name == "rtn" && s.st == stWaitPage && s.fastIn.trained && len(s.received) == 0 && !hasEvent(s, "tx RTN"):
+					if seen++; seen > 50 && hits < 150 {
+						hits++
+						burst(x, uint64(hits))
+					}
+				}
+			}
+			r := withPeer(t, s, peer, quiet, quiet, 400, tamper)
+			if s.Result().Err != nil || r.code != 0 || s.Result().Pages != len(doc) || !hasEvent(s, ev) {
+				logEvents(t, "ours", s)
+				t.Fatalf("ours %+v, spandsp %+v", s.Result(), r)
+			}
+			checkPages(t, "we received", s.Received(), doc)
+			t.Logf("spandsp ended at %d bit/s", r.rate)
+		})
+	}
+}

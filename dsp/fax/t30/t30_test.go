@@ -137,3 +137,90 @@ func TestNoAnswer(t *testing.T) {
 	}
 	_ = fmt.Sprint
 }
+
+// run feeds a lone session silence (or what answer returns for its output)
+// for at most limit seconds.
+func runAlone(s *Session, limit int, answer func(out []int16) []int16) {
+	in, out := make([]int16, 160), make([]int16, 160)
+	for i := 0; i < limit*50 && !s.Done(); i++ {
+		s.Process(in, out)
+		if answer != nil {
+			copy(in, answer(out))
+		}
+	}
+}
+
+// An answering terminal that nobody calls repeats DIS until T1 runs out.
+func TestNoCaller(t *testing.T) {
+	s, _ := New(Config{})
+	runAlone(s, 60, nil)
+	if !errors.Is(s.Result().Err, ErrNoFax) {
+		t.Errorf("result %v", s.Result().Err)
+	}
+	dis := 0
+	for _, e := range s.Events() {
+		if e.Text == "tx DIS" {
+			dis++
+		}
+	}
+	if dis < 5 || s.clock > 40*8000 {
+		t.Errorf("%d DIS in %d ms", dis, s.clock/8)
+	}
+}
+
+// A sender whose DCS is never answered repeats it three times and gives up
+// with ErrNoResponse (after DCN).
+func TestNoResponseToDCS(t *testing.T) {
+	rcv, _ := New(Config{})
+	snd, _ := New(Config{Calling: true, Pages: testDoc(t)})
+	// The receiver's DIS reaches the sender; nothing gets back.
+	in, out := make([]int16, 160), make([]int16, 160)
+	rin, rout := make([]int16, 160), make([]int16, 160)
+	for i := 0; i < 60*50 && !snd.Done(); i++ {
+		rcv.Process(rin, rout)
+		snd.Process(in, out)
+		copy(in, rout)
+	}
+	if !errors.Is(snd.Result().Err, ErrNoResponse) || !hasEvent(snd, "tx DCN") {
+		logEvents(t, "snd", snd)
+		t.Errorf("result %v", snd.Result().Err)
+	}
+}
+
+// FuzzFrames feeds arbitrary frames to sessions in every state: no panic,
+// and frames the session takes leave it in a valid state.
+func FuzzFrames(f *testing.F) {
+	f.Add(byte(stWaitCmd), []byte{0xff, 0x13, 0x83, 0x00, 0xc6, 0x70})
+	f.Add(byte(stCallWaitDIS), []byte{0xff, 0x13, 0x80, 0x00, 0xce, 0x74})
+	f.Add(byte(stWaitPost), []byte{0xff, 0x13, 0x4f})
+	f.Add(byte(stWaitCFR), []byte{0xff, 0x13, 0x44})
+	f.Add(byte(stWaitPostResp), []byte{0xff, 0x13, 0x4c})
+	f.Add(byte(stWaitCmd), []byte{0xff, 0x03, 0x42, '1', '2'})
+	doc := testDoc(f)
+	f.Fuzz(func(t *testing.T, st byte, frame []byte) {
+		if len(frame) < frameHeadLen || len(frame) > 400 {
+			return
+		}
+		for _, calling := range []bool{true, false} {
+			cfg := Config{Calling: calling}
+			if calling {
+				cfg.Pages = doc
+			}
+			s, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.st = state(st) % stDone
+			s.listen = true
+			s.onFrame(frame)
+			if s.st > stDone || s.rateIdx < 0 || s.rateIdx >= len(fallback) {
+				t.Fatalf("state %d rate %d", s.st, s.rateIdx)
+			}
+			// And the session keeps running.
+			runAlone(s, 1, nil)
+		}
+		parseDIS(frame)
+		parseDCS(frame)
+		parseIdent(frame)
+	})
+}

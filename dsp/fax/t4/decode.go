@@ -21,6 +21,11 @@ type Stats struct {
 	BadRows   int  // rows that did not decode and were replaced by the row above
 	MaxBadRun int  // the longest run of consecutive bad rows
 	End       bool // the page ended with RTC (MH, MR) or EOFB (MMR)
+	// BadBits counts the bits of the lines that did not decode, and of
+	// the search for the next EOL after them: when EOLs are lost, lines
+	// merge, so this shows damage that BadRows understates.
+	BadBits int
+	Bits    int // bits consumed in all
 }
 
 // ErrNoImage is returned when the data holds no decodable row at all.
@@ -74,6 +79,7 @@ func (d *Decoder) Decode(data []byte, opt DecodeOptions, p *Page) (Stats, error)
 	if err == nil && d.stats.Rows == 0 && opt.Height != 0 {
 		err = ErrNoImage
 	}
+	d.stats.Bits = min(d.r.used, 8*len(data))
 	return d.stats, err
 }
 
@@ -200,6 +206,7 @@ func (d *Decoder) decodeEOL(opt DecodeOptions, p *Page) error {
 		if d.padding() {
 			return nil
 		}
+		lineStart := d.r.used
 		var err error
 		if twoD {
 			err = d.line2D(opt.Width)
@@ -219,7 +226,9 @@ func (d *Decoder) decodeEOL(opt DecodeOptions, p *Page) error {
 			if opt.Coding == MR {
 				bad2D = true
 			}
-			if !d.seekEOL() {
+			ok := d.seekEOL()
+			d.stats.BadBits += d.r.used - lineStart
+			if !ok {
 				return nil
 			}
 		} else {

@@ -22,6 +22,72 @@ type BitSource interface {
 	NextBit() (bit int, ok bool)
 }
 
+// WordSource is a BitSource that can also hand out many bits at once;
+// transmitters take them so (one call per word, not per bit) when they can.
+type WordSource interface {
+	BitSource
+	// NextBits returns up to 32 bits, the first in bit 0, and how many;
+	// 0 when there are no more.
+	NextBits() (bits uint32, n int)
+}
+
+// Bits buffers a BitSource for a transmitter, a word at a time from a
+// WordSource.
+type Bits struct {
+	src BitSource
+	ws  WordSource
+	buf uint32
+	n   int
+}
+
+// Reset starts reading src.
+func (b *Bits) Reset(src BitSource) {
+	b.src, b.buf, b.n = src, 0, 0
+	b.ws, _ = src.(WordSource)
+}
+
+// Next returns the next bit, or ok false at the end of the source.
+func (b *Bits) Next() (bit int, ok bool) {
+	if b.n > 0 {
+		b.n--
+		v := b.buf & 1
+		b.buf >>= 1
+		return int(v), true
+	}
+	return b.refill()
+}
+
+// Take returns the next n (at most 25) bits, the first in bit 0, and how
+// many there were: fewer than n at the end of the source.
+func (b *Bits) Take(n int) (uint32, int) {
+	if b.n >= n {
+		v := b.buf & (1<<n - 1)
+		b.buf >>= n
+		b.n -= n
+		return v, n
+	}
+	var v uint32
+	for i := range n {
+		bit, ok := b.Next()
+		if !ok {
+			return v, i
+		}
+		v |= uint32(bit) << i
+	}
+	return v, n
+}
+
+func (b *Bits) refill() (int, bool) {
+	if b.ws == nil {
+		return b.src.NextBit()
+	}
+	b.buf, b.n = b.ws.NextBits()
+	if b.n == 0 {
+		return 0, false
+	}
+	return b.Next()
+}
+
 // Status is a change in a receiver's state, reported to its Sink.
 type Status uint8
 

@@ -17,6 +17,7 @@ package t30
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 
 	"callbox/dsp/fax/hdlc"
 	"callbox/dsp/fax/internal/dds"
@@ -414,6 +415,12 @@ func (z *zeroSource) NextBit() (int, bool) {
 	return 0, true
 }
 
+func (z *zeroSource) NextBits() (uint32, int) {
+	n := min(z.n, 32)
+	z.n -= n
+	return 0, n
+}
+
 // byteSource sends the bits of a byte slice, most significant first.
 type byteSource struct {
 	b []byte
@@ -427,6 +434,17 @@ func (b *byteSource) NextBit() (int, bool) {
 	v := int(b.b[b.i>>3]>>(7-b.i&7)) & 1
 	b.i++
 	return v, true
+}
+
+// NextBits hands out the rest of the current byte, first bit lowest.
+func (b *byteSource) NextBits() (uint32, int) {
+	if b.i >= 8*len(b.b) {
+		return 0, 0
+	}
+	k := 8 - b.i&7
+	v := uint32(bits.Reverse8(b.b[b.i>>3])) >> (b.i & 7)
+	b.i += k
+	return v, k
 }
 
 // ---- receivers ----

@@ -27,7 +27,20 @@ type Shaper struct {
 	rot, rotStep uint32 // carrier phase at the next symbol; its step per symbol
 	// scale is the amplitude gain built into the pulse tables.
 	scale float64
+
+	// On 64-bit machines each symbol is scattered at its arrival onto the
+	// samples its pulse covers, two samples a multiply: out holds pairs of
+	// sums (even sample low, odd high, see dotPacked), spread[t] the pulse
+	// for arrival phase t/2 and sample parity t%2, packed the same way.
+	out      [outPairs]int64
+	spreadRe [][]int64
+	spreadIm [][]int64
+	n        int // samples produced (its parity places the pairs)
 }
+
+// outPairs is the scatter ring's length in sample pairs (a power of two
+// beyond any pulse's length in samples).
+const outPairs = 64
 
 // NewShaper returns a shaper for a symbol rate of baud (8000*step/phases
 // exactly), carrier hz, root-raised-cosine roll-off beta over span symbols,
@@ -60,13 +73,51 @@ func (s *Shaper) SetLevel(baud int, hz, beta, rms, levelDBm0 float64) {
 			s.pim[ph*s.span+k] = int32(math.Round(g * math.Sin(w)))
 		}
 	}
+	if wide {
+		s.buildSpread()
+	}
+}
+
+// buildSpread derives the scatter tables from the gather ones: for a
+// symbol arriving at phase a (0 <= a < step), the coefficients of the
+// samples from its arrival on, while it is among the span newest symbols.
+func (s *Shaper) buildSpread() {
+	s.spreadRe = make([][]int64, 2*s.step)
+	s.spreadIm = make([][]int64, 2*s.step)
+	for a := range s.step {
+		var cr, ci []int32
+		for ph, k := a, 0; k < s.span; {
+			cr = append(cr, s.pre[ph*s.span+k])
+			ci = append(ci, s.pim[ph*s.span+k])
+			if ph += s.step; ph >= s.phases {
+				ph -= s.phases
+				k++
+			}
+		}
+		for parity := range 2 {
+			// An odd arrival starts in the high half of a pair.
+			r := append(make([]int32, parity), cr...)
+			m := append(make([]int32, parity), ci...)
+			if len(r)%2 == 1 {
+				r, m = append(r, 0), append(m, 0)
+			}
+			pr := make([]int64, len(r)/2)
+			pm := make([]int64, len(r)/2)
+			for i := range pr {
+				pr[i] = int64(r[2*i]) + int64(r[2*i+1])<<32
+				pm[i] = int64(m[2*i]) + int64(m[2*i+1])<<32
+			}
+			s.spreadRe[2*a+parity], s.spreadIm[2*a+parity] = pr, pm
+		}
+	}
 }
 
 // Reset clears the symbol history and clocks, for a new transmission.
 func (s *Shaper) Reset() {
 	clear(s.bre)
 	clear(s.bim)
-	s.pos, s.phase, s.rot = 0, 0, 0
+	clear(s.out[:])
+	s.pos, s.phase, s.rot, s.n = 0, 0, 0, 0
 }
 
 // SymbolSource supplies a transmitter's symbols.
@@ -80,6 +131,9 @@ type SymbolSource interface {
 // returns the samples written: fewer than len(dst) once src is over (the
 // transmission then ends at that symbol boundary).
 func (s *Shaper) Fill(dst []int16, src SymbolSource) int {
+	if wide {
+		return s.fillWide(dst, src)
+	}
 	n := s.span
 	phase, step, phases := s.phase, s.step, s.phases
 	br := s.bre[s.pos : s.pos+n]
@@ -112,6 +166,81 @@ func (s *Shaper) Fill(dst []int16, src SymbolSource) int {
 	}
 	s.phase = phase
 	return len(dst)
+}
+
+// fillWide is Fill by scattering symbols (64-bit machines), reading the
+// sums a pair at a time.
+func (s *Shaper) fillWide(dst []int16, src SymbolSource) int {
+	phase, step, phases, n := s.phase, s.step, s.phases, s.n
+	out := &s.out
+	i := 0
+	for i < len(dst) {
+		if phase += step; phase >= phases {
+			phase -= phases
+			p, ok := src.Symbol()
+			if !ok {
+				break
+			}
+			s.scatter(p, 2*phase+n&1, n>>1)
+		}
+		pair := &out[(n>>1)&(outPairs-1)]
+		if n&1 == 0 && i+1 < len(dst) {
+			// The next sample's symbol, if one is due, before the
+			// pair is read.
+			next := phase + step
+			if next >= phases {
+				next -= phases
+				p, ok := src.Symbol()
+				if !ok {
+					lo, _ := unpack(*pair)
+					dst[i] = toSample(lo)
+					i, n = i+1, n+1
+					break
+				}
+				s.scatter(p, 2*next+1, n>>1)
+			}
+			phase = next
+			lo, hi := unpack(*pair)
+			*pair = 0 // both samples are out: the pair is free
+			dst[i], dst[i+1] = toSample(lo), toSample(hi)
+			i, n = i+2, n+2
+			continue
+		}
+		lo, hi := unpack(*pair)
+		v := lo
+		if n&1 == 1 {
+			v = hi
+			*pair = 0
+		}
+		dst[i] = toSample(v)
+		i, n = i+1, n+1
+	}
+	s.phase, s.n = phase, n
+	return i
+}
+
+// toSample scales a sum to a sample, saturating.
+func toSample(v int32) int16 {
+	v >>= txShift
+	if v != int32(int16(v)) {
+		v = max(-32768, min(32767, v))
+	}
+	return int16(v)
+}
+
+// scatter adds symbol p, turned by the carrier phase at its time, onto the
+// pairs from base on, with the pulse of arrival phase and parity t.
+func (s *Shaper) scatter(p Point, t, base int) {
+	c, sn := dds.CosSin(s.rot)
+	b := Rotate(p, c, sn)
+	s.rot += s.rotStep
+	re, im := s.spreadRe[t], s.spreadIm[t]
+	im = im[:len(re)]
+	br, bi := int64(b.Re), int64(b.Im)
+	out := &s.out
+	for k, r := range re {
+		out[(base+k)&(outPairs-1)] += br*r - bi*im[k]
+	}
 }
 
 // push adds the next symbol (in 1/TxUnit), turned by the carrier's phase

@@ -122,11 +122,16 @@ func (s *scrambler) guard(x uint32) bool {
 	return false
 }
 
+// txPoints is the constellation in the transmitter's unit.
+var txPoints = func() (t [8]qam.Point) {
+	for i, c := range constellation {
+		t[i] = qam.Point{Re: int32(math.Round(c[0] * qam.TxUnit)), Im: int32(math.Round(c[1] * qam.TxUnit))}
+	}
+	return t
+}()
+
 // txPoint returns constellation point i in the transmitter's unit.
-func txPoint(i int) qam.Point {
-	c := constellation[i&7]
-	return qam.Point{Re: int32(math.Round(c[0] * qam.TxUnit)), Im: int32(math.Round(c[1] * qam.TxUnit))}
-}
+func txPoint(i int) qam.Point { return txPoints[i&7] }
 
 // pulse design: roll-off and span in symbols.
 const (
@@ -139,7 +144,7 @@ type Tx struct {
 	rate   int
 	clk    clock
 	level  float64
-	src    modem.BitSource
+	src    modem.Bits
 	sh     *qam.Shaper
 	step   int // symbols sent in this transmission
 	state  int // phase of the last symbol, eighths of a turn
@@ -173,7 +178,8 @@ func (t *Tx) Restart(rate int, src modem.BitSource) error {
 		// the rate changes (T.30 falls back at most a few times a call).
 		t.sh = qam.NewShaper(clk.baud, clk.phases, clk.step, Carrier, txBeta, txSpan, math.Sqrt2, t.level)
 	}
-	t.rate, t.clk, t.src = rate, clk, src
+	t.rate, t.clk = rate, clk
+	t.src.Reset(src)
 	t.sh.Reset()
 	t.step, t.state = 0, 0
 	t.scr.reset()
@@ -208,7 +214,7 @@ func (t *Tx) Symbol() (qam.Point, bool) {
 func (t *Tx) bit(data bool) int {
 	b := 1
 	if data && !t.ended {
-		v, ok := t.src.NextBit()
+		v, ok := t.src.Next()
 		if ok {
 			b = v & 1
 		} else {

@@ -79,18 +79,23 @@ func paramsOf(rate int) (rateParams, error) {
 	return p, nil
 }
 
+// txPoints is the constellation in the transmitter's unit.
+var txPoints = func() (t [16]qam.Point) {
+	for i, c := range constellation {
+		t[i] = qam.Point{Re: int32(c[0] * qam.TxUnit), Im: int32(c[1] * qam.TxUnit)}
+	}
+	return t
+}()
+
 // txPoint returns a constellation point in the transmitter's unit.
-func txPoint(i int) qam.Point {
-	c := constellation[i]
-	return qam.Point{Re: int32(c[0] * qam.TxUnit), Im: int32(c[1] * qam.TxUnit)}
-}
+func txPoint(i int) qam.Point { return txPoints[i&15] }
 
 // Tx is a V.29 modulator.
 type Tx struct {
 	rate   int
 	p      rateParams
 	level  float64
-	src    modem.BitSource
+	src    modem.Bits
 	sh     *qam.Shaper
 	step   int // symbols sent in this transmission
 	state  int // phase of the last data symbol, eighths of a turn
@@ -104,7 +109,7 @@ type Tx struct {
 // pulse design: roll-off and span in symbols.
 const (
 	txBeta = 0.25
-	txSpan = 8
+	txSpan = 6
 )
 
 // NewTx returns a modulator at rate (9600, 7200 or 4800) and levelDBm0
@@ -135,7 +140,8 @@ func (t *Tx) Restart(rate int, src modem.BitSource) error {
 	if rate != t.rate {
 		t.sh.SetLevel(Baud, Carrier, txBeta, p.rms, t.level)
 	}
-	t.rate, t.p, t.src = rate, p, src
+	t.rate, t.p = rate, p
+	t.src.Reset(src)
 	t.sh.Reset()
 	t.step, t.state, t.scr, t.train = 0, 0, 0, trainingScramblerInit
 	t.ended, t.closed, t.endAt = false, false, 0
@@ -164,21 +170,27 @@ func (t *Tx) Symbol() (qam.Point, bool) {
 	return t.symbol(), true
 }
 
-// scrambled returns the next data bit (a one when not sending data),
-// scrambled.
-func (t *Tx) scrambled(data bool) int {
-	bit := 1
+// bits returns the next n bits to send, scrambled, first bit in bit 0:
+// data once the training is over (ones before, and after the source runs
+// out).
+func (t *Tx) bits(n int, data bool) uint32 {
+	in := uint32(1)<<n - 1
 	if data && !t.ended {
-		b, ok := t.src.NextBit()
-		if ok {
-			bit = b & 1
-		} else {
+		v, got := t.src.Take(n)
+		in = v | (uint32(1)<<n-1)&^(uint32(1)<<got-1) // ones after the end
+		if got < n {
 			t.ended, t.endAt = true, t.step+tailLen
 		}
 	}
-	out := (uint32(bit) ^ t.scr>>17 ^ t.scr>>22) & 1
-	t.scr = t.scr<<1 | out
-	return int(out)
+	var out uint32
+	reg := t.scr
+	for i := range n {
+		b := (in>>i ^ reg>>17 ^ reg>>22) & 1
+		reg = reg<<1 | b
+		out |= b << i
+	}
+	t.scr = reg
+	return out
 }
 
 // symbol returns the next symbol of the transmission.
@@ -206,16 +218,19 @@ func (t *Tx) symbol() qam.Point {
 		return qam.Point{} // the pulse's tail
 	}
 	data := s >= seg1Len+seg2Len+seg3Len+seg4Len
-	amp := 0
-	if t.rate == 9600 && t.scrambled(data) == 1 {
-		amp = 8
-	}
-	b := t.scrambled(data)<<1 | t.scrambled(data)
-	var step int
-	if t.rate == 4800 {
-		step = phaseSteps4800[b]
-	} else {
-		step = phaseSteps[b<<1|t.scrambled(data)]
+	// The first bit sent is the most significant of the symbol's bits.
+	var step, amp int
+	switch t.rate {
+	case 9600:
+		b := t.bits(4, data)
+		amp = int(b&1) << 3
+		step = phaseSteps[b>>1&1<<2|b>>2&1<<1|b>>3&1]
+	case 7200:
+		b := t.bits(3, data)
+		step = phaseSteps[b&1<<2|b>>1&1<<1|b>>2&1]
+	default:
+		b := t.bits(2, data)
+		step = phaseSteps4800[b&1<<1|b>>1&1]
 	}
 	t.state = (t.state + step) & 7
 	return txPoint(amp | t.state)

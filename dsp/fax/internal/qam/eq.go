@@ -51,10 +51,13 @@ func (e *Equalizer) Reset() {
 
 // setTap derives tap i's working forms from its Q29 value.
 func (e *Equalizer) setTap(i int) {
-	r, m := int16(e.wre[i]>>15), int16(e.wim[i]>>15)
-	e.cre[i], e.cim[i] = r, m
-	e.p1[i] = int64(r) + int64(m)<<32
-	e.p2[i] = -int64(m) + int64(r)<<32
+	r, m := int64(int16(e.wre[i]>>15)), int64(int16(e.wim[i]>>15))
+	if wide {
+		e.p1[i] = r + m<<32
+		e.p2[i] = -m + r<<32
+	} else {
+		e.cre[i], e.cim[i] = int16(r), int16(m)
+	}
 }
 
 // SetStep sets the LMS step: mu = alpha / (n * power), power the mean
@@ -154,6 +157,22 @@ func (l *Loop) SetGains(gp, gi, sps float64) {
 	l.Ki = int32(math.Round(gi * perRadQ16 / sps * 16))
 }
 
+// Recip returns the reciprocal of a target point's power for PhaseErrorRecip.
+func Recip(target Point) int64 {
+	p := int64(target.Re)*int64(target.Re) + int64(target.Im)*int64(target.Im)
+	if p == 0 {
+		return 0
+	}
+	return (1 << 40) / p
+}
+
+// PhaseErrorRecip is PhaseError with the target's power given as Recip:
+// no division per symbol.
+func PhaseErrorRecip(z, target Point, recip int64) int32 {
+	cross := int64(z.Im)*int64(target.Re) - int64(z.Re)*int64(target.Im)
+	return int32(max(-65536, min(65536, cross*recip>>24)))
+}
+
 // PhaseError returns sin of the angle from target to z, Q16.
 func PhaseError(z, target Point) int32 {
 	cross := int64(z.Im)*int64(target.Re) - int64(z.Re)*int64(target.Im)
@@ -178,8 +197,8 @@ func (l *Loop) Back(p Point) Point {
 
 // Track moves the loop by one step towards the target for the derotated
 // output u.
-func (l *Loop) Track(f *Frontend, u, target Point) {
-	e := PhaseError(u, target)
+func (l *Loop) Track(f *Frontend, u, target Point, recip int64) {
+	e := PhaseErrorRecip(u, target, recip)
 	l.Psi += uint32(e * l.Kp)
 	f.Rate += uint32(e * l.Ki >> 4)
 }

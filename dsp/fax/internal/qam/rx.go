@@ -94,7 +94,7 @@ type Frontend struct {
 	agcSum     int64
 	agcN       int
 	targetRMS  int64
-	targetPow  int64 // targetRMS squared
+	powRecip   int64 // 2^40 / targetRMS^2: Gardner's error in units of the signal power
 	TimingGain int64 // Gardner correction shift: larger is slower, 32 or more stops it
 	// Acquiring asks for a coarse timing check while a preamble arrives:
 	// if the mid-symbol values carry more energy than the symbol ones, the
@@ -167,7 +167,7 @@ func NewFrontend(c RxConfig) *Frontend {
 	}
 	f.on, f.off = level(carrierOnDBm0), level(carrierOffDBm0)
 	f.targetRMS = int64(math.Sqrt(c.Level) * Unit)
-	f.targetPow = max(1, f.targetRMS*f.targetRMS)
+	f.powRecip = (1 << 40) / max(1, f.targetRMS*f.targetRMS)
 	f.TimingGain = 4
 	f.Reset()
 	return f
@@ -319,7 +319,7 @@ func (f *Frontend) output(phase uint32) {
 		e := int64(f.Z.Re-f.prev2.Re)*int64(f.prev.Re) + int64(f.Z.Im-f.prev2.Im)*int64(f.prev.Im)
 		// In units of the signal's power (Q16), so that the gains mean
 		// the same for every constellation.
-		f.tacc += e << 16 / f.targetPow
+		f.tacc += e * f.powRecip >> 24
 		const maxStep = TimeUnit / 8
 		sh := 12 + f.TimingGain
 		d := f.tacc >> sh

@@ -11,18 +11,19 @@ import (
 // Receiver tuning.
 const (
 	rxBeta     = 0.5
-	eqTaps     = 17 // equaliser length, half-symbols
+	eqTaps     = 13 // equaliser length, half-symbols
 	acquireLen = 6  // symbols for timing and AGC to settle before watching the reversals
 	dataAdapt  = 8  // in data, adapt the equaliser every this many symbols
 	testLen    = 48 // symbols at the end of segment 4 whose error is measured
 )
 
-// rxTaps is the matched filter length per rate: about four symbols.
+// rxTaps is the matched filter length per rate: a little over three
+// symbols.
 func rxTaps(rate int) int {
 	if rate == 4800 {
-		return 21
+		return 17
 	}
-	return 27
+	return 21
 }
 
 // Mean squared error allowed at the end of the training and over the
@@ -66,7 +67,8 @@ type Rx struct {
 	errAcc int64
 	errMax int64
 	points [8]qam.Point
-	inv    [8]int // phase step -> data bits
+	recips [8]int64 // qam.Recip of each point
+	inv    [8]int   // phase step -> data bits
 	clk    clock
 	sps    float64 // samples per symbol, for the loop gains
 }
@@ -81,6 +83,7 @@ func NewRx(rate int, sink modem.Sink) (*Rx, error) {
 	r.eq = qam.NewEqualizer(eqTaps)
 	for i, c := range constellation {
 		r.points[i] = qam.Point{Re: int32(math.Round(c[0] * qam.Unit)), Im: int32(math.Round(c[1] * qam.Unit))}
+		r.recips[i] = qam.Recip(r.points[i])
 	}
 	if err := r.Restart(rate); err != nil {
 		return nil, err
@@ -181,7 +184,7 @@ func (r *Rx) symbol() {
 		r.scr.scramble(1)
 		r.tstate = (r.tstate + 4*b) & 7
 		target := r.points[r.tstate]
-		r.trainOn(v, u, target)
+		r.trainOn(v, u, r.tstate)
 		if r.count++; r.count > seg4Len-testLen {
 			r.errAcc += qam.Dist2(u, target)
 		}
@@ -195,8 +198,9 @@ func (r *Rx) symbol() {
 			r.stage, r.count, r.errAcc = testOnes, 0, 0
 		}
 	case testOnes:
-		target := r.decide(u, false)
-		r.trainOn(v, u, target)
+		i := r.decide(u, false)
+		target := r.points[i]
+		r.trainOn(v, u, i)
 		r.errAcc += qam.Dist2(u, target) * testLen / seg5Len
 		if r.count++; r.count == seg5Len {
 			if r.errAcc > r.errMax {
@@ -210,8 +214,9 @@ func (r *Rx) symbol() {
 			r.sink.Status(modem.TrainingOK)
 		}
 	case data:
-		target := r.decide(u, true)
-		r.loop.Track(r.fe, u, target)
+		i := r.decide(u, true)
+		target := r.points[i]
+		r.loop.Track(r.fe, u, target, r.recips[i])
 		if r.count++; r.count%dataAdapt == 0 {
 			t := r.loop.Back(target)
 			r.eq.Adapt(qam.Point{Re: t.Re - v.Re, Im: t.Im - v.Im})
@@ -220,11 +225,12 @@ func (r *Rx) symbol() {
 }
 
 // trainOn adapts the equaliser (output v) and the carrier loop (derotated
-// output u) towards a known point.
-func (r *Rx) trainOn(v, u, target qam.Point) {
+// output u) towards known point i.
+func (r *Rx) trainOn(v, u qam.Point, i int) {
+	target := r.points[i]
 	t := r.loop.Back(target)
 	r.eq.Adapt(qam.Point{Re: t.Re - v.Re, Im: t.Im - v.Im})
-	r.loop.Track(r.fe, u, target)
+	r.loop.Track(r.fe, u, target, r.recips[i])
 }
 
 // seek watches the reversals for the first scrambled symbol: it keeps the
@@ -305,9 +311,9 @@ var slicers = func() (t [2][sliceSide * sliceSide]uint8) {
 	return t
 }()
 
-// decide returns the constellation point nearest u, decodes its bits and,
-// when out is set, delivers them.
-func (r *Rx) decide(u qam.Point, out bool) qam.Point {
+// decide returns the constellation point nearest u (its index), decodes
+// its bits and, when out is set, delivers them.
+func (r *Rx) decide(u qam.Point, out bool) int {
 	const cell = qam.Unit / sliceRes
 	x := max(0, min(sliceSide-1, int(u.Re+sliceMax*qam.Unit)/cell))
 	y := max(0, min(sliceSide-1, int(u.Im+sliceMax*qam.Unit)/cell))
@@ -324,7 +330,7 @@ func (r *Rx) decide(u qam.Point, out bool) qam.Point {
 	}
 	r.put(bits>>1, out)
 	r.put(bits, out)
-	return r.points[best]
+	return best
 }
 
 func (r *Rx) put(bit int, out bool) {

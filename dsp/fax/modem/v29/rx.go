@@ -52,8 +52,9 @@ type Rx struct {
 	errAcc   int64
 	errMax   int64 // limit on errAcc over its window, 1/Unit^2
 	points   [16]qam.Point
-	class    int    // slicer: 0 for 9600, 1 for 7200, 2 for 4800
-	invSteps [8]int // phase step -> data bits
+	recips   [16]int64 // qam.Recip of each point
+	class    int       // slicer: 0 for 9600, 1 for 7200, 2 for 4800
+	invSteps [8]int    // phase step -> data bits
 }
 
 // NewRx returns a demodulator for rate (9600, 7200 or 4800) writing to sink.
@@ -63,6 +64,7 @@ func NewRx(rate int, sink modem.Sink) (*Rx, error) {
 	r.eq = qam.NewEqualizer(eqTaps)
 	for i, c := range constellation {
 		r.points[i] = qam.Point{Re: int32(c[0] * qam.Unit), Im: int32(c[1] * qam.Unit)}
+		r.recips[i] = qam.Recip(r.points[i])
 	}
 	if err := r.Restart(rate); err != nil {
 		return nil, err
@@ -169,11 +171,12 @@ func (r *Rx) symbol() {
 		bit := r.train & 1
 		r.train >>= 1
 		r.train |= ((bit ^ r.train) & 1) << 6
-		target := r.points[r.p.c]
+		i := r.p.c
 		if bit != 0 {
-			target = r.points[r.p.d]
+			i = r.p.d
 		}
-		r.trainOn(v, u, target)
+		target := r.points[i]
+		r.trainOn(v, u, i)
 		if r.count++; r.count > seg3Len-48 {
 			r.errAcc += qam.Dist2(u, target)
 		}
@@ -186,8 +189,9 @@ func (r *Rx) symbol() {
 			r.stage, r.count, r.errAcc, r.state = testOnes, 0, 0, 0
 		}
 	case testOnes:
-		target := r.decide(u, false)
-		r.trainOn(v, u, target)
+		i := r.decide(u, false)
+		target := r.points[i]
+		r.trainOn(v, u, i)
 		r.errAcc += qam.Dist2(u, target)
 		if r.count++; r.count == seg4Len {
 			if r.errAcc > r.errMax {
@@ -201,8 +205,9 @@ func (r *Rx) symbol() {
 			r.sink.Status(modem.TrainingOK)
 		}
 	case data:
-		target := r.decide(u, true)
-		r.loop.Track(r.fe, u, target)
+		i := r.decide(u, true)
+		target := r.points[i]
+		r.loop.Track(r.fe, u, target, r.recips[i])
 		if r.count++; r.count%dataAdapt == 0 {
 			t := r.loop.Back(target)
 			r.eq.Adapt(qam.Point{Re: t.Re - v.Re, Im: t.Im - v.Im})
@@ -211,11 +216,12 @@ func (r *Rx) symbol() {
 }
 
 // trainOn adapts the equaliser (output v) and the carrier loop (derotated
-// output u) towards a known point.
-func (r *Rx) trainOn(v, u, target qam.Point) {
+// output u) towards known point i.
+func (r *Rx) trainOn(v, u qam.Point, i int) {
+	target := r.points[i]
 	t := r.loop.Back(target)
 	r.eq.Adapt(qam.Point{Re: t.Re - v.Re, Im: t.Im - v.Im})
-	r.loop.Track(r.fe, u, target)
+	r.loop.Track(r.fe, u, target, r.recips[i])
 }
 
 // seek watches the ABAB for the phase jump that starts CDCD: the first C
@@ -307,9 +313,9 @@ func (r *Rx) slice(u qam.Point) int {
 	return int(slicers[r.class][y*sliceSide+x])
 }
 
-// decide returns the constellation point nearest u, decodes its bits and,
-// when out is set, delivers them.
-func (r *Rx) decide(u qam.Point, out bool) qam.Point {
+// decide returns the constellation point nearest u (its index), decodes
+// its bits and, when out is set, delivers them.
+func (r *Rx) decide(u qam.Point, out bool) int {
 	best := r.slice(u)
 	phase := best & 7
 	step := (phase - r.state) & 7
@@ -328,7 +334,7 @@ func (r *Rx) decide(u qam.Point, out bool) qam.Point {
 		r.put(bits>>1, out)
 		r.put(bits, out)
 	}
-	return r.points[best]
+	return best
 }
 
 // put descrambles a received bit and delivers it.

@@ -1,0 +1,64 @@
+package t30
+
+import (
+	"testing"
+
+	"callbox/dsp/internal/dsptest"
+)
+
+// recordCall runs a whole three-page fax between our sender and receiver
+// and returns what each sent.
+func recordCall(b *testing.B) (fromSender, fromReceiver []int16) {
+	doc := testDoc(b)
+	snd, _ := New(Config{Calling: true, Pages: doc})
+	rcv, _ := New(Config{})
+	in, out := make([]int16, 160), make([]int16, 160)
+	rin, rout := make([]int16, 160), make([]int16, 160)
+	for i := 0; i < 200*50 && !(snd.Done() && rcv.Done()); i++ {
+		snd.Process(in, out)
+		rcv.Process(rin, rout)
+		copy(rin, out)
+		copy(in, rout)
+		fromSender = append(fromSender, out...)
+		fromReceiver = append(fromReceiver, rout...)
+	}
+	if snd.Result().Pages != len(doc) {
+		b.Fatalf("the recorded call sent %d pages", snd.Result().Pages)
+	}
+	return fromSender, fromReceiver
+}
+
+// The cost of one fax channel, per sample of the call: a whole session
+// (modems, T.30, T.4 coding of three fine pages) replayed against the
+// other side's recorded audio. 1e9/(ns/sample * 8000) is the number of
+// fax calls a core carries (benchtable's channels/core). Allocations are
+// per call (the session, its pages), none per block.
+func BenchmarkReceiveSession(b *testing.B) {
+	fromSender, _ := recordCall(b)
+	benchSession(b, Config{}, fromSender)
+}
+
+func BenchmarkSendSession(b *testing.B) {
+	_, fromReceiver := recordCall(b)
+	benchSession(b, Config{Calling: true, Pages: testDoc(b)}, fromReceiver)
+}
+
+func benchSession(b *testing.B, cfg Config, heard []int16) {
+	out := make([]int16, 160)
+	b.ReportAllocs()
+	clk := dsptest.StartCPU(b)
+	for b.Loop() {
+		s, err := New(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; i+160 <= len(heard); i += 160 {
+			s.Process(heard[i:i+160], out)
+		}
+		if s.Result().Err != nil || s.Result().Pages != 3 {
+			b.Fatalf("replayed session: %+v", s.Result())
+		}
+	}
+	clk.PerSample(b, len(heard))
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(heard)), "ns/sample")
+}

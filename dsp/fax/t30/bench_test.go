@@ -6,28 +6,6 @@ import (
 	"callbox/dsp/internal/dsptest"
 )
 
-// recordCall runs a whole three-page fax between our sender and receiver
-// and returns what each sent.
-func recordCall(b *testing.B) (fromSender, fromReceiver []int16) {
-	doc := testDoc(b)
-	snd, _ := New(Config{Calling: true, Pages: doc})
-	rcv, _ := New(Config{})
-	in, out := make([]int16, 160), make([]int16, 160)
-	rin, rout := make([]int16, 160), make([]int16, 160)
-	for i := 0; i < 200*50 && !(snd.Done() && rcv.Done()); i++ {
-		snd.Process(in, out)
-		rcv.Process(rin, rout)
-		copy(rin, out)
-		copy(in, rout)
-		fromSender = append(fromSender, out...)
-		fromReceiver = append(fromReceiver, rout...)
-	}
-	if snd.Result().Pages != len(doc) {
-		b.Fatalf("the recorded call sent %d pages", snd.Result().Pages)
-	}
-	return fromSender, fromReceiver
-}
-
 // The cost of one fax channel, per sample of the call: a whole session
 // (modems, T.30, T.4 coding of three fine pages) replayed against the
 // other side's recorded audio. 1e9/(ns/sample * 8000) is the number of

@@ -10,20 +10,10 @@ import (
 // or the sender's alone) decodes passively to the pages sent.
 func TestMonitor(t *testing.T) {
 	doc := testDoc(t)
-	snd, _ := New(Config{Calling: true, Pages: doc})
-	rcv, _ := New(Config{})
-	var both, sent []int16
-	in, out := make([]int16, 160), make([]int16, 160)
-	rin, rout := make([]int16, 160), make([]int16, 160)
-	for i := 0; i < 200*50 && !(snd.Done() && rcv.Done()); i++ {
-		snd.Process(in, out)
-		rcv.Process(rin, rout)
-		copy(rin, out)
-		copy(in, rout)
-		for k := range out {
-			both = append(both, out[k]/2+rout[k]/2)
-		}
-		sent = append(sent, out...)
+	sent, back := recordCall(t)
+	both := make([]int16, len(sent))
+	for k := range sent {
+		both[k] = sent[k]/2 + back[k]/2
 	}
 	for name, rec := range map[string][]int16{"both": faxtest.G711(both, faxtest.Alaw), "sender": sent} {
 		m := NewMonitor()

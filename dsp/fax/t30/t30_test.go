@@ -224,3 +224,25 @@ func FuzzFrames(f *testing.F) {
 		parseIdent(frame)
 	})
 }
+
+// recordCall runs a whole three-page fax between our sender and receiver
+// and returns what each sent.
+func recordCall(t testing.TB) (fromSender, fromReceiver []int16) {
+	doc := testDoc(t)
+	snd, _ := New(Config{Calling: true, Pages: doc})
+	rcv, _ := New(Config{})
+	in, out := make([]int16, 160), make([]int16, 160)
+	rin, rout := make([]int16, 160), make([]int16, 160)
+	for i := 0; i < 200*50 && !(snd.Done() && rcv.Done()); i++ {
+		snd.Process(in, out)
+		rcv.Process(rin, rout)
+		copy(rin, out)
+		copy(in, rout)
+		fromSender = append(fromSender, out...)
+		fromReceiver = append(fromReceiver, rout...)
+	}
+	if snd.Result().Pages != len(doc) {
+		t.Fatalf("the recorded call sent %d pages", snd.Result().Pages)
+	}
+	return fromSender, fromReceiver
+}

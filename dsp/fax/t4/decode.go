@@ -328,14 +328,8 @@ func (d *Decoder) line2D(width int) error {
 	a0, colour := int32(-1), 0
 	j0 := 0
 	for a0 < w {
-		for ref[j0] <= a0 && j0 < len(ref)-2 {
-			j0++
-		}
-		j := j0
-		if j&1 != colour {
-			j++
-		}
-		b1, b2 := ref[j], ref[min(j+1, len(ref)-1)]
+		var b1, b2 int32
+		b1, b2, j0 = refChanges(ref, j0, a0, colour)
 		e := modeTable[d.r.peek(7)]
 		if e.n == 0 || d.r.bitsLeft() < int(e.n) {
 			return errRow

@@ -228,14 +228,8 @@ func (e *Encoder) code2D(width int) {
 			i++
 		}
 		a1 := cur[i]
-		for ref[j0] <= a0 && j0 < len(ref)-2 {
-			j0++
-		}
-		j := j0
-		if j&1 != colour {
-			j++
-		}
-		b1, b2 := ref[j], ref[min(j+1, len(ref)-1)]
+		var b1, b2 int32
+		b1, b2, j0 = refChanges(ref, j0, a0, colour)
 		switch d := a1 - b1; {
 		case b2 < a1:
 			e.w.put(modeCodes[modePass])
@@ -251,6 +245,21 @@ func (e *Encoder) code2D(width int) {
 			a0 = a2
 		}
 	}
+}
+
+// refChanges finds b1 and b2 on the reference line ref (changing elements
+// ending with two sentinels): b1 is the first change to the right of a0 to
+// the colour opposite a0's, b2 the one after it. j0 is where the search
+// starts (a0 only moves right) and comes back updated.
+func refChanges(ref []int32, j0 int, a0 int32, colour int) (b1, b2 int32, next int) {
+	for ref[j0] <= a0 && j0 < len(ref)-2 {
+		j0++
+	}
+	j := j0
+	if j&1 != colour { // changes at even indexes turn black
+		j++
+	}
+	return ref[j], ref[min(j+1, len(ref)-1)], j0
 }
 
 // vertical returns the mode of a vertical offset a1 - b1.

@@ -399,54 +399,6 @@ func Resample(x []int16, ppm float64) []int16 {
 	return out
 }
 
-// ModemPair is a modem under test: its transmitter and receiver over whole
-// signals.
-type ModemPair struct {
-	Name       string // the harness's name: "v29", "v27ter"
-	Modulate   func(t testing.TB, rate int, bits []int) []int16
-	Demodulate func(t testing.TB, rate int, x []int16) []int
-}
-
-// CheckAgainstSpandsp sends random bits at each rate both ways between the
-// modem and spandsp's, at -10 to -40 dBm0 through A-law and mu-law, and
-// fails on any bit error.
-//
-// spandsp to ours: 25 dB S/N, the noise on the line before and after the
-// signal too. Ours to spandsp: 25 dB S/N as long as the noise stays at or
-// below -50 dBm0, a higher S/N otherwise: spandsp's carrier detector starts
-// on louder noise before a training and its training then fails, on its own
-// transmitter as on ours (at -20 dBm0 with 25 dB S/N, in 4 runs of 12 for
-// both, when this was written).
-func CheckAgainstSpandsp(t *testing.T, m ModemPair, rates []int) {
-	bin := Harness(t)
-	for _, rate := range rates {
-		bits := make([]int, rate*3)
-		rng := rand.New(rand.NewPCG(uint64(rate), 7))
-		for i := range bits {
-			bits[i] = int(rng.Uint32() & 1)
-		}
-		ours := m.Modulate(t, rate, bits)
-		theirs := dsptest.Int16s(Run(t, bin, BitString(bits), "modem-tx", m.Name, fmt.Sprint(rate), "-10"))
-		for _, level := range []float64{-10, -20, -30, -40} {
-			for _, law := range []Law{Alaw, Ulaw} {
-				line := func(x []int16, snr float64, seed uint64) []int16 {
-					y := Gain(x, level+10)
-					return G711(AddNoise(Pad(800, y, 800), level-snr, seed), law)
-				}
-				got := m.Demodulate(t, rate, line(theirs, 25, 2))
-				if e := BitErrors(got, bits); e != 0 {
-					t.Errorf("%s %d: spandsp to ours at %g dBm0, S/N 25 dB, %v: %d bit errors (%d bits)", m.Name, rate, level, law, e, len(got))
-				}
-				snr := max(25, level+50)
-				rx := ParseModemRx(t, Run(t, bin, dsptest.Bytes(line(ours, snr, 1)), "modem-rx", m.Name, fmt.Sprint(rate)))
-				if e := BitErrors(rx.Bits, bits); e != 0 {
-					t.Errorf("%s %d: ours to spandsp at %g dBm0, S/N %g dB, %v: %d bit errors (%d bits, status %v)", m.Name, rate, level, snr, law, e, len(rx.Bits), rx.Status)
-				}
-			}
-		}
-	}
-}
-
 // Bits is a modem.BitSource over a slice.
 type Bits struct {
 	B []int
@@ -558,68 +510,6 @@ func Receive(rx modem.Receiver, x []int16, block int) {
 	}
 }
 
-// CheckTwoTransmissions sends two transmissions back to back into one
-// receiver: each must train anew and deliver its bits.
-func CheckTwoTransmissions(t *testing.T, modulate func(bits []int) []int16, demodulate func(x []int16) *Collect) {
-	t.Helper()
-	a, b := RandomBits(5000, 1), RandomBits(7000, 2)
-	x := append(Pad(400, modulate(a), 600), Pad(0, modulate(b), 400)...)
-	got := demodulate(x)
-	want := []modem.Status{modem.CarrierUp, modem.TrainingOK, modem.CarrierDown, modem.CarrierUp, modem.TrainingOK, modem.CarrierDown}
-	if fmt.Sprint(got.Statuses) != fmt.Sprint(want) {
-		t.Fatalf("status %v, want %v", got.Statuses, want)
-	}
-	if BitErrors(got.Bits, a) != 0 {
-		t.Error("first transmission damaged")
-	}
-	// Between them: the first's closing ones and what the receiver made of
-	// the signal's fading tail before the carrier dropped.
-	for k := len(a); k <= len(a)+600 && k+len(b) <= len(got.Bits); k++ {
-		if BitErrors(got.Bits[k:], b) == 0 {
-			return
-		}
-	}
-	t.Error("second transmission not received")
-}
-
-// CheckNotModem feeds signals that are not the modem's (noise, a tone at
-// carrier) to a receiver: no bits, and a TrainingFailed.
-func CheckNotModem(t *testing.T, carrierHz float64, demodulate func(x []int16) *Collect) {
-	t.Helper()
-	tone := make([]int16, 8000)
-	for i := range tone {
-		tone[i] = int16(5000 * math.Sin(2*math.Pi*carrierHz*float64(i)/8000))
-	}
-	for name, x := range map[string][]int16{
-		"noise": AddNoise(make([]int16, 16000), -20, 3),
-		"tone":  tone,
-	} {
-		got := demodulate(Pad(0, x, 400))
-		if len(got.Bits) != 0 {
-			t.Errorf("%s: %d bits delivered", name, len(got.Bits))
-		}
-		if len(got.Statuses) < 2 || got.Statuses[0] != modem.CarrierUp || got.Statuses[1] != modem.TrainingFailed {
-			t.Errorf("%s: status %v", name, got.Statuses)
-		}
-	}
-}
-
-// CheckNoAllocs runs a transmitter and a receiver (over x, at least a few
-// blocks long) in 160-sample blocks and fails if a block allocates.
-func CheckNoAllocs(t *testing.T, tx modem.Transmitter, rx modem.Receiver, x []int16) {
-	t.Helper()
-	buf := make([]int16, 160)
-	i := 0
-	a := testing.AllocsPerRun(200, func() {
-		rx.Receive(x[i : i+160])
-		i = (i + 160) % (len(x) - 160)
-		tx.Transmit(buf)
-	})
-	if a != 0 {
-		t.Errorf("%v allocations per block", a)
-	}
-}
-
 // BenchRx runs a receiver over rec again and again in 160-sample blocks,
 // calling restart at the start of each pass (as a call does between
 // trainings), and reports ns/sample and cpu-ns/sample.
@@ -712,4 +602,225 @@ func (p *Peer) Close() string {
 		p.cmd.Wait()
 	}
 	return p.stderr.String()
+}
+
+// Modem is a QAM modem under test, for the checks V.29 and V.27ter share.
+type Modem struct {
+	Name    string // the harness's name: "v29", "v27ter"
+	Rates   []int
+	Carrier float64 // Hz
+	NewTx   func(rate int, levelDBm0 float64, src modem.BitSource) (modem.Transmitter, error)
+	NewRx   func(rate int, sink modem.Sink) (modem.Receiver, error)
+	// Restart readies a receiver for a new training at rate.
+	Restart func(rx modem.Receiver, rate int)
+}
+
+// Modulate sends bits at rate and level.
+func (m Modem) Modulate(t testing.TB, rate int, level float64, bits []int) []int16 {
+	t.Helper()
+	tx, err := m.NewTx(rate, level, &Bits{B: bits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Transmit(tx)
+}
+
+// Demodulate receives x at rate in blocks of block samples.
+func (m Modem) Demodulate(t testing.TB, rate int, x []int16, block int) *Collect {
+	t.Helper()
+	c := &Collect{}
+	rx, err := m.NewRx(rate, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	Receive(rx, x, block)
+	return c
+}
+
+// CheckLoopback sends random bits at every rate from -10 to -40 dBm0 with
+// 25 dB S/N (the noise before and after the signal too), linear and
+// through A-law and mu-law, and fails on any bit error; the transmit level
+// is checked too.
+func CheckLoopback(t *testing.T, m Modem) {
+	for _, rate := range m.Rates {
+		bits := RandomBits(rate*2, uint64(rate))
+		clean := m.Modulate(t, rate, -10, bits)
+		if l := Level(clean[3000 : len(clean)-2000]); l < -10.8 || l > -9.2 {
+			t.Errorf("%d: level %.2f dBm0, want -10", rate, l)
+		}
+		for _, level := range []float64{-10, -26, -40} {
+			for _, law := range []Law{Linear, Alaw, Ulaw} {
+				x := Gain(Pad(800, clean, 800), level+10)
+				x = G711(WithSNR(x, Gain(clean, level+10), 25, uint64(rate)), law)
+				c := m.Demodulate(t, rate, x, 160)
+				if e := BitErrors(c.Bits, bits); e != 0 {
+					t.Errorf("%d %gdBm0 %v: %d bit errors in %d (got %d bits), status %v", rate, level, law, e, len(bits), len(c.Bits), c.Statuses)
+				}
+			}
+		}
+	}
+}
+
+// CheckImpairments adds what a real call does: a carrier frequency offset,
+// the two ends' clocks disagreeing, audio in odd-sized blocks.
+func CheckImpairments(t *testing.T, m Modem) {
+	for _, rate := range m.Rates {
+		bits := RandomBits(rate*4, 11)
+		clean := m.Modulate(t, rate, -13, bits)
+		for _, c := range []struct {
+			name string
+			x    []int16
+			blk  int
+		}{
+			{"+7Hz", Shift(clean, 7), 160},
+			{"-7Hz", Shift(clean, -7), 160},
+			{"+200ppm", Resample(clean, 200), 160},
+			{"-200ppm", Resample(clean, -200), 160},
+			{"blocks of 7", clean, 7},
+			{"blocks of 1", clean, 1},
+		} {
+			got := m.Demodulate(t, rate, Pad(500, c.x, 500), c.blk)
+			if e := BitErrors(got.Bits, bits); e != 0 {
+				t.Errorf("%d %s: %d bit errors (%d bits, status %v)", rate, c.name, e, len(got.Bits), got.Statuses)
+			}
+		}
+	}
+}
+
+// CheckTwoTransmissions sends two transmissions back to back into one
+// receiver: each must train anew and deliver its bits.
+func CheckTwoTransmissions(t *testing.T, m Modem) {
+	rate := m.Rates[0]
+	a, b := RandomBits(5000, 1), RandomBits(7000, 2)
+	x := append(Pad(400, m.Modulate(t, rate, -15, a), 600), Pad(0, m.Modulate(t, rate, -15, b), 400)...)
+	got := m.Demodulate(t, rate, x, 160)
+	want := []modem.Status{modem.CarrierUp, modem.TrainingOK, modem.CarrierDown, modem.CarrierUp, modem.TrainingOK, modem.CarrierDown}
+	if fmt.Sprint(got.Statuses) != fmt.Sprint(want) {
+		t.Fatalf("status %v, want %v", got.Statuses, want)
+	}
+	if BitErrors(got.Bits, a) != 0 {
+		t.Error("first transmission damaged")
+	}
+	// Between them: the first's closing ones and what the receiver made of
+	// the signal's fading tail before the carrier dropped.
+	for k := len(a); k <= len(a)+600 && k+len(b) <= len(got.Bits); k++ {
+		if BitErrors(got.Bits[k:], b) == 0 {
+			return
+		}
+	}
+	t.Error("second transmission not received")
+}
+
+// CheckNotModem feeds signals that are not the modem's (noise, a tone at
+// the carrier) to a receiver at every rate: no bits, and a TrainingFailed.
+// Bad rates and levels are refused.
+func CheckNotModem(t *testing.T, m Modem) {
+	tone := make([]int16, 8000)
+	for i := range tone {
+		tone[i] = int16(5000 * math.Sin(2*math.Pi*m.Carrier*float64(i)/8000))
+	}
+	for _, rate := range m.Rates {
+		for name, x := range map[string][]int16{
+			"noise": AddNoise(make([]int16, 16000), -20, 3),
+			"tone":  tone,
+		} {
+			got := m.Demodulate(t, rate, Pad(0, x, 400), 160)
+			if len(got.Bits) != 0 {
+				t.Errorf("%d %s: %d bits delivered", rate, name, len(got.Bits))
+			}
+			if len(got.Statuses) < 2 || got.Statuses[0] != modem.CarrierUp || got.Statuses[1] != modem.TrainingFailed {
+				t.Errorf("%d %s: status %v", rate, name, got.Statuses)
+			}
+		}
+	}
+	if _, err := m.NewRx(14400, &Collect{}); err == nil {
+		t.Error("NewRx took 14400 bit/s")
+	}
+	if _, err := m.NewTx(m.Rates[0], 5, &Bits{}); err == nil {
+		t.Error("NewTx took +5 dBm0")
+	}
+}
+
+// CheckNoAllocs runs each rate's transmitter and receiver in 160-sample
+// blocks and fails if a block allocates.
+func CheckNoAllocs(t *testing.T, m Modem) {
+	for _, rate := range m.Rates {
+		x := m.Modulate(t, rate, -13, RandomBits(rate*2, 5))
+		rx, _ := m.NewRx(rate, &Discard{})
+		tx, _ := m.NewTx(rate, -13, NewEndless(2))
+		buf := make([]int16, 160)
+		i := 0
+		a := testing.AllocsPerRun(200, func() {
+			rx.Receive(x[i : i+160])
+			i = (i + 160) % (len(x) - 160)
+			tx.Transmit(buf)
+		})
+		if a != 0 {
+			t.Errorf("%d: %v allocations per block", rate, a)
+		}
+	}
+}
+
+// CheckAgainstSpandsp sends random bits at each rate both ways between the
+// modem and spandsp's, at -10 to -40 dBm0 through A-law and mu-law, and
+// fails on any bit error.
+//
+// spandsp to ours: 25 dB S/N, the noise on the line before and after the
+// signal too. Ours to spandsp: 25 dB S/N as long as the noise stays at or
+// below -50 dBm0, a higher S/N otherwise: spandsp's carrier detector starts
+// on louder noise before a training and its training then fails, on its own
+// transmitter as on ours (at -20 dBm0 with 25 dB S/N, in 4 runs of 12 for
+// both, when this was written).
+func CheckAgainstSpandsp(t *testing.T, m Modem) {
+	bin := Harness(t)
+	for _, rate := range m.Rates {
+		bits := make([]int, rate*3)
+		rng := rand.New(rand.NewPCG(uint64(rate), 7))
+		for i := range bits {
+			bits[i] = int(rng.Uint32() & 1)
+		}
+		ours := m.Modulate(t, rate, -10, bits)
+		theirs := dsptest.Int16s(Run(t, bin, BitString(bits), "modem-tx", m.Name, fmt.Sprint(rate), "-10"))
+		for _, level := range []float64{-10, -20, -30, -40} {
+			for _, law := range []Law{Alaw, Ulaw} {
+				line := func(x []int16, snr float64, seed uint64) []int16 {
+					y := Gain(x, level+10)
+					return G711(AddNoise(Pad(800, y, 800), level-snr, seed), law)
+				}
+				got := m.Demodulate(t, rate, line(theirs, 25, 2), 160).Bits
+				if e := BitErrors(got, bits); e != 0 {
+					t.Errorf("%s %d: spandsp to ours at %g dBm0, S/N 25 dB, %v: %d bit errors (%d bits)", m.Name, rate, level, law, e, len(got))
+				}
+				snr := max(25, level+50)
+				rx := ParseModemRx(t, Run(t, bin, dsptest.Bytes(line(ours, snr, 1)), "modem-rx", m.Name, fmt.Sprint(rate)))
+				if e := BitErrors(rx.Bits, bits); e != 0 {
+					t.Errorf("%s %d: ours to spandsp at %g dBm0, S/N %g dB, %v: %d bit errors (%d bits, status %v)", m.Name, rate, level, snr, law, e, len(rx.Bits), rx.Status)
+				}
+			}
+		}
+	}
+}
+
+// BenchModem times each rate's receiver and transmitter, and spandsp's, in
+// 160-sample blocks: the receiver over six seconds of signal again and
+// again, training each time, as a call does. Run them together (same
+// machine, same load):
+//
+//	go test -run X -bench . ./dsp/fax/modem/...
+func BenchModem(b *testing.B, m Modem) {
+	for _, rate := range m.Rates {
+		b.Run(fmt.Sprintf("Rx/%d", rate), func(b *testing.B) {
+			tx, _ := m.NewTx(rate, -13, NewEndless(1))
+			rec := make([]int16, 6*8000)
+			tx.Transmit(rec)
+			rx, _ := m.NewRx(rate, &Discard{})
+			BenchRx(b, rx, func() { m.Restart(rx, rate) }, rec)
+		})
+		b.Run(fmt.Sprintf("Tx/%d", rate), func(b *testing.B) {
+			tx, _ := m.NewTx(rate, -13, NewEndless(1))
+			BenchTx(b, tx)
+		})
+		b.Run(fmt.Sprintf("SpandspRx/%d", rate), func(b *testing.B) { BenchSpandsp(b, fmt.Sprintf("%s-rx-%d", m.Name, rate), 30000) })
+		b.Run(fmt.Sprintf("SpandspTx/%d", rate), func(b *testing.B) { BenchSpandsp(b, fmt.Sprintf("%s-tx-%d", m.Name, rate), 30000) })
+	}
 }

@@ -3,7 +3,6 @@ package v27ter
 import (
 	"math"
 
-	"callbox/dsp/fax/internal/dds"
 	"callbox/dsp/fax/internal/qam"
 	"callbox/dsp/fax/modem"
 )
@@ -14,7 +13,6 @@ const (
 	eqTaps     = 13 // equaliser length, half-symbols
 	acquireLen = 6  // symbols for timing and AGC to settle before watching the reversals
 	dataAdapt  = 8  // in data, adapt the equaliser every this many symbols
-	testLen    = 48 // symbols at the end of segment 4 whose error is measured
 )
 
 // rxTaps is the matched filter length per rate: a little over three
@@ -36,41 +34,18 @@ func trainErr(rate int) float64 {
 	return 0.5
 }
 
-type stage uint8
-
-const (
-	idle     stage = iota // no carrier
-	acquire               // timing and AGC settle
-	seek                  // waiting for the end of the reversals
-	train                 // equaliser training on the scrambled reversals
-	testOnes              // decision-directed over the scrambled ones
-	data
-	parked // training failed: wait for the carrier to go
-)
-
-// Rx is a V.27ter demodulator.
+// Rx is a V.27ter demodulator: qam.Receiver with V.27ter's training and
+// decisions.
 type Rx struct {
-	rate   int
-	sink   modem.Sink
-	fe     *qam.Frontend
+	rx     *qam.Receiver
 	fes    [2]*qam.Frontend // per rate: 4800, 2400
-	eq     *qam.Equalizer
-	loop   qam.Loop
-	stage  stage
-	count  int
-	hist   [8]qam.Point // recent equaliser outputs, newest at hist[0]
-	pre    qam.Preamble
-	failed bool // TrainingFailed was reported for this carrier
+	sink   modem.Sink
+	rate   int
+	points [8]qam.Point
+	inv    [8]int // phase step -> data bits
 	scr    scrambler
 	tstate int // the transmitter's phase during segment 4
-	state  int
-	errAcc int64
-	errMax int64
-	points [8]qam.Point
-	recips [8]int64 // qam.Recip of each point
-	inv    [8]int   // phase step -> data bits
-	clk    clock
-	sps    float64 // samples per symbol, for the loop gains
+	state  int // phase of the last symbol, eighths of a turn
 }
 
 // NewRx returns a demodulator for rate (4800 or 2400) writing to sink.
@@ -80,209 +55,84 @@ func NewRx(rate int, sink modem.Sink) (*Rx, error) {
 		clk, _ := clockOf(rt)
 		r.fes[i] = qam.NewFrontend(qam.RxConfig{Baud: clk.baud, Carrier: Carrier, Beta: rxBeta, Taps: rxTaps(rt), Level: 2})
 	}
-	r.eq = qam.NewEqualizer(eqTaps)
 	for i, c := range constellation {
 		r.points[i] = qam.Point{Re: int32(math.Round(c[0] * qam.Unit)), Im: int32(math.Round(c[1] * qam.Unit))}
-		r.recips[i] = qam.Recip(r.points[i])
 	}
+	if _, err := clockOf(rate); err != nil {
+		return nil, err
+	}
+	r.rx = qam.NewReceiver(r.fes[0], eqTaps, r.params(rate), r, sink)
 	if err := r.Restart(rate); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
+func (r *Rx) params(rate int) qam.Params {
+	clk, _ := clockOf(rate)
+	return qam.Params{
+		Phases: clk.phases, Step: clk.step,
+		AcquireLen: acquireLen, SeekLimit: 2 * seg3Len,
+		TrainLen: seg4Len, TestLen: seg5Len, ErrWindow: 48, ErrMax: trainErr(rate),
+		EqPower: 2, DataAdapt: dataAdapt, Points: r.points[:],
+	}
+}
+
 // Restart forgets the signal and expects a new training at rate.
 func (r *Rx) Restart(rate int) error {
-	clk, err := clockOf(rate)
-	if err != nil {
+	if _, err := clockOf(rate); err != nil {
 		return err
 	}
-	r.rate, r.clk = rate, clk
-	r.sps = 8000 / float64(clk.baud)
+	r.rate = rate
+	fe := r.fes[0]
 	if rate == 4800 {
-		r.fe = r.fes[0]
 		for s, b := range phaseSteps4800 {
 			r.inv[b] = s
 		}
 	} else {
-		r.fe = r.fes[1]
+		fe = r.fes[1]
 		for s, b := range phaseSteps2400 {
 			r.inv[b] = s
 		}
 	}
-	r.errMax = int64(trainErr(rate) * testLen * qam.Unit * qam.Unit)
-	r.fe.Reset()
-	r.stage = idle
+	r.rx.SetParams(fe, r.params(rate))
 	return nil
 }
 
 // Carrier reports whether a signal is present.
-func (r *Rx) Carrier() bool { return r.fe.Carrier() }
+func (r *Rx) Carrier() bool { return r.rx.Carrier() }
 
 // Receive demodulates x.
-func (r *Rx) Receive(x []int16) {
-	for len(x) > 0 {
-		n, out := r.fe.Run(x)
-		x = x[n:]
-		switch out {
-		case qam.Half:
-			if r.stage == parked {
-				continue
-			}
-			r.eq.Put(r.fe.Z)
-			if r.fe.OnSymbol {
-				r.symbol()
-			}
-		case qam.Up:
-			r.begin()
-			r.sink.Status(modem.CarrierUp)
-		case qam.Down:
-			r.fe.Reset()
-			r.stage = idle
-			r.sink.Status(modem.CarrierDown)
-		}
-	}
-}
+func (r *Rx) Receive(x []int16) { r.rx.Receive(x) }
 
-func (r *Rx) begin() {
-	r.eq.Reset()
-	r.eq.SetStep(0.25, 2)
-	r.fe.TimingGain = 1
-	r.fe.Acquiring = true
-	r.stage, r.count = acquire, 0
-	r.pre.Reset()
-	r.failed = false
-	r.hist = [8]qam.Point{}
-	r.loop.Psi = 0
-}
-
-func (r *Rx) fail() {
-	r.stage = parked
-	if !r.failed {
-		r.failed = true
-		r.sink.Status(modem.TrainingFailed)
-	}
-}
-
-func (r *Rx) symbol() {
-	v := r.eq.Get()
-	u := r.loop.Derotate(v)
-	copy(r.hist[1:], r.hist[:7])
-	r.hist[0] = u
-	switch r.stage {
-	case acquire:
-		if r.count++; r.count == acquireLen {
-			r.fe.TimingGain = 2
-			r.stage, r.count = seek, 0
-		}
-	case seek:
-		r.seek(u)
-	case train:
-		// The transmitter's next reversal, from our copy of its scrambler.
-		b := r.scr.scramble(1)
-		r.scr.scramble(1)
-		r.scr.scramble(1)
-		r.tstate = (r.tstate + 4*b) & 7
-		target := r.points[r.tstate]
-		r.trainOn(v, u, r.tstate)
-		if r.count++; r.count > seg4Len-testLen {
-			r.errAcc += qam.Dist2(u, target)
-		}
-		if r.count == seg4Len {
-			if r.errAcc > r.errMax {
-				r.fail()
-				return
-			}
-			r.loop.SetGains(0.08, 0.002, r.sps)
-			r.state = r.tstate
-			r.stage, r.count, r.errAcc = testOnes, 0, 0
-		}
-	case testOnes:
-		i := r.decide(u, false)
-		target := r.points[i]
-		r.trainOn(v, u, i)
-		r.errAcc += qam.Dist2(u, target) * testLen / seg5Len
-		if r.count++; r.count == seg5Len {
-			if r.errAcc > r.errMax {
-				r.fail()
-				return
-			}
-			r.loop.SetGains(0.04, 0.0005, r.sps)
-			r.eq.SetStep(0.05, 2)
-			r.fe.TimingGain = 4
-			r.stage, r.count = data, 0
-			r.sink.Status(modem.TrainingOK)
-		}
-	case data:
-		i := r.decide(u, true)
-		target := r.points[i]
-		r.loop.Track(r.fe, u, target, r.recips[i])
-		if r.count++; r.count%dataAdapt == 0 {
-			t := r.loop.Back(target)
-			r.eq.Adapt(qam.Point{Re: t.Re - v.Re, Im: t.Im - v.Im})
-		}
-	}
-}
-
-// trainOn adapts the equaliser (output v) and the carrier loop (derotated
-// output u) towards known point i.
-func (r *Rx) trainOn(v, u qam.Point, i int) {
-	target := r.points[i]
-	t := r.loop.Back(target)
-	r.eq.Adapt(qam.Point{Re: t.Re - v.Re, Im: t.Im - v.Im})
-	r.loop.Track(r.fe, u, target, r.recips[i])
-}
-
-// seek watches the reversals for the first scrambled symbol: it keeps the
-// phase of the last reversal, half a turn from the one two symbols before.
-func (r *Rx) seek(u qam.Point) {
-	if r.count++; r.count > 2*seg3Len {
-		// No preamble in sight: say so once, and keep looking (noise
-		// may have raised the carrier before the signal came; a run
-		// of alternations already under way carries on).
-		if !r.failed {
-			r.failed = true
-			r.sink.Status(modem.TrainingFailed)
-		}
-		r.count = 0
-	}
-	if !r.pre.Step(u, r.hist[2]) {
-		return
-	}
-	r.fe.LockAGC()
-	r.fe.Acquiring = false
-	drift := r.pre.Drift()
-	if int64(abs32(drift))*int64(r.clk.baud) > 20<<32 {
-		r.fail() // plausible carriers are within 20 Hz of nominal
-		return
-	}
-	r.fe.Rate += uint32(drift * int32(r.clk.step) / int32(r.clk.phases))
-	// Segment 4 starts where segment 3 ended, at phase 0; our copy of the
-	// transmitter's scrambler gives the first scrambled reversal.
+// Jumped: segment 4 has started where segment 3 ended, at phase 0; our
+// copy of the transmitter's scrambler gives its first reversal, after
+// reversals 0, 4, 0 ...
+func (r *Rx) Jumped(last *[qam.FitLen]int) {
 	r.scr.reset()
 	b := r.scr.scramble(1)
 	r.scr.scramble(1)
 	r.scr.scramble(1)
 	r.tstate = 4 * b
-	// Fit the last symbols to it and the reversals before: phases 0
-	// (segment 3's last), 4, 0, 4 ... with the drift taken out.
-	var sre, sim int64
-	for j := range 6 {
-		st := r.tstate
-		if j > 0 {
-			st = 4 * ((j + 1) % 2)
-		}
-		t := r.points[st]
-		c, s := dds.CosSin(uint32(drift) * uint32(j))
-		w := qam.Rotate(r.hist[j], c, s)
-		sre += int64(w.Re)*int64(t.Re) + int64(w.Im)*int64(t.Im)
-		sim += int64(w.Im)*int64(t.Re) - int64(w.Re)*int64(t.Im)
+	last[0] = r.tstate
+	for j := 1; j < len(last); j++ {
+		last[j] = 4 * ((j + 1) % 2)
 	}
-	r.loop.Psi = dds.Atan2(clamp32(sim>>16), clamp32(sre>>16))
-	r.loop.SetGains(0.15, 0.004, r.sps)
-	r.fe.TimingGain = 3
-	r.stage, r.count, r.errAcc = train, 1, 0
 }
+
+// TrainTarget is the transmitter's next reversal: every third bit of its
+// scrambler fed ones.
+func (r *Rx) TrainTarget() int {
+	b := r.scr.scramble(1)
+	r.scr.scramble(1)
+	r.scr.scramble(1)
+	r.tstate = (r.tstate + 4*b) & 7
+	return r.tstate
+}
+
+// StartTest: the ones are coded against the last reversal; the
+// descrambler carries on from the scrambler copy.
+func (r *Rx) StartTest() { r.state = r.tstate }
 
 // The slicer: a grid over the circle, sliceRes cells per unit each way out
 // to sliceMax units, holding the nearest phase (eighths of a turn) of each
@@ -311,9 +161,9 @@ var slicers = func() (t [2][sliceSide * sliceSide]uint8) {
 	return t
 }()
 
-// decide returns the constellation point nearest u (its index), decodes
+// Decide returns the constellation point nearest u (its index), decodes
 // its bits and, when out is set, delivers them.
-func (r *Rx) decide(u qam.Point, out bool) int {
+func (r *Rx) Decide(u qam.Point, out bool) int {
 	const cell = qam.Unit / sliceRes
 	x := max(0, min(sliceSide-1, int(u.Re+sliceMax*qam.Unit)/cell))
 	y := max(0, min(sliceSide-1, int(u.Im+sliceMax*qam.Unit)/cell))
@@ -338,13 +188,4 @@ func (r *Rx) put(bit int, out bool) {
 	if out {
 		r.sink.PutBit(d)
 	}
-}
-
-func clamp32(v int64) int32 { return int32(max(-1<<31, min(1<<31-1, v))) }
-
-func abs32(v int32) int32 {
-	if v < 0 {
-		return -v
-	}
-	return v
 }

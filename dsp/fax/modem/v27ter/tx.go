@@ -141,24 +141,20 @@ const (
 
 // Tx is a V.27ter modulator.
 type Tx struct {
-	rate   int
-	clk    clock
-	level  float64
-	src    modem.Bits
-	sh     *qam.Shaper
-	step   int // symbols sent in this transmission
-	state  int // phase of the last symbol, eighths of a turn
-	scr    scrambler
-	ended  bool
-	endAt  int
-	closed bool
+	qam.Transmission
+	rate  int
+	clk   clock
+	level float64
+	sh    *qam.Shaper
+	state int // phase of the last symbol, eighths of a turn
+	scr   scrambler
 }
 
 // NewTx returns a modulator at rate (4800 or 2400) and levelDBm0 (-43 to
 // 0) sending src's bits after the training sequence.
 func NewTx(rate int, levelDBm0 float64, src modem.BitSource) (*Tx, error) {
-	if levelDBm0 < -43 || levelDBm0 > 0 {
-		return nil, fmt.Errorf("v27ter: transmit level %g dBm0 out of range -43..0", levelDBm0)
+	if err := qam.CheckLevel("v27ter", levelDBm0); err != nil {
+		return nil, err
 	}
 	t := &Tx{level: levelDBm0}
 	if err := t.Restart(rate, src); err != nil {
@@ -179,54 +175,28 @@ func (t *Tx) Restart(rate int, src modem.BitSource) error {
 		t.sh = qam.NewShaper(clk.baud, clk.phases, clk.step, Carrier, txBeta, txSpan, math.Sqrt2, t.level)
 	}
 	t.rate, t.clk = rate, clk
-	t.src.Reset(src)
-	t.sh.Reset()
-	t.step, t.state = 0, 0
+	t.state = 0
 	t.scr.reset()
-	t.ended, t.closed, t.endAt = false, false, 0
+	t.Start(t.sh, t, src, txSpan, tailLen)
 	return nil
 }
 
-// Transmit fills dst and returns the samples written: fewer than len(dst)
-// once the transmission (data, closing ones and the pulse's tail) is over.
-func (t *Tx) Transmit(dst []int16) int {
-	if t.closed {
-		return 0
+// bits returns the next n bits to send, scrambled, the first in bit 0:
+// data once the training is over, ones before.
+func (t *Tx) bits(n int, data bool) uint32 {
+	in := uint32(1)<<n - 1
+	if data {
+		in = t.Data(n)
 	}
-	n := t.sh.Fill(dst, t)
-	if n < len(dst) {
-		t.closed = true
+	var out uint32
+	for i := range n {
+		out |= uint32(t.scr.scramble(int(in>>i&1))) << i
 	}
-	return n
+	return out
 }
 
-// Symbol is the shaper's source: the next symbol of the transmission, or
-// false once the pulse's tail has gone out.
-func (t *Tx) Symbol() (qam.Point, bool) {
-	if t.ended && t.step >= t.endAt+txSpan {
-		return qam.Point{}, false
-	}
-	return t.symbol(), true
-}
-
-// bit returns the next scrambled bit: data once the training is over, ones
-// before and after.
-func (t *Tx) bit(data bool) int {
-	b := 1
-	if data && !t.ended {
-		v, ok := t.src.Next()
-		if ok {
-			b = v & 1
-		} else {
-			t.ended, t.endAt = true, t.step+tailLen
-		}
-	}
-	return t.scr.scramble(b)
-}
-
-func (t *Tx) symbol() qam.Point {
-	s := t.step
-	t.step++
+// Next returns symbol s of the transmission.
+func (t *Tx) Next(s int) qam.Point {
 	switch {
 	case s < seg2Len:
 		return qam.Point{}
@@ -235,22 +205,18 @@ func (t *Tx) symbol() qam.Point {
 		return txPoint(t.state)
 	case s < seg2Len+seg3Len+seg4Len:
 		// Every third scrambled bit chooses the reversal.
-		b := t.bit(false)
-		t.bit(false)
-		t.bit(false)
-		t.state = (t.state + 4*b) & 7
+		t.state = (t.state + 4*int(t.bits(3, false)&1)) & 7
 		return txPoint(t.state)
-	case t.ended && s >= t.endAt:
-		return qam.Point{}
 	}
 	data := s >= seg2Len+seg3Len+seg4Len+seg5Len
+	// The first bit sent is the most significant of the symbol's bits.
 	var step int
 	if t.rate == 4800 {
-		b := t.bit(data)<<2 | t.bit(data)<<1
-		step = phaseSteps4800[b|t.bit(data)]
+		b := t.bits(3, data)
+		step = phaseSteps4800[b&1<<2|b>>1&1<<1|b>>2&1]
 	} else {
-		b := t.bit(data) << 1
-		step = phaseSteps2400[b|t.bit(data)]
+		b := t.bits(2, data)
+		step = phaseSteps2400[b&1<<1|b>>1&1]
 	}
 	t.state = (t.state + step) & 7
 	return txPoint(t.state)

@@ -3,7 +3,6 @@ package v29
 import (
 	"math"
 
-	"callbox/dsp/fax/internal/dds"
 	"callbox/dsp/fax/internal/qam"
 	"callbox/dsp/fax/modem"
 )
@@ -16,60 +15,55 @@ const (
 	acquireLen = 30  // symbols for timing and AGC to settle before looking for CDCD
 	dataAdapt  = 8   // in data, adapt the equaliser every this many symbols
 	// Mean squared error allowed at the end of CDCD and over the ones, in
-	// constellation units squared, per rate class (fine, 4800).
+	// constellation units squared: at 9600 and 7200, and at 4800.
 	trainErr     = 0.6
 	trainErr4800 = 1.6
 )
 
-type stage uint8
-
-const (
-	idle     stage = iota // no carrier
-	acquire               // timing and AGC settle on ABAB
-	seekCD                // waiting for the jump from ABAB into CDCD
-	trainCD               // equaliser training on the known CDCD
-	testOnes              // decision-directed over the scrambled ones
-	data
-	parked // training failed: wait for the carrier to go
-)
-
-// Rx is a V.29 demodulator.
+// Rx is a V.29 demodulator: qam.Receiver with V.29's training and
+// decisions.
 type Rx struct {
+	rx       *qam.Receiver
+	fe       *qam.Frontend
+	sink     modem.Sink
 	rate     int
 	p        rateParams
-	sink     modem.Sink
-	fe       *qam.Frontend
-	eq       *qam.Equalizer
-	loop     qam.Loop
-	stage    stage
-	count    int
-	hist     [8]qam.Point // recent equaliser outputs, newest at hist[0]
-	pre      qam.Preamble
-	failed   bool // TrainingFailed was reported for this carrier
-	train    uint8
-	state    int
-	scr      uint32
-	errAcc   int64
-	errMax   int64 // limit on errAcc over its window, 1/Unit^2
 	points   [16]qam.Point
-	recips   [16]int64 // qam.Recip of each point
-	class    int       // slicer: 0 for 9600, 1 for 7200, 2 for 4800
-	invSteps [8]int    // phase step -> data bits
+	class    int    // slicer: 0 for 9600, 1 for 7200, 2 for 4800
+	invSteps [8]int // phase step -> data bits
+	train    uint8  // the CDCD generator
+	state    int    // phase of the last symbol, eighths of a turn
+	scr      uint32 // the descrambler
 }
 
 // NewRx returns a demodulator for rate (9600, 7200 or 4800) writing to sink.
 func NewRx(rate int, sink modem.Sink) (*Rx, error) {
 	r := &Rx{sink: sink}
 	r.fe = qam.NewFrontend(qam.RxConfig{Baud: Baud, Carrier: Carrier, Beta: rxBeta, Taps: rxTaps, Level: 13.5})
-	r.eq = qam.NewEqualizer(eqTaps)
 	for i, c := range constellation {
 		r.points[i] = qam.Point{Re: int32(c[0] * qam.Unit), Im: int32(c[1] * qam.Unit)}
-		r.recips[i] = qam.Recip(r.points[i])
 	}
+	if _, err := paramsOf(rate); err != nil {
+		return nil, err
+	}
+	r.rx = qam.NewReceiver(r.fe, eqTaps, r.params(rate), r, sink)
 	if err := r.Restart(rate); err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+func (r *Rx) params(rate int) qam.Params {
+	limit := trainErr
+	if rate == 4800 {
+		limit = trainErr4800
+	}
+	return qam.Params{
+		Phases: 10, Step: 3, // 2400 baud at 8 kHz
+		AcquireLen: acquireLen, SeekLimit: 4 * seg2Len,
+		TrainLen: seg3Len, TestLen: seg4Len, ErrWindow: 48, ErrMax: limit,
+		EqPower: 13.5, DataAdapt: dataAdapt, Points: r.points[:],
+	}
 }
 
 // Restart forgets the signal and expects a new training at rate.
@@ -94,185 +88,46 @@ func (r *Rx) Restart(rate int) error {
 			r.invSteps[b] = s
 		}
 	}
-	limit := trainErr
-	if rate == 4800 {
-		limit = trainErr4800
-	}
-	r.errMax = int64(limit * 48 * qam.Unit * qam.Unit)
-	r.fe.Reset()
-	r.stage = idle
+	r.rx.SetParams(r.fe, r.params(rate))
 	return nil
 }
 
 // Carrier reports whether a signal is present.
-func (r *Rx) Carrier() bool { return r.fe.Carrier() }
+func (r *Rx) Carrier() bool { return r.rx.Carrier() }
 
 // Receive demodulates x.
-func (r *Rx) Receive(x []int16) {
-	for len(x) > 0 {
-		n, out := r.fe.Run(x)
-		x = x[n:]
-		switch out {
-		case qam.Half:
-			if r.stage == parked {
-				continue
-			}
-			r.eq.Put(r.fe.Z)
-			if r.fe.OnSymbol {
-				r.symbol()
-			}
-		case qam.Up:
-			r.begin()
-			r.sink.Status(modem.CarrierUp)
-		case qam.Down:
-			r.fe.Reset()
-			r.stage = idle
-			r.sink.Status(modem.CarrierDown)
-		}
-	}
-}
+func (r *Rx) Receive(x []int16) { r.rx.Receive(x) }
 
-// begin readies the receiver for a training sequence.
-func (r *Rx) begin() {
-	r.eq.Reset()
-	r.eq.SetStep(0.25, 13.5)
-	r.fe.TimingGain = 1
-	r.fe.Acquiring = true
-	r.stage, r.count = acquire, 0
-	r.pre.Reset()
-	r.failed = false
-	r.hist = [8]qam.Point{}
-	r.loop.Psi = 0
-}
-
-func (r *Rx) fail() {
-	r.stage = parked
-	if !r.failed {
-		r.failed = true
-		r.sink.Status(modem.TrainingFailed)
-	}
-}
-
-// symbol handles one equalised symbol.
-func (r *Rx) symbol() {
-	v := r.eq.Get()
-	u := r.loop.Derotate(v)
-	copy(r.hist[1:], r.hist[:7])
-	r.hist[0] = u
-	switch r.stage {
-	case acquire:
-		if r.count++; r.count == acquireLen {
-			r.fe.TimingGain = 2
-			r.stage, r.count = seekCD, 0
-		}
-	case seekCD:
-		r.seek(u)
-	case trainCD:
-		bit := r.train & 1
-		r.train >>= 1
-		r.train |= ((bit ^ r.train) & 1) << 6
-		i := r.p.c
-		if bit != 0 {
-			i = r.p.d
-		}
-		target := r.points[i]
-		r.trainOn(v, u, i)
-		if r.count++; r.count > seg3Len-48 {
-			r.errAcc += qam.Dist2(u, target)
-		}
-		if r.count == seg3Len {
-			if r.errAcc > r.errMax {
-				r.fail()
-				return
-			}
-			r.loop.SetGains(0.08, 0.002, 8000.0/Baud)
-			r.stage, r.count, r.errAcc, r.state = testOnes, 0, 0, 0
-		}
-	case testOnes:
-		i := r.decide(u, false)
-		target := r.points[i]
-		r.trainOn(v, u, i)
-		r.errAcc += qam.Dist2(u, target)
-		if r.count++; r.count == seg4Len {
-			if r.errAcc > r.errMax {
-				r.fail()
-				return
-			}
-			r.loop.SetGains(0.04, 0.0005, 8000.0/Baud)
-			r.eq.SetStep(0.05, 13.5)
-			r.fe.TimingGain = 4
-			r.stage, r.count = data, 0
-			r.sink.Status(modem.TrainingOK)
-		}
-	case data:
-		i := r.decide(u, true)
-		target := r.points[i]
-		r.loop.Track(r.fe, u, target, r.recips[i])
-		if r.count++; r.count%dataAdapt == 0 {
-			t := r.loop.Back(target)
-			r.eq.Adapt(qam.Point{Re: t.Re - v.Re, Im: t.Im - v.Im})
-		}
-	}
-}
-
-// trainOn adapts the equaliser (output v) and the carrier loop (derotated
-// output u) towards known point i.
-func (r *Rx) trainOn(v, u qam.Point, i int) {
-	target := r.points[i]
-	t := r.loop.Back(target)
-	r.eq.Adapt(qam.Point{Re: t.Re - v.Re, Im: t.Im - v.Im})
-	r.loop.Track(r.fe, u, target, r.recips[i])
-}
-
-// seek watches the ABAB for the phase jump that starts CDCD: the first C
-// is half a turn from the B two symbols before it (at every rate).
-func (r *Rx) seek(u qam.Point) {
-	if r.count++; r.count > 4*seg2Len {
-		// No preamble in sight: say so once, and keep looking (noise
-		// may have raised the carrier before the signal came; a run
-		// of alternations already under way carries on).
-		if !r.failed {
-			r.failed = true
-			r.sink.Status(modem.TrainingFailed)
-		}
-		r.count = 0
-	}
-	if !r.pre.Step(u, r.hist[2]) {
-		return
-	}
-	r.fe.LockAGC()
-	r.fe.Acquiring = false
-	// Found C. The drift along the ABAB is the frequency error.
-	drift := r.pre.Drift()
-	if abs32(drift) > 20<<32/Baud {
-		r.fail() // plausible carriers are within 20 Hz of nominal
-		return
-	}
-	r.fe.Rate += uint32(drift * 3 / 10) // per sample: 2400 baud at 8 kHz
-	// The carrier phase: fit the last symbols to C, A, B, A, B, A with
-	// the drift taken out.
-	var sre, sim int64
-	for j := range 6 {
-		t := r.points[r.p.a]
+// Jumped: the first C of CDCD has arrived after the ABAB (B first, A
+// last); the CDCD generator has given its first bit.
+func (r *Rx) Jumped(last *[qam.FitLen]int) {
+	for j := range last {
 		switch {
 		case j == 0:
-			t = r.points[r.p.c]
-		case j%2 == 0:
-			t = r.points[r.p.b]
+			last[j] = r.p.c
+		case j%2 == 1:
+			last[j] = r.p.a
+		default:
+			last[j] = r.p.b
 		}
-		c, s := dds.CosSin(uint32(drift) * uint32(j))
-		v := qam.Rotate(r.hist[j], c, s)
-		sre += int64(v.Re)*int64(t.Re) + int64(v.Im)*int64(t.Im)
-		sim += int64(v.Im)*int64(t.Re) - int64(v.Re)*int64(t.Im)
 	}
-	r.loop.Psi = dds.Atan2(clamp32(sim>>16), clamp32(sre>>16))
-	// The C just seen used the first training bit.
 	r.train = trainingScramblerInit >> 1
 	r.train |= ((trainingScramblerInit ^ r.train) & 1) << 6
-	r.loop.SetGains(0.15, 0.004, 8000.0/Baud)
-	r.fe.TimingGain = 3
-	r.stage, r.count, r.errAcc = trainCD, 1, 0
 }
+
+// TrainTarget is the next point of CDCD, from its 1 + x^-6 + x^-7 generator.
+func (r *Rx) TrainTarget() int {
+	bit := r.train & 1
+	r.train >>= 1
+	r.train |= ((bit ^ r.train) & 1) << 6
+	if bit != 0 {
+		return r.p.d
+	}
+	return r.p.c
+}
+
+// StartTest: the ones are coded against phase 0.
+func (r *Rx) StartTest() { r.state = 0 }
 
 // The slicer: a grid over the constellation, sliceRes cells per unit
 // each way out to sliceMax units, holding the nearest point of each rate's
@@ -313,9 +168,9 @@ func (r *Rx) slice(u qam.Point) int {
 	return int(slicers[r.class][y*sliceSide+x])
 }
 
-// decide returns the constellation point nearest u (its index), decodes
+// Decide returns the constellation point nearest u (its index), decodes
 // its bits and, when out is set, delivers them.
-func (r *Rx) decide(u qam.Point, out bool) int {
+func (r *Rx) Decide(u qam.Point, out bool) int {
 	best := r.slice(u)
 	phase := best & 7
 	step := (phase - r.state) & 7
@@ -345,13 +200,4 @@ func (r *Rx) put(bit int, out bool) {
 	if out {
 		r.sink.PutBit(int(b))
 	}
-}
-
-func clamp32(v int64) int32 { return int32(max(-1<<31, min(1<<31-1, v))) }
-
-func abs32(v int32) int32 {
-	if v < 0 {
-		return -v
-	}
-	return v
 }

@@ -92,18 +92,14 @@ func txPoint(i int) qam.Point { return txPoints[i&15] }
 
 // Tx is a V.29 modulator.
 type Tx struct {
-	rate   int
-	p      rateParams
-	level  float64
-	src    modem.Bits
-	sh     *qam.Shaper
-	step   int // symbols sent in this transmission
-	state  int // phase of the last data symbol, eighths of a turn
-	scr    uint32
-	train  uint8
-	ended  bool // the source has run out
-	endAt  int  // symbol at which the closing ones end
-	closed bool
+	qam.Transmission
+	rate  int
+	p     rateParams
+	level float64
+	sh    *qam.Shaper
+	state int // phase of the last data symbol, eighths of a turn
+	scr   uint32
+	train uint8
 }
 
 // pulse design: roll-off and span in symbols.
@@ -119,8 +115,8 @@ func NewTx(rate int, levelDBm0 float64, src modem.BitSource) (*Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	if levelDBm0 < -43 || levelDBm0 > 0 {
-		return nil, fmt.Errorf("v29: transmit level %g dBm0 out of range -43..0", levelDBm0)
+	if err := qam.CheckLevel("v29", levelDBm0); err != nil {
+		return nil, err
 	}
 	t := &Tx{level: levelDBm0}
 	// 2400 baud at 8 kHz: three symbols every ten samples.
@@ -141,46 +137,17 @@ func (t *Tx) Restart(rate int, src modem.BitSource) error {
 		t.sh.SetLevel(Baud, Carrier, txBeta, p.rms, t.level)
 	}
 	t.rate, t.p = rate, p
-	t.src.Reset(src)
-	t.sh.Reset()
-	t.step, t.state, t.scr, t.train = 0, 0, 0, trainingScramblerInit
-	t.ended, t.closed, t.endAt = false, false, 0
+	t.state, t.scr, t.train = 0, 0, trainingScramblerInit
+	t.Start(t.sh, t, src, txSpan, tailLen)
 	return nil
 }
 
-// Transmit fills dst and returns the samples written: fewer than len(dst)
-// once the transmission (data, closing ones and the pulse's tail) is over.
-func (t *Tx) Transmit(dst []int16) int {
-	if t.closed {
-		return 0
-	}
-	n := t.sh.Fill(dst, t)
-	if n < len(dst) {
-		t.closed = true
-	}
-	return n
-}
-
-// Symbol is the shaper's source: the next symbol of the transmission, or
-// false once the pulse's tail has gone out.
-func (t *Tx) Symbol() (qam.Point, bool) {
-	if t.ended && t.step >= t.endAt+txSpan {
-		return qam.Point{}, false
-	}
-	return t.symbol(), true
-}
-
 // bits returns the next n bits to send, scrambled, first bit in bit 0:
-// data once the training is over (ones before, and after the source runs
-// out).
+// data once the training is over, ones before.
 func (t *Tx) bits(n int, data bool) uint32 {
 	in := uint32(1)<<n - 1
-	if data && !t.ended {
-		v, got := t.src.Take(n)
-		in = v | (uint32(1)<<n-1)&^(uint32(1)<<got-1) // ones after the end
-		if got < n {
-			t.ended, t.endAt = true, t.step+tailLen
-		}
+	if data {
+		in = t.Data(n)
 	}
 	var out uint32
 	reg := t.scr
@@ -193,10 +160,8 @@ func (t *Tx) bits(n int, data bool) uint32 {
 	return out
 }
 
-// symbol returns the next symbol of the transmission.
-func (t *Tx) symbol() qam.Point {
-	s := t.step
-	t.step++
+// Next returns symbol s of the transmission.
+func (t *Tx) Next(s int) qam.Point {
 	switch {
 	case s < seg1Len:
 		return qam.Point{}
@@ -214,8 +179,6 @@ func (t *Tx) symbol() qam.Point {
 			return txPoint(t.p.c)
 		}
 		return txPoint(t.p.d)
-	case t.ended && s >= t.endAt:
-		return qam.Point{} // the pulse's tail
 	}
 	data := s >= seg1Len+seg2Len+seg3Len+seg4Len
 	// The first bit sent is the most significant of the symbol's bits.

@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -738,6 +739,35 @@ func CheckNotModem(t *testing.T, m Modem) {
 	}
 	if _, err := m.NewTx(m.Rates[0], 5, &Bits{}); err == nil {
 		t.Error("NewTx took +5 dBm0")
+	}
+}
+
+// CheckLineHit replaces a stretch in the middle of a transmission (a
+// quarter of a second, a second) with noise louder than the signal (a line
+// hit): the bits under it are lost, but the receiver must find its way
+// back and deliver the bits from half a second after the hit on without
+// error, at every rate, through A-law, whatever the noise. (spandsp's own
+// receivers often do not, at the higher rates, when this was written.)
+func CheckLineHit(t *testing.T, m Modem) {
+	for _, rate := range m.Rates {
+		bits := RandomBits(rate*6, 3)
+		clean := Pad(800, m.Modulate(t, rate, -13, bits), 800)
+		for _, n := range []int{2000, 8000} {
+			for seed := range uint64(6) {
+				x := slices.Clone(clean)
+				at := 800 + 2*8000
+				copy(x[at:at+n], AddNoise(make([]int16, n), -12, seed))
+				got := m.Demodulate(t, rate, G711(x, Alaw), 160)
+				if len(got.Bits) < len(bits) {
+					t.Errorf("%d, %d ms hit %d: %d bits of %d, status %v", rate, n/8, seed, len(got.Bits), len(bits), got.Statuses)
+					continue
+				}
+				from := (at + n + 4000) * rate / 8000
+				if e := BitErrors(got.Bits[from:], bits[from:]); e != 0 {
+					t.Errorf("%d, %d ms hit %d: %d bit errors after it, status %v", rate, n/8, seed, e, got.Statuses)
+				}
+			}
+		}
 	}
 }
 

@@ -74,6 +74,13 @@ type Receiver struct {
 	failed bool
 	errAcc int64
 	errMax int64
+	// In data, the line-hit guard (see holdOn).
+	errFast int64 // decisions' squared error over about 8 symbols
+	errSlow int64 // and over about 32
+	hitErr  int64 // errFast above which the line is taken to be hit
+	hit     bool  // adaptation held
+	held    int   // symbols held so far
+	disarm  bool  // guard off until the receiver has converged again
 }
 
 // NewReceiver returns a receiver with front end fe (whose AGC brings the
@@ -94,6 +101,7 @@ func (r *Receiver) SetParams(fe *Frontend, p Params) {
 	}
 	r.sps = float64(p.Phases) / float64(p.Step)
 	r.errMax = int64(p.ErrMax * float64(p.ErrWindow) * Unit * Unit)
+	r.hitErr = int64(p.ErrMax * hitFactor * Unit * Unit)
 	r.FE.Reset()
 	r.stage = stIdle
 }
@@ -191,19 +199,67 @@ func (r *Receiver) symbol() {
 			}
 			r.Loop.SetGains(0.04, 0.0005, r.sps)
 			r.EQ.SetStep(0.05, r.p.EqPower)
-			r.FE.TimingGain = 4
+			r.FE.TimingGain = dataTiming
 			r.stage, r.count = stData, 0
+			r.errFast, r.errSlow, r.hit, r.disarm = 0, 0, false, false
 			r.sink.Status(modem.TrainingOK)
 		}
 	case stData:
 		i := r.t.Decide(u, true)
 		target := r.p.Points[i]
+		if r.holdOn(Dist2(u, target)) {
+			// The phase still follows (a hit that leaves the carrier
+			// a quarter turn away costs nothing more: the coding is
+			// differential), the frequency does not.
+			r.Loop.Psi += uint32(PhaseErrorRecip(u, target, r.recips[i]) * r.Loop.Kp)
+			return
+		}
 		r.Loop.Track(r.FE, u, target, r.recips[i])
 		if r.count++; r.count%r.p.DataAdapt == 0 {
 			t := r.Loop.Back(target)
 			r.EQ.Adapt(Point{Re: t.Re - v.Re, Im: t.Im - v.Im})
 		}
 	}
+}
+
+// hitFactor sets the decision error, relative to the training's limit,
+// that is taken for a line hit.
+const hitFactor = 1.0
+
+// dataTiming is the timing loop's gain in data.
+const dataTiming = 4
+
+// maxHold is the longest a line hit may hold the adaptation, in symbols:
+// after it, whatever the line carries is the signal to follow.
+const maxHold = 4800
+
+// holdOn watches the decisions' error d for a line hit (a burst of noise,
+// a dropout) and reports whether adaptation is held. While a hit lasts the
+// error says nothing about the signal, and the equaliser, the carrier loop
+// and the timing loop would wander off following it, often to settle
+// afterwards on a wrong but stable solution (the constellation turned and
+// scaled onto itself). So they keep what they had (but for the carrier
+// phase, which would otherwise drift off with the frequency error the
+// hold caught), taken up quickly (the
+// short average above the limit) and let go slowly (the long one well
+// under it); if the error stays up, the hold ends after maxHold and the
+// guard waits for the receiver to converge again.
+func (r *Receiver) holdOn(d int64) bool {
+	r.errFast += (d - r.errFast) >> 3
+	r.errSlow += (d - r.errSlow) >> 5
+	switch {
+	case r.hit:
+		if r.held++; r.errSlow < r.hitErr/4 || r.held > maxHold {
+			r.hit, r.disarm = false, r.held > maxHold
+			r.FE.TimingGain = dataTiming
+		}
+	case r.disarm:
+		r.disarm = r.errSlow >= r.hitErr/4
+	case r.errFast > r.hitErr:
+		r.hit, r.held = true, 0
+		r.FE.TimingGain = 32 // stopped
+	}
+	return r.hit
 }
 
 // trainOn adapts the equaliser (output v) and the carrier loop (derotated

@@ -48,6 +48,10 @@ func TestTwoTransmissions(t *testing.T) { faxtest.CheckTwoTransmissions(t, v27) 
 // producing data.
 func TestNotV27ter(t *testing.T) { faxtest.CheckNotModem(t, v27) }
 
+// A quarter of a second of loud noise mid-transmission: back on track
+// half a second later.
+func TestLineHit(t *testing.T) { faxtest.CheckLineHit(t, v27) }
+
 func TestNoAllocations(t *testing.T) { faxtest.CheckNoAllocs(t, v27) }
 
 // BenchmarkModem: ours and spandsp's, receive and transmit, each rate.

@@ -35,6 +35,10 @@ func TestTwoTransmissions(t *testing.T) { faxtest.CheckTwoTransmissions(t, v29) 
 // producing data.
 func TestNotV29(t *testing.T) { faxtest.CheckNotModem(t, v29) }
 
+// A quarter of a second of loud noise mid-transmission: back on track
+// half a second later.
+func TestLineHit(t *testing.T) { faxtest.CheckLineHit(t, v29) }
+
 func TestNoAllocations(t *testing.T) { faxtest.CheckNoAllocs(t, v29) }
 
 // BenchmarkModem: ours and spandsp's, receive and transmit, each rate.

@@ -142,6 +142,9 @@ type Receiver interface {
 	// Receive demodulates x, calling the Sink for bits and status
 	// changes. Results do not depend on how the audio is split in blocks.
 	Receive(x []int16)
+	// Carrier reports whether the receiver hears a signal in its band
+	// (trained or not).
+	Carrier() bool
 }
 
 // Amplitude returns the peak int16 amplitude of a sine at levelDBm0, taking

@@ -11,15 +11,31 @@ import (
 // other side's recorded audio. 1e9/(ns/sample * 8000) is the number of
 // fax calls a core carries (benchtable's channels/core). Allocations are
 // per call (the session, its pages), none per block.
+// With error correction (MMR in 256-octet frames) and without (MR).
 func BenchmarkReceiveSession(b *testing.B) {
-	fromSender, _ := recordCall(b)
-	benchSession(b, Config{}, fromSender)
+	for _, cfg := range benchConfigs {
+		b.Run(cfg.name, func(b *testing.B) {
+			fromSender, _ := recordCall(b, cfg.Config)
+			benchSession(b, cfg.Config, fromSender)
+		})
+	}
 }
 
 func BenchmarkSendSession(b *testing.B) {
-	_, fromReceiver := recordCall(b)
-	benchSession(b, Config{Calling: true, Pages: testDoc(b)}, fromReceiver)
+	for _, cfg := range benchConfigs {
+		b.Run(cfg.name, func(b *testing.B) {
+			_, fromReceiver := recordCall(b, cfg.Config)
+			c := cfg.Config
+			c.Calling, c.Pages = true, testDoc(b)
+			benchSession(b, c, fromReceiver)
+		})
+	}
 }
+
+var benchConfigs = []struct {
+	name string
+	Config
+}{{"ECM", Config{}}, {"NoECM", Config{NoECM: true}}}
 
 func benchSession(b *testing.B, cfg Config, heard []int16) {
 	out := make([]int16, 160)

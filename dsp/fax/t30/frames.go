@@ -9,7 +9,7 @@ import (
 
 // Facsimile control field codes (T.30 table 5), as the octet appears in a
 // frame (bits in transmission order, least significant first). Codes that
-// carry the X bit have it clear here; see withX.
+// carry the X bit have it clear here; see hasX.
 const (
 	fcfDIS    = 0x80
 	fcfCSI    = 0x40
@@ -35,6 +35,20 @@ const (
 	fcfPIN    = 0x2c
 	fcfDCN    = 0xfa
 	fcfCRP    = 0x1a
+	// Error correction mode (T.30 annex A).
+	fcfPPS  = 0xbe // partial page signal
+	fcfPPR  = 0xbc // partial page request: frames to send again
+	fcfRR   = 0x6e // receive ready: is the receiver ready?
+	fcfRNR  = 0xec // receive not ready
+	fcfCTC  = 0x12 // continue to correct (at a new rate)
+	fcfCTR  = 0xc4 // response to CTC
+	fcfEOR  = 0xce // end of retransmission: give up on the frames missing
+	fcfERR  = 0x1c // response to EOR
+	fcfNULL = 0x00 // PPS: more of the same page follows
+	// The ECM image frames (T.4 annex A), sent on the image modem: page
+	// data, and the end of a partial page. They carry no X bit.
+	fcfFCD = 0x06
+	fcfRCP = 0x86
 )
 
 // fcfNames names the control fields for the session's events.
@@ -43,6 +57,8 @@ var fcfNames = map[byte]string{
 	fcfDCS: "DCS", fcfTSI: "TSI", fcfNSS: "NSS", fcfCFR: "CFR", fcfFTT: "FTT",
 	fcfEOM: "EOM", fcfMPS: "MPS", fcfEOP: "EOP", fcfPRIEOM: "PRI-EOM", fcfPRIMPS: "PRI-MPS", fcfPRIEOP: "PRI-EOP",
 	fcfMCF: "MCF", fcfRTP: "RTP", fcfRTN: "RTN", fcfPIP: "PIP", fcfPIN: "PIN", fcfDCN: "DCN", fcfCRP: "CRP",
+	fcfPPS: "PPS", fcfPPR: "PPR", fcfRR: "RR", fcfRNR: "RNR", fcfCTC: "CTC", fcfCTR: "CTR", fcfEOR: "EOR", fcfERR: "ERR",
+	fcfNULL: "NULL",
 }
 
 // fcfName names a control field.
@@ -58,7 +74,7 @@ func fcfName(fcf byte) string {
 // the identification and polling ones.
 func hasX(fcf byte) bool {
 	switch fcf &^ 1 {
-	case fcfDIS, fcfCSI, fcfNSF:
+	case fcfDIS, fcfCSI, fcfNSF, fcfNULL:
 		return false
 	}
 	return true
@@ -151,10 +167,14 @@ type caps struct {
 	width   int // widest page, pixels
 	scanMS  int
 	haveDIS bool
+	ecm     bool // error correction mode
+	mmr     bool // T.6 coding (with ECM)
 }
 
 func parseDIS(fif []byte) caps {
 	c := caps{haveDIS: true, receive: bit(fif, 10), modems: disModems(fif), fine: bit(fif, 15), mr: bit(fif, 16), width: t4.WidthA4}
+	c.ecm = bit(fif, 27)
+	c.mmr = c.ecm && bit(fif, 31)
 	if len(fif) >= 3 {
 		switch fif[2] & 0x03 {
 		case 1:
@@ -174,11 +194,12 @@ type params struct {
 	coding t4.Coding
 	width  int
 	scanMS int
+	ecm    bool
 }
 
 // dcsFIF builds a DCS information field.
 func dcsFIF(p params) []byte {
-	fif := make([]byte, 3)
+	fif := make([]byte, 3, 4)
 	setBit(fif, 10) // receive
 	fif[1] |= p.rate.code
 	if p.fine {
@@ -195,6 +216,15 @@ func dcsFIF(p params) []byte {
 	}
 	setBit(fif, 19) // recording length: unlimited
 	fif[2] |= scanTimeCode[p.scanMS] << 4
+	if p.ecm {
+		// Bits 25-32: ECM with 256-octet frames, T.6 for MMR.
+		fif = append(fif, 0)
+		setBit(fif, 24) // extend
+		setBit(fif, 27)
+		if p.coding == t4.MMR {
+			setBit(fif, 31)
+		}
+	}
 	return fif
 }
 
@@ -203,8 +233,11 @@ func parseDCS(fif []byte) (params, bool) {
 	if len(fif) < 2 {
 		return params{}, false
 	}
-	p := params{fine: bit(fif, 15), coding: t4.MH, width: t4.WidthA4}
-	if bit(fif, 16) {
+	p := params{fine: bit(fif, 15), coding: t4.MH, width: t4.WidthA4, ecm: bit(fif, 27)}
+	switch {
+	case p.ecm && bit(fif, 31):
+		p.coding = t4.MMR
+	case bit(fif, 16):
 		p.coding = t4.MR
 	}
 	found := false
@@ -230,9 +263,10 @@ func parseDCS(fif []byte) (params, bool) {
 }
 
 // disFIF builds our DIS: a receiver of the given modems, fine resolution
-// and MR, A4 width, unlimited length, no minimum scan line time.
-func disFIF(m Modems, mr bool) []byte {
-	fif := make([]byte, 3)
+// and MR, A4 width, unlimited length, no minimum scan line time; and, with
+// ecm, error correction mode and T.6 (MMR) coding.
+func disFIF(m Modems, mr, ecm bool) []byte {
+	fif := make([]byte, 3, 4)
 	setBit(fif, 10) // ready to receive
 	switch m {
 	case V29:
@@ -248,6 +282,12 @@ func disFIF(m Modems, mr bool) []byte {
 	}
 	setBit(fif, 19)                // unlimited length
 	fif[2] |= scanTimeCode[0] << 4 // 0 ms
+	if ecm {
+		fif = append(fif, 0)
+		setBit(fif, 24) // extend
+		setBit(fif, 27) // ECM
+		setBit(fif, 31) // T.6
+	}
 	return fif
 }
 
@@ -289,4 +329,18 @@ func checkIdent(id string) error {
 		}
 	}
 	return nil
+}
+
+// decodePage decodes a page's data as p describes it.
+func decodePage(dec *t4.Decoder, p params, data []byte) (*t4.Page, t4.Stats, error) {
+	yres := t4.YResStandard
+	if p.fine {
+		yres = t4.YResFine
+	}
+	pg, err := t4.NewPage(p.width, 0, t4.XRes, yres)
+	if err != nil {
+		return nil, t4.Stats{}, err
+	}
+	st, err := dec.Decode(data, t4.DecodeOptions{Coding: p.coding, Layout: t4.Line, Width: p.width}, pg)
+	return pg, st, err
 }

@@ -6,7 +6,7 @@ import (
 
 // enter moves the session to st and starts what st does.
 func (s *Session) enter(st state) {
-	s.st = st
+	s.st, s.since = st, s.clock
 	s.tx = txSilence
 	s.timer = 0
 	switch st {
@@ -57,7 +57,7 @@ func (s *Session) enter(st state) {
 		if s.cfg.Ident != "" {
 			frames = append(frames, s.frame(fcfCSI, false, identFIF(s.cfg.Ident)...))
 		}
-		frames = append(frames, s.frame(fcfDIS, true, disFIF(s.modems, !s.cfg.NoMR)...))
+		frames = append(frames, s.frame(fcfDIS, true, disFIF(s.modems, !s.cfg.NoMR, !s.cfg.NoECM)...))
 		s.logf("tx DIS")
 		s.sendFrames(gap75, frames...)
 	case stWaitCmd:
@@ -80,6 +80,16 @@ func (s *Session) enter(st state) {
 	case stWaitPost:
 		s.hear(false)
 		s.timer = s.clock + timeT2
+	case stSendECM:
+		s.logf("tx page %d partial page %d: %d frames", s.page+1, s.block, countTrue(s.resend[:s.nframes]))
+		s.startBurst()
+	case stSendPPS:
+		f := s.ecmCommand()
+		s.logf("tx %s", fcfName(s.ecmCmd))
+		s.sendFrames(gap75, f)
+	case stWaitPPSResp:
+		s.hear(false)
+		s.timer = s.clock + timeT4
 	case stDone:
 		s.listen = false
 		if s.failure != nil {
@@ -116,7 +126,22 @@ func (s *Session) txDone() {
 		s.enter(stWaitCmd)
 	case stSendResp:
 		s.enter(s.after)
+	case stSendECM:
+		s.ecmCmd = fcfPPS
+		s.enter(stSendPPS)
+	case stSendPPS:
+		s.enter(stWaitPPSResp)
 	}
+}
+
+func countTrue(b []bool) int {
+	n := 0
+	for _, v := range b {
+		if v {
+			n++
+		}
+	}
+	return n
 }
 
 // respond sends a response frame, then goes to next.
@@ -210,7 +235,15 @@ func (s *Session) onSenderFrame(fcf byte, fif []byte) {
 		switch fcf {
 		case fcfCFR:
 			s.tries = 0
-			s.enter(stSendPage)
+			if !s.p.ecm {
+				s.enter(stSendPage)
+				return
+			}
+			if err := s.startPage(); err != nil {
+				s.fail(err)
+				return
+			}
+			s.enter(stSendECM)
 		case fcfFTT:
 			if !s.fallBack() {
 				s.fail(ErrTraining)
@@ -224,6 +257,8 @@ func (s *Session) onSenderFrame(fcf byte, fif []byte) {
 		case fcfCRP:
 			s.retryOr(stSendDCS)
 		}
+	case stWaitPPSResp:
+		s.onPPSResponse(fcf, fif)
 	case stWaitPostResp:
 		switch fcf {
 		case fcfMCF, fcfPIP:
@@ -299,7 +334,14 @@ func (s *Session) choose() error {
 		s.p.coding = t4.MR
 	}
 	s.p.fine = r.fine && first.YRes > t4.YResStandard+10
-	s.result.Rate, s.result.Coding, s.result.Fine = s.p.rate.bps, s.p.coding, s.p.fine
+	if r.ecm && !s.cfg.NoECM {
+		// ECM: no minimum scan line time; MMR when the receiver has it.
+		s.p.ecm, s.p.scanMS = true, 0
+		if r.mmr && !s.cfg.NoMR {
+			s.p.coding = t4.MMR
+		}
+	}
+	s.result.Rate, s.result.Coding, s.result.Fine, s.result.ECM = s.p.rate.bps, s.p.coding, s.p.fine, s.p.ecm
 	return nil
 }
 
@@ -357,8 +399,30 @@ func (s *Session) onReceiverFrame(fcf byte, fif []byte) {
 			}
 		}
 		s.p = p
-		s.result.Rate, s.result.Coding, s.result.Fine = p.rate.bps, p.coding, p.fine
+		s.result.Rate, s.result.Coding, s.result.Fine, s.result.ECM = p.rate.bps, p.coding, p.fine, p.ecm
+		if p.ecm && s.blk == nil {
+			s.blk = new([256][ecmFrameLen]byte)
+			s.clearBlock()
+		}
 		s.enter(stRecvTCF)
+	case fcfPPS, fcfEOR:
+		if s.st != stWaitPost && s.st != stWaitPage && s.st != stWaitCmd || !s.p.ecm {
+			return
+		}
+		s.onPPS(fcf, fif)
+	case fcfCTC:
+		// Continue at the rate CTC names (DCS's bits 11-14).
+		if len(fif) >= 2 {
+			for i, r := range fallback {
+				if fif[1]&0x3c == r.code && r.modem&s.modems != 0 {
+					s.rateIdx, s.p.rate = i, r
+					s.result.Rate = r.bps
+				}
+			}
+		}
+		s.respond(fcfCTR, stWaitPage)
+	case fcfRR:
+		s.respond(fcfMCF, s.st)
 	case fcfMPS, fcfEOP, fcfEOM, fcfPRIMPS, fcfPRIEOP, fcfPRIEOM:
 		if s.st != stWaitPost && s.st != stWaitPage && s.st != stWaitCmd {
 			return
@@ -393,15 +457,7 @@ func (s *Session) judgePage() byte {
 		s.logf("no page data")
 		return fcfRTN
 	}
-	yres := t4.YResStandard
-	if s.p.fine {
-		yres = t4.YResFine
-	}
-	pg, err := t4.NewPage(s.p.width, 0, t4.XRes, yres)
-	if err != nil {
-		return fcfRTN
-	}
-	st, err := s.dec.Decode(f.data, t4.DecodeOptions{Coding: s.p.coding, Layout: t4.Line, Width: s.p.width}, pg)
+	pg, st, err := decodePage(&s.dec, s.p, f.data)
 	s.logf("rx page %d: %d rows, %d bad (longest run %d), %d of %d bits bad, end %v", len(s.received)+1, st.Rows, st.BadRows, st.MaxBadRun, st.BadBits, st.Bits, st.End)
 	// Copy quality: at most 5% of the rows (and of the data) bad, no long
 	// streak of bad rows.
@@ -424,6 +480,8 @@ func (s *Session) timeout() {
 		s.retryOr(stSendDCS)
 	case stWaitPostResp:
 		s.retryOr(stSendPost)
+	case stWaitPPSResp:
+		s.retryOr(stSendPPS)
 	case stWaitCmd:
 		switch {
 		case s.lastPost == fcfEOP && s.lastResp == fcfMCF:

@@ -14,23 +14,26 @@ import (
 // messages on V.21, starts the image modem a DCS announces, and decodes
 // every burst of image data as a page with the DCS's parameters (the TCF,
 // all zeros, decodes to nothing). A page answered RTN is dropped: the
-// sender sends it again.
+// sender sends it again. In error correction mode it gathers the frames
+// of each partial page, retransmissions included, and decodes the page
+// once the last partial page is whole.
 type Monitor struct {
-	v21rx   *v21.Rx
-	hdlcRx  hdlc.Rx
-	v21in   monitorV21
-	v29rx   *v29.Rx
-	v27rx   *v27ter.Rx
-	fastRx  modem.Receiver
-	fastIn  fastSink
-	p       params
-	haveDCS bool
-	dec     t4.Decoder
-	pages   []*t4.Page
-	stats   []t4.Stats
-	lastNew bool // the last page was added since the last response
-	clock   int64
-	sess    Session // only its event log and frame ring are used
+	v21rx    *v21.Rx
+	hdlcRx   hdlc.Rx
+	v21in    monitorV21
+	v29rx    *v29.Rx
+	v27rx    *v27ter.Rx
+	fastRx   modem.Receiver
+	fastIn   fastSink
+	p        params
+	haveDCS  bool
+	dec      t4.Decoder
+	pages    []*t4.Page
+	stats    []t4.Stats
+	lastNew  bool   // the last page was added since the last response
+	pageData []byte // ECM: the page's partial pages so far
+	clock    int64
+	sess     Session // only its event log and frame ring are used
 }
 
 // NewMonitor returns a monitor.
@@ -98,7 +101,12 @@ func (m *Monitor) frame(f []byte) {
 			return
 		}
 		m.p, m.haveDCS = p, true
+		m.sess.p = p
 		m.sess.logf("rx DCS %d bit/s %v %s", p.rate.bps, p.coding, resName(p.fine))
+		if p.ecm && m.sess.blk == nil {
+			m.sess.blk = new([256][ecmFrameLen]byte)
+			m.sess.clearBlock()
+		}
 		if p.rate.modem == V29 {
 			m.v29rx.Restart(p.rate.bps)
 			m.fastRx = m.v29rx
@@ -107,6 +115,9 @@ func (m *Monitor) frame(f []byte) {
 			m.fastRx = m.v27rx
 		}
 		m.fastIn.reset()
+		m.fastIn.ecm = p.ecm
+	case fcfPPS:
+		m.pps(fif)
 	case fcfCSI, fcfTSI:
 		m.sess.logf("rx %s %q", fcfName(fcf), parseIdent(fif))
 	case fcfRTN:
@@ -124,25 +135,49 @@ func (m *Monitor) frame(f []byte) {
 	}
 }
 
+// pps takes a partial page the sender says is complete once all its
+// frames are in (retransmitted ones included), and decodes the page at its
+// end.
+func (m *Monitor) pps(fif []byte) {
+	s := &m.sess
+	if len(fif) < 4 || s.blk == nil {
+		return
+	}
+	next, n := normalise(fif[0]), int(fif[3])+1
+	s.blkN = max(s.blkN, n)
+	for i := range s.blkN {
+		if s.blkLen[i] < 0 {
+			m.sess.logf("rx PPS: partial page %d incomplete", fif[2])
+			return // a retransmission will follow
+		}
+	}
+	m.pageData = s.takeBlock(m.pageData)
+	m.sess.logf("rx PPS-%s: partial page %d complete", fcfName(next), fif[2])
+	if next == fcfNULL {
+		return
+	}
+	if pg, st, err := decodePage(&m.dec, m.p, m.pageData); err == nil && st.Rows > 0 {
+		m.pages, m.stats = append(m.pages, pg), append(m.stats, st)
+		m.sess.logf("page %d: %d rows, %d bad", len(m.pages), st.Rows, st.BadRows)
+	}
+	m.pageData = m.pageData[:0]
+}
+
 // burstEnded decodes the image data of a burst that has ended.
 func (m *Monitor) burstEnded() {
 	f := &m.fastIn
+	if f.ecm {
+		f.reset()
+		return // ECM pages come together at PPS
+	}
 	if f.trained && f.maxZeros >= m.p.rate.bps {
 		// A second of zeros: TCF, not a page.
 		m.sess.logf("TCF: %d bits, longest run of zeros %d", f.bits, f.maxZeros)
 	} else if f.trained && m.haveDCS && len(f.data) > 0 {
-		yres := t4.YResStandard
-		if m.p.fine {
-			yres = t4.YResFine
-		}
-		pg, err := t4.NewPage(m.p.width, 0, t4.XRes, yres)
-		if err == nil {
-			st, err := m.dec.Decode(f.data, t4.DecodeOptions{Coding: m.p.coding, Layout: t4.Line, Width: m.p.width}, pg)
-			if err == nil && st.Rows > st.BadRows {
-				m.pages, m.stats = append(m.pages, pg), append(m.stats, st)
-				m.lastNew = true
-				m.sess.logf("page %d: %d rows, %d bad", len(m.pages), st.Rows, st.BadRows)
-			}
+		if pg, st, err := decodePage(&m.dec, m.p, f.data); err == nil && st.Rows > st.BadRows {
+			m.pages, m.stats = append(m.pages, pg), append(m.stats, st)
+			m.lastNew = true
+			m.sess.logf("page %d: %d rows, %d bad", len(m.pages), st.Rows, st.BadRows)
 		}
 	}
 	f.reset()

@@ -58,6 +58,9 @@ const (
 	tcfLen   = 3 * second / 2     // TCF: 1.5 s of zeros
 	maxTries = 3                  // a command is sent at most this many times
 	maxRTN   = 3                  // retransmissions of a page refused
+	// maxBusy is how long a signal on the line (a damaged transmission,
+	// noise) may keep a receiver's T2 from running out.
+	maxBusy = 60 * second
 )
 
 // DefaultLevel is the transmit level, dBm0.
@@ -81,6 +84,10 @@ type Config struct {
 	Modems Modems
 	// NoMR restricts page coding to MH.
 	NoMR bool
+	// NoECM turns error correction mode off: it is offered (receiving)
+	// and used (sending, when the receiver offers it) otherwise, with
+	// MMR coding when the receiver takes it.
+	NoECM bool
 }
 
 // Result is how a session ended.
@@ -90,6 +97,7 @@ type Result struct {
 	Rate        int       // the last image data rate, bit/s
 	Coding      t4.Coding // the last page coding
 	Fine        bool      // the last pages were at fine resolution
+	ECM         bool      // error correction mode was used
 	RemoteIdent string    // the other terminal's TSI or CSI
 }
 
@@ -120,6 +128,9 @@ const (
 	stSendResp                  // V.21: a response, then s.after
 	stWaitPage                  // listening for a page (or a repeated DCS)
 	stWaitPost                  // listening for MPS, EOP, EOM after a page
+	stSendECM                   // image modem: a burst of ECM frames
+	stSendPPS                   // V.21: PPS (or CTC, EOR, RR: s.ecmCmd)
+	stWaitPPSResp               // listening for MCF, PPR, RNR, CTR, ERR
 	stDone
 )
 
@@ -142,6 +153,7 @@ type Session struct {
 	after   state // where stSendResp goes when its frames are sent
 	clock   int64 // samples processed
 	timer   int64 // deadline of the current wait, in samples
+	since   int64 // when the session entered its state
 	t1      int64 // deadline of T1
 	tries   int   // times the current command has been sent
 	result  Result
@@ -193,7 +205,35 @@ type Session struct {
 	lastResp byte   // and our answer to it
 	dec      t4.Decoder
 	received []*t4.Page
+
+	// Error correction mode, sending: the page's data in transmission
+	// order, cut into partial pages of up to 256 frames of 256 octets.
+	ecmTx     hdlc.Tx
+	ecmSrc    ecmSource
+	ecmData   []byte
+	block     int       // partial page being sent
+	nframes   int       // its frames
+	resend    [256]bool // frames for the next burst
+	nextFrame int       // the next frame the burst may queue
+	rcp       int       // RCP frames still to queue
+	ppr       int       // PPRs for this partial page
+	ecmCmd    byte      // what stSendPPS sends: PPS, CTC, EOR or RR
+	lastBlock bool      // the partial page ends the page
+	frameBuf  [4 + ecmFrameLen]byte
+
+	// Error correction mode, receiving.
+	ecmRx    hdlc.Rx
+	blk      *[256][ecmFrameLen]byte
+	blkLen   [256]int16 // -1 for a frame not (yet) received
+	blkN     int        // frames in the partial page, as PPS said
+	rxBlock  int        // the partial page expected
+	rxPage   int        // and its page
+	pageData []byte     // the page's data so far, most significant bit first
 }
+
+// ecmFrameLen is the page data in an ECM frame (T.4 annex A: 256 octets;
+// 64 is the other choice, not used).
+const ecmFrameLen = 256
 
 // frameSlot holds a received frame.
 type frameSlot struct {
@@ -247,6 +287,7 @@ func New(cfg Config) (*Session, error) {
 		return nil, err
 	}
 	s.events = make([]Event, 0, 64)
+	s.ecmSrc.s = s
 	s.t1 = timeT1
 	if cfg.Calling {
 		s.enter(stCallWaitDIS)
@@ -289,10 +330,26 @@ func (s *Session) Process(rx, tx []int16) {
 		n += s.transmit(tx[n:])
 	}
 	s.clock += int64(max(len(rx), len(tx)))
+	if s.timer > 0 && s.busy() {
+		// T2 runs from the end of what the line carries: a transmission
+		// the receiver could not make out is still the other terminal
+		// talking.
+		s.timer = max(s.timer, s.clock+timeT2)
+	}
 	if s.st != stDone && s.timer > 0 && s.clock >= s.timer {
 		s.timer = 0
 		s.timeout()
 	}
+}
+
+// busy reports whether a receiver waiting under T2 hears a signal on the
+// line, for at most maxBusy in one state.
+func (s *Session) busy() bool {
+	switch s.st {
+	case stWaitPage, stWaitPost, stWaitCmd:
+		return s.clock-s.since < maxBusy && (s.v21rx.Carrier() || s.fastOn && s.fastRx.Carrier())
+	}
+	return false
 }
 
 // ---- transmitter ----
@@ -458,6 +515,8 @@ func (s *Session) hear(fast bool) {
 	s.fcount = 0
 	s.v21Down = false
 	s.fastOn = fast
+	s.fastIn.ecm = fast && s.p.ecm && s.st == stWaitPage
+	s.ecmRx.Reset()
 	if fast {
 		// A new reception: what the sink holds (a page waiting for its
 		// post-page command) stays until then.
@@ -515,6 +574,7 @@ type fastSink struct {
 	zeroRun  int
 	maxZeros int
 	keep     bool   // keep bits as page data
+	ecm      bool   // the bits are ECM frames
 	data     []byte // page data, most significant bit first
 	acc      byte
 	nacc     int
@@ -531,6 +591,10 @@ func (f *fastSink) reset() {
 
 func (f *fastSink) PutBit(b int) {
 	if !f.trained {
+		return
+	}
+	if f.ecm {
+		f.s.ecmBit(b)
 		return
 	}
 	f.bits++

@@ -127,6 +127,8 @@ func TestSpandsp(t *testing.T) {
 		{"v29 mr -30dBm0 ulaw", -30, faxtest.Ulaw, "v29+v27ter", "mh+mr"},
 		{"v29 mh -40dBm0 alaw", -40, faxtest.Alaw, "v29+v27ter", "mh"},
 		{"v27ter mr -20dBm0 ulaw", -20, faxtest.Ulaw, "v27ter", "mh+mr"},
+		{"v29 ecm mmr -20dBm0 alaw", -20, faxtest.Alaw, "v29+v27ter", "mh+mr+mmr+ecm"},
+		{"v27ter ecm mr -30dBm0 ulaw", -30, faxtest.Ulaw, "v27ter", "mh+mr+ecm"},
 	} {
 		// Our levels are -13 dBm0, spandsp's -14 (its default).
 		toTheirs := line{gainDB: c.level + 13, noise: min(c.level-25, -50), law: c.law}
@@ -144,6 +146,9 @@ func TestSpandsp(t *testing.T) {
 				t.Fatalf("ours %+v, spandsp %+v", s.Result(), r)
 			}
 			checkPages(t, "spandsp received", readTIFF(t, bin, out), doc)
+			if s.Result().ECM != strings.Contains(c.codings, "ecm") {
+				t.Errorf("error correction %v", s.Result().ECM)
+			}
 			t.Logf("%d bit/s %v, %d pages", s.Result().Rate, s.Result().Coding, s.Result().Pages)
 		})
 		t.Run("spandsp-to-ours "+c.name, func(t *testing.T) {
@@ -160,6 +165,9 @@ func TestSpandsp(t *testing.T) {
 			checkPages(t, "we received", s.Received(), doc)
 			if s.Result().RemoteIdent != "+1 555 0100" {
 				t.Errorf("remote identity %q", s.Result().RemoteIdent)
+			}
+			if s.Result().ECM != strings.Contains(c.codings, "ecm") {
+				t.Errorf("error correction %v", s.Result().ECM)
 			}
 			t.Logf("%d bit/s %v, %d pages", s.Result().Rate, s.Result().Coding, s.Result().Pages)
 		})
@@ -184,7 +192,9 @@ func burst(x []int16, seed uint64) {
 // A training that fails (a burst of noise over the first TCF) makes the
 // receiver answer FTT and the sender fall back to the next rate; a page
 // that arrives damaged (a burst in its middle) is refused with RTN and sent
-// again after a new training. Both, both ways with spandsp.
+// again after a new training; in error correction mode, the frames a burst
+// damaged are listed in a PPR and only they go again. All both ways with
+// spandsp.
 func TestSpandspFallbackAndRTN(t *testing.T) {
 	bin := faxtest.Harness(t)
 	dir := t.TempDir()
@@ -192,15 +202,17 @@ func TestSpandspFallbackAndRTN(t *testing.T) {
 	src := docFile(t, bin, dir, doc)
 	quiet := line{law: faxtest.Alaw}
 	for _, c := range []struct {
-		name  string
-		event string // what our session must have logged
+		name    string
+		codings string // what spandsp offers
+		event   string // what our (sending) session must have logged
 	}{
-		{"fallback", "falling back to 7200"},
-		{"rtn", "rx RTN"},
+		{"fallback", "mh+mr", "falling back to 7200"},
+		{"rtn", "mh+mr", "rx RTN"},
+		{"ppr", "mh+mr+mmr+ecm", "rx PPR"},
 	} {
 		t.Run("ours-to-spandsp "+c.name, func(t *testing.T) {
 			out := filepath.Join(dir, "rx-"+c.name+".tif")
-			peer := faxtest.StartPeer(t, bin, "fax-rx", out, "v29+v27ter", "mh+mr")
+			peer := faxtest.StartPeer(t, bin, "fax-rx", out, "v29+v27ter", c.codings)
 			s, _ := New(Config{Calling: true, Pages: doc})
 			hits, seen := 0, 0
 			tamper := func(toPeer bool, x []int16) {
@@ -220,6 +232,11 @@ func TestSpandspFallbackAndRTN(t *testing.T) {
 						hits++
 						burst(x, uint64(hits))
 					}
+				case c.name == "ppr" && s.st == stSendECM && s.page == 0 && !hasEvent(s, "rx PPR"):
+					if seen++; seen > 50 && hits < 25 { // a second into the page, half a second of noise
+						hits++
+						burst(x, uint64(hits))
+					}
 				}
 			}
 			r := withPeer(t, s, peer, quiet, quiet, 400, tamper)
@@ -228,15 +245,15 @@ func TestSpandspFallbackAndRTN(t *testing.T) {
 				t.Fatalf("ours %+v, spandsp %+v", s.Result(), r)
 			}
 			checkPages(t, "spandsp received", readTIFF(t, bin, out), doc)
+			if c.name == "ppr" {
+				checkFewResent(t, s, "rx PPR: %d frames to send again")
+			}
 		})
 		t.Run("spandsp-to-ours "+c.name, func(t *testing.T) {
-			peer := faxtest.StartPeer(t, bin, "fax-tx", src, "v29+v27ter", "mh+mr")
+			peer := faxtest.StartPeer(t, bin, "fax-tx", src, "v29+v27ter", c.codings)
 			s, _ := New(Config{})
 			hits, seen := 0, 0
-			ev := "tx FTT"
-			if c.name == "rtn" {
-				ev = "tx RTN"
-			}
+			ev := map[string]string{"fallback": "tx FTT", "rtn": "tx RTN", "ppr": "tx PPR"}[c.name]
 			tamper := func(toPeer bool, x []int16) {
 				if toPeer {
 					return
@@ -250,6 +267,11 @@ func TestSpandspFallbackAndRTN(t *testing.T) {
 						hits++
 						burst(x, uint64(hits))
 					}
+				case c.name == "ppr" && s.st == stWaitPage && s.fastIn.trained && s.fastIn.ecm && s.rxPage == 0 && !hasEvent(s, "tx PPR"):
+					if seen++; seen > 50 && hits < 25 {
+						hits++
+						burst(x, uint64(hits))
+					}
 				}
 			}
 			r := withPeer(t, s, peer, quiet, quiet, 400, tamper)
@@ -258,7 +280,28 @@ func TestSpandspFallbackAndRTN(t *testing.T) {
 				t.Fatalf("ours %+v, spandsp %+v", s.Result(), r)
 			}
 			checkPages(t, "we received", s.Received(), doc)
+			if c.name == "ppr" {
+				checkFewResent(t, s, "partial page 0: %d of")
+			}
 			t.Logf("spandsp ended at %d bit/s", r.rate)
 		})
 	}
+}
+
+// checkFewResent checks that a half-second line hit cost a few ECM frames
+// (it covers two or three at 9600 bit/s; the receiver needs a little more
+// to be back on track), not the rest of the partial page: the event format
+// gives their number.
+func checkFewResent(t *testing.T, s *Session, format string) {
+	t.Helper()
+	for _, e := range s.Events() {
+		var n int
+		if _, err := fmt.Sscanf(e.Text, format, &n); err == nil {
+			if n < 1 || n > 8 {
+				t.Errorf("%q: a half-second hit should cost one to eight frames", e.Text)
+			}
+			return
+		}
+	}
+	t.Errorf("no event like %q", format)
 }

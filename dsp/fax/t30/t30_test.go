@@ -48,6 +48,13 @@ func (l line) carry(x []int16) []int16 {
 // limit seconds.
 func connect(t *testing.T, a, b *Session, ab, ba line, limit int) {
 	t.Helper()
+	connectTampered(t, a, b, ab, ba, limit, nil)
+}
+
+// connectTampered is connect with tamper, if set, free to damage what a
+// sends, block by block, before the line carries it.
+func connectTampered(t *testing.T, a, b *Session, ab, ba line, limit int, tamper func(x []int16)) {
+	t.Helper()
 	const block = 160
 	toA, toB := make([]int16, block), make([]int16, block)
 	outA, outB := make([]int16, block), make([]int16, block)
@@ -55,6 +62,9 @@ func connect(t *testing.T, a, b *Session, ab, ba line, limit int) {
 		ab.seed, ba.seed = uint64(2*i), uint64(2*i+1)
 		a.Process(toA, outA)
 		b.Process(toB, outB)
+		if tamper != nil {
+			tamper(outA)
+		}
 		copy(toB, ab.carry(outA))
 		copy(toA, ba.carry(outB))
 	}
@@ -76,6 +86,7 @@ func TestOursToOurs(t *testing.T) {
 		{"clean", Config{}, line{}, line{}},
 		{"-30dBm0 alaw noisy", Config{}, line{gainDB: -17, noise: -55, law: faxtest.Alaw}, line{gainDB: -17, noise: -55, law: faxtest.Alaw}},
 		{"v27ter mh", Config{Modems: V27ter, NoMR: true}, line{law: faxtest.Ulaw}, line{law: faxtest.Ulaw}},
+		{"no ecm", Config{NoECM: true}, line{law: faxtest.Alaw}, line{law: faxtest.Alaw}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			scfg := c.cfg
@@ -104,6 +115,9 @@ func TestOursToOurs(t *testing.T) {
 			}
 			if sr.RemoteIdent != "+86 21 5555 0200" || rr.RemoteIdent != "+86 10 5555 0100" {
 				t.Errorf("identities %q, %q", sr.RemoteIdent, rr.RemoteIdent)
+			}
+			if sr.ECM == c.cfg.NoECM || rr.ECM == c.cfg.NoECM || sr.ECM && sr.Coding != t4.MMR && !c.cfg.NoMR {
+				t.Errorf("error correction: sender %v (%v), receiver %v", sr.ECM, sr.Coding, rr.ECM)
 			}
 			t.Logf("%s: %d bit/s %v %s", c.name, sr.Rate, sr.Coding, resName(sr.Fine))
 		})
@@ -196,6 +210,16 @@ func FuzzFrames(f *testing.F) {
 	f.Add(byte(stWaitCFR), []byte{0xff, 0x13, 0x44})
 	f.Add(byte(stWaitPostResp), []byte{0xff, 0x13, 0x4c})
 	f.Add(byte(stWaitCmd), []byte{0xff, 0x03, 0x42, '1', '2'})
+	// Error correction mode (the high bit of st): PPS, EOR, CTC, RR to a
+	// receiver; PPR, CTR, ERR, RNR to a sender.
+	f.Add(byte(0x80|stWaitPost), []byte{0xff, 0x13, 0xbf, 0x00, 0x00, 0x00, 0x1c})
+	f.Add(byte(0x80|stWaitPage), []byte{0xff, 0x13, 0xcf, 0x75})
+	f.Add(byte(0x80|stWaitPage), []byte{0xff, 0x13, 0x13, 0x00, 0x30})
+	f.Add(byte(0x80|stWaitCmd), []byte{0xff, 0x13, 0x6f})
+	f.Add(byte(0x80|stWaitPPSResp), []byte{0xff, 0x13, 0xbd, 0xff, 0x00, 0x81})
+	f.Add(byte(0x80|stWaitPPSResp), []byte{0xff, 0x13, 0xc5})
+	f.Add(byte(0x80|stWaitPPSResp), []byte{0xff, 0x13, 0x1d})
+	f.Add(byte(0x80|stWaitPPSResp), []byte{0xff, 0x13, 0xed})
 	doc := testDoc(f)
 	f.Fuzz(func(t *testing.T, st byte, frame []byte) {
 		if len(frame) < frameHeadLen || len(frame) > 400 {
@@ -210,7 +234,22 @@ func FuzzFrames(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s.st = state(st) % stDone
+			if st&0x80 != 0 {
+				s.remote = caps{receive: true, modems: V29 | V27ter, width: 1728, fine: true, mr: true, mmr: true, ecm: true}
+				if calling {
+					if err := s.choose(); err != nil {
+						t.Fatal(err)
+					}
+					if err := s.startPage(); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					s.p = params{rate: fallback[0], coding: t4.MMR, width: 1728, ecm: true}
+					s.blk = new([256][ecmFrameLen]byte)
+					s.clearBlock()
+				}
+			}
+			s.st = state(st&0x7f) % stDone
 			s.listen = true
 			s.onFrame(frame)
 			if s.st > stDone || s.rateIdx < 0 || s.rateIdx >= len(fallback) {
@@ -226,11 +265,12 @@ func FuzzFrames(f *testing.F) {
 }
 
 // recordCall runs a whole three-page fax between our sender and receiver
-// and returns what each sent.
-func recordCall(t testing.TB) (fromSender, fromReceiver []int16) {
+// (both configured as cfg) and returns what each sent.
+func recordCall(t testing.TB, cfg Config) (fromSender, fromReceiver []int16) {
 	doc := testDoc(t)
-	snd, _ := New(Config{Calling: true, Pages: doc})
-	rcv, _ := New(Config{})
+	rcv, _ := New(cfg)
+	cfg.Calling, cfg.Pages = true, doc
+	snd, _ := New(cfg)
 	in, out := make([]int16, 160), make([]int16, 160)
 	rin, rout := make([]int16, 160), make([]int16, 160)
 	for i := 0; i < 200*50 && !(snd.Done() && rcv.Done()); i++ {

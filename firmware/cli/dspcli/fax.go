@@ -71,7 +71,8 @@ func faxSend(args []string, out, errOut io.Writer) int {
 	fl.Usage = func() { fmt.Fprint(errOut, faxUsage); fl.PrintDefaults() }
 	level := fl.Float64("level", t30.DefaultLevel, "transmit level, dBm0 (-43 to 0)")
 	modems := fl.String("modems", "v29,v27ter", "image modems offered: v29, v27ter or both")
-	mh := fl.Bool("mh", false, "code pages in MH only (not MR)")
+	mh := fl.Bool("mh", false, "code pages in MH only (not MR or MMR)")
+	noECM := fl.Bool("no-ecm", false, "no error correction mode (with it, pages go as MMR in 256-octet frames)")
 	standard := fl.Bool("standard", false, "send at standard resolution (98 lines/inch) instead of fine")
 	ident := fl.String("ident", "", "our identity (TSI): up to 20 digits, '+' and spaces")
 	rxOut := fl.String("receiver-out", "", "also write the receiver's audio to this WAV file")
@@ -107,7 +108,7 @@ func faxSend(args []string, out, errOut io.Writer) int {
 		}
 		pages = append(pages, ps...)
 	}
-	res, txAudio, rxAudio, log, err := faxCall(t30.Config{Calling: true, Pages: pages, Ident: *ident, Level: *level, Modems: m, NoMR: *mh})
+	res, txAudio, rxAudio, log, err := faxCall(t30.Config{Calling: true, Pages: pages, Ident: *ident, Level: *level, Modems: m, NoMR: *mh, NoECM: *noECM})
 	if err != nil {
 		fmt.Fprintf(errOut, "callboxctl dsp fax send: %v\n", err)
 		return 1
@@ -127,7 +128,11 @@ func faxSend(args []string, out, errOut io.Writer) int {
 		fmt.Fprintf(errOut, "callboxctl dsp fax send: %v\n", res.Err)
 		return 1
 	}
-	fmt.Fprintf(out, "sent %d pages at %d bit/s, %v, %s resolution, in %.1f s\n", res.Pages, res.Rate, res.Coding, resolution(res.Fine), float64(len(txAudio))/wav.SampleRate)
+	ecm := ""
+	if res.ECM {
+		ecm = " with error correction"
+	}
+	fmt.Fprintf(out, "sent %d pages at %d bit/s, %v%s, %s resolution, in %.1f s\n", res.Pages, res.Rate, res.Coding, ecm, resolution(res.Fine), float64(len(txAudio))/wav.SampleRate)
 	return 0
 }
 
@@ -196,7 +201,7 @@ func faxCall(cfg t30.Config) (t30.Result, []int16, []int16, string, error) {
 	if err != nil {
 		return t30.Result{}, nil, nil, "", err
 	}
-	rcv, err := t30.New(t30.Config{Ident: "", Modems: cfg.Modems, NoMR: cfg.NoMR})
+	rcv, err := t30.New(t30.Config{Ident: "", Modems: cfg.Modems, NoMR: cfg.NoMR, NoECM: cfg.NoECM})
 	if err != nil {
 		return t30.Result{}, nil, nil, "", err
 	}

@@ -56,26 +56,34 @@ func TestFaxSendReceive(t *testing.T) {
 	tifPath := filepath.Join(dir, "doc.tif")
 	os.WriteFile(tifPath, tb, 0o644)
 
-	wavPath := filepath.Join(dir, "fax.wav")
-	code, out, errs := runDSP("fax", "send", "--ident", "+86 10 5555 0100", pngPath, tifPath, wavPath)
-	if code != 0 || !strings.Contains(out, "sent 3 pages at 9600 bit/s") {
-		t.Fatalf("send: exit %d\n%s\n%s", code, out, errs)
-	}
-	outPath := filepath.Join(dir, "out.tif")
-	code, out, errs = runDSP("fax", "receive", "--coding", "mmr", wavPath, outPath)
-	if code != 0 || !strings.Contains(out, "3 pages written") {
-		t.Fatalf("receive: exit %d\n%s\n%s", code, out, errs)
-	}
-	b, _ := os.ReadFile(outPath)
-	got, err := tiff.Decode(b)
-	if err != nil || len(got) != 3 {
-		t.Fatalf("%d pages, %v", len(got), err)
-	}
 	want, _ := loadDocument(pngPath, t4.YResFine)
 	want = append(want, tpages...)
-	for i, g := range got {
-		if p := g.(*t4.Page); !p.Equal(want[i]) {
-			t.Errorf("page %d differs at row %d", i+1, p.FirstDifference(want[i]))
+	// With error correction (the default) and without.
+	for _, flags := range [][]string{nil, {"--no-ecm"}} {
+		wavPath := filepath.Join(dir, "fax.wav")
+		args := append(append([]string{"fax", "send", "--ident", "+86 10 5555 0100"}, flags...), pngPath, tifPath, wavPath)
+		code, out, errs := runDSP(args...)
+		summary := "sent 3 pages at 9600 bit/s, MMR with error correction"
+		if flags != nil {
+			summary = "sent 3 pages at 9600 bit/s, MR, "
+		}
+		if code != 0 || !strings.Contains(out, summary) {
+			t.Fatalf("send %v: exit %d\n%s\n%s", flags, code, out, errs)
+		}
+		outPath := filepath.Join(dir, "out.tif")
+		code, out, errs = runDSP("fax", "receive", "--coding", "mmr", wavPath, outPath)
+		if code != 0 || !strings.Contains(out, "3 pages written") {
+			t.Fatalf("receive %v: exit %d\n%s\n%s", flags, code, out, errs)
+		}
+		b, _ := os.ReadFile(outPath)
+		got, err := tiff.Decode(b)
+		if err != nil || len(got) != 3 {
+			t.Fatalf("%v: %d pages, %v", flags, len(got), err)
+		}
+		for i, g := range got {
+			if p := g.(*t4.Page); !p.Equal(want[i]) {
+				t.Errorf("%v: page %d differs at row %d", flags, i+1, p.FirstDifference(want[i]))
+			}
 		}
 	}
 }

@@ -36,7 +36,8 @@
  *   fax-rx OUT.tif MODEMS CODINGS  spandsp receives into OUT.tif, answering
  *                           Each block: 160 samples read from stdin (what the
  *                           other side sent), 160 written to stdout (flushed).
- *                           MODEMS: v29+v27ter, v29, v27ter; CODINGS: mh+mr, mh.
+ *                           MODEMS: v29+v27ter, v29, v27ter; CODINGS: mh+mr, mh,
+ *                           and with "ecm" error correction mode (and "mmr" T.6).
  *                           At the end (stdin closed, or soon after phase E) it
  *                           prints "result CODE TEXT pages-tx N pages-rx N rate N"
  *                           on stderr.
@@ -708,10 +709,12 @@ static int fax_cmd(int sending, const char *file, const char *modems, const char
         m |= T30_SUPPORT_V27TER;
     if (strstr(codings, "mr"))
         c |= T30_SUPPORT_T4_2D_COMPRESSION;
+    if (strstr(codings, "mmr"))
+        c |= T30_SUPPORT_T6_COMPRESSION;
     t30_set_tx_ident(t30, sending ? "+1 555 0100" : "+1 555 0200");
     t30_set_supported_modems(t30, m);
     t30_set_supported_compressions(t30, c);
-    t30_set_ecm_capability(t30, FALSE);
+    t30_set_ecm_capability(t30, strstr(codings, "ecm") != NULL);
     t30_set_phase_e_handler(t30, phase_e, NULL);
     fax_set_transmit_on_idle(f, TRUE);
     if (sending)

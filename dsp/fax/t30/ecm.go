@@ -7,7 +7,7 @@ import (
 )
 
 // Error correction mode (T.30 annex A, T.4 annex A): the page goes as HDLC
-// frames of 256 octets on the image modem, numbered within partial pages
+// frames of 256 octets (or 64, Config.SmallFrames) on the image modem, numbered within partial pages
 // of up to 256; after each partial page the sender asks (PPS) and the
 // receiver answers MCF or lists the frames it lost (PPR), which go again.
 // After four PPRs for a partial page the sender continues at a lower rate
@@ -39,12 +39,13 @@ func (s *Session) queueFrame() bool {
 	if s.nextFrame < s.nframes {
 		i := s.nextFrame
 		s.nextFrame++
-		start := s.block*256*ecmFrameLen + i*ecmFrameLen
-		data := s.ecmData[start:min(start+ecmFrameLen, len(s.ecmData))]
+		size := s.p.frameLen()
+		start := (s.block*256 + i) * size
+		data := s.ecmData[start:min(start+size, len(s.ecmData))]
 		f := append(s.frameBuf[:0], address, ctlNonFinal, fcfFCD, byte(i))
 		f = append(f, data...)
 		// A short last frame is padded, as most senders do.
-		for len(f) < 4+ecmFrameLen {
+		for len(f) < 4+size {
 			f = append(f, 0)
 		}
 		s.ecmTx.Frame(f)
@@ -80,10 +81,11 @@ func (s *Session) startPage() error {
 
 // startBlock readies the current partial page: all its frames to send.
 func (s *Session) startBlock() {
-	at := s.block * 256 * ecmFrameLen
+	size := s.p.frameLen()
+	at := s.block * 256 * size
 	left := len(s.ecmData) - at
-	s.nframes = min(256, (left+ecmFrameLen-1)/ecmFrameLen)
-	s.lastBlock = at+s.nframes*ecmFrameLen >= len(s.ecmData)
+	s.nframes = min(256, (left+size-1)/size)
+	s.lastBlock = at+s.nframes*size >= len(s.ecmData)
 	for i := range s.resend {
 		s.resend[i] = i < s.nframes
 	}

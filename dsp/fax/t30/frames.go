@@ -195,6 +195,15 @@ type params struct {
 	width  int
 	scanMS int
 	ecm    bool
+	small  bool // ECM frames of 64 octets
+}
+
+// frameLen is the page data in a full ECM frame.
+func (p params) frameLen() int {
+	if p.small {
+		return 64
+	}
+	return ecmFrameLen
 }
 
 // dcsFIF builds a DCS information field.
@@ -217,10 +226,13 @@ func dcsFIF(p params) []byte {
 	setBit(fif, 19) // recording length: unlimited
 	fif[2] |= scanTimeCode[p.scanMS] << 4
 	if p.ecm {
-		// Bits 25-32: ECM with 256-octet frames, T.6 for MMR.
+		// Bits 25-32: ECM (frames of 64 octets if bit 28), T.6 for MMR.
 		fif = append(fif, 0)
 		setBit(fif, 24) // extend
 		setBit(fif, 27)
+		if p.small {
+			setBit(fif, 28)
+		}
 		if p.coding == t4.MMR {
 			setBit(fif, 31)
 		}
@@ -234,6 +246,7 @@ func parseDCS(fif []byte) (params, bool) {
 		return params{}, false
 	}
 	p := params{fine: bit(fif, 15), coding: t4.MH, width: t4.WidthA4, ecm: bit(fif, 27)}
+	p.small = p.ecm && bit(fif, 28)
 	switch {
 	case p.ecm && bit(fif, 31):
 		p.coding = t4.MMR
@@ -343,4 +356,15 @@ func decodePage(dec *t4.Decoder, p params, data []byte) (*t4.Page, t4.Stats, err
 	}
 	st, err := dec.Decode(data, t4.DecodeOptions{Coding: p.coding, Layout: t4.Line, Width: p.width}, pg)
 	return pg, st, err
+}
+
+// ecmName describes the error correction mode for the events.
+func (p params) ecmName() string {
+	switch {
+	case !p.ecm:
+		return ""
+	case p.small:
+		return " ECM (64-octet frames)"
+	}
+	return " ECM"
 }

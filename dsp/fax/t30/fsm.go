@@ -20,7 +20,7 @@ func (s *Session) enter(st state) {
 			frames = append(frames, s.frame(fcfTSI, false, identFIF(s.cfg.Ident)...))
 		}
 		frames = append(frames, s.frame(fcfDCS, true, dcsFIF(s.p)...))
-		s.logf("tx DCS %d bit/s %v %s", s.p.rate.bps, s.p.coding, resName(s.p.fine))
+		s.logf("tx DCS %d bit/s %v %s%s", s.p.rate.bps, s.p.coding, resName(s.p.fine), s.p.ecmName())
 		s.sendFrames(gap75, frames...)
 	case stSendTCF:
 		s.zeros.n = s.p.rate.bps * tcfLen / second
@@ -336,7 +336,7 @@ func (s *Session) choose() error {
 	s.p.fine = r.fine && first.YRes > t4.YResStandard+10
 	if r.ecm && !s.cfg.NoECM {
 		// ECM: no minimum scan line time; MMR when the receiver has it.
-		s.p.ecm, s.p.scanMS = true, 0
+		s.p.ecm, s.p.scanMS, s.p.small = true, 0, s.cfg.SmallFrames
 		if r.mmr && !s.cfg.NoMR {
 			s.p.coding = t4.MMR
 		}
@@ -399,6 +399,7 @@ func (s *Session) onReceiverFrame(fcf byte, fif []byte) {
 			}
 		}
 		s.p = p
+		s.logf("DCS: %d bit/s %v %s%s", p.rate.bps, p.coding, resName(p.fine), p.ecmName())
 		s.result.Rate, s.result.Coding, s.result.Fine, s.result.ECM = p.rate.bps, p.coding, p.fine, p.ecm
 		if p.ecm && s.blk == nil {
 			s.blk = new([256][ecmFrameLen]byte)

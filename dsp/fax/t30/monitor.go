@@ -102,7 +102,7 @@ func (m *Monitor) frame(f []byte) {
 		}
 		m.p, m.haveDCS = p, true
 		m.sess.p = p
-		m.sess.logf("rx DCS %d bit/s %v %s", p.rate.bps, p.coding, resName(p.fine))
+		m.sess.logf("rx DCS %d bit/s %v %s%s", p.rate.bps, p.coding, resName(p.fine), p.ecmName())
 		if p.ecm && m.sess.blk == nil {
 			m.sess.blk = new([256][ecmFrameLen]byte)
 			m.sess.clearBlock()

@@ -88,6 +88,10 @@ type Config struct {
 	// and used (sending, when the receiver offers it) otherwise, with
 	// MMR coding when the receiver takes it.
 	NoECM bool
+	// SmallFrames sends ECM frames of 64 octets instead of 256 (for
+	// noisy lines: a hit costs less to send again). Receiving takes
+	// either.
+	SmallFrames bool
 }
 
 // Result is how a session ended.
@@ -231,8 +235,8 @@ type Session struct {
 	pageData []byte     // the page's data so far, most significant bit first
 }
 
-// ecmFrameLen is the page data in an ECM frame (T.4 annex A: 256 octets;
-// 64 is the other choice, not used).
+// ecmFrameLen is the most page data an ECM frame carries (T.4 annex A:
+// 256 octets, or 64 when the DCS says so).
 const ecmFrameLen = 256
 
 // frameSlot holds a received frame.

@@ -122,13 +122,15 @@ func TestSpandsp(t *testing.T) {
 		law     faxtest.Law
 		modems  string // what spandsp offers
 		codings string
+		small   bool // we send ECM frames of 64 octets
 	}{
-		{"v29 mr -10dBm0 alaw", -10, faxtest.Alaw, "v29+v27ter", "mh+mr"},
-		{"v29 mr -30dBm0 ulaw", -30, faxtest.Ulaw, "v29+v27ter", "mh+mr"},
-		{"v29 mh -40dBm0 alaw", -40, faxtest.Alaw, "v29+v27ter", "mh"},
-		{"v27ter mr -20dBm0 ulaw", -20, faxtest.Ulaw, "v27ter", "mh+mr"},
-		{"v29 ecm mmr -20dBm0 alaw", -20, faxtest.Alaw, "v29+v27ter", "mh+mr+mmr+ecm"},
-		{"v27ter ecm mr -30dBm0 ulaw", -30, faxtest.Ulaw, "v27ter", "mh+mr+ecm"},
+		{"v29 mr -10dBm0 alaw", -10, faxtest.Alaw, "v29+v27ter", "mh+mr", false},
+		{"v29 mr -30dBm0 ulaw", -30, faxtest.Ulaw, "v29+v27ter", "mh+mr", false},
+		{"v29 mh -40dBm0 alaw", -40, faxtest.Alaw, "v29+v27ter", "mh", false},
+		{"v27ter mr -20dBm0 ulaw", -20, faxtest.Ulaw, "v27ter", "mh+mr", false},
+		{"v29 ecm mmr -20dBm0 alaw", -20, faxtest.Alaw, "v29+v27ter", "mh+mr+mmr+ecm", false},
+		{"v27ter ecm mr -30dBm0 ulaw", -30, faxtest.Ulaw, "v27ter", "mh+mr+ecm", false},
+		{"v29 ecm64 mmr -25dBm0 ulaw", -25, faxtest.Ulaw, "v29+v27ter", "mh+mr+mmr+ecm", true},
 	} {
 		// Our levels are -13 dBm0, spandsp's -14 (its default).
 		toTheirs := line{gainDB: c.level + 13, noise: min(c.level-25, -50), law: c.law}
@@ -136,7 +138,7 @@ func TestSpandsp(t *testing.T) {
 		t.Run("ours-to-spandsp "+c.name, func(t *testing.T) {
 			out := filepath.Join(dir, "rx-"+strings.ReplaceAll(c.name, " ", "-")+".tif")
 			peer := faxtest.StartPeer(t, bin, "fax-rx", out, c.modems, c.codings)
-			s, err := New(Config{Calling: true, Pages: doc, Ident: "+86 10 5555 0100"})
+			s, err := New(Config{Calling: true, Pages: doc, Ident: "+86 10 5555 0100", SmallFrames: c.small})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -146,6 +148,11 @@ func TestSpandsp(t *testing.T) {
 				t.Fatalf("ours %+v, spandsp %+v", s.Result(), r)
 			}
 			checkPages(t, "spandsp received", readTIFF(t, bin, out), doc)
+			// The first page is 29 frames of 256 octets, 114 of 64.
+			if c.small && !hasEvent(s, "tx page 1 partial page 0: 114 frames") {
+				logEvents(t, "ours", s)
+				t.Error("not in 64-octet frames")
+			}
 			if s.Result().ECM != strings.Contains(c.codings, "ecm") {
 				t.Errorf("error correction %v", s.Result().ECM)
 			}

@@ -87,6 +87,7 @@ func TestOursToOurs(t *testing.T) {
 		{"-30dBm0 alaw noisy", Config{}, line{gainDB: -17, noise: -55, law: faxtest.Alaw}, line{gainDB: -17, noise: -55, law: faxtest.Alaw}},
 		{"v27ter mh", Config{Modems: V27ter, NoMR: true}, line{law: faxtest.Ulaw}, line{law: faxtest.Ulaw}},
 		{"no ecm", Config{NoECM: true}, line{law: faxtest.Alaw}, line{law: faxtest.Alaw}},
+		{"ecm 64-octet frames", Config{SmallFrames: true}, line{law: faxtest.Ulaw}, line{law: faxtest.Ulaw}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			scfg := c.cfg

@@ -130,11 +130,7 @@ func (s *Session) onPPSResponse(fcf byte, fif []byte) {
 			return
 		}
 		s.page++
-		if err := s.startPage(); err != nil {
-			s.fail(err)
-			return
-		}
-		s.enter(stSendECM)
+		s.sendPage()
 	case fcfPPR:
 		s.tries = 0
 		n := 0

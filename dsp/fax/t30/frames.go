@@ -176,12 +176,7 @@ func parseDIS(fif []byte) caps {
 	c.ecm = bit(fif, 27)
 	c.mmr = c.ecm && bit(fif, 31)
 	if len(fif) >= 3 {
-		switch fif[2] & 0x03 {
-		case 1:
-			c.width = t4.WidthB4
-		case 2, 3:
-			c.width = t4.WidthA3
-		}
+		c.width = widthOf(fif[2])
 		c.scanMS = disScanTime[(fif[2]>>4)&7]
 	}
 	return c
@@ -260,12 +255,7 @@ func parseDCS(fif []byte) (params, bool) {
 		}
 	}
 	if len(fif) >= 3 {
-		switch fif[2] & 0x03 {
-		case 1:
-			p.width = t4.WidthB4
-		case 2, 3:
-			p.width = t4.WidthA3
-		}
+		p.width = widthOf(fif[2])
 		for ms, code := range scanTimeCode {
 			if (fif[2]>>4)&7 == code {
 				p.scanMS = ms
@@ -367,4 +357,16 @@ func (p params) ecmName() string {
 		return " ECM (64-octet frames)"
 	}
 	return " ECM"
+}
+
+// widthOf reads the recording width from a DIS or DCS's third octet (bits
+// 17-18).
+func widthOf(b byte) int {
+	switch b & 0x03 {
+	case 1:
+		return t4.WidthB4
+	case 2, 3:
+		return t4.WidthA3
+	}
+	return t4.WidthA4
 }

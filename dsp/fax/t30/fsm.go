@@ -235,15 +235,7 @@ func (s *Session) onSenderFrame(fcf byte, fif []byte) {
 		switch fcf {
 		case fcfCFR:
 			s.tries = 0
-			if !s.p.ecm {
-				s.enter(stSendPage)
-				return
-			}
-			if err := s.startPage(); err != nil {
-				s.fail(err)
-				return
-			}
-			s.enter(stSendECM)
+			s.sendPage()
 		case fcfFTT:
 			if !s.fallBack() {
 				s.fail(ErrTraining)
@@ -261,7 +253,7 @@ func (s *Session) onSenderFrame(fcf byte, fif []byte) {
 		s.onPPSResponse(fcf, fif)
 	case stWaitPostResp:
 		switch fcf {
-		case fcfMCF, fcfPIP:
+		case fcfMCF, fcfPIP, fcfRTP:
 			s.result.Pages++
 			s.tries, s.rtn = 0, 0
 			if s.lastPost == fcfEOP {
@@ -269,16 +261,13 @@ func (s *Session) onSenderFrame(fcf byte, fif []byte) {
 				return
 			}
 			s.page++
-			s.enter(stSendPage)
-		case fcfRTP:
-			s.result.Pages++
-			s.tries, s.rtn = 1, 0
-			if s.lastPost == fcfEOP {
-				s.enter(stSendDCN)
+			if fcf == fcfRTP {
+				// Good, but train again before the next page.
+				s.tries = 1
+				s.enter(stSendDCS)
 				return
 			}
-			s.page++
-			s.enter(stSendDCS)
+			s.sendPage()
 		case fcfRTN, fcfPIN:
 			// Retrain and send the page again; from the second refusal
 			// on, at a lower rate if there is one.
@@ -295,6 +284,20 @@ func (s *Session) onSenderFrame(fcf byte, fif []byte) {
 			s.retryOr(stSendPost)
 		}
 	}
+}
+
+// sendPage starts sending the current page: in one burst, or in ECM
+// partial pages.
+func (s *Session) sendPage() {
+	if !s.p.ecm {
+		s.enter(stSendPage)
+		return
+	}
+	if err := s.startPage(); err != nil {
+		s.fail(err)
+		return
+	}
+	s.enter(stSendECM)
 }
 
 // retryOr repeats a command (entering st) unless it has been sent too

@@ -346,6 +346,24 @@ func (s *Session) Process(rx, tx []int16) {
 	}
 }
 
+// Connect runs a and b against each other in memory, each hearing the
+// other 20 ms late, until both are done or limit samples have gone by, and
+// returns what each sent (for tools and tests: a whole fax as audio).
+func Connect(a, b *Session, limit int) (fromA, fromB []int16) {
+	const block = 160
+	inA, outA := make([]int16, block), make([]int16, block)
+	inB, outB := make([]int16, block), make([]int16, block)
+	for n := 0; n < limit && !(a.Done() && b.Done()); n += block {
+		a.Process(inA, outA)
+		b.Process(inB, outB)
+		copy(inB, outA)
+		copy(inA, outB)
+		fromA = append(fromA, outA...)
+		fromB = append(fromB, outB...)
+	}
+	return fromA, fromB
+}
+
 // busy reports whether a receiver waiting under T2 hears a signal on the
 // line, for at most maxBusy in one state.
 func (s *Session) busy() bool {

@@ -272,16 +272,7 @@ func recordCall(t testing.TB, cfg Config) (fromSender, fromReceiver []int16) {
 	rcv, _ := New(cfg)
 	cfg.Calling, cfg.Pages = true, doc
 	snd, _ := New(cfg)
-	in, out := make([]int16, 160), make([]int16, 160)
-	rin, rout := make([]int16, 160), make([]int16, 160)
-	for i := 0; i < 200*50 && !(snd.Done() && rcv.Done()); i++ {
-		snd.Process(in, out)
-		rcv.Process(rin, rout)
-		copy(rin, out)
-		copy(in, rout)
-		fromSender = append(fromSender, out...)
-		fromReceiver = append(fromReceiver, rout...)
-	}
+	fromSender, fromReceiver = Connect(snd, rcv, 200*second)
 	if snd.Result().Pages != len(doc) {
 		t.Fatalf("the recorded call sent %d pages", snd.Result().Pages)
 	}

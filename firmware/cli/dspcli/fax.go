@@ -205,18 +205,7 @@ func faxCall(cfg t30.Config) (t30.Result, []int16, []int16, string, error) {
 	if err != nil {
 		return t30.Result{}, nil, nil, "", err
 	}
-	const block = 160
-	var txAudio, rxAudio []int16
-	in, out := make([]int16, block), make([]int16, block)
-	rin, rout := make([]int16, block), make([]int16, block)
-	for i := 0; i < 3600*wav.SampleRate/block && !(snd.Done() && rcv.Done()); i++ {
-		snd.Process(in, out)
-		rcv.Process(rin, rout)
-		copy(rin, out)
-		copy(in, rout)
-		txAudio = append(txAudio, out...)
-		rxAudio = append(rxAudio, rout...)
-	}
+	txAudio, rxAudio := t30.Connect(snd, rcv, 3600*wav.SampleRate)
 	// Both sides' events in time order.
 	type line struct {
 		at   int64

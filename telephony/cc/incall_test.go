@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"callbox/dsp/tone"
 	"callbox/telephony/acd"
 	"callbox/telephony/cc"
+	"callbox/telephony/ccconf"
 	"callbox/telephony/ivr"
 	callswitch "callbox/telephony/switch"
 )
@@ -358,11 +360,12 @@ func TestPromptsAndFlowOnCaller(t *testing.T) {
 // An agent's outbound call (click to dial): the agent's phone rings, then
 // the customer through the route with an allowed caller ID; the agent is
 // busy meanwhile and back to idle after. A caller ID the agent may not use
-// is refused.
+// is refused, and so is a number on the outbound blacklist (in any form),
+// with the reason.
 func TestClickToDial(t *testing.T) {
 	cfg := testConfig()
-	cfg.OutboundPrefix = "9"
-	cfg.CallerIDs = []cc.CallerID{{Number: "4008001234"}, {Number: "02588886666", Agents: []acd.AgentID{"1099"}}}
+	cfg.CallerIDs = []ccconf.CallerID{{Number: "4008001234", AllAgents: true}, {Number: "02588886666", Agents: []string{"1099"}}}
+	cfg.Blacklist = []ccconf.BlacklistEntry{{Number: "13000000000", Direction: ccconf.DirOut, Note: "asked not to be called"}}
 	r := newRig(t, cfg, nil)
 	r.login("1088", "202")
 	if err := r.do(func(ctx context.Context) error {
@@ -370,6 +373,12 @@ func TestClickToDial(t *testing.T) {
 		return err
 	}); !errors.Is(err, cc.ErrRefused) {
 		t.Fatalf("dial with a caller ID not allowed: %v", err)
+	}
+	if err := r.do(func(ctx context.Context) error {
+		_, err := r.svc.Dial(ctx, "1088", "+8613000000000", "4008001234")
+		return err
+	}); !errors.Is(err, cc.ErrRefused) || !strings.Contains(err.Error(), "outbound blacklist") {
+		t.Fatalf("dial to a number on the outbound blacklist: %v", err)
 	}
 	if err := r.do(func(ctx context.Context) error {
 		_, err := r.svc.Dial(ctx, "1088", "13800138000", "4008001234")

@@ -11,6 +11,7 @@ import (
 
 	"callbox/telephony/acd"
 	"callbox/telephony/cc"
+	"callbox/telephony/ccconf"
 	"callbox/telephony/ivr"
 	"callbox/telephony/media"
 )
@@ -133,10 +134,9 @@ func TestPromptsReleaseAndFlowResume(t *testing.T) {
 // on fxo2 with the customer's number.
 func TestAnnounceAgentAndOutsideAgent(t *testing.T) {
 	cfg := testConfig()
-	cfg.Groups = map[int]cc.GroupOptions{1: {AnnounceAgent: true}}
-	cfg.OutboundPrefix = "9"
-	cfg.ACD.Agents[1].Mode = acd.ModeOutside
-	cfg.ACD.Agents[1].Device = "13911112222"
+	cfg.Groups[0].AnnounceAgent = true
+	cfg.Agents[1].Mode = ccconf.ModeOutside
+	cfg.Agents[1].Device = "13911112222"
 	r := newRig(t, cfg, nil)
 	r.login("1088", "202")
 	co := r.serve()
@@ -173,10 +173,10 @@ func TestAnnounceAgentAndOutsideAgent(t *testing.T) {
 // Overflow to a flow, and to hang-up with a message.
 func TestOverflowToFlowAndMessage(t *testing.T) {
 	cfg := testConfig()
-	cfg.ACD.Groups[0].MaxWait = 10 * time.Second
-	cfg.ACD.Groups[0].Overflow = acd.Target{Kind: acd.TargetIVR, Flow: "after"}
-	cfg.ACD.Groups[1].MaxWait = 10 * time.Second
-	cfg.ACD.Groups[1].Overflow = acd.Target{Kind: acd.TargetHangup, Message: "busy-msg"}
+	cfg.Groups[0].MaxWaitS = 10
+	cfg.Groups[0].Overflow = ccconf.Target{Kind: ccconf.TargetFlow, Flow: "after"}
+	cfg.Groups[1].MaxWaitS = 10
+	cfg.Groups[1].Overflow = ccconf.Target{Kind: ccconf.TargetHangup, Message: "busy-msg"}
 	r := newRig(t, cfg, nil, `{"id": "after", "entry": "p", "nodes": [
 	 {"id": "p", "type": "play", "prompt": "closed", "next": "bye"},
 	 {"id": "bye", "type": "hangup"}]}`)
@@ -202,7 +202,7 @@ func TestOverflowToFlowAndMessage(t *testing.T) {
 // the node's fail branch.
 func TestIVRTransferNode(t *testing.T) {
 	cfg := testConfig()
-	cfg.Routes[0].Flow = "xfer"
+	cfg.InboundRoutes[0].Target.Flow = "xfer"
 	r := newRig(t, cfg, nil, `{"id": "xfer", "entry": "t", "nodes": [
 	 {"id": "t", "type": "transfer", "to": "204", "timeout": "8s", "fail": "sorry"},
 	 {"id": "sorry", "type": "play", "prompt": "closed", "next": "bye"},
@@ -229,7 +229,7 @@ func TestIVRTransferNode(t *testing.T) {
 // Recorder; the recording's id lands in the flow's variable.
 func TestIVRRecordNode(t *testing.T) {
 	cfg := testConfig()
-	cfg.Routes[0].Flow = "rec"
+	cfg.InboundRoutes[0].Target.Flow = "rec"
 	rec := &memRecorder{}
 	st := newStores()
 	r := newRigWith(t, cfg, st, cc.Options{Recorder: rec}, `{"id": "rec", "entry": "r", "nodes": [
@@ -331,7 +331,7 @@ func TestFigures(t *testing.T) {
 // calls.
 func TestFactsDoNotPileUp(t *testing.T) {
 	cfg := testConfig()
-	cfg.ACD.Agents[0].WrapUp = 0
+	cfg.Agents[0].WrapUpS = 0
 	r := newRig(t, cfg, nil)
 	r.login("1088", "202")
 	for range 2 {

@@ -119,7 +119,8 @@ func (d *dialog) recordPrompt(ext, number string) (ivr.Prompt, error) {
 	var allowed bool
 	if err := d.ask(func() error {
 		sup, ok := s.agentOn(ext)
-		allowed = ok && s.cfg.Load().Agents[sup].Supervisor
+		a, known := agentConf(s.cfg.Load(), sup)
+		allowed = ok && known && a.Supervisor
 		return nil
 	}); err != nil {
 		return promptRefused, err

@@ -29,7 +29,7 @@ func (s *Service) monitorAnswered(ses *session, li *legInfo) {
 	}
 	m.mode = callswitch.ModeListen
 	ses.setMode(li.id, callswitch.ModeListen, 0)
-	lang := s.cfg.Load().lang()
+	lang := language(s.cfg.Load())
 	s.playAsync(ses, li.id, func(ctx context.Context) (callswitch.Source, error) {
 		return s.opts.Prompts.Source(ctx, promptMonitor, lang)
 	}, nil)
@@ -78,7 +78,7 @@ func (d *dialog) monitorByCode(ext string, agent acd.AgentID) bool {
 	var refuse ivr.Prompt
 	err := d.ask(func() error {
 		sup, ok := s.agentOn(ext)
-		if !ok || !s.cfg.Load().Agents[sup].Supervisor {
+		if a, known := agentConf(s.cfg.Load(), sup); !ok || !known || !a.Supervisor {
 			refuse = promptNotAllowed
 			return fmt.Errorf("%w: extension %s is no supervisor's", ErrRefused, ext)
 		}

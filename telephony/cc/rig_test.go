@@ -64,7 +64,7 @@ type tonePrompts struct {
 	saved map[string][]int16
 }
 
-func (p *tonePrompts) SavePrompt(_ context.Context, name, lang string, x []int16) error {
+func (p *tonePrompts) SavePrompt(_ context.Context, name, lang, _ string, x []int16) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.saved == nil {

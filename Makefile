@@ -102,6 +102,10 @@ test-full: deps ## the tests -race shortens (packages defining raceEnabled), at 
 test: go-check deps fmt-check vet staticcheck test-go test-full test-arm ## everything CI runs: gofmt, vet, staticcheck, go test -race, full-size tests, ARM builds and qemu tests
 	@echo "make: test passed"
 
+.PHONY: test-fresh
+test-fresh: go-check ## as root: make test in a freshly bootstrapped Debian chroot (FRESH=dir, default /var/tmp/callbox-fresh)
+	.ci/fresh
+
 .PHONY: bench
 bench: go-check deps ## run the benchmarks and print ns/sample and channels per core
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./dsp/... ./board/... ./telephony/... | tee /dev/stderr | $(GO) run ./firmware/internal/benchtable

@@ -28,6 +28,10 @@ func (a *App) startPBXConf(ctx context.Context) error {
 			}
 			a.log.Info("pbx configuration imported", "file", a.cfg.Import,
 				"extensions", len(c.Extensions), "trunks", len(c.Trunks), "routes", len(c.Routes))
+			for _, w := range c.Warnings() {
+				a.log.Warn("pbx configuration: " + w)
+				fmt.Fprintf(a.cfg.Out, "callbox: warning: %s: %s\n", a.cfg.Import, w)
+			}
 			// Once per process: a console restart must not undo what the
 			// administrator changed since the boot.
 			a.cfg.Import = ""
@@ -82,6 +86,9 @@ func (a *App) pbxConfigCommand() configcli.Daemon {
 		Imported: func(c pbxconf.Config) {
 			a.log.Info("pbx configuration imported through the control socket",
 				"extensions", len(c.Extensions), "trunks", len(c.Trunks), "routes", len(c.Routes))
+			for _, w := range c.Warnings() {
+				a.log.Warn("pbx configuration: " + w)
+			}
 			a.pbxChanged()
 		},
 	}

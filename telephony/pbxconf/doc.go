@@ -73,9 +73,16 @@
 // allowed list say; the list must not be empty. The global blocked patterns
 // (international and premium-rate by default: toll fraud is the first
 // attack on a PBX) apply to every route, against the dialled number and
-// the number the route sends. A new configuration takes the switch's
-// defaults (dialplan.DefaultEmergency and DefaultBlocked).
+// the number the route sends. A new configuration, and a document that
+// leaves "emergency" or "blocked" out (or gives null), takes the switch's
+// defaults (dialplan.DefaultEmergency and DefaultBlocked): forgetting a key
+// must not open the box to toll fraud. Only "blocked": [] blocks nothing,
+// and the import says so (Config.Warnings).
 //
-// Secrets are kept in full in the document (it is the backup); the web API
-// never returns them.
+// Secrets are kept in full in the store. An export shows each as
+// SecretMask ("********") unless the secrets are asked for
+// (`callboxctl config export --secrets`, for a backup that rebuilds the
+// box); importing the mask keeps the stored secret of the same extension
+// or trunk, and a mask with none behind it is refused (ErrMaskedSecret).
+// The web API never returns secrets either.
 package pbxconf

@@ -169,6 +169,7 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	c.checkMasks(v)
 	routes := map[string]bool{}
 	for i, r := range c.Routes {
 		path, obj := fmt.Sprintf("routes[%d]", i), "route "+strconv.Quote(r.Name)

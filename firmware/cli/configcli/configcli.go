@@ -1,6 +1,6 @@
 // Package configcli implements the configuration commands of callboxctl:
 //
-//	callboxctl config export [--data DIR] [--socket PATH] [FILE|-]
+//	callboxctl config export [--secrets] [--data DIR] [--socket PATH] [FILE|-]
 //	callboxctl config import [--data DIR] [--socket PATH] FILE
 //
 // They read and write the PBX configuration (extensions, trunks, routes and
@@ -10,6 +10,12 @@
 // when no daemon answers they open the store file in DIR directly. An
 // import is validated completely before anything is written, and is
 // written in one transaction: a refused file changes nothing.
+//
+// An export shows every secret as pbxconf.SecretMask unless --secrets asks
+// for them (a backup that can rebuild the box needs them); importing the
+// mask keeps the stored secret, so a masked export can be edited and
+// imported again. An import prints what is valid but dangerous
+// (pbxconf.Config.Warnings), such as an explicitly empty blocked list.
 //
 // The package also holds what the daemon shares with the commands: Load and
 // Save on a store transaction, ReadFile, and Live, the commands the daemon
@@ -36,15 +42,23 @@ import (
 // opens it).
 const DBName = "callbox.db"
 
-const summary = "PBX configuration: export [FILE|-], import FILE (JSON; daemon or store file)"
+const summary = "PBX configuration: export [--secrets] [FILE|-], import FILE (JSON; daemon or store file)"
 
-const usage = `usage: config export [--data DIR | --socket PATH] [FILE|-]
+const usage = `usage: config export [--secrets] [--data DIR | --socket PATH] [FILE|-]
        config import [--data DIR | --socket PATH] FILE
 Export writes the whole PBX configuration (extensions, trunks, routes,
-emergency and blocked numbers) as JSON to FILE (mode 0600: it holds the
-secrets) or standard output; import replaces it with FILE after checking
-all of it. Through the running daemon when it answers on DIR's control
-socket, otherwise on DIR's store file.
+emergency and blocked numbers) as JSON to FILE (mode 0600) or standard
+output, with every secret shown as ` + pbxconf.SecretMask + ` unless --secrets
+asks for them. Import replaces it with FILE after checking all of it; a
+masked secret keeps the one stored. Through the running daemon when it
+answers on DIR's control socket, otherwise on DIR's store file.
+`
+
+// liveUsage is the usage of the command the daemon serves.
+const liveUsage = `usage: config export [--secrets]
+       config import FILE
+Export shows every secret as ` + pbxconf.SecretMask + ` unless --secrets asks for
+them; import FILE (a path on the box) keeps the stored secret for a masked one.
 `
 
 // ErrNone means the store holds no PBX configuration yet (a store the
@@ -80,8 +94,37 @@ func Save(tx *store.Tx, c pbxconf.Config) error {
 	return tx.SetPBXConfig(doc)
 }
 
-// ReadFile reads and validates a configuration file.
+// ReadFile reads and validates a configuration file. A masked secret
+// (pbxconf.SecretMask) passes: only the store being replaced can say
+// whether a secret stands behind it (Import).
 func ReadFile(path string) (pbxconf.Config, error) {
+	c, err := readDoc(path)
+	if err != nil {
+		return pbxconf.Config{}, err
+	}
+	if err := validateMasked(c); err != nil {
+		return pbxconf.Config{}, fmt.Errorf("configcli: %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// validateMasked validates c, letting masked secrets pass.
+func validateMasked(c pbxconf.Config) error {
+	err := c.Validate()
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		var keep []error
+		for _, e := range joined.Unwrap() {
+			if !errors.Is(e, pbxconf.ErrMaskedSecret) {
+				keep = append(keep, e)
+			}
+		}
+		return errors.Join(keep...)
+	}
+	return err
+}
+
+// readDoc reads and decodes a configuration file without validating it.
+func readDoc(path string) (pbxconf.Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return pbxconf.Config{}, fmt.Errorf("configcli: %w", err)
@@ -91,40 +134,65 @@ func ReadFile(path string) (pbxconf.Config, error) {
 	if err != nil {
 		return pbxconf.Config{}, fmt.Errorf("configcli: %s: %w", path, err)
 	}
-	c, err := pbxconf.Parse(data)
+	c, err := pbxconf.Decode(data)
 	if err != nil {
 		return pbxconf.Config{}, fmt.Errorf("configcli: %s: %w", path, err)
 	}
 	return c, nil
 }
 
-// Import reads the file at path, checks it (check may refuse what this box
-// cannot run, such as ports it lacks; nil accepts) and replaces the stored
-// configuration with it in one transaction. On any error the store is
-// unchanged.
+// Import reads the file at path, puts the stored secrets back for masked
+// ones, checks it (check may refuse what this box cannot run, such as
+// ports it lacks; nil accepts) and replaces the stored configuration with
+// it in one transaction. On any error the store is unchanged. The caller
+// shows the result's Warnings.
 func Import(db *store.DB, path string, check func(pbxconf.Config) error) (pbxconf.Config, error) {
-	c, err := ReadFile(path)
+	c, err := readDoc(path)
 	if err != nil {
 		return pbxconf.Config{}, err
 	}
-	if check != nil {
-		if err := check(c); err != nil {
-			return pbxconf.Config{}, fmt.Errorf("configcli: %s: %w", path, err)
+	err = db.Update(func(tx *store.Tx) error {
+		stored, err := Load(tx)
+		if err != nil && !errors.Is(err, ErrNone) {
+			return err
 		}
-	}
-	if err := db.Update(func(tx *store.Tx) error { return Save(tx, c) }); err != nil {
-		return pbxconf.Config{}, err
+		c.KeepSecrets(stored)
+		if err := c.Validate(); err != nil {
+			return err
+		}
+		if check != nil {
+			if err := check(c); err != nil {
+				return err
+			}
+		}
+		return Save(tx, c)
+	})
+	if err != nil {
+		return pbxconf.Config{}, fmt.Errorf("configcli: %s: %w", path, err)
 	}
 	return c, nil
 }
 
-// Export returns the stored configuration as a document.
-func Export(db *store.DB) ([]byte, error) {
+// Export returns the stored configuration as a document, its secrets
+// masked unless secrets is set.
+func Export(db *store.DB, secrets bool) ([]byte, error) {
 	var c pbxconf.Config
 	if err := db.View(func(tx *store.Tx) (err error) { c, err = Load(tx); return err }); err != nil {
 		return nil, err
 	}
+	if !secrets {
+		c = c.MaskSecrets()
+	}
 	return pbxconf.Marshal(c)
+}
+
+// printImported reports an applied import and its warnings.
+func printImported(w io.Writer, c pbxconf.Config, what string) {
+	fmt.Fprintf(w, "config: imported %s: %d extensions, %d trunks, %d routes\n",
+		what, len(c.Extensions), len(c.Trunks), len(c.Routes))
+	for _, warn := range c.Warnings() {
+		fmt.Fprintf(w, "config: warning: %s\n", warn)
+	}
 }
 
 // Daemon is what the daemon's config commands reach.
@@ -138,18 +206,19 @@ type Daemon struct {
 }
 
 // Live returns the config command as the daemon serves it on the control
-// socket and the serial console: export writes the document to standard
-// output, import FILE reads FILE (an absolute path on the box).
+// socket and the serial console: export [--secrets] writes the document to
+// standard output (secrets masked unless asked for), import FILE reads
+// FILE (an absolute path on the box).
 func Live(d Daemon) cli.Command {
-	return cli.Command{Name: "config", Summary: "PBX configuration: export, import FILE", Run: func(ctx context.Context, args []string, std cli.IO) int {
+	return cli.Command{Name: "config", Summary: "PBX configuration: export [--secrets], import FILE", Run: func(ctx context.Context, args []string, std cli.IO) int {
 		db := d.DB()
 		if db == nil {
 			fmt.Fprintln(std.Err, "config: the store is not open")
 			return 1
 		}
 		switch {
-		case len(args) == 1 && args[0] == "export":
-			doc, err := Export(db)
+		case len(args) >= 1 && len(args) <= 2 && args[0] == "export" && (len(args) == 1 || args[1] == "--secrets"):
+			doc, err := Export(db, len(args) == 2)
 			if err != nil {
 				fmt.Fprintf(std.Err, "config: export: %v\n", err)
 				return 1
@@ -165,11 +234,10 @@ func Live(d Daemon) cli.Command {
 			if d.Imported != nil {
 				d.Imported(c)
 			}
-			fmt.Fprintf(std.Out, "config: imported %s: %d extensions, %d trunks, %d routes\n",
-				args[1], len(c.Extensions), len(c.Trunks), len(c.Routes))
+			printImported(std.Out, c, args[1])
 			return 0
 		}
-		fmt.Fprint(std.Err, usage)
+		fmt.Fprint(std.Err, liveUsage)
 		return 2
 	}}
 }
@@ -200,6 +268,10 @@ func run(ctx context.Context, args []string, std cli.IO) int {
 	fs.Usage = func() { fmt.Fprint(std.Err, usage) }
 	dataDir := fs.String("data", "./var", "the daemon's data directory (control socket and store file)")
 	socket := fs.String("socket", "", "the daemon's control socket (overrides --data for the socket)")
+	secrets := false
+	if verb == "export" {
+		fs.BoolVar(&secrets, "secrets", false, "show the SIP secrets instead of "+pbxconf.SecretMask)
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -217,7 +289,7 @@ func run(ctx context.Context, args []string, std cli.IO) int {
 		if len(rest) == 1 {
 			file = rest[0]
 		}
-		return export(ctx, path, *dataDir, file, std)
+		return export(ctx, path, *dataDir, file, secrets, std)
 	case verb == "import" && len(rest) == 1:
 		return importFile(ctx, path, *dataDir, rest[0], std)
 	}
@@ -225,9 +297,13 @@ func run(ctx context.Context, args []string, std cli.IO) int {
 	return 2
 }
 
-func export(ctx context.Context, socket, dataDir, file string, std cli.IO) int {
+func export(ctx context.Context, socket, dataDir, file string, secrets bool, std cli.IO) int {
 	var doc bytes.Buffer
-	code, err := control.Run(ctx, socket, []string{"config", "export"}, cli.IO{Out: &doc, Err: std.Err})
+	args := []string{"config", "export"}
+	if secrets {
+		args = append(args, "--secrets")
+	}
+	code, err := control.Run(ctx, socket, args, cli.IO{Out: &doc, Err: std.Err})
 	switch {
 	case err == nil && code != 0:
 		return code
@@ -238,7 +314,7 @@ func export(ctx context.Context, socket, dataDir, file string, std cli.IO) int {
 			fmt.Fprintf(std.Err, "callboxctl: config export: %v\n", err)
 			return 1
 		}
-		b, err := Export(db)
+		b, err := Export(db, secrets)
 		if cerr := db.Close(); err == nil {
 			err = cerr
 		}
@@ -252,7 +328,11 @@ func export(ctx context.Context, socket, dataDir, file string, std cli.IO) int {
 		return 1
 	}
 	// What the daemon sent must be a document this firmware reads back.
-	if _, err := pbxconf.Parse(doc.Bytes()); err != nil {
+	c, err := pbxconf.Decode(doc.Bytes())
+	if err == nil {
+		err = validateMasked(c)
+	}
+	if err != nil {
 		fmt.Fprintf(std.Err, "callboxctl: config export: the daemon sent an unreadable document: %v\n", err)
 		return 1
 	}
@@ -300,8 +380,7 @@ func importFile(ctx context.Context, socket, dataDir, file string, std cli.IO) i
 		fmt.Fprintf(std.Err, "callboxctl: config import refused, nothing changed: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(std.Out, "config: imported %s into %s (no daemon running; ports are checked at its next boot): %d extensions, %d trunks, %d routes\n",
-		abs, filepath.Join(dataDir, DBName), len(c.Extensions), len(c.Trunks), len(c.Routes))
+	printImported(std.Out, c, abs+" into "+filepath.Join(dataDir, DBName)+" (no daemon running; ports are checked at its next boot)")
 	return 0
 }
 

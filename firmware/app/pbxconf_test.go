@@ -320,3 +320,37 @@ func TestSecretMaskAgrees(t *testing.T) {
 		t.Fatalf("pbxconf masks secrets as %q, the web API as %q", pbxconf.SecretMask, webui.SecretMask)
 	}
 }
+
+// A route's caller_id_override set through the web API's objects is
+// stored, shown back and reaches the switch's decision.
+func TestRouteCallerIDOverrideThroughAPI(t *testing.T) {
+	a := newPBXApp(t, Config{})
+	ctx := context.Background()
+	if err := a.startPBXConf(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sys := pbxStore{a}
+	if _, err := sys.PBXCreate(ctx, webui.PBXTrunks, json.RawMessage(`{"name":"pstn1","kind":"fxo","port":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := sys.PBXCreate(ctx, webui.PBXRoutes, json.RawMessage(`{"name":"out","patterns":["9X."],"strip":1,"trunks":["pstn1"],"caller_id_override":true}`))
+	if !errors.Is(err, webui.ErrInvalid) || jsonField(err) != "caller_id_override" {
+		t.Fatalf("override without a caller ID: %v", err)
+	}
+	got, err := sys.PBXCreate(ctx, webui.PBXRoutes,
+		json.RawMessage(`{"name":"out","patterns":["9X."],"strip":1,"trunks":["pstn1"],"caller_id":"02155550100","caller_id_override":true}`))
+	if err != nil || !strings.Contains(string(got), `"caller_id_override":true`) {
+		t.Fatalf("created %s, %v", got, err)
+	}
+	c, err := a.loadPBX()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := dialplan.New(adaptPBX(c, "CN").plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := plan.Resolve("201", "955501234"); d.Kind != dialplan.Outbound || d.CallerID != "02155550100" || !d.CallerIDOverride {
+		t.Fatalf("decision %+v", d)
+	}
+}

@@ -106,9 +106,12 @@ type Route struct {
 	Strip    int      `json:"strip,omitempty"`
 	Prepend  string   `json:"prepend,omitempty"`
 	Trunks   []string `json:"trunks"`
-	CallerID string   `json:"caller_id,omitempty"`
-	Allowed  []string `json:"allowed,omitempty"`
-	Blocked  []string `json:"blocked,omitempty"`
+	// CallerID is presented for extensions without a caller_id_number of
+	// their own, and for every caller when CallerIDOverride is set.
+	CallerID         string   `json:"caller_id,omitempty"`
+	CallerIDOverride bool     `json:"caller_id_override,omitempty"`
+	Allowed          []string `json:"allowed,omitempty"`
+	Blocked          []string `json:"blocked,omitempty"`
 }
 
 // Defaults of the dialling rules are the switch's own (CN, EU and NANP

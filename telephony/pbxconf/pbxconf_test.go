@@ -28,7 +28,7 @@ func sample() Config {
 	}
 	c.Routes = []Route{
 		{Name: "mobile", Patterns: []string{"91[3-9]XXXXXXXXX"}, Strip: 1, Trunks: []string{"provider", "pstn1"},
-			CallerID: "02155550100", Allowed: []string{"301"}, Blocked: []string{"9138001380000"}},
+			CallerID: "02155550100", CallerIDOverride: true, Allowed: []string{"301"}, Blocked: []string{"9138001380000"}},
 		{Name: "local", Patterns: []string{"9NXXXXXXX", "_9ZXX."}, Strip: 1, Prepend: "021", Trunks: []string{"pstn1"}},
 	}
 	return c
@@ -153,6 +153,8 @@ func TestValidate(t *testing.T) {
 		{"unknown trunk", func(c *Config) { c.Routes[0].Trunks = []string{"provider", "gone"} }, "routes[0].trunks", `route "mobile"`},
 		{"trunk twice", func(c *Config) { c.Routes[0].Trunks = []string{"pstn1", "pstn1"} }, "routes[0].trunks", `route "mobile"`},
 		{"route caller id", func(c *Config) { c.Routes[0].CallerID = "x" }, "routes[0].caller_id", `route "mobile"`},
+		{"override without caller id", func(c *Config) { c.Routes[1].CallerIDOverride = true }, "routes[1].caller_id_override", `route "local"`},
+		{"masked secret", func(c *Config) { c.Extensions[4].Secret = SecretMask }, "extensions[4].secret", `extension "301"`},
 		{"allowed unknown", func(c *Config) { c.Routes[0].Allowed = []string{"205"} }, "routes[0].allowed", `route "mobile"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

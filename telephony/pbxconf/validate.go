@@ -450,6 +450,9 @@ func (r Route) validate(v *validator, path, obj string) {
 	if r.CallerID != "" && !reNumber.MatchString(r.CallerID) {
 		v.add(path, obj, "caller_id", "digits, '*' or '#', optionally after '+', at most 32")
 	}
+	if r.CallerIDOverride && r.CallerID == "" {
+		v.add(path, obj, "caller_id_override", "overrides with the route's caller_id, which is empty")
+	}
 	for _, n := range r.Allowed {
 		if !reExtNumber.MatchString(n) {
 			v.add(path, obj, "allowed", "%q is not an extension number", n)

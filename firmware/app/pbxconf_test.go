@@ -284,15 +284,7 @@ func TestBootImportWithoutBlocked(t *testing.T) {
 			if err := a.startPBXConf(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			// The switch's plan, built as startTelephony builds it.
-			c, err := a.loadPBX()
-			if err != nil {
-				t.Fatal(err)
-			}
-			plan, err := dialplan.New(adaptPBX(c, "CN").plan)
-			if err != nil {
-				t.Fatal(err)
-			}
+			plan := storedPlan(t, a)
 			reached := 0
 			for _, n := range tollFraud {
 				d := plan.Resolve("201", n)
@@ -342,15 +334,18 @@ func TestRouteCallerIDOverrideThroughAPI(t *testing.T) {
 	if err != nil || !strings.Contains(string(got), `"caller_id_override":true`) {
 		t.Fatalf("created %s, %v", got, err)
 	}
+	if d := storedPlan(t, a).Resolve("201", "955501234"); d.Kind != dialplan.Outbound || d.CallerID != "02155550100" || !d.CallerIDOverride {
+		t.Fatalf("decision %+v", d)
+	}
+}
+
+// storedPlan is the switch's dial plan for the stored configuration, built
+// as startTelephony builds it.
+func storedPlan(t *testing.T, a *App) *dialplan.Plan {
+	t.Helper()
 	c, err := a.loadPBX()
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := dialplan.New(adaptPBX(c, "CN").plan)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := plan.Resolve("201", "955501234"); d.Kind != dialplan.Outbound || d.CallerID != "02155550100" || !d.CallerIDOverride {
-		t.Fatalf("decision %+v", d)
-	}
+	return dialPBX(t, c)
 }

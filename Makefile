@@ -54,6 +54,7 @@ build: go-check ## build callboxd and callboxctl for the host, linux/arm (GOARM=
 run: go-check ## run the box in simulation: web admin, SIP, virtual lines, store in ./var
 	@mkdir -p bin $(DATA)
 	@$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/callboxd ./firmware/cmd/callboxd
+	@$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/callboxctl ./firmware/cmd/callboxctl
 	@echo "callbox: starting the box in simulation (Ctrl-C stops it)"
 	@exec bin/callboxd --board sim --data $(DATA) --http $(HTTP) --console pty
 
@@ -113,6 +114,10 @@ bench: go-check deps ## run the benchmarks and print ns/sample and channels per 
 .PHONY: bench-sip
 bench-sip: go-check deps ## sipp on loopback through the daemon: concurrent G.711 calls, set-up rate, memory, media latency
 	$(GO) run ./firmware/internal/sipbench -calls $${CALLS:-500} -rate $${RATE:-100} -setup-calls $${SETUP_CALLS:-1000}
+
+.PHONY: bench-sip-flood
+bench-sip-flood: go-check deps ## issue 15's attacks on loopback through the daemon: flood RSS, phone during it, guessing, enumeration, silent TCP
+	$(GO) run ./firmware/internal/sipbench -flood -flood-for $${FLOOD_FOR:-10s} -flood-sources $${FLOOD_SOURCES:-1} -flood-tcp $${FLOOD_TCP:-500}
 
 .PHONY: clean
 clean: ## remove bin/ (var/ holds your simulated box's data and is kept)

@@ -10,9 +10,8 @@ import (
 	"strings"
 
 	"callbox/board/pcm"
-	"callbox/board/proslic"
-	"callbox/board/si3050"
 	"callbox/dsp/callerid"
+	"callbox/dsp/country"
 )
 
 // Kind is what a port offers: FXS ports feed analog phones, FXO ports take
@@ -58,14 +57,14 @@ type Port struct {
 	PCMDevice  string `json:"pcm_device"` // ALSA device of the PCM highway, "hw:0,0"; empty in sim
 	PCMSlot    int    `json:"pcm_slot"`   // first 8-bit timeslot on the highway
 	Codec      string `json:"codec"`      // alaw, ulaw or linear (two timeslots); empty: the country's law
-	Country    string `json:"country"`    // line preset; empty means the board's
+	Country    string `json:"country"`    // a dsp/country code (CN, US, UK, EU, JP; "ETSI" is EU); empty means the board's
 	// CallerID is how an FXS port presents caller ID (a dsp/callerid
 	// preset: bellcore, etsi-dtas, etsi-reversal, etsi-rpas, dtmf); empty
 	// means the country's usual scheme. On an FXO port it is the scheme the
 	// line is expected to deliver.
 	CallerID string `json:"caller_id"`
-	// Ring is the ring preset of an FXS port (a country code of the
-	// ProSLIC's presets: CN, US, UK, EU, JP); empty means the port's country.
+	// Ring is the ring preset of an FXS port (a country code: CN, US, UK,
+	// EU, JP); empty means the port's country.
 	Ring string `json:"ring"`
 	// LoopMA is an FXS port's loop current limit, 20-41 mA; 0 means 20.
 	LoopMA int `json:"loop_ma"`
@@ -75,7 +74,7 @@ type Port struct {
 // carrier board needs only a JSON file.
 type Board struct {
 	Name    string `json:"name"`
-	Country string `json:"country"` // default country preset, "CN" when empty
+	Country string `json:"country"` // default country (dsp/country code), "CN" when empty
 	Sim     bool   `json:"sim"`     // chips are emulated, audio is in memory
 	// PCMFormat is the ALSA format the TDM device is opened with (alaw,
 	// ulaw: one 8-bit timeslot per channel; s16le, s32le: two or four);
@@ -142,8 +141,8 @@ func (b Board) Validate() error {
 	if len(b.Ports) == 0 {
 		errs = append(errs, errors.New("board: ports: none described"))
 	}
-	if b.Country != "" && !knownCountry(FXS, b.Country) && !knownCountry(FXO, b.Country) {
-		errs = append(errs, fmt.Errorf("board: country: %q is not one of %s", b.Country, strings.Join(countryNames(""), ", ")))
+	if _, err := country.Lookup(b.Country); err != nil {
+		errs = append(errs, fmt.Errorf("board: country: %q is not one of %s", b.Country, strings.Join(country.Codes(), ", ")))
 	}
 	format, okFormat := formats[b.resolvedFormat()]
 	if !okFormat {
@@ -205,8 +204,8 @@ func (b Board) Validate() error {
 		if p.SPIHz < 0 || p.SPIHz > 16_000_000 {
 			bad("spi_hz", "%d is outside 0-16000000", p.SPIHz)
 		}
-		if p.Country != "" && (p.Kind == FXS || p.Kind == FXO) && !knownCountry(p.Kind, p.Country) {
-			bad("country", "%q is not one of %s", p.Country, strings.Join(countryNames(p.Kind), ", "))
+		if _, err := country.Lookup(p.Country); err != nil {
+			bad("country", "%q is not one of %s", p.Country, strings.Join(country.Codes(), ", "))
 		}
 		codec, okCodec := codecs[b.portCodec(p)]
 		if !okCodec {
@@ -219,8 +218,8 @@ func (b Board) Validate() error {
 		if p.Ring != "" {
 			if p.Kind != FXS {
 				bad("ring", "only FXS ports ring")
-			} else if _, err := proslic.PresetFor(p.Ring); err != nil {
-				bad("ring", "%q is not one of %s", p.Ring, strings.Join(countryNames(FXS), ", "))
+			} else if _, err := country.Lookup(p.Ring); err != nil {
+				bad("ring", "%q is not one of %s", p.Ring, strings.Join(country.Codes(), ", "))
 			}
 		}
 		if p.LoopMA != 0 && (p.Kind != FXS || p.LoopMA < 20 || p.LoopMA > 41) {
@@ -245,7 +244,8 @@ func (b Board) Validate() error {
 
 // Resolve returns the description with every default filled in: the
 // board's country, PCM format and slot count, and each port's country,
-// codec, caller ID scheme, ring preset and SPI clock.
+// codec, caller ID scheme, ring preset and SPI clock. Country codes come
+// out in the country table's spelling (dsp/country: "etsi" is EU).
 func (b Board) Resolve() Board {
 	r := b
 	r.Country = b.resolvedCountry()
@@ -256,12 +256,16 @@ func (b Board) Resolve() Board {
 		if p.Country == "" {
 			p.Country = r.Country
 		}
+		p.Country = canonical(p.Country)
 		p.Codec = b.portCodec(p)
 		if p.CallerID == "" {
-			p.CallerID = defaultCallerID(p.Country)
+			p.CallerID = lookup(p.Country).CallerID
 		}
 		if p.Ring == "" && p.Kind == FXS {
 			p.Ring = p.Country
+		}
+		if p.Ring != "" {
+			p.Ring = canonical(p.Ring)
 		}
 		if p.SPIHz == 0 {
 			p.SPIHz = 1_000_000
@@ -313,11 +317,25 @@ func (b Board) Port(name string) (Port, bool) {
 	return Port{}, false
 }
 
-func (b Board) resolvedCountry() string {
-	if b.Country == "" {
-		return "CN"
+func (b Board) resolvedCountry() string { return canonical(b.Country) }
+
+// lookup is the country table's entry of a validated code (CN for a code
+// Validate would refuse).
+func lookup(code string) country.Country {
+	c, err := country.Lookup(code)
+	if err != nil {
+		c, _ = country.Lookup(country.Default)
 	}
-	return strings.ToUpper(b.Country)
+	return c
+}
+
+// canonical is the table's spelling of a code ("etsi" is EU); a code
+// Validate would refuse is kept as it is.
+func canonical(code string) string {
+	if c, err := country.Canonical(code); err == nil {
+		return c
+	}
+	return strings.ToUpper(code)
 }
 
 func (b Board) resolvedFormat() string {
@@ -334,8 +352,8 @@ func (b Board) resolvedSlots() int {
 	return b.PCMSlots
 }
 
-// portCodec is the port's codec name, or its country's G.711 law: mu-law
-// in North America and Japan, A-law elsewhere.
+// portCodec is the port's codec name, or its country's G.711 law (mu-law
+// in North America and Japan, A-law elsewhere).
 func (b Board) portCodec(p Port) string {
 	if p.Codec != "" {
 		return p.Codec
@@ -344,55 +362,7 @@ func (b Board) portCodec(p Port) string {
 	if c == "" {
 		c = b.resolvedCountry()
 	}
-	switch strings.ToUpper(c) {
-	case "US", "JP":
-		return "ulaw"
-	}
-	return "alaw"
-}
-
-// defaultCallerID is the usual caller ID scheme of a country: FSK after
-// the first ring in China (YD/T 1055 follows Bellcore timing), North
-// America and Japan; ETSI's polarity reversal before the first ring in
-// Europe, with the dual-tone alert in the UK (BT SIN 227).
-func defaultCallerID(country string) string {
-	switch strings.ToUpper(country) {
-	case "EU", "ETSI":
-		return "etsi-reversal"
-	case "UK":
-		return "etsi-dtas"
-	}
-	return "bellcore"
-}
-
-func knownCountry(k Kind, c string) bool {
-	if k == FXS {
-		_, err := proslic.PresetFor(c)
-		return err == nil
-	}
-	_, err := si3050.CountryFor(c)
-	return err == nil
-}
-
-// countryNames lists the country codes a port kind accepts ("" for either).
-func countryNames(k Kind) []string {
-	set := map[string]bool{}
-	if k != FXO {
-		for c := range proslic.Presets {
-			set[c] = true
-		}
-	}
-	if k != FXS {
-		for c := range si3050.Countries {
-			set[c] = true
-		}
-	}
-	out := make([]string, 0, len(set))
-	for c := range set {
-		out = append(out, c)
-	}
-	sort.Strings(out)
-	return out
+	return lookup(c).Law.String()
 }
 
 func callerIDNames() []string {

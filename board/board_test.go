@@ -83,7 +83,7 @@ func TestValidateFields(t *testing.T) {
 		{"bad pcm device", hw(`{"name":"a","kind":"fxs","chip":"si3215","spi_bus":"SPI0.0","pcm_device":"default"}`), `port 1 ("a"): pcm_device:`},
 		{"bad codec", hw(`{"name":"a","kind":"fxs","chip":"si3215","spi_bus":"S","pcm_device":"hw:0","codec":"g729"}`), `port 1 ("a"): codec: "g729"`},
 		{"bad caller id", hw(`{"name":"a","kind":"fxs","chip":"si3215","spi_bus":"S","pcm_device":"hw:0","caller_id":"fsk"}`), `port 1 ("a"): caller_id: "fsk" is not one of bellcore`},
-		{"bad country", hw(`{"name":"a","kind":"fxo","chip":"si3050","spi_bus":"S","pcm_device":"hw:0","country":"JP"}`), `port 1 ("a"): country: "JP"`},
+		{"bad country", hw(`{"name":"a","kind":"fxo","chip":"si3050","spi_bus":"S","pcm_device":"hw:0","country":"FR"}`), `port 1 ("a"): country: "FR" is not one of CN, EU, JP, UK, US`},
 		{"ring on fxo", hw(`{"name":"a","kind":"fxo","chip":"si3050","spi_bus":"S","pcm_device":"hw:0","ring":"US"}`), `port 1 ("a"): ring: only FXS`},
 		{"bad ring", hw(`{"name":"a","kind":"fxs","chip":"si3215","spi_bus":"S","pcm_device":"hw:0","ring":"XX"}`), `port 1 ("a"): ring: "XX"`},
 		{"loop too high", hw(`{"name":"a","kind":"fxs","chip":"si3215","spi_bus":"S","pcm_device":"hw:0","loop_ma":60}`), `port 1 ("a"): loop_ma: 60`},
@@ -150,6 +150,8 @@ func TestResolve(t *testing.T) {
 	b.Ports[1].Codec = "linear"
 	b.Ports[2].PCMSlot = 10
 	b.Ports[5].Country = "uk"
+	b.Ports[3].Country = "etsi"
+	b.Ports[4].Country = "jp"
 	if err := b.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -160,8 +162,9 @@ func TestResolve(t *testing.T) {
 	}{
 		{0, "US", "ulaw", "bellcore", "US"},
 		{1, "CN", "linear", "bellcore", "CN"},
-		{4, "CN", "alaw", "bellcore", ""},
-		{5, "uk", "alaw", "etsi-dtas", ""},
+		{3, "EU", "alaw", "etsi-reversal", "EU"},
+		{4, "JP", "ulaw", "bellcore", ""},
+		{5, "UK", "alaw", "etsi-dtas", ""},
 	}
 	for _, tt := range tests {
 		p := r.Ports[tt.port]

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -55,8 +56,8 @@ type sessionView struct {
 	SetupRequired bool      `json:"setup_required"`
 }
 
-func (s *Server) sessionView(c *gin.Context, ss session) (sessionView, *failure) {
-	v := sessionView{CSRFToken: ss.CSRF, Lang: langOf(c)}
+func (s *Server) sessionView(c *gin.Context) (sessionView, *failure) {
+	v := sessionView{CSRFToken: s.csrfToken(c), Lang: langOf(c)}
 	if u, ok := userOf(c); ok {
 		uv := viewOf(u)
 		v.Authenticated, v.User = true, &uv
@@ -67,9 +68,10 @@ func (s *Server) sessionView(c *gin.Context, ss session) (sessionView, *failure)
 }
 
 // apiSession answers who the caller is and the CSRF token to send with
-// state-changing requests, starting an anonymous session if needed.
+// state-changing requests: the session's, or for an anonymous caller a
+// signed token that is also set in a cookie (no server state).
 func (s *Server) apiSession(c *gin.Context) {
-	v, f := s.sessionView(c, s.anonymous(c))
+	v, f := s.sessionView(c)
 	if f != nil {
 		s.failWith(c, f)
 		return
@@ -93,7 +95,8 @@ func (s *Server) apiLogin(c *gin.Context) {
 		s.failWith(c, f)
 		return
 	}
-	v, f := s.sessionView(c, s.startSession(c, u))
+	s.startSession(c, u)
+	v, f := s.sessionView(c)
 	if f != nil {
 		s.failWith(c, f)
 		return
@@ -121,11 +124,20 @@ func (s *Server) apiSetup(c *gin.Context) {
 
 // systemView is the JSON form of SystemInfo.
 type systemView struct {
-	Version       string    `json:"version"`
-	UptimeS       int64     `json:"uptime_s"`
-	Board         boardView `json:"board"`
-	StoreBytes    int64     `json:"store_bytes"`
-	DataFreeBytes uint64    `json:"data_free_bytes"`
+	Version       string      `json:"version"`
+	UptimeS       int64       `json:"uptime_s"`
+	Board         boardView   `json:"board"`
+	StoreBytes    int64       `json:"store_bytes"`
+	DataFreeBytes uint64      `json:"data_free_bytes"`
+	Alarms        []alarmView `json:"alarms"`
+	TLS           *certView   `json:"tls,omitempty"`
+}
+
+// alarmView is a raised alarm with its message in the request's language.
+type alarmView struct {
+	Code    string    `json:"code"`
+	Since   time.Time `json:"since"`
+	Message string    `json:"message"`
 }
 
 type boardView struct {
@@ -140,17 +152,28 @@ type portView struct {
 	State string `json:"state"`
 }
 
-func systemViewOf(in SystemInfo) systemView {
+// systemView returns the state of the box for the request's user and
+// language.
+func (s *Server) systemView(c *gin.Context) systemView {
+	in := s.cfg.System.Info(c.Request.Context())
 	v := systemView{Version: in.Version, UptimeS: int64(in.Uptime.Seconds()), StoreBytes: in.StoreBytes,
-		DataFreeBytes: in.DataFreeBytes, Board: boardView{Name: in.Board.Name, Ports: []portView{}}}
+		DataFreeBytes: in.DataFreeBytes, Board: boardView{Name: in.Board.Name, Ports: []portView{}}, Alarms: []alarmView{}}
 	for _, p := range in.Board.Ports {
 		v.Board.Ports = append(v.Board.Ports, portView(p))
+	}
+	for _, a := range in.Alarms {
+		v.Alarms = append(v.Alarms, alarmView{Code: a.Code, Since: a.Since,
+			Message: s.cat.T(langOf(c), "alarm."+a.Code, a.Since.Local().Format("2006-01-02 15:04"))})
+	}
+	if info, ok := s.Certificate(); ok {
+		cv := certViewOf(info)
+		v.TLS = &cv
 	}
 	return v
 }
 
 func (s *Server) apiSystem(c *gin.Context) {
-	c.JSON(http.StatusOK, systemViewOf(s.cfg.System.Info(c.Request.Context())))
+	c.JSON(http.StatusOK, s.systemView(c))
 }
 
 func (s *Server) apiListUsers(c *gin.Context) {

@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"context"
 	"image/png"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -106,4 +111,75 @@ func checkPNG(t *testing.T, path string) {
 		}
 	}
 	t.Fatalf("screenshot %s is blank", path)
+}
+
+// TestBrowserLoginStaysOnBox follows next= values that browsers read as
+// another host (the WHATWG parser strips tabs and newlines and reads
+// backslashes as slashes) in a real browser: through the login form,
+// through the login page of a user already logged in, and through the
+// language switch. evil.example resolves to a local server that counts
+// visits. Before the fix, next=/%09/evil.example took the browser there
+// after the GETs (the form's redirect is also stopped by the CSP's
+// form-action, which is not enough: the GET redirects are not forms).
+func TestBrowserLoginStaysOnBox(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts chromium and opens sockets")
+	}
+	var evilHits atomic.Int32
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/favicon.ico" { // fetched after the check visit
+			evilHits.Add(1)
+		}
+		w.Write([]byte("<!doctype html><title>evil</title>evil"))
+	}))
+	defer evil.Close()
+	_, evilPort, _ := net.SplitHostPort(evil.Listener.Addr().String())
+
+	e := newEnv(t, Config{Addr: "127.0.0.1:0"})
+	e.users.add(t, "root", RoleAdmin, "root-password")
+	box := startServer(t, e)
+	boxURL, _ := url.Parse(box)
+	b := startBrowser(t, "--host-resolver-rules=MAP evil.example 127.0.0.1:"+evilPort)
+
+	// The resolver rule works: the browser reaches the counting server.
+	b.navigate("http://evil.example/")
+	if evilHits.Load() != 1 || b.evalString("document.title") != "evil" {
+		t.Fatalf("the stand-in for evil.example was not reached (%d hits)", evilHits.Load())
+	}
+	evilHits.Store(0)
+
+	at := func(what, rawNext, wantPath string) {
+		t.Helper()
+		got, err := url.Parse(b.evalString("location.href"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Host != boxURL.Host || got.Path != wantPath || evilHits.Load() != 0 {
+			t.Fatalf("next=%s, %s: the browser is at %s (%d visits to evil.example), want %s%s",
+				rawNext, what, got, evilHits.Load(), box, wantPath)
+		}
+	}
+	for _, tc := range []struct{ rawNext, wantPath string }{
+		{"/%09/evil.example", "/"},
+		{"/%0A/evil.example", "/"},
+		{"/%0D%0A/evil.example", "/"},
+		{"/%5Cevil.example", "/"},
+		{"/%5C/evil.example", "/"},
+		{"%5C%5Cevil.example", "/"},
+		{"/%09%5Cevil.example", "/"},
+		{"%09//evil.example", "/"},
+		{"//evil.example", "/"},
+		{"http://evil.example/", "/"},
+		{"%2Fusers", "/users"},
+	} {
+		b.navigate(box + "/login?next=" + tc.rawNext)
+		b.submitForm("/login", map[string]string{"login": "root", "password": "root-password"})
+		at("after the login form", tc.rawNext, tc.wantPath)
+		b.navigate(box + "/login?next=" + tc.rawNext)
+		at("on the login page when logged in", tc.rawNext, tc.wantPath)
+		b.navigate(box + "/lang/en?next=" + tc.rawNext)
+		at("after the language switch", tc.rawNext, tc.wantPath)
+		b.navigate(box + "/")
+		b.submitForm("/logout", nil)
+	}
 }

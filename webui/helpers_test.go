@@ -2,6 +2,7 @@ package webui
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -30,8 +32,9 @@ func TestMain(m *testing.M) {
 // memUsers is an in-memory Users, following the contract a store adapter
 // must: sentinels wrapped with the field named after them.
 type memUsers struct {
-	mu sync.Mutex
-	m  map[string]User
+	mu   sync.Mutex
+	m    map[string]User
+	full error // when set, writes fail with it (a full disk)
 }
 
 func newMemUsers() *memUsers { return &memUsers{m: map[string]User{}} }
@@ -66,6 +69,9 @@ func (m *memUsers) List(ctx context.Context) ([]User, error) {
 func (m *memUsers) Create(ctx context.Context, u User) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.full != nil {
+		return m.full
+	}
 	if _, ok := m.m[u.Login]; ok {
 		return fmt.Errorf("mem: %w: login: taken", ErrConflict)
 	}
@@ -79,6 +85,9 @@ func (m *memUsers) Create(ctx context.Context, u User) error {
 func (m *memUsers) Update(ctx context.Context, u User) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.full != nil {
+		return m.full
+	}
 	if _, ok := m.m[u.Login]; !ok {
 		return fmt.Errorf("mem: %w: login", ErrNotFound)
 	}
@@ -170,6 +179,7 @@ type client struct {
 	addr string
 	lang string
 	csrf string
+	tls  bool // requests arrive as over HTTPS
 }
 
 var base, _ = url.Parse("http://callbox.test/")
@@ -182,6 +192,10 @@ func (e *env) client(t testing.TB) *client {
 func (c *client) do(req *http.Request) *httptest.ResponseRecorder {
 	c.t.Helper()
 	req.RemoteAddr = c.addr
+	if c.tls {
+		req.URL.Scheme = "https"
+		req.TLS = &tls.ConnectionState{HandshakeComplete: true, ServerName: req.Host}
+	}
 	if c.lang != "" && req.Header.Get("Accept-Language") == "" {
 		req.Header.Set("Accept-Language", c.lang)
 	}
@@ -192,6 +206,25 @@ func (c *client) do(req *http.Request) *httptest.ResponseRecorder {
 	c.h.ServeHTTP(rec, req)
 	c.jar.SetCookies(req.URL, rec.Result().Cookies())
 	return rec
+}
+
+// rawGet sends a GET without cookies from addr, as a script would.
+func (e *env) rawGet(addr, path string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodGet, "http://callbox.test"+path, nil)
+	req.RemoteAddr = addr
+	rec := httptest.NewRecorder()
+	e.s.Handler().ServeHTTP(rec, req)
+	return rec
+}
+
+// csrfFromPage finds the csrf_token hidden field of a rendered form.
+func csrfFromPage(t testing.TB, page string) string {
+	t.Helper()
+	m := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("page has no csrf_token field:\n%s", page)
+	}
+	return m[1]
 }
 
 func (c *client) get(path string) *httptest.ResponseRecorder {
@@ -272,7 +305,11 @@ func (c *client) login(login, pw string) {
 }
 
 func (c *client) cookie(name string) *http.Cookie {
-	for _, ck := range c.jar.Cookies(base) {
+	u := base
+	if c.tls {
+		u, name = &url.URL{Scheme: "https", Host: base.Host, Path: "/"}, "__Host-"+name
+	}
+	for _, ck := range c.jar.Cookies(u) {
 		if ck.Name == name {
 			return ck
 		}

@@ -77,9 +77,7 @@ func (s *Server) render(c *gin.Context, status int, name string, d gin.H) {
 		v := viewOf(u)
 		p.User = &v
 	}
-	if ss, ok := sessionOf(c); ok {
-		p.CSRF = ss.CSRF
-	}
+	p.CSRF = s.csrfToken(c)
 	next := c.Request.URL.RequestURI()
 	if c.Request.Method != http.MethodGet {
 		next = c.Request.URL.Path
@@ -103,11 +101,28 @@ func (s *Server) render(c *gin.Context, status int, name string, d gin.H) {
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
 
-// safeNext keeps a post-login redirect on this site: a local absolute path,
-// never "//host" or "/\host" which browsers treat as another origin.
+// safeNext keeps a post-login redirect on this site. It accepts only a
+// local absolute path, judged as a browser will read it: the WHATWG URL
+// parser drops tabs and newlines anywhere and leading or trailing spaces
+// and controls, and reads a backslash as '/', so "/<TAB>/evil.example" and
+// "/<backslash>evil" are "//evil..." to it, another host. Rather than mirror every rule, any
+// control character, space or backslash refuses the value; what is left
+// must parse as a path with no scheme or host and not start with "//".
+// Anything else gives "/".
 func safeNext(next string) string {
-	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.ContainsAny(next, "\r\n") {
+	if next == "" || next[0] != '/' || len(next) > 2048 {
+		return "/"
+	}
+	for i := 0; i < len(next); i++ {
+		if b := next[i]; b <= ' ' || b == 0x7f || b == '\\' {
+			return "/"
+		}
+	}
+	if strings.HasPrefix(next, "//") {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") {
 		return "/"
 	}
 	return next
@@ -154,18 +169,16 @@ func (s *Server) switchLang(c *gin.Context) {
 		s.notFound(c)
 		return
 	}
-	http.SetCookie(c.Writer, &http.Cookie{Name: langCookie, Value: tag, Path: "/", MaxAge: 365 * 24 * 3600,
-		HttpOnly: true, Secure: s.cfg.SecureCookie, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(c.Writer, &http.Cookie{Name: s.cookieName(c, langCookie), Value: tag, Path: "/", MaxAge: 365 * 24 * 3600,
+		HttpOnly: true, Secure: isTLS(c), SameSite: http.SameSiteLaxMode})
 	c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
 }
 
 func (s *Server) pageHome(c *gin.Context) {
-	info := systemViewOf(s.cfg.System.Info(c.Request.Context()))
-	s.render(c, http.StatusOK, "home", gin.H{"Info": info})
+	s.render(c, http.StatusOK, "home", gin.H{"Info": s.systemView(c)})
 }
 
 func (s *Server) pageSetup(c *gin.Context) {
-	s.anonymous(c)
 	s.renderSetup(c, http.StatusOK, setupInput{Login: "admin"}, nil)
 }
 
@@ -177,7 +190,7 @@ func (s *Server) renderSetup(c *gin.Context, status int, in setupInput, f *failu
 	}
 	d := gin.H{"FirstBoot": first, "Login": in.Login, "DisplayName": in.DisplayName}
 	if f != nil {
-		d["Error"], d["Field"] = s.cat.T(langOf(c), f.key, f.args...), f.field
+		d["Error"], d["Field"] = s.failText(c, f), f.field
 	}
 	s.render(c, status, "setup", d)
 }
@@ -214,7 +227,6 @@ func (s *Server) pageLogin(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/setup")
 		return
 	}
-	s.anonymous(c)
 	d := gin.H{"Next": safeNext(c.Query("next"))}
 	if c.Query("done") == "setup" {
 		d["Notice"] = s.cat.T(langOf(c), "login.setup_done")
@@ -232,7 +244,7 @@ func (s *Server) postLogin(c *gin.Context) {
 			return
 		}
 		s.render(c, f.status, "login", gin.H{"Next": next, "Login": login,
-			"Error": s.cat.T(langOf(c), f.key, f.args...)})
+			"Error": s.failText(c, f)})
 		return
 	}
 	s.startSession(c, u)
@@ -324,7 +336,7 @@ func (s *Server) postCreateUser(c *gin.Context) {
 			s.failWith(c, f)
 			return
 		}
-		s.renderUsers(c, f.status, gin.H{"Form": formOf(in), "Error": s.cat.T(langOf(c), f.key, f.args...), "Field": f.field})
+		s.renderUsers(c, f.status, gin.H{"Form": formOf(in), "Error": s.failText(c, f), "Field": f.field})
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/users?msg=created")
@@ -356,7 +368,7 @@ func (s *Server) postSetDisabled(disabled bool) gin.HandlerFunc {
 		in := userInput{Disabled: &disabled}
 		_, f := s.updateUser(c.Request.Context(), c.Param("login"), in, ss.ID)
 		if f != nil {
-			s.renderUsers(c, f.status, gin.H{"Form": userForm{Role: RoleAgent}, "Error": s.cat.T(langOf(c), f.key, f.args...)})
+			s.renderUsers(c, f.status, gin.H{"Form": userForm{Role: RoleAgent}, "Error": s.failText(c, f)})
 			return
 		}
 		c.Redirect(http.StatusSeeOther, "/users?msg=saved")
@@ -369,7 +381,7 @@ func (s *Server) postDeleteUser(c *gin.Context) {
 			s.failWith(c, f)
 			return
 		}
-		s.renderUsers(c, f.status, gin.H{"Form": userForm{Role: RoleAgent}, "Error": s.cat.T(langOf(c), f.key, f.args...)})
+		s.renderUsers(c, f.status, gin.H{"Form": userForm{Role: RoleAgent}, "Error": s.failText(c, f)})
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/users?msg=deleted")
@@ -394,5 +406,5 @@ func (s *Server) afterChange(c *gin.Context, in userInput, f *failure, msg strin
 	form := formOf(in)
 	form.Login = u.Login
 	s.render(c, f.status, "user", gin.H{"Form": form, "U": viewOf(u), "Roles": Roles,
-		"Error": s.cat.T(langOf(c), f.key, f.args...), "Field": f.field})
+		"Error": s.failText(c, f), "Field": f.field})
 }

@@ -8,6 +8,8 @@ import (
 	"net/url"
 
 	"github.com/gin-gonic/gin"
+
+	"callbox/telephony/sip/secret"
 )
 
 // PBX is the telephone configuration the API edits under /api/v1/extensions,
@@ -20,9 +22,11 @@ import (
 //
 // Kinds are PBXExtensions, PBXTrunks and PBXRoutes; an object's key is its
 // "number" (extensions) or "name" (trunks, routes). Errors wrap ErrNotFound,
-// ErrConflict (the key is taken; the object is still used by another) or
-// ErrInvalid, and name the offending JSON field through a JSONField()
-// string method somewhere in their chain.
+// ErrConflict (the key is taken; the object is still used by another),
+// ErrInvalid or ErrNoSpace, and name the offending JSON field through a
+// JSONField() string method somewhere in their chain; the same error may
+// give ReasonCode() (string, []any) and ObjectRef() (kind, key string), so
+// the answer is worded in the user's language (see pbxFailure).
 type PBX interface {
 	PBXList(ctx context.Context, kind string) ([]json.RawMessage, error)
 	PBXGet(ctx context.Context, kind, key string) (json.RawMessage, error)
@@ -101,14 +105,97 @@ func masked(raw json.RawMessage) (pbxObject, error) {
 	return o, nil
 }
 
+// Extension secrets in the API. The stored secret never leaves the box;
+// a weak one (a stored secret from before the strength rule, which keeps
+// working) is flagged in "secret_warning", {"reason": code, "message":
+// text}, judged by telephony/sip/secret with the rule the configuration
+// applies to new secrets. A client that sends "generate_secret": true
+// (and no secret) gets a strong secret made on the box, shown once in the
+// answer and never again.
+const (
+	fieldSecretWarning  = "secret_warning"  // read-only, in answers
+	fieldGenerateSecret = "generate_secret" // write-only, in requests
+)
+
+// view is raw as the API shows it: the secret masked and, for an
+// extension with a weak secret, the warning in the request's language.
+func (s *Server) view(c *gin.Context, kind string, raw json.RawMessage) (pbxObject, error) {
+	o, err := masked(raw)
+	if err != nil || kind != PBXExtensions {
+		return o, err
+	}
+	sec, _ := parseObject(raw)
+	plain, _ := jsonString(sec["secret"])
+	ekind, _ := jsonString(o["kind"])
+	number, _ := jsonString(o["number"])
+	var w *secret.Weakness
+	if ekind == "sip" && errors.As(secret.Check(plain, secret.SIP, number), &w) {
+		code := "secret." + w.Code
+		o[fieldSecretWarning], _ = json.Marshal(map[string]string{"reason": code,
+			"message": s.tr(langOf(c), "warn.secret_weak", []any{reasonMsg(code, w.Args)})})
+	}
+	return o, nil
+}
+
+// generateSecret handles "generate_secret" in an extension request: it
+// puts a new strong secret in o and returns it, or "" when none was asked
+// for.
+func generateSecret(o pbxObject, number string) (string, *failure) {
+	raw, ok := o[fieldGenerateSecret]
+	if !ok {
+		return "", nil
+	}
+	delete(o, fieldGenerateSecret)
+	var want bool
+	if json.Unmarshal(raw, &want) != nil {
+		return "", fail(http.StatusBadRequest, "err.field.type", fieldGenerateSecret)
+	}
+	if !want {
+		return "", nil
+	}
+	if v, has := o["secret"]; has {
+		if sv, _ := jsonString(v); sv != "" && sv != SecretMask {
+			return "", fail(http.StatusBadRequest, "err.pbx.secret_and_generate", fieldGenerateSecret)
+		}
+	}
+	gen, err := secret.Generate(number)
+	if err != nil {
+		return "", internal(err)
+	}
+	o["secret"], _ = json.Marshal(gen)
+	return gen, nil
+}
+
 func jsonString(raw json.RawMessage) (string, bool) {
 	var s string
 	err := json.Unmarshal(raw, &s)
 	return s, err == nil
 }
 
+// The optional methods a PBX error may have, besides JSONField, so webui
+// can say in the user's language what is wrong without importing the
+// configuration's package: a stable reason code with its values
+// ("reason.CODE" in the catalogues), and the kind and key of the object at
+// fault ("object.KIND"). telephony/pbxconf's FieldError has all three.
+type (
+	reasonCoded interface{ ReasonCode() (string, []any) }
+	objectNamed interface{ ObjectRef() (kind, key string) }
+)
+
 // pbxFailure maps an implementation's error onto the API's answer.
-func pbxFailure(kind string, err error) *failure {
+func (s *Server) pbxFailure(kind string, err error) *failure {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return fail(http.StatusNotFound, "err.pbx.not_found", pbxKeyField[kind])
+	case errors.Is(err, ErrNoSpace):
+		return noSpaceFailure(err)
+	case !errors.Is(err, ErrConflict) && !errors.Is(err, ErrInvalid):
+		return internal(err)
+	}
+	status, prefix := http.StatusBadRequest, "err.pbx.invalid"
+	if errors.Is(err, ErrConflict) {
+		status, prefix = http.StatusConflict, "err.pbx.conflict"
+	}
 	field, reason := "", err.Error()
 	var fe interface{ JSONField() string }
 	if errors.As(err, &fe) {
@@ -117,18 +204,36 @@ func pbxFailure(kind string, err error) *failure {
 			reason = e.Error() // the validator's own words, without the wrapping
 		}
 	}
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return fail(http.StatusNotFound, "err.pbx.not_found", pbxKeyField[kind])
-	case errors.Is(err, ErrConflict):
-		if field == "" {
-			field = pbxKeyField[kind]
-		}
-		return fail(http.StatusConflict, "err.pbx.conflict", field, field, reason)
-	case errors.Is(err, ErrInvalid):
-		return fail(http.StatusBadRequest, "err.pbx.invalid", field, field, reason)
+	if field == "" && status == http.StatusConflict {
+		field = pbxKeyField[kind]
 	}
-	return internal(err)
+	rc, coded := fe.(reasonCoded)
+	on, named := fe.(objectNamed)
+	code, args := "", []any(nil)
+	if coded {
+		code, args = rc.ReasonCode()
+	}
+	if !coded || !named || !s.cat.Has("reason."+code) {
+		// Words the catalogues cannot render: the implementation's own.
+		return fail(status, prefix, field, field, reason)
+	}
+	okind, okey := on.ObjectRef()
+	object := msg{key: "object." + okind, args: []any{okey}}
+	if okey == "" {
+		object = msg{key: "object." + okind + ".bare"}
+	}
+	var f *failure
+	if field == "" {
+		f = fail(status, prefix+"_object", "", object, reasonMsg(code, args))
+	} else {
+		fieldName := any(field)
+		if s.cat.Has("field." + field) {
+			fieldName = msg{key: "field." + field}
+		}
+		f = fail(status, prefix+"_field", field, object, fieldName, reasonMsg(code, args))
+	}
+	f.reason = code
+	return f
 }
 
 func (s *Server) apiPBXList(kind string) gin.HandlerFunc {
@@ -136,12 +241,12 @@ func (s *Server) apiPBXList(kind string) gin.HandlerFunc {
 		p, _ := s.pbx()
 		list, err := p.PBXList(c.Request.Context(), kind)
 		if err != nil {
-			s.failWith(c, pbxFailure(kind, err))
+			s.failWith(c, s.pbxFailure(kind, err))
 			return
 		}
 		out := make([]pbxObject, 0, len(list))
 		for _, raw := range list {
-			o, err := masked(raw)
+			o, err := s.view(c, kind, raw)
 			if err != nil {
 				s.failWith(c, internal(err))
 				return
@@ -157,24 +262,29 @@ func (s *Server) apiPBXGet(kind string) gin.HandlerFunc {
 		p, _ := s.pbx()
 		raw, err := p.PBXGet(c.Request.Context(), kind, c.Param("key"))
 		if err != nil {
-			s.failWith(c, pbxFailure(kind, err))
+			s.failWith(c, s.pbxFailure(kind, err))
 			return
 		}
-		s.answerObject(c, http.StatusOK, raw)
+		s.answerObject(c, http.StatusOK, kind, raw, "")
 	}
 }
 
-func (s *Server) answerObject(c *gin.Context, status int, raw json.RawMessage) {
-	o, err := masked(raw)
+// answerObject answers with the object as the API shows it; a secret
+// generated for this request is shown in it, this once.
+func (s *Server) answerObject(c *gin.Context, status int, kind string, raw json.RawMessage, generated string) {
+	o, err := s.view(c, kind, raw)
 	if err != nil {
 		s.failWith(c, internal(err))
 		return
 	}
+	if generated != "" {
+		o["secret"], _ = json.Marshal(generated)
+	}
 	c.JSON(status, o)
 }
 
-// readObject decodes the request body as a JSON object. A secret equal to
-// SecretMask is refused on create: it is what GET shows, not a secret.
+// readObject decodes the request body as a JSON object, dropping the
+// read-only secret_warning a client may send back from a GET.
 func (s *Server) readObject(c *gin.Context) (pbxObject, *failure) {
 	var o pbxObject
 	if f := decodeJSON(c, &o); f != nil {
@@ -183,6 +293,7 @@ func (s *Server) readObject(c *gin.Context) (pbxObject, *failure) {
 	if o == nil {
 		return nil, fail(http.StatusBadRequest, "err.body.invalid", "")
 	}
+	delete(o, fieldSecretWarning)
 	return o, nil
 }
 
@@ -199,11 +310,19 @@ func (s *Server) apiPBXCreate(kind string) gin.HandlerFunc {
 				return
 			}
 		}
+		var generated string
+		if kind == PBXExtensions {
+			number, _ := jsonString(o["number"])
+			if generated, f = generateSecret(o, number); f != nil {
+				s.failWith(c, f)
+				return
+			}
+		}
 		raw, _ := json.Marshal(o)
 		p, _ := s.pbx()
 		stored, err := p.PBXCreate(c.Request.Context(), kind, raw)
 		if err != nil {
-			s.failWith(c, pbxFailure(kind, err))
+			s.failWith(c, s.pbxFailure(kind, err))
 			return
 		}
 		if so, err := parseObject(stored); err == nil {
@@ -211,7 +330,7 @@ func (s *Server) apiPBXCreate(kind string) gin.HandlerFunc {
 				c.Header("Location", "/api/v1/"+kind+"/"+url.PathEscape(key))
 			}
 		}
-		s.answerObject(c, http.StatusCreated, stored)
+		s.answerObject(c, http.StatusCreated, kind, stored, generated)
 	}
 }
 
@@ -231,6 +350,13 @@ func (s *Server) apiPBXUpdate(kind string) gin.HandlerFunc {
 		} else {
 			o[keyField], _ = json.Marshal(key)
 		}
+		var generated string
+		if kind == PBXExtensions {
+			if generated, f = generateSecret(o, key); f != nil {
+				s.failWith(c, f)
+				return
+			}
+		}
 		ctx := c.Request.Context()
 		p, _ := s.pbx()
 		// Keep the stored secret unless the client sends a new one.
@@ -238,7 +364,7 @@ func (s *Server) apiPBXUpdate(kind string) gin.HandlerFunc {
 		if v, _ := jsonString(sec); !has || v == SecretMask {
 			old, err := p.PBXGet(ctx, kind, key)
 			if err != nil {
-				s.failWith(c, pbxFailure(kind, err))
+				s.failWith(c, s.pbxFailure(kind, err))
 				return
 			}
 			oo, err := parseObject(old)
@@ -255,10 +381,10 @@ func (s *Server) apiPBXUpdate(kind string) gin.HandlerFunc {
 		raw, _ := json.Marshal(o)
 		stored, err := p.PBXUpdate(ctx, kind, key, raw)
 		if err != nil {
-			s.failWith(c, pbxFailure(kind, err))
+			s.failWith(c, s.pbxFailure(kind, err))
 			return
 		}
-		s.answerObject(c, http.StatusOK, stored)
+		s.answerObject(c, http.StatusOK, kind, stored, generated)
 	}
 }
 
@@ -266,7 +392,7 @@ func (s *Server) apiPBXDelete(kind string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		p, _ := s.pbx()
 		if err := p.PBXDelete(c.Request.Context(), kind, c.Param("key")); err != nil {
-			s.failWith(c, pbxFailure(kind, err))
+			s.failWith(c, s.pbxFailure(kind, err))
 			return
 		}
 		c.Status(http.StatusNoContent)

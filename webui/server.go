@@ -3,6 +3,7 @@ package webui
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"embed"
 	"errors"
 	"fmt"
@@ -18,27 +19,44 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"callbox/webui/i18n"
+	"callbox/webui/tlscert"
 )
 
 //go:embed assets
 var assets embed.FS
 
-// Cookie names.
+// Cookie names. Over HTTPS each carries the __Host- prefix, which browsers
+// accept only with Secure, Path=/ and no Domain: a cookie set over plain
+// HTTP (or by another host) can then never stand in for an HTTPS one.
 const (
 	sessionCookie = "callbox_session"
 	langCookie    = "callbox_lang"
+	csrfCookie    = "callbox_csrf"
 	csrfHeader    = "X-CSRF-Token"
 	csrfField     = "csrf_token"
 )
 
-// Throttle settings: five free failures per address, then 1 s doubling up
-// to 5 minutes. Setup codes also have a global budget across addresses.
+// Request limits for visitors without a session, per source address (see
+// rateLimiter): a page load is three requests, so the burst covers a
+// person clicking around, while a script gets 429 answers that cost almost
+// nothing.
 const (
-	loginFree       = 5
-	throttleBase    = time.Second
-	throttleLimit   = 5 * time.Minute
-	setupGlobalFree = 20
-	maxBodyBytes    = 64 << 10
+	anonRate    = 20  // requests per second
+	anonBurst   = 100 // requests
+	maxRateKeys = 4096
+)
+
+// Throttle settings: five free failures per address, then 1 s doubling up
+// to 5 minutes. Each account also has its own budget across addresses
+// (accountFree failures, then the same doubling delay), which addresses the
+// account has logged in from before do not wait for.
+const (
+	loginFree     = 5
+	accountFree   = 10
+	throttleBase  = time.Second
+	throttleLimit = 5 * time.Minute
+	trustFor      = 30 * 24 * time.Hour
+	maxBodyBytes  = 64 << 10
 )
 
 // Server is the web admin. Create it with New, serve it with Run or mount
@@ -52,9 +70,13 @@ type Server struct {
 	now    func() time.Time
 
 	sess     *sessions
-	loginThr *throttle
+	csrf     *csrfSigner
+	limit    *rateLimiter // requests without a session, per address
+	loginThr *throttle    // per address
+	acctThr  *throttle    // per existing account, across addresses
+	ghostThr *throttle    // per unknown login name, so both kinds answer alike
+	trusted  *trustedAddrs
 	setupThr *throttle // per address
-	setupAll *throttle // all addresses together, key ""
 	code     setupCode
 	setupMu  sync.Mutex
 	usersMu  sync.Mutex // serialises user changes, for the last-admin rule
@@ -63,8 +85,11 @@ type Server struct {
 	dummyOnce sync.Once
 	dummy     string
 
+	certs *tlscert.Store // nil without HTTPS
+
 	addrMu    sync.Mutex
 	addr      string
+	tlsAddr   string
 	ready     chan struct{}
 	readyOnce sync.Once
 }
@@ -100,14 +125,42 @@ func New(cfg Config) (*Server, error) {
 	s.now = time.Now
 	clock := func() time.Time { return s.now() }
 	s.sess = newSessions(cfg.SessionIdle, cfg.SessionMax, clock)
+	s.csrf = newCSRFSigner(clock)
+	s.limit = newRateLimiter(anonRate, anonBurst, maxRateKeys, clock)
 	s.loginThr = newThrottle(loginFree, throttleBase, throttleLimit, clock)
+	s.acctThr = newThrottle(accountFree, throttleBase, throttleLimit, clock)
+	s.ghostThr = newThrottle(accountFree, throttleBase, throttleLimit, clock)
+	s.trusted = newTrustedAddrs(trustFor, clock)
 	s.setupThr = newThrottle(loginFree, throttleBase, throttleLimit, clock)
-	s.setupAll = newThrottle(setupGlobalFree, throttleBase, throttleLimit, clock)
 	if s.pages, err = loadPages(); err != nil {
 		return nil, err
 	}
+	if cfg.HTTPSAddr != "" {
+		if cfg.TLSDir == "" {
+			return nil, errors.New("webui: Config.TLSDir is empty")
+		}
+		if s.certs, err = tlscert.Open(cfg.TLSDir, cfg.TLSNames, nil); err != nil {
+			return nil, fmt.Errorf("webui: %w", err)
+		}
+	}
 	s.engine = s.routes()
 	return s, nil
+}
+
+// Certificate describes the certificate HTTPS serves; false without HTTPS.
+func (s *Server) Certificate() (tlscert.Info, bool) {
+	if s.certs == nil {
+		return tlscert.Info{}, false
+	}
+	return s.certs.Info(), true
+}
+
+// TLSAddr returns the address HTTPS listens on, with the real port; ""
+// without HTTPS or before Run has started listening.
+func (s *Server) TLSAddr() string {
+	s.addrMu.Lock()
+	defer s.addrMu.Unlock()
+	return s.tlsAddr
 }
 
 // NeedsSetup reports whether no user exists yet, so the caller should issue
@@ -134,44 +187,131 @@ func (s *Server) Addr() string {
 // Ready is closed once Run listens, after which Addr is set.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
 
-// Run listens on Config.Addr and serves until ctx is done, then shuts down,
-// giving requests in flight up to one second. A listen error is returned at
-// once; after a clean shutdown Run returns nil.
+// renewEvery is how often Run checks whether the certificate is due.
+const renewEvery = 12 * time.Hour
+
+// Run listens on Config.Addr (and Config.HTTPSAddr) and serves until ctx is
+// done, then shuts down, giving requests in flight up to one second. A
+// listen error is returned at once; after a clean shutdown Run returns nil.
+// With HTTPS it also renews the certificate when it falls due.
 func (s *Server) Run(ctx context.Context) error {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("webui: %w", err)
 	}
+	var tlsLn net.Listener
+	if s.certs != nil {
+		if tlsLn, err = lc.Listen(ctx, "tcp", s.cfg.HTTPSAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("webui: %w", err)
+		}
+	}
 	s.addrMu.Lock()
 	s.addr = ln.Addr().String()
+	if tlsLn != nil {
+		s.tlsAddr = tlsLn.Addr().String()
+	}
 	s.addrMu.Unlock()
 	s.readyOnce.Do(func() { close(s.ready) })
-	srv := &http.Server{
-		Handler:           s.engine,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+
+	newServer := func(h http.Handler) *http.Server {
+		return &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    32 << 10,
+			ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		}
 	}
-	s.log.Info("webui: listening", "addr", s.Addr())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	plain := newServer(s.engine)
+	if tlsLn != nil && s.cfg.RedirectHTTP {
+		plain.Handler = http.HandlerFunc(s.redirectToHTTPS)
+	}
+	servers := []*http.Server{plain}
+	errc := make(chan error, 2)
+	go func() { errc <- plain.Serve(ln) }()
+	s.log.Info("webui: listening", "addr", s.Addr(), "redirect_to_https", tlsLn != nil && s.cfg.RedirectHTTP)
+	renewDone := make(chan struct{})
+	renewCtx, stopRenew := context.WithCancel(ctx)
+	if tlsLn != nil {
+		secure := newServer(s.engine)
+		secure.TLSConfig = &tls.Config{GetCertificate: s.certs.GetCertificate, MinVersion: tls.VersionTLS12}
+		servers = append(servers, secure)
+		go func() { errc <- secure.ServeTLS(tlsLn, "", "") }()
+		go func() { defer close(renewDone); s.renewCerts(renewCtx) }()
+		s.log.Info("webui: listening for HTTPS", "addr", s.TLSAddr(), "sha256", s.certs.Info().Fingerprint)
+	} else {
+		close(renewDone)
+	}
+	var runErr error
 	select {
 	case err := <-errc:
-		return fmt.Errorf("webui: serve: %w", err)
+		runErr = fmt.Errorf("webui: serve: %w", err)
 	case <-ctx.Done():
 	}
+	stopRenew()
+	<-renewDone
 	sctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		srv.Close()
+	for _, srv := range servers {
+		if err := srv.Shutdown(sctx); err != nil {
+			srv.Close()
+		}
 	}
-	<-errc
+	for range len(servers) - 1 {
+		<-errc
+	}
+	if runErr == nil {
+		<-errc
+	}
 	s.log.Info("webui: stopped")
-	return nil
+	return runErr
+}
+
+// renewCerts renews the certificate when it falls due, until ctx ends.
+func (s *Server) renewCerts(ctx context.Context) {
+	t := time.NewTicker(renewEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if renewed, err := s.certs.Renew(); err != nil {
+			s.log.Error("webui: TLS certificate renewal failed", "err", err)
+		} else if renewed {
+			s.log.Warn("webui: TLS certificate renewed; check the new fingerprint", "sha256", s.certs.Info().Fingerprint)
+		}
+	}
+}
+
+// redirectToHTTPS sends a plain HTTP request to the same path over HTTPS:
+// 301 for GET and HEAD, 308 (method kept) otherwise.
+func (s *Server) redirectToHTTPS(w http.ResponseWriter, r *http.Request) {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if host == "" {
+		http.Error(w, "use HTTPS", http.StatusBadRequest)
+		return
+	}
+	_, port, _ := net.SplitHostPort(s.TLSAddr())
+	target := host
+	if port != "443" {
+		target = net.JoinHostPort(host, port)
+	} else if strings.Contains(host, ":") {
+		target = "[" + host + "]"
+	}
+	code := http.StatusPermanentRedirect
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		code = http.StatusMovedPermanently
+	}
+	http.Redirect(w, r, "https://"+target+r.URL.RequestURI(), code)
 }
 
 // routes builds the gin engine.
@@ -183,7 +323,7 @@ func (s *Server) routes() *gin.Engine {
 	// its own throttle key.
 	_ = e.SetTrustedProxies(nil)
 	e.ForwardedByClientIP = false
-	e.Use(s.logRequests, s.recover, s.secureHeaders, s.loadSession, s.checkCSRF)
+	e.Use(s.logRequests, s.recover, s.secureHeaders, s.loadSession, s.limitAnonymous, s.checkCSRF)
 	e.NoRoute(s.notFound)
 
 	static, _ := fs.Sub(assets, "assets/static")
@@ -207,6 +347,8 @@ func (s *Server) routes() *gin.Engine {
 	admin.DELETE("/:login", s.apiDeleteUser)
 	s.pbxRoutes(authed)
 	s.cdrRoutes(authed)
+	s.tlsRoutes(authed)
+	s.simRoutes(e)
 
 	e.GET("/", s.requireUser(false), s.pageHome)
 	e.GET("/setup", s.pageSetup)
@@ -243,20 +385,33 @@ func (f filesOnly) Open(name string) (fs.File, error) {
 
 // Context keys.
 const (
-	keySession = "callbox.session"
-	keyUser    = "callbox.user"
-	keyLang    = "callbox.lang"
+	keySession  = "callbox.session"
+	keyUser     = "callbox.user"
+	keyLang     = "callbox.lang"
+	keyAnonCSRF = "callbox.anon_csrf"
 )
 
 func isAPI(c *gin.Context) bool { return strings.HasPrefix(c.Request.URL.Path, "/api/") }
+
+// isTLS reports whether the request came over HTTPS.
+func isTLS(c *gin.Context) bool { return c.Request.TLS != nil }
+
+// cookieName is base, or __Host-base over HTTPS.
+func (s *Server) cookieName(c *gin.Context, base string) string {
+	if isTLS(c) {
+		return "__Host-" + base
+	}
+	return base
+}
 
 // logRequests logs each request once it is done.
 func (s *Server) logRequests(c *gin.Context) {
 	start := time.Now()
 	c.Next()
 	level := slog.LevelInfo
-	if c.Request.URL.Path == "/api/v1/health" || strings.HasPrefix(c.Request.URL.Path, "/static/") {
-		level = slog.LevelDebug
+	if c.Request.URL.Path == "/api/v1/health" || strings.HasPrefix(c.Request.URL.Path, "/static/") ||
+		c.Writer.Status() == http.StatusTooManyRequests && c.GetBool(keyRateLimited) {
+		level = slog.LevelDebug // limitAnonymous logs a flood once a minute
 	}
 	attrs := []any{"method", c.Request.Method, "path", c.Request.URL.Path, "status", c.Writer.Status(),
 		"bytes", c.Writer.Size(), "dur", time.Since(start), "addr", c.ClientIP()}
@@ -290,6 +445,9 @@ func (s *Server) secureHeaders(c *gin.Context) {
 	if !strings.HasPrefix(c.Request.URL.Path, "/static/") {
 		h.Set("Cache-Control", "no-store")
 	}
+	if s.cfg.HSTS && isTLS(c) {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
 	c.Next()
 }
@@ -299,14 +457,14 @@ func (s *Server) secureHeaders(c *gin.Context) {
 // from the next request on.
 func (s *Server) loadSession(c *gin.Context) {
 	lang := ""
-	if v, err := c.Cookie(langCookie); err == nil {
+	if v, err := c.Cookie(s.cookieName(c, langCookie)); err == nil {
 		lang = s.cat.Supported(v)
 	}
 	if lang == "" {
 		lang = s.cat.Negotiate(c.GetHeader("Accept-Language"))
 	}
 	c.Set(keyLang, lang)
-	id, err := c.Cookie(sessionCookie)
+	id, err := c.Cookie(s.cookieName(c, sessionCookie))
 	if err != nil || id == "" {
 		return
 	}
@@ -314,37 +472,63 @@ func (s *Server) loadSession(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if ss.Login != "" {
-		u, err := s.cfg.Users.Get(c.Request.Context(), ss.Login)
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			s.failWith(c, internal(err))
-			c.Abort()
-			return
-		}
-		if err != nil || u.Disabled {
-			// The request goes on as anonymous; pages that need a token
-			// start a fresh anonymous session.
-			s.sess.destroy(id)
-			return
-		}
-		c.Set(keyUser, u)
+	u, err := s.cfg.Users.Get(c.Request.Context(), ss.Login)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		s.failWith(c, internal(err))
+		c.Abort()
+		return
 	}
+	if err != nil || u.Disabled {
+		// The request goes on as anonymous.
+		s.sess.destroy(id)
+		return
+	}
+	c.Set(keyUser, u)
 	c.Set(keySession, ss)
 }
 
-// checkCSRF refuses state-changing requests without the session's token,
-// in the X-CSRF-Token header or the csrf_token form field.
+// keyRateLimited marks a request limitAnonymous refused.
+const keyRateLimited = "callbox.rate_limited"
+
+// limitAnonymous limits requests without a session per source address.
+// Logged-in users are not limited here: they are few, known, and may sit
+// behind one NAT address.
+func (s *Server) limitAnonymous(c *gin.Context) {
+	if _, ok := userOf(c); ok {
+		return
+	}
+	addr := addrKey(c.ClientIP())
+	ok, retry, warn := s.limit.allow(addr)
+	if ok {
+		return
+	}
+	if warn {
+		s.log.Warn("webui: too many requests without a session; refusing for a while (logged once a minute)", "addr", addr)
+	}
+	c.Set(keyRateLimited, true)
+	s.failWith(c, retryFailure(retry))
+	c.Abort()
+}
+
+// checkCSRF refuses state-changing requests without the right token in the
+// X-CSRF-Token header or the csrf_token form field: the session's for a
+// logged-in user, otherwise the anonymous double-submit token (csrf.go).
 func (s *Server) checkCSRF(c *gin.Context) {
 	switch c.Request.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		return
 	}
-	ss, ok := sessionOf(c)
 	tok := c.GetHeader(csrfHeader)
 	if tok == "" && !strings.HasPrefix(c.ContentType(), "application/json") {
 		tok = c.PostForm(csrfField)
 	}
-	if !ok || tok == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(ss.CSRF)) != 1 {
+	var ok bool
+	if ss, has := sessionOf(c); has {
+		ok = tok != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(ss.CSRF)) == 1
+	} else {
+		ok = s.anonTokenOK(c, tok)
+	}
+	if !ok {
 		s.log.Warn("webui: csrf token refused", "path", c.Request.URL.Path, "addr", c.ClientIP())
 		s.failWith(c, fail(http.StatusForbidden, "err.csrf", ""))
 		c.Abort()
@@ -369,26 +553,23 @@ func userOf(c *gin.Context) (User, bool) {
 
 func langOf(c *gin.Context) string { return c.GetString(keyLang) }
 
-// anonymous returns the request's session, starting an anonymous one (and
-// setting its cookie) when there is none, so forms have a CSRF token.
-func (s *Server) anonymous(c *gin.Context) session {
+// csrfToken is the token the request's forms and API calls must send: the
+// session's for a logged-in user, otherwise the anonymous one.
+func (s *Server) csrfToken(c *gin.Context) string {
 	if ss, ok := sessionOf(c); ok {
-		return ss
+		return ss.CSRF
 	}
-	ss := s.sess.create("")
-	s.setSessionCookie(c, ss.ID)
-	c.Set(keySession, ss)
-	return ss
+	return s.anonToken(c)
 }
 
-// startSession replaces the request's session with a new one for login,
-// so an identifier planted before login is worthless afterwards.
+// startSession starts a session for a user who has just logged in, ending
+// the request's previous one: sessions exist only from a successful login.
 func (s *Server) startSession(c *gin.Context, u User) session {
 	if old, ok := sessionOf(c); ok {
 		s.sess.destroy(old.ID)
 	}
 	ss := s.sess.create(u.Login)
-	s.setSessionCookie(c, ss.ID)
+	s.setSessionCookie(c, ss.ID, 0)
 	c.Set(keySession, ss)
 	c.Set(keyUser, u)
 	return ss
@@ -399,13 +580,12 @@ func (s *Server) endSession(c *gin.Context) {
 	if ss, ok := sessionOf(c); ok {
 		s.sess.destroy(ss.ID)
 	}
-	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, Secure: s.cfg.SecureCookie, SameSite: http.SameSiteStrictMode})
+	s.setSessionCookie(c, "", -1)
 }
 
-func (s *Server) setSessionCookie(c *gin.Context, id string) {
-	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: id, Path: "/",
-		HttpOnly: true, Secure: s.cfg.SecureCookie, SameSite: http.SameSiteStrictMode})
+func (s *Server) setSessionCookie(c *gin.Context, id string, maxAge int) {
+	http.SetCookie(c.Writer, &http.Cookie{Name: s.cookieName(c, sessionCookie), Value: id, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: isTLS(c), SameSite: http.SameSiteStrictMode})
 }
 
 // requireUser lets only logged-in users through: the API answers 401,
@@ -447,11 +627,14 @@ func (s *Server) failWith(c *gin.Context, f *failure) {
 	if f.status == http.StatusTooManyRequests && len(f.args) > 0 {
 		c.Header("Retry-After", fmt.Sprint(f.args[0]))
 	}
-	msg := s.cat.T(langOf(c), f.key, f.args...)
+	msg := s.failText(c, f)
 	if isAPI(c) {
 		body := gin.H{"error": msg, "code": f.key}
 		if f.field != "" {
 			body["field"] = f.field
+		}
+		if f.reason != "" {
+			body["reason"] = f.reason
 		}
 		c.JSON(f.status, body)
 		return

@@ -7,13 +7,14 @@ import (
 	"time"
 )
 
-// maxAnonymous bounds the sessions that have no user yet (a visitor on the
-// login or setup page holds one for its CSRF token), so a client that
-// requests pages in a loop cannot grow memory without limit.
-const maxAnonymous = 1024
+// maxSessions bounds the stored sessions. Only a successful login creates
+// one (anonymous visitors keep no server state, see csrf.go), so reaching
+// it takes that many logins; beyond it the least recently used session
+// ends.
+const maxSessions = 1024
 
-// session is the server-side state behind a session cookie. An anonymous
-// session (Login == "") only carries a CSRF token.
+// session is the server-side state behind a session cookie: a logged-in
+// user and the CSRF token of their pages.
 type session struct {
 	ID      string
 	CSRF    string
@@ -44,13 +45,13 @@ func randToken() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// create starts a session for login ("" for anonymous) and returns a copy.
+// create starts a session for login and returns a copy.
 func (ss *sessions) create(login string) session {
 	now := ss.now()
 	s := &session{ID: randToken(), CSRF: randToken(), Login: login, Created: now, Seen: now}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	if login == "" {
+	if len(ss.m) >= maxSessions {
 		ss.pruneLocked(now)
 	}
 	ss.m[s.ID] = s
@@ -97,24 +98,20 @@ func (ss *sessions) destroyUser(login, keep string) {
 	}
 }
 
-// pruneLocked drops expired sessions and, when anonymous sessions still
-// exceed maxAnonymous, the least recently used of them.
+// pruneLocked drops expired sessions and, when the table is still full,
+// the least recently used one.
 func (ss *sessions) pruneLocked(now time.Time) {
-	anon := 0
 	var oldest *session
 	for id, s := range ss.m {
 		if ss.expired(s, now) {
 			delete(ss.m, id)
 			continue
 		}
-		if s.Login == "" {
-			anon++
-			if oldest == nil || s.Seen.Before(oldest.Seen) {
-				oldest = s
-			}
+		if oldest == nil || s.Seen.Before(oldest.Seen) {
+			oldest = s
 		}
 	}
-	if anon >= maxAnonymous && oldest != nil {
+	if len(ss.m) >= maxSessions && oldest != nil {
 		delete(ss.m, oldest.ID)
 	}
 }

@@ -11,11 +11,27 @@ import (
 )
 
 // setupCode holds the one valid setup code, if any. A new code replaces the
-// old one; a successful setup consumes it.
+// old one; a successful setup consumes it. Each code takes at most
+// maxCodeGuesses wrong guesses, from all addresses together, and is then
+// withdrawn: whatever the number of addresses, a guesser's chance stays
+// below maxCodeGuesses in 10^8, and the console issues a new code at once.
 type setupCode struct {
 	mu     sync.Mutex
 	digits string // "" when no code is valid
+	wrong  int    // wrong guesses at this code
 }
+
+// maxCodeGuesses is the guess budget of one setup code.
+const maxCodeGuesses = 10000
+
+// codeResult is what check found.
+type codeResult int
+
+const (
+	codeRight codeResult = iota
+	codeWrong
+	codeWithdrawn // this guess used up the code's budget
+)
 
 // IssueSetupCode makes a new one-time setup code, 8 random digits shown as
 // "1234-5678", and invalidates any earlier one. While no user exists the
@@ -32,7 +48,7 @@ func (s *Server) IssueSetupCode(ctx context.Context) (string, error) {
 	}
 	d := fmt.Sprintf("%08d", n.Int64())
 	s.code.mu.Lock()
-	s.code.digits = d
+	s.code.digits, s.code.wrong = d, 0
 	s.code.mu.Unlock()
 	s.log.Info("webui: new setup code issued")
 	return d[:4] + "-" + d[4:], nil
@@ -52,15 +68,23 @@ func normalizeCode(in string) string {
 	return b.String()
 }
 
-// check reports whether in is the current code, in constant time.
-func (c *setupCode) check(in string) bool {
+// check reports whether in is the current code, in constant time, and
+// counts a wrong guess against the code's budget.
+func (c *setupCode) check(in string) codeResult {
 	in = normalizeCode(in)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.digits == "" || len(in) != len(c.digits) {
-		return false
+	if c.digits != "" && len(in) == len(c.digits) && subtle.ConstantTimeCompare([]byte(in), []byte(c.digits)) == 1 {
+		return codeRight
 	}
-	return subtle.ConstantTimeCompare([]byte(in), []byte(c.digits)) == 1
+	if c.digits == "" {
+		return codeWrong
+	}
+	if c.wrong++; c.wrong >= maxCodeGuesses {
+		c.digits = ""
+		return codeWithdrawn
+	}
+	return codeWrong
 }
 
 // consume invalidates the code if in is still the current one, and reports

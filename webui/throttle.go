@@ -6,9 +6,9 @@ import (
 )
 
 // throttle slows down guessing: after free failures for one key (a client
-// address) each further attempt must wait base, then 2*base, 4*base ... up
-// to limit after the previous failure. A success or forget of quiet time
-// clears the key, so nobody is ever locked out for good.
+// address, an account) each further attempt must wait base, then 2*base,
+// 4*base ... up to limit after the previous failure. A success or forget of
+// quiet time clears the key, so nobody is ever locked out for good.
 type throttle struct {
 	free   int
 	base   time.Duration
@@ -63,6 +63,18 @@ func (t *throttle) fail(key string) {
 		if len(t.m) >= maxThrottleKeys {
 			t.sweepLocked(now)
 		}
+		if len(t.m) >= maxThrottleKeys {
+			// Still full of keys that are waiting: forget the one that
+			// failed longest ago rather than grow without bound.
+			var oldest string
+			var at time.Time
+			for k, a := range t.m {
+				if oldest == "" || a.last.Before(at) {
+					oldest, at = k, a.last
+				}
+			}
+			delete(t.m, oldest)
+		}
 		a = &attempts{}
 		t.m[key] = a
 	}
@@ -90,4 +102,68 @@ func (t *throttle) sweepLocked(now time.Time) {
 			delete(t.m, k)
 		}
 	}
+}
+
+// trustedAddrs remembers, per account, the addresses it has logged in from
+// lately, so the account's own delay (a guesser's doing) does not hold up
+// its owner at their usual desk. In memory only: a reboot forgets it, and
+// then the owner waits out the delay like anyone else, once.
+type trustedAddrs struct {
+	ttl time.Duration
+	now func() time.Time
+
+	mu sync.Mutex
+	m  map[string]map[string]time.Time // login -> address -> last success
+}
+
+// maxTrustedPerAccount bounds each account's list; the oldest goes first.
+const maxTrustedPerAccount = 16
+
+func newTrustedAddrs(ttl time.Duration, now func() time.Time) *trustedAddrs {
+	return &trustedAddrs{ttl: ttl, now: now, m: map[string]map[string]time.Time{}}
+}
+
+// add records a successful login of login from addr.
+func (t *trustedAddrs) add(login, addr string) {
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	as := t.m[login]
+	if as == nil {
+		if len(t.m) >= maxThrottleKeys {
+			for k := range t.m { // accounts are few; this only stops abuse
+				delete(t.m, k)
+				break
+			}
+		}
+		as = map[string]time.Time{}
+		t.m[login] = as
+	}
+	if _, ok := as[addr]; !ok && len(as) >= maxTrustedPerAccount {
+		var oldest string
+		for a, at := range as {
+			if oldest == "" || at.Before(as[oldest]) {
+				oldest = a
+			}
+		}
+		delete(as, oldest)
+	}
+	as[addr] = now
+}
+
+// has reports whether login logged in from addr within the trust period.
+func (t *trustedAddrs) has(login, addr string) bool {
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	at, ok := t.m[login][addr]
+	return ok && now.Sub(at) <= t.ttl
+}
+
+// forget drops login's addresses (its password changed: whoever had it
+// before is no longer the owner by default).
+func (t *trustedAddrs) forget(login string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.m, login)
 }

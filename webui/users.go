@@ -9,14 +9,17 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/gin-gonic/gin"
+
+	"callbox/telephony/sip/secret"
 	"callbox/webui/passwd"
 )
 
-// Limits on user fields.
+// Limits on user fields. The shortest password is the strength rule's
+// (passwordPolicy).
 const (
 	maxLoginLen       = 32
 	maxDisplayNameLen = 64 // runes
-	minPasswordLen    = 8
 	maxPasswordLen    = 128
 )
 
@@ -27,7 +30,8 @@ type failure struct {
 	key    string
 	field  string
 	args   []any
-	err    error // the cause, logged for 500s
+	reason string // a reason code the API adds as "reason", if any
+	err    error  // the cause, logged for 500s
 }
 
 func (f *failure) Error() string {
@@ -40,6 +44,32 @@ func (f *failure) Error() string {
 func fail(status int, key, field string, args ...any) *failure {
 	return &failure{status: status, key: key, field: field, args: args}
 }
+
+// msg is a catalogue message standing as an argument of another (a
+// translated reason inside "Field %s was refused: %s"); it is translated
+// when the outer message is.
+type msg struct {
+	key  string
+	args []any
+}
+
+// tr translates key with args, translating the msg values among them.
+func (s *Server) tr(lang, key string, args []any) string {
+	if len(args) == 0 {
+		return s.cat.T(lang, key)
+	}
+	out := make([]any, len(args))
+	for i, a := range args {
+		if m, ok := a.(msg); ok {
+			a = s.tr(lang, m.key, m.args)
+		}
+		out[i] = a
+	}
+	return s.cat.T(lang, key, out...)
+}
+
+// failText is f's message in the request's language.
+func (s *Server) failText(c *gin.Context, f *failure) string { return s.tr(langOf(c), f.key, f.args) }
 
 func internal(err error) *failure {
 	return &failure{status: http.StatusInternalServerError, key: "err.internal", err: err}
@@ -105,15 +135,34 @@ func validRole(s string) *failure {
 	return nil
 }
 
-func validPassword(s string) *failure {
-	if utf8.RuneCountInString(s) < minPasswordLen {
-		return fail(http.StatusBadRequest, "err.password.too_short", "password", minPasswordLen)
+// passwordPolicy is the strength rule for a role's passwords: longer for
+// administrators, who can change everything.
+func passwordPolicy(role string) secret.Policy {
+	if role == RoleAdmin {
+		return secret.Admin
 	}
-	if len(s) > maxPasswordLen {
+	return secret.Staff
+}
+
+// validPassword checks a new password of login with role: its length and
+// telephony/sip/secret's strength rule (not common, not the login, not a
+// sequence), the same rule the SIP extension secrets follow.
+func validPassword(pw, role, login string) *failure {
+	if len(pw) > maxPasswordLen {
 		return fail(http.StatusBadRequest, "err.password.too_long", "password", maxPasswordLen)
 	}
-	return nil
+	var w *secret.Weakness
+	if !errors.As(secret.Check(pw, passwordPolicy(role), login), &w) {
+		return nil
+	}
+	if w.Code == secret.TooShort {
+		return fail(http.StatusBadRequest, "err.password.too_short", "password", w.Args...)
+	}
+	return fail(http.StatusBadRequest, "err.password.weak", "password", reasonMsg("secret."+w.Code, w.Args))
 }
+
+// reasonMsg is the translated reason with code, as an argument of a message.
+func reasonMsg(code string, args []any) msg { return msg{key: "reason." + code, args: args} }
 
 // storeFailure maps an error from Users onto a client failure.
 func storeFailure(err error) *failure {
@@ -128,8 +177,15 @@ func storeFailure(err error) *failure {
 		return fail(http.StatusConflict, "err.user.conflict", f)
 	case errors.Is(err, ErrInvalid):
 		return fail(http.StatusBadRequest, "err.invalid", errField(err, ErrInvalid))
+	case errors.Is(err, ErrNoSpace):
+		return noSpaceFailure(err)
 	}
 	return internal(err)
+}
+
+// noSpaceFailure says the storage is full: 507, logged with its cause.
+func noSpaceFailure(err error) *failure {
+	return &failure{status: http.StatusInsufficientStorage, key: "err.storage_full", err: err}
 }
 
 // hashPassword makes new password hashes; tests swap in cheap parameters.
@@ -195,9 +251,9 @@ func (s *Server) createUser(ctx context.Context, in userInput) (User, *failure) 
 	}
 	u.Role = *in.Role
 	if in.Password == nil {
-		return u, fail(http.StatusBadRequest, "err.password.too_short", "password", minPasswordLen)
+		return u, fail(http.StatusBadRequest, "err.password.too_short", "password", passwordPolicy(u.Role).MinLen)
 	}
-	if f := validPassword(*in.Password); f != nil {
+	if f := validPassword(*in.Password, u.Role, u.Login); f != nil {
 		return u, f
 	}
 	if in.Disabled != nil {
@@ -274,7 +330,7 @@ func (s *Server) updateUser(ctx context.Context, login string, in userInput, kee
 	}
 	newPassword := in.Password != nil && *in.Password != ""
 	if newPassword {
-		if f := validPassword(*in.Password); f != nil {
+		if f := validPassword(*in.Password, u.Role, u.Login); f != nil {
 			return u, f
 		}
 		h, f := s.hash(ctx, *in.Password)
@@ -291,6 +347,9 @@ func (s *Server) updateUser(ctx context.Context, login string, in userInput, kee
 		s.sess.destroyUser(u.Login, "")
 	} else if newPassword {
 		s.sess.destroyUser(u.Login, keep)
+	}
+	if newPassword {
+		s.trusted.forget(u.Login)
 	}
 	return u, nil
 }
@@ -343,12 +402,21 @@ func (s *Server) firstBoot(ctx context.Context) (bool, *failure) {
 func (s *Server) setup(ctx context.Context, addr string, in setupInput) *failure {
 	s.setupMu.Lock()
 	defer s.setupMu.Unlock()
-	if d := max(s.setupThr.wait(addr), s.setupAll.wait("")); d > 0 {
+	// Only per address: a budget shared by all addresses let a guesser
+	// hold the installer out. The code's own guess budget (setupCode)
+	// bounds what many addresses together can try.
+	addr = addrKey(addr)
+	if d := s.setupThr.wait(addr); d > 0 {
 		return retryFailure(d)
 	}
-	if !s.code.check(in.Code) {
+	switch s.code.check(in.Code) {
+	case codeWrong:
 		s.setupThr.fail(addr)
-		s.setupAll.fail("")
+		return fail(http.StatusForbidden, "err.setup.code", "code")
+	case codeWithdrawn:
+		s.log.Warn("webui: setup code withdrawn after too many wrong guesses; issue a new one with passwd-reset on the console",
+			"guesses", maxCodeGuesses)
+		s.setupThr.fail(addr)
 		return fail(http.StatusForbidden, "err.setup.code", "code")
 	}
 	if f := validLogin(in.Login); f != nil {
@@ -357,7 +425,7 @@ func (s *Server) setup(ctx context.Context, addr string, in setupInput) *failure
 	if f := validDisplayName(in.DisplayName); f != nil {
 		return f
 	}
-	if f := validPassword(in.Password); f != nil {
+	if f := validPassword(in.Password, RoleAdmin, in.Login); f != nil {
 		return f
 	}
 	s.usersMu.Lock()
@@ -385,6 +453,8 @@ func (s *Server) setup(ctx context.Context, addr string, in setupInput) *failure
 		}
 		err = s.cfg.Users.Update(ctx, u)
 		s.sess.destroyUser(u.Login, "")
+		s.trusted.forget(u.Login)
+		s.acctThr.succeed(u.Login)
 	} else {
 		u = User{Login: in.Login, DisplayName: in.DisplayName, Role: RoleAdmin, PasswordHash: h, Created: now, Updated: now}
 		err = s.cfg.Users.Create(ctx, u)
@@ -402,8 +472,13 @@ func retryFailure(d time.Duration) *failure {
 	return fail(http.StatusTooManyRequests, "err.retry_after", "", secs)
 }
 
-// login checks credentials from addr under the login throttle.
+// login checks credentials from addr under two throttles: one per address,
+// and one per account across addresses (so many addresses together cannot
+// guess freely). The account's is a delay, not a lockout: its owner gets
+// in once it has passed, at once from an address it logged in from before,
+// and a success clears it.
 func (s *Server) login(ctx context.Context, addr, login, pw string) (User, *failure) {
+	addr = addrKey(addr)
 	if d := s.loginThr.wait(addr); d > 0 {
 		return User{}, retryFailure(d)
 	}
@@ -411,6 +486,18 @@ func (s *Server) login(ctx context.Context, addr, login, pw string) (User, *fail
 	found := err == nil
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return u, internal(err)
+	}
+	// Unknown names have a table of their own, so spraying made-up names
+	// cannot push a real account's count out, yet they answer alike.
+	acct := s.ghostThr
+	if found {
+		acct = s.acctThr
+	}
+	if !s.trusted.has(login, addr) {
+		if d := acct.wait(login); d > 0 {
+			s.log.Info("webui: login delayed: too many failures for this account", "login", login, "addr", addr)
+			return User{}, fail(http.StatusTooManyRequests, "err.login.account_wait", "", int((d+time.Second-1)/time.Second))
+		}
 	}
 	hash := u.PasswordHash
 	if !found {
@@ -424,10 +511,13 @@ func (s *Server) login(ctx context.Context, addr, login, pw string) (User, *fail
 	}
 	if !found || !ok || u.Disabled {
 		s.loginThr.fail(addr)
+		acct.fail(login)
 		s.log.Info("webui: login failed", "login", login, "addr", addr)
 		return u, fail(http.StatusUnauthorized, "err.login.failed", "")
 	}
 	s.loginThr.succeed(addr)
+	s.acctThr.succeed(login)
+	s.trusted.add(login, addr)
 	return u, nil
 }
 

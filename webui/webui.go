@@ -4,20 +4,37 @@
 // firmware wires them to the store and the board, so webui never imports
 // either.
 //
+// HTTPS: with Config.HTTPSAddr the server also serves TLS with the
+// certificate of webui/tlscert (made at first boot, renewed before it
+// expires, replaceable by an upload under /api/v1/tls); cookies are Secure
+// and __Host- prefixed over HTTPS. RedirectHTTP and HSTS are for hardware;
+// the simulation keeps plain HTTP usable.
+//
 // Pages (server-rendered, usable without JavaScript): /setup, /login,
 // /logout (POST), / (dashboard; agents and supervisors see what their role
 // may use), /users and /users/:login (administrators only), /lang/:lang (the
 // language switch, a cookie).
 //
-// API: GET /api/v1/health (no auth), GET /api/v1/session (who am I, CSRF
-// token; starts an anonymous session), POST /api/v1/login, /logout, /setup,
-// GET /api/v1/system (any user), and /api/v1/users[/:login] (administrators:
-// GET, POST, PUT, DELETE). Errors are {"error": text in the request's
-// language, "code": catalogue key, "field": offending field}.
+// API: GET /api/v1/health (no auth), GET /api/v1/session (who am I and
+// the CSRF token), POST /api/v1/login, /logout, /setup,
+// GET /api/v1/system (any user; with the raised alarms and the HTTPS
+// certificate's fingerprint), and for administrators /api/v1/users[/:login]
+// (GET, POST, PUT, DELETE), the PBX configuration (pbx.go), /api/v1/tls
+// (tls.go); /api/v1/cdr for supervisors too (cdr.go). Errors are {"error":
+// text in the request's language, "code": catalogue key, "field":
+// offending field, "reason": a reason code when the implementation gave
+// one}; a full disk answers 507.
 //
-// Every POST, PUT, PATCH and DELETE needs the session's CSRF token in the
-// X-CSRF-Token header or the csrf_token form field, including login and
-// setup: a client first GETs /api/v1/session (or a page) for a session.
+// Every POST, PUT, PATCH and DELETE needs a CSRF token in the X-CSRF-Token
+// header or the csrf_token form field, including login and setup: a
+// client first GETs /api/v1/session (or a page) for it. A logged-in user's
+// token belongs to the session; an anonymous visitor's is signed and sent
+// back in a cookie too, so no server state exists before a login (csrf.go).
+//
+// Abuse limits: requests without a session are rate-limited per source
+// address (IPv6 per /64); failed logins are throttled per address and per
+// account (a delay the account's usual addresses skip, see login); setup
+// codes per address, with a guess budget per code.
 package webui
 
 import (
@@ -26,6 +43,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"callbox/webui/tlscert"
 )
 
 // Roles a user may have.
@@ -73,6 +92,10 @@ var (
 	ErrConflict = errors.New("webui: conflict")
 	// ErrInvalid: a field was refused; the text after the sentinel names it.
 	ErrInvalid = errors.New("webui: invalid")
+	// ErrNoSpace: the box's storage is full and the change was not saved.
+	// Users and PBX implementations wrap it; the API answers 507
+	// Insufficient Storage saying so, in the user's language.
+	ErrNoSpace = errors.New("webui: storage full")
 )
 
 // userFields maps the field names an error text may carry onto the names
@@ -114,6 +137,22 @@ type SystemInfo struct {
 	Board         BoardInfo
 	StoreBytes    int64
 	DataFreeBytes uint64
+	// Alarms are conditions someone must act on; the home page and
+	// /api/v1/system show them until they clear.
+	Alarms []Alarm
+}
+
+// Alarm codes.
+const (
+	// AlarmStorageFull: writes to the store fail for lack of space.
+	AlarmStorageFull = "storage_full"
+)
+
+// Alarm is one raised alarm: its code (the catalogues have
+// "alarm.CODE", formatted with Since) and when it was raised.
+type Alarm struct {
+	Code  string
+	Since time.Time
 }
 
 // BoardInfo describes the line board.
@@ -129,8 +168,23 @@ type PortInfo struct {
 
 // Config configures a Server.
 type Config struct {
-	// Addr is the listen address for Run, e.g. "127.0.0.1:8080" or ":80".
+	// Addr is the plain HTTP listen address for Run, e.g. "127.0.0.1:8080"
+	// or ":80".
 	Addr string
+	// HTTPSAddr is the HTTPS listen address, e.g. "127.0.0.1:8443" or
+	// ":443"; empty serves plain HTTP only.
+	HTTPSAddr string
+	// TLSDir keeps the HTTPS certificate and key (webui/tlscert); required
+	// with HTTPSAddr. A certificate is made there at first boot.
+	TLSDir string
+	// TLSNames lists what a certificate the box makes covers; nil means
+	// tlscert.LocalNames (host name, LAN addresses, localhost).
+	TLSNames func() tlscert.Names
+	// RedirectHTTP answers plain HTTP with a redirect to HTTPS (on
+	// hardware); off, plain HTTP serves the admin too (simulation).
+	RedirectHTTP bool
+	// HSTS sends Strict-Transport-Security over HTTPS (on hardware).
+	HSTS bool
 	// Users stores the accounts. Required.
 	Users Users
 	// System reports the appliance's state. Required.
@@ -141,11 +195,11 @@ type Config struct {
 	// CallLog serves the call detail records under /api/v1/cdr; nil makes
 	// that route answer 503.
 	CallLog CallLog
+	// Sim, on a simulated board, serves the /sim page (administrators
+	// only); nil: no such page.
+	Sim Sim
 	// Logger receives request logs and errors; nil discards them.
 	Logger *slog.Logger
-	// SecureCookie marks the session cookie Secure (set it when served over
-	// HTTPS).
-	SecureCookie bool
 	// SessionIdle ends a session after this long without a request; zero
 	// means 30 minutes.
 	SessionIdle time.Duration

@@ -272,6 +272,24 @@ func (p *Port) RecentEvents() []Event {
 	return append([]Event(nil), p.events...)
 }
 
+// halt leaves the port's chip safe, if a driver was wired to it. A port
+// already out of service is halted as far as its chip lets it, quietly: its
+// fault was reported when it happened.
+func (p *Port) halt() error {
+	working := p.Err() == nil
+	var err error
+	switch {
+	case p.fxs != nil:
+		err = p.fxs.Halt()
+	case p.fxo != nil:
+		err = p.fxo.Halt()
+	}
+	if !working {
+		return nil
+	}
+	return err
+}
+
 func (p *Port) close() error {
 	switch {
 	case p.fxs != nil:

@@ -370,14 +370,33 @@ func (bd *Board) Step() error {
 	return nil
 }
 
-// Close stops every port's goroutine and the highways, waits for them, and
-// releases the devices. It is safe to call more than once.
+// Halt leaves every port's chip safe (see proslic.Port.Halt and
+// si3050.Port.Halt): FXS lines open with ringing stopped, FXO lines
+// on-hook, interrupts masked. The ports stay out of service until the
+// board is opened again; Close halts too. It is safe to call more than
+// once and while the board runs.
+func (bd *Board) Halt() error {
+	var errs []error
+	for _, p := range bd.ports {
+		if err := p.halt(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close halts every port, stops every port's goroutine and the highways,
+// waits for them, and releases the devices. It is safe to call more than
+// once.
 func (bd *Board) Close() error {
 	bd.closeOnce.Do(func() {
 		if bd.cancel != nil {
 			bd.cancel()
 		}
 		var errs []error
+		if err := bd.Halt(); err != nil {
+			errs = append(errs, err)
+		}
 		for _, p := range bd.ports {
 			if err := p.close(); err != nil {
 				errs = append(errs, err)

@@ -389,3 +389,31 @@ func TestHardwareWithoutChips(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCloseHaltsTheChips: closing the board leaves no PSTN line seized and
+// no phone ringing, even a port that failed keeps the others halting.
+func TestCloseHaltsTheChips(t *testing.T) {
+	b, _ := openVirtual(t, map[string]sim.Fault{"fxs4": {FXS: proslicsim.Absent}})
+	sb := b.Sim()
+	if err := b.Port("fxo1").FXO().Seize(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Port("fxs2").FXS().Ring(0); err != nil {
+		t.Fatal(err)
+	}
+	if !sb.CO("fxo1").BoxOffHook() || !sb.Phone("fxs2").Ringing() {
+		t.Fatal("line not seized or phone not ringing")
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if sb.CO("fxo1").BoxOffHook() {
+		t.Error("fxo1 still seized after Close")
+	}
+	if p := sb.Phone("fxs2"); p.Ringing() || p.Alerting() {
+		t.Error("fxs2 still ringing after Close")
+	}
+	if err := b.Port("fxs2").FXS().Ring(1); err == nil {
+		t.Error("a closed board's port rings")
+	}
+}

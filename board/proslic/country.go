@@ -3,8 +3,9 @@ package proslic
 import (
 	"fmt"
 	"math"
-	"strings"
 	"time"
+
+	"callbox/dsp/country"
 )
 
 // Ring is a country's ringing signal: a sine of Frequency hertz and
@@ -17,31 +18,26 @@ type Ring struct {
 	Cadence []time.Duration
 }
 
-// Presets are the ringing signals of the countries callbox ships presets
-// for (the same codes as dsp/tone's plans). CN is the default.
-var Presets = map[string]Ring{
-	"CN": {Frequency: 25, Amplitude: 85, Cadence: []time.Duration{time.Second, 4 * time.Second}},
-	"US": {Frequency: 20, Amplitude: 85, Cadence: []time.Duration{2 * time.Second, 4 * time.Second}},
-	"UK": {Frequency: 25, Amplitude: 85, Cadence: []time.Duration{400 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 2 * time.Second}},
-	"EU": {Frequency: 25, Amplitude: 85, Cadence: []time.Duration{time.Second, 4 * time.Second}},
-	"JP": {Frequency: 16, Amplitude: 75, Cadence: []time.Duration{time.Second, 2 * time.Second}},
-}
+// ringVolts is the ringing amplitude the driver asks of the chip per
+// country code, in volts peak; other countries get defaultRingVolts. The
+// frequency and cadence come from the country table (dsp/country).
+var ringVolts = map[string]float64{"JP": 75}
 
-// PresetFor returns the ring preset of a country code (case-insensitive;
-// "" is CN and "ETSI" is EU).
-func PresetFor(country string) (Ring, error) {
-	c := strings.ToUpper(country)
-	switch c {
-	case "":
-		c = "CN"
-	case "ETSI":
-		c = "EU"
+const defaultRingVolts = 85
+
+// PresetFor returns the ringing signal of a country (a dsp/country code
+// or alias; "" is CN): the table's frequency and cadence at the amplitude
+// the driver uses for that country.
+func PresetFor(code string) (Ring, error) {
+	c, err := country.Lookup(code)
+	if err != nil {
+		return Ring{}, fmt.Errorf("proslic: ring preset: %w", err)
 	}
-	r, ok := Presets[c]
+	v, ok := ringVolts[c.Code]
 	if !ok {
-		return Ring{}, fmt.Errorf("proslic: no ring preset for country %q", country)
+		v = defaultRingVolts
 	}
-	return r, nil
+	return Ring{Frequency: c.Ring.Hz, Amplitude: v, Cadence: c.Ring.Cadence}, nil
 }
 
 // Validate checks that the chip can generate r.

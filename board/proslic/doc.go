@@ -8,7 +8,7 @@
 //	p, err := proslic.New(proslic.Config{
 //		Name: "fxs1", Part: proslic.Si3215,
 //		Conn: conn, Reset: resetPin, IRQ: irqPin, // IRQ may be nil: polling
-//		Clock: vclock.Real{}, Ring: proslic.Presets["CN"], Slot: 0,
+//		Clock: vclock.Real{}, Ring: ring, Slot: 0, // ring, _ := proslic.PresetFor("CN")
 //	})
 //	if err := p.BringUp(); err != nil { ... } // *Error: "proslic: fxs1: bring-up: ..."
 //	p.Start(ctx, func(e proslic.Event) { ... }) // OffHook, OnHook, Flash, RingPause, ...
@@ -30,8 +30,9 @@
 // SetLinefeed selects open, forward or reverse active, on-hook transmission
 // (OHT) and the tip/ring open states; SetPolarity reverses the line (ETSI
 // caller ID, answer supervision). Ring(cycles) rings with the port's Ring
-// (frequency, peak voltage and cadence; Presets has CN 25 Hz 1/4 s, US
-// 20 Hz 2/4 s, UK 25 Hz double ring, EU and JP as data). The driver times
+// (frequency, peak voltage and cadence; PresetFor gives a country's from
+// the country table, dsp/country: CN 25 Hz 1/4 s, US 20 Hz 2/4 s, UK
+// 25 Hz double ring, EU and JP). The driver times
 // the cadence itself: the chip's ring oscillator makes the waveform, and
 // Service switches the linefeed between ringing and OHT at the cadence's
 // boundaries on the port's clock, just as the chip's own ring timers would
@@ -49,7 +50,11 @@
 // hook (register 68, default 30 ms), and reports OffHook; an on-hook break
 // inside the Flash window (default 100-800 ms) as Flash; longer breaks as
 // OnHook once the window has passed (so OnHook comes 800 ms after the
-// hang-up). Breaks shorter than the window are ignored. Power alarms
+// hang-up). Breaks shorter than the window that pass the debounce are
+// pulse-dialling pulses (a 10 pps rotary dial breaks the loop for about
+// 60 ms, with 40 ms makes, confirmed after a shorter 10 ms debounce): once
+// the loop stays closed for InterDigit (default 300 ms) they are reported as
+// one PulseDigit, ten pulses being 0. Power alarms
 // (transistors overheating: register 19 bits Q1-Q6, or the line found open
 // by the chip's protection) are reported as PowerAlarm and recovered from by
 // restoring the linefeed (ringing is not resumed); MaxPowerAlarms within

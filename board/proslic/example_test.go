@@ -14,10 +14,15 @@ import (
 func Example() {
 	clk := vclock.NewVirtual()
 	chip := proslicsim.New(proslicsim.Config{Name: "fxs1", Si3215: true, Clock: clk})
+	ring, err := proslic.PresetFor("CN")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	port, err := proslic.New(proslic.Config{
 		Name: "fxs1", Part: proslic.Si3215,
 		Conn: chip, Reset: chip.Reset(), IRQ: chip.IRQ(), Clock: clk,
-		Ring: proslic.Presets["CN"],
+		Ring: ring,
 	})
 	if err != nil {
 		fmt.Println(err)

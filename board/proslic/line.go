@@ -68,9 +68,10 @@ const (
 	VBATLoss                          // the battery voltage collapsed; the line is dead
 	VBATRestored                      // the battery is back and the line restored
 	PortFailed                        // the port gave up (Err says why); it needs BringUp
+	PulseDigit                        // a pulse-dialled digit (Digit): loop breaks shorter than a flash
 )
 
-var kindNames = [...]string{"", "off-hook", "on-hook", "flash", "ring-pause", "ring-done", "power-alarm", "vbat-loss", "vbat-restored", "port-failed"}
+var kindNames = [...]string{"", "off-hook", "on-hook", "flash", "ring-pause", "ring-done", "power-alarm", "vbat-loss", "vbat-restored", "port-failed", "pulse-digit"}
 
 func (k EventKind) String() string {
 	if int(k) < len(kindNames) && k != 0 {
@@ -94,6 +95,9 @@ type Event struct {
 	Alarm byte
 	Volts float64
 	Err   error // PortFailed
+	// Digit is the digit dialled ('0' to '9', PulseDigit); Cycle holds
+	// its pulse count.
+	Digit byte
 }
 
 // SetLinefeed puts the line in state lf. It stops ringing, except that
@@ -227,7 +231,7 @@ func (p *Port) IsRinging() bool {
 func (p *Port) busy() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.ringing || p.breakOpen || p.raw != p.hook || p.vbatLost
+	return p.ringing || p.breakOpen || p.raw != p.hook || p.vbatLost || p.pulses > 0
 }
 
 // Service does the port's timed and interrupt work and appends what happened
@@ -296,22 +300,39 @@ func (p *Port) service(now time.Time, ev []Event) ([]Event, error) {
 	return ev, nil
 }
 
-// hookState debounces the raw hook reading and turns changes into events.
+// makeDebounce confirms the make that ends a break: pulse dialling's
+// makes last about 40 ms, too short for the full debounce.
+const makeDebounce = 10 * time.Millisecond
+
+// hookState debounces the raw hook reading and turns changes into events:
+// off-hook, on-hook (a break longer than the flash window), flash, and
+// pulse digits (breaks shorter than a flash, counted until the loop stays
+// closed for InterDigit).
 func (p *Port) hookState(now time.Time, raw bool, ev []Event) ([]Event, error) {
 	if raw != p.raw {
 		p.raw, p.rawAt = raw, now
 	}
-	if p.raw != p.hook && now.Sub(p.rawAt) >= p.cfg.Debounce {
+	debounce := p.cfg.Debounce
+	if p.breakOpen && p.raw {
+		debounce = min(debounce, makeDebounce)
+	}
+	if p.raw != p.hook && now.Sub(p.rawAt) >= debounce {
 		p.hook = p.raw
-		if !p.hook { // a break: flash or hang-up, decided later
+		if !p.hook { // a break: pulse, flash or hang-up, decided later
 			p.breakOpen, p.onAt = true, p.rawAt
 		} else if d := p.rawAt.Sub(p.onAt); p.breakOpen && d <= p.cfg.Flash.Max {
 			p.breakOpen = false
 			if d >= p.cfg.Flash.Min {
+				p.pulses = 0
 				ev = append(ev, Event{Port: p.cfg.Name, Kind: Flash, At: now, Window: d})
+			} else {
+				// A pulse of a dialled digit (a break that passed the
+				// debounce is no contact bounce).
+				p.pulses++
+				p.pulseAt = p.rawAt
 			}
-			// Shorter breaks are bounce (or a pulse-dial break): ignored.
 		} else {
+			p.pulses = 0
 			if p.breakOpen { // back off hook just after the window: a hang-up first
 				p.breakOpen = false
 				ev = append(ev, Event{Port: p.cfg.Name, Kind: OnHook, At: now})
@@ -331,8 +352,15 @@ func (p *Port) hookState(now time.Time, raw bool, ev []Event) ([]Event, error) {
 	}
 	// A raw off-hook still being debounced may yet end the break in time.
 	if p.breakOpen && !p.raw && now.Sub(p.onAt) > p.cfg.Flash.Max {
-		p.breakOpen = false
+		p.breakOpen, p.pulses = false, 0
 		ev = append(ev, Event{Port: p.cfg.Name, Kind: OnHook, At: now})
+	}
+	if p.pulses > 0 && p.hook && !p.breakOpen && now.Sub(p.pulseAt) >= p.cfg.InterDigit {
+		n := p.pulses
+		p.pulses = 0
+		if n <= 10 { // more is no digit: a jiggled hook
+			ev = append(ev, Event{Port: p.cfg.Name, Kind: PulseDigit, At: now, Digit: byte('0' + n%10), Cycle: n})
+		}
 	}
 	return ev, nil
 }

@@ -26,6 +26,15 @@ type rig struct {
 	ev    []proslic.Event
 }
 
+func mustRing(t *testing.T, code string) proslic.Ring {
+	t.Helper()
+	r, err := proslic.PresetFor(code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 func newRig(t *testing.T, cfg proslic.Config, sim proslicsim.Config) *rig {
 	t.Helper()
 	clk := vclock.NewVirtual()
@@ -125,6 +134,45 @@ func TestHookDebounce(t *testing.T) {
 	}
 }
 
+// TestPulseDial: the phone dials by breaking the loop 10 times a second
+// (60 ms break, 40 ms make); each train is one digit once the loop stays
+// closed, ten pulses are 0, and neither flash nor hang-up is reported.
+func TestPulseDial(t *testing.T) {
+	r := newRig(t, proslic.Config{Name: "fxs1"}, proslicsim.Config{}).up()
+	r.phone.OffHook()
+	r.run(100*time.Millisecond, nil)
+	if k := kinds(r.take()); k != "off-hook" {
+		t.Fatalf("off hook: %q", k)
+	}
+	took, err := r.phone.DialPulse("2090")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.phone.DialPulse("1"); err == nil {
+		t.Fatal("a second train while dialling was accepted")
+	}
+	r.run(took+500*time.Millisecond, nil)
+	ev := r.take()
+	var digits []byte
+	for _, e := range ev {
+		if e.Kind != proslic.PulseDigit {
+			t.Fatalf("event %v during pulse dialling (all: %s)", e.Kind, kinds(ev))
+		}
+		digits = append(digits, e.Digit)
+	}
+	if string(digits) != "2090" {
+		t.Fatalf("digits %q, want 2090", digits)
+	}
+	if !r.port.OffHook() {
+		t.Fatal("the port thinks the phone hung up")
+	}
+	for _, bad := range []string{"", "12a"} {
+		if _, err := r.phone.DialPulse(bad); err == nil {
+			t.Errorf("DialPulse(%q) accepted", bad)
+		}
+	}
+}
+
 func TestFlash(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
@@ -132,7 +180,8 @@ func TestFlash(t *testing.T) {
 		brk    time.Duration
 		want   string
 	}{
-		{"bounce 50ms", proslic.FlashWindow{}, 50 * time.Millisecond, ""},
+		{"bounce 20ms", proslic.FlashWindow{}, 20 * time.Millisecond, ""},
+		{"one pulse 50ms", proslic.FlashWindow{}, 50 * time.Millisecond, "pulse-digit"},
 		{"flash 100ms", proslic.FlashWindow{}, 100 * time.Millisecond, "flash"},
 		{"flash 300ms", proslic.FlashWindow{}, 300 * time.Millisecond, "flash"},
 		{"flash 790ms", proslic.FlashWindow{}, 790 * time.Millisecond, "flash"},
@@ -170,7 +219,10 @@ func TestRingCadence(t *testing.T) {
 		si3215  bool
 	}{{"CN", true}, {"US", false}, {"UK", true}, {"JP", false}} {
 		t.Run(tt.country, func(t *testing.T) {
-			ring := proslic.Presets[tt.country]
+			ring, err := proslic.PresetFor(tt.country)
+			if err != nil {
+				t.Fatal(err)
+			}
 			r := newRig(t, proslic.Config{Name: "fxs1", Ring: ring}, proslicsim.Config{Si3215: tt.si3215}).up()
 			f, v := r.chip.RingSignal()
 			if math.Abs(f-ring.Frequency) > 0.1 || math.Abs(v-ring.Amplitude) > 1 {
@@ -334,7 +386,7 @@ func TestCallerIDWindow(t *testing.T) {
 // TestETSICallerID sends V.23 caller ID before any ring, after a polarity
 // reversal, in reverse on-hook transmission (EN 300 659-1 style).
 func TestETSICallerID(t *testing.T) {
-	r := newRig(t, proslic.Config{Name: "fxs1", Ring: proslic.Presets["EU"]}, proslicsim.Config{}).up()
+	r := newRig(t, proslic.Config{Name: "fxs1", Ring: mustRing(t, "EU")}, proslicsim.Config{}).up()
 	if err := r.phone.SetCallerIDModem(fsk.V23); err != nil {
 		t.Fatal(err)
 	}
@@ -727,5 +779,51 @@ func TestLinefeedAndDiagErrors(t *testing.T) {
 	r.chip.SetFault(proslicsim.Absent, true)
 	if _, err := r.port.Diagnose(); !errors.Is(err, proslic.ErrAbsent) || !strings.Contains(err.Error(), "proslic: fxs4: diag:") {
 		t.Fatalf("diag of a vanished chip: %v", err)
+	}
+}
+
+// TestHalt: a ringing line stops ringing at Halt and is left open with the
+// converter down and interrupts masked; the port refuses work and Service
+// reports nothing until BringUp.
+func TestHalt(t *testing.T) {
+	r := newRig(t, proslic.Config{Name: "fxs1"}, proslicsim.Config{}).up()
+	if err := r.port.Ring(0); err != nil {
+		t.Fatal(err)
+	}
+	r.run(100*time.Millisecond, nil)
+	if !r.phone.Ringing() {
+		t.Fatal("not ringing")
+	}
+	if err := r.port.Halt(); err != nil {
+		t.Fatal(err)
+	}
+	if r.phone.Ringing() || r.phone.Alerting() || r.chip.Linefeed() != byte(proslic.Open) || r.port.IsRinging() {
+		t.Fatalf("after Halt: ringing %v, alerting %v, linefeed %d", r.phone.Ringing(), r.phone.Alerting(), r.chip.Linefeed())
+	}
+	for _, reg := range []byte{21, 22, 23} {
+		if v := r.chip.Reg(reg); v != 0 {
+			t.Errorf("interrupt mask %d = 0x%02x after Halt", reg, v)
+		}
+	}
+	if r.chip.Reg(14)&0x10 == 0 {
+		t.Error("DC-DC converter still on after Halt")
+	}
+	r.phone.OffHook()
+	r.run(6*time.Second, nil) // a whole cadence: nothing rings again, nothing is reported
+	if ev := r.take(); len(ev) != 0 || r.phone.Ringing() {
+		t.Fatalf("after Halt: events %s, ringing %v", kinds(ev), r.phone.Ringing())
+	}
+	if err := r.port.Ring(1); !errors.Is(err, proslic.ErrFailed) || !strings.Contains(err.Error(), "halted") {
+		t.Fatalf("Ring after Halt: %v", err)
+	}
+	if err := r.port.Halt(); err != nil {
+		t.Fatalf("second Halt: %v", err)
+	}
+	r.phone.OnHook()
+	if err := r.port.BringUp(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.port.Ring(1); err != nil {
+		t.Fatalf("Ring after a new BringUp: %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"callbox/board/internal/irqloop"
 	"callbox/board/internal/vclock"
+	"callbox/dsp/country"
 
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/spi"
@@ -93,6 +94,9 @@ type Config struct {
 	Loop     int           // loop current limit in mA, 20-41; 0 means 20
 	Flash    FlashWindow   // zero means 100-800 ms
 	Debounce time.Duration // hook debounce; 0 means 30 ms
+	// InterDigit is how long the loop stays closed after a pulse before
+	// the pulses count as a digit (pulse dialling); 0 means 300 ms.
+	InterDigit time.Duration
 	// VBATMin is the battery voltage below which the DC-DC converter has not
 	// come up (bring-up) or has been lost (service); 0 means 40 V.
 	VBATMin float64
@@ -127,7 +131,11 @@ func (c *Config) defaults() error {
 		c.Name = "fxs"
 	}
 	if c.Ring.Cadence == nil {
-		c.Ring = Presets["CN"]
+		r, err := PresetFor(country.Default)
+		if err != nil {
+			return err
+		}
+		c.Ring = r
 	}
 	if err := c.Ring.Validate(); err != nil {
 		return err
@@ -153,6 +161,7 @@ func (c *Config) defaults() error {
 		}
 	}
 	def(&c.Debounce, 30*time.Millisecond)
+	def(&c.InterDigit, 300*time.Millisecond)
 	def(&c.PowerUpTimeout, 500*time.Millisecond)
 	def(&c.CalTimeout, 2*time.Second)
 	def(&c.PollInterval, 10*time.Millisecond)
@@ -177,6 +186,7 @@ type Port struct {
 	info   Info
 	failed error // non-nil: the port refuses to work
 	up     bool  // bring-up completed
+	halted bool  // Halt left the chip safe; BringUp again to use it
 
 	lf         Linefeed // commanded linefeed
 	reverse    bool     // idle polarity is reversed
@@ -186,7 +196,9 @@ type Port struct {
 	raw, hook bool      // raw and debounced off-hook
 	rawAt     time.Time // when raw last changed
 	onAt      time.Time // raw on-hook time of a break that may be a flash
-	breakOpen bool      // on hook, waiting to tell a flash from a hang-up
+	breakOpen bool      // on hook, waiting to tell a pulse, a flash or a hang-up apart
+	pulses    int       // pulses of the digit being dialled
+	pulseAt   time.Time // when its last pulse ended
 	vbatLost  bool
 	alarms    []time.Time
 
@@ -395,13 +407,13 @@ func (p *Port) BringUp() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.stopRing()
-	p.up = false
+	p.up, p.halted = false, false
 	err := p.bringUp()
 	p.failed = err
 	if err == nil {
 		p.up = true
 		p.lf = p.idle()
-		p.raw, p.hook, p.breakOpen, p.vbatLost = false, false, false, false
+		p.raw, p.hook, p.breakOpen, p.vbatLost, p.pulses = false, false, false, false, 0
 		p.alarms = p.alarms[:0]
 		p.lastHealth = p.cfg.Clock.Now()
 	}
@@ -604,8 +616,42 @@ func (p *Port) usable(step string) error {
 	if p.failed != nil {
 		return &Error{p.cfg.Name, step, fmt.Errorf("%w: %v", ErrFailed, p.failed)}
 	}
+	if p.halted {
+		return &Error{p.cfg.Name, step, fmt.Errorf("%w: halted", ErrFailed)}
+	}
 	if !p.up {
 		return &Error{p.cfg.Name, step, fmt.Errorf("%w: not brought up", ErrFailed)}
+	}
+	return nil
+}
+
+// Halt leaves the chip safe and quiet, as periph's conn.Resource Halt
+// does for a device: ringing stopped, the linefeed open (no battery feed,
+// so no phone rings or draws current), every interrupt masked and cleared,
+// and the DC-DC converter powered down. Service does nothing afterwards and
+// every operation fails until BringUp. It tries every step even when one
+// fails (a chip that stopped answering) and returns the errors; it is safe
+// to call more than once, on a failed port, and while Start's goroutine
+// runs.
+func (p *Port) Halt() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ringing, p.up, p.halted = false, false, true
+	p.breakOpen, p.pulses = false, 0
+	var errs []error
+	for _, s := range []struct{ reg, v byte }{
+		{regLinefeed, byte(Open)},
+		{regIntMask1, 0}, {regIntMask2, 0}, {regIntMask3, 0},
+		{regIntStatus1, 0xFF}, {regIntStatus2, 0xFF}, {regIntStatus3, 0xFF},
+		{regPowerDown1, pdDCDC},
+	} {
+		if err := p.write(s.reg, s.v); err != nil {
+			errs = append(errs, fmt.Errorf("writing reg %d: %w", s.reg, err))
+		}
+	}
+	p.lf = Open
+	if err := errors.Join(errs...); err != nil {
+		return &Error{p.cfg.Name, "halt", err}
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"callbox/board/internal/vclock"
 	"callbox/board/proslic"
+	"callbox/dsp/country"
 
 	"periph.io/x/conn/v3/conntest"
 	"periph.io/x/conn/v3/physic"
@@ -217,7 +218,11 @@ func TestRingRegisters(t *testing.T) {
 			t.Errorf("0x%04x/0x%04x: %.1f V, want %.0f", tt.rco, tt.rngx, v, tt.v)
 		}
 	}
-	for c, r := range proslic.Presets {
+	for _, c := range country.Codes() {
+		r, err := proslic.PresetFor(c)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := r.Validate(); err != nil {
 			t.Errorf("%s: %v", c, err)
 		}

@@ -2,9 +2,9 @@ package si3050
 
 import (
 	"fmt"
-	"sort"
-	"strings"
 	"time"
+
+	"callbox/dsp/country"
 )
 
 // Country is the line interface a PSTN of one country expects, as data: the
@@ -12,7 +12,7 @@ import (
 // termination figures are those of DAHDI's fxo_modes.h table (which follows
 // the Si3050 datasheet's country table); register packing is in Registers.
 type Country struct {
-	Code string // "CN", "US", "ETSI", "UK"
+	Code string // a dsp/country code: "CN", "US", "EU", "UK", "JP"
 	Name string
 
 	OHS  uint8 // on-hook speed (register 16 bit 6)
@@ -64,36 +64,30 @@ type RegValue struct {
 // ringReset is the reset value of registers 22-24.
 var ringReset = [3]byte{0x96, 0x2D, 0x19}
 
-// Countries are the built-in presets. ETSI is the TBR21 termination used
-// across the EU; "EU" is an alias of it.
-var Countries = map[string]Country{
-	"CN": {Code: "CN", Name: "China", DCV: 0, MINI: 3, ACIM: 0xF,
-		RingFullWave: true, RingValidation: ringReset, Flash: 100 * time.Millisecond},
-	"US": {Code: "US", Name: "United States (FCC)", DCV: 3,
-		RingFullWave: true, RingValidation: ringReset, Flash: 600 * time.Millisecond},
-	"ETSI": {Code: "ETSI", Name: "Europe (TBR21)", ILIM: 1, DCV: 3, ACIM: 2,
-		RingFullWave: true, RingValidation: ringReset, Flash: 100 * time.Millisecond},
-	"UK": {Code: "UK", Name: "United Kingdom", OHS2: 1, ILIM: 1, DCV: 3, ACIM: 5,
-		RingFullWave: true, RingValidation: ringReset, Flash: 100 * time.Millisecond},
+// terminations are the line interfaces of the countries of the country
+// table (dsp/country), by code, from DAHDI's fxo_modes.h (CHINA, USA,
+// TBR21, UK, JAPAN); CountryFor completes them with the table's name and
+// hook flash.
+var terminations = map[string]Country{
+	"CN": {DCV: 0, MINI: 3, ACIM: 0xF},
+	"US": {DCV: 3},
+	"EU": {ILIM: 1, DCV: 3, ACIM: 2},
+	"UK": {OHS2: 1, ILIM: 1, DCV: 3, ACIM: 5},
+	"JP": {DCV: 0, MINI: 3},
 }
 
-// CountryFor returns the preset of a country code (case-insensitive; ""
-// is CN, "EU" is ETSI).
+// CountryFor returns the line preset of a country (a dsp/country code or
+// alias, case-insensitive; "" is CN, "ETSI" is EU).
 func CountryFor(code string) (Country, error) {
-	c := strings.ToUpper(strings.TrimSpace(code))
-	switch c {
-	case "":
-		c = "CN"
-	case "EU":
-		c = "ETSI"
+	c, err := country.Lookup(code)
+	if err != nil {
+		return Country{}, fmt.Errorf("si3050: %w", err)
 	}
-	if p, ok := Countries[c]; ok {
-		return p, nil
+	t, ok := terminations[c.Code]
+	if !ok {
+		return Country{}, fmt.Errorf("si3050: country %s: no line termination known", c.Code)
 	}
-	names := make([]string, 0, len(Countries))
-	for k := range Countries {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return Country{}, fmt.Errorf("si3050: country %q: not one of %s", code, strings.Join(names, ", "))
+	t.Code, t.Name, t.Flash = c.Code, c.Name, c.Flash
+	t.RingFullWave, t.RingValidation = true, ringReset
+	return t, nil
 }

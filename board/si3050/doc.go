@@ -6,8 +6,9 @@
 //
 // # Using a port
 //
+//	cn, _ := si3050.CountryFor("CN") // the line termination of a dsp/country code
 //	p, err := si3050.New(si3050.Config{Name: "fxo1", Conn: conn, IRQ: irqPin,
-//		Country: si3050.Countries["CN"], PCMSlot: 4})
+//		Country: cn, PCMSlot: 4})
 //	if err := p.Init(); err != nil { ... } // the port is now failed: p.Err()
 //	p.Start(ctx, func(e si3050.Event) { ... })  // ring, polarity, battery, loop drop
 //	defer p.Close()

@@ -109,6 +109,9 @@ type monitorState struct {
 func (p *Port) Poll(dst []Event) ([]Event, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.halted { // stopped on purpose: nothing to report
+		return dst, nil
+	}
 	if err := p.usable("monitor"); err != nil {
 		return dst, err
 	}

@@ -82,7 +82,7 @@ func (c *Config) defaults() {
 		c.Clock = vclock.Real{}
 	}
 	if c.Country.Code == "" {
-		c.Country = Countries["CN"]
+		c.Country, _ = CountryFor("") // the default country is always in the table
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
@@ -144,6 +144,7 @@ type Port struct {
 	w, r     [3]byte
 	info     Info
 	ready    bool  // Init succeeded
+	halted   bool  // Halt left the chip safe; Init again to use it
 	failed   error // bring-up error; the port is out of service
 	offhook  bool
 	flashing bool
@@ -215,6 +216,9 @@ func (p *Port) usable(step string) error {
 	if p.failed != nil {
 		return fmt.Errorf("si3050: %s: %s: %w: %w", p.cfg.Name, step, ErrFailed, p.failed)
 	}
+	if p.halted {
+		return p.errorf(step, "%w: halted", ErrFailed)
+	}
 	if !p.ready {
 		return p.errorf(step, "port not initialised")
 	}
@@ -260,7 +264,7 @@ func (p *Port) probe() (Info, error) {
 func (p *Port) Init() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.ready, p.failed = false, nil
+	p.ready, p.failed, p.halted = false, nil, false
 	if err := p.bringUp(); err != nil {
 		p.failed = err
 		return err
@@ -416,6 +420,36 @@ func (p *Port) Release() error {
 		return p.errorf("release", "%w", err)
 	}
 	p.offhook, p.flashing = false, false
+	return nil
+}
+
+// Halt leaves the chip safe and quiet, as periph's conn.Resource Halt
+// does for a device: the line on-hook (register 5 = 0: no loop, the
+// on-hook monitor off), every interrupt masked (3 = 0) and cleared (4 = 0),
+// and the interrupt pin no longer driven (2 back to its reset value). A
+// seizure or flash in progress ends on-hook; Poll does nothing afterwards
+// and every operation fails until Init. It tries every step even when one
+// fails and returns the errors; it is safe to call more than once, on a
+// failed port, and while Start's goroutine runs.
+func (p *Port) Halt() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ready, p.halted = false, true
+	p.offhook, p.flashing = false, false
+	var errs []error
+	for _, rv := range []RegValue{
+		{RegDAACtrl1, 0},
+		{RegIntMask, 0},
+		{RegIntSource, 0},
+		{RegControl2, Control2Reset},
+	} {
+		if err := p.writeReg(rv.Reg, rv.Value); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return p.errorf("halt", "%w", err)
+	}
 	return nil
 }
 

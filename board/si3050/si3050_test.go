@@ -8,6 +8,7 @@ import (
 
 	"callbox/board/internal/vclock"
 	"callbox/board/si3050"
+	"callbox/dsp/country"
 
 	"periph.io/x/conn/v3/conntest"
 	"periph.io/x/conn/v3/spi/spitest"
@@ -76,6 +77,7 @@ func TestInitTranscript(t *testing.T) {
 		{"ETSI", 0x00, 0xC2, 0x02, 0xA3},
 		{"EU", 0x00, 0xC2, 0x02, 0xA3},
 		{"UK", 0x00, 0xC2, 0x05, 0xAB}, // ohs2
+		{"JP", 0x00, 0x30, 0x00, 0xA3}, // mini 3 (fxo_modes.h JAPAN)
 	}
 	for _, tt := range tests {
 		t.Run(tt.country, func(t *testing.T) {
@@ -224,11 +226,21 @@ func TestConfigErrors(t *testing.T) {
 	if _, err := si3050.New(si3050.Config{Name: "fxo9"}); err == nil || !strings.Contains(err.Error(), "fxo9: config: no SPI") {
 		t.Errorf("New without conn = %v", err)
 	}
-	if _, err := si3050.CountryFor("XX"); err == nil || !strings.Contains(err.Error(), "CN, ETSI, UK, US") {
+	if _, err := si3050.CountryFor("XX"); err == nil || !strings.Contains(err.Error(), "CN, EU, JP, UK, US") {
 		t.Errorf("CountryFor(XX) = %v", err)
 	}
-	if c, err := si3050.CountryFor(""); err != nil || c.Code != "CN" || c.MINI != 3 || c.ACIM != 0xF {
+	if c, err := si3050.CountryFor(""); err != nil || c.Code != "CN" || c.MINI != 3 || c.ACIM != 0xF || c.Flash != 100*time.Millisecond {
 		t.Errorf("default country %+v, %v", c, err)
+	}
+	// Every country of the table has a termination; ETSI is EU's alias.
+	for _, code := range append(country.Codes(), "etsi") {
+		c, err := si3050.CountryFor(code)
+		if err != nil || c.Flash <= 0 || c.Name == "" || !c.RingFullWave {
+			t.Errorf("CountryFor(%q) = %+v, %v", code, c, err)
+		}
+	}
+	if c, _ := si3050.CountryFor("ETSI"); c.Code != "EU" || c.ILIM != 1 || c.ACIM != 2 {
+		t.Errorf("ETSI: %+v", c)
 	}
 }
 

@@ -3,7 +3,9 @@
 // analog phone on each FXS port, a Si3050 with a virtual central office on
 // each FXO port, from board/sim/proslicsim and board/sim/si3050sim), and an
 // in-memory PCM highway (pcm.Sim) with every chip's line side plugged into
-// its port's timeslots. The real drivers then run on it unchanged: package
+// its port's timeslots. Phones and offices follow the port's country and
+// caller ID scheme, and each has an ear (board/sim/listen) naming the
+// tones and digits the box sends it. The real drivers then run on it unchanged: package
 // board/ports brings the ports up over Conn and Pins exactly as on hardware.
 //
 // Tests inject emulator faults per port through Options.Faults (or SetFault
@@ -83,9 +85,18 @@ func New(b board.Board, opt Options) (*Board, error) {
 		case board.FXS:
 			c := proslicsim.New(proslicsim.Config{Name: p.Name, Si3215: p.Chip == "si3215", Clock: clock})
 			c.SetFault(opt.Faults[p.Name].FXS, true)
+			// The phone is one of the port's country, with a caller ID
+			// display for the port's scheme.
+			if err := c.Phone().SetCountry(p.Country); err != nil {
+				return nil, fmt.Errorf("sim: port %s: %w", p.Name, err)
+			}
+			if err := c.Phone().SetCallerID(p.CallerID); err != nil {
+				return nil, fmt.Errorf("sim: port %s: %w", p.Name, err)
+			}
 			s.fxs[p.Name], ep = c, c
 		case board.FXO:
-			c, err := si3050sim.New(si3050sim.Config{Name: p.Name, Clock: clock, ChainID: uint8(p.ChipSelect), Country: p.Country})
+			c, err := si3050sim.New(si3050sim.Config{Name: p.Name, Clock: clock, ChainID: uint8(p.ChipSelect),
+				Country: p.Country, CallerID: p.CallerID})
 			if err != nil {
 				return nil, fmt.Errorf("sim: port %s: %w", p.Name, err)
 			}

@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
+
+	"callbox/dsp/country"
 )
 
 // Component is one frequency of a tone.
@@ -153,29 +154,20 @@ func (p Plan) With(t Tone) Plan {
 	return c
 }
 
-// Countries lists the codes PlanFor accepts, sorted.
-func Countries() []string {
-	var c []string
-	for k := range plans {
-		c = append(c, k)
-	}
-	sort.Strings(c)
-	return c
-}
+// Countries lists the codes PlanFor accepts, sorted: those of the
+// country table (dsp/country).
+func Countries() []string { return country.Codes() }
 
-// PlanFor returns the plan of a country code (case-insensitive; "" is CN,
-// "ETSI" and "EU" are the same plan).
-func PlanFor(country string) (Plan, error) {
-	c := strings.ToUpper(strings.TrimSpace(country))
-	if c == "" {
-		c = "CN"
+// PlanFor returns the plan of a country code as dsp/country reads it
+// (case-insensitive; "" is CN, "ETSI" is EU).
+func PlanFor(code string) (Plan, error) {
+	c, err := country.Lookup(code)
+	if err != nil {
+		return Plan{}, fmt.Errorf("%w %q (valid: %s)", ErrUnknownCountry, code, strings.Join(Countries(), ", "))
 	}
-	if c == "ETSI" {
-		c = "EU"
-	}
-	p, ok := plans[c]
+	p, ok := plans[c.Tones]
 	if !ok {
-		return Plan{}, fmt.Errorf("%w %q (valid: %s)", ErrUnknownCountry, country, strings.Join(Countries(), ", "))
+		return Plan{}, fmt.Errorf("%w %q: no tone plan %q", ErrUnknownCountry, code, c.Tones)
 	}
 	return p, nil
 }

@@ -29,9 +29,14 @@ import (
 
 // Config is what callboxd's flags decide.
 type Config struct {
-	DataDir    string // store and media files
-	Board      string // "sim" or a board description file
-	HTTPAddr   string // web admin listen address
+	DataDir  string // store and media files
+	Board    string // "sim" or a board description file
+	HTTPAddr string // web admin listen address (plain HTTP)
+	// HTTPSAddr is the web admin's HTTPS address; empty: no HTTPS. The
+	// certificate lives in DataDir/tls. On hardware plain HTTP then only
+	// redirects to HTTPS, and HTTPS sends HSTS; the simulation keeps
+	// plain HTTP usable.
+	HTTPSAddr  string
 	SIPAddr    string // SIP listen address (UDP and TCP); empty: no SIP
 	Console    string // "pty", a UART device, or "none"
 	NoWatchdog bool   // do not pet /dev/watchdog even when it exists
@@ -67,17 +72,18 @@ type App struct {
 	conDev *console.Device
 
 	// Set while running; read by the console and the web admin.
-	mu      sync.Mutex
-	board   board.Board
-	ports   *ports.Board // the running ports (board/ports)
-	ctl     *controlRun  // the control socket
-	db      *store.DB
-	web     *webui.Server
-	webStop func(context.Context) error
-	webAddr string
-	con     *consoleRun
-	dog     *watchdog
-	tel     *telephonyRun // switch, lines, SIP (telephony.go)
+	mu         sync.Mutex
+	board      board.Board
+	ports      *ports.Board // the running ports (board/ports)
+	ctl        *controlRun  // the control socket
+	db         *store.DB
+	web        *webui.Server
+	webStop    func(context.Context) error
+	webAddr    string
+	webTLSAddr string
+	con        *consoleRun
+	dog        *watchdog
+	tel        *telephonyRun // switch, lines, SIP (telephony.go)
 
 	// lineEvents routes the board's driver events to the running line
 	// adapters; nil while the telephony is not running.

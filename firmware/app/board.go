@@ -1,16 +1,22 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"callbox/board"
 	"callbox/board/ports"
+	"callbox/board/sim"
 	"callbox/firmware/cli"
 	"callbox/firmware/cli/boardcli"
 	"callbox/firmware/cli/configcli"
+	"callbox/firmware/cli/simcli"
 	"callbox/firmware/control"
+	"callbox/telephony/pbxconf"
+	"callbox/webui"
 )
 
 // openBoard loads the board description and brings every port up through
@@ -33,6 +39,9 @@ func (a *App) openBoard(ctx context.Context) error {
 	return nil
 }
 
+// stopBoard halts every chip at once (a seized PSTN line goes on-hook, a
+// ringing phone stops: a few register writes, so a stuck goroutine cannot
+// keep a line busy), then stops the ports' goroutines and the highways.
 func (a *App) stopBoard(ctx context.Context) error {
 	a.mu.Lock()
 	pb := a.ports
@@ -40,6 +49,11 @@ func (a *App) stopBoard(ctx context.Context) error {
 	a.mu.Unlock()
 	if pb == nil {
 		return nil
+	}
+	if err := pb.Halt(); err != nil {
+		a.log.Warn("board: halting the chips", "err", err)
+	} else {
+		a.log.Info("board halted: lines on-hook, ringing stopped")
 	}
 	done := make(chan error, 1)
 	go func() { done <- pb.Close() }()
@@ -61,7 +75,63 @@ func (a *App) livePorts() *ports.Board {
 // maintenanceCommands are the commands the serial console and the control
 // socket serve, against the live board.
 func (a *App) maintenanceCommands() []cli.Command {
-	return []cli.Command{boardcli.Live(a.livePorts), configcli.Live(a.pbxConfigCommand())}
+	return []cli.Command{boardcli.Live(a.livePorts), configcli.Live(a.pbxConfigCommand()),
+		simcli.Live(a.simBoard, a.portExtensions)}
+}
+
+// simBoard returns the running simulated board, or nil (on hardware, or
+// while the box restarts).
+func (a *App) simBoard() *sim.Board {
+	if pb := a.livePorts(); pb != nil {
+		return pb.Sim()
+	}
+	return nil
+}
+
+// webSim is the web admin's /sim page on a simulated board, nil on
+// hardware.
+func (a *App) webSim() webui.Sim {
+	a.mu.Lock()
+	simulated := a.board.Sim
+	a.mu.Unlock()
+	if !simulated {
+		return nil
+	}
+	return simPage{a}
+}
+
+// simPage runs the sim commands for the web admin (webui.Sim).
+type simPage struct{ a *App }
+
+// Ports implements webui.Sim.
+func (p simPage) Ports() []string {
+	if sb := p.a.simBoard(); sb != nil {
+		return sb.Ports()
+	}
+	return nil
+}
+
+// Run implements webui.Sim: the command the console and callboxctl run.
+func (p simPage) Run(ctx context.Context, args []string) (out, errOut string, code int) {
+	var o, e bytes.Buffer
+	code = simcli.Live(p.a.simBoard, p.a.portExtensions).Run(ctx, args, cli.IO{In: strings.NewReader(""), Out: &o, Err: &e})
+	return o.String(), e.String(), code
+}
+
+// portExtensions maps each FXS port to its extension number in the stored
+// PBX configuration ("fxs1": "201"), for the sim commands' output.
+func (a *App) portExtensions() map[string]string {
+	conf, err := a.loadPBX()
+	if err != nil {
+		return nil
+	}
+	m := map[string]string{}
+	for _, e := range conf.Extensions {
+		if e.Kind == pbxconf.KindFXS {
+			m[fxsName(e.Port)] = e.Number
+		}
+	}
+	return m
 }
 
 // controlRun is the control socket's server and the goroutine serving it.

@@ -183,13 +183,14 @@ func (h consoleHost) Status() []string {
 		lines = append(lines, fmt.Sprintf("store: %s (%d bytes)", db.Path(), n))
 		return err
 	})
-	if addr := a.WebAddr(); addr != "" {
-		lines = append(lines, "web: http://"+addr+"/")
-	}
+	lines = append(lines, a.webStatus()...)
 	if t := a.TelephonyStatus(); t.Running {
 		sip := "sip: off"
 		if t.SIPUDP != "" {
 			sip = fmt.Sprintf("sip: udp %s, tcp %s, %d registrations", t.SIPUDP, t.SIPTCP, t.Registrations)
+			if t.RTP.Foreign > 0 {
+				sip += fmt.Sprintf(", %d RTP packets from strangers dropped", t.RTP.Foreign)
+			}
 		}
 		lines = append(lines, fmt.Sprintf("calls: %d active, %d RTP streams, %d CDRs stored since boot", t.ActiveCalls, t.RTPInUse, t.CDRsWritten))
 		for _, c := range t.Calls {

@@ -7,9 +7,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"callbox/board"
 	"callbox/board/ports"
 	"callbox/board/proslic"
 	"callbox/board/si3050"
+	"callbox/dsp/callerid"
+	"callbox/dsp/callerid/fsk"
 	"callbox/firmware/lineport"
 	"callbox/telephony/line"
 )
@@ -60,12 +63,42 @@ type fxsPort struct {
 	ring proslic.Ring
 }
 
-func newFXSPort(p *ports.Port, country string) *fxsPort {
-	r, err := proslic.PresetFor(country)
+// newFXSPort adapts p with the ringing signal of its ring preset (the
+// board description's, resolved: the port's country unless it names one).
+func newFXSPort(p *ports.Port) *fxsPort {
+	r, err := proslic.PresetFor(p.Description().Ring)
 	if err != nil {
-		r, _ = proslic.PresetFor("CN")
+		r, _ = proslic.PresetFor("") // validated: not reached
 	}
 	return &fxsPort{p: p, ring: r}
+}
+
+// fxsLineConfig is the channel configuration the board description gives
+// an FXS port: its country (tone plan, ring cadence) and its caller ID
+// preset.
+func fxsLineConfig(d board.Port) line.FXSConfig {
+	return line.FXSConfig{Name: d.Name, Country: d.Country, CallerID: callerid.Presets[d.CallerID]}
+}
+
+// fxoLineConfig completes an FXO port's trunk settings (pbxconf's, or none)
+// with what the board description says of the line: its country, and the
+// FSK modem of its caller ID scheme unless the trunk names a scheme itself.
+func fxoLineConfig(d board.Port, trunk line.FXOConfig) line.FXOConfig {
+	c := trunk
+	c.Name, c.Country = d.Name, d.Country
+	if c.CallerIDModem.Baud == 0 {
+		c.CallerIDModem = callerIDModem(d.CallerID)
+	}
+	return c
+}
+
+// callerIDModem is the FSK modem of a dsp/callerid preset (Bell 202 or
+// V.23), or the zero modem for DTMF, "none" and unknown names.
+func callerIDModem(preset string) fsk.Modem {
+	if p := callerid.Presets[preset]; p != nil {
+		return p.FSK.Modem
+	}
+	return fsk.Modem{}
 }
 
 // event takes a driver event from the port's service goroutine.

@@ -32,6 +32,7 @@ func (a *App) startPBXConf(ctx context.Context) error {
 				a.log.Warn("pbx configuration: " + w)
 				fmt.Fprintf(a.cfg.Out, "callbox: warning: %s: %s\n", a.cfg.Import, w)
 			}
+			a.warnWeakSecrets(c)
 			// Once per process: a console restart must not undo what the
 			// administrator changed since the boot.
 			a.cfg.Import = ""
@@ -56,6 +57,7 @@ func (a *App) startPBXConf(ctx context.Context) error {
 				// and the administrator fixes the ports in the web admin.
 				a.log.Warn("pbx configuration names ports this board lacks", "err", err)
 			}
+			a.warnWeakSecrets(c)
 			return nil
 		})
 		if seeded != nil && err == nil {
@@ -63,6 +65,15 @@ func (a *App) startPBXConf(ctx context.Context) error {
 		}
 		return err
 	})
+}
+
+// warnWeakSecrets logs each SIP extension whose stored secret is weak: it
+// keeps working (refusing it would cut the phone off), but is a target.
+func (a *App) warnWeakSecrets(c pbxconf.Config) {
+	for _, fe := range c.WeakSecrets() {
+		a.log.Warn("weak SIP extension secret: set a strong one (the web admin can generate it)",
+			"extension", fe.Key, "reason", fe.Reason)
+	}
 }
 
 // checkPBX refuses a configuration using analog ports the board lacks.
@@ -103,6 +114,7 @@ type pbxStore struct{ a *App }
 
 // pbxKind adapts one object kind: its place in the configuration.
 type pbxKind struct {
+	object string // pbxconf.ObjExtension, ObjTrunk or ObjRoute
 	key    string // "number" or "name"
 	list   func(c *pbxconf.Config) []json.RawMessage
 	find   func(c *pbxconf.Config, key string) int
@@ -132,8 +144,9 @@ func putAt[T any](list *[]T, i int, v T) int {
 
 var pbxKinds = map[string]pbxKind{
 	webui.PBXExtensions: {
-		key:  "number",
-		list: func(c *pbxconf.Config) []json.RawMessage { return marshalAll(c.Extensions) },
+		object: pbxconf.ObjExtension,
+		key:    "number",
+		list:   func(c *pbxconf.Config) []json.RawMessage { return marshalAll(c.Extensions) },
 		find: func(c *pbxconf.Config, key string) int {
 			return slices.IndexFunc(c.Extensions, func(e pbxconf.Extension) bool { return e.Number == key })
 		},
@@ -147,8 +160,9 @@ var pbxKinds = map[string]pbxKind{
 		remove: func(c *pbxconf.Config, i int) { c.Extensions = slices.Delete(c.Extensions, i, i+1) },
 	},
 	webui.PBXTrunks: {
-		key:  "name",
-		list: func(c *pbxconf.Config) []json.RawMessage { return marshalAll(c.Trunks) },
+		object: pbxconf.ObjTrunk,
+		key:    "name",
+		list:   func(c *pbxconf.Config) []json.RawMessage { return marshalAll(c.Trunks) },
 		find: func(c *pbxconf.Config, key string) int {
 			return slices.IndexFunc(c.Trunks, func(t pbxconf.Trunk) bool { return t.Name == key })
 		},
@@ -162,8 +176,9 @@ var pbxKinds = map[string]pbxKind{
 		remove: func(c *pbxconf.Config, i int) { c.Trunks = slices.Delete(c.Trunks, i, i+1) },
 	},
 	webui.PBXRoutes: {
-		key:  "name",
-		list: func(c *pbxconf.Config) []json.RawMessage { return marshalAll(c.Routes) },
+		object: pbxconf.ObjRoute,
+		key:    "name",
+		list:   func(c *pbxconf.Config) []json.RawMessage { return marshalAll(c.Routes) },
 		find: func(c *pbxconf.Config, key string) int {
 			return slices.IndexFunc(c.Routes, func(r pbxconf.Route) bool { return r.Name == key })
 		},
@@ -186,11 +201,20 @@ func kindOf(kind string) (pbxKind, error) {
 	return k, nil
 }
 
-// keyError is a refused key, named for webui (JSONField).
-type keyError struct{ field, reason string }
+// keyError is a refused key, named for webui (JSONField) with a pbxconf
+// reason code it translates (ReasonCode, ObjectRef).
+type keyError struct {
+	kind, key, field string
+	code             pbxconf.ReasonCode
+	args             []any
+}
 
-func (e *keyError) Error() string     { return "app: pbx: " + e.field + ": " + e.reason }
-func (e *keyError) JSONField() string { return e.field }
+func (e *keyError) Error() string {
+	return "app: pbx: " + e.field + ": " + pbxconf.ReasonText(e.code, e.args...)
+}
+func (e *keyError) JSONField() string             { return e.field }
+func (e *keyError) ReasonCode() (string, []any)   { return string(e.code), e.args }
+func (e *keyError) ObjectRef() (kind, key string) { return e.kind, e.key }
 
 // pbxView runs fn on the stored configuration.
 func (s pbxStore) pbxView(fn func(c *pbxconf.Config) error) error {
@@ -217,11 +241,13 @@ func (s pbxStore) pbxChange(fn func(c *pbxconf.Config) (string, error)) error {
 			if err != nil {
 				return err
 			}
+			before := c.Clone()
 			at, err := fn(&c)
 			if err != nil {
 				return err
 			}
-			if err := errors.Join(c.Validate(), s.a.checkPBX(c)); err != nil {
+			// A SIP secret set or changed here must be strong.
+			if err := errors.Join(c.Validate(), c.CheckNewSecrets(&before), s.a.checkPBX(c)); err != nil {
 				var fe *pbxconf.FieldError
 				if errors.As(err, &fe) && at != "" && strings.HasPrefix(fe.Path, at) {
 					return fmt.Errorf("%w: %w", webui.ErrInvalid, fe)
@@ -236,6 +262,9 @@ func (s pbxStore) pbxChange(fn func(c *pbxconf.Config) (string, error)) error {
 	})
 	if err == nil {
 		s.a.pbxChanged() // the switch and registrar follow the store
+	}
+	if errors.Is(err, store.ErrNoSpace) {
+		return fmt.Errorf("%w: %w", webui.ErrNoSpace, err)
 	}
 	return err
 }
@@ -296,11 +325,11 @@ func (s pbxStore) pbxPut(kind, key string, obj json.RawMessage) (out json.RawMes
 		}
 		if key == "" {
 			if k.find(c, newKey) >= 0 {
-				return "", fmt.Errorf("%w: %w", webui.ErrConflict, &keyError{k.key, fmt.Sprintf("%q is taken", newKey)})
+				return "", fmt.Errorf("%w: %w", webui.ErrConflict, &keyError{k.object, newKey, k.key, pbxconf.ReasonKeyTaken, []any{newKey}})
 			}
 		} else {
 			if newKey != key {
-				return "", fmt.Errorf("%w: %w", webui.ErrInvalid, &keyError{k.key, "cannot be changed"})
+				return "", fmt.Errorf("%w: %w", webui.ErrInvalid, &keyError{k.object, key, k.key, pbxconf.ReasonKeyImmutable, nil})
 			}
 		}
 		i = put(c, i)

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"callbox/dsp/callerid/fsk"
 	"callbox/telephony/line"
 	"callbox/telephony/pbxconf"
 	"callbox/telephony/sip"
@@ -30,6 +29,23 @@ type switchConfig struct {
 	// secrets are the SIP extensions' digest passwords by number.
 	secrets map[string]sip.Extension
 	trunks  []sip.TrunkConfig
+	// nat names the SIP extensions and trunks whose media may come
+	// through NAT.
+	nat natPeers
+}
+
+// natPeers are the SIP extensions and trunks (by number and name) whose
+// RTP the box takes from their signalling IP, any port, latched once
+// (rtpstream's Config.NAT), rather than only from their SDP's address.
+type natPeers struct{ exts, trunks map[string]bool }
+
+// allows reports whether the leg of extension ext or trunk trunk may
+// send its media through NAT.
+func (n natPeers) allows(ext, trunk string) bool {
+	if trunk != "" {
+		return n.trunks[trunk]
+	}
+	return n.exts[ext]
 }
 
 // fxsName and fxoName are the board's port names for pbxconf's numbers
@@ -46,6 +62,7 @@ func adaptPBX(c pbxconf.Config, country string) switchConfig {
 		dids:    map[string]map[string]string{},
 		fxo:     map[string]line.FXOConfig{},
 		secrets: map[string]sip.Extension{},
+		nat:     natPeers{exts: map[string]bool{}, trunks: map[string]bool{}},
 	}
 	// Route trunks name pbxconf trunks; the switch knows an FXO trunk by
 	// its port's channel name and a SIP trunk by its own name.
@@ -60,14 +77,9 @@ func adaptPBX(c pbxconf.Config, country string) switchConfig {
 			}
 			fc := line.FXOConfig{Name: name, Country: country, AnswerAfterRings: t.Rings}
 			// The exchange's FSK modem follows the trunk's caller ID scheme
-			// (DTMF caller ID is always listened for); "" or "none" keep
-			// the country's.
-			switch t.CallerID {
-			case "bellcore":
-				fc.CallerIDModem = fsk.Bell202
-			case "etsi-dtas", "etsi-reversal", "etsi-rpas":
-				fc.CallerIDModem = fsk.V23
-			}
+			// (DTMF caller ID is always listened for); "", "none" and
+			// "dtmf" keep the port's.
+			fc.CallerIDModem = callerIDModem(t.CallerID)
 			sc.fxo[name] = fc
 		case pbxconf.KindSIP:
 			trunkName[t.Name] = t.Name
@@ -76,6 +88,9 @@ func adaptPBX(c pbxconf.Config, country string) switchConfig {
 			}
 			if len(t.DIDs) > 0 {
 				sc.dids[t.Name] = maps.Clone(t.DIDs)
+			}
+			if t.NAT {
+				sc.nat.trunks[t.Name] = true
 			}
 			port := t.Port
 			if port == 0 {
@@ -119,6 +134,9 @@ func adaptPBX(c pbxconf.Config, country string) switchConfig {
 			x.Port = fxsName(e.Port)
 		case pbxconf.KindSIP:
 			sc.secrets[e.Number] = sip.Extension{Number: e.Number, Password: e.Secret}
+			if e.NAT {
+				sc.nat.exts[e.Number] = true
+			}
 		}
 		sc.exts = append(sc.exts, x)
 	}

@@ -3,9 +3,9 @@ package app
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 
 	"callbox/telephony/media"
 	"callbox/telephony/media/rtpstream"
@@ -19,22 +19,20 @@ const (
 	DefaultRTPMax = 19999
 )
 
-// rtpPorts connects telephony/sip's RTPAllocator to rtpstream. The SIP
-// endpoint needs a local address for its SDP before the codec is agreed,
-// while a Stream is opened only once it is (its codec is fixed at Open).
-// So AllocRTP reserves a pair by binding both sockets and keeping them;
-// OpenMedia, once the leg has its media, closes the reservation and opens
-// the stream on that very pair (a one-pair rtpstream.Ports), so the address
-// in the SDP is the one the stream listens on.
+// rtpPorts connects telephony/sip's RTPAllocator to rtpstream's one port
+// allocator. The SIP endpoint needs a local address for its SDP before the
+// codec is agreed, while a Stream is opened only once it is (its codec is
+// fixed at Open). So AllocRTP reserves a pair (both sockets bound and
+// held) and OpenMedia, once the leg has its media, opens the stream on
+// that very reservation: the address in the SDP is the one the stream
+// listens on, with no moment where another program could take it.
 type rtpPorts struct {
-	bind      netip.Addr // address the sockets listen on (may be 0.0.0.0)
+	ports     *rtpstream.Ports
 	advertise netip.Addr // address put in SDP
-	min, max  int
+	nat       atomic.Pointer[natPeers]
 
 	mu      sync.Mutex
-	next    int
-	held    map[int][2]*net.UDPConn // reserved, no stream yet
-	inUse   map[int]bool            // allocated to a leg (reserved or streaming)
+	held    map[int]*rtpstream.Pair // by port: reserved for a leg, stream or not
 	streams map[*rtpstream.Stream]bool
 	// ended keeps the figures of the last streams closed (loss, jitter,
 	// packets each way), newest last, for status and tests.
@@ -49,6 +47,10 @@ type RTPTotals struct {
 	Lost                       int64
 	Concealed, Late, RingDrops uint64
 	SendDrops                  uint64
+	// Foreign counts the packets dropped for coming from another source
+	// than the call's peer (someone spraying the RTP ports, or a phone
+	// behind NAT without its extension's nat option).
+	Foreign uint64
 	// MaxJitterDelay is the deepest jitter buffer any stream had, in ms.
 	MaxJitterDelay float64
 }
@@ -56,74 +58,47 @@ type RTPTotals struct {
 // maxEnded bounds rtpPorts.ended.
 const maxEnded = 32
 
-// newRTPPorts hands out the pairs within ports min to max inclusive: even
-// RTP ports whose RTCP port (the next one) is in the range too.
+// newRTPPorts hands out the pairs within ports min to max inclusive
+// (rtpstream.NewPorts), bound on bind and announced as advertise.
 func newRTPPorts(bind, advertise netip.Addr, min, max int) (*rtpPorts, error) {
-	lo := min + min&1
-	hi := max - 1
-	hi -= hi & 1
-	if lo <= 0 || max > 65535 || lo > hi {
-		return nil, fmt.Errorf("app: rtp port range %d-%d holds no port pair", min, max)
+	ports, err := rtpstream.NewPorts(bind, min, max)
+	if err != nil {
+		return nil, err
 	}
-	min, max = lo, hi
-	return &rtpPorts{bind: bind, advertise: advertise, min: min, max: max, next: min,
-		held: map[int][2]*net.UDPConn{}, inUse: map[int]bool{}, streams: map[*rtpstream.Stream]bool{}}, nil
+	return &rtpPorts{ports: ports, advertise: advertise,
+		held: map[int]*rtpstream.Pair{}, streams: map[*rtpstream.Stream]bool{}}, nil
 }
 
-// AllocRTP implements sip.RTPAllocator.
+// setNAT sets which extensions and trunks may send media through NAT,
+// for the streams opened from now on.
+func (r *rtpPorts) setNAT(n natPeers) { r.nat.Store(&n) }
+
+// AllocRTP implements sip.RTPAllocator: a pair reserved at random.
 func (r *rtpPorts) AllocRTP() (netip.AddrPort, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for range (r.max-r.min)/2 + 1 {
-		port := r.next
-		r.next += 2
-		if r.next > r.max {
-			r.next = r.min
-		}
-		if r.inUse[port] {
-			continue
-		}
-		a, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(r.bind, uint16(port))))
-		if err != nil {
-			continue // another program (or a closing stream) has it
-		}
-		b, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(r.bind, uint16(port+1))))
-		if err != nil {
-			a.Close()
-			continue
-		}
-		r.held[port] = [2]*net.UDPConn{a, b}
-		r.inUse[port] = true
-		return netip.AddrPortFrom(r.advertise, uint16(port)), nil
+	pair, err := r.ports.Reserve()
+	if err != nil {
+		return netip.AddrPort{}, err
 	}
-	return netip.AddrPort{}, rtpstream.ErrNoPorts
+	r.mu.Lock()
+	r.held[pair.Port()] = pair
+	r.mu.Unlock()
+	return netip.AddrPortFrom(r.advertise, uint16(pair.Port())), nil
 }
 
 // ReleaseRTP implements sip.RTPAllocator: the leg ended. A stream still
-// open on the pair keeps its sockets until the switch closes it; a later
-// AllocRTP skips the pair while they are bound.
+// open on the pair keeps it until the switch closes the stream.
 func (r *rtpPorts) ReleaseRTP(a netip.AddrPort) {
-	port := int(a.Port())
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.unhold(port)
-	delete(r.inUse, port)
-}
-
-func (r *rtpPorts) unhold(port int) {
-	if c, ok := r.held[port]; ok {
-		c[0].Close()
-		c[1].Close()
-		delete(r.held, port)
+	pair := r.held[int(a.Port())]
+	delete(r.held, int(a.Port()))
+	r.mu.Unlock()
+	if pair != nil {
+		pair.Release()
 	}
 }
 
-// InUse reports how many pairs legs hold.
-func (r *rtpPorts) InUse() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.inUse)
-}
+// InUse reports how many pairs are reserved for legs or carry a stream.
+func (r *rtpPorts) InUse() int { return r.ports.InUse() }
 
 var errNoMedia = errors.New("app: sip leg has no negotiated media")
 
@@ -140,18 +115,21 @@ func (r *rtpPorts) open(l callswitch.SIPLeg) (media.Endpoint, func(), error) {
 	}
 	port := int(leg.LocalRTP().Port())
 	r.mu.Lock()
-	r.unhold(port)
+	pair := r.held[port]
 	r.mu.Unlock()
-	one, err := rtpstream.NewPorts(r.bind, port, port+1)
-	if err != nil {
-		return nil, nil, err
+	if pair == nil {
+		return nil, nil, fmt.Errorf("app: rtp port %d is not reserved for leg %s", port, leg.ID())
 	}
-	st, err := rtpstream.Open(one, rtpstream.Config{
+	cfg := rtpstream.Config{
 		PayloadType: m.Codec.PT,
 		EventPT:     m.DTMFPT,
 		Ptime:       m.Ptime,
 		Remote:      m.Remote,
-	})
+	}
+	if n := r.nat.Load(); n != nil && n.allows(leg.Extension(), leg.Trunk()) {
+		cfg.NAT = leg.SignalAddr().Addr()
+	}
+	st, err := rtpstream.OpenPair(pair, cfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("app: rtp on %d: %w", port, err)
 	}
@@ -176,6 +154,7 @@ func (r *rtpPorts) open(l callswitch.SIPLeg) (media.Endpoint, func(), error) {
 		t.Late += stats.Buffer.Late
 		t.RingDrops += stats.RingDrops
 		t.SendDrops += stats.SendDrops
+		t.Foreign += stats.Foreign
 		t.MaxJitterDelay = max(t.MaxJitterDelay, float64(stats.Buffer.Delay)/8)
 		r.mu.Unlock()
 	}, nil
@@ -191,13 +170,17 @@ func (r *rtpPorts) closeAll() {
 		streams = append(streams, st)
 	}
 	clear(r.streams)
-	for port := range r.held {
-		r.unhold(port)
+	pairs := make([]*rtpstream.Pair, 0, len(r.held))
+	for _, p := range r.held {
+		pairs = append(pairs, p)
 	}
-	clear(r.inUse)
+	clear(r.held)
 	r.mu.Unlock()
 	for _, st := range streams {
 		_ = st.Close()
+	}
+	for _, p := range pairs {
+		p.Release()
 	}
 }
 

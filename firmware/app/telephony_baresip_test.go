@@ -22,7 +22,7 @@ func TestBaresipCallsAndIsCalled(t *testing.T) {
 	tel := a.telephony()
 	box := tel.sipAddr(true)
 	sb := a.livePorts().Sim()
-	bs := siptest.StartBaresip(t, box, freeUDP(t), "301", "secret-301-pw", 30, "/dial sip:202@"+box)
+	bs := siptest.StartBaresip(t, box, freeUDP(t), "301", "phone-a-7kq2m", 30, "/dial sip:202@"+box)
 
 	p202 := sb.Phone("fxs2")
 	eventually(t, 12*time.Second, "202 ringing with caller ID 301", func() bool {

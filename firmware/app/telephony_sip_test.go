@@ -59,8 +59,8 @@ func freeUDP(t *testing.T) int {
 	return 0
 }
 
-// farUDP returns a free UDP port on 127.0.0.2, where a SIP trunk's far
-// end listens so that the box tells it from the extensions on 127.0.0.1.
+// farUDP returns a free UDP port on 127.0.0.2, where sipp plays a SIP
+// trunk's provider: the box tells it from the extensions on 127.0.0.1.
 func farUDP(t *testing.T) int {
 	t.Helper()
 	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)})
@@ -135,7 +135,7 @@ func echoPhone302(t *testing.T, box string) *sippRun {
 	t.Helper()
 	uas := freeUDP(t)
 	callee := startSipp(t, box, uas, "answer_echo.xml", "-rtp_echo", "-mp", strconv.Itoa(freeUDP(t)&^1))
-	registerPhone(t, box, "302", "secret-302-pw", uas)
+	registerPhone(t, box, "302", "phone-b-8wr3n", uas)
 	return callee
 }
 
@@ -177,7 +177,7 @@ func TestSIPCallsThroughTheDaemon(t *testing.T) {
 		t.Fatalf("302 has %d contacts after registering", n)
 	}
 	caller := startSipp(t, box, freeUDP(t), "call_media.xml", "-s", "302", "-key", "caller", "301",
-		"-au", "301", "-ap", "secret-301-pw", "-mp", strconv.Itoa(freeUDP(t)&^1))
+		"-au", "301", "-ap", "phone-a-7kq2m", "-auth_uri", "302@"+box, "-mp", strconv.Itoa(freeUDP(t)&^1))
 	if err := caller.wait(); err != nil {
 		t.Fatalf("caller: %v", err)
 	}
@@ -224,9 +224,9 @@ func TestSIPCallsThroughTheDaemon(t *testing.T) {
 	// CANCEL before answer.
 	uas := freeUDP(t)
 	callee = startSipp(t, box, uas, "ring_cancelled.xml")
-	registerPhone(t, box, "302", "secret-302-pw", uas)
+	registerPhone(t, box, "302", "phone-b-8wr3n", uas)
 	caller = startSipp(t, box, freeUDP(t), "call_cancel.xml", "-s", "302", "-key", "caller", "301",
-		"-au", "301", "-ap", "secret-301-pw", "-mp", strconv.Itoa(freeUDP(t)&^1))
+		"-au", "301", "-ap", "phone-a-7kq2m", "-auth_uri", "302@"+box, "-mp", strconv.Itoa(freeUDP(t)&^1))
 	if err := caller.wait(); err != nil {
 		t.Fatalf("cancelling caller: %v", err)
 	}
@@ -282,7 +282,7 @@ func TestAnalogAndSIPCallEachOther(t *testing.T) {
 
 	p202 := sb.Phone("fxs2")
 	caller := startSipp(t, box, freeUDP(t), "call_media.xml", "-s", "202", "-key", "caller", "301",
-		"-au", "301", "-ap", "secret-301-pw", "-mp", strconv.Itoa(freeUDP(t)&^1))
+		"-au", "301", "-ap", "phone-a-7kq2m", "-auth_uri", "202@"+box, "-mp", strconv.Itoa(freeUDP(t)&^1))
 	eventually(t, 12*time.Second, "202 ringing with caller ID 301", func() bool {
 		cid := p202.CallerID()
 		return len(cid) > 0 && p202.Ringing()

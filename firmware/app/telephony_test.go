@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"log/slog"
-	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,8 +26,8 @@ import (
 func testPBX() pbxconf.Config {
 	c := pbxconf.Default(4)
 	c.Extensions = append(c.Extensions,
-		pbxconf.Extension{Number: "301", Name: "Soft 301", Kind: pbxconf.KindSIP, Secret: "secret-301-pw"},
-		pbxconf.Extension{Number: "302", Name: "Soft 302", Kind: pbxconf.KindSIP, Secret: "secret-302-pw"},
+		pbxconf.Extension{Number: "301", Name: "Soft 301", Kind: pbxconf.KindSIP, Secret: "phone-a-7kq2m"},
+		pbxconf.Extension{Number: "302", Name: "Soft 302", Kind: pbxconf.KindSIP, Secret: "phone-b-8wr3n"},
 	)
 	c.Trunks = []pbxconf.Trunk{
 		{Name: "pstn1", Kind: pbxconf.KindFXO, Port: 1, CallerID: "bellcore", Rings: 2, Default: "203"},
@@ -334,13 +333,7 @@ func TestAnalogDigitsToSIPAsRFC4733(t *testing.T) {
 func TestSIPTrunkDIDs(t *testing.T) {
 	needSipp(t)
 	t.Parallel() // each test has its own daemon, ports and RTP range
-	far := 0
-	if c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)}); err == nil {
-		far = c.LocalAddr().(*net.UDPAddr).Port
-		c.Close()
-	} else {
-		t.Fatalf("loopback 127.0.0.2: %v", err)
-	}
+	far := farUDP(t)
 	conf := testPBX()
 	conf.Trunks = append(conf.Trunks, pbxconf.Trunk{Name: "carrier", Kind: pbxconf.KindSIP, Host: "127.0.0.2", Port: far,
 		Transport: pbxconf.TransportUDP, Username: "0215550100", Default: "203",
@@ -389,7 +382,7 @@ func TestSIPHoldReachesStream(t *testing.T) {
 	box := tel.sipAddr(true)
 	callee := echoPhone302(t, box)
 	caller := startSipp(t, box, freeUDP(t), "call_hold.xml", "-s", "302", "-key", "caller", "301",
-		"-au", "301", "-ap", "secret-301-pw", "-mp", strconv.Itoa(freeUDP(t)&^1))
+		"-au", "301", "-ap", "phone-a-7kq2m", "-auth_uri", "302@"+box, "-mp", strconv.Itoa(freeUDP(t)&^1))
 	// sent reports whether the box sent 301 packets in the last 300 ms.
 	sent := func() bool {
 		n0, ok := sendingTo(tel)

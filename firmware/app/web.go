@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -13,13 +14,19 @@ import (
 )
 
 func (a *App) startWeb(ctx context.Context) error {
+	hardware := !a.boardSim()
 	srv, err := webui.New(webui.Config{
-		Addr:    a.cfg.HTTPAddr,
-		Users:   storeUsers{a},
-		System:  systemInfo{a},
-		PBX:     pbxStore{a},
-		CallLog: callLog{a},
-		Logger:  a.log.With("component", "web"),
+		Addr:         a.cfg.HTTPAddr,
+		HTTPSAddr:    a.cfg.HTTPSAddr,
+		TLSDir:       filepath.Join(a.cfg.DataDir, "tls"),
+		RedirectHTTP: hardware,
+		HSTS:         hardware,
+		Users:        storeUsers{a},
+		System:       systemInfo{a},
+		PBX:          pbxStore{a},
+		CallLog:      callLog{a},
+		Sim:          a.webSim(),
+		Logger:       a.log.With("component", "web"),
 	})
 	if err != nil {
 		return err
@@ -38,7 +45,7 @@ func (a *App) startWeb(ctx context.Context) error {
 		return ctx.Err()
 	}
 	a.mu.Lock()
-	a.web, a.webAddr = srv, srv.Addr()
+	a.web, a.webAddr, a.webTLSAddr = srv, srv.Addr(), srv.TLSAddr()
 	a.webStop = func(stopCtx context.Context) error {
 		// Run gives requests in flight a second, within the app's stop budget.
 		cancel()
@@ -50,17 +57,65 @@ func (a *App) startWeb(ctx context.Context) error {
 		}
 	}
 	a.mu.Unlock()
-	a.log.Info("web admin listening", "url", "http://"+srv.Addr()+"/")
-	fmt.Fprintf(a.cfg.Out, "callbox: web admin on http://%s/\n", srv.Addr())
+	if hardware && srv.TLSAddr() != "" {
+		a.log.Info("web admin listening", "url", "https://"+srv.TLSAddr()+"/", "http", "redirects to https")
+	} else {
+		a.log.Info("web admin listening", "url", "http://"+srv.Addr()+"/")
+		fmt.Fprintf(a.cfg.Out, "callbox: web admin on http://%s/\n", srv.Addr())
+	}
+	if cert, ok := srv.Certificate(); ok {
+		// The installer compares this with what the browser shows before
+		// trusting the box's self-made certificate.
+		a.log.Info("web admin HTTPS certificate", "url", "https://"+srv.TLSAddr()+"/", "sha256", cert.Fingerprint,
+			"self_made", cert.SelfMade, "not_after", cert.NotAfter.Format(time.DateOnly))
+		fmt.Fprintf(a.cfg.Out, "callbox: web admin on https://%s/ (certificate SHA-256 %s)\n", srv.TLSAddr(), cert.Fingerprint)
+	}
 	return nil
 }
 
 func (a *App) stopWeb(ctx context.Context) error {
 	a.mu.Lock()
 	stop := a.webStop
-	a.web, a.webStop, a.webAddr = nil, nil, ""
+	a.web, a.webStop, a.webAddr, a.webTLSAddr = nil, nil, "", ""
 	a.mu.Unlock()
 	return stop(ctx)
+}
+
+// webStatus is the console's view of the web admin: its URLs, the
+// certificate's fingerprint, and the raised alarms.
+func (a *App) webStatus() []string {
+	a.mu.Lock()
+	web, addr, tlsAddr := a.web, a.webAddr, a.webTLSAddr
+	a.mu.Unlock()
+	var lines []string
+	if addr != "" {
+		lines = append(lines, "web: http://"+addr+"/")
+	}
+	if web != nil {
+		if cert, ok := web.Certificate(); ok {
+			lines = append(lines, fmt.Sprintf("https: https://%s/ certificate SHA-256 %s (valid to %s)",
+				tlsAddr, cert.Fingerprint, cert.NotAfter.Format(time.DateOnly)))
+		}
+	}
+	for _, al := range a.alarms() {
+		if al.Code == webui.AlarmStorageFull {
+			lines = append(lines, fmt.Sprintf("ALARM: storage full since %s: store writes fail; free space in %s",
+				al.Since.Format(time.DateTime), a.cfg.DataDir))
+		}
+	}
+	return lines
+}
+
+// alarms lists the raised alarms.
+func (a *App) alarms() []webui.Alarm {
+	var out []webui.Alarm
+	_ = a.withDB(func(db *store.DB) error {
+		if since, full := db.NoSpaceSince(); full {
+			out = append(out, webui.Alarm{Code: webui.AlarmStorageFull, Since: since})
+		}
+		return nil
+	})
+	return out
 }
 
 // WebAddr is the address the web admin listens on, once started.
@@ -194,6 +249,8 @@ func webErr(err error) error {
 		return fmt.Errorf("%w: %w", webui.ErrConflict, err)
 	case errors.Is(err, store.ErrInvalid):
 		return fmt.Errorf("%w: %w", webui.ErrInvalid, err)
+	case errors.Is(err, store.ErrNoSpace):
+		return fmt.Errorf("%w: %w", webui.ErrNoSpace, err)
 	}
 	return err
 }
@@ -220,5 +277,6 @@ func (s systemInfo) Info(ctx context.Context) webui.SystemInfo {
 	if syscall.Statfs(a.cfg.DataDir, &st) == nil {
 		info.DataFreeBytes = st.Bavail * uint64(st.Bsize)
 	}
+	info.Alarms = a.alarms()
 	return info
 }

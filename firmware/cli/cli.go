@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -55,4 +56,25 @@ func Usage(program string, cmds []Command, w io.Writer) {
 	for _, c := range sorted {
 		fmt.Fprintf(w, "  %s%s  %s\n", c.Name, strings.Repeat(" ", width-len(c.Name)), c.Summary)
 	}
+}
+
+// HoistFlags moves the named flags (with their values) in front of the
+// command, so "board probe --data DIR" works like "board --data DIR probe":
+// installers type them in either order. Other flags stay where they are
+// for the command to parse.
+func HoistFlags(args []string, names ...string) []string {
+	var front, back []string
+	for i := 0; i < len(args); i++ {
+		name, _, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		if !strings.HasPrefix(args[i], "-") || !slices.Contains(names, name) {
+			back = append(back, args[i])
+			continue
+		}
+		front = append(front, args[i])
+		if !hasValue && i+1 < len(args) {
+			i++
+			front = append(front, args[i])
+		}
+	}
+	return append(front, back...)
 }

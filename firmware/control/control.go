@@ -23,6 +23,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -52,6 +53,28 @@ var ErrNoDaemon = errors.New("control: no daemon answers")
 
 // Path returns the socket path for a data directory.
 func Path(dataDir string) string { return filepath.Join(dataDir, SocketName) }
+
+// Target is where callboxctl finds the daemon, from the flags its
+// forwarding commands share: --data DIR (default ./var, as make run uses)
+// and --socket PATH.
+type Target struct {
+	DataDir string
+	Socket  string
+}
+
+// AddFlags registers --data and --socket on fs.
+func (t *Target) AddFlags(fs *flag.FlagSet) {
+	fs.StringVar(&t.DataDir, "data", "./var", "the daemon's data directory (its control socket is there)")
+	fs.StringVar(&t.Socket, "socket", "", "the daemon's control socket (overrides --data)")
+}
+
+// Path returns the socket the flags name.
+func (t Target) Path() string {
+	if t.Socket != "" {
+		return t.Socket
+	}
+	return Path(t.DataDir)
+}
 
 // request is what the client sends.
 type request struct {

@@ -24,6 +24,8 @@ func FXSEvent(e proslic.Event) (ev line.FXSEvent, ok bool) {
 		return line.FXSEvent{Kind: line.OnHook}, true
 	case proslic.Flash:
 		return line.FXSEvent{Kind: line.Flash}, true
+	case proslic.PulseDigit:
+		return line.FXSEvent{Kind: line.PulseDigit, Digit: e.Digit}, true
 	case proslic.VBATLoss, proslic.PortFailed:
 		return line.FXSEvent{Kind: line.LineFault}, true
 	}

@@ -28,6 +28,9 @@ func TestFXSEvent(t *testing.T) {
 			t.Errorf("FXSEvent(%v) = %v, %v; want %v, %v", tt.in, got.Kind, ok, tt.want, tt.ok)
 		}
 	}
+	if got, ok := FXSEvent(proslic.Event{Kind: proslic.PulseDigit, Digit: '7'}); !ok || got.Kind != line.PulseDigit || got.Digit != '7' {
+		t.Errorf("FXSEvent(pulse digit 7) = %+v, %v", got, ok)
+	}
 }
 
 func TestFXOEvent(t *testing.T) {

@@ -7,8 +7,9 @@
 // in its own transaction, and refuses a file written by a newer firmware.
 //
 // Errors returned by the store name what failed and wrap one of the
-// sentinels ErrNotFound, ErrConflict or ErrInvalid where a caller may want
-// to branch (for example to answer 404, 409 or 400); test with errors.Is.
+// sentinels ErrNotFound, ErrConflict, ErrInvalid or ErrNoSpace where a
+// caller may want to branch (for example to answer 404, 409, 400 or 507);
+// test with errors.Is.
 // Validation errors are *FieldError values, so errors.As also yields the
 // entity and field at fault.
 package store
@@ -21,6 +22,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -46,6 +50,11 @@ var (
 	// ErrCorrupt: the file is not a readable callbox store (damaged,
 	// truncated, or not a bbolt file at all).
 	ErrCorrupt = errors.New("corrupt store file")
+	// ErrNoSpace: a write transaction failed because the file system is
+	// full (ENOSPC) or the quota is used up (EDQUOT). Nothing of it was
+	// kept and the store stays usable: free space and write again.
+	// NoSpaceSince tells whether writes are failing this way now.
+	ErrNoSpace = errors.New("no space left for the store")
 )
 
 // FieldError reports a value that failed validation. It wraps ErrInvalid.
@@ -77,6 +86,10 @@ type DB struct {
 	bolt *bolt.DB
 	path string
 	now  func() time.Time
+
+	// noSpace is when write transactions began failing with ErrNoSpace
+	// (Unix nanoseconds), 0 while they succeed.
+	noSpace atomic.Int64
 }
 
 // Open opens the store at path, creating it if it does not exist, checks
@@ -302,10 +315,40 @@ func (db *DB) View(f func(*Tx) error) error {
 
 // Update runs f in a read-write transaction, committed (and synced to disk)
 // before Update returns nil. If f returns an error, nothing f did is kept.
+// A commit that finds the file system full fails with an error wrapping
+// ErrNoSpace.
 func (db *DB) Update(f func(*Tx) error) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		return f(&Tx{tx: tx, now: db.now})
 	})
+	switch {
+	case err == nil:
+		db.noSpace.Store(0)
+	case isNoSpace(err):
+		db.noSpace.CompareAndSwap(0, db.now().UnixNano())
+		return fmt.Errorf("store: %w: %w", ErrNoSpace, err)
+	}
+	return err
+}
+
+// NoSpaceSince reports whether write transactions are failing for lack of
+// space (the last one did, and none has succeeded since), and since when.
+func (db *DB) NoSpaceSince() (time.Time, bool) {
+	if ns := db.noSpace.Load(); ns != 0 {
+		return time.Unix(0, ns), true
+	}
+	return time.Time{}, false
+}
+
+// isNoSpace recognises a full file system or quota in a bbolt error. bbolt
+// passes write errors through, but flattens those of growing and syncing
+// the file to text, so the text is checked too.
+func isNoSpace(err error) bool {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, syscall.ENOSPC.Error()) || strings.Contains(msg, syscall.EDQUOT.Error())
 }
 
 // bucket returns a top-level bucket that the migrations guarantee exists.

@@ -47,8 +47,41 @@ func TestConfigErrors(t *testing.T) {
 		t.Error("NewFXO without a clock")
 	}
 	for _, c := range []string{"", "cn", "US", "uk", "EU", "etsi", "JP"} {
-		if _, err := line.CountryFor(c); err != nil {
-			t.Errorf("CountryFor(%q): %v", c, err)
+		if _, err := line.NewFXS(line.FXSConfig{Country: c}, port, clk, &plan{}, &fxsRec{}); err != nil {
+			t.Errorf("NewFXS(country %q): %v", c, err)
 		}
+		if _, err := line.NewFXO(line.FXOConfig{Country: c}, &recFXO{}, clk, &fxoRec{}); err != nil {
+			t.Errorf("NewFXO(country %q): %v", c, err)
+		}
+	}
+}
+
+// TestFXSCountryCallerID: without a preset of its own a channel presents
+// caller ID as its country does (dsp/country): Bellcore after the first
+// ring in CN, US and JP; before the first ring after a polarity reversal in
+// the EU, with the dual-tone alert first in the UK (BT SIN 227).
+func TestFXSCountryCallerID(t *testing.T) {
+	tests := []struct {
+		country string
+		first   string        // the first port command
+		audio   time.Duration // when the first caller ID audio (alert or data) starts
+	}{
+		{"CN", "0s ring [1s 4s]", 1500 * time.Millisecond},
+		{"US", "0s ring [2s 4s]", 2500 * time.Millisecond},
+		{"JP", "0s ring [1s 2s]", 1500 * time.Millisecond},
+		{"EU", "0s feed oht-reverse", 300 * time.Millisecond},
+		{"etsi", "0s feed oht-reverse", 300 * time.Millisecond},
+		{"UK", "0s feed oht-reverse", 150 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.country, func(t *testing.T) {
+			p, got := presentCallerID(t, line.FXSConfig{Country: tt.country})
+			if len(p.cmds) == 0 || p.cmds[0] != tt.first {
+				t.Fatalf("commands %q, want %q first", p.cmds, tt.first)
+			}
+			if d := got - tt.audio; d < -10*time.Millisecond || d > 10*time.Millisecond {
+				t.Fatalf("caller id audio starts %v after Ring, want %v", got, tt.audio)
+			}
+		})
 	}
 }

@@ -177,13 +177,9 @@ func NewFXO(cfg FXOConfig, port FXOPort, clk Clock, h FXOHandler) (*FXO, error) 
 	if port == nil || clk == nil || h == nil {
 		return nil, fmt.Errorf("line: %s: port, clock and handler are required", cfg.Name)
 	}
-	country, err := CountryFor(cfg.Country)
+	_, plan, preset, err := countryOf(cfg.Name, cfg.Country)
 	if err != nil {
-		return nil, fmt.Errorf("line: %s: %w", cfg.Name, err)
-	}
-	plan, err := tone.PlanFor(country.Code)
-	if err != nil {
-		return nil, fmt.Errorf("line: %s: %w", cfg.Name, err)
+		return nil, err
 	}
 	if cfg.AnswerAfterRings <= 0 {
 		cfg.AnswerAfterRings = 2
@@ -193,7 +189,7 @@ func NewFXO(cfg FXOConfig, port FXOPort, clk Clock, h FXOHandler) (*FXO, error) 
 	}
 	if cfg.CallerIDModem.Baud == 0 {
 		cfg.CallerIDModem = fsk.Bell202
-		if country.CallerID != nil && country.CallerID.Scheme == callerid.SchemeV23 {
+		if preset.Scheme == callerid.SchemeV23 {
 			cfg.CallerIDModem = fsk.V23
 		}
 	}

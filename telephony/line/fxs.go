@@ -202,13 +202,9 @@ func NewFXS(cfg FXSConfig, port FXSPort, clk Clock, plan DialPlan, h FXSHandler)
 	if port == nil || clk == nil || plan == nil || h == nil {
 		return nil, fmt.Errorf("line: %s: port, clock, dial plan and handler are required", cfg.Name)
 	}
-	country, err := CountryFor(cfg.Country)
+	country, tp, preset, err := countryOf(cfg.Name, cfg.Country)
 	if err != nil {
-		return nil, fmt.Errorf("line: %s: %w", cfg.Name, err)
-	}
-	tp, err := tone.PlanFor(country.Code)
-	if err != nil {
-		return nil, fmt.Errorf("line: %s: %w", cfg.Name, err)
+		return nil, err
 	}
 	if cfg.FirstDigitTimeout <= 0 {
 		cfg.FirstDigitTimeout = 10 * time.Second
@@ -227,7 +223,7 @@ func NewFXS(cfg FXSConfig, port FXSPort, clk Clock, plan DialPlan, h FXSHandler)
 	}
 	c := &FXS{
 		cfg: cfg, port: port, clk: clk, plan: plan, h: h,
-		cadence: country.Cadence, preset: country.CallerID,
+		cadence: country.Ring.Cadence, preset: preset,
 		state: FXSIdle, tones: newTonePlayer(tp), cw: newTonePlayer(tp),
 		det: dtmf.NewDetector(dtmf.DetectorConfig{}), dev: make([]dtmf.Event, 0, 8),
 	}

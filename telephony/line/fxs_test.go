@@ -276,32 +276,11 @@ func TestFXSCallerIDTiming(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.preset.Name, func(t *testing.T) {
-			clk := newClock()
-			p := &recFXS{clk: clk, t0: clk.Now()}
-			ch, err := line.NewFXS(line.FXSConfig{CallerID: tc.preset}, p, clk, &plan{}, &fxsRec{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := ch.Ring(line.Caller{Number: "13800138000"}); err != nil {
-				t.Fatal(err)
-			}
-			for i := 0; i < 400; i++ {
-				clk.Advance(line.FrameTime)
-				ch.Tick()
-			}
-			// The out audio starts at frame 1 (the first tick after Ring).
-			first := -1
-			for i, s := range p.out {
-				if s != 0 {
-					first = i
-					break
-				}
-			}
+			p, got := presentCallerID(t, line.FXSConfig{CallerID: tc.preset})
 			wantFirst := tc.data
 			if tc.alert != 0 {
 				wantFirst = tc.alert
 			}
-			got := time.Duration(first+80) * time.Second / 8000
 			if d := got - wantFirst; d < -10*time.Millisecond || d > 10*time.Millisecond {
 				t.Fatalf("audio starts %v after Ring, want %v", got, wantFirst)
 			}
@@ -330,6 +309,35 @@ func TestFXSCallerIDTiming(t *testing.T) {
 			}
 		})
 	}
+}
+
+// presentCallerID rings a channel of cfg with a caller for 4 s of frames
+// and returns its port and when the first caller ID audio (alert or data)
+// started after Ring (-1 frame if none did).
+func presentCallerID(t *testing.T, cfg line.FXSConfig) (*recFXS, time.Duration) {
+	t.Helper()
+	clk := newClock()
+	p := &recFXS{clk: clk, t0: clk.Now()}
+	ch, err := line.NewFXS(cfg, p, clk, &plan{}, &fxsRec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.Ring(line.Caller{Number: "13800138000"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 400; i++ {
+		clk.Advance(line.FrameTime)
+		ch.Tick()
+	}
+	// The out audio starts at frame 1 (the first tick after Ring).
+	first := -1
+	for i, s := range p.out {
+		if s != 0 {
+			first = i
+			break
+		}
+	}
+	return p, time.Duration(first+80) * time.Second / 8000
 }
 
 func lastNonZero(x []int16) int {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,7 +17,10 @@ import (
 
 // Endpoint is one leg's audio: an analog port or an RTP stream. The engine
 // calls ReadFrame and then WriteFrame once per tick, on the clock goroutine,
-// with slices of FrameSamples; neither may block or keep the slice.
+// with slices of FrameSamples; neither may block or keep the slice. The
+// optional interfaces below (Independent, AheadReader, PacketWriter,
+// DigitReader, DigitWriter) are found on the endpoint or, through a
+// Wrapper's Unwrap, on what it wraps (As).
 type Endpoint interface {
 	// ReadFrame fills frame with the audio the leg delivered this tick
 	// (silence when there is none).
@@ -108,7 +112,8 @@ type ChannelOptions struct {
 type Channel struct {
 	name   string
 	ep     Endpoint
-	dr     DigitReader
+	dr     DigitReader // ep's capabilities, found through Wrapper chains
+	dw     DigitWriter
 	ec     *echo.Canceller
 	det    *dtmf.Detector
 	gen    *dtmf.Generator // in-band digits, made on first use
@@ -303,10 +308,7 @@ func (e *Engine) NewChannel(name string, ep Endpoint, opt ChannelOptions) (*Chan
 		return nil, errors.New("media: nil endpoint")
 	}
 	c := &Channel{name: name, ep: ep, tap: opt.Tap, dtmfEvs: make([]dtmf.Event, 0, 8), digits: make([]DigitEvent, 0, 8)}
-	c.dr, _ = ep.(DigitReader)
-	_, c.indep = ep.(Independent)
-	c.pw, _ = ep.(PacketWriter)
-	c.ar, _ = ep.(AheadReader)
+	c.lookup()
 	if opt.EchoTaps != 0 {
 		ec, err := echo.New(opt.EchoTaps)
 		if err != nil {
@@ -324,6 +326,35 @@ func (e *Engine) NewChannel(name string, ep Endpoint, opt ChannelOptions) (*Chan
 	}
 	e.mu.Unlock()
 	return c, nil
+}
+
+// lookup finds the optional interfaces of the channel's endpoint, once,
+// so that no frame walks a Wrapper chain.
+func (c *Channel) lookup() {
+	c.dr, _ = As[DigitReader](c.ep)
+	c.dw, _ = As[DigitWriter](c.ep)
+	_, c.indep = As[Independent](c.ep)
+	c.pw, _ = As[PacketWriter](c.ep)
+	c.ar, _ = As[AheadReader](c.ep)
+}
+
+// Refresh looks the optional interfaces of a channel's endpoint up again,
+// after what a Wrapper wraps changed (a SIP leg's RTP stream arriving once
+// its SDP answer did): until then the channel goes on with those found
+// before. It waits for a tick in progress.
+func (e *Engine) Refresh(c *Channel) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	was := c.indep
+	c.lookup()
+	if c.indep == was || !slices.Contains(e.chans, c) {
+		return
+	}
+	if c.indep {
+		e.par = append(e.par, c)
+	} else {
+		e.par = without(e.par, c)
+	}
 }
 
 // Remove takes a channel out of the engine (and out of its conference).
@@ -372,13 +403,16 @@ func (e *Engine) SetEchoBypass(c *Channel, on bool) {
 	e.mu.Unlock()
 }
 
-// SendDigits sends digits to the leg, out of band if its endpoint is a
-// DigitWriter, else in band, each lasting dur (0 means 100 ms).
+// SendDigits sends digits to the leg, out of band if its endpoint is (or
+// wraps) a DigitWriter, else in band, each lasting dur (0 means 100 ms).
 func (e *Engine) SendDigits(c *Channel, digits string, dur time.Duration) error {
 	if dur <= 0 {
 		dur = 100 * time.Millisecond
 	}
-	if dw, ok := c.ep.(DigitWriter); ok {
+	e.mu.Lock()
+	dw := c.dw
+	e.mu.Unlock()
+	if dw != nil {
 		var err error
 		for i := range len(digits) {
 			if err = dw.SendDigit(digits[i], dur); err != nil {

@@ -89,25 +89,27 @@ func TestCloseStopsWorkers(t *testing.T) {
 		e.Bridge(ca, cb)
 	}
 	e.Tick()
-	if n := runtime.NumGoroutine(); n != before+2 {
-		t.Fatalf("%d goroutines during the ticks, want %d", n, before+2)
+	if n := runtime.NumGoroutine(); n > before+2 {
+		t.Fatalf("%d goroutines during the ticks, want at most %d", n, before+2)
 	}
 	e.Close()
-	if n := goroutinesBack(before); n != before {
+	if n := goroutinesBack(before); n > before {
 		t.Fatalf("%d goroutines after Close, want %d", n, before)
 	}
 	e.Tick()
 	e.Close()
-	if n := goroutinesBack(before); n != before {
+	if n := goroutinesBack(before); n > before {
 		t.Fatalf("%d goroutines after the second Close, want %d", n, before)
 	}
 }
 
 // goroutinesBack waits up to a second for the goroutine count to come back
-// to n (a worker that closed its done channel may still be exiting).
+// to n (a worker that closed its done channel may still be exiting). A
+// count below n is as good: goroutines of earlier tests may have ended
+// since n was taken.
 func goroutinesBack(n int) int {
 	got := runtime.NumGoroutine()
-	for end := time.Now().Add(time.Second); got != n && time.Now().Before(end); got = runtime.NumGoroutine() {
+	for end := time.Now().Add(time.Second); got > n && time.Now().Before(end); got = runtime.NumGoroutine() {
 		time.Sleep(time.Millisecond)
 	}
 	return got

@@ -60,6 +60,11 @@ type Extension struct {
 	Voicemail      bool    `json:"voicemail"`
 	DND            bool    `json:"dnd"`
 	Forward        Forward `json:"forward,omitzero"`
+	// NAT is for a SIP phone behind NAT (a remote worker): its media may
+	// come from another address than its SDP names, so the box takes it
+	// from the phone's signalling IP, any port, latched once per call.
+	// Off, media come only from the SDP's address.
+	NAT bool `json:"nat,omitempty"`
 }
 
 // Forward holds an extension's call forwarding defaults; empty numbers
@@ -96,6 +101,10 @@ type Trunk struct {
 	Rings    int    `json:"rings,omitempty"`
 	// Default is the extension inbound calls ring when no DID matches.
 	Default string `json:"default,omitempty"`
+	// NAT, for a SIP trunk, is the extensions' NAT: media from the
+	// provider's signalling IP, any port, latched once per call (the
+	// trunk's host must then be an IP address).
+	NAT bool `json:"nat,omitempty"`
 }
 
 // Route is an outbound route: dialled numbers matching Patterns go out
@@ -269,8 +278,9 @@ func Decode(data []byte) (Config, error) {
 		return Config{}, err
 	}
 	if c.Version != Version {
-		return Config{}, &FieldError{Path: "version", Object: "configuration", Field: "version",
-			Reason: fmt.Sprintf("%d is not supported (this firmware reads version %d)", c.Version, Version), err: ErrVersion}
+		fe := newFieldError("version", objRef{kind: ObjConfiguration}, "version", ReasonVersionUnsupported, c.Version, Version)
+		fe.err = ErrVersion
+		return Config{}, fe
 	}
 	if c.Emergency == nil {
 		c.Emergency = slices.Clone(DefaultEmergency)
@@ -363,8 +373,7 @@ func checkKeys(data []byte, object string) error {
 		case string:
 			if n := len(stack); n > 0 && stack[n-1].wantKey {
 				if strings.ToLower(t) != t {
-					return &FieldError{Path: t, Object: object, Field: t,
-						Reason: "unknown field (field names are lower-case)"}
+					return newFieldError(t, objRef{kind: object}, t, ReasonJSONFieldCase)
 				}
 				stack[n-1].wantKey = false
 				continue
@@ -387,7 +396,7 @@ func decodeStrict(data []byte, v any, object string) error {
 	err := dec.Decode(v)
 	if err == nil {
 		if _, terr := dec.Token(); terr != io.EOF {
-			return &FieldError{Object: object, Reason: "trailing data after the JSON value"}
+			return newFieldError("", objRef{kind: object}, "", ReasonJSONTrailing)
 		}
 		return nil
 	}
@@ -396,17 +405,16 @@ func decodeStrict(data []byte, v any, object string) error {
 	switch {
 	case errors.As(err, &te):
 		path := te.Field
-		return &FieldError{Path: path, Object: object, Field: lastField(path),
-			Reason: fmt.Sprintf("want %s, not a JSON %s", typeName(te.Type.Kind().String()), te.Value)}
+		return newFieldError(path, objRef{kind: object}, lastField(path), wantType(te.Type.Kind().String()), te.Value)
 	case errors.As(err, &se):
-		return &FieldError{Object: object, Reason: fmt.Sprintf("not valid JSON at byte %d: %v", se.Offset, se)}
+		return newFieldError("", objRef{kind: object}, "", ReasonJSONSyntax, se.Offset, se.Error())
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return &FieldError{Path: name, Object: object, Field: name, Reason: "unknown field"}
+		return newFieldError(name, objRef{kind: object}, name, ReasonJSONUnknownField)
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		return &FieldError{Object: object, Reason: "empty or truncated JSON"}
+		return newFieldError("", objRef{kind: object}, "", ReasonJSONTruncated)
 	}
-	return &FieldError{Object: object, Reason: err.Error()}
+	return newFieldError("", objRef{kind: object}, "", ReasonJSONInvalid, err.Error())
 }
 
 func lastField(path string) string {
@@ -416,16 +424,18 @@ func lastField(path string) string {
 	return path
 }
 
-func typeName(kind string) string {
+// wantType is the reason for a JSON value of the wrong type, by the Go kind
+// the field wanted.
+func wantType(kind string) ReasonCode {
 	switch kind {
 	case "int", "int64", "uint", "uint64":
-		return "a whole number"
+		return ReasonJSONWantNumber
 	case "slice":
-		return "a list"
+		return ReasonJSONWantList
 	case "map", "struct":
-		return "an object"
+		return ReasonJSONWantObject
 	case "bool":
-		return "true or false"
+		return ReasonJSONWantBool
 	}
-	return "a " + kind
+	return ReasonJSONWantString
 }

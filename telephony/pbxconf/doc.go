@@ -14,7 +14,7 @@
 //	  "version": 1,
 //	  "extensions": [
 //	    {"number": "201", "name": "Front desk", "kind": "fxs", "port": 1},
-//	    {"number": "301", "name": "Agent Li", "kind": "sip", "secret": "s3cret-pass",
+//	    {"number": "301", "name": "Agent Li", "kind": "sip", "secret": "s3cret-pass-x7",
 //	     "caller_id_name": "Li", "caller_id_number": "02155550101",
 //	     "voicemail": true, "dnd": false,
 //	     "forward": {"always": "", "busy": "300", "no_answer": "13800138000", "no_answer_s": 20}}
@@ -40,18 +40,27 @@
 // routes), and neither an emergency number nor starting with one (a phone
 // dialling it would reach the emergency number first); kind is "sip" (a phone or softphone
 // registering with the SIP digest secret, 8 to 64 printable characters) or
-// "fxs" (the analog port numbered port, fxs1 = 1; no secret). The caller ID
+// "fxs" (the analog port numbered port, fxs1 = 1; no secret). A secret that
+// is new or changed must also be strong (telephony/sip/secret: at least 10
+// characters, not a common password, not containing the number, not a
+// sequence); a weak one already stored keeps working and is reported
+// (WeakSecrets) in the import's output, the log and the web API until it
+// is replaced. The web API generates a strong secret on request. The caller ID
 // fields are what the extension presents (defaults: name and number);
 // forward.always/busy/no_answer are a number to forward to (an extension or
 // an outside number dialled through the routes), no_answer_s the ring time
-// before the no-answer forward (default 20 s, 5 to 120).
+// before the no-answer forward (default 20 s, 5 to 120). nat (sip only,
+// default false) is for a phone behind NAT: its RTP is taken from its
+// signalling IP, any port, latched once per call; without it, only from the
+// address its SDP names.
 //
 // Trunks: name is 1 to 32 of a-z, 0-9, '-' and '_'. A "sip" trunk has host
 // (name or address), port (default 5060), transport "udp" or "tcp",
 // username, auth_user (when the digest user differs), secret, register
 // (register at the provider), dids (called number -> extension), default
-// (the extension for calls whose number is not in dids) and codecs (PCMU,
-// PCMA; default both). An "fxo" trunk has port (fxo1 = 1), caller_id (the
+// (the extension for calls whose number is not in dids), codecs (PCMU,
+// PCMA; default both) and nat (as for extensions; the host must then be an
+// IP address). An "fxo" trunk has port (fxo1 = 1), caller_id (the
 // scheme on the line: none, bellcore, etsi-dtas, etsi-reversal, etsi-rpas,
 // dtmf), rings before answering (1 to 10, default 2) and default.
 //
@@ -88,4 +97,8 @@
 // box); importing the mask keeps the stored secret of the same extension
 // or trunk, and a mask with none behind it is refused (ErrMaskedSecret).
 // The web API never returns secrets either.
+//
+// Errors are *FieldError values naming the object, the field and the
+// reason, in English and as a ReasonCode with its values, so the web admin
+// renders them in the user's language.
 package pbxconf

@@ -18,7 +18,7 @@ func sample() Config {
 	c := Default(4)
 	c.Extensions = append(c.Extensions,
 		Extension{Number: "301", Name: "Agent Li 李", Kind: KindSIP, Secret: "s3cret-pass", CallerIDName: "Li",
-			CallerIDNumber: "02155550101", Voicemail: true, DND: true,
+			CallerIDNumber: "02155550101", Voicemail: true, DND: true, NAT: true,
 			Forward: Forward{Busy: "201", NoAnswer: "13800138000", NoAnswerS: 25}})
 	c.Trunks = []Trunk{
 		{Name: "provider", Kind: KindSIP, Host: "sip.example.net", Port: 5080, Transport: TransportTCP,
@@ -141,6 +141,9 @@ func TestValidate(t *testing.T) {
 		{"fxo caller id", func(c *Config) { c.Trunks[1].CallerID = "v23" }, "trunks[1].caller_id", `trunk "pstn1"`},
 		{"fxo rings", func(c *Config) { c.Trunks[1].Rings = 11 }, "trunks[1].rings", `trunk "pstn1"`},
 		{"fxo with host", func(c *Config) { c.Trunks[1].Host = "x" }, "trunks[1].host", `trunk "pstn1"`},
+		{"fxo with nat", func(c *Config) { c.Trunks[1].NAT = true }, "trunks[1].nat", `trunk "pstn1"`},
+		{"nat to a host name", func(c *Config) { c.Trunks[0].NAT = true }, "trunks[0].nat", `trunk "provider"`},
+		{"fxs with nat", func(c *Config) { c.Extensions[2].NAT = true }, "extensions[2].nat", `extension "203"`},
 		{"route name", func(c *Config) { c.Routes[0].Name = "" }, "routes[0].name", `route ""`},
 		{"route name twice", func(c *Config) { c.Routes[1].Name = "mobile" }, "routes[1].name", `route "mobile"`},
 		{"no patterns", func(c *Config) { c.Routes[0].Patterns = nil }, "routes[0].patterns", `route "mobile"`},

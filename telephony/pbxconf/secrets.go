@@ -3,77 +3,62 @@ package pbxconf
 import (
 	"errors"
 	"fmt"
-	"strconv"
+
+	"callbox/telephony/sip/secret"
 )
 
-// SecretMask stands for a secret in an export made without asking for the
-// secrets, as in what the web API returns. Importing it keeps the secret
-// already stored for the same extension (by number) or trunk (by name), so
-// a masked export can be edited and imported again; it is never taken for
-// a secret itself.
-const SecretMask = "********"
+// SIP extension secrets must be strong (secret.Check with secret.SIP, the
+// extension number as the user) when they are set or changed; a weak
+// secret already stored keeps working, so an upgrade or a backup restore
+// never cuts a phone off, but it is reported (WeakSecrets) until replaced.
+// Trunk secrets are the provider's choice and are not judged.
 
-// ErrMaskedSecret means a secret is SecretMask and no stored secret stands
-// in for it: the document was exported without the secrets. Checks made
-// before the stored configuration is at hand (callboxctl, before the
-// daemon) let it pass.
-var ErrMaskedSecret = errors.New("pbxconf: masked secret")
-
-// MaskSecrets returns a copy of c with every secret replaced by SecretMask:
-// what an export shows unless the secrets are asked for.
-func (c Config) MaskSecrets() Config {
-	out := c.Clone()
-	for i := range out.Extensions {
-		if out.Extensions[i].Secret != "" {
-			out.Extensions[i].Secret = SecretMask
-		}
+// CheckSecret reports why a SIP extension's secret is too weak, as a
+// *FieldError on "secret" with a secret reason code, or nil.
+func (e Extension) CheckSecret() error {
+	if e.Kind != KindSIP {
+		return nil
 	}
-	for i := range out.Trunks {
-		if out.Trunks[i].Secret != "" {
-			out.Trunks[i].Secret = SecretMask
-		}
+	var w *secret.Weakness
+	if errors.As(secret.Check(e.Secret, secret.SIP, e.Number), &w) {
+		return newFieldError("secret", ref(ObjExtension, e.Number), "secret", SecretReason(w.Code), w.Args...)
 	}
-	return out
+	return nil
 }
 
-// KeepSecrets replaces each SecretMask in c with the secret of the
-// extension with the same number, or the trunk with the same name, in
-// stored (the configuration c is to replace). Masks stored cannot fill are
-// left for Validate to refuse.
-func (c *Config) KeepSecrets(stored Config) {
-	for i := range c.Extensions {
-		e := &c.Extensions[i]
-		if e.Secret != SecretMask {
-			continue
+// CheckNewSecrets refuses the weak secrets of SIP extensions that are new
+// or changed against stored (nil for none stored: every secret is new).
+// The error joins *FieldError values with their paths in c.
+func (c *Config) CheckNewSecrets(stored *Config) error {
+	v := &validator{}
+	for i, e := range c.Extensions {
+		if stored != nil {
+			if old, ok := stored.Extension(e.Number); ok && old.Kind == KindSIP && old.Secret == e.Secret {
+				continue
+			}
 		}
-		if old, ok := stored.Extension(e.Number); ok && old.Secret != "" && old.Secret != SecretMask {
-			e.Secret = old.Secret
-		}
-	}
-	for i := range c.Trunks {
-		t := &c.Trunks[i]
-		if t.Secret != SecretMask {
-			continue
-		}
-		for _, old := range stored.Trunks {
-			if old.Name == t.Name && old.Secret != "" && old.Secret != SecretMask {
-				t.Secret = old.Secret
+		var fe *FieldError
+		if errors.As(e.CheckSecret(), &fe) {
+			fe.Path = fmt.Sprintf("extensions[%d].secret", i)
+			if len(v.errs) < MaxErrors {
+				v.errs = append(v.errs, fe)
 			}
 		}
 	}
+	return v.err()
 }
 
-// checkMasks refuses the masks KeepSecrets did not fill.
-func (c *Config) checkMasks(v *validator) {
-	const reason = "is " + SecretMask + ", the mask an export without the secrets writes, and no secret is stored for it to keep: give the secret, or import an export made with --secrets"
+// WeakSecrets lists the SIP extensions whose stored secrets are weak, each
+// as a *FieldError (for its text and codes), for warnings in the import's
+// output, the log and the web API.
+func (c *Config) WeakSecrets() []*FieldError {
+	var out []*FieldError
 	for i, e := range c.Extensions {
-		if e.Secret == SecretMask {
-			v.put(fmt.Sprintf("extensions[%d]", i), "extension "+strconv.Quote(e.Number), "secret", reason, ErrMaskedSecret)
+		var fe *FieldError
+		if errors.As(e.CheckSecret(), &fe) {
+			fe.Path = fmt.Sprintf("extensions[%d].secret", i)
+			out = append(out, fe)
 		}
 	}
-	for i, t := range c.Trunks {
-		if t.Secret == SecretMask {
-			v.put(fmt.Sprintf("trunks[%d]", i), "trunk "+strconv.Quote(t.Name), "secret", reason, ErrMaskedSecret)
-		}
-	}
+	return out
 }

@@ -3,6 +3,7 @@ package pbxconf
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
@@ -14,15 +15,20 @@ import (
 	"callbox/telephony/switch/dialplan"
 )
 
-// FieldError is a refused value: which object (e.g. `extension 201`), its
+// FieldError is a refused value: which object (e.g. `extension "201"`), its
 // JSON path in the document (e.g. `extensions[3].secret`) and field name,
-// and what a valid value looks like.
+// and what a valid value looks like, in English (Reason) and as a stable
+// code with its values (Code, Args) for callers that translate.
 type FieldError struct {
 	Path   string // JSON path in the document; "" for a single object or the whole
-	Object string // "extension 201", `trunk "provider"`, "configuration"
+	Object string // "extension \"201\"", `trunk "provider"`, "configuration"
 	Field  string // the JSON field name, "" when none applies
 	Reason string
-	err    error // an optional cause for errors.Is (ErrVersion, dialplan.ErrPattern)
+	Code   ReasonCode
+	Args   []any
+	Kind   string // ObjConfiguration, ObjExtension, ObjTrunk or ObjRoute
+	Key    string // the object's number or name; "" for the configuration
+	err    error  // an optional cause for errors.Is (ErrVersion, dialplan.ErrPattern)
 }
 
 func (e *FieldError) Error() string {
@@ -45,6 +51,19 @@ func (e *FieldError) Unwrap() error { return e.err }
 // JSONField names the offending field as the JSON format spells it, for
 // callers (the web API) that report it without importing this package.
 func (e *FieldError) JSONField() string { return e.Field }
+
+// ReasonCode returns the reason's code and values, for callers that
+// translate it without importing this package.
+func (e *FieldError) ReasonCode() (string, []any) { return string(e.Code), e.Args }
+
+// ObjectRef returns the kind and key of the object at fault.
+func (e *FieldError) ObjectRef() (kind, key string) { return e.Kind, e.Key }
+
+// newFieldError makes a FieldError with the English text of code.
+func newFieldError(path string, obj objRef, field string, code ReasonCode, args ...any) *FieldError {
+	return &FieldError{Path: path, Object: obj.String(), Field: field, Reason: ReasonText(code, args...),
+		Code: code, Args: args, Kind: obj.kind, Key: obj.key}
+}
 
 // MaxErrors bounds how many problems Validate reports at once.
 const MaxErrors = 20
@@ -70,24 +89,27 @@ var (
 // validator collects problems up to MaxErrors.
 type validator struct{ errs []error }
 
-func (v *validator) add(path, object, field, format string, args ...any) {
-	v.put(path, object, field, fmt.Sprintf(format, args...), nil)
+// add records that field of obj was refused for code, with args for its
+// text. Every reason is a ReasonCode constant, so it can be translated.
+func (v *validator) add(path string, obj objRef, field string, code ReasonCode, args ...any) {
+	v.put(path, obj, field, nil, code, args...)
 }
 
-// addErr gives err as the reason and keeps it for errors.Is (a
-// dialplan.ErrPattern names the pattern and what is wrong with it).
-func (v *validator) addErr(path, object, field string, err error) {
-	v.put(path, object, field, err.Error(), err)
+// addErr records a pattern dialplan refused: the pattern and dialplan's
+// words are the args, and err is kept for errors.Is (dialplan.ErrPattern).
+func (v *validator) addErr(path string, obj objRef, field, pattern string, err error) {
+	v.put(path, obj, field, err, ReasonPattern, pattern, err.Error())
 }
 
-func (v *validator) put(path, object, field, reason string, err error) {
+func (v *validator) put(path string, obj objRef, field string, err error, code ReasonCode, args ...any) {
 	if len(v.errs) < MaxErrors {
 		p := path
 		if field != "" {
 			p += "." + field
 		}
-		v.errs = append(v.errs, &FieldError{Path: strings.TrimPrefix(p, "."), Object: object, Field: field,
-			Reason: reason, err: err})
+		fe := newFieldError(strings.TrimPrefix(p, "."), obj, field, code, args...)
+		fe.err = err
+		v.errs = append(v.errs, fe)
 	}
 }
 
@@ -98,49 +120,50 @@ func (v *validator) err() error { return errors.Join(v.errs...) }
 // errors.As finds the first.
 func (c *Config) Validate() error {
 	v := &validator{}
+	conf := objRef{kind: ObjConfiguration}
 	if c.Version != Version {
-		v.add("", "configuration", "version", "must be %d", Version)
+		v.add("", conf, "version", ReasonVersion, Version)
 	}
 	if len(c.Emergency) == 0 {
-		v.add("", "configuration", "emergency", "list at least one emergency number: they are always allowed")
+		v.add("", conf, "emergency", ReasonEmergencyEmpty)
 	}
 	for i, n := range c.Emergency {
 		if !reNumber.MatchString(n) {
-			v.add(fmt.Sprintf("emergency[%d]", i), "configuration", "", "%q is not a number", n)
+			v.add(fmt.Sprintf("emergency[%d]", i), conf, "", ReasonNotNumber, n)
 		}
 	}
 	for i, p := range c.Blocked {
 		if _, err := dialplan.ParsePattern(p); err != nil {
-			v.addErr(fmt.Sprintf("blocked[%d]", i), "configuration", "", err)
+			v.addErr(fmt.Sprintf("blocked[%d]", i), conf, "", p, err)
 		}
 	}
 	if len(c.Extensions) > MaxExtensions {
-		v.add("", "configuration", "extensions", "at most %d", MaxExtensions)
+		v.add("", conf, "extensions", ReasonTooMany, MaxExtensions)
 	}
 	if len(c.Trunks) > MaxTrunks {
-		v.add("", "configuration", "trunks", "at most %d", MaxTrunks)
+		v.add("", conf, "trunks", ReasonTooMany, MaxTrunks)
 	}
 	if len(c.Routes) > MaxRoutes {
-		v.add("", "configuration", "routes", "at most %d", MaxRoutes)
+		v.add("", conf, "routes", ReasonTooMany, MaxRoutes)
 	}
 	numbers := map[string]bool{}
 	fxs := map[int]string{}
 	plan := c.dialPlan()
 	for i, e := range c.Extensions {
-		path, obj := fmt.Sprintf("extensions[%d]", i), "extension "+strconv.Quote(e.Number)
+		path, obj := fmt.Sprintf("extensions[%d]", i), ref(ObjExtension, e.Number)
 		e.validate(v, path, obj)
 		if numbers[e.Number] {
-			v.add(path, obj, "number", "used by another extension")
+			v.add(path, obj, "number", ReasonExtNumberTaken)
 		}
 		numbers[e.Number] = true
 		if n := emergencyPrefix(plan, e.Number); n == e.Number {
-			v.add(path, obj, "number", "is an emergency number")
+			v.add(path, obj, "number", ReasonExtNumberEmergency)
 		} else if n != "" {
-			v.add(path, obj, "number", "starts with emergency number %s: a phone dialling it reaches %s first", n, n)
+			v.add(path, obj, "number", ReasonExtNumberEmergPfx, n)
 		}
 		if e.Kind == KindFXS && e.Port > 0 {
 			if other, ok := fxs[e.Port]; ok {
-				v.add(path, obj, "port", "fxs%d is already extension %s", e.Port, other)
+				v.add(path, obj, "port", ReasonFXSPortTaken, e.Port, other)
 			}
 			fxs[e.Port] = e.Number
 		}
@@ -148,44 +171,44 @@ func (c *Config) Validate() error {
 	names := map[string]bool{}
 	fxo := map[int]string{}
 	for i, t := range c.Trunks {
-		path, obj := fmt.Sprintf("trunks[%d]", i), "trunk "+strconv.Quote(t.Name)
+		path, obj := fmt.Sprintf("trunks[%d]", i), ref(ObjTrunk, t.Name)
 		t.validate(v, path, obj)
 		if names[t.Name] {
-			v.add(path, obj, "name", "used by another trunk")
+			v.add(path, obj, "name", ReasonTrunkNameTaken)
 		}
 		names[t.Name] = true
 		if t.Kind == KindFXO && t.Port > 0 {
 			if other, ok := fxo[t.Port]; ok {
-				v.add(path, obj, "port", "fxo%d is already trunk %q", t.Port, other)
+				v.add(path, obj, "port", ReasonFXOPortTaken, t.Port, other)
 			}
 			fxo[t.Port] = t.Name
 		}
 		if t.Default != "" && !numbers[t.Default] {
-			v.add(path, obj, "default", "%q is not an extension", t.Default)
+			v.add(path, obj, "default", ReasonNotExtension, t.Default)
 		}
 		for _, did := range sortedKeys(t.DIDs) {
 			if dest := t.DIDs[did]; !numbers[dest] {
-				v.add(path, obj, "dids", "%s: %q is not an extension", did, dest)
+				v.add(path, obj, "dids", ReasonDIDNotExtension, did, dest)
 			}
 		}
 	}
 	c.checkMasks(v)
 	routes := map[string]bool{}
 	for i, r := range c.Routes {
-		path, obj := fmt.Sprintf("routes[%d]", i), "route "+strconv.Quote(r.Name)
+		path, obj := fmt.Sprintf("routes[%d]", i), ref(ObjRoute, r.Name)
 		r.validate(v, path, obj)
 		if routes[r.Name] {
-			v.add(path, obj, "name", "used by another route")
+			v.add(path, obj, "name", ReasonRouteNameTaken)
 		}
 		routes[r.Name] = true
 		for _, t := range r.Trunks {
 			if !names[t] {
-				v.add(path, obj, "trunks", "%q is not a trunk", t)
+				v.add(path, obj, "trunks", ReasonNotTrunk, t)
 			}
 		}
 		for _, n := range r.Allowed {
 			if !numbers[n] {
-				v.add(path, obj, "allowed", "%q is not an extension", n)
+				v.add(path, obj, "allowed", ReasonNotExtension, n)
 			}
 		}
 	}
@@ -263,65 +286,68 @@ func secretOK(s string) bool {
 // whole configuration adds; errors are joined *FieldError with no path.
 func (e Extension) ValidateObject() error {
 	v := &validator{}
-	e.validate(v, "", "extension "+strconv.Quote(e.Number))
+	e.validate(v, "", ref(ObjExtension, e.Number))
 	return v.err()
 }
 
-func (e Extension) validate(v *validator, path, obj string) {
+func (e Extension) validate(v *validator, path string, obj objRef) {
 	if !reExtNumber.MatchString(e.Number) {
-		v.add(path, obj, "number", "use 2 to 8 digits, not starting with 0")
+		v.add(path, obj, "number", ReasonExtNumberFormat)
 	}
 	if !text(e.Name, MaxNameLen) {
-		v.add(path, obj, "name", "at most %d characters, no control characters", MaxNameLen)
+		v.add(path, obj, "name", ReasonTextFormat, MaxNameLen)
 	}
 	switch e.Kind {
 	case KindSIP:
 		if !secretOK(e.Secret) {
-			v.add(path, obj, "secret", "a SIP extension needs a secret of 8 to 64 printable ASCII characters, no spaces")
+			v.add(path, obj, "secret", ReasonSecretFormat)
 		}
 		if e.Port != 0 {
-			v.add(path, obj, "port", "only fxs extensions have a port")
+			v.add(path, obj, "port", ReasonPortSIPExtension)
 		}
 	case KindFXS:
 		if e.Port < 1 || e.Port > MaxPort {
-			v.add(path, obj, "port", "an fxs extension needs its port, 1 to %d (fxs1 = 1)", MaxPort)
+			v.add(path, obj, "port", ReasonFXSPortRange, MaxPort)
 		}
 		if e.Secret != "" {
-			v.add(path, obj, "secret", "fxs extensions do not register; leave it empty")
+			v.add(path, obj, "secret", ReasonSecretFXS)
+		}
+		if e.NAT {
+			v.add(path, obj, "nat", ReasonNATSIPOnly)
 		}
 	default:
-		v.add(path, obj, "kind", "%q is not sip or fxs", e.Kind)
+		v.add(path, obj, "kind", ReasonExtKind, e.Kind)
 	}
 	if !text(e.CallerIDName, MaxNameLen) {
-		v.add(path, obj, "caller_id_name", "at most %d characters, no control characters", MaxNameLen)
+		v.add(path, obj, "caller_id_name", ReasonTextFormat, MaxNameLen)
 	}
 	if e.CallerIDNumber != "" && !reNumber.MatchString(e.CallerIDNumber) {
-		v.add(path, obj, "caller_id_number", "digits, '*' or '#', optionally after '+', at most 32")
+		v.add(path, obj, "caller_id_number", ReasonDialNumber)
 	}
 	fpath := strings.TrimPrefix(path+".forward", ".")
 	for _, f := range []struct{ field, num string }{{"always", e.Forward.Always}, {"busy", e.Forward.Busy}, {"no_answer", e.Forward.NoAnswer}} {
 		if f.num != "" && !reNumber.MatchString(f.num) {
-			v.add(fpath, obj, f.field, "forward to a number: digits, '*' or '#', optionally after '+'")
+			v.add(fpath, obj, f.field, ReasonForwardFormat)
 		}
 		if f.num != "" && f.num == e.Number {
-			v.add(fpath, obj, f.field, "an extension cannot forward to itself")
+			v.add(fpath, obj, f.field, ReasonForwardSelf)
 		}
 	}
 	if s := e.Forward.NoAnswerS; s != 0 && (s < 5 || s > 120) {
-		v.add(fpath, obj, "no_answer_s", "5 to 120 seconds (0 for the default %d)", DefaultNoAnswerS)
+		v.add(fpath, obj, "no_answer_s", ReasonNoAnswerS, DefaultNoAnswerS)
 	}
 }
 
 // ValidateObject checks one trunk alone, without references.
 func (t Trunk) ValidateObject() error {
 	v := &validator{}
-	t.validate(v, "", "trunk "+strconv.Quote(t.Name))
+	t.validate(v, "", ref(ObjTrunk, t.Name))
 	return v.err()
 }
 
-func (t Trunk) validate(v *validator, path, obj string) {
+func (t Trunk) validate(v *validator, path string, obj objRef) {
 	if !reTrunkName.MatchString(t.Name) {
-		v.add(path, obj, "name", "1 to 32 of a-z, 0-9, '-' and '_', starting with a letter or digit")
+		v.add(path, obj, "name", ReasonName)
 	}
 	switch t.Kind {
 	case KindSIP:
@@ -329,80 +355,83 @@ func (t Trunk) validate(v *validator, path, obj string) {
 	case KindFXO:
 		t.validateFXO(v, path, obj)
 	default:
-		v.add(path, obj, "kind", "%q is not sip or fxo", t.Kind)
+		v.add(path, obj, "kind", ReasonTrunkKind, t.Kind)
 	}
 	if t.Default != "" && !reExtNumber.MatchString(t.Default) {
-		v.add(path, obj, "default", "an extension number")
+		v.add(path, obj, "default", ReasonExtRef)
 	}
 }
 
-func (t Trunk) validateSIP(v *validator, path, obj string) {
+func (t Trunk) validateSIP(v *validator, path string, obj objRef) {
 	if !reHost.MatchString(t.Host) {
-		v.add(path, obj, "host", "the provider's host name or address")
+		v.add(path, obj, "host", ReasonHost)
 	}
 	if t.Port < 0 || t.Port > 65535 {
-		v.add(path, obj, "port", "1 to 65535 (0 for 5060)")
+		v.add(path, obj, "port", ReasonSIPPort)
+	}
+	if _, err := netip.ParseAddr(t.Host); t.NAT && err != nil {
+		v.add(path, obj, "nat", ReasonNATHostIP)
 	}
 	if t.Transport != "" && t.Transport != TransportUDP && t.Transport != TransportTCP {
-		v.add(path, obj, "transport", "%q is not udp or tcp", t.Transport)
+		v.add(path, obj, "transport", ReasonTransport, t.Transport)
 	}
 	if t.Username != "" && !reUser.MatchString(t.Username) {
-		v.add(path, obj, "username", "1 to 64 characters allowed in a SIP user part")
+		v.add(path, obj, "username", ReasonSIPUser)
 	}
 	if t.AuthUser != "" && !reUser.MatchString(t.AuthUser) {
-		v.add(path, obj, "auth_user", "1 to 64 characters allowed in a SIP user part")
+		v.add(path, obj, "auth_user", ReasonSIPUser)
 	}
 	if t.Secret != "" && (len(t.Secret) > 128 || strings.IndexFunc(t.Secret, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0) {
-		v.add(path, obj, "secret", "at most 128 printable ASCII characters, no spaces")
+		v.add(path, obj, "secret", ReasonTrunkSecret)
 	}
 	if t.Register && (t.Username == "" || t.Secret == "") {
 		field := "username"
 		if t.Username != "" {
 			field = "secret"
 		}
-		v.add(path, obj, field, "registering at the provider needs a username and a secret")
+		v.add(path, obj, field, ReasonRegisterNeeds)
 	}
 	for _, did := range sortedKeys(t.DIDs) {
 		if !reNumber.MatchString(did) {
-			v.add(path, obj, "dids", "%q is not a number", did)
+			v.add(path, obj, "dids", ReasonNotNumber, did)
 		}
 	}
 	seen := map[string]bool{}
 	for _, c := range t.Codecs {
 		if !slices.Contains(Codecs, c) {
-			v.add(path, obj, "codecs", "%q is not one of %s", c, strings.Join(Codecs, ", "))
+			v.add(path, obj, "codecs", ReasonCodec, c, strings.Join(Codecs, ", "))
 		}
 		if seen[c] {
-			v.add(path, obj, "codecs", "%s listed twice", c)
+			v.add(path, obj, "codecs", ReasonTwice, c)
 		}
 		seen[c] = true
 	}
 	if t.CallerID != "" {
-		v.add(path, obj, "caller_id", "only fxo trunks have a caller ID scheme")
+		v.add(path, obj, "caller_id", ReasonCallerIDFXOOnly)
 	}
 	if t.Rings != 0 {
-		v.add(path, obj, "rings", "only fxo trunks count rings")
+		v.add(path, obj, "rings", ReasonRingsFXOOnly)
 	}
 }
 
-func (t Trunk) validateFXO(v *validator, path, obj string) {
+func (t Trunk) validateFXO(v *validator, path string, obj objRef) {
 	if t.Port < 1 || t.Port > MaxPort {
-		v.add(path, obj, "port", "an fxo trunk needs its port, 1 to %d (fxo1 = 1)", MaxPort)
+		v.add(path, obj, "port", ReasonFXOPortRange, MaxPort)
 	}
 	if t.CallerID != "" && !slices.Contains(CallerIDSchemes, t.CallerID) {
-		v.add(path, obj, "caller_id", "%q is not one of %s", t.CallerID, strings.Join(CallerIDSchemes, ", "))
+		v.add(path, obj, "caller_id", ReasonCodec, t.CallerID, strings.Join(CallerIDSchemes, ", "))
 	}
 	if t.Rings != 0 && (t.Rings < 1 || t.Rings > 10) {
-		v.add(path, obj, "rings", "1 to 10 rings before answering (0 for 2)")
+		v.add(path, obj, "rings", ReasonRings)
 	}
 	for _, f := range []struct {
 		field string
 		set   bool
 	}{{"host", t.Host != ""}, {"transport", t.Transport != ""}, {"username", t.Username != ""},
 		{"auth_user", t.AuthUser != ""}, {"secret", t.Secret != ""}, {"register", t.Register},
-		{"dids", len(t.DIDs) > 0}, {"codecs", len(t.Codecs) > 0}} {
+		{"dids", len(t.DIDs) > 0}, {"codecs", len(t.Codecs) > 0}, {"nat", t.NAT}} {
 		if f.set {
-			v.add(path, obj, f.field, "only sip trunks have it")
+			v.add(path, obj, f.field, ReasonSIPOnly)
 		}
 	}
 }
@@ -410,52 +439,52 @@ func (t Trunk) validateFXO(v *validator, path, obj string) {
 // ValidateObject checks one route alone, without references.
 func (r Route) ValidateObject() error {
 	v := &validator{}
-	r.validate(v, "", "route "+strconv.Quote(r.Name))
+	r.validate(v, "", ref(ObjRoute, r.Name))
 	return v.err()
 }
 
-func (r Route) validate(v *validator, path, obj string) {
+func (r Route) validate(v *validator, path string, obj objRef) {
 	if !reTrunkName.MatchString(r.Name) {
-		v.add(path, obj, "name", "1 to 32 of a-z, 0-9, '-' and '_', starting with a letter or digit")
+		v.add(path, obj, "name", ReasonName)
 	}
 	if len(r.Patterns) == 0 {
-		v.add(path, obj, "patterns", "at least one dial pattern")
+		v.add(path, obj, "patterns", ReasonPatternsEmpty)
 	}
 	for _, p := range r.Patterns {
 		if _, err := dialplan.ParsePattern(p); err != nil {
-			v.addErr(path, obj, "patterns", err)
+			v.addErr(path, obj, "patterns", p, err)
 		}
 	}
 	for _, p := range r.Blocked {
 		if _, err := dialplan.ParsePattern(p); err != nil {
-			v.addErr(path, obj, "blocked", err)
+			v.addErr(path, obj, "blocked", p, err)
 		}
 	}
 	if r.Strip < 0 || r.Strip > 16 {
-		v.add(path, obj, "strip", "0 to 16 leading digits")
+		v.add(path, obj, "strip", ReasonStrip)
 	}
 	if !reDigits.MatchString(r.Prepend) {
-		v.add(path, obj, "prepend", "at most 16 digits, '*' or '#'")
+		v.add(path, obj, "prepend", ReasonPrepend)
 	}
 	if len(r.Trunks) == 0 {
-		v.add(path, obj, "trunks", "at least one trunk, in failover order")
+		v.add(path, obj, "trunks", ReasonTrunksEmpty)
 	}
 	seen := map[string]bool{}
 	for _, t := range r.Trunks {
 		if seen[t] {
-			v.add(path, obj, "trunks", "%q listed twice", t)
+			v.add(path, obj, "trunks", ReasonTwice, strconv.Quote(t))
 		}
 		seen[t] = true
 	}
 	if r.CallerID != "" && !reNumber.MatchString(r.CallerID) {
-		v.add(path, obj, "caller_id", "digits, '*' or '#', optionally after '+', at most 32")
+		v.add(path, obj, "caller_id", ReasonDialNumber)
 	}
 	if r.CallerIDOverride && r.CallerID == "" {
-		v.add(path, obj, "caller_id_override", "overrides with the route's caller_id, which is empty")
+		v.add(path, obj, "caller_id_override", ReasonCallerIDOverride)
 	}
 	for _, n := range r.Allowed {
 		if !reExtNumber.MatchString(n) {
-			v.add(path, obj, "allowed", "%q is not an extension number", n)
+			v.add(path, obj, "allowed", ReasonAllowedFormat, n)
 		}
 	}
 }
@@ -467,14 +496,14 @@ func (c *Config) CheckPorts(fxs, fxo int) error {
 	v := &validator{}
 	for i, e := range c.Extensions {
 		if e.Kind == KindFXS && (e.Port < 1 || e.Port > fxs) {
-			v.add(fmt.Sprintf("extensions[%d]", i), "extension "+strconv.Quote(e.Number), "port",
-				"fxs%d does not exist: this board has %d fxs ports", e.Port, fxs)
+			v.add(fmt.Sprintf("extensions[%d]", i), ref(ObjExtension, e.Number), "port",
+				ReasonFXSMissing, e.Port, fxs)
 		}
 	}
 	for i, t := range c.Trunks {
 		if t.Kind == KindFXO && (t.Port < 1 || t.Port > fxo) {
-			v.add(fmt.Sprintf("trunks[%d]", i), "trunk "+strconv.Quote(t.Name), "port",
-				"fxo%d does not exist: this board has %d fxo ports", t.Port, fxo)
+			v.add(fmt.Sprintf("trunks[%d]", i), ref(ObjTrunk, t.Name), "port",
+				ReasonFXOMissing, t.Port, fxo)
 		}
 	}
 	return v.err()

@@ -83,6 +83,98 @@ type Config struct {
 	// neither answered nor rejected in time (default 180 s, RFC 3261
 	// Timer C): a safety net, not a feature.
 	InboundRingLimit time.Duration
+	// Limits bound what peers, strangers above all, can cost the box.
+	Limits Limits
+}
+
+// Limits bound what a peer can cost the box before it has proved who it
+// is. A source is an IP address; it is known while it has authenticated as
+// an extension within KnownFor, and a trunk's address and port is always
+// known. Zero fields take the defaults given; a negative one disables its
+// limit (for tests and labs).
+type Limits struct {
+	// Rate and Burst bound the messages per second a stranger may send
+	// (default 20, burst 50); KnownRate and KnownBurst those of a known
+	// source (default 1000, burst 2000). Messages over the limit are
+	// dropped before they are parsed.
+	Rate, Burst           float64
+	KnownRate, KnownBurst float64
+	// KnownFor is how long an authentication makes its source known
+	// (default 2 h).
+	KnownFor time.Duration
+	// MaxTransactions bounds the server transactions alive at once, each
+	// holding its request for up to 32 s over UDP (default 4000); strangers
+	// may fill three quarters of it. Requests beyond are dropped.
+	MaxTransactions int
+	// AuthFailures is how many failed authentications a source may have
+	// in a burst, forgiven over AuthFailureWindow (defaults 5 and 5
+	// minutes); the next bans the source for BanMin, doubling for each
+	// further ban up to BanMax (defaults 1 minute and 1 hour). A banned
+	// source's messages are dropped, except from an address and port
+	// where an extension is registered.
+	AuthFailures      int
+	AuthFailureWindow time.Duration
+	BanMin, BanMax    time.Duration
+	// ExtensionFailures is how many failed authentications as one
+	// extension, from any source, are allowed in a burst, forgiven over
+	// AuthFailureWindow (default 20); the next locks the extension for the
+	// ban times above. While locked, only the addresses the extension is
+	// registered from may authenticate as it.
+	ExtensionFailures int
+	// TCPIdleTimeout closes a TCP connection from a stranger that has
+	// sent no complete message for this long (default 30 s); known
+	// sources keep theirs (TCP keepalive finds dead peers).
+	// TCPMessageTimeout closes a connection whose message has begun but
+	// not ended within it, from anyone (default 10 s).
+	TCPIdleTimeout, TCPMessageTimeout time.Duration
+	// MaxTCPPerSource and MaxTCP bound open TCP connections from one
+	// source and in all (defaults 16 and 512).
+	MaxTCPPerSource, MaxTCP int
+	// MaxMessage is the largest message accepted, in bytes (default 32 KiB).
+	MaxMessage int
+	// Sources is how many sources (and extensions) the accounting
+	// remembers (default 4096); the least recently seen harmless ones make
+	// room for new ones.
+	Sources int
+	// LogEvery is the least interval between two log lines about one
+	// source's bad messages (default 1 minute).
+	LogEvery time.Duration
+}
+
+func (l *Limits) setDefaults() {
+	def := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defInt := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&l.Rate, 20)
+	def(&l.Burst, 50)
+	def(&l.KnownRate, 1000)
+	def(&l.KnownBurst, 2000)
+	defDur(&l.KnownFor, 2*time.Hour)
+	defInt(&l.MaxTransactions, 4000)
+	defInt(&l.AuthFailures, 5)
+	defDur(&l.AuthFailureWindow, 5*time.Minute)
+	defDur(&l.BanMin, time.Minute)
+	defDur(&l.BanMax, time.Hour)
+	defInt(&l.ExtensionFailures, 20)
+	defDur(&l.TCPIdleTimeout, 30*time.Second)
+	defDur(&l.TCPMessageTimeout, 10*time.Second)
+	defInt(&l.MaxTCPPerSource, 16)
+	defInt(&l.MaxTCP, 512)
+	defInt(&l.MaxMessage, 32<<10)
+	defInt(&l.Sources, 4096)
+	defDur(&l.LogEvery, time.Minute)
 }
 
 func (c *Config) setDefaults() {
@@ -128,4 +220,5 @@ func (c *Config) setDefaults() {
 	if c.NoAnswerTimeout == 0 {
 		c.NoAnswerTimeout = 60 * time.Second
 	}
+	c.Limits.setDefaults()
 }

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -46,6 +47,9 @@ type Endpoint struct {
 	verifier *digest.Verifier
 	reg      *registrar.Table
 	parser   *sip.Parser
+	g        *guard
+	liveTx   atomic.Int64 // server transactions alive
+	tcpOpen  atomic.Int64 // accepted TCP connections open
 
 	udpConn net.PacketConn
 	tcpLn   net.Listener
@@ -62,6 +66,7 @@ type Endpoint struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
+	legWG     sync.WaitGroup // every goroutine of every leg
 	trunkWG   sync.WaitGroup // trunks unregister before the sockets close
 	closeOnce sync.Once
 }
@@ -86,6 +91,7 @@ func New(cfg Config, deps Deps) (*Endpoint, error) {
 		verifier: digest.NewVerifier(nil, cfg.NonceTTL),
 		reg:      registrar.New(cfg.MaxContacts),
 		parser:   sip.NewParser(),
+		g:        newGuard(cfg.Limits),
 		legs:     make(map[string]*Leg),
 		probes:   make(map[string]int),
 	}
@@ -108,6 +114,11 @@ func (e *Endpoint) Start(ctx context.Context) error {
 		if e.udpConn, err = net.ListenPacket("udp", e.cfg.UDP); err != nil {
 			return fmt.Errorf("sip: listen udp: %w", err)
 		}
+		if uc, ok := e.udpConn.(*net.UDPConn); ok {
+			// Room for a phone's datagrams among a flood's while the
+			// guard drops the flood (the kernel caps it at rmem_max).
+			_ = uc.SetReadBuffer(4 << 20)
+		}
 		e.udpAddr = netip.MustParseAddrPort(e.udpConn.LocalAddr().String())
 	}
 	if e.cfg.TCP != "" {
@@ -127,9 +138,14 @@ func (e *Endpoint) Start(ctx context.Context) error {
 		sipgo.WithUserAgentHostname(host),
 		sipgo.WithUserAgentTransportLayerOptions(
 			sip.WithTransportLayerLogger(e.log),
-			sip.WithTransportLayerReadFilter(e.rejectUnparsable),
+			sip.WithTransportLayerReadFilter(e.screenUDP),
 		),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(e.log)),
+		sipgo.WithUserAgentTransactionLayerOptions(
+			sip.WithTransactionLayerLogger(e.log),
+			// Stray responses are a peer's business, and a flood of them
+			// must not reach the log.
+			sip.WithTransactionLayerUnhandledResponseHandler(func(*sip.Response) {}),
+		),
 	)
 	if err != nil {
 		e.closeSockets()
@@ -160,18 +176,16 @@ func (e *Endpoint) Start(ctx context.Context) error {
 		waitPooled(e.ua.TransportLayer())
 	}
 	if e.tcpLn != nil {
-		e.goFn(func() { _ = e.srv.ServeTCP(e.tcpLn) })
+		e.goFn(func() { _ = e.srv.ServeTCP(&tcpListener{Listener: e.tcpLn, e: e}) })
 	}
 	if e.cfg.KeepaliveInterval > 0 {
 		e.goFn(e.keepaliveLoop)
 	}
+	e.mu.Lock()
 	for _, t := range e.trunks {
-		e.trunkWG.Add(1)
-		go func() {
-			defer e.trunkWG.Done()
-			t.run()
-		}()
+		e.startTrunk(t)
 	}
+	e.mu.Unlock()
 	return nil
 }
 
@@ -202,23 +216,11 @@ func (e *Endpoint) Close() error {
 }
 
 func (e *Endpoint) close() {
+	e.closeLegs()
 	e.mu.Lock()
-	legs := make([]*Leg, 0, len(e.legs))
-	for _, l := range e.legs {
-		legs = append(legs, l)
-	}
+	e.cancel() // under mu: SetTrunks starts no trunk after this
 	e.mu.Unlock()
-	// Hang up in parallel: each BYE may wait for its answer.
-	var hw sync.WaitGroup
-	for _, l := range legs {
-		hw.Add(1)
-		go func() {
-			defer hw.Done()
-			l.Hangup()
-		}()
-	}
-	hw.Wait()
-	e.cancel()
+	e.legWG.Wait()
 	e.trunkWG.Wait()
 	e.closeSockets()
 	e.wg.Wait()
@@ -291,30 +293,31 @@ func (e *Endpoint) client(transport string) *sipgo.Client {
 }
 
 func (e *Endpoint) route() {
-	e.srv.OnRegister(e.onRegister)
-	e.srv.OnOptions(e.onOptions)
-	e.srv.OnInvite(e.onInvite)
-	e.srv.OnAck(e.onAck)
-	e.srv.OnBye(e.onBye)
-	e.srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
+	t := e.tracked
+	e.srv.OnRegister(t(e.onRegister))
+	e.srv.OnOptions(t(e.onOptions))
+	e.srv.OnInvite(t(e.onInvite))
+	e.srv.OnAck(t(e.onAck))
+	e.srv.OnBye(t(e.onBye))
+	e.srv.OnCancel(t(func(req *sip.Request, tx sip.ServerTransaction) {
 		// A CANCEL matching a pending INVITE is consumed by the transaction
 		// layer; one that reaches us matches nothing.
 		e.respond(tx, req, 481, "Call/Transaction Does Not Exist")
-	})
-	e.srv.OnInfo(e.onInfo)
-	e.srv.OnRefer(e.onRefer)
-	e.srv.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) {
+	}))
+	e.srv.OnInfo(t(e.onInfo))
+	e.srv.OnRefer(t(e.onRefer))
+	e.srv.OnNotify(t(func(req *sip.Request, tx sip.ServerTransaction) {
 		if e.findLeg(req) == nil {
 			e.respond(tx, req, 481, "Call/Transaction Does Not Exist")
 			return
 		}
 		e.respond(tx, req, 200, "OK")
-	})
-	e.srv.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
+	}))
+	e.srv.OnNoRoute(t(func(req *sip.Request, tx sip.ServerTransaction) {
 		res := sip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil)
 		res.AppendHeader(sip.NewHeader("Allow", allowed))
 		e.send(tx, res)
-	})
+	}))
 }
 
 const allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO, REFER, NOTIFY"
@@ -334,36 +337,10 @@ func (e *Endpoint) send(tx sip.ServerTransaction, res *sip.Response) {
 	}
 }
 
+// onOptions answers an OPTIONS the guard let through (it answers them
+// statelessly itself).
 func (e *Endpoint) onOptions(req *sip.Request, tx sip.ServerTransaction) {
-	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
-	res.AppendHeader(sip.NewHeader("Allow", allowed))
-	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
-	e.send(tx, res)
-}
-
-// rejectUnparsable answers a UDP request that sipgo's parser refuses with a
-// stateless 400 built from whatever header lines can be found, and drops
-// it; sipgo would drop it silently and the sender would retransmit for 32 s.
-func (e *Endpoint) rejectUnparsable(info sip.TransportReadProps, data []byte) ([]byte, error) {
-	if info.Transport != "UDP" && info.Transport != "udp" {
-		return data, nil
-	}
-	if len(bytes.Trim(data, "\r\n")) == 0 {
-		return data, nil // keepalive
-	}
-	msg, err := e.parser.ParseSIP(data)
-	if err == nil {
-		if req, ok := msg.(*sip.Request); !ok || wellFormed(req) {
-			return data, nil
-		}
-	}
-	if bytes.HasPrefix(data, []byte("SIP/")) || e.udpConn == nil {
-		return nil, nil // a broken response: nothing to answer
-	}
-	if reply := badRequest(data); reply != nil {
-		_, _ = e.udpConn.WriteTo(reply, info.RemoteAddr)
-	}
-	return nil, nil
+	e.send(tx, withAllow(sip.NewResponseFromRequest(req, 200, "OK", nil)))
 }
 
 // wellFormed checks what sipgo's parser lets through but the box must not
@@ -393,7 +370,8 @@ func wellFormed(req *sip.Request) bool {
 	return true
 }
 
-// badRequest builds a 400 for a raw request that does not parse, copying
+// badRequest builds a stateless 400 for a raw request that does not parse
+// (sipgo would drop it silently and the sender retransmit for 32 s), copying
 // its Via, From, To, Call-ID and CSeq lines (RFC 3261 8.2.6) that parse on
 // their own; broken ones are left out. It returns nil when no Via survives,
 // since the sender could not match the answer.

@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -84,7 +86,7 @@ type recorder struct {
 }
 
 func newRecorder(onOffered func(l *Leg)) *recorder {
-	return &recorder{events: make(chan event, 256), onOffered: onOffered}
+	return &recorder{events: make(chan event, 1<<12), onOffered: onOffered}
 }
 
 func (r *recorder) Offered(l *Leg) {
@@ -185,6 +187,12 @@ func startBox(t *testing.T, cfg Config, dir directory, onOffered func(*Leg)) *te
 
 func startBoxClock(t *testing.T, cfg Config, dir directory, onOffered func(*Leg), clock Clock) *testBox {
 	t.Helper()
+	return startBoxWith(t, cfg, dir, onOffered, clock, nil)
+}
+
+// startBoxWith starts a box with an optional clock and logger.
+func startBoxWith(t *testing.T, cfg Config, dir directory, onOffered func(*Leg), clock Clock, log *slog.Logger) *testBox {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("opens sockets")
 	}
@@ -196,7 +204,7 @@ func startBoxClock(t *testing.T, cfg Config, dir directory, onOffered func(*Leg)
 	}
 	rec := newRecorder(onOffered)
 	p := newPorts()
-	e, err := New(cfg, Deps{Directory: dir, Handler: rec, RTP: p, Observer: rec, Clock: clock})
+	e, err := New(cfg, Deps{Directory: dir, Handler: rec, RTP: p, Observer: rec, Clock: clock, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +242,27 @@ func freeUDPPort(t *testing.T) int {
 // returns its output; err is non-nil when any call failed.
 func sipp(t *testing.T, scenario string, addr netip.AddrPort, args ...string) (string, error) {
 	t.Helper()
+	if number := authedCall(t, scenario); number != "" {
+		// sipp's digest uri is remote_ip:remote_port unless told
+		// otherwise; the box requires the Request-URI (replay defence).
+		args = append([]string{"-auth_uri", number + "@" + addr.String()}, args...)
+	}
 	return sippAt(t, freeUDPPort(t), scenario, append(args, addr.String())...)()
+}
+
+var inviteTarget = regexp.MustCompile(`INVITE sip:([^@\s]+)@\[remote_ip\]`)
+
+// authedCall returns the number a scenario calls with credentials, if any.
+func authedCall(t *testing.T, scenario string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", scenario))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := inviteTarget.FindSubmatch(b); m != nil && bytes.Contains(b, []byte("[authentication]")) {
+		return string(m[1])
+	}
+	return ""
 }
 
 // sippAt starts sipp on a local port and returns a function waiting for it.

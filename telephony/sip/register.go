@@ -8,7 +8,6 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"callbox/telephony/sip/digest"
 	"callbox/telephony/sip/registrar"
 )
 
@@ -21,67 +20,6 @@ func (e *Endpoint) Registrations() []Registration { return e.reg.All() }
 
 // Contacts returns the live bindings of an extension, newest first.
 func (e *Endpoint) Contacts(ext string) []Registration { return e.reg.Lookup(ext, e.now()) }
-
-// challenge answers 401 (WWW-Authenticate) or 407 (Proxy-Authenticate) with
-// one challenge per algorithm.
-func (e *Endpoint) challenge(tx sip.ServerTransaction, req *sip.Request, proxy, stale bool) {
-	code, reason, name := 401, "Unauthorized", "WWW-Authenticate"
-	if proxy {
-		code, reason, name = 407, "Proxy Authentication Required", "Proxy-Authenticate"
-	}
-	res := sip.NewResponseFromRequest(req, code, reason, nil)
-	nonce := e.verifier.Nonce(e.now())
-	for _, alg := range e.cfg.DigestAlgorithms {
-		c := digest.Challenge{Realm: e.cfg.Realm, Nonce: nonce, Algorithm: alg, QOP: "auth", Stale: stale}
-		res.AppendHeader(sip.NewHeader(name, c.String()))
-	}
-	e.send(tx, res)
-}
-
-// authenticate checks the request's credentials for user. It answers the
-// request itself (challenge, 403 or 400) and returns false unless the
-// credentials are good.
-func (e *Endpoint) authenticate(tx sip.ServerTransaction, req *sip.Request, user string, proxy bool) (Extension, bool) {
-	hname := "Authorization"
-	if proxy {
-		hname = "Proxy-Authorization"
-	}
-	var cred digest.Credentials
-	found := false
-	for _, h := range req.GetHeaders(hname) {
-		c, err := digest.ParseCredentials(h.Value())
-		if err != nil {
-			e.respond(tx, req, 400, "Bad Request")
-			return Extension{}, false
-		}
-		if c.Realm == e.cfg.Realm {
-			cred, found = c, true
-			break
-		}
-	}
-	if !found {
-		e.challenge(tx, req, proxy, false)
-		return Extension{}, false
-	}
-	ext, ok := e.deps.Directory.Extension(cred.Username)
-	if !ok || cred.Username != user {
-		// Unknown users and users registering someone else's number are
-		// refused the same way, so numbers cannot be probed.
-		e.respond(tx, req, 403, "Forbidden")
-		return Extension{}, false
-	}
-	switch e.verifier.Check(cred, string(req.Method), ext.Password, e.now()) {
-	case digest.OK:
-		return ext, true
-	case digest.Stale:
-		e.challenge(tx, req, proxy, true)
-	case digest.BadNonce, digest.Replay:
-		e.challenge(tx, req, proxy, false)
-	default:
-		e.respond(tx, req, 403, "Forbidden")
-	}
-	return Extension{}, false
-}
 
 func (e *Endpoint) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	to := req.To()

@@ -9,6 +9,7 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"net/netip"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,8 +35,10 @@ type TrunkConfig struct {
 	Register bool
 	// Expires is the registration interval asked for (default 600 s).
 	Expires time.Duration
-	// InboundAddrs are extra source IPs whose requests come from this trunk;
-	// the Proxy's own address always counts.
+	// InboundAddrs are extra sources whose requests come from this trunk:
+	// "ip:port", or "ip" for any port of that address (only for an
+	// address no phone shares). The Proxy's own address and port always
+	// count; other ports of its address do not, since phones may share it.
 	InboundAddrs []string
 	// RetryMin and RetryMax bound the registration retry back-off
 	// (defaults 5 s and 5 minutes).
@@ -67,11 +70,13 @@ type TrunkStatus struct {
 }
 
 type trunk struct {
-	e     *Endpoint
-	cfg   TrunkConfig
-	host  string
-	port  int
-	addrs []netip.Addr
+	e    *Endpoint
+	cfg  TrunkConfig
+	host string
+	port int
+	// addrs are the sources requests from the trunk come from; port 0
+	// stands for any port.
+	addrs []netip.AddrPort
 	// contactUser is registered at the provider; a request to it proves it
 	// came through the registration (it is random, so hard to forge).
 	contactUser string
@@ -80,6 +85,11 @@ type trunk struct {
 	mu     sync.Mutex
 	status TrunkStatus
 	cseq   uint32
+
+	// Set when the trunk starts (Start, SetTrunks): stop ends its
+	// registration loop, which unregisters, and waits for it.
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 func newTrunk(e *Endpoint, c TrunkConfig) (*trunk, error) {
@@ -115,13 +125,25 @@ func newTrunk(e *Endpoint, c TrunkConfig) (*trunk, error) {
 	}
 	t := &trunk{e: e, cfg: c, host: host, port: p, callID: randHex(12)}
 	t.contactUser = c.Username + "-" + randHex(4)
-	for _, a := range append([]string{host}, c.InboundAddrs...) {
-		if ip, err := netip.ParseAddr(a); err == nil {
-			t.addrs = append(t.addrs, ip.Unmap())
-		}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		t.addrs = append(t.addrs, netip.AddrPortFrom(ip.Unmap(), uint16(p)))
 	}
+	t.addrs = append(t.addrs, inboundAddrs(c.InboundAddrs)...)
 	t.status = TrunkStatus{Name: c.Name, State: TrunkUnregistered}
 	return t, nil
+}
+
+// inboundAddrs parses TrunkConfig.InboundAddrs, skipping what does not parse.
+func inboundAddrs(list []string) []netip.AddrPort {
+	var out []netip.AddrPort
+	for _, a := range list {
+		if ap, err := netip.ParseAddrPort(a); err == nil {
+			out = append(out, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()))
+		} else if ip, err := netip.ParseAddr(a); err == nil {
+			out = append(out, netip.AddrPortFrom(ip.Unmap(), 0))
+		}
+	}
+	return out
 }
 
 func randHex(n int) string {
@@ -132,8 +154,9 @@ func randHex(n int) string {
 
 // Trunks reports the registration status of every trunk.
 func (e *Endpoint) Trunks() []TrunkStatus {
-	out := make([]TrunkStatus, 0, len(e.trunks))
-	for _, t := range e.trunks {
+	ts := e.trunkList()
+	out := make([]TrunkStatus, 0, len(ts))
+	for _, t := range ts {
 		t.mu.Lock()
 		out = append(out, t.status)
 		t.mu.Unlock()
@@ -141,8 +164,16 @@ func (e *Endpoint) Trunks() []TrunkStatus {
 	return out
 }
 
+// trunkList is the trunks as they are now; SetTrunks replaces the list,
+// never changes it in place.
+func (e *Endpoint) trunkList() []*trunk {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.trunks
+}
+
 func (e *Endpoint) trunkByName(name string) *trunk {
-	for _, t := range e.trunks {
+	for _, t := range e.trunkList() {
 		if t.cfg.Name == name {
 			return t
 		}
@@ -150,25 +181,140 @@ func (e *Endpoint) trunkByName(name string) *trunk {
 	return nil
 }
 
-// trunkFor identifies a request from a trunk: by source address, or by the
-// Request-URI naming the contact a trunk registered.
-func (e *Endpoint) trunkFor(req *sip.Request) *trunk {
-	src, _ := netip.ParseAddrPort(req.Source())
+// SetTrunks applies a new trunk configuration to a running endpoint (or,
+// before Start, to the one it will start with): trunks that are new start
+// registering, trunks that are gone unregister and stop, and a trunk whose
+// configuration changed does both, so that the provider sees the old
+// binding removed and the new credentials register at once. A trunk that
+// did not change goes on untouched. Calls in progress keep their dialogs
+// whatever happens to their trunk. Nothing changes if any configuration
+// is invalid.
+func (e *Endpoint) SetTrunks(cfgs []TrunkConfig) error {
+	next := make([]*trunk, 0, len(cfgs))
+	seen := make(map[string]bool, len(cfgs))
+	for _, c := range cfgs {
+		if seen[c.Name] {
+			return fmt.Errorf("sip: trunk %s twice", c.Name)
+		}
+		seen[c.Name] = true
+		t, err := newTrunk(e, c)
+		if err != nil {
+			return err
+		}
+		next = append(next, t)
+	}
+	e.mu.Lock()
+	old := make(map[string]*trunk, len(e.trunks))
 	for _, t := range e.trunks {
+		old[t.cfg.Name] = t
+	}
+	var stop []*trunk
+	for i, t := range next {
+		o := old[t.cfg.Name]
+		delete(old, t.cfg.Name)
+		if o != nil && reflect.DeepEqual(o.cfg, t.cfg) {
+			next[i] = o // unchanged: keep its registration
+			continue
+		}
+		if o != nil {
+			stop = append(stop, o)
+		}
+	}
+	for _, o := range old {
+		stop = append(stop, o)
+	}
+	e.trunks = next
+	running := e.ctx != nil && e.ctx.Err() == nil
+	e.mu.Unlock()
+	// The old registrations go before the new ones are made: a provider
+	// may allow the account one binding only.
+	for _, o := range stop {
+		o.stop()
+	}
+	if running {
+		e.mu.Lock()
+		if e.ctx.Err() == nil { // not closed meanwhile
+			for _, t := range next {
+				if t.done == nil {
+					e.startTrunk(t)
+				}
+			}
+		}
+		e.mu.Unlock()
+	}
+	return nil
+}
+
+// startTrunk runs t's registration loop under the endpoint's context; the
+// caller holds e.mu.
+func (e *Endpoint) startTrunk(t *trunk) {
+	ctx, cancel := context.WithCancel(e.ctx)
+	t.cancel, t.done = cancel, make(chan struct{})
+	e.trunkWG.Add(1)
+	go func() {
+		defer e.trunkWG.Done()
+		defer close(t.done)
+		t.run(ctx)
+	}()
+}
+
+// stop ends t's registration loop (which unregisters) and waits for it.
+func (t *trunk) stop() {
+	t.e.mu.Lock()
+	cancel, done := t.cancel, t.done
+	t.e.mu.Unlock()
+	if cancel == nil {
+		return // never started
+	}
+	cancel()
+	<-done
+}
+
+// trunkFor identifies a request from a trunk: by its source address and
+// port (see TrunkConfig.InboundAddrs), or by the Request-URI naming the
+// contact a registered trunk registered, from one of the trunk's IP
+// addresses. Callers give credentials precedence: a request that carries
+// an extension's is never a trunk's.
+func (e *Endpoint) trunkFor(req *sip.Request) *trunk {
+	src := sourceOf(req)
+	for _, t := range e.trunkList() {
 		t.mu.Lock()
 		registered := t.status.State == TrunkRegistered
 		addrs := t.addrs
 		t.mu.Unlock()
-		for _, a := range addrs {
-			if a == src.Addr().Unmap() {
-				return t
-			}
+		if sourceIn(src, addrs, false) {
+			return t
 		}
-		if registered && req.Recipient.User == t.contactUser {
+		if registered && req.Recipient.User == t.contactUser && sourceIn(src, addrs, true) {
 			return t
 		}
 	}
 	return nil
+}
+
+// trunkAt reports whether src is a trunk's address and port (for the
+// guard: a trunk is exempt from the strangers' rate).
+func (e *Endpoint) trunkAt(src netip.AddrPort) bool {
+	for _, t := range e.trunks {
+		t.mu.Lock()
+		addrs := t.addrs
+		t.mu.Unlock()
+		if sourceIn(src, addrs, false) {
+			return true
+		}
+	}
+	return false
+}
+
+// sourceIn reports whether src is one of addrs (port 0 there matching any
+// port), or with anyPort one of their IP addresses.
+func sourceIn(src netip.AddrPort, addrs []netip.AddrPort, anyPort bool) bool {
+	for _, a := range addrs {
+		if a.Addr() == src.Addr() && (anyPort || a.Port() == 0 || a.Port() == src.Port()) {
+			return true
+		}
+	}
+	return false
 }
 
 // backoff is the delay before retry n (1-based): RetryMin doubling per
@@ -189,16 +335,15 @@ func (t *trunk) setStatus(f func(s *TrunkStatus)) {
 	t.mu.Unlock()
 }
 
-// run keeps the trunk registered until the endpoint closes, then
-// unregisters it.
-func (t *trunk) run() {
+// run keeps the trunk registered until ctx ends (the endpoint closes or
+// the trunk is reconfigured), then unregisters it.
+func (t *trunk) run(ctx context.Context) {
 	if !t.cfg.Register {
-		t.resolve()
+		t.resolve(ctx)
 		return
 	}
-	ctx := t.e.ctx
 	for {
-		t.resolve()
+		t.resolve(ctx)
 		t.setStatus(func(s *TrunkStatus) { s.State = TrunkRegistering })
 		granted, err := t.register(ctx, t.cfg.Expires)
 		var wait time.Duration
@@ -226,7 +371,8 @@ func (t *trunk) run() {
 		case <-ctx.Done():
 			timer.Stop()
 			if err == nil {
-				uctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				// The unregistration outlives ctx, for a moment.
+				uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 				_, _ = t.register(uctx, 0)
 				cancel()
 			}
@@ -237,26 +383,23 @@ func (t *trunk) run() {
 }
 
 // resolve refreshes the proxy's addresses for identifying inbound requests.
-func (t *trunk) resolve() {
+func (t *trunk) resolve(ctx context.Context) {
 	if _, err := netip.ParseAddr(t.host); err == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(t.e.ctx, 5*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", t.host)
 	if err != nil {
 		return
 	}
-	for _, a := range t.cfg.InboundAddrs {
-		if ip, err := netip.ParseAddr(a); err == nil {
-			ips = append(ips, ip)
-		}
+	addrs := make([]netip.AddrPort, 0, len(ips)+len(t.cfg.InboundAddrs))
+	for _, ip := range ips {
+		addrs = append(addrs, netip.AddrPortFrom(ip.Unmap(), uint16(t.port)))
 	}
-	for i := range ips {
-		ips[i] = ips[i].Unmap()
-	}
+	addrs = append(addrs, inboundAddrs(t.cfg.InboundAddrs)...)
 	t.mu.Lock()
-	t.addrs = ips
+	t.addrs = addrs
 	t.mu.Unlock()
 }
 

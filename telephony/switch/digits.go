@@ -11,7 +11,7 @@ import (
 )
 
 // Digit relay: a digit one party of a two-party call sends reaches the
-// other. A SIP leg's RFC 4733 events (through swapEndpoint's DigitReader)
+// other. A SIP leg's RFC 4733 events (its stream's DigitReader)
 // and an analog leg's in-band DTMF, detected and muted while it is bridged
 // to a SIP leg (analogDigits), come to the switch as media engine events;
 // the switch sends each digit on when it ends: as RFC 4733 to a SIP leg
@@ -25,24 +25,6 @@ const (
 	maxRelayDigit = time.Second
 )
 
-// ReadDigits implements media.DigitReader with the stream's RFC 4733
-// events, once the stream is there.
-func (e *swapEndpoint) ReadDigits(dst []media.DigitEvent) []media.DigitEvent {
-	if p := e.ep.Load(); p != nil && p.dr != nil {
-		return p.dr.ReadDigits(dst)
-	}
-	return dst
-}
-
-// SendDigit implements media.DigitWriter: RFC 4733 if the stream can,
-// media.ErrInBand otherwise (no stream yet, or no telephone-event).
-func (e *swapEndpoint) SendDigit(digit byte, dur time.Duration) error {
-	if p := e.ep.Load(); p != nil && p.dw != nil {
-		return p.dw.SendDigit(digit, dur)
-	}
-	return media.ErrInBand
-}
-
 // MediaUpdater is a leg's RTP stream that follows the peer's re-INVITEs
 // (*rtpstream.Stream is one): a new address and a hold direction.
 type MediaUpdater interface {
@@ -53,11 +35,10 @@ type MediaUpdater interface {
 // update applies renegotiated media to the stream, if it is open and can
 // follow; it reports whether it did.
 func (e *swapEndpoint) update(m sdpneg.Media, newRemote bool) bool {
-	p := e.ep.Load()
-	if p == nil || p.mu == nil {
+	mu, ok := media.As[MediaUpdater](e)
+	if !ok {
 		return false
 	}
-	mu := p.mu
 	send, recv := directionOf(m.Direction)
 	if !m.Remote.IsValid() || m.Remote.Addr().IsUnspecified() {
 		send = false // old-style hold: c=0.0.0.0
@@ -123,6 +104,14 @@ func (a *analogDigits) ReadFrame(f []int16) {
 // WriteFrame implements media.Endpoint.
 func (a *analogDigits) WriteFrame(f []int16) { a.ep.WriteFrame(f) }
 
+// Unwrap implements media.Wrapper: the port's own audio.
+func (a *analogDigits) Unwrap() media.Endpoint { return a.ep }
+
+// ReadAhead withholds the port's media.AheadReader, if it had one: a frame
+// read ahead would bypass the detector and reach the far party with its
+// DTMF unmuted.
+func (a *analogDigits) ReadAhead([]int16) bool { return false }
+
 // ReadDigits implements media.DigitReader.
 func (a *analogDigits) ReadDigits(dst []media.DigitEvent) []media.DigitEvent {
 	dst = append(dst, a.digits...)
@@ -181,26 +170,4 @@ func (s *Switch) digit(ev media.Event) {
 func (s *Switch) sendDigit(to *chanState, digit byte, dur time.Duration) {
 	dur = min(max(dur, minRelayDigit), maxRelayDigit)
 	_ = s.engine.SendDigits(to.mch, string(digit), dur)
-}
-
-// IndependentEndpoint implements media.Independent: a leg's stream
-// touches only its own state (SIPDialer.OpenMedia's contract), so the
-// engine may run it on a worker goroutine beside other streams.
-func (e *swapEndpoint) IndependentEndpoint() {}
-
-// ReadAhead implements media.AheadReader when the stream can.
-func (e *swapEndpoint) ReadAhead(f []int16) bool {
-	if p := e.ep.Load(); p != nil && p.ar != nil {
-		return p.ar.ReadAhead(f)
-	}
-	return false
-}
-
-// PacketRoom implements media.PacketWriter when the stream packetises;
-// 0 otherwise, which never asks for a frame ahead.
-func (e *swapEndpoint) PacketRoom() int {
-	if p := e.ep.Load(); p != nil && p.pw != nil {
-		return p.pw.PacketRoom()
-	}
-	return 0
 }

@@ -86,13 +86,3 @@ func BenchmarkAnalogRelay(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/media.FrameSamples, "ns/sample")
 }
-
-// A leg's wrapper passes on what the engine looks for in an RTP stream.
-var (
-	_ media.Independent  = (*swapEndpoint)(nil)
-	_ media.AheadReader  = (*swapEndpoint)(nil)
-	_ media.PacketWriter = (*swapEndpoint)(nil)
-	_ media.DigitReader  = (*swapEndpoint)(nil)
-	_ media.DigitWriter  = (*swapEndpoint)(nil)
-	_ media.DigitReader  = (*analogDigits)(nil)
-)

@@ -49,9 +49,9 @@ type SIPDialer interface {
 	// the switch's goroutine, so it must not wait (binding sockets is fine).
 	// The stream's ReadFrame and WriteFrame must touch only its own state:
 	// the engine may call them on a worker goroutine (media.Independent).
-	// Its digit, look-ahead, packet and re-INVITE interfaces
-	// (media.DigitReader, DigitWriter, AheadReader, PacketWriter,
-	// MediaUpdater) pass through the switch's wrapper.
+	// Its optional interfaces (media.Independent, DigitReader,
+	// DigitWriter, AheadReader, PacketWriter, and MediaUpdater for
+	// re-INVITEs) are reached through the switch's wrapper's Unwrap.
 	OpenMedia(l SIPLeg) (media.Endpoint, func(), error)
 }
 
@@ -59,30 +59,27 @@ type SIPDialer interface {
 var errNoMedia = errors.New("callswitch: sip leg has no media yet")
 
 // swapEndpoint is a media endpoint whose stream arrives after the leg
-// joined the engine (SDP answers come late): silence until then.
+// joined the engine (SDP answers come late): silence until then. It is a
+// media.Wrapper: the stream's optional interfaces (digits, look-ahead,
+// packets, Independent, MediaUpdater) are found through Unwrap, so none is
+// declared here; Connect has the engine look them up again once the
+// stream is set.
 type swapEndpoint struct {
-	ep atomic.Pointer[stream]
+	ep atomic.Pointer[streamRef]
 }
 
-// stream is a leg's RTP stream with its optional interfaces found once,
-// not per frame.
-type stream struct {
-	media.Endpoint
-	dr media.DigitReader
-	dw media.DigitWriter
-	mu MediaUpdater
-	ar media.AheadReader
-	pw media.PacketWriter
-}
+// streamRef holds the stream, so that Unwrap returns a nil interface
+// rather than a typed nil before there is one.
+type streamRef struct{ media.Endpoint }
 
-func (e *swapEndpoint) set(ep media.Endpoint) {
-	st := &stream{Endpoint: ep}
-	st.dr, _ = ep.(media.DigitReader)
-	st.dw, _ = ep.(media.DigitWriter)
-	st.mu, _ = ep.(MediaUpdater)
-	st.ar, _ = ep.(media.AheadReader)
-	st.pw, _ = ep.(media.PacketWriter)
-	e.ep.Store(st)
+func (e *swapEndpoint) set(ep media.Endpoint) { e.ep.Store(&streamRef{ep}) }
+
+// Unwrap implements media.Wrapper: the leg's stream, nil before it opens.
+func (e *swapEndpoint) Unwrap() media.Endpoint {
+	if p := e.ep.Load(); p != nil {
+		return p.Endpoint
+	}
+	return nil
 }
 
 func (e *swapEndpoint) ReadFrame(f []int16) {
@@ -193,6 +190,7 @@ func (c *sipChan) Connect() error {
 		return errors.Join(errNoMedia, err)
 	}
 	c.ep.set(ep)
+	c.s.engine.Refresh(c.cs.mch)
 	c.closeEP = closeFn
 	if lm, ok := c.leg.(interface{ Media() (sdpneg.Media, bool) }); ok {
 		if m, ok := lm.Media(); ok {
@@ -250,36 +248,45 @@ func (s *Switch) goSIP(f func()) {
 	}()
 }
 
+// causeMap is the one mapping between the switch's causes and SIP's,
+// read both ways: the final response an unanswered SIP caller gets when
+// its call ends with a switch cause (the first row with that cause), and
+// the switch cause of a SIP leg that ended (the first row with that SIP
+// cause). What no row names is a failure: 500 one way, CauseFailed the
+// other. A feature code is not refused at all: the caller is answered and
+// hears the confirmation (confirmFeature).
+var causeMap = [...]struct {
+	sw  Cause
+	sip sip.Cause
+}{
+	{CauseNormal, sip.CauseNormal},
+	{CauseBusy, sip.CauseBusy},               // 486 Busy Here
+	{CauseNoAnswer, sip.CauseNoAnswer},       // 480 Temporarily Unavailable
+	{CauseUnavailable, sip.CauseUnavailable}, // 480: an extension with no registered phone, DND
+	{CauseNotFound, sip.CauseNotFound},       // 404 Not Found
+	{CauseBlocked, sip.CauseBlocked},         // 403 Forbidden: a blocked number, a route the caller may not use
+	{CauseCongestion, sip.CauseCongestion},   // 503 Service Unavailable: no trunk or line for the number
+	{CausePreempted, sip.CauseCongestion},    // 503: an emergency call took the line
+	{CauseCancelled, sip.CauseCancelled},     // 487 Request Terminated
+	{CauseFailed, sip.CauseFailed},           // 500 Server Internal Error
+}
+
+// sipCause is the SIP cause (final response) of switch cause c.
 func sipCause(c Cause) sip.Cause {
-	switch c {
-	case CauseBusy:
-		return sip.CauseBusy
-	case CauseNoAnswer:
-		return sip.CauseNoAnswer
-	case CauseNotFound, CauseBlocked:
-		return sip.CauseNotFound
-	case CauseUnavailable:
-		return sip.CauseUnavailable
-	case CauseCancelled:
-		return sip.CauseCancelled
+	for _, m := range causeMap {
+		if m.sw == c {
+			return m.sip
+		}
 	}
 	return sip.CauseFailed
 }
 
+// fromSIPCause is the switch cause of SIP cause c.
 func fromSIPCause(c sip.Cause) Cause {
-	switch c {
-	case sip.CauseNormal:
-		return CauseNormal
-	case sip.CauseBusy:
-		return CauseBusy
-	case sip.CauseNoAnswer:
-		return CauseNoAnswer
-	case sip.CauseUnavailable:
-		return CauseUnavailable
-	case sip.CauseNotFound:
-		return CauseNotFound
-	case sip.CauseCancelled:
-		return CauseCancelled
+	for _, m := range causeMap {
+		if m.sip == c {
+			return m.sw
+		}
 	}
 	return CauseFailed
 }
@@ -331,11 +338,14 @@ func (s *Switch) sipDial(c *call, ext, trunk, number string) {
 			defer s.dialled()
 			if err != nil {
 				if s.calls[c] && c.b == nil && c.answer.IsZero() {
-					if trunk != "" && len(c.trunks) > 0 {
-						s.tryTrunk(c)
-						return
+					switch {
+					case trunk != "":
+						s.tryTrunk(c) // the next trunk, or congestion
+					case errors.Is(err, sip.ErrUnavailable):
+						s.fail(c, CauseUnavailable) // no phone registered
+					default:
+						s.fail(c, CauseCongestion)
 					}
-					s.fail(c, CauseCongestion)
 				}
 				return
 			}

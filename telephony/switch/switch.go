@@ -9,13 +9,17 @@
 //
 // # Concurrency
 //
-// The switch's state belongs to the frame clock's goroutine: Tick, the
-// clock's handler, ticks every analog channel (whose events call into the
-// switch from inside their Tick), runs the switch's timers and then the
-// media engine. Anything from another goroutine (SIP signalling, the web
-// API) goes through Do, a queue that Tick drains; nothing the clock does
-// waits for another goroutine, and SIP requests that touch the network run
-// on goroutines of their own and report back through Do.
+// The switch's state has one owner at a time, the holder of its run lock:
+// Tick, the frame clock's handler, holds it while it ticks every analog
+// channel (whose events call into the switch from inside their Tick), runs
+// the switch's timers and then the media engine. Anything from another
+// goroutine (SIP signalling, the web API) goes through Do, a queue that
+// Tick drains and, once Start has run, a goroutine of the switch's drains as
+// soon as work arrives, between ticks, so that signalling does not wait up to
+// a frame for the next tick. Nothing the clock does waits for another
+// goroutine's I/O (it waits at most for one queued function to finish), and
+// SIP requests that touch the network run on goroutines of their own and
+// report back through Do.
 //
 // # Digits
 //
@@ -50,6 +54,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -113,6 +118,9 @@ type Config struct {
 	// store keeps them. It is called on the switch's goroutine and must
 	// not block.
 	ExtensionChanged func(Extension)
+	// Logger gets what an administrator must see, such as an emergency
+	// call that could not be placed; nil discards.
+	Logger *slog.Logger
 }
 
 // ErrUnknown is returned for a port or extension the switch does not have.
@@ -123,6 +131,7 @@ type Switch struct {
 	cfg    Config
 	engine *media.Engine
 	clk    line.Clock
+	log    *slog.Logger
 	sink   cdr.Sink
 	plan   *dialplan.Plan
 
@@ -134,10 +143,17 @@ type Switch struct {
 	seq   uint64
 	boot  string
 
+	// run is the state's owner lock (see the package doc): held by Tick
+	// and by the drainer, and always taken before mu.
+	run   sync.Mutex
 	mu    sync.Mutex
 	known map[string]bool // extension numbers, for the API's checks
 	inbox []func()
 	spare []func()
+	// wake tells the drainer (Start) that Do queued work.
+	wake      chan struct{}
+	drainStop context.CancelFunc
+	drainDone chan struct{}
 
 	wg         sync.WaitGroup // SIP goroutines
 	sipPending map[string][]func(*chanState)
@@ -186,8 +202,12 @@ func New(cfg Config, engine *media.Engine) (*Switch, error) {
 	if cfg.MaxForwards <= 0 {
 		cfg.MaxForwards = 5
 	}
-	s := &Switch{cfg: cfg, engine: engine, clk: cfg.Clock, sink: cfg.CDR, plan: cfg.Plan,
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Switch{cfg: cfg, engine: engine, clk: cfg.Clock, sink: cfg.CDR, plan: cfg.Plan, log: cfg.Logger,
 		exts: make(map[string]*extState), chans: make(map[string]*chanState), calls: make(map[*call]bool),
+		wake: make(chan struct{}, 1),
 		boot: strconv.FormatUint(rand.Uint64()&0xffffff, 36)}
 	if s.sink == nil {
 		s.sink = discard{}
@@ -248,17 +268,23 @@ func (s *Switch) removeChannel(cs *chanState) {
 	}
 }
 
-// Do runs f on the switch's goroutine at the start of the next tick. It
-// never blocks: SIP handlers and the web API use it.
+// Do runs f as the switch's owner: at once by the drainer if Start has run,
+// else at the start of the next tick. Functions run one at a time in the
+// order queued. It never blocks: SIP handlers and the web API use it.
 func (s *Switch) Do(f func()) {
 	s.mu.Lock()
 	s.inbox = append(s.inbox, f)
 	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
 }
 
-// Tick runs one frame: queued work, every analog channel, the switch's
-// timers and the media engine. It is the frame clock's handler.
-func (s *Switch) Tick() {
+// drain runs the work queued so far; the caller holds s.run, so that work
+// taken here cannot overtake work another owner took earlier. Work that
+// queues more runs on the next pass, not in this one.
+func (s *Switch) drain() {
 	s.mu.Lock()
 	work := s.inbox
 	s.inbox = s.spare[:0]
@@ -268,6 +294,38 @@ func (s *Switch) Tick() {
 		work[i] = nil
 	}
 	s.spare = work[:0]
+}
+
+// Start runs the drainer: from now on work queued with Do runs as soon as
+// it arrives instead of waiting for the next tick. Close stops it. Tests that
+// step the clock by hand may leave it off, and Do work then runs in Tick.
+func (s *Switch) Start(ctx context.Context) {
+	if s.drainDone != nil {
+		return
+	}
+	ctx, s.drainStop = context.WithCancel(ctx)
+	s.drainDone = make(chan struct{})
+	go func() {
+		defer close(s.drainDone)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.wake:
+			}
+			s.run.Lock()
+			s.drain()
+			s.run.Unlock()
+		}
+	}()
+}
+
+// Tick runs one frame: queued work, every analog channel, the switch's
+// timers and the media engine. It is the frame clock's handler.
+func (s *Switch) Tick() {
+	s.run.Lock()
+	defer s.run.Unlock()
+	s.drain()
 	for _, c := range s.fxs {
 		c.fxs.Tick()
 	}
@@ -292,8 +350,13 @@ func (s *Switch) Run(ctx context.Context, clk media.Clock) error {
 	return clk.Run(ctx, s.Tick)
 }
 
-// Close waits for the SIP goroutines the switch started.
+// Close stops the drainer and waits for it and for the SIP goroutines the
+// switch started.
 func (s *Switch) Close() error {
+	if s.drainStop != nil {
+		s.drainStop()
+		<-s.drainDone
+	}
 	s.wg.Wait()
 	return nil
 }

@@ -84,6 +84,13 @@ func (cs Catalogs) T(lang, key string, args ...any) string {
 	return s
 }
 
+// Has reports whether the default language has key; the tests keep every
+// other catalogue in step with it.
+func (cs Catalogs) Has(key string) bool {
+	_, ok := cs[Default][key]
+	return ok
+}
+
 // Negotiate picks the supported language that best matches an
 // Accept-Language header (RFC 9110 section 12.5.4): the highest q wins, ties go
 // to the earlier entry, and a tag matches a language that shares its primary

@@ -299,6 +299,7 @@ func (c *Chip) setLinefeed(lf byte) {
 		return
 	}
 	c.regs[rLinefeed] = lf
+	c.phone.linefeedChanged(c.now())
 	if len(c.log) >= 512 {
 		copy(c.log, c.log[256:])
 		c.log = c.log[:len(c.log)-256]
@@ -374,13 +375,13 @@ func (c *Chip) lf() byte { return c.regs[rLinefeed] & 7 }
 func (c *Chip) lcr() bool {
 	switch c.lf() {
 	case lfFwd, lfFwdOHT, lfRev, lfRevOHT:
-		return c.phone.offHook && c.powered()
+		return c.phone.loopClosed(c.now()) && c.powered()
 	}
 	return false
 }
 
 // rtp: ring trip, the phone answering while the line rings.
-func (c *Chip) rtp() bool { return c.lf() == lfRinging && c.phone.offHook && c.powered() }
+func (c *Chip) rtp() bool { return c.lf() == lfRinging && c.phone.loopClosed(c.now()) && c.powered() }
 
 // line returns tip and ring voltages (magnitudes, volts) and loop current (mA).
 func (c *Chip) line() (tip, ring, ma float64) {
@@ -398,7 +399,7 @@ func (c *Chip) line() (tip, ring, ma float64) {
 		return vb / 2, vb / 2, 0
 	case lfFwd, lfFwdOHT, lfRev, lfRevOHT:
 		a, b = base, base+voc
-		if c.phone.offHook {
+		if c.phone.loopClosed(c.now()) {
 			ilim := 20 + 3*float64(c.regs[rILim]&7)
 			ma = math.Min(ilim, voc/c.cfg.LoopOhms*1000)
 			b = base + ma/1000*c.cfg.LoopOhms

@@ -23,12 +23,16 @@
 // line (once, or stuck so that every attempt to power the line re-trips).
 //
 // The Phone goes off and on hook, flashes, dials DTMF (dsp/dtmf) into the
-// audio the line sends (PCMRead), hears what the box sends (PCMWrite) into a
+// audio the line sends (PCMRead) or pulses (DialPulse: loop breaks on the
+// chip's clock), hears what the box sends (PCMWrite) into a
 // bounded 20 s buffer with helpers naming the DTMF digits (dsp/dtmf) and
 // call-progress tones (dsp/tone) in it, rings when the line rings with at
 // least 40 V peak (Rings lists the bursts with their times), and decodes
-// FSK caller ID (dsp/callerid) from audio it receives on hook while the
-// line is in on-hook transmission, and only then.
+// caller ID (dsp/callerid: FSK, or DTMF after SetCallerID("dtmf")) from
+// audio it receives on hook while the line is in on-hook transmission, and
+// only then. Status is what its user perceives: the hook, the bell, the
+// tone its ear (board/sim/listen, the plan of SetCountry) names, the digits
+// heard, the caller ID display and a log of events.
 //
 // PCMRead and PCMWrite are the line side of the PCM path (80-sample frames
 // at 8 kHz, linear): the codec passes audio only in the active and OHT

@@ -3,8 +3,10 @@ package proslicsim
 import (
 	"time"
 
+	"callbox/board/sim/listen"
 	"callbox/dsp/callerid"
 	"callbox/dsp/callerid/fsk"
+	"callbox/dsp/country"
 	"callbox/dsp/dtmf"
 	"callbox/dsp/tone"
 )
@@ -25,8 +27,17 @@ type Phone struct {
 	heard   [heardCap]int16
 	nHeard  int64
 	cid     *callerid.Receiver
+	cidDTMF *callerid.DTMFReceiver // set when the caller ID preset is DTMF
 	cidMsgs []callerid.Message
 	cidErrs []error
+	cidAt   time.Time // when the last message arrived
+
+	// ear names what the phone hears (tones, digits) and logs what
+	// happens on its side of the line, for Status.
+	ear      *listen.Ear
+	country  string
+	alerting bool // a call is being presented: ringing or on-hook transmission
+	pulses   pulseTrain
 }
 
 func newPhone(c *Chip) *Phone {
@@ -38,7 +49,11 @@ func newPhone(c *Chip) *Phone {
 	if err != nil {
 		panic(err)
 	}
-	return &Phone{c: c, gen: gen, cid: cid}
+	plan, err := tone.PlanFor(country.Default)
+	if err != nil {
+		panic(err) // the default country has a plan
+	}
+	return &Phone{c: c, gen: gen, cid: cid, ear: listen.New(plan), country: plan.Country}
 }
 
 // OffHook lifts the handset.
@@ -50,7 +65,19 @@ func (p *Phone) OnHook() { p.setHook(false) }
 func (p *Phone) setHook(off bool) {
 	p.c.mu.Lock()
 	defer p.c.mu.Unlock()
+	if off == p.offHook {
+		return
+	}
+	now := p.c.now()
 	p.offHook = off
+	p.pulses = pulseTrain{}
+	if off {
+		p.ear.Reset(now)
+		p.ear.Note(now, listen.OffHook, "")
+	} else {
+		p.ear.Silence(now)
+		p.ear.Note(now, listen.OnHook, "")
+	}
 	p.c.update()
 }
 
@@ -61,13 +88,25 @@ func (p *Phone) IsOffHook() bool {
 	return p.offHook
 }
 
-// Flash goes on hook for d and off hook again, sleeping on the chip's
+// Flash breaks the loop for d (a hook flash), sleeping on the chip's
 // clock. The driver must be serviced meanwhile (a real clock with Start);
-// on a virtual clock, step OnHook, Service and OffHook instead.
+// on a virtual clock, step OnHook, Service and OffHook instead. An on-hook
+// phone does nothing.
 func (p *Phone) Flash(d time.Duration) {
-	p.OnHook()
+	p.c.mu.Lock()
+	if !p.offHook {
+		p.c.mu.Unlock()
+		return
+	}
+	now := p.c.now()
+	p.pulses = pulseTrain{start: now, breaks: [][2]time.Duration{{0, d}}, end: now.Add(d)}
+	p.ear.Note(now, listen.Flash, d.String())
+	p.c.update()
+	p.c.mu.Unlock()
 	p.c.cfg.Clock.Sleep(d)
-	p.OffHook()
+	p.c.mu.Lock()
+	p.c.update()
+	p.c.mu.Unlock()
 }
 
 // Dial queues DTMF digits (100 ms tone, 100 ms pause, -10 dBm0) into the
@@ -75,7 +114,11 @@ func (p *Phone) Flash(d time.Duration) {
 func (p *Phone) Dial(digits string) error {
 	p.c.mu.Lock()
 	defer p.c.mu.Unlock()
-	return p.gen.Send(digits)
+	if err := p.gen.Send(digits); err != nil {
+		return err
+	}
+	p.ear.Note(p.c.now(), listen.Dialled, digits)
+	return nil
 }
 
 // Dialling reports whether queued digits are still being sent.
@@ -210,21 +253,39 @@ func (p *Phone) CallerID() []callerid.Message {
 
 // listen feeds on-hook audio to the caller ID receiver.
 func (p *Phone) listen(x []int16) {
+	if p.cidDTMF != nil {
+		p.cidDTMF.Process(x)
+		for {
+			s, _, ok := p.cidDTMF.Poll()
+			if !ok {
+				break
+			}
+			m, _, _, err := callerid.ParseDTMF(s)
+			p.received(m, err)
+		}
+		return
+	}
 	for len(x) > 0 {
 		n, ok := p.cid.Process(x)
 		x = x[n:]
 		if ok {
-			m, err := p.cid.Message()
-			if err != nil {
-				p.cidErrs = append(p.cidErrs, err)
-				continue
-			}
-			p.cidMsgs = append(p.cidMsgs, m)
+			p.received(p.cid.Message())
 		}
 		if n == 0 && !ok {
 			return
 		}
 	}
+}
+
+// received records a caller ID message, or why one did not decode.
+func (p *Phone) received(m callerid.Message, err error) {
+	if err != nil {
+		p.cidErrs = append(p.cidErrs, err)
+		return
+	}
+	p.cidMsgs = append(p.cidMsgs, m)
+	p.cidAt = p.c.now()
+	p.ear.Note(p.cidAt, listen.CallerID, FormatCallerID(m))
 }
 
 // passesAudio reports whether the chip's codec connects the PCM highway to
@@ -249,16 +310,20 @@ func (c *Chip) PCMWrite(frame []int16) {
 	switch {
 	case p.offHook && pass:
 		p.hear(frame)
+		p.ear.Hear(c.now(), frame)
 	case p.offHook:
-		for range frame {
-			p.hear(silence[:1])
+		for len(frame) > 0 {
+			n := min(len(frame), len(silence))
+			p.hear(silence[:n])
+			p.ear.Hear(c.now(), silence[:n])
+			frame = frame[n:]
 		}
 	case pass && (c.lf() == lfFwdOHT || c.lf() == lfRevOHT):
 		p.listen(frame)
 	}
 }
 
-var silence [1]int16
+var silence [80]int16
 
 // PCMRead fills frame with what the line sends towards the box: the off-hook
 // phone's DTMF digits and silence between them, or silence when the phone
@@ -266,6 +331,11 @@ var silence [1]int16
 func (c *Chip) PCMRead(frame []int16) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// A pulse train's breaks happen on the clock: the frame tick brings
+	// the loop closure (and its interrupt) up to date.
+	if c.phone.pulses.active() {
+		c.update()
+	}
 	if c.phone.offHook && c.passesAudio() {
 		c.phone.gen.Generate(frame)
 		return

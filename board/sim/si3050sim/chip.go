@@ -26,8 +26,12 @@ type Config struct {
 	ChainID uint8        // daisy-chain address the chip answers to
 
 	// Country picks the central office's ring cadence, ring frequency,
-	// tone plan and caller ID preset: CN (default), US, ETSI/EU, UK.
+	// tone plan and caller ID preset from the country table (dsp/country:
+	// CN by default, US, UK, EU, JP; "ETSI" is EU).
 	Country string
+	// CallerID names the dsp/callerid preset the office presents caller
+	// ID with; "" takes the country's usual one.
+	CallerID string
 
 	LinkDelay  time.Duration // isolation link comes up this long after line-side power-up, 150 ms
 	SystemRev  uint8         // register 11 bits 3:0, 5
@@ -123,7 +127,7 @@ func New(cfg Config) (*Chip, error) {
 	c := &Chip{cfg: cfg}
 	c.irq = simpin.New(cfg.Name+".irq", gpio.High)
 	c.reset = simpin.NewOutput(cfg.Name+".reset", gpio.High, c.resetPin)
-	co, err := newCO(c, cfg.Country)
+	co, err := newCO(c, cfg.Country, cfg.CallerID)
 	if err != nil {
 		return nil, err
 	}

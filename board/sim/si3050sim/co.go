@@ -2,10 +2,11 @@ package si3050sim
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
+	"callbox/board/sim/listen"
 	"callbox/dsp/callerid"
+	"callbox/dsp/country"
 	"callbox/dsp/dtmf"
 	"callbox/dsp/tone"
 )
@@ -35,22 +36,6 @@ func (r RingCadence) on(d time.Duration) bool {
 		d -= seg
 	}
 	return false
-}
-
-// Ring cadences of the central office, by country (GUIDE section 4 and
-// the national specifications: UK is 0.4/0.2/0.4/2.0 s).
-var RingCadences = map[string]RingCadence{
-	"CN":   {25, []time.Duration{time.Second, 4 * time.Second}},
-	"US":   {20, []time.Duration{2 * time.Second, 4 * time.Second}},
-	"ETSI": {25, []time.Duration{time.Second, 4 * time.Second}},
-	"UK":   {25, []time.Duration{400 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 2 * time.Second}},
-}
-
-// callerIDPresets are how each country's exchange presents caller ID by
-// default.
-var callerIDPresets = map[string]*callerid.Preset{
-	"CN": &callerid.Bellcore, "US": &callerid.Bellcore,
-	"ETSI": &callerid.ETSIDTAS, "UK": &callerid.ETSIReversal,
 }
 
 // Call is an incoming call the central office presents on the line.
@@ -137,36 +122,36 @@ type CO struct {
 	inCall   bool      // the box seized and has not hung up for HangupAfter
 	onHookAt time.Time // when the box last went on-hook
 	flashes  int
-	det      *dtmf.Detector
-	events   []dtmf.Event
-	digits   []byte
 	heard    []int16
 	hearCap  int
+
+	// ear names the tones and digits in what the box sends, and logs
+	// what happens on the office's side, for FarEnd.
+	ear *listen.Ear
 }
 
-func newCO(c *Chip, country string) (*CO, error) {
-	code := strings.ToUpper(country)
-	switch code {
-	case "":
-		code = "CN"
-	case "EU":
-		code = "ETSI"
-	}
-	cad, ok := RingCadences[code]
-	if !ok {
-		return nil, fmt.Errorf("si3050sim: %s: country %q: no ring cadence (CN, US, ETSI, UK)", c.cfg.Name, country)
-	}
-	plan, err := tone.PlanFor(code)
+func newCO(c *Chip, code, cid string) (*CO, error) {
+	cty, err := country.Lookup(code)
 	if err != nil {
 		return nil, fmt.Errorf("si3050sim: %s: %w", c.cfg.Name, err)
 	}
+	cad := RingCadence{Hz: cty.Ring.Hz, Pattern: cty.Ring.Cadence}
+	plan, err := tone.PlanFor(cty.Tones)
+	if err != nil {
+		return nil, fmt.Errorf("si3050sim: %s: %w", c.cfg.Name, err)
+	}
+	if cid == "" {
+		cid = cty.CallerID
+	}
+	preset := callerid.Presets[cid]
+	if preset == nil {
+		return nil, fmt.Errorf("si3050sim: %s: caller id preset %q: no such preset", c.cfg.Name, cid)
+	}
 	co := &CO{
-		c: c, country: code, cadence: cad, plan: plan, preset: callerIDPresets[code],
+		c: c, country: cty.Code, cadence: cad, plan: plan, preset: preset,
 		battery: c.cfg.Battery, loopOhms: c.cfg.LoopOhms, plugged: true,
-		gens:   map[string]*tone.Generator{},
-		det:    dtmf.NewDetector(dtmf.DetectorConfig{}),
-		events: make([]dtmf.Event, 0, 16),
-		digits: make([]byte, 0, 64),
+		gens: map[string]*tone.Generator{},
+		ear:  listen.New(plan),
 	}
 	for _, name := range []string{tone.Dial, tone.Busy, tone.Congestion, tone.Ringback} {
 		t, err := plan.Tone(name)
@@ -245,11 +230,13 @@ func (co *CO) advance(now time.Time, boxOff bool) {
 		co.onHookAt = now
 		return
 	}
-	co.digits = co.digits[:0]
-	co.det.Reset()
+	// The digits the box dials count from here: a new call, or the
+	// recall dial tone of a flash.
+	co.ear.Reset(now)
 	switch {
 	case co.inCall: // back within HangupAfter: a hook flash, recall dial tone
 		co.flashes++
+		co.ear.Note(now, listen.BoxFlashes, "")
 		co.setTone(tone.Dial)
 	case co.ringing:
 		co.inCall = true
@@ -257,15 +244,20 @@ func (co *CO) advance(now time.Time, boxOff bool) {
 		co.polQueue = co.polQueue[:0]
 		co.clips, co.cur, co.pos = co.clips[:0], clip{}, 0 // no caller ID once answered
 		co.setTone("")
+		co.ear.Note(now, listen.BoxAnswers, "")
 	case co.fed(now):
 		co.inCall = true
 		co.answered = false
 		co.setTone(tone.Dial)
+		co.ear.Note(now, listen.BoxSeizes, "")
 	}
 }
 
 // endCall clears the call after the box hung up.
 func (co *CO) endCall() {
+	now := co.c.cfg.Clock.Now()
+	co.ear.Silence(now)
+	co.ear.Note(now, listen.BoxHangsUp, "")
 	co.inCall = false
 	co.setTone("")
 	co.clips, co.cur, co.pos = co.clips[:0], clip{}, 0
@@ -317,17 +309,10 @@ func (co *CO) hear(frame []int16) {
 		k := min(len(frame), co.hearCap-len(co.heard))
 		co.heard = append(co.heard, frame[:k]...)
 	}
-	co.events = co.det.Process(frame, co.events[:0])
-	for _, e := range co.events {
-		if e.Kind != dtmf.DigitStart {
-			continue
-		}
-		if len(co.digits) < cap(co.digits) {
-			co.digits = append(co.digits, e.Digit)
-		}
-		if co.genName == tone.Dial {
-			co.setTone("") // first digit breaks dial tone
-		}
+	n := co.ear.DigitCount()
+	co.ear.Hear(co.c.cfg.Clock.Now(), frame)
+	if co.ear.DigitCount() > n && co.genName == tone.Dial {
+		co.setTone("") // the first digit breaks dial tone
 	}
 }
 
@@ -418,6 +403,11 @@ func (co *CO) Ring(call Call) error {
 			co.ringEnd = co.scripted[len(co.scripted)-1].to
 		}
 	}
+	arg := "no caller ID"
+	if call.CallerID != nil {
+		arg = "caller ID " + call.CallerID.Number
+	}
+	co.ear.Note(now, listen.Calling, arg)
 	co.c.update()
 	return nil
 }
@@ -434,6 +424,7 @@ func (co *CO) StopRinging() {
 // stopRinging ends an unanswered call: its pending caller ID and polarity
 // steps are dropped.
 func (co *CO) stopRinging() {
+	co.ear.Note(co.c.cfg.Clock.Now(), listen.CallGone, "")
 	co.ringing = false
 	co.polQueue, co.reversed = co.polQueue[:0], false
 	co.clips, co.cur, co.pos = co.clips[:0], clip{}, 0
@@ -467,7 +458,7 @@ func (co *CO) Flashes() int {
 // line.
 func (co *CO) Digits() string {
 	defer co.lock()()
-	return string(co.digits)
+	return co.ear.Digits()
 }
 
 // Tone returns the name of the tone the office is playing, "" for none.
@@ -507,7 +498,23 @@ func (co *CO) SendDTMF(digits string) error {
 	if err != nil {
 		return fmt.Errorf("si3050sim: %s: send dtmf: %w", co.c.cfg.Name, err)
 	}
-	co.Play(a)
+	defer co.lock()()
+	now := co.c.cfg.Clock.Now()
+	co.clips = append(co.clips, clip{now, a})
+	co.ear.Note(now, listen.Dialled, digits)
+	return nil
+}
+
+// Answer is the far end answering a call the box placed: the office's
+// tone (dial tone, or ringback it was told to play) stops. It fails when
+// the box does not hold the line.
+func (co *CO) Answer() error {
+	defer co.lock()()
+	if !co.inCall || !co.boxOff {
+		return fmt.Errorf("si3050sim: %s: answer: the box has not seized the line", co.c.cfg.Name)
+	}
+	co.setTone("")
+	co.ear.Note(co.c.cfg.Clock.Now(), listen.Answered, "")
 	return nil
 }
 
@@ -530,8 +537,59 @@ func (co *CO) Hangup(how Disconnect, d time.Duration) error {
 	default:
 		return fmt.Errorf("si3050sim: %s: hangup: unknown signal %d", co.c.cfg.Name, how)
 	}
+	co.ear.Note(now, listen.HungUp, "("+how.String()+")")
 	co.c.update()
 	return nil
+}
+
+// String names the signal as the sim commands spell it.
+func (d Disconnect) String() string {
+	switch d {
+	case BusyTone:
+		return "busy"
+	case Reversal:
+		return "reversal"
+	case LoopDrop:
+		return "loop-drop"
+	}
+	return fmt.Sprintf("Disconnect(%d)", int(d))
+}
+
+// FarEnd is the far end's view of the line: whether it rings the box,
+// whether the box holds the line, the tone the office plays, what the box
+// sends (named by the office's ear: dsp/tone and dsp/dtmf), the digits the
+// box dialled, and a log of what happened.
+type FarEnd struct {
+	Port     string
+	Country  string
+	Plugged  bool
+	Ringing  bool   // the office is presenting a call to the box
+	BoxOff   bool   // the box holds the loop closed
+	InCall   bool   // the box seized or answered and has not hung up
+	Answered bool   // the box answered the office's last call
+	Playing  string // the office's own tone towards the box, "" for none
+	// Hears is what the box sends, as the ear names it: a tone of the
+	// plan, "silence" or "unknown sound"; "" while the box is on hook.
+	Hears string
+	// Digits are the DTMF digits the box dialled since it seized the line.
+	Digits string
+	Events []listen.Event
+	Now    time.Time
+}
+
+// FarEnd reports the office's view of the line; events from since on.
+func (co *CO) FarEnd(since time.Time) FarEnd {
+	defer co.lock()()
+	s := FarEnd{
+		Port: co.c.cfg.Name, Country: co.country, Plugged: co.plugged,
+		Ringing: co.ringing, BoxOff: co.boxOff, InCall: co.inCall, Answered: co.answered,
+		Playing: co.genName, Digits: co.ear.Digits(),
+		Events: co.ear.Events(since), Now: co.c.cfg.Clock.Now(),
+	}
+	if co.inCall {
+		s.Hears = co.ear.Sound()
+	}
+	return s
 }
 
 // Reverse reverses the line polarity (answer supervision or an alert).

@@ -41,8 +41,9 @@
 // # The central office
 //
 // CO (Chip.CO) is the exchange: Ring presents a call in the country's ring
-// cadence (CN 25 Hz 1 s/4 s, US 20 Hz 2/4, ETSI 25 Hz 1/4, UK 0.4/0.2/
-// 0.4/2.0) with optional caller ID placed by a callerid.Preset: Bell 202
+// cadence (dsp/country: CN 25 Hz 1 s/4 s, US 20 Hz 2/4, EU 25 Hz 1/4, UK
+// 0.4/0.2/0.4/2.0, JP 16 Hz 1/2) with optional caller ID placed by a
+// callerid.Preset (Config.CallerID, else the country's usual one): Bell 202
 // FSK after the first ring (Bellcore), V.23 FSK before it after a polarity
 // reversal with or without the dual-tone alert or after a ring pulse
 // (ETSI), or DTMF before the first ring. When the box seizes a ringing line
@@ -53,5 +54,8 @@
 // dial tone); a longer one ends the call.
 // PlayTone (dsp/tone plan of the country), SendDTMF and Play send audio;
 // Hangup signals the far end's disconnect with busy tone, a polarity
-// reversal or a loop current drop; Record and Heard keep what the box sent.
+// reversal or a loop current drop; Answer is the far end answering a call
+// the box placed; Record and Heard keep what the box sent. FarEnd reports
+// the office's view: its ear (board/sim/listen) names the tones and digits
+// in what the box sends, and logs what happened on the line.
 package si3050sim

@@ -493,7 +493,10 @@ func TestHalfWaveRingDetector(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cty := si3050.Countries["CN"]
+		cty, err := si3050.CountryFor("CN")
+		if err != nil {
+			t.Fatal(err)
+		}
 		cty.RingFullWave = full
 		p, err := si3050.New(si3050.Config{Conn: chip, Clock: clk, Country: cty})
 		if err != nil {
@@ -565,5 +568,112 @@ func TestRingOutDropsCallerID(t *testing.T) {
 	}
 	if st := r.take(si3050.RingingStopped); len(st) != 1 || st[0].Count != 1 {
 		t.Errorf("events %v, want ringing stopped after one ring", r.evs)
+	}
+}
+
+// TestHalt: a seized line goes on-hook at Halt, interrupts are masked and
+// the pin released, the port refuses work and its monitor stays quiet
+// until Init.
+func TestHalt(t *testing.T) {
+	r := newRig(t, "fxo1", "CN", si3050sim.Faults{})
+	if err := r.port.Init(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.port.Seize(); err != nil {
+		t.Fatal(err)
+	}
+	if !r.chip.CO().BoxOffHook() {
+		t.Fatal("not seized")
+	}
+	if err := r.port.Halt(); err != nil {
+		t.Fatal(err)
+	}
+	if r.chip.CO().BoxOffHook() || r.port.OffHook() {
+		t.Fatal("the line is still off-hook after Halt")
+	}
+	if m, c2, r5 := r.chip.Reg(si3050.RegIntMask), r.chip.Reg(si3050.RegControl2), r.chip.Reg(si3050.RegDAACtrl1); m != 0 || c2&si3050.Control2INTE != 0 || r5 != 0 {
+		t.Fatalf("after Halt: mask 0x%02x, control 2 0x%02x, register 5 0x%02x", m, c2, r5)
+	}
+	r.run(time.Second, nil) // Poll reports nothing, and no error
+	if len(r.evs) != 0 {
+		t.Fatalf("events after Halt: %v", r.evs)
+	}
+	if err := r.port.Seize(); !errors.Is(err, si3050.ErrFailed) || !strings.Contains(err.Error(), "halted") {
+		t.Fatalf("Seize after Halt: %v", err)
+	}
+	if err := r.port.Halt(); err != nil {
+		t.Fatalf("second Halt: %v", err)
+	}
+	if err := r.port.Init(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.port.Seize(); err != nil {
+		t.Fatalf("Seize after a new Init: %v", err)
+	}
+}
+
+// TestFarEnd: what the far end reports comes from its ear on the box's
+// audio: a call rung and answered by the box, busy tone the box sends, an
+// outbound call whose dial tone stops when the far end answers.
+func TestFarEnd(t *testing.T) {
+	r := newRig(t, "fxo1", "CN", si3050sim.Faults{})
+	if err := r.port.Init(); err != nil {
+		t.Fatal(err)
+	}
+	co := r.chip.CO()
+	t0 := r.clk.Now()
+	if err := co.Answer(); err == nil {
+		t.Fatal("the far end answered with no call")
+	}
+	if err := co.Ring(si3050sim.Call{}); err != nil {
+		t.Fatal(err)
+	}
+	if st := co.FarEnd(t0); !st.Ringing || st.InCall || st.Hears != "" {
+		t.Fatalf("ringing: %+v", st)
+	}
+	if err := r.port.Seize(); err != nil {
+		t.Fatal(err)
+	}
+	busy, err := mustPlan(t, "CN").Tone(tone.Busy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := tone.NewGenerator(busy)
+	var out [frame]int16
+	for i := 0; i < 300; i++ { // 3 s of busy tone from the box
+		gen.Read(out[:])
+		r.chip.PCMWrite(out[:])
+		r.step(nil)
+	}
+	st := co.FarEnd(t0)
+	if st.Ringing || !st.InCall || !st.Answered || st.Hears != tone.Busy {
+		t.Fatalf("answered by the box, sending busy tone: %+v", st)
+	}
+	var got []string
+	for _, e := range st.Events {
+		got = append(got, e.String())
+	}
+	if want := "rings the box, no caller ID, the box answers, hears busy"; strings.Join(got, ", ") != want {
+		t.Fatalf("events %q, want %q", strings.Join(got, ", "), want)
+	}
+	if err := r.port.Release(); err != nil {
+		t.Fatal(err)
+	}
+	r.run(2*si3050sim.HangupAfter, nil)
+	if st := co.FarEnd(t0); st.InCall || st.Events[len(st.Events)-1].String() != "the box hangs up" {
+		t.Fatalf("after the box hung up: %+v", st)
+	}
+	// Outbound: dial tone until the far end answers.
+	if err := r.port.Seize(); err != nil {
+		t.Fatal(err)
+	}
+	if st := co.FarEnd(t0); st.Playing != tone.Dial || st.Answered {
+		t.Fatalf("seized: %+v", st)
+	}
+	if err := co.Answer(); err != nil {
+		t.Fatal(err)
+	}
+	if st := co.FarEnd(t0); st.Playing != "" || st.Events[len(st.Events)-1].String() != "far end answers" {
+		t.Fatalf("after the far end answered: %+v", st)
 	}
 }

@@ -16,7 +16,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -75,10 +74,10 @@ func runCtl(ctx context.Context, opt Options, args []string, std cli.IO) int {
 	fs := flag.NewFlagSet("board", flag.ContinueOnError)
 	fs.SetOutput(std.Err)
 	fs.Usage = func() { fmt.Fprint(std.Err, usage) }
-	dataDir := fs.String("data", "./var", "the daemon's data directory (its control socket is there)")
-	socket := fs.String("socket", "", "the daemon's control socket (overrides --data)")
+	var to control.Target
+	to.AddFlags(fs)
 	desc := fs.String("board", "", "with no daemon running, bring this board (sim or a description file) up here")
-	if err := fs.Parse(hoistFlags(args, "data", "socket", "board")); err != nil {
+	if err := fs.Parse(cli.HoistFlags(args, "data", "socket", "board")); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
@@ -89,10 +88,7 @@ func runCtl(ctx context.Context, opt Options, args []string, std cli.IO) int {
 		fmt.Fprint(std.Err, usage)
 		return 2
 	}
-	path := *socket
-	if path == "" {
-		path = control.Path(*dataDir)
-	}
+	path := to.Path()
 	code, err := control.Run(ctx, path, append([]string{"board"}, rest...), std)
 	if err == nil {
 		return code
@@ -102,7 +98,7 @@ func runCtl(ctx context.Context, opt Options, args []string, std cli.IO) int {
 		return 1
 	}
 	if *desc == "" {
-		fmt.Fprintf(std.Err, "callboxctl: board: %v: is callboxd running with --data %s? With the daemon stopped, pass --board sim|FILE to bring the board up here\n", err, *dataDir)
+		fmt.Fprintf(std.Err, "callboxctl: board: %v: is callboxd running with --data %s? With the daemon stopped, pass --board sim|FILE to bring the board up here\n", err, to.DataDir)
 		return 1
 	}
 	b, err := board.Load(*desc)
@@ -282,6 +278,16 @@ func ring(ctx context.Context, b *ports.Board, args []string, std cli.IO) int {
 		return 2
 	}
 	pd := p.Description()
+	// Refuse what cannot be rung before saying anything is ringing.
+	if pd.Kind != board.FXS {
+		fmt.Fprintf(std.Err, "board ring: %s is an FXO port (a PSTN line): it cannot be rung; board ring is for FXS ports: %s\n",
+			pd.Name, kindNames(b, board.FXS))
+		return 2
+	}
+	if *cycles < 1 || *cycles > ports.MaxRingCycles {
+		fmt.Fprintf(std.Err, "board ring: --cycles %d is outside 1-%d\n", *cycles, ports.MaxRingCycles)
+		return 2
+	}
 	fmt.Fprintf(std.Out, "ringing %s (%s ring preset) for %d cycles\n", pd.Name, pd.Ring, *cycles)
 	answered := false
 	err := p.Ring(ctx, *cycles, func(e ports.Event) {
@@ -302,31 +308,24 @@ func ring(ctx context.Context, b *ports.Board, args []string, std cli.IO) int {
 	return 0
 }
 
+// kindNames lists the ports of one kind, or says there are none.
+func kindNames(b *ports.Board, k board.Kind) string {
+	var names []string
+	for _, p := range b.Ports() {
+		if p.Kind() == k {
+			names = append(names, p.Name())
+		}
+	}
+	if len(names) == 0 {
+		return "this board has none"
+	}
+	return strings.Join(names, ", ")
+}
+
 func portNames(b *ports.Board) string {
 	names := make([]string, 0, len(b.Ports()))
 	for _, p := range b.Ports() {
 		names = append(names, p.Name())
 	}
 	return strings.Join(names, ", ")
-}
-
-// hoistFlags moves the named flags (with their values) in front of the
-// command, so "board probe --data DIR" works like "board --data DIR probe":
-// installers type them in either order. Other flags stay where they are
-// for the command to parse.
-func hoistFlags(args []string, names ...string) []string {
-	var front, back []string
-	for i := 0; i < len(args); i++ {
-		name, _, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
-		if !strings.HasPrefix(args[i], "-") || !slices.Contains(names, name) {
-			back = append(back, args[i])
-			continue
-		}
-		front = append(front, args[i])
-		if !hasValue && i+1 < len(args) {
-			i++
-			front = append(front, args[i])
-		}
-	}
-	return append(front, back...)
 }

@@ -9,7 +9,9 @@
 // socket, so the daemon checks the file against its board and applies it;
 // when no daemon answers they open the store file in DIR directly. An
 // import is validated completely before anything is written, and is
-// written in one transaction: a refused file changes nothing.
+// written in one transaction: a refused file changes nothing. A SIP
+// extension secret the file sets or changes must be strong; a weak one
+// the store already holds is kept with a warning.
 //
 // An export shows every secret as pbxconf.SecretMask unless --secrets asks
 // for them (a backup that can rebuild the box needs them); importing the
@@ -144,24 +146,36 @@ func readDoc(path string) (pbxconf.Config, error) {
 // Import reads the file at path, puts the stored secrets back for masked
 // ones, checks it (check may refuse what this box cannot run, such as
 // ports it lacks; nil accepts) and replaces the stored configuration with
-// it in one transaction. On any error the store is unchanged. The caller
-// shows the result's Warnings.
+// it in one transaction. On any error the store is unchanged. A SIP
+// extension secret the file sets or changes must be strong. The caller
+// shows the result's Warnings and WeakSecrets.
 func Import(db *store.DB, path string, check func(pbxconf.Config) error) (pbxconf.Config, error) {
 	c, err := readDoc(path)
 	if err != nil {
 		return pbxconf.Config{}, err
 	}
 	err = db.Update(func(tx *store.Tx) error {
-		stored, err := Load(tx)
-		if err != nil && !errors.Is(err, ErrNone) {
-			return err
+		// A stored configuration that cannot be read is not held against
+		// the file that replaces it (its masked secrets then have nothing
+		// to keep).
+		stored, lerr := Load(tx)
+		var prev *pbxconf.Config
+		if lerr == nil {
+			prev = &stored
+			c.KeepSecrets(stored)
 		}
-		c.KeepSecrets(stored)
 		if err := c.Validate(); err != nil {
 			return err
 		}
 		if check != nil {
 			if err := check(c); err != nil {
+				return err
+			}
+		}
+		// New or changed SIP secrets must be strong; the stored ones keep
+		// working (WarnWeakSecrets).
+		if lerr == nil || errors.Is(lerr, ErrNone) {
+			if err := c.CheckNewSecrets(prev); err != nil {
 				return err
 			}
 		}
@@ -171,6 +185,15 @@ func Import(db *store.DB, path string, check func(pbxconf.Config) error) (pbxcon
 		return pbxconf.Config{}, fmt.Errorf("configcli: %s: %w", path, err)
 	}
 	return c, nil
+}
+
+// WarnWeakSecrets writes a line to w for each SIP extension of c whose
+// secret is weak: it keeps working, but should be replaced.
+func WarnWeakSecrets(w io.Writer, c pbxconf.Config) {
+	for _, fe := range c.WeakSecrets() {
+		fmt.Fprintf(w, "config: warning: %s: secret: %s (it keeps working; set a strong one, the web admin can generate it)\n",
+			fe.Object, fe.Reason)
+	}
 }
 
 // Export returns the stored configuration as a document, its secrets
@@ -193,6 +216,7 @@ func printImported(w io.Writer, c pbxconf.Config, what string) {
 	for _, warn := range c.Warnings() {
 		fmt.Fprintf(w, "config: warning: %s\n", warn)
 	}
+	WarnWeakSecrets(w, c)
 }
 
 // Daemon is what the daemon's config commands reach.

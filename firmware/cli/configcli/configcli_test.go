@@ -351,3 +351,43 @@ func TestBlockedDefaults(t *testing.T) {
 		t.Fatalf("empty emergency list: %d %q", code, errs)
 	}
 }
+
+// TestImportWeakSecrets: a file that sets a weak SIP secret is refused with
+// the extension and reason named, and nothing changes; one the store
+// already holds is imported again with a warning, so a backup restore
+// never cuts a phone off.
+func TestImportWeakSecrets(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "var")
+	weak := sampleConfig()
+	weak.Extensions[4].Secret = "password1"
+	in := writeConfig(t, dir, "weak.json", weak)
+	code, _, errs := runCmd(t, "import", "--data", data, in)
+	if code != 1 || !strings.Contains(errs, `extension "301" (extensions[4].secret): secret: too short`) {
+		t.Fatalf("weak secret imported: %d %q", code, errs)
+	}
+	if doc := storedDoc(t, data); doc != "" {
+		t.Fatalf("a refused import stored %s", doc)
+	}
+	// The same weak secret, already stored (from before the rule).
+	db, err := store.Open(filepath.Join(data, DBName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *store.Tx) error { return Save(tx, weak) }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	weak.Extensions[4].Name = "Li Wei"
+	in = writeConfig(t, dir, "weak2.json", weak)
+	code, out, errs := runCmd(t, "import", "--data", data, in)
+	if code != 0 || !strings.Contains(out, `config: warning: extension "301": secret: too short (at least 10 characters) (it keeps working`) {
+		t.Fatalf("re-import of a stored weak secret: %d %q %q", code, out, errs)
+	}
+	// Changing it to another weak one is refused.
+	weak.Extensions[4].Secret = "qwertyuiop"
+	in = writeConfig(t, dir, "weak3.json", weak)
+	if code, _, errs := runCmd(t, "import", "--data", data, in); code != 1 || !strings.Contains(errs, "common password") {
+		t.Fatalf("changed to another weak secret: %d %q", code, errs)
+	}
+}

@@ -1,5 +1,6 @@
 // Command callboxctl is the maintenance CLI: DSP diagnostics, board probes,
-// ACD simulation, IVR checks and configuration import/export.
+// ACD simulation, IVR checks, configuration import/export and the simulated
+// box by hand.
 package main
 
 import (
@@ -15,6 +16,7 @@ import (
 	"callbox/firmware/cli/configcli"
 	"callbox/firmware/cli/dspcli"
 	"callbox/firmware/cli/ivrcli"
+	"callbox/firmware/cli/simcli"
 	"callbox/firmware/version"
 )
 
@@ -29,4 +31,4 @@ func main() {
 	os.Exit(code)
 }
 
-var commands = []cli.Command{dspcli.Command, boardcli.Command, acdcli.Command, ivrcli.Command, configcli.Command}
+var commands = []cli.Command{dspcli.Command, boardcli.Command, acdcli.Command, ivrcli.Command, configcli.Command, simcli.Command}

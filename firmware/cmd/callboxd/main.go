@@ -32,7 +32,8 @@ func main() {
 	)
 	flags.StringVar(&cfg.DataDir, "data", "", "data directory for the store and media files (default ./var in sim, /var/lib/callbox on hardware)")
 	flags.StringVar(&at, "board", "sim", `board: "sim" or a board description JSON file`)
-	flags.StringVar(&cfg.HTTPAddr, "http", "", "web admin listen address (default 127.0.0.1:8080 in sim, :80 on hardware)")
+	flags.StringVar(&cfg.HTTPAddr, "http", "", "web admin listen address (default 127.0.0.1:8080 in sim, :80 on hardware, where it redirects to HTTPS)")
+	flags.StringVar(&cfg.HTTPSAddr, "https", "", `web admin HTTPS listen address, or "none" (default 127.0.0.1:8443 in sim, :443 on hardware)`)
 	flags.StringVar(&cfg.SIPAddr, "sip", "", "SIP listen address (default 127.0.0.1:5060 in sim, :5060 on hardware)")
 	flags.Func("rtp-ports", "RTP port range for SIP calls, MIN-MAX (default 10000-19999)", func(v string) error {
 		_, err := fmt.Sscanf(v, "%d-%d", &cfg.RTPMin, &cfg.RTPMax)
@@ -58,6 +59,10 @@ func main() {
 	cfg.Board = at
 	cfg.DataDir = first(cfg.DataDir, defaultFor("./var", "/var/lib/callbox"))
 	cfg.HTTPAddr = first(cfg.HTTPAddr, defaultFor("127.0.0.1:8080", ":80"))
+	cfg.HTTPSAddr = first(cfg.HTTPSAddr, defaultFor("127.0.0.1:8443", ":443"))
+	if cfg.HTTPSAddr == "none" {
+		cfg.HTTPSAddr = ""
+	}
 	cfg.SIPAddr = first(cfg.SIPAddr, defaultFor("127.0.0.1:5060", ":5060"))
 	cfg.Console = first(cfg.Console, defaultFor("pty", "/dev/ttyS0"))
 	cfg.Out = os.Stdout

@@ -3,6 +3,9 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net"
@@ -34,8 +37,8 @@ func TestDaemonEndToEnd(t *testing.T) {
 		t.Fatalf("--version: %q, %v", ver, err)
 	}
 
-	addr, data := freeAddr(t), t.TempDir()
-	cmd := exec.Command(bin, "--board", "sim", "--data", data, "--http", addr, "--console", "pty")
+	addr, httpsAddr, data := freeAddr(t), freeAddr(t), t.TempDir()
+	cmd := exec.Command(bin, "--board", "sim", "--data", data, "--http", addr, "--https", httpsAddr, "--console", "pty")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -57,10 +60,11 @@ func TestDaemonEndToEnd(t *testing.T) {
 		close(lines)
 	}()
 	codeRE := regexp.MustCompile(`setup code ([0-9][0-9 -]*[0-9])`)
-	var code, output string
+	certRE := regexp.MustCompile(`web admin on https://(\S+)/ \(certificate SHA-256 ([0-9A-F:]{95})\)`)
+	var code, output, fingerprint string
 	sawPTY := false
 	deadline := time.After(10 * time.Second)
-	for code == "" || !sawPTY {
+	for code == "" || !sawPTY || fingerprint == "" {
 		select {
 		case l, ok := <-lines:
 			if !ok {
@@ -72,12 +76,25 @@ func TestDaemonEndToEnd(t *testing.T) {
 			if m := codeRE.FindStringSubmatch(l); m != nil {
 				code = m[1]
 			}
+			if m := certRE.FindStringSubmatch(l); m != nil && m[1] == httpsAddr {
+				fingerprint = m[2]
+			}
 		case <-deadline:
 			t.Fatalf("no setup code and console within 10 s:\n%s\n%s", output, stderr.String())
 		}
 	}
 	if !strings.Contains(output, "http://"+addr+"/") {
 		t.Fatalf("output does not show the web URL:\n%s", output)
+	}
+	// The fingerprint shown is the certificate a TLS client gets.
+	conn, err := tls.Dial("tcp", httpsAddr, &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatalf("TLS to %s: %v", httpsAddr, err)
+	}
+	sum := sha256.Sum256(conn.ConnectionState().PeerCertificates[0].Raw)
+	conn.Close()
+	if got := strings.ToUpper(hex.EncodeToString(sum[:])); strings.ReplaceAll(fingerprint, ":", "") != got {
+		t.Fatalf("printed fingerprint %s, served certificate %s", fingerprint, got)
 	}
 
 	base := "http://" + addr

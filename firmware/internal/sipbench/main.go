@@ -13,7 +13,8 @@
 //     time, plus the jitter buffer depth the streams had.
 //
 // Every phase is bounded in time and in calls. sipp comes from the Debian
-// package sip-tester.
+// package sip-tester. With -flood it plays issue 15's attacks instead
+// (flood.go): `make bench-sip-flood`.
 package main
 
 import (
@@ -73,6 +74,7 @@ type options struct {
 	timeout    time.Duration
 	memProfile string // heap profile written at the peak
 	farNice    int    // nice value of the far end's sipp in the concurrent phase
+	flood      floodOptions
 }
 
 func main() {
@@ -84,6 +86,10 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 90*time.Second, "bound of each phase")
 	flag.IntVar(&o.farNice, "far-nice", -10, "nice value for the far end's sipp (its RTP echo) when run as root; 0 leaves it")
 	flag.StringVar(&o.memProfile, "memprofile", "", "write a heap profile at the peak of concurrent calls to this file")
+	flag.BoolVar(&o.flood.on, "flood", false, "instead of the call phases, play issue 15's attacks: flood, guessing, enumeration, silent TCP connections")
+	flag.DurationVar(&o.flood.dur, "flood-for", 10*time.Second, "how long the flood lasts")
+	flag.IntVar(&o.flood.sources, "flood-sources", 1, "addresses the flood comes from (127.0.0.3 up)")
+	flag.IntVar(&o.flood.tcp, "flood-tcp", 500, "silent TCP connections opened (0: none)")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "sipbench:", err)
@@ -154,6 +160,9 @@ func run(o options) error {
 	}
 	fmt.Printf("sipbench: box SIP on %s, trunk far end on 127.0.0.2:%d, GOMAXPROCS %d\n", box, uasPort, runtime.GOMAXPROCS(0))
 
+	if o.flood.on {
+		return floodPhases(a, o, sipp, dir, box, uasPort)
+	}
 	if err := concurrent(a, o, sipp, dir, box, uasPort); err != nil {
 		return err
 	}
@@ -185,7 +194,7 @@ func concurrent(a *app.App, o options, sipp, dir, box string, uasPort int) error
 		return err
 	}
 	uac, err := startSipp(ctx, sipp, dir, "uac_media", "127.0.0.1", uacPort, "-sf", filepath.Join(dir, "uac_media.xml"),
-		"-s", "8100", "-key", "caller", "301", "-au", "301", "-ap", secret, "-mp", "42000",
+		"-s", "8100", "-key", "caller", "301", "-au", "301", "-ap", secret, "-auth_uri", "8100@"+box, "-mp", "42000",
 		"-r", strconv.FormatFloat(o.ramp, 'f', -1, 64), "-m", strconv.Itoa(o.calls), "-l", strconv.Itoa(o.calls), box)
 	if err != nil {
 		uas.stop()
@@ -283,7 +292,7 @@ func setupRate(a *app.App, o options, sipp, dir, box string, uasPort int) error 
 	}
 	t0 := time.Now()
 	uac, err := startSipp(ctx, sipp, dir, "uac_setup", "127.0.0.1", uacPort, "-sf", filepath.Join(dir, "uac_setup.xml"),
-		"-s", "8100", "-key", "caller", "301", "-au", "301", "-ap", secret, "-mp", "46000",
+		"-s", "8100", "-key", "caller", "301", "-au", "301", "-ap", secret, "-auth_uri", "8100@"+box, "-mp", "46000",
 		"-r", strconv.FormatFloat(o.rate, 'f', -1, 64), "-m", strconv.Itoa(o.setupCalls), "-l", "400", box)
 	if err != nil {
 		uas.stop()

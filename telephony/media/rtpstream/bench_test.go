@@ -164,7 +164,8 @@ func capacity(b *testing.B, calls int) {
 	for range calls {
 		var ch [2]*media.Channel
 		for j := range ch {
-			s, err := Open(ports, Config{PayloadType: PCMU, RTCPInterval: time.Second})
+			// Every far end is the one peer socket, as its SDP would say.
+			s, err := Open(ports, Config{PayloadType: PCMU, RTCPInterval: time.Second, Remote: peerConn.LocalAddr().(*net.UDPAddr).AddrPort()})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -205,7 +206,7 @@ func capacity(b *testing.B, calls int) {
 	if err := e.Start(ctx, clk); err != nil {
 		b.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond) // past the start-up (latching, first reports)
+	time.Sleep(100 * time.Millisecond) // past the start-up (first packets and reports)
 	b.ResetTimer()
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"math"
+	"net"
 	"net/netip"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -81,8 +84,8 @@ func bestLag(a, b []int16, n, maxLag int) (int, float64) {
 
 // TestLoopbackCall runs a real call over UDP on 127.0.0.1, paced by the
 // real-time clock: speech (an Asterisk prompt through sox) goes from one
-// side to the other, tones back, digits as RFC 4733, RTCP both ways, and the
-// answering side learns where to send from the packets (symmetric RTP).
+// side to the other, tones back, digits as RFC 4733, RTCP both ways; each
+// side knows the other's address as SDP would give it.
 func TestLoopbackCall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("opens UDP sockets")
@@ -101,6 +104,7 @@ func TestLoopbackCall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	b.SetRemote(netip.AddrPortFrom(loopback, uint16(a.LocalPort())), netip.AddrPort{})
 	if a.LocalPort()%2 != 0 || a.LocalPort() == b.LocalPort() || ports.InUse() != 2 {
 		t.Fatalf("ports %d and %d, %d in use", a.LocalPort(), b.LocalPort(), ports.InUse())
 	}
@@ -150,7 +154,9 @@ func TestLoopbackCall(t *testing.T) {
 	t.Logf("b: sent %d rcvd %d rtcp %d/%d lost %d jitter %v buffer %+v; late ticks %d", sb.PacketsSent, sb.PacketsReceived,
 		sb.RTCPSent, sb.RTCPReceived, sb.Lost, sb.Jitter, sb.Buffer, clk.Late())
 
-	// b had no address: it latched on a's packets, and a on b's.
+	if sb.Foreign+sa.Foreign != 0 {
+		t.Errorf("foreign packets: a %d, b %d", sa.Foreign, sb.Foreign)
+	}
 	if sb.Remote != netip.AddrPortFrom(loopback, uint16(a.LocalPort())) || sa.Remote != netip.AddrPortFrom(loopback, uint16(b.LocalPort())) {
 		t.Errorf("remotes: a sends to %v, b to %v", sa.Remote, sb.Remote)
 	}
@@ -168,8 +174,18 @@ func TestLoopbackCall(t *testing.T) {
 	n := min(len(ref), 8000)
 	lag, c := bestLag(ref, listener.sent, n, 8000)
 	t.Logf("speech at the far end: lag %d samples (%.1f ms), correlation %.4f", lag, float64(lag)/8, c)
-	if c < 0.95 {
-		t.Errorf("speech correlation %.3f at lag %d", c, lag)
+	// On a loaded machine late ticks make the jitter buffer grow (the lag
+	// moves) and conceal a few frames: judge the speech by 125 ms windows,
+	// each at its own lag from the first, and by their median.
+	const win = 1000
+	var cs []float64
+	for w := 0; w+win <= n; w += win {
+		_, cw := bestLag(ref[w:], listener.sent[w+max(lag-800, 0):], win, 1600)
+		cs = append(cs, cw)
+	}
+	slices.Sort(cs)
+	if med := cs[len(cs)/2]; med < 0.95 {
+		t.Errorf("speech correlation by window %.3f (median %.3f; over the first second %.3f at lag %d)", cs, med, c, lag)
 	}
 	// The tone came back the other way.
 	if _, c := bestLag(sine(4000, 1000), talker.sent[8000:], 800, 400); c < 0.9 {
@@ -193,7 +209,8 @@ func TestLoopbackCall(t *testing.T) {
 	}
 }
 
-// TestPortsExhaust checks the even-port range and its release.
+// TestPortsExhaust checks the range of pairs, their release, and the
+// error once every pair is in use.
 func TestPortsExhaust(t *testing.T) {
 	if testing.Short() {
 		t.Skip("opens UDP sockets")
@@ -201,7 +218,10 @@ func TestPortsExhaust(t *testing.T) {
 	if _, err := NewPorts(loopback, 10, 5); err == nil {
 		t.Error("inverted range accepted")
 	}
-	ports, err := NewPorts(loopback, 32001, 32006) // rounds to 32002..32006
+	if _, err := NewPorts(loopback, 40000, 40000); err == nil {
+		t.Error("a range without an RTP/RTCP pair accepted")
+	}
+	ports, err := NewPorts(loopback, 32001, 32007) // pairs 32002, 32004, 32006
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,8 +229,8 @@ func TestPortsExhaust(t *testing.T) {
 	for {
 		s, err := Open(ports, Config{PayloadType: PCMU})
 		if err != nil {
-			if err != ErrNoPorts {
-				t.Fatal(err)
+			if !errors.Is(err, ErrNoPorts) || !strings.Contains(err.Error(), "all 3 pairs of 32002-32007") {
+				t.Fatalf("exhausted range: %v", err)
 			}
 			break
 		}
@@ -219,7 +239,7 @@ func TestPortsExhaust(t *testing.T) {
 		}
 		ss = append(ss, s)
 	}
-	if len(ss) == 0 || len(ss) > 3 {
+	if len(ss) != 3 {
 		t.Fatalf("%d streams from 3 pairs", len(ss))
 	}
 	ss[0].Close()
@@ -227,8 +247,8 @@ func TestPortsExhaust(t *testing.T) {
 		t.Errorf("second close: %v", err)
 	}
 	s, err := Open(ports, Config{PayloadType: PCMU})
-	if err != nil {
-		t.Fatalf("no port after a release: %v", err)
+	if err != nil || s.LocalPort() != ss[0].LocalPort() {
+		t.Fatalf("after a release: %v (port %d, freed %d)", err, s.LocalPort(), ss[0].LocalPort())
 	}
 	s.Close()
 	for _, s := range ss[1:] {
@@ -236,6 +256,105 @@ func TestPortsExhaust(t *testing.T) {
 	}
 	if ports.InUse() != 0 {
 		t.Errorf("%d in use", ports.InUse())
+	}
+}
+
+// TestPortsRandom: the pairs of successive calls are spread over the range
+// at random, not a step apart, and none is handed out twice while held.
+func TestPortsRandom(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens UDP sockets")
+	}
+	const lo, hi, calls = 34000, 35999, 100 // 1000 pairs
+	ports, err := NewPorts(loopback, lo, hi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	seen := map[int]bool{}
+	for range calls {
+		r, err := ports.Reserve()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Release()
+		p := r.Port()
+		if p%2 != 0 || p < lo || p+1 > hi || seen[p] {
+			t.Fatalf("port %d (even, in %d-%d, not held already)", p, lo, hi)
+		}
+		seen[p] = true
+		got = append(got, p)
+	}
+	// Sequential allocation steps by 2 (or by a constant); random picks
+	// land a small step after the previous one about 1 time in 250.
+	small, low := 0, 0
+	for i, p := range got {
+		if i > 0 && p-got[i-1] > 0 && p-got[i-1] <= 8 {
+			small++
+		}
+		if p < (lo+hi)/2 {
+			low++
+		}
+	}
+	if small > 5 || low < 25 || low > 75 || slices.IsSorted(got) {
+		t.Errorf("ports look sequential: %d small steps up, %d of %d in the lower half: %v", small, low, calls, got)
+	}
+	if ports.InUse() != calls {
+		t.Errorf("%d in use", ports.InUse())
+	}
+}
+
+// TestPortsBindFailure: a pair another program holds part of is skipped
+// at once, and a range with none left says why.
+func TestPortsBindFailure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens UDP sockets")
+	}
+	other, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(loopback, 32205)))
+	if err != nil {
+		t.Skip("port 32205 is taken on this machine")
+	}
+	defer other.Close()
+	ports, err := NewPorts(loopback, 32200, 32205) // pairs 32200, 32202, 32204 (held)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ports.Reserve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Release()
+	b, err := ports.Reserve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Port() == 32204 || b.Port() == 32204 || a.Port() == b.Port() {
+		t.Fatalf("reserved %d and %d", a.Port(), b.Port())
+	}
+	_, err = ports.Reserve()
+	if !errors.Is(err, ErrNoPorts) || !strings.Contains(err.Error(), "1 could not be bound") {
+		t.Fatalf("a range left with a pair another program holds: %v", err)
+	}
+	// A stream takes a reservation over: releasing it then is a no-op,
+	// and the pair comes back when the stream closes.
+	s, err := OpenPair(b, Config{PayloadType: PCMU})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Release()
+	if ports.InUse() != 2 {
+		t.Fatalf("%d in use with a stream on a released reservation", ports.InUse())
+	}
+	if _, err := OpenPair(b, Config{PayloadType: PCMU}); err == nil {
+		t.Fatal("a second stream opened on one pair")
+	}
+	s.Close()
+	a.Release()
+	if ports.InUse() != 0 {
+		t.Fatalf("%d in use after close and release", ports.InUse())
+	}
+	if _, err := OpenPair(a, Config{PayloadType: PCMU}); err == nil {
+		t.Fatal("a stream opened on a released pair")
 	}
 }
 

@@ -1,7 +1,9 @@
-// Package rtpstream is one RTP audio stream of a call: a UDP port pair from
-// a configurable range, G.711 (PCMU or PCMA) packetised at 10, 20 or 30 ms
-// with github.com/pion/rtp headers, symmetric RTP (it sends to wherever the
-// peer's packets come from once they arrive), an adaptive jitter buffer with
+// Package rtpstream is one RTP audio stream of a call: a UDP port pair
+// picked at random from a configurable range (Ports, the box's one RTP
+// port allocator), G.711 (PCMU or PCMA) packetised at 10, 20 or 30 ms
+// with github.com/pion/rtp headers, media only with the peer signalling
+// named (its SDP address; for a phone behind NAT, symmetric RTP latched
+// once to a port of its signalling address), an adaptive jitter buffer with
 // loss concealment, RFC 4733 telephone-events both ways, and RTCP sender
 // and receiver reports whose figures a Stats snapshot gives per call.
 //
@@ -47,9 +49,8 @@ const (
 	// slotSize is the room for one packet: 30 ms of G.711 (252 bytes with the
 	// header) plus 132 for CSRCs, header extensions and padding; a larger
 	// datagram is counted invalid.
-	slotSize  = 384
-	relatchAt = 200 // ticks (2 s) of silence from the latched source before another may take over
-	maxPtime  = 30
+	slotSize = 384
+	maxPtime = 30
 )
 
 // Config sets up a Stream.
@@ -61,9 +62,19 @@ type Config struct {
 	EventPT uint8
 	// Ptime is the packetisation in ms: 10, 20 or 30 (0 means 20).
 	Ptime int
-	// Remote is where to send until the peer's own packets arrive (from
-	// its SDP); RemoteRTCP defaults to Remote's port + 1.
+	// Remote is the peer's RTP address from its SDP: the stream sends
+	// there and takes RTP from there only; RemoteRTCP (default Remote's
+	// port + 1) likewise for RTCP. Packets from anywhere else are dropped
+	// and counted (Stats.Foreign): whoever sends first, or after a silence,
+	// gets nothing and hears nothing.
 	Remote, RemoteRTCP netip.AddrPort
+	// NAT, when set, is the IP address the peer signals from: a phone
+	// behind NAT, whose SDP names an address it cannot be reached at. The
+	// stream then also takes the first packet from that IP, whatever its
+	// port, and latches to that source for good (symmetric RTP: it sends
+	// there too); RTCP latches the same way. Never to another IP, and not
+	// again until SetRemote.
+	NAT netip.Addr
 	// CNAME is the RTCP canonical name (default "callbox").
 	CNAME string
 	// RTCPInterval is the mean time between reports (default 5 s, RFC
@@ -97,7 +108,7 @@ func (cfg *Config) check() error {
 
 // Stats is a snapshot of a stream's figures.
 type Stats struct {
-	Local, Remote    netip.AddrPort // Remote: latched source or configured
+	Local, Remote    netip.AddrPort // Remote: where the stream sends (SDP, or the NAT latch)
 	SSRC, RemoteSSRC uint32
 
 	PacketsSent, OctetsSent         uint64
@@ -118,11 +129,13 @@ type Stats struct {
 	RTT                time.Duration // latest round trip
 	RTTSamples         uint64        // reports that referred to one of our SRs
 
-	Invalid    uint64 // not RTP, wrong payload type, bad padding
-	Foreign    uint64 // from another source while latched
+	Invalid uint64 // not RTP, wrong payload type, bad padding
+	// Foreign counts the RTP and RTCP packets dropped because they came
+	// from a source other than the peer's (not its SDP address, nor with
+	// NAT the latched source), and RTCP reports about another SSRC.
+	Foreign    uint64
 	RingDrops  uint64 // packets the clock did not take in time
 	SendDrops  uint64 // packets the socket would not take at once
-	Relatches  uint64
 	SSRCChange uint64
 	ByeSeen    bool
 
@@ -192,39 +205,57 @@ type Stream struct {
 	rtcpIn    rtcp.Report // for receiving (reader)
 	rtcpInBuf [1500]byte
 
-	remote, remoteRTCP netip.AddrPort // configured
-	latched            netip.AddrPort
-	latchedRTCP        netip.AddrPort
-	lastLatched        uint64
+	remote, remoteRTCP netip.AddrPort // from SDP
+	nat                netip.Addr     // the peer's signalling IP, if NAT is allowed
+	latched            netip.AddrPort // NAT: the source RTP latched to
+	latchedRTCP        netip.AddrPort // NAT: the source RTCP latched to
 	st                 Stats
 }
 
-// Open allocates a port pair from ports and starts a stream on it.
+// Open reserves a port pair from ports and starts a stream on it.
 func Open(ports *Ports, cfg Config) (*Stream, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	a, b, port, err := ports.open()
+	pair, err := ports.Reserve()
 	if err != nil {
 		return nil, err
 	}
-	wa, err := newSender(a)
+	s, err := OpenPair(pair, cfg)
 	if err != nil {
+		pair.Release()
+	}
+	return s, err
+}
+
+// OpenPair starts a stream on a reserved pair, which it then owns: Close
+// gives the pair back to its range. It fails if the pair was released.
+func OpenPair(pair *Pair, cfg Config) (*Stream, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	a, b, ok := pair.take()
+	if !ok {
+		return nil, fmt.Errorf("rtpstream: port pair %d was released or is in use by another stream", pair.port)
+	}
+	ports, port := pair.ports, pair.port
+	fail := func(err error) (*Stream, error) {
 		a.Close()
 		b.Close()
 		ports.release(port)
 		return nil, fmt.Errorf("rtpstream: %w", err)
+	}
+	wa, err := newSender(a)
+	if err != nil {
+		return fail(err)
 	}
 	wb, err := newSender(b)
 	if err != nil {
-		a.Close()
-		b.Close()
-		ports.release(port)
-		return nil, fmt.Errorf("rtpstream: %w", err)
+		return fail(err)
 	}
 	s := newStream(cfg)
 	s.ports, s.port, s.rtpConn, s.rtcpConn, s.out, s.rtcpOut = ports, port, a, b, wa, wb
-	s.st.Local = netip.AddrPortFrom(ports.ip, uint16(port))
+	s.st.Local = pair.Addr()
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.wg.Add(2)
@@ -251,6 +282,9 @@ func newStream(cfg Config) *Stream {
 	s.hdr.CSRC = make([]uint32, 0, 15)
 	s.hdr.Extensions = make([]rtp.Extension, 0, 8)
 	s.setRemote(cfg.Remote, cfg.RemoteRTCP)
+	if cfg.NAT.IsValid() && !cfg.NAT.IsUnspecified() {
+		s.nat = cfg.NAT.Unmap()
+	}
 	s.st.SSRC = s.ssrc
 	s.scheduleRTCP()
 	return s
@@ -259,8 +293,10 @@ func newStream(cfg Config) *Stream {
 // LocalPort returns the RTP port (RTCP is the next one).
 func (s *Stream) LocalPort() int { return s.port }
 
-// SetRemote changes where the stream sends (a re-INVITE's new SDP) and
-// forgets the latched source, so the next packets latch again.
+// SetRemote moves the stream to the peer's new SDP address (a re-INVITE):
+// it sends there and takes packets from there from now on, and forgets
+// the NAT latch, so that the peer's next packets from its signalling IP
+// latch again.
 func (s *Stream) SetRemote(rtpAddr, rtcpAddr netip.AddrPort) {
 	s.mu.Lock()
 	s.setRemote(rtpAddr, rtcpAddr)
@@ -269,10 +305,20 @@ func (s *Stream) SetRemote(rtpAddr, rtcpAddr netip.AddrPort) {
 }
 
 func (s *Stream) setRemote(rtpAddr, rtcpAddr netip.AddrPort) {
+	rtpAddr, rtcpAddr = unmap(rtpAddr), unmap(rtcpAddr)
 	if !rtcpAddr.IsValid() && rtpAddr.IsValid() {
 		rtcpAddr = netip.AddrPortFrom(rtpAddr.Addr(), rtpAddr.Port()+1)
 	}
 	s.remote, s.remoteRTCP = rtpAddr, rtcpAddr
+}
+
+// unmap turns an IPv4-mapped IPv6 address (what a socket bound to every
+// interface reports for an IPv4 peer) into the IPv4 address SDP names.
+func unmap(a netip.AddrPort) netip.AddrPort {
+	if !a.IsValid() {
+		return a
+	}
+	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
 }
 
 // SetDirection sets whether the stream sends and receives media (SDP
@@ -409,6 +455,7 @@ func (s *Stream) PacketRoom() int {
 }
 
 func (s *Stream) handle(b []byte, from netip.AddrPort, at int64) {
+	from = unmap(from)
 	n, err := s.hdr.Unmarshal(b)
 	if err != nil || s.hdr.Version != 2 || len(b) == slotSize {
 		s.st.Invalid++
@@ -429,7 +476,7 @@ func (s *Stream) handle(b []byte, from netip.AddrPort, at int64) {
 		s.st.Invalid++
 		return
 	}
-	if !s.latch(from) {
+	if !s.accept(from) {
 		s.st.Foreign++
 		return
 	}
@@ -458,26 +505,29 @@ func (s *Stream) handle(b []byte, from netip.AddrPort, at int64) {
 	}
 }
 
-// latch implements symmetric RTP: the first source heard becomes the
-// destination; another may take over only after the latched one has been
-// silent for relatchAt ticks (a NAT rebinding), so a stray sender cannot
-// hijack the call.
-func (s *Stream) latch(from netip.AddrPort) bool {
-	if from == s.latched {
-		s.lastLatched = s.tick
+// accept reports whether an RTP packet from from is the peer's: from its
+// SDP address, or with NAT allowed from the source latched to, which is
+// the first one heard from the SDP address or the signalling IP. Nothing
+// else takes the call over: not a sender that is first, nor one that
+// waits for a silence.
+func (s *Stream) accept(from netip.AddrPort) bool {
+	return acceptFrom(from, s.remote, s.nat, &s.latched)
+}
+
+// acceptFrom is accept for RTP or RTCP: want is the SDP's address, latch
+// the NAT latch to keep.
+func acceptFrom(from, want netip.AddrPort, nat netip.Addr, latch *netip.AddrPort) bool {
+	if !nat.IsValid() {
+		return from == want && want.IsValid()
+	}
+	if latch.IsValid() {
+		return from == *latch
+	}
+	if (from == want && want.IsValid()) || from.Addr() == nat {
+		*latch = from
 		return true
 	}
-	if s.latched.IsValid() && s.tick-s.lastLatched < relatchAt {
-		return false
-	}
-	if s.latched.IsValid() {
-		s.st.Relatches++
-	}
-	s.latched, s.lastLatched = from, s.tick
-	if !s.latchedRTCP.IsValid() || s.latchedRTCP.Addr() != from.Addr() {
-		s.latchedRTCP = netip.AddrPortFrom(from.Addr(), from.Port()+1)
-	}
-	return true
+	return false
 }
 
 // maxDigits bounds the digit events waiting for ReadDigits.
@@ -539,11 +589,25 @@ func (s *Stream) WriteFrame(frame []int16) {
 	}
 }
 
+// dest is where RTP goes: the NAT latch, else the SDP's address.
 func (s *Stream) dest() netip.AddrPort {
 	if s.latched.IsValid() {
 		return s.latched
 	}
 	return s.remote
+}
+
+// destRTCP is where RTCP goes: its NAT latch, else next to the RTP latch
+// (a guess: the NAT may map RTCP elsewhere, until its packets tell), else
+// the SDP's.
+func (s *Stream) destRTCP() netip.AddrPort {
+	switch {
+	case s.latchedRTCP.IsValid():
+		return s.latchedRTCP
+	case s.latched.IsValid() && s.latched != s.remote:
+		return netip.AddrPortFrom(s.latched.Addr(), s.latched.Port()+1)
+	}
+	return s.remoteRTCP
 }
 
 // packet sends the audio gathered in s.pkt, or a telephone-event instead.
@@ -595,10 +659,7 @@ func (s *Stream) scheduleRTCP() {
 // sendRTCP sends an SR (or an RR before we have sent anything) with a report
 // block on the peer's stream once there is one; s.mu held.
 func (s *Stream) sendRTCP(now time.Time, bye bool) {
-	to := s.latchedRTCP
-	if !to.IsValid() {
-		to = s.remoteRTCP
-	}
+	to := s.destRTCP()
 	if !to.IsValid() {
 		return
 	}
@@ -655,17 +716,16 @@ func (s *Stream) report(b []byte, from netip.AddrPort, now time.Time) {
 		s.st.Invalid++
 		return
 	}
-	// Only the peer's reports count: its media source, or before any media
-	// the configured address.
+	// Only the peer's reports count: from its RTCP address (SDP, or with
+	// NAT the latched source) and about its media source once known.
+	if !acceptFrom(unmap(from), s.remoteRTCP, s.nat, &s.latchedRTCP) {
+		s.st.Foreign++
+		return
+	}
 	if s.haveSSRC && r.SSRC != s.remoteSSRC {
 		s.st.Foreign++
 		return
 	}
-	if s.latched.IsValid() && from.Addr() != s.latched.Addr() {
-		s.st.Foreign++
-		return
-	}
-	s.latchedRTCP = from // symmetric RTCP
 	s.st.RTCPReceived++
 	if r.Sender {
 		s.rx.SenderReport(r.Info.NTP, now)

@@ -1,6 +1,7 @@
 package rtpstream
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -39,6 +40,9 @@ func (d *discard) WriteToUDPAddrPort(b []byte, _ netip.AddrPort) (int, error) {
 var (
 	peer    = netip.MustParseAddrPort("192.0.2.10:40000")
 	sdpAddr = netip.MustParseAddrPort("192.0.2.10:30000")
+	// Their RTCP addresses: the next port.
+	peerRTCP = netip.MustParseAddrPort("192.0.2.10:40001")
+	sdpRTCP  = netip.MustParseAddrPort("192.0.2.10:30001")
 )
 
 func testStream(t testing.TB, cfg Config) (*Stream, *capture) {
@@ -122,45 +126,148 @@ func pkt(t testing.TB, pt uint8, seq uint16, ts uint32, marker bool, payload []b
 	return b
 }
 
-func TestSymmetricLatch(t *testing.T) {
-	s, c := testStream(t, Config{PayloadType: PCMU, Remote: sdpAddr, RTCPInterval: -1})
+// latchRig drives a stream with packets from chosen sources and records
+// what it hears and where it sends.
+type latchRig struct {
+	t     *testing.T
+	s     *Stream
+	c     *capture
+	seq   uint16
+	heard map[int16]bool
+}
+
+// fill bytes of the phone's and the attacker's packets, and what they
+// decode to.
+const phoneFill, attackerFill = 0x20, 0xa0
+
+func decoded(fill byte) int16 {
+	var out [1]int16
+	g711.DecodeUlaw(out[:], []byte{fill})
+	return out[0]
+}
+
+// step runs ticks frames; from sends a 20 ms packet every other one
+// (nothing if invalid).
+func (r *latchRig) step(ticks int, from netip.AddrPort, fill byte) {
 	frame := make([]int16, 80)
-	payload := make([]byte, 160)
-	step := func(n int, from netip.AddrPort, seq *uint16) {
-		for i := range n {
-			if i%2 == 0 && from.IsValid() {
-				s.inject(pkt(t, PCMU, *seq, uint32(*seq)*160, false, payload), from, 0)
-				*seq++
-			}
-			s.ReadFrame(frame)
-			s.WriteFrame(frame)
+	payload := bytes.Repeat([]byte{fill}, 160)
+	for i := range ticks {
+		if i%2 == 0 && from.IsValid() {
+			r.s.inject(pkt(r.t, PCMU, r.seq, uint32(r.seq)*160, false, payload), from, 0)
+			r.seq++
 		}
+		r.s.ReadFrame(frame)
+		for _, v := range frame {
+			r.heard[v] = true
+		}
+		r.s.WriteFrame(frame)
 	}
-	var seq uint16
-	step(4, netip.AddrPort{}, &seq)
-	step(4, peer, &seq) // the peer's packets come from elsewhere than its SDP said
-	last := c.to[len(c.to)-1]
-	if last != peer {
-		t.Errorf("sending to %v after the peer's packets came from %v", last, peer)
+}
+
+// check says where the stream sends now, how many packets it took and
+// dropped so far, and that it never played the attacker's audio.
+func (r *latchRig) check(what string, to netip.AddrPort, received, foreign uint64) {
+	r.t.Helper()
+	r.step(2, netip.AddrPort{}, 0) // a packet goes out
+	st := r.s.Stats()
+	if last := r.c.to[len(r.c.to)-1]; last != to || st.Remote != to {
+		r.t.Errorf("%s: sending to %v (stats %v), want %v", what, last, st.Remote, to)
 	}
-	// A stray source is ignored while the peer talks...
-	stray := netip.MustParseAddrPort("198.51.100.7:5004")
-	step(4, stray, &seq)
-	if st := s.Stats(); st.Foreign != 2 || c.to[len(c.to)-1] != peer {
-		t.Errorf("stray source: foreign %d, sending to %v", st.Foreign, c.to[len(c.to)-1])
+	if st.PacketsReceived != received || st.Foreign != foreign {
+		r.t.Errorf("%s: %d packets taken, %d dropped as foreign; want %d and %d",
+			what, st.PacketsReceived, st.Foreign, received, foreign)
 	}
-	// ...but takes over after 2 s of silence from the peer (NAT rebinding).
-	step(relatchAt, netip.AddrPort{}, &seq)
-	step(2, stray, &seq)
-	if st := s.Stats(); st.Relatches != 1 || c.to[len(c.to)-1] != stray {
-		t.Errorf("after silence: %d relatches, sending to %v", st.Relatches, c.to[len(c.to)-1])
+	if r.heard[decoded(attackerFill)] {
+		r.t.Fatalf("%s: the stream played the attacker's audio", what)
 	}
-	// A re-INVITE's new address resets the latch.
-	s.SetRemote(sdpAddr, netip.AddrPort{})
-	step(2, netip.AddrPort{}, &seq)
-	if c.to[len(c.to)-1] != sdpAddr {
-		t.Errorf("after SetRemote sending to %v", c.to[len(c.to)-1])
+}
+
+// Media come only from the peer signalling named: an attacker who sends
+// first, or while the phone is silent for more than 2 s, is dropped and
+// counted, never sent to and never heard; a re-INVITE moves the stream.
+func TestLatchOnlyToSignalledPeer(t *testing.T) {
+	attacker := netip.MustParseAddrPort("198.51.100.7:5004")
+	moved := netip.MustParseAddrPort("192.0.2.20:31000")
+	s, c := testStream(t, Config{PayloadType: PCMU, Remote: sdpAddr, RTCPInterval: -1})
+	r := &latchRig{t: t, s: s, c: c, heard: map[int16]bool{}}
+	r.step(10, attacker, attackerFill)
+	r.check("attacker first", sdpAddr, 0, 5)
+	r.step(20, sdpAddr, phoneFill)
+	r.check("the phone", sdpAddr, 10, 5)
+	if !r.heard[decoded(phoneFill)] {
+		t.Fatal("the phone's audio was not played")
 	}
+	r.step(250, netip.AddrPort{}, 0) // 2.5 s of silence from the phone
+	r.step(20, attacker, attackerFill)
+	r.check("attacker after a silence", sdpAddr, 10, 15)
+	r.step(10, peer, phoneFill) // the phone's IP, another port: not what SDP said
+	r.check("another port of the phone's IP", sdpAddr, 10, 20)
+	r.step(10, sdpAddr, phoneFill)
+	r.check("the phone again", sdpAddr, 15, 20)
+	// RTCP likewise: from the SDP's RTCP address only.
+	sr := []byte{0x80, 200, 0, 6, 0xde, 0xca, 0xfb, 0xad, 0, 0, 0, 1, 2, 3, 4, 5, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}
+	s.mu.Lock()
+	s.report(sr, netip.AddrPortFrom(attacker.Addr(), attacker.Port()+1), time.Now())
+	s.report(sr, sdpRTCP, time.Now())
+	s.mu.Unlock()
+	if st := s.Stats(); st.RTCPReceived != 1 || st.Foreign != 21 {
+		t.Errorf("rtcp: %d taken, foreign %d; want the phone's only", st.RTCPReceived, st.Foreign)
+	}
+	// A re-INVITE's new address: the old one is foreign now.
+	s.SetRemote(moved, netip.AddrPort{})
+	r.step(10, sdpAddr, phoneFill)
+	r.check("the old address after a re-INVITE", moved, 15, 26)
+	r.step(10, moved, phoneFill)
+	r.check("the new address", moved, 20, 26)
+}
+
+// With NAT allowed (a remote phone whose SDP names its private address)
+// the stream latches once to the first source from the phone's
+// signalling IP, any port, and sends there; never to another IP, and not
+// to another port of that IP later.
+func TestLatchNAT(t *testing.T) {
+	private := netip.MustParseAddrPort("10.0.0.5:30000")
+	public := netip.MustParseAddrPort("203.0.113.9:40000")
+	attacker := netip.MustParseAddrPort("198.51.100.7:5004")
+	s, c := testStream(t, Config{PayloadType: PCMU, Remote: private, NAT: public.Addr(), RTCPInterval: -1})
+	r := &latchRig{t: t, s: s, c: c, heard: map[int16]bool{}}
+	r.step(10, attacker, attackerFill)
+	r.check("attacker first", private, 0, 5)
+	r.step(20, public, phoneFill)
+	r.check("the phone through its NAT", public, 10, 5)
+	r.step(10, netip.AddrPortFrom(public.Addr(), 40002), attackerFill)
+	r.check("another port of the phone's IP once latched", public, 10, 10)
+	r.step(10, private, attackerFill)
+	r.check("the SDP address once latched", public, 10, 15)
+	r.step(250, netip.AddrPort{}, 0)
+	r.step(20, attacker, attackerFill)
+	r.check("attacker after a silence", public, 10, 25)
+	// RTCP latches on its own: the first from the phone's IP.
+	rr := []byte{0x80, 201, 0, 1, 0xde, 0xca, 0xfb, 0xad}
+	s.mu.Lock()
+	s.report(rr, netip.AddrPortFrom(attacker.Addr(), 5005), time.Now())
+	s.report(rr, netip.AddrPortFrom(public.Addr(), 40001), time.Now())
+	s.report(rr, netip.AddrPortFrom(public.Addr(), 40003), time.Now())
+	to := s.destRTCP()
+	s.mu.Unlock()
+	if st := s.Stats(); st.RTCPReceived != 1 || st.Foreign != 27 || to != netip.AddrPortFrom(public.Addr(), 40001) {
+		t.Errorf("rtcp: %d taken, foreign %d, sent to %v", st.RTCPReceived, st.Foreign, to)
+	}
+	// A re-INVITE forgets the latch: the phone's new mapping latches.
+	s.SetRemote(netip.MustParseAddrPort("10.0.0.5:30010"), netip.AddrPort{})
+	moved := netip.AddrPortFrom(public.Addr(), 40100)
+	r.step(10, moved, phoneFill)
+	r.check("after a re-INVITE", moved, 15, 27)
+}
+
+// An IPv4 peer heard on a socket bound to every interface comes as an
+// IPv4-mapped IPv6 address: it is the SDP's IPv4 address all the same.
+func TestLatchMappedAddress(t *testing.T) {
+	s, c := testStream(t, Config{PayloadType: PCMU, Remote: sdpAddr, RTCPInterval: -1})
+	r := &latchRig{t: t, s: s, c: c, heard: map[int16]bool{}}
+	mapped := netip.AddrPortFrom(netip.AddrFrom16(sdpAddr.Addr().As16()), sdpAddr.Port())
+	r.step(10, mapped, phoneFill)
+	r.check("mapped source", sdpAddr, 5, 0)
 }
 
 func TestReceivePath(t *testing.T) {
@@ -168,7 +275,7 @@ func TestReceivePath(t *testing.T) {
 	enc := make([]byte, len(sig))
 	g711.EncodeAlaw(enc, sig)
 	// 20 ms packets; lose #10, swap #20/#21, duplicate #30, garbage between.
-	s, _ := testStream(t, Config{PayloadType: PCMA, Remote: sdpAddr, RTCPInterval: -1})
+	s, _ := testStream(t, Config{PayloadType: PCMA, Remote: peer, RTCPInterval: -1})
 	var order []int
 	for i := range len(sig) / 160 {
 		switch i {
@@ -320,7 +427,7 @@ func TestRTCPExchange(t *testing.T) {
 		for _, p := range ca.pkts {
 			if len(p) >= 8 && p[1] >= 200 && p[1] <= 204 { // RTCP
 				b.mu.Lock()
-				b.report(p, peer, time.Now())
+				b.report(p, peerRTCP, time.Now())
 				b.mu.Unlock()
 				continue
 			}
@@ -333,7 +440,7 @@ func TestRTCPExchange(t *testing.T) {
 		for _, p := range cb.pkts {
 			if len(p) >= 8 && p[1] >= 200 && p[1] <= 204 {
 				a.mu.Lock()
-				a.report(p, sdpAddr, time.Now())
+				a.report(p, sdpRTCP, time.Now())
 				a.mu.Unlock()
 				continue
 			}
@@ -350,7 +457,7 @@ func TestRTCPExchange(t *testing.T) {
 	}
 	for _, p := range cb.pkts { // the final report
 		a.mu.Lock()
-		a.report(p, sdpAddr, time.Now())
+		a.report(p, sdpRTCP, time.Now())
 		a.mu.Unlock()
 	}
 	sa, sb := a.Stats(), b.Stats()
@@ -378,12 +485,12 @@ func FuzzReceive(f *testing.F) {
 	f.Add([]byte{0x80, 200, 0, 6, 0xde, 0xca, 0xfb, 0xad, 0, 0, 0, 1, 2, 3, 4, 5, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}, true)
 	f.Add([]byte{0xb0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 9}, false)
 	f.Fuzz(func(t *testing.T, b []byte, isRTCP bool) {
-		s, _ := testStream(t, Config{PayloadType: PCMU, EventPT: 101, Remote: sdpAddr})
+		s, _ := testStream(t, Config{PayloadType: PCMU, EventPT: 101, Remote: peer})
 		frame := make([]int16, 80)
 		for i := range 3 {
 			if isRTCP {
 				s.mu.Lock()
-				s.report(b, peer, time.Now())
+				s.report(b, peerRTCP, time.Now())
 				s.mu.Unlock()
 			} else {
 				// Vary the sequence/timestamp so repeats are not all duplicates.
@@ -438,7 +545,7 @@ func TestHoldDirection(t *testing.T) {
 	s.SetDirection(false, false)
 	for range 10 {
 		s.WriteFrame(frame)
-		s.inject(pkt(t, PCMU, 1, 160, false, make([]byte, 160)), peer, 0)
+		s.inject(pkt(t, PCMU, 1, 160, false, make([]byte, 160)), sdpAddr, 0)
 		s.ReadFrame(frame)
 	}
 	if len(c.pkts) != 2 || s.Stats().Buffer.Received != 0 {

@@ -1,7 +1,8 @@
 // Package digest implements SIP digest authentication (RFC 3261 section 22,
 // with the SHA-256 algorithm of RFC 8760 and qop=auth): parsing credentials,
 // computing responses for both sides, and issuing and checking nonces with
-// expiry, stale signalling and nonce-count replay protection.
+// expiry, stale signalling and replay protection: nonces are bound to the
+// client's address, qop=auth is required and each nonce count is used once.
 //
 // It is standard library only so that the registrar and the trunk client
 // share one implementation that tests can hold against independent ones.

@@ -52,7 +52,7 @@ func TestAgainstIcholy(t *testing.T) {
 	v := NewVerifier([]byte("k"), time.Minute)
 	for _, alg := range []Algorithm{MD5, SHA256} {
 		for _, qop := range []string{"auth", ""} {
-			chal := Challenge{Realm: "callbox", Nonce: v.Nonce(now), Algorithm: alg, QOP: qop, Opaque: "op"}
+			chal := Challenge{Realm: "callbox", Nonce: v.Nonce(now, "192.0.2.1"), Algorithm: alg, QOP: qop, Opaque: "op"}
 			ic, err := icholy.ParseChallenge(chal.String())
 			if err != nil {
 				t.Fatal(err)
@@ -65,10 +65,18 @@ func TestAgainstIcholy(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: parse %q: %v", alg, cred.String(), err)
 			}
-			if r := v.Check(c, "REGISTER", "s3cret", now); r != OK {
-				t.Errorf("%s qop=%q: %v", alg, qop, r)
+			// Without qop nothing tells a replay from a new request: refused.
+			want := OK
+			if qop == "" {
+				want = BadResponse
 			}
-			if r := v.Check(c, "REGISTER", "wrong", now); r != BadResponse {
+			if r := v.Check(c, "REGISTER", "wrong", "192.0.2.1", now); r != BadResponse {
+				t.Errorf("%s qop=%q wrong password: %v", alg, qop, r)
+			}
+			if r := v.Check(c, "REGISTER", "s3cret", "192.0.2.1", now); r != want {
+				t.Errorf("%s qop=%q: %v, want %v", alg, qop, r, want)
+			}
+			if r := v.Check(c, "REGISTER", "s3cret", "192.0.2.2", now); r != BadNonce {
 				t.Errorf("%s qop=%q wrong password: %v", alg, qop, r)
 			}
 			// And the other way: icholy parses what Answer produces and agrees.
@@ -98,7 +106,11 @@ func TestVerifier(t *testing.T) {
 		}
 		return c
 	}
-	n := v.Nonce(t0)
+	n := v.Nonce(t0, "a")
+	qopless := answer(n, "pw", 1)
+	qopless.QOP, qopless.NC, qopless.CNonce = "", "", ""
+	qopless.Response, _ = Response(Input{Algorithm: SHA256, Username: "u", Realm: "r", Password: "pw", Method: "REGISTER", URI: "sip:r", Nonce: n})
+	zero := answer(n, "pw", 0)
 	steps := []struct {
 		name string
 		c    Credentials
@@ -112,22 +124,25 @@ func TestVerifier(t *testing.T) {
 		{"wrong password", answer(n, "pw2", 3), t0, BadResponse},
 		{"expired", answer(n, "pw", 9), t0.Add(31 * time.Second), Stale},
 		{"expired wrong password is not stale", answer(n, "x", 10), t0.Add(31 * time.Second), BadResponse},
-		{"foreign nonce", answer(other.Nonce(t0), "pw", 1), t0, BadNonce},
+		{"foreign nonce", answer(other.Nonce(t0, "a"), "pw", 1), t0, BadNonce},
+		{"nonce issued to another address", answer(v.Nonce(t0, "b"), "pw", 1), t0, BadNonce},
+		{"right response without qop", qopless, t0, BadResponse},
+		{"nonce count zero", zero, t0, BadResponse},
 		{"garbage nonce", answer("zz", "pw", 1), t0, BadNonce},
 		{"tampered nonce", answer("0"+n[1:], "pw", 1), t0, BadNonce},
 	}
 	for _, s := range steps {
-		if got := v.Check(s.c, "REGISTER", "pw", s.at); got != s.want {
+		if got := v.Check(s.c, "REGISTER", "pw", "a", s.at); got != s.want {
 			t.Errorf("%s: %v, want %v", s.name, got, s.want)
 		}
 	}
-	c := answer(v.Nonce(t0), "pw", 1)
+	c := answer(v.Nonce(t0, "a"), "pw", 1)
 	c.Username = "v"
-	if got := v.Check(c, "REGISTER", "pw", t0); got != BadResponse {
+	if got := v.Check(c, "REGISTER", "pw", "a", t0); got != BadResponse {
 		t.Errorf("other user: %v", got)
 	}
-	c = answer(v.Nonce(t0), "pw", 1)
-	if got := v.Check(c, "INVITE", "pw", t0); got != BadResponse {
+	c = answer(v.Nonce(t0, "a"), "pw", 1)
+	if got := v.Check(c, "INVITE", "pw", "a", t0); got != BadResponse {
 		t.Errorf("other method: %v", got)
 	}
 }
@@ -195,11 +210,11 @@ func BenchmarkCheck(b *testing.B) {
 	v := NewVerifier([]byte("k"), time.Hour)
 	for _, alg := range []Algorithm{MD5, SHA256} {
 		b.Run(string(alg), func(b *testing.B) {
-			n := v.Nonce(now)
+			n := v.Nonce(now, "a")
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
 				c, _ := Answer(Challenge{Realm: "r", Nonce: n, Algorithm: alg, QOP: "auth"}, "u", "p", "REGISTER", "sip:r", "c", uint32(i+1))
-				if r := v.Check(c, "REGISTER", "p", now); r != OK {
+				if r := v.Check(c, "REGISTER", "p", "a", now); r != OK {
 					b.Fatal(fmt.Sprint(r))
 				}
 			}
@@ -212,11 +227,11 @@ func TestVerifierForgets(t *testing.T) {
 	t0 := time.Unix(1_800_000_000, 0)
 	v := NewVerifier([]byte("k"), time.Minute)
 	check := func(at time.Time) {
-		c, err := Answer(Challenge{Realm: "r", Nonce: v.Nonce(at), QOP: "auth"}, "u", "p", "REGISTER", "sip:r", "c", 1)
+		c, err := Answer(Challenge{Realm: "r", Nonce: v.Nonce(at, "a"), QOP: "auth"}, "u", "p", "REGISTER", "sip:r", "c", 1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r := v.Check(c, "REGISTER", "p", at); r != OK {
+		if r := v.Check(c, "REGISTER", "p", "a", at); r != OK {
 			t.Fatal(r)
 		}
 	}
@@ -251,4 +266,59 @@ func FuzzParseChallenge(f *testing.F) {
 			t.Fatalf("round trip %+v -> %+v, %v", c, again, err)
 		}
 	})
+}
+
+func TestFresh(t *testing.T) {
+	t0 := time.Unix(1_800_000_000, 0)
+	v := NewVerifier([]byte("key"), 30*time.Second)
+	n := v.Nonce(t0, "192.0.2.1")
+	tests := []struct {
+		name, nonce, bind string
+		at                time.Time
+		want              Result
+	}{
+		{"fresh", n, "192.0.2.1", t0.Add(29 * time.Second), OK},
+		{"expired", n, "192.0.2.1", t0.Add(31 * time.Second), Stale},
+		{"from the future", n, "192.0.2.1", t0.Add(-2 * time.Minute), Stale},
+		{"other address", n, "192.0.2.2", t0, BadNonce},
+		{"made up", "0123456789abcdef0123456789abcdef0123456789abcdef01234567", "192.0.2.1", t0, BadNonce},
+		{"not hex", strings.Repeat("z", 56), "192.0.2.1", t0, BadNonce},
+		{"empty", "", "192.0.2.1", t0, BadNonce},
+	}
+	for _, tt := range tests {
+		if got := v.Fresh(tt.nonce, tt.bind, tt.at); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestVerifierOverflowKeepsReplaysOut fills the nonce-count table past its
+// cap: the counts it forgets must not become usable again.
+func TestVerifierOverflowKeepsReplaysOut(t *testing.T) {
+	t0 := time.Unix(1_800_000_000, 0)
+	v := NewVerifier([]byte("k"), time.Hour)
+	first, err := Answer(Challenge{Realm: "r", Nonce: v.Nonce(t0, "a"), QOP: "auth"}, "u", "p", "REGISTER", "sip:r", "c", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := v.Check(first, "REGISTER", "p", "a", t0); r != OK {
+		t.Fatal(r)
+	}
+	for i := range maxTracked + 10 {
+		at := t0.Add(time.Duration(i) * time.Millisecond)
+		c, _ := Answer(Challenge{Realm: "r", Nonce: v.Nonce(at, "a"), QOP: "auth"}, "u", "p", "REGISTER", "sip:r", "c", 1)
+		v.Check(c, "REGISTER", "p", "a", at)
+	}
+	if n := v.tracked(); n > maxTracked {
+		t.Fatalf("tracking %d counts, cap %d", n, maxTracked)
+	}
+	if r := v.Check(first, "REGISTER", "p", "a", t0.Add(time.Minute)); r == OK {
+		t.Fatal("a forgotten nonce count was accepted again")
+	}
+	// Clients then get a fresh nonce and go on.
+	now := t0.Add(time.Minute)
+	c, _ := Answer(Challenge{Realm: "r", Nonce: v.Nonce(now.Add(time.Millisecond), "a"), QOP: "auth"}, "u", "p", "REGISTER", "sip:r", "c", 1)
+	if r := v.Check(c, "REGISTER", "p", "a", now.Add(time.Millisecond)); r != OK {
+		t.Fatalf("fresh nonce after the overflow: %v", r)
+	}
 }

@@ -52,6 +52,8 @@ type Table struct {
 
 	mu    sync.Mutex
 	byExt map[string][]Binding
+	// sources counts the bindings registered from each source address.
+	sources map[string]int
 }
 
 // New returns a table allowing at most maxPerExt contacts per extension
@@ -60,7 +62,7 @@ func New(maxPerExt int) *Table {
 	if maxPerExt <= 0 {
 		maxPerExt = 10
 	}
-	return &Table{max: maxPerExt, byExt: make(map[string][]Binding)}
+	return &Table{max: maxPerExt, byExt: make(map[string][]Binding), sources: make(map[string]int)}
 }
 
 // Apply performs the contact changes of one REGISTER from ext atomically:
@@ -102,6 +104,14 @@ func (t *Table) Apply(ext string, meta Binding, now time.Time, changes []Change)
 }
 
 func (t *Table) store(ext string, bs []Binding) {
+	for _, b := range t.byExt[ext] {
+		if t.sources[b.Source]--; t.sources[b.Source] <= 0 {
+			delete(t.sources, b.Source)
+		}
+	}
+	for _, b := range bs {
+		t.sources[b.Source]++
+	}
 	if len(bs) == 0 {
 		delete(t.byExt, ext)
 		return
@@ -120,7 +130,7 @@ func (t *Table) RemoveAll(ext string, meta Binding) ([]Binding, error) {
 			return nil, ErrOutOfOrder
 		}
 	}
-	delete(t.byExt, ext)
+	t.store(ext, nil)
 	return old, nil
 }
 
@@ -185,6 +195,16 @@ func (t *Table) All() []Binding {
 	}
 	sortBindings(out)
 	return out
+}
+
+// HasSource reports whether some binding was registered from src (ip:port)
+// and has not been removed (expired bindings count until Expire removes
+// them). The SIP guard asks it for every message of a banned source, so it
+// is one map lookup.
+func (t *Table) HasSource(src string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.sources[src] > 0
 }
 
 // Len returns the number of bindings.

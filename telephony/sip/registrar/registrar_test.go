@@ -98,3 +98,41 @@ func BenchmarkApply(b *testing.B) {
 		}
 	}
 }
+
+// TestHasSource follows the source index through every way a binding comes
+// and goes, with two extensions sharing a phone's address.
+func TestHasSource(t *testing.T) {
+	t0 := time.Unix(1_800_000_000, 0)
+	tab := New(5)
+	a, b := Binding{Source: "10.0.0.1:5060", CallID: "a", CSeq: 1}, Binding{Source: "10.0.0.2:5060", CallID: "b", CSeq: 1}
+	mustApply := func(ext string, m Binding, ch ...Change) {
+		t.Helper()
+		if _, _, err := tab.Apply(ext, m, t0, ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(step string, want map[string]bool) {
+		t.Helper()
+		for src, w := range want {
+			if got := tab.HasSource(src); got != w {
+				t.Errorf("%s: HasSource(%s) = %v, want %v", step, src, got, w)
+			}
+		}
+	}
+	mustApply("201", a, Change{"sip:201@10.0.0.1", time.Hour})
+	mustApply("202", a, Change{"sip:202@10.0.0.1", time.Minute})
+	mustApply("202", b, Change{"sip:202@10.0.0.2", time.Hour})
+	check("registered", map[string]bool{"10.0.0.1:5060": true, "10.0.0.2:5060": true, "10.0.0.3:5060": false})
+	tab.Expire(t0.Add(2 * time.Minute))
+	check("202's first contact expired", map[string]bool{"10.0.0.1:5060": true, "10.0.0.2:5060": true})
+	tab.Remove("201", "sip:201@10.0.0.1")
+	check("removed", map[string]bool{"10.0.0.1:5060": false, "10.0.0.2:5060": true})
+	b.CSeq = 2
+	if _, err := tab.RemoveAll("202", b); err != nil {
+		t.Fatal(err)
+	}
+	check("all removed", map[string]bool{"10.0.0.2:5060": false})
+	if len(tab.sources) != 0 {
+		t.Errorf("index left with %v", tab.sources)
+	}
+}

@@ -46,6 +46,7 @@ func StartBaresip(t testing.TB, box string, port int, ext, pass string, secs int
 	dir := t.TempDir()
 	config := fmt.Sprintf(`poll_method epoll
 sip_listen 127.0.0.1:%d
+net_interface 127.0.0.1
 sip_trans_def udp
 audio_player aufile,%s
 audio_source aufile,%s

@@ -196,7 +196,14 @@ func TestConsoleSurvivesRestart(t *testing.T) {
 	a, out := newApp(t, Config{Board: "sim", Console: "pty"})
 	stop := start(t, a)
 	link := filepath.Join(a.cfg.DataDir, consoleLink)
-	pts, err := os.Readlink(link)
+	// start returns once the web admin answers; the console comes after it.
+	var pts string
+	var err error
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if pts, err = os.Readlink(link); err == nil && strings.Contains(out.String(), "serial console on") {
+			break
+		}
+	}
 	if err != nil || !strings.HasPrefix(pts, "/dev/pts/") {
 		t.Fatalf("console link -> %q, %v", pts, err)
 	}

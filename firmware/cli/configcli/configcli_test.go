@@ -13,6 +13,7 @@ import (
 	"callbox/firmware/cli"
 	"callbox/firmware/control"
 	"callbox/firmware/store"
+	"callbox/telephony/ccconf"
 	"callbox/telephony/pbxconf"
 )
 
@@ -85,13 +86,15 @@ func TestStoreFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc1, _ := pbxconf.Marshal(got)
+	doc1, _ := pbxconf.Marshal(*got.PBX)
 	doc2, _ := pbxconf.Marshal(sampleConfig())
 	if !bytes.Equal(doc1, doc2) {
 		t.Fatalf("export differs from what was imported:\n%s\n%s", doc1, doc2)
 	}
+	sample, def := sampleConfig(), ccconf.Default()
+	whole, _ := MarshalDocument(Document{PBX: &sample, CallCentre: &def})
 	code, stdout, _ := runCmd(t, "export", "--secrets", "--data", data, "-")
-	if code != 0 || stdout != string(doc2) {
+	if code != 0 || stdout != string(whole) {
 		t.Fatalf("export to stdout: %d\n%s", code, stdout)
 	}
 
@@ -144,11 +147,11 @@ func TestThroughDaemonSocket(t *testing.T) {
 	if err := db.Update(func(tx *store.Tx) error { return Save(tx, pbxconf.Default(4)) }); err != nil {
 		t.Fatal(err)
 	}
-	var imported []pbxconf.Config
+	var imported []Imported
 	d := Daemon{
 		DB:       func() *store.DB { return db },
-		Check:    func(c pbxconf.Config) error { return c.CheckPorts(4, 0) },
-		Imported: func(c pbxconf.Config) { imported = append(imported, c) },
+		Hooks:    Hooks{Check: func(c pbxconf.Config) error { return c.CheckPorts(4, 0) }},
+		Imported: func(r Imported) { imported = append(imported, r) },
 	}
 	srv, err := control.Listen(control.Path(dir), []cli.Command{Live(d)}, nil)
 	if err != nil {
@@ -158,7 +161,8 @@ func TestThroughDaemonSocket(t *testing.T) {
 	defer srv.Close(context.Background())
 
 	code, out, errs := runCmd(t, "export", "--data", dir)
-	def, _ := pbxconf.Marshal(pbxconf.Default(4))
+	defPBX, defCC := pbxconf.Default(4), ccconf.Default()
+	def, _ := MarshalDocument(Document{PBX: &defPBX, CallCentre: &defCC})
 	if code != 0 || out != string(def) {
 		t.Fatalf("export through the daemon: %d %q\n%s", code, errs, out)
 	}
@@ -180,13 +184,13 @@ func TestThroughDaemonSocket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := pbxconf.Marshal(c)
+	want, _ := MarshalDocument(Document{PBX: &c, CallCentre: &defCC})
 	if !bytes.Equal(got, want) {
 		t.Fatalf("daemon store after import:\n%s\nwant\n%s", got, want)
 	}
 	// The socket (as the console) masks the secrets unless asked.
-	masked, _ := pbxconf.Marshal(c.MaskSecrets())
-	if code, out, errs := runCmd(t, "export", "--data", dir); code != 0 || out != string(masked) || strings.Contains(out, "agent-secret") {
+	masked := wholeDoc(t, c.MaskSecrets())
+	if code, out, errs := runCmd(t, "export", "--data", dir); code != 0 || out != masked || strings.Contains(out, "agent-secret") {
 		t.Fatalf("masked export through the daemon: %d %q\n%s", code, errs, out)
 	}
 	if code, out, errs := runCmd(t, "export", "--secrets", "--data", dir); code != 0 || out != string(want) {
@@ -213,15 +217,13 @@ func TestLiveExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := Live(Daemon{DB: func() *store.DB { return db }})
-	full, _ := pbxconf.Marshal(c)
-	masked, _ := pbxconf.Marshal(c.MaskSecrets())
 	for _, tc := range []struct {
 		args []string
 		code int
 		out  string
 	}{
-		{[]string{"export"}, 0, string(masked)},
-		{[]string{"export", "--secrets"}, 0, string(full)},
+		{[]string{"export"}, 0, wholeDoc(t, c.MaskSecrets())},
+		{[]string{"export", "--secrets"}, 0, wholeDoc(t, c)},
 		{[]string{"export", "--bogus"}, 2, ""},
 		{[]string{"export", "--secrets", "x"}, 2, ""},
 	} {
@@ -231,6 +233,18 @@ func TestLiveExport(t *testing.T) {
 			t.Errorf("%q: %d\n%s\n%s", tc.args, code, out.String(), errb.String())
 		}
 	}
+}
+
+// wholeDoc is the export of a store holding pbx and no call centre of its
+// own (the default one).
+func wholeDoc(t *testing.T, pbx pbxconf.Config) string {
+	t.Helper()
+	cc := ccconf.Default()
+	doc, err := MarshalDocument(Document{PBX: &pbx, CallCentre: &cc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(doc)
 }
 
 func mustGetwd(t *testing.T) string {
@@ -262,9 +276,9 @@ func TestSecretsMasked(t *testing.T) {
 	if code, out, errs := runCmd(t, "import", "--data", data, writeConfig(t, dir, "in.json", c)); code != 0 {
 		t.Fatalf("import: %d %q %q", code, out, errs)
 	}
-	masked, _ := pbxconf.Marshal(c.MaskSecrets())
+	masked := wholeDoc(t, c.MaskSecrets())
 	code, stdout, errs := runCmd(t, "export", "--data", data)
-	if code != 0 || stdout != string(masked) {
+	if code != 0 || stdout != masked {
 		t.Fatalf("export: %d %q\n%s", code, errs, stdout)
 	}
 	for _, secret := range []string{"agent-secret", "trunk-secret"} {
@@ -276,7 +290,7 @@ func TestSecretsMasked(t *testing.T) {
 	if code, _, errs := runCmd(t, "export", "--data", data, file); code != 0 {
 		t.Fatalf("export to a file: %d %q", code, errs)
 	}
-	if b, _ := os.ReadFile(file); string(b) != string(masked) {
+	if b, _ := os.ReadFile(file); string(b) != masked {
 		t.Fatalf("file export:\n%s", b)
 	}
 

@@ -221,6 +221,13 @@ func (s *Service) talk(ses *session) {
 	if ses.third != 0 && ses.thirdFor == "conference" {
 		ses.setMode(ses.third, callswitch.ModeTalk, 0)
 	}
+	// A whisper follows the service's agent (after a transfer to another
+	// agent the old leg is gone).
+	for leg, m := range ses.monitors {
+		if m.mode == callswitch.ModeWhisper && ses.agentLeg != 0 {
+			ses.setMode(leg, callswitch.ModeWhisper, ses.agentLeg)
+		}
+	}
 }
 
 // hangupCaller ends the caller's leg; the agent goes to wrap-up.

@@ -163,13 +163,12 @@ func TestMonitorByCode(t *testing.T) {
 	r.login("1088", "202")
 	co := r.serve()
 	r.login("1099", "203")
-	if err := r.do(func(ctx context.Context) error {
-		return r.svc.SetState(ctx, "1099", acd.Busy, "supervising", "")
-	}); err != nil {
-		t.Fatal(err)
-	}
 	r.dial("203", "*561088#")
 	r.run(3 * time.Second)
+	// Monitoring, the supervisor is busy in the ACD: no call rings them.
+	if st := r.state("1099"); st != "busy" {
+		t.Fatalf("the monitoring supervisor is %s", st)
+	}
 	pa, ps := r.phone("202"), r.phone("203")
 	for _, st := range []struct {
 		key           string
@@ -209,6 +208,9 @@ func TestMonitorByCode(t *testing.T) {
 	r.run(2 * time.Second)
 	if got, _ := ps.HeardTones("CN"); !slices.Contains(got, tone.Busy) {
 		t.Fatalf("the supervisor heard %v after the service ended", got)
+	}
+	if st := r.state("1099"); st != "idle" {
+		t.Fatalf("the supervisor is %s after monitoring", st)
 	}
 }
 

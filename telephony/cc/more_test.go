@@ -14,6 +14,7 @@ import (
 	"callbox/telephony/ccconf"
 	"callbox/telephony/ivr"
 	"callbox/telephony/media"
+	callswitch "callbox/telephony/switch"
 )
 
 // *0 hangs up the caller (the agent wraps up); *7 sends the next caller
@@ -380,5 +381,60 @@ func TestConsultTransferToAgent(t *testing.T) {
 	r.talks(co, "203")
 	if w := r.svc.Waiting(); len(w) != 1 || w[0].Number != "13900139000" {
 		t.Fatalf("waiting %+v", w)
+	}
+}
+
+// A supervisor whispering to an agent keeps whispering to the service's
+// agent after an agent-to-agent transfer: 1099, who took the call, hears
+// the supervisor; the caller still does not (before, the whisper pointed
+// at 1088's leg, gone, and nobody heard it).
+func TestWhisperFollowsTransfer(t *testing.T) {
+	r := newRig(t, testConfig(), nil)
+	r.login("1088", "202")
+	r.login("1099", "203")
+	if err := r.do(func(ctx context.Context) error { return r.svc.SetState(ctx, "1099", acd.Busy, "", "") }); err != nil {
+		t.Fatal(err)
+	}
+	co := r.serve()
+	var call string
+	if err := r.do(func(ctx context.Context) error {
+		s, err := r.svc.Services(ctx)
+		if len(s) == 1 {
+			call = s[0].Call
+		}
+		return err
+	}); err != nil || call == "" {
+		t.Fatalf("services: %v", err)
+	}
+	if err := r.do(func(ctx context.Context) error { return r.svc.Monitor(ctx, "boss", call, "204") }); err != nil {
+		t.Fatal(err)
+	}
+	r.answer("204")
+	r.run(time.Second)
+	if err := r.do(func(ctx context.Context) error {
+		return r.svc.SetMonitorMode(ctx, "boss", call, callswitch.ModeWhisper)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r.keys("202", "*31099#")
+	r.answer("203")
+	r.keys("202", "*3")
+	r.run(time.Second)
+	if a, b := r.state("1088"), r.state("1099"); a != "wrap_up" || b != "talking" {
+		t.Fatalf("after the transfer: 1088 %s, 1099 %s", a, b)
+	}
+	pb, ps := r.phone("203"), r.phone("204")
+	recordCO(co.CO, 2*time.Second)
+	co.Play(sine(500, 5000, 16000))
+	pb.Speak(sine(1100, 5000, 16000))
+	ps.Speak(sine(1800, 5000, 16000))
+	pb.ClearHeard()
+	ps.ClearHeard()
+	r.run(2 * time.Second)
+	if got := hears(heardBy(pb)[4000:], 500, 1100, 1800); got != "500+1800" {
+		t.Errorf("the agent who took the call heard %s, want 500+1800", got)
+	}
+	if got := hears(co.Heard()[4000:], 500, 1100, 1800); got != "1100" {
+		t.Errorf("the caller heard %s, want 1100", got)
 	}
 }

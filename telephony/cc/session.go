@@ -258,6 +258,7 @@ func (s *Service) legEnded(ses *session, li *legInfo, cause callswitch.Cause) {
 	case roleThird:
 		s.thirdGone(ses, li, cause)
 	case roleSupervisor:
+		s.monitorDone(ses.monitors[li.id])
 		delete(ses.monitors, li.id)
 		s.publish(ccevent.Event{Type: ccevent.SupervisorAction, Call: ses.id, Agent: string(ses.agent), Actor: string(li.agent),
 			Detail: map[string]string{"action": "monitor ended"}})

@@ -193,6 +193,9 @@ func (r *ccRun) watchPorts(ctx context.Context, a *App, every time.Duration) {
 				continue
 			}
 			failed := p.Err() != nil
+			if fp := t.fxs[p.Name()]; fp != nil {
+				failed = fp.failed() != nil
+			}
 			if failed == down[p.Name()] {
 				continue
 			}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"callbox/board/sim"
+	"callbox/board/sim/proslicsim"
 	"callbox/board/sim/si3050sim"
 	"callbox/dsp/callerid"
 	"callbox/firmware/cli/configcli"
@@ -338,4 +340,41 @@ func TestCallCentreApply(t *testing.T) {
 	if n := len(svc.Config().Config().InboundRoutes); n != 3 {
 		t.Fatalf("%d routes in force", n)
 	}
+}
+
+// An FXS port that fails at run time (its battery lost) makes the agent
+// logged in on its phone unavailable (on break, "device unavailable") and
+// the figures say the device is down; when the port recovers the agent is
+// ready again.
+func TestCallCentreFXSPortFault(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: runs the daemon with sockets")
+	}
+	t.Parallel()
+	a := bootCC(t, 26600, ccTestPBX(), ccTestConfig(t))
+	svc, _ := a.CallCentre()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := svc.Login(ctx, "1088", cc.Device{Extension: "202"}); err != nil {
+		t.Fatal(err)
+	}
+	sb := a.livePorts().Sim()
+	if err := sb.SetFault("fxs2", sim.Fault{FXS: proslicsim.VBATLost}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, "1088 on break with the port failed", func() bool {
+		st, _ := svc.ACD().Agent("1088")
+		return st.State == acd.Break && st.Reason == cc.ReasonDeviceDown
+	})
+	f, err := svc.Figures(ctx)
+	if err != nil || len(f.Agents) == 0 || f.Agents[0].Agent != "1088" || !f.Agents[0].DeviceDown {
+		t.Fatalf("figures with the port failed: %+v %v", f.Agents, err)
+	}
+	if err := sb.SetFault("fxs2", sim.Fault{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "1088 ready with the port back", func() bool {
+		st, _ := svc.ACD().Agent("1088")
+		return st.State == acd.Idle
+	})
 }

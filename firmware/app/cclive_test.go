@@ -210,3 +210,59 @@ func TestCallCentreLiveAPI(t *testing.T) {
 		t.Fatalf("1088 after the desk logout: %s", st.State)
 	}
 }
+
+// A SIP agent transfers a call, through the daemon: the exchange rings
+// fxo1, the caller keys 1, agent 1099's SIP phone (sipp registered as 302,
+// echoing RTP) answers; the agent's desk transfers the caller blind to the
+// analog extension 203, whose phone rings with the customer's number and
+// answers; the caller's tone reaches 203; the SIP phone gets its BYE; the
+// fact row records the transfer.
+func TestCallCentreSIPAgentTransfers(t *testing.T) {
+	needSipp(t)
+	t.Parallel()
+	a, out := bootCCOut(t, 26900, ccTestPBX(), ccTestConfig(t))
+	admin := adminClient(t, a, out)
+	admin.call("POST", "/api/v1/users", map[string]any{"login": "1099", "role": "agent", "password": "Paper-Lantern-52"}, http.StatusCreated)
+	desk := loginAs(t, admin.base, "1099", "Paper-Lantern-52")
+	svc, _ := a.CallCentre()
+	phone := echoPhone302(t, a.telephony().sipAddr(true))
+	desk.call("POST", "/api/v1/cc/agents/1099/login", nil, http.StatusNoContent)
+	co := a.livePorts().Sim().CO("fxo1")
+	if err := co.Ring(si3050sim.Call{CallerID: &callerid.Message{Format: callerid.MDMF, Number: "02588886666"}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, "the box answering the line", co.Answered)
+	time.Sleep(1500 * time.Millisecond)
+	if err := co.SendDTMF("1"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "1099 talking", func() bool {
+		st, _ := svc.ACD().Agent("1099")
+		return st.State == acd.Talking
+	})
+	desk.call("POST", "/api/v1/cc/agents/1099/transfer", map[string]any{"target": map[string]any{"kind": "extension", "value": "203"}}, http.StatusNoContent)
+	if err := phone.wait(); err != nil {
+		t.Fatalf("the agent's SIP phone: %v", err)
+	}
+	p := a.livePorts().Sim().Phone("fxs3")
+	eventually(t, 10*time.Second, "203 ringing with the customer's number", func() bool {
+		cid := p.CallerID()
+		return p.Ringing() && len(cid) > 0 && strings.HasSuffix(cid[len(cid)-1].Number, "88886666")
+	})
+	p.OffHook()
+	time.Sleep(500 * time.Millisecond)
+	p.ClearHeard()
+	co.Play(sine8k(500, 8000*2))
+	time.Sleep(2500 * time.Millisecond)
+	if x := p.Heard(); len(x) < 12000 || !hearsTone(x[4000:12000], 500) {
+		t.Errorf("203 did not hear the caller after the transfer (%d samples)", len(x))
+	}
+	if st, _ := svc.ACD().Agent("1099"); st.State == acd.Talking {
+		t.Fatalf("1099 still talking after a blind transfer")
+	}
+	p.OnHook()
+	eventually(t, 10*time.Second, "the fact row with the transfer", func() bool {
+		f := storedFacts(t, a)
+		return len(f) == 1 && f[0].Agent == "1099" && len(f[0].Transfers) == 1
+	})
+}

@@ -22,7 +22,8 @@ func loginAs(t *testing.T, base, login, password string) *webClient {
 	return c
 }
 
-// get fetches path as c and returns its status and body.
+// get fetches path as c and returns its status and body (page without the
+// status).
 func (w *webClient) get(path string) (int, string) {
 	w.t.Helper()
 	resp, err := w.c.Get(w.base + path)
@@ -32,6 +33,22 @@ func (w *webClient) get(path string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// callSales rings the box on fxo1 from number and keys 1 in the menu
+// once the box answered: the caller waits for sales.
+func callSales(t *testing.T, a *App, number string) *si3050sim.CO {
+	t.Helper()
+	co := a.livePorts().Sim().CO("fxo1")
+	if err := co.Ring(si3050sim.Call{CallerID: &callerid.Message{Format: callerid.MDMF, Number: number}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, "the box answering the line", co.Answered)
+	time.Sleep(1500 * time.Millisecond)
+	if err := co.SendDTMF("1"); err != nil {
+		t.Fatal(err)
+	}
+	return co
 }
 
 // agentFigure finds an agent's line in GET /api/v1/cc/figures.
@@ -100,15 +117,7 @@ func TestCallCentreLiveAPI(t *testing.T) {
 	agent.call("POST", "/api/v1/cc/agents/1088/state", map[string]any{"state": "ready"}, http.StatusNoContent)
 
 	// A call from the PSTN: the menu, 1, 1088 rings on 202.
-	co := a.livePorts().Sim().CO("fxo1")
-	if err := co.Ring(si3050sim.Call{CallerID: &callerid.Message{Format: callerid.MDMF, Number: "02588886666"}}); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 15*time.Second, "the box answering the line", co.Answered)
-	time.Sleep(1500 * time.Millisecond)
-	if err := co.SendDTMF("1"); err != nil {
-		t.Fatal(err)
-	}
+	callSales(t, a, "02588886666")
 	eventually(t, 10*time.Second, "1088 ringing", func() bool {
 		st, _ := svc.ACD().Agent("1088")
 		return st.State == acd.Ringing
@@ -227,15 +236,7 @@ func TestCallCentreSIPAgentTransfers(t *testing.T) {
 	svc, _ := a.CallCentre()
 	phone := echoPhone302(t, a.telephony().sipAddr(true))
 	desk.call("POST", "/api/v1/cc/agents/1099/login", nil, http.StatusNoContent)
-	co := a.livePorts().Sim().CO("fxo1")
-	if err := co.Ring(si3050sim.Call{CallerID: &callerid.Message{Format: callerid.MDMF, Number: "02588886666"}}); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 15*time.Second, "the box answering the line", co.Answered)
-	time.Sleep(1500 * time.Millisecond)
-	if err := co.SendDTMF("1"); err != nil {
-		t.Fatal(err)
-	}
+	co := callSales(t, a, "02588886666")
 	eventually(t, 10*time.Second, "1099 talking", func() bool {
 		st, _ := svc.ACD().Agent("1099")
 		return st.State == acd.Talking

@@ -223,16 +223,7 @@ func TestSupervisorOperations(t *testing.T) {
 	r := newRig(t, testConfig(), nil)
 	r.login("1088", "202")
 	co := r.serve()
-	var call string
-	if err := r.do(func(ctx context.Context) error {
-		s, err := r.svc.Services(ctx)
-		if len(s) == 1 {
-			call = s[0].Call
-		}
-		return err
-	}); err != nil || call == "" {
-		t.Fatalf("services: %v", err)
-	}
+	call := r.onlyService()
 	if err := r.do(func(ctx context.Context) error { return r.svc.Monitor(ctx, "1099", call, "203") }); err != nil {
 		t.Fatal(err)
 	}

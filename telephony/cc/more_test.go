@@ -360,13 +360,7 @@ func TestFactsDoNotPileUp(t *testing.T) {
 // 1099 straight from the consultation, so the waiting caller does not
 // take them in between.
 func TestConsultTransferToAgent(t *testing.T) {
-	r := newRig(t, testConfig(), nil)
-	r.login("1088", "202")
-	r.login("1099", "203")
-	if err := r.do(func(ctx context.Context) error { return r.svc.SetState(ctx, "1099", acd.Busy, "", "") }); err != nil {
-		t.Fatal(err)
-	}
-	co := r.serve()
+	r, co := serveWithBusyColleague(t)
 	co2 := r.ring("fxo2", "13900139000")
 	r.untilAnswered(co2)
 	co2.SendDTMF("1")
@@ -389,23 +383,8 @@ func TestConsultTransferToAgent(t *testing.T) {
 // the supervisor; the caller still does not (before, the whisper pointed
 // at 1088's leg, gone, and nobody heard it).
 func TestWhisperFollowsTransfer(t *testing.T) {
-	r := newRig(t, testConfig(), nil)
-	r.login("1088", "202")
-	r.login("1099", "203")
-	if err := r.do(func(ctx context.Context) error { return r.svc.SetState(ctx, "1099", acd.Busy, "", "") }); err != nil {
-		t.Fatal(err)
-	}
-	co := r.serve()
-	var call string
-	if err := r.do(func(ctx context.Context) error {
-		s, err := r.svc.Services(ctx)
-		if len(s) == 1 {
-			call = s[0].Call
-		}
-		return err
-	}); err != nil || call == "" {
-		t.Fatalf("services: %v", err)
-	}
+	r, co := serveWithBusyColleague(t)
+	call := r.onlyService()
 	if err := r.do(func(ctx context.Context) error { return r.svc.Monitor(ctx, "boss", call, "204") }); err != nil {
 		t.Fatal(err)
 	}
@@ -437,4 +416,33 @@ func TestWhisperFollowsTransfer(t *testing.T) {
 	if got := hears(co.Heard()[4000:], 500, 1100, 1800); got != "1100" {
 		t.Errorf("the caller heard %s, want 1100", got)
 	}
+}
+
+// onlyService returns the id of the one service in progress.
+func (r *rig) onlyService() string {
+	r.t.Helper()
+	var call string
+	if err := r.do(func(ctx context.Context) error {
+		s, err := r.svc.Services(ctx)
+		if len(s) == 1 {
+			call = s[0].Call
+		}
+		return err
+	}); err != nil || call == "" {
+		r.t.Fatalf("services: %v", err)
+	}
+	return call
+}
+
+// serveWithBusyColleague logs 1088 in on 202 and 1099 on 203 (busy), and
+// serves a caller: 1088 talks with them.
+func serveWithBusyColleague(t *testing.T) (*rig, *coCall) {
+	t.Helper()
+	r := newRig(t, testConfig(), nil)
+	r.login("1088", "202")
+	r.login("1099", "203")
+	if err := r.do(func(ctx context.Context) error { return r.svc.SetState(ctx, "1099", acd.Busy, "", "") }); err != nil {
+		t.Fatal(err)
+	}
+	return r, r.serve()
 }

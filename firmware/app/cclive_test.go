@@ -254,7 +254,9 @@ func TestCallCentreSIPAgentTransfers(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	p.ClearHeard()
 	co.Play(sine8k(500, 8000*2))
-	time.Sleep(2500 * time.Millisecond)
+	// The emulated lines run slower than the wall clock under load: wait
+	// for the samples.
+	eventually(t, 15*time.Second, "203 to record 1.5 s", func() bool { return len(p.Heard()) >= 12000 })
 	if x := p.Heard(); len(x) < 12000 || !hearsTone(x[4000:12000], 500) {
 		t.Errorf("203 did not hear the caller after the transfer (%d samples)", len(x))
 	}

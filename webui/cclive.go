@@ -18,6 +18,7 @@ import (
 // layer over it under /api/v1/cc (the configuration keeps /api/v1/agents
 // and the other object paths):
 //
+//	GET  /api/v1/cc/agents/:agent       an agent's own line: state, device, service
 //	POST /api/v1/cc/agents/:agent/:op   an agent operation (CCAgentOps)
 //	POST /api/v1/cc/calls/:call/:op     a supervisor's operation (CCCallOps)
 //	GET  /api/v1/cc/figures             per group and per agent, waiting list, services
@@ -41,8 +42,9 @@ type CCLive interface {
 	CCAgent(ctx context.Context, actor, agent, op string, req CCRequest) (json.RawMessage, error)
 	// CCCall runs a supervisor's op (a CCCallOps name) on a call.
 	CCCall(ctx context.Context, actor, call, op string, req CCRequest) error
-	// CCView returns a live view as JSON: "figures", "waiting" or
-	// "services".
+	// CCView returns a live view as JSON: "figures", "waiting",
+	// "services", or "agent:" and a work number (that agent's line and
+	// the service they are in).
 	CCView(ctx context.Context, view string) (json.RawMessage, error)
 	// CCExport writes "facts" or "status" as CSV for [from, to).
 	CCExport(ctx context.Context, w io.Writer, what string, from, to time.Time) error
@@ -173,6 +175,7 @@ func agentOf(u User) string {
 // ccLiveRoutes registers the live operations on the authenticated group.
 func (s *Server) ccLiveRoutes(authed *gin.RouterGroup) {
 	g := authed.Group("/cc", s.needLive)
+	g.GET("/agents/:agent", s.apiCCAgentView)
 	g.POST("/agents/:agent/:op", s.apiCCAgent)
 	g.POST("/calls/:call/:op", s.apiCCCall)
 	for _, v := range []string{"figures", "waiting", "services"} {
@@ -241,6 +244,21 @@ func (s *Server) apiCCAgent(c *gin.Context) {
 		return
 	}
 	c.Data(http.StatusOK, "application/json; charset=utf-8", out)
+}
+
+// apiCCAgentView shows an agent its own line (a supervisor anyone's).
+func (s *Server) apiCCAgentView(c *gin.Context) {
+	u, _ := userOf(c)
+	agent := c.Param("agent")
+	need := permDesk
+	if agent != agentOf(u) {
+		need = permQueueMonitor
+	}
+	if !ccRoleCan(u, need) {
+		s.failWith(c, fail(http.StatusForbidden, "err.cc.not_yours", ""))
+		return
+	}
+	s.apiCCView("agent:"+agent)(c)
 }
 
 func (s *Server) apiCCCall(c *gin.Context) {

@@ -141,6 +141,19 @@ func TestCallCentreLiveRoles(t *testing.T) {
 		rec.Header().Get("Content-Type") != "text/csv; charset=utf-8" {
 		t.Errorf("facts export: %q %v", rec.Body, rec.Header())
 	}
+	for _, agent := range []string{"1088", "1099"} {
+		for who, want := range map[string]int{"anonymous": 401, "1088": 200, "sup": 200, "root": 200} {
+			if who == "1088" && agent != "1088" {
+				want = 403
+			}
+			path := "/api/v1/cc/agents/" + agent
+			if rec := clients[who].get(path); rec.Code != want {
+				t.Errorf("GET %s as %s: %d %s, want %d", path, who, rec.Code, rec.Body, want)
+			} else if want == 200 && live.last() != "view agent:"+agent {
+				t.Errorf("GET %s as %s reached the call centre as %q", path, who, live.last())
+			}
+		}
+	}
 	if st, m := clients["sup"].api(http.MethodPost, "/api/v1/cc/agents/1088/nap", nil); st != http.StatusNotFound {
 		t.Errorf("an operation that is none: %d %v", st, m)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -355,9 +356,46 @@ func (l *ccLive) CCView(ctx context.Context, view string) (json.RawMessage, erro
 		}
 		v = map[string]any{"services": svcs}
 	default:
-		return nil, fmt.Errorf("%w: view %s", webui.ErrNotFound, view)
+		agent, ok := strings.CutPrefix(view, "agent:")
+		if !ok {
+			return nil, fmt.Errorf("%w: view %s", webui.ErrNotFound, view)
+		}
+		if v, err = agentLine(ctx, s, agent); err != nil {
+			return nil, err
+		}
 	}
 	return json.Marshal(v)
+}
+
+// agentLineView is GET /api/v1/cc/agents/:agent: the agent's line of the
+// figures and the service they are in, if any.
+type agentLineView struct {
+	agentView
+	Service *cc.ServiceInfo `json:"service,omitempty"`
+}
+
+func agentLine(ctx context.Context, s *cc.Service, agent string) (agentLineView, error) {
+	f, err := s.Figures(ctx)
+	if err != nil {
+		return agentLineView{}, liveErr(err)
+	}
+	svcs, err := s.Services(ctx)
+	if err != nil {
+		return agentLineView{}, liveErr(err)
+	}
+	for _, a := range figures(f, nil).Agents {
+		if a.Agent != agent {
+			continue
+		}
+		out := agentLineView{agentView: a}
+		for i := range svcs {
+			if string(svcs[i].Agent) == agent {
+				out.Service = &svcs[i]
+			}
+		}
+		return out, nil
+	}
+	return agentLineView{}, fmt.Errorf("%w: agent %s", webui.ErrNotFound, agent)
 }
 
 // CCExport implements webui.CCLive: the fact rows whose call entered the

@@ -139,6 +139,13 @@ func TestCallCentreLiveAPI(t *testing.T) {
 	}
 	call := services[0].(map[string]any)["call"].(string)
 
+	// The agent sees its own line with the service it is in.
+	if me := agent.call("GET", "/api/v1/cc/agents/1088", nil, http.StatusOK); me["state"] != "talking" ||
+		me["service"].(map[string]any)["call"] != call || me["registered"] != true {
+		t.Fatalf("the agent's own line: %v", me)
+	}
+	agent.call("GET", "/api/v1/cc/agents/1099", nil, http.StatusForbidden)
+
 	// The agent's in-call operations.
 	agent.call("POST", "/api/v1/cc/agents/1088/hold", nil, http.StatusNoContent)
 	if s := sup.call("GET", "/api/v1/cc/services", nil, http.StatusOK)["services"].([]any)[0].(map[string]any); s["held"] != true {

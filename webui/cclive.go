@@ -258,7 +258,7 @@ func (s *Server) apiCCAgentView(c *gin.Context) {
 		s.failWith(c, fail(http.StatusForbidden, "err.cc.not_yours", ""))
 		return
 	}
-	s.apiCCView("agent:"+agent)(c)
+	s.apiCCView("agent:" + agent)(c)
 }
 
 func (s *Server) apiCCCall(c *gin.Context) {

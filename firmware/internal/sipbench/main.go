@@ -265,6 +265,8 @@ func concurrent(a *app.App, o options, sipp, dir, box string, uasPort int) error
 		fmt.Printf("\nmedia engine (the switch's frame clock, every channel):\n")
 		fmt.Printf("  tick processing              mean %v, max %v over %d ticks\n",
 			(ms.TickTime / time.Duration(ms.Ticks)).Round(time.Microsecond), ms.MaxTick.Round(time.Microsecond), ms.Ticks)
+		fmt.Printf("  clock fell behind            %d frames skipped (every call alike); %d idle channel ticks passed by\n",
+			st.ClockLost, ms.Slept)
 		// Beyond the jitter buffer the engine adds only its tick's processing
 		// when the talker's buffer holds the outgoing packet's second frame
 		// (TestAddedLatency in rtpstream); a 10 ms frame when it does not

@@ -186,7 +186,9 @@ var base, _ = url.Parse("http://callbox.test/")
 
 func (e *env) client(t testing.TB) *client {
 	jar, _ := cookiejar.New(nil)
-	return &client{t: t, h: e.s.Handler(), jar: jar, addr: "192.0.2.10:40000"}
+	// An English browser: most tests check English text; those about the
+	// default language (zh-CN) clear lang.
+	return &client{t: t, h: e.s.Handler(), jar: jar, addr: "192.0.2.10:40000", lang: "en-US"}
 }
 
 func (c *client) do(req *http.Request) *httptest.ResponseRecorder {

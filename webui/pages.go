@@ -169,9 +169,28 @@ func (s *Server) switchLang(c *gin.Context) {
 		s.notFound(c)
 		return
 	}
+	s.setLangCookie(c, tag)
+	c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
+}
+
+// postSwitchLang is the language switch of a logged-in user: a form
+// (POST, with the CSRF token) because it changes the stored account.
+func (s *Server) postSwitchLang(c *gin.Context) {
+	tag := s.cat.Supported(c.Param("lang"))
+	if tag == "" {
+		s.notFound(c)
+		return
+	}
+	if _, f := s.updateMe(c, meInput{Lang: &tag}); f != nil {
+		s.failWith(c, f)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, safeNext(c.PostForm("next")))
+}
+
+func (s *Server) setLangCookie(c *gin.Context, tag string) {
 	http.SetCookie(c.Writer, &http.Cookie{Name: s.cookieName(c, langCookie), Value: tag, Path: "/", MaxAge: 365 * 24 * 3600,
 		HttpOnly: true, Secure: isTLS(c), SameSite: http.SameSiteLaxMode})
-	c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
 }
 
 func (s *Server) pageHome(c *gin.Context) {

@@ -55,7 +55,7 @@ var pbxKeyField = map[string]string{PBXExtensions: "number", PBXTrunks: "name", 
 // pbxRoutes registers the PBX configuration API on the authenticated group.
 func (s *Server) pbxRoutes(authed *gin.RouterGroup) {
 	for _, kind := range []string{PBXExtensions, PBXTrunks, PBXRoutes} {
-		g := authed.Group("/"+kind, s.requireAdmin(true), s.needPBX)
+		g := authed.Group("/"+kind, s.need(PermPBX), s.needPBX)
 		g.GET("", s.apiPBXList(kind))
 		g.POST("", s.apiPBXCreate(kind))
 		g.GET("/:key", s.apiPBXGet(kind))

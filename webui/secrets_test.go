@@ -308,7 +308,7 @@ func TestCatalogueCoversReasons(t *testing.T) {
 	}
 	// Arguments: what the English text takes, by verb.
 	verb := regexp.MustCompile(`%(\[(\d+)\])?[-+# 0]*\d*(\.\d+)?([a-zA-Z%])`)
-	for key, en := range cs[i18n.Default] {
+	for key, en := range cs["en"] {
 		var args []any
 		n := 0
 		for _, m := range verb.FindAllStringSubmatch(en, -1) {

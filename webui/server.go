@@ -87,6 +87,10 @@ type Server struct {
 
 	certs *tlscert.Store // nil without HTTPS
 
+	streams     streamCount // open event streams
+	streamsCtx  context.Context
+	stopStreams context.CancelFunc // ends every event stream at shutdown
+
 	addrMu    sync.Mutex
 	addr      string
 	tlsAddr   string
@@ -123,6 +127,7 @@ func New(cfg Config) (*Server, error) {
 		ready:   make(chan struct{}),
 	}
 	s.now = time.Now
+	s.streamsCtx, s.stopStreams = context.WithCancel(context.Background())
 	clock := func() time.Time { return s.now() }
 	s.sess = newSessions(cfg.SessionIdle, cfg.SessionMax, clock)
 	s.csrf = newCSRFSigner(clock)
@@ -216,7 +221,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.readyOnce.Do(func() { close(s.ready) })
 
 	newServer := func(h http.Handler) *http.Server {
-		return &http.Server{
+		srv := &http.Server{
 			Handler:           h,
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       30 * time.Second,
@@ -225,6 +230,10 @@ func (s *Server) Run(ctx context.Context) error {
 			MaxHeaderBytes:    32 << 10,
 			ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		}
+		// Event streams never finish on their own: Shutdown ends them
+		// rather than waiting out its grace period.
+		srv.RegisterOnShutdown(s.stopStreams)
+		return srv
 	}
 	plain := newServer(s.engine)
 	if tlsLn != nil && s.cfg.RedirectHTTP {
@@ -339,7 +348,9 @@ func (s *Server) routes() *gin.Engine {
 	api.POST("/setup", s.apiSetup)
 	authed := api.Group("", s.requireUser(true))
 	authed.GET("/system", s.apiSystem)
-	admin := authed.Group("/users", s.requireAdmin(true))
+	authed.GET("/permissions", s.apiPermissions)
+	authed.PUT("/me", s.apiUpdateMe)
+	admin := authed.Group("/users", s.need(PermUsers))
 	admin.GET("", s.apiListUsers)
 	admin.POST("", s.apiCreateUser)
 	admin.GET("/:login", s.apiGetUser)
@@ -347,6 +358,7 @@ func (s *Server) routes() *gin.Engine {
 	admin.DELETE("/:login", s.apiDeleteUser)
 	s.pbxRoutes(authed)
 	s.cdrRoutes(authed)
+	s.eventsRoutes(authed)
 	s.tlsRoutes(authed)
 	s.simRoutes(e)
 	s.updateRoutes(e, authed)
@@ -360,7 +372,8 @@ func (s *Server) routes() *gin.Engine {
 	e.POST("/login", s.postLogin)
 	e.POST("/logout", s.postLogout)
 	e.GET("/lang/:lang", s.switchLang)
-	pages := e.Group("/users", s.requireUser(false), s.requireAdmin(false))
+	e.POST("/lang/:lang", s.requireUser(false), s.postSwitchLang)
+	pages := e.Group("/users", s.requireUser(false), s.need(PermUsers))
 	pages.GET("", s.pageUsers)
 	pages.POST("", s.postCreateUser)
 	pages.GET("/:login", s.pageEditUser)
@@ -488,6 +501,9 @@ func (s *Server) loadSession(c *gin.Context) {
 	}
 	c.Set(keyUser, u)
 	c.Set(keySession, ss)
+	if tag := s.cat.Supported(u.Lang); tag != "" {
+		c.Set(keyLang, tag) // the user's choice, on every device
+	}
 }
 
 // keyRateLimited marks a request limitAnonymous refused.
@@ -603,17 +619,6 @@ func (s *Server) requireUser(api bool) gin.HandlerFunc {
 		} else {
 			c.Redirect(http.StatusSeeOther, "/login?next="+urlQueryEscape(c.Request.URL.RequestURI()))
 		}
-		c.Abort()
-	}
-}
-
-// requireAdmin refuses non-administrators with 403.
-func (s *Server) requireAdmin(api bool) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if u, ok := userOf(c); ok && u.Role == RoleAdmin {
-			return
-		}
-		s.failWith(c, fail(http.StatusForbidden, "err.forbidden", ""))
 		c.Abort()
 	}
 }

@@ -65,8 +65,18 @@ type User struct {
 	Role         string
 	PasswordHash string
 	Disabled     bool
-	Created      time.Time
-	Updated      time.Time
+	// Lang is the language the user chose ("zh-CN", "en"); empty: the
+	// browser's, then zh-CN.
+	Lang string
+	// Agent is the work number (工号, 1-8 digits) of the call-centre agent
+	// this user is, if any: the live event stream shows an agent its own
+	// calls by it.
+	Agent string
+	// Permissions grant (true) or revoke (false) permissions against the
+	// role's defaults (see Permission); nil: the defaults.
+	Permissions map[string]bool
+	Created     time.Time
+	Updated     time.Time
 }
 
 // Users is the user storage webui consumes. Implementations wrap the
@@ -103,6 +113,7 @@ var (
 var userFields = map[string]string{
 	"login": "login", "display_name": "display_name", "role": "role",
 	"password": "password", "password_hash": "password", "disabled": "disabled",
+	"lang": "lang", "agent": "agent", "permissions": "permissions",
 }
 
 // errField finds the user field named after a sentinel in err's text: the
@@ -207,6 +218,12 @@ type Config struct {
 	// Installer is the LAN, time and NTP settings and the factory reset
 	// under /api/v1/installer; nil makes those routes answer 503.
 	Installer Installer
+	// Events is the call centre's live event stream served at GET
+	// /api/v1/events; nil makes that route answer 503.
+	Events Events
+	// Heartbeat is how often an idle event stream sends a heartbeat; zero
+	// means DefaultHeartbeat (15 s).
+	Heartbeat time.Duration
 	// Logger receives request logs and errors; nil discards them.
 	Logger *slog.Logger
 	// SessionIdle ends a session after this long without a request; zero

@@ -5,11 +5,14 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"callbox/webui/i18n"
 )
 
 // Events is the call centre's live event stream, served to the pages as
@@ -22,6 +25,10 @@ type Events interface {
 	// starts with an EventReset. A malformed id gives an error wrapping
 	// ErrBadEventID.
 	Subscribe(after string) (EventStream, error)
+	// Last returns the id of the last event published ("" before the
+	// first), and false when no stream is available now (the call centre
+	// is not running): pages then show no live data.
+	Last() (string, bool)
 }
 
 // EventStream is one reader's subscription.
@@ -287,4 +294,17 @@ func (w *sseWriter) flush() bool {
 		w.err = w.rc.Flush()
 	}
 	return w.err == nil
+}
+
+// eventTypeKeys lists the catalogue's keys of event types and agent
+// states ("ev.*"), which the live pages' scripts word events with.
+func eventTypeKeys(cat i18n.Catalogs) []string {
+	var keys []string
+	for k := range cat[i18n.Default] {
+		if strings.HasPrefix(k, "ev.") {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
 }

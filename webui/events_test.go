@@ -36,6 +36,8 @@ func (be busEvents) Subscribe(after string) (EventStream, error) {
 	return busStream{be.b, sub}, nil
 }
 
+func (be busEvents) Last() (string, bool) { return be.b.Last(), true }
+
 func (bs busStream) Next(ctx context.Context) (LiveEvent, bool) {
 	select {
 	case e, ok := <-bs.sub.C():

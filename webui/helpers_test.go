@@ -125,7 +125,8 @@ func (fakeSystem) Info(ctx context.Context) SystemInfo {
 	return SystemInfo{
 		Version: "v0.1.0-test", Uptime: 93784 * time.Second, StoreBytes: 32768, DataFreeBytes: 5 << 30,
 		Board: BoardInfo{Name: "sim", Ports: []PortInfo{
-			{"fxs1", "fxs", "si3215-sim", "idle"}, {"fxo1", "fxo", "si3050-sim", "on-hook"},
+			{"fxs1", "fxs", "si3215-sim", "ok, off-hook, forward active"}, {"fxo1", "fxo", "si3050-sim", "ok, on-hook, battery"},
+			{"fxo2", "fxo", "si3050-sim", "failed: si3050: fxo2: no isolation link"},
 		}},
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -278,8 +279,29 @@ func (s *Server) postLogout(c *gin.Context) {
 
 // userForm is what the users pages echo back into their forms.
 type userForm struct {
-	Login, DisplayName, Role string
-	Disabled                 bool
+	Login, DisplayName, Role, Agent, Lang string
+	Disabled                              bool
+}
+
+// permView is one permission on the user page.
+type permView struct {
+	Name, Label, Hint string
+	Checked, Default  bool
+	// Fixed: the role cannot hold it, or holds everything (admin).
+	Fixed bool
+}
+
+// permViews lists the permissions for a user of role holding held.
+func (s *Server) permViews(lang, role string, held []Permission) []permView {
+	out := make([]permView, 0, len(Permissions))
+	for _, pi := range Permissions {
+		name := string(pi.Name)
+		out = append(out, permView{Name: name, Label: s.cat.T(lang, "perm."+name), Hint: s.cat.T(lang, "perm.hint."+name),
+			Checked: role == RoleAdmin || slices.Contains(held, pi.Name),
+			Default: role == RoleAdmin || slices.Contains(pi.Default, role),
+			Fixed:   role == RoleAdmin || !slices.Contains(pi.Roles, role)})
+	}
+	return out
 }
 
 var userMessages = map[string]string{
@@ -304,7 +326,7 @@ func (s *Server) renderUsers(c *gin.Context, status int, d gin.H) {
 	for _, u := range us {
 		views = append(views, viewOf(u))
 	}
-	d["Users"], d["Roles"] = views, Roles
+	d["Users"], d["Roles"], d["Langs"] = views, Roles, s.cat.Langs()
 	s.render(c, status, "users", d)
 }
 
@@ -318,7 +340,16 @@ func formInput(c *gin.Context, withLogin bool) (userInput, *failure) {
 	dn := strings.TrimSpace(c.PostForm("display_name"))
 	role := c.PostForm("role")
 	dis := c.PostForm("disabled") != ""
-	in.DisplayName, in.Role, in.Disabled = &dn, &role, &dis
+	agent := strings.TrimSpace(c.PostForm("agent"))
+	lang := c.PostForm("lang")
+	in.DisplayName, in.Role, in.Disabled, in.Agent, in.Lang = &dn, &role, &dis, &agent, &lang
+	// The permission boxes are on the form when perms_shown is; they
+	// belong to the role the form was drawn for, so a role changed in
+	// the same post gives the new role's defaults instead.
+	if c.PostForm("perms_shown") == role {
+		perms := c.PostFormArray("perm")
+		in.Permissions = &perms
+	}
 	if pw := c.PostForm("password"); pw != "" || withLogin {
 		in.Password = &pw
 		if pw != c.PostForm("password2") {
@@ -341,6 +372,12 @@ func formOf(in userInput) userForm {
 	}
 	if in.Disabled != nil {
 		f.Disabled = *in.Disabled
+	}
+	if in.Agent != nil {
+		f.Agent = *in.Agent
+	}
+	if in.Lang != nil {
+		f.Lang = *in.Lang
 	}
 	return f
 }
@@ -367,8 +404,10 @@ func (s *Server) pageEditUser(c *gin.Context) {
 		s.failWith(c, storeFailure(err))
 		return
 	}
+	v := viewOf(u)
 	s.render(c, http.StatusOK, "user", gin.H{"Form": userForm{Login: u.Login, DisplayName: u.DisplayName,
-		Role: u.Role, Disabled: u.Disabled}, "U": viewOf(u), "Roles": Roles})
+		Role: u.Role, Disabled: u.Disabled, Agent: u.Agent, Lang: u.Lang}, "U": v, "Roles": Roles, "Langs": s.cat.Langs(),
+		"Perms": s.permViews(langOf(c), u.Role, v.Permissions)})
 }
 
 func (s *Server) postEditUser(c *gin.Context) {
@@ -424,6 +463,13 @@ func (s *Server) afterChange(c *gin.Context, in userInput, f *failure, msg strin
 	}
 	form := formOf(in)
 	form.Login = u.Login
-	s.render(c, f.status, "user", gin.H{"Form": form, "U": viewOf(u), "Roles": Roles,
-		"Error": s.failText(c, f), "Field": f.field})
+	held := viewOf(u).Permissions
+	if in.Permissions != nil {
+		held = nil
+		for _, p := range *in.Permissions {
+			held = append(held, Permission(p))
+		}
+	}
+	s.render(c, f.status, "user", gin.H{"Form": form, "U": viewOf(u), "Roles": Roles, "Langs": s.cat.Langs(),
+		"Perms": s.permViews(langOf(c), u.Role, held), "Error": s.failText(c, f), "Field": f.field})
 }

@@ -95,7 +95,16 @@ func (p *confPBX) PBXUpdate(ctx context.Context, kind, key string, obj json.RawM
 	return p.put(key, obj)
 }
 
-func (p *confPBX) PBXDelete(ctx context.Context, kind, key string) error { return nil }
+func (p *confPBX) PBXDelete(ctx context.Context, kind, key string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i := p.find(key)
+	if i < 0 {
+		return fmt.Errorf("conf: %w", ErrNotFound)
+	}
+	p.exts = slices.Delete(p.exts, i, i+1)
+	return nil
+}
 
 func newConfEnv(t *testing.T) (*env, *confPBX, *client) {
 	t.Helper()

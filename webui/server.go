@@ -67,7 +67,11 @@ type Server struct {
 	cat    i18n.Catalogs
 	engine *gin.Engine
 	pages  map[string]*pageTemplate
-	now    func() time.Time
+	static map[string]string // static file name to content hash
+	// eventTypeKeys are the catalogue's "ev.*" keys, the labels of the
+	// event types and states the live pages show.
+	eventTypeKeys []string
+	now           func() time.Time
 
 	sess     *sessions
 	csrf     *csrfSigner
@@ -140,6 +144,10 @@ func New(cfg Config) (*Server, error) {
 	if s.pages, err = loadPages(); err != nil {
 		return nil, err
 	}
+	if s.static, err = hashStatic(); err != nil {
+		return nil, fmt.Errorf("webui: static files: %w", err)
+	}
+	s.eventTypeKeys = eventTypeKeys(cat)
 	if cfg.HTTPSAddr != "" {
 		if cfg.TLSDir == "" {
 			return nil, errors.New("webui: Config.TLSDir is empty")
@@ -337,8 +345,8 @@ func (s *Server) routes() *gin.Engine {
 
 	static, _ := fs.Sub(assets, "assets/static")
 	files := http.StripPrefix("/static", http.FileServerFS(filesOnly{static}))
-	e.GET("/static/*path", gin.WrapH(files))
-	e.HEAD("/static/*path", gin.WrapH(files))
+	e.GET("/static/*path", s.serveStatic(files))
+	e.HEAD("/static/*path", s.serveStatic(files))
 
 	api := e.Group("/api/v1")
 	api.GET("/health", s.apiHealth)
@@ -371,6 +379,7 @@ func (s *Server) routes() *gin.Engine {
 	e.GET("/login", s.pageLogin)
 	e.POST("/login", s.postLogin)
 	e.POST("/logout", s.postLogout)
+	s.formRoutes(e, pbxForms)
 	e.GET("/lang/:lang", s.switchLang)
 	e.POST("/lang/:lang", s.requireUser(false), s.postSwitchLang)
 	pages := e.Group("/users", s.requireUser(false), s.need(PermUsers))

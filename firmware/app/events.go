@@ -19,6 +19,14 @@ type eventsWeb struct{ bus func() *ccevent.Bus }
 // errNoCallCentre: no event bus yet.
 var errNoCallCentre = errors.New("app: the call centre is not running")
 
+func (w eventsWeb) Last() (string, bool) {
+	b := w.bus()
+	if b == nil {
+		return "", false
+	}
+	return b.Last(), true
+}
+
 func (w eventsWeb) Subscribe(after string) (webui.EventStream, error) {
 	b := w.bus()
 	if b == nil {

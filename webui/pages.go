@@ -289,6 +289,8 @@ type permView struct {
 	Checked, Default  bool
 	// Fixed: the role cannot hold it, or holds everything (admin).
 	Fixed bool
+	// ImpliedBy names the held permission that includes this one.
+	ImpliedBy string
 }
 
 // permViews lists the permissions for a user of role holding held.
@@ -296,10 +298,14 @@ func (s *Server) permViews(lang, role string, held []Permission) []permView {
 	out := make([]permView, 0, len(Permissions))
 	for _, pi := range Permissions {
 		name := string(pi.Name)
-		out = append(out, permView{Name: name, Label: s.cat.T(lang, "perm."+name), Hint: s.cat.T(lang, "perm.hint."+name),
+		v := permView{Name: name, Label: s.cat.T(lang, "perm."+name), Hint: s.cat.T(lang, "perm.hint."+name),
 			Checked: role == RoleAdmin || slices.Contains(held, pi.Name),
 			Default: role == RoleAdmin || slices.Contains(pi.Default, role),
-			Fixed:   role == RoleAdmin || !slices.Contains(pi.Roles, role)})
+			Fixed:   role == RoleAdmin || !slices.Contains(pi.Roles, role)}
+		if role != RoleAdmin && pi.ImpliedBy != "" && slices.Contains(held, pi.ImpliedBy) {
+			v.ImpliedBy, v.Fixed = s.cat.T(lang, "perm."+string(pi.ImpliedBy)), true
+		}
+		out = append(out, v)
 	}
 	return out
 }

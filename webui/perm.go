@@ -59,6 +59,9 @@ type PermissionInfo struct {
 	Roles []string
 	// Default lists the roles that hold it unless revoked.
 	Default []string
+	// Implied by: holding this other permission gives this one too
+	// (changing what one cannot see makes no sense).
+	ImpliedBy Permission
 }
 
 var (
@@ -68,21 +71,21 @@ var (
 
 // Permissions is the fixed list, in the order the users page shows it.
 var Permissions = []PermissionInfo{
-	{PermDesk, agentSup, agentSup},
-	{PermDeskOutbound, agentSup, agentSup},
-	{PermQueueMonitor, agentSup, supOnly},
-	{PermQueueControl, supOnly, supOnly},
-	{PermAgentsMonitor, supOnly, supOnly},
-	{PermAgentsControl, supOnly, supOnly},
-	{PermWallboard, agentSup, supOnly},
-	{PermLogsAll, supOnly, supOnly},
-	{PermRecordingsAll, supOnly, supOnly},
-	{PermReports, supOnly, supOnly},
-	{PermCCRead, supOnly, supOnly},
-	{PermCCWrite, supOnly, nil},
-	{PermPBX, nil, nil},
-	{PermUsers, nil, nil},
-	{PermSystem, nil, nil},
+	{PermDesk, agentSup, agentSup, ""},
+	{PermDeskOutbound, agentSup, agentSup, ""},
+	{PermQueueMonitor, agentSup, supOnly, PermQueueControl},
+	{PermQueueControl, supOnly, supOnly, ""},
+	{PermAgentsMonitor, supOnly, supOnly, ""},
+	{PermAgentsControl, supOnly, supOnly, ""},
+	{PermWallboard, agentSup, supOnly, ""},
+	{PermLogsAll, supOnly, supOnly, ""},
+	{PermRecordingsAll, supOnly, supOnly, ""},
+	{PermReports, supOnly, supOnly, ""},
+	{PermCCRead, supOnly, supOnly, PermCCWrite},
+	{PermCCWrite, supOnly, nil, ""},
+	{PermPBX, nil, nil, ""},
+	{PermUsers, nil, nil, ""},
+	{PermSystem, nil, nil, ""},
 }
 
 func permInfo(p Permission) (PermissionInfo, bool) {
@@ -103,6 +106,9 @@ func (u User) Can(p Permission) bool {
 	pi, ok := permInfo(p)
 	if !ok || !slices.Contains(pi.Roles, u.Role) {
 		return false
+	}
+	if pi.ImpliedBy != "" && u.Can(pi.ImpliedBy) {
+		return true
 	}
 	if v, set := u.Permissions[string(p)]; set {
 		return v

@@ -3,8 +3,10 @@ package webui
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -53,6 +55,23 @@ func init() {
 			"PUT /api/v1/" + kind + "/:key", "DELETE /api/v1/" + kind + "/:key"} {
 			routeNeeds[r] = string(PermPBX)
 		}
+	}
+	read, write := string(PermCCRead), string(PermCCWrite)
+	for _, kind := range []string{CCGroups, CCAgents, CCCustomerTypes, CCBlacklist, CCInboundRoutes, CCCalendars, CCBindings, CCCallerIDs} {
+		routeNeeds["GET /api/v1/"+kind] = read
+		routeNeeds["GET /api/v1/"+kind+"/:key"] = read
+		routeNeeds["POST /api/v1/"+kind] = write
+		routeNeeds["PUT /api/v1/"+kind+"/:key"] = write
+		routeNeeds["DELETE /api/v1/"+kind+"/:key"] = write
+	}
+	for r, need := range map[string]string{
+		"GET /api/v1/call-centre": read, "PUT /api/v1/call-centre": write,
+		"GET /api/v1/flows": read, "POST /api/v1/flows": write, "GET /api/v1/flows/:id": read, "PUT /api/v1/flows/:id": write,
+		"GET /api/v1/flows/:id/versions": read, "GET /api/v1/flows/:id/versions/:version": read,
+		"GET /api/v1/prompts": read, "GET /api/v1/prompts/:lang/*name": read,
+		"PUT /api/v1/prompts/:lang/*name": write, "DELETE /api/v1/prompts/:lang/*name": write,
+	} {
+		routeNeeds[r] = need
 	}
 }
 
@@ -121,8 +140,14 @@ func TestEveryRouteChecksItsPermission(t *testing.T) {
 			continue
 		}
 		seen[key] = true
-		path := strings.NewReplacer(":login", "nobody", ":key", "nothing", ":id", "nothing").Replace(r.Path)
+		path := strings.NewReplacer(":login", "nobody", ":key", "nothing", ":id", "nothing", ":version", "1",
+			":lang", "zh-CN", "*name", "nothing").Replace(r.Path)
+		n := 0
 		call := func(c *client) (int, map[string]any) {
+			if c == anon { // one address would meet the anonymous rate limit
+				n++
+				c.addr = fmt.Sprintf("198.51.%d.%d:40000", n/250, n%250+1)
+			}
 			// A cancelled context makes the event stream return at once.
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
@@ -182,8 +207,11 @@ func TestPermissionModel(t *testing.T) {
 			[]Permission{PermQueueMonitor, PermQueueControl, PermAgentsMonitor, PermCCRead, PermLogsAll, PermDesk},
 			[]Permission{PermCCWrite, PermPBX, PermUsers, PermSystem}},
 		{"supervisor without the queue monitor, with config writes",
-			User{Role: RoleSupervisor, Permissions: map[string]bool{"queue.monitor": false, "cc.write": true}},
-			[]Permission{PermCCWrite, PermQueueControl}, []Permission{PermQueueMonitor}},
+			User{Role: RoleSupervisor, Permissions: map[string]bool{"queue.monitor": false, "queue.control": false, "cc.write": true}},
+			[]Permission{PermCCWrite, PermCCRead, PermAgentsMonitor}, []Permission{PermQueueMonitor, PermQueueControl}},
+		{"managing services includes seeing them; editing includes reading",
+			User{Role: RoleSupervisor, Permissions: map[string]bool{"queue.monitor": false, "cc.read": false, "cc.write": true}},
+			[]Permission{PermQueueMonitor, PermQueueControl, PermCCRead}, nil},
 		{"an override beyond the role counts for nothing",
 			User{Role: RoleSupervisor, Permissions: map[string]bool{"users": true, "system": true, "nonsense": true}},
 			nil, []Permission{PermUsers, PermSystem, Permission("nonsense")}},
@@ -255,8 +283,9 @@ func TestUsersAPIPermissions(t *testing.T) {
 	if got := m["permissions"].([]any); !slices.Contains(got, any("queue.monitor")) || slices.Contains(got, any("cc.write")) {
 		t.Fatalf("sue's default permissions %v", got)
 	}
-	// Take the call log and the queue monitor away, give config writes.
-	want := []string{"desk", "desk.outbound", "queue.control", "agents.monitor", "agents.control", "wallboard",
+	// Take the call log and the queue monitor (with the control that
+	// includes it) away, give config writes.
+	want := []string{"desk", "desk.outbound", "agents.monitor", "agents.control", "wallboard",
 		"recordings.all", "reports", "cc.read", "cc.write"}
 	st, m = a.api(http.MethodPut, "/api/v1/users/sue", map[string]any{"permissions": want, "agent": "1001"})
 	wantStatus(t, "set sue's permissions", st, http.StatusOK, m)
@@ -293,7 +322,7 @@ func TestUsersAPIPermissions(t *testing.T) {
 		wantField(t, tc.name, m, tc.field)
 	}
 	u, _ := e.users.Get(context.Background(), "sue")
-	if u.DisplayName == "changed" || len(u.Permissions) != 3 {
+	if u.DisplayName == "changed" || len(u.Permissions) != 4 {
 		t.Errorf("a refused change was saved: %+v", u)
 	}
 	// A work number belongs to one user.
@@ -345,5 +374,47 @@ func TestLanguagePerUser(t *testing.T) {
 	}
 	if rec := other.form("/lang/zh-CN", map[string][]string{"next": {"/"}, csrfField: {"bad"}}); rec.Code != http.StatusForbidden {
 		t.Fatalf("switch without the token = %d", rec.Code)
+	}
+}
+
+// TestUsersPagePermissions: the user page's boxes set the permissions; a
+// role changed in the same post gives the new role's defaults (the boxes
+// were drawn for the old one); an implied permission stays when what
+// implies it is taken away later.
+func TestUsersPagePermissions(t *testing.T) {
+	e := newEnv(t, Config{})
+	e.users.add(t, "root", RoleAdmin, "root-password")
+	e.users.add(t, "sue", RoleSupervisor, "sue-password")
+	c := e.client(t)
+	c.login("root", "root-password")
+	page := c.get("/users/sue").Body.String()
+	if !strings.Contains(page, `name="perm" value="queue.monitor" checked`) || !strings.Contains(page, `value="users" disabled`) {
+		t.Fatalf("user page boxes:\n%s", page)
+	}
+	post := func(vals url.Values) {
+		t.Helper()
+		vals.Set("display_name", "Sue")
+		if rec := c.form("/users/sue", vals); rec.Code != http.StatusSeeOther {
+			t.Fatalf("post = %d:\n%s", rec.Code, rec.Body)
+		}
+	}
+	post(url.Values{"role": {"supervisor"}, "perms_shown": {"supervisor"}, "perm": {"desk", "cc.read", "cc.write"}})
+	u, _ := e.users.Get(context.Background(), "sue")
+	if got := u.Effective(); !slices.Equal(got, []Permission{PermDesk, PermCCRead, PermCCWrite}) {
+		t.Fatalf("after the boxes: %v", got)
+	}
+	// cc.read is shown as included in cc.write and sent along; taking
+	// cc.write away later leaves it.
+	page = c.get("/users/sue").Body.String()
+	if !strings.Contains(page, `<input type="hidden" name="perm" value="cc.read">`) {
+		t.Fatalf("the implied permission is not carried:\n%s", page)
+	}
+	post(url.Values{"role": {"supervisor"}, "perms_shown": {"supervisor"}, "perm": {"desk", "cc.read"}})
+	if u, _ = e.users.Get(context.Background(), "sue"); !u.Can(PermCCRead) || u.Can(PermCCWrite) {
+		t.Fatalf("after taking cc.write: %v", u.Effective())
+	}
+	post(url.Values{"role": {"agent"}, "perms_shown": {"supervisor"}, "perm": {"cc.read"}})
+	if u, _ = e.users.Get(context.Background(), "sue"); u.Role != RoleAgent || u.Permissions != nil {
+		t.Fatalf("after the role change: %+v", u)
 	}
 }

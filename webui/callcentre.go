@@ -1,11 +1,11 @@
 package webui
 
 import (
-	"slices"
 	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 

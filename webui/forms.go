@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,7 +33,23 @@ const (
 	ftLines  = "lines"  // a list, one item a line (or comma-separated)
 	ftPairs  = "pairs"  // an object of strings, one "key=value" a line
 	ftSecret = "secret" // a password: left empty, the stored one stays
+	// ftMembers is a list of {"group": id, "skill": n}: a box and a
+	// skill level per group (an agent's groups).
+	ftMembers = "members"
 )
+
+// option is a choice of a select, multi or members field; an empty Label
+// is worded from the catalogue ("opt.LEAF.VALUE") or is the value.
+type option struct{ Value, Label string }
+
+// opts makes options of bare values.
+func opts(values ...string) []option {
+	out := make([]option, len(values))
+	for i, v := range values {
+		out[i] = option{Value: v}
+	}
+	return out
+}
 
 // formField is one field of an object form.
 type formField struct {
@@ -41,8 +58,15 @@ type formField struct {
 	Type string
 	// Options are the values of a select or multi field; Dynamic, when
 	// set, gives them at render time (the trunks a route may use).
-	Options []string
-	Dynamic func(c *gin.Context, s *Server) []string
+	Options []option
+	Dynamic func(c *gin.Context, s *Server) []option
+	// Ints makes a lines field a list of integers (group ids).
+	Ints bool
+	// Default is the value of a new object's field ("true" checks a box).
+	Default string
+	// Also lists the names the API's errors give for parts of this field
+	// (the "skill" of an agent's groups): the refusal goes beside it.
+	Also []string
 	// Required fields must not be empty.
 	Required bool
 	// Max bounds the length of a text (the input's maxlength).
@@ -266,8 +290,10 @@ func (s *Server) postObjectUpdate(fk *formKind) gin.HandlerFunc {
 		var stored pbxObject
 		var generated string
 		if f == nil {
-			o[fk.Key], _ = json.Marshal(key)
-			stored, generated, f = fk.store(s).update(c, key, o)
+			var old pbxObject
+			if old, f = fk.store(s).get(c, key); f == nil {
+				stored, generated, f = fk.store(s).update(c, key, fk.merge(old, o))
+			}
 		}
 		s.afterObjectSave(c, fk, key, vals, stored, generated, f, "saved")
 	}
@@ -328,14 +354,17 @@ type fieldView struct {
 type optView struct {
 	Value, Label string
 	Selected     bool
+	Skill        string // a members field's skill level
 }
+
+// indexRe matches the list indexes of a JSON path ("groups[0].skill").
+var indexRe = regexp.MustCompile(`\[[0-9]+\]`)
 
 // renderObject draws the form of fk for the object key ("" for a new one)
 // with vals, and f's message beside its field.
 func (s *Server) renderObject(c *gin.Context, status int, fk *formKind, key string, vals formValues, f *failure) {
 	lang := langOf(c)
 	var fields []fieldView
-	placed := false
 	for _, ff := range fk.Fields {
 		fv := fieldView{formField: ff, ID: "f-" + strings.ReplaceAll(ff.Name, ".", "-"), Label: s.fieldLabel(lang, fk, ff)}
 		if k := "hint." + fk.Object + "." + ff.Name; s.cat.Has(k) {
@@ -345,6 +374,9 @@ func (s *Server) renderObject(c *gin.Context, status int, fk *formKind, key stri
 		fv.Locked = ff.KeyField && key != ""
 		if fv.Locked {
 			vals[ff.Name] = []string{key}
+		}
+		if _, posted := vals[ff.Name]; !posted && key == "" && f == nil && ff.Default != "" {
+			vals[ff.Name] = []string{ff.Default}
 		}
 		switch ff.Type {
 		case ftCheck:
@@ -356,24 +388,60 @@ func (s *Server) renderObject(c *gin.Context, status int, fk *formKind, key stri
 		default:
 			fv.Value = vals.first(ff.Name)
 		}
-		opts := ff.Options
+		choices := ff.Options
 		if ff.Dynamic != nil {
-			opts = ff.Dynamic(c, s)
+			choices = ff.Dynamic(c, s)
 		}
 		if ff.Type == ftMulti {
 			// The chosen ones first, in their order (a codec preference),
 			// so saving the form keeps it.
-			opts = slices.Concat(slices.DeleteFunc(slices.Clone(vals[ff.Name]), func(v string) bool { return !slices.Contains(opts, v) }),
-				slices.DeleteFunc(slices.Clone(opts), func(o string) bool { return slices.Contains(vals[ff.Name], o) }))
+			var first, rest []option
+			for _, v := range vals[ff.Name] {
+				if i := slices.IndexFunc(choices, func(o option) bool { return o.Value == v }); i >= 0 {
+					first = append(first, choices[i])
+				}
+			}
+			for _, o := range choices {
+				if !slices.Contains(vals[ff.Name], o.Value) {
+					rest = append(rest, o)
+				}
+			}
+			choices = append(first, rest...)
 		}
-		for _, o := range opts {
-			fv.Options = append(fv.Options, optView{Value: o, Label: s.optionLabel(lang, ff.leaf(), o),
-				Selected: slices.Contains(vals[ff.Name], o)})
+		skills := map[string]string{}
+		if ff.Type == ftMembers {
+			for _, m := range vals[ff.Name] {
+				g, skill, _ := strings.Cut(m, "=")
+				skills[g] = skill
+			}
 		}
-		if f != nil && !placed && f.field != "" && (f.field == ff.Name || f.field == ff.leaf()) {
-			fv.Error, placed = s.failText(c, f), true
+		for _, o := range choices {
+			label := o.Label
+			if label == "" {
+				label = s.optionLabel(lang, ff.leaf(), o.Value)
+			}
+			ov := optView{Value: o.Value, Label: label, Selected: slices.Contains(vals[ff.Name], o.Value)}
+			if ff.Type == ftMembers {
+				ov.Skill, ov.Selected = skills[o.Value], skills[o.Value] != ""
+			}
+			fv.Options = append(fv.Options, ov)
 		}
 		fields = append(fields, fv)
+	}
+	placed := false
+	if f != nil && f.field != "" {
+		// The field the API named: "groups[0].skill" is the groups
+		// field, "busy" the forward.busy one.
+		at := indexRe.ReplaceAllString(f.field, "")
+		for _, byLeaf := range []bool{false, true} {
+			for i := range fields {
+				ff := fields[i].formField
+				if !placed && (!byLeaf && (at == ff.Name || strings.HasPrefix(at, ff.Name+".")) ||
+					byLeaf && (at == ff.leaf() || slices.Contains(ff.Also, at))) {
+					fields[i].Error, placed = s.failText(c, f), true
+				}
+			}
+		}
 	}
 	d := gin.H{"Kind": fk, "Key": key, "Fields": fields}
 	if f != nil && !placed {
@@ -409,6 +477,9 @@ func (fk *formKind) decode(vals formValues, editing bool) (pbxObject, *failure) 
 		if ff.When != "" {
 			name, want, _ := strings.Cut(ff.When, "=")
 			if !slices.Contains(strings.Split(want, "|"), vals.first(name)) {
+				if ff.Type == ftSecret {
+					setPath(obj, ff.Name, "") // no secret for this kind: clear the stored one
+				}
 				continue
 			}
 		}
@@ -441,14 +512,41 @@ func (fk *formKind) decode(vals formValues, editing bool) (pbxObject, *failure) 
 			}
 			v = list
 		case ftLines:
-			list := splitLines(vals.first(ff.Name))
+			list := splitLines(vals.first(ff.Name), ",")
 			if len(list) == 0 && !ff.Required {
 				continue
 			}
 			v = list
+			if ff.Ints {
+				ints := make([]int, 0, len(list))
+				for _, item := range list {
+					n, err := strconv.Atoi(item)
+					if err != nil {
+						return nil, fail(http.StatusBadRequest, "err.form.number_list", ff.leaf(), item)
+					}
+					ints = append(ints, n)
+				}
+				v = ints
+			}
+		case ftMembers:
+			members := []map[string]int{}
+			for _, g := range vals[ff.Name] {
+				id, err := strconv.Atoi(g)
+				if err != nil {
+					return nil, fail(http.StatusBadRequest, "err.form.number", ff.leaf())
+				}
+				skill := 0
+				if t := strings.TrimSpace(vals.first(ff.Name + ".skill." + g)); t != "" {
+					if skill, err = strconv.Atoi(t); err != nil {
+						return nil, fail(http.StatusBadRequest, "err.form.number", ff.leaf())
+					}
+				}
+				members = append(members, map[string]int{"group": id, "skill": skill})
+			}
+			v = members
 		case ftPairs:
 			m := map[string]string{}
-			for _, line := range splitLines(vals.first(ff.Name)) {
+			for _, line := range splitLines(vals.first(ff.Name), "") {
 				k, val, ok := strings.Cut(line, "=")
 				if !ok {
 					return nil, fail(http.StatusBadRequest, "err.form.pair", ff.leaf(), line)
@@ -472,6 +570,13 @@ func (fk *formKind) decode(vals formValues, editing bool) (pbxObject, *failure) 
 				continue
 			}
 			v = raw
+			if ff.Ints && raw != "" {
+				n, err := strconv.Atoi(raw)
+				if err != nil {
+					return nil, fail(http.StatusBadRequest, "err.form.number", ff.leaf())
+				}
+				v = n
+			}
 		}
 		setPath(obj, ff.Name, v)
 	}
@@ -486,11 +591,34 @@ func (fk *formKind) decode(vals formValues, editing bool) (pbxObject, *failure) 
 	return o, nil
 }
 
-// splitLines splits a list typed one item a line (or comma-separated),
-// dropping blanks.
-func splitLines(s string) []string {
+// merge lays a form's object over the stored one: what the form has a
+// field for comes from the form (absent there: cleared), the rest (what
+// the form does not show, such as a group's relax steps) stays, and what
+// only the API's view adds (a masked secret's warning, pin_set) goes.
+func (fk *formKind) merge(old, form pbxObject) pbxObject {
+	out := pbxObject{}
+	for k, v := range old {
+		out[k] = v
+	}
+	delete(out, fieldSecretWarning)
+	delete(out, fieldPINSet)
+	for _, ff := range fk.Fields {
+		if !ff.KeyField {
+			top, _, _ := strings.Cut(ff.Name, ".")
+			delete(out, top)
+		}
+	}
+	for k, v := range form {
+		out[k] = v
+	}
+	return out
+}
+
+// splitLines splits a list typed one item a line (or separated by one of
+// seps), dropping blanks.
+func splitLines(s, seps string) []string {
 	var out []string
-	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' || r == ',' }) {
+	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' || strings.ContainsRune(seps, r) }) {
 		if p := strings.TrimSpace(part); p != "" {
 			out = append(out, p)
 		}
@@ -531,13 +659,25 @@ func decodeObject(o pbxObject) objectData {
 // numbers as text, booleans as "true" or "false", a list as its items, an
 // object of strings as "key=value" items in key order.
 func (d objectData) texts(path string) []string {
-	var v any = map[string]any(d)
-	for part := range strings.SplitSeq(path, ".") {
-		m, ok := v.(map[string]any)
-		if !ok {
+	return textsOf(map[string]any(d), strings.Split(path, "."))
+}
+
+// textsOf follows path from v; through a list it follows each item ("the
+// group of each membership").
+func textsOf(v any, path []string) []string {
+	for i, part := range path {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[part]
+		case []any:
+			var out []string
+			for _, item := range x {
+				out = append(out, textsOf(item, path[i:])...)
+			}
+			return out
+		default:
 			return nil
 		}
-		v = m[part]
 	}
 	switch x := v.(type) {
 	case nil:
@@ -574,7 +714,15 @@ func (d objectData) first(path string) string {
 func (fk *formKind) values(d objectData) formValues {
 	out := formValues{}
 	for _, ff := range fk.Fields {
-		out[ff.Name] = d.texts(ff.Name)
+		if ff.Type != ftMembers {
+			out[ff.Name] = d.texts(ff.Name)
+			continue
+		}
+		list, _ := d[ff.Name].([]any)
+		for _, item := range list {
+			m, _ := item.(map[string]any)
+			out[ff.Name] = append(out[ff.Name], scalarText(m["group"])+"="+scalarText(m["skill"]))
+		}
 	}
 	return out
 }

@@ -13,6 +13,7 @@ import (
 
 	"callbox/board/proslic"
 	"callbox/telephony/acd"
+	"callbox/telephony/ccconf"
 	"callbox/telephony/pbxconf"
 )
 
@@ -36,7 +37,7 @@ func TestFormDecode(t *testing.T) {
 			"forward":{"busy":"300","no_answer_s":25}}`, ""},
 		{"fxs extension drops SIP fields", ext, url.Values{"number": {"201"}, "kind": {"fxs"}, "port": {"1"},
 			"secret": {"x"}, "nat": {"on"}, "secret.generate": {"on"}},
-			false, `{"number":"201","kind":"fxs","port":1,"voicemail":false,"dnd":false}`, ""},
+			false, `{"number":"201","kind":"fxs","port":1,"secret":"","voicemail":false,"dnd":false}`, ""}, // a SIP secret cleared
 		{"edit keeps the key out and the secret when empty", ext, url.Values{"number": {"999"}, "kind": {"sip"}, "secret": {""}},
 			true, `{"kind":"sip","nat":false,"voicemail":false,"dnd":false}`, ""},
 		{"generate", ext, url.Values{"number": {"206"}, "kind": {"sip"}, "secret.generate": {"on"}},
@@ -100,7 +101,22 @@ func TestFormChoicesMatchTheConfiguration(t *testing.T) {
 			}
 		}
 	}
-	for _, fk := range pbxForms {
+	if !slices.Equal(groupRules, ccconf.Rules) || !slices.Equal(joinRules, []string{ccconf.JoinAlways, ccconf.JoinIfLoggedIn, ccconf.JoinIfAvailable}) ||
+		!slices.Equal(leaveRules, []string{ccconf.LeaveNever, ccconf.LeaveNoLoggedIn, ccconf.LeaveNoAvail}) ||
+		!slices.Equal(agentModes, []string{ccconf.ModeExtension, ccconf.ModeSoftphone, ccconf.ModeOutside}) ||
+		!slices.Equal(targetKinds, []string{ccconf.TargetFlow, ccconf.TargetGroup, ccconf.TargetExtension, ccconf.TargetVoicemail, ccconf.TargetHangup}) ||
+		!slices.Equal(directions, []string{ccconf.DirIn, ccconf.DirOut, ccconf.DirBoth}) ||
+		!slices.Equal(routeSources, []string{ccconf.SourceTrunk, ccconf.SourceLine, ccconf.SourceInternal}) ||
+		ccNameMax != ccconf.MaxNameLen || ccDescMax != ccconf.MaxDescLen || ccNoteMax != ccconf.MaxNoteLen ||
+		ccBlacklistNumMax != ccconf.MaxBlacklistNumber {
+		t.Error("webui's call-centre choices differ from telephony/ccconf's")
+	}
+	for i, fk := range ccForms {
+		if fk.Kind != ccconf.Kinds()[i] || fk.Key != ccconf.KeyField(fk.Kind) || fk.Key != ccKeyField[fk.Kind] {
+			t.Errorf("form %s: kind or key %s differs from ccconf's %s %s", fk.Kind, fk.Key, ccconf.Kinds()[i], ccconf.KeyField(fk.Kind))
+		}
+	}
+	for _, fk := range append(slices.Clone(pbxForms), ccForms...) {
 		need(fk.Nav)
 		need(fk.Intro)
 		need("obj.new." + fk.Object)
@@ -111,7 +127,7 @@ func TestFormChoicesMatchTheConfiguration(t *testing.T) {
 			}
 			if ff.Type == ftSelect {
 				for _, o := range ff.Options {
-					need("opt." + ff.leaf() + "." + o)
+					need("opt." + ff.leaf() + "." + o.Value)
 				}
 			}
 		}

@@ -37,12 +37,24 @@ var navSections = []navSection{
 		{Key: "nav.trunks", Href: "/trunks", Perm: PermPBX},
 		{Key: "nav.routes", Href: "/routes", Perm: PermPBX},
 	}},
+	{"nav.section.cc", []navItem{
+		{Key: "nav.groups", Href: "/groups", Perm: PermCCRead, show: hasCC},
+		{Key: "nav.agents", Href: "/agents", Perm: PermCCRead, show: hasCC},
+		{Key: "nav.customer_types", Href: "/customer-types", Perm: PermCCRead, show: hasCC},
+		{Key: "nav.blacklist", Href: "/blacklist", Perm: PermCCRead, show: hasCC},
+		{Key: "nav.inbound_routes", Href: "/inbound-routes", Perm: PermCCRead, show: hasCC},
+		{Key: "nav.calendars", Href: "/calendars", Perm: PermCCRead, show: hasCC},
+		{Key: "nav.bindings", Href: "/bindings", Perm: PermCCRead, show: hasCC},
+		{Key: "nav.caller_ids", Href: "/caller-ids", Perm: PermCCRead, show: hasCC},
+	}},
 	{"nav.section.system", []navItem{
 		{Key: "nav.users", Href: "/users", Perm: PermUsers},
 		{Key: "nav.update", Href: "/update", Perm: PermSystem},
 		{Key: "nav.sim", Href: "/sim", Perm: PermSystem, show: func(s *Server) bool { return s.cfg.Sim != nil }},
 	}},
 }
+
+func hasCC(s *Server) bool { return s.cfg.CallCentre != nil }
 
 // navView is a section as the layout draws it.
 type navView struct {

@@ -30,13 +30,13 @@ func samplePBX() pbxconf.Config {
 			Forward: pbxconf.Forward{Busy: "201", NoAnswer: "202", NoAnswerS: 25}},
 		pbxconf.Extension{Number: "302", Name: "Li Lei (remote)", Kind: "sip", Secret: "password", NAT: true, DND: true})
 	c.Trunks = []pbxconf.Trunk{
-		{Name: "telecom", Kind: "sip", Host: "sip.example.net", Transport: "udp", Username: "02587654321",
+		{Name: "provider", Kind: "sip", Host: "sip.example.net", Transport: "udp", Username: "02587654321",
 			Secret: "provider-secret", Register: true, DIDs: map[string]string{"02587654321": "201", "02587654322": "301"}, Codecs: []string{"PCMA", "PCMU"}},
 		{Name: "pstn1", Kind: "fxo", Port: 1, CallerID: "bellcore", Default: "202"},
 	}
 	c.Routes = []pbxconf.Route{
-		{Name: "local", Patterns: []string{"NXXXXXXX"}, Trunks: []string{"pstn1", "telecom"}},
-		{Name: "mobile", Patterns: []string{"1XXXXXXXXXX"}, Trunks: []string{"telecom"}, CallerID: "02587654321", Allowed: []string{"201", "301"}},
+		{Name: "local", Patterns: []string{"NXXXXXXX"}, Trunks: []string{"pstn1", "provider"}},
+		{Name: "mobile", Patterns: []string{"1XXXXXXXXXX"}, Trunks: []string{"provider"}, CallerID: "02587654321", Allowed: []string{"201", "301"}},
 	}
 	return c
 }
@@ -53,7 +53,8 @@ type pagesEnv struct {
 func newPagesEnv(t *testing.T) *pagesEnv {
 	t.Helper()
 	bus := ccevent.New(64, nil)
-	e := newEnv(t, Config{PBX: newDocPBX(samplePBX()), Events: busEvents{bus}, Heartbeat: time.Second})
+	pbx := samplePBX()
+	e := newEnv(t, Config{PBX: newDocPBX(pbx), CallCentre: newDocCC(t, &pbx), Events: busEvents{bus}, Heartbeat: time.Second})
 	e.s.now = time.Now
 	for _, u := range []struct{ login, role, name, agent string }{
 		{"root", RoleAdmin, "系统管理员", ""}, {"sue", RoleSupervisor, "苏班长", "2001"}, {"ann", RoleAgent, "安娜", "1001"},
@@ -71,12 +72,16 @@ func newPagesEnv(t *testing.T) *pagesEnv {
 
 // pagePaths are the pages of the admin, each looked at as root.
 var pagePaths = []string{"/", "/users", "/users/ann", "/extensions", "/extensions/new", "/extensions/301",
-	"/trunks", "/trunks/telecom", "/routes", "/routes/mobile"}
+	"/trunks", "/trunks/provider", "/routes", "/routes/mobile",
+	"/groups", "/groups/1", "/agents", "/agents/1088", "/customer-types", "/customer-types/1", "/blacklist", "/blacklist/new",
+	"/inbound-routes", "/inbound-routes/main", "/calendars", "/calendars/main", "/bindings", "/bindings/192.168.1.23",
+	"/caller-ids", "/caller-ids/02155550199"}
 
 // TestPageWeights: every page with its style sheet and every script it
 // loads (the modules' imports included) stays under 150 KB compressed.
 func TestPageWeights(t *testing.T) {
-	e := newEnv(t, Config{PBX: newDocPBX(samplePBX()), Events: busEvents{ccevent.New(8, nil)}})
+	pbx := samplePBX()
+	e := newEnv(t, Config{PBX: newDocPBX(pbx), CallCentre: newDocCC(t, &pbx), Events: busEvents{ccevent.New(8, nil)}})
 	e.users.add(t, "root", RoleAdmin, "root-password")
 	e.users.add(t, "ann", RoleAgent, "ann-password")
 	c := e.client(t)
@@ -172,6 +177,8 @@ func (b *browser) viewport(w, h int, mobile bool) {
 	b.t.Helper()
 	b.call(b.session, "Emulation.setDeviceMetricsOverride", map[string]any{"width": w, "height": h,
 		"deviceScaleFactor": 1, "mobile": mobile}, nil)
+	// A scroll bar would narrow the full-page screenshot, not the page.
+	b.call(b.session, "Emulation.setScrollbarsHidden", map[string]any{"hidden": true}, nil)
 }
 
 // screenshot saves the whole page as a PNG.

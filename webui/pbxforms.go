@@ -30,7 +30,7 @@ var pbxForms = []*formKind{
 		Fields: []formField{
 			{Name: "number", Required: true, Max: 16, KeyField: true},
 			{Name: "name", Max: pbxNameMax},
-			{Name: "kind", Type: ftSelect, Options: extensionKinds, Required: true},
+			{Name: "kind", Type: ftSelect, Options: opts(extensionKinds...), Required: true},
 			{Name: "port", Type: ftNumber, When: "kind=fxs"},
 			{Name: "secret", Type: ftSecret, When: "kind=sip", Generate: true, Max: 128},
 			{Name: "nat", Type: ftCheck, When: "kind=sip"},
@@ -50,18 +50,18 @@ var pbxForms = []*formKind{
 		Columns: []column{{Field: "name"}, {Field: "kind"}, {Field: "host"}, {Field: "port"}, {Field: "register"}, {Field: "default"}},
 		Fields: []formField{
 			{Name: "name", Required: true, Max: 32, KeyField: true},
-			{Name: "kind", Type: ftSelect, Options: trunkKinds, Required: true},
+			{Name: "kind", Type: ftSelect, Options: opts(trunkKinds...), Required: true},
 			{Name: "host", When: "kind=sip", Max: 253},
 			{Name: "port", Type: ftNumber},
-			{Name: "transport", Type: ftSelect, Options: sipTransports, When: "kind=sip"},
+			{Name: "transport", Type: ftSelect, Options: opts(sipTransports...), When: "kind=sip"},
 			{Name: "username", When: "kind=sip", Max: 64},
 			{Name: "auth_user", When: "kind=sip", Max: 64},
 			{Name: "secret", Type: ftSecret, When: "kind=sip", Max: 128},
 			{Name: "register", Type: ftCheck, When: "kind=sip"},
-			{Name: "codecs", Type: ftMulti, Options: sipCodecs, When: "kind=sip"},
+			{Name: "codecs", Type: ftMulti, Options: opts(sipCodecs...), When: "kind=sip"},
 			{Name: "nat", Type: ftCheck, When: "kind=sip"},
 			{Name: "dids", Type: ftPairs, When: "kind=sip"},
-			{Name: "caller_id", Type: ftSelect, Options: callerIDSchemes, When: "kind=fxo"},
+			{Name: "caller_id", Type: ftSelect, Options: opts(callerIDSchemes...), When: "kind=fxo"},
 			{Name: "rings", Type: ftNumber, When: "kind=fxo"},
 			{Name: "default", Max: 16},
 		},
@@ -94,16 +94,19 @@ func init() {
 
 // pbxKeys gives the keys of the objects of kind, for a field that names
 // them (a route's trunks, in the order they are configured).
-func pbxKeys(kind string) func(c *gin.Context, s *Server) []string {
-	return func(c *gin.Context, s *Server) []string {
+func pbxKeys(kind string) func(c *gin.Context, s *Server) []option {
+	return func(c *gin.Context, s *Server) []option {
+		if s.cfg.PBX == nil {
+			return nil
+		}
 		objs, f := (pbxObjects{s, kind}).list(c)
 		if f != nil {
 			return nil
 		}
-		var keys []string
+		var keys []option
 		for _, o := range objs {
 			if k, ok := jsonString(o[pbxKeyField[kind]]); ok {
-				keys = append(keys, k)
+				keys = append(keys, option{Value: k})
 			}
 		}
 		return keys

@@ -193,12 +193,13 @@ func (ee *eventsEnv) user(t *testing.T, login, role, agent string, perms map[str
 
 // TestEventsRoleFilter: an agent sees its own calls and every agent's
 // state; a supervisor sees everything; a supervisor whose queue monitor
-// the admin revoked sees what an agent sees.
+// (and queue control, which includes it) the admin revoked sees what an
+// agent sees.
 func TestEventsRoleFilter(t *testing.T) {
 	ee := newEventsEnv(t, Config{})
 	ann := ee.user(t, "ann", RoleAgent, "1001", nil)
 	sue := ee.user(t, "sue", RoleSupervisor, "", nil)
-	sam := ee.user(t, "sam", RoleSupervisor, "2001", map[string]bool{"queue.monitor": false})
+	sam := ee.user(t, "sam", RoleSupervisor, "2001", map[string]bool{"queue.monitor": false, "queue.control": false})
 	streams := map[string]*sseClient{}
 	for name, c := range map[string]*client{"ann": ann, "sue": sue, "sam": sam} {
 		streams[name], _ = openStream(t, ee.url, c, "")

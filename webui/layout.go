@@ -32,6 +32,7 @@ type navSection struct {
 // permission.
 var navSections = []navSection{
 	{"nav.section.overview", []navItem{{Key: "nav.dashboard", Href: "/"}}},
+	{"nav.section.work", []navItem{{Key: "nav.desk", Href: "/desk", Perm: PermDesk}}},
 	{"nav.section.pbx", []navItem{
 		{Key: "nav.extensions", Href: "/extensions", Perm: PermPBX},
 		{Key: "nav.trunks", Href: "/trunks", Perm: PermPBX},
@@ -212,4 +213,33 @@ func (p *pageData) PortState(state string) string {
 		}
 	}
 	return strings.Join(parts, p.T("list.sep"))
+}
+
+// AgentState words an agent's state from the call centre ("wrap_up").
+func (p *pageData) AgentState(state string) string {
+	if k := "ev.state." + state; p.s.cat.Has(k) {
+		return p.T(k)
+	}
+	return state
+}
+
+// BreakReason words a break's reason: the workbench's own (BreakReasons)
+// and the engine's ("device unavailable", "no answer"); others, typed by a
+// supervisor or a feature code, stay as they are.
+func (p *pageData) BreakReason(reason string) string {
+	if k := "desk.reason." + strings.ReplaceAll(reason, " ", "_"); p.s.cat.Has(k) {
+		return p.T(k)
+	}
+	return reason
+}
+
+// Region words where a call's number is from in the page's language.
+func (p *pageData) Region(c *DeskCall) string {
+	switch {
+	case c.Mobile:
+		return p.T("desk.mobile")
+	case p.Lang == "en" && c.RegionEN != "":
+		return c.RegionEN
+	}
+	return c.Region
 }

@@ -22,6 +22,19 @@ var pageFuncs = template.FuncMap{
 	"bytes":    fmtBytes,
 	"uptime":   fmtUptime,
 	"datetime": func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
+	"unixms":   func(t time.Time) int64 { return t.UnixMilli() },
+	"elapsed":  func(since, now time.Time) string { return fmtClock(now.Sub(since)) },
+	"duration": fmtClock,
+}
+
+// fmtClock shows a duration as the desks' clocks do: m:ss, or h:mm:ss
+// from an hour (desk.js keeps them ticking the same way).
+func fmtClock(d time.Duration) string {
+	secs := max(int64(d/time.Second), 0)
+	if secs >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", secs/3600, secs%3600/60, secs%60)
+	}
+	return fmt.Sprintf("%d:%02d", secs/60, secs%60)
 }
 
 // loadPages parses every page under assets/templates with layout.html.
@@ -72,6 +85,12 @@ func (p *pageData) IsAdmin() bool { return p.User != nil && p.User.Role == RoleA
 // render executes page name into a buffer first, so a template error gives
 // a clean 500 rather than half a page.
 func (s *Server) render(c *gin.Context, status int, name string, d gin.H) {
+	s.renderPart(c, status, name, "layout.html", d)
+}
+
+// renderPart executes one template (part) of page name: the whole page is
+// its "layout.html"; a page's live part is what a script swaps in.
+func (s *Server) renderPart(c *gin.Context, status int, name, part string, d gin.H) {
 	lang := langOf(c)
 	p := &pageData{s: s, Lang: lang, Path: c.Request.URL.RequestURI(), D: d}
 	if u, ok := userOf(c); ok {
@@ -94,7 +113,7 @@ func (s *Server) render(c *gin.Context, status int, name string, d gin.H) {
 		return
 	}
 	var buf bytes.Buffer
-	if err := t.Execute(&buf, p); err != nil {
+	if err := t.ExecuteTemplate(&buf, part, p); err != nil {
 		s.log.Error("webui: render", "page", name, "err", err)
 		c.String(http.StatusInternalServerError, "internal error")
 		return

@@ -45,16 +45,18 @@ func samplePBX() pbxconf.Config {
 // configuration and a live event bus.
 type pagesEnv struct {
 	*env
-	bus *ccevent.Bus
-	srv *httptest.Server
-	url string
+	bus  *ccevent.Bus
+	desk *memDesk
+	srv  *httptest.Server
+	url  string
 }
 
 func newPagesEnv(t *testing.T) *pagesEnv {
 	t.Helper()
 	bus := ccevent.New(64, nil)
 	pbx := samplePBX()
-	e := newEnv(t, Config{PBX: newDocPBX(pbx), CallCentre: newDocCC(t, &pbx), Events: busEvents{bus}, Heartbeat: time.Second})
+	desk := newMemDesk(bus, "1001", "1002", "2001")
+	e := newEnv(t, Config{PBX: newDocPBX(pbx), CallCentre: newDocCC(t, &pbx), Events: busEvents{bus}, Heartbeat: time.Second, Desk: desk})
 	e.s.now = time.Now
 	for _, u := range []struct{ login, role, name, agent string }{
 		{"root", RoleAdmin, "系统管理员", ""}, {"sue", RoleSupervisor, "苏班长", "2001"}, {"ann", RoleAgent, "安娜", "1001"},
@@ -67,11 +69,11 @@ func newPagesEnv(t *testing.T) *pagesEnv {
 	}
 	srv := httptest.NewServer(e.s.Handler())
 	t.Cleanup(srv.Close)
-	return &pagesEnv{env: e, bus: bus, srv: srv, url: srv.URL}
+	return &pagesEnv{env: e, bus: bus, desk: desk, srv: srv, url: srv.URL}
 }
 
 // pagePaths are the pages of the admin, each looked at as root.
-var pagePaths = []string{"/", "/users", "/users/ann", "/extensions", "/extensions/new", "/extensions/301",
+var pagePaths = []string{"/", "/desk", "/users", "/users/ann", "/extensions", "/extensions/new", "/extensions/301",
 	"/trunks", "/trunks/provider", "/routes", "/routes/mobile",
 	"/groups", "/groups/1", "/agents", "/agents/1088", "/customer-types", "/customer-types/1", "/blacklist", "/blacklist/new",
 	"/inbound-routes", "/inbound-routes/main", "/calendars", "/calendars/main", "/bindings", "/bindings/192.168.1.23",
@@ -219,7 +221,7 @@ const layoutProblems = `(() => {
     if (el.closest("nav.side") && getComputedStyle(el.closest("nav.side")).display === "none") continue;
     if (r.right > w + 1 || r.left < -1) out.push("cut off: " + el.outerHTML.slice(0, 90));
   }
-  const keys = document.body.innerText.match(/\b(err|obj|nav|field|perm|opt|label|hint|port|live|ev|form|users|user|home)\.[a-z_]+(\.[a-z_]+)*\b/g);
+  const keys = document.body.innerText.match(/\b(err|obj|nav|field|perm|opt|label|hint|port|live|ev|form|users|user|home|desk)\.[a-z_]+(\.[a-z_]+)*\b/g);
   if (keys) out.push("untranslated: " + keys.join(", "));
   return out;
 })()`

@@ -12,8 +12,9 @@
 //
 // Pages (server-rendered, usable without JavaScript): /setup, /login,
 // /logout (POST), / (dashboard; agents and supervisors see what their role
-// may use), /users and /users/:login (administrators only), /lang/:lang (the
-// language switch, a cookie).
+// may use), /desk (the agent workbench over Desk, desk.go), /users and
+// /users/:login (administrators only), /lang/:lang (the language switch, a
+// cookie).
 //
 // API: GET /api/v1/health (no auth), GET /api/v1/session (who am I and
 // the CSRF token), POST /api/v1/login, /logout, /setup,
@@ -226,6 +227,9 @@ type Config struct {
 	// Events is the call centre's live event stream served at GET
 	// /api/v1/events; nil makes that route answer 503.
 	Events Events
+	// Desk is the live call centre as the agent workbench (/desk) uses
+	// it; nil: the page says the call centre is not running.
+	Desk Desk
 	// Heartbeat is how often an idle event stream sends a heartbeat; zero
 	// means DefaultHeartbeat (15 s).
 	Heartbeat time.Duration

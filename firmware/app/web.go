@@ -31,6 +31,7 @@ func (a *App) startWeb(ctx context.Context) error {
 		Backups:      backupsWeb{a},
 		Installer:    installerWeb{a},
 		Events:       eventsWeb{a.eventBus},
+		Desk:         deskWeb{a},
 		Logger:       a.log.With("component", "web"),
 	})
 	if err != nil {

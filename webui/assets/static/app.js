@@ -2,7 +2,7 @@
 // it (inline scripts are barred by the Content-Security-Policy). It asks for
 // a confirmation where a form says data-confirm, shows only the form fields
 // that apply (data-when), and starts the live-data client on pages that
-// show live data (body data-live).
+// show live data (body data-live) and the agent desk's (desk.js).
 import { messages } from "./msgs.js";
 
 document.addEventListener("submit", (ev) => {
@@ -32,6 +32,12 @@ for (const form of document.querySelectorAll("form[data-object]")) {
   form.addEventListener("change", () => applyWhen(form));
 }
 
+const deskEl = document.querySelector("[data-desk]");
+if (document.body.dataset.live === undefined && deskEl) {
+  const { desk } = await import("./desk.js");
+  desk(deskEl, null);
+}
+
 if (document.body.dataset.live !== undefined) {
   const { live } = await import("./live.js");
   const badge = document.getElementById("live");
@@ -44,6 +50,10 @@ if (document.body.dataset.live !== undefined) {
   for (const el of document.querySelectorAll("[data-live-log]")) {
     const { liveLog } = await import("./livelog.js");
     liveLog(el, live);
+  }
+  if (deskEl) {
+    const { desk } = await import("./desk.js");
+    desk(deskEl, live);
   }
   live.start();
 }

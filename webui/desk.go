@@ -33,8 +33,14 @@ type Desk interface {
 	SetState(ctx context.Context, agent, state, reason string) error
 	// WrapUpDone ends the agent's after-call work.
 	WrapUpDone(ctx context.Context, agent string) error
-	// CallOp acts on the agent's call: DeskHold, DeskResume, DeskHangup.
-	CallOp(ctx context.Context, agent, op string) error
+	// CallOp acts on the agent's call: DeskHold, DeskResume, DeskHangup;
+	// DeskTransfer to arg (a work number, else a number the dial plan
+	// takes: an extension or an outside number); DeskDTMF sends the digits
+	// arg to the caller; DeskRecord starts (arg "on") or stops recording.
+	CallOp(ctx context.Context, agent, op, arg string) error
+	// Dial calls number from the agent's phone (click to dial): the phone
+	// rings first, then the number.
+	Dial(ctx context.Context, agent, number string) error
 }
 
 // Sentinels a Desk wraps.
@@ -59,10 +65,27 @@ const (
 
 // In-call operations (Desk.CallOp).
 const (
-	DeskHold   = "hold"
-	DeskResume = "resume"
-	DeskHangup = "hangup"
+	DeskHold     = "hold"
+	DeskResume   = "resume"
+	DeskHangup   = "hangup"
+	DeskTransfer = "transfer"
+	DeskDTMF     = "dtmf"
+	DeskRecord   = "record"
 )
+
+// maxDeskNumber bounds a number typed on the desk (a transfer's target,
+// digits, a number to dial).
+const maxDeskNumber = 32
+
+// deskNumber checks a number typed on the desk: 1-32 of the telephone
+// keys.
+func deskNumber(v, field string) (string, *failure) {
+	v = strings.TrimSpace(v)
+	if v == "" || len(v) > maxDeskNumber || strings.Trim(v, "0123456789*#") != "" {
+		return "", fail(http.StatusBadRequest, "err.desk.number", field, maxDeskNumber)
+	}
+	return v, nil
+}
 
 // BreakReasons are the reasons an agent gives for a break, as stored with
 // the state; the page words them from the catalogue ("desk.reason.meal").
@@ -145,11 +168,30 @@ func (s *Server) deskRoutes(e *gin.Engine) {
 		return d.WrapUpDone(c.Request.Context(), agent)
 	}))
 	g.POST("/call/:op", s.deskAction(func(c *gin.Context, d Desk, agent string) error {
-		op := c.Param("op")
-		if op != DeskHold && op != DeskResume && op != DeskHangup {
+		op, arg := c.Param("op"), ""
+		switch op {
+		case DeskHold, DeskResume, DeskHangup:
+		case DeskTransfer, DeskDTMF:
+			v, f := deskNumber(c.PostForm("number"), "number")
+			if f != nil {
+				return f
+			}
+			arg = v
+		case DeskRecord:
+			if arg = c.PostForm("on"); arg != "on" && arg != "off" {
+				return fail(http.StatusBadRequest, "err.desk.invalid", "on")
+			}
+		default:
 			return fail(http.StatusNotFound, "err.not_found", "")
 		}
-		return d.CallOp(c.Request.Context(), agent, op)
+		return d.CallOp(c.Request.Context(), agent, op, arg)
+	}))
+	g.POST("/dial", s.need(PermDeskOutbound), s.deskAction(func(c *gin.Context, d Desk, agent string) error {
+		v, f := deskNumber(c.PostForm("number"), "number")
+		if f != nil {
+			return f
+		}
+		return d.Dial(c.Request.Context(), agent, v)
 	}))
 }
 
@@ -217,13 +259,15 @@ type deskView struct {
 	Error   string
 	Reasons []string
 	Now     time.Time
+	// CanDial: the user may call out (PermDeskOutbound).
+	CanDial bool
 }
 
 // renderDesk renders the workbench, or only its live part when the script
 // asked, with f's message if an action was refused.
 func (s *Server) renderDesk(c *gin.Context, status int, f *failure) {
 	u, _ := userOf(c)
-	v := deskView{Reasons: BreakReasons, Now: s.now()}
+	v := deskView{Reasons: BreakReasons, Now: s.now(), CanDial: u.Can(PermDeskOutbound)}
 	switch {
 	case u.Agent == "":
 		v.Problem = "desk.no_agent"

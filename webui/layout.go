@@ -103,7 +103,7 @@ func (p *pageData) Static(name string) string {
 // jsMessages are the catalogue keys the scripts use; the layout hands them
 // over in a JSON block (data, not script, so the CSP allows it).
 var jsMessages = []string{
-	"live.connecting", "live.ok", "live.lost", "live.unavailable",
+	"live.connecting", "live.ok", "live.lost", "live.unavailable", "desk.call_ringing",
 }
 
 // JSMessages is the scripts' messages in the page's language, as JSON.

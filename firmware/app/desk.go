@@ -121,7 +121,7 @@ func (d deskWeb) WrapUpDone(ctx context.Context, agent string) error {
 	return deskError(svc.WrapUpDone(ctx, acd.AgentID(agent)))
 }
 
-func (d deskWeb) CallOp(ctx context.Context, agent, op string) error {
+func (d deskWeb) CallOp(ctx context.Context, agent, op, arg string) error {
 	svc, err := d.svc()
 	if err != nil {
 		return err
@@ -143,8 +143,29 @@ func (d deskWeb) CallOp(ctx context.Context, agent, op string) error {
 		return deskError(svc.Resume(ctx, id))
 	case webui.DeskHangup:
 		return deskError(svc.HangupCaller(ctx, id))
+	case webui.DeskTransfer:
+		// As *2 on the phone: a work number is the agent, anything else
+		// what the dial plan makes of it.
+		t := cc.Target{Kind: cc.ToNumber, Number: arg}
+		if _, err := svc.ACD().Agent(acd.AgentID(arg)); err == nil {
+			t = cc.Target{Kind: cc.ToAgent, Agent: acd.AgentID(arg)}
+		}
+		return deskError(svc.Transfer(ctx, id, t, false))
+	case webui.DeskDTMF:
+		return deskError(svc.SendDTMF(ctx, id, arg))
+	case webui.DeskRecord:
+		return deskError(svc.Record(ctx, id, arg == "on"))
 	}
 	return fmt.Errorf("%w: operation %q", webui.ErrInvalid, op)
+}
+
+func (d deskWeb) Dial(ctx context.Context, agent, number string) error {
+	svc, err := d.svc()
+	if err != nil {
+		return err
+	}
+	_, err = svc.Dial(ctx, acd.AgentID(agent), number, "")
+	return deskError(err)
 }
 
 // deskError gives the call centre's refusals the sentinels webui words.

@@ -41,8 +41,10 @@ func deskPost(t *testing.T, w *webClient, path string, vals url.Values) (int, st
 // comes back; a caller from Nanjing rings the box on the PSTN line, keys
 // 1 and the desk shows the ringing call with the region; a state change
 // while it rings is refused and changes nothing; the agent answers on the
-// phone, holds and resumes from the desk, hangs up the caller from the
-// desk and ends wrap-up.
+// phone, holds and resumes from the desk, sends a key, hangs up the caller
+// from the desk and ends wrap-up; a second caller (a mobile) is
+// transferred from the desk to extension 203, which rings with the
+// caller's number.
 func TestDeskOnTheRunningBox(t *testing.T) {
 	if testing.Short() {
 		t.Skip("app: runs the daemon with sockets")
@@ -128,8 +130,10 @@ func TestDeskOnTheRunningBox(t *testing.T) {
 	if held() {
 		t.Fatal("still held after resume")
 	}
+	post("/desk/call/dtmf", url.Values{"number": {"5"}}, http.StatusOK)
 	post("/desk/call/hangup", nil, http.StatusOK)
 	eventually(t, 5*time.Second, "the box releasing the line", func() bool { return !co.BoxOffHook() })
+	p.OnHook()
 	eventually(t, 5*time.Second, "1088 out of the call", func() bool {
 		s := state().State
 		return s == acd.WrapUp || s == acd.Idle
@@ -142,7 +146,35 @@ func TestDeskOnTheRunningBox(t *testing.T) {
 	if st := state(); st.State != acd.Idle {
 		t.Fatalf("after wrap-up: %s", st.State)
 	}
+
+	// A second caller, transferred from the desk to extension 203. The
+	// line rests first, as an exchange's does between calls.
+	time.Sleep(2 * time.Second)
+	if err := co.Ring(si3050sim.Call{CallerID: &callerid.Message{Format: callerid.MDMF, Number: "13912345678"}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, "the box answering the line again", co.BoxOffHook)
+	time.Sleep(1500 * time.Millisecond)
+	if err := co.SendDTMF("1"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "1088 ringing again", func() bool { return state().State == acd.Ringing })
+	if part := w.page("/desk"); !strings.Contains(part, "13912345678") || !strings.Contains(part, "手机") {
+		t.Fatalf("the screen-pop of a mobile caller:\n%s", part)
+	}
+	p.OffHook()
+	eventually(t, 5*time.Second, "1088 talking again", func() bool { return state().State == acd.Talking })
+	post("/desk/call/transfer", url.Values{"number": {"203"}}, http.StatusOK)
+	p3 := a.livePorts().Sim().Phone("fxs3")
+	eventually(t, 10*time.Second, "203 rung with the caller's number", func() bool {
+		cid := p3.CallerID()
+		return len(p3.Rings()) > 0 && len(cid) > 0 && cid[len(cid)-1].Number == "13912345678"
+	})
+	eventually(t, 5*time.Second, "1088 out of the transferred call", func() bool { return state().State != acd.Talking })
 	p.OnHook()
+	if state().State == acd.WrapUp {
+		post("/desk/wrap-up", nil, http.StatusOK)
+	}
 	post("/desk/logout", nil, http.StatusOK)
 	if st := state(); st.State != acd.Offline {
 		t.Fatalf("after logout: %s", st.State)

@@ -3,6 +3,7 @@
 // the agent (its state, its calls: the screen-pop), posts the desk's forms
 // without leaving the page, and keeps the clocks ticking. No polling: a
 // fetch happens only on an event or an action.
+import { t } from "./msgs.js";
 
 const TYPES = [
   "agent.state", "call.ringing", "call.ring_ended", "call.answered", "call.transferred", "call.held",
@@ -84,8 +85,26 @@ export function desk(root, live) {
   if (!live) return;
   for (const type of TYPES) {
     live.on(type, (e) => {
+      if (type === "call.ringing" && e.agent === agent) pop(e);
       if (type === "config.changed" || e.agent === agent) refresh();
     });
+  }
+  // pop shows the ringing caller's number from the event at once; the
+  // server's card (region, customer type) replaces it a moment later.
+  function pop(e) {
+    if (!e.number || root.querySelector("#desk-call")) return;
+    const card = document.createElement("section");
+    card.className = "call ringing";
+    card.id = "desk-call";
+    const h = document.createElement("h2");
+    h.textContent = t("desk.call_ringing");
+    const p = document.createElement("p");
+    p.className = "caller";
+    p.textContent = e.number;
+    card.append(h, p);
+    const hint = root.querySelector(".desk-bar");
+    if (hint) hint.after(card);
+    else root.append(card);
   }
   // A reset means events were missed: reload the part, not the page.
   live.on("reset", (_e, ev) => {

@@ -147,7 +147,11 @@ func (w *webClient) call(method, path string, body any, want int) map[string]any
 
 func (w *webClient) page(path string) string {
 	w.t.Helper()
-	resp, err := w.c.Get(w.base + path)
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, w.base+path, nil)
+	if w.lang != "" {
+		req.Header.Set("Accept-Language", w.lang)
+	}
+	resp, err := w.c.Do(req)
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -28,6 +28,12 @@ export function desk(root, live) {
     }
     const html = await r.text();
     if (!(r.headers.get("Content-Type") || "").startsWith("text/html")) return;
+    if (/^\s*<!doctype/i.test(html)) {
+      // A whole page (a refusal before the desk: the permission was
+      // taken away): show it as the server made it.
+      location.reload();
+      return;
+    }
     root.innerHTML = html;
     tick();
   }

@@ -232,6 +232,44 @@ func (s *Server) apiUpdateUser(c *gin.Context) {
 	c.JSON(http.StatusOK, viewOf(u))
 }
 
+// meInput is what users may change of their own account through PUT
+// /api/v1/me: the language of their pages.
+type meInput struct {
+	Lang *string `json:"lang"`
+}
+
+func (s *Server) apiUpdateMe(c *gin.Context) {
+	var in meInput
+	if f := decodeJSON(c, &in); f != nil {
+		s.failWith(c, f)
+		return
+	}
+	u, f := s.updateMe(c, in)
+	if f != nil {
+		s.failWith(c, f)
+		return
+	}
+	c.JSON(http.StatusOK, viewOf(u))
+}
+
+// updateMe changes the requesting user's own settings; a new language
+// applies to this request's answer and is also kept in the language
+// cookie, for the login page after a logout.
+func (s *Server) updateMe(c *gin.Context, in meInput) (User, *failure) {
+	me, _ := userOf(c)
+	ss, _ := sessionOf(c)
+	u, f := s.updateUser(c.Request.Context(), me.Login, userInput{Lang: in.Lang}, ss.ID)
+	if f != nil {
+		return u, f
+	}
+	c.Set(keyUser, u)
+	if u.Lang != "" {
+		c.Set(keyLang, u.Lang)
+		s.setLangCookie(c, u.Lang)
+	}
+	return u, nil
+}
+
 func (s *Server) apiDeleteUser(c *gin.Context) {
 	if f := s.deleteUser(c.Request.Context(), c.Param("login")); f != nil {
 		s.failWith(c, f)

@@ -114,19 +114,19 @@ type Order struct {
 	Fields      map[string]string `json:"fields,omitempty"`
 	// Steps holds what each step recorded, by step id (the last time it
 	// was taken; the audit keeps every time).
-	Steps     map[string]map[string]string `json:"steps,omitempty"`
-	Assignee  string                       `json:"assignee,omitempty"`
-	Group     uint64                       `json:"group,omitempty"`
-	Due       time.Time                    `json:"due,omitzero"`
-	Creator   string                       `json:"creator"`
-	Created   time.Time                    `json:"created"`
-	Updated   time.Time                    `json:"updated"`
-	Closed    time.Time                    `json:"closed,omitzero"`
-	AckedBy   string                       `json:"acked_by,omitempty"`
-	Acked     time.Time                    `json:"acked,omitzero"`
-	Links     []Link                       `json:"links,omitempty"`
-	Calls     []CallLink                   `json:"calls,omitempty"`
-	Version   uint64                       `json:"version"`
+	Steps    map[string]map[string]string `json:"steps,omitempty"`
+	Assignee string                       `json:"assignee,omitempty"`
+	Group    uint64                       `json:"group,omitempty"`
+	Due      time.Time                    `json:"due,omitzero"`
+	Creator  string                       `json:"creator"`
+	Created  time.Time                    `json:"created"`
+	Updated  time.Time                    `json:"updated"`
+	Closed   time.Time                    `json:"closed,omitzero"`
+	AckedBy  string                       `json:"acked_by,omitempty"`
+	Acked    time.Time                    `json:"acked,omitzero"`
+	Links    []Link                       `json:"links,omitempty"`
+	Calls    []CallLink                   `json:"calls,omitempty"`
+	Version  uint64                       `json:"version"`
 }
 
 // Audit is one change of an order.

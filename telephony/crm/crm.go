@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"callbox/telephony/crm/kv"
@@ -103,8 +104,8 @@ var Buckets = []kv.Bucket{BucketCustomers, BucketIndex, BucketMeta, BucketComms}
 
 // Options tunes a Directory; the zero value works.
 type Options struct {
-	// LocalArea is the box's own area code ("025"): local numbers (7 or 8
-	// digits) are stored and looked up with it.
+	// LocalArea is the area code local numbers get until the settings
+	// stored in the directory say otherwise (Settings).
 	LocalArea string
 	// Region names a number's region ("南京", "mobile"); nil uses AreaCode.
 	Region func(digits string) string
@@ -125,6 +126,7 @@ type Directory struct {
 	wmu  sync.Mutex
 	idx  *index
 	hist histories
+	area atomic.Pointer[string] // Settings.LocalArea
 }
 
 // Open builds the search index from st and returns the directory.
@@ -139,6 +141,9 @@ func Open(st kv.Store, opts Options) (*Directory, error) {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	d := &Directory{st: st, opts: opts, idx: newIndex()}
+	if err := d.loadSettings(); err != nil {
+		return nil, fmt.Errorf("crm: open: %w", err)
+	}
 	if err := d.rebuild(); err != nil {
 		return nil, err
 	}

@@ -329,3 +329,26 @@ type failingOrders struct{}
 func (failingOrders) CustomerOrders(uint64, int) ([]OrderRef, error) {
 	return nil, errors.New("work orders unavailable")
 }
+
+func TestSettings(t *testing.T) {
+	m := kv.NewMem()
+	d, _ := Open(m, Options{})
+	if _, err := d.SaveSettings(alice, Settings{LocalArea: "025"}); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("agent changed settings: %v", err)
+	}
+	if _, err := d.SaveSettings(admin, Settings{LocalArea: "25"}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("bad area code: %v", err)
+	}
+	if _, err := d.SaveSettings(admin, Settings{LocalArea: "025"}); err != nil {
+		t.Fatal(err)
+	}
+	cat := mustCategory(t, d, "c")
+	d.Create(alice, Customer{Category: cat.ID, Name: "local", Phones: []Phone{{Number: "84561234"}}})
+	d2, _ := Open(m, Options{})
+	if d2.LocalArea() != "025" {
+		t.Fatalf("reopened local area %q", d2.LocalArea())
+	}
+	if got, _ := d2.Lookup(bob, "02584561234"); len(got) != 1 {
+		t.Fatalf("the local number was not stored with the area code: %v", got)
+	}
+}

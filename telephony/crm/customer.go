@@ -129,7 +129,7 @@ func (d *Directory) clean(c *Customer, s schema) error {
 		if p.Ext != "" {
 			raw += " ext " + p.Ext
 		}
-		n, err := ParseNumber(raw, d.opts.LocalArea)
+		n, err := ParseNumber(raw, d.LocalArea())
 		if err != nil {
 			return Invalid(e, field, "%s", strings.TrimPrefix(err.Error(), "crm: "))
 		}
@@ -340,7 +340,7 @@ func (d *Directory) Delete(a Actor, id uint64) error {
 // service). Any written form of the number works (ParseNumber); a local
 // number also finds the entry stored with the box's area code.
 func (d *Directory) Lookup(a Actor, number string) ([]Customer, error) {
-	n, err := ParseNumber(number, d.opts.LocalArea)
+	n, err := ParseNumber(number, d.LocalArea())
 	if err != nil {
 		return nil, Invalid("lookup", "number", "%s", strings.TrimPrefix(err.Error(), "crm: "))
 	}

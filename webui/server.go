@@ -80,6 +80,7 @@ type Server struct {
 	code     setupCode
 	setupMu  sync.Mutex
 	usersMu  sync.Mutex // serialises user changes, for the last-admin rule
+	imports  uploads    // customer files between the steps of an import
 	hashSem  chan struct{}
 
 	dummyOnce sync.Once
@@ -347,8 +348,10 @@ func (s *Server) routes() *gin.Engine {
 	admin.DELETE("/:login", s.apiDeleteUser)
 	s.pbxRoutes(authed)
 	s.cdrRoutes(authed)
+	s.recordsRoutes(authed)
 	s.tlsRoutes(authed)
 	s.simRoutes(e)
+	s.recordsPages(e)
 
 	e.GET("/", s.requireUser(false), s.pageHome)
 	e.GET("/setup", s.pageSetup)
@@ -448,7 +451,11 @@ func (s *Server) secureHeaders(c *gin.Context) {
 	if s.cfg.HSTS && isTLS(c) {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
+	limit := int64(maxBodyBytes)
+	if n := recordsBodyLimit(c.Request); n > 0 {
+		limit = n
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	c.Next()
 }
 

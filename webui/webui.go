@@ -198,6 +198,9 @@ type Config struct {
 	// Sim, on a simulated board, serves the /sim page (administrators
 	// only); nil: no such page.
 	Sim Sim
+	// Records are the customer-service records (records.go): customers,
+	// knowledge base, work orders; nil makes their routes answer 503.
+	Records *Records
 	// Logger receives request logs and errors; nil discards them.
 	Logger *slog.Logger
 	// SessionIdle ends a session after this long without a request; zero

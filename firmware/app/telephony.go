@@ -124,6 +124,7 @@ func (a *App) startTelephony(ctx context.Context) error {
 		fxs: map[string]*fxsPort{}, fxo: map[string]*fxoPort{}, extQ: make(chan callswitch.Extension, 64)}
 	t.dir.set(sc.secrets)
 	t.cdrs = newCDRWriter(db, log)
+	t.cdrs.area = a.localArea
 	t.eng = media.NewEngine(media.Config{})
 	var clk line.Clock = realClock{}
 	if pb != nil {

@@ -26,6 +26,7 @@ func (a *App) startWeb(ctx context.Context) error {
 		PBX:          pbxStore{a},
 		CallLog:      callLog{a},
 		Sim:          a.webSim(),
+		Records:      a.webRecords(),
 		Logger:       a.log.With("component", "web"),
 	})
 	if err != nil {

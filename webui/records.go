@@ -1,0 +1,17 @@
+package webui
+
+import (
+	"callbox/telephony/crm"
+	"callbox/telephony/crm/kb"
+	"callbox/telephony/crm/workorder"
+)
+
+// Records are the customer-service records the web admin serves: the
+// customer directory, the knowledge base and the work orders. They are
+// pure packages (telephony/crm and below) over storage the firmware gives
+// them, so webui uses them directly and stays free of the store.
+type Records struct {
+	Customers *crm.Directory
+	KB        *kb.Base
+	Orders    *workorder.Service
+}

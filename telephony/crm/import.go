@@ -463,19 +463,6 @@ func merge(dst, src *Customer) {
 	maps.Copy(dst.Fields, src.Fields)
 }
 
-// importCustomers adds prepared customers (benchmarks and tests).
-func (d *Directory) importCustomers(a Actor, cs []Customer, policy DupPolicy) (ImportReport, error) {
-	rows := func(yield func([]string, error) bool) {
-		for _, c := range cs {
-			if !yield([]string{c.Name, c.Company, c.Address, strings.Join(c.Numbers(), ";")}, nil) {
-				return
-			}
-		}
-	}
-	return d.Import(a, rows, ImportOptions{Columns: []string{ColName, ColCompany, ColAddress, ColNumbers},
-		Category: cs[0].Category, Duplicates: policy}, false)
-}
-
 // ExportHeader is the first row of an export; ExportRows the rest. The
 // columns map back onto themselves on import (SuggestColumns).
 func (d *Directory) ExportHeader() ([]string, error) {

@@ -1,8 +1,14 @@
-package crm
+// Package crmtest makes synthetic customers for the record packages'
+// benchmarks and the import figures: Chinese names drawn from common
+// surnames and given-name characters, companies, addresses and mobile or
+// landline numbers, reproducible from the seed.
+package crmtest
 
 import (
 	"fmt"
 	"math/rand/v2"
+
+	"callbox/telephony/crm"
 )
 
 // Synthetic customers for benchmarks and figures: Chinese names drawn from
@@ -17,13 +23,14 @@ var (
 	synthRoads    = []string{"中山路", "解放路", "人民路", "建设路", "和平路", "长江路", "新华路", "光明路", "朝阳路", "胜利路"}
 )
 
-func synthCustomer(r *rand.Rand, cat uint64) Customer {
+// Customer returns a synthetic customer in category cat.
+func Customer(r *rand.Rand, cat uint64) crm.Customer {
 	given := string(synthGiven[r.IntN(len(synthGiven))])
 	if r.IntN(3) > 0 {
 		given += string(synthGiven[r.IntN(len(synthGiven))])
 	}
 	city := r.IntN(len(synthCities))
-	c := Customer{
+	c := crm.Customer{
 		Category: cat,
 		Name:     string(synthSurnames[r.IntN(len(synthSurnames))]) + given,
 		Address:  fmt.Sprintf("%s市%s%d号%d室", synthCities[city], synthRoads[r.IntN(len(synthRoads))], 1+r.IntN(300), 101+r.IntN(1500)),
@@ -31,9 +38,40 @@ func synthCustomer(r *rand.Rand, cat uint64) Customer {
 	if r.IntN(2) == 0 {
 		c.Company = fmt.Sprintf("%s%s%s有限公司", synthCities[city], string(synthGiven[r.IntN(len(synthGiven))]), synthTrades[r.IntN(len(synthTrades))])
 	}
-	c.Phones = []Phone{{Number: fmt.Sprintf("1%d%09d", 3+r.IntN(7), r.IntN(1e9))}}
+	c.Phones = []crm.Phone{{Number: fmt.Sprintf("1%d%09d", 3+r.IntN(7), r.IntN(1e9))}}
 	if r.IntN(3) == 0 {
-		c.Phones = append(c.Phones, Phone{Number: fmt.Sprintf("%s%08d", synthAreas[city], 20000000+r.IntN(7e7)), Label: "office"})
+		c.Phones = append(c.Phones, crm.Phone{Number: fmt.Sprintf("%s%08d", synthAreas[city], 20000000+r.IntN(7e7)), Label: "office"})
 	}
 	return c
+}
+
+// Row is c as an import row: name, numbers (";"-separated), company,
+// address.
+func Row(c crm.Customer) []string {
+	nums := ""
+	for i, p := range c.Phones {
+		if i > 0 {
+			nums += ";"
+		}
+		nums += p.Number
+	}
+	return []string{c.Name, nums, c.Company, c.Address}
+}
+
+// Header is the header of Row's columns, as a file would name them.
+var Header = []string{"姓名", "电话", "公司", "地址"}
+
+// Rows returns a header and n rows; every badEvery-th row (0: none) has a
+// number that does not parse.
+func Rows(seed uint64, n, badEvery int) [][]string {
+	r := rand.New(rand.NewPCG(seed, seed+1))
+	out := [][]string{Header}
+	for i := range n {
+		row := Row(Customer(r, 0))
+		if badEvery > 0 && i%badEvery == badEvery-1 {
+			row[1] = "13x" + row[1][3:]
+		}
+		out = append(out, row)
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package crm
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"iter"
@@ -410,7 +411,12 @@ func (d *Directory) applyImport(tx kv.Tx, a Actor, rows []row, policy DupPolicy,
 	if !write {
 		return nil, nil
 	}
+	// Records first (new ids ascend, so they append), then the number keys
+	// in key order: bbolt splits pages only at commit, so keys inserted at
+	// random places of one huge transaction move the page's whole tail each
+	// time, and sorted they mostly append.
 	var out []Customer
+	var keys [][]byte
 	for _, t := range order {
 		if !t.changed {
 			continue
@@ -420,8 +426,10 @@ func (d *Directory) applyImport(tx kv.Tx, a Actor, rows []row, policy DupPolicy,
 			if err != nil {
 				return nil, err
 			}
-			if err := putCustomer(tx, t.c, &old); err != nil {
-				return nil, err
+			for _, p := range old.Phones {
+				if err := tx.Delete(BucketIndex, numberKey(p.Number, old.ID)); err != nil {
+					return nil, err
+				}
 			}
 		} else {
 			id, err := tx.NextSeq(BucketCustomers)
@@ -429,11 +437,20 @@ func (d *Directory) applyImport(tx kv.Tx, a Actor, rows []row, policy DupPolicy,
 				return nil, err
 			}
 			t.c.ID = id
-			if err := putCustomer(tx, t.c, nil); err != nil {
-				return nil, err
-			}
+		}
+		if err := putJSON(tx, BucketCustomers, custKey(t.c.ID), t.c); err != nil {
+			return nil, err
+		}
+		for _, p := range t.c.Phones {
+			keys = append(keys, numberKey(p.Number, t.c.ID))
 		}
 		out = append(out, *t.c)
+	}
+	slices.SortFunc(keys, bytes.Compare)
+	for _, k := range keys {
+		if err := tx.Put(BucketIndex, k, nil); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

@@ -84,7 +84,11 @@ func (s *Server) renderRecords(c *gin.Context, name string, f *failure, d gin.H)
 		status, d["Error"], d["Field"] = f.status, s.failText(c, f), f.field
 	}
 	if k := c.Query("msg"); k != "" && d["Error"] == nil {
-		d["Notice"] = s.cat.T(langOf(c), "records.msg."+k, c.Query("opened"))
+		var args []any
+		if k == "opened" {
+			args = append(args, c.Query("opened"))
+		}
+		d["Notice"] = s.cat.T(langOf(c), "records.msg."+k, args...)
 	}
 	s.render(c, status, name, d)
 }

@@ -114,9 +114,9 @@ type importPreview struct {
 	Columns []string   `json:"columns"`
 }
 
-// readUpload reads an uploaded file: the body itself, or the "file" field
+// readImportFile reads an uploaded file: the body itself, or the "file" field
 // of a multipart form (the page's).
-func readUpload(c *gin.Context) ([]byte, *failure) {
+func readImportFile(c *gin.Context) ([]byte, *failure) {
 	var r io.Reader = c.Request.Body
 	if strings.HasPrefix(c.ContentType(), "multipart/form-data") {
 		fh, err := c.FormFile("file")
@@ -190,7 +190,7 @@ func (s *Server) readPreview(up *upload) (importPreview, *failure) {
 }
 
 func (s *Server) apiImportUpload(c *gin.Context) {
-	data, f := readUpload(c)
+	data, f := readImportFile(c)
 	if f != nil {
 		s.failWith(c, f)
 		return

@@ -302,7 +302,7 @@ func (s *Server) renderImport(c *gin.Context, f *failure, d gin.H) {
 // the mapping with "dry_run" or "commit".
 func (s *Server) postImport(c *gin.Context) {
 	if strings.HasPrefix(c.ContentType(), "multipart/form-data") {
-		data, f := readUpload(c)
+		data, f := readImportFile(c)
 		if f != nil {
 			s.renderImport(c, f, gin.H{})
 			return

@@ -120,8 +120,8 @@ func TestRecordsUnavailable(t *testing.T) {
 	wantStatus(t, "no records", code, http.StatusServiceUnavailable, m)
 }
 
-// upload posts a file to the import endpoint.
-func (c *client) upload(data []byte) (int, map[string]any) {
+// uploadCustomers posts a file to the customer import endpoint.
+func (c *client) uploadCustomers(data []byte) (int, map[string]any) {
 	c.t.Helper()
 	req := httptest.NewRequest("POST", "http://callbox.test/api/v1/customers/imports", bytes.NewReader(data))
 	req.Header.Set("Content-Type", "application/octet-stream")
@@ -145,9 +145,9 @@ func TestImportAPI(t *testing.T) {
 		}
 		fmt.Fprintf(&csv, "客户%d,%s,南京市%d号\n", i, num, i)
 	}
-	code, m := alice.upload([]byte(csv.String()))
+	code, m := alice.uploadCustomers([]byte(csv.String()))
 	wantStatus(t, "agent uploads", code, http.StatusForbidden, m)
-	code, p := boss.upload([]byte(csv.String()))
+	code, p := boss.uploadCustomers([]byte(csv.String()))
 	wantStatus(t, "upload", code, http.StatusCreated, p)
 	if fmt.Sprint(p["columns"]) != "[name numbers address]" || p["rows"].(float64) != 201 {
 		t.Fatalf("preview %v", p)
@@ -187,7 +187,7 @@ func TestImportAPI(t *testing.T) {
 	if len(rows) != 197 || rows[0][2] != "name" {
 		t.Fatalf("exported %d rows, header %q", len(rows), rows[0])
 	}
-	code, p = boss.upload(res.Body.Bytes())
+	code, p = boss.uploadCustomers(res.Body.Bytes())
 	wantStatus(t, "upload xlsx", code, http.StatusCreated, p)
 	code, m = boss.api("POST", "/api/v1/customers/imports/"+p["id"].(string),
 		map[string]any{"options": map[string]any{"columns": p["columns"], "header": true, "duplicates": "merge"}})

@@ -347,10 +347,15 @@ func (s *Server) routes() *gin.Engine {
 	admin.PUT("/:login", s.apiUpdateUser)
 	admin.DELETE("/:login", s.apiDeleteUser)
 	s.pbxRoutes(authed)
+	s.ccRoutes(authed)
 	s.cdrRoutes(authed)
+	s.promptRoutes(authed)
 	s.recordsRoutes(authed)
 	s.tlsRoutes(authed)
 	s.simRoutes(e)
+	s.updateRoutes(e, authed)
+	s.backupRoutes(authed)
+	s.installerRoutes(authed)
 	s.recordsPages(e)
 
 	e.GET("/", s.requireUser(false), s.pageHome)
@@ -451,11 +456,7 @@ func (s *Server) secureHeaders(c *gin.Context) {
 	if s.cfg.HSTS && isTLS(c) {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
-	limit := int64(maxBodyBytes)
-	if n := recordsBodyLimit(c.Request); n > 0 {
-		limit = n
-	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max(bodyLimit(c.Request), promptBodyLimit(c.Request), recordsBodyLimit(c.Request)))
 	c.Next()
 }
 

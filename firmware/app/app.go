@@ -1,6 +1,6 @@
 // Package app wires callbox together and runs its lifecycle: it loads the
-// board, opens the store, applies the PBX configuration, starts the
-// telephony (the switch and media engine on the board's PCM clock, the
+// board, opens the store, applies the PBX configuration, opens the prompt
+// catalogue (prompts.go), starts the telephony (the switch and media engine on the board's PCM clock, the
 // analog lines, SIP on --sip, CDRs into the store; telephony.go), the
 // control socket, the web admin, the serial console and the watchdog in
 // order, and stops them in reverse order when the root context ends. It is
@@ -22,7 +22,9 @@ import (
 	"callbox/board"
 	"callbox/board/ports"
 	"callbox/firmware/logbuf"
+	"callbox/firmware/ota"
 	"callbox/firmware/store"
+	"callbox/telephony/prompt"
 	"callbox/webui"
 )
 
@@ -43,10 +45,25 @@ type Config struct {
 	// RTPMin and RTPMax bound the RTP ports of SIP calls (even ports for
 	// RTP, the next odd one for RTCP); both zero take 10000-19999.
 	RTPMin, RTPMax int
-	// Import is a PBX configuration file (telephony/pbxconf JSON) loaded
-	// into the store at boot, before the telephony starts; an invalid file
-	// stops the boot with the field named and the store unchanged.
+	// SystemPrompts is the directory of the system prompts (LANG/NAME.wav,
+	// as callboxctl prompts generate makes them); empty means
+	// DataDir/prompts/system. The image ships them read-only in its root
+	// file system, so that updates bring new ones.
+	SystemPrompts string
+	// Import is a configuration file (configcli's document: the PBX part,
+	// telephony/pbxconf, and the call centre's, telephony/ccconf, either
+	// optional) loaded into the store at boot, before the telephony
+	// starts; an invalid file stops the boot with the field named and the
+	// store unchanged.
 	Import string
+	// OTAKey is a file with the update public key (PEM or base64), used
+	// instead of the one compiled in (development and tests).
+	OTAKey string
+	// OTABoard names the flash layout on hardware; empty takes
+	// callbox.board= from the kernel command line.
+	OTABoard string
+	// OTAFloor is the oldest version this box may install; empty: none.
+	OTAFloor string
 	// Out receives the few lines a person at the terminal must see (the
 	// web address and the first-boot setup code), besides the log.
 	Out io.Writer
@@ -79,8 +96,13 @@ type App struct {
 	webTLSAddr string
 	con        *consoleRun
 	dog        *watchdog
-	tel        *telephonyRun // switch, lines, SIP (telephony.go)
-	rec        *recordsRun   // customers, knowledge base, work orders (records.go)
+	tel        *telephonyRun     // switch, lines, SIP (telephony.go)
+	ota        *ota.Updater      // A/B slots (ota.go)
+	health     *task             // marks the booted slot good (ota.go)
+	ntp        *ntpRun           // the NTP client (installer.go)
+	prompts    *prompt.Catalogue // prompts.go
+	cc         *callCentre       // the call-centre configuration in force (callcentre.go)
+	rec        *recordsRun       // customers, knowledge base, work orders (records.go)
 
 	// lineEvents routes the board's driver events to the running line
 	// adapters; nil while the telephony is not running.
@@ -125,7 +147,7 @@ func (a *App) Run(ctx context.Context) error {
 		if !errors.Is(err, errRestart) {
 			return err
 		}
-		if !a.boardSim() {
+		if !a.boardSim() || a.realSlots() {
 			return rebootNow(a.log)
 		}
 		a.log.Info("restarting")
@@ -136,14 +158,19 @@ func (a *App) runOnce(ctx context.Context) error {
 	comps := []component{
 		{name: "board", start: a.startBoard, stop: a.stopBoard},
 		{name: "store", start: a.startStore, stop: a.stopStore},
+		{name: "ota", start: a.startOTA},
 		{name: "pbxconf", start: a.startPBXConf},
 		{name: "records", start: a.startRecords, stop: a.stopRecords},
+		{name: "prompts", start: a.startPrompts, stop: a.stopPrompts},
+		{name: "callcentre", start: a.startCallCentre, stop: a.stopCallCentre},
 		{name: "telephony", start: a.startTelephony, stop: a.stopTelephony},
 		{name: "control", start: a.startControl, stop: a.stopControl},
 		{name: "web", start: a.startWeb, stop: a.stopWeb},
 		{name: "console", start: a.startConsole, stop: a.stopConsole},
 		{name: "watchdog", start: a.startWatchdog, stop: a.stopWatchdog},
+		{name: "ntp", start: a.startNTP, stop: a.stopNTP},
 		{name: "setup", start: a.announceSetup},
+		{name: "health", start: a.startHealth, stop: a.stopHealth},
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -207,6 +234,12 @@ func (a *App) boardSim() bool {
 func (a *App) startStore(ctx context.Context) error {
 	if err := os.MkdirAll(a.cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
+	}
+	if err := a.applyFactoryReset(); err != nil {
+		return err
+	}
+	if err := a.applyRestore(); err != nil {
+		return err
 	}
 	db, err := store.Open(filepath.Join(a.cfg.DataDir, "callbox.db"))
 	if err != nil {

@@ -1,12 +1,7 @@
 package app
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,66 +10,6 @@ import (
 	"callbox/telephony/pbxconf"
 	"callbox/telephony/sip"
 )
-
-// webAdmin is an administrator's browser session on the daemon's API.
-type webAdmin struct {
-	t    *testing.T
-	base string
-	c    *http.Client
-	csrf string
-}
-
-// newWebAdmin creates the admin account with a fresh setup code and logs
-// in, as an installer does on the first boot.
-func newWebAdmin(t *testing.T, a *App) *webAdmin {
-	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	w := &webAdmin{t: t, base: "http://" + a.WebAddr(), c: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
-	code, err := a.issueSetupCode(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.session()
-	w.do(http.MethodPost, "/api/v1/setup", map[string]any{"code": code, "login": "boss", "password": "correct horse battery"}, http.StatusOK)
-	w.do(http.MethodPost, "/api/v1/login", map[string]any{"login": "boss", "password": "correct horse battery"}, http.StatusOK)
-	w.session() // a new session has a new token
-	return w
-}
-
-// session reads the session's CSRF token.
-func (w *webAdmin) session() {
-	w.t.Helper()
-	var s struct {
-		CSRFToken string `json:"csrf_token"`
-	}
-	if err := json.Unmarshal(w.do(http.MethodGet, "/api/v1/session", nil, http.StatusOK), &s); err != nil || s.CSRFToken == "" {
-		w.t.Fatalf("session: %v", err)
-	}
-	w.csrf = s.CSRFToken
-}
-
-// do sends a JSON request with the CSRF token and checks the status.
-func (w *webAdmin) do(method, path string, body any, want int) []byte {
-	w.t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		r = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, w.base+path, r)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-CSRF-Token", w.csrf)
-	resp, err := w.c.Do(req)
-	if err != nil {
-		w.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		w.t.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, out, want)
-	}
-	return out
-}
 
 // A SIP trunk edited through the web API applies at once, without a
 // restart: sipp as the provider's registrar (on 127.0.0.2) sees the trunk
@@ -111,9 +46,9 @@ func TestTrunkEditAppliesLive(t *testing.T) {
 
 	admin := newWebAdmin(t, a)
 	carrier.Username, carrier.Secret = "newuser", "new-secret-2"
-	admin.do(http.MethodPut, "/api/v1/trunks/carrier", carrier, http.StatusOK)
+	admin.doJSON(http.MethodPut, "/api/v1/trunks/carrier", carrier, http.StatusOK)
 	registered("the new account registered")
-	admin.do(http.MethodDelete, "/api/v1/trunks/carrier", nil, http.StatusNoContent)
+	admin.doJSON(http.MethodDelete, "/api/v1/trunks/carrier", nil, http.StatusNoContent)
 	if err := provider.wait(); err != nil {
 		t.Fatalf("provider: %v", err)
 	}

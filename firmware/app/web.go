@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"callbox/firmware/store"
-	"callbox/firmware/version"
 	"callbox/webui"
 )
 
@@ -24,9 +23,14 @@ func (a *App) startWeb(ctx context.Context) error {
 		Users:        storeUsers{a},
 		System:       systemInfo{a},
 		PBX:          pbxStore{a},
+		CallCentre:   ccStore{a},
 		CallLog:      callLog{a},
 		Sim:          a.webSim(),
 		Records:      a.webRecords(),
+		Prompts:      webPrompts{a},
+		Updates:      updatesWeb{a},
+		Backups:      backupsWeb{a},
+		Installer:    installerWeb{a},
 		Logger:       a.log.With("component", "web"),
 	})
 	if err != nil {
@@ -261,7 +265,7 @@ type systemInfo struct{ a *App }
 
 func (s systemInfo) Info(ctx context.Context) webui.SystemInfo {
 	a := s.a
-	info := webui.SystemInfo{Version: version.Version, Uptime: time.Since(a.started).Round(time.Second)}
+	info := webui.SystemInfo{Version: a.runningVersion(), Uptime: time.Since(a.started).Round(time.Second)}
 	a.mu.Lock()
 	b := a.board
 	a.mu.Unlock()

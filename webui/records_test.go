@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -319,5 +322,77 @@ func TestRecordsPages(t *testing.T) {
 	body := root.get(fmt.Sprintf("/kb/%d", id(art))).Body.String()
 	if !strings.Contains(body, "<strong>停电信息</strong>") {
 		t.Errorf("article formatting:\n%s", body)
+	}
+}
+
+// multipartFile posts a file as the import page's form does.
+func (c *client) multipartFile(path, name string, data []byte) *httptest.ResponseRecorder {
+	c.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField(csrfField, c.csrf)
+	fw, _ := mw.CreateFormFile("file", name)
+	fw.Write(data)
+	mw.Close()
+	req := httptest.NewRequest("POST", "http://callbox.test"+path, &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return c.do(req)
+}
+
+// TestRecordsForms drives the pages' forms without JavaScript: a customer
+// saved and refused, the import page's three steps, a work order step.
+func TestRecordsForms(t *testing.T) {
+	e, rec := recordsEnv(t, Config{})
+	root, boss, alice := e.as(t, "root"), e.as(t, "boss"), e.as(t, "alice")
+	res := root.form("/customers/settings", url.Values{"form": {"category"}, "name": {"居民"}})
+	if res.Code != http.StatusSeeOther {
+		t.Fatalf("category form: %d %s", res.Code, res.Body)
+	}
+	res = alice.form("/customers", url.Values{"category": {"1"}, "name": {"王五"}, "numbers": {"13700000001\nnot a number"}})
+	if res.Code != http.StatusBadRequest || !strings.Contains(res.Body.String(), `class="wide bad"`) {
+		t.Fatalf("bad number form: %d %s", res.Code, res.Body)
+	}
+	res = alice.form("/customers", url.Values{"category": {"1"}, "name": {"王五"}, "numbers": {"13700000001\n025-84561234"}})
+	if res.Code != http.StatusSeeOther || !strings.HasPrefix(res.Header().Get("Location"), "/customers/") {
+		t.Fatalf("customer form: %d %s", res.Code, res.Body)
+	}
+	if got, _ := rec.Customers.Lookup(crm.Actor{Login: "x", Role: RoleAgent}, "02584561234"); len(got) != 1 {
+		t.Fatalf("the form's customer: %v", got)
+	}
+
+	csv := "姓名,电话\n甲,13800000001\n乙,bad\n丙,13800000003\n"
+	res = alice.multipartFile("/customers/import", "c.csv", []byte(csv))
+	if res.Code != http.StatusForbidden {
+		t.Fatalf("agent's import page: %d", res.Code)
+	}
+	res = boss.multipartFile("/customers/import", "c.csv", []byte(csv))
+	page := res.Body.String()
+	if res.Code != http.StatusOK || !strings.Contains(page, `name="col1"`) {
+		t.Fatalf("upload page: %d %s", res.Code, page)
+	}
+	upID := regexp.MustCompile(`name="id" value="([0-9a-f]+)"`).FindStringSubmatch(page)[1]
+	vals := url.Values{"id": {upID}, "header": {"on"}, "category": {"1"}, "duplicates": {"skip"}, "col0": {"name"}, "col1": {"numbers"}, "dry_run": {"1"}}
+	res = boss.form("/customers/import", vals)
+	if res.Code != http.StatusOK || !strings.Contains(res.Body.String(), "<td>3</td><td>numbers[0]</td>") {
+		t.Fatalf("dry run page: %d %s", res.Code, res.Body)
+	}
+	vals.Del("dry_run")
+	vals.Set("commit", "1")
+	res = boss.form("/customers/import", vals)
+	if res.Code != http.StatusBadRequest {
+		t.Fatalf("import with a bad row and no skip: %d", res.Code)
+	}
+	vals.Set("skip_bad", "on")
+	res = boss.form("/customers/import", vals)
+	if res.Code != http.StatusOK || !strings.Contains(res.Body.String(), "Imported") {
+		t.Fatalf("import page: %d %s", res.Code, res.Body)
+	}
+	if n, _ := rec.Customers.Stats(); n != 3 {
+		t.Fatalf("%d customers after the import, want 3", n)
+	}
+
+	res = alice.form("/kb", url.Values{"category": {"1"}, "title": {"x"}, "body": {"y"}})
+	if res.Code != http.StatusForbidden {
+		t.Fatalf("agent writes the knowledge base: %d", res.Code)
 	}
 }

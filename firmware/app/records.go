@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -217,7 +218,7 @@ func (h cdrHistory) Calls(numbers []string, limit int) ([]crm.Call, error) {
 				return err
 			}
 		}
-		slices.SortFunc(refs, func(a, b ref) int { return cmpUint(a.start, b.start) })
+		slices.SortFunc(refs, func(a, b ref) int { return cmp.Compare(a.start, b.start) })
 		seen := map[string]bool{}
 		for _, r := range refs {
 			if len(out) == limit || seen[string(r.key)] {
@@ -240,14 +241,4 @@ func (h cdrHistory) Calls(numbers []string, limit int) ([]crm.Call, error) {
 		return nil
 	})
 	return out, err
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

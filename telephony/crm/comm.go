@@ -47,7 +47,7 @@ func (d *Directory) AddComm(a Actor, c Comm) (Comm, error) {
 			return Invalid(e, "customer", "no customer %d", c.Customer)
 		}
 		var t CommType
-		if err := getJSON(tx, BucketMeta, metaKey(metaCommType, c.Type), "", &t); err != nil || t.Disabled {
+		if err := Load(tx, BucketMeta, metaKey(metaCommType, c.Type), "", &t); err != nil || t.Disabled {
 			return Invalid(e, "type", "no communication type %d in use", c.Type)
 		}
 		if c.ID, err = tx.NextSeq(BucketComms); err != nil {
@@ -57,7 +57,7 @@ func (d *Directory) AddComm(a Actor, c Comm) (Comm, error) {
 		if err := tx.Put(BucketIndex, commIndexKey(c.Customer, c.Time, c.ID), nil); err != nil {
 			return err
 		}
-		return putJSON(tx, BucketComms, kv.Key(nil).U64(c.ID), c)
+		return kv.PutJSON(tx, BucketComms, kv.Key(nil).U64(c.ID), c)
 	})
 	return c, err
 }
@@ -82,7 +82,7 @@ func (d *Directory) Comms(a Actor, customer uint64, limit int) ([]Comm, error) {
 		slices.Reverse(ids)
 		for _, id := range ids[:min(len(ids), limit)] {
 			var c Comm
-			if err := getJSON(tx, BucketComms, kv.Key(nil).U64(id), fmt.Sprintf("communication %d", id), &c); err != nil {
+			if err := Load(tx, BucketComms, kv.Key(nil).U64(id), fmt.Sprintf("communication %d", id), &c); err != nil {
 				return err
 			}
 			out = append(out, c)

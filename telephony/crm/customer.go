@@ -75,14 +75,14 @@ type schema struct {
 
 func loadSchema(tx kv.Tx) (schema, error) {
 	s := schema{cats: map[uint64]bool{}, fields: map[string]FieldDef{}}
-	cats, err := eachJSON[Category](tx, BucketMeta, []byte{metaCategory})
+	cats, err := kv.EachJSON[Category](tx, BucketMeta, []byte{metaCategory})
 	if err != nil {
 		return s, err
 	}
 	for _, c := range cats {
 		s.cats[c.ID] = true
 	}
-	defs, err := eachJSON[FieldDef](tx, BucketMeta, []byte{metaField})
+	defs, err := kv.EachJSON[FieldDef](tx, BucketMeta, []byte{metaField})
 	if err != nil {
 		return s, err
 	}
@@ -212,7 +212,7 @@ func (d *Directory) Get(a Actor, id uint64) (c Customer, err error) {
 }
 
 func getCustomer(tx kv.Tx, id uint64) (c Customer, err error) {
-	err = getJSON(tx, BucketCustomers, custKey(id), fmt.Sprintf("customer %d", id), &c)
+	err = Load(tx, BucketCustomers, custKey(id), fmt.Sprintf("customer %d", id), &c)
 	return c, err
 }
 
@@ -261,7 +261,7 @@ func putCustomer(tx kv.Tx, c, old *Customer) error {
 			return err
 		}
 	}
-	return putJSON(tx, BucketCustomers, custKey(c.ID), c)
+	return kv.PutJSON(tx, BucketCustomers, custKey(c.ID), c)
 }
 
 // Update replaces customer c.ID's fields with c's. A private contact is its
@@ -390,21 +390,12 @@ func (d *Directory) Search(a Actor, q string, limit int) (SearchResult, error) {
 		limit = 50
 	}
 	hits, trunc := d.idx.search(q, a.Login, limit)
-	res := SearchResult{Customers: make([]Customer, 0, len(hits)), Truncated: trunc}
-	err := d.st.View(func(tx kv.Tx) error {
-		for _, h := range hits {
-			c, err := getCustomer(tx, h.ID)
-			if errors.Is(err, ErrNotFound) {
-				continue // deleted since the search
-			}
-			if err != nil {
-				return err
-			}
-			res.Customers = append(res.Customers, c)
-		}
-		return nil
-	})
-	return res, err
+	ids := make([]uint64, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
+	}
+	cs, err := d.load(ids)
+	return SearchResult{Customers: cs, Truncated: trunc}, err
 }
 
 // List returns a page of the customers a may see, by id, from offset, and
@@ -415,7 +406,12 @@ func (d *Directory) List(a Actor, offset, limit int) ([]Customer, int, error) {
 	if offset < 0 || offset > total {
 		offset = total
 	}
-	ids = ids[offset:min(total, offset+limit)]
+	out, err := d.load(ids[offset:min(total, offset+limit)])
+	return out, total, err
+}
+
+// load reads customers by id, leaving out those deleted meanwhile.
+func (d *Directory) load(ids []uint64) ([]Customer, error) {
 	out := make([]Customer, 0, len(ids))
 	err := d.st.View(func(tx kv.Tx) error {
 		for _, id := range ids {
@@ -430,7 +426,7 @@ func (d *Directory) List(a Actor, offset, limit int) ([]Customer, int, error) {
 		}
 		return nil
 	})
-	return out, total, err
+	return out, err
 }
 
 // Stats reports the directory's size: live customers and the bytes of the

@@ -188,7 +188,7 @@ func (d *Directory) Import(a Actor, rows iter.Seq2[[]string, error], opts Import
 		if s, err = loadSchema(tx); err != nil {
 			return err
 		}
-		cats, err := eachJSON[Category](tx, BucketMeta, []byte{metaCategory})
+		cats, err := kv.EachJSON[Category](tx, BucketMeta, []byte{metaCategory})
 		catByName = map[string]uint64{}
 		for _, c := range cats {
 			catByName[strings.ToLower(c.Name)] = c.ID
@@ -438,7 +438,7 @@ func (d *Directory) applyImport(tx kv.Tx, a Actor, rows []row, policy DupPolicy,
 			}
 			t.c.ID = id
 		}
-		if err := putJSON(tx, BucketCustomers, custKey(t.c.ID), t.c); err != nil {
+		if err := kv.PutJSON(tx, BucketCustomers, custKey(t.c.ID), t.c); err != nil {
 			return nil, err
 		}
 		for _, p := range t.c.Phones {

@@ -92,47 +92,21 @@ func CheckText(entity, field, s string, max int, required, multiline bool) error
 
 func metaKey(kind byte, id uint64) []byte { return kv.Key{kind}.U64(id) }
 
-// getJSON reads one JSON record; a missing key wraps ErrNotFound.
-func getJSON(tx kv.Tx, b kv.Bucket, key []byte, what string, v any) error {
-	raw, err := tx.Get(b, key)
-	if errors.Is(err, kv.ErrNotFound) {
-		return fmt.Errorf("%w: %s", ErrNotFound, what)
+// Load decodes the record under key into v; a missing one gives an error
+// wrapping ErrNotFound that names what. The record packages (kb,
+// workorder) load theirs with it too.
+func Load(tx kv.Tx, b kv.Bucket, key []byte, what string, v any) error {
+	found, err := kv.GetJSON(tx, b, key, v)
+	if err == nil && !found {
+		err = fmt.Errorf("%w: %s", ErrNotFound, what)
 	}
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return fmt.Errorf("crm: %s: damaged record: %w", what, err)
-	}
-	return nil
-}
-
-func putJSON(tx kv.Tx, b kv.Bucket, key []byte, v any) error {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return tx.Put(b, key, raw)
-}
-
-// eachJSON decodes every record under prefix into a new T.
-func eachJSON[T any](tx kv.Tx, b kv.Bucket, prefix []byte) ([]T, error) {
-	out := []T{}
-	err := tx.Each(b, prefix, func(k, v []byte) error {
-		var t T
-		if err := json.Unmarshal(v, &t); err != nil {
-			return fmt.Errorf("crm: %s %x: damaged record: %w", b, k, err)
-		}
-		out = append(out, t)
-		return nil
-	})
-	return out, err
+	return err
 }
 
 // Categories lists the customer categories, oldest first.
 func (d *Directory) Categories() (out []Category, err error) {
 	err = d.st.View(func(tx kv.Tx) error {
-		out, err = eachJSON[Category](tx, BucketMeta, []byte{metaCategory})
+		out, err = kv.EachJSON[Category](tx, BucketMeta, []byte{metaCategory})
 		return err
 	})
 	return out, err
@@ -148,7 +122,7 @@ func (d *Directory) SaveCategory(a Actor, c Category) (Category, error) {
 		return c, err
 	}
 	err := d.st.Update(func(tx kv.Tx) error {
-		all, err := eachJSON[Category](tx, BucketMeta, []byte{metaCategory})
+		all, err := kv.EachJSON[Category](tx, BucketMeta, []byte{metaCategory})
 		if err != nil {
 			return err
 		}
@@ -167,7 +141,7 @@ func (d *Directory) SaveCategory(a Actor, c Category) (Category, error) {
 				return err
 			}
 		}
-		return putJSON(tx, BucketMeta, metaKey(metaCategory, c.ID), c)
+		return kv.PutJSON(tx, BucketMeta, metaKey(metaCategory, c.ID), c)
 	})
 	return c, err
 }
@@ -195,7 +169,7 @@ var fieldKeyRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 // Fields lists the custom field definitions in key order.
 func (d *Directory) Fields() (out []FieldDef, err error) {
 	err = d.st.View(func(tx kv.Tx) error {
-		out, err = eachJSON[FieldDef](tx, BucketMeta, []byte{metaField})
+		out, err = kv.EachJSON[FieldDef](tx, BucketMeta, []byte{metaField})
 		return err
 	})
 	return out, err
@@ -234,7 +208,7 @@ func (d *Directory) SaveField(a Actor, f FieldDef) (FieldDef, error) {
 		return f, Invalid("field", "type", "text, number, date or choice")
 	}
 	err := d.st.Update(func(tx kv.Tx) error {
-		all, err := eachJSON[FieldDef](tx, BucketMeta, []byte{metaField})
+		all, err := kv.EachJSON[FieldDef](tx, BucketMeta, []byte{metaField})
 		if err != nil {
 			return err
 		}
@@ -247,7 +221,7 @@ func (d *Directory) SaveField(a Actor, f FieldDef) (FieldDef, error) {
 		if n >= MaxFields {
 			return Invalid("field", "key", "at most %d custom fields", MaxFields)
 		}
-		return putJSON(tx, BucketMeta, kv.Key{metaField}.Str(f.Key), f)
+		return kv.PutJSON(tx, BucketMeta, kv.Key{metaField}.Str(f.Key), f)
 	})
 	if err != nil {
 		return f, err
@@ -278,7 +252,7 @@ func (d *Directory) DeleteField(a Actor, key string) error {
 // CommTypes lists the communication types, oldest first.
 func (d *Directory) CommTypes() (out []CommType, err error) {
 	err = d.st.View(func(tx kv.Tx) error {
-		out, err = eachJSON[CommType](tx, BucketMeta, []byte{metaCommType})
+		out, err = kv.EachJSON[CommType](tx, BucketMeta, []byte{metaCommType})
 		return err
 	})
 	return out, err
@@ -295,7 +269,7 @@ func (d *Directory) SaveCommType(a Actor, t CommType) (CommType, error) {
 		return t, err
 	}
 	err := d.st.Update(func(tx kv.Tx) error {
-		all, err := eachJSON[CommType](tx, BucketMeta, []byte{metaCommType})
+		all, err := kv.EachJSON[CommType](tx, BucketMeta, []byte{metaCommType})
 		if err != nil {
 			return err
 		}
@@ -314,7 +288,7 @@ func (d *Directory) SaveCommType(a Actor, t CommType) (CommType, error) {
 				return err
 			}
 		}
-		return putJSON(tx, BucketMeta, metaKey(metaCommType, t.ID), t)
+		return kv.PutJSON(tx, BucketMeta, metaKey(metaCommType, t.ID), t)
 	})
 	return t, err
 }

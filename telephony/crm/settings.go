@@ -40,7 +40,7 @@ func (d *Directory) SaveSettings(a Actor, s Settings) (Settings, error) {
 	}
 	d.wmu.Lock()
 	defer d.wmu.Unlock()
-	if err := d.st.Update(func(tx kv.Tx) error { return putJSON(tx, BucketMeta, settingsKey, s) }); err != nil {
+	if err := d.st.Update(func(tx kv.Tx) error { return kv.PutJSON(tx, BucketMeta, settingsKey, s) }); err != nil {
 		return s, err
 	}
 	d.area.Store(&s.LocalArea)
@@ -50,7 +50,7 @@ func (d *Directory) SaveSettings(a Actor, s Settings) (Settings, error) {
 // loadSettings reads the stored settings over the options' defaults.
 func (d *Directory) loadSettings() error {
 	var s Settings
-	err := d.st.View(func(tx kv.Tx) error { return getJSON(tx, BucketMeta, settingsKey, "settings", &s) })
+	err := d.st.View(func(tx kv.Tx) error { return Load(tx, BucketMeta, settingsKey, "settings", &s) })
 	switch {
 	case errors.Is(err, ErrNotFound):
 		d.area.Store(&d.opts.LocalArea)

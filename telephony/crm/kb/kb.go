@@ -97,39 +97,13 @@ func canWrite(a crm.Actor) bool { return a.Supervisor() }
 
 func get[T any](tx kv.Tx, key []byte, what string) (T, error) {
 	var t T
-	raw, err := tx.Get(BucketKB, key)
-	if errors.Is(err, kv.ErrNotFound) {
-		return t, fmt.Errorf("%w: %s", crm.ErrNotFound, what)
-	}
-	if err != nil {
-		return t, err
-	}
-	if err := json.Unmarshal(raw, &t); err != nil {
-		return t, fmt.Errorf("kb: %s: damaged record: %w", what, err)
-	}
-	return t, nil
+	err := crm.Load(tx, BucketKB, key, what, &t)
+	return t, err
 }
 
-func put(tx kv.Tx, key []byte, v any) error {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return tx.Put(BucketKB, key, raw)
-}
+func put(tx kv.Tx, key []byte, v any) error { return kv.PutJSON(tx, BucketKB, key, v) }
 
-func each[T any](tx kv.Tx, prefix []byte) ([]T, error) {
-	out := []T{}
-	err := tx.Each(BucketKB, prefix, func(k, v []byte) error {
-		var t T
-		if err := json.Unmarshal(v, &t); err != nil {
-			return fmt.Errorf("kb: %x: damaged record: %w", k, err)
-		}
-		out = append(out, t)
-		return nil
-	})
-	return out, err
-}
+func each[T any](tx kv.Tx, prefix []byte) ([]T, error) { return kv.EachJSON[T](tx, BucketKB, prefix) }
 
 // Categories lists the categories by id.
 func (b *Base) Categories() (out []Category, err error) {

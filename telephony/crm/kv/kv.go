@@ -6,6 +6,7 @@
 package kv
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -131,16 +132,25 @@ func (t *memTx) Get(b Bucket, key []byte) ([]byte, error) {
 	return slices.Clone(v), nil
 }
 
-func (t *memTx) Put(b Bucket, key, value []byte) error {
+// writable returns b's bucket for a write of key.
+func (t *memTx) writable(b Bucket, key []byte) (*memBucket, error) {
 	if !t.write {
-		return errReadOnly
+		return nil, errReadOnly
 	}
 	if err := checkKey(key); err != nil {
-		return err
+		return nil, err
 	}
 	mb := t.m.bucket(b)
 	if mb.frozen {
-		return fmt.Errorf("kv: %s: write during Each", b)
+		return nil, fmt.Errorf("kv: %s: write during Each", b)
+	}
+	return mb, nil
+}
+
+func (t *memTx) Put(b Bucket, key, value []byte) error {
+	mb, err := t.writable(b, key)
+	if err != nil {
+		return err
 	}
 	old, had := mb.m[string(key)]
 	t.log = append(t.log, undo{b: b, key: string(key), old: old, had: had})
@@ -152,15 +162,9 @@ func (t *memTx) Put(b Bucket, key, value []byte) error {
 }
 
 func (t *memTx) Delete(b Bucket, key []byte) error {
-	if !t.write {
-		return errReadOnly
-	}
-	if err := checkKey(key); err != nil {
+	mb, err := t.writable(b, key)
+	if err != nil {
 		return err
-	}
-	mb := t.m.bucket(b)
-	if mb.frozen {
-		return fmt.Errorf("kv: %s: write during Each", b)
 	}
 	old, had := mb.m[string(key)]
 	if !had {
@@ -241,4 +245,43 @@ func (t *memTx) rollback() {
 			mb.keys = nil
 		}
 	}
+}
+
+// GetJSON decodes the value under key into v; false (and no error) when
+// there is none.
+func GetJSON(tx Tx, b Bucket, key []byte, v any) (bool, error) {
+	raw, err := tx.Get(b, key)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return false, fmt.Errorf("kv: %s %x: damaged record: %w", b, key, err)
+	}
+	return true, nil
+}
+
+// PutJSON stores v as JSON under key.
+func PutJSON(tx Tx, b Bucket, key []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return tx.Put(b, key, raw)
+}
+
+// EachJSON decodes every record under prefix, in key order.
+func EachJSON[T any](tx Tx, b Bucket, prefix []byte) ([]T, error) {
+	out := []T{}
+	err := tx.Each(b, prefix, func(k, v []byte) error {
+		var t T
+		if err := json.Unmarshal(v, &t); err != nil {
+			return fmt.Errorf("kv: %s %x: damaged record: %w", b, k, err)
+		}
+		out = append(out, t)
+		return nil
+	})
+	return out, err
 }

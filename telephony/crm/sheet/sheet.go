@@ -73,22 +73,24 @@ func csvRows(data []byte) iter.Seq2[[]string, error] {
 		}
 		for {
 			row, err := cr.Read()
-			if errors.Is(err, io.EOF) {
-				return
-			}
-			if err != nil {
-				yield(nil, fmt.Errorf("sheet: %w", err))
-				return
-			}
-			if len(row) > MaxCells {
-				yield(nil, fmt.Errorf("sheet: a row of %d cells; at most %d", len(row), MaxCells))
-				return
-			}
-			if !yield(row, nil) {
+			if errors.Is(err, io.EOF) || !emit(yield, row, err) {
 				return
 			}
 		}
 	}
+}
+
+// emit yields a row read, or the error reading it; false ends the rows.
+func emit(yield func([]string, error) bool, row []string, err error) bool {
+	switch {
+	case err != nil:
+		yield(nil, fmt.Errorf("sheet: %w", err))
+		return false
+	case len(row) > MaxCells:
+		yield(nil, fmt.Errorf("sheet: a row of %d cells; at most %d", len(row), MaxCells))
+		return false
+	}
+	return yield(row, nil)
 }
 
 // sniffComma picks ';' or tab when the first line has more of them than
@@ -126,15 +128,7 @@ func xlsxRows(data []byte) iter.Seq2[[]string, error] {
 		defer rows.Close()
 		for rows.Next() {
 			row, err := rows.Columns()
-			if err != nil {
-				yield(nil, fmt.Errorf("sheet: %w", err))
-				return
-			}
-			if len(row) > MaxCells {
-				yield(nil, fmt.Errorf("sheet: a row of %d cells; at most %d", len(row), MaxCells))
-				return
-			}
-			if !yield(row, nil) {
+			if !emit(yield, row, err) {
 				return
 			}
 		}

@@ -1,6 +1,7 @@
 package workorder
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,13 +37,13 @@ type kind struct {
 
 func loadKind(tx kv.Tx, id uint64) (kind, error) {
 	var k kind
-	if err := getJSON(tx, BucketMeta, kv.Key{metaCategory}.U64(id), "", &k.cat); err != nil {
+	if err := crm.Load(tx, BucketMeta, kv.Key{metaCategory}.U64(id), "", &k.cat); err != nil {
 		return k, crm.Invalid("order", "category", "no category %d", id)
 	}
 	lc := k.cat.Lifecycle
 	if k.cat.Parent != 0 {
 		var p Category
-		if err := getJSON(tx, BucketMeta, kv.Key{metaCategory}.U64(k.cat.Parent), fmt.Sprintf("category %d", k.cat.Parent), &p); err != nil {
+		if err := crm.Load(tx, BucketMeta, kv.Key{metaCategory}.U64(k.cat.Parent), fmt.Sprintf("category %d", k.cat.Parent), &p); err != nil {
 			return k, err
 		}
 		k.fields = append(k.fields, p.Fields...)
@@ -51,7 +52,7 @@ func loadKind(tx kv.Tx, id uint64) (kind, error) {
 		}
 	}
 	k.fields = append(k.fields, k.cat.Fields...)
-	if err := getJSON(tx, BucketMeta, kv.Key{metaLifecycle}.Str(lc), fmt.Sprintf("lifecycle %q", lc), &k.lifecycle); err != nil {
+	if err := crm.Load(tx, BucketMeta, kv.Key{metaLifecycle}.Str(lc), fmt.Sprintf("lifecycle %q", lc), &k.lifecycle); err != nil {
 		return k, err
 	}
 	return k, nil
@@ -59,13 +60,13 @@ func loadKind(tx kv.Tx, id uint64) (kind, error) {
 
 func loadLifecycle(tx kv.Tx, id string) (Lifecycle, error) {
 	var l Lifecycle
-	err := getJSON(tx, BucketMeta, kv.Key{metaLifecycle}.Str(id), fmt.Sprintf("lifecycle %q", id), &l)
+	err := crm.Load(tx, BucketMeta, kv.Key{metaLifecycle}.Str(id), fmt.Sprintf("lifecycle %q", id), &l)
 	return l, err
 }
 
 func getOrder(tx kv.Tx, id uint64) (Order, error) {
 	var o Order
-	err := getJSON(tx, BucketOrders, orderKey(id), fmt.Sprintf("work order %d", id), &o)
+	err := crm.Load(tx, BucketOrders, orderKey(id), fmt.Sprintf("work order %d", id), &o)
 	return o, err
 }
 
@@ -147,11 +148,11 @@ func (s *Service) create(tx kv.Tx, a crm.Actor, in NewOrder) (Order, error) {
 			}
 		}
 	}
-	return o, putJSON(tx, BucketOrders, orderKey(o.ID), o)
+	return o, kv.PutJSON(tx, BucketOrders, orderKey(o.ID), o)
 }
 
 func mustCategories(tx kv.Tx) []Category {
-	cs, _ := eachJSON[Category](tx, BucketMeta, []byte{metaCategory})
+	cs, _ := kv.EachJSON[Category](tx, BucketMeta, []byte{metaCategory})
 	return cs
 }
 
@@ -167,7 +168,7 @@ func (s *Service) audit(tx kv.Tx, order uint64, a Audit) error {
 		return err
 	}
 	a.Seq = seq
-	return putJSON(tx, BucketAudit, kv.Key(nil).U64(order).U64(seq), a)
+	return kv.PutJSON(tx, BucketAudit, kv.Key(nil).U64(order).U64(seq), a)
 }
 
 // Get returns an order.
@@ -185,7 +186,7 @@ func (s *Service) Trail(id uint64) (out []Audit, err error) {
 		if _, err := getOrder(tx, id); err != nil {
 			return err
 		}
-		out, err = eachJSON[Audit](tx, BucketAudit, kv.Key(nil).U64(id))
+		out, err = kv.EachJSON[Audit](tx, BucketAudit, kv.Key(nil).U64(id))
 		return err
 	})
 	return out, err
@@ -220,6 +221,19 @@ func isAssignee(tx kv.Tx, a crm.Actor, o *Order) (bool, error) {
 	}
 	gs, err := groupsOf(tx, a.Login)
 	return slices.Contains(gs, o.Group), err
+}
+
+// mayManage refuses what only supervisors, the creator and the assignee
+// may do (assign, edit).
+func mayManage(tx kv.Tx, a crm.Actor, o *Order, what string) error {
+	if a.Supervisor() || o.Creator == a.Login {
+		return nil
+	}
+	ok, err := isAssignee(tx, a, o)
+	if err != nil || ok {
+		return err
+	}
+	return crm.Forbidden(a, fmt.Sprintf("%s order %d", what, o.ID))
 }
 
 // Steps returns the steps a may take on order id now.
@@ -306,7 +320,7 @@ func (s *Service) Take(a crm.Actor, id uint64, step string, version uint64, valu
 				return err
 			}
 		}
-		return putJSON(tx, BucketOrders, orderKey(o.ID), o)
+		return kv.PutJSON(tx, BucketOrders, orderKey(o.ID), o)
 	})
 	return o, opened, err
 }
@@ -325,7 +339,7 @@ func (s *Service) openFrom(tx kv.Tx, a crm.Actor, o *Order, st Step, text string
 		return 0, fmt.Errorf("workorder: step %q opens a %q order: %w", st.ID, cat.Name, err)
 	}
 	n.Links = append(n.Links, Link{Kind: LinkComplaintOf, Order: o.ID})
-	if err := putJSON(tx, BucketOrders, orderKey(n.ID), n); err != nil {
+	if err := kv.PutJSON(tx, BucketOrders, orderKey(n.ID), n); err != nil {
 		return 0, err
 	}
 	o.Links = append(o.Links, Link{Kind: LinkComplaint, Order: n.ID})
@@ -370,14 +384,8 @@ func (s *Service) Assign(a crm.Actor, id uint64, user string, group uint64, due 
 		if o, err = getOrder(tx, id); err != nil {
 			return err
 		}
-		ok := a.Supervisor() || o.Creator == a.Login
-		if !ok {
-			if ok, err = isAssignee(tx, a, &o); err != nil {
-				return err
-			}
-		}
-		if !ok {
-			return crm.Forbidden(a, fmt.Sprintf("assign order %d", id))
+		if err := mayManage(tx, a, &o, "assign"); err != nil {
+			return err
 		}
 		l, err := loadLifecycle(tx, o.Lifecycle)
 		if err != nil {
@@ -396,7 +404,7 @@ func (s *Service) Assign(a crm.Actor, id uint64, user string, group uint64, due 
 		if err := s.assign(tx, a, &o, user, group, due, s.now()); err != nil {
 			return err
 		}
-		return putJSON(tx, BucketOrders, orderKey(o.ID), o)
+		return kv.PutJSON(tx, BucketOrders, orderKey(o.ID), o)
 	})
 	return o, err
 }
@@ -410,7 +418,7 @@ func (s *Service) assign(tx kv.Tx, a crm.Actor, o *Order, user string, group uin
 	}
 	if group != 0 {
 		var g Group
-		if err := getJSON(tx, BucketMeta, kv.Key{metaGroup}.U64(group), "", &g); err != nil {
+		if err := crm.Load(tx, BucketMeta, kv.Key{metaGroup}.U64(group), "", &g); err != nil {
 			return crm.Invalid("order", "group", "no group %d", group)
 		}
 	}
@@ -493,7 +501,7 @@ func (s *Service) Ack(a crm.Actor, id uint64) (Order, error) {
 				return err
 			}
 		}
-		return putJSON(tx, BucketOrders, orderKey(o.ID), o)
+		return kv.PutJSON(tx, BucketOrders, orderKey(o.ID), o)
 	})
 	return o, err
 }
@@ -521,14 +529,8 @@ func (s *Service) Update(a crm.Actor, id uint64, version uint64, ed Edit) (Order
 		if version != 0 && version != o.Version {
 			return fmt.Errorf("%w: order %d was changed meanwhile", crm.ErrConflict, id)
 		}
-		ok := a.Supervisor() || o.Creator == a.Login
-		if !ok {
-			if ok, err = isAssignee(tx, a, &o); err != nil {
-				return err
-			}
-		}
-		if !ok {
-			return crm.Forbidden(a, fmt.Sprintf("edit order %d", id))
+		if err := mayManage(tx, a, &o, "edit"); err != nil {
+			return err
 		}
 		k, err := loadKind(tx, o.Category)
 		if err != nil {
@@ -592,7 +594,7 @@ func (s *Service) Update(a crm.Actor, id uint64, version uint64, ed Edit) (Order
 		if err := s.audit(tx, o.ID, Audit{Time: now, Actor: a.Login, Action: "edit", Data: data}); err != nil {
 			return err
 		}
-		return putJSON(tx, BucketOrders, orderKey(o.ID), o)
+		return kv.PutJSON(tx, BucketOrders, orderKey(o.ID), o)
 	})
 	return o, err
 }
@@ -619,7 +621,7 @@ func (s *Service) LinkCall(a crm.Actor, id uint64, c CallLink) (Order, error) {
 			Data: map[string]string{"call": c.Call, "number": c.Number, "recording": c.Recording}}); err != nil {
 			return err
 		}
-		return putJSON(tx, BucketOrders, orderKey(o.ID), o)
+		return kv.PutJSON(tx, BucketOrders, orderKey(o.ID), o)
 	})
 	return o, err
 }
@@ -673,7 +675,7 @@ func (s *Service) List(a crm.Actor, f Filter) (out []Order, err error) {
 					return err
 				}
 			}
-			slices.SortFunc(ids, func(x, y uint64) int { return -cmpU(x, y) })
+			slices.SortFunc(ids, func(x, y uint64) int { return cmp.Compare(y, x) })
 			ids = slices.Compact(ids)
 		case f.Customer != 0:
 			if err := collect(kv.Key{idxCustomer}.U64(f.Customer)); err != nil {
@@ -720,16 +722,6 @@ func (s *Service) List(a crm.Actor, f Filter) (out []Order, err error) {
 
 var errFull = errors.New("full")
 
-func cmpU(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // Pending is what waits for a user: open orders assigned to them or their
 // groups, and unread notices.
 type Pending struct {
@@ -763,7 +755,7 @@ func (s *Service) PendingFor(login string) (p Pending, err error) {
 			}
 		}
 		p.Orders = len(seen)
-		ns, err := eachJSON[Notice](tx, BucketIndex, kv.Key{idxNotice}.Str(login))
+		ns, err := kv.EachJSON[Notice](tx, BucketIndex, kv.Key{idxNotice}.Str(login))
 		for _, n := range ns {
 			if !n.Read {
 				p.Notices++
@@ -784,7 +776,7 @@ func (s *Service) notify(tx kv.Tx, login string, n Notice) error {
 	}
 	n.ID = seq
 	prefix := kv.Key{idxNotice}.Str(login)
-	if err := putJSON(tx, BucketIndex, append(prefix, kv.Key(nil).U64(^seq)...), n); err != nil {
+	if err := kv.PutJSON(tx, BucketIndex, append(prefix, kv.Key(nil).U64(^seq)...), n); err != nil {
 		return err
 	}
 	var old [][]byte
@@ -806,7 +798,7 @@ func (s *Service) notify(tx kv.Tx, login string, n Notice) error {
 // Notices returns login's notices, newest first.
 func (s *Service) Notices(login string) (out []Notice, err error) {
 	err = s.st.View(func(tx kv.Tx) error {
-		out, err = eachJSON[Notice](tx, BucketIndex, kv.Key{idxNotice}.Str(login))
+		out, err = kv.EachJSON[Notice](tx, BucketIndex, kv.Key{idxNotice}.Str(login))
 		return err
 	})
 	return out, err
@@ -825,7 +817,7 @@ func (s *Service) MarkRead(login string) error {
 		var unread []kn
 		err := tx.Each(BucketIndex, prefix, func(k, v []byte) error {
 			var n Notice
-			if err := getJSON(tx, BucketIndex, k, "", &n); err == nil && !n.Read {
+			if err := crm.Load(tx, BucketIndex, k, "", &n); err == nil && !n.Read {
 				unread = append(unread, kn{slices.Clone(k), n})
 			}
 			return nil
@@ -835,7 +827,7 @@ func (s *Service) MarkRead(login string) error {
 		}
 		for _, u := range unread {
 			u.n.Read = true
-			if err := putJSON(tx, BucketIndex, u.k, u.n); err != nil {
+			if err := kv.PutJSON(tx, BucketIndex, u.k, u.n); err != nil {
 				return err
 			}
 		}

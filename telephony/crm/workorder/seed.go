@@ -130,7 +130,7 @@ func (s *Service) Seed() error {
 			if err := l.Validate(); err != nil {
 				return err
 			}
-			if err := putJSON(tx, BucketMeta, kv.Key{metaLifecycle}.Str(l.ID), l); err != nil {
+			if err := kv.PutJSON(tx, BucketMeta, kv.Key{metaLifecycle}.Str(l.ID), l); err != nil {
 				return err
 			}
 		}

@@ -16,7 +16,6 @@
 package workorder
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -187,45 +186,10 @@ func Open(st kv.Store, opts Options) (*Service, error) {
 
 func orderKey(id uint64) []byte { return kv.Key(nil).U64(^id) }
 
-func getJSON(tx kv.Tx, b kv.Bucket, key []byte, what string, v any) error {
-	raw, err := tx.Get(b, key)
-	if errors.Is(err, kv.ErrNotFound) {
-		return fmt.Errorf("%w: %s", crm.ErrNotFound, what)
-	}
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return fmt.Errorf("workorder: %s: damaged record: %w", what, err)
-	}
-	return nil
-}
-
-func putJSON(tx kv.Tx, b kv.Bucket, key []byte, v any) error {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return tx.Put(b, key, raw)
-}
-
-func eachJSON[T any](tx kv.Tx, b kv.Bucket, prefix []byte) ([]T, error) {
-	out := []T{}
-	err := tx.Each(b, prefix, func(k, v []byte) error {
-		var t T
-		if err := json.Unmarshal(v, &t); err != nil {
-			return fmt.Errorf("workorder: %s %x: damaged record: %w", b, k, err)
-		}
-		out = append(out, t)
-		return nil
-	})
-	return out, err
-}
-
 // Categories lists every category, 大类 and 小类, by id.
 func (s *Service) Categories() (out []Category, err error) {
 	err = s.st.View(func(tx kv.Tx) error {
-		out, err = eachJSON[Category](tx, BucketMeta, []byte{metaCategory})
+		out, err = kv.EachJSON[Category](tx, BucketMeta, []byte{metaCategory})
 		return err
 	})
 	return out, err
@@ -262,7 +226,7 @@ func (s *Service) saveCategory(tx kv.Tx, c *Category) error {
 			return err
 		}
 	}
-	all, err := eachJSON[Category](tx, BucketMeta, []byte{metaCategory})
+	all, err := kv.EachJSON[Category](tx, BucketMeta, []byte{metaCategory})
 	if err != nil {
 		return err
 	}
@@ -287,7 +251,7 @@ func (s *Service) saveCategory(tx kv.Tx, c *Category) error {
 	}
 	if c.Parent != 0 {
 		var p Category
-		if err := getJSON(tx, BucketMeta, kv.Key{metaCategory}.U64(c.Parent), "", &p); err != nil || p.Parent != 0 {
+		if err := crm.Load(tx, BucketMeta, kv.Key{metaCategory}.U64(c.Parent), "", &p); err != nil || p.Parent != 0 {
 			return crm.Invalid(e, "parent", "no 大类 %d", c.Parent)
 		}
 	}
@@ -304,13 +268,13 @@ func (s *Service) saveCategory(tx kv.Tx, c *Category) error {
 			return err
 		}
 	}
-	return putJSON(tx, BucketMeta, kv.Key{metaCategory}.U64(c.ID), c)
+	return kv.PutJSON(tx, BucketMeta, kv.Key{metaCategory}.U64(c.ID), c)
 }
 
 // Lifecycles lists the lifecycles by id.
 func (s *Service) Lifecycles() (out []Lifecycle, err error) {
 	err = s.st.View(func(tx kv.Tx) error {
-		out, err = eachJSON[Lifecycle](tx, BucketMeta, []byte{metaLifecycle})
+		out, err = kv.EachJSON[Lifecycle](tx, BucketMeta, []byte{metaLifecycle})
 		return err
 	})
 	return out, err
@@ -334,7 +298,7 @@ func (s *Service) SaveLifecycle(a crm.Actor, l Lifecycle) (Lifecycle, error) {
 		err := tx.Each(BucketIndex, []byte{idxOpen}, func(k, _ []byte) error {
 			id, _, _ := kv.CutU64(k[1:])
 			var o Order
-			if err := getJSON(tx, BucketOrders, orderKey(^id), "", &o); err != nil {
+			if err := crm.Load(tx, BucketOrders, orderKey(^id), "", &o); err != nil {
 				return nil
 			}
 			if _, ok := l.State(o.State); o.Lifecycle == l.ID && !ok {
@@ -349,7 +313,7 @@ func (s *Service) SaveLifecycle(a crm.Actor, l Lifecycle) (Lifecycle, error) {
 		if err != nil {
 			return err
 		}
-		return putJSON(tx, BucketMeta, kv.Key{metaLifecycle}.Str(l.ID), l)
+		return kv.PutJSON(tx, BucketMeta, kv.Key{metaLifecycle}.Str(l.ID), l)
 	})
 	return l, err
 }
@@ -357,7 +321,7 @@ func (s *Service) SaveLifecycle(a crm.Actor, l Lifecycle) (Lifecycle, error) {
 // Groups lists the assignment groups.
 func (s *Service) Groups() (out []Group, err error) {
 	err = s.st.View(func(tx kv.Tx) error {
-		out, err = eachJSON[Group](tx, BucketMeta, []byte{metaGroup})
+		out, err = kv.EachJSON[Group](tx, BucketMeta, []byte{metaGroup})
 		return err
 	})
 	return out, err
@@ -389,7 +353,7 @@ func (s *Service) SaveGroup(a crm.Actor, g Group) (Group, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	err := s.st.Update(func(tx kv.Tx) error {
-		all, err := eachJSON[Group](tx, BucketMeta, []byte{metaGroup})
+		all, err := kv.EachJSON[Group](tx, BucketMeta, []byte{metaGroup})
 		if err != nil {
 			return err
 		}
@@ -408,14 +372,14 @@ func (s *Service) SaveGroup(a crm.Actor, g Group) (Group, error) {
 				return err
 			}
 		}
-		return putJSON(tx, BucketMeta, kv.Key{metaGroup}.U64(g.ID), g)
+		return kv.PutJSON(tx, BucketMeta, kv.Key{metaGroup}.U64(g.ID), g)
 	})
 	return g, err
 }
 
 // groupsOf returns the groups login belongs to.
 func groupsOf(tx kv.Tx, login string) ([]uint64, error) {
-	all, err := eachJSON[Group](tx, BucketMeta, []byte{metaGroup})
+	all, err := kv.EachJSON[Group](tx, BucketMeta, []byte{metaGroup})
 	var out []uint64
 	for _, g := range all {
 		if slices.Contains(g.Members, login) {

@@ -1,7 +1,6 @@
 package webui
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,25 +10,6 @@ import (
 	"callbox/telephony/crm"
 	"callbox/telephony/crm/workorder"
 )
-
-// evalAwait runs an expression whose value is a promise and returns what
-// it resolves to, as JSON.
-func (b *browser) evalAwait(expr string) json.RawMessage {
-	b.t.Helper()
-	var res struct {
-		Result struct {
-			Value json.RawMessage `json:"value"`
-		} `json:"result"`
-		ExceptionDetails *struct {
-			Text string `json:"text"`
-		} `json:"exceptionDetails"`
-	}
-	b.call(b.session, "Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true, "awaitPromise": true}, &res)
-	if res.ExceptionDetails != nil {
-		b.t.Fatalf("eval %q: %s", expr, res.ExceptionDetails.Text)
-	}
-	return res.Result.Value
-}
 
 // hasForm reports whether the page has a form posting to action.
 func (b *browser) hasForm(action string) bool {
@@ -106,9 +86,9 @@ func TestBrowserRepairFlow(t *testing.T) {
 		t.Fatal("alice is offered the crew's dispatch step")
 	}
 	// A dispatch forged by alice is refused.
-	status := b.evalAwait(fmt.Sprintf(`fetch(%q, {method: "POST", headers: {"Content-Type": "application/x-www-form-urlencoded"},
+	status := b.evaluate(fmt.Sprintf(`fetch(%q, {method: "POST", headers: {"Content-Type": "application/x-www-form-urlencoded"},
 		body: "csrf_token=" + encodeURIComponent(document.querySelector("input[name=csrf_token]").value) + "&v_crew=x"}).then(r => r.status)`,
-		order+"/steps/dispatch"))
+		order+"/steps/dispatch"), true)
 	if string(status) != "403" {
 		t.Fatalf("alice's forged dispatch: %s, want 403", status)
 	}

@@ -262,19 +262,32 @@ func (s *Service) Steps(a crm.Actor, id uint64) (out []Step, err error) {
 	return out, err
 }
 
+// change runs fn on order id in one transaction and stores the order as
+// fn leaves it; writes are serialised, so an order's read-modify-write is
+// whole.
+func (s *Service) change(id uint64, fn func(tx kv.Tx, o *Order) error) (Order, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var o Order
+	err := s.st.Update(func(tx kv.Tx) (err error) {
+		if o, err = getOrder(tx, id); err != nil {
+			return err
+		}
+		if err := fn(tx, &o); err != nil {
+			return err
+		}
+		return kv.PutJSON(tx, BucketOrders, orderKey(o.ID), o)
+	})
+	return o, err
+}
+
 // Take takes step on order id with the values the step records. version,
 // when not 0, must be the order's current one (no one else moved it
 // meanwhile). It returns the order, and the order the step opened (0 if
 // none).
 func (s *Service) Take(a crm.Actor, id uint64, step string, version uint64, values map[string]string) (Order, uint64, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var o Order
 	var opened uint64
-	err := s.st.Update(func(tx kv.Tx) (err error) {
-		if o, err = getOrder(tx, id); err != nil {
-			return err
-		}
+	o, err := s.change(id, func(tx kv.Tx, o *Order) (err error) {
 		if version != 0 && version != o.Version {
 			return fmt.Errorf("%w: order %d was changed meanwhile (version %d, yours %d)", crm.ErrConflict, id, o.Version, version)
 		}
@@ -289,7 +302,7 @@ func (s *Service) Take(a crm.Actor, id uint64, step string, version uint64, valu
 		if !slices.Contains(st.From, o.State) {
 			return fmt.Errorf("%w: order %d is %q; step %q leaves %s", crm.ErrConflict, id, o.State, st.Name, strings.Join(st.From, ", "))
 		}
-		if ok, err := may(tx, a, st.Who, &o); err != nil {
+		if ok, err := may(tx, a, st.Who, o); err != nil {
 			return err
 		} else if !ok {
 			return crm.Forbidden(a, fmt.Sprintf("take step %q (%s) of order %d", st.Name, strings.Join(st.Who, ", "), id))
@@ -311,16 +324,16 @@ func (s *Service) Take(a crm.Actor, id uint64, step string, version uint64, valu
 		}
 		if s.isFinal(l, o.State) {
 			o.Closed = now
-			if err := s.unindexOpen(tx, &o); err != nil {
+			if err := s.unindexOpen(tx, o); err != nil {
 				return err
 			}
 		}
 		if st.Opens != nil && vals[st.Opens.When] != "" {
-			if opened, err = s.openFrom(tx, a, &o, st, vals[st.Opens.When]); err != nil {
+			if opened, err = s.openFrom(tx, a, o, st, vals[st.Opens.When]); err != nil {
 				return err
 			}
 		}
-		return kv.PutJSON(tx, BucketOrders, orderKey(o.ID), o)
+		return nil
 	})
 	return o, opened, err
 }
@@ -377,14 +390,8 @@ func (s *Service) unindexOpen(tx kv.Tx, o *Order) error {
 // (zero: none). Supervisors, the creator and the current assignee (handing
 // it on) may.
 func (s *Service) Assign(a crm.Actor, id uint64, user string, group uint64, due time.Time) (Order, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var o Order
-	err := s.st.Update(func(tx kv.Tx) (err error) {
-		if o, err = getOrder(tx, id); err != nil {
-			return err
-		}
-		if err := mayManage(tx, a, &o, "assign"); err != nil {
+	return s.change(id, func(tx kv.Tx, o *Order) (err error) {
+		if err := mayManage(tx, a, o, "assign"); err != nil {
 			return err
 		}
 		l, err := loadLifecycle(tx, o.Lifecycle)
@@ -394,19 +401,18 @@ func (s *Service) Assign(a crm.Actor, id uint64, user string, group uint64, due 
 		if s.isFinal(l, o.State) {
 			return fmt.Errorf("%w: order %d is closed", crm.ErrConflict, id)
 		}
-		if err := s.unindexOpen(tx, &o); err != nil {
+		if err := s.unindexOpen(tx, o); err != nil {
 			return err
 		}
 		if err := tx.Put(BucketIndex, kv.Key{idxOpen}.U64(^o.ID), nil); err != nil {
 			return err
 		}
 		o.Version++
-		if err := s.assign(tx, a, &o, user, group, due, s.now()); err != nil {
+		if err := s.assign(tx, a, o, user, group, due, s.now()); err != nil {
 			return err
 		}
-		return kv.PutJSON(tx, BucketOrders, orderKey(o.ID), o)
+		return nil
 	})
-	return o, err
 }
 
 // assign sets the assignee, indexes, audits and notifies; the caller
@@ -473,14 +479,8 @@ func fmtTime(t time.Time) string {
 // Ack is the assignee's receipt (接收确认): it records who opened the order
 // when, and tells the creator.
 func (s *Service) Ack(a crm.Actor, id uint64) (Order, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var o Order
-	err := s.st.Update(func(tx kv.Tx) (err error) {
-		if o, err = getOrder(tx, id); err != nil {
-			return err
-		}
-		ok, err := isAssignee(tx, a, &o)
+	return s.change(id, func(tx kv.Tx, o *Order) (err error) {
+		ok, err := isAssignee(tx, a, o)
 		if err != nil {
 			return err
 		}
@@ -501,9 +501,8 @@ func (s *Service) Ack(a crm.Actor, id uint64) (Order, error) {
 				return err
 			}
 		}
-		return kv.PutJSON(tx, BucketOrders, orderKey(o.ID), o)
+		return nil
 	})
-	return o, err
 }
 
 // Edit is what may change on an open order besides its state: nil fields
@@ -519,17 +518,11 @@ type Edit struct {
 // Update changes an open order's texts and fields; the creator, the
 // assignee and supervisors may. Every changed field is in the audit.
 func (s *Service) Update(a crm.Actor, id uint64, version uint64, ed Edit) (Order, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var o Order
-	err := s.st.Update(func(tx kv.Tx) (err error) {
-		if o, err = getOrder(tx, id); err != nil {
-			return err
-		}
+	return s.change(id, func(tx kv.Tx, o *Order) (err error) {
 		if version != 0 && version != o.Version {
 			return fmt.Errorf("%w: order %d was changed meanwhile", crm.ErrConflict, id)
 		}
-		if err := mayManage(tx, a, &o, "edit"); err != nil {
+		if err := mayManage(tx, a, o, "edit"); err != nil {
 			return err
 		}
 		k, err := loadKind(tx, o.Category)
@@ -594,21 +587,14 @@ func (s *Service) Update(a crm.Actor, id uint64, version uint64, ed Edit) (Order
 		if err := s.audit(tx, o.ID, Audit{Time: now, Actor: a.Login, Action: "edit", Data: data}); err != nil {
 			return err
 		}
-		return kv.PutJSON(tx, BucketOrders, orderKey(o.ID), o)
+		return nil
 	})
-	return o, err
 }
 
 // LinkCall records a call made from the order (the call centre dials it
 // and records it) on the order and its trail.
 func (s *Service) LinkCall(a crm.Actor, id uint64, c CallLink) (Order, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var o Order
-	err := s.st.Update(func(tx kv.Tx) (err error) {
-		if o, err = getOrder(tx, id); err != nil {
-			return err
-		}
+	return s.change(id, func(tx kv.Tx, o *Order) (err error) {
 		if err := crm.CheckText("call", "call", c.Call, 128, true, false); err != nil {
 			return err
 		}
@@ -621,9 +607,8 @@ func (s *Service) LinkCall(a crm.Actor, id uint64, c CallLink) (Order, error) {
 			Data: map[string]string{"call": c.Call, "number": c.Number, "recording": c.Recording}}); err != nil {
 			return err
 		}
-		return kv.PutJSON(tx, BucketOrders, orderKey(o.ID), o)
+		return nil
 	})
-	return o, err
 }
 
 // Filter selects orders for List.

@@ -1,6 +1,6 @@
 package store
 
-// The customer-service records' buckets (schema version 5): customers and
+// The customer-service records' buckets (schema version 6): customers and
 // their indexes, the knowledge base and work orders. Their packages
 // (telephony/crm and below) choose keys and values; firmware/app hands
 // them the store under these names.

@@ -7,11 +7,11 @@ import (
 	"time"
 )
 
-// A version 4 file gains the customer-record buckets and keeps its call
+// A version 5 file gains the customer-record buckets and keeps its call
 // records.
-func TestMigrationV4CustomerRecords(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "v4.db")
-	old, err := open(path, migrations[:4], time.Now)
+func TestMigrationV5CustomerRecords(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v5.db")
+	old, err := open(path, migrations[:5], time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -19,7 +19,7 @@ func TestMigrationV4CustomerRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := old.Update(func(tx *Tx) error { return tx.Put(CRMCustomers, []byte("k"), []byte("v")) }); err == nil {
-		t.Fatal("a v4 file took a customer record")
+		t.Fatal("a v5 file took a customer record")
 	}
 	old.Close()
 	db, err := Open(path)

@@ -107,7 +107,7 @@ type Options struct {
 	// LocalArea is the area code local numbers get until the settings
 	// stored in the directory say otherwise (Settings).
 	LocalArea string
-	// Region names a number's region ("南京", "mobile"); nil uses AreaCode.
+	// Region names a number's region ("南京", "mobile"); nil uses Region.
 	Region func(digits string) string
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
@@ -135,7 +135,7 @@ func Open(st kv.Store, opts Options) (*Directory, error) {
 		opts.Now = time.Now
 	}
 	if opts.Region == nil {
-		opts.Region = AreaCode
+		opts.Region = Region
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)

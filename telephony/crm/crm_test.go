@@ -76,8 +76,8 @@ func TestLookupVariants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Region != "025" {
-		t.Errorf("region %q, want the area code 025", c.Region)
+	if c.Region != "南京" {
+		t.Errorf("region %q, want 南京 (area code 025)", c.Region)
 	}
 	for _, q := range []string{"02584561234", "+86 25 84561234", "008602584561234", "84561234", "+8613912345678", "013912345678", "8613912345678"} {
 		got, err := d.Lookup(bob, q)

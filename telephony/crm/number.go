@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"callbox/telephony/region"
 )
 
 // MaxNumberLen bounds a normalised number (ITU-T E.164 allows 15 digits
@@ -152,10 +154,26 @@ func foldWidth(s string) string {
 	}, s)
 }
 
+// Region names where a number in the directory's form is: the city (or
+// province) of a mainland landline's area code from telephony/region
+// ("南京"), "mobile" for a mobile, and "" otherwise. It is the directory's
+// region when Options.Region is nil.
+func Region(digits string) string {
+	info := region.Lookup(digits)
+	switch {
+	case info.Kind == region.Landline && info.Known:
+		return info.Area.Name("zh")
+	case info.Kind == region.Landline:
+		return AreaCode(digits)
+	case info.Kind == region.Mobile:
+		return "mobile"
+	}
+	return ""
+}
+
 // AreaCode returns the long-distance area code of a mainland landline in
 // national form ("010", "025", "0755"), "mobile" for a mobile number, and
-// "" otherwise. It is the directory's region when no region table is
-// given (Options.Region).
+// "" otherwise.
 func AreaCode(digits string) string {
 	switch {
 	case isMobile(digits):

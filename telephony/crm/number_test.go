@@ -39,6 +39,16 @@ func TestParseNumber(t *testing.T) {
 	}
 }
 
+func TestRegion(t *testing.T) {
+	for in, want := range map[string]string{
+		"02584561234": "南京", "075588889999": "深圳", "13800138000": "mobile", "95598": "", "03001234567": "0300",
+	} {
+		if got := Region(in); got != want {
+			t.Errorf("Region(%s) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestAreaCode(t *testing.T) {
 	for in, want := range map[string]string{
 		"01065529988": "010", "02584561234": "025", "075588889999": "0755", "13800138000": "mobile",

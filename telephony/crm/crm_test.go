@@ -352,3 +352,34 @@ func TestSettings(t *testing.T) {
 		t.Fatalf("the local number was not stored with the area code: %v", got)
 	}
 }
+
+// FuzzSearch: any query runs, and finds only customers the searcher may
+// see.
+func FuzzSearch(f *testing.F) {
+	d, _ := newDir(f)
+	cat := mustCategory(f, d, "c")
+	for _, c := range []Customer{
+		{Name: "张三", Company: "南京供电", Phones: []Phone{{Number: "13800138000"}}},
+		{Name: "Smith", Address: "1 Main St", Phones: []Phone{{Number: "02584561234"}}},
+		{Name: "私人", Private: true},
+	} {
+		c.Category = cat.ID
+		if _, err := d.Create(alice, c); err != nil {
+			f.Fatal(err)
+		}
+	}
+	for _, q := range []string{"zs", "张", "+86 25", "main st", "\x00\x02", "，，", "ｚｓ"} {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		res, err := d.Search(bob, q, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range res.Customers {
+			if c.Private {
+				t.Fatalf("%q found a private contact", q)
+			}
+		}
+	})
+}

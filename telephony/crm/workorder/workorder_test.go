@@ -1,6 +1,7 @@
 package workorder
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -303,4 +304,34 @@ func TestLifecycleValidation(t *testing.T) {
 	if _, err := s.SaveLifecycle(admin, smaller); !errors.Is(err, crm.ErrConflict) {
 		t.Fatalf("dropping the state of an open order: %v", err)
 	}
+}
+
+// FuzzLifecycle: a lifecycle read from any JSON either is refused or keeps
+// the invariants the service relies on: its initial state exists, every
+// step leaves non-final states it has for a state it has.
+func FuzzLifecycle(f *testing.F) {
+	for _, l := range builtinLifecycles() {
+		b, _ := json.Marshal(l)
+		f.Add(b)
+	}
+	f.Add([]byte(`{"id":"x","name":"x","initial":"a","states":[{"id":"a","name":"A","final":true}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var l Lifecycle
+		if json.Unmarshal(data, &l) != nil || l.Validate() != nil {
+			return
+		}
+		if _, ok := l.State(l.Initial); !ok {
+			t.Fatalf("initial %q missing", l.Initial)
+		}
+		for _, st := range l.Steps {
+			if _, ok := l.State(st.To); !ok {
+				t.Fatalf("step %s goes to a missing state", st.ID)
+			}
+			for _, from := range st.From {
+				if s, ok := l.State(from); !ok || s.Final {
+					t.Fatalf("step %s leaves %q", st.ID, from)
+				}
+			}
+		}
+	})
 }

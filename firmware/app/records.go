@@ -19,7 +19,7 @@ import (
 
 // kvStore hands the store to the record packages (telephony/crm and
 // below) as a kv.Store: their buckets are store record buckets of the same
-// names, which schema 5 created. A full disk reaches the web admin as
+// names, which schema 6 created. A full disk reaches the web admin as
 // webui.ErrNoSpace.
 type kvStore struct{ db *store.DB }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"callbox/firmware/store"
+	"callbox/telephony/cc"
 	"callbox/telephony/crm"
 	"callbox/telephony/crm/kb"
 	"callbox/telephony/crm/kv"
@@ -84,7 +85,7 @@ func (a *App) startRecords(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	dir.SetHistory(cdrHistory{db}, orders, nil)
+	dir.SetHistory(cdrHistory{db}, orders, factRecordings{db})
 	n, err := backfillCDRParties(db, dir.LocalArea)
 	if err != nil {
 		// The card then misses older calls; the rest works.
@@ -241,4 +242,41 @@ func (h cdrHistory) Calls(numbers []string, limit int) ([]crm.Call, error) {
 		return nil
 	})
 	return out, err
+}
+
+// factRecordings is the customer card's recordings (crm.Recordings) until
+// the media services keep an index of their own: the recording the call
+// centre noted in a call's fact row (telephony/cc keys them by its call
+// id, which the desks write into a communication record's linked call).
+type factRecordings struct{ db *store.DB }
+
+// CallRecordings returns the recordings of those of calls that have one.
+func (r factRecordings) CallRecordings(calls []string) ([]crm.Recording, error) {
+	out := []crm.Recording{}
+	seen := map[string]bool{}
+	err := r.db.View(func(tx *store.Tx) error {
+		for _, id := range calls {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			v, err := tx.Get(store.CCFacts, store.Key(nil).AppendString(id))
+			if errors.Is(err, store.ErrNotFound) {
+				continue // a call the call centre did not handle
+			}
+			if err != nil {
+				return err
+			}
+			var f cc.Fact
+			if err := json.Unmarshal(v, &f); err != nil || f.Recording == "" {
+				continue // a damaged row leaves the rest of the card
+			}
+			out = append(out, crm.Recording{ID: f.Recording, Call: id, Start: f.Queued})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("app: recordings: %w", err)
+	}
+	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"callbox/firmware/store"
+	"callbox/telephony/cc"
 	"callbox/telephony/crm"
 	"callbox/telephony/crm/crmtest"
 	"callbox/telephony/crm/sheet"
@@ -233,5 +235,42 @@ func TestCDRPartiesSkipExtensions(t *testing.T) {
 	c := CDR{From: "201", To: "+86 25 8456 1234", Legs: []CDRLeg{{Party: "8613800138000"}, {Party: "*50"}}}
 	if got := fmt.Sprint(cdrParties(&c, "")); got != "[02584561234 13800138000]" {
 		t.Fatalf("parties %s", got)
+	}
+}
+
+// TestCardRecordings: the card shows the recordings the call centre noted
+// in the fact rows of the calls a communication record links, and nothing
+// for a call without one or one the call centre never saw.
+func TestCardRecordings(t *testing.T) {
+	db, dir, cat := newRecordsStore(t)
+	facts := &factStore{db}
+	t0 := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	for _, f := range []cc.Fact{{Call: "cc-1", Number: "13800138000", Queued: t0, Recording: "2026-12-07/cc-1-service.wav"},
+		{Call: "cc-2", Number: "13800138000", Queued: t0.Add(time.Hour)}} {
+		if err := facts.PutFact(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir.SetHistory(nil, nil, factRecordings{db})
+	c, err := dir.Create(recAgent, crm.Customer{Category: cat, Name: "张三", Phones: []crm.Phone{{Number: "13800138000"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, err := dir.SaveCommType(recAdmin, crm.CommType{Name: "咨询"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, call := range []string{"cc-1", "cc-2", "cc-1", "unknown"} {
+		if _, err := dir.AddComm(recAgent, crm.Comm{Customer: c.ID, Type: ct.ID, Text: "来电", Call: call}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	card, err := dir.Card(recAgent, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []crm.Recording{{ID: "2026-12-07/cc-1-service.wav", Call: "cc-1", Start: t0}}
+	if !slices.EqualFunc(card.Recordings, want, func(a, b crm.Recording) bool { return a == b }) || len(card.Missing) != 0 {
+		t.Fatalf("card recordings %+v (missing %v), want %+v", card.Recordings, card.Missing, want)
 	}
 }

@@ -17,7 +17,7 @@ type Comm struct {
 	Customer  uint64    `json:"customer"`
 	Type      uint64    `json:"type"` // a CommType
 	Text      string    `json:"text"`
-	Call      string    `json:"call,omitempty"`      // the CDR's call id
+	Call      string    `json:"call,omitempty"`      // the call log's or the call centre's call id
 	Recording string    `json:"recording,omitempty"` // the recording's id
 	WorkOrder uint64    `json:"work_order,omitempty"`
 	Agent     string    `json:"agent"` // who wrote it

@@ -241,6 +241,15 @@ func TestSearch(t *testing.T) {
 		{"中山", []uint64{li, zhang}, nil}, // company before address
 		{"gdgs", []uint64{zhang}, nil},   // company initials
 		{"南京 张", []uint64{zhang}, []uint64{zhangs}},
+		// Chinese with characters left out, within one field.
+		{"南京公司", []uint64{zhang}, nil},
+		{"鼓楼中山", []uint64{zhang}, nil},
+		{"张丰", []uint64{zhangs}, []uint64{zhang}},
+		{"湖北十堰", []uint64{zhangs}, nil},
+		{"中山", []uint64{li, zhang}, nil},                         // exact matches only
+		{"南号", nil, []uint64{zhang}},                             // too far apart
+		{"南京中山", []uint64{zhang}, nil},                           // within the address
+		{"张三 电器", nil, []uint64{zhang, zhangs, zeng, smith, li}}, // every term must match
 		{"nobody", nil, []uint64{zhang, zhangs, zeng, smith, li}},
 		{"  ", nil, nil},
 	} {

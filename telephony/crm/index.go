@@ -314,9 +314,18 @@ func (x *index) search(q, viewer string, limit int) ([]Hit, bool) {
 	}
 	var want sig
 	bts := make([][]byte, len(ts))
+	gappy := make([]bool, len(ts))
 	for i, t := range ts {
 		bts[i] = []byte(t)
-		want.addPairs(bts[i])
+		if gappy[i] = fuzzyTerm(t); gappy[i] {
+			// Its characters may stand apart: only the pairs within
+			// each character must be there.
+			for _, r := range t {
+				want.addPairs(utf8.AppendRune(nil, r))
+			}
+		} else {
+			want.addPairs(bts[i])
+		}
 	}
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -329,8 +338,11 @@ func (x *index) search(q, viewer string, limit int) ([]Hit, bool) {
 		}
 		text := x.arena[e.start:x.end(i)]
 		score := 0
-		for _, t := range bts {
+		for j, t := range bts {
 			s := bestMatch(text, t)
+			if s == 0 && gappy[j] {
+				s = gappyMatch(text, t)
+			}
 			if s == 0 {
 				score = 0
 				break
@@ -393,5 +405,65 @@ func bestMatch(text, t []byte) int {
 		s += bonusCover * len(t) / (fend - k - 1)
 		best = max(best, s)
 		off = at + 1
+	}
+}
+
+// A Chinese term of 2 to maxGappyRunes characters also matches with other
+// characters between its own, within one field and at most as many again
+// ("无锡科技" finds 无锡伟科技有限公司, "鼓楼中山" 鼓楼区中山北路): a
+// caller gives a company or an address as they say it, not as it was
+// written. Such a match ranks below any exact one.
+const maxGappyRunes = 8
+
+// fuzzyTerm reports whether t may match with gaps: Han characters only.
+func fuzzyTerm(t string) bool {
+	n := 0
+	for _, r := range t {
+		if !unicode.Is(unicode.Han, r) {
+			return false
+		}
+		n++
+	}
+	return n >= 2 && n <= maxGappyRunes
+}
+
+// gappyMatch scores the best occurrence of t's characters in order within
+// one field of text, spanning at most twice t; 0 when there is none. The
+// score, a quarter of the field's weight and less for a wider span, stays
+// below that of any exact match (40 at least).
+func gappyMatch(text, t []byte) int {
+	first, size := utf8.DecodeRune(t)
+	rest := t[size:]
+	best := 0
+	for off := 0; ; {
+		j := bytes.IndexRune(text[off:], first)
+		if j < 0 {
+			return best
+		}
+		at := off + j
+		off = at + size
+		limit := at + 2*len(t) // Han runes are all 3 bytes in UTF-8
+		p, q := off, rest
+		for len(q) > 0 && p < len(text) && p < limit && text[p] >= 0x20 {
+			r, n := utf8.DecodeRune(q)
+			rr, m := utf8.DecodeRune(text[p:])
+			if rr == r {
+				q = q[n:]
+			}
+			p += m
+		}
+		if len(q) > 0 || p > limit {
+			continue
+		}
+		k := at - 1
+		for k > 0 && text[k] >= 0x20 {
+			k--
+		}
+		s := 1
+		if tag := text[k]; tag < tagLast {
+			s = tagWeight[tag] / 4
+		}
+		s += bonusCover * len(t) / (p - at)
+		best = max(best, s)
 	}
 }

@@ -14,4 +14,8 @@ type Records struct {
 	Customers *crm.Directory
 	KB        *kb.Base
 	Orders    *workorder.Service
+	// Recordings, when set, names the recordings of calls linked to an
+	// order before their recording was kept (a call is linked while it
+	// runs; its recording is known when it ends).
+	Recordings crm.Recordings
 }

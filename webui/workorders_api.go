@@ -100,6 +100,7 @@ func (s *Server) orderView(c *gin.Context, id uint64) (orderView, error) {
 	if v.Order, err = o.Get(id); err != nil {
 		return v, err
 	}
+	s.callRecordings(v.Order.Calls)
 	ls, err := o.Lifecycles()
 	if err != nil {
 		return v, err
@@ -117,6 +118,33 @@ func (s *Server) orderView(c *gin.Context, id uint64) (orderView, error) {
 	}
 	v.Trail, err = o.Trail(id)
 	return v, err
+}
+
+// callRecordings fills in the recordings of calls linked without one. A
+// source that fails leaves them blank: the order still shows.
+func (s *Server) callRecordings(calls []workorder.CallLink) {
+	src := s.rec().Recordings
+	var ids []string
+	for _, cl := range calls {
+		if cl.Recording == "" && cl.Call != "" {
+			ids = append(ids, cl.Call)
+		}
+	}
+	if src == nil || len(ids) == 0 {
+		return
+	}
+	recs, err := src.CallRecordings(ids)
+	if err != nil {
+		s.log.Warn("webui: work order recordings", "err", err)
+		return
+	}
+	for i := range calls {
+		for _, r := range recs {
+			if calls[i].Recording == "" && r.Call == calls[i].Call {
+				calls[i].Recording = r.ID
+			}
+		}
+	}
 }
 
 func (s *Server) apiOrder(c *gin.Context) {

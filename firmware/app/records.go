@@ -61,6 +61,7 @@ type recordsRun struct {
 	dir    *crm.Directory
 	kb     *kb.Base
 	orders *workorder.Service
+	recs   crm.Recordings
 }
 
 // startRecords opens the customer directory, the knowledge base and the
@@ -85,7 +86,8 @@ func (a *App) startRecords(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	dir.SetHistory(cdrHistory{db}, orders, factRecordings{db})
+	recs := factRecordings{db}
+	dir.SetHistory(cdrHistory{db}, orders, recs)
 	n, err := backfillCDRParties(db, dir.LocalArea)
 	if err != nil {
 		// The card then misses older calls; the rest works.
@@ -96,7 +98,7 @@ func (a *App) startRecords(ctx context.Context) error {
 	customers, _ := dir.Stats()
 	a.log.Info("customer records open", "customers", customers, "took", time.Since(t0).Round(time.Millisecond))
 	a.mu.Lock()
-	a.rec = &recordsRun{dir: dir, kb: base, orders: orders}
+	a.rec = &recordsRun{dir: dir, kb: base, orders: orders, recs: recs}
 	a.mu.Unlock()
 	return nil
 }
@@ -116,7 +118,7 @@ func (a *App) webRecords() *webui.Records {
 	if a.rec == nil {
 		return nil
 	}
-	return &webui.Records{Customers: a.rec.dir, KB: a.rec.kb, Orders: a.rec.orders}
+	return &webui.Records{Customers: a.rec.dir, KB: a.rec.kb, Orders: a.rec.orders, Recordings: a.rec.recs}
 }
 
 // localArea is the directory's area code, for indexing call records.

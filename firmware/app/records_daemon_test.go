@@ -10,6 +10,8 @@ import (
 
 	"callbox/board/sim/si3050sim"
 	"callbox/dsp/callerid"
+	"callbox/firmware/store"
+	"callbox/telephony/cc"
 )
 
 // bootRecordsDaemon runs the whole daemon on the sim board with the test
@@ -53,7 +55,8 @@ func idOf(m map[string]any) uint64 {
 // pinyin; a knowledge-base article is found by a Chinese phrase; the seed's
 // repair flow is walked by the agent, the crew's desk and the supervisor
 // with each wrong hand refused, the revisit complaint opening a linked
-// order, and an enquiry closes on saving. After a restart of the daemon on
+// order; a call-centre callback linked to the order shows its recording,
+// once kept, on the order and the card; and an enquiry closes on saving. After a restart of the daemon on
 // the same store everything is still there.
 func TestRecordsThroughDaemon(t *testing.T) {
 	if testing.Short() {
@@ -184,6 +187,20 @@ func TestRecordsThroughDaemon(t *testing.T) {
 			}
 		}
 	}
+	// The supervisor calls the customer back from the order: the desk
+	// links the call centre's call while it runs, the call centre notes
+	// its recording in the call's fact row when it ends, and the order
+	// and the customer's card show the recording.
+	sue.call("POST", path+"/calls", map[string]any{"call": "cc-cb-1", "number": "13800138000"}, http.StatusOK)
+	err := a.withDB(func(db *store.DB) error {
+		return (&factStore{db}).PutFact(cc.Fact{Call: "cc-cb-1", Number: "13800138000", Queued: time.Now(),
+			Disposition: "answered", Recording: "2026-12-07/cc-cb-1-service.wav"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sue.call("POST", fmt.Sprintf("/api/v1/customers/%d/comms", zhang),
+		map[string]any{"type": idOf(ct), "text": "回访不满意，已致歉", "call": "cc-cb-1", "work_order": idOf(o)}, http.StatusCreated)
 	enquiry := alice.call("POST", "/api/v1/workorders", map[string]any{"category": catID["电价咨询"], "description": "询问电价",
 		"customer": zhang}, http.StatusCreated)
 	if enquiry["state"] != "closed" {
@@ -194,8 +211,12 @@ func TestRecordsThroughDaemon(t *testing.T) {
 	checkDay := func(c *webClient, when string) {
 		t.Helper()
 		v := c.call("GET", path, nil, http.StatusOK)
-		if v["order"].(map[string]any)["state"] != "closed" || len(v["trail"].([]any)) != 10 {
+		order := v["order"].(map[string]any)
+		if order["state"] != "closed" || len(v["trail"].([]any)) != 11 {
 			t.Fatalf("%s: the repair order %v", when, v)
+		}
+		if calls, _ := order["calls"].([]any); len(calls) != 1 || calls[0].(map[string]any)["recording"] != "2026-12-07/cc-cb-1-service.wav" {
+			t.Fatalf("%s: the order's calls %v", when, order["calls"])
 		}
 		v = c.call("GET", fmt.Sprintf("/api/v1/workorders/%d", complaint), nil, http.StatusOK)
 		if v["order"].(map[string]any)["state"] == "closed" {
@@ -206,7 +227,10 @@ func TestRecordsThroughDaemon(t *testing.T) {
 		if len(calls) != 1 || calls[0].(map[string]any)["id"] != call.ID {
 			t.Fatalf("%s: the card's calls %v, want %s", when, card["calls"], call.ID)
 		}
-		if comms, _ := card["comms"].([]any); len(comms) != 1 {
+		if recs, _ := card["recordings"].([]any); len(recs) != 1 || recs[0].(map[string]any)["call"] != "cc-cb-1" {
+			t.Fatalf("%s: the card's recordings %v", when, card["recordings"])
+		}
+		if comms, _ := card["comms"].([]any); len(comms) != 2 {
 			t.Fatalf("%s: the card's communications %v", when, card["comms"])
 		}
 		if orders, _ := card["work_orders"].([]any); len(orders) != 3 {

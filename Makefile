@@ -118,6 +118,11 @@ staticcheck: go-check ## run staticcheck (pinned in go.mod as a tool)
 # binaries run under qemu-arm-static.
 QEMU_PKGS = $(shell $(GO) list ./dsp/... ./board/... ./telephony/... ./flash/... ./firmware/store/... ./firmware/cli/... ./firmware/version/... 2>/dev/null)
 
+.PHONY: pinyin-table
+pinyin-table: go-check ## regenerate telephony/crm/pinyin/table.txt from Debian's unicode-data (Unihan kMandarin)
+	@test -e /usr/share/unicode/Unihan_Readings.txt.bz2 || apt-get install -y unicode-data || { echo "install the Debian package unicode-data"; exit 1; }
+	$(GO) run ./telephony/crm/pinyin/internal/mktable -unihan /usr/share/unicode/Unihan_Readings.txt.bz2 -out telephony/crm/pinyin/table.txt
+
 .PHONY: test-arm
 test-arm: deps ## cross-build armv7/arm64 and run the pure packages' tests under qemu-arm-static
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \

@@ -32,7 +32,12 @@ type navSection struct {
 // permission.
 var navSections = []navSection{
 	{"nav.section.overview", []navItem{{Key: "nav.dashboard", Href: "/"}}},
-	{"nav.section.work", []navItem{{Key: "nav.desk", Href: "/desk", Perm: PermDesk}}},
+	{"nav.section.work", []navItem{
+		{Key: "nav.desk", Href: "/desk", Perm: PermDesk},
+		{Key: "nav.customers", Href: "/customers", show: hasRecords},
+		{Key: "nav.workorders", Href: "/workorders", show: hasRecords},
+		{Key: "nav.kb", Href: "/kb", show: hasRecords},
+	}},
 	{"nav.section.pbx", []navItem{
 		{Key: "nav.extensions", Href: "/extensions", Perm: PermPBX},
 		{Key: "nav.trunks", Href: "/trunks", Perm: PermPBX},
@@ -56,6 +61,8 @@ var navSections = []navSection{
 }
 
 func hasCC(s *Server) bool { return s.cfg.CallCentre != nil }
+
+func hasRecords(s *Server) bool { return s.cfg.Records != nil }
 
 // navView is a section as the layout draws it.
 type navView struct {

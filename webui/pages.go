@@ -19,12 +19,14 @@ import (
 type pageTemplate = template.Template
 
 var pageFuncs = template.FuncMap{
-	"bytes":    fmtBytes,
-	"uptime":   fmtUptime,
-	"datetime": func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
-	"unixms":   func(t time.Time) int64 { return t.UnixMilli() },
-	"elapsed":  func(since, now time.Time) string { return fmtClock(now.Sub(since)) },
-	"duration": fmtClock,
+	"bytes":     fmtBytes,
+	"uptime":    fmtUptime,
+	"datetime":  func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
+	"unixms":    func(t time.Time) int64 { return t.UnixMilli() },
+	"elapsed":   func(since, now time.Time) string { return fmtClock(now.Sub(since)) },
+	"duration":  fmtClock,
+	"hasPrefix": strings.HasPrefix,
+	"dict":      dict,
 }
 
 // fmtClock shows a duration as the desks' clocks do: m:ss, or h:mm:ss
@@ -37,19 +39,43 @@ func fmtClock(d time.Duration) string {
 	return fmt.Sprintf("%d:%02d", secs/60, secs%60)
 }
 
-// loadPages parses every page under assets/templates with layout.html.
+// dict makes a map from key, value pairs, to hand several values to a
+// shared template.
+func dict(kv ...any) (map[string]any, error) {
+	if len(kv)%2 != 0 {
+		return nil, fmt.Errorf("dict: %d arguments, want pairs", len(kv))
+	}
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k, ok := kv[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+		}
+		m[k] = kv[i+1]
+	}
+	return m, nil
+}
+
+// loadPages parses every page under assets/templates with layout.html and
+// the shared parts (files named part_*.html; embed skips names starting
+// with "_").
 func loadPages() (map[string]*pageTemplate, error) {
 	names, err := fs.Glob(assets, "assets/templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("webui: templates: %w", err)
+	}
+	parts, err := fs.Glob(assets, "assets/templates/part_*.html")
 	if err != nil {
 		return nil, fmt.Errorf("webui: templates: %w", err)
 	}
 	pages := map[string]*pageTemplate{}
 	for _, n := range names {
 		base := strings.TrimSuffix(path.Base(n), ".html")
-		if base == "layout" {
+		if base == "layout" || strings.HasPrefix(base, "part_") {
 			continue
 		}
-		t, err := template.New("layout.html").Funcs(pageFuncs).ParseFS(assets, "assets/templates/layout.html", n)
+		files := append([]string{"assets/templates/layout.html", n}, parts...)
+		t, err := template.New("layout.html").Funcs(pageFuncs).ParseFS(assets, files...)
 		if err != nil {
 			return nil, fmt.Errorf("webui: templates: %w", err)
 		}

@@ -38,6 +38,10 @@ const (
 	PermRecordingsAll Permission = "recordings.all"
 	// PermReports: reports.
 	PermReports Permission = "reports"
+	// PermCustomersImport: import and export customer records in bulk.
+	PermCustomersImport Permission = "customers.import"
+	// PermCustomersSettings: customer categories and custom fields.
+	PermCustomersSettings Permission = "customers.settings"
 	// PermCCRead: read the call-centre configuration and prompts.
 	PermCCRead Permission = "cc.read"
 	// PermCCWrite: change the call-centre configuration and prompts.
@@ -81,6 +85,8 @@ var Permissions = []PermissionInfo{
 	{PermLogsAll, supOnly, supOnly, ""},
 	{PermRecordingsAll, supOnly, supOnly, ""},
 	{PermReports, supOnly, supOnly, ""},
+	{PermCustomersImport, supOnly, supOnly, ""},
+	{PermCustomersSettings, supOnly, nil, ""},
 	{PermCCRead, supOnly, supOnly, PermCCWrite},
 	{PermCCWrite, supOnly, nil, ""},
 	{PermPBX, nil, nil, ""},

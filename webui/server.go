@@ -84,6 +84,7 @@ type Server struct {
 	code     setupCode
 	setupMu  sync.Mutex
 	usersMu  sync.Mutex // serialises user changes, for the last-admin rule
+	imports  uploads    // customer files between the steps of an import
 	hashSem  chan struct{}
 
 	dummyOnce sync.Once
@@ -370,11 +371,13 @@ func (s *Server) routes() *gin.Engine {
 	s.cdrRoutes(authed)
 	s.eventsRoutes(authed)
 	s.promptRoutes(authed)
+	s.recordsRoutes(authed)
 	s.tlsRoutes(authed)
 	s.simRoutes(e)
 	s.updateRoutes(e, authed)
 	s.backupRoutes(authed)
 	s.installerRoutes(authed)
+	s.recordsPages(e)
 
 	e.GET("/", s.requireUser(false), s.pageHome)
 	e.GET("/setup", s.pageSetup)
@@ -478,7 +481,7 @@ func (s *Server) secureHeaders(c *gin.Context) {
 	if s.cfg.HSTS && isTLS(c) {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max(bodyLimit(c.Request), promptBodyLimit(c.Request)))
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max(bodyLimit(c.Request), promptBodyLimit(c.Request), recordsBodyLimit(c.Request)))
 	c.Next()
 }
 

@@ -218,6 +218,9 @@ type Config struct {
 	// Sim, on a simulated board, serves the /sim page (administrators
 	// only); nil: no such page.
 	Sim Sim
+	// Records are the customer-service records (records.go): customers,
+	// knowledge base, work orders; nil makes their routes answer 503.
+	Records *Records
 	// Updates installs firmware bundles under /api/v1/update and /update;
 	// nil makes those routes answer 503.
 	Updates Updates

@@ -106,6 +106,7 @@ type App struct {
 	ntp        *ntpRun           // the NTP client (installer.go)
 	prompts    *prompt.Catalogue // prompts.go
 	cc         *callCentre       // the call-centre configuration in force (callcentre.go)
+	rec        *recordsRun       // customers, knowledge base, work orders (records.go)
 	ccSvc      *ccRun            // the call-centre service (cc.go)
 
 	// lineEvents routes the board's driver events to the running line
@@ -165,6 +166,7 @@ func (a *App) runOnce(ctx context.Context) error {
 		{name: "store", start: a.startStore, stop: a.stopStore},
 		{name: "ota", start: a.startOTA},
 		{name: "pbxconf", start: a.startPBXConf},
+		{name: "records", start: a.startRecords, stop: a.stopRecords},
 		{name: "prompts", start: a.startPrompts, stop: a.stopPrompts},
 		{name: "callcentre", start: a.startCallCentre, stop: a.stopCallCentre},
 		{name: "telephony", start: a.startTelephony, stop: a.stopTelephony},

@@ -27,6 +27,7 @@ func (a *App) startWeb(ctx context.Context) error {
 		Live:         &ccLive{a: a, desk: map[string]bool{}},
 		CallLog:      callLog{a},
 		Sim:          a.webSim(),
+		Records:      a.webRecords(),
 		Prompts:      webPrompts{a},
 		Updates:      updatesWeb{a},
 		Backups:      backupsWeb{a},

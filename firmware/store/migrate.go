@@ -62,11 +62,20 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{6, "create customer record, knowledge base and work order buckets", func(tx *bolt.Tx) error {
+		for _, name := range []string{"crm_customers", "crm_index", "crm_meta", "crm_comms", "kb",
+			"wo_meta", "wo_orders", "wo_index", "wo_audit", "cdr_party"} {
+			if _, err := tx.CreateBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
 }
 
 // SchemaVersion is the schema this firmware writes, the version of the
 // last migration; Open refuses files with a higher version.
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 // checkMigrations enforces versions 1, 2, 3... with no gap: a gap would
 // make an old file skip a step.

@@ -47,7 +47,7 @@ const (
 // centre's configuration that the ccconf document (kept in ACDConfig)
 // replaced: it stays empty and is no longer a record bucket.
 
-var recordBuckets = []Records{ACDConfig, ACDStatus, ACDCallbacks, IVRFlows, CDRs, CCFacts, CCDevices}
+var recordBuckets = append([]Records{ACDConfig, ACDStatus, ACDCallbacks, IVRFlows, CDRs, CCFacts, CCDevices}, CustomerRecords...)
 
 // records returns the bucket for r, refusing names no migration created.
 func (t *Tx) records(r Records) (*bolt.Bucket, error) {

@@ -1,0 +1,26 @@
+// Package fax puts dsp/fax into calls: a fax terminal on one leg of a call
+// (Terminal: the T.30 sender or receiver on the leg's audio), a fax and
+// modem tone detector for routing (Detector: CNG on an inbound call), the
+// documents a fax is made of (Pages: TIFF, PNG or JPEG to fax pages) and
+// previews of pages (WritePNG).
+//
+// # A fax on a leg
+//
+// A leg's audio reaches an application through the switch's app calls: a
+// Source played into the leg is what its party hears, and a recording tap
+// (media.Tap) gives, once per 10 ms tick, what the party said. A Terminal
+// is both: the clock reads its next frame to send, and its tap collects
+// the frames heard. The T.30 session runs off the clock on the terminal's
+// own goroutine, a frame at a time as the tap fills, because its work is
+// uneven: a few microseconds a frame on average, but a page is coded when
+// it starts and decoded when it ends (milliseconds, tens of them on an ARM
+// board), which must not hold up the box's other calls. The frames it
+// sends wait in a ring a few frames deep (a fixed delay, prefilled with
+// silence); a late frame is silence, and silent frames beyond the depth
+// are dropped again, so a stall while the terminal sends nothing costs no
+// lasting delay. Nothing is allocated per frame.
+//
+// The leg must be in fax mode (callswitch.AppCall.SetFax: no echo
+// cancelling, no DTMF muting, a fixed jitter-buffer delay) for the signal
+// to pass untouched.
+package fax

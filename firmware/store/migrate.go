@@ -62,11 +62,15 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{6, "create fax bucket", func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucket([]byte("fax"))
+		return err
+	}},
 }
 
 // SchemaVersion is the schema this firmware writes, the version of the
 // last migration; Open refuses files with a higher version.
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 // checkMigrations enforces versions 1, 2, 3... with no gap: a gap would
 // make an old file skip a step.

@@ -45,7 +45,11 @@ const (
 	CCConfig Records = "cc_config"
 )
 
-var recordBuckets = []Records{ACDConfig, ACDStatus, ACDCallbacks, IVRFlows, CDRs, CCFacts, CCDevices, CCConfig}
+// Fax holds the fax inbox and outbox, one record per fax keyed by its id
+// (schema version 6); the pages are TIFF files in the data directory.
+const Fax Records = "fax"
+
+var recordBuckets = []Records{ACDConfig, ACDStatus, ACDCallbacks, IVRFlows, CDRs, CCFacts, CCDevices, CCConfig, Fax}
 
 // records returns the bucket for r, refusing names no migration created.
 func (t *Tx) records(r Records) (*bolt.Bucket, error) {

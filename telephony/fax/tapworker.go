@@ -17,6 +17,7 @@ type tapWorker struct {
 	// so that idle never misses one between the ring and the handler.
 	inflight atomic.Int32
 	cancel   context.CancelFunc
+	started  bool // start was called
 	wg       sync.WaitGroup
 	frame    media.TapFrame
 }
@@ -26,6 +27,7 @@ func newTapWorker(frames int) *tapWorker { return &tapWorker{tap: media.NewTap(f
 // start runs handle for every frame until ctx ends or stop.
 func (w *tapWorker) start(ctx context.Context, handle func(f *media.TapFrame)) {
 	ctx, w.cancel = context.WithCancel(ctx)
+	w.started = true
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()

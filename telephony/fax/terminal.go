@@ -18,10 +18,10 @@ const (
 	// hears: the slack its goroutine has before the clock finds nothing to
 	// send (a page being coded or decoded). T.30's timers leave room for
 	// far more.
-	TxDelay = 6
+	TxDelay = 25
 	// txRing holds the delay and the frames a stalled goroutine makes in
 	// a burst when it catches up.
-	txRing = 64
+	txRing = 128
 	// rxRing is the tap: what the leg heard while the goroutine was
 	// stalled, up to a second of it.
 	rxRing = 100
@@ -197,11 +197,23 @@ func (t *Terminal) Stats() Stats {
 	return Stats{Underruns: t.underruns.Load(), Trimmed: t.trimmed.Load(), Dropped: t.w.tap.Dropped()}
 }
 
-// Close stops the session and waits for its goroutine. A session stopped
-// before it was over ends with ErrAborted (and the pages received so
-// far).
+// hangupGrace is how long a session whose call ended hears silence so
+// that its timers can end it: a receiver that confirmed the last page
+// and misses only the sender's DCN (cut off by the hang-up) has the
+// whole document (T.30 counts it received after T2, 6 s).
+const hangupGrace = 10 * media.SampleRate / media.FrameSamples
+
+// Close stops the session and waits for its goroutine. A session not over
+// yet hears silence (the call is gone) until its timers end it, off the
+// clock: a document fully received counts as received though the DCN was
+// lost; a session still not over ends with ErrAborted (and the pages
+// received so far).
 func (t *Terminal) Close() error {
 	t.w.stop()
+	var quiet [media.FrameSamples]int16
+	for i := 0; i < hangupGrace && t.w.started && !t.sess.Done(); i++ {
+		t.sess.Process(quiet[:], t.scratch[:])
+	}
 	r := t.sess.Result()
 	if !t.sess.Done() {
 		r.Err = ErrAborted

@@ -1,0 +1,409 @@
+package fax
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"callbox/dsp/fax/t30"
+	"callbox/dsp/fax/t4"
+	callswitch "callbox/telephony/switch"
+)
+
+// Directions and statuses of a Record.
+const (
+	In  = "in"  // received
+	Out = "out" // sent
+
+	StatusActive = "active" // the call is under way
+	StatusDone   = "done"   // every page went through
+	StatusFailed = "failed" // see Record.Error; Pages were confirmed
+)
+
+// Record is one fax, sent or received, as the box keeps it.
+type Record struct {
+	ID        string `json:"id"`
+	Direction string `json:"direction"`
+	// Number is the other party's number (the caller's, or the number
+	// dialled); Ident the station identity its fax machine gave.
+	Number string `json:"number"`
+	Ident  string `json:"ident,omitempty"`
+	// Trunk is the SIP trunk or line a received fax came in on.
+	Trunk  string `json:"trunk,omitempty"`
+	CallID string `json:"call_id,omitempty"`
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
+	// Pages were confirmed (received, or sent and acknowledged), of
+	// Document pages (a sent fax).
+	Pages    int       `json:"pages"`
+	Document int       `json:"document,omitempty"`
+	Rate     int       `json:"rate,omitempty"`
+	ECM      bool      `json:"ecm,omitempty"`
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end,omitzero"`
+}
+
+// Store keeps the faxes. Save is called when a fax starts (with the
+// document, for one sent) and again when it ends (with the pages
+// received, for one received; nil keeps what is stored).
+type Store interface {
+	Save(ctx context.Context, r Record, pages []*t4.Page) error
+}
+
+// Settings say which calls are faxes and how the box presents itself.
+type Settings struct {
+	// Ident is the box's station identity (TSI, CSI): up to 20 digits,
+	// '+' and spaces.
+	Ident string `json:"ident"`
+	// Numbers are DIDs (as a trunk delivers them) whose calls are faxes.
+	Numbers []string `json:"numbers"`
+	// Trunks are SIP trunks or FXO lines (by name) every call of which is
+	// a fax.
+	Trunks []string `json:"trunks"`
+	// NoECM turns error correction off (it is used when both ends have it).
+	NoECM bool `json:"no_ecm,omitempty"`
+}
+
+// Errors a caller branches on.
+var (
+	// ErrInvalid wraps refused settings and requests.
+	ErrInvalid = errors.New("fax: invalid")
+	// ErrBusy: MaxActive faxes are under way.
+	ErrBusy = errors.New("fax: too many faxes under way")
+)
+
+// Validate checks the settings.
+func (st Settings) Validate() error {
+	if len(st.Ident) > 20 || strings.Trim(st.Ident, "0123456789+ ") != "" {
+		return fmt.Errorf("%w: ident %q: up to 20 digits, '+' and spaces", ErrInvalid, st.Ident)
+	}
+	for _, n := range st.Numbers {
+		if n == "" || len(n) > 32 || strings.Trim(n, "0123456789+*#") != "" {
+			return fmt.Errorf("%w: number %q", ErrInvalid, n)
+		}
+	}
+	for _, t := range st.Trunks {
+		if t == "" || len(t) > 64 {
+			return fmt.Errorf("%w: trunk %q", ErrInvalid, t)
+		}
+	}
+	return nil
+}
+
+// Switch is what the service needs of the switch.
+type Switch interface {
+	SetFrontApplication(app callswitch.Application)
+	NewAppCall(h callswitch.AppHandler, from callswitch.Party, to string) *callswitch.AppCall
+}
+
+// Options configure a Service.
+type Options struct {
+	Switch Switch
+	Store  Store
+	// Now is the clock of the records; nil is time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Service makes faxes calls of the switch: it answers the calls its
+// Settings name as faxes and receives them, and sends documents (Send),
+// keeping each fax in the Store. It is the switch's front application.
+type Service struct {
+	opts     Options
+	settings atomic.Pointer[Settings]
+	seq      atomic.Uint64
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	active   int
+}
+
+// MaxActive bounds the faxes under way at once (each is a T.30 session
+// and its goroutine); an inbound fax beyond it is left to the call centre.
+const MaxActive = 16
+
+// New returns a service with settings st.
+func New(st Settings, o Options) (*Service, error) {
+	if o.Switch == nil || o.Store == nil {
+		return nil, errors.New("fax: a switch and a store are required")
+	}
+	if err := st.Validate(); err != nil {
+		return nil, err
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{opts: o}
+	s.settings.Store(&st)
+	return s, nil
+}
+
+// SetSettings puts new settings in force for the next calls.
+func (s *Service) SetSettings(st Settings) error {
+	if err := st.Validate(); err != nil {
+		return err
+	}
+	s.settings.Store(&st)
+	return nil
+}
+
+// Settings returns the settings in force.
+func (s *Service) Settings() Settings { return *s.settings.Load() }
+
+// Start offers the switch's calls to the service until Close.
+func (s *Service) Start(ctx context.Context) {
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	s.opts.Switch.SetFrontApplication(s)
+}
+
+// Close stops taking calls, ends the faxes under way (each is kept as
+// failed with the pages so far) and waits for them.
+func (s *Service) Close() error {
+	if s.cancel == nil {
+		return nil
+	}
+	s.opts.Switch.SetFrontApplication(nil)
+	s.cancel()
+	s.wg.Wait()
+	return nil
+}
+
+// Offer implements callswitch.Application: a call from a trunk or line
+// the settings name as a fax's is answered by a receiver.
+func (s *Service) Offer(in callswitch.Incoming) callswitch.AppHandler {
+	if in.Kind == callswitch.Dialled || s.ctx == nil || s.ctx.Err() != nil {
+		return nil
+	}
+	st := s.settings.Load()
+	if !slices.Contains(st.Numbers, in.To) && !slices.Contains(st.Trunks, in.Trunk) {
+		return nil
+	}
+	term, err := NewTerminal(t30.Config{Ident: st.Ident, NoECM: st.NoECM})
+	if err != nil {
+		s.opts.Logger.Error("fax: receiver", "err", err)
+		return nil
+	}
+	f, ok := s.newFax(Record{Direction: In, Number: in.From.Number, Trunk: in.Trunk}, term)
+	if !ok {
+		term.Close()
+		return nil
+	}
+	s.wg.Add(1)
+	go f.run()
+	return f
+}
+
+// Send sends the document doc (TIFF, PNG or JPEG) to number, dialled as
+// from outside through the routes; the fax goes on in the background and
+// its record (returned at once, StatusActive) is updated in the Store.
+func (s *Service) Send(ctx context.Context, number string, doc []byte) (Record, error) {
+	if number == "" || len(number) > 32 || strings.Trim(number, "0123456789+*#") != "" {
+		return Record{}, fmt.Errorf("%w: number %q", ErrInvalid, number)
+	}
+	pages, err := Pages(doc, t4.YResFine)
+	if err != nil {
+		return Record{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	if s.ctx == nil || s.ctx.Err() != nil {
+		return Record{}, errors.New("fax: the service is not running")
+	}
+	st := s.settings.Load()
+	term, err := NewTerminal(t30.Config{Calling: true, Pages: pages, Ident: st.Ident, NoECM: st.NoECM})
+	if err != nil {
+		return Record{}, err
+	}
+	f, ok := s.newFax(Record{Direction: Out, Number: number, Document: len(pages)}, term)
+	if !ok {
+		term.Close()
+		return Record{}, ErrBusy
+	}
+	if err := s.opts.Store.Save(ctx, f.rec, pages); err != nil {
+		term.Close()
+		s.release()
+		return Record{}, err
+	}
+	s.wg.Add(1)
+	go f.run()
+	s.opts.Switch.NewAppCall(f, callswitch.Party{}, number)
+	return f.rec, nil
+}
+
+// release frees a fax's place among MaxActive.
+func (s *Service) release() {
+	s.mu.Lock()
+	s.active--
+	s.mu.Unlock()
+}
+
+// newFax makes a fax's state, taking a place among MaxActive; its
+// goroutine (run) waits for the call to end and keeps the result.
+func (s *Service) newFax(r Record, term *Terminal) (*faxCall, bool) {
+	s.mu.Lock()
+	if s.active >= MaxActive {
+		s.mu.Unlock()
+		return nil, false
+	}
+	s.active++
+	s.mu.Unlock()
+	r.Start = s.opts.Now()
+	r.ID = r.Start.UTC().Format("20060102T150405") + "-" + r.Direction + strconv.FormatUint(s.seq.Add(1), 10)
+	r.Status = StatusActive
+	return &faxCall{s: s, rec: r, term: term, ended: make(chan struct{})}, true
+}
+
+// faxCall is one fax: the handler of its app call (on the switch's
+// goroutine) and its goroutine.
+type faxCall struct {
+	s     *Service
+	term  *Terminal
+	rec   Record        // as it started; run makes the result
+	ended chan struct{} // closed at AppEnded
+
+	mu      sync.Mutex
+	ac      *callswitch.AppCall
+	leg     callswitch.LegID
+	started bool // the terminal runs on the leg
+	closing bool // run is closing the terminal: do not start it
+	cause   callswitch.Cause
+	callID  string
+}
+
+// AppEvent implements callswitch.AppHandler, on the switch's goroutine.
+func (f *faxCall) AppEvent(c *callswitch.AppCall, ev callswitch.AppEvent) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.ac == nil {
+		f.ac, f.callID = c, c.ID()
+	}
+	switch ev.Kind {
+	case callswitch.AppStarted:
+		if f.rec.Direction == In {
+			f.leg = ev.Leg
+			c.Answer(ev.Leg)
+			f.attach(c)
+			return
+		}
+		f.leg = c.Originate(callswitch.Originate{Number: f.rec.Number, RingTimeout: 60 * time.Second})
+	case callswitch.AppAnswered:
+		if ev.Leg == f.leg {
+			f.attach(c)
+		}
+	case callswitch.AppLegEnded:
+		if ev.Leg == f.leg {
+			f.cause = ev.Cause
+			c.End(callswitch.CauseNormal)
+		}
+	case callswitch.AppEnded:
+		if f.cause == 0 {
+			f.cause = ev.Cause
+		}
+		close(f.ended)
+	}
+}
+
+// attach puts the leg in fax mode with the terminal on it (under mu).
+func (f *faxCall) attach(c *callswitch.AppCall) {
+	if f.closing {
+		return
+	}
+	c.SetFax(f.leg, true)
+	c.SetTap(f.leg, f.term.Tap())
+	c.Play(f.leg, f.term, func(finished bool) {
+		if !finished {
+			return
+		}
+		// The session is over and its last frame played: hang up once
+		// it has crossed the line (a jitter buffer, the far end's own
+		// delay), so the far end hears all of it, DCN included.
+		c.Play(f.leg, &silence{n: hangupDelay}, func(bool) { c.End(callswitch.CauseNormal) })
+	})
+	f.started = true
+	f.term.Start(f.s.ctx)
+}
+
+// hangupDelay is the silence, in frames, between a session's end and the
+// hang-up.
+const hangupDelay = 100
+
+// silence is a Source of n frames of silence.
+type silence struct{ n int }
+
+func (s *silence) ReadFrame(f []int16) {
+	clear(f)
+	s.n--
+}
+
+func (s *silence) Done() bool { return s.n <= 0 }
+
+// run waits for the call to end (or the service to stop) and keeps the
+// result.
+func (f *faxCall) run() {
+	s := f.s
+	defer s.wg.Done()
+	defer s.release()
+	if f.rec.Direction == In {
+		if err := s.opts.Store.Save(s.ctx, f.rec, nil); err != nil {
+			s.opts.Logger.Error("fax: keeping a fax received", "err", err)
+		}
+	}
+	select {
+	case <-f.ended:
+	case <-s.ctx.Done():
+	}
+	f.mu.Lock()
+	f.closing = true
+	if f.ac != nil {
+		f.ac.End(callswitch.CauseNormal) // at once when the call is over already
+	}
+	f.mu.Unlock()
+	f.term.Close()
+	res := f.term.Result()
+	f.mu.Lock()
+	r := f.rec
+	r.CallID, r.End = f.callID, s.opts.Now()
+	started, cause := f.started, f.cause
+	f.mu.Unlock()
+	r.Pages, r.Rate, r.ECM, r.Ident = res.Pages, res.Rate, res.ECM, res.RemoteIdent
+	switch {
+	case res.Err == nil && (r.Direction == In || r.Pages == r.Document):
+		r.Status = StatusDone
+	case !started && cause != 0:
+		r.Status, r.Error = StatusFailed, "not answered: "+cause.String()
+	case res.Err != nil:
+		r.Status, r.Error = StatusFailed, res.Err.Error()
+	default:
+		r.Status, r.Error = StatusFailed, fmt.Sprintf("%d of %d pages", r.Pages, r.Document)
+	}
+	var pages []*t4.Page
+	if r.Direction == In {
+		pages = f.term.Received()
+		if len(pages) > MaxPages {
+			pages = pages[:MaxPages]
+		}
+	}
+	// The service may be stopping: the result is kept all the same.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 2*time.Second)
+	defer cancel()
+	if err := s.opts.Store.Save(ctx, r, pages); err != nil {
+		s.opts.Logger.Error("fax: keeping a fax", "id", r.ID, "err", err)
+		return
+	}
+	for _, ev := range f.term.Events() {
+		s.opts.Logger.Debug("fax event", "id", r.ID, "at_ms", ev.At*1000/8000, "text", ev.Text)
+	}
+	st := f.term.Stats()
+	s.opts.Logger.Info("fax", "id", r.ID, "direction", r.Direction, "number", r.Number, "status", r.Status,
+		"pages", r.Pages, "rate", r.Rate, "ecm", r.ECM, "error", r.Error,
+		"underruns", st.Underruns, "trimmed", st.Trimmed, "dropped", st.Dropped)
+}

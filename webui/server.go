@@ -349,6 +349,7 @@ func (s *Server) routes() *gin.Engine {
 	s.ccRoutes(authed)
 	s.cdrRoutes(authed)
 	s.promptRoutes(authed)
+	s.faxRoutes(authed)
 	s.tlsRoutes(authed)
 	s.simRoutes(e)
 	s.updateRoutes(e, authed)
@@ -453,7 +454,7 @@ func (s *Server) secureHeaders(c *gin.Context) {
 	if s.cfg.HSTS && isTLS(c) {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max(bodyLimit(c.Request), promptBodyLimit(c.Request)))
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max(bodyLimit(c.Request), promptBodyLimit(c.Request), faxBodyLimit(c.Request)))
 	c.Next()
 }
 

@@ -27,6 +27,7 @@ func (a *App) startWeb(ctx context.Context) error {
 		CallLog:      callLog{a},
 		Sim:          a.webSim(),
 		Prompts:      webPrompts{a},
+		Fax:          webFax{a},
 		Updates:      updatesWeb{a},
 		Backups:      backupsWeb{a},
 		Installer:    installerWeb{a},

@@ -1,0 +1,145 @@
+package app
+
+import (
+	"bytes"
+	"image/png"
+	"net"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"callbox/dsp/fax/t4"
+	"callbox/dsp/fax/tiff"
+	"callbox/telephony/fax"
+	"callbox/telephony/fax/faxtest"
+	"callbox/telephony/pbxconf"
+)
+
+// faxRecord is a fax as the API serves it.
+type faxRecord struct {
+	ID, Direction, Number, Ident, Status, Error, Trunk string
+	Pages, Document, Rate                             int
+}
+
+// A fax from one box to another over a SIP trunk, each box's whole
+// wiring, in real time: the administrator of box A posts a two-page
+// document to the web API for number 7001; A dials it through its route
+// and trunk to box B, whose fax settings make 7001 a fax number; B answers
+// with its receiver, and the pages come through G.711 RTP both ways. B's
+// inbox then holds a finished fax with A's identity whose TIFF, decoded,
+// is the document pixel for pixel, and whose page preview is a PNG; A's
+// outbox holds the fax sent, both pages confirmed, with B's identity.
+func TestFaxBetweenTwoBoxesOverSIP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: runs two daemons in real time with sockets")
+	}
+	if raceEnabled {
+		t.Skip("app: a fax in real time through two daemons; make test-full runs it without the race detector")
+	}
+	t.Parallel() // each test has its own daemons, ports and RTP ranges
+	trunk := func(port int) pbxconf.Trunk {
+		return pbxconf.Trunk{Name: "faxline", Kind: pbxconf.KindSIP, Host: "127.0.0.1", Port: port,
+			Transport: pbxconf.TransportUDP, Username: "faxbox"}
+	}
+	// B first (its trunk's port is A's, known once A runs).
+	confB := testPBX()
+	confB.Trunks = append(confB.Trunks, trunk(9))
+	b := bootTelephonyWith(t, 24600, confB)
+	portB := sipPort(t, b)
+	confA := testPBX()
+	confA.Trunks = append(confA.Trunks, trunk(portB))
+	confA.Routes = append(confA.Routes, pbxconf.Route{Name: "fax", Patterns: []string{"7XXX"}, Trunks: []string{"faxline"}})
+	a := bootTelephonyWith(t, 25000, confA)
+	adminA, adminB := newWebAdmin(t, a), newWebAdmin(t, b)
+	adminB.doJSON(http.MethodPut, "/api/v1/trunks/faxline", trunk(sipPort(t, a)), http.StatusOK)
+	adminA.doJSON(http.MethodPut, "/api/v1/fax/settings", fax.Settings{Ident: "+86 21 5555 0101"}, http.StatusOK)
+	adminB.doJSON(http.MethodPut, "/api/v1/fax/settings", fax.Settings{Ident: "+86 10 5555 0202", Numbers: []string{"7001"}}, http.StatusOK)
+	// A refused document and number lose nothing.
+	adminA.do(http.MethodPost, "/api/v1/fax/outbox?to=7001", "image/png", bytes.NewReader([]byte("not a picture")), http.StatusBadRequest, nil)
+	adminA.do(http.MethodPost, "/api/v1/fax/outbox?to=70a1", "image/png", bytes.NewReader([]byte("x")), http.StatusBadRequest, nil)
+
+	doc := faxtest.Document(2)
+	tf, err := tiff.Encode(doc, tiff.WriteOptions{Coding: t4.MR})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent faxRecord
+	adminA.do(http.MethodPost, "/api/v1/fax/outbox?to=7001", "image/tiff", bytes.NewReader(tf), http.StatusAccepted, &sent)
+	if sent.Status != fax.StatusActive || sent.Document != 2 || sent.Direction != fax.Out {
+		t.Fatalf("fax posted: %+v", sent)
+	}
+	var in []faxRecord
+	eventually(t, 90*time.Second, "a fax in B's inbox", func() bool {
+		var list struct{ Faxes []faxRecord }
+		adminB.do(http.MethodGet, "/api/v1/fax?direction=in", "", nil, http.StatusOK, &list)
+		in = list.Faxes
+		return len(in) == 1 && in[0].Status != fax.StatusActive
+	})
+	got := in[0]
+	if got.Status != fax.StatusDone || got.Pages != 2 || got.Ident != "+86 21 5555 0101" || got.Trunk != "faxline" {
+		t.Fatalf("B received %+v", got)
+	}
+	tiffB := adminB.get("/api/v1/fax/" + got.ID + "/tiff")
+	imgs, err := tiff.Decode(tiffB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pages []*t4.Page
+	for _, img := range imgs {
+		pages = append(pages, img.(*t4.Page))
+	}
+	faxtest.SamePages(t, pages, doc)
+	prev, err := png.Decode(bytes.NewReader(adminB.get("/api/v1/fax/" + got.ID + "/pages/2.png")))
+	if err != nil || prev.Bounds().Dx() != t4.WidthA4/2 {
+		t.Fatalf("page 2's preview: %v, %v", prev, err)
+	}
+	adminB.do(http.MethodGet, "/api/v1/fax/"+got.ID+"/pages/3.png", "", nil, http.StatusNotFound, nil)
+
+	var out faxRecord
+	eventually(t, 10*time.Second, "A's outbox record finished", func() bool {
+		adminA.do(http.MethodGet, "/api/v1/fax/"+sent.ID, "", nil, http.StatusOK, &out)
+		return out.Status != fax.StatusActive
+	})
+	if out.Status != fax.StatusDone || out.Pages != 2 || out.Ident != "+86 10 5555 0202" || out.Rate < 7200 {
+		t.Fatalf("A sent %+v", out)
+	}
+	// What A sent is kept too: the document as posted.
+	if _, err := tiff.Decode(adminA.get("/api/v1/fax/" + sent.ID + "/tiff")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sipPort is the port a running box's SIP listens on.
+func sipPort(t *testing.T, a *App) int {
+	t.Helper()
+	_, p, err := net.SplitHostPort(a.TelephonyStatus().SIPUDP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil || n == 0 {
+		t.Fatalf("sip port %q", p)
+	}
+	return n
+}
+
+// get fetches path's body, which must come with 200.
+func (w *webAdmin) get(path string) []byte {
+	w.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, w.base+path, nil)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	resp, err := w.c.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	buf.ReadFrom(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		w.t.Fatalf("GET %s: %s: %s", path, resp.Status, buf.Bytes())
+	}
+	return buf.Bytes()
+}

@@ -19,7 +19,7 @@ import (
 // faxRecord is a fax as the API serves it.
 type faxRecord struct {
 	ID, Direction, Number, Ident, Status, Error, Trunk string
-	Pages, Document, Rate                             int
+	Pages, Document, Rate                              int
 }
 
 // A fax from one box to another over a SIP trunk, each box's whole

@@ -1,0 +1,193 @@
+package webui
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// memFax is a fax box of one received fax ("f1", one page) that takes
+// documents starting "II*" for numbers of digits.
+type memFax struct {
+	sent     []string
+	settings json.RawMessage
+	busy     bool
+}
+
+func (m *memFax) FaxList(ctx context.Context, direction string, limit int) ([]json.RawMessage, error) {
+	if direction == "out" {
+		return nil, nil
+	}
+	return []json.RawMessage{json.RawMessage(`{"id":"f1","direction":"in","pages":1}`)}, nil
+}
+
+func (m *memFax) FaxGet(ctx context.Context, id string) (json.RawMessage, error) {
+	if id != "f1" {
+		return nil, fmt.Errorf("%w: fax %q", ErrNotFound, id)
+	}
+	return json.RawMessage(`{"id":"f1","direction":"in","pages":1}`), nil
+}
+
+func (m *memFax) FaxTIFF(ctx context.Context, id string) ([]byte, error) {
+	if id != "f1" {
+		return nil, ErrNotFound
+	}
+	return []byte("II*\x00tiff"), nil
+}
+
+func (m *memFax) FaxPagePNG(ctx context.Context, id string, page int) ([]byte, error) {
+	if id != "f1" || page != 1 {
+		return nil, ErrNotFound
+	}
+	return []byte("\x89PNG"), nil
+}
+
+func (m *memFax) FaxSend(ctx context.Context, number string, doc []byte, by string) (json.RawMessage, error) {
+	switch {
+	case m.busy:
+		return nil, fmt.Errorf("%w: too many", ErrConflict)
+	case number == "" || strings.Trim(number, "0123456789") != "":
+		return nil, fmt.Errorf("%w: number %q", ErrInvalid, number)
+	case !bytes.HasPrefix(doc, []byte("II*")):
+		return nil, fmt.Errorf("%w: not a TIFF, PNG or JPEG image", ErrInvalid)
+	}
+	m.sent = append(m.sent, number+" by "+by)
+	return json.RawMessage(`{"id":"o1","direction":"out","status":"active"}`), nil
+}
+
+func (m *memFax) FaxSettings(ctx context.Context) (json.RawMessage, error) {
+	if m.settings == nil {
+		return json.RawMessage(`{"ident":""}`), nil
+	}
+	return m.settings, nil
+}
+
+func (m *memFax) FaxSetSettings(ctx context.Context, raw json.RawMessage) (json.RawMessage, error) {
+	if bytes.Contains(raw, []byte("bad")) {
+		return nil, fmt.Errorf("%w: ident %q", ErrInvalid, "bad")
+	}
+	m.settings = raw
+	return raw, nil
+}
+
+// post sends body with a content type and the client's CSRF token.
+func (c *client) post(path, ctype string, body []byte) *httptest.ResponseRecorder {
+	c.t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "http://callbox.test"+path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", ctype)
+	req.Header.Set(csrfHeader, c.csrf)
+	return c.do(req)
+}
+
+// The fax API: supervisors and administrators read faxes and send
+// documents, only administrators change the settings, agents and
+// strangers get nothing; refusals answer 400 naming what was refused,
+// 404, 409, 413 and 415; a box without fax answers 503.
+func TestFaxAPI(t *testing.T) {
+	m := &memFax{}
+	e := newEnv(t, Config{Fax: m})
+	for _, u := range [][2]string{{"root", RoleAdmin}, {"sup", RoleSupervisor}, {"ag", RoleAgent}} {
+		e.users.add(t, u[0], u[1], u[0]+"-password")
+	}
+	anon := e.client(t)
+	anon.session()
+	st, body := anon.api(http.MethodGet, "/api/v1/fax", nil)
+	wantStatus(t, "anonymous", st, http.StatusUnauthorized, body)
+	ag := e.client(t)
+	ag.login("ag", "ag-password")
+	st, body = ag.api(http.MethodGet, "/api/v1/fax", nil)
+	wantStatus(t, "agent", st, http.StatusForbidden, body)
+
+	sup := e.client(t)
+	sup.login("sup", "sup-password")
+	st, body = sup.api(http.MethodGet, "/api/v1/fax?direction=in", nil)
+	wantStatus(t, "list", st, http.StatusOK, body)
+	if l, _ := body["faxes"].([]any); len(l) != 1 {
+		t.Fatalf("list %v", body)
+	}
+	st, body = sup.api(http.MethodGet, "/api/v1/fax?direction=out", nil)
+	if l, ok := body["faxes"].([]any); st != http.StatusOK || !ok || len(l) != 0 {
+		t.Fatalf("empty list: %d %v", st, body)
+	}
+	for _, q := range []string{"?direction=sideways", "?limit=0", "?limit=x"} {
+		st, body = sup.api(http.MethodGet, "/api/v1/fax"+q, nil)
+		wantStatus(t, q, st, http.StatusBadRequest, body)
+	}
+	st, body = sup.api(http.MethodGet, "/api/v1/fax/f1", nil)
+	if st != http.StatusOK || body["id"] != "f1" {
+		t.Fatalf("record: %d %v", st, body)
+	}
+	st, body = sup.api(http.MethodGet, "/api/v1/fax/nope", nil)
+	wantStatus(t, "unknown fax", st, http.StatusNotFound, body)
+	if r := sup.get("/api/v1/fax/f1/tiff"); r.Code != http.StatusOK || r.Header().Get("Content-Type") != "image/tiff" ||
+		!strings.Contains(r.Header().Get("Content-Disposition"), "fax-f1.tif") {
+		t.Fatalf("tiff: %d %v", r.Code, r.Header())
+	}
+	if r := sup.get("/api/v1/fax/f1/pages/1.png"); r.Code != http.StatusOK || r.Header().Get("Content-Type") != "image/png" {
+		t.Fatalf("page: %d %v", r.Code, r.Header())
+	}
+	for _, p := range []string{"2.png", "1.gif", "x.png", "0.png"} {
+		if r := sup.get("/api/v1/fax/f1/pages/" + p); r.Code != http.StatusNotFound {
+			t.Errorf("page %s: %d", p, r.Code)
+		}
+	}
+
+	if r := sup.post("/api/v1/fax/outbox?to=7001", "image/tiff", []byte("II*\x00doc")); r.Code != http.StatusAccepted {
+		t.Fatalf("send: %d %s", r.Code, r.Body)
+	}
+	if len(m.sent) != 1 || m.sent[0] != "7001 by sup" {
+		t.Fatalf("sent %v", m.sent)
+	}
+	for _, tc := range []struct {
+		name, to, ctype string
+		doc             []byte
+		want            int
+	}{
+		{"not a document", "7001", "image/png", []byte("hello"), http.StatusBadRequest},
+		{"bad number", "70a1", "image/tiff", []byte("II*\x00"), http.StatusBadRequest},
+		{"a form", "7001", "application/x-www-form-urlencoded", []byte("a=b"), http.StatusUnsupportedMediaType},
+		{"too large", "7001", "image/tiff", make([]byte, FaxUploadMax+1), http.StatusRequestEntityTooLarge},
+	} {
+		r := sup.post("/api/v1/fax/outbox?to="+tc.to, tc.ctype, tc.doc)
+		if r.Code != tc.want {
+			t.Errorf("%s: %d, want %d: %s", tc.name, r.Code, tc.want, r.Body)
+		}
+		if tc.want == http.StatusBadRequest && !strings.Contains(r.Body.String(), `"field":"file"`) {
+			t.Errorf("%s: %s names no field", tc.name, r.Body)
+		}
+	}
+	m.busy = true
+	if r := sup.post("/api/v1/fax/outbox?to=7001", "image/tiff", []byte("II*\x00")); r.Code != http.StatusConflict {
+		t.Errorf("busy: %d", r.Code)
+	}
+
+	st, body = sup.api(http.MethodPut, "/api/v1/fax/settings", map[string]any{"ident": "1"})
+	wantStatus(t, "supervisor's settings", st, http.StatusForbidden, body)
+	root := e.client(t)
+	root.login("root", "root-password")
+	st, body = root.api(http.MethodPut, "/api/v1/fax/settings", map[string]any{"ident": "+86 1"})
+	if st != http.StatusOK || body["ident"] != "+86 1" {
+		t.Fatalf("settings: %d %v", st, body)
+	}
+	st, body = root.api(http.MethodPut, "/api/v1/fax/settings", map[string]any{"ident": "bad"})
+	wantStatus(t, "bad settings", st, http.StatusBadRequest, body)
+	if !strings.Contains(fmt.Sprint(body["error"]), `ident "bad"`) {
+		t.Errorf("refusal %v does not say what", body)
+	}
+	st, body = sup.api(http.MethodGet, "/api/v1/fax/settings", nil)
+	if st != http.StatusOK || body["ident"] != "+86 1" {
+		t.Fatalf("settings read: %d %v", st, body)
+	}
+
+	none := newEnv(t, Config{})
+	none.users.add(t, "root", RoleAdmin, "root-password")
+	c := none.client(t)
+	c.login("root", "root-password")
+	st, body = c.api(http.MethodGet, "/api/v1/fax", nil)
+	wantStatus(t, "no fax", st, http.StatusServiceUnavailable, body)
+}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -50,19 +51,28 @@ const (
 	// FaxPageMax bounds a list of faxes.
 	FaxPageMax = 500
 	faxOutbox  = "/api/v1/fax/outbox"
+	faxPage    = "/fax"
 )
 
 // faxBodyLimit lets a document to send through (FaxUploadMax), posted as
 // the raw body with the CSRF token in the header (never parsed as a form);
 // 0 for any other request.
 func faxBodyLimit(r *http.Request) int64 {
-	if r.Method == http.MethodPost && r.URL.Path == faxOutbox && r.Header.Get(csrfHeader) != "" {
+	switch {
+	case r.Method != http.MethodPost:
+		return 0
+	case r.URL.Path == faxOutbox && r.Header.Get(csrfHeader) != "":
 		return FaxUploadMax + 1
+	case r.URL.Path == faxPage:
+		return FaxUploadMax + 1<<20 // the page's form: the file and its framing
 	}
 	return 0
 }
 
-func (s *Server) faxRoutes(authed *gin.RouterGroup) {
+func (s *Server) faxRoutes(e *gin.Engine, authed *gin.RouterGroup) {
+	p := e.Group(faxPage, s.requireUser(false), s.needFax, s.requireSupervisor)
+	p.GET("", s.pageFax)
+	p.POST("", s.postFax)
 	g := authed.Group("/fax", s.needFax, s.requireSupervisor)
 	g.GET("", s.apiFaxList)
 	g.GET("/settings", s.apiFaxSettings)
@@ -205,4 +215,113 @@ func (s *Server) apiFaxSetSettings(c *gin.Context) {
 		return
 	}
 	c.Data(http.StatusOK, "application/json; charset=utf-8", r)
+}
+
+// HasFax reports whether the page may link to /fax: the box has fax and
+// the viewer is an administrator or a supervisor.
+func (p *pageData) HasFax() bool {
+	return p.s.cfg.Fax != nil && p.User != nil && (p.User.Role == RoleAdmin || p.User.Role == RoleSupervisor)
+}
+
+// faxView is a fax as the page shows it.
+type faxView struct {
+	ID, Direction, Number, Ident, Status, Error string
+	Pages                                       int
+	Start                                       time.Time
+}
+
+// HasPages reports whether the fax has pages to download.
+func (f faxView) HasPages() bool { return f.Pages > 0 || f.Direction == "out" }
+
+// PageNumbers are the pages to preview (received faxes, up to 10).
+func (f faxView) PageNumbers() []int {
+	if f.Direction != "in" {
+		return nil
+	}
+	n := make([]int, min(f.Pages, 10))
+	for i := range n {
+		n[i] = i + 1
+	}
+	return n
+}
+
+// faxBox is one list of the page.
+type faxBox struct {
+	Title string
+	Faxes []faxView
+}
+
+func (s *Server) pageFax(c *gin.Context) {
+	d := gin.H{}
+	if c.Query("msg") == "sent" {
+		d["Notice"] = s.cat.T(langOf(c), "fax.sent")
+	}
+	s.renderFax(c, http.StatusOK, d)
+}
+
+func (s *Server) renderFax(c *gin.Context, status int, d gin.H) {
+	var boxes []faxBox
+	for _, b := range []struct{ dir, title string }{{"in", "fax.inbox"}, {"out", "fax.outbox"}} {
+		raw, err := s.cfg.Fax.FaxList(c.Request.Context(), b.dir, 50)
+		if err != nil {
+			s.failWith(c, faxFailure(err, ""))
+			return
+		}
+		box := faxBox{Title: b.title}
+		for _, r := range raw {
+			var v struct {
+				ID, Direction, Number, Ident, Status, Error string
+				Pages                                       int
+				Start                                       time.Time
+			}
+			if json.Unmarshal(r, &v) == nil {
+				box.Faxes = append(box.Faxes, faxView(v))
+			}
+		}
+		boxes = append(boxes, box)
+	}
+	d["Boxes"] = boxes
+	s.render(c, status, "fax", d)
+}
+
+// postFax sends the document of the page's form.
+func (s *Server) postFax(c *gin.Context) {
+	to := strings.TrimSpace(c.PostForm("to"))
+	again := func(f *failure) {
+		if f.status >= 500 {
+			s.failWith(c, f)
+			return
+		}
+		s.renderFax(c, f.status, gin.H{"Error": s.failText(c, f), "Field": f.field, "To": to})
+	}
+	fh, err := c.FormFile("file")
+	if err != nil {
+		again(fail(http.StatusBadRequest, "err.fax.invalid", "file", err.Error()))
+		return
+	}
+	if fh.Size > FaxUploadMax {
+		again(fail(http.StatusRequestEntityTooLarge, "err.fax.too_large", "file", FaxUploadMax>>20))
+		return
+	}
+	f, err := fh.Open()
+	if err != nil {
+		again(internal(err))
+		return
+	}
+	doc, err := io.ReadAll(io.LimitReader(f, FaxUploadMax))
+	f.Close()
+	if err != nil {
+		again(internal(err))
+		return
+	}
+	u, _ := userOf(c)
+	if _, err := s.cfg.Fax.FaxSend(c.Request.Context(), to, doc, u.Login); err != nil {
+		field := "file"
+		if strings.Contains(err.Error(), "number") {
+			field = "to"
+		}
+		again(faxFailure(err, field))
+		return
+	}
+	c.Redirect(http.StatusSeeOther, faxPage+"?msg=sent")
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -190,4 +191,49 @@ func TestFaxAPI(t *testing.T) {
 	c.login("root", "root-password")
 	st, body = c.api(http.MethodGet, "/api/v1/fax", nil)
 	wantStatus(t, "no fax", st, http.StatusServiceUnavailable, body)
+}
+
+// The fax page lists the received faxes with their page previews and
+// sends the document of its form; a refused one shows the form again
+// with the reason; agents do not see it.
+func TestFaxPage(t *testing.T) {
+	m := &memFax{}
+	e := newEnv(t, Config{Fax: m})
+	e.users.add(t, "sup", RoleSupervisor, "sup-password")
+	e.users.add(t, "ag", RoleAgent, "ag-password")
+	ag := e.client(t)
+	ag.login("ag", "ag-password")
+	if r := ag.get("/fax"); r.Code != http.StatusForbidden {
+		t.Fatalf("agent: %d", r.Code)
+	}
+	sup := e.client(t)
+	sup.login("sup", "sup-password")
+	r := sup.get("/fax")
+	if r.Code != http.StatusOK || !strings.Contains(r.Body.String(), `src="/api/v1/fax/f1/pages/1.png"`) ||
+		!strings.Contains(r.Body.String(), `href="/fax"`) {
+		t.Fatalf("page: %d\n%s", r.Code, r.Body)
+	}
+	csrf := csrfFromPage(t, r.Body.String())
+	send := func(to string, doc []byte) *httptest.ResponseRecorder {
+		var b bytes.Buffer
+		w := multipart.NewWriter(&b)
+		w.WriteField("csrf_token", csrf)
+		w.WriteField("to", to)
+		fw, _ := w.CreateFormFile("file", "doc.tif")
+		fw.Write(doc)
+		w.Close()
+		req := httptest.NewRequest(http.MethodPost, "http://callbox.test/fax", &b)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		return sup.do(req)
+	}
+	if r := send("7001", []byte("II*\x00doc")); r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/fax?msg=sent" {
+		t.Fatalf("send: %d %v", r.Code, r.Header())
+	}
+	if len(m.sent) != 1 {
+		t.Fatalf("sent %v", m.sent)
+	}
+	r = send("7001", []byte("hello"))
+	if r.Code != http.StatusBadRequest || !strings.Contains(r.Body.String(), "not a TIFF") || !strings.Contains(r.Body.String(), `value="7001"`) {
+		t.Fatalf("refused: %d\n%s", r.Code, r.Body)
+	}
 }

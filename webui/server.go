@@ -349,7 +349,7 @@ func (s *Server) routes() *gin.Engine {
 	s.ccRoutes(authed)
 	s.cdrRoutes(authed)
 	s.promptRoutes(authed)
-	s.faxRoutes(authed)
+	s.faxRoutes(e, authed)
 	s.tlsRoutes(authed)
 	s.simRoutes(e)
 	s.updateRoutes(e, authed)

@@ -110,6 +110,11 @@ type Options struct {
 	// Now is the clock of the records; nil is time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// OnReceived, if set, is called on the fax's goroutine once a fax
+	// received is kept (with its pages): the hook for delivering it by
+	// email when the box has SMTP. It may block for a while; Close waits
+	// for it.
+	OnReceived func(r Record, pages []*t4.Page)
 }
 
 // Service makes faxes calls of the switch: it answers the calls its
@@ -401,6 +406,9 @@ func (f *faxCall) run() {
 	}
 	for _, ev := range f.term.Events() {
 		s.opts.Logger.Debug("fax event", "id", r.ID, "at_ms", ev.At*1000/8000, "text", ev.Text)
+	}
+	if r.Direction == In && s.opts.OnReceived != nil {
+		s.opts.OnReceived(r, pages)
 	}
 	st := f.term.Stats()
 	s.opts.Logger.Info("fax", "id", r.ID, "direction", r.Direction, "number", r.Number, "status", r.Status,

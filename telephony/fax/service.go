@@ -128,7 +128,7 @@ type Service struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	mu       sync.Mutex
-	active   int
+	calls    map[*faxCall]bool // the faxes under way
 }
 
 // MaxActive bounds the faxes under way at once (each is a T.30 session
@@ -149,7 +149,7 @@ func New(st Settings, o Options) (*Service, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{opts: o}
+	s := &Service{opts: o, calls: map[*faxCall]bool{}}
 	s.settings.Store(&st)
 	return s, nil
 }
@@ -235,7 +235,7 @@ func (s *Service) Send(ctx context.Context, number string, doc []byte) (Record, 
 	}
 	if err := s.opts.Store.Save(ctx, f.rec, pages); err != nil {
 		term.Close()
-		s.release()
+		s.release(f)
 		return Record{}, err
 	}
 	s.wg.Add(1)
@@ -245,26 +245,40 @@ func (s *Service) Send(ctx context.Context, number string, doc []byte) (Record, 
 }
 
 // release frees a fax's place among MaxActive.
-func (s *Service) release() {
+func (s *Service) release(f *faxCall) {
 	s.mu.Lock()
-	s.active--
+	delete(s.calls, f)
 	s.mu.Unlock()
+}
+
+// Idle reports whether every fax under way has handled every frame the
+// clock gave it (for tests that step a virtual clock: they step the next
+// frame only then).
+func (s *Service) Idle() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for f := range s.calls {
+		if !f.term.Idle() {
+			return false
+		}
+	}
+	return true
 }
 
 // newFax makes a fax's state, taking a place among MaxActive; its
 // goroutine (run) waits for the call to end and keeps the result.
 func (s *Service) newFax(r Record, term *Terminal) (*faxCall, bool) {
-	s.mu.Lock()
-	if s.active >= MaxActive {
-		s.mu.Unlock()
-		return nil, false
-	}
-	s.active++
-	s.mu.Unlock()
 	r.Start = s.opts.Now()
 	r.ID = r.Start.UTC().Format("20060102T150405") + "-" + r.Direction + strconv.FormatUint(s.seq.Add(1), 10)
 	r.Status = StatusActive
-	return &faxCall{s: s, rec: r, term: term, ended: make(chan struct{})}, true
+	f := &faxCall{s: s, rec: r, term: term, ended: make(chan struct{})}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.calls) >= MaxActive {
+		return nil, false
+	}
+	s.calls[f] = true
+	return f, true
 }
 
 // faxCall is one fax: the handler of its app call (on the switch's
@@ -356,7 +370,7 @@ func (s *silence) Done() bool { return s.n <= 0 }
 func (f *faxCall) run() {
 	s := f.s
 	defer s.wg.Done()
-	defer s.release()
+	defer s.release(f)
 	if f.rec.Direction == In {
 		if err := s.opts.Store.Save(s.ctx, f.rec, nil); err != nil {
 			s.opts.Logger.Error("fax: keeping a fax received", "err", err)

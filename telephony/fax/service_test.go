@@ -1,0 +1,233 @@
+package fax_test
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"callbox/board/pcm"
+	"callbox/board/sim"
+	"callbox/board/sim/si3050sim"
+	"callbox/dsp/fax/t30"
+	"callbox/dsp/fax/t4"
+	"callbox/dsp/fax/tiff"
+	"callbox/firmware/lineport"
+	"callbox/telephony/fax"
+	"callbox/telephony/fax/faxtest"
+	"callbox/telephony/line"
+	"callbox/telephony/media"
+	callswitch "callbox/telephony/switch"
+	"callbox/telephony/switch/cdr"
+	"callbox/telephony/switch/dialplan"
+)
+
+// memStore is a fax.Store in memory.
+type memStore struct {
+	mu    sync.Mutex
+	recs  map[string]fax.Record
+	pages map[string][]*t4.Page
+	saves int
+}
+
+func (m *memStore) Save(ctx context.Context, r fax.Record, pages []*t4.Page) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.recs[r.ID] = r
+	if pages != nil {
+		m.pages[r.ID] = pages
+	}
+	m.saves++
+	return nil
+}
+
+func (m *memStore) only(t *testing.T) (fax.Record, []*t4.Page, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.recs) > 1 {
+		t.Fatalf("%d faxes kept", len(m.recs))
+	}
+	for id, r := range m.recs {
+		return r, m.pages[id], true
+	}
+	return fax.Record{}, nil, false
+}
+
+// lineRig is the box's switch on the simulated board (the emulated chips
+// on a virtual clock) with the fax service, and a fax machine behind the
+// central office of FXO line 1, in lockstep with the line.
+type lineRig struct {
+	t       *testing.T
+	clk     interface{ Advance(time.Duration) }
+	lp      *lineport.Sim
+	svc     *fax.Service
+	st      *memStore
+	co      *si3050sim.CO
+	machine *t30.Session
+	heard   [media.FrameSamples]int16
+	send    []int16
+}
+
+func newLineRig(t *testing.T, settings fax.Settings, machine t30.Config) *lineRig {
+	t.Helper()
+	clk := sim.VirtualClock()
+	lp, err := lineport.OpenSim(context.Background(), sim.Options{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lp.Ports.Close() })
+	plan, err := dialplan.New(dialplan.Config{Extensions: []string{"201"},
+		Routes: []dialplan.Route{{Name: "pstn", Patterns: []string{"9X."}, Strip: 1, Trunks: []string{"fxo1"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw, err := callswitch.New(callswitch.Config{Plan: plan, CDR: &cdr.Memory{}, Clock: clk,
+		Extensions: []callswitch.Extension{{Number: "201", Port: "fxs1"}}, Inbound: map[string]string{"fxo1": "201"}},
+		media.NewEngine(media.Config{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range lp.FXS {
+		if err := sw.AddFXS(line.FXSConfig{Name: p.P.Name()}, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range lp.FXO {
+		if err := sw.AddFXO(line.FXOConfig{Name: p.P.Name()}, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lp.Ports.SetHandler(func(pcm.Tick) { sw.Tick() })
+	st := &memStore{recs: map[string]fax.Record{}, pages: map[string][]*t4.Page{}}
+	svc, err := fax.New(settings, fax.Options{Switch: sw, Store: st, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Start(context.Background())
+	t.Cleanup(func() {
+		svc.Close()
+		sw.Close()
+	})
+	m, err := t30.New(machine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &lineRig{t: t, clk: clk, lp: lp, svc: svc, st: st, co: lp.Board.CO("fxo1"), machine: m,
+		send: make([]int16, media.FrameSamples)}
+	r.co.Record(8000)
+	return r
+}
+
+// frame moves the line on by a frame: the machine hears what the box sent
+// on the line and answers on the next frame; the service's terminals take
+// their frame before the next.
+func (r *lineRig) frame(machineOn bool) {
+	r.t.Helper()
+	r.clk.Advance(line.FrameTime)
+	if err := r.lp.Ports.Step(); err != nil {
+		r.t.Fatal(err)
+	}
+	if machineOn {
+		h := r.co.Heard()
+		r.co.Record(8000)
+		clear(r.heard[:])
+		copy(r.heard[:], h)
+		r.machine.Process(r.heard[:], r.send)
+		r.co.Play(append([]int16(nil), r.send...))
+	}
+	for end := time.Now().Add(10 * time.Second); !r.svc.Idle(); runtime.Gosched() {
+		if time.Now().After(end) {
+			r.t.Fatal("a terminal never took its frame")
+		}
+	}
+}
+
+// finished runs the line until the service kept a finished fax (150 s of
+// line time at most) and returns it.
+func (r *lineRig) finished(machineOn func() bool) (fax.Record, []*t4.Page) {
+	r.t.Helper()
+	for n := 0; ; n++ {
+		if rec, pages, ok := r.st.only(r.t); ok && rec.Status != fax.StatusActive {
+			r.t.Logf("kept after %v on the line's clock: %+v", rec.End.Sub(rec.Start), rec)
+			return rec, pages
+		}
+		if n > 150*100 {
+			r.t.Fatal("no fax kept after 150 s")
+		}
+		r.frame(machineOn())
+	}
+}
+
+// A fax machine calls the box on its simulated FXO line (the emulated
+// DAA and its central office, on a virtual clock): the fax settings name
+// the line, so the service answers with its receiver (no echo canceller,
+// no DTMF muting on the line), and the two pages the machine sends are
+// kept, pixel for pixel, with its identity and the line it came in on.
+// The service's own goroutines run under the race detector here.
+func TestServiceReceivesOnFXOLine(t *testing.T) {
+	doc := faxtest.Document(2)
+	r := newLineRig(t, fax.Settings{Ident: "+86 21 5555 0202", Trunks: []string{"fxo1"}},
+		t30.Config{Calling: true, Pages: doc, Ident: "+86 10 8888 0101", NoECM: true})
+	if err := r.co.Ring(si3050sim.Call{}); err != nil {
+		t.Fatal(err)
+	}
+	rec, pages := r.finished(func() bool { return r.co.Answered() || r.co.BoxOffHook() })
+	if rec.Status != fax.StatusDone || rec.Direction != fax.In || rec.Pages != 2 || rec.Ident != "+86 10 8888 0101" || rec.Trunk != "fxo1" {
+		t.Fatalf("kept %+v; the machine: %+v", rec, r.machine.Result())
+	}
+	faxtest.SamePages(t, pages, doc)
+	if res := r.machine.Result(); res.Err != nil || res.Pages != 2 || res.RemoteIdent != "+86 21 5555 0202" {
+		t.Errorf("the machine's result %+v", res)
+	}
+}
+
+// Send dials a number through the routes on the FXO line; the office
+// collects the digits and the fax machine behind it answers and receives
+// the document, with error correction, pixel for pixel; the outbox
+// record is done with both pages confirmed. A refused document or number
+// places no call.
+func TestServiceSendsOnFXOLine(t *testing.T) {
+	r := newLineRig(t, fax.Settings{Ident: "+86 21 5555 0202"}, t30.Config{Ident: "+86 10 8888 0303"})
+	ctx := context.Background()
+	if _, err := r.svc.Send(ctx, "9 555", []byte("II*\x00")); !errors.Is(err, fax.ErrInvalid) {
+		t.Fatalf("a bad number: %v", err)
+	}
+	if _, err := r.svc.Send(ctx, "95550303", []byte("%PDF")); !errors.Is(err, fax.ErrInvalid) {
+		t.Fatalf("a PDF: %v", err)
+	}
+	doc := faxtest.Document(2)
+	tf, err := tiff.Encode(doc, tiff.WriteOptions{Coding: t4.MMR})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := r.svc.Send(ctx, "95550303", tf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sent.Status != fax.StatusActive || sent.Document != 2 {
+		t.Fatalf("sending %+v", sent)
+	}
+	answered := false
+	rec, _ := r.finished(func() bool {
+		if !answered && r.co.Digits() == "5550303" {
+			if err := r.co.Answer(); err != nil {
+				t.Fatal(err)
+			}
+			answered = true
+		}
+		return answered
+	})
+	if rec.Status != fax.StatusDone || rec.Direction != fax.Out || rec.Pages != 2 || rec.Ident != "+86 10 8888 0303" || !rec.ECM {
+		t.Fatalf("kept %+v; the machine: %+v", rec, r.machine.Result())
+	}
+	// The machine gets the session's end on the line's silence.
+	for range 300 {
+		r.frame(true)
+	}
+	if res := r.machine.Result(); res.Err != nil || res.Pages != 2 {
+		t.Fatalf("the machine's result %+v", res)
+	}
+	faxtest.SamePages(t, r.machine.Received(), doc)
+}

@@ -14,6 +14,7 @@ import (
 
 	"callbox/dsp/fax/t30"
 	"callbox/dsp/fax/t4"
+	"callbox/dsp/fax/tiff"
 	callswitch "callbox/telephony/switch"
 )
 
@@ -115,6 +116,10 @@ type Options struct {
 	// email when the box has SMTP. It may block for a while; Close waits
 	// for it.
 	OnReceived func(r Record, pages []*t4.Page)
+	// Jobs keeps the scheduled jobs (AddJob); nil: no jobs. JobPoll is
+	// how often the scheduler looks for attempts due (0: a second).
+	Jobs    JobStore
+	JobPoll time.Duration
 }
 
 // Service makes faxes calls of the switch: it answers the calls its
@@ -129,6 +134,9 @@ type Service struct {
 	wg       sync.WaitGroup
 	mu       sync.Mutex
 	calls    map[*faxCall]bool // the faxes under way
+
+	jobMu sync.Mutex
+	jobs  map[string]*Job
 }
 
 // MaxActive bounds the faxes under way at once (each is a T.30 session
@@ -149,7 +157,10 @@ func New(st Settings, o Options) (*Service, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{opts: o, calls: map[*faxCall]bool{}}
+	if o.JobPoll <= 0 {
+		o.JobPoll = time.Second
+	}
+	s := &Service{opts: o, calls: map[*faxCall]bool{}, jobs: map[string]*Job{}}
 	s.settings.Store(&st)
 	return s, nil
 }
@@ -166,10 +177,19 @@ func (s *Service) SetSettings(st Settings) error {
 // Settings returns the settings in force.
 func (s *Service) Settings() Settings { return *s.settings.Load() }
 
-// Start offers the switch's calls to the service until Close.
+// Start offers the switch's calls to the service and runs the stored
+// jobs until Close.
 func (s *Service) Start(ctx context.Context) {
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	s.opts.Switch.SetFrontApplication(s)
+	if s.opts.Jobs == nil {
+		return
+	}
+	if err := s.loadJobs(s.ctx); err != nil {
+		s.opts.Logger.Error("fax: the scheduled jobs were not loaded", "err", err)
+	}
+	s.wg.Add(1)
+	go s.scheduler()
 }
 
 // Close stops taking calls, ends the faxes under way (each is kept as
@@ -213,8 +233,30 @@ func (s *Service) Offer(in callswitch.Incoming) callswitch.AppHandler {
 // from outside through the routes; the fax goes on in the background and
 // its record (returned at once, StatusActive) is updated in the Store.
 func (s *Service) Send(ctx context.Context, number string, doc []byte) (Record, error) {
+	return s.send(ctx, number, doc, nil)
+}
+
+// checkNumber checks a number to dial.
+func checkNumber(number string) error {
 	if number == "" || len(number) > 32 || strings.Trim(number, "0123456789+*#") != "" {
-		return Record{}, fmt.Errorf("%w: number %q", ErrInvalid, number)
+		return fmt.Errorf("%w: number %q", ErrInvalid, number)
+	}
+	return nil
+}
+
+// encodeDocument codes pages as a TIFF Class F file (MMR).
+func encodeDocument(pages []*t4.Page) ([]byte, error) {
+	b, err := tiff.Encode(pages, tiff.WriteOptions{Coding: t4.MMR, Software: "callbox"})
+	if err != nil {
+		return nil, fmt.Errorf("fax: %w", err)
+	}
+	return b, nil
+}
+
+// send is Send; onDone, if set, hears the fax's final record once kept.
+func (s *Service) send(ctx context.Context, number string, doc []byte, onDone func(Record)) (Record, error) {
+	if err := checkNumber(number); err != nil {
+		return Record{}, err
 	}
 	pages, err := Pages(doc, t4.YResFine)
 	if err != nil {
@@ -233,6 +275,7 @@ func (s *Service) Send(ctx context.Context, number string, doc []byte) (Record, 
 		term.Close()
 		return Record{}, ErrBusy
 	}
+	f.onDone = onDone
 	if err := s.opts.Store.Save(ctx, f.rec, pages); err != nil {
 		term.Close()
 		s.release(f)
@@ -284,10 +327,11 @@ func (s *Service) newFax(r Record, term *Terminal) (*faxCall, bool) {
 // faxCall is one fax: the handler of its app call (on the switch's
 // goroutine) and its goroutine.
 type faxCall struct {
-	s     *Service
-	term  *Terminal
-	rec   Record        // as it started; run makes the result
-	ended chan struct{} // closed at AppEnded
+	s      *Service
+	term   *Terminal
+	rec    Record        // as it started; run makes the result
+	ended  chan struct{} // closed at AppEnded
+	onDone func(Record)  // hears the result once kept (a job's attempt)
 
 	mu      sync.Mutex
 	ac      *callswitch.AppCall
@@ -414,7 +458,11 @@ func (f *faxCall) run() {
 	// The service may be stopping: the result is kept all the same.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 2*time.Second)
 	defer cancel()
-	if err := s.opts.Store.Save(ctx, r, pages); err != nil {
+	err := s.opts.Store.Save(ctx, r, pages)
+	if f.onDone != nil {
+		f.onDone(r)
+	}
+	if err != nil {
 		s.opts.Logger.Error("fax: keeping a fax", "id", r.ID, "err", err)
 		return
 	}

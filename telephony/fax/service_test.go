@@ -72,6 +72,12 @@ type lineRig struct {
 
 func newLineRig(t *testing.T, settings fax.Settings, machine t30.Config) *lineRig {
 	t.Helper()
+	return newLineRigWith(t, settings, machine, fax.Options{})
+}
+
+// newLineRigWith is newLineRig with more of the service's options.
+func newLineRigWith(t *testing.T, settings fax.Settings, machine t30.Config, o fax.Options) *lineRig {
+	t.Helper()
 	clk := sim.VirtualClock()
 	lp, err := lineport.OpenSim(context.Background(), sim.Options{Clock: clk})
 	if err != nil {
@@ -101,7 +107,8 @@ func newLineRig(t *testing.T, settings fax.Settings, machine t30.Config) *lineRi
 	}
 	lp.Ports.SetHandler(func(pcm.Tick) { sw.Tick() })
 	st := &memStore{recs: map[string]fax.Record{}, pages: map[string][]*t4.Page{}}
-	svc, err := fax.New(settings, fax.Options{Switch: sw, Store: st, Now: clk.Now})
+	o.Switch, o.Store, o.Now = sw, st, clk.Now
+	svc, err := fax.New(settings, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,4 +237,100 @@ func TestServiceSendsOnFXOLine(t *testing.T) {
 		t.Fatalf("the machine's result %+v", res)
 	}
 	faxtest.SamePages(t, r.machine.Received(), doc)
+}
+
+// memJobs is a fax.JobStore in memory.
+type memJobs struct {
+	mu   sync.Mutex
+	jobs map[string]fax.Job
+	docs map[string][]byte
+}
+
+func (m *memJobs) SaveJob(ctx context.Context, j fax.Job, doc []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.jobs[j.ID] = j
+	if doc != nil {
+		m.docs[j.ID] = doc
+	}
+	return nil
+}
+
+func (m *memJobs) Jobs(ctx context.Context) ([]fax.Job, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []fax.Job
+	for _, j := range m.jobs {
+		out = append(out, j)
+	}
+	return out, nil
+}
+
+func (m *memJobs) JobDocument(ctx context.Context, id string) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d, ok := m.docs[id]
+	if !ok {
+		return nil, errors.New("no document")
+	}
+	return d, nil
+}
+
+// A scheduled job to one number over the FXO line: nobody answers the
+// first attempt (T.30 gives up after T1), the job waits its back-off and
+// tries again, and the fax machine behind the office takes the document;
+// the stored job says done after two attempts with the fax's id. Invalid
+// jobs are refused whole.
+func TestServiceJobRetries(t *testing.T) {
+	jobs := &memJobs{jobs: map[string]fax.Job{}, docs: map[string][]byte{}}
+	r := newLineRigWith(t, fax.Settings{Ident: "+86 21 5555 0202"}, t30.Config{Ident: "+86 10 8888 0404", NoECM: true},
+		fax.Options{Jobs: jobs, JobPoll: time.Hour})
+	ctx := context.Background()
+	doc := faxtest.Document(1)
+	tf, err := tiff.Encode(doc, tiff.WriteOptions{Coding: t4.MH})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []struct {
+		numbers []string
+		retries int
+	}{{nil, 1}, {[]string{"9x"}, 1}, {[]string{"95550404"}, 11}} {
+		if _, err := r.svc.AddJob(ctx, bad.numbers, tf, time.Time{}, bad.retries, 0); !errors.Is(err, fax.ErrInvalid) {
+			t.Errorf("%v, %d retries: %v", bad.numbers, bad.retries, err)
+		}
+	}
+	j, err := r.svc.AddJob(ctx, []string{"95550404"}, tf, time.Time{}, 1, 20*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seizures, wasOff, answered := 0, false, false
+	on := func() bool {
+		off := r.co.BoxOffHook()
+		if off && !wasOff {
+			seizures++
+		}
+		wasOff = off
+		if seizures == 2 && !answered && r.co.Digits() == "5550404" {
+			if err := r.co.Answer(); err != nil {
+				t.Fatal(err)
+			}
+			answered = true
+		}
+		return answered && off
+	}
+	for n := 0; ; n++ {
+		if n > 400*100 {
+			t.Fatalf("the job never finished: %+v", r.svc.Jobs())
+		}
+		r.svc.RunJobs(ctx)
+		r.frame(on())
+		if js := r.svc.Jobs(); js[0].Results[0].Status == fax.StatusDone || js[0].Results[0].Status == fax.StatusFailed {
+			break
+		}
+	}
+	res := r.svc.Jobs()[0].Results[0]
+	stored := jobs.jobs[j.ID].Results[0]
+	if res.Status != fax.StatusDone || res.Attempts != 2 || res.FaxID == "" || stored != res || seizures != 2 {
+		t.Fatalf("job result %+v, stored %+v, %d seizures", res, stored, seizures)
+	}
 }

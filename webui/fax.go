@@ -26,6 +26,9 @@ import (
 //	POST /api/v1/fax/outbox?to=NUMBER         body: the document (image/tiff, image/png
 //	                                          or image/jpeg, CSRF token in the header)
 //	                                          -> 202 record (the fax goes on; poll it)
+//	GET  /api/v1/fax/jobs                     -> {"jobs": [job]} (scheduled faxes, a result per number)
+//	POST /api/v1/fax/jobs?numbers=N1,N2&at=RFC3339&retries=N&backoff=DURATION
+//	                                          body: the document, as for the outbox -> 201 job
 //	GET  /api/v1/fax/settings                 -> settings
 //	PUT  /api/v1/fax/settings                 settings -> settings
 //
@@ -40,8 +43,20 @@ type Fax interface {
 	FaxTIFF(ctx context.Context, id string) ([]byte, error)
 	FaxPagePNG(ctx context.Context, id string, page int) ([]byte, error)
 	FaxSend(ctx context.Context, number string, doc []byte, by string) (json.RawMessage, error)
+	FaxJobs(ctx context.Context) ([]json.RawMessage, error)
+	FaxAddJob(ctx context.Context, j FaxJob, doc []byte, by string) (json.RawMessage, error)
 	FaxSettings(ctx context.Context) (json.RawMessage, error)
 	FaxSetSettings(ctx context.Context, settings json.RawMessage) (json.RawMessage, error)
+}
+
+// FaxJob is a scheduled fax as the API asks for one: the numbers, the
+// time to start (zero: now), the retries per number and the back-off
+// before the first retry (doubling; zero: the firmware's default).
+type FaxJob struct {
+	Numbers []string
+	At      time.Time
+	Retries int
+	Backoff time.Duration
 }
 
 // Fax API bounds.
@@ -51,6 +66,7 @@ const (
 	// FaxPageMax bounds a list of faxes.
 	FaxPageMax = 500
 	faxOutbox  = "/api/v1/fax/outbox"
+	faxJobs    = "/api/v1/fax/jobs"
 	faxPage    = "/fax"
 )
 
@@ -61,7 +77,7 @@ func faxBodyLimit(r *http.Request) int64 {
 	switch {
 	case r.Method != http.MethodPost:
 		return 0
-	case r.URL.Path == faxOutbox && r.Header.Get(csrfHeader) != "":
+	case (r.URL.Path == faxOutbox || r.URL.Path == faxJobs) && r.Header.Get(csrfHeader) != "":
 		return FaxUploadMax + 1
 	case r.URL.Path == faxPage:
 		return FaxUploadMax + 1<<20 // the page's form: the file and its framing
@@ -78,6 +94,8 @@ func (s *Server) faxRoutes(e *gin.Engine, authed *gin.RouterGroup) {
 	g.GET("/settings", s.apiFaxSettings)
 	g.PUT("/settings", s.requireAdmin(true), s.apiFaxSetSettings)
 	g.POST("/outbox", s.apiFaxSend)
+	g.GET("/jobs", s.apiFaxJobs)
+	g.POST("/jobs", s.apiFaxAddJob)
 	g.GET("/:id", s.apiFaxGet)
 	g.GET("/:id/tiff", s.apiFaxTIFF)
 	g.GET("/:id/pages/:png", s.apiFaxPage)
@@ -167,22 +185,83 @@ func (s *Server) apiFaxPage(c *gin.Context) {
 	c.Data(http.StatusOK, "image/png", b)
 }
 
-func (s *Server) apiFaxSend(c *gin.Context) {
+// faxDocument reads a document posted as the raw body; nil after
+// answering a failure.
+func (s *Server) faxDocument(c *gin.Context) []byte {
 	mt, _, _ := mime.ParseMediaType(c.ContentType())
 	switch mt {
 	case "image/tiff", "image/png", "image/jpeg", "application/octet-stream":
 	default:
 		s.failWith(c, fail(http.StatusUnsupportedMediaType, "err.fax.invalid", "file", mt))
-		return
+		return nil
 	}
 	doc, err := io.ReadAll(io.LimitReader(c.Request.Body, FaxUploadMax+1))
 	var mbe *http.MaxBytesError
 	switch {
 	case len(doc) > FaxUploadMax || errors.As(err, &mbe):
 		s.failWith(c, fail(http.StatusRequestEntityTooLarge, "err.fax.too_large", "file", FaxUploadMax>>20))
-		return
+		return nil
 	case err != nil:
 		s.failWith(c, fail(http.StatusBadRequest, "err.invalid", "file"))
+		return nil
+	}
+	return doc
+}
+
+func (s *Server) apiFaxJobs(c *gin.Context) {
+	list, err := s.cfg.Fax.FaxJobs(c.Request.Context())
+	if err != nil {
+		s.failWith(c, faxFailure(err, ""))
+		return
+	}
+	if list == nil {
+		list = []json.RawMessage{}
+	}
+	c.JSON(http.StatusOK, gin.H{"jobs": list})
+}
+
+func (s *Server) apiFaxAddJob(c *gin.Context) {
+	var j FaxJob
+	for _, n := range strings.Split(c.Query("numbers"), ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			j.Numbers = append(j.Numbers, n)
+		}
+	}
+	var err error
+	if v := c.Query("at"); v != "" {
+		if j.At, err = time.Parse(time.RFC3339, v); err != nil {
+			s.failWith(c, fail(http.StatusBadRequest, "err.invalid", "at"))
+			return
+		}
+	}
+	if v := c.Query("retries"); v != "" {
+		if j.Retries, err = strconv.Atoi(v); err != nil {
+			s.failWith(c, fail(http.StatusBadRequest, "err.invalid", "retries"))
+			return
+		}
+	}
+	if v := c.Query("backoff"); v != "" {
+		if j.Backoff, err = time.ParseDuration(v); err != nil {
+			s.failWith(c, fail(http.StatusBadRequest, "err.invalid", "backoff"))
+			return
+		}
+	}
+	doc := s.faxDocument(c)
+	if doc == nil {
+		return
+	}
+	u, _ := userOf(c)
+	r, err := s.cfg.Fax.FaxAddJob(c.Request.Context(), j, doc, u.Login)
+	if err != nil {
+		s.failWith(c, faxFailure(err, "file"))
+		return
+	}
+	c.Data(http.StatusCreated, "application/json; charset=utf-8", r)
+}
+
+func (s *Server) apiFaxSend(c *gin.Context) {
+	doc := s.faxDocument(c)
+	if doc == nil {
 		return
 	}
 	u, _ := userOf(c)

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // memFax is a fax box of one received fax ("f1", one page) that takes
@@ -59,6 +60,18 @@ func (m *memFax) FaxSend(ctx context.Context, number string, doc []byte, by stri
 	}
 	m.sent = append(m.sent, number+" by "+by)
 	return json.RawMessage(`{"id":"o1","direction":"out","status":"active"}`), nil
+}
+
+func (m *memFax) FaxJobs(ctx context.Context) ([]json.RawMessage, error) {
+	return []json.RawMessage{json.RawMessage(`{"id":"j1"}`)}, nil
+}
+
+func (m *memFax) FaxAddJob(ctx context.Context, j FaxJob, doc []byte, by string) (json.RawMessage, error) {
+	if len(j.Numbers) == 0 {
+		return nil, fmt.Errorf("%w: no numbers", ErrInvalid)
+	}
+	m.sent = append(m.sent, fmt.Sprintf("job %v at %s retries %d backoff %v by %s", j.Numbers, j.At.Format(time.RFC3339), j.Retries, j.Backoff, by))
+	return json.RawMessage(`{"id":"j2"}`), nil
 }
 
 func (m *memFax) FaxSettings(ctx context.Context) (json.RawMessage, error) {
@@ -161,6 +174,18 @@ func TestFaxAPI(t *testing.T) {
 		if tc.want == http.StatusBadRequest && !strings.Contains(r.Body.String(), `"field":"file"`) {
 			t.Errorf("%s: %s names no field", tc.name, r.Body)
 		}
+	}
+	r := sup.post("/api/v1/fax/jobs?numbers=7001,+7002&at=2026-12-08T09:00:00Z&retries=2&backoff=10m", "image/tiff", []byte("II*\x00doc"))
+	if r.Code != http.StatusCreated || m.sent[1] != "job [7001 7002] at 2026-12-08T09:00:00Z retries 2 backoff 10m0s by sup" {
+		t.Fatalf("job: %d %s %v", r.Code, r.Body, m.sent)
+	}
+	for _, q := range []string{"numbers=", "numbers=7001&at=tomorrow", "numbers=7001&retries=x", "numbers=7001&backoff=5"} {
+		if r := sup.post("/api/v1/fax/jobs?"+q, "image/tiff", []byte("II*\x00")); r.Code != http.StatusBadRequest {
+			t.Errorf("job %s: %d", q, r.Code)
+		}
+	}
+	if st, body := sup.api(http.MethodGet, "/api/v1/fax/jobs", nil); st != http.StatusOK || len(body["jobs"].([]any)) != 1 {
+		t.Errorf("jobs: %d %v", st, body)
 	}
 	m.busy = true
 	if r := sup.post("/api/v1/fax/outbox?to=7001", "image/tiff", []byte("II*\x00")); r.Code != http.StatusConflict {

@@ -48,7 +48,7 @@ func (a *App) startFax(ctx context.Context) error {
 		return err
 	}
 	fs := &faxStore{db: db, dir: filepath.Join(a.cfg.DataDir, faxDir)}
-	svc, err := fax.New(st, fax.Options{Switch: t.sw, Store: fs, Logger: a.log.With("component", "fax")})
+	svc, err := fax.New(st, fax.Options{Switch: t.sw, Store: fs, Jobs: fs, Logger: a.log.With("component", "fax")})
 	if err != nil {
 		return err
 	}
@@ -154,6 +154,47 @@ func writeFileAtomic(dir, path string, b []byte) error {
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// jobFile is a scheduled job's document.
+func (s *faxStore) jobFile(id string) string { return filepath.Join(s.dir, "jobs", id+".tif") }
+
+// SaveJob implements fax.JobStore: the document first, then the job.
+func (s *faxStore) SaveJob(ctx context.Context, j fax.Job, doc []byte) error {
+	if doc != nil {
+		s.mu.Lock()
+		err := writeFileAtomic(filepath.Dir(s.jobFile(j.ID)), s.jobFile(j.ID), doc)
+		s.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("app: fax job %s: %w", j.ID, err)
+		}
+	}
+	v, err := json.Marshal(j)
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *store.Tx) error { return tx.Put(store.FaxJobs, []byte(j.ID), v) })
+}
+
+// Jobs implements fax.JobStore.
+func (s *faxStore) Jobs(ctx context.Context) ([]fax.Job, error) {
+	var js []fax.Job
+	err := s.db.View(func(tx *store.Tx) error {
+		return tx.Each(store.FaxJobs, nil, func(k, v []byte) error {
+			var j fax.Job
+			if err := json.Unmarshal(v, &j); err != nil {
+				return fmt.Errorf("app: fax job %s: %w", k, err)
+			}
+			js = append(js, j)
+			return nil
+		})
+	})
+	return js, err
+}
+
+// JobDocument implements fax.JobStore.
+func (s *faxStore) JobDocument(ctx context.Context, id string) ([]byte, error) {
+	return os.ReadFile(s.jobFile(id))
 }
 
 // get reads a fax's record.
@@ -275,6 +316,35 @@ func (w webFax) FaxSend(ctx context.Context, number string, doc []byte, by strin
 	}
 	w.a.log.Info("fax sent from the web admin", "id", rec.ID, "to", number, "by", by, "pages", rec.Document)
 	return json.Marshal(rec)
+}
+
+func (w webFax) FaxJobs(ctx context.Context) ([]json.RawMessage, error) {
+	r, err := w.run()
+	if err != nil {
+		return nil, err
+	}
+	out := []json.RawMessage{}
+	for _, j := range r.svc.Jobs() {
+		v, err := json.Marshal(j)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func (w webFax) FaxAddJob(ctx context.Context, j webui.FaxJob, doc []byte, by string) (json.RawMessage, error) {
+	r, err := w.run()
+	if err != nil {
+		return nil, err
+	}
+	job, err := r.svc.AddJob(ctx, j.Numbers, doc, j.At, j.Retries, j.Backoff)
+	if err != nil {
+		return nil, faxWebError(err)
+	}
+	w.a.log.Info("fax job scheduled from the web admin", "id", job.ID, "numbers", len(job.Numbers), "at", job.At, "by", by)
+	return json.Marshal(job)
 }
 
 func (w webFax) FaxSettings(ctx context.Context) (json.RawMessage, error) {

@@ -62,9 +62,13 @@ var migrations = []migration{
 		}
 		return nil
 	}},
-	{6, "create fax bucket", func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucket([]byte("fax"))
-		return err
+	{6, "create fax and fax job buckets", func(tx *bolt.Tx) error {
+		for _, name := range []string{"fax", "fax_jobs"} {
+			if _, err := tx.CreateBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		return nil
 	}},
 }
 

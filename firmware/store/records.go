@@ -45,11 +45,17 @@ const (
 	CCConfig Records = "cc_config"
 )
 
-// Fax holds the fax inbox and outbox, one record per fax keyed by its id
-// (schema version 6); the pages are TIFF files in the data directory.
-const Fax Records = "fax"
+// The fax buckets (schema version 6); the pages are TIFF files in the
+// data directory.
+const (
+	// Fax holds the fax inbox and outbox, one record per fax keyed by its
+	// id.
+	Fax Records = "fax"
+	// FaxJobs holds the scheduled fax jobs, keyed by job id.
+	FaxJobs Records = "fax_jobs"
+)
 
-var recordBuckets = []Records{ACDConfig, ACDStatus, ACDCallbacks, IVRFlows, CDRs, CCFacts, CCDevices, CCConfig, Fax}
+var recordBuckets = []Records{ACDConfig, ACDStatus, ACDCallbacks, IVRFlows, CDRs, CCFacts, CCDevices, CCConfig, Fax, FaxJobs}
 
 // records returns the bucket for r, refusing names no migration created.
 func (t *Tx) records(r Records) (*bolt.Bucket, error) {

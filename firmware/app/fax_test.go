@@ -143,3 +143,48 @@ func (w *webAdmin) get(path string) []byte {
 	}
 	return buf.Bytes()
 }
+
+// A fax job scheduled through the web API for later is kept in the store:
+// after an in-process restart the fax service has it again, with its
+// numbers pending at the time asked.
+func TestFaxJobSurvivesRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: opens sockets")
+	}
+	t.Parallel() // each test has its own daemon, ports and RTP range
+	a := bootTelephony(t, 25400)
+	admin := newWebAdmin(t, a)
+	tf, err := tiff.Encode(faxtest.Document(1), tiff.WriteOptions{Coding: t4.MH})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	type job struct {
+		ID      string
+		At      time.Time
+		Pages   int
+		Results []fax.JobResult
+	}
+	var made job
+	admin.do(http.MethodPost, "/api/v1/fax/jobs?numbers=7001,7002&retries=2&at="+at.Format(time.RFC3339), "image/tiff",
+		bytes.NewReader(tf), http.StatusCreated, &made)
+	first := a.faxRunning()
+	if err := (consoleHost{a}).Restart(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, "the fax service running again", func() bool {
+		r := a.faxRunning()
+		return r != nil && r != first && a.WebAddr() != ""
+	})
+	admin.relogin(a)
+	var list struct{ Jobs []job }
+	admin.do(http.MethodGet, "/api/v1/fax/jobs", "", nil, http.StatusOK, &list)
+	if len(list.Jobs) != 1 {
+		t.Fatalf("jobs after the restart: %+v", list.Jobs)
+	}
+	j := list.Jobs[0]
+	if j.ID != made.ID || !j.At.Equal(at) || j.Pages != 1 || len(j.Results) != 2 ||
+		j.Results[0].Status != fax.JobPending || j.Results[1].Number != "7002" || j.Results[1].Attempts != 0 {
+		t.Fatalf("job after the restart %+v, made %+v", j, made)
+	}
+}

@@ -45,12 +45,12 @@ func TestFaxBetweenTwoBoxesOverSIP(t *testing.T) {
 	// B first (its trunk's port is A's, known once A runs).
 	confB := testPBX()
 	confB.Trunks = append(confB.Trunks, trunk(9))
-	b := bootTelephonyWith(t, 24600, confB)
+	b := bootTelephonyWith(t, 28200, confB)
 	portB := sipPort(t, b)
 	confA := testPBX()
 	confA.Trunks = append(confA.Trunks, trunk(portB))
 	confA.Routes = append(confA.Routes, pbxconf.Route{Name: "fax", Patterns: []string{"7XXX"}, Trunks: []string{"faxline"}})
-	a := bootTelephonyWith(t, 25000, confA)
+	a := bootTelephonyWith(t, 28600, confA)
 	adminA, adminB := newWebAdmin(t, a), newWebAdmin(t, b)
 	adminB.doJSON(http.MethodPut, "/api/v1/trunks/faxline", trunk(sipPort(t, a)), http.StatusOK)
 	adminA.doJSON(http.MethodPut, "/api/v1/fax/settings", fax.Settings{Ident: "+86 21 5555 0101"}, http.StatusOK)
@@ -152,7 +152,7 @@ func TestFaxJobSurvivesRestart(t *testing.T) {
 		t.Skip("app: opens sockets")
 	}
 	t.Parallel() // each test has its own daemon, ports and RTP range
-	a := bootTelephony(t, 25400)
+	a := bootTelephony(t, 29000)
 	admin := newWebAdmin(t, a)
 	tf, err := tiff.Encode(faxtest.Document(1), tiff.WriteOptions{Coding: t4.MH})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -15,6 +16,7 @@ import (
 	"callbox/dsp/fax/tiff"
 	"callbox/firmware/store"
 	"callbox/telephony/fax"
+	"callbox/telephony/pbxconf"
 	"callbox/webui"
 )
 
@@ -48,7 +50,7 @@ func (a *App) startFax(ctx context.Context) error {
 		return err
 	}
 	fs := &faxStore{db: db, dir: filepath.Join(a.cfg.DataDir, faxDir)}
-	svc, err := fax.New(st, fax.Options{Switch: t.sw, Store: fs, Jobs: fs, Logger: a.log.With("component", "fax")})
+	svc, err := fax.New(a.faxLines(st), fax.Options{Switch: t.sw, Store: fs, Jobs: fs, Logger: a.log.With("component", "fax")})
 	if err != nil {
 		return err
 	}
@@ -83,6 +85,23 @@ func (a *App) faxRunning() *faxRun {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.fax
+}
+
+// faxLines adds, for each FXO trunk the settings name (by its name in the
+// PBX configuration, "pstn1"), the line the switch reports its calls on
+// ("fxo1"): the administrator names trunks as the PBX page shows them.
+func (a *App) faxLines(st fax.Settings) fax.Settings {
+	c, err := a.loadPBX()
+	if err != nil {
+		return st
+	}
+	st.Trunks = slices.Clone(st.Trunks)
+	for _, t := range c.Trunks {
+		if t.Kind == pbxconf.KindFXO && slices.Contains(st.Trunks, t.Name) {
+			st.Trunks = append(st.Trunks, fxoName(t.Port))
+		}
+	}
+	return st
 }
 
 func loadFaxSettings(db *store.DB) (fax.Settings, error) {
@@ -347,12 +366,18 @@ func (w webFax) FaxAddJob(ctx context.Context, j webui.FaxJob, doc []byte, by st
 	return json.Marshal(job)
 }
 
+// FaxSettings returns the settings as stored (the service's have the FXO
+// lines added, faxLines).
 func (w webFax) FaxSettings(ctx context.Context) (json.RawMessage, error) {
 	r, err := w.run()
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(r.svc.Settings())
+	st, err := loadFaxSettings(r.store.db)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(st)
 }
 
 func (w webFax) FaxSetSettings(ctx context.Context, raw json.RawMessage) (json.RawMessage, error) {
@@ -380,7 +405,7 @@ func (w webFax) FaxSetSettings(ctx context.Context, raw json.RawMessage) (json.R
 	if err != nil {
 		return nil, err
 	}
-	if err := r.svc.SetSettings(st); err != nil {
+	if err := r.svc.SetSettings(w.a.faxLines(st)); err != nil {
 		return nil, faxWebError(err)
 	}
 	return v, nil

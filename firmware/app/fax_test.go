@@ -188,3 +188,26 @@ func TestFaxJobSurvivesRestart(t *testing.T) {
 		t.Fatalf("job after the restart %+v, made %+v", j, made)
 	}
 }
+
+// The fax settings name an FXO trunk as the PBX configuration does
+// ("pstn1"); the service also takes the line the switch reports its
+// calls on (fxo1), and the API gives the settings back as stored.
+func TestFaxLinesByTrunkName(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: opens sockets")
+	}
+	t.Parallel() // each test has its own daemon, ports and RTP range
+	a := bootTelephony(t, 29400)
+	admin := newWebAdmin(t, a)
+	st := fax.Settings{Ident: "1", Trunks: []string{"pstn1"}}
+	admin.doJSON(http.MethodPut, "/api/v1/fax/settings", st, http.StatusOK)
+	var got fax.Settings
+	admin.do(http.MethodGet, "/api/v1/fax/settings", "", nil, http.StatusOK, &got)
+	if len(got.Trunks) != 1 || got.Trunks[0] != "pstn1" {
+		t.Fatalf("settings read back %+v", got)
+	}
+	if tr := a.faxRunning().svc.Settings().Trunks; len(tr) != 2 || tr[1] != "fxo1" {
+		t.Fatalf("the service's lines %v", tr)
+	}
+	admin.doJSON(http.MethodPut, "/api/v1/fax/settings", fax.Settings{Ident: "12a"}, http.StatusBadRequest)
+}

@@ -31,7 +31,10 @@
 // before the call centre): a call for one of its Settings' numbers (a
 // DID as the trunk delivers it) or on one of its trunks or FXO lines is
 // answered by a receiver; Send places a call to a number through the
-// routes and sends a document. Each fax is a Record in a Store (the box's
+// routes and sends a document; OnLeg runs a fax on a leg of another
+// application's call (an agent's, an IVR node's) and gives the leg back;
+// AddJob schedules a document to a list of numbers with retries (Jobs,
+// kept in a JobStore). Each fax is a Record in a Store (the box's
 // store and data directory) from its start, updated with its result and,
 // for one received, its pages. A call that ends before T.30 does lets the
 // session's timers decide on silence, so a document whose last page was

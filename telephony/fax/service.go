@@ -308,6 +308,55 @@ func (s *Service) Idle() bool {
 	return true
 }
 
+// OnLeg runs a fax on a leg of an app call another application controls
+// (an agent's call with a customer, an IVR's fax node): the leg goes into
+// fax mode with a terminal playing into and tapping it, which sends doc
+// (TIFF, PNG or JPEG) or, with doc nil, receives. number is the other
+// party's, for the record. Once the session is over (or the leg ended, or
+// its play was replaced) the leg is back in voice mode and its call left
+// to its owner, and done (may be nil) hears the fax's record, as kept, on
+// the fax's goroutine. It may be called from the owner's AppEvent handler.
+func (s *Service) OnLeg(c *callswitch.AppCall, leg callswitch.LegID, number string, doc []byte, done func(Record)) (Record, error) {
+	if s.ctx == nil || s.ctx.Err() != nil {
+		return Record{}, errors.New("fax: the service is not running")
+	}
+	st := s.settings.Load()
+	cfg := t30.Config{Ident: st.Ident, NoECM: st.NoECM}
+	rec := Record{Direction: In, Number: number}
+	var pages []*t4.Page
+	if doc != nil {
+		var err error
+		if pages, err = Pages(doc, t4.YResFine); err != nil {
+			return Record{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+		// Whoever starts the fax exchange is the calling terminal.
+		cfg.Calling, cfg.Pages = true, pages
+		rec.Direction, rec.Document = Out, len(pages)
+	}
+	term, err := NewTerminal(cfg)
+	if err != nil {
+		return Record{}, err
+	}
+	f, ok := s.newFax(rec, term)
+	if !ok {
+		term.Close()
+		return Record{}, ErrBusy
+	}
+	if err := s.opts.Store.Save(context.WithoutCancel(s.ctx), f.rec, pages); err != nil {
+		term.Close()
+		s.release(f)
+		return Record{}, err
+	}
+	f.onDone, f.onLeg = done, true
+	f.mu.Lock()
+	f.ac, f.callID, f.leg = c, c.ID(), leg
+	f.attach(c)
+	f.mu.Unlock()
+	s.wg.Add(1)
+	go f.run()
+	return f.rec, nil
+}
+
 // newFax makes a fax's state, taking a place among MaxActive; its
 // goroutine (run) waits for the call to end and keeps the result.
 func (s *Service) newFax(r Record, term *Terminal) (*faxCall, bool) {
@@ -340,7 +389,12 @@ type faxCall struct {
 	closing bool // run is closing the terminal: do not start it
 	cause   callswitch.Cause
 	callID  string
+	onLeg   bool // on a leg of another application's call (OnLeg)
+	endOnce sync.Once
 }
+
+// over marks the call (or, OnLeg, the fax on the leg) over.
+func (f *faxCall) over() { f.endOnce.Do(func() { close(f.ended) }) }
 
 // AppEvent implements callswitch.AppHandler, on the switch's goroutine.
 func (f *faxCall) AppEvent(c *callswitch.AppCall, ev callswitch.AppEvent) {
@@ -371,7 +425,7 @@ func (f *faxCall) AppEvent(c *callswitch.AppCall, ev callswitch.AppEvent) {
 		if f.cause == 0 {
 			f.cause = ev.Cause
 		}
-		close(f.ended)
+		f.over()
 	}
 }
 
@@ -383,6 +437,12 @@ func (f *faxCall) attach(c *callswitch.AppCall) {
 	c.SetFax(f.leg, true)
 	c.SetTap(f.leg, f.term.Tap())
 	c.Play(f.leg, f.term, func(finished bool) {
+		if f.onLeg { // the leg goes back to voice, to its call's owner
+			c.SetTap(f.leg, nil)
+			c.SetFax(f.leg, false)
+			f.over()
+			return
+		}
 		if !finished {
 			return
 		}
@@ -415,7 +475,7 @@ func (f *faxCall) run() {
 	s := f.s
 	defer s.wg.Done()
 	defer s.release(f)
-	if f.rec.Direction == In {
+	if f.rec.Direction == In && !f.onLeg { // OnLeg kept it already
 		if err := s.opts.Store.Save(s.ctx, f.rec, nil); err != nil {
 			s.opts.Logger.Error("fax: keeping a fax received", "err", err)
 		}
@@ -426,7 +486,10 @@ func (f *faxCall) run() {
 	}
 	f.mu.Lock()
 	f.closing = true
-	if f.ac != nil {
+	switch {
+	case f.onLeg:
+		f.ac.StopPlay(f.leg) // the leg back to voice, the call to its owner
+	case f.ac != nil:
 		f.ac.End(callswitch.CauseNormal) // at once when the call is over already
 	}
 	f.mu.Unlock()

@@ -62,6 +62,7 @@ type lineRig struct {
 	t       *testing.T
 	clk     interface{ Advance(time.Duration) }
 	lp      *lineport.Sim
+	sw      *callswitch.Switch
 	svc     *fax.Service
 	st      *memStore
 	co      *si3050sim.CO
@@ -121,7 +122,7 @@ func newLineRigWith(t *testing.T, settings fax.Settings, machine t30.Config, o f
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &lineRig{t: t, clk: clk, lp: lp, svc: svc, st: st, co: lp.Board.CO("fxo1"), machine: m,
+	r := &lineRig{t: t, clk: clk, lp: lp, sw: sw, svc: svc, st: st, co: lp.Board.CO("fxo1"), machine: m,
 		send: make([]int16, media.FrameSamples)}
 	r.co.Record(8000)
 	return r
@@ -333,4 +334,78 @@ func TestServiceJobRetries(t *testing.T) {
 	if res.Status != fax.StatusDone || res.Attempts != 2 || res.FaxID == "" || stored != res || seizures != 2 {
 		t.Fatalf("job result %+v, stored %+v, %d seizures", res, stored, seizures)
 	}
+}
+
+// owner is another application's call (an agent's, an IVR's): it dials a
+// number and, once answered, hands the leg to the fax service to send a
+// document; the call stays its own.
+type owner struct {
+	svc    *fax.Service
+	doc    []byte
+	leg    callswitch.LegID
+	mu     sync.Mutex
+	err    error
+	done   *fax.Record
+	ended  bool
+	handed bool
+}
+
+func (o *owner) AppEvent(c *callswitch.AppCall, ev callswitch.AppEvent) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	switch ev.Kind {
+	case callswitch.AppStarted:
+		o.leg = c.Originate(callswitch.Originate{Number: "95550505"})
+	case callswitch.AppAnswered:
+		o.handed = true
+		_, o.err = o.svc.OnLeg(c, ev.Leg, "95550505", o.doc, func(r fax.Record) {
+			o.mu.Lock()
+			o.done = &r
+			o.mu.Unlock()
+		})
+	case callswitch.AppEnded:
+		o.ended = true
+	}
+}
+
+// OnLeg sends a document on a leg of another application's call over the
+// FXO line; when the fax is over, the owner's call is still up (its
+// owner ends it) and the record kept says done.
+func TestServiceOnLeg(t *testing.T) {
+	r := newLineRig(t, fax.Settings{Ident: "+86 21 5555 0202"}, t30.Config{Ident: "+86 10 8888 0505"})
+	doc := faxtest.Document(1)
+	tf, err := tiff.Encode(doc, tiff.WriteOptions{Coding: t4.MH})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &owner{svc: r.svc, doc: tf}
+	c := r.sw.NewAppCall(o, callswitch.Party{}, "95550505")
+	answered := false
+	rec, _ := r.finished(func() bool {
+		if !answered && r.co.Digits() == "5550505" {
+			if err := r.co.Answer(); err != nil {
+				t.Fatal(err)
+			}
+			answered = true
+		}
+		return answered
+	})
+	// The owner hears of it after the record is kept.
+	for end := time.Now().Add(10 * time.Second); ; runtime.Gosched() {
+		o.mu.Lock()
+		heard := o.done != nil
+		o.mu.Unlock()
+		if heard || time.Now().After(end) {
+			break
+		}
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.err != nil || o.done == nil || o.ended || c.Ended() {
+		t.Fatalf("owner: err %v, done %+v, ended %v", o.err, o.done, o.ended)
+	}
+	if rec.Status != fax.StatusDone || rec.Direction != fax.Out || rec.Pages != 1 || *o.done != rec {
+		t.Fatalf("kept %+v, the owner heard %+v", rec, o.done)
+	}
+	c.End(callswitch.CauseNormal)
 }

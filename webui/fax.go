@@ -79,7 +79,7 @@ func faxBodyLimit(r *http.Request) int64 {
 		return 0
 	case (r.URL.Path == faxOutbox || r.URL.Path == faxJobs) && r.Header.Get(csrfHeader) != "":
 		return FaxUploadMax + 1
-	case r.URL.Path == faxPage:
+	case r.URL.Path == faxPage || r.URL.Path == faxPage+"/jobs":
 		return FaxUploadMax + 1<<20 // the page's form: the file and its framing
 	}
 	return 0
@@ -89,6 +89,7 @@ func (s *Server) faxRoutes(e *gin.Engine, authed *gin.RouterGroup) {
 	p := e.Group(faxPage, s.requireUser(false), s.needFax, s.requireSupervisor)
 	p.GET("", s.pageFax)
 	p.POST("", s.postFax)
+	p.POST("/jobs", s.postFaxJob)
 	g := authed.Group("/fax", s.needFax, s.requireSupervisor)
 	g.GET("", s.apiFaxList)
 	g.GET("/settings", s.apiFaxSettings)
@@ -332,8 +333,11 @@ type faxBox struct {
 
 func (s *Server) pageFax(c *gin.Context) {
 	d := gin.H{}
-	if c.Query("msg") == "sent" {
+	switch c.Query("msg") {
+	case "sent":
 		d["Notice"] = s.cat.T(langOf(c), "fax.sent")
+	case "scheduled":
+		d["Notice"] = s.cat.T(langOf(c), "fax.scheduled")
 	}
 	s.renderFax(c, http.StatusOK, d)
 }
@@ -360,37 +364,107 @@ func (s *Server) renderFax(c *gin.Context, status int, d gin.H) {
 		boxes = append(boxes, box)
 	}
 	d["Boxes"] = boxes
+	raw, err := s.cfg.Fax.FaxJobs(c.Request.Context())
+	if err != nil {
+		s.failWith(c, faxFailure(err, ""))
+		return
+	}
+	var jobs []faxJobView
+	for _, r := range raw {
+		var v faxJobView
+		if json.Unmarshal(r, &v) == nil {
+			jobs = append(jobs, v)
+		}
+	}
+	d["Jobs"] = jobs
 	s.render(c, status, "fax", d)
+}
+
+// faxJobView is a scheduled job as the page shows it.
+type faxJobView struct {
+	At      time.Time
+	Results []struct {
+		Number, Status, Error string
+		Attempts              int
+	}
+}
+
+// formDocument reads the page form's file; nil after answering with again.
+func formDocument(c *gin.Context, again func(*failure)) []byte {
+	fh, err := c.FormFile("file")
+	if err != nil {
+		again(fail(http.StatusBadRequest, "err.fax.invalid", "file", err.Error()))
+		return nil
+	}
+	if fh.Size > FaxUploadMax {
+		again(fail(http.StatusRequestEntityTooLarge, "err.fax.too_large", "file", FaxUploadMax>>20))
+		return nil
+	}
+	f, err := fh.Open()
+	if err != nil {
+		again(internal(err))
+		return nil
+	}
+	defer f.Close()
+	doc, err := io.ReadAll(io.LimitReader(f, FaxUploadMax))
+	if err != nil {
+		again(internal(err))
+		return nil
+	}
+	return doc
+}
+
+// formAgain shows the page again with a refusal.
+func (s *Server) formAgain(c *gin.Context, d gin.H) func(*failure) {
+	return func(f *failure) {
+		if f.status >= 500 {
+			s.failWith(c, f)
+			return
+		}
+		d["Error"], d["Field"] = s.failText(c, f), f.field
+		s.renderFax(c, f.status, d)
+	}
+}
+
+// postFaxJob schedules the document of the page's job form.
+func (s *Server) postFaxJob(c *gin.Context) {
+	again := s.formAgain(c, gin.H{})
+	var j FaxJob
+	j.Numbers = strings.FieldsFunc(c.PostForm("numbers"), func(r rune) bool { return r == ',' || r == '\n' || r == '\r' || r == ' ' })
+	if v := c.PostForm("at"); v != "" {
+		at, err := time.ParseInLocation("2006-01-02T15:04", v, time.Local)
+		if err != nil {
+			again(fail(http.StatusBadRequest, "err.invalid", "at"))
+			return
+		}
+		j.At = at
+	}
+	if v := c.PostForm("retries"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			again(fail(http.StatusBadRequest, "err.invalid", "retries"))
+			return
+		}
+		j.Retries = n
+	}
+	doc := formDocument(c, again)
+	if doc == nil {
+		return
+	}
+	u, _ := userOf(c)
+	if _, err := s.cfg.Fax.FaxAddJob(c.Request.Context(), j, doc, u.Login); err != nil {
+		again(faxFailure(err, "numbers"))
+		return
+	}
+	c.Redirect(http.StatusSeeOther, faxPage+"?msg=scheduled")
 }
 
 // postFax sends the document of the page's form.
 func (s *Server) postFax(c *gin.Context) {
 	to := strings.TrimSpace(c.PostForm("to"))
-	again := func(f *failure) {
-		if f.status >= 500 {
-			s.failWith(c, f)
-			return
-		}
-		s.renderFax(c, f.status, gin.H{"Error": s.failText(c, f), "Field": f.field, "To": to})
-	}
-	fh, err := c.FormFile("file")
-	if err != nil {
-		again(fail(http.StatusBadRequest, "err.fax.invalid", "file", err.Error()))
-		return
-	}
-	if fh.Size > FaxUploadMax {
-		again(fail(http.StatusRequestEntityTooLarge, "err.fax.too_large", "file", FaxUploadMax>>20))
-		return
-	}
-	f, err := fh.Open()
-	if err != nil {
-		again(internal(err))
-		return
-	}
-	doc, err := io.ReadAll(io.LimitReader(f, FaxUploadMax))
-	f.Close()
-	if err != nil {
-		again(internal(err))
+	again := s.formAgain(c, gin.H{"To": to})
+	doc := formDocument(c, again)
+	if doc == nil {
 		return
 	}
 	u, _ := userOf(c)

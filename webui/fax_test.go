@@ -261,4 +261,32 @@ func TestFaxPage(t *testing.T) {
 	if r.Code != http.StatusBadRequest || !strings.Contains(r.Body.String(), "not a TIFF") || !strings.Contains(r.Body.String(), `value="7001"`) {
 		t.Fatalf("refused: %d\n%s", r.Code, r.Body)
 	}
+	schedule := func(fields map[string]string) *httptest.ResponseRecorder {
+		var b bytes.Buffer
+		w := multipart.NewWriter(&b)
+		w.WriteField("csrf_token", csrf)
+		for k, v := range fields {
+			w.WriteField(k, v)
+		}
+		fw, _ := w.CreateFormFile("file", "doc.tif")
+		fw.Write([]byte("II*\x00doc"))
+		w.Close()
+		req := httptest.NewRequest(http.MethodPost, "http://callbox.test/fax/jobs", &b)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		return sup.do(req)
+	}
+	r = schedule(map[string]string{"numbers": "7001\r\n7002, 7003", "at": "2026-12-08T09:30", "retries": "3"})
+	if r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/fax?msg=scheduled" {
+		t.Fatalf("schedule: %d %s", r.Code, r.Body)
+	}
+	want := "job [7001 7002 7003] at " + time.Date(2026, 12, 8, 9, 30, 0, 0, time.Local).Format(time.RFC3339) + " retries 3 backoff 0s by sup"
+	if m.sent[1] != want {
+		t.Fatalf("scheduled %q, want %q", m.sent[1], want)
+	}
+	if r := schedule(map[string]string{"numbers": "", "retries": "1"}); r.Code != http.StatusBadRequest {
+		t.Errorf("a job with no numbers: %d", r.Code)
+	}
+	if r := schedule(map[string]string{"numbers": "7001", "at": "tomorrow"}); r.Code != http.StatusBadRequest {
+		t.Errorf("a job at no time: %d", r.Code)
+	}
 }

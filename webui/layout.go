@@ -37,6 +37,7 @@ var navSections = []navSection{
 		{Key: "nav.customers", Href: "/customers", show: hasRecords},
 		{Key: "nav.workorders", Href: "/workorders", show: hasRecords},
 		{Key: "nav.kb", Href: "/kb", show: hasRecords},
+		{Key: "nav.fax", Href: "/fax", Perm: PermFax, show: func(s *Server) bool { return s.cfg.Fax != nil }},
 	}},
 	{"nav.section.pbx", []navItem{
 		{Key: "nav.extensions", Href: "/extensions", Perm: PermPBX},

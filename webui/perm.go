@@ -42,6 +42,8 @@ const (
 	PermCustomersImport Permission = "customers.import"
 	// PermCustomersSettings: customer categories and custom fields.
 	PermCustomersSettings Permission = "customers.settings"
+	// PermFax: the fax inbox and outbox, sending faxes and fax jobs.
+	PermFax Permission = "fax"
 	// PermCCRead: read the call-centre configuration and prompts.
 	PermCCRead Permission = "cc.read"
 	// PermCCWrite: change the call-centre configuration and prompts.
@@ -87,6 +89,7 @@ var Permissions = []PermissionInfo{
 	{PermReports, supOnly, supOnly, ""},
 	{PermCustomersImport, supOnly, supOnly, ""},
 	{PermCustomersSettings, supOnly, nil, ""},
+	{PermFax, supOnly, supOnly, ""},
 	{PermCCRead, supOnly, supOnly, PermCCWrite},
 	{PermCCWrite, supOnly, nil, ""},
 	{PermPBX, nil, nil, ""},

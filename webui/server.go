@@ -372,6 +372,7 @@ func (s *Server) routes() *gin.Engine {
 	s.eventsRoutes(authed)
 	s.promptRoutes(authed)
 	s.recordsRoutes(authed)
+	s.faxRoutes(e, authed)
 	s.tlsRoutes(authed)
 	s.simRoutes(e)
 	s.updateRoutes(e, authed)
@@ -481,7 +482,7 @@ func (s *Server) secureHeaders(c *gin.Context) {
 	if s.cfg.HSTS && isTLS(c) {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max(bodyLimit(c.Request), promptBodyLimit(c.Request), recordsBodyLimit(c.Request)))
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max(bodyLimit(c.Request), promptBodyLimit(c.Request), recordsBodyLimit(c.Request), faxBodyLimit(c.Request)))
 	c.Next()
 }
 

@@ -242,6 +242,9 @@ type Config struct {
 	// Prompts is the prompt catalogue under /api/v1/prompts (prompts.go);
 	// nil makes those routes answer 503.
 	Prompts Prompts
+	// Fax is the fax inbox, outbox and settings under /api/v1/fax (fax.go);
+	// nil makes those routes answer 503.
+	Fax Fax
 	// Logger receives request logs and errors; nil discards them.
 	Logger *slog.Logger
 	// SessionIdle ends a session after this long without a request; zero

@@ -108,6 +108,7 @@ type App struct {
 	cc         *callCentre       // the call-centre configuration in force (callcentre.go)
 	rec        *recordsRun       // customers, knowledge base, work orders (records.go)
 	ccSvc      *ccRun            // the call-centre service (cc.go)
+	fax        *faxRun           // the fax service (fax.go)
 
 	// lineEvents routes the board's driver events to the running line
 	// adapters; nil while the telephony is not running.
@@ -171,6 +172,7 @@ func (a *App) runOnce(ctx context.Context) error {
 		{name: "callcentre", start: a.startCallCentre, stop: a.stopCallCentre},
 		{name: "telephony", start: a.startTelephony, stop: a.stopTelephony},
 		{name: "cc", start: a.startCC, stop: a.stopCC},
+		{name: "fax", start: a.startFax, stop: a.stopFax},
 		{name: "control", start: a.startControl, stop: a.stopControl},
 		{name: "web", start: a.startWeb, stop: a.stopWeb},
 		{name: "console", start: a.startConsole, stop: a.stopConsole},

@@ -29,6 +29,7 @@ func (a *App) startWeb(ctx context.Context) error {
 		Sim:          a.webSim(),
 		Records:      a.webRecords(),
 		Prompts:      webPrompts{a},
+		Fax:          webFax{a},
 		Updates:      updatesWeb{a},
 		Backups:      backupsWeb{a},
 		Installer:    installerWeb{a},

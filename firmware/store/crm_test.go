@@ -20,6 +20,7 @@ var releasedBuckets = [][]string{
 	4: {"cdr"},
 	5: {"cc_config", "cc_devices", "cc_facts"},
 	6: {"cdr_party", "crm_comms", "crm_customers", "crm_index", "crm_meta", "kb", "wo_audit", "wo_index", "wo_meta", "wo_orders"},
+	7: {"fax", "fax_jobs"},
 }
 
 // bucketsAt lists the top-level buckets of the file at path with the
@@ -144,8 +145,8 @@ func TestMigrationV5ToV6(t *testing.T) {
 			if err := db.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if _, v := bucketsAt(t, path); v != 6 {
-				t.Errorf("schema version %d after Open, want 6", v)
+			if _, v := bucketsAt(t, path); v != SchemaVersion {
+				t.Errorf("schema version %d after Open, want %d", v, SchemaVersion)
 			}
 		})
 	}

@@ -71,11 +71,19 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{7, "create fax and fax job buckets", func(tx *bolt.Tx) error {
+		for _, name := range []string{"fax", "fax_jobs"} {
+			if _, err := tx.CreateBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
 }
 
 // SchemaVersion is the schema this firmware writes, the version of the
 // last migration; Open refuses files with a higher version.
-const SchemaVersion = 6
+const SchemaVersion = 7
 
 // checkMigrations enforces versions 1, 2, 3... with no gap: a gap would
 // make an old file skip a step.

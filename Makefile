@@ -134,8 +134,19 @@ test-arm: deps ## cross-build armv7/arm64 and run the pure packages' tests under
 test-go: deps ## go test -race over every package
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m ./...
 
+# The box's budget for callboxd (armv7, stripped, as the image ships it):
+# the check prints what the binary is made of, by module and by package.
+SIZE_BUDGET_MIB ?= 20
+
+.PHONY: test-size
+test-size: go-check ## fail when the armv7 callboxd (stripped) is over $(SIZE_BUDGET_MIB) MiB; print its biggest modules and packages
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $$tmp/callboxd ./firmware/cmd/callboxd; \
+	GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags '$(filter-out -s -w,$(LDFLAGS))' -o $$tmp/callboxd.symbols ./firmware/cmd/callboxd; \
+	$(GO) run ./firmware/internal/binsize -max-mib $(SIZE_BUDGET_MIB) $$tmp/callboxd $$tmp/callboxd.symbols
+
 .PHONY: test
-test: go-check deps fmt-check vet staticcheck test-go test-arm ## everything CI runs: gofmt, vet, staticcheck, go test -race, ARM builds and qemu tests
+test: go-check deps fmt-check vet staticcheck test-go test-arm test-size ## everything CI runs: gofmt, vet, staticcheck, go test -race, ARM builds and qemu tests, the size budget
 	@echo "make: test passed"
 
 .PHONY: bench

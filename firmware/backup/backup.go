@@ -43,6 +43,9 @@ const (
 	stagingDir   = "restore.staging"
 	pendingDir   = "restore.pending"
 	previousDir  = "restore.previous"
+	// pendingManifest describes the pending restore, beside its folder
+	// (whose every entry ApplyPending moves into the data directory).
+	pendingManifest = "restore.pending.json"
 )
 
 // Limits of what a restore accepts.
@@ -290,12 +293,67 @@ func Restore(r io.Reader, dataDir string, check func(dbPath string) error) (Mani
 	if err := os.RemoveAll(pending); err != nil {
 		return Manifest{}, fmt.Errorf("backup: %w", err)
 	}
+	// The description first: a pending folder always has one (a power
+	// cut between the two leaves a stale description, which Pending
+	// ignores without its folder).
+	mb, _ := json.Marshal(m)
+	if err := writeSynced(filepath.Join(dataDir, pendingManifest), mb); err != nil {
+		return Manifest{}, fmt.Errorf("backup: %w", err)
+	}
 	if err := os.Rename(staging, pending); err != nil {
 		return Manifest{}, fmt.Errorf("backup: %w", err)
 	}
 	syncDir(dataDir)
 	ok = true
 	return *m, nil
+}
+
+func writeSynced(path string, b []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	return err
+}
+
+// PendingManifest describes the restore waiting for the next start; nil
+// when none waits.
+func PendingManifest(dataDir string) (*Manifest, error) {
+	if !Pending(dataDir) {
+		return nil, nil
+	}
+	b, err := os.ReadFile(filepath.Join(dataDir, pendingManifest))
+	var m Manifest
+	if err == nil {
+		err = json.Unmarshal(b, &m)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("backup: the pending restore: %w", err)
+	}
+	return &m, nil
+}
+
+// Discard drops the restore waiting for the next start, if any.
+func Discard(dataDir string) error {
+	if err := os.RemoveAll(filepath.Join(dataDir, pendingDir)); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	syncDir(dataDir)
+	if err := os.Remove(filepath.Join(dataDir, pendingManifest)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("backup: %w", err)
+	}
+	return nil
 }
 
 // Pending reports whether a restore waits for the next start.
@@ -341,6 +399,9 @@ func ApplyPending(dataDir string) (bool, error) {
 		return false, fmt.Errorf("backup: %w", err)
 	}
 	syncDir(dataDir)
+	if err := os.Remove(filepath.Join(dataDir, pendingManifest)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, fmt.Errorf("backup: %w", err)
+	}
 	return true, nil
 }
 

@@ -47,6 +47,12 @@ func TestValidate(t *testing.T) {
 		var fe *FieldError
 		if err := s.Validate(); !errors.As(err, &fe) || fe.Field != tc.field {
 			t.Errorf("%s: err = %v, want field %s", tc.name, err, tc.field)
+			continue
+		}
+		// The web admin words it from the code (firmware/app's
+		// TestSettingReasonsTranslated checks the catalogues).
+		if code, _ := fe.ReasonCode(); !strings.HasPrefix(code, "installer.") {
+			t.Errorf("%s: reason code %q", tc.name, code)
 		}
 	}
 }

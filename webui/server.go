@@ -352,8 +352,8 @@ func (s *Server) routes() *gin.Engine {
 	s.tlsRoutes(authed)
 	s.simRoutes(e)
 	s.updateRoutes(e, authed)
-	s.backupRoutes(authed)
-	s.installerRoutes(authed)
+	s.backupRoutes(e, authed)
+	s.installerRoutes(e, authed)
 
 	e.GET("/", s.requireUser(false), s.pageHome)
 	e.GET("/setup", s.pageSetup)

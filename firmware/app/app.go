@@ -100,6 +100,7 @@ type App struct {
 	ota        *ota.Updater      // A/B slots (ota.go)
 	health     *task             // marks the booted slot good (ota.go)
 	ntp        *ntpRun           // the NTP client (installer.go)
+	check      *checkRun         // the scheduled update check (ota.go)
 	prompts    *prompt.Catalogue // prompts.go
 	cc         *callCentre       // the call-centre configuration in force (callcentre.go)
 
@@ -167,6 +168,7 @@ func (a *App) runOnce(ctx context.Context) error {
 		{name: "console", start: a.startConsole, stop: a.stopConsole},
 		{name: "watchdog", start: a.startWatchdog, stop: a.stopWatchdog},
 		{name: "ntp", start: a.startNTP, stop: a.stopNTP},
+		{name: "updatecheck", start: a.startUpdateCheck, stop: a.stopUpdateCheck},
 		{name: "setup", start: a.announceSetup},
 		{name: "health", start: a.startHealth, stop: a.stopHealth},
 	}

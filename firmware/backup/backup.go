@@ -32,6 +32,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"callbox/firmware/internal/atomicfile"
 )
 
 // Names in the data directory and in the archive.
@@ -297,7 +299,7 @@ func Restore(r io.Reader, dataDir string, check func(dbPath string) error) (Mani
 	// cut between the two leaves a stale description, which Pending
 	// ignores without its folder).
 	mb, _ := json.Marshal(m)
-	if err := writeSynced(filepath.Join(dataDir, pendingManifest), mb); err != nil {
+	if err := atomicfile.Write(filepath.Join(dataDir, pendingManifest), mb, 0o600); err != nil {
 		return Manifest{}, fmt.Errorf("backup: %w", err)
 	}
 	if err := os.Rename(staging, pending); err != nil {
@@ -306,25 +308,6 @@ func Restore(r io.Reader, dataDir string, check func(dbPath string) error) (Mani
 	syncDir(dataDir)
 	ok = true
 	return *m, nil
-}
-
-func writeSynced(path string, b []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	return err
 }
 
 // PendingManifest describes the restore waiting for the next start; nil

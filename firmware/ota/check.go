@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"callbox/firmware/internal/atomicfile"
 	"callbox/flash"
 )
 
@@ -249,7 +250,7 @@ func (u *Updater) SetFloor(v string) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	b, _ := json.MarshalIndent(otaSettings{Floor: v}, "", "  ")
-	if err := writeFileAtomic(filepath.Join(u.dir, settingsFile), b); err != nil {
+	if err := atomicfile.Write(filepath.Join(u.dir, settingsFile), b, 0o640); err != nil {
 		return fmt.Errorf("ota: %w", err)
 	}
 	u.log.Warn("update version floor set", "floor", v)

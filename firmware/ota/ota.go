@@ -35,6 +35,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"callbox/firmware/internal/atomicfile"
 	"callbox/flash"
 )
 
@@ -359,30 +360,10 @@ func (u *Updater) writeRecord(slot string, r *slotRecord) error {
 	if err != nil {
 		return fmt.Errorf("ota: %w", err)
 	}
-	if err := writeFileAtomic(path, b); err != nil {
+	if err := atomicfile.Write(path, b, 0o640); err != nil {
 		return fmt.Errorf("ota: slot %s record: %w", slot, err)
 	}
 	return nil
-}
-
-// writeFileAtomic replaces path with b through a synced temporary file.
-func writeFileAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	return err
 }
 
 func (u *Updater) slotVersion(slot string) string {

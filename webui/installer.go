@@ -95,13 +95,18 @@ func (s *Server) apiFactoryReset(c *gin.Context) {
 		s.failWith(c, fail(http.StatusBadRequest, "err.installer.confirm", "confirm"))
 		return
 	}
-	u, _ := userOf(c)
-	s.log.Warn("webui: factory reset", "user", u.Login, "addr", c.ClientIP())
-	if err := s.cfg.Installer.FactoryReset(c.Request.Context()); err != nil {
+	if err := s.factoryReset(c); err != nil {
 		s.failWith(c, internal(err))
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"erasing": true, "restarting": true})
+}
+
+// factoryReset logs who asked and erases the box.
+func (s *Server) factoryReset(c *gin.Context) error {
+	u, _ := userOf(c)
+	s.log.Warn("webui: factory reset", "user", u.Login, "addr", c.ClientIP())
+	return s.cfg.Installer.FactoryReset(c.Request.Context())
 }
 
 // installerDoc is the settings document as the page reads and writes it
@@ -184,16 +189,10 @@ func (s *Server) postInstaller(c *gin.Context) {
 		doc.Time.NTP = []string{}
 	}
 	raw, _ := json.Marshal(doc)
-	if _, err := s.cfg.Installer.PutInstaller(c.Request.Context(), raw); err != nil {
-		fl := s.settingFailure(err)
-		if fl.status >= 500 {
-			s.failWith(c, fl)
-			return
-		}
+	_, err := s.cfg.Installer.PutInstaller(c.Request.Context(), raw)
+	s.afterSave(c, err, "/installer?msg=saved", func(fl *failure) {
 		s.installerPage(c, fl.status, gin.H{"Form": f, "Error": s.failText(c, fl), "Field": fl.field})
-		return
-	}
-	c.Redirect(http.StatusSeeOther, "/installer?msg=saved")
+	})
 }
 
 func (s *Server) postFactoryReset(c *gin.Context) {
@@ -201,9 +200,7 @@ func (s *Server) postFactoryReset(c *gin.Context) {
 		s.installerPage(c, http.StatusBadRequest, gin.H{"ResetError": s.cat.T(langOf(c), "installer.reset_confirm_wrong", factoryResetWord)})
 		return
 	}
-	u, _ := userOf(c)
-	s.log.Warn("webui: factory reset", "user", u.Login, "addr", c.ClientIP())
-	if err := s.cfg.Installer.FactoryReset(c.Request.Context()); err != nil {
+	if err := s.factoryReset(c); err != nil {
 		s.failWith(c, internal(err))
 		return
 	}

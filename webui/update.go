@@ -319,16 +319,26 @@ func (s *Server) postUpdateSettings(c *gin.Context) {
 	}
 	in := UpdateSettings{Floor: strings.TrimSpace(c.PostForm("floor")), Check: UpdateCheckSettings{
 		Enabled: c.PostForm("enabled") != "", URL: strings.TrimSpace(c.PostForm("url")), IntervalHours: hours}}
-	if err := s.cfg.Updates.SetUpdateSettings(c.Request.Context(), in); err != nil {
-		f := s.settingFailure(err)
-		if f.status >= 500 {
-			s.failWith(c, f)
-			return
-		}
+	err = s.cfg.Updates.SetUpdateSettings(c.Request.Context(), in)
+	s.afterSave(c, err, "/update?msg=saved", func(f *failure) {
 		s.updatePage(c, f.status, gin.H{"Settings": in, "SettingsError": s.failText(c, f), "Field": f.field})
+	})
+}
+
+// afterSave ends a settings form: on to next when err is nil, else the
+// form again (again) with the refusal beside its field, or the error page
+// for a failure that is not the input's.
+func (s *Server) afterSave(c *gin.Context, err error, next string, again func(*failure)) {
+	if err == nil {
+		c.Redirect(http.StatusSeeOther, next)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/update?msg=saved")
+	f := s.settingFailure(err)
+	if f.status >= 500 {
+		s.failWith(c, f)
+		return
+	}
+	again(f)
 }
 
 func (s *Server) postUpdateCheck(c *gin.Context) {

@@ -168,8 +168,8 @@ clean: ## remove bin/ (var/ holds your simulated box's data and is kept)
 IMAGE_DEBS := .cache/image-debs
 
 .PHONY: test-image
-test-image: go-check ## boot the A/B image in qemu-system-arm: update, fallback from a broken update, 20 power cuts (CUTS=N)
-	@need=""; for p in qemu-system-arm u-boot-qemu genimage u-boot-tools e2fsprogs dosfstools mtools; do \
+test-image: go-check ## boot the A/B image in qemu-system-arm: prompts found, update, fallback from a broken update, 20 power cuts (CUTS=N)
+	@need=""; for p in qemu-system-arm u-boot-qemu genimage u-boot-tools e2fsprogs dosfstools mtools espeak-ng; do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || need="$$need $$p"; done; \
 	if [ -n "$$need" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$$need >/dev/null; \

@@ -145,9 +145,21 @@ test-size: go-check ## fail when the armv7 callboxd (stripped) is over $(SIZE_BU
 	GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags '$(filter-out -s -w,$(LDFLAGS))' -o $$tmp/callboxd.symbols ./firmware/cmd/callboxd; \
 	$(GO) run ./firmware/internal/binsize -max-mib $(SIZE_BUDGET_MIB) $$tmp/callboxd $$tmp/callboxd.symbols
 
+# Packages whose tests shrink under the race detector (they define
+# raceEnabled): test-full runs them again at full size without it.
+FULL_PKGS = $(shell grep -rl --include='*_test.go' -e '^const raceEnabled = false' . | xargs -r -n1 dirname | sort -u)
+
+.PHONY: test-full
+test-full: deps ## the tests -race shortens (packages defining raceEnabled), at full size without the race detector
+	$(GO) test -count=1 -timeout 15m $(FULL_PKGS)
+
 .PHONY: test
-test: go-check deps fmt-check vet staticcheck test-go test-arm test-size ## everything CI runs: gofmt, vet, staticcheck, go test -race, ARM builds and qemu tests, the size budget
+test: go-check deps fmt-check vet staticcheck test-go test-full test-arm test-size ## everything CI runs: gofmt, vet, staticcheck, go test -race, full-size tests, ARM builds and qemu tests, the size budget
 	@echo "make: test passed"
+
+.PHONY: test-fresh
+test-fresh: go-check ## as root: make test in a freshly bootstrapped Debian chroot (FRESH=dir, default /var/tmp/callbox-fresh)
+	.ci/fresh
 
 .PHONY: bench
 bench: go-check deps ## run the benchmarks and print ns/sample and channels per core

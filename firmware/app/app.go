@@ -21,6 +21,7 @@ import (
 
 	"callbox/board"
 	"callbox/board/ports"
+	"callbox/firmware/console"
 	"callbox/firmware/logbuf"
 	"callbox/firmware/ota"
 	"callbox/firmware/store"
@@ -83,6 +84,9 @@ type App struct {
 	started time.Time
 
 	restart chan struct{} // console asks for a restart (sim) or reboot (hardware)
+	// conDev is the console's device, kept across restarts (console.go);
+	// only Run's goroutine touches it.
+	conDev *console.Device
 
 	// Set while running; read by the console and the web admin.
 	mu         sync.Mutex
@@ -103,6 +107,7 @@ type App struct {
 	check      *checkRun         // the scheduled update check (ota.go)
 	prompts    *prompt.Catalogue // prompts.go
 	cc         *callCentre       // the call-centre configuration in force (callcentre.go)
+	ccSvc      *ccRun            // the call-centre service (cc.go)
 
 	// lineEvents routes the board's driver events to the running line
 	// adapters; nil while the telephony is not running.
@@ -142,6 +147,7 @@ type component struct {
 // error naming it. A restart from the console stops and starts everything
 // again in this process.
 func (a *App) Run(ctx context.Context) error {
+	defer a.closeConsoleDevice()
 	for {
 		err := a.runOnce(ctx)
 		if !errors.Is(err, errRestart) {
@@ -163,6 +169,7 @@ func (a *App) runOnce(ctx context.Context) error {
 		{name: "prompts", start: a.startPrompts, stop: a.stopPrompts},
 		{name: "callcentre", start: a.startCallCentre, stop: a.stopCallCentre},
 		{name: "telephony", start: a.startTelephony, stop: a.stopTelephony},
+		{name: "cc", start: a.startCC, stop: a.stopCC},
 		{name: "control", start: a.startControl, stop: a.stopControl},
 		{name: "web", start: a.startWeb, stop: a.stopWeb},
 		{name: "console", start: a.startConsole, stop: a.stopConsole},
@@ -179,6 +186,11 @@ func (a *App) runOnce(ctx context.Context) error {
 	for _, c := range comps {
 		t0 := time.Now()
 		if err := c.start(runCtx); err != nil {
+			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+				// Stopped while booting (or restarting): a clean stop,
+				// not a failed component.
+				break
+			}
 			bootErr = fmt.Errorf("app: start %s: %w", c.name, err)
 			break
 		}

@@ -59,6 +59,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"callbox/telephony/line"
@@ -74,7 +75,9 @@ type Extension struct {
 	Number string
 	Name   string // caller ID name
 	// CallerIDNumber is the number presented on calls it makes to the
-	// outside (its direct line); "" takes the route's, else its own.
+	// outside (its direct line), unless the route overrides it with its
+	// own (dialplan.Route.CallerIDOverride); "" takes the route's number,
+	// else the extension's own.
 	CallerIDNumber string
 	// Port is the FXS port of an analog extension; empty for a SIP one.
 	Port string
@@ -153,6 +156,12 @@ type Switch struct {
 	drainStop context.CancelFunc
 	drainDone chan struct{}
 
+	// The application calls are offered to (SetApplication), its calls,
+	// and the leg ids it is given.
+	app    Application
+	apps   map[*AppCall]bool
+	legSeq atomic.Uint64
+
 	wg         sync.WaitGroup // SIP goroutines
 	sipPending map[string][]func(*chanState)
 	sipEnded   map[string]sip.Cause // outbound legs that ended before their Dial returned
@@ -205,6 +214,7 @@ func New(cfg Config, engine *media.Engine) (*Switch, error) {
 	}
 	s := &Switch{cfg: cfg, engine: engine, clk: cfg.Clock, sink: cfg.CDR, plan: cfg.Plan, log: cfg.Logger,
 		exts: make(map[string]*extState), chans: make(map[string]*chanState), calls: make(map[*call]bool),
+		apps: make(map[*AppCall]bool),
 		wake: make(chan struct{}, 1),
 		boot: strconv.FormatUint(rand.Uint64()&0xffffff, 36)}
 	if s.sink == nil {

@@ -6,7 +6,9 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -326,5 +328,36 @@ func TestUpdateCheck(t *testing.T) {
 	}
 	if _, err := stop(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAfterStop: a part that does not stop in time still lets an asked-for
+// reboot happen (before, Run got the stop error, callboxd exited, and its
+// supervisor started it again on the slot the update was meant to leave);
+// without a reboot the stop error is what Run returns.
+func TestAfterStop(t *testing.T) {
+	stuck := errors.New("app: stop board: board did not stop: context deadline exceeded")
+	for _, tc := range []struct {
+		name     string
+		reason   error
+		stopErrs []error
+		reboots  bool
+		want     error
+	}{
+		{"clean stop", nil, nil, false, nil},
+		{"clean restart", errRestart, nil, true, errRestart},
+		{"stuck at a reboot", errRestart, []error{stuck}, true, errRestart},
+		{"stuck at an in-process restart", errRestart, []error{stuck}, false, stuck},
+		{"stuck at the end", nil, []error{stuck}, true, stuck},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := afterStop(slog.New(slog.DiscardHandler), tc.reason, tc.stopErrs, tc.reboots)
+			if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+			if tc.want != errRestart && errors.Is(err, errRestart) {
+				t.Fatalf("%v: a restart after a failed stop", err)
+			}
+		})
 	}
 }

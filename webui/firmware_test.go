@@ -122,15 +122,7 @@ func TestUpdateSettingsAndCheck(t *testing.T) {
 func TestBackupPage(t *testing.T) {
 	mb := &memBackups{}
 	e := newEnv(t, Config{Backups: mb})
-	e.users.add(t, "root", RoleAdmin, "root-password")
-	e.users.add(t, "sup", RoleSupervisor, "sup-password")
-	sup := e.client(t)
-	sup.login("sup", "sup-password")
-	if rec := sup.get("/backup"); rec.Code != http.StatusForbidden {
-		t.Fatalf("supervisor: %d", rec.Code)
-	}
-	c := e.client(t)
-	c.login("root", "root-password")
+	c := adminAfterRefusal(t, e, RoleSupervisor, "/backup")
 	page := c.get("/backup").Body.String()
 	if !strings.Contains(page, `action="/api/v1/backup"`) || !strings.Contains(page, `name="recordings" value="true"`) || strings.Contains(page, "restore-pending") {
 		t.Fatalf("backup page:\n%s", page)
@@ -226,15 +218,7 @@ func TestInstallerPage(t *testing.T) {
 	mi := &checkedInstaller{memInstaller: memInstaller{doc: json.RawMessage(
 		`{"network":{"mode":"dhcp"},"time":{"zone":"UTC","ntp":[]},"sync":{"error":"no NTP server set"}}`)}}
 	e := newEnv(t, Config{Installer: mi})
-	e.users.add(t, "root", RoleAdmin, "root-password")
-	e.users.add(t, "ag", RoleAgent, "ag-password")
-	ag := e.client(t)
-	ag.login("ag", "ag-password")
-	if rec := ag.get("/installer"); rec.Code != http.StatusForbidden {
-		t.Fatalf("agent: %d", rec.Code)
-	}
-	c := e.client(t)
-	c.login("root", "root-password")
+	c := adminAfterRefusal(t, e, RoleAgent, "/installer")
 	c.lang = "zh-CN"
 	page := c.get("/installer").Body.String()
 	if !strings.Contains(page, "网络与时间") || !strings.Contains(page, `<option value="dhcp" selected>`) {
@@ -278,4 +262,20 @@ func TestInstallerPage(t *testing.T) {
 	if rec := c.form("/installer/factory-reset", url.Values{"confirm": {"ERASE"}}); rec.Code != http.StatusOK || !mi.reset {
 		t.Fatalf("reset: %d", rec.Code)
 	}
+}
+
+// adminAfterRefusal adds an administrator and a user of role, sees the
+// latter refused path, and returns the administrator's logged-in client.
+func adminAfterRefusal(t *testing.T, e *env, role, path string) *client {
+	t.Helper()
+	e.users.add(t, "root", RoleAdmin, "root-password")
+	e.users.add(t, "other", role, "other-password")
+	other := e.client(t)
+	other.login("other", "other-password")
+	if rec := other.get(path); rec.Code != http.StatusForbidden {
+		t.Fatalf("%s on %s: %d, want 403", role, path, rec.Code)
+	}
+	c := e.client(t)
+	c.login("root", "root-password")
+	return c
 }

@@ -59,13 +59,13 @@ type BackupInfo struct {
 const restorePath = "/api/v1/backup/restore"
 
 func (s *Server) backupRoutes(e *gin.Engine, authed *gin.RouterGroup) {
-	g := authed.Group("/backup", s.requireAdmin(true), s.needBackups)
+	g := authed.Group("/backup", s.need(PermSystem), s.needBackups)
 	g.GET("", s.apiBackup)
 	g.POST("/restore", s.apiRestore)
 	g.GET("/restore", s.apiPendingRestore)
 	g.DELETE("/restore", s.apiDiscardRestore)
 	g.POST("/restore/apply", s.apiApplyRestore)
-	p := e.Group("/backup", s.requireUser(false), s.requireAdmin(false), s.needBackups)
+	p := e.Group("/backup", s.requireUser(false), s.need(PermSystem), s.needBackups)
 	p.GET("", s.pageBackup)
 	p.POST("/apply", s.postApplyRestore)
 	p.POST("/discard", s.postDiscardRestore)

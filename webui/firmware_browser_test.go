@@ -1,7 +1,6 @@
 package webui
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,28 +8,12 @@ import (
 	"testing"
 )
 
-// screenshot saves the page as PNG at path and checks it is not blank.
-func (b *browser) screenshot(path string) {
+// checkedShot saves the whole page as PNG at path and checks it is not
+// blank.
+func (b *browser) checkedShot(path string) {
 	b.t.Helper()
-	var res struct {
-		Data string `json:"data"`
-	}
-	b.call(b.session, "Page.captureScreenshot", map[string]any{"format": "png", "captureBeyondViewport": true}, &res)
-	png, err := base64.StdEncoding.DecodeString(res.Data)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		b.t.Fatal(err)
-	}
+	b.screenshot(path)
 	checkPNG(b.t, path)
-}
-
-// viewport sets the page's size in CSS pixels.
-func (b *browser) viewport(width, height int, mobile bool) {
-	b.t.Helper()
-	b.call(b.session, "Emulation.setDeviceMetricsOverride", map[string]any{"width": width, "height": height,
-		"deviceScaleFactor": 1, "mobile": mobile}, nil)
 }
 
 // setFile puts path into the file input matched by selector.
@@ -86,7 +69,7 @@ func TestBrowserFirmwarePages(t *testing.T) {
 	if why != `"192.168.1.20"：请填写带前缀的 IPv4 地址，例如 192.168.1.20/24` {
 		t.Fatalf("beside the address: %q", why)
 	}
-	b.screenshot(filepath.Join(shots, "installer-error-zh.png"))
+	b.checkedShot(filepath.Join(shots, "installer-error-zh.png"))
 
 	// Backup and restore: the upload goes through upload.js, the page
 	// then shows what the file holds and waits.
@@ -103,7 +86,7 @@ func TestBrowserFirmwarePages(t *testing.T) {
 	if mb.restarts != 0 || mb.restored != "good backup" {
 		t.Fatalf("the page's restore restarted the box (%d) or lost the file (%q)", mb.restarts, mb.restored)
 	}
-	b.screenshot(filepath.Join(shots, "backup-pending-zh.png"))
+	b.checkedShot(filepath.Join(shots, "backup-pending-zh.png"))
 	// A file that is not a backup: the reason on the page, nothing changed.
 	os.WriteFile(file, []byte("junk"), 0o600)
 	b.setFile("#restore-upload input[type=file]", file)
@@ -132,7 +115,7 @@ func TestBrowserFirmwarePages(t *testing.T) {
 	if got := b.evalString(`document.getElementById('check-result').textContent`); !strings.Contains(got, "有可用更新：版本 1.1.0") {
 		t.Fatalf("after the check: %q", got)
 	}
-	b.screenshot(filepath.Join(shots, "update-check-zh.png"))
+	b.checkedShot(filepath.Join(shots, "update-check-zh.png"))
 
 	// English, and a phone's width: nothing wider than the screen.
 	for _, tc := range []struct {
@@ -148,6 +131,6 @@ func TestBrowserFirmwarePages(t *testing.T) {
 		if over := b.evalString(`String(Math.max(0, document.documentElement.scrollWidth - document.documentElement.clientWidth))`); over != "0" {
 			t.Errorf("%s at %d px: the page is %s px wider than the screen", tc.path, tc.width, over)
 		}
-		b.screenshot(filepath.Join(shots, strings.TrimPrefix(tc.path, "/")+"-"+tc.lang+"-"+map[bool]string{true: "phone", false: "desk"}[tc.width < 500]+".png"))
+		b.checkedShot(filepath.Join(shots, strings.TrimPrefix(tc.path, "/")+"-"+tc.lang+"-"+map[bool]string{true: "phone", false: "desk"}[tc.width < 500]+".png"))
 	}
 }

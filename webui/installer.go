@@ -38,11 +38,11 @@ type Installer interface {
 const factoryResetWord = "ERASE"
 
 func (s *Server) installerRoutes(e *gin.Engine, authed *gin.RouterGroup) {
-	g := authed.Group("/installer", s.requireAdmin(true), s.needInstaller)
+	g := authed.Group("/installer", s.need(PermSystem), s.needInstaller)
 	g.GET("", s.apiGetInstaller)
 	g.PUT("", s.apiPutInstaller)
 	g.POST("/factory-reset", s.apiFactoryReset)
-	p := e.Group("/installer", s.requireUser(false), s.requireAdmin(false), s.needInstaller)
+	p := e.Group("/installer", s.requireUser(false), s.need(PermSystem), s.needInstaller)
 	p.GET("", s.pageInstaller)
 	p.POST("", s.postInstaller)
 	p.POST("/factory-reset", s.postFactoryReset)

@@ -67,7 +67,11 @@ type Server struct {
 	cat    i18n.Catalogs
 	engine *gin.Engine
 	pages  map[string]*pageTemplate
-	now    func() time.Time
+	static map[string]string // static file name to content hash
+	// eventTypeKeys are the catalogue's "ev.*" keys, the labels of the
+	// event types and states the live pages show.
+	eventTypeKeys []string
+	now           func() time.Time
 
 	sess     *sessions
 	csrf     *csrfSigner
@@ -86,6 +90,10 @@ type Server struct {
 	dummy     string
 
 	certs *tlscert.Store // nil without HTTPS
+
+	streams     streamCount // open event streams
+	streamsCtx  context.Context
+	stopStreams context.CancelFunc // ends every event stream at shutdown
 
 	addrMu    sync.Mutex
 	addr      string
@@ -123,6 +131,7 @@ func New(cfg Config) (*Server, error) {
 		ready:   make(chan struct{}),
 	}
 	s.now = time.Now
+	s.streamsCtx, s.stopStreams = context.WithCancel(context.Background())
 	clock := func() time.Time { return s.now() }
 	s.sess = newSessions(cfg.SessionIdle, cfg.SessionMax, clock)
 	s.csrf = newCSRFSigner(clock)
@@ -135,6 +144,10 @@ func New(cfg Config) (*Server, error) {
 	if s.pages, err = loadPages(); err != nil {
 		return nil, err
 	}
+	if s.static, err = hashStatic(); err != nil {
+		return nil, fmt.Errorf("webui: static files: %w", err)
+	}
+	s.eventTypeKeys = eventTypeKeys(cat)
 	if cfg.HTTPSAddr != "" {
 		if cfg.TLSDir == "" {
 			return nil, errors.New("webui: Config.TLSDir is empty")
@@ -216,7 +229,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.readyOnce.Do(func() { close(s.ready) })
 
 	newServer := func(h http.Handler) *http.Server {
-		return &http.Server{
+		srv := &http.Server{
 			Handler:           h,
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       30 * time.Second,
@@ -225,6 +238,10 @@ func (s *Server) Run(ctx context.Context) error {
 			MaxHeaderBytes:    32 << 10,
 			ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		}
+		// Event streams never finish on their own: Shutdown ends them
+		// rather than waiting out its grace period.
+		srv.RegisterOnShutdown(s.stopStreams)
+		return srv
 	}
 	plain := newServer(s.engine)
 	if tlsLn != nil && s.cfg.RedirectHTTP {
@@ -333,8 +350,8 @@ func (s *Server) routes() *gin.Engine {
 
 	static, _ := fs.Sub(assets, "assets/static")
 	files := http.StripPrefix("/static", http.FileServerFS(filesOnly{static}))
-	e.GET("/static/*path", gin.WrapH(files))
-	e.HEAD("/static/*path", gin.WrapH(files))
+	e.GET("/static/*path", s.serveStatic(files))
+	e.HEAD("/static/*path", s.serveStatic(files))
 
 	api := e.Group("/api/v1")
 	api.GET("/health", s.apiHealth)
@@ -344,7 +361,9 @@ func (s *Server) routes() *gin.Engine {
 	api.POST("/setup", s.apiSetup)
 	authed := api.Group("", s.requireUser(true))
 	authed.GET("/system", s.apiSystem)
-	admin := authed.Group("/users", s.requireAdmin(true))
+	authed.GET("/permissions", s.apiPermissions)
+	authed.PUT("/me", s.apiUpdateMe)
+	admin := authed.Group("/users", s.need(PermUsers))
 	admin.GET("", s.apiListUsers)
 	admin.POST("", s.apiCreateUser)
 	admin.GET("/:login", s.apiGetUser)
@@ -352,7 +371,9 @@ func (s *Server) routes() *gin.Engine {
 	admin.DELETE("/:login", s.apiDeleteUser)
 	s.pbxRoutes(authed)
 	s.ccRoutes(authed)
+	s.ccLiveRoutes(authed)
 	s.cdrRoutes(authed)
+	s.eventsRoutes(authed)
 	s.promptRoutes(authed)
 	s.tlsRoutes(authed)
 	s.simRoutes(e)
@@ -366,8 +387,12 @@ func (s *Server) routes() *gin.Engine {
 	e.GET("/login", s.pageLogin)
 	e.POST("/login", s.postLogin)
 	e.POST("/logout", s.postLogout)
+	s.formRoutes(e, pbxForms)
+	s.formRoutes(e, ccForms)
+	s.deskRoutes(e)
 	e.GET("/lang/:lang", s.switchLang)
-	pages := e.Group("/users", s.requireUser(false), s.requireAdmin(false))
+	e.POST("/lang/:lang", s.requireUser(false), s.postSwitchLang)
+	pages := e.Group("/users", s.requireUser(false), s.need(PermUsers))
 	pages.GET("", s.pageUsers)
 	pages.POST("", s.postCreateUser)
 	pages.GET("/:login", s.pageEditUser)
@@ -495,6 +520,9 @@ func (s *Server) loadSession(c *gin.Context) {
 	}
 	c.Set(keyUser, u)
 	c.Set(keySession, ss)
+	if tag := s.cat.Supported(u.Lang); tag != "" {
+		c.Set(keyLang, tag) // the user's choice, on every device
+	}
 }
 
 // keyRateLimited marks a request limitAnonymous refused.
@@ -610,17 +638,6 @@ func (s *Server) requireUser(api bool) gin.HandlerFunc {
 		} else {
 			c.Redirect(http.StatusSeeOther, "/login?next="+urlQueryEscape(c.Request.URL.RequestURI()))
 		}
-		c.Abort()
-	}
-}
-
-// requireAdmin refuses non-administrators with 403.
-func (s *Server) requireAdmin(api bool) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if u, ok := userOf(c); ok && u.Role == RoleAdmin {
-			return
-		}
-		s.failWith(c, fail(http.StatusForbidden, "err.forbidden", ""))
 		c.Abort()
 	}
 }

@@ -25,12 +25,15 @@ func (a *App) startWeb(ctx context.Context) error {
 		System:       systemInfo{a},
 		PBX:          pbxStore{a},
 		CallCentre:   ccStore{a},
+		Live:         &ccLive{a: a, desk: map[string]bool{}},
 		CallLog:      callLog{a},
 		Sim:          a.webSim(),
 		Prompts:      webPrompts{a},
 		Updates:      updatesWeb{a},
 		Backups:      backupsWeb{a},
 		Installer:    installerWeb{a},
+		Events:       eventsWeb{a.eventBus},
+		Desk:         deskWeb{a},
 		Logger:       a.log.With("component", "web"),
 	})
 	if err != nil {
@@ -234,12 +237,12 @@ func (s storeUsers) Delete(ctx context.Context, login string) error {
 
 func toWeb(u store.User) webui.User {
 	return webui.User{Login: u.Login, DisplayName: u.DisplayName, Role: string(u.Role), PasswordHash: u.PasswordHash,
-		Disabled: u.Disabled, Created: u.Created, Updated: u.Updated}
+		Disabled: u.Disabled, Lang: u.Lang, Agent: u.Agent, Permissions: u.Permissions, Created: u.Created, Updated: u.Updated}
 }
 
 func toStore(u webui.User) store.User {
 	return store.User{Login: u.Login, DisplayName: u.DisplayName, Role: store.Role(u.Role), PasswordHash: u.PasswordHash,
-		Disabled: u.Disabled, Created: u.Created, Updated: u.Updated}
+		Disabled: u.Disabled, Lang: u.Lang, Agent: u.Agent, Permissions: u.Permissions, Created: u.Created, Updated: u.Updated}
 }
 
 // webErr maps the store's sentinels onto the web admin's, keeping the

@@ -29,12 +29,12 @@ func bootRecordsDaemon(t *testing.T, dir string, fresh bool) (a *App, admin *web
 	return a, loginClient(t, a, "boss", "Kettle-Drum-42"), stop
 }
 
-// loginClient is a web client of a logged in as login.
+// loginClient is a web client of a logged in as login, reading English
+// (the box speaks zh-CN unless asked).
 func loginClient(t *testing.T, a *App, login, password string) *webClient {
 	t.Helper()
-	c := newWebClient(t, "http://"+a.WebAddr())
-	c.call("GET", "/api/v1/session", nil, http.StatusOK)
-	c.call("POST", "/api/v1/login", map[string]any{"login": login, "password": password}, http.StatusOK)
+	c := loginAs(t, "http://"+a.WebAddr(), login, password)
+	c.lang = "en"
 	return c
 }
 

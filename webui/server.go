@@ -347,6 +347,7 @@ func (s *Server) routes() *gin.Engine {
 	admin.DELETE("/:login", s.apiDeleteUser)
 	s.pbxRoutes(authed)
 	s.cdrRoutes(authed)
+	s.recordingRoutes(authed)
 	s.tlsRoutes(authed)
 	s.simRoutes(e)
 

@@ -80,6 +80,7 @@ type App struct {
 	con        *consoleRun
 	dog        *watchdog
 	tel        *telephonyRun // switch, lines, SIP (telephony.go)
+	media      *mediaRun     // recording, voicemail, conference rooms (media.go)
 
 	// lineEvents routes the board's driver events to the running line
 	// adapters; nil while the telephony is not running.
@@ -136,6 +137,7 @@ func (a *App) runOnce(ctx context.Context) error {
 		{name: "board", start: a.startBoard, stop: a.stopBoard},
 		{name: "store", start: a.startStore, stop: a.stopStore},
 		{name: "pbxconf", start: a.startPBXConf},
+		{name: "media", start: a.startMedia, stop: a.stopMedia},
 		{name: "telephony", start: a.startTelephony, stop: a.stopTelephony},
 		{name: "control", start: a.startControl, stop: a.stopControl},
 		{name: "web", start: a.startWeb, stop: a.stopWeb},

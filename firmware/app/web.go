@@ -25,6 +25,7 @@ func (a *App) startWeb(ctx context.Context) error {
 		System:       systemInfo{a},
 		PBX:          pbxStore{a},
 		CallLog:      callLog{a},
+		Recordings:   recordingsWeb{a},
 		Sim:          a.webSim(),
 		Logger:       a.log.With("component", "web"),
 	})
@@ -98,9 +99,12 @@ func (a *App) webStatus() []string {
 		}
 	}
 	for _, al := range a.alarms() {
-		if al.Code == webui.AlarmStorageFull {
+		switch al.Code {
+		case webui.AlarmStorageFull:
 			lines = append(lines, fmt.Sprintf("ALARM: storage full since %s: store writes fail; free space in %s",
 				al.Since.Format(time.DateTime), a.cfg.DataDir))
+		default:
+			lines = append(lines, recordingAlarmLine(a.mediaServices(), al))
 		}
 	}
 	return lines
@@ -115,6 +119,11 @@ func (a *App) alarms() []webui.Alarm {
 		}
 		return nil
 	})
+	if m := a.mediaServices(); m != nil {
+		if al, ok := m.rec.Alarm(); ok {
+			out = append(out, webui.Alarm{Code: al.Code, Since: al.Since})
+		}
+	}
 	return out
 }
 

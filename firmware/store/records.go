@@ -35,7 +35,7 @@ const (
 	IVRFlows Records = "ivr_flows"
 )
 
-var recordBuckets = []Records{ACDConfig, ACDStatus, ACDCallbacks, IVRFlows, CDRs}
+var recordBuckets = []Records{ACDConfig, ACDStatus, ACDCallbacks, IVRFlows, CDRs, Recordings, Voicemail, Conference}
 
 // records returns the bucket for r, refusing names no migration created.
 func (t *Tx) records(r Records) (*bolt.Bucket, error) {

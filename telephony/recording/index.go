@@ -101,16 +101,19 @@ var (
 	// ErrFileMissing: a recording's entry is in the index but its file is
 	// gone.
 	ErrFileMissing = errors.New("recording: the file is missing")
+	// ErrBusy: the recording is still in progress.
+	ErrBusy = errors.New("recording: still being recorded")
 )
 
 // Keys: "r" + id for records, "p" + id for the markers of recordings in
 // progress (so a restart finds them without walking every record), "s" +
 // id for each finished recording's size (so the quota's total is summed at
-// start without decoding every record).
+// start without decoding every record), and "c" for the settings.
 const (
 	prefixRecord   = 'r'
 	prefixProgress = 'p'
 	prefixSize     = 's'
+	keySettings    = "c"
 )
 
 func recordKey(id string) []byte   { return append([]byte{prefixRecord}, id...) }
@@ -118,8 +121,9 @@ func progressKey(id string) []byte { return append([]byte{prefixProgress}, id...
 func sizeKey(id string) []byte     { return append([]byte{prefixSize}, id...) }
 
 // idTime is the layout of the time at the start of an id: ids sort by
-// start time, so a time range is a key range.
-const idTime = "20060102T150405Z"
+// start time (to the microsecond, so calls starting in the same second keep
+// their order), so a time range is a key range.
+const idTime = "20060102T150405.000000Z"
 
 // newID returns an id for a recording started at t.
 func newID(t time.Time) string {
@@ -184,6 +188,30 @@ func (x index) markProgress(id string, on bool) error {
 	}
 	if err != nil {
 		return fmt.Errorf("recording: index %s: %w", id, err)
+	}
+	return nil
+}
+
+// settings returns the stored settings, if any.
+func (x index) settings() (Settings, bool, error) {
+	v, ok, err := x.st.Get([]byte(keySettings))
+	if err != nil || !ok {
+		return Settings{}, false, err
+	}
+	var set Settings
+	if err := json.Unmarshal(v, &set); err != nil {
+		return Settings{}, false, fmt.Errorf("recording: stored settings: %w", err)
+	}
+	return set, true, nil
+}
+
+func (x index) putSettings(set Settings) error {
+	v, err := json.Marshal(set)
+	if err == nil {
+		err = x.st.Put([]byte(keySettings), v)
+	}
+	if err != nil {
+		return fmt.Errorf("recording: settings: %w", err)
 	}
 	return nil
 }

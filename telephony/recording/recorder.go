@@ -15,24 +15,39 @@ import (
 	"callbox/telephony/media"
 )
 
-// Settings are the administrator's choices; they can change while the box
-// runs (SetSettings).
+// Settings are the administrator's choices; they are kept in the Store
+// and can change while the box runs (SetSettings).
 type Settings struct {
 	// Encoding of new recordings (default A-law).
-	Encoding Encoding `json:"-"`
+	Encoding Encoding `json:"encoding"`
 	// MaxAge purges recordings older than this; 0 keeps them.
-	MaxAge time.Duration `json:"-"`
+	MaxAge time.Duration `json:"max_age"`
 	// Quota caps the bytes all recordings take; 0 sets no cap.
 	Quota int64 `json:"quota"`
-	// MinFree is the free space kept on the data partition: the oldest
-	// recordings go first to keep it. Recording stops (and an alarm is
-	// raised) when less than half of it is left and nothing more can be
-	// purged. 0 keeps none beyond the last FullMargin bytes.
+	// MinFree is the free space kept on the data partition (which the
+	// store shares): the oldest recordings go first to keep it. Recording
+	// stops (and an alarm is raised) when less than half of it is left and
+	// nothing more can be purged. 0 keeps none beyond FullMargin.
 	MinFree int64 `json:"min_free"`
 	// Consent names a prompt the call-centre service plays to the customer
 	// before an agent connects ("this call may be recorded"); empty plays
 	// none.
 	Consent string `json:"consent,omitempty"`
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (e Encoding) MarshalText() ([]byte, error) {
+	if e < ALaw || e > PCM16 {
+		return nil, fmt.Errorf("recording: %v", e)
+	}
+	return []byte(e.String()), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (e *Encoding) UnmarshalText(b []byte) error {
+	v, err := ParseEncoding(string(b))
+	*e = v
+	return err
 }
 
 // FullMargin is the free space below which no recording starts whatever
@@ -151,6 +166,8 @@ func (s Settings) check() error {
 		return fmt.Errorf("recording: settings: %v", s.Encoding)
 	case s.MaxAge < 0, s.Quota < 0, s.MinFree < 0:
 		return errors.New("recording: settings: a negative limit")
+	case len(s.Consent) > 200:
+		return errors.New("recording: settings: consent prompt name longer than 200 bytes")
 	}
 	return nil
 }
@@ -178,6 +195,14 @@ func (r *Recorder) Start(ctx context.Context) error {
 		// The box works on without recordings: Begin reports why.
 		r.raise(AlarmDir, err.Error())
 		r.log.Error("recording directory unusable; calls will not be recorded", "dir", r.cfg.Dir, "err", err)
+	}
+	set, ok, err := r.idx.settings()
+	if err != nil {
+		// Unreadable settings must not stop the box: the defaults apply
+		// and an administrator saves new ones.
+		r.log.Error("recording settings unreadable; the defaults apply", "err", err)
+	} else if ok && set.check() == nil {
+		r.set = set.withDefaults()
 	}
 	if err := r.recover(); err != nil {
 		return err
@@ -268,9 +293,13 @@ func (r *Recorder) Settings() Settings {
 	return r.set
 }
 
-// SetSettings changes the settings; a tighter retention applies at once.
+// SetSettings changes the settings and stores them; a tighter retention
+// applies at once.
 func (r *Recorder) SetSettings(s Settings) error {
 	if err := s.check(); err != nil {
+		return err
+	}
+	if err := r.idx.putSettings(s.withDefaults()); err != nil {
 		return err
 	}
 	r.mu.Lock()
@@ -642,7 +671,7 @@ func (r *Recorder) Delete(id, by string) error {
 	_, busy := r.active[id]
 	r.mu.Unlock()
 	if busy {
-		return fmt.Errorf("recording: %s is still being recorded", id)
+		return fmt.Errorf("%w: %s", ErrBusy, id)
 	}
 	return r.remove(rec, "deleted by "+by)
 }

@@ -260,3 +260,22 @@ func TestFullDiskRefuses(t *testing.T) {
 		t.Fatalf("the alarm stays: %+v", a)
 	}
 }
+
+// TestSettingsPersist: settings saved by one recorder are the next one's.
+func TestSettingsPersist(t *testing.T) {
+	st := newMemStore()
+	dir := t.TempDir() + "/recordings"
+	r := newRecorder(t, Config{Dir: dir, Store: st})
+	want := Settings{Encoding: PCM16, MaxAge: 90 * 24 * time.Hour, Quota: 1 << 30, MinFree: 256 << 20, Consent: "consent"}
+	if err := r.SetSettings(want); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SetSettings(Settings{Quota: -1}); err == nil {
+		t.Fatal("a negative quota was taken")
+	}
+	r.Close()
+	r2 := newRecorder(t, Config{Dir: dir, Store: st, Settings: Settings{Encoding: ALaw}})
+	if got := r2.Settings(); got != want {
+		t.Fatalf("settings after a restart: %+v, want %+v", got, want)
+	}
+}

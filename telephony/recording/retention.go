@@ -40,6 +40,7 @@ func (r *Recorder) pokePurge() {
 type Purged struct {
 	Count int
 	Bytes int64
+	floor int // of them for the free-space floor
 }
 
 // purgeBatch bounds the records one walk of the index collects.
@@ -74,6 +75,7 @@ func (r *Recorder) Purge() (Purged, error) {
 			reason string
 		}
 		var batch []victim
+		floorLeft := 0 // recordings purged for the floor
 		if _, err := r.idx.each(time.Time{}, time.Time{}, func(rec Record) bool {
 			if busy[rec.ID] || rec.State == Recording {
 				return true
@@ -86,6 +88,7 @@ func (r *Recorder) Purge() (Purged, error) {
 				reason = fmt.Sprintf("over the quota of %d bytes", set.Quota)
 			case lowSpace():
 				reason = fmt.Sprintf("under %d bytes free", set.MinFree)
+				floorLeft++
 			default:
 				return false // the rest are younger and fit
 			}
@@ -103,31 +106,39 @@ func (r *Recorder) Purge() (Purged, error) {
 			out.Count++
 			out.Bytes += v.rec.Size
 		}
+		out.floor += floorLeft
 		if len(batch) < purgeBatch {
 			break
 		}
 	}
-	r.checkAlarms(set)
+	r.checkAlarms(set, out.floor > 0)
 	return out, nil
 }
 
-// checkAlarms raises or clears the space alarms after a pass.
-func (r *Recorder) checkAlarms(set Settings) {
+// checkAlarms raises or clears the alarms after a pass. Running out of
+// room is raised where it stops a recording (Begin, a write); a pass
+// raises the low-space alarm only when it purged for the floor and could
+// not reach it (the recordings are being eaten up), and clears the space
+// alarms once there is room again.
+func (r *Recorder) checkAlarms(set Settings, purgedForFloor bool) {
 	free, err := r.cfg.FreeSpace(r.cfg.Dir)
 	_, derr := os.Stat(r.cfg.Dir)
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	code := ""
+	if r.alarm != nil {
+		code = r.alarm.Code
+	}
 	switch {
 	case derr != nil:
 		r.raise(AlarmDir, fmt.Sprintf("%s: %v", r.cfg.Dir, derr))
 	case err != nil:
-	case free < max(set.MinFree/2, FullMargin):
-		r.raise(AlarmFull, fmt.Sprintf("%d bytes free on the data partition and nothing left to purge", free))
 	case set.MinFree > 0 && free < set.MinFree:
-		if r.alarm == nil || r.alarm.Code != AlarmFull {
+		if purgedForFloor && code != AlarmFull {
 			r.raise(AlarmLow, fmt.Sprintf("%d bytes free, under the floor of %d, and nothing left to purge", free, set.MinFree))
 		}
-	default:
+	case free < FullMargin:
+	case code == AlarmFull || code == AlarmLow || code == AlarmDir:
 		r.clear()
 	}
 }

@@ -7,6 +7,9 @@ SHELL := /bin/bash
 
 export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
 export CGO_ENABLED ?= 0
+# gin's msgpack codec (ugorji/go, 3.5 MiB of the armv7 binary) is never
+# served by the box: without it callboxd fits the 20 MiB budget.
+export GOFLAGS ?= -tags=nomsgpack
 
 GO        ?= go
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -19,8 +22,19 @@ PROGRAMS  := callboxd callboxctl
 DATA      ?= ./var
 HTTP      ?= 127.0.0.1:8080
 
+# Update keys. OTA_PUBKEY is the public key file compiled into callboxd
+# (production: give the path of the release key's public half); OTA_KEY
+# signs bundles. The development pair is made on first use in $(DATA) and
+# never committed.
+DEV_KEY   := $(DATA)/ota-dev
+OTA_PUBKEY ?=
+OTA_KEY   ?= $(DEV_KEY).key
+ifneq ($(OTA_PUBKEY),)
+LDFLAGS   += -X callbox/firmware/ota.BuildKey=$(shell base64 -w0 < $(OTA_PUBKEY))
+endif
+
 # Debian packages the tests use: real signal sources and peers, ARM emulation.
-TEST_DEBS := qemu-user-static sox espeak-ng libspandsp-dev asterisk-core-sounds-en-wav chromium gcc libc6-dev linux-libc-dev sip-tester baresip
+TEST_DEBS := qemu-user-static sox espeak-ng libspandsp-dev asterisk-core-sounds-en-wav chromium gcc libc6-dev linux-libc-dev sip-tester baresip libubootenv-tool u-boot-tools genimage python3-kconfiglib dosfstools mtools e2fsprogs
 
 .PHONY: help
 help: ## list the targets
@@ -50,13 +64,29 @@ build: go-check ## build callboxd and callboxctl for the host, linux/arm (GOARM=
 	done
 	@ls -l bin | awk 'NR>1 {printf "  %-28s %6.1f MiB\n", $$9, $$5/1048576}'
 
+.PHONY: dev-key
+dev-key: go-check ## make the development update key pair in $(DATA) (once; never committed)
+	@mkdir -p $(DATA)
+	@test -f $(DEV_KEY).key || $(GO) run ./firmware/cmd/callboxctl bundle keygen $(DEV_KEY)
+
 .PHONY: run
-run: go-check ## run the box in simulation: web admin, SIP, virtual lines, store in ./var
+run: go-check dev-key ## run the box in simulation: web admin, SIP, virtual lines, store in ./var
 	@mkdir -p bin $(DATA)
-	@$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/callboxd ./firmware/cmd/callboxd
+	@$(GO) build -trimpath -ldflags '$(LDFLAGS) -X callbox/firmware/ota.BuildKey='"$$(base64 -w0 < $${OTA_PUBKEY:-$(DEV_KEY).pub})" -o bin/callboxd ./firmware/cmd/callboxd
 	@$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/callboxctl ./firmware/cmd/callboxctl
 	@echo "callbox: starting the box in simulation (Ctrl-C stops it)"
 	@exec bin/callboxd --board sim --data $(DATA) --http $(HTTP) --console pty
+
+BUNDLE_VERSION ?= 0.0.1
+BUNDLE_BOARDS  ?= sim
+BUNDLE_IMAGE   ?= bin/callboxd-linux-armv7
+
+.PHONY: bundle
+bundle: go-check dev-key ## sign an update bundle: BUNDLE_VERSION=1.2.0 BUNDLE_BOARDS=sim,qemu-armv7 [BUNDLE_IMAGE=rootfs.ext4] [OTA_KEY=release.key]
+	@mkdir -p bin
+	@test -f $(BUNDLE_IMAGE) || GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BUNDLE_IMAGE) ./firmware/cmd/callboxd
+	$(GO) run ./firmware/cmd/callboxctl bundle create --key $(OTA_KEY) --version $(BUNDLE_VERSION) --compatible $(BUNDLE_BOARDS) \
+	  -o bin/callbox-$(BUNDLE_VERSION).cbx rootfs=$(BUNDLE_IMAGE)
 
 .PHONY: fmt-check
 fmt-check: go-check ## fail when gofmt would change a file
@@ -110,3 +140,21 @@ bench-sip-flood: go-check deps ## issue 15's attacks on loopback through the dae
 .PHONY: clean
 clean: ## remove bin/ (var/ holds your simulated box's data and is kept)
 	rm -rf bin
+
+IMAGE_DEBS := .cache/image-debs
+
+.PHONY: test-image
+test-image: go-check ## boot the A/B image in qemu-system-arm: update, fallback from a broken update, 20 power cuts (CUTS=N)
+	@need=""; for p in qemu-system-arm u-boot-qemu genimage u-boot-tools e2fsprogs dosfstools mtools; do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || need="$$need $$p"; done; \
+	if [ -n "$$need" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$$need >/dev/null; \
+	  else echo "make: please install these Debian packages:$$need"; exit 1; fi; fi
+	@mkdir -p $(IMAGE_DEBS)
+	@if ! ls $(IMAGE_DEBS)/linux-image-*-armmp_*_armhf.deb $(IMAGE_DEBS)/busybox-static_*_armhf.deb >/dev/null 2>&1; then \
+	  dpkg --print-foreign-architectures | grep -qx armhf || { [ "$$(id -u)" = 0 ] && dpkg --add-architecture armhf && apt-get update -qq; } || \
+	    { echo "make: as root: dpkg --add-architecture armhf && apt-get update"; exit 1; }; \
+	  kpkg=$$(apt-cache depends linux-image-armmp:armhf | awk '/Depends: linux-image-[0-9]/ {print $$2; exit}'); \
+	  cd $(IMAGE_DEBS) && apt-get download $$kpkg busybox-static:armhf; fi
+	CALLBOX_IMAGE_TEST=1 CALLBOX_IMAGE_DEBS=$(abspath $(IMAGE_DEBS)) CALLBOX_IMAGE_CUTS=$${CUTS:-20} \
+	  $(GO) test -count=1 -v -timeout 80m -run TestImage ./firmware/internal/imagetest/ 2>&1 | grep -v '^=== '

@@ -350,6 +350,9 @@ func (s *Server) routes() *gin.Engine {
 	s.recordingRoutes(authed)
 	s.tlsRoutes(authed)
 	s.simRoutes(e)
+	s.updateRoutes(e, authed)
+	s.backupRoutes(authed)
+	s.installerRoutes(authed)
 
 	e.GET("/", s.requireUser(false), s.pageHome)
 	e.GET("/setup", s.pageSetup)
@@ -449,7 +452,7 @@ func (s *Server) secureHeaders(c *gin.Context) {
 	if s.cfg.HSTS && isTLS(c) {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, bodyLimit(c.Request))
 	c.Next()
 }
 

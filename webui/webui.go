@@ -208,6 +208,15 @@ type Config struct {
 	// Sim, on a simulated board, serves the /sim page (administrators
 	// only); nil: no such page.
 	Sim Sim
+	// Updates installs firmware bundles under /api/v1/update and /update;
+	// nil makes those routes answer 503.
+	Updates Updates
+	// Backups saves and restores the box under /api/v1/backup; nil makes
+	// those routes answer 503.
+	Backups Backups
+	// Installer is the LAN, time and NTP settings and the factory reset
+	// under /api/v1/installer; nil makes those routes answer 503.
+	Installer Installer
 	// Logger receives request logs and errors; nil discards them.
 	Logger *slog.Logger
 	// SessionIdle ends a session after this long without a request; zero

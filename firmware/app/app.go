@@ -22,6 +22,7 @@ import (
 	"callbox/board"
 	"callbox/board/ports"
 	"callbox/firmware/logbuf"
+	"callbox/firmware/ota"
 	"callbox/firmware/store"
 	"callbox/webui"
 )
@@ -47,6 +48,14 @@ type Config struct {
 	// into the store at boot, before the telephony starts; an invalid file
 	// stops the boot with the field named and the store unchanged.
 	Import string
+	// OTAKey is a file with the update public key (PEM or base64), used
+	// instead of the one compiled in (development and tests).
+	OTAKey string
+	// OTABoard names the flash layout on hardware; empty takes
+	// callbox.board= from the kernel command line.
+	OTABoard string
+	// OTAFloor is the oldest version this box may install; empty: none.
+	OTAFloor string
 	// Out receives the few lines a person at the terminal must see (the
 	// web address and the first-boot setup code), besides the log.
 	Out io.Writer
@@ -81,6 +90,9 @@ type App struct {
 	dog        *watchdog
 	tel        *telephonyRun // switch, lines, SIP (telephony.go)
 	media      *mediaRun     // recording, voicemail, conference rooms (media.go)
+	ota        *ota.Updater  // A/B slots (ota.go)
+	health     *task         // marks the booted slot good (ota.go)
+	ntp        *ntpRun       // the NTP client (installer.go)
 
 	// lineEvents routes the board's driver events to the running line
 	// adapters; nil while the telephony is not running.
@@ -125,7 +137,7 @@ func (a *App) Run(ctx context.Context) error {
 		if !errors.Is(err, errRestart) {
 			return err
 		}
-		if !a.boardSim() {
+		if !a.boardSim() || a.realSlots() {
 			return rebootNow(a.log)
 		}
 		a.log.Info("restarting")
@@ -136,6 +148,7 @@ func (a *App) runOnce(ctx context.Context) error {
 	comps := []component{
 		{name: "board", start: a.startBoard, stop: a.stopBoard},
 		{name: "store", start: a.startStore, stop: a.stopStore},
+		{name: "ota", start: a.startOTA},
 		{name: "pbxconf", start: a.startPBXConf},
 		{name: "media", start: a.startMedia, stop: a.stopMedia},
 		{name: "telephony", start: a.startTelephony, stop: a.stopTelephony},
@@ -143,7 +156,9 @@ func (a *App) runOnce(ctx context.Context) error {
 		{name: "web", start: a.startWeb, stop: a.stopWeb},
 		{name: "console", start: a.startConsole, stop: a.stopConsole},
 		{name: "watchdog", start: a.startWatchdog, stop: a.stopWatchdog},
+		{name: "ntp", start: a.startNTP, stop: a.stopNTP},
 		{name: "setup", start: a.announceSetup},
+		{name: "health", start: a.startHealth, stop: a.stopHealth},
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -207,6 +222,12 @@ func (a *App) boardSim() bool {
 func (a *App) startStore(ctx context.Context) error {
 	if err := os.MkdirAll(a.cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
+	}
+	if err := a.applyFactoryReset(); err != nil {
+		return err
+	}
+	if err := a.applyRestore(); err != nil {
+		return err
 	}
 	db, err := store.Open(filepath.Join(a.cfg.DataDir, "callbox.db"))
 	if err != nil {

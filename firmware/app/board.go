@@ -11,8 +11,11 @@ import (
 	"callbox/board/ports"
 	"callbox/board/sim"
 	"callbox/firmware/cli"
+	"callbox/firmware/cli/backupcli"
 	"callbox/firmware/cli/boardcli"
 	"callbox/firmware/cli/configcli"
+	"callbox/firmware/cli/installcli"
+	"callbox/firmware/cli/otacli"
 	"callbox/firmware/cli/simcli"
 	"callbox/firmware/control"
 	"callbox/telephony/pbxconf"
@@ -75,8 +78,9 @@ func (a *App) livePorts() *ports.Board {
 // maintenanceCommands are the commands the serial console and the control
 // socket serve, against the live board.
 func (a *App) maintenanceCommands() []cli.Command {
-	return []cli.Command{boardcli.Live(a.livePorts), configcli.Live(a.pbxConfigCommand()),
-		simcli.Live(a.simBoard, a.portExtensions)}
+	return append([]cli.Command{boardcli.Live(a.livePorts), configcli.Live(a.pbxConfigCommand()),
+		simcli.Live(a.simBoard, a.portExtensions), otacli.Live(a.otaCommand())},
+		append(backupcli.Live(a.backupCommands()), installcli.Live(a.installerCommands())...)...)
 }
 
 // simBoard returns the running simulated board, or nil (on hardware, or

@@ -128,7 +128,7 @@ func (h consoleHost) Status() []string {
 	b := a.board
 	a.mu.Unlock()
 	lines := []string{
-		"version: " + version.Version,
+		"version: " + a.runningVersion(),
 		"uptime: " + time.Since(a.started).Round(time.Second).String(),
 		fmt.Sprintf("board: %s (%d FXS, %d FXO)", b.Name, b.Count(board.FXS), b.Count(board.FXO)),
 	}
@@ -200,9 +200,6 @@ func (h consoleHost) ResetAdmin() (string, error) {
 }
 
 func (h consoleHost) Restart() error {
-	select {
-	case h.a.restart <- struct{}{}:
-	default: // one is already pending
-	}
+	h.a.requestRestart()
 	return nil
 }

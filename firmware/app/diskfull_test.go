@@ -29,7 +29,19 @@ func TestDiskFull(t *testing.T) {
 	dir := smallfs.Mount(t, 8<<20)
 	a, out := newApp(t, Config{Board: "sim", DataDir: dir})
 	start(t, a)
-	c := adminWeb(t, a, out)
+	codeRE := regexp.MustCompile(`setup code ([0-9]{4}-[0-9]{4})`)
+	deadline := time.Now().Add(5 * time.Second)
+	for codeRE.FindStringSubmatch(out.String()) == nil && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	m := codeRE.FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no setup code:\n%s", out)
+	}
+	c := newWebClient(t, "http://"+a.WebAddr())
+	c.call("GET", "/api/v1/session", nil, http.StatusOK)
+	c.call("POST", "/api/v1/setup", map[string]any{"code": m[1], "login": "boss", "password": "Kettle-Drum-42"}, http.StatusOK)
+	c.call("POST", "/api/v1/login", map[string]any{"login": "boss", "password": "Kettle-Drum-42"}, http.StatusOK)
 
 	filler := smallfs.Fill(t, dir)
 	name := strings.Repeat("n", 60)
@@ -81,26 +93,6 @@ type webClient struct {
 	base string
 	c    *http.Client
 	csrf string
-}
-
-// adminWeb sets up the box's administrator ("boss") with the first-boot
-// setup code and returns a web client logged in as them.
-func adminWeb(t *testing.T, a *App, out *syncBuffer) *webClient {
-	t.Helper()
-	codeRE := regexp.MustCompile(`setup code ([0-9]{4}-[0-9]{4})`)
-	deadline := time.Now().Add(5 * time.Second)
-	for codeRE.FindStringSubmatch(out.String()) == nil && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	m := codeRE.FindStringSubmatch(out.String())
-	if m == nil {
-		t.Fatalf("no setup code:\n%s", out)
-	}
-	c := newWebClient(t, "http://"+a.WebAddr())
-	c.call("GET", "/api/v1/session", nil, http.StatusOK)
-	c.call("POST", "/api/v1/setup", map[string]any{"code": m[1], "login": "boss", "password": "Kettle-Drum-42"}, http.StatusOK)
-	c.call("POST", "/api/v1/login", map[string]any{"login": "boss", "password": "Kettle-Drum-42"}, http.StatusOK)
-	return c
 }
 
 func newWebClient(t *testing.T, base string) *webClient {

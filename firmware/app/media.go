@@ -7,14 +7,11 @@ import (
 	"path/filepath"
 	"time"
 
+	"callbox/firmware/backup"
 	"callbox/firmware/store"
 	"callbox/telephony/recording"
 	"callbox/webui"
 )
-
-// RecordingDir is where recordings live under the data directory (the
-// backup's "recordings").
-const RecordingDir = "recordings"
 
 // mediaRun is the running media services.
 type mediaRun struct {
@@ -30,7 +27,7 @@ var defaultRecording = recording.Settings{Encoding: recording.ALaw, MinFree: 256
 // bucket; a crash's unfinished recordings are repaired here.
 func openRecorder(ctx context.Context, dataDir string, db *store.DB, log *slog.Logger) (*recording.Recorder, error) {
 	r, err := recording.New(recording.Config{
-		Dir:      filepath.Join(dataDir, RecordingDir),
+		Dir:      filepath.Join(dataDir, backup.RecordingDir),
 		Store:    bucketKV{db, store.Recordings},
 		Settings: defaultRecording,
 		Log:      log.With("component", "recording"),

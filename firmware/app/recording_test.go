@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"callbox/firmware/backup"
 	"callbox/firmware/internal/smallfs"
 	"callbox/firmware/store"
 	"callbox/telephony/media"
@@ -124,7 +125,7 @@ func TestRecordingKill9(t *testing.T) {
 	}
 	cmd.Wait()
 
-	files, _ := filepath.Glob(filepath.Join(dir, RecordingDir, "*", "*", "*", id+".wav"))
+	files, _ := filepath.Glob(filepath.Join(dir, backup.RecordingDir, "*", "*", "*", id+".wav"))
 	if len(files) != 1 {
 		t.Fatalf("no file for %s", id)
 	}
@@ -276,7 +277,7 @@ func TestRecordingSmallDisk(t *testing.T) {
 		t.Fatalf("by age: left %q, %v", left(), err)
 	}
 	for _, rec := range recs {
-		if _, err := os.Stat(filepath.Join(dir, RecordingDir, rec.File)); !errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(filepath.Join(dir, backup.RecordingDir, rec.File)); !errors.Is(err, os.ErrNotExist) {
 			t.Fatalf("%s's file survived its purge: %v", rec.CallID, err)
 		}
 	}
@@ -355,11 +356,11 @@ func TestRecordingsWeb(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sox not found (apt-get install sox): %v", err)
 	}
-	a, out := newApp(t, Config{Board: "sim"})
+	a, _ := newApp(t, Config{Board: "sim"})
 	start(t, a)
-	boss := adminWeb(t, a, out)
-	boss.call("POST", "/api/v1/users", map[string]any{"login": "1001", "role": "agent", "password": "Quiet-Harbour-17"}, http.StatusCreated)
-	boss.call("POST", "/api/v1/users", map[string]any{"login": "1002", "role": "agent", "password": "Quiet-Harbour-17"}, http.StatusCreated)
+	boss := newWebAdmin(t, a)
+	boss.doJSON("POST", "/api/v1/users", map[string]any{"login": "1001", "role": "agent", "password": "Quiet-Harbour-17"}, http.StatusCreated)
+	boss.doJSON("POST", "/api/v1/users", map[string]any{"login": "1002", "role": "agent", "password": "Quiet-Harbour-17"}, http.StatusCreated)
 
 	e, cust := recordedCall(t)
 	r := a.mediaServices().rec
@@ -380,7 +381,8 @@ func TestRecordingsWeb(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	m := boss.call("GET", "/api/v1/recordings", nil, http.StatusOK)
+	var m map[string]any
+	boss.do("GET", "/api/v1/recordings", "", nil, http.StatusOK, &m)
 	list, _ := m["recordings"].([]any)
 	if len(list) != 2 {
 		t.Fatalf("the administrator finds %v", m)
@@ -389,12 +391,12 @@ func TestRecordingsWeb(t *testing.T) {
 	if list[1].(map[string]any)["agent"] != "1001" || list[1].(map[string]any)["seconds"] != 3.0 {
 		t.Fatalf("recording %v", list[1])
 	}
-	get := func(c *webClient, rng string) (int, []byte, http.Header) {
-		req, _ := http.NewRequest("GET", c.base+"/api/v1/recordings/"+id+"/audio", nil)
+	get := func(c *http.Client, rng string) (int, []byte, http.Header) {
+		req, _ := http.NewRequest("GET", boss.base+"/api/v1/recordings/"+id+"/audio", nil)
 		if rng != "" {
 			req.Header.Set("Range", rng)
 		}
-		resp, err := c.c.Do(req)
+		resp, err := c.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -403,11 +405,11 @@ func TestRecordingsWeb(t *testing.T) {
 		b.ReadFrom(resp.Body)
 		return resp.StatusCode, b.Bytes(), resp.Header
 	}
-	st, whole, _ := get(boss, "")
+	st, whole, _ := get(boss.c, "")
 	if st != http.StatusOK || len(whole) != 44+300*80*4 {
 		t.Fatalf("audio: %d, %d bytes", st, len(whole))
 	}
-	st, part, hdr := get(boss, "bytes=1000-1999")
+	st, part, hdr := get(boss.c, "bytes=1000-1999")
 	if st != http.StatusPartialContent || !bytes.Equal(part, whole[1000:2000]) || hdr.Get("Content-Range") != fmt.Sprintf("bytes 1000-1999/%d", len(whole)) {
 		t.Fatalf("range: %d %v", st, hdr)
 	}
@@ -424,7 +426,7 @@ func TestRecordingsWeb(t *testing.T) {
 	if list, _ := m["recordings"].([]any); len(list) != 1 || list[0].(map[string]any)["agent"] != "1002" {
 		t.Fatalf("agent 1002 finds %v", m)
 	}
-	if st, _, _ := get(ag, ""); st != http.StatusNotFound {
+	if st, _, _ := get(ag.c, ""); st != http.StatusNotFound {
 		t.Fatalf("agent 1002 fetched 1001's audio: %d", st)
 	}
 }

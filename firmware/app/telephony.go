@@ -38,7 +38,9 @@ type telephonyRun struct {
 	cdrs    *cdrWriter
 	dir     *sipDirectory
 	country string
-	trunks  []sip.TrunkConfig // as the endpoint was started with
+	// trunkMu orders trunk changes: trunks is what the endpoint runs.
+	trunkMu sync.Mutex
+	trunks  []sip.TrunkConfig
 
 	fxs map[string]*fxsPort
 	fxo map[string]*fxoPort
@@ -129,7 +131,7 @@ func (a *App) startTelephony(ctx context.Context) error {
 	}
 	t.sw, err = callswitch.New(callswitch.Config{
 		Plan: plan, Extensions: sc.exts, Inbound: sc.inbound, DIDs: sc.dids, Country: country,
-		CDR: t.cdrs, Clock: clk, ExtensionChanged: t.extensionChanged,
+		CDR: t.cdrs, Clock: clk, ExtensionChanged: t.extensionChanged, Logger: log,
 	}, t.eng)
 	if err != nil {
 		return err
@@ -309,7 +311,7 @@ func (t *telephonyRun) startSIP(ctx context.Context, cfg Config, sc switchConfig
 		ep.Close()
 		return err
 	}
-	t.ep, t.trunks = ep, sc.trunks
+	t.ep, t.trunks = ep, sc.trunks // before anyone else sees t
 	t.sw.SetSIP(callswitch.NewSIPDialer(ep, t.rtp.open))
 	return nil
 }
@@ -387,10 +389,9 @@ func (a *App) telephony() *telephonyRun {
 	return a.tel
 }
 
-// pbxChanged applies the stored PBX configuration to the running switch
-// and registrar after the web API or an import changed it. Calls in
-// progress go on. SIP trunks are read at start only: a trunk change takes
-// effect at the next restart (logged).
+// pbxChanged applies the stored PBX configuration to the running switch,
+// registrar and SIP trunks after the web API or an import changed it.
+// Calls in progress go on, also over a trunk that changed.
 func (a *App) pbxChanged() {
 	t := a.telephony()
 	if t == nil {
@@ -417,11 +418,26 @@ func (a *App) pbxChanged() {
 		t.rtp.setNAT(sc.nat)
 	}
 	t.log.Info("pbx configuration applied", "config", sc.String())
-	if t.ep != nil && !reflect.DeepEqual(sc.trunks, t.trunks) {
-		// The endpoint takes its trunks at start; restarting it would end
-		// every SIP call in progress.
-		t.log.Warn("sip trunk changes take effect at the next restart (console: restart)")
+	if t.ep != nil {
+		t.applyTrunks(sc.trunks)
 	}
+}
+
+// applyTrunks hands changed SIP trunks to the endpoint: a new or changed
+// trunk (re)registers at once, a removed one unregisters. It returns once
+// old registrations are removed.
+func (t *telephonyRun) applyTrunks(trunks []sip.TrunkConfig) {
+	t.trunkMu.Lock()
+	defer t.trunkMu.Unlock()
+	if reflect.DeepEqual(trunks, t.trunks) {
+		return
+	}
+	if err := t.ep.SetTrunks(trunks); err != nil {
+		t.log.Error("sip trunks not applied", "err", err)
+		return
+	}
+	t.trunks = trunks
+	t.log.Info("sip trunks applied", "trunks", len(trunks))
 }
 
 // lineRouter hands the board's driver events to the line adapters.

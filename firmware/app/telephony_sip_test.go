@@ -59,6 +59,18 @@ func freeUDP(t *testing.T) int {
 	return 0
 }
 
+// farUDP returns a free UDP port on 127.0.0.2, where sipp plays a SIP
+// trunk's provider: the box tells it from the extensions on 127.0.0.1.
+func farUDP(t *testing.T) int {
+	t.Helper()
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)})
+	if err != nil {
+		t.Fatalf("loopback 127.0.0.2: %v", err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
 // sippRun is one running sipp.
 type sippRun struct {
 	cmd    *exec.Cmd
@@ -308,13 +320,7 @@ func TestAnalogAndSIPCallEachOther(t *testing.T) {
 func TestSIPTrunkOutbound(t *testing.T) {
 	needSipp(t)
 	t.Parallel() // each test has its own daemon, ports and RTP range
-	far := 0
-	if c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)}); err == nil {
-		far = c.LocalAddr().(*net.UDPAddr).Port
-		c.Close()
-	} else {
-		t.Fatalf("loopback 127.0.0.2: %v", err)
-	}
+	far := farUDP(t)
 	conf := testPBX()
 	conf.Trunks = append(conf.Trunks, pbxconf.Trunk{Name: "carrier", Kind: pbxconf.KindSIP, Host: "127.0.0.2", Port: far,
 		Transport: pbxconf.TransportUDP, Username: "0215550100", Default: "203"})

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"log/slog"
-	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -334,13 +333,7 @@ func TestAnalogDigitsToSIPAsRFC4733(t *testing.T) {
 func TestSIPTrunkDIDs(t *testing.T) {
 	needSipp(t)
 	t.Parallel() // each test has its own daemon, ports and RTP range
-	far := 0
-	if c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)}); err == nil {
-		far = c.LocalAddr().(*net.UDPAddr).Port
-		c.Close()
-	} else {
-		t.Fatalf("loopback 127.0.0.2: %v", err)
-	}
+	far := farUDP(t)
 	conf := testPBX()
 	conf.Trunks = append(conf.Trunks, pbxconf.Trunk{Name: "carrier", Kind: pbxconf.KindSIP, Host: "127.0.0.2", Port: far,
 		Transport: pbxconf.TransportUDP, Username: "0215550100", Default: "203",

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"callbox/firmware/store"
-	"callbox/firmware/version"
 	"callbox/webui"
 )
 
@@ -27,6 +26,9 @@ func (a *App) startWeb(ctx context.Context) error {
 		CallLog:      callLog{a},
 		Recordings:   recordingsWeb{a},
 		Sim:          a.webSim(),
+		Updates:      updatesWeb{a},
+		Backups:      backupsWeb{a},
+		Installer:    installerWeb{a},
 		Logger:       a.log.With("component", "web"),
 	})
 	if err != nil {
@@ -269,7 +271,7 @@ type systemInfo struct{ a *App }
 
 func (s systemInfo) Info(ctx context.Context) webui.SystemInfo {
 	a := s.a
-	info := webui.SystemInfo{Version: version.Version, Uptime: time.Since(a.started).Round(time.Second)}
+	info := webui.SystemInfo{Version: a.runningVersion(), Uptime: time.Since(a.started).Round(time.Second)}
 	a.mu.Lock()
 	b := a.board
 	a.mu.Unlock()

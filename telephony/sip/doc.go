@@ -1,9 +1,10 @@
 // Package sip is the box's SIP side on github.com/emiago/sipgo: a registrar
 // for the extensions (digest authentication, several contacts, OPTIONS
-// keepalive), outbound registration of trunks with back-off, and call legs
-// (UAS and UAC INVITE, early media, hold by re-INVITE, BYE, CANCEL, INFO
-// digits and REFER transfers) that the switch drives through Leg and
-// observes through the CallHandler interface it implements.
+// keepalive), outbound registration of trunks with back-off (reconfigured
+// live with SetTrunks), and call legs (UAS and UAC INVITE, early media,
+// hold by re-INVITE, BYE, CANCEL, INFO digits and REFER transfers), each a
+// state machine with one owner goroutine (see Leg), that the switch drives
+// through Leg and observes through the CallHandler interface it implements.
 //
 // Every message passes a guard before sipgo's transaction layer sees it
 // (guard.go, tcpguard.go): per-source rate limits and bans, stateless

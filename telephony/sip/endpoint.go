@@ -66,6 +66,7 @@ type Endpoint struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
+	legWG     sync.WaitGroup // every goroutine of every leg
 	trunkWG   sync.WaitGroup // trunks unregister before the sockets close
 	closeOnce sync.Once
 }
@@ -180,13 +181,11 @@ func (e *Endpoint) Start(ctx context.Context) error {
 	if e.cfg.KeepaliveInterval > 0 {
 		e.goFn(e.keepaliveLoop)
 	}
+	e.mu.Lock()
 	for _, t := range e.trunks {
-		e.trunkWG.Add(1)
-		go func() {
-			defer e.trunkWG.Done()
-			t.run()
-		}()
+		e.startTrunk(t)
 	}
+	e.mu.Unlock()
 	return nil
 }
 
@@ -217,23 +216,11 @@ func (e *Endpoint) Close() error {
 }
 
 func (e *Endpoint) close() {
+	e.closeLegs()
 	e.mu.Lock()
-	legs := make([]*Leg, 0, len(e.legs))
-	for _, l := range e.legs {
-		legs = append(legs, l)
-	}
+	e.cancel() // under mu: SetTrunks starts no trunk after this
 	e.mu.Unlock()
-	// Hang up in parallel: each BYE may wait for its answer.
-	var hw sync.WaitGroup
-	for _, l := range legs {
-		hw.Add(1)
-		go func() {
-			defer hw.Done()
-			l.Hangup()
-		}()
-	}
-	hw.Wait()
-	e.cancel()
+	e.legWG.Wait()
 	e.trunkWG.Wait()
 	e.closeSockets()
 	e.wg.Wait()

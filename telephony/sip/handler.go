@@ -9,8 +9,10 @@ import (
 )
 
 // CallHandler is what the switch implements to take part in SIP calls. The
-// endpoint calls each method from its own goroutine per event; a method
-// must not block for long (Offered may: it runs on the leg's goroutine).
+// endpoint calls the methods for one leg one at a time, in the order of
+// the leg's events, on a goroutine of that leg (never the leg's own state
+// machine, so a method may call the leg's methods); a method should
+// return soon, as the leg's later events wait for it.
 type CallHandler interface {
 	// Offered presents a new inbound leg. The handler answers it with
 	// Ringing, Answer or Reject, from this goroutine or another.
@@ -60,6 +62,8 @@ const (
 	CauseCancelled                // 487 Request Terminated (CANCEL before answer)
 	CauseNoCodec                  // 488 Not Acceptable Here
 	CauseFailed                   // 500 or any other failure
+	CauseBlocked                  // 403 Forbidden (the dial plan refuses the number)
+	CauseCongestion               // 503 Service Unavailable (no trunk or line free)
 )
 
 var causeStatus = [...]struct {
@@ -76,6 +80,8 @@ var causeStatus = [...]struct {
 	CauseCancelled:   {487, "Request Terminated", "cancelled"},
 	CauseNoCodec:     {488, "Not Acceptable Here", "no common codec"},
 	CauseFailed:      {500, "Server Internal Error", "failed"},
+	CauseBlocked:     {403, "Forbidden", "blocked"},
+	CauseCongestion:  {503, "Service Unavailable", "congestion"},
 }
 
 // Status returns the SIP final response that refuses a call with c.
@@ -105,8 +111,12 @@ func CauseOf(status int) Cause {
 		return CauseUnavailable
 	case 404, 484, 604:
 		return CauseNotFound
-	case 603, 403:
+	case 603:
 		return CauseRejected
+	case 403:
+		return CauseBlocked
+	case 503:
+		return CauseCongestion
 	case 487:
 		return CauseCancelled
 	case 488, 606:

@@ -86,7 +86,7 @@ type recorder struct {
 }
 
 func newRecorder(onOffered func(l *Leg)) *recorder {
-	return &recorder{events: make(chan event, 256), onOffered: onOffered}
+	return &recorder{events: make(chan event, 1<<12), onOffered: onOffered}
 }
 
 func (r *recorder) Offered(l *Leg) {

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"callbox/telephony/sip/sdpneg"
@@ -33,19 +33,23 @@ const (
 	Outbound                  // the box sent the INVITE (UAC)
 )
 
-// State is where a leg is in its life.
+// State is where a leg's dialog is in its life.
 type State int
 
-// Leg states.
+// Leg states. An inbound leg goes offered, early, answered, confirmed; an
+// outbound one offered, early, confirmed. Either may end from any of them:
+// terminating while a BYE or CANCEL is under way, then terminated. The
+// switch sees the leg end (Done, HungUp) on entering the first of the two.
 const (
-	StateOffered   State = iota // INVITE received or sent, no provisional yet
-	StateEarly                  // 180/183 sent or received
-	StateAnswered               // 200 sent, waiting for ACK (inbound)
-	StateConfirmed              // 200 and ACK: the call is up
-	StateEnded
+	StateOffered     State = iota // INVITE received or sent, no provisional response yet
+	StateEarly                    // 180/183 sent or received: an early dialog
+	StateAnswered                 // inbound: 200 sent, its ACK not yet received
+	StateConfirmed                // 200 and ACK: the call is up
+	StateTerminating              // ended; the BYE or CANCEL is under way
+	StateTerminated               // the dialog is over
 )
 
-var stateNames = [...]string{"offered", "early", "answered", "confirmed", "ended"}
+var stateNames = [...]string{"offered", "early", "answered", "confirmed", "terminating", "terminated"}
 
 // String names the state.
 func (s State) String() string {
@@ -68,8 +72,22 @@ func partyOf(display string, u sip.Uri) Party {
 
 // Leg is one SIP dialog of a call: the switch answers, rejects, holds and
 // hangs it up, and reads the negotiated media for the media engine.
+//
+// Each leg is a state machine with one owner, its loop goroutine (run):
+// the switch's calls (Ringing, Answer, Hangup, ...), the requests and
+// responses of the dialog, the leg's timers and the results of the
+// transactions it started all enter the loop as events, and the method of
+// the current state handles each. Work that waits for the network (BYE,
+// re-INVITE, NOTIFY, CANCEL, the outbound INVITE) runs on worker
+// goroutines the loop starts and counts; their results come back as
+// events. The loop returns only once the dialog is terminated and every
+// worker has reported, and the endpoint's Close waits for all of it. The
+// CallHandler is told of events on a notification goroutine of the leg,
+// in order, so that a handler calling back into the leg never waits for
+// itself.
 type Leg struct {
-	e         *Endpoint
+	e *Endpoint
+	// Fixed when the leg is made.
 	id        string
 	dir       Direction
 	from, to  Party
@@ -78,46 +96,71 @@ type Leg struct {
 	transport string
 	callID    string
 	localRTP  netip.AddrPort
-	done      chan struct{}
 
-	mu           sync.Mutex
+	ctx    context.Context // from the endpoint's; cancelled when the endpoint closes
+	cancel context.CancelFunc
+	events chan *legEvent // unbuffered: a sent event has been taken, and the loop handles all it takes
+	// inviteEnded hears that sipgo's server INVITE transaction ended
+	// before the answer (a CANCEL); it is written from inside the
+	// transaction layer, which must not wait for the loop.
+	inviteEnded chan error
+	done        chan struct{} // closed when the leg ends
+	gone        chan struct{} // closed when the dialog is terminated
+	final       chan struct{} // inbound: closed once the INVITE has its final response
+	exited      chan struct{} // closed when the loop has returned
+
+	// What other goroutines read, published by the loop.
+	mu        sync.Mutex
+	pubState  State
+	pubCause  Cause
+	pubMedia  sdpneg.Media
+	pubHas    bool
+	notes     []func() // handler notifications not yet delivered
+	notifying bool
+	// sendMu: sipgo numbers a request of the dialog as it sends it, so
+	// the workers send one at a time.
+	sendMu sync.Mutex
+
+	// Owned by the loop goroutine.
 	state        State
 	cause        Cause
+	ended        bool
+	dlg          dialog
 	local        sdpneg.Local
 	media        sdpneg.Media
 	hasMedia     bool
-	localTag     string
-	remoteTag    string
-	localURI     sip.Uri
-	remoteURI    sip.Uri
 	remoteTarget sip.Uri
 	dest         string
-	routes       []string
-	cseq         uint32
-	acks         map[uint32]chan struct{}
-
+	remoteCSeq   uint32
+	workers      int
+	ringT        *time.Timer // inbound ring limit, outbound no-answer timeout
+	deferT       *time.Timer
+	deferred     []*legEvent // requests that overtook the ACK of our 200
+	waiting      []*legEvent // requests waiting for the handler (REFER)
+	ok           *pending2xx
+	reinviting   bool
+	byeSent      bool
 	// inbound
-	invite    *sip.Request
+	srv       *sipgo.DialogServerSession
+	invite    *sip.Request // as sipgo's dialog keeps it, with our tag
 	tx        sip.ServerTransaction
 	offerless bool
 	answerSDP []byte
-	// final is closed once the INVITE has its final response (or the leg
-	// ended): sipgo ends a server transaction when its handler returns.
-	final     chan struct{}
-	finalOnce sync.Once
-	// offered is closed when Handler.Offered returns: HungUp waits for it
-	// so the switch never hears of a leg's end before its offer.
-	offered chan struct{}
-	// confirmed is closed once the ACK of our 200 is handled and the switch
-	// told (or the leg ended): later requests of the dialog wait for it.
-	confirmed   chan struct{}
-	confirmOnce sync.Once
-
+	finalDone bool
 	// outbound
-	inviteReq  *sip.Request
-	cancel     func()
-	cancelReq  chan struct{}
-	cancelOnce sync.Once
+	inviteReq    *sip.Request // the INVITE as last sent (for CANCEL)
+	stopInvite   context.CancelCauseFunc
+	dialDone     <-chan struct{}
+	progressed   bool
+	cancelWanted bool
+	cancelSent   bool
+}
+
+// dialog is what the leg uses of sipgo's dialog sessions (server and
+// client): requests within the dialog get their From, To, Call-ID, CSeq
+// (counted by sipgo), Route and Contact from it.
+type dialog interface {
+	TransactionRequest(ctx context.Context, req *sip.Request) (sip.ClientTransaction, error)
 }
 
 // ID identifies the leg within the box (Call-ID and local tag).
@@ -152,14 +195,14 @@ func (l *Leg) Done() <-chan struct{} { return l.done }
 func (l *Leg) State() State {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.state
+	return l.pubState
 }
 
 // Cause is why the leg ended; valid once Done is closed.
 func (l *Leg) Cause() Cause {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.cause
+	return l.pubCause
 }
 
 // Media returns the negotiated codec, ptime, telephone-event payload type,
@@ -167,7 +210,7 @@ func (l *Leg) Cause() Cause {
 func (l *Leg) Media() (m sdpneg.Media, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.media, l.hasMedia
+	return l.pubMedia, l.pubHas
 }
 
 // String describes the leg for logs.
@@ -182,220 +225,496 @@ func (e *Endpoint) localSDP(rtp netip.AddrPort) sdpneg.Local {
 	}
 }
 
-// end marks the leg ended once, releases its RTP address and tells the
-// handler. It reports whether this call did the ending.
-func (l *Leg) end(c Cause) bool {
-	l.mu.Lock()
-	if l.state == StateEnded {
-		l.mu.Unlock()
-		return false
+// dialogUA is sipgo's dialog user agent for one transport.
+func (e *Endpoint) dialogUA(transport string) *sipgo.DialogUA {
+	return &sipgo.DialogUA{Client: e.client(transport), ContactHDR: e.contact(transport)}
+}
+
+// --- events ---
+
+// evKind names what reaches a leg's loop.
+type evKind int
+
+const (
+	// The switch, through Leg's methods (each waits for its reply).
+	opRinging evKind = iota
+	opAnswer
+	opReject
+	opHangup
+	opReinvite
+	opNotify
+	// Requests of the dialog (sipgo's handler waits until it is answered).
+	evAck
+	evBye
+	evReinvite
+	evInfo
+	evRefer
+	// The outbound INVITE's worker.
+	evInviting // the INVITE went out (again, with credentials)
+	evProgress // 180/183
+	evAnswered // 2xx, already acknowledged
+	evRefused  // a final failure, or no final response at all
+	// The leg's own workers, handler and timers.
+	evReferDecided
+	evByeDone
+	evReinviteDone
+	evNotifyDone
+	evCancelDone
+	evInviteEnded
+	evRingTimeout
+	evResend
+	evNoAck
+	evDeferTimeout
+	evDialCancelled
+	evShutdown
+)
+
+// legEvent is one input of a leg's state machine.
+type legEvent struct {
+	kind evKind
+	// Operations from the switch.
+	early  bool
+	cause  Cause
+	dir    sdpneg.Direction
+	ctx    context.Context
+	status int
+	reason string
+	reply  chan error
+	// Requests: done is closed once the request has its final response.
+	req      *sip.Request
+	tx       sip.ServerTransaction
+	done     chan struct{}
+	answered bool
+	// Responses and results.
+	res    *sip.Response
+	err    error
+	sess   *sipgo.DialogClientSession
+	local  sdpneg.Local
+	origin *legEvent // the REFER a decision is about
+	worker bool      // the last word of a worker
+}
+
+// ask hands an operation of the switch to the loop and waits for its
+// answer.
+func (l *Leg) ask(ev *legEvent) error {
+	reply := make(chan error, 1)
+	ev.reply = reply
+	select {
+	case l.events <- ev:
+	case <-l.exited:
+		return ErrEnded
 	}
-	l.state, l.cause = StateEnded, c
-	for _, ch := range l.acks {
-		close(ch)
-	}
-	l.acks = nil
-	cancel := l.cancel
-	l.mu.Unlock()
-	if cancel != nil {
-		cancel()
-	}
-	close(l.done)
-	l.finalSent()
-	l.confirm()
-	l.e.mu.Lock()
-	delete(l.e.legs, l.id)
-	l.e.mu.Unlock()
-	l.e.deps.RTP.ReleaseRTP(l.localRTP)
-	if l.offered == nil {
-		l.e.deps.Handler.HungUp(l, c)
-		return true
+	// The loop answers every operation it took, also when the leg ends.
+	return <-reply
+}
+
+// deliver hands a request of the dialog to the loop and waits until it is
+// answered: sipgo ends a server transaction when its handler returns.
+func (l *Leg) deliver(ev *legEvent) {
+	if ev.kind != evAck { // an ACK gets no response
+		ev.done = make(chan struct{})
 	}
 	select {
-	case <-l.offered:
-		l.e.deps.Handler.HungUp(l, c)
-	default:
-		// Offered is still running (it may be what ended the leg).
-		go func() {
-			<-l.offered
-			l.e.deps.Handler.HungUp(l, c)
-		}()
+	case l.events <- ev:
+	case <-l.exited:
+		if ev.done != nil {
+			l.e.respond(ev.tx, ev.req, 481, "Call/Transaction Does Not Exist")
+		}
+		return
 	}
+	if ev.done != nil {
+		<-ev.done // the loop answers every request it took, also when the leg ends
+	}
+}
+
+// post hands an event to the loop unless it has returned.
+func (l *Leg) post(ev *legEvent) {
+	select {
+	case l.events <- ev:
+	case <-l.exited:
+	}
+}
+
+// answer sends the final response to a request of the dialog once.
+func (l *Leg) answer(ev *legEvent, code int, reason string, hdrs ...sip.Header) {
+	if ev.answered || ev.done == nil {
+		return
+	}
+	ev.answered = true
+	l.e.respond(ev.tx, ev.req, code, reason, hdrs...)
+	close(ev.done)
+}
+
+func (ev *legEvent) replyWith(err error) {
+	if ev.reply != nil {
+		ev.reply <- err
+		ev.reply = nil
+	}
+}
+
+// spawn runs f on a worker goroutine the leg owns; the event f returns
+// comes back to the loop, which does not return before it has.
+func (l *Leg) spawn(f func() *legEvent) {
+	l.workers++
+	l.e.legWG.Add(1)
+	go func() {
+		defer l.e.legWG.Done()
+		ev := f()
+		ev.worker = true
+		l.events <- ev // the loop reads until its last worker has reported
+	}()
+}
+
+// note queues a call of the CallHandler; they are made in order on the
+// leg's notification goroutine, started when there is something to say.
+func (l *Leg) note(f func(h CallHandler)) {
+	l.mu.Lock()
+	l.notes = append(l.notes, func() { f(l.e.deps.Handler) })
+	start := !l.notifying
+	l.notifying = true
+	l.mu.Unlock()
+	if start {
+		l.e.legWG.Add(1)
+		go l.notify()
+	}
+}
+
+func (l *Leg) notify() {
+	defer l.e.legWG.Done()
+	for {
+		l.mu.Lock()
+		if len(l.notes) == 0 {
+			l.notifying = false
+			l.mu.Unlock()
+			return
+		}
+		f := l.notes[0]
+		l.notes[0] = nil
+		l.notes = l.notes[1:]
+		l.mu.Unlock()
+		f()
+	}
+}
+
+// start registers the leg with the endpoint and runs its loop.
+func (l *Leg) start() {
+	l.e.mu.Lock()
+	l.e.legs[l.id] = l
+	l.e.mu.Unlock()
+	l.e.legWG.Add(1)
+	go l.run()
+}
+
+func timerC(t *time.Timer) <-chan time.Time {
+	if t == nil {
+		return nil
+	}
+	return t.C
+}
+
+func stopTimer(t **time.Timer) {
+	if *t != nil {
+		(*t).Stop()
+		*t = nil
+	}
+}
+
+// run is the leg's loop: it reads events until the dialog is terminated
+// and its last worker has reported.
+func (l *Leg) run() {
+	defer l.e.legWG.Done()
+	defer close(l.exited)
+	shutdown := l.ctx.Done()
+	for l.state != StateTerminated || l.workers > 0 {
+		var ev *legEvent
+		var resend <-chan time.Time
+		var noAck <-chan time.Time
+		if l.ok != nil {
+			resend, noAck = timerC(l.ok.resend), l.ok.deadline.C
+		}
+		select {
+		case ev = <-l.events:
+		case err := <-l.inviteEnded:
+			ev = &legEvent{kind: evInviteEnded, err: err}
+		case <-timerC(l.ringT):
+			l.ringT = nil
+			ev = &legEvent{kind: evRingTimeout}
+		case <-resend:
+			ev = &legEvent{kind: evResend}
+		case <-noAck:
+			ev = &legEvent{kind: evNoAck}
+		case <-timerC(l.deferT):
+			l.deferT = nil
+			ev = &legEvent{kind: evDeferTimeout}
+		case <-l.dialDone:
+			l.dialDone = nil
+			ev = &legEvent{kind: evDialCancelled}
+		case <-shutdown:
+			shutdown = nil
+			ev = &legEvent{kind: evShutdown}
+		}
+		if ev.worker {
+			l.workers--
+		}
+		l.dispatch(ev)
+	}
+	l.release()
+}
+
+// dispatch takes one event: what every state does alike, then the
+// current state's method.
+func (l *Leg) dispatch(ev *legEvent) {
+	switch ev.kind {
+	case evShutdown:
+		l.shutdown()
+		return
+	case evResend:
+		l.ok.retransmit()
+		return
+	case evBye, evReinvite, evInfo, evRefer:
+		if !l.inOrder(ev) {
+			return
+		}
+	}
+	l.handle(ev)
+}
+
+// handle gives an event to the method of the current state.
+func (l *Leg) handle(ev *legEvent) {
+	switch {
+	case l.state == StateTerminated:
+		l.stateTerminated(ev)
+	case l.state == StateTerminating:
+		l.stateTerminating(ev)
+	case l.state == StateConfirmed:
+		l.stateConfirmed(ev)
+	case l.state == StateAnswered:
+		l.stateAnswered(ev)
+	case l.dir == Inbound:
+		l.stateIncoming(ev)
+	default:
+		l.stateCalling(ev)
+	}
+}
+
+// enter moves the leg to state s.
+func (l *Leg) enter(s State) {
+	l.state = s
+	l.mu.Lock()
+	l.pubState = s
+	l.mu.Unlock()
+}
+
+func (l *Leg) setMedia(m sdpneg.Media) {
+	l.media, l.hasMedia = m, true
+	l.mu.Lock()
+	l.pubMedia, l.pubHas = m, true
+	l.mu.Unlock()
+}
+
+// end marks the leg ended once: its RTP address goes back and the switch
+// hears HungUp with c.
+func (l *Leg) end(c Cause) {
+	if l.ended {
+		return
+	}
+	l.ended, l.cause = true, c
+	l.mu.Lock()
+	l.pubCause = c
+	l.mu.Unlock()
+	close(l.done)
+	stopTimer(&l.ringT)
+	l.dialDone = nil
+	l.e.deps.RTP.ReleaseRTP(l.localRTP)
+	l.note(func(h CallHandler) { h.HungUp(l, c) })
+}
+
+// terminate ends the dialog: requests of it from now on are answered 481.
+func (l *Leg) terminate(c Cause) {
+	if l.state == StateTerminated {
+		return
+	}
+	l.end(c)
+	l.enter(StateTerminated)
+	close(l.gone)
+	l.finalSent()
+	l.stop2xx()
+	stopTimer(&l.deferT)
+	for _, ev := range append(l.deferred, l.waiting...) {
+		l.answer(ev, 481, "Call/Transaction Does Not Exist")
+	}
+	l.deferred, l.waiting = nil, nil
+	l.e.mu.Lock()
+	if l.e.legs[l.id] == l {
+		delete(l.e.legs, l.id)
+	}
+	l.e.mu.Unlock()
+}
+
+// release runs as the loop returns.
+func (l *Leg) release() {
+	l.finalSent()
+	l.cancel()
+	if l.stopInvite != nil {
+		l.stopInvite(sipgo.WaitAnswerForceCancelErr)
+	}
+}
+
+// shutdown: the endpoint is closing and the leg has not ended by itself.
+// Workers see the context end; the outbound INVITE stops waiting at once.
+func (l *Leg) shutdown() {
+	if l.stopInvite != nil {
+		l.stopInvite(sipgo.WaitAnswerForceCancelErr)
+	}
+	if l.state != StateTerminated {
+		l.terminate(CauseFailed)
+	}
+}
+
+// finalSent lets the INVITE's handler return.
+func (l *Leg) finalSent() {
+	if l.final != nil && !l.finalDone {
+		l.finalDone = true
+		close(l.final)
+	}
+}
+
+// inOrder checks the CSeq of a request within the dialog (RFC 3261
+// 12.2.2: lower than the last one is answered 500). sipgo's dialog starts
+// the remote sequence at the INVITE's CSeq, which is right for the UAS
+// only, so the leg keeps its own.
+func (l *Leg) inOrder(ev *legEvent) bool {
+	n := ev.req.CSeq().SeqNo
+	if l.remoteCSeq != 0 && n < l.remoteCSeq {
+		l.answer(ev, 500, "Server Internal Error")
+		return false
+	}
+	l.remoteCSeq = n
 	return true
 }
 
-// findLeg matches an in-dialog request to its leg by Call-ID and our tag.
-func (e *Endpoint) findLeg(req *sip.Request) *Leg {
-	if req.CallID() == nil || req.To() == nil {
-		return nil
+// --- states ---
+
+// stateConfirmed handles a call that is up.
+func (l *Leg) stateConfirmed(ev *legEvent) {
+	switch ev.kind {
+	case evBye:
+		l.answer(ev, 200, "OK")
+		l.terminate(CauseNormal)
+	case evReinvite:
+		l.answerReinvite(ev)
+	case evAck:
+		l.acked(ev.req)
+	case evNoAck:
+		l.noAck()
+	case opReinvite:
+		l.sendReinvite(ev)
+	case opNotify:
+		l.sendNotify(ev.status, ev.reason, ev.reply)
+		ev.reply = nil // answered when the NOTIFY is
+	case opHangup:
+		l.end(CauseNormal)
+		l.bye()
+		ev.replyWith(nil)
+	default:
+		l.common(ev)
 	}
-	tag, _ := req.To().Params.Get("tag")
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.legs[legKey(req.CallID().Value(), tag)]
 }
 
-// newRequest builds an in-dialog request from the box.
-func (l *Leg) newRequest(method sip.RequestMethod, body []byte, ctype string) *sip.Request {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.newRequestLocked(method, body, ctype)
+// stateTerminating handles a leg that has ended while its BYE or CANCEL
+// is under way.
+func (l *Leg) stateTerminating(ev *legEvent) {
+	switch ev.kind {
+	case evByeDone:
+		l.terminate(l.cause)
+	case evAck:
+		// An answered leg hung up before its ACK: the BYE may go now.
+		if l.acked(ev.req) {
+			l.bye()
+		}
+	case evNoAck:
+		l.stop2xx()
+		l.bye()
+	case evBye:
+		l.answer(ev, 200, "OK")
+		l.terminate(l.cause)
+	case evProgress:
+		l.progressed = true
+		if l.cancelWanted {
+			l.sendCancel()
+		}
+	case evAnswered:
+		// The 200 crossed our CANCEL (or came after the switch gave up):
+		// the worker has acknowledged it; the call ends with a BYE.
+		l.dlg = ev.sess
+		l.followContact(ev.res)
+		l.bye()
+	case evRefused:
+		l.terminate(l.cause)
+	default:
+		l.common(ev)
+	}
 }
 
-func (l *Leg) newRequestLocked(method sip.RequestMethod, body []byte, ctype string) *sip.Request {
-	req := sip.NewRequest(method, l.remoteTarget)
-	from := &sip.FromHeader{Address: l.localURI, Params: sip.NewParams()}
-	from.Params.Add("tag", l.localTag)
-	to := &sip.ToHeader{Address: l.remoteURI, Params: sip.NewParams()}
-	if l.remoteTag != "" {
-		to.Params.Add("tag", l.remoteTag)
+// stateTerminated answers whatever still arrives for a finished dialog.
+func (l *Leg) stateTerminated(ev *legEvent) {
+	if ev.kind == evAnswered {
+		// Only a shutdown gets here with an INVITE outstanding.
+		l.e.log.Debug("sip: answer after the leg ended", "leg", l.id)
 	}
-	req.AppendHeader(from)
-	req.AppendHeader(to)
-	cid := sip.CallIDHeader(l.callID)
-	req.AppendHeader(&cid)
-	if method != sip.ACK {
-		l.cseq++
-	}
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: l.cseq, MethodName: method})
-	for _, r := range l.routes {
-		req.AppendHeader(sip.NewHeader("Route", r))
-	}
-	c := l.e.contact(l.transport)
-	req.AppendHeader(&c)
-	req.AppendHeader(sip.NewHeader("User-Agent", l.e.cfg.UserAgent))
-	if ctype != "" {
-		req.AppendHeader(sip.NewHeader("Content-Type", ctype))
-	}
-	req.SetBody(body)
-	req.SetTransport(l.transport)
-	req.SetDestination(l.dest)
-	return req
+	l.common(ev)
 }
 
-// do sends an in-dialog request and waits for its final response.
-func (l *Leg) do(ctx context.Context, req *sip.Request) (*sip.Response, error) {
-	cl := l.e.client(l.transport)
-	ctx, cancel := context.WithTimeout(ctx, 32*time.Second)
-	defer cancel()
-	return cl.Do(ctx, req)
-}
-
-// --- inbound (UAS) ---
-
-func (e *Endpoint) onInvite(req *sip.Request, tx sip.ServerTransaction) {
-	if req.To() == nil || req.From() == nil || req.CallID() == nil || req.CSeq() == nil {
-		e.respond(tx, req, 400, "Bad Request")
+// common is what every state does with an event it does not handle
+// itself.
+func (l *Leg) common(ev *legEvent) {
+	if ev.done != nil && l.ended {
+		l.answer(ev, 481, "Call/Transaction Does Not Exist")
 		return
 	}
-	if req.To().Params.Has("tag") {
-		e.onReinvite(req, tx)
-		return
-	}
-	if mf := req.MaxForwards(); mf != nil && mf.Val() == 0 {
-		e.respond(tx, req, 483, "Too Many Hops")
-		return
-	}
-	if tags := required(req); tags != "" {
-		// RFC 3261 8.2.2.3: the box supports no extension a caller can
-		// require (100rel, timer, replaces on INVITE, ...).
-		e.respond(tx, req, 420, "Bad Extension", sip.NewHeader("Unsupported", tags))
-		return
-	}
-	trunk, ext, ok := e.caller(tx, req)
-	if !ok {
-		return
-	}
-	e.respond(tx, req, 100, "Trying")
-	rtp, err := e.deps.RTP.AllocRTP()
-	if err != nil {
-		e.respond(tx, req, 503, "Service Unavailable")
-		return
-	}
-	l := &Leg{
-		e: e, dir: Inbound, ext: ext, transport: strings.ToUpper(req.Transport()),
-		callID: req.CallID().Value(), localRTP: rtp, done: make(chan struct{}),
-		from:     partyOf(req.From().DisplayName, req.From().Address),
-		to:       partyOf(req.To().DisplayName, req.To().Address),
-		localTag: sip.GenerateTagN(16), localURI: req.To().Address, remoteURI: req.From().Address,
-		remoteTarget: req.Recipient, dest: req.Source(), cseq: uint32(time.Now().UnixNano() & 0xffff),
-		invite: req, tx: tx, local: e.localSDP(rtp), acks: map[uint32]chan struct{}{},
-		final: make(chan struct{}), offered: make(chan struct{}), confirmed: make(chan struct{}),
-	}
-	if trunk != nil {
-		l.trunk = trunk.cfg.Name
-	}
-	l.remoteTag, _ = req.From().Params.Get("tag")
-	if c := req.Contact(); c != nil {
-		l.remoteTarget = c.Address
-	}
-	l.dest = reachAt(l.remoteTarget, req.Source(), l.transport)
-	for _, h := range req.GetHeaders("Record-Route") {
-		l.routes = append(l.routes, h.Value())
-	}
-	l.id = legKey(l.callID, l.localTag)
-	req.To().Params.Add("tag", l.localTag)
-	if len(req.Body()) == 0 {
-		l.offerless = true
-	} else {
-		ans, m, err := sdpneg.Answer(req.Body(), l.local)
-		if err != nil {
-			e.deps.RTP.ReleaseRTP(rtp)
-			if errors.Is(err, sdpneg.ErrNoCodec) {
-				code, reason := CauseNoCodec.Status()
-				e.respond(tx, req, code, reason, sip.NewHeader("Warning", `304 callbox "Media type not available"`))
-			} else {
-				e.respond(tx, req, 400, "Bad Request")
-			}
+	switch ev.kind {
+	case evInfo:
+		l.onInfoEvent(ev)
+	case evRefer:
+		if l.state != StateConfirmed {
+			l.answer(ev, 491, "Request Pending")
 			return
 		}
-		l.answerSDP, l.media, l.hasMedia = ans, m, true
-	}
-	e.mu.Lock()
-	e.legs[l.id] = l
-	e.mu.Unlock()
-	if !tx.OnCancel(func(*sip.Request) {
-		// The transaction layer has already answered 200 to the CANCEL and
-		// sends 487 to the INVITE.
-		go l.end(CauseCancelled)
-	}) {
-		// Cancelled before we could listen: the switch never hears of it.
-		e.mu.Lock()
-		delete(e.legs, l.id)
-		e.mu.Unlock()
-		e.deps.RTP.ReleaseRTP(rtp)
-		return
-	}
-	go func() {
-		defer close(l.offered)
-		e.deps.Handler.Offered(l)
-	}()
-	limit := time.NewTimer(e.cfg.InboundRingLimit)
-	defer limit.Stop()
-	select {
-	case <-l.final:
-	case <-limit.C:
-		l.Reject(CauseNoAnswer)
-	}
-}
-
-// required lists the option tags of a request's Require headers.
-func required(req *sip.Request) string {
-	var tags []string
-	for _, h := range req.GetHeaders("Require") {
-		for _, t := range strings.Split(h.Value(), ",") {
-			if t = strings.TrimSpace(t); t != "" {
-				tags = append(tags, t)
-			}
+		l.onReferEvent(ev)
+	case evReinvite:
+		l.answer(ev, 491, "Request Pending")
+	case evBye:
+		l.answer(ev, 481, "Call/Transaction Does Not Exist")
+	case evReferDecided:
+		l.referDecided(ev)
+	case evInviting:
+		l.inviteReq = ev.req
+	case evReinviteDone:
+		l.reinviteDone(ev)
+	case evNotifyDone:
+		ev.replyWith(ev.err)
+	case opRinging, opAnswer, opReject, opHangup, opReinvite, opNotify:
+		if l.ended {
+			ev.replyWith(ErrEnded)
+			return
 		}
+		ev.replyWith(ErrState)
 	}
-	return strings.Join(tags, ", ")
+	// ACKs that acknowledge nothing, timers and results that no longer
+	// matter are dropped.
 }
 
-func (l *Leg) finalSent() {
-	if l.final != nil {
-		l.finalOnce.Do(func() { close(l.final) })
+// --- the switch's operations ---
+
+// newLeg makes a leg with what both directions share.
+func newLeg(e *Endpoint, dir Direction, transport, callID, localTag string, rtp netip.AddrPort) *Leg {
+	l := &Leg{
+		e: e, dir: dir, transport: transport, callID: callID, localRTP: rtp,
+		id: legKey(callID, localTag), local: e.localSDP(rtp),
+		events: make(chan *legEvent), done: make(chan struct{}), gone: make(chan struct{}), exited: make(chan struct{}),
 	}
+	l.ctx, l.cancel = context.WithCancel(e.ctx)
+	return l
 }
 
 func (l *Leg) contactHeader() *sip.ContactHeader {
@@ -406,442 +725,223 @@ func (l *Leg) contactHeader() *sip.ContactHeader {
 // Ringing sends 180 Ringing, or 183 Session Progress with the SDP answer
 // when early is true so the caller hears the box's ringback or announcement.
 func (l *Leg) Ringing(early bool) error {
-	l.mu.Lock()
 	if l.dir != Inbound {
-		l.mu.Unlock()
 		return ErrState
 	}
-	if l.state == StateEnded {
-		l.mu.Unlock()
-		return ErrEnded
-	}
-	if l.state > StateEarly {
-		l.mu.Unlock()
-		return ErrState
-	}
-	l.state = StateEarly
-	var res *sip.Response
-	if early && l.hasMedia {
-		res = sip.NewResponseFromRequest(l.invite, 183, "Session Progress", l.answerSDP)
-		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	} else {
-		res = sip.NewResponseFromRequest(l.invite, 180, "Ringing", nil)
-	}
-	res.AppendHeader(l.contactHeader())
-	l.mu.Unlock()
-	l.e.send(l.tx, res)
-	return nil
+	return l.ask(&legEvent{kind: opRinging, early: early})
 }
 
 // Answer sends 200 OK with the SDP answer (or an offer, when the INVITE
-// had none) and retransmits it until the ACK arrives (RFC 3261 13.3.1.4).
+// had none), retransmitted until the ACK arrives (RFC 3261 13.3.1.4).
 func (l *Leg) Answer() error {
-	l.mu.Lock()
 	if l.dir != Inbound {
-		l.mu.Unlock()
 		return ErrState
 	}
-	if l.state == StateEnded {
-		l.mu.Unlock()
-		return ErrEnded
-	}
-	if l.state >= StateAnswered {
-		l.mu.Unlock()
-		return ErrState
-	}
-	l.state = StateAnswered
-	body := l.answerSDP
-	if l.offerless {
-		body = sdpneg.Offer(l.local)
-	}
-	res := sip.NewResponseFromRequest(l.invite, 200, "OK", body)
-	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	res.AppendHeader(l.contactHeader())
-	res.AppendHeader(sip.NewHeader("Allow", allowed))
-	ack := make(chan struct{})
-	l.acks[l.invite.CSeq().SeqNo] = ack
-	l.mu.Unlock()
-	l.e.send(l.tx, res)
-	l.finalSent()
-	go l.retransmit(l.tx, res, ack)
-	return nil
-}
-
-// retransmit resends a 2xx to an INVITE at T1, 2T1, ... capped at T2 until
-// ack closes; with no ACK after 64*T1 the dialog is torn down.
-func (l *Leg) retransmit(tx sip.ServerTransaction, res *sip.Response, ack chan struct{}) {
-	if l.transport != "UDP" {
-		select {
-		case <-ack:
-		case <-time.After(64 * sip.T1):
-			l.noAck()
-		}
-		return
-	}
-	interval := sip.T1
-	deadline := time.After(64 * sip.T1)
-	for {
-		t := time.NewTimer(interval)
-		select {
-		case <-ack:
-			t.Stop()
-			return
-		case <-deadline:
-			t.Stop()
-			l.noAck()
-			return
-		case <-t.C:
-			_ = tx.Respond(res)
-			interval = min(2*interval, sip.T2)
-		}
-	}
-}
-
-func (l *Leg) noAck() {
-	if l.State() == StateEnded {
-		return
-	}
-	l.e.log.Info("sip: no ACK for 200, hanging up", "leg", l.id)
-	go l.sendBye()
-	l.end(CauseFailed)
+	return l.ask(&legEvent{kind: opAnswer})
 }
 
 // Reject refuses an inbound leg with the final response of c.
 func (l *Leg) Reject(c Cause) error {
-	l.mu.Lock()
 	if l.dir != Inbound {
-		l.mu.Unlock()
 		return ErrState
 	}
-	if l.state == StateEnded {
-		l.mu.Unlock()
-		return ErrEnded
-	}
-	if l.state >= StateAnswered {
-		l.mu.Unlock()
-		return ErrState
-	}
-	code, reason := c.Status()
-	if code < 300 {
-		code, reason = CauseFailed.Status()
-	}
-	res := sip.NewResponseFromRequest(l.invite, code, reason, nil)
-	l.mu.Unlock()
-	l.e.send(l.tx, res)
-	l.finalSent()
-	l.end(c)
-	return nil
+	return l.ask(&legEvent{kind: opReject, cause: c})
 }
 
 // Hangup ends the leg whatever its state: BYE once answered, CANCEL for an
 // outbound call not yet answered, 480 for an inbound one not yet answered.
+// The switch hears HungUp at once; Hangup returns when the dialog is over
+// (the BYE or CANCEL answered, or given up after 8 s; a callee's BYE first
+// waits for the ACK of its 200, RFC 3261 15).
 func (l *Leg) Hangup() error {
-	l.mu.Lock()
-	st, dir := l.state, l.dir
-	l.mu.Unlock()
-	switch {
-	case st == StateEnded:
-		return ErrEnded
-	case dir == Inbound && st < StateAnswered:
-		return l.Reject(CauseUnavailable)
-	case dir == Outbound && st < StateConfirmed:
-		l.cancelInvite()
-		return nil
+	if err := l.hangup(); err != nil {
+		return err
 	}
-	if l.end(CauseNormal) {
-		l.sendBye()
+	select {
+	case <-l.gone:
+	case <-l.exited:
 	}
 	return nil
 }
 
-func (l *Leg) sendBye() {
-	req := l.newRequest(sip.BYE, nil, "")
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
-	defer cancel()
-	if _, err := l.do(ctx, req); err != nil {
-		l.e.log.Debug("sip: BYE unanswered", "leg", l.id, "error", err)
-	}
-}
-
-func (e *Endpoint) onAck(req *sip.Request, tx sip.ServerTransaction) {
-	l := e.findLeg(req)
-	if l == nil || req.CSeq() == nil {
-		return
-	}
-	l.mu.Lock()
-	ch, ok := l.acks[req.CSeq().SeqNo]
-	if ok {
-		delete(l.acks, req.CSeq().SeqNo)
-		close(ch)
-	}
-	confirm := l.state == StateAnswered
-	if confirm {
-		l.state = StateConfirmed
-	}
-	offerless := l.offerless && confirm
-	l.mu.Unlock()
-	if offerless {
-		m, err := sdpneg.Accept(req.Body(), l.local)
-		if err != nil {
-			if l.end(CauseNoCodec) {
-				go l.sendBye()
-			}
-			return
-		}
-		l.mu.Lock()
-		l.media, l.hasMedia = m, true
-		l.mu.Unlock()
-	}
-	if confirm {
-		e.deps.Handler.Answered(l)
-		l.confirm()
-	}
-}
-
-func (e *Endpoint) onBye(req *sip.Request, tx sip.ServerTransaction) {
-	l := e.findLeg(req)
-	if l == nil {
-		e.respond(tx, req, 481, "Call/Transaction Does Not Exist")
-		return
-	}
-	e.respond(tx, req, 200, "OK")
-	l.end(CauseNormal)
-}
-
-// --- re-INVITE: hold and resume ---
-
-func (e *Endpoint) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
-	l := e.findLeg(req)
-	if l == nil {
-		e.respond(tx, req, 481, "Call/Transaction Does Not Exist")
-		return
-	}
-	l.awaitConfirmed(time.Second)
-	l.mu.Lock()
-	if l.state != StateConfirmed {
-		l.mu.Unlock()
-		e.respond(tx, req, 491, "Request Pending")
-		return
-	}
-	if c := req.Contact(); c != nil {
-		l.remoteTarget = c.Address
-	}
-	local := l.local
-	local.Version++
-	var body []byte
-	var m sdpneg.Media
-	var err error
-	if len(req.Body()) > 0 {
-		body, m, err = sdpneg.Answer(req.Body(), local)
-	} else {
-		// An offer-less re-INVITE asks for our current offer; its answer
-		// comes in the ACK, which we accept without renegotiating.
-		body, m = sdpneg.Offer(local), l.media
-	}
-	if err != nil {
-		l.mu.Unlock()
-		if errors.Is(err, sdpneg.ErrNoCodec) {
-			e.respond(tx, req, 488, "Not Acceptable Here")
-		} else {
-			e.respond(tx, req, 400, "Bad Request")
-		}
-		return
-	}
-	l.local = local
-	changed := m != l.media
-	l.media = m
-	res := sip.NewResponseFromRequest(req, 200, "OK", body)
-	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	res.AppendHeader(l.contactHeader())
-	ack := make(chan struct{})
-	l.acks[req.CSeq().SeqNo] = ack
-	l.mu.Unlock()
-	if changed {
-		// Before the 200, so that changes reach the switch in order.
-		e.deps.Handler.MediaChanged(l, m)
-	}
-	e.send(tx, res)
-	go l.retransmit(tx, res, ack)
-}
-
-// awaitConfirmed waits a little for the ACK of our 200 when a request of
-// the dialog overtakes it: sipgo handles each message on its own goroutine,
-// so a re-INVITE sent after the ACK can be seen first. It reports whether
-// the leg is confirmed.
-func (l *Leg) awaitConfirmed(d time.Duration) bool {
-	if st := l.State(); l.confirmed != nil && (st == StateAnswered || st == StateConfirmed) {
-		t := time.NewTimer(d)
-		select {
-		case <-l.confirmed:
-		case <-t.C:
-		}
-		t.Stop()
-	}
-	return l.State() == StateConfirmed
-}
-
-func (l *Leg) confirm() {
-	if l.confirmed != nil {
-		l.confirmOnce.Do(func() { close(l.confirmed) })
-	}
-}
+// hangup asks the loop to end the leg and does not wait for the dialog.
+func (l *Leg) hangup() error { return l.ask(&legEvent{kind: opHangup}) }
 
 // Hold puts the peer on hold with a sendonly re-INVITE; Resume takes it off.
-func (l *Leg) Hold(ctx context.Context) error { return l.reinvite(ctx, sdpneg.SendOnly) }
-
-// Resume sends a sendrecv re-INVITE after Hold.
-func (l *Leg) Resume(ctx context.Context) error { return l.reinvite(ctx, sdpneg.SendRecv) }
-
-func (l *Leg) reinvite(ctx context.Context, dir sdpneg.Direction) error {
-	l.mu.Lock()
-	if l.state == StateEnded {
-		l.mu.Unlock()
-		return ErrEnded
-	}
-	if l.state != StateConfirmed {
-		l.mu.Unlock()
-		return ErrState
-	}
-	local := l.local
-	local.Direction = dir
-	local.Version++
-	req := l.newRequestLocked(sip.INVITE, sdpneg.Offer(local), "application/sdp")
-	l.mu.Unlock()
-	res, err := l.do(ctx, req)
-	if err != nil {
-		return fmt.Errorf("sip: re-INVITE: %w", err)
-	}
-	if res.StatusCode != 200 {
-		return fmt.Errorf("sip: re-INVITE answered %d %s", res.StatusCode, res.Reason)
-	}
-	l.sendAck(req, res)
-	m, err := sdpneg.Accept(res.Body(), local)
-	if err != nil {
-		return fmt.Errorf("sip: re-INVITE answer: %w", err)
-	}
-	l.mu.Lock()
-	l.local, l.media = local, m
-	l.mu.Unlock()
-	return nil
+func (l *Leg) Hold(ctx context.Context) error {
+	return l.ask(&legEvent{kind: opReinvite, dir: sdpneg.SendOnly, ctx: ctx})
 }
 
-// sendAck acknowledges a 2xx to one of our INVITEs.
-func (l *Leg) sendAck(invite *sip.Request, res *sip.Response) {
-	l.mu.Lock()
-	ack := l.newRequestLocked(sip.ACK, nil, "")
-	l.mu.Unlock()
-	ack.CSeq().SeqNo = invite.CSeq().SeqNo
-	ack.CSeq().MethodName = sip.ACK
+// Resume sends a sendrecv re-INVITE after Hold.
+func (l *Leg) Resume(ctx context.Context) error {
+	return l.ask(&legEvent{kind: opReinvite, dir: sdpneg.SendRecv, ctx: ctx})
+}
+
+// --- requests the leg sends ---
+
+// request builds a request within the dialog; sipgo's dialog adds From,
+// To, Call-ID, CSeq, Route and Contact when it is sent.
+func (l *Leg) request(method sip.RequestMethod, body []byte, ctype string) *sip.Request {
+	req := sip.NewRequest(method, l.remoteTarget)
+	req.AppendHeader(sip.NewHeader("User-Agent", l.e.cfg.UserAgent))
+	if ctype != "" {
+		req.AppendHeader(sip.NewHeader("Content-Type", ctype))
+	}
+	req.SetBody(body)
+	req.SetTransport(l.transport)
+	req.SetDestination(l.dest)
+	return req
+}
+
+// transact sends req in the dialog on a worker and reports its final
+// response as an event of kind k.
+func (l *Leg) transact(k evKind, req *sip.Request, opCtx context.Context, reply chan error, local sdpneg.Local) {
+	dlg := l.dlg
+	limit := 8 * time.Second // BYE, NOTIFY: not worth the transaction's 32 s
+	if req.Method == sip.INVITE {
+		limit = 32 * time.Second
+	}
+	l.spawn(func() *legEvent {
+		ctx, cancel := context.WithTimeout(l.ctx, limit)
+		defer cancel()
+		if opCtx != nil {
+			defer context.AfterFunc(opCtx, cancel)()
+		}
+		res, err := l.do(ctx, dlg, req)
+		if err == nil && req.Method == sip.INVITE && res.IsSuccess() {
+			l.ackReinvite(req, res)
+		}
+		return &legEvent{kind: k, req: req, res: res, err: err, reply: reply, local: local}
+	})
+}
+
+// do sends a request in the dialog and waits for its final response.
+func (l *Leg) do(ctx context.Context, dlg dialog, req *sip.Request) (*sip.Response, error) {
+	l.sendMu.Lock()
+	tx, err := dlg.TransactionRequest(ctx, req)
+	l.sendMu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Terminate()
+	for {
+		select {
+		case res := <-tx.Responses():
+			if res.IsProvisional() {
+				continue
+			}
+			return res, nil
+		case <-tx.Done():
+			return nil, tx.Err()
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// noAck tears down a call whose 200 (to the INVITE or a re-INVITE) was
+// never acknowledged (RFC 3261 13.3.1.4).
+func (l *Leg) noAck() {
+	l.e.log.Info("sip: no ACK for 200, hanging up", "leg", l.id)
+	l.end(CauseFailed)
+	l.bye()
+}
+
+// bye ends the dialog with a BYE; the leg is terminated when it is
+// answered (or given up).
+func (l *Leg) bye() {
+	l.enter(StateTerminating)
+	if l.byeSent {
+		return
+	}
+	l.byeSent = true
+	l.stop2xx()
+	if l.dlg == nil {
+		l.terminate(l.cause)
+		return
+	}
+	l.transact(evByeDone, l.request(sip.BYE, nil, ""), nil, nil, sdpneg.Local{})
+}
+
+// sendReinvite offers the peer our media with a new direction (hold,
+// resume).
+func (l *Leg) sendReinvite(ev *legEvent) {
+	if l.reinviting || l.ok != nil {
+		// Ours or the peer's re-INVITE is still in progress (RFC 3261 14.1).
+		ev.replyWith(ErrState)
+		return
+	}
+	l.reinviting = true
+	local := l.local
+	local.Direction = ev.dir
+	local.Version++
+	req := l.request(sip.INVITE, sdpneg.Offer(local), "application/sdp")
+	req.AppendHeader(l.contactHeader())
+	l.transact(evReinviteDone, req, ev.ctx, ev.reply, local)
+	ev.reply = nil // answered when the re-INVITE is
+}
+
+// reinviteDone takes the outcome of our re-INVITE.
+func (l *Leg) reinviteDone(ev *legEvent) {
+	l.reinviting = false
+	switch {
+	case ev.err != nil:
+		ev.replyWith(fmt.Errorf("sip: re-INVITE: %w", ev.err))
+	case ev.res.StatusCode != 200:
+		ev.replyWith(fmt.Errorf("sip: re-INVITE answered %d %s", ev.res.StatusCode, ev.res.Reason))
+	default:
+		m, err := sdpneg.Accept(ev.res.Body(), ev.local)
+		if err != nil {
+			ev.replyWith(fmt.Errorf("sip: re-INVITE answer: %w", err))
+			return
+		}
+		l.local = ev.local
+		l.setMedia(m)
+		ev.replyWith(nil)
+	}
+}
+
+// ackReinvite acknowledges a 2xx to our re-INVITE. sipgo's dialog would
+// number the ACK after whatever the leg sent last, so it is built here
+// from the re-INVITE itself.
+func (l *Leg) ackReinvite(inv *sip.Request, res *sip.Response) {
+	ack := sip.NewRequest(sip.ACK, inv.Recipient)
+	ack.AppendHeader(sip.HeaderClone(inv.From()))
+	ack.AppendHeader(sip.HeaderClone(res.To()))
+	ack.AppendHeader(sip.HeaderClone(inv.CallID()))
+	ack.AppendHeader(&sip.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: sip.ACK})
+	sip.CopyHeaders("Route", inv, ack)
+	mf := sip.MaxForwardsHeader(70)
+	ack.AppendHeader(&mf)
+	ack.SetTransport(inv.Transport())
+	ack.SetDestination(inv.Destination())
 	if err := l.e.client(l.transport).WriteRequest(ack); err != nil {
 		l.e.log.Debug("sip: ACK not sent", "leg", l.id, "error", err)
 	}
 }
 
-// --- INFO digits and REFER ---
-
-func (e *Endpoint) onInfo(req *sip.Request, tx sip.ServerTransaction) {
-	l := e.findLeg(req)
-	if l == nil {
-		e.respond(tx, req, 481, "Call/Transaction Does Not Exist")
-		return
+// closeLegs hangs up every leg and gives their BYEs and CANCELs a moment
+// to be answered; the endpoint's context ending then stops what is left.
+func (e *Endpoint) closeLegs() {
+	e.mu.Lock()
+	legs := make([]*Leg, 0, len(e.legs))
+	for _, l := range e.legs {
+		legs = append(legs, l)
 	}
-	ctype := ""
-	if h := req.ContentType(); h != nil {
-		ctype, _, _ = strings.Cut(h.Value(), ";")
-		ctype = strings.ToLower(strings.TrimSpace(ctype))
+	e.mu.Unlock()
+	for _, l := range legs {
+		_ = l.hangup()
 	}
-	l.awaitConfirmed(time.Second) // keep digits after Answered
-	digit, dur, ok := parseInfoDTMF(ctype, req.Body())
-	if !ok {
-		e.respond(tx, req, 415, "Unsupported Media Type", sip.NewHeader("Accept", "application/dtmf-relay, application/dtmf"))
-		return
-	}
-	e.respond(tx, req, 200, "OK")
-	e.deps.Handler.DTMF(l, digit, dur)
-}
-
-// parseInfoDTMF reads application/dtmf-relay ("Signal=5\r\nDuration=160")
-// or application/dtmf ("5") bodies.
-func parseInfoDTMF(ctype string, body []byte) (byte, time.Duration, bool) {
-	validDigit := func(s string) (byte, bool) {
-		s = strings.ToUpper(strings.TrimSpace(s))
-		if len(s) != 1 || !strings.Contains("0123456789*#ABCD", s) {
-			return 0, false
+	grace := time.NewTimer(closeGrace)
+	defer grace.Stop()
+	for _, l := range legs {
+		select {
+		case <-l.exited:
+		case <-grace.C:
+			return
 		}
-		return s[0], true
 	}
-	switch ctype {
-	case "application/dtmf-relay":
-		var digit byte
-		var ok bool
-		dur := 250 * time.Millisecond
-		for _, line := range strings.Split(string(body), "\n") {
-			k, v, found := strings.Cut(strings.TrimSpace(line), "=")
-			if !found {
-				continue
-			}
-			switch strings.ToLower(strings.TrimSpace(k)) {
-			case "signal":
-				digit, ok = validDigit(v)
-			case "duration":
-				if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n > 0 && n < 10000 {
-					dur = time.Duration(n) * time.Millisecond
-				}
-			}
-		}
-		return digit, dur, ok
-	case "application/dtmf":
-		d, ok := validDigit(string(body))
-		return d, 250 * time.Millisecond, ok
-	}
-	return 0, 0, false
 }
 
-func (e *Endpoint) onRefer(req *sip.Request, tx sip.ServerTransaction) {
-	l := e.findLeg(req)
-	if l == nil {
-		e.respond(tx, req, 481, "Call/Transaction Does Not Exist")
-		return
-	}
-	h := req.GetHeader("Refer-To")
-	if h == nil || len(req.GetHeaders("Refer-To")) != 1 {
-		e.respond(tx, req, 400, "Bad Request")
-		return
-	}
-	t, err := ParseReferTo(h.Value())
-	if err != nil {
-		e.respond(tx, req, 400, "Bad Request")
-		return
-	}
-	if rb := req.GetHeader("Referred-By"); rb != nil {
-		t.ReferredBy = rb.Value()
-	}
-	if !l.awaitConfirmed(time.Second) {
-		e.respond(tx, req, 491, "Request Pending")
-		return
-	}
-	if err := e.deps.Handler.Transfer(l, t); err != nil {
-		e.respond(tx, req, 603, "Decline")
-		return
-	}
-	e.respond(tx, req, 202, "Accepted")
-	go l.NotifyTransfer(100, "Trying")
-}
-
-// NotifyTransfer tells the transferor how the transfer it asked for is going
-// (RFC 3515 NOTIFY with a message/sipfrag body). A final status (>= 200)
-// ends the implicit subscription.
-func (l *Leg) NotifyTransfer(status int, reason string) error {
-	state := "active;expires=60"
-	if status >= 200 {
-		state = "terminated;reason=noresource"
-	}
-	body := []byte(fmt.Sprintf("SIP/2.0 %d %s\r\n", status, reason))
-	req := l.newRequest(sip.NOTIFY, body, "message/sipfrag;version=2.0")
-	req.AppendHeader(sip.NewHeader("Event", "refer"))
-	req.AppendHeader(sip.NewHeader("Subscription-State", state))
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
-	defer cancel()
-	_, err := l.do(ctx, req)
-	return err
-}
+// closeGrace is how long Close waits for legs to finish their BYEs.
+const closeGrace = time.Second

@@ -1,6 +1,9 @@
 package sip
 
 import (
+	"slices"
+
+	"callbox/telephony/sip/sdpneg"
 	"errors"
 	"fmt"
 	"net/url"
@@ -151,4 +154,72 @@ func isTagToken(s string) bool {
 		return false
 	}
 	return true
+}
+
+// --- REFER and NOTIFY in a leg's dialog ---
+
+func (e *Endpoint) onRefer(req *sip.Request, tx sip.ServerTransaction) { e.inDialog(evRefer, req, tx) }
+
+// onReferEvent takes a REFER of a confirmed call: the handler decides,
+// on the notification goroutine, whether the switch carries it out.
+func (l *Leg) onReferEvent(ev *legEvent) {
+	h := ev.req.GetHeader("Refer-To")
+	if h == nil || len(ev.req.GetHeaders("Refer-To")) != 1 {
+		l.answer(ev, 400, "Bad Request")
+		return
+	}
+	t, err := ParseReferTo(h.Value())
+	if err != nil {
+		l.answer(ev, 400, "Bad Request")
+		return
+	}
+	if rb := ev.req.GetHeader("Referred-By"); rb != nil {
+		t.ReferredBy = rb.Value()
+	}
+	l.waiting = append(l.waiting, ev)
+	l.note(func(h CallHandler) {
+		err := h.Transfer(l, t)
+		l.post(&legEvent{kind: evReferDecided, err: err, origin: ev})
+	})
+}
+
+// referDecided answers a REFER as the handler decided: 202 and a first
+// NOTIFY, or 603.
+func (l *Leg) referDecided(ev *legEvent) {
+	ref := ev.origin
+	l.waiting = slices.DeleteFunc(l.waiting, func(w *legEvent) bool { return w == ref })
+	if ref.answered {
+		return // the dialog ended meanwhile
+	}
+	if l.ended {
+		l.answer(ref, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	if ev.err != nil {
+		l.answer(ref, 603, "Decline")
+		return
+	}
+	l.answer(ref, 202, "Accepted")
+	l.sendNotify(100, "Trying", nil)
+}
+
+// NotifyTransfer tells the transferor how the transfer it asked for is going
+// (RFC 3515 NOTIFY with a message/sipfrag body). A final status (>= 200)
+// ends the implicit subscription. It returns once the NOTIFY is answered.
+func (l *Leg) NotifyTransfer(status int, reason string) error {
+	return l.ask(&legEvent{kind: opNotify, status: status, reason: reason})
+}
+
+// sendNotify sends a NOTIFY of the refer subscription on a worker; reply,
+// if not nil, gets the outcome.
+func (l *Leg) sendNotify(status int, reason string, reply chan error) {
+	state := "active;expires=60"
+	if status >= 200 {
+		state = "terminated;reason=noresource"
+	}
+	body := []byte(fmt.Sprintf("SIP/2.0 %d %s\r\n", status, reason))
+	req := l.request(sip.NOTIFY, body, "message/sipfrag;version=2.0")
+	req.AppendHeader(sip.NewHeader("Event", "refer"))
+	req.AppendHeader(sip.NewHeader("Subscription-State", state))
+	l.transact(evNotifyDone, req, nil, reply, sdpneg.Local{})
 }

@@ -9,6 +9,7 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"net/netip"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -84,6 +85,11 @@ type trunk struct {
 	mu     sync.Mutex
 	status TrunkStatus
 	cseq   uint32
+
+	// Set when the trunk starts (Start, SetTrunks): stop ends its
+	// registration loop, which unregisters, and waits for it.
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 func newTrunk(e *Endpoint, c TrunkConfig) (*trunk, error) {
@@ -148,8 +154,9 @@ func randHex(n int) string {
 
 // Trunks reports the registration status of every trunk.
 func (e *Endpoint) Trunks() []TrunkStatus {
-	out := make([]TrunkStatus, 0, len(e.trunks))
-	for _, t := range e.trunks {
+	ts := e.trunkList()
+	out := make([]TrunkStatus, 0, len(ts))
+	for _, t := range ts {
 		t.mu.Lock()
 		out = append(out, t.status)
 		t.mu.Unlock()
@@ -157,13 +164,110 @@ func (e *Endpoint) Trunks() []TrunkStatus {
 	return out
 }
 
+// trunkList is the trunks as they are now; SetTrunks replaces the list,
+// never changes it in place.
+func (e *Endpoint) trunkList() []*trunk {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.trunks
+}
+
 func (e *Endpoint) trunkByName(name string) *trunk {
-	for _, t := range e.trunks {
+	for _, t := range e.trunkList() {
 		if t.cfg.Name == name {
 			return t
 		}
 	}
 	return nil
+}
+
+// SetTrunks applies a new trunk configuration to a running endpoint (or,
+// before Start, to the one it will start with): trunks that are new start
+// registering, trunks that are gone unregister and stop, and a trunk whose
+// configuration changed does both, so that the provider sees the old
+// binding removed and the new credentials register at once. A trunk that
+// did not change goes on untouched. Calls in progress keep their dialogs
+// whatever happens to their trunk. Nothing changes if any configuration
+// is invalid.
+func (e *Endpoint) SetTrunks(cfgs []TrunkConfig) error {
+	next := make([]*trunk, 0, len(cfgs))
+	seen := make(map[string]bool, len(cfgs))
+	for _, c := range cfgs {
+		if seen[c.Name] {
+			return fmt.Errorf("sip: trunk %s twice", c.Name)
+		}
+		seen[c.Name] = true
+		t, err := newTrunk(e, c)
+		if err != nil {
+			return err
+		}
+		next = append(next, t)
+	}
+	e.mu.Lock()
+	old := make(map[string]*trunk, len(e.trunks))
+	for _, t := range e.trunks {
+		old[t.cfg.Name] = t
+	}
+	var stop []*trunk
+	for i, t := range next {
+		o := old[t.cfg.Name]
+		delete(old, t.cfg.Name)
+		if o != nil && reflect.DeepEqual(o.cfg, t.cfg) {
+			next[i] = o // unchanged: keep its registration
+			continue
+		}
+		if o != nil {
+			stop = append(stop, o)
+		}
+	}
+	for _, o := range old {
+		stop = append(stop, o)
+	}
+	e.trunks = next
+	running := e.ctx != nil && e.ctx.Err() == nil
+	e.mu.Unlock()
+	// The old registrations go before the new ones are made: a provider
+	// may allow the account one binding only.
+	for _, o := range stop {
+		o.stop()
+	}
+	if running {
+		e.mu.Lock()
+		if e.ctx.Err() == nil { // not closed meanwhile
+			for _, t := range next {
+				if t.done == nil {
+					e.startTrunk(t)
+				}
+			}
+		}
+		e.mu.Unlock()
+	}
+	return nil
+}
+
+// startTrunk runs t's registration loop under the endpoint's context; the
+// caller holds e.mu.
+func (e *Endpoint) startTrunk(t *trunk) {
+	ctx, cancel := context.WithCancel(e.ctx)
+	t.cancel, t.done = cancel, make(chan struct{})
+	e.trunkWG.Add(1)
+	go func() {
+		defer e.trunkWG.Done()
+		defer close(t.done)
+		t.run(ctx)
+	}()
+}
+
+// stop ends t's registration loop (which unregisters) and waits for it.
+func (t *trunk) stop() {
+	t.e.mu.Lock()
+	cancel, done := t.cancel, t.done
+	t.e.mu.Unlock()
+	if cancel == nil {
+		return // never started
+	}
+	cancel()
+	<-done
 }
 
 // trunkFor identifies a request from a trunk: by its source address and
@@ -173,7 +277,7 @@ func (e *Endpoint) trunkByName(name string) *trunk {
 // an extension's is never a trunk's.
 func (e *Endpoint) trunkFor(req *sip.Request) *trunk {
 	src := sourceOf(req)
-	for _, t := range e.trunks {
+	for _, t := range e.trunkList() {
 		t.mu.Lock()
 		registered := t.status.State == TrunkRegistered
 		addrs := t.addrs
@@ -231,16 +335,15 @@ func (t *trunk) setStatus(f func(s *TrunkStatus)) {
 	t.mu.Unlock()
 }
 
-// run keeps the trunk registered until the endpoint closes, then
-// unregisters it.
-func (t *trunk) run() {
+// run keeps the trunk registered until ctx ends (the endpoint closes or
+// the trunk is reconfigured), then unregisters it.
+func (t *trunk) run(ctx context.Context) {
 	if !t.cfg.Register {
-		t.resolve()
+		t.resolve(ctx)
 		return
 	}
-	ctx := t.e.ctx
 	for {
-		t.resolve()
+		t.resolve(ctx)
 		t.setStatus(func(s *TrunkStatus) { s.State = TrunkRegistering })
 		granted, err := t.register(ctx, t.cfg.Expires)
 		var wait time.Duration
@@ -268,7 +371,8 @@ func (t *trunk) run() {
 		case <-ctx.Done():
 			timer.Stop()
 			if err == nil {
-				uctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				// The unregistration outlives ctx, for a moment.
+				uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 				_, _ = t.register(uctx, 0)
 				cancel()
 			}
@@ -279,11 +383,11 @@ func (t *trunk) run() {
 }
 
 // resolve refreshes the proxy's addresses for identifying inbound requests.
-func (t *trunk) resolve() {
+func (t *trunk) resolve(ctx context.Context) {
 	if _, err := netip.ParseAddr(t.host); err == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(t.e.ctx, 5*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", t.host)
 	if err != nil {

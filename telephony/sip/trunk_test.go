@@ -169,7 +169,7 @@ func TestTrunkFor(t *testing.T) {
 }
 
 func TestCauseStatus(t *testing.T) {
-	for c := CauseNormal; c <= CauseFailed; c++ {
+	for c := CauseNormal; int(c) < len(causeStatus); c++ {
 		code, reason := c.Status()
 		if reason == "" || c.String() == "" {
 			t.Errorf("cause %d has no text", c)
@@ -236,4 +236,84 @@ func TestAdvertisedAddress(t *testing.T) {
 		}
 		e.Close()
 	}
+}
+
+// TestSetTrunksLive reconfigures the trunks of a running box: a changed
+// account unregisters the old binding at the provider and registers the
+// new one at once, while a call in progress over the trunk goes on (it is
+// held, resumed and hung up normally afterwards); a removed trunk
+// unregisters and can no longer be dialled; an added one registers.
+func TestSetTrunksLive(t *testing.T) {
+	provider := startBox(t, Config{AuthenticateCalls: true}, directory{"trunkuser": "tpw", "newuser": "npw"}, answering)
+	trunk := TrunkConfig{Name: "prov", Proxy: provider.UDPAddr().String(), Username: "trunkuser", Password: "tpw",
+		Register: true, Expires: 120 * time.Second}
+	box := startBox(t, Config{Trunks: []TrunkConfig{trunk}}, directory{}, answering)
+	waitTrunk(t, box.Endpoint, TrunkRegistered)
+	registered := func(want ...string) {
+		t.Helper()
+		var got []string
+		for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+			got = got[:0]
+			for _, r := range provider.Registrations() {
+				got = append(got, r.Extension)
+			}
+			if strings.Join(got, ",") == strings.Join(want, ",") {
+				return
+			}
+		}
+		t.Fatalf("provider has bindings for %q, want %q", got, want)
+	}
+	registered("trunkuser")
+
+	ctx := context.Background()
+	call, err := box.Dial(ctx, DialRequest{Trunk: "prov", Number: "5551234", From: Party{User: "trunkuser"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	box.rec.next(t, "answered", 5*time.Second)
+
+	// New credentials: the old binding goes, the new one comes, the call stays.
+	trunk.Username, trunk.Password = "newuser", "npw"
+	if err := box.SetTrunks([]TrunkConfig{trunk}); err != nil {
+		t.Fatal(err)
+	}
+	registered("newuser")
+	if st := waitTrunk(t, box.Endpoint, TrunkRegistered); st.Name != "prov" {
+		t.Errorf("status %+v", st)
+	}
+	if call.State() != StateConfirmed {
+		t.Fatalf("call over the changed trunk is %v", call.State())
+	}
+	if err := call.Hold(ctx); err != nil {
+		t.Fatalf("hold after the change: %v", err)
+	}
+	if err := call.Resume(ctx); err != nil {
+		t.Fatalf("resume after the change: %v", err)
+	}
+	call.Hangup()
+	if ev := box.rec.next(t, "hungup", 5*time.Second); ev.cause != CauseNormal {
+		t.Errorf("call ended with %v", ev.cause)
+	}
+
+	// An invalid configuration changes nothing.
+	if err := box.SetTrunks([]TrunkConfig{trunk, {Name: "bad"}}); err == nil {
+		t.Error("a trunk without a proxy was accepted")
+	}
+	registered("newuser")
+
+	// Removed: unregistered and gone; added again: registered.
+	if err := box.SetTrunks(nil); err != nil {
+		t.Fatal(err)
+	}
+	registered()
+	if len(box.Trunks()) != 0 {
+		t.Errorf("trunks after removal: %+v", box.Trunks())
+	}
+	if _, err := box.Dial(ctx, DialRequest{Trunk: "prov", Number: "5551234"}); err == nil {
+		t.Error("dialled a removed trunk")
+	}
+	if err := box.SetTrunks([]TrunkConfig{trunk}); err != nil {
+		t.Fatal(err)
+	}
+	registered("newuser")
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"callbox/telephony/sip/sdpneg"
@@ -65,6 +66,9 @@ func (e *Endpoint) Dial(ctx context.Context, d DialRequest) (*Leg, error) {
 	default:
 		return nil, errors.New("sip: dial needs an extension or a trunk")
 	}
+	if e.ctx == nil {
+		return nil, errors.New("sip: dial before start")
+	}
 	if d.From.User == "" {
 		d.From.User = "callbox"
 	}
@@ -76,218 +80,194 @@ func (e *Endpoint) Dial(ctx context.Context, d DialRequest) (*Leg, error) {
 	if tr != nil {
 		fromHost = tr.cfg.Domain
 	}
-	l := &Leg{
-		e: e, dir: Outbound, ext: d.Extension, transport: transport, callID: randHex(16),
-		localRTP: rtp, done: make(chan struct{}), local: e.localSDP(rtp),
-		localTag: sip.GenerateTagN(16), localURI: sip.Uri{Scheme: "sip", User: d.From.User, Host: fromHost},
-		remoteURI: to, remoteTarget: target, dest: dest, acks: map[uint32]chan struct{}{},
-		cancelReq: make(chan struct{}),
-		from:      Party{User: d.From.User, Display: d.From.Display}, to: Party{User: to.User, URI: target.String()},
-	}
-	l.from.URI = l.localURI.String()
+	transport = strings.ToUpper(transport)
+	localTag := sip.GenerateTagN(16)
+	l := newLeg(e, Outbound, transport, randHex(16), localTag, rtp)
+	l.ext = d.Extension
+	l.remoteTarget, l.dest = target, dest
+	local := sip.Uri{Scheme: "sip", User: d.From.User, Host: fromHost}
+	l.from = Party{User: d.From.User, Display: d.From.Display, URI: local.String()}
+	l.to = Party{User: to.User, URI: target.String()}
 	if tr != nil {
 		l.trunk = tr.cfg.Name
 	}
-	l.id = legKey(l.callID, l.localTag)
-	req := l.newRequest(sip.INVITE, sdpneg.Offer(l.local), "application/sdp")
-	if d.From.Display != "" {
-		req.From().DisplayName = d.From.Display
-	}
+	// The first INVITE is built whole here; sipgo's client dialog takes
+	// the dialog's identity from it.
+	req := sip.NewRequest(sip.INVITE, target)
+	from := &sip.FromHeader{DisplayName: d.From.Display, Address: local, Params: sip.NewParams()}
+	from.Params.Add("tag", localTag)
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: to, Params: sip.NewParams()})
+	cid := sip.CallIDHeader(l.callID)
+	req.AppendHeader(&cid)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: uint32(time.Now().UnixNano()&0xffff) + 1, MethodName: sip.INVITE})
+	req.AppendHeader(l.contactHeader())
+	req.AppendHeader(sip.NewHeader("User-Agent", e.cfg.UserAgent))
 	req.AppendHeader(sip.NewHeader("Allow", allowed))
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody(sdpneg.Offer(l.local))
+	req.SetTransport(transport)
+	req.SetDestination(dest)
+	l.inviteReq = req
 	timeout := d.RingTimeout
 	if timeout <= 0 {
 		timeout = e.cfg.NoAnswerTimeout
 	}
-	ictx, cancel := context.WithCancel(e.ctx)
+	l.ringT = time.NewTimer(timeout)
 	// The caller's context cancels the attempt until it is answered.
-	stop := context.AfterFunc(ctx, func() {
-		if l.State() < StateConfirmed {
-			l.cancelInvite()
-		}
-	})
-	l.cancel = func() { stop(); cancel() }
-	l.inviteReq = req
-	e.mu.Lock()
-	e.legs[l.id] = l
-	e.mu.Unlock()
-	go l.runInvite(ictx, req, tr, timeout)
+	l.dialDone = ctx.Done()
+	waitCtx, stop := context.WithCancelCause(l.ctx)
+	l.stopInvite = stop
+	l.spawn(func() *legEvent { return l.runInvite(waitCtx, req, tr) })
+	l.start()
 	return l, nil
 }
 
-// runInvite drives an outbound INVITE transaction to its end.
-func (l *Leg) runInvite(ctx context.Context, req *sip.Request, tr *trunk, timeout time.Duration) {
-	cl := l.e.client(l.transport)
-	if cl == nil {
-		l.end(CauseFailed)
-		return
+// runInvite runs the outbound INVITE transaction on sipgo's client dialog:
+// provisional responses go to the loop as they come, a 401/407 from a
+// trunk is answered once with credentials, the 2xx is acknowledged (sipgo
+// then acknowledges its retransmissions). The leg's CANCEL goes on
+// another worker; waitCtx only ends the wait at once on shutdown.
+func (l *Leg) runInvite(waitCtx context.Context, req *sip.Request, tr *trunk) *legEvent {
+	ua := l.e.dialogUA(l.transport)
+	if ua.Client == nil {
+		return &legEvent{kind: evRefused, err: fmt.Errorf("sip: no %s transport", l.transport)}
 	}
-	ring := time.NewTimer(timeout)
-	defer ring.Stop()
 	authTried := false
 	for {
-		tx, err := cl.TransactionRequest(ctx, req)
+		sess, err := ua.WriteInvite(l.ctx, req)
 		if err != nil {
-			l.end(CauseFailed)
-			return
+			return &legEvent{kind: evRefused, err: fmt.Errorf("sip: invite: %w", err)}
 		}
-		res, cause, retry := l.awaitFinal(tx, req, ring)
-		if retry && !authTried && tr != nil && res != nil {
-			authTried = true
-			auth, _, err := tr.authorize(res, req, 1)
-			if err == nil {
-				req = l.withAuth(req, auth)
-				continue
+		l.post(&legEvent{kind: evInviting, req: req})
+		err = sess.WaitAnswer(waitCtx, sipgo.AnswerOptions{OnResponse: func(res *sip.Response) error {
+			if res.IsProvisional() && res.StatusCode != 100 {
+				l.post(&legEvent{kind: evProgress, res: res})
 			}
-		}
-		if res == nil || res.StatusCode >= 300 {
-			tx.Terminate()
-			l.end(cause)
-			return
-		}
-		// Answered: keep re-acknowledging retransmitted 2xx until the
-		// transaction ends.
-		for {
-			select {
-			case r := <-tx.Responses():
-				if r.IsSuccess() {
-					l.sendAck(req, r)
+			return nil
+		}})
+		var refused *sipgo.ErrDialogResponse
+		switch {
+		case err == nil:
+			ack := sip.NewRequest(sip.ACK, req.Recipient)
+			if c := sess.InviteResponse.Contact(); c != nil {
+				ack.Recipient = c.Address
+			}
+			ack.SetDestination(l.dest)
+			if err := sess.WriteAck(l.ctx, ack); err != nil {
+				l.e.log.Debug("sip: ACK not sent", "leg", l.id, "error", err)
+			}
+			return &legEvent{kind: evAnswered, res: sess.InviteResponse, sess: sess}
+		case errors.As(err, &refused):
+			res := refused.Res
+			if (res.StatusCode == 401 || res.StatusCode == 407) && tr != nil && !authTried {
+				authTried = true
+				if auth, _, aerr := tr.authorize(res, req, 1); aerr == nil {
+					req = withAuth(req, auth)
+					continue
 				}
-			case <-tx.Done():
-				return
-			case <-l.done:
-				tx.Terminate()
-				return
 			}
+			return &legEvent{kind: evRefused, res: res}
+		default:
+			return &legEvent{kind: evRefused, err: err}
 		}
 	}
 }
 
-// withAuth copies the INVITE with a new CSeq and credentials.
-func (l *Leg) withAuth(req *sip.Request, auth sip.Header) *sip.Request {
+// withAuth copies the INVITE with the next CSeq and credentials.
+func withAuth(req *sip.Request, auth sip.Header) *sip.Request {
 	n := req.Clone()
 	n.RemoveHeader("Via")
 	n.RemoveHeader("Authorization")
 	n.RemoveHeader("Proxy-Authorization")
-	l.mu.Lock()
-	l.cseq++
-	n.CSeq().SeqNo = l.cseq
-	l.inviteReq = n
-	l.mu.Unlock()
+	n.CSeq().SeqNo++
 	n.AppendHeader(auth)
 	return n
 }
 
-// awaitFinal reads responses until a final one. retry is true for 401/407.
-func (l *Leg) awaitFinal(tx sip.ClientTransaction, req *sip.Request, ring *time.Timer) (*sip.Response, Cause, bool) {
-	cancelCause := CauseCancelled
-	cancelled := l.cancelReq
-	for {
-		select {
-		case res := <-tx.Responses():
-			switch {
-			case res.StatusCode < 200:
-				if res.StatusCode == 100 {
-					continue
-				}
-				l.progress(res)
-			case res.StatusCode < 300:
-				if l.answered(req, res) {
-					return res, CauseNormal, false
-				}
-				return &sip.Response{StatusCode: 488}, CauseNoCodec, false
-			case res.StatusCode == 401 || res.StatusCode == 407:
-				return res, CauseRejected, true
-			case res.StatusCode == 487:
-				return res, cancelCause, false
-			default:
-				return res, CauseOf(res.StatusCode), false
+// stateCalling handles an outbound leg before its answer (offered and
+// early).
+func (l *Leg) stateCalling(ev *legEvent) {
+	switch ev.kind {
+	case evProgress:
+		l.progressed = true
+		early := false
+		if len(ev.res.Body()) > 0 {
+			if m, err := sdpneg.Accept(ev.res.Body(), l.local); err == nil {
+				l.setMedia(m)
+				early = true
 			}
-		case <-ring.C:
-			cancelCause = CauseNoAnswer
-			go l.sendCancel()
-		case <-cancelled:
-			cancelled = nil
-			go l.sendCancel()
-		case <-tx.Done():
-			if err := tx.Err(); err != nil {
-				return nil, CauseNoAnswer, false
-			}
-			return nil, CauseFailed, false
 		}
+		l.enter(StateEarly)
+		code := ev.res.StatusCode
+		l.note(func(h CallHandler) { h.Progress(l, code, early) })
+	case evAnswered:
+		l.dlg = ev.sess
+		l.followContact(ev.res)
+		m, err := sdpneg.Accept(ev.res.Body(), l.local)
+		if err != nil {
+			l.end(CauseNoCodec)
+			l.bye()
+			return
+		}
+		stopTimer(&l.ringT)
+		l.dialDone = nil
+		l.setMedia(m)
+		l.enter(StateConfirmed)
+		l.note(func(h CallHandler) { h.Answered(l) })
+	case evRefused:
+		l.terminate(refusal(ev))
+	case evRingTimeout:
+		l.give(CauseNoAnswer)
+	case evDialCancelled:
+		l.give(CauseCancelled)
+	case opHangup:
+		l.give(CauseCancelled)
+		ev.replyWith(nil)
+	default:
+		l.common(ev)
 	}
 }
 
-func (l *Leg) progress(res *sip.Response) {
-	l.mu.Lock()
-	if l.state == StateEnded {
-		l.mu.Unlock()
-		return
+// refusal is the cause of an outbound INVITE's failure.
+func refusal(ev *legEvent) Cause {
+	switch {
+	case ev.res != nil && (ev.res.StatusCode == 401 || ev.res.StatusCode == 407):
+		return CauseRejected
+	case ev.res != nil:
+		return CauseOf(ev.res.StatusCode)
+	case errors.Is(ev.err, sip.ErrTransactionTimeout):
+		return CauseNoAnswer
 	}
-	l.state = StateEarly
-	if tag, ok := res.To().Params.Get("tag"); ok {
-		l.remoteTag = tag
-	}
-	early := false
-	if len(res.Body()) > 0 {
-		if m, err := sdpneg.Accept(res.Body(), l.local); err == nil {
-			l.media, l.hasMedia, early = m, true, true
-		}
-	}
-	l.mu.Unlock()
-	l.e.deps.Handler.Progress(l, res.StatusCode, early)
+	return CauseFailed
 }
 
-// answered takes a 2xx: records the dialog, ACKs it, and reports the call
-// answered, or hangs up when the answer has no usable codec.
-func (l *Leg) answered(req *sip.Request, res *sip.Response) bool {
-	l.mu.Lock()
-	if tag, ok := res.To().Params.Get("tag"); ok {
-		l.remoteTag = tag
-	}
+// followContact takes the remote target from the 2xx that made the dialog.
+func (l *Leg) followContact(res *sip.Response) {
 	if c := res.Contact(); c != nil {
 		l.remoteTarget = c.Address
 	}
-	l.routes = l.routes[:0]
-	for _, h := range res.GetHeaders("Record-Route") {
-		l.routes = append(l.routes, h.Value())
-	}
-	slices.Reverse(l.routes)
-	m, err := sdpneg.Accept(res.Body(), l.local)
-	ended := l.state == StateEnded
-	select {
-	case <-l.cancelReq:
-		ended = true // the switch hung up; the 200 crossed our CANCEL
-	default:
-	}
-	if err == nil && !ended {
-		l.media, l.hasMedia, l.state = m, true, StateConfirmed
-	}
-	l.mu.Unlock()
-	l.sendAck(req, res)
-	if ended {
-		// Answered after we gave up: the CANCEL crossed the 200.
-		l.sendBye()
-		l.end(CauseCancelled)
-		return true
-	}
-	if err != nil {
-		l.sendBye()
-		return false
-	}
-	l.e.deps.Handler.Answered(l)
-	return true
 }
 
-// cancelInvite asks runInvite to send a CANCEL.
-func (l *Leg) cancelInvite() {
-	l.cancelOnce.Do(func() { close(l.cancelReq) })
+// give gives up an unanswered outbound call with c: CANCEL, which RFC
+// 3261 9.1 allows only once a provisional response has come.
+func (l *Leg) give(c Cause) {
+	l.end(c)
+	l.enter(StateTerminating)
+	if l.progressed {
+		l.sendCancel()
+		return
+	}
+	l.cancelWanted = true
 }
 
-// sendCancel cancels the pending INVITE (RFC 3261 9.1).
+// sendCancel cancels the pending INVITE on a worker (RFC 3261 9.1).
 func (l *Leg) sendCancel() {
-	l.mu.Lock()
+	if l.cancelSent {
+		return
+	}
+	l.cancelSent = true
 	inv := l.inviteReq
-	l.mu.Unlock()
 	if inv == nil || inv.Via() == nil {
 		return
 	}
@@ -301,11 +281,15 @@ func (l *Leg) sendCancel() {
 	c.SetTransport(inv.Transport())
 	c.SetDestination(inv.Destination())
 	c.Laddr = inv.Laddr
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
-	defer cancel()
-	if _, err := l.e.client(l.transport).Do(ctx, c); err != nil && !strings.Contains(err.Error(), "context") {
-		l.e.log.Debug("sip: CANCEL failed", "leg", l.id, "error", err)
-	}
+	cl := l.e.client(l.transport)
+	l.spawn(func() *legEvent {
+		ctx, cancel := context.WithTimeout(l.ctx, 8*time.Second)
+		defer cancel()
+		if _, err := cl.Do(ctx, c); err != nil && ctx.Err() == nil {
+			l.e.log.Debug("sip: CANCEL failed", "leg", l.id, "error", err)
+		}
+		return &legEvent{kind: evCancelDone}
+	})
 }
 
 // reachAt picks where to send requests for a registered contact: over TCP

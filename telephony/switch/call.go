@@ -34,6 +34,9 @@ type call struct {
 	// An emergency call may take a line from another call once.
 	emergency, preempted bool
 	allTrunks            []string
+	// hangupAt ends an answered call the switch answered itself: a SIP
+	// caller's feature code, once it has heard the confirmation.
+	hangupAt time.Time
 }
 
 // leg is one channel's part in a call.
@@ -450,6 +453,15 @@ func (s *Switch) end(c *call, cause Cause) {
 	if c.cause == 0 {
 		c.cause = cause
 	}
+	if c.emergency && c.answer.IsZero() && cause != CauseCancelled {
+		// Said loudly: somebody needed help and did not get through.
+		reason := "no trunk took the call"
+		if len(c.allTrunks) == 0 {
+			reason = "no trunk is configured for emergency numbers"
+		}
+		s.log.Error("callswitch: EMERGENCY CALL NOT CONNECTED", "caller", c.from.Number, "number", c.number,
+			"cause", cause.String(), "reason", reason, "trunks", c.allTrunks)
+	}
 	for _, l := range c.legs {
 		if l.ended {
 			continue
@@ -503,6 +515,12 @@ func (s *Switch) timers() {
 		}
 	}
 	for c := range s.calls {
+		if !c.hangupAt.IsZero() {
+			if !now.Before(c.hangupAt) {
+				s.end(c, CauseFeature)
+			}
+			continue
+		}
 		if c.deadline.IsZero() || now.Before(c.deadline) || !c.answer.IsZero() {
 			continue
 		}

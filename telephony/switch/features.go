@@ -1,6 +1,8 @@
 package callswitch
 
 import (
+	"time"
+
 	"callbox/dsp/tone"
 	"callbox/telephony/line"
 	"callbox/telephony/switch/dialplan"
@@ -60,7 +62,37 @@ func (s *Switch) featureCode(c *call, d dialplan.Decision) {
 	s.changed(e)
 	now := s.clk.Now()
 	c.answer, c.a.answer = now, now
-	s.end(c, CauseFeature)
+	if c.a.cs.ch.Tech() == SIP {
+		s.confirmFeature(c)
+		return
+	}
+	s.end(c, CauseFeature) // an analog phone hears the confirmation as it is released
+}
+
+// featureConfirm is how long a SIP phone hears the confirmation of its
+// feature code before the box hangs up.
+const featureConfirm = 2 * time.Second
+
+// confirmFeature answers a SIP phone's accepted feature code with 200 OK,
+// plays it the confirmation tone (the stutter tone analog phones hear)
+// for featureConfirm, then hangs up with BYE. Phones show an answered call
+// that ended as a normal call, the way PBXes answer *76 and play "feature
+// activated"; a 183 with the tone and then a final response would end
+// every successful feature code on most phones' error screen ("call
+// failed", or the response's reason), and a 200 after 183 is a call
+// anyway.
+func (s *Switch) confirmFeature(c *call) {
+	c.cause = CauseFeature
+	cs := c.a.cs
+	if err := cs.ch.Answer(); err != nil {
+		s.end(c, CauseFeature)
+		return
+	}
+	if src, err := newToneSource(s.cfg.Country, tone.Stutter); err == nil {
+		s.engine.Play(cs.mch, src)
+	}
+	_ = cs.ch.Connect()
+	c.hangupAt = c.answer.Add(featureConfirm)
 }
 
 // pickup answers, from cs, the oldest call ringing another extension.

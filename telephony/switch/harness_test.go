@@ -2,6 +2,7 @@ package callswitch_test
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -115,6 +116,7 @@ type rigOpt struct {
 	fxo     line.FXOConfig
 	sip     callswitch.SIPDialer
 	changed func(callswitch.Extension)
+	log     *slog.Logger
 }
 
 func defaultPlan() dialplan.Config {
@@ -173,7 +175,7 @@ func newRig(t testing.TB, o rigOpt) *rig {
 	eng := media.NewEngine(media.Config{})
 	mem := &cdr.Memory{}
 	sw, err := callswitch.New(callswitch.Config{Plan: plan, Extensions: o.exts, CDR: mem, Clock: clk,
-		Inbound: o.inbound, RingTimeout: o.ring, SIP: o.sip, ExtensionChanged: o.changed}, eng)
+		Inbound: o.inbound, RingTimeout: o.ring, SIP: o.sip, ExtensionChanged: o.changed, Logger: o.log}, eng)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -248,36 +248,45 @@ func (s *Switch) goSIP(f func()) {
 	}()
 }
 
+// causeMap is the one mapping between the switch's causes and SIP's,
+// read both ways: the final response an unanswered SIP caller gets when
+// its call ends with a switch cause (the first row with that cause), and
+// the switch cause of a SIP leg that ended (the first row with that SIP
+// cause). What no row names is a failure: 500 one way, CauseFailed the
+// other. A feature code is not refused at all: the caller is answered and
+// hears the confirmation (confirmFeature).
+var causeMap = [...]struct {
+	sw  Cause
+	sip sip.Cause
+}{
+	{CauseNormal, sip.CauseNormal},
+	{CauseBusy, sip.CauseBusy},               // 486 Busy Here
+	{CauseNoAnswer, sip.CauseNoAnswer},       // 480 Temporarily Unavailable
+	{CauseUnavailable, sip.CauseUnavailable}, // 480: an extension with no registered phone, DND
+	{CauseNotFound, sip.CauseNotFound},       // 404 Not Found
+	{CauseBlocked, sip.CauseBlocked},         // 403 Forbidden: a blocked number, a route the caller may not use
+	{CauseCongestion, sip.CauseCongestion},   // 503 Service Unavailable: no trunk or line for the number
+	{CausePreempted, sip.CauseCongestion},    // 503: an emergency call took the line
+	{CauseCancelled, sip.CauseCancelled},     // 487 Request Terminated
+	{CauseFailed, sip.CauseFailed},           // 500 Server Internal Error
+}
+
+// sipCause is the SIP cause (final response) of switch cause c.
 func sipCause(c Cause) sip.Cause {
-	switch c {
-	case CauseBusy:
-		return sip.CauseBusy
-	case CauseNoAnswer:
-		return sip.CauseNoAnswer
-	case CauseNotFound, CauseBlocked:
-		return sip.CauseNotFound
-	case CauseUnavailable:
-		return sip.CauseUnavailable
-	case CauseCancelled:
-		return sip.CauseCancelled
+	for _, m := range causeMap {
+		if m.sw == c {
+			return m.sip
+		}
 	}
 	return sip.CauseFailed
 }
 
+// fromSIPCause is the switch cause of SIP cause c.
 func fromSIPCause(c sip.Cause) Cause {
-	switch c {
-	case sip.CauseNormal:
-		return CauseNormal
-	case sip.CauseBusy:
-		return CauseBusy
-	case sip.CauseNoAnswer:
-		return CauseNoAnswer
-	case sip.CauseUnavailable:
-		return CauseUnavailable
-	case sip.CauseNotFound:
-		return CauseNotFound
-	case sip.CauseCancelled:
-		return CauseCancelled
+	for _, m := range causeMap {
+		if m.sip == c {
+			return m.sw
+		}
 	}
 	return CauseFailed
 }
@@ -329,11 +338,14 @@ func (s *Switch) sipDial(c *call, ext, trunk, number string) {
 			defer s.dialled()
 			if err != nil {
 				if s.calls[c] && c.b == nil && c.answer.IsZero() {
-					if trunk != "" && len(c.trunks) > 0 {
-						s.tryTrunk(c)
-						return
+					switch {
+					case trunk != "":
+						s.tryTrunk(c) // the next trunk, or congestion
+					case errors.Is(err, sip.ErrUnavailable):
+						s.fail(c, CauseUnavailable) // no phone registered
+					default:
+						s.fail(c, CauseCongestion)
 					}
-					s.fail(c, CauseCongestion)
 				}
 				return
 			}

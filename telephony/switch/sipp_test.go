@@ -58,6 +58,18 @@ func (silence) IndependentEndpoint() {}
 // 205 is a softphone with password secret205.
 func sippBox(t *testing.T) (*rig, *sip.Endpoint, string) {
 	t.Helper()
+	pc := defaultPlan()
+	pc.Extensions = append(pc.Extensions, "205")
+	exts := append(defaultExts(), callswitch.Extension{Number: "205", Name: "SOFT 205"})
+	return sippBoxWith(t, rigOpt{plan: pc, exts: exts}, func(callswitch.SIPLeg) (media.Endpoint, func(), error) {
+		return silence{}, func() {}, nil
+	})
+}
+
+// sippBoxWith is sippBox with the rig's options (which must have 205 as a
+// SIP extension) and the function giving each leg its media endpoint.
+func sippBoxWith(t *testing.T, o rigOpt, open func(callswitch.SIPLeg) (media.Endpoint, func(), error)) (*rig, *sip.Endpoint, string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts sipp and opens sockets")
 	}
@@ -65,10 +77,7 @@ func sippBox(t *testing.T) (*rig, *sip.Endpoint, string) {
 	if err != nil {
 		t.Fatal("sipp not found: install the Debian package sip-tester")
 	}
-	pc := defaultPlan()
-	pc.Extensions = append(pc.Extensions, "205")
-	exts := append(defaultExts(), callswitch.Extension{Number: "205", Name: "SOFT 205"})
-	r := newRig(t, rigOpt{plan: pc, exts: exts})
+	r := newRig(t, o)
 	ep, err := sip.New(sip.Config{UDP: "127.0.0.1:0", AuthenticateCalls: true, KeepaliveInterval: -1},
 		sip.Deps{Directory: directory{"205": "secret205"}, Handler: r.sw.SIPHandler(), RTP: &rtpPorts{}})
 	if err != nil {
@@ -78,9 +87,7 @@ func sippBox(t *testing.T) (*rig, *sip.Endpoint, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ep.Close(); r.sw.Close() })
-	r.sw.SetSIP(callswitch.NewSIPDialer(ep, func(callswitch.SIPLeg) (media.Endpoint, func(), error) {
-		return silence{}, func() {}, nil
-	}))
+	r.sw.SetSIP(callswitch.NewSIPDialer(ep, open))
 	return r, ep, bin
 }
 
@@ -98,9 +105,15 @@ func freePort(t *testing.T) int {
 // gets its result (with its output on failure).
 func startSipp(t *testing.T, bin string, port int, scenario string, args ...string) <-chan error {
 	t.Helper()
+	return startSippFile(t, bin, port, filepath.Join("testdata", scenario), args...)
+}
+
+// startSippFile is startSipp with the scenario file's path.
+func startSippFile(t *testing.T, bin string, port int, scenario string, args ...string) <-chan error {
+	t.Helper()
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	full := append([]string{"-sf", filepath.Join("testdata", scenario),
+	full := append([]string{"-sf", scenario,
 		"-i", "127.0.0.1", "-p", strconv.Itoa(port), "-m", "1", "-timeout", "25s", "-timeout_error", "-nostdin",
 		"-trace_err", "-error_file", filepath.Join(dir, "err.log")}, args...)
 	cmd := exec.CommandContext(ctx, bin, full...)

@@ -54,6 +54,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -115,6 +116,9 @@ type Config struct {
 	// store keeps them. It is called on the switch's goroutine and must
 	// not block.
 	ExtensionChanged func(Extension)
+	// Logger gets what an administrator must see, such as an emergency
+	// call that could not be placed; nil discards.
+	Logger *slog.Logger
 }
 
 // ErrUnknown is returned for a port or extension the switch does not have.
@@ -125,6 +129,7 @@ type Switch struct {
 	cfg    Config
 	engine *media.Engine
 	clk    line.Clock
+	log    *slog.Logger
 	sink   cdr.Sink
 	plan   *dialplan.Plan
 
@@ -195,7 +200,10 @@ func New(cfg Config, engine *media.Engine) (*Switch, error) {
 	if cfg.MaxForwards <= 0 {
 		cfg.MaxForwards = 5
 	}
-	s := &Switch{cfg: cfg, engine: engine, clk: cfg.Clock, sink: cfg.CDR, plan: cfg.Plan,
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Switch{cfg: cfg, engine: engine, clk: cfg.Clock, sink: cfg.CDR, plan: cfg.Plan, log: cfg.Logger,
 		exts: make(map[string]*extState), chans: make(map[string]*chanState), calls: make(map[*call]bool),
 		wake: make(chan struct{}, 1),
 		boot: strconv.FormatUint(rand.Uint64()&0xffffff, 36)}

@@ -1,6 +1,6 @@
 // Command callboxctl is the maintenance CLI: DSP diagnostics, board probes,
-// ACD simulation, IVR checks, configuration import/export and the simulated
-// box by hand.
+// ACD simulation, IVR checks, configuration import/export, the simulated
+// box by hand, update bundles, updates, backup and restore.
 package main
 
 import (
@@ -12,10 +12,12 @@ import (
 
 	"callbox/firmware/cli"
 	"callbox/firmware/cli/acdcli"
+	"callbox/firmware/cli/backupcli"
 	"callbox/firmware/cli/boardcli"
 	"callbox/firmware/cli/configcli"
 	"callbox/firmware/cli/dspcli"
 	"callbox/firmware/cli/ivrcli"
+	"callbox/firmware/cli/otacli"
 	"callbox/firmware/cli/simcli"
 	"callbox/firmware/version"
 )
@@ -31,4 +33,5 @@ func main() {
 	os.Exit(code)
 }
 
-var commands = []cli.Command{dspcli.Command, boardcli.Command, acdcli.Command, ivrcli.Command, configcli.Command, simcli.Command}
+var commands = append([]cli.Command{dspcli.Command, boardcli.Command, acdcli.Command, ivrcli.Command, configcli.Command,
+	simcli.Command, otacli.Update, otacli.Bundle}, backupcli.Commands...)

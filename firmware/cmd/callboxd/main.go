@@ -46,6 +46,9 @@ func main() {
 	flags.TextVar(&level, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
 	flags.BoolVar(&cfg.NoWatchdog, "no-watchdog", false, "do not pet /dev/watchdog")
 	flags.StringVar(&cfg.Import, "import", "", "load this PBX configuration file (JSON, as callboxctl config export writes) into the store at boot")
+	flags.StringVar(&cfg.OTAKey, "ota-key", "", "update public key file (PEM or base64) instead of the compiled-in one")
+	flags.StringVar(&cfg.OTABoard, "ota-board", "", "flash layout of this board for updates (default: callbox.board= on the kernel command line)")
+	flags.StringVar(&cfg.OTAFloor, "ota-floor", "", "refuse update bundles older than this version")
 	flags.BoolVar(&showVer, "version", false, "print the version and exit")
 	_ = flags.Parse(os.Args[1:])
 	if showVer {

@@ -1,0 +1,82 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"callbox/firmware/cli"
+	"callbox/firmware/control"
+)
+
+// TestBackupRestore: a backup taken over the control socket restores the
+// box as it was, through a restart; a damaged backup over the web API is
+// refused and changes nothing.
+func TestBackupRestore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: opens sockets")
+	}
+	dir := t.TempDir()
+	a, _ := newApp(t, Config{Board: "sim", DataDir: filepath.Join(dir, "data")})
+	stop := start(t, a)
+	w := newWebAdmin(t, a)
+	w.do("POST", "/api/v1/extensions", "application/json", strings.NewReader(`{"number":"250","name":"kept","kind":"sip","secret":"backup-secret-250"}`), http.StatusCreated, nil)
+	file := filepath.Join(dir, "box.tar.gz")
+	ctl := func(args ...string) string {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		code, err := control.Run(context.Background(), control.Path(a.cfg.DataDir), args, cli.IO{Out: &out, Err: &errOut})
+		if err != nil || code != 0 {
+			t.Fatalf("%v: %d %v %s", args, code, err, errOut.String())
+		}
+		return out.String()
+	}
+	if out := ctl("backup", file); !strings.Contains(out, "backup: wrote") {
+		t.Fatal(out)
+	}
+	if st, _ := os.Stat(file); st.Mode().Perm() != 0o600 {
+		t.Fatalf("backup mode %v", st.Mode())
+	}
+	// Change the box after the backup: the restore must undo it.
+	w.do("DELETE", "/api/v1/extensions/250", "", nil, http.StatusNoContent, nil)
+	// A damaged backup over the web: refused, nothing changes.
+	good, _ := os.ReadFile(file)
+	bad := bytes.Clone(good[:len(good)-40])
+	var refused map[string]any
+	w.do("POST", "/api/v1/backup/restore", "application/octet-stream", bytes.NewReader(bad), http.StatusBadRequest, &refused)
+	if !strings.Contains(refused["error"].(string), "nothing was changed") {
+		t.Fatalf("refusal: %v", refused)
+	}
+	first := a.WebAddr()
+	if out := ctl("restore", file); !strings.Contains(out, "restarting") {
+		t.Fatal(out)
+	}
+	waitFor(t, "the restart", 10*time.Second, func() bool { return a.WebAddr() != "" && a.WebAddr() != first })
+	w.relogin(a)
+	var ext map[string]any
+	w.do("GET", "/api/v1/extensions/250", "", nil, http.StatusOK, &ext)
+	if ext["name"] != "kept" {
+		t.Fatalf("after the restore: %v", ext)
+	}
+	if _, err := os.Stat(filepath.Join(a.cfg.DataDir, "restore.previous", "callbox.db")); err != nil {
+		t.Fatal("the replaced store was not kept")
+	}
+	// The web download is a backup too.
+	req, _ := http.NewRequest("GET", w.base+"/api/v1/backup", nil)
+	resp, err := w.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/gzip" {
+		t.Fatalf("download: %s %s", resp.Status, resp.Header.Get("Content-Type"))
+	}
+	if _, err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,625 @@
+package imagetest
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"callbox/flash"
+)
+
+// Modules the armmp kernel needs as modules before it can mount a slot
+// and reach the network, in load order.
+var modules = []string{
+	"drivers/virtio/virtio_mmio", "drivers/block/virtio_blk",
+	"net/core/failover", "drivers/net/net_failover", "drivers/net/virtio_net",
+	"lib/crc16", "fs/mbcache", "fs/jbd2/jbd2", "crypto/crc32c_generic", "fs/ext4/ext4",
+}
+
+// busybox applets the image's scripts use.
+var applets = []string{"sh", "mount", "umount", "sleep", "sed", "mkdir", "cat", "echo", "ifconfig", "route",
+	"reboot", "insmod", "switch_root", "test", "[", "ls", "sync", "uname", "dmesg"}
+
+const initramfsInit = `#!/bin/sh
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in $(cat /etc/modules); do insmod /lib/modules/$m.ko; done
+slot=$(sed -n 's/.*callbox\.slot=\([AB]\).*/\1/p' /proc/cmdline)
+part=2
+[ "$slot" = B ] && part=3
+i=0
+while [ ! -b /dev/vda$part ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+if ! mount -t ext4 -o ro /dev/vda$part /newroot; then
+	echo "initramfs: slot $slot does not mount; rebooting"
+	sleep 1
+	reboot -f
+fi
+umount /proc /sys
+mount --move /dev /newroot/dev
+exec switch_root /newroot /sbin/init
+`
+
+const rootInit = `#!/bin/sh
+export PATH=/bin:/usr/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+slot=$(sed -n 's/.*callbox\.slot=\([AB]\).*/\1/p' /proc/cmdline)
+mount -t ext4 -o noatime /dev/vda4 /var/lib/callbox || echo "init: the data partition did not mount"
+ifconfig lo 127.0.0.1 up
+ifconfig eth0 10.0.2.15 netmask 255.255.255.0 up
+route add default gw 10.0.2.2
+echo "init: slot $slot up, starting callboxd"
+fails=0
+while :; do
+	/usr/bin/callboxd --board sim --data /var/lib/callbox --http :80 --sip 10.0.2.15:5060 --console none --no-watchdog
+	fails=$((fails+1))
+	echo "init: callboxd exited ($fails)"
+	if [ $fails -ge 3 ]; then
+		echo "init: callboxd keeps failing; rebooting"
+		sync
+		reboot -f
+	fi
+	sleep 1
+done
+`
+
+const brokenDaemon = "#!/bin/sh\necho 'callboxd: broken build, exiting'\nexit 1\n"
+
+type image struct {
+	t       *testing.T
+	dir     string
+	debs    string
+	kernel  string // extracted armmp kernel package
+	busybox string
+	uboot   string
+	key     ed25519.PrivateKey
+}
+
+func TestImage(t *testing.T) {
+	if os.Getenv("CALLBOX_IMAGE_TEST") != "1" {
+		t.Skip("the qemu boot test runs with make test-image")
+	}
+	debs := os.Getenv("CALLBOX_IMAGE_DEBS")
+	for tool, pkg := range map[string]string{"qemu-system-arm": "qemu-system-arm", "genimage": "genimage", "mkimage": "u-boot-tools",
+		"mkenvimage": "u-boot-tools", "mkfs.ext4": "e2fsprogs", "mkfs.vfat": "dosfstools", "mcopy": "mtools", "dpkg-deb": "dpkg"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s not found: install the Debian package %s", tool, pkg)
+		}
+	}
+	uboot := "/usr/lib/u-boot/qemu_arm/u-boot.bin"
+	if _, err := os.Stat(uboot); err != nil {
+		t.Fatal("no U-Boot for qemu: install the Debian package u-boot-qemu")
+	}
+	img := &image{t: t, dir: t.TempDir(), debs: debs, uboot: uboot}
+	_, img.key, _ = ed25519.GenerateKey(rand.Reader)
+	img.extract()
+	t0 := time.Now()
+	good1 := img.rootfs("1.0.0", false)
+	good2 := img.rootfs("1.1.0", false)
+	broken := img.rootfs("1.2.0", true)
+	good3 := img.rootfs("1.3.0", false)
+	disk := img.disk(good1)
+	t.Logf("images built in %v (slot image %s)", time.Since(t0).Round(time.Second), sizeOf(good1))
+
+	vm := img.boot(disk)
+	bootStart := time.Now()
+	vm.waitWeb(5 * time.Minute)
+	t.Logf("first boot to web ready: %v", time.Since(bootStart).Round(time.Second))
+	vm.checkSIP()
+	web := vm.setupAdmin()
+	st := web.waitGood(3 * time.Minute)
+	if st.Booted != "A" || st.Version != "1.0.0" {
+		t.Fatalf("first boot: %+v", st)
+	}
+	web.createExtension("209")
+
+	// update installs b through the web API, applies it, and once the box
+	// answers again checks which slot and version run, marked good, with
+	// the data in place.
+	update := func(what string, b []byte, slot, version string, wait time.Duration) time.Duration {
+		t.Helper()
+		t1 := time.Now()
+		web.upload(b, http.StatusOK)
+		took := time.Since(t1)
+		t.Logf("%s: %.1f MiB uploaded and installed in %v", what, float64(len(b))/(1<<20), took.Round(time.Second))
+		web.apply()
+		t2 := time.Now()
+		vm.waitWebAfterReboot(wait)
+		web = vm.login()
+		st := web.waitGood(3 * time.Minute)
+		t.Logf("%s: rebooted and slot %s %s marked good after %v", what, st.Booted, st.Version, time.Since(t2).Round(time.Second))
+		if st.Booted != slot || st.Version != version {
+			t.Fatalf("%s: running %+v, want slot %s %s", what, st, slot, version)
+		}
+		web.checkExtension("209")
+		return took
+	}
+	installTime := update("good update into B", img.bundle(good2, "1.1.0"), "B", "1.1.0", 5*time.Minute)
+	// Its callboxd exits at start: the box must come back on B by itself.
+	update("broken update into A", img.bundle(broken, "1.2.0"), "B", "1.1.0", 15*time.Minute)
+	if n := strings.Count(vm.log(), "callboxd: broken build"); n < flash.MaxAttempts*3 {
+		t.Fatalf("the broken slot ran %d times, want %d boots of 3 tries", n, flash.MaxAttempts)
+	}
+	vm.stop()
+
+	// Power cuts at random moments of an install (and its apply).
+	cuts := 20
+	if s := os.Getenv("CALLBOX_IMAGE_CUTS"); s != "" {
+		fmt.Sscan(s, &cuts)
+	}
+	b3 := img.bundle(good3, "1.3.0")
+	versions := map[string]bool{"1.1.0": true, "1.3.0": true}
+	vm = img.boot(disk)
+	vm.waitWeb(5 * time.Minute)
+	web = vm.login()
+	before := web.waitGood(3 * time.Minute)
+	for i := range cuts {
+		// Anywhere in the upload, the install, the apply and the reboot
+		// that follows it.
+		delay := randDuration(installTime + 20*time.Second)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			web.tryInstallAndApply(b3)
+		}()
+		time.Sleep(delay)
+		vm.kill()
+		<-done
+		vm = img.boot(disk)
+		t4 := time.Now()
+		vm.waitWeb(15 * time.Minute)
+		web = vm.login()
+		after := web.waitGood(3 * time.Minute)
+		if !versions[after.Version] {
+			t.Fatalf("cut %d: booted version %q", i+1, after.Version)
+		}
+		web.checkExtension("209")
+		t.Logf("cut %d after %v (running slot %s %s): booted slot %s %s in %v, marked good, data intact",
+			i+1, delay.Round(100*time.Millisecond), before.Booted, before.Version, after.Booted, after.Version, time.Since(t4).Round(time.Second))
+		before = after
+	}
+	vm.stop()
+}
+
+func randDuration(max time.Duration) time.Duration {
+	n, _ := rand.Int(rand.Reader, big.NewInt(int64(max)))
+	return time.Duration(n.Int64())
+}
+
+func sizeOf(path string) string {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "?"
+	}
+	return fmt.Sprintf("%.1f MiB", float64(st.Size())/(1<<20))
+}
+
+func (img *image) run(name string, args ...string) {
+	img.t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		img.t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+}
+
+// extract unpacks the armhf packages.
+func (img *image) extract() {
+	find := func(glob string) string {
+		m, _ := filepath.Glob(filepath.Join(img.debs, glob))
+		if len(m) == 0 {
+			img.t.Fatalf("no %s in %s (make test-image downloads it)", glob, img.debs)
+		}
+		return m[len(m)-1]
+	}
+	img.kernel = filepath.Join(img.dir, "kernel")
+	img.busybox = filepath.Join(img.dir, "busybox")
+	img.run("dpkg-deb", "-x", find("linux-image-*-armmp_*_armhf.deb"), img.kernel)
+	img.run("dpkg-deb", "-x", find("busybox-static_*_armhf.deb"), img.busybox)
+}
+
+// build cross-compiles callboxd for ARMv7 with the test key and version.
+func (img *image) build(version, out string) {
+	root, _ := filepath.Abs("../../..")
+	cmd := exec.Command("go", "build", "-tags", "nomsgpack", "-trimpath", "-ldflags",
+		"-s -w -X callbox/firmware/version.Version="+version+" -X callbox/firmware/ota.BuildKey="+
+			base64.StdEncoding.EncodeToString([]byte(base64.StdEncoding.EncodeToString(img.key.Public().(ed25519.PublicKey)))),
+		"-o", out, "./firmware/cmd/callboxd")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm", "GOARM=7", "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		img.t.Fatalf("build callboxd %s: %v\n%s", version, err, b)
+	}
+}
+
+// initramfs packs busybox, the modules and the init that mounts the slot.
+func (img *image) initramfs(out string) {
+	bb, err := os.ReadFile(filepath.Join(img.busybox, "bin", "busybox"))
+	if err != nil {
+		img.t.Fatal(err)
+	}
+	kmods, _ := filepath.Glob(filepath.Join(img.kernel, "lib", "modules", "*"))
+	es := []cpioEntry{{name: "bin", mode: sIFDIR | 0o755}, {name: "bin/busybox", mode: sIFREG | 0o755, data: bb},
+		{name: "dev", mode: sIFDIR | 0o755}, {name: "dev/console", mode: sIFCHR | 0o600, major: 5, minor: 1},
+		{name: "proc", mode: sIFDIR | 0o755}, {name: "sys", mode: sIFDIR | 0o755}, {name: "newroot", mode: sIFDIR | 0o755},
+		{name: "etc", mode: sIFDIR | 0o755}, {name: "lib", mode: sIFDIR | 0o755}, {name: "lib/modules", mode: sIFDIR | 0o755},
+		{name: "init", mode: sIFREG | 0o755, data: []byte(initramfsInit)}}
+	var list []string
+	for _, m := range modules {
+		b, err := os.ReadFile(filepath.Join(kmods[0], "kernel", m+".ko"))
+		if err != nil {
+			img.t.Fatal(err)
+		}
+		name := filepath.Base(m)
+		es = append(es, cpioEntry{name: "lib/modules/" + name + ".ko", mode: sIFREG | 0o644, data: b})
+		list = append(list, name)
+	}
+	es = append(es, cpioEntry{name: "etc/modules", mode: sIFREG | 0o644, data: []byte(strings.Join(list, "\n") + "\n")})
+	for _, a := range applets {
+		es = append(es, cpioEntry{name: "bin/" + a, mode: sIFLNK | 0o777, data: []byte("busybox")})
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if err := writeCPIO(zw, es); err != nil {
+		img.t.Fatal(err)
+	}
+	zw.Close()
+	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+		img.t.Fatal(err)
+	}
+}
+
+// rootfs makes one slot's ext4 image: kernel and initramfs in /boot,
+// busybox, the init, and callboxd of the version (or one that exits).
+func (img *image) rootfs(version string, broken bool) string {
+	d := filepath.Join(img.dir, "root-"+version)
+	for _, sub := range []string{"bin", "usr/bin", "sbin", "boot", "dev", "proc", "sys", "tmp", "run", "var/lib/callbox", "etc"} {
+		os.MkdirAll(filepath.Join(d, sub), 0o755)
+	}
+	kz, _ := filepath.Glob(filepath.Join(img.kernel, "boot", "vmlinuz-*"))
+	copyFile(img.t, kz[0], filepath.Join(d, "boot", "zImage"), 0o644)
+	img.initramfs(filepath.Join(d, "boot", "initrd.img"))
+	copyFile(img.t, filepath.Join(img.busybox, "bin", "busybox"), filepath.Join(d, "bin", "busybox"), 0o755)
+	for _, a := range applets {
+		os.Symlink("busybox", filepath.Join(d, "bin", a))
+	}
+	os.WriteFile(filepath.Join(d, "sbin", "init"), []byte(rootInit), 0o755)
+	os.WriteFile(filepath.Join(d, "etc", "callbox-version"), []byte(version+"\n"), 0o644)
+	if broken {
+		os.WriteFile(filepath.Join(d, "usr", "bin", "callboxd"), []byte(brokenDaemon), 0o755)
+	} else {
+		img.build(version, filepath.Join(d, "usr", "bin", "callboxd"))
+	}
+	// Sized to the content and some room: the bundle carries the whole
+	// filesystem image.
+	var used int64
+	filepath.Walk(d, func(_ string, info os.FileInfo, err error) error {
+		if err == nil && info.Mode().IsRegular() {
+			used += info.Size()
+		}
+		return nil
+	})
+	out := filepath.Join(img.dir, "rootfs-"+version+".ext4")
+	img.run("mkfs.ext4", "-q", "-F", "-L", "rootfs", "-d", d, out, fmt.Sprintf("%dM", used>>20+8))
+	return out
+}
+
+// disk builds the whole disk with buildroot/'s qemu genimage config, boot
+// script and first environment, slot A (and B, as the factory does)
+// holding rootfs.
+func (img *image) disk(rootfs string) string {
+	br, _ := filepath.Abs("../../../buildroot/board/callbox")
+	in := filepath.Join(img.dir, "images")
+	root := filepath.Join(img.dir, "genroot")
+	os.MkdirAll(in, 0o755)
+	os.MkdirAll(filepath.Join(root, "var", "lib", "callbox"), 0o755)
+	bc, _ := os.ReadFile(filepath.Join(br, "qemu-armv7", "boot-board.cmd"))
+	cc, _ := os.ReadFile(filepath.Join(br, "common", "boot.cmd"))
+	os.WriteFile(filepath.Join(in, "boot.cmd"), append(bc, cc...), 0o644)
+	img.run("mkimage", "-A", "arm", "-O", "linux", "-T", "script", "-C", "none", "-n", "callbox", "-d", filepath.Join(in, "boot.cmd"), filepath.Join(in, "boot.scr"))
+	img.run("mkenvimage", "-r", "-s", "0x4000", "-o", filepath.Join(in, "copy.bin"), filepath.Join(br, "common", "uboot-env.txt"))
+	cp, _ := os.ReadFile(filepath.Join(in, "copy.bin"))
+	os.WriteFile(filepath.Join(in, "uboot-env.bin"), append(cp, make([]byte, 16<<10)...), 0o644)
+	copyFile(img.t, rootfs, filepath.Join(in, "rootfs.ext4"), 0o644)
+	img.run("genimage", "--rootpath", root, "--tmppath", filepath.Join(img.dir, "gtmp"), "--inputpath", in,
+		"--outputpath", in, "--config", filepath.Join(br, "qemu-armv7", "genimage.cfg"))
+	// The data partition gets the rest of a 1.5 GiB disk.
+	disk := filepath.Join(in, "disk.img")
+	return disk
+}
+
+func (img *image) bundle(rootfs, version string) []byte {
+	var buf bytes.Buffer
+	src := flash.ImageSource{Name: "rootfs", Open: func() (io.ReadCloser, error) { return os.Open(rootfs) }}
+	m := flash.Manifest{Version: version, Compatible: []string{"qemu-armv7"}, Created: time.Now().UTC(), Notes: "image test"}
+	if _, err := flash.WriteBundle(&buf, img.key, m, []flash.ImageSource{src}); err != nil {
+		img.t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func copyFile(t *testing.T, from, to string, mode os.FileMode) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// vm is one run of qemu on the disk.
+type vm struct {
+	t        *testing.T
+	cmd      *exec.Cmd
+	logPath  string
+	web, sip string
+}
+
+func freePort(t *testing.T, network string) int {
+	t.Helper()
+	if network == "udp" {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return c.LocalAddr().(*net.UDPAddr).Port
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func (img *image) boot(disk string) *vm {
+	t := img.t
+	wp, sp := freePort(t, "tcp"), freePort(t, "udp")
+	v := &vm{t: t, logPath: filepath.Join(img.dir, fmt.Sprintf("serial-%d.log", time.Now().UnixNano())),
+		web: fmt.Sprintf("127.0.0.1:%d", wp), sip: fmt.Sprintf("127.0.0.1:%d", sp)}
+	v.cmd = exec.Command("qemu-system-arm", "-M", "virt", "-cpu", "cortex-a15", "-m", "512", "-smp", "1",
+		"-display", "none", "-monitor", "none", "-serial", "file:"+v.logPath, "-bios", img.uboot,
+		"-drive", "if=none,file="+disk+",format=raw,id=hd", "-device", "virtio-blk-device,drive=hd",
+		"-netdev", fmt.Sprintf("user,id=n,hostfwd=tcp:127.0.0.1:%d-:80,hostfwd=udp:127.0.0.1:%d-:5060", wp, sp),
+		"-device", "virtio-net-device,netdev=n")
+	if err := v.cmd.Start(); err != nil {
+		t.Fatalf("qemu: %v", err)
+	}
+	t.Cleanup(v.kill)
+	return v
+}
+
+func (v *vm) log() string {
+	b, _ := os.ReadFile(v.logPath)
+	return string(b)
+}
+
+func (v *vm) kill() {
+	if v.cmd.Process != nil && v.cmd.ProcessState == nil {
+		v.cmd.Process.Kill()
+		v.cmd.Wait()
+	}
+}
+
+// stop powers the board off: the data partition's journal covers it.
+func (v *vm) stop() { v.kill() }
+
+func (v *vm) fail(format string, args ...any) {
+	v.t.Helper()
+	tail := v.log()
+	if len(tail) > 6000 {
+		tail = tail[len(tail)-6000:]
+	}
+	v.t.Fatalf(format+"\nserial console (tail):\n%s", append(args, tail)...)
+}
+
+func (v *vm) healthy() bool {
+	c := http.Client{Timeout: 3 * time.Second}
+	resp, err := c.Get("http://" + v.web + "/api/v1/health")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+func (v *vm) waitWeb(d time.Duration) {
+	v.t.Helper()
+	deadline := time.Now().Add(d)
+	for !v.healthy() {
+		if v.cmd.ProcessState != nil || time.Now().After(deadline) {
+			v.fail("the web admin did not answer within %v", d)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// waitWebAfterReboot waits for the web admin to go away and come back.
+func (v *vm) waitWebAfterReboot(d time.Duration) {
+	v.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for v.healthy() && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	v.waitWeb(d)
+}
+
+var optionsRE = regexp.MustCompile(`^SIP/2\.0 \d{3} `)
+
+func (v *vm) checkSIP() {
+	v.t.Helper()
+	c, err := net.Dial("udp", v.sip)
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	defer c.Close()
+	local := c.LocalAddr().String()
+	msg := "OPTIONS sip:10.0.2.15 SIP/2.0\r\nVia: SIP/2.0/UDP " + local + ";branch=z9hG4bKimagetest1;rport\r\nMax-Forwards: 70\r\n" +
+		"From: <sip:test@" + local + ">;tag=1\r\nTo: <sip:10.0.2.15>\r\nCall-ID: imagetest-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+	for range 5 {
+		c.Write([]byte(msg))
+		c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		line, err := bufio.NewReader(c).ReadString('\n')
+		if err == nil && optionsRE.MatchString(line) {
+			return
+		}
+	}
+	v.fail("SIP did not answer OPTIONS through qemu's user networking")
+}
+
+var setupRE = regexp.MustCompile(`setup code (\d{4}-\d{4})`)
+
+// setupAdmin creates the administrator with the first-boot setup code
+// from the serial console.
+func (v *vm) setupAdmin() *webClient {
+	v.t.Helper()
+	m := setupRE.FindAllStringSubmatch(v.log(), -1)
+	if m == nil {
+		v.fail("no setup code on the serial console")
+	}
+	w := v.client()
+	w.session()
+	w.call("POST", "/api/v1/setup", "application/json", strings.NewReader(
+		`{"code":"`+m[len(m)-1][1]+`","login":"admin","password":"image-test-password"}`), http.StatusOK, nil)
+	return v.login()
+}
+
+func (v *vm) client() *webClient {
+	jar, _ := cookiejar.New(nil)
+	return &webClient{v: v, c: &http.Client{Jar: jar, Timeout: 10 * time.Minute}}
+}
+
+func (v *vm) login() *webClient {
+	v.t.Helper()
+	w := v.client()
+	w.session()
+	var r map[string]any
+	w.call("POST", "/api/v1/login", "application/json", strings.NewReader(`{"login":"admin","password":"image-test-password"}`), http.StatusOK, &r)
+	w.csrf, _ = r["csrf_token"].(string)
+	return w
+}
+
+type webClient struct {
+	v    *vm
+	c    *http.Client
+	csrf string
+}
+
+func (w *webClient) session() {
+	var r map[string]any
+	w.call("GET", "/api/v1/session", "", nil, http.StatusOK, &r)
+	w.csrf, _ = r["csrf_token"].(string)
+}
+
+func (w *webClient) do(method, path, ctype string, body io.Reader) (int, []byte, error) {
+	req, err := http.NewRequest(method, "http://"+w.v.web+path, body)
+	if err != nil {
+		return 0, nil, err
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	req.Header.Set("X-CSRF-Token", w.csrf)
+	resp, err := w.c.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
+}
+
+func (w *webClient) call(method, path, ctype string, body io.Reader, want int, out any) {
+	w.v.t.Helper()
+	code, b, err := w.do(method, path, ctype, body)
+	if err != nil {
+		w.v.fail("%s %s: %v", method, path, err)
+	}
+	if code != want {
+		w.v.fail("%s %s: %d, want %d: %s", method, path, code, want, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			w.v.fail("%s %s: %v: %s", method, path, err, b)
+		}
+	}
+}
+
+type status struct {
+	Booted     string `json:"booted"`
+	Version    string `json:"version"`
+	MarkedGood bool   `json:"marked_good"`
+	Slots      []struct {
+		Name, Version, State string
+	} `json:"slots"`
+}
+
+func (w *webClient) waitGood(d time.Duration) status {
+	w.v.t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		var st status
+		w.call("GET", "/api/v1/update", "", nil, http.StatusOK, &st)
+		if st.MarkedGood {
+			return st
+		}
+		if time.Now().After(deadline) {
+			w.v.fail("the booted slot was not marked good within %v: %+v", d, st)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+func (w *webClient) upload(b []byte, want int) {
+	w.v.t.Helper()
+	w.call("POST", "/api/v1/update", "application/octet-stream", bytes.NewReader(b), want, nil)
+}
+
+func (w *webClient) apply() {
+	w.v.t.Helper()
+	w.call("POST", "/api/v1/update/apply", "application/json", nil, http.StatusOK, nil)
+}
+
+// tryInstallAndApply runs an update that the power may cut at any point:
+// its errors are expected.
+func (w *webClient) tryInstallAndApply(b []byte) {
+	code, _, err := w.do("POST", "/api/v1/update", "application/octet-stream", bytes.NewReader(b))
+	if err != nil || code != http.StatusOK {
+		return
+	}
+	w.do("POST", "/api/v1/update/apply", "application/json", nil)
+}
+
+func (w *webClient) createExtension(number string) {
+	w.v.t.Helper()
+	w.call("POST", "/api/v1/extensions", "application/json",
+		strings.NewReader(`{"number":"`+number+`","name":"image test","kind":"sip","secret":"image-test-secret"}`), http.StatusCreated, nil)
+}
+
+func (w *webClient) checkExtension(number string) {
+	w.v.t.Helper()
+	w.call("GET", "/api/v1/extensions/"+number, "", nil, http.StatusOK, nil)
+}

@@ -493,21 +493,13 @@ func isNoSpace(err error) bool {
 }
 
 // write is the session's writer goroutine: it drains the tap into the
-// file, filling frames the tap dropped with silence so the timing stays
-// true, until Stop. After a write error it keeps draining (and counting)
-// so the leg's tap never backs up, and writes nothing more.
+// file until Stop. After a write error it keeps draining (and counting) so
+// the leg's tap never backs up, and writes nothing more.
 func (s *Session) write() {
 	defer s.r.wg.Done()
 	defer close(s.done)
-	var (
-		f       media.TapFrame
-		silence [media.FrameSamples]int16
-		last    uint64
-		first   = true
-		flushes int
-		filled  uint64 // dropped frames already replaced by silence
-	)
-	put := func(a, b []int16) {
+	flushes := 0
+	drainTap(s.tap, s.stop, func(a, b []int16) {
 		if s.werr != nil {
 			return
 		}
@@ -524,36 +516,7 @@ func (s *Session) write() {
 				s.werr = err
 			}
 		}
-	}
-	drain := func() {
-		for s.tap.Read(&f) {
-			if !first && f.Tick > last+1 {
-				// Only what the tap dropped is filled: a gap of ticks
-				// while the tap was off the leg is not part of the
-				// recording.
-				fill := min(f.Tick-last-1, s.tap.Dropped()-filled)
-				filled += fill
-				for range fill {
-					put(silence[:], silence[:])
-				}
-			}
-			first, last = false, f.Tick
-			put(f.Rx[:], f.Tx[:])
-		}
-	}
-	for {
-		select {
-		case <-s.tap.Ready():
-			drain()
-		case <-s.stop:
-			drain()
-			// Frames dropped after the last one kept end the file.
-			for range s.tap.Dropped() - filled {
-				put(silence[:], silence[:])
-			}
-			return
-		}
-	}
+	})
 }
 
 // Stop ends the recording: the writer drains what the tap holds, the file

@@ -222,6 +222,18 @@ func (w *wavWriter) patch() error {
 	return err
 }
 
+// truncate cuts the samples to data bytes (flush first).
+func (w *wavWriter) truncate(data int64) error {
+	if data >= w.data {
+		return nil
+	}
+	w.data = data
+	if err := w.f.Truncate(int64(w.hdr) + data); err != nil {
+		return err
+	}
+	return w.patch()
+}
+
 // size returns the file's length on disk.
 func (w *wavWriter) size() int64 { return int64(w.hdr) + w.data }
 

@@ -64,13 +64,26 @@ build: go-check ## build callboxd and callboxctl for the host, linux/arm (GOARM=
 	done
 	@ls -l bin | awk 'NR>1 {printf "  %-28s %6.1f MiB\n", $$9, $$5/1048576}'
 
+# The system prompts are spoken at build time from the list in
+# telephony/prompt/system.tsv, never committed as audio; only prompts whose
+# text or voice changed are remade. The image build runs the same command
+# with --out into the image's /usr/share/callbox/prompts, where callboxd
+# looks for them on hardware.
+.PHONY: prompts
+prompts: go-check ## speak the system prompts with espeak-ng into ./var/prompts/system (DATA=dir)
+	@command -v espeak-ng >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then echo "make: installing espeak-ng"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends espeak-ng >/dev/null; \
+	  else echo "make: please install the Debian package espeak-ng (as root: apt-get install espeak-ng)"; exit 1; fi; }
+	@$(GO) run ./firmware/cmd/callboxctl prompts generate --data $(DATA)
+
 .PHONY: dev-key
 dev-key: go-check ## make the development update key pair in $(DATA) (once; never committed)
 	@mkdir -p $(DATA)
 	@test -f $(DEV_KEY).key || $(GO) run ./firmware/cmd/callboxctl bundle keygen $(DEV_KEY)
 
 .PHONY: run
-run: go-check dev-key ## run the box in simulation: web admin, SIP, virtual lines, store in ./var
+run: go-check dev-key prompts ## run the box in simulation: web admin, SIP, virtual lines, prompts and store in ./var
 	@mkdir -p bin $(DATA)
 	@$(GO) build -trimpath -ldflags '$(LDFLAGS) -X callbox/firmware/ota.BuildKey='"$$(base64 -w0 < $${OTA_PUBKEY:-$(DEV_KEY).pub})" -o bin/callboxd ./firmware/cmd/callboxd
 	@$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/callboxctl ./firmware/cmd/callboxctl

@@ -184,17 +184,24 @@ type (
 
 // pbxFailure maps an implementation's error onto the API's answer.
 func (s *Server) pbxFailure(kind string, err error) *failure {
+	return s.configFailure("pbx", pbxKeyField[kind], err)
+}
+
+// configFailure maps a configuration's error onto the API's answer, with
+// the messages "err.AREA.*" (area "pbx" or "cc"); keyField names the key
+// of the kind of object concerned.
+func (s *Server) configFailure(area, keyField string, err error) *failure {
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return fail(http.StatusNotFound, "err.pbx.not_found", pbxKeyField[kind])
+		return fail(http.StatusNotFound, "err."+area+".not_found", keyField)
 	case errors.Is(err, ErrNoSpace):
 		return noSpaceFailure(err)
 	case !errors.Is(err, ErrConflict) && !errors.Is(err, ErrInvalid):
 		return internal(err)
 	}
-	status, prefix := http.StatusBadRequest, "err.pbx.invalid"
+	status, prefix := http.StatusBadRequest, "err."+area+".invalid"
 	if errors.Is(err, ErrConflict) {
-		status, prefix = http.StatusConflict, "err.pbx.conflict"
+		status, prefix = http.StatusConflict, "err."+area+".conflict"
 	}
 	field, reason := "", err.Error()
 	var fe interface{ JSONField() string }
@@ -205,7 +212,7 @@ func (s *Server) pbxFailure(kind string, err error) *failure {
 		}
 	}
 	if field == "" && status == http.StatusConflict {
-		field = pbxKeyField[kind]
+		field = keyField
 	}
 	rc, coded := fe.(reasonCoded)
 	on, named := fe.(objectNamed)
@@ -226,8 +233,12 @@ func (s *Server) pbxFailure(kind string, err error) *failure {
 	if field == "" {
 		f = fail(status, prefix+"_object", "", object, reasonMsg(code, args))
 	} else {
+		// A field may mean something else on one kind of object
+		// ("default" of a customer type): "field.KIND.NAME" first.
 		fieldName := any(field)
-		if s.cat.Has("field." + field) {
+		if s.cat.Has("field." + okind + "." + field) {
+			fieldName = msg{key: "field." + okind + "." + field}
+		} else if s.cat.Has("field." + field) {
 			fieldName = msg{key: "field." + field}
 		}
 		f = fail(status, prefix+"_field", field, object, fieldName, reasonMsg(code, args))

@@ -47,10 +47,6 @@ func (m *memRecordings) Recording(_ context.Context, id string) (Recording, []Re
 	return Recording{}, nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 }
 
-type nopCloser struct{ *bytes.Reader }
-
-func (nopCloser) Close() error { return nil }
-
 func (m *memRecordings) OpenRecording(_ context.Context, id string, asPCM bool) (RecordingFile, error) {
 	if m.gone[id] {
 		return nil, fmt.Errorf("%w: %s", ErrGone, id)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"callbox/telephony/ccconf"
 	"callbox/telephony/pbxconf"
 	"callbox/telephony/sip/secret"
 	"callbox/webui/i18n"
@@ -258,9 +259,9 @@ func TestPasswordStrength(t *testing.T) {
 	}
 }
 
-// TestCatalogueCoversReasons: every reason pbxconf and the secret rule can
-// give, every field of the configuration and every object kind has a text
-// in every language; and every message of every catalogue formats with
+// TestCatalogueCoversReasons: every reason pbxconf, ccconf and the secret
+// rule can give, every field of both configurations and every object kind
+// has a text in every language; and every message of every catalogue formats with
 // the arguments its English text takes, without fmt's %! complaints.
 func TestCatalogueCoversReasons(t *testing.T) {
 	cs, err := i18n.Load()
@@ -274,28 +275,36 @@ func TestCatalogueCoversReasons(t *testing.T) {
 	for _, c := range secret.Codes() {
 		keys = append(keys, "reason.secret."+c)
 	}
-	for _, k := range []string{pbxconf.ObjConfiguration, pbxconf.ObjExtension, pbxconf.ObjTrunk, pbxconf.ObjRoute} {
+	for _, r := range ccconf.Reasons() {
+		keys = append(keys, "reason."+string(r))
+	}
+	for _, k := range append([]string{pbxconf.ObjConfiguration, pbxconf.ObjExtension, pbxconf.ObjTrunk, pbxconf.ObjRoute}, ccconf.Objects()...) {
 		keys = append(keys, "object."+k, "object."+k+".bare")
 	}
 	var fields func(t reflect.Type)
 	fields = func(typ reflect.Type) {
 		for i := range typ.NumField() {
 			f := typ.Field(i)
+			if f.Anonymous {
+				fields(f.Type) // an embedded struct's fields are the object's
+				continue
+			}
 			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 			if name == "" || name == "-" {
 				continue
 			}
 			keys = append(keys, "field."+name)
 			ft := f.Type
-			for ft.Kind() == reflect.Slice || ft.Kind() == reflect.Map {
+			for ft.Kind() == reflect.Slice || ft.Kind() == reflect.Map || ft.Kind() == reflect.Pointer {
 				ft = ft.Elem()
 			}
-			if ft.Kind() == reflect.Struct {
+			if ft.Kind() == reflect.Struct && ft.PkgPath() != "time" {
 				fields(ft)
 			}
 		}
 	}
 	fields(reflect.TypeFor[pbxconf.Config]())
+	fields(reflect.TypeFor[ccconf.Config]())
 	if len(keys) < 100 {
 		t.Fatalf("only %d keys", len(keys))
 	}

@@ -346,8 +346,10 @@ func (s *Server) routes() *gin.Engine {
 	admin.PUT("/:login", s.apiUpdateUser)
 	admin.DELETE("/:login", s.apiDeleteUser)
 	s.pbxRoutes(authed)
+	s.ccRoutes(authed)
 	s.cdrRoutes(authed)
 	s.recordingRoutes(authed)
+	s.promptRoutes(authed)
 	s.tlsRoutes(authed)
 	s.simRoutes(e)
 	s.updateRoutes(e, authed)
@@ -452,7 +454,7 @@ func (s *Server) secureHeaders(c *gin.Context) {
 	if s.cfg.HSTS && isTLS(c) {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, bodyLimit(c.Request))
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max(bodyLimit(c.Request), promptBodyLimit(c.Request)))
 	c.Next()
 }
 

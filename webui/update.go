@@ -95,7 +95,7 @@ func bodyLimit(r *http.Request) int64 {
 	if r.Method == http.MethodPost && (r.URL.Path == updatePath || r.URL.Path == restorePath) && r.Header.Get("Content-Type") == "application/octet-stream" {
 		return MaxUpdateBytes
 	}
-	return maxBodyBytes
+	return documentLimit(r.URL.Path)
 }
 
 func (s *Server) updateRoutes(e *gin.Engine, authed *gin.RouterGroup) {

@@ -20,7 +20,8 @@
 // GET /api/v1/system (any user; with the raised alarms and the HTTPS
 // certificate's fingerprint), and for administrators /api/v1/users[/:login]
 // (GET, POST, PUT, DELETE), the PBX configuration (pbx.go), /api/v1/tls
-// (tls.go); /api/v1/cdr for supervisors too (cdr.go). Errors are {"error":
+// (tls.go); /api/v1/cdr for supervisors too (cdr.go); /api/v1/prompts
+// (prompts.go, supervisors list and play). Errors are {"error":
 // text in the request's language, "code": catalogue key, "field":
 // offending field, "reason": a reason code when the implementation gave
 // one}; a full disk answers 507.
@@ -199,6 +200,10 @@ type Config struct {
 	// PBX is the telephone configuration edited under /api/v1/extensions,
 	// trunks and routes; nil makes those routes answer 503.
 	PBX PBX
+	// CallCentre is the call-centre configuration edited under
+	// /api/v1/call-centre, the objects' paths and /api/v1/flows; nil
+	// makes those routes answer 503.
+	CallCentre CallCentre
 	// CallLog serves the call detail records under /api/v1/cdr; nil makes
 	// that route answer 503.
 	CallLog CallLog
@@ -217,6 +222,9 @@ type Config struct {
 	// Installer is the LAN, time and NTP settings and the factory reset
 	// under /api/v1/installer; nil makes those routes answer 503.
 	Installer Installer
+	// Prompts is the prompt catalogue under /api/v1/prompts (prompts.go);
+	// nil makes those routes answer 503.
+	Prompts Prompts
 	// Logger receives request logs and errors; nil discards them.
 	Logger *slog.Logger
 	// SessionIdle ends a session after this long without a request; zero

@@ -1,20 +1,19 @@
 // Package wav reads and writes the WAV files callbox exchanges with people:
-// 8 kHz mono, as 16-bit linear PCM, G.711 A-law or mu-law in, and 16-bit
-// PCM out.
+// 8 kHz mono, as 16-bit linear PCM, G.711 A-law or mu-law in (Decode), and
+// 16-bit PCM out. Mono reads the other common encodings, rates and stereo
+// for conversion (admin uploads of prompts).
 //
 // It works on byte slices so it does no I/O itself. The reader is
 // forgiving where real files are sloppy (extra chunks such as LIST and
 // fact, odd-sized chunks with or without their pad byte, a data chunk cut
 // short, WAVE_FORMAT_EXTENSIBLE headers) and strict about the audio format:
-// anything other than 8 kHz mono is an error that says what it found.
+// audio it cannot read is an error that says what the file holds.
 package wav
 
 import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-
-	"callbox/dsp/g711"
 )
 
 // SampleRate is the only rate read and written.
@@ -181,20 +180,10 @@ func Decode(file []byte) ([]int16, error) {
 	if !info.supported() {
 		return nil, fmt.Errorf("wav: unsupported audio: %v; want %d Hz mono 16-bit PCM, 8-bit A-law or 8-bit mu-law", info, SampleRate)
 	}
-	switch info.Format {
-	case ALaw:
-		out := make([]int16, len(data))
-		g711.DecodeAlaw(out, data)
-		return out, nil
-	case MuLaw:
-		out := make([]int16, len(data))
-		g711.DecodeUlaw(out, data)
-		return out, nil
-	}
-	out := make([]int16, len(data)/2) // a trailing odd byte is dropped
-	for i := range out {
-		out[i] = int16(binary.LittleEndian.Uint16(data[2*i:]))
-	}
+	width := info.BitsPerSample / 8
+	m := Mono{info: info, data: data, width: width, frame: width}
+	out := make([]int16, m.Len()) // a trailing odd byte is dropped
+	m.Read(out)
 	return out, nil
 }
 

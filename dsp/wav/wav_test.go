@@ -104,14 +104,20 @@ func TestDecodeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		_, err := Decode(tt.file)
-		if err == nil {
-			t.Errorf("%s: no error", tt.name)
-			continue
-		}
-		for _, w := range append(tt.want, "wav: ") {
-			if !strings.Contains(err.Error(), w) {
-				t.Errorf("%s: error %q does not mention %q", tt.name, err, w)
-			}
+		wantError(t, tt.name, err, tt.want)
+	}
+}
+
+// wantError checks that err says each of want, after the package's prefix.
+func wantError(t *testing.T, name string, err error, want []string) {
+	t.Helper()
+	if err == nil {
+		t.Errorf("%s: no error", name)
+		return
+	}
+	for _, w := range append(want, "wav: ") {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("%s: error %q does not mention %q", name, err, w)
 		}
 	}
 }

@@ -1,6 +1,6 @@
 // Package app wires callbox together and runs its lifecycle: it loads the
-// board, opens the store, applies the PBX configuration, starts the
-// telephony (the switch and media engine on the board's PCM clock, the
+// board, opens the store, applies the PBX configuration, opens the prompt
+// catalogue (prompts.go), starts the telephony (the switch and media engine on the board's PCM clock, the
 // analog lines, SIP on --sip, CDRs into the store; telephony.go), the
 // control socket, the web admin, the serial console and the watchdog in
 // order, and stops them in reverse order when the root context ends. It is
@@ -24,6 +24,7 @@ import (
 	"callbox/firmware/logbuf"
 	"callbox/firmware/ota"
 	"callbox/firmware/store"
+	"callbox/telephony/prompt"
 	"callbox/webui"
 )
 
@@ -44,9 +45,16 @@ type Config struct {
 	// RTPMin and RTPMax bound the RTP ports of SIP calls (even ports for
 	// RTP, the next odd one for RTCP); both zero take 10000-19999.
 	RTPMin, RTPMax int
-	// Import is a PBX configuration file (telephony/pbxconf JSON) loaded
-	// into the store at boot, before the telephony starts; an invalid file
-	// stops the boot with the field named and the store unchanged.
+	// SystemPrompts is the directory of the system prompts (LANG/NAME.wav,
+	// as callboxctl prompts generate makes them); empty means
+	// DataDir/prompts/system. The image ships them read-only in its root
+	// file system, so that updates bring new ones.
+	SystemPrompts string
+	// Import is a configuration file (configcli's document: the PBX part,
+	// telephony/pbxconf, and the call centre's, telephony/ccconf, either
+	// optional) loaded into the store at boot, before the telephony
+	// starts; an invalid file stops the boot with the field named and the
+	// store unchanged.
 	Import string
 	// OTAKey is a file with the update public key (PEM or base64), used
 	// instead of the one compiled in (development and tests).
@@ -88,11 +96,13 @@ type App struct {
 	webTLSAddr string
 	con        *consoleRun
 	dog        *watchdog
-	tel        *telephonyRun // switch, lines, SIP (telephony.go)
-	media      *mediaRun     // recording, voicemail, conference rooms (media.go)
-	ota        *ota.Updater  // A/B slots (ota.go)
-	health     *task         // marks the booted slot good (ota.go)
-	ntp        *ntpRun       // the NTP client (installer.go)
+	tel        *telephonyRun     // switch, lines, SIP (telephony.go)
+	media      *mediaRun         // recording, voicemail, conference rooms (media.go)
+	ota        *ota.Updater      // A/B slots (ota.go)
+	health     *task             // marks the booted slot good (ota.go)
+	ntp        *ntpRun           // the NTP client (installer.go)
+	prompts    *prompt.Catalogue // prompts.go
+	cc         *callCentre       // the call-centre configuration in force (callcentre.go)
 
 	// lineEvents routes the board's driver events to the running line
 	// adapters; nil while the telephony is not running.
@@ -151,6 +161,8 @@ func (a *App) runOnce(ctx context.Context) error {
 		{name: "ota", start: a.startOTA},
 		{name: "pbxconf", start: a.startPBXConf},
 		{name: "media", start: a.startMedia, stop: a.stopMedia},
+		{name: "prompts", start: a.startPrompts, stop: a.stopPrompts},
+		{name: "callcentre", start: a.startCallCentre, stop: a.stopCallCentre},
 		{name: "telephony", start: a.startTelephony, stop: a.stopTelephony},
 		{name: "control", start: a.startControl, stop: a.stopControl},
 		{name: "web", start: a.startWeb, stop: a.stopWeb},

@@ -29,19 +29,7 @@ func TestDiskFull(t *testing.T) {
 	dir := smallfs.Mount(t, 8<<20)
 	a, out := newApp(t, Config{Board: "sim", DataDir: dir})
 	start(t, a)
-	codeRE := regexp.MustCompile(`setup code ([0-9]{4}-[0-9]{4})`)
-	deadline := time.Now().Add(5 * time.Second)
-	for codeRE.FindStringSubmatch(out.String()) == nil && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	m := codeRE.FindStringSubmatch(out.String())
-	if m == nil {
-		t.Fatalf("no setup code:\n%s", out)
-	}
-	c := newWebClient(t, "http://"+a.WebAddr())
-	c.call("GET", "/api/v1/session", nil, http.StatusOK)
-	c.call("POST", "/api/v1/setup", map[string]any{"code": m[1], "login": "boss", "password": "Kettle-Drum-42"}, http.StatusOK)
-	c.call("POST", "/api/v1/login", map[string]any{"login": "boss", "password": "Kettle-Drum-42"}, http.StatusOK)
+	c := adminClient(t, a, out)
 
 	filler := smallfs.Fill(t, dir)
 	name := strings.Repeat("n", 60)
@@ -87,12 +75,33 @@ func TestDiskFull(t *testing.T) {
 	}
 }
 
+// adminClient creates the administrator "boss" on a started box with its
+// setup code and returns a client logged in as it.
+func adminClient(t *testing.T, a *App, out *syncBuffer) *webClient {
+	t.Helper()
+	codeRE := regexp.MustCompile(`setup code ([0-9]{4}-[0-9]{4})`)
+	deadline := time.Now().Add(5 * time.Second)
+	for codeRE.FindStringSubmatch(out.String()) == nil && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	m := codeRE.FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no setup code:\n%s", out)
+	}
+	c := newWebClient(t, "http://"+a.WebAddr())
+	c.call("GET", "/api/v1/session", nil, http.StatusOK)
+	c.call("POST", "/api/v1/setup", map[string]any{"code": m[1], "login": "boss", "password": "Kettle-Drum-42"}, http.StatusOK)
+	c.call("POST", "/api/v1/login", map[string]any{"login": "boss", "password": "Kettle-Drum-42"}, http.StatusOK)
+	return c
+}
+
 // webClient is a cookie-keeping JSON client of the daemon's web API.
 type webClient struct {
 	t    *testing.T
 	base string
 	c    *http.Client
 	csrf string
+	lang string // Accept-Language, when set
 }
 
 func newWebClient(t *testing.T, base string) *webClient {
@@ -110,6 +119,9 @@ func (w *webClient) try(method, path string, body any) (int, map[string]any) {
 	req, _ := http.NewRequestWithContext(context.Background(), method, w.base+path, r)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-CSRF-Token", w.csrf)
+	if w.lang != "" {
+		req.Header.Set("Accept-Language", w.lang)
+	}
 	resp, err := w.c.Do(req)
 	if err != nil {
 		w.t.Fatalf("%s %s: %v", method, path, err)

@@ -22,13 +22,16 @@ import (
 func (a *App) startPBXConf(ctx context.Context) error {
 	return a.withDB(func(db *store.DB) error {
 		if a.cfg.Import != "" {
-			c, err := configcli.Import(db, a.cfg.Import, a.checkPBX)
+			// Nothing is running yet: the call centre takes the imported
+			// configuration when it starts.
+			r, err := configcli.Import(db, a.cfg.Import, configcli.Hooks{Check: a.checkPBX})
 			if err != nil {
 				return fmt.Errorf("import %s: %w", a.cfg.Import, err)
 			}
-			a.log.Info("pbx configuration imported", "file", a.cfg.Import,
-				"extensions", len(c.Extensions), "trunks", len(c.Trunks), "routes", len(c.Routes))
-			a.warnWeakSecrets(c)
+			a.log.Info("configuration imported", "file", a.cfg.Import, "stored", r.Summary())
+			if r.PBX != nil {
+				a.warnWeakSecrets(*r.PBX)
+			}
 			// Once per process: a console restart must not undo what the
 			// administrator changed since the boot.
 			a.cfg.Import = ""
@@ -89,11 +92,12 @@ func (a *App) pbxConfigCommand() configcli.Daemon {
 			defer a.mu.Unlock()
 			return a.db
 		},
-		Check: a.checkPBX,
-		Imported: func(c pbxconf.Config) {
-			a.log.Info("pbx configuration imported through the control socket",
-				"extensions", len(c.Extensions), "trunks", len(c.Trunks), "routes", len(c.Routes))
-			a.pbxChanged()
+		Hooks: configcli.Hooks{Check: a.checkPBX, Apply: a.applyCallCentre},
+		Imported: func(r configcli.Imported) {
+			a.log.Info("configuration imported through the control socket", "stored", r.Summary())
+			if r.PBX != nil {
+				a.pbxChanged()
+			}
 		},
 	}
 }
@@ -249,6 +253,11 @@ func (s pbxStore) pbxChange(fn func(c *pbxconf.Config) (string, error)) error {
 					return fmt.Errorf("%w: %w", webui.ErrConflict, fe)
 				}
 				return fmt.Errorf("%w: %w", webui.ErrInvalid, err)
+			}
+			// The call centre must not lose what it uses (an agent's
+			// extension, a route's trunk): the object using it is named.
+			if err := configcli.CheckCallCentre(tx, &before, &c); err != nil {
+				return fmt.Errorf("%w: %w", webui.ErrConflict, err)
 			}
 			return configcli.Save(tx, c)
 		})

@@ -124,7 +124,8 @@ func TestSyncer(t *testing.T) {
 	if st.Set {
 		t.Fatal("the clock was set without SetClock")
 	}
-	if !strings.Contains(s.State().String(), "offset 3") {
+	// The offset is 3 s less the time the answer took (2.99... under load).
+	if str := s.State().String(); !strings.Contains(str, "offset 3") && !strings.Contains(str, "offset 2.9") {
 		t.Fatalf("%s", s.State())
 	}
 	servers = nil

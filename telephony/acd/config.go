@@ -143,6 +143,17 @@ type Group struct {
 	Prompt        string        `json:"prompt,omitempty"`         // played every PromptEvery
 	PromptEvery   time.Duration `json:"prompt_every,omitempty"`   // 0: never
 	AnnounceEvery time.Duration `json:"announce_every,omitempty"` // position / estimate; 0: never
+
+	// WrapUp is the wrap-up after a call answered through this group by
+	// an agent whose own Agent.WrapUp is 0. The clock is still the
+	// agent's, one for all their groups.
+	WrapUp time.Duration `json:"wrap_up,omitempty"`
+	// SLThreshold is the group's service-level threshold: a call answered
+	// within it counts in AnsweredSL. 0 takes Config.SLThreshold.
+	SLThreshold time.Duration `json:"sl_threshold,omitempty"`
+	// NoCallback refuses RequestCallback for calls waiting with this
+	// primary group: the group offers no callbacks.
+	NoCallback bool `json:"no_callback,omitempty"`
 }
 
 // Membership is an agent's place in a group with a skill level.
@@ -200,7 +211,7 @@ type Config struct {
 
 	MaxNoAnswer     int            `json:"max_no_answer,omitempty"` // default 3
 	NoAnswer        NoAnswerAction `json:"no_answer,omitempty"`
-	SLThreshold     time.Duration  `json:"sl_threshold,omitempty"`     // default 20 s
+	SLThreshold     time.Duration  `json:"sl_threshold,omitempty"`     // default 20 s; Group.SLThreshold overrides
 	CallbackTimeout time.Duration  `json:"callback_timeout,omitempty"` // default 60 s
 	CallbackRetry   time.Duration  `json:"callback_retry,omitempty"`   // default 5 min
 	CallbackTries   int            `json:"callback_tries,omitempty"`   // default 3
@@ -235,11 +246,16 @@ func (c Config) withDefaults() Config {
 			g.Retry = DefaultRetry
 		}
 	}
-	if c.MaxNoAnswer <= 0 {
-		c.MaxNoAnswer = DefaultMaxNoAnswer
-	}
 	if c.SLThreshold <= 0 {
 		c.SLThreshold = DefaultSLThreshold
+	}
+	for i := range c.Groups {
+		if g := &c.Groups[i]; g.SLThreshold <= 0 {
+			g.SLThreshold = c.SLThreshold
+		}
+	}
+	if c.MaxNoAnswer <= 0 {
+		c.MaxNoAnswer = DefaultMaxNoAnswer
 	}
 	if c.CallbackTimeout <= 0 {
 		c.CallbackTimeout = DefaultCallbackTimeout

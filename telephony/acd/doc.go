@@ -26,19 +26,20 @@
 // ring timeout goes to the next agent; the agent who let it go is not rung
 // for it again before Group.Retry. After MaxNoAnswer consecutive
 // no-answers the agent is put on break (or signed out, Config.NoAnswer) and
-// supervisors get a Notice. Reject moves the call on at once. Wrap-up ends
-// by its timer or when the agent sets Idle. Supervisors (and agents) cannot
-// change a ringing or talking agent (ErrEngaged).
+// supervisors get a Notice. Reject moves the call on at once. Wrap-up (the
+// agent's, else that of the group the call came through; one clock per
+// agent) ends by its timer or when the agent sets Idle. Supervisors (and
+// agents) cannot change a ringing or talking agent (ErrEngaged).
 //
 // Queues have a maximum wait with an overflow Target (another group, an IVR
 // flow, voicemail, or a message and hang-up), join and leave rules for
 // when no member is logged in or available, a maximum length, periodic
 // prompts and position / estimated-wait announcements (the estimate is
 // position × mean of recent handle times ÷ working members). A waiting
-// caller may ask for a callback: they keep their place, the entry is
-// persisted (CallbackStore) and restored by New after a restart, and when
-// their turn comes an agent is reserved and Callers.CallBack asks the box to
-// dial the customer and connect the agent.
+// caller may ask for a callback (unless the group says NoCallback): they
+// keep their place, the entry is persisted (CallbackStore) and restored by
+// New after a restart, and when their turn comes an agent is reserved and
+// Callers.CallBack asks the box to dial the customer and connect the agent.
 //
 // # Driving the engine
 //
@@ -50,7 +51,8 @@
 // after each operation with the engine's lock released, in order, so an
 // implementation may call back into the engine. Live figures come from
 // Queues (per group: waiting, longest wait, offered, answered, abandoned,
-// timed out, service level within Config.SLThreshold, default 20 s, reset
+// timed out, service level within the group's SLThreshold, else
+// Config.SLThreshold, default 20 s, reset
 // at midnight), Agents (state, time in state, calls and talk time today)
 // and Waiting (the supervisor's list).
 //

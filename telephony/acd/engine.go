@@ -1293,7 +1293,7 @@ func (e *Engine) connect(c *call, a *agent, now time.Time) {
 	if a.ringGroup >= 0 {
 		g := e.groups[a.ringGroup]
 		g.c.answered++
-		if now.Sub(c.queued) <= e.cfg.SLThreshold {
+		if now.Sub(c.queued) <= g.cfg.SLThreshold {
 			g.c.answeredSL++
 		}
 	}
@@ -1353,14 +1353,21 @@ func (e *Engine) endTalk(c *call, now time.Time) {
 	talk := now.Sub(c.answered)
 	a.talk += talk
 	a.call = nil
+	// The agent's own wrap-up, else that of the group the call came
+	// through; either way one clock, the agent's.
+	wrap := a.cfg.WrapUp
 	if a.ringGroup >= 0 {
-		e.groups[a.ringGroup].addHandle(talk+a.cfg.WrapUp, e.cfg.HandleWindow)
+		g := e.groups[a.ringGroup]
+		if wrap == 0 {
+			wrap = g.cfg.WrapUp
+		}
+		g.addHandle(talk+wrap, e.cfg.HandleWindow)
 	}
-	if a.cfg.WrapUp > 0 {
+	if wrap > 0 {
 		e.setState(a, WrapUp, "", now)
 		e.stopAgentTimer(a)
 		seq := a.seq
-		a.timer = e.after(a.cfg.WrapUp, func(now time.Time) {
+		a.timer = e.after(wrap, func(now time.Time) {
 			if a.seq == seq && a.state == WrapUp {
 				e.setState(a, Idle, "wrap-up over", now)
 				e.dispatch(now)
@@ -1384,6 +1391,9 @@ func (e *Engine) RequestCallback(callID CallID, number string) error {
 		}
 		if c.state != callWaiting {
 			return fmt.Errorf("%w: call %s cannot take a callback", ErrBadState, callID)
+		}
+		if g := e.groups[c.groups[0]]; g.cfg.NoCallback {
+			return fmt.Errorf("%w: group %d offers no callbacks", ErrBadState, g.cfg.ID)
 		}
 		if number != "" {
 			c.number = number

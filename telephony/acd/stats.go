@@ -13,6 +13,8 @@ type QueueStats struct {
 	Offered     int
 	Answered    int
 	AnsweredSL  int // answered within the service-level threshold
+	// SLThreshold is the group's service-level threshold.
+	SLThreshold time.Duration
 	Abandoned   int
 	TimedOut    int // left by max wait, join refusal or leave rule
 	// ServiceLevel is AnsweredSL / (Answered + Abandoned + TimedOut); 1 when
@@ -53,7 +55,8 @@ func (e *Engine) Queues() []QueueStats {
 	out := make([]QueueStats, len(e.groups))
 	for i, g := range e.groups {
 		q := QueueStats{Group: g.cfg.ID, Name: g.cfg.Name, Offered: g.c.offered, Answered: g.c.answered,
-			AnsweredSL: g.c.answeredSL, Abandoned: g.c.abandoned, TimedOut: g.c.timedOut, ServiceLevel: 1}
+			AnsweredSL: g.c.answeredSL, SLThreshold: g.cfg.SLThreshold, Abandoned: g.c.abandoned, TimedOut: g.c.timedOut,
+			ServiceLevel: 1}
 		if n := g.c.answered + g.c.abandoned + g.c.timedOut; n > 0 {
 			q.ServiceLevel = float64(g.c.answeredSL) / float64(n)
 		}

@@ -71,19 +71,3 @@ func BenchmarkRunDayCall(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(steps), "ns/node")
 }
-
-func BenchmarkScheduleState(b *testing.B) {
-	tb := &TimeBranch{TZ: "Asia/Shanghai", Hours: map[string]string{"mon-fri": "09:00-12:00,13:00-18:00"},
-		Holidays: []string{"2026-10-01..2026-10-08"}}
-	sch, ferr := compileSchedule(tb)
-	if ferr != nil {
-		b.Fatal(ferr.msg)
-	}
-	t0 := time.Date(2026, 11, 18, 2, 0, 0, 0, time.UTC)
-	b.ReportAllocs()
-	for b.Loop() {
-		if sch.state(t0) != "open" {
-			b.Fatal("closed")
-		}
-	}
-}

@@ -23,7 +23,8 @@
 //	}
 //
 // The node types and their fields are documented on their structs: play
-// (Play), menu (Menu), collect (Collect), time (TimeBranch), switch
+// (Play), menu (Menu), collect (Collect), time (TimeBranch: literal hours or
+// a business calendar by name, telephony/calendar), switch
 // (Switch, which also branches on the caller's customer type), queue
 // (Queue), transfer (Transfer), voicemail (Voicemail), record (Record),
 // survey (Survey), set (Set), http (HTTPLookup), call and return (SubFlow,
@@ -54,6 +55,7 @@
 // agent (通话返回) instead. A sub-flow without an error branch passes its
 // failure to the node that called it. Cancelling the context stops the
 // flow: the caller hung up, or, with cause ErrResume, the agent took the
-// caller back. Time branches read an injected Clock; HTTP lookups go through a
-// Fetcher (NetHTTP over net/http).
+// caller back. Time branches read an injected Clock and find named calendars
+// through Engine.Calendars; HTTP lookups go through a Fetcher (NetHTTP over
+// net/http).
 package ivr

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"callbox/telephony/calendar"
 )
 
 // Clock tells the time; tests inject a fixed one for time branches.
@@ -26,6 +28,10 @@ type Engine struct {
 	// Clock is the time for time branches and survey answers; nil is
 	// the system clock.
 	Clock Clock
+	// Calendars finds the business calendars time branches name; a
+	// branch naming one it lacks (or with Calendars nil) fails and takes
+	// its error branch.
+	Calendars CalendarSource
 	// Apology is played when a flow fails with nowhere to go; zero uses
 	// DefaultApology.
 	Apology Prompt
@@ -427,6 +433,23 @@ func (r *run) now() time.Time {
 	return time.Now()
 }
 
+// calendar is the time branch's named calendar, or its literal hours.
+func (r *run) calendar(s *TimeBranch) (*calendar.Calendar, error) {
+	if s.Calendar == "" {
+		cal, ferr := compileSchedule(s)
+		if ferr != nil {
+			return nil, fmt.Errorf("ivr: time: %s: %s", ferr.field, ferr.msg)
+		}
+		return cal, nil
+	}
+	if r.e.Calendars != nil {
+		if cal, ok := r.e.Calendars.Calendar(s.Calendar); ok {
+			return cal, nil
+		}
+	}
+	return nil, fmt.Errorf("ivr: time: no calendar %q", s.Calendar)
+}
+
 func (r *run) exec(ctx context.Context, flow *Flow, n *Node) outcome {
 	switch s := n.Spec.(type) {
 	case *Play:
@@ -439,14 +462,14 @@ func (r *run) exec(ctx context.Context, flow *Flow, n *Node) outcome {
 	case *Collect:
 		return r.collectNode(ctx, flow, n, s)
 	case *TimeBranch:
-		sch, ferr := compileSchedule(s)
-		if ferr != nil {
-			return outcome{err: fmt.Errorf("ivr: time: %s: %s", ferr.field, ferr.msg)}
+		cal, err := r.calendar(s)
+		if err != nil {
+			return outcome{err: err}
 		}
-		switch sch.state(r.now()) {
-		case "open":
+		switch cal.State(r.now()) {
+		case calendar.Open:
 			return outcome{next: s.Open}
-		case "holiday":
+		case calendar.Holiday:
 			if s.Holiday != "" {
 				return outcome{next: s.Holiday}
 			}

@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"callbox/telephony/calendar"
 )
 
 // Limits on field values, checked by Validate.
@@ -189,26 +191,36 @@ func (s *Collect) check(r *reporter) {
 
 // TimeBranch chooses a node by the time of day in a time zone: Open
 // inside the working hours, Holiday on a holiday date, Closed otherwise.
+// The hours come from a business calendar the branch names (Calendar,
+// kept in the call centre's configuration), or are given literally.
 //
-// Hours maps days to time ranges: keys are "mon".."sun", day ranges such
-// as "mon-fri", or "daily"; values are comma-separated "HH:MM-HH:MM"
-// ranges ("09:00-12:00,13:30-18:00"), end exclusive, "24:00" allowed as
-// an end. Special maps dates ("2026-09-27") to the hours of that one day,
-// overriding the weekday: a make-up working day (调休) on a weekend, or
-// short hours; "" closes the day. Holidays lists dates or date ranges
-// ("2026-10-01..2026-10-07") on which the call goes to Holiday (or Closed
-// when Holiday is empty).
+// Literally, Hours maps days to time ranges: keys are "mon".."sun", day
+// ranges such as "mon-fri", or "daily"; values are comma-separated
+// "HH:MM-HH:MM" ranges ("09:00-12:00,13:30-18:00"), end exclusive, "24:00"
+// allowed as an end. Special maps dates ("2026-09-27") to the hours of
+// that one day, overriding the weekday: a make-up working day (调休) on a
+// weekend, or short hours; "" closes the day. Holidays lists dates or date
+// ranges ("2026-10-01..2026-10-07") on which the call goes to Holiday (or
+// Closed when Holiday is empty). telephony/calendar documents the format.
 //
 //	{"id": "hours", "type": "time", "tz": "Asia/Shanghai",
 //	 "hours": {"mon-fri": "09:00-18:00", "sat": "09:00-12:00"},
 //	 "holidays": ["2026-10-01..2026-10-07"],
 //	 "open": "menu", "closed": "night", "holiday": "night"}
+//
+//	{"id": "hours", "type": "time", "calendar": "main",
+//	 "open": "menu", "closed": "night", "holiday": "night"}
 type TimeBranch struct {
+	// Calendar names a business calendar ("calendar"); it excludes the
+	// literal fields below. The engine finds it through
+	// Engine.Calendars when the node runs, so an edited calendar takes
+	// effect at once.
+	Calendar string `json:"calendar,omitempty"`
 	// TZ is an IANA zone ("Asia/Shanghai") or a fixed offset
 	// ("+08:00"); empty means UTC ("tz").
 	TZ string `json:"tz,omitempty"`
 	// Hours are the working hours per weekday ("hours").
-	Hours map[string]string `json:"hours"`
+	Hours map[string]string `json:"hours,omitempty"`
 	// Special overrides the hours on single dates ("special").
 	Special map[string]string `json:"special,omitempty"`
 	// Holidays are closed dates ("holidays").
@@ -218,6 +230,11 @@ type TimeBranch struct {
 	Open    string `json:"open"`
 	Closed  string `json:"closed"`
 	Holiday string `json:"holiday,omitempty"`
+}
+
+// spec is the branch's literal calendar.
+func (s *TimeBranch) spec() calendar.Spec {
+	return calendar.Spec{TZ: s.TZ, Hours: s.Hours, Special: s.Special, Holidays: s.Holidays}
 }
 
 func (s *TimeBranch) edges() []edge {
@@ -231,7 +248,14 @@ func (s *TimeBranch) edges() []edge {
 func (s *TimeBranch) prompts() []fieldPrompt { return nil }
 
 func (s *TimeBranch) check(r *reporter) {
-	if _, err := compileSchedule(s); err != nil {
+	if s.Calendar != "" {
+		if !isName(s.Calendar, false) {
+			r.errorf("calendar", "bad calendar name %q", s.Calendar)
+		}
+		if !s.spec().IsZero() {
+			r.errorf("calendar", "a named calendar excludes tz, hours, special and holidays")
+		}
+	} else if _, err := compileSchedule(s); err != nil {
 		r.errorf(err.field, "%s", err.msg)
 	}
 	r.require("open", s.Open)

@@ -64,6 +64,8 @@ type ValidateOptions struct {
 	Prompts PromptCatalogue
 	// Flows, when set, must hold every sub-flow a node calls.
 	Flows FlowSource
+	// Calendars, when set, must hold every calendar a time branch names.
+	Calendars CalendarSource
 }
 
 // Validate checks a flow before it is saved: node ids and types, every
@@ -121,6 +123,11 @@ func Validate(f *Flow, opt ValidateOptions) error {
 		}
 		for _, p := range n.Spec.prompts() {
 			checkPrompt(r, p.field, *p.prompt, opt.Prompts)
+		}
+		if tb, ok := n.Spec.(*TimeBranch); ok && tb.Calendar != "" && opt.Calendars != nil {
+			if _, found := opt.Calendars.Calendar(tb.Calendar); !found {
+				add(r.node, "calendar", "no calendar %q", tb.Calendar)
+			}
 		}
 		if sf, ok := n.Spec.(*SubFlow); ok && sf.Flow != "" {
 			if sf.Flow == f.ID {

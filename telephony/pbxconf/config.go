@@ -298,6 +298,13 @@ func DecodeRoute(data []byte) (Route, error) {
 	return r, decodeObject(data, &r, "route")
 }
 
+// DecodeStrict decodes data into v as Parse decodes a document: unknown
+// fields, field names not in lower case, wrong types and trailing data are
+// refused with a *FieldError naming the field, object being its kind.
+// telephony/ccconf decodes its document with it, so both speak the same
+// JSON reason codes.
+func DecodeStrict(data []byte, v any, object string) error { return decodeObject(data, v, object) }
+
 func decodeObject(data []byte, v any, object string) error {
 	if err := decodeStrict(data, v, object); err != nil {
 		return err

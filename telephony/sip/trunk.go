@@ -295,7 +295,7 @@ func (e *Endpoint) trunkFor(req *sip.Request) *trunk {
 // trunkAt reports whether src is a trunk's address and port (for the
 // guard: a trunk is exempt from the strangers' rate).
 func (e *Endpoint) trunkAt(src netip.AddrPort) bool {
-	for _, t := range e.trunks {
+	for _, t := range e.trunkList() {
 		t.mu.Lock()
 		addrs := t.addrs
 		t.mu.Unlock()

@@ -3,19 +3,26 @@
 //	callboxctl config export [--data DIR] [--socket PATH] [FILE|-]
 //	callboxctl config import [--data DIR] [--socket PATH] FILE
 //
-// They read and write the PBX configuration (extensions, trunks, routes and
-// the dialling rules) as the JSON document of telephony/pbxconf, which is
-// also the backup format. When the daemon runs they go through its control
-// socket, so the daemon checks the file against its board and applies it;
-// when no daemon answers they open the store file in DIR directly. An
-// import is validated completely before anything is written, and is
-// written in one transaction: a refused file changes nothing. A SIP
-// extension secret the file sets or changes must be strong; a weak one
-// the store already holds is kept with a warning.
+// They read and write the box's configuration as one JSON document, which
+// is also the backup format: the PBX configuration (extensions, trunks,
+// routes and the dialling rules; telephony/pbxconf) with the call centre's
+// (groups, agents, customer types, blacklist, inbound routes, calendars,
+// bindings, caller IDs and the IVR flows; telephony/ccconf) under
+// "call_centre" (Document). An import file may leave either part out; the
+// stored one is then kept, and checked against the file's other part. When
+// the daemon runs they go through its control socket, so the daemon checks
+// the file against its board and puts it in force; when no daemon answers
+// they open the store file in DIR directly. An import is validated
+// completely before anything is written, and is written in one
+// transaction: a refused file changes nothing. A SIP extension secret the
+// file sets or changes must be strong; a weak one the store already holds
+// is kept with a warning. Agents' PINs are stored hashed; flows whose
+// content changed are stored as new versions.
 //
 // The package also holds what the daemon shares with the commands: Load and
-// Save on a store transaction, ReadFile, and Live, the commands the daemon
-// serves on its control socket and serial console.
+// Save on a store transaction (LoadCallCentre, SaveCallCentre and the flow
+// versions for the call centre), ReadFile, and Live, the commands the
+// daemon serves on its control socket and serial console.
 package configcli
 
 import (
@@ -27,10 +34,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"callbox/firmware/cli"
 	"callbox/firmware/control"
 	"callbox/firmware/store"
+	"callbox/telephony/ccconf"
+	"callbox/telephony/ivr"
 	"callbox/telephony/pbxconf"
 )
 
@@ -38,15 +48,17 @@ import (
 // opens it).
 const DBName = "callbox.db"
 
-const summary = "PBX configuration: export [FILE|-], import FILE (JSON; daemon or store file)"
+const summary = "PBX and call-centre configuration: export [FILE|-], import FILE (JSON; daemon or store file)"
 
 const usage = `usage: config export [--data DIR | --socket PATH] [FILE|-]
        config import [--data DIR | --socket PATH] FILE
-Export writes the whole PBX configuration (extensions, trunks, routes,
-emergency and blocked numbers) as JSON to FILE (mode 0600: it holds the
-secrets) or standard output; import replaces it with FILE after checking
-all of it. Through the running daemon when it answers on DIR's control
-socket, otherwise on DIR's store file.
+Export writes the whole configuration as JSON to FILE (mode 0600: it holds
+the secrets) or standard output: the PBX's (extensions, trunks, routes,
+emergency and blocked numbers) and the call centre's under "call_centre"
+(groups, agents, customer types, blacklist, inbound routes, calendars,
+bindings, caller IDs, IVR flows). Import replaces what FILE holds (either
+part may be left out) after checking all of it. Through the running daemon
+when it answers on DIR's control socket, otherwise on DIR's store file.
 `
 
 // ErrNone means the store holds no PBX configuration yet (a store the
@@ -82,56 +94,195 @@ func Save(tx *store.Tx, c pbxconf.Config) error {
 	return tx.SetPBXConfig(doc)
 }
 
-// ReadFile reads and validates a configuration file.
-func ReadFile(path string) (pbxconf.Config, error) {
+// ReadFile reads a configuration file: the PBX part validated, the call
+// centre's parsed (Import validates it against what it refers to).
+func ReadFile(path string) (Document, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return pbxconf.Config{}, fmt.Errorf("configcli: %w", err)
+		return Document{}, fmt.Errorf("configcli: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, pbxconf.MaxDocument+1))
+	data, err := io.ReadAll(io.LimitReader(f, pbxconf.MaxDocument+ccconf.MaxDocument+1))
 	if err != nil {
-		return pbxconf.Config{}, fmt.Errorf("configcli: %s: %w", path, err)
+		return Document{}, fmt.Errorf("configcli: %s: %w", path, err)
 	}
-	c, err := pbxconf.Parse(data)
+	d, err := ParseDocument(data)
 	if err != nil {
-		return pbxconf.Config{}, fmt.Errorf("configcli: %s: %w", path, err)
+		return Document{}, fmt.Errorf("configcli: %s: %w", path, err)
 	}
-	return c, nil
+	return d, nil
 }
 
-// Import reads the file at path, checks it (check may refuse what this box
-// cannot run, such as ports it lacks; nil accepts) and replaces the stored
-// configuration with it in one transaction. On any error the store is
-// unchanged.
-func Import(db *store.DB, path string, check func(pbxconf.Config) error) (pbxconf.Config, error) {
-	c, err := ReadFile(path)
+// Hooks let the daemon take part in an import.
+type Hooks struct {
+	// Check refuses PBX configurations this box cannot run (ports it
+	// lacks); nil accepts.
+	Check func(pbxconf.Config) error
+	// Apply is given the call-centre configuration an import is about to
+	// store, checked, before it is stored: the daemon puts it in force
+	// (the ACD's Reconfigure, which refuses to remove an agent in a call).
+	// An error refuses the import. Import then calls finish once, with
+	// what it stored, or with nil when storing failed (the daemon puts
+	// the previous configuration back). nil applies nothing.
+	Apply func(ccconf.Config) (finish func(stored *Imported), err error)
+}
+
+// Imported is what an import stored.
+type Imported struct {
+	// Document is the file: a nil part was left as stored.
+	Document
+	// CallCentre is the call-centre configuration now stored (PINs
+	// hashed), whether the file had one or not, with the flows it named.
+	CallCentre ccconf.Config
+	// NewFlows are the flow versions the import stored (flows whose
+	// content changed, or new ones).
+	NewFlows []*ivr.Flow
+}
+
+// Import reads the file at path, checks all of it (the PBX part, the call
+// centre's against the PBX configuration that will be in force and the
+// stored flows, or the stored call centre against a new PBX part) and
+// stores both parts in one transaction, with the flow versions the file
+// changes. On any error the store is unchanged.
+func Import(db *store.DB, path string, h Hooks) (res Imported, err error) {
+	d, err := ReadFile(path)
 	if err != nil {
-		return pbxconf.Config{}, err
+		return Imported{}, err
 	}
-	if check != nil {
-		if err := check(c); err != nil {
-			return pbxconf.Config{}, fmt.Errorf("configcli: %s: %w", path, err)
+	if d.PBX != nil && h.Check != nil {
+		if err := h.Check(*d.PBX); err != nil {
+			return Imported{}, fmt.Errorf("configcli: %s: %w", path, err)
 		}
 	}
-	if err := db.Update(func(tx *store.Tx) error {
-		// New or changed SIP secrets must be strong; the stored ones
-		// keep working (WeakSecrets warns). A stored configuration that
-		// cannot be read is not held against the file that replaces it.
-		if stored, err := Load(tx); err == nil || errors.Is(err, ErrNone) {
-			prev := &stored
+	var cc ccconf.Config
+	if d.CallCentre != nil {
+		// Check and hash the PINs before the write transaction: hashing
+		// takes a while and the transaction holds the store.
+		cc = d.CallCentre.Clone()
+		err = db.View(func(tx *store.Tx) error {
+			stored, _, err := LoadCallCentre(tx)
 			if err != nil {
-				prev = nil
+				stored = ccconf.Default() // an unreadable one is replaced
 			}
-			if err := c.CheckNewSecrets(prev); err != nil {
-				return fmt.Errorf("configcli: %s: %w", path, err)
+			cc.KeepPINs(&stored)
+			return checkCallCentre(tx, cc, d.PBX)
+		})
+		if err != nil {
+			return Imported{}, fmt.Errorf("configcli: %s: %w", path, err)
+		}
+		if err := cc.HashPINs(); err != nil {
+			return Imported{}, fmt.Errorf("configcli: %s: %w", path, err)
+		}
+		if h.Apply != nil {
+			finish, aerr := h.Apply(cc)
+			if aerr != nil {
+				return Imported{}, fmt.Errorf("configcli: %s: %w", path, aerr)
+			}
+			if finish != nil {
+				defer func() {
+					if err != nil {
+						finish(nil) // not stored: what was in force goes back
+					} else {
+						finish(&res)
+					}
+				}()
 			}
 		}
-		return Save(tx, c)
-	}); err != nil {
-		return pbxconf.Config{}, err
 	}
-	return c, nil
+	res = Imported{Document: d}
+	err = db.Update(func(tx *store.Tx) error {
+		if d.PBX != nil {
+			// New or changed SIP secrets must be strong; the stored ones
+			// keep working (WeakSecrets warns). A stored configuration
+			// that cannot be read is not held against the file that
+			// replaces it.
+			if stored, err := Load(tx); err == nil || errors.Is(err, ErrNone) {
+				prev := &stored
+				if err != nil {
+					prev = nil
+				}
+				if err := d.PBX.CheckNewSecrets(prev); err != nil {
+					return err
+				}
+			}
+		}
+		if d.CallCentre == nil {
+			// The stored call centre must still be valid with the new
+			// PBX part.
+			if d.PBX != nil {
+				var before *pbxconf.Config
+				if p, err := Load(tx); err == nil {
+					before = &p
+				}
+				if err := CheckCallCentre(tx, before, d.PBX); err != nil {
+					return err
+				}
+			}
+			c, _, err := LoadCallCentre(tx)
+			res.CallCentre = c
+			if err != nil {
+				return err
+			}
+		} else {
+			// Again inside the transaction: the store may have moved
+			// since the check above.
+			if err := checkCallCentre(tx, cc, d.PBX); err != nil {
+				return err
+			}
+			stored, err := LoadFlows(tx)
+			if err != nil {
+				return err
+			}
+			if res.NewFlows, err = SaveFlows(tx, stored, cc.Flows); err != nil {
+				return err
+			}
+			if err := SaveCallCentre(tx, cc); err != nil {
+				return err
+			}
+			res.CallCentre = cc
+		}
+		if d.PBX != nil {
+			return Save(tx, *d.PBX)
+		}
+		return nil
+	})
+	if err != nil {
+		return Imported{}, fmt.Errorf("configcli: %s: %w", path, err)
+	}
+	return res, nil
+}
+
+// checkCallCentre validates cc against the PBX configuration that will be
+// in force (pbx, or the stored one when nil) and the stored flows.
+func checkCallCentre(tx *store.Tx, cc ccconf.Config, pbx *pbxconf.Config) error {
+	if pbx == nil {
+		p, err := Load(tx)
+		switch {
+		case err == nil:
+			pbx = &p
+		case !errors.Is(err, ErrNone):
+			return err
+		}
+	}
+	flows, err := LoadFlows(tx)
+	if err != nil {
+		return err
+	}
+	return cc.Validate(ccconf.Context{PBX: pbx, Flows: flows})
+}
+
+// Summary is the one line an import prints about what it stored.
+func (r Imported) Summary() string {
+	var parts []string
+	if p := r.PBX; p != nil {
+		parts = append(parts, fmt.Sprintf("%d extensions, %d trunks, %d routes", len(p.Extensions), len(p.Trunks), len(p.Routes)))
+	}
+	if r.Document.CallCentre != nil {
+		c := r.CallCentre
+		parts = append(parts, fmt.Sprintf("call centre: %d groups, %d agents, %d inbound routes, %d flows (%d new versions)",
+			len(c.Groups), len(c.Agents), len(c.InboundRoutes), len(c.Flows), len(r.NewFlows)))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // WarnWeakSecrets writes a line to w for each SIP extension of c whose
@@ -143,30 +294,40 @@ func WarnWeakSecrets(w io.Writer, c pbxconf.Config) {
 	}
 }
 
-// Export returns the stored configuration as a document.
+// Export returns the stored configuration as a document: the PBX's and
+// the call centre's, with the latest version of every flow.
 func Export(db *store.DB) ([]byte, error) {
-	var c pbxconf.Config
-	if err := db.View(func(tx *store.Tx) (err error) { c, err = Load(tx); return err }); err != nil {
+	var d Document
+	err := db.View(func(tx *store.Tx) error {
+		p, err := Load(tx)
+		if err != nil {
+			return err
+		}
+		c, err := ExportCallCentre(tx)
+		d = Document{PBX: &p, CallCentre: &c}
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
-	return pbxconf.Marshal(c)
+	return MarshalDocument(d)
 }
 
 // Daemon is what the daemon's config commands reach.
 type Daemon struct {
 	// DB returns the open store, or nil while none is open.
 	DB func() *store.DB
-	// Check refuses configurations this box cannot run; nil accepts.
-	Check func(pbxconf.Config) error
-	// Imported, when set, is told of each import the daemon applies.
-	Imported func(pbxconf.Config)
+	// Hooks check and apply what an import brings.
+	Hooks Hooks
+	// Imported, when set, is told of each import the daemon stored.
+	Imported func(Imported)
 }
 
 // Live returns the config command as the daemon serves it on the control
 // socket and the serial console: export writes the document to standard
 // output, import FILE reads FILE (an absolute path on the box).
 func Live(d Daemon) cli.Command {
-	return cli.Command{Name: "config", Summary: "PBX configuration: export, import FILE", Run: func(ctx context.Context, args []string, std cli.IO) int {
+	return cli.Command{Name: "config", Summary: "PBX and call-centre configuration: export, import FILE", Run: func(ctx context.Context, args []string, std cli.IO) int {
 		db := d.DB()
 		if db == nil {
 			fmt.Fprintln(std.Err, "config: the store is not open")
@@ -182,17 +343,18 @@ func Live(d Daemon) cli.Command {
 			_, err = std.Out.Write(doc)
 			return exitOf(err, std)
 		case len(args) == 2 && args[0] == "import":
-			c, err := Import(db, args[1], d.Check)
+			r, err := Import(db, args[1], d.Hooks)
 			if err != nil {
 				fmt.Fprintf(std.Err, "config: import refused, nothing changed: %v\n", err)
 				return 1
 			}
 			if d.Imported != nil {
-				d.Imported(c)
+				d.Imported(r)
 			}
-			fmt.Fprintf(std.Out, "config: imported %s: %d extensions, %d trunks, %d routes\n",
-				args[1], len(c.Extensions), len(c.Trunks), len(c.Routes))
-			WarnWeakSecrets(std.Out, c)
+			fmt.Fprintf(std.Out, "config: imported %s: %s\n", args[1], r.Summary())
+			if r.PBX != nil {
+				WarnWeakSecrets(std.Out, *r.PBX)
+			}
 			return 0
 		}
 		fmt.Fprint(std.Err, usage)
@@ -278,7 +440,7 @@ func export(ctx context.Context, socket, dataDir, file string, std cli.IO) int {
 		return 1
 	}
 	// What the daemon sent must be a document this firmware reads back.
-	if _, err := pbxconf.Parse(doc.Bytes()); err != nil {
+	if _, err := ParseDocument(doc.Bytes()); err != nil {
 		fmt.Fprintf(std.Err, "callboxctl: config export: the daemon sent an unreadable document: %v\n", err)
 		return 1
 	}
@@ -318,7 +480,7 @@ func importFile(ctx context.Context, socket, dataDir, file string, std cli.IO) i
 		fmt.Fprintf(std.Err, "callboxctl: config import: %v\n", err)
 		return 1
 	}
-	c, err := Import(db, abs, nil)
+	r, err := Import(db, abs, Hooks{})
 	if cerr := db.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
@@ -326,9 +488,11 @@ func importFile(ctx context.Context, socket, dataDir, file string, std cli.IO) i
 		fmt.Fprintf(std.Err, "callboxctl: config import refused, nothing changed: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(std.Out, "config: imported %s into %s (no daemon running; ports are checked at its next boot): %d extensions, %d trunks, %d routes\n",
-		abs, filepath.Join(dataDir, DBName), len(c.Extensions), len(c.Trunks), len(c.Routes))
-	WarnWeakSecrets(std.Out, c)
+	fmt.Fprintf(std.Out, "config: imported %s into %s (no daemon running; ports are checked at its next boot): %s\n",
+		abs, filepath.Join(dataDir, DBName), r.Summary())
+	if r.PBX != nil {
+		WarnWeakSecrets(std.Out, *r.PBX)
+	}
 	return 0
 }
 

@@ -11,6 +11,7 @@ import (
 	"callbox/firmware/cli"
 	"callbox/firmware/control"
 	"callbox/firmware/store"
+	"callbox/telephony/ccconf"
 	"callbox/telephony/pbxconf"
 )
 
@@ -83,13 +84,15 @@ func TestStoreFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc1, _ := pbxconf.Marshal(got)
+	doc1, _ := pbxconf.Marshal(*got.PBX)
 	doc2, _ := pbxconf.Marshal(sampleConfig())
 	if !bytes.Equal(doc1, doc2) {
 		t.Fatalf("export differs from what was imported:\n%s\n%s", doc1, doc2)
 	}
+	sample, def := sampleConfig(), ccconf.Default()
+	whole, _ := MarshalDocument(Document{PBX: &sample, CallCentre: &def})
 	code, stdout, _ := runCmd(t, "export", "--data", data, "-")
-	if code != 0 || stdout != string(doc2) {
+	if code != 0 || stdout != string(whole) {
 		t.Fatalf("export to stdout: %d\n%s", code, stdout)
 	}
 
@@ -142,11 +145,11 @@ func TestThroughDaemonSocket(t *testing.T) {
 	if err := db.Update(func(tx *store.Tx) error { return Save(tx, pbxconf.Default(4)) }); err != nil {
 		t.Fatal(err)
 	}
-	var imported []pbxconf.Config
+	var imported []Imported
 	d := Daemon{
 		DB:       func() *store.DB { return db },
-		Check:    func(c pbxconf.Config) error { return c.CheckPorts(4, 0) },
-		Imported: func(c pbxconf.Config) { imported = append(imported, c) },
+		Hooks:    Hooks{Check: func(c pbxconf.Config) error { return c.CheckPorts(4, 0) }},
+		Imported: func(r Imported) { imported = append(imported, r) },
 	}
 	srv, err := control.Listen(control.Path(dir), []cli.Command{Live(d)}, nil)
 	if err != nil {
@@ -156,7 +159,8 @@ func TestThroughDaemonSocket(t *testing.T) {
 	defer srv.Close(context.Background())
 
 	code, out, errs := runCmd(t, "export", "--data", dir)
-	def, _ := pbxconf.Marshal(pbxconf.Default(4))
+	defPBX, defCC := pbxconf.Default(4), ccconf.Default()
+	def, _ := MarshalDocument(Document{PBX: &defPBX, CallCentre: &defCC})
 	if code != 0 || out != string(def) {
 		t.Fatalf("export through the daemon: %d %q\n%s", code, errs, out)
 	}
@@ -178,7 +182,7 @@ func TestThroughDaemonSocket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := pbxconf.Marshal(c)
+	want, _ := MarshalDocument(Document{PBX: &c, CallCentre: &defCC})
 	if !bytes.Equal(got, want) {
 		t.Fatalf("daemon store after import:\n%s\nwant\n%s", got, want)
 	}

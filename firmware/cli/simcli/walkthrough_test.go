@@ -47,15 +47,18 @@ func TestREADMEWalkthrough(t *testing.T) {
 		t.Fatal(err)
 	}
 	daemon := exec.Command(filepath.Join(bin, "callboxd"), "--board", "sim", "--data", "var",
-		"--http", freeAddr(t), "--sip", "127.0.0.1:0", "--console", "none", "--no-watchdog")
+		"--http", freeAddr(t), "--https", "none", "--sip", "127.0.0.1:0", "--console", "none", "--no-watchdog")
 	daemon.Dir = work
 	var logs bytes.Buffer
 	daemon.Stdout, daemon.Stderr = &logs, &logs
 	if err := daemon.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- daemon.Wait() }()
+	// exited is closed when the daemon has exited, with its error in waitErr,
+	// so that both the boot loop and the cleanup can see it.
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = daemon.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		_ = daemon.Process.Signal(syscall.SIGTERM)
 		select {
@@ -72,8 +75,8 @@ func TestREADMEWalkthrough(t *testing.T) {
 	ready := false
 	for end := time.Now().Add(15 * time.Second); !ready && time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
 		select {
-		case err := <-exited:
-			t.Fatalf("callboxd exited during boot: %v", err)
+		case <-exited:
+			t.Fatalf("callboxd exited during boot: %v", waitErr)
 		default:
 		}
 		c := exec.Command(ctl, "sim", "status")

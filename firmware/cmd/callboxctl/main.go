@@ -18,6 +18,7 @@ import (
 	"callbox/firmware/cli/dspcli"
 	"callbox/firmware/cli/ivrcli"
 	"callbox/firmware/cli/otacli"
+	"callbox/firmware/cli/promptcli"
 	"callbox/firmware/cli/simcli"
 	"callbox/firmware/version"
 )
@@ -34,4 +35,4 @@ func main() {
 }
 
 var commands = append([]cli.Command{dspcli.Command, boardcli.Command, acdcli.Command, ivrcli.Command, configcli.Command,
-	simcli.Command, otacli.Update, otacli.Bundle}, backupcli.Commands...)
+	simcli.Command, otacli.Update, otacli.Bundle, promptcli.Command}, backupcli.Commands...)

@@ -45,7 +45,8 @@ func main() {
 	flags.StringVar(&cfg.Console, "console", "", `serial console: "pty", a UART device, or "none" (default pty in sim, /dev/ttyS0 on hardware)`)
 	flags.TextVar(&level, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
 	flags.BoolVar(&cfg.NoWatchdog, "no-watchdog", false, "do not pet /dev/watchdog")
-	flags.StringVar(&cfg.Import, "import", "", "load this PBX configuration file (JSON, as callboxctl config export writes) into the store at boot")
+	flags.StringVar(&cfg.SystemPrompts, "prompts", "", "directory of the system prompts, as callboxctl prompts generate makes them (default DATA/prompts/system in sim, /usr/share/callbox/prompts on hardware)")
+	flags.StringVar(&cfg.Import, "import", "", "load this configuration file (JSON, as callboxctl config export writes: the PBX part, the call centre's under \"call_centre\", or both) into the store at boot")
 	flags.StringVar(&cfg.OTAKey, "ota-key", "", "update public key file (PEM or base64) instead of the compiled-in one")
 	flags.StringVar(&cfg.OTABoard, "ota-board", "", "flash layout of this board for updates (default: callbox.board= on the kernel command line)")
 	flags.StringVar(&cfg.OTAFloor, "ota-floor", "", "refuse update bundles older than this version")
@@ -68,6 +69,7 @@ func main() {
 	}
 	cfg.SIPAddr = first(cfg.SIPAddr, defaultFor("127.0.0.1:5060", ":5060"))
 	cfg.Console = first(cfg.Console, defaultFor("pty", "/dev/ttyS0"))
+	cfg.SystemPrompts = first(cfg.SystemPrompts, defaultFor("", "/usr/share/callbox/prompts"))
 	cfg.Out = os.Stdout
 
 	logs := logbuf.New(1000)

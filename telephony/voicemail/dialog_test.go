@@ -17,7 +17,7 @@ func TestDeposit(t *testing.T) {
 	if err := s.Deposit(c, "8001", Caller{Number: "13800138000", Name: "ZHANG"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := said(c); got != "vm-greeting record vm-saved hangup" {
+	if got := said(c); got != "vm/greeting record vm/saved hangup" {
 		t.Fatalf("the caller heard %q", got)
 	}
 	msgs, err := s.Messages("8001")
@@ -39,7 +39,7 @@ func TestDeposit(t *testing.T) {
 	if err := s.Deposit(c, "8001", Caller{}); err != nil {
 		t.Fatal(err)
 	}
-	if got := said(c); got != "file:greeting.wav record vm-saved hangup" {
+	if got := said(c); got != "file:greeting.wav record vm/saved hangup" {
 		t.Fatalf("with a greeting the caller heard %q", got)
 	}
 	if l.get("8001") != [2]int{2, 0} {
@@ -66,7 +66,7 @@ func TestDepositEdges(t *testing.T) {
 		t.Fatalf("hang-up at the beep: %v, %d messages", err, count())
 	}
 	c = &caller{t: t, takes: []take{{dur: 6 * time.Second}}}
-	if err := s.Deposit(c, "8001", Caller{}); err != nil || count() != 1 || said(c) != "vm-greeting record vm-nothing-recorded vm-goodbye hangup" {
+	if err := s.Deposit(c, "8001", Caller{}); err != nil || count() != 1 || said(c) != "vm/greeting record vm/nothing-recorded vm/goodbye hangup" {
 		t.Fatalf("silence: %v, %d messages, heard %q", err, count(), said(c))
 	}
 	entries, _ := os.ReadDir(s.boxDir("8001"))
@@ -77,11 +77,11 @@ func TestDepositEdges(t *testing.T) {
 	c = &caller{t: t, takes: []take{{dur: 2 * time.Second, spoken: true}}}
 	s.Deposit(c, "8001", Caller{})
 	c = &caller{t: t}
-	if err := s.Deposit(c, "8001", Caller{}); !errors.Is(err, ErrFull) || said(c) != "vm-full hangup" {
+	if err := s.Deposit(c, "8001", Caller{}); !errors.Is(err, ErrFull) || said(c) != "vm/mailbox-full hangup" {
 		t.Fatalf("a full box: %v, heard %q", err, said(c))
 	}
 	c = &caller{t: t}
-	if err := s.Deposit(c, "9999", Caller{}); !errors.Is(err, ErrNotFound) || said(c) != "vm-unavailable hangup" {
+	if err := s.Deposit(c, "9999", Caller{}); !errors.Is(err, ErrNotFound) || said(c) != "vm/unavailable hangup" {
 		t.Fatalf("an unknown box: %v, heard %q", err, said(c))
 	}
 }
@@ -121,11 +121,11 @@ func TestRetrieve(t *testing.T) {
 	if err := s.Retrieve(c, ""); err != nil {
 		t.Fatal(err)
 	}
-	want := "vm-enter-box vm-enter-pin vm-you-have n:2 vm-new-messages n:1 vm-saved-messages vm-main-menu " +
-		"vm-message n:1 vm-from d:13800000001 file:" + first[2].ID + ".wav vm-message-menu vm-message-deleted " +
-		"vm-message n:2 vm-from d:13800000002 file:" + first[1].ID + ".wav vm-message-menu vm-message-saved vm-no-more " +
-		"vm-main-menu vm-options vm-new-pin vm-new-pin-again vm-pin-changed vm-options vm-record-greeting record " +
-		"vm-greeting-saved vm-options vm-main-menu vm-message n:1 vm-from d:13800000002 file:" + first[1].ID + ".wav vm-message-menu"
+	want := "vm/enter-box vm/password vm/you-have n:2 vm/new-messages n:1 vm/saved-messages vm/main-menu " +
+		"vm/message n:1 vm/from d:13800000001 file:" + first[2].ID + ".wav vm/message-menu vm/deleted " +
+		"vm/message n:2 vm/from d:13800000002 file:" + first[1].ID + ".wav vm/message-menu vm/message-saved vm/no-more " +
+		"vm/main-menu vm/options vm/new-pin vm/new-pin-again vm/pin-changed vm/options vm/record-greeting record " +
+		"vm/greeting-saved vm/options vm/main-menu vm/message n:1 vm/from d:13800000002 file:" + first[1].ID + ".wav vm/message-menu"
 	if got := said(c); got != want {
 		t.Fatalf("the caller heard:\n%s\nwant:\n%s", got, want)
 	}
@@ -157,8 +157,8 @@ func TestRetrieveWrongPIN(t *testing.T) {
 	if err := s.Retrieve(c, ""); err != nil {
 		t.Fatal(err)
 	}
-	if got := said(c); got != "vm-enter-box vm-enter-pin vm-wrong-pin vm-enter-box vm-enter-pin vm-wrong-pin "+
-		"vm-enter-box vm-enter-pin vm-wrong-pin vm-goodbye hangup" {
+	if got := said(c); got != "vm/enter-box vm/password vm/wrong-pin vm/enter-box vm/password vm/wrong-pin "+
+		"vm/enter-box vm/password vm/wrong-pin vm/goodbye hangup" {
 		t.Fatalf("three wrong tries: %q", got)
 	}
 	// Own box (the feature code): only the PIN; two more wrong for 8001
@@ -168,7 +168,7 @@ func TestRetrieveWrongPIN(t *testing.T) {
 	if err := s.Retrieve(c, "8001"); err != nil {
 		t.Fatal(err)
 	}
-	if got := said(c); got != "vm-enter-pin vm-wrong-pin vm-enter-pin vm-wrong-pin vm-enter-pin vm-locked hangup" {
+	if got := said(c); got != "vm/password vm/wrong-pin vm/password vm/wrong-pin vm/password vm/locked hangup" {
 		t.Fatalf("locking: %q", got)
 	}
 }
@@ -182,7 +182,7 @@ func TestRetrieveSilence(t *testing.T) {
 	if err := s.Retrieve(c, "8001"); err != nil {
 		t.Fatal(err)
 	}
-	if got := said(c); got != "vm-enter-pin vm-no-messages vm-main-menu vm-main-menu vm-main-menu vm-goodbye hangup" {
+	if got := said(c); got != "vm/password vm/no-messages vm/main-menu vm/main-menu vm/main-menu vm/goodbye hangup" {
 		t.Fatalf("silence: %q", got)
 	}
 }

@@ -22,6 +22,8 @@
 // retried while nobody listens) and by mail with the audio attached, on
 // the service's one notification goroutine.
 //
+// The prompts are telephony/prompt's system prompts (the vm/ names).
+//
 // Boxes, message entries and settings live in a Store of ordered
 // key/value pairs (firmware/app backs it with the box's store); the audio
 // in one directory per box.

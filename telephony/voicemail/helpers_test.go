@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"callbox/dsp/wav"
+	"callbox/telephony/prompt"
 )
 
 func init() {
@@ -120,8 +121,8 @@ func (c *caller) Say(p Prompt, cut bool) error {
 	}
 	switch {
 	case p.Name != "":
-		if _, ok := Prompts[p.Name]; !ok {
-			c.t.Errorf("prompt %q has no text", p.Name)
+		if sp, ok := prompt.SystemNamed(p.Name); !ok || sp.ZH == "" || sp.EN == "" {
+			c.t.Errorf("prompt %q is not a system prompt in both languages", p.Name)
 		}
 		c.said = append(c.said, p.Name)
 	case p.File != "":

@@ -75,7 +75,7 @@ func TestNotifyCall(t *testing.T) {
 	if len(d.calls) != 3 || d.calls[2] != "13900000000" {
 		t.Fatalf("calls %v", d.calls)
 	}
-	if got := said(d.callers[0]); got != "vm-notify file:"+msgs[0].ID+".wav vm-goodbye hangup" {
+	if got := said(d.callers[0]); got != "vm/notify file:"+msgs[0].ID+".wav vm/goodbye hangup" {
 		t.Fatalf("the owner heard %q", got)
 	}
 	if msgs[0].State != StateSaved {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"callbox/dsp/wav"
+	"callbox/telephony/prompt"
 	"callbox/telephony/recording"
 )
 
@@ -383,21 +384,23 @@ func (s *Service) full(b Box) (bool, error) {
 	return len(msgs) >= b.MaxMessages, err
 }
 
-// UploadGreeting sets a box's greeting from a WAV file (8 kHz mono PCM,
-// A-law or mu-law, at most MaxGreeting long); anything else is refused
-// with the reason, and the box keeps the greeting it had.
+// UploadGreeting sets a box's greeting from a WAV file in any common
+// encoding, rate and channel count (converted by telephony/prompt to 8 kHz
+// mono), half a second to MaxGreeting long; anything else is refused with
+// the reason, and the box keeps the greeting it had.
 func (s *Service) UploadGreeting(box string, file []byte) error {
-	samples, err := wav.Decode(file)
+	up, err := prompt.Convert(file)
 	if err != nil {
 		return invalid("greeting", "%v", err)
 	}
-	if d := time.Duration(len(samples)) * time.Second / wav.SampleRate; d > MaxGreeting {
+	d := time.Duration(len(up.Samples)) * time.Second / prompt.SampleRate
+	switch {
+	case d > MaxGreeting:
 		return invalid("greeting", "%v long, at most %v", d.Round(time.Second), MaxGreeting)
-	}
-	if len(samples) < wav.SampleRate/2 {
+	case d < 500*time.Millisecond:
 		return invalid("greeting", "shorter than half a second")
 	}
-	out, err := wav.Encode(samples)
+	out, err := wav.Encode(up.Samples)
 	if err != nil {
 		return invalid("greeting", "%v", err)
 	}

@@ -1,7 +1,9 @@
 package voicemail
 
 import (
+	"encoding/binary"
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -77,18 +79,18 @@ func errorsContain(s, sub string) bool {
 }
 
 // TestUploadGreeting refuses what is not a usable greeting and keeps the
-// one the box had.
+// one the box had; a CD-quality stereo file is converted.
 func TestUploadGreeting(t *testing.T) {
 	s := newService(t, Config{})
 	addBox(t, s, Box{Number: "8001"})
 	good := wavOf(t, 3*time.Second)
-	stereo := append([]byte(nil), good...)
-	stereo[22] = 2
+	fast := append([]byte(nil), good...)
+	fast[24], fast[25], fast[26] = 0x00, 0x77, 0x01 // 96 kHz
 	for name, file := range map[string][]byte{
 		"not audio": []byte("MZ\x90\x00 this is an executable"),
 		"too long":  wavOf(t, 2*MaxGreeting),
 		"too short": wavOf(t, 100*time.Millisecond),
-		"stereo":    stereo,
+		"96 kHz":    fast,
 		"empty":     nil,
 	} {
 		if err := s.UploadGreeting("8001", file); !errors.Is(err, ErrInvalid) {
@@ -101,6 +103,9 @@ func TestUploadGreeting(t *testing.T) {
 	if err := s.UploadGreeting("8001", good); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.UploadGreeting("8001", stereo44k(t, 2*time.Second)); err != nil {
+		t.Fatalf("a 44.1 kHz stereo file: %v", err)
+	}
 	if err := s.UploadGreeting("8001", []byte("junk")); !errors.Is(err, ErrInvalid) {
 		t.Fatal(err)
 	}
@@ -110,4 +115,19 @@ func TestUploadGreeting(t *testing.T) {
 	if err := s.UploadGreeting("9999", good); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("no such box: %v", err)
 	}
+}
+
+// stereo44k is a 16-bit stereo WAV at 44.1 kHz.
+func stereo44k(t testing.TB, d time.Duration) []byte {
+	t.Helper()
+	n := int(d.Seconds() * 44100)
+	b := []byte("RIFF\x00\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x02\x00\x44\xac\x00\x00\x10\xb1\x02\x00\x04\x00\x10\x00data")
+	b = binary.LittleEndian.AppendUint32(b, uint32(4*n))
+	for i := range n {
+		v := uint16(int16(3000 * math.Sin(2*math.Pi*440*float64(i)/44100)))
+		b = binary.LittleEndian.AppendUint16(b, v)
+		b = binary.LittleEndian.AppendUint16(b, v)
+	}
+	binary.LittleEndian.PutUint32(b[4:], uint32(len(b)-8))
+	return b
 }

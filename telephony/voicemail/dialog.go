@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"callbox/telephony/pin"
 )
 
 // Waits of the menus.
@@ -189,11 +191,11 @@ func (r *retrieval) login() (step, error) {
 		if err := r.c.Say(Prompt{Name: PromptPIN}, true); err != nil {
 			return nil, err
 		}
-		pin, err := r.c.Collect(8, "#", entryWait, digitWait)
+		code, err := r.c.Collect(8, "#", entryWait, digitWait)
 		if err != nil {
 			return nil, err
 		}
-		b, err := r.s.login(number, pin)
+		b, err := r.s.login(number, code)
 		switch {
 		case err == nil:
 			r.box = b
@@ -464,7 +466,7 @@ func (r *retrieval) pin() (step, error) {
 		}
 		pins[i] = v
 	}
-	if pins[0] != pins[1] || !ValidPIN(pins[0]) {
+	if pins[0] != pins[1] || !pin.Valid(pins[0]) {
 		if err := r.c.Say(Prompt{Name: PromptPINMismatch}, false); err != nil {
 			return nil, err
 		}

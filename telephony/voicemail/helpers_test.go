@@ -15,12 +15,13 @@ import (
 	"time"
 
 	"callbox/dsp/wav"
+	"callbox/telephony/pin"
 	"callbox/telephony/prompt"
 )
 
 func init() {
 	// Cheap hashes in tests.
-	pinParams.memory, pinParams.passes = 64, 1
+	pin.Params.Memory, pin.Params.Passes = 64, 1
 }
 
 // memStore is a Store in memory, with the contract of firmware/app's

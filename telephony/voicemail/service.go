@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"callbox/dsp/wav"
+	"callbox/telephony/pin"
 	"callbox/telephony/prompt"
 	"callbox/telephony/recording"
 )
@@ -193,7 +194,7 @@ func (s *Service) PutBox(in BoxInput) (Box, error) {
 		b.PINHash, b.Greeting = old.PINHash, old.Greeting
 	}
 	if in.PIN != "" {
-		h, err := HashPIN(in.PIN)
+		h, err := hashPIN(in.PIN)
 		if err != nil {
 			return Box{}, err
 		}
@@ -454,9 +455,18 @@ func (s *Service) DeleteGreeting(box string) error {
 	return s.idx.put(boxKey(box), b)
 }
 
+// hashPIN hashes a box's PIN, refusing one that is not 4 to 8 digits.
+func hashPIN(code string) (string, error) {
+	h, err := pin.Hash(code)
+	if errors.Is(err, pin.ErrInvalid) {
+		return "", invalid("pin", "4 to 8 digits")
+	}
+	return h, err
+}
+
 // setPIN stores a new PIN for a box.
-func (s *Service) setPIN(box, pin string) error {
-	h, err := HashPIN(pin)
+func (s *Service) setPIN(box, code string) error {
+	h, err := hashPIN(code)
 	if err != nil {
 		return err
 	}
@@ -473,7 +483,7 @@ func (s *Service) setPIN(box, pin string) error {
 // login checks a box number and PIN, counting failures per box: after
 // LockAfter in a row the box refuses every PIN for LockFor (ErrLocked).
 // An unknown box fails like a wrong PIN, so callers cannot find boxes.
-func (s *Service) login(box, pin string) (Box, error) {
+func (s *Service) login(box, code string) (Box, error) {
 	s.mu.Lock()
 	until, locked := s.locked[box]
 	if locked && s.cfg.Now().Before(until) {
@@ -482,7 +492,7 @@ func (s *Service) login(box, pin string) (Box, error) {
 	}
 	s.mu.Unlock()
 	b, err := s.Box(box)
-	ok := err == nil && checkPIN(b.PINHash, pin)
+	ok := err == nil && pin.Check(b.PINHash, code)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Box{}, err
 	}

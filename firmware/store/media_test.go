@@ -6,10 +6,10 @@ import (
 	"time"
 )
 
-// A version 4 file gains the media service buckets and keeps its CDRs.
-func TestMigrationV4ToV5(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "v4.db")
-	old, err := open(path, migrations[:4], time.Now)
+// A version 5 file gains the media service buckets and keeps its CDRs.
+func TestMigrationV5ToV6(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v5.db")
+	old, err := open(path, migrations[:5], time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -17,7 +17,7 @@ func TestMigrationV4ToV5(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := old.Update(func(tx *Tx) error { return tx.Put(Recordings, []byte("k"), []byte("v")) }); err == nil {
-		t.Fatal("a v4 file took a recording")
+		t.Fatal("a v5 file took a recording")
 	}
 	if err := old.Close(); err != nil {
 		t.Fatal(err)

@@ -54,7 +54,15 @@ var migrations = []migration{
 		_, err := tx.CreateBucket([]byte("cdr"))
 		return err
 	}},
-	{5, "create media service buckets", func(tx *bolt.Tx) error {
+	{5, "create call-centre fact, device and configuration buckets", func(tx *bolt.Tx) error {
+		for _, name := range []string{"cc_facts", "cc_devices", "cc_config"} {
+			if _, err := tx.CreateBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
+	{6, "create media service buckets", func(tx *bolt.Tx) error {
 		for _, name := range []string{"recordings", "voicemail", "conference"} {
 			if _, err := tx.CreateBucket([]byte(name)); err != nil {
 				return err
@@ -66,7 +74,7 @@ var migrations = []migration{
 
 // SchemaVersion is the schema this firmware writes, the version of the
 // last migration; Open refuses files with a higher version.
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 // checkMigrations enforces versions 1, 2, 3... with no gap: a gap would
 // make an old file skip a step.

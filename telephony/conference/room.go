@@ -43,8 +43,22 @@ var (
 	ErrHangup = errors.New("conference: the party hung up")
 )
 
+// FieldError is a refused value: it names the field (as the JSON of the
+// web API spells it) and why. It wraps ErrInvalid.
+type FieldError struct {
+	Field, Reason string
+}
+
+func (e *FieldError) Error() string { return "conference: invalid: " + e.Field + ": " + e.Reason }
+
+// Unwrap makes errors.Is(err, ErrInvalid) hold.
+func (e *FieldError) Unwrap() error { return ErrInvalid }
+
+// JSONField names the field for the web API.
+func (e *FieldError) JSONField() string { return e.Field }
+
 func invalid(field, format string, args ...any) error {
-	return fmt.Errorf("%w: %s: %s", ErrInvalid, field, fmt.Sprintf(format, args...))
+	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
 func validNumber(s string) bool {

@@ -38,6 +38,9 @@ type Box struct {
 	// (stutter dial tone, the lamp, SIP message summary) and open it with
 	// the feature code.
 	Extensions []string `json:"extensions,omitempty"`
+	// UnsolicitedMWI sends the message summary to the SIP phones of
+	// Extensions whether they subscribe or not (phones that never do).
+	UnsolicitedMWI bool `json:"unsolicited_mwi,omitempty"`
 	// NotifyNumber is an outside number the box calls when a message
 	// arrives ("you have a new message, press 1 to listen").
 	NotifyNumber string `json:"notify_number,omitempty"`
@@ -73,8 +76,22 @@ var (
 	ErrLocked = errors.New("voicemail: the box is locked after wrong PINs")
 )
 
+// FieldError is a refused value: it names the field (as the JSON of the
+// web API spells it) and why. It wraps ErrInvalid.
+type FieldError struct {
+	Field, Reason string
+}
+
+func (e *FieldError) Error() string { return "voicemail: invalid: " + e.Field + ": " + e.Reason }
+
+// Unwrap makes errors.Is(err, ErrInvalid) hold.
+func (e *FieldError) Unwrap() error { return ErrInvalid }
+
+// JSONField names the field for the web API.
+func (e *FieldError) JSONField() string { return e.Field }
+
 func invalid(field, format string, args ...any) error {
-	return fmt.Errorf("%w: %s: %s", ErrInvalid, field, fmt.Sprintf(format, args...))
+	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
 func digits(s string) bool {

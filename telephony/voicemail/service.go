@@ -124,6 +124,12 @@ func (s *Service) Start(ctx context.Context) error {
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	s.wg.Add(1)
 	go s.notifier()
+	return s.Refresh()
+}
+
+// Refresh tells MWI every box's counts again (the lines and SIP came up
+// after the service).
+func (s *Service) Refresh() error {
 	boxes, err := s.idx.boxes()
 	if err != nil {
 		return fmt.Errorf("voicemail: %w", err)

@@ -99,12 +99,12 @@ func (s *Service) restore() error {
 // and its argument.
 func parseCode(k Codes, number string) (code, arg string, ok bool) {
 	k = k.withDefaults()
-	for _, c := range []string{k.Login, k.Logout, k.Ready, k.Busy, k.WrapUpDone} {
+	for _, c := range []string{k.Login, k.Logout, k.Ready, k.Busy, k.WrapUpDone, k.Voicemail, k.VoicemailBox} {
 		if number == c {
 			return c, "", true
 		}
 	}
-	for _, c := range []string{k.Break, k.Monitor, k.RecordPrompt} {
+	for _, c := range []string{k.Break, k.Monitor, k.RecordPrompt, k.Deposit} {
 		if strings.HasPrefix(number, c) {
 			return c, strings.TrimSuffix(number[len(c):], "#"), true
 		}
@@ -120,6 +120,9 @@ func (s *Service) featureCode(ses *session, in callswitch.Incoming) {
 	ses.ac.Answer(ses.caller)
 	s.startDialog(ses, func(d *dialog) {
 		defer d.hangup()
+		if d.mediaCode(k.withDefaults(), code, arg, ext) {
+			return
+		}
 		var p ivr.Prompt
 		var err error
 		switch code {

@@ -99,20 +99,26 @@ type CallerID struct {
 // Codes are the agents' feature codes and the in-call menu key.
 type Codes struct {
 	Login, Logout, Ready, Break, Busy, WrapUpDone, Monitor, RecordPrompt string
+	// Voicemail opens the box of the phone that dials it, VoicemailBox
+	// any box (number and PIN), Deposit plus a box number leaves a
+	// message in that box (an extension forwards unanswered calls there).
+	Voicemail, VoicemailBox, Deposit string
 }
 
 // DefaultCodes: *50 login (then work number #, PIN #), *51 logout, *52
 // ready, *53 break (an optional reason digit), *54 busy, *55 wrap-up
 // done, *56 plus an agent's work number to monitor that agent's service
-// (then 4 listen, 5 whisper, 6 barge), *57 record a prompt.
+// (then 4 listen, 5 whisper, 6 barge), *57 record a prompt; *97 my
+// voicemail, *98 a voicemail box, *96 plus a box to leave a message.
 var DefaultCodes = Codes{Login: "*50", Logout: "*51", Ready: "*52", Break: "*53", Busy: "*54",
-	WrapUpDone: "*55", Monitor: "*56", RecordPrompt: "*57"}
+	WrapUpDone: "*55", Monitor: "*56", RecordPrompt: "*57", Voicemail: "*97", VoicemailBox: "*98", Deposit: "*96"}
 
 func (c Codes) withDefaults() Codes {
 	d := DefaultCodes
 	for _, f := range []struct{ v, def *string }{
 		{&c.Login, &d.Login}, {&c.Logout, &d.Logout}, {&c.Ready, &d.Ready}, {&c.Break, &d.Break},
 		{&c.Busy, &d.Busy}, {&c.WrapUpDone, &d.WrapUpDone}, {&c.Monitor, &d.Monitor}, {&c.RecordPrompt, &d.RecordPrompt},
+		{&c.Voicemail, &d.Voicemail}, {&c.VoicemailBox, &d.VoicemailBox}, {&c.Deposit, &d.Deposit},
 	} {
 		if *f.v == "" {
 			*f.v = *f.def
@@ -130,7 +136,7 @@ const AppName = "cc"
 func (c *Config) DialPlan() dialplan.App {
 	k := c.Codes.withDefaults()
 	a := dialplan.App{Name: AppName, Patterns: []string{k.Login, k.Logout, k.Ready, k.Break + "!", k.Busy,
-		k.WrapUpDone, k.Monitor + "X.", k.RecordPrompt + "!"}}
+		k.WrapUpDone, k.Monitor + "X.", k.RecordPrompt + "!", k.Voicemail, k.VoicemailBox, k.Deposit + "X."}}
 	for _, r := range c.Routes {
 		if r.Number != "" {
 			a.Patterns = append(a.Patterns, r.Number)

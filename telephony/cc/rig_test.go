@@ -401,7 +401,7 @@ func newRigWith(t testing.TB, cfg cc.Config, st *stores, more cc.Options, flows 
 	bus := ccevent.New(0, aclk.Now)
 	prompts := &tonePrompts{}
 	svc, err := cc.New(cfg, cc.Options{Switch: sw, Bus: bus, Clock: aclk, Prompts: prompts, Flows: st.flows,
-		Status: st.acd, Callbacks: st.acd, Devices: st.devices, Facts: st.facts, Recorder: more.Recorder,
+		Status: st.acd, Callbacks: st.acd, Devices: st.devices, Facts: st.facts, Recorder: more.Recorder, Voicemail: more.Voicemail,
 		VerifyPIN: func(hash, pin string) bool { return hash == "plain:"+pin }})
 	if err != nil {
 		t.Fatal(err)

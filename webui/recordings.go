@@ -289,7 +289,7 @@ func mediaFailure(err error) *failure {
 	case errors.Is(err, ErrNoSpace):
 		return noSpaceFailure(err)
 	case errors.Is(err, ErrInvalid):
-		return fail(http.StatusBadRequest, "err.invalid", "")
+		return invalidMedia(err)
 	}
 	return internal(err)
 }

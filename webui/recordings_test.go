@@ -68,7 +68,9 @@ func (m *memRecordings) DeleteRecording(_ context.Context, id, _ string) error {
 	return fmt.Errorf("%w: %s", ErrNotFound, id)
 }
 
-func (m *memRecordings) RecordingSettings(context.Context) (RecordingSettings, error) { return m.set, nil }
+func (m *memRecordings) RecordingSettings(context.Context) (RecordingSettings, error) {
+	return m.set, nil
+}
 func (m *memRecordings) SetRecordingSettings(_ context.Context, s RecordingSettings) error {
 	m.set = s
 	return nil

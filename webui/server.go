@@ -349,6 +349,8 @@ func (s *Server) routes() *gin.Engine {
 	s.ccRoutes(authed)
 	s.cdrRoutes(authed)
 	s.recordingRoutes(authed)
+	s.voicemailRoutes(authed)
+	s.conferenceRoutes(authed)
 	s.promptRoutes(authed)
 	s.tlsRoutes(authed)
 	s.simRoutes(e)

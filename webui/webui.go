@@ -210,6 +210,12 @@ type Config struct {
 	// Recordings serves the call recordings under /api/v1/recordings; nil
 	// makes those routes answer 503.
 	Recordings Recordings
+	// Voicemail serves the voicemail boxes and inboxes under
+	// /api/v1/voicemail; nil makes those routes answer 503.
+	Voicemail Voicemail
+	// Conferences serves the conference rooms under /api/v1/conference;
+	// nil makes those routes answer 503.
+	Conferences Conferences
 	// Sim, on a simulated board, serves the /sim page (administrators
 	// only); nil: no such page.
 	Sim Sim

@@ -166,6 +166,7 @@ func (a *App) runOnce(ctx context.Context) error {
 		{name: "callcentre", start: a.startCallCentre, stop: a.stopCallCentre},
 		{name: "telephony", start: a.startTelephony, stop: a.stopTelephony},
 		{name: "cc", start: a.startCC, stop: a.stopCC},
+		{name: "mwi", start: a.startMWI},
 		{name: "control", start: a.startControl, stop: a.stopControl},
 		{name: "web", start: a.startWeb, stop: a.stopWeb},
 		{name: "console", start: a.startConsole, stop: a.stopConsole},

@@ -130,9 +130,10 @@ func (a *App) startCC(ctx context.Context) error {
 	bus := ccevent.New(0, nil)
 	svc, err := cc.New(cfg, cc.Options{
 		Switch: t.sw, Bus: bus, Clock: acd.RealClock{}, Flows: flows, HTTP: &ivr.NetHTTP{},
-		Prompts:  newFilePrompts(filepath.Join(a.cfg.DataDir, "prompts"), cfg.Language),
-		Recorder: newWAVRecorder(filepath.Join(a.cfg.DataDir, "recordings"), log),
-		Status:   acdStore, Callbacks: acdStore, Devices: ccs, Facts: ccs,
+		Prompts:   newFilePrompts(filepath.Join(a.cfg.DataDir, "prompts"), cfg.Language),
+		Recorder:  a.ccRecorderOr(newWAVRecorder(filepath.Join(a.cfg.DataDir, "recordings"), log)),
+		Voicemail: a.ccVoicemail(),
+		Status:    acdStore, Callbacks: acdStore, Devices: ccs, Facts: ccs,
 		VerifyPIN: func(hash, pin string) bool {
 			ok, err := passwd.Verify(hash, pin)
 			return err == nil && ok

@@ -26,6 +26,8 @@ func (a *App) startWeb(ctx context.Context) error {
 		CallCentre:   ccStore{a},
 		CallLog:      callLog{a},
 		Recordings:   recordingsWeb{a},
+		Voicemail:    voicemailWeb{a},
+		Conferences:  conferenceWeb{a},
 		Sim:          a.webSim(),
 		Prompts:      webPrompts{a},
 		Updates:      updatesWeb{a},

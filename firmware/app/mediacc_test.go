@@ -1,0 +1,87 @@
+package app
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"callbox/board/sim/si3050sim"
+	"callbox/dsp/callerid"
+	"callbox/firmware/backup"
+	"callbox/telephony/acd"
+	"callbox/telephony/cc"
+	"callbox/telephony/recording"
+)
+
+// A queue call of a group that records its services, in the running box:
+// the caller on the line fxo1 (500 Hz) reaches agent 1088 on the analog
+// phone 202 (1300 Hz) through the menu; both talk at once, the caller
+// hangs up. The recording is in the index with the service's details,
+// and its file (read by sox) has the caller's tone alone in the first
+// channel and the agent's alone in the second.
+func TestCallCentreQueueCallRecorded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: opens sockets and runs sox")
+	}
+	sox, err := exec.LookPath("sox")
+	if err != nil {
+		t.Fatalf("sox not found (apt-get install sox): %v", err)
+	}
+	cfg := ccTestConfig()
+	cfg.Groups = map[int]cc.GroupOptions{1: {Record: true}}
+	a := bootCC(t, 24800, testPBX(), cfg)
+	svc, _ := a.CallCentre()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := svc.Login(ctx, "1088", cc.Device{Extension: "202"}); err != nil {
+		t.Fatal(err)
+	}
+	sb := a.livePorts().Sim()
+	co, phone := sb.CO("fxo1"), sb.Phone("fxs2")
+	if err := co.Ring(si3050sim.Call{CallerID: &callerid.Message{Format: callerid.MDMF, Number: "02588886666"}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, "the box answering the line", co.Answered)
+	time.Sleep(1500 * time.Millisecond)
+	if err := co.SendDTMF("1"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "202 ringing", phone.Ringing)
+	phone.OffHook()
+	eventually(t, 5*time.Second, "1088 talking", func() bool {
+		st, err := svc.ACD().Agent("1088")
+		return err == nil && st.State == acd.Talking
+	})
+	time.Sleep(300 * time.Millisecond)
+	co.Play(sine8k(500, 8000*3))
+	phone.Speak(sine8k(1300, 8000*3))
+	time.Sleep(3500 * time.Millisecond)
+	if err := co.Hangup(si3050sim.BusyTone, 0); err != nil {
+		t.Fatal(err)
+	}
+	rec := a.mediaServices().rec
+	var r recording.Record
+	eventually(t, 10*time.Second, "the recording finished in the index", func() bool {
+		list, err := rec.Search(recording.Query{Agent: "1088"})
+		if err != nil || len(list) != 1 || list[0].State != recording.Done {
+			return false
+		}
+		r = list[0]
+		return true
+	})
+	phone.OnHook()
+	if r.Group != "sales" || r.Customer != "02588886666" || r.Kind != "service" || r.Direction != recording.Inbound ||
+		r.Duration < 3*time.Second {
+		t.Fatalf("the record: %+v", r)
+	}
+	path := filepath.Join(a.cfg.DataDir, backup.RecordingDir, r.File)
+	caller, agent := soxSamples(t, sox, path, "1"), soxSamples(t, sox, path, "2")
+	if !containsTone(caller, 500) || containsTone(caller, 1300) {
+		t.Errorf("the caller's channel: 500 Hz %v, 1300 Hz %v", containsTone(caller, 500), containsTone(caller, 1300))
+	}
+	if !containsTone(agent, 1300) || containsTone(agent, 500) {
+		t.Errorf("the agent's channel: 1300 Hz %v, 500 Hz %v", containsTone(agent, 1300), containsTone(agent, 500))
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"callbox/dsp/callerid"
 	"callbox/dsp/wav"
 	"callbox/telephony/cc"
+	"callbox/telephony/internal/memkv"
 	"callbox/telephony/pin"
 	callswitch "callbox/telephony/switch"
 	"callbox/telephony/voicemail"
@@ -31,58 +31,6 @@ func init() {
 	} {
 		promptHz[name] = hz
 	}
-}
-
-// kv is a voicemail Store in memory.
-type kv struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (s *kv) Put(k, v []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[string][]byte{}
-	}
-	s.m[string(k)] = bytes.Clone(v)
-	return nil
-}
-
-func (s *kv) Get(k []byte) ([]byte, bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.m[string(k)]
-	return bytes.Clone(v), ok, nil
-}
-
-func (s *kv) Delete(k []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, string(k))
-	return nil
-}
-
-func (s *kv) Range(from, to []byte, fn func(k, v []byte) error) error {
-	s.mu.Lock()
-	var keys []string
-	for k := range s.m {
-		if k >= string(from) && (to == nil || k < string(to)) {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	vals := make([][]byte, len(keys))
-	for i, k := range keys {
-		vals[i] = s.m[k]
-	}
-	s.mu.Unlock()
-	for i, k := range keys {
-		if err := fn([]byte(k), vals[i]); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // fxsLamps lights the rig's FXS phones: box extensions 201-204 are fxs1-4.
@@ -125,7 +73,7 @@ func lastMWI(msgs []callerid.Message) (callerid.Indicator, int) {
 // *97, its PIN, 1, and hears the message; the lamp goes out.
 func TestVoicemailOnTheBoard(t *testing.T) {
 	lamps := &fxsLamps{}
-	vm, err := voicemail.New(voicemail.Config{Dir: t.TempDir(), Store: &kv{}, MWI: lamps})
+	vm, err := voicemail.New(voicemail.Config{Dir: t.TempDir(), Store: memkv.New(), MWI: lamps})
 	if err != nil {
 		t.Fatal(err)
 	}

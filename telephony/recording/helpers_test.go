@@ -8,66 +8,19 @@ import (
 	"math"
 	"os"
 	"os/exec"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"callbox/telephony/internal/memkv"
 	"callbox/telephony/media"
 )
 
-// memStore is a Store in memory: the same contract as firmware/app's
-// adapter over the box's store (ordered keys, copies in and out).
-type memStore struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
+// memStore is a Store in memory.
+type memStore = memkv.Store
 
-func newMemStore() *memStore { return &memStore{m: map[string][]byte{}} }
-
-func (s *memStore) Put(k, v []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[string(k)] = bytes.Clone(v)
-	return nil
-}
-
-func (s *memStore) Get(k []byte) ([]byte, bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.m[string(k)]
-	return bytes.Clone(v), ok, nil
-}
-
-func (s *memStore) Delete(k []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, string(k))
-	return nil
-}
-
-func (s *memStore) Range(from, to []byte, fn func(k, v []byte) error) error {
-	s.mu.Lock()
-	var keys []string
-	for k := range s.m {
-		if k >= string(from) && (to == nil || k < string(to)) {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	vals := make([][]byte, len(keys))
-	for i, k := range keys {
-		vals[i] = bytes.Clone(s.m[k])
-	}
-	s.mu.Unlock()
-	for i, k := range keys {
-		if err := fn([]byte(k), vals[i]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func newMemStore() *memStore { return memkv.New() }
 
 // sine is an endpoint that says a tone and ignores what it hears.
 type sine struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -12,7 +13,9 @@ import (
 	"callbox/firmware/backup"
 	"callbox/telephony/acd"
 	"callbox/telephony/cc"
+	"callbox/telephony/pbxconf"
 	"callbox/telephony/recording"
+	"callbox/telephony/voicemail"
 )
 
 // A queue call of a group that records its services, in the running box:
@@ -84,4 +87,40 @@ func TestCallCentreQueueCallRecorded(t *testing.T) {
 	if !containsTone(agent, 1300) || containsTone(agent, 500) {
 		t.Errorf("the agent's channel: 1300 Hz %v, 500 Hz %v", containsTone(agent, 1300), containsTone(agent, 500))
 	}
+}
+
+// A new message's notification in the running box: box 8001 calls its
+// owner's mobile (sipp on the trunk's far end, the call going out through
+// the call centre's outbound prefix and the trunk's route); the mobile
+// answers and keys 1, the box plays the message, which is then heard, and
+// hangs up.
+func TestVoicemailNotificationCall(t *testing.T) {
+	needSipp(t)
+	t.Parallel()
+	far := farUDP(t)
+	conf := testPBX()
+	conf.Trunks = append(conf.Trunks, pbxconf.Trunk{Name: "carrier", Kind: pbxconf.KindSIP, Host: "127.0.0.2", Port: far,
+		Transport: pbxconf.TransportUDP, Username: "0215550100", Default: "203"})
+	conf.Routes = append(conf.Routes, pbxconf.Route{Name: "carrier", Patterns: []string{"8X."}, Strip: 1,
+		Trunks: []string{"carrier"}, CallerID: "0215550100"})
+	cfg := ccTestConfig()
+	cfg.OutboundPrefix = "8"
+	a := bootCC(t, 26200, conf, cfg)
+	mobile := startSipp(t, a.telephony().sipAddr(true), far, "mobile_press1.xml", "-i", "127.0.0.2",
+		"-mp", strconv.Itoa(freeUDP(t)&^1))
+	vm := a.mediaServices().vm
+	if _, err := vm.PutBox(voicemail.BoxInput{PIN: "1234", Box: voicemail.Box{Number: "8001", Kind: voicemail.KindAgent,
+		NotifyNumber: "13900139000"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := vm.Deposit(wavCall{hz: 700}, "8001", voicemail.Caller{Number: "13800138000"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := mobile.wait(); err != nil {
+		t.Fatalf("the mobile: %v", err)
+	}
+	eventually(t, 5*time.Second, "the message heard", func() bool {
+		n, sv, err := vm.Counts("8001")
+		return err == nil && n == 0 && sv == 1
+	})
 }

@@ -219,6 +219,11 @@ wait:
 	}
 	close(stop)
 	<-ended
+	if werr != nil && d.ctx.Err() != nil {
+		// The call ended under the take (the leg's end reached the
+		// session before the dialogue): a hang-up, what was said is kept.
+		d.gone, werr = true, ivr.ErrHangup
+	}
 	d.ac.SetTap(d.leg, nil)
 	d.switchTurn()
 	res, err := tk.Stop()

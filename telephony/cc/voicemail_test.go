@@ -160,3 +160,36 @@ var (
 	_ = os.Remove
 	_ = filepath.Join
 )
+
+// A caller who hangs up while still speaking leaves the message said so
+// far: the call's end reaching the service before the dialogue does not
+// lose it (it did: the take ended with the dialogue's cancellation).
+func TestVoicemailHangupKeepsMessage(t *testing.T) {
+	vm, err := voicemail.New(voicemail.Config{Dir: t.TempDir(), Store: memkv.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := vm.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Close()
+	if _, err := vm.PutBox(voicemail.BoxInput{Box: voicemail.Box{Number: "8001", Kind: voicemail.KindGeneral}, PIN: "1234"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.Routes[1] = cc.Route{Trunk: "fxo2", Voicemail: "8001"}
+	r := newRigWith(t, cfg, nil, cc.Options{Voicemail: vm})
+	co := r.ring("fxo2", "13800138000")
+	r.untilAnswered(co)
+	r.run(2 * time.Second)
+	co.Play(sine(480, 6000, 80000))
+	r.run(4 * time.Second)
+	if err := co.Hangup(1, 0); err != nil {
+		t.Fatal(err)
+	}
+	r.run(10 * time.Second)
+	msgs, err := vm.Messages("8001")
+	if err != nil || len(msgs) != 1 || msgs[0].Duration < 3*time.Second {
+		t.Fatalf("messages %+v %v", msgs, err)
+	}
+}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"io"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -10,11 +11,13 @@ import (
 
 	"callbox/board/sim/si3050sim"
 	"callbox/dsp/callerid"
+	"callbox/dsp/wav"
 	"callbox/firmware/backup"
 	"callbox/telephony/acd"
 	"callbox/telephony/cc"
 	"callbox/telephony/pbxconf"
 	"callbox/telephony/recording"
+	"callbox/telephony/sip/siptest"
 	"callbox/telephony/voicemail"
 )
 
@@ -122,5 +125,67 @@ func TestVoicemailNotificationCall(t *testing.T) {
 	eventually(t, 5*time.Second, "the message heard", func() bool {
 		n, sv, err := vm.Counts("8001")
 		return err == nil && n == 0 && sv == 1
+	})
+}
+
+// A message left from a SIP phone in the running box: baresip (301) dials
+// *96 and box 8001 and says its recording (half a minute of speech) until
+// it hangs up: the message is kept (a hang-up ends it), with 301 as the
+// caller and what baresip said in it, and the box's analog phone 201 shows
+// the lamp by FSK.
+func TestVoicemailFromBaresip(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: starts baresip and opens sockets")
+	}
+	t.Parallel()
+	a := bootCC(t, 26600, testPBX(), ccTestConfig())
+	vm := a.mediaServices().vm
+	if _, err := vm.PutBox(voicemail.BoxInput{PIN: "1234", Box: voicemail.Box{Number: "8001", Kind: voicemail.KindAgent,
+		Extensions: []string{"201"}}}); err != nil {
+		t.Fatal(err)
+	}
+	box := a.telephony().sipAddr(true)
+	bs := siptest.StartBaresip(t, box, freeUDP(t), "301", "phone-a-7kq2m", 12, "/dial sip:*968001@"+box)
+	var msgs []voicemail.Message
+	eventually(t, 25*time.Second, "the message kept", func() bool {
+		var err error
+		msgs, err = vm.Messages("8001")
+		return err == nil && len(msgs) == 1
+	})
+	bs.Stop()
+	if m := msgs[0]; m.Caller != "301" || m.Duration < time.Second {
+		t.Fatalf("message %+v", m)
+	}
+	f, _, err := vm.OpenMessage("8001", msgs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(f)
+	f.Close()
+	x, derr := wav.Decode(raw)
+	if err != nil || derr != nil {
+		t.Fatal(err, derr)
+	}
+	var loud int
+	for i := 0; i+80 <= len(x); i += 80 {
+		var e int64
+		for _, v := range x[i : i+80] {
+			e += int64(v) * int64(v)
+		}
+		if e/80 > 100*100 {
+			loud++
+		}
+	}
+	if loud < 50 { // half a second of speech at least
+		t.Fatalf("the message holds %d loud frames of %d", loud, len(x)/80)
+	}
+	phone := a.livePorts().Sim().Phone("fxs1")
+	eventually(t, 15*time.Second, "201's lamp on", func() bool {
+		for _, m := range phone.CallerID() {
+			if m.Format == callerid.MDMFMWI && m.Waiting == callerid.IndicatorOn {
+				return true
+			}
+		}
+		return false
 	})
 }

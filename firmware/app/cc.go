@@ -128,9 +128,11 @@ func (a *App) startCC(ctx context.Context) error {
 	acdStore := NewACDStore(db)
 	ccs := &factStore{db: db}
 	bus := ccevent.New(0, nil)
+	prompts := newFilePrompts(filepath.Join(a.cfg.DataDir, "prompts"), cfg.Language)
+	prompts.catalogue = a.Prompts
 	svc, err := cc.New(cfg, cc.Options{
 		Switch: t.sw, Bus: bus, Clock: acd.RealClock{}, Flows: flows, HTTP: &ivr.NetHTTP{},
-		Prompts:   newFilePrompts(filepath.Join(a.cfg.DataDir, "prompts"), cfg.Language),
+		Prompts:   prompts,
 		Recorder:  a.ccRecorderOr(newWAVRecorder(filepath.Join(a.cfg.DataDir, "recordings"), log)),
 		Voicemail: a.ccVoicemail(),
 		Status:    acdStore, Callbacks: acdStore, Devices: ccs, Facts: ccs,

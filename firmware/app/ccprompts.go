@@ -13,6 +13,7 @@ import (
 	"callbox/dsp/wav"
 	"callbox/telephony/cc"
 	"callbox/telephony/ivr"
+	"callbox/telephony/prompt"
 	callswitch "callbox/telephony/switch"
 )
 
@@ -25,6 +26,10 @@ import (
 type filePrompts struct {
 	dir  string
 	lang string
+	// catalogue, when set, plays what the files do not have: the system
+	// prompts and the names with a folder (vm/greeting, conf/alone) that
+	// the media services say.
+	catalogue func() *prompt.Catalogue
 
 	mu    sync.Mutex
 	cache map[string][]int16
@@ -107,7 +112,7 @@ func (p *filePrompts) Say(_ context.Context, ph cc.Phrase, lang string) (callswi
 // load returns a prompt's samples, decoding its file once.
 func (p *filePrompts) load(name, lang string) ([]int16, error) {
 	if !validPromptName(name) {
-		return nil, fmt.Errorf("app: prompt %q: %w: not a prompt name", name, ivr.ErrPromptMissing)
+		return p.fromCatalogue(name, lang, fmt.Errorf("app: prompt %q: %w: not a prompt name", name, ivr.ErrPromptMissing))
 	}
 	if lang == "" {
 		lang = p.lang
@@ -148,7 +153,24 @@ func (p *filePrompts) load(name, lang string) ([]int16, error) {
 		p.mu.Unlock()
 		return x, nil
 	}
-	return nil, fmt.Errorf("app: prompt %q: %w", name, ivr.ErrPromptMissing)
+	return p.fromCatalogue(name, lang, fmt.Errorf("app: prompt %q: %w", name, ivr.ErrPromptMissing))
+}
+
+// fromCatalogue loads name from the prompt catalogue, or fails with
+// missing when there is none or it has no such prompt either.
+func (p *filePrompts) fromCatalogue(name, lang string, missing error) ([]int16, error) {
+	if p.catalogue == nil {
+		return nil, missing
+	}
+	c := p.catalogue()
+	if c == nil {
+		return nil, missing
+	}
+	clip, err := c.Load(name, lang)
+	if err != nil {
+		return nil, fmt.Errorf("app: prompt %q: %w", name, err)
+	}
+	return clip.Samples, nil
 }
 
 // validPromptName keeps prompt names to file names inside the prompt

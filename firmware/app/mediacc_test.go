@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +16,9 @@ import (
 	"callbox/firmware/backup"
 	"callbox/telephony/acd"
 	"callbox/telephony/cc"
+	"callbox/telephony/ivr"
 	"callbox/telephony/pbxconf"
+	"callbox/telephony/prompt"
 	"callbox/telephony/recording"
 	"callbox/telephony/sip/siptest"
 	"callbox/telephony/voicemail"
@@ -188,4 +191,40 @@ func TestVoicemailFromBaresip(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// The call centre's prompts play what the catalogue has and the files do
+// not: the media services' names with a folder (vm/greeting), which the
+// files refused as no prompt name, so a voicemail caller heard silence.
+func TestFilePromptsFromCatalogue(t *testing.T) {
+	cat, err := prompt.Open(t.TempDir(), prompt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	greeting := sine8k(440, 4000)
+	if _, err := cat.Put(voicemail.PromptGreeting, "zh-CN", greeting, prompt.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	p := newFilePrompts(t.TempDir(), "zh-CN")
+	ctx := context.Background()
+	if _, err := p.Source(ctx, ivr.Prompt{File: voicemail.PromptGreeting}, "zh-CN"); !errors.Is(err, ivr.ErrPromptMissing) {
+		t.Fatalf("without the catalogue: %v", err)
+	}
+	p.catalogue = func() *prompt.Catalogue { return cat }
+	src, err := p.Source(ctx, ivr.Prompt{File: voicemail.PromptGreeting}, "en") // the other language's
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int16
+	f := make([]int16, 80)
+	for !src.Done() {
+		src.ReadFrame(f)
+		got = append(got, f...)
+	}
+	if len(got) != len(greeting) || !hearsTone(got, 440) {
+		t.Fatalf("played %d samples of the %d-sample greeting", len(got), len(greeting))
+	}
+	if _, err := p.Source(ctx, ivr.Prompt{File: "vm/none"}, "zh-CN"); !errors.Is(err, ivr.ErrPromptMissing) {
+		t.Fatalf("a prompt neither has: %v", err)
+	}
 }

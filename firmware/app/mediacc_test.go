@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -66,11 +67,21 @@ func TestCallCentreQueueCallRecorded(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	co.Play(sine8k(500, 8000*3))
 	phone.Speak(sine8k(1300, 8000*3))
-	time.Sleep(3500 * time.Millisecond)
+	// The emulated line runs slower than the wall clock on a loaded
+	// machine: wait for the file to hold the three seconds (two A-law
+	// channels), not for a time.
+	rec := a.mediaServices().rec
+	eventually(t, 20*time.Second, "three seconds recorded", func() bool {
+		list, err := rec.Search(recording.Query{Agent: "1088"})
+		if err != nil || len(list) != 1 {
+			return false
+		}
+		st, err := os.Stat(filepath.Join(a.cfg.DataDir, backup.RecordingDir, list[0].File))
+		return err == nil && st.Size() >= 44+3*2*8000
+	})
 	if err := co.Hangup(si3050sim.BusyTone, 0); err != nil {
 		t.Fatal(err)
 	}
-	rec := a.mediaServices().rec
 	var r recording.Record
 	eventually(t, 10*time.Second, "the recording finished in the index", func() bool {
 		list, err := rec.Search(recording.Query{Agent: "1088"})

@@ -54,7 +54,7 @@ func (p *filePrompts) Source(_ context.Context, pr ivr.Prompt, lang string) (cal
 	if pr.File != "" {
 		x, err := p.load(pr.File, lang)
 		if err == nil {
-			return &samples{x: x}, nil
+			return cc.Samples(x), nil
 		}
 		if !errors.Is(err, ivr.ErrPromptMissing) || pr.Text == "" {
 			return nil, err
@@ -104,7 +104,7 @@ func (p *filePrompts) Say(_ context.Context, ph cc.Phrase, lang string) (callswi
 		if err != nil {
 			return nil, err
 		}
-		srcs = append(srcs, &samples{x: x})
+		srcs = append(srcs, cc.Samples(x))
 	}
 	return cc.Sequence(srcs...), nil
 }
@@ -186,22 +186,6 @@ func validPromptName(s string) bool {
 	}
 	return true
 }
-
-// samples plays decoded audio (shared, read-only) once.
-type samples struct {
-	x   []int16
-	pos int
-}
-
-// ReadFrame implements callswitch.Source.
-func (s *samples) ReadFrame(f []int16) {
-	n := copy(f, s.x[s.pos:])
-	s.pos += n
-	clear(f[n:])
-}
-
-// Done implements callswitch.Source.
-func (s *samples) Done() bool { return s.pos >= len(s.x) }
 
 // SavePrompt implements cc.PromptSaver: a prompt recorded by phone is
 // written to the catalogue (a temporary file renamed into place, so a

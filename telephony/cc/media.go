@@ -151,8 +151,11 @@ func fileSource(path string) (callswitch.Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &clip{x: x}, nil
+	return Samples(x), nil
 }
+
+// Samples plays x once; x is only read, so sources may share it.
+func Samples(x []int16) callswitch.Source { return &clip{x: x} }
 
 // clip plays samples once.
 type clip struct {

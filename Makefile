@@ -34,7 +34,7 @@ LDFLAGS   += -X callbox/firmware/ota.BuildKey=$(shell base64 -w0 < $(OTA_PUBKEY)
 endif
 
 # Debian packages the tests use: real signal sources and peers, ARM emulation.
-TEST_DEBS := qemu-user-static sox espeak-ng libspandsp-dev asterisk-core-sounds-en-wav chromium gcc libc6-dev linux-libc-dev sip-tester baresip libubootenv-tool u-boot-tools genimage python3-kconfiglib dosfstools mtools e2fsprogs
+TEST_DEBS := qemu-user-static sox espeak-ng libspandsp-dev asterisk-core-sounds-en-wav chromium fonts-wqy-microhei gcc libc6-dev linux-libc-dev sip-tester baresip libubootenv-tool u-boot-tools genimage python3-kconfiglib dosfstools mtools e2fsprogs
 
 .PHONY: help
 help: ## list the targets
@@ -117,6 +117,11 @@ staticcheck: go-check ## run staticcheck (pinned in go.mod as a tool)
 # Pure packages: no network, no child processes under -short. Their ARM test
 # binaries run under qemu-arm-static.
 QEMU_PKGS = $(shell $(GO) list ./dsp/... ./board/... ./telephony/... ./flash/... ./firmware/store/... ./firmware/cli/... ./firmware/version/... 2>/dev/null)
+
+.PHONY: pinyin-table
+pinyin-table: go-check ## regenerate telephony/crm/pinyin/table.txt from Debian's unicode-data (Unihan kMandarin)
+	@test -e /usr/share/unicode/Unihan_Readings.txt.bz2 || apt-get install -y unicode-data || { echo "install the Debian package unicode-data"; exit 1; }
+	$(GO) run ./telephony/crm/pinyin/internal/mktable -unihan /usr/share/unicode/Unihan_Readings.txt.bz2 -out telephony/crm/pinyin/table.txt
 
 .PHONY: test-arm
 test-arm: deps ## cross-build armv7/arm64 and run the pure packages' tests under qemu-arm-static

@@ -96,6 +96,7 @@ func (s *Server) apiLogin(c *gin.Context) {
 		return
 	}
 	s.startSession(c, u)
+	s.deskLogin(c.Request.Context(), u, c.ClientIP())
 	v, f := s.sessionView(c)
 	if f != nil {
 		s.failWith(c, f)
@@ -105,6 +106,9 @@ func (s *Server) apiLogin(c *gin.Context) {
 }
 
 func (s *Server) apiLogout(c *gin.Context) {
+	if u, ok := userOf(c); ok {
+		s.deskLogout(c.Request.Context(), u)
+	}
 	s.endSession(c)
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
@@ -226,6 +230,44 @@ func (s *Server) apiUpdateUser(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, viewOf(u))
+}
+
+// meInput is what users may change of their own account through PUT
+// /api/v1/me: the language of their pages.
+type meInput struct {
+	Lang *string `json:"lang"`
+}
+
+func (s *Server) apiUpdateMe(c *gin.Context) {
+	var in meInput
+	if f := decodeJSON(c, &in); f != nil {
+		s.failWith(c, f)
+		return
+	}
+	u, f := s.updateMe(c, in)
+	if f != nil {
+		s.failWith(c, f)
+		return
+	}
+	c.JSON(http.StatusOK, viewOf(u))
+}
+
+// updateMe changes the requesting user's own settings; a new language
+// applies to this request's answer and is also kept in the language
+// cookie, for the login page after a logout.
+func (s *Server) updateMe(c *gin.Context, in meInput) (User, *failure) {
+	me, _ := userOf(c)
+	ss, _ := sessionOf(c)
+	u, f := s.updateUser(c.Request.Context(), me.Login, userInput{Lang: in.Lang}, ss.ID)
+	if f != nil {
+		return u, f
+	}
+	c.Set(keyUser, u)
+	if u.Lang != "" {
+		c.Set(keyLang, u.Lang)
+		s.setLangCookie(c, u.Lang)
+	}
+	return u, nil
 }
 
 func (s *Server) apiDeleteUser(c *gin.Context) {

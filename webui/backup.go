@@ -28,7 +28,7 @@ type Backups interface {
 const restorePath = "/api/v1/backup/restore"
 
 func (s *Server) backupRoutes(authed *gin.RouterGroup) {
-	g := authed.Group("/backup", s.requireAdmin(true), s.needBackups)
+	g := authed.Group("/backup", s.need(PermSystem), s.needBackups)
 	g.GET("", s.apiBackup)
 	g.POST("/restore", s.apiRestore)
 }

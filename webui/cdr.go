@@ -33,16 +33,7 @@ const (
 //	GET /api/v1/cdr?from=RFC3339&to=RFC3339&limit=N
 //	-> {"records": [...], "next": "RFC3339"}   (next omitted on the last page)
 func (s *Server) cdrRoutes(authed *gin.RouterGroup) {
-	authed.GET("/cdr", s.requireSupervisor, s.apiCDRs)
-}
-
-// requireSupervisor lets administrators and supervisors through.
-func (s *Server) requireSupervisor(c *gin.Context) {
-	if u, ok := userOf(c); ok && (u.Role == RoleAdmin || u.Role == RoleSupervisor) {
-		return
-	}
-	s.failWith(c, fail(http.StatusForbidden, "err.forbidden", ""))
-	c.Abort()
+	authed.GET("/cdr", s.need(PermLogsAll), s.apiCDRs)
 }
 
 func (s *Server) apiCDRs(c *gin.Context) {

@@ -59,7 +59,8 @@ type ConfParty struct {
 	Moderator bool      `json:"moderator"`
 }
 
-// conferenceRoutes registers, for supervisors and administrators:
+// conferenceRoutes registers, with PermQueueControl (supervisors by
+// default):
 //
 //	GET    /api/v1/conference/rooms                 -> {"rooms": [...]}
 //	GET    /api/v1/conference/live                  -> {"conferences": [...]}
@@ -68,13 +69,13 @@ type ConfParty struct {
 //	PUT    /api/v1/conference/live/:room            {"locked": true}
 //	DELETE /api/v1/conference/live/:room               (ends the conference)
 //
-// and for administrators PUT and DELETE /api/v1/conference/rooms/:room
+// and with PermPBX as well PUT and DELETE /api/v1/conference/rooms/:room
 // (with "pin", "moderator_pin", "clear_pin").
 func (s *Server) conferenceRoutes(authed *gin.RouterGroup) {
-	g := authed.Group("/conference", s.requireSupervisor)
+	g := authed.Group("/conference", s.need(PermQueueControl))
 	g.GET("/rooms", s.apiRooms)
-	g.PUT("/rooms/:room", s.requireAdmin(true), s.apiPutRoom)
-	g.DELETE("/rooms/:room", s.requireAdmin(true), s.apiDeleteRoom)
+	g.PUT("/rooms/:room", s.need(PermPBX), s.apiPutRoom)
+	g.DELETE("/rooms/:room", s.need(PermPBX), s.apiDeleteRoom)
 	g.GET("/live", s.apiLive)
 	g.PUT("/live/:room/parties/:id", s.apiMuteParty)
 	g.DELETE("/live/:room/parties/:id", s.apiKickParty)

@@ -28,7 +28,7 @@ type Installer interface {
 }
 
 func (s *Server) installerRoutes(authed *gin.RouterGroup) {
-	g := authed.Group("/installer", s.requireAdmin(true), s.needInstaller)
+	g := authed.Group("/installer", s.need(PermSystem), s.needInstaller)
 	g.GET("", s.apiGetInstaller)
 	g.PUT("", s.apiPutInstaller)
 	g.POST("/factory-reset", s.apiFactoryReset)

@@ -94,15 +94,15 @@ type RecordingSettings struct {
 //	GET    /api/v1/recordings/:id/audio    the audio as 16-bit PCM WAV, with
 //	       Range requests (?download=1: as an attachment, the file as kept)
 //
-// and for administrators DELETE /api/v1/recordings/:id and GET/PUT
-// /api/v1/recording-settings.
+// (everyone's with PermRecordingsAll, else one's own) and with PermPBX
+// DELETE /api/v1/recordings/:id and GET/PUT /api/v1/recording-settings.
 func (s *Server) recordingRoutes(authed *gin.RouterGroup) {
 	authed.GET("/recordings", s.apiSearchRecordings)
 	authed.GET("/recordings/:id", s.apiGetRecording)
 	authed.GET("/recordings/:id/audio", s.apiRecordingAudio)
-	authed.DELETE("/recordings/:id", s.requireAdmin(true), s.apiDeleteRecording)
-	authed.GET("/recording-settings", s.requireAdmin(true), s.apiRecordingSettings)
-	authed.PUT("/recording-settings", s.requireAdmin(true), s.apiSetRecordingSettings)
+	authed.DELETE("/recordings/:id", s.need(PermPBX), s.apiDeleteRecording)
+	authed.GET("/recording-settings", s.need(PermPBX), s.apiRecordingSettings)
+	authed.PUT("/recording-settings", s.need(PermPBX), s.apiSetRecordingSettings)
 }
 
 // recordings returns the store or answers 503.
@@ -162,8 +162,8 @@ func (s *Server) apiSearchRecordings(c *gin.Context) {
 		q.Limit = n
 	}
 	u, _ := userOf(c)
-	if u.Role == RoleAgent {
-		q.Agent = u.Login // an agent hears their own
+	if !u.Can(PermRecordingsAll) {
+		q.Agent = u.Login // without the permission, one hears one's own
 	}
 	list, err := rs.SearchRecordings(c.Request.Context(), q)
 	if err != nil {
@@ -182,10 +182,10 @@ func views(list []Recording) []Recording {
 	return out
 }
 
-// mayHear reports whether u may listen to r: supervisors and
-// administrators hear everyone's, agents their own.
+// mayHear reports whether u may listen to r: everyone's with
+// PermRecordingsAll (supervisors by default), else one's own.
 func mayHear(u User, r Recording) bool {
-	return u.Role != RoleAgent || r.Agent == u.Login
+	return u.Can(PermRecordingsAll) || r.Agent == u.Login
 }
 
 // recording fetches :id and checks the user may hear it; it answers the

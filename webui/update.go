@@ -99,11 +99,11 @@ func bodyLimit(r *http.Request) int64 {
 }
 
 func (s *Server) updateRoutes(e *gin.Engine, authed *gin.RouterGroup) {
-	g := authed.Group("/update", s.requireAdmin(true), s.needUpdates)
+	g := authed.Group("/update", s.need(PermSystem), s.needUpdates)
 	g.GET("", s.apiUpdateStatus)
 	g.POST("", s.apiUpdateUpload)
 	g.POST("/apply", s.apiUpdateApply)
-	p := e.Group("/update", s.requireUser(false), s.requireAdmin(false), s.needUpdates)
+	p := e.Group("/update", s.requireUser(false), s.need(PermSystem), s.needUpdates)
 	p.GET("", s.pageUpdate)
 	p.POST("/apply", s.postUpdateApply)
 }

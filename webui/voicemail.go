@@ -93,13 +93,14 @@ type VoicemailSettings struct {
 //	PUT    /api/v1/voicemail/boxes/:box/greeting         the WAV file as the body
 //	DELETE /api/v1/voicemail/boxes/:box/greeting
 //
-// and for administrators PUT and DELETE /api/v1/voicemail/boxes/:box (the
-// box, with "pin" to set its PIN) and GET/PUT /api/v1/voicemail-settings.
+// (every box with PermRecordingsAll, as for recordings; else one's own)
+// and with PermPBX PUT and DELETE /api/v1/voicemail/boxes/:box (the box,
+// with "pin" to set its PIN) and GET/PUT /api/v1/voicemail-settings.
 func (s *Server) voicemailRoutes(authed *gin.RouterGroup) {
 	vm := authed.Group("/voicemail/boxes")
 	vm.GET("", s.apiBoxes)
-	vm.PUT("/:box", s.requireAdmin(true), s.apiPutBox)
-	vm.DELETE("/:box", s.requireAdmin(true), s.apiDeleteBox)
+	vm.PUT("/:box", s.need(PermPBX), s.apiPutBox)
+	vm.DELETE("/:box", s.need(PermPBX), s.apiDeleteBox)
 	vm.GET("/:box/messages", s.apiMessages)
 	vm.GET("/:box/messages/:id/audio", s.apiMessageAudio)
 	vm.PUT("/:box/messages/:id", s.apiSetHeard)
@@ -107,8 +108,8 @@ func (s *Server) voicemailRoutes(authed *gin.RouterGroup) {
 	vm.POST("/:box/messages/:id/callback", s.apiCallBack)
 	vm.PUT("/:box/greeting", s.apiPutGreeting)
 	vm.DELETE("/:box/greeting", s.apiDeleteGreeting)
-	authed.GET("/voicemail-settings", s.requireAdmin(true), s.apiVoicemailSettings)
-	authed.PUT("/voicemail-settings", s.requireAdmin(true), s.apiSetVoicemailSettings)
+	authed.GET("/voicemail-settings", s.need(PermPBX), s.apiVoicemailSettings)
+	authed.PUT("/voicemail-settings", s.need(PermPBX), s.apiSetVoicemailSettings)
 }
 
 func (s *Server) voicemail(c *gin.Context) (Voicemail, bool) {
@@ -155,7 +156,7 @@ func invalidMedia(err error) *failure {
 func (s *Server) myBox(c *gin.Context, vm Voicemail) (VoiceBox, bool) {
 	b, err := vm.Box(c.Request.Context(), c.Param("box"))
 	u, _ := userOf(c)
-	if err == nil && u.Role == RoleAgent && b.Owner != u.Login {
+	if err == nil && !mayOpen(u, b) {
 		err = ErrNotFound
 	}
 	if err != nil {
@@ -163,6 +164,13 @@ func (s *Server) myBox(c *gin.Context, vm Voicemail) (VoiceBox, bool) {
 		return b, false
 	}
 	return b, true
+}
+
+// mayOpen reports whether u may read box b: every box with
+// PermRecordingsAll (the customers' voices, as recordings are), else the
+// boxes u owns.
+func mayOpen(u User, b VoiceBox) bool {
+	return u.Can(PermRecordingsAll) || b.Owner == u.Login
 }
 
 func (s *Server) apiBoxes(c *gin.Context) {
@@ -178,7 +186,7 @@ func (s *Server) apiBoxes(c *gin.Context) {
 	u, _ := userOf(c)
 	boxes := []VoiceBox{}
 	for _, b := range all {
-		if u.Role != RoleAgent || b.Owner == u.Login {
+		if mayOpen(u, b) {
 			boxes = append(boxes, b)
 		}
 	}

@@ -107,7 +107,9 @@ type App struct {
 	ntp        *ntpRun           // the NTP client (installer.go)
 	prompts    *prompt.Catalogue // prompts.go
 	cc         *callCentre       // the call-centre configuration in force (callcentre.go)
+	rec        *recordsRun       // customers, knowledge base, work orders (records.go)
 	ccSvc      *ccRun            // the call-centre service (cc.go)
+	fax        *faxRun           // the fax service (fax.go)
 
 	// lineEvents routes the board's driver events to the running line
 	// adapters; nil while the telephony is not running.
@@ -166,12 +168,14 @@ func (a *App) runOnce(ctx context.Context) error {
 		{name: "store", start: a.startStore, stop: a.stopStore},
 		{name: "ota", start: a.startOTA},
 		{name: "pbxconf", start: a.startPBXConf},
+		{name: "records", start: a.startRecords, stop: a.stopRecords},
 		{name: "media", start: a.startMedia, stop: a.stopMedia},
 		{name: "prompts", start: a.startPrompts, stop: a.stopPrompts},
 		{name: "callcentre", start: a.startCallCentre, stop: a.stopCallCentre},
 		{name: "telephony", start: a.startTelephony, stop: a.stopTelephony},
 		{name: "cc", start: a.startCC, stop: a.stopCC},
 		{name: "mwi", start: a.startMWI},
+		{name: "fax", start: a.startFax, stop: a.stopFax},
 		{name: "control", start: a.startControl, stop: a.stopControl},
 		{name: "web", start: a.startWeb, stop: a.stopWeb},
 		{name: "console", start: a.startConsole, stop: a.stopConsole},

@@ -30,6 +30,7 @@ func TestDiskFull(t *testing.T) {
 	a, out := newApp(t, Config{Board: "sim", DataDir: dir})
 	start(t, a)
 	c := adminClient(t, a, out)
+	c.lang = "en" // the box speaks zh-CN unless asked
 
 	filler := smallfs.Fill(t, dir)
 	name := strings.Repeat("n", 60)
@@ -146,11 +147,6 @@ func (w *webClient) call(method, path string, body any, want int) map[string]any
 
 func (w *webClient) page(path string) string {
 	w.t.Helper()
-	resp, err := w.c.Get(w.base + path)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
+	_, body := w.get(path)
+	return body
 }

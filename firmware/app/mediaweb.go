@@ -446,7 +446,7 @@ func (a *App) clickToCall(ctx context.Context, ext, number string) error {
 		return fmt.Errorf("%w: the call centre is not running", webui.ErrConflict)
 	}
 	var agent acd.AgentID
-	for _, ag := range svc.Config().ACD.Agents {
+	for _, ag := range svc.Config().ACD().Agents {
 		if string(ag.ID) == ext || (ag.Device == ext && ag.Mode != acd.ModeOutside) {
 			agent = ag.ID
 			break

@@ -24,15 +24,20 @@ func (a *App) startWeb(ctx context.Context) error {
 		System:       systemInfo{a},
 		PBX:          pbxStore{a},
 		CallCentre:   ccStore{a},
+		Live:         &ccLive{a: a, desk: map[string]bool{}},
 		CallLog:      callLog{a},
 		Recordings:   recordingsWeb{a},
 		Voicemail:    voicemailWeb{a},
 		Conferences:  conferenceWeb{a},
 		Sim:          a.webSim(),
+		Records:      a.webRecords(),
 		Prompts:      webPrompts{a},
+		Fax:          webFax{a},
 		Updates:      updatesWeb{a},
 		Backups:      backupsWeb{a},
 		Installer:    installerWeb{a},
+		Events:       eventsWeb{a.eventBus},
+		Desk:         deskWeb{a},
 		Logger:       a.log.With("component", "web"),
 	})
 	if err != nil {
@@ -244,12 +249,12 @@ func (s storeUsers) Delete(ctx context.Context, login string) error {
 
 func toWeb(u store.User) webui.User {
 	return webui.User{Login: u.Login, DisplayName: u.DisplayName, Role: string(u.Role), PasswordHash: u.PasswordHash,
-		Disabled: u.Disabled, Created: u.Created, Updated: u.Updated}
+		Disabled: u.Disabled, Lang: u.Lang, Agent: u.Agent, Permissions: u.Permissions, Created: u.Created, Updated: u.Updated}
 }
 
 func toStore(u webui.User) store.User {
 	return store.User{Login: u.Login, DisplayName: u.DisplayName, Role: store.Role(u.Role), PasswordHash: u.PasswordHash,
-		Disabled: u.Disabled, Created: u.Created, Updated: u.Updated}
+		Disabled: u.Disabled, Lang: u.Lang, Agent: u.Agent, Permissions: u.Permissions, Created: u.Created, Updated: u.Updated}
 }
 
 // webErr maps the store's sentinels onto the web admin's, keeping the

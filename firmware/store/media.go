@@ -1,6 +1,6 @@
 package store
 
-// The media services' buckets (schema version 7); firmware/app adapts each
+// The media services' buckets (schema version 8); firmware/app adapts each
 // to its engine's ordered key/value Store.
 const (
 	// Recordings holds the recording index (telephony/recording).

@@ -62,13 +62,26 @@ var migrations = []migration{
 		}
 		return nil
 	}},
-	// Version 6 is the records issue's (customer records, work orders),
-	// merged on another branch: this stand-in keeps the numbering whole
-	// here and gives way to it when the branches meet.
-	{6, "reserved for the records issue's buckets", func(*bolt.Tx) error { return nil }},
-	{7, "create media service buckets", func(tx *bolt.Tx) error {
+	{6, "create customer record, knowledge base and work order buckets", func(tx *bolt.Tx) error {
+		for _, name := range []string{"crm_customers", "crm_index", "crm_meta", "crm_comms", "kb",
+			"wo_meta", "wo_orders", "wo_index", "wo_audit", "cdr_party"} {
+			if _, err := tx.CreateBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
+	{7, "create fax and fax job buckets", func(tx *bolt.Tx) error {
+		for _, name := range []string{"fax", "fax_jobs"} {
+			if _, err := tx.CreateBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
+	{8, "create media service buckets", func(tx *bolt.Tx) error {
 		for _, name := range []string{"recordings", "voicemail", "conference"} {
-			if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
+			if _, err := tx.CreateBucket([]byte(name)); err != nil {
 				return err
 			}
 		}
@@ -78,7 +91,7 @@ var migrations = []migration{
 
 // SchemaVersion is the schema this firmware writes, the version of the
 // last migration; Open refuses files with a higher version.
-const SchemaVersion = 7
+const SchemaVersion = 8
 
 // checkMigrations enforces versions 1, 2, 3... with no gap: a gap would
 // make an old file skip a step.

@@ -41,12 +41,24 @@ const (
 	CCFacts Records = "cc_facts"
 	// CCDevices holds each agent's device binding, keyed by agent.
 	CCDevices Records = "cc_devices"
-	// CCConfig holds the call centre's configuration beyond the ACD's.
-	CCConfig Records = "cc_config"
 )
 
-var recordBuckets = []Records{ACDConfig, ACDStatus, ACDCallbacks, IVRFlows, CDRs, CCFacts, CCDevices, CCConfig,
-	Recordings, Voicemail, Conference}
+// Migration 5 also made "cc_config", for an interim record of the call
+// centre's configuration that the ccconf document (kept in ACDConfig)
+// replaced: it stays empty and is no longer a record bucket.
+
+var recordBuckets = append([]Records{ACDConfig, ACDStatus, ACDCallbacks, IVRFlows, CDRs, CCFacts, CCDevices, Fax, FaxJobs,
+	Recordings, Voicemail, Conference}, CustomerRecords...)
+
+// The fax buckets (schema version 7); the pages are TIFF files in the
+// data directory.
+const (
+	// Fax holds the fax inbox and outbox, one record per fax keyed by its
+	// id.
+	Fax Records = "fax"
+	// FaxJobs holds the scheduled fax jobs, keyed by job id.
+	FaxJobs Records = "fax_jobs"
+)
 
 // records returns the bucket for r, refusing names no migration created.
 func (t *Tx) records(r Records) (*bolt.Bucket, error) {

@@ -47,10 +47,8 @@ func (s *Service) recordingInfo(ses *session, kind string) RecordingInfo {
 	}
 	if ses.group != 0 {
 		info.Group = strconv.Itoa(ses.group)
-		for _, g := range s.cfg.Load().ACD.Groups {
-			if g.ID == ses.group && g.Name != "" {
-				info.Group = g.Name
-			}
+		if g, ok := groupConf(s.cfg.Load(), ses.group); ok && g.Name != "" {
+			info.Group = g.Name
 		}
 	}
 	return info
@@ -151,27 +149,8 @@ func fileSource(path string) (callswitch.Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Samples(x), nil
+	return media.NewPlayer(x), nil
 }
-
-// Samples plays x once; x is only read, so sources may share it.
-func Samples(x []int16) callswitch.Source { return &clip{x: x} }
-
-// clip plays samples once.
-type clip struct {
-	x   []int16
-	pos int
-}
-
-// ReadFrame implements callswitch.Source.
-func (c *clip) ReadFrame(f []int16) {
-	n := copy(f, c.x[c.pos:])
-	c.pos += n
-	clear(f[n:])
-}
-
-// Done implements callswitch.Source.
-func (c *clip) Done() bool { return c.pos >= len(c.x) }
 
 // take records what the dialogue's leg says into cfg.Path (see
 // recording.Take): after a beep, until the take ends by itself, a key of
@@ -319,10 +298,10 @@ func (n notifyDialer) Dial(ctx context.Context, number string, run func(voicemai
 	done := make(chan error, 1)
 	err := s.call(ctx, func() error {
 		cfg := s.cfg.Load()
-		if cfg.blockedOut(number) {
+		if cfg.BlockedOut(number) {
 			return fmt.Errorf("%w: %s is blacklisted", ErrRefused, number)
 		}
-		ac := s.sw.NewAppCall(&handler{s: s}, callswitch.Party{Number: cfg.Hotline}, number)
+		ac := s.sw.NewAppCall(&handler{s: s}, callswitch.Party{Number: hotline(cfg)}, number)
 		ses := s.newSession(ac, kindNotify)
 		ses.number = number
 		ses.notify = &notifyState{run: run, done: done}
@@ -358,8 +337,8 @@ func (ns *notifyState) report(err error) {
 
 // notifyStarted dials the number.
 func (s *Service) notifyStarted(ses *session) {
-	leg := ses.ac.Originate(callswitch.Originate{Number: s.cfg.Load().dialNumber(ses.number),
-		CallerID: callswitch.Party{Number: s.cfg.Load().Hotline}, RingTimeout: 40 * time.Second, Mode: callswitch.ModeAlone})
+	leg := ses.ac.Originate(callswitch.Originate{Number: s.dialOut(ses.number, ""),
+		CallerID: callswitch.Party{Number: hotline(s.cfg.Load())}, RingTimeout: 40 * time.Second, Mode: callswitch.ModeAlone})
 	ses.caller = leg
 	ses.legs[leg] = &legInfo{id: leg, role: roleCaller, party: ses.number}
 }

@@ -13,6 +13,7 @@ import (
 	"callbox/dsp/callerid"
 	"callbox/dsp/wav"
 	"callbox/telephony/cc"
+	"callbox/telephony/ccconf"
 	"callbox/telephony/internal/memkv"
 	"callbox/telephony/pin"
 	callswitch "callbox/telephony/switch"
@@ -85,7 +86,7 @@ func TestVoicemailOnTheBoard(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := testConfig()
-	cfg.Routes[1] = cc.Route{Trunk: "fxo2", Voicemail: "8001"}
+	cfg.InboundRoutes[1].Target = ccconf.Target{Kind: ccconf.TargetVoicemail, Mailbox: "8001"}
 	r := newRigWith(t, cfg, nil, cc.Options{Voicemail: vm})
 	lamps.mu.Lock()
 	lamps.sw = r.sw
@@ -177,7 +178,7 @@ func TestVoicemailHangupKeepsMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := testConfig()
-	cfg.Routes[1] = cc.Route{Trunk: "fxo2", Voicemail: "8001"}
+	cfg.InboundRoutes[1].Target = ccconf.Target{Kind: ccconf.TargetVoicemail, Mailbox: "8001"}
 	r := newRigWith(t, cfg, nil, cc.Options{Voicemail: vm})
 	co := r.ring("fxo2", "13800138000")
 	r.untilAnswered(co)

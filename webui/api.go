@@ -129,6 +129,8 @@ func (s *Server) apiSetup(c *gin.Context) {
 // systemView is the JSON form of SystemInfo.
 type systemView struct {
 	Version       string      `json:"version"`
+	Slot          string      `json:"slot,omitempty"`
+	Build         string      `json:"build"`
 	UptimeS       int64       `json:"uptime_s"`
 	Board         boardView   `json:"board"`
 	StoreBytes    int64       `json:"store_bytes"`
@@ -160,7 +162,7 @@ type portView struct {
 // language.
 func (s *Server) systemView(c *gin.Context) systemView {
 	in := s.cfg.System.Info(c.Request.Context())
-	v := systemView{Version: in.Version, UptimeS: int64(in.Uptime.Seconds()), StoreBytes: in.StoreBytes,
+	v := systemView{Version: in.Version, Slot: in.Slot, Build: in.Build, UptimeS: int64(in.Uptime.Seconds()), StoreBytes: in.StoreBytes,
 		DataFreeBytes: in.DataFreeBytes, Board: boardView{Name: in.Board.Name, Ports: []portView{}}, Alarms: []alarmView{}}
 	for _, p := range in.Board.Ports {
 		v.Board.Ports = append(v.Board.Ports, portView(p))

@@ -96,23 +96,22 @@ type CCTarget struct {
 }
 
 // Who may run an operation: the agent on itself (a desk permission), or a
-// supervisor on anyone (a supervisor permission). The names are the
-// permission model's; until per-user permissions land, each holds for its
-// roles' defaults (ccRoleCan).
+// supervisor on anyone (a supervisor permission), as the user's
+// permissions say (User.Can).
 const (
-	permDesk          = "desk"
-	permDeskOutbound  = "desk.outbound"
-	permQueueMonitor  = "queue.monitor"
-	permQueueControl  = "queue.control"
-	permAgentsMonitor = "agents.monitor"
-	permAgentsControl = "agents.control"
-	permLogsAll       = "logs.all"
+	permDesk          = PermDesk
+	permDeskOutbound  = PermDeskOutbound
+	permQueueMonitor  = PermQueueMonitor
+	permQueueControl  = PermQueueControl
+	permAgentsMonitor = PermAgentsMonitor
+	permAgentsControl = PermAgentsControl
+	permLogsAll       = PermLogsAll
 )
 
 // ccOp is a live operation: what its own agent needs, and what a
 // supervisor acting on another agent or on a call needs.
 type ccOp struct {
-	self, other string
+	self, other Permission
 }
 
 // CCAgentOps are the agent operations by name (POST
@@ -139,7 +138,7 @@ var CCAgentOps = map[string]ccOp{
 
 // CCCallOps are the supervisors' operations on a call by name (POST
 // /api/v1/cc/calls/:call/:op), with the permission each needs.
-var CCCallOps = map[string]string{
+var CCCallOps = map[string]Permission{
 	"stop":         permQueueControl, // a waiting request
 	"assign":       permQueueControl, // a waiting call to Agent
 	"teardown":     permQueueControl,
@@ -149,23 +148,12 @@ var CCCallOps = map[string]string{
 	"play":         permQueueControl,  // a prompt or Text to the caller
 }
 
-// ccRoleCan reports whether u holds the permission p by its role's
-// default: administrators all, supervisors all of the call centre's,
-// agents their desk.
-func ccRoleCan(u User, p string) bool {
-	switch u.Role {
-	case RoleAdmin:
-		return true
-	case RoleSupervisor:
-		return true
-	case RoleAgent:
-		return p == permDesk || p == permDeskOutbound
-	}
-	return false
-}
-
-// agentOf is the work number a user acts as: an agent's login.
+// agentOf is the work number a user acts as: its own (User.Agent), or for
+// an agent account without one, its login.
 func agentOf(u User) string {
+	if u.Agent != "" {
+		return u.Agent
+	}
 	if u.Role == RoleAgent {
 		return u.Login
 	}
@@ -174,32 +162,22 @@ func agentOf(u User) string {
 
 // ccLiveRoutes registers the live operations on the authenticated group.
 func (s *Server) ccLiveRoutes(authed *gin.RouterGroup) {
-	g := authed.Group("/cc", s.needLive)
-	g.GET("/agents/:agent", s.apiCCAgentView)
-	g.POST("/agents/:agent/:op", s.apiCCAgent)
-	g.POST("/calls/:call/:op", s.apiCCCall)
+	// The permission before the 503, as everywhere: who may not is told so.
+	g := authed.Group("/cc")
+	g.GET("/agents/:agent", s.needLive, s.apiCCAgentView)
+	g.POST("/agents/:agent/:op", s.needLive, s.apiCCAgent)
+	g.POST("/calls/:call/:op", s.needLive, s.apiCCCall)
 	for _, v := range []string{"figures", "waiting", "services"} {
-		g.GET("/"+v, s.needPerm(permQueueMonitor), s.apiCCView(v))
+		g.GET("/"+v, s.need(permQueueMonitor), s.needLive, s.apiCCView(v))
 	}
-	g.GET("/facts.csv", s.needPerm(permLogsAll), s.apiCCExport("facts"))
-	g.GET("/status.csv", s.needPerm(permLogsAll), s.apiCCExport("status"))
+	g.GET("/facts.csv", s.need(permLogsAll), s.needLive, s.apiCCExport("facts"))
+	g.GET("/status.csv", s.need(permLogsAll), s.needLive, s.apiCCExport("status"))
 }
 
 // needLive answers 503 when the box runs no call centre.
 func (s *Server) needLive(c *gin.Context) {
 	if s.cfg.Live == nil {
 		s.failWith(c, fail(http.StatusServiceUnavailable, "err.cc.unavailable", ""))
-		c.Abort()
-	}
-}
-
-// needPerm lets through users holding p.
-func (s *Server) needPerm(p string) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if u, ok := userOf(c); ok && ccRoleCan(u, p) {
-			return
-		}
-		s.failWith(c, fail(http.StatusForbidden, "err.forbidden", ""))
 		c.Abort()
 	}
 }
@@ -225,7 +203,7 @@ func (s *Server) apiCCAgent(c *gin.Context) {
 	if agent != agentOf(u) {
 		need = op.other
 	}
-	if need == "" || !ccRoleCan(u, need) {
+	if need == "" || !u.Can(need) {
 		s.failWith(c, fail(http.StatusForbidden, "err.cc.not_yours", ""))
 		return
 	}
@@ -254,7 +232,7 @@ func (s *Server) apiCCAgentView(c *gin.Context) {
 	if agent != agentOf(u) {
 		need = permQueueMonitor
 	}
-	if !ccRoleCan(u, need) {
+	if !u.Can(need) {
 		s.failWith(c, fail(http.StatusForbidden, "err.cc.not_yours", ""))
 		return
 	}
@@ -269,7 +247,7 @@ func (s *Server) apiCCCall(c *gin.Context) {
 		s.failWith(c, fail(http.StatusNotFound, "err.not_found", ""))
 		return
 	}
-	if !ccRoleCan(u, need) {
+	if !u.Can(need) {
 		s.failWith(c, fail(http.StatusForbidden, "err.forbidden", ""))
 		return
 	}

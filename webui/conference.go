@@ -69,18 +69,19 @@ type ConfParty struct {
 //	PUT    /api/v1/conference/live/:room            {"locked": true}
 //	DELETE /api/v1/conference/live/:room               (ends the conference)
 //
-// and with PermPBX as well PUT and DELETE /api/v1/conference/rooms/:room
+// and with PermPBX PUT and DELETE /api/v1/conference/rooms/:room
 // (with "pin", "moderator_pin", "clear_pin").
 func (s *Server) conferenceRoutes(authed *gin.RouterGroup) {
-	g := authed.Group("/conference", s.need(PermQueueControl))
-	g.GET("/rooms", s.apiRooms)
+	g := authed.Group("/conference")
+	live := s.need(PermQueueControl)
+	g.GET("/rooms", live, s.apiRooms)
 	g.PUT("/rooms/:room", s.need(PermPBX), s.apiPutRoom)
 	g.DELETE("/rooms/:room", s.need(PermPBX), s.apiDeleteRoom)
-	g.GET("/live", s.apiLive)
-	g.PUT("/live/:room/parties/:id", s.apiMuteParty)
-	g.DELETE("/live/:room/parties/:id", s.apiKickParty)
-	g.PUT("/live/:room", s.apiLockRoom)
-	g.DELETE("/live/:room", s.apiEndRoom)
+	g.GET("/live", live, s.apiLive)
+	g.PUT("/live/:room/parties/:id", live, s.apiMuteParty)
+	g.DELETE("/live/:room/parties/:id", live, s.apiKickParty)
+	g.PUT("/live/:room", live, s.apiLockRoom)
+	g.DELETE("/live/:room", live, s.apiEndRoom)
 }
 
 func (s *Server) conferences(c *gin.Context) (Conferences, bool) {

@@ -385,6 +385,8 @@ func TestBrowserDesk(t *testing.T) {
 	b.submitForm("/lang/zh-CN", nil)
 	b.submitForm("/desk/login", map[string]string{"device": "202"})
 	waitFor(t, func() bool { return pe.bus.Subscribers() == 1 })
+	// The module loads after the event stream connects on a slow machine.
+	waitFor(t, func() bool { return b.evalString(`document.querySelector("[data-desk]").dataset.ready || ""`) == "1" })
 	text := func() string { return b.evalString(`document.getElementById("desk").innerText`) }
 	// A break through the script: the page stays (marker kept).
 	b.eval(`(() => { window.marker = 1; const f = document.querySelector(".break-form"); f.elements.reason.value = "meal"; f.requestSubmit(); return 1 })()`)

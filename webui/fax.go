@@ -86,14 +86,16 @@ func faxBodyLimit(r *http.Request) int64 {
 }
 
 func (s *Server) faxRoutes(e *gin.Engine, authed *gin.RouterGroup) {
-	p := e.Group(faxPage, s.requireUser(false), s.needFax, s.need(PermFax))
+	// The permission before the 503: who may not use fax is told so
+	// whether or not the box has it.
+	p := e.Group(faxPage, s.requireUser(false), s.need(PermFax), s.needFax)
 	p.GET("", s.pageFax)
 	p.POST("", s.postFax)
 	p.POST("/jobs", s.postFaxJob)
-	g := authed.Group("/fax", s.needFax, s.need(PermFax))
+	authed.PUT("/fax/settings", s.need(PermPBX), s.needFax, s.apiFaxSetSettings)
+	g := authed.Group("/fax", s.need(PermFax), s.needFax)
 	g.GET("", s.apiFaxList)
 	g.GET("/settings", s.apiFaxSettings)
-	g.PUT("/settings", s.need(PermPBX), s.apiFaxSetSettings)
 	g.POST("/outbox", s.apiFaxSend)
 	g.GET("/jobs", s.apiFaxJobs)
 	g.POST("/jobs", s.apiFaxAddJob)

@@ -240,7 +240,14 @@ func (s *Server) setLangCookie(c *gin.Context, tag string) {
 }
 
 func (s *Server) pageHome(c *gin.Context) {
-	s.render(c, http.StatusOK, "home", gin.H{"Info": s.systemView(c)})
+	d := gin.H{"Info": s.systemView(c)}
+	// Administrators hear of an update the scheduled check found.
+	if u, ok := userOf(c); ok && u.Role == RoleAdmin && s.cfg.Updates != nil {
+		if st := s.cfg.Updates.UpdateStatus(c.Request.Context()); st.Check != nil && st.Check.Available {
+			d["Update"] = st.Check
+		}
+	}
+	s.render(c, http.StatusOK, "home", d)
 }
 
 func (s *Server) pageSetup(c *gin.Context) {

@@ -54,7 +54,7 @@ func (s *Server) recordsRoutes(authed *gin.RouterGroup) {
 	g.DELETE("/comm-types/:id", s.apiCommTypeDelete)
 	g.GET("/customer-settings", s.apiCustomerSettings)
 	g.PUT("/customer-settings", s.apiCustomerSettingsSave)
-	s.importRoutes(g)
+	s.importRoutes(authed)
 	s.kbRoutes(g)
 	s.workOrderRoutes(g)
 }

@@ -97,11 +97,13 @@ func (u *uploads) drop(id string) {
 	delete(u.m, id)
 }
 
+// importRoutes registers the bulk routes with their permission before the
+// 503 of a box without records.
 func (s *Server) importRoutes(g *gin.RouterGroup) {
-	g.POST("/customers/imports", s.need(PermCustomersImport), s.apiImportUpload)
-	g.POST("/customers/imports/:id", s.need(PermCustomersImport), s.apiImportRun)
-	g.DELETE("/customers/imports/:id", s.need(PermCustomersImport), s.apiImportDrop)
-	g.GET("/customers/export", s.need(PermCustomersImport), s.apiExport)
+	g.POST("/customers/imports", s.need(PermCustomersImport), s.needRecords, s.apiImportUpload)
+	g.POST("/customers/imports/:id", s.need(PermCustomersImport), s.needRecords, s.apiImportRun)
+	g.DELETE("/customers/imports/:id", s.need(PermCustomersImport), s.needRecords, s.apiImportDrop)
+	g.GET("/customers/export", s.need(PermCustomersImport), s.needRecords, s.apiExport)
 }
 
 // importPreview is the answer to an upload.

@@ -332,9 +332,14 @@ func (s *Server) redirectToHTTPS(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "https://"+target+r.URL.RequestURI(), code)
 }
 
+// releaseMode puts gin in release mode once per process: gin keeps its
+// mode in unguarded package variables, which servers built at the same
+// time (tests, the in-process restart) must not write together.
+var releaseMode sync.Once
+
 // routes builds the gin engine.
 func (s *Server) routes() *gin.Engine {
-	gin.SetMode(gin.ReleaseMode)
+	releaseMode.Do(func() { gin.SetMode(gin.ReleaseMode) })
 	e := gin.New()
 	// Use the socket's address for throttling: no proxy sits in front of
 	// the appliance, and trusting X-Forwarded-For would let a client pick
@@ -379,8 +384,8 @@ func (s *Server) routes() *gin.Engine {
 	s.tlsRoutes(authed)
 	s.simRoutes(e)
 	s.updateRoutes(e, authed)
-	s.backupRoutes(authed)
-	s.installerRoutes(authed)
+	s.backupRoutes(e, authed)
+	s.installerRoutes(e, authed)
 	s.recordsPages(e)
 
 	e.GET("/", s.requireUser(false), s.pageHome)

@@ -145,7 +145,13 @@ type System interface {
 
 // SystemInfo is a snapshot of the appliance's state.
 type SystemInfo struct {
+	// Version is the running firmware's: the booted slot's. Slot names
+	// it ("" when the box did not boot from one); Build is the binary's
+	// own version with its commit and build time, which in simulation
+	// stays the same while the slots carry their bundles' versions.
 	Version       string
+	Slot          string
+	Build         string
 	Uptime        time.Duration
 	Board         BoardInfo
 	StoreBytes    int64

@@ -50,7 +50,7 @@ func TestDeskOnTheRunningBox(t *testing.T) {
 		t.Skip("app: runs the daemon with sockets")
 	}
 	t.Parallel()
-	a := bootCC(t, 25800, testPBX(), ccTestConfig(t))
+	a := bootCC(t, 25800, ccTestPBX(), ccTestConfig(t))
 	svc, _ := a.CallCentre()
 	h, err := passwd.Hash("agent-password-1088")
 	if err != nil {

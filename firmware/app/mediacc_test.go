@@ -40,7 +40,7 @@ func TestCallCentreQueueCallRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sox not found (apt-get install sox): %v", err)
 	}
-	a := bootCC(t, 24800, testPBX(), ccTestConfig(t)) // groups record by default
+	a := bootCC(t, 24800, ccTestPBX(), ccTestConfig(t)) // groups record by default
 	svc, _ := a.CallCentre()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -151,7 +151,7 @@ func TestVoicemailFromBaresip(t *testing.T) {
 		t.Skip("app: starts baresip and opens sockets")
 	}
 	t.Parallel()
-	a := bootCC(t, 26600, testPBX(), ccTestConfig(t))
+	a := bootCC(t, 26600, ccTestPBX(), ccTestConfig(t))
 	vm := a.mediaServices().vm
 	if _, err := vm.PutBox(voicemail.BoxInput{PIN: "1234", Box: voicemail.Box{Number: "8001", Kind: voicemail.KindAgent,
 		Extensions: []string{"201"}}}); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"callbox/firmware/store"
+	"callbox/firmware/version"
 	"callbox/webui"
 )
 
@@ -280,7 +281,10 @@ type systemInfo struct{ a *App }
 
 func (s systemInfo) Info(ctx context.Context) webui.SystemInfo {
 	a := s.a
-	info := webui.SystemInfo{Version: a.runningVersion(), Uptime: time.Since(a.started).Round(time.Second)}
+	info := webui.SystemInfo{Version: a.runningVersion(), Build: version.String("callboxd"), Uptime: time.Since(a.started).Round(time.Second)}
+	if u := a.updater(); u != nil {
+		info.Slot = u.Booted()
+	}
 	a.mu.Lock()
 	b := a.board
 	a.mu.Unlock()

@@ -42,21 +42,9 @@ func (s *Server) apiCDRs(c *gin.Context) {
 		s.failWith(c, fail(http.StatusServiceUnavailable, "err.cdr.unavailable", ""))
 		return
 	}
-	var from, to time.Time
-	for _, p := range []struct {
-		name string
-		t    *time.Time
-	}{{"from", &from}, {"to", &to}} {
-		v := c.Query(p.name)
-		if v == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			s.failWith(c, fail(http.StatusBadRequest, "err.cdr.time", p.name, p.name))
-			return
-		}
-		*p.t = t
+	from, to, ok := s.timeRange(c)
+	if !ok {
+		return
 	}
 	limit := CDRPageDefault
 	if v := c.Query("limit"); v != "" {
@@ -66,10 +54,6 @@ func (s *Server) apiCDRs(c *gin.Context) {
 			return
 		}
 		limit = n
-	}
-	if !to.IsZero() && !to.After(from) {
-		s.failWith(c, fail(http.StatusBadRequest, "err.cdr.range", "to"))
-		return
 	}
 	recs, next, err := log.CallLog(c.Request.Context(), from, to, limit)
 	if err != nil {

@@ -61,6 +61,9 @@ func usedKeys(t *testing.T) map[string]string {
 		})
 	}
 	keys["alarm."+AlarmStorageFull] = "Alarm codes"
+	for _, code := range []string{AlarmRecordingFull, AlarmRecordingLow, AlarmRecordingDir} {
+		keys["alarm."+code] = "Alarm codes"
+	}
 	for _, r := range Roles {
 		keys["role."+r] = "Roles"
 		keys["home.role_title."+r] = "home.html"

@@ -165,6 +165,13 @@ type SystemInfo struct {
 const (
 	// AlarmStorageFull: writes to the store fail for lack of space.
 	AlarmStorageFull = "storage_full"
+	// AlarmRecordingFull, AlarmRecordingLow, AlarmRecordingDir: calls
+	// are not recorded for lack of space, the data partition is under its
+	// floor with nothing left to purge, the recording directory is missing
+	// (telephony/recording's alarms, with the same codes).
+	AlarmRecordingFull = "recording_full"
+	AlarmRecordingLow  = "recording_low"
+	AlarmRecordingDir  = "recording_dir"
 )
 
 // Alarm is one raised alarm: its code (the catalogues have
@@ -221,6 +228,15 @@ type Config struct {
 	// CallLog serves the call detail records under /api/v1/cdr; nil makes
 	// that route answer 503.
 	CallLog CallLog
+	// Recordings serves the call recordings under /api/v1/recordings; nil
+	// makes those routes answer 503.
+	Recordings Recordings
+	// Voicemail serves the voicemail boxes and inboxes under
+	// /api/v1/voicemail; nil makes those routes answer 503.
+	Voicemail Voicemail
+	// Conferences serves the conference rooms under /api/v1/conference;
+	// nil makes those routes answer 503.
+	Conferences Conferences
 	// Sim, on a simulated board, serves the /sim page (administrators
 	// only); nil: no such page.
 	Sim Sim

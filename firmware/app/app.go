@@ -101,6 +101,7 @@ type App struct {
 	con        *consoleRun
 	dog        *watchdog
 	tel        *telephonyRun     // switch, lines, SIP (telephony.go)
+	media      *mediaRun         // recording, voicemail, conference rooms (media.go)
 	ota        *ota.Updater      // A/B slots (ota.go)
 	health     *task             // marks the booted slot good (ota.go)
 	ntp        *ntpRun           // the NTP client (installer.go)
@@ -169,10 +170,12 @@ func (a *App) runOnce(ctx context.Context) error {
 		{name: "ota", start: a.startOTA},
 		{name: "pbxconf", start: a.startPBXConf},
 		{name: "records", start: a.startRecords, stop: a.stopRecords},
+		{name: "media", start: a.startMedia, stop: a.stopMedia},
 		{name: "prompts", start: a.startPrompts, stop: a.stopPrompts},
 		{name: "callcentre", start: a.startCallCentre, stop: a.stopCallCentre},
 		{name: "telephony", start: a.startTelephony, stop: a.stopTelephony},
 		{name: "cc", start: a.startCC, stop: a.stopCC},
+		{name: "mwi", start: a.startMWI},
 		{name: "fax", start: a.startFax, stop: a.stopFax},
 		{name: "control", start: a.startControl, stop: a.stopControl},
 		{name: "web", start: a.startWeb, stop: a.stopWeb},

@@ -27,6 +27,9 @@ func (a *App) startWeb(ctx context.Context) error {
 		CallCentre:   ccStore{a},
 		Live:         &ccLive{a: a, desk: map[string]bool{}},
 		CallLog:      callLog{a},
+		Recordings:   recordingsWeb{a},
+		Voicemail:    voicemailWeb{a},
+		Conferences:  conferenceWeb{a},
 		Sim:          a.webSim(),
 		Records:      a.webRecords(),
 		Prompts:      webPrompts{a},
@@ -108,9 +111,12 @@ func (a *App) webStatus() []string {
 		}
 	}
 	for _, al := range a.alarms() {
-		if al.Code == webui.AlarmStorageFull {
+		switch al.Code {
+		case webui.AlarmStorageFull:
 			lines = append(lines, fmt.Sprintf("ALARM: storage full since %s: store writes fail; free space in %s",
 				al.Since.Format(time.DateTime), a.cfg.DataDir))
+		default:
+			lines = append(lines, recordingAlarmLine(a.mediaServices(), al))
 		}
 	}
 	return lines
@@ -125,6 +131,11 @@ func (a *App) alarms() []webui.Alarm {
 		}
 		return nil
 	})
+	if m := a.mediaServices(); m != nil {
+		if al, ok := m.rec.Alarm(); ok {
+			out = append(out, webui.Alarm{Code: al.Code, Since: al.Since})
+		}
+	}
 	return out
 }
 

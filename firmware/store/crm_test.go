@@ -21,6 +21,7 @@ var releasedBuckets = [][]string{
 	5: {"cc_config", "cc_devices", "cc_facts"},
 	6: {"cdr_party", "crm_comms", "crm_customers", "crm_index", "crm_meta", "kb", "wo_audit", "wo_index", "wo_meta", "wo_orders"},
 	7: {"fax", "fax_jobs"},
+	8: {"conference", "recordings", "voicemail"},
 }
 
 // bucketsAt lists the top-level buckets of the file at path with the

@@ -79,11 +79,19 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{8, "create media service buckets", func(tx *bolt.Tx) error {
+		for _, name := range []string{"recordings", "voicemail", "conference"} {
+			if _, err := tx.CreateBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
 }
 
 // SchemaVersion is the schema this firmware writes, the version of the
 // last migration; Open refuses files with a higher version.
-const SchemaVersion = 7
+const SchemaVersion = 8
 
 // checkMigrations enforces versions 1, 2, 3... with no gap: a gap would
 // make an old file skip a step.

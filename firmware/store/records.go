@@ -47,7 +47,8 @@ const (
 // centre's configuration that the ccconf document (kept in ACDConfig)
 // replaced: it stays empty and is no longer a record bucket.
 
-var recordBuckets = append([]Records{ACDConfig, ACDStatus, ACDCallbacks, IVRFlows, CDRs, CCFacts, CCDevices, Fax, FaxJobs}, CustomerRecords...)
+var recordBuckets = append([]Records{ACDConfig, ACDStatus, ACDCallbacks, IVRFlows, CDRs, CCFacts, CCDevices, Fax, FaxJobs,
+	Recordings, Voicemail, Conference}, CustomerRecords...)
 
 // The fax buckets (schema version 7); the pages are TIFF files in the
 // data directory.

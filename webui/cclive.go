@@ -95,21 +95,8 @@ type CCTarget struct {
 	Value string `json:"value"`
 }
 
-// Who may run an operation: the agent on itself (a desk permission), or a
-// supervisor on anyone (a supervisor permission), as the user's
-// permissions say (User.Can).
-const (
-	permDesk          = PermDesk
-	permDeskOutbound  = PermDeskOutbound
-	permQueueMonitor  = PermQueueMonitor
-	permQueueControl  = PermQueueControl
-	permAgentsMonitor = PermAgentsMonitor
-	permAgentsControl = PermAgentsControl
-	permLogsAll       = PermLogsAll
-)
-
-// ccOp is a live operation: what its own agent needs, and what a
-// supervisor acting on another agent or on a call needs.
+// ccOp is a live operation: the permission its own agent needs (a desk
+// permission), and the one a supervisor acting on another agent needs.
 type ccOp struct {
 	self, other Permission
 }
@@ -117,35 +104,35 @@ type ccOp struct {
 // CCAgentOps are the agent operations by name (POST
 // /api/v1/cc/agents/:agent/:op), with who may run them.
 var CCAgentOps = map[string]ccOp{
-	"login":             {permDesk, permAgentsControl},
-	"logout":            {permDesk, permAgentsControl},
-	"state":             {permDesk, permAgentsControl},
-	"wrap-up-done":      {permDesk, permAgentsControl},
-	"dial":              {permDeskOutbound, ""},
-	"hold":              {permDesk, permAgentsControl},
-	"resume":            {permDesk, permAgentsControl},
-	"hangup":            {permDesk, permAgentsControl},
-	"transfer":          {permDesk, permAgentsControl},
-	"transfer-complete": {permDesk, permAgentsControl},
-	"drop-third":        {permDesk, permAgentsControl},
-	"invite":            {permDesk, permAgentsControl},
-	"play":              {permDesk, permAgentsControl},
-	"run-flow":          {permDesk, permAgentsControl},
-	"release-ivr":       {permDesk, permAgentsControl},
-	"dtmf":              {permDesk, ""},
-	"record":            {permDesk, permAgentsControl},
+	"login":             {PermDesk, PermAgentsControl},
+	"logout":            {PermDesk, PermAgentsControl},
+	"state":             {PermDesk, PermAgentsControl},
+	"wrap-up-done":      {PermDesk, PermAgentsControl},
+	"dial":              {PermDeskOutbound, ""},
+	"hold":              {PermDesk, PermAgentsControl},
+	"resume":            {PermDesk, PermAgentsControl},
+	"hangup":            {PermDesk, PermAgentsControl},
+	"transfer":          {PermDesk, PermAgentsControl},
+	"transfer-complete": {PermDesk, PermAgentsControl},
+	"drop-third":        {PermDesk, PermAgentsControl},
+	"invite":            {PermDesk, PermAgentsControl},
+	"play":              {PermDesk, PermAgentsControl},
+	"run-flow":          {PermDesk, PermAgentsControl},
+	"release-ivr":       {PermDesk, PermAgentsControl},
+	"dtmf":              {PermDesk, ""},
+	"record":            {PermDesk, PermAgentsControl},
 }
 
 // CCCallOps are the supervisors' operations on a call by name (POST
 // /api/v1/cc/calls/:call/:op), with the permission each needs.
 var CCCallOps = map[string]Permission{
-	"stop":         permQueueControl, // a waiting request
-	"assign":       permQueueControl, // a waiting call to Agent
-	"teardown":     permQueueControl,
-	"transfer":     permQueueControl, // a service to Agent
-	"monitor":      permAgentsMonitor,
-	"monitor-mode": permAgentsMonitor, // State: listen, whisper, barge
-	"play":         permQueueControl,  // a prompt or Text to the caller
+	"stop":         PermQueueControl, // a waiting request
+	"assign":       PermQueueControl, // a waiting call to Agent
+	"teardown":     PermQueueControl,
+	"transfer":     PermQueueControl, // a service to Agent
+	"monitor":      PermAgentsMonitor,
+	"monitor-mode": PermAgentsMonitor, // State: listen, whisper, barge
+	"play":         PermQueueControl,  // a prompt or Text to the caller
 }
 
 // agentOf is the work number a user acts as: its own (User.Agent), or for
@@ -168,10 +155,10 @@ func (s *Server) ccLiveRoutes(authed *gin.RouterGroup) {
 	g.POST("/agents/:agent/:op", s.needLive, s.apiCCAgent)
 	g.POST("/calls/:call/:op", s.needLive, s.apiCCCall)
 	for _, v := range []string{"figures", "waiting", "services"} {
-		g.GET("/"+v, s.need(permQueueMonitor), s.needLive, s.apiCCView(v))
+		g.GET("/"+v, s.need(PermQueueMonitor), s.needLive, s.apiCCView(v))
 	}
-	g.GET("/facts.csv", s.need(permLogsAll), s.needLive, s.apiCCExport("facts"))
-	g.GET("/status.csv", s.need(permLogsAll), s.needLive, s.apiCCExport("status"))
+	g.GET("/facts.csv", s.need(PermLogsAll), s.needLive, s.apiCCExport("facts"))
+	g.GET("/status.csv", s.need(PermLogsAll), s.needLive, s.apiCCExport("status"))
 }
 
 // needLive answers 503 when the box runs no call centre.
@@ -228,9 +215,9 @@ func (s *Server) apiCCAgent(c *gin.Context) {
 func (s *Server) apiCCAgentView(c *gin.Context) {
 	u, _ := userOf(c)
 	agent := c.Param("agent")
-	need := permDesk
+	need := PermDesk
 	if agent != agentOf(u) {
-		need = permQueueMonitor
+		need = PermQueueMonitor
 	}
 	if !u.Can(need) {
 		s.failWith(c, fail(http.StatusForbidden, "err.cc.not_yours", ""))

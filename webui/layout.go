@@ -37,7 +37,7 @@ var navSections = []navSection{
 		{Key: "nav.customers", Href: "/customers", show: hasRecords},
 		{Key: "nav.workorders", Href: "/workorders", show: hasRecords},
 		{Key: "nav.kb", Href: "/kb", show: hasRecords},
-		{Key: "nav.fax", Href: "/fax", Perm: PermFax, show: func(s *Server) bool { return s.cfg.Fax != nil }},
+		{Key: "nav.fax", Href: "/fax", Perm: PermFax, show: hasFax},
 	}},
 	{"nav.section.pbx", []navItem{
 		{Key: "nav.extensions", Href: "/extensions", Perm: PermPBX},
@@ -64,6 +64,8 @@ var navSections = []navSection{
 func hasCC(s *Server) bool { return s.cfg.CallCentre != nil }
 
 func hasRecords(s *Server) bool { return s.cfg.Records != nil }
+
+func hasFax(s *Server) bool { return s.cfg.Fax != nil }
 
 // navView is a section as the layout draws it.
 type navView struct {

@@ -3,12 +3,15 @@ package app
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"testing"
 	"time"
 
 	"callbox/board/sim/proslicsim"
+	"callbox/dsp/wav"
 	"callbox/telephony/conference"
+	"callbox/telephony/voicemail"
 )
 
 // roomParties returns the parties in a room's live conference.
@@ -127,4 +130,60 @@ func loud(x []int16) bool {
 		e += float64(v) * float64(v)
 	}
 	return e/float64(len(x)) > 200*200
+}
+
+// An extension forwarded to voicemail in the running box: 202 forwards
+// every call to *96 and box 8001; phone 201 dials 202, hears the greeting
+// and the beep, talks (a 700 Hz tone) and hangs up, and the message is in
+// box 8001 from 201 with the tone in it. Before the switch's forward knew
+// the call centre's numbers, the caller heard "not found".
+func TestForwardToVoicemailBox(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: opens sockets")
+	}
+	conf := ccTestPBX()
+	for i := range conf.Extensions {
+		if conf.Extensions[i].Number == "202" {
+			conf.Extensions[i].Forward.Always = "*968001"
+		}
+	}
+	a := bootCC(t, 27600, conf, ccTestConfig(t))
+	vm := a.mediaServices().vm
+	if _, err := vm.PutBox(voicemail.BoxInput{PIN: "1234", Box: voicemail.Box{Number: "8001", Kind: voicemail.KindAgent,
+		Extensions: []string{"202"}}}); err != nil {
+		t.Fatal(err)
+	}
+	p := a.livePorts().Sim().Phone("fxs1")
+	p.OffHook()
+	time.Sleep(200 * time.Millisecond) // dial tone first
+	if err := p.Dial("202"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "the beep", func() bool { return containsTone(p.Heard(), 1000) })
+	p.ClearHeard()
+	p.Speak(sine8k(700, 8000*3))
+	eventually(t, 20*time.Second, "two seconds said", func() bool { return len(p.Heard()) >= 8000*2 })
+	p.OnHook()
+	var msgs []voicemail.Message
+	eventually(t, 15*time.Second, "the message kept", func() bool {
+		var err error
+		msgs, err = vm.Messages("8001")
+		return err == nil && len(msgs) == 1
+	})
+	if m := msgs[0]; m.Caller != "201" || m.Duration < time.Second {
+		t.Fatalf("message %+v", m)
+	}
+	f, _, err := vm.OpenMessage("8001", msgs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(f)
+	f.Close()
+	x, derr := wav.Decode(raw)
+	if err != nil || derr != nil {
+		t.Fatal(err, derr)
+	}
+	if !containsTone(x, 700) {
+		t.Fatal("the message does not carry the caller's tone")
+	}
 }

@@ -74,6 +74,7 @@ func (a *App) startCC(ctx context.Context) error {
 		Switch: t.sw, Bus: bus, Clock: acd.RealClock{}, Flows: conf.flows, HTTP: &ivr.NetHTTP{},
 		Prompts:   prompts,
 		Rooms:     ccRooms,
+		Consent:   a.recordingConsent,
 		Recorder:  a.ccRecorderOr(newWAVRecorder(filepath.Join(a.cfg.DataDir, "recordings"), log)),
 		Voicemail: a.ccVoicemail(),
 		Status:    acdStore, Callbacks: acdStore, Devices: facts, Facts: facts,

@@ -50,6 +50,10 @@ type Options struct {
 	// retrieval (*97, *98); nil keeps the stand-in that says voicemail is
 	// not available.
 	Voicemail *voicemail.Service
+	// Consent names the prompt played to a caller before they wait for a
+	// group that records its services ("this call may be recorded"); nil
+	// or "" plays none.
+	Consent func() string
 	// Rooms are the conference rooms whose numbers the dial plan gives
 	// the service (an extension's dialling, a route's or a forward's
 	// handoff); nil: no rooms.

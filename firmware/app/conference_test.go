@@ -3,13 +3,11 @@ package app
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net/http"
 	"testing"
 	"time"
 
 	"callbox/board/sim/proslicsim"
-	"callbox/dsp/wav"
 	"callbox/telephony/conference"
 	"callbox/telephony/voicemail"
 )
@@ -173,16 +171,7 @@ func TestForwardToVoicemailBox(t *testing.T) {
 	if m := msgs[0]; m.Caller != "201" || m.Duration < time.Second {
 		t.Fatalf("message %+v", m)
 	}
-	f, _, err := vm.OpenMessage("8001", msgs[0].ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := io.ReadAll(f)
-	f.Close()
-	x, derr := wav.Decode(raw)
-	if err != nil || derr != nil {
-		t.Fatal(err, derr)
-	}
+	x := messageAudio(t, vm, "8001", msgs[0].ID)
 	if !containsTone(x, 700) {
 		t.Fatal("the message does not carry the caller's tone")
 	}

@@ -2,13 +2,18 @@ package app
 
 import (
 	"context"
+	"io"
 	"testing"
 	"time"
 
+	"callbox/board/sim/proslicsim"
 	"callbox/board/sim/si3050sim"
 	"callbox/dsp/callerid"
+	"callbox/dsp/wav"
+	"callbox/telephony/acd"
 	"callbox/telephony/cc"
 	"callbox/telephony/prompt"
+	"callbox/telephony/voicemail"
 )
 
 // The recording consent prompt in the running box: with the recording
@@ -29,17 +34,7 @@ func TestRecordingConsentPrompt(t *testing.T) {
 	if err := rec.SetSettings(st); err != nil {
 		t.Fatal(err)
 	}
-	svc, _ := a.CallCentre()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := svc.Login(ctx, "1088", cc.Device{Extension: "202"}); err != nil {
-		t.Fatal(err)
-	}
-	sb := a.livePorts().Sim()
-	co, phone := sb.CO("fxo1"), sb.Phone("fxs2")
-	if err := co.Ring(si3050sim.Call{CallerID: &callerid.Message{Format: callerid.MDMF, Number: "02588886666"}}); err != nil {
-		t.Fatal(err)
-	}
+	_, co, phone := lineCallFor1088(t, a)
 	eventually(t, 15*time.Second, "the box answering the line", co.Answered)
 	for try := 0; ; try++ { // the menu, half a second at a time
 		co.Record(4000)
@@ -62,4 +57,45 @@ func TestRecordingConsentPrompt(t *testing.T) {
 	if err := co.Hangup(si3050sim.BusyTone, 0); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// loginAgent logs an agent in on an extension of the running box.
+func loginAgent(t *testing.T, a *App, agent acd.AgentID, ext string) *cc.Service {
+	t.Helper()
+	svc, _ := a.CallCentre()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := svc.Login(ctx, agent, cc.Device{Extension: ext}); err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+// lineCallFor1088 logs agent 1088 in on 202 (the sim's fxs2) and rings the
+// box on the line fxo1 from 02588886666.
+func lineCallFor1088(t *testing.T, a *App) (*cc.Service, *si3050sim.CO, *proslicsim.Phone) {
+	t.Helper()
+	svc := loginAgent(t, a, "1088", "202")
+	sb := a.livePorts().Sim()
+	co, phone := sb.CO("fxo1"), sb.Phone("fxs2")
+	if err := co.Ring(si3050sim.Call{CallerID: &callerid.Message{Format: callerid.MDMF, Number: "02588886666"}}); err != nil {
+		t.Fatal(err)
+	}
+	return svc, co, phone
+}
+
+// messageAudio returns a voicemail message's audio.
+func messageAudio(t *testing.T, vm *voicemail.Service, box, id string) []int16 {
+	t.Helper()
+	f, _, err := vm.OpenMessage(box, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(f)
+	f.Close()
+	x, derr := wav.Decode(raw)
+	if err != nil || derr != nil {
+		t.Fatal(err, derr)
+	}
+	return x
 }

@@ -39,6 +39,10 @@ var navSections = []navSection{
 		{Key: "nav.kb", Href: "/kb", show: hasRecords},
 		{Key: "nav.fax", Href: "/fax", Perm: PermFax, show: hasFax},
 	}},
+	{"nav.section.logs", []navItem{
+		{Key: "nav.logs", Href: "/logs", show: hasLogs},
+		{Key: "nav.reports", Href: "/reports", Perm: PermReports, show: hasLogs},
+	}},
 	{"nav.section.pbx", []navItem{
 		{Key: "nav.extensions", Href: "/extensions", Perm: PermPBX},
 		{Key: "nav.trunks", Href: "/trunks", Perm: PermPBX},
@@ -62,6 +66,8 @@ var navSections = []navSection{
 }
 
 func hasCC(s *Server) bool { return s.cfg.CallCentre != nil }
+
+func hasLogs(s *Server) bool { return s.cfg.Logs != nil }
 
 func hasRecords(s *Server) bool { return s.cfg.Records != nil }
 

@@ -374,6 +374,7 @@ func (s *Server) routes() *gin.Engine {
 	s.ccRoutes(authed)
 	s.ccLiveRoutes(authed)
 	s.cdrRoutes(authed)
+	s.logsRoutes(e, authed)
 	s.eventsRoutes(authed)
 	s.recordingRoutes(authed)
 	s.voicemailRoutes(authed)

@@ -57,6 +57,7 @@ var navSections = []navSection{
 		{Key: "nav.calendars", Href: "/calendars", Perm: PermCCRead, show: hasCC},
 		{Key: "nav.bindings", Href: "/bindings", Perm: PermCCRead, show: hasCC},
 		{Key: "nav.caller_ids", Href: "/caller-ids", Perm: PermCCRead, show: hasCC},
+		{Key: "nav.flows", Href: "/flows", Perm: PermCCRead, show: hasCC},
 	}},
 	{"nav.section.system", []navItem{
 		{Key: "nav.users", Href: "/users", Perm: PermUsers},

@@ -375,6 +375,7 @@ func (s *Server) routes() *gin.Engine {
 	s.ccLiveRoutes(authed)
 	s.cdrRoutes(authed)
 	s.logsRoutes(e, authed)
+	s.flowPages(e)
 	s.eventsRoutes(authed)
 	s.recordingRoutes(authed)
 	s.voicemailRoutes(authed)

@@ -303,6 +303,22 @@ func (g *flowGraph) layers() [][]string {
 	return rows
 }
 
+// mergedEdges joins the branches between the same two nodes into one
+// arrow naming them all ("closed, holiday"), so labels do not overlap.
+func (g *flowGraph) mergedEdges() []flowEdge {
+	var out []flowEdge
+	for _, e := range g.Edges {
+		i := slices.IndexFunc(out, func(o flowEdge) bool { return o.From == e.From && o.To == e.To })
+		if i < 0 {
+			out = append(out, e)
+			continue
+		}
+		out[i].Label += ", " + e.Label
+		out[i].OnError = out[i].OnError && e.OnError
+	}
+	return out
+}
+
 // svg draws the graph: a box per node (id and type; the entry bold, nodes
 // in bad red), an arrow per branch with its field or key.
 func (g *flowGraph) svg(bad []string) string {
@@ -312,13 +328,14 @@ func (g *flowGraph) svg(bad []string) string {
 	for _, r := range rows {
 		widest = max(widest, len(r))
 	}
-	w := pad*2 + float64(widest)*boxW + float64(widest-1)*gapX
+	// Room on the right for the branches that go back up.
+	w := pad*2 + float64(widest)*boxW + float64(widest-1)*gapX + 70
 	h := pad*2 + float64(len(rows))*boxH + float64(max(len(rows)-1, 0))*gapY
 	type pos struct{ x, y float64 }
 	at := map[string]pos{}
 	for ri, r := range rows {
 		rowW := float64(len(r))*boxW + float64(len(r)-1)*gapX
-		x0 := (w - rowW) / 2
+		x0 := (w - 70 - rowW) / 2
 		for i, id := range r {
 			at[id] = pos{x0 + float64(i)*(boxW+gapX), pad + float64(ri)*(boxH+gapY)}
 		}
@@ -326,7 +343,7 @@ func (g *flowGraph) svg(bad []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %g %g" width="%g" class="flow-graph" role="img">`, w, h, w)
 	b.WriteString(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#555"/></marker></defs>`)
-	for _, e := range g.Edges {
+	for _, e := range g.mergedEdges() {
 		a, okA := at[e.From]
 		z, okZ := at[e.To]
 		if !okA || !okZ {
@@ -335,20 +352,32 @@ func (g *flowGraph) svg(bad []string) string {
 		x1, y1 := a.x+boxW/2, a.y+boxH
 		x2, y2 := z.x+boxW/2, z.y
 		path := fmt.Sprintf("M%.1f,%.1f L%.1f,%.1f", x1, y1, x2, y2)
-		lx, ly := (x1+x2)/2, (y1+y2)/2
-		if z.y <= a.y { // back up or sideways: round the right of the boxes
+		lx, ly, anchor := (x1+x2)/2+4, (y1+y2)/2, "middle"
+		switch {
+		case z.y == a.y && e.From != e.To: // along the row: side to side
+			y1, y2 = a.y+boxH/2, z.y+boxH/2
+			x1, x2 = a.x+boxW, z.x
+			if z.x < a.x {
+				x1, x2 = a.x, z.x+boxW
+			}
+			path = fmt.Sprintf("M%.1f,%.1f L%.1f,%.1f", x1, y1, x2, y2)
+			lx, ly = (x1+x2)/2, y1-4
+		case z.y <= a.y: // back up (or to itself): round the right of the boxes
 			x1, y1 = a.x+boxW, a.y+boxH/2
 			x2, y2 = z.x+boxW, z.y+boxH/2
-			cx := max(x1, x2) + gapX
+			cx := max(x1, x2) + gapX + 10
+			if e.From == e.To {
+				y1, y2 = a.y+boxH*0.3, a.y+boxH*0.7
+			}
 			path = fmt.Sprintf("M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f", x1, y1, cx, y1, cx, y2, x2, y2)
-			lx, ly = cx, (y1+y2)/2
+			lx, ly, anchor = cx-4, (y1+y2)/2, "start"
 		}
 		dash := ""
 		if e.OnError {
 			dash = ` stroke-dasharray="4 3"`
 		}
 		fmt.Fprintf(&b, `<path d="%s" fill="none" stroke="#555"%s marker-end="url(#arrow)"/>`, path, dash)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="middle" class="edge-label">%s</text>`, lx+4, ly, html.EscapeString(e.Label))
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="%s" class="edge-label">%s</text>`, lx, ly, anchor, html.EscapeString(e.Label))
 	}
 	for _, n := range g.Nodes {
 		p, ok := at[n.ID]

@@ -249,15 +249,12 @@ func reportChart(p *pageData, t ReportTable, chart string) string {
 		}
 	}
 	slices.SortFunc(periods, time.Time.Compare)
-	if top1 == 0 {
-		top1 = 1
-	}
+	top1, ticks := niceScale(top1, counts[t.Columns[col]])
 	plotW, plotH := w-left-8, h-top-bottom
-	// Axis with three gridlines.
-	for i := 0; i <= 3; i++ {
-		y := top + plotH - plotH*float64(i)/3
+	for i := 0; i <= ticks; i++ {
+		y := top + plotH - plotH*float64(i)/float64(ticks)
 		fmt.Fprintf(&b, `<line x1="%g" x2="%g" y1="%.1f" y2="%.1f" stroke="#ddd"/><text x="%g" y="%.1f" font-size="10" text-anchor="end">%s</text>`,
-			left, w-8, y, y, left-4, y+3, figure(t.Columns[col], ptr(top1*float64(i)/3)))
+			left, w-8, y, y, left-4, y+3, figure(t.Columns[col], ptr(top1*float64(i)/float64(ticks))))
 	}
 	slot := plotW / float64(len(periods))
 	bar := slot * 0.8 / float64(len(keys))
@@ -291,6 +288,31 @@ func reportChart(p *pageData, t ReportTable, chart string) string {
 	}
 	b.WriteString(`</svg>`)
 	return b.String()
+}
+
+// counts are the measures that count calls: whole numbers on the axis.
+var counts = map[string]bool{"offered": true, "answered": true, "abandoned": true, "timed_out": true}
+
+// niceScale rounds the chart's top up to a round step (1, 2 or 5 times a
+// power of ten; whole for counts) and says how many steps it has.
+func niceScale(top float64, whole bool) (float64, int) {
+	if top <= 0 {
+		top = 1
+	}
+	raw := top / 4
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := mag
+	for _, m := range []float64{1, 2, 5, 10} {
+		if step = m * mag; step >= raw {
+			break
+		}
+	}
+	if whole {
+		step = max(step, 1)
+		step = math.Ceil(step)
+	}
+	n := int(math.Ceil(top/step - 1e-9))
+	return step * float64(n), max(n, 1)
 }
 
 func labelOf(t ReportTable, key string) string {

@@ -106,6 +106,7 @@ func (s *Server) logsRoutes(e *gin.Engine, authed *gin.RouterGroup) {
 	authed.GET("/logs/service", s.needLogs, s.apiLog(serviceLog))
 	authed.GET("/logs/calls", s.need(PermLogsAll), s.needCallLog, s.apiLog(callsLog))
 	authed.GET("/reports", s.need(PermReports), s.needLogs, s.apiReport)
+	s.savedRoutes(e, authed)
 	pages := e.Group("", s.requireUser(false))
 	pages.GET("/logs", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, "/logs/status") })
 	pages.GET("/logs/status", s.pageLog(statusLog))

@@ -340,6 +340,11 @@ type reportPage struct {
 	CSV, XLSX, SVG      string
 	Formulas            []string
 	Error, Field        string
+	// Saved lists the saved reports the viewer sees; CanSave offers the
+	// form that saves this one's shape (Picked: its measures).
+	Saved   []savedLink
+	CanSave bool
+	Picked  []string
 }
 
 type reportMeasure struct {
@@ -357,10 +362,14 @@ func (s *Server) pageReport(c *gin.Context) {
 	for _, m := range ReportMeasures {
 		d.Measures = append(d.Measures, reportMeasure{m, p.T("reports.m." + m), len(q.Measures) == 0 || slices.Contains(q.Measures, m)})
 	}
+	d.Saved, d.CanSave, d.Picked = s.savedLinks(c), s.savedStore() != nil, q.Measures
 	status := http.StatusOK
 	switch {
 	case f != nil:
 		status, d.Error, d.Field = f.status, s.failText(c, f), f.field
+	case savedRefusals[c.Query("refused")] != nil:
+		rf := savedRefusals[c.Query("refused")]
+		d.Error, d.Field = s.failText(c, rf), rf.field
 	case s.cfg.Logs == nil:
 		status, d.Error = http.StatusServiceUnavailable, p.T("err.cc.unavailable")
 	default:

@@ -3,6 +3,7 @@ package app
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -179,4 +180,46 @@ func (l ccLogs) Directory(ctx context.Context) (agents, groups []webui.Named, er
 		groups = append(groups, webui.Named{ID: strconv.Itoa(g.ID), Name: g.Name})
 	}
 	return agents, groups, nil
+}
+
+// savedReportsKey is the setting the saved custom reports are kept in,
+// as one JSON list (webui bounds it to 100 short entries, well within a
+// setting's 64 KiB).
+const savedReportsKey = "reports.saved"
+
+var _ webui.SavedReports = ccLogs{}
+
+// SavedReports implements webui.SavedReports.
+func (l ccLogs) SavedReports(ctx context.Context) ([]webui.SavedReport, error) {
+	var out []webui.SavedReport
+	err := l.a.withDB(func(db *store.DB) error {
+		return db.View(func(tx *store.Tx) error {
+			v, err := tx.Setting(savedReportsKey)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			return json.Unmarshal([]byte(v), &out)
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("app: saved reports: %w", err)
+	}
+	return out, nil
+}
+
+// PutSavedReports implements webui.SavedReports.
+func (l ccLogs) PutSavedReports(ctx context.Context, list []webui.SavedReport) error {
+	b, err := json.Marshal(list)
+	if err != nil {
+		return fmt.Errorf("app: saved reports: %w", err)
+	}
+	err = l.a.withDB(func(db *store.DB) error {
+		return db.Update(func(tx *store.Tx) error { return tx.SetSetting(savedReportsKey, string(b)) })
+	})
+	if err != nil {
+		return fmt.Errorf("app: saved reports: %w", err)
+	}
+	return nil
 }

@@ -251,6 +251,51 @@ func TestLogsAndReportsAPI(t *testing.T) {
 	if st, _ := agent.get("/reports"); st != http.StatusForbidden {
 		t.Errorf("the agent's reports page: %d", st)
 	}
+
+	// Custom reports saved per user or shared.
+	mine := sup.call("POST", "/api/v1/reports/saved", map[string]any{"name": "坐席占用率", "dimension": "agent", "period": "day",
+		"measures": []string{"occupancy", "break"}, "chart": "occupancy"}, http.StatusCreated)
+	shared := sup.call("POST", "/api/v1/reports/saved", map[string]any{"name": "Daily SL", "shared": true, "dimension": "group",
+		"period": "day", "measures": []string{"service_level"}}, http.StatusCreated)
+	admins := admin.call("POST", "/api/v1/reports/saved", map[string]any{"name": "admin only", "dimension": "all", "period": "month"}, http.StatusCreated)
+	for _, bad := range []struct {
+		body  map[string]any
+		field string
+	}{
+		{map[string]any{"name": "", "dimension": "group", "period": "day"}, "name"},
+		{map[string]any{"name": strings.Repeat("长", 41), "dimension": "group", "period": "day"}, "name"},
+		{map[string]any{"name": "x", "dimension": "queue", "period": "day"}, "dimension"},
+		{map[string]any{"name": "x", "dimension": "group", "period": "day", "measures": []string{"profit"}}, "measures"},
+		{map[string]any{"name": "x", "dimension": "group", "period": "day", "owner": "root"}, "owner"},
+	} {
+		if st, m := sup.try("POST", "/api/v1/reports/saved", bad.body); st != http.StatusBadRequest || m["field"] != bad.field {
+			t.Errorf("saving %v: %d %v", bad.body, st, m)
+		}
+	}
+	names := func(c *webClient) []string {
+		var out []string
+		for _, r := range c.call("GET", "/api/v1/reports/saved", nil, http.StatusOK)["reports"].([]any) {
+			out = append(out, r.(map[string]any)["name"].(string))
+		}
+		return out
+	}
+	if got := strings.Join(names(sup), "|"); got != "坐席占用率|Daily SL" {
+		t.Errorf("the supervisor's saved reports: %s", got)
+	}
+	if got := strings.Join(names(admin), "|"); got != "Daily SL|admin only" {
+		t.Errorf("the administrator's saved reports: %s", got)
+	}
+	agent.call("GET", "/api/v1/reports/saved", nil, http.StatusForbidden)
+	sup.call("DELETE", "/api/v1/reports/saved/"+admins["id"].(string), nil, http.StatusNotFound)
+	admin.call("DELETE", "/api/v1/reports/saved/"+mine["id"].(string), nil, http.StatusNotFound)
+	admin.call("DELETE", "/api/v1/reports/saved/"+shared["id"].(string), nil, http.StatusNoContent)
+	if got := strings.Join(names(sup), "|"); got != "坐席占用率" {
+		t.Errorf("after the shared one went: %s", got)
+	}
+	sup.lang = "en"
+	if _, body := sup.get("/reports"); !strings.Contains(body, `坐席占用率</a>`) || !strings.Contains(body, "dimension=agent") {
+		t.Errorf("the reports page lacks the saved report:\n%s", body)
+	}
 }
 
 // raw fetches path and returns its body, failing on any status but 200.

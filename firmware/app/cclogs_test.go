@@ -3,7 +3,6 @@ package app
 import (
 	"bytes"
 	"encoding/csv"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -301,18 +300,9 @@ func TestLogsAndReportsAPI(t *testing.T) {
 // raw fetches path and returns its body, failing on any status but 200.
 func (w *webClient) raw(path string) string {
 	w.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, w.base+path, nil)
-	if w.lang != "" {
-		req.Header.Set("Accept-Language", w.lang)
+	st, body := w.get(path)
+	if st != http.StatusOK {
+		w.t.Fatalf("GET %s = %d %s", path, st, body)
 	}
-	resp, err := w.c.Do(req)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		w.t.Fatalf("GET %s = %d %s", path, resp.StatusCode, b)
-	}
-	return string(b)
+	return body
 }

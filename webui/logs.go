@@ -24,7 +24,7 @@ import (
 //
 //	GET /api/v1/logs/status    the status log  (?from=&to=&agent=&agent=&exclude=1&offset=&limit=&format=csv|xlsx)
 //	GET /api/v1/logs/service   the service log (same parameters)
-//	GET /api/v1/logs/calls     the call log in and out (?from=&to=&direction=in|out|internal&number=&offset=&limit=&format=)
+//	GET /api/v1/logs/calls     the call log in and out, an agent's own phones' calls (?from=&to=&direction=in|out|internal&number=&offset=&limit=&format=)
 //	GET /api/v1/reports        a report (reports.go)
 //
 // Supervisors and administrators (PermLogsAll) see every agent; an agent
@@ -57,6 +57,8 @@ type LogQuery struct {
 type Named struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
+	// Device is an agent's configured phone (an extension), if any.
+	Device string `json:"device,omitempty"`
 }
 
 // StatusRow is a row of the status log (seed 003: agent, state, device
@@ -104,14 +106,14 @@ const (
 func (s *Server) logsRoutes(e *gin.Engine, authed *gin.RouterGroup) {
 	authed.GET("/logs/status", s.needLogs, s.apiLog(statusLog))
 	authed.GET("/logs/service", s.needLogs, s.apiLog(serviceLog))
-	authed.GET("/logs/calls", s.need(PermLogsAll), s.needCallLog, s.apiLog(callsLog))
+	authed.GET("/logs/calls", s.needCallLog, s.apiLog(callsLog))
 	authed.GET("/reports", s.need(PermReports), s.needLogs, s.apiReport)
 	s.savedRoutes(e, authed)
 	pages := e.Group("", s.requireUser(false))
 	pages.GET("/logs", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, "/logs/status") })
 	pages.GET("/logs/status", s.pageLog(statusLog))
 	pages.GET("/logs/service", s.pageLog(serviceLog))
-	pages.GET("/logs/calls", s.need(PermLogsAll), s.pageLog(callsLog))
+	pages.GET("/logs/calls", s.pageLog(callsLog))
 	pages.GET("/reports", s.need(PermReports), s.pageReport)
 }
 
@@ -215,10 +217,21 @@ type CallRow struct {
 	Trunk       string    `json:"trunk,omitempty"`
 	DurationS   float64   `json:"duration_s"`
 	BillableS   int64     `json:"billable_s"`
-	Legs        []struct {
-		Kind  string `json:"kind"`
-		Trunk string `json:"trunk,omitempty"`
-	} `json:"legs"`
+	Legs        []CallLeg `json:"legs,omitempty"`
+}
+
+// CallLeg is what the call log reads of a call's leg.
+type CallLeg struct {
+	Kind  string `json:"kind"`
+	Party string `json:"party,omitempty"`
+	Trunk string `json:"trunk,omitempty"`
+}
+
+// involves reports whether one of numbers took part in the call.
+func (r *CallRow) involves(numbers []string) bool {
+	return slices.ContainsFunc(numbers, func(n string) bool {
+		return n != "" && (r.From == n || r.To == n || slices.ContainsFunc(r.Legs, func(l CallLeg) bool { return l.Party == n }))
+	})
 }
 
 // direction: a call whose first leg came over a line or trunk is in, one
@@ -227,21 +240,28 @@ func (r *CallRow) direction() string {
 	if len(r.Legs) > 0 && (r.Legs[0].Kind == "fxo" || r.Legs[0].Trunk != "") {
 		return "in"
 	}
-	if r.Trunk != "" || slices.ContainsFunc(r.Legs, func(l struct {
-		Kind  string `json:"kind"`
-		Trunk string `json:"trunk,omitempty"`
-	}) bool {
-		return l.Kind == "fxo" || l.Trunk != ""
-	}) {
+	if r.Trunk != "" || slices.ContainsFunc(r.Legs, func(l CallLeg) bool { return l.Kind == "fxo" || l.Trunk != "" }) {
 		return "out"
 	}
 	return "internal"
 }
 
 // fetchCalls reads the call log of the range page by page and keeps the
-// calls of the direction and number asked for, newest first.
+// calls of the direction and number asked for, newest first; an agent's
+// own are those its phones took part in (its configured device and the
+// one it is signed in on).
 func fetchCalls(s *Server, c *gin.Context, q logParams) (any, int, error) {
 	var out []CallRow
+	var mine []string
+	if q.Mine {
+		var err error
+		if mine, err = s.agentDevices(c.Request.Context(), q.Agents[0]); err != nil {
+			return nil, 0, err
+		}
+		if len(mine) == 0 {
+			return []CallRow{}, 0, nil
+		}
+	}
 	from := q.From
 	for len(out) < logExportMax {
 		recs, next, err := s.cfg.CallLog.CallLog(c.Request.Context(), from, q.To, CDRPageMax)
@@ -255,7 +275,8 @@ func fetchCalls(s *Server, c *gin.Context, q logParams) (any, int, error) {
 			}
 			r.Direction = r.direction()
 			if q.direction != "" && r.Direction != q.direction ||
-				q.number != "" && !strings.Contains(r.From, q.number) && !strings.Contains(r.To, q.number) {
+				q.number != "" && !strings.Contains(r.From, q.number) && !strings.Contains(r.To, q.number) ||
+				q.Mine && !r.involves(mine) {
 				continue
 			}
 			r.Legs = nil
@@ -272,6 +293,27 @@ func fetchCalls(s *Server, c *gin.Context, q logParams) (any, int, error) {
 
 // callDirections are the call log's directions.
 var callDirections = []string{"in", "out", "internal"}
+
+// agentDevices lists the phones an agent's calls ring: its configured
+// device (Directory) and the one it is signed in on (Desk).
+func (s *Server) agentDevices(ctx context.Context, agent string) ([]string, error) {
+	var out []string
+	if s.cfg.Logs != nil {
+		agents, _, err := s.cfg.Logs.Directory(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if i := slices.IndexFunc(agents, func(n Named) bool { return n.ID == agent }); i >= 0 && agents[i].Device != "" {
+			out = append(out, agents[i].Device)
+		}
+	}
+	if s.cfg.Desk != nil {
+		if line, err := s.cfg.Desk.AgentLine(ctx, agent); err == nil && line.Device != "" && !slices.Contains(out, line.Device) {
+			out = append(out, line.Device)
+		}
+	}
+	return out, nil
+}
 
 // logParams is a log request's parsed parameters.
 type logParams struct {
@@ -564,7 +606,7 @@ type logTab struct {
 func (s *Server) logTabs(c *gin.Context, k *logKind) []logTab {
 	u, _ := userOf(c)
 	tabs := []logTab{{"logs.status", "/logs/status", k == statusLog}, {"logs.service", "/logs/service", k == serviceLog}}
-	if u.Can(PermLogsAll) {
+	if s.cfg.CallLog != nil && (u.Can(PermLogsAll) || agentOf(u) != "") {
 		tabs = append(tabs, logTab{"logs.calls", "/logs/calls", k == callsLog})
 	}
 	return tabs

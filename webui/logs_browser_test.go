@@ -71,7 +71,7 @@ func (m *memLogs) Report(ctx context.Context, q ReportQuery) (ReportTable, error
 }
 
 func (m *memLogs) Directory(ctx context.Context) (agents, groups []Named, err error) {
-	return []Named{{"1088", "李明"}, {"1099", "王芳"}}, []Named{{"1", "售前 Sales"}, {"2", "VIP"}}, nil
+	return []Named{{ID: "1088", Name: "李明"}, {ID: "1099", Name: "王芳"}}, []Named{{ID: "1", Name: "售前 Sales"}, {ID: "2", Name: "VIP"}}, nil
 }
 
 // newMemLogs is a morning of two agents and eight calls, ending an hour

@@ -174,7 +174,7 @@ func (l ccLogs) Directory(ctx context.Context) (agents, groups []webui.Named, er
 		return agents, groups, nil
 	}
 	for _, ag := range snap.Config().Agents {
-		agents = append(agents, webui.Named{ID: ag.ID, Name: ag.Name})
+		agents = append(agents, webui.Named{ID: ag.ID, Name: ag.Name, Device: ag.Device})
 	}
 	for _, g := range snap.Config().Groups {
 		groups = append(groups, webui.Named{ID: strconv.Itoa(g.ID), Name: g.Name})

@@ -15,6 +15,7 @@ import (
 	"callbox/firmware/store"
 	"callbox/telephony/acd"
 	"callbox/telephony/cc"
+	"callbox/telephony/switch/cdr"
 )
 
 // logsDay is a hand-checked day of the call centre of ccTestConfig (group
@@ -168,8 +169,42 @@ func TestLogsAndReportsAPI(t *testing.T) {
 	if m := sup.call("GET", "/api/v1/logs/service?"+with("agent", "1099"), nil, http.StatusOK); m["total"] != float64(3) {
 		t.Fatalf("1099's service log: %v", m)
 	}
-	agent.call("GET", "/api/v1/logs/calls?"+with(), nil, http.StatusForbidden)
-	sup.call("GET", "/api/v1/logs/calls?"+with(), nil, http.StatusOK)
+	// Call log: three calls; the agent's are those of the phone it is on.
+	err := a.withDB(func(db *store.DB) error {
+		w := &cdrWriter{db: db, log: a.log}
+		w.store([]cdr.Record{
+			{ID: "in1", From: "02588880001", To: "4008", Start: logsAt(1), Answer: logsAt(1), End: logsAt(3), Disposition: cdr.Answered,
+				Trunk: "pstn1", Legs: []cdr.Leg{{Channel: "fxo1", Kind: "fxo", Party: "02588880001"}, {Channel: "fxs2", Kind: "fxs", Party: "202"}}},
+			{ID: "int1", From: "201", To: "203", Start: logsAt(10), End: logsAt(11), Disposition: cdr.NoAnswer,
+				Legs: []cdr.Leg{{Channel: "fxs1", Kind: "fxs", Party: "201"}, {Channel: "fxs3", Kind: "fxs", Party: "203"}}},
+			{ID: "out1", From: "202", To: "13912345678", Start: logsAt(20), Answer: logsAt(20), End: logsAt(25), Disposition: cdr.Answered,
+				Trunk: "carrier", Legs: []cdr.Leg{{Channel: "fxs2", Kind: "fxs", Party: "202"}, {Channel: "sip/x", Kind: "sip", Party: "13912345678", Trunk: "carrier"}}},
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent.call("POST", "/api/v1/cc/agents/1088/login", map[string]any{"device": "202"}, http.StatusNoContent)
+	for _, c := range []struct {
+		who   *webClient
+		query string
+		want  string
+	}{
+		{sup, with(), "out1 int1 in1"},
+		{sup, with("direction", "in"), "in1"},
+		{sup, with("direction", "out"), "out1"},
+		{sup, with("direction", "internal", "number", "203"), "int1"},
+		{agent, with(), "out1 in1"},
+	} {
+		var ids []string
+		for _, r := range c.who.call("GET", "/api/v1/logs/calls?"+c.query, nil, http.StatusOK)["rows"].([]any) {
+			ids = append(ids, r.(map[string]any)["id"].(string))
+		}
+		if got := strings.Join(ids, " "); got != c.want {
+			t.Errorf("call log ?%s: %s, want %s", c.query, got, c.want)
+		}
+	}
 	agent.call("GET", "/api/v1/reports?"+with(), nil, http.StatusForbidden)
 
 	// CSV and XLSX of what is filtered: 1099's spans, every one.

@@ -658,7 +658,7 @@ func (c *Config) checkRoutes(v *validator, x *index) {
 		} else {
 			sources[src] = r.Name
 		}
-		c.checkTarget(v, x, base, obj, "target", r.Target, []string{TargetFlow, TargetGroup, TargetExtension, TargetVoicemail})
+		c.checkTarget(v, x, base, obj, "target", r.Target, []string{TargetFlow, TargetGroup, TargetExtension, TargetVoicemail, TargetFax})
 	}
 }
 

@@ -503,3 +503,63 @@ func (l *ccLive) agentFax(ctx context.Context, s *cc.Service, id acd.AgentID, op
 	}
 	return json.Marshal(rec)
 }
+
+// FaxDocuments implements webui.Fax: the fax documents' names.
+func (w webFax) FaxDocuments(ctx context.Context) ([]string, error) {
+	es, err := os.ReadDir(w.a.faxDocs().dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range es {
+		if n, ok := strings.CutSuffix(e.Name(), ".tif"); ok && e.Type().IsRegular() && w.a.faxDocs().path(n) != "" {
+			names = append(names, n)
+		}
+	}
+	return names, nil
+}
+
+// FaxPutDocument implements webui.Fax: the document is made fax pages and
+// kept as TIFF Class F, so that a fax node or an agent sends it as it was
+// checked here.
+func (w webFax) FaxPutDocument(ctx context.Context, name string, doc []byte, by string) error {
+	d := w.a.faxDocs()
+	p := d.path(name)
+	if p == "" {
+		return fmt.Errorf("%w: name %q: 1 to 64 letters, digits, '_', '-', '.'", webui.ErrInvalid, name)
+	}
+	pages, err := fax.Pages(doc, t4.YResFine)
+	if err != nil {
+		return fmt.Errorf("%w: %s", webui.ErrInvalid, err)
+	}
+	b, err := tiff.Encode(pages, tiff.WriteOptions{Coding: t4.MMR, Software: "callbox"})
+	if err != nil {
+		return fmt.Errorf("app: fax document %q: %w", name, err)
+	}
+	if err := writeFileAtomic(d.dir, p, b); err != nil {
+		return fmt.Errorf("app: fax document %q: %w", name, err)
+	}
+	w.a.log.Info("fax document kept", "name", name, "pages", len(pages), "by", by)
+	return nil
+}
+
+// FaxDeleteDocument implements webui.Fax. A flow that names the document
+// fails at its fax node (its error branch) until it is put back.
+func (w webFax) FaxDeleteDocument(ctx context.Context, name, by string) error {
+	p := w.a.faxDocs().path(name)
+	if p == "" {
+		return fmt.Errorf("%w: fax document %q", webui.ErrNotFound, name)
+	}
+	err := os.Remove(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%w: fax document %q", webui.ErrNotFound, name)
+	}
+	if err != nil {
+		return fmt.Errorf("app: fax document %q: %w", name, err)
+	}
+	w.a.log.Info("fax document deleted", "name", name, "by", by)
+	return nil
+}

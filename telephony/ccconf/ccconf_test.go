@@ -223,7 +223,9 @@ func TestValidateNames(t *testing.T) {
 			`ccconf: inbound route "main": target.flow: unknown IVR flow "nightly"`, ReasonUnknownFlow, ObjInboundRoute, "main", "flow"},
 		{"route to an unknown extension", func(c *Config) { c.InboundRoutes[5].Target.Extension = "299" },
 			`ccconf: inbound route "front-desk": target.extension: "299" is not an extension`, ReasonNotExtension, ObjInboundRoute, "front-desk", "extension"},
-		{"fax route with a flow", func(c *Config) { c.InboundRoutes[len(c.InboundRoutes)-1].Target = Target{Kind: TargetFax, Flow: "main"} },
+		{"fax route with a flow", func(c *Config) {
+			c.InboundRoutes[len(c.InboundRoutes)-1].Target = Target{Kind: TargetFax, Flow: "main"}
+		},
 			`ccconf: inbound route "front-desk": target.flow: not used by a "fax" target`, ReasonTargetUnused, ObjInboundRoute, "front-desk", "flow"},
 		{"overflow to the fax receiver", func(c *Config) { c.Groups[0].Overflow = Target{Kind: TargetFax} },
 			`ccconf: group 1: overflow.kind: "fax" is not one of group, flow, voicemail, hangup`, ReasonNotOneOf, ObjGroup, "1", "kind"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -292,5 +293,30 @@ func TestAgentSendsFaxToCaller(t *testing.T) {
 	r.run(100 * time.Millisecond)
 	if !r.co.BoxOffHook() || !r.phone("201").IsOffHook() || has(r.events(), "call.ended") {
 		t.Fatal("the call ended with the fax")
+	}
+}
+
+// A flow's fax node that receives takes the caller's fax on the call and
+// goes on; the record's id is in the node's variable (here said back as
+// the prompt of the next node, which proves the flow went on).
+func TestIVRFaxNodeReceives(t *testing.T) {
+	const flow = `{"id": "orders", "entry": "take", "nodes": [
+ {"id": "take", "type": "fax", "receive": true, "prompt": {"text": "press start"}, "var": "fax", "next": "bye"},
+ {"id": "bye", "type": "hangup", "prompt": {"text": "fax ${fax}"}}
+]}`
+	cfg := testConfig()
+	cfg.InboundRoutes[0].Target = ccconf.Target{Kind: ccconf.TargetFlow, Flow: "orders"}
+	doc := faxtest.Document(1)
+	r := newFaxRig(t, cfg, t30.Config{Calling: true, Pages: doc, Ident: "+86 10 8888 0505", NoECM: true}, flow)
+	r.call(t)
+	rec, pages := r.finished(t)
+	if rec.Status != fax.StatusDone || rec.Direction != fax.In || rec.Pages != 1 {
+		t.Fatalf("kept %+v; the machine: %+v", rec, r.machine.Result())
+	}
+	faxtest.SamePages(t, pages, doc)
+	r.hungUp(t)
+	said := strings.Join(r.prompts.take(), " | ")
+	if !strings.Contains(said, "text:press start") || !strings.Contains(said, "text:fax "+rec.ID) {
+		t.Errorf("prompts said: %s", said)
 	}
 }

@@ -71,15 +71,7 @@ func TestFaxCNGInFlowBetweenTwoBoxes(t *testing.T) {
 	if got.Status != fax.StatusDone || got.Pages != 2 || got.Ident != "+86 21 5555 0101" || got.CallID == "" {
 		t.Fatalf("B received %+v", got)
 	}
-	imgs, err := tiff.Decode(adminB.get("/api/v1/fax/" + got.ID + "/tiff"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pages []*t4.Page
-	for _, img := range imgs {
-		pages = append(pages, img.(*t4.Page))
-	}
-	faxtest.SamePages(t, pages, doc)
+	faxtest.SamePages(t, faxPages(t, adminB.get("/api/v1/fax/"+got.ID+"/tiff")), doc)
 	var out faxRecord
 	eventually(t, 20*time.Second, "A's outbox record finished", func() bool {
 		adminA.do(http.MethodGet, "/api/v1/fax/"+sent.ID, "", nil, http.StatusOK, &out)
@@ -88,4 +80,18 @@ func TestFaxCNGInFlowBetweenTwoBoxes(t *testing.T) {
 	if out.Status != fax.StatusDone || out.Pages != 2 {
 		t.Fatalf("A sent %+v", out)
 	}
+}
+
+// faxPages decodes a fax's TIFF as the API serves it.
+func faxPages(t *testing.T, b []byte) []*t4.Page {
+	t.Helper()
+	imgs, err := tiff.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pages []*t4.Page
+	for _, img := range imgs {
+		pages = append(pages, img.(*t4.Page))
+	}
+	return pages
 }

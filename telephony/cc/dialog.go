@@ -70,6 +70,8 @@ type dialog struct {
 	gone   bool
 	done   chan struct{} // closed when the dialogue's goroutine ends
 	cngTap *media.Tap    // the fax detector's tap on the leg, if any (fax.go)
+	// consented: the recording consent prompt was played.
+	consented bool
 }
 
 // startDialog runs fn on a goroutine as the session's dialogue on its

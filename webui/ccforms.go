@@ -13,10 +13,13 @@ import (
 var (
 	groupRules = []string{"longest_idle", "agent_level", "last_agent", "round_robin", "fewest_calls",
 		"least_talk_time", "ring_all", "linear", "random", "ring_progressive"}
-	joinRules    = []string{"always", "if_logged_in", "if_available"}
-	leaveRules   = []string{"never", "if_none_logged_in", "if_none_available"}
-	agentModes   = []string{"extension", "softphone", "outside"}
-	targetKinds  = []string{"flow", "group", "extension", "voicemail", "hangup"}
+	joinRules   = []string{"always", "if_logged_in", "if_available"}
+	leaveRules  = []string{"never", "if_none_logged_in", "if_none_available"}
+	agentModes  = []string{"extension", "softphone", "outside"}
+	targetKinds = []string{"flow", "group", "extension", "voicemail", "hangup"}
+	// routeKinds are an inbound route's targets: a fax DID or line goes
+	// to the fax receiver.
+	routeKinds   = []string{"flow", "group", "extension", "voicemail", "fax"}
 	directions   = []string{"in", "out", "both"}
 	routeSources = []string{"trunk", "line", "internal"}
 )
@@ -35,9 +38,9 @@ const (
 
 // targetFields are a call's destination (a group's overflow, an inbound
 // route's target): its kind, and the one field that kind uses.
-func targetFields(prefix string, required bool) []formField {
+func targetFields(prefix string, required bool, kinds []string) []formField {
 	return []formField{
-		{Name: prefix + ".kind", Type: ftSelect, Options: opts(targetKinds...), Required: required},
+		{Name: prefix + ".kind", Type: ftSelect, Options: opts(kinds...), Required: required},
 		{Name: prefix + ".flow", Type: ftSelect, Dynamic: flowOptions, When: prefix + ".kind=flow"},
 		{Name: prefix + ".group", Type: ftSelect, Dynamic: ccKeys(CCGroups, "name"), When: prefix + ".kind=group", Ints: true},
 		{Name: prefix + ".extension", Type: ftSelect, Dynamic: pbxKeys(PBXExtensions), When: prefix + ".kind=extension"},
@@ -67,7 +70,7 @@ var ccForms = []*formKind{
 			{Name: "max_queue", Type: ftNumber},
 			{Name: "join", Type: ftSelect, Options: opts(joinRules...)},
 			{Name: "leave", Type: ftSelect, Options: opts(leaveRules...)},
-		}, targetFields("overflow", false)...), []formField{
+		}, targetFields("overflow", false, targetKinds)...), []formField{
 			{Name: "moh", Max: 64},
 			{Name: "prompt", Max: 64},
 			{Name: "prompt_every_s", Type: ftNumber},
@@ -135,7 +138,7 @@ var ccForms = []*formKind{
 			{Name: "trunk", Type: ftSelect, Dynamic: pbxKeys(PBXTrunks), When: "source=trunk|line"},
 			{Name: "did", Max: ccNumberMax, When: "source=trunk"},
 			{Name: "number", Max: ccInternalNumMax, When: "source=internal"},
-		}, append(targetFields("target", true), formField{Name: "description", Max: ccDescMax})...),
+		}, append(targetFields("target", true, routeKinds), formField{Name: "description", Max: ccDescMax})...),
 	},
 	{
 		Kind: CCCalendars, Key: "name", Object: "calendar", Nav: "nav.calendars", Intro: "obj.intro.calendars",

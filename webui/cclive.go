@@ -86,6 +86,9 @@ type CCRequest struct {
 	Agent string `json:"agent,omitempty"`
 	// Phone is the number monitor rings ("": the supervisor's device).
 	Phone string `json:"phone,omitempty"`
+	// Document is the fax document fax-send sends (a name among the
+	// box's fax documents); the answer is the fax's record.
+	Document string `json:"document,omitempty"`
 }
 
 // CCTarget is a transfer's or invitation's destination: kind "agent"
@@ -121,6 +124,8 @@ var CCAgentOps = map[string]ccOp{
 	"release-ivr":       {PermDesk, PermAgentsControl},
 	"dtmf":              {PermDesk, ""},
 	"record":            {PermDesk, PermAgentsControl},
+	"fax-send":          {PermDesk, PermAgentsControl}, // Document to the caller's fax machine
+	"fax-receive":       {PermDesk, PermAgentsControl}, // a fax from the caller's machine
 }
 
 // CCCallOps are the supervisors' operations on a call by name (POST

@@ -31,6 +31,10 @@ import (
 //	                                          body: the document, as for the outbox -> 201 job
 //	GET  /api/v1/fax/settings                 -> settings
 //	PUT  /api/v1/fax/settings                 settings -> settings
+//	GET  /api/v1/fax/documents                -> {"documents": [name]} (fax on demand:
+//	                                          what IVR fax nodes and agents' fax-send name)
+//	PUT  /api/v1/fax/documents/NAME           body: the document, as for the outbox -> 204
+//	DELETE /api/v1/fax/documents/NAME         -> 204
 //
 // A record is a JSON object as the firmware keeps it ("id", "direction",
 // "number", "ident", "status", "pages", ...). Implementations wrap
@@ -47,6 +51,12 @@ type Fax interface {
 	FaxAddJob(ctx context.Context, j FaxJob, doc []byte, by string) (json.RawMessage, error)
 	FaxSettings(ctx context.Context) (json.RawMessage, error)
 	FaxSetSettings(ctx context.Context, settings json.RawMessage) (json.RawMessage, error)
+	// FaxDocuments lists the fax documents by name; FaxPutDocument keeps
+	// doc (TIFF, PNG or JPEG, made fax pages) as name, replacing one;
+	// FaxDeleteDocument removes one.
+	FaxDocuments(ctx context.Context) ([]string, error)
+	FaxPutDocument(ctx context.Context, name string, doc []byte, by string) error
+	FaxDeleteDocument(ctx context.Context, name, by string) error
 }
 
 // FaxJob is a scheduled fax as the API asks for one: the numbers, the
@@ -67,6 +77,7 @@ const (
 	FaxPageMax = 500
 	faxOutbox  = "/api/v1/fax/outbox"
 	faxJobs    = "/api/v1/fax/jobs"
+	faxDocs    = "/api/v1/fax/documents/"
 	faxPage    = "/fax"
 )
 
@@ -75,6 +86,8 @@ const (
 // 0 for any other request.
 func faxBodyLimit(r *http.Request) int64 {
 	switch {
+	case r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, faxDocs) && r.Header.Get(csrfHeader) != "":
+		return FaxUploadMax + 1
 	case r.Method != http.MethodPost:
 		return 0
 	case (r.URL.Path == faxOutbox || r.URL.Path == faxJobs) && r.Header.Get(csrfHeader) != "":
@@ -99,6 +112,9 @@ func (s *Server) faxRoutes(e *gin.Engine, authed *gin.RouterGroup) {
 	g.POST("/outbox", s.apiFaxSend)
 	g.GET("/jobs", s.apiFaxJobs)
 	g.POST("/jobs", s.apiFaxAddJob)
+	g.GET("/documents", s.apiFaxDocuments)
+	g.PUT("/documents/:name", s.apiFaxPutDocument)
+	g.DELETE("/documents/:name", s.apiFaxDeleteDocument)
 	g.GET("/:id", s.apiFaxGet)
 	g.GET("/:id/tiff", s.apiFaxTIFF)
 	g.GET("/:id/pages/:png", s.apiFaxPage)
@@ -479,4 +495,38 @@ func (s *Server) postFax(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, faxPage+"?msg=sent")
+}
+
+func (s *Server) apiFaxDocuments(c *gin.Context) {
+	names, err := s.cfg.Fax.FaxDocuments(c.Request.Context())
+	if err != nil {
+		s.failWith(c, faxFailure(err, ""))
+		return
+	}
+	if names == nil {
+		names = []string{}
+	}
+	c.JSON(http.StatusOK, gin.H{"documents": names})
+}
+
+func (s *Server) apiFaxPutDocument(c *gin.Context) {
+	doc := s.faxDocument(c)
+	if doc == nil {
+		return
+	}
+	u, _ := userOf(c)
+	if err := s.cfg.Fax.FaxPutDocument(c.Request.Context(), c.Param("name"), doc, u.Login); err != nil {
+		s.failWith(c, faxFailure(err, "file"))
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) apiFaxDeleteDocument(c *gin.Context) {
+	u, _ := userOf(c)
+	if err := s.cfg.Fax.FaxDeleteDocument(c.Request.Context(), c.Param("name"), u.Login); err != nil {
+		s.failWith(c, faxFailure(err, ""))
+		return
+	}
+	c.Status(http.StatusNoContent)
 }

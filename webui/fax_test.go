@@ -19,6 +19,7 @@ type memFax struct {
 	sent     []string
 	settings json.RawMessage
 	busy     bool
+	docs     []string
 }
 
 func (m *memFax) FaxList(ctx context.Context, direction string, limit int) ([]json.RawMessage, error) {
@@ -87,6 +88,64 @@ func (m *memFax) FaxSetSettings(ctx context.Context, raw json.RawMessage) (json.
 	}
 	m.settings = raw
 	return raw, nil
+}
+
+func (m *memFax) FaxDocuments(ctx context.Context) ([]string, error) { return m.docs, nil }
+
+func (m *memFax) FaxPutDocument(ctx context.Context, name string, doc []byte, by string) error {
+	if !bytes.HasPrefix(doc, []byte("II*")) {
+		return fmt.Errorf("%w: not a TIFF, PNG or JPEG image", ErrInvalid)
+	}
+	m.docs = append(m.docs, name+" by "+by)
+	return nil
+}
+
+func (m *memFax) FaxDeleteDocument(ctx context.Context, name, by string) error {
+	for i, d := range m.docs {
+		if strings.HasPrefix(d, name+" by ") {
+			m.docs = append(m.docs[:i], m.docs[i+1:]...)
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: fax document %q", ErrNotFound, name)
+}
+
+// The fax documents (fax on demand): supervisors list, upload (the raw
+// body, as the outbox takes it) and delete them; agents may not.
+func TestFaxDocumentsAPI(t *testing.T) {
+	m := &memFax{}
+	e := newEnv(t, Config{Fax: m})
+	e.users.add(t, "sup", RoleSupervisor, "sup-password")
+	e.users.add(t, "ag", RoleAgent, "ag-password")
+	ag := e.client(t)
+	ag.login("ag", "ag-password")
+	st, body := ag.api(http.MethodGet, "/api/v1/fax/documents", nil)
+	wantStatus(t, "agent", st, http.StatusForbidden, body)
+	sup := e.client(t)
+	sup.login("sup", "sup-password")
+	put := func(name, ctype string, doc []byte) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPut, "http://callbox.test/api/v1/fax/documents/"+name, bytes.NewReader(doc))
+		req.Header.Set("Content-Type", ctype)
+		req.Header.Set(csrfHeader, sup.csrf)
+		return sup.do(req)
+	}
+	if r := put("prices", "image/tiff", []byte("II*\x00doc")); r.Code != http.StatusNoContent {
+		t.Fatalf("put: %d %s", r.Code, r.Body)
+	}
+	if r := put("prices", "image/png", []byte("hello")); r.Code != http.StatusBadRequest || !strings.Contains(r.Body.String(), `"field":"file"`) {
+		t.Fatalf("a bad document: %d %s", r.Code, r.Body)
+	}
+	if r := put("big", "image/tiff", make([]byte, FaxUploadMax+1)); r.Code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("too large: %d", r.Code)
+	}
+	st, body = sup.api(http.MethodGet, "/api/v1/fax/documents", nil)
+	if l, _ := body["documents"].([]any); st != http.StatusOK || len(l) != 1 || l[0] != "prices by sup" {
+		t.Fatalf("list: %d %v", st, body)
+	}
+	st, body = sup.api(http.MethodDelete, "/api/v1/fax/documents/prices", nil)
+	wantStatus(t, "delete", st, http.StatusNoContent, body)
+	st, body = sup.api(http.MethodDelete, "/api/v1/fax/documents/prices", nil)
+	wantStatus(t, "delete again", st, http.StatusNotFound, body)
 }
 
 // post sends body with a content type and the client's CSRF token.

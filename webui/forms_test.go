@@ -105,6 +105,7 @@ func TestFormChoicesMatchTheConfiguration(t *testing.T) {
 		!slices.Equal(leaveRules, []string{ccconf.LeaveNever, ccconf.LeaveNoLoggedIn, ccconf.LeaveNoAvail}) ||
 		!slices.Equal(agentModes, []string{ccconf.ModeExtension, ccconf.ModeSoftphone, ccconf.ModeOutside}) ||
 		!slices.Equal(targetKinds, []string{ccconf.TargetFlow, ccconf.TargetGroup, ccconf.TargetExtension, ccconf.TargetVoicemail, ccconf.TargetHangup}) ||
+		!slices.Equal(routeKinds, []string{ccconf.TargetFlow, ccconf.TargetGroup, ccconf.TargetExtension, ccconf.TargetVoicemail, ccconf.TargetFax}) ||
 		!slices.Equal(directions, []string{ccconf.DirIn, ccconf.DirOut, ccconf.DirBoth}) ||
 		!slices.Equal(routeSources, []string{ccconf.SourceTrunk, ccconf.SourceLine, ccconf.SourceInternal}) ||
 		ccNameMax != ccconf.MaxNameLen || ccDescMax != ccconf.MaxDescLen || ccNoteMax != ccconf.MaxNoteLen ||

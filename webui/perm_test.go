@@ -120,6 +120,9 @@ var routeNeeds = map[string]string{
 	"POST /api/v1/fax/outbox":              string(PermFax),
 	"POST /api/v1/fax/jobs":                string(PermFax),
 	"PUT /api/v1/fax/settings":             string(PermPBX),
+	"GET /api/v1/fax/documents":            string(PermFax),
+	"PUT /api/v1/fax/documents/:name":      string(PermFax),
+	"DELETE /api/v1/fax/documents/:name":   string(PermFax),
 	// Recordings and voicemail: any user, who sees their own (everyone's
 	// with recordings.all); their settings, boxes and rooms: pbx; live
 	// conferences: queue.control.

@@ -76,7 +76,7 @@ func (a *App) startCallCentre(ctx context.Context) error {
 		if err != nil {
 			a.log.Error("call-centre configuration unreadable; starting with none", "err", err)
 			cfg = ccconf.Default()
-		} else if err := cfg.Validate(ccconf.Context{PBX: pbx, Flows: cc.flows, Prompts: a.promptCheck()}); err != nil {
+		} else if err := cfg.Validate(ccconf.Context{PBX: pbx, Flows: cc.flows, Prompts: a.promptCheck(), Documents: a.faxDocs()}); err != nil {
 			a.log.Warn("call-centre configuration has problems; fix them in the web admin", "err", err)
 		}
 		cc.snap.Store(cfg.Compile())
@@ -256,7 +256,7 @@ func (a *App) changeCallCentre(change func(c *ccconf.Config) (path string, err e
 		return fail(ccError(err, "."))
 	}
 	c.Normalize()
-	if err := c.Validate(ccconf.Context{PBX: pbx, Flows: cc.flows, Prompts: a.promptCheck()}); err != nil {
+	if err := c.Validate(ccconf.Context{PBX: pbx, Flows: cc.flows, Prompts: a.promptCheck(), Documents: a.faxDocs()}); err != nil {
 		return fail(ccError(err, at))
 	}
 	if err := c.HashPINs(); err != nil {
@@ -271,7 +271,7 @@ func (a *App) changeCallCentre(change func(c *ccconf.Config) (path string, err e
 		return db.Update(func(tx *store.Tx) error {
 			// Again against the store as it is now: a PBX edit may have
 			// come in between.
-			ctx := ccconf.Context{Prompts: a.promptCheck()}
+			ctx := ccconf.Context{Prompts: a.promptCheck(), Documents: a.faxDocs()}
 			p, err := configcli.Load(tx)
 			switch {
 			case err == nil:

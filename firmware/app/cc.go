@@ -77,6 +77,7 @@ func (a *App) startCC(ctx context.Context) error {
 		Consent:   a.recordingConsent,
 		Recorder:  a.ccRecorderOr(newWAVRecorder(filepath.Join(a.cfg.DataDir, "recordings"), log)),
 		Voicemail: a.ccVoicemail(),
+		Fax:       ccFax{a},
 		Status:    acdStore, Callbacks: acdStore, Devices: facts, Facts: facts,
 		VerifyPIN: func(hash, pin string) bool {
 			ok, err := passwd.Verify(hash, pin)

@@ -190,6 +190,8 @@ func (l *ccLive) CCAgent(ctx context.Context, actor, agent, op string, req webui
 			return nil, invalid("on", "required")
 		}
 		err = s.Record(ctx, id, *req.On)
+	case "fax-send", "fax-receive":
+		return l.agentFax(ctx, s, id, op, req)
 	default:
 		return nil, fmt.Errorf("%w: operation %s", webui.ErrNotFound, op)
 	}

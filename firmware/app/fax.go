@@ -9,14 +9,18 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
 	"callbox/dsp/fax/t4"
 	"callbox/dsp/fax/tiff"
 	"callbox/firmware/store"
+	"callbox/telephony/acd"
+	"callbox/telephony/cc"
 	"callbox/telephony/fax"
 	"callbox/telephony/pbxconf"
+	callswitch "callbox/telephony/switch"
 	"callbox/webui"
 )
 
@@ -420,4 +424,142 @@ func faxWebError(err error) error {
 		return fmt.Errorf("%w: %w", webui.ErrConflict, err)
 	}
 	return err
+}
+
+// faxDocsDir holds the fax documents of fax on demand (an IVR fax node's
+// "send"), one TIFF Class F file per name, under the fax directory.
+const faxDocsDir = "docs"
+
+// faxDocs is the box's fax documents: a flow's fax node names one.
+type faxDocs struct{ dir string }
+
+func (a *App) faxDocs() faxDocs {
+	return faxDocs{dir: filepath.Join(a.cfg.DataDir, faxDir, faxDocsDir)}
+}
+
+// path is a document's file, or "" for a name a flow may not use.
+func (d faxDocs) path(name string) string {
+	if name == "" || len(name) > 64 || strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != "" ||
+		strings.HasPrefix(name, ".") {
+		return ""
+	}
+	return filepath.Join(d.dir, name+".tif")
+}
+
+// HasDocument implements ivr.DocumentCatalogue.
+func (d faxDocs) HasDocument(name string) bool {
+	p := d.path(name)
+	if p == "" {
+		return false
+	}
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// Document reads a document.
+func (d faxDocs) Document(name string) ([]byte, error) {
+	p := d.path(name)
+	if p == "" {
+		return nil, fmt.Errorf("app: bad fax document name %q", name)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("app: fax document %q: %w", name, err)
+	}
+	return b, nil
+}
+
+// ccFax is cc.FaxService over the running fax service and the documents.
+type ccFax struct{ a *App }
+
+// OnLeg implements cc.FaxService.
+func (f ccFax) OnLeg(c *callswitch.AppCall, leg callswitch.LegID, number string, doc []byte, done func(fax.Record)) (fax.Record, error) {
+	r := f.a.faxRunning()
+	if r == nil {
+		return fax.Record{}, errors.New("app: the fax service is not running")
+	}
+	return r.svc.OnLeg(c, leg, number, doc, done)
+}
+
+// Document implements cc.FaxService.
+func (f ccFax) Document(name string) ([]byte, error) { return f.a.faxDocs().Document(name) }
+
+// agentFax runs an agent's fax-send (a named fax document) or fax-receive
+// and answers with the fax's record (the fax goes on; poll the record).
+func (l *ccLive) agentFax(ctx context.Context, s *cc.Service, id acd.AgentID, op string, req webui.CCRequest) (json.RawMessage, error) {
+	var doc []byte
+	if op == "fax-send" {
+		if req.Document == "" {
+			return nil, invalid("document", "required")
+		}
+		var err error
+		if doc, err = l.a.faxDocs().Document(req.Document); err != nil {
+			return nil, invalid("document", "no fax document "+strconv.Quote(req.Document))
+		}
+	}
+	rec, err := s.AgentFax(ctx, id, doc)
+	if err != nil {
+		return nil, liveErr(faxWebError(err))
+	}
+	return json.Marshal(rec)
+}
+
+// FaxDocuments implements webui.Fax: the fax documents' names.
+func (w webFax) FaxDocuments(ctx context.Context) ([]string, error) {
+	es, err := os.ReadDir(w.a.faxDocs().dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range es {
+		if n, ok := strings.CutSuffix(e.Name(), ".tif"); ok && e.Type().IsRegular() && w.a.faxDocs().path(n) != "" {
+			names = append(names, n)
+		}
+	}
+	return names, nil
+}
+
+// FaxPutDocument implements webui.Fax: the document is made fax pages and
+// kept as TIFF Class F, so that a fax node or an agent sends it as it was
+// checked here.
+func (w webFax) FaxPutDocument(ctx context.Context, name string, doc []byte, by string) error {
+	d := w.a.faxDocs()
+	p := d.path(name)
+	if p == "" {
+		return fmt.Errorf("%w: name %q: 1 to 64 letters, digits, '_', '-', '.'", webui.ErrInvalid, name)
+	}
+	pages, err := fax.Pages(doc, t4.YResFine)
+	if err != nil {
+		return fmt.Errorf("%w: %s", webui.ErrInvalid, err)
+	}
+	b, err := tiff.Encode(pages, tiff.WriteOptions{Coding: t4.MMR, Software: "callbox"})
+	if err != nil {
+		return fmt.Errorf("app: fax document %q: %w", name, err)
+	}
+	if err := writeFileAtomic(d.dir, p, b); err != nil {
+		return fmt.Errorf("app: fax document %q: %w", name, err)
+	}
+	w.a.log.Info("fax document kept", "name", name, "pages", len(pages), "by", by)
+	return nil
+}
+
+// FaxDeleteDocument implements webui.Fax. A flow that names the document
+// fails at its fax node (its error branch) until it is put back.
+func (w webFax) FaxDeleteDocument(ctx context.Context, name, by string) error {
+	p := w.a.faxDocs().path(name)
+	if p == "" {
+		return fmt.Errorf("%w: fax document %q", webui.ErrNotFound, name)
+	}
+	err := os.Remove(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%w: fax document %q", webui.ErrNotFound, name)
+	}
+	if err != nil {
+		return fmt.Errorf("app: fax document %q: %w", name, err)
+	}
+	w.a.log.Info("fax document deleted", "name", name, "by", by)
+	return nil
 }

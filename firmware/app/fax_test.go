@@ -80,16 +80,7 @@ func TestFaxBetweenTwoBoxesOverSIP(t *testing.T) {
 	if got.Status != fax.StatusDone || got.Pages != 2 || got.Ident != "+86 21 5555 0101" || got.Trunk != "faxline" {
 		t.Fatalf("B received %+v", got)
 	}
-	tiffB := adminB.get("/api/v1/fax/" + got.ID + "/tiff")
-	imgs, err := tiff.Decode(tiffB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pages []*t4.Page
-	for _, img := range imgs {
-		pages = append(pages, img.(*t4.Page))
-	}
-	faxtest.SamePages(t, pages, doc)
+	faxtest.SamePages(t, faxPages(t, adminB.get("/api/v1/fax/"+got.ID+"/tiff")), doc)
 	prev, err := png.Decode(bytes.NewReader(adminB.get("/api/v1/fax/" + got.ID + "/pages/2.png")))
 	if err != nil || prev.Bounds().Dx() != t4.WidthA4/2 {
 		t.Fatalf("page 2's preview: %v, %v", prev, err)

@@ -1,9 +1,9 @@
 // Package backup saves and restores the whole box as one file: the store
 // (configuration, users, PBX and call-centre configuration and records),
-// the prompts and, optionally, the recordings.
+// the prompts and, optionally, the media: the recordings and the faxes.
 //
 // A backup is a gzip-compressed tar: callbox.db (a consistent copy of the
-// store), prompts/... and recordings/..., then backup.json last, listing
+// store), prompts/..., recordings/... and fax/..., then backup.json last, listing
 // every file with its size and SHA-256, the firmware version and the time.
 //
 // A restore is all or nothing. Restore unpacks the file into a staging
@@ -41,6 +41,9 @@ const (
 	DBName       = "callbox.db"
 	PromptsDir   = "prompts"
 	RecordingDir = "recordings"
+	// FaxDir holds the faxes' pages, the scheduled jobs' and the fax
+	// documents; it goes with the recordings (Source.Recordings).
+	FaxDir       = "fax"
 	manifestName = "backup.json"
 	stagingDir   = "restore.staging"
 	pendingDir   = "restore.pending"
@@ -59,13 +62,17 @@ const (
 // ErrInvalid means the file was refused; nothing was changed.
 var ErrInvalid = errors.New("backup: refused")
 
+// mediaDirs are the optional media: in a backup with Recordings only.
+var mediaDirs = []string{RecordingDir, FaxDir}
+
 // Manifest is backup.json.
 type Manifest struct {
-	Format     int       `json:"format"`
-	Version    string    `json:"version"`
-	Created    time.Time `json:"created"`
-	Recordings bool      `json:"recordings"`
-	Files      []File    `json:"files"`
+	Format  int       `json:"format"`
+	Version string    `json:"version"`
+	Created time.Time `json:"created"`
+	// Recordings: the backup holds the media (recordings and faxes).
+	Recordings bool   `json:"recordings"`
+	Files      []File `json:"files"`
 }
 
 // File is one file of a backup.
@@ -81,7 +88,8 @@ type Source struct {
 	Store interface {
 		WriteTo(io.Writer) (int64, error)
 	}
-	DataDir    string
+	DataDir string
+	// Recordings adds the media: the recordings and the faxes.
 	Recordings bool
 	Version    string
 }
@@ -127,7 +135,7 @@ func Write(w io.Writer, src Source) (Manifest, error) {
 	}
 	dirs := []string{PromptsDir}
 	if src.Recordings {
-		dirs = append(dirs, RecordingDir)
+		dirs = append(dirs, mediaDirs...)
 	}
 	for _, d := range dirs {
 		root := filepath.Join(src.DataDir, d)
@@ -173,7 +181,7 @@ func allowed(name string) bool {
 	if !fs.ValidPath(name) || path.Clean(name) != name {
 		return false
 	}
-	return strings.HasPrefix(name, PromptsDir+"/") || strings.HasPrefix(name, RecordingDir+"/")
+	return strings.HasPrefix(name, PromptsDir+"/") || slices.ContainsFunc(mediaDirs, func(d string) bool { return strings.HasPrefix(name, d+"/") })
 }
 
 // Restore reads a backup from r into the data directory's staging folder,
@@ -280,13 +288,15 @@ func Restore(r io.Reader, dataDir string, check func(dbPath string) error) (Mani
 			return Manifest{}, refuse("the store in the backup: %v", err)
 		}
 	}
-	// The recordings stay as they are when the backup has none.
-	if !m.Recordings {
-		if slices.ContainsFunc(m.Files, func(f File) bool { return strings.HasPrefix(f.Path, RecordingDir+"/") }) {
-			return Manifest{}, refuse("recordings in a backup that says it has none")
+	// The media stay as they are when the backup has none.
+	for _, d := range mediaDirs {
+		if !m.Recordings {
+			if slices.ContainsFunc(m.Files, func(f File) bool { return strings.HasPrefix(f.Path, d+"/") }) {
+				return Manifest{}, refuse("%s in a backup that says it has no recordings", d)
+			}
+		} else if err := os.MkdirAll(filepath.Join(staging, d), 0o700); err != nil {
+			return Manifest{}, fmt.Errorf("backup: %w", err)
 		}
-	} else if err := os.MkdirAll(filepath.Join(staging, RecordingDir), 0o700); err != nil {
-		return Manifest{}, fmt.Errorf("backup: %w", err)
 	}
 	if err := os.MkdirAll(filepath.Join(staging, PromptsDir), 0o700); err != nil {
 		return Manifest{}, fmt.Errorf("backup: %w", err)
@@ -346,7 +356,7 @@ func Pending(dataDir string) bool {
 }
 
 // ApplyPending swaps a pending restore in: for each of callbox.db,
-// prompts/ and recordings/ it holds, the box's current one moves to
+// prompts/, recordings/ and fax/ it holds, the box's current one moves to
 // restore.previous/ and the restored one takes its place. Every step is a
 // rename that is skipped when already done, so after a power cut the next
 // start finishes it. It reports whether it applied one.

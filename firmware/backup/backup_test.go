@@ -4,6 +4,9 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -206,5 +209,79 @@ func TestRestoreRefused(t *testing.T) {
 				t.Fatal("staging left behind")
 			}
 		})
+	}
+}
+
+// faxBox is box with faxes: a received fax's pages, a scheduled job's
+// document and a fax document of fax on demand.
+func faxBox(t *testing.T, db string) string {
+	t.Helper()
+	dir := box(t, db)
+	for _, p := range []string{"20260101T000000-in1.tif", "jobs/j1.tif", "docs/prices.tif"} {
+		os.MkdirAll(filepath.Join(dir, FaxDir, filepath.Dir(p)), 0o700)
+		os.WriteFile(filepath.Join(dir, FaxDir, p), []byte(p+" "+db), 0o600)
+	}
+	return dir
+}
+
+// TestFaxesGoWithTheMedia: a backup with the media (Recordings) holds the
+// fax directory, and its restore puts the faxes back, replacing the box's;
+// one without leaves the box's faxes as they are. Before, the faxes were
+// in no backup at all.
+func TestFaxesGoWithTheMedia(t *testing.T) {
+	src := faxBox(t, "one")
+	for _, media := range []bool{true, false} {
+		var buf bytes.Buffer
+		m, err := Write(&buf, Source{Store: fakeStore("store one"), DataDir: src, Recordings: media})
+		if err != nil {
+			t.Fatal(err)
+		}
+		faxes := 0
+		for _, f := range m.Files {
+			if strings.HasPrefix(f.Path, FaxDir+"/") {
+				faxes++
+			}
+		}
+		if want := map[bool]int{true: 3, false: 0}[media]; faxes != want {
+			t.Fatalf("media %v: %d fax files in %+v", media, faxes, m.Files)
+		}
+		dst := faxBox(t, "two")
+		os.WriteFile(filepath.Join(dst, FaxDir, "only-here.tif"), []byte("x"), 0o600)
+		if _, err := Restore(bytes.NewReader(buf.Bytes()), dst, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ApplyPending(dst); err != nil {
+			t.Fatal(err)
+		}
+		want := map[bool]string{true: "one", false: "two"}[media]
+		for _, p := range []string{"20260101T000000-in1.tif", "jobs/j1.tif", "docs/prices.tif"} {
+			if got := read(t, filepath.Join(dst, FaxDir, p)); got != p+" "+want {
+				t.Errorf("media %v: %s holds %q", media, p, got)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dst, FaxDir, "only-here.tif")); (err == nil) == media {
+			t.Errorf("media %v: the box's own fax directory kept: %v", media, err)
+		}
+	}
+}
+
+// A backup whose manifest says it has no media but that holds faxes is
+// refused.
+func TestFaxesInABackupWithoutMediaRefused(t *testing.T) {
+	files := map[string]string{DBName: "store", FaxDir + "/x.tif": "fax"}
+	m := Manifest{Format: 1}
+	for _, name := range []string{DBName, FaxDir + "/x.tif"} {
+		h := sha256.Sum256([]byte(files[name]))
+		m.Files = append(m.Files, File{Path: name, Size: int64(len(files[name])), SHA256: hex.EncodeToString(h[:])})
+	}
+	doc, _ := json.Marshal(m)
+	files[manifestName] = string(doc)
+	dst := faxBox(t, "two")
+	_, err := Restore(bytes.NewReader(tarGz(t, files, []string{DBName, FaxDir + "/x.tif", manifestName})), dst, nil)
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "fax in a backup that says it has no recordings") {
+		t.Fatalf("err = %v", err)
+	}
+	if Pending(dst) {
+		t.Fatal("refused, but pending")
 	}
 }

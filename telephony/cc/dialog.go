@@ -10,6 +10,7 @@ import (
 
 	"callbox/telephony/acd"
 	"callbox/telephony/ivr"
+	"callbox/telephony/media"
 	callswitch "callbox/telephony/switch"
 )
 
@@ -30,6 +31,7 @@ const (
 	msgStop                      // the dialogue is cancelled
 	msgReply                     // the loop answered a request (err)
 	msgLeg                       // a leg the dialogue waits for answered (err nil) or failed (token: the leg)
+	msgFax                       // the fax on the leg is over (fax.go)
 )
 
 type msg struct {
@@ -66,6 +68,8 @@ type dialog struct {
 	tok    uint64
 	ahead  []byte // digits typed ahead, for the next collect
 	gone   bool
+	done   chan struct{} // closed when the dialogue's goroutine ends
+	cngTap *media.Tap    // the fax detector's tap on the leg, if any (fax.go)
 	// consented: the recording consent prompt was played.
 	consented bool
 }
@@ -83,13 +87,18 @@ func (s *Service) startDialogOn(ses *session, leg callswitch.LegID, fn func(d *d
 	}
 	ctx, cancel := context.WithCancelCause(s.ctx)
 	d := &dialog{s: s, ses: ses, id: ses.id, ac: ses.ac, leg: leg, lang: language(s.cfg.Load()),
-		number: ses.number, called: ses.in.To, ctx: ctx, cancel: cancel, box: mailbox{c: make(chan struct{}, 1)}}
+		number: ses.number, called: ses.in.To, ctx: ctx, cancel: cancel, box: mailbox{c: make(chan struct{}, 1)},
+		done: make(chan struct{})}
+	if ses.cng != nil && leg == ses.caller {
+		d.cngTap = ses.cng.Tap()
+	}
 	ses.dlg = d
 	s.busy.Add(1) // running
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		defer s.busy.Add(-1)
+		defer close(d.done)
 		defer cancel(nil)
 		defer d.close()
 		fn(d)

@@ -35,6 +35,11 @@
 //   - Supervisors see the waiting and in-service lists, stop and assign
 //     waiting requests, tear down and transfer services, and monitor them
 //     (listen, whisper, barge: DTMF 4, 5, 6 on the supervisor's phone).
+//   - Fax (Options.Fax, fax.go): a fax machine heard calling (CNG) on a
+//     caller in a flow, or on a call a route answered, hands the call to
+//     the fax receiver; IVR fax nodes send a named document or receive on
+//     the call; the route target "fax" receives; AgentFax sends a document
+//     to the agent's caller or receives one.
 //   - Every change is an event on the bus; one fact row per queue call is
 //     kept up to date in the FactStore as the events happen.
 //

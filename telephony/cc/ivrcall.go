@@ -395,7 +395,7 @@ func (d *dialog) record(req ivr.RecordRequest) (ivr.Recording, error) {
 		}
 	}
 	tm.Stop()
-	d.ac.SetTap(d.leg, nil)
+	d.ac.SetTap(d.leg, d.cngTap) // the fax detector listens again, if it did
 	id, err := r.Stop()
 	if err != nil {
 		return ivr.Recording{}, fmt.Errorf("cc: record: %w", err)

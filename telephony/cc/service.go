@@ -13,6 +13,7 @@ import (
 	"callbox/telephony/acd"
 	"callbox/telephony/cc/ccevent"
 	"callbox/telephony/ccconf"
+	"callbox/telephony/fax"
 	"callbox/telephony/ivr"
 	callswitch "callbox/telephony/switch"
 	"callbox/telephony/voicemail"
@@ -73,7 +74,11 @@ type Options struct {
 	// route: the route's access code in front, as an extension would
 	// dial it. nil dials the number as it is.
 	DialOut func(number, route string) string
-	Logger  *slog.Logger
+	// Fax runs faxes on the service's calls (fax nodes, the fax route
+	// target, a fax machine heard calling, agents' faxes); nil refuses
+	// them and listens for no fax machine.
+	Fax    FaxService
+	Logger *slog.Logger
 }
 
 // DeviceStore keeps which device each agent is bound to.
@@ -154,6 +159,10 @@ type Service struct {
 
 	factQ        chan Fact
 	factsDropped atomic.Uint64
+
+	// faxMu guards detectors, the fax detectors listening (for Idle).
+	faxMu     sync.Mutex
+	detectors map[*fax.Detector]bool
 }
 
 // agentRT is what the service knows of an agent beyond the engine's state.
@@ -189,7 +198,8 @@ func New(cfg *ccconf.Snapshot, o Options) (*Service, error) {
 		sessions: map[*callswitch.AppCall]*session{}, byID: map[string]*session{},
 		agents: map[acd.AgentID]*agentRT{}, facts: map[string]*Fact{}, pinFails: map[string]*pinFail{},
 		wrapOf: map[string]string{}, wrapSince: map[string]time.Time{}, factQ: make(chan Fact, 1024),
-		boot: strconv.FormatInt(o.Clock.Now().UnixNano()/int64(time.Millisecond)%(36*36*36*36*36), 36)}
+		detectors: map[*fax.Detector]bool{},
+		boot:      strconv.FormatInt(o.Clock.Now().UnixNano()/int64(time.Millisecond)%(36*36*36*36*36), 36)}
 	s.cfg.Store(cfg)
 	e, err := acd.New(cfg.ACD(), acd.Options{Clock: o.Clock, Actions: actions{s}, Status: statusLog{s, o.Status}, Callbacks: o.Callbacks,
 		Seed: uint64(o.Clock.Now().UnixNano())})
@@ -318,7 +328,7 @@ func (s *Service) loop() {
 // Idle reports whether the service has nothing to do until the next event
 // (no posted work, no message waiting for a dialogue, no dialogue
 // running): tests on a virtual clock step the next frame only then.
-func (s *Service) Idle() bool { return s.busy.Load() == 0 }
+func (s *Service) Idle() bool { return s.busy.Load() == 0 && s.detectorsIdle() }
 
 // newID names a call of the service: the time, the boot tag and a
 // sequence number.

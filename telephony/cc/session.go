@@ -6,6 +6,7 @@ import (
 	"callbox/telephony/acd"
 	"callbox/telephony/cc/ccevent"
 	"callbox/telephony/ccconf"
+	"callbox/telephony/fax"
 	callswitch "callbox/telephony/switch"
 )
 
@@ -103,6 +104,10 @@ type session struct {
 	cb *callbackState
 	// notify is a voicemail notification call's state.
 	notify *notifyState
+	// cng listens for a fax machine calling on the caller; faxing: a
+	// fax runs on the caller (fax.go).
+	cng    *fax.Detector
+	faxing bool
 }
 
 func (s *Service) newSession(ac *callswitch.AppCall, kind sessKind) *session {
@@ -201,6 +206,9 @@ func (s *Service) offered(c *callswitch.AppCall, ev callswitch.AppEvent, in call
 
 // routeCall sends a new customer's call to its route's target.
 func (s *Service) routeCall(ses *session, t ccconf.Target) {
+	if t.Kind != ccconf.TargetExtension && t.Kind != ccconf.TargetFax {
+		s.listenForFax(ses) // the box answers: a fax machine may be calling
+	}
 	switch t.Kind {
 	case ccconf.TargetExtension:
 		ses.ac.Handoff(ses.caller, t.Extension, "")
@@ -217,6 +225,10 @@ func (s *Service) routeCall(ses *session, t ccconf.Target) {
 			_ = d.voicemail(t.Mailbox)
 			d.hangup()
 		})
+	case ccconf.TargetFax:
+		ses.ac.Answer(ses.caller)
+		s.receiveFax(ses)
+		return
 	default:
 		ses.ac.Answer(ses.caller)
 		s.startDialog(ses, func(d *dialog) {
@@ -293,6 +305,7 @@ func (s *Service) ended(ses *session, cause callswitch.Cause) {
 		ses.dlg.stop(nil)
 	}
 	ses.notifyEnded()
+	s.stopListening(ses)
 	s.stopRecording(ses)
 	if ses.inACD {
 		ses.inACD = false

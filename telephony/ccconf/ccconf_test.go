@@ -223,6 +223,12 @@ func TestValidateNames(t *testing.T) {
 			`ccconf: inbound route "main": target.flow: unknown IVR flow "nightly"`, ReasonUnknownFlow, ObjInboundRoute, "main", "flow"},
 		{"route to an unknown extension", func(c *Config) { c.InboundRoutes[5].Target.Extension = "299" },
 			`ccconf: inbound route "front-desk": target.extension: "299" is not an extension`, ReasonNotExtension, ObjInboundRoute, "front-desk", "extension"},
+		{"fax route with a flow", func(c *Config) {
+			c.InboundRoutes[len(c.InboundRoutes)-1].Target = Target{Kind: TargetFax, Flow: "main"}
+		},
+			`ccconf: inbound route "front-desk": target.flow: not used by a "fax" target`, ReasonTargetUnused, ObjInboundRoute, "front-desk", "flow"},
+		{"overflow to the fax receiver", func(c *Config) { c.Groups[0].Overflow = Target{Kind: TargetFax} },
+			`ccconf: group 1: overflow.kind: "fax" is not one of group, flow, voicemail, hangup`, ReasonNotOneOf, ObjGroup, "1", "kind"},
 		{"same DID twice", func(c *Config) { c.InboundRoutes[1].DID = "+862155550100" },
 			`ccconf: inbound route "provider-other": did: inbound route "main" already takes these calls`, ReasonSourceTaken, ObjInboundRoute, "provider-other", "did"},
 		{"internal number is an extension", func(c *Config) { c.InboundRoutes[3].Number = "201" },
@@ -279,6 +285,20 @@ func TestValidateNames(t *testing.T) {
 				t.Errorf("ReasonText(%q, %v) = %q, Reason %q", code, args, ReasonText(ReasonCode(code), args...), fe.Reason)
 			}
 		})
+	}
+}
+
+// A fax DID or line routes to the fax receiver: the target "fax" takes no
+// other field.
+func TestFaxRouteIsValid(t *testing.T) {
+	c := example(t)
+	for i, r := range c.InboundRoutes {
+		if r.Name == "pstn" {
+			c.InboundRoutes[i].Target = Target{Kind: TargetFax}
+		}
+	}
+	if err := c.Validate(Context{PBX: testPBX(t)}); err != nil {
+		t.Fatal(err)
 	}
 }
 

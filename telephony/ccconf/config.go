@@ -191,6 +191,7 @@ const (
 	TargetExtension = "extension" // an extension: extension
 	TargetVoicemail = "voicemail" // a mailbox: mailbox
 	TargetHangup    = "hangup"    // a message (optional), then hang up
+	TargetFax       = "fax"       // the fax receiver (inbound routes only: a fax DID or line)
 )
 
 // Target is where a call goes: an overflow, or an inbound route's

@@ -32,6 +32,9 @@ type Context struct {
 	// Prompts is the prompt catalogue the document's flows and groups'
 	// prompts are checked against.
 	Prompts ivr.PromptCatalogue
+	// Documents is the fax documents the document's flows' fax nodes
+	// are checked against.
+	Documents ivr.DocumentCatalogue
 }
 
 // Limits of the configuration.
@@ -658,7 +661,7 @@ func (c *Config) checkRoutes(v *validator, x *index) {
 		} else {
 			sources[src] = r.Name
 		}
-		c.checkTarget(v, x, base, obj, "target", r.Target, []string{TargetFlow, TargetGroup, TargetExtension, TargetVoicemail})
+		c.checkTarget(v, x, base, obj, "target", r.Target, []string{TargetFlow, TargetGroup, TargetExtension, TargetVoicemail, TargetFax})
 	}
 }
 
@@ -730,7 +733,7 @@ func (s flowSet) Flow(id string, version int) (*ivr.Flow, error) {
 func (c *Config) checkFlows(v *validator, x *index, ctx Context) {
 	// Calendars are checked here rather than by ivr, so the reason has a
 	// code the web admin translates.
-	opt := ivr.ValidateOptions{Prompts: ctx.Prompts, Flows: flowSet{c, ctx.Flows}}
+	opt := ivr.ValidateOptions{Prompts: ctx.Prompts, Flows: flowSet{c, ctx.Flows}, Documents: ctx.Documents}
 	for i, f := range c.Flows {
 		base, obj := "flows["+strconv.Itoa(i)+"]", objRef{kind: ObjFlow, key: f.ID}
 		if !reFlowID.MatchString(f.ID) {

@@ -37,6 +37,28 @@ type Call interface {
 	ReturnToAgent(ctx context.Context, agent string) error
 }
 
+// FaxCall is a Call that can fax on the call: a fax node needs it.
+type FaxCall interface {
+	// Fax sends the named document to the caller's fax machine or, with
+	// req.Document empty, receives one, and returns once the fax is over.
+	// A fax that failed is an error.
+	Fax(ctx context.Context, req FaxRequest) (FaxResult, error)
+}
+
+// FaxRequest asks for a fax on the call.
+type FaxRequest struct {
+	// Document is the fax document to send; "" receives.
+	Document string
+}
+
+// FaxResult is a fax done on the call.
+type FaxResult struct {
+	// ID is the fax's record (the inbox or outbox entry).
+	ID string
+	// Pages went through.
+	Pages int
+}
+
 // Errors a Call implementation wraps so that the engine can tell them
 // apart from other failures.
 var (

@@ -28,7 +28,8 @@
 // (Switch, which also branches on the caller's customer type), queue
 // (Queue), transfer (Transfer), voicemail (Voicemail), record (Record),
 // survey (Survey), set (Set), http (HTTPLookup), call and return (SubFlow,
-// Return: sub-flows), and hangup (Hangup). Prompts are a prompt file, text
+// Return: sub-flows), hangup (Hangup) and fax (Fax: a named document sent
+// on the call, or a fax received, through a Call that is a FaxCall). Prompts are a prompt file, text
 // to speech, or both; strings take ${var} templates.
 //
 // # Versions
@@ -43,7 +44,8 @@
 // targets that are not nodes, nodes unreachable from the entry, loops in
 // which no node waits for the caller (counting the error branches a
 // failure takes), prompt files missing from the catalogue, unknown
-// sub-flows, and bad field values.
+// sub-flows, fax documents missing (ValidateOptions.Documents), and bad
+// field values.
 //
 // # Running
 //

@@ -529,6 +529,8 @@ func (r *run) exec(ctx context.Context, flow *Flow, n *Node) outcome {
 			return outcome{err: err}
 		}
 		return outcome{end: EndHangup}
+	case *Fax:
+		return r.fax(ctx, s)
 	}
 	return outcome{err: fmt.Errorf("ivr: node type %q cannot run", n.Type)}
 }
@@ -831,4 +833,29 @@ func clip(s string) string {
 		cut--
 	}
 	return s[:cut]
+}
+
+// fax runs a fax node: the prompt, then the document sent to the caller's
+// fax machine, or one received from it, on the same call.
+func (r *run) fax(ctx context.Context, s *Fax) outcome {
+	fc, ok := r.call.(FaxCall)
+	if !ok {
+		return outcome{err: errors.New("ivr: fax: this call cannot fax")}
+	}
+	if !s.Prompt.IsZero() {
+		if err := r.play(ctx, s.Prompt); err != nil {
+			return outcome{err: fmt.Errorf("ivr: fax: %w", err)}
+		}
+	}
+	res, err := fc.Fax(ctx, FaxRequest{Document: s.Send})
+	if err != nil {
+		return outcome{err: fmt.Errorf("ivr: fax: %w", err)}
+	}
+	if s.Var != "" {
+		r.vars[s.Var] = clip(res.ID)
+	}
+	if s.Next == "" {
+		return outcome{end: EndHangup}
+	}
+	return outcome{next: s.Next}
 }

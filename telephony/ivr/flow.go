@@ -80,7 +80,7 @@ type Node struct {
 	Error string
 	// Spec holds the type's fields: *Play, *Menu, *Collect, *TimeBranch,
 	// *Switch, *Queue, *Transfer, *Voicemail, *Record, *Survey, *Set,
-	// *HTTPLookup, *SubFlow, *Return or *Hangup.
+	// *HTTPLookup, *SubFlow, *Return, *Hangup or *Fax.
 	Spec Spec
 }
 
@@ -101,6 +101,7 @@ const (
 	TypeCall      = "call"
 	TypeReturn    = "return"
 	TypeHangup    = "hangup"
+	TypeFax       = "fax"
 )
 
 // newSpec returns an empty spec for a node type, or nil for an unknown one.
@@ -136,6 +137,8 @@ func newSpec(typ string) Spec {
 		return new(Return)
 	case TypeHangup:
 		return new(Hangup)
+	case TypeFax:
+		return new(Fax)
 	}
 	return nil
 }

@@ -675,3 +675,47 @@ func isDialString(s string) bool {
 	}
 	return true
 }
+
+// Fax sends a fax document to the caller's fax machine on the same call
+// (fax on demand) or receives a fax from it. Prompt tells the caller what
+// to do first (press the machine's start key); the fax's record id goes
+// into Var. Afterwards the call goes to Next, or hangs up when Next is
+// empty; a fax that failed takes the error branch.
+//
+//	{"id": "prices", "type": "fax", "send": "price-list", "prompt": "press-start", "next": "bye"}
+//	{"id": "orders", "type": "fax", "receive": true, "var": "fax"}
+type Fax struct {
+	// Send names the fax document sent ("send": letters, digits, '_',
+	// '-', '.'); one of Send and Receive is needed.
+	Send string `json:"send,omitempty"`
+	// Receive receives a fax from the caller instead ("receive").
+	Receive bool `json:"receive,omitempty"`
+	// Prompt is played before the fax starts ("prompt").
+	Prompt Prompt `json:"prompt,omitzero"`
+	// Var receives the fax's record id ("var").
+	Var string `json:"var,omitempty"`
+	// Next follows the fax ("next").
+	Next string `json:"next,omitempty"`
+}
+
+func (s *Fax) edges() []edge {
+	if s.Next == "" {
+		return nil
+	}
+	return []edge{{"next", s.Next}}
+}
+func (s *Fax) waitsForInput() bool    { return true }
+func (s *Fax) prompts() []fieldPrompt { return []fieldPrompt{{"prompt", &s.Prompt}} }
+func (s *Fax) check(r *reporter) {
+	switch {
+	case s.Send == "" && !s.Receive:
+		r.errorf("send", "one of send (a document) and receive is needed")
+	case s.Send != "" && s.Receive:
+		r.errorf("send", "send and receive exclude each other")
+	case s.Send != "" && !isName(s.Send, false):
+		r.errorf("send", "bad document name %q", s.Send)
+	}
+	if s.Var != "" {
+		r.varName("var", s.Var)
+	}
+}

@@ -31,6 +31,9 @@ type Repository struct {
 	// Prompts, when set, is the catalogue saved flows are checked
 	// against.
 	Prompts PromptCatalogue
+	// Documents, when set, is the fax documents saved flows' fax nodes
+	// are checked against.
+	Documents DocumentCatalogue
 	// Store, when set, persists each saved version before Save returns;
 	// a version the store refused is not kept. Load reads it back.
 	Store FlowStore
@@ -43,7 +46,7 @@ type Repository struct {
 // which it returns. A flow that fails validation is not stored; the
 // error is a ValidationErrors.
 func (r *Repository) Save(f *Flow) (int, error) {
-	if err := Validate(f, ValidateOptions{Prompts: r.Prompts, Flows: r}); err != nil {
+	if err := Validate(f, ValidateOptions{Prompts: r.Prompts, Flows: r, Documents: r.Documents}); err != nil {
 		return 0, err
 	}
 	c, err := cloneFlow(f)

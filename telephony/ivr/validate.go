@@ -66,6 +66,14 @@ type ValidateOptions struct {
 	Flows FlowSource
 	// Calendars, when set, must hold every calendar a time branch names.
 	Calendars CalendarSource
+	// Documents, when set, must hold every document a fax node sends.
+	Documents DocumentCatalogue
+}
+
+// DocumentCatalogue tells which fax documents exist (the box's fax
+// documents for fax on demand).
+type DocumentCatalogue interface {
+	HasDocument(name string) bool
 }
 
 // Validate checks a flow before it is saved: node ids and types, every
@@ -129,6 +137,9 @@ func Validate(f *Flow, opt ValidateOptions) error {
 				add(r.node, "calendar", "no calendar %q", tb.Calendar)
 			}
 		}
+		if fx, ok := n.Spec.(*Fax); ok && fx.Send != "" && isName(fx.Send, false) && opt.Documents != nil && !opt.Documents.HasDocument(fx.Send) {
+			add(r.node, "send", "no fax document %q", fx.Send)
+		}
 		if sf, ok := n.Spec.(*SubFlow); ok && sf.Flow != "" {
 			if sf.Flow == f.ID {
 				add(r.node, "flow", "calls its own flow %q", sf.Flow)
@@ -186,6 +197,8 @@ func typeOf(s Spec) string {
 		return TypeTransfer
 	case *Voicemail:
 		return TypeVoicemail
+	case *Fax:
+		return TypeFax
 	case *Record:
 		return TypeRecord
 	case *Survey:

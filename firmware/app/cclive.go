@@ -268,8 +268,12 @@ type (
 		InStateS float64   `json:"in_state_s"`
 		Call     string    `json:"call,omitempty"`
 		// AnsweredToday and TalkS count today's calls in.
-		AnsweredToday int       `json:"answered_today"`
-		TalkS         float64   `json:"talk_s"`
+		AnsweredToday int     `json:"answered_today"`
+		TalkS         float64 `json:"talk_s"`
+		// OutboundToday and OutboundTalkS count today's outbound calls
+		// the customer answered.
+		OutboundToday int       `json:"outbound_today"`
+		OutboundTalkS float64   `json:"outbound_talk_s"`
 		Device        cc.Device `json:"device"`
 		// Registered: the device is reachable (a SIP phone registered, an
 		// FXS port working); false with no device.
@@ -321,7 +325,8 @@ func figures(f cc.Figures, svcs []cc.ServiceInfo) figuresView {
 	for _, a := range f.Agents {
 		v.Agents = append(v.Agents, agentView{Agent: string(a.Agent), Name: a.Name, State: a.State.String(), Reason: a.Reason,
 			Since: a.Since, InStateS: a.InState.Seconds(), Call: string(a.Call), AnsweredToday: a.Answered,
-			TalkS: a.TalkTime.Seconds(), Device: a.Device, Registered: !a.Device.IsZero() && !a.DeviceDown})
+			TalkS: a.TalkTime.Seconds(), OutboundToday: a.OutboundToday, OutboundTalkS: a.OutboundTalk.Seconds(),
+			Device: a.Device, Registered: !a.Device.IsZero() && !a.DeviceDown})
 	}
 	return v
 }

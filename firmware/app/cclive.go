@@ -58,6 +58,18 @@ func liveErr(err error) error {
 	return err
 }
 
+// supervisorOf is who monitors for the web user login: their work number
+// when the user has one (the box then calls the phone that agent is logged
+// in on, or the agent's configured one), else the login itself, for whom
+// the request must name the phone. numbered tells the two apart.
+func (l *ccLive) supervisorOf(ctx context.Context, login string) (id acd.AgentID, numbered bool) {
+	u, err := storeUsers{l.a}.Get(ctx, login)
+	if err != nil || u.Agent == "" {
+		return acd.AgentID(login), false
+	}
+	return acd.AgentID(u.Agent), true
+}
+
 func invalid(field, why string) error {
 	return fmt.Errorf("%w: %s: %s", webui.ErrInvalid, field, why)
 }
@@ -217,14 +229,19 @@ func (l *ccLive) CCCall(ctx context.Context, actor, call, op string, req webui.C
 	case "teardown":
 		err = s.TearDown(ctx, actor, call)
 	case "monitor":
-		err = s.Monitor(ctx, acd.AgentID(actor), call, req.Phone)
+		sup, numbered := l.supervisorOf(ctx, actor)
+		if req.Phone == "" && !numbered {
+			return invalid("phone", "this login has no work number, so name the phone the box calls")
+		}
+		err = s.Monitor(ctx, sup, call, req.Phone)
 	case "monitor-mode":
 		modes := map[string]callswitch.Mode{"listen": callswitch.ModeListen, "whisper": callswitch.ModeWhisper, "barge": callswitch.ModeTalk}
 		m, ok := modes[req.State]
 		if !ok {
 			return invalid("state", "listen, whisper or barge")
 		}
-		err = s.SetMonitorMode(ctx, acd.AgentID(actor), call, m)
+		sup, _ := l.supervisorOf(ctx, actor)
+		err = s.SetMonitorMode(ctx, sup, call, m)
 	case "play":
 		var ps []ivr.Prompt
 		if ps, err = prompts(req); err != nil {

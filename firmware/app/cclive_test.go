@@ -281,3 +281,56 @@ func TestCallCentreSIPAgentTransfers(t *testing.T) {
 		return len(f) == 1 && f[0].Agent == "1099" && len(f[0].Transfers) == 1
 	})
 }
+
+// TestMonitorWithoutPhoneNumber: a supervisor's web login need not be a
+// work number. One with a work number (lead, agent 1099, whose phone is
+// fxs1) monitors with no phone given: the box calls 1099's phone, and the
+// mode switches by the same login. One without (boss) must name the phone:
+// asked without one, the API says so by the field. Before the fix the box
+// looked for an agent named like the login: lead got a 500 and no ring.
+func TestMonitorWithoutPhoneNumber(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: runs the daemon with sockets")
+	}
+	t.Parallel()
+	c := ccTestConfig(t)
+	c.Agents[1].Device = "201"
+	c.Agents[1].Supervisor = true
+	a, out := bootCCOut(t, 30200, ccTestPBX(), c)
+	admin := adminClient(t, a, out)
+	admin.call("POST", "/api/v1/users", map[string]any{"login": "lead", "role": "supervisor", "agent": "1099", "password": "Kettle-Drum-44"}, http.StatusCreated)
+	admin.call("POST", "/api/v1/users", map[string]any{"login": "chief", "role": "supervisor", "password": "Kettle-Drum-45"}, http.StatusCreated)
+	lead := loginAs(t, admin.base, "lead", "Kettle-Drum-44")
+	chief := loginAs(t, admin.base, "chief", "Kettle-Drum-45")
+	svc, _ := a.CallCentre()
+
+	admin.call("POST", "/api/v1/cc/agents/1088/login", map[string]any{"device": "202"}, http.StatusNoContent)
+	admin.call("POST", "/api/v1/cc/agents/1088/state", map[string]any{"state": "ready"}, http.StatusNoContent)
+	callSales(t, a, "02588886666")
+	eventually(t, 10*time.Second, "1088 ringing", func() bool {
+		st, _ := svc.ACD().Agent("1088")
+		return st.State == acd.Ringing
+	})
+	a.livePorts().Sim().Phone("fxs2").OffHook()
+	eventually(t, 5*time.Second, "1088 talking", func() bool {
+		st, _ := svc.ACD().Agent("1088")
+		return st.State == acd.Talking
+	})
+	services := lead.call("GET", "/api/v1/cc/services", nil, http.StatusOK)["services"].([]any)
+	if len(services) != 1 {
+		t.Fatalf("services: %v", services)
+	}
+	call := services[0].(map[string]any)["call"].(string)
+
+	if st, m := chief.try("POST", "/api/v1/cc/calls/"+call+"/monitor", nil); st != http.StatusBadRequest || m["field"] != "phone" {
+		t.Fatalf("a supervisor without a work number or phone: %d %v", st, m)
+	}
+	lead.call("POST", "/api/v1/cc/calls/"+call+"/monitor", nil, http.StatusNoContent)
+	mon := a.livePorts().Sim().Phone("fxs1")
+	eventually(t, 5*time.Second, "1099's phone 201 ringing for the monitor", mon.Ringing)
+	mon.OffHook()
+	time.Sleep(300 * time.Millisecond)
+	lead.call("POST", "/api/v1/cc/calls/"+call+"/monitor-mode", map[string]any{"state": "whisper"}, http.StatusNoContent)
+	lead.call("POST", "/api/v1/cc/calls/"+call+"/monitor-mode", map[string]any{"state": "barge"}, http.StatusNoContent)
+	mon.OnHook()
+}

@@ -280,7 +280,7 @@ func (s *Service) Monitor(ctx context.Context, supervisor acd.AgentID, call, pho
 			dev = Device{Outside: phone}
 		}
 		if dev.IsZero() {
-			return errNoDevice
+			return fmt.Errorf("%w: %s has no phone to call (%w): name one", ErrRefused, supervisor, errNoDevice)
 		}
 		leg := s.originate(ses, dev, callswitch.Party{Number: ses.number}, 30*time.Second, callswitch.ModeListen)
 		ses.legs[leg] = &legInfo{id: leg, role: roleSupervisor, agent: supervisor}

@@ -173,6 +173,7 @@ func run(o options) error {
 	}
 	out := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	slog.SetDefault(log) // the callers' SIP stack logs through the default logger
 	a, err := app.New(app.Config{DataDir: filepath.Join(dir, "data"), Board: "sim", HTTPAddr: "127.0.0.1:0",
 		SIPAddr: "127.0.0.1:0", Console: "none", NoWatchdog: true, RTPMin: rtpMin, RTPMax: rtpMax,
 		Import: confPath, Out: out}, log, logbuf.New(10))
@@ -366,7 +367,9 @@ func registerAgents(ctx context.Context, sipp, dir, box string, agentPort, n int
 	return nil
 }
 
-// fromFacts holds the box's figures, counted from its fact rows.
+// figures are the box's, counted from its fact rows: the simulator's
+// service level (answered within the threshold over offered) and the
+// box's own (cc.ServiceLevel, what the API shows).
 type figures struct {
 	offered, answered, abandoned int
 	sl, boxSL                    float64
@@ -374,34 +377,20 @@ type figures struct {
 }
 
 func fromFacts(facts []cc.Fact, threshold time.Duration) figures {
-	var f figures
+	f := figures{offered: len(facts)}
+	box := cc.ServiceLevel(facts, 0, threshold)
+	f.answered, f.abandoned, f.boxSL = box.Answered, box.Abandoned, box.Value
 	var waits time.Duration
-	var inSL, abandonedLate int
 	for _, x := range facts {
-		f.offered++
-		wait := time.Duration(x.WaitSeconds * float64(time.Second))
-		switch x.Disposition {
-		case "answered":
-			f.answered++
-			waits += wait
-			if wait <= threshold {
-				inSL++
-			}
-		case "abandoned":
-			f.abandoned++
-			if wait > threshold {
-				abandonedLate++
-			}
+		if x.Disposition == "answered" {
+			waits += time.Duration(x.WaitSeconds * float64(time.Second))
 		}
 	}
 	if f.offered > 0 {
-		f.sl = float64(inSL) / float64(f.offered)
+		f.sl = float64(box.AnsweredInT) / float64(f.offered)
 	}
 	if f.answered > 0 {
 		f.asa = waits / time.Duration(f.answered)
-	}
-	if d := f.answered + abandonedLate; d > 0 {
-		f.boxSL = float64(inSL) / float64(d)
 	}
 	return f
 }

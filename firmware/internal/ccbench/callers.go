@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +18,12 @@ import (
 
 	"callbox/telephony/cc/ccevent"
 )
+
+// ring is a call.ringing event: the agent and when.
+type ring struct {
+	agent string
+	at    time.Time
+}
 
 // recorder keeps what the latencies and the callers need from the event
 // bus: when each caller (by number) was queued and answered, and when each
@@ -29,6 +37,7 @@ type recorder struct {
 	queued   map[string]time.Time   // number -> queued
 	idle     map[string][]time.Time // agent -> times it turned idle
 	answered map[string]chan struct{}
+	rung     map[string]ring // number -> its first ring, as the engine published it
 	waiting  map[string]bool // call ids queued and not yet answered or gone
 	maxWait  int
 	dropped  bool
@@ -40,7 +49,7 @@ func record(bus *ccevent.Bus) (*recorder, error) {
 		return nil, err
 	}
 	r := &recorder{bus: bus, sub: sub, done: make(chan struct{}), queued: map[string]time.Time{},
-		idle: map[string][]time.Time{}, answered: map[string]chan struct{}{}, waiting: map[string]bool{}}
+		idle: map[string][]time.Time{}, answered: map[string]chan struct{}{}, rung: map[string]ring{}, waiting: map[string]bool{}}
 	go r.loop()
 	return r, nil
 }
@@ -56,6 +65,10 @@ func (r *recorder) loop() {
 			}
 			r.waiting[e.Call] = true
 			r.maxWait = max(r.maxWait, len(r.waiting))
+		case ccevent.CallRinging:
+			if _, ok := r.rung[e.Number]; !ok {
+				r.rung[e.Number] = ring{e.Agent, e.Time}
+			}
 		case ccevent.CallAnswered:
 			delete(r.waiting, e.Call)
 			r.answer(e.Number)
@@ -118,6 +131,26 @@ func (r *recorder) routable(number, agent string, at time.Time) (time.Time, bool
 		}
 	}
 	return t, true
+}
+
+// engineDelays are, for each call's first ring, the delay from the call
+// becoming routable to the service publishing the ring (the box's part
+// before its SIP stack sends the INVITE); the surge's calls apart.
+func (r *recorder) engineDelays() (stream, surge []time.Duration) {
+	r.mu.Lock()
+	rung := maps.Clone(r.rung)
+	r.mu.Unlock()
+	for number, g := range rung {
+		d, ok := r.routable(number, g.agent, g.at)
+		switch {
+		case !ok:
+		case strings.HasPrefix(number, surgePrefix):
+			surge = append(surge, g.at.Sub(d))
+		default:
+			stream = append(stream, g.at.Sub(d))
+		}
+	}
+	return stream, surge
 }
 
 func (r *recorder) maxWaiting() int {

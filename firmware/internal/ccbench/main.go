@@ -322,6 +322,13 @@ func run(o options) error {
 	if unmatched > 0 {
 		fmt.Printf("  (%d INVITEs to agents not matched to a call)\n", unmatched)
 	}
+	engine, engineSurge := rec.engineDelays()
+	fmt.Printf("  of which the engine's part, routable -> call.ringing published:\n")
+	printPercentiles(engine)
+	if o.surge > 0 {
+		fmt.Printf("  in the surge:\n")
+		printPercentiles(engineSurge)
+	}
 	fmt.Printf("\nevents, bus -> %d SSE clients (target < 100 ms):\n", o.sseClients)
 	printPercentiles(sseLat)
 	fmt.Printf("  clients dropped or failed      %d\n", sseDropped)

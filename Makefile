@@ -176,6 +176,10 @@ bench: go-check deps ## run the benchmarks and print ns/sample and channels per 
 bench-sip: go-check deps ## sipp on loopback through the daemon: concurrent G.711 calls, set-up rate, memory, media latency
 	$(GO) run ./firmware/internal/sipbench -calls $${CALLS:-500} -rate $${RATE:-100} -setup-calls $${SETUP_CALLS:-1000}
 
+.PHONY: bench-cc
+bench-cc: go-check deps ## the live call centre on loopback: Poisson callers, sipp agents, SL and ASA against the ACD simulator, routing and event latency
+	$(GO) run ./firmware/internal/ccbench -duration $${DURATION:-10m} -agents $${AGENTS:-30} -aht $${AHT:-20s} -load $${LOAD:-0.95} -patience $${PATIENCE:-40s}
+
 .PHONY: bench-sip-flood
 bench-sip-flood: go-check deps ## issue 15's attacks on loopback through the daemon: flood RSS, phone during it, guessing, enumeration, silent TCP
 	$(GO) run ./firmware/internal/sipbench -flood -flood-for $${FLOOD_FOR:-10s} -flood-sources $${FLOOD_SOURCES:-1} -flood-tcp $${FLOOD_TCP:-500}

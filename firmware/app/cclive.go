@@ -58,6 +58,18 @@ func liveErr(err error) error {
 	return err
 }
 
+// supervisorOf is who monitors for the web user login: their work number
+// when the user has one (the box then calls the phone that agent is logged
+// in on, or the agent's configured one), else the login itself, for whom
+// the request must name the phone. numbered tells the two apart.
+func (l *ccLive) supervisorOf(ctx context.Context, login string) (id acd.AgentID, numbered bool) {
+	u, err := storeUsers{l.a}.Get(ctx, login)
+	if err != nil || u.Agent == "" {
+		return acd.AgentID(login), false
+	}
+	return acd.AgentID(u.Agent), true
+}
+
 func invalid(field, why string) error {
 	return fmt.Errorf("%w: %s: %s", webui.ErrInvalid, field, why)
 }
@@ -219,14 +231,19 @@ func (l *ccLive) CCCall(ctx context.Context, actor, call, op string, req webui.C
 	case "teardown":
 		err = s.TearDown(ctx, actor, call)
 	case "monitor":
-		err = s.Monitor(ctx, acd.AgentID(actor), call, req.Phone)
+		sup, numbered := l.supervisorOf(ctx, actor)
+		if req.Phone == "" && !numbered {
+			return invalid("phone", "this login has no work number, so name the phone the box calls")
+		}
+		err = s.Monitor(ctx, sup, call, req.Phone)
 	case "monitor-mode":
 		modes := map[string]callswitch.Mode{"listen": callswitch.ModeListen, "whisper": callswitch.ModeWhisper, "barge": callswitch.ModeTalk}
 		m, ok := modes[req.State]
 		if !ok {
 			return invalid("state", "listen, whisper or barge")
 		}
-		err = s.SetMonitorMode(ctx, acd.AgentID(actor), call, m)
+		sup, _ := l.supervisorOf(ctx, actor)
+		err = s.SetMonitorMode(ctx, sup, call, m)
 	case "play":
 		var ps []ivr.Prompt
 		if ps, err = prompts(req); err != nil {
@@ -270,8 +287,12 @@ type (
 		InStateS float64   `json:"in_state_s"`
 		Call     string    `json:"call,omitempty"`
 		// AnsweredToday and TalkS count today's calls in.
-		AnsweredToday int       `json:"answered_today"`
-		TalkS         float64   `json:"talk_s"`
+		AnsweredToday int     `json:"answered_today"`
+		TalkS         float64 `json:"talk_s"`
+		// OutboundToday and OutboundTalkS count today's outbound calls
+		// the customer answered.
+		OutboundToday int       `json:"outbound_today"`
+		OutboundTalkS float64   `json:"outbound_talk_s"`
 		Device        cc.Device `json:"device"`
 		// Registered: the device is reachable (a SIP phone registered, an
 		// FXS port working); false with no device.
@@ -323,7 +344,8 @@ func figures(f cc.Figures, svcs []cc.ServiceInfo) figuresView {
 	for _, a := range f.Agents {
 		v.Agents = append(v.Agents, agentView{Agent: string(a.Agent), Name: a.Name, State: a.State.String(), Reason: a.Reason,
 			Since: a.Since, InStateS: a.InState.Seconds(), Call: string(a.Call), AnsweredToday: a.Answered,
-			TalkS: a.TalkTime.Seconds(), Device: a.Device, Registered: !a.Device.IsZero() && !a.DeviceDown})
+			TalkS: a.TalkTime.Seconds(), OutboundToday: a.OutboundToday, OutboundTalkS: a.OutboundTalk.Seconds(),
+			Device: a.Device, Registered: !a.Device.IsZero() && !a.DeviceDown})
 	}
 	return v
 }

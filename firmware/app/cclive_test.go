@@ -1,9 +1,14 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +16,7 @@ import (
 	"callbox/board/sim/si3050sim"
 	"callbox/dsp/callerid"
 	"callbox/telephony/acd"
+	"callbox/telephony/cc"
 	"callbox/telephony/ccconf"
 )
 
@@ -280,4 +286,177 @@ func TestCallCentreSIPAgentTransfers(t *testing.T) {
 		f := storedFacts(t, a)
 		return len(f) == 1 && f[0].Agent == "1099" && len(f[0].Transfers) == 1
 	})
+}
+
+// A SIP agent transfers from the phone: agent 1099's phone (sipp
+// registered as 302) answers the queue call and keys the in-call menu's
+// blind transfer *2 203 # as RFC 4733 events; the box hangs the agent up,
+// rings 203 with the customer's number, the caller's tone reaches 203, and
+// the fact row records the transfer.
+func TestCallCentreSIPAgentKeysTransfer(t *testing.T) {
+	needSipp(t)
+	t.Parallel()
+	a := bootCC(t, 30600, ccTestPBX(), ccTestConfig(t))
+	svc, _ := a.CallCentre()
+	box := a.telephony().sipAddr(true)
+	uas := freeUDP(t)
+	dir := t.TempDir()
+	keys := filepath.Join(dir, "keys.pcap")
+	writeDTMFPcap(t, keys, "*2203#")
+	sc, err := os.ReadFile(filepath.Join("testdata", "agent_star2.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scenario := filepath.Join(dir, "agent_star2.xml")
+	if err := os.WriteFile(scenario, bytes.ReplaceAll(sc, []byte("KEYS_PCAP"), []byte(keys)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	phone := startSipp(t, box, uas, scenario, "-mp", strconv.Itoa(freeUDP(t)&^1))
+	registerPhone(t, box, "302", "phone-b-8wr3n", uas)
+	if err := svc.Login(context.Background(), "1099", cc.Device{}); err != nil {
+		t.Fatal(err)
+	}
+	co := callSales(t, a, "02588886666")
+	eventually(t, 10*time.Second, "1099 talking", func() bool {
+		st, _ := svc.ACD().Agent("1099")
+		return st.State == acd.Talking
+	})
+	if err := phone.wait(); err != nil {
+		t.Fatalf("the agent's SIP phone: %v", err)
+	}
+	p := a.livePorts().Sim().Phone("fxs3")
+	eventually(t, 10*time.Second, "203 ringing with the customer's number", func() bool {
+		cid := p.CallerID()
+		return p.Ringing() && len(cid) > 0 && strings.HasSuffix(cid[len(cid)-1].Number, "88886666")
+	})
+	p.OffHook()
+	time.Sleep(500 * time.Millisecond)
+	p.ClearHeard()
+	co.Play(sine8k(500, 8000*2))
+	eventually(t, 15*time.Second, "203 to record 1.5 s", func() bool { return len(p.Heard()) >= 12000 })
+	if x := p.Heard(); len(x) < 12000 || !hearsTone(x[4000:12000], 500) {
+		t.Errorf("203 did not hear the caller after the transfer (%d samples)", len(x))
+	}
+	p.OnHook()
+	eventually(t, 10*time.Second, "the fact row with the transfer", func() bool {
+		f := storedFacts(t, a)
+		return len(f) == 1 && f[0].Agent == "1099" && len(f[0].Transfers) == 1
+	})
+}
+
+// writeDTMFPcap writes keys as RFC 4733 events (payload type 101) in one
+// RTP stream, as sipp's play_pcap_audio plays them: each key 100 ms long
+// (packets every 20 ms, the end sent three times), 300 ms apart.
+func writeDTMFPcap(t *testing.T, path, keys string) {
+	t.Helper()
+	codes := map[rune]byte{'*': 10, '#': 11}
+	for d := '0'; d <= '9'; d++ {
+		codes[d] = byte(d - '0')
+	}
+	var b bytes.Buffer
+	le := binary.LittleEndian
+	b.Write(le.AppendUint32(nil, 0xa1b2c3d4))
+	b.Write(le.AppendUint16(nil, 2))
+	b.Write(le.AppendUint16(nil, 4))
+	b.Write(make([]byte, 8))
+	b.Write(le.AppendUint32(nil, 65535))
+	b.Write(le.AppendUint32(nil, 1)) // Ethernet
+	var at time.Duration             // the packet's time in the capture
+	seq, ts := uint16(1000), uint32(16000)
+	packet := func(marker bool, code byte, end bool, dur uint16) {
+		rtp := []byte{0x80, 101, 0, 0, 0, 0, 0, 0, 0x12, 0x34, 0x56, 0x78, code, 10, 0, 0}
+		if marker {
+			rtp[1] |= 0x80
+		}
+		if end {
+			rtp[13] |= 0x80
+		}
+		binary.BigEndian.PutUint16(rtp[2:], seq)
+		binary.BigEndian.PutUint32(rtp[4:], ts)
+		binary.BigEndian.PutUint16(rtp[14:], dur)
+		seq++
+		udp := binary.BigEndian.AppendUint16(nil, 40000)
+		udp = binary.BigEndian.AppendUint16(udp, 40002)
+		udp = binary.BigEndian.AppendUint16(udp, uint16(8+len(rtp)))
+		udp = append(udp, 0, 0)
+		ip := []byte{0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1}
+		binary.BigEndian.PutUint16(ip[2:], uint16(20+len(udp)+len(rtp)))
+		frame := append(append(append(make([]byte, 12), 0x08, 0x00), ip...), append(udp, rtp...)...)
+		b.Write(le.AppendUint32(nil, uint32(at/time.Second)))
+		b.Write(le.AppendUint32(nil, uint32(at%time.Second/time.Microsecond)))
+		b.Write(le.AppendUint32(nil, uint32(len(frame))))
+		b.Write(le.AppendUint32(nil, uint32(len(frame))))
+		b.Write(frame)
+	}
+	for _, k := range keys {
+		code, ok := codes[k]
+		if !ok {
+			t.Fatalf("no RFC 4733 event for %q", k)
+		}
+		for i := range 5 {
+			packet(i == 0, code, false, uint16(160*(i+1)))
+			at += 20 * time.Millisecond
+		}
+		for range 3 {
+			packet(false, code, true, 800)
+		}
+		at += 300 * time.Millisecond
+		ts += 8 * 400 // the next key's start, 400 ms on
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMonitorWithoutPhoneNumber: a supervisor's web login need not be a
+// work number. One with a work number (lead, agent 1099, whose phone is
+// fxs1) monitors with no phone given: the box calls 1099's phone, and the
+// mode switches by the same login. One without (chief) must name the phone:
+// asked without one, the API says so by the field. Before the fix the box
+// looked for an agent named like the login: lead got a 500 and no ring.
+func TestMonitorWithoutPhoneNumber(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: runs the daemon with sockets")
+	}
+	t.Parallel()
+	c := ccTestConfig(t)
+	c.Agents[1].Device = "201"
+	c.Agents[1].Supervisor = true
+	a, out := bootCCOut(t, 30200, ccTestPBX(), c)
+	admin := adminClient(t, a, out)
+	admin.call("POST", "/api/v1/users", map[string]any{"login": "lead", "role": "supervisor", "agent": "1099", "password": "Kettle-Drum-44"}, http.StatusCreated)
+	admin.call("POST", "/api/v1/users", map[string]any{"login": "chief", "role": "supervisor", "password": "Kettle-Drum-45"}, http.StatusCreated)
+	lead := loginAs(t, admin.base, "lead", "Kettle-Drum-44")
+	chief := loginAs(t, admin.base, "chief", "Kettle-Drum-45")
+	svc, _ := a.CallCentre()
+
+	admin.call("POST", "/api/v1/cc/agents/1088/login", map[string]any{"device": "202"}, http.StatusNoContent)
+	admin.call("POST", "/api/v1/cc/agents/1088/state", map[string]any{"state": "ready"}, http.StatusNoContent)
+	callSales(t, a, "02588886666")
+	eventually(t, 10*time.Second, "1088 ringing", func() bool {
+		st, _ := svc.ACD().Agent("1088")
+		return st.State == acd.Ringing
+	})
+	a.livePorts().Sim().Phone("fxs2").OffHook()
+	eventually(t, 5*time.Second, "1088 talking", func() bool {
+		st, _ := svc.ACD().Agent("1088")
+		return st.State == acd.Talking
+	})
+	services := lead.call("GET", "/api/v1/cc/services", nil, http.StatusOK)["services"].([]any)
+	if len(services) != 1 {
+		t.Fatalf("services: %v", services)
+	}
+	call := services[0].(map[string]any)["call"].(string)
+
+	if st, m := chief.try("POST", "/api/v1/cc/calls/"+call+"/monitor", nil); st != http.StatusBadRequest || m["field"] != "phone" {
+		t.Fatalf("a supervisor without a work number or phone: %d %v", st, m)
+	}
+	lead.call("POST", "/api/v1/cc/calls/"+call+"/monitor", nil, http.StatusNoContent)
+	mon := a.livePorts().Sim().Phone("fxs1")
+	eventually(t, 5*time.Second, "1099's phone 201 ringing for the monitor", mon.Ringing)
+	mon.OffHook()
+	time.Sleep(300 * time.Millisecond)
+	lead.call("POST", "/api/v1/cc/calls/"+call+"/monitor-mode", map[string]any{"state": "whisper"}, http.StatusNoContent)
+	lead.call("POST", "/api/v1/cc/calls/"+call+"/monitor-mode", map[string]any{"state": "barge"}, http.StatusNoContent)
+	mon.OnHook()
 }

@@ -86,8 +86,11 @@ func startSipp(t *testing.T, box string, port int, scenario string, args ...stri
 	t.Helper()
 	bin := needSipp(t)
 	r := &sippRun{dir: t.TempDir()}
+	if !filepath.IsAbs(scenario) { // a test's own scenario is written elsewhere
+		scenario = filepath.Join("testdata", scenario)
+	}
 	full := append([]string{
-		"-sf", filepath.Join("testdata", scenario),
+		"-sf", scenario,
 		"-i", "127.0.0.1", "-p", strconv.Itoa(port),
 		"-m", "1", "-timeout", "20s", "-timeout_error", "-nostdin",
 		"-trace_err", "-error_file", filepath.Join(r.dir, "err.log"),

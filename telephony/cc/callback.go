@@ -22,6 +22,9 @@ type callbackState struct {
 	// prev is the state the agent had before an outbound call set them
 	// busy, to go back to.
 	prev acd.State
+	// answered is when the customer of an outbound call answered (zero
+	// before): the agent's outbound talk time runs from it.
+	answered time.Time
 }
 
 // callBack starts a callback the engine asked for: agent is reserved.
@@ -181,6 +184,11 @@ func (s *Service) outboundCustomerAnswered(ses *session, li *legInfo) {
 	ses.phase = phaseService
 	ses.agent, ses.agentLeg = ses.cb.agent, ses.cb.agentLeg
 	ses.ac.StopPlay(ses.agentLeg)
+	now := s.clock.Now()
+	ses.cb.answered = now
+	rt := s.agentRT(ses.agent)
+	rt.outToday(now)
+	rt.outCalls++
 	if s.opts.Recorder != nil {
 		s.startRecording(ses) // agents' outbound calls are recorded
 	}
@@ -202,6 +210,13 @@ func (s *Service) outboundOver(ses *session) {
 		return
 	}
 	agent := ses.cb.agent
+	if !ses.cb.answered.IsZero() {
+		rt := s.agentRT(agent)
+		now := s.clock.Now()
+		rt.outToday(now)
+		rt.outTalk += now.Sub(later(ses.cb.answered, rt.day)) // the part of a call over midnight counts today
+		ses.cb.answered = time.Time{}
+	}
 	if st, err := s.acd.Agent(agent); err == nil && st.State == acd.Busy && st.Reason == "outbound" {
 		_ = s.acd.SetState(agent, ses.cb.prev, "outbound call over")
 	}

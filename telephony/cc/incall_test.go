@@ -392,16 +392,43 @@ func TestClickToDial(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.run(time.Second)
+	if f := agentFigure(t, r, "1088"); f.OutboundToday != 1 || f.OutboundTalk < time.Second || f.Answered != 0 {
+		t.Fatalf("1088's figures while talking out: %d out, %v talk, %d in", f.OutboundToday, f.OutboundTalk, f.Answered)
+	}
 	r.talks(&coCall{co}, "202")
+	talked := agentFigure(t, r, "1088").OutboundTalk
 	r.phone("202").OnHook()
 	r.run(2 * time.Second)
 	if st := r.state("1088"); st != "idle" {
 		t.Fatalf("1088 is %s after the outbound call", st)
 	}
+	// The talk stops at the hang-up (TestOutboundToday: the day's roll-over).
+	if f := agentFigure(t, r, "1088"); f.OutboundToday != 1 || f.OutboundTalk < talked || f.OutboundTalk > talked+time.Second {
+		t.Fatalf("1088's figures after the call: %d out, %v talk (%v before the hang-up)", f.OutboundToday, f.OutboundTalk, talked)
+	}
 	if !has(r.events(), "call.offered 1088", "call.answered 1088", "call.ended 1088") {
 		t.Fatal("no outbound events")
 	}
 	_ = callswitch.ModeTalk
+}
+
+// agentFigure returns agent's line of the live figures.
+func agentFigure(t *testing.T, r *rig, agent acd.AgentID) cc.AgentFigure {
+	t.Helper()
+	var f cc.Figures
+	if err := r.do(func(ctx context.Context) (err error) {
+		f, err = r.svc.Figures(ctx)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range f.Agents {
+		if a.Agent == agent {
+			return a
+		}
+	}
+	t.Fatalf("no figures for %s", agent)
+	return cc.AgentFigure{}
 }
 
 // A device that goes away puts its agent on break until it is back.

@@ -172,6 +172,19 @@ type agentRT struct {
 	// down: the bound device is unavailable (unregistered, port failed).
 	down bool
 	ses  *session // the service the agent is in (or rung for)
+	// Today's outbound calls the customer answered and their talk time
+	// (inbound ones are the ACD engine's); day is the date they count.
+	outCalls int
+	outTalk  time.Duration
+	day      time.Time
+}
+
+// outToday rolls rt's outbound counters over at midnight of now's day.
+func (rt *agentRT) outToday(now time.Time) {
+	y, m, d := now.Date()
+	if day := time.Date(y, m, d, 0, 0, 0, 0, now.Location()); !day.Equal(rt.day) {
+		rt.day, rt.outCalls, rt.outTalk = day, 0, 0
+	}
 }
 
 // New builds the service and its ACD and IVR engines from the call
@@ -381,4 +394,12 @@ type handler struct {
 // AppEvent implements callswitch.AppHandler.
 func (h *handler) AppEvent(c *callswitch.AppCall, ev callswitch.AppEvent) {
 	h.s.post(func() { h.s.appEvent(c, ev, h.in) })
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

@@ -280,7 +280,7 @@ func (s *Service) Monitor(ctx context.Context, supervisor acd.AgentID, call, pho
 			dev = Device{Outside: phone}
 		}
 		if dev.IsZero() {
-			return errNoDevice
+			return fmt.Errorf("%w: %s has no phone to call (%w): name one", ErrRefused, supervisor, errNoDevice)
 		}
 		leg := s.originate(ses, dev, callswitch.Party{Number: ses.number}, 30*time.Second, callswitch.ModeListen)
 		ses.legs[leg] = &legInfo{id: leg, role: roleSupervisor, agent: supervisor}
@@ -325,6 +325,11 @@ type AgentFigure struct {
 	// DeviceDown: the bound device is unavailable (unregistered, port
 	// failed).
 	DeviceDown bool `json:"device_down,omitempty"`
+	// OutboundToday and OutboundTalk count today's outbound calls the
+	// customer answered and their talk time, the one in progress included
+	// (the embedded status's Answered and TalkTime are the calls in).
+	OutboundToday int           `json:"outbound_today"`
+	OutboundTalk  time.Duration `json:"outbound_talk"`
 }
 
 // Figures are the live figures of the call centre: per group (waiting,
@@ -344,10 +349,16 @@ func (s *Service) Figures(ctx context.Context) (Figures, error) {
 	f := Figures{Queues: s.acd.Queues(), Waiting: s.acd.Waiting(), SLFormula: SLFormula}
 	agents := s.acd.Agents()
 	err := s.call(ctx, func() error {
+		now := s.clock.Now()
 		for _, a := range agents {
 			af := AgentFigure{AgentStatus: a, Device: s.device(a.Agent)}
 			if rt := s.agents[a.Agent]; rt != nil {
 				af.DeviceDown = rt.down
+				rt.outToday(now)
+				af.OutboundToday, af.OutboundTalk = rt.outCalls, rt.outTalk
+				if ses := rt.ses; ses != nil && ses.kind == kindOutbound && ses.cb != nil && !ses.cb.answered.IsZero() {
+					af.OutboundTalk += now.Sub(later(ses.cb.answered, rt.day))
+				}
 			}
 			f.Agents = append(f.Agents, af)
 		}

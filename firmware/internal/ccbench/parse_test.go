@@ -1,0 +1,73 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"callbox/telephony/cc"
+)
+
+// The agents' sipp message log: each INVITE to an agent is timed from the
+// moment its caller became routable (queued, or the agent turning idle
+// later); responses, other requests and unknown callers are not samples.
+func TestDispatchLatency(t *testing.T) {
+	log := "----------------------------------------------- 2026-12-07\t16:30:10.250000\n" +
+		"UDP message received [500] bytes :\n\nINVITE sip:1001@127.0.0.2:5070 SIP/2.0\r\n" +
+		"From: \"x\" <sip:13900000001@127.0.0.1>;tag=a\r\nTo: <sip:1001@127.0.0.2>\r\n\r\n" +
+		"----------------------------------------------- 2026-12-07\t16:30:10.300000\n" +
+		"UDP message sent (300 bytes):\n\nSIP/2.0 180 Ringing\r\nFrom: <sip:13900000001@127.0.0.1>;tag=a\r\n\r\n" +
+		"----------------------------------------------- 2026-12-07\t16:30:12.020000\n" +
+		"UDP message received [500] bytes :\n\nINVITE sip:1002@127.0.0.2:5070 SIP/2.0\r\n" +
+		"f: <sip:13800000007@127.0.0.1>;tag=b\r\n\r\n" +
+		"----------------------------------------------- 2026-12-07\t16:30:13.000000\n" +
+		"UDP message received [500] bytes :\n\nINVITE sip:1003@127.0.0.2:5070 SIP/2.0\r\n" +
+		"From: <sip:13999999999@127.0.0.1>;tag=c\r\n\r\n"
+	path := filepath.Join(t.TempDir(), "msg.log")
+	if err := os.WriteFile(path, []byte(log), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	at := func(s string) time.Time {
+		v, err := time.ParseInLocation("15:04:05.000", s, time.Local)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return time.Date(2026, 12, 7, v.Hour(), v.Minute(), v.Second(), v.Nanosecond(), time.Local)
+	}
+	rec := &recorder{queued: map[string]time.Time{"13900000001": at("16:30:10.240"), "13800000007": at("16:30:05.000")},
+		idle: map[string][]time.Time{"1002": {at("16:30:01.000"), at("16:30:12.000"), at("16:30:14.000")}}}
+	stream, surge, unmatched, err := dispatchLatency(path, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stream) != 1 || stream[0] != 10*time.Millisecond {
+		t.Errorf("stream samples %v, want [10ms]", stream)
+	}
+	if len(surge) != 1 || surge[0] != 20*time.Millisecond {
+		t.Errorf("surge samples %v, want [20ms] (from 1002 turning idle)", surge)
+	}
+	if unmatched != 1 {
+		t.Errorf("%d unmatched INVITEs, want 1", unmatched)
+	}
+}
+
+// The box's figures from fact rows: the simulator's service level
+// (answered in the threshold over offered), ASA over answered calls, and
+// the box's own formula (short abandons and those within the threshold
+// left out).
+func TestFromFacts(t *testing.T) {
+	facts := []cc.Fact{
+		{Disposition: "answered", WaitSeconds: 2},
+		{Disposition: "answered", WaitSeconds: 30},
+		{Disposition: "abandoned", WaitSeconds: 3},
+		{Disposition: "abandoned", WaitSeconds: 25},
+	}
+	f := fromFacts(facts, 20*time.Second)
+	if f.offered != 4 || f.answered != 2 || f.abandoned != 2 {
+		t.Fatalf("counts %+v", f)
+	}
+	if f.sl != 0.25 || f.asa != 16*time.Second || f.boxSL != 1.0/3 {
+		t.Fatalf("SL %v, ASA %v, box SL %v; want 0.25, 16s, 1/3", f.sl, f.asa, f.boxSL)
+	}
+}

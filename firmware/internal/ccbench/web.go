@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/http/cookiejar"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"callbox/firmware/app"
+	"callbox/telephony/acd"
+	"callbox/telephony/acd/simulate"
+)
+
+// webClient is a cookie-keeping JSON client of the daemon's web API.
+type webClient struct {
+	base string
+	c    *http.Client
+	csrf string
+}
+
+// adminClient sets the box up with the setup code it printed and logs in.
+func adminClient(a *app.App, out *syncBuffer) (*webClient, error) {
+	codeRE := regexp.MustCompile(`setup code ([0-9]{4}-[0-9]{4})`)
+	var m []string
+	for end := time.Now().Add(10 * time.Second); m == nil; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(end) {
+			return nil, errors.New("the daemon printed no setup code")
+		}
+		m = codeRE.FindStringSubmatch(out.String())
+	}
+	jar, _ := cookiejar.New(nil)
+	w := &webClient{base: "http://" + a.WebAddr(), c: &http.Client{Jar: jar}}
+	for _, s := range []struct {
+		method, path string
+		body         any
+	}{
+		{"GET", "/api/v1/session", nil},
+		{"POST", "/api/v1/setup", map[string]any{"code": m[1], "login": "bench", "password": "Paper-Lantern-77"}},
+		{"POST", "/api/v1/login", map[string]any{"login": "bench", "password": "Paper-Lantern-77"}},
+	} {
+		if err := w.do(s.method, s.path, s.body); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+func (w *webClient) post(path string, body any) error { return w.do("POST", path, body) }
+
+func (w *webClient) do(method, path string, body any) error {
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, method, w.base+path, r)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", w.csrf)
+	resp, err := w.c.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	if tok, ok := m["csrf_token"].(string); ok {
+		w.csrf = tok
+	}
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(b))
+	}
+	return nil
+}
+
+// sseClients are the readers of GET /api/v1/events, each timing every
+// event from its publication (its "time") to its arrival.
+type sseClients struct {
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	lat     []time.Duration
+	dropped int
+}
+
+func startSSE(ctx context.Context, w *webClient, n int) (*sseClients, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	s := &sseClients{cancel: cancel}
+	// Every stream is its own connection: the shared client's transport
+	// would otherwise keep at most two idle per host, which is no limit on
+	// open ones, so one client serves all.
+	ready := make(chan error, n)
+	for range n {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.read(ctx, w, ready)
+		}()
+	}
+	for range n {
+		if err := <-ready; err != nil {
+			cancel()
+			s.wg.Wait()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func (s *sseClients) read(ctx context.Context, w *webClient, ready chan<- error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, w.base+"/api/v1/events", nil)
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := w.c.Do(req)
+	if err != nil {
+		ready <- fmt.Errorf("events stream: %w", err)
+		return
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		ready <- fmt.Errorf("events stream: %s", resp.Status)
+		return
+	}
+	ready <- nil
+	var local []time.Duration
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		data, ok := strings.CutPrefix(sc.Text(), "data:")
+		if !ok {
+			continue
+		}
+		now := time.Now()
+		var e struct {
+			Time time.Time `json:"time"`
+		}
+		if json.Unmarshal([]byte(data), &e) == nil && !e.Time.IsZero() {
+			local = append(local, now.Sub(e.Time))
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lat = append(s.lat, local...)
+	if ctx.Err() == nil {
+		s.dropped++ // the stream ended before the bench did
+	}
+}
+
+func (s *sseClients) stop() {
+	s.cancel()
+	s.wg.Wait()
+}
+
+// result stops the clients and returns their latencies and how many
+// streams ended early.
+func (s *sseClients) result() ([]time.Duration, int) {
+	s.stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lat, s.dropped
+}
+
+// simFigures are the simulator's figures, averaged over runs.
+type simFigures struct {
+	offered, answered, abandoned float64
+	sl, slSD                     float64
+	asa                          time.Duration
+	asaSD                        float64 // seconds
+}
+
+// simulateSame runs the ACD simulator (what `callboxctl acd simulate`
+// runs) with the bench's parameters: one group, the agents answering after
+// the same ring, the same arrivals, handle times and patience.
+func simulateSame(o options, rate float64) (simFigures, error) {
+	var f simFigures
+	var sls, asas []float64
+	for i := range o.simRuns {
+		p := simulate.Simple(o.agents, acd.LongestIdle, 0, simulate.Stream{Name: "bench", ArrivalRate: rate * 3600,
+			AHT: o.aht, Dist: simulate.Exponential, Patience: o.patience})
+		p.Duration, p.Seed, p.SLThreshold, p.AnswerDelay = o.duration, uint64(i)+1000, o.sl, o.answerDelay
+		r, err := simulate.Run(p)
+		if err != nil {
+			return f, err
+		}
+		f.offered += float64(r.Offered)
+		f.answered += float64(r.Answered)
+		f.abandoned += float64(r.Abandoned)
+		sls = append(sls, r.ServiceLevel)
+		asas = append(asas, r.ASA.Seconds())
+	}
+	n := float64(o.simRuns)
+	f.offered, f.answered, f.abandoned = f.offered/n, f.answered/n, f.abandoned/n
+	var slm, asam float64
+	slm, f.slSD = meanSD(sls)
+	asam, f.asaSD = meanSD(asas)
+	f.sl, f.asa = slm, time.Duration(asam*float64(time.Second))
+	return f, nil
+}
+
+func meanSD(x []float64) (mean, sd float64) {
+	if len(x) == 0 {
+		return 0, 0
+	}
+	for _, v := range x {
+		mean += v
+	}
+	mean /= float64(len(x))
+	for _, v := range x {
+		sd += (v - mean) * (v - mean)
+	}
+	if len(x) > 1 {
+		sd /= float64(len(x) - 1)
+	}
+	return mean, math.Sqrt(sd)
+}

@@ -197,5 +197,5 @@ test-image: go-check ## boot the A/B image in qemu-system-arm: prompts found, up
 	    { echo "make: as root: dpkg --add-architecture armhf && apt-get update"; exit 1; }; \
 	  kpkg=$$(apt-cache depends linux-image-armmp:armhf | awk '/Depends: linux-image-[0-9]/ {print $$2; exit}'); \
 	  cd $(IMAGE_DEBS) && apt-get download $$kpkg busybox-static:armhf; fi
-	CALLBOX_IMAGE_TEST=1 CALLBOX_IMAGE_DEBS=$(abspath $(IMAGE_DEBS)) CALLBOX_IMAGE_CUTS=$${CUTS:-20} \
-	  $(GO) test -count=1 -v -timeout 80m -run TestImage ./firmware/internal/imagetest/ 2>&1 | grep -v '^=== '
+	CALLBOX_IMAGE_TEST=1 CALLBOX_IMAGE_DEBS=$(abspath $(IMAGE_DEBS)) CALLBOX_IMAGE_PROMPTS=$(abspath .cache/image-prompts) CALLBOX_IMAGE_CUTS=$${CUTS:-20} \
+	  $(GO) test -count=1 -v -timeout 150m -run TestImage ./firmware/internal/imagetest/ 2>&1 | grep --line-buffered -v '^=== '

@@ -584,7 +584,7 @@ func (v *vm) login() *webClient {
 	w := v.client()
 	w.session()
 	var r map[string]any
-	w.call("POST", "/api/v1/login", "application/json", strings.NewReader(`{"login":"admin","password":"image-test-password"}`), http.StatusOK, &r)
+	w.patient("POST", "/api/v1/login", `{"login":"admin","password":"image-test-password"}`, &r)
 	w.csrf, _ = r["csrf_token"].(string)
 	return w
 }
@@ -597,7 +597,7 @@ type webClient struct {
 
 func (w *webClient) session() {
 	var r map[string]any
-	w.call("GET", "/api/v1/session", "", nil, http.StatusOK, &r)
+	w.patient("GET", "/api/v1/session", "", &r)
 	w.csrf, _ = r["csrf_token"].(string)
 }
 
@@ -617,6 +617,40 @@ func (w *webClient) do(method, path, ctype string, body io.Reader) (int, []byte,
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, b, err
+}
+
+// patient is call for a request that may be sent again (a JSON body or
+// none, wanting 200): a box just booted on a loaded host may drop the
+// connection (the password hash of a login can outlast the server's write
+// timeout in emulation), so a failed connection is tried again until
+// goodLimit; a wrong answer still fails at once.
+func (w *webClient) patient(method, path, body string, out any) {
+	w.v.t.Helper()
+	ctype := ""
+	if body != "" {
+		ctype = "application/json"
+	}
+	deadline := time.Now().Add(goodLimit)
+	for {
+		code, b, err := w.do(method, path, ctype, strings.NewReader(body))
+		if err != nil {
+			if w.v.cmd.ProcessState != nil || time.Now().After(deadline) {
+				w.v.fail("%s %s: %v (for %v)", method, path, err, goodLimit)
+			}
+			w.v.t.Logf("%s %s: %v; trying again", method, path, err)
+			time.Sleep(time.Second)
+			continue
+		}
+		if code != http.StatusOK {
+			w.v.fail("%s %s: %d, want 200: %s", method, path, code, b)
+		}
+		if out != nil {
+			if err := json.Unmarshal(b, out); err != nil {
+				w.v.fail("%s %s: %v: %s", method, path, err, b)
+			}
+		}
+		return
+	}
 }
 
 func (w *webClient) call(method, path, ctype string, body io.Reader, want int, out any) {
@@ -649,7 +683,7 @@ func (w *webClient) waitGood(d time.Duration) status {
 	deadline := time.Now().Add(d)
 	for {
 		var st status
-		w.call("GET", "/api/v1/update", "", nil, http.StatusOK, &st)
+		w.patient("GET", "/api/v1/update", "", &st)
 		if st.MarkedGood {
 			return st
 		}

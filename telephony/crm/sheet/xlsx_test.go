@@ -85,7 +85,7 @@ func excelizeBook(t testing.TB) []byte {
 	set("B1", "电话")
 	set("C1", "金额")
 	set("A2", "张三")
-	set("B2", 13800138000) // a phone typed as a number
+	set("B2", int64(13800138000)) // a phone typed as a number
 	set("C2", 0.1+0.2)
 	set("A3", "李四")
 	set("B3", "02584561234")

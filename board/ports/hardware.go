@@ -8,7 +8,6 @@ import (
 	"periph.io/x/conn/v3/physic"
 	"periph.io/x/conn/v3/spi"
 	"periph.io/x/conn/v3/spi/spireg"
-	"periph.io/x/host/v3"
 
 	"callbox/board"
 	"callbox/board/pcm"
@@ -19,7 +18,7 @@ import (
 // run without audio: probes and diagnostics still work), and returns how
 // to wire each port: its SPI port by name, and its pins.
 func openHardware(bd *Board) (func(board.Port) (wires, error), error) {
-	if _, err := host.Init(); err != nil {
+	if _, err := initPeriph(); err != nil {
 		return nil, fmt.Errorf("ports: periph host drivers: %w", err)
 	}
 	format, err := bd.desc.ALSAFormat()

@@ -128,11 +128,11 @@ func TestImage(t *testing.T) {
 
 	vm := img.boot(disk)
 	bootStart := time.Now()
-	vm.waitWeb(5 * time.Minute)
+	vm.waitWeb(bootLimit)
 	t.Logf("first boot to web ready: %v", time.Since(bootStart).Round(time.Second))
 	vm.checkSIP()
 	web := vm.setupAdmin()
-	st := web.waitGood(3 * time.Minute)
+	st := web.waitGood(goodLimit)
 	if st.Booted != "A" || st.Version != "1.0.0" {
 		t.Fatalf("first boot: %+v", st)
 	}
@@ -148,11 +148,12 @@ func TestImage(t *testing.T) {
 		web.upload(b, http.StatusOK)
 		took := time.Since(t1)
 		t.Logf("%s: %.1f MiB uploaded and installed in %v", what, float64(len(b))/(1<<20), took.Round(time.Second))
+		boots := vm.boots()
 		web.apply()
 		t2 := time.Now()
-		vm.waitWebAfterReboot(wait)
+		vm.waitWebAfterReboot(boots, wait)
 		web = vm.login()
-		st := web.waitGood(3 * time.Minute)
+		st := web.waitGood(goodLimit)
 		t.Logf("%s: rebooted and slot %s %s marked good after %v", what, st.Booted, st.Version, time.Since(t2).Round(time.Second))
 		if st.Booted != slot || st.Version != version {
 			t.Fatalf("%s: running %+v, want slot %s %s", what, st, slot, version)
@@ -160,9 +161,9 @@ func TestImage(t *testing.T) {
 		web.checkExtension("209")
 		return took
 	}
-	installTime := update("good update into B", img.bundle(good2, "1.1.0"), "B", "1.1.0", 5*time.Minute)
+	installTime := update("good update into B", img.bundle(good2, "1.1.0"), "B", "1.1.0", bootLimit)
 	// Its callboxd exits at start: the box must come back on B by itself.
-	update("broken update into A", img.bundle(broken, "1.2.0"), "B", "1.1.0", 15*time.Minute)
+	update("broken update into A", img.bundle(broken, "1.2.0"), "B", "1.1.0", (flash.MaxAttempts+1)*bootLimit)
 	if n := strings.Count(vm.log(), "callboxd: broken build"); n < flash.MaxAttempts*3 {
 		t.Fatalf("the broken slot ran %d times, want %d boots of 3 tries", n, flash.MaxAttempts)
 	}
@@ -176,9 +177,9 @@ func TestImage(t *testing.T) {
 	b3 := img.bundle(good3, "1.3.0")
 	versions := map[string]bool{"1.1.0": true, "1.3.0": true}
 	vm = img.boot(disk)
-	vm.waitWeb(5 * time.Minute)
+	vm.waitWeb(bootLimit)
 	web = vm.login()
-	before := web.waitGood(3 * time.Minute)
+	before := web.waitGood(goodLimit)
 	for i := range cuts {
 		// Anywhere in the upload, the install, the apply and the reboot
 		// that follows it.
@@ -193,9 +194,9 @@ func TestImage(t *testing.T) {
 		<-done
 		vm = img.boot(disk)
 		t4 := time.Now()
-		vm.waitWeb(15 * time.Minute)
+		vm.waitWeb(bootLimit)
 		web = vm.login()
-		after := web.waitGood(3 * time.Minute)
+		after := web.waitGood(goodLimit)
 		if !versions[after.Version] {
 			t.Fatalf("cut %d: booted version %q", i+1, after.Version)
 		}
@@ -206,6 +207,16 @@ func TestImage(t *testing.T) {
 	}
 	vm.stop()
 }
+
+// Limits of the waits, generous because qemu emulates the whole board in
+// software on a host that may be busy with other tests: a boot to web
+// ready takes about a minute idle, marking the slot good a few seconds.
+// They only bound a box that never comes up; every wait ends as soon as
+// the box answers.
+const (
+	bootLimit = 20 * time.Minute
+	goodLimit = 10 * time.Minute
+)
 
 func randDuration(max time.Duration) time.Duration {
 	n, _ := rand.Int(rand.Reader, big.NewInt(int64(max)))
@@ -262,6 +273,11 @@ func (img *image) build(version, out string) {
 func (img *image) speakPrompts() {
 	root, _ := filepath.Abs("../../..")
 	img.prompts = filepath.Join(img.dir, "prompts")
+	if dir := os.Getenv("CALLBOX_IMAGE_PROMPTS"); dir != "" {
+		// A directory kept between runs: the generator speaks only the
+		// prompts whose text or voice changed, minutes saved per run.
+		img.prompts = dir
+	}
 	cmd := exec.Command("go", "run", "./firmware/cmd/callboxctl", "prompts", "generate", "--out", img.prompts)
 	cmd.Dir = root
 	if b, err := cmd.CombinedOutput(); err != nil {
@@ -494,15 +510,27 @@ func (v *vm) waitWeb(d time.Duration) {
 	}
 }
 
-// waitWebAfterReboot waits for the web admin to go away and come back.
-func (v *vm) waitWebAfterReboot(d time.Duration) {
+// waitWebAfterReboot waits for the box to boot again, as its serial
+// console shows (U-Boot's "callbox: booting slot" line, once more than
+// boots were counted before the apply), then for the web admin: a slow or
+// loaded host delays both, but neither is judged by the clock alone.
+func (v *vm) waitWebAfterReboot(boots int, d time.Duration) {
 	v.t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for v.healthy() && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
+	deadline := time.Now().Add(d)
+	for v.boots() <= boots {
+		if v.cmd.ProcessState != nil || time.Now().After(deadline) {
+			v.fail("the box did not reboot within %v", d)
+		}
+		time.Sleep(time.Second)
 	}
-	v.waitWeb(d)
+	v.waitWeb(time.Until(deadline))
 }
+
+// boots counts the boots the serial console has seen, failed ones too.
+func (v *vm) boots() int { return strings.Count(v.log(), bootLine) }
+
+// bootLine is what boot.cmd prints as it picks a slot.
+const bootLine = "callbox: booting slot "
 
 var optionsRE = regexp.MustCompile(`^SIP/2\.0 \d{3} `)
 
@@ -516,7 +544,9 @@ func (v *vm) checkSIP() {
 	local := c.LocalAddr().String()
 	msg := "OPTIONS sip:10.0.2.15 SIP/2.0\r\nVia: SIP/2.0/UDP " + local + ";branch=z9hG4bKimagetest1;rport\r\nMax-Forwards: 70\r\n" +
 		"From: <sip:test@" + local + ">;tag=1\r\nTo: <sip:10.0.2.15>\r\nCall-ID: imagetest-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
-	for range 5 {
+	// UDP through qemu's user networking may drop the first datagrams
+	// while the guest is busy starting up: ask again until it answers.
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); {
 		c.Write([]byte(msg))
 		c.SetReadDeadline(time.Now().Add(3 * time.Second))
 		line, err := bufio.NewReader(c).ReadString('\n')
@@ -554,7 +584,7 @@ func (v *vm) login() *webClient {
 	w := v.client()
 	w.session()
 	var r map[string]any
-	w.call("POST", "/api/v1/login", "application/json", strings.NewReader(`{"login":"admin","password":"image-test-password"}`), http.StatusOK, &r)
+	w.patient("POST", "/api/v1/login", `{"login":"admin","password":"image-test-password"}`, &r)
 	w.csrf, _ = r["csrf_token"].(string)
 	return w
 }
@@ -567,7 +597,7 @@ type webClient struct {
 
 func (w *webClient) session() {
 	var r map[string]any
-	w.call("GET", "/api/v1/session", "", nil, http.StatusOK, &r)
+	w.patient("GET", "/api/v1/session", "", &r)
 	w.csrf, _ = r["csrf_token"].(string)
 }
 
@@ -587,6 +617,40 @@ func (w *webClient) do(method, path, ctype string, body io.Reader) (int, []byte,
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, b, err
+}
+
+// patient is call for a request that may be sent again (a JSON body or
+// none, wanting 200): a box just booted on a loaded host may drop the
+// connection (the password hash of a login can outlast the server's write
+// timeout in emulation), so a failed connection is tried again until
+// goodLimit; a wrong answer still fails at once.
+func (w *webClient) patient(method, path, body string, out any) {
+	w.v.t.Helper()
+	ctype := ""
+	if body != "" {
+		ctype = "application/json"
+	}
+	deadline := time.Now().Add(goodLimit)
+	for {
+		code, b, err := w.do(method, path, ctype, strings.NewReader(body))
+		if err != nil {
+			if w.v.cmd.ProcessState != nil || time.Now().After(deadline) {
+				w.v.fail("%s %s: %v (for %v)", method, path, err, goodLimit)
+			}
+			w.v.t.Logf("%s %s: %v; trying again", method, path, err)
+			time.Sleep(time.Second)
+			continue
+		}
+		if code != http.StatusOK {
+			w.v.fail("%s %s: %d, want 200: %s", method, path, code, b)
+		}
+		if out != nil {
+			if err := json.Unmarshal(b, out); err != nil {
+				w.v.fail("%s %s: %v: %s", method, path, err, b)
+			}
+		}
+		return
+	}
 }
 
 func (w *webClient) call(method, path, ctype string, body io.Reader, want int, out any) {
@@ -619,7 +683,7 @@ func (w *webClient) waitGood(d time.Duration) status {
 	deadline := time.Now().Add(d)
 	for {
 		var st status
-		w.call("GET", "/api/v1/update", "", nil, http.StatusOK, &st)
+		w.patient("GET", "/api/v1/update", "", &st)
 		if st.MarkedGood {
 			return st
 		}

@@ -1,7 +1,7 @@
 // Package sheet reads and writes the tables customer imports and exports
 // travel in: CSV (UTF-8 with or without a byte-order mark, or the GB18030
-// that Excel on Chinese Windows saves) and Excel workbooks (.xlsx, through
-// github.com/xuri/excelize/v2, first sheet).
+// that Excel on Chinese Windows saves) and Excel workbooks (.xlsx, the first
+// sheet's values; see xlsx.go).
 package sheet
 
 import (
@@ -14,7 +14,6 @@ import (
 	"iter"
 	"unicode/utf8"
 
-	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/transform"
 )
@@ -107,37 +106,6 @@ func sniffComma(data []byte) rune {
 	return 0
 }
 
-func xlsxRows(data []byte) iter.Seq2[[]string, error] {
-	return func(yield func([]string, error) bool) {
-		f, err := excelize.OpenReader(bytes.NewReader(data))
-		if err != nil {
-			yield(nil, fmt.Errorf("sheet: not a readable .xlsx workbook: %w", err))
-			return
-		}
-		defer f.Close()
-		sheets := f.GetSheetList()
-		if len(sheets) == 0 {
-			yield(nil, errors.New("sheet: the workbook has no sheet"))
-			return
-		}
-		rows, err := f.Rows(sheets[0])
-		if err != nil {
-			yield(nil, fmt.Errorf("sheet: %w", err))
-			return
-		}
-		defer rows.Close()
-		for rows.Next() {
-			row, err := rows.Columns()
-			if !emit(yield, row, err) {
-				return
-			}
-		}
-		if err := rows.Error(); err != nil {
-			yield(nil, fmt.Errorf("sheet: %w", err))
-		}
-	}
-}
-
 // Write writes header and rows to w in format f. CSV starts with a UTF-8
 // byte-order mark, so Excel shows the Chinese right; a workbook is
 // streamed row by row.
@@ -165,47 +133,6 @@ func Write(w io.Writer, f Format, header []string, rows iter.Seq2[[]string, erro
 		return fmt.Errorf("sheet: %w", err)
 	}
 	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("sheet: %w", err)
-	}
-	return nil
-}
-
-func writeXLSX(w io.Writer, header []string, rows iter.Seq2[[]string, error]) error {
-	f := excelize.NewFile()
-	defer f.Close()
-	sheet := f.GetSheetName(0)
-	sw, err := f.NewStreamWriter(sheet)
-	if err != nil {
-		return fmt.Errorf("sheet: %w", err)
-	}
-	line := 1
-	put := func(cells []string) error {
-		vals := make([]any, len(cells))
-		for i, c := range cells {
-			vals[i] = c // as text, so numbers keep their leading zeros
-		}
-		cell, err := excelize.CoordinatesToCellName(1, line)
-		if err != nil {
-			return err
-		}
-		line++
-		return sw.SetRow(cell, vals)
-	}
-	if err := put(header); err != nil {
-		return fmt.Errorf("sheet: %w", err)
-	}
-	for row, err := range rows {
-		if err != nil {
-			return err
-		}
-		if err := put(row); err != nil {
-			return fmt.Errorf("sheet: %w", err)
-		}
-	}
-	if err := sw.Flush(); err != nil {
-		return fmt.Errorf("sheet: %w", err)
-	}
-	if _, err := f.WriteTo(w); err != nil {
 		return fmt.Errorf("sheet: %w", err)
 	}
 	return nil

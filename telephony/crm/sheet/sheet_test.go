@@ -103,6 +103,8 @@ func FuzzRows(f *testing.F) {
 	for _, s := range []string{"a,b\n1,2", "\ufeff姓名;电话\n", "\"x\ny\",z", "PK\x03\x04", "\xb0\xa1,\xb0\xa2"} {
 		f.Add([]byte(s))
 	}
+	f.Add(excelizeBook(f))
+	f.Add(zipOf(f, minimalParts(`<row r="1"><c r="B1" t="inlineStr"><is><t>x</t></is></c></row><row r="3"><c r="A3" t="b"><v>1</v></c></row>`)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for row, err := range Rows(data, Detect(data)) {
 			if err != nil {

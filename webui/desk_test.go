@@ -169,6 +169,29 @@ func (d *memDesk) CallOp(ctx context.Context, agent, op, arg string) error {
 		d.set(l, DeskWrapUp, "")
 	case DeskRecord:
 		l.Call.Recorded = arg == "on"
+	case DeskConsult, DeskInvite:
+		if l.Call.Third != "" {
+			return fmt.Errorf("%w: a third party is already in the call", ErrDeskRefused)
+		}
+		l.Call.Third, l.Call.Held = "conference", false
+		if op == DeskConsult {
+			l.Call.Third, l.Call.Held = "consult", true
+		}
+	case DeskComplete:
+		if l.Call.Third != "consult" {
+			return fmt.Errorf("%w: no answered consultation to complete", ErrDeskRefused)
+		}
+		l.Call = nil
+		d.set(l, DeskWrapUp, "")
+	case DeskDropThird:
+		l.Call.Third, l.Call.Held = "", false
+	case DeskPlay:
+		if arg != "survey" {
+			return fmt.Errorf("%w: no prompt %s", ErrInvalid, arg)
+		}
+	}
+	if d.bus != nil {
+		d.bus.Publish(ccevent.Event{Type: ccevent.CallHeld, Call: "c1", Agent: agent})
 	}
 	return nil
 }

@@ -15,8 +15,21 @@ export function desk(root, live) {
   let busy = null;
   let again = false;
 
-  // swap loads the live part (GET, or a form's POST) and puts it in place.
-  async function swap(url, init) {
+  // typed collects what the agent has typed in the card's forms, so that
+  // a refresh from an event does not wipe a note being written.
+  function typed() {
+    const out = new Map();
+    for (const el of root.querySelectorAll(".desk-customer form [name]")) {
+      if ((el.tagName === "TEXTAREA" || el.type === "text" || !el.type) && el.value) {
+        out.set(el.form.getAttribute("action") + " " + el.name, el.value);
+      }
+    }
+    return out;
+  }
+
+  // swap loads the live part (GET, or a form's POST) and puts it in place;
+  // sent is the form posted, whose text is not kept when it worked.
+  async function swap(url, init, sent) {
     const r = await fetch(url, {
       credentials: "same-origin",
       ...init,
@@ -34,7 +47,15 @@ export function desk(root, live) {
       location.reload();
       return;
     }
+    // What is typed now, not when the fetch began: the agent types on.
+    const kept = typed();
     root.innerHTML = html;
+    for (const [key, value] of kept) {
+      const [action, name] = key.split(" ");
+      if (sent && r.ok && sent.getAttribute("action") === action) continue;
+      const el = root.querySelector(`.desk-customer form[action="${action}"] [name="${name}"]`);
+      if (el && (el.tagName === "TEXTAREA" || el.type === "text") && !el.value) el.value = value;
+    }
     tick();
   }
 
@@ -58,7 +79,9 @@ export function desk(root, live) {
     if (ev.defaultPrevented || !(form instanceof HTMLFormElement)) return;
     ev.preventDefault();
     for (const b of form.querySelectorAll("button")) b.disabled = true;
-    swap(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)) }).catch(() => {
+    // A second button may post elsewhere (consult, three-way).
+    const url = (ev.submitter && ev.submitter.getAttribute("formaction")) || form.action;
+    swap(url, { method: "POST", body: new URLSearchParams(new FormData(form)) }, form).catch(() => {
       for (const b of form.querySelectorAll("button")) b.disabled = false;
     });
   });

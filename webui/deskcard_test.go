@@ -191,7 +191,9 @@ func TestBrowserDeskCustomer(t *testing.T) {
 	b.submitForm("/desk/login", map[string]string{"device": "201"})
 	waitFor(t, func() bool { return bus.Subscribers() == 1 })
 	waitFor(t, func() bool { return b.evalString(`document.querySelector("[data-desk]").dataset.ready || ""`) == "1" })
-	has := func(sel string) bool { return string(b.eval(`!!document.querySelector(`+strconv.Quote(sel)+`)`)) == "true" }
+	has := func(sel string) bool {
+		return string(b.eval(`!!document.querySelector(`+strconv.Quote(sel)+`)`)) == "true"
+	}
 
 	desk.ring("1001", "13912345678")
 	waitFor(t, func() bool { return has("form.new-customer") })
@@ -216,7 +218,9 @@ func TestBrowserDeskCustomer(t *testing.T) {
 		t.Fatalf("the note after a refresh: %q", v)
 	}
 	b.eval(`document.querySelector("form.comm-form").requestSubmit(); 1`)
-	waitFor(t, func() bool { return strings.Contains(b.evalString(`document.querySelector(".history.comms").innerText`), "停电报修") })
+	waitFor(t, func() bool {
+		return strings.Contains(b.evalString(`document.querySelector(".history.comms").innerText`), "停电报修")
+	})
 	found, _ := rec.Customers.Lookup(crm.Actor{Login: "root", Role: RoleAdmin}, "13912345678")
 	comms, _ := rec.Customers.Comms(crm.Actor{Login: "root", Role: RoleAdmin}, found[0].ID, 5)
 	if len(comms) != 1 || comms[0].Call != "c1" {

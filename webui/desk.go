@@ -47,6 +47,19 @@ type Desk interface {
 	// Dial calls number from the agent's phone (click to dial): the phone
 	// rings first, then the number.
 	Dial(ctx context.Context, agent, number string) error
+	// Colleagues lists the call centre's agents with their live state and
+	// groups: the transfer targets the desk searches.
+	Colleagues(ctx context.Context) ([]Colleague, error)
+}
+
+// Colleague is an agent as a colleague's desk sees it.
+type Colleague struct {
+	Agent string
+	Name  string
+	// State is one of the Desk* states, Reason a break's.
+	State  string
+	Reason string
+	Groups []string
 }
 
 // Sentinels a Desk wraps.
@@ -229,6 +242,7 @@ func (s *Server) deskRoutes(e *gin.Engine) {
 		return d.Dial(c.Request.Context(), agent, v)
 	}))
 	s.deskCardRoutes(g)
+	g.GET("/colleagues", s.deskColleagues)
 }
 
 // pageDesk shows the workbench; with the X-Desk-Part header only its live

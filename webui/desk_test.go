@@ -196,6 +196,16 @@ func (d *memDesk) CallOp(ctx context.Context, agent, op, arg string) error {
 	return nil
 }
 
+func (d *memDesk) Colleagues(ctx context.Context) ([]Colleague, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []Colleague
+	for _, l := range d.agents {
+		out = append(out, Colleague{Agent: l.Agent, Name: l.Name, State: l.State, Reason: l.Reason, Groups: []string{"售后"}})
+	}
+	return out, nil
+}
+
 // ring offers a call to agent (the screen-pop), answer connects it.
 func (d *memDesk) ring(agent, number string) {
 	d.mu.Lock()

@@ -181,6 +181,7 @@ func TestBrowserDeskCustomer(t *testing.T) {
 	}
 	bus := ccevent.New(64, nil)
 	e, rec, desk, cat, _ := deskRecordsEnv(t, bus)
+	desk.agents["1002"].Name = "张伟"
 	srv := httptest.NewServer(e.s.Handler())
 	t.Cleanup(srv.Close)
 	dir := shotDir(t)
@@ -229,7 +230,20 @@ func TestBrowserDeskCustomer(t *testing.T) {
 	if v := b.evalString(`document.querySelector("form.comm-form textarea[name=text]").value`); v != "" {
 		t.Errorf("the saved note is still in the form: %q", v)
 	}
-	b.eval(`(() => { const f = document.querySelector("form.transfer-form"); f.elements.number.value = "1002";
+	// The colleague search: by pinyin initials, live state, a click fills
+	// the transfer's number.
+	b.eval(`(() => { const q = document.querySelector("[data-colleague-q]"); q.value = "zw";
+		q.dispatchEvent(new Event("input", { bubbles: true })); return 1 })()`)
+	waitFor(t, func() bool { return has(`[data-colleagues] li[data-agent="1002"] .st-offline`) })
+	if err := desk.Login(context.Background(), "1002", "202"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return has(`[data-colleagues] li[data-agent="1002"] .st-idle`) })
+	b.eval(`document.querySelector("[data-pick='1002']").click(); 1`)
+	if v := b.evalString(`document.querySelector("form.transfer-form input[name=number]").value`); v != "1002" {
+		t.Fatalf("the picked colleague's number: %q", v)
+	}
+	b.eval(`(() => { const f = document.querySelector("form.transfer-form");
 		f.requestSubmit(f.querySelector("[formaction='/desk/call/consult']")); return 1 })()`)
 	waitFor(t, func() bool { return has(`[data-third="consult"]`) })
 	if string(b.eval(`window.marker === 1`)) != "true" {
@@ -252,4 +266,64 @@ func TestBrowserDeskCustomer(t *testing.T) {
 		checkPNG(t, shot)
 	}
 	t.Logf("screenshots in %s", dir)
+}
+
+// TestDeskColleagues: the colleague search finds transfer targets by work
+// number, name, pinyin (full or initials, from the start) and group, never
+// the agent itself, those ready first, each with its state; it needs the
+// desk permission.
+func TestDeskColleagues(t *testing.T) {
+	desk := newMemDesk(nil, "1001", "1002", "1003", "1004")
+	desk.agents["1001"].Name, desk.agents["1002"].Name = "安娜", "张伟"
+	desk.agents["1003"].Name, desk.agents["1004"].Name = "李明", "Zhao Li"
+	desk.agents["1002"].State, desk.agents["1002"].Reason = DeskBreak, "meal"
+	desk.agents["1004"].State = DeskReady
+	e := newEnv(t, Config{Desk: desk})
+	e.users.add(t, "ann", RoleAgent, "ann-password")
+	e.users.add(t, "sue", RoleSupervisor, "sue-password")
+	u, _ := e.users.Get(context.Background(), "ann")
+	u.Agent = "1001"
+	_ = e.users.Update(context.Background(), u)
+	ann := e.client(t)
+	ann.login("ann", "ann-password")
+	for _, tc := range []struct {
+		q    string
+		want []string
+	}{
+		{"", []string{"1004", "1002", "1003"}},
+		{"1002", []string{"1002"}},
+		{"100", []string{"1004", "1002", "1003"}},
+		{"张", []string{"1002"}},
+		{"zhangwei", []string{"1002"}},
+		{"zhang wei", []string{"1002"}},
+		{"ZW", []string{"1002"}},
+		{"lm", []string{"1003"}},
+		{"li", []string{"1004", "1003"}},
+		{"售后", []string{"1004", "1002", "1003"}},
+		{"wz", nil},
+		{"安娜", nil},
+	} {
+		r := ann.getURL("/desk/colleagues?q=" + url.QueryEscape(tc.q))
+		if r.Code != http.StatusOK {
+			t.Fatalf("q=%q: %d %s", tc.q, r.Code, r.Body)
+		}
+		var got []string
+		for _, part := range strings.Split(r.Body.String(), `data-agent="`)[1:] {
+			got = append(got, part[:strings.IndexByte(part, '"')])
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("q=%q: %q, want %q", tc.q, got, tc.want)
+		}
+	}
+	if b := ann.getURL("/desk/colleagues?q=zw").Body.String(); !strings.Contains(b, "on break") || !strings.Contains(b, ">meal<") {
+		t.Errorf("a colleague's state:\n%s", b)
+	}
+	su, _ := e.users.Get(context.Background(), "sue")
+	su.Permissions = map[string]bool{"desk": false}
+	_ = e.users.Update(context.Background(), su)
+	sue := e.client(t)
+	sue.login("sue", "sue-password")
+	if r := sue.getURL("/desk/colleagues?q=1"); r.Code != http.StatusForbidden {
+		t.Errorf("without the desk permission: %d", r.Code)
+	}
 }

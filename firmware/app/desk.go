@@ -170,6 +170,35 @@ func (d deskWeb) CallOp(ctx context.Context, agent, op, arg string) error {
 	return fmt.Errorf("%w: operation %q", webui.ErrInvalid, op)
 }
 
+// Colleagues are the agents of the figures with the groups they are in.
+func (d deskWeb) Colleagues(ctx context.Context) ([]webui.Colleague, error) {
+	svc, err := d.svc()
+	if err != nil {
+		return nil, err
+	}
+	figs, err := svc.Figures(ctx)
+	if err != nil {
+		return nil, deskError(err)
+	}
+	conf := svc.ACD().Config()
+	groupName := map[int]string{}
+	for _, g := range conf.Groups {
+		groupName[g.ID] = g.Name
+	}
+	groups := map[acd.AgentID][]string{}
+	for _, a := range conf.Agents {
+		for _, m := range a.Groups {
+			groups[a.ID] = append(groups[a.ID], groupName[m.Group])
+		}
+	}
+	out := make([]webui.Colleague, 0, len(figs.Agents))
+	for _, af := range figs.Agents {
+		out = append(out, webui.Colleague{Agent: string(af.Agent), Name: af.Name, State: af.State.String(),
+			Reason: af.Reason, Groups: groups[af.Agent]})
+	}
+	return out, nil
+}
+
 // deskTarget is where a transfer, a consultation or a three-way call
 // goes, as *2 on the phone: a work number is the agent, anything else what
 // the dial plan makes of it.

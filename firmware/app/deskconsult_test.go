@@ -102,6 +102,11 @@ func TestDeskConsultOnTheRunningBox(t *testing.T) {
 		return ss[0]
 	}
 	post("/desk/login", url.Values{"device": {"202"}}, http.StatusOK)
+	// The colleague search: Wang (1099) by name, with the group and state.
+	if part := w.page("/desk/colleagues?q=wa"); !strings.Contains(part, `data-agent="1099"`) || !strings.Contains(part, "sales") ||
+		!strings.Contains(part, "st-offline") || strings.Contains(part, `data-agent="1088"`) {
+		t.Fatalf("the colleague search:\n%s", part)
+	}
 
 	co := a.livePorts().Sim().CO("fxo1")
 	if err := co.Ring(si3050sim.Call{CallerID: &callerid.Message{Format: callerid.MDMF, Number: "13912345678"}}); err != nil {

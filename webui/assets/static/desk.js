@@ -56,6 +56,13 @@ export function desk(root, live) {
       const el = root.querySelector(`.desk-customer form[action="${action}"] [name="${name}"]`);
       if (el && (el.tagName === "TEXTAREA" || el.type === "text") && !el.value) el.value = value;
     }
+    const q = root.querySelector("[data-colleague-q]");
+    if (q && colleagueQ !== null) {
+      q.value = colleagueQ;
+      searchColleagues().catch(() => {});
+    } else if (!q) {
+      colleagueQ = null;
+    }
     tick();
   }
 
@@ -73,6 +80,40 @@ export function desk(root, live) {
       }
     });
   }
+
+  // The colleague search (transfer targets): the list comes from the
+  // server as the agent types, and again when a colleague's state
+  // changes while it is open. colleagueQ is null when no search is open.
+  let colleagueQ = null;
+  let colleagueSeq = 0;
+  async function searchColleagues() {
+    const box = root.querySelector("[data-colleagues]");
+    if (!box || colleagueQ === null) return;
+    const seq = ++colleagueSeq;
+    const r = await fetch("/desk/colleagues?q=" + encodeURIComponent(colleagueQ), {
+      credentials: "same-origin",
+      headers: { "X-Desk-Part": "1" },
+    });
+    const html = await r.text();
+    // Only the newest answer: an older one may arrive last.
+    if (seq !== colleagueSeq || !(r.headers.get("Content-Type") || "").startsWith("text/html")) return;
+    const now = root.querySelector("[data-colleagues]");
+    if (now) now.innerHTML = html;
+  }
+  root.addEventListener("input", (ev) => {
+    if (!ev.target.matches("[data-colleague-q]")) return;
+    colleagueQ = ev.target.value;
+    searchColleagues().catch(() => {});
+  });
+  root.addEventListener("click", (ev) => {
+    const pick = ev.target.closest("[data-pick]");
+    if (!pick) return;
+    const input = root.querySelector("form.transfer-form input[name=number]");
+    if (input) {
+      input.value = pick.dataset.pick;
+      input.focus();
+    }
+  });
 
   root.addEventListener("submit", (ev) => {
     const form = ev.target;
@@ -118,6 +159,7 @@ export function desk(root, live) {
     live.on(type, (e) => {
       if (type === "call.ringing" && e.agent === agent) pop(e);
       if (type === "config.changed" || e.agent === agent) refresh();
+      else if (type === "agent.state" && colleagueQ !== null) searchColleagues().catch(() => {});
     });
   }
   // pop shows the ringing caller's number from the event at once; the

@@ -45,8 +45,9 @@ type Desk interface {
 	// agent.
 	CallOp(ctx context.Context, agent, op, arg string) error
 	// Dial calls number from the agent's phone (click to dial): the phone
-	// rings first, then the number.
-	Dial(ctx context.Context, agent, number string) error
+	// rings first, then the number, presenting callerID (one of
+	// AgentLine.CallerIDs; "" the route's own).
+	Dial(ctx context.Context, agent, number, callerID string) error
 	// Colleagues lists the call centre's agents with their live state and
 	// groups: the transfer targets the desk searches.
 	Colleagues(ctx context.Context) ([]Colleague, error)
@@ -137,6 +138,15 @@ type AgentLine struct {
 	TalkTime time.Duration
 	// Call is the call ringing or in service, nil for none.
 	Call *DeskCall
+	// CallerIDs are the numbers the agent may present on an outbound
+	// call (the call centre's caller IDs).
+	CallerIDs []DeskCallerID
+}
+
+// DeskCallerID is an outbound caller ID an agent may present.
+type DeskCallerID struct {
+	Number      string
+	Description string
 }
 
 // DeskCall is the screen-pop: the call ringing the agent or in service.
@@ -225,21 +235,21 @@ func (s *Server) deskRoutes(e *gin.Engine) {
 		switch {
 		case op == DeskPlay && errors.Is(err, ErrInvalid):
 			return fail(http.StatusBadRequest, "err.desk.prompt", "prompt")
-		case errors.Is(err, ErrDeskRefused):
-			// The call centre's own reason: which party is busy, what is
-			// already in the call.
-			f := fail(http.StatusConflict, "err.desk.refused_call", "", errText(err, ErrDeskRefused))
-			f.err = err
-			return f
 		}
-		return err
+		return refusedWhy(err)
 	}))
 	g.POST("/dial", s.need(PermDeskOutbound), s.deskAction(func(c *gin.Context, d Desk, agent string) error {
 		v, f := deskNumber(c.PostForm("number"), "number")
 		if f != nil {
 			return f
 		}
-		return d.Dial(c.Request.Context(), agent, v)
+		cid := strings.TrimSpace(c.PostForm("caller_id"))
+		if cid != "" {
+			if cid, f = deskNumber(cid, "caller_id"); f != nil {
+				return f
+			}
+		}
+		return refusedWhy(d.Dial(c.Request.Context(), agent, v, cid))
 	}))
 	s.deskCardRoutes(g)
 	g.GET("/colleagues", s.deskColleagues)
@@ -278,6 +288,18 @@ func (s *Server) deskAction(act func(c *gin.Context, d Desk, agent string) error
 		}
 		c.Redirect(http.StatusSeeOther, "/desk")
 	}
+}
+
+// refusedWhy words a call operation's refusal with the call centre's own
+// reason (which party is busy, what is already in the call, a caller ID
+// not allowed); other errors are deskFailure's.
+func refusedWhy(err error) error {
+	if !errors.Is(err, ErrDeskRefused) {
+		return err
+	}
+	f := fail(http.StatusConflict, "err.desk.refused_call", "", errText(err, ErrDeskRefused))
+	f.err = err
+	return f
 }
 
 // deskFailure maps a Desk error to a status and a message.

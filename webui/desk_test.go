@@ -134,7 +134,7 @@ func (d *memDesk) WrapUpDone(ctx context.Context, agent string) error {
 	return nil
 }
 
-func (d *memDesk) Dial(ctx context.Context, agent, number string) error {
+func (d *memDesk) Dial(ctx context.Context, agent, number, callerID string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	l, err := d.line(agent)
@@ -144,7 +144,10 @@ func (d *memDesk) Dial(ctx context.Context, agent, number string) error {
 	if err != nil {
 		return err
 	}
-	d.calls = append(d.calls, agent+" dial "+number)
+	if callerID != "" && !slices.ContainsFunc(l.CallerIDs, func(c DeskCallerID) bool { return c.Number == callerID }) {
+		return fmt.Errorf("%w: agent %s may not present %s", ErrDeskRefused, agent, callerID)
+	}
+	d.calls = append(d.calls, strings.TrimSpace(agent+" dial "+number+" "+callerID))
 	return nil
 }
 

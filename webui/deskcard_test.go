@@ -327,3 +327,44 @@ func TestDeskColleagues(t *testing.T) {
 		t.Errorf("without the desk permission: %d", r.Code)
 	}
 }
+
+// TestDeskDialCallerID: the dial pad offers the caller IDs the agent may
+// present (and the route's own); the chosen one reaches the call centre
+// with the number, one the agent may not use is refused with the reason,
+// and a malformed one is refused beside the field.
+func TestDeskDialCallerID(t *testing.T) {
+	desk := newMemDesk(nil, "1001")
+	desk.agents["1001"].CallerIDs = []DeskCallerID{{Number: "4008001234", Description: "热线"}}
+	e := newEnv(t, Config{Desk: desk})
+	e.users.add(t, "ann", RoleAgent, "ann-password")
+	u, _ := e.users.Get(context.Background(), "ann")
+	u.Agent = "1001"
+	_ = e.users.Update(context.Background(), u)
+	ann := e.client(t)
+	ann.login("ann", "ann-password")
+	post := func(vals url.Values, want int) string {
+		t.Helper()
+		r := ann.form("/desk/dial", vals)
+		if r.Code != want {
+			t.Fatalf("POST /desk/dial %v = %d, want %d:\n%s", vals, r.Code, want, r.Body)
+		}
+		return r.Body.String()
+	}
+	if r := ann.form("/desk/login", nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("login: %d", r.Code)
+	}
+	b := ann.get("/desk").Body.String()
+	if !strings.Contains(b, `<select name="caller_id"`) || !strings.Contains(b, `<option value="4008001234">4008001234 · 热线</option>`) {
+		t.Fatalf("the dial pad's caller IDs:\n%s", b)
+	}
+	post(url.Values{"number": {"13800138000"}, "caller_id": {"4008001234"}}, http.StatusSeeOther)
+	post(url.Values{"number": {"13800138000"}}, http.StatusSeeOther)
+	if b := post(url.Values{"number": {"13800138000"}, "caller_id": {"02588886666"}}, http.StatusConflict); !strings.Contains(b, "may not present 02588886666") {
+		t.Fatalf("a caller ID not allowed:\n%s", b)
+	}
+	post(url.Values{"number": {"13800138000"}, "caller_id": {"40080x"}}, http.StatusBadRequest)
+	want := []string{"1001 login ", "1001 dial 13800138000 4008001234", "1001 dial 13800138000"}
+	if !slices.Equal(desk.calls, want) {
+		t.Fatalf("operations %q, want %q", desk.calls, want)
+	}
+}

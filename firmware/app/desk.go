@@ -47,6 +47,9 @@ func (d deskWeb) AgentLine(ctx context.Context, agent string) (webui.AgentLine, 
 		Agent: agent, Name: af.Name, State: af.State.String(), Reason: af.Reason, Since: af.Since,
 		Device: af.Device.String(), Registered: !af.DeviceDown, Answered: af.Answered, TalkTime: af.TalkTime,
 	}
+	for _, id := range svc.Config().CallerIDs(agent) {
+		line.CallerIDs = append(line.CallerIDs, webui.DeskCallerID{Number: id.Number, Description: id.Description})
+	}
 	eng := svc.ACD()
 	if af.State == acd.Ringing {
 		if j := slices.IndexFunc(figs.Waiting, func(w acd.WaitingCall) bool { return w.Call == af.Call }); j >= 0 {
@@ -209,12 +212,12 @@ func deskTarget(svc *cc.Service, arg string) cc.Target {
 	return cc.Target{Kind: cc.ToNumber, Number: arg}
 }
 
-func (d deskWeb) Dial(ctx context.Context, agent, number string) error {
+func (d deskWeb) Dial(ctx context.Context, agent, number, callerID string) error {
 	svc, err := d.svc()
 	if err != nil {
 		return err
 	}
-	_, err = svc.Dial(ctx, acd.AgentID(agent), number, "")
+	_, err = svc.Dial(ctx, acd.AgentID(agent), number, callerID)
 	return deskError(err)
 }
 

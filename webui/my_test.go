@@ -1,0 +1,152 @@
+package webui
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// memVoicemail is mailboxes in memory: what the agent's voicemail page
+// reads and deletes.
+type memVoicemail struct {
+	Voicemail // the rest is not used by the pages under test
+	mu        sync.Mutex
+	boxes     []VoiceBox
+	msgs      map[string][]VoiceMessage
+}
+
+func (m *memVoicemail) Boxes(context.Context) ([]VoiceBox, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.boxes), nil
+}
+
+func (m *memVoicemail) Box(_ context.Context, n string) (VoiceBox, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, b := range m.boxes {
+		if b.Number == n {
+			return b, nil
+		}
+	}
+	return VoiceBox{}, fmt.Errorf("%w: box %s", ErrNotFound, n)
+}
+
+func (m *memVoicemail) Messages(_ context.Context, box string) ([]VoiceMessage, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.msgs[box]), nil
+}
+
+func (m *memVoicemail) DeleteMessage(_ context.Context, box, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i := slices.IndexFunc(m.msgs[box], func(v VoiceMessage) bool { return v.ID == id })
+	if i < 0 {
+		return fmt.Errorf("%w: message %s", ErrNotFound, id)
+	}
+	m.msgs[box] = slices.Delete(m.msgs[box], i, i+1)
+	return nil
+}
+
+// TestMyRecordings: an agent's recordings page lists only its own, each
+// playable from the API (which answers a Range request with 206) and
+// downloadable; the agent and group filters are a supervisor's, who sees
+// everyone's; a bad date is refused with a message.
+func TestMyRecordings(t *testing.T) {
+	t0 := time.Now().Add(-time.Hour)
+	mr := &memRecordings{audio: map[string][]byte{}}
+	for i, a := range []string{"ag", "other", "ag"} {
+		id := fmt.Sprintf("r%d", i)
+		mr.recs = append(mr.recs, Recording{ID: id, CallID: id, ServiceID: id, Agent: a, Customer: "1380013800" + fmt.Sprint(i),
+			Start: t0.Add(time.Duration(i) * time.Minute), Duration: 90 * time.Second, State: "done"})
+		mr.audio[id] = bytes.Repeat([]byte{byte(i)}, 1000)
+	}
+	e := newEnv(t, Config{Recordings: mr})
+	e.users.add(t, "ag", RoleAgent, "ag-password")
+	e.users.add(t, "sup", RoleSupervisor, "sup-password")
+	ag, sup := e.client(t), e.client(t)
+	ag.login("ag", "ag-password")
+	sup.login("sup", "sup-password")
+	rows := func(body string) (ids []string) {
+		for _, part := range strings.Split(body, `data-recording="`)[1:] {
+			ids = append(ids, part[:strings.IndexByte(part, '"')])
+		}
+		return ids
+	}
+	r := ag.getURL("/my/recordings")
+	if r.Code != http.StatusOK || !slices.Equal(rows(r.Body.String()), []string{"r2", "r0"}) {
+		t.Fatalf("an agent's recordings: %d %v\n%s", r.Code, rows(r.Body.String()), r.Body)
+	}
+	b := r.Body.String()
+	if !strings.Contains(b, `<audio controls preload="none" src="/api/v1/recordings/r2/audio">`) ||
+		!strings.Contains(b, `href="/api/v1/recordings/r2/audio?download=1"`) || strings.Contains(b, `name="agent"`) ||
+		!strings.Contains(b, `href="/my/recordings"`) {
+		t.Fatalf("the agent's page (player, download, no agent filter, nav link):\n%s", b)
+	}
+	if r := ag.getURL("/my/recordings?agent=other"); !slices.Equal(rows(r.Body.String()), []string{"r2", "r0"}) {
+		t.Fatalf("an agent asking for another's: %v", rows(r.Body.String()))
+	}
+	if r := ag.getURL("/my/recordings?customer=13800138002"); !slices.Equal(rows(r.Body.String()), []string{"r2"}) {
+		t.Fatalf("by customer: %v", rows(r.Body.String()))
+	}
+	if r := ag.getURL("/my/recordings?from=yesterday"); r.Code != http.StatusBadRequest || !strings.Contains(r.Body.String(), "year-month-day") {
+		t.Fatalf("a bad date: %d\n%s", r.Code, r.Body)
+	}
+	req := newGetRequest("/api/v1/recordings/r2/audio")
+	req.Header.Set("Range", "bytes=100-199")
+	if r := ag.do(req); r.Code != http.StatusPartialContent || r.Body.Len() != 100 {
+		t.Fatalf("a range of the player's source: %d, %d bytes", r.Code, r.Body.Len())
+	}
+	r = sup.getURL("/my/recordings")
+	if !slices.Equal(rows(r.Body.String()), []string{"r2", "r1", "r0"}) || !strings.Contains(r.Body.String(), `name="agent"`) {
+		t.Fatalf("a supervisor's recordings: %v\n%s", rows(r.Body.String()), r.Body)
+	}
+	if r := sup.getURL("/my/recordings?agent=other"); !slices.Equal(rows(r.Body.String()), []string{"r1"}) {
+		t.Fatalf("a supervisor's search by agent: %v", rows(r.Body.String()))
+	}
+}
+
+// TestMyVoicemail: the agent's voicemail page shows its own boxes only,
+// each message playable from the API; the agent deletes its own message,
+// and is refused (as if it did not exist) deleting one of another's box.
+func TestMyVoicemail(t *testing.T) {
+	vm := &memVoicemail{boxes: []VoiceBox{{Number: "8001", Kind: "agent", Owner: "ag"}, {Number: "8002", Kind: "agent", Owner: "other"}},
+		msgs: map[string][]VoiceMessage{
+			"8001": {{ID: "m1", Box: "8001", Caller: "13800138000", Received: time.Now(), Seconds: 12}},
+			"8002": {{ID: "m2", Box: "8002", Caller: "13900139000", Received: time.Now(), Seconds: 5}},
+		}}
+	e := newEnv(t, Config{Voicemail: vm})
+	e.users.add(t, "ag", RoleAgent, "ag-password")
+	ag := e.client(t)
+	ag.login("ag", "ag-password")
+	b := ag.getURL("/my/voicemail").Body.String()
+	if !strings.Contains(b, `src="/api/v1/voicemail/boxes/8001/messages/m1/audio"`) || !strings.Contains(b, "13800138000") ||
+		strings.Contains(b, "13900139000") || !strings.Contains(b, `href="/my/voicemail"`) {
+		t.Fatalf("the agent's voicemail:\n%s", b)
+	}
+	if r := ag.form("/my/voicemail/8002/m2/delete", url.Values{}); r.Code != http.StatusNotFound {
+		t.Fatalf("deleting another's message: %d", r.Code)
+	}
+	if r := ag.form("/my/voicemail/8001/m1/delete", url.Values{}); r.Code != http.StatusSeeOther {
+		t.Fatalf("deleting one's own message: %d\n%s", r.Code, r.Body)
+	}
+	if len(vm.msgs["8001"]) != 0 || len(vm.msgs["8002"]) != 1 {
+		t.Fatalf("after the deletes: %+v", vm.msgs)
+	}
+	if r := ag.form("/my/voicemail/8001/m1/delete", url.Values{"csrf_token": {"forged"}}); r.Code != http.StatusForbidden {
+		t.Fatalf("without the CSRF token: %d", r.Code)
+	}
+}
+
+func newGetRequest(path string) *http.Request {
+	r, _ := http.NewRequest(http.MethodGet, "http://callbox.test"+path, nil)
+	return r
+}

@@ -41,6 +41,8 @@ var navSections = []navSection{
 		{Key: "nav.workorders", Href: "/workorders", show: hasRecords},
 		{Key: "nav.kb", Href: "/kb", show: hasRecords},
 		{Key: "nav.fax", Href: "/fax", Perm: PermFax, show: hasFax},
+		{Key: "nav.my_status", Href: "/my/status", Perm: PermDesk, show: hasLive},
+		{Key: "nav.my_calls", Href: "/my/calls", Perm: PermDesk, show: hasLive},
 		{Key: "nav.my_recordings", Href: "/my/recordings", Unless: PermRecordingsAll, show: hasRecordings},
 		{Key: "nav.recordings", Href: "/my/recordings", Perm: PermRecordingsAll, show: hasRecordings},
 		{Key: "nav.my_voicemail", Href: "/my/voicemail", show: hasVoicemail},
@@ -72,6 +74,8 @@ func hasCC(s *Server) bool { return s.cfg.CallCentre != nil }
 func hasRecords(s *Server) bool { return s.cfg.Records != nil }
 
 func hasFax(s *Server) bool { return s.cfg.Fax != nil }
+
+func hasLive(s *Server) bool { return s.cfg.Live != nil }
 
 func hasRecordings(s *Server) bool { return s.cfg.Recordings != nil }
 

@@ -1,6 +1,12 @@
 package webui
 
 import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"time"
@@ -14,11 +20,15 @@ import (
 // (mayHear, mayOpen); the audio plays from the API's routes, which answer
 // Range requests.
 //
+//	GET  /my/status?from=&to=    the agent's state log (the call centre's)
+//	GET  /my/calls?from=&to=     the queue calls the agent served
 //	GET  /my/recordings?from=&to=&customer=[&agent=&group=]
 //	GET  /my/voicemail
 //	POST /my/voicemail/:box/:id/delete
 func (s *Server) myRoutes(e *gin.Engine) {
 	g := e.Group("/my", s.requireUser(false))
+	g.GET("/status", s.need(PermDesk), s.pageMyLog("status"))
+	g.GET("/calls", s.need(PermDesk), s.pageMyLog("facts"))
 	g.GET("/recordings", s.pageMyRecordings)
 	g.GET("/voicemail", s.pageMyVoicemail)
 	g.POST("/voicemail/:box/:id/delete", s.postMyMessageDelete)
@@ -166,4 +176,127 @@ func (s *Server) postMyMessageDelete(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/my/voicemail?deleted="+url.QueryEscape(id))
+}
+
+// myLogMax bounds the rows a log page shows.
+const myLogMax = 500
+
+// logView is what my_log.html shows: the agent's rows of the call
+// centre's status log ("status") or of its queue calls ("facts").
+type logView struct {
+	What     string
+	From, To string
+	Rows     []logRow
+	More     bool
+	Problem  string
+}
+
+// logRow is one line: a state with its reason and how long it lasted, or
+// a call with its number, outcome and talk time.
+type logRow struct {
+	Start, End        time.Time
+	Duration          time.Duration
+	State, Reason     string
+	Call, Number      string
+	Disposition, Talk string
+}
+
+// pageMyLog shows the agent's own rows of an export of the call centre
+// (what its CSV export gives a supervisor for everyone), between two
+// dates (default: today).
+func (s *Server) pageMyLog(what string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		u, _ := userOf(c)
+		v := logView{What: what, From: c.Query("from"), To: c.Query("to")}
+		if v.From == "" && v.To == "" {
+			v.From = s.now().Format(time.DateOnly)
+		}
+		status := http.StatusOK
+		from, okFrom := dateParam(v.From, false)
+		to, okTo := dateParam(v.To, true)
+		if to.IsZero() {
+			// Up to now, and at least the day from names.
+			to = from.AddDate(0, 0, 1)
+			if now := s.now().Add(time.Minute); now.After(to) {
+				to = now
+			}
+		}
+		switch {
+		case agentOf(u) == "":
+			v.Problem = "desk.no_agent"
+		case s.cfg.Live == nil:
+			v.Problem, status = "err.cc.unavailable", http.StatusServiceUnavailable
+		case !okFrom || !okTo:
+			v.Problem, status = "my.bad_date", http.StatusBadRequest
+		case !to.After(from):
+			v.Problem, status = "err.cdr.range", http.StatusBadRequest
+		default:
+			rows, err := myRows(c.Request.Context(), s.cfg.Live, what, agentOf(u), from, to)
+			if err != nil {
+				if !errors.Is(err, ErrConflict) {
+					s.log.Error("webui: my log", "what", what, "err", err)
+				}
+				v.Problem, status = "err.cc.unavailable", http.StatusServiceUnavailable
+				break
+			}
+			v.Rows = rows
+			if len(v.Rows) > myLogMax {
+				v.Rows, v.More = v.Rows[len(v.Rows)-myLogMax:], true
+			}
+		}
+		s.render(c, status, "my_log", gin.H{"Log": v})
+	}
+}
+
+// myRows reads an export's CSV (by its header's column names) and keeps
+// the agent's rows; a state lasts until the agent's next one.
+func myRows(ctx context.Context, live CCLive, what, agent string, from, to time.Time) ([]logRow, error) {
+	var buf bytes.Buffer
+	if err := live.CCExport(ctx, &buf, what, from, to); err != nil {
+		return nil, err
+	}
+	r := csv.NewReader(&buf)
+	head, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("webui: %s export: %w", what, err)
+	}
+	col := map[string]int{}
+	for i, h := range head {
+		col[h] = i
+	}
+	get := func(rec []string, name string) string {
+		if i, ok := col[name]; ok && i < len(rec) {
+			return rec[i]
+		}
+		return ""
+	}
+	at := func(v string) time.Time {
+		t, _ := time.Parse(time.RFC3339, v)
+		return t
+	}
+	var out []logRow
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("webui: %s export: %w", what, err)
+		}
+		if get(rec, "agent") != agent {
+			continue
+		}
+		if what == "status" {
+			row := logRow{Start: at(get(rec, "at")), State: get(rec, "to"), Reason: get(rec, "reason"), Call: get(rec, "call")}
+			if n := len(out); n > 0 {
+				out[n-1].End = row.Start
+				out[n-1].Duration = row.Start.Sub(out[n-1].Start)
+			}
+			out = append(out, row)
+			continue
+		}
+		out = append(out, logRow{Start: at(get(rec, "answered")), End: at(get(rec, "ended")), Call: get(rec, "call"),
+			Number: get(rec, "number"), Disposition: get(rec, "disposition"), Talk: get(rec, "talk_seconds")})
+	}
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -149,4 +150,65 @@ func TestMyVoicemail(t *testing.T) {
 func newGetRequest(path string) *http.Request {
 	r, _ := http.NewRequest(http.MethodGet, "http://callbox.test"+path, nil)
 	return r
+}
+
+// csvLive answers the exports with fixed rows of two agents.
+type csvLive struct {
+	fakeLive
+	from, to time.Time
+}
+
+func (l *csvLive) CCExport(_ context.Context, w io.Writer, what string, from, to time.Time) error {
+	l.from, l.to = from, to
+	if what == "status" {
+		_, err := io.WriteString(w, "agent,at,from,to,reason,call\n"+
+			"1001,2026-12-07T08:00:00Z,offline,idle,login,\n"+
+			"1002,2026-12-07T08:01:00Z,offline,idle,login,\n"+
+			"1001,2026-12-07T08:30:00Z,idle,break,meal,\n"+
+			"1001,2026-12-07T09:00:00Z,break,idle,,\n")
+		return err
+	}
+	_, err := io.WriteString(w, "call,group,number,customer_type,queued,answered,agent,ended,disposition,wait_seconds,talk_seconds\n"+
+		"c1,1,13800138000,,2026-12-07T08:10:00Z,2026-12-07T08:10:05Z,1001,2026-12-07T08:12:05Z,answered,5.0,120.0\n"+
+		"c2,1,13900139000,,2026-12-07T08:11:00Z,2026-12-07T08:11:04Z,1002,2026-12-07T08:13:00Z,answered,4.0,116.0\n")
+	return err
+}
+
+// TestMyLogs: the agent's status log and call log show its own rows only
+// (a state lasting until its next one, with the reason worded), for the
+// dates asked (the export is asked for exactly those days); a bad date is
+// refused with a message; they need the desk permission.
+func TestMyLogs(t *testing.T) {
+	live := &csvLive{}
+	e := newEnv(t, Config{Live: live})
+	e.users.add(t, "ann", RoleAgent, "ann-password")
+	e.users.add(t, "sue", RoleSupervisor, "sue-password")
+	u, _ := e.users.Get(context.Background(), "ann")
+	u.Agent = "1001"
+	_ = e.users.Update(context.Background(), u)
+	su, _ := e.users.Get(context.Background(), "sue")
+	su.Permissions = map[string]bool{"desk": false}
+	_ = e.users.Update(context.Background(), su)
+	ann := e.client(t)
+	ann.login("ann", "ann-password")
+	r := ann.getURL("/my/status?from=2026-12-07&to=2026-12-07")
+	b := r.Body.String()
+	if r.Code != http.StatusOK || strings.Count(b, "data-state=") != 3 || !strings.Contains(b, ">meal<") || !strings.Contains(b, "30:00") {
+		t.Fatalf("my status log: %d\n%s", r.Code, b)
+	}
+	if want := time.Date(2026, 12, 7, 0, 0, 0, 0, time.Local); !live.from.Equal(want) || !live.to.Equal(want.AddDate(0, 0, 1)) {
+		t.Fatalf("the export asked for [%v, %v)", live.from, live.to)
+	}
+	b = ann.getURL("/my/calls?from=2026-12-07").Body.String()
+	if !strings.Contains(b, `data-call="c1"`) || strings.Contains(b, `data-call="c2"`) || !strings.Contains(b, "13800138000") {
+		t.Fatalf("my calls:\n%s", b)
+	}
+	if r := ann.getURL("/my/calls?from=12/07/2026"); r.Code != http.StatusBadRequest || !strings.Contains(r.Body.String(), "year-month-day") {
+		t.Fatalf("a bad date: %d", r.Code)
+	}
+	sue := e.client(t)
+	sue.login("sue", "sue-password")
+	if r := sue.getURL("/my/status"); r.Code != http.StatusForbidden {
+		t.Fatalf("without the desk permission: %d", r.Code)
+	}
 }

@@ -50,6 +50,10 @@ func TestDeskDialCallerIDOnTheRunningBox(t *testing.T) {
 	if st, body := deskPost(t, w, "/desk/login", url.Values{"device": {"202"}}); st != http.StatusOK {
 		t.Fatalf("login: %d\n%s", st, body)
 	}
+	// My status log: the login just made, from the running call centre.
+	if log := w.page("/my/status"); !strings.Contains(log, `data-state="idle"`) || !strings.Contains(log, "签入") {
+		t.Fatalf("my status log:\n%s", log)
+	}
 	page := w.page("/desk")
 	if !strings.Contains(page, `<option value="4008001234">4008001234 · hotline</option>`) || strings.Contains(page, "02588886666") {
 		t.Fatalf("the dial pad's caller IDs:\n%s", page)

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -211,4 +213,109 @@ func TestMyLogs(t *testing.T) {
 	if r := sue.getURL("/my/status"); r.Code != http.StatusForbidden {
 		t.Fatalf("without the desk permission: %d", r.Code)
 	}
+}
+
+// wav8k is n samples of a 440 Hz tone as a 16-bit 8 kHz mono WAV file.
+func wav8k(n int) []byte {
+	var b bytes.Buffer
+	le := func(v uint32, size int) {
+		for i := range size {
+			b.WriteByte(byte(v >> (8 * i)))
+		}
+	}
+	b.WriteString("RIFF")
+	le(uint32(36+2*n), 4)
+	b.WriteString("WAVEfmt ")
+	le(16, 4)
+	le(1, 2)
+	le(1, 2)
+	le(8000, 4)
+	le(16000, 4)
+	le(2, 2)
+	le(16, 2)
+	b.WriteString("data")
+	le(uint32(2*n), 4)
+	for i := range n {
+		// A triangle wave is enough for the player to decode.
+		v := int16((i%18)*1000 - 9000)
+		le(uint32(uint16(v)), 2)
+	}
+	return b.Bytes()
+}
+
+// TestBrowserMyPages: the agent's own pages in Chromium at a laptop's and
+// a phone's width, nothing cut off; a recording's and a voice message's
+// players load and decode their audio from the API (2 s long).
+func TestBrowserMyPages(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts chromium and opens sockets")
+	}
+	mr := &memRecordings{audio: map[string][]byte{"r1": wav8k(16000)},
+		recs: []Recording{{ID: "r1", CallID: "c1", ServiceID: "c1", Agent: "ann", Customer: "13800138000", Start: time.Now().Add(-time.Hour),
+			Duration: 2 * time.Second, State: "done"}}}
+	vm := &memVoicemailAudio{memVoicemail: memVoicemail{boxes: []VoiceBox{{Number: "8001", Kind: "agent", Owner: "ann"}},
+		msgs: map[string][]VoiceMessage{"8001": {{ID: "m1", Box: "8001", Caller: "13800138000", Received: time.Now(), Seconds: 2}}}},
+		audio: wav8k(16000)}
+	e := newEnv(t, Config{Recordings: mr, Voicemail: vm, Live: &csvLive{}})
+	e.s.now = time.Now
+	e.users.add(t, "ann", RoleAgent, "ann-password")
+	u, _ := e.users.Get(context.Background(), "ann")
+	u.Agent = "1001"
+	_ = e.users.Update(context.Background(), u)
+	srv := httptest.NewServer(e.s.Handler())
+	t.Cleanup(srv.Close)
+	dir := shotDir(t)
+	b := startBrowser(t)
+	b.navigate(srv.URL + "/login")
+	b.submitForm("/login", map[string]string{"login": "ann", "password": "ann-password"})
+	for _, path := range []string{"/my/recordings", "/my/voicemail"} {
+		b.navigate(srv.URL + path)
+		// Headless Chromium may refuse to play without a gesture: loading
+		// and decoding the audio (its duration known, data at hand) is
+		// what the page owes.
+		b.eval(`(() => { const a = document.querySelector("audio"); a.preload = "auto"; a.load(); return 1 })()`)
+		waitFor(t, func() bool {
+			return string(b.eval(`(() => { const a = document.querySelector("audio"); return a.readyState >= 2 && Math.abs(a.duration - 2) < 0.01 })()`)) == "true"
+		})
+	}
+	for _, lang := range []string{"zh-CN", "en"} {
+		b.navigate(srv.URL + "/my/status")
+		b.submitForm("/lang/"+lang, nil)
+		for _, vp := range []struct {
+			name   string
+			w, h   int
+			mobile bool
+		}{{"laptop", 1366, 768, false}, {"phone", 390, 844, true}} {
+			b.viewport(vp.w, vp.h, vp.mobile)
+			for _, path := range []string{"/my/status?from=2026-12-07", "/my/calls?from=2026-12-07", "/my/recordings", "/my/voicemail"} {
+				b.navigate(srv.URL + path)
+				var problems []string
+				b.evalJSON(layoutProblems, &problems)
+				for _, p := range problems {
+					t.Errorf("%s %s %s: %s", lang, vp.name, path, p)
+				}
+				name := strings.ReplaceAll(strings.TrimPrefix(strings.Split(path, "?")[0], "/"), "/", "-")
+				shot := filepath.Join(dir, fmt.Sprintf("%s-%s-%s.png", name, lang, vp.name))
+				b.screenshot(shot)
+				checkPNG(t, shot)
+			}
+		}
+	}
+	t.Logf("screenshots in %s", dir)
+}
+
+// memVoicemailAudio adds the messages' audio to memVoicemail.
+type memVoicemailAudio struct {
+	memVoicemail
+	audio []byte
+}
+
+func (m *memVoicemailAudio) OpenMessage(ctx context.Context, box, id string) (RecordingFile, VoiceMessage, error) {
+	msgs, _ := m.Messages(ctx, box)
+	for _, v := range msgs {
+		if v.ID == id {
+			return nopCloser{bytes.NewReader(m.audio)}, v, nil
+		}
+	}
+	return nil, VoiceMessage{}, fmt.Errorf("%w: message %s", ErrNotFound, id)
 }

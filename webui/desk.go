@@ -38,7 +38,8 @@ type Desk interface {
 	// takes: an extension or an outside number); DeskDTMF sends the digits
 	// arg to the caller; DeskRecord starts (arg "on") or stops recording.
 	// DeskConsult rings arg while the caller holds (consultative
-	// transfer), DeskComplete leaves the caller with them, DeskDropThird
+	// transfer), DeskSwap alternates between them and the caller (the
+	// other holds), DeskComplete leaves the caller with them, DeskDropThird
 	// ends a consultation (the caller comes back) or drops a conference's
 	// third party; DeskInvite rings arg into a three-way call; DeskPlay
 	// plays the prompt arg to the caller, then the caller is back with the
@@ -96,6 +97,7 @@ const (
 	DeskComplete  = "complete"
 	DeskDropThird = "drop-third"
 	DeskInvite    = "invite"
+	DeskSwap      = "swap"
 	DeskPlay      = "play"
 )
 
@@ -212,7 +214,7 @@ func (s *Server) deskRoutes(e *gin.Engine) {
 	g.POST("/call/:op", s.deskAction(func(c *gin.Context, d Desk, agent string) error {
 		op, arg := c.Param("op"), ""
 		switch op {
-		case DeskHold, DeskResume, DeskHangup, DeskComplete, DeskDropThird:
+		case DeskHold, DeskResume, DeskHangup, DeskComplete, DeskDropThird, DeskSwap:
 		case DeskTransfer, DeskDTMF, DeskConsult, DeskInvite:
 			v, f := deskNumber(c.PostForm("number"), "number")
 			if f != nil {

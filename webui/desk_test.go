@@ -188,6 +188,11 @@ func (d *memDesk) CallOp(ctx context.Context, agent, op, arg string) error {
 		d.set(l, DeskWrapUp, "")
 	case DeskDropThird:
 		l.Call.Third, l.Call.Held = "", false
+	case DeskSwap:
+		if l.Call.Third != "consult" {
+			return fmt.Errorf("%w: no answered consultation to swap", ErrDeskRefused)
+		}
+		l.Call.Held = !l.Call.Held
 	case DeskPlay:
 		if arg != "survey" {
 			return fmt.Errorf("%w: no prompt %s", ErrInvalid, arg)

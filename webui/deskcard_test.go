@@ -147,7 +147,13 @@ func TestDeskThirdParty(t *testing.T) {
 	if b := post("/desk/call/invite", url.Values{"number": {"1003"}}, http.StatusConflict); !strings.Contains(b, "a third party is already in the call") {
 		t.Fatalf("a refusal without its reason:\n%s", b)
 	}
+	post("/desk/call/swap", nil, http.StatusSeeOther)
+	if b := ann.get("/desk").Body.String(); !strings.Contains(b, "talking with the caller") || !strings.Contains(b, "Back to the consulted party") {
+		t.Fatalf("the desk after a swap:\n%s", b)
+	}
+	post("/desk/call/swap", nil, http.StatusSeeOther)
 	post("/desk/call/drop-third", nil, http.StatusSeeOther)
+	post("/desk/call/swap", nil, http.StatusConflict)
 	post("/desk/call/invite", url.Values{"number": {"13900001111"}}, http.StatusSeeOther)
 	if b := ann.get("/desk").Body.String(); !strings.Contains(b, `data-third="conference"`) {
 		t.Fatalf("the desk in a three-way call:\n%s", b)
@@ -160,7 +166,8 @@ func TestDeskThirdParty(t *testing.T) {
 	post("/desk/call/play", url.Values{"prompt": {"survey"}}, http.StatusSeeOther)
 	post("/desk/call/consult", url.Values{"number": {"1002"}}, http.StatusSeeOther)
 	post("/desk/call/complete", nil, http.StatusSeeOther)
-	want := []string{"1001 login ", "1001 consult 1002", "1001 invite 1003", "1001 drop-third", "1001 invite 13900001111",
+	want := []string{"1001 login ", "1001 consult 1002", "1001 invite 1003", "1001 swap", "1001 swap", "1001 drop-third",
+		"1001 swap", "1001 invite 13900001111",
 		"1001 drop-third", "1001 play nosuch", "1001 play survey", "1001 consult 1002", "1001 complete"}
 	if !slices.Equal(desk.calls, want) {
 		t.Fatalf("operations %q, want %q", desk.calls, want)

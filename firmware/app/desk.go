@@ -153,6 +153,8 @@ func (d deskWeb) CallOp(ctx context.Context, agent, op, arg string) error {
 		return deskError(svc.Transfer(ctx, id, deskTarget(svc, arg), op == webui.DeskConsult))
 	case webui.DeskInvite:
 		return deskError(svc.Invite(ctx, id, deskTarget(svc, arg)))
+	case webui.DeskSwap:
+		return deskError(svc.Swap(ctx, id))
 	case webui.DeskComplete:
 		return deskError(svc.CompleteTransfer(ctx, id))
 	case webui.DeskDropThird:

@@ -150,6 +150,14 @@ func TestDeskConsultOnTheRunningBox(t *testing.T) {
 	eventually(t, 10*time.Second, "203 ringing for the consultation", func() bool { return len(p3.Rings()) > 0 })
 	p3.OffHook()
 	answered("consult")
+	// Swap to the caller (203 holds) and back.
+	if part := post("/desk/call/swap", nil, http.StatusOK); service().Held || !strings.Contains(part, `data-third="consult"`) {
+		t.Fatalf("after a swap to the caller (held %v):\n%s", service().Held, part)
+	}
+	post("/desk/call/swap", nil, http.StatusOK)
+	if !service().Held {
+		t.Fatal("after swapping back the caller is not on hold")
+	}
 	post("/desk/call/drop-third", nil, http.StatusOK)
 	eventually(t, 5*time.Second, "the caller back with 1088", func() bool { s := service(); return s.Third == "" && !s.Held })
 	p3.OnHook()

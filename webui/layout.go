@@ -47,6 +47,10 @@ var navSections = []navSection{
 		{Key: "nav.recordings", Href: "/my/recordings", Perm: PermRecordingsAll, show: hasRecordings},
 		{Key: "nav.my_voicemail", Href: "/my/voicemail", show: hasVoicemail},
 	}},
+	{"nav.section.logs", []navItem{
+		{Key: "nav.logs", Href: "/logs", show: hasLogs},
+		{Key: "nav.reports", Href: "/reports", Perm: PermReports, show: hasLogs},
+	}},
 	{"nav.section.pbx", []navItem{
 		{Key: "nav.extensions", Href: "/extensions", Perm: PermPBX},
 		{Key: "nav.trunks", Href: "/trunks", Perm: PermPBX},
@@ -61,6 +65,7 @@ var navSections = []navSection{
 		{Key: "nav.calendars", Href: "/calendars", Perm: PermCCRead, show: hasCC},
 		{Key: "nav.bindings", Href: "/bindings", Perm: PermCCRead, show: hasCC},
 		{Key: "nav.caller_ids", Href: "/caller-ids", Perm: PermCCRead, show: hasCC},
+		{Key: "nav.flows", Href: "/flows", Perm: PermCCRead, show: hasCC},
 	}},
 	{"nav.section.system", []navItem{
 		{Key: "nav.users", Href: "/users", Perm: PermUsers},
@@ -70,6 +75,8 @@ var navSections = []navSection{
 }
 
 func hasCC(s *Server) bool { return s.cfg.CallCentre != nil }
+
+func hasLogs(s *Server) bool { return s.cfg.Logs != nil }
 
 func hasRecords(s *Server) bool { return s.cfg.Records != nil }
 

@@ -37,10 +37,31 @@ type Desk interface {
 	// DeskTransfer to arg (a work number, else a number the dial plan
 	// takes: an extension or an outside number); DeskDTMF sends the digits
 	// arg to the caller; DeskRecord starts (arg "on") or stops recording.
+	// DeskConsult rings arg while the caller holds (consultative
+	// transfer), DeskSwap alternates between them and the caller (the
+	// other holds), DeskComplete leaves the caller with them, DeskDropThird
+	// ends a consultation (the caller comes back) or drops a conference's
+	// third party; DeskInvite rings arg into a three-way call; DeskPlay
+	// plays the prompt arg to the caller, then the caller is back with the
+	// agent.
 	CallOp(ctx context.Context, agent, op, arg string) error
 	// Dial calls number from the agent's phone (click to dial): the phone
-	// rings first, then the number.
-	Dial(ctx context.Context, agent, number string) error
+	// rings first, then the number, presenting callerID (one of
+	// AgentLine.CallerIDs; "" the route's own).
+	Dial(ctx context.Context, agent, number, callerID string) error
+	// Colleagues lists the call centre's agents with their live state and
+	// groups: the transfer targets the desk searches.
+	Colleagues(ctx context.Context) ([]Colleague, error)
+}
+
+// Colleague is an agent as a colleague's desk sees it.
+type Colleague struct {
+	Agent string
+	Name  string
+	// State is one of the Desk* states, Reason a break's.
+	State  string
+	Reason string
+	Groups []string
 }
 
 // Sentinels a Desk wraps.
@@ -71,7 +92,18 @@ const (
 	DeskTransfer = "transfer"
 	DeskDTMF     = "dtmf"
 	DeskRecord   = "record"
+	// Consultation and conference (DeskCall.Third says which is on).
+	DeskConsult   = "consult"
+	DeskComplete  = "complete"
+	DeskDropThird = "drop-third"
+	DeskInvite    = "invite"
+	DeskSwap      = "swap"
+	DeskPlay      = "play"
 )
+
+// maxDeskPrompt bounds a prompt's name on the desk (the prompts' own
+// limit is checked by the call centre).
+const maxDeskPrompt = 128
 
 // maxDeskNumber bounds a number typed on the desk (a transfer's target,
 // digits, a number to dial).
@@ -108,6 +140,15 @@ type AgentLine struct {
 	TalkTime time.Duration
 	// Call is the call ringing or in service, nil for none.
 	Call *DeskCall
+	// CallerIDs are the numbers the agent may present on an outbound
+	// call (the call centre's caller IDs).
+	CallerIDs []DeskCallerID
+}
+
+// DeskCallerID is an outbound caller ID an agent may present.
+type DeskCallerID struct {
+	Number      string
+	Description string
 }
 
 // DeskCall is the screen-pop: the call ringing the agent or in service.
@@ -126,6 +167,9 @@ type DeskCall struct {
 	Held         bool
 	Recorded     bool
 	Outbound     bool
+	// Third is "consult" while the agent consults a third party (the
+	// caller on hold), "conference" in a three-way call, "" otherwise.
+	Third string
 }
 
 // maxDeskDevice bounds the extension a desk logs in on.
@@ -170,8 +214,8 @@ func (s *Server) deskRoutes(e *gin.Engine) {
 	g.POST("/call/:op", s.deskAction(func(c *gin.Context, d Desk, agent string) error {
 		op, arg := c.Param("op"), ""
 		switch op {
-		case DeskHold, DeskResume, DeskHangup:
-		case DeskTransfer, DeskDTMF:
+		case DeskHold, DeskResume, DeskHangup, DeskComplete, DeskDropThird, DeskSwap:
+		case DeskTransfer, DeskDTMF, DeskConsult, DeskInvite:
 			v, f := deskNumber(c.PostForm("number"), "number")
 			if f != nil {
 				return f
@@ -181,18 +225,36 @@ func (s *Server) deskRoutes(e *gin.Engine) {
 			if arg = c.PostForm("on"); arg != "on" && arg != "off" {
 				return fail(http.StatusBadRequest, "err.desk.invalid", "on")
 			}
+		case DeskPlay:
+			arg = strings.TrimSpace(c.PostForm("prompt"))
+			if arg == "" || len(arg) > maxDeskPrompt {
+				return fail(http.StatusBadRequest, "err.desk.prompt", "prompt")
+			}
 		default:
 			return fail(http.StatusNotFound, "err.not_found", "")
 		}
-		return d.CallOp(c.Request.Context(), agent, op, arg)
+		err := d.CallOp(c.Request.Context(), agent, op, arg)
+		switch {
+		case op == DeskPlay && errors.Is(err, ErrInvalid):
+			return fail(http.StatusBadRequest, "err.desk.prompt", "prompt")
+		}
+		return refusedWhy(err)
 	}))
 	g.POST("/dial", s.need(PermDeskOutbound), s.deskAction(func(c *gin.Context, d Desk, agent string) error {
 		v, f := deskNumber(c.PostForm("number"), "number")
 		if f != nil {
 			return f
 		}
-		return d.Dial(c.Request.Context(), agent, v)
+		cid := strings.TrimSpace(c.PostForm("caller_id"))
+		if cid != "" {
+			if cid, f = deskNumber(cid, "caller_id"); f != nil {
+				return f
+			}
+		}
+		return refusedWhy(d.Dial(c.Request.Context(), agent, v, cid))
 	}))
+	s.deskCardRoutes(g)
+	g.GET("/colleagues", s.deskColleagues)
 }
 
 // pageDesk shows the workbench; with the X-Desk-Part header only its live
@@ -230,6 +292,18 @@ func (s *Server) deskAction(act func(c *gin.Context, d Desk, agent string) error
 	}
 }
 
+// refusedWhy words a call operation's refusal with the call centre's own
+// reason (which party is busy, what is already in the call, a caller ID
+// not allowed); other errors are deskFailure's.
+func refusedWhy(err error) error {
+	if !errors.Is(err, ErrDeskRefused) {
+		return err
+	}
+	f := fail(http.StatusConflict, "err.desk.refused_call", "", errText(err, ErrDeskRefused))
+	f.err = err
+	return f
+}
+
 // deskFailure maps a Desk error to a status and a message.
 func deskFailure(err error) *failure {
 	var f *failure
@@ -261,6 +335,11 @@ type deskView struct {
 	Now     time.Time
 	// CanDial: the user may call out (PermDeskOutbound).
 	CanDial bool
+	// Customer is the caller's card or the new-customer form (nil
+	// without a call or without the records).
+	Customer *deskCustomer
+	// Prompts are the prompts the agent may play to the caller.
+	Prompts []string
 }
 
 // renderDesk renders the workbench, or only its live part when the script
@@ -285,6 +364,12 @@ func (s *Server) renderDesk(c *gin.Context, status int, f *failure) {
 			v.Problem = "desk.unavailable"
 		default:
 			v.Line = line
+			if line.Call != nil {
+				v.Customer = s.deskCustomerOf(c, line.Call.Number, f)
+				if !line.Call.Ringing {
+					v.Prompts = s.deskPrompts(c)
+				}
+			}
 		}
 	}
 	if f != nil {
@@ -296,4 +381,28 @@ func (s *Server) renderDesk(c *gin.Context, status int, f *failure) {
 		return
 	}
 	s.render(c, status, "desk", d)
+}
+
+// deskPrompts names the prompts the agent may play to the caller: those
+// of the box's first prompt language whose audio is there.
+func (s *Server) deskPrompts(c *gin.Context) []string {
+	if s.cfg.Prompts == nil {
+		return nil
+	}
+	langs := s.cfg.Prompts.PromptLanguages()
+	if len(langs) == 0 {
+		return nil
+	}
+	list, err := s.cfg.Prompts.PromptList(c.Request.Context(), langs[0])
+	if err != nil {
+		s.log.Warn("webui: desk prompts", "err", err)
+		return nil
+	}
+	var out []string
+	for _, p := range list {
+		if !p.Missing {
+			out = append(out, p.Name)
+		}
+	}
+	return out
 }

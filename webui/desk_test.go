@@ -134,7 +134,7 @@ func (d *memDesk) WrapUpDone(ctx context.Context, agent string) error {
 	return nil
 }
 
-func (d *memDesk) Dial(ctx context.Context, agent, number string) error {
+func (d *memDesk) Dial(ctx context.Context, agent, number, callerID string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	l, err := d.line(agent)
@@ -144,7 +144,10 @@ func (d *memDesk) Dial(ctx context.Context, agent, number string) error {
 	if err != nil {
 		return err
 	}
-	d.calls = append(d.calls, agent+" dial "+number)
+	if callerID != "" && !slices.ContainsFunc(l.CallerIDs, func(c DeskCallerID) bool { return c.Number == callerID }) {
+		return fmt.Errorf("%w: agent %s may not present %s", ErrDeskRefused, agent, callerID)
+	}
+	d.calls = append(d.calls, strings.TrimSpace(agent+" dial "+number+" "+callerID))
 	return nil
 }
 
@@ -169,8 +172,46 @@ func (d *memDesk) CallOp(ctx context.Context, agent, op, arg string) error {
 		d.set(l, DeskWrapUp, "")
 	case DeskRecord:
 		l.Call.Recorded = arg == "on"
+	case DeskConsult, DeskInvite:
+		if l.Call.Third != "" {
+			return fmt.Errorf("%w: a third party is already in the call", ErrDeskRefused)
+		}
+		l.Call.Third, l.Call.Held = "conference", false
+		if op == DeskConsult {
+			l.Call.Third, l.Call.Held = "consult", true
+		}
+	case DeskComplete:
+		if l.Call.Third != "consult" {
+			return fmt.Errorf("%w: no answered consultation to complete", ErrDeskRefused)
+		}
+		l.Call = nil
+		d.set(l, DeskWrapUp, "")
+	case DeskDropThird:
+		l.Call.Third, l.Call.Held = "", false
+	case DeskSwap:
+		if l.Call.Third != "consult" {
+			return fmt.Errorf("%w: no answered consultation to swap", ErrDeskRefused)
+		}
+		l.Call.Held = !l.Call.Held
+	case DeskPlay:
+		if arg != "survey" {
+			return fmt.Errorf("%w: no prompt %s", ErrInvalid, arg)
+		}
+	}
+	if d.bus != nil {
+		d.bus.Publish(ccevent.Event{Type: ccevent.CallHeld, Call: "c1", Agent: agent})
 	}
 	return nil
+}
+
+func (d *memDesk) Colleagues(ctx context.Context) ([]Colleague, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []Colleague
+	for _, l := range d.agents {
+		out = append(out, Colleague{Agent: l.Agent, Name: l.Name, State: l.State, Reason: l.Reason, Groups: []string{"售后"}})
+	}
+	return out, nil
 }
 
 // ring offers a call to agent (the screen-pop), answer connects it.

@@ -18,7 +18,10 @@ type navItem struct {
 	Key  string // catalogue key of the label
 	Href string
 	Perm Permission
-	show func(s *Server) bool
+	// Unless hides the link from a user with that permission (who has a
+	// wider page at the same place).
+	Unless Permission
+	show   func(s *Server) bool
 }
 
 // navSection groups links under a heading.
@@ -38,6 +41,11 @@ var navSections = []navSection{
 		{Key: "nav.workorders", Href: "/workorders", show: hasRecords},
 		{Key: "nav.kb", Href: "/kb", show: hasRecords},
 		{Key: "nav.fax", Href: "/fax", Perm: PermFax, show: hasFax},
+		{Key: "nav.my_status", Href: "/my/status", Perm: PermDesk, show: hasLive},
+		{Key: "nav.my_calls", Href: "/my/calls", Perm: PermDesk, show: hasLive},
+		{Key: "nav.my_recordings", Href: "/my/recordings", Unless: PermRecordingsAll, show: hasRecordings},
+		{Key: "nav.recordings", Href: "/my/recordings", Perm: PermRecordingsAll, show: hasRecordings},
+		{Key: "nav.my_voicemail", Href: "/my/voicemail", show: hasVoicemail},
 	}},
 	{"nav.section.logs", []navItem{
 		{Key: "nav.logs", Href: "/logs", show: hasLogs},
@@ -74,6 +82,12 @@ func hasRecords(s *Server) bool { return s.cfg.Records != nil }
 
 func hasFax(s *Server) bool { return s.cfg.Fax != nil }
 
+func hasLive(s *Server) bool { return s.cfg.Live != nil }
+
+func hasRecordings(s *Server) bool { return s.cfg.Recordings != nil }
+
+func hasVoicemail(s *Server) bool { return s.cfg.Voicemail != nil }
+
 // navView is a section as the layout draws it.
 type navView struct {
 	Label string
@@ -95,7 +109,8 @@ func (p *pageData) Nav() []navView {
 	for _, sec := range navSections {
 		v := navView{Label: p.T(sec.Key)}
 		for _, it := range sec.Items {
-			if it.Perm != "" && !p.User.Can(string(it.Perm)) || it.show != nil && !it.show(p.s) {
+			if it.Perm != "" && !p.User.Can(string(it.Perm)) || it.Unless != "" && p.User.Can(string(it.Unless)) ||
+				it.show != nil && !it.show(p.s) {
 				continue
 			}
 			active := path == it.Href || it.Href != "/" && strings.HasPrefix(path, it.Href+"/")

@@ -8,6 +8,8 @@ import (
 
 	"callbox/telephony/acd"
 	"callbox/telephony/cc"
+	"callbox/telephony/ivr"
+	"callbox/telephony/prompt"
 	"callbox/telephony/region"
 	"callbox/webui"
 )
@@ -45,6 +47,9 @@ func (d deskWeb) AgentLine(ctx context.Context, agent string) (webui.AgentLine, 
 		Agent: agent, Name: af.Name, State: af.State.String(), Reason: af.Reason, Since: af.Since,
 		Device: af.Device.String(), Registered: !af.DeviceDown, Answered: af.Answered, TalkTime: af.TalkTime,
 	}
+	for _, id := range svc.Config().CallerIDs(agent) {
+		line.CallerIDs = append(line.CallerIDs, webui.DeskCallerID{Number: id.Number, Description: id.Description})
+	}
 	eng := svc.ACD()
 	if af.State == acd.Ringing {
 		if j := slices.IndexFunc(figs.Waiting, func(w acd.WaitingCall) bool { return w.Call == af.Call }); j >= 0 {
@@ -62,6 +67,7 @@ func (d deskWeb) AgentLine(ctx context.Context, agent string) (webui.AgentLine, 
 		si := services[j]
 		line.Call = deskCall(eng, si.Call, si.Number, si.Group)
 		line.Call.Since, line.Call.Held, line.Call.Recorded, line.Call.Outbound = si.Since, si.Held, si.Recorded, si.Outbound
+		line.Call.Third = si.Third
 	}
 	return line, nil
 }
@@ -143,14 +149,24 @@ func (d deskWeb) CallOp(ctx context.Context, agent, op, arg string) error {
 		return deskError(svc.Resume(ctx, id))
 	case webui.DeskHangup:
 		return deskError(svc.HangupCaller(ctx, id))
-	case webui.DeskTransfer:
-		// As *2 on the phone: a work number is the agent, anything else
-		// what the dial plan makes of it.
-		t := cc.Target{Kind: cc.ToNumber, Number: arg}
-		if _, err := svc.ACD().Agent(acd.AgentID(arg)); err == nil {
-			t = cc.Target{Kind: cc.ToAgent, Agent: acd.AgentID(arg)}
+	case webui.DeskTransfer, webui.DeskConsult:
+		return deskError(svc.Transfer(ctx, id, deskTarget(svc, arg), op == webui.DeskConsult))
+	case webui.DeskInvite:
+		return deskError(svc.Invite(ctx, id, deskTarget(svc, arg)))
+	case webui.DeskSwap:
+		return deskError(svc.Swap(ctx, id))
+	case webui.DeskComplete:
+		return deskError(svc.CompleteTransfer(ctx, id))
+	case webui.DeskDropThird:
+		return deskError(svc.DropThird(ctx, id))
+	case webui.DeskPlay:
+		// Back to the agent after the prompt: the survey hand-off is the
+		// flow's business (run-flow), not the desk's.
+		err := svc.PlayPrompts(ctx, id, []ivr.Prompt{{File: arg}}, false)
+		if errors.Is(err, ivr.ErrPromptMissing) || errors.Is(err, prompt.ErrInvalid) {
+			return fmt.Errorf("%w: prompt %q: %w", webui.ErrInvalid, arg, err)
 		}
-		return deskError(svc.Transfer(ctx, id, t, false))
+		return deskError(err)
 	case webui.DeskDTMF:
 		return deskError(svc.SendDTMF(ctx, id, arg))
 	case webui.DeskRecord:
@@ -159,12 +175,51 @@ func (d deskWeb) CallOp(ctx context.Context, agent, op, arg string) error {
 	return fmt.Errorf("%w: operation %q", webui.ErrInvalid, op)
 }
 
-func (d deskWeb) Dial(ctx context.Context, agent, number string) error {
+// Colleagues are the agents of the figures with the groups they are in.
+func (d deskWeb) Colleagues(ctx context.Context) ([]webui.Colleague, error) {
+	svc, err := d.svc()
+	if err != nil {
+		return nil, err
+	}
+	figs, err := svc.Figures(ctx)
+	if err != nil {
+		return nil, deskError(err)
+	}
+	conf := svc.ACD().Config()
+	groupName := map[int]string{}
+	for _, g := range conf.Groups {
+		groupName[g.ID] = g.Name
+	}
+	groups := map[acd.AgentID][]string{}
+	for _, a := range conf.Agents {
+		for _, m := range a.Groups {
+			groups[a.ID] = append(groups[a.ID], groupName[m.Group])
+		}
+	}
+	out := make([]webui.Colleague, 0, len(figs.Agents))
+	for _, af := range figs.Agents {
+		out = append(out, webui.Colleague{Agent: string(af.Agent), Name: af.Name, State: af.State.String(),
+			Reason: af.Reason, Groups: groups[af.Agent]})
+	}
+	return out, nil
+}
+
+// deskTarget is where a transfer, a consultation or a three-way call
+// goes, as *2 on the phone: a work number is the agent, anything else what
+// the dial plan makes of it.
+func deskTarget(svc *cc.Service, arg string) cc.Target {
+	if _, err := svc.ACD().Agent(acd.AgentID(arg)); err == nil {
+		return cc.Target{Kind: cc.ToAgent, Agent: acd.AgentID(arg)}
+	}
+	return cc.Target{Kind: cc.ToNumber, Number: arg}
+}
+
+func (d deskWeb) Dial(ctx context.Context, agent, number, callerID string) error {
 	svc, err := d.svc()
 	if err != nil {
 		return err
 	}
-	_, err = svc.Dial(ctx, acd.AgentID(agent), number, "")
+	_, err = svc.Dial(ctx, acd.AgentID(agent), number, callerID)
 	return deskError(err)
 }
 

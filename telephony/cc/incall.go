@@ -482,6 +482,34 @@ func (s *Service) completeTransfer(ses *session) error {
 	return nil
 }
 
+// swap alternates the agent between the consulted party and the caller
+// during an answered consultation: the one the agent leaves holds (with
+// music), as a phone's "swap" key does. completeTransfer and dropThird
+// work from either side.
+func (s *Service) swap(ses *session) error {
+	if err := inService(ses); err != nil {
+		return err
+	}
+	li := ses.legs[ses.third]
+	if ses.thirdFor != "consult" || li == nil || !li.up {
+		return fmt.Errorf("%w: no answered consultation to swap", ErrRefused)
+	}
+	if ses.held {
+		ses.setMode(ses.third, callswitch.ModeHold, 0)
+		ses.ac.StopPlay(ses.caller)
+		ses.setMode(ses.caller, callswitch.ModeTalk, 0)
+		ses.held = false
+		s.publish(ccevent.Event{Type: ccevent.CallResumed, Call: ses.id, Agent: string(ses.agent), Detail: map[string]string{"for": "consultation"}})
+		return nil
+	}
+	ses.setMode(ses.caller, callswitch.ModeHold, 0)
+	ses.ac.StopPlay(ses.third)
+	ses.setMode(ses.third, callswitch.ModeTalk, 0)
+	ses.held = true
+	s.publish(ccevent.Event{Type: ccevent.CallHeld, Call: ses.id, Agent: string(ses.agent), Detail: map[string]string{"for": "consultation"}})
+	return nil
+}
+
 // invite brings a third party into a three-way call (*4).
 func (s *Service) invite(ses *session, t Target) error {
 	if err := inService(ses); err != nil {
@@ -653,6 +681,12 @@ func (s *Service) CompleteTransfer(ctx context.Context, agent acd.AgentID) error
 // Invite brings a third party into the agent's call (邀请他人).
 func (s *Service) Invite(ctx context.Context, agent acd.AgentID, t Target) error {
 	return s.withAgent(ctx, agent, func(ses *session) error { return s.invite(ses, t) })
+}
+
+// Swap alternates the agent between the caller and the consulted party
+// in an answered consultation; the other one holds.
+func (s *Service) Swap(ctx context.Context, agent acd.AgentID) error {
+	return s.withAgent(ctx, agent, s.swap)
 }
 
 // DropThird hangs up the third party (挂掉第三方), or ends a consultation.

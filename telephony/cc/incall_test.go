@@ -455,3 +455,50 @@ func TestDeviceDownAndBack(t *testing.T) {
 
 // coCall is the exchange's end of a call.
 type coCall struct{ *si3050sim.CO }
+
+// Swap in a consultation: *3 204 # and 204 answers; Swap takes the agent
+// back to the caller (204 holds and hears nothing of them), Swap again to
+// 204 (the caller holds); the transfer then completes from there. Swap
+// without an answered consultation is refused.
+func TestConsultSwap(t *testing.T) {
+	r := newRig(t, testConfig(), nil)
+	r.login("1088", "202")
+	co := r.serve()
+	swap := func() error { return r.do(func(ctx context.Context) error { return r.svc.Swap(ctx, "1088") }) }
+	if err := swap(); !errors.Is(err, cc.ErrRefused) {
+		t.Fatalf("swap without a consultation: %v", err)
+	}
+	r.keys("202", "*3204#")
+	r.answer("204")
+	r.run(time.Second)
+	p4 := r.phone("204")
+	check := func(when, wantCaller, want204 string) {
+		t.Helper()
+		recordCO(co.CO, 2*time.Second)
+		p4.ClearHeard()
+		r.phone("202").Speak(sine(1100, 5000, 16000))
+		r.run(2 * time.Second)
+		// The one on hold hears music ("other"), never the agent.
+		if got := hears(co.Heard()[4000:], 1100); (got == "1100") != (wantCaller == "1100") {
+			t.Errorf("%s: the caller heard %q of the agent, want %q", when, got, wantCaller)
+		}
+		if got := hears(heardBy(p4)[4000:], 1100); (got == "1100") != (want204 == "1100") {
+			t.Errorf("%s: 204 heard %q of the agent, want %q", when, got, want204)
+		}
+	}
+	check("consulting", "", "1100")
+	if err := swap(); err != nil {
+		t.Fatal(err)
+	}
+	check("swapped to the caller", "1100", "")
+	if err := swap(); err != nil {
+		t.Fatal(err)
+	}
+	check("swapped back to 204", "", "1100")
+	r.keys("202", "*3")
+	r.run(time.Second)
+	if st := r.state("1088"); st != "wrap_up" {
+		t.Fatalf("1088 is %s after completing the transfer", st)
+	}
+	r.talks(co, "204")
+}

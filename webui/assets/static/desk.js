@@ -15,8 +15,21 @@ export function desk(root, live) {
   let busy = null;
   let again = false;
 
-  // swap loads the live part (GET, or a form's POST) and puts it in place.
-  async function swap(url, init) {
+  // typed collects what the agent has typed in the card's forms, so that
+  // a refresh from an event does not wipe a note being written.
+  function typed() {
+    const out = new Map();
+    for (const el of root.querySelectorAll(".desk-customer form [name]")) {
+      if ((el.tagName === "TEXTAREA" || el.type === "text" || !el.type) && el.value) {
+        out.set(el.form.getAttribute("action") + " " + el.name, el.value);
+      }
+    }
+    return out;
+  }
+
+  // swap loads the live part (GET, or a form's POST) and puts it in place;
+  // sent is the form posted, whose text is not kept when it worked.
+  async function swap(url, init, sent) {
     const r = await fetch(url, {
       credentials: "same-origin",
       ...init,
@@ -34,7 +47,22 @@ export function desk(root, live) {
       location.reload();
       return;
     }
+    // What is typed now, not when the fetch began: the agent types on.
+    const kept = typed();
     root.innerHTML = html;
+    for (const [key, value] of kept) {
+      const [action, name] = key.split(" ");
+      if (sent && r.ok && sent.getAttribute("action") === action) continue;
+      const el = root.querySelector(`.desk-customer form[action="${action}"] [name="${name}"]`);
+      if (el && (el.tagName === "TEXTAREA" || el.type === "text") && !el.value) el.value = value;
+    }
+    const q = root.querySelector("[data-colleague-q]");
+    if (q && colleagueQ !== null) {
+      q.value = colleagueQ;
+      searchColleagues().catch(() => {});
+    } else if (!q) {
+      colleagueQ = null;
+    }
     tick();
   }
 
@@ -53,12 +81,48 @@ export function desk(root, live) {
     });
   }
 
+  // The colleague search (transfer targets): the list comes from the
+  // server as the agent types, and again when a colleague's state
+  // changes while it is open. colleagueQ is null when no search is open.
+  let colleagueQ = null;
+  let colleagueSeq = 0;
+  async function searchColleagues() {
+    const box = root.querySelector("[data-colleagues]");
+    if (!box || colleagueQ === null) return;
+    const seq = ++colleagueSeq;
+    const r = await fetch("/desk/colleagues?q=" + encodeURIComponent(colleagueQ), {
+      credentials: "same-origin",
+      headers: { "X-Desk-Part": "1" },
+    });
+    const html = await r.text();
+    // Only the newest answer: an older one may arrive last.
+    if (seq !== colleagueSeq || !(r.headers.get("Content-Type") || "").startsWith("text/html")) return;
+    const now = root.querySelector("[data-colleagues]");
+    if (now) now.innerHTML = html;
+  }
+  root.addEventListener("input", (ev) => {
+    if (!ev.target.matches("[data-colleague-q]")) return;
+    colleagueQ = ev.target.value;
+    searchColleagues().catch(() => {});
+  });
+  root.addEventListener("click", (ev) => {
+    const pick = ev.target.closest("[data-pick]");
+    if (!pick) return;
+    const input = root.querySelector("form.transfer-form input[name=number]");
+    if (input) {
+      input.value = pick.dataset.pick;
+      input.focus();
+    }
+  });
+
   root.addEventListener("submit", (ev) => {
     const form = ev.target;
     if (ev.defaultPrevented || !(form instanceof HTMLFormElement)) return;
     ev.preventDefault();
     for (const b of form.querySelectorAll("button")) b.disabled = true;
-    swap(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)) }).catch(() => {
+    // A second button may post elsewhere (consult, three-way).
+    const url = (ev.submitter && ev.submitter.getAttribute("formaction")) || form.action;
+    swap(url, { method: "POST", body: new URLSearchParams(new FormData(form)) }, form).catch(() => {
       for (const b of form.querySelectorAll("button")) b.disabled = false;
     });
   });
@@ -95,6 +159,7 @@ export function desk(root, live) {
     live.on(type, (e) => {
       if (type === "call.ringing" && e.agent === agent) pop(e);
       if (type === "config.changed" || e.agent === agent) refresh();
+      else if (type === "agent.state" && colleagueQ !== null) searchColleagues().catch(() => {});
     });
   }
   // pop shows the ringing caller's number from the event at once; the

@@ -34,6 +34,8 @@ var navSections = []navSection{
 	{"nav.section.overview", []navItem{{Key: "nav.dashboard", Href: "/"}}},
 	{"nav.section.work", []navItem{
 		{Key: "nav.desk", Href: "/desk", Perm: PermDesk},
+		{Key: "nav.board", Href: "/board", Perm: PermQueueMonitor, show: hasLive},
+		{Key: "nav.wallboard", Href: "/wallboard", Perm: PermWallboard, show: hasLive},
 		{Key: "nav.customers", Href: "/customers", show: hasRecords},
 		{Key: "nav.workorders", Href: "/workorders", show: hasRecords},
 		{Key: "nav.kb", Href: "/kb", show: hasRecords},
@@ -62,6 +64,8 @@ var navSections = []navSection{
 }
 
 func hasCC(s *Server) bool { return s.cfg.CallCentre != nil }
+
+func hasLive(s *Server) bool { return s.cfg.Live != nil }
 
 func hasRecords(s *Server) bool { return s.cfg.Records != nil }
 

@@ -36,6 +36,8 @@ var routeNeeds = map[string]string{
 
 	"GET /api/v1/cdr": string(PermLogsAll),
 
+	"GET /api/v1/wallboard": string(PermWallboard),
+
 	// Records: every user (the handlers decide per record and role).
 	"GET /api/v1/customers":                   "user",
 	"GET /api/v1/customers/lookup":            "user",

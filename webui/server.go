@@ -397,6 +397,7 @@ func (s *Server) routes() *gin.Engine {
 	s.formRoutes(e, pbxForms)
 	s.formRoutes(e, ccForms)
 	s.deskRoutes(e)
+	s.boardRoutes(e, authed)
 	e.GET("/lang/:lang", s.switchLang)
 	e.POST("/lang/:lang", s.requireUser(false), s.postSwitchLang)
 	pages := e.Group("/users", s.requireUser(false), s.need(PermUsers))

@@ -246,8 +246,8 @@ func TestBrowserBoard(t *testing.T) {
 	waitFor(t, func() bool { return slices.Contains(live.ops(), "call c7 assign 1089 by sue") })
 	waitFor(t, func() bool { return !strings.Contains(waiting(), "02583201234") })
 	row := `document.querySelector("#board-agents tr[data-agent='1089']")`
-	waitFor(t, func() bool { return b.evalString(row+`?.querySelector("button") ? "1" : ""`) == "1" })
-	b.eval(`(() => { document.getElementById("board-phone").value = "208"; ` + row + `.querySelector("button").click(); return 1 })()`)
+	waitFor(t, func() bool { return b.evalString(row+`?.querySelector("button[data-op=listen]") ? "1" : ""`) == "1" })
+	b.eval(`(() => { document.getElementById("board-phone").value = "208"; ` + row + `.querySelector("button[data-op=listen]").click(); return 1 })()`)
 	waitFor(t, func() bool { return slices.Contains(live.ops(), "call c7 monitor 208 by sue") })
 	waitFor(t, func() bool {
 		return strings.Contains(b.evalString(`document.getElementById("board-msg").innerText`), "Done") ||

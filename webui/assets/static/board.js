@@ -122,7 +122,7 @@ function render() {
     ...waiting
       .filter((w) => !g || w.group === g)
       .map((w) => {
-        const acts = el("td", { class: "acts" });
+        const acts = el("div", { class: "acts" });
         if (cfg.assign) {
           const sel = el("select", { "aria-label": msg("board.pick_agent"), data: { call: w.call } },
             el("option", { value: "" }, msg("board.pick_agent")),
@@ -131,7 +131,7 @@ function render() {
           acts.append(
             sel,
             el("button", { type: "button", class: "small", data: { op: "assign" }, onclick: () => assign(w, sel.value) }, msg("board.assign")),
-            el("button", { type: "button", class: "small secondary", onclick: () => callOp(w.call, "stop", {}, "board.confirm.stop") }, msg("board.stop")),
+            el("button", { type: "button", class: "small secondary", data: { op: "stop" }, onclick: () => callOp(w.call, "stop", {}, "board.confirm.stop") }, msg("board.stop")),
           );
         }
         const type = w.customer_type ? cfg.types[w.customer_type] || String(w.customer_type) : "";
@@ -145,7 +145,7 @@ function render() {
           el("td", {}, region),
           el("td", {}, groupName(w.group)),
           el("td", { class: "num" }, el("span", { class: "clock", data: { start: w.start } })),
-          acts,
+          el("td", {}, acts),
         );
       }),
   );
@@ -157,26 +157,26 @@ function render() {
       .filter((a) => inGroup(a.agent, g))
       .map((a) => {
         const svc = services.find((s) => s.agent === a.agent);
-        const acts = el("td", { class: "acts" });
+        const acts = el("div", { class: "acts" });
         if (svc && cfg.monitor) {
           acts.append(
-            el("button", { type: "button", class: "small secondary", onclick: () => monitor(svc, "listen") }, msg("board.listen")),
-            el("button", { type: "button", class: "small secondary", onclick: () => monitor(svc, "whisper") }, msg("board.whisper")),
-            el("button", { type: "button", class: "small secondary", onclick: () => monitor(svc, "barge") }, msg("board.barge")),
+            el("button", { type: "button", class: "small secondary", data: { op: "listen" }, onclick: () => monitor(svc, "listen") }, msg("board.listen")),
+            el("button", { type: "button", class: "small secondary", data: { op: "whisper" }, onclick: () => monitor(svc, "whisper") }, msg("board.whisper")),
+            el("button", { type: "button", class: "small secondary", data: { op: "barge" }, onclick: () => monitor(svc, "barge") }, msg("board.barge")),
           );
         }
         if (svc && cfg.assign) {
           if (cfg.me && cfg.me !== a.agent) {
-            acts.append(el("button", { type: "button", class: "small secondary",
+            acts.append(el("button", { type: "button", class: "small secondary", data: { op: "take-over" },
               onclick: () => callOp(svc.call, "transfer", { agent: cfg.me }, "board.confirm.take_over") }, msg("board.take_over")));
           }
-          acts.append(el("button", { type: "button", class: "small danger",
+          acts.append(el("button", { type: "button", class: "small danger", data: { op: "hangup" },
             onclick: () => callOp(svc.call, "teardown", {}, "board.confirm.hangup") }, msg("board.hangup")));
         }
         if (cfg.control && a.state !== "offline") {
           const sel = el("select", { "aria-label": msg("board.force") },
             ...["ready", "busy", "logout"].map((s) => el("option", { value: s }, msg("board.force." + s))));
-          acts.append(sel, el("button", { type: "button", class: "small secondary", onclick: () => force(a, sel.value) }, msg("board.force")));
+          acts.append(sel, el("button", { type: "button", class: "small secondary", data: { op: "force" }, onclick: () => force(a, sel.value) }, msg("board.force")));
         }
         const call = svc
           ? el("span", {}, svc.number + " ", el("span", { class: "clock", data: { start: Date.parse(svc.since) || Date.now() } }),
@@ -187,17 +187,29 @@ function render() {
           "tr",
           { data: { agent: a.agent } },
           el("th", { scope: "row" }, a.agent, el("span", { class: "hint" }, " " + (a.name || ""))),
-          el("td", {}, el("span", { class: "state st-" + a.state }, stateText(a.state)), a.reason ? el("span", { class: "reason" }, " " + reasonWord(a.reason)) : null,
+          el("td", {}, el("span", { class: "state st-" + a.state }, stateText(a.state)), a.reason && (a.state === "break" || a.state === "busy") ? el("span", { class: "reason" }, " " + reasonWord(a.reason)) : null,
             a.device && !a.registered && a.state !== "offline" ? el("span", { class: "state bad" }, "!") : null),
           el("td", { class: "num" }, el("span", { class: "clock", data: { start: a.start } })),
           el("td", {}, call),
           el("td", { class: "num" }, String(a.answered_today || 0) + " · " + fmt((a.talk_s || 0) * 1000)),
-          acts,
+          el("td", {}, acts),
         );
       }),
   );
   if (!ab.children.length) ab.append(el("tr", {}, el("td", { colspan: 6, class: "hint" }, msg("board.no_agents"))));
+  for (const tb of [qb, wb, ab]) label(tb);
   tick();
+}
+
+// label gives each cell its column's heading, which a phone's narrow
+// screen shows beside it (the tables become cards there).
+function label(tbody) {
+  const heads = [...tbody.closest("table").tHead.rows[0].cells].map((th) => (th.querySelector("abbr") || th).textContent.trim());
+  for (const tr of tbody.rows) {
+    [...tr.cells].forEach((c, i) => {
+      if (!c.colSpan || c.colSpan === 1) c.dataset.label = heads[i] || "";
+    });
+  }
 }
 
 // say shows the answer to an action beside the tables.

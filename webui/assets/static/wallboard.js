@@ -78,7 +78,7 @@ function tick() {
     if (v.classList.contains("v")) v.textContent = fmt(Date.now() - starts[v.dataset.group]);
   }
   const clock = document.getElementById("wall-clock");
-  if (clock) clock.textContent = new Date().toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" });
+  if (clock) clock.textContent = new Date().toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 }
 
 // load reads the summary; calls during a read, or within a second of the

@@ -114,7 +114,11 @@ function render() {
   );
   if (!qb.children.length) qb.append(el("tr", {}, el("td", { colspan: 8, class: "hint" }, msg("board.no_queues"))));
 
-  const ready = agents.filter((a) => a.state === "idle");
+  // A call may be given to any agent signed in and not in a call: the
+  // ready ones first.
+  const free = agents
+    .filter((a) => !["offline", "ringing", "talking"].includes(a.state))
+    .sort((a, b) => (b.state === "idle") - (a.state === "idle"));
   const wb = document.getElementById("board-waiting");
   const picked = {};
   for (const s of wb.querySelectorAll("select[data-call]")) picked[s.dataset.call] = s.value;
@@ -126,7 +130,8 @@ function render() {
         if (cfg.assign) {
           const sel = el("select", { "aria-label": msg("board.pick_agent"), data: { call: w.call } },
             el("option", { value: "" }, msg("board.pick_agent")),
-            ...ready.filter((a) => inGroup(a.agent, w.group)).map((a) => el("option", { value: a.agent }, a.agent + " " + a.name)));
+            ...free.filter((a) => inGroup(a.agent, w.group)).map((a) => el("option", { value: a.agent },
+              a.agent + " " + a.name + (a.state === "idle" ? "" : " (" + stateText(a.state) + ")"))));
           sel.value = picked[w.call] || "";
           acts.append(
             sel,

@@ -26,6 +26,14 @@ func (s *Server) boardRoutes(e *gin.Engine, authed *gin.RouterGroup) {
 	authed.GET("/wallboard", s.need(PermWallboard), s.needLive, s.apiWallboard)
 }
 
+// wallboardOnly reports whether u is a wallboard account: it holds the
+// wallboard and nothing else, so its session may outlive SessionMax (a
+// screen on the wall cannot type a password every twelve hours) while it
+// is in use; the open wallboard's event stream keeps it so.
+func wallboardOnly(u User) bool {
+	return u.Role != RoleAdmin && slices.Equal(u.Effective(), []Permission{PermWallboard})
+}
+
 // boardGroup is a group as the board's filter lists it.
 type boardGroup struct {
 	ID   int    `json:"id"`

@@ -197,6 +197,24 @@ func TestBoardPermissions(t *testing.T) {
 	if rec := c.get("/wallboard"); rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), `class="side"`) {
 		t.Fatalf("the wallboard page: %d", rec.Code)
 	}
+
+	// A day on the wall, in use: the wallboard account stays logged in,
+	// the supervisor's session ends at SessionMax (12 hours) all the same.
+	for range 24 * 3 {
+		e.clock.advance(20 * time.Minute)
+		if rec := c.get("/api/v1/wallboard"); rec.Code != http.StatusOK {
+			t.Fatalf("the wallboard after %v: %d", e.clock.now().Sub(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)), rec.Code)
+		}
+		sue.get("/api/v1/session")
+	}
+	if code, _ := sue.api(http.MethodGet, "/api/v1/cc/figures", nil); code != http.StatusUnauthorized {
+		t.Fatalf("the supervisor's session after a day: %d", code)
+	}
+	// Idle, it ends like any other.
+	e.clock.advance(31 * time.Minute)
+	if rec := c.get("/api/v1/wallboard"); rec.Code != http.StatusUnauthorized {
+		t.Fatalf("the wallboard after half an hour unused: %d", rec.Code)
+	}
 }
 
 // TestBrowserBoard: a supervisor's board in Chromium: a call waiting
@@ -286,4 +304,28 @@ func TestBrowserBoard(t *testing.T) {
 		}
 	}
 	t.Logf("screenshots in %s", dir)
+}
+
+// TestWallboardStream: a wallboard account's stream carries every event's
+// type with empty data (it reloads its summary), so it learns of a call
+// waiting without its number; an agent without the wallboard sees no
+// other agent's call at all, as before.
+func TestWallboardStream(t *testing.T) {
+	ee := newEventsEnv(t, Config{})
+	tv := ee.user(t, "tv", RoleAgent, "", map[string]bool{"desk": false, "desk.outbound": false, "wallboard": true})
+	ann := ee.user(t, "ann", RoleAgent, "1001", nil)
+	wall, _ := openStream(t, ee.url, tv, "")
+	desk, _ := openStream(t, ee.url, ann, "")
+	waitFor(t, func() bool { return ee.bus.Subscribers() == 2 })
+	ee.bus.Publish(ccevent.Event{Type: ccevent.CallQueued, Call: "c1", Group: 1, Number: "13800138000"})
+	ee.bus.Publish(ccevent.Event{Type: ccevent.AgentState, Agent: "1002", State: "ringing"})
+	if e := wall.next(t, 5*time.Second); e.typ != "call.queued" || e.data != "{}" {
+		t.Fatalf("the wallboard's call.queued: %+v", e)
+	}
+	if e := wall.next(t, 5*time.Second); e.typ != EventAgentState || !strings.Contains(e.data, "1002") {
+		t.Fatalf("the wallboard's agent.state: %+v", e)
+	}
+	if e := desk.next(t, 5*time.Second); e.typ != EventAgentState {
+		t.Fatalf("an agent saw %+v before the agent's state", e)
+	}
 }

@@ -615,6 +615,10 @@ func (s *Server) startSession(c *gin.Context, u User) session {
 		s.sess.destroy(old.ID)
 	}
 	ss := s.sess.create(u.Login)
+	if wallboardOnly(u) {
+		s.sess.wall(ss.ID)
+		ss.Wall = true
+	}
 	s.setSessionCookie(c, ss.ID, 0)
 	c.Set(keySession, ss)
 	c.Set(keyUser, u)

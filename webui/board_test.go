@@ -292,6 +292,17 @@ func TestBrowserBoard(t *testing.T) {
 				if page == "board" {
 					waitFor(t, func() bool { return strings.Contains(waiting(), "13912345678") })
 				}
+				if page == "board" && vp.name == "laptop" {
+					var fcp, shown float64
+					for range 50 { // the paint entry may come just after the load event
+						if b.evalJSON(`(performance.getEntriesByName("first-contentful-paint")[0] || {startTime: -1}).startTime`, &fcp); fcp >= 0 {
+							break
+						}
+						time.Sleep(20 * time.Millisecond)
+					}
+					b.evalJSON(`Number(document.getElementById("board").dataset.shown)`, &shown)
+					t.Logf("%s /board: first contentful paint %.0f ms, live figures shown at %.0f ms", lang, fcp, shown)
+				}
 				var problems []string
 				b.evalJSON(layoutProblems, &problems)
 				for _, p := range problems {

@@ -78,7 +78,7 @@ func newPagesEnv(t *testing.T, with ...func(*Config)) *pagesEnv {
 }
 
 // pagePaths are the pages of the admin, each looked at as root.
-var pagePaths = []string{"/", "/desk", "/users", "/users/ann", "/extensions", "/extensions/new", "/extensions/301",
+var pagePaths = []string{"/", "/desk", "/board", "/wallboard", "/users", "/users/ann", "/extensions", "/extensions/new", "/extensions/301",
 	"/trunks", "/trunks/provider", "/routes", "/routes/mobile",
 	"/groups", "/groups/1", "/agents", "/agents/1088", "/customer-types", "/customer-types/1", "/blacklist", "/blacklist/new",
 	"/inbound-routes", "/inbound-routes/main", "/calendars", "/calendars/main", "/bindings", "/bindings/192.168.1.23",

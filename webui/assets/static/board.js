@@ -26,6 +26,8 @@ function since(seconds) {
 }
 
 function take(f) {
+  // When the live figures first showed, for the tests' timing.
+  root.dataset.shown ||= String(Math.round(performance.now()));
   queues = f.queues || [];
   waiting = (f.waiting || []).map((w) => ({ ...w, start: since(w.waited_s) }));
   agents = (f.agents || []).map((a) => ({ ...a, start: since(a.in_state_s) }));

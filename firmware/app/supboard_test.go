@@ -1,6 +1,8 @@
 package app
 
 import (
+	"bufio"
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,9 +14,11 @@ import (
 // The supervisor board and the wallboard on the running box, with a real
 // call waiting: a call from the PSTN waits for sales while no agent is
 // ready (the supervisor signed 1088 in on 202 and set it busy); the
-// board's figures list it with its caller's region; the wallboard's
-// summary counts it without the caller's number; the supervisor assigns
-// it to the busy 1088, whose phone rings; an agent is refused the board and its operations.
+// supervisor's event stream says so (it answered 503 before the daemon
+// served its bus); the board's figures list the call with its caller's
+// region; the wallboard's summary counts it without the caller's number;
+// the supervisor assigns it to the busy 1088, whose phone rings; an agent
+// is refused the board and its operations.
 func TestBoardOnTheRunningBox(t *testing.T) {
 	if testing.Short() {
 		t.Skip("app: runs the daemon with sockets")
@@ -40,7 +44,34 @@ func TestBoardOnTheRunningBox(t *testing.T) {
 	// 1088 signs in on 202 and is set busy: the call waits.
 	sup.call("POST", "/api/v1/cc/agents/1088/login", map[string]any{"device": "202"}, http.StatusNoContent)
 	sup.call("POST", "/api/v1/cc/agents/1088/state", map[string]any{"state": "busy"}, http.StatusNoContent)
+	// The board's event stream: the daemon serves the call centre's bus.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, admin.base+"/api/v1/events", nil)
+	resp, err := (&http.Client{Jar: sup.c.Jar}).Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the supervisor's event stream: %v %v", err, resp)
+	}
+	defer resp.Body.Close()
+	queued := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if sc.Text() == "event: call.queued" && sc.Scan() {
+				queued <- sc.Text()
+				return
+			}
+		}
+	}()
 	callSales(t, a, "02588886666")
+	select {
+	case data := <-queued:
+		if !strings.Contains(data, "02588886666") {
+			t.Fatalf("call.queued on the stream: %s", data)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no call.queued on the supervisor's stream")
+	}
 	var call string
 	eventually(t, 10*time.Second, "the call waiting on the board", func() bool {
 		f := sup.call("GET", "/api/v1/cc/figures", nil, http.StatusOK)

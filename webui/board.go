@@ -67,6 +67,7 @@ var boardMsgs = []string{
 	"board.confirm.hangup", "board.confirm.take_over", "board.confirm.force", "board.done", "board.failed",
 	"board.no_waiting", "board.no_agents", "board.callback", "board.mobile", "board.held", "board.recorded",
 	"board.monitored", "board.pick_agent", "board.all_groups", "board.ringing", "board.no_queues",
+	"board.notice.no_answer_limit", "board.notice.callback_failed", "board.notice.store_error", "board.notice.other",
 	"desk.reason.device_back", "desk.reason.device_unavailable", "desk.reason.login", "desk.reason.logout",
 	"desk.reason.meal", "desk.reason.meeting", "desk.reason.no_answer", "desk.reason.other", "desk.reason.rest",
 	"desk.reason.restored_after_restart", "desk.reason.training", "desk.reason.wrap-up_done",

@@ -221,7 +221,8 @@ func TestBoardPermissions(t *testing.T) {
 // appears within a second of its event (the time from Publish to the
 // number on the page is logged), is assigned to an agent, and the
 // supervisor listens to the agent's call: each action reaches the call
-// centre; the wallboard shows the figures; screenshots of both pages in
+// centre; an engine's notice is worded for the supervisor; the wallboard
+// shows the figures; screenshots of both pages in
 // both languages on a laptop and a phone, nothing cut off.
 func TestBrowserBoard(t *testing.T) {
 	if testing.Short() {
@@ -270,6 +271,13 @@ func TestBrowserBoard(t *testing.T) {
 	waitFor(t, func() bool {
 		return strings.Contains(b.evalString(`document.getElementById("board-msg").innerText`), "Done") ||
 			strings.Contains(b.evalString(`document.getElementById("board-msg").innerText`), "已执行")
+	})
+
+	// The engine's notice for supervisors, worded.
+	bus.Publish(ccevent.Event{Type: ccevent.Notice, Agent: "1088", Reason: "no-answer limit", State: DeskBreak})
+	waitFor(t, func() bool {
+		n := b.evalString(`document.getElementById("board-notices").innerText`)
+		return strings.Contains(n, "1088") && (strings.Contains(n, "did not answer") || strings.Contains(n, "未接听"))
 	})
 
 	for _, lang := range []string{"zh-CN", "en"} {

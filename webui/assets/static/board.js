@@ -309,8 +309,23 @@ const TYPES = [
   "call.overflowed", "call.transferred", "call.held", "call.resumed", "call.ended", "callback.requested",
   "callback.dialled", "callback.connected", "callback.failed", "supervisor.action", "notice", "config.changed",
 ];
+// notice lists the engine's notices for supervisors, newest first (ten
+// at most): an agent put on break for not answering, a callback given up.
+function notice(e) {
+  if (e.reason === "recorded") return;
+  const key = "board.notice." + String(e.reason || "").replaceAll(" ", "_").replaceAll("-", "_");
+  const text = key in cfg.msgs
+    ? cfg.msgs[key].replace("%s", e.agent || e.number || e.call || "").replace("%s", t("ev.state." + e.state, e.state || ""))
+    : msg("board.notice.other") + " " + (e.reason || "") + (e.agent ? " (" + e.agent + ")" : "");
+  const list = document.getElementById("board-notices");
+  list.prepend(el("li", {}, el("time", {}, new Date().toLocaleTimeString(document.documentElement.lang, { hourCycle: "h23" })), " ", text));
+  while (list.children.length > 10) list.lastChild.remove();
+  list.closest("section").hidden = false;
+}
+
 for (const type of TYPES) {
   live.on(type, (e) => {
+    if (type === "notice") notice(e);
     if (type === "config.changed") location.reload();
     if (applied(type, e)) render();
     load();

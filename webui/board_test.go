@@ -273,6 +273,17 @@ func TestBrowserBoard(t *testing.T) {
 			strings.Contains(b.evalString(`document.getElementById("board-msg").innerText`), "已执行")
 	})
 
+	// Whisper (monitoring first, as the fake never lists the monitor),
+	// take over onto the supervisor's own agent, hang up: each asks the
+	// call centre.
+	for _, op := range []struct{ button, want string }{
+		{"whisper", "call c7 monitor-mode whisper by sue"}, {"take-over", "call c7 transfer 2001 by sue"},
+		{"hangup", "call c7 teardown  by sue"},
+	} {
+		b.eval(row + `.querySelector("button[data-op=` + op.button + `]").click(); 1`)
+		waitFor(t, func() bool { return slices.Contains(live.ops(), op.want) })
+	}
+
 	// The engine's notice for supervisors, worded.
 	bus.Publish(ccevent.Event{Type: ccevent.Notice, Agent: "1088", Reason: "no-answer limit", State: DeskBreak})
 	waitFor(t, func() bool {

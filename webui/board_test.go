@@ -336,17 +336,18 @@ func TestBrowserBoard(t *testing.T) {
 	t.Logf("screenshots in %s", dir)
 }
 
-// TestWallboardStream: a wallboard account's stream carries every event's
-// type with empty data (it reloads its summary), so it learns of a call
-// waiting without its number; an agent without the wallboard sees no
-// other agent's call at all, as before.
+// TestWallboardStream: the wallboard's stream (?view=wallboard) carries
+// every event's type with empty data (it reloads its summary), so it
+// learns of a call waiting without its number; the same account's other
+// streams, and an agent's, show no other agent's call at all, as before.
 func TestWallboardStream(t *testing.T) {
 	ee := newEventsEnv(t, Config{})
 	tv := ee.user(t, "tv", RoleAgent, "", map[string]bool{"desk": false, "desk.outbound": false, "wallboard": true})
 	ann := ee.user(t, "ann", RoleAgent, "1001", nil)
-	wall, _ := openStream(t, ee.url, tv, "")
+	wall, _ := openStreamURL(t, ee.url+"/api/v1/events?view=wallboard", tv, "")
+	other, _ := openStream(t, ee.url, tv, "")
 	desk, _ := openStream(t, ee.url, ann, "")
-	waitFor(t, func() bool { return ee.bus.Subscribers() == 2 })
+	waitFor(t, func() bool { return ee.bus.Subscribers() == 3 })
 	ee.bus.Publish(ccevent.Event{Type: ccevent.CallQueued, Call: "c1", Group: 1, Number: "13800138000"})
 	ee.bus.Publish(ccevent.Event{Type: ccevent.AgentState, Agent: "1002", State: "ringing"})
 	if e := wall.next(t, 5*time.Second); e.typ != "call.queued" || e.data != "{}" {
@@ -355,7 +356,9 @@ func TestWallboardStream(t *testing.T) {
 	if e := wall.next(t, 5*time.Second); e.typ != EventAgentState || !strings.Contains(e.data, "1002") {
 		t.Fatalf("the wallboard's agent.state: %+v", e)
 	}
-	if e := desk.next(t, 5*time.Second); e.typ != EventAgentState {
-		t.Fatalf("an agent saw %+v before the agent's state", e)
+	for _, s := range []*sseClient{desk, other} {
+		if e := s.next(t, 5*time.Second); e.typ != EventAgentState {
+			t.Fatalf("a stream not the wallboard's saw %+v before the agent's state", e)
+		}
 	}
 }

@@ -100,8 +100,9 @@ const (
 //
 // What a user sees: everything with PermQueueMonitor; otherwise resets,
 // configuration changes, every agent's state and the events of their own
-// agent (User.Agent); with PermWallboard, the type of every other event
-// with empty data ("{}"), so that the wallboard knows when to reload.
+// agent (User.Agent); on the wallboard's stream (?view=wallboard) with
+// PermWallboard, the type of every other event with empty data ("{}"),
+// so that the wallboard knows when to reload.
 func (s *Server) eventsRoutes(authed *gin.RouterGroup) {
 	authed.GET("/events", s.apiEvents)
 }
@@ -123,13 +124,14 @@ func canSee(u User, e LiveEvent) bool {
 var wallboardTick = []byte("{}")
 
 // visible is the data of e that u may see on the stream: all of it when
-// canSee allows, only the event's type for a wallboard (PermWallboard,
-// which reloads its summary on any change), nothing otherwise.
-func visible(u User, e LiveEvent) ([]byte, bool) {
+// canSee allows, only the event's type on a wallboard's stream (?view=
+// wallboard with PermWallboard: it reloads its summary on any change),
+// nothing otherwise.
+func visible(u User, e LiveEvent, wall bool) ([]byte, bool) {
 	switch {
 	case canSee(u, e):
 		return e.Data, true
-	case u.Can(PermWallboard):
+	case wall && u.Can(PermWallboard):
 		return wallboardTick, true
 	}
 	return nil, false
@@ -203,6 +205,7 @@ func (s *Server) apiEvents(c *gin.Context) {
 	}
 	u, _ := userOf(c)
 	ss, _ := sessionOf(c)
+	wall := c.Query("view") == "wallboard"
 	last := after
 	beat := s.heartbeat()
 	for {
@@ -213,7 +216,7 @@ func (s *Server) apiEvents(c *gin.Context) {
 				break
 			}
 			last = e.ID
-			if data, ok := visible(u, e); ok {
+			if data, ok := visible(u, e, wall); ok {
 				w.event(e.ID, e.Type, data)
 				if !w.flush() {
 					cancel()

@@ -311,6 +311,14 @@ func TestBrowserBoard(t *testing.T) {
 				if page == "board" {
 					waitFor(t, func() bool { return strings.Contains(waiting(), "13912345678") })
 				}
+				if page == "wallboard" && lang == "en" && vp.name == "laptop" {
+					// The wallboard's stream: a call more waiting shows.
+					count := func() string { return b.evalString(`document.querySelector("#wall .wall-card .v").textContent`) }
+					before := count()
+					waitFor(t, func() bool { return pe.bus.Subscribers() >= 1 })
+					live.queue("c9", "13800000009")
+					waitFor(t, func() bool { return count() != before })
+				}
 				if page == "board" && vp.name == "laptop" {
 					var fcp, shown float64
 					for range 50 { // the paint entry may come just after the load event

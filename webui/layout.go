@@ -41,6 +41,10 @@ var navSections = []navSection{
 		{Key: "nav.kb", Href: "/kb", show: hasRecords},
 		{Key: "nav.fax", Href: "/fax", Perm: PermFax, show: hasFax},
 	}},
+	{"nav.section.logs", []navItem{
+		{Key: "nav.logs", Href: "/logs", show: hasLogs},
+		{Key: "nav.reports", Href: "/reports", Perm: PermReports, show: hasLogs},
+	}},
 	{"nav.section.pbx", []navItem{
 		{Key: "nav.extensions", Href: "/extensions", Perm: PermPBX},
 		{Key: "nav.trunks", Href: "/trunks", Perm: PermPBX},
@@ -55,6 +59,7 @@ var navSections = []navSection{
 		{Key: "nav.calendars", Href: "/calendars", Perm: PermCCRead, show: hasCC},
 		{Key: "nav.bindings", Href: "/bindings", Perm: PermCCRead, show: hasCC},
 		{Key: "nav.caller_ids", Href: "/caller-ids", Perm: PermCCRead, show: hasCC},
+		{Key: "nav.flows", Href: "/flows", Perm: PermCCRead, show: hasCC},
 	}},
 	{"nav.section.system", []navItem{
 		{Key: "nav.users", Href: "/users", Perm: PermUsers},
@@ -66,6 +71,8 @@ var navSections = []navSection{
 func hasCC(s *Server) bool { return s.cfg.CallCentre != nil }
 
 func hasLive(s *Server) bool { return s.cfg.Live != nil }
+
+func hasLogs(s *Server) bool { return s.cfg.Logs != nil }
 
 func hasRecords(s *Server) bool { return s.cfg.Records != nil }
 

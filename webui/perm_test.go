@@ -38,6 +38,15 @@ var routeNeeds = map[string]string{
 
 	"GET /api/v1/wallboard": string(PermWallboard),
 
+	// Logs: every user's own (the handlers scope them by role).
+	"GET /api/v1/logs/status":          "user",
+	"GET /api/v1/logs/service":         "user",
+	"GET /api/v1/logs/calls":           "user",
+	"GET /api/v1/reports":              string(PermReports),
+	"GET /api/v1/reports/saved":        string(PermReports),
+	"POST /api/v1/reports/saved":       string(PermReports),
+	"DELETE /api/v1/reports/saved/:id": string(PermReports),
+
 	// Records: every user (the handlers decide per record and role).
 	"GET /api/v1/customers":                   "user",
 	"GET /api/v1/customers/lookup":            "user",

@@ -374,6 +374,8 @@ func (s *Server) routes() *gin.Engine {
 	s.ccRoutes(authed)
 	s.ccLiveRoutes(authed)
 	s.cdrRoutes(authed)
+	s.logsRoutes(e, authed)
+	s.flowPages(e)
 	s.eventsRoutes(authed)
 	s.recordingRoutes(authed)
 	s.voicemailRoutes(authed)

@@ -228,6 +228,10 @@ type Config struct {
 	// CallLog serves the call detail records under /api/v1/cdr; nil makes
 	// that route answer 503.
 	CallLog CallLog
+	// Logs is the call centre's status and service logs and reports under
+	// /api/v1/logs and /api/v1/reports (logs.go); nil makes those routes
+	// answer 503.
+	Logs CCLogs
 	// Recordings serves the call recordings under /api/v1/recordings; nil
 	// makes those routes answer 503.
 	Recordings Recordings

@@ -27,6 +27,7 @@ func (a *App) startWeb(ctx context.Context) error {
 		CallCentre:   ccStore{a},
 		Live:         &ccLive{a: a, desk: map[string]bool{}},
 		CallLog:      callLog{a},
+		Logs:         ccLogs{a},
 		Recordings:   recordingsWeb{a},
 		Voicemail:    voicemailWeb{a},
 		Conferences:  conferenceWeb{a},

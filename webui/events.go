@@ -100,7 +100,9 @@ const (
 //
 // What a user sees: everything with PermQueueMonitor; otherwise resets,
 // configuration changes, every agent's state and the events of their own
-// agent (User.Agent).
+// agent (User.Agent); on the wallboard's stream (?view=wallboard) with
+// PermWallboard, the type of every other event with empty data ("{}"),
+// so that the wallboard knows when to reload.
 func (s *Server) eventsRoutes(authed *gin.RouterGroup) {
 	authed.GET("/events", s.apiEvents)
 }
@@ -115,6 +117,24 @@ func canSee(u User, e LiveEvent) bool {
 		return true
 	}
 	return u.Agent != "" && e.Agent == u.Agent
+}
+
+// wallboardTick is the data of an event shown to a wallboard only: that
+// something changed, not who or what.
+var wallboardTick = []byte("{}")
+
+// visible is the data of e that u may see on the stream: all of it when
+// canSee allows, only the event's type on a wallboard's stream (?view=
+// wallboard with PermWallboard: it reloads its summary on any change),
+// nothing otherwise.
+func visible(u User, e LiveEvent, wall bool) ([]byte, bool) {
+	switch {
+	case canSee(u, e):
+		return e.Data, true
+	case wall && u.Can(PermWallboard):
+		return wallboardTick, true
+	}
+	return nil, false
 }
 
 // streamCount counts the open streams.
@@ -185,6 +205,7 @@ func (s *Server) apiEvents(c *gin.Context) {
 	}
 	u, _ := userOf(c)
 	ss, _ := sessionOf(c)
+	wall := c.Query("view") == "wallboard"
 	last := after
 	beat := s.heartbeat()
 	for {
@@ -195,8 +216,8 @@ func (s *Server) apiEvents(c *gin.Context) {
 				break
 			}
 			last = e.ID
-			if canSee(u, e) {
-				w.event(e.ID, e.Type, e.Data)
+			if data, ok := visible(u, e, wall); ok {
+				w.event(e.ID, e.Type, data)
 				if !w.flush() {
 					cancel()
 					return

@@ -70,7 +70,13 @@ type sseClient struct {
 // c and reads it on a goroutine until the stream ends or the test does.
 func openStream(t testing.TB, srv string, c *client, lastID string) (*sseClient, int) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, srv+"/api/v1/events", nil)
+	return openStreamURL(t, srv+"/api/v1/events", c, lastID)
+}
+
+// openStreamURL is openStream at a URL of the stream's own (a view).
+func openStreamURL(t testing.TB, url string, c *client, lastID string) (*sseClient, int) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
 	for _, ck := range c.jar.Cookies(base) {
 		req.AddCookie(ck)
 	}

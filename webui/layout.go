@@ -37,6 +37,8 @@ var navSections = []navSection{
 	{"nav.section.overview", []navItem{{Key: "nav.dashboard", Href: "/"}}},
 	{"nav.section.work", []navItem{
 		{Key: "nav.desk", Href: "/desk", Perm: PermDesk},
+		{Key: "nav.board", Href: "/board", Perm: PermQueueMonitor, show: hasLive},
+		{Key: "nav.wallboard", Href: "/wallboard", Perm: PermWallboard, show: hasLive},
 		{Key: "nav.customers", Href: "/customers", show: hasRecords},
 		{Key: "nav.workorders", Href: "/workorders", show: hasRecords},
 		{Key: "nav.kb", Href: "/kb", show: hasRecords},
@@ -76,13 +78,13 @@ var navSections = []navSection{
 
 func hasCC(s *Server) bool { return s.cfg.CallCentre != nil }
 
+func hasLive(s *Server) bool { return s.cfg.Live != nil }
+
 func hasLogs(s *Server) bool { return s.cfg.Logs != nil }
 
 func hasRecords(s *Server) bool { return s.cfg.Records != nil }
 
 func hasFax(s *Server) bool { return s.cfg.Fax != nil }
-
-func hasLive(s *Server) bool { return s.cfg.Live != nil }
 
 func hasRecordings(s *Server) bool { return s.cfg.Recordings != nil }
 

@@ -42,7 +42,8 @@ func samplePBX() pbxconf.Config {
 }
 
 // pagesEnv is a server on a socket with every role's user, the sample
-// configuration and a live event bus.
+// configuration and a live event bus; with changes the configuration
+// before the server starts.
 type pagesEnv struct {
 	*env
 	bus  *ccevent.Bus
@@ -51,12 +52,16 @@ type pagesEnv struct {
 	url  string
 }
 
-func newPagesEnv(t *testing.T) *pagesEnv {
+func newPagesEnv(t *testing.T, with ...func(*Config)) *pagesEnv {
 	t.Helper()
 	bus := ccevent.New(64, nil)
 	pbx := samplePBX()
 	desk := newMemDesk(bus, "1001", "1002", "2001")
-	e := newEnv(t, Config{PBX: newDocPBX(pbx), CallCentre: newDocCC(t, &pbx), Events: busEvents{bus}, Heartbeat: time.Second, Desk: desk})
+	cfg := Config{PBX: newDocPBX(pbx), CallCentre: newDocCC(t, &pbx), Events: busEvents{bus}, Heartbeat: time.Second, Desk: desk}
+	for _, f := range with {
+		f(&cfg)
+	}
+	e := newEnv(t, cfg)
 	e.s.now = time.Now
 	for _, u := range []struct{ login, role, name, agent string }{
 		{"root", RoleAdmin, "系统管理员", ""}, {"sue", RoleSupervisor, "苏班长", "2001"}, {"ann", RoleAgent, "安娜", "1001"},
@@ -73,7 +78,7 @@ func newPagesEnv(t *testing.T) *pagesEnv {
 }
 
 // pagePaths are the pages of the admin, each looked at as root.
-var pagePaths = []string{"/", "/desk", "/users", "/users/ann", "/extensions", "/extensions/new", "/extensions/301",
+var pagePaths = []string{"/", "/desk", "/board", "/wallboard", "/users", "/users/ann", "/extensions", "/extensions/new", "/extensions/301",
 	"/trunks", "/trunks/provider", "/routes", "/routes/mobile",
 	"/groups", "/groups/1", "/agents", "/agents/1088", "/customer-types", "/customer-types/1", "/blacklist", "/blacklist/new",
 	"/inbound-routes", "/inbound-routes/main", "/calendars", "/calendars/main", "/bindings", "/bindings/192.168.1.23",

@@ -36,6 +36,8 @@ var routeNeeds = map[string]string{
 
 	"GET /api/v1/cdr": string(PermLogsAll),
 
+	"GET /api/v1/wallboard": string(PermWallboard),
+
 	// Logs: every user's own (the handlers scope them by role).
 	"GET /api/v1/logs/status":          "user",
 	"GET /api/v1/logs/service":         "user",

@@ -400,6 +400,7 @@ func (s *Server) routes() *gin.Engine {
 	s.formRoutes(e, ccForms)
 	s.deskRoutes(e)
 	s.myRoutes(e)
+	s.boardRoutes(e, authed)
 	e.GET("/lang/:lang", s.switchLang)
 	e.POST("/lang/:lang", s.requireUser(false), s.postSwitchLang)
 	pages := e.Group("/users", s.requireUser(false), s.need(PermUsers))
@@ -617,6 +618,10 @@ func (s *Server) startSession(c *gin.Context, u User) session {
 		s.sess.destroy(old.ID)
 	}
 	ss := s.sess.create(u.Login)
+	if wallboardOnly(u) {
+		s.sess.wall(ss.ID)
+		ss.Wall = true
+	}
 	s.setSessionCookie(c, ss.ID, 0)
 	c.Set(keySession, ss)
 	c.Set(keyUser, u)

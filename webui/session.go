@@ -21,6 +21,9 @@ type session struct {
 	Login   string
 	Created time.Time
 	Seen    time.Time
+	// Wall is a wallboard account's session (wallboardOnly): a screen on
+	// the wall stays logged in as long as it is in use, past SessionMax.
+	Wall bool
 }
 
 // sessions holds the live sessions in memory: a reboot logs everyone out,
@@ -77,7 +80,16 @@ func (ss *sessions) get(id string) (session, bool) {
 }
 
 func (ss *sessions) expired(s *session, now time.Time) bool {
-	return now.Sub(s.Seen) > ss.idle || now.Sub(s.Created) > ss.max
+	return now.Sub(s.Seen) > ss.idle || !s.Wall && now.Sub(s.Created) > ss.max
+}
+
+// wall marks the session id a wallboard's: only idleness ends it.
+func (ss *sessions) wall(id string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if s, ok := ss.m[id]; ok {
+		s.Wall = true
+	}
 }
 
 // destroy ends one session.

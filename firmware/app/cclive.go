@@ -17,6 +17,7 @@ import (
 	"callbox/telephony/cc"
 	"callbox/telephony/ivr"
 	"callbox/telephony/prompt"
+	"callbox/telephony/region"
 	callswitch "callbox/telephony/switch"
 	"callbox/webui"
 )
@@ -306,6 +307,11 @@ type (
 		WaitedS  float64  `json:"waited_s"`
 		Callback bool     `json:"callback,omitempty"`
 		Ringing  []string `json:"ringing,omitempty"`
+		// Region and RegionEN name a landline's area, Mobile marks a
+		// mobile number (the supervisor board shows where callers are).
+		Region   string `json:"region,omitempty"`
+		RegionEN string `json:"region_en,omitempty"`
+		Mobile   bool   `json:"mobile,omitempty"`
 	}
 	figuresView struct {
 		Queues    []queueView      `json:"queues"`
@@ -321,6 +327,12 @@ func waitingViews(ws []acd.WaitingCall) []waitingView {
 	for _, w := range ws {
 		v := waitingView{Call: string(w.Call), Number: w.Number, Type: w.Type, Group: w.Group,
 			WaitedS: w.Waited.Seconds(), Callback: w.Callback}
+		switch info := region.Lookup(w.Number); {
+		case info.Kind == region.Mobile:
+			v.Mobile = true
+		case info.Known:
+			v.Region, v.RegionEN = info.Area.Name("zh"), info.Area.Name("en")
+		}
 		for _, r := range w.Ringing {
 			v.Ringing = append(v.Ringing, string(r))
 		}

@@ -45,7 +45,12 @@ class Live extends EventTarget {
   }
 
   start() {
-    const url = "/api/v1/events" + (this.last ? "?after=" + encodeURIComponent(this.last) : "");
+    // A page may ask for its own view of the stream (body data-live-view:
+    // the wallboard's).
+    const q = new URLSearchParams();
+    if (this.last) q.set("after", this.last);
+    if (document.body.dataset.liveView) q.set("view", document.body.dataset.liveView);
+    const url = "/api/v1/events" + (q.size ? "?" + q : "");
     const es = new EventSource(url);
     this.es = es;
     es.onopen = () => {

@@ -63,7 +63,8 @@ func start(t *testing.T, a *App) (stop func() (time.Duration, error)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	deadline := time.Now().Add(5 * time.Second)
+	// Readiness, not speed: a loaded machine under -race may take long.
+	deadline := time.Now().Add(30 * time.Second)
 	for a.WebAddr() == "" {
 		select {
 		case err := <-done:
@@ -73,7 +74,7 @@ func start(t *testing.T, a *App) (stop func() (time.Duration, error)) {
 		}
 		if time.Now().After(deadline) {
 			cancel()
-			t.Fatal("web admin did not start within 5 s")
+			t.Fatal("web admin did not start within 30 s")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -264,8 +264,8 @@ func TestDecodeRefusals(t *testing.T) {
 	for _, h := range []string{
 		"", "zz", "00", "0003", "000B", // reserved type 3
 		"0004", "00040B91", // cut address
-		"0004038121F30000", // cut time stamp
-		"0004038121F300009930925161958009E8", // septets beyond the data
+		"0004038121F30000",                     // cut time stamp
+		"0004038121F300009930925161958009E8",   // septets beyond the data
 		"0044038121F30008993092516195800A0605", // header longer than the data
 		"0004038121F30024993092516195800100",   // compressed
 	} {

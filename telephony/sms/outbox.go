@@ -402,6 +402,19 @@ func (o *Outbox) session(ctx context.Context, m *Modem, port Port, reconf <-chan
 	o.count(func(s *Status) { s.Operator, s.Signal = info.Operator, info.Signal })
 	o.setState(stateOf(err), err)
 	var j Joiner
+	// Reports the reader took before the port failed are applied still.
+	defer func() {
+		for {
+			select {
+			case u := <-m.Unsolicited():
+				if u.Kind != "+CMTI" {
+					_ = o.unsolicited(ctx, m, &j, u)
+				}
+			default:
+				return
+			}
+		}
+	}()
 	if err := o.readStorage(ctx, m, &j); err != nil {
 		return err
 	}

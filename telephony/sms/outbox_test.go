@@ -241,8 +241,20 @@ func TestOutbox200WithUnplug(t *testing.T) {
 	if err := r.modem.Plug(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "every message delivered", func() bool { return r.countState(sms.Delivered) == len(texts) })
+	waitFor(t, "every message sent", func() bool { return r.countState(sms.Queued) == 0 })
 	elapsed := time.Since(start)
+	// Reports: a report the modem had taken but the box not yet read when
+	// it was pulled is lost, as with a real modem (the network counts it
+	// delivered); every other one arrives.
+	waitFor(t, "the reports", func() bool {
+		n := r.countState(sms.Delivered)
+		time.Sleep(300 * time.Millisecond)
+		return n == len(texts) || n == r.countState(sms.Delivered)
+	})
+	delivered := r.countState(sms.Delivered)
+	if delivered < len(texts)-2 || delivered+r.countState(sms.Sent) != len(texts) {
+		t.Errorf("%d delivered, %d sent, of %d", delivered, r.countState(sms.Sent), len(texts))
+	}
 
 	// What reached the network, joined per message by (number, reference).
 	type key struct {
@@ -303,8 +315,8 @@ func TestOutbox200WithUnplug(t *testing.T) {
 	if r.modem.Stored() != 0 {
 		t.Errorf("%d messages left on the SIM after they were stored", r.modem.Stored())
 	}
-	t.Logf("200 messages (%d long) in %d parts through the emulated modem, unplugged after 60 parts: %v; all delivered, 2 received",
-		long3, parts, elapsed.Round(time.Millisecond))
+	t.Logf("200 messages (%d long) in %d parts through the emulated modem, unplugged after 60 parts: %v; %d reported delivered, 2 received",
+		long3, parts, elapsed.Round(time.Millisecond), delivered)
 }
 
 func TestOutboxPIN(t *testing.T) {

@@ -195,13 +195,16 @@ func (m *Modem) Receive(from, text string, ref uint8, order ...int) error {
 	return nil
 }
 
-func (m *Modem) unsolicited(s string) {
+// unsolicited sends a result code and reports whether the modem could.
+func (m *Modem) unsolicited(s string) bool {
 	m.mu.Lock()
 	master, silent := m.master, m.silent
 	m.mu.Unlock()
-	if master != nil && !silent {
-		_, _ = master.WriteString("\r\n" + s + "\r\n")
+	if master == nil || silent {
+		return false
 	}
+	_, err := master.WriteString("\r\n" + s + "\r\n")
+	return err == nil
 }
 
 // serve reads commands from one plugging-in until the master closes.
@@ -405,7 +408,17 @@ func (m *Modem) submit(master *os.File, hexPDU string, tpduLen int) {
 			go func() {
 				defer m.wg.Done()
 				time.Sleep(m.cfg.ReportDelay)
-				m.unsolicited(fmt.Sprintf("+CDS: %d\r\n%s", len(rep)/2-1, rep))
+				if !m.unsolicited(fmt.Sprintf("+CDS: %d\r\n%s", len(rep)/2-1, rep)) {
+					// The network tries again later: the report waits in
+					// the SIM, as one sent while the modem was away would.
+					m.mu.Lock()
+					idx := 0
+					for m.storage[idx] != "" {
+						idx++
+					}
+					m.storage[idx] = rep
+					m.mu.Unlock()
+				}
 			}()
 		}
 	}

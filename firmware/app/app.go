@@ -102,6 +102,7 @@ type App struct {
 	ntp        *ntpRun           // the NTP client (installer.go)
 	prompts    *prompt.Catalogue // prompts.go
 	cc         *callCentre       // the call-centre configuration in force (callcentre.go)
+	ccSvc      *ccRun            // the call-centre service (cc.go)
 
 	// lineEvents routes the board's driver events to the running line
 	// adapters; nil while the telephony is not running.
@@ -162,6 +163,7 @@ func (a *App) runOnce(ctx context.Context) error {
 		{name: "prompts", start: a.startPrompts, stop: a.stopPrompts},
 		{name: "callcentre", start: a.startCallCentre, stop: a.stopCallCentre},
 		{name: "telephony", start: a.startTelephony, stop: a.stopTelephony},
+		{name: "cc", start: a.startCC, stop: a.stopCC},
 		{name: "control", start: a.startControl, stop: a.stopControl},
 		{name: "web", start: a.startWeb, stop: a.stopWeb},
 		{name: "console", start: a.startConsole, stop: a.stopConsole},
@@ -177,6 +179,11 @@ func (a *App) runOnce(ctx context.Context) error {
 	for _, c := range comps {
 		t0 := time.Now()
 		if err := c.start(runCtx); err != nil {
+			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+				// Stopped while booting (or restarting): a clean stop,
+				// not a failed component.
+				break
+			}
 			bootErr = fmt.Errorf("app: start %s: %w", c.name, err)
 			break
 		}

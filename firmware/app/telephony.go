@@ -45,6 +45,10 @@ type telephonyRun struct {
 	fxs map[string]*fxsPort
 	fxo map[string]*fxoPort
 
+	// devices hears of SIP phones registering and going away (the call
+	// centre's agents' devices), once the call centre runs.
+	devices atomic.Pointer[deviceSink]
+
 	// extQ carries extensions whose DND or forwarding a feature code
 	// changed, from the switch's goroutine to the store (saveExtensions).
 	extQ chan callswitch.Extension
@@ -116,6 +120,7 @@ func (a *App) startTelephony(ctx context.Context) error {
 	}
 	log := a.log.With("component", "telephony")
 	sc := adaptPBX(conf, country)
+	sc.plan.Apps = ccDialPlan(db, log)
 	plan, err := dialplan.New(sc.plan)
 	if err != nil {
 		return err
@@ -303,7 +308,7 @@ func (t *telephonyRun) startSIP(ctx context.Context, cfg Config, sc switchConfig
 		// MD5 only: Debian's baresip (1.0) takes the last of several
 		// challenges, SHA-256, which it cannot do, and gives up (ENOSYS).
 		DigestAlgorithms: []digest.Algorithm{digest.MD5},
-	}, sip.Deps{Directory: t.dir, Handler: t.sw.SIPHandler(), RTP: t.rtp, Logger: t.log.With("component", "sip")})
+	}, sip.Deps{Directory: t.dir, Handler: t.sw.SIPHandler(), RTP: t.rtp, Logger: t.log.With("component", "sip"), Observer: t})
 	if err != nil {
 		return err
 	}
@@ -403,6 +408,7 @@ func (a *App) pbxChanged() {
 		return
 	}
 	sc := adaptPBX(conf, t.country)
+	sc.plan.Apps = ccDialPlan(t.db, t.log)
 	plan, err := dialplan.New(sc.plan)
 	if err != nil {
 		t.log.Error("pbx configuration not applied", "err", err)

@@ -48,9 +48,15 @@ func bootTelephony(t *testing.T, rtpMin int) *App {
 // bootTelephonyWith is bootTelephony with another configuration.
 func bootTelephonyWith(t *testing.T, rtpMin int, conf pbxconf.Config) *App {
 	t.Helper()
+	return bootTelephonyIn(t, t.TempDir(), rtpMin, conf)
+}
+
+// bootTelephonyIn is bootTelephonyWith on a data directory made ready.
+func bootTelephonyIn(t *testing.T, dir string, rtpMin int, conf pbxconf.Config) *App {
+	t.Helper()
 	logs := &syncBuffer{}
 	a, err := New(Config{
-		DataDir: t.TempDir(), Board: "sim", HTTPAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0", Console: "none",
+		DataDir: dir, Board: "sim", HTTPAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0", Console: "none",
 		NoWatchdog: true, RTPMin: rtpMin, RTPMax: rtpMin + 399, Import: writePBX(t, conf),
 	}, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})), logbuf.New(10))
 	if err != nil {

@@ -54,11 +54,19 @@ var migrations = []migration{
 		_, err := tx.CreateBucket([]byte("cdr"))
 		return err
 	}},
+	{5, "create call-centre fact, device and configuration buckets", func(tx *bolt.Tx) error {
+		for _, name := range []string{"cc_facts", "cc_devices", "cc_config"} {
+			if _, err := tx.CreateBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
 }
 
 // SchemaVersion is the schema this firmware writes, the version of the
 // last migration; Open refuses files with a higher version.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // checkMigrations enforces versions 1, 2, 3... with no gap: a gap would
 // make an old file skip a step.

@@ -35,7 +35,17 @@ const (
 	IVRFlows Records = "ivr_flows"
 )
 
-var recordBuckets = []Records{ACDConfig, ACDStatus, ACDCallbacks, IVRFlows, CDRs}
+// The call centre's buckets (schema version 5).
+const (
+	// CCFacts holds one fact row per queue call, keyed by call id.
+	CCFacts Records = "cc_facts"
+	// CCDevices holds each agent's device binding, keyed by agent.
+	CCDevices Records = "cc_devices"
+	// CCConfig holds the call centre's configuration beyond the ACD's.
+	CCConfig Records = "cc_config"
+)
+
+var recordBuckets = []Records{ACDConfig, ACDStatus, ACDCallbacks, IVRFlows, CDRs, CCFacts, CCDevices, CCConfig}
 
 // records returns the bucket for r, refusing names no migration created.
 func (t *Tx) records(r Records) (*bolt.Bucket, error) {

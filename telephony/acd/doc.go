@@ -43,9 +43,12 @@
 //
 // # Driving the engine
 //
-// The wiring reports events with Offer, Answer, Reject, Hangup,
-// RequestCallback, CallbackConnected and CallbackFailed; agents and
-// supervisors call Login, Logout, SetState, Stop and Assign. The engine
+// The wiring reports events with Offer (to the caller's customer type's
+// groups, or to a group or type an IVR node names), Answer, Reject,
+// Hangup, RequestCallback (one callback per number: a second request is
+// merged into the first), CallbackConnected, CallbackFailed and Transfer
+// (a connected call handed to another agent); agents and supervisors call
+// Login, Logout, SetState, Stop and Assign. The engine
 // answers through Actions (Agents: Ring, StopRing; Callers: Connect, Play,
 // Announce, Route, CallBack; Supervisors: Notify). Actions are invoked
 // after each operation with the engine's lock released, in order, so an

@@ -51,6 +51,13 @@ type CallInfo struct {
 	ID       CallID
 	Number   string // caller's number
 	Category string // contact category from the CRM, if known
+	// Type, when not 0, is the customer type by id (an IVR queue node that
+	// names a type), instead of classifying the number.
+	Type int
+	// Group, when not 0, is the group the call waits in (an IVR queue node
+	// that names a group), instead of the customer type's groups; the
+	// type still gives the call its priority.
+	Group int
 }
 
 type callState uint8
@@ -646,8 +653,23 @@ func (e *Engine) Offer(ci CallInfo) (out Outcome, t Target, err error) {
 			return nil
 		}
 		ct := e.classify(ci.Number, ci.Category)
-		groups := make([]int, 0, len(ct.groups))
-		for _, gi := range ct.groups {
+		if ci.Type != 0 {
+			t, ok := e.typeByID(ci.Type)
+			if !ok {
+				return fmt.Errorf("acd: call %q: unknown customer type %d", ci.ID, ci.Type)
+			}
+			ct = t
+		}
+		cand := ct.groups
+		if ci.Group != 0 {
+			gi, ok := e.groupIdx[ci.Group]
+			if !ok {
+				return fmt.Errorf("acd: call %q: unknown group %d", ci.ID, ci.Group)
+			}
+			cand = []int{gi}
+		}
+		groups := make([]int, 0, len(cand))
+		for _, gi := range cand {
 			if e.groups[gi].cfg.Enabled {
 				groups = append(groups, gi)
 			}
@@ -685,6 +707,19 @@ func (e *Engine) Offer(ci CallInfo) (out Outcome, t Target, err error) {
 		return nil
 	})
 	return out, t, err
+}
+
+// typeByID returns a customer type (the default one too) by id.
+func (e *Engine) typeByID(id int) (*custType, bool) {
+	for _, t := range e.types {
+		if t.cfg.ID == id {
+			return t, true
+		}
+	}
+	if e.deflt.cfg.ID == id {
+		return e.deflt, true
+	}
+	return nil, false
 }
 
 func external(t Target) Target {
@@ -1381,8 +1416,10 @@ func (e *Engine) endTalk(c *call, now time.Time) {
 // --- callbacks ----------------------------------------------------------------
 
 // RequestCallback turns a waiting caller into a callback that keeps their
-// place; number is where to call back (empty: the calling number). The
-// wiring hangs up the caller's leg afterwards.
+// place; number is where to call back (empty: the calling number). A
+// number that already has a callback pending keeps that one (the earlier
+// place) and this call is merged into it. The wiring hangs up the
+// caller's leg afterwards.
 func (e *Engine) RequestCallback(callID CallID, number string) error {
 	return e.do(func(now time.Time) error {
 		c, err := e.callByID(callID)
@@ -1401,6 +1438,16 @@ func (e *Engine) RequestCallback(callID CallID, number string) error {
 		e.releaseRings(c, now)
 		c.stopTimers()
 		c.gen++
+		// One callback per number: a caller who already has one (from an
+		// earlier call, keeping an earlier place) is not called twice.
+		for _, o := range e.queue {
+			if o != c && o.number == c.number && (o.state == callCBWaiting || o.state == callCBDialing) {
+				e.unqueue(c)
+				delete(e.calls, c.id)
+				e.dispatch(now)
+				return nil
+			}
+		}
 		c.state = callCBWaiting
 		e.persist(c, now)
 		e.dispatch(now)
@@ -1674,6 +1721,47 @@ func (e *Engine) Assign(callID CallID, agentID AgentID) error {
 		default:
 			return fmt.Errorf("%w: call %s is not waiting", ErrBadState, callID)
 		}
+		e.dispatch(now)
+		return nil
+	})
+}
+
+// Transfer hands a connected call to another agent (a consultative
+// transfer the agents completed between them): the serving agent goes to
+// wrap-up as after a hang-up, and to talks the call from now on. to must
+// be signed in and not ringing or talking for another call.
+func (e *Engine) Transfer(callID CallID, to AgentID) error {
+	return e.do(func(now time.Time) error {
+		c, err := e.callByID(callID)
+		if err != nil {
+			return err
+		}
+		if c.state != callTalking {
+			return fmt.Errorf("%w: call %s is not connected", ErrBadState, callID)
+		}
+		b, err := e.agentByID(to)
+		if err != nil {
+			return err
+		}
+		if b.idx == c.agent {
+			return fmt.Errorf("%w: %s already has call %s", ErrBadState, to, callID)
+		}
+		if b.state.engaged() {
+			return fmt.Errorf("%w: %s is %s", ErrEngaged, to, b.state)
+		}
+		if b.state == Offline {
+			return fmt.Errorf("%w: %s is offline", ErrBadState, to)
+		}
+		e.endTalk(c, now)
+		if b.state == WrapUp {
+			e.stopAgentTimer(b)
+		}
+		c.agent = b.idx
+		c.answered = now
+		b.call = c
+		b.ringGroup = c.primary()
+		e.setState(b, Talking, "transfer", now)
+		b.answered++
 		e.dispatch(now)
 		return nil
 	})

@@ -234,7 +234,15 @@ func runProperty(t *testing.T, seed uint64, steps int) {
 		case 7:
 			_ = e.SetState(agents(), []State{Idle, Idle, Break, Busy, Offline}[r.IntN(5)], "x")
 		case 8:
-			_ = e.RequestCallback(anyCall(), "")
+			c := anyCall()
+			if e.RequestCallback(c, "") == nil {
+				e.mu.Lock()
+				_, known := e.calls[c]
+				e.mu.Unlock()
+				if !known {
+					m.end(c, "merged into its number's callback")
+				}
+			}
 		case 9:
 			for a, c := range m.reserved {
 				if r.IntN(2) == 0 {

@@ -146,14 +146,50 @@ func (c *Channel) String() string { return c.name }
 
 // Conference is a set of channels that hear each other: two channels make a
 // bridge (plain copies), more a mixed conference (dsp/mix, nobody hears
-// themselves). A channel is in at most one conference.
+// themselves). A channel is in at most one conference. Each member has a
+// Role: talkers hear each other, a listener hears the talkers and is heard
+// by nobody, a whisperer hears the talkers and is heard by one member only.
 type Conference struct {
 	members []*Channel
-	listen  []bool // listen-only members (monitoring)
+	roles   []Member // Role and To of each member, by index
+	whisper []int    // whisper[i]: the member index i is heard by, or -1
 	mixer   *mix.Mixer
 	ins     [][]int16
 	outs    [][]int16
 	e       *Engine
+}
+
+// Role is how a member takes part in a conference.
+type Role uint8
+
+// Conference roles.
+const (
+	// Talk: hears the other talkers (and whisperers to it), heard by the
+	// talkers and listeners.
+	Talk Role = iota
+	// Listen: hears the talkers, heard by nobody (supervisor monitoring).
+	Listen
+	// Whisper: hears the talkers, heard only by the member Member.To
+	// (a supervisor coaching an agent); with no such member, by nobody.
+	Whisper
+)
+
+var roleNames = [...]string{"talk", "listen", "whisper"}
+
+// String names the role.
+func (r Role) String() string {
+	if int(r) < len(roleNames) {
+		return roleNames[r]
+	}
+	return fmt.Sprintf("role(%d)", r)
+}
+
+// Member is a channel with its role, for Engine.ConferenceOf.
+type Member struct {
+	Channel *Channel
+	Role    Role
+	// To is the member a Whisper is heard by.
+	To *Channel
 }
 
 // Stats are the engine's counters.
@@ -449,23 +485,40 @@ func (e *Engine) Bridge(a, b *Channel) (*Conference, error) {
 // Conference puts channels into a new conference (two or more), taking them
 // out of any they were in.
 func (e *Engine) Conference(chans ...*Channel) (*Conference, error) {
-	if len(chans) < 2 || len(chans) > mix.MaxParties {
-		return nil, fmt.Errorf("media: a conference of %d channels (2 to %d)", len(chans), mix.MaxParties)
+	ms := make([]Member, len(chans))
+	for i, c := range chans {
+		ms[i] = Member{Channel: c}
 	}
-	for i, a := range chans {
-		for _, b := range chans[i+1:] {
-			if a == b {
-				return nil, fmt.Errorf("media: channel %s given twice", a.name)
+	return e.ConferenceOf(ms...)
+}
+
+// ConferenceOf puts channels into a new conference (two or more) with the
+// roles given, taking them out of any they were in.
+func (e *Engine) ConferenceOf(ms ...Member) (*Conference, error) {
+	if len(ms) < 2 || len(ms) > mix.MaxParties {
+		return nil, fmt.Errorf("media: a conference of %d channels (2 to %d)", len(ms), mix.MaxParties)
+	}
+	for i, a := range ms {
+		if a.Channel == nil {
+			return nil, errors.New("media: conference of a nil channel")
+		}
+		if a.Role > Whisper {
+			return nil, fmt.Errorf("media: channel %s: unknown role %d", a.Channel.name, a.Role)
+		}
+		for _, b := range ms[i+1:] {
+			if a.Channel == b.Channel {
+				return nil, fmt.Errorf("media: channel %s given twice", a.Channel.name)
 			}
 		}
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	k := &Conference{e: e}
-	for _, c := range chans {
+	for _, m := range ms {
+		c := m.Channel
 		e.leave(c)
 		k.members = append(k.members, c)
-		k.listen = append(k.listen, false)
+		k.roles = append(k.roles, Member{Role: m.Role, To: m.To})
 		c.conf = k
 	}
 	if err := k.rebuild(); err != nil {
@@ -489,9 +542,31 @@ func (k *Conference) Join(c *Channel, listenOnly bool) error {
 	}
 	e.leave(c)
 	k.members = append(k.members, c)
-	k.listen = append(k.listen, listenOnly)
+	r := Talk
+	if listenOnly {
+		r = Listen
+	}
+	k.roles = append(k.roles, Member{Role: r})
 	c.conf = k
 	return k.rebuild()
+}
+
+// SetRole changes a member's role (to names the member a Whisper is heard
+// by). It fails for a channel that is not a member.
+func (k *Conference) SetRole(c *Channel, r Role, to *Channel) error {
+	e := k.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if r > Whisper {
+		return fmt.Errorf("media: channel %s: unknown role %d", c.name, r)
+	}
+	for i, m := range k.members {
+		if m == c {
+			k.roles[i] = Member{Role: r, To: to}
+			return k.rebuild()
+		}
+	}
+	return fmt.Errorf("media: channel %s is not in the conference", c.name)
 }
 
 // Leave takes a channel out of the conference; a conference left with fewer
@@ -521,7 +596,7 @@ func (e *Engine) leave(c *Channel) {
 	for i, m := range k.members {
 		if m == c {
 			k.members = append(k.members[:i], k.members[i+1:]...)
-			k.listen = append(k.listen[:i], k.listen[i+1:]...)
+			k.roles = append(k.roles[:i], k.roles[i+1:]...)
 			break
 		}
 	}
@@ -545,8 +620,8 @@ func (e *Engine) leave(c *Channel) {
 // changes only).
 func (k *Conference) rebuild() error {
 	n := len(k.members)
-	k.mixer, k.ins, k.outs = nil, nil, nil
-	if n == 2 && !k.listen[0] && !k.listen[1] {
+	k.mixer, k.ins, k.outs, k.whisper = nil, nil, nil, nil
+	if n == 2 && k.roles[0].Role == Talk && k.roles[1].Role == Talk {
 		return nil // a bridge: copies
 	}
 	m, err := mix.NewMixer(max(n, 2), FrameSamples)
@@ -555,16 +630,44 @@ func (k *Conference) rebuild() error {
 	}
 	k.ins = make([][]int16, n)
 	k.outs = make([][]int16, n)
+	k.whisper = make([]int, n)
 	for i, c := range k.members {
 		k.ins[i] = c.in[:]
 		k.outs[i] = c.out[:]
-		if k.listen[i] {
-			m.SetInputGain(i, 0)
+		k.whisper[i] = -1
+		r := k.roles[i]
+		if r.Role == Talk {
+			continue
+		}
+		m.SetInputGain(i, 0) // out of the talkers' mix
+		if r.Role == Whisper && r.To != nil && r.To != c {
+			for j, t := range k.members {
+				if t == r.To {
+					k.whisper[i] = j
+				}
+			}
 		}
 	}
 	k.mixer = m
 	return nil
 }
+
+// mixDown mixes one tick: the talkers' mix for everyone, then each
+// whisperer added to the one member who hears it. It allocates nothing.
+func (k *Conference) mixDown() {
+	k.mixer.Mix(k.outs, k.ins)
+	for w, to := range k.whisper {
+		if to < 0 {
+			continue
+		}
+		dst, src := k.outs[to], k.ins[w]
+		for i, v := range src {
+			dst[i] = sat16(int32(dst[i]) + int32(v))
+		}
+	}
+}
+
+func sat16(v int32) int16 { return int16(max(-32768, min(32767, v))) }
 
 // Tick processes one frame for every channel. The Clock calls it; on the
 // board the PCM highway's handler does. Calls must not overlap.
@@ -597,7 +700,7 @@ func (e *Engine) Tick() {
 			a.out, b.out = b.in, a.in
 			continue
 		}
-		k.mixer.Mix(k.outs, k.ins)
+		k.mixDown()
 	}
 	for _, c := range e.chans {
 		c.ahead = nil

@@ -31,6 +31,11 @@ type DialRequest struct {
 	From Party
 	// RingTimeout gives up with CauseNoAnswer (default Config.NoAnswerTimeout).
 	RingTimeout time.Duration
+	// AutoAnswer asks an extension's phone to answer by itself (an agent
+	// set to auto-answer): Call-Info answer-after=0 and Alert-Info
+	// info=alert-autoanswer, which the usual desk phones and softphones
+	// understand one way or the other.
+	AutoAnswer bool
 }
 
 // Dial places an outbound call and returns its leg at once; progress,
@@ -103,6 +108,10 @@ func (e *Endpoint) Dial(ctx context.Context, d DialRequest) (*Leg, error) {
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: uint32(time.Now().UnixNano()&0xffff) + 1, MethodName: sip.INVITE})
 	req.AppendHeader(l.contactHeader())
 	req.AppendHeader(sip.NewHeader("User-Agent", e.cfg.UserAgent))
+	if d.AutoAnswer && d.Extension != "" {
+		req.AppendHeader(sip.NewHeader("Call-Info", "<sip:"+to.Host+">;answer-after=0"))
+		req.AppendHeader(sip.NewHeader("Alert-Info", "<http://localhost/>;info=alert-autoanswer"))
+	}
 	req.AppendHeader(sip.NewHeader("Allow", allowed))
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.SetBody(sdpneg.Offer(l.local))

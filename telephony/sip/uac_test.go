@@ -140,3 +140,25 @@ func TestSippDialContextCancels(t *testing.T) {
 		t.Fatalf("sipp: %v\n%s", err, out)
 	}
 }
+
+// An agent's phone set to answer by itself is asked to in the INVITE (the
+// sipp phone fails the call without both headers).
+func TestSippDialAutoAnswer(t *testing.T) {
+	needSipp(t)
+	box := startBox(t, Config{DigestAlgorithms: []digest.Algorithm{digest.MD5}}, directory{"202": "pw"}, nil)
+	port := freeUDPPort(t)
+	wait := sippAt(t, port, "uas_autoanswer.xml")
+	registerAt(t, box, "202", "pw", port)
+	waitBound(t, port)
+	l, err := box.Dial(context.Background(), DialRequest{Extension: "202", From: Party{User: "13800138000"}, AutoAnswer: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	box.rec.next(t, "answered", 5*time.Second)
+	if err := l.Hangup(); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := wait(); err != nil {
+		t.Fatalf("sipp: %v\n%s", err, out)
+	}
+}

@@ -217,6 +217,9 @@ func (s *Switch) rejected(cs *chanState, digits string) {
 
 // inbound: an FXO line rang with a call for the box.
 func (s *Switch) inbound(cs *chanState, from Party) {
+	if s.offerApp(cs, Incoming{Kind: FromLine, Trunk: cs.ch.Name(), From: from}) {
+		return
+	}
 	dest := s.cfg.Inbound[cs.ch.Name()]
 	if dest == "" && len(s.cfg.Extensions) > 0 {
 		dest = s.cfg.Extensions[0].Number

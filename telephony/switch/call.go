@@ -37,6 +37,8 @@ type call struct {
 	// hangupAt ends an answered call the switch answered itself: a SIP
 	// caller's feature code, once it has heard the confirmation.
 	hangupAt time.Time
+	// app is set for a call an application controls (app.go).
+	app *AppCall
 }
 
 // leg is one channel's part in a call.
@@ -50,6 +52,7 @@ type leg struct {
 	end    time.Time
 	cause  Cause
 	ended  bool
+	app    *appLeg // the leg's place in an app call, if it is in one
 }
 
 func (s *Switch) newCall(a *chanState, from Party, to string) *call {
@@ -76,6 +79,10 @@ func (s *Switch) originate(cs *chanState, number string) {
 	d := s.plan.Resolve(cs.ext, number)
 	if d.Kind == dialplan.FeatureCode && d.Feature == dialplan.Pickup {
 		s.pickup(cs)
+		return
+	}
+	if d.Kind == dialplan.Application &&
+		s.offerApp(cs, Incoming{Kind: Dialled, From: from, To: d.Number, Extension: cs.ext, App: d.App}) {
 		return
 	}
 	c := s.newCall(cs, from, number)
@@ -267,6 +274,10 @@ func (s *Switch) answered(cs *chanState) {
 	if l == nil || l.ended {
 		return
 	}
+	if l.app != nil {
+		s.appAnswered(l)
+		return
+	}
 	if !cs.recall.IsZero() {
 		// The recall is answered: back to the held party.
 		cs.recall = time.Time{}
@@ -320,6 +331,10 @@ func (s *Switch) fail(c *call, cause Cause) { s.end(c, cause) }
 
 // partyGone: the party on cs hung up (or its channel failed).
 func (s *Switch) partyGone(cs *chanState, cause Cause) {
+	if l := cs.cur; l != nil && l.app != nil {
+		s.appPartyGone(l, cause)
+		return
+	}
 	if cs.conf && cs.held != nil && cs.cur != nil {
 		// The host of a three-way conference left: the other two talk on.
 		s.transfer(cs)
@@ -450,6 +465,10 @@ func (s *Switch) end(c *call, cause Cause) {
 	if !s.calls[c] {
 		return
 	}
+	if c.app != nil && !c.app.ended {
+		s.appEnd(c.app, cause) // it ends the legs the application's way, then comes back
+		return
+	}
 	if c.cause == 0 {
 		c.cause = cause
 	}
@@ -508,6 +527,7 @@ func (s *Switch) timers() {
 		return
 	}
 	now := s.clk.Now()
+	s.appTimers(now)
 	for _, c := range s.fxs {
 		if cs := c.cs; !cs.recall.IsZero() && !now.Before(cs.recall) && cs.cur != nil {
 			cs.recall = time.Time{}

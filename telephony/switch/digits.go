@@ -157,6 +157,10 @@ func (s *Switch) digit(ev media.Event) {
 	if cs == nil || cs.mch != ev.Channel || cs.cur == nil {
 		return
 	}
+	if cs.cur.app != nil {
+		s.appDigit(cs.cur, ev.Digit, ev.Duration)
+		return
+	}
 	far := other(cs.cur)
 	if far == nil || far.ended || far.call.answer.IsZero() || far.cs.cur != far {
 		return

@@ -160,6 +160,10 @@ func (s *Switch) dropCurrent(cs *chanState, cause Cause) {
 
 // flashFeature carries out what an FXS phone asked for with its hook.
 func (s *Switch) flashFeature(cs *chanState, f line.Feature) {
+	if cs.cur != nil && cs.cur.app != nil {
+		s.appFlash(cs, f)
+		return
+	}
 	switch f {
 	case line.FeatureHold:
 		if cs.cur == nil {

@@ -3,15 +3,11 @@ package callswitch_test
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
-	"callbox/board"
 	"callbox/board/pcm"
 	"callbox/board/ports"
-	"callbox/board/proslic"
-	"callbox/board/si3050"
 	"callbox/board/sim"
 	"callbox/board/sim/proslicsim"
 	"callbox/board/sim/si3050sim"
@@ -23,78 +19,6 @@ import (
 	"callbox/telephony/switch/cdr"
 	"callbox/telephony/switch/dialplan"
 )
-
-// slicPort adapts a running ProSLIC port of the sim board to
-// line.FXSPort, as firmware/app does: driver events queued for NextEvent,
-// PCM through the highway's port.
-type slicPort struct {
-	mu sync.Mutex
-	p  *ports.Port
-	q  []line.FXSEvent
-}
-
-func (s *slicPort) push(e proslic.Event) {
-	if ev, ok := lineport.FXSEvent(e); ok {
-		s.mu.Lock()
-		s.q = append(s.q, ev)
-		s.mu.Unlock()
-	}
-}
-
-func (s *slicPort) NextEvent() (line.FXSEvent, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.q) == 0 {
-		return line.FXSEvent{}, false
-	}
-	e := s.q[0]
-	s.q = append(s.q[:0], s.q[1:]...)
-	return e, true
-}
-
-func (s *slicPort) Ring(cad []time.Duration) error {
-	return lineport.Ring(s.p.FXS(), proslic.Ring{Frequency: 25, Amplitude: 85}, cad)
-}
-
-func (s *slicPort) StopRing() error { return s.p.FXS().StopRing() }
-
-func (s *slicPort) SetFeed(f line.Feed) error { return lineport.SetFeed(s.p.FXS(), f) }
-
-func (s *slicPort) ReadFrame(f *line.Frame)  { copy(f[:], s.p.PCM().Received()) }
-func (s *slicPort) WriteFrame(f *line.Frame) { s.p.PCM().Send(f[:]) }
-
-// daaPort adapts a running Si3050 port to line.FXOPort.
-type daaPort struct {
-	mu sync.Mutex
-	p  *ports.Port
-	q  []line.FXOEvent
-}
-
-func (d *daaPort) push(e si3050.Event) {
-	if ev, ok := lineport.FXOEvent(e); ok {
-		d.mu.Lock()
-		d.q = append(d.q, ev)
-		d.mu.Unlock()
-	}
-}
-
-func (d *daaPort) NextEvent() (line.FXOEvent, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if len(d.q) == 0 {
-		return line.FXOEvent{}, false
-	}
-	e := d.q[0]
-	d.q = append(d.q[:0], d.q[1:]...)
-	return e, true
-}
-
-func (d *daaPort) Seize() error                  { return d.p.FXO().Seize() }
-func (d *daaPort) Release() error                { return d.p.FXO().Release() }
-func (d *daaPort) Flash() error                  { return d.p.FXO().Flash(0) }
-func (d *daaPort) LineVoltage() (float64, error) { return d.p.FXO().LineVoltage() }
-func (d *daaPort) ReadFrame(f *line.Frame)       { copy(f[:], d.p.PCM().Received()) }
-func (d *daaPort) WriteFrame(f *line.Frame)      { d.p.PCM().Send(f[:]) }
 
 // rig is the sim board with the switch on it: extensions 201-204 on
 // fxs1-4, fxo1 and fxo2 as trunks, on a virtual clock.
@@ -146,27 +70,11 @@ func newRig(t testing.TB, o rigOpt) *rig {
 		o.plan = defaultPlan()
 	}
 	clk := sim.VirtualClock()
-	sb, err := sim.New(board.Sim(), sim.Options{Clock: clk})
+	lp, err := lineport.OpenSim(context.Background(), sim.Options{Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
-	slics := map[string]*slicPort{}
-	daas := map[string]*daaPort{}
-	bd, err := ports.OpenWith(context.Background(), board.Sim(), ports.Options{Sim: sb, Events: func(e ports.Event) {
-		switch e.Kind {
-		case board.FXS:
-			if s := slics[e.Port]; s != nil {
-				s.push(e.FXS)
-			}
-		case board.FXO:
-			if d := daas[e.Port]; d != nil {
-				d.push(e.FXO)
-			}
-		}
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb, bd := lp.Board, lp.Ports
 	t.Cleanup(func() { bd.Close() })
 	plan, err := dialplan.New(o.plan)
 	if err != nil {
@@ -179,25 +87,16 @@ func newRig(t testing.TB, o rigOpt) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range bd.Ports() {
-		if p.Err() != nil {
-			t.Fatalf("%s: %v", p.Name(), p.Err())
+	for _, p := range lp.FXS {
+		if err := sw.AddFXS(line.FXSConfig{Name: p.P.Name()}, p); err != nil {
+			t.Fatal(err)
 		}
-		switch p.Kind() {
-		case board.FXS:
-			sp := &slicPort{p: p}
-			slics[p.Name()] = sp
-			if err := sw.AddFXS(line.FXSConfig{Name: p.Name()}, sp); err != nil {
-				t.Fatal(err)
-			}
-		case board.FXO:
-			dp := &daaPort{p: p}
-			daas[p.Name()] = dp
-			cfg := o.fxo
-			cfg.Name = p.Name()
-			if err := sw.AddFXO(cfg, dp); err != nil {
-				t.Fatal(err)
-			}
+	}
+	for _, p := range lp.FXO {
+		cfg := o.fxo
+		cfg.Name = p.P.Name()
+		if err := sw.AddFXO(cfg, p); err != nil {
+			t.Fatal(err)
 		}
 	}
 	bd.SetHandler(func(pcm.Tick) { sw.Tick() })

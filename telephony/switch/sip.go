@@ -359,18 +359,24 @@ func (s *Switch) sipDial(c *call, ext, trunk, number string) {
 			}
 			lg := c.addLeg(cs, party, trunk, s.clk.Now())
 			c.b, cs.cur = lg, lg
-			s.flushSIP(l.ID())
-			if cause, gone := s.sipEnded[l.ID()]; gone {
-				// It ended before its Dial was seen here.
-				delete(s.sipEnded, l.ID())
-				cs.ch.(*sipChan).ended.Store(true)
-				s.partyGone(cs, fromSIPCause(cause))
-				if s.chans[cs.ch.Name()] != nil {
-					s.removeChannel(cs)
-				}
-			}
+			s.catchUp(l.ID(), cs)
 		})
 	})
+}
+
+// catchUp gives a leg whose Dial just came back the events that arrived
+// for it meanwhile, its end included.
+func (s *Switch) catchUp(id string, cs *chanState) {
+	s.flushSIP(id)
+	if cause, gone := s.sipEnded[id]; gone {
+		// It ended before its Dial was seen here.
+		delete(s.sipEnded, id)
+		cs.ch.(*sipChan).ended.Store(true)
+		s.partyGone(cs, fromSIPCause(cause))
+		if s.chans[cs.ch.Name()] != nil {
+			s.removeChannel(cs)
+		}
+	}
 }
 
 // SIPHandler returns the sip.CallHandler through which the switch takes
@@ -389,7 +395,7 @@ func (s *Switch) SIPEvents() SIPEvents { return SIPEvents{s} }
 type sipHandler struct{ ev SIPEvents }
 
 func (h sipHandler) Offered(l *sip.Leg)                         { h.ev.Offered(l) }
-func (h sipHandler) Progress(*sip.Leg, int, bool)               {}
+func (h sipHandler) Progress(l *sip.Leg, code int, early bool)  { h.ev.Progress(l, code, early) }
 func (h sipHandler) Answered(l *sip.Leg)                        { h.ev.Answered(l) }
 func (h sipHandler) MediaChanged(l *sip.Leg, m sdpneg.Media)    { h.ev.MediaChanged(l, m) }
 func (h sipHandler) DTMF(l *sip.Leg, d byte, dur time.Duration) { h.ev.DTMF(l, d, dur) }
@@ -448,11 +454,14 @@ func (h SIPEvents) Offered(l SIPLeg) {
 			s.originate(cs, l.To().User)
 			return
 		}
+		from := Party{Number: l.From().User, Name: l.From().Display}
+		if s.offerApp(cs, Incoming{Kind: FromTrunk, Trunk: l.Trunk(), From: from, To: l.To().User}) {
+			return
+		}
 		dest := s.inboundDest(l.Trunk(), l.To().User)
 		if dest == "" && len(s.cfg.Extensions) > 0 {
 			dest = s.cfg.Extensions[0].Number
 		}
-		from := Party{Number: l.From().User, Name: l.From().Display}
 		c := s.newCall(cs, from, dest)
 		c.trunk = l.Trunk()
 		c.a.trunk = c.trunk
@@ -522,6 +531,10 @@ func (h SIPEvents) MediaChanged(l SIPLeg, m sdpneg.Media) {
 // DTMF: a digit the SIP party sent by INFO goes on to the far party.
 func (h SIPEvents) DTMF(l SIPLeg, digit byte, dur time.Duration) {
 	h.onLeg(l, func(cs *chanState) {
+		if cs.cur.app != nil {
+			h.s.appDigit(cs.cur, digit, dur)
+			return
+		}
 		if far := other(cs.cur); far != nil && !far.ended {
 			h.s.sendDigit(far.cs, digit, dur)
 		}
@@ -535,10 +548,17 @@ func (h SIPEvents) DTMF(l SIPLeg, digit byte, dur time.Duration) {
 func (h SIPEvents) Transfer(l SIPLeg, t sip.Transfer) error {
 	if t.Attended() {
 		callID := t.Replaces.CallID
-		h.onLeg(l, func(cs *chanState) { h.s.attendedTransfer(cs, callID) })
+		h.onLeg(l, func(cs *chanState) {
+			if !h.s.appRefer(cs) {
+				h.s.attendedTransfer(cs, callID)
+			}
+		})
 		return nil
 	}
 	h.onLeg(l, func(cs *chanState) {
+		if h.s.appRefer(cs) {
+			return
+		}
 		cs.ch.(*sipChan).referred = true
 		h.s.blindTransfer(cs, t.User)
 	})
@@ -554,7 +574,7 @@ func (s *Switch) attendedTransfer(cs *chanState, callID string) {
 			cs2 = x
 		}
 	}
-	if cs2 == nil || cs.cur == nil || cs2.cur == nil {
+	if cs2 == nil || cs.cur == nil || cs2.cur == nil || cs2.cur.app != nil {
 		leg := cs.ch.(*sipChan).leg
 		s.goSIP(func() { _ = leg.NotifyTransfer(481, "Call/Transaction Does Not Exist") })
 		return

@@ -59,6 +59,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"callbox/telephony/line"
@@ -153,6 +154,12 @@ type Switch struct {
 	drainStop context.CancelFunc
 	drainDone chan struct{}
 
+	// The application calls are offered to (SetApplication), its calls,
+	// and the leg ids it is given.
+	app    Application
+	apps   map[*AppCall]bool
+	legSeq atomic.Uint64
+
 	wg         sync.WaitGroup // SIP goroutines
 	sipPending map[string][]func(*chanState)
 	sipEnded   map[string]sip.Cause // outbound legs that ended before their Dial returned
@@ -205,6 +212,7 @@ func New(cfg Config, engine *media.Engine) (*Switch, error) {
 	}
 	s := &Switch{cfg: cfg, engine: engine, clk: cfg.Clock, sink: cfg.CDR, plan: cfg.Plan, log: cfg.Logger,
 		exts: make(map[string]*extState), chans: make(map[string]*chanState), calls: make(map[*call]bool),
+		apps: make(map[*AppCall]bool),
 		wake: make(chan struct{}, 1),
 		boot: strconv.FormatUint(rand.Uint64()&0xffffff, 36)}
 	if s.sink == nil {

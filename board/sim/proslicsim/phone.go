@@ -38,6 +38,7 @@ type Phone struct {
 	country  string
 	alerting bool // a call is being presented: ringing or on-hook transmission
 	pulses   pulseTrain
+	voice    []int16 // audio the phone says (Speak), sent after what is queued
 }
 
 func newPhone(c *Chip) *Phone {
@@ -119,6 +120,14 @@ func (p *Phone) Dial(digits string) error {
 	}
 	p.ear.Note(p.c.now(), listen.Dialled, digits)
 	return nil
+}
+
+// Speak queues audio (8 kHz) that the phone sends while off hook, mixed
+// with any digits it dials: a person talking, or a test tone.
+func (p *Phone) Speak(samples []int16) {
+	p.c.mu.Lock()
+	defer p.c.mu.Unlock()
+	p.voice = append(p.voice, samples...)
 }
 
 // Dialling reports whether queued digits are still being sent.
@@ -338,6 +347,13 @@ func (c *Chip) PCMRead(frame []int16) {
 	}
 	if c.phone.offHook && c.passesAudio() {
 		c.phone.gen.Generate(frame)
+		if v := c.phone.voice; len(v) > 0 {
+			n := min(len(v), len(frame))
+			for i, x := range v[:n] {
+				frame[i] = int16(max(-32768, min(32767, int32(frame[i])+int32(x))))
+			}
+			c.phone.voice = v[n:]
+		}
 		return
 	}
 	clear(frame)

@@ -21,7 +21,7 @@ import (
 // Command is "callboxctl dsp".
 var Command = cli.Command{
 	Name:    "dsp",
-	Summary: "analyze recordings (DTMF, tones, caller ID), generate test signals, run DSP blocks over files",
+	Summary: "analyze recordings (DTMF, tones, caller ID), generate test signals, run DSP blocks over files, fax to and from WAV",
 	Run:     run,
 }
 

@@ -119,6 +119,19 @@ type Config struct {
 	// nothing.
 	Blocked  []string
 	Features FeatureCodes
+	// Applications are numbers served by an application instead of a
+	// phone: the call centre's feature codes (*50 login, *56 plus an
+	// agent's number) and its internal service numbers (an IVR on 8000).
+	Apps []App
+}
+
+// App is a set of numbers one application serves (see Config.Apps).
+type App struct {
+	// Name is what Decision.App reports; the switch hands the call to the
+	// application by it.
+	Name string
+	// Patterns are dial patterns (see Pattern): "*50", "*56X.", "8000".
+	Patterns []string
 }
 
 // Kind is what a dialled number turned out to be.
@@ -129,13 +142,14 @@ const (
 	Invalid   Kind = iota // nothing matches
 	Extension             // an extension of the box
 	FeatureCode
-	Outbound  // an outside number through a route
-	Emergency // an emergency number: always allowed
-	Blocked   // matches a blocked pattern
-	NoRoute   // a route matches but the caller may not use it
+	Outbound    // an outside number through a route
+	Emergency   // an emergency number: always allowed
+	Blocked     // matches a blocked pattern
+	NoRoute     // a route matches but the caller may not use it
+	Application // a number an application serves (Decision.App)
 )
 
-var kindNames = [...]string{"invalid", "extension", "feature", "outbound", "emergency", "blocked", "no-route"}
+var kindNames = [...]string{"invalid", "extension", "feature", "outbound", "emergency", "blocked", "no-route", "application"}
 
 // String names the kind.
 func (k Kind) String() string {
@@ -149,9 +163,10 @@ func (k Kind) String() string {
 type Decision struct {
 	Kind Kind
 	// Number is the extension (Extension), the number to send on the trunk
-	// (Outbound, Emergency), or the feature's argument (a forwarding
-	// target).
+	// (Outbound, Emergency), the feature's argument (a forwarding
+	// target), or the number dialled without a trailing # (Application).
 	Number   string
+	App      string // the application's name (Application)
 	Feature  Feature
 	Route    string   // the route's name (Outbound)
 	Trunks   []string // where to send it, in failover order
@@ -171,6 +186,11 @@ type code struct {
 	f    Feature
 }
 
+type app struct {
+	name     string
+	patterns []Pattern
+}
+
 // Plan is a compiled dial plan. It is immutable and safe for concurrent
 // use; a new configuration makes a new Plan.
 type Plan struct {
@@ -182,6 +202,7 @@ type Plan struct {
 	blocked   []Pattern
 	codes     []code
 	features  FeatureCodes
+	apps      []app
 }
 
 // New compiles cfg; a pattern that does not parse is an error naming it.
@@ -281,6 +302,30 @@ func New(cfg Config) (*Plan, error) {
 			ForwardBusy: &p.features.ForwardBusy, ForwardBusyOff: &p.features.ForwardBusyOff,
 			ForwardNoAnswer: &p.features.ForwardNoAnswer, ForwardNoAnswerOff: &p.features.ForwardNoAnswerOff}[c.f] = c.code
 	}
+	for i, a := range cfg.Apps {
+		if a.Name == "" {
+			return nil, fmt.Errorf("dialplan: application %d: no name", i)
+		}
+		ca := app{name: a.Name}
+		for _, s := range a.Patterns {
+			pt, err := ParsePattern(s)
+			if err != nil {
+				return nil, fmt.Errorf("dialplan: application %s: %w", a.Name, err)
+			}
+			for _, c := range p.codes {
+				if f, _ := pt.Match(c.code); f {
+					return nil, fmt.Errorf("dialplan: application %s: pattern %q takes feature %s's code %q", a.Name, s, c.f, c.code)
+				}
+			}
+			if pt.tail == tailNone {
+				if n := strings.TrimPrefix(s, "_"); p.exts[n] {
+					return nil, fmt.Errorf("dialplan: application %s: %q is an extension", a.Name, s)
+				}
+			}
+			ca.patterns = append(ca.patterns, pt)
+		}
+		p.apps = append(p.apps, ca)
+	}
 	return p, nil
 }
 
@@ -346,6 +391,11 @@ func (p *Plan) match(digits string) (full, more bool) {
 			acc(digits == n, len(digits) < len(n) && strings.HasPrefix(n, digits))
 		}
 	}
+	for _, a := range p.apps {
+		for _, pt := range a.patterns {
+			acc(pt.Match(digits))
+		}
+	}
 	for _, r := range p.routes {
 		for _, pt := range r.patterns {
 			acc(pt.Match(digits))
@@ -386,6 +436,17 @@ func (p *Plan) resolve(from, digits string) Decision {
 	}
 	if p.exts[digits] {
 		return Decision{Kind: Extension, Number: digits}
+	}
+	for _, a := range p.apps {
+		for _, pt := range a.patterns {
+			if f, _ := pt.Match(digits); f {
+				n := digits
+				if pt.tail != tailNone && len(n) > 1 {
+					n = strings.TrimSuffix(n, "#") // the # that ended the number
+				}
+				return Decision{Kind: Application, App: a.name, Number: n}
+			}
+		}
 	}
 	// An emergency number behind a route's access code ("9110") is still
 	// an emergency call, even if the route's pattern wants more digits.

@@ -1,0 +1,322 @@
+package app
+
+import (
+	"context"
+	"math"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"callbox/board/sim/si3050sim"
+	"callbox/dsp/callerid"
+	"callbox/dsp/wav"
+	"callbox/firmware/store"
+	"callbox/telephony/acd"
+	"callbox/telephony/cc"
+	"callbox/telephony/ivr"
+	"callbox/telephony/pbxconf"
+)
+
+// ccMenuHz is the main menu prompt's tone in these tests: the exchange's
+// ear tells it from the rest.
+const ccMenuHz = 620
+
+// ccTestConfig: group 1 (sales) with agent 1088 (on the analog phone 202
+// once logged in) and 1099 (SIP extension 302); the DID 4008 on the trunk
+// "carrier" and the line fxo1 route to the flow "main", whose menu sends
+// 1 to sales.
+func ccTestConfig() cc.Config {
+	return cc.Config{
+		ACD: acd.Config{
+			Groups: []acd.Group{{ID: 1, Name: "sales", Enabled: true, RingTimeout: 15 * time.Second}},
+			Agents: []acd.Agent{
+				{ID: "1088", Name: "Li", Groups: []acd.Membership{{Group: 1, Skill: 1}}},
+				{ID: "1099", Name: "Wang", Groups: []acd.Membership{{Group: 1, Skill: 1}}, Device: "302"},
+			},
+			Default: acd.CustomerType{ID: 1, Name: "default"},
+		},
+		Routes: []cc.Route{{Trunk: "carrier", DID: "4008", Flow: "main"}, {Trunk: "fxo1", Flow: "main"}},
+	}
+}
+
+const ccMainFlow = `{"id": "main", "entry": "menu", "nodes": [
+ {"id": "menu", "type": "menu", "prompt": "main-menu", "options": {"1": "sales"}, "timeout": "8s", "fallback": "sales"},
+ {"id": "sales", "type": "queue", "group": 1}]}`
+
+// bootCC runs the daemon with the PBX conf and, stored before it boots,
+// the call-centre configuration, the main flow and the menu prompt.
+func bootCC(t *testing.T, rtpMin int, conf pbxconf.Config, c cc.Config) *App {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := store.Open(filepath.Join(dir, "callbox.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := saveCC(db, c); err != nil {
+		t.Fatal(err)
+	}
+	f, err := ivr.ParseFlow([]byte(ccMainFlow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&ivr.Repository{Store: NewIVRStore(db)}).Save(f); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	menu := make([]int16, 8000)
+	for i := range menu {
+		menu[i] = int16(6000 * math.Sin(2*math.Pi*ccMenuHz*float64(i)/8000))
+	}
+	data, _ := wav.Encode(menu)
+	pdir := filepath.Join(dir, "prompts", "zh-CN")
+	if err := os.MkdirAll(pdir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(pdir, "main-menu.wav"), data, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	return bootTelephonyIn(t, dir, rtpMin, conf)
+}
+
+// storedFacts returns the fact rows stored so far.
+func storedFacts(t *testing.T, a *App) []cc.Fact {
+	t.Helper()
+	var f []cc.Fact
+	if err := a.withDB(func(db *store.DB) error {
+		var err error
+		f, err = (&factStore{db: db}).Facts()
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// hearsTone reports whether hz holds most of the power of x.
+func hearsTone(x []int16, hz float64) bool {
+	w := 2 * math.Pi * hz / 8000
+	c := 2 * math.Cos(w)
+	var s1, s2, total float64
+	for _, v := range x {
+		s := float64(v) + c*s1 - s2
+		s2, s1 = s1, s
+		total += float64(v) * float64(v)
+	}
+	if total/float64(max(len(x), 1)) < 100 {
+		return false
+	}
+	return 2*(s1*s1+s2*s2-c*s1*s2)/(float64(len(x))*total) > 0.3
+}
+
+func sine8k(hz float64, n int) []int16 {
+	x := make([]int16, n)
+	for i := range x {
+		x[i] = int16(5000 * math.Sin(2*math.Pi*hz*float64(i)/8000))
+	}
+	return x
+}
+
+// The issue's call from a SIP trunk through the daemon: sipp as the
+// provider calls DID 4008, keys 1 into the menu by RFC 4733, waits in
+// sales; agent 1088, logged in on the analog phone 202, rings with the
+// customer's number, answers and talks: the phone's tone goes to the
+// provider and comes back (sipp echoes), so audio flows both ways on the
+// trunk leg. The agent hangs up, the box ends the call, the fact row is
+// in the store.
+func TestCallCentreTrunkDIDToAnalogAgent(t *testing.T) {
+	needSipp(t)
+	t.Parallel()
+	far := 0
+	if c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)}); err == nil {
+		far = c.LocalAddr().(*net.UDPAddr).Port
+		c.Close()
+	} else {
+		t.Fatalf("loopback 127.0.0.2: %v", err)
+	}
+	conf := testPBX()
+	conf.Trunks = append(conf.Trunks, pbxconf.Trunk{Name: "carrier", Kind: pbxconf.KindSIP, Host: "127.0.0.2", Port: far,
+		Transport: pbxconf.TransportUDP, Username: "0215550100", Default: "203"})
+	a := bootCC(t, 24200, conf, ccTestConfig())
+	svc, _ := a.CallCentre()
+	if svc == nil {
+		t.Fatal("no call centre running")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := svc.Login(ctx, "1088", cc.Device{Extension: "202"}); err != nil {
+		t.Fatal(err)
+	}
+	sb := a.livePorts().Sim()
+	p := sb.Phone("fxs2")
+	provider := startSipp(t, a.telephony().sipAddr(true), far, "trunk_call_ivr.xml", "-i", "127.0.0.2",
+		"-s", "4008", "-key", "caller", "13800138000", "-rtp_echo", "-mp", strconv.Itoa(freeUDP(t)&^1))
+	eventually(t, 15*time.Second, "202 ringing with the customer's number", func() bool {
+		cid := p.CallerID()
+		return len(cid) > 0 && cid[len(cid)-1].Number == "13800138000"
+	})
+	p.OffHook()
+	eventually(t, 3*time.Second, "1088 talking", func() bool {
+		st, err := svc.ACD().Agent("1088")
+		return err == nil && st.State == acd.Talking
+	})
+	time.Sleep(500 * time.Millisecond)
+	p.ClearHeard()
+	p.Speak(sine8k(1100, 8000*2))
+	time.Sleep(2500 * time.Millisecond)
+	if x := p.Heard(); len(x) < 12000 || !hearsTone(x[4000:12000], 1100) {
+		t.Errorf("the agent did not hear their own tone back from the echoing provider (%d samples)", len(x))
+	}
+	p.OnHook()
+	if err := provider.wait(); err != nil {
+		t.Fatalf("provider: %v", err)
+	}
+	eventually(t, 5*time.Second, "the fact row", func() bool {
+		f := storedFacts(t, a)
+		return len(f) == 1 && f[0].Disposition == "answered" && f[0].Agent == "1088" && !f[0].Ended.IsZero()
+	})
+	if st, _ := svc.ACD().Agent("1088"); st.State != acd.Idle && st.State != acd.WrapUp {
+		t.Fatalf("1088 is %s after the call", st.State)
+	}
+}
+
+// The issue's call from the PSTN through the daemon: the exchange rings
+// fxo1, hears the menu (its tone), keys 1; agent 1099's SIP phone (sipp
+// registered as 302, echoing RTP) rings and answers; the exchange's tone
+// comes back to it through the agent's leg, so audio flows both ways. The
+// caller hangs up: the agent's phone gets its BYE.
+func TestCallCentreLineToSIPAgent(t *testing.T) {
+	needSipp(t)
+	t.Parallel()
+	a := bootCC(t, 24600, testPBX(), ccTestConfig())
+	svc, _ := a.CallCentre()
+	box := a.telephony().sipAddr(true)
+	agent := echoPhone302(t, box)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := svc.Login(ctx, "1099", cc.Device{}); err != nil {
+		t.Fatal(err)
+	}
+	co := a.livePorts().Sim().CO("fxo1")
+	co.Record(8000 * 8)
+	if err := co.Ring(si3050sim.Call{CallerID: &callerid.Message{Format: callerid.MDMF, Number: "02588886666"}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, "the box answering the line", co.Answered)
+	time.Sleep(1500 * time.Millisecond)
+	if x := co.Heard(); !containsTone(x, ccMenuHz) {
+		t.Fatalf("the caller did not hear the menu (%d samples)", len(x))
+	}
+	if err := co.SendDTMF("1"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "1099 talking", func() bool {
+		st, err := svc.ACD().Agent("1099")
+		return err == nil && st.State == acd.Talking
+	})
+	time.Sleep(300 * time.Millisecond)
+	co.Record(8000 * 3)
+	co.Play(sine8k(500, 8000*2))
+	time.Sleep(2500 * time.Millisecond)
+	if x := co.Heard(); len(x) < 14000 || !hearsTone(x[6000:14000], 500) {
+		t.Errorf("the caller did not hear their tone back through the SIP agent (%d samples)", len(x))
+	}
+	if err := co.Hangup(si3050sim.BusyTone, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := agent.wait(); err != nil {
+		t.Fatalf("agent's phone: %v", err)
+	}
+	eventually(t, 5*time.Second, "the fact row", func() bool {
+		f := storedFacts(t, a)
+		return len(f) == 1 && f[0].Agent == "1099" && strings.HasPrefix(f[0].Number, "0258")
+	})
+}
+
+// containsTone reports whether hz holds most of the power of any second
+// of x.
+func containsTone(x []int16, hz float64) bool {
+	for i := 0; i+4000 <= len(x); i += 2000 {
+		if hearsTone(x[i:i+4000], hz) {
+			return true
+		}
+	}
+	return false
+}
+
+// The console's restart in the middle of the day: agents' states with
+// their reasons and their phones survive (the call centre is built again
+// from the store), and the call centre is running again.
+func TestCallCentreSurvivesRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: runs the daemon with sockets")
+	}
+	t.Parallel()
+	a := bootCC(t, 25000, testPBX(), ccTestConfig())
+	svc, _ := a.CallCentre()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := svc.Login(ctx, "1088", cc.Device{Extension: "202"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.SetState(ctx, "1088", acd.Break, "lunch", ""); err != nil {
+		t.Fatal(err)
+	}
+	first := a.WebAddr()
+	if err := (consoleHost{a}).Restart(); err != nil {
+		t.Fatal(err)
+	}
+	// The whole box is up again once the web admin is (it starts after
+	// the call centre).
+	eventually(t, 10*time.Second, "the box after the restart", func() bool {
+		s, _ := a.CallCentre()
+		return s != nil && s != svc && a.WebAddr() != first && a.WebAddr() != ""
+	})
+	svc2, _ := a.CallCentre()
+	st, err := svc2.ACD().Agent("1088")
+	if err != nil || st.State != acd.Break || st.Reason != "lunch" {
+		t.Fatalf("1088 after the restart: %s %q %v", st.State, st.Reason, err)
+	}
+	devs, err := svc2.Devices(ctx)
+	if err != nil || devs["1088"].Extension != "202" {
+		t.Fatalf("devices after the restart: %v %v", devs, err)
+	}
+}
+
+// A configuration edit applied to the running box takes effect without a
+// restart: a new internal number reaches its flow from a phone; an invalid
+// one is refused and changes nothing.
+func TestCallCentreApply(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: runs the daemon with sockets")
+	}
+	t.Parallel()
+	a := bootCC(t, 25400, testPBX(), ccTestConfig())
+	c := ccTestConfig()
+	c.Routes = append(c.Routes, cc.Route{Number: "8000", Flow: "main"})
+	if err := a.ApplyCallCentre(c); err != nil {
+		t.Fatal(err)
+	}
+	bad := c
+	bad.Routes = append(bad.Routes, cc.Route{Number: "8001"})
+	if err := a.ApplyCallCentre(bad); err == nil {
+		t.Fatal("a route without a target was applied")
+	}
+	p := a.livePorts().Sim().Phone("fxs1")
+	p.OffHook()
+	time.Sleep(300 * time.Millisecond)
+	if err := p.Dial("8000"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 8*time.Second, "the menu at 201", func() bool { return containsTone(p.Heard(), ccMenuHz) })
+	p.OnHook()
+	svc, _ := a.CallCentre()
+	if n := len(svc.Config().Routes); n != 3 {
+		t.Fatalf("%d routes in force", n)
+	}
+}

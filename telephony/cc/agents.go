@@ -1,0 +1,389 @@
+package cc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"callbox/telephony/acd"
+	"callbox/telephony/cc/ccevent"
+	"callbox/telephony/ivr"
+	callswitch "callbox/telephony/switch"
+)
+
+// Reasons the service gives the engine's state changes, as the status log
+// and the events show them.
+const (
+	ReasonDeviceDown = "device unavailable"
+	ReasonDeviceBack = "device back"
+	ReasonRestored   = "restored after restart"
+)
+
+// statusLog is the ACD engine's StatusLog: it keeps the entries where
+// the box's store does and publishes each change as an AgentState event.
+type statusLog struct {
+	s    *Service
+	next acd.StatusLog
+}
+
+// AppendStatus implements acd.StatusLog. The engine calls it under its
+// lock: the event is posted, in order, ahead of the operation's actions.
+func (l statusLog) AppendStatus(e acd.StatusEntry) error {
+	l.s.post(func() { l.s.agentStateEvent(e) })
+	if l.next == nil {
+		return nil
+	}
+	return l.next.AppendStatus(e)
+}
+
+// StatusEntries implements acd.StatusLog.
+func (l statusLog) StatusEntries(agent acd.AgentID, from, to time.Time) ([]acd.StatusEntry, error) {
+	if l.next == nil {
+		return nil, nil
+	}
+	return l.next.StatusEntries(agent, from, to)
+}
+
+func (s *Service) agentStateEvent(e acd.StatusEntry) {
+	ev := ccevent.Event{Type: ccevent.AgentState, Time: e.At, Agent: string(e.Agent), State: e.To.String(), Reason: e.Reason, Call: string(e.Call)}
+	rt := s.agents[e.Agent]
+	if rt != nil {
+		ev.Device = rt.device.String()
+		ev.Detail = map[string]string{"registered": fmt.Sprint(!rt.down)}
+	}
+	s.publish(ev)
+}
+
+// restore rebinds agents to their devices and puts each back in the state
+// of their last status entry (a call they were in is over: idle).
+func (s *Service) restore() error {
+	if s.opts.Devices != nil {
+		devs, err := s.opts.Devices.Devices()
+		if err != nil {
+			return fmt.Errorf("cc: restoring device bindings: %w", err)
+		}
+		for id, d := range devs {
+			s.agentRT(id).device = d
+		}
+	}
+	if s.opts.Status == nil {
+		return nil
+	}
+	now := s.clock.Now()
+	for _, a := range s.cfg.Load().ACD.Agents {
+		es, err := s.opts.Status.StatusEntries(a.ID, now.Add(-31*24*time.Hour), now.Add(365*24*time.Hour))
+		if err != nil {
+			return fmt.Errorf("cc: restoring agent %s: %w", a.ID, err)
+		}
+		if len(es) == 0 {
+			continue
+		}
+		last := es[len(es)-1]
+		to, reason := last.To, last.Reason
+		switch to {
+		case acd.Offline:
+			continue
+		case acd.Ringing, acd.Talking, acd.WrapUp:
+			to, reason = acd.Idle, ReasonRestored
+		}
+		if err := s.acd.SetState(a.ID, to, reason); err != nil {
+			s.log.Warn("agent state not restored", "agent", a.ID, "state", to, "err", err)
+		}
+	}
+	return nil
+}
+
+// parseCode splits a dialled number into the feature code it starts with
+// and its argument.
+func parseCode(k Codes, number string) (code, arg string, ok bool) {
+	k = k.withDefaults()
+	for _, c := range []string{k.Login, k.Logout, k.Ready, k.Busy, k.WrapUpDone} {
+		if number == c {
+			return c, "", true
+		}
+	}
+	for _, c := range []string{k.Break, k.Monitor, k.RecordPrompt} {
+		if strings.HasPrefix(number, c) {
+			return c, strings.TrimSuffix(number[len(c):], "#"), true
+		}
+	}
+	return "", "", false
+}
+
+// featureCode runs an agent's feature code dialled from an extension.
+func (s *Service) featureCode(ses *session, in callswitch.Incoming) {
+	k := s.cfg.Load().Codes
+	code, arg, _ := parseCode(k, in.To)
+	ext := in.Extension
+	ses.ac.Answer(ses.caller)
+	s.startDialog(ses, func(d *dialog) {
+		defer d.hangup()
+		var p ivr.Prompt
+		var err error
+		switch code {
+		case k.Login:
+			p = d.login(ext)
+		case k.Logout:
+			p, err = d.agentOp(ext, func(a acd.AgentID) error { return s.logout(a, "logout") }, promptLogoutOK)
+		case k.Ready:
+			p, err = d.agentOp(ext, func(a acd.AgentID) error { return s.acd.SetState(a, acd.Idle, "ready") }, promptStateOK)
+		case k.Busy:
+			p, err = d.agentOp(ext, func(a acd.AgentID) error { return s.acd.SetState(a, acd.Busy, "busy") }, promptStateOK)
+		case k.WrapUpDone:
+			p, err = d.agentOp(ext, func(a acd.AgentID) error { return s.wrapUpDone(a) }, promptStateOK)
+		case k.Break:
+			reason := "break"
+			if arg != "" {
+				reason = "break " + arg
+			}
+			p, err = d.agentOp(ext, func(a acd.AgentID) error { return s.acd.SetState(a, acd.Break, reason) }, promptStateOK)
+		case k.Monitor:
+			if d.monitorByCode(ext, acd.AgentID(arg)) {
+				return // the leg went to the service it monitors
+			}
+			return
+		case k.RecordPrompt:
+			p, err = d.recordPrompt(ext, arg)
+		}
+		if err != nil {
+			s.log.Info("feature code refused", "code", code, "extension", ext, "err", err)
+		}
+		_ = d.sayQuiet(p)
+	})
+}
+
+// agentOn returns the agent bound to an extension.
+func (s *Service) agentOn(ext string) (acd.AgentID, bool) {
+	for id, rt := range s.agents {
+		if rt.device.Extension == ext {
+			if st, err := s.acd.Agent(id); err == nil && st.State != acd.Offline {
+				return id, true
+			}
+		}
+	}
+	return "", false
+}
+
+// agentOp runs op for the agent logged in on ext and says how it went.
+func (d *dialog) agentOp(ext string, op func(acd.AgentID) error, ok ivr.Prompt) (ivr.Prompt, error) {
+	var agent acd.AgentID
+	found := false
+	if err := d.ask(func() error { agent, found = d.s.agentOn(ext); return nil }); err != nil {
+		return promptRefused, err
+	}
+	if !found {
+		return promptNotAgent, fmt.Errorf("cc: no agent on extension %s", ext)
+	}
+	if err := d.ask(func() error { return op(agent) }); err != nil {
+		return promptRefused, err
+	}
+	return ok, nil
+}
+
+// maxPINTries bounds the attempts of one login call.
+const maxPINTries = 3
+
+// login asks for a work number and PIN and binds the agent to ext.
+func (d *dialog) login(ext string) ivr.Prompt {
+	s := d.s
+	for try := 1; try <= maxPINTries; try++ {
+		num, err := d.collect(ivr.CollectRequest{Prompt: promptLoginNumber, Max: 12, Terminator: "#",
+			FirstTimeout: 10 * time.Second, InterDigit: 5 * time.Second})
+		if err != nil {
+			return ivr.Prompt{}
+		}
+		agent := acd.AgentID(num)
+		var opt AgentOptions
+		known := false
+		_ = d.ask(func() error {
+			_, known = s.cfg.Load().agent(agent)
+			opt = s.cfg.Load().Agents[agent]
+			return nil
+		})
+		if num == "" || !known {
+			s.log.Info("login by phone: unknown work number", "extension", ext, "number", num)
+			if err := d.sayQuiet(promptUnknownAgent); err != nil {
+				return ivr.Prompt{}
+			}
+			continue
+		}
+		pin, err := d.collect(ivr.CollectRequest{Prompt: promptLoginPIN, Max: 12, Terminator: "#",
+			FirstTimeout: 10 * time.Second, InterDigit: 5 * time.Second})
+		if err != nil {
+			return ivr.Prompt{}
+		}
+		if s.opts.VerifyPIN == nil || opt.PINHash == "" || !s.opts.VerifyPIN(opt.PINHash, pin) {
+			s.log.Warn("login by phone: wrong PIN", "extension", ext, "agent", agent, "try", try)
+			s.notice("", string(agent), fmt.Sprintf("wrong PIN from extension %s", ext))
+			if err := d.sayQuiet(promptWrongPIN); err != nil {
+				return ivr.Prompt{}
+			}
+			continue
+		}
+		if err := d.ask(func() error { return s.login(agent, Device{Extension: ext}, "login by phone") }); err != nil {
+			s.log.Info("login by phone refused", "agent", agent, "err", err)
+			return promptRefused
+		}
+		return promptLoginOK
+	}
+	return promptLoginFailed
+}
+
+// login binds an agent to a device and signs them in (loop). Another
+// agent bound to the same phone is signed out: one phone, one agent.
+func (s *Service) login(agent acd.AgentID, dev Device, reason string) error {
+	if _, ok := s.cfg.Load().agent(agent); !ok {
+		return fmt.Errorf("%w %q", ErrUnknownAgent, agent)
+	}
+	for id, rt := range s.agents {
+		if id != agent && !dev.IsZero() && rt.device == dev {
+			if err := s.logout(id, "another agent logged in on the phone"); err != nil {
+				return fmt.Errorf("cc: the phone's agent %s: %w", id, err)
+			}
+		}
+	}
+	rt := s.agentRT(agent)
+	if !dev.IsZero() {
+		rt.device, rt.down = dev, false
+		if s.opts.Devices != nil {
+			if err := s.opts.Devices.PutDevice(agent, dev); err != nil {
+				s.log.Warn("device binding not stored", "agent", agent, "err", err)
+			}
+		}
+	}
+	st, err := s.acd.Agent(agent)
+	if err != nil {
+		return err
+	}
+	if st.State != acd.Offline {
+		return nil // already in: the new device takes their calls
+	}
+	return s.acd.SetState(agent, acd.Idle, reason)
+}
+
+// logout signs an agent out and unbinds their device (loop).
+func (s *Service) logout(agent acd.AgentID, reason string) error {
+	if err := s.acd.SetState(agent, acd.Offline, reason); err != nil {
+		return err
+	}
+	if rt := s.agents[agent]; rt != nil {
+		rt.device, rt.down = Device{}, false
+	}
+	if s.opts.Devices != nil {
+		if err := s.opts.Devices.DeleteDevice(agent); err != nil {
+			s.log.Warn("device binding not removed", "agent", agent, "err", err)
+		}
+	}
+	return nil
+}
+
+// wrapUpDone ends an agent's wrap-up (loop).
+func (s *Service) wrapUpDone(agent acd.AgentID) error {
+	st, err := s.acd.Agent(agent)
+	if err != nil {
+		return err
+	}
+	if st.State != acd.WrapUp {
+		return fmt.Errorf("%w: %s is %s, not in wrap-up", ErrRefused, agent, st.State)
+	}
+	return s.acd.SetState(agent, acd.Idle, "wrap-up done")
+}
+
+// deviceTrouble puts an agent whose device failed on break (loop).
+func (s *Service) deviceTrouble(agent acd.AgentID, why string) {
+	rt := s.agentRT(agent)
+	rt.down = true
+	if st, err := s.acd.Agent(agent); err == nil && (st.State == acd.Idle || st.State == acd.WrapUp) {
+		if err := s.acd.SetState(agent, acd.Break, ReasonDeviceDown); err == nil {
+			s.log.Warn("agent's device unavailable: on break until it is back", "agent", agent, "device", rt.device, "why", why)
+		}
+	}
+}
+
+// DeviceState reports a device going away or coming back: a SIP extension
+// that registered, unregistered or stopped answering OPTIONS, an FXS port
+// that failed or recovered. Agents bound to it (or configured with it) go
+// on break while it is down and back to idle when it returns.
+func (s *Service) DeviceState(ext string, up bool) {
+	s.post(func() {
+		for _, a := range s.cfg.Load().ACD.Agents {
+			dev := s.device(a.ID)
+			if dev.Extension != ext {
+				continue
+			}
+			rt := s.agentRT(a.ID)
+			if !up {
+				s.deviceTrouble(a.ID, "device state")
+				continue
+			}
+			rt.down = false
+			if st, err := s.acd.Agent(a.ID); err == nil && st.State == acd.Break && st.Reason == ReasonDeviceDown {
+				_ = s.acd.SetState(a.ID, acd.Idle, ReasonDeviceBack)
+			}
+		}
+	})
+}
+
+// Login signs an agent in on a device (the REST API, a desk on a bound PC
+// naming its extension); a zero device keeps the agent's current or
+// configured one.
+func (s *Service) Login(ctx context.Context, agent acd.AgentID, dev Device) error {
+	return s.call(ctx, func() error { return s.login(agent, dev, "login") })
+}
+
+// Logout signs an agent out and unbinds their device; refused while they
+// ring or talk (acd.ErrEngaged).
+func (s *Service) Logout(ctx context.Context, agent acd.AgentID) error {
+	return s.call(ctx, func() error { return s.logout(agent, "logout") })
+}
+
+// SetState sets an agent's state: acd.Idle (ready, also ending wrap-up),
+// acd.Break with a reason, acd.Busy, acd.Offline (forced logout by a
+// supervisor: actor names who). Ringing and talking agents are refused
+// (acd.ErrEngaged), as the seeds say.
+func (s *Service) SetState(ctx context.Context, agent acd.AgentID, to acd.State, reason, actor string) error {
+	return s.call(ctx, func() error {
+		var err error
+		if to == acd.Offline {
+			err = s.logout(agent, orReason(reason, "forced logout"))
+		} else {
+			err = s.acd.SetState(agent, to, reason)
+		}
+		if err == nil && actor != "" && actor != string(agent) {
+			s.publish(ccevent.Event{Type: ccevent.SupervisorAction, Actor: actor, Agent: string(agent),
+				State: to.String(), Detail: map[string]string{"action": "set state"}})
+		}
+		return err
+	})
+}
+
+// WrapUpDone ends an agent's wrap-up.
+func (s *Service) WrapUpDone(ctx context.Context, agent acd.AgentID) error {
+	return s.call(ctx, func() error { return s.wrapUpDone(agent) })
+}
+
+// Devices returns each agent's bound device.
+func (s *Service) Devices(ctx context.Context) (map[acd.AgentID]Device, error) {
+	out := map[acd.AgentID]Device{}
+	err := s.call(ctx, func() error {
+		for id, rt := range s.agents {
+			if !rt.device.IsZero() {
+				out[id] = rt.device
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+func orReason(r, def string) string {
+	if r == "" {
+		return def
+	}
+	return r
+}
+
+// errNoDevice is returned when an agent has no phone to ring.
+var errNoDevice = errors.New("cc: agent has no device")

@@ -33,7 +33,7 @@ func TestMigrationV4ToV5(t *testing.T) {
 		}
 	}
 	err = db.View(func(tx *Tx) error {
-		if v, err := schemaVersion(tx.tx); err != nil || v != 5 {
+		if v, err := schemaVersion(tx.tx); err != nil || v != SchemaVersion {
 			t.Errorf("schema version %d, %v", v, err)
 		}
 		v, err := tx.Get(CDRs, []byte("k"))

@@ -215,6 +215,12 @@ type Config struct {
 	// Prompts is the prompt catalogue under /api/v1/prompts (prompts.go);
 	// nil makes those routes answer 503.
 	Prompts Prompts
+	// Outside is SMS, email, webhooks and the outside-database push
+	// (outside.go); nil makes those routes answer 503.
+	Outside Outside
+	// Tokens stores the systems' API tokens (tokens.go); nil refuses every
+	// bearer token and makes /api/v1/tokens answer 503.
+	Tokens APITokens
 	// Logger receives request logs and errors; nil discards them.
 	Logger *slog.Logger
 	// SessionIdle ends a session after this long without a request; zero

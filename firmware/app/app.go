@@ -64,6 +64,9 @@ type Config struct {
 	OTABoard string
 	// OTAFloor is the oldest version this box may install; empty: none.
 	OTAFloor string
+	// EventStreamAddr is the TCP event stream's listen address (JSON lines
+	// after an API token with events:read); empty: no stream.
+	EventStreamAddr string
 	// Out receives the few lines a person at the terminal must see (the
 	// web address and the first-boot setup code), besides the log.
 	Out io.Writer
@@ -103,6 +106,7 @@ type App struct {
 	prompts    *prompt.Catalogue // prompts.go
 	cc         *callCentre       // the call-centre configuration in force (callcentre.go)
 	ccSvc      *ccRun            // the call-centre service (cc.go)
+	outside    *outsideRun       // SMS, email, webhooks, the push (outside.go)
 
 	// lineEvents routes the board's driver events to the running line
 	// adapters; nil while the telephony is not running.
@@ -164,6 +168,7 @@ func (a *App) runOnce(ctx context.Context) error {
 		{name: "callcentre", start: a.startCallCentre, stop: a.stopCallCentre},
 		{name: "telephony", start: a.startTelephony, stop: a.stopTelephony},
 		{name: "cc", start: a.startCC, stop: a.stopCC},
+		{name: "outside", start: a.startOutside, stop: a.stopOutside},
 		{name: "control", start: a.startControl, stop: a.stopControl},
 		{name: "web", start: a.startWeb, stop: a.stopWeb},
 		{name: "console", start: a.startConsole, stop: a.stopConsole},

@@ -86,7 +86,11 @@ func (w *cdrWriter) store(batch []cdr.Record) {
 			if err != nil {
 				return err
 			}
-			if err := tx.Put(store.CDRs, cdrKey(batch[i].Start, batch[i].ID), v); err != nil {
+			key := cdrKey(batch[i].Start, batch[i].ID)
+			if err := tx.Put(store.CDRs, key, v); err != nil {
+				return err
+			}
+			if err := listForExport(tx, store.ExportCDR, key); err != nil {
 				return err
 			}
 		}

@@ -30,6 +30,8 @@ func (a *App) startWeb(ctx context.Context) error {
 		Updates:      updatesWeb{a},
 		Backups:      backupsWeb{a},
 		Installer:    installerWeb{a},
+		Outside:      outsideWeb{a},
+		Tokens:       &tokenStore{db: a.db},
 		Logger:       a.log.With("component", "web"),
 	})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -27,6 +28,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -347,6 +349,96 @@ func (d *Dispatcher) Reload() error {
 		}()
 	}
 	return nil
+}
+
+// ErrNoSubscriber is returned for an unknown subscriber id.
+var ErrNoSubscriber = errors.New("webhook: no such subscriber")
+
+// Subscribers lists the subscribers, by id.
+func (d *Dispatcher) Subscribers() ([]Subscriber, error) {
+	subs, err := d.cfg.Store.Subscribers()
+	slices.SortFunc(subs, func(a, b Subscriber) int { return strings.Compare(a.ID, b.ID) })
+	return subs, err
+}
+
+// Put creates a subscriber (id "") or changes one, and puts it in force. A
+// new one starts with the next event, with a generated secret unless one
+// is given, enabled unless enabled says otherwise; an edit keeps what it
+// leaves out (secret "", types nil, enabled nil) and the cursor. created
+// reports a creation, whose answer is the one that shows the secret.
+func (d *Dispatcher) Put(id, rawURL, secret string, types []ccevent.Type, enabled *bool) (s Subscriber, created bool, err error) {
+	if err := CheckURL(rawURL); err != nil {
+		return s, false, err
+	}
+	for _, t := range types {
+		if t == "" || len(t) > 64 {
+			return s, false, fmt.Errorf("webhook: event type %q", t)
+		}
+	}
+	if secret != "" && len(secret) < 16 {
+		return s, false, errors.New("webhook: a secret has at least 16 characters")
+	}
+	if id == "" {
+		head, err := d.cfg.Store.Head()
+		if err != nil {
+			return s, false, err
+		}
+		s = Subscriber{ID: randomHex(8), Secret: secret, Enabled: true, Created: d.cfg.Now(), Cursor: head}
+		if s.Secret == "" {
+			s.Secret = randomHex(32)
+		}
+		created = true
+	} else {
+		subs, err := d.cfg.Store.Subscribers()
+		if err != nil {
+			return s, false, err
+		}
+		i := slices.IndexFunc(subs, func(x Subscriber) bool { return x.ID == id })
+		if i < 0 {
+			return s, false, fmt.Errorf("%w: %s", ErrNoSubscriber, id)
+		}
+		s = subs[i]
+		if secret != "" {
+			s.Secret = secret
+		}
+	}
+	s.URL = rawURL
+	if types != nil || created {
+		s.Types = types
+	}
+	if enabled != nil {
+		s.Enabled = *enabled
+	}
+	if err := d.cfg.Store.PutSubscriber(s); err != nil {
+		return s, false, err
+	}
+	return s, created, d.Reload()
+}
+
+// Delete removes a subscriber and its log.
+func (d *Dispatcher) Delete(id string) error {
+	subs, err := d.cfg.Store.Subscribers()
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(subs, func(x Subscriber) bool { return x.ID == id }) {
+		return fmt.Errorf("%w: %s", ErrNoSubscriber, id)
+	}
+	if err := d.cfg.Store.DeleteSubscriber(id); err != nil {
+		return err
+	}
+	return d.Reload()
+}
+
+// Deliveries returns a subscriber's most recent attempts, newest first.
+func (d *Dispatcher) Deliveries(id string, limit int) ([]Delivery, error) {
+	return d.cfg.Store.Deliveries(id, limit)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // Status returns each running sender's state.

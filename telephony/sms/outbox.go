@@ -251,6 +251,10 @@ type Request struct {
 	At time.Time
 }
 
+// ErrBadMessage wraps Queue's refusals of a request (number, text), as
+// against the store failing.
+var ErrBadMessage = errors.New("sms: message refused")
+
 // Queue checks and stores messages and wakes the outbox. Every request is
 // checked before any is stored, so a bad number in a list stores none.
 func (o *Outbox) Queue(reqs []Request) ([]Outgoing, error) {
@@ -258,11 +262,11 @@ func (o *Outbox) Queue(reqs []Request) ([]Outgoing, error) {
 	msgs := make([]*Outgoing, 0, len(reqs))
 	for i, r := range reqs {
 		if strings.TrimSpace(r.Text) == "" {
-			return nil, fmt.Errorf("sms: message %d: empty text", i+1)
+			return nil, fmt.Errorf("%w: message %d: empty text", ErrBadMessage, i+1)
 		}
 		pdus, err := Encode(r.To, r.Text, Options{})
 		if err != nil {
-			return nil, fmt.Errorf("sms: message %d: %w", i+1, err)
+			return nil, fmt.Errorf("%w: message %d: %w", ErrBadMessage, i+1, err)
 		}
 		coding, _, _ := Split(r.Text)
 		at := r.At

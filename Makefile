@@ -134,9 +134,21 @@ test-arm: deps ## cross-build armv7/arm64 and run the pure packages' tests under
 test-go: deps ## go test -race over every package
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m ./...
 
+# Packages whose tests shrink under the race detector (they define
+# raceEnabled): test-full runs them again at full size without it.
+FULL_PKGS = $(shell grep -rl --include='*_test.go' -e '^const raceEnabled = false' . | xargs -r -n1 dirname | sort -u)
+
+.PHONY: test-full
+test-full: deps ## the tests -race shortens (packages defining raceEnabled), at full size without the race detector
+	$(GO) test -count=1 -timeout 15m $(FULL_PKGS)
+
 .PHONY: test
-test: go-check deps fmt-check vet staticcheck test-go test-arm ## everything CI runs: gofmt, vet, staticcheck, go test -race, ARM builds and qemu tests
+test: go-check deps fmt-check vet staticcheck test-go test-full test-arm ## everything CI runs: gofmt, vet, staticcheck, go test -race, full-size tests, ARM builds and qemu tests
 	@echo "make: test passed"
+
+.PHONY: test-fresh
+test-fresh: go-check ## as root: make test in a freshly bootstrapped Debian chroot (FRESH=dir, default /var/tmp/callbox-fresh)
+	.ci/fresh
 
 .PHONY: bench
 bench: go-check deps ## run the benchmarks and print ns/sample and channels per core

@@ -2,12 +2,11 @@ package callerid
 
 import (
 	"math"
-	"path/filepath"
-	"sort"
 	"testing"
 
 	"callbox/dsp/callerid/fsk"
 	"callbox/dsp/internal/dsptest"
+	"callbox/dsp/wav/wavtest"
 )
 
 var testMessages = []Message{
@@ -228,12 +227,8 @@ func speech(t *testing.T, files int) []int16 {
 }
 
 func loadSpeech(t *testing.T, files int) []int16 {
-	names, _ := filepath.Glob("/usr/share/asterisk/sounds/en/*.wav")
-	if len(names) == 0 {
-		dsptest.NeedTool(t, "sox", "sox")
-		t.Fatal("callerid: no prompts in /usr/share/asterisk/sounds/en (apt-get install asterisk-core-sounds-en-wav)")
-	}
-	sort.Strings(names)
+	dsptest.NeedTool(t, "sox", "sox")
+	names := wavtest.Prompts(t, 1)
 	names = names[:min(files, len(names))]
 	args := append(names, dsptest.SoxOut...)
 	return dsptest.Sox(t, args...)

@@ -5,16 +5,15 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"callbox/dsp/g711"
-	"callbox/dsp/wav"
-
 	"callbox/dsp/internal/dsptest"
+	"callbox/dsp/wav"
+	"callbox/dsp/wav/wavtest"
 )
 
 // The tests build their signals in floating point, independently of the
@@ -532,13 +531,9 @@ func BenchmarkDetectorDigits(b *testing.B) {
 // asterisk-core-sounds-en-wav), where more windows get past the first
 // gate than in noise.
 func BenchmarkDetectorSpeech(b *testing.B) {
-	root, err := filepath.EvalSymlinks("/usr/share/asterisk/sounds/en")
-	if err != nil {
-		b.Fatalf("asterisk prompts missing (apt-get install asterisk-core-sounds-en-wav): %v", err)
-	}
 	var x []int16
-	for _, name := range []string{"demo-congrats.wav", "demo-instruct.wav", "vm-intro.wav"} {
-		file, err := os.ReadFile(filepath.Join(root, name))
+	for _, name := range []string{"demo-congrats", "demo-instruct", "vm-intro"} {
+		file, err := os.ReadFile(wavtest.Prompt(b, name))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"callbox/dsp/internal/dsptest"
 	"callbox/dsp/wav"
+	"callbox/dsp/wav/wavtest"
 )
 
 // These tests use signals made by other programs: DTMF synthesised by sox,
@@ -109,13 +110,10 @@ func TestTalkOffAsteriskPrompts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("reads 25 minutes of recorded speech")
 	}
-	root, err := filepath.EvalSymlinks("/usr/share/asterisk/sounds/en")
-	if err != nil {
-		t.Fatalf("asterisk prompts missing (apt-get install asterisk-core-sounds-en-wav): %v", err)
-	}
+	root := wavtest.NeedDir(t)
 	var found []string
 	var total, files, skipped int
-	err = filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
+	err := filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
 		if err != nil || e.IsDir() || !strings.HasSuffix(path, ".wav") {
 			return err
 		}

@@ -3,11 +3,11 @@ package echo
 import (
 	"math"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"testing"
 
 	"callbox/dsp/internal/dsptest"
+	"callbox/dsp/wav/wavtest"
 )
 
 // The test harness plays the part of the hybrid: an echo path built from a
@@ -144,10 +144,7 @@ func newCanceller(t testing.TB, taps int, opts ...Option) *Canceller {
 func speech(t testing.TB, name string, seconds float64) []int16 {
 	t.Helper()
 	dsptest.NeedTool(t, "sox", "sox")
-	path := "/usr/share/asterisk/sounds/en/" + name + ".wav"
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("%v (apt-get install asterisk-core-sounds-en-wav)", err)
-	}
+	path := wavtest.Prompt(t, name)
 	args := append([]string{path}, dsptest.SoxOut...)
 	args = append(args, "trim", "0", strconv.FormatFloat(seconds, 'f', 3, 64))
 	s := dsptest.Sox(t, args...)

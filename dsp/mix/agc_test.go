@@ -3,11 +3,11 @@ package mix
 import (
 	"encoding/binary"
 	"math"
-	"os"
 	"slices"
 	"testing"
 
 	"callbox/dsp/internal/dsptest"
+	"callbox/dsp/wav/wavtest"
 )
 
 // levelDB returns the RMS level of s in dBm0.
@@ -116,10 +116,7 @@ func TestAGCBlockSizes(t *testing.T) {
 // 4 dB of itself (the input levels differ by 30 dB).
 func TestAGCSpeech(t *testing.T) {
 	dsptest.NeedTool(t, "sox", "sox")
-	path := "/usr/share/asterisk/sounds/en/demo-congrats.wav"
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("%v (apt-get install asterisk-core-sounds-en-wav)", err)
-	}
+	path := wavtest.Prompt(t, "demo-congrats")
 	sp := dsptest.Sox(t, append([]string{path}, dsptest.SoxOut...)...)
 	var lv []float64
 	for _, level := range []float64{-40, -10} {

@@ -5,11 +5,11 @@ import (
 	"math"
 	"math/cmplx"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"testing"
 
 	"callbox/dsp/internal/dsptest"
+	"callbox/dsp/wav/wavtest"
 )
 
 const rate = 8000
@@ -18,10 +18,7 @@ const rate = 8000
 func speech(t testing.TB, name string) []int16 {
 	t.Helper()
 	dsptest.NeedTool(t, "sox", "sox")
-	path := "/usr/share/asterisk/sounds/en/" + name + ".wav"
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("%v (apt-get install asterisk-core-sounds-en-wav)", err)
-	}
+	path := wavtest.Prompt(t, name)
 	return dsptest.Sox(t, append([]string{path}, dsptest.SoxOut...)...)
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"callbox/dsp/internal/dsptest"
+	"callbox/dsp/wav/wavtest"
 )
 
 // blockSizes are the input chunkings every streaming test must agree on.
@@ -114,10 +115,7 @@ func asteriskPrompts(t testing.TB) map[string][]int16 {
 	if testing.Short() {
 		t.Skip("speech corpus is not read in -short mode")
 	}
-	files, _ := filepath.Glob("/usr/share/asterisk/sounds/en/*.wav")
-	if len(files) < 100 {
-		t.Fatalf("asterisk prompts missing (apt-get install asterisk-core-sounds-en-wav)")
-	}
+	files := wavtest.Prompts(t, 100)
 	out := map[string][]int16{}
 	for i, f := range files {
 		if raceEnabled && i%4 != 0 {

@@ -21,6 +21,7 @@ import (
 
 	"callbox/board"
 	"callbox/board/ports"
+	"callbox/firmware/console"
 	"callbox/firmware/logbuf"
 	"callbox/firmware/ota"
 	"callbox/firmware/store"
@@ -86,6 +87,9 @@ type App struct {
 	started time.Time
 
 	restart chan struct{} // console asks for a restart (sim) or reboot (hardware)
+	// conDev is the console's device, kept across restarts (console.go);
+	// only Run's goroutine touches it.
+	conDev *console.Device
 
 	// Set while running; read by the console and the web admin.
 	mu         sync.Mutex
@@ -146,6 +150,7 @@ type component struct {
 // error naming it. A restart from the console stops and starts everything
 // again in this process.
 func (a *App) Run(ctx context.Context) error {
+	defer a.closeConsoleDevice()
 	for {
 		err := a.runOnce(ctx)
 		if !errors.Is(err, errRestart) {

@@ -7,8 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -179,5 +182,78 @@ func TestStoreIsReopenedAfterRestart(t *testing.T) {
 	}
 	if _, err := stop(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The console keeps its terminal across a restart: a client on the stable
+// link in the data directory types restart and goes on talking to the
+// console that comes back, on the same pseudo-terminal; the link goes when
+// the box stops.
+func TestConsoleSurvivesRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: opens sockets and a pseudo-terminal")
+	}
+	a, out := newApp(t, Config{Board: "sim", Console: "pty"})
+	stop := start(t, a)
+	link := filepath.Join(a.cfg.DataDir, consoleLink)
+	// start returns once the web admin answers; the console comes after it.
+	var pts string
+	var err error
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if pts, err = os.Readlink(link); err == nil && strings.Contains(out.String(), "serial console on") {
+			break
+		}
+	}
+	if err != nil || !strings.HasPrefix(pts, "/dev/pts/") {
+		t.Fatalf("console link -> %q, %v", pts, err)
+	}
+	if want := "serial console on " + link + " (" + pts + "): screen " + link; !strings.Contains(out.String(), want) {
+		t.Fatalf("output lacks %q:\n%s", want, out)
+	}
+	client, err := os.OpenFile(link, os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	var seen bytes.Buffer
+	// expect reads the terminal until want has come n times in all.
+	expect := func(want string, n int) {
+		t.Helper()
+		buf := make([]byte, 512)
+		client.SetReadDeadline(time.Now().Add(10 * time.Second))
+		for strings.Count(seen.String(), want) < n {
+			k, err := client.Read(buf)
+			seen.Write(buf[:k])
+			if err != nil {
+				t.Fatalf("waiting for %q: %v; the terminal showed:\n%s", want, err, seen.String())
+			}
+		}
+	}
+	keys := func(s string) {
+		t.Helper()
+		if _, err := io.WriteString(client, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const banner = "callbox maintenance console"
+	keys("\r") // a console that started before we opened the terminal
+	expect("callbox> ", 1)
+	first := a.WebAddr()
+	keys("restart\r")
+	expect("restarting...", 1)
+	expect(banner, 2) // the console after the restart, on this terminal
+	keys("version\r")
+	expect("callboxd", 1) // answered by the new console: the old one has stopped
+	if a.WebAddr() == first {
+		t.Error("the box did not restart")
+	}
+	if again, err := os.Readlink(link); err != nil || again != pts {
+		t.Errorf("after the restart the link -> %q, %v; want %s", again, err, pts)
+	}
+	if _, err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(link); !os.IsNotExist(err) {
+		t.Errorf("link after stop: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -34,8 +35,11 @@ func (a *App) startConsole(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	c, err := console.New(console.Config{
-		Device:          a.cfg.Console,
+	dev, err := a.consoleDevice()
+	if err != nil {
+		return err
+	}
+	c, err := console.NewOn(dev, console.Config{
 		RequirePassword: requirePassword,
 		CheckPassword:   a.checkAdminPassword,
 		Extra:           a.maintenanceCommands(),
@@ -48,10 +52,49 @@ func (a *App) startConsole(ctx context.Context) error {
 	a.mu.Lock()
 	a.con = run
 	a.mu.Unlock()
-	if p := c.Path(); p != "" {
-		fmt.Fprintf(a.cfg.Out, "callbox: serial console on %s (screen %s, or picocom %s)\n", p, p, p)
-	}
 	return nil
+}
+
+// consoleLink is the name, in the data directory, of the link to the
+// simulated console's pseudo-terminal.
+const consoleLink = "console"
+
+// consoleDevice opens the console device on the first start and keeps it
+// until Run returns, so that a restart in simulation leaves whoever is on
+// the console connected. A pseudo-terminal gets a new /dev/pts/N with each
+// daemon, so a link in the data directory (var/console) names it
+// steadily; that is the path printed.
+func (a *App) consoleDevice() (*console.Device, error) {
+	if a.conDev != nil {
+		return a.conDev, nil
+	}
+	dev, err := console.OpenDevice(a.cfg.Console, 0)
+	if err != nil {
+		return nil, err
+	}
+	a.conDev = dev
+	p := dev.Path()
+	if a.cfg.Console == "pty" {
+		link := filepath.Join(a.cfg.DataDir, consoleLink)
+		if err := dev.Link(link); err != nil {
+			a.log.Warn("no stable link to the console", "err", err)
+		} else {
+			fmt.Fprintf(a.cfg.Out, "callbox: serial console on %s (%s): screen %s, or picocom %s\n", link, p, link, link)
+			return dev, nil
+		}
+	}
+	fmt.Fprintf(a.cfg.Out, "callbox: serial console on %s: screen %s, or picocom %s\n", p, p, p)
+	return dev, nil
+}
+
+// closeConsoleDevice closes the console device when Run ends.
+func (a *App) closeConsoleDevice() {
+	if a.conDev != nil {
+		if err := a.conDev.Close(); err != nil {
+			a.log.Warn("console device", "err", err)
+		}
+		a.conDev = nil
+	}
 }
 
 func (a *App) stopConsole(ctx context.Context) error {

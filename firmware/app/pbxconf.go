@@ -30,6 +30,10 @@ func (a *App) startPBXConf(ctx context.Context) error {
 			}
 			a.log.Info("configuration imported", "file", a.cfg.Import, "stored", r.Summary())
 			if r.PBX != nil {
+				for _, w := range r.PBX.Warnings() {
+					a.log.Warn("pbx configuration: " + w)
+					fmt.Fprintf(a.cfg.Out, "callbox: warning: %s: %s\n", a.cfg.Import, w)
+				}
 				a.warnWeakSecrets(*r.PBX)
 			}
 			// Once per process: a console restart must not undo what the
@@ -96,6 +100,9 @@ func (a *App) pbxConfigCommand() configcli.Daemon {
 		Imported: func(r configcli.Imported) {
 			a.log.Info("configuration imported through the control socket", "stored", r.Summary())
 			if r.PBX != nil {
+				for _, w := range r.PBX.Warnings() {
+					a.log.Warn("pbx configuration: " + w)
+				}
 				a.pbxChanged()
 			}
 		},

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"callbox/firmware/cli/configcli"
 	"callbox/firmware/store"
 	"callbox/telephony/pbxconf"
+	"callbox/telephony/switch/dialplan"
 	"callbox/webui"
 )
 
@@ -248,4 +251,101 @@ func must2(t *testing.T) func([]json.RawMessage, error) []json.RawMessage {
 		}
 		return v
 	}
+}
+
+// TestBootImportWithoutBlocked: `callboxd --import` of a file that leaves
+// "blocked" out keeps the toll-fraud rules: international and premium-rate
+// numbers do not reach the provider through a route that matches anything.
+// Only an explicit "blocked": [] opens them, with a warning on the terminal
+// and in the log.
+func TestBootImportWithoutBlocked(t *testing.T) {
+	doc := `{"version": 1,
+  "extensions": [{"number": "201", "kind": "fxs", "port": 1}],
+  "trunks": [{"name": "provider", "kind": "sip", "host": "sip.example.net"}],
+  "routes": [{"name": "any", "patterns": ["X.", "+."], "trunks": ["provider"]}]%s}`
+	tollFraud := []string{"0085212345678", "01144201234567", "+85212345678", "1601234567",
+		"16812345", "19005551234", "9005551234", "19765551234"}
+	for _, tc := range []struct {
+		name, extra string
+		want        dialplan.Kind
+		warn        bool
+	}{
+		{"no blocked key", ``, dialplan.Blocked, false},
+		{"explicitly none", `, "blocked": []`, dialplan.Outbound, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "pbx.json")
+			if err := os.WriteFile(path, fmt.Appendf(nil, doc, tc.extra), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			a := newPBXApp(t, Config{Import: path})
+			var out, logs syncBuffer
+			a.cfg.Out, a.log = &out, slog.New(slog.NewTextHandler(&logs, nil))
+			if err := a.startPBXConf(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			plan := storedPlan(t, a)
+			reached := 0
+			for _, n := range tollFraud {
+				d := plan.Resolve("201", n)
+				if d.Kind != tc.want {
+					t.Errorf("201 dials %s: %v (%s), want %v", n, d.Kind, d.Reason, tc.want)
+				}
+				if d.Kind == dialplan.Outbound {
+					reached++
+				}
+			}
+			t.Logf("%d of %d international and premium-rate numbers reach the provider", reached, len(tollFraud))
+			warned := strings.Contains(out.String(), `warning: `+path+`: "blocked" is empty`)
+			logged := strings.Contains(logs.String(), `level=WARN msg="pbx configuration: \"blocked\" is empty`)
+			if warned != tc.warn || logged != tc.warn {
+				t.Errorf("warning on the terminal %v, in the log %v; want %v\n%s\n%s", warned, logged, tc.warn, out.String(), logs.String())
+			}
+		})
+	}
+}
+
+// The web API and the configuration export mask secrets alike, so an
+// object copied from one into the other keeps its stored secret.
+func TestSecretMaskAgrees(t *testing.T) {
+	if pbxconf.SecretMask != webui.SecretMask {
+		t.Fatalf("pbxconf masks secrets as %q, the web API as %q", pbxconf.SecretMask, webui.SecretMask)
+	}
+}
+
+// A route's caller_id_override set through the web API's objects is
+// stored, shown back and reaches the switch's decision.
+func TestRouteCallerIDOverrideThroughAPI(t *testing.T) {
+	a := newPBXApp(t, Config{})
+	ctx := context.Background()
+	if err := a.startPBXConf(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sys := pbxStore{a}
+	if _, err := sys.PBXCreate(ctx, webui.PBXTrunks, json.RawMessage(`{"name":"pstn1","kind":"fxo","port":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := sys.PBXCreate(ctx, webui.PBXRoutes, json.RawMessage(`{"name":"out","patterns":["9X."],"strip":1,"trunks":["pstn1"],"caller_id_override":true}`))
+	if !errors.Is(err, webui.ErrInvalid) || jsonField(err) != "caller_id_override" {
+		t.Fatalf("override without a caller ID: %v", err)
+	}
+	got, err := sys.PBXCreate(ctx, webui.PBXRoutes,
+		json.RawMessage(`{"name":"out","patterns":["9X."],"strip":1,"trunks":["pstn1"],"caller_id":"02155550100","caller_id_override":true}`))
+	if err != nil || !strings.Contains(string(got), `"caller_id_override":true`) {
+		t.Fatalf("created %s, %v", got, err)
+	}
+	if d := storedPlan(t, a).Resolve("201", "955501234"); d.Kind != dialplan.Outbound || d.CallerID != "02155550100" || !d.CallerIDOverride {
+		t.Fatalf("decision %+v", d)
+	}
+}
+
+// storedPlan is the switch's dial plan for the stored configuration, built
+// as startTelephony builds it.
+func storedPlan(t *testing.T, a *App) *dialplan.Plan {
+	t.Helper()
+	c, err := a.loadPBX()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dialPBX(t, c)
 }

@@ -142,13 +142,14 @@ func adaptPBX(c pbxconf.Config, country string) switchConfig {
 	}
 	for _, r := range c.Routes {
 		dr := dialplan.Route{
-			Name:     r.Name,
-			Patterns: r.Patterns,
-			Strip:    r.Strip,
-			Prepend:  r.Prepend,
-			CallerID: r.CallerID,
-			Callers:  r.Allowed,
-			Blocked:  r.Blocked,
+			Name:             r.Name,
+			Patterns:         r.Patterns,
+			Strip:            r.Strip,
+			Prepend:          r.Prepend,
+			CallerID:         r.CallerID,
+			CallerIDOverride: r.CallerIDOverride,
+			Callers:          r.Allowed,
+			Blocked:          r.Blocked,
 		}
 		for _, t := range r.Trunks {
 			if n, ok := trunkName[t]; ok {

@@ -353,3 +353,71 @@ func TestSIPTrunkOutbound(t *testing.T) {
 		t.Fatalf("CDR %+v", c)
 	}
 }
+
+// The caller ID a SIP trunk's provider receives (the From of its INVITE,
+// sipp logging it) follows pbxconf's rule: the extension's own
+// caller_id_number over the route's caller_id; the route's when the route
+// overrides; the route's for an extension without a number of its own.
+func TestTrunkCallerID(t *testing.T) {
+	needSipp(t)
+	t.Parallel()
+	far := farUDP(t)
+	conf := testPBX()
+	for _, i := range []int{0, 2} { // 201 and 203 have numbers of their own
+		conf.Extensions[i].CallerIDNumber, conf.Extensions[i].CallerIDName = "0216666888"+strconv.Itoa(i), "SALES"
+	}
+	conf.Trunks = append(conf.Trunks, pbxconf.Trunk{Name: "carrier", Kind: pbxconf.KindSIP, Host: "127.0.0.2", Port: far,
+		Transport: pbxconf.TransportUDP, Username: "01088886666"})
+	conf.Routes = append(conf.Routes,
+		// Fixed-length patterns: the number completes without the
+		// inter-digit timeout.
+		pbxconf.Route{Name: "plain", Patterns: []string{"81XXXXXXXXXX"}, Strip: 1, Trunks: []string{"carrier"}, CallerID: "01088886666"},
+		pbxconf.Route{Name: "override", Patterns: []string{"71XXXXXXXXXX"}, Strip: 1, Trunks: []string{"carrier"},
+			CallerID: "01088887777", CallerIDOverride: true})
+	a := bootTelephonyWith(t, 25400, conf)
+	sb := a.livePorts().Sim()
+	log := filepath.Join(t.TempDir(), "provider.log")
+	calls := []struct{ phone, dial, want string }{
+		{"fxs1", "813800138001", "from 02166668880 to 13800138001"}, // 201's own number
+		{"fxs3", "713800138002", "from 01088887777 to 13800138002"}, // the route overrides 203's
+		{"fxs2", "813800138003", "from 01088886666 to 13800138003"}, // 202 has none: the route's
+	}
+	uas := startSipp(t, a.telephony().sipAddr(true), far, "provider_busy.xml", "-i", "127.0.0.2",
+		"-m", strconv.Itoa(len(calls)), "-trace_logs", "-log_file", log)
+	for i, c := range calls {
+		p := sb.Phone(c.phone)
+		p.OffHook()
+		eventually(t, 10*time.Second, "dial tone at "+c.phone, func() bool {
+			tones, err := p.HeardTones("CN")
+			return err == nil && slices.Contains(tones, tone.Dial)
+		})
+		if err := p.Dial(c.dial); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 10*time.Second, "the provider refusing call "+strconv.Itoa(i+1), func() bool {
+			list, _, err := a.CDRs(time.Time{}, time.Time{}, 100)
+			return err == nil && len(list) == i+1
+		})
+		p.OnHook()
+	}
+	if err := uas.wait(); err != nil {
+		t.Fatalf("provider: %v", err)
+	}
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if i := strings.Index(l, "from "); i >= 0 {
+			got = append(got, strings.TrimSpace(l[i:]))
+		}
+	}
+	var want []string
+	for _, c := range calls {
+		want = append(want, c.want)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("the provider saw\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -4,7 +4,9 @@
 //
 // The shell works on any io.ReadWriter (Serve); Run serves the configured
 // device until its context ends. What the shell reports and does comes
-// from a Host, which firmware/app implements.
+// from a Host, which firmware/app implements. A Device opened apart (NewOn)
+// outlives the consoles served on it, so the daemon's in-process restart
+// keeps the person at the terminal connected.
 package console
 
 import (
@@ -66,8 +68,8 @@ type Console struct {
 	log  *slog.Logger
 	cmds []command
 
-	path string
-	dev  io.ReadWriteCloser
+	dev   *Device
+	owned bool // New opened dev, so Run and Close close it
 
 	closeOnce sync.Once
 	closeErr  error
@@ -80,25 +82,37 @@ func New(cfg Config, host Host, logger *slog.Logger) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch cfg.Device {
-	case "":
-		return nil, errors.New("console: no device (want \"pty\" or a UART path)")
-	case "pty":
-		p, err := openPTY()
-		if err != nil {
-			return nil, err
-		}
-		c.dev, c.path = p, p.name
-		c.log.Info("console on " + p.name)
-	default:
-		u, err := openUART(cfg.Device, cfg.Baud)
-		if err != nil {
-			return nil, err
-		}
-		c.dev, c.path = u, cfg.Device
-		c.log.Info("console on "+cfg.Device, "baud", cfg.Baud)
+	dev, err := OpenDevice(cfg.Device, c.cfg.Baud)
+	if err != nil {
+		return nil, err
 	}
+	c.dev, c.owned = dev, true
+	c.logDevice()
 	return c, nil
+}
+
+// NewOn is New on a device the caller opened and keeps: Run leaves it
+// open, and another console may serve it afterwards. cfg.Device and Baud
+// are not used.
+func NewOn(dev *Device, cfg Config, host Host, logger *slog.Logger) (*Console, error) {
+	if dev == nil {
+		return nil, errors.New("console: nil device")
+	}
+	c, err := newConsole(cfg, host, logger)
+	if err != nil {
+		return nil, err
+	}
+	c.dev = dev
+	c.logDevice()
+	return c, nil
+}
+
+func (c *Console) logDevice() {
+	if _, ok := c.dev.f.(*uart); ok {
+		c.log.Info("console on "+c.dev.path, "baud", c.cfg.Baud)
+		return
+	}
+	c.log.Info("console on " + c.dev.path)
 }
 
 // newConsole is New without the device, for Serve.
@@ -132,12 +146,17 @@ func newConsole(cfg Config, host Host, logger *slog.Logger) (*Console, error) {
 
 // Path is the device to connect to: the pseudo-terminal's slave
 // (/dev/pts/N) or the UART path.
-func (c *Console) Path() string { return c.path }
+func (c *Console) Path() string {
+	if c.dev == nil {
+		return ""
+	}
+	return c.dev.path
+}
 
-// Run serves the device until ctx is done, then closes the device and
-// returns once its goroutines have ended: nil after ctx ended, else the
-// device error that stopped it. A peer that closes and reopens the
-// pseudo-terminal is served again.
+// Run serves the device until ctx is done, then closes the device (unless
+// it came from NewOn) and returns once its goroutines have ended: nil after
+// ctx ended, else the device error that stopped it. A peer that closes and
+// reopens the pseudo-terminal is served again.
 func (c *Console) Run(ctx context.Context) error {
 	if c.dev == nil {
 		return errors.New("console: Run without a device")
@@ -145,30 +164,38 @@ func (c *Console) Run(ctx context.Context) error {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		// Closing the device is what unblocks a Read in Serve.
+		// Closing the device, or halting one that is not ours, is what
+		// unblocks a Read in Serve.
 		select {
 		case <-ctx.Done():
 		case <-stop:
 		}
-		c.Close()
+		if c.owned {
+			c.Close()
+		} else {
+			c.dev.halt()
+		}
 	})
 	err := c.Serve(ctx, c.dev)
 	close(stop)
 	wg.Wait()
+	if !c.owned {
+		c.dev.resume()
+	}
 	if ctx.Err() != nil {
 		return nil
 	}
 	if err == nil {
 		err = io.EOF
 	}
-	return fmt.Errorf("console: %s: %w", c.path, err)
+	return fmt.Errorf("console: %s: %w", c.dev.path, err)
 }
 
-// Close closes the device; Run does so itself when it returns. Use Close
-// for a Console that never ran.
+// Close closes the device New opened; Run does so itself when it returns.
+// Use Close for a Console that never ran. A device from NewOn stays open.
 func (c *Console) Close() error {
 	c.closeOnce.Do(func() {
-		if c.dev != nil {
+		if c.dev != nil && c.owned {
 			c.closeErr = c.dev.Close()
 		}
 	})

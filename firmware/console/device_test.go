@@ -139,3 +139,64 @@ func TestUART(t *testing.T) {
 		t.Errorf("Run took %v to stop", d)
 	}
 }
+
+// A device opened apart outlives the consoles served on it: a peer that
+// came in through the stable link keeps its terminal while one console
+// stops (as on the daemon's restart) and the next one starts, and is not
+// told it idled out. Closing the device removes the link.
+func TestDeviceOutlivesConsole(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens a pseudo-terminal")
+	}
+	dev, err := OpenDevice("pty", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	link := t.TempDir() + "/console"
+	if err := os.WriteFile(link, []byte("stale"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // a second Link replaces the first
+		if err := dev.Link(link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if target, err := os.Readlink(link); err != nil || target != dev.Path() {
+		t.Fatalf("link -> %q, %v; want %s", target, err, dev.Path())
+	}
+	peer, err := os.OpenFile(link, os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	cfg := Config{RequirePassword: true, CheckPassword: func(pw string) bool { return pw == "pw" }}
+	for i, want := range []string{"callboxd 1.2.3 (commit abc)\r\n" + Prompt, "board: sim (4 FXS, 2 FXO)\r\n" + Prompt} {
+		c, err := NewOn(dev, cfg, &fakeHost{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := runConsole(t, c)
+		readUntil(t, peer, "Password: ")
+		cmd := []string{"version", "status"}[i]
+		if _, err := io.WriteString(peer, "pw\r"+cmd+"\r"); err != nil {
+			t.Fatal(err)
+		}
+		readUntil(t, peer, want)
+		stop()
+		if _, err := os.Stat(dev.Path()); err != nil {
+			t.Fatalf("console %d: the pseudo-terminal went with the console: %v", i, err)
+		}
+	}
+	// Nothing more came after the last prompt: no idle-logout notice.
+	peer.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	if n, _ := peer.Read(make([]byte, 64)); n != 0 {
+		t.Error("the stopped console wrote to the terminal")
+	}
+	if err := dev.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(link); !os.IsNotExist(err) {
+		t.Errorf("link after Close: %v", err)
+	}
+}

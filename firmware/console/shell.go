@@ -55,7 +55,7 @@ type session struct {
 // Serve runs the shell over rw until ctx is done or reading rw fails, and
 // returns nil or that error (io.EOF is a normal end and gives nil). It
 // does not close rw. Serve checks ctx between reads; to stop a Serve
-// blocked in Read, close rw (Run does).
+// blocked in Read, close rw or time its reads out (Run does).
 func (c *Console) Serve(ctx context.Context, rw io.ReadWriter) error {
 	s := &session{c: c, in: bufio.NewReaderSize(rw, 64), out: rw, authed: !c.cfg.RequirePassword}
 	if d, ok := rw.(interface{ SetReadDeadline(time.Time) error }); ok && c.cfg.RequirePassword && c.cfg.IdleLogout > 0 {
@@ -81,6 +81,8 @@ func (s *session) serve(ctx context.Context) error {
 		s.print(Prompt)
 		line, err := s.readLine(true)
 		switch {
+		case err != nil && ctx.Err() != nil:
+			return ctx.Err() // stopped (a halted device times reads out)
 		case errors.Is(err, errInterrupt):
 			continue
 		case errors.Is(err, errLogout):

@@ -13,6 +13,7 @@ import (
 	"callbox/board/sim/proslicsim"
 	"callbox/board/sim/si3050sim"
 	"callbox/dsp/wav"
+	"callbox/dsp/wav/wavtest"
 	"callbox/firmware/lineport"
 	"callbox/telephony/line"
 )
@@ -269,12 +270,11 @@ func (v *loopVoice) Exchange(up, down *line.Frame) {
 // (Debian package asterisk-core-sounds-en-wav), one after another.
 func speech(t testing.TB, n int) []int16 {
 	t.Helper()
-	const dir = "/usr/share/asterisk/sounds/en/"
 	var out []int16
 	for _, name := range []string{"agent-loginok", "conf-onlyperson", "vm-intro", "demo-congrats", "queue-thankyou", "tt-monkeys"} {
-		b, err := os.ReadFile(dir + name + ".wav")
+		b, err := os.ReadFile(wavtest.Prompt(t, name))
 		if err != nil {
-			t.Fatalf("speech for the test: %v (install the Debian package asterisk-core-sounds-en-wav)", err)
+			t.Fatalf("speech for the test: %v", err)
 		}
 		x, err := wav.Decode(b)
 		if err != nil {

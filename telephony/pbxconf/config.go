@@ -37,9 +37,12 @@ type Config struct {
 	Extensions []Extension `json:"extensions"`
 	Trunks     []Trunk     `json:"trunks"`
 	Routes     []Route     `json:"routes"`
-	// Emergency numbers are always allowed.
+	// Emergency numbers are always allowed. A document without the key
+	// takes DefaultEmergency.
 	Emergency []string `json:"emergency"`
-	// Blocked patterns are refused on every route.
+	// Blocked patterns are refused on every route. A document without the
+	// key takes DefaultBlocked; none are blocked only when a document says
+	// so ("blocked": []), which Warnings reports.
 	Blocked []string `json:"blocked"`
 }
 
@@ -112,9 +115,12 @@ type Route struct {
 	Strip    int      `json:"strip,omitempty"`
 	Prepend  string   `json:"prepend,omitempty"`
 	Trunks   []string `json:"trunks"`
-	CallerID string   `json:"caller_id,omitempty"`
-	Allowed  []string `json:"allowed,omitempty"`
-	Blocked  []string `json:"blocked,omitempty"`
+	// CallerID is presented for extensions without a caller_id_number of
+	// their own, and for every caller when CallerIDOverride is set.
+	CallerID         string   `json:"caller_id,omitempty"`
+	CallerIDOverride bool     `json:"caller_id_override,omitempty"`
+	Allowed          []string `json:"allowed,omitempty"`
+	Blocked          []string `json:"blocked,omitempty"`
 }
 
 // Defaults of the dialling rules are the switch's own (CN, EU and NANP
@@ -242,9 +248,25 @@ const MaxDocument = 4 << 20
 // ErrVersion means the document's version is not one this firmware reads.
 var ErrVersion = errors.New("pbxconf: unsupported version")
 
-// Parse decodes a configuration document strictly (unknown fields and
-// trailing data are refused, with the JSON path named) and validates it.
+// Parse decodes a configuration document strictly (Decode) and validates
+// it.
 func Parse(data []byte) (Config, error) {
+	c, err := Decode(data)
+	if err != nil {
+		return Config{}, err
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// Decode decodes a configuration document strictly (unknown fields and
+// trailing data are refused, with the JSON path named) without validating
+// it, for a caller that completes it first (KeepSecrets). A missing (or
+// null) "emergency" or "blocked" takes the defaults: leaving a key out of
+// a provisioning file must not lift the toll-fraud rules.
+func Decode(data []byte) (Config, error) {
 	if len(data) > MaxDocument {
 		return Config{}, fmt.Errorf("pbxconf: document larger than %d bytes", MaxDocument)
 	}
@@ -260,11 +282,25 @@ func Parse(data []byte) (Config, error) {
 		fe.err = ErrVersion
 		return Config{}, fe
 	}
-	c.Normalize()
-	if err := c.Validate(); err != nil {
-		return Config{}, err
+	if c.Emergency == nil {
+		c.Emergency = slices.Clone(DefaultEmergency)
 	}
+	if c.Blocked == nil {
+		c.Blocked = slices.Clone(DefaultBlocked)
+	}
+	c.Normalize()
 	return c, nil
+}
+
+// Warnings lists what is valid in c but dangerous, in words for the
+// import's output and the log: an empty blocked list lets every
+// international and premium-rate number out on any route.
+func (c Config) Warnings() []string {
+	var w []string
+	if len(c.Blocked) == 0 {
+		w = append(w, `"blocked" is empty: international and premium-rate numbers can be dialled on every route (toll fraud); leave the key out for the defaults`)
+	}
+	return w
 }
 
 // Marshal encodes c as an indented document ending in a newline, the

@@ -30,7 +30,7 @@
 //	  "routes": [
 //	    {"name": "local", "patterns": ["9NXXXXXXX."], "strip": 1, "prepend": "",
 //	     "trunks": ["provider", "pstn1"], "caller_id": "02155550100",
-//	     "allowed": ["201", "301"], "blocked": ["91380013800X"]}
+//	     "caller_id_override": false, "allowed": ["201", "301"], "blocked": ["91380013800X"]}
 //	  ],
 //	  "emergency": ["110", "119", "120", "122", "112", "911"],
 //	  "blocked": ["00.", "011.", "+.", "160X.", "168X.", "1900NXXXXXX", "900NXXXXXX", "1976NXXXXXX"]
@@ -67,10 +67,13 @@
 // Routes are tried in order; the first whose pattern matches the dialled
 // number and that the caller may use wins. strip removes leading digits and
 // prepend adds some before the result goes to the trunks, tried in failover
-// order. caller_id replaces the extension's outside caller ID; allowed lists
-// the extensions that may use the route (empty: all; others go on to the
-// next route); blocked lists patterns refused on this route on top of the
-// global ones.
+// order. The number an outside call presents is the calling extension's
+// caller_id_number, else the route's caller_id, else the extension number;
+// with caller_id_override true the route's caller_id wins over the
+// extension's (for a trunk that accepts only its own numbers; it needs
+// caller_id). allowed lists the extensions that may use the route (empty:
+// all; others go on to the next route); blocked lists patterns refused on
+// this route on top of the global ones.
 //
 // Patterns are the switch's (telephony/switch/dialplan, which also checks
 // them here), in the Asterisk notation: digits, '*', '#', A-D and '+'
@@ -82,11 +85,18 @@
 // allowed list say; the list must not be empty. The global blocked patterns
 // (international and premium-rate by default: toll fraud is the first
 // attack on a PBX) apply to every route, against the dialled number and
-// the number the route sends. A new configuration takes the switch's
-// defaults (dialplan.DefaultEmergency and DefaultBlocked).
+// the number the route sends. A new configuration, and a document that
+// leaves "emergency" or "blocked" out (or gives null), takes the switch's
+// defaults (dialplan.DefaultEmergency and DefaultBlocked): forgetting a key
+// must not open the box to toll fraud. Only "blocked": [] blocks nothing,
+// and the import says so (Config.Warnings).
 //
-// Secrets are kept in full in the document (it is the backup); the web API
-// never returns them.
+// Secrets are kept in full in the store. An export shows each as
+// SecretMask ("********") unless the secrets are asked for
+// (`callboxctl config export --secrets`, for a backup that rebuilds the
+// box); importing the mask keeps the stored secret of the same extension
+// or trunk, and a mask with none behind it is refused (ErrMaskedSecret).
+// The web API never returns secrets either.
 //
 // Errors are *FieldError values naming the object, the field and the
 // reason, in English and as a ReasonCode with its values, so the web admin

@@ -9,9 +9,9 @@ import (
 )
 
 // FuzzParse: Parse never panics; a document it accepts validates, the
-// switch's dial plan compiles its numbers and patterns, and exporting it
-// then parsing the export gives the same configuration and the same bytes
-// again.
+// switch's dial plan compiles its numbers and patterns, exporting it then
+// parsing the export gives the same configuration and the same bytes
+// again, and a masked export imported over it keeps its secrets.
 func FuzzParse(f *testing.F) {
 	good, _ := Marshal(sample())
 	def, _ := Marshal(Default(4))
@@ -55,6 +55,16 @@ func FuzzParse(f *testing.F) {
 		}
 		if again, _ := Marshal(back); !bytes.Equal(again, out) {
 			t.Fatalf("export not stable:\n%s\n%s", out, again)
+		}
+		// A masked export imported over c keeps c's secrets.
+		masked, _ := Marshal(c.MaskSecrets())
+		m, err := Decode(masked)
+		if err != nil {
+			t.Fatalf("masked export refused: %v\n%s", err, masked)
+		}
+		m.KeepSecrets(c)
+		if !reflect.DeepEqual(m, c) {
+			t.Fatalf("masked export kept\n%+v\nnot\n%+v", m, c)
 		}
 	})
 }

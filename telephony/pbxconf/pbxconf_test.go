@@ -28,7 +28,7 @@ func sample() Config {
 	}
 	c.Routes = []Route{
 		{Name: "mobile", Patterns: []string{"91[3-9]XXXXXXXXX"}, Strip: 1, Trunks: []string{"provider", "pstn1"},
-			CallerID: "02155550100", Allowed: []string{"301"}, Blocked: []string{"9138001380000"}},
+			CallerID: "02155550100", CallerIDOverride: true, Allowed: []string{"301"}, Blocked: []string{"9138001380000"}},
 		{Name: "local", Patterns: []string{"9NXXXXXXX", "_9ZXX."}, Strip: 1, Prepend: "021", Trunks: []string{"pstn1"}},
 	}
 	return c
@@ -156,6 +156,8 @@ func TestValidate(t *testing.T) {
 		{"unknown trunk", func(c *Config) { c.Routes[0].Trunks = []string{"provider", "gone"} }, "routes[0].trunks", `route "mobile"`},
 		{"trunk twice", func(c *Config) { c.Routes[0].Trunks = []string{"pstn1", "pstn1"} }, "routes[0].trunks", `route "mobile"`},
 		{"route caller id", func(c *Config) { c.Routes[0].CallerID = "x" }, "routes[0].caller_id", `route "mobile"`},
+		{"override without caller id", func(c *Config) { c.Routes[1].CallerIDOverride = true }, "routes[1].caller_id_override", `route "local"`},
+		{"masked secret", func(c *Config) { c.Extensions[4].Secret = SecretMask }, "extensions[4].secret", `extension "301"`},
 		{"allowed unknown", func(c *Config) { c.Routes[0].Allowed = []string{"205"} }, "routes[0].allowed", `route "mobile"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -430,5 +432,90 @@ func TestDefaultDialling(t *testing.T) {
 				t.Fatalf("%s: %+v", num, d)
 			}
 		}
+	}
+}
+
+// A document that leaves "blocked" or "emergency" out (or gives null)
+// takes the defaults; only an explicit empty blocked list blocks nothing,
+// and Warnings says so. An explicit empty emergency list stays refused.
+func TestMissingListsTakeDefaults(t *testing.T) {
+	const ext = `"extensions": [{"number": "201", "kind": "fxs", "port": 1}]`
+	for _, tc := range []struct {
+		name, doc          string
+		emergency, blocked []string
+		warnings           int
+	}{
+		{"neither", `{"version": 1, ` + ext + `}`, DefaultEmergency, DefaultBlocked, 0},
+		{"null", `{"version": 1, "emergency": null, "blocked": null}`, DefaultEmergency, DefaultBlocked, 0},
+		{"own", `{"version": 1, "emergency": ["999"], "blocked": ["00."]}`, []string{"999"}, []string{"00."}, 0},
+		{"blocked none", `{"version": 1, "blocked": []}`, DefaultEmergency, []string{}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse([]byte(tc.doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(c.Emergency, tc.emergency) || !slices.Equal(c.Blocked, tc.blocked) {
+				t.Errorf("emergency %q blocked %q, want %q %q", c.Emergency, c.Blocked, tc.emergency, tc.blocked)
+			}
+			if w := c.Warnings(); len(w) != tc.warnings {
+				t.Errorf("warnings %q", w)
+			}
+			if len(c.Blocked) > 0 { // the defaults are copies
+				c.Blocked[0] = "changed"
+			}
+			if DefaultBlocked[0] == "changed" {
+				t.Fatal("Parse shares DefaultBlocked")
+			}
+		})
+	}
+	if _, err := Parse([]byte(`{"version": 1, "emergency": []}`)); err == nil || fieldOf(t, err).Field != "emergency" {
+		t.Errorf("an empty emergency list: %v", err)
+	}
+}
+
+// An export masks every secret; importing it over the stored
+// configuration keeps the stored secrets; a mask nothing stands behind is
+// refused, with ErrMaskedSecret for callers that cannot know yet.
+func TestSecretMask(t *testing.T) {
+	c := sample()
+	m := c.MaskSecrets()
+	if c.Extensions[4].Secret != "s3cret-pass" || c.Trunks[0].Secret != "trunk-pass" {
+		t.Fatal("MaskSecrets changed its receiver")
+	}
+	if m.Extensions[4].Secret != SecretMask || m.Trunks[0].Secret != SecretMask || m.Extensions[0].Secret != "" || m.Trunks[1].Secret != "" {
+		t.Fatalf("masked %+v %+v", m.Extensions, m.Trunks)
+	}
+	doc, _ := Marshal(m)
+	if bytes.Contains(doc, []byte("s3cret-pass")) || bytes.Contains(doc, []byte("trunk-pass")) {
+		t.Fatalf("masked export shows a secret:\n%s", doc)
+	}
+	back, err := Decode(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = back.Validate()
+	if fe := fieldOf(t, err); !errors.Is(err, ErrMaskedSecret) || fe.Path != "extensions[4].secret" {
+		t.Fatalf("a mask validated: %v", err)
+	}
+	if !strings.Contains(err.Error(), `trunk "provider" (trunks[0].secret)`) {
+		t.Errorf("the trunk's mask is not named: %v", err)
+	}
+	back.KeepSecrets(c)
+	if !reflect.DeepEqual(back, c) {
+		t.Fatalf("KeepSecrets:\n%+v\nwant\n%+v", back, c)
+	}
+	// Only the same extension number or trunk name lends its secret.
+	other := m.Clone()
+	other.Extensions[4].Number = "302"
+	other.Trunks[0].Name = "carrier"
+	other.Routes[0].Trunks[0] = "carrier"
+	other.Trunks[0].DIDs = map[string]string{"02155550100": "201", "02155550101": "302"}
+	other.Routes[0].Allowed = []string{"302"}
+	other.Extensions[4].Forward = Forward{}
+	other.KeepSecrets(c)
+	err = other.Validate()
+	if !errors.Is(err, ErrMaskedSecret) || strings.Count(err.Error(), "--secrets") != 2 {
+		t.Fatalf("masks without a stored secret: %v", err)
 	}
 }

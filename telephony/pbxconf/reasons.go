@@ -18,71 +18,73 @@ type ReasonCode string
 
 // Reason codes of the validation, the strict decoding and the port check.
 const (
-	ReasonVersion            ReasonCode = "version.must"               // Version
-	ReasonVersionUnsupported ReasonCode = "version.unsupported"        // found, Version
-	ReasonEmergencyEmpty     ReasonCode = "emergency.empty"            //
-	ReasonNotNumber          ReasonCode = "number.not_number"          // value
-	ReasonPattern            ReasonCode = "pattern.invalid"            // pattern, detail (English)
-	ReasonTooMany            ReasonCode = "list.too_many"              // max
-	ReasonExtNumberTaken     ReasonCode = "number.taken"               //
-	ReasonExtNumberEmergency ReasonCode = "number.emergency"           //
-	ReasonExtNumberEmergPfx  ReasonCode = "number.emergency_prefix"    // emergency number
-	ReasonFXSPortTaken       ReasonCode = "port.fxs_taken"             // port, extension
-	ReasonTrunkNameTaken     ReasonCode = "name.trunk_taken"           //
-	ReasonFXOPortTaken       ReasonCode = "port.fxo_taken"             // port, trunk
-	ReasonNotExtension       ReasonCode = "ref.not_extension"          // value
-	ReasonDIDNotExtension    ReasonCode = "dids.not_extension"         // DID, value
-	ReasonRouteNameTaken     ReasonCode = "name.route_taken"           //
-	ReasonNotTrunk           ReasonCode = "ref.not_trunk"              // value
-	ReasonExtNumberFormat    ReasonCode = "number.format"              //
-	ReasonTextFormat         ReasonCode = "text.format"                // max
-	ReasonSecretFormat       ReasonCode = "secret.format"              //
-	ReasonPortSIPExtension   ReasonCode = "port.only_fxs"              //
-	ReasonFXSPortRange       ReasonCode = "port.fxs_range"             // max
-	ReasonSecretFXS          ReasonCode = "secret.fxs"                 //
-	ReasonExtKind            ReasonCode = "kind.extension"             // value
-	ReasonDialNumber         ReasonCode = "number.dial_format"         //
-	ReasonForwardFormat      ReasonCode = "forward.format"             //
-	ReasonForwardSelf        ReasonCode = "forward.self"               //
-	ReasonNoAnswerS          ReasonCode = "forward.no_answer_s"        // default
-	ReasonName               ReasonCode = "name.format"                //
-	ReasonTrunkKind          ReasonCode = "kind.trunk"                 // value
-	ReasonExtRef             ReasonCode = "ref.extension_format"       //
-	ReasonHost               ReasonCode = "host.format"                //
-	ReasonSIPPort            ReasonCode = "port.sip_range"             //
-	ReasonTransport          ReasonCode = "transport.unknown"          // value
-	ReasonSIPUser            ReasonCode = "user.format"                //
-	ReasonTrunkSecret        ReasonCode = "secret.trunk_format"        //
-	ReasonRegisterNeeds      ReasonCode = "register.needs_credentials" //
-	ReasonCodec              ReasonCode = "list.not_one_of"            // value, the choices
-	ReasonTwice              ReasonCode = "list.twice"                 // value
-	ReasonCallerIDFXOOnly    ReasonCode = "caller_id.fxo_only"         //
-	ReasonRingsFXOOnly       ReasonCode = "rings.fxo_only"             //
-	ReasonNATSIPOnly         ReasonCode = "nat.sip_only"               //
-	ReasonNATHostIP          ReasonCode = "nat.host_ip"                //
-	ReasonFXOPortRange       ReasonCode = "port.fxo_range"             // max
-	ReasonRings              ReasonCode = "rings.range"                //
-	ReasonSIPOnly            ReasonCode = "sip_only"                   //
-	ReasonPatternsEmpty      ReasonCode = "patterns.empty"             //
-	ReasonStrip              ReasonCode = "strip.range"                //
-	ReasonPrepend            ReasonCode = "prepend.format"             //
-	ReasonTrunksEmpty        ReasonCode = "trunks.empty"               //
-	ReasonAllowedFormat      ReasonCode = "ref.not_extension_number"   // value
-	ReasonFXSMissing         ReasonCode = "port.fxs_missing"           // port, ports on the board
-	ReasonFXOMissing         ReasonCode = "port.fxo_missing"           // port, ports on the board
-	ReasonJSONTrailing       ReasonCode = "json.trailing"              //
-	ReasonJSONSyntax         ReasonCode = "json.syntax"                // byte offset, detail (English)
-	ReasonJSONUnknownField   ReasonCode = "json.unknown_field"         //
-	ReasonJSONFieldCase      ReasonCode = "json.field_case"            //
-	ReasonJSONTruncated      ReasonCode = "json.truncated"             //
-	ReasonJSONInvalid        ReasonCode = "json.invalid"               // detail (English)
-	ReasonJSONWantNumber     ReasonCode = "json.want_number"           // the JSON type found
-	ReasonJSONWantList       ReasonCode = "json.want_list"             // the JSON type found
-	ReasonJSONWantObject     ReasonCode = "json.want_object"           // the JSON type found
-	ReasonJSONWantBool       ReasonCode = "json.want_bool"             // the JSON type found
-	ReasonJSONWantString     ReasonCode = "json.want_string"           // the JSON type found
-	ReasonKeyTaken           ReasonCode = "key.taken"                  // value
-	ReasonKeyImmutable       ReasonCode = "key.immutable"              //
+	ReasonVersion            ReasonCode = "version.must"                    // Version
+	ReasonVersionUnsupported ReasonCode = "version.unsupported"             // found, Version
+	ReasonEmergencyEmpty     ReasonCode = "emergency.empty"                 //
+	ReasonNotNumber          ReasonCode = "number.not_number"               // value
+	ReasonPattern            ReasonCode = "pattern.invalid"                 // pattern, detail (English)
+	ReasonTooMany            ReasonCode = "list.too_many"                   // max
+	ReasonExtNumberTaken     ReasonCode = "number.taken"                    //
+	ReasonExtNumberEmergency ReasonCode = "number.emergency"                //
+	ReasonExtNumberEmergPfx  ReasonCode = "number.emergency_prefix"         // emergency number
+	ReasonFXSPortTaken       ReasonCode = "port.fxs_taken"                  // port, extension
+	ReasonTrunkNameTaken     ReasonCode = "name.trunk_taken"                //
+	ReasonFXOPortTaken       ReasonCode = "port.fxo_taken"                  // port, trunk
+	ReasonNotExtension       ReasonCode = "ref.not_extension"               // value
+	ReasonDIDNotExtension    ReasonCode = "dids.not_extension"              // DID, value
+	ReasonRouteNameTaken     ReasonCode = "name.route_taken"                //
+	ReasonNotTrunk           ReasonCode = "ref.not_trunk"                   // value
+	ReasonExtNumberFormat    ReasonCode = "number.format"                   //
+	ReasonTextFormat         ReasonCode = "text.format"                     // max
+	ReasonSecretFormat       ReasonCode = "secret.format"                   //
+	ReasonPortSIPExtension   ReasonCode = "port.only_fxs"                   //
+	ReasonFXSPortRange       ReasonCode = "port.fxs_range"                  // max
+	ReasonSecretFXS          ReasonCode = "secret.fxs"                      //
+	ReasonExtKind            ReasonCode = "kind.extension"                  // value
+	ReasonDialNumber         ReasonCode = "number.dial_format"              //
+	ReasonForwardFormat      ReasonCode = "forward.format"                  //
+	ReasonForwardSelf        ReasonCode = "forward.self"                    //
+	ReasonNoAnswerS          ReasonCode = "forward.no_answer_s"             // default
+	ReasonName               ReasonCode = "name.format"                     //
+	ReasonTrunkKind          ReasonCode = "kind.trunk"                      // value
+	ReasonExtRef             ReasonCode = "ref.extension_format"            //
+	ReasonHost               ReasonCode = "host.format"                     //
+	ReasonSIPPort            ReasonCode = "port.sip_range"                  //
+	ReasonTransport          ReasonCode = "transport.unknown"               // value
+	ReasonSIPUser            ReasonCode = "user.format"                     //
+	ReasonTrunkSecret        ReasonCode = "secret.trunk_format"             //
+	ReasonRegisterNeeds      ReasonCode = "register.needs_credentials"      //
+	ReasonCodec              ReasonCode = "list.not_one_of"                 // value, the choices
+	ReasonTwice              ReasonCode = "list.twice"                      // value
+	ReasonCallerIDFXOOnly    ReasonCode = "caller_id.fxo_only"              //
+	ReasonRingsFXOOnly       ReasonCode = "rings.fxo_only"                  //
+	ReasonNATSIPOnly         ReasonCode = "nat.sip_only"                    //
+	ReasonNATHostIP          ReasonCode = "nat.host_ip"                     //
+	ReasonFXOPortRange       ReasonCode = "port.fxo_range"                  // max
+	ReasonRings              ReasonCode = "rings.range"                     //
+	ReasonSIPOnly            ReasonCode = "sip_only"                        //
+	ReasonPatternsEmpty      ReasonCode = "patterns.empty"                  //
+	ReasonStrip              ReasonCode = "strip.range"                     //
+	ReasonPrepend            ReasonCode = "prepend.format"                  //
+	ReasonTrunksEmpty        ReasonCode = "trunks.empty"                    //
+	ReasonAllowedFormat      ReasonCode = "ref.not_extension_number"        // value
+	ReasonFXSMissing         ReasonCode = "port.fxs_missing"                // port, ports on the board
+	ReasonFXOMissing         ReasonCode = "port.fxo_missing"                // port, ports on the board
+	ReasonJSONTrailing       ReasonCode = "json.trailing"                   //
+	ReasonJSONSyntax         ReasonCode = "json.syntax"                     // byte offset, detail (English)
+	ReasonJSONUnknownField   ReasonCode = "json.unknown_field"              //
+	ReasonJSONFieldCase      ReasonCode = "json.field_case"                 //
+	ReasonJSONTruncated      ReasonCode = "json.truncated"                  //
+	ReasonJSONInvalid        ReasonCode = "json.invalid"                    // detail (English)
+	ReasonJSONWantNumber     ReasonCode = "json.want_number"                // the JSON type found
+	ReasonJSONWantList       ReasonCode = "json.want_list"                  // the JSON type found
+	ReasonJSONWantObject     ReasonCode = "json.want_object"                // the JSON type found
+	ReasonJSONWantBool       ReasonCode = "json.want_bool"                  // the JSON type found
+	ReasonJSONWantString     ReasonCode = "json.want_string"                // the JSON type found
+	ReasonKeyTaken           ReasonCode = "key.taken"                       // value
+	ReasonKeyImmutable       ReasonCode = "key.immutable"                   //
+	ReasonSecretMasked       ReasonCode = "secret.masked"                   //
+	ReasonCallerIDOverride   ReasonCode = "caller_id_override.no_caller_id" //
 )
 
 // reasonTexts are the English texts, fmt formats over a FieldError's Args.
@@ -152,6 +154,8 @@ var reasonTexts = map[ReasonCode]string{
 	ReasonJSONWantString:     "want a string, not a JSON %s",
 	ReasonKeyTaken:           "%q is taken",
 	ReasonKeyImmutable:       "cannot be changed",
+	ReasonSecretMasked:       "is " + SecretMask + ", the mask an export without the secrets writes, and no secret is stored for it to keep: give the secret, or import an export made with --secrets",
+	ReasonCallerIDOverride:   "overrides with the route's caller_id, which is empty",
 }
 
 // SecretReason is the reason code of a secret.Weakness code, e.g.

@@ -192,6 +192,7 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	c.checkMasks(v)
 	routes := map[string]bool{}
 	for i, r := range c.Routes {
 		path, obj := fmt.Sprintf("routes[%d]", i), ref(ObjRoute, r.Name)
@@ -477,6 +478,9 @@ func (r Route) validate(v *validator, path string, obj objRef) {
 	}
 	if r.CallerID != "" && !reNumber.MatchString(r.CallerID) {
 		v.add(path, obj, "caller_id", ReasonDialNumber)
+	}
+	if r.CallerIDOverride && r.CallerID == "" {
+		v.add(path, obj, "caller_id_override", ReasonCallerIDOverride)
 	}
 	for _, n := range r.Allowed {
 		if !reExtNumber.MatchString(n) {

@@ -208,10 +208,14 @@ func (s *Switch) dialOut(c *call, d dialplan.Decision) {
 	s.tryTrunk(c)
 }
 
-// outboundCallerID is what an outside call presents: the calling
-// extension's own outside number (with its caller ID name) if it has one,
-// else the route's number, else the caller as it came.
+// outboundCallerID is what an outside call presents: the route's number
+// if the route overrides; otherwise the calling extension's own outside
+// number (with its caller ID name) if it has one, else the route's number,
+// else the caller as it came.
 func (s *Switch) outboundCallerID(c *call, d dialplan.Decision) Party {
+	if d.CallerID != "" && d.CallerIDOverride {
+		return Party{Number: d.CallerID}
+	}
 	if e := s.exts[c.fromEx]; e != nil && e.CallerIDNumber != "" && c.from.Number == e.Number {
 		return Party{Number: e.CallerIDNumber, Name: e.Name}
 	}

@@ -48,13 +48,15 @@ func TestTrunkDIDRouting(t *testing.T) {
 	}
 }
 
-// Outside calls present the extension's own caller ID number and name if
-// it has them, else the route's number, else the extension.
+// Outside calls present the route's number when the route overrides;
+// otherwise the extension's own caller ID number and name if it has them,
+// else the route's number, else the extension.
 func TestOutboundCallerID(t *testing.T) {
 	pc := defaultPlan()
 	pc.Routes = append(pc.Routes,
 		dialplan.Route{Name: "carrier", Patterns: []string{"8X."}, Strip: 1, CallerID: "01088886666", Trunks: []string{"carrier"}},
-		dialplan.Route{Name: "plain", Patterns: []string{"7X."}, Strip: 1, Trunks: []string{"carrier"}})
+		dialplan.Route{Name: "plain", Patterns: []string{"7X."}, Strip: 1, Trunks: []string{"carrier"}},
+		dialplan.Route{Name: "main-number", Patterns: []string{"6X."}, Strip: 1, CallerID: "01088887777", CallerIDOverride: true, Trunks: []string{"carrier"}})
 	exts := defaultExts()
 	exts[0].CallerIDNumber, exts[0].Name = "02166668888", "SALES"
 	for _, c := range []struct {
@@ -65,6 +67,8 @@ func TestOutboundCallerID(t *testing.T) {
 		{"extension's number on a plain route", "201", "713800138000", sip.Party{User: "02166668888", Display: "SALES"}},
 		{"route's number", "202", "813800138000", sip.Party{User: "01088886666"}},
 		{"the extension itself", "202", "713800138000", sip.Party{User: "202", Display: "EXT 202"}},
+		{"the route overrides the extension's number", "201", "613800138000", sip.Party{User: "01088887777"}},
+		{"the route overrides the extension", "202", "613800138000", sip.Party{User: "01088887777"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			d := &dialer{}

@@ -75,7 +75,9 @@ type Extension struct {
 	Number string
 	Name   string // caller ID name
 	// CallerIDNumber is the number presented on calls it makes to the
-	// outside (its direct line); "" takes the route's, else its own.
+	// outside (its direct line), unless the route overrides it with its
+	// own (dialplan.Route.CallerIDOverride); "" takes the route's number,
+	// else the extension's own.
 	CallerIDNumber string
 	// Port is the FXS port of an analog extension; empty for a SIP one.
 	Port string

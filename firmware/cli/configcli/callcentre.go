@@ -273,8 +273,9 @@ type Document struct {
 const CallCentreField = "call_centre"
 
 // ParseDocument decodes a document strictly, each part by its package
-// (the PBX part validated, the call centre's only parsed: it is validated
-// against the PBX configuration in force and the stored flows). A file
+// (the PBX part validated but for masked secrets, which Import fills from
+// the store; the call centre's only parsed: it is validated against the
+// PBX configuration in force and the stored flows). A file
 // whose only members are "call_centre" (and "version") has no PBX part.
 func ParseDocument(data []byte) (Document, error) {
 	if len(data) > pbxconf.MaxDocument+ccconf.MaxDocument {
@@ -303,7 +304,7 @@ func ParseDocument(data []byte) (Document, error) {
 	}
 	if d.CallCentre == nil {
 		// The file as it is, so errors keep their byte offsets.
-		p, err := pbxconf.Parse(data)
+		p, err := parsePBX(data)
 		if err != nil {
 			return Document{}, err
 		}
@@ -314,7 +315,7 @@ func ParseDocument(data []byte) (Document, error) {
 	if err != nil {
 		return Document{}, fmt.Errorf("configcli: %w", err)
 	}
-	p, err := pbxconf.Parse(rest)
+	p, err := parsePBX(rest)
 	if err != nil {
 		return Document{}, err
 	}

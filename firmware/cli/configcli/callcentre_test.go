@@ -301,7 +301,7 @@ func TestDocument(t *testing.T) {
 		t.Fatalf("version and call centre: %+v %v", d, err)
 	}
 	for _, tt := range []struct{ doc, want string }{
-		{`{"version": 1, "call_centre": {"version": 1}, "extensions": []}`, "emergency"},
+		{`{"version": 1, "call_centre": {"version": 1}, "extensions": [], "emergency": []}`, "emergency"},
 		{`{"version": 1,`, "pbxconf"},
 		{`[]`, "pbxconf"},
 		{`{"call_centre": {"version": 3}}`, "ccconf: call-centre configuration: version: 3 is not supported"},

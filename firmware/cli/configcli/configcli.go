@@ -1,6 +1,6 @@
 // Package configcli implements the configuration commands of callboxctl:
 //
-//	callboxctl config export [--data DIR] [--socket PATH] [FILE|-]
+//	callboxctl config export [--secrets] [--data DIR] [--socket PATH] [FILE|-]
 //	callboxctl config import [--data DIR] [--socket PATH] FILE
 //
 // They read and write the box's configuration as one JSON document, which
@@ -18,6 +18,12 @@
 // file sets or changes must be strong; a weak one the store already holds
 // is kept with a warning. Agents' PINs are stored hashed; flows whose
 // content changed are stored as new versions.
+//
+// An export shows every SIP secret as pbxconf.SecretMask unless --secrets
+// asks for them (a backup that can rebuild the box needs them); importing
+// the mask keeps the stored secret, so a masked export can be edited and
+// imported again. An import prints what is valid but dangerous
+// (pbxconf.Config.Warnings), such as an explicitly empty blocked list.
 //
 // The package also holds what the daemon shares with the commands: Load and
 // Save on a store transaction (LoadCallCentre, SaveCallCentre and the flow
@@ -48,17 +54,27 @@ import (
 // opens it).
 const DBName = "callbox.db"
 
-const summary = "PBX and call-centre configuration: export [FILE|-], import FILE (JSON; daemon or store file)"
+const summary = "PBX and call-centre configuration: export [--secrets] [FILE|-], import FILE (JSON; daemon or store file)"
 
-const usage = `usage: config export [--data DIR | --socket PATH] [FILE|-]
+const usage = `usage: config export [--secrets] [--data DIR | --socket PATH] [FILE|-]
        config import [--data DIR | --socket PATH] FILE
-Export writes the whole configuration as JSON to FILE (mode 0600: it holds
-the secrets) or standard output: the PBX's (extensions, trunks, routes,
-emergency and blocked numbers) and the call centre's under "call_centre"
-(groups, agents, customer types, blacklist, inbound routes, calendars,
-bindings, caller IDs, IVR flows). Import replaces what FILE holds (either
-part may be left out) after checking all of it. Through the running daemon
-when it answers on DIR's control socket, otherwise on DIR's store file.
+Export writes the whole configuration as JSON to FILE (mode 0600) or
+standard output: the PBX's (extensions, trunks, routes, emergency and
+blocked numbers) and the call centre's under "call_centre" (groups, agents,
+customer types, blacklist, inbound routes, calendars, bindings, caller IDs,
+IVR flows), with every SIP secret shown as ` + pbxconf.SecretMask + ` unless
+--secrets asks for them. Import replaces what FILE holds (either part may
+be left out) after checking all of it; a masked secret keeps the one
+stored. Through the running daemon when it answers on DIR's control
+socket, otherwise on DIR's store file.
+`
+
+// liveUsage is the usage of the command the daemon serves.
+const liveUsage = `usage: config export [--secrets]
+       config import FILE
+Export shows every SIP secret as ` + pbxconf.SecretMask + ` unless --secrets asks
+for them; import FILE (a path on the box) keeps the stored secret for a
+masked one.
 `
 
 // ErrNone means the store holds no PBX configuration yet (a store the
@@ -94,8 +110,10 @@ func Save(tx *store.Tx, c pbxconf.Config) error {
 	return tx.SetPBXConfig(doc)
 }
 
-// ReadFile reads a configuration file: the PBX part validated, the call
-// centre's parsed (Import validates it against what it refers to).
+// ReadFile reads a configuration file: the PBX part validated (a masked
+// secret passes: only the store being replaced can say whether a secret
+// stands behind it), the call centre's parsed (Import validates both
+// against what they refer to).
 func ReadFile(path string) (Document, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -192,15 +210,21 @@ func Import(db *store.DB, path string, h Hooks) (res Imported, err error) {
 	res = Imported{Document: d}
 	err = db.Update(func(tx *store.Tx) error {
 		if d.PBX != nil {
-			// New or changed SIP secrets must be strong; the stored ones
-			// keep working (WeakSecrets warns). A stored configuration
-			// that cannot be read is not held against the file that
-			// replaces it.
-			if stored, err := Load(tx); err == nil || errors.Is(err, ErrNone) {
-				prev := &stored
-				if err != nil {
-					prev = nil
-				}
+			// Masked secrets keep the stored ones; new or changed SIP
+			// secrets must be strong, while the stored ones keep working
+			// (WeakSecrets warns). A stored configuration that cannot be
+			// read is not held against the file that replaces it (its
+			// masks then have nothing to keep, and are refused).
+			stored, lerr := Load(tx)
+			var prev *pbxconf.Config
+			if lerr == nil {
+				prev = &stored
+				d.PBX.KeepSecrets(stored)
+			}
+			if err := d.PBX.Validate(); err != nil {
+				return err
+			}
+			if lerr == nil || errors.Is(lerr, ErrNone) {
 				if err := d.PBX.CheckNewSecrets(prev); err != nil {
 					return err
 				}
@@ -294,14 +318,59 @@ func WarnWeakSecrets(w io.Writer, c pbxconf.Config) {
 	}
 }
 
+// printImported reports an applied import (what, and its Summary) and its
+// warnings: the dangerous settings (pbxconf.Config.Warnings) and the weak
+// secrets kept.
+func printImported(w io.Writer, r Imported, what string) {
+	fmt.Fprintf(w, "config: imported %s: %s\n", what, r.Summary())
+	if r.PBX != nil {
+		for _, warn := range r.PBX.Warnings() {
+			fmt.Fprintf(w, "config: warning: %s\n", warn)
+		}
+		WarnWeakSecrets(w, *r.PBX)
+	}
+}
+
+// parsePBX decodes and validates a document's PBX part, letting masked
+// secrets (pbxconf.SecretMask) pass for Import to fill from the store.
+func parsePBX(data []byte) (pbxconf.Config, error) {
+	c, err := pbxconf.Decode(data)
+	if err != nil {
+		return pbxconf.Config{}, err
+	}
+	if err := validateMasked(c); err != nil {
+		return pbxconf.Config{}, err
+	}
+	return c, nil
+}
+
+// validateMasked validates c, letting masked secrets pass.
+func validateMasked(c pbxconf.Config) error {
+	err := c.Validate()
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		var keep []error
+		for _, e := range joined.Unwrap() {
+			if !errors.Is(e, pbxconf.ErrMaskedSecret) {
+				keep = append(keep, e)
+			}
+		}
+		return errors.Join(keep...)
+	}
+	return err
+}
+
 // Export returns the stored configuration as a document: the PBX's and
-// the call centre's, with the latest version of every flow.
-func Export(db *store.DB) ([]byte, error) {
+// the call centre's, with the latest version of every flow; the SIP
+// secrets masked unless secrets is set.
+func Export(db *store.DB, secrets bool) ([]byte, error) {
 	var d Document
 	err := db.View(func(tx *store.Tx) error {
 		p, err := Load(tx)
 		if err != nil {
 			return err
+		}
+		if !secrets {
+			p = p.MaskSecrets()
 		}
 		c, err := ExportCallCentre(tx)
 		d = Document{PBX: &p, CallCentre: &c}
@@ -324,18 +393,19 @@ type Daemon struct {
 }
 
 // Live returns the config command as the daemon serves it on the control
-// socket and the serial console: export writes the document to standard
-// output, import FILE reads FILE (an absolute path on the box).
+// socket and the serial console: export [--secrets] writes the document to
+// standard output (SIP secrets masked unless asked for), import FILE reads
+// FILE (an absolute path on the box).
 func Live(d Daemon) cli.Command {
-	return cli.Command{Name: "config", Summary: "PBX and call-centre configuration: export, import FILE", Run: func(ctx context.Context, args []string, std cli.IO) int {
+	return cli.Command{Name: "config", Summary: "PBX and call-centre configuration: export [--secrets], import FILE", Run: func(ctx context.Context, args []string, std cli.IO) int {
 		db := d.DB()
 		if db == nil {
 			fmt.Fprintln(std.Err, "config: the store is not open")
 			return 1
 		}
 		switch {
-		case len(args) == 1 && args[0] == "export":
-			doc, err := Export(db)
+		case len(args) >= 1 && len(args) <= 2 && args[0] == "export" && (len(args) == 1 || args[1] == "--secrets"):
+			doc, err := Export(db, len(args) == 2)
 			if err != nil {
 				fmt.Fprintf(std.Err, "config: export: %v\n", err)
 				return 1
@@ -351,13 +421,10 @@ func Live(d Daemon) cli.Command {
 			if d.Imported != nil {
 				d.Imported(r)
 			}
-			fmt.Fprintf(std.Out, "config: imported %s: %s\n", args[1], r.Summary())
-			if r.PBX != nil {
-				WarnWeakSecrets(std.Out, *r.PBX)
-			}
+			printImported(std.Out, r, args[1])
 			return 0
 		}
-		fmt.Fprint(std.Err, usage)
+		fmt.Fprint(std.Err, liveUsage)
 		return 2
 	}}
 }
@@ -388,6 +455,10 @@ func run(ctx context.Context, args []string, std cli.IO) int {
 	fs.Usage = func() { fmt.Fprint(std.Err, usage) }
 	dataDir := fs.String("data", "./var", "the daemon's data directory (control socket and store file)")
 	socket := fs.String("socket", "", "the daemon's control socket (overrides --data for the socket)")
+	secrets := false
+	if verb == "export" {
+		fs.BoolVar(&secrets, "secrets", false, "show the SIP secrets instead of "+pbxconf.SecretMask)
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -405,7 +476,7 @@ func run(ctx context.Context, args []string, std cli.IO) int {
 		if len(rest) == 1 {
 			file = rest[0]
 		}
-		return export(ctx, path, *dataDir, file, std)
+		return export(ctx, path, *dataDir, file, secrets, std)
 	case verb == "import" && len(rest) == 1:
 		return importFile(ctx, path, *dataDir, rest[0], std)
 	}
@@ -413,9 +484,13 @@ func run(ctx context.Context, args []string, std cli.IO) int {
 	return 2
 }
 
-func export(ctx context.Context, socket, dataDir, file string, std cli.IO) int {
+func export(ctx context.Context, socket, dataDir, file string, secrets bool, std cli.IO) int {
 	var doc bytes.Buffer
-	code, err := control.Run(ctx, socket, []string{"config", "export"}, cli.IO{Out: &doc, Err: std.Err})
+	args := []string{"config", "export"}
+	if secrets {
+		args = append(args, "--secrets")
+	}
+	code, err := control.Run(ctx, socket, args, cli.IO{Out: &doc, Err: std.Err})
 	switch {
 	case err == nil && code != 0:
 		return code
@@ -426,7 +501,7 @@ func export(ctx context.Context, socket, dataDir, file string, std cli.IO) int {
 			fmt.Fprintf(std.Err, "callboxctl: config export: %v\n", err)
 			return 1
 		}
-		b, err := Export(db)
+		b, err := Export(db, secrets)
 		if cerr := db.Close(); err == nil {
 			err = cerr
 		}
@@ -488,11 +563,7 @@ func importFile(ctx context.Context, socket, dataDir, file string, std cli.IO) i
 		fmt.Fprintf(std.Err, "callboxctl: config import refused, nothing changed: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(std.Out, "config: imported %s into %s (no daemon running; ports are checked at its next boot): %s\n",
-		abs, filepath.Join(dataDir, DBName), r.Summary())
-	if r.PBX != nil {
-		WarnWeakSecrets(std.Out, *r.PBX)
-	}
+	printImported(std.Out, r, abs+" into "+filepath.Join(dataDir, DBName)+" (no daemon running; ports are checked at its next boot)")
 	return 0
 }
 

@@ -3,8 +3,10 @@ package configcli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,8 +59,8 @@ func storedDoc(t *testing.T, dataDir string) string {
 }
 
 // TestStoreFile: with no daemon, import and export work on the store file;
-// export then import gives the same configuration; a refused file changes
-// nothing.
+// export --secrets then import gives the same configuration; a refused
+// file changes nothing.
 func TestStoreFile(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "var")
@@ -74,7 +76,7 @@ func TestStoreFile(t *testing.T) {
 		t.Fatalf("import: %d %q %q", code, out, errs)
 	}
 	backup := filepath.Join(dir, "backup.json")
-	if code, _, errs := runCmd(t, "export", "--data", data, backup); code != 0 {
+	if code, _, errs := runCmd(t, "export", "--secrets", "--data", data, backup); code != 0 {
 		t.Fatalf("export: %d %q", code, errs)
 	}
 	if st, err := os.Stat(backup); err != nil || st.Mode().Perm() != 0o600 {
@@ -91,7 +93,7 @@ func TestStoreFile(t *testing.T) {
 	}
 	sample, def := sampleConfig(), ccconf.Default()
 	whole, _ := MarshalDocument(Document{PBX: &sample, CallCentre: &def})
-	code, stdout, _ := runCmd(t, "export", "--data", data, "-")
+	code, stdout, _ := runCmd(t, "export", "--secrets", "--data", data, "-")
 	if code != 0 || stdout != string(whole) {
 		t.Fatalf("export to stdout: %d\n%s", code, stdout)
 	}
@@ -178,7 +180,7 @@ func TestThroughDaemonSocket(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "5 extensions") || len(imported) != 1 {
 		t.Fatalf("import through the daemon: %d %q %q", code, out, errs)
 	}
-	got, err := Export(db)
+	got, err := Export(db, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,6 +188,63 @@ func TestThroughDaemonSocket(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Fatalf("daemon store after import:\n%s\nwant\n%s", got, want)
 	}
+	// The socket (as the console) masks the secrets unless asked.
+	masked := wholeDoc(t, c.MaskSecrets())
+	if code, out, errs := runCmd(t, "export", "--data", dir); code != 0 || out != masked || strings.Contains(out, "agent-secret") {
+		t.Fatalf("masked export through the daemon: %d %q\n%s", code, errs, out)
+	}
+	if code, out, errs := runCmd(t, "export", "--secrets", "--data", dir); code != 0 || out != string(want) {
+		t.Fatalf("export --secrets through the daemon: %d %q\n%s", code, errs, out)
+	}
+	// An explicitly empty blocked list is applied with a warning.
+	c.Blocked = []string{}
+	code, out, errs = runCmd(t, "import", "--data", dir, writeConfig(t, dir, "open.json", c))
+	if code != 0 || !strings.Contains(out, `config: warning: "blocked" is empty`) {
+		t.Fatalf("import of an empty blocked list: %d %q %q", code, out, errs)
+	}
+}
+
+// TestLiveExport is the console's config export: secrets masked unless
+// --secrets; other arguments get the usage.
+func TestLiveExport(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), DBName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	c := sampleConfig()
+	if err := db.Update(func(tx *store.Tx) error { return Save(tx, c) }); err != nil {
+		t.Fatal(err)
+	}
+	cmd := Live(Daemon{DB: func() *store.DB { return db }})
+	for _, tc := range []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"export"}, 0, wholeDoc(t, c.MaskSecrets())},
+		{[]string{"export", "--secrets"}, 0, wholeDoc(t, c)},
+		{[]string{"export", "--bogus"}, 2, ""},
+		{[]string{"export", "--secrets", "x"}, 2, ""},
+	} {
+		var out, errb bytes.Buffer
+		code := cmd.Run(context.Background(), tc.args, cli.IO{Out: &out, Err: &errb})
+		if code != tc.code || out.String() != tc.out || (code == 2) != strings.Contains(errb.String(), "--secrets") {
+			t.Errorf("%q: %d\n%s\n%s", tc.args, code, out.String(), errb.String())
+		}
+	}
+}
+
+// wholeDoc is the export of a store holding pbx and no call centre of its
+// own (the default one).
+func wholeDoc(t *testing.T, pbx pbxconf.Config) string {
+	t.Helper()
+	cc := ccconf.Default()
+	doc, err := MarshalDocument(Document{PBX: &pbx, CallCentre: &cc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(doc)
 }
 
 func mustGetwd(t *testing.T) string {
@@ -201,6 +260,109 @@ func TestLiveWithoutStore(t *testing.T) {
 	cmd := Live(Daemon{DB: func() *store.DB { return nil }})
 	if code := cmd.Run(context.Background(), []string{"export"}, cli.IO{Out: &errb, Err: &errb}); code != 1 || !strings.Contains(errb.String(), "not open") {
 		t.Fatalf("%d %q", code, errb.String())
+	}
+}
+
+// TestSecretsMasked: an export shows the secrets only when asked
+// (--secrets), on standard output as in a file; the masked export imports
+// again keeping the stored secrets, and a mask with no stored secret
+// behind it is refused, naming the field, with the store unchanged.
+func TestSecretsMasked(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "var")
+	c := sampleConfig()
+	c.Trunks = append(c.Trunks, pbxconf.Trunk{Name: "carrier", Kind: pbxconf.KindSIP, Host: "sip.example.net",
+		Username: "0215550100", Secret: "trunk-secret", Register: true})
+	if code, out, errs := runCmd(t, "import", "--data", data, writeConfig(t, dir, "in.json", c)); code != 0 {
+		t.Fatalf("import: %d %q %q", code, out, errs)
+	}
+	masked := wholeDoc(t, c.MaskSecrets())
+	code, stdout, errs := runCmd(t, "export", "--data", data)
+	if code != 0 || stdout != masked {
+		t.Fatalf("export: %d %q\n%s", code, errs, stdout)
+	}
+	for _, secret := range []string{"agent-secret", "trunk-secret"} {
+		if strings.Contains(stdout, secret) {
+			t.Errorf("export shows %s", secret)
+		}
+	}
+	file := filepath.Join(dir, "masked.json")
+	if code, _, errs := runCmd(t, "export", "--data", data, file); code != 0 {
+		t.Fatalf("export to a file: %d %q", code, errs)
+	}
+	if b, _ := os.ReadFile(file); string(b) != masked {
+		t.Fatalf("file export:\n%s", b)
+	}
+
+	// Edit the masked export (rename an extension) and import it: the
+	// secrets stay.
+	edited := c.MaskSecrets()
+	edited.Extensions[4].Name = "Li Na"
+	code, out, errs := runCmd(t, "import", "--data", data, writeConfig(t, dir, "edited.json", edited))
+	if code != 0 {
+		t.Fatalf("import of the masked export: %d %q %q", code, out, errs)
+	}
+	want := c.Clone()
+	want.Extensions[4].Name = "Li Na"
+	wantDoc, _ := pbxconf.Marshal(want)
+	if got := storedDoc(t, data); got != string(wantDoc) {
+		t.Fatalf("stored after a masked import:\n%s\nwant\n%s", got, wantDoc)
+	}
+
+	// A new extension with the mask for its secret has nothing to keep.
+	edited.Extensions = append(edited.Extensions, pbxconf.Extension{Number: "302", Kind: pbxconf.KindSIP, Secret: pbxconf.SecretMask})
+	code, _, errs = runCmd(t, "import", "--data", data, writeConfig(t, dir, "new.json", edited))
+	if code != 1 || !strings.Contains(errs, `extension "302" (extensions[5].secret)`) || !strings.Contains(errs, "--secrets") {
+		t.Fatalf("import of a mask with nothing behind it: %d %q", code, errs)
+	}
+	if got := storedDoc(t, data); got != string(wantDoc) {
+		t.Fatal("a refused import changed the store")
+	}
+}
+
+// TestBlockedDefaults: a file without "blocked" (or "emergency") gets the
+// safe defaults, silently; an explicitly empty blocked list is taken, with
+// a warning in the import's output.
+func TestBlockedDefaults(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "var")
+	doc := `{"version": 1, "extensions": [{"number": "201", "kind": "fxs", "port": 1}]%s}`
+	for _, tc := range []struct {
+		name, extra string
+		blocked     []string
+		warn        bool
+	}{
+		{"no keys", ``, pbxconf.DefaultBlocked, false},
+		{"null", `, "blocked": null, "emergency": null`, pbxconf.DefaultBlocked, false},
+		{"own list", `, "blocked": ["00."]`, []string{"00."}, false},
+		{"explicitly none", `, "blocked": []`, []string{}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, "in.json")
+			if err := os.WriteFile(path, fmt.Appendf(nil, doc, tc.extra), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errs := runCmd(t, "import", "--data", data, path)
+			if code != 0 {
+				t.Fatalf("import: %d %q %q", code, out, errs)
+			}
+			if got := strings.Contains(out, `config: warning: "blocked" is empty`); got != tc.warn {
+				t.Errorf("warning shown %v, want %v:\n%s", got, tc.warn, out)
+			}
+			stored, err := pbxconf.Parse([]byte(storedDoc(t, data)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(stored.Blocked, tc.blocked) || !slices.Equal(stored.Emergency, pbxconf.DefaultEmergency) {
+				t.Errorf("stored blocked %q emergency %q, want blocked %q", stored.Blocked, stored.Emergency, tc.blocked)
+			}
+		})
+	}
+	// An explicitly empty emergency list is still refused.
+	path := filepath.Join(dir, "none.json")
+	os.WriteFile(path, fmt.Appendf(nil, doc, `, "emergency": []`), 0o600)
+	if code, _, errs := runCmd(t, "import", "--data", data, path); code != 1 || !strings.Contains(errs, "emergency") {
+		t.Fatalf("empty emergency list: %d %q", code, errs)
 	}
 }
 

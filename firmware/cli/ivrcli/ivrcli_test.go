@@ -8,14 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"callbox/dsp/wav/wavtest"
 	"callbox/firmware/cli"
 )
 
 const testdata = "../../../telephony/ivr/testdata"
-
-// asteriskSounds is an independent prompt catalogue: the English prompts
-// Debian ships for Asterisk.
-const asteriskSounds = "/usr/share/asterisk/sounds/en"
 
 func runCmd(args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
@@ -24,9 +21,9 @@ func runCmd(args ...string) (int, string, string) {
 }
 
 func TestCheckExamples(t *testing.T) {
-	if _, err := os.Stat(filepath.Join(asteriskSounds, "vm-intro.wav")); err != nil {
-		t.Fatalf("prompt catalogue missing: apt-get install asterisk-core-sounds-en-wav (%v)", err)
-	}
+	// An independent prompt catalogue: the English prompts Debian ships
+	// for Asterisk.
+	asteriskSounds := wavtest.NeedDir(t)
 	files, err := filepath.Glob(filepath.Join(testdata, "*.json"))
 	if err != nil || len(files) < 3 {
 		t.Fatalf("example flows: %v %v", files, err)
@@ -43,7 +40,7 @@ func TestCheckExamples(t *testing.T) {
 
 func TestCheckInvalid(t *testing.T) {
 	f := filepath.Join(testdata, "invalid", "broken.json")
-	code, out, _ := runCmd("check", f, "--prompts", asteriskSounds)
+	code, out, _ := runCmd("check", f, "--prompts", wavtest.NeedDir(t))
 	want := []string{
 		`node "typo": unknown node type "plya"`,
 		`node "start": prompt: prompt "no-such-prompt" is not in the prompt catalogue`,

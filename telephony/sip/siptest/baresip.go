@@ -12,11 +12,9 @@ import (
 	"strconv"
 	"testing"
 	"time"
-)
 
-// Prompt is the 8 kHz recording baresip uses as its microphone (its
-// ausine source only does 48 kHz).
-const Prompt = "/usr/share/asterisk/sounds/en/demo-congrats.wav"
+	"callbox/dsp/wav/wavtest"
+)
 
 // Baresip is a running baresip softphone.
 type Baresip struct {
@@ -42,9 +40,9 @@ func StartBaresip(t testing.TB, box string, port int, ext, pass string, secs int
 	if err != nil {
 		t.Fatal("siptest: baresip not found: install the Debian package baresip")
 	}
-	if _, err := os.Stat(Prompt); err != nil {
-		t.Fatal("siptest: no 8 kHz prompt: install the Debian package asterisk-core-sounds-en-wav")
-	}
+	// An 8 kHz recording is baresip's microphone (its ausine source only
+	// does 48 kHz).
+	prompt := wavtest.Prompt(t, "demo-congrats")
 	dir := t.TempDir()
 	config := fmt.Sprintf(`poll_method epoll
 sip_listen 127.0.0.1:%d
@@ -60,7 +58,7 @@ module g711.so
 module aufile.so
 module_app account.so
 module_app menu.so
-`, port, filepath.Join(dir, "play.wav"), Prompt, filepath.Join(dir, "alert.wav"))
+`, port, filepath.Join(dir, "play.wav"), prompt, filepath.Join(dir, "alert.wav"))
 	account := fmt.Sprintf("<sip:%s@%s>;auth_pass=%s;regint=60;answermode=auto;audio_codecs=PCMU,PCMA\n", ext, box, pass)
 	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o600); err != nil {
 		t.Fatal(err)

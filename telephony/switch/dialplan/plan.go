@@ -96,8 +96,13 @@ type Route struct {
 	Patterns []string // dial patterns (see Pattern) against the dialled digits
 	Strip    int      // leading digits removed (an access code such as 9)
 	Prepend  string   // digits added in front after stripping
-	CallerID string   // the number presented on the trunk; "" keeps the caller's
-	Trunks   []string // trunk names, in failover order
+	// CallerID is the number presented on the trunk for a caller without
+	// an outside number of its own; "" keeps the caller's.
+	CallerID string
+	// CallerIDOverride presents CallerID whoever calls, over the caller's
+	// own outside number (a trunk that accepts only its own numbers).
+	CallerIDOverride bool
+	Trunks           []string // trunk names, in failover order
 	// Callers restricts the route to extensions matching these patterns;
 	// empty lets every extension use it.
 	Callers []string
@@ -171,7 +176,10 @@ type Decision struct {
 	Route    string   // the route's name (Outbound)
 	Trunks   []string // where to send it, in failover order
 	CallerID string   // the route's caller ID, "" for the caller's own
-	Reason   string   // why Blocked, NoRoute or Invalid
+	// CallerIDOverride: the route's CallerID wins over the caller's own
+	// outside number (Route.CallerIDOverride).
+	CallerIDOverride bool
+	Reason           string // why Blocked, NoRoute or Invalid
 }
 
 type route struct {
@@ -484,7 +492,8 @@ func (p *Plan) resolve(from, digits string) Decision {
 		if out == "" {
 			return Decision{Kind: Invalid, Reason: "route " + r.Name + " leaves no number"}
 		}
-		return Decision{Kind: Outbound, Number: out, Route: r.Name, Trunks: slices.Clone(r.Trunks), CallerID: r.CallerID}
+		return Decision{Kind: Outbound, Number: out, Route: r.Name, Trunks: slices.Clone(r.Trunks),
+			CallerID: r.CallerID, CallerIDOverride: r.CallerIDOverride && r.CallerID != ""}
 	}
 	if denied != "" {
 		return Decision{Kind: NoRoute, Route: denied, Reason: "extension " + from + " may not use route " + denied}

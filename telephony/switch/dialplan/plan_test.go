@@ -305,3 +305,30 @@ func BenchmarkMatch(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/7, "ns/digit")
 }
+
+// A route's caller ID reaches the decision, marked to override the
+// caller's own number only when the route says so and has a number.
+func TestRouteCallerIDOverride(t *testing.T) {
+	p, err := New(Config{Extensions: []string{"201"}, Routes: []Route{
+		{Name: "plain", Patterns: []string{"8X."}, Strip: 1, CallerID: "01088886666", Trunks: []string{"sip-carrier"}},
+		{Name: "main-number", Patterns: []string{"7X."}, Strip: 1, CallerID: "01088887777", CallerIDOverride: true, Trunks: []string{"sip-carrier"}},
+		{Name: "no-number", Patterns: []string{"6X."}, Strip: 1, CallerIDOverride: true, Trunks: []string{"sip-carrier"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		digits   string
+		callerID string
+		override bool
+	}{
+		{"813800138000", "01088886666", false},
+		{"713800138000", "01088887777", true},
+		{"613800138000", "", false},
+	} {
+		d := p.Resolve("201", c.digits)
+		if d.Kind != Outbound || d.CallerID != c.callerID || d.CallerIDOverride != c.override {
+			t.Errorf("%s: %+v, want caller ID %q override %v", c.digits, d, c.callerID, c.override)
+		}
+	}
+}

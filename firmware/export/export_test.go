@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"callbox/firmware/export/dbtest"
 )
 
 // fakeSource is a growing list of call records.
@@ -91,28 +93,28 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // pushThroughRestart is issue 12's figure: records pushed in batches, the
 // database killed and started again mid-push while records keep coming,
 // a cursor lost after a commit; every record arrives once, none missing.
-func pushThroughRestart(t *testing.T, srv *server) {
+func pushThroughRestart(t *testing.T, srv *dbtest.Server) {
 	src := &fakeSource{}
 	src.add(3000)
 	cur := &cursors{pos: map[string]uint64{}}
 	p := New(Config{Sources: []Source{src}, Cursors: cur, Batch: 100, Every: 20 * time.Millisecond, Retry: 20 * time.Millisecond})
-	p.SetSettings(srv.settings())
+	p.SetSettings(settingsFor(srv))
 	p.Start(t.Context())
 	defer p.Close()
 	start := time.Now()
 	waitFor(t, "a third pushed", func() bool { return cur.get() >= 1000 })
 	cur.failOnce.Store(true)
 	waitFor(t, "the lost cursor", func() bool { return !cur.failOnce.Load() })
-	srv.kill()
+	srv.Kill()
 	waitFor(t, "the outage reported", func() bool { return p.Status().State == "error" })
 	src.add(1000) // calls keep ending while the database is down
 	time.Sleep(100 * time.Millisecond)
 	at := cur.get()
-	srv.start()
+	srv.Start()
 	waitFor(t, "every record pushed", func() bool { return cur.get() == 4000 })
 	took := time.Since(start)
 
-	db := srv.open(t)
+	db := openDB(t, srv)
 	var n, distinct int
 	if err := db.QueryRow("SELECT COUNT(*), COUNT(DISTINCT id) FROM callbox_cdr").Scan(&n, &distinct); err != nil {
 		t.Fatal(err)
@@ -128,7 +130,7 @@ func pushThroughRestart(t *testing.T, srv *server) {
 	var dur float64
 	var rec string
 	q := "SELECT caller, start_time, answer_time, billable_s, duration_s, record FROM callbox_cdr WHERE id = "
-	if srv.kind == Postgres {
+	if srv.Kind() == dbtest.Postgres {
 		q += "$1"
 	} else {
 		q += "?"
@@ -146,15 +148,15 @@ func pushThroughRestart(t *testing.T, srv *server) {
 		}
 	}
 	t.Logf("%s: 4000 records in batches of 100, the server killed at record %d and started again, a cursor lost after a commit: 4000 rows, none twice, in %v",
-		srv.kind, at, took.Round(time.Millisecond))
+		srv.Kind(), at, took.Round(time.Millisecond))
 }
 
 func TestPushPostgresThroughRestart(t *testing.T) {
-	pushThroughRestart(t, startPostgres(t))
+	pushThroughRestart(t, dbtest.StartPostgres(t))
 }
 
 func TestPushMySQLThroughRestart(t *testing.T) {
-	pushThroughRestart(t, startMariaDB(t))
+	pushThroughRestart(t, dbtest.StartMariaDB(t))
 }
 
 func TestSettingsCheck(t *testing.T) {

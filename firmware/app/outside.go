@@ -134,6 +134,16 @@ func (a *App) outsideOf() *outsideRun {
 	return a.outside
 }
 
+// EventStreamAddr is the TCP event stream's listen address, or "" when it
+// is off.
+func (a *App) EventStreamAddr() string {
+	o := a.outsideOf()
+	if o == nil || o.stream == nil {
+		return ""
+	}
+	return o.stream.Addr().String()
+}
+
 // SMSStatus is the modem's state for the console's status (nil when the
 // outside interfaces are not running).
 func (a *App) SMSStatus() *sms.Status {

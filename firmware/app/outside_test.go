@@ -1,20 +1,30 @@
 package app
 
 import (
+	"bufio"
 	"bytes"
+	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
+	"mime"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	netmail "net/mail"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"callbox/firmware/export/dbtest"
+	"callbox/firmware/mail/mailtest"
 	"callbox/firmware/webhook"
+	"callbox/telephony/cc"
 	"callbox/telephony/cc/ccevent"
 	"callbox/telephony/sms"
 	"callbox/telephony/sms/modemsim"
+	"callbox/telephony/switch/cdr"
 )
 
 // tokenCall calls the API with a bearer token, as another system would.
@@ -187,4 +197,213 @@ func TestOutsideThroughTheDaemon(t *testing.T) {
 func toJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// TestMailAndEventStreamThroughTheDaemon: the email settings' test button
+// sends through an SMTP server the test runs (and a certificate the box
+// does not trust is refused with the reason), and a system holding a
+// token with events:read reads the call centre's events as JSON lines on
+// the TCP event stream, resuming after the last one it took.
+func TestMailAndEventStreamThroughTheDaemon(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots the daemon")
+	}
+	a, out := newApp(t, Config{EventStreamAddr: "127.0.0.1:0"})
+	start(t, a)
+	admin := adminClient(t, a, out)
+
+	cert, _ := mailtest.SelfSigned(t)
+	plain := &mailtest.Server{User: "box", Password: "s3cret"}
+	port := plain.Start(t, false)
+	admin.call("POST", "/api/v1/mail/test", map[string]any{"to": "ops@example.com"}, http.StatusBadRequest) // no settings yet
+	admin.call("PUT", "/api/v1/mail/settings", map[string]any{"host": "127.0.0.1", "port": port, "security": "none",
+		"user": "box", "password": "s3cret", "from": "Call centre <callbox@example.com>"}, http.StatusOK)
+	admin.call("POST", "/api/v1/mail/test", map[string]any{"to": "ops@example.com"}, http.StatusOK)
+	got := plain.Received()
+	if len(got) != 1 || got[0].User != "box" || got[0].From != "callbox@example.com" || len(got[0].Rcpt) != 1 || got[0].Rcpt[0] != "ops@example.com" {
+		t.Fatalf("the SMTP server got %+v", got)
+	}
+	msg, err := netmail.ReadMessage(bytes.NewReader(got[0].Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subj, _ := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); !strings.Contains(subj, "测试邮件") {
+		t.Errorf("subject %q", subj)
+	}
+	// STARTTLS to a server whose certificate no authority signed: refused,
+	// nothing sent, the reason in the answer.
+	tlsSrv := &mailtest.Server{Cert: cert, StartTLS: true, User: "box", Password: "s3cret"}
+	port = tlsSrv.Start(t, false)
+	admin.call("PUT", "/api/v1/mail/settings", map[string]any{"host": "127.0.0.1", "port": port, "security": "starttls",
+		"user": "box", "from": "callbox@example.com"}, http.StatusOK)
+	if st, m := admin.try("POST", "/api/v1/mail/test", map[string]any{"to": "ops@example.com"}); st != http.StatusBadRequest ||
+		!strings.Contains(toJSON(m), "certificate") || len(tlsSrv.Received()) != 0 {
+		t.Errorf("an untrusted certificate: %d %v, %d sent", st, m, len(tlsSrv.Received()))
+	}
+
+	// The event stream, with a token that may read events and one that may not.
+	addr := a.EventStreamAddr()
+	if addr == "" {
+		t.Fatal("no event stream")
+	}
+	reader := admin.call("POST", "/api/v1/tokens", map[string]any{"name": "wallboard", "scopes": []string{"events:read"}}, http.StatusCreated)
+	sender := admin.call("POST", "/api/v1/tokens", map[string]any{"name": "crm", "scopes": []string{"sms:send"}}, http.StatusCreated)
+	dial := func(token string, after *uint64) (net.Conn, *bufio.Scanner, map[string]any) {
+		t.Helper()
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+		hello, _ := json.Marshal(webhook.StreamHello{Token: token, After: after})
+		if _, err := c.Write(append(hello, '\n')); err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(c)
+		if !sc.Scan() {
+			t.Fatalf("no answer to the hello: %v", sc.Err())
+		}
+		m := map[string]any{}
+		_ = json.Unmarshal(sc.Bytes(), &m)
+		return c, sc, m
+	}
+	if _, _, m := dial(sender["token"].(string), nil); m["ok"] != false {
+		t.Errorf("a token without events:read: %v", m)
+	}
+	_, sc, m := dial(reader["token"].(string), nil)
+	if m["ok"] != true {
+		t.Fatalf("hello answered %v", m)
+	}
+	publish := func(e ccevent.Event) {
+		if _, bus := a.CallCentre(); bus != nil {
+			bus.Publish(e)
+		} else if err := a.outsideOf().hooks.Publish(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type line struct {
+		Pos   uint64        `json:"pos"`
+		Event ccevent.Event `json:"event"`
+	}
+	next := func(sc *bufio.Scanner) line {
+		t.Helper()
+		for sc.Scan() {
+			var l line
+			if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+				t.Fatalf("line %q: %v", sc.Bytes(), err)
+			}
+			if l.Pos != 0 {
+				return l
+			}
+		}
+		t.Fatalf("stream ended: %v", sc.Err())
+		return line{}
+	}
+	publish(ccevent.Event{Type: ccevent.CallOffered, Call: "c7", Number: "13800138000"})
+	publish(ccevent.Event{Type: ccevent.CallAnswered, Call: "c7", Agent: "1001"})
+	first, second := next(sc), next(sc)
+	if first.Event.Type != ccevent.CallOffered || first.Event.Number != "13800138000" || second.Event.Type != ccevent.CallAnswered || second.Pos <= first.Pos {
+		t.Fatalf("stream gave %+v then %+v", first, second)
+	}
+	// A receiver that restarts resumes after the last position it took.
+	_, sc, _ = dial(reader["token"].(string), &first.Pos)
+	if again := next(sc); again.Pos != second.Pos || again.Event.Agent != "1001" {
+		t.Errorf("resumed at %+v, want position %d", again, second.Pos)
+	}
+}
+
+// TestPushThroughTheDaemon: an administrator points the box at the
+// company's PostgreSQL (a real server the test runs); the call records the
+// box's CDR writer stores and the call centre's fact rows arrive there,
+// and a restart of the box resumes from the stored cursor: every record
+// once, none missing.
+func TestPushThroughTheDaemon(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots the daemon and PostgreSQL")
+	}
+	pg := dbtest.StartPostgres(t)
+	dir := t.TempDir()
+	a, out := newApp(t, Config{DataDir: dir})
+	stop := start(t, a)
+	admin := adminClient(t, a, out)
+	tele := a.telephony()
+	if tele == nil {
+		t.Fatal("telephony not running")
+	}
+	t0 := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	calls := func(from, n int) {
+		for i := from; i < from+n; i++ {
+			r := cdr.Record{ID: fmt.Sprintf("call-%04d", i), From: "13800138000", To: "201", Start: t0.Add(time.Duration(i) * time.Minute),
+				Answer: t0.Add(time.Duration(i)*time.Minute + 5*time.Second), End: t0.Add(time.Duration(i)*time.Minute + 65*time.Second),
+				Disposition: cdr.Answered, Trunk: "fxo1", Cause: "normal"}
+			r.Finish()
+			tele.cdrs.Write(r)
+		}
+	}
+	calls(0, 300)
+	a.mu.Lock()
+	facts := &factStore{db: a.db}
+	a.mu.Unlock()
+	for i := range 5 {
+		if err := facts.PutFact(cc.Fact{Call: fmt.Sprintf("q-%d", i), Group: 1, Number: "13800138000", Queued: t0,
+			Answered: t0.Add(9 * time.Second), Agent: "1001", Disposition: "answered", WaitSeconds: 9}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 20*time.Second, "the CDRs stored", func() bool {
+		list, _, _ := a.CDRs(time.Time{}, time.Time{}, 1000)
+		return len(list) == 300
+	})
+
+	settings := map[string]any{"enabled": true, "driver": "postgres", "host": "127.0.0.1", "port": pg.Port(),
+		"database": "postgres", "user": dbtest.PostgresUser, "password": "unused-by-trust", "tls": "disable"}
+	admin.call("PUT", "/api/v1/export/settings", map[string]any{"enabled": true, "driver": "oracle"}, http.StatusBadRequest)
+	m := admin.call("PUT", "/api/v1/export/settings", settings, http.StatusOK)
+	if m["password_set"] != true || m["password"] != nil {
+		t.Errorf("export settings served as %v", m)
+	}
+	pushed := func(c *webClient, cdrs, facts float64) func() bool {
+		return func() bool {
+			st := c.call("GET", "/api/v1/export/status", nil, http.StatusOK)
+			p, _ := st["pushed"].(map[string]any)
+			n := func(table string) float64 { v, _ := p[table].(float64); return v }
+			return st["state"] == "ok" && n("cdr") == cdrs && n("queue_call") == facts
+		}
+	}
+	eventually(t, 30*time.Second, "300 CDRs and 5 facts pushed", pushed(admin, 300, 5))
+
+	// More calls end, and the box restarts before its next push: the new
+	// box pushes them from the stored cursor, and nothing twice.
+	calls(300, 200)
+	eventually(t, 20*time.Second, "the new CDRs stored", func() bool {
+		list, _, _ := a.CDRs(time.Time{}, time.Time{}, 1000)
+		return len(list) == 500
+	})
+	if _, err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := newApp(t, Config{DataDir: dir})
+	start(t, b)
+	again := newWebClient(t, "http://"+b.WebAddr())
+	again.call("GET", "/api/v1/session", nil, http.StatusOK)
+	again.call("POST", "/api/v1/login", map[string]any{"login": "boss", "password": "Kettle-Drum-42"}, http.StatusOK)
+	eventually(t, 30*time.Second, "the 200 CDRs after the restart", pushed(again, 200, 0))
+
+	db, err := sql.Open("pgx", fmt.Sprintf("postgres://%s@127.0.0.1:%d/postgres?sslmode=disable", dbtest.PostgresUser, pg.Port()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n, distinct, billable int
+	if err := db.QueryRow("SELECT COUNT(*), COUNT(DISTINCT id), SUM(billable_s) FROM callbox_cdr").Scan(&n, &distinct, &billable); err != nil {
+		t.Fatal(err)
+	}
+	if n != 500 || distinct != 500 || billable != 500*60 {
+		t.Errorf("callbox_cdr: %d rows, %d distinct, %d billable seconds; want 500, 500, %d", n, distinct, billable, 500*60)
+	}
+	var agent string
+	if err := db.QueryRow("SELECT COUNT(*), MIN(agent) FROM callbox_queue_call").Scan(&n, &agent); err != nil || n != 5 || agent != "1001" {
+		t.Errorf("callbox_queue_call: %d rows, agent %q, %v", n, agent, err)
+	}
 }

@@ -228,6 +228,26 @@ func u64(v uint64) []byte { return store.Key(nil).AppendUint64(v) }
 // errStop ends a walk early.
 var errStop = errors.New("stop")
 
+// rangeN walks r over [from, to) until fn has taken limit records; fn
+// says whether it took the one it was given.
+func rangeN(tx *store.Tx, r store.Records, from, to []byte, limit int, fn func(k, v []byte) (bool, error)) error {
+	n := 0
+	err := tx.Range(r, from, to, func(k, v []byte) error {
+		if n == limit {
+			return errStop
+		}
+		took, err := fn(k, v)
+		if took {
+			n++
+		}
+		return err
+	})
+	if errors.Is(err, errStop) {
+		return nil
+	}
+	return err
+}
+
 // smsStore implements sms.Store over the box's store.
 type smsStore struct{ db *store.DB }
 
@@ -273,25 +293,18 @@ func (s *smsStore) Due(now time.Time, limit int) ([]sms.Outgoing, error) {
 	var out []sms.Outgoing
 	err := s.db.View(func(tx *store.Tx) error {
 		to := store.Key(nil).AppendTime(now.Add(time.Nanosecond))
-		err := tx.Range(store.SMSQueue, nil, to, func(k, _ []byte) error {
-			if len(out) == limit {
-				return errStop
-			}
+		return rangeN(tx, store.SMSQueue, nil, to, limit, func(k, _ []byte) (bool, error) {
 			id, _, err := store.CutUint64(k[12:])
 			if err != nil {
-				return err
+				return false, err
 			}
 			m, err := getJSON[sms.Outgoing](tx, store.SMSOut, u64(id))
 			if err != nil {
-				return err
+				return false, err
 			}
 			out = append(out, m)
-			return nil
+			return true, nil
 		})
-		if errors.Is(err, errStop) {
-			return nil
-		}
-		return err
 	})
 	return out, err
 }
@@ -447,22 +460,15 @@ func (j *journalStore) Append(evs []ccevent.Event) error {
 func (j *journalStore) After(pos uint64, limit int) ([]webhook.Entry, error) {
 	var out []webhook.Entry
 	err := j.db.View(func(tx *store.Tx) error {
-		err := tx.Range(store.EventJournal, u64(pos+1), nil, func(k, v []byte) error {
-			if len(out) == limit {
-				return errStop
-			}
+		return rangeN(tx, store.EventJournal, u64(pos+1), nil, limit, func(k, v []byte) (bool, error) {
 			p, _, _ := store.CutUint64(k)
 			e := webhook.Entry{Pos: p}
 			if err := json.Unmarshal(v, &e.Event); err != nil {
-				return err
+				return false, err
 			}
 			out = append(out, e)
-			return nil
+			return true, nil
 		})
-		if errors.Is(err, errStop) {
-			return nil
-		}
-		return err
 	})
 	return out, err
 }
@@ -603,29 +609,22 @@ func (c *exportCursors) SetCursor(table string, seq uint64) error {
 func listed(db *store.DB, list, records store.Records, seq uint64, limit int, row func(seq uint64, v []byte) (export.Row, error)) ([]export.Row, error) {
 	var out []export.Row
 	err := db.View(func(tx *store.Tx) error {
-		err := tx.Range(list, u64(seq+1), nil, func(k, key []byte) error {
-			if len(out) == limit {
-				return errStop
-			}
+		return rangeN(tx, list, u64(seq+1), nil, limit, func(k, key []byte) (bool, error) {
 			s, _, _ := store.CutUint64(k)
 			v, err := tx.Get(records, key)
 			if errors.Is(err, store.ErrNotFound) {
-				return nil // removed since (retention): nothing to push
+				return false, nil // removed since (retention): nothing to push
 			}
 			if err != nil {
-				return err
+				return false, err
 			}
 			r, err := row(s, v)
 			if err != nil {
-				return err
+				return false, err
 			}
 			out = append(out, r)
-			return nil
+			return true, nil
 		})
-		if errors.Is(err, errStop) {
-			return nil
-		}
-		return err
 	})
 	return out, err
 }

@@ -21,6 +21,14 @@ var pageFuncs = template.FuncMap{
 	"bytes":    fmtBytes,
 	"uptime":   fmtUptime,
 	"datetime": func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
+	// when is datetime for an RFC 3339 string (an API answer's time).
+	"when": func(v any) string {
+		t, err := time.Parse(time.RFC3339Nano, fmt.Sprint(v))
+		if err != nil || t.IsZero() {
+			return ""
+		}
+		return t.Local().Format("2006-01-02 15:04")
+	},
 }
 
 // loadPages parses every page under assets/templates with layout.html.

@@ -356,6 +356,7 @@ func (s *Server) routes() *gin.Engine {
 	s.installerRoutes(authed)
 	s.outsideRoutes(authed)
 	s.tokenRoutes(authed)
+	s.outsidePageRoutes(e)
 
 	e.GET("/", s.requireUser(false), s.pageHome)
 	e.GET("/setup", s.pageSetup)

@@ -243,12 +243,8 @@ func (s *Server) tokenRoutes(authed *gin.RouterGroup) {
 			return
 		}
 		u, _ := userOf(c)
-		text, t, err := NewToken(req.Name, req.Scopes, u.Login, time.Now())
+		text, t, err := s.createToken(c.Request.Context(), req.Name, req.Scopes, u.Login)
 		if err != nil {
-			s.failWith(c, outsideFailure(err))
-			return
-		}
-		if err := s.cfg.Tokens.PutToken(c.Request.Context(), t); err != nil {
 			s.failWith(c, outsideFailure(err))
 			return
 		}
@@ -260,21 +256,33 @@ func (s *Server) tokenRoutes(authed *gin.RouterGroup) {
 		if !s.haveTokens(c) {
 			return
 		}
-		ctx := c.Request.Context()
-		t, err := s.cfg.Tokens.Token(ctx, c.Param("id"))
+		t, err := s.revokeToken(c.Request.Context(), c.Param("id"))
 		if err != nil {
 			s.failWith(c, outsideFailure(err))
 			return
 		}
-		if t.Revoked.IsZero() {
-			t.Revoked = time.Now()
-			if err := s.cfg.Tokens.PutToken(ctx, t); err != nil {
-				s.failWith(c, outsideFailure(err))
-				return
-			}
-		}
 		c.JSON(http.StatusOK, viewToken(t))
 	})
+}
+
+// createToken makes and stores a token; the text is for the answer only.
+func (s *Server) createToken(ctx context.Context, name string, scopeNames []string, by string) (string, APIToken, error) {
+	text, t, err := NewToken(name, scopeNames, by, time.Now())
+	if err != nil {
+		return "", t, err
+	}
+	return text, t, s.cfg.Tokens.PutToken(ctx, t)
+}
+
+// revokeToken revokes a token (kept, listed as revoked); revoking it again
+// changes nothing.
+func (s *Server) revokeToken(ctx context.Context, id string) (APIToken, error) {
+	t, err := s.cfg.Tokens.Token(ctx, id)
+	if err != nil || !t.Revoked.IsZero() {
+		return t, err
+	}
+	t.Revoked = time.Now()
+	return t, s.cfg.Tokens.PutToken(ctx, t)
 }
 
 func (s *Server) haveTokens(c *gin.Context) bool {

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	netmail "net/mail"
+	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -405,5 +407,81 @@ func TestPushThroughTheDaemon(t *testing.T) {
 	var agent string
 	if err := db.QueryRow("SELECT COUNT(*), MIN(agent) FROM callbox_queue_call").Scan(&n, &agent); err != nil || n != 5 || agent != "1001" {
 		t.Errorf("callbox_queue_call: %d rows, agent %q, %v", n, agent, err)
+	}
+}
+
+// form posts a page's form as a browser would, without following the
+// redirect, and returns the status, the Location and the body.
+func (w *webClient) form(path string, v url.Values) (int, string, string) {
+	w.t.Helper()
+	v.Set("csrf_token", w.csrf)
+	c := *w.c
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := c.PostForm(w.base+path, v)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Location"), string(b)
+}
+
+// TestOutsidePageThroughTheDaemon: the /outside page as an administrator
+// uses it: the modem's state, an SMS sent from the form reaching the
+// emulated modem and listed in the outbox, a refusal shown on the page,
+// an API token made (its text shown once) and revoked from the page.
+func TestOutsidePageThroughTheDaemon(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots the daemon")
+	}
+	modem, err := modemsim.Start(modemsim.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer modem.Close()
+	a, out := newApp(t, Config{})
+	start(t, a)
+	admin := adminClient(t, a, out)
+	if p := admin.page("/outside"); !strings.Contains(p, `id="modem-state">disabled`) || !strings.Contains(p, `action="/outside/tokens"`) {
+		t.Fatalf("the page before the modem:\n%s", p)
+	}
+	admin.call("PUT", "/api/v1/sms/settings", map[string]any{"port": modem.Path()}, http.StatusOK)
+	eventually(t, 20*time.Second, "the modem ready", func() bool { return strings.Contains(admin.page("/outside"), `id="modem-state">ready`) })
+
+	st, loc, _ := admin.form("/outside/sms", url.Values{"to": {"13800138000, 13900139000"}, "text": {"您的工单已派工 / your order is dispatched"}})
+	if st != http.StatusSeeOther || loc != "/outside?msg=queued" {
+		t.Fatalf("send form: %d %s", st, loc)
+	}
+	eventually(t, 20*time.Second, "both at the modem", func() bool { return len(modem.Submitted()) == 2 })
+	if p := admin.page("/outside?msg=queued"); strings.Count(p, "您的工单已派工") != 2 || !strings.Contains(p, `role="status"`) {
+		t.Errorf("the outbox on the page:\n%s", p)
+	}
+	if st, _, body := admin.form("/outside/sms", url.Values{"to": {"13800138000"}, "text": {""}}); st != http.StatusBadRequest ||
+		!strings.Contains(body, `role="alert"`) || !strings.Contains(body, "13800138000</textarea>") {
+		t.Errorf("an empty text: %d\n%s", st, body)
+	}
+
+	st, _, body := admin.form("/outside/tokens", url.Values{"name": {"erp"}, "scopes": {"sms:read", "cdr:read"}})
+	m := regexp.MustCompile(`<code id="new-token">(cbx_[^<]+)</code>`).FindStringSubmatch(body)
+	if st != http.StatusCreated || m == nil {
+		t.Fatalf("token form: %d\n%s", st, body)
+	}
+	base := "http://" + a.WebAddr()
+	if st, _ := tokenCall(t, base, m[1], "GET", "/api/v1/sms/outbox", nil); st != http.StatusOK {
+		t.Errorf("the new token: %d", st)
+	}
+	p := admin.page("/outside")
+	if strings.Contains(p, m[1]) {
+		t.Error("the token's text shown again")
+	}
+	id := regexp.MustCompile(`action="/outside/tokens/([0-9a-f]+)/revoke"`).FindStringSubmatch(p)
+	if id == nil {
+		t.Fatalf("no revoke button:\n%s", p)
+	}
+	if st, loc, _ := admin.form("/outside/tokens/"+id[1]+"/revoke", url.Values{}); st != http.StatusSeeOther || loc != "/outside?msg=revoked" {
+		t.Errorf("revoke: %d %s", st, loc)
+	}
+	if st, _ := tokenCall(t, base, m[1], "GET", "/api/v1/sms/outbox", nil); st != http.StatusUnauthorized {
+		t.Errorf("the revoked token: %d", st)
 	}
 }

@@ -1,0 +1,164 @@
+package webui
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// The outside interfaces' page, /outside: the modem's state, sending SMS,
+// the outbox and inbox (supervisors and administrators), and for
+// administrators the email test button, the webhooks and the API tokens
+// (a new token's text is shown on the page that answers its creation,
+// once). Settings are edited through the API.
+
+// asJSON turns an implementation's answer into maps and lists the
+// template can walk (the answers are JSON objects by contract).
+func asJSON(v any) any {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var out any
+	_ = json.Unmarshal(data, &out)
+	return out
+}
+
+func (s *Server) outsidePageRoutes(e *gin.Engine) {
+	g := e.Group("/outside", s.requireUser(false), s.requireSupervisor)
+	g.GET("", func(c *gin.Context) { s.renderOutside(c, http.StatusOK, gin.H{}) })
+	g.POST("/sms", s.postOutsideSMS)
+	admin := g.Group("", s.requireAdmin(false))
+	admin.POST("/mail/test", s.postOutsideMailTest)
+	admin.POST("/tokens", s.postOutsideToken)
+	admin.POST("/tokens/:id/revoke", s.postOutsideRevoke)
+}
+
+// outsideNotices are the messages a redirect back to the page names.
+var outsideNotices = map[string]string{
+	"queued":  "outside.sms.queued",
+	"mailed":  "outside.mail.sent",
+	"revoked": "outside.tokens.revoked",
+}
+
+func (s *Server) renderOutside(c *gin.Context, status int, d gin.H) {
+	if k, ok := outsideNotices[c.Query("msg")]; ok && d["Notice"] == nil {
+		d["Notice"] = s.cat.T(langOf(c), k)
+	}
+	o := s.cfg.Outside
+	if o == nil {
+		s.failWith(c, fail(http.StatusServiceUnavailable, "err.outside.unavailable", ""))
+		return
+	}
+	ctx := c.Request.Context()
+	var err error
+	get := func(key string, f func() (any, error)) {
+		if err != nil {
+			return
+		}
+		var v any
+		v, err = f()
+		d[key] = asJSON(v)
+	}
+	get("SMS", func() (any, error) { return o.Status(ctx, "sms") })
+	get("Outbox", func() (any, error) { return o.SMSMessages(ctx, "out", 20) })
+	get("Inbox", func() (any, error) { return o.SMSMessages(ctx, "in", 20) })
+	if u, _ := userOf(c); u.Role == RoleAdmin {
+		get("Webhooks", func() (any, error) { return o.Webhooks(ctx) })
+		if s.cfg.Tokens != nil {
+			get("Tokens", func() (any, error) {
+				list, err := s.cfg.Tokens.Tokens(ctx)
+				views := make([]tokenView, 0, len(list))
+				for _, t := range list {
+					views = append(views, viewToken(t))
+				}
+				return views, err
+			})
+			d["Scopes"] = Scopes()
+		}
+	}
+	if err != nil {
+		s.failWith(c, outsideFailure(err))
+		return
+	}
+	s.render(c, status, "outside", d)
+}
+
+// formFailure renders the page again with a refusal, or fails outright.
+func (s *Server) formFailure(c *gin.Context, err error, d gin.H) {
+	f := outsideFailure(err)
+	if f.status >= 500 {
+		s.failWith(c, f)
+		return
+	}
+	d["Error"] = s.failText(c, f)
+	s.renderOutside(c, f.status, d)
+}
+
+func (s *Server) postOutsideSMS(c *gin.Context) {
+	o := s.cfg.Outside
+	if o == nil {
+		s.failWith(c, fail(http.StatusServiceUnavailable, "err.outside.unavailable", ""))
+		return
+	}
+	to := strings.FieldsFunc(c.PostForm("to"), func(r rune) bool { return r == ',' || r == ';' || r == '\n' || r == '\r' || r == ' ' })
+	req := gin.H{"to": to, "text": c.PostForm("text")}
+	if at := strings.TrimSpace(c.PostForm("at")); at != "" {
+		req["at"] = at
+	}
+	body, _ := json.Marshal(req)
+	u, _ := userOf(c)
+	if _, err := o.SendSMS(c.Request.Context(), body, u.Login); err != nil {
+		s.formFailure(c, err, gin.H{"Form": gin.H{"to": c.PostForm("to"), "text": c.PostForm("text"), "at": c.PostForm("at")}})
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/outside?msg=queued")
+}
+
+func (s *Server) postOutsideMailTest(c *gin.Context) {
+	o := s.cfg.Outside
+	if o == nil {
+		s.failWith(c, fail(http.StatusServiceUnavailable, "err.outside.unavailable", ""))
+		return
+	}
+	to := strings.TrimSpace(c.PostForm("to"))
+	err := invalidf("an address to send to")
+	if to != "" {
+		err = o.TestMail(c.Request.Context(), to)
+	}
+	if err != nil {
+		s.formFailure(c, err, gin.H{"MailTo": to})
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/outside?msg=mailed")
+}
+
+func (s *Server) postOutsideToken(c *gin.Context) {
+	if s.cfg.Tokens == nil {
+		s.failWith(c, fail(http.StatusServiceUnavailable, "err.outside.unavailable", ""))
+		return
+	}
+	u, _ := userOf(c)
+	text, t, err := s.createToken(c.Request.Context(), c.PostForm("name"), c.PostFormArray("scopes"), u.Login)
+	if err != nil {
+		s.formFailure(c, err, gin.H{})
+		return
+	}
+	// The text is shown on this answer only; a reload shows the list.
+	c.Header("Cache-Control", "no-store")
+	s.renderOutside(c, http.StatusCreated, gin.H{"NewToken": text, "NewTokenName": t.Name})
+}
+
+func (s *Server) postOutsideRevoke(c *gin.Context) {
+	if s.cfg.Tokens == nil {
+		s.failWith(c, fail(http.StatusServiceUnavailable, "err.outside.unavailable", ""))
+		return
+	}
+	if _, err := s.revokeToken(c.Request.Context(), c.Param("id")); err != nil {
+		s.formFailure(c, err, gin.H{})
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/outside?msg=revoked")
+}

@@ -3,6 +3,7 @@ package webui
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -10,9 +11,10 @@ import (
 
 // The outside interfaces' page, /outside: the modem's state, sending SMS,
 // the outbox and inbox (supervisors and administrators), and for
-// administrators the email test button, the webhooks and the API tokens
+// administrators the settings of the modem, the SMTP server and the
+// outside database, the email test button, the webhooks and the API tokens
 // (a new token's text is shown on the page that answers its creation,
-// once). Settings are edited through the API.
+// once).
 
 // asJSON turns an implementation's answer into maps and lists the
 // template can walk (the answers are JSON objects by contract).
@@ -32,6 +34,7 @@ func (s *Server) outsidePageRoutes(e *gin.Engine) {
 	g.POST("/sms", s.postOutsideSMS)
 	admin := g.Group("", s.requireAdmin(false))
 	admin.POST("/mail/test", s.postOutsideMailTest)
+	admin.POST("/settings/:part", s.postOutsideSettings)
 	admin.POST("/tokens", s.postOutsideToken)
 	admin.POST("/tokens/:id/revoke", s.postOutsideRevoke)
 }
@@ -41,6 +44,7 @@ var outsideNotices = map[string]string{
 	"queued":  "outside.sms.queued",
 	"mailed":  "outside.mail.sent",
 	"revoked": "outside.tokens.revoked",
+	"saved":   "outside.settings.saved",
 }
 
 func (s *Server) renderOutside(c *gin.Context, status int, d gin.H) {
@@ -77,6 +81,9 @@ func (s *Server) renderOutside(c *gin.Context, status int, d gin.H) {
 				return views, err
 			})
 			d["Scopes"] = Scopes()
+		}
+		if err == nil {
+			d["Settings"], err = s.outsideSettings(c, o)
 		}
 	}
 	if err != nil {
@@ -161,4 +168,109 @@ func (s *Server) postOutsideRevoke(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/outside?msg=revoked")
+}
+
+// settingsField is one field of a settings form: its JSON name, its kind
+// (text, int, bool, secret or choice) and a choice's values. A secret left
+// empty keeps the stored one.
+type settingsField struct {
+	Name, Kind string
+	Choices    []string
+}
+
+// settingsForms are the settings forms of the page, by part.
+var settingsForms = []struct {
+	Part   string
+	Fields []settingsField
+}{
+	{"sms", []settingsField{{"port", "text", nil}, {"baud", "int", nil}, {"pin", "secret", nil}}},
+	{"mail", []settingsField{{"host", "text", nil}, {"port", "int", nil}, {"security", "choice", []string{"starttls", "tls", "none"}},
+		{"user", "text", nil}, {"password", "secret", nil}, {"from", "text", nil}}},
+	{"export", []settingsField{{"enabled", "bool", nil}, {"driver", "choice", []string{"postgres", "mysql"}}, {"host", "text", nil},
+		{"port", "int", nil}, {"database", "text", nil}, {"user", "text", nil}, {"password", "secret", nil},
+		{"tls", "choice", []string{"disable", "require", "verify"}}, {"prefix", "text", nil}}},
+}
+
+// settingsView is a settings form as the template shows it.
+type settingsView struct {
+	Part   string
+	Fields []fieldView
+}
+
+type fieldView struct {
+	settingsField
+	Value any
+	Set   bool // a secret is stored
+}
+
+// outsideSettings reads every part's settings for the forms.
+func (s *Server) outsideSettings(c *gin.Context, o Outside) ([]settingsView, error) {
+	var out []settingsView
+	for _, f := range settingsForms {
+		v, err := o.Settings(c.Request.Context(), f.Part)
+		if err != nil {
+			return nil, err
+		}
+		m, _ := asJSON(v).(map[string]any)
+		sv := settingsView{Part: f.Part}
+		for _, fld := range f.Fields {
+			fv := fieldView{settingsField: fld, Value: m[fld.Name]}
+			if fld.Kind == "secret" {
+				fv.Value, fv.Set = nil, m[fld.Name+"_set"] == true
+			}
+			sv.Fields = append(sv.Fields, fv)
+		}
+		out = append(out, sv)
+	}
+	return out, nil
+}
+
+func (s *Server) postOutsideSettings(c *gin.Context) {
+	o := s.cfg.Outside
+	if o == nil {
+		s.failWith(c, fail(http.StatusServiceUnavailable, "err.outside.unavailable", ""))
+		return
+	}
+	part := c.Param("part")
+	req := map[string]any{}
+	found := false
+	for _, f := range settingsForms {
+		if f.Part != part {
+			continue
+		}
+		found = true
+		for _, fld := range f.Fields {
+			v := strings.TrimSpace(c.PostForm(fld.Name))
+			switch fld.Kind {
+			case "bool":
+				req[fld.Name] = v != ""
+			case "int":
+				if v == "" {
+					continue
+				}
+				n, err := strconv.Atoi(v)
+				if err != nil {
+					s.formFailure(c, invalidf(fld.Name+" is a whole number"), gin.H{})
+					return
+				}
+				req[fld.Name] = n
+			case "secret":
+				if v != "" {
+					req[fld.Name] = v
+				}
+			default:
+				req[fld.Name] = v
+			}
+		}
+	}
+	if !found {
+		s.notFound(c)
+		return
+	}
+	body, _ := json.Marshal(req)
+	if _, err := o.SetSettings(c.Request.Context(), part, body); err != nil {
+		s.formFailure(c, err, gin.H{})
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/outside?msg=saved")
 }

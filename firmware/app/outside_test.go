@@ -445,8 +445,23 @@ func TestOutsidePageThroughTheDaemon(t *testing.T) {
 	if p := admin.page("/outside"); !strings.Contains(p, `id="modem-state">disabled`) || !strings.Contains(p, `action="/outside/tokens"`) {
 		t.Fatalf("the page before the modem:\n%s", p)
 	}
-	admin.call("PUT", "/api/v1/sms/settings", map[string]any{"port": modem.Path()}, http.StatusOK)
+	// The modem set from the settings form, its PIN stored but never shown.
+	if st, loc, _ := admin.form("/outside/settings/sms", url.Values{"port": {modem.Path()}, "baud": {"115200"}, "pin": {"4321"}}); st != http.StatusSeeOther || loc != "/outside?msg=saved" {
+		t.Fatalf("settings form: %d %s", st, loc)
+	}
+	if st, _, body := admin.form("/outside/settings/mail", url.Values{"host": {"smtp.example.com"}, "port": {"five"}}); st != http.StatusBadRequest || !strings.Contains(body, "port is a whole number") {
+		t.Errorf("a bad mail port: %d", st)
+	}
+	if st, _, _ := admin.form("/outside/settings/modem", url.Values{}); st != http.StatusNotFound {
+		t.Errorf("an unknown part: %d", st)
+	}
 	eventually(t, 20*time.Second, "the modem ready", func() bool { return strings.Contains(admin.page("/outside"), `id="modem-state">ready`) })
+	if p := admin.page("/outside"); strings.Contains(p, "4321") || !strings.Contains(p, `value="115200"`) || !strings.Contains(p, `name="pin" placeholder="stored`) {
+		t.Errorf("the settings form shows the PIN or not the port:\n%s", p)
+	}
+	if m := admin.call("GET", "/api/v1/sms/settings", nil, http.StatusOK); m["pin_set"] != true || m["baud"] != float64(115200) {
+		t.Errorf("sms settings %v", m)
+	}
 
 	st, loc, _ := admin.form("/outside/sms", url.Values{"to": {"13800138000, 13900139000"}, "text": {"您的工单已派工 / your order is dispatched"}})
 	if st != http.StatusSeeOther || loc != "/outside?msg=queued" {

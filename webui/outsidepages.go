@@ -131,7 +131,7 @@ func (s *Server) postOutsideMailTest(c *gin.Context) {
 		return
 	}
 	to := strings.TrimSpace(c.PostForm("to"))
-	err := invalidf("an address to send to")
+	err := invalidf("give an address to send to")
 	if to != "" {
 		err = o.TestMail(c.Request.Context(), to)
 	}

@@ -35,6 +35,8 @@ func (s *Server) outsidePageRoutes(e *gin.Engine) {
 	admin := g.Group("", s.requireAdmin(false))
 	admin.POST("/mail/test", s.postOutsideMailTest)
 	admin.POST("/settings/:part", s.postOutsideSettings)
+	admin.POST("/webhooks", s.postOutsideWebhook)
+	admin.POST("/webhooks/:id/delete", s.postOutsideWebhookDelete)
 	admin.POST("/tokens", s.postOutsideToken)
 	admin.POST("/tokens/:id/revoke", s.postOutsideRevoke)
 }
@@ -45,6 +47,7 @@ var outsideNotices = map[string]string{
 	"mailed":  "outside.mail.sent",
 	"revoked": "outside.tokens.revoked",
 	"saved":   "outside.settings.saved",
+	"deleted": "outside.webhooks.deleted",
 }
 
 func (s *Server) renderOutside(c *gin.Context, status int, d gin.H) {
@@ -273,4 +276,36 @@ func (s *Server) postOutsideSettings(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/outside?msg=saved")
+}
+
+func (s *Server) postOutsideWebhook(c *gin.Context) {
+	o := s.cfg.Outside
+	if o == nil {
+		s.failWith(c, fail(http.StatusServiceUnavailable, "err.outside.unavailable", ""))
+		return
+	}
+	types := strings.FieldsFunc(c.PostForm("types"), func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' })
+	body, _ := json.Marshal(gin.H{"url": strings.TrimSpace(c.PostForm("url")), "types": types})
+	v, err := o.PutWebhook(c.Request.Context(), "", body)
+	if err != nil {
+		s.formFailure(c, err, gin.H{"HookForm": gin.H{"url": c.PostForm("url"), "types": c.PostForm("types")}})
+		return
+	}
+	// The secret is shown on this answer only.
+	m, _ := asJSON(v).(map[string]any)
+	c.Header("Cache-Control", "no-store")
+	s.renderOutside(c, http.StatusCreated, gin.H{"NewSecret": m["secret"], "NewSecretURL": m["url"]})
+}
+
+func (s *Server) postOutsideWebhookDelete(c *gin.Context) {
+	o := s.cfg.Outside
+	if o == nil {
+		s.failWith(c, fail(http.StatusServiceUnavailable, "err.outside.unavailable", ""))
+		return
+	}
+	if err := o.DeleteWebhook(c.Request.Context(), c.Param("id")); err != nil {
+		s.formFailure(c, err, gin.H{})
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/outside?msg=deleted")
 }

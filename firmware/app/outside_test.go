@@ -499,4 +499,26 @@ func TestOutsidePageThroughTheDaemon(t *testing.T) {
 	if st, _ := tokenCall(t, base, m[1], "GET", "/api/v1/sms/outbox", nil); st != http.StatusUnauthorized {
 		t.Errorf("the revoked token: %d", st)
 	}
+
+	// A webhook added from the page (its secret shown once), then deleted.
+	if st, _, body := admin.form("/outside/webhooks", url.Values{"url": {"ftp://crm.example.com/"}}); st != http.StatusBadRequest || !strings.Contains(body, "ftp://crm.example.com/") {
+		t.Errorf("a webhook to ftp: %d", st)
+	}
+	st, _, body = admin.form("/outside/webhooks", url.Values{"url": {"http://127.0.0.1:9/hook"}, "types": {"call.answered, call.ended"}})
+	secret := regexp.MustCompile(`<code id="new-secret">([^<]+)</code>`).FindStringSubmatch(body)
+	if st != http.StatusCreated || secret == nil || len(secret[1]) < 32 {
+		t.Fatalf("webhook form: %d\n%s", st, body)
+	}
+	p = admin.page("/outside")
+	hook := regexp.MustCompile(`action="/outside/webhooks/([^/"]+)/delete"`).FindStringSubmatch(p)
+	if strings.Contains(p, secret[1]) || hook == nil || !strings.Contains(p, "call.answered, call.ended") {
+		t.Fatalf("the webhook list:\n%s", p)
+	}
+	if st, loc, _ := admin.form("/outside/webhooks/"+hook[1]+"/delete", url.Values{}); st != http.StatusSeeOther || loc != "/outside?msg=deleted" {
+		t.Errorf("delete: %d %s", st, loc)
+	}
+	l := admin.call("GET", "/api/v1/webhooks", nil, http.StatusOK)
+	if hs, ok := l["webhooks"].([]any); !ok || len(hs) != 0 {
+		t.Errorf("webhooks left: %v", l)
+	}
 }

@@ -361,6 +361,9 @@ func (w outsideWeb) Webhooks(context.Context) (any, error) {
 		return nil, err
 	}
 	subs, err := o.hooks.Subscribers()
+	if subs == nil {
+		subs = []webhook.Subscriber{} // [] rather than null for clients
+	}
 	for i := range subs {
 		subs[i] = viewWebhook(subs[i])
 	}

@@ -144,6 +144,17 @@ func (a *App) EventStreamAddr() string {
 	return o.stream.Addr().String()
 }
 
+// SendMail sends a message through the SMTP server of the settings: the
+// one call for the box's parts that mail (voicemail, reports, work-order
+// notices). An error wraps mail.ErrNotConfigured when no server is set.
+func (a *App) SendMail(ctx context.Context, m mail.Message) error {
+	o := a.outsideOf()
+	if o == nil {
+		return errOutsideOff
+	}
+	return o.mailer.Send(ctx, m)
+}
+
 // SMSStatus is the modem's state for the console's status (nil when the
 // outside interfaces are not running).
 func (a *App) SMSStatus() *sms.Status {

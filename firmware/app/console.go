@@ -196,6 +196,9 @@ func (h consoleHost) Status() []string {
 			}
 		}
 		lines = append(lines, fmt.Sprintf("calls: %d active, %d RTP streams, %d CDRs stored since boot", t.ActiveCalls, t.RTPInUse, t.CDRsWritten))
+		if t.ClockLost > 0 {
+			lines = append(lines, fmt.Sprintf("media clock: fell behind, %d frames skipped for every call (overloaded)", t.ClockLost))
+		}
 		for _, c := range t.Calls {
 			state := "ringing"
 			if !c.Answer.IsZero() {

@@ -62,12 +62,15 @@ type telephonyRun struct {
 	// stopped no tick is still inside the switch when it closes.
 	tickMu  sync.Mutex
 	stopped bool
+	// clock counts the frames the clock skipped when it fell behind.
+	clock clockWatch
 }
 
 // tick is the PCM highway's frame handler.
-func (t *telephonyRun) tick(pcm.Tick) {
+func (t *telephonyRun) tick(pt pcm.Tick) {
 	t.tickMu.Lock()
 	if !t.stopped {
+		t.clock.seq(pt.Seq, pt.Time)
 		t.sw.Tick()
 	}
 	t.tickMu.Unlock()
@@ -127,6 +130,7 @@ func (a *App) startTelephony(ctx context.Context) error {
 	}
 	t := &telephonyRun{log: log, country: country, pb: pb, dir: &sipDirectory{}, db: db,
 		fxs: map[string]*fxsPort{}, fxo: map[string]*fxoPort{}, extQ: make(chan callswitch.Extension, 64)}
+	t.clock.log = log
 	t.dir.set(sc.secrets)
 	t.cdrs = newCDRWriter(db, log)
 	t.eng = media.NewEngine(media.Config{})
@@ -197,7 +201,15 @@ func (a *App) startTelephony(ctx context.Context) error {
 		t.wg.Add(1)
 		go func() {
 			defer t.wg.Done()
-			_ = t.sw.Run(runCtx, &media.Ticker{})
+			tk := &media.Ticker{}
+			var seen uint64
+			_ = tk.Run(runCtx, func() {
+				if n := tk.Skipped(); n != seen {
+					t.clock.skipped(n-seen, time.Now())
+					seen = n
+				}
+				t.sw.Tick()
+			})
 		}()
 	}
 	if a.cfg.SIPAddr != "" {
@@ -490,6 +502,9 @@ type TelephonyStatus struct {
 	// Media is the media engine's frame clock: ticks and the time each
 	// took to process.
 	Media media.Stats
+	// ClockLost counts the frames the clock skipped because it fell
+	// behind (an overloaded box): every call loses the same frames.
+	ClockLost uint64
 	// Calls are the calls in progress.
 	Calls []callswitch.CallInfo
 }
@@ -510,6 +525,7 @@ func (a *App) TelephonyStatus() TelephonyStatus {
 		s.RTP = t.rtp.totals()
 	}
 	s.Media = t.eng.Stats()
+	s.ClockLost = t.clock.lost()
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	if calls, err := t.sw.Calls(ctx); err == nil {

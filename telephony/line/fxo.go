@@ -160,6 +160,13 @@ type FXO struct {
 	hasCID   bool
 	fskRx    *callerid.Receiver
 	dtmfRx   *callerid.DTMFReceiver
+	// An idle line's caller ID receivers run only from a frame with
+	// signal in it until cidHold after the last such frame (listenUntil),
+	// so a quiet idle line costs a peak search a frame; cidFrames counts
+	// the frames they analysed.
+	listenUntil time.Time
+	listening   bool
+	cidFrames   uint64
 
 	det  *tone.Detector
 	ec   *echo.Canceller
@@ -277,7 +284,9 @@ func (c *FXO) Tick() {
 		if c.state == FXORinging {
 			c.countRing(now)
 		}
-		c.listenCallerID(now)
+		if c.state == FXORinging || c.heard(now) {
+			c.listenCallerID(now)
+		}
 		clear(c.tx[:])
 	case FXOWaitDialTone:
 		c.det.Process(c.rx[:])
@@ -348,7 +357,46 @@ func (c *FXO) call() {
 	}
 }
 
+// cidGate is the peak sample below which an idle line's frame is silence
+// (about -50 dBm0, under the weakest caller ID signal receivers take), and
+// cidHold how long the receivers go on after the last frame above it: more
+// than any pause within a caller ID message (a DTMF one ends after 1 s).
+const (
+	cidGate = 64
+	cidHold = 2 * time.Second
+)
+
+// heard says whether the caller ID receivers must take this frame of an
+// idle line. When they stop, they are reset, so that a message begun before
+// the silence is not joined to the next one.
+func (c *FXO) heard(now time.Time) bool {
+	if peak(c.rx[:]) >= cidGate {
+		c.listenUntil, c.listening = now.Add(cidHold), true
+		return true
+	}
+	if !c.listening {
+		return false
+	}
+	if now.Before(c.listenUntil) {
+		return true
+	}
+	c.listening = false
+	c.fskRx.Reset()
+	c.dtmfRx.Reset()
+	return false
+}
+
+// peak returns the largest magnitude in x.
+func peak(x []int16) int32 {
+	var m int32
+	for _, v := range x {
+		m = max(m, int32(v), -int32(v))
+	}
+	return m
+}
+
 func (c *FXO) listenCallerID(now time.Time) {
+	c.cidFrames++
 	for x := c.rx[:]; len(x) > 0; {
 		n, ok := c.fskRx.Process(x)
 		x = x[n:]

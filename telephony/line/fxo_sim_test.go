@@ -275,3 +275,44 @@ func TestSimFXOSpeechKeepsCall(t *testing.T) {
 		t.Fatal(r.ch.State())
 	}
 }
+
+// An idle line that carries nothing costs no caller ID analysis (the
+// receivers ran on every frame before), and caller ID sent before the
+// first ring, in DTMF or after the ETSI alert signal, still arrives after
+// a long idle time.
+func TestSimFXOIdleListensOnlyToSignal(t *testing.T) {
+	for _, tc := range []struct {
+		name, country string
+		preset        *callerid.Preset
+		want          string
+	}{
+		{"cn-dtmf", "CN", &callerid.DTMFBeforeRing, `inbound "13800138000" "" ring 1`},
+		{"etsi-dtas", "ETSI", nil, `inbound "13800138000" "ZHANG SAN" ring 1`},
+		{"cn-bellcore", "CN", nil, `inbound "13800138000" "ZHANG SAN" ring 2`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rings := 1
+			if tc.preset == nil && tc.country == "CN" {
+				rings = 2
+			}
+			r := newFXORig(t, tc.country, line.FXOConfig{AnswerAfterRings: rings})
+			r.run(10*time.Second, nil)
+			if n := line.CallerIDFrames(r.ch); n != 0 {
+				t.Fatalf("an idle, quiet line: caller ID receivers ran on %d frames", n)
+			}
+			m := callerid.Message{Format: callerid.MDMF, Number: "13800138000", Name: "ZHANG SAN"}
+			if tc.preset != nil {
+				m = callerid.Message{Number: m.Number}
+			}
+			if err := r.d.co.Ring(si3050sim.Call{CallerID: &m, Preset: tc.preset}); err != nil {
+				t.Fatal(err)
+			}
+			if got := r.until(20 * time.Second); got != tc.want {
+				t.Fatalf("switch got %q, want %q", got, tc.want)
+			}
+			if line.CallerIDFrames(r.ch) == 0 {
+				t.Fatal("caller ID arrived without the receivers running")
+			}
+		})
+	}
+}

@@ -40,6 +40,17 @@ type Independent interface {
 	IndependentEndpoint()
 }
 
+// Idler is an Endpoint that may go untouched while its channel is idle:
+// when the channel is in no conference, hears no player or digits, feeds no
+// tap and has no echo canceller or DTMF detector, and Idle reports true, the
+// engine writes it one frame of silence and then calls neither ReadFrame
+// nor WriteFrame until that changes (an idle analog port, whose line keeps
+// its own clock). Endpoints without it are ticked on every frame.
+type Idler interface {
+	Endpoint
+	Idle() bool
+}
+
 // AheadReader is an Endpoint that can take the frame its next ReadFrame
 // will return a tick early when it already holds it (an RTP stream whose
 // packet carried it); that ReadFrame then returns the same frame.
@@ -121,6 +132,10 @@ type Channel struct {
 	conf   *Conference
 	player Endpoint // replaces the mix towards the leg while set
 	indep  bool     // ep is Independent
+	idler  Idler
+	// asleep: this tick passes the channel by (see Idler); quiet: it has
+	// been sent silence since it went idle.
+	asleep, quiet bool
 
 	// A bridge from an AheadReader to this PacketWriter completes the
 	// outgoing packet with the partner's next frame when the packet lacks
@@ -198,6 +213,9 @@ type Stats struct {
 	Channels      int
 	Conferences   int
 	EventsDropped uint64
+	// Slept counts the channel ticks passed by because the channel was
+	// idle (Idler): what an idle box does not do.
+	Slept uint64
 	// LastTick and MaxTick are how long processing a tick took, TickTime
 	// the total over all ticks (TickTime/Ticks is the mean).
 	LastTick, MaxTick, TickTime time.Duration
@@ -226,6 +244,7 @@ type Engine struct {
 	confs  []*Conference
 	events chan Event
 	ticks  uint64
+	slept  uint64 // channel ticks passed by (Idler)
 
 	dropped  atomic.Uint64
 	lastTick atomic.Int64
@@ -372,6 +391,16 @@ func (c *Channel) lookup() {
 	_, c.indep = As[Independent](c.ep)
 	c.pw, _ = As[PacketWriter](c.ep)
 	c.ar, _ = As[AheadReader](c.ep)
+	c.idler, _ = As[Idler](c.ep)
+}
+
+// sleep decides whether this tick passes the channel by; e.mu held.
+func (c *Channel) sleep() bool {
+	idle := c.idler != nil && !c.indep && c.conf == nil && c.player == nil && c.tap == nil &&
+		c.ec == nil && c.det == nil && !c.skip && (c.gen == nil || c.gen.Pending() == 0) && c.idler.Idle()
+	c.asleep = idle && c.quiet
+	c.quiet = idle // this tick writes the silence the sleeping ones keep
+	return c.asleep
 }
 
 // Refresh looks the optional interfaces of a channel's endpoint up again,
@@ -686,6 +715,10 @@ func (e *Engine) Tick() {
 		e.share(phaseRead)
 	}
 	for _, c := range e.chans {
+		if c.sleep() {
+			e.slept++
+			continue
+		}
 		if !shared || !c.indep {
 			e.read(c)
 		}
@@ -704,6 +737,9 @@ func (e *Engine) Tick() {
 	}
 	for _, c := range e.chans {
 		c.ahead = nil
+		if c.asleep {
+			continue
+		}
 		if c.conf == nil {
 			c.out = [FrameSamples]int16{}
 		}
@@ -727,7 +763,7 @@ func (e *Engine) Tick() {
 		e.share(phaseWrite)
 	}
 	for _, c := range e.chans {
-		if !shared || !c.indep {
+		if !c.asleep && (!shared || !c.indep) {
 			e.write(c, tick)
 		}
 	}
@@ -837,6 +873,7 @@ func (e *Engine) Stats() Stats {
 		Channels:      len(e.chans),
 		Conferences:   len(e.confs),
 		EventsDropped: e.dropped.Load(),
+		Slept:         e.slept,
 		LastTick:      time.Duration(e.lastTick.Load()),
 		MaxTick:       time.Duration(e.maxTick.Load()),
 		TickTime:      time.Duration(e.sumTick.Load()),

@@ -116,3 +116,29 @@ func BenchmarkTick100SIPCalls(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/frame")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/calls, "ns/frame/call")
 }
+
+// The box with nothing happening: the sim board's ports (four FXS, two
+// FXO) idle, no call. BenchmarkTickIdle is the switch's own tick (its
+// line channels, timers and media engine), BenchmarkFrameIdle the whole
+// frame with the emulated chips and highway.
+func BenchmarkTickIdle(b *testing.B) {
+	r := newRig(b, rigOpt{})
+	r.run(time.Second)
+	b.ReportAllocs()
+	for b.Loop() {
+		r.clk.Advance(line.FrameTime)
+		r.sw.Tick()
+	}
+}
+
+func BenchmarkFrameIdle(b *testing.B) {
+	r := newRig(b, rigOpt{})
+	r.run(time.Second)
+	b.ReportAllocs()
+	for b.Loop() {
+		r.clk.Advance(line.FrameTime)
+		if err := r.bd.Step(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -101,6 +101,11 @@ func (a *analogDigits) ReadFrame(f []int16) {
 	}
 }
 
+// Idle implements media.Idler: with relaying off and no digit waiting,
+// the engine may leave an idle port's audio alone (the line channel keeps
+// its own clock and detects the digits it dials itself).
+func (a *analogDigits) Idle() bool { return !a.relay.Load() && !a.active && len(a.digits) == 0 }
+
 // WriteFrame implements media.Endpoint.
 func (a *analogDigits) WriteFrame(f []int16) { a.ep.WriteFrame(f) }
 

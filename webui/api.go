@@ -96,6 +96,7 @@ func (s *Server) apiLogin(c *gin.Context) {
 		return
 	}
 	s.startSession(c, u)
+	s.deskLogin(c.Request.Context(), u, c.ClientIP())
 	v, f := s.sessionView(c)
 	if f != nil {
 		s.failWith(c, f)
@@ -105,6 +106,9 @@ func (s *Server) apiLogin(c *gin.Context) {
 }
 
 func (s *Server) apiLogout(c *gin.Context) {
+	if u, ok := userOf(c); ok {
+		s.deskLogout(c.Request.Context(), u)
+	}
 	s.endSession(c)
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }

@@ -257,10 +257,14 @@ func (s *Server) postLogin(c *gin.Context) {
 	}
 	s.startSession(c, u)
 	s.log.Info("webui: login", "login", u.Login, "addr", c.ClientIP())
+	s.deskLogin(c.Request.Context(), u, c.ClientIP())
 	c.Redirect(http.StatusSeeOther, next)
 }
 
 func (s *Server) postLogout(c *gin.Context) {
+	if u, ok := userOf(c); ok {
+		s.deskLogout(c.Request.Context(), u)
+	}
 	s.endSession(c)
 	c.Redirect(http.StatusSeeOther, "/login")
 }

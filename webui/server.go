@@ -347,6 +347,7 @@ func (s *Server) routes() *gin.Engine {
 	admin.DELETE("/:login", s.apiDeleteUser)
 	s.pbxRoutes(authed)
 	s.ccRoutes(authed)
+	s.ccLiveRoutes(authed)
 	s.cdrRoutes(authed)
 	s.promptRoutes(authed)
 	s.tlsRoutes(authed)

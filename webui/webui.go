@@ -197,6 +197,9 @@ type Config struct {
 	// /api/v1/call-centre, the objects' paths and /api/v1/flows; nil
 	// makes those routes answer 503.
 	CallCentre CallCentre
+	// Live is the running call centre under /api/v1/cc (cclive.go); nil
+	// makes those routes answer 503.
+	Live CCLive
 	// CallLog serves the call detail records under /api/v1/cdr; nil makes
 	// that route answer 503.
 	CallLog CallLog

@@ -110,7 +110,7 @@ type App struct {
 	prompts    *prompt.Catalogue // prompts.go
 	cc         *callCentre       // the call-centre configuration in force (callcentre.go)
 	ccSvc      *ccRun            // the call-centre service (cc.go)
-	outside    *outsideRun       // SMS, email, webhooks, the push (outside.go)
+	outside    *outsideRun       // SMS, email, webhooks, the push (outsideif.go)
 
 	// lineEvents routes the board's driver events to the running line
 	// adapters; nil while the telephony is not running.

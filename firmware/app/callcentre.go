@@ -12,11 +12,11 @@ import (
 
 	"callbox/firmware/cli/configcli"
 	"callbox/firmware/store"
-	"callbox/telephony/acd"
-	"callbox/telephony/calendar"
+	ccapp "callbox/telephony/cc"
 	"callbox/telephony/ccconf"
 	"callbox/telephony/ivr"
 	"callbox/telephony/pbxconf"
+	"callbox/telephony/switch/dialplan"
 	"callbox/webui"
 )
 
@@ -31,13 +31,18 @@ import (
 // check everything against the stored PBX configuration and flows, apply,
 // store in one transaction (undoing the apply if that fails), publish.
 //
-// The ACD engine itself needs the service's actions, so the service builds
-// it with newACDEngine once it exists; newIVREngine gives it the IVR
-// engine over the same flows and calendars.
+// The call-centre service (cc.go) builds its ACD and IVR engines from the
+// snapshot in force and registers its Reconfigure here; its IVR engine
+// runs the flows of this repository, so a saved flow version is what the
+// next call runs, and a call keeps the version it started with.
 
 // ccApplier puts a new configuration in force; undo puts the previous one
 // back.
 type ccApplier func(next *ccconf.Snapshot) (undo func(), err error)
+
+// ccApplierEntry is a registered applier (a pointer, so that it can be
+// taken out again).
+type ccApplierEntry struct{ fn ccApplier }
 
 // callCentre is the configuration in force and what follows it.
 type callCentre struct {
@@ -46,7 +51,7 @@ type callCentre struct {
 	flows *ivr.Repository
 
 	mu       sync.Mutex
-	appliers []ccApplier
+	appliers []*ccApplierEntry
 }
 
 // startCallCentre loads the stored configuration and flows after the PBX
@@ -71,7 +76,7 @@ func (a *App) startCallCentre(ctx context.Context) error {
 		if err != nil {
 			a.log.Error("call-centre configuration unreadable; starting with none", "err", err)
 			cfg = ccconf.Default()
-		} else if err := cfg.Validate(ccconf.Context{PBX: pbx, Flows: cc.flows}); err != nil {
+		} else if err := cfg.Validate(ccconf.Context{PBX: pbx, Flows: cc.flows, Prompts: a.promptCheck()}); err != nil {
 			a.log.Warn("call-centre configuration has problems; fix them in the web admin", "err", err)
 		}
 		cc.snap.Store(cfg.Compile())
@@ -112,16 +117,22 @@ func (a *App) callCentreSnapshot() *ccconf.Snapshot {
 
 // onCallCentreChange registers fn to put each edited configuration in
 // force before it is stored; an error refuses the edit. The call-centre
-// service registers its engines' Reconfigure.
-func (a *App) onCallCentreChange(fn ccApplier) error {
+// service registers its Reconfigure, and takes it out (remove) when it
+// stops.
+func (a *App) onCallCentreChange(fn ccApplier) (remove func(), err error) {
 	cc, err := a.callCentre()
 	if err != nil {
-		return err
+		return nil, err
 	}
+	e := &ccApplierEntry{fn}
 	cc.mu.Lock()
-	cc.appliers = append(cc.appliers, fn)
+	cc.appliers = append(cc.appliers, e)
 	cc.mu.Unlock()
-	return nil
+	return func() {
+		cc.mu.Lock()
+		cc.appliers = slices.DeleteFunc(cc.appliers, func(x *ccApplierEntry) bool { return x == e })
+		cc.mu.Unlock()
+	}, nil
 }
 
 // apply runs every applier on next; on a refusal the ones already run are
@@ -136,8 +147,8 @@ func (cc *callCentre) apply(next *ccconf.Snapshot) (undo func(), err error) {
 			undos[i]()
 		}
 	}
-	for _, fn := range appliers {
-		u, err := fn(next)
+	for _, e := range appliers {
+		u, err := e.fn(next)
 		if err != nil {
 			undo()
 			return nil, err
@@ -174,62 +185,40 @@ func (a *App) applyCallCentre(c ccconf.Config) (func(*configcli.Imported), error
 }
 
 // publish puts stored flow versions in the repository and the stored
-// configuration in force for new lookups.
+// configuration in force for new lookups; the switch's dial plan follows
+// when the call centre's numbers (feature codes, internal numbers)
+// changed.
 func (cc *callCentre) publish(c ccconf.Config, newFlows []*ivr.Flow, a *App) {
 	for _, f := range newFlows {
 		if err := cc.flows.Restore(f); err != nil {
 			a.log.Error("stored flow version not loaded", "flow", f.ID, "version", f.Version, "err", err)
 		}
 	}
-	cc.snap.Store(c.Compile())
+	next := c.Compile()
+	prev := cc.snap.Swap(next)
+	if prev == nil || !slices.Equal(ccapp.DialPlan(prev).Patterns, ccapp.DialPlan(next).Patterns) {
+		a.pbxChanged()
+	}
 }
 
-// newACDEngine builds the ACD engine from the configuration in force, on
-// the store's status log and callbacks (so agents' states and callbacks
-// survive a restart), and keeps it in step with edits: each is put in
-// force with Reconfigure before it is stored. The call-centre service
-// calls it with its actions.
-func (a *App) newACDEngine(act acd.Actions, clock acd.Clock) (*acd.Engine, error) {
-	cc, err := a.callCentre()
-	if err != nil {
-		return nil, err
+// ccDialPlan returns the call centre's numbers (feature codes, internal
+// numbers of the inbound routes) for the switch's dial plan, from the
+// configuration in force.
+func (a *App) ccDialPlan() []dialplan.App {
+	snap := a.callCentreSnapshot()
+	if snap == nil {
+		return nil
 	}
-	var st *ACDStore
-	if err := a.withDB(func(db *store.DB) error { st = NewACDStore(db); return nil }); err != nil {
-		return nil, err
-	}
-	cc.edit.Lock()
-	defer cc.edit.Unlock()
-	e, err := acd.New(cc.snap.Load().ACD(), acd.Options{Clock: clock, Actions: act, Status: st, Callbacks: st})
-	if err != nil {
-		return nil, fmt.Errorf("app: acd engine: %w", err)
-	}
-	err = a.onCallCentreChange(func(next *ccconf.Snapshot) (func(), error) {
-		prev := e.Config()
-		if err := e.Reconfigure(next.ACD()); err != nil {
-			return nil, err
-		}
-		return func() { _ = e.Reconfigure(prev) }, nil
-	})
-	return e, err
+	return []dialplan.App{ccapp.DialPlan(snap)}
 }
 
-// newIVREngine returns the IVR engine over the stored flows; its time
-// branches read the calendars in force (an edited calendar counts at
-// once) and the given clock.
-func (a *App) newIVREngine(clock ivr.Clock) (*ivr.Engine, error) {
-	cc, err := a.callCentre()
-	if err != nil {
-		return nil, err
+// promptCheck is the prompt catalogue as the configuration's validation
+// asks it (ccconf.Context.Prompts), or nil while it is not open.
+func (a *App) promptCheck() ivr.PromptCatalogue {
+	if c := a.Prompts(); c != nil {
+		return c
 	}
-	return &ivr.Engine{Flows: cc.flows, HTTP: ivr.NetHTTP{}, Clock: clock, Calendars: liveCalendars{cc}}, nil
-}
-
-// liveCalendars finds calendars in the configuration in force.
-type liveCalendars struct{ cc *callCentre }
-
-func (l liveCalendars) Calendar(name string) (*calendar.Calendar, bool) {
-	return l.cc.snap.Load().Calendar(name)
+	return nil
 }
 
 // changeCallCentre runs an edit of the stored configuration: change
@@ -264,7 +253,7 @@ func (a *App) changeCallCentre(change func(c *ccconf.Config) (path string, err e
 		return fail(ccError(err, "."))
 	}
 	c.Normalize()
-	if err := c.Validate(ccconf.Context{PBX: pbx, Flows: cc.flows}); err != nil {
+	if err := c.Validate(ccconf.Context{PBX: pbx, Flows: cc.flows, Prompts: a.promptCheck()}); err != nil {
 		return fail(ccError(err, at))
 	}
 	if err := c.HashPINs(); err != nil {
@@ -279,7 +268,7 @@ func (a *App) changeCallCentre(change func(c *ccconf.Config) (path string, err e
 		return db.Update(func(tx *store.Tx) error {
 			// Again against the store as it is now: a PBX edit may have
 			// come in between.
-			ctx := ccconf.Context{}
+			ctx := ccconf.Context{Prompts: a.promptCheck()}
 			p, err := configcli.Load(tx)
 			switch {
 			case err == nil:

@@ -16,6 +16,8 @@ import (
 	"callbox/firmware/cli/configcli"
 	"callbox/firmware/store"
 	"callbox/telephony/acd"
+	"callbox/telephony/calendar"
+	"callbox/telephony/ccconf"
 	"callbox/telephony/ivr"
 )
 
@@ -39,7 +41,7 @@ func ccDoc() map[string]any {
 		"flows": []any{map[string]any{"id": "main", "entry": "hours", "nodes": []any{
 			map[string]any{"id": "hours", "type": "time", "calendar": "office", "open": "sales", "closed": "night"},
 			map[string]any{"id": "sales", "type": "queue", "group": 1, "overflow": "night"},
-			map[string]any{"id": "night", "type": "hangup", "prompt": "night"},
+			map[string]any{"id": "night", "type": "hangup", "prompt": "closed"},
 		}}},
 	}
 }
@@ -92,6 +94,47 @@ type fixedClock time.Time
 
 func (c fixedClock) Now() time.Time { return time.Time(c) }
 
+// followingACD builds an ACD engine on the configuration in force that
+// follows every edit as the service's does (its Reconfigure registered
+// with onCallCentreChange), for tests with a virtual clock and no phones.
+func followingACD(t *testing.T, a *App, clk acd.Clock) *acd.Engine {
+	t.Helper()
+	e, err := acd.New(a.callCentreSnapshot().ACD(), acd.Options{Clock: clk, Actions: nopActions{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	remove, err := a.onCallCentreChange(func(next *ccconf.Snapshot) (func(), error) {
+		prev := e.Config()
+		if err := e.Reconfigure(next.ACD()); err != nil {
+			return nil, err
+		}
+		return func() { _ = e.Reconfigure(prev) }, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(remove)
+	return e
+}
+
+// liveCalendars finds calendars in the configuration in force.
+type liveCalendars struct{ a *App }
+
+func (l liveCalendars) Calendar(name string) (*calendar.Calendar, bool) {
+	return l.a.callCentreSnapshot().Calendar(name)
+}
+
+// followingIVR is an IVR engine over the flows the API saves and the
+// calendars in force, on a fixed clock.
+func followingIVR(t *testing.T, a *App, now time.Time) *ivr.Engine {
+	t.Helper()
+	cc, err := a.callCentre()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &ivr.Engine{Flows: cc.flows, Clock: fixedClock(now), Calendars: liveCalendars{a}}
+}
+
 // TestCallCentreAPI runs the box and edits the call centre through the web
 // API, as an administrator, a supervisor and a request without its CSRF
 // token: the whole document, single objects, flows with versions;
@@ -107,14 +150,8 @@ func TestCallCentreAPI(t *testing.T) {
 	start(t, a)
 	c := adminClient(t, a, out)
 	clk := acd.NewVirtualClock(time.Date(2026, 11, 18, 10, 0, 0, 0, time.FixedZone("CST", 8*3600)))
-	engine, err := a.newACDEngine(nopActions{}, clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ivrEngine, err := a.newIVREngine(fixedClock(clk.Now()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	engine := followingACD(t, a, clk)
+	ivrEngine := followingIVR(t, a, clk.Now())
 
 	// The whole document; the PIN never comes back.
 	doc := c.call("PUT", "/api/v1/call-centre", ccDoc(), http.StatusOK)
@@ -127,6 +164,11 @@ func TestCallCentreAPI(t *testing.T) {
 	}
 	if _, err := engine.Agent("1089"); err != nil {
 		t.Fatalf("the engine did not get the agents: %v", err)
+	}
+	if svc, _ := a.CallCentre(); svc == nil {
+		t.Fatal("no call-centre service running")
+	} else if _, err := svc.ACD().Agent("1089"); err != nil {
+		t.Fatalf("the running service did not get the agents: %v", err)
 	}
 	if snap := a.callCentreSnapshot(); snap == nil || len(snap.InternalNumbers()) != 1 {
 		t.Fatalf("snapshot %v", snap)
@@ -155,7 +197,7 @@ func TestCallCentreAPI(t *testing.T) {
 	c.call("POST", "/api/v1/calendars", map[string]any{"name": "weekend", "hours": map[string]any{"sat-sun": "10:00-16:00"}}, http.StatusCreated)
 	c.call("PUT", "/api/v1/calendars/office", map[string]any{"tz": "+08:00", "hours": map[string]any{"daily": "11:00-18:00"}}, http.StatusOK)
 	call = quietCall{}
-	if _, err := ivrEngine.Run(context.Background(), &call, ivr.Request{Flow: "main"}); err != nil || !slices.Equal(call.log, []string{"play night", "hangup"}) {
+	if _, err := ivrEngine.Run(context.Background(), &call, ivr.Request{Flow: "main"}); err != nil || !slices.Equal(call.log, []string{"play closed", "hangup"}) {
 		t.Fatalf("IVR after the calendar's edit (10:00, opens at 11:00): %v %q", err, call.log)
 	}
 	c.call("POST", "/api/v1/blacklist", map[string]any{"number": "13000000000", "direction": "both", "note": "骚扰"}, http.StatusCreated)
@@ -238,6 +280,12 @@ func TestCallCentreAPI(t *testing.T) {
 		t.Fatalf("flow queueing to an unknown group: %d %v", st, m)
 	}
 	c.call("GET", "/api/v1/flows/other", nil, http.StatusNotFound)
+	// A prompt neither uploaded nor a system prompt: refused, naming it.
+	bad = map[string]any{"id": "other", "entry": "p", "nodes": []any{map[string]any{"id": "p", "type": "hangup", "prompt": "no-such-prompt"}}}
+	st, m = c.try("POST", "/api/v1/flows", bad)
+	if st != http.StatusBadRequest || !strings.Contains(m["error"].(string), "no-such-prompt") {
+		t.Fatalf("flow naming a missing prompt: %d %v", st, m)
+	}
 	if fl := c.call("GET", "/api/v1/flows", nil, http.StatusOK)["flows"].([]any); len(fl) != 1 ||
 		fl[0].(map[string]any)["version"] != 2.0 || fl[0].(map[string]any)["name"] != "Office" {
 		t.Fatalf("flow list %v", fl)
@@ -330,10 +378,7 @@ func TestImportThroughDaemon(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk := acd.NewVirtualClock(time.Date(2026, 11, 18, 10, 0, 0, 0, time.UTC))
-	engine, err := a.newACDEngine(nopActions{}, clk)
-	if err != nil {
-		t.Fatal(err)
-	}
+	engine := followingACD(t, a, clk)
 	write := func(cc map[string]any) string {
 		data, _ := json.Marshal(map[string]any{"call_centre": cc})
 		path := filepath.Join(t.TempDir(), "cc.json")
@@ -358,7 +403,7 @@ func TestImportThroughDaemon(t *testing.T) {
 		t.Fatal("snapshot not published")
 	}
 	must(t, engine.Login("1088"))
-	_, _, err = engine.Offer(acd.CallInfo{ID: "c1", Number: "13800138000"})
+	_, _, err := engine.Offer(acd.CallInfo{ID: "c1", Number: "13800138000"})
 	must(t, err)
 	must(t, engine.Answer("1088", "c1"))
 	without := ccDoc()

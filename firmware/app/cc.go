@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -15,10 +13,10 @@ import (
 	"callbox/telephony/acd"
 	"callbox/telephony/cc"
 	"callbox/telephony/cc/ccevent"
+	"callbox/telephony/ccconf"
 	"callbox/telephony/ivr"
 	"callbox/telephony/pbxconf"
 	"callbox/telephony/sip/registrar"
-	"callbox/telephony/switch/dialplan"
 	"callbox/webui/passwd"
 )
 
@@ -29,122 +27,69 @@ type ccRun struct {
 	log    *slog.Logger
 	svc    *cc.Service
 	bus    *ccevent.Bus
-	flows  *ivr.Repository
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	// unapply takes the service's Reconfigure out of the configuration's
+	// appliers.
+	unapply func()
+	wg      sync.WaitGroup
 }
 
-// ccConfigKey is the one record of the call centre's configuration beyond
-// the ACD's in store.CCConfig (telephony/ccconf's document will replace it).
-var ccConfigKey = []byte("config")
-
-// ccExtras is what the stored call-centre configuration adds to the ACD's.
-type ccExtras struct {
-	Groups         map[int]cc.GroupOptions         `json:"groups,omitempty"`
-	Agents         map[acd.AgentID]cc.AgentOptions `json:"agents,omitempty"`
-	Routes         []cc.Route                      `json:"routes,omitempty"`
-	Blacklist      []cc.Blocked                    `json:"blacklist,omitempty"`
-	CallerIDs      []cc.CallerID                   `json:"caller_ids,omitempty"`
-	Codes          cc.Codes                        `json:"codes"`
-	Language       string                          `json:"language,omitempty"`
-	Hotline        string                          `json:"hotline,omitempty"`
-	OutboundPrefix string                          `json:"outbound_prefix,omitempty"`
-}
-
-// loadCC reads the call centre's configuration: the ACD's and the rest.
-func loadCC(db *store.DB) (cc.Config, error) {
-	a, _, err := NewACDStore(db).LoadConfig()
-	if err != nil {
-		return cc.Config{}, err
-	}
-	var x ccExtras
-	err = db.View(func(tx *store.Tx) error {
-		data, err := tx.Get(store.CCConfig, ccConfigKey)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		return json.Unmarshal(data, &x)
-	})
-	if err != nil {
-		return cc.Config{}, fmt.Errorf("app: call-centre configuration: %w", err)
-	}
-	return cc.Config{ACD: a, Groups: x.Groups, Agents: x.Agents, Routes: x.Routes, Blacklist: x.Blacklist,
-		CallerIDs: x.CallerIDs, Codes: x.Codes, Language: x.Language, Hotline: x.Hotline, OutboundPrefix: x.OutboundPrefix}, nil
-}
-
-// saveCC stores a call-centre configuration (the ACD's part where the ACD
-// keeps it).
-func saveCC(db *store.DB, c cc.Config) error {
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	x := ccExtras{Groups: c.Groups, Agents: c.Agents, Routes: c.Routes, Blacklist: c.Blacklist, CallerIDs: c.CallerIDs,
-		Codes: c.Codes, Language: c.Language, Hotline: c.Hotline, OutboundPrefix: c.OutboundPrefix}
-	data, err := json.Marshal(x)
-	if err != nil {
-		return fmt.Errorf("app: call-centre configuration: %w", err)
-	}
-	if err := NewACDStore(db).SaveConfig(c.ACD); err != nil {
-		return err
-	}
-	return db.Update(func(tx *store.Tx) error { return tx.Put(store.CCConfig, ccConfigKey, data) })
-}
-
-// ccDialPlan returns the call centre's numbers for the switch's dial plan
-// (feature codes, internal service numbers); none when it cannot be read.
-func ccDialPlan(db *store.DB, log *slog.Logger) []dialplan.App {
-	c, err := loadCC(db)
-	if err != nil {
-		log.Warn("call-centre numbers left out of the dial plan", "err", err)
-		return nil
-	}
-	return []dialplan.App{c.DialPlan()}
-}
-
-// startCC builds the call centre on the running switch: the ACD engine
-// from the stored configuration (agents' states and callbacks restored),
-// the IVR engine on the stored flows, the prompts and recordings in the
-// data directory, and facts and device bindings in the store.
+// startCC builds the call-centre service on the running switch, from the
+// configuration in force (callcentre.go): its ACD engine with agents'
+// states and callbacks restored from the store, its IVR engine over the
+// same flow repository the configuration API saves into (a call keeps the
+// version it started with), the prompt catalogue, recordings in the data
+// directory, and facts and device bindings in the store. Every edit of the
+// configuration is put in force in it before it is stored.
 func (a *App) startCC(ctx context.Context) error {
 	t := a.telephony()
 	if t == nil {
 		return nil
 	}
-	a.mu.Lock()
-	db := a.db
-	a.mu.Unlock()
-	cfg, err := loadCC(db)
+	conf, err := a.callCentre()
 	if err != nil {
 		return err
 	}
+	a.mu.Lock()
+	db := a.db
+	a.mu.Unlock()
 	log := a.log.With("component", "cc")
-	flows := &ivr.Repository{Store: NewIVRStore(db)}
-	if err := flows.Load(); err != nil {
-		return fmt.Errorf("ivr flows: %w", err)
-	}
 	acdStore := NewACDStore(db)
-	ccs := &factStore{db: db}
+	facts := &factStore{db: db}
 	bus := ccevent.New(0, nil)
-	svc, err := cc.New(cfg, cc.Options{
-		Switch: t.sw, Bus: bus, Clock: acd.RealClock{}, Flows: flows, HTTP: &ivr.NetHTTP{},
-		Prompts:  newFilePrompts(filepath.Join(a.cfg.DataDir, "prompts"), cfg.Language),
+	snap := conf.snap.Load()
+	svc, err := cc.New(snap, cc.Options{
+		Switch: t.sw, Bus: bus, Clock: acd.RealClock{}, Flows: conf.flows, HTTP: &ivr.NetHTTP{},
+		Prompts:  &catPrompts{cat: a.Prompts, log: log},
 		Recorder: newWAVRecorder(filepath.Join(a.cfg.DataDir, "recordings"), log),
-		Status:   acdStore, Callbacks: acdStore, Devices: ccs, Facts: ccs,
+		Status:   acdStore, Callbacks: acdStore, Devices: facts, Facts: facts,
 		VerifyPIN: func(hash, pin string) bool {
 			ok, err := passwd.Verify(hash, pin)
 			return err == nil && ok
 		},
+		LineTrunk: t.lineTrunk, DialOut: t.dialOut,
 		Logger: log,
 	})
 	if err != nil {
 		return err
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
-	r := &ccRun{log: log, svc: svc, bus: bus, flows: flows, cancel: cancel}
+	r := &ccRun{log: log, svc: svc, bus: bus, cancel: cancel}
 	svc.Start(runCtx)
+	// Edits reach the service before they are stored; a refusal (an agent
+	// in a call removed) refuses the edit, and a failed store undoes it.
+	r.unapply, err = a.onCallCentreChange(func(next *ccconf.Snapshot) (func(), error) {
+		prev := svc.Config()
+		if err := svc.Reconfigure(next); err != nil {
+			return nil, err
+		}
+		return func() { _ = svc.Reconfigure(prev) }, nil
+	})
+	if err != nil {
+		r.cancel()
+		svc.Close()
+		return err
+	}
 	t.devices.Store(&deviceSink{svc.DeviceState})
 	if pb := t.pb; pb != nil {
 		r.wg.Add(1)
@@ -156,7 +101,8 @@ func (a *App) startCC(ctx context.Context) error {
 	a.mu.Lock()
 	a.ccSvc = r
 	a.mu.Unlock()
-	log.Info("call centre running", "groups", len(cfg.ACD.Groups), "agents", len(cfg.ACD.Agents), "routes", len(cfg.Routes))
+	c := snap.Config()
+	log.Info("call centre running", "groups", len(c.Groups), "agents", len(c.Agents), "inbound_routes", len(c.InboundRoutes))
 	return nil
 }
 
@@ -174,6 +120,7 @@ func (a *App) stopCC(ctx context.Context) error {
 	if t := a.telephony(); t != nil {
 		t.devices.Store(nil)
 	}
+	r.unapply()
 	r.cancel()
 	done := make(chan error, 1)
 	go func() {
@@ -246,6 +193,9 @@ func (r *ccRun) watchPorts(ctx context.Context, a *App, every time.Duration) {
 				continue
 			}
 			failed := p.Err() != nil
+			if fp := t.fxs[p.Name()]; fp != nil {
+				failed = fp.failed() != nil
+			}
 			if failed == down[p.Name()] {
 				continue
 			}
@@ -262,26 +212,6 @@ func (r *ccRun) watchPorts(ctx context.Context, a *App, every time.Duration) {
 			}
 		}
 	}
-}
-
-// ApplyCallCentre stores a new call-centre configuration and puts it in
-// force without dropping calls: the ACD engine's (acd.Engine.Reconfigure)
-// and the service's, and the switch's dial plan for its numbers. Nothing
-// is stored when it is invalid.
-func (a *App) ApplyCallCentre(c cc.Config) error {
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	if err := a.withDB(func(db *store.DB) error { return saveCC(db, c) }); err != nil {
-		return err
-	}
-	if svc, _ := a.CallCentre(); svc != nil {
-		if err := svc.Reconfigure(c); err != nil {
-			return err
-		}
-	}
-	a.pbxChanged() // the dial plan takes the call centre's numbers
-	return nil
 }
 
 // CallFacts returns the stored fact rows of queue calls (for reports and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,14 +12,18 @@ import (
 	"testing"
 	"time"
 
+	"callbox/board/sim"
+	"callbox/board/sim/proslicsim"
 	"callbox/board/sim/si3050sim"
 	"callbox/dsp/callerid"
-	"callbox/dsp/wav"
+	"callbox/firmware/cli/configcli"
 	"callbox/firmware/store"
 	"callbox/telephony/acd"
 	"callbox/telephony/cc"
+	"callbox/telephony/ccconf"
 	"callbox/telephony/ivr"
 	"callbox/telephony/pbxconf"
+	"callbox/telephony/prompt"
 )
 
 // ccMenuHz is the main menu prompt's tone in these tests: the exchange's
@@ -27,61 +32,81 @@ const ccMenuHz = 620
 
 // ccTestConfig: group 1 (sales) with agent 1088 (on the analog phone 202
 // once logged in) and 1099 (SIP extension 302); the DID 4008 on the trunk
-// "carrier" and the line fxo1 route to the flow "main", whose menu sends
-// 1 to sales.
-func ccTestConfig() cc.Config {
-	return cc.Config{
-		ACD: acd.Config{
-			Groups: []acd.Group{{ID: 1, Name: "sales", Enabled: true, RingTimeout: 15 * time.Second}},
-			Agents: []acd.Agent{
-				{ID: "1088", Name: "Li", Groups: []acd.Membership{{Group: 1, Skill: 1}}},
-				{ID: "1099", Name: "Wang", Groups: []acd.Membership{{Group: 1, Skill: 1}}, Device: "302"},
-			},
-			Default: acd.CustomerType{ID: 1, Name: "default"},
-		},
-		Routes: []cc.Route{{Trunk: "carrier", DID: "4008", Flow: "main"}, {Trunk: "fxo1", Flow: "main"}},
+// "carrier" and the line pstn1 (fxo1) route to the flow "main", whose menu
+// sends 1 to sales.
+func ccTestConfig(t *testing.T) ccconf.Config {
+	t.Helper()
+	f, err := ivr.ParseFlow([]byte(ccMainFlow))
+	if err != nil {
+		t.Fatal(err)
 	}
+	flow := ccconf.Target{Kind: ccconf.TargetFlow, Flow: "main"}
+	c := ccconf.Config{
+		Version: 1,
+		Groups:  []ccconf.Group{{ID: 1, Name: "sales", RingTimeoutS: 15}},
+		Agents: []ccconf.Agent{
+			{ID: "1088", Name: "Li", PIN: "4321", Groups: []ccconf.Membership{{Group: 1, Skill: 1}}},
+			{ID: "1099", Name: "Wang", Device: "302", Groups: []ccconf.Membership{{Group: 1, Skill: 1}}},
+		},
+		InboundRoutes: []ccconf.InboundRoute{
+			{Name: "did", Source: ccconf.SourceTrunk, Trunk: "carrier", DID: "4008", Target: flow},
+			{Name: "pstn", Source: ccconf.SourceLine, Trunk: "pstn1", Target: flow},
+		},
+		Flows: []*ivr.Flow{f},
+	}
+	c.Normalize()
+	if err := c.HashPINs(); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 const ccMainFlow = `{"id": "main", "entry": "menu", "nodes": [
  {"id": "menu", "type": "menu", "prompt": "main-menu", "options": {"1": "sales"}, "timeout": "8s", "fallback": "sales"},
  {"id": "sales", "type": "queue", "group": 1}]}`
 
-// bootCC runs the daemon with the PBX conf and, stored before it boots,
-// the call-centre configuration, the main flow and the menu prompt.
-func bootCC(t *testing.T, rtpMin int, conf pbxconf.Config, c cc.Config) *App {
+// bootCC runs the daemon importing, as it boots, the PBX configuration and
+// the call centre's (with its flows), the menu prompt in the prompt
+// catalogue.
+func bootCC(t *testing.T, rtpMin int, conf pbxconf.Config, c ccconf.Config) *App {
+	t.Helper()
+	a, _ := bootCCOut(t, rtpMin, conf, c)
+	return a
+}
+
+// bootCCOut is bootCC that also returns what the daemon prints.
+func bootCCOut(t *testing.T, rtpMin int, conf pbxconf.Config, c ccconf.Config) (*App, *syncBuffer) {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := store.Open(filepath.Join(dir, "callbox.db"))
+	doc, err := configcli.MarshalDocument(configcli.Document{PBX: &conf, CallCentre: &c})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := saveCC(db, c); err != nil {
-		t.Fatal(err)
-	}
-	f, err := ivr.ParseFlow([]byte(ccMainFlow))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := (&ivr.Repository{Store: NewIVRStore(db)}).Save(f); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
+	path := filepath.Join(t.TempDir(), "box.json")
+	if err := os.WriteFile(path, doc, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	menu := make([]int16, 8000)
 	for i := range menu {
 		menu[i] = int16(6000 * math.Sin(2*math.Pi*ccMenuHz*float64(i)/8000))
 	}
-	data, _ := wav.Encode(menu)
-	pdir := filepath.Join(dir, "prompts", "zh-CN")
-	if err := os.MkdirAll(pdir, 0o750); err != nil {
+	cat, err := prompt.Open(prompt.DirIn(dir), prompt.Options{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(pdir, "main-menu.wav"), data, 0o640); err != nil {
+	if _, err := cat.Put("main-menu", "zh-CN", menu, prompt.Meta{}); err != nil {
 		t.Fatal(err)
 	}
-	return bootTelephonyIn(t, dir, rtpMin, conf)
+	return bootImport(t, dir, rtpMin, path)
+}
+
+// ccTestPBX is testPBX with the SIP trunk "carrier" (its provider on
+// 127.0.0.2) the DID 4008 comes in on.
+func ccTestPBX() pbxconf.Config {
+	c := testPBX()
+	c.Trunks = append(c.Trunks, pbxconf.Trunk{Name: "carrier", Kind: pbxconf.KindSIP, Host: "127.0.0.2", Port: 5060,
+		Transport: pbxconf.TransportUDP, Username: "0215550100", Default: "203"})
+	return c
 }
 
 // storedFacts returns the fact rows stored so far.
@@ -139,10 +164,9 @@ func TestCallCentreTrunkDIDToAnalogAgent(t *testing.T) {
 	} else {
 		t.Fatalf("loopback 127.0.0.2: %v", err)
 	}
-	conf := testPBX()
-	conf.Trunks = append(conf.Trunks, pbxconf.Trunk{Name: "carrier", Kind: pbxconf.KindSIP, Host: "127.0.0.2", Port: far,
-		Transport: pbxconf.TransportUDP, Username: "0215550100", Default: "203"})
-	a := bootCC(t, 24200, conf, ccTestConfig())
+	conf := ccTestPBX()
+	conf.Trunks[len(conf.Trunks)-1].Port = far
+	a := bootCC(t, 24200, conf, ccTestConfig(t))
 	svc, _ := a.CallCentre()
 	if svc == nil {
 		t.Fatal("no call centre running")
@@ -195,7 +219,7 @@ func TestCallCentreTrunkDIDToAnalogAgent(t *testing.T) {
 func TestCallCentreLineToSIPAgent(t *testing.T) {
 	needSipp(t)
 	t.Parallel()
-	a := bootCC(t, 24600, testPBX(), ccTestConfig())
+	a := bootCC(t, 24600, ccTestPBX(), ccTestConfig(t))
 	svc, _ := a.CallCentre()
 	box := a.telephony().sipAddr(true)
 	agent := echoPhone302(t, box)
@@ -259,7 +283,7 @@ func TestCallCentreSurvivesRestart(t *testing.T) {
 		t.Skip("app: runs the daemon with sockets")
 	}
 	t.Parallel()
-	a := bootCC(t, 25000, testPBX(), ccTestConfig())
+	a := bootCC(t, 25000, ccTestPBX(), ccTestConfig(t))
 	svc, _ := a.CallCentre()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -290,24 +314,21 @@ func TestCallCentreSurvivesRestart(t *testing.T) {
 	}
 }
 
-// A configuration edit applied to the running box takes effect without a
-// restart: a new internal number reaches its flow from a phone; an invalid
-// one is refused and changes nothing.
+// A configuration edit through the web API reaches the running service
+// without a restart: a new internal number reaches its flow from a phone
+// (the switch's dial plan follows); an invalid one is refused and changes
+// nothing.
 func TestCallCentreApply(t *testing.T) {
 	if testing.Short() {
 		t.Skip("app: runs the daemon with sockets")
 	}
 	t.Parallel()
-	a := bootCC(t, 25400, testPBX(), ccTestConfig())
-	c := ccTestConfig()
-	c.Routes = append(c.Routes, cc.Route{Number: "8000", Flow: "main"})
-	if err := a.ApplyCallCentre(c); err != nil {
-		t.Fatal(err)
-	}
-	bad := c
-	bad.Routes = append(bad.Routes, cc.Route{Number: "8001"})
-	if err := a.ApplyCallCentre(bad); err == nil {
-		t.Fatal("a route without a target was applied")
+	a, out := bootCCOut(t, 25400, ccTestPBX(), ccTestConfig(t))
+	web := adminClient(t, a, out)
+	web.call("POST", "/api/v1/inbound-routes", map[string]any{"name": "ivr", "source": "internal", "number": "8000",
+		"target": map[string]any{"kind": "flow", "flow": "main"}}, http.StatusCreated)
+	if st, m := web.try("POST", "/api/v1/inbound-routes", map[string]any{"name": "bad", "source": "internal", "number": "8001"}); st != http.StatusBadRequest {
+		t.Fatalf("a route without a target: %d %v", st, m)
 	}
 	p := a.livePorts().Sim().Phone("fxs1")
 	p.OffHook()
@@ -318,7 +339,44 @@ func TestCallCentreApply(t *testing.T) {
 	eventually(t, 8*time.Second, "the menu at 201", func() bool { return containsTone(p.Heard(), ccMenuHz) })
 	p.OnHook()
 	svc, _ := a.CallCentre()
-	if n := len(svc.Config().Routes); n != 3 {
+	if n := len(svc.Config().Config().InboundRoutes); n != 3 {
 		t.Fatalf("%d routes in force", n)
 	}
+}
+
+// An FXS port that fails at run time (its battery lost) makes the agent
+// logged in on its phone unavailable (on break, "device unavailable") and
+// the figures say the device is down; when the port recovers the agent is
+// ready again.
+func TestCallCentreFXSPortFault(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: runs the daemon with sockets")
+	}
+	t.Parallel()
+	a := bootCC(t, 26600, ccTestPBX(), ccTestConfig(t))
+	svc, _ := a.CallCentre()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := svc.Login(ctx, "1088", cc.Device{Extension: "202"}); err != nil {
+		t.Fatal(err)
+	}
+	sb := a.livePorts().Sim()
+	if err := sb.SetFault("fxs2", sim.Fault{FXS: proslicsim.VBATLost}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, "1088 on break with the port failed", func() bool {
+		st, _ := svc.ACD().Agent("1088")
+		return st.State == acd.Break && st.Reason == cc.ReasonDeviceDown
+	})
+	f, err := svc.Figures(ctx)
+	if err != nil || len(f.Agents) == 0 || f.Agents[0].Agent != "1088" || !f.Agents[0].DeviceDown {
+		t.Fatalf("figures with the port failed: %+v %v", f.Agents, err)
+	}
+	if err := sb.SetFault("fxs2", sim.Fault{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "1088 ready with the port back", func() bool {
+		st, _ := svc.ACD().Agent("1088")
+		return st.State == acd.Idle
+	})
 }

@@ -146,11 +146,6 @@ func (w *webClient) call(method, path string, body any, want int) map[string]any
 
 func (w *webClient) page(path string) string {
 	w.t.Helper()
-	resp, err := w.c.Get(w.base + path)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
+	_, body := w.get(path)
+	return body
 }

@@ -61,7 +61,24 @@ type fxsPort struct {
 	// ring is the port's ringing signal (frequency and amplitude of the
 	// board's preset); the line code supplies the cadence.
 	ring proslic.Ring
+	// noBattery: the port's battery collapsed and has not come back
+	// (VBATLoss until VBATRestored); the port is out of service meanwhile
+	// though its driver has not given up (Port.Err is nil).
+	noBattery atomic.Bool
 }
+
+// failed reports why the port cannot serve a phone now, or nil.
+func (f *fxsPort) failed() error {
+	if err := f.p.Err(); err != nil {
+		return err
+	}
+	if f.noBattery.Load() {
+		return errNoBattery
+	}
+	return nil
+}
+
+var errNoBattery = errors.New("app: fxs port: battery lost")
 
 // newFXSPort adapts p with the ringing signal of its ring preset (the
 // board description's, resolved: the port's country unless it names one).
@@ -103,6 +120,12 @@ func callerIDModem(preset string) fsk.Modem {
 
 // event takes a driver event from the port's service goroutine.
 func (f *fxsPort) event(e proslic.Event) {
+	switch e.Kind {
+	case proslic.VBATLoss:
+		f.noBattery.Store(true)
+	case proslic.VBATRestored:
+		f.noBattery.Store(false)
+	}
 	if ev, ok := lineport.FXSEvent(e); ok {
 		f.q.push(ev)
 	}

@@ -48,6 +48,9 @@ type telephonyRun struct {
 	// devices hears of SIP phones registering and going away (the call
 	// centre's agents' devices), once the call centre runs.
 	devices atomic.Pointer[deviceSink]
+	// outside is how the call centre reaches lines and outside numbers
+	// (outside.go), replaced whole with the PBX configuration.
+	outside atomic.Pointer[outsideDialling]
 
 	// extQ carries extensions whose DND or forwarding a feature code
 	// changed, from the switch's goroutine to the store (saveExtensions).
@@ -123,7 +126,7 @@ func (a *App) startTelephony(ctx context.Context) error {
 	}
 	log := a.log.With("component", "telephony")
 	sc := adaptPBX(conf, country)
-	sc.plan.Apps = ccDialPlan(db, log)
+	sc.plan.Apps = a.ccDialPlan()
 	plan, err := dialplan.New(sc.plan)
 	if err != nil {
 		return err
@@ -132,6 +135,7 @@ func (a *App) startTelephony(ctx context.Context) error {
 		fxs: map[string]*fxsPort{}, fxo: map[string]*fxoPort{}, extQ: make(chan callswitch.Extension, 64)}
 	t.clock.log = log
 	t.dir.set(sc.secrets)
+	t.outside.Store(newOutsideDialling(conf))
 	t.cdrs = newCDRWriter(db, log)
 	t.eng = media.NewEngine(media.Config{})
 	var clk line.Clock = realClock{}
@@ -420,7 +424,7 @@ func (a *App) pbxChanged() {
 		return
 	}
 	sc := adaptPBX(conf, t.country)
-	sc.plan.Apps = ccDialPlan(t.db, t.log)
+	sc.plan.Apps = a.ccDialPlan()
 	plan, err := dialplan.New(sc.plan)
 	if err != nil {
 		t.log.Error("pbx configuration not applied", "err", err)
@@ -432,6 +436,7 @@ func (a *App) pbxChanged() {
 	}
 	t.sw.SetDIDs(sc.dids)
 	t.dir.set(sc.secrets)
+	t.outside.Store(newOutsideDialling(conf))
 	if t.rtp != nil {
 		t.rtp.setNAT(sc.nat)
 	}

@@ -54,10 +54,19 @@ func bootTelephonyWith(t *testing.T, rtpMin int, conf pbxconf.Config) *App {
 // bootTelephonyIn is bootTelephonyWith on a data directory made ready.
 func bootTelephonyIn(t *testing.T, dir string, rtpMin int, conf pbxconf.Config) *App {
 	t.Helper()
-	logs := &syncBuffer{}
-	a, err := New(Config{
+	a, _ := bootImport(t, dir, rtpMin, writePBX(t, conf))
+	return a
+}
+
+// bootImport runs a whole App on the sim board that imports the document
+// at path as it boots (callboxd --import); out is what it prints (the web
+// admin's setup code).
+func bootImport(t *testing.T, dir string, rtpMin int, path string) (*App, *syncBuffer) {
+	t.Helper()
+	logs, out := &syncBuffer{}, &syncBuffer{}
+	a, err := New(Config{Out: out,
 		DataDir: dir, Board: "sim", HTTPAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0", Console: "none",
-		NoWatchdog: true, RTPMin: rtpMin, RTPMax: rtpMin + 399, Import: writePBX(t, conf),
+		NoWatchdog: true, RTPMin: rtpMin, RTPMax: rtpMin + 399, Import: path,
 	}, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})), logbuf.New(10))
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +80,7 @@ func bootTelephonyIn(t *testing.T, dir string, rtpMin int, conf pbxconf.Config) 
 			t.Logf("daemon log:\n%s", logs)
 		}
 	})
-	return a
+	return a, out
 }
 
 // eventually polls cond every 20 ms for up to d of wall time.

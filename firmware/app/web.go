@@ -24,6 +24,7 @@ func (a *App) startWeb(ctx context.Context) error {
 		System:       systemInfo{a},
 		PBX:          pbxStore{a},
 		CallCentre:   ccStore{a},
+		Live:         &ccLive{a: a, desk: map[string]bool{}},
 		CallLog:      callLog{a},
 		Sim:          a.webSim(),
 		Prompts:      webPrompts{a},

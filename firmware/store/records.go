@@ -41,11 +41,13 @@ const (
 	CCFacts Records = "cc_facts"
 	// CCDevices holds each agent's device binding, keyed by agent.
 	CCDevices Records = "cc_devices"
-	// CCConfig holds the call centre's configuration beyond the ACD's.
-	CCConfig Records = "cc_config"
 )
 
-var recordBuckets = []Records{ACDConfig, ACDStatus, ACDCallbacks, IVRFlows, CDRs, CCFacts, CCDevices, CCConfig}
+// Migration 5 also made "cc_config", for an interim record of the call
+// centre's configuration that the ccconf document (kept in ACDConfig)
+// replaced: it stays empty and is no longer a record bucket.
+
+var recordBuckets = []Records{ACDConfig, ACDStatus, ACDCallbacks, IVRFlows, CDRs, CCFacts, CCDevices}
 
 // records returns the bucket for r, refusing names no migration created.
 func (t *Tx) records(r Records) (*bolt.Bucket, error) {

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"callbox/telephony/acd"
 	"callbox/telephony/cc/ccevent"
+	"callbox/telephony/ccconf"
 	"callbox/telephony/ivr"
 	callswitch "callbox/telephony/switch"
 )
@@ -72,7 +72,7 @@ func (s *Service) restore() error {
 		return nil
 	}
 	now := s.clock.Now()
-	for _, a := range s.cfg.Load().ACD.Agents {
+	for _, a := range s.cfg.Load().ACD().Agents {
 		es, err := s.opts.Status.StatusEntries(a.ID, now.Add(-31*24*time.Hour), now.Add(365*24*time.Hour))
 		if err != nil {
 			return fmt.Errorf("cc: restoring agent %s: %w", a.ID, err)
@@ -95,26 +95,9 @@ func (s *Service) restore() error {
 	return nil
 }
 
-// parseCode splits a dialled number into the feature code it starts with
-// and its argument.
-func parseCode(k Codes, number string) (code, arg string, ok bool) {
-	k = k.withDefaults()
-	for _, c := range []string{k.Login, k.Logout, k.Ready, k.Busy, k.WrapUpDone} {
-		if number == c {
-			return c, "", true
-		}
-	}
-	for _, c := range []string{k.Break, k.Monitor, k.RecordPrompt} {
-		if strings.HasPrefix(number, c) {
-			return c, strings.TrimSuffix(number[len(c):], "#"), true
-		}
-	}
-	return "", "", false
-}
-
 // featureCode runs an agent's feature code dialled from an extension.
 func (s *Service) featureCode(ses *session, in callswitch.Incoming) {
-	k := s.cfg.Load().Codes
+	k := s.cfg.Load().Features()
 	code, arg, _ := parseCode(k, in.To)
 	ext := in.Extension
 	ses.ac.Answer(ses.caller)
@@ -182,31 +165,76 @@ func (d *dialog) agentOp(ext string, op func(acd.AgentID) error, ok ivr.Prompt) 
 	return ok, nil
 }
 
-// maxPINTries bounds the attempts of one login call.
-const maxPINTries = 3
+// pinFail is a phone's run of wrong PINs: after the configuration's
+// pin_tries in a row, logins from it are refused for Options.PINLockout.
+type pinFail struct {
+	n     int
+	until time.Time
+}
 
-// login asks for a work number and PIN and binds the agent to ext.
+// DefaultPINLockout is how long a phone that sent too many wrong PINs
+// waits before it may try again.
+const DefaultPINLockout = 5 * time.Minute
+
+// pinLocked reports whether logins from ext are refused for now (loop).
+func (s *Service) pinLocked(ext string) bool {
+	f := s.pinFails[ext]
+	return f != nil && s.clock.Now().Before(f.until)
+}
+
+// pinResult counts a PIN from ext (loop): a right one clears the run, a
+// wrong one adds to it and, at the limit, locks the phone out.
+func (s *Service) pinResult(ext string, ok bool) (locked bool) {
+	if ok {
+		delete(s.pinFails, ext)
+		return false
+	}
+	f := s.pinFails[ext]
+	if f == nil || (!f.until.IsZero() && !s.clock.Now().Before(f.until)) {
+		f = &pinFail{}
+		s.pinFails[ext] = f
+	}
+	f.n++
+	tries := s.cfg.Load().Config().Settings.PINTries
+	if tries <= 0 {
+		tries = 3
+	}
+	if f.n >= tries {
+		f.n, f.until = 0, s.clock.Now().Add(s.opts.PINLockout)
+		return true
+	}
+	return false
+}
+
+// login asks for a work number and PIN and binds the agent to ext. A
+// phone that keeps sending wrong PINs (the configuration's pin_tries in a
+// row, across calls) is refused for a while, and supervisors are told.
 func (d *dialog) login(ext string) ivr.Prompt {
 	s := d.s
-	for try := 1; try <= maxPINTries; try++ {
+	for {
+		var locked bool
+		_ = d.ask(func() error { locked = s.pinLocked(ext); return nil })
+		if locked {
+			s.log.Warn("login by phone refused: too many wrong PINs", "extension", ext)
+			return promptLoginFailed
+		}
 		num, err := d.collect(ivr.CollectRequest{Prompt: promptLoginNumber, Max: 12, Terminator: "#",
 			FirstTimeout: 10 * time.Second, InterDigit: 5 * time.Second})
-		if err != nil {
-			return ivr.Prompt{}
+		if err != nil || num == "" {
+			return promptLoginFailed
 		}
 		agent := acd.AgentID(num)
-		var opt AgentOptions
+		var conf ccconf.Agent
 		known := false
-		_ = d.ask(func() error {
-			_, known = s.cfg.Load().agent(agent)
-			opt = s.cfg.Load().Agents[agent]
-			return nil
-		})
-		if num == "" || !known {
+		_ = d.ask(func() error { conf, known = agentConf(s.cfg.Load(), agent); return nil })
+		if !known {
 			s.log.Info("login by phone: unknown work number", "extension", ext, "number", num)
 			if err := d.sayQuiet(promptUnknownAgent); err != nil {
 				return ivr.Prompt{}
 			}
+			// An unknown number counts as a wrong PIN would: the phone
+			// cannot probe for work numbers without limit.
+			_ = d.ask(func() error { locked = s.pinResult(ext, false); return nil })
 			continue
 		}
 		pin, err := d.collect(ivr.CollectRequest{Prompt: promptLoginPIN, Max: 12, Terminator: "#",
@@ -214,8 +242,10 @@ func (d *dialog) login(ext string) ivr.Prompt {
 		if err != nil {
 			return ivr.Prompt{}
 		}
-		if s.opts.VerifyPIN == nil || opt.PINHash == "" || !s.opts.VerifyPIN(opt.PINHash, pin) {
-			s.log.Warn("login by phone: wrong PIN", "extension", ext, "agent", agent, "try", try)
+		ok := s.opts.VerifyPIN != nil && conf.PINHash != "" && s.opts.VerifyPIN(conf.PINHash, pin)
+		_ = d.ask(func() error { locked = s.pinResult(ext, ok); return nil })
+		if !ok {
+			s.log.Warn("login by phone: wrong PIN", "extension", ext, "agent", agent, "locked", locked)
 			s.notice("", string(agent), fmt.Sprintf("wrong PIN from extension %s", ext))
 			if err := d.sayQuiet(promptWrongPIN); err != nil {
 				return ivr.Prompt{}
@@ -228,13 +258,12 @@ func (d *dialog) login(ext string) ivr.Prompt {
 		}
 		return promptLoginOK
 	}
-	return promptLoginFailed
 }
 
 // login binds an agent to a device and signs them in (loop). Another
 // agent bound to the same phone is signed out: one phone, one agent.
 func (s *Service) login(agent acd.AgentID, dev Device, reason string) error {
-	if _, ok := s.cfg.Load().agent(agent); !ok {
+	if _, ok := agentConf(s.cfg.Load(), agent); !ok {
 		return fmt.Errorf("%w %q", ErrUnknownAgent, agent)
 	}
 	for id, rt := range s.agents {
@@ -308,7 +337,7 @@ func (s *Service) deviceTrouble(agent acd.AgentID, why string) {
 // on break while it is down and back to idle when it returns.
 func (s *Service) DeviceState(ext string, up bool) {
 	s.post(func() {
-		for _, a := range s.cfg.Load().ACD.Agents {
+		for _, a := range s.cfg.Load().ACD().Agents {
 			dev := s.device(a.ID)
 			if dev.Extension != ext {
 				continue

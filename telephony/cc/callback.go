@@ -24,14 +24,10 @@ type callbackState struct {
 	prev acd.State
 }
 
-// dialNumber is an outside number as the service dials it (with the
-// configured prefix, such as a route's access code).
-func (c *Config) dialNumber(n string) string { return c.OutboundPrefix + n }
-
 // callBack starts a callback the engine asked for: agent is reserved.
 func (s *Service) callBack(call acd.CallID, number string, agent acd.AgentID) {
 	cfg := s.cfg.Load()
-	ac := s.sw.NewAppCall(&handler{s: s}, callswitch.Party{Number: cfg.Hotline}, number)
+	ac := s.sw.NewAppCall(&handler{s: s}, callswitch.Party{Number: hotline(cfg)}, number)
 	ses := s.newSession(ac, kindCallback)
 	delete(s.byID, ses.id)
 	ses.id = string(call) // the engine's call: its place and its fact row
@@ -41,7 +37,7 @@ func (s *Service) callBack(call acd.CallID, number string, agent acd.AgentID) {
 	s.byID[ses.id] = ses
 	ses.number = number
 	ses.phase = phaseCallback
-	ses.cb = &callbackState{agent: agent, callerID: cfg.Hotline}
+	ses.cb = &callbackState{agent: agent, callerID: hotline(cfg)}
 	s.agentRT(agent).ses = ses
 	s.publish(ccevent.Event{Type: ccevent.CallbackDialled, Call: ses.id, Agent: string(agent), Number: number})
 }
@@ -61,8 +57,7 @@ func (s *Service) callbackStarted(ses *session) {
 
 // callbackAgentAnswered: the agent is there; dial the customer.
 func (s *Service) callbackAgentAnswered(ses *session, li *legInfo) {
-	cfg := s.cfg.Load()
-	if cfg.blockedOut(ses.number) {
+	if s.cfg.Load().BlockedOut(ses.number) {
 		s.publish(ccevent.Event{Type: ccevent.CallbackFailed, Call: ses.id, Number: ses.number, Reason: "blacklisted"})
 		_ = s.acd.CallbackFailed(acd.CallID(ses.id))
 		ses.ac.End(callswitch.CauseBlocked)
@@ -74,7 +69,7 @@ func (s *Service) callbackAgentAnswered(ses *session, li *legInfo) {
 // dialCustomer dials the customer of a callback or an outbound call once
 // the agent answered; the agent hears ringback meanwhile.
 func (s *Service) dialCustomer(ses *session, agent *legInfo) {
-	leg := ses.ac.Originate(callswitch.Originate{Number: s.cfg.Load().dialNumber(ses.number), Via: s.device(agent.agent).Extension,
+	leg := ses.ac.Originate(callswitch.Originate{Number: s.dialOut(ses.number, ""), Via: s.device(agent.agent).Extension,
 		CallerID: callswitch.Party{Number: ses.cb.callerID}, Mode: callswitch.ModeTalk})
 	ses.caller = leg
 	ses.legs[leg] = &legInfo{id: leg, role: roleCaller, party: ses.number}
@@ -124,6 +119,7 @@ func (s *Service) Dial(ctx context.Context, agent acd.AgentID, number, callerID 
 	var id string
 	err := s.call(ctx, func() error {
 		cfg := s.cfg.Load()
+		number = national(number) // +86 13800138000 is dialled as 13800138000
 		if number == "" || len(number) > 32 {
 			return fmt.Errorf("%w: bad number %q", ErrRefused, number)
 		}
@@ -132,10 +128,10 @@ func (s *Service) Dial(ctx context.Context, agent acd.AgentID, number, callerID 
 				return fmt.Errorf("%w: bad number %q", ErrRefused, number)
 			}
 		}
-		if cfg.blockedOut(number) {
-			return fmt.Errorf("%w: %s is blacklisted", ErrRefused, number)
+		if cfg.BlockedOut(number) {
+			return fmt.Errorf("%w: %s is on the outbound blacklist", ErrRefused, number)
 		}
-		if callerID != "" && !cfg.callerIDAllowed(agent, callerID) {
+		if callerID != "" && !cfg.MayPresent(string(agent), callerID) {
 			return fmt.Errorf("%w: agent %s may not present %s", ErrRefused, agent, callerID)
 		}
 		st, err := s.acd.Agent(agent)

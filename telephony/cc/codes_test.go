@@ -1,6 +1,7 @@
 package cc_test
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -68,7 +69,9 @@ func TestFeatureCodesLogin(t *testing.T) {
 }
 
 // Bad input on the phone: an unknown work number and wrong PINs are
-// refused with a spoken reason, three tries at most; a state code from a
+// refused with a spoken reason, three tries at most (the configuration's
+// pin_tries), after which the phone is locked out for a while even across
+// calls; a state code from a
 // phone no agent is on, and the monitor code from a phone that is no
 // supervisor's, are refused; nothing changes.
 func TestFeatureCodesRefused(t *testing.T) {
@@ -100,6 +103,29 @@ func TestFeatureCodesRefused(t *testing.T) {
 	}
 	r.phone("203").OnHook()
 	r.run(time.Second)
+	// The phone is locked out for a while (20 s in the rig), across calls:
+	// even the right PIN is refused at once; after the lockout it works.
+	r.dial("203", "*50")
+	r.run(2 * time.Second)
+	if got := r.prompts.take(); !slices.Equal(got, []string{"cc-login-failed"}) {
+		t.Fatalf("a locked phone: prompts %v", got)
+	}
+	r.phone("203").OnHook()
+	r.run(20 * time.Second)
+	r.dial("203", "*50")
+	r.run(time.Second)
+	r.keys("203", "1088#")
+	r.run(time.Second)
+	r.keys("203", "1234#")
+	r.run(2 * time.Second)
+	if got := r.prompts.take(); !slices.Equal(got, []string{"cc-login-number", "cc-login-pin", "cc-login-ok"}) {
+		t.Fatalf("after the lockout: prompts %v", got)
+	}
+	if err := r.do(func(ctx context.Context) error { return r.svc.Logout(ctx, "1088") }); err != nil {
+		t.Fatal(err)
+	}
+	r.phone("203").OnHook()
+	r.run(time.Second)
 	r.dial("204", "*52")
 	r.run(2 * time.Second)
 	r.phone("204").OnHook()
@@ -126,7 +152,7 @@ func TestRecordPromptByPhone(t *testing.T) {
 	r.keys("203", "#")
 	r.run(4 * time.Second)
 	got := r.prompts.take()
-	if !slices.Equal(got, []string{"cc-record-prompt", "custom-12", "cc-recorded"}) {
+	if !slices.Equal(got, []string{"rec/start", "custom-12", "rec/saved"}) {
 		t.Fatalf("prompts %v", got)
 	}
 	x := r.prompts.saved["custom-12"]

@@ -1,288 +1,174 @@
 package cc
 
 import (
-	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"callbox/telephony/acd"
+	"callbox/telephony/calendar"
+	"callbox/telephony/ccconf"
 	"callbox/telephony/ivr"
+	"callbox/telephony/region"
+	callswitch "callbox/telephony/switch"
 	"callbox/telephony/switch/dialplan"
 )
 
-// Config is the call centre's configuration as the service runs it: the
-// ACD's, and what the service adds to it. firmware/app makes it from the
-// stored call-centre configuration (telephony/ccconf).
-type Config struct {
-	ACD acd.Config
-	// Groups are the settings of skill groups beyond acd.Group's, by id.
-	Groups map[int]GroupOptions
-	// Agents are the settings of agents beyond acd.Agent's, by id.
-	Agents map[acd.AgentID]AgentOptions
-	// Routes send calls from trunks, lines and internal numbers.
-	Routes []Route
-	// Blacklist lists numbers refused inbound (In) or never dialled (Out).
-	Blacklist []Blocked
-	// CallerIDs are the outbound caller IDs and who may use them.
-	CallerIDs []CallerID
-	// Codes are the feature codes; zero fields take DefaultCodes.
-	Codes Codes
-	// Language of the system prompts: "zh-CN" (default) or "en".
-	Language string
-	// Hotline is the caller ID of callbacks (the box's published number);
-	// "" takes the route's.
-	Hotline string
-	// OutboundPrefix is put in front of the outside numbers the service
-	// dials itself (callbacks, click to dial, agents' outside devices), so
-	// that they match an outbound route (an access code such as 9).
-	OutboundPrefix string
-}
-
-// GroupOptions are a skill group's call-centre settings.
-type GroupOptions struct {
-	// MusicOnHold names a prompt played in a loop to waiting callers; ""
-	// is the switch's own music.
-	MusicOnHold string
-	// AnnounceAgent tells the caller the agent's work number on connect
-	// ("1088 号客服代表为您服务").
-	AnnounceAgent bool
-	// CallbackKey is the key a waiting caller presses to be called back,
-	// keeping their place ("" offers no callback); CallbackPrompt offers
-	// it with each periodic prompt.
-	CallbackKey string
-	// Survey is the flow the caller runs after the agent hangs up (a
-	// satisfaction survey); "" for none.
-	Survey string
-	// Record records the services of the group.
-	Record bool
-}
-
-// AgentOptions are an agent's call-centre settings.
-type AgentOptions struct {
-	// PINHash is the agent's PIN as Options.VerifyPIN checks it.
-	PINHash string
-	// Supervisor may monitor services and manage the queues (班长).
-	Supervisor bool
-}
-
-// Route sends the calls that match it to a target. A route matches a call
-// from a trunk (Trunk, DID), a line (Trunk is the FXO port) or an
-// extension dialling an internal number (Number).
-type Route struct {
-	// Trunk is a SIP trunk's name or an FXO port ("fxo1"); "" is any.
-	Trunk string
-	// DID is the number called on the trunk; "" is any.
-	DID string
-	// Number is an internal number extensions dial (a service number such
-	// as 8000); a route with a Number matches only such calls.
-	Number string
-	// The target: exactly one of these.
-	Flow      string // an IVR flow
-	Group     int    // a skill group
-	Extension string // an extension (rung by the switch's dial plan)
-	Voicemail string // a mailbox
-}
-
-// Blocked is a blacklist entry.
-type Blocked struct {
-	Number  string
-	In, Out bool
-}
-
-// CallerID is an outbound caller ID and the agents who may present it (all
-// when Agents is empty).
-type CallerID struct {
-	Number string
-	Agents []acd.AgentID
-}
-
-// Codes are the agents' feature codes and the in-call menu key.
-type Codes struct {
-	Login, Logout, Ready, Break, Busy, WrapUpDone, Monitor, RecordPrompt string
-}
-
-// DefaultCodes: *50 login (then work number #, PIN #), *51 logout, *52
-// ready, *53 break (an optional reason digit), *54 busy, *55 wrap-up
-// done, *56 plus an agent's work number to monitor that agent's service
-// (then 4 listen, 5 whisper, 6 barge), *57 record a prompt.
-var DefaultCodes = Codes{Login: "*50", Logout: "*51", Ready: "*52", Break: "*53", Busy: "*54",
-	WrapUpDone: "*55", Monitor: "*56", RecordPrompt: "*57"}
-
-func (c Codes) withDefaults() Codes {
-	d := DefaultCodes
-	for _, f := range []struct{ v, def *string }{
-		{&c.Login, &d.Login}, {&c.Logout, &d.Logout}, {&c.Ready, &d.Ready}, {&c.Break, &d.Break},
-		{&c.Busy, &d.Busy}, {&c.WrapUpDone, &d.WrapUpDone}, {&c.Monitor, &d.Monitor}, {&c.RecordPrompt, &d.RecordPrompt},
-	} {
-		if *f.v == "" {
-			*f.v = *f.def
-		}
-	}
-	return c
-}
+// The service runs on the call centre's configuration as telephony/ccconf
+// compiles it (a Snapshot: immutable, swapped whole by Reconfigure). This
+// file reads what the service needs from it.
 
 // AppName is the name the dial plan gives the call centre's numbers.
 const AppName = "cc"
 
 // DialPlan returns the numbers the call centre serves, for the switch's
 // dial plan (dialplan.Config.Apps): the feature codes and the internal
-// numbers of the routes.
-func (c *Config) DialPlan() dialplan.App {
-	k := c.Codes.withDefaults()
+// numbers of the inbound routes.
+func DialPlan(c *ccconf.Snapshot) dialplan.App {
+	k := c.Features()
 	a := dialplan.App{Name: AppName, Patterns: []string{k.Login, k.Logout, k.Ready, k.Break + "!", k.Busy,
 		k.WrapUpDone, k.Monitor + "X.", k.RecordPrompt + "!"}}
-	for _, r := range c.Routes {
-		if r.Number != "" {
-			a.Patterns = append(a.Patterns, r.Number)
-		}
-	}
+	a.Patterns = append(a.Patterns, c.InternalNumbers()...)
 	return a
 }
 
-// Validate checks what the service relies on: routes with one target
-// that exists, group options for groups that exist.
-func (c *Config) Validate() error {
-	if err := c.ACD.Validate(); err != nil {
-		return err
+// national is a caller's number as the call centre keeps it: in national
+// form (+86 13800138000 is 13800138000, +86 25 ... is 025...), so that
+// the blacklist, customer types, agents' screens and facts all see one
+// form; a number region cannot read is kept as it came.
+func national(n string) string {
+	if nat := region.National(n); nat != "" {
+		return nat
 	}
-	groups := map[int]bool{}
-	for _, g := range c.ACD.Groups {
-		groups[g.ID] = true
-	}
-	for id := range c.Groups {
-		if !groups[id] {
-			return fmt.Errorf("cc: group %d: options for a group that does not exist", id)
-		}
-	}
-	for i, r := range c.Routes {
-		n := 0
-		for _, set := range []bool{r.Flow != "", r.Group != 0, r.Extension != "", r.Voicemail != ""} {
-			if set {
-				n++
-			}
-		}
-		if n != 1 {
-			return fmt.Errorf("cc: route %d: %d targets, want one of flow, group, extension, voicemail", i+1, n)
-		}
-		if r.Group != 0 && !groups[r.Group] {
-			return fmt.Errorf("cc: route %d: group: unknown group %d", i+1, r.Group)
-		}
-		if r.Number != "" && (r.Trunk != "" || r.DID != "") {
-			return fmt.Errorf("cc: route %d: an internal number cannot also name a trunk or DID", i+1)
-		}
-	}
-	switch c.Language {
-	case "", "zh-CN", "en":
+	return n
+}
+
+// target finds where an offered call goes: a trunk's DID, a line, or an
+// internal number. lineTrunk names the PBX trunk of an FXO port.
+func target(c *ccconf.Snapshot, in callswitch.Incoming, lineTrunk func(string) string) (ccconf.Target, bool) {
+	switch in.Kind {
+	case callswitch.Dialled:
+		return c.Internal(in.To)
+	case callswitch.FromLine:
+		return c.FromLine(lineTrunk(in.Trunk))
 	default:
-		return fmt.Errorf("cc: language %q: want zh-CN or en", c.Language)
+		return c.FromTrunk(in.Trunk, in.To)
 	}
-	return nil
 }
 
-// route finds the route of a call: from trunk (or line) for did, or for an
-// internal number. The most specific wins: trunk and DID, then DID, then
-// trunk, then any.
-func (c *Config) route(trunk, did, number string) (Route, bool) {
-	best, score := Route{}, -1
-	for _, r := range c.Routes {
-		if number != "" || r.Number != "" {
-			if r.Number != "" && r.Number == number {
-				return r, true
-			}
-			continue
-		}
-		if (r.Trunk != "" && r.Trunk != trunk) || (r.DID != "" && strings.TrimPrefix(r.DID, "+") != strings.TrimPrefix(did, "+")) {
-			continue
-		}
-		s := 0
-		if r.DID != "" {
-			s += 2
-		}
-		if r.Trunk != "" {
-			s++
-		}
-		if s > score {
-			best, score = r, s
-		}
+// dialOut is what the switch dials for a number the service calls
+// itself: an extension as it is, an outside number through route (or any)
+// as Options.DialOut makes it.
+func (s *Service) dialOut(n, route string) string {
+	if s.sw.IsExtension(n) {
+		return n
 	}
-	return best, score >= 0
+	return s.opts.DialOut(n, route)
 }
 
-// blockedIn reports whether number may not call in.
-func (c *Config) blockedIn(number string) bool {
-	for _, b := range c.Blacklist {
-		if b.In && b.Number == number {
-			return true
-		}
+// language is the language callers hear.
+func language(c *ccconf.Snapshot) string {
+	if l := c.Config().Settings.Language; l != "" {
+		return l
 	}
-	return false
+	return ccconf.DefaultLanguage
 }
 
-// blockedOut reports whether number may not be dialled.
-func (c *Config) blockedOut(number string) bool {
-	for _, b := range c.Blacklist {
-		if b.Out && b.Number == number {
-			return true
-		}
+// groupConf returns a group's configuration.
+func groupConf(c *ccconf.Snapshot, id int) (ccconf.Group, bool) { return c.Group(id) }
+
+// agentConf returns an agent's configuration.
+func agentConf(c *ccconf.Snapshot, id acd.AgentID) (ccconf.Agent, bool) { return c.Agent(string(id)) }
+
+// callbackKey is the key a group's waiting callers press to be called
+// back ("" when the group offers no callback).
+func callbackKey(g ccconf.Group) string {
+	if !g.CallbackOffer {
+		return ""
 	}
-	return false
+	return g.CallbackKey
 }
 
-// callerIDFor returns whether agent may present number.
-func (c *Config) callerIDAllowed(agent acd.AgentID, number string) bool {
-	for _, id := range c.CallerIDs {
-		if id.Number != number {
-			continue
-		}
-		if len(id.Agents) == 0 {
-			return true
-		}
-		for _, a := range id.Agents {
-			if a == agent {
-				return true
-			}
-		}
+// surveyFlow is the flow the caller runs after the agent hangs up, ""
+// for none.
+func surveyFlow(g ccconf.Group) string {
+	if !g.Survey {
+		return ""
 	}
-	return false
+	return g.SurveyFlow
 }
 
-func (c *Config) lang() string {
-	if c.Language == "" {
-		return "zh-CN"
-	}
-	return c.Language
-}
-
-func (c *Config) group(id int) (acd.Group, GroupOptions, bool) {
-	for _, g := range c.ACD.Groups {
-		if g.ID == id {
-			return g, c.Groups[id], true
+// hotline is the caller ID of callbacks: the first caller ID every agent
+// may present ("" leaves it to the route).
+func hotline(c *ccconf.Snapshot) string {
+	for _, id := range c.Config().CallerIDs {
+		if id.AllAgents {
+			return id.Number
 		}
 	}
-	return acd.Group{}, GroupOptions{}, false
+	return ""
 }
 
-func (c *Config) agent(id acd.AgentID) (acd.Agent, bool) {
-	for _, a := range c.ACD.Agents {
-		if a.ID == id {
-			return a, true
+// customerType finds a customer type by name (or id).
+func customerType(c *ccconf.Snapshot, name string) (int, bool) {
+	cfg := c.ACD()
+	for _, t := range append(slices.Clone(cfg.CustomerTypes), cfg.Default) {
+		if t.Name == name || strconv.Itoa(t.ID) == name {
+			return t.ID, true
 		}
 	}
-	return acd.Agent{}, false
+	return 0, false
 }
 
 // ringTimeout is how long the switch lets an agent's phone ring: the
 // engine times the ring itself; this is its backstop.
-func ringTimeout(g acd.Group) time.Duration {
-	d := g.RingTimeout
+func ringTimeout(g ccconf.Group) time.Duration {
+	d := time.Duration(g.RingTimeoutS) * time.Second
 	if d <= 0 {
 		d = acd.DefaultRingTimeout
 	}
 	return d + 5*time.Second
 }
 
-// The system prompts the service plays, with the text spoken when the
-// catalogue lacks the file.
+// Codes are the agents' feature codes (ccconf's, defaults filled in).
+type Codes = ccconf.FeatureCodes
+
+// parseCode splits a dialled number into the feature code it starts with
+// and its argument.
+func parseCode(k Codes, number string) (code, arg string, ok bool) {
+	for _, c := range []string{k.Login, k.Logout, k.Ready, k.Busy, k.WrapUpDone} {
+		if c != "" && number == c {
+			return c, "", true
+		}
+	}
+	for _, c := range []string{k.Break, k.Monitor, k.RecordPrompt} {
+		if c != "" && strings.HasPrefix(number, c) {
+			return c, strings.TrimSuffix(number[len(c):], "#"), true
+		}
+	}
+	return "", "", false
+}
+
+// isCode reports whether number is one of the agents' feature codes.
+func isCode(c *ccconf.Snapshot, number string) bool {
+	_, _, ok := parseCode(c.Features(), number)
+	return ok
+}
+
+// calendars are the business calendars in force, for the IVR's time
+// branches: an edited calendar counts at once.
+type calendars struct{ s *Service }
+
+// Calendar implements ivr.CalendarSource.
+func (c calendars) Calendar(name string) (*calendar.Calendar, bool) {
+	return c.s.cfg.Load().Calendar(name)
+}
+
+var _ ivr.CalendarSource = calendars{}
+
+// The system prompts the service plays (telephony/prompt's system.tsv),
+// with the text spoken when the catalogue lacks the file.
 var (
 	promptLoginNumber  = ivr.Prompt{File: "cc-login-number", Text: "Please enter your work number, then the hash key."}
 	promptLoginPIN     = ivr.Prompt{File: "cc-login-pin", Text: "Please enter your PIN, then the hash key."}
@@ -301,6 +187,6 @@ var (
 	promptMonitor      = ivr.Prompt{File: "cc-monitor", Text: "Monitoring. Press 4 to listen, 5 to whisper, 6 to barge in."}
 	promptNoService    = ivr.Prompt{File: "cc-no-service", Text: "That agent is not in a call."}
 	promptUnavailable  = ivr.Prompt{File: "sorry-youre-having-problems", Text: "Sorry, this service is not available now. Please call again later."}
-	promptRecordPrompt = ivr.Prompt{File: "cc-record-prompt", Text: "Record the prompt after the tone, then press the hash key."}
-	promptRecorded     = ivr.Prompt{File: "cc-recorded", Text: "The prompt is saved."}
+	promptRecordPrompt = ivr.Prompt{File: "rec/start", Text: "Record after the tone. Press the hash key when you have finished."}
+	promptRecorded     = ivr.Prompt{File: "rec/saved", Text: "Your recording has been saved."}
 )

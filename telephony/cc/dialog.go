@@ -80,7 +80,7 @@ func (s *Service) startDialogOn(ses *session, leg callswitch.LegID, fn func(d *d
 		ses.dlg.stop(nil)
 	}
 	ctx, cancel := context.WithCancelCause(s.ctx)
-	d := &dialog{s: s, ses: ses, id: ses.id, ac: ses.ac, leg: leg, lang: s.cfg.Load().lang(),
+	d := &dialog{s: s, ses: ses, id: ses.id, ac: ses.ac, leg: leg, lang: language(s.cfg.Load()),
 		number: ses.number, called: ses.in.To, ctx: ctx, cancel: cancel, box: mailbox{c: make(chan struct{}, 1)}}
 	ses.dlg = d
 	s.busy.Add(1) // running

@@ -5,9 +5,13 @@
 //
 // # What it does
 //
+//   - The configuration is telephony/ccconf's, compiled (a Snapshot) and
+//     swapped whole by Reconfigure without dropping calls.
 //   - Calls from SIP trunks (by DID), FXO lines and internal numbers are
-//     routed (Config.Routes) to an IVR flow, a skill group, an extension or
-//     voicemail. Blacklisted numbers are refused before anything else. An IVR
+//     routed (the inbound routes) to an IVR flow, a skill group, an
+//     extension or voicemail. Callers' numbers are put in national form
+//     (telephony/region) before anything else sees them; blacklisted
+//     numbers are refused first of all. An IVR
 //     flow runs on the caller as an ivr.Call implemented over the switch's
 //     app call: prompts and text through Prompts, digits from RFC 4733, SIP
 //     INFO or in-band DTMF, queue nodes into the ACD engine.
@@ -19,7 +23,8 @@
 //     callers over music on hold; Route carries out overflows; CallBack
 //     rings the reserved agent and then dials the customer.
 //   - Agents (people) bind to devices (phones): by feature code from any
-//     phone of the box (*50 work number # PIN #), or by the Go methods the
+//     phone of the box (*50 work number # PIN #; a phone that sends too
+//     many wrong PINs is locked out for a while), or by the Go methods the
 //     REST API calls. One state per agent lives in the ACD engine; every
 //     way of changing it calls the same engine operation. A device that
 //     goes away (a SIP phone unregistered or unreachable, an FXS port that

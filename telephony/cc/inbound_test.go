@@ -8,15 +8,17 @@ import (
 )
 
 // The inbound path on an analog line: the exchange calls fxo1,
-// the box answers with the main menu (heard by the exchange), the caller
+// presenting the caller in international form (0086...), the box answers
+// with the main menu (heard by the exchange), the caller
 // keys 1 (in-band DTMF) and waits in sales with music; agent 1088 on
-// phone 202 rings with the customer's number as caller ID, answers, hears
+// phone 202 rings with the customer's number (in national form) as caller
+// ID, answers, hears
 // the connect beep, and the two talk (a tone each way); the agent hangs
 // up and wraps up; the events and the fact row tell the story.
 func TestLineCallThroughIVRToAgent(t *testing.T) {
 	r := newRig(t, testConfig(), nil)
 	r.login("1088", "202")
-	co := r.ring("fxo1", "13800138000")
+	co := r.ring("fxo1", "008613800138000")
 	r.untilAnswered(co)
 	recordCO(co, 3*time.Second)
 	r.run(2 * time.Second)

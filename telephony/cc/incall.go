@@ -8,6 +8,7 @@ import (
 
 	"callbox/telephony/acd"
 	"callbox/telephony/cc/ccevent"
+	"callbox/telephony/ccconf"
 	"callbox/telephony/ivr"
 	callswitch "callbox/telephony/switch"
 )
@@ -58,7 +59,7 @@ type Target struct {
 // parseTarget reads what an agent keyed after *2, *3 or *4: a work number,
 // else a number to dial.
 func (s *Service) parseTarget(num string) Target {
-	if _, ok := s.cfg.Load().agent(acd.AgentID(num)); ok {
+	if _, ok := agentConf(s.cfg.Load(), acd.AgentID(num)); ok {
 		return Target{Kind: ToAgent, Agent: acd.AgentID(num)}
 	}
 	return Target{Kind: ToNumber, Number: num}
@@ -220,6 +221,13 @@ func (s *Service) talk(ses *session) {
 	if ses.third != 0 && ses.thirdFor == "conference" {
 		ses.setMode(ses.third, callswitch.ModeTalk, 0)
 	}
+	// A whisper follows the service's agent (after a transfer to another
+	// agent the old leg is gone).
+	for leg, m := range ses.monitors {
+		if m.mode == callswitch.ModeWhisper && ses.agentLeg != 0 {
+			ses.setMode(leg, callswitch.ModeWhisper, ses.agentLeg)
+		}
+	}
 }
 
 // hangupCaller ends the caller's leg; the agent goes to wrap-up.
@@ -243,8 +251,8 @@ func (s *Service) transfer(ses *session, t Target, consult bool) error {
 	}
 	cfg := s.cfg.Load()
 	if t.Kind == ToNumber || t.Kind == ToExtension {
-		if cfg.blockedOut(t.Number) {
-			return fmt.Errorf("%w: %s is blacklisted", ErrRefused, t.Number)
+		if cfg.BlockedOut(t.Number) {
+			return fmt.Errorf("%w: %s is on the outbound blacklist", ErrRefused, t.Number)
 		}
 	}
 	from := ses.agent
@@ -262,28 +270,27 @@ func (s *Service) transfer(ses *session, t Target, consult bool) error {
 	}
 	switch t.Kind {
 	case ToAgent, ToGroup:
-		group := t.Group
+		grp := t.Group
 		if t.Kind == ToAgent {
-			a, ok := cfg.agent(t.Agent)
+			a, ok := agentConf(cfg, t.Agent)
 			if !ok || len(a.Groups) == 0 {
 				return fmt.Errorf("%w %q in no group", ErrUnknownAgent, t.Agent)
 			}
 			if st, err := s.acd.Agent(t.Agent); err != nil || st.State == acd.Offline || st.State == acd.Ringing || st.State == acd.Talking {
 				return fmt.Errorf("%w: agent %s cannot take a call now", ErrRefused, t.Agent)
 			}
-			group = ses.group
-			if _, gopt, ok := cfg.group(group); !ok || !memberOf(a, group) {
-				_ = gopt
-				group = a.Groups[0].Group
+			grp = ses.group
+			if _, ok := groupConf(cfg, grp); !ok || !memberOf(a, grp) {
+				grp = a.Groups[0].Group
 			}
 		}
-		if _, _, ok := cfg.group(group); !ok {
-			return fmt.Errorf("%w: unknown group %d", ErrRefused, group)
+		if _, ok := groupConf(cfg, grp); !ok {
+			return fmt.Errorf("%w: unknown group %d", ErrRefused, grp)
 		}
 		s.serviceOver(ses, "transferred")
 		s.publish(ccevent.Event{Type: ccevent.CallTransferred, Call: ses.id, Agent: string(from), Target: targetOf(t)})
 		ses.phase = phaseIVR
-		s.requeue(ses, group, t.Agent)
+		s.requeue(ses, grp, t.Agent)
 	default:
 		s.publish(ccevent.Event{Type: ccevent.CallTransferred, Call: ses.id, Agent: string(from), Target: targetOf(t)})
 		dev := s.device(from)
@@ -293,7 +300,7 @@ func (s *Service) transfer(ses *session, t Target, consult bool) error {
 	return nil
 }
 
-func memberOf(a acd.Agent, group int) bool {
+func memberOf(a ccconf.Agent, group int) bool {
 	for _, m := range a.Groups {
 		if m.Group == group {
 			return true
@@ -483,8 +490,8 @@ func (s *Service) invite(ses *session, t Target) error {
 	if ses.third != 0 {
 		return fmt.Errorf("%w: a third party is already in the call", ErrRefused)
 	}
-	if (t.Kind == ToNumber || t.Kind == ToExtension) && s.cfg.Load().blockedOut(t.Number) {
-		return fmt.Errorf("%w: %s is blacklisted", ErrRefused, t.Number)
+	if (t.Kind == ToNumber || t.Kind == ToExtension) && s.cfg.Load().BlockedOut(t.Number) {
+		return fmt.Errorf("%w: %s is on the outbound blacklist", ErrRefused, t.Number)
 	}
 	return s.dialThird(ses, t, "conference")
 }
@@ -583,7 +590,7 @@ func (s *Service) sources(ctx context.Context, prompts []ivr.Prompt) ([]callswit
 	if len(prompts) == 0 || len(prompts) > 3 {
 		return nil, fmt.Errorf("%w: play 1 to 3 prompts, not %d", ErrRefused, len(prompts))
 	}
-	lang := s.cfg.Load().lang()
+	lang := language(s.cfg.Load())
 	srcs := make([]callswitch.Source, 0, len(prompts))
 	for _, p := range prompts {
 		src, err := s.opts.Prompts.Source(ctx, p, lang)
@@ -602,7 +609,7 @@ func (s *Service) sources(ctx context.Context, prompts []ivr.Prompt) ([]callswit
 func (s *Service) sessionOf(agent acd.AgentID) (*session, error) {
 	rt := s.agents[agent]
 	if rt == nil || rt.ses == nil || rt.ses.agent != agent {
-		if _, ok := s.cfg.Load().agent(agent); !ok {
+		if _, ok := agentConf(s.cfg.Load(), agent); !ok {
 			return nil, fmt.Errorf("%w %q", ErrUnknownAgent, agent)
 		}
 		return nil, ErrNotInCall

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"callbox/dsp/tone"
 	"callbox/telephony/acd"
 	"callbox/telephony/cc"
+	"callbox/telephony/ccconf"
 	"callbox/telephony/ivr"
 	callswitch "callbox/telephony/switch"
 )
@@ -161,13 +163,12 @@ func TestMonitorByCode(t *testing.T) {
 	r.login("1088", "202")
 	co := r.serve()
 	r.login("1099", "203")
-	if err := r.do(func(ctx context.Context) error {
-		return r.svc.SetState(ctx, "1099", acd.Busy, "supervising", "")
-	}); err != nil {
-		t.Fatal(err)
-	}
 	r.dial("203", "*561088#")
 	r.run(3 * time.Second)
+	// Monitoring, the supervisor is busy in the ACD: no call rings them.
+	if st := r.state("1099"); st != "busy" {
+		t.Fatalf("the monitoring supervisor is %s", st)
+	}
 	pa, ps := r.phone("202"), r.phone("203")
 	for _, st := range []struct {
 		key           string
@@ -208,6 +209,9 @@ func TestMonitorByCode(t *testing.T) {
 	if got, _ := ps.HeardTones("CN"); !slices.Contains(got, tone.Busy) {
 		t.Fatalf("the supervisor heard %v after the service ended", got)
 	}
+	if st := r.state("1099"); st != "idle" {
+		t.Fatalf("the supervisor is %s after monitoring", st)
+	}
 }
 
 // A supervisor's operations from the API: the box calls the supervisor's
@@ -219,16 +223,7 @@ func TestSupervisorOperations(t *testing.T) {
 	r := newRig(t, testConfig(), nil)
 	r.login("1088", "202")
 	co := r.serve()
-	var call string
-	if err := r.do(func(ctx context.Context) error {
-		s, err := r.svc.Services(ctx)
-		if len(s) == 1 {
-			call = s[0].Call
-		}
-		return err
-	}); err != nil || call == "" {
-		t.Fatalf("services: %v", err)
-	}
+	call := r.onlyService()
 	if err := r.do(func(ctx context.Context) error { return r.svc.Monitor(ctx, "1099", call, "203") }); err != nil {
 		t.Fatal(err)
 	}
@@ -358,11 +353,12 @@ func TestPromptsAndFlowOnCaller(t *testing.T) {
 // An agent's outbound call (click to dial): the agent's phone rings, then
 // the customer through the route with an allowed caller ID; the agent is
 // busy meanwhile and back to idle after. A caller ID the agent may not use
-// is refused.
+// is refused, and so is a number on the outbound blacklist (in any form),
+// with the reason.
 func TestClickToDial(t *testing.T) {
 	cfg := testConfig()
-	cfg.OutboundPrefix = "9"
-	cfg.CallerIDs = []cc.CallerID{{Number: "4008001234"}, {Number: "02588886666", Agents: []acd.AgentID{"1099"}}}
+	cfg.CallerIDs = []ccconf.CallerID{{Number: "4008001234", AllAgents: true}, {Number: "02588886666", Agents: []string{"1099"}}}
+	cfg.Blacklist = []ccconf.BlacklistEntry{{Number: "13000000000", Direction: ccconf.DirOut, Note: "asked not to be called"}}
 	r := newRig(t, cfg, nil)
 	r.login("1088", "202")
 	if err := r.do(func(ctx context.Context) error {
@@ -370,6 +366,12 @@ func TestClickToDial(t *testing.T) {
 		return err
 	}); !errors.Is(err, cc.ErrRefused) {
 		t.Fatalf("dial with a caller ID not allowed: %v", err)
+	}
+	if err := r.do(func(ctx context.Context) error {
+		_, err := r.svc.Dial(ctx, "1088", "+8613000000000", "4008001234")
+		return err
+	}); !errors.Is(err, cc.ErrRefused) || !strings.Contains(err.Error(), "outbound blacklist") {
+		t.Fatalf("dial to a number on the outbound blacklist: %v", err)
 	}
 	if err := r.do(func(ctx context.Context) error {
 		_, err := r.svc.Dial(ctx, "1088", "13800138000", "4008001234")

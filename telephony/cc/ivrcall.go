@@ -9,6 +9,7 @@ import (
 
 	"callbox/telephony/acd"
 	"callbox/telephony/cc/ccevent"
+	"callbox/telephony/ccconf"
 	"callbox/telephony/ivr"
 	callswitch "callbox/telephony/switch"
 )
@@ -252,7 +253,7 @@ func (s *Service) enqueue(ses *session, d *dialog, req ivr.QueueRequest) (queueR
 			}
 		}
 	}
-	_, gopt, _ := cfg.group(ses.group)
+	g, _ := groupConf(cfg, ses.group)
 	s.holdMusic(ses)
 	detail := map[string]string{}
 	if ct, _ := s.acd.Classify(ses.number, ""); ci.Type == 0 {
@@ -271,27 +272,16 @@ func (s *Service) enqueue(ses *session, d *dialog, req ivr.QueueRequest) (queueR
 			})
 		})
 	}
-	return queueResult{kind: qQueued, cbKey: gopt.CallbackKey}, nil
+	return queueResult{kind: qQueued, cbKey: callbackKey(g)}, nil
 }
 
 // routed is what a caller the ACD sends out of a group gets: the group's
 // overflow target, or, when the group has none, the flow's own branch.
-func (s *Service) routed(ses *session, group int, t acd.Target, reason string) queueResult {
-	cfg := s.cfg.Load()
-	if g, _, ok := cfg.group(group); !ok || g.Overflow.Kind == acd.TargetNone || g.Overflow.Kind == acd.TargetGroup {
+func (s *Service) routed(ses *session, grp int, t acd.Target, reason string) queueResult {
+	if g, ok := groupConf(s.cfg.Load(), grp); !ok || g.Overflow.Kind == "" || g.Overflow.Kind == ccconf.TargetGroup {
 		return queueResult{kind: qUnserved, reason: reason}
 	}
 	return queueResult{kind: qRouted, target: t, reason: reason}
-}
-
-// customerType finds a customer type by name (or id).
-func customerType(cfg *Config, name string) (int, bool) {
-	for _, t := range append(cfg.ACD.CustomerTypes, cfg.ACD.Default) {
-		if t.Name == name || strconv.Itoa(t.ID) == name {
-			return t.ID, true
-		}
-	}
-	return 0, false
 }
 
 func targetName(t acd.Target) string {
@@ -336,14 +326,13 @@ func (d *dialog) transfer(req ivr.TransferRequest) error {
 
 // ivrTransfer originates an IVR transfer's target in the session (loop).
 func (s *Service) ivrTransfer(ses *session, req ivr.TransferRequest) (callswitch.LegID, error) {
-	cfg := s.cfg.Load()
-	if cfg.blockedOut(req.To) {
+	if s.cfg.Load().BlockedOut(req.To) {
 		return 0, fmt.Errorf("cc: transfer: %s is blacklisted", req.To)
 	}
 	if ses.third != 0 {
 		return 0, fmt.Errorf("cc: transfer: %w", ErrRefused)
 	}
-	leg := ses.ac.Originate(callswitch.Originate{Number: req.To, CallerID: callswitch.Party{Number: ses.number},
+	leg := ses.ac.Originate(callswitch.Originate{Number: s.dialOut(req.To, ""), CallerID: callswitch.Party{Number: ses.number},
 		RingTimeout: req.Timeout, Mode: callswitch.ModeTalk})
 	ses.legs[leg] = &legInfo{id: leg, role: roleThird, party: req.To}
 	ses.third, ses.thirdFor = leg, "ivr"

@@ -11,8 +11,10 @@ import (
 
 	"callbox/telephony/acd"
 	"callbox/telephony/cc"
+	"callbox/telephony/ccconf"
 	"callbox/telephony/ivr"
 	"callbox/telephony/media"
+	callswitch "callbox/telephony/switch"
 )
 
 // *0 hangs up the caller (the agent wraps up); *7 sends the next caller
@@ -133,10 +135,9 @@ func TestPromptsReleaseAndFlowResume(t *testing.T) {
 // on fxo2 with the customer's number.
 func TestAnnounceAgentAndOutsideAgent(t *testing.T) {
 	cfg := testConfig()
-	cfg.Groups = map[int]cc.GroupOptions{1: {AnnounceAgent: true}}
-	cfg.OutboundPrefix = "9"
-	cfg.ACD.Agents[1].Mode = acd.ModeOutside
-	cfg.ACD.Agents[1].Device = "13911112222"
+	cfg.Groups[0].AnnounceAgent = true
+	cfg.Agents[1].Mode = ccconf.ModeOutside
+	cfg.Agents[1].Device = "13911112222"
 	r := newRig(t, cfg, nil)
 	r.login("1088", "202")
 	co := r.serve()
@@ -173,10 +174,10 @@ func TestAnnounceAgentAndOutsideAgent(t *testing.T) {
 // Overflow to a flow, and to hang-up with a message.
 func TestOverflowToFlowAndMessage(t *testing.T) {
 	cfg := testConfig()
-	cfg.ACD.Groups[0].MaxWait = 10 * time.Second
-	cfg.ACD.Groups[0].Overflow = acd.Target{Kind: acd.TargetIVR, Flow: "after"}
-	cfg.ACD.Groups[1].MaxWait = 10 * time.Second
-	cfg.ACD.Groups[1].Overflow = acd.Target{Kind: acd.TargetHangup, Message: "busy-msg"}
+	cfg.Groups[0].MaxWaitS = 10
+	cfg.Groups[0].Overflow = ccconf.Target{Kind: ccconf.TargetFlow, Flow: "after"}
+	cfg.Groups[1].MaxWaitS = 10
+	cfg.Groups[1].Overflow = ccconf.Target{Kind: ccconf.TargetHangup, Message: "busy-msg"}
 	r := newRig(t, cfg, nil, `{"id": "after", "entry": "p", "nodes": [
 	 {"id": "p", "type": "play", "prompt": "closed", "next": "bye"},
 	 {"id": "bye", "type": "hangup"}]}`)
@@ -202,7 +203,7 @@ func TestOverflowToFlowAndMessage(t *testing.T) {
 // the node's fail branch.
 func TestIVRTransferNode(t *testing.T) {
 	cfg := testConfig()
-	cfg.Routes[0].Flow = "xfer"
+	cfg.InboundRoutes[0].Target.Flow = "xfer"
 	r := newRig(t, cfg, nil, `{"id": "xfer", "entry": "t", "nodes": [
 	 {"id": "t", "type": "transfer", "to": "204", "timeout": "8s", "fail": "sorry"},
 	 {"id": "sorry", "type": "play", "prompt": "closed", "next": "bye"},
@@ -229,7 +230,7 @@ func TestIVRTransferNode(t *testing.T) {
 // Recorder; the recording's id lands in the flow's variable.
 func TestIVRRecordNode(t *testing.T) {
 	cfg := testConfig()
-	cfg.Routes[0].Flow = "rec"
+	cfg.InboundRoutes[0].Target.Flow = "rec"
 	rec := &memRecorder{}
 	st := newStores()
 	r := newRigWith(t, cfg, st, cc.Options{Recorder: rec}, `{"id": "rec", "entry": "r", "nodes": [
@@ -331,7 +332,7 @@ func TestFigures(t *testing.T) {
 // calls.
 func TestFactsDoNotPileUp(t *testing.T) {
 	cfg := testConfig()
-	cfg.ACD.Agents[0].WrapUp = 0
+	cfg.Agents[0].WrapUpS = 0
 	r := newRig(t, cfg, nil)
 	r.login("1088", "202")
 	for range 2 {
@@ -359,13 +360,7 @@ func TestFactsDoNotPileUp(t *testing.T) {
 // 1099 straight from the consultation, so the waiting caller does not
 // take them in between.
 func TestConsultTransferToAgent(t *testing.T) {
-	r := newRig(t, testConfig(), nil)
-	r.login("1088", "202")
-	r.login("1099", "203")
-	if err := r.do(func(ctx context.Context) error { return r.svc.SetState(ctx, "1099", acd.Busy, "", "") }); err != nil {
-		t.Fatal(err)
-	}
-	co := r.serve()
+	r, co := serveWithBusyColleague(t)
 	co2 := r.ring("fxo2", "13900139000")
 	r.untilAnswered(co2)
 	co2.SendDTMF("1")
@@ -381,4 +376,73 @@ func TestConsultTransferToAgent(t *testing.T) {
 	if w := r.svc.Waiting(); len(w) != 1 || w[0].Number != "13900139000" {
 		t.Fatalf("waiting %+v", w)
 	}
+}
+
+// A supervisor whispering to an agent keeps whispering to the service's
+// agent after an agent-to-agent transfer: 1099, who took the call, hears
+// the supervisor; the caller still does not (before, the whisper pointed
+// at 1088's leg, gone, and nobody heard it).
+func TestWhisperFollowsTransfer(t *testing.T) {
+	r, co := serveWithBusyColleague(t)
+	call := r.onlyService()
+	if err := r.do(func(ctx context.Context) error { return r.svc.Monitor(ctx, "boss", call, "204") }); err != nil {
+		t.Fatal(err)
+	}
+	r.answer("204")
+	r.run(time.Second)
+	if err := r.do(func(ctx context.Context) error {
+		return r.svc.SetMonitorMode(ctx, "boss", call, callswitch.ModeWhisper)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r.keys("202", "*31099#")
+	r.answer("203")
+	r.keys("202", "*3")
+	r.run(time.Second)
+	if a, b := r.state("1088"), r.state("1099"); a != "wrap_up" || b != "talking" {
+		t.Fatalf("after the transfer: 1088 %s, 1099 %s", a, b)
+	}
+	pb, ps := r.phone("203"), r.phone("204")
+	recordCO(co.CO, 2*time.Second)
+	co.Play(sine(500, 5000, 16000))
+	pb.Speak(sine(1100, 5000, 16000))
+	ps.Speak(sine(1800, 5000, 16000))
+	pb.ClearHeard()
+	ps.ClearHeard()
+	r.run(2 * time.Second)
+	if got := hears(heardBy(pb)[4000:], 500, 1100, 1800); got != "500+1800" {
+		t.Errorf("the agent who took the call heard %s, want 500+1800", got)
+	}
+	if got := hears(co.Heard()[4000:], 500, 1100, 1800); got != "1100" {
+		t.Errorf("the caller heard %s, want 1100", got)
+	}
+}
+
+// onlyService returns the id of the one service in progress.
+func (r *rig) onlyService() string {
+	r.t.Helper()
+	var call string
+	if err := r.do(func(ctx context.Context) error {
+		s, err := r.svc.Services(ctx)
+		if len(s) == 1 {
+			call = s[0].Call
+		}
+		return err
+	}); err != nil || call == "" {
+		r.t.Fatalf("services: %v", err)
+	}
+	return call
+}
+
+// serveWithBusyColleague logs 1088 in on 202 and 1099 on 203 (busy), and
+// serves a caller: 1088 talks with them.
+func serveWithBusyColleague(t *testing.T) (*rig, *coCall) {
+	t.Helper()
+	r := newRig(t, testConfig(), nil)
+	r.login("1088", "202")
+	r.login("1099", "203")
+	if err := r.do(func(ctx context.Context) error { return r.svc.SetState(ctx, "1099", acd.Busy, "", "") }); err != nil {
+		t.Fatal(err)
+	}
+	return r, r.serve()
 }

@@ -7,6 +7,7 @@ import (
 
 	"callbox/telephony/acd"
 	"callbox/telephony/cc/ccevent"
+	"callbox/telephony/ccconf"
 	"callbox/telephony/ivr"
 	callswitch "callbox/telephony/switch"
 )
@@ -41,22 +42,22 @@ func (s *Service) device(id acd.AgentID) Device {
 	if rt := s.agents[id]; rt != nil && !rt.device.IsZero() {
 		return rt.device
 	}
-	a, ok := s.cfg.Load().agent(id)
+	a, ok := agentConf(s.cfg.Load(), id)
 	if !ok || a.Device == "" {
 		return Device{}
 	}
-	if a.Mode == acd.ModeOutside {
-		return Device{Outside: a.Device}
+	if a.Mode == ccconf.ModeOutside {
+		return Device{Outside: a.Device, Route: a.Route}
 	}
 	return Device{Extension: a.Device}
 }
 
-// originate rings a device in a session: an outside number with the
-// configured prefix.
+// originate rings a device in a session: an outside number through its
+// route.
 func (s *Service) originate(ses *session, dev Device, callerID callswitch.Party, timeout time.Duration, m callswitch.Mode) callswitch.LegID {
 	o := callswitch.Originate{Extension: dev.Extension, CallerID: callerID, RingTimeout: timeout, Mode: m}
 	if dev.Outside != "" {
-		o.Number = s.cfg.Load().dialNumber(dev.Outside)
+		o.Number = s.dialOut(dev.Outside, dev.Route)
 	}
 	return ses.ac.Originate(o)
 }
@@ -76,11 +77,11 @@ func (s *Service) ring(r acd.RingRequest) {
 		s.deviceTrouble(r.Agent, "no device")
 		return
 	}
-	g, _, _ := s.cfg.Load().group(r.Group)
+	g, _ := groupConf(s.cfg.Load(), r.Group)
 	o := callswitch.Originate{Extension: dev.Extension, CallerID: callswitch.Party{Number: ses.number},
 		RingTimeout: ringTimeout(g), AutoAnswer: r.AutoAnswer}
 	if dev.Outside != "" {
-		o.Number = s.cfg.Load().dialNumber(dev.Outside)
+		o.Number = s.dialOut(dev.Outside, dev.Route)
 	}
 	leg := ses.ac.Originate(o)
 	ses.legs[leg] = &legInfo{id: leg, role: roleAgent, agent: r.Agent}
@@ -162,16 +163,16 @@ func (s *Service) connect(call acd.CallID, agent acd.AgentID) {
 		return
 	}
 	cfg := s.cfg.Load()
-	_, gopt, _ := cfg.group(ses.group)
+	g, _ := groupConf(cfg, ses.group)
 	ses.phase = phaseService
 	s.agentRT(agent).ses = ses
 	ses.ac.StopPlay(ses.caller)
 	ses.ac.Play(li.id, callswitch.Beep(1000, 200*time.Millisecond), nil)
-	if gopt.AnnounceAgent {
+	if g.AnnounceAgent {
 		ses.setMode(ses.caller, callswitch.ModeAlone, 0)
 		ses.setMode(li.id, callswitch.ModeAlone, 0)
 		s.playAsync(ses, ses.caller, func(ctx context.Context) (callswitch.Source, error) {
-			return s.opts.Prompts.Say(ctx, Phrase{Kind: PhraseAgent, Digits: string(agent)}, cfg.lang())
+			return s.opts.Prompts.Say(ctx, Phrase{Kind: PhraseAgent, Digits: string(agent)}, language(cfg))
 		}, func(bool) {
 			if ses.phase == phaseService && ses.agentLeg == li.id && !ses.held {
 				ses.setMode(ses.caller, callswitch.ModeTalk, 0)
@@ -183,7 +184,7 @@ func (s *Service) connect(call acd.CallID, agent acd.AgentID) {
 		ses.setMode(li.id, callswitch.ModeTalk, 0)
 	}
 	s.publish(ccevent.Event{Type: ccevent.CallAnswered, Call: ses.id, Agent: string(agent), Group: ses.group, Number: ses.number})
-	if gopt.Record {
+	if g.Records() {
 		s.startRecording(ses)
 	}
 	if ses.dlg != nil {
@@ -226,18 +227,18 @@ func (s *Service) playAsync(ses *session, leg callswitch.LegID, resolve func(ctx
 // loop over the switch's music on hold.
 func (s *Service) holdMusic(ses *session) {
 	ses.setMode(ses.caller, callswitch.ModeHold, 0)
-	_, gopt, _ := s.cfg.Load().group(ses.group)
-	if gopt.MusicOnHold == "" {
+	g, _ := groupConf(s.cfg.Load(), ses.group)
+	if g.MOH == "" {
 		return
 	}
-	lang := s.cfg.Load().lang()
+	lang := language(s.cfg.Load())
 	var again func(ok bool)
 	again = func(ok bool) {
 		if !ok || ses.phase != phaseQueued || ses.ended {
 			return
 		}
 		s.playAsync(ses, ses.caller, func(ctx context.Context) (callswitch.Source, error) {
-			return s.opts.Prompts.Source(ctx, ivr.Prompt{File: gopt.MusicOnHold}, lang)
+			return s.opts.Prompts.Source(ctx, ivr.Prompt{File: g.MOH}, lang)
 		}, again)
 	}
 	again(true)
@@ -249,7 +250,7 @@ func (s *Service) queuePrompt(call acd.CallID, prompt string) {
 	if ses == nil || ses.phase != phaseQueued {
 		return
 	}
-	lang := s.cfg.Load().lang()
+	lang := language(s.cfg.Load())
 	s.playAsync(ses, ses.caller, func(ctx context.Context) (callswitch.Source, error) {
 		return s.opts.Prompts.Source(ctx, ivr.Prompt{File: prompt}, lang)
 	}, func(bool) { s.resumeMusic(ses) })
@@ -261,7 +262,7 @@ func (s *Service) announce(call acd.CallID, pos int, est time.Duration) {
 	if ses == nil || ses.phase != phaseQueued {
 		return
 	}
-	lang := s.cfg.Load().lang()
+	lang := language(s.cfg.Load())
 	s.playAsync(ses, ses.caller, func(ctx context.Context) (callswitch.Source, error) {
 		a, err := s.opts.Prompts.Say(ctx, Phrase{Kind: PhrasePosition, N: pos}, lang)
 		if err != nil {
@@ -278,7 +279,7 @@ func (s *Service) announce(call acd.CallID, pos int, est time.Duration) {
 // resumeMusic restarts the group's music prompt after an announcement.
 func (s *Service) resumeMusic(ses *session) {
 	if ses.phase == phaseQueued && !ses.ended {
-		if _, gopt, _ := s.cfg.Load().group(ses.group); gopt.MusicOnHold != "" {
+		if g, _ := groupConf(s.cfg.Load(), ses.group); g.MOH != "" {
 			s.holdMusic(ses)
 		}
 	}
@@ -456,10 +457,10 @@ func (s *Service) agentLeft(ses *session) {
 	if third != nil && third.up && ses.thirdFor == "conference" {
 		return // serviceOver hung the third party up too
 	}
-	_, gopt, _ := s.cfg.Load().group(ses.group)
-	if gopt.Survey != "" && !ses.ended {
+	g, _ := groupConf(s.cfg.Load(), ses.group)
+	if survey := surveyFlow(g); survey != "" && !ses.ended {
 		ses.setMode(ses.caller, callswitch.ModeAlone, 0)
-		s.runFlow(ses, gopt.Survey, "")
+		s.runFlow(ses, survey, "")
 		ses.phase = phaseAfter
 		return
 	}

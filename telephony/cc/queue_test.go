@@ -10,6 +10,7 @@ import (
 	"callbox/telephony/acd"
 	"callbox/telephony/cc"
 	"callbox/telephony/cc/ccevent"
+	"callbox/telephony/ccconf"
 )
 
 // A ring nobody answers moves on to the next agent; the agent who let it
@@ -17,7 +18,7 @@ import (
 // supervisors hear of it.
 func TestUnansweredRingMovesOn(t *testing.T) {
 	cfg := testConfig()
-	cfg.ACD.MaxNoAnswer = 1
+	cfg.Settings.MaxNoAnswer = 1
 	r := newRig(t, cfg, nil)
 	r.login("1088", "202")
 	r.run(time.Second)
@@ -60,11 +61,10 @@ func TestUnansweredRingMovesOn(t *testing.T) {
 // phone rings first, then the box dials the customer back and they talk.
 func TestAllBusyMusicAnnouncementsCallback(t *testing.T) {
 	cfg := testConfig()
-	cfg.ACD.Groups[0].Prompt = "queue-prompt"
-	cfg.ACD.Groups[0].PromptEvery = 8 * time.Second
-	cfg.ACD.Groups[0].AnnounceEvery = 12 * time.Second
-	cfg.Groups = map[int]cc.GroupOptions{1: {CallbackKey: "1"}}
-	cfg.OutboundPrefix = "9"
+	g := &cfg.Groups[0]
+	g.Prompt, g.PromptEveryS = "queue-prompt", 8
+	g.AnnouncePosition, g.AnnounceWait, g.AnnounceEveryS = true, true, 12
+	g.CallbackOffer, g.CallbackKey = true, "1"
 	r := newRig(t, cfg, nil)
 	r.login("1088", "202")
 	// 1088 is busy with the first caller.
@@ -156,8 +156,8 @@ func TestAllBusyMusicAnnouncementsCallback(t *testing.T) {
 // the call ends, logged and counted.
 func TestMaxWaitOverflowsToVoicemail(t *testing.T) {
 	cfg := testConfig()
-	cfg.ACD.Groups[0].MaxWait = 20 * time.Second
-	cfg.ACD.Groups[0].Overflow = acd.Target{Kind: acd.TargetVoicemail, Mailbox: "100"}
+	cfg.Groups[0].MaxWaitS = 20
+	cfg.Groups[0].Overflow = ccconf.Target{Kind: ccconf.TargetVoicemail, Mailbox: "100"}
 	r := newRig(t, cfg, nil)
 	co := r.ring("fxo1", "13800138000")
 	r.untilAnswered(co)
@@ -185,11 +185,12 @@ func TestMaxWaitOverflowsToVoicemail(t *testing.T) {
 	}
 }
 
-// A blacklisted number is refused before the IVR: the line is never
+// A blacklisted number (listed in international form, calling in
+// national form) is refused before the IVR: the line is never
 // answered into a menu, and the refusal is an event.
 func TestBlacklistedCallerRefused(t *testing.T) {
 	cfg := testConfig()
-	cfg.Blacklist = []cc.Blocked{{Number: "13800138000", In: true}}
+	cfg.Blacklist = []ccconf.BlacklistEntry{{Number: "+86 138 0013 8000", Direction: ccconf.DirIn}}
 	r := newRig(t, cfg, nil)
 	co := r.ring("fxo1", "13800138000")
 	r.run(10 * time.Second)
@@ -210,7 +211,7 @@ func TestBlacklistedCallerRefused(t *testing.T) {
 // the survey flow and presses a digit; the score is stored with the call.
 func TestSurveyAfterService(t *testing.T) {
 	cfg := testConfig()
-	cfg.Groups = map[int]cc.GroupOptions{1: {Survey: "survey"}}
+	cfg.Groups[0].Survey, cfg.Groups[0].SurveyFlow = true, "survey"
 	r := newRig(t, cfg, nil, `{"id": "survey", "entry": "q", "nodes": [
 	 {"id": "q", "type": "survey", "question": "satisfaction", "prompt": "survey-q", "thanks": "survey-thanks", "timeout": "5s", "next": "bye"},
 	 {"id": "bye", "type": "hangup"}]}`)
@@ -246,7 +247,7 @@ func TestSurveyAfterService(t *testing.T) {
 // closing time and told "closed" after it.
 func TestTimeBranchAtClosing(t *testing.T) {
 	cfg := testConfig()
-	cfg.Routes[0].Flow = "hours"
+	cfg.InboundRoutes[0].Target.Flow = "hours"
 	r := newRig(t, cfg, nil, `{"id": "hours", "entry": "t", "nodes": [
 	 {"id": "t", "type": "time", "tz": "+08:00", "hours": {"mon-sun": "09:00-18:00"}, "open": "menu", "closed": "closed"},
 	 {"id": "menu", "type": "play", "prompt": "welcome", "next": "bye"},
@@ -275,7 +276,8 @@ func TestTimeBranchAtClosing(t *testing.T) {
 // apology, and the call ends; nothing is left behind.
 func TestInternalNumberAndFailingFlow(t *testing.T) {
 	cfg := testConfig()
-	cfg.Routes = append(cfg.Routes, cc.Route{Number: "8001", Flow: "broken"})
+	cfg.InboundRoutes = append(cfg.InboundRoutes, ccconf.InboundRoute{Name: "broken", Source: ccconf.SourceInternal, Number: "8001",
+		Target: ccconf.Target{Kind: ccconf.TargetFlow, Flow: "broken"}})
 	r := newRig(t, cfg, nil, `{"id": "broken", "entry": "q", "nodes": [
 	 {"id": "q", "type": "queue", "group": 9}]}`)
 	r.dial("201", "8000")

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"callbox/telephony/acd"
 	"callbox/telephony/cc/ccevent"
 	"callbox/telephony/ivr"
 	"callbox/telephony/media"
@@ -93,9 +94,10 @@ func (s *Service) toggleRecording(ses *session) error {
 }
 
 // PromptSaver is Prompts that keeps prompts recorded by phone (*57):
-// firmware/app writes them to the catalogue of the data directory.
+// firmware/app writes them to the catalogue of the data directory, by the
+// supervisor's work number.
 type PromptSaver interface {
-	SavePrompt(ctx context.Context, name, lang string, samples []int16) error
+	SavePrompt(ctx context.Context, name, lang, by string, samples []int16) error
 }
 
 // Limits of a prompt recorded by phone.
@@ -117,9 +119,12 @@ func (d *dialog) recordPrompt(ext, number string) (ivr.Prompt, error) {
 		return promptRefused, fmt.Errorf("%w: prompt number %q", ErrRefused, number)
 	}
 	var allowed bool
+	var by acd.AgentID
 	if err := d.ask(func() error {
 		sup, ok := s.agentOn(ext)
-		allowed = ok && s.cfg.Load().Agents[sup].Supervisor
+		a, known := agentConf(s.cfg.Load(), sup)
+		allowed = ok && known && a.Supervisor
+		by = sup
 		return nil
 	}); err != nil {
 		return promptRefused, err
@@ -163,7 +168,7 @@ func (d *dialog) recordPrompt(ext, number string) (ivr.Prompt, error) {
 		return promptRefused, fmt.Errorf("%w: the recording is too short", ErrRefused)
 	}
 	name := "custom-" + number
-	if err := saver.SavePrompt(d.ctx, name, d.lang, x); err != nil {
+	if err := saver.SavePrompt(d.ctx, name, d.lang, string(by), x); err != nil {
 		return promptRefused, fmt.Errorf("cc: save prompt %s: %w", name, err)
 	}
 	s.log.Info("prompt recorded by phone", "prompt", name, "extension", ext, "seconds", len(x)/media.SampleRate)

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"callbox/telephony/acd"
-	"callbox/telephony/cc"
 )
 
 // A restart in the middle of the day keeps agents' states (with their
@@ -14,7 +13,7 @@ import (
 // built again from the same stores carries on.
 func TestRestartKeepsStatesCallbacksFacts(t *testing.T) {
 	cfg := testConfig()
-	cfg.Groups = map[int]cc.GroupOptions{1: {CallbackKey: "1"}}
+	cfg.Groups[0].CallbackOffer, cfg.Groups[0].CallbackKey = true, "1"
 	st := newStores()
 	r := newRig(t, cfg, st)
 	r.login("1088", "202")

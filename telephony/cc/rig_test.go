@@ -23,6 +23,7 @@ import (
 	"callbox/telephony/acd"
 	"callbox/telephony/cc"
 	"callbox/telephony/cc/ccevent"
+	"callbox/telephony/ccconf"
 	"callbox/telephony/ivr"
 	"callbox/telephony/line"
 	"callbox/telephony/media"
@@ -47,8 +48,8 @@ var promptHz = map[string]float64{
 	"cc-wrong-pin": 1150, "cc-login-failed": 1250, "cc-state-ok": 1300, "cc-logout-ok": 1370,
 	"cc-not-agent": 1420, "cc-refused": 1550, "cc-callback-confirm": 1600, "cc-voicemail-unavailable": 1700,
 	"cc-goodbye": 1750, "cc-monitor": 1900, "sorry-youre-having-problems": 2050, "cc-not-allowed": 2150,
-	"cc-no-service": 2250, "closed": 2350, "sales-hold": 2450, "busy-msg": 2550, "cc-record-prompt": 2600,
-	"cc-recorded": 2650,
+	"cc-no-service": 2250, "closed": 2350, "sales-hold": 2450, "busy-msg": 2550, "rec/start": 2600,
+	"rec/saved": 2650,
 }
 
 // speechHz is what text sounds like in the rig (one tone for any text).
@@ -63,7 +64,7 @@ type tonePrompts struct {
 	saved map[string][]int16
 }
 
-func (p *tonePrompts) SavePrompt(_ context.Context, name, lang string, x []int16) error {
+func (p *tonePrompts) SavePrompt(_ context.Context, name, lang, _ string, x []int16) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.saved == nil {
@@ -296,40 +297,43 @@ type rig struct {
 	evs     []ccevent.Event
 	prompts *tonePrompts
 	st      *stores
-	cfg     cc.Config
+	cfg     ccconf.Config
 }
 
 // testConfig: group 1 (sales) with agents 1088 and 1099 (PIN 1234 and
 // 5678, 1099 a supervisor), group 2 (support) with 2001; a flow "main"
 // whose menu sends 1 to sales and 2 to support; fxo1 and DID 4008 on the
-// trunk "carrier" and fxo2 route to it; 8000 is the internal number of the flow.
-func testConfig() cc.Config {
-	return cc.Config{
-		ACD: acd.Config{
-			Groups: []acd.Group{
-				{ID: 1, Name: "sales", Enabled: true, RingTimeout: 10 * time.Second},
-				{ID: 2, Name: "support", Enabled: true, RingTimeout: 10 * time.Second},
-			},
-			Agents: []acd.Agent{
-				{ID: "1088", Name: "Li", Groups: []acd.Membership{{Group: 1, Skill: 1}}, WrapUp: 5 * time.Second},
-				{ID: "1099", Name: "Wang", Groups: []acd.Membership{{Group: 1, Skill: 1}}, WrapUp: 5 * time.Second},
-				{ID: "2001", Name: "Zhao", Groups: []acd.Membership{{Group: 2, Skill: 1}}},
-			},
-			Default: acd.CustomerType{ID: 1, Name: "default"},
+// trunk "carrier" and fxo2 route to it; 8000 is the internal number of the
+// flow. Groups do not record unless a test says so.
+func testConfig() ccconf.Config {
+	off := false
+	flow := ccconf.Target{Kind: ccconf.TargetFlow, Flow: "main"}
+	c := ccconf.Config{
+		Version: ccconf.Version,
+		Groups: []ccconf.Group{
+			{ID: 1, Name: "sales", RingTimeoutS: 10, Recording: &off},
+			{ID: 2, Name: "support", RingTimeoutS: 10, Recording: &off},
 		},
-		Agents: map[acd.AgentID]cc.AgentOptions{
-			"1088": {PINHash: "plain:1234"},
-			"1099": {PINHash: "plain:5678", Supervisor: true},
-			"2001": {PINHash: "plain:2001"},
+		Agents: []ccconf.Agent{
+			{ID: "1088", Name: "Li", PINHash: "plain:1234", Groups: []ccconf.Membership{{Group: 1, Skill: 1}}, WrapUpS: 5},
+			{ID: "1099", Name: "Wang", PINHash: "plain:5678", Supervisor: true, Groups: []ccconf.Membership{{Group: 1, Skill: 1}}, WrapUpS: 5},
+			{ID: "2001", Name: "Zhao", PINHash: "plain:2001", Groups: []ccconf.Membership{{Group: 2, Skill: 1}}},
 		},
-		Routes: []cc.Route{
-			{Trunk: "fxo1", Flow: "main"},
-			{Trunk: "fxo2", Flow: "main"},
-			{Trunk: "carrier", DID: "4008", Flow: "main"},
-			{Number: "8000", Flow: "main"},
+		CustomerTypes: []ccconf.CustomerType{{ID: 1, Name: "default", Default: true}},
+		InboundRoutes: []ccconf.InboundRoute{
+			{Name: "fxo1", Source: ccconf.SourceLine, Trunk: "fxo1", Target: flow},
+			{Name: "fxo2", Source: ccconf.SourceLine, Trunk: "fxo2", Target: flow},
+			{Name: "carrier", Source: ccconf.SourceTrunk, Trunk: "carrier", DID: "4008", Target: flow},
+			{Name: "ivr", Source: ccconf.SourceInternal, Number: "8000", Target: flow},
 		},
 	}
+	c.Normalize()
+	return c
 }
+
+// dialVia9 is the rig's DialOut: its route to the exchange takes 9 and
+// the number.
+func dialVia9(n, _ string) string { return "9" + n }
 
 const mainFlow = `{"id": "main", "entry": "menu", "nodes": [
  {"id": "menu", "type": "menu", "prompt": "main-menu", "options": {"1": "sales", "2": "support"}, "fallback": "sales", "timeout": "5s"},
@@ -337,13 +341,13 @@ const mainFlow = `{"id": "main", "entry": "menu", "nodes": [
  {"id": "support", "type": "queue", "group": 2}
 ]}`
 
-func newRig(t testing.TB, cfg cc.Config, st *stores, flows ...string) *rig {
+func newRig(t testing.TB, cfg ccconf.Config, st *stores, flows ...string) *rig {
 	t.Helper()
 	return newRigWith(t, cfg, st, cc.Options{}, flows...)
 }
 
 // newRigWith is newRig with more of the service's options (a Recorder).
-func newRigWith(t testing.TB, cfg cc.Config, st *stores, more cc.Options, flows ...string) *rig {
+func newRigWith(t testing.TB, cfg ccconf.Config, st *stores, more cc.Options, flows ...string) *rig {
 	t.Helper()
 	if st == nil {
 		st = newStores()
@@ -369,7 +373,7 @@ func newRigWith(t testing.TB, cfg cc.Config, st *stores, more cc.Options, flows 
 	pc := dialplan.Config{
 		Extensions: []string{"201", "202", "203", "204"},
 		Routes:     []dialplan.Route{{Name: "pstn", Patterns: []string{"9X."}, Strip: 1, Trunks: []string{"fxo2"}}},
-		Apps:       []dialplan.App{cfg.DialPlan()},
+		Apps:       []dialplan.App{cc.DialPlan(cfg.Compile())},
 	}
 	plan, err := dialplan.New(pc)
 	if err != nil {
@@ -400,9 +404,9 @@ func newRigWith(t testing.TB, cfg cc.Config, st *stores, more cc.Options, flows 
 	aclk := acd.NewVirtualClock(clk.Now())
 	bus := ccevent.New(0, aclk.Now)
 	prompts := &tonePrompts{}
-	svc, err := cc.New(cfg, cc.Options{Switch: sw, Bus: bus, Clock: aclk, Prompts: prompts, Flows: st.flows,
+	svc, err := cc.New(cfg.Compile(), cc.Options{Switch: sw, Bus: bus, Clock: aclk, Prompts: prompts, Flows: st.flows,
 		Status: st.acd, Callbacks: st.acd, Devices: st.devices, Facts: st.facts, Recorder: more.Recorder,
-		VerifyPIN: func(hash, pin string) bool { return hash == "plain:"+pin }})
+		DialOut: dialVia9, PINLockout: 20 * time.Second, VerifyPIN: func(hash, pin string) bool { return hash == "plain:"+pin }})
 	if err != nil {
 		t.Fatal(err)
 	}

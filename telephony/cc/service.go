@@ -12,6 +12,7 @@ import (
 
 	"callbox/telephony/acd"
 	"callbox/telephony/cc/ccevent"
+	"callbox/telephony/ccconf"
 	"callbox/telephony/ivr"
 	callswitch "callbox/telephony/switch"
 )
@@ -46,7 +47,19 @@ type Options struct {
 	// VerifyPIN checks a PIN an agent typed against their stored hash;
 	// nil refuses every PIN.
 	VerifyPIN func(hash, pin string) bool
-	Logger    *slog.Logger
+	// PINLockout is how long a phone that sent too many wrong PINs in a
+	// row (the configuration's pin_tries) is refused logins
+	// (DefaultPINLockout when 0).
+	PINLockout time.Duration
+	// LineTrunk names the PBX trunk of an FXO port ("fxo1" -> "pstn1"),
+	// which line routes name; nil takes the port's name.
+	LineTrunk func(port string) string
+	// DialOut turns an outside number into what the switch dials for it,
+	// through route when one is named (an agent's outside device) or any
+	// route: the route's access code in front, as an extension would
+	// dial it. nil dials the number as it is.
+	DialOut func(number, route string) string
+	Logger  *slog.Logger
 }
 
 // DeviceStore keeps which device each agent is bound to.
@@ -62,6 +75,9 @@ type DeviceStore interface {
 type Device struct {
 	Extension string `json:"extension,omitempty"`
 	Outside   string `json:"outside,omitempty"`
+	// Route is the outbound route an outside number is dialled through
+	// ("" : any that takes it).
+	Route string `json:"route,omitempty"`
 }
 
 // String names the device as events show it ("201", "out:13800138000").
@@ -94,7 +110,7 @@ type Service struct {
 	bus   *ccevent.Bus
 	clock Clock
 	log   *slog.Logger
-	cfg   atomic.Pointer[Config]
+	cfg   atomic.Pointer[ccconf.Snapshot]
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -116,6 +132,8 @@ type Service struct {
 	byID     map[string]*session
 	agents   map[acd.AgentID]*agentRT
 	facts    map[string]*Fact
+	// pinFails counts each phone's wrong PINs in a row.
+	pinFails map[string]*pinFail
 	// wrapOf is the call each agent wraps up, wrapSince since when.
 	wrapOf    map[string]string
 	wrapSince map[string]time.Time
@@ -133,34 +151,39 @@ type agentRT struct {
 	ses  *session // the service the agent is in (or rung for)
 }
 
-// New builds the service and its ACD and IVR engines from cfg, restoring
-// callbacks, device bindings and agents' states (each agent's last status
-// entry). Start runs it.
-func New(cfg Config, o Options) (*Service, error) {
-	if o.Switch == nil || o.Bus == nil || o.Clock == nil || o.Prompts == nil || o.Flows == nil {
-		return nil, errors.New("cc: switch, bus, clock, prompts and flows are required")
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, err
+// New builds the service and its ACD and IVR engines from the call
+// centre's compiled configuration, restoring callbacks, device bindings
+// and agents' states (each agent's last status entry). Start runs it.
+func New(cfg *ccconf.Snapshot, o Options) (*Service, error) {
+	if cfg == nil || o.Switch == nil || o.Bus == nil || o.Clock == nil || o.Prompts == nil || o.Flows == nil {
+		return nil, errors.New("cc: configuration, switch, bus, clock, prompts and flows are required")
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.PINLockout <= 0 {
+		o.PINLockout = DefaultPINLockout
+	}
+	if o.LineTrunk == nil {
+		o.LineTrunk = func(port string) string { return port }
+	}
+	if o.DialOut == nil {
+		o.DialOut = func(n, _ string) string { return n }
+	}
 	s := &Service{opts: o, sw: o.Switch, bus: o.Bus, clock: o.Clock, log: o.Logger,
 		wake:     make(chan struct{}, 1),
 		sessions: map[*callswitch.AppCall]*session{}, byID: map[string]*session{},
-		agents: map[acd.AgentID]*agentRT{}, facts: map[string]*Fact{},
+		agents: map[acd.AgentID]*agentRT{}, facts: map[string]*Fact{}, pinFails: map[string]*pinFail{},
 		wrapOf: map[string]string{}, wrapSince: map[string]time.Time{}, factQ: make(chan Fact, 1024),
 		boot: strconv.FormatInt(o.Clock.Now().UnixNano()/int64(time.Millisecond)%(36*36*36*36*36), 36)}
-	cfg.Codes = cfg.Codes.withDefaults()
-	s.cfg.Store(&cfg)
-	e, err := acd.New(cfg.ACD, acd.Options{Clock: o.Clock, Actions: actions{s}, Status: statusLog{s, o.Status}, Callbacks: o.Callbacks,
+	s.cfg.Store(cfg)
+	e, err := acd.New(cfg.ACD(), acd.Options{Clock: o.Clock, Actions: actions{s}, Status: statusLog{s, o.Status}, Callbacks: o.Callbacks,
 		Seed: uint64(o.Clock.Now().UnixNano())})
 	if err != nil {
 		return nil, fmt.Errorf("cc: %w", err)
 	}
 	s.acd = e
-	s.ivr = &ivr.Engine{Flows: o.Flows, HTTP: o.HTTP, Clock: o.Clock, Apology: promptUnavailable}
+	s.ivr = &ivr.Engine{Flows: o.Flows, HTTP: o.HTTP, Clock: o.Clock, Calendars: calendars{s}, Apology: promptUnavailable}
 	if err := s.restore(); err != nil {
 		return nil, err
 	}
@@ -171,22 +194,27 @@ func New(cfg Config, o Options) (*Service, error) {
 // Waiting) and the staffing views.
 func (s *Service) ACD() *acd.Engine { return s.acd }
 
+// IVR returns the IVR engine (its flows, calendars and clock are the
+// service's).
+func (s *Service) IVR() *ivr.Engine { return s.ivr }
+
 // Config returns the configuration in force.
-func (s *Service) Config() Config { return *s.cfg.Load() }
+func (s *Service) Config() *ccconf.Snapshot { return s.cfg.Load() }
 
 // Reconfigure puts a new configuration in force without dropping calls:
-// the ACD engine's (acd.Engine.Reconfigure) and the service's own.
-// firmware/app also rebuilds the switch's dial plan with DialPlan.
-func (s *Service) Reconfigure(cfg Config) error {
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	if err := s.acd.Reconfigure(cfg.ACD); err != nil {
+// the ACD engine's (acd.Engine.Reconfigure, which refuses to remove an
+// agent in a call) and the service's own (routes, blacklist, feature
+// codes, calendars...). A call in an IVR flow keeps the flow's version it
+// started with. firmware/app also rebuilds the switch's dial plan with
+// DialPlan.
+func (s *Service) Reconfigure(cfg *ccconf.Snapshot) error {
+	if err := s.acd.Reconfigure(cfg.ACD()); err != nil {
 		return fmt.Errorf("cc: %w", err)
 	}
-	cfg.Codes = cfg.Codes.withDefaults()
-	s.cfg.Store(&cfg)
-	s.publish(ccevent.Event{Type: ccevent.ConfigChanged, Detail: map[string]string{"what": "call centre"}})
+	s.cfg.Store(cfg)
+	s.post(func() {
+		s.publish(ccevent.Event{Type: ccevent.ConfigChanged, Detail: map[string]string{"what": "call centre"}})
+	})
 	return nil
 }
 
@@ -303,27 +331,20 @@ type router struct{ s *Service }
 func (r router) Offer(in callswitch.Incoming) callswitch.AppHandler {
 	s := r.s
 	cfg := s.cfg.Load()
-	switch in.Kind {
-	case callswitch.Dialled:
+	if in.Kind == callswitch.Dialled {
 		if in.App != AppName {
 			return nil
 		}
 		if isCode(cfg, in.To) {
 			return &handler{s: s, in: in}
 		}
-		if _, ok := cfg.route("", "", in.To); ok {
-			return &handler{s: s, in: in}
-		}
-		return nil
-	default:
-		if cfg.blockedIn(in.From.Number) {
-			return &handler{s: s, in: in} // refused at once, with an event
-		}
-		if _, ok := cfg.route(in.Trunk, in.To, ""); ok {
-			return &handler{s: s, in: in}
-		}
-		return nil
+	} else if cfg.BlockedIn(in.From.Number) {
+		return &handler{s: s, in: in} // refused at once, with an event
 	}
+	if _, ok := target(cfg, in, s.opts.LineTrunk); ok {
+		return &handler{s: s, in: in}
+	}
+	return nil
 }
 
 // handler receives an app call's events on the switch's goroutine and

@@ -5,6 +5,7 @@ import (
 
 	"callbox/telephony/acd"
 	"callbox/telephony/cc/ccevent"
+	"callbox/telephony/ccconf"
 	callswitch "callbox/telephony/switch"
 )
 
@@ -164,54 +165,54 @@ func (s *Service) offered(c *callswitch.AppCall, ev callswitch.AppEvent, in call
 	ses := s.newSession(c, kindInbound)
 	ses.caller = ev.Leg
 	ses.number = ev.Party
+	if in.Kind != callswitch.Dialled {
+		ses.number = national(ev.Party)
+	}
 	ses.legs[ev.Leg] = &legInfo{id: ev.Leg, role: roleCaller, channel: ev.Channel, tech: ev.Tech, party: ev.Party}
 	ses.in = in
-	if in.Kind == callswitch.Dialled {
-		if isCode(cfg, in.To) {
-			ses.kind = kindCode
-			s.featureCode(ses, in)
-			return
-		}
+	if in.Kind == callswitch.Dialled && isCode(cfg, in.To) {
+		ses.kind = kindCode
+		s.featureCode(ses, in)
+		return
 	}
 	s.publish(ccevent.Event{Type: ccevent.CallOffered, Call: ses.id, Number: ses.number,
 		Detail: map[string]string{"called": in.To, "trunk": in.Trunk, "channel": in.Channel}})
-	if in.Kind != callswitch.Dialled && cfg.blockedIn(ses.number) {
+	if in.Kind != callswitch.Dialled && cfg.BlockedIn(ses.number) {
 		s.log.Info("blacklisted caller refused", "number", ses.number, "trunk", in.Trunk)
 		s.publish(ccevent.Event{Type: ccevent.CallEnded, Call: ses.id, Number: ses.number, Reason: "blacklisted"})
 		c.Reject(ev.Leg, callswitch.CauseBlocked)
 		return
 	}
-	rt, ok := cfg.route(in.Trunk, in.To, numberIf(in.Kind == callswitch.Dialled, in.To))
+	t, ok := target(cfg, in, s.opts.LineTrunk)
 	if !ok {
 		c.Reject(ev.Leg, callswitch.CauseNotFound)
 		return
 	}
-	s.routeCall(ses, rt)
-}
-
-func numberIf(ok bool, n string) string {
-	if ok {
-		return n
-	}
-	return ""
+	s.routeCall(ses, t)
 }
 
 // routeCall sends a new customer's call to its route's target.
-func (s *Service) routeCall(ses *session, rt Route) {
-	switch {
-	case rt.Extension != "":
-		ses.ac.Handoff(ses.caller, rt.Extension, "")
-	case rt.Flow != "":
+func (s *Service) routeCall(ses *session, t ccconf.Target) {
+	switch t.Kind {
+	case ccconf.TargetExtension:
+		ses.ac.Handoff(ses.caller, t.Extension, "")
+	case ccconf.TargetFlow:
 		ses.ac.Answer(ses.caller)
-		ses.flow = rt.Flow
-		s.runFlow(ses, rt.Flow, "")
-	case rt.Group != 0:
+		ses.flow = t.Flow
+		s.runFlow(ses, t.Flow, "")
+	case ccconf.TargetGroup:
 		ses.ac.Answer(ses.caller)
-		s.runQueue(ses, rt.Group)
-	case rt.Voicemail != "":
+		s.runQueue(ses, t.Group)
+	case ccconf.TargetVoicemail:
 		ses.ac.Answer(ses.caller)
 		s.startDialog(ses, func(d *dialog) {
-			_ = d.voicemail(rt.Voicemail)
+			_ = d.voicemail(t.Mailbox)
+			d.hangup()
+		})
+	default:
+		ses.ac.Answer(ses.caller)
+		s.startDialog(ses, func(d *dialog) {
+			_ = d.sayQuiet(promptUnavailable)
 			d.hangup()
 		})
 	}
@@ -257,6 +258,7 @@ func (s *Service) legEnded(ses *session, li *legInfo, cause callswitch.Cause) {
 	case roleThird:
 		s.thirdGone(ses, li, cause)
 	case roleSupervisor:
+		s.monitorDone(ses.monitors[li.id])
 		delete(ses.monitors, li.id)
 		s.publish(ccevent.Event{Type: ccevent.SupervisorAction, Call: ses.id, Agent: string(ses.agent), Actor: string(li.agent),
 			Detail: map[string]string{"action": "monitor ended"}})
@@ -329,10 +331,4 @@ func (s *Service) agentRT(id acd.AgentID) *agentRT {
 		s.agents[id] = rt
 	}
 	return rt
-}
-
-// isCode reports whether number is one of the agents' feature codes.
-func isCode(cfg *Config, number string) bool {
-	_, _, ok := parseCode(cfg.Codes, number)
-	return ok
 }

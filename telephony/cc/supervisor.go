@@ -17,6 +17,52 @@ import (
 type monitor struct {
 	agent acd.AgentID // the supervisor's work number, "" for a bare phone
 	mode  callswitch.Mode
+	// busy: the monitoring made the supervisor (a logged-in agent) busy
+	// in the ACD, so that no call rings them meanwhile; prev and
+	// prevReason are what they go back to when it ends.
+	busy       bool
+	prev       acd.State
+	prevReason string
+}
+
+// monitorReason is the reason of a supervisor's busy state while they
+// monitor.
+const monitorReason = "monitoring"
+
+// monitorBusy shows a supervisor who is a logged-in agent busy in the ACD
+// while they monitor (they are on the phone); monitorDone puts back the
+// state they had, unless it changed meanwhile.
+func (s *Service) monitorBusy(m *monitor) {
+	if m.agent == "" || m.busy {
+		return
+	}
+	st, err := s.acd.Agent(m.agent)
+	if err != nil || st.State == acd.Offline || st.State == acd.Busy {
+		return
+	}
+	if err := s.acd.SetState(m.agent, acd.Busy, monitorReason); err != nil {
+		s.log.Info("monitoring supervisor not shown busy", "agent", m.agent, "err", err)
+		return
+	}
+	m.busy, m.prev, m.prevReason = true, st.State, st.Reason
+}
+
+func (s *Service) monitorDone(m *monitor) {
+	if m == nil || !m.busy {
+		return
+	}
+	m.busy = false
+	st, err := s.acd.Agent(m.agent)
+	if err != nil || st.State != acd.Busy || st.Reason != monitorReason {
+		return // changed by hand meanwhile: theirs to keep
+	}
+	to := m.prev
+	if to == acd.WrapUp {
+		to = acd.Idle // the wrap-up's clock is gone
+	}
+	if err := s.acd.SetState(m.agent, to, m.prevReason); err != nil {
+		s.log.Info("monitoring supervisor's state not restored", "agent", m.agent, "err", err)
+	}
 }
 
 // monitorAnswered: the supervisor's phone is in the service: they listen
@@ -29,7 +75,8 @@ func (s *Service) monitorAnswered(ses *session, li *legInfo) {
 	}
 	m.mode = callswitch.ModeListen
 	ses.setMode(li.id, callswitch.ModeListen, 0)
-	lang := s.cfg.Load().lang()
+	s.monitorBusy(m)
+	lang := language(s.cfg.Load())
 	s.playAsync(ses, li.id, func(ctx context.Context) (callswitch.Source, error) {
 		return s.opts.Prompts.Source(ctx, promptMonitor, lang)
 	}, nil)
@@ -78,7 +125,7 @@ func (d *dialog) monitorByCode(ext string, agent acd.AgentID) bool {
 	var refuse ivr.Prompt
 	err := d.ask(func() error {
 		sup, ok := s.agentOn(ext)
-		if !ok || !s.cfg.Load().Agents[sup].Supervisor {
+		if a, known := agentConf(s.cfg.Load(), sup); !ok || !known || !a.Supervisor {
 			refuse = promptNotAllowed
 			return fmt.Errorf("%w: extension %s is no supervisor's", ErrRefused, ext)
 		}

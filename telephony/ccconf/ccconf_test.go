@@ -341,6 +341,36 @@ func TestFlowsFromTheStore(t *testing.T) {
 	}
 }
 
+// promptSet is a prompt catalogue holding the names given.
+type promptSet map[string]bool
+
+func (p promptSet) HasPrompt(name string) bool { return p[name] }
+
+// TestPromptsInTheCatalogue: a group's periodic prompt, music and overflow
+// message must be in the prompt catalogue when there is one to ask, as
+// the flows' prompts must.
+func TestPromptsInTheCatalogue(t *testing.T) {
+	c := example(t)
+	c.Groups[1].MOH = "music/jazz"
+	c.Groups[1].Overflow = Target{Kind: TargetHangup, Message: "sorry-closed"}
+	if err := c.Validate(Context{PBX: testPBX(t)}); err != nil {
+		t.Fatalf("without a catalogue: %v", err)
+	}
+	err := c.Validate(Context{PBX: testPBX(t), Prompts: promptSet{"music/jazz": true}})
+	var fe *FieldError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), `prompt: prompt "queue-thanks" is not in the prompt catalogue`) ||
+		!strings.Contains(err.Error(), `overflow.message: prompt "sorry-closed" is not in the prompt catalogue`) {
+		t.Fatalf("missing prompts: %v", err)
+	}
+	if code, _ := fe.ReasonCode(); code != string(ReasonUnknownPrompt) {
+		t.Fatalf("reason %q", code)
+	}
+	err = c.Validate(Context{PBX: testPBX(t), Prompts: promptSet{"music/jazz": true, "queue-thanks": true, "sorry-closed": true}})
+	if err != nil && strings.Contains(err.Error(), "prompt catalogue") {
+		t.Fatalf("prompts in the catalogue refused: %v", err)
+	}
+}
+
 // TestParseStrict: unknown fields, wrong types, trailing data, an unknown
 // version and broken flows are refused with the field named.
 func TestParseStrict(t *testing.T) {

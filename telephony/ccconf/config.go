@@ -224,6 +224,9 @@ type Agent struct {
 	AutoAnswer  bool         `json:"auto_answer,omitempty"`
 	MaxNoAnswer int          `json:"max_no_answer,omitempty"`
 	WrapUpS     int          `json:"wrap_up_s,omitempty"`
+	// Supervisor (班长) may monitor services and record prompts from a
+	// phone they are logged in on (the monitor and record_prompt codes).
+	Supervisor bool `json:"supervisor,omitempty"`
 }
 
 // Membership is an agent's place in a group with a skill level.

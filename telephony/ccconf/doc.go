@@ -37,7 +37,7 @@
 //	  "agents": [
 //	    {"id": "1088", "name": "李明", "level": 3, "pin": "4321", "mode": "extension",
 //	     "device": "201", "groups": [{"group": 1, "skill": 5}], "auto_answer": false,
-//	     "max_no_answer": 0, "wrap_up_s": 0},
+//	     "max_no_answer": 0, "wrap_up_s": 0, "supervisor": true},
 //	    {"id": "1099", "name": "王芳", "mode": "outside", "device": "13800138000",
 //	     "route": "mobile", "groups": [{"group": 1, "skill": 3}]}
 //	  ],
@@ -102,7 +102,9 @@
 // extension (device: an extension of the box, or empty for the phone the
 // agent logs in on), softphone (device: a SIP extension) or outside
 // (device: the outside number, route: the outbound route to use, optional).
-// groups are the agent's groups with a skill level (0 to 100).
+// groups are the agent's groups with a skill level (0 to 100). supervisor
+// (班长) lets the agent monitor services and record prompts from the phone
+// they are logged in on (the monitor and record_prompt feature codes).
 //
 // Customer types: callers are classified by exact number, CRM category,
 // or the longest prefix (prefixes and regions, the latter mainland area

@@ -52,6 +52,7 @@ const (
 	ReasonUnknownCalendar ReasonCode = "cc.ref.calendar"        // name
 	ReasonUnknownAgent    ReasonCode = "cc.ref.agent"           // work number
 	ReasonUnknownRoute    ReasonCode = "cc.ref.route"           // name
+	ReasonUnknownPrompt   ReasonCode = "cc.ref.prompt"          // name
 	ReasonNotSIPExtension ReasonCode = "cc.ref.sip_extension"   // value
 	ReasonNotSIPTrunk     ReasonCode = "cc.ref.sip_trunk"       // value
 	ReasonNotFXOTrunk     ReasonCode = "cc.ref.fxo_trunk"       // value
@@ -102,6 +103,7 @@ var reasonTexts = map[ReasonCode]string{
 	ReasonUnknownCalendar: "unknown calendar %q",
 	ReasonUnknownAgent:    "unknown agent %q",
 	ReasonUnknownRoute:    "%q is not an outbound route",
+	ReasonUnknownPrompt:   "prompt %q is not in the prompt catalogue",
 	ReasonNotSIPExtension: "%q is not a SIP extension",
 	ReasonNotSIPTrunk:     "%q is not a SIP trunk",
 	ReasonNotFXOTrunk:     "%q is not an FXO line (a trunk of kind fxo)",

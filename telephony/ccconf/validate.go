@@ -129,11 +129,24 @@ type index struct {
 	exts      map[string]pbxconf.Extension
 	trunks    map[string]pbxconf.Trunk
 	routes    map[string]bool
+	prompts   ivr.PromptCatalogue
+}
+
+// prompt refuses a prompt name the catalogue cannot play (when there is
+// a catalogue to ask).
+func (x *index) prompt(v *validator, base string, obj objRef, field, name string) {
+	switch {
+	case name == "":
+	case !rePrompt.MatchString(name):
+		v.add(base, obj, field, ReasonFlowID)
+	case x.prompts != nil && !x.prompts.HasPrompt(name):
+		v.add(base, obj, field, ReasonUnknownPrompt, name)
+	}
 }
 
 func newIndex(c *Config, ctx Context) *index {
 	x := &index{groups: map[int]bool{}, agents: map[string]bool{}, flows: map[string]bool{},
-		calendars: map[string]bool{}, stored: ctx.Flows, pbx: ctx.PBX}
+		calendars: map[string]bool{}, stored: ctx.Flows, pbx: ctx.PBX, prompts: ctx.Prompts}
 	for _, g := range c.Groups {
 		x.groups[g.ID] = true
 	}
@@ -326,9 +339,7 @@ func (c *Config) checkGroup(v *validator, x *index, i int) {
 		}
 	}
 	for _, p := range []struct{ field, name string }{{"moh", g.MOH}, {"prompt", g.Prompt}} {
-		if p.name != "" && !rePrompt.MatchString(p.name) {
-			v.add(base, obj, p.field, ReasonFlowID)
-		}
+		x.prompt(v, base, obj, p.field, p.name)
 	}
 	if g.PromptEveryS > 0 && g.Prompt == "" {
 		v.add(base, obj, "prompt", ReasonRequired)
@@ -396,9 +407,7 @@ func (c *Config) checkTarget(v *validator, x *index, base string, obj objRef, fi
 			x.extension(v, base, obj, sub, t.Mailbox)
 		}
 	case TargetHangup:
-		if t.Message != "" && !rePrompt.MatchString(t.Message) {
-			v.add(base, obj, sub, ReasonFlowID)
-		}
+		x.prompt(v, base, obj, sub, t.Message)
 	}
 }
 

@@ -11,15 +11,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// readmeSection is the README's walkthrough, whose console blocks the test
-// runs.
-const readmeSection = "### A first call, by hand"
+// readmeSections are the README's walkthrough, whose console blocks the
+// test runs in order: the first call, then the call centre's.
+var readmeSections = []string{"### A first call, by hand", "### The call centre"}
 
 // TestREADMEWalkthrough builds callboxd and callboxctl, starts the box in
 // simulation as `make run` does (on free ports, in a data directory of its
@@ -144,11 +145,9 @@ func walkthrough(readme string) ([][]step, error) {
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
-		case line == readmeSection:
-			in = true
-		case !in:
 		case !inBlock && strings.HasPrefix(line, "#"):
-			in = false
+			in = slices.Contains(readmeSections, line)
+		case !in:
 		case !inBlock && line == "```console":
 			inBlock, cur = true, nil
 		case inBlock && line == "```":
@@ -173,7 +172,7 @@ func walkthrough(readme string) ([][]step, error) {
 		}
 	}
 	if len(blocks) == 0 {
-		return nil, fmt.Errorf("%s: no console blocks under %q", readme, readmeSection)
+		return nil, fmt.Errorf("%s: no console blocks under %q", readme, readmeSections)
 	}
 	return blocks, nil
 }

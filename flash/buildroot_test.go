@@ -45,7 +45,8 @@ func run(t *testing.T, name string, args ...string) string {
 
 // TestBuildrootKconfig parses the external tree's Config.in with
 // kconfiglib under stand-ins for the Buildroot symbols it uses, and loads
-// each defconfig: the callbox symbols must be known and set as written.
+// each defconfig: the callbox symbols (and the tree's espeak-ng) must be
+// known and set as written.
 func TestBuildrootKconfig(t *testing.T) {
 	needTools(t, map[string]string{"/usr/bin/python3": "python3"})
 	if err := exec.Command("/usr/bin/python3", "-c", "import kconfiglib").Run(); err != nil {
@@ -57,7 +58,7 @@ func TestBuildrootKconfig(t *testing.T) {
 import sys, os, kconfiglib
 top = sys.argv[1]
 with open(top, "w") as f:
-    f.write('mainmenu "stand-in"\nconfig BR2_PACKAGE_HOST_GO_TARGET_ARCH_SUPPORTS\n\tdef_bool y\nconfig BR2_PACKAGE_LIBUBOOTENV\n\tbool\nconfig BR2_PACKAGE_E2FSPROGS\n\tbool\nsource "$BR2_EXTERNAL_CALLBOX_PATH/Config.in"\n')
+    f.write('mainmenu "stand-in"\nconfig BR2_PACKAGE_HOST_GO_TARGET_ARCH_SUPPORTS\n\tdef_bool y\nconfig BR2_PACKAGE_LIBUBOOTENV\n\tbool\nconfig BR2_PACKAGE_E2FSPROGS\n\tbool\nconfig BR2_USE_WCHAR\n\tdef_bool y\nsource "$BR2_EXTERNAL_CALLBOX_PATH/Config.in"\n')
 kc = kconfiglib.Kconfig(top, warn_to_stderr=False)
 for w in kc.warnings:
     if "CALLBOX" in w:
@@ -68,7 +69,8 @@ for w in kc.warnings:
     if "CALLBOX" in w:
         sys.exit("defconfig: " + w)
 s = kc.syms
-print(s["BR2_PACKAGE_CALLBOXD"].str_value, s["BR2_PACKAGE_CALLBOXD_BOARD"].str_value, s["BR2_PACKAGE_LIBUBOOTENV"].str_value)
+print(s["BR2_PACKAGE_CALLBOXD"].str_value, s["BR2_PACKAGE_CALLBOXD_BOARD"].str_value, s["BR2_PACKAGE_LIBUBOOTENV"].str_value,
+      s["BR2_PACKAGE_ESPEAK_NG"].str_value)
 `
 		cmd := exec.Command("/usr/bin/python3", "-c", script, filepath.Join(t.TempDir(), "Kconfig"), filepath.Join(ext, "configs", "callbox_"+strings.ReplaceAll(dir, "-", "_")+"_defconfig"))
 		// Buildroot's symbols carry their BR2_ prefix in the name: no
@@ -78,8 +80,9 @@ print(s["BR2_PACKAGE_CALLBOXD"].str_value, s["BR2_PACKAGE_CALLBOXD_BOARD"].str_v
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", board, err, out)
 		}
-		if got := strings.TrimSpace(string(out)); got != "y "+board+" y" {
-			t.Fatalf("%s: callboxd, board, libubootenv = %q", board, got)
+		// espeak-ng speaks text into prompts at run time.
+		if got := strings.TrimSpace(string(out)); got != "y "+board+" y y" {
+			t.Fatalf("%s: callboxd, board, libubootenv, espeak-ng = %q", board, got)
 		}
 	}
 }

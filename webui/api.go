@@ -129,6 +129,8 @@ func (s *Server) apiSetup(c *gin.Context) {
 // systemView is the JSON form of SystemInfo.
 type systemView struct {
 	Version       string      `json:"version"`
+	Slot          string      `json:"slot,omitempty"`
+	Build         string      `json:"build"`
 	UptimeS       int64       `json:"uptime_s"`
 	Board         boardView   `json:"board"`
 	StoreBytes    int64       `json:"store_bytes"`
@@ -160,7 +162,7 @@ type portView struct {
 // language.
 func (s *Server) systemView(c *gin.Context) systemView {
 	in := s.cfg.System.Info(c.Request.Context())
-	v := systemView{Version: in.Version, UptimeS: int64(in.Uptime.Seconds()), StoreBytes: in.StoreBytes,
+	v := systemView{Version: in.Version, Slot: in.Slot, Build: in.Build, UptimeS: int64(in.Uptime.Seconds()), StoreBytes: in.StoreBytes,
 		DataFreeBytes: in.DataFreeBytes, Board: boardView{Name: in.Board.Name, Ports: []portView{}}, Alarms: []alarmView{}}
 	for _, p := range in.Board.Ports {
 		v.Board.Ports = append(v.Board.Ports, portView(p))
@@ -230,6 +232,44 @@ func (s *Server) apiUpdateUser(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, viewOf(u))
+}
+
+// meInput is what users may change of their own account through PUT
+// /api/v1/me: the language of their pages.
+type meInput struct {
+	Lang *string `json:"lang"`
+}
+
+func (s *Server) apiUpdateMe(c *gin.Context) {
+	var in meInput
+	if f := decodeJSON(c, &in); f != nil {
+		s.failWith(c, f)
+		return
+	}
+	u, f := s.updateMe(c, in)
+	if f != nil {
+		s.failWith(c, f)
+		return
+	}
+	c.JSON(http.StatusOK, viewOf(u))
+}
+
+// updateMe changes the requesting user's own settings; a new language
+// applies to this request's answer and is also kept in the language
+// cookie, for the login page after a logout.
+func (s *Server) updateMe(c *gin.Context, in meInput) (User, *failure) {
+	me, _ := userOf(c)
+	ss, _ := sessionOf(c)
+	u, f := s.updateUser(c.Request.Context(), me.Login, userInput{Lang: in.Lang}, ss.ID)
+	if f != nil {
+		return u, f
+	}
+	c.Set(keyUser, u)
+	if u.Lang != "" {
+		c.Set(keyLang, u.Lang)
+		s.setLangCookie(c, u.Lang)
+	}
+	return u, nil
 }
 
 func (s *Server) apiDeleteUser(c *gin.Context) {

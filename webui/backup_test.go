@@ -8,22 +8,49 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
-type memBackups struct{ restored string }
+type memBackups struct {
+	restored  string
+	pending   *BackupInfo
+	restarts  int
+	discarded bool
+}
 
 func (m *memBackups) WriteBackup(ctx context.Context, w io.Writer, recordings bool) error {
 	_, err := fmt.Fprintf(w, "backup recordings=%v", recordings)
 	return err
 }
 
-func (m *memBackups) RestoreBackup(ctx context.Context, r io.Reader) (string, error) {
+func (m *memBackups) RestoreBackup(ctx context.Context, r io.Reader, restart bool) (BackupInfo, error) {
 	b, _ := io.ReadAll(r)
 	if string(b) != "good backup" {
-		return "", fmt.Errorf("%w: backup: refused: not gzip; nothing was changed", ErrInvalid)
+		return BackupInfo{}, fmt.Errorf("%w: backup: refused: not gzip; nothing was changed", ErrInvalid)
 	}
 	m.restored = string(b)
-	return "2 files", nil
+	info := BackupInfo{Created: time.Date(2026, 11, 30, 18, 0, 0, 0, time.UTC), Version: "1.0.0", Files: 42, Bytes: 3 << 20,
+		StoreBytes: 1 << 20, Prompts: 40, Recordings: true, RecordingFiles: 1}
+	m.pending = &info
+	if restart {
+		m.restarts++
+	}
+	return info, nil
+}
+
+func (m *memBackups) PendingRestore(ctx context.Context) (*BackupInfo, error) { return m.pending, nil }
+
+func (m *memBackups) DiscardRestore(ctx context.Context) error {
+	m.pending, m.discarded = nil, true
+	return nil
+}
+
+func (m *memBackups) ApplyRestore(ctx context.Context) error {
+	if m.pending == nil {
+		return fmt.Errorf("%w: no restore is waiting", ErrNotFound)
+	}
+	m.restarts++
+	return nil
 }
 
 func TestBackupRoutes(t *testing.T) {

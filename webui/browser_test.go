@@ -52,10 +52,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	url := startServer(t, e)
-	shots := os.Getenv("CALLBOX_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
+	shots := shotDir(t)
 	for _, tc := range []struct {
 		name, path string
 		want       []string

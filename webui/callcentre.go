@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -111,25 +112,28 @@ const (
 // ccRoutes registers the call-centre configuration API on the
 // authenticated group.
 func (s *Server) ccRoutes(authed *gin.RouterGroup) {
-	read := authed.Group("", s.requireSupervisor, s.needCC)
-	write := s.requireAdmin(true)
-	read.GET("/call-centre", s.apiCCDocument)
-	read.PUT("/call-centre", write, s.apiCCReplace)
+	// Each route checks its permission before the configuration's
+	// presence, so a refusal does not tell what the box has.
+	read := []gin.HandlerFunc{s.need(PermCCRead), s.needCC}
+	write := []gin.HandlerFunc{s.need(PermCCWrite), s.needCC}
+	with := func(pre []gin.HandlerFunc, h gin.HandlerFunc) []gin.HandlerFunc { return append(slices.Clone(pre), h) }
+	authed.GET("/call-centre", with(read, s.apiCCDocument)...)
+	authed.PUT("/call-centre", with(write, s.apiCCReplace)...)
 	for _, kind := range []string{CCGroups, CCAgents, CCCustomerTypes, CCBlacklist, CCInboundRoutes, CCCalendars, CCBindings, CCCallerIDs} {
-		g := read.Group("/" + kind)
-		g.GET("", s.apiCCList(kind))
-		g.POST("", write, s.apiCCPut(kind, true))
-		g.GET("/:key", s.apiCCGet(kind))
-		g.PUT("/:key", write, s.apiCCPut(kind, false))
-		g.DELETE("/:key", write, s.apiCCDelete(kind))
+		g := authed.Group("/" + kind)
+		g.GET("", with(read, s.apiCCList(kind))...)
+		g.POST("", with(write, s.apiCCPut(kind, true))...)
+		g.GET("/:key", with(read, s.apiCCGet(kind))...)
+		g.PUT("/:key", with(write, s.apiCCPut(kind, false))...)
+		g.DELETE("/:key", with(write, s.apiCCDelete(kind))...)
 	}
-	f := read.Group("/flows")
-	f.GET("", s.apiFlowList)
-	f.POST("", write, s.apiFlowSave(true))
-	f.GET("/:id", s.apiFlowGet)
-	f.PUT("/:id", write, s.apiFlowSave(false))
-	f.GET("/:id/versions", s.apiFlowVersions)
-	f.GET("/:id/versions/:version", s.apiFlowGet)
+	f := authed.Group("/flows")
+	f.GET("", with(read, s.apiFlowList)...)
+	f.POST("", with(write, s.apiFlowSave(true))...)
+	f.GET("/:id", with(read, s.apiFlowGet)...)
+	f.PUT("/:id", with(write, s.apiFlowSave(false))...)
+	f.GET("/:id/versions", with(read, s.apiFlowVersions)...)
+	f.GET("/:id/versions/:version", with(read, s.apiFlowGet)...)
 }
 
 // needCC answers 503 when the firmware provides no call-centre

@@ -95,77 +95,52 @@ type CCTarget struct {
 	Value string `json:"value"`
 }
 
-// Who may run an operation: the agent on itself (a desk permission), or a
-// supervisor on anyone (a supervisor permission). The names are the
-// permission model's; until per-user permissions land, each holds for its
-// roles' defaults (ccRoleCan).
-const (
-	permDesk          = "desk"
-	permDeskOutbound  = "desk.outbound"
-	permQueueMonitor  = "queue.monitor"
-	permQueueControl  = "queue.control"
-	permAgentsMonitor = "agents.monitor"
-	permAgentsControl = "agents.control"
-	permLogsAll       = "logs.all"
-)
-
-// ccOp is a live operation: what its own agent needs, and what a
-// supervisor acting on another agent or on a call needs.
+// ccOp is a live operation: the permission its own agent needs (a desk
+// permission), and the one a supervisor acting on another agent needs.
 type ccOp struct {
-	self, other string
+	self, other Permission
 }
 
 // CCAgentOps are the agent operations by name (POST
 // /api/v1/cc/agents/:agent/:op), with who may run them.
 var CCAgentOps = map[string]ccOp{
-	"login":             {permDesk, permAgentsControl},
-	"logout":            {permDesk, permAgentsControl},
-	"state":             {permDesk, permAgentsControl},
-	"wrap-up-done":      {permDesk, permAgentsControl},
-	"dial":              {permDeskOutbound, ""},
-	"hold":              {permDesk, permAgentsControl},
-	"resume":            {permDesk, permAgentsControl},
-	"hangup":            {permDesk, permAgentsControl},
-	"transfer":          {permDesk, permAgentsControl},
-	"transfer-complete": {permDesk, permAgentsControl},
-	"drop-third":        {permDesk, permAgentsControl},
-	"invite":            {permDesk, permAgentsControl},
-	"play":              {permDesk, permAgentsControl},
-	"run-flow":          {permDesk, permAgentsControl},
-	"release-ivr":       {permDesk, permAgentsControl},
-	"dtmf":              {permDesk, ""},
-	"record":            {permDesk, permAgentsControl},
+	"login":             {PermDesk, PermAgentsControl},
+	"logout":            {PermDesk, PermAgentsControl},
+	"state":             {PermDesk, PermAgentsControl},
+	"wrap-up-done":      {PermDesk, PermAgentsControl},
+	"dial":              {PermDeskOutbound, ""},
+	"hold":              {PermDesk, PermAgentsControl},
+	"resume":            {PermDesk, PermAgentsControl},
+	"hangup":            {PermDesk, PermAgentsControl},
+	"transfer":          {PermDesk, PermAgentsControl},
+	"transfer-complete": {PermDesk, PermAgentsControl},
+	"drop-third":        {PermDesk, PermAgentsControl},
+	"invite":            {PermDesk, PermAgentsControl},
+	"play":              {PermDesk, PermAgentsControl},
+	"run-flow":          {PermDesk, PermAgentsControl},
+	"release-ivr":       {PermDesk, PermAgentsControl},
+	"dtmf":              {PermDesk, ""},
+	"record":            {PermDesk, PermAgentsControl},
 }
 
 // CCCallOps are the supervisors' operations on a call by name (POST
 // /api/v1/cc/calls/:call/:op), with the permission each needs.
-var CCCallOps = map[string]string{
-	"stop":         permQueueControl, // a waiting request
-	"assign":       permQueueControl, // a waiting call to Agent
-	"teardown":     permQueueControl,
-	"transfer":     permQueueControl, // a service to Agent
-	"monitor":      permAgentsMonitor,
-	"monitor-mode": permAgentsMonitor, // State: listen, whisper, barge
-	"play":         permQueueControl,  // a prompt or Text to the caller
+var CCCallOps = map[string]Permission{
+	"stop":         PermQueueControl, // a waiting request
+	"assign":       PermQueueControl, // a waiting call to Agent
+	"teardown":     PermQueueControl,
+	"transfer":     PermQueueControl, // a service to Agent
+	"monitor":      PermAgentsMonitor,
+	"monitor-mode": PermAgentsMonitor, // State: listen, whisper, barge
+	"play":         PermQueueControl,  // a prompt or Text to the caller
 }
 
-// ccRoleCan reports whether u holds the permission p by its role's
-// default: administrators all, supervisors all of the call centre's,
-// agents their desk.
-func ccRoleCan(u User, p string) bool {
-	switch u.Role {
-	case RoleAdmin:
-		return true
-	case RoleSupervisor:
-		return true
-	case RoleAgent:
-		return p == permDesk || p == permDeskOutbound
-	}
-	return false
-}
-
-// agentOf is the work number a user acts as: an agent's login.
+// agentOf is the work number a user acts as: its own (User.Agent), or for
+// an agent account without one, its login.
 func agentOf(u User) string {
+	if u.Agent != "" {
+		return u.Agent
+	}
 	if u.Role == RoleAgent {
 		return u.Login
 	}
@@ -174,32 +149,22 @@ func agentOf(u User) string {
 
 // ccLiveRoutes registers the live operations on the authenticated group.
 func (s *Server) ccLiveRoutes(authed *gin.RouterGroup) {
-	g := authed.Group("/cc", s.needLive)
-	g.GET("/agents/:agent", s.apiCCAgentView)
-	g.POST("/agents/:agent/:op", s.apiCCAgent)
-	g.POST("/calls/:call/:op", s.apiCCCall)
+	// The permission before the 503, as everywhere: who may not is told so.
+	g := authed.Group("/cc")
+	g.GET("/agents/:agent", s.needLive, s.apiCCAgentView)
+	g.POST("/agents/:agent/:op", s.needLive, s.apiCCAgent)
+	g.POST("/calls/:call/:op", s.needLive, s.apiCCCall)
 	for _, v := range []string{"figures", "waiting", "services"} {
-		g.GET("/"+v, s.needPerm(permQueueMonitor), s.apiCCView(v))
+		g.GET("/"+v, s.need(PermQueueMonitor), s.needLive, s.apiCCView(v))
 	}
-	g.GET("/facts.csv", s.needPerm(permLogsAll), s.apiCCExport("facts"))
-	g.GET("/status.csv", s.needPerm(permLogsAll), s.apiCCExport("status"))
+	g.GET("/facts.csv", s.need(PermLogsAll), s.needLive, s.apiCCExport("facts"))
+	g.GET("/status.csv", s.need(PermLogsAll), s.needLive, s.apiCCExport("status"))
 }
 
 // needLive answers 503 when the box runs no call centre.
 func (s *Server) needLive(c *gin.Context) {
 	if s.cfg.Live == nil {
 		s.failWith(c, fail(http.StatusServiceUnavailable, "err.cc.unavailable", ""))
-		c.Abort()
-	}
-}
-
-// needPerm lets through users holding p.
-func (s *Server) needPerm(p string) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if u, ok := userOf(c); ok && ccRoleCan(u, p) {
-			return
-		}
-		s.failWith(c, fail(http.StatusForbidden, "err.forbidden", ""))
 		c.Abort()
 	}
 }
@@ -225,7 +190,7 @@ func (s *Server) apiCCAgent(c *gin.Context) {
 	if agent != agentOf(u) {
 		need = op.other
 	}
-	if need == "" || !ccRoleCan(u, need) {
+	if need == "" || !u.Can(need) {
 		s.failWith(c, fail(http.StatusForbidden, "err.cc.not_yours", ""))
 		return
 	}
@@ -250,11 +215,11 @@ func (s *Server) apiCCAgent(c *gin.Context) {
 func (s *Server) apiCCAgentView(c *gin.Context) {
 	u, _ := userOf(c)
 	agent := c.Param("agent")
-	need := permDesk
+	need := PermDesk
 	if agent != agentOf(u) {
-		need = permQueueMonitor
+		need = PermQueueMonitor
 	}
-	if !ccRoleCan(u, need) {
+	if !u.Can(need) {
 		s.failWith(c, fail(http.StatusForbidden, "err.cc.not_yours", ""))
 		return
 	}
@@ -269,7 +234,7 @@ func (s *Server) apiCCCall(c *gin.Context) {
 		s.failWith(c, fail(http.StatusNotFound, "err.not_found", ""))
 		return
 	}
-	if !ccRoleCan(u, need) {
+	if !u.Can(need) {
 		s.failWith(c, fail(http.StatusForbidden, "err.forbidden", ""))
 		return
 	}

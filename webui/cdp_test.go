@@ -232,6 +232,12 @@ func (b *browser) navigate(url string) {
 // JSON.
 func (b *browser) eval(expr string) json.RawMessage {
 	b.t.Helper()
+	return b.evaluate(expr, false)
+}
+
+// evaluate runs expr; with await, a promise's resolved value is returned.
+func (b *browser) evaluate(expr string, await bool) json.RawMessage {
+	b.t.Helper()
 	var res struct {
 		Result struct {
 			Value json.RawMessage `json:"value"`
@@ -240,7 +246,7 @@ func (b *browser) eval(expr string) json.RawMessage {
 			Text string `json:"text"`
 		} `json:"exceptionDetails"`
 	}
-	b.call(b.session, "Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true}, &res)
+	b.call(b.session, "Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true, "awaitPromise": await}, &res)
 	if res.ExceptionDetails != nil {
 		b.t.Fatalf("eval %q: %s", expr, res.ExceptionDetails.Text)
 	}

@@ -33,16 +33,7 @@ const (
 //	GET /api/v1/cdr?from=RFC3339&to=RFC3339&limit=N
 //	-> {"records": [...], "next": "RFC3339"}   (next omitted on the last page)
 func (s *Server) cdrRoutes(authed *gin.RouterGroup) {
-	authed.GET("/cdr", s.requireSupervisor, s.apiCDRs)
-}
-
-// requireSupervisor lets administrators and supervisors through.
-func (s *Server) requireSupervisor(c *gin.Context) {
-	if u, ok := userOf(c); ok && (u.Role == RoleAdmin || u.Role == RoleSupervisor) {
-		return
-	}
-	s.failWith(c, fail(http.StatusForbidden, "err.forbidden", ""))
-	c.Abort()
+	authed.GET("/cdr", s.need(PermLogsAll), s.apiCDRs)
 }
 
 func (s *Server) apiCDRs(c *gin.Context) {
@@ -51,21 +42,9 @@ func (s *Server) apiCDRs(c *gin.Context) {
 		s.failWith(c, fail(http.StatusServiceUnavailable, "err.cdr.unavailable", ""))
 		return
 	}
-	var from, to time.Time
-	for _, p := range []struct {
-		name string
-		t    *time.Time
-	}{{"from", &from}, {"to", &to}} {
-		v := c.Query(p.name)
-		if v == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			s.failWith(c, fail(http.StatusBadRequest, "err.cdr.time", p.name, p.name))
-			return
-		}
-		*p.t = t
+	from, to, ok := s.timeRange(c)
+	if !ok {
+		return
 	}
 	limit := CDRPageDefault
 	if v := c.Query("limit"); v != "" {
@@ -75,10 +54,6 @@ func (s *Server) apiCDRs(c *gin.Context) {
 			return
 		}
 		limit = n
-	}
-	if !to.IsZero() && !to.After(from) {
-		s.failWith(c, fail(http.StatusBadRequest, "err.cdr.range", "to"))
-		return
 	}
 	recs, next, err := log.CallLog(c.Request.Context(), from, to, limit)
 	if err != nil {

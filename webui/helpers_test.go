@@ -125,7 +125,8 @@ func (fakeSystem) Info(ctx context.Context) SystemInfo {
 	return SystemInfo{
 		Version: "v0.1.0-test", Uptime: 93784 * time.Second, StoreBytes: 32768, DataFreeBytes: 5 << 30,
 		Board: BoardInfo{Name: "sim", Ports: []PortInfo{
-			{"fxs1", "fxs", "si3215-sim", "idle"}, {"fxo1", "fxo", "si3050-sim", "on-hook"},
+			{"fxs1", "fxs", "si3215-sim", "ok, off-hook, forward active"}, {"fxo1", "fxo", "si3050-sim", "ok, on-hook, battery"},
+			{"fxo2", "fxo", "si3050-sim", "failed: si3050: fxo2: no isolation link"},
 		}},
 	}
 }
@@ -186,7 +187,9 @@ var base, _ = url.Parse("http://callbox.test/")
 
 func (e *env) client(t testing.TB) *client {
 	jar, _ := cookiejar.New(nil)
-	return &client{t: t, h: e.s.Handler(), jar: jar, addr: "192.0.2.10:40000"}
+	// An English browser: most tests check English text; those about the
+	// default language (zh-CN) clear lang.
+	return &client{t: t, h: e.s.Handler(), jar: jar, addr: "192.0.2.10:40000", lang: "en-US"}
 }
 
 func (c *client) do(req *http.Request) *httptest.ResponseRecorder {

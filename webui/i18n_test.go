@@ -36,7 +36,7 @@ func usedKeys(t *testing.T) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kre := regexp.MustCompile(`^(err|warn|users|login|setup|home|role|nav|form|user|lang|port|error|footer|brand|alarm|tls)\.[a-z0-9_.]+$`)
+	kre := regexp.MustCompile(`^(err|warn|users|login|setup|home|role|nav|form|user|lang|port|error|footer|brand|alarm|tls|obj|live|list|perm)\.[a-z0-9_.]*[a-z0-9_]$`)
 	files, _ := filepath.Glob("*.go")
 	fset := token.NewFileSet()
 	for _, f := range files {
@@ -61,6 +61,9 @@ func usedKeys(t *testing.T) map[string]string {
 		})
 	}
 	keys["alarm."+AlarmStorageFull] = "Alarm codes"
+	for _, code := range []string{AlarmRecordingFull, AlarmRecordingLow, AlarmRecordingDir} {
+		keys["alarm."+code] = "Alarm codes"
+	}
 	for _, r := range Roles {
 		keys["role."+r] = "Roles"
 		keys["home.role_title."+r] = "home.html"

@@ -63,16 +63,18 @@ func outsideFailure(err error) *failure {
 
 // outsideRoutes registers the outside interfaces' API:
 //
-//	GET  /api/v1/sms/status                    supervisors; tokens with sms:read
-//	GET  /api/v1/sms/outbox|inbox?limit=N      supervisors; sms:read
-//	POST /api/v1/sms/send                      supervisors; sms:send
-//	GET|PUT /api/v1/sms/settings               administrators
-//	GET /api/v1/sms/templates, PUT|DELETE /api/v1/sms/templates/:name
+//	GET  /api/v1/sms/status                    PermSMS; tokens with sms:read
+//	GET  /api/v1/sms/outbox|inbox?limit=N      PermSMS; sms:read
+//	POST /api/v1/sms/send                      PermSMS; sms:send
+//	GET /api/v1/sms/templates                  PermSMS; sms:read
+//	the rest (PermSystem):
+//	GET|PUT /api/v1/sms/settings
+//	PUT|DELETE /api/v1/sms/templates/:name
 //	GET|PUT /api/v1/mail/settings, POST /api/v1/mail/test {"to"}
 //	GET|POST /api/v1/webhooks, PUT|DELETE /api/v1/webhooks/:id, GET .../deliveries
 //	GET|PUT /api/v1/export/settings, GET /api/v1/export/status
 func (s *Server) outsideRoutes(authed *gin.RouterGroup) {
-	sms := authed.Group("/sms", s.requireSupervisor)
+	sms := authed.Group("/sms", s.need(PermSMS))
 	sms.GET("/status", s.outsideStatus("sms"))
 	sms.GET("/outbox", s.smsList("out"))
 	sms.GET("/inbox", s.smsList("in"))
@@ -83,7 +85,7 @@ func (s *Server) outsideRoutes(authed *gin.RouterGroup) {
 	sms.GET("/templates", s.outside(func(c *gin.Context, o Outside, _ json.RawMessage) (any, error) {
 		return o.SMSTemplates(c.Request.Context())
 	}))
-	admin := authed.Group("", s.requireAdmin(true))
+	admin := authed.Group("", s.need(PermSystem))
 	admin.PUT("/sms/templates/:name", s.outside(func(c *gin.Context, o Outside, body json.RawMessage) (any, error) {
 		return o.PutSMSTemplate(c.Request.Context(), c.Param("name"), body)
 	}))

@@ -10,8 +10,7 @@ import (
 )
 
 // The outside interfaces' page, /outside: the modem's state, sending SMS,
-// the outbox and inbox (supervisors and administrators), and for
-// administrators the settings of the modem, the SMTP server and the
+// the outbox and inbox (PermSMS), and for holders of PermSystem the settings of the modem, the SMTP server and the
 // outside database, the email test button, the webhooks and the API tokens
 // (a new token's text is shown on the page that answers its creation,
 // once).
@@ -29,10 +28,10 @@ func asJSON(v any) any {
 }
 
 func (s *Server) outsidePageRoutes(e *gin.Engine) {
-	g := e.Group("/outside", s.requireUser(false), s.requireSupervisor)
+	g := e.Group("/outside", s.requireUser(false), s.need(PermSMS))
 	g.GET("", func(c *gin.Context) { s.renderOutside(c, http.StatusOK, gin.H{}) })
 	g.POST("/sms", s.postOutsideSMS)
-	admin := g.Group("", s.requireAdmin(false))
+	admin := g.Group("", s.need(PermSystem))
 	admin.POST("/mail/test", s.postOutsideMailTest)
 	admin.POST("/settings/:part", s.postOutsideSettings)
 	admin.POST("/webhooks", s.postOutsideWebhook)
@@ -72,7 +71,7 @@ func (s *Server) renderOutside(c *gin.Context, status int, d gin.H) {
 	get("SMS", func() (any, error) { return o.Status(ctx, "sms") })
 	get("Outbox", func() (any, error) { return o.SMSMessages(ctx, "out", 20) })
 	get("Inbox", func() (any, error) { return o.SMSMessages(ctx, "in", 20) })
-	if u, _ := userOf(c); u.Role == RoleAdmin {
+	if u, _ := userOf(c); u.Can(PermSystem) {
 		get("Webhooks", func() (any, error) { return o.Webhooks(ctx) })
 		if s.cfg.Tokens != nil {
 			get("Tokens", func() (any, error) {
@@ -197,10 +196,10 @@ var settingsForms = []struct {
 // settingsView is a settings form as the template shows it.
 type settingsView struct {
 	Part   string
-	Fields []fieldView
+	Fields []settingsFieldView
 }
 
-type fieldView struct {
+type settingsFieldView struct {
 	settingsField
 	Value any
 	Set   bool // a secret is stored
@@ -217,7 +216,7 @@ func (s *Server) outsideSettings(c *gin.Context, o Outside) ([]settingsView, err
 		m, _ := asJSON(v).(map[string]any)
 		sv := settingsView{Part: f.Part}
 		for _, fld := range f.Fields {
-			fv := fieldView{settingsField: fld, Value: m[fld.Name]}
+			fv := settingsFieldView{settingsField: fld, Value: m[fld.Name]}
 			if fld.Kind == "secret" {
 				fv.Value, fv.Set = nil, m[fld.Name+"_set"] == true
 			}

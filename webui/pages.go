@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,9 +19,14 @@ import (
 type pageTemplate = template.Template
 
 var pageFuncs = template.FuncMap{
-	"bytes":    fmtBytes,
-	"uptime":   fmtUptime,
-	"datetime": func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
+	"bytes":     fmtBytes,
+	"uptime":    fmtUptime,
+	"datetime":  func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
+	"unixms":    func(t time.Time) int64 { return t.UnixMilli() },
+	"elapsed":   func(since, now time.Time) string { return fmtClock(now.Sub(since)) },
+	"duration":  fmtClock,
+	"hasPrefix": strings.HasPrefix,
+	"dict":      dict,
 	// when is datetime for an RFC 3339 string (an API answer's time).
 	"when": func(v any) string {
 		t, err := time.Parse(time.RFC3339Nano, fmt.Sprint(v))
@@ -31,19 +37,53 @@ var pageFuncs = template.FuncMap{
 	},
 }
 
-// loadPages parses every page under assets/templates with layout.html.
+// fmtClock shows a duration as the desks' clocks do: m:ss, or h:mm:ss
+// from an hour (desk.js keeps them ticking the same way).
+func fmtClock(d time.Duration) string {
+	secs := max(int64(d/time.Second), 0)
+	if secs >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", secs/3600, secs%3600/60, secs%60)
+	}
+	return fmt.Sprintf("%d:%02d", secs/60, secs%60)
+}
+
+// dict makes a map from key, value pairs, to hand several values to a
+// shared template.
+func dict(kv ...any) (map[string]any, error) {
+	if len(kv)%2 != 0 {
+		return nil, fmt.Errorf("dict: %d arguments, want pairs", len(kv))
+	}
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k, ok := kv[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+		}
+		m[k] = kv[i+1]
+	}
+	return m, nil
+}
+
+// loadPages parses every page under assets/templates with layout.html and
+// the shared parts (files named part_*.html; embed skips names starting
+// with "_").
 func loadPages() (map[string]*pageTemplate, error) {
 	names, err := fs.Glob(assets, "assets/templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("webui: templates: %w", err)
+	}
+	parts, err := fs.Glob(assets, "assets/templates/part_*.html")
 	if err != nil {
 		return nil, fmt.Errorf("webui: templates: %w", err)
 	}
 	pages := map[string]*pageTemplate{}
 	for _, n := range names {
 		base := strings.TrimSuffix(path.Base(n), ".html")
-		if base == "layout" {
+		if base == "layout" || strings.HasPrefix(base, "part_") {
 			continue
 		}
-		t, err := template.New("layout.html").Funcs(pageFuncs).ParseFS(assets, "assets/templates/layout.html", n)
+		files := append([]string{"assets/templates/layout.html", n}, parts...)
+		t, err := template.New("layout.html").Funcs(pageFuncs).ParseFS(assets, files...)
 		if err != nil {
 			return nil, fmt.Errorf("webui: templates: %w", err)
 		}
@@ -79,6 +119,12 @@ func (p *pageData) IsAdmin() bool { return p.User != nil && p.User.Role == RoleA
 // render executes page name into a buffer first, so a template error gives
 // a clean 500 rather than half a page.
 func (s *Server) render(c *gin.Context, status int, name string, d gin.H) {
+	s.renderPart(c, status, name, "layout.html", d)
+}
+
+// renderPart executes one template (part) of page name: the whole page is
+// its "layout.html"; a page's live part is what a script swaps in.
+func (s *Server) renderPart(c *gin.Context, status int, name, part string, d gin.H) {
 	lang := langOf(c)
 	p := &pageData{s: s, Lang: lang, Path: c.Request.URL.RequestURI(), D: d}
 	if u, ok := userOf(c); ok {
@@ -101,7 +147,7 @@ func (s *Server) render(c *gin.Context, status int, name string, d gin.H) {
 		return
 	}
 	var buf bytes.Buffer
-	if err := t.Execute(&buf, p); err != nil {
+	if err := t.ExecuteTemplate(&buf, part, p); err != nil {
 		s.log.Error("webui: render", "page", name, "err", err)
 		c.String(http.StatusInternalServerError, "internal error")
 		return
@@ -177,13 +223,39 @@ func (s *Server) switchLang(c *gin.Context) {
 		s.notFound(c)
 		return
 	}
-	http.SetCookie(c.Writer, &http.Cookie{Name: s.cookieName(c, langCookie), Value: tag, Path: "/", MaxAge: 365 * 24 * 3600,
-		HttpOnly: true, Secure: isTLS(c), SameSite: http.SameSiteLaxMode})
+	s.setLangCookie(c, tag)
 	c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
 }
 
+// postSwitchLang is the language switch of a logged-in user: a form
+// (POST, with the CSRF token) because it changes the stored account.
+func (s *Server) postSwitchLang(c *gin.Context) {
+	tag := s.cat.Supported(c.Param("lang"))
+	if tag == "" {
+		s.notFound(c)
+		return
+	}
+	if _, f := s.updateMe(c, meInput{Lang: &tag}); f != nil {
+		s.failWith(c, f)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, safeNext(c.PostForm("next")))
+}
+
+func (s *Server) setLangCookie(c *gin.Context, tag string) {
+	http.SetCookie(c.Writer, &http.Cookie{Name: s.cookieName(c, langCookie), Value: tag, Path: "/", MaxAge: 365 * 24 * 3600,
+		HttpOnly: true, Secure: isTLS(c), SameSite: http.SameSiteLaxMode})
+}
+
 func (s *Server) pageHome(c *gin.Context) {
-	s.render(c, http.StatusOK, "home", gin.H{"Info": s.systemView(c)})
+	d := gin.H{"Info": s.systemView(c)}
+	// Administrators hear of an update the scheduled check found.
+	if u, ok := userOf(c); ok && u.Role == RoleAdmin && s.cfg.Updates != nil {
+		if st := s.cfg.Updates.UpdateStatus(c.Request.Context()); st.Check != nil && st.Check.Available {
+			d["Update"] = st.Check
+		}
+	}
+	s.render(c, http.StatusOK, "home", d)
 }
 
 func (s *Server) pageSetup(c *gin.Context) {
@@ -271,8 +343,35 @@ func (s *Server) postLogout(c *gin.Context) {
 
 // userForm is what the users pages echo back into their forms.
 type userForm struct {
-	Login, DisplayName, Role string
-	Disabled                 bool
+	Login, DisplayName, Role, Agent, Lang string
+	Disabled                              bool
+}
+
+// permView is one permission on the user page.
+type permView struct {
+	Name, Label, Hint string
+	Checked, Default  bool
+	// Fixed: the role cannot hold it, or holds everything (admin).
+	Fixed bool
+	// ImpliedBy names the held permission that includes this one.
+	ImpliedBy string
+}
+
+// permViews lists the permissions for a user of role holding held.
+func (s *Server) permViews(lang, role string, held []Permission) []permView {
+	out := make([]permView, 0, len(Permissions))
+	for _, pi := range Permissions {
+		name := string(pi.Name)
+		v := permView{Name: name, Label: s.cat.T(lang, "perm."+name), Hint: s.cat.T(lang, "perm.hint."+name),
+			Checked: role == RoleAdmin || slices.Contains(held, pi.Name),
+			Default: role == RoleAdmin || slices.Contains(pi.Default, role),
+			Fixed:   role == RoleAdmin || !slices.Contains(pi.Roles, role)}
+		if role != RoleAdmin && pi.ImpliedBy != "" && slices.Contains(held, pi.ImpliedBy) {
+			v.ImpliedBy, v.Fixed = s.cat.T(lang, "perm."+string(pi.ImpliedBy)), true
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 var userMessages = map[string]string{
@@ -297,7 +396,7 @@ func (s *Server) renderUsers(c *gin.Context, status int, d gin.H) {
 	for _, u := range us {
 		views = append(views, viewOf(u))
 	}
-	d["Users"], d["Roles"] = views, Roles
+	d["Users"], d["Roles"], d["Langs"] = views, Roles, s.cat.Langs()
 	s.render(c, status, "users", d)
 }
 
@@ -311,7 +410,16 @@ func formInput(c *gin.Context, withLogin bool) (userInput, *failure) {
 	dn := strings.TrimSpace(c.PostForm("display_name"))
 	role := c.PostForm("role")
 	dis := c.PostForm("disabled") != ""
-	in.DisplayName, in.Role, in.Disabled = &dn, &role, &dis
+	agent := strings.TrimSpace(c.PostForm("agent"))
+	lang := c.PostForm("lang")
+	in.DisplayName, in.Role, in.Disabled, in.Agent, in.Lang = &dn, &role, &dis, &agent, &lang
+	// The permission boxes are on the form when perms_shown is; they
+	// belong to the role the form was drawn for, so a role changed in
+	// the same post gives the new role's defaults instead.
+	if c.PostForm("perms_shown") == role {
+		perms := c.PostFormArray("perm")
+		in.Permissions = &perms
+	}
 	if pw := c.PostForm("password"); pw != "" || withLogin {
 		in.Password = &pw
 		if pw != c.PostForm("password2") {
@@ -334,6 +442,12 @@ func formOf(in userInput) userForm {
 	}
 	if in.Disabled != nil {
 		f.Disabled = *in.Disabled
+	}
+	if in.Agent != nil {
+		f.Agent = *in.Agent
+	}
+	if in.Lang != nil {
+		f.Lang = *in.Lang
 	}
 	return f
 }
@@ -360,8 +474,10 @@ func (s *Server) pageEditUser(c *gin.Context) {
 		s.failWith(c, storeFailure(err))
 		return
 	}
+	v := viewOf(u)
 	s.render(c, http.StatusOK, "user", gin.H{"Form": userForm{Login: u.Login, DisplayName: u.DisplayName,
-		Role: u.Role, Disabled: u.Disabled}, "U": viewOf(u), "Roles": Roles})
+		Role: u.Role, Disabled: u.Disabled, Agent: u.Agent, Lang: u.Lang}, "U": v, "Roles": Roles, "Langs": s.cat.Langs(),
+		"Perms": s.permViews(langOf(c), u.Role, v.Permissions)})
 }
 
 func (s *Server) postEditUser(c *gin.Context) {
@@ -417,6 +533,13 @@ func (s *Server) afterChange(c *gin.Context, in userInput, f *failure, msg strin
 	}
 	form := formOf(in)
 	form.Login = u.Login
-	s.render(c, f.status, "user", gin.H{"Form": form, "U": viewOf(u), "Roles": Roles,
-		"Error": s.failText(c, f), "Field": f.field})
+	held := viewOf(u).Permissions
+	if in.Permissions != nil {
+		held = nil
+		for _, p := range *in.Permissions {
+			held = append(held, Permission(p))
+		}
+	}
+	s.render(c, f.status, "user", gin.H{"Form": form, "U": viewOf(u), "Roles": Roles, "Langs": s.cat.Langs(),
+		"Perms": s.permViews(langOf(c), u.Role, held), "Error": s.failText(c, f), "Field": f.field})
 }

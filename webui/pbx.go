@@ -55,7 +55,7 @@ var pbxKeyField = map[string]string{PBXExtensions: "number", PBXTrunks: "name", 
 // pbxRoutes registers the PBX configuration API on the authenticated group.
 func (s *Server) pbxRoutes(authed *gin.RouterGroup) {
 	for _, kind := range []string{PBXExtensions, PBXTrunks, PBXRoutes} {
-		g := authed.Group("/"+kind, s.requireAdmin(true), s.needPBX)
+		g := authed.Group("/"+kind, s.need(PermPBX), s.needPBX)
 		g.GET("", s.apiPBXList(kind))
 		g.POST("", s.apiPBXCreate(kind))
 		g.GET("/:key", s.apiPBXGet(kind))
@@ -315,25 +315,9 @@ func (s *Server) apiPBXCreate(kind string) gin.HandlerFunc {
 			s.failWith(c, f)
 			return
 		}
-		if sec, ok := o["secret"]; ok {
-			if v, _ := jsonString(sec); v == SecretMask {
-				s.failWith(c, fail(http.StatusBadRequest, "err.pbx.secret_mask", "secret"))
-				return
-			}
-		}
-		var generated string
-		if kind == PBXExtensions {
-			number, _ := jsonString(o["number"])
-			if generated, f = generateSecret(o, number); f != nil {
-				s.failWith(c, f)
-				return
-			}
-		}
-		raw, _ := json.Marshal(o)
-		p, _ := s.pbx()
-		stored, err := p.PBXCreate(c.Request.Context(), kind, raw)
-		if err != nil {
-			s.failWith(c, s.pbxFailure(kind, err))
+		stored, generated, f := s.pbxCreate(c.Request.Context(), kind, o)
+		if f != nil {
+			s.failWith(c, f)
 			return
 		}
 		if so, err := parseObject(stored); err == nil {
@@ -345,6 +329,30 @@ func (s *Server) apiPBXCreate(kind string) gin.HandlerFunc {
 	}
 }
 
+// pbxCreate adds the object o of kind, as POST /api/v1/KIND and the
+// pages do: a secret may be generated (returned to show once), the mask
+// is refused.
+func (s *Server) pbxCreate(ctx context.Context, kind string, o pbxObject) (stored json.RawMessage, generated string, f *failure) {
+	if sec, ok := o["secret"]; ok {
+		if v, _ := jsonString(sec); v == SecretMask {
+			return nil, "", fail(http.StatusBadRequest, "err.pbx.secret_mask", "secret")
+		}
+	}
+	if kind == PBXExtensions {
+		number, _ := jsonString(o["number"])
+		if generated, f = generateSecret(o, number); f != nil {
+			return nil, "", f
+		}
+	}
+	raw, _ := json.Marshal(o)
+	p, _ := s.pbx()
+	stored, err := p.PBXCreate(ctx, kind, raw)
+	if err != nil {
+		return nil, "", s.pbxFailure(kind, err)
+	}
+	return stored, generated, nil
+}
+
 func (s *Server) apiPBXUpdate(kind string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		o, f := s.readObject(c)
@@ -352,51 +360,57 @@ func (s *Server) apiPBXUpdate(kind string) gin.HandlerFunc {
 			s.failWith(c, f)
 			return
 		}
-		key, keyField := c.Param("key"), pbxKeyField[kind]
-		if raw, ok := o[keyField]; ok {
-			if v, _ := jsonString(raw); v != key {
-				s.failWith(c, fail(http.StatusBadRequest, "err.pbx.key_immutable", keyField))
-				return
-			}
-		} else {
-			o[keyField], _ = json.Marshal(key)
-		}
-		var generated string
-		if kind == PBXExtensions {
-			if generated, f = generateSecret(o, key); f != nil {
-				s.failWith(c, f)
-				return
-			}
-		}
-		ctx := c.Request.Context()
-		p, _ := s.pbx()
-		// Keep the stored secret unless the client sends a new one.
-		sec, has := o["secret"]
-		if v, _ := jsonString(sec); !has || v == SecretMask {
-			old, err := p.PBXGet(ctx, kind, key)
-			if err != nil {
-				s.failWith(c, s.pbxFailure(kind, err))
-				return
-			}
-			oo, err := parseObject(old)
-			if err != nil {
-				s.failWith(c, internal(err))
-				return
-			}
-			if prev, ok := oo["secret"]; ok {
-				o["secret"] = prev
-			} else {
-				delete(o, "secret")
-			}
-		}
-		raw, _ := json.Marshal(o)
-		stored, err := p.PBXUpdate(ctx, kind, key, raw)
-		if err != nil {
-			s.failWith(c, s.pbxFailure(kind, err))
+		stored, generated, f := s.pbxUpdate(c.Request.Context(), kind, c.Param("key"), o)
+		if f != nil {
+			s.failWith(c, f)
 			return
 		}
 		s.answerObject(c, http.StatusOK, kind, stored, generated)
 	}
+}
+
+// pbxUpdate replaces the object key of kind with o, as PUT
+// /api/v1/KIND/:key and the pages do: the key cannot change, the stored
+// secret stays unless o brings a new one (or asks for one to be
+// generated).
+func (s *Server) pbxUpdate(ctx context.Context, kind, key string, o pbxObject) (stored json.RawMessage, generated string, f *failure) {
+	keyField := pbxKeyField[kind]
+	if raw, ok := o[keyField]; ok {
+		if v, _ := jsonString(raw); v != key {
+			return nil, "", fail(http.StatusBadRequest, "err.pbx.key_immutable", keyField)
+		}
+	} else {
+		o[keyField], _ = json.Marshal(key)
+	}
+	if kind == PBXExtensions {
+		if generated, f = generateSecret(o, key); f != nil {
+			return nil, "", f
+		}
+	}
+	p, _ := s.pbx()
+	// Keep the stored secret unless the client sends a new one.
+	sec, has := o["secret"]
+	if v, _ := jsonString(sec); !has || v == SecretMask {
+		old, err := p.PBXGet(ctx, kind, key)
+		if err != nil {
+			return nil, "", s.pbxFailure(kind, err)
+		}
+		oo, err := parseObject(old)
+		if err != nil {
+			return nil, "", internal(err)
+		}
+		if prev, ok := oo["secret"]; ok {
+			o["secret"] = prev
+		} else {
+			delete(o, "secret")
+		}
+	}
+	raw, _ := json.Marshal(o)
+	stored, err := p.PBXUpdate(ctx, kind, key, raw)
+	if err != nil {
+		return nil, "", s.pbxFailure(kind, err)
+	}
+	return stored, generated, nil
 }
 
 func (s *Server) apiPBXDelete(kind string) gin.HandlerFunc {

@@ -95,11 +95,13 @@ func promptBodyLimit(r *http.Request) int64 {
 
 // promptRoutes registers the prompt API on the authenticated group.
 func (s *Server) promptRoutes(authed *gin.RouterGroup) {
-	g := authed.Group("/prompts", s.needPrompts)
-	g.GET("", s.requireSupervisor, s.apiPromptList)
-	g.GET("/:lang/*name", s.requireSupervisor, s.apiPromptGet)
-	g.PUT("/:lang/*name", s.requireAdmin(true), s.apiPromptPut)
-	g.DELETE("/:lang/*name", s.requireAdmin(true), s.apiPromptDelete)
+	// The permission first, so a refusal does not tell whether the box
+	// has a catalogue.
+	g := authed.Group("/prompts")
+	g.GET("", s.need(PermCCRead), s.needPrompts, s.apiPromptList)
+	g.GET("/:lang/*name", s.need(PermCCRead), s.needPrompts, s.apiPromptGet)
+	g.PUT("/:lang/*name", s.need(PermCCWrite), s.needPrompts, s.apiPromptPut)
+	g.DELETE("/:lang/*name", s.need(PermCCWrite), s.needPrompts, s.apiPromptDelete)
 }
 
 // needPrompts answers 503 when the firmware provides no catalogue.

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -100,4 +102,20 @@ func TestRun(t *testing.T) {
 	if _, err := http.Get("http://" + addr + "/api/v1/health"); err == nil {
 		t.Fatal("server still answers after shutdown")
 	}
+}
+
+// TestServersBuiltTogether: servers built at the same time (parallel
+// tests, the daemon's in-process restart) share no unguarded state; under
+// -race it failed while every New set gin's mode (gin.SetMode writes plain
+// package variables).
+func TestServersBuiltTogether(t *testing.T) {
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if _, err := New(Config{Users: newMemUsers(), System: fakeSystem{}, Logger: slog.New(slog.DiscardHandler)}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -96,7 +96,16 @@ func (p *confPBX) PBXUpdate(ctx context.Context, kind, key string, obj json.RawM
 	return p.put(key, obj)
 }
 
-func (p *confPBX) PBXDelete(ctx context.Context, kind, key string) error { return nil }
+func (p *confPBX) PBXDelete(ctx context.Context, kind, key string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i := p.find(key)
+	if i < 0 {
+		return fmt.Errorf("conf: %w", ErrNotFound)
+	}
+	p.exts = slices.Delete(p.exts, i, i+1)
+	return nil
+}
 
 func newConfEnv(t *testing.T) (*env, *confPBX, *client) {
 	t.Helper()
@@ -317,7 +326,7 @@ func TestCatalogueCoversReasons(t *testing.T) {
 	}
 	// Arguments: what the English text takes, by verb.
 	verb := regexp.MustCompile(`%(\[(\d+)\])?[-+# 0]*\d*(\.\d+)?([a-zA-Z%])`)
-	for key, en := range cs[i18n.Default] {
+	for key, en := range cs["en"] {
 		var args []any
 		n := 0
 		for _, m := range verb.FindAllStringSubmatch(en, -1) {

@@ -67,7 +67,11 @@ type Server struct {
 	cat    i18n.Catalogs
 	engine *gin.Engine
 	pages  map[string]*pageTemplate
-	now    func() time.Time
+	static map[string]string // static file name to content hash
+	// eventTypeKeys are the catalogue's "ev.*" keys, the labels of the
+	// event types and states the live pages show.
+	eventTypeKeys []string
+	now           func() time.Time
 
 	sess     *sessions
 	csrf     *csrfSigner
@@ -80,12 +84,17 @@ type Server struct {
 	code     setupCode
 	setupMu  sync.Mutex
 	usersMu  sync.Mutex // serialises user changes, for the last-admin rule
+	imports  uploads    // customer files between the steps of an import
 	hashSem  chan struct{}
 
 	dummyOnce sync.Once
 	dummy     string
 
 	certs *tlscert.Store // nil without HTTPS
+
+	streams     streamCount // open event streams
+	streamsCtx  context.Context
+	stopStreams context.CancelFunc // ends every event stream at shutdown
 
 	addrMu    sync.Mutex
 	addr      string
@@ -123,6 +132,7 @@ func New(cfg Config) (*Server, error) {
 		ready:   make(chan struct{}),
 	}
 	s.now = time.Now
+	s.streamsCtx, s.stopStreams = context.WithCancel(context.Background())
 	clock := func() time.Time { return s.now() }
 	s.sess = newSessions(cfg.SessionIdle, cfg.SessionMax, clock)
 	s.csrf = newCSRFSigner(clock)
@@ -135,6 +145,10 @@ func New(cfg Config) (*Server, error) {
 	if s.pages, err = loadPages(); err != nil {
 		return nil, err
 	}
+	if s.static, err = hashStatic(); err != nil {
+		return nil, fmt.Errorf("webui: static files: %w", err)
+	}
+	s.eventTypeKeys = eventTypeKeys(cat)
 	if cfg.HTTPSAddr != "" {
 		if cfg.TLSDir == "" {
 			return nil, errors.New("webui: Config.TLSDir is empty")
@@ -216,7 +230,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.readyOnce.Do(func() { close(s.ready) })
 
 	newServer := func(h http.Handler) *http.Server {
-		return &http.Server{
+		srv := &http.Server{
 			Handler:           h,
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       30 * time.Second,
@@ -225,6 +239,10 @@ func (s *Server) Run(ctx context.Context) error {
 			MaxHeaderBytes:    32 << 10,
 			ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		}
+		// Event streams never finish on their own: Shutdown ends them
+		// rather than waiting out its grace period.
+		srv.RegisterOnShutdown(s.stopStreams)
+		return srv
 	}
 	plain := newServer(s.engine)
 	if tlsLn != nil && s.cfg.RedirectHTTP {
@@ -314,9 +332,14 @@ func (s *Server) redirectToHTTPS(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "https://"+target+r.URL.RequestURI(), code)
 }
 
+// releaseMode puts gin in release mode once per process: gin keeps its
+// mode in unguarded package variables, which servers built at the same
+// time (tests, the in-process restart) must not write together.
+var releaseMode sync.Once
+
 // routes builds the gin engine.
 func (s *Server) routes() *gin.Engine {
-	gin.SetMode(gin.ReleaseMode)
+	releaseMode.Do(func() { gin.SetMode(gin.ReleaseMode) })
 	e := gin.New()
 	// Use the socket's address for throttling: no proxy sits in front of
 	// the appliance, and trusting X-Forwarded-For would let a client pick
@@ -328,8 +351,8 @@ func (s *Server) routes() *gin.Engine {
 
 	static, _ := fs.Sub(assets, "assets/static")
 	files := http.StripPrefix("/static", http.FileServerFS(filesOnly{static}))
-	e.GET("/static/*path", gin.WrapH(files))
-	e.HEAD("/static/*path", gin.WrapH(files))
+	e.GET("/static/*path", s.serveStatic(files))
+	e.HEAD("/static/*path", s.serveStatic(files))
 
 	api := e.Group("/api/v1")
 	api.GET("/health", s.apiHealth)
@@ -339,7 +362,9 @@ func (s *Server) routes() *gin.Engine {
 	api.POST("/setup", s.apiSetup)
 	authed := api.Group("", s.requireUser(true))
 	authed.GET("/system", s.apiSystem)
-	admin := authed.Group("/users", s.requireAdmin(true))
+	authed.GET("/permissions", s.apiPermissions)
+	authed.PUT("/me", s.apiUpdateMe)
+	admin := authed.Group("/users", s.need(PermUsers))
 	admin.GET("", s.apiListUsers)
 	admin.POST("", s.apiCreateUser)
 	admin.GET("/:login", s.apiGetUser)
@@ -349,12 +374,19 @@ func (s *Server) routes() *gin.Engine {
 	s.ccRoutes(authed)
 	s.ccLiveRoutes(authed)
 	s.cdrRoutes(authed)
+	s.eventsRoutes(authed)
+	s.recordingRoutes(authed)
+	s.voicemailRoutes(authed)
+	s.conferenceRoutes(authed)
 	s.promptRoutes(authed)
+	s.recordsRoutes(authed)
+	s.faxRoutes(e, authed)
 	s.tlsRoutes(authed)
 	s.simRoutes(e)
 	s.updateRoutes(e, authed)
-	s.backupRoutes(authed)
-	s.installerRoutes(authed)
+	s.backupRoutes(e, authed)
+	s.installerRoutes(e, authed)
+	s.recordsPages(e)
 	s.outsideRoutes(authed)
 	s.tokenRoutes(authed)
 	s.outsidePageRoutes(e)
@@ -365,8 +397,12 @@ func (s *Server) routes() *gin.Engine {
 	e.GET("/login", s.pageLogin)
 	e.POST("/login", s.postLogin)
 	e.POST("/logout", s.postLogout)
+	s.formRoutes(e, pbxForms)
+	s.formRoutes(e, ccForms)
+	s.deskRoutes(e)
 	e.GET("/lang/:lang", s.switchLang)
-	pages := e.Group("/users", s.requireUser(false), s.requireAdmin(false))
+	e.POST("/lang/:lang", s.requireUser(false), s.postSwitchLang)
+	pages := e.Group("/users", s.requireUser(false), s.need(PermUsers))
 	pages.GET("", s.pageUsers)
 	pages.POST("", s.postCreateUser)
 	pages.GET("/:login", s.pageEditUser)
@@ -457,7 +493,7 @@ func (s *Server) secureHeaders(c *gin.Context) {
 	if s.cfg.HSTS && isTLS(c) {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max(bodyLimit(c.Request), promptBodyLimit(c.Request)))
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max(bodyLimit(c.Request), promptBodyLimit(c.Request), recordsBodyLimit(c.Request), faxBodyLimit(c.Request)))
 	c.Next()
 }
 
@@ -494,6 +530,9 @@ func (s *Server) loadSession(c *gin.Context) {
 	}
 	c.Set(keyUser, u)
 	c.Set(keySession, ss)
+	if tag := s.cat.Supported(u.Lang); tag != "" {
+		c.Set(keyLang, tag) // the user's choice, on every device
+	}
 }
 
 // keyRateLimited marks a request limitAnonymous refused.
@@ -612,17 +651,6 @@ func (s *Server) requireUser(api bool) gin.HandlerFunc {
 		} else {
 			c.Redirect(http.StatusSeeOther, "/login?next="+urlQueryEscape(c.Request.URL.RequestURI()))
 		}
-		c.Abort()
-	}
-}
-
-// requireAdmin refuses non-administrators with 403.
-func (s *Server) requireAdmin(api bool) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if u, ok := userOf(c); ok && u.Role == RoleAdmin {
-			return
-		}
-		s.failWith(c, fail(http.StatusForbidden, "err.forbidden", ""))
 		c.Abort()
 	}
 }

@@ -34,7 +34,7 @@ func (s *Server) simRoutes(e *gin.Engine) {
 	if s.cfg.Sim == nil {
 		return
 	}
-	g := e.Group("/sim", s.requireUser(false), s.requireAdmin(false))
+	g := e.Group("/sim", s.requireUser(false), s.need(PermSystem))
 	g.GET("", s.pageSim)
 	g.POST("", s.postSim)
 }

@@ -18,7 +18,7 @@ import (
 //
 // Without HTTPS they answer 503.
 func (s *Server) tlsRoutes(authed *gin.RouterGroup) {
-	g := authed.Group("/tls", s.requireAdmin(true), s.needTLS)
+	g := authed.Group("/tls", s.need(PermSystem), s.needTLS)
 	g.GET("", s.apiTLS)
 	g.PUT("", s.apiTLSInstall)
 	g.DELETE("", s.apiTLSReset)

@@ -180,9 +180,18 @@ func (s *Server) loadToken(c *gin.Context) {
 		c.Abort()
 		return
 	}
-	// The scope table is the limit; the role only gets the request past
-	// the handlers' role checks.
-	c.Set(keyUser, User{Login: "token:" + t.Name, Role: RoleAdmin})
+	// A token acts with its owner's role and permissions as they are now
+	// (never more: an owner demoted, disabled or deleted takes the token
+	// down too), within its scopes; under its own name, so it owns none of
+	// the owner's private records.
+	owner, err := s.cfg.Users.Get(c.Request.Context(), t.CreatedBy)
+	if err != nil || owner.Disabled {
+		s.log.Warn("webui: API token refused: its owner is gone or disabled", "token", t.ID, "owner", t.CreatedBy)
+		s.failWith(c, fail(http.StatusUnauthorized, "err.token.invalid", ""))
+		c.Abort()
+		return
+	}
+	c.Set(keyUser, User{Login: "token:" + t.Name, Role: owner.Role, Permissions: owner.Permissions})
 	c.Set(keyToken, t)
 }
 
@@ -208,13 +217,13 @@ func viewToken(t APIToken) tokenView {
 	return tokenView{ID: t.ID, Name: t.Name, Scopes: t.Scopes, Created: t.Created, CreatedBy: t.CreatedBy, LastUsed: t.LastUsed, Revoked: t.Revoked}
 }
 
-// tokenRoutes: administrators manage tokens (a token cannot).
+// tokenRoutes: holders of PermSystem manage tokens (a token cannot).
 //
 //	GET    /api/v1/tokens               -> {"tokens": [...], "scopes": [...]}
 //	POST   /api/v1/tokens {"name", "scopes"} -> the token with its text, shown once
 //	DELETE /api/v1/tokens/:id           -> revoked (kept, listed as revoked)
 func (s *Server) tokenRoutes(authed *gin.RouterGroup) {
-	g := authed.Group("/tokens", s.requireAdmin(true), s.refuseToken)
+	g := authed.Group("/tokens", s.need(PermSystem), s.refuseToken)
 	g.GET("", func(c *gin.Context) {
 		if !s.haveTokens(c) {
 			return

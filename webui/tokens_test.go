@@ -2,7 +2,10 @@ package webui
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -103,5 +106,62 @@ func TestScopeTable(t *testing.T) {
 		if got := scopeAllows(c.scopes, c.method, c.path); got != c.want {
 			t.Errorf("%v %s %s = %v", c.scopes, c.method, c.path, got)
 		}
+	}
+}
+
+// A token acts with its owner's permissions as they are now: an owner
+// demoted loses the token what the new role lacks, a disabled or deleted
+// owner takes it down (before, a token ran as an administrator whoever
+// had made it).
+func TestTokenNeverExceedsItsOwner(t *testing.T) {
+	e := newEnv(t, Config{Tokens: &memTokens{m: map[string]APIToken{}}})
+	e.users.add(t, "boss", RoleAdmin, "boss-password")
+	a := e.client(t)
+	a.login("boss", "boss-password")
+	st, m := a.api(http.MethodPost, "/api/v1/tokens", map[string]any{"name": "crm", "scopes": []string{"cdr:read", "sms:read"}})
+	wantStatus(t, "create", st, http.StatusCreated, m)
+	text, _ := m["token"].(string)
+	bearer := func(path string) (int, map[string]any) {
+		req := httptest.NewRequest(http.MethodGet, "http://callbox.test"+path, nil)
+		req.Header.Set("Authorization", "Bearer "+text)
+		req.RemoteAddr = "192.0.2.77:40000"
+		rec := httptest.NewRecorder()
+		e.s.Handler().ServeHTTP(rec, req)
+		out := map[string]any{}
+		_ = json.Unmarshal(rec.Body.Bytes(), &out)
+		return rec.Code, out
+	}
+	for _, p := range []string{"/api/v1/cdr", "/api/v1/sms/status"} {
+		if st, m := bearer(p); st == http.StatusUnauthorized || st == http.StatusForbidden {
+			t.Errorf("admin's token: %s = %d %v", p, st, m)
+		}
+	}
+	if st, _ := bearer("/api/v1/users"); st != http.StatusForbidden {
+		t.Errorf("outside its scopes: %d", st)
+	}
+	// Demoted to a supervisor without the call log: the token follows.
+	u, _ := e.users.Get(context.Background(), "boss")
+	u.Role, u.Permissions = RoleSupervisor, map[string]bool{"logs.all": false}
+	if err := e.users.Update(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	if st, m := bearer("/api/v1/cdr"); st != http.StatusForbidden || m["reason"] != "logs.all" {
+		t.Errorf("demoted owner's token: /api/v1/cdr = %d %v, want 403 logs.all", st, m)
+	}
+	if st, m := bearer("/api/v1/sms/status"); st == http.StatusUnauthorized || st == http.StatusForbidden {
+		t.Errorf("demoted owner still sends SMS: %d %v", st, m)
+	}
+	u.Disabled = true
+	if err := e.users.Update(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := bearer("/api/v1/sms/status"); st != http.StatusUnauthorized {
+		t.Errorf("disabled owner's token: %d, want 401", st)
+	}
+	if err := e.users.Delete(context.Background(), "boss"); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := bearer("/api/v1/sms/status"); st != http.StatusUnauthorized {
+		t.Errorf("deleted owner's token: %d, want 401", st)
 	}
 }

@@ -19,20 +19,77 @@ import (
 // memUpdates consumes uploads the way the firmware does: streamed through
 // a hash, nothing kept.
 type memUpdates struct {
-	mu      sync.Mutex
-	got     int64
-	sum     hash.Hash
-	fail    error
-	pending *UpdateManifest
-	applied bool
+	mu       sync.Mutex
+	got      int64
+	sum      hash.Hash
+	fail     error
+	pending  *UpdateManifest
+	applied  bool
+	settings UpdateSettings
+	check    *UpdateCheck
+	fetched  bool
 }
 
 func (m *memUpdates) UpdateStatus(ctx context.Context) UpdateStatus {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return UpdateStatus{Available: true, Board: "sim", Simulated: true, Booted: "A", Version: "1.0.0", BootOrder: []string{"A", "B"},
+	return UpdateStatus{Available: true, Board: "sim", Simulated: true, Booted: "A", Version: "1.0.0", Build: "dev (commit x)",
+		BootOrder: []string{"A", "B"}, Floor: m.settings.Floor,
 		Slots: []UpdateSlot{{Name: "A", Booted: true, Version: "1.0.0", State: "good", AttemptsLeft: 3},
-			{Name: "B", Version: "1.1.0", State: "installed"}}, Pending: m.pending}
+			{Name: "B", Version: "1.1.0", State: "installed"}}, Pending: m.pending, Check: m.check}
+}
+
+// settingErr is a refused setting with a reason code, as firmware/ota's.
+type settingErr struct {
+	field, code string
+	args        []any
+}
+
+func (e *settingErr) Error() string               { return "mem: " + e.field + ": refused" }
+func (e *settingErr) JSONField() string           { return e.field }
+func (e *settingErr) ReasonCode() (string, []any) { return e.code, e.args }
+
+func (m *memUpdates) UpdateSettings(ctx context.Context) (UpdateSettings, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.settings, nil
+}
+
+func (m *memUpdates) SetUpdateSettings(ctx context.Context, s UpdateSettings) error {
+	switch {
+	case s.Check.IntervalHours < 1:
+		return fmt.Errorf("%w: %w", ErrInvalid, &settingErr{"check.interval_hours", "ota.interval", []any{720}})
+	case s.Check.Enabled && !strings.HasPrefix(s.Check.URL, "http"):
+		return fmt.Errorf("%w: %w", ErrInvalid, &settingErr{"check.url", "ota.url.format", []any{s.Check.URL}})
+	case s.Floor == "latest":
+		return fmt.Errorf("%w: %w", ErrInvalid, &settingErr{"floor", "ota.floor", []any{s.Floor}})
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.settings = s
+	return nil
+}
+
+func (m *memUpdates) CheckUpdate(ctx context.Context) UpdateCheck {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := UpdateCheck{URL: m.settings.Check.URL, At: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC), Available: true, Version: "1.1.0", Notes: "faster"}
+	if m.settings.Check.URL == "" {
+		r = UpdateCheck{At: r.At, Error: "no update URL is set"}
+	}
+	m.check = &r
+	return r
+}
+
+func (m *memUpdates) FetchUpdate(ctx context.Context) (UpdateManifest, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.check == nil || !m.check.Available {
+		return UpdateManifest{}, fmt.Errorf("%w: ota: refused: no update was found available; check first", ErrInvalid)
+	}
+	mf := UpdateManifest{Version: m.check.Version, Compatible: []string{"sim"}, Notes: m.check.Notes}
+	m.pending, m.fetched = &mf, true
+	return mf, nil
 }
 
 func (m *memUpdates) InstallUpdate(ctx context.Context, r io.Reader, size int64) (UpdateManifest, error) {

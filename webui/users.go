@@ -83,21 +83,112 @@ type userInput struct {
 	Role        *string `json:"role"`
 	Password    *string `json:"password"`
 	Disabled    *bool   `json:"disabled"`
+	Lang        *string `json:"lang"`
+	Agent       *string `json:"agent"`
+	// Permissions is the whole set the user should hold (see
+	// Permission); absent keeps the user's, or the new role's defaults
+	// when the role changes.
+	Permissions *[]string `json:"permissions"`
 }
 
 // userView is a user as the API shows it: never the password hash.
 type userView struct {
-	Login       string    `json:"login"`
-	DisplayName string    `json:"display_name"`
-	Role        string    `json:"role"`
-	Disabled    bool      `json:"disabled"`
-	Created     time.Time `json:"created"`
-	Updated     time.Time `json:"updated"`
+	Login       string       `json:"login"`
+	DisplayName string       `json:"display_name"`
+	Role        string       `json:"role"`
+	Disabled    bool         `json:"disabled"`
+	Lang        string       `json:"lang"`
+	Agent       string       `json:"agent"`
+	Permissions []Permission `json:"permissions"` // what the user holds
+	Created     time.Time    `json:"created"`
+	Updated     time.Time    `json:"updated"`
 }
 
 func viewOf(u User) userView {
 	return userView{Login: u.Login, DisplayName: u.DisplayName, Role: u.Role, Disabled: u.Disabled,
-		Created: u.Created, Updated: u.Updated}
+		Lang: u.Lang, Agent: u.Agent, Permissions: u.Effective(), Created: u.Created, Updated: u.Updated}
+}
+
+// Can reports whether the viewer holds the permission named p.
+func (v *userView) Can(p string) bool { return slices.Contains(v.Permissions, Permission(p)) }
+
+// maxAgentLen is the longest work number (工号) of an agent.
+const maxAgentLen = 8
+
+// validAgent checks a work number: empty, or 1-8 digits.
+func validAgent(s string) *failure {
+	if len(s) > maxAgentLen {
+		return fail(http.StatusBadRequest, "err.agent.format", "agent", maxAgentLen)
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return fail(http.StatusBadRequest, "err.agent.format", "agent", maxAgentLen)
+		}
+	}
+	return nil
+}
+
+// validLang checks a stored language choice: empty or a catalogue's tag,
+// which it returns in the catalogue's spelling.
+func (s *Server) validLang(v string) (string, *failure) {
+	if v == "" {
+		return "", nil
+	}
+	tag := s.cat.Supported(v)
+	if tag == "" {
+		return "", fail(http.StatusBadRequest, "err.lang.unsupported", "lang")
+	}
+	return tag, nil
+}
+
+// agentTaken refuses a work number another user already has.
+func (s *Server) agentTaken(ctx context.Context, login, agent string) *failure {
+	if agent == "" {
+		return nil
+	}
+	us, err := s.cfg.Users.List(ctx)
+	if err != nil {
+		return internal(err)
+	}
+	for _, o := range us {
+		if o.Agent == agent && o.Login != login {
+			return fail(http.StatusConflict, "err.agent.taken", "agent", o.Login)
+		}
+	}
+	return nil
+}
+
+// applyProfile sets the language, work number and permissions of in on u
+// (whose role is final), checking each. roleChanged resets the
+// permissions to the new role's defaults unless in names them.
+func (s *Server) applyProfile(ctx context.Context, u *User, in userInput, roleChanged bool) *failure {
+	if in.Lang != nil {
+		tag, f := s.validLang(*in.Lang)
+		if f != nil {
+			return f
+		}
+		u.Lang = tag
+	}
+	if in.Agent != nil {
+		if f := validAgent(*in.Agent); f != nil {
+			return f
+		}
+		if f := s.agentTaken(ctx, u.Login, *in.Agent); f != nil {
+			return f
+		}
+		u.Agent = *in.Agent
+	}
+	switch {
+	case in.Permissions != nil:
+		o, f := overridesFor(u.Role, *in.Permissions)
+		if f != nil {
+			return f
+		}
+		u.Permissions = o
+	case roleChanged:
+		u.Permissions = nil
+	}
+	return nil
 }
 
 func validLogin(s string) *failure {
@@ -259,6 +350,9 @@ func (s *Server) createUser(ctx context.Context, in userInput) (User, *failure) 
 	if in.Disabled != nil {
 		u.Disabled = *in.Disabled
 	}
+	if f := s.applyProfile(ctx, &u, in, false); f != nil {
+		return u, f
+	}
 	h, f := s.hash(ctx, *in.Password)
 	if f != nil {
 		return u, f
@@ -306,6 +400,7 @@ func (s *Server) updateUser(ctx context.Context, login string, in userInput, kee
 		u.DisplayName = *in.DisplayName
 	}
 	wasAdmin := u.Role == RoleAdmin && !u.Disabled
+	oldRole := u.Role
 	if in.Role != nil {
 		if f := validRole(*in.Role); f != nil {
 			return u, f
@@ -327,6 +422,9 @@ func (s *Server) updateUser(ctx context.Context, login string, in userInput, kee
 			}
 			return u, fail(http.StatusConflict, "err.user.last_admin", field)
 		}
+	}
+	if f := s.applyProfile(ctx, &u, in, u.Role != oldRole); f != nil {
+		return u, f
 	}
 	newPassword := in.Password != nil && *in.Password != ""
 	if newPassword {

@@ -12,8 +12,9 @@
 //
 // Pages (server-rendered, usable without JavaScript): /setup, /login,
 // /logout (POST), / (dashboard; agents and supervisors see what their role
-// may use), /users and /users/:login (administrators only), /lang/:lang (the
-// language switch, a cookie).
+// may use), /desk (the agent workbench over Desk, desk.go), /users and
+// /users/:login (administrators only), /lang/:lang (the language switch, a
+// cookie).
 //
 // API: GET /api/v1/health (no auth), GET /api/v1/session (who am I and
 // the CSRF token), POST /api/v1/login, /logout, /setup,
@@ -66,8 +67,18 @@ type User struct {
 	Role         string
 	PasswordHash string
 	Disabled     bool
-	Created      time.Time
-	Updated      time.Time
+	// Lang is the language the user chose ("zh-CN", "en"); empty: the
+	// browser's, then zh-CN.
+	Lang string
+	// Agent is the work number (工号, 1-8 digits) of the call-centre agent
+	// this user is, if any: the live event stream shows an agent its own
+	// calls by it.
+	Agent string
+	// Permissions grant (true) or revoke (false) permissions against the
+	// role's defaults (see Permission); nil: the defaults.
+	Permissions map[string]bool
+	Created     time.Time
+	Updated     time.Time
 }
 
 // Users is the user storage webui consumes. Implementations wrap the
@@ -104,6 +115,7 @@ var (
 var userFields = map[string]string{
 	"login": "login", "display_name": "display_name", "role": "role",
 	"password": "password", "password_hash": "password", "disabled": "disabled",
+	"lang": "lang", "agent": "agent", "permissions": "permissions",
 }
 
 // errField finds the user field named after a sentinel in err's text: the
@@ -133,7 +145,13 @@ type System interface {
 
 // SystemInfo is a snapshot of the appliance's state.
 type SystemInfo struct {
+	// Version is the running firmware's: the booted slot's. Slot names
+	// it ("" when the box did not boot from one); Build is the binary's
+	// own version with its commit and build time, which in simulation
+	// stays the same while the slots carry their bundles' versions.
 	Version       string
+	Slot          string
+	Build         string
 	Uptime        time.Duration
 	Board         BoardInfo
 	StoreBytes    int64
@@ -147,6 +165,13 @@ type SystemInfo struct {
 const (
 	// AlarmStorageFull: writes to the store fail for lack of space.
 	AlarmStorageFull = "storage_full"
+	// AlarmRecordingFull, AlarmRecordingLow, AlarmRecordingDir: calls
+	// are not recorded for lack of space, the data partition is under its
+	// floor with nothing left to purge, the recording directory is missing
+	// (telephony/recording's alarms, with the same codes).
+	AlarmRecordingFull = "recording_full"
+	AlarmRecordingLow  = "recording_low"
+	AlarmRecordingDir  = "recording_dir"
 )
 
 // Alarm is one raised alarm: its code (the catalogues have
@@ -203,9 +228,21 @@ type Config struct {
 	// CallLog serves the call detail records under /api/v1/cdr; nil makes
 	// that route answer 503.
 	CallLog CallLog
+	// Recordings serves the call recordings under /api/v1/recordings; nil
+	// makes those routes answer 503.
+	Recordings Recordings
+	// Voicemail serves the voicemail boxes and inboxes under
+	// /api/v1/voicemail; nil makes those routes answer 503.
+	Voicemail Voicemail
+	// Conferences serves the conference rooms under /api/v1/conference;
+	// nil makes those routes answer 503.
+	Conferences Conferences
 	// Sim, on a simulated board, serves the /sim page (administrators
 	// only); nil: no such page.
 	Sim Sim
+	// Records are the customer-service records (records.go): customers,
+	// knowledge base, work orders; nil makes their routes answer 503.
+	Records *Records
 	// Updates installs firmware bundles under /api/v1/update and /update;
 	// nil makes those routes answer 503.
 	Updates Updates
@@ -215,9 +252,21 @@ type Config struct {
 	// Installer is the LAN, time and NTP settings and the factory reset
 	// under /api/v1/installer; nil makes those routes answer 503.
 	Installer Installer
+	// Events is the call centre's live event stream served at GET
+	// /api/v1/events; nil makes that route answer 503.
+	Events Events
+	// Desk is the live call centre as the agent workbench (/desk) uses
+	// it; nil: the page says the call centre is not running.
+	Desk Desk
+	// Heartbeat is how often an idle event stream sends a heartbeat; zero
+	// means DefaultHeartbeat (15 s).
+	Heartbeat time.Duration
 	// Prompts is the prompt catalogue under /api/v1/prompts (prompts.go);
 	// nil makes those routes answer 503.
 	Prompts Prompts
+	// Fax is the fax inbox, outbox and settings under /api/v1/fax (fax.go);
+	// nil makes those routes answer 503.
+	Fax Fax
 	// Outside is SMS, email, webhooks and the outside-database push
 	// (outside.go); nil makes those routes answer 503.
 	Outside Outside

@@ -186,10 +186,10 @@ func TestLoginLogoutAPI(t *testing.T) {
 	wantStatus(t, "system", st, http.StatusOK, m)
 	board := m["board"].(map[string]any)
 	if m["version"] != "v0.1.0-test" || m["uptime_s"] != float64(93784) || m["store_bytes"] != float64(32768) ||
-		m["data_free_bytes"] != float64(5<<30) || board["name"] != "sim" || len(board["ports"].([]any)) != 2 {
+		m["data_free_bytes"] != float64(5<<30) || board["name"] != "sim" || len(board["ports"].([]any)) != 3 {
 		t.Fatalf("system = %v", m)
 	}
-	if p := board["ports"].([]any)[1].(map[string]any); p["name"] != "fxo1" || p["kind"] != "fxo" || p["chip"] != "si3050-sim" || p["state"] != "on-hook" {
+	if p := board["ports"].([]any)[1].(map[string]any); p["name"] != "fxo1" || p["kind"] != "fxo" || p["chip"] != "si3050-sim" || p["state"] != "ok, on-hook, battery" {
 		t.Fatalf("port = %v", p)
 	}
 	st, m = c.api(http.MethodPost, "/api/v1/logout", nil)
@@ -223,7 +223,7 @@ func TestLoginLogoutPages(t *testing.T) {
 	}
 	rec = c.get("/")
 	wantStatus(t, "dashboard", rec.Code, http.StatusOK, rec.Body)
-	for _, want := range []string{"System overview", "v0.1.0-test", "1d 02:03:04", "fxo1", "si3050-sim", "5.0 GiB", `href="/users"`} {
+	for _, want := range []string{"System overview", "v0.1.0-test", "1d 02:03:04", "FXO 1", "working, on hook, line voltage present", "out of service: si3050: fxo2", "si3050-sim", "5.0 GiB", `href="/users"`} {
 		if !strings.Contains(rec.Body.String(), want) {
 			t.Errorf("dashboard lacks %q", want)
 		}

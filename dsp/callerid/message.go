@@ -30,6 +30,13 @@ const (
 	// MDMF is the Multiple Data Message Format (type 0x80): a list of
 	// parameters, each with a type and a length.
 	MDMF Format = 0x80
+	// SDMFMWI is GR-30's single-format message waiting (type 0x06): the
+	// indicator on or off, nothing else (see Message.Waiting).
+	SDMFMWI Format = 0x06
+	// MDMFMWI is the message waiting indicator of GR-30 and EN 300 659-3
+	// (type 0x82): the visual indicator, optionally the date and time and
+	// the number of messages.
+	MDMFMWI Format = 0x82
 )
 
 // String names the format as the command line spells it.
@@ -39,6 +46,10 @@ func (f Format) String() string {
 		return "sdmf"
 	case MDMF:
 		return "mdmf"
+	case SDMFMWI:
+		return "sdmf-mwi"
+	case MDMFMWI:
+		return "mdmf-mwi"
 	}
 	return fmt.Sprintf("format(%#02x)", byte(f))
 }
@@ -89,6 +100,8 @@ const (
 
 // Message is one caller ID message. Time is "MMDDHHMM" or empty. A number
 // and its absence reason exclude each other, as do a name and its reason.
+// A message waiting message (SDMFMWI, MDMFMWI) carries Waiting, and
+// MDMFMWI may carry Time and Messages; the other fields stay empty.
 type Message struct {
 	Format       Format
 	Time         string
@@ -96,6 +109,12 @@ type Message struct {
 	NumberReason Reason
 	Name         string
 	NameReason   Reason
+	// Waiting is the visual message waiting indicator: IndicatorOn or
+	// IndicatorOff (message waiting messages only).
+	Waiting Indicator
+	// Messages is the number of messages waiting, 1 to 255 (MDMFMWI only;
+	// 0: not sent).
+	Messages int
 }
 
 // Errors a caller may branch on.
@@ -141,6 +160,12 @@ func (m *Message) Validate() error {
 	if m.Name != "" && m.NameReason != NoReason {
 		return invalid("name and name absence reason both set")
 	}
+	if m.Format == SDMFMWI || m.Format == MDMFMWI {
+		return m.validateMWI()
+	}
+	if m.Waiting != 0 || m.Messages != 0 {
+		return invalid("message waiting fields in a %v message", m.Format)
+	}
 	switch m.Format {
 	case SDMF:
 		// SDMF has a fixed layout: time, then number or a one-letter reason.
@@ -179,6 +204,8 @@ func (m *Message) AppendBinary(b []byte) ([]byte, error) {
 		} else {
 			b = append(b, m.Number...)
 		}
+	case SDMFMWI, MDMFMWI:
+		b = m.appendMWI(b)
 	case MDMF:
 		// Parameters go in ascending type order, the order Parse demands,
 		// so that every message has exactly one encoding.
@@ -232,6 +259,11 @@ func Parse(b []byte) (Message, error) {
 	body := b[2 : len(b)-1]
 	m.Format = Format(b[0])
 	switch m.Format {
+	case SDMFMWI, MDMFMWI:
+		var err error
+		if m, err = parseMWI(m.Format, body, true); err != nil {
+			return Message{}, err
+		}
 	case SDMF:
 		if len(body) < 9 {
 			return m, invalid("sdmf body of %d bytes", len(body))
@@ -333,6 +365,8 @@ func ParseLoose(b []byte) (Message, error) {
 	body := b[2 : len(b)-1]
 	m.Format = Format(b[0])
 	switch m.Format {
+	case SDMFMWI, MDMFMWI:
+		return parseMWI(m.Format, body, false)
 	case SDMF:
 		if len(body) < 8 {
 			return m, invalid("sdmf body of %d bytes", len(body))

@@ -129,6 +129,8 @@ func FuzzParse(f *testing.F) {
 		{Format: SDMF, Time: "12312359", NumberReason: Private},
 		{Format: MDMF, Time: "11211305", Number: "13800138000", Name: "ZHANG SAN"},
 		{Format: MDMF, NumberReason: Private, NameReason: Unavailable},
+		{Format: MDMFMWI, Time: "03020930", Waiting: IndicatorOn, Messages: 3},
+		{Format: SDMFMWI, Waiting: IndicatorOff},
 	} {
 		b, err := m.AppendBinary(nil)
 		if err != nil {

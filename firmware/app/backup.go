@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"time"
 
 	"callbox/firmware/backup"
 	"callbox/firmware/cli/backupcli"
@@ -74,14 +76,62 @@ func (w backupsWeb) WriteBackup(ctx context.Context, out io.Writer, recordings b
 	return err
 }
 
-func (w backupsWeb) RestoreBackup(ctx context.Context, r io.Reader) (string, error) {
+func (w backupsWeb) RestoreBackup(ctx context.Context, r io.Reader, restart bool) (webui.BackupInfo, error) {
 	m, err := w.a.restoreBackup(r)
 	if errors.Is(err, backup.ErrInvalid) {
-		return "", fmt.Errorf("%w: %w", webui.ErrInvalid, err)
+		return webui.BackupInfo{}, fmt.Errorf("%w: %w", webui.ErrInvalid, err)
 	}
 	if err != nil {
-		return "", err
+		return webui.BackupInfo{}, err
 	}
-	go w.a.requestRestart()
-	return fmt.Sprintf("%d files from a backup of %s (firmware %s)", len(m.Files), m.Created.Format("2006-01-02 15:04"), m.Version), nil
+	if restart {
+		go w.a.requestRestart()
+	}
+	return backupInfo(m), nil
+}
+
+func (w backupsWeb) PendingRestore(ctx context.Context) (*webui.BackupInfo, error) {
+	m, err := backup.PendingManifest(w.a.cfg.DataDir)
+	if m == nil || err != nil {
+		return nil, err
+	}
+	info := backupInfo(*m)
+	return &info, nil
+}
+
+func (w backupsWeb) DiscardRestore(ctx context.Context) error {
+	if err := backup.Discard(w.a.cfg.DataDir); err != nil {
+		return err
+	}
+	w.a.log.Warn("the pending restore was discarded")
+	return nil
+}
+
+func (w backupsWeb) ApplyRestore(ctx context.Context) error {
+	if !backup.Pending(w.a.cfg.DataDir) {
+		return fmt.Errorf("%w: no restore is waiting", webui.ErrNotFound)
+	}
+	// Answer first: the restart stops the web admin.
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		w.a.requestRestart()
+	}()
+	return nil
+}
+
+// backupInfo sums up what a backup holds for the web admin.
+func backupInfo(m backup.Manifest) webui.BackupInfo {
+	info := webui.BackupInfo{Created: m.Created, Version: m.Version, Recordings: m.Recordings, Files: len(m.Files)}
+	for _, f := range m.Files {
+		info.Bytes += f.Size
+		switch {
+		case f.Path == backup.DBName:
+			info.StoreBytes = f.Size
+		case strings.HasPrefix(f.Path, backup.PromptsDir+"/"):
+			info.Prompts++
+		case strings.HasPrefix(f.Path, backup.RecordingDir+"/"):
+			info.RecordingFiles++
+		}
+	}
+	return info
 }

@@ -2,7 +2,6 @@ package app
 
 import (
 	"bytes"
-	"context"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,8 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"callbox/firmware/cli"
-	"callbox/firmware/control"
+	"callbox/webui"
 )
 
 // TestBackupRestore: a backup taken over the control socket restores the
@@ -27,16 +25,7 @@ func TestBackupRestore(t *testing.T) {
 	w := newWebAdmin(t, a)
 	w.do("POST", "/api/v1/extensions", "application/json", strings.NewReader(`{"number":"250","name":"kept","kind":"sip","secret":"kept-in-backup-q7x"}`), http.StatusCreated, nil)
 	file := filepath.Join(dir, "box.tar.gz")
-	ctl := func(args ...string) string {
-		t.Helper()
-		var out, errOut bytes.Buffer
-		code, err := control.Run(context.Background(), control.Path(a.cfg.DataDir), args, cli.IO{Out: &out, Err: &errOut})
-		if err != nil || code != 0 {
-			t.Fatalf("%v: %d %v %s", args, code, err, errOut.String())
-		}
-		return out.String()
-	}
-	if out := ctl("backup", file); !strings.Contains(out, "backup: wrote") {
+	if out := ctl(t, a, "backup", file); !strings.Contains(out, "backup: wrote") {
 		t.Fatal(out)
 	}
 	if st, _ := os.Stat(file); st.Mode().Perm() != 0o600 {
@@ -52,8 +41,30 @@ func TestBackupRestore(t *testing.T) {
 	if !strings.Contains(refused["error"].(string), "nothing was changed") {
 		t.Fatalf("refusal: %v", refused)
 	}
+	// Staged from the web page's upload (no restart), described, discarded.
+	var staged struct {
+		Restored   webui.BackupInfo `json:"restored"`
+		Restarting bool             `json:"restarting"`
+	}
+	w.do("POST", "/api/v1/backup/restore?restart=false", "application/octet-stream", bytes.NewReader(good), http.StatusOK, &staged)
+	if staged.Restarting || staged.Restored.StoreBytes == 0 || staged.Restored.Files < 1 {
+		t.Fatalf("staged: %+v", staged)
+	}
+	var pending struct {
+		Pending *webui.BackupInfo `json:"pending"`
+	}
+	w.do("GET", "/api/v1/backup/restore", "", nil, http.StatusOK, &pending)
+	if pending.Pending == nil || *pending.Pending != staged.Restored {
+		t.Fatalf("pending: %+v, staged %+v", pending.Pending, staged.Restored)
+	}
+	w.do("DELETE", "/api/v1/backup/restore", "", nil, http.StatusNoContent, nil)
+	w.do("GET", "/api/v1/backup/restore", "", nil, http.StatusOK, &pending)
+	w.do("POST", "/api/v1/backup/restore/apply", "application/json", nil, http.StatusConflict, nil)
+	if pending.Pending != nil {
+		t.Fatalf("discarded, still pending: %+v", pending.Pending)
+	}
 	first := a.WebAddr()
-	if out := ctl("restore", file); !strings.Contains(out, "restarting") {
+	if out := ctl(t, a, "restore", file); !strings.Contains(out, "restarting") {
 		t.Fatal(out)
 	}
 	waitFor(t, "the restart", 10*time.Second, func() bool { return a.WebAddr() != "" && a.WebAddr() != first })

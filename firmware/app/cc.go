@@ -60,9 +60,10 @@ func (a *App) startCC(ctx context.Context) error {
 	snap := conf.snap.Load()
 	svc, err := cc.New(snap, cc.Options{
 		Switch: t.sw, Bus: bus, Clock: acd.RealClock{}, Flows: conf.flows, HTTP: &ivr.NetHTTP{},
-		Prompts:  &catPrompts{cat: a.Prompts, log: log},
-		Recorder: newWAVRecorder(filepath.Join(a.cfg.DataDir, "recordings"), log),
-		Status:   acdStore, Callbacks: acdStore, Devices: facts, Facts: facts,
+		Prompts:   &catPrompts{cat: a.Prompts, log: log},
+		Recorder:  a.ccRecorderOr(newWAVRecorder(filepath.Join(a.cfg.DataDir, "recordings"), log)),
+		Voicemail: a.ccVoicemail(),
+		Status:    acdStore, Callbacks: acdStore, Devices: facts, Facts: facts,
 		VerifyPIN: func(hash, pin string) bool {
 			ok, err := passwd.Verify(hash, pin)
 			return err == nil && ok

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strings"
@@ -26,7 +27,11 @@ func loginAs(t *testing.T, base, login, password string) *webClient {
 // status).
 func (w *webClient) get(path string) (int, string) {
 	w.t.Helper()
-	resp, err := w.c.Get(w.base + path)
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, w.base+path, nil)
+	if w.lang != "" {
+		req.Header.Set("Accept-Language", w.lang)
+	}
+	resp, err := w.c.Do(req)
 	if err != nil {
 		w.t.Fatal(err)
 	}

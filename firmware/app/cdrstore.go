@@ -26,6 +26,9 @@ type cdrWriter struct {
 	dropped atomic.Uint64
 	written atomic.Uint64
 	wg      sync.WaitGroup
+	// area is the customer directory's local area code, for the
+	// call-party index (records.go); nil: none.
+	area func() string
 }
 
 func newCDRWriter(db *store.DB, log *slog.Logger) *cdrWriter {
@@ -81,13 +84,21 @@ func (w *cdrWriter) wait() { w.wg.Wait() }
 
 func (w *cdrWriter) store(batch []cdr.Record) {
 	err := w.db.Update(func(tx *store.Tx) error {
+		area := ""
+		if w.area != nil {
+			area = w.area()
+		}
 		for i := range batch {
-			v, err := json.Marshal(toStoredCDR(batch[i]))
+			c := toStoredCDR(batch[i])
+			v, err := json.Marshal(c)
 			if err != nil {
 				return err
 			}
 			key := cdrKey(batch[i].Start, batch[i].ID)
 			if err := tx.Put(store.CDRs, key, v); err != nil {
+				return err
+			}
+			if err := indexCDR(tx, &c, key, area); err != nil {
 				return err
 			}
 			if err := listForExport(tx, store.ExportCDR, key); err != nil {

@@ -12,7 +12,6 @@ import (
 	"callbox/board"
 	"callbox/firmware/console"
 	"callbox/firmware/store"
-	"callbox/firmware/version"
 	"callbox/webui/passwd"
 )
 
@@ -170,11 +169,10 @@ func (h consoleHost) Status() []string {
 	a.mu.Lock()
 	b := a.board
 	a.mu.Unlock()
-	lines := []string{
-		"version: " + a.runningVersion(),
-		"uptime: " + time.Since(a.started).Round(time.Second).String(),
-		fmt.Sprintf("board: %s (%d FXS, %d FXO)", b.Name, b.Count(board.FXS), b.Count(board.FXO)),
-	}
+	lines := append(a.versionLines(),
+		"uptime: "+time.Since(a.started).Round(time.Second).String())
+	lines = append(lines,
+		fmt.Sprintf("board: %s (%d FXS, %d FXO)", b.Name, b.Count(board.FXS), b.Count(board.FXO)))
 	for _, p := range a.portStates() {
 		lines = append(lines, fmt.Sprintf("  %-6s %s %-7s %s", p.Name, p.Kind, p.Chip, p.State))
 	}
@@ -215,7 +213,9 @@ func (h consoleHost) Status() []string {
 	return lines
 }
 
-func (h consoleHost) Version() string { return version.String("callboxd") }
+// Version is the console's version command, --version's equivalent:
+// the slot's version and the build's.
+func (h consoleHost) Version() string { return strings.Join(h.a.versionLines()[:2], "\n") }
 
 func (h consoleHost) Logs(n int) []string { return h.a.logs.Last(n) }
 

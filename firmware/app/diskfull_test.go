@@ -30,6 +30,7 @@ func TestDiskFull(t *testing.T) {
 	a, out := newApp(t, Config{Board: "sim", DataDir: dir})
 	start(t, a)
 	c := adminClient(t, a, out)
+	c.lang = "en" // the box speaks zh-CN unless asked
 
 	filler := smallfs.Fill(t, dir)
 	name := strings.Repeat("n", 60)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -85,7 +86,106 @@ func (a *App) requestRestart() {
 
 // otaCommand is the console's and the control socket's update command.
 func (a *App) otaCommand() otacli.Daemon {
-	return otacli.Daemon{Updater: a.updater, Reboot: a.requestRestart}
+	return otacli.Daemon{Updater: a.updater, Reboot: a.requestRestart,
+		CheckSettings: a.checkSettings, SaveCheckSettings: a.saveCheckSettings}
+}
+
+// The scheduled check's settings live in the store under one key, as
+// JSON: they are the box's configuration (backed up, erased by a factory
+// reset), unlike the version floor, which firmware/ota keeps beside the
+// slots.
+const checkSettingsKey = "ota.check"
+
+func (a *App) checkSettings() (s ota.CheckSettings, err error) {
+	s = ota.DefaultCheckSettings()
+	err = a.withDB(func(db *store.DB) error {
+		return db.View(func(tx *store.Tx) error {
+			doc, err := tx.String(checkSettingsKey, "")
+			if err != nil || doc == "" {
+				return err
+			}
+			return json.Unmarshal([]byte(doc), &s)
+		})
+	})
+	return s, err
+}
+
+// saveCheckSettings validates and stores s and runs the check now when it
+// is on.
+func (a *App) saveCheckSettings(s ota.CheckSettings) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	doc, _ := json.Marshal(s)
+	if err := a.withDB(func(db *store.DB) error {
+		return db.Update(func(tx *store.Tx) error { return tx.SetSetting(checkSettingsKey, string(doc)) })
+	}); err != nil {
+		return err
+	}
+	a.log.Info("update check settings saved", "enabled", s.Enabled, "url", s.URL, "hours", s.IntervalHours)
+	if c := a.checker(); c != nil && s.Enabled {
+		c.Kick()
+	}
+	return nil
+}
+
+// checkRun is the scheduled update check and its goroutine.
+type checkRun struct {
+	c    *ota.Checker
+	task *task
+}
+
+func (a *App) startUpdateCheck(ctx context.Context) error {
+	u := a.updater()
+	if u == nil {
+		return nil
+	}
+	c := &ota.Checker{Updater: u, Settings: a.checkSettings, Log: a.log.With("component", "updatecheck")}
+	run := &checkRun{c: c, task: startTask(ctx, c.Run)}
+	a.mu.Lock()
+	a.check = run
+	a.mu.Unlock()
+	return nil
+}
+
+func (a *App) stopUpdateCheck(ctx context.Context) error {
+	a.mu.Lock()
+	run := a.check
+	a.check = nil
+	a.mu.Unlock()
+	if run == nil {
+		return nil
+	}
+	return run.task.stop(ctx, "update check")
+}
+
+func (a *App) checker() *ota.Checker {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.check == nil {
+		return nil
+	}
+	return a.check.c
+}
+
+// versionLines say which version runs: the slot's (in simulation, the
+// version its bundle carried) and the binary's own build.
+func (a *App) versionLines() []string {
+	build := version.String("callboxd")
+	u := a.updater()
+	if u == nil || u.Booted() == "" {
+		return []string{"version: " + version.Version, "build: " + build}
+	}
+	st := u.Status()
+	where := "slot " + st.Booted
+	if st.Sim {
+		where += ", simulated: the version its bundle carried"
+	}
+	lines := []string{fmt.Sprintf("version: %s (%s)", st.Version, where), "build: " + build}
+	if st.Check.Available {
+		lines = append(lines, fmt.Sprintf("update available: version %s (update fetch installs it)", st.Check.Manifest.Version))
+	}
+	return lines
 }
 
 // task is a goroutine a component started, and the cancel that ends it.
@@ -275,8 +375,12 @@ func (w updatesWeb) UpdateStatus(ctx context.Context) webui.UpdateStatus {
 	}
 	st := u.Status()
 	out := webui.UpdateStatus{Available: st.Available, Reason: st.Reason, Board: st.Board, Simulated: st.Sim,
-		Booted: st.Booted, Version: st.Version, BootOrder: st.Order, Installing: st.Installing,
+		Booted: st.Booted, Version: st.Version, Build: st.Build, Floor: st.Floor, BootOrder: st.Order, Installing: st.Installing,
 		Done: st.Done, Total: st.Total, LastError: st.LastError, MarkedGood: st.MarkedGood}
+	if !st.Check.At.IsZero() {
+		c := webCheck(st.Check)
+		out.Check = &c
+	}
 	for _, s := range st.Slots {
 		out.Slots = append(out.Slots, webui.UpdateSlot{Name: s.Name, Booted: s.Booted, Version: s.Version, State: s.State, AttemptsLeft: s.Left})
 	}
@@ -292,7 +396,11 @@ func (w updatesWeb) InstallUpdate(ctx context.Context, r io.Reader, size int64) 
 	if u == nil {
 		return webui.UpdateManifest{}, fmt.Errorf("%w: the updater is not running", webui.ErrInvalid)
 	}
-	m, err := u.Install(ctx, r, size)
+	return webInstallResult(u.Install(ctx, r, size))
+}
+
+// webInstallResult maps an install's outcome onto the web admin's errors.
+func webInstallResult(m flash.Manifest, err error) (webui.UpdateManifest, error) {
 	switch {
 	case errors.Is(err, flash.ErrRefused):
 		return webui.UpdateManifest{}, fmt.Errorf("%w: %w", webui.ErrInvalid, err)
@@ -320,6 +428,78 @@ func (w updatesWeb) ApplyUpdate(ctx context.Context) (webui.UpdateManifest, erro
 		w.a.requestRestart()
 	}()
 	return webManifest(m), nil
+}
+
+func (w updatesWeb) UpdateSettings(ctx context.Context) (webui.UpdateSettings, error) {
+	cs, err := w.a.checkSettings()
+	if err != nil {
+		return webui.UpdateSettings{}, err
+	}
+	out := webui.UpdateSettings{Check: webui.UpdateCheckSettings(cs)}
+	if u := w.a.updater(); u != nil {
+		_, out.Floor = u.Floor()
+	}
+	return out, nil
+}
+
+// SetUpdateSettings checks both settings before storing either.
+func (w updatesWeb) SetUpdateSettings(ctx context.Context, s webui.UpdateSettings) error {
+	u := w.a.updater()
+	if u == nil {
+		return errors.New("app: the updater is not running")
+	}
+	cs := ota.CheckSettings(s.Check)
+	if err := cs.Validate(); err != nil {
+		var se *ota.SettingError
+		if errors.As(err, &se) {
+			se.Field = "check." + se.Field
+			return fmt.Errorf("%w: %w", webui.ErrInvalid, se)
+		}
+		return err
+	}
+	if _, stored := u.Floor(); stored != s.Floor {
+		if err := u.SetFloor(s.Floor); err != nil {
+			var se *ota.SettingError
+			if errors.As(err, &se) {
+				return fmt.Errorf("%w: %w", webui.ErrInvalid, err)
+			}
+			return err
+		}
+	}
+	return w.a.saveCheckSettings(cs)
+}
+
+func (w updatesWeb) CheckUpdate(ctx context.Context) webui.UpdateCheck {
+	u := w.a.updater()
+	if u == nil {
+		return webui.UpdateCheck{Error: "the updater is not running"}
+	}
+	cs, err := w.a.checkSettings()
+	switch {
+	case err != nil:
+		return webui.UpdateCheck{Error: err.Error()}
+	case cs.URL == "":
+		return webui.UpdateCheck{Error: "no update URL is set"}
+	}
+	return webCheck(u.Check(ctx, cs.URL))
+}
+
+func (w updatesWeb) FetchUpdate(ctx context.Context) (webui.UpdateManifest, error) {
+	u := w.a.updater()
+	if u == nil {
+		return webui.UpdateManifest{}, fmt.Errorf("%w: the updater is not running", webui.ErrInvalid)
+	}
+	m, err := u.InstallChecked(ctx)
+	return webInstallResult(m, err)
+}
+
+// webCheck is a check's result for the web admin.
+func webCheck(r ota.CheckResult) webui.UpdateCheck {
+	out := webui.UpdateCheck{URL: r.URL, At: r.At, Available: r.Available, Refused: r.Refused, Error: r.Err}
+	if r.Manifest != nil {
+		out.Version, out.Notes = r.Manifest.Version, r.Manifest.Notes
+	}
+	return out
 }
 
 func webManifest(m flash.Manifest) webui.UpdateManifest {

@@ -137,6 +137,7 @@ func (a *App) startTelephony(ctx context.Context) error {
 	t.dir.set(sc.secrets)
 	t.outside.Store(newOutsideDialling(conf))
 	t.cdrs = newCDRWriter(db, log)
+	t.cdrs.area = a.localArea
 	t.eng = media.NewEngine(media.Config{})
 	var clk line.Clock = realClock{}
 	if pb != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"callbox/firmware/store"
+	"callbox/firmware/version"
 	"callbox/webui"
 )
 
@@ -26,11 +27,18 @@ func (a *App) startWeb(ctx context.Context) error {
 		CallCentre:   ccStore{a},
 		Live:         &ccLive{a: a, desk: map[string]bool{}},
 		CallLog:      callLog{a},
+		Recordings:   recordingsWeb{a},
+		Voicemail:    voicemailWeb{a},
+		Conferences:  conferenceWeb{a},
 		Sim:          a.webSim(),
+		Records:      a.webRecords(),
 		Prompts:      webPrompts{a},
+		Fax:          webFax{a},
 		Updates:      updatesWeb{a},
 		Backups:      backupsWeb{a},
 		Installer:    installerWeb{a},
+		Events:       eventsWeb{a.eventBus},
+		Desk:         deskWeb{a},
 		Outside:      outsideWeb{a},
 		Tokens:       &tokenStore{db: a.db},
 		Logger:       a.log.With("component", "web"),
@@ -105,9 +113,12 @@ func (a *App) webStatus() []string {
 		}
 	}
 	for _, al := range a.alarms() {
-		if al.Code == webui.AlarmStorageFull {
+		switch al.Code {
+		case webui.AlarmStorageFull:
 			lines = append(lines, fmt.Sprintf("ALARM: storage full since %s: store writes fail; free space in %s",
 				al.Since.Format(time.DateTime), a.cfg.DataDir))
+		default:
+			lines = append(lines, recordingAlarmLine(a.mediaServices(), al))
 		}
 	}
 	return lines
@@ -122,6 +133,11 @@ func (a *App) alarms() []webui.Alarm {
 		}
 		return nil
 	})
+	if m := a.mediaServices(); m != nil {
+		if al, ok := m.rec.Alarm(); ok {
+			out = append(out, webui.Alarm{Code: al.Code, Since: al.Since})
+		}
+	}
 	return out
 }
 
@@ -236,12 +252,12 @@ func (s storeUsers) Delete(ctx context.Context, login string) error {
 
 func toWeb(u store.User) webui.User {
 	return webui.User{Login: u.Login, DisplayName: u.DisplayName, Role: string(u.Role), PasswordHash: u.PasswordHash,
-		Disabled: u.Disabled, Created: u.Created, Updated: u.Updated}
+		Disabled: u.Disabled, Lang: u.Lang, Agent: u.Agent, Permissions: u.Permissions, Created: u.Created, Updated: u.Updated}
 }
 
 func toStore(u webui.User) store.User {
 	return store.User{Login: u.Login, DisplayName: u.DisplayName, Role: store.Role(u.Role), PasswordHash: u.PasswordHash,
-		Disabled: u.Disabled, Created: u.Created, Updated: u.Updated}
+		Disabled: u.Disabled, Lang: u.Lang, Agent: u.Agent, Permissions: u.Permissions, Created: u.Created, Updated: u.Updated}
 }
 
 // webErr maps the store's sentinels onto the web admin's, keeping the
@@ -267,7 +283,10 @@ type systemInfo struct{ a *App }
 
 func (s systemInfo) Info(ctx context.Context) webui.SystemInfo {
 	a := s.a
-	info := webui.SystemInfo{Version: a.runningVersion(), Uptime: time.Since(a.started).Round(time.Second)}
+	info := webui.SystemInfo{Version: a.runningVersion(), Build: version.String("callboxd"), Uptime: time.Since(a.started).Round(time.Second)}
+	if u := a.updater(); u != nil {
+		info.Slot = u.Booted()
+	}
 	a.mu.Lock()
 	b := a.board
 	a.mu.Unlock()

@@ -32,6 +32,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"callbox/firmware/internal/atomicfile"
 )
 
 // Names in the data directory and in the archive.
@@ -43,6 +45,9 @@ const (
 	stagingDir   = "restore.staging"
 	pendingDir   = "restore.pending"
 	previousDir  = "restore.previous"
+	// pendingManifest describes the pending restore, beside its folder
+	// (whose every entry ApplyPending moves into the data directory).
+	pendingManifest = "restore.pending.json"
 )
 
 // Limits of what a restore accepts.
@@ -290,12 +295,48 @@ func Restore(r io.Reader, dataDir string, check func(dbPath string) error) (Mani
 	if err := os.RemoveAll(pending); err != nil {
 		return Manifest{}, fmt.Errorf("backup: %w", err)
 	}
+	// The description first: a pending folder always has one (a power
+	// cut between the two leaves a stale description, which Pending
+	// ignores without its folder).
+	mb, _ := json.Marshal(m)
+	if err := atomicfile.Write(filepath.Join(dataDir, pendingManifest), mb, 0o600); err != nil {
+		return Manifest{}, fmt.Errorf("backup: %w", err)
+	}
 	if err := os.Rename(staging, pending); err != nil {
 		return Manifest{}, fmt.Errorf("backup: %w", err)
 	}
 	syncDir(dataDir)
 	ok = true
 	return *m, nil
+}
+
+// PendingManifest describes the restore waiting for the next start; nil
+// when none waits.
+func PendingManifest(dataDir string) (*Manifest, error) {
+	if !Pending(dataDir) {
+		return nil, nil
+	}
+	b, err := os.ReadFile(filepath.Join(dataDir, pendingManifest))
+	var m Manifest
+	if err == nil {
+		err = json.Unmarshal(b, &m)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("backup: the pending restore: %w", err)
+	}
+	return &m, nil
+}
+
+// Discard drops the restore waiting for the next start, if any.
+func Discard(dataDir string) error {
+	if err := os.RemoveAll(filepath.Join(dataDir, pendingDir)); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	syncDir(dataDir)
+	if err := os.Remove(filepath.Join(dataDir, pendingManifest)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("backup: %w", err)
+	}
+	return nil
 }
 
 // Pending reports whether a restore waits for the next start.
@@ -341,6 +382,9 @@ func ApplyPending(dataDir string) (bool, error) {
 		return false, fmt.Errorf("backup: %w", err)
 	}
 	syncDir(dataDir)
+	if err := os.Remove(filepath.Join(dataDir, pendingManifest)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, fmt.Errorf("backup: %w", err)
+	}
 	return true, nil
 }
 

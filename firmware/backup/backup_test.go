@@ -80,6 +80,47 @@ func TestBackupRestore(t *testing.T) {
 	}
 }
 
+// TestPendingDescribedAndDiscarded: a staged restore can be described
+// (after a restart too: the description is on disk) and discarded, which
+// leaves the box as it was and nothing for the next start.
+func TestPendingDescribedAndDiscarded(t *testing.T) {
+	src := box(t, "store one")
+	var buf bytes.Buffer
+	if _, err := Write(&buf, Source{Store: fakeStore("store one"), DataDir: src, Recordings: true, Version: "1.2.0"}); err != nil {
+		t.Fatal(err)
+	}
+	dst := box(t, "store two")
+	if m, err := PendingManifest(dst); m != nil || err != nil {
+		t.Fatalf("nothing staged: %v %v", m, err)
+	}
+	if _, err := Restore(bytes.NewReader(buf.Bytes()), dst, nil); err != nil {
+		t.Fatal(err)
+	}
+	m, err := PendingManifest(dst)
+	if err != nil || m == nil || m.Version != "1.2.0" || !m.Recordings || len(m.Files) != 3 {
+		t.Fatalf("pending: %+v %v", m, err)
+	}
+	if err := Discard(dst); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := PendingManifest(dst); m != nil || err != nil || Pending(dst) {
+		t.Fatalf("after discard: %v %v", m, err)
+	}
+	if applied, err := ApplyPending(dst); applied || err != nil || read(t, filepath.Join(dst, DBName)) != "store two" {
+		t.Fatalf("a discarded restore applied: %v %v", applied, err)
+	}
+	// Staged again and applied: the description goes with it.
+	if _, err := Restore(bytes.NewReader(buf.Bytes()), dst, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ApplyPending(dst); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dst, pendingManifest)); err == nil {
+		t.Fatal("the description outlived the restore")
+	}
+}
+
 // TestApplyPendingAfterPowerCut: a start that dies part way through the
 // swap is finished by the next one.
 func TestApplyPendingAfterPowerCut(t *testing.T) {

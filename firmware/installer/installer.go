@@ -44,9 +44,13 @@ func Defaults() Settings {
 	return Settings{Network: Network{Mode: "dhcp"}, Time: Time{Zone: "UTC"}}
 }
 
-// FieldError names the setting that was refused.
+// FieldError names the setting that was refused and why, with a reason
+// code ("installer.CODE") and its values, which the web admin words in
+// the user's language.
 type FieldError struct {
 	Field, Reason string
+	Code          string
+	Args          []any
 }
 
 func (e *FieldError) Error() string { return "installer: " + e.Field + ": " + e.Reason }
@@ -54,8 +58,19 @@ func (e *FieldError) Error() string { return "installer: " + e.Field + ": " + e.
 // JSONField names the field for the web admin.
 func (e *FieldError) JSONField() string { return e.Field }
 
-func bad(field, format string, args ...any) error {
-	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
+// ReasonCode is the catalogues' key (reason.installer.CODE) and its
+// values; "" when the error has none.
+func (e *FieldError) ReasonCode() (string, []any) {
+	if e.Code == "" {
+		return "", nil
+	}
+	return "installer." + e.Code, e.Args
+}
+
+// bad refuses field; format words the reason with args in English, the
+// catalogues' "reason.installer.CODE" in every language.
+func bad(field, code, format string, args ...any) error {
+	return &FieldError{Field: field, Code: code, Args: args, Reason: fmt.Sprintf(format, args...)}
 }
 
 // Validate checks every field; the error is a *FieldError.
@@ -64,39 +79,39 @@ func (s Settings) Validate() error {
 	switch n.Mode {
 	case "dhcp":
 		if n.Address != "" || n.Gateway != "" || len(n.DNS) > 0 {
-			return bad("network.mode", "dhcp takes no address, gateway or dns")
+			return bad("network.mode", "dhcp.static", "dhcp takes no address, gateway or dns")
 		}
 	case "static":
 		p, err := netip.ParsePrefix(n.Address)
 		if err != nil || !p.Addr().Is4() || p.Bits() < 8 || p.Bits() > 30 {
-			return bad("network.address", "%q: want an IPv4 address with its prefix, such as 192.168.1.20/24", n.Address)
+			return bad("network.address", "address.format", "%q: want an IPv4 address with its prefix, such as 192.168.1.20/24", n.Address)
 		}
 		if p.Addr() == p.Masked().Addr() {
-			return bad("network.address", "%q is the network's own address", n.Address)
+			return bad("network.address", "address.network", "%q is the network's own address", n.Address)
 		}
 		gw, err := netip.ParseAddr(n.Gateway)
 		if err != nil || !gw.Is4() || !p.Contains(gw) || gw == p.Addr() {
-			return bad("network.gateway", "%q: want an IPv4 address in %s other than the box's", n.Gateway, p.Masked())
+			return bad("network.gateway", "gateway", "%q: want an IPv4 address in %s other than the box's", n.Gateway, p.Masked().String())
 		}
 		if len(n.DNS) == 0 || len(n.DNS) > 3 {
-			return bad("network.dns", "want 1 to 3 servers")
+			return bad("network.dns", "dns.count", "want 1 to 3 servers")
 		}
 		for _, d := range n.DNS {
 			if a, err := netip.ParseAddr(d); err != nil || !a.Is4() {
-				return bad("network.dns", "%q is not an IPv4 address", d)
+				return bad("network.dns", "dns.format", "%q is not an IPv4 address", d)
 			}
 		}
 	default:
-		return bad("network.mode", "%q: want dhcp or static", n.Mode)
+		return bad("network.mode", "mode", "%q: want dhcp or static", n.Mode)
 	}
 	if s.Time.Zone == "" || strings.HasPrefix(s.Time.Zone, "/") || strings.Contains(s.Time.Zone, "..") {
-		return bad("time.zone", "%q is not a time zone name", s.Time.Zone)
+		return bad("time.zone", "zone.format", "%q is not a time zone name", s.Time.Zone)
 	}
 	if _, err := time.LoadLocation(s.Time.Zone); err != nil {
-		return bad("time.zone", "%q: unknown time zone", s.Time.Zone)
+		return bad("time.zone", "zone.unknown", "%q: unknown time zone", s.Time.Zone)
 	}
 	if len(s.Time.NTP) > 4 {
-		return bad("time.ntp", "at most 4 servers")
+		return bad("time.ntp", "ntp.count", "at most 4 servers")
 	}
 	for _, h := range s.Time.NTP {
 		host := h
@@ -106,7 +121,7 @@ func (s Settings) Validate() error {
 		if host == "" || len(host) > 253 || strings.ContainsFunc(host, func(r rune) bool {
 			return !(r == '.' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == ':')
 		}) {
-			return bad("time.ntp", "%q is not a host name or address", h)
+			return bad("time.ntp", "ntp.format", "%q is not a host name or address", h)
 		}
 	}
 	return nil

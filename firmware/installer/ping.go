@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/net/icmp"
@@ -18,20 +20,18 @@ var resolve = net.DefaultResolver.LookupNetIP
 
 // Ping sends count ICMP echo requests to host, one a second, and returns
 // each round trip (0 for a lost one). It uses an unprivileged ICMP socket
-// where the kernel allows one, a raw one as root otherwise.
+// where the kernel allows one, a raw one as root otherwise (the image's
+// init script runs callboxd as root); with neither it says what is
+// missing.
 func Ping(ctx context.Context, host string, count int, each func(seq int, rtt time.Duration, err error)) error {
 	addrs, err := resolve(ctx, "ip4", host)
 	if err != nil || len(addrs) == 0 {
 		return fmt.Errorf("installer: ping %s: %w", host, errors.Join(err, errors.New("no IPv4 address")))
 	}
 	dst := addrs[0].Unmap()
-	network, laddr := "udp4", "0.0.0.0"
-	c, err := icmp.ListenPacket(network, laddr)
+	c, network, err := listenICMP()
 	if err != nil {
-		network = "ip4:icmp"
-		if c, err = icmp.ListenPacket(network, laddr); err != nil {
-			return fmt.Errorf("installer: ping: %w", err)
-		}
+		return err
 	}
 	defer c.Close()
 	var to net.Addr = &net.UDPAddr{IP: dst.AsSlice()}
@@ -73,6 +73,41 @@ func Ping(ctx context.Context, host string, count int, each func(seq int, rtt ti
 		}
 	}
 	return nil
+}
+
+// pingGroupRange is where the kernel says which groups may open
+// unprivileged ICMP sockets ("1 0", no group, is the kernel's default).
+const pingGroupRange = "/proc/sys/net/ipv4/ping_group_range"
+
+// listenICMP opens an unprivileged ICMP socket ("udp4") when the process's
+// group is in net.ipv4.ping_group_range, a raw one ("ip4:icmp", root or
+// CAP_NET_RAW) otherwise.
+func listenICMP() (*icmp.PacketConn, string, error) {
+	c, errDgram := icmp.ListenPacket("udp4", "0.0.0.0")
+	if errDgram == nil {
+		return c, "udp4", nil
+	}
+	c, errRaw := icmp.ListenPacket("ip4:icmp", "0.0.0.0")
+	if errRaw == nil {
+		return c, "ip4:icmp", nil
+	}
+	if notPermitted(errDgram) && notPermitted(errRaw) {
+		groups := "unreadable"
+		if r, err := os.ReadFile(pingGroupRange); err == nil {
+			groups = strings.Join(strings.Fields(string(r)), " ")
+			var lo, hi int
+			if _, err := fmt.Sscan(groups, &lo, &hi); err == nil && lo > hi {
+				groups += ", no group"
+			}
+		}
+		return nil, "", fmt.Errorf("installer: ping is not permitted: callboxd needs root (or CAP_NET_RAW), "+
+			"or group %d in sysctl net.ipv4.ping_group_range (now %s)", os.Getgid(), groups)
+	}
+	return nil, "", fmt.Errorf("installer: ping: %w", errors.Join(errDgram, errRaw))
+}
+
+func notPermitted(err error) bool {
+	return errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES)
 }
 
 func sameHost(a net.Addr, want netip.Addr) bool {

@@ -35,6 +35,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"callbox/firmware/internal/atomicfile"
 	"callbox/flash"
 )
 
@@ -72,7 +73,8 @@ type Config struct {
 	Disk string
 	// Running is the firmware's version (version.Version).
 	Running string
-	// Floor is the oldest version this box may install; empty: none.
+	// Floor is the oldest version this box may install; empty: none. A
+	// higher floor stored with SetFloor takes precedence.
 	Floor string
 	// KeyFile, when set, holds the public key (PEM or base64), instead of
 	// BuildKey.
@@ -98,14 +100,24 @@ type SlotInfo struct {
 
 // Status is the update state shown by the console, callboxctl and the web.
 type Status struct {
-	Available bool       `json:"available"`
-	Reason    string     `json:"reason,omitempty"` // why not available
-	Board     string     `json:"board"`
-	Sim       bool       `json:"simulated"`
-	Booted    string     `json:"booted"`
-	Version   string     `json:"version"` // of the booted slot
-	Order     []string   `json:"boot_order"`
-	Slots     []SlotInfo `json:"slots"`
+	Available bool   `json:"available"`
+	Reason    string `json:"reason,omitempty"` // why not available
+	Board     string `json:"board"`
+	Sim       bool   `json:"simulated"`
+	Booted    string `json:"booted"`
+	Version   string `json:"version"` // of the booted slot
+	// Build is the running binary's own version (Config.Running): the
+	// same as Version on hardware; in simulation the slots carry the
+	// versions of their bundles while the binary stays the one built.
+	Build string `json:"build"`
+	// Floor is the oldest version the box installs (the higher of
+	// --ota-floor and the stored setting); FloorSetting the stored one.
+	Floor        string `json:"floor,omitempty"`
+	FloorSetting string `json:"floor_setting,omitempty"`
+	// Check is the last check of the update URL.
+	Check CheckResult `json:"check"`
+	Order []string    `json:"boot_order"`
+	Slots []SlotInfo  `json:"slots"`
 	// Pending is the verified install waiting for Apply, if any.
 	Pending *flash.Manifest `json:"pending,omitempty"`
 	// Installing and Done/Total show an install in progress.
@@ -144,6 +156,8 @@ type Updater struct {
 	pending    *flash.Manifest
 	lastErr    string
 	markedGood bool
+	floor      string      // stored with SetFloor
+	check      CheckResult // the last Check
 }
 
 // Open finds the booted slot (in simulation: boots, choosing the slot as
@@ -173,6 +187,13 @@ func Open(cfg Config) (*Updater, error) {
 	if u.reason == "" && u.key == nil {
 		u.reason = "no update key in this firmware (build with OTA_PUBKEY, or start with --ota-key)"
 	}
+	s, err := u.readSettings()
+	if err != nil {
+		// A damaged settings file must not stop the box; the floor
+		// given at start still holds.
+		u.log.Error("update settings unreadable; the stored version floor is ignored", "err", err)
+	}
+	u.floor = s.Floor
 	return u, nil
 }
 
@@ -339,22 +360,7 @@ func (u *Updater) writeRecord(slot string, r *slotRecord) error {
 	if err != nil {
 		return fmt.Errorf("ota: %w", err)
 	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
-	if err != nil {
-		return fmt.Errorf("ota: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
+	if err := atomicfile.Write(path, b, 0o640); err != nil {
 		return fmt.Errorf("ota: slot %s record: %w", slot, err)
 	}
 	return nil
@@ -388,10 +394,11 @@ func (u *Updater) Version() string {
 // Status returns the update state.
 func (u *Updater) Status() Status {
 	st := Status{Available: u.reason == "", Reason: u.reason, Board: u.board, Sim: u.cfg.Sim,
-		Booted: u.booted, Version: u.Version(), Installing: u.installing.Load(),
+		Booted: u.booted, Version: u.Version(), Build: u.cfg.Running, Installing: u.installing.Load(),
 		Done: u.done.Load(), Total: u.total.Load()}
+	st.Floor, st.FloorSetting = u.Floor()
 	u.mu.Lock()
-	st.Pending, st.LastError, st.MarkedGood = u.pending, u.lastErr, u.markedGood
+	st.Pending, st.LastError, st.MarkedGood, st.Check = u.pending, u.lastErr, u.markedGood, u.check
 	u.mu.Unlock()
 	if u.booted == "" {
 		return st
@@ -455,7 +462,7 @@ func (u *Updater) Install(ctx context.Context, r io.Reader, size int64) (flash.M
 	u.mu.Unlock()
 	in := flash.Installer{
 		Key:    u.key,
-		Policy: flash.Policy{Board: u.board, Running: u.Version(), Floor: u.cfg.Floor},
+		Policy: u.policy(),
 		Boot:   u.env,
 		Files:  u.files,
 		Progress: func(done, total int64) {

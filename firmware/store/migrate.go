@@ -62,7 +62,32 @@ var migrations = []migration{
 		}
 		return nil
 	}},
-	{6, "create sms, api token, webhook, journal and export buckets", func(tx *bolt.Tx) error {
+	{6, "create customer record, knowledge base and work order buckets", func(tx *bolt.Tx) error {
+		for _, name := range []string{"crm_customers", "crm_index", "crm_meta", "crm_comms", "kb",
+			"wo_meta", "wo_orders", "wo_index", "wo_audit", "cdr_party"} {
+			if _, err := tx.CreateBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
+	{7, "create fax and fax job buckets", func(tx *bolt.Tx) error {
+		for _, name := range []string{"fax", "fax_jobs"} {
+			if _, err := tx.CreateBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
+	{8, "create media service buckets", func(tx *bolt.Tx) error {
+		for _, name := range []string{"recordings", "voicemail", "conference"} {
+			if _, err := tx.CreateBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
+	{9, "create sms, api token, webhook, journal and export buckets", func(tx *bolt.Tx) error {
 		for _, name := range []string{"sms_out", "sms_queue", "sms_refs", "sms_in", "sms_templates", "api_tokens",
 			"webhooks", "event_journal", "webhook_log", "export_cursors", "export_cdr", "export_facts"} {
 			if _, err := tx.CreateBucket([]byte(name)); err != nil {
@@ -92,7 +117,7 @@ var migrations = []migration{
 
 // SchemaVersion is the schema this firmware writes, the version of the
 // last migration; Open refuses files with a higher version.
-const SchemaVersion = 6
+const SchemaVersion = 9
 
 // checkMigrations enforces versions 1, 2, 3... with no gap: a gap would
 // make an old file skip a step.

@@ -6,11 +6,11 @@ import (
 	"time"
 )
 
-// A version 5 file gains the outside interfaces' buckets, and the records
+// A version 8 file gains the outside interfaces' buckets, and the records
 // it kept are listed for the push to an outside database.
-func TestMigrationV5ToV6(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "v5.db")
-	old, err := open(path, migrations[:5], time.Now)
+func TestMigrationV8ToV9(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v8.db")
+	old, err := open(path, migrations[:8], time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func TestMigrationV5ToV6(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := old.Update(func(tx *Tx) error { return tx.Put(SMSOut, []byte("k"), []byte("v")) }); err == nil {
-		t.Fatal("a v5 file took an sms record")
+		t.Fatal("a v8 file took an sms record")
 	}
 	if err := old.Close(); err != nil {
 		t.Fatal(err)

@@ -47,7 +47,18 @@ const (
 // centre's configuration that the ccconf document (kept in ACDConfig)
 // replaced: it stays empty and is no longer a record bucket.
 
-var recordBuckets = []Records{ACDConfig, ACDStatus, ACDCallbacks, IVRFlows, CDRs, CCFacts, CCDevices}
+var recordBuckets = append([]Records{ACDConfig, ACDStatus, ACDCallbacks, IVRFlows, CDRs, CCFacts, CCDevices, Fax, FaxJobs,
+	Recordings, Voicemail, Conference}, CustomerRecords...)
+
+// The fax buckets (schema version 7); the pages are TIFF files in the
+// data directory.
+const (
+	// Fax holds the fax inbox and outbox, one record per fax keyed by its
+	// id.
+	Fax Records = "fax"
+	// FaxJobs holds the scheduled fax jobs, keyed by job id.
+	FaxJobs Records = "fax_jobs"
+)
 
 // records returns the bucket for r, refusing names no migration created.
 func (t *Tx) records(r Records) (*bolt.Bucket, error) {

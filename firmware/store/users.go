@@ -33,10 +33,19 @@ type User struct {
 	Role        Role   `json:"role"`
 	// PasswordHash is opaque to the store (an encoded argon2id hash made
 	// by webui); it must not be empty.
-	PasswordHash string    `json:"password_hash"`
-	Disabled     bool      `json:"disabled"`
-	Created      time.Time `json:"created"` // set by CreateUser
-	Updated      time.Time `json:"updated"` // set by CreateUser and UpdateUser
+	PasswordHash string `json:"password_hash"`
+	Disabled     bool   `json:"disabled"`
+	// Lang is the language the user chose for the web admin ("zh-CN",
+	// "en"); empty: the browser's.
+	Lang string `json:"lang,omitempty"`
+	// Agent is the work number of the call-centre agent this user is, if
+	// any: 1-8 digits.
+	Agent string `json:"agent,omitempty"`
+	// Permissions grant (true) or revoke (false) named permissions against
+	// the role's defaults; webui defines the names and their meaning.
+	Permissions map[string]bool `json:"permissions,omitempty"`
+	Created     time.Time       `json:"created"` // set by CreateUser
+	Updated     time.Time       `json:"updated"` // set by CreateUser and UpdateUser
 }
 
 // Limits on user fields.
@@ -44,6 +53,10 @@ const (
 	MaxLoginLen       = 32
 	MaxDisplayNameLen = 64 // characters, not bytes
 	maxHashLen        = 512
+	maxLangLen        = 16
+	maxAgentLen       = 8
+	maxPermissions    = 64
+	maxPermissionLen  = 32
 )
 
 // validLogin: 1-32 of a-z 0-9 . _ - ; bytewise order of such keys is the
@@ -79,8 +92,27 @@ func (u *User) Validate() error {
 	if u.PasswordHash == "" || len(u.PasswordHash) > maxHashLen || containsFunc(u.PasswordHash, unicode.IsControl) {
 		return invalid("user", "password_hash", "must be a non-empty encoded hash")
 	}
+	if len(u.Lang) > maxLangLen || containsFunc(u.Lang, func(r rune) bool {
+		return !(r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	}) {
+		return invalid("user", "lang", "must be a language tag such as zh-CN")
+	}
+	if len(u.Agent) > maxAgentLen || containsFunc(u.Agent, func(r rune) bool { return r < '0' || r > '9' }) {
+		return invalid("user", "agent", "must be a work number of 1-8 digits")
+	}
+	if len(u.Permissions) > maxPermissions {
+		return invalid("user", "permissions", "too many")
+	}
+	for name := range u.Permissions {
+		if !validPermission(name) {
+			return invalid("user", "permissions", "names are 1-32 of a-z 0-9 . _ -")
+		}
+	}
 	return nil
 }
+
+// validPermission: a permission's name, 1-32 of a-z 0-9 . _ -
+func validPermission(s string) bool { return validName(s, maxPermissionLen) }
 
 func containsFunc(s string, f func(rune) bool) bool {
 	for _, r := range s {

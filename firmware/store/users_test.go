@@ -2,7 +2,9 @@ package store
 
 import (
 	"errors"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +34,21 @@ func TestUserValidation(t *testing.T) {
 		{"unknown role", func(u *User) { u.Role = "root" }, "role"},
 		{"no hash", func(u *User) { u.PasswordHash = "" }, "password_hash"},
 		{"huge hash", func(u *User) { u.PasswordHash = strings.Repeat("x", 513) }, "password_hash"},
+		{"lang, agent, permissions", func(u *User) {
+			u.Lang, u.Agent, u.Permissions = "zh-CN", "1088", map[string]bool{"queue.monitor": false, "cc.write": true}
+		}, ""},
+		{"lang with space", func(u *User) { u.Lang = "zh CN" }, "lang"},
+		{"lang 17", func(u *User) { u.Lang = strings.Repeat("a", 17) }, "lang"},
+		{"agent letters", func(u *User) { u.Agent = "10a" }, "agent"},
+		{"agent 9 digits", func(u *User) { u.Agent = "123456789" }, "agent"},
+		{"permission name", func(u *User) { u.Permissions = map[string]bool{"Queue Monitor": true} }, "permissions"},
+		{"empty permission name", func(u *User) { u.Permissions = map[string]bool{"": true} }, "permissions"},
+		{"65 permissions", func(u *User) {
+			u.Permissions = map[string]bool{}
+			for i := range 65 {
+				u.Permissions["p"+strconv.Itoa(i)] = true
+			}
+		}, "permissions"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			u := good
@@ -90,17 +107,19 @@ func TestUserLifecycle(t *testing.T) {
 	// Update keeps Created, moves Updated, replaces the fields.
 	mustUpdate(func(tx *Tx) error {
 		return tx.UpdateUser(User{Login: "li", DisplayName: "Li Na", Role: RoleSupervisor, PasswordHash: "h2", Disabled: true,
+			Lang: "en", Agent: "1001", Permissions: map[string]bool{"cc.write": true},
 			Created: time.Unix(0, 0)}) // ignored
 	})
 	db.View(func(tx *Tx) error {
 		u, err := tx.User("li")
 		want := User{Login: "li", DisplayName: "Li Na", Role: RoleSupervisor, PasswordHash: "h2", Disabled: true,
+			Lang: "en", Agent: "1001", Permissions: map[string]bool{"cc.write": true},
 			Created: t0, Updated: t0.Add(time.Hour)}
 		if err != nil || !u.Created.Equal(want.Created) || !u.Updated.Equal(want.Updated) {
 			t.Errorf("User(li) = %+v, %v; want %+v", u, err, want)
 		}
 		u.Created, u.Updated = want.Created, want.Updated
-		if u != want {
+		if !reflect.DeepEqual(u, want) {
 			t.Errorf("User(li) = %+v, want %+v", u, want)
 		}
 		users, err := tx.Users()

@@ -103,6 +103,9 @@ func (s *Service) featureCode(ses *session, in callswitch.Incoming) {
 	ses.ac.Answer(ses.caller)
 	s.startDialog(ses, func(d *dialog) {
 		defer d.hangup()
+		if d.mediaCode(k, code, arg, ext) {
+			return
+		}
 		var p ivr.Prompt
 		var err error
 		switch code {

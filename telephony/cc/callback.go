@@ -181,6 +181,9 @@ func (s *Service) outboundCustomerAnswered(ses *session, li *legInfo) {
 	ses.phase = phaseService
 	ses.agent, ses.agentLeg = ses.cb.agent, ses.cb.agentLeg
 	ses.ac.StopPlay(ses.agentLeg)
+	if s.opts.Recorder != nil {
+		s.startRecording(ses) // agents' outbound calls are recorded
+	}
 	s.publish(ccevent.Event{Type: ccevent.CallAnswered, Call: ses.id, Agent: string(ses.agent), Number: ses.number,
 		Detail: map[string]string{"direction": "outbound"}})
 }

@@ -28,7 +28,7 @@ const AppName = "cc"
 func DialPlan(c *ccconf.Snapshot) dialplan.App {
 	k := c.Features()
 	a := dialplan.App{Name: AppName, Patterns: []string{k.Login, k.Logout, k.Ready, k.Break + "!", k.Busy,
-		k.WrapUpDone, k.Monitor + "X.", k.RecordPrompt + "!"}}
+		k.WrapUpDone, k.Monitor + "X.", k.RecordPrompt + "!", k.Voicemail, k.VoicemailBox, k.Deposit + "X."}}
 	a.Patterns = append(a.Patterns, c.InternalNumbers()...)
 	return a
 }
@@ -137,12 +137,12 @@ type Codes = ccconf.FeatureCodes
 // parseCode splits a dialled number into the feature code it starts with
 // and its argument.
 func parseCode(k Codes, number string) (code, arg string, ok bool) {
-	for _, c := range []string{k.Login, k.Logout, k.Ready, k.Busy, k.WrapUpDone} {
+	for _, c := range []string{k.Login, k.Logout, k.Ready, k.Busy, k.WrapUpDone, k.Voicemail, k.VoicemailBox} {
 		if c != "" && number == c {
 			return c, "", true
 		}
 	}
-	for _, c := range []string{k.Break, k.Monitor, k.RecordPrompt} {
+	for _, c := range []string{k.Break, k.Monitor, k.RecordPrompt, k.Deposit} {
 		if c != "" && strings.HasPrefix(number, c) {
 			return c, strings.TrimSuffix(number[len(c):], "#"), true
 		}

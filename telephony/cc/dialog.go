@@ -343,9 +343,13 @@ func (d *dialog) hangup() {
 	}
 }
 
-// voicemail is the stand-in for voicemail until the media services
-// exist: the caller is told, honestly, and the box logs it.
+// voicemail lets the caller leave a message in box through the voicemail
+// service; without one the caller is told, honestly, that voicemail is not
+// available, and the box logs it.
 func (d *dialog) voicemail(box string) error {
+	if d.s.opts.Voicemail != nil {
+		return d.depositVoicemail(box)
+	}
 	d.s.log.Warn("voicemail is not available yet: the caller was told and hung up", "mailbox", box, "call", d.id, "number", d.number)
 	d.s.notice(d.id, "", fmt.Sprintf("voicemail %s is not available yet", box))
 	if err := d.sayQuiet(promptNoVoicemail); err != nil {

@@ -52,7 +52,7 @@ func (c ivrCall) Voicemail(_ context.Context, req ivr.VoicemailRequest) error {
 		return err
 	}
 	c.d.hangup()
-	return fmt.Errorf("%w: voicemail %s is not available", ivr.ErrHangup, req.Box)
+	return fmt.Errorf("%w: the call ended in voicemail %s", ivr.ErrHangup, req.Box)
 }
 
 // Hangup implements ivr.Call.

@@ -42,7 +42,7 @@ func (s *Service) startRecording(ses *session) {
 		s.log.Info("the group records its calls, but recording is not available on this box", "call", ses.id)
 		return
 	}
-	r, err := s.opts.Recorder.Start(ses.id, "service")
+	r, err := s.startRecorder(ses, "service")
 	if err != nil {
 		s.log.Warn("recording did not start", "call", ses.id, "err", err)
 		s.publish(ccevent.Event{Type: ccevent.Notice, Call: ses.id, Reason: "recording failed: " + err.Error()})

@@ -15,6 +15,7 @@ import (
 	"callbox/telephony/ccconf"
 	"callbox/telephony/ivr"
 	callswitch "callbox/telephony/switch"
+	"callbox/telephony/voicemail"
 )
 
 // Clock is the service's time: acd's (Now and AfterFunc), shared with the
@@ -42,8 +43,13 @@ type Options struct {
 	Devices DeviceStore
 	// Facts keeps the fact rows of queue calls; nil drops them.
 	Facts FactStore
-	// Recorder records services and IVR record nodes; nil refuses both.
+	// Recorder records services, agents' outbound calls and IVR record
+	// nodes; nil refuses them. An InfoRecorder gets the calls' details.
 	Recorder Recorder
+	// Voicemail takes messages (flows, routes, overflows, *96) and runs
+	// retrieval (*97, *98); nil keeps the stand-in that says voicemail is
+	// not available.
+	Voicemail *voicemail.Service
 	// VerifyPIN checks a PIN an agent typed against their stored hash;
 	// nil refuses every PIN.
 	VerifyPIN func(hash, pin string) bool

@@ -17,6 +17,7 @@ const (
 	kindCode                         // an extension dialled a feature code
 	kindCallback                     // the box calls an agent, then a customer back
 	kindOutbound                     // an agent's call out (click to dial)
+	kindNotify                       // the box calls a voicemail box's owner (media.go)
 )
 
 // role is a leg's part in a session.
@@ -100,6 +101,8 @@ type session struct {
 	dlg *dialog
 	// cb is a callback's or an outbound call's state.
 	cb *callbackState
+	// notify is a voicemail notification call's state.
+	notify *notifyState
 }
 
 func (s *Service) newSession(ac *callswitch.AppCall, kind sessKind) *session {
@@ -226,11 +229,17 @@ func (s *Service) started(ses *session) {
 		s.callbackStarted(ses)
 	case kindOutbound:
 		s.outboundStarted(ses)
+	case kindNotify:
+		s.notifyStarted(ses)
 	}
 }
 
 // legAnswered: an originated leg answered.
 func (s *Service) legAnswered(ses *session, li *legInfo) {
+	if ses.kind == kindNotify {
+		s.notifyAnswered(ses)
+		return
+	}
 	switch li.role {
 	case roleAgent:
 		s.agentAnswered(ses, li)
@@ -250,6 +259,10 @@ func (s *Service) legAnswered(ses *session, li *legInfo) {
 
 // legEnded: a leg left the call.
 func (s *Service) legEnded(ses *session, li *legInfo, cause callswitch.Cause) {
+	if ses.kind == kindNotify {
+		s.notifyGone(ses, cause)
+		return
+	}
 	switch li.role {
 	case roleCaller:
 		s.callerGone(ses, cause)
@@ -274,6 +287,7 @@ func (s *Service) ended(ses *session, cause callswitch.Cause) {
 	if ses.dlg != nil {
 		ses.dlg.stop(nil)
 	}
+	ses.notifyEnded()
 	s.stopRecording(ses)
 	if ses.inACD {
 		ses.inACD = false

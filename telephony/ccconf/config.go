@@ -95,11 +95,15 @@ type FeatureCodes struct {
 	WrapUpDone   string `json:"wrap_up_done"`  //
 	Monitor      string `json:"monitor"`       // followed by the agent's work number
 	RecordPrompt string `json:"record_prompt"` // record a prompt by phone
+	Voicemail    string `json:"voicemail"`     // the mailbox of the phone that dials it
+	VoicemailBox string `json:"voicemail_box"` // any mailbox (then its number and PIN)
+	Deposit      string `json:"deposit"`       // followed by a mailbox: leave a message there
 }
 
-// DefaultFeatureCodes are *50 to *57.
+// DefaultFeatureCodes are *50 to *57, and *97 my voicemail, *98 a
+// voicemail box, *96 plus a box to leave a message.
 var DefaultFeatureCodes = FeatureCodes{Login: "*50", Logout: "*51", Ready: "*52", Break: "*53", Busy: "*54",
-	WrapUpDone: "*55", Monitor: "*56", RecordPrompt: "*57"}
+	WrapUpDone: "*55", Monitor: "*56", RecordPrompt: "*57", Voicemail: "*97", VoicemailBox: "*98", Deposit: "*96"}
 
 // codes lists the feature codes with their JSON names.
 func (f *FeatureCodes) codes() []struct {
@@ -110,7 +114,8 @@ func (f *FeatureCodes) codes() []struct {
 		name string
 		code *string
 	}{{"login", &f.Login}, {"logout", &f.Logout}, {"ready", &f.Ready}, {"break", &f.Break}, {"busy", &f.Busy},
-		{"wrap_up_done", &f.WrapUpDone}, {"monitor", &f.Monitor}, {"record_prompt", &f.RecordPrompt}}
+		{"wrap_up_done", &f.WrapUpDone}, {"monitor", &f.Monitor}, {"record_prompt", &f.RecordPrompt},
+		{"voicemail", &f.Voicemail}, {"voicemail_box", &f.VoicemailBox}, {"deposit", &f.Deposit}}
 }
 
 // Routing rules of a group, as telephony/acd names them.

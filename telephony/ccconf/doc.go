@@ -23,7 +23,8 @@
 //	    "sl_threshold_s": 20, "short_abandon_s": 5, "callback_timeout_s": 60,
 //	    "callback_retry_s": 300, "callback_tries": 3, "pin_tries": 3},
 //	  "feature_codes": {"login": "*50", "logout": "*51", "ready": "*52", "break": "*53",
-//	    "busy": "*54", "wrap_up_done": "*55", "monitor": "*56", "record_prompt": "*57"},
+//	    "busy": "*54", "wrap_up_done": "*55", "monitor": "*56", "record_prompt": "*57",
+//	    "voicemail": "*97", "voicemail_box": "*98", "deposit": "*96"},
 //	  "groups": [
 //	    {"id": 1, "name": "Sales", "priority": 10, "rule": "longest_idle", "enabled": true,
 //	     "description": "", "ring_timeout_s": 15, "wrap_up_s": 10, "max_wait_s": 300,

@@ -80,3 +80,31 @@ func TestFXOEchoCancelled(t *testing.T) {
 		}
 	}
 }
+
+// A call bypassed the canceller for a fax; the line's next call cancels
+// again (before, the bypass outlived the fax call it was set for).
+func TestFXOEchoBypassEndsWithTheCall(t *testing.T) {
+	clk := newClock()
+	p := &hybridFXO{d: 80, gain: 0.4}
+	ch, err := line.NewFXO(line.FXOConfig{}, p, clk, nullFXO{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for call := range 2 {
+		p.loopFXO.q = append(p.loopFXO.q, line.FXOEvent{Kind: line.RingStart}, line.FXOEvent{Kind: line.RingStart})
+		clk.Advance(line.FrameTime)
+		ch.Tick()
+		if err := ch.Answer(); err != nil {
+			t.Fatal(err)
+		}
+		if ch.EchoCanceller().Bypassed() {
+			t.Fatalf("call %d starts with the echo canceller bypassed", call+1)
+		}
+		ch.EchoCanceller().SetBypass(true) // a fax call
+		if err := ch.Hangup(); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(line.FrameTime)
+		ch.Tick()
+	}
+}

@@ -524,6 +524,7 @@ func (c *FXO) startCall() {
 	c.det.Reset()
 	if c.ec != nil {
 		c.ec.Reset()
+		c.ec.SetBypass(false) // a fax call before this one bypassed it
 	}
 	c.prev = Frame{}
 }

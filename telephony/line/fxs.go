@@ -124,6 +124,11 @@ type FXSConfig struct {
 	// ReverseOnConnect reverses the polarity while connected (answer
 	// supervision for payphones and call meters).
 	ReverseOnConnect bool
+	// VMWIFormat is the message waiting message: callerid.MDMFMWI (the
+	// default) or callerid.SDMFMWI (older GR-30 phones). NoVMWI sends none
+	// (the stutter dial tone stays).
+	VMWIFormat callerid.Format
+	NoVMWI     bool
 }
 
 // FXSState is where an FXS channel is in its call.
@@ -194,6 +199,8 @@ type FXS struct {
 	rx, tx      Frame
 	tmp         Frame
 	lastError   error
+
+	mwi vmwi // message waiting (mwi.go)
 }
 
 // NewFXS returns an idle channel on port. The dial plan and handler come
@@ -250,6 +257,18 @@ func NewFXS(cfg FXSConfig, port FXSPort, clk Clock, plan DialPlan, h FXSHandler)
 	}
 	c.cidAudio = make([]int16, 0, room)
 	c.alert = make([]int16, 0, 8000/5)
+	c.mwi.step = -1
+	switch cfg.VMWIFormat {
+	case 0, callerid.MDMFMWI, callerid.SDMFMWI:
+	default:
+		return nil, fmt.Errorf("line: %s: message waiting format %v: want mdmf-mwi or sdmf-mwi", cfg.Name, cfg.VMWIFormat)
+	}
+	if !cfg.NoVMWI {
+		if c.mwi.steps = vmwiSteps(c.preset); c.mwi.steps != nil {
+			c.mwi.audio = make([]int16, 0, c.preset.FSK.Samples(callerid.MaxEncoded)+FrameSamples)
+			c.mwi.alert = make([]int16, 0, 8000/5)
+		}
+	}
 	return c, nil
 }
 
@@ -281,6 +300,9 @@ func (c *FXS) Tick() {
 	}
 	now := c.clk.Now()
 	c.timers(now)
+	if c.state == FXSIdle && c.mwi.pending && !c.sendingVMWI() {
+		c.startVMWI(now)
+	}
 	c.port.ReadFrame(&c.rx)
 	switch c.state {
 	case FXSDialTone, FXSCollecting:
@@ -307,7 +329,11 @@ func (c *FXS) Tick() {
 	case FXSRouting, FXSTone:
 		c.tones.read(&c.tx)
 	default:
-		clear(c.tx[:])
+		if c.sendingVMWI() {
+			c.walkVMWI(now)
+		} else {
+			clear(c.tx[:])
+		}
 	}
 	c.port.WriteFrame(&c.tx)
 }
@@ -328,6 +354,7 @@ func (c *FXS) event(e FXSEvent) {
 	case OffHook:
 		switch c.state {
 		case FXSIdle:
+			c.abortVMWI()
 			c.fail(c.port.SetFeed(FeedActive))
 			c.dialTone(now)
 		case FXSAlerting:
@@ -398,7 +425,7 @@ func (c *FXS) resume() {
 func (c *FXS) dialTone(now time.Time) {
 	c.state, c.nd = FXSDialTone, 0
 	c.det.Reset()
-	c.fail(c.tones.play(tone.Dial))
+	c.fail(c.tones.play(c.dialToneName()))
 	c.deadline = now.Add(c.cfg.FirstDigitTimeout)
 }
 
@@ -489,6 +516,7 @@ func (c *FXS) Ring(from Caller) error {
 	if c.state != FXSIdle {
 		return fmt.Errorf("line: %s: ring: %w (%s)", c.cfg.Name, ErrBusy, c.state)
 	}
+	c.abortVMWI()
 	c.cidAudio, c.alert = c.cidAudio[:0], c.alert[:0]
 	steps := plainRing
 	if !c.cfg.NoCallerID {

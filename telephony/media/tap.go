@@ -62,5 +62,8 @@ func (t *Tap) Read(f *TapFrame) bool {
 // Reads until Read returns false.
 func (t *Tap) Ready() <-chan struct{} { return t.notify }
 
+// Len returns how many frames wait to be read.
+func (t *Tap) Len() int { return int(t.head.Load() - t.tail.Load()) }
+
 // Dropped returns how many frames found the ring full.
 func (t *Tap) Dropped() uint64 { return t.dropped.Load() }

@@ -63,6 +63,13 @@ type Endpoint struct {
 	probes map[string]int  // keepalive failures by extension and contact
 	trunks []*trunk
 
+	// Message waiting (mwi.go): summaries by extension, subscriptions by
+	// Call-ID and the subscriber's tag, the NOTIFYs to send.
+	mwiMu sync.Mutex
+	mwi   map[string]mwiState
+	subs  map[string]*subscription
+	mwiQ  chan notifyJob
+
 	ctx       context.Context
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -94,6 +101,9 @@ func New(cfg Config, deps Deps) (*Endpoint, error) {
 		g:        newGuard(cfg.Limits),
 		legs:     make(map[string]*Leg),
 		probes:   make(map[string]int),
+		mwi:      make(map[string]mwiState),
+		subs:     make(map[string]*subscription),
+		mwiQ:     make(chan notifyJob, mwiQueue),
 	}
 	for _, tc := range cfg.Trunks {
 		t, err := newTrunk(e, tc)
@@ -181,6 +191,7 @@ func (e *Endpoint) Start(ctx context.Context) error {
 	if e.cfg.KeepaliveInterval > 0 {
 		e.goFn(e.keepaliveLoop)
 	}
+	e.goFn(e.mwiSender)
 	e.mu.Lock()
 	for _, t := range e.trunks {
 		e.startTrunk(t)
@@ -306,6 +317,7 @@ func (e *Endpoint) route() {
 	}))
 	e.srv.OnInfo(t(e.onInfo))
 	e.srv.OnRefer(t(e.onRefer))
+	e.srv.OnSubscribe(t(e.onSubscribe))
 	e.srv.OnNotify(t(func(req *sip.Request, tx sip.ServerTransaction) {
 		if e.findLeg(req) == nil {
 			e.respond(tx, req, 481, "Call/Transaction Does Not Exist")
@@ -320,7 +332,7 @@ func (e *Endpoint) route() {
 	}))
 }
 
-const allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO, REFER, NOTIFY"
+const allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO, REFER, NOTIFY, SUBSCRIBE"
 
 func (e *Endpoint) respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, hdrs ...sip.Header) {
 	res := sip.NewResponseFromRequest(req, code, reason, nil)

@@ -190,7 +190,7 @@ func (e *Endpoint) screen(src netip.AddrPort, transport string, data []byte) (ve
 		if tag, ok := req.To().Params.Get("tag"); ok && tag == e.statelessTag(req) {
 			return answered, nil // ACK of a stateless answer (RFC 3261 8.2.7)
 		}
-	case req.Method == sip.REGISTER:
+	case req.Method == sip.REGISTER, req.Method == sip.SUBSCRIBE && !req.To().Params.Has("tag"):
 		if res := e.screenCredentials(req, false); res != nil {
 			return answered, e.stateless(res, data)
 		}

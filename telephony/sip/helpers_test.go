@@ -276,7 +276,17 @@ func sippAt(t *testing.T, port int, scenario string, args ...string) func() (str
 		"-m", "1", "-timeout", "15s", "-timeout_error", "-nostdin",
 		"-trace_err", "-error_file", filepath.Join(dir, "err.log"),
 	}, args...)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	// A later -timeout in args wins in sipp; the guard follows it.
+	limit := 15 * time.Second
+	for i := len(args) - 2; i >= 0; i-- {
+		if args[i] == "-timeout" {
+			if d, err := time.ParseDuration(args[i+1]); err == nil {
+				limit = d
+			}
+			break
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit+5*time.Second)
 	cmd := exec.CommandContext(ctx, bin, full...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -130,6 +130,11 @@ func (e *Endpoint) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 			}
 		}
 	}
+	for _, b := range current {
+		if b.Refreshed.Equal(now) && b.Registered.Equal(now) {
+			e.registeredMWI(b)
+		}
+	}
 	for _, b := range removed {
 		e.clearProbe(b)
 	}

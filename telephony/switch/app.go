@@ -282,6 +282,14 @@ func (s *Switch) SetApplication(app Application) {
 	s.Do(func() { s.app = app })
 }
 
+// SetFrontApplication sets (or with nil removes) an application asked
+// about every call before SetApplication's, from the next tick on: a
+// service that owns its numbers outright (the fax service's DIDs and
+// lines) takes them ahead of the call centre, which routes the rest.
+func (s *Switch) SetFrontApplication(app Application) {
+	s.Do(func() { s.front = app })
+}
+
 // NewAppCall makes an app call with no leg yet (a callback, a click to
 // dial): the handler hears AppStarted, then the application originates
 // legs. from is what the CDR names as its caller, to its number.
@@ -302,11 +310,17 @@ func (s *Switch) NewAppCall(h AppHandler, from Party, to string) *AppCall {
 // offerApp asks the application about a new call from cs; when it takes
 // it, the call is an app call with cs's leg as its caller.
 func (s *Switch) offerApp(cs *chanState, in Incoming) bool {
-	if s.app == nil {
+	if s.app == nil && s.front == nil {
 		return false
 	}
 	in.Channel, in.Tech = cs.ch.Name(), cs.ch.Tech()
-	h := s.app.Offer(in)
+	var h AppHandler
+	if s.front != nil {
+		h = s.front.Offer(in)
+	}
+	if h == nil && s.app != nil {
+		h = s.app.Offer(in)
+	}
 	if h == nil {
 		return false
 	}

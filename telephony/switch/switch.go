@@ -156,8 +156,9 @@ type Switch struct {
 	drainStop context.CancelFunc
 	drainDone chan struct{}
 
-	// The application calls are offered to (SetApplication), its calls,
-	// and the leg ids it is given.
+	// The application calls are offered to (SetApplication, after
+	// SetFrontApplication's), its calls, and the leg ids it is given.
+	front  Application
 	app    Application
 	apps   map[*AppCall]bool
 	legSeq atomic.Uint64

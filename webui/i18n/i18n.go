@@ -13,8 +13,9 @@ import (
 	"strings"
 )
 
-// Default is the language used when nothing the client asks for is supported.
-const Default = "en"
+// Default is the language used when nothing the client asks for is
+// supported: the box is made for call centres in mainland China.
+const Default = "zh-CN"
 
 //go:embed catalog/*.json
 var files embed.FS

@@ -43,20 +43,20 @@ func TestCataloguesComplete(t *testing.T) {
 func TestNegotiate(t *testing.T) {
 	cs := load(t)
 	for _, tc := range []struct{ header, want string }{
-		{"", "en"},
+		{"", "zh-CN"}, // the default: the box is made for mainland call centres
 		{"zh-CN,zh;q=0.9,en;q=0.8", "zh-CN"},
 		{"zh-cn", "zh-CN"},
 		{"zh-TW", "zh-CN"},
 		{"zh", "zh-CN"},
 		{"en-US,en;q=0.9", "en"},
 		{"fr-FR,zh;q=0.5,en;q=0.4", "zh-CN"},
-		{"fr-FR,de;q=0.5", "en"},
+		{"fr-FR,de;q=0.5", "zh-CN"},
 		{"en;q=0.2,zh-CN;q=0.8", "zh-CN"},
 		{"zh-CN;q=0,en;q=0.1", "en"},
 		{"zh-CN;q=abc,en;q=0.1", "en"},
-		{"*", "en"},
-		{"zh-CN;q=2", "en"},
-		{";;;,,,", "en"},
+		{"*", "zh-CN"},
+		{"zh-CN;q=2", "zh-CN"},
+		{";;;,,,", "zh-CN"},
 		{"en;q=0.5, zh-CN;q=0.5", "en"},
 	} {
 		if got := cs.Negotiate(tc.header); got != tc.want {
@@ -76,7 +76,7 @@ func TestT(t *testing.T) {
 	if got := cs.T("en", "no.such.key"); got != "no.such.key" {
 		t.Errorf("missing key gives %q, want the key", got)
 	}
-	if got := cs.T("xx", "nav.logout"); got != "Log out" {
+	if got := cs.T("xx", "nav.logout"); got != "退出登录" {
 		t.Errorf("unknown language gives %q, want the default text", got)
 	}
 	if got := cs.T("en", "err.retry_after", 3); got != "Too many attempts; try again in 3 s." {

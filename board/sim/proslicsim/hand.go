@@ -216,9 +216,16 @@ func (p *Phone) Status(since time.Time) Status {
 }
 
 // FormatCallerID is a caller ID message as a display shows it: the
-// number (or why it is absent), the name in quotes, and the time.
+// number (or why it is absent), the name in quotes, and the time; a message
+// waiting message as the lamp's state and the count.
 func FormatCallerID(m callerid.Message) string {
 	var parts []string
+	if m.Waiting != 0 {
+		parts = append(parts, "message waiting "+m.Waiting.String())
+		if m.Messages > 0 {
+			parts = append(parts, fmt.Sprintf("(%d)", m.Messages))
+		}
+	}
 	switch {
 	case m.Number != "":
 		parts = append(parts, m.Number)

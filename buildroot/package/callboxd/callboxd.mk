@@ -30,4 +30,20 @@ define CALLBOXD_INSTALL_BOARD_NAME
 endef
 CALLBOXD_POST_INSTALL_TARGET_HOOKS += CALLBOXD_INSTALL_BOARD_NAME
 
+# The system prompts are spoken at build time (they are never kept as
+# audio in the source) by callboxctl built for the build machine, with the
+# build machine's espeak-ng (Debian: apt-get install espeak-ng), into the
+# root filesystem, where callboxd looks for them and where an update brings
+# new ones.
+CALLBOXD_PROMPTS_DIR = $(TARGET_DIR)/usr/share/callbox/prompts
+
+define CALLBOXD_INSTALL_PROMPTS
+	@command -v espeak-ng >/dev/null || { \
+		echo "callboxd: the system prompts are spoken with espeak-ng on the build machine: install it (Debian: apt-get install espeak-ng)"; \
+		exit 1; }
+	cd $(@D) && $(HOST_GO_HOST_ENV) $(GO_BIN) build -tags $(CALLBOXD_TAGS) -o $(@D)/callboxctl-build-host ./firmware/cmd/callboxctl
+	$(@D)/callboxctl-build-host prompts generate --out $(CALLBOXD_PROMPTS_DIR)
+endef
+CALLBOXD_POST_INSTALL_TARGET_HOOKS += CALLBOXD_INSTALL_PROMPTS
+
 $(eval $(golang-package))

@@ -1,13 +1,9 @@
 package dspcli
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
-	"image"
-	_ "image/jpeg" // documents to fax come as JPEG ...
-	_ "image/png"  // ... or PNG, besides TIFF
 	"io"
 	"os"
 	"path/filepath"
@@ -19,6 +15,7 @@ import (
 	"callbox/dsp/fax/tiff"
 	"callbox/dsp/wav"
 	"callbox/firmware/cli"
+	"callbox/telephony/fax"
 )
 
 // fax.go adds `dsp fax send` and `dsp fax receive`: a whole fax call made
@@ -158,37 +155,16 @@ func parseModems(s string) (t30.Modems, error) {
 	return m, nil
 }
 
-// loadDocument reads a TIFF, PNG or JPEG file as fax pages at yres: pages
-// already at fax width and resolution are kept as they are, the rest are
-// fitted and dithered.
+// loadDocument reads a TIFF, PNG or JPEG file as fax pages at yres (see
+// fax.Pages).
 func loadDocument(path string, yres int) ([]*t4.Page, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var imgs []image.Image
-	if bytes.HasPrefix(b, []byte("II*\x00")) || bytes.HasPrefix(b, []byte("MM\x00*")) {
-		if imgs, err = tiff.Decode(b); err != nil && len(imgs) == 0 {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-	} else {
-		img, _, err := image.Decode(bytes.NewReader(b))
-		if err != nil {
-			return nil, fmt.Errorf("%s: not a TIFF, PNG or JPEG image: %w", path, err)
-		}
-		imgs = []image.Image{img}
-	}
-	var pages []*t4.Page
-	for i, img := range imgs {
-		if p, ok := img.(*t4.Page); ok && p.Width == t4.WidthA4 && p.XRes == t4.XRes && p.YRes == yres {
-			pages = append(pages, p)
-			continue
-		}
-		p, err := t4.FromImage(img, t4.FitOptions{YRes: yres})
-		if err != nil {
-			return nil, fmt.Errorf("%s: page %d: %w", path, i+1, err)
-		}
-		pages = append(pages, p)
+	pages, err := fax.Pages(b, yres)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return pages, nil
 }

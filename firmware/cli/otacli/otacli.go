@@ -3,6 +3,10 @@
 //	callboxctl update [--data DIR | --socket PATH] status
 //	callboxctl update [--data DIR | --socket PATH] [--no-reboot] FILE|URL
 //	callboxctl update [--data DIR | --socket PATH] apply
+//	callboxctl update [--data DIR | --socket PATH] check [URL]
+//	callboxctl update [--data DIR | --socket PATH] [--no-reboot] fetch
+//	callboxctl update [--data DIR | --socket PATH] schedule [off | URL [HOURS]]
+//	callboxctl update [--data DIR | --socket PATH] floor [VERSION | none]
 //	callboxctl bundle keygen PREFIX
 //	callboxctl bundle create --key KEY --version V --compatible B1,B2 [--min-version V] [--notes TEXT] -o OUT rootfs=IMAGE
 //	callboxctl bundle verify --key PUB FILE
@@ -22,6 +26,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,11 +39,20 @@ import (
 const updateUsage = `usage: update [--data DIR | --socket PATH] status
        update [--data DIR | --socket PATH] [--no-reboot] FILE|URL
        update [--data DIR | --socket PATH] apply
+       update [--data DIR | --socket PATH] check [URL]
+       update [--data DIR | --socket PATH] [--no-reboot] fetch
+       update [--data DIR | --socket PATH] schedule [off | URL [HOURS]]
+       update [--data DIR | --socket PATH] floor [VERSION | none]
 status shows the slots, their versions and the boot order. FILE|URL
 installs a signed bundle into the slot that is not running, then activates
 it and reboots into it (unless --no-reboot; then "update apply" does).
 The new slot is marked good once it runs healthy; if it does not come up
 the box falls back to the running one by itself.
+check reads only the signed header of the bundle at URL (default: the
+scheduled check's) and says whether it is an update for this box; fetch
+installs what the last check found, as FILE|URL does. schedule turns the
+check of URL every HOURS (default 24) on or off; nothing is installed
+without fetch. floor refuses bundles older than VERSION from now on.
 `
 
 // Update is callboxctl's update: it runs the daemon's update command over
@@ -58,10 +72,6 @@ func runUpdate(ctx context.Context, args []string, std cli.IO) int {
 		}
 		return 2
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprint(std.Err, updateUsage)
-		return 2
-	}
 	path := *socket
 	if path == "" {
 		path = control.Path(*dataDir)
@@ -70,8 +80,12 @@ func runUpdate(ctx context.Context, args []string, std cli.IO) int {
 	if *noReboot {
 		fwd = append(fwd, "--no-reboot")
 	}
+	if fs.NArg() < 1 {
+		fmt.Fprint(std.Err, updateUsage)
+		return 2
+	}
 	src := fs.Arg(0)
-	if src != "status" && src != "apply" && !isURL(src) {
+	if fs.NArg() == 1 && !daemonVerbs[src] && !isURL(src) {
 		// The daemon opens the file itself: give it the full path.
 		abs, err := filepath.Abs(src)
 		if err != nil {
@@ -84,7 +98,7 @@ func runUpdate(ctx context.Context, args []string, std cli.IO) int {
 		}
 		src = abs
 	}
-	code, err := control.Run(ctx, path, append(fwd, src), std)
+	code, err := control.Run(ctx, path, append(append(fwd, src), fs.Args()[1:]...), std)
 	if err != nil {
 		fmt.Fprintf(std.Err, "callboxctl: update: %v\n", err)
 		return 1
@@ -94,6 +108,9 @@ func runUpdate(ctx context.Context, args []string, std cli.IO) int {
 
 func isURL(s string) bool { return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") }
 
+// daemonVerbs are the update command's words that are not a bundle file.
+var daemonVerbs = map[string]bool{"status": true, "apply": true, "check": true, "fetch": true, "schedule": true, "floor": true}
+
 // Daemon is what the daemon's update command reaches.
 type Daemon struct {
 	// Updater returns the running updater, or nil while none runs.
@@ -101,12 +118,16 @@ type Daemon struct {
 	// Reboot restarts the box (in simulation, in process) into the
 	// activated slot.
 	Reboot func()
+	// CheckSettings and SaveCheckSettings read and store the scheduled
+	// check of an update URL (SaveCheckSettings validates and applies).
+	CheckSettings     func() (ota.CheckSettings, error)
+	SaveCheckSettings func(ota.CheckSettings) error
 }
 
 // Live is the update command the daemon serves on its control socket and
 // serial console.
 func Live(d Daemon) cli.Command {
-	return cli.Command{Name: "update", Summary: "update status | [--no-reboot] FILE|URL | apply: signed A/B updates",
+	return cli.Command{Name: "update", Summary: "update status | [--no-reboot] FILE|URL | apply | check [URL] | fetch | schedule | floor: signed A/B updates",
 		Run: func(ctx context.Context, args []string, std cli.IO) int { return runLive(ctx, d, args, std) }}
 }
 
@@ -121,14 +142,15 @@ func runLive(ctx context.Context, d Daemon, args []string, std cli.IO) int {
 		}
 		return 2
 	}
-	if fs.NArg() > 1 {
-		fmt.Fprint(std.Err, updateUsage)
-		return 2
-	}
 	u := d.Updater()
 	if u == nil {
 		fmt.Fprintln(std.Err, "update: the updater is not running")
 		return 1
+	}
+	rest := fs.Args()
+	if len(rest) > 1 && rest[0] != "check" && rest[0] != "schedule" && rest[0] != "floor" {
+		fmt.Fprint(std.Err, updateUsage)
+		return 2
 	}
 	switch arg := fs.Arg(0); arg {
 	case "", "status":
@@ -136,9 +158,21 @@ func runLive(ctx context.Context, d Daemon, args []string, std cli.IO) int {
 		return 0
 	case "apply":
 		return apply(u, d, std)
+	case "check":
+		return check(ctx, u, d, rest[1:], std)
+	case "schedule":
+		return schedule(d, rest[1:], std)
+	case "floor":
+		return floor(u, rest[1:], std)
 	default:
 		stop := progress(ctx, u, std.Out)
-		m, err := u.InstallFrom(ctx, arg)
+		var m flash.Manifest
+		var err error
+		if arg == "fetch" {
+			m, err = u.InstallChecked(ctx)
+		} else {
+			m, err = u.InstallFrom(ctx, arg)
+		}
 		stop()
 		if err != nil {
 			fmt.Fprintf(std.Err, "update: %v\n", err)
@@ -157,6 +191,117 @@ func runLive(ctx context.Context, d Daemon, args []string, std cli.IO) int {
 		}
 		return apply(u, d, std)
 	}
+}
+
+func check(ctx context.Context, u *ota.Updater, d Daemon, args []string, std cli.IO) int {
+	if len(args) > 1 {
+		fmt.Fprint(std.Err, updateUsage)
+		return 2
+	}
+	url := ""
+	if len(args) == 1 {
+		url = args[0]
+	} else if d.CheckSettings != nil {
+		s, err := d.CheckSettings()
+		if err != nil {
+			fmt.Fprintf(std.Err, "update: %v\n", err)
+			return 1
+		}
+		url = s.URL
+	}
+	if url == "" {
+		fmt.Fprintln(std.Err, "update: no update URL: update check URL, or set one with update schedule URL")
+		return 1
+	}
+	r := u.Check(ctx, url)
+	fmt.Fprintln(std.Out, "update: "+r.String())
+	if r.Manifest != nil {
+		PrintManifest(std.Out, *r.Manifest)
+	}
+	if r.Available {
+		fmt.Fprintln(std.Out, `update: "update fetch" downloads and installs it`)
+	}
+	if r.Err != "" {
+		return 1
+	}
+	return 0
+}
+
+func schedule(d Daemon, args []string, std cli.IO) int {
+	if d.CheckSettings == nil || d.SaveCheckSettings == nil {
+		fmt.Fprintln(std.Err, "update: the scheduled check is not available")
+		return 1
+	}
+	s, err := d.CheckSettings()
+	if err != nil {
+		fmt.Fprintf(std.Err, "update: %v\n", err)
+		return 1
+	}
+	switch {
+	case len(args) == 0:
+		printSchedule(std.Out, s)
+		return 0
+	case len(args) == 1 && args[0] == "off":
+		s.Enabled = false
+	case len(args) <= 2:
+		s.Enabled, s.URL = true, args[0]
+		if len(args) == 2 {
+			h, err := strconv.Atoi(args[1])
+			if err != nil {
+				fmt.Fprintf(std.Err, "update: HOURS: %q is not a number\n", args[1])
+				return 2
+			}
+			s.IntervalHours = h
+		}
+	default:
+		fmt.Fprint(std.Err, updateUsage)
+		return 2
+	}
+	if err := d.SaveCheckSettings(s); err != nil {
+		fmt.Fprintf(std.Err, "update: refused, nothing changed: %v\n", err)
+		return 1
+	}
+	printSchedule(std.Out, s)
+	return 0
+}
+
+func printSchedule(w io.Writer, s ota.CheckSettings) {
+	switch {
+	case !s.Enabled && s.URL == "":
+		fmt.Fprintln(w, "update check: off")
+		return
+	case !s.Enabled:
+		fmt.Fprintf(w, "update check: off (%s)\n", s.URL)
+		return
+	}
+	fmt.Fprintf(w, "update check: %s every %d hours; installs only with update fetch\n", s.URL, s.IntervalHours)
+}
+
+func floor(u *ota.Updater, args []string, std cli.IO) int {
+	switch {
+	case len(args) == 1:
+		v := args[0]
+		if v == "none" {
+			v = ""
+		}
+		if err := u.SetFloor(v); err != nil {
+			fmt.Fprintf(std.Err, "update: refused, nothing changed: %v\n", err)
+			return 1
+		}
+	case len(args) > 1:
+		fmt.Fprint(std.Err, updateUsage)
+		return 2
+	}
+	eff, stored := u.Floor()
+	switch {
+	case eff == "":
+		fmt.Fprintln(std.Out, "version floor: none (any version this box's key signed installs)")
+	case eff != stored:
+		fmt.Fprintf(std.Out, "version floor: %s (given at start with --ota-floor; the setting is %q)\n", eff, stored)
+	default:
+		fmt.Fprintf(std.Out, "version floor: %s (older bundles are refused)\n", eff)
+	}
+	return 0
 }
 
 func apply(u *ota.Updater, d Daemon, std cli.IO) int {
@@ -211,6 +356,15 @@ func PrintStatus(w io.Writer, st ota.Status) {
 		sim = " (simulated slots)"
 	}
 	fmt.Fprintf(w, "board %s%s: running slot %s, version %s; boot order %s\n", st.Board, sim, st.Booted, st.Version, strings.Join(st.Order, " "))
+	if st.Build != st.Version {
+		fmt.Fprintf(w, "build: %s (the binary's own version; slot %s runs the version its bundle carried)\n", st.Build, st.Booted)
+	}
+	if st.Floor != "" {
+		fmt.Fprintf(w, "version floor: %s\n", st.Floor)
+	}
+	if !st.Check.At.IsZero() {
+		fmt.Fprintf(w, "update check: %s\n", st.Check)
+	}
 	for _, s := range st.Slots {
 		mark := " "
 		if s.Booted {

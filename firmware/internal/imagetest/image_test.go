@@ -72,7 +72,8 @@ route add default gw 10.0.2.2
 echo "init: slot $slot up, starting callboxd"
 fails=0
 while :; do
-	/usr/bin/callboxd --board sim --data /var/lib/callbox --http :80 --sip 10.0.2.15:5060 --console none --no-watchdog
+	/usr/bin/callboxd --board sim --data /var/lib/callbox --http :80 --sip 10.0.2.15:5060 --console none --no-watchdog \
+		--prompts /usr/share/callbox/prompts
 	fails=$((fails+1))
 	echo "init: callboxd exited ($fails)"
 	if [ $fails -ge 3 ]; then
@@ -93,6 +94,7 @@ type image struct {
 	kernel  string // extracted armmp kernel package
 	busybox string
 	uboot   string
+	prompts string // the system prompts, as the image build speaks them
 	key     ed25519.PrivateKey
 }
 
@@ -102,7 +104,8 @@ func TestImage(t *testing.T) {
 	}
 	debs := os.Getenv("CALLBOX_IMAGE_DEBS")
 	for tool, pkg := range map[string]string{"qemu-system-arm": "qemu-system-arm", "genimage": "genimage", "mkimage": "u-boot-tools",
-		"mkenvimage": "u-boot-tools", "mkfs.ext4": "e2fsprogs", "mkfs.vfat": "dosfstools", "mcopy": "mtools", "dpkg-deb": "dpkg"} {
+		"mkenvimage": "u-boot-tools", "mkfs.ext4": "e2fsprogs", "mkfs.vfat": "dosfstools", "mcopy": "mtools", "dpkg-deb": "dpkg",
+		"espeak-ng": "espeak-ng"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s not found: install the Debian package %s", tool, pkg)
 		}
@@ -115,6 +118,7 @@ func TestImage(t *testing.T) {
 	_, img.key, _ = ed25519.GenerateKey(rand.Reader)
 	img.extract()
 	t0 := time.Now()
+	img.speakPrompts()
 	good1 := img.rootfs("1.0.0", false)
 	good2 := img.rootfs("1.1.0", false)
 	broken := img.rootfs("1.2.0", true)
@@ -133,6 +137,7 @@ func TestImage(t *testing.T) {
 		t.Fatalf("first boot: %+v", st)
 	}
 	web.createExtension("209")
+	web.checkPrompts()
 
 	// update installs b through the web API, applies it, and once the box
 	// answers again checks which slot and version run, marked good, with
@@ -252,6 +257,18 @@ func (img *image) build(version, out string) {
 	}
 }
 
+// speakPrompts makes the system prompts as the Buildroot package does:
+// callboxctl prompts generate with the build machine's espeak-ng.
+func (img *image) speakPrompts() {
+	root, _ := filepath.Abs("../../..")
+	img.prompts = filepath.Join(img.dir, "prompts")
+	cmd := exec.Command("go", "run", "./firmware/cmd/callboxctl", "prompts", "generate", "--out", img.prompts)
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		img.t.Fatalf("prompts generate: %v\n%s", err, b)
+	}
+}
+
 // initramfs packs busybox, the modules and the init that mounts the slot.
 func (img *image) initramfs(out string) {
 	bb, err := os.ReadFile(filepath.Join(img.busybox, "bin", "busybox"))
@@ -304,6 +321,7 @@ func (img *image) rootfs(version string, broken bool) string {
 		os.Symlink("busybox", filepath.Join(d, "bin", a))
 	}
 	os.WriteFile(filepath.Join(d, "sbin", "init"), []byte(rootInit), 0o755)
+	copyTree(img.t, img.prompts, filepath.Join(d, "usr", "share", "callbox", "prompts"))
 	os.WriteFile(filepath.Join(d, "etc", "callbox-version"), []byte(version+"\n"), 0o644)
 	if broken {
 		os.WriteFile(filepath.Join(d, "usr", "bin", "callboxd"), []byte(brokenDaemon), 0o755)
@@ -356,6 +374,25 @@ func (img *image) bundle(rootfs, version string) []byte {
 		img.t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// copyTree copies the regular files under from to to.
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(to, rel), 0o755)
+		}
+		copyFile(t, p, filepath.Join(to, rel), 0o644)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func copyFile(t *testing.T, from, to string, mode os.FileMode) {
@@ -611,6 +648,35 @@ func (w *webClient) tryInstallAndApply(b []byte) {
 		return
 	}
 	w.do("POST", "/api/v1/update/apply", "application/json", nil)
+}
+
+// checkPrompts asks the box for its prompt catalogue in both languages:
+// it must find the system prompts the image ships, none missing.
+func (w *webClient) checkPrompts() {
+	w.v.t.Helper()
+	for _, lang := range []string{"zh-CN", "en"} {
+		var list struct {
+			Prompts []struct {
+				Name    string `json:"name"`
+				System  bool   `json:"system"`
+				Missing bool   `json:"missing"`
+			} `json:"prompts"`
+		}
+		w.call("GET", "/api/v1/prompts?lang="+lang, "", nil, http.StatusOK, &list)
+		found, missing := 0, []string{}
+		for _, p := range list.Prompts {
+			switch {
+			case p.System && p.Missing:
+				missing = append(missing, p.Name)
+			case p.System:
+				found++
+			}
+		}
+		if found == 0 || len(missing) > 0 {
+			w.v.fail("%s prompts: %d system prompts found, missing %v", lang, found, missing)
+		}
+		w.v.t.Logf("%s: the box finds its %d system prompts", lang, found)
+	}
 }
 
 func (w *webClient) createExtension(number string) {

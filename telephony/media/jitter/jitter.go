@@ -16,6 +16,11 @@
 // bit per sample saying it is there) and decodes at playout, so a buffer of
 // 200 ms holds under 3 KB.
 //
+// A call that turns into a fax or modem call switches the buffer to a fixed
+// delay (SetFixed): modems need their samples evenly spaced and a gap left a
+// gap, so the delay no longer grows or shrinks and lost audio is silence, not
+// concealment (which would repeat a pitch period of a modem signal).
+//
 // A Buffer allocates nothing after New and is not safe for concurrent use:
 // the media clock owns it.
 package jitter
@@ -74,8 +79,11 @@ type Stats struct {
 	Played    uint64 // frames produced from received audio
 	Grown     uint64 // frames added to the delay
 	Shrunk    uint64 // frames taken off the delay
+	Silenced  uint64 // frames with audio missing played as silence (fixed delay)
 	// Delay is the current target delay in samples (MinDelay..MaxDelay).
 	Delay int
+	// Fixed is set while the delay is fixed (SetFixed).
+	Fixed bool
 }
 
 // Buffer is one stream's playout buffer.
@@ -98,6 +106,9 @@ type Buffer struct {
 	quietWindows int
 	shrinkWait   int
 	shrinking    bool
+	// fixed: the delay is fixedDelay and stays (SetFixed).
+	fixed      bool
+	fixedDelay int
 
 	conceal *plc.Concealer
 	scratch [Frame]int16
@@ -117,6 +128,9 @@ func (b *Buffer) Reset() {
 	clear(b.valid[:])
 	b.started = false
 	b.delay = MinDelay
+	if b.fixed {
+		b.delay = b.fixedDelay
+	}
 	b.hold = 0
 	b.inBuffer = 0
 	b.lateRun = 0
@@ -130,8 +144,33 @@ func (b *Buffer) Reset() {
 // Stats returns the counters.
 func (b *Buffer) Stats() Stats {
 	s := b.st
-	s.Delay = b.delay
+	s.Delay, s.Fixed = b.delay, b.fixed
 	return s
+}
+
+// SetFixed fixes the delay for a fax or modem call: at delay samples
+// (rounded up to whole frames, within MinDelay..MaxDelay), or at the
+// current delay if that is longer, so that no received audio is dropped
+// to get there (a longer delay is reached by playing silence). From then
+// on a late packet is dropped without growing the delay, the delay never
+// shrinks, and audio that is missing is played as silence. SetFixed(0)
+// returns to the adaptive delay, from the fixed one.
+func (b *Buffer) SetFixed(delay int) {
+	if delay <= 0 {
+		if b.fixed {
+			b.fixed = false
+			b.conceal.Reset()
+			b.quietWindows, b.windowTicks, b.windowMin = 0, 0, ring
+		}
+		return
+	}
+	d := min(max((delay+Frame-1)/Frame*Frame, MinDelay), MaxDelay)
+	d = max(d, b.delay)
+	if b.started && d > b.delay {
+		b.hold += d - b.delay
+	}
+	b.delay, b.fixed, b.fixedDelay = d, true, d
+	b.shrinking = false
 }
 
 // Delay returns the current target delay in samples.
@@ -160,7 +199,9 @@ func (b *Buffer) Put(ts uint32, marker bool, payload []byte) bool {
 	if head < 0 {
 		b.st.Late++
 		b.lateRun++
-		b.grow(-head)
+		if !b.fixed {
+			b.grow(-head)
+		}
 		if b.lateRun >= lostResync {
 			b.st.Resyncs++
 			b.Reset()
@@ -249,7 +290,7 @@ func (b *Buffer) grow(by int) {
 // stretch or shrink is due, and the tick does not close a headroom window.
 // A stream may then take the frame a tick early (see rtpstream.ReadAhead).
 func (b *Buffer) Ready() bool {
-	if !b.started || b.preroll > 0 || b.hold > 0 || b.shrinking || b.windowTicks+1 >= shrinkWindow {
+	if !b.started || b.preroll > 0 || b.hold > 0 || b.shrinking || (!b.fixed && b.windowTicks+1 >= shrinkWindow) {
 		return false
 	}
 	for i := range Frame {
@@ -266,6 +307,10 @@ func (b *Buffer) Get(out []int16) {
 	out = out[:Frame]
 	if !b.started {
 		clear(out)
+		return
+	}
+	if b.fixed {
+		b.getFixed(out)
 		return
 	}
 	b.tickWindow()
@@ -302,6 +347,29 @@ func (b *Buffer) Get(out []int16) {
 	} else {
 		b.conceal.Lost(out)
 		b.st.Concealed++
+	}
+	b.play += Frame
+}
+
+// getFixed is Get at a fixed delay: no window, no shrink, no concealment.
+func (b *Buffer) getFixed(out []int16) {
+	if b.hold > 0 {
+		b.hold -= Frame
+		clear(out)
+		b.st.Silenced++
+		return
+	}
+	if b.preroll > 0 && b.inBuffer > 0 && !b.validAt(b.play) {
+		b.preroll -= Frame // lead-in before the first audio
+		clear(out)
+		b.play += Frame
+		return
+	}
+	b.preroll = 0
+	if b.consume(out) {
+		b.st.Played++
+	} else {
+		b.st.Silenced++
 	}
 	b.play += Frame
 }

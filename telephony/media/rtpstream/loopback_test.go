@@ -121,11 +121,18 @@ func TestLoopbackCall(t *testing.T) {
 	if err := e.Start(context.Background(), clk); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second)
+	// Count the call's length in packets, not in wall time: a loaded
+	// machine gives the clock fewer ticks a second.
+	sent := func(n uint64) {
+		for deadline := time.Now().Add(20 * time.Second); a.Stats().PacketsSent < n && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	sent(50)
 	if err := e.SendDigits(ca, "159#", 80*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second)
+	sent(100)
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}

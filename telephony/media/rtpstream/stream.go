@@ -329,6 +329,15 @@ func (s *Stream) SetDirection(send, recv bool) {
 	s.mu.Unlock()
 }
 
+// SetFixedDelay fixes the jitter buffer's delay at d (at least its current
+// delay) for a fax or modem call, with lost audio played as silence; 0
+// returns it to the adaptive delay (jitter.Buffer.SetFixed).
+func (s *Stream) SetFixedDelay(d time.Duration) {
+	s.mu.Lock()
+	s.jb.SetFixed(int(d * media.SampleRate / time.Second))
+	s.mu.Unlock()
+}
+
 // ErrClosed is returned by methods of a closed stream.
 var ErrClosed = errors.New("rtpstream: stream closed")
 

@@ -586,3 +586,42 @@ func TestPacketRoom(t *testing.T) {
 		}
 	}
 }
+
+// TestFixedDelayForFax: a stream switched to a fax call's fixed delay
+// plays every sample exactly 60 ms after the first packet's time and a
+// lost packet as silence; the adaptive path concealed it instead.
+func TestFixedDelayForFax(t *testing.T) {
+	sig := sine(16000, 1700)
+	enc := make([]byte, len(sig))
+	g711.EncodeAlaw(enc, sig)
+	s, _ := testStream(t, Config{PayloadType: PCMA, Remote: peer, RTCPInterval: -1})
+	s.SetFixedDelay(60 * time.Millisecond)
+	frame := make([]int16, 80)
+	var out []int16
+	for tick := range len(sig)/80 + 6 { // the audio and the delay
+		if i := tick / 2; tick%2 == 0 && i < len(sig)/160 && i != 10 {
+			s.inject(pkt(t, PCMA, uint16(1000+i), uint32(5000+i*160), i == 0, enc[i*160:(i+1)*160]), peer, time.Duration(tick)*media.FrameDuration)
+		}
+		s.ReadFrame(frame)
+		out = append(out, frame...)
+	}
+	st := s.Stats()
+	if st.Buffer.Concealed != 0 || st.Buffer.Silenced != 2 || !st.Buffer.Fixed || st.Buffer.Delay != 480 {
+		t.Errorf("buffer stats %+v", st.Buffer)
+	}
+	dec := make([]int16, len(enc))
+	g711.DecodeAlaw(dec, enc)
+	for i := range dec {
+		want := dec[i]
+		if i/160 == 10 {
+			want = 0
+		}
+		if out[i+480] != want {
+			t.Fatalf("sample %d: got %d want %d", i, out[i+480], want)
+		}
+	}
+	s.SetFixedDelay(0)
+	if s.Stats().Buffer.Fixed {
+		t.Error("still fixed after SetFixedDelay(0)")
+	}
+}

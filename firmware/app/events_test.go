@@ -1,0 +1,62 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"callbox/telephony/cc/ccevent"
+	"callbox/webui"
+)
+
+// TestEventsWeb: the adapter hands the web admin the bus's events with the
+// agent they concern, maps a malformed resume id onto webui's sentinel,
+// resumes, and answers "not running" without a bus; webui's own event
+// type names are the bus's.
+func TestEventsWeb(t *testing.T) {
+	if _, err := (eventsWeb{func() *ccevent.Bus { return nil }}).Subscribe(""); !errors.Is(err, errNoCallCentre) {
+		t.Fatalf("without a bus: %v", err)
+	}
+	bus := ccevent.New(16, nil)
+	w := eventsWeb{func() *ccevent.Bus { return bus }}
+	if _, err := w.Subscribe("bogus"); !errors.Is(err, webui.ErrBadEventID) {
+		t.Fatalf("malformed id: %v", err)
+	}
+	s, err := w.Subscribe("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := bus.Publish(ccevent.Event{Type: ccevent.CallRinging, Call: "c1", Agent: "1001", Number: "02512345678"})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	e, ok := s.Next(ctx)
+	var back ccevent.Event
+	if !ok || e.ID != first.ID || e.Type != "call.ringing" || e.Agent != "1001" || json.Unmarshal(e.Data, &back) != nil || back.Number != "02512345678" {
+		t.Fatalf("Next = %+v, %v", e, ok)
+	}
+	s.Close()
+	if bus.Subscribers() != 0 {
+		t.Fatal("Close left the subscription")
+	}
+	bus.Publish(ccevent.Event{Type: ccevent.AgentState, Agent: "1001"})
+	r, _ := w.Subscribe(first.ID)
+	if e, ok := r.Next(ctx); !ok || e.Type != webui.EventAgentState {
+		t.Fatalf("resume gave %+v, %v", e, ok)
+	}
+	short, cancelShort := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancelShort()
+	if _, ok := r.Next(short); ok {
+		t.Fatal("Next returned without an event")
+	}
+	r.Close()
+	old, _ := w.Subscribe("otherboot-1")
+	if e, ok := old.Next(ctx); !ok || e.Type != webui.EventReset {
+		t.Fatalf("another boot's id gave %+v", e)
+	}
+	if string(ccevent.ConfigChanged) != webui.EventConfigChanged || string(ccevent.AgentState) != webui.EventAgentState ||
+		string(ccevent.Reset) != webui.EventReset {
+		t.Fatal("webui's event type names differ from the bus's")
+	}
+}

@@ -1,0 +1,125 @@
+// The agent workbench's live part. The server renders it (desk.html's
+// "desk-part"); this module swaps in a fresh copy when an event concerns
+// the agent (its state, its calls: the screen-pop), posts the desk's forms
+// without leaving the page, and keeps the clocks ticking. No polling: a
+// fetch happens only on an event or an action.
+import { t } from "./msgs.js";
+
+const TYPES = [
+  "agent.state", "call.ringing", "call.ring_ended", "call.answered", "call.transferred", "call.held",
+  "call.resumed", "call.ended", "callback.dialled", "callback.connected", "notice", "config.changed",
+];
+
+export function desk(root, live) {
+  const agent = root.dataset.agent || "";
+  let busy = null;
+  let again = false;
+
+  // swap loads the live part (GET, or a form's POST) and puts it in place.
+  async function swap(url, init) {
+    const r = await fetch(url, {
+      credentials: "same-origin",
+      ...init,
+      headers: { "X-Desk-Part": "1", ...(init && init.headers) },
+    });
+    if (r.redirected && new URL(r.url).pathname.startsWith("/login")) {
+      location.assign(r.url);
+      return;
+    }
+    const html = await r.text();
+    if (!(r.headers.get("Content-Type") || "").startsWith("text/html")) return;
+    if (/^\s*<!doctype/i.test(html)) {
+      // A whole page (a refusal before the desk: the permission was
+      // taken away): show it as the server made it.
+      location.reload();
+      return;
+    }
+    root.innerHTML = html;
+    tick();
+  }
+
+  // refresh coalesces the events of a burst into one or two fetches.
+  function refresh() {
+    if (busy) {
+      again = true;
+      return;
+    }
+    busy = swap("/desk").catch(() => {}).finally(() => {
+      busy = null;
+      if (again) {
+        again = false;
+        refresh();
+      }
+    });
+  }
+
+  root.addEventListener("submit", (ev) => {
+    const form = ev.target;
+    if (ev.defaultPrevented || !(form instanceof HTMLFormElement)) return;
+    ev.preventDefault();
+    for (const b of form.querySelectorAll("button")) b.disabled = true;
+    swap(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)) }).catch(() => {
+      for (const b of form.querySelectorAll("button")) b.disabled = false;
+    });
+  });
+
+  // The clocks: time in state and the call's duration, m:ss or h:mm:ss
+  // as the server writes them.
+  function fmt(ms) {
+    const s = Math.max(0, Math.floor(ms / 1000));
+    const two = (n) => String(n).padStart(2, "0");
+    if (s >= 3600) return Math.floor(s / 3600) + ":" + two(Math.floor((s % 3600) / 60)) + ":" + two(s % 60);
+    return Math.floor(s / 60) + ":" + two(s % 60);
+  }
+  // The server's clock may differ from the browser's: count from the
+  // server's time the part was rendered at (data-now).
+  let skew = 0;
+  function tick() {
+    const stamp = root.querySelector("[data-now]");
+    if (stamp && !stamp.dataset.seen) {
+      stamp.dataset.seen = "1";
+      skew = Date.now() - Number(stamp.dataset.now);
+    }
+    const now = Date.now() - skew;
+    for (const el of root.querySelectorAll("[data-since]")) {
+      el.textContent = fmt(now - Number(el.dataset.since));
+    }
+  }
+  tick();
+  setInterval(tick, 1000);
+
+  // Says the forms are ours now (tests wait for it before acting).
+  root.dataset.ready = "1";
+  if (!live) return;
+  for (const type of TYPES) {
+    live.on(type, (e) => {
+      if (type === "call.ringing" && e.agent === agent) pop(e);
+      if (type === "config.changed" || e.agent === agent) refresh();
+    });
+  }
+  // pop shows the ringing caller's number from the event at once; the
+  // server's card (region, customer type) replaces it a moment later.
+  function pop(e) {
+    if (!e.number || root.querySelector("#desk-call")) return;
+    const card = document.createElement("section");
+    card.className = "call ringing";
+    card.id = "desk-call";
+    const h = document.createElement("h2");
+    h.textContent = t("desk.call_ringing");
+    const p = document.createElement("p");
+    p.className = "caller";
+    p.textContent = e.number;
+    card.append(h, p);
+    const hint = root.querySelector(".desk-bar");
+    if (hint) hint.after(card);
+    else root.append(card);
+  }
+  // A reset means events were missed: reload the part, not the page.
+  live.on("reset", (_e, ev) => {
+    ev.preventDefault();
+    refresh();
+  });
+  live.addEventListener("state", () => {
+    if (live.state === "ok") refresh();
+  });
+}

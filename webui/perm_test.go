@@ -118,6 +118,7 @@ var routeNeeds = map[string]string{
 	"GET /api/v1/sms/inbox":               string(PermSMS),
 	"GET /api/v1/sms/templates":           string(PermSMS),
 	"POST /api/v1/sms/send":               string(PermSMS),
+	"POST /api/v1/customers/:id/sms":      string(PermSMS),
 	"PUT /api/v1/sms/templates/:name":     string(PermSystem),
 	"DELETE /api/v1/sms/templates/:name":  string(PermSystem),
 	"GET /api/v1/sms/settings":            string(PermSystem),

@@ -388,6 +388,7 @@ func (s *Server) routes() *gin.Engine {
 	s.installerRoutes(e, authed)
 	s.recordsPages(e)
 	s.outsideRoutes(authed)
+	s.customerSMSRoutes(e, authed)
 	s.tokenRoutes(authed)
 	s.outsidePageRoutes(e)
 

@@ -68,6 +68,9 @@ func (s busStream) Next(ctx context.Context) (webui.LiveEvent, bool) {
 
 func (s busStream) Close() { s.b.Unsubscribe(s.sub) }
 
-// eventBus is the running call centre's event bus; nil until the call
-// centre runs in the daemon.
-func (a *App) eventBus() *ccevent.Bus { return nil }
+// eventBus is the running call centre's event bus; nil while the call
+// centre is not running.
+func (a *App) eventBus() *ccevent.Bus {
+	_, b := a.CallCentre()
+	return b
+}

@@ -1,9 +1,12 @@
 package app
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,4 +62,44 @@ func TestEventsWeb(t *testing.T) {
 		string(ccevent.Reset) != webui.EventReset {
 		t.Fatal("webui's event type names differ from the bus's")
 	}
+}
+
+// TestEventsStreamDaemon: the daemon's GET /api/v1/events carries the
+// running call centre's events. Before the fix the web admin's bus was
+// never the call centre's and every stream was refused with 503.
+func TestEventsStreamDaemon(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: runs the daemon with sockets")
+	}
+	t.Parallel()
+	a, out := bootCCOut(t, 29800, ccTestPBX(), ccTestConfig(t))
+	admin := adminClient(t, a, out)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, admin.base+"/api/v1/events", nil)
+	resp, err := (&http.Client{Jar: admin.c.Jar}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /api/v1/events: %s", resp.Status)
+	}
+	admin.call("POST", "/api/v1/cc/agents/1099/login", nil, http.StatusNoContent)
+	admin.call("POST", "/api/v1/cc/agents/1099/state", map[string]any{"state": "ready"}, http.StatusNoContent)
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		data, ok := strings.CutPrefix(sc.Text(), "data:")
+		if !ok {
+			continue
+		}
+		var e ccevent.Event
+		if err := json.Unmarshal([]byte(data), &e); err != nil {
+			t.Fatalf("event %q: %v", data, err)
+		}
+		if e.Type == ccevent.AgentState && e.Agent == "1099" && e.State == "idle" {
+			return
+		}
+	}
+	t.Fatalf("the stream ended without 1099 turning idle: %v", sc.Err())
 }

@@ -12,6 +12,20 @@ import (
 	"callbox/telephony/sms/modemsim"
 )
 
+// modemBox starts the modem emulator and a running box with its
+// administrator's web client.
+func modemBox(t *testing.T) (*modemsim.Modem, *App, *webClient) {
+	t.Helper()
+	modem, err := modemsim.Start(modemsim.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { modem.Close() })
+	a, out := newApp(t, Config{})
+	start(t, a)
+	return modem, a, adminClient(t, a, out)
+}
+
 // An SMS to a customer from the card, through the running box: the
 // customer's mobile number is chosen over the office one, a number that
 // is not the customer's is refused, and the message reaches the modem.
@@ -19,14 +33,7 @@ func TestCustomerSMSThroughTheDaemon(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots the daemon")
 	}
-	modem, err := modemsim.Start(modemsim.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer modem.Close()
-	a, out := newApp(t, Config{})
-	start(t, a)
-	admin := adminClient(t, a, out)
+	modem, a, admin := modemBox(t)
 	admin.call("PUT", "/api/v1/sms/settings", map[string]any{"port": modem.Path()}, http.StatusOK)
 	eventually(t, 20*time.Second, "the modem ready", func() bool { return a.SMSStatus().State == sms.ModemReady })
 	cat := admin.call("POST", "/api/v1/customer-categories", map[string]any{"name": "居民"}, http.StatusCreated)

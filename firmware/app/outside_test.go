@@ -434,14 +434,7 @@ func TestOutsidePageThroughTheDaemon(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots the daemon")
 	}
-	modem, err := modemsim.Start(modemsim.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer modem.Close()
-	a, out := newApp(t, Config{})
-	start(t, a)
-	admin := adminClient(t, a, out)
+	modem, a, admin := modemBox(t)
 	if p := admin.page("/outside"); !strings.Contains(p, `id="modem-state">disabled`) || !strings.Contains(p, `action="/outside/tokens"`) {
 		t.Fatalf("the page before the modem:\n%s", p)
 	}

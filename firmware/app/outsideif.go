@@ -491,14 +491,19 @@ func (j *journalStore) Head() (uint64, error) {
 }
 
 func (j *journalStore) Subscribers() ([]webhook.Subscriber, error) {
-	var out []webhook.Subscriber
-	err := j.db.View(func(tx *store.Tx) error {
-		return tx.Each(store.Webhooks, nil, func(_, v []byte) error {
-			var s webhook.Subscriber
-			if err := json.Unmarshal(v, &s); err != nil {
+	return allJSON[webhook.Subscriber](j.db, store.Webhooks)
+}
+
+// allJSON reads every record of r, each a JSON T, in key order.
+func allJSON[T any](db *store.DB, r store.Records) ([]T, error) {
+	var out []T
+	err := db.View(func(tx *store.Tx) error {
+		return tx.Each(r, nil, func(_, v []byte) error {
+			var x T
+			if err := json.Unmarshal(v, &x); err != nil {
 				return err
 			}
-			out = append(out, s)
+			out = append(out, x)
 			return nil
 		})
 	})
@@ -692,18 +697,7 @@ func (s *factSource) After(seq uint64, limit int) ([]export.Row, error) {
 type tokenStore struct{ db *store.DB }
 
 func (s *tokenStore) Tokens(context.Context) ([]webui.APIToken, error) {
-	var out []webui.APIToken
-	err := s.db.View(func(tx *store.Tx) error {
-		return tx.Each(store.APITokens, nil, func(_, v []byte) error {
-			var t webui.APIToken
-			if err := json.Unmarshal(v, &t); err != nil {
-				return err
-			}
-			out = append(out, t)
-			return nil
-		})
-	})
-	return out, err
+	return allJSON[webui.APIToken](s.db, store.APITokens)
 }
 
 func (s *tokenStore) Token(_ context.Context, id string) (webui.APIToken, error) {

@@ -113,6 +113,7 @@ type App struct {
 	cc         *callCentre       // the call-centre configuration in force (callcentre.go)
 	rec        *recordsRun       // customers, knowledge base, work orders (records.go)
 	ccSvc      *ccRun            // the call-centre service (cc.go)
+	rooms      roomNumbers       // the conference rooms' numbers in the dial plan (conference.go)
 	fax        *faxRun           // the fax service (fax.go)
 	outside    *outsideRun       // SMS, email, webhooks, the push (outsideif.go)
 

@@ -202,14 +202,17 @@ func (cc *callCentre) publish(c ccconf.Config, newFlows []*ivr.Flow, a *App) {
 }
 
 // ccDialPlan returns the call centre's numbers (feature codes, internal
-// numbers of the inbound routes) for the switch's dial plan, from the
-// configuration in force.
-func (a *App) ccDialPlan() []dialplan.App {
+// numbers of the inbound routes, conference rooms) for the switch's dial
+// plan, from the configuration in force; exts are the PBX's extensions.
+func (a *App) ccDialPlan(exts []string) []dialplan.App {
 	snap := a.callCentreSnapshot()
 	if snap == nil {
+		a.rooms.set.Store(nil)
 		return nil
 	}
-	return []dialplan.App{ccapp.DialPlan(snap)}
+	app := ccapp.DialPlan(snap)
+	app.Patterns = append(app.Patterns, a.roomPatterns(exts, app.Patterns)...)
+	return []dialplan.App{app}
 }
 
 // promptCheck is the prompt catalogue as the configuration's validation

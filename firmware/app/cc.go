@@ -14,6 +14,7 @@ import (
 	"callbox/telephony/cc"
 	"callbox/telephony/cc/ccevent"
 	"callbox/telephony/ccconf"
+	"callbox/telephony/conference"
 	"callbox/telephony/ivr"
 	"callbox/telephony/pbxconf"
 	"callbox/telephony/sip/registrar"
@@ -32,6 +33,9 @@ type ccRun struct {
 	// appliers.
 	unapply func()
 	wg      sync.WaitGroup
+	// rooms joins callers to conference rooms (nil without the media
+	// services); its poller stops with the service.
+	rooms *confRooms
 }
 
 // startCC builds the call-centre service on the running switch, from the
@@ -58,9 +62,19 @@ func (a *App) startCC(ctx context.Context) error {
 	facts := &factStore{db: db}
 	bus := ccevent.New(0, nil)
 	snap := conf.snap.Load()
+	prompts := &catPrompts{cat: a.Prompts, log: log}
+	var rooms *confRooms
+	var ccRooms cc.Rooms // nil without the media services
+	if m := a.mediaServices(); m != nil {
+		rooms = &confRooms{a: a, conf: m.conf, eng: t.eng, prompts: prompts, log: log.With("component", "conference"),
+			live: map[*conference.EngineAudio]bool{}}
+		ccRooms = rooms
+	}
 	svc, err := cc.New(snap, cc.Options{
 		Switch: t.sw, Bus: bus, Clock: acd.RealClock{}, Flows: conf.flows, HTTP: &ivr.NetHTTP{},
-		Prompts:   &catPrompts{cat: a.Prompts, log: log},
+		Prompts:   prompts,
+		Rooms:     ccRooms,
+		Consent:   a.recordingConsent,
 		Recorder:  a.ccRecorderOr(newWAVRecorder(filepath.Join(a.cfg.DataDir, "recordings"), log)),
 		Voicemail: a.ccVoicemail(),
 		Status:    acdStore, Callbacks: acdStore, Devices: facts, Facts: facts,
@@ -75,8 +89,11 @@ func (a *App) startCC(ctx context.Context) error {
 		return err
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
-	r := &ccRun{log: log, svc: svc, bus: bus, cancel: cancel}
+	r := &ccRun{log: log, svc: svc, bus: bus, cancel: cancel, rooms: rooms}
 	svc.Start(runCtx)
+	if rooms != nil {
+		rooms.Start()
+	}
 	// Edits reach the service before they are stored; a refusal (an agent
 	// in a call removed) refuses the edit, and a failed store undoes it.
 	r.unapply, err = a.onCallCentreChange(func(next *ccconf.Snapshot) (func(), error) {
@@ -126,7 +143,11 @@ func (a *App) stopCC(ctx context.Context) error {
 	done := make(chan error, 1)
 	go func() {
 		r.wg.Wait()
-		done <- r.svc.Close()
+		err := r.svc.Close()
+		if r.rooms != nil {
+			r.rooms.Close()
+		}
+		done <- err
 	}()
 	select {
 	case err := <-done:

@@ -354,12 +354,9 @@ func TestCallCentreFXSPortFault(t *testing.T) {
 	}
 	t.Parallel()
 	a := bootCC(t, 26600, ccTestPBX(), ccTestConfig(t))
-	svc, _ := a.CallCentre()
+	svc := loginAgent(t, a, "1088", "202")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := svc.Login(ctx, "1088", cc.Device{Extension: "202"}); err != nil {
-		t.Fatal(err)
-	}
 	sb := a.livePorts().Sim()
 	if err := sb.SetFault("fxs2", sim.Fault{FXS: proslicsim.VBATLost}); err != nil {
 		t.Fatal(err)

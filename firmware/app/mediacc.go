@@ -77,3 +77,12 @@ func (d ccDialer) Dial(ctx context.Context, number string, run func(voicemail.Ca
 	}
 	return svc.VoicemailDialer().Dial(ctx, number, run)
 }
+
+// recordingConsent is the consent prompt of the recording settings in
+// force ("" : none).
+func (a *App) recordingConsent() string {
+	if m := a.mediaServices(); m != nil {
+		return m.rec.Settings().Consent
+	}
+	return ""
+}

@@ -365,11 +365,15 @@ func (w conferenceWeb) PutRoom(_ context.Context, in webui.ConfRoom, pin, modPIN
 	if err != nil {
 		return webui.ConfRoom{}, err
 	}
+	if t := w.a.telephony(); t != nil && t.sw.IsExtension(in.Number) {
+		return webui.ConfRoom{}, mediaErr(&conference.FieldError{Field: "number", Reason: "an extension has that number"})
+	}
 	r, err := cs.PutRoom(conference.RoomInput{PIN: pin, ModeratorPIN: modPIN, ClearPIN: clearPIN, Room: conference.Room{
 		Number: in.Number, Name: in.Name, MaxParties: in.MaxParties, Quiet: in.Quiet, NoMusic: in.NoMusic, Record: in.Record}})
 	if err != nil {
 		return webui.ConfRoom{}, mediaErr(err)
 	}
+	w.a.pbxChanged() // the dial plan takes the room's number
 	return roomView(r), nil
 }
 
@@ -379,7 +383,11 @@ func (w conferenceWeb) DeleteRoom(_ context.Context, n string) error {
 	if err != nil {
 		return err
 	}
-	return mediaErr(cs.DeleteRoom(n))
+	if err := cs.DeleteRoom(n); err != nil {
+		return mediaErr(err)
+	}
+	w.a.pbxChanged()
+	return nil
 }
 
 // Live implements webui.Conferences.

@@ -126,7 +126,7 @@ func (a *App) startTelephony(ctx context.Context) error {
 	}
 	log := a.log.With("component", "telephony")
 	sc := adaptPBX(conf, country)
-	sc.plan.Apps = a.ccDialPlan()
+	sc.plan.Apps = a.ccDialPlan(sc.plan.Extensions)
 	plan, err := dialplan.New(sc.plan)
 	if err != nil {
 		return err
@@ -425,7 +425,7 @@ func (a *App) pbxChanged() {
 		return
 	}
 	sc := adaptPBX(conf, t.country)
-	sc.plan.Apps = a.ccDialPlan()
+	sc.plan.Apps = a.ccDialPlan(sc.plan.Extensions)
 	plan, err := dialplan.New(sc.plan)
 	if err != nil {
 		t.log.Error("pbx configuration not applied", "err", err)

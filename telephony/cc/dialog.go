@@ -66,6 +66,8 @@ type dialog struct {
 	tok    uint64
 	ahead  []byte // digits typed ahead, for the next collect
 	gone   bool
+	// consented: the recording consent prompt was played.
+	consented bool
 }
 
 // startDialog runs fn on a goroutine as the session's dialogue on its

@@ -151,6 +151,9 @@ func (d *dialog) queue(req ivr.QueueRequest) (ivr.QueueOutcome, error) {
 // queueWith is queue with a function run once the caller waits (a
 // transfer to a named agent assigns them then).
 func (d *dialog) queueWith(req ivr.QueueRequest, queued func()) (ivr.QueueOutcome, error) {
+	if err := d.consent(req.Group); err != nil {
+		return ivr.QueueOutcome{}, err
+	}
 	var res queueResult
 	if err := d.ask(func() (err error) { res, err = d.s.enqueue(d.ses, d, req); return err }); err != nil {
 		return ivr.QueueOutcome{}, err
@@ -401,4 +404,22 @@ func (d *dialog) record(req ivr.RecordRequest) (ivr.Recording, error) {
 		return ivr.Recording{}, werr
 	}
 	return ivr.Recording{ID: id, Duration: d.s.clock.Now().Sub(start)}, nil
+}
+
+// consent plays the recording consent prompt ("this call may be
+// recorded") once per dialogue before the caller waits for a group that
+// records its services, when the box has one set.
+func (d *dialog) consent(group int) error {
+	if d.consented || d.s.opts.Consent == nil {
+		return nil
+	}
+	if g, ok := groupConf(d.s.cfg.Load(), group); !ok || !g.Records() {
+		return nil
+	}
+	name := d.s.opts.Consent()
+	if name == "" {
+		return nil
+	}
+	d.consented = true
+	return d.sayQuiet(ivr.Prompt{File: name})
 }

@@ -50,6 +50,14 @@ type Options struct {
 	// retrieval (*97, *98); nil keeps the stand-in that says voicemail is
 	// not available.
 	Voicemail *voicemail.Service
+	// Consent names the prompt played to a caller before they wait for a
+	// group that records its services ("this call may be recorded"); nil
+	// or "" plays none.
+	Consent func() string
+	// Rooms are the conference rooms whose numbers the dial plan gives
+	// the service (an extension's dialling, a route's or a forward's
+	// handoff); nil: no rooms.
+	Rooms Rooms
 	// VerifyPIN checks a PIN an agent typed against their stored hash;
 	// nil refuses every PIN.
 	VerifyPIN func(hash, pin string) bool
@@ -341,7 +349,7 @@ func (r router) Offer(in callswitch.Incoming) callswitch.AppHandler {
 		if in.App != AppName {
 			return nil
 		}
-		if isCode(cfg, in.To) {
+		if isCode(cfg, in.To) || s.isRoom(in.To) {
 			return &handler{s: s, in: in}
 		}
 	} else if cfg.BlockedIn(in.From.Number) {

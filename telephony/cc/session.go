@@ -178,6 +178,11 @@ func (s *Service) offered(c *callswitch.AppCall, ev callswitch.AppEvent, in call
 		s.featureCode(ses, in)
 		return
 	}
+	if in.Kind == callswitch.Dialled && s.isRoom(in.To) {
+		ses.kind = kindCode
+		s.joinRoom(ses, in.To)
+		return
+	}
 	s.publish(ccevent.Event{Type: ccevent.CallOffered, Call: ses.id, Number: ses.number,
 		Detail: map[string]string{"called": in.To, "trunk": in.Trunk, "channel": in.Channel}})
 	if in.Kind != callswitch.Dialled && cfg.BlockedIn(ses.number) {

@@ -310,25 +310,40 @@ func (s *Switch) NewAppCall(h AppHandler, from Party, to string) *AppCall {
 // offerApp asks the application about a new call from cs; when it takes
 // it, the call is an app call with cs's leg as its caller.
 func (s *Switch) offerApp(cs *chanState, in Incoming) bool {
-	if s.app == nil && s.front == nil {
+	h := s.askApp(cs, &in)
+	if h == nil {
 		return false
+	}
+	c := s.newCall(cs, in.From, in.To)
+	c.trunk = in.Trunk
+	c.a.trunk = in.Trunk
+	s.adoptApp(c, h, in)
+	return true
+}
+
+// askApp asks the applications about a call from cs (front first) and
+// returns the handler of the one that takes it, or nil.
+func (s *Switch) askApp(cs *chanState, in *Incoming) AppHandler {
+	if s.app == nil && s.front == nil {
+		return nil
 	}
 	in.Channel, in.Tech = cs.ch.Name(), cs.ch.Tech()
 	var h AppHandler
 	if s.front != nil {
-		h = s.front.Offer(in)
+		h = s.front.Offer(*in)
 	}
 	if h == nil && s.app != nil {
-		h = s.app.Offer(in)
+		h = s.app.Offer(*in)
 	}
-	if h == nil {
-		return false
-	}
+	return h
+}
+
+// adoptApp makes c an app call of h with c's caller leg as its caller.
+// A caller already answered (a call handed off or forwarded after it was
+// answered) is up in the app call at once.
+func (s *Switch) adoptApp(c *call, h AppHandler, in Incoming) {
 	ac := &AppCall{s: s, h: h}
-	c := s.newCall(cs, in.From, in.To)
 	c.app = ac
-	c.trunk = in.Trunk
-	c.a.trunk = in.Trunk
 	ac.c = c
 	ac.id.Store(&c.id)
 	al := &appLeg{id: s.newLegID(), ac: ac, l: c.a}
@@ -336,7 +351,44 @@ func (s *Switch) offerApp(cs *chanState, in Incoming) bool {
 	ac.legs = append(ac.legs, al)
 	s.apps[ac] = true
 	s.appEmit(ac, AppEvent{Kind: AppStarted, Leg: al.id, Channel: in.Channel, Tech: in.Tech, Party: in.From.Number})
+	if !c.a.answer.IsZero() {
+		s.appUp(al, c.a)
+	}
+}
+
+// forwardApp hands call c, sent on by extension by (forwarding, or an
+// application's handoff) to a number of an application, to that
+// application; false when it does not take it.
+func (s *Switch) forwardApp(c *call, by string, d dialplan.Decision) bool {
+	if c.app != nil || c.a == nil || c.a.ended {
+		return false
+	}
+	in := Incoming{Kind: Dialled, From: c.from, To: d.Number, Extension: by, App: d.App, Trunk: c.trunk}
+	h := s.askApp(c.a.cs, &in)
+	if h == nil {
+		return false
+	}
+	if c.b != nil && !c.b.ended {
+		s.endLeg(c.b, CauseNoAnswer, true)
+	}
+	c.b, c.deadline, c.noAnswer = nil, time.Time{}, ""
+	s.adoptApp(c, h, in)
 	return true
+}
+
+// MediaChannel calls f on the switch's goroutine with the media channel of
+// a leg that is up, or nil: for an application that mixes legs of several
+// calls itself (a conference room). The leg should stay alone in its own
+// call meanwhile, so that the call's mix leaves the channel to the
+// application; what is played into the leg still replaces what it hears.
+func (a *AppCall) MediaChannel(leg LegID, f func(*media.Channel)) {
+	a.s.Do(func() {
+		if al := a.leg(leg); al != nil && al.live() && !a.ended {
+			f(al.l.cs.mch)
+			return
+		}
+		f(nil)
+	})
 }
 
 func (s *Switch) newLegID() LegID { return LegID(s.legSeq.Add(1)) }

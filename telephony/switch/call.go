@@ -193,6 +193,11 @@ func (s *Switch) forward(c *call, by, target string, hops int) {
 		s.dialOut(c, d)
 	case dialplan.Blocked, dialplan.NoRoute:
 		s.fail(c, CauseBlocked)
+	case dialplan.Application:
+		// A forward to voicemail, a handoff to a conference room.
+		if !s.forwardApp(c, by, d) {
+			s.fail(c, CauseNotFound)
+		}
 	default:
 		s.fail(c, CauseNotFound)
 	}

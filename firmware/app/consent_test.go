@@ -1,0 +1,101 @@
+package app
+
+import (
+	"context"
+	"io"
+	"testing"
+	"time"
+
+	"callbox/board/sim/proslicsim"
+	"callbox/board/sim/si3050sim"
+	"callbox/dsp/callerid"
+	"callbox/dsp/wav"
+	"callbox/telephony/acd"
+	"callbox/telephony/cc"
+	"callbox/telephony/prompt"
+	"callbox/telephony/voicemail"
+)
+
+// The recording consent prompt in the running box: with the recording
+// settings naming a prompt (a 1700 Hz tone here), a caller on the line who
+// keys 1 for the sales group (which records its services) hears it before
+// agent 1088's phone rings. Before, the setting was kept and never played.
+func TestRecordingConsentPrompt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: opens sockets")
+	}
+	a := bootCC(t, 27800, ccTestPBX(), ccTestConfig(t))
+	if _, err := a.Prompts().Put("consent-1", "zh-CN", sine8k(1700, 8000), prompt.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	rec := a.mediaServices().rec
+	st := rec.Settings()
+	st.Consent = "consent-1"
+	if err := rec.SetSettings(st); err != nil {
+		t.Fatal(err)
+	}
+	_, co, phone := lineCallFor1088(t, a)
+	eventually(t, 15*time.Second, "the box answering the line", co.Answered)
+	for try := 0; ; try++ { // the menu, half a second at a time
+		co.Record(4000)
+		eventually(t, 15*time.Second, "half a second heard", func() bool { return len(co.Heard()) >= 4000 })
+		if containsTone(co.Heard(), ccMenuHz) {
+			break
+		}
+		if try == 40 {
+			t.Fatal("the caller never heard the menu")
+		}
+	}
+	co.Record(8000 * 20)
+	if err := co.SendDTMF("1"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "202 ringing", phone.Ringing)
+	if !containsTone(co.Heard(), 1700) {
+		t.Fatal("the caller did not hear the consent prompt before the agent's phone rang")
+	}
+	if err := co.Hangup(si3050sim.BusyTone, 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// loginAgent logs an agent in on an extension of the running box.
+func loginAgent(t *testing.T, a *App, agent acd.AgentID, ext string) *cc.Service {
+	t.Helper()
+	svc, _ := a.CallCentre()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := svc.Login(ctx, agent, cc.Device{Extension: ext}); err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+// lineCallFor1088 logs agent 1088 in on 202 (the sim's fxs2) and rings the
+// box on the line fxo1 from 02588886666.
+func lineCallFor1088(t *testing.T, a *App) (*cc.Service, *si3050sim.CO, *proslicsim.Phone) {
+	t.Helper()
+	svc := loginAgent(t, a, "1088", "202")
+	sb := a.livePorts().Sim()
+	co, phone := sb.CO("fxo1"), sb.Phone("fxs2")
+	if err := co.Ring(si3050sim.Call{CallerID: &callerid.Message{Format: callerid.MDMF, Number: "02588886666"}}); err != nil {
+		t.Fatal(err)
+	}
+	return svc, co, phone
+}
+
+// messageAudio returns a voicemail message's audio.
+func messageAudio(t *testing.T, vm *voicemail.Service, box, id string) []int16 {
+	t.Helper()
+	f, _, err := vm.OpenMessage(box, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(f)
+	f.Close()
+	x, derr := wav.Decode(raw)
+	if err != nil || derr != nil {
+		t.Fatal(err, derr)
+	}
+	return x
+}

@@ -34,7 +34,7 @@ LDFLAGS   += -X callbox/firmware/ota.BuildKey=$(shell base64 -w0 < $(OTA_PUBKEY)
 endif
 
 # Debian packages the tests use: real signal sources and peers, ARM emulation.
-TEST_DEBS := qemu-user-static sox espeak-ng libspandsp-dev asterisk-core-sounds-en-wav chromium fonts-wqy-microhei gcc libc6-dev linux-libc-dev sip-tester baresip libubootenv-tool u-boot-tools genimage python3-kconfiglib dosfstools mtools e2fsprogs
+TEST_DEBS := qemu-user-static sox espeak-ng libspandsp-dev asterisk-core-sounds-en-wav chromium fonts-wqy-microhei gcc libc6-dev linux-libc-dev sip-tester baresip libubootenv-tool u-boot-tools genimage python3-kconfiglib dosfstools mtools e2fsprogs postgresql mariadb-server
 
 .PHONY: help
 help: ## list the targets

@@ -73,6 +73,7 @@ var navSections = []navSection{
 		{Key: "nav.users", Href: "/users", Perm: PermUsers},
 		{Key: "nav.update", Href: "/update", Perm: PermSystem},
 		{Key: "nav.sim", Href: "/sim", Perm: PermSystem, show: func(s *Server) bool { return s.cfg.Sim != nil }},
+		{Key: "nav.outside", Href: "/outside", Perm: PermSMS, show: func(s *Server) bool { return s.cfg.Outside != nil }},
 	}},
 }
 

@@ -27,6 +27,14 @@ var pageFuncs = template.FuncMap{
 	"duration":  fmtClock,
 	"hasPrefix": strings.HasPrefix,
 	"dict":      dict,
+	// when is datetime for an RFC 3339 string (an API answer's time).
+	"when": func(v any) string {
+		t, err := time.Parse(time.RFC3339Nano, fmt.Sprint(v))
+		if err != nil || t.IsZero() {
+			return ""
+		}
+		return t.Local().Format("2006-01-02 15:04")
+	},
 }
 
 // fmtClock shows a duration as the desks' clocks do: m:ss, or h:mm:ss

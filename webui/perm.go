@@ -44,6 +44,9 @@ const (
 	PermCustomersSettings Permission = "customers.settings"
 	// PermFax: the fax inbox and outbox, sending faxes and fax jobs.
 	PermFax Permission = "fax"
+	// PermSMS: send SMS, see the modem's state, the outbox, the inbox and
+	// the templates.
+	PermSMS Permission = "sms"
 	// PermCCRead: read the call-centre configuration and prompts.
 	PermCCRead Permission = "cc.read"
 	// PermCCWrite: change the call-centre configuration and prompts.
@@ -53,7 +56,8 @@ const (
 	// PermUsers: users and their permissions.
 	PermUsers Permission = "users"
 	// PermSystem: firmware, backups, installer settings, the HTTPS
-	// certificate, the simulated lines.
+	// certificate, the simulated lines; the outside interfaces' settings
+	// (modem, SMTP server, webhooks, outside database) and API tokens.
 	PermSystem Permission = "system"
 )
 
@@ -90,6 +94,7 @@ var Permissions = []PermissionInfo{
 	{PermCustomersImport, supOnly, supOnly, ""},
 	{PermCustomersSettings, supOnly, nil, ""},
 	{PermFax, supOnly, supOnly, ""},
+	{PermSMS, agentSup, supOnly, ""},
 	{PermCCRead, supOnly, supOnly, PermCCWrite},
 	{PermCCWrite, supOnly, nil, ""},
 	{PermPBX, nil, nil, ""},

@@ -125,6 +125,33 @@ var routeNeeds = map[string]string{
 	"GET /api/v1/fax/documents":            string(PermFax),
 	"PUT /api/v1/fax/documents/:name":      string(PermFax),
 	"DELETE /api/v1/fax/documents/:name":   string(PermFax),
+	// Outside interfaces: sending SMS and its lists, PermSMS; the
+	// settings, webhooks and API tokens, PermSystem.
+	"GET /api/v1/sms/status":              string(PermSMS),
+	"GET /api/v1/sms/outbox":              string(PermSMS),
+	"GET /api/v1/sms/inbox":               string(PermSMS),
+	"GET /api/v1/sms/templates":           string(PermSMS),
+	"POST /api/v1/sms/send":               string(PermSMS),
+	"POST /api/v1/customers/:id/sms":      string(PermSMS),
+	"PUT /api/v1/sms/templates/:name":     string(PermSystem),
+	"DELETE /api/v1/sms/templates/:name":  string(PermSystem),
+	"GET /api/v1/sms/settings":            string(PermSystem),
+	"PUT /api/v1/sms/settings":            string(PermSystem),
+	"GET /api/v1/mail/settings":           string(PermSystem),
+	"PUT /api/v1/mail/settings":           string(PermSystem),
+	"POST /api/v1/mail/test":              string(PermSystem),
+	"GET /api/v1/export/settings":         string(PermSystem),
+	"PUT /api/v1/export/settings":         string(PermSystem),
+	"GET /api/v1/export/status":           string(PermSystem),
+	"GET /api/v1/webhooks":                string(PermSystem),
+	"GET /api/v1/webhooks/status":         string(PermSystem),
+	"POST /api/v1/webhooks":               string(PermSystem),
+	"PUT /api/v1/webhooks/:id":            string(PermSystem),
+	"DELETE /api/v1/webhooks/:id":         string(PermSystem),
+	"GET /api/v1/webhooks/:id/deliveries": string(PermSystem),
+	"GET /api/v1/tokens":                  string(PermSystem),
+	"POST /api/v1/tokens":                 string(PermSystem),
+	"DELETE /api/v1/tokens/:id":           string(PermSystem),
 	// Recordings and voicemail: any user, who sees their own (everyone's
 	// with recordings.all); their settings, boxes and rooms: pbx; live
 	// conferences: queue.control.
@@ -362,7 +389,7 @@ func TestPermissionModel(t *testing.T) {
 	}
 	// Only differences from the defaults are stored.
 	o, f := overridesFor(RoleSupervisor, []string{"desk", "desk.outbound", "queue.control", "agents.monitor",
-		"agents.control", "wallboard", "logs.all", "recordings.all", "reports", "customers.import", "fax", "cc.read", "cc.write"})
+		"agents.control", "wallboard", "logs.all", "recordings.all", "reports", "customers.import", "fax", "sms", "cc.read", "cc.write"})
 	if f != nil || len(o) != 2 || o["queue.monitor"] || !o["cc.write"] {
 		t.Errorf("overrides = %v, %v; want queue.monitor off and cc.write on", o, f)
 	}
@@ -412,7 +439,7 @@ func TestUsersAPIPermissions(t *testing.T) {
 	// Take the call log and the queue monitor (with the control that
 	// includes it) away, give config writes.
 	want := []string{"desk", "desk.outbound", "agents.monitor", "agents.control", "wallboard",
-		"recordings.all", "reports", "customers.import", "fax", "cc.read", "cc.write"}
+		"recordings.all", "reports", "customers.import", "fax", "sms", "cc.read", "cc.write"}
 	st, m = a.api(http.MethodPut, "/api/v1/users/sue", map[string]any{"permissions": want, "agent": "1001"})
 	wantStatus(t, "set sue's permissions", st, http.StatusOK, m)
 	if m["agent"] != "1001" {

@@ -253,6 +253,7 @@ func (s *Server) renderCard(c *gin.Context, id uint64, f *failure, form *crm.Cus
 		typeName[t.ID] = t.Name
 	}
 	d["CommTypes"], d["CommTypeName"] = types, typeName
+	d["CanSMS"] = s.canSMS(c)
 	s.renderRecords(c, "customer", f, d)
 }
 

@@ -346,7 +346,7 @@ func (s *Server) routes() *gin.Engine {
 	// its own throttle key.
 	_ = e.SetTrustedProxies(nil)
 	e.ForwardedByClientIP = false
-	e.Use(s.logRequests, s.recover, s.secureHeaders, s.loadSession, s.limitAnonymous, s.checkCSRF)
+	e.Use(s.logRequests, s.recover, s.secureHeaders, s.loadSession, s.loadToken, s.limitAnonymous, s.checkCSRF)
 	e.NoRoute(s.notFound)
 
 	static, _ := fs.Sub(assets, "assets/static")
@@ -389,6 +389,10 @@ func (s *Server) routes() *gin.Engine {
 	s.backupRoutes(e, authed)
 	s.installerRoutes(e, authed)
 	s.recordsPages(e)
+	s.outsideRoutes(authed)
+	s.customerSMSRoutes(e, authed)
+	s.tokenRoutes(authed)
+	s.outsidePageRoutes(e)
 
 	e.GET("/", s.requireUser(false), s.pageHome)
 	e.GET("/setup", s.pageSetup)
@@ -566,6 +570,9 @@ func (s *Server) checkCSRF(c *gin.Context) {
 	switch c.Request.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		return
+	}
+	if tokenOf(c) {
+		return // a bearer token, which no cross-site page can send
 	}
 	tok := c.GetHeader(csrfHeader)
 	if tok == "" && !strings.HasPrefix(c.ContentType(), "application/json") {

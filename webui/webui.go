@@ -271,6 +271,12 @@ type Config struct {
 	// Fax is the fax inbox, outbox and settings under /api/v1/fax (fax.go);
 	// nil makes those routes answer 503.
 	Fax Fax
+	// Outside is SMS, email, webhooks and the outside-database push
+	// (outside.go); nil makes those routes answer 503.
+	Outside Outside
+	// Tokens stores the systems' API tokens (tokens.go); nil refuses every
+	// bearer token and makes /api/v1/tokens answer 503.
+	Tokens APITokens
 	// Logger receives request logs and errors; nil discards them.
 	Logger *slog.Logger
 	// SessionIdle ends a session after this long without a request; zero

@@ -65,6 +65,9 @@ type Config struct {
 	OTABoard string
 	// OTAFloor is the oldest version this box may install; empty: none.
 	OTAFloor string
+	// EventStreamAddr is the TCP event stream's listen address (JSON lines
+	// after an API token with events:read); empty: no stream.
+	EventStreamAddr string
 	// Out receives the few lines a person at the terminal must see (the
 	// web address and the first-boot setup code), besides the log.
 	Out io.Writer
@@ -112,6 +115,7 @@ type App struct {
 	ccSvc      *ccRun            // the call-centre service (cc.go)
 	rooms      roomNumbers       // the conference rooms' numbers in the dial plan (conference.go)
 	fax        *faxRun           // the fax service (fax.go)
+	outside    *outsideRun       // SMS, email, webhooks, the push (outsideif.go)
 
 	// lineEvents routes the board's driver events to the running line
 	// adapters; nil while the telephony is not running.
@@ -178,6 +182,7 @@ func (a *App) runOnce(ctx context.Context) error {
 		{name: "cc", start: a.startCC, stop: a.stopCC},
 		{name: "mwi", start: a.startMWI},
 		{name: "fax", start: a.startFax, stop: a.stopFax},
+		{name: "outside", start: a.startOutside, stop: a.stopOutside},
 		{name: "control", start: a.startControl, stop: a.stopControl},
 		{name: "web", start: a.startWeb, stop: a.stopWeb},
 		{name: "console", start: a.startConsole, stop: a.stopConsole},

@@ -28,7 +28,13 @@ func (s *factStore) PutFact(f cc.Fact) error {
 		return fmt.Errorf("app: fact %s: %w", f.Call, err)
 	}
 	key := store.Key(nil).AppendString(f.Call)
-	if err := s.db.Update(func(tx *store.Tx) error { return tx.Put(store.CCFacts, key, data) }); err != nil {
+	err = s.db.Update(func(tx *store.Tx) error {
+		if err := tx.Put(store.CCFacts, key, data); err != nil {
+			return err
+		}
+		return listForExport(tx, store.ExportFacts, key)
+	})
+	if err != nil {
 		return fmt.Errorf("app: fact %s: %w", f.Call, err)
 	}
 	return nil

@@ -101,6 +101,9 @@ func (w *cdrWriter) store(batch []cdr.Record) {
 			if err := indexCDR(tx, &c, key, area); err != nil {
 				return err
 			}
+			if err := listForExport(tx, store.ExportCDR, key); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

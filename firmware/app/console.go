@@ -182,6 +182,9 @@ func (h consoleHost) Status() []string {
 		return err
 	})
 	lines = append(lines, a.webStatus()...)
+	if st := a.SMSStatus(); st != nil {
+		lines = append(lines, smsStatusLine(*st))
+	}
 	if t := a.TelephonyStatus(); t.Running {
 		sip := "sip: off"
 		if t.SIPUDP != "" {

@@ -37,8 +37,9 @@ const faxDir = "fax"
 
 // faxRun is the running fax service.
 type faxRun struct {
-	svc   *fax.Service
-	store *faxStore
+	svc    *fax.Service
+	store  *faxStore
+	mailer *faxMailer
 }
 
 func (a *App) startFax(ctx context.Context) error {
@@ -58,9 +59,10 @@ func (a *App) startFax(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	fs.mailer = startFaxMailer(a, fs)
 	svc.Start(context.Background())
 	a.mu.Lock()
-	a.fax = &faxRun{svc: svc, store: fs}
+	a.fax = &faxRun{svc: svc, store: fs, mailer: fs.mailer}
 	a.mu.Unlock()
 	return nil
 }
@@ -76,7 +78,11 @@ func (a *App) stopFax(ctx context.Context) error {
 		return nil
 	}
 	done := make(chan error, 1)
-	go func() { done <- r.svc.Close() }()
+	go func() {
+		err := r.svc.Close()
+		r.mailer.close()
+		done <- err
+	}()
 	select {
 	case err := <-done:
 		return err
@@ -128,6 +134,8 @@ type faxStore struct {
 	db  *store.DB
 	dir string
 	mu  sync.Mutex // one writer of the files at a time
+	// mailer hears each fax kept (nil: none mailed).
+	mailer *faxMailer
 }
 
 // faxFile is the pages' file of a fax.
@@ -152,7 +160,13 @@ func (s *faxStore) Save(ctx context.Context, r fax.Record, pages []*t4.Page) err
 	if err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *store.Tx) error { return tx.Put(store.Fax, []byte(r.ID), v) })
+	if err := s.db.Update(func(tx *store.Tx) error { return tx.Put(store.Fax, []byte(r.ID), v) }); err != nil {
+		return err
+	}
+	if s.mailer != nil {
+		s.mailer.received(r)
+	}
+	return nil
 }
 
 // writeFileAtomic writes b to path through a temporary file in dir.

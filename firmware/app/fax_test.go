@@ -6,11 +6,13 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"callbox/dsp/fax/t4"
 	"callbox/dsp/fax/tiff"
+	"callbox/firmware/mail/mailtest"
 	"callbox/telephony/fax"
 	"callbox/telephony/fax/faxtest"
 	"callbox/telephony/pbxconf"
@@ -54,7 +56,12 @@ func TestFaxBetweenTwoBoxesOverSIP(t *testing.T) {
 	adminA, adminB := newWebAdmin(t, a), newWebAdmin(t, b)
 	adminB.doJSON(http.MethodPut, "/api/v1/trunks/faxline", trunk(sipPort(t, a)), http.StatusOK)
 	adminA.doJSON(http.MethodPut, "/api/v1/fax/settings", fax.Settings{Ident: "+86 21 5555 0101"}, http.StatusOK)
-	adminB.doJSON(http.MethodPut, "/api/v1/fax/settings", fax.Settings{Ident: "+86 10 5555 0202", Numbers: []string{"7001"}}, http.StatusOK)
+	// B mails what 7001 receives, through its mail settings.
+	smtpB := &mailtest.Server{}
+	adminB.doJSON(http.MethodPut, "/api/v1/mail/settings", map[string]any{"host": "127.0.0.1", "port": smtpB.Start(t, false),
+		"security": "none", "from": "fax@example.com"}, http.StatusOK)
+	adminB.doJSON(http.MethodPut, "/api/v1/fax/settings", fax.Settings{Ident: "+86 10 5555 0202", Numbers: []string{"7001"}, Mail: map[string]string{"7001": "orders@example.com"}}, http.StatusOK)
+	adminB.doJSON(http.MethodPut, "/api/v1/fax/settings", fax.Settings{Numbers: []string{"7001"}, Mail: map[string]string{"7002": "orders@example.com"}}, http.StatusBadRequest)
 	// A refused document and number lose nothing.
 	adminA.do(http.MethodPost, "/api/v1/fax/outbox?to=7001", "image/png", bytes.NewReader([]byte("not a picture")), http.StatusBadRequest, nil)
 	adminA.do(http.MethodPost, "/api/v1/fax/outbox?to=70a1", "image/png", bytes.NewReader([]byte("x")), http.StatusBadRequest, nil)
@@ -80,7 +87,16 @@ func TestFaxBetweenTwoBoxesOverSIP(t *testing.T) {
 	if got.Status != fax.StatusDone || got.Pages != 2 || got.Ident != "+86 21 5555 0101" || got.Trunk != "faxline" {
 		t.Fatalf("B received %+v", got)
 	}
-	faxtest.SamePages(t, faxPages(t, adminB.get("/api/v1/fax/"+got.ID+"/tiff")), doc)
+	tiffB := adminB.get("/api/v1/fax/" + got.ID + "/tiff")
+	faxtest.SamePages(t, faxPages(t, tiffB), doc)
+	// The fax mailed to 7001's address, the TIFF attached as kept.
+	eventually(t, 30*time.Second, "the fax mailed", func() bool { return len(smtpB.Received()) > 0 })
+	if m := smtpB.Received(); len(m) != 1 || len(m[0].Rcpt) != 1 || m[0].Rcpt[0] != "orders@example.com" {
+		t.Fatalf("B's SMTP server got %+v", m)
+	}
+	if att, ctype := attachmentOf(t, smtpB.Received()[0].Data, "fax-"+got.ID+".tif"); !bytes.Equal(att, tiffB) || !strings.HasPrefix(ctype, "image/tiff") {
+		t.Errorf("the mailed fax: %s, %d bytes, want the kept TIFF's %d", ctype, len(att), len(tiffB))
+	}
 	prev, err := png.Decode(bytes.NewReader(adminB.get("/api/v1/fax/" + got.ID + "/pages/2.png")))
 	if err != nil || prev.Bounds().Dx() != t4.WidthA4/2 {
 		t.Fatalf("page 2's preview: %v, %v", prev, err)

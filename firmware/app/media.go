@@ -68,6 +68,7 @@ func (a *App) startMedia(ctx context.Context) error {
 		Log:    a.log.With("component", "voicemail"),
 		MWI:    mwiSink{a},
 		Dialer: ccDialer{a},
+		Mailer: vmMailer{a},
 	})
 	if err == nil {
 		err = vm.Start(ctx)

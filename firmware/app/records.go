@@ -15,6 +15,7 @@ import (
 	"callbox/telephony/crm/kb"
 	"callbox/telephony/crm/kv"
 	"callbox/telephony/crm/workorder"
+	"callbox/telephony/recording"
 	"callbox/webui"
 )
 
@@ -273,7 +274,11 @@ func (r factRecordings) CallRecordings(calls []string) ([]crm.Recording, error) 
 			if err := json.Unmarshal(v, &f); err != nil || f.Recording == "" {
 				continue // a damaged row leaves the rest of the card
 			}
-			out = append(out, crm.Recording{ID: f.Recording, Call: id, Start: f.Queued})
+			r := crm.Recording{ID: f.Recording, Call: id, Start: f.Queued}
+			if recording.ValidID(f.Recording) { // the media recorder's: playable and downloadable
+				r.URL = "/api/v1/recordings/" + f.Recording + "/audio"
+			}
+			out = append(out, r)
 		}
 		return nil
 	})

@@ -246,7 +246,8 @@ func TestCardRecordings(t *testing.T) {
 	facts := &factStore{db}
 	t0 := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
 	for _, f := range []cc.Fact{{Call: "cc-1", Number: "13800138000", Queued: t0, Recording: "2026-12-07/cc-1-service.wav"},
-		{Call: "cc-2", Number: "13800138000", Queued: t0.Add(time.Hour)}} {
+		{Call: "cc-2", Number: "13800138000", Queued: t0.Add(time.Hour)},
+		{Call: "cc-3", Number: "13800138000", Queued: t0.Add(2 * time.Hour), Recording: "20261207T110000.000000Z-0a1b2c3d"}} {
 		if err := facts.PutFact(f); err != nil {
 			t.Fatal(err)
 		}
@@ -260,7 +261,7 @@ func TestCardRecordings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, call := range []string{"cc-1", "cc-2", "cc-1", "unknown"} {
+	for _, call := range []string{"cc-1", "cc-2", "cc-1", "unknown", "cc-3"} {
 		if _, err := dir.AddComm(recAgent, crm.Comm{Customer: c.ID, Type: ct.ID, Text: "来电", Call: call}); err != nil {
 			t.Fatal(err)
 		}
@@ -269,7 +270,9 @@ func TestCardRecordings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []crm.Recording{{ID: "2026-12-07/cc-1-service.wav", Call: "cc-1", Start: t0}}
+	// A recording of the media recorder's index has its download link.
+	want := []crm.Recording{{ID: "20261207T110000.000000Z-0a1b2c3d", Call: "cc-3", Start: t0.Add(2 * time.Hour),
+		URL: "/api/v1/recordings/20261207T110000.000000Z-0a1b2c3d/audio"}, {ID: "2026-12-07/cc-1-service.wav", Call: "cc-1", Start: t0}}
 	if !slices.EqualFunc(card.Recordings, want, func(a, b crm.Recording) bool { return a == b }) || len(card.Missing) != 0 {
 		t.Fatalf("card recordings %+v (missing %v), want %+v", card.Recordings, card.Missing, want)
 	}

@@ -40,6 +40,8 @@ func (a *App) startWeb(ctx context.Context) error {
 		Installer:    installerWeb{a},
 		Events:       eventsWeb{a.eventBus},
 		Desk:         deskWeb{a},
+		Outside:      outsideWeb{a},
+		Tokens:       &tokenStore{db: a.db},
 		Logger:       a.log.With("component", "web"),
 	})
 	if err != nil {

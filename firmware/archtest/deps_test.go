@@ -43,6 +43,9 @@ var rules = []rule{
 	{Scope: "callbox/webui", Forbidden: []string{"go.etcd.io/bbolt", "callbox/firmware", "callbox/board"}, Why: "webui consumes interfaces it defines itself"},
 	{Scope: "callbox/flash", Allowed: []string{"callbox/flash", "golang.org/x/crypto/"}, Why: "flash is formats and signatures"},
 	{Scope: "callbox/firmware/store", Forbidden: []string{"callbox/telephony", "callbox/webui", "callbox/board", "callbox/firmware/app"}, Why: "the store offers generic records; firmware/app adapts them"},
+	{Scope: "callbox/firmware/mail", Forbidden: []string{"callbox/firmware/store", "callbox/firmware/app", "callbox/webui", "callbox/board", "go.etcd.io/bbolt"}, Why: "the outside interfaces define the stores they use; firmware/app adapts them"},
+	{Scope: "callbox/firmware/webhook", Forbidden: []string{"callbox/firmware/store", "callbox/firmware/app", "callbox/webui", "callbox/board", "go.etcd.io/bbolt"}, Why: "the outside interfaces define the stores they use; firmware/app adapts them"},
+	{Scope: "callbox/firmware/export", Forbidden: []string{"callbox/firmware/store", "callbox/firmware/app", "callbox/webui", "callbox/board", "go.etcd.io/bbolt"}, Why: "the outside interfaces define the stores they use; firmware/app adapts them"},
 }
 
 var wiring = []importedOnlyBy{
@@ -50,6 +53,8 @@ var wiring = []importedOnlyBy{
 	{Target: "callbox/webui", Callers: []string{"callbox/webui", "callbox/firmware/app"}, Why: "only firmware/app wires the web admin"},
 	{Target: "callbox/firmware/store", Callers: []string{"callbox/firmware/store", "callbox/firmware/app", "callbox/firmware/cli"}, Why: "the store is reached through interfaces elsewhere"},
 	{Target: "go.etcd.io/bbolt", Callers: []string{"callbox/firmware/store", "go.etcd.io/bbolt"}, Why: "bbolt stays inside firmware/store"},
+	{Target: "github.com/jackc/pgx/v5", Callers: []string{"callbox/firmware/export", "github.com/jackc/pgx/v5"}, Why: "the database drivers stay inside firmware/export"},
+	{Target: "github.com/go-sql-driver/mysql", Callers: []string{"callbox/firmware/export", "github.com/go-sql-driver/mysql"}, Why: "the database drivers stay inside firmware/export"},
 }
 
 func under(path, prefix string) bool {

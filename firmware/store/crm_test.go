@@ -22,6 +22,7 @@ var releasedBuckets = [][]string{
 	6: {"cdr_party", "crm_comms", "crm_customers", "crm_index", "crm_meta", "kb", "wo_audit", "wo_index", "wo_meta", "wo_orders"},
 	7: {"fax", "fax_jobs"},
 	8: {"conference", "recordings", "voicemail"},
+	9: {"api_tokens", "event_journal", "export_cdr", "export_cursors", "export_facts", "sms_in", "sms_out", "sms_queue", "sms_refs", "sms_templates", "webhook_log", "webhooks"},
 }
 
 // bucketsAt lists the top-level buckets of the file at path with the

@@ -87,11 +87,37 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{9, "create sms, api token, webhook, journal and export buckets", func(tx *bolt.Tx) error {
+		for _, name := range []string{"sms_out", "sms_queue", "sms_refs", "sms_in", "sms_templates", "api_tokens",
+			"webhooks", "event_journal", "webhook_log", "export_cursors", "export_cdr", "export_facts"} {
+			if _, err := tx.CreateBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		// The records already kept are listed for the push in their key
+		// order, the best guess of the order they were written in.
+		for _, l := range [][2]string{{"cdr", "export_cdr"}, {"cc_facts", "export_facts"}} {
+			src, dst := tx.Bucket([]byte(l[0])), tx.Bucket([]byte(l[1]))
+			if src == nil {
+				continue
+			}
+			if err := src.ForEach(func(k, _ []byte) error {
+				seq, err := dst.NextSequence()
+				if err != nil {
+					return err
+				}
+				return dst.Put(Key(nil).AppendUint64(seq), append([]byte{}, k...))
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
 }
 
 // SchemaVersion is the schema this firmware writes, the version of the
 // last migration; Open refuses files with a higher version.
-const SchemaVersion = 8
+const SchemaVersion = 9
 
 // checkMigrations enforces versions 1, 2, 3... with no gap: a gap would
 // make an old file skip a step.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/mail"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,8 +37,10 @@ type Record struct {
 	// dialled); Ident the station identity its fax machine gave.
 	Number string `json:"number"`
 	Ident  string `json:"ident,omitempty"`
-	// Trunk is the SIP trunk or line a received fax came in on.
+	// Trunk is the SIP trunk or line a received fax came in on; To the
+	// number it was sent to, as the trunk delivered it.
 	Trunk  string `json:"trunk,omitempty"`
+	To     string `json:"to,omitempty"`
 	CallID string `json:"call_id,omitempty"`
 	Status string `json:"status"`
 	Error  string `json:"error,omitempty"`
@@ -70,6 +73,21 @@ type Settings struct {
 	Trunks []string `json:"trunks"`
 	// NoECM turns error correction off (it is used when both ends have it).
 	NoECM bool `json:"no_ecm,omitempty"`
+	// Mail maps a number of Numbers (or a trunk of Trunks) to the address
+	// its received faxes are mailed to, the TIFF attached; the key "*"
+	// takes every other received fax. Empty: faxes are only kept.
+	Mail map[string]string `json:"mail,omitempty"`
+}
+
+// MailTo is the address a received fax r is mailed to, "" for none: by
+// the number it was sent to, then its trunk, then "*".
+func (st Settings) MailTo(r Record) string {
+	for _, k := range []string{r.To, r.Trunk, "*"} {
+		if a := st.Mail[k]; k != "" && a != "" {
+			return a
+		}
+	}
+	return ""
 }
 
 // Errors a caller branches on.
@@ -93,6 +111,14 @@ func (st Settings) Validate() error {
 	for _, t := range st.Trunks {
 		if t == "" || len(t) > 64 {
 			return fmt.Errorf("%w: trunk %q", ErrInvalid, t)
+		}
+	}
+	for k, addr := range st.Mail {
+		if k != "*" && !slices.Contains(st.Numbers, k) && !slices.Contains(st.Trunks, k) {
+			return fmt.Errorf("%w: mail for %q, which is neither a fax number nor a fax trunk (or \"*\")", ErrInvalid, k)
+		}
+		if a, err := mail.ParseAddress(addr); err != nil || a.Address != addr || len(addr) > 254 {
+			return fmt.Errorf("%w: mail for %q: %q is not a mail address", ErrInvalid, k, addr)
 		}
 	}
 	return nil
@@ -219,7 +245,7 @@ func (s *Service) Offer(in callswitch.Incoming) callswitch.AppHandler {
 		s.opts.Logger.Error("fax: receiver", "err", err)
 		return nil
 	}
-	f, ok := s.newFax(Record{Direction: In, Number: in.From.Number, Trunk: in.Trunk}, term)
+	f, ok := s.newFax(Record{Direction: In, Number: in.From.Number, Trunk: in.Trunk, To: in.To}, term)
 	if !ok {
 		term.Close()
 		return nil

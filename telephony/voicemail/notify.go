@@ -16,6 +16,12 @@ type Dialer interface {
 	Dial(ctx context.Context, number string, run func(Call) error) error
 }
 
+// Mailer sends a message with one attachment through the box's mail
+// service (firmware/app's, whose SMTP settings the whole box shares).
+type Mailer interface {
+	Mail(ctx context.Context, to, subject, text, name, contentType string, attachment []byte) error
+}
+
 // Settings are the voicemail's box-wide settings, kept in the Store.
 type Settings struct {
 	SMTP SMTP `json:"smtp"`
@@ -66,7 +72,7 @@ func (s *Service) notify(b Box, m Message) {
 	if b.NotifyNumber != "" && s.cfg.Dialer != nil {
 		jobs = append(jobs, job{kind: jobCall, box: b.Number, msg: m})
 	}
-	if b.Email != "" && s.Settings().SMTP.Host != "" {
+	if b.Email != "" && (s.Settings().SMTP.Host != "" || s.cfg.Mailer != nil) {
 		jobs = append(jobs, job{kind: jobMail, box: b.Number, msg: m})
 	}
 	for _, j := range jobs {
@@ -221,5 +227,8 @@ func (s *Service) mail(b Box, m Message) error {
 		b.Number, from, m.Received.Local().Format(time.DateTime), m.Duration.Round(time.Second))
 	ctx, cancel := context.WithTimeout(s.ctx, time.Minute)
 	defer cancel()
-	return s.Settings().SMTP.Send(ctx, b.Email, subject, body, m.ID+".wav", audio)
+	if smtp := s.Settings().SMTP; smtp.Host != "" || s.cfg.Mailer == nil {
+		return smtp.Send(ctx, b.Email, subject, body, m.ID+".wav", audio)
+	}
+	return s.cfg.Mailer.Mail(ctx, b.Email, subject, body, m.ID+".wav", "audio/wav", audio)
 }

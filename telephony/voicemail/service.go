@@ -35,10 +35,13 @@ type Config struct {
 	Log   *slog.Logger
 	// Now is the wall clock; nil is time.Now.
 	Now func() time.Time
-	// MWI, Dialer and Mail may be nil: no indicators, no notification
-	// calls, no mail (Mail is also off until SMTP settings are saved).
+	// MWI, Dialer and Mailer may be nil: no indicators, no notification
+	// calls, mail only through the voicemail's own SMTP settings.
 	MWI    MessageWaiting
 	Dialer Dialer
+	// Mailer is the box's mail service, used while the voicemail's own
+	// SMTP settings are empty.
+	Mailer Mailer
 	// Silence ends a message after this much silence (default 5 s).
 	Silence time.Duration
 	// PINTries is how many wrong PINs a call may try (default 3);

@@ -19,7 +19,8 @@ import (
 	"time"
 )
 
-// SMTP is the mail server messages are sent through.
+// SMTP is a mail server of the voicemail's own; empty, messages go
+// through Config.Mailer, the box's mail service.
 type SMTP struct {
 	// Host empty turns mail off.
 	Host string `json:"host"`

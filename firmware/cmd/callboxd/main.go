@@ -34,6 +34,7 @@ func main() {
 	flags.StringVar(&at, "board", "sim", `board: "sim" or a board description JSON file`)
 	flags.StringVar(&cfg.HTTPAddr, "http", "", "web admin listen address (default 127.0.0.1:8080 in sim, :80 on hardware, where it redirects to HTTPS)")
 	flags.StringVar(&cfg.HTTPSAddr, "https", "", `web admin HTTPS listen address, or "none" (default 127.0.0.1:8443 in sim, :443 on hardware)`)
+	flags.StringVar(&cfg.EventStreamAddr, "event-stream", "", "TCP event stream listen address (JSON lines after an API token with events:read); empty: off")
 	flags.StringVar(&cfg.SIPAddr, "sip", "", "SIP listen address (default 127.0.0.1:5060 in sim, :5060 on hardware)")
 	flags.Func("rtp-ports", "RTP port range for SIP calls, MIN-MAX (default 10000-19999)", func(v string) error {
 		_, err := fmt.Sscanf(v, "%d-%d", &cfg.RTPMin, &cfg.RTPMax)

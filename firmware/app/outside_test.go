@@ -392,7 +392,7 @@ func TestPushThroughTheDaemon(t *testing.T) {
 	again.call("POST", "/api/v1/login", map[string]any{"login": "boss", "password": "Kettle-Drum-42"}, http.StatusOK)
 	eventually(t, 30*time.Second, "the 200 CDRs after the restart", pushed(again, 200, 0))
 
-	db, err := sql.Open("pgx", fmt.Sprintf("postgres://%s@127.0.0.1:%d/postgres?sslmode=disable", dbtest.PostgresUser, pg.Port()))
+	db, err := sql.Open("postgres", fmt.Sprintf("postgres://%s@127.0.0.1:%d/postgres?sslmode=disable", dbtest.PostgresUser, pg.Port()))
 	if err != nil {
 		t.Fatal(err)
 	}

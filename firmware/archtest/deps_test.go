@@ -53,7 +53,7 @@ var wiring = []importedOnlyBy{
 	{Target: "callbox/webui", Callers: []string{"callbox/webui", "callbox/firmware/app"}, Why: "only firmware/app wires the web admin"},
 	{Target: "callbox/firmware/store", Callers: []string{"callbox/firmware/store", "callbox/firmware/app", "callbox/firmware/cli"}, Why: "the store is reached through interfaces elsewhere"},
 	{Target: "go.etcd.io/bbolt", Callers: []string{"callbox/firmware/store", "go.etcd.io/bbolt"}, Why: "bbolt stays inside firmware/store"},
-	{Target: "github.com/jackc/pgx/v5", Callers: []string{"callbox/firmware/export", "github.com/jackc/pgx/v5"}, Why: "the database drivers stay inside firmware/export"},
+	{Target: "github.com/lib/pq", Callers: []string{"callbox/firmware/export", "github.com/lib/pq"}, Why: "the database drivers stay inside firmware/export"},
 	{Target: "github.com/go-sql-driver/mysql", Callers: []string{"callbox/firmware/export", "github.com/go-sql-driver/mysql"}, Why: "the database drivers stay inside firmware/export"},
 }
 

@@ -24,7 +24,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx" with database/sql
+	_ "github.com/lib/pq" // registers "postgres" with database/sql
 )
 
 // Drivers.
@@ -95,7 +95,7 @@ func (s Settings) dsn() (string, string) {
 		mode := map[string]string{"disable": "disable", "require": "require", "verify": "verify-full"}[s.TLS]
 		u := url.URL{Scheme: "postgres", User: url.UserPassword(s.User, s.Password), Host: addr, Path: "/" + s.Database,
 			RawQuery: url.Values{"sslmode": {mode}, "connect_timeout": {"10"}}.Encode()}
-		return "pgx", u.String()
+		return "postgres", u.String()
 	}
 	c := mysql.NewConfig()
 	c.User, c.Passwd, c.Net, c.Addr, c.DBName = s.User, s.Password, "tcp", addr, s.Database

@@ -144,7 +144,7 @@ func TestBackupPage(t *testing.T) {
 	}
 	c.lang = "zh-CN"
 	page = c.get("/backup").Body.String()
-	for _, want := range []string{`id="restore-pending"`, "等待下次启动时恢复", "42 个文件，3.0 MiB", "1 个文件（替换设备上的录音）", `action="/backup/apply"`} {
+	for _, want := range []string{`id="restore-pending"`, "等待下次启动时恢复", "42 个文件，3.0 MiB", "1 个文件（替换设备上的录音和传真）", `action="/backup/apply"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the pending restore page lacks %q", want)
 		}

@@ -257,6 +257,13 @@ func (m *memJobs) SaveJob(ctx context.Context, j fax.Job, doc []byte) error {
 	return nil
 }
 
+// job returns the stored job id.
+func (m *memJobs) job(id string) fax.Job {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.jobs[id]
+}
+
 func (m *memJobs) Jobs(ctx context.Context) ([]fax.Job, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -330,7 +337,14 @@ func TestServiceJobRetries(t *testing.T) {
 		}
 	}
 	res := r.svc.Jobs()[0].Results[0]
-	stored := jobs.jobs[j.ID].Results[0]
+	// The service keeps the job after it updates its own copy: wait for
+	// the store to catch up rather than read it mid-write.
+	var stored fax.JobResult
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if stored = jobs.job(j.ID).Results[0]; stored == res || time.Now().After(end) {
+			break
+		}
+	}
 	if res.Status != fax.StatusDone || res.Attempts != 2 || res.FaxID == "" || stored != res || seizures != 2 {
 		t.Fatalf("job result %+v, stored %+v, %d seizures", res, stored, seizures)
 	}

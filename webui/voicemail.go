@@ -151,9 +151,14 @@ func invalidMedia(err error) *failure {
 	return &failure{status: http.StatusBadRequest, key: "err.media.invalid", field: field, args: []any{msg}, err: err}
 }
 
-// myBox fetches :box and checks the user may read it; it answers the
-// failure itself. An agent is not told that others' boxes exist.
-func (s *Server) myBox(c *gin.Context, vm Voicemail) (VoiceBox, bool) {
+// myBox checks that voicemail runs and that the user may read :box; it
+// answers the failure itself. An agent is not told that others' boxes
+// exist.
+func (s *Server) myBox(c *gin.Context) (Voicemail, bool) {
+	vm, ok := s.voicemail(c)
+	if !ok {
+		return nil, false
+	}
 	b, err := vm.Box(c.Request.Context(), c.Param("box"))
 	u, _ := userOf(c)
 	if err == nil && !mayOpen(u, b) {
@@ -161,9 +166,9 @@ func (s *Server) myBox(c *gin.Context, vm Voicemail) (VoiceBox, bool) {
 	}
 	if err != nil {
 		s.failWith(c, vmFailure(err))
-		return b, false
+		return nil, false
 	}
-	return b, true
+	return vm, true
 }
 
 // mayOpen reports whether u may read box b: every box with
@@ -231,11 +236,8 @@ func (s *Server) apiDeleteBox(c *gin.Context) {
 }
 
 func (s *Server) apiMessages(c *gin.Context) {
-	vm, ok := s.voicemail(c)
+	vm, ok := s.myBox(c)
 	if !ok {
-		return
-	}
-	if _, ok := s.myBox(c, vm); !ok {
 		return
 	}
 	msgs, err := vm.Messages(c.Request.Context(), c.Param("box"))
@@ -250,11 +252,8 @@ func (s *Server) apiMessages(c *gin.Context) {
 }
 
 func (s *Server) apiMessageAudio(c *gin.Context) {
-	vm, ok := s.voicemail(c)
+	vm, ok := s.myBox(c)
 	if !ok {
-		return
-	}
-	if _, ok := s.myBox(c, vm); !ok {
 		return
 	}
 	f, m, err := vm.OpenMessage(c.Request.Context(), c.Param("box"), c.Param("id"))
@@ -271,11 +270,8 @@ func (s *Server) apiMessageAudio(c *gin.Context) {
 }
 
 func (s *Server) apiSetHeard(c *gin.Context) {
-	vm, ok := s.voicemail(c)
+	vm, ok := s.myBox(c)
 	if !ok {
-		return
-	}
-	if _, ok := s.myBox(c, vm); !ok {
 		return
 	}
 	var in struct {
@@ -293,11 +289,8 @@ func (s *Server) apiSetHeard(c *gin.Context) {
 }
 
 func (s *Server) apiDeleteMessage(c *gin.Context) {
-	vm, ok := s.voicemail(c)
+	vm, ok := s.myBox(c)
 	if !ok {
-		return
-	}
-	if _, ok := s.myBox(c, vm); !ok {
 		return
 	}
 	if err := vm.DeleteMessage(c.Request.Context(), c.Param("box"), c.Param("id")); err != nil {
@@ -308,11 +301,8 @@ func (s *Server) apiDeleteMessage(c *gin.Context) {
 }
 
 func (s *Server) apiCallBack(c *gin.Context) {
-	vm, ok := s.voicemail(c)
+	vm, ok := s.myBox(c)
 	if !ok {
-		return
-	}
-	if _, ok := s.myBox(c, vm); !ok {
 		return
 	}
 	var in struct {
@@ -338,11 +328,8 @@ func (s *Server) apiCallBack(c *gin.Context) {
 const maxGreetingUpload = 12 << 20
 
 func (s *Server) apiPutGreeting(c *gin.Context) {
-	vm, ok := s.voicemail(c)
+	vm, ok := s.myBox(c)
 	if !ok {
-		return
-	}
-	if _, ok := s.myBox(c, vm); !ok {
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(c.Request.Body, maxGreetingUpload+1))
@@ -362,11 +349,8 @@ func (s *Server) apiPutGreeting(c *gin.Context) {
 }
 
 func (s *Server) apiDeleteGreeting(c *gin.Context) {
-	vm, ok := s.voicemail(c)
+	vm, ok := s.myBox(c)
 	if !ok {
-		return
-	}
-	if _, ok := s.myBox(c, vm); !ok {
 		return
 	}
 	if err := vm.DeleteGreeting(c.Request.Context(), c.Param("box")); err != nil {

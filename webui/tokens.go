@@ -124,7 +124,7 @@ func NewToken(name string, scopeNames []string, by string, now time.Time) (strin
 func VerifyToken(ctx context.Context, store APITokens, text, scopeName string, now time.Time) (APIToken, error) {
 	rest, ok := strings.CutPrefix(text, tokenPrefix)
 	id, secretText, ok2 := strings.Cut(rest, "_")
-	secret, err := base64.RawURLEncoding.DecodeString(secretText)
+	secret, err := base64.RawURLEncoding.Strict().DecodeString(secretText) // one spelling per token
 	if !ok || !ok2 || len(id) != 16 || err != nil || len(secret) != 32 {
 		return APIToken{}, ErrTokenRefused
 	}

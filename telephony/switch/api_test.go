@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -236,4 +237,51 @@ func TestCallsSnapshot(t *testing.T) {
 	if _, err := r.sw.Calls(ctx); err == nil { // nobody ticks: the wait ends with ctx
 		t.Fatal("no error without a tick")
 	}
+}
+
+// blockingEP holds the media tick inside its ReadFrame until released, once
+// armed: a media tick that takes long.
+type blockingEP struct {
+	armed    atomic.Bool
+	inTick   chan struct{}
+	released chan struct{}
+}
+
+func (b *blockingEP) ReadFrame(f []int16) {
+	clear(f)
+	if b.armed.CompareAndSwap(true, false) {
+		close(b.inTick)
+		<-b.released
+	}
+}
+
+func (b *blockingEP) WriteFrame([]int16) {}
+
+// Signalling is not held up by the media tick: while the engine is in the
+// middle of a frame, work queued with Do runs on the drainer (the switch's
+// run lock is not held through the engine's tick). Before, the drainer
+// waited for the whole tick, and this test timed out.
+func TestDoDuringMediaTick(t *testing.T) {
+	r := newRig(t, rigOpt{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r.sw.Start(ctx)
+	defer r.sw.Close()
+	b := &blockingEP{inTick: make(chan struct{}), released: make(chan struct{})}
+	if _, err := r.eng.NewChannel("slow", b, media.ChannelOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	b.armed.Store(true)
+	ticked := make(chan struct{})
+	go func() { r.sw.Tick(); close(ticked) }()
+	<-b.inTick
+	ran := make(chan struct{})
+	r.sw.Do(func() { close(ran) })
+	select {
+	case <-ran:
+	case <-time.After(30 * time.Second):
+		t.Error("queued work waited for the media tick")
+	}
+	close(b.released)
+	<-ticked
 }

@@ -11,8 +11,10 @@
 //
 // The switch's state has one owner at a time, the holder of its run lock:
 // Tick, the frame clock's handler, holds it while it ticks every analog
-// channel (whose events call into the switch from inside their Tick), runs
-// the switch's timers and then the media engine. Anything from another
+// channel (whose events call into the switch from inside their Tick) and
+// runs the switch's timers, lets it go while the media engine ticks (under
+// the engine's own lock), and takes it again for the digits the engine
+// heard. Anything from another
 // goroutine (SIP signalling, the web API) goes through Do, a queue that
 // Tick drains and, once Start has run, a goroutine of the switch's drains as
 // soon as work arrives, between ticks, so that signalling does not wait up to
@@ -331,9 +333,14 @@ func (s *Switch) Start(ctx context.Context) {
 
 // Tick runs one frame: queued work, every analog channel, the switch's
 // timers and the media engine. It is the frame clock's handler.
+//
+// The media engine ticks without the run lock (the engine has its own), so
+// that the drainer goes on with signalling while the frame's media work
+// runs: only work that changes the engine's channels waits for the tick to
+// end. The endpoints the engine calls are the legs' audio (ports' pipes,
+// streams, players), which the switch's own state does not share.
 func (s *Switch) Tick() {
 	s.run.Lock()
-	defer s.run.Unlock()
 	s.drain()
 	for _, c := range s.fxs {
 		c.fxs.Tick()
@@ -342,8 +349,11 @@ func (s *Switch) Tick() {
 		c.fxo.Tick()
 	}
 	s.timers()
+	s.run.Unlock()
 	s.engine.Tick()
+	s.run.Lock()
 	s.digits()
+	s.run.Unlock()
 }
 
 // SetSIP sets (or with nil removes) the SIP dialer from the next tick on:

@@ -12,6 +12,7 @@ import (
 
 	"callbox/board/sim"
 	"callbox/dsp/tone"
+	"callbox/telephony/line"
 	"callbox/telephony/media"
 	callswitch "callbox/telephony/switch"
 	"callbox/telephony/switch/dialplan"
@@ -284,4 +285,62 @@ func TestDoDuringMediaTick(t *testing.T) {
 	}
 	close(b.released)
 	<-ticked
+}
+
+// Idle says when the switch has nothing to time, so that a simulated
+// clock may tick in batches: not while a phone is off hook, a call rings
+// or is up, nor after the drainer ran work (which may have started
+// something) until a tick has looked; and the drainer calls the wake
+// function after such work, so the clock can be on time again.
+func TestIdle(t *testing.T) {
+	r := newRig(t, rigOpt{})
+	r.run(50 * time.Millisecond)
+	if !r.sw.Idle() {
+		t.Fatal("a switch with nothing going on is not idle")
+	}
+	r.dial("201", "202")
+	if r.sw.Idle() {
+		t.Fatal("idle while 202 rings")
+	}
+	r.phone("202").OffHook()
+	r.run(200 * time.Millisecond)
+	if r.sw.Idle() {
+		t.Fatal("idle during a call")
+	}
+	r.phone("201").OnHook()
+	r.phone("202").OnHook()
+	r.run(1500 * time.Millisecond) // past the flash window
+	if !r.sw.Idle() {
+		t.Fatal("not idle after the call")
+	}
+	r.phone("203").OffHook()
+	r.run(100 * time.Millisecond)
+	if r.sw.Idle() {
+		t.Fatal("idle with 203 off hook")
+	}
+	r.phone("203").OnHook()
+	r.run(1500 * time.Millisecond)
+	if !r.sw.Idle() {
+		t.Fatal("not idle after 203 hung up")
+	}
+
+	woken := make(chan struct{}, 1)
+	r.sw.SetWake(func() { woken <- struct{}{} })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r.sw.Start(ctx)
+	defer r.sw.Close()
+	r.sw.Do(func() {})
+	select {
+	case <-woken:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the drainer ran work and did not wake the clock")
+	}
+	if r.sw.Idle() {
+		t.Fatal("idle after work the drainer ran, before a tick looked")
+	}
+	r.run(line.FrameTime)
+	if !r.sw.Idle() {
+		t.Fatal("not idle on the tick after work that started nothing")
+	}
 }

@@ -157,6 +157,10 @@ type Switch struct {
 	wake      chan struct{}
 	drainStop context.CancelFunc
 	drainDone chan struct{}
+	// quiet: the last tick left nothing to time (Idle); wakeFn hears of
+	// work the drainer ran (SetWake).
+	quiet  atomic.Bool
+	wakeFn atomic.Pointer[func()]
 
 	// The application calls are offered to (SetApplication, after
 	// SetFrontApplication's), its calls, and the leg ids it is given.
@@ -326,9 +330,53 @@ func (s *Switch) Start(ctx context.Context) {
 			}
 			s.run.Lock()
 			s.drain()
+			s.quiet.Store(false) // the work may have started something
 			s.run.Unlock()
+			if f := s.wakeFn.Load(); f != nil {
+				(*f)()
+			}
 		}
 	}()
+}
+
+// Idle reports whether the last tick left the switch nothing to time: no
+// call, no application call, every analog line idle and quiet, and the
+// media engine asleep (media.Engine.Asleep). Work the drainer runs clears
+// it until the next tick. A simulated clock may then tick in batches
+// (pcm.Sim.SetIdle); any goroutine may ask.
+func (s *Switch) Idle() bool { return s.quiet.Load() }
+
+// SetWake sets a function called (on the drainer's goroutine, outside the
+// switch's lock) after the drainer has run queued work, which may have
+// started something that needs the clock on time: the board's Wake. nil
+// removes it.
+func (s *Switch) SetWake(f func()) {
+	if f == nil {
+		s.wakeFn.Store(nil)
+		return
+	}
+	s.wakeFn.Store(&f)
+}
+
+// idle computes Idle's answer at the end of a tick; s.run held.
+func (s *Switch) idle() bool {
+	if len(s.calls) != 0 || len(s.apps) != 0 || s.dialling != 0 || len(s.sipPending) != 0 {
+		return false
+	}
+	for _, c := range s.fxs {
+		if !c.fxs.Quiet() {
+			return false
+		}
+	}
+	for _, c := range s.fxo {
+		if c.fxo.State() != line.FXOIdle {
+			return false
+		}
+	}
+	s.mu.Lock()
+	queued := len(s.inbox)
+	s.mu.Unlock()
+	return queued == 0 && s.engine.Asleep()
 }
 
 // Tick runs one frame: queued work, every analog channel, the switch's
@@ -353,6 +401,7 @@ func (s *Switch) Tick() {
 	s.engine.Tick()
 	s.run.Lock()
 	s.digits()
+	s.quiet.Store(s.idle())
 	s.run.Unlock()
 }
 

@@ -75,9 +75,9 @@ type options struct {
 	rate       float64 // set-up rate phase: calls per second
 	setupCalls int
 	timeout    time.Duration
-	memProfile string // heap profile written at the peak
-	idle       time.Duration
-	farNice    int // nice value of the far end's sipp in the concurrent phase
+	memProfile string        // heap profile written at the peak
+	idle       time.Duration // -idle: measure the idle box instead of calls
+	farNice    int           // nice value of the far end's sipp in the concurrent phase
 	flood      floodOptions
 }
 

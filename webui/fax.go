@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -34,13 +35,14 @@ import (
 //	GET  /api/v1/fax/documents                -> {"documents": [name]} (fax on demand:
 //	                                          what IVR fax nodes and agents' fax-send name)
 //	PUT  /api/v1/fax/documents/NAME           body: the document, as for the outbox -> 204
-//	DELETE /api/v1/fax/documents/NAME         -> 204
+//	DELETE /api/v1/fax/documents/NAME         -> 204, or 409 while an IVR flow
+//	                                          sends it (the answer names the flow)
 //
 // A record is a JSON object as the firmware keeps it ("id", "direction",
 // "number", "ident", "status", "pages", ...). Implementations wrap
 // ErrNotFound (no such fax or page), ErrInvalid (a refused document,
 // number or setting, worded after the sentinel), ErrConflict (too many
-// faxes under way) or ErrNoSpace.
+// faxes under way), *FaxDocumentInUse or ErrNoSpace.
 type Fax interface {
 	FaxList(ctx context.Context, direction string, limit int) ([]json.RawMessage, error)
 	FaxGet(ctx context.Context, id string) (json.RawMessage, error)
@@ -57,6 +59,17 @@ type Fax interface {
 	FaxDocuments(ctx context.Context) ([]string, error)
 	FaxPutDocument(ctx context.Context, name string, doc []byte, by string) error
 	FaxDeleteDocument(ctx context.Context, name, by string) error
+}
+
+// FaxDocumentInUse refuses deleting a fax document that the latest
+// version of an IVR flow sends (a fax node's "send"): the flow would fail
+// at that node on every call.
+type FaxDocumentInUse struct {
+	Document, Flow, Node string
+}
+
+func (e *FaxDocumentInUse) Error() string {
+	return fmt.Sprintf("webui: fax document %q is sent by IVR flow %q (node %q)", e.Document, e.Flow, e.Node)
 }
 
 // FaxJob is a scheduled fax as the API asks for one: the numbers, the
@@ -129,7 +142,10 @@ func (s *Server) needFax(c *gin.Context) {
 
 // faxFailure maps an implementation's error onto the API's answer.
 func faxFailure(err error, field string) *failure {
+	var inUse *FaxDocumentInUse
 	switch {
+	case errors.As(err, &inUse):
+		return fail(http.StatusConflict, "err.fax.document_in_use", "", inUse.Document, inUse.Flow, inUse.Node)
 	case errors.Is(err, ErrNotFound):
 		return fail(http.StatusNotFound, "err.fax.not_found", "")
 	case errors.Is(err, ErrConflict):

@@ -101,6 +101,9 @@ func (m *memFax) FaxPutDocument(ctx context.Context, name string, doc []byte, by
 }
 
 func (m *memFax) FaxDeleteDocument(ctx context.Context, name, by string) error {
+	if name == "price-list" {
+		return fmt.Errorf("app: %w", &FaxDocumentInUse{Document: name, Flow: "main", Node: "prices"})
+	}
 	for i, d := range m.docs {
 		if strings.HasPrefix(d, name+" by ") {
 			m.docs = append(m.docs[:i], m.docs[i+1:]...)
@@ -146,6 +149,12 @@ func TestFaxDocumentsAPI(t *testing.T) {
 	wantStatus(t, "delete", st, http.StatusNoContent, body)
 	st, body = sup.api(http.MethodDelete, "/api/v1/fax/documents/prices", nil)
 	wantStatus(t, "delete again", st, http.StatusNotFound, body)
+	// A document a flow sends stays, and the answer names the flow (in
+	// the user's language).
+	st, body = sup.api(http.MethodDelete, "/api/v1/fax/documents/price-list", nil)
+	if msg, _ := body["error"].(string); st != http.StatusConflict || !strings.Contains(msg, `"main"`) || !strings.Contains(msg, `"prices"`) {
+		t.Fatalf("deleting a document a flow sends: %d %v", st, body)
+	}
 }
 
 // post sends body with a content type and the client's CSRF token.

@@ -21,6 +21,8 @@ import (
 // the settings:
 //
 //	GET  /api/v1/fax?direction=in|out&limit=N -> {"faxes": [record]} newest first
+//	GET  /api/v1/fax?call=ID                  -> the faxes of a call (the call centre's
+//	                                          call id, as the service record has it)
 //	GET  /api/v1/fax/ID                       -> record
 //	GET  /api/v1/fax/ID/tiff                  -> image/tiff (the pages, TIFF Class F)
 //	GET  /api/v1/fax/ID/pages/N.png           -> image/png (page N from 1, a preview)
@@ -44,7 +46,9 @@ import (
 // number or setting, worded after the sentinel), ErrConflict (too many
 // faxes under way), *FaxDocumentInUse or ErrNoSpace.
 type Fax interface {
-	FaxList(ctx context.Context, direction string, limit int) ([]json.RawMessage, error)
+	// FaxList lists the faxes newest first: of a direction and of a call
+	// (its "call_id") when they are not "".
+	FaxList(ctx context.Context, direction, call string, limit int) ([]json.RawMessage, error)
 	FaxGet(ctx context.Context, id string) (json.RawMessage, error)
 	FaxTIFF(ctx context.Context, id string) ([]byte, error)
 	FaxPagePNG(ctx context.Context, id string, page int) ([]byte, error)
@@ -174,7 +178,12 @@ func (s *Server) apiFaxList(c *gin.Context) {
 		}
 		limit = n
 	}
-	list, err := s.cfg.Fax.FaxList(c.Request.Context(), dir, limit)
+	call := c.Query("call")
+	if len(call) > 128 {
+		s.failWith(c, fail(http.StatusBadRequest, "err.invalid", "call"))
+		return
+	}
+	list, err := s.cfg.Fax.FaxList(c.Request.Context(), dir, call, limit)
 	if err != nil {
 		s.failWith(c, faxFailure(err, ""))
 		return
@@ -379,7 +388,7 @@ func (s *Server) pageFax(c *gin.Context) {
 func (s *Server) renderFax(c *gin.Context, status int, d gin.H) {
 	var boxes []faxBox
 	for _, b := range []struct{ dir, title string }{{"in", "fax.inbox"}, {"out", "fax.outbox"}} {
-		raw, err := s.cfg.Fax.FaxList(c.Request.Context(), b.dir, 50)
+		raw, err := s.cfg.Fax.FaxList(c.Request.Context(), b.dir, "", 50)
 		if err != nil {
 			s.failWith(c, faxFailure(err, ""))
 			return

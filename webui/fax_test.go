@@ -22,8 +22,8 @@ type memFax struct {
 	docs     []string
 }
 
-func (m *memFax) FaxList(ctx context.Context, direction string, limit int) ([]json.RawMessage, error) {
-	if direction == "out" {
+func (m *memFax) FaxList(ctx context.Context, direction, call string, limit int) ([]json.RawMessage, error) {
+	if direction == "out" || (call != "" && call != "c1") {
 		return nil, nil
 	}
 	return []json.RawMessage{json.RawMessage(`{"id":"f1","direction":"in","pages":1}`)}, nil
@@ -196,7 +196,14 @@ func TestFaxAPI(t *testing.T) {
 	if l, ok := body["faxes"].([]any); st != http.StatusOK || !ok || len(l) != 0 {
 		t.Fatalf("empty list: %d %v", st, body)
 	}
-	for _, q := range []string{"?direction=sideways", "?limit=0", "?limit=x"} {
+	// A call's faxes (the service record follows its call id).
+	for q, want := range map[string]int{"?call=c1": 1, "?call=c2": 0} {
+		st, body = sup.api(http.MethodGet, "/api/v1/fax"+q, nil)
+		if l, ok := body["faxes"].([]any); st != http.StatusOK || !ok || len(l) != want {
+			t.Fatalf("%s: %d %v", q, st, body)
+		}
+	}
+	for _, q := range []string{"?direction=sideways", "?limit=0", "?limit=x", "?call=" + strings.Repeat("x", 129)} {
 		st, body = sup.api(http.MethodGet, "/api/v1/fax"+q, nil)
 		wantStatus(t, q, st, http.StatusBadRequest, body)
 	}

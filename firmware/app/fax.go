@@ -274,7 +274,7 @@ func (w webFax) run() (*faxRun, error) {
 	return r, nil
 }
 
-func (w webFax) FaxList(ctx context.Context, direction string, limit int) ([]json.RawMessage, error) {
+func (w webFax) FaxList(ctx context.Context, direction, call string, limit int) ([]json.RawMessage, error) {
 	r, err := w.run()
 	if err != nil {
 		return nil, err
@@ -284,6 +284,14 @@ func (w webFax) FaxList(ctx context.Context, direction string, limit int) ([]jso
 		return tx.Each(store.Fax, nil, func(_, v []byte) error {
 			if direction != "" && !bytes.Contains(v, []byte(`"direction":"`+direction+`"`)) {
 				return nil
+			}
+			if call != "" {
+				var rec struct {
+					CallID string `json:"call_id"`
+				}
+				if json.Unmarshal(v, &rec) != nil || rec.CallID != call {
+					return nil
+				}
 			}
 			all = append(all, append(json.RawMessage(nil), v...))
 			return nil
@@ -488,12 +496,12 @@ func (d faxDocs) Document(name string) ([]byte, error) {
 type ccFax struct{ a *App }
 
 // OnLeg implements cc.FaxService.
-func (f ccFax) OnLeg(c *callswitch.AppCall, leg callswitch.LegID, number string, doc []byte, done func(fax.Record)) (fax.Record, error) {
+func (f ccFax) OnLeg(c *callswitch.AppCall, leg callswitch.LegID, call, number string, doc []byte, done func(fax.Record)) (fax.Record, error) {
 	r := f.a.faxRunning()
 	if r == nil {
 		return fax.Record{}, errors.New("app: the fax service is not running")
 	}
-	return r.svc.OnLeg(c, leg, number, doc, done)
+	return r.svc.OnLeg(c, leg, call, number, doc, done)
 }
 
 // Document implements cc.FaxService.

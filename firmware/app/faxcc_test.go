@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -73,6 +74,12 @@ func TestFaxCNGInFlowBetweenTwoBoxes(t *testing.T) {
 		t.Fatalf("B received %+v", got)
 	}
 	faxtest.SamePages(t, faxPages(t, adminB.get("/api/v1/fax/"+got.ID+"/tiff")), doc)
+	// The call's faxes, as the service record and the desk look them up.
+	var ofCall struct{ Faxes []faxRecord }
+	adminB.do(http.MethodGet, "/api/v1/fax?call="+url.QueryEscape(got.CallID), "", nil, http.StatusOK, &ofCall)
+	if len(ofCall.Faxes) != 1 || ofCall.Faxes[0].ID != got.ID {
+		t.Fatalf("the faxes of call %s: %+v", got.CallID, ofCall.Faxes)
+	}
 	var out faxRecord
 	eventually(t, 20*time.Second, "A's outbox record finished", func() bool {
 		adminA.do(http.MethodGet, "/api/v1/fax/"+sent.ID, "", nil, http.StatusOK, &out)

@@ -68,6 +68,9 @@ func bootImport(t *testing.T, dir string, rtpMin int, path string) (*App, *syncB
 	a, err := New(Config{Out: out,
 		DataDir: dir, Board: "sim", HTTPAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0", Console: "none",
 		NoWatchdog: true, RTPMin: rtpMin, RTPMax: rtpMin + 399, Import: path,
+		// A hang, not a slow stop under -race on a loaded 2-core machine
+		// (a dialogue's speech synthesis being killed took over 2 s there).
+		StopTimeout: 15 * time.Second,
 	}, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})), logbuf.New(10))
 	if err != nil {
 		t.Fatal(err)
@@ -87,9 +90,13 @@ func bootImport(t *testing.T, dir string, rtpMin int, path string) (*App, *syncB
 	return a, out
 }
 
-// eventually polls cond every 20 ms for up to d of wall time.
+// eventually polls cond every 20 ms for up to d of wall time, and never
+// less than 30 s: it waits for readiness, not speed (speed lives in the
+// benchmarks), and under -race on a loaded 2-core machine a daemon's
+// step may take seconds. d says how soon it is expected.
 func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
+	d = max(d, 30*time.Second)
 	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
 		if cond() {
 			return

@@ -10,14 +10,15 @@ import (
 )
 
 // The desk's operations that hand the caller to the box for a while: up to
-// three prompts and a text (the speech engine) with the caller back to the
-// agent after them or released, an IVR flow, and a fax to or from the
-// caller's machine. They run the live API's agent operations
-// (CCLive.CCAgent: play, run-flow, fax-send, fax-receive) on the agent's
-// own call, so the desk and the REST API share one path to the engine.
+// three prompts and a text (the speech engine), and an IVR flow, each with
+// the caller back to the agent after it or released; and a fax to or from
+// the caller's machine. They run the live API's agent operations
+// (CCLive.CCAgent: play, run-flow or release-ivr, fax-send, fax-receive)
+// on the agent's own call, so the desk and the REST API share one path to
+// the engine.
 //
 //	POST /desk/op/play         prompt (up to three), text, back=1 (back to the agent)
-//	POST /desk/op/run-flow     flow
+//	POST /desk/op/run-flow     flow, back=1 (run it and back to the agent; else the agent is free)
 //	POST /desk/op/fax-send     document (a fax document's name)
 //	POST /desk/op/fax-receive
 
@@ -56,7 +57,7 @@ func deskOpRequest(c *gin.Context, op string) (CCRequest, *failure) {
 			return req, fail(http.StatusBadRequest, "err.desk.play_count", "prompt", deskPlayMax)
 		}
 		req.Release = c.PostForm("back") == ""
-	case "run-flow":
+	case "run-flow", "release-ivr":
 		req.Flow = strings.TrimSpace(c.PostForm("flow"))
 		if req.Flow == "" || len(req.Flow) > maxDeskPrompt {
 			return req, fail(http.StatusBadRequest, "err.desk.flow", "flow")
@@ -82,6 +83,11 @@ func (s *Server) postDeskOp(c *gin.Context) {
 	case s.cfg.Live == nil || u.Agent == "":
 		s.renderDesk(c, http.StatusConflict, nil)
 		return
+	}
+	if op == "run-flow" && c.PostForm("back") == "" {
+		// Not back to the agent: the caller is handed to the flow and the
+		// agent is free (转IVR), rather than run through it (执行流程).
+		op = "release-ivr"
 	}
 	var notice string
 	if f == nil {
@@ -115,6 +121,9 @@ const keyDeskNotice = "callbox.desk_notice"
 // fax goes on after the answer: its end is on the fax page).
 func (s *Server) deskOpNotice(c *gin.Context, op string, out json.RawMessage) string {
 	lang := langOf(c)
+	if op == "release-ivr" {
+		op = "run-flow"
+	}
 	if op != "fax-send" && op != "fax-receive" {
 		return s.cat.T(lang, "desk.done."+op)
 	}
@@ -123,7 +132,11 @@ func (s *Server) deskOpNotice(c *gin.Context, op string, out json.RawMessage) st
 		Status string `json:"status"`
 	}
 	_ = json.Unmarshal(out, &rec)
-	return s.cat.T(lang, "desk.done."+op, rec.ID, rec.Status)
+	status := rec.Status
+	if k := "fax.status." + status; s.cat.Has(k) {
+		status = s.cat.T(lang, k)
+	}
+	return s.cat.T(lang, "desk.done."+op, rec.ID, status)
 }
 
 // deskOpChoices fills the desk's play, flow and fax choices: the flows of

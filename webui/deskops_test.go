@@ -57,7 +57,8 @@ func deskOpsEnv(t *testing.T) (*env, *client, *fakeLive, *[]string) {
 // TestDeskPlayFlowFax: on a call the desk offers three prompt choices, a
 // text, "back to me after", the flows and the fax documents; each form
 // runs the live API's operation on the agent's own call with what was
-// chosen (an unticked "back" releases the caller), a fax shows its record,
+// chosen (an unticked "back" releases the caller: play with release, the
+// flow as release-ivr), a fax shows its record,
 // and bad input is refused beside the field without reaching the engine.
 func TestDeskPlayFlowFax(t *testing.T) {
 	_, ann, live, ops := deskOpsEnv(t)
@@ -92,7 +93,8 @@ func TestDeskPlayFlowFax(t *testing.T) {
 		{"/desk/op/play", url.Values{"prompt": {"", "", ""}}, "", 400, "Choose 1 to 3 prompts"},
 		{"/desk/op/play", url.Values{"text": {strings.Repeat("长", maxDeskText+1)}}, "", 400, "at most 500 characters"},
 		{"/desk/op/play", url.Values{"prompt": {"survey"}, "text": {"感谢来电"}}, `ann 1001 play ["survey"] "感谢来电" true  `, 200, "Playing"},
-		{"/desk/op/run-flow", url.Values{"flow": {"survey"}}, `ann 1001 run-flow [] "" false survey `, 200, "in the flow"},
+		{"/desk/op/run-flow", url.Values{"flow": {"survey"}, "back": {"1"}}, `ann 1001 run-flow [] "" false survey `, 200, "in the flow"},
+		{"/desk/op/run-flow", url.Values{"flow": {"survey"}}, `ann 1001 release-ivr [] "" false survey `, 200, "in the flow"},
 		{"/desk/op/run-flow", url.Values{"flow": {" "}}, "", 400, "Choose a flow"},
 		{"/desk/op/fax-send", url.Values{"document": {"price-list"}}, `ann 1001 fax-send [] "" false  price-list`, 200, "Fax fx7: receiving"},
 		{"/desk/op/fax-send", nil, "", 400, "Choose a fax document"},

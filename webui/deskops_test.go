@@ -157,7 +157,9 @@ func TestBrowserDeskPlayFax(t *testing.T) {
 	// An event's refresh keeps the outcome on the desk.
 	b.eval(`document.querySelector(".desk-bar").dataset.old = "1"; 1`)
 	pe.bus.Publish(ccevent.Event{Type: "agent.state", Agent: "1001"})
-	waitFor(t, func() bool { return b.evalString(`document.querySelector(".desk-bar").dataset.old || "swapped"`) == "swapped" })
+	waitFor(t, func() bool {
+		return b.evalString(`document.querySelector(".desk-bar").dataset.old || "swapped"`) == "swapped"
+	})
 	if !strings.Contains(b.evalString(`(document.querySelector("[data-desk-notice]") || {}).innerText || ""`), "Playing to the caller") {
 		t.Error("a refresh dropped the play's outcome")
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -21,11 +22,20 @@ type deskOpsLive struct {
 
 func (l deskOpsLive) CCAgent(ctx context.Context, actor, agent, op string, req CCRequest) (json.RawMessage, error) {
 	out, err := l.fakeLive.CCAgent(ctx, actor, agent, op, req)
+	l.mu.Lock() // the handler's goroutine writes, the test's reads (seen)
+	defer l.mu.Unlock()
 	*l.ops = append(*l.ops, fmt.Sprintf("%s %s %s %q %q %v %s %s", actor, agent, op, req.Prompts, req.Text, req.Release, req.Flow, req.Document))
 	if err == nil && strings.HasPrefix(op, "fax-") {
 		return json.RawMessage(`{"id":"fx7","status":"receiving"}`), nil
 	}
 	return out, err
+}
+
+// seen returns the operations so far.
+func (l deskOpsLive) seen() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(*l.ops)
 }
 
 // deskOpsEnv is an agent (ann, work number 1001) talking to a caller, with
@@ -129,8 +139,9 @@ func TestBrowserDeskPlayFax(t *testing.T) {
 	live, ops := &fakeLive{}, &[]string{}
 	mp := newMemPrompts()
 	mp.files["zh-CN/survey"], mp.files["zh-CN/hold-on"] = []byte("RIFF....WAVEsurvey"), []byte("RIFF....WAVEhold")
+	dl := deskOpsLive{live, ops}
 	pe := newPagesEnv(t, func(c *Config) {
-		c.Live, c.Prompts, c.Fax = deskOpsLive{live, ops}, mp, &memFax{docs: []string{"price-list"}}
+		c.Live, c.Prompts, c.Fax = dl, mp, &memFax{docs: []string{"price-list"}}
 	})
 	b := startBrowser(t)
 	b.navigate(pe.url + "/login")
@@ -147,9 +158,9 @@ func TestBrowserDeskPlayFax(t *testing.T) {
 		const f = document.querySelector("form.desk-play"); const s = f.querySelectorAll("select[name=prompt]");
 		s[0].value = "hold-on"; s[2].value = "survey"; f.elements.text.value = "Thank you";
 		f.elements.back.checked = false; f.requestSubmit(); return 1 })()`)
-	waitFor(t, func() bool { return len(*ops) == 1 })
-	if want := `ann 1001 play ["hold-on" "survey"] "Thank you" true  `; (*ops)[0] != want {
-		t.Fatalf("the play reached the engine as %q, want %q", (*ops)[0], want)
+	waitFor(t, func() bool { return len(dl.seen()) == 1 })
+	if want := `ann 1001 play ["hold-on" "survey"] "Thank you" true  `; dl.seen()[0] != want {
+		t.Fatalf("the play reached the engine as %q, want %q", dl.seen()[0], want)
 	}
 	waitFor(t, func() bool {
 		return strings.Contains(b.evalString(`(document.querySelector("[data-desk-notice]") || {}).innerText || ""`), "Playing to the caller")

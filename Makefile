@@ -178,7 +178,7 @@ bench-sip: go-check deps ## sipp on loopback through the daemon: concurrent G.71
 
 .PHONY: bench-cc
 bench-cc: go-check deps ## the live call centre on loopback: Poisson callers, sipp agents, SL and ASA against the ACD simulator, routing and event latency
-	$(GO) run ./firmware/internal/ccbench -duration $${DURATION:-10m} -agents $${AGENTS:-30} -aht $${AHT:-20s} -load $${LOAD:-0.95} -patience $${PATIENCE:-40s}
+	$(GO) run ./firmware/internal/ccbench -duration $${DURATION:-10m} -agents $${AGENTS:-30} -aht $${AHT:-20s} -load $${LOAD:-0.95} -patience $${PATIENCE:-40s} -desks $${DESKS:-0}
 
 .PHONY: bench-sip-flood
 bench-sip-flood: go-check deps ## issue 15's attacks on loopback through the daemon: flood RSS, phone during it, guessing, enumeration, silent TCP

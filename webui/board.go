@@ -52,6 +52,8 @@ type boardConfig struct {
 	Control  bool   `json:"control"`
 	Live     bool   `json:"live"`
 	SLFormat string `json:"sl_formula"`
+	// Prompts are what the viewer may play to a caller (with Assign).
+	Prompts []string `json:"prompts,omitempty"`
 	// Groups, customer types by id and each agent's groups.
 	Groups  []boardGroup      `json:"groups"`
 	Types   map[int]string    `json:"types"`
@@ -67,7 +69,7 @@ var boardMsgs = []string{
 	"board.confirm.hangup", "board.confirm.take_over", "board.confirm.force", "board.done", "board.failed",
 	"board.no_waiting", "board.no_agents", "board.callback", "board.mobile", "board.held", "board.recorded",
 	"board.monitored", "board.pick_agent", "board.all_groups", "board.ringing", "board.no_queues",
-	"board.notice.no_answer_limit", "board.notice.callback_failed", "board.notice.store_error", "board.notice.other",
+	"board.play", "board.play_pick", "board.notice.no_answer_limit", "board.notice.callback_failed", "board.notice.store_error", "board.notice.other",
 	"desk.reason.device_back", "desk.reason.device_unavailable", "desk.reason.login", "desk.reason.logout",
 	"desk.reason.meal", "desk.reason.meeting", "desk.reason.no_answer", "desk.reason.other", "desk.reason.rest",
 	"desk.reason.restored_after_restart", "desk.reason.training", "desk.reason.wrap-up_done",
@@ -137,6 +139,9 @@ func (s *Server) pageBoard(c *gin.Context) {
 		Control: u.Can(PermAgentsControl), Live: s.cfg.Live != nil, SLFormat: s.cat.T(lang, "board.sl_formula"),
 		Msgs: s.boardMessages(lang)}
 	cfg.Groups, cfg.Types, cfg.Members = s.boardSetup(c.Request.Context())
+	if cfg.Assign {
+		cfg.Prompts = s.deskPrompts(c)
+	}
 	s.render(c, http.StatusOK, "board", gin.H{"Board": cfg, "BoardJSON": boardJSON(cfg)})
 }
 

@@ -75,7 +75,7 @@ func (l *boardLive) CCView(ctx context.Context, view string) (json.RawMessage, e
 }
 
 func (l *boardLive) CCCall(ctx context.Context, actor, call, op string, req CCRequest) error {
-	if err := l.fakeLive.CCCall(ctx, actor, call, op+" "+req.Agent+req.State+req.Phone, req); err != nil {
+	if err := l.fakeLive.CCCall(ctx, actor, call, op+" "+req.Agent+req.State+req.Phone+req.Text+strings.Join(req.Prompts, ","), req); err != nil {
 		return err
 	}
 	if op != "assign" {
@@ -259,6 +259,18 @@ func TestBrowserBoard(t *testing.T) {
 	}
 	// The figures' read after the event adds the region and the type.
 	waitFor(t, func() bool { return strings.Contains(waiting(), "Nanjing") && strings.Contains(waiting(), "VIP") })
+
+	// Play a text to the waiting caller: nothing chosen is refused in the
+	// page, a text reaches the call centre.
+	playC7 := `document.querySelector("#board-waiting tr[data-call=c7] button[data-op=play]").click(); 1`
+	b.eval(playC7)
+	waitFor(t, func() bool {
+		m := b.evalString(`document.getElementById("board-msg").innerText`)
+		return strings.Contains(m, "Choose a prompt") || strings.Contains(m, "请在上方选择")
+	})
+	b.eval(`document.getElementById("board-text").value = "请稍候"; 1`)
+	b.eval(playC7)
+	waitFor(t, func() bool { return slices.Contains(live.ops(), "call c7 play 请稍候 by sue") })
 
 	b.eval(`(() => { window.confirm = () => true; const s = document.querySelector("#board-waiting select[data-call=c7]");
 	  s.value = "1089"; s.closest("td").querySelector("button[data-op=assign]").click(); return 1 })()`)

@@ -255,6 +255,7 @@ func (s *Server) deskRoutes(e *gin.Engine) {
 	}))
 	s.deskCardRoutes(g)
 	g.GET("/colleagues", s.deskColleagues)
+	g.POST("/op/:op", s.postDeskOp)
 }
 
 // pageDesk shows the workbench; with the X-Desk-Part header only its live
@@ -338,8 +339,18 @@ type deskView struct {
 	// Customer is the caller's card or the new-customer form (nil
 	// without a call or without the records).
 	Customer *deskCustomer
-	// Prompts are the prompts the agent may play to the caller.
+	// Prompts are the prompts the agent may play to the caller, Flows the
+	// IVR flows it may hand the caller to and FaxDocs the fax documents it
+	// may send (deskops.go; empty without the live API).
 	Prompts []string
+	Flows   []FlowSummary
+	FaxDocs []string
+	// Live: the live API runs (the desk's play, flow and fax forms);
+	// PlaySlots numbers the play form's prompt choices.
+	Live      bool
+	PlaySlots []int
+	// Notice is what the last operation came to (a fax's record).
+	Notice string
 }
 
 // renderDesk renders the workbench, or only its live part when the script
@@ -368,6 +379,7 @@ func (s *Server) renderDesk(c *gin.Context, status int, f *failure) {
 				v.Customer = s.deskCustomerOf(c, line.Call.Number, f)
 				if !line.Call.Ringing {
 					v.Prompts = s.deskPrompts(c)
+					s.deskOpChoices(c, &v)
 				}
 			}
 		}
@@ -375,6 +387,7 @@ func (s *Server) renderDesk(c *gin.Context, status int, f *failure) {
 	if f != nil {
 		v.Error = s.failText(c, f)
 	}
+	v.Notice = c.GetString(keyDeskNotice)
 	d := gin.H{"Desk": v}
 	if c.GetHeader(deskPartHeader) != "" {
 		s.renderPart(c, status, "desk", "desk-part", d)

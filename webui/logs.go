@@ -368,7 +368,7 @@ func (s *Server) parseLogParams(c *gin.Context) (logParams, *failure) {
 	if len(q.number) > maxDeskNumber {
 		return q, fail(http.StatusBadRequest, "err.desk.number", "number", maxDeskNumber)
 	}
-	if u, _ := userOf(c); !u.Can(PermLogsAll) {
+	if u, _ := userOf(c); !u.Can(PermLogsAll) || c.GetBool(keyMyLog) {
 		q.Mine = true
 		me := agentOf(u)
 		if len(q.Agents) > 0 && (q.Exclude || slices.ContainsFunc(q.Agents, func(a string) bool { return a != me })) {
@@ -531,12 +531,17 @@ type logPage struct {
 	Error             string
 	Field             string
 	Showing           string
+	// Action is where the filter form goes (the page's own path); My: the
+	// agent's own page (/my/calls), without the logs' tabs.
+	Action string
+	My     bool
 }
 
 // pageLog draws a log with its filters, a page of rows and export links.
 func (s *Server) pageLog(k *logKind) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		d := &logPage{Kind: k.name, Picked: map[string]bool{}, Directions: callDirections}
+		my := c.GetBool(keyMyLog)
+		d := &logPage{Kind: k.name, Picked: map[string]bool{}, Directions: callDirections, Action: c.Request.URL.Path, My: my}
 		p := &pageData{s: s, Lang: langOf(c)}
 		for _, col := range k.cols {
 			d.Cols = append(d.Cols, p.T("logs.col."+col))
@@ -591,11 +596,21 @@ func (s *Server) pageLog(k *logKind) gin.HandlerFunc {
 				v.Set("format", format)
 				return "/api/v1" + c.Request.URL.Path + "?" + v.Encode()
 			}
-			d.CSV, d.XLSX = api("csv"), api("xlsx")
+			if !my {
+				d.CSV, d.XLSX = api("csv"), api("xlsx")
+			}
 		}
-		s.render(c, status, "logs", gin.H{"Log": d, "Tabs": s.logTabs(c, k)})
+		var tabs []logTab
+		if !my {
+			tabs = s.logTabs(c, k)
+		}
+		s.render(c, status, "logs", gin.H{"Log": d, "Tabs": tabs})
 	}
 }
+
+// keyMyLog marks a request for the viewer's own log page (/my/calls):
+// scoped to its own rows whatever its permissions.
+const keyMyLog = "callbox.my_log"
 
 // logTab is a link of the logs' tab bar.
 type logTab struct {

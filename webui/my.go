@@ -21,14 +21,16 @@ import (
 // Range requests.
 //
 //	GET  /my/status?from=&to=    the agent's state log (the call centre's)
-//	GET  /my/calls?from=&to=     the queue calls the agent served
+//	GET  /my/calls?from=&to=&direction=in|out|internal&number=
+//	                             the agent's phones' calls in and out: the
+//	                             call log's page and query (logs.go), own rows only
 //	GET  /my/recordings?from=&to=&customer=[&agent=&group=]
 //	GET  /my/voicemail
 //	POST /my/voicemail/:box/:id/delete
 func (s *Server) myRoutes(e *gin.Engine) {
 	g := e.Group("/my", s.requireUser(false))
 	g.GET("/status", s.need(PermDesk), s.pageMyLog("status"))
-	g.GET("/calls", s.need(PermDesk), s.pageMyLog("facts"))
+	g.GET("/calls", s.need(PermDesk), s.pageMyCalls)
 	g.GET("/recordings", s.pageMyRecordings)
 	g.GET("/voicemail", s.pageMyVoicemail)
 	g.POST("/voicemail/:box/:id/delete", s.postMyMessageDelete)
@@ -178,11 +180,19 @@ func (s *Server) postMyMessageDelete(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/my/voicemail?deleted="+url.QueryEscape(id))
 }
 
+// pageMyCalls is the call log's page (the same query and filters as
+// /logs/calls) scoped to the viewer's own phones, a supervisor's too.
+func (s *Server) pageMyCalls(c *gin.Context) {
+	c.Set(keyMyLog, true)
+	s.pageLog(callsLog)(c)
+}
+
 // myLogMax bounds the rows a log page shows.
 const myLogMax = 500
 
 // logView is what my_log.html shows: the agent's rows of the call
-// centre's status log ("status") or of its queue calls ("facts").
+// centre's status log ("status"; its calls are the call log's page,
+// pageMyCalls).
 type logView struct {
 	What     string
 	From, To string
@@ -191,14 +201,12 @@ type logView struct {
 	Problem  string
 }
 
-// logRow is one line: a state with its reason and how long it lasted, or
-// a call with its number, outcome and talk time.
+// logRow is one line: a state with its reason and how long it lasted.
 type logRow struct {
-	Start, End        time.Time
-	Duration          time.Duration
-	State, Reason     string
-	Call, Number      string
-	Disposition, Talk string
+	Start, End    time.Time
+	Duration      time.Duration
+	State, Reason string
+	Call          string
 }
 
 // pageMyLog shows the agent's own rows of an export of the call centre
@@ -248,8 +256,8 @@ func (s *Server) pageMyLog(what string) gin.HandlerFunc {
 	}
 }
 
-// myRows reads an export's CSV (by its header's column names) and keeps
-// the agent's rows; a state lasts until the agent's next one.
+// myRows reads the status export's CSV (by its header's column names) and
+// keeps the agent's rows; a state lasts until the agent's next one.
 func myRows(ctx context.Context, live CCLive, what, agent string, from, to time.Time) ([]logRow, error) {
 	var buf bytes.Buffer
 	if err := live.CCExport(ctx, &buf, what, from, to); err != nil {
@@ -286,17 +294,12 @@ func myRows(ctx context.Context, live CCLive, what, agent string, from, to time.
 		if get(rec, "agent") != agent {
 			continue
 		}
-		if what == "status" {
-			row := logRow{Start: at(get(rec, "at")), State: get(rec, "to"), Reason: get(rec, "reason"), Call: get(rec, "call")}
-			if n := len(out); n > 0 {
-				out[n-1].End = row.Start
-				out[n-1].Duration = row.Start.Sub(out[n-1].Start)
-			}
-			out = append(out, row)
-			continue
+		row := logRow{Start: at(get(rec, "at")), State: get(rec, "to"), Reason: get(rec, "reason"), Call: get(rec, "call")}
+		if n := len(out); n > 0 {
+			out[n-1].End = row.Start
+			out[n-1].Duration = row.Start.Sub(out[n-1].Start)
 		}
-		out = append(out, logRow{Start: at(get(rec, "answered")), End: at(get(rec, "ended")), Call: get(rec, "call"),
-			Number: get(rec, "number"), Disposition: get(rec, "disposition"), Talk: get(rec, "talk_seconds")})
+		out = append(out, row)
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package webui
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -176,13 +177,30 @@ func (l *csvLive) CCExport(_ context.Context, w io.Writer, what string, from, to
 	return err
 }
 
+// myCallLog is a call log of three calls: one in to 1001's phone 202, one
+// out from it over a trunk, and one in to another phone.
+type myCallLog struct{}
+
+func (myCallLog) CallLog(ctx context.Context, from, to time.Time, limit int) ([]json.RawMessage, time.Time, error) {
+	return []json.RawMessage{
+		json.RawMessage(`{"id":"c1","from":"13800138000","to":"202","start":"2026-12-07T08:10:00Z","end":"2026-12-07T08:12:05Z","disposition":"answered","duration_s":125,"legs":[{"kind":"fxo","party":"13800138000"},{"kind":"fxs","party":"202"}]}`),
+		json.RawMessage(`{"id":"c2","from":"202","to":"13900139000","start":"2026-12-07T09:00:00Z","end":"2026-12-07T09:01:00Z","disposition":"answered","trunk":"provider","duration_s":60,"legs":[{"kind":"fxs","party":"202"},{"kind":"sip","party":"13900139000","trunk":"provider"}]}`),
+		json.RawMessage(`{"id":"c3","from":"13700137000","to":"203","start":"2026-12-07T09:30:00Z","end":"2026-12-07T09:31:00Z","disposition":"answered","duration_s":60,"legs":[{"kind":"fxo","party":"13700137000"},{"kind":"fxs","party":"203"}]}`),
+	}, time.Time{}, nil
+}
+
 // TestMyLogs: the agent's status log and call log show its own rows only
 // (a state lasting until its next one, with the reason worded), for the
-// dates asked (the export is asked for exactly those days); a bad date is
-// refused with a message; they need the desk permission.
+// dates asked (the export is asked for exactly those days); the call log
+// is the call log's page and query: the agent's phone's calls in and out,
+// with the direction filter, a supervisor's own too; a bad date is refused
+// with a message; they need the desk permission.
 func TestMyLogs(t *testing.T) {
 	live := &csvLive{}
-	e := newEnv(t, Config{Live: live})
+	desk := newMemDesk(nil, "1001", "2001")
+	e := newEnv(t, Config{Live: live, CallLog: myCallLog{}, Desk: desk})
+	_ = desk.Login(context.Background(), "1001", "202")
+	_ = desk.Login(context.Background(), "2001", "203")
 	e.users.add(t, "ann", RoleAgent, "ann-password")
 	e.users.add(t, "sue", RoleSupervisor, "sue-password")
 	u, _ := e.users.Get(context.Background(), "ann")
@@ -201,12 +219,29 @@ func TestMyLogs(t *testing.T) {
 	if want := time.Date(2026, 12, 7, 0, 0, 0, 0, time.Local); !live.from.Equal(want) || !live.to.Equal(want.AddDate(0, 0, 1)) {
 		t.Fatalf("the export asked for [%v, %v)", live.from, live.to)
 	}
-	b = ann.getURL("/my/calls?from=2026-12-07").Body.String()
-	if !strings.Contains(b, `data-call="c1"`) || strings.Contains(b, `data-call="c2"`) || !strings.Contains(b, "13800138000") {
-		t.Fatalf("my calls:\n%s", b)
+	b = ann.getURL("/my/calls?from=2026-12-07T00:00&to=2026-12-08T00:00").Body.String()
+	if !strings.Contains(b, "13800138000") || !strings.Contains(b, "13900139000") || strings.Contains(b, "13700137000") ||
+		!strings.Contains(b, `action="/my/calls"`) || strings.Contains(b, `href="/logs/status"`) {
+		t.Fatalf("my calls, in and out:\n%s", b)
 	}
-	if r := ann.getURL("/my/calls?from=12/07/2026"); r.Code != http.StatusBadRequest || !strings.Contains(r.Body.String(), "year-month-day") {
+	b = ann.getURL("/my/calls?from=2026-12-07T00:00&to=2026-12-08T00:00&direction=out").Body.String()
+	if strings.Contains(b, "13800138000") || !strings.Contains(b, "13900139000") {
+		t.Fatalf("my calls out:\n%s", b)
+	}
+	if r := ann.getURL("/my/calls?from=12/07/2026"); r.Code != http.StatusBadRequest || !strings.Contains(r.Body.String(), `class="bad"`) {
 		t.Fatalf("a bad date: %d", r.Code)
+	}
+	// A supervisor sees its own phone's calls here (2001 on 203), not
+	// everyone's as on /logs/calls.
+	boss := e.client(t)
+	e.users.add(t, "zhao", RoleSupervisor, "zhao-password")
+	zu, _ := e.users.Get(context.Background(), "zhao")
+	zu.Agent = "2001"
+	_ = e.users.Update(context.Background(), zu)
+	boss.login("zhao", "zhao-password")
+	b = boss.getURL("/my/calls?from=2026-12-07T00:00&to=2026-12-08T00:00").Body.String()
+	if !strings.Contains(b, "13700137000") || strings.Contains(b, "13800138000") {
+		t.Fatalf("a supervisor's own calls:\n%s", b)
 	}
 	sue := e.client(t)
 	sue.login("sue", "sue-password")

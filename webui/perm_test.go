@@ -37,6 +37,9 @@ var routeNeeds = map[string]string{
 	"GET /api/v1/cdr": string(PermLogsAll),
 
 	"GET /api/v1/wallboard": string(PermWallboard),
+	// A display token's exchange for a wallboard session: a bearer
+	// request with the wallboard scope; any other caller gets 403.
+	"POST /api/v1/wallboard/session": "user",
 
 	// Logs: every user's own (the handlers scope them by role).
 	"GET /api/v1/logs/status":          "user",

@@ -405,6 +405,7 @@ func (s *Server) routes() *gin.Engine {
 	s.deskRoutes(e)
 	s.myRoutes(e)
 	s.boardRoutes(e, authed)
+	s.displayRoutes(e, authed)
 	e.GET("/lang/:lang", s.switchLang)
 	e.POST("/lang/:lang", s.requireUser(false), s.postSwitchLang)
 	pages := e.Group("/users", s.requireUser(false), s.need(PermUsers))
@@ -520,6 +521,22 @@ func (s *Server) loadSession(c *gin.Context) {
 	}
 	ss, ok := s.sess.get(id)
 	if !ok {
+		return
+	}
+	if ss.Display != "" {
+		// A wallboard's: its display token decides, now.
+		u, live, err := s.displaySessionUser(c.Request.Context(), ss.Display)
+		if err != nil {
+			s.failWith(c, internal(err))
+			c.Abort()
+			return
+		}
+		if !live {
+			s.sess.destroy(id)
+			return
+		}
+		c.Set(keyUser, u)
+		c.Set(keySession, ss)
 		return
 	}
 	u, err := s.cfg.Users.Get(c.Request.Context(), ss.Login)

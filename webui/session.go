@@ -24,6 +24,9 @@ type session struct {
 	// Wall is a wallboard account's session (wallboardOnly): a screen on
 	// the wall stays logged in as long as it is in use, past SessionMax.
 	Wall bool
+	// Display is the id of the display token a wallboard's session was
+	// made from (display.go); Login is empty then.
+	Display string
 }
 
 // sessions holds the live sessions in memory: a reboot logs everyone out,
@@ -59,6 +62,48 @@ func (ss *sessions) create(login string) session {
 	}
 	ss.m[s.ID] = s
 	return *s
+}
+
+// createDisplay starts a wallboard session from the display token id,
+// ending the least recently used of that token's sessions beyond
+// displaySessionsMax.
+func (ss *sessions) createDisplay(token string) session {
+	now := ss.now()
+	s := &session{ID: randToken(), CSRF: randToken(), Created: now, Seen: now, Wall: true, Display: token}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if len(ss.m) >= maxSessions {
+		ss.pruneLocked(now)
+	}
+	for {
+		var oldest *session
+		n := 0
+		for _, o := range ss.m {
+			if o.Display == token {
+				n++
+				if oldest == nil || o.Seen.Before(oldest.Seen) {
+					oldest = o
+				}
+			}
+		}
+		if n < displaySessionsMax {
+			break
+		}
+		delete(ss.m, oldest.ID)
+	}
+	ss.m[s.ID] = s
+	return *s
+}
+
+// destroyDisplay ends every session of the display token id.
+func (ss *sessions) destroyDisplay(token string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	for id, s := range ss.m {
+		if s.Display == token {
+			delete(ss.m, id)
+		}
+	}
 }
 
 // get returns the live session with id and marks it used. Expired sessions

@@ -63,6 +63,9 @@ var scopes = []scope{
 	{"sms:read", []string{"GET"}, []string{"/api/v1/sms/status", "/api/v1/sms/outbox", "/api/v1/sms/inbox", "/api/v1/sms/templates"}},
 	{"sms:send", []string{"POST"}, []string{"/api/v1/sms/send"}},
 	{"system:read", []string{"GET"}, []string{"/api/v1/system"}},
+	// A wallboard's display token (display.go): its summary, and a
+	// session for its page and event stream.
+	{scopeWallboard, []string{"GET", "POST"}, []string{"/api/v1/wallboard"}},
 }
 
 // Scopes lists the scope names a token may have.
@@ -291,7 +294,11 @@ func (s *Server) revokeToken(ctx context.Context, id string) (APIToken, error) {
 		return t, err
 	}
 	t.Revoked = time.Now()
-	return t, s.cfg.Tokens.PutToken(ctx, t)
+	if err := s.cfg.Tokens.PutToken(ctx, t); err != nil {
+		return t, err
+	}
+	s.sess.destroyDisplay(t.ID) // a wallboard on it goes dark at once
+	return t, nil
 }
 
 func (s *Server) haveTokens(c *gin.Context) bool {

@@ -307,13 +307,20 @@ func (s *Service) SetMonitorMode(ctx context.Context, supervisor acd.AgentID, ca
 }
 
 // PlayToCaller plays a prompt or text to a service's caller (播放语音文件,
-// 播放一段文本); then the caller returns to the agent.
+// 播放一段文本), then the caller returns to the agent; or to a waiting
+// caller, who then hears the group's music again (the prompt stops if an
+// agent answers first).
 func (s *Service) PlayToCaller(ctx context.Context, actor, call string, p ivr.Prompt) error {
 	srcs, err := s.sources(ctx, []ivr.Prompt{p})
 	if err != nil {
 		return err
 	}
 	return s.supervise(ctx, actor, call, "play", func(ses *session) error {
+		if ses.phase == phaseQueued && !ses.ended {
+			s.playAsync(ses, ses.caller, func(context.Context) (callswitch.Source, error) { return srcs[0], nil },
+				func(bool) { s.resumeMusic(ses) })
+			return nil
+		}
 		return s.playToCaller(ses, srcs, false)
 	})
 }

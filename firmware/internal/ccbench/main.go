@@ -74,6 +74,7 @@ type options struct {
 	answerDelay time.Duration // agents' phones ring this long
 	sl          time.Duration // service-level threshold
 	sseClients  int
+	desks       int // agents at their web desks (own login, /desk, event stream)
 	seed        uint64
 	simRuns     int
 	surge       int // callers waiting beyond the agents in the final surge
@@ -97,6 +98,7 @@ func main() {
 	flag.DurationVar(&o.answerDelay, "answer-delay", 500*time.Millisecond, "how long an agent's phone rings before it answers")
 	flag.DurationVar(&o.sl, "sl", 20*time.Second, "service-level threshold")
 	flag.IntVar(&o.sseClients, "sse", 50, "clients of GET /api/v1/events")
+	flag.IntVar(&o.desks, "desks", 0, "agents logged in to their own web desks (at most -agents), each with /desk loaded and its event stream open")
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the arrivals, patiences and handle times")
 	flag.IntVar(&o.surge, "surge", 60, "after the stream, callers for every agent plus this many more arrive at once (0: none)")
 	flag.IntVar(&o.simRuns, "sim-runs", 200, "simulator runs averaged (each as long as the bench)")
@@ -257,6 +259,15 @@ func run(o options) error {
 		return err
 	}
 	defer sse.stop()
+	var desks *sseClients
+	if o.desks > 0 {
+		if desks, err = startDesks(ctx, web, min(o.desks, o.agents)); err != nil {
+			trunkConn.Close()
+			return err
+		}
+		defer desks.stop()
+		fmt.Printf("ccbench: %d agents logged in to their web desks, each streaming its events\n", min(o.desks, o.agents))
+	}
 
 	rate := o.load * float64(o.agents) / o.aht.Seconds()
 	fmt.Printf("ccbench: callers arrive at %.3f/s (Poisson) for %v, handle time %v and patience %v (means, exponential)\n",
@@ -293,6 +304,11 @@ func run(o options) error {
 		return err
 	}
 	sseLat, sseDropped := sse.result()
+	var deskLat []time.Duration
+	deskDropped := 0
+	if desks != nil {
+		deskLat, deskDropped = desks.result()
+	}
 
 	fmt.Printf("\ncallers placed %d (%d failed to get in; %d of them in the surge), arrivals and the calls' ends %v\n",
 		placed, failed, o.surgeCalls(), trafficTime.Round(time.Second))
@@ -332,6 +348,11 @@ func run(o options) error {
 	fmt.Printf("\nevents, bus -> %d SSE clients (target < 100 ms):\n", o.sseClients)
 	printPercentiles(sseLat)
 	fmt.Printf("  clients dropped or failed      %d\n", sseDropped)
+	if desks != nil {
+		fmt.Printf("\nevents, bus -> %d agents' desks (each its own login and stream):\n", min(o.desks, o.agents))
+		printPercentiles(deskLat)
+		fmt.Printf("  desks dropped or failed        %d\n", deskDropped)
+	}
 	return nil
 }
 

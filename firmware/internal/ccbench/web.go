@@ -224,3 +224,60 @@ func meanSD(x []float64) (mean, sd float64) {
 	}
 	return mean, math.Sqrt(sd)
 }
+
+// deskPassword is the bench agents' web password.
+const deskPassword = "Bench-Desk-Lantern-58"
+
+// startDesks puts n agents at their web desks: each gets a web account
+// (role agent, login its work number), logs in with its own cookies, loads
+// /desk once and keeps its event stream open, as an agent's browser does.
+// The streams time their events like the other SSE clients.
+func startDesks(ctx context.Context, admin *webClient, n int) (*sseClients, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	s := &sseClients{cancel: cancel}
+	ready := make(chan error, n)
+	started := 0
+	fail := func(err error) (*sseClients, error) {
+		for range started {
+			if e := <-ready; e != nil && err == nil {
+				err = e
+			}
+		}
+		cancel()
+		s.wg.Wait()
+		return nil, err
+	}
+	for i := range n {
+		id := agentID(i)
+		if err := admin.post("/api/v1/users", map[string]any{"login": id, "role": "agent", "password": deskPassword}); err != nil {
+			return fail(err)
+		}
+		jar, _ := cookiejar.New(nil)
+		w := &webClient{base: admin.base, c: &http.Client{Jar: jar}}
+		for _, st := range []struct {
+			method, path string
+			body         any
+		}{
+			{"GET", "/api/v1/session", nil},
+			{"POST", "/api/v1/login", map[string]any{"login": id, "password": deskPassword}},
+			{"GET", "/desk", nil},
+		} {
+			if err := w.do(st.method, st.path, st.body); err != nil {
+				return fail(fmt.Errorf("desk %s: %w", id, err))
+			}
+		}
+		started++
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.read(ctx, w, ready)
+		}()
+	}
+	for range started {
+		if err := <-ready; err != nil {
+			started = 0 // drained here
+			return fail(err)
+		}
+	}
+	return s, nil
+}

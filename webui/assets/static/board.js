@@ -139,6 +139,7 @@ function render() {
             sel,
             el("button", { type: "button", class: "small", data: { op: "assign" }, onclick: () => assign(w, sel.value) }, msg("board.assign")),
             el("button", { type: "button", class: "small secondary", data: { op: "stop" }, onclick: () => callOp(w.call, "stop", {}, "board.confirm.stop") }, msg("board.stop")),
+            playButton(w.call),
           );
         }
         const type = w.customer_type ? cfg.types[w.customer_type] || String(w.customer_type) : "";
@@ -177,6 +178,7 @@ function render() {
             acts.append(el("button", { type: "button", class: "small secondary", data: { op: "take-over" },
               onclick: () => callOp(svc.call, "transfer", { agent: cfg.me }, "board.confirm.take_over") }, msg("board.take_over")));
           }
+          acts.append(playButton(svc.call));
           acts.append(el("button", { type: "button", class: "small danger", data: { op: "hangup" },
             onclick: () => callOp(svc.call, "teardown", {}, "board.confirm.hangup") }, msg("board.hangup")));
         }
@@ -251,6 +253,20 @@ async function post(url, body) {
 function callOp(call, op, body, confirmKey) {
   if (confirmKey && !window.confirm(msg(confirmKey))) return Promise.resolve(false);
   return post("/api/v1/cc/calls/" + encodeURIComponent(call) + "/" + op, body);
+}
+
+// playButton plays the prompt or the text chosen in the board's head to
+// a caller, waiting or with an agent (one of the two: the API plays one).
+function playButton(call) {
+  return el("button", { type: "button", class: "small secondary", data: { op: "play" }, onclick: () => {
+    const prompt = document.getElementById("board-prompt").value;
+    const text = document.getElementById("board-text").value.trim();
+    if (!prompt === !text) {
+      say(msg("board.play_pick"), true);
+      return;
+    }
+    callOp(call, "play", prompt ? { prompts: [prompt] } : { text });
+  } }, msg("board.play"));
 }
 
 function assign(w, agent) {

@@ -49,7 +49,15 @@ export function desk(root, live) {
     }
     // What is typed now, not when the fetch began: the agent types on.
     const kept = typed();
+    // An operation's outcome (a fax's record) stays through the refreshes
+    // events cause, until the next form replaces it.
+    const notice = !sent && root.querySelector("[data-desk-notice]");
     root.innerHTML = html;
+    const more = root.querySelector(".desk-more");
+    if (notice && more && !root.querySelector("[data-desk-notice]")) {
+      more.append(notice);
+      more.open = true;
+    }
     for (const [key, value] of kept) {
       const [action, name] = key.split(" ");
       if (sent && r.ok && sent.getAttribute("action") === action) continue;

@@ -113,7 +113,9 @@ class Live extends EventTarget {
       try {
         const r = await fetch("/api/v1/session", { credentials: "same-origin" });
         const s = await r.json();
-        if (!s.authenticated) {
+        // A page may know another way back in (the wallboard's display
+        // token) before the login page.
+        if (!s.authenticated && !(this.reauth && (await this.reauth()))) {
           location.assign("/login?next=" + encodeURIComponent(location.pathname + location.search));
           return;
         }

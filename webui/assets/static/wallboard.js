@@ -4,9 +4,15 @@
 // runs for days. Colours: amber and red when the longest wait passes half
 // and all of the group's service-level threshold, when the service level
 // falls under 80 % and 60 % (?sl_warn=&sl_alarm= in percent change them),
-// and red when calls wait with no agent ready.
+// and red when calls wait with no agent ready. A screen with a display
+// token (display.go) survives the box's reboot the same way.
+import { displaySession } from "./displaytoken.js";
 import { live } from "./live.js";
 import { t } from "./msgs.js";
+
+// A screen started from a display token makes itself a new session when
+// the box forgot its own (a reboot), without reloading.
+live.reauth = displaySession;
 
 const cfg = JSON.parse(document.getElementById("board-config").textContent);
 const msg = (k) => cfg.msgs[k] ?? t(k);

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"callbox/webui/passwd"
 )
 
 // startServer runs e.s on 127.0.0.1:0 and returns its base URL; the server
@@ -118,4 +120,50 @@ func TestServersBuiltTogether(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestSlowLoginStillAnswered: a login whose password check outlasts the
+// server's write timeout (argon2id in emulation on a busy host) still gets
+// its answer. Before patientWrite the session was made but the answer
+// dropped, so the client tried again and hashed again.
+func TestSlowLoginStillAnswered(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens sockets")
+	}
+	e := newEnv(t, Config{Addr: "127.0.0.1:0"})
+	// Checking this hash takes milliseconds on any machine, always longer
+	// than the write timeout below.
+	h, err := passwd.HashParams("slow-password", 4096, 3, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	if err := e.users.Create(context.Background(), User{Login: "slow", Role: RoleAdmin, PasswordHash: h, Created: now, Updated: now}); err != nil {
+		t.Fatal(err)
+	}
+	e.s.writeTimeout = time.Millisecond
+	url := startServer(t, e)
+
+	// The session's cookie and CSRF token come in process, so only the
+	// login meets the short timeout.
+	c := e.client(t)
+	c.session()
+	req, err := http.NewRequest(http.MethodPost, url+"/api/v1/login", strings.NewReader(`{"login":"slow","password":"slow-password"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", c.csrf)
+	for _, ck := range c.jar.Cookies(base) {
+		req.AddCookie(ck)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("login with a slow hash: %v (the answer was dropped)", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"csrf_token"`) {
+		t.Fatalf("login with a slow hash = %d %s", resp.StatusCode, body)
+	}
 }

@@ -86,6 +86,9 @@ type Server struct {
 	usersMu  sync.Mutex // serialises user changes, for the last-admin rule
 	imports  uploads    // customer files between the steps of an import
 	hashSem  chan struct{}
+	// writeTimeout bounds writing an answer (tests shorten it); requests
+	// that hash a password get patientWrite's longer bound.
+	writeTimeout time.Duration
 
 	dummyOnce sync.Once
 	dummy     string
@@ -130,6 +133,8 @@ func New(cfg Config) (*Server, error) {
 		cat:     cat,
 		hashSem: make(chan struct{}, 2),
 		ready:   make(chan struct{}),
+
+		writeTimeout: 60 * time.Second,
 	}
 	s.now = time.Now
 	s.streamsCtx, s.stopStreams = context.WithCancel(context.Background())
@@ -234,7 +239,7 @@ func (s *Server) Run(ctx context.Context) error {
 			Handler:           h,
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       30 * time.Second,
-			WriteTimeout:      60 * time.Second,
+			WriteTimeout:      s.writeTimeout,
 			IdleTimeout:       2 * time.Minute,
 			MaxHeaderBytes:    32 << 10,
 			ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
@@ -357,18 +362,18 @@ func (s *Server) routes() *gin.Engine {
 	api := e.Group("/api/v1")
 	api.GET("/health", s.apiHealth)
 	api.GET("/session", s.apiSession)
-	api.POST("/login", s.apiLogin)
+	api.POST("/login", patientWrite, s.apiLogin)
 	api.POST("/logout", s.apiLogout)
-	api.POST("/setup", s.apiSetup)
+	api.POST("/setup", patientWrite, s.apiSetup)
 	authed := api.Group("", s.requireUser(true))
 	authed.GET("/system", s.apiSystem)
 	authed.GET("/permissions", s.apiPermissions)
 	authed.PUT("/me", s.apiUpdateMe)
 	admin := authed.Group("/users", s.need(PermUsers))
 	admin.GET("", s.apiListUsers)
-	admin.POST("", s.apiCreateUser)
+	admin.POST("", patientWrite, s.apiCreateUser)
 	admin.GET("/:login", s.apiGetUser)
-	admin.PUT("/:login", s.apiUpdateUser)
+	admin.PUT("/:login", patientWrite, s.apiUpdateUser)
 	admin.DELETE("/:login", s.apiDeleteUser)
 	s.pbxRoutes(authed)
 	s.ccRoutes(authed)
@@ -396,9 +401,9 @@ func (s *Server) routes() *gin.Engine {
 
 	e.GET("/", s.requireUser(false), s.pageHome)
 	e.GET("/setup", s.pageSetup)
-	e.POST("/setup", s.postSetup)
+	e.POST("/setup", patientWrite, s.postSetup)
 	e.GET("/login", s.pageLogin)
-	e.POST("/login", s.postLogin)
+	e.POST("/login", patientWrite, s.postLogin)
 	e.POST("/logout", s.postLogout)
 	s.formRoutes(e, pbxForms)
 	s.formRoutes(e, ccForms)
@@ -410,9 +415,9 @@ func (s *Server) routes() *gin.Engine {
 	e.POST("/lang/:lang", s.requireUser(false), s.postSwitchLang)
 	pages := e.Group("/users", s.requireUser(false), s.need(PermUsers))
 	pages.GET("", s.pageUsers)
-	pages.POST("", s.postCreateUser)
+	pages.POST("", patientWrite, s.postCreateUser)
 	pages.GET("/:login", s.pageEditUser)
-	pages.POST("/:login", s.postEditUser)
+	pages.POST("/:login", patientWrite, s.postEditUser)
 	pages.POST("/:login/enable", s.postSetDisabled(false))
 	pages.POST("/:login/disable", s.postSetDisabled(true))
 	pages.POST("/:login/delete", s.postDeleteUser)

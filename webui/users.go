@@ -279,6 +279,21 @@ func noSpaceFailure(err error) *failure {
 	return &failure{status: http.StatusInsufficientStorage, key: "err.storage_full", err: err}
 }
 
+// hashWriteTimeout bounds the answer of a request that hashes or checks a
+// password. argon2id at the box's cost takes about a second on the board but
+// can take over a minute in emulation on a busy host, past the server's
+// WriteTimeout: the login was then done but its answer dropped, and the
+// client's second try hashed again behind the first.
+const hashWriteTimeout = 5 * time.Minute
+
+// patientWrite gives the routes that hash a password hashWriteTimeout to
+// answer, counted from the request's start.
+func patientWrite(c *gin.Context) {
+	// A writer without deadlines (a test's recorder) has none to move.
+	_ = http.NewResponseController(c.Writer).SetWriteDeadline(time.Now().Add(hashWriteTimeout))
+	c.Next()
+}
+
 // hashPassword makes new password hashes; tests swap in cheap parameters.
 var hashPassword = passwd.Hash
 

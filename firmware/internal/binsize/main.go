@@ -8,9 +8,14 @@
 // by package (code, read-only data and data of each package's symbols in
 // FULL, and its code's share of the line tables; the other runtime
 // metadata is listed apart), and exits 1 when STRIPPED is over the budget.
+// With -dumpdep FILE (the linker's -dumpdep output of the FULL build) it
+// also names the functions that call reflect's Method or MethodByName with
+// a name known only at run time: any one of them makes the linker keep
+// every exported method of every type stored in an interface.
 package main
 
 import (
+	"bufio"
 	"debug/buildinfo"
 	"debug/elf"
 	"flag"
@@ -24,8 +29,9 @@ import (
 func main() {
 	maxMiB := flag.Float64("max-mib", 20, "the budget of the stripped binary, MiB")
 	top := flag.Int("top", 15, "how many packages and modules to list")
+	dumpdep := flag.String("dumpdep", "", "the linker's -dumpdep output of FULL, to name the reflective method callers")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: binsize [-max-mib N] [-top N] STRIPPED FULL")
+		fmt.Fprintln(os.Stderr, "usage: binsize [-max-mib N] [-top N] [-dumpdep FILE] STRIPPED FULL")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -38,9 +44,68 @@ func main() {
 		fmt.Fprintf(os.Stderr, "binsize: %v\n", err)
 		os.Exit(2)
 	}
+	if *dumpdep != "" {
+		if err := reportReflect(os.Stdout, *dumpdep); err != nil {
+			fmt.Fprintf(os.Stderr, "binsize: %v\n", err)
+			os.Exit(2)
+		}
+	}
 	if over {
 		os.Exit(1)
 	}
+}
+
+// reportReflect names the reflective method callers in the dumpdep file.
+func reportReflect(w io.Writer, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	callers, err := reflectMethodCallers(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if len(callers) == 0 {
+		fmt.Fprintln(w, "no reflective method calls: the linker drops unused exported methods")
+		return nil
+	}
+	fmt.Fprintln(w, "these call reflect's Method or MethodByName with a run-time name, so every exported method of every type stored in an interface stays linked:")
+	for _, c := range callers {
+		fmt.Fprintf(w, "  %s\n", c)
+	}
+	return nil
+}
+
+// reflectMethodCallers reads the linker's -dumpdep lines ("from -> to",
+// each symbol followed by its flags) and returns the reachable functions
+// flagged <ReflectMethod> outside package reflect (whose own wrappers are
+// only reached through them).
+func reflectMethodCallers(r io.Reader) ([]string, error) {
+	seen := map[string]bool{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		from, to, ok := strings.Cut(sc.Text(), " -> ")
+		if !ok {
+			continue
+		}
+		for _, sym := range []string{from, to} {
+			name, flags, _ := strings.Cut(sym, " <")
+			if strings.Contains(flags, "ReflectMethod>") && !strings.HasPrefix(name, "reflect.") {
+				seen[name] = true
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	callers := make([]string, 0, len(seen))
+	for name := range seen {
+		callers = append(callers, name)
+	}
+	slices.Sort(callers)
+	return callers, nil
 }
 
 // report writes the sizes and reports whether stripped is over max bytes.

@@ -3,6 +3,7 @@ package main
 import (
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -95,5 +96,29 @@ func TestReport(t *testing.T) {
 	}
 	if _, err := report(&strings.Builder{}, self, "/nonexistent", 1, 1); err == nil {
 		t.Error("a missing binary measured")
+	}
+}
+
+func TestReflectMethodCallers(t *testing.T) {
+	for _, tc := range []struct {
+		name, dump string
+		want       []string
+	}{
+		{"none", "# callbox/x\n_ -> _rt0_arm_linux\nmain.main -> fmt.Println\n", []string{}},
+		{"template and wrappers", "# callbox/x\n" +
+			"text/template.(*state).evalFieldChain -> text/template.(*state).evalField <ReflectMethod>\n" +
+			"text/template.(*state).evalField <ReflectMethod> -> reflect.Value.MethodByName\n" +
+			"type:reflect.Value <UsedInIface> -> reflect.(*Value).Method <ReflectMethod>\n" +
+			"a.f -> b.(*T).g <UsedInIface><ReflectMethod>\n" +
+			"a.f -> b.h <UsedInIface>\n",
+			[]string{"b.(*T).g", "text/template.(*state).evalField"}},
+	} {
+		got, err := reflectMethodCallers(strings.NewReader(tc.dump))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }

@@ -345,7 +345,9 @@ func (img *image) rootfs(version string, broken bool) string {
 		img.build(version, filepath.Join(d, "usr", "bin", "callboxd"))
 	}
 	// Sized to the content and some room: the bundle carries the whole
-	// filesystem image.
+	// filesystem image. The room is a quarter of the content and 16 MiB:
+	// ext4's journal, inode tables and the blocks of the many small prompt
+	// files took more than the 8 MiB allowed before, once the prompts grew.
 	var used int64
 	filepath.Walk(d, func(_ string, info os.FileInfo, err error) error {
 		if err == nil && info.Mode().IsRegular() {
@@ -354,7 +356,7 @@ func (img *image) rootfs(version string, broken bool) string {
 		return nil
 	})
 	out := filepath.Join(img.dir, "rootfs-"+version+".ext4")
-	img.run("mkfs.ext4", "-q", "-F", "-L", "rootfs", "-d", d, out, fmt.Sprintf("%dM", used>>20+8))
+	img.run("mkfs.ext4", "-q", "-F", "-L", "rootfs", "-d", d, out, fmt.Sprintf("%dM", used>>20+used>>22+16))
 	return out
 }
 

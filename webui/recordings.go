@@ -95,7 +95,8 @@ type RecordingSettings struct {
 //	       Range requests (?download=1: as an attachment, the file as kept)
 //
 // (everyone's with PermRecordingsAll, else one's own) and with PermPBX
-// DELETE /api/v1/recordings/:id and GET/PUT /api/v1/recording-settings.
+// DELETE /api/v1/recordings/:id, GET/PUT /api/v1/recording-settings and
+// GET /api/v1/recording-usage (RecordingUsage).
 func (s *Server) recordingRoutes(authed *gin.RouterGroup) {
 	authed.GET("/recordings", s.apiSearchRecordings)
 	authed.GET("/recordings/:id", s.apiGetRecording)
@@ -103,6 +104,7 @@ func (s *Server) recordingRoutes(authed *gin.RouterGroup) {
 	authed.DELETE("/recordings/:id", s.need(PermPBX), s.apiDeleteRecording)
 	authed.GET("/recording-settings", s.need(PermPBX), s.apiRecordingSettings)
 	authed.PUT("/recording-settings", s.need(PermPBX), s.apiSetRecordingSettings)
+	authed.GET("/recording-usage", s.need(PermPBX), s.apiRecordingUsage)
 }
 
 // recordings returns the store or answers 503.

@@ -32,6 +32,11 @@ for (const form of document.querySelectorAll("form[data-object]")) {
   form.addEventListener("change", () => applyWhen(form));
 }
 
+if (document.querySelector("form[data-api]")) {
+  const { apiForms } = await import("./apiforms.js");
+  apiForms();
+}
+
 const deskEl = document.querySelector("[data-desk]");
 if (document.body.dataset.live === undefined && deskEl) {
   const { desk } = await import("./desk.js");

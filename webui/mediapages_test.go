@@ -185,7 +185,9 @@ type memUsageRecordings struct {
 	usage RecordingUsage
 }
 
-func (m *memUsageRecordings) RecordingUsage(context.Context) (RecordingUsage, error) { return m.usage, nil }
+func (m *memUsageRecordings) RecordingUsage(context.Context) (RecordingUsage, error) {
+	return m.usage, nil
+}
 
 func newMemUsageRecordings() *memUsageRecordings {
 	return &memUsageRecordings{

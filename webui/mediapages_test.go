@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -420,5 +423,159 @@ func TestRetentionPage(t *testing.T) {
 		if !strings.Contains(b, want) {
 			t.Errorf("the retention page lacks %s", want)
 		}
+	}
+}
+
+// apiSubmit fills the fields of the form sel (by name; a file input gets
+// the file at that path), submits it as a person would (so apiforms.js
+// sends it) and, when reload is set, waits for the page to be drawn
+// again.
+func (b *browser) apiSubmit(sel string, fields map[string]string, reload bool) {
+	b.t.Helper()
+	var js strings.Builder
+	fmt.Fprintf(&js, "(() => { const f = document.querySelector(%q); if (!f) throw new Error('no form %s'); window.confirm = () => true;", sel, sel)
+	for k, v := range fields {
+		if strings.HasPrefix(v, "file:") {
+			var res struct {
+				Result struct {
+					ObjectID string `json:"objectId"`
+				} `json:"result"`
+			}
+			b.call(b.session, "Runtime.evaluate", map[string]any{"expression": fmt.Sprintf("document.querySelector(%q).elements[%q]", sel, k)}, &res)
+			b.call(b.session, "DOM.setFileInputFiles", map[string]any{"files": []string{strings.TrimPrefix(v, "file:")}, "objectId": res.Result.ObjectID}, nil)
+			continue
+		}
+		fmt.Fprintf(&js, " f.elements[%q].value = %q;", k, v)
+	}
+	js.WriteString(" f.requestSubmit(); return 'ok'; })()")
+	b.drainEvents()
+	b.eval(js.String())
+	if reload {
+		b.waitLoad()
+	}
+}
+
+// waitText waits (up to 30 s) for expr to give a string other than "" and
+// "…" and returns it.
+func (b *browser) waitText(expr string) string {
+	b.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if s := b.evalString(expr); s != "" && s != "…" {
+			return s
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("%s stayed empty for 30 s", expr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestBrowserMediaPages looks at every media page as an administrator in
+// both languages at 1366x768 and 390 px (nothing cut off or scrolling
+// sideways, nothing untranslated; screenshots kept), then works them in
+// Chromium: uploads a WAV prompt, synthesizes one, deletes one, sees a
+// refused upload's reason in the form, saves the retention settings,
+// mutes a conference party and locks its room, each through the REST
+// API and each shown on the page drawn again.
+func TestBrowserMediaPages(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts chromium and opens sockets")
+	}
+	if out, err := exec.Command("fc-list", ":lang=zh").Output(); err != nil || len(out) == 0 {
+		t.Fatal("no Chinese font for the screenshots: install the Debian package fonts-wqy-microhei")
+	}
+	pe := newPagesEnv(t, withMedia)
+	dir := shotDir(t)
+	b := startBrowser(t)
+	b.navigate(pe.url + "/login")
+	b.submitForm("/login", map[string]string{"login": "root", "password": "root-password"})
+	for _, lang := range []string{"en", "zh-CN"} {
+		b.navigate(pe.url + "/")
+		b.submitForm("/lang/"+lang, nil)
+		for _, vp := range []struct {
+			name   string
+			w, h   int
+			mobile bool
+		}{{"laptop", 1366, 768, false}, {"phone", 390, 844, true}} {
+			b.viewport(vp.w, vp.h, vp.mobile)
+			for _, path := range mediaPagePaths {
+				b.navigate(pe.url + path)
+				var problems []string
+				b.evalJSON(layoutProblems, &problems)
+				for _, p := range problems {
+					t.Errorf("%s %s %s: %s", lang, vp.name, path, p)
+				}
+				if strings.Contains(b.evalString(`document.body.innerText`), "media.") {
+					t.Errorf("%s %s %s: an untranslated media key", lang, vp.name, path)
+				}
+				name := strings.NewReplacer("/", "_", "?", "_", "=", "_").Replace(strings.Trim(path, "/"))
+				shot := filepath.Join(dir, fmt.Sprintf("%s-%s-%s.png", name, lang, vp.name))
+				b.screenshot(shot)
+				checkPNG(t, shot)
+			}
+		}
+	}
+	b.viewport(1366, 768, false)
+	// Upload: a WAV file becomes a prompt the page lists and plays.
+	wav := filepath.Join(t.TempDir(), "hello.wav")
+	if err := os.WriteFile(wav, []byte("RIFF....WAVEfmt hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.navigate(pe.url + "/prompts?lang=zh-CN")
+	upload := `form[data-body=file]`
+	b.apiSubmit(upload, map[string]string{"name": "ivr/hello", "file": "file:" + wav}, true)
+	if n := b.evalString(`(document.querySelector('tr[data-prompt="ivr/hello"] audio') || {src: ""}).src`); !strings.HasSuffix(n, "/api/v1/prompts/zh-CN/ivr/hello") {
+		t.Fatalf("the uploaded prompt's player: %q", n)
+	}
+	// Synthesize from text.
+	b.apiSubmit(`form[data-body=json]`, map[string]string{"name": "ivr/bye", "text": "再见"}, true)
+	if s := b.evalString(`(document.querySelector('tr[data-prompt="ivr/bye"]') || {innerText: ""}).innerText`); !strings.Contains(s, "ivr/bye") {
+		t.Fatalf("the synthesized prompt's row: %q", s)
+	}
+	// Delete.
+	b.apiSubmit(`tr[data-prompt="ivr/hello"] form[data-method=DELETE]`, nil, true)
+	if b.evalString(`String(!!document.querySelector('tr[data-prompt="ivr/hello"]'))`) != "false" {
+		t.Fatal("the deleted prompt is still listed")
+	}
+	// A file that is not WAV: the reason in the form, nothing saved.
+	bad := filepath.Join(t.TempDir(), "notes.wav")
+	if err := os.WriteFile(bad, []byte("hello, not audio"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.apiSubmit(upload, map[string]string{"name": "ivr/bad", "file": "file:" + bad}, false)
+	msg := b.waitText(`document.querySelector("form[data-body=file] [role=status]").textContent`)
+	t.Logf("a file that is not WAV: %q", msg)
+	if !strings.Contains(b.evalString(`document.querySelector("form[data-body=file] [role=status]").className`), "error") {
+		t.Fatalf("the refusal %q is not shown as an error", msg)
+	}
+	b.navigate(pe.url + "/prompts?lang=zh-CN")
+	if b.evalString(`String(!!document.querySelector('tr[data-prompt="ivr/bad"]'))`) != "false" {
+		t.Fatal("a refused upload is listed")
+	}
+	// Retention settings.
+	b.navigate(pe.url + "/retention")
+	b.apiSubmit(`form[data-api="/api/v1/recording-settings"]`, map[string]string{"max_age_days": "30", "quota_mb": "2048"}, true)
+	if v := b.evalString(`document.querySelector("input[name=max_age_days]").value + "/" + document.querySelector("input[name=quota_mb]").value`); v != "30/2048" {
+		t.Fatalf("retention after saving: %s", v)
+	}
+	b.apiSubmit(`form[data-api="/api/v1/recording-settings"]`, map[string]string{"quota_mb": "2000000000"}, false)
+	msg = b.waitText(`document.querySelector("form[data-api] [role=status]").textContent`)
+	if !strings.Contains(b.evalString(`document.querySelector("input[name=quota_mb]").closest("label").className`), "bad") {
+		t.Fatalf("a quota over the limit: %q, the field not marked", msg)
+	}
+	// The live conference: mute party 2, lock the room.
+	b.navigate(pe.url + "/conference")
+	b.apiSubmit(`tr[data-party="2"] form[data-method=PUT]`, nil, true)
+	if s := b.evalString(`document.querySelector('tr[data-party="2"]').innerText`); !strings.Contains(s, "已静音") {
+		t.Fatalf("party 2 after muting: %q", s)
+	}
+	b.apiSubmit(`div[data-room="7001"] form[data-method=PUT]`, nil, true)
+	if s := b.evalString(`document.querySelector('div[data-room="7001"] h2').innerText`); !strings.Contains(s, "已锁定") {
+		t.Fatalf("room 7001 after locking: %q", s)
+	}
+	b.apiSubmit(`tr[data-party="2"] form[data-method=DELETE]`, nil, true)
+	if b.evalString(`String(!!document.querySelector('tr[data-party="2"]'))`) != "false" {
+		t.Fatal("the removed party is still listed")
 	}
 }

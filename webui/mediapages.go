@@ -404,10 +404,12 @@ type RecordingUsage struct {
 	// box cannot tell).
 	FreeBytes  int64 `json:"free_bytes"`
 	TotalBytes int64 `json:"total_bytes"`
-	// Alarm is the recorder's raised alarm ("" for none), in its own
-	// words.
-	Alarm  string        `json:"alarm,omitempty"`
-	Purges []PurgeRecord `json:"purges"`
+	// Alarm is the code of the recorder's raised alarm ("" for none:
+	// recording_full, recording_low, recording_dir), AlarmSince when it
+	// was raised (RFC 3339).
+	Alarm      string        `json:"alarm,omitempty"`
+	AlarmSince string        `json:"alarm_since,omitempty"`
+	Purges     []PurgeRecord `json:"purges"`
 }
 
 // PurgeRecord is one recording retention removed.

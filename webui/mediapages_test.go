@@ -195,10 +195,11 @@ func (m *memUsageRecordings) RecordingUsage(context.Context) (RecordingUsage, er
 func newMemUsageRecordings() *memUsageRecordings {
 	return &memUsageRecordings{
 		memRecordings: &memRecordings{audio: map[string][]byte{}, set: RecordingSettings{Encoding: "alaw", MaxAgeDays: 90, MinFreeMB: 256}},
-		usage: RecordingUsage{Count: 12, Bytes: 30 << 20, FreeBytes: 700 << 20, TotalBytes: 4 << 30, Purges: []PurgeRecord{
-			{ID: "rec-old", CallID: "c1", Start: "2026-09-01T10:00:00Z", At: "2026-12-01T03:00:00Z", Bytes: 2 << 20, Reason: "age"},
-			{ID: "rec-big", CallID: "c2", Start: "2026-11-01T10:00:00Z", At: "2026-12-02T03:00:00Z", Bytes: 5 << 20, Reason: "quota"},
-		}},
+		usage: RecordingUsage{Count: 12, Bytes: 30 << 20, FreeBytes: 700 << 20, TotalBytes: 4 << 30,
+			Alarm: "recording_low", AlarmSince: "2026-12-02T03:00:00Z", Purges: []PurgeRecord{
+				{ID: "rec-old", CallID: "c1", Start: "2026-09-01T10:00:00Z", At: "2026-12-01T03:00:00Z", Bytes: 2 << 20, Reason: "age"},
+				{ID: "rec-big", CallID: "c2", Start: "2026-11-01T10:00:00Z", At: "2026-12-02T03:00:00Z", Bytes: 5 << 20, Reason: "quota"},
+			}},
 	}
 }
 
@@ -419,7 +420,7 @@ func TestRetentionPage(t *testing.T) {
 	c.login("root", "root-password")
 	b := c.get("/retention").Body.String()
 	for _, want := range []string{`name="max_age_days" type="number" min="0" max="36500" value="90"`, `value="256"`,
-		`<dd data-usage="count">12</dd>`, `data-purge="rec-old"`, "超过最长保留", "超出配额"} {
+		`<dd data-usage="count">12</dd>`, `data-purge="rec-old"`, "超过最长保留", "超出配额", "数据分区的剩余空间低于下限（自 2026-12-0"} {
 		if !strings.Contains(b, want) {
 			t.Errorf("the retention page lacks %s", want)
 		}

@@ -88,7 +88,9 @@ var pagePaths = []string{"/", "/desk", "/board", "/wallboard", "/users", "/users
 // loads (the modules' imports included) stays under 150 KB compressed.
 func TestPageWeights(t *testing.T) {
 	pbx := samplePBX()
-	e := newEnv(t, Config{PBX: newDocPBX(pbx), CallCentre: newDocCC(t, &pbx), Events: busEvents{ccevent.New(8, nil)}})
+	cfg := Config{PBX: newDocPBX(pbx), CallCentre: newDocCC(t, &pbx), Events: busEvents{ccevent.New(8, nil)}}
+	withMedia(&cfg)
+	e := newEnv(t, cfg)
 	e.users.add(t, "root", RoleAdmin, "root-password")
 	e.users.add(t, "ann", RoleAgent, "ann-password")
 	c := e.client(t)
@@ -103,12 +105,12 @@ func TestPageWeights(t *testing.T) {
 	}
 	ref := regexp.MustCompile(`(?:href|src)="(/static/[^"?]+)[^"]*"|from "\./([a-z]+\.js)"|import\("\./([a-z]+\.js)"\)`)
 	anon := e.client(t)
-	for _, path := range append(pagePaths, "/login") {
+	for _, path := range slices.Concat(pagePaths, mediaPagePaths, []string{"/login"}) {
 		c := c
 		if path == "/login" {
 			c = anon
 		}
-		rec := c.get(path)
+		rec := c.getURL(path)
 		if rec.Code != http.StatusOK {
 			t.Fatalf("%s: %d", path, rec.Code)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -320,7 +321,7 @@ func (s *Server) apiSetRecordingSettings(c *gin.Context) {
 		return
 	}
 	switch {
-	case in.Encoding != "alaw" && in.Encoding != "ulaw" && in.Encoding != "pcm16":
+	case !slices.Contains(recordingEncodings, in.Encoding):
 		s.failWith(c, fail(http.StatusBadRequest, "err.recording.encoding", "encoding"))
 		return
 	case in.MaxAgeDays < 0 || in.MaxAgeDays > 36500:

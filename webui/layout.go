@@ -69,6 +69,14 @@ var navSections = []navSection{
 		{Key: "nav.caller_ids", Href: "/caller-ids", Perm: PermCCRead, show: hasCC},
 		{Key: "nav.flows", Href: "/flows", Perm: PermCCRead, show: hasCC},
 	}},
+	{"nav.section.media", []navItem{
+		{Key: "nav.prompts", Href: "/prompts", Perm: PermCCRead, show: hasPrompts},
+		{Key: "nav.moh", Href: "/moh", Perm: PermCCRead, show: hasPrompts},
+		{Key: "nav.retention", Href: "/retention", Perm: PermPBX, show: hasRecordings},
+		{Key: "nav.voicemail_boxes", Href: "/voicemail-boxes", Perm: PermPBX, show: hasVoicemail},
+		{Key: "nav.conference_rooms", Href: "/conference-rooms", Perm: PermPBX, show: hasConferences},
+		{Key: "nav.conference_live", Href: "/conference", Perm: PermQueueControl, show: hasConferences},
+	}},
 	{"nav.section.system", []navItem{
 		{Key: "nav.users", Href: "/users", Perm: PermUsers},
 		{Key: "nav.update", Href: "/update", Perm: PermSystem},

@@ -26,6 +26,7 @@ var pageFuncs = template.FuncMap{
 	"elapsed":   func(since, now time.Time) string { return fmtClock(now.Sub(since)) },
 	"duration":  fmtClock,
 	"hasPrefix": strings.HasPrefix,
+	"seconds":   func(ms int64) float64 { return float64(ms) / 1000 },
 	"dict":      dict,
 	// when is datetime for an RFC 3339 string (an API answer's time).
 	"when": func(v any) string {

@@ -105,9 +105,10 @@ func (weightOutside) Settings(context.Context, string) (any, error) { return map
 // loads (the modules' imports included) stays under 150 KB compressed.
 func TestPageWeights(t *testing.T) {
 	pbx := samplePBX()
-	e := newEnv(t, Config{PBX: newDocPBX(pbx), CallCentre: newFlowsCC(t, newDocCC(t, &pbx)), Events: busEvents{ccevent.New(8, nil)},
-		Live: &csvLive{}, Logs: newMemLogs(time.Now()), CallLog: &memCallLog{}, Outside: weightOutside{},
-		Recordings: &memRecordings{audio: map[string][]byte{}}, Voicemail: &memVoicemail{}})
+	cfg := Config{PBX: newDocPBX(pbx), CallCentre: newFlowsCC(t, newDocCC(t, &pbx)), Events: busEvents{ccevent.New(8, nil)},
+		Live: &csvLive{}, Logs: newMemLogs(time.Now()), CallLog: &memCallLog{}, Outside: weightOutside{}}
+	withMedia(&cfg)
+	e := newEnv(t, cfg)
 	e.users.add(t, "root", RoleAdmin, "root-password")
 	root, _ := e.users.Get(context.Background(), "root")
 	root.Agent = "1001" // the agent's own pages show rows
@@ -125,12 +126,12 @@ func TestPageWeights(t *testing.T) {
 	}
 	ref := regexp.MustCompile(`(?:href|src)="(/static/[^"?]+)[^"]*"|from "\./([a-z]+\.js)"|import\("\./([a-z]+\.js)"\)`)
 	anon := e.client(t)
-	for _, path := range append(slices.Concat(pagePaths, weightPaths), "/login") {
+	for _, path := range slices.Concat(pagePaths, weightPaths, mediaPagePaths, []string{"/login"}) {
 		c := c
 		if path == "/login" {
 			c = anon
 		}
-		rec := c.get(path)
+		rec := c.getURL(path)
 		if rec.Code != http.StatusOK {
 			t.Fatalf("%s: %d %.300s", path, rec.Code, rec.Body)
 		}

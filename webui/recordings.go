@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -95,7 +96,8 @@ type RecordingSettings struct {
 //	       Range requests (?download=1: as an attachment, the file as kept)
 //
 // (everyone's with PermRecordingsAll, else one's own) and with PermPBX
-// DELETE /api/v1/recordings/:id and GET/PUT /api/v1/recording-settings.
+// DELETE /api/v1/recordings/:id, GET/PUT /api/v1/recording-settings and
+// GET /api/v1/recording-usage (RecordingUsage).
 func (s *Server) recordingRoutes(authed *gin.RouterGroup) {
 	authed.GET("/recordings", s.apiSearchRecordings)
 	authed.GET("/recordings/:id", s.apiGetRecording)
@@ -103,6 +105,7 @@ func (s *Server) recordingRoutes(authed *gin.RouterGroup) {
 	authed.DELETE("/recordings/:id", s.need(PermPBX), s.apiDeleteRecording)
 	authed.GET("/recording-settings", s.need(PermPBX), s.apiRecordingSettings)
 	authed.PUT("/recording-settings", s.need(PermPBX), s.apiSetRecordingSettings)
+	authed.GET("/recording-usage", s.need(PermPBX), s.apiRecordingUsage)
 }
 
 // recordings returns the store or answers 503.
@@ -318,7 +321,7 @@ func (s *Server) apiSetRecordingSettings(c *gin.Context) {
 		return
 	}
 	switch {
-	case in.Encoding != "alaw" && in.Encoding != "ulaw" && in.Encoding != "pcm16":
+	case !slices.Contains(recordingEncodings, in.Encoding):
 		s.failWith(c, fail(http.StatusBadRequest, "err.recording.encoding", "encoding"))
 		return
 	case in.MaxAgeDays < 0 || in.MaxAgeDays > 36500:

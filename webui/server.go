@@ -407,6 +407,7 @@ func (s *Server) routes() *gin.Engine {
 	e.POST("/logout", s.postLogout)
 	s.formRoutes(e, pbxForms)
 	s.formRoutes(e, ccForms)
+	s.mediaPages(e)
 	s.deskRoutes(e)
 	s.myRoutes(e)
 	s.boardRoutes(e, authed)

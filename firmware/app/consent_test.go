@@ -34,28 +34,8 @@ func TestRecordingConsentPrompt(t *testing.T) {
 	if err := rec.SetSettings(st); err != nil {
 		t.Fatal(err)
 	}
-	_, co, phone := lineCallFor1088(t, a)
-	eventually(t, 15*time.Second, "the box answering the line", co.Answered)
-	for try := 0; ; try++ { // the menu, half a second at a time
-		co.Record(4000)
-		eventually(t, 15*time.Second, "half a second heard", func() bool { return len(co.Heard()) >= 4000 })
-		if containsTone(co.Heard(), ccMenuHz) {
-			break
-		}
-		if try == 40 {
-			t.Fatal("the caller never heard the menu")
-		}
-	}
-	co.Record(8000 * 20)
-	if err := co.SendDTMF("1"); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 20*time.Second, "202 ringing", phone.Ringing)
-	if !containsTone(co.Heard(), 1700) {
+	if !hearsBeforeAgent(t, a, 1700) {
 		t.Fatal("the caller did not hear the consent prompt before the agent's phone rang")
-	}
-	if err := co.Hangup(si3050sim.BusyTone, 0); err != nil {
-		t.Fatal(err)
 	}
 }
 

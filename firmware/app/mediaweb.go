@@ -134,6 +134,27 @@ func (w recordingsWeb) SetRecordingSettings(_ context.Context, in webui.Recordin
 		Quota: in.QuotaMB * mib, MinFree: in.MinFreeMB * mib, Consent: in.Consent}))
 }
 
+// RecordingUsage implements webui.RecordingUsageSource.
+func (w recordingsWeb) RecordingUsage(context.Context) (webui.RecordingUsage, error) {
+	r, err := w.rec()
+	if err != nil {
+		return webui.RecordingUsage{}, err
+	}
+	u, err := r.Usage()
+	if err != nil {
+		return webui.RecordingUsage{}, recordingErr(err)
+	}
+	out := webui.RecordingUsage{Count: u.Count, Bytes: u.Bytes, FreeBytes: u.Free, TotalBytes: u.Total}
+	if a, ok := r.Alarm(); ok {
+		out.Alarm, out.AlarmSince = a.Code, a.Since.Format(time.RFC3339)
+	}
+	for _, p := range u.Purges {
+		out.Purges = append(out.Purges, webui.PurgeRecord{ID: p.ID, CallID: p.CallID, Start: p.Start.Format(time.RFC3339),
+			At: p.At.Format(time.RFC3339), Bytes: p.Bytes, Reason: p.Reason})
+	}
+	return out, nil
+}
+
 // voicemailWeb adapts the voicemail service to webui.Voicemail.
 type voicemailWeb struct{ a *App }
 

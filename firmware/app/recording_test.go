@@ -22,6 +22,7 @@ import (
 	"callbox/firmware/store"
 	"callbox/telephony/media"
 	"callbox/telephony/recording"
+	"callbox/webui"
 )
 
 // toneSource is an endpoint that says a tone.
@@ -428,5 +429,24 @@ func TestRecordingsWeb(t *testing.T) {
 	}
 	if st, _, _ := get(ag.c, ""); st != http.StatusNotFound {
 		t.Fatalf("agent 1002 fetched 1001's audio: %d", st)
+	}
+
+	// The retention page's figures: one recording left after a delete,
+	// the delete in the purge log, the partition's size known.
+	boss.do("DELETE", "/api/v1/recordings/"+id, "", nil, http.StatusNoContent, nil)
+	var u webui.RecordingUsage
+	boss.do("GET", "/api/v1/recording-usage", "", nil, http.StatusOK, &u)
+	if u.Count != 1 || u.Bytes == 0 || u.TotalBytes == 0 || len(u.Purges) != 1 || u.Purges[0].ID != id || u.Purges[0].Reason != recording.PurgeDeleted {
+		t.Fatalf("usage after a delete: %+v", u)
+	}
+	resp, err := boss.c.Get(boss.base + "/retention")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page bytes.Buffer
+	page.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page.String(), `data-purge="`+id+`"`) {
+		t.Fatalf("the retention page does not list the removal:\n%s", page.String())
 	}
 }

@@ -110,7 +110,8 @@ type Recorder struct {
 	mu       sync.Mutex
 	set      Settings
 	active   map[string]*Session
-	total    int64 // bytes of the finished recordings in the index
+	total    int64        // bytes of the finished recordings in the index
+	purges   []PurgeEntry // the last removals, oldest first (usage.go)
 	alarm    *Alarm
 	started  bool
 	closed   bool
@@ -636,7 +637,7 @@ func (r *Recorder) Delete(id, by string) error {
 	if busy {
 		return fmt.Errorf("%w: %s", ErrBusy, id)
 	}
-	return r.remove(rec, "deleted by "+by)
+	return r.remove(rec, PurgeDeleted, "deleted by "+by)
 }
 
 // Active returns how many recordings are in progress.

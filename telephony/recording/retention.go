@@ -71,8 +71,8 @@ func (r *Recorder) Purge() (Purged, error) {
 		free, ferr := r.cfg.FreeSpace(r.cfg.Dir)
 		lowSpace := func() bool { return set.MinFree > 0 && ferr == nil && free < set.MinFree }
 		type victim struct {
-			rec    Record
-			reason string
+			rec          Record
+			code, reason string
 		}
 		var batch []victim
 		floorLeft := 0 // recordings purged for the floor
@@ -80,19 +80,19 @@ func (r *Recorder) Purge() (Purged, error) {
 			if busy[rec.ID] || rec.State == Recording {
 				return true
 			}
-			var reason string
+			var code, reason string
 			switch {
 			case set.MaxAge > 0 && now.Sub(rec.Start) > set.MaxAge:
-				reason = "older than " + set.MaxAge.String()
+				code, reason = PurgeAge, "older than "+set.MaxAge.String()
 			case set.Quota > 0 && total > set.Quota:
-				reason = fmt.Sprintf("over the quota of %d bytes", set.Quota)
+				code, reason = PurgeQuota, fmt.Sprintf("over the quota of %d bytes", set.Quota)
 			case lowSpace():
-				reason = fmt.Sprintf("under %d bytes free", set.MinFree)
+				code, reason = PurgeFloor, fmt.Sprintf("under %d bytes free", set.MinFree)
 				floorLeft++
 			default:
 				return false // the rest are younger and fit
 			}
-			batch = append(batch, victim{rec, reason})
+			batch = append(batch, victim{rec, code, reason})
 			total -= rec.Size
 			free += rec.Size
 			return len(batch) < purgeBatch
@@ -100,7 +100,7 @@ func (r *Recorder) Purge() (Purged, error) {
 			return out, err
 		}
 		for _, v := range batch {
-			if err := r.remove(v.rec, v.reason); err != nil {
+			if err := r.remove(v.rec, v.code, v.reason); err != nil {
 				return out, err
 			}
 			out.Count++
@@ -143,8 +143,9 @@ func (r *Recorder) checkAlarms(set Settings, purgedForFloor bool) {
 	}
 }
 
-// remove deletes a recording's file and its entry and logs why.
-func (r *Recorder) remove(rec Record, reason string) error {
+// remove deletes a recording's file and its entry and logs why (code is
+// one of the Purge constants, reason its words).
+func (r *Recorder) remove(rec Record, code, reason string) error {
 	path := filepath.Join(r.cfg.Dir, rec.File)
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("recording: purge %s: %w", rec.ID, err)
@@ -166,5 +167,6 @@ func (r *Recorder) remove(rec Record, reason string) error {
 	}
 	r.log.Info("recording purged", "id", rec.ID, "call", rec.CallID, "service", rec.ServiceID,
 		"start", rec.Start, "bytes", rec.Size, "reason", reason)
+	r.logPurge(PurgeEntry{ID: rec.ID, CallID: rec.CallID, Start: rec.Start, At: r.cfg.Now(), Bytes: rec.Size, Reason: code, Detail: reason})
 	return nil
 }

@@ -93,6 +93,22 @@ func TestRetention(t *testing.T) {
 	if len(days) != 1 {
 		t.Errorf("directories left: %v", days)
 	}
+	// Usage lists the removals newest first with their reasons, and
+	// counts what is left (the live one, not yet in the total).
+	u, err := r.Usage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reasons []string
+	for _, p := range u.Purges {
+		reasons = append(reasons, p.CallID+":"+p.Reason)
+		if p.Bytes != size || !p.At.Equal(clk.Now()) {
+			t.Errorf("purge %+v: want %d bytes at %v", p, size, clk.Now())
+		}
+	}
+	if got := strings.Join(reasons, " "); got != "f:floor e:floor d:quota c:quota b:age a:age" || u.Count != 1 || u.Bytes != 0 || u.Total == 0 {
+		t.Errorf("usage: %d recordings, %d bytes, total %d, purges %s", u.Count, u.Bytes, u.Total, got)
+	}
 }
 
 // TestRetentionTotalsSurviveRestart: the quota's total is read back at

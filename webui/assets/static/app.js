@@ -2,8 +2,10 @@
 // it (inline scripts are barred by the Content-Security-Policy). It asks for
 // a confirmation where a form says data-confirm, shows only the form fields
 // that apply (data-when), and starts the live-data client on pages that
-// show live data (body data-live) and the agent desk's (desk.js).
+// show live data (body data-live) and the agent desk's (desk.js); forms
+// that act through the REST API (data-api) are apiforms.js's.
 import { messages } from "./msgs.js";
+import { apiForms } from "./apiforms.js";
 
 document.addEventListener("submit", (ev) => {
   const msg = ev.target.getAttribute("data-confirm");
@@ -30,6 +32,12 @@ function applyWhen(form) {
 for (const form of document.querySelectorAll("form[data-object]")) {
   applyWhen(form);
   form.addEventListener("change", () => applyWhen(form));
+}
+
+// Imported with the page rather than on demand, so a form is not
+// submitted the browser's way before its handler is there.
+if (document.querySelector("form[data-api]")) {
+  apiForms();
 }
 
 const deskEl = document.querySelector("[data-desk]");

@@ -383,6 +383,7 @@ func (s *Server) routes() *gin.Engine {
 	s.promptRoutes(authed)
 	s.recordsRoutes(authed)
 	s.faxRoutes(e, authed)
+	s.faxMailRoutes(e)
 	s.tlsRoutes(authed)
 	s.simRoutes(e)
 	s.updateRoutes(e, authed)

@@ -392,6 +392,7 @@ func (s *Server) routes() *gin.Engine {
 	s.recordsPages(e)
 	s.outsideRoutes(authed)
 	s.customerSMSRoutes(e, authed)
+	s.orderDialRoutes(authed, e)
 	s.tokenRoutes(authed)
 	s.outsidePageRoutes(e)
 

@@ -127,9 +127,9 @@ type Directory struct {
 	idx  *index
 	hist histories
 	area atomic.Pointer[string] // Settings.LocalArea
-	// pending is the first customer id of an import not yet committed
-	// (0: none); ids from it on are hidden.
-	pending atomic.Uint64
+	// pending and pendingLast are the first and last customer ids of an
+	// import not yet committed (0: none); ids between them are hidden.
+	pending, pendingLast atomic.Uint64
 }
 
 // Open builds the search index from st and returns the directory.

@@ -211,6 +211,12 @@ func (d *Directory) Import(a Actor, rows iter.Seq2[[]string, error], opts Import
 	}
 	d.wmu.Lock()
 	defer d.wmu.Unlock()
+	// What an import that failed left, its undo failing too, goes first.
+	if !dryRun {
+		if err := d.undoImport(); err != nil {
+			return rep, err
+		}
+	}
 	im := &importer{d: d, a: a, policy: opts.Duplicates, rep: &rep, write: !dryRun, now: d.now(),
 		seen: map[string]*target{}, byID: map[uint64]*target{}}
 	err := im.read(rows, opts, catByName, s)
@@ -249,13 +255,15 @@ const (
 var importKey = []byte{metaImport}
 
 // pendingImport marks an import under way. Its new customers (the ids
-// from From on, contiguous since other writes wait) are written batch by
-// batch but hidden from Get and Lookup and kept out of the search index;
+// From to Last, contiguous since other writes wait; each batch's
+// transaction moves Last) are written batch by batch but hidden from Get
+// and Lookup and kept out of the search index;
 // its merges into stored customers wait under metaMerged. The commit
 // applies the merges and deletes the mark in one transaction; a failed
 // import, or Open after a crash, removes what it wrote (undoImport).
 type pendingImport struct {
 	From uint64 `json:"from"` // the first new customer's id; 0: none yet
+	Last uint64 `json:"last"` // the last, as of the batch written last
 }
 
 // target is a customer later rows of the file are duplicates of.
@@ -274,15 +282,16 @@ type importer struct {
 	rep    *ImportReport
 	// write: a real import that still may commit; it stops writing at a
 	// bad row when bad rows are not skipped, and only lists the rest.
-	write   bool
-	refused bool
-	now     time.Time
-	seen    map[string]*target // by number
-	byID    map[uint64]*target // the stored ones, by id
-	batch   []row
-	from    uint64   // the first new id
-	last    uint64   // the last new id
-	merged  []uint64 // the stored customers merged into, in order
+	write     bool
+	refused   bool
+	now       time.Time
+	seen      map[string]*target // by number
+	byID      map[uint64]*target // the stored ones, by id
+	batch     []row
+	from      uint64   // the first new id
+	last      uint64   // the last new id
+	committed uint64   // the last new id committed
+	merged    []uint64 // the stored customers merged into, in order
 }
 
 // read prepares the rows and hands them to flush a batch at a time.
@@ -328,11 +337,17 @@ func (im *importer) flush() error {
 	if len(im.batch) == 0 || im.refused {
 		return nil
 	}
-	run := im.d.st.View
-	if im.write {
-		run = im.d.st.Update
+	if !im.write {
+		return im.d.st.View(im.apply)
 	}
-	return run(im.apply)
+	if err := im.d.st.Update(im.apply); err != nil {
+		// The batch's ids were given back: hide only those committed.
+		im.last = im.committed
+		im.d.pendingLast.Store(im.committed)
+		return err
+	}
+	im.committed = im.last
+	return nil
 }
 
 // stored finds the stored public customer that holds num, if any.
@@ -432,6 +447,10 @@ func (im *importer) apply(tx kv.Tx) error {
 			return err
 		}
 	}
+	if im.write && im.from != 0 {
+		// The mark names the range to undo; ids after it may be anyone's.
+		return kv.PutJSON(tx, BucketMeta, importKey, pendingImport{From: im.from, Last: im.last})
+	}
 	return nil
 }
 
@@ -444,11 +463,9 @@ func (im *importer) create(tx kv.Tx, c *Customer, keys *[][]byte) error {
 	if im.from == 0 {
 		im.from = id
 		im.d.pending.Store(id)
-		if err := kv.PutJSON(tx, BucketMeta, importKey, pendingImport{From: id}); err != nil {
-			return err
-		}
 	}
 	im.last = id
+	im.d.pendingLast.Store(id)
 	c.ID, c.Owner, c.Private, c.Version = id, "", false, 1
 	c.Created, c.Updated, c.CreatedBy, c.UpdatedBy = im.now, im.now, im.a.Login, im.a.Login
 	if err := kv.PutJSON(tx, BucketCustomers, custKey(id), c); err != nil {
@@ -488,7 +505,7 @@ func (im *importer) mergeInto(tx kv.Tx, dup *target, c *Customer, keys *[][]byte
 	merge(&cur, c)
 	if !dup.staged {
 		if _, err := tx.Get(BucketMeta, importKey); errors.Is(err, kv.ErrNotFound) {
-			if err := kv.PutJSON(tx, BucketMeta, importKey, pendingImport{}); err != nil {
+			if err := kv.PutJSON(tx, BucketMeta, importKey, pendingImport{From: im.from, Last: im.last}); err != nil {
 				return err
 			}
 		}
@@ -538,6 +555,7 @@ func (im *importer) commit(search []string) error {
 		return err
 	}
 	d.pending.Store(0)
+	d.pendingLast.Store(0)
 	var ids []uint64
 	if im.from != 0 {
 		for id := im.from; id <= im.last; id++ {
@@ -580,13 +598,18 @@ func (d *Directory) undoImport() error {
 	}); err != nil || !found {
 		return err
 	}
-	for id := p.From; id != 0; {
-		next := uint64(0)
+	// Until it is undone the import's customers stay hidden: those of a
+	// failed import are (its range); those of a crash, before Open reads.
+	if d.pending.Load() == 0 {
+		d.pending.Store(p.From)
+		d.pendingLast.Store(p.Last)
+	}
+	for id := p.From; id != 0 && id <= p.Last; id += uint64(importBatch) {
 		err := d.st.Update(func(tx kv.Tx) error {
-			for n := range uint64(importBatch) {
-				raw, err := tx.Get(BucketCustomers, custKey(id+n))
+			for n := id; n <= p.Last && n < id+uint64(importBatch); n++ {
+				raw, err := tx.Get(BucketCustomers, custKey(n))
 				if errors.Is(err, kv.ErrNotFound) {
-					return nil // the import's last customer was before
+					continue
 				}
 				if err != nil {
 					return err
@@ -594,21 +617,19 @@ func (d *Directory) undoImport() error {
 				var c Customer
 				_ = json.Unmarshal(raw, &c) // a damaged record's numbers stay, pointing nowhere
 				for _, ph := range c.Phones {
-					if err := tx.Delete(BucketIndex, numberKey(ph.Number, id+n)); err != nil {
+					if err := tx.Delete(BucketIndex, numberKey(ph.Number, n)); err != nil {
 						return err
 					}
 				}
-				if err := tx.Delete(BucketCustomers, custKey(id+n)); err != nil {
+				if err := tx.Delete(BucketCustomers, custKey(n)); err != nil {
 					return err
 				}
 			}
-			next = id + uint64(importBatch)
 			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("crm: undo an import: %w", err)
 		}
-		id = next
 	}
 	for done := false; !done; {
 		err := d.st.Update(func(tx kv.Tx) error {
@@ -638,13 +659,14 @@ func (d *Directory) undoImport() error {
 		}
 	}
 	d.pending.Store(0)
+	d.pendingLast.Store(0)
 	return nil
 }
 
 // hidden reports whether id is a customer of an import not yet committed.
 func (d *Directory) hidden(id uint64) bool {
 	p := d.pending.Load()
-	return p != 0 && id >= p
+	return p != 0 && id >= p && id <= d.pendingLast.Load()
 }
 
 func emptyRow(cells []string) bool {

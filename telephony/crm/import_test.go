@@ -192,8 +192,15 @@ func TestImportAllOrNothing(t *testing.T) {
 
 // TestImportUndoneAtOpen: an import the box stopped in the middle of (its
 // undo failing too) is hidden while the directory runs and removed when
-// it opens again.
+// it opens again; or, while it runs, by the next import. A customer
+// created meanwhile is seen.
 func TestImportUndoneAtOpen(t *testing.T) {
+	for _, reopen := range []bool{true, false} {
+		t.Run(fmt.Sprint("reopen=", reopen), func(t *testing.T) { testImportUndone(t, reopen) })
+	}
+}
+
+func testImportUndone(t *testing.T, reopen bool) {
 	smallBatches(t)
 	m := kv.NewMem()
 	fs := &failingStore{Mem: m, after: -1, deletes: true}
@@ -215,14 +222,34 @@ func TestImportUndoneAtOpen(t *testing.T) {
 	if n := countRecords(t, m); n < 300 {
 		t.Fatalf("the test's store kept only %d records: nothing to undo", n)
 	}
+	fs.after = -1
+	if _, err := d.Create(alice, Customer{Category: cat.ID, Name: "新客户", Phones: []Phone{{Number: "13600000000"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := d.Lookup(bob, "13600000000"); len(got) != 1 {
+		t.Fatalf("a customer created after the failed import is hidden: %+v", got)
+	}
+	if !reopen {
+		rep, err := d.Import(admin, sliceRows(numberedRows(1)), ImportOptions{Columns: []string{ColName, ColNumbers}, Category: cat.ID}, false)
+		if err != nil || rep.Created != 1 {
+			t.Fatalf("the next import: %+v %v", rep, err)
+		}
+		if n := countRecords(t, m); n != 6 { // 老客户, 新客户, 客户0, their numbers
+			t.Errorf("the next import left %d records", n)
+		}
+		if got, _ := d.Lookup(bob, "13900000000"); len(got) != 1 {
+			t.Errorf("the next import's customer: %+v", got)
+		}
+		return
+	}
 	d2, err := Open(m, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := countRecords(t, m); n != 2 { // the customer created before and its number
+	if n := countRecords(t, m); n != 4 { // the customers created before and after, their numbers
 		t.Errorf("open left %d records of the stopped import", n)
 	}
-	if n, _ := d2.Stats(); n != 1 {
+	if n, _ := d2.Stats(); n != 2 {
 		t.Errorf("search index holds %d customers", n)
 	}
 	if got, _ := d2.Lookup(bob, "13700000000"); len(got) != 1 {

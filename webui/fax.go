@@ -420,6 +420,8 @@ func (s *Server) renderFax(c *gin.Context, status int, d gin.H) {
 		}
 	}
 	d["Jobs"] = jobs
+	u, _ := userOf(c)
+	d["MailMap"] = u.Can(PermPBX)
 	s.render(c, status, "fax", d)
 }
 

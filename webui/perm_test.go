@@ -82,6 +82,7 @@ var routeNeeds = map[string]string{
 	"POST /api/v1/workorders/:id/ack":         "user",
 	"POST /api/v1/workorders/:id/steps/:step": "user",
 	"POST /api/v1/workorders/:id/calls":       "user",
+	"POST /api/v1/workorders/:id/dial":        string(PermDeskOutbound),
 	"POST /api/v1/workorder-categories":       "user",
 	"POST /api/v1/workorder-groups":           "user",
 	"POST /api/v1/kb/categories":              "user",

@@ -1,6 +1,8 @@
 package webui
 
 import (
+	"context"
+
 	"callbox/telephony/crm"
 	"callbox/telephony/crm/kb"
 	"callbox/telephony/crm/workorder"
@@ -18,4 +20,10 @@ type Records struct {
 	// order before their recording was kept (a call is linked while it
 	// runs; its recording is known when it ends).
 	Recordings crm.Recordings
+	// Dial, when set, places a call from work order order: agent's phone
+	// rings first, then number, as the desk's dial pad does; the call is
+	// recorded with the order as its work-order reference. It returns the
+	// call centre's call id (the recording's). Errors wrap ErrDeskRefused
+	// or ErrNotFound (no such agent) as Desk's do.
+	Dial func(ctx context.Context, agent, number string, order uint64) (call string, err error)
 }

@@ -780,7 +780,14 @@ func (s *Server) renderOrder(c *gin.Context, id uint64, f *failure, failedStep s
 	s.renderRecords(c, "workorder", f, gin.H{"V": v, "Row": rows[0], "Trail": trail, "Recorded": rec, "Fields": fields,
 		"Groups": groups, "CanAck": isAssignee && v.Order.AckedBy == "" && v.Order.Closed.IsZero(),
 		"CanAssign":  v.Order.Closed.IsZero() && (a.Role != RoleAgent || v.Order.Creator == a.Login || isAssignee),
-		"FailedStep": failedStep})
+		"FailedStep": failedStep, "Calls": s.orderCalls(v.Order.Calls), "CanDial": s.canDialOrders(c)})
+}
+
+// canDialOrders: the page offers calls from the order (the user is an
+// agent who may call out, and the box dials them).
+func (s *Server) canDialOrders(c *gin.Context) bool {
+	u, ok := userOf(c)
+	return ok && u.Can(PermDeskOutbound) && agentOf(u) != "" && s.rec().Dial != nil
 }
 
 func (s *Server) postOrderStep(c *gin.Context) {

@@ -388,6 +388,7 @@ func (s *Server) routes() *gin.Engine {
 	s.promptRoutes(authed)
 	s.recordsRoutes(authed)
 	s.faxRoutes(e, authed)
+	s.faxMailRoutes(e)
 	s.tlsRoutes(authed)
 	s.simRoutes(e)
 	s.updateRoutes(e, authed)
@@ -396,6 +397,7 @@ func (s *Server) routes() *gin.Engine {
 	s.recordsPages(e)
 	s.outsideRoutes(authed)
 	s.customerSMSRoutes(e, authed)
+	s.orderDialRoutes(authed, e)
 	s.tokenRoutes(authed)
 	s.outsidePageRoutes(e)
 

@@ -91,6 +91,8 @@ type App struct {
 	started time.Time
 
 	restart chan struct{} // console asks for a restart (sim) or reboot (hardware)
+	// orderCalls: calls placed from work orders (recordsdial.go).
+	orderCalls orderCalls
 	// conDev is the console's device, kept across restarts (console.go);
 	// only Run's goroutine touches it.
 	conDev *console.Device

@@ -14,8 +14,11 @@ import (
 // the voicemail service, whose notification calls the call centre places.
 
 // ccRecorder is cc.Recorder (and cc.InfoRecorder) over the media
-// recorder.
-type ccRecorder struct{ rec *recording.Recorder }
+// recorder; orders names the work order a call was placed from.
+type ccRecorder struct {
+	rec    *recording.Recorder
+	orders *orderCalls
+}
 
 var _ cc.InfoRecorder = ccRecorder{}
 
@@ -27,11 +30,20 @@ func (r ccRecorder) Start(call, kind string) (cc.Recording, error) {
 // StartInfo implements cc.InfoRecorder.
 func (r ccRecorder) StartInfo(in cc.RecordingInfo) (cc.Recording, error) {
 	s, err := r.rec.Begin(recording.Meta{CallID: in.Call, ServiceID: in.Service, Agent: in.Agent, Group: in.Group,
-		Customer: in.Customer, Direction: recording.Direction(in.Where), Kind: in.Kind})
+		Customer: in.Customer, Direction: recording.Direction(in.Where), Kind: in.Kind, WorkOrder: r.workOrder(in.Service)})
 	if err != nil {
 		return nil, err
 	}
 	return ccRecording{s}, nil
+}
+
+// workOrder is the work-order reference of the service's call, if it was
+// placed from one.
+func (r ccRecorder) workOrder(service string) string {
+	if r.orders == nil {
+		return ""
+	}
+	return r.orders.ref(service)
 }
 
 // ccRecording is cc.Recording over a recording session.
@@ -47,7 +59,7 @@ func (r ccRecording) Stop() (string, error) {
 // runs, else the plain WAV files of fallback.
 func (a *App) ccRecorderOr(fallback cc.Recorder) cc.Recorder {
 	if m := a.mediaServices(); m != nil {
-		return ccRecorder{m.rec}
+		return ccRecorder{rec: m.rec, orders: &a.orderCalls}
 	}
 	return fallback
 }

@@ -87,7 +87,7 @@ func (a *App) startRecords(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	recs := factRecordings{db}
+	recs := factRecordings{db: db, media: a.mediaServices}
 	dir.SetHistory(cdrHistory{db}, orders, recs)
 	n, err := backfillCDRParties(db, dir.LocalArea)
 	if err != nil {
@@ -119,7 +119,7 @@ func (a *App) webRecords() *webui.Records {
 	if a.rec == nil {
 		return nil
 	}
-	return &webui.Records{Customers: a.rec.dir, KB: a.rec.kb, Orders: a.rec.orders, Recordings: a.rec.recs}
+	return &webui.Records{Customers: a.rec.dir, KB: a.rec.kb, Orders: a.rec.orders, Recordings: a.rec.recs, Dial: a.dialFromOrder}
 }
 
 // localArea is the directory's area code, for indexing call records.
@@ -251,12 +251,18 @@ func (h cdrHistory) Calls(numbers []string, limit int) ([]crm.Call, error) {
 // the media services keep an index of their own: the recording the call
 // centre noted in a call's fact row (telephony/cc keys them by its call
 // id, which the desks write into a communication record's linked call).
-type factRecordings struct{ db *store.DB }
+type factRecordings struct {
+	db *store.DB
+	// media is the media recorder, whose index names the recordings of
+	// calls without a fact row (agents' outbound calls); nil: none.
+	media func() *mediaRun
+}
 
 // CallRecordings returns the recordings of those of calls that have one.
 func (r factRecordings) CallRecordings(calls []string) ([]crm.Recording, error) {
 	out := []crm.Recording{}
 	seen := map[string]bool{}
+	var noFact []string
 	err := r.db.View(func(tx *store.Tx) error {
 		for _, id := range calls {
 			if seen[id] {
@@ -265,7 +271,8 @@ func (r factRecordings) CallRecordings(calls []string) ([]crm.Recording, error) 
 			seen[id] = true
 			v, err := tx.Get(store.CCFacts, store.Key(nil).AppendString(id))
 			if errors.Is(err, store.ErrNotFound) {
-				continue // a call the call centre did not handle
+				noFact = append(noFact, id) // an outbound call, or one the call centre did not handle
+				continue
 			}
 			if err != nil {
 				return err
@@ -284,6 +291,23 @@ func (r factRecordings) CallRecordings(calls []string) ([]crm.Recording, error) 
 	})
 	if err != nil {
 		return nil, fmt.Errorf("app: recordings: %w", err)
+	}
+	var m *mediaRun
+	if r.media != nil {
+		m = r.media()
+	}
+	for _, id := range noFact {
+		if m == nil {
+			break
+		}
+		list, err := m.rec.Search(recording.Query{Service: id, Limit: 10})
+		if err != nil {
+			return nil, fmt.Errorf("app: recordings: %w", err)
+		}
+		for i := len(list) - 1; i >= 0; i-- { // oldest first, as the call went
+			out = append(out, crm.Recording{ID: list[i].ID, Call: id, Start: list[i].Start,
+				URL: "/api/v1/recordings/" + list[i].ID + "/audio"})
+		}
 	}
 	return out, nil
 }

@@ -127,6 +127,9 @@ type Directory struct {
 	idx  *index
 	hist histories
 	area atomic.Pointer[string] // Settings.LocalArea
+	// pending and pendingLast are the first and last customer ids of an
+	// import not yet committed (0: none); ids between them are hidden.
+	pending, pendingLast atomic.Uint64
 }
 
 // Open builds the search index from st and returns the directory.
@@ -142,6 +145,11 @@ func Open(st kv.Store, opts Options) (*Directory, error) {
 	}
 	d := &Directory{st: st, opts: opts, idx: newIndex()}
 	if err := d.loadSettings(); err != nil {
+		return nil, fmt.Errorf("crm: open: %w", err)
+	}
+	// An import the box stopped in the middle of is undone before anyone
+	// sees its rows.
+	if err := d.undoImport(); err != nil {
 		return nil, fmt.Errorf("crm: open: %w", err)
 	}
 	if err := d.rebuild(); err != nil {

@@ -205,7 +205,7 @@ func (d *Directory) Get(a Actor, id uint64) (c Customer, err error) {
 		c, err = getCustomer(tx, id)
 		return err
 	})
-	if err == nil && !visible(a, &c) {
+	if err == nil && (!visible(a, &c) || d.hidden(id)) {
 		return Customer{}, fmt.Errorf("%w: customer %d", ErrNotFound, id)
 	}
 	return c, err
@@ -356,6 +356,9 @@ func (d *Directory) Lookup(a Actor, number string) ([]Customer, error) {
 			return err
 		}
 		for _, id := range ids {
+			if d.hidden(id) {
+				continue
+			}
 			c, err := getCustomer(tx, id)
 			if errors.Is(err, ErrNotFound) {
 				continue

@@ -2,6 +2,7 @@ package crm
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"callbox/telephony/crm/kv"
 )
@@ -166,10 +168,14 @@ type row struct {
 
 // Import reads rows (the file's cells, header included when opts.Header)
 // and adds the customers they describe, or with dryRun only reports what
-// it would do. Every bad row is listed, whatever its number. A real
-// import is one store transaction: all of it is kept or none, and with bad
-// rows and no SkipBad nothing is (ErrBadRows, with the report). Read
-// errors (a damaged file) fail the import whole.
+// it would do. Every bad row is listed, whatever its number. Rows are
+// streamed: a batch of them at a time is checked against the directory
+// and written, each batch in its own transaction, so memory does not grow
+// with the file. Until the import commits its new customers are hidden
+// and its merges wait aside (pendingImport); a failure removes them, so
+// all of it is kept or none, and with bad rows and no SkipBad nothing is
+// (ErrBadRows, with the report). Read errors (a damaged file) fail the
+// import whole. Other writes to the directory wait for the import.
 func (d *Directory) Import(a Actor, rows iter.Seq2[[]string, error], opts ImportOptions, dryRun bool) (ImportReport, error) {
 	rep := ImportReport{DryRun: dryRun, Bad: []BadRow{}}
 	if !CanImport(a) {
@@ -203,11 +209,98 @@ func (d *Directory) Import(a Actor, rows iter.Seq2[[]string, error], opts Import
 	if opts.Category != 0 && !s.cats[opts.Category] {
 		return rep, Invalid("import", "category", "no category %d", opts.Category)
 	}
-	var good []row
+	d.wmu.Lock()
+	defer d.wmu.Unlock()
+	// What an import that failed left, its undo failing too, goes first.
+	if !dryRun {
+		if err := d.undoImport(); err != nil {
+			return rep, err
+		}
+	}
+	im := &importer{d: d, a: a, policy: opts.Duplicates, rep: &rep, write: !dryRun, now: d.now(),
+		seen: map[string]*target{}, byID: map[uint64]*target{}}
+	err := im.read(rows, opts, catByName, s)
+	if err == nil && len(rep.Bad) > 0 && !dryRun && !opts.SkipBad {
+		err = fmt.Errorf("%w: %d bad rows; correct them or skip them", ErrBadRows, len(rep.Bad))
+	}
+	if err == nil && !dryRun {
+		err = im.commit(s.search)
+	}
+	if err != nil {
+		if !dryRun {
+			if uerr := d.undoImport(); uerr != nil {
+				// The next Open tries again; until then the rows stay hidden.
+				d.opts.Log.Error("crm: a failed import is not yet undone", "err", uerr)
+			}
+		}
+		return ImportReport{DryRun: dryRun, Rows: rep.Rows, Bad: rep.Bad}, err
+	}
+	rep.Committed = !dryRun
+	return rep, nil
+}
+
+// importBatch is how many rows one transaction of an import takes on: an
+// import's memory is bounded by it (and by one entry per number of the
+// file, to find duplicates), not by the file. Smaller batches cost time,
+// not memory: each commit rewrites the number index's pages its random
+// numbers touch (50,000 rows took 3 times as long in batches of 1,000).
+var importBatch = 5000
+
+// Keys of BucketMeta an import under way keeps until it commits.
+const (
+	metaImport = 'i' // -> pendingImport
+	metaMerged = 'm' // 'm' id -> Customer: a stored customer as the import's merges leave it
+)
+
+var importKey = []byte{metaImport}
+
+// pendingImport marks an import under way. Its new customers (the ids
+// From to Last, contiguous since other writes wait; each batch's
+// transaction moves Last) are written batch by batch but hidden from Get
+// and Lookup and kept out of the search index;
+// its merges into stored customers wait under metaMerged. The commit
+// applies the merges and deletes the mark in one transaction; a failed
+// import, or Open after a crash, removes what it wrote (undoImport).
+type pendingImport struct {
+	From uint64 `json:"from"` // the first new customer's id; 0: none yet
+	Last uint64 `json:"last"` // the last, as of the batch written last
+}
+
+// target is a customer later rows of the file are duplicates of.
+type target struct {
+	id     uint64 // 0 for a customer a dry run would create
+	stored bool   // committed before the import
+	staged bool   // stored, and merged into: its new version is under metaMerged
+	phones int    // how many numbers it has (merges add up to MaxNumbers)
+}
+
+// importer is one import's state between batches.
+type importer struct {
+	d      *Directory
+	a      Actor
+	policy DupPolicy
+	rep    *ImportReport
+	// write: a real import that still may commit; it stops writing at a
+	// bad row when bad rows are not skipped, and only lists the rest.
+	write     bool
+	refused   bool
+	now       time.Time
+	seen      map[string]*target // by number
+	byID      map[uint64]*target // the stored ones, by id
+	batch     []row
+	from      uint64   // the first new id
+	last      uint64   // the last new id
+	committed uint64   // the last new id committed
+	merged    []uint64 // the stored customers merged into, in order
+}
+
+// read prepares the rows and hands them to flush a batch at a time.
+func (im *importer) read(rows iter.Seq2[[]string, error], opts ImportOptions, cats map[string]uint64, s schema) error {
+	rep := im.rep
 	line := 0
 	for cells, err := range rows {
 		if err != nil {
-			return rep, fmt.Errorf("crm: import: line %d: %w", line+1, err)
+			return fmt.Errorf("crm: import: line %d: %w", line+1, err)
 		}
 		line++
 		if line == 1 && opts.Header {
@@ -218,41 +311,362 @@ func (d *Directory) Import(a Actor, rows iter.Seq2[[]string, error], opts Import
 		}
 		rep.Rows++
 		if rep.Rows > MaxImportRows {
-			return rep, Invalid("import", "file", "more than %d rows", MaxImportRows)
+			return Invalid("import", "file", "more than %d rows", MaxImportRows)
 		}
-		c, err := d.rowCustomer(cells, opts, catByName, s)
+		c, err := im.d.rowCustomer(cells, opts, cats, s)
 		if err != nil {
 			rep.Bad = append(rep.Bad, badRow(line, err))
+			// Nothing of a real import will be kept: list the rest only.
+			im.refused = im.refused || (im.write && !opts.SkipBad)
 			continue
 		}
-		good = append(good, row{line: line, c: c})
-	}
-	if len(rep.Bad) > 0 && !dryRun && !opts.SkipBad {
-		return rep, fmt.Errorf("%w: %d bad rows; correct them or skip them", ErrBadRows, len(rep.Bad))
-	}
-	d.wmu.Lock()
-	defer d.wmu.Unlock()
-	var changed []Customer
-	apply := func(tx kv.Tx) (err error) {
-		changed, err = d.applyImport(tx, a, good, opts.Duplicates, &rep, !dryRun)
-		return err
-	}
-	var err error
-	if dryRun {
-		err = d.st.View(apply)
-	} else {
-		err = d.st.Update(apply)
-	}
-	if err != nil {
-		return ImportReport{DryRun: dryRun, Rows: rep.Rows, Bad: rep.Bad}, err
-	}
-	if !dryRun {
-		rep.Committed = true
-		for i := range changed {
-			d.idx.put(&changed[i], s.search)
+		im.batch = append(im.batch, row{line: line, c: c})
+		if len(im.batch) == importBatch {
+			if err := im.flush(); err != nil {
+				return err
+			}
 		}
 	}
-	return rep, nil
+	return im.flush()
+}
+
+// flush applies the rows waiting, in one transaction (a read-only one for
+// a dry run).
+func (im *importer) flush() error {
+	defer func() { clear(im.batch); im.batch = im.batch[:0] }()
+	if len(im.batch) == 0 || im.refused {
+		return nil
+	}
+	if !im.write {
+		return im.d.st.View(im.apply)
+	}
+	if err := im.d.st.Update(im.apply); err != nil {
+		// The batch's ids were given back: hide only those committed.
+		im.last = im.committed
+		im.d.pendingLast.Store(im.committed)
+		return err
+	}
+	im.committed = im.last
+	return nil
+}
+
+// stored finds the stored public customer that holds num, if any.
+func (im *importer) stored(tx kv.Tx, num string) (*target, error) {
+	var id uint64
+	err := tx.Each(BucketIndex, kv.Key{idxNumber}.Str(num), func(k, _ []byte) error {
+		id, _, _ = kv.CutU64(k[len(k)-8:])
+		return errStop
+	})
+	if err != nil && err != errStop {
+		return nil, err
+	}
+	if id == 0 {
+		return nil, nil
+	}
+	if t := im.byID[id]; t != nil {
+		return t, nil
+	}
+	c, err := getCustomer(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.Private {
+		return nil, nil // someone's private contact is not a duplicate of the public list
+	}
+	t := &target{id: id, stored: true, phones: len(c.Phones)}
+	im.byID[id] = t
+	for _, p := range c.Phones {
+		if _, ok := im.seen[p.Number]; !ok {
+			im.seen[p.Number] = t
+		}
+	}
+	return t, nil
+}
+
+// apply adds the batch's rows under the duplicate policy; with write off
+// (a dry run in a read transaction) it only counts.
+func (im *importer) apply(tx kv.Tx) error {
+	// New number keys are put in key order at the end: bbolt splits pages
+	// only at commit, so keys inserted at random places move a page's
+	// whole tail each time, and sorted they mostly append.
+	var keys [][]byte
+	for i := range im.batch {
+		c := &im.batch[i].c
+		var dup *target
+		if im.policy != DupKeep {
+			for _, p := range c.Phones {
+				t, ok := im.seen[p.Number]
+				if !ok {
+					var err error
+					if t, err = im.stored(tx, p.Number); err != nil {
+						return err
+					}
+					im.seen[p.Number] = t // nil: no one holds it (yet)
+				}
+				if t != nil {
+					dup = t
+					break
+				}
+			}
+		}
+		switch {
+		case dup == nil:
+			t := &target{phones: len(c.Phones)}
+			if im.write {
+				if err := im.create(tx, c, &keys); err != nil {
+					return err
+				}
+				t.id = c.ID
+			}
+			for _, p := range c.Phones {
+				if im.seen[p.Number] == nil || im.policy == DupKeep {
+					im.seen[p.Number] = t
+				}
+			}
+			im.rep.Created++
+		case im.policy == DupSkip:
+			im.rep.Skipped++
+		default:
+			if im.write {
+				if err := im.mergeInto(tx, dup, c, &keys); err != nil {
+					return err
+				}
+			}
+			for _, p := range c.Phones {
+				if im.seen[p.Number] == nil && dup.phones < MaxNumbers {
+					im.seen[p.Number] = dup
+					dup.phones++
+				}
+			}
+			im.rep.Merged++
+		}
+	}
+	slices.SortFunc(keys, bytes.Compare)
+	for _, k := range keys {
+		if err := tx.Put(BucketIndex, k, nil); err != nil {
+			return err
+		}
+	}
+	if im.write && im.from != 0 {
+		// The mark names the range to undo; ids after it may be anyone's.
+		return kv.PutJSON(tx, BucketMeta, importKey, pendingImport{From: im.from, Last: im.last})
+	}
+	return nil
+}
+
+// create writes a new customer, hidden until the import commits.
+func (im *importer) create(tx kv.Tx, c *Customer, keys *[][]byte) error {
+	id, err := tx.NextSeq(BucketCustomers)
+	if err != nil {
+		return err
+	}
+	if im.from == 0 {
+		im.from = id
+		im.d.pending.Store(id)
+	}
+	im.last = id
+	im.d.pendingLast.Store(id)
+	c.ID, c.Owner, c.Private, c.Version = id, "", false, 1
+	c.Created, c.Updated, c.CreatedBy, c.UpdatedBy = im.now, im.now, im.a.Login, im.a.Login
+	if err := kv.PutJSON(tx, BucketCustomers, custKey(id), c); err != nil {
+		return err
+	}
+	for _, p := range c.Phones {
+		*keys = append(*keys, numberKey(p.Number, id))
+	}
+	return nil
+}
+
+// mergeInto merges row c into dup: a customer of this import in place,
+// a stored one into its version waiting under metaMerged.
+func (im *importer) mergeInto(tx kv.Tx, dup *target, c *Customer, keys *[][]byte) error {
+	if !dup.stored {
+		cur, err := getCustomer(tx, dup.id)
+		if err != nil {
+			return err
+		}
+		merge(&cur, c)
+		cur.Updated, cur.UpdatedBy = im.now, im.a.Login
+		for _, p := range cur.Phones {
+			*keys = append(*keys, numberKey(p.Number, cur.ID))
+		}
+		return kv.PutJSON(tx, BucketCustomers, custKey(cur.ID), cur)
+	}
+	var cur Customer
+	var err error
+	if dup.staged {
+		err = Load(tx, BucketMeta, metaKey(metaMerged, dup.id), fmt.Sprintf("customer %d", dup.id), &cur)
+	} else {
+		cur, err = getCustomer(tx, dup.id)
+	}
+	if err != nil {
+		return err
+	}
+	merge(&cur, c)
+	if !dup.staged {
+		if _, err := tx.Get(BucketMeta, importKey); errors.Is(err, kv.ErrNotFound) {
+			if err := kv.PutJSON(tx, BucketMeta, importKey, pendingImport{From: im.from, Last: im.last}); err != nil {
+				return err
+			}
+		}
+		cur.Version++
+		dup.staged = true
+		im.merged = append(im.merged, dup.id)
+	}
+	cur.Updated, cur.UpdatedBy = im.now, im.a.Login
+	return kv.PutJSON(tx, BucketMeta, metaKey(metaMerged, dup.id), cur)
+}
+
+// commit applies the waiting merges and ends the import in one
+// transaction (its size grows with the merges only), then puts what
+// changed in the search index.
+func (im *importer) commit(search []string) error {
+	d := im.d
+	err := d.st.Update(func(tx kv.Tx) error {
+		for _, id := range im.merged {
+			var c Customer
+			if err := Load(tx, BucketMeta, metaKey(metaMerged, id), fmt.Sprintf("customer %d", id), &c); err != nil {
+				return err
+			}
+			old, err := getCustomer(tx, id)
+			if err != nil {
+				return err
+			}
+			for _, p := range old.Phones {
+				if err := tx.Delete(BucketIndex, numberKey(p.Number, id)); err != nil {
+					return err
+				}
+			}
+			if err := kv.PutJSON(tx, BucketCustomers, custKey(id), c); err != nil {
+				return err
+			}
+			for _, p := range c.Phones {
+				if err := tx.Put(BucketIndex, numberKey(p.Number, id), nil); err != nil {
+					return err
+				}
+			}
+			if err := tx.Delete(BucketMeta, metaKey(metaMerged, id)); err != nil {
+				return err
+			}
+		}
+		return tx.Delete(BucketMeta, importKey)
+	})
+	if err != nil {
+		return err
+	}
+	d.pending.Store(0)
+	d.pendingLast.Store(0)
+	var ids []uint64
+	if im.from != 0 {
+		for id := im.from; id <= im.last; id++ {
+			ids = append(ids, id)
+			if len(ids) == importBatch {
+				d.reindex(ids, search)
+				ids = ids[:0]
+			}
+		}
+	}
+	d.reindex(append(ids, im.merged...), search)
+	return nil
+}
+
+// reindex puts customers ids in the search index, those still there.
+func (d *Directory) reindex(ids []uint64, search []string) {
+	for len(ids) > 0 {
+		n := min(len(ids), importBatch)
+		cs, err := d.load(ids[:n])
+		if err != nil {
+			// Committed but not searchable until the next start; Lookup finds them.
+			d.opts.Log.Error("crm: imported customers not in the search index", "err", err)
+		}
+		for i := range cs {
+			d.idx.put(&cs[i], search)
+		}
+		ids = ids[n:]
+	}
+}
+
+// undoImport removes what an import that did not commit wrote, a batch
+// per transaction: its new customers and their numbers, its waiting
+// merges, and last its mark. Without a mark it does nothing.
+func (d *Directory) undoImport() error {
+	var p pendingImport
+	var found bool
+	if err := d.st.View(func(tx kv.Tx) (err error) {
+		found, err = kv.GetJSON(tx, BucketMeta, importKey, &p)
+		return err
+	}); err != nil || !found {
+		return err
+	}
+	// Until it is undone the import's customers stay hidden: those of a
+	// failed import are (its range); those of a crash, before Open reads.
+	if d.pending.Load() == 0 {
+		d.pending.Store(p.From)
+		d.pendingLast.Store(p.Last)
+	}
+	for id := p.From; id != 0 && id <= p.Last; id += uint64(importBatch) {
+		err := d.st.Update(func(tx kv.Tx) error {
+			for n := id; n <= p.Last && n < id+uint64(importBatch); n++ {
+				raw, err := tx.Get(BucketCustomers, custKey(n))
+				if errors.Is(err, kv.ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				var c Customer
+				_ = json.Unmarshal(raw, &c) // a damaged record's numbers stay, pointing nowhere
+				for _, ph := range c.Phones {
+					if err := tx.Delete(BucketIndex, numberKey(ph.Number, n)); err != nil {
+						return err
+					}
+				}
+				if err := tx.Delete(BucketCustomers, custKey(n)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("crm: undo an import: %w", err)
+		}
+	}
+	for done := false; !done; {
+		err := d.st.Update(func(tx kv.Tx) error {
+			var keys [][]byte
+			err := tx.Each(BucketMeta, []byte{metaMerged}, func(k, _ []byte) error {
+				keys = append(keys, bytes.Clone(k))
+				if len(keys) == importBatch {
+					return errStop
+				}
+				return nil
+			})
+			if err != nil && err != errStop {
+				return err
+			}
+			for _, k := range keys {
+				if err := tx.Delete(BucketMeta, k); err != nil {
+					return err
+				}
+			}
+			if done = len(keys) < importBatch; done {
+				return tx.Delete(BucketMeta, importKey)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("crm: undo an import: %w", err)
+		}
+	}
+	d.pending.Store(0)
+	d.pendingLast.Store(0)
+	return nil
+}
+
+// hidden reports whether id is a customer of an import not yet committed.
+func (d *Directory) hidden(id uint64) bool {
+	p := d.pending.Load()
+	return p != 0 && id >= p && id <= d.pendingLast.Load()
 }
 
 func emptyRow(cells []string) bool {
@@ -322,137 +736,6 @@ func (d *Directory) rowCustomer(cells []string, opts ImportOptions, cats map[str
 	}
 	err := d.clean(&c, s)
 	return c, err
-}
-
-// applyImport adds the prepared rows under policy and returns the
-// customers it created or changed (for the search index). With write off
-// (a dry run in a read transaction) it only counts.
-func (d *Directory) applyImport(tx kv.Tx, a Actor, rows []row, policy DupPolicy, rep *ImportReport, write bool) ([]Customer, error) {
-	now := d.now()
-	// byNumber finds the customer (stored, or earlier in the file) that
-	// holds a number first.
-	type target struct {
-		c       *Customer
-		stored  bool
-		changed bool
-	}
-	seen := map[string]*target{}
-	var order []*target
-	stored := func(num string) (*target, error) {
-		var id uint64
-		err := tx.Each(BucketIndex, kv.Key{idxNumber}.Str(num), func(k, _ []byte) error {
-			id, _, _ = kv.CutU64(k[len(k)-8:])
-			return errStop
-		})
-		if err != nil && err != errStop {
-			return nil, err
-		}
-		if id == 0 {
-			return nil, nil
-		}
-		c, err := getCustomer(tx, id)
-		if err != nil {
-			return nil, err
-		}
-		if c.Private {
-			return nil, nil // someone's private contact is not a duplicate of the public list
-		}
-		return &target{c: &c, stored: true}, nil
-	}
-	for i := range rows {
-		c := &rows[i].c
-		var dup *target
-		if policy != DupKeep {
-			for _, p := range c.Phones {
-				if t, ok := seen[p.Number]; ok {
-					dup = t
-					break
-				}
-				t, err := stored(p.Number)
-				if err != nil {
-					return nil, err
-				}
-				if t != nil {
-					seen[p.Number], dup = t, t
-					order = append(order, t)
-					break
-				}
-			}
-		}
-		switch {
-		case dup == nil:
-			c.Owner, c.Private, c.Version = "", false, 1
-			c.Created, c.Updated, c.CreatedBy, c.UpdatedBy = now, now, a.Login, a.Login
-			t := &target{c: c, changed: true}
-			order = append(order, t)
-			for _, p := range c.Phones {
-				if _, ok := seen[p.Number]; !ok || policy == DupKeep {
-					seen[p.Number] = t
-				}
-			}
-			rep.Created++
-		case policy == DupSkip:
-			rep.Skipped++
-		default:
-			merge(dup.c, c)
-			if !dup.changed && dup.stored {
-				dup.c.Version++
-			}
-			dup.changed = true
-			dup.c.Updated, dup.c.UpdatedBy = now, a.Login
-			for _, p := range dup.c.Phones {
-				if _, ok := seen[p.Number]; !ok {
-					seen[p.Number] = dup
-				}
-			}
-			rep.Merged++
-		}
-	}
-	if !write {
-		return nil, nil
-	}
-	// Records first (new ids ascend, so they append), then the number keys
-	// in key order: bbolt splits pages only at commit, so keys inserted at
-	// random places of one huge transaction move the page's whole tail each
-	// time, and sorted they mostly append.
-	var out []Customer
-	var keys [][]byte
-	for _, t := range order {
-		if !t.changed {
-			continue
-		}
-		if t.stored {
-			old, err := getCustomer(tx, t.c.ID)
-			if err != nil {
-				return nil, err
-			}
-			for _, p := range old.Phones {
-				if err := tx.Delete(BucketIndex, numberKey(p.Number, old.ID)); err != nil {
-					return nil, err
-				}
-			}
-		} else {
-			id, err := tx.NextSeq(BucketCustomers)
-			if err != nil {
-				return nil, err
-			}
-			t.c.ID = id
-		}
-		if err := kv.PutJSON(tx, BucketCustomers, custKey(t.c.ID), t.c); err != nil {
-			return nil, err
-		}
-		for _, p := range t.c.Phones {
-			keys = append(keys, numberKey(p.Number, t.c.ID))
-		}
-		out = append(out, *t.c)
-	}
-	slices.SortFunc(keys, bytes.Compare)
-	for _, k := range keys {
-		if err := tx.Put(BucketIndex, k, nil); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
 }
 
 var errStop = errors.New("stop")

@@ -95,30 +95,72 @@ func TestImportDryRunAndCommit(t *testing.T) {
 	}
 }
 
-// failingStore fails the transaction's n-th Put, as a full disk would.
+// failingStore fails the transaction's n-th Put, as a full disk would,
+// and with deletes set every Delete after it too (the box losing power
+// before the import is undone).
 type failingStore struct {
 	*kv.Mem
-	after int
+	after   int
+	deletes bool
 }
 
 func (f *failingStore) Update(fn func(kv.Tx) error) error {
-	return f.Mem.Update(func(tx kv.Tx) error { return fn(&failingTx{Tx: tx, left: &f.after}) })
+	return f.Mem.Update(func(tx kv.Tx) error { return fn(&failingTx{Tx: tx, f: f}) })
 }
 
 type failingTx struct {
 	kv.Tx
-	left *int
+	f *failingStore
 }
 
 func (t *failingTx) Put(b kv.Bucket, k, v []byte) error {
-	if *t.left == 0 {
+	if t.f.after == 0 {
 		return errors.New("disk full")
 	}
-	*t.left--
+	t.f.after--
 	return t.Tx.Put(b, k, v)
 }
 
+func (t *failingTx) Delete(b kv.Bucket, k []byte) error {
+	if t.f.after == 0 && t.f.deletes {
+		return errors.New("power lost")
+	}
+	return t.Tx.Delete(b, k)
+}
+
+// smallBatches makes imports write 100 rows per transaction for the test.
+func smallBatches(t *testing.T) {
+	old := importBatch
+	importBatch = 100
+	t.Cleanup(func() { importBatch = old })
+}
+
+// countRecords counts every record of the directory's customer buckets and
+// BucketMeta's import keys.
+func countRecords(t *testing.T, m *kv.Mem) (n int) {
+	t.Helper()
+	m.View(func(tx kv.Tx) error {
+		tx.Each(BucketCustomers, nil, func(k, v []byte) error { n++; return nil })
+		tx.Each(BucketIndex, nil, func(k, v []byte) error { n++; return nil })
+		tx.Each(BucketMeta, []byte{metaImport}, func(k, v []byte) error { n++; return nil })
+		tx.Each(BucketMeta, []byte{metaMerged}, func(k, v []byte) error { n++; return nil })
+		return nil
+	})
+	return n
+}
+
+func numberedRows(n int) [][]string {
+	var rows [][]string
+	for i := range n {
+		rows = append(rows, []string{fmt.Sprintf("客户%d", i), fmt.Sprintf("139%08d", i)})
+	}
+	return rows
+}
+
+// TestImportAllOrNothing: a store failing in the fourth batch (three
+// committed) leaves nothing of the import, neither records nor its mark.
 func TestImportAllOrNothing(t *testing.T) {
+	smallBatches(t)
 	m := kv.NewMem()
 	fs := &failingStore{Mem: m, after: -1}
 	d, err := Open(fs, Options{})
@@ -126,27 +168,172 @@ func TestImportAllOrNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	cat := mustCategory(t, d, "c")
-	var rows [][]string
-	for i := range 500 {
-		rows = append(rows, []string{fmt.Sprintf("客户%d", i), fmt.Sprintf("139%08d", i)})
-	}
-	fs.after = 700 // well into the rows
-	_, err = d.Import(admin, sliceRows(rows), ImportOptions{Columns: []string{ColName, ColNumbers}, Category: cat.ID}, false)
+	fs.after = 700 // each batch puts 201 records: the fourth fails
+	_, err = d.Import(admin, sliceRows(numberedRows(500)), ImportOptions{Columns: []string{ColName, ColNumbers}, Category: cat.ID}, false)
 	if err == nil {
 		t.Fatal("the import survived a failing store")
 	}
 	if n, _ := d.Stats(); n != 0 {
 		t.Errorf("search index holds %d customers of a failed import", n)
 	}
-	m.View(func(tx kv.Tx) error {
-		n := 0
-		tx.Each(BucketCustomers, nil, func(k, v []byte) error { n++; return nil })
-		tx.Each(BucketIndex, nil, func(k, v []byte) error { n++; return nil })
-		if n != 0 {
-			t.Errorf("a failed import left %d records", n)
+	if n := countRecords(t, m); n != 0 {
+		t.Errorf("a failed import left %d records", n)
+	}
+	// The directory works on: the same file imports once the disk has room.
+	fs.after = -1
+	rep, err := d.Import(admin, sliceRows(numberedRows(500)), ImportOptions{Columns: []string{ColName, ColNumbers}, Category: cat.ID}, false)
+	if err != nil || rep.Created != 500 {
+		t.Fatalf("import after the failure: %+v %v", rep, err)
+	}
+	if got, _ := d.Lookup(bob, "13900000499"); len(got) != 1 || got[0].Name != "客户499" {
+		t.Fatalf("lookup after the import: %+v", got)
+	}
+}
+
+// TestImportUndoneAtOpen: an import the box stopped in the middle of (its
+// undo failing too) is hidden while the directory runs and removed when
+// it opens again; or, while it runs, by the next import. A customer
+// created meanwhile is seen.
+func TestImportUndoneAtOpen(t *testing.T) {
+	for _, reopen := range []bool{true, false} {
+		t.Run(fmt.Sprint("reopen=", reopen), func(t *testing.T) { testImportUndone(t, reopen) })
+	}
+}
+
+func testImportUndone(t *testing.T, reopen bool) {
+	smallBatches(t)
+	m := kv.NewMem()
+	fs := &failingStore{Mem: m, after: -1, deletes: true}
+	d, err := Open(fs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := mustCategory(t, d, "c")
+	if _, err := d.Create(alice, Customer{Category: cat.ID, Name: "老客户", Phones: []Phone{{Number: "13700000000"}}}); err != nil {
+		t.Fatal(err)
+	}
+	fs.after = 700
+	if _, err := d.Import(admin, sliceRows(numberedRows(500)), ImportOptions{Columns: []string{ColName, ColNumbers}, Category: cat.ID}, false); err == nil {
+		t.Fatal("the import survived a failing store")
+	}
+	if got, err := d.Lookup(bob, "13900000001"); err != nil || len(got) != 0 {
+		t.Fatalf("a customer of the failed import is found: %+v %v", got, err)
+	}
+	if n := countRecords(t, m); n < 300 {
+		t.Fatalf("the test's store kept only %d records: nothing to undo", n)
+	}
+	fs.after = -1
+	if _, err := d.Create(alice, Customer{Category: cat.ID, Name: "新客户", Phones: []Phone{{Number: "13600000000"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := d.Lookup(bob, "13600000000"); len(got) != 1 {
+		t.Fatalf("a customer created after the failed import is hidden: %+v", got)
+	}
+	if !reopen {
+		rep, err := d.Import(admin, sliceRows(numberedRows(1)), ImportOptions{Columns: []string{ColName, ColNumbers}, Category: cat.ID}, false)
+		if err != nil || rep.Created != 1 {
+			t.Fatalf("the next import: %+v %v", rep, err)
 		}
-		return nil
-	})
+		if n := countRecords(t, m); n != 6 { // 老客户, 新客户, 客户0, their numbers
+			t.Errorf("the next import left %d records", n)
+		}
+		if got, _ := d.Lookup(bob, "13900000000"); len(got) != 1 {
+			t.Errorf("the next import's customer: %+v", got)
+		}
+		return
+	}
+	d2, err := Open(m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := countRecords(t, m); n != 4 { // the customers created before and after, their numbers
+		t.Errorf("open left %d records of the stopped import", n)
+	}
+	if n, _ := d2.Stats(); n != 2 {
+		t.Errorf("search index holds %d customers", n)
+	}
+	if got, _ := d2.Lookup(bob, "13700000000"); len(got) != 1 {
+		t.Errorf("the customer created before the import is gone: %+v", got)
+	}
+}
+
+// TestImportHiddenUntilCommit: while an import runs, the batches it wrote
+// are not found by number or id; once it commits they are.
+func TestImportHiddenUntilCommit(t *testing.T) {
+	smallBatches(t)
+	d, _ := newDir(t)
+	cat := mustCategory(t, d, "c")
+	rows := numberedRows(350)
+	var during []Customer
+	var getErr error
+	seq := func(yield func([]string, error) bool) {
+		for i, r := range rows {
+			if i == 250 { // two batches written
+				during, _ = d.Lookup(bob, "13900000001")
+				_, getErr = d.Get(bob, 1+1)
+			}
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}
+	rep, err := d.Import(admin, seq, ImportOptions{Columns: []string{ColName, ColNumbers}, Category: cat.ID}, false)
+	if err != nil || rep.Created != 350 {
+		t.Fatalf("import: %+v %v", rep, err)
+	}
+	if len(during) != 0 || !errors.Is(getErr, ErrNotFound) {
+		t.Fatalf("during the import: lookup %+v, get %v", during, getErr)
+	}
+	if got, _ := d.Lookup(bob, "13900000001"); len(got) != 1 {
+		t.Fatalf("after the import: lookup %+v", got)
+	}
+	if _, err := d.Get(bob, 2); err != nil {
+		t.Fatalf("after the import: get %v", err)
+	}
+	if res, _ := d.Search(bob, "客户34", 50); len(res.Customers) != 11 {
+		t.Fatalf("search after the import: %d customers", len(res.Customers))
+	}
+}
+
+// TestImportMergeAcrossBatches: duplicates in later batches merge into a
+// stored customer (its version rising once) and into a customer an
+// earlier batch created, and the dry run counts as the import does.
+func TestImportMergeAcrossBatches(t *testing.T) {
+	smallBatches(t)
+	d, _ := newDir(t)
+	cat := mustCategory(t, d, "c")
+	old, err := d.Create(alice, Customer{Category: cat.ID, Name: "老客户", Phones: []Phone{{Number: "13700000000"}, {Number: "13700000001"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := numberedRows(300)
+	rows[10] = []string{"", "13700000000;13600000010", "公司甲"}  // stored, batch 1
+	rows[150] = []string{"", "13700000001", "", "地址乙"}         // stored by its other number, batch 2
+	rows[250] = []string{"", "13900000005;13600000250", "公司丙"} // row 5, batch 3
+	rows[260] = []string{"", "13600000250", "", "地址丁"}         // row 5 again, by the number row 250 added
+	opts := ImportOptions{Columns: []string{ColName, ColNumbers, ColCompany, ColAddress}, Category: cat.ID, Duplicates: DupMerge}
+	dry, err := d.Import(admin, sliceRows(rows), opts, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := d.Import(admin, sliceRows(rows), opts, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Created != 296 || rep.Merged != 4 || dry.Created != rep.Created || dry.Merged != rep.Merged {
+		t.Fatalf("dry run %+v, import %+v", dry, rep)
+	}
+	got, _ := d.Lookup(bob, "13600000010")
+	if len(got) != 1 || got[0].ID != old.ID || got[0].Company != "公司甲" || got[0].Address != "地址乙" || got[0].Version != 2 || len(got[0].Phones) != 3 {
+		t.Fatalf("the stored customer after the merges: %+v", got)
+	}
+	got, _ = d.Lookup(bob, "13600000250")
+	if len(got) != 1 || got[0].Name != "客户5" || got[0].Company != "公司丙" || got[0].Address != "地址丁" {
+		t.Fatalf("the new customer after the merges: %+v", got)
+	}
+	if res, _ := d.Search(bob, "公司甲", 5); len(res.Customers) != 1 {
+		t.Fatalf("the merged customer is not searchable by its new company: %+v", res)
+	}
 }
 
 func TestExportReimport(t *testing.T) {

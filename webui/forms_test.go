@@ -104,6 +104,7 @@ func TestFormChoicesMatchTheConfiguration(t *testing.T) {
 	if !slices.Equal(groupRules, ccconf.Rules) || !slices.Equal(joinRules, []string{ccconf.JoinAlways, ccconf.JoinIfLoggedIn, ccconf.JoinIfAvailable}) ||
 		!slices.Equal(leaveRules, []string{ccconf.LeaveNever, ccconf.LeaveNoLoggedIn, ccconf.LeaveNoAvail}) ||
 		!slices.Equal(agentModes, []string{ccconf.ModeExtension, ccconf.ModeSoftphone, ccconf.ModeOutside}) ||
+		!slices.Equal(groupConsents, ccconf.Consents) ||
 		!slices.Equal(targetKinds, []string{ccconf.TargetFlow, ccconf.TargetGroup, ccconf.TargetExtension, ccconf.TargetVoicemail, ccconf.TargetHangup}) ||
 		!slices.Equal(routeKinds, []string{ccconf.TargetFlow, ccconf.TargetGroup, ccconf.TargetExtension, ccconf.TargetVoicemail, ccconf.TargetFax}) ||
 		!slices.Equal(directions, []string{ccconf.DirIn, ccconf.DirOut, ccconf.DirBoth}) ||

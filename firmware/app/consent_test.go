@@ -12,6 +12,7 @@ import (
 	"callbox/dsp/wav"
 	"callbox/telephony/acd"
 	"callbox/telephony/cc"
+	"callbox/telephony/ccconf"
 	"callbox/telephony/prompt"
 	"callbox/telephony/voicemail"
 )
@@ -34,29 +35,50 @@ func TestRecordingConsentPrompt(t *testing.T) {
 	if err := rec.SetSettings(st); err != nil {
 		t.Fatal(err)
 	}
+	if !consentHeard(t, a, 1700) {
+		t.Fatal("the caller did not hear the consent prompt before the agent's phone rang")
+	}
+}
+
+// The consent prompt as the group's own setting in the running box: the
+// sales group says "on" while the box's default is off and the recording
+// settings name no prompt, so the caller hears the system's notice
+// (rec/notice, a 1900 Hz tone here) before agent 1088's phone rings.
+// Before, a group had no say and nothing was played without a named
+// prompt.
+func TestRecordingConsentPerGroup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: opens sockets")
+	}
+	c := ccTestConfig(t)
+	c.Groups[0].Consent = ccconf.ConsentOn
+	a := bootCC(t, 32400, ccTestPBX(), c)
+	if _, err := a.Prompts().Put("rec/notice", "zh-CN", sine8k(1900, 8000), prompt.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if !consentHeard(t, a, 1900) {
+		t.Fatal("the caller did not hear the group's recording notice before the agent's phone rang")
+	}
+}
+
+// consentHeard calls agent 1088 from the line fxo1 through the menu and
+// reports whether the caller heard the consent prompt (a tone of hz)
+// before the agent's phone rang.
+func consentHeard(t *testing.T, a *App, hz float64) bool {
+	t.Helper()
 	_, co, phone := lineCallFor1088(t, a)
 	eventually(t, 15*time.Second, "the box answering the line", co.Answered)
-	for try := 0; ; try++ { // the menu, half a second at a time
-		co.Record(4000)
-		eventually(t, 15*time.Second, "half a second heard", func() bool { return len(co.Heard()) >= 4000 })
-		if containsTone(co.Heard(), ccMenuHz) {
-			break
-		}
-		if try == 40 {
-			t.Fatal("the caller never heard the menu")
-		}
-	}
+	waitMenu(t, co)
 	co.Record(8000 * 20)
 	if err := co.SendDTMF("1"); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 20*time.Second, "202 ringing", phone.Ringing)
-	if !containsTone(co.Heard(), 1700) {
-		t.Fatal("the caller did not hear the consent prompt before the agent's phone rang")
-	}
+	heard := containsTone(co.Heard(), hz)
 	if err := co.Hangup(si3050sim.BusyTone, 0); err != nil {
 		t.Fatal(err)
 	}
+	return heard
 }
 
 // loginAgent logs an agent in on an extension of the running box.

@@ -66,6 +66,9 @@ func TestExample(t *testing.T) {
 	if g.Rule != "longest_idle" || g.Enabled == nil || g.IsEnabled() || !g.Records() || g.Join != JoinAlways || g.Leave != LeaveNever {
 		t.Fatalf("defaults of group 3: %+v", g)
 	}
+	if g.Consent != "" || !g.PlaysConsent(true) || g.PlaysConsent(false) {
+		t.Fatalf("group 3's consent %q does not follow the box's default", g.Consent)
+	}
 	if c.Groups[0].CallbackKey != "1" || c.Groups[1].Records() {
 		t.Fatalf("callback key %q, recording %v", c.Groups[0].CallbackKey, c.Groups[1].Records())
 	}
@@ -154,6 +157,8 @@ func TestValidateNames(t *testing.T) {
 		{"unknown rule", func(c *Config) { c.Groups[1].Rule = "fastest" },
 			`ccconf: group 2: rule: "fastest" is not one of longest_idle, agent_level, last_agent, round_robin, fewest_calls, least_talk_time, ring_all, linear, random, ring_progressive`,
 			ReasonNotOneOf, ObjGroup, "2", "rule"},
+		{"unknown consent", func(c *Config) { c.Groups[1].Consent = "ask" },
+			`ccconf: group 2: consent: "ask" is not one of default, on, off`, ReasonNotOneOf, ObjGroup, "2", "consent"},
 		{"ring timeout too short", func(c *Config) { c.Groups[0].RingTimeoutS = 2 },
 			"ccconf: group 1: ring_timeout_s: 0 (the default) or from 5 to 300", ReasonRangeOrZero, ObjGroup, "1", "ring_timeout_s"},
 		{"relax out of order", func(c *Config) { c.Groups[1].Relax[1].AfterS = 30 },
@@ -741,5 +746,28 @@ func TestShortAbandonZero(t *testing.T) {
 	*c.Settings.ShortAbandonS = 61
 	if err := c.Validate(Context{}); err == nil || !strings.Contains(err.Error(), "short_abandon_s: from 0 to 60") {
 		t.Fatalf("61 s: %v", err)
+	}
+}
+
+// A group's consent: on and off override the box's default, "" and
+// "default" (kept as "") follow it, and a group that does not record
+// plays none.
+func TestGroupConsent(t *testing.T) {
+	no := false
+	for _, tc := range []struct {
+		consent    string
+		recording  *bool
+		boxDefault bool
+		want       bool
+	}{
+		{"", nil, false, false}, {"", nil, true, true}, {ConsentDefault, nil, true, true},
+		{ConsentOn, nil, false, true}, {ConsentOff, nil, true, false}, {ConsentOn, &no, true, false},
+	} {
+		c := Config{Version: Version, Groups: []Group{{ID: 1, Name: "g", Consent: tc.consent, Recording: tc.recording}}}
+		c.Normalize()
+		g := c.Groups[0]
+		if got := g.PlaysConsent(tc.boxDefault); got != tc.want || g.Consent == ConsentDefault {
+			t.Errorf("consent %q, recording %v, default %v: plays %v (stored %q), want %v", tc.consent, tc.recording, tc.boxDefault, got, g.Consent, tc.want)
+		}
 	}
 }

@@ -314,6 +314,9 @@ func (c *Config) checkGroup(v *validator, x *index, i int) {
 	oneOf(v, base, obj, "rule", g.Rule, Rules)
 	oneOf(v, base, obj, "join", g.Join, []string{JoinAlways, JoinIfLoggedIn, JoinIfAvailable})
 	oneOf(v, base, obj, "leave", g.Leave, []string{LeaveNever, LeaveNoLoggedIn, LeaveNoAvail})
+	if g.Consent != "" {
+		oneOf(v, base, obj, "consent", g.Consent, Consents)
+	}
 	seconds(v, base, obj, "ring_timeout_s", g.RingTimeoutS, 5, 300)
 	seconds(v, base, obj, "retry_s", g.RetryS, 1, 600)
 	seconds(v, base, obj, "progress_step_s", g.ProgressStepS, 1, 300)

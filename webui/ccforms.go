@@ -21,8 +21,8 @@ var (
 	groupConsents = []string{"default", "on", "off"}
 	targetKinds   = []string{"flow", "group", "extension", "voicemail", "hangup"}
 	// routeKinds are an inbound route's targets: a fax DID or line goes
-	// to the fax receiver.
-	routeKinds   = []string{"flow", "group", "extension", "voicemail", "fax"}
+	// to the fax receiver, a room's callers join a conference room.
+	routeKinds   = []string{"flow", "group", "extension", "voicemail", "fax", "room"}
 	directions   = []string{"in", "out", "both"}
 	routeSources = []string{"trunk", "line", "internal"}
 )
@@ -49,6 +49,7 @@ func targetFields(prefix string, required bool, kinds []string) []formField {
 		{Name: prefix + ".extension", Type: ftSelect, Dynamic: pbxKeys(PBXExtensions), When: prefix + ".kind=extension"},
 		{Name: prefix + ".mailbox", Max: 16, When: prefix + ".kind=voicemail"},
 		{Name: prefix + ".message", Max: 64, When: prefix + ".kind=hangup"},
+		{Name: prefix + ".room", Max: 16, When: prefix + ".kind=room"},
 	}
 }
 

@@ -300,8 +300,12 @@ func targetName(t acd.Target) string {
 }
 
 // transfer rings number in the call; once it answers, the caller and it
-// talk and the flow is over.
+// talk and the flow is over. A conference room's number joins the caller
+// to the room instead.
 func (d *dialog) transfer(req ivr.TransferRequest) error {
+	if d.s.isRoom(req.To) {
+		return d.room(req.To)
+	}
 	var leg callswitch.LegID
 	if err := d.ask(func() error {
 		var err error

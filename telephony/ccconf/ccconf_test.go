@@ -232,6 +232,14 @@ func TestValidateNames(t *testing.T) {
 			c.InboundRoutes[len(c.InboundRoutes)-1].Target = Target{Kind: TargetFax, Flow: "main"}
 		},
 			`ccconf: inbound route "front-desk": target.flow: not used by a "fax" target`, ReasonTargetUnused, ObjInboundRoute, "front-desk", "flow"},
+		{"route to a room without its number", func(c *Config) { c.InboundRoutes[5].Target = Target{Kind: TargetRoom} },
+			`ccconf: inbound route "front-desk": target.room: required`, ReasonRequired, ObjInboundRoute, "front-desk", "room"},
+		{"route to a room by a name", func(c *Config) { c.InboundRoutes[5].Target = Target{Kind: TargetRoom, Room: "daily"} },
+			`ccconf: inbound route "front-desk": target.room: "daily" is not a conference room's number`, ReasonUnknownRoom, ObjInboundRoute, "front-desk", "room"},
+		{"room route with an extension", func(c *Config) { c.InboundRoutes[5].Target.Kind = TargetRoom },
+			`ccconf: inbound route "front-desk": target.extension: not used by a "room" target`, ReasonTargetUnused, ObjInboundRoute, "front-desk", "extension"},
+		{"overflow to a room", func(c *Config) { c.Groups[0].Overflow = Target{Kind: TargetRoom, Room: "7001"} },
+			`ccconf: group 1: overflow.kind: "room" is not one of group, flow, voicemail, hangup`, ReasonNotOneOf, ObjGroup, "1", "kind"},
 		{"overflow to the fax receiver", func(c *Config) { c.Groups[0].Overflow = Target{Kind: TargetFax} },
 			`ccconf: group 1: overflow.kind: "fax" is not one of group, flow, voicemail, hangup`, ReasonNotOneOf, ObjGroup, "1", "kind"},
 		{"same DID twice", func(c *Config) { c.InboundRoutes[1].DID = "+862155550100" },
@@ -304,6 +312,23 @@ func TestFaxRouteIsValid(t *testing.T) {
 	}
 	if err := c.Validate(Context{PBX: testPBX(t)}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A route's room target: a room's number is enough without the rooms to
+// ask; with them, the room must be there.
+func TestRoomRouteIsValid(t *testing.T) {
+	c := example(t)
+	c.InboundRoutes[5].Target = Target{Kind: TargetRoom, Room: "7001"}
+	if err := c.Validate(Context{PBX: testPBX(t)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(Context{PBX: testPBX(t), Rooms: func(n string) bool { return n == "7001" }}); err != nil {
+		t.Fatal(err)
+	}
+	var fe *FieldError
+	if err := c.Validate(Context{PBX: testPBX(t), Rooms: func(string) bool { return false }}); !errors.As(err, &fe) || fe.Code != ReasonUnknownRoom {
+		t.Fatalf("a route to a room that is not there: %v", err)
 	}
 }
 

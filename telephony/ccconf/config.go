@@ -227,6 +227,7 @@ const (
 	TargetVoicemail = "voicemail" // a mailbox: mailbox
 	TargetHangup    = "hangup"    // a message (optional), then hang up
 	TargetFax       = "fax"       // the fax receiver (inbound routes only: a fax DID or line)
+	TargetRoom      = "room"      // a conference room: room (its number)
 )
 
 // Target is where a call goes: an overflow, or an inbound route's
@@ -238,6 +239,7 @@ type Target struct {
 	Extension string `json:"extension,omitempty"`
 	Mailbox   string `json:"mailbox,omitempty"`
 	Message   string `json:"message,omitempty"`
+	Room      string `json:"room,omitempty"`
 }
 
 // Agent service modes: how an agent's calls reach them.

@@ -141,6 +141,9 @@ type Stats struct {
 	PlaybackXruns uint64
 	// MaxLate is the worst lateness seen.
 	MaxLate time.Duration
+	// Batched counts frames run in idle batches (simulation, SetIdle):
+	// on time in the frames' own timeline, not in wall time.
+	Batched uint64
 }
 
 // Errors a caller may branch on.
@@ -203,6 +206,7 @@ type bus struct {
 	handler atomic.Pointer[Handler]
 
 	ticks, overruns, dropped, underruns, pxruns atomic.Uint64
+	batched                                     atomic.Uint64
 	maxLate                                     atomic.Int64
 }
 
@@ -285,6 +289,7 @@ func (b *bus) Stats() Stats {
 		Underruns:     b.underruns.Load(),
 		PlaybackXruns: b.pxruns.Load(),
 		MaxLate:       time.Duration(b.maxLate.Load()),
+		Batched:       b.batched.Load(),
 	}
 }
 

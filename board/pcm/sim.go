@@ -39,6 +39,13 @@ type Sim struct {
 	seq uint64
 	run runner
 
+	// idleFn, set with SetIdle, says whether the box has nothing to time;
+	// batch is how many frames Run then processes per wake. wake ends an
+	// idle sleep early.
+	idleFn atomic.Pointer[func() bool]
+	batch  atomic.Int64
+	wake   chan struct{}
+
 	scratch [FrameSize]int16
 	idle    [FrameSize]int16
 }
@@ -54,7 +61,7 @@ func NewSim(slots int, clock vclock.Clock) (*Sim, error) {
 	if clock == nil {
 		return nil, fmt.Errorf("pcm: sim: no clock")
 	}
-	s := &Sim{clock: clock, Tolerance: FramePeriod / 2, Backlog: 4}
+	s := &Sim{clock: clock, Tolerance: FramePeriod / 2, Backlog: 4, wake: make(chan struct{}, 1)}
 	s.bus.init(slots)
 	lines := make([]Endpoint, slots)
 	s.lines.Store(&lines)
@@ -159,11 +166,64 @@ func (s *Sim) portAt(ports []*Port, slot int) *Port {
 	return nil
 }
 
+// SetIdle lets Run sleep through idle stretches: while idle reports true
+// (asked before each sleep, on Run's goroutine), Run wakes once per batch
+// frames and processes them back to back, instead of once per frame. No
+// frame is skipped and each keeps its place on the grid (its Tick.Time);
+// only its wall time moves, by at most batch-1 frames, which nobody hears
+// while nothing is going on. Wake ends such a sleep at once, so the frame
+// due now runs on time when something starts. A batch below 2 or a nil
+// idle turns it off.
+func (s *Sim) SetIdle(idle func() bool, batch int) {
+	if idle == nil || batch < 2 {
+		s.idleFn.Store(nil)
+		return
+	}
+	s.batch.Store(int64(batch))
+	s.idleFn.Store(&idle)
+}
+
+// Wake ends an idle sleep of Run now (see SetIdle); it never blocks and
+// does nothing when Run is not asleep in a batch.
+func (s *Sim) Wake() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// idleBatch returns the frames of the next batch: 1 unless SetIdle's
+// function says the box is idle.
+func (s *Sim) idleBatch() int64 {
+	if f := s.idleFn.Load(); f != nil && (*f)() {
+		return s.batch.Load()
+	}
+	return 1
+}
+
+// sleepIdle sleeps d or until Wake or ctx; the real clock only (a virtual
+// clock's Sleep takes no wall time, so there is nothing to cut short).
+func (s *Sim) sleepIdle(ctx context.Context, t *time.Timer, d time.Duration) {
+	if _, real := s.clock.(vclock.Real); !real {
+		s.clock.Sleep(d)
+		return
+	}
+	t.Reset(d)
+	select {
+	case <-t.C:
+	case <-s.wake:
+		t.Stop()
+	case <-ctx.Done():
+		t.Stop()
+	}
+}
+
 // Run paces ticks with the clock until ctx is done or Close is called:
 // tick n is due at start + n*FramePeriod. A tick starting more than
 // Tolerance after it was due counts as an overrun; when Run falls more than
 // Backlog frames behind, it skips to the present and counts the skipped
-// frames as dropped.
+// frames as dropped. While the box is idle (SetIdle), frames run in
+// batches, which count as neither.
 func (s *Sim) Run(ctx context.Context) error {
 	ctx, end, err := s.run.begin(ctx)
 	if err != nil {
@@ -171,31 +231,51 @@ func (s *Sim) Run(ctx context.Context) error {
 	}
 	defer end()
 
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	start := s.clock.Now()
 	base := s.seq
-	var n int64 // frames since start
+	var n int64        // frames since start
+	var batchEnd int64 // frames before it are an idle batch's, late by design
 	for ctx.Err() == nil {
 		due := start.Add(time.Duration(n) * FramePeriod)
 		now := s.clock.Now()
-		if d := due.Sub(now); d > 0 {
-			s.clock.Sleep(d)
-			if ctx.Err() != nil {
-				break
+		if n >= batchEnd {
+			if k := s.idleBatch(); k > 1 {
+				if d := due.Add(time.Duration(k-1) * FramePeriod).Sub(now); d > 0 {
+					s.sleepIdle(ctx, timer, d)
+					if ctx.Err() != nil {
+						break
+					}
+					now = s.clock.Now()
+				}
+				// The frames due by now, at most the batch (woken early:
+				// fewer; overslept: the rest is late as usual).
+				batchEnd = n + min(k, max(int64(now.Sub(due)/FramePeriod)+1, 0))
+			} else if d := due.Sub(now); d > 0 {
+				s.clock.Sleep(d)
+				if ctx.Err() != nil {
+					break
+				}
+				now = s.clock.Now()
 			}
-			now = s.clock.Now()
 		}
 		late := now.Sub(due)
-		if behind := int64(late / FramePeriod); behind > int64(s.Backlog) {
-			skip := behind - int64(s.Backlog)
-			s.dropped.Add(uint64(skip))
-			n += skip
-			due = start.Add(time.Duration(n) * FramePeriod)
-			late = now.Sub(due)
+		if n >= batchEnd {
+			if behind := int64(late / FramePeriod); behind > int64(s.Backlog) {
+				skip := behind - int64(s.Backlog)
+				s.dropped.Add(uint64(skip))
+				n += skip
+				due = start.Add(time.Duration(n) * FramePeriod)
+				late = now.Sub(due)
+			}
+			if late > s.Tolerance {
+				s.overruns.Add(1)
+			}
+			s.noteLate(late)
+		} else {
+			s.batched.Add(1)
 		}
-		if late > s.Tolerance {
-			s.overruns.Add(1)
-		}
-		s.noteLate(late)
 		s.tick(base+uint64(n), due, late)
 		n++
 	}

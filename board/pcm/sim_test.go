@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -445,5 +446,102 @@ func BenchmarkSimTick(b *testing.B) {
 			b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(b.N), "ns/tick")
 			b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(b.N*n*FrameSize*2), "ns/sample")
 		})
+	}
+}
+
+// sleepCounter is a virtual clock that counts Run's sleeps (its wakes).
+type sleepCounter struct {
+	*vclock.Virtual
+	sleeps int
+}
+
+func (c *sleepCounter) Sleep(d time.Duration) { c.sleeps++; c.Virtual.Sleep(d) }
+
+// While the box is idle, Run wakes once per batch of frames, not once per
+// frame, and still runs every frame in order, stamped on its own place on
+// the grid, with no overrun and no drop; once busy it paces frame by frame.
+func TestSimIdleBatches(t *testing.T) {
+	clk := &sleepCounter{Virtual: vclock.NewVirtual()}
+	s, _ := NewSim(6, clk)
+	defer s.Close()
+	t0 := clk.Now()
+	ctx, cancel := context.WithCancel(context.Background())
+	busy := false
+	s.SetIdle(func() bool { return !busy }, 5)
+	var seqs []uint64
+	var idleSleeps int
+	s.SetHandler(func(tk Tick) {
+		if tk.Time.Sub(t0) != time.Duration(tk.Seq)*FramePeriod {
+			t.Errorf("frame %d stamped %v", tk.Seq, tk.Time.Sub(t0))
+		}
+		seqs = append(seqs, tk.Seq)
+		switch tk.Seq {
+		case 49:
+			busy, idleSleeps = true, clk.sleeps
+		case 99:
+			cancel()
+		}
+	})
+	if err := s.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i, q := range seqs {
+		if q != uint64(i) {
+			t.Fatalf("tick %d has Seq %d", i, q)
+		}
+	}
+	if len(seqs) != 100 {
+		t.Fatalf("%d ticks, want 100", len(seqs))
+	}
+	if idleSleeps != 10 {
+		t.Errorf("50 idle frames took %d wakes, want 10 (batches of 5)", idleSleeps)
+	}
+	if busy := clk.sleeps - idleSleeps; busy != 50 {
+		t.Errorf("50 busy frames took %d wakes, want 50", busy)
+	}
+	if st := s.Stats(); st.Overruns != 0 || st.Dropped != 0 || st.Batched != 50 {
+		t.Errorf("stats %+v, want 50 batched frames and no fault", st)
+	}
+}
+
+// Wake ends an idle sleep at once: with a batch far longer than the test's
+// patience, the frame after Wake still comes, and nothing is dropped.
+func TestSimWakeEndsIdleSleep(t *testing.T) {
+	s, _ := NewSim(6, vclock.Real{})
+	defer s.Close()
+	var idle atomic.Bool
+	idle.Store(true)
+	asked := make(chan struct{}, 1)
+	s.SetIdle(func() bool {
+		select {
+		case asked <- struct{}{}:
+		default:
+		}
+		return idle.Load()
+	}, 60*int(time.Second/FramePeriod)) // a minute's batch
+	ticked := make(chan uint64, 1)
+	s.SetHandler(func(tk Tick) {
+		select {
+		case ticked <- tk.Seq:
+		default:
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	<-asked // about to sleep a minute
+	idle.Store(false)
+	s.Wake()
+	select {
+	case <-ticked:
+	case <-time.After(30 * time.Second):
+		t.Error("no frame after Wake")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.Dropped != 0 {
+		t.Errorf("dropped %d frames", st.Dropped)
 	}
 }

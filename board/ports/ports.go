@@ -262,6 +262,36 @@ func (bd *Board) SetHandler(h pcm.Handler) {
 	bd.mu.Unlock()
 }
 
+// idleHighway is a highway that can sleep through idle stretches
+// (pcm.Sim: the simulated board; a hardware highway is paced by its
+// device and does not).
+type idleHighway interface {
+	SetIdle(idle func() bool, batch int)
+	Wake()
+}
+
+// SetIdle lets the simulated highway wake once per batch frames while
+// idle reports true, processing them back to back (pcm.Sim.SetIdle); on
+// hardware it does nothing. Wake ends such a sleep at once.
+func (bd *Board) SetIdle(idle func() bool, batch int) {
+	for _, h := range bd.highways {
+		if ih, ok := h.h.(idleHighway); ok {
+			ih.SetIdle(idle, batch)
+		}
+	}
+}
+
+// Wake ends an idle sleep of the highways (see SetIdle) so that the frame
+// due now runs on time: call it when something starts that needs the
+// clock. It never blocks.
+func (bd *Board) Wake() {
+	for _, h := range bd.highways {
+		if ih, ok := h.h.(idleHighway); ok {
+			ih.Wake()
+		}
+	}
+}
+
 // Description returns the board description with its defaults resolved.
 func (bd *Board) Description() board.Board { return bd.desc }
 

@@ -67,7 +67,7 @@ func (a *App) startCC(ctx context.Context) error {
 	var ccRooms cc.Rooms // nil without the media services
 	if m := a.mediaServices(); m != nil {
 		rooms = &confRooms{a: a, conf: m.conf, eng: t.eng, prompts: prompts, log: log.With("component", "conference"),
-			live: map[*conference.EngineAudio]bool{}}
+			live: map[*conference.EngineAudio]bool{}, kick: make(chan struct{}, 1)}
 		ccRooms = rooms
 	}
 	svc, err := cc.New(snap, cc.Options{

@@ -49,6 +49,8 @@ type confRooms struct {
 
 	mu   sync.Mutex
 	live map[*conference.EngineAudio]bool
+	// kick wakes the poller, which sleeps while no room is live.
+	kick chan struct{}
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -74,6 +76,10 @@ func (r *confRooms) Join(call conference.Call, room string, from conference.Call
 		r.mu.Lock()
 		r.live[ea] = true
 		r.mu.Unlock()
+		select {
+		case r.kick <- struct{}{}:
+		default:
+		}
 		return polledAudio{ea, r}
 	}
 	add := func(au conference.Audio, p conference.PartyID) error {
@@ -87,16 +93,29 @@ func (r *confRooms) Join(call conference.Call, room string, from conference.Call
 	return r.conf.Join(call, room, from, newAudio, add)
 }
 
-// Start runs the poller until Close.
+// confPoll is the poller's period while a room is live.
+const confPoll = 20 * time.Millisecond
+
+// Start runs the poller until Close. It ticks only while a room is live
+// (an idle box wakes for nothing), from the room's first party on.
 func (r *confRooms) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		tk := time.NewTicker(20 * time.Millisecond)
+		tk := time.NewTicker(confPoll)
 		defer tk.Stop()
 		for {
+			if !r.anyLive() {
+				tk.Stop()
+				select {
+				case <-ctx.Done():
+					return
+				case <-r.kick:
+				}
+				tk.Reset(confPoll)
+			}
 			select {
 			case <-ctx.Done():
 				return
@@ -105,6 +124,12 @@ func (r *confRooms) Start() {
 			}
 		}
 	}()
+}
+
+func (r *confRooms) anyLive() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.live) > 0
 }
 
 // Close stops the poller and waits for it.

@@ -192,7 +192,14 @@ func (a *App) startTelephony(ctx context.Context) error {
 	// Work from SIP and the API runs as it arrives, not at the next tick.
 	t.sw.Start(runCtx)
 	// Driver events reach the adapters from now on.
-	a.lineEvents.Store(&lineRouter{fxs: t.fxs, fxo: t.fxo})
+	router := &lineRouter{fxs: t.fxs, fxo: t.fxo}
+	if pb != nil {
+		// An idle simulated board wakes once per idleBatch frames; a
+		// line's event or work from SIP and the API wakes it at once.
+		router.wake = pb.Wake
+		t.sw.SetWake(pb.Wake)
+	}
+	a.lineEvents.Store(router)
 	if pb != nil && highwayRunning(pb) {
 		if n := len(pb.HighwayStats()); n > 1 {
 			// board/ports calls the handler on every highway's tick: the
@@ -201,6 +208,7 @@ func (a *App) startTelephony(ctx context.Context) error {
 			log.Warn("several PCM highways: the switch is ticked by each", "highways", n)
 		}
 		pb.SetHandler(t.tick)
+		pb.SetIdle(t.sw.Idle, idleBatch)
 	} else {
 		// No highway (a box of SIP phones only): a ticker paces the switch.
 		t.wg.Add(1)
@@ -367,6 +375,7 @@ func (t *telephonyRun) stop(ctx context.Context) error {
 			errs = append(errs, t.ep.Close())
 		}
 		if t.pb != nil {
+			t.pb.SetIdle(nil, 0)
 			t.pb.SetHandler(nil)
 		}
 		t.tickMu.Lock()
@@ -467,11 +476,18 @@ func (t *telephonyRun) applyTrunks(trunks []sip.TrunkConfig) {
 	t.log.Info("sip trunks applied", "trunks", len(trunks))
 }
 
-// lineRouter hands the board's driver events to the line adapters.
+// lineRouter hands the board's driver events to the line adapters, and
+// wakes an idle clock (nil: none) so the line sees them on the next frame.
 type lineRouter struct {
-	fxs map[string]*fxsPort
-	fxo map[string]*fxoPort
+	fxs  map[string]*fxsPort
+	fxo  map[string]*fxoPort
+	wake func()
 }
+
+// idleBatch is how many frames an idle simulated board processes per
+// wake (pcm.Sim.SetIdle): 80 ms, so that a change no event announces is
+// still seen well within 100 ms; a hook or ring event wakes it at once.
+const idleBatch = 8
 
 // boardEvent is the board's event callback (ports.Options.Events): it runs
 // on a port's service goroutine and only queues.
@@ -489,6 +505,9 @@ func (a *App) boardEvent(e ports.Event) {
 		if p := r.fxo[e.Port]; p != nil {
 			p.event(e.FXO)
 		}
+	}
+	if r.wake != nil {
+		r.wake()
 	}
 }
 

@@ -278,6 +278,10 @@ func (c *FXS) Name() string { return c.cfg.Name }
 // State returns the channel's state.
 func (c *FXS) State() FXSState { return c.state }
 
+// Quiet reports whether the line has nothing to time: idle, with no
+// message waiting indicator to send. A simulated clock may then slow down.
+func (c *FXS) Quiet() bool { return c.state == FXSIdle && !c.mwi.pending && !c.sendingVMWI() }
+
 // Held reports whether a party is on hold (after FeatureHold).
 func (c *FXS) Held() bool { return c.held }
 

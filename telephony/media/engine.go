@@ -245,6 +245,7 @@ type Engine struct {
 	events chan Event
 	ticks  uint64
 	slept  uint64 // channel ticks passed by (Idler)
+	awake  int    // channels the last tick did not pass by
 
 	dropped  atomic.Uint64
 	lastTick atomic.Int64
@@ -376,6 +377,7 @@ func (e *Engine) NewChannel(name string, ep Endpoint, opt ChannelOptions) (*Chan
 	}
 	e.mu.Lock()
 	e.chans = append(e.chans, c)
+	e.awake++ // not asleep before a tick has passed it by
 	if c.indep {
 		e.par = append(e.par, c)
 	}
@@ -410,6 +412,7 @@ func (c *Channel) sleep() bool {
 func (e *Engine) Refresh(c *Channel) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.awake++
 	was := c.indep
 	c.lookup()
 	if c.indep == was || !slices.Contains(e.chans, c) {
@@ -446,6 +449,7 @@ func without(list []*Channel, c *Channel) []*Channel {
 func (e *Engine) SetTap(c *Channel, t *Tap) {
 	e.mu.Lock()
 	c.tap = t
+	e.awake++
 	e.mu.Unlock()
 }
 
@@ -455,6 +459,7 @@ func (e *Engine) SetTap(c *Channel, t *Tap) {
 func (e *Engine) Play(c *Channel, src Endpoint) {
 	e.mu.Lock()
 	c.player = src
+	e.awake++
 	e.mu.Unlock()
 }
 
@@ -502,6 +507,7 @@ func (e *Engine) SendDigits(c *Channel, digits string, dur time.Duration) error 
 	if err := c.gen.Send(digits); err != nil {
 		return fmt.Errorf("media: %w", err)
 	}
+	e.awake++
 	return nil
 }
 
@@ -714,9 +720,11 @@ func (e *Engine) Tick() {
 	if shared {
 		e.share(phaseRead)
 	}
+	e.awake = len(e.chans)
 	for _, c := range e.chans {
 		if c.sleep() {
 			e.slept++
+			e.awake--
 			continue
 		}
 		if !shared || !c.indep {
@@ -862,6 +870,15 @@ func (e *Engine) emit(c *Channel, d DigitEvent) {
 	default:
 		e.dropped.Add(1)
 	}
+}
+
+// Asleep reports whether the last tick passed every channel by (Idler)
+// and no conference is up: the engine has nothing to time until a
+// channel, bridge, player or digit arrives.
+func (e *Engine) Asleep() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.awake == 0 && len(e.confs) == 0
 }
 
 // Stats returns the engine's counters.

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"callbox/board/sim"
 	"callbox/dsp/tone"
+	"callbox/telephony/line"
 	"callbox/telephony/media"
 	callswitch "callbox/telephony/switch"
 	"callbox/telephony/switch/dialplan"
@@ -235,5 +237,110 @@ func TestCallsSnapshot(t *testing.T) {
 	cancel()
 	if _, err := r.sw.Calls(ctx); err == nil { // nobody ticks: the wait ends with ctx
 		t.Fatal("no error without a tick")
+	}
+}
+
+// blockingEP holds the media tick inside its ReadFrame until released, once
+// armed: a media tick that takes long.
+type blockingEP struct {
+	armed    atomic.Bool
+	inTick   chan struct{}
+	released chan struct{}
+}
+
+func (b *blockingEP) ReadFrame(f []int16) {
+	clear(f)
+	if b.armed.CompareAndSwap(true, false) {
+		close(b.inTick)
+		<-b.released
+	}
+}
+
+func (b *blockingEP) WriteFrame([]int16) {}
+
+// Signalling is not held up by the media tick: while the engine is in the
+// middle of a frame, work queued with Do runs on the drainer (the switch's
+// run lock is not held through the engine's tick). Before, the drainer
+// waited for the whole tick, and this test timed out.
+func TestDoDuringMediaTick(t *testing.T) {
+	r := newRig(t, rigOpt{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r.sw.Start(ctx)
+	defer r.sw.Close()
+	b := &blockingEP{inTick: make(chan struct{}), released: make(chan struct{})}
+	if _, err := r.eng.NewChannel("slow", b, media.ChannelOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	b.armed.Store(true)
+	ticked := make(chan struct{})
+	go func() { r.sw.Tick(); close(ticked) }()
+	<-b.inTick
+	ran := make(chan struct{})
+	r.sw.Do(func() { close(ran) })
+	select {
+	case <-ran:
+	case <-time.After(30 * time.Second):
+		t.Error("queued work waited for the media tick")
+	}
+	close(b.released)
+	<-ticked
+}
+
+// Idle says when the switch has nothing to time, so that a simulated
+// clock may tick in batches: not while a phone is off hook, a call rings
+// or is up, nor after the drainer ran work (which may have started
+// something) until a tick has looked; and the drainer calls the wake
+// function after such work, so the clock can be on time again.
+func TestIdle(t *testing.T) {
+	r := newRig(t, rigOpt{})
+	r.run(50 * time.Millisecond)
+	if !r.sw.Idle() {
+		t.Fatal("a switch with nothing going on is not idle")
+	}
+	r.dial("201", "202")
+	if r.sw.Idle() {
+		t.Fatal("idle while 202 rings")
+	}
+	r.phone("202").OffHook()
+	r.run(200 * time.Millisecond)
+	if r.sw.Idle() {
+		t.Fatal("idle during a call")
+	}
+	r.phone("201").OnHook()
+	r.phone("202").OnHook()
+	r.run(1500 * time.Millisecond) // past the flash window
+	if !r.sw.Idle() {
+		t.Fatal("not idle after the call")
+	}
+	r.phone("203").OffHook()
+	r.run(100 * time.Millisecond)
+	if r.sw.Idle() {
+		t.Fatal("idle with 203 off hook")
+	}
+	r.phone("203").OnHook()
+	r.run(1500 * time.Millisecond)
+	if !r.sw.Idle() {
+		t.Fatal("not idle after 203 hung up")
+	}
+
+	woken := make(chan struct{}, 1)
+	r.sw.SetWake(func() { woken <- struct{}{} })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r.sw.Start(ctx)
+	defer r.sw.Close()
+	r.sw.Do(func() {})
+	select {
+	case <-woken:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the drainer ran work and did not wake the clock")
+	}
+	if r.sw.Idle() {
+		t.Fatal("idle after work the drainer ran, before a tick looked")
+	}
+	r.run(line.FrameTime)
+	if !r.sw.Idle() {
+		t.Fatal("not idle on the tick after work that started nothing")
 	}
 }

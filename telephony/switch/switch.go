@@ -11,8 +11,10 @@
 //
 // The switch's state has one owner at a time, the holder of its run lock:
 // Tick, the frame clock's handler, holds it while it ticks every analog
-// channel (whose events call into the switch from inside their Tick), runs
-// the switch's timers and then the media engine. Anything from another
+// channel (whose events call into the switch from inside their Tick) and
+// runs the switch's timers, lets it go while the media engine ticks (under
+// the engine's own lock), and takes it again for the digits the engine
+// heard. Anything from another
 // goroutine (SIP signalling, the web API) goes through Do, a queue that
 // Tick drains and, once Start has run, a goroutine of the switch's drains as
 // soon as work arrives, between ticks, so that signalling does not wait up to
@@ -155,6 +157,10 @@ type Switch struct {
 	wake      chan struct{}
 	drainStop context.CancelFunc
 	drainDone chan struct{}
+	// quiet: the last tick left nothing to time (Idle); wakeFn hears of
+	// work the drainer ran (SetWake).
+	quiet  atomic.Bool
+	wakeFn atomic.Pointer[func()]
 
 	// The application calls are offered to (SetApplication, after
 	// SetFrontApplication's), its calls, and the leg ids it is given.
@@ -324,16 +330,65 @@ func (s *Switch) Start(ctx context.Context) {
 			}
 			s.run.Lock()
 			s.drain()
+			s.quiet.Store(false) // the work may have started something
 			s.run.Unlock()
+			if f := s.wakeFn.Load(); f != nil {
+				(*f)()
+			}
 		}
 	}()
 }
 
+// Idle reports whether the last tick left the switch nothing to time: no
+// call, no application call, every analog line idle and quiet, and the
+// media engine asleep (media.Engine.Asleep). Work the drainer runs clears
+// it until the next tick. A simulated clock may then tick in batches
+// (pcm.Sim.SetIdle); any goroutine may ask.
+func (s *Switch) Idle() bool { return s.quiet.Load() }
+
+// SetWake sets a function called (on the drainer's goroutine, outside the
+// switch's lock) after the drainer has run queued work, which may have
+// started something that needs the clock on time: the board's Wake. nil
+// removes it.
+func (s *Switch) SetWake(f func()) {
+	if f == nil {
+		s.wakeFn.Store(nil)
+		return
+	}
+	s.wakeFn.Store(&f)
+}
+
+// idle computes Idle's answer at the end of a tick; s.run held.
+func (s *Switch) idle() bool {
+	if len(s.calls) != 0 || len(s.apps) != 0 || s.dialling != 0 || len(s.sipPending) != 0 {
+		return false
+	}
+	for _, c := range s.fxs {
+		if !c.fxs.Quiet() {
+			return false
+		}
+	}
+	for _, c := range s.fxo {
+		if c.fxo.State() != line.FXOIdle {
+			return false
+		}
+	}
+	s.mu.Lock()
+	queued := len(s.inbox)
+	s.mu.Unlock()
+	return queued == 0 && s.engine.Asleep()
+}
+
 // Tick runs one frame: queued work, every analog channel, the switch's
 // timers and the media engine. It is the frame clock's handler.
+//
+// The media engine ticks without the run lock (the engine has its own), so
+// that the drainer goes on with signalling while the frame's media work
+// runs: only work that changes the engine's channels waits for the tick to
+// end. The endpoints the engine calls are the legs' audio (ports' pipes,
+// streams, players), which the switch's own state does not share.
 func (s *Switch) Tick() {
 	s.run.Lock()
-	defer s.run.Unlock()
 	s.drain()
 	for _, c := range s.fxs {
 		c.fxs.Tick()
@@ -342,8 +397,12 @@ func (s *Switch) Tick() {
 		c.fxo.Tick()
 	}
 	s.timers()
+	s.run.Unlock()
 	s.engine.Tick()
+	s.run.Lock()
 	s.digits()
+	s.quiet.Store(s.idle())
+	s.run.Unlock()
 }
 
 // SetSIP sets (or with nil removes) the SIP dialer from the next tick on:

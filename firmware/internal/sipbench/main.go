@@ -16,7 +16,8 @@
 //
 // Every phase is bounded in time and in calls. sipp comes from the Debian
 // package sip-tester. With -flood it plays issue 15's attacks instead
-// (flood.go): `make bench-sip-flood`.
+// (flood.go): `make bench-sip-flood`; with -idle 60s it measures the idle
+// box's CPU and wakes instead.
 package main
 
 import (
@@ -74,8 +75,9 @@ type options struct {
 	rate       float64 // set-up rate phase: calls per second
 	setupCalls int
 	timeout    time.Duration
-	memProfile string // heap profile written at the peak
-	farNice    int    // nice value of the far end's sipp in the concurrent phase
+	memProfile string        // heap profile written at the peak
+	idle       time.Duration // -idle: measure the idle box instead of calls
+	farNice    int           // nice value of the far end's sipp in the concurrent phase
 	flood      floodOptions
 }
 
@@ -87,6 +89,7 @@ func main() {
 	flag.IntVar(&o.setupCalls, "setup-calls", 1000, "calls placed in the set-up rate phase")
 	flag.DurationVar(&o.timeout, "timeout", 90*time.Second, "bound of each phase")
 	flag.IntVar(&o.farNice, "far-nice", -10, "nice value for the far end's sipp (its RTP echo) when run as root; 0 leaves it")
+	flag.DurationVar(&o.idle, "idle", 0, "instead of the call phases, measure the idle box's CPU and wakes over this long (issue 16: 60s), after 10 s to settle")
 	flag.StringVar(&o.memProfile, "memprofile", "", "write a heap profile at the peak of concurrent calls to this file")
 	flag.BoolVar(&o.flood.on, "flood", false, "instead of the call phases, play issue 15's attacks: flood, guessing, enumeration, silent TCP connections")
 	flag.DurationVar(&o.flood.dur, "flood-for", 10*time.Second, "how long the flood lasts")
@@ -163,6 +166,9 @@ func run(o options) error {
 	}
 	fmt.Printf("sipbench: box SIP on %s, trunk far end on 127.0.0.2:%d, GOMAXPROCS %d\n", box, uasPort, runtime.GOMAXPROCS(0))
 
+	if o.idle > 0 {
+		return idlePhase(o.idle)
+	}
 	if o.flood.on {
 		return floodPhases(a, o, sipp, dir, box, uasPort)
 	}
@@ -404,6 +410,27 @@ func freePort(ip string) (int, error) {
 	}
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).Port, nil
+}
+
+// idlePhase measures the box with nothing happening: the process's CPU
+// (cores) and context switches a second (each one a wake of a thread),
+// over d after 10 s for the boot's work to end.
+func idlePhase(d time.Duration) error {
+	time.Sleep(10 * time.Second)
+	var r0, r1 syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &r0); err != nil {
+		return err
+	}
+	t0 := time.Now()
+	time.Sleep(d)
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &r1); err != nil {
+		return err
+	}
+	secs := time.Since(t0).Seconds()
+	cpu := time.Duration(r1.Utime.Nano() + r1.Stime.Nano() - r0.Utime.Nano() - r0.Stime.Nano())
+	switches := (r1.Nvcsw + r1.Nivcsw) - (r0.Nvcsw + r0.Nivcsw)
+	fmt.Printf("sipbench: idle over %v: %.4f cores, %.0f context switches/s\n", d, cpu.Seconds()/secs, float64(switches)/secs)
+	return nil
 }
 
 // cpuTime is the process's user and system CPU time so far.

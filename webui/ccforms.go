@@ -13,13 +13,16 @@ import (
 var (
 	groupRules = []string{"longest_idle", "agent_level", "last_agent", "round_robin", "fewest_calls",
 		"least_talk_time", "ring_all", "linear", "random", "ring_progressive"}
-	joinRules   = []string{"always", "if_logged_in", "if_available"}
-	leaveRules  = []string{"never", "if_none_logged_in", "if_none_available"}
-	agentModes  = []string{"extension", "softphone", "outside"}
-	targetKinds = []string{"flow", "group", "extension", "voicemail", "hangup"}
+	joinRules  = []string{"always", "if_logged_in", "if_available"}
+	leaveRules = []string{"never", "if_none_logged_in", "if_none_available"}
+	agentModes = []string{"extension", "softphone", "outside"}
+	// groupConsents: the recording notice before a group's recorded
+	// services, "default" following the box's setting.
+	groupConsents = []string{"default", "on", "off"}
+	targetKinds   = []string{"flow", "group", "extension", "voicemail", "hangup"}
 	// routeKinds are an inbound route's targets: a fax DID or line goes
-	// to the fax receiver.
-	routeKinds   = []string{"flow", "group", "extension", "voicemail", "fax"}
+	// to the fax receiver, a room's callers join a conference room.
+	routeKinds   = []string{"flow", "group", "extension", "voicemail", "fax", "room"}
 	directions   = []string{"in", "out", "both"}
 	routeSources = []string{"trunk", "line", "internal"}
 )
@@ -46,6 +49,7 @@ func targetFields(prefix string, required bool, kinds []string) []formField {
 		{Name: prefix + ".extension", Type: ftSelect, Dynamic: pbxKeys(PBXExtensions), When: prefix + ".kind=extension"},
 		{Name: prefix + ".mailbox", Max: 16, When: prefix + ".kind=voicemail"},
 		{Name: prefix + ".message", Max: 64, When: prefix + ".kind=hangup"},
+		{Name: prefix + ".room", Max: 16, When: prefix + ".kind=room"},
 	}
 }
 
@@ -62,6 +66,7 @@ var ccForms = []*formKind{
 			{Name: "rule", Type: ftSelect, Options: opts(groupRules...), Required: true},
 			{Name: "enabled", Type: ftCheck, Default: "true"},
 			{Name: "recording", Type: ftCheck, Default: "true"},
+			{Name: "consent", Type: ftSelect, Options: opts(groupConsents...), Required: true},
 			{Name: "description", Max: ccDescMax},
 			{Name: "ring_timeout_s", Type: ftNumber},
 			{Name: "wrap_up_s", Type: ftNumber},

@@ -83,15 +83,19 @@ func TestCallCentrePages(t *testing.T) {
 
 	// Group 2 has relax steps, which its form does not show: an edit
 	// keeps them.
-	vals := url.Values{"name": {"VIP 大客户"}, "rule": {"agent_level"}, "enabled": {"on"}, "recording": {"on"},
+	vals := url.Values{"name": {"VIP 大客户"}, "rule": {"agent_level"}, "enabled": {"on"}, "recording": {"on"}, "consent": {"on"},
 		"overflow.kind": {"group"}, "overflow.group": {"1"}, "max_wait_s": {"60"}, "min_skill": {"5"}}
 	rec = c.form("/groups/2", vals)
 	wantStatus(t, "group edit", rec.Code, http.StatusSeeOther, rec.Body)
 	raw, _ = cc.CCGet(context.Background(), CCGroups, "2")
 	var g ccconf.Group
 	_ = json.Unmarshal(raw, &g)
-	if g.Name != "VIP 大客户" || len(g.Relax) != 2 || g.Overflow.Group != 1 || g.Recording == nil || !*g.Recording {
+	if g.Name != "VIP 大客户" || len(g.Relax) != 2 || g.Overflow.Group != 1 || g.Recording == nil || !*g.Recording || g.Consent != ccconf.ConsentOn {
 		t.Fatalf("group after the edit: %+v", g)
+	}
+	// The recording notice per group, in the box's language.
+	if page := c.get("/groups/2").Body.String(); !strings.Contains(page, "录音提示") || !strings.Contains(page, `<option value="on" selected>播放“您的通话可能会被录音”</option>`) {
+		t.Fatalf("the group page does not show its recording notice:\n%s", page)
 	}
 	// A group agents still serve cannot be deleted.
 	rec = c.form("/groups/1/delete", nil)

@@ -104,8 +104,9 @@ func TestFormChoicesMatchTheConfiguration(t *testing.T) {
 	if !slices.Equal(groupRules, ccconf.Rules) || !slices.Equal(joinRules, []string{ccconf.JoinAlways, ccconf.JoinIfLoggedIn, ccconf.JoinIfAvailable}) ||
 		!slices.Equal(leaveRules, []string{ccconf.LeaveNever, ccconf.LeaveNoLoggedIn, ccconf.LeaveNoAvail}) ||
 		!slices.Equal(agentModes, []string{ccconf.ModeExtension, ccconf.ModeSoftphone, ccconf.ModeOutside}) ||
+		!slices.Equal(groupConsents, ccconf.Consents) ||
 		!slices.Equal(targetKinds, []string{ccconf.TargetFlow, ccconf.TargetGroup, ccconf.TargetExtension, ccconf.TargetVoicemail, ccconf.TargetHangup}) ||
-		!slices.Equal(routeKinds, []string{ccconf.TargetFlow, ccconf.TargetGroup, ccconf.TargetExtension, ccconf.TargetVoicemail, ccconf.TargetFax}) ||
+		!slices.Equal(routeKinds, []string{ccconf.TargetFlow, ccconf.TargetGroup, ccconf.TargetExtension, ccconf.TargetVoicemail, ccconf.TargetFax, ccconf.TargetRoom}) ||
 		!slices.Equal(directions, []string{ccconf.DirIn, ccconf.DirOut, ccconf.DirBoth}) ||
 		!slices.Equal(routeSources, []string{ccconf.SourceTrunk, ccconf.SourceLine, ccconf.SourceInternal}) ||
 		ccNameMax != ccconf.MaxNameLen || ccDescMax != ccconf.MaxDescLen || ccNoteMax != ccconf.MaxNoteLen ||

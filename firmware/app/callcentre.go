@@ -256,7 +256,7 @@ func (a *App) changeCallCentre(change func(c *ccconf.Config) (path string, err e
 		return fail(ccError(err, "."))
 	}
 	c.Normalize()
-	if err := c.Validate(ccconf.Context{PBX: pbx, Flows: cc.flows, Prompts: a.promptCheck(), Documents: a.faxDocs()}); err != nil {
+	if err := c.Validate(ccconf.Context{PBX: pbx, Flows: cc.flows, Prompts: a.promptCheck(), Documents: a.faxDocs(), Rooms: a.roomExists}); err != nil {
 		return fail(ccError(err, at))
 	}
 	if err := c.HashPINs(); err != nil {
@@ -271,7 +271,7 @@ func (a *App) changeCallCentre(change func(c *ccconf.Config) (path string, err e
 		return db.Update(func(tx *store.Tx) error {
 			// Again against the store as it is now: a PBX edit may have
 			// come in between.
-			ctx := ccconf.Context{Prompts: a.promptCheck(), Documents: a.faxDocs()}
+			ctx := ccconf.Context{Prompts: a.promptCheck(), Documents: a.faxDocs(), Rooms: a.roomExists}
 			p, err := configcli.Load(tx)
 			switch {
 			case err == nil:

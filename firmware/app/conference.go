@@ -205,6 +205,19 @@ func (s roomSounds) Source(snd conference.Sound) (media.Endpoint, func() bool, e
 	return ep, src.Done, nil
 }
 
+// roomExists reports whether a conference room has the number, for the
+// checks of the call centre's configuration edits (a route to a room);
+// with the media services down it cannot tell and says yes, so that
+// edits elsewhere go on.
+func (a *App) roomExists(n string) bool {
+	m := a.mediaServices()
+	if m == nil {
+		return true
+	}
+	_, err := m.conf.Room(n)
+	return err == nil
+}
+
 // roomPatterns returns the conference rooms' numbers for the dial plan and
 // keeps them for IsRoom: a number that is an extension's or already the
 // call centre's (taken) is left out, with a warning.

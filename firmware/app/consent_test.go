@@ -12,6 +12,7 @@ import (
 	"callbox/dsp/wav"
 	"callbox/telephony/acd"
 	"callbox/telephony/cc"
+	"callbox/telephony/ccconf"
 	"callbox/telephony/prompt"
 	"callbox/telephony/voicemail"
 )
@@ -36,6 +37,27 @@ func TestRecordingConsentPrompt(t *testing.T) {
 	}
 	if !hearsBeforeAgent(t, a, 1700) {
 		t.Fatal("the caller did not hear the consent prompt before the agent's phone rang")
+	}
+}
+
+// The consent prompt as the group's own setting in the running box: the
+// sales group says "on" while the box's default is off and the recording
+// settings name no prompt, so the caller hears the system's notice
+// (rec/notice, a 1900 Hz tone here) before agent 1088's phone rings.
+// Before, a group had no say and nothing was played without a named
+// prompt.
+func TestRecordingConsentPerGroup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: opens sockets")
+	}
+	c := ccTestConfig(t)
+	c.Groups[0].Consent = ccconf.ConsentOn
+	a := bootCC(t, 32400, ccTestPBX(), c)
+	if _, err := a.Prompts().Put("rec/notice", "zh-CN", sine8k(1900, 8000), prompt.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if !hearsBeforeAgent(t, a, 1900) {
+		t.Fatal("the caller did not hear the group's recording notice before the agent's phone rang")
 	}
 }
 

@@ -77,6 +77,10 @@ func (a *App) startMedia(ctx context.Context) error {
 		rec.Close()
 		return err
 	}
+	vmLog := a.log.With("component", "voicemail")
+	if err := vm.MoveLegacySMTP(func(l voicemail.LegacySMTP) error { return adoptVoicemailSMTP(db, vmLog, l) }); err != nil {
+		vmLog.Warn("voicemail's old mail settings not moved; tried again at the next start", "err", err)
+	}
 	conf, err := conference.New(conference.Config{Store: bucketKV{db, store.Conference}, Recorder: rec,
 		Log: a.log.With("component", "conference")})
 	if err != nil {

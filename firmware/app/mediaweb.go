@@ -330,24 +330,24 @@ func (w voicemailWeb) DeleteGreeting(_ context.Context, box string) error {
 	return mediaErr(vm.DeleteGreeting(box))
 }
 
-// VoicemailSettings implements webui.Voicemail.
+// VoicemailSettings implements webui.Voicemail: the box's mail settings,
+// which voicemail mails through.
 func (w voicemailWeb) VoicemailSettings(context.Context) (webui.VoicemailSettings, error) {
-	vm, err := w.vm()
-	if err != nil {
+	if _, err := w.vm(); err != nil {
 		return webui.VoicemailSettings{}, err
 	}
-	s := vm.Settings().SMTP
-	return webui.VoicemailSettings{SMTPHost: s.Host, SMTPPort: s.Port, SMTPTLS: s.TLS, From: s.From, User: s.User, Password: s.Password}, nil
+	var set webui.VoicemailSettings
+	err := w.a.withDB(func(db *store.DB) (err error) { set, err = voicemailMailSettings(db); return err })
+	return set, err
 }
 
-// SetVoicemailSettings implements webui.Voicemail.
+// SetVoicemailSettings implements webui.Voicemail: the box's mail
+// settings.
 func (w voicemailWeb) SetVoicemailSettings(_ context.Context, in webui.VoicemailSettings) error {
-	vm, err := w.vm()
-	if err != nil {
+	if _, err := w.vm(); err != nil {
 		return err
 	}
-	return mediaErr(vm.SetSettings(voicemail.Settings{SMTP: voicemail.SMTP{Host: in.SMTPHost, Port: in.SMTPPort, TLS: in.SMTPTLS,
-		From: in.From, User: in.User, Password: in.Password}}))
+	return w.a.withDB(func(db *store.DB) error { return setVoicemailMailSettings(db, in) })
 }
 
 // conferenceWeb adapts the conference rooms to webui.Conferences.

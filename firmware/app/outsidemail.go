@@ -3,10 +3,14 @@ package app
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"callbox/firmware/mail"
+	"callbox/firmware/store"
 	"callbox/telephony/fax"
+	"callbox/telephony/voicemail"
+	"callbox/webui"
 )
 
 // outsidemail.go: the box's parts that mail (voicemail, received faxes)
@@ -18,6 +22,79 @@ type vmMailer struct{ a *App }
 func (m vmMailer) Mail(ctx context.Context, to, subject, text, name, contentType string, attachment []byte) error {
 	return m.a.SendMail(ctx, mail.Message{To: []string{to}, Subject: subject, Text: text,
 		Attachments: []mail.Attachment{{Name: name, ContentType: contentType, Data: attachment}}})
+}
+
+// The voicemail settings' mail server is the box's one (the web API's
+// voicemail settings read and write the mail settings): voicemail has no
+// SMTP client of its own.
+
+// securityOr is the mail security of a voicemail TLS word ("" was
+// STARTTLS), and portOr the port a security implies when none is given.
+func securityOr(tls string) mail.Security {
+	if tls == "" {
+		return mail.StartTLS
+	}
+	return mail.Security(tls)
+}
+
+func portOr(port int, sec mail.Security) int {
+	if port != 0 {
+		return port
+	}
+	switch sec {
+	case mail.TLS:
+		return 465
+	case mail.None:
+		return 25
+	}
+	return 587
+}
+
+// voicemailMailSettings are the box's mail settings in the voicemail
+// settings' shape.
+func voicemailMailSettings(db *store.DB) (webui.VoicemailSettings, error) {
+	var s mail.Settings
+	if err := getSetting(db, settingMail, &s); err != nil {
+		return webui.VoicemailSettings{}, err
+	}
+	return webui.VoicemailSettings{SMTPHost: s.Host, SMTPPort: s.Port, SMTPTLS: string(s.Security), From: s.From,
+		User: s.User, Password: s.Password}, nil
+}
+
+// setVoicemailMailSettings stores the voicemail settings' mail server as
+// the box's mail settings, checked as they are.
+func setVoicemailMailSettings(db *store.DB, in webui.VoicemailSettings) error {
+	sec := securityOr(in.SMTPTLS)
+	s := mail.Settings{Host: in.SMTPHost, Port: portOr(in.SMTPPort, sec), Security: sec, From: in.From, User: in.User, Password: in.Password}
+	if err := s.Check(); err != nil {
+		return refused(err)
+	}
+	return putSetting(db, settingMail, s)
+}
+
+// adoptVoicemailSMTP moves the mail server an older voicemail kept of its
+// own into the box's mail settings, unless the box already has one (which
+// then serves voicemail too).
+func adoptVoicemailSMTP(db *store.DB, log *slog.Logger, l voicemail.LegacySMTP) error {
+	var cur mail.Settings
+	if err := getSetting(db, settingMail, &cur); err != nil {
+		return err
+	}
+	if cur.Host != "" {
+		log.Info("voicemail's own mail server dropped: the box's mail settings serve voicemail", "dropped", l.Host, "kept", cur.Host)
+		return nil
+	}
+	sec := securityOr(l.TLS)
+	s := mail.Settings{Host: l.Host, Port: portOr(l.Port, sec), Security: sec, From: l.From, User: l.User, Password: l.Password}
+	if err := s.Check(); err != nil {
+		log.Warn("voicemail's old mail server not adopted: it does not check", "host", l.Host, "err", err)
+		return nil
+	}
+	if err := putSetting(db, settingMail, s); err != nil {
+		return err
+	}
+	log.Info("voicemail's mail server is now the box's mail settings", "host", l.Host)
+	return nil
 }
 
 // faxMailer mails received faxes to the address the fax settings give

@@ -3,6 +3,8 @@ package app
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"callbox/firmware/mail/mailtest"
+	"callbox/firmware/store"
 	"callbox/telephony/voicemail"
 )
 
@@ -101,5 +104,74 @@ func TestVoicemailMailedThroughTheBoxMail(t *testing.T) {
 	}
 	if !bytes.Contains(got[0].Data, []byte("13800138000")) {
 		t.Errorf("the mail does not name the caller:\n%s", got[0].Data[:min(len(got[0].Data), 800)])
+	}
+}
+
+// One mail configuration on the box: a mail server an older voicemail kept
+// in its own settings becomes the box's mail settings at the next start
+// (and is gone from the voicemail's), the web API's voicemail settings
+// show and edit the box's mail settings, and a new message is mailed
+// through them. Before, the voicemail had an SMTP client and settings of
+// its own beside the box's.
+func TestVoicemailOldMailSettingsBecomeTheBoxs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: runs the daemon with sockets")
+	}
+	t.Parallel()
+	a := bootCC(t, 32800, ccTestPBX(), ccTestConfig(t))
+	srv := &mailtest.Server{}
+	port := srv.Start(t, false)
+	old := fmt.Sprintf(`{"smtp":{"host":"127.0.0.1","port":%d,"tls":"none","from":"vm@example.com"}}`, port)
+	if err := a.withDB(func(db *store.DB) error { return bucketKV{db, store.Voicemail}.Put([]byte("c"), []byte(old)) }); err != nil {
+		t.Fatal(err)
+	}
+	before := a.mediaServices()
+	if err := (consoleHost{a}).Restart(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "the box restarted", func() bool {
+		m := a.mediaServices()
+		return m != nil && m != before && a.WebAddr() != ""
+	})
+	admin := newWebAdmin(t, a)
+	var set map[string]any
+	admin.do(http.MethodGet, "/api/v1/mail/settings", "", nil, http.StatusOK, &set)
+	if set["host"] != "127.0.0.1" || set["port"] != float64(port) || set["security"] != "none" || set["from"] != "vm@example.com" {
+		t.Fatalf("the box's mail settings after the start: %v", set)
+	}
+	if err := a.withDB(func(db *store.DB) error {
+		_, found, err := bucketKV{db, store.Voicemail}.Get([]byte("c"))
+		if found {
+			return errors.New("the voicemail's own mail settings are still stored")
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The voicemail settings are the box's mail settings.
+	var vset map[string]any
+	admin.do(http.MethodGet, "/api/v1/voicemail-settings", "", nil, http.StatusOK, &vset)
+	if vset["smtp_host"] != "127.0.0.1" || vset["smtp_port"] != float64(port) || vset["from"] != "vm@example.com" {
+		t.Fatalf("the voicemail settings: %v", vset)
+	}
+	admin.doJSON(http.MethodPut, "/api/v1/voicemail-settings", map[string]any{"smtp_host": "127.0.0.1", "smtp_port": port,
+		"smtp_tls": "none", "from": "callbox@example.com"}, http.StatusOK)
+	admin.do(http.MethodGet, "/api/v1/mail/settings", "", nil, http.StatusOK, &set)
+	if set["from"] != "callbox@example.com" {
+		t.Fatalf("the voicemail settings' edit did not reach the box's mail settings: %v", set)
+	}
+	admin.doJSON(http.MethodPut, "/api/v1/voicemail-settings", map[string]any{"smtp_host": "127.0.0.1", "smtp_port": port,
+		"smtp_tls": "sometimes", "from": "callbox@example.com"}, http.StatusBadRequest)
+	vm := a.mediaServices().vm
+	if _, err := vm.PutBox(voicemail.BoxInput{PIN: "1234", Box: voicemail.Box{Number: "8001", Name: "Sales",
+		Kind: voicemail.KindAgent, Email: "owner@example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := vm.Deposit(wavCall{hz: 700}, "8001", voicemail.Caller{Number: "13800138000"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "the message mailed", func() bool { return len(srv.Received()) > 0 })
+	if got := srv.Received(); len(got) != 1 || got[0].Rcpt[0] != "owner@example.com" || !bytes.Contains(got[0].Data, []byte("callbox@example.com")) {
+		t.Fatalf("the SMTP server got %+v", got)
 	}
 }

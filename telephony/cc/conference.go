@@ -12,8 +12,9 @@ import (
 )
 
 // Conference rooms on the service's calls: a room's number dialled from an
-// extension (an FXS phone, a SIP phone), or a route's or a forward's
-// handoff to it, joins the caller to the room. The room's dialogue (PIN,
+// extension (an FXS phone, a SIP phone), a route's or a forward's handoff
+// to it, an inbound route's room target or an IVR transfer to its number
+// joins the caller to the room. The room's dialogue (PIN,
 // keys) runs over the caller's dialogue; the room's audio mixes the
 // parties' channels, each left alone in its own app call.
 
@@ -36,17 +37,23 @@ func (s *Service) isRoom(number string) bool {
 // joinRoom answers the caller and runs the room's dialogue on the call.
 func (s *Service) joinRoom(ses *session, room string) {
 	ses.ac.Answer(ses.caller)
-	s.startDialog(ses, func(d *dialog) {
-		defer d.hangup()
-		ch, err := d.mediaChannel()
-		if err != nil || ch == nil {
-			return // gone before the room could take the leg
-		}
-		from := conference.Caller{Number: d.number}
-		if err := s.opts.Rooms.Join(confCall{d}, room, from, ch); err != nil && !errors.Is(err, conference.ErrHangup) {
-			s.log.Info("conference join ended", "room", room, "call", d.id, "err", err)
-		}
-	})
+	s.startDialog(ses, func(d *dialog) { _ = d.room(room) })
+}
+
+// room runs the caller's time in a conference room (a dialled room, a
+// route's, an IVR transfer's) and hangs up after it; it returns
+// ivr.ErrHangup, so a flow that sent the caller there ends.
+func (d *dialog) room(room string) error {
+	defer d.hangup()
+	ch, err := d.mediaChannel()
+	if err != nil || ch == nil {
+		return ivr.ErrHangup // gone before the room could take the leg
+	}
+	from := conference.Caller{Number: d.number}
+	if err := d.s.opts.Rooms.Join(confCall{d}, room, from, ch); err != nil && !errors.Is(err, conference.ErrHangup) {
+		d.s.log.Info("conference join ended", "room", room, "call", d.id, "err", err)
+	}
+	return ivr.ErrHangup
 }
 
 // mediaChannel asks the switch for the media channel of the dialogue's leg

@@ -189,4 +189,5 @@ var (
 	promptUnavailable  = ivr.Prompt{File: "sorry-youre-having-problems", Text: "Sorry, this service is not available now. Please call again later."}
 	promptRecordPrompt = ivr.Prompt{File: "rec/start", Text: "Record after the tone. Press the hash key when you have finished."}
 	promptRecorded     = ivr.Prompt{File: "rec/saved", Text: "Your recording has been saved."}
+	promptConsent      = ivr.Prompt{File: "rec/notice", Text: "Your call may be recorded."}
 )

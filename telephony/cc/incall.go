@@ -294,10 +294,33 @@ func (s *Service) transfer(ses *session, t Target, consult bool) error {
 	default:
 		s.publish(ccevent.Event{Type: ccevent.CallTransferred, Call: ses.id, Agent: string(from), Target: targetOf(t)})
 		dev := s.device(from)
+		if ses.rec != nil {
+			s.transferRecorded(ses, t, dev)
+			return nil
+		}
 		s.serviceOver(ses, "transferred")
 		ses.ac.Handoff(ses.caller, t.Number, dev.Extension)
 	}
 	return nil
+}
+
+// transferRecorded is a blind transfer to a number or an extension of a
+// service being recorded: instead of handing the caller to the switch,
+// the call keeps the caller and rings the new party as its third leg (the
+// caller hears ringback), so the recording on the caller's leg goes on
+// with the rest of the conversation and the service keeps one record
+// (recordings lost around transfers are a known failing of peers). The
+// agent is released at once, as in any blind transfer; an unanswered
+// party ends the call, as the handed-off call would have ended.
+func (s *Service) transferRecorded(ses *session, t Target, agent Device) {
+	leg := ses.ac.Originate(callswitch.Originate{Number: t.Number, Via: agent.Extension,
+		CallerID: callswitch.Party{Number: ses.number}, Mode: callswitch.ModeAlone})
+	ses.legs[leg] = &legInfo{id: leg, role: roleThird, party: targetOf(t)}
+	ses.third, ses.thirdFor = leg, "transferred"
+	s.serviceOver(ses, "transferred") // hangs up the agent, not the new party
+	ses.held = false
+	ses.setMode(ses.caller, callswitch.ModeAlone, 0)
+	ringback(s, ses, ses.caller)
 }
 
 func memberOf(a ccconf.Agent, group int) bool {
@@ -397,6 +420,10 @@ func (s *Service) thirdAnswered(ses *session, li *legInfo) {
 	case "conference":
 		ses.ac.StopPlay(ses.agentLeg)
 		s.talk(ses)
+	case "transferred": // a recorded blind transfer's party
+		ses.ac.StopPlay(ses.caller)
+		ses.setMode(ses.caller, callswitch.ModeTalk, 0)
+		ses.setMode(li.id, callswitch.ModeTalk, 0)
 	}
 	s.publish(ccevent.Event{Type: ccevent.SupervisorAction, Call: ses.id, Agent: string(ses.agent),
 		Target: li.party, Detail: map[string]string{"action": ses.thirdFor + " answered"}})

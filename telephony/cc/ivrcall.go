@@ -300,8 +300,12 @@ func targetName(t acd.Target) string {
 }
 
 // transfer rings number in the call; once it answers, the caller and it
-// talk and the flow is over.
+// talk and the flow is over. A conference room's number joins the caller
+// to the room instead.
 func (d *dialog) transfer(req ivr.TransferRequest) error {
+	if d.s.isRoom(req.To) {
+		return d.room(req.To)
+	}
 	var leg callswitch.LegID
 	if err := d.ask(func() error {
 		var err error
@@ -408,18 +412,30 @@ func (d *dialog) record(req ivr.RecordRequest) (ivr.Recording, error) {
 
 // consent plays the recording consent prompt ("this call may be
 // recorded") once per dialogue before the caller waits for a group that
-// records its services, when the box has one set.
+// records its services and plays it (the group's consent, else the
+// configuration's default; a prompt named by Options.Consent turns the
+// default on, as it did before groups had their own say). The prompt is
+// the one Options.Consent names, else the system's rec/notice.
 func (d *dialog) consent(group int) error {
-	if d.consented || d.s.opts.Consent == nil {
+	if d.consented || d.s.opts.Recorder == nil {
 		return nil
 	}
-	if g, ok := groupConf(d.s.cfg.Load(), group); !ok || !g.Records() {
+	cfg := d.s.cfg.Load()
+	g, ok := groupConf(cfg, group)
+	if !ok {
 		return nil
 	}
-	name := d.s.opts.Consent()
-	if name == "" {
+	var name string
+	if d.s.opts.Consent != nil {
+		name = d.s.opts.Consent()
+	}
+	if !g.PlaysConsent(cfg.Config().Settings.Consent || name != "") {
 		return nil
+	}
+	p := promptConsent
+	if name != "" {
+		p = ivr.Prompt{File: name}
 	}
 	d.consented = true
-	return d.sayQuiet(ivr.Prompt{File: name})
+	return d.sayQuiet(p)
 }

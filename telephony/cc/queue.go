@@ -394,7 +394,14 @@ func (s *Service) serviceOver(ses *session, reason string) {
 		ses.inACD = false
 		_ = s.acd.Hangup(acd.CallID(ses.id))
 	}
-	s.stopRecording(ses)
+	if ses.thirdFor == "transferred" && ses.third != 0 {
+		// The caller talks on with the party they were transferred to: the
+		// recording goes on (one record for the whole service) and ends
+		// with the call; the fact row learns its id now.
+		s.recordingNoted(ses)
+	} else {
+		s.stopRecording(ses)
+	}
 	s.publish(ccevent.Event{Type: ccevent.CallEnded, Call: ses.id, Agent: string(ses.agent), Group: ses.group, Number: ses.number, Reason: reason})
 	if rt := s.agents[ses.agent]; rt != nil && rt.ses == ses {
 		rt.ses = nil

@@ -74,6 +74,15 @@ func (s *Service) stopRecording(ses *session) {
 	})
 }
 
+// recordingNoted tells the fact row the id of a recording that outlives
+// the service (it goes on after a transfer to a number), when the
+// recording knows its id before it stops.
+func (s *Service) recordingNoted(ses *session) {
+	if r, ok := ses.rec.(interface{ ID() string }); ok && r.ID() != "" {
+		s.publish(ccevent.Event{Type: ccevent.Notice, Call: ses.id, Reason: "recorded", Detail: map[string]string{"recording": r.ID()}})
+	}
+}
+
 // toggleRecording starts or stops recording a service (*6).
 func (s *Service) toggleRecording(ses *session) error {
 	if err := inService(ses); err != nil {

@@ -405,7 +405,7 @@ func newRigWith(t testing.TB, cfg ccconf.Config, st *stores, more cc.Options, fl
 	bus := ccevent.New(0, aclk.Now)
 	prompts := &tonePrompts{}
 	svc, err := cc.New(cfg.Compile(), cc.Options{Switch: sw, Bus: bus, Clock: aclk, Prompts: prompts, Flows: st.flows,
-		Status: st.acd, Callbacks: st.acd, Devices: st.devices, Facts: st.facts, Recorder: more.Recorder, Voicemail: more.Voicemail, Fax: more.Fax,
+		Status: st.acd, Callbacks: st.acd, Devices: st.devices, Facts: st.facts, Recorder: more.Recorder, Voicemail: more.Voicemail, Fax: more.Fax, Consent: more.Consent, Rooms: more.Rooms,
 		DialOut: dialVia9, PINLockout: 20 * time.Second, VerifyPIN: func(hash, pin string) bool { return hash == "plain:"+pin }})
 	if err != nil {
 		t.Fatal(err)

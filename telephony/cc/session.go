@@ -206,12 +206,23 @@ func (s *Service) offered(c *callswitch.AppCall, ev callswitch.AppEvent, in call
 
 // routeCall sends a new customer's call to its route's target.
 func (s *Service) routeCall(ses *session, t ccconf.Target) {
-	if t.Kind != ccconf.TargetExtension && t.Kind != ccconf.TargetFax {
+	if t.Kind != ccconf.TargetExtension && t.Kind != ccconf.TargetFax && t.Kind != ccconf.TargetRoom {
 		s.listenForFax(ses) // the box answers: a fax machine may be calling
 	}
 	switch t.Kind {
 	case ccconf.TargetExtension:
 		ses.ac.Handoff(ses.caller, t.Extension, "")
+	case ccconf.TargetRoom:
+		if s.isRoom(t.Room) {
+			s.joinRoom(ses, t.Room)
+			return
+		}
+		s.log.Warn("inbound route to a conference room that is not there", "room", t.Room, "call", ses.id)
+		ses.ac.Answer(ses.caller)
+		s.startDialog(ses, func(d *dialog) {
+			_ = d.sayQuiet(promptUnavailable)
+			d.hangup()
+		})
 	case ccconf.TargetFlow:
 		ses.ac.Answer(ses.caller)
 		ses.flow = t.Flow

@@ -66,6 +66,9 @@ func TestExample(t *testing.T) {
 	if g.Rule != "longest_idle" || g.Enabled == nil || g.IsEnabled() || !g.Records() || g.Join != JoinAlways || g.Leave != LeaveNever {
 		t.Fatalf("defaults of group 3: %+v", g)
 	}
+	if g.Consent != "" || !g.PlaysConsent(true) || g.PlaysConsent(false) {
+		t.Fatalf("group 3's consent %q does not follow the box's default", g.Consent)
+	}
 	if c.Groups[0].CallbackKey != "1" || c.Groups[1].Records() {
 		t.Fatalf("callback key %q, recording %v", c.Groups[0].CallbackKey, c.Groups[1].Records())
 	}
@@ -154,6 +157,8 @@ func TestValidateNames(t *testing.T) {
 		{"unknown rule", func(c *Config) { c.Groups[1].Rule = "fastest" },
 			`ccconf: group 2: rule: "fastest" is not one of longest_idle, agent_level, last_agent, round_robin, fewest_calls, least_talk_time, ring_all, linear, random, ring_progressive`,
 			ReasonNotOneOf, ObjGroup, "2", "rule"},
+		{"unknown consent", func(c *Config) { c.Groups[1].Consent = "ask" },
+			`ccconf: group 2: consent: "ask" is not one of default, on, off`, ReasonNotOneOf, ObjGroup, "2", "consent"},
 		{"ring timeout too short", func(c *Config) { c.Groups[0].RingTimeoutS = 2 },
 			"ccconf: group 1: ring_timeout_s: 0 (the default) or from 5 to 300", ReasonRangeOrZero, ObjGroup, "1", "ring_timeout_s"},
 		{"relax out of order", func(c *Config) { c.Groups[1].Relax[1].AfterS = 30 },
@@ -227,6 +232,14 @@ func TestValidateNames(t *testing.T) {
 			c.InboundRoutes[len(c.InboundRoutes)-1].Target = Target{Kind: TargetFax, Flow: "main"}
 		},
 			`ccconf: inbound route "front-desk": target.flow: not used by a "fax" target`, ReasonTargetUnused, ObjInboundRoute, "front-desk", "flow"},
+		{"route to a room without its number", func(c *Config) { c.InboundRoutes[5].Target = Target{Kind: TargetRoom} },
+			`ccconf: inbound route "front-desk": target.room: required`, ReasonRequired, ObjInboundRoute, "front-desk", "room"},
+		{"route to a room by a name", func(c *Config) { c.InboundRoutes[5].Target = Target{Kind: TargetRoom, Room: "daily"} },
+			`ccconf: inbound route "front-desk": target.room: "daily" is not a conference room's number`, ReasonUnknownRoom, ObjInboundRoute, "front-desk", "room"},
+		{"room route with an extension", func(c *Config) { c.InboundRoutes[5].Target.Kind = TargetRoom },
+			`ccconf: inbound route "front-desk": target.extension: not used by a "room" target`, ReasonTargetUnused, ObjInboundRoute, "front-desk", "extension"},
+		{"overflow to a room", func(c *Config) { c.Groups[0].Overflow = Target{Kind: TargetRoom, Room: "7001"} },
+			`ccconf: group 1: overflow.kind: "room" is not one of group, flow, voicemail, hangup`, ReasonNotOneOf, ObjGroup, "1", "kind"},
 		{"overflow to the fax receiver", func(c *Config) { c.Groups[0].Overflow = Target{Kind: TargetFax} },
 			`ccconf: group 1: overflow.kind: "fax" is not one of group, flow, voicemail, hangup`, ReasonNotOneOf, ObjGroup, "1", "kind"},
 		{"same DID twice", func(c *Config) { c.InboundRoutes[1].DID = "+862155550100" },
@@ -299,6 +312,23 @@ func TestFaxRouteIsValid(t *testing.T) {
 	}
 	if err := c.Validate(Context{PBX: testPBX(t)}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A route's room target: a room's number is enough without the rooms to
+// ask; with them, the room must be there.
+func TestRoomRouteIsValid(t *testing.T) {
+	c := example(t)
+	c.InboundRoutes[5].Target = Target{Kind: TargetRoom, Room: "7001"}
+	if err := c.Validate(Context{PBX: testPBX(t)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(Context{PBX: testPBX(t), Rooms: func(n string) bool { return n == "7001" }}); err != nil {
+		t.Fatal(err)
+	}
+	var fe *FieldError
+	if err := c.Validate(Context{PBX: testPBX(t), Rooms: func(string) bool { return false }}); !errors.As(err, &fe) || fe.Code != ReasonUnknownRoom {
+		t.Fatalf("a route to a room that is not there: %v", err)
 	}
 }
 
@@ -741,5 +771,28 @@ func TestShortAbandonZero(t *testing.T) {
 	*c.Settings.ShortAbandonS = 61
 	if err := c.Validate(Context{}); err == nil || !strings.Contains(err.Error(), "short_abandon_s: from 0 to 60") {
 		t.Fatalf("61 s: %v", err)
+	}
+}
+
+// A group's consent: on and off override the box's default, "" and
+// "default" (kept as "") follow it, and a group that does not record
+// plays none.
+func TestGroupConsent(t *testing.T) {
+	no := false
+	for _, tc := range []struct {
+		consent    string
+		recording  *bool
+		boxDefault bool
+		want       bool
+	}{
+		{"", nil, false, false}, {"", nil, true, true}, {ConsentDefault, nil, true, true},
+		{ConsentOn, nil, false, true}, {ConsentOff, nil, true, false}, {ConsentOn, &no, true, false},
+	} {
+		c := Config{Version: Version, Groups: []Group{{ID: 1, Name: "g", Consent: tc.consent, Recording: tc.recording}}}
+		c.Normalize()
+		g := c.Groups[0]
+		if got := g.PlaysConsent(tc.boxDefault); got != tc.want || g.Consent == ConsentDefault {
+			t.Errorf("consent %q, recording %v, default %v: plays %v (stored %q), want %v", tc.consent, tc.recording, tc.boxDefault, got, g.Consent, tc.want)
+		}
 	}
 }

@@ -62,6 +62,11 @@ type Settings struct {
 	// PINTries is how many wrong PINs a phone may send in a row when
 	// logging in before it is refused for a while (default 3).
 	PINTries int `json:"pin_tries"`
+	// Consent is the box-wide default of the recording consent prompt
+	// ("this call may be recorded") played to a caller before they wait
+	// for a group that records its services; a group's consent overrides
+	// it.
+	Consent bool `json:"consent,omitempty"`
 }
 
 // Settings' defaults.
@@ -166,7 +171,11 @@ type Group struct {
 	CallbackKey    string `json:"callback_key,omitempty"`
 	CallbackAfterS int    `json:"callback_after_s,omitempty"`
 
-	Recording    *bool  `json:"recording"`
+	Recording *bool `json:"recording"`
+	// Consent says whether callers hear the recording consent prompt
+	// before they wait for the group (when it records): ConsentOn,
+	// ConsentOff, or "" for the box's default (Settings.Consent).
+	Consent      string `json:"consent,omitempty"`
 	Survey       bool   `json:"survey,omitempty"`
 	SurveyFlow   string `json:"survey_flow,omitempty"`
 	SLThresholdS int    `json:"sl_threshold_s,omitempty"`
@@ -177,6 +186,32 @@ func (g *Group) IsEnabled() bool { return g.Enabled == nil || *g.Enabled }
 
 // Records reports whether the group's calls are recorded (default yes).
 func (g *Group) Records() bool { return g.Recording == nil || *g.Recording }
+
+// PlaysConsent reports whether callers waiting for the group hear the
+// recording consent prompt, with boxDefault the box's default: never when
+// the group does not record.
+func (g *Group) PlaysConsent(boxDefault bool) bool {
+	if !g.Records() {
+		return false
+	}
+	switch g.Consent {
+	case ConsentOn:
+		return true
+	case ConsentOff:
+		return false
+	}
+	return boxDefault
+}
+
+// A group's recording consent prompt: the box's default, on or off.
+const (
+	ConsentDefault = "default" // stored as ""
+	ConsentOn      = "on"
+	ConsentOff     = "off"
+)
+
+// Consents are the values of Group.Consent, as the forms offer them.
+var Consents = []string{ConsentDefault, ConsentOn, ConsentOff}
 
 // RelaxStep lowers a group's minimum skill once a call has waited AfterS.
 type RelaxStep struct {
@@ -192,6 +227,7 @@ const (
 	TargetVoicemail = "voicemail" // a mailbox: mailbox
 	TargetHangup    = "hangup"    // a message (optional), then hang up
 	TargetFax       = "fax"       // the fax receiver (inbound routes only: a fax DID or line)
+	TargetRoom      = "room"      // a conference room: room (its number)
 )
 
 // Target is where a call goes: an overflow, or an inbound route's
@@ -203,6 +239,7 @@ type Target struct {
 	Extension string `json:"extension,omitempty"`
 	Mailbox   string `json:"mailbox,omitempty"`
 	Message   string `json:"message,omitempty"`
+	Room      string `json:"room,omitempty"`
 }
 
 // Agent service modes: how an agent's calls reach them.
@@ -410,6 +447,9 @@ func (g *Group) normalize() {
 	}
 	if g.Join == "" {
 		g.Join = JoinAlways
+	}
+	if g.Consent == ConsentDefault {
+		g.Consent = ""
 	}
 	if g.Leave == "" {
 		g.Leave = LeaveNever

@@ -21,7 +21,7 @@
 //	  "version": 1,
 //	  "settings": {"language": "zh-CN", "max_no_answer": 3, "no_answer": "break",
 //	    "sl_threshold_s": 20, "short_abandon_s": 5, "callback_timeout_s": 60,
-//	    "callback_retry_s": 300, "callback_tries": 3, "pin_tries": 3},
+//	    "callback_retry_s": 300, "callback_tries": 3, "pin_tries": 3, "consent": false},
 //	  "feature_codes": {"login": "*50", "logout": "*51", "ready": "*52", "break": "*53",
 //	    "busy": "*54", "wrap_up_done": "*55", "monitor": "*56", "record_prompt": "*57",
 //	    "voicemail": "*97", "voicemail_box": "*98", "deposit": "*96"},
@@ -32,7 +32,7 @@
 //	     "join": "if_logged_in", "leave": "never", "moh": "", "prompt": "queue-thanks",
 //	     "prompt_every_s": 30, "announce_position": true, "announce_wait": true,
 //	     "announce_every_s": 60, "announce_agent": true, "callback_offer": true,
-//	     "callback_key": "1", "callback_after_s": 60, "recording": true,
+//	     "callback_key": "1", "callback_after_s": 60, "recording": true, "consent": "on",
 //	     "survey": true, "survey_flow": "survey", "sl_threshold_s": 20}
 //	  ],
 //	  "agents": [
@@ -70,8 +70,10 @@
 // left out of the service level (the service level is answered within the
 // threshold over answered plus abandoned after it, short abandons left
 // out); callback_* how callbacks are dialled; pin_tries wrong PINs a phone
-// may send in a row when logging in. Every setting has a default and an
-// export shows them all.
+// may send in a row when logging in; consent, whether callers hear the
+// recording consent prompt ("this call may be recorded") before they wait
+// for a group that records (default no). Every setting has a default and an
+// export shows them all but consent, shown when on.
 //
 // Feature codes are '*' or '#' and 1 to 4 digits; none may be the start of
 // another, nor of the PBX's own (*8, *72, *76...). break may be followed
@@ -92,7 +94,9 @@
 // wait are announced every announce_every_s when announce_position or
 // announce_wait is on, announce_agent tells the caller the agent's number
 // on connect. callback_offer offers waiting callers a callback by
-// callback_key (default "1") after callback_after_s. survey plays
+// callback_key (default "1") after callback_after_s. consent is on or off
+// for the recording consent prompt before a recorded service, or empty
+// (or default) for the settings' consent. survey plays
 // survey_flow to the caller after the agent hangs up. min_skill and relax
 // ([{"after_s", "min_skill"}], ascending) set the skill a call needs.
 //

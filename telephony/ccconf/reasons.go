@@ -49,6 +49,7 @@ const (
 	ReasonPINHash         ReasonCode = "cc.pin_hash.format"     //
 	ReasonUnknownGroup    ReasonCode = "cc.ref.group"           // group id
 	ReasonUnknownFlow     ReasonCode = "cc.ref.flow"            // flow id
+	ReasonUnknownRoom     ReasonCode = "cc.ref.room"            // room number
 	ReasonUnknownCalendar ReasonCode = "cc.ref.calendar"        // name
 	ReasonUnknownAgent    ReasonCode = "cc.ref.agent"           // work number
 	ReasonUnknownRoute    ReasonCode = "cc.ref.route"           // name
@@ -100,6 +101,7 @@ var reasonTexts = map[ReasonCode]string{
 	ReasonPINHash:         "not a PIN hash this box made (argon2id); give the pin itself",
 	ReasonUnknownGroup:    "unknown group %d",
 	ReasonUnknownFlow:     "unknown IVR flow %q",
+	ReasonUnknownRoom:     "%q is not a conference room's number",
 	ReasonUnknownCalendar: "unknown calendar %q",
 	ReasonUnknownAgent:    "unknown agent %q",
 	ReasonUnknownRoute:    "%q is not an outbound route",

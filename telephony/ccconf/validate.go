@@ -35,6 +35,9 @@ type Context struct {
 	// Documents is the fax documents the document's flows' fax nodes
 	// are checked against.
 	Documents ivr.DocumentCatalogue
+	// Rooms reports whether a conference room has the number; nil checks
+	// only the numbers' form (the rooms live in the conference service).
+	Rooms func(number string) bool
 }
 
 // Limits of the configuration.
@@ -69,9 +72,11 @@ var (
 	reName     = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
 	reFeature  = regexp.MustCompile(`^[*#][0-9]{1,4}$`)
 	reInternal = regexp.MustCompile(`^[1-9][0-9]{1,7}$`)
-	reKey      = regexp.MustCompile(`^[0-9*#]$`)
-	reFlowID   = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
-	rePrompt   = regexp.MustCompile(`^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
+	// reRoom is a conference room's number (telephony/conference's rule).
+	reRoom   = regexp.MustCompile(`^[0-9]{2,16}$`)
+	reKey    = regexp.MustCompile(`^[0-9*#]$`)
+	reFlowID = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+	rePrompt = regexp.MustCompile(`^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
 )
 
 func textOK(s string, max int) bool {
@@ -133,6 +138,7 @@ type index struct {
 	trunks    map[string]pbxconf.Trunk
 	routes    map[string]bool
 	prompts   ivr.PromptCatalogue
+	rooms     func(string) bool
 }
 
 // prompt refuses a prompt name the catalogue cannot play (when there is
@@ -149,7 +155,7 @@ func (x *index) prompt(v *validator, base string, obj objRef, field, name string
 
 func newIndex(c *Config, ctx Context) *index {
 	x := &index{groups: map[int]bool{}, agents: map[string]bool{}, flows: map[string]bool{},
-		calendars: map[string]bool{}, stored: ctx.Flows, pbx: ctx.PBX, prompts: ctx.Prompts}
+		calendars: map[string]bool{}, stored: ctx.Flows, pbx: ctx.PBX, prompts: ctx.Prompts, rooms: ctx.Rooms}
 	for _, g := range c.Groups {
 		x.groups[g.ID] = true
 	}
@@ -314,6 +320,9 @@ func (c *Config) checkGroup(v *validator, x *index, i int) {
 	oneOf(v, base, obj, "rule", g.Rule, Rules)
 	oneOf(v, base, obj, "join", g.Join, []string{JoinAlways, JoinIfLoggedIn, JoinIfAvailable})
 	oneOf(v, base, obj, "leave", g.Leave, []string{LeaveNever, LeaveNoLoggedIn, LeaveNoAvail})
+	if g.Consent != "" {
+		oneOf(v, base, obj, "consent", g.Consent, Consents)
+	}
 	seconds(v, base, obj, "ring_timeout_s", g.RingTimeoutS, 5, 300)
 	seconds(v, base, obj, "retry_s", g.RetryS, 1, 600)
 	seconds(v, base, obj, "progress_step_s", g.ProgressStepS, 1, 300)
@@ -376,10 +385,10 @@ func (c *Config) checkTarget(v *validator, x *index, base string, obj objRef, fi
 		return
 	}
 	set := map[string]bool{"flow": t.Flow != "", "group": t.Group != 0, "extension": t.Extension != "",
-		"mailbox": t.Mailbox != "", "message": t.Message != ""}
+		"mailbox": t.Mailbox != "", "message": t.Message != "", "room": t.Room != ""}
 	want := map[string]string{TargetFlow: "flow", TargetGroup: "group", TargetExtension: "extension",
-		TargetVoicemail: "mailbox", TargetHangup: "message"}[t.Kind]
-	for _, f := range []string{"flow", "group", "extension", "mailbox", "message"} {
+		TargetVoicemail: "mailbox", TargetHangup: "message", TargetRoom: "room"}[t.Kind]
+	for _, f := range []string{"flow", "group", "extension", "mailbox", "message", "room"} {
 		if set[f] && f != want {
 			v.add(base, obj, field+"."+f, ReasonTargetUnused, t.Kind)
 		}
@@ -411,6 +420,13 @@ func (c *Config) checkTarget(v *validator, x *index, base string, obj objRef, fi
 		}
 	case TargetHangup:
 		x.prompt(v, base, obj, sub, t.Message)
+	case TargetRoom:
+		switch {
+		case t.Room == "":
+			v.add(base, obj, sub, ReasonRequired)
+		case !reRoom.MatchString(t.Room) || x.rooms != nil && !x.rooms(t.Room):
+			v.add(base, obj, sub, ReasonUnknownRoom, t.Room)
+		}
 	}
 }
 
@@ -661,7 +677,7 @@ func (c *Config) checkRoutes(v *validator, x *index) {
 		} else {
 			sources[src] = r.Name
 		}
-		c.checkTarget(v, x, base, obj, "target", r.Target, []string{TargetFlow, TargetGroup, TargetExtension, TargetVoicemail, TargetFax})
+		c.checkTarget(v, x, base, obj, "target", r.Target, []string{TargetFlow, TargetGroup, TargetExtension, TargetVoicemail, TargetFax, TargetRoom})
 	}
 }
 

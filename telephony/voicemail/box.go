@@ -44,7 +44,7 @@ type Box struct {
 	// NotifyNumber is an outside number the box calls when a message
 	// arrives ("you have a new message, press 1 to listen").
 	NotifyNumber string `json:"notify_number,omitempty"`
-	// Email receives each message as an attachment (with SMTP set up).
+	// Email receives each message as an attachment (through the box's mail).
 	Email string `json:"email,omitempty"`
 	// Greeting is set when the box has its own greeting (recorded by
 	// phone or uploaded); otherwise callers hear the default one.

@@ -19,12 +19,13 @@
 // lights the FXS lamps and stutter dial tone and sends SIP message-summary
 // NOTIFYs). A new message is announced by a call to the box's outside
 // number through a Dialer ("you have a new message, press 1 to listen",
-// retried while nobody listens) and by mail with the audio attached, on
-// the service's one notification goroutine.
+// retried while nobody listens) and by mail with the audio attached
+// through the box's one mail sender (a Mailer), on the service's one
+// notification goroutine.
 //
 // The prompts are telephony/prompt's system prompts (the vm/ names).
 //
-// Boxes, message entries and settings live in a Store of ordered
+// Boxes and message entries live in a Store of ordered
 // key/value pairs (firmware/app backs it with the box's store); the audio
 // in one directory per box.
 package voicemail

@@ -18,7 +18,7 @@ type Store interface {
 
 // Keys: "b" + number for a box, "m" + number + 0 + id for a message (a
 // box's messages are one range, in the order they came: ids sort by time),
-// "c" for the settings.
+// "c" for the mail settings older versions kept (MoveLegacySMTP).
 const keySettings = "c"
 
 func boxKey(n string) []byte { return append([]byte{'b'}, n...) }

@@ -22,30 +22,40 @@ type Mailer interface {
 	Mail(ctx context.Context, to, subject, text, name, contentType string, attachment []byte) error
 }
 
-// Settings are the voicemail's box-wide settings, kept in the Store.
-type Settings struct {
-	SMTP SMTP `json:"smtp"`
+// LegacySMTP is the mail server an older voicemail kept in its own
+// settings, before the box had one mail configuration; MoveLegacySMTP
+// hands it over once.
+type LegacySMTP struct {
+	Host string `json:"host"`
+	Port int    `json:"port"`
+	// TLS is "starttls", "tls" or "none" ("" was starttls).
+	TLS      string `json:"tls"`
+	From     string `json:"from"`
+	User     string `json:"user,omitempty"`
+	Password string `json:"password,omitempty"`
 }
 
-// SetSettings checks and stores the settings.
-func (s *Service) SetSettings(set Settings) error {
-	if err := set.SMTP.check(); err != nil {
-		return err
-	}
-	if err := s.idx.put([]byte(keySettings), set); err != nil {
-		return err
-	}
-	s.setMu.Lock()
-	s.set = set
-	s.setMu.Unlock()
-	return nil
+// legacySettings is the shape of those stored settings.
+type legacySettings struct {
+	SMTP LegacySMTP `json:"smtp"`
 }
 
-// Settings returns the settings in force.
-func (s *Service) Settings() Settings {
-	s.setMu.Lock()
-	defer s.setMu.Unlock()
-	return s.set
+// MoveLegacySMTP hands a mail server stored by an older voicemail to
+// adopt (firmware/app puts it into the box's mail settings) and forgets
+// it once adopt returns nil; a box without one does nothing. Mail goes
+// through the Mailer only.
+func (s *Service) MoveLegacySMTP(adopt func(LegacySMTP) error) error {
+	var set legacySettings
+	ok, err := s.idx.get([]byte(keySettings), &set)
+	if err != nil || !ok {
+		return err
+	}
+	if set.SMTP.Host != "" {
+		if err := adopt(set.SMTP); err != nil {
+			return fmt.Errorf("voicemail: moving the old mail settings: %w", err)
+		}
+	}
+	return s.idx.del([]byte(keySettings))
 }
 
 // jobKind is a kind of notification.
@@ -72,7 +82,7 @@ func (s *Service) notify(b Box, m Message) {
 	if b.NotifyNumber != "" && s.cfg.Dialer != nil {
 		jobs = append(jobs, job{kind: jobCall, box: b.Number, msg: m})
 	}
-	if b.Email != "" && (s.Settings().SMTP.Host != "" || s.cfg.Mailer != nil) {
+	if b.Email != "" && s.cfg.Mailer != nil {
 		jobs = append(jobs, job{kind: jobMail, box: b.Number, msg: m})
 	}
 	for _, j := range jobs {
@@ -227,8 +237,5 @@ func (s *Service) mail(b Box, m Message) error {
 		b.Number, from, m.Received.Local().Format(time.DateTime), m.Duration.Round(time.Second))
 	ctx, cancel := context.WithTimeout(s.ctx, time.Minute)
 	defer cancel()
-	if smtp := s.Settings().SMTP; smtp.Host != "" || s.cfg.Mailer == nil {
-		return smtp.Send(ctx, b.Email, subject, body, m.ID+".wav", audio)
-	}
 	return s.cfg.Mailer.Mail(ctx, b.Email, subject, body, m.ID+".wav", "audio/wav", audio)
 }

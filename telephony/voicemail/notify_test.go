@@ -1,7 +1,6 @@
 package voicemail
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -9,13 +8,15 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
-	"net"
 	"net/mail"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	boxmail "callbox/firmware/mail"
+	"callbox/firmware/mail/mailtest"
 )
 
 // dialer answers notification calls from a script: each entry is what
@@ -114,107 +115,42 @@ func TestNotifyGivesUp(t *testing.T) {
 	}
 }
 
-// smtpSink is a minimal SMTP server that keeps the messages it receives.
-type smtpSink struct {
-	ln   net.Listener
-	mu   sync.Mutex
-	msgs [][]byte
-	got  chan struct{}
+// boxMail is the Mailer firmware/app gives voicemail: the box's one mail
+// sender (firmware/mail) and its settings.
+type boxMail struct{ m *boxmail.Mailer }
+
+func (b boxMail) Mail(ctx context.Context, to, subject, text, name, contentType string, attachment []byte) error {
+	return b.m.Send(ctx, boxmail.Message{To: []string{to}, Subject: subject, Text: text,
+		Attachments: []boxmail.Attachment{{Name: name, ContentType: contentType, Data: attachment}}})
 }
 
-func newSMTPSink(t *testing.T) *smtpSink {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &smtpSink{ln: ln, got: make(chan struct{}, 8)}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go s.serve(c)
-		}
-	}()
-	return s
-}
-
-func (s *smtpSink) serve(c net.Conn) {
-	defer c.Close()
-	r := bufio.NewReader(c)
-	say := func(l string) { io.WriteString(c, l+"\r\n") }
-	say("220 sink ESMTP")
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return
-		}
-		cmd := strings.ToUpper(strings.TrimSpace(line))
-		switch {
-		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
-			say("250 sink")
-		case strings.HasPrefix(cmd, "MAIL"), strings.HasPrefix(cmd, "RCPT"), strings.HasPrefix(cmd, "RSET"):
-			say("250 ok")
-		case cmd == "DATA":
-			say("354 go on")
-			var msg bytes.Buffer
-			for {
-				l, err := r.ReadString('\n')
-				if err != nil {
-					return
-				}
-				if l == ".\r\n" {
-					break
-				}
-				msg.WriteString(strings.TrimPrefix(l, "."))
-			}
-			s.mu.Lock()
-			s.msgs = append(s.msgs, msg.Bytes())
-			s.mu.Unlock()
-			say("250 queued")
-			s.got <- struct{}{}
-		case cmd == "QUIT":
-			say("221 bye")
-			return
-		default:
-			say("502 no")
-		}
-	}
-}
-
-// TestMail: with SMTP set up, a new message is mailed to the box's
-// address with the audio attached, as a mail reader parses it.
+// TestMail: a new message is mailed to the box's address with the audio
+// attached, through the box's mail sender to a real SMTP server, as a
+// mail reader parses it.
 func TestMail(t *testing.T) {
-	sink := newSMTPSink(t)
-	s := newService(t, Config{})
-	host, port, _ := net.SplitHostPort(sink.ln.Addr().String())
-	p := 0
-	for _, ch := range port {
-		p = p*10 + int(ch-'0')
-	}
-	if err := s.SetSettings(Settings{SMTP: SMTP{Host: host, Port: p, TLS: "none", From: "box@callbox.example"}}); err != nil {
-		t.Fatal(err)
-	}
+	srv := &mailtest.Server{}
+	port := srv.Start(t, false)
+	set := boxmail.Settings{Host: "127.0.0.1", Port: port, Security: boxmail.None, From: "box@callbox.example"}
+	s := newService(t, Config{Mailer: boxMail{&boxmail.Mailer{Settings: func() (boxmail.Settings, error) { return set, nil }}}})
 	addBox(t, s, Box{Number: "8001", Name: "张三", Email: "zhang@example.com"})
 	if err := s.Deposit(&caller{t: t, takes: []take{{dur: 2 * time.Second, spoken: true}}}, "8001", Caller{Number: "13800138000"}); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-sink.got:
-	case <-time.After(5 * time.Second):
-		t.Fatal("no mail")
+	for end := time.Now().Add(30 * time.Second); len(srv.Received()) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("no mail")
+		}
 	}
-	sink.mu.Lock()
-	raw := sink.msgs[0]
-	sink.mu.Unlock()
-	m, err := mail.ReadMessage(bytes.NewReader(raw))
+	got := srv.Received()[0]
+	if len(got.Rcpt) != 1 || got.Rcpt[0] != "zhang@example.com" {
+		t.Fatalf("mailed to %v", got.Rcpt)
+	}
+	m, err := mail.ReadMessage(bytes.NewReader(got.Data))
 	if err != nil {
 		t.Fatal(err)
 	}
 	subj, _ := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
-	if m.Header.Get("To") != "zhang@example.com" || !strings.Contains(subj, "13800138000") || !strings.Contains(subj, "新留言") {
+	if to, err := mail.ParseAddress(m.Header.Get("To")); err != nil || to.Address != "zhang@example.com" || !strings.Contains(subj, "13800138000") || !strings.Contains(subj, "新留言") {
 		t.Fatalf("headers %v, subject %q", m.Header, subj)
 	}
 	_, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
@@ -232,7 +168,11 @@ func TestMail(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := io.ReadAll(decodeB64(part))
+		var r io.Reader = part // quoted-printable is decoded by the reader
+		if part.Header.Get("Content-Transfer-Encoding") == "base64" {
+			r = decodeB64(part)
+		}
+		b, _ := io.ReadAll(r)
 		if part.FileName() != "" {
 			audio = b
 		} else {
@@ -258,3 +198,34 @@ func base64Reader(b []byte) io.Reader {
 }
 
 var b64std = base64.StdEncoding
+
+// TestMoveLegacySMTP: the mail server an older voicemail kept in its own
+// settings is handed over once (firmware/app puts it into the box's mail
+// settings) and then forgotten; a refused hand-over keeps it for the next
+// start; a box without one hands over nothing.
+func TestMoveLegacySMTP(t *testing.T) {
+	st := newMemStore()
+	old := []byte(`{"smtp":{"host":"mail.example.com","port":587,"tls":"starttls","from":"vm@example.com","user":"vm","password":"pw"}}`)
+	if err := st.Put([]byte(keySettings), old); err != nil {
+		t.Fatal(err)
+	}
+	s := newService(t, Config{Store: st})
+	var got []LegacySMTP
+	adopt := func(l LegacySMTP) error { got = append(got, l); return nil }
+	if err := s.MoveLegacySMTP(func(LegacySMTP) error { return errors.New("store full") }); err == nil {
+		t.Fatal("a refused hand-over succeeded")
+	}
+	if err := s.MoveLegacySMTP(adopt); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MoveLegacySMTP(adopt); err != nil {
+		t.Fatal(err)
+	}
+	want := LegacySMTP{Host: "mail.example.com", Port: 587, TLS: "starttls", From: "vm@example.com", User: "vm", Password: "pw"}
+	if len(got) != 1 || got[0] != want {
+		t.Fatalf("handed over %+v, want once %+v", got, want)
+	}
+	if v, ok, err := st.Get([]byte(keySettings)); err != nil || ok {
+		t.Fatalf("the old settings are still stored: %q %v", v, err)
+	}
+}

@@ -36,11 +36,11 @@ type Config struct {
 	// Now is the wall clock; nil is time.Now.
 	Now func() time.Time
 	// MWI, Dialer and Mailer may be nil: no indicators, no notification
-	// calls, mail only through the voicemail's own SMTP settings.
+	// calls, no mail.
 	MWI    MessageWaiting
 	Dialer Dialer
-	// Mailer is the box's mail service, used while the voicemail's own
-	// SMTP settings are empty.
+	// Mailer is the box's mail service, which mails new messages to the
+	// boxes that have an address.
 	Mailer Mailer
 	// Silence ends a message after this much silence (default 5 s).
 	Silence time.Duration
@@ -69,9 +69,6 @@ type Service struct {
 	mu       sync.Mutex // box and message changes, PIN failures
 	failures map[string]int
 	locked   map[string]time.Time
-
-	setMu sync.Mutex // guards set, read under mu too
-	set   Settings
 
 	jobs   chan job
 	cancel context.CancelFunc
@@ -112,17 +109,11 @@ func New(cfg Config) (*Service, error) {
 		locked: map[string]time.Time{}, jobs: make(chan job, 256)}, nil
 }
 
-// Start creates the directory, loads the settings, starts the
+// Start creates the directory, starts the
 // notification goroutine and tells MWI every box's counts.
 func (s *Service) Start(ctx context.Context) error {
 	if err := os.MkdirAll(s.cfg.Dir, 0o750); err != nil {
 		return fmt.Errorf("voicemail: %w", err)
-	}
-	var set Settings
-	if ok, err := s.idx.get([]byte(keySettings), &set); err != nil {
-		s.log.Error("voicemail settings unreadable; mail is off until they are saved again", "err", err)
-	} else if ok {
-		s.set = set
 	}
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	s.wg.Add(1)

@@ -19,6 +19,7 @@ import (
 // Baresip is a running baresip softphone.
 type Baresip struct {
 	t       testing.TB
+	dir     string
 	cmd     *exec.Cmd
 	cancel  context.CancelFunc
 	out     bytes.Buffer
@@ -36,13 +37,23 @@ func StartBaresip(t testing.TB, box string, port int, ext, pass string, secs int
 	if testing.Short() {
 		t.Skip("siptest: starts baresip and opens sockets")
 	}
+	// An 8 kHz recording is baresip's microphone (its ausine source only
+	// does 48 kHz).
+	return StartBaresipAudio(t, box, port, ext, pass, secs, wavtest.Prompt(t, "demo-congrats"), cmds...)
+}
+
+// StartBaresipAudio is StartBaresip with source, an 8 kHz mono WAV file,
+// as the microphone; what the phone hears is written to Played.
+func StartBaresipAudio(t testing.TB, box string, port int, ext, pass string, secs int, source string, cmds ...string) *Baresip {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("siptest: starts baresip and opens sockets")
+	}
 	bin, err := exec.LookPath("baresip")
 	if err != nil {
 		t.Fatal("siptest: baresip not found: install the Debian package baresip")
 	}
-	// An 8 kHz recording is baresip's microphone (its ausine source only
-	// does 48 kHz).
-	prompt := wavtest.Prompt(t, "demo-congrats")
+	prompt := source
 	dir := t.TempDir()
 	config := fmt.Sprintf(`poll_method epoll
 sip_listen 127.0.0.1:%d
@@ -56,9 +67,11 @@ audio_channels 1
 module_path /usr/lib/baresip/modules
 module g711.so
 module aufile.so
+module sndfile.so
+snd_path %s
 module_app account.so
 module_app menu.so
-`, port, filepath.Join(dir, "play.wav"), prompt, filepath.Join(dir, "alert.wav"))
+`, port, filepath.Join(dir, "play.wav"), prompt, filepath.Join(dir, "alert.wav"), dir)
 	account := fmt.Sprintf("<sip:%s@%s>;auth_pass=%s;regint=60;answermode=auto;audio_codecs=PCMU,PCMA\n", ext, box, pass)
 	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o600); err != nil {
 		t.Fatal(err)
@@ -71,7 +84,7 @@ module_app menu.so
 		args = append(args, "-e", c)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(secs+5)*time.Second)
-	b := &Baresip{t: t, cmd: exec.CommandContext(ctx, bin, args...), cancel: cancel}
+	b := &Baresip{t: t, dir: dir, cmd: exec.CommandContext(ctx, bin, args...), cancel: cancel}
 	b.cmd.Stdout, b.cmd.Stderr = &b.out, &b.out
 	if err := b.cmd.Start(); err != nil {
 		cancel()
@@ -84,6 +97,17 @@ module_app menu.so
 		}
 	})
 	return b
+}
+
+// Played is the WAV file of what the phone heard in its last call, as
+// baresip's sndfile module dumps it (complete once Stop returned; "" when
+// there is none).
+func (b *Baresip) Played() string {
+	m, _ := filepath.Glob(filepath.Join(b.dir, "*dec.wav"))
+	if len(m) == 0 {
+		return ""
+	}
+	return m[len(m)-1]
 }
 
 // Stop ends baresip (it unregisters and quits on an interrupt), waits for

@@ -307,8 +307,17 @@ func run(o options) error {
 	row("ASA (s)", box1.asa.Seconds(), sim.asa.Seconds(), "%.2f")
 	row("ASA / mean handle time", box1.asa.Seconds()/o.aht.Seconds(), sim.asa.Seconds()/o.aht.Seconds(), "%.3f")
 	fmt.Printf("%-34s %10.3f %10s %10s\n", "SL as the box shows it (cc.SLFormula)", box1.boxSL, "", "")
-	fmt.Printf("  simulator: mean of %d runs of %v (one run's standard deviation: SL %.3f, ASA %.2f s)\n",
-		o.simRuns, o.duration, sim.slSD, sim.asaSD)
+	fmt.Printf("  simulator: mean of %d runs of %v (one run's standard deviation: SL %.3f, ASA %.2f s, abandoned %.1f)\n",
+		o.simRuns, o.duration, sim.slSD, sim.asaSD, sim.abandonedSD)
+	fmt.Printf("  abandoned: %.0f%% of the simulator's runs had %d or more\n", 100*sim.atLeast(box1.abandoned), box1.abandoned)
+	au := auditFacts(stream, drv.callerLog())
+	fmt.Printf("\ncallers against the box's rows: %d of %d agree (gave up = abandoned, talked = answered)\n", au.agree, au.rows)
+	for k, n := range au.mismatch {
+		fmt.Printf("  %-30s %d\n", k, n)
+	}
+	fmt.Printf("  abandoned while an agent's phone rang for them: %d\n", au.ringingGone)
+	fmt.Printf("  abandoned rows, caller's patience less the row's wait:\n")
+	printPercentiles(au.patienceGap)
 	fmt.Printf("\nprocess (box and in-process callers, SSE clients; sipp excluded):\n")
 	fmt.Printf("  CPU, arrivals to the last call  %.2f cores\n", cores)
 	fmt.Printf("  RSS                            %.1f MiB now, %.1f MiB peak\n", float64(rssNow)/(1<<20), float64(rssPeak)/(1<<20))

@@ -102,7 +102,7 @@ func TestConferenceRoomFromPhones(t *testing.T) {
 	if err := p4.Dial("7002"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 20*time.Second, "the PIN prompt", func() bool { x := p4.Heard(); return len(x) > 4000 && loud(x[len(x)-4000:]) })
+	eventually(t, 60*time.Second, "the PIN prompt", func() bool { x := p4.Heard(); return len(x) > 4000 && loud(x[len(x)-4000:]) })
 	if err := p4.Dial("1111#"); err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestConferenceRoomFromPhones(t *testing.T) {
 	if err := p4.Dial("2468#"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 20*time.Second, "the PIN's party in room 7002", func() bool { return len(roomParties(a, "7002")) == 1 })
+	eventually(t, 60*time.Second, "the PIN's party in room 7002", func() bool { return len(roomParties(a, "7002")) == 1 })
 
 	for _, p := range append(phones, p4) {
 		p.OnHook()

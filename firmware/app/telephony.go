@@ -357,19 +357,22 @@ func lanAddr() netip.Addr {
 // still queued are stored.
 func (t *telephonyRun) stop(ctx context.Context) error {
 	var errs []error
-	if t.ep != nil {
-		t.sw.SetSIP(nil)
-		errs = append(errs, t.ep.Close())
-	}
-	if t.pb != nil {
-		t.pb.SetHandler(nil)
-	}
-	t.tickMu.Lock()
-	t.stopped = true // a tick that had already begun has ended
-	t.tickMu.Unlock()
-	t.cancel()
 	done := make(chan struct{})
+	// All of it on the goroutine, bounded by ctx: a part that blocks (a
+	// SIP close waiting for a transaction) is reported by name in time
+	// instead of holding up the rest of the box's stop.
 	go func() {
+		if t.ep != nil {
+			t.sw.SetSIP(nil)
+			errs = append(errs, t.ep.Close())
+		}
+		if t.pb != nil {
+			t.pb.SetHandler(nil)
+		}
+		t.tickMu.Lock()
+		t.stopped = true // a tick that had already begun has ended
+		t.tickMu.Unlock()
+		t.cancel()
 		t.wg.Wait()
 		for _, f := range t.fxo {
 			f.wait()

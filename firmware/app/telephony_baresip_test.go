@@ -50,10 +50,7 @@ func TestBaresipCallsAndIsCalled(t *testing.T) {
 	if err := p201.Dial("301"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "baresip answering 201", func() bool {
-		s := a.TelephonyStatus()
-		return s.ActiveCalls == 1 && s.RTPInUse == 1
-	})
+	eventually(t, 30*time.Second, "baresip answering 201", func() bool { return oneCallAnswered(a) })
 	time.Sleep(1500 * time.Millisecond)
 	p201.OnHook()
 	c = cdrFrom(t, a, "201")

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,7 +75,10 @@ func bootImport(t *testing.T, dir string, rtpMin int, path string) (*App, *syncB
 	stop := start(t, a)
 	t.Cleanup(func() {
 		if _, err := stop(); err != nil {
-			t.Errorf("stop: %v", err)
+			// Where it hangs, for the next reader of a CI log.
+			var stacks strings.Builder
+			_ = pprof.Lookup("goroutine").WriteTo(&stacks, 1)
+			t.Errorf("stop: %v\ngoroutines:\n%s", err, stacks.String())
 		}
 		if t.Failed() {
 			t.Logf("daemon log:\n%s", logs)

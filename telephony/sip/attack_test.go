@@ -228,9 +228,11 @@ func TestFloodKeepsMemoryAndPhonesWork(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	// The flood fills the box's socket buffer, so the kernel drops some of
 	// the phone's datagrams too; like a real phone, sipp retransmits. The
-	// scenario's ten transactions at 2 s retransmission need more than
-	// sipp's usual 15 s on a loaded 2-core machine.
-	out, regErr := sipp(t, "register.xml", box.UDPAddr(), "-s", "201", "-au", "201", "-ap", "pw201", "-timeout", "60s")
+	// phone's transactions at 2 s retransmission need more than sipp's
+	// usual 15 s on a loaded 2-core machine. It registers once, as a
+	// phone does (register.xml's checks of the remaining expiry are the
+	// registrar's tests, not this one's: here seconds pass between steps).
+	out, regErr := sipp(t, "register_once.xml", box.UDPAddr(), "-s", "201", "-au", "201", "-ap", "pw201", "-timeout", "60s")
 	outCall, callErr := sipp(t, "uac_call.xml", box.UDPAddr(), "-s", "201", "-au", "201", "-ap", "pw201", "-timeout", "60s")
 	if time.Since(t0) < 2*time.Second {
 		time.Sleep(2*time.Second - time.Since(t0))

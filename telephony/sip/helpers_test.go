@@ -395,7 +395,10 @@ func (p *phone) register(t *testing.T, box netip.AddrPort, user, contact string,
 	for _, h := range hdrs {
 		req.AppendHeader(h)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// A phone's patience (Timer F), not a speed test: under -race on a
+	// loaded machine the box may still be working through a flood's
+	// datagrams queued before this one.
+	ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
 	defer cancel()
 	res, err := p.cl.Do(ctx, req)
 	if err != nil {

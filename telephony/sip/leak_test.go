@@ -2,7 +2,9 @@ package sip
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"net"
 	"runtime"
 	"strings"
 	"testing"
@@ -130,5 +132,36 @@ func TestCloseWithSilentPeer(t *testing.T) {
 	}
 	if hung != 1 || box.ports.outstanding() != 0 {
 		t.Errorf("HungUp told %d times, %d RTP ports outstanding", hung, box.ports.outstanding())
+	}
+}
+
+// TestCloseWithDeafCallee closes a box while its outbound INVITE has had
+// no response at all (a callee that went away): no CANCEL may be sent
+// before a provisional response (RFC 3261 9.1), so sipgo would wait for
+// Timer B (32 s); Close must give the attempt up within the daemon's stop
+// budget. Before the fix the daemon's stop missed its 2 s by 30 s when a
+// phone was slow to answer.
+func TestCloseWithDeafCallee(t *testing.T) {
+	deaf, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer deaf.Close()
+	box := startBox(t, Config{Trunks: []TrunkConfig{{Name: "deaf", Proxy: deaf.LocalAddr().String()}}}, directory{}, answering)
+	if _, err := box.Dial(context.Background(), DialRequest{Trunk: "deaf", Number: "5551234", From: Party{User: "201"}}); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	_ = deaf.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if n, _, err := deaf.ReadFrom(buf); err != nil || !bytes.HasPrefix(buf[:n], []byte("INVITE ")) {
+		t.Fatalf("no INVITE reached the callee: %q %v", buf[:n], err)
+	}
+	start := time.Now()
+	box.Close()
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Close took %v with an INVITE unanswered", d)
+	}
+	if !settle(200*time.Millisecond, func() bool { return len(legGoroutines()) == 0 }) {
+		t.Errorf("leg goroutines outlive Close:\n%s", strings.Join(legGoroutines(), "\n\n"))
 	}
 }

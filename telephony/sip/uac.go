@@ -125,7 +125,12 @@ func (e *Endpoint) Dial(ctx context.Context, d DialRequest) (*Leg, error) {
 	l.ringT = time.NewTimer(timeout)
 	// The caller's context cancels the attempt until it is answered.
 	l.dialDone = ctx.Done()
-	waitCtx, stop := context.WithCancelCause(l.ctx)
+	// waitCtx is not a child of l.ctx: a parent's cancel would reach
+	// sipgo with the cause context.Canceled, and sipgo then waits for a
+	// provisional response (up to Timer B, 32 s) before it may CANCEL.
+	// The loop ends the wait with WaitAnswerForceCancelErr instead, on
+	// shutdown and when the leg is released.
+	waitCtx, stop := context.WithCancelCause(context.WithoutCancel(l.ctx))
 	l.stopInvite = stop
 	l.spawn(func() *legEvent { return l.runInvite(waitCtx, req, tr) })
 	l.start()

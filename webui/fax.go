@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -20,6 +21,8 @@ import (
 // the settings:
 //
 //	GET  /api/v1/fax?direction=in|out&limit=N -> {"faxes": [record]} newest first
+//	GET  /api/v1/fax?call=ID                  -> the faxes of a call (the call centre's
+//	                                          call id, as the service record has it)
 //	GET  /api/v1/fax/ID                       -> record
 //	GET  /api/v1/fax/ID/tiff                  -> image/tiff (the pages, TIFF Class F)
 //	GET  /api/v1/fax/ID/pages/N.png           -> image/png (page N from 1, a preview)
@@ -34,15 +37,18 @@ import (
 //	GET  /api/v1/fax/documents                -> {"documents": [name]} (fax on demand:
 //	                                          what IVR fax nodes and agents' fax-send name)
 //	PUT  /api/v1/fax/documents/NAME           body: the document, as for the outbox -> 204
-//	DELETE /api/v1/fax/documents/NAME         -> 204
+//	DELETE /api/v1/fax/documents/NAME         -> 204, or 409 while an IVR flow
+//	                                          sends it (the answer names the flow)
 //
 // A record is a JSON object as the firmware keeps it ("id", "direction",
 // "number", "ident", "status", "pages", ...). Implementations wrap
 // ErrNotFound (no such fax or page), ErrInvalid (a refused document,
 // number or setting, worded after the sentinel), ErrConflict (too many
-// faxes under way) or ErrNoSpace.
+// faxes under way), *FaxDocumentInUse or ErrNoSpace.
 type Fax interface {
-	FaxList(ctx context.Context, direction string, limit int) ([]json.RawMessage, error)
+	// FaxList lists the faxes newest first: of a direction and of a call
+	// (its "call_id") when they are not "".
+	FaxList(ctx context.Context, direction, call string, limit int) ([]json.RawMessage, error)
 	FaxGet(ctx context.Context, id string) (json.RawMessage, error)
 	FaxTIFF(ctx context.Context, id string) ([]byte, error)
 	FaxPagePNG(ctx context.Context, id string, page int) ([]byte, error)
@@ -57,6 +63,17 @@ type Fax interface {
 	FaxDocuments(ctx context.Context) ([]string, error)
 	FaxPutDocument(ctx context.Context, name string, doc []byte, by string) error
 	FaxDeleteDocument(ctx context.Context, name, by string) error
+}
+
+// FaxDocumentInUse refuses deleting a fax document that the latest
+// version of an IVR flow sends (a fax node's "send"): the flow would fail
+// at that node on every call.
+type FaxDocumentInUse struct {
+	Document, Flow, Node string
+}
+
+func (e *FaxDocumentInUse) Error() string {
+	return fmt.Sprintf("webui: fax document %q is sent by IVR flow %q (node %q)", e.Document, e.Flow, e.Node)
 }
 
 // FaxJob is a scheduled fax as the API asks for one: the numbers, the
@@ -129,7 +146,10 @@ func (s *Server) needFax(c *gin.Context) {
 
 // faxFailure maps an implementation's error onto the API's answer.
 func faxFailure(err error, field string) *failure {
+	var inUse *FaxDocumentInUse
 	switch {
+	case errors.As(err, &inUse):
+		return fail(http.StatusConflict, "err.fax.document_in_use", "", inUse.Document, inUse.Flow, inUse.Node)
 	case errors.Is(err, ErrNotFound):
 		return fail(http.StatusNotFound, "err.fax.not_found", "")
 	case errors.Is(err, ErrConflict):
@@ -158,7 +178,12 @@ func (s *Server) apiFaxList(c *gin.Context) {
 		}
 		limit = n
 	}
-	list, err := s.cfg.Fax.FaxList(c.Request.Context(), dir, limit)
+	call := c.Query("call")
+	if len(call) > 128 {
+		s.failWith(c, fail(http.StatusBadRequest, "err.invalid", "call"))
+		return
+	}
+	list, err := s.cfg.Fax.FaxList(c.Request.Context(), dir, call, limit)
 	if err != nil {
 		s.failWith(c, faxFailure(err, ""))
 		return
@@ -363,7 +388,7 @@ func (s *Server) pageFax(c *gin.Context) {
 func (s *Server) renderFax(c *gin.Context, status int, d gin.H) {
 	var boxes []faxBox
 	for _, b := range []struct{ dir, title string }{{"in", "fax.inbox"}, {"out", "fax.outbox"}} {
-		raw, err := s.cfg.Fax.FaxList(c.Request.Context(), b.dir, 50)
+		raw, err := s.cfg.Fax.FaxList(c.Request.Context(), b.dir, "", 50)
 		if err != nil {
 			s.failWith(c, faxFailure(err, ""))
 			return

@@ -22,8 +22,8 @@ type memFax struct {
 	docs     []string
 }
 
-func (m *memFax) FaxList(ctx context.Context, direction string, limit int) ([]json.RawMessage, error) {
-	if direction == "out" {
+func (m *memFax) FaxList(ctx context.Context, direction, call string, limit int) ([]json.RawMessage, error) {
+	if direction == "out" || (call != "" && call != "c1") {
 		return nil, nil
 	}
 	return []json.RawMessage{json.RawMessage(`{"id":"f1","direction":"in","pages":1}`)}, nil
@@ -101,6 +101,9 @@ func (m *memFax) FaxPutDocument(ctx context.Context, name string, doc []byte, by
 }
 
 func (m *memFax) FaxDeleteDocument(ctx context.Context, name, by string) error {
+	if name == "price-list" {
+		return fmt.Errorf("app: %w", &FaxDocumentInUse{Document: name, Flow: "main", Node: "prices"})
+	}
 	for i, d := range m.docs {
 		if strings.HasPrefix(d, name+" by ") {
 			m.docs = append(m.docs[:i], m.docs[i+1:]...)
@@ -146,6 +149,12 @@ func TestFaxDocumentsAPI(t *testing.T) {
 	wantStatus(t, "delete", st, http.StatusNoContent, body)
 	st, body = sup.api(http.MethodDelete, "/api/v1/fax/documents/prices", nil)
 	wantStatus(t, "delete again", st, http.StatusNotFound, body)
+	// A document a flow sends stays, and the answer names the flow (in
+	// the user's language).
+	st, body = sup.api(http.MethodDelete, "/api/v1/fax/documents/price-list", nil)
+	if msg, _ := body["error"].(string); st != http.StatusConflict || !strings.Contains(msg, `"main"`) || !strings.Contains(msg, `"prices"`) {
+		t.Fatalf("deleting a document a flow sends: %d %v", st, body)
+	}
 }
 
 // post sends body with a content type and the client's CSRF token.
@@ -187,7 +196,14 @@ func TestFaxAPI(t *testing.T) {
 	if l, ok := body["faxes"].([]any); st != http.StatusOK || !ok || len(l) != 0 {
 		t.Fatalf("empty list: %d %v", st, body)
 	}
-	for _, q := range []string{"?direction=sideways", "?limit=0", "?limit=x"} {
+	// A call's faxes (the service record follows its call id).
+	for q, want := range map[string]int{"?call=c1": 1, "?call=c2": 0} {
+		st, body = sup.api(http.MethodGet, "/api/v1/fax"+q, nil)
+		if l, ok := body["faxes"].([]any); st != http.StatusOK || !ok || len(l) != want {
+			t.Fatalf("%s: %d %v", q, st, body)
+		}
+	}
+	for _, q := range []string{"?direction=sideways", "?limit=0", "?limit=x", "?call=" + strings.Repeat("x", 129)} {
 		st, body = sup.api(http.MethodGet, "/api/v1/fax"+q, nil)
 		wantStatus(t, q, st, http.StatusBadRequest, body)
 	}

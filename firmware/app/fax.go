@@ -19,6 +19,7 @@ import (
 	"callbox/telephony/acd"
 	"callbox/telephony/cc"
 	"callbox/telephony/fax"
+	"callbox/telephony/ivr"
 	"callbox/telephony/pbxconf"
 	callswitch "callbox/telephony/switch"
 	"callbox/webui"
@@ -273,7 +274,7 @@ func (w webFax) run() (*faxRun, error) {
 	return r, nil
 }
 
-func (w webFax) FaxList(ctx context.Context, direction string, limit int) ([]json.RawMessage, error) {
+func (w webFax) FaxList(ctx context.Context, direction, call string, limit int) ([]json.RawMessage, error) {
 	r, err := w.run()
 	if err != nil {
 		return nil, err
@@ -283,6 +284,14 @@ func (w webFax) FaxList(ctx context.Context, direction string, limit int) ([]jso
 		return tx.Each(store.Fax, nil, func(_, v []byte) error {
 			if direction != "" && !bytes.Contains(v, []byte(`"direction":"`+direction+`"`)) {
 				return nil
+			}
+			if call != "" {
+				var rec struct {
+					CallID string `json:"call_id"`
+				}
+				if json.Unmarshal(v, &rec) != nil || rec.CallID != call {
+					return nil
+				}
 			}
 			all = append(all, append(json.RawMessage(nil), v...))
 			return nil
@@ -487,12 +496,12 @@ func (d faxDocs) Document(name string) ([]byte, error) {
 type ccFax struct{ a *App }
 
 // OnLeg implements cc.FaxService.
-func (f ccFax) OnLeg(c *callswitch.AppCall, leg callswitch.LegID, number string, doc []byte, done func(fax.Record)) (fax.Record, error) {
+func (f ccFax) OnLeg(c *callswitch.AppCall, leg callswitch.LegID, call, number string, doc []byte, done func(fax.Record)) (fax.Record, error) {
 	r := f.a.faxRunning()
 	if r == nil {
 		return fax.Record{}, errors.New("app: the fax service is not running")
 	}
-	return r.svc.OnLeg(c, leg, number, doc, done)
+	return r.svc.OnLeg(c, leg, call, number, doc, done)
 }
 
 // Document implements cc.FaxService.
@@ -560,12 +569,22 @@ func (w webFax) FaxPutDocument(ctx context.Context, name string, doc []byte, by 
 	return nil
 }
 
-// FaxDeleteDocument implements webui.Fax. A flow that names the document
-// fails at its fax node (its error branch) until it is put back.
+// FaxDeleteDocument implements webui.Fax. A document the latest version
+// of a flow sends is refused (*webui.FaxDocumentInUse, naming the flow):
+// the flow would fail at its fax node on every call. The check and the
+// removal hold the call centre's edit lock, so that no flow saved between
+// them comes to name the document.
 func (w webFax) FaxDeleteDocument(ctx context.Context, name, by string) error {
 	p := w.a.faxDocs().path(name)
 	if p == "" {
 		return fmt.Errorf("%w: fax document %q", webui.ErrNotFound, name)
+	}
+	if cc, err := w.a.callCentre(); err == nil {
+		cc.edit.Lock()
+		defer cc.edit.Unlock()
+		if flow, node := flowSending(cc.flows, name); flow != "" {
+			return fmt.Errorf("app: %w", &webui.FaxDocumentInUse{Document: name, Flow: flow, Node: node})
+		}
 	}
 	err := os.Remove(p)
 	if errors.Is(err, os.ErrNotExist) {
@@ -576,4 +595,24 @@ func (w webFax) FaxDeleteDocument(ctx context.Context, name, by string) error {
 	}
 	w.a.log.Info("fax document deleted", "name", name, "by", by)
 	return nil
+}
+
+// flowSending returns the first flow (and its node) whose latest version
+// sends the fax document name, or "".
+func flowSending(flows *ivr.Repository, name string) (flow, node string) {
+	for _, id := range flows.IDs() {
+		f, err := flows.Flow(id, 0)
+		if err != nil {
+			continue
+		}
+		for _, n := range f.Nodes {
+			if n == nil {
+				continue
+			}
+			if fx, ok := n.Spec.(*ivr.Fax); ok && fx.Send == name {
+				return id, n.ID
+			}
+		}
+	}
+	return "", ""
 }

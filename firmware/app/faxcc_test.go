@@ -3,6 +3,8 @@ package app
 import (
 	"bytes"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,6 +74,12 @@ func TestFaxCNGInFlowBetweenTwoBoxes(t *testing.T) {
 		t.Fatalf("B received %+v", got)
 	}
 	faxtest.SamePages(t, faxPages(t, adminB.get("/api/v1/fax/"+got.ID+"/tiff")), doc)
+	// The call's faxes, as the service record and the desk look them up.
+	var ofCall struct{ Faxes []faxRecord }
+	adminB.do(http.MethodGet, "/api/v1/fax?call="+url.QueryEscape(got.CallID), "", nil, http.StatusOK, &ofCall)
+	if len(ofCall.Faxes) != 1 || ofCall.Faxes[0].ID != got.ID {
+		t.Fatalf("the faxes of call %s: %+v", got.CallID, ofCall.Faxes)
+	}
 	var out faxRecord
 	eventually(t, 20*time.Second, "A's outbox record finished", func() bool {
 		adminA.do(http.MethodGet, "/api/v1/fax/"+sent.ID, "", nil, http.StatusOK, &out)
@@ -94,4 +102,45 @@ func faxPages(t *testing.T, b []byte) []*t4.Page {
 		pages = append(pages, img.(*t4.Page))
 	}
 	return pages
+}
+
+// A fax document that an IVR flow sends cannot be deleted: the answer is
+// 409 naming the flow and its node, and the document stays. Once the
+// flow's new version no longer sends it, it goes. Before the refusal the
+// delete succeeded and the flow failed at its fax node on every call.
+func TestFaxDocumentSentByFlowStays(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: boots the daemon with sockets")
+	}
+	t.Parallel()
+	a := bootCC(t, 31740, ccTestPBX(), ccTestConfig(t))
+	admin := newWebAdmin(t, a)
+	tf, err := tiff.Encode(faxtest.Document(1), tiff.WriteOptions{Coding: t4.MH})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin.do(http.MethodPut, "/api/v1/fax/documents/price-list", "image/tiff", bytes.NewReader(tf), http.StatusNoContent, nil)
+	flow := func(send bool) map[string]any {
+		n := map[string]any{"id": "prices", "type": "fax", "send": "price-list"}
+		if !send {
+			n = map[string]any{"id": "prices", "type": "hangup"}
+		}
+		return map[string]any{"id": "faxback", "entry": "prices", "nodes": []any{n}}
+	}
+	admin.doJSON(http.MethodPost, "/api/v1/flows", flow(true), http.StatusCreated)
+
+	var refused map[string]any
+	admin.do(http.MethodDelete, "/api/v1/fax/documents/price-list", "", nil, http.StatusConflict, &refused)
+	if msg, _ := refused["error"].(string); !strings.Contains(msg, `"faxback"`) || !strings.Contains(msg, `"prices"`) {
+		t.Fatalf("the refusal does not name the flow and node: %v", refused)
+	}
+	var docs struct{ Documents []string }
+	admin.do(http.MethodGet, "/api/v1/fax/documents", "", nil, http.StatusOK, &docs)
+	if len(docs.Documents) != 1 || docs.Documents[0] != "price-list" {
+		t.Fatalf("documents after the refusal: %v", docs.Documents)
+	}
+
+	admin.doJSON(http.MethodPut, "/api/v1/flows/faxback", flow(false), http.StatusCreated)
+	admin.do(http.MethodDelete, "/api/v1/fax/documents/price-list", "", nil, http.StatusNoContent, nil)
+	admin.do(http.MethodDelete, "/api/v1/fax/documents/price-list", "", nil, http.StatusNotFound, nil)
 }

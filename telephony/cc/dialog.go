@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"callbox/telephony/acd"
+	"callbox/telephony/fax"
 	"callbox/telephony/ivr"
-	"callbox/telephony/media"
 	callswitch "callbox/telephony/switch"
 )
 
@@ -69,7 +69,7 @@ type dialog struct {
 	ahead  []byte // digits typed ahead, for the next collect
 	gone   bool
 	done   chan struct{} // closed when the dialogue's goroutine ends
-	cngTap *media.Tap    // the fax detector's tap on the leg, if any (fax.go)
+	cng    *fax.Detector // the fax detector listening on the leg, if any (fax.go)
 	// consented: the recording consent prompt was played.
 	consented bool
 }
@@ -90,7 +90,7 @@ func (s *Service) startDialogOn(ses *session, leg callswitch.LegID, fn func(d *d
 		number: ses.number, called: ses.in.To, ctx: ctx, cancel: cancel, box: mailbox{c: make(chan struct{}, 1)},
 		done: make(chan struct{})}
 	if ses.cng != nil && leg == ses.caller {
-		d.cngTap = ses.cng.Tap()
+		d.cng = ses.cng
 	}
 	ses.dlg = d
 	s.busy.Add(1) // running

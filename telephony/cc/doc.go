@@ -36,10 +36,13 @@
 //     waiting requests, tear down and transfer services, and monitor them
 //     (listen, whisper, barge: DTMF 4, 5, 6 on the supervisor's phone).
 //   - Fax (Options.Fax, fax.go): a fax machine heard calling (CNG) on a
-//     caller in a flow, or on a call a route answered, hands the call to
-//     the fax receiver; IVR fax nodes send a named document or receive on
-//     the call; the route target "fax" receives; AgentFax sends a document
-//     to the agent's caller or receives one.
+//     caller in a flow (recording or voicemail nodes included), on a call
+//     a route answered, in a queue or talking with an agent, hands the
+//     call to the fax receiver (an agent's call stays the agent's); IVR
+//     fax nodes send a named document or receive on the call; the route
+//     target "fax" receives; AgentFax sends a document to the agent's
+//     caller or receives one. A fax's record links the call centre's call
+//     id.
 //   - Every change is an event on the bus; one fact row per queue call is
 //     kept up to date in the FactStore as the events happen.
 //

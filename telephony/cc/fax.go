@@ -8,6 +8,7 @@ import (
 	"callbox/telephony/acd"
 	"callbox/telephony/fax"
 	"callbox/telephony/ivr"
+	"callbox/telephony/media"
 	callswitch "callbox/telephony/switch"
 )
 
@@ -17,14 +18,16 @@ import (
 // the call or receives one; the route target "fax" receives; an agent
 // sends a document to the caller or receives one (Fax). The faxes
 // themselves are the fax service's (Options.Fax), which keeps each in the
-// fax inbox or outbox with the switch's call id.
+// fax inbox or outbox with the call centre's call id (the service
+// record's).
 
 // FaxService is the box's fax service as the call centre uses it: faxes
 // on the legs of its calls, and the named documents of fax on demand.
 type FaxService interface {
 	// OnLeg runs a fax on a leg (telephony/fax's Service.OnLeg): doc
-	// sent, or with doc nil one received; done hears the record once kept.
-	OnLeg(c *callswitch.AppCall, leg callswitch.LegID, number string, doc []byte, done func(fax.Record)) (fax.Record, error)
+	// sent, or with doc nil one received; the record links call (the
+	// call centre's call id); done hears the record once kept.
+	OnLeg(c *callswitch.AppCall, leg callswitch.LegID, call, number string, doc []byte, done func(fax.Record)) (fax.Record, error)
 	// Document reads a named fax document.
 	Document(name string) ([]byte, error)
 }
@@ -34,8 +37,10 @@ var errNoFax = errors.New("cc: fax is not available on this box")
 
 // listenForFax starts listening for a fax machine calling on the
 // session's caller (a flow or a route's answer runs on them), on the loop.
-// The listening ends with the session, or when a fax starts; a record or
-// voicemail node takes the caller's tap for its time.
+// The listening ends with the session, or when a fax starts. It goes on
+// while the caller waits in a queue, talks with an agent, or leaves a
+// message or a recording: what else listens to the caller (a recording,
+// a message) is chained behind the detector (callerTap, dialog.setTap).
 func (s *Service) listenForFax(ses *session) {
 	if s.opts.Fax == nil || ses.cng != nil || ses.faxing {
 		return
@@ -56,13 +61,33 @@ func (s *Service) stopListening(ses *session) {
 		return
 	}
 	ses.cng = nil
-	if ses.rec == nil && !ses.ended {
-		ses.ac.SetTap(ses.caller, nil)
+	// What listened behind the detector (a recording) has the leg again.
+	if next := det.Detach(); !ses.ended {
+		ses.ac.SetTap(ses.caller, next)
 	}
 	s.faxMu.Lock()
 	delete(s.detectors, det)
 	s.faxMu.Unlock()
-	det.Close()
+}
+
+// callerTap sets what listens to the session's caller besides the fax
+// detector (a service recording; nil: nothing), behind the detector while
+// it listens (loop).
+func (s *Service) callerTap(ses *session, t *media.Tap) {
+	if ses.cng != nil && ses.cng.Chain(t) {
+		return
+	}
+	ses.ac.SetTap(ses.caller, t)
+}
+
+// setTap is callerTap for a dialogue (a record or voicemail node) on its
+// leg: the detector it started with, if still listening, passes the
+// leg's frames on to t.
+func (d *dialog) setTap(t *media.Tap) {
+	if d.cng != nil && d.cng.Chain(t) {
+		return
+	}
+	d.ac.SetTap(d.leg, t)
 }
 
 // detectorsIdle reports whether every fax detector heard every frame.
@@ -78,14 +103,40 @@ func (s *Service) detectorsIdle() bool {
 }
 
 // faxHeard: a fax machine calls on the session's caller (loop). A caller
-// in a flow, or on a call a route answered and no agent has, is received;
-// one waiting for or talking with an agent is left alone.
+// in a flow (leaving a message or a recording included), or on a call a
+// route answered, is received; one waiting in a queue leaves it (and the
+// agents it rang) for the receiver; one talking with an agent is received
+// on the agent's call, as the agent's fax-receive does, when nobody else
+// is on it (no prompt, hold or third party).
 func (s *Service) faxHeard(ses *session) {
 	if ses.cng == nil { // the listening was stopped meanwhile
 		return
 	}
 	s.stopListening(ses)
-	if ses.ended || ses.faxing || ses.inACD || ses.agent != "" || (ses.phase != phaseIVR && ses.phase != phaseNew) {
+	switch {
+	case ses.ended || ses.faxing:
+		return
+	case ses.phase == phaseService && ses.agent != "":
+		if inService(ses) != nil || ses.dlg != nil || ses.held || ses.third != 0 {
+			return
+		}
+		if err := s.faxStarts(ses); err != nil {
+			return
+		}
+		s.log.Info("fax machine heard on an agent's call: receiving a fax", "call", ses.id, "agent", ses.agent)
+		if _, err := s.agentFaxOn(ses, ses.ac, ses.caller, ses.number, ses.agent, nil); err != nil {
+			s.log.Warn("fax not received", "call", ses.id, "err", err)
+		}
+		return
+	case ses.inACD && ses.phase == phaseQueued:
+		ses.inACD = false
+		for a, leg := range ses.rings {
+			ses.ac.Hangup(leg, callswitch.CauseCancelled)
+			delete(ses.rings, a)
+		}
+		_ = s.acd.Hangup(acd.CallID(ses.id))
+		ses.phase = phaseIVR
+	case ses.agent != "" || (ses.phase != phaseIVR && ses.phase != phaseNew && ses.phase != phaseQueued):
 		return
 	}
 	s.log.Info("fax machine heard: the call goes to the fax receiver", "call", ses.id, "number", ses.number)
@@ -129,7 +180,7 @@ func (d *dialog) fax(doc string) (fax.Record, error) {
 	defer d.s.post(func() { d.ses.faxing = false })
 	t := d.token()
 	var res fax.Record
-	if _, err := fs.OnLeg(d.ac, d.leg, d.number, b, func(r fax.Record) {
+	if _, err := fs.OnLeg(d.ac, d.leg, d.id, d.number, b, func(r fax.Record) {
 		res = r
 		d.push(msg{kind: msgFax, token: t})
 	}); err != nil {
@@ -213,8 +264,15 @@ func (s *Service) AgentFax(ctx context.Context, agent acd.AgentID, doc []byte) (
 	if err != nil {
 		return fax.Record{}, err
 	}
+	return s.agentFaxOn(ses, ac, leg, num, agent, doc)
+}
+
+// agentFaxOn runs a fax on the caller's leg (ac, leg; the caller's
+// number num) of an agent's call that faxStarts marked, on the loop or
+// off it: of the session, only its identity is read here.
+func (s *Service) agentFaxOn(ses *session, ac *callswitch.AppCall, leg callswitch.LegID, num string, agent acd.AgentID, doc []byte) (fax.Record, error) {
 	id := ses.id
-	rec, err := fs.OnLeg(ac, leg, num, doc, func(r fax.Record) {
+	rec, err := s.opts.Fax.OnLeg(ac, leg, id, num, doc, func(r fax.Record) {
 		s.post(func() {
 			ses.faxing = false
 			if ses.rec != nil && !ses.ended { // the fax took the recording's tap

@@ -36,8 +36,8 @@ type faxBox struct {
 	pages map[string][]*t4.Page
 }
 
-func (b *faxBox) OnLeg(c *callswitch.AppCall, leg callswitch.LegID, number string, doc []byte, done func(fax.Record)) (fax.Record, error) {
-	return b.svc.OnLeg(c, leg, number, doc, done)
+func (b *faxBox) OnLeg(c *callswitch.AppCall, leg callswitch.LegID, call, number string, doc []byte, done func(fax.Record)) (fax.Record, error) {
+	return b.svc.OnLeg(c, leg, call, number, doc, done)
 }
 
 func (b *faxBox) Document(name string) ([]byte, error) {
@@ -84,8 +84,16 @@ type faxRig struct {
 
 func newFaxRig(t *testing.T, cfg ccconf.Config, machine t30.Config, flows ...string) *faxRig {
 	t.Helper()
+	return newFaxRigWith(t, cfg, cc.Options{}, machine, flows...)
+}
+
+// newFaxRigWith is newFaxRig with more of the service's options (a
+// Recorder).
+func newFaxRigWith(t *testing.T, cfg ccconf.Config, more cc.Options, machine t30.Config, flows ...string) *faxRig {
+	t.Helper()
 	fb := &faxBox{docs: map[string][]byte{}, recs: map[string]fax.Record{}, pages: map[string][]*t4.Page{}}
-	r := newRigWith(t, cfg, nil, cc.Options{Fax: fb}, flows...)
+	more.Fax = fb
+	r := newRigWith(t, cfg, nil, more, flows...)
 	svc, err := fax.New(fax.Settings{Ident: "+86 21 5555 0202"}, fax.Options{Switch: r.sw, Store: fb, Now: r.now})
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +189,7 @@ func notices(evs []ccevent.Event) []string {
 // calling tone (CNG, twice 3.5 s apart) is heard and the call goes to the
 // receiver; on the fax route the receiver answers at once. The two pages
 // land in the inbox, pixel for pixel, with the machine's identity and the
-// switch's call id, and the box hangs up. Before the call centre listened
+// call centre's call id (the service record's), and the box hangs up. Before the call centre listened
 // for CNG, the flow's menu ran to its fallback and queued the machine.
 func TestCNGInFlowGoesToFaxReceiver(t *testing.T) {
 	for _, tc := range []struct {
@@ -205,6 +213,9 @@ func TestCNGInFlowGoesToFaxReceiver(t *testing.T) {
 			faxtest.SamePages(t, pages, doc)
 			r.hungUp(t)
 			evs := r.events()
+			if call := callOf(evs); rec.CallID != call {
+				t.Errorf("the record links call %q, the call centre's call is %q", rec.CallID, call)
+			}
 			if tc.target.Kind == ccconf.TargetFlow {
 				if got := notices(evs); len(got) == 0 || got[0] != "fax machine heard: receiving a fax" {
 					t.Errorf("notices %q", got)
@@ -248,8 +259,8 @@ func TestIVRFaxNodeSendsDocument(t *testing.T) {
 }
 
 // An agent in a call with a fax machine's line sends it a document
-// (AgentFax); the call stays the agent's, and a second fax at once is
-// refused. Without the fax service the operation is refused.
+// (AgentFax), its record linking the call centre's call; the call stays
+// the agent's, and a second fax at once is refused. Without the fax service the operation is refused.
 func TestAgentSendsFaxToCaller(t *testing.T) {
 	cfg := testConfig()
 	cfg.InboundRoutes[0].Target = ccconf.Target{Kind: ccconf.TargetGroup, Group: 1}
@@ -289,6 +300,9 @@ func TestAgentSendsFaxToCaller(t *testing.T) {
 	if kept.ID != rec.ID || kept.Status != fax.StatusDone || kept.Pages != 1 {
 		t.Fatalf("kept %+v; the machine: %+v", kept, r.machine.Result())
 	}
+	if call := callOf(r.events()); rec.CallID != call || kept.CallID != call {
+		t.Errorf("the record links call %q (kept %q), the call centre's call is %q", rec.CallID, kept.CallID, call)
+	}
 	faxtest.SamePages(t, r.machine.Received(), doc)
 	r.run(100 * time.Millisecond)
 	if !r.co.BoxOffHook() || !r.phone("201").IsOffHook() || has(r.events(), "call.ended") {
@@ -319,4 +333,14 @@ func TestIVRFaxNodeReceives(t *testing.T) {
 	if !strings.Contains(said, "text:press start") || !strings.Contains(said, "text:fax "+rec.ID) {
 		t.Errorf("prompts said: %s", said)
 	}
+}
+
+// callOf returns the call centre's call id of the first call event.
+func callOf(evs []ccevent.Event) string {
+	for _, e := range evs {
+		if e.Call != "" {
+			return e.Call
+		}
+	}
+	return ""
 }

@@ -370,7 +370,7 @@ func (d *dialog) record(req ivr.RecordRequest) (ivr.Recording, error) {
 	if err != nil {
 		return ivr.Recording{}, fmt.Errorf("cc: record: %w", err)
 	}
-	d.ac.SetTap(d.leg, r.Tap())
+	d.setTap(r.Tap())
 	start := d.s.clock.Now()
 	max := req.Max
 	if max <= 0 {
@@ -395,7 +395,7 @@ func (d *dialog) record(req ivr.RecordRequest) (ivr.Recording, error) {
 		}
 	}
 	tm.Stop()
-	d.ac.SetTap(d.leg, d.cngTap) // the fax detector listens again, if it did
+	d.setTap(nil)
 	id, err := r.Stop()
 	if err != nil {
 		return ivr.Recording{}, fmt.Errorf("cc: record: %w", err)

@@ -167,7 +167,7 @@ func (d *dialog) take(cfg recording.TakeConfig, beep bool, term string) (recordi
 	if err != nil {
 		return recording.TakeResult{}, 0, err
 	}
-	d.ac.SetTap(d.leg, tap)
+	d.setTap(tap)
 	t := d.token()
 	stop := make(chan struct{})
 	ended := make(chan struct{})
@@ -206,7 +206,7 @@ wait:
 		// session before the dialogue): a hang-up, what was said is kept.
 		d.gone, werr = true, ivr.ErrHangup
 	}
-	d.ac.SetTap(d.leg, nil)
+	d.setTap(nil)
 	d.switchTurn()
 	res, err := tk.Stop()
 	if werr == nil {

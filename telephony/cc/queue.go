@@ -164,8 +164,7 @@ func (s *Service) connect(call acd.CallID, agent acd.AgentID) {
 	}
 	cfg := s.cfg.Load()
 	g, _ := groupConf(cfg, ses.group)
-	ses.phase = phaseService
-	s.stopListening(ses) // an agent has the caller now
+	ses.phase = phaseService // the fax detector listens on: a fax machine may be put through
 	s.agentRT(agent).ses = ses
 	ses.ac.StopPlay(ses.caller)
 	ses.ac.Play(li.id, callswitch.Beep(1000, 200*time.Millisecond), nil)

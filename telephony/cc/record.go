@@ -49,7 +49,7 @@ func (s *Service) startRecording(ses *session) {
 		return
 	}
 	ses.rec = r
-	ses.ac.SetTap(ses.caller, r.Tap())
+	s.callerTap(ses, r.Tap())
 }
 
 // stopRecording ends a service's recording and keeps its id with the
@@ -60,7 +60,7 @@ func (s *Service) stopRecording(ses *session) {
 		return
 	}
 	ses.rec = nil
-	ses.ac.SetTap(ses.caller, nil)
+	s.callerTap(ses, nil)
 	// The tap comes off on the switch's next turn: stop once it has.
 	s.sw.Do(func() {
 		s.post(func() {

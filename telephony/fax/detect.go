@@ -2,6 +2,7 @@ package fax
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 
 	"callbox/dsp/tone"
@@ -19,9 +20,13 @@ const (
 // Detector listens to what a leg's party sends for a fax machine calling
 // (CNG), off the clock on a goroutine of its own fed by its tap, as a
 // Terminal is. It is cheap enough to run on every inbound call while the
-// caller is in the IVR, waits in a queue or rings an agent.
+// caller is in the IVR, waits in a queue, talks with an agent or leaves a
+// message.
 type Detector struct {
 	w     *tapWorker
+	next  atomic.Pointer[media.Tap] // where each frame goes on to (Chain)
+	mu    sync.Mutex                // Chain against Detach
+	gone  bool                      // detached: Chain refuses
 	fd    *tone.FaxDetector
 	last  int64 // start of the last CNG burst, -1 before
 	found atomic.Bool
@@ -35,12 +40,17 @@ func NewDetector(onCNG func()) *Detector {
 }
 
 // Tap is where the leg's audio reaches the detector (set it on the leg).
+// A leg has one tap: what else listens to the leg (a recording, a
+// voicemail message) is chained behind the detector (Chain).
 func (d *Detector) Tap() *media.Tap { return d.w.tap }
 
 // Start listens until ctx ends or Close.
 func (d *Detector) Start(ctx context.Context) { d.w.start(ctx, d.frame) }
 
 func (d *Detector) frame(f *media.TapFrame) {
+	if n := d.next.Load(); n != nil {
+		n.Forward(f)
+	}
 	if d.found.Load() {
 		return
 	}
@@ -71,8 +81,32 @@ func (d *Detector) Found() bool { return d.found.Load() }
 // (for tests that step a virtual clock).
 func (d *Detector) Idle() bool { return d.w.idle() }
 
+// Chain passes every frame the detector hears on to t (nil: to nothing
+// more), so that a recording hears the leg while the detector listens. It
+// reports false once the detector is detached or closed: set t on the leg
+// then.
+func (d *Detector) Chain(t *media.Tap) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.gone {
+		return false
+	}
+	d.next.Store(t)
+	return true
+}
+
+// Detach stops the detector, waits for its goroutine and returns the tap
+// chained behind it (nil: none), which its owner puts back on the leg.
+func (d *Detector) Detach() *media.Tap {
+	d.mu.Lock()
+	d.gone = true
+	d.mu.Unlock()
+	d.w.stop()
+	return d.next.Load()
+}
+
 // Close stops the detector and waits for its goroutine.
 func (d *Detector) Close() error {
-	d.w.stop()
+	d.Detach()
 	return nil
 }

@@ -338,17 +338,22 @@ func (s *Service) Idle() bool {
 // (an agent's call with a customer, an IVR's fax node): the leg goes into
 // fax mode with a terminal playing into and tapping it, which sends doc
 // (TIFF, PNG or JPEG) or, with doc nil, receives. number is the other
-// party's, for the record. Once the session is over (or the leg ended, or
+// party's, for the record; call is the id the record links (the call
+// centre's call id, so that the service's record finds its faxes; "" is
+// the switch's call id). Once the session is over (or the leg ended, or
 // its play was replaced) the leg is back in voice mode and its call left
 // to its owner, and done (may be nil) hears the fax's record, as kept, on
 // the fax's goroutine. It may be called from the owner's AppEvent handler.
-func (s *Service) OnLeg(c *callswitch.AppCall, leg callswitch.LegID, number string, doc []byte, done func(Record)) (Record, error) {
+func (s *Service) OnLeg(c *callswitch.AppCall, leg callswitch.LegID, call, number string, doc []byte, done func(Record)) (Record, error) {
 	if s.ctx == nil || s.ctx.Err() != nil {
 		return Record{}, errors.New("fax: the service is not running")
 	}
 	st := s.settings.Load()
 	cfg := t30.Config{Ident: st.Ident, NoECM: st.NoECM}
-	rec := Record{Direction: In, Number: number}
+	if call == "" {
+		call = c.ID()
+	}
+	rec := Record{Direction: In, Number: number, CallID: call}
 	var pages []*t4.Page
 	if doc != nil {
 		var err error
@@ -375,7 +380,7 @@ func (s *Service) OnLeg(c *callswitch.AppCall, leg callswitch.LegID, number stri
 	}
 	f.onDone, f.onLeg = done, true
 	f.mu.Lock()
-	f.ac, f.callID, f.leg = c, c.ID(), leg
+	f.ac, f.callID, f.leg = c, call, leg
 	f.attach(c)
 	f.mu.Unlock()
 	s.wg.Add(1)

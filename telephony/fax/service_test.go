@@ -372,7 +372,7 @@ func (o *owner) AppEvent(c *callswitch.AppCall, ev callswitch.AppEvent) {
 		o.leg = c.Originate(callswitch.Originate{Number: "95550505"})
 	case callswitch.AppAnswered:
 		o.handed = true
-		_, o.err = o.svc.OnLeg(c, ev.Leg, "95550505", o.doc, func(r fax.Record) {
+		_, o.err = o.svc.OnLeg(c, ev.Leg, "", "95550505", o.doc, func(r fax.Record) {
 			o.mu.Lock()
 			o.done = &r
 			o.mu.Unlock()

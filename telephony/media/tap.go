@@ -46,6 +46,12 @@ func (t *Tap) put(tick uint64, rx, tx []int16) {
 	}
 }
 
+// Forward adds a frame read from another tap: a reader that listens to a
+// leg on the way to another one (the fax detector in front of a
+// recording) passes each frame on. The tap must be on no leg, the
+// forwarding goroutine its only producer.
+func (t *Tap) Forward(f *TapFrame) { t.put(f.Tick, f.Rx[:], f.Tx[:]) }
+
 // Read copies the oldest frame into f and reports whether there was one.
 // Only one goroutine may read.
 func (t *Tap) Read(f *TapFrame) bool {

@@ -35,7 +35,9 @@ type Events interface {
 type EventStream interface {
 	// Next waits for the next event until ctx ends. It returns false when
 	// ctx ended or the stream did: the reader fell behind and must
-	// resume from the last id it saw.
+	// resume from the last id it saw. An event already waiting is
+	// returned even when ctx has ended, so that a reader drains what is
+	// pending with an ended context and writes it all at once.
 	Next(ctx context.Context) (LiveEvent, bool)
 	// Close ends the subscription.
 	Close()
@@ -50,7 +52,9 @@ type LiveEvent struct {
 	// Agent is the work number of the agent the event concerns, "" for
 	// none: the role filter shows an agent its own events by it.
 	Agent string
-	// Data is the whole event as JSON.
+	// Data is the whole event as JSON, on one line. Every stream may be
+	// handed the same bytes (the event encoded once): the stream only
+	// reads them.
 	Data []byte
 }
 
@@ -199,6 +203,7 @@ func (s *Server) apiEvents(c *gin.Context) {
 	h.Set("X-Accel-Buffering", "no")
 	c.Status(http.StatusOK)
 	w := &sseWriter{rc: rc, w: c.Writer}
+	w.begin()
 	w.raw("retry: 2000\n\n")
 	if !w.flush() {
 		return
@@ -215,13 +220,23 @@ func (s *Server) apiEvents(c *gin.Context) {
 			if !ok {
 				break
 			}
-			last = e.ID
-			if data, ok := visible(u, e, wall); ok {
-				w.event(e.ID, e.Type, data)
-				if !w.flush() {
-					cancel()
-					return
+			// The event and those already waiting behind it (a call's
+			// answer comes with its agent's state) go out in one write:
+			// one wake-up and one flush per burst, not per event.
+			w.begin()
+			for n := 0; ok; n++ {
+				last = e.ID
+				if data, vis := visible(u, e, wall); vis {
+					w.event(e.ID, e.Type, data)
 				}
+				if n == maxBatch {
+					break
+				}
+				e, ok = sub.Next(ended)
+			}
+			if !w.flush() {
+				cancel()
+				return
 			}
 		}
 		timedOut := wait.Err() == context.DeadlineExceeded && ctx.Err() == nil
@@ -236,11 +251,13 @@ func (s *Server) apiEvents(c *gin.Context) {
 		// open stream too. A page open with its stream counts as use.
 		nu, alive := s.streamUser(ctx, ss.ID)
 		if !alive {
+			w.begin()
 			w.event("", "logout", []byte("{}"))
 			w.flush()
 			return
 		}
 		u = nu
+		w.begin()
 		w.event(last, "heartbeat", []byte("{}"))
 		if !w.flush() {
 			return
@@ -270,8 +287,22 @@ func (s *Server) streamUser(ctx context.Context, id string) (User, bool) {
 	return u, true
 }
 
-// sseWriter writes the stream's events, each with its own write deadline;
-// after the first error it writes nothing more.
+// ended is a context that has ended: Next with it returns only an event
+// already waiting.
+var ended = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
+
+// maxBatch bounds the events written between two flushes.
+const maxBatch = 256
+
+// sseWriter writes the stream's events into the response's buffer; each
+// batch (begin ... flush) has its own write deadline. After the first error
+// it writes nothing more. Nothing is held while it writes: a client that
+// reads slowly slows only its own stream, and the bus drops its
+// subscription when it falls a buffer behind (the browser resumes).
 type sseWriter struct {
 	rc  *http.ResponseController
 	w   gin.ResponseWriter
@@ -284,20 +315,32 @@ func (w *sseWriter) raw(s string) {
 	}
 }
 
-// event writes one event; data may hold newlines, each line its own
-// "data:" field as the format requires.
-func (w *sseWriter) event(id, typ string, data []byte) {
-	if w.err != nil || strings.ContainsAny(id+typ, "\r\n") {
-		return // ids and types are the bus's own; a line break would forge fields
+// begin starts a batch: a client that does not take it within
+// streamWriteTimeout is dropped.
+func (w *sseWriter) begin() {
+	if w.err != nil {
+		return
 	}
 	w.err = w.rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 	if errors.Is(w.err, http.ErrNotSupported) {
 		w.err = nil // a recorder in tests; nothing to time out
 	}
-	if id != "" {
-		w.raw("id: " + id + "\n")
+}
+
+// event writes one event; data may hold newlines, each line its own
+// "data:" field as the format requires.
+func (w *sseWriter) event(id, typ string, data []byte) {
+	if w.err != nil || strings.ContainsAny(id, "\r\n") || strings.ContainsAny(typ, "\r\n") {
+		return // ids and types are the bus's own; a line break would forge fields
 	}
-	w.raw("event: " + typ + "\n")
+	if id != "" {
+		w.raw("id: ")
+		w.raw(id)
+		w.raw("\n")
+	}
+	w.raw("event: ")
+	w.raw(typ)
+	w.raw("\n")
 	for len(data) > 0 && w.err == nil {
 		line, rest, _ := bytes.Cut(data, []byte("\n"))
 		w.raw("data: ")

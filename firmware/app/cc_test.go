@@ -377,3 +377,82 @@ func TestCallCentreFXSPortFault(t *testing.T) {
 		return st.State == acd.Idle
 	})
 }
+
+// An agent's outbound figures of the day survive the console's restart
+// like the states do: 1088 calls a customer from the desk's service, the
+// exchange answers, they talk, 1088 hangs up; after the restart the
+// running call centre still shows one outbound call today and its talk.
+// Before the fix the restarted box showed none.
+func TestCallCentreOutboundSurvivesRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: runs the daemon with sockets")
+	}
+	t.Parallel()
+	conf := ccTestConfig(t)
+	conf.CallerIDs = []ccconf.CallerID{{Number: "4008001234", AllAgents: true}}
+	a := bootCC(t, 31400, ccTestPBX(), conf)
+	svc, _ := a.CallCentre()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := svc.Login(ctx, "1088", cc.Device{Extension: "202"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Dial(ctx, "1088", "13800138000", "4008001234"); err != nil {
+		t.Fatal(err)
+	}
+	sb := a.livePorts().Sim()
+	p := sb.Phone("fxs2")
+	eventually(t, 15*time.Second, "202 ringing for the outbound call", p.Ringing)
+	p.OffHook()
+	var co interface{ Answer() error }
+	eventually(t, 15*time.Second, "the exchange receiving 13800138000", func() bool {
+		for _, port := range []string{"fxo1", "fxo2"} {
+			if c := sb.CO(port); strings.Contains(c.Digits(), "13800138000") {
+				co = c
+				return true
+			}
+		}
+		return false
+	})
+	if err := co.Answer(); err != nil {
+		t.Fatal(err)
+	}
+	out := func(s *cc.Service) (int, time.Duration) {
+		f, err := s.Figures(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, af := range f.Agents {
+			if af.Agent == "1088" {
+				return af.OutboundToday, af.OutboundTalk
+			}
+		}
+		return 0, 0
+	}
+	eventually(t, 15*time.Second, "a second of outbound talk", func() bool {
+		n, talk := out(svc)
+		return n == 1 && talk >= time.Second
+	})
+	p.OnHook()
+	eventually(t, 15*time.Second, "1088 idle after the call", func() bool {
+		st, _ := svc.ACD().Agent("1088")
+		return st.State == acd.Idle
+	})
+	calls, talk := out(svc)
+	first := a.WebAddr()
+	if err := (consoleHost{a}).Restart(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "the box after the restart", func() bool {
+		s, _ := a.CallCentre()
+		return s != nil && s != svc && a.WebAddr() != first && a.WebAddr() != ""
+	})
+	svc2, _ := a.CallCentre()
+	calls2, talk2 := out(svc2)
+	if calls2 != calls || talk2 < talk-50*time.Millisecond || talk2 > talk+50*time.Millisecond {
+		t.Fatalf("1088's outbound figures after the restart: %d calls, %v talk; before it %d, %v", calls2, talk2, calls, talk)
+	}
+	if st, _ := svc2.ACD().Agent("1088"); st.State != acd.Idle {
+		t.Fatalf("1088 after the restart: %s %q", st.State, st.Reason)
+	}
+}

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -49,21 +48,29 @@ type busStream struct {
 }
 
 // Next returns the next event as JSON with the agent it concerns, which
-// the web admin's role filter reads.
+// the web admin's role filter reads; an event already waiting comes even
+// when ctx has ended (webui drains a burst so). The JSON is the bus's
+// encoding, made once for every stream.
 func (s busStream) Next(ctx context.Context) (webui.LiveEvent, bool) {
+	var e ccevent.Event
+	var ok bool
 	select {
-	case e, ok := <-s.sub.C():
-		if !ok {
+	case e, ok = <-s.sub.C():
+	default:
+		select {
+		case e, ok = <-s.sub.C():
+		case <-ctx.Done():
 			return webui.LiveEvent{}, false
 		}
-		data, err := json.Marshal(e)
-		if err != nil {
-			return webui.LiveEvent{}, false
-		}
-		return webui.LiveEvent{ID: e.ID, Type: string(e.Type), Agent: e.Agent, Data: data}, true
-	case <-ctx.Done():
+	}
+	if !ok {
 		return webui.LiveEvent{}, false
 	}
+	data, err := e.JSON()
+	if err != nil {
+		return webui.LiveEvent{}, false
+	}
+	return webui.LiveEvent{ID: e.ID, Type: string(e.Type), Agent: e.Agent, Data: data}, true
 }
 
 func (s busStream) Close() { s.b.Unsubscribe(s.sub) }

@@ -19,6 +19,15 @@ const (
 	ReasonDeviceDown = "device unavailable"
 	ReasonDeviceBack = "device back"
 	ReasonRestored   = "restored after restart"
+	// ReasonOutbound is an agent's busy state while dialling out or
+	// talking on an outbound call.
+	ReasonOutbound = "outbound"
+	// ReasonOutboundAnswered and ReasonOutboundEnded mark, in the status
+	// log, where the customer of an outbound call answered and where the
+	// call ended (busy to busy entries the service writes itself): a
+	// restart counts the day's outbound calls and talk from them.
+	ReasonOutboundAnswered = "outbound answered"
+	ReasonOutboundEnded    = "outbound ended"
 )
 
 // statusLog is the ACD engine's StatusLog: it keeps the entries where
@@ -80,12 +89,15 @@ func (s *Service) restore() error {
 		if len(es) == 0 {
 			continue
 		}
+		s.agentRT(a.ID).restoreOutbound(es, now)
 		last := es[len(es)-1]
 		to, reason := last.To, last.Reason
-		switch to {
-		case acd.Offline:
+		switch {
+		case to == acd.Offline:
 			continue
-		case acd.Ringing, acd.Talking, acd.WrapUp:
+		case to == acd.Ringing || to == acd.Talking || to == acd.WrapUp,
+			to == acd.Busy && (reason == ReasonOutbound || reason == ReasonOutboundAnswered || reason == ReasonOutboundEnded):
+			// The call is gone with the restart.
 			to, reason = acd.Idle, ReasonRestored
 		}
 		if err := s.acd.SetState(a.ID, to, reason); err != nil {
@@ -419,3 +431,40 @@ func orReason(r, def string) string {
 
 // errNoDevice is returned when an agent has no phone to ring.
 var errNoDevice = errors.New("cc: agent has no device")
+
+// restoreOutbound counts today's outbound calls and their talk again from
+// the agent's status log (es, in time order), as the service counted them
+// before a restart: a call counts on the day its customer answered, its
+// talk from then (or midnight) to its end; a call the restart cut ends at
+// the next entry, or now.
+func (rt *agentRT) restoreOutbound(es []acd.StatusEntry, now time.Time) {
+	rt.outToday(now)
+	for i, e := range es {
+		if e.Reason != ReasonOutboundAnswered {
+			continue
+		}
+		end := now
+		if i+1 < len(es) {
+			end = es[i+1].At
+		}
+		if !e.At.Before(rt.day) {
+			rt.outCalls++
+		}
+		if end.After(rt.day) {
+			rt.outTalk += end.Sub(later(e.At, rt.day))
+		}
+	}
+}
+
+// logOutbound writes an outbound call's own entry to the status log: the
+// engine's state does not change (busy, outbound), so the engine writes
+// none.
+func (s *Service) logOutbound(agent acd.AgentID, at time.Time, reason, call string) {
+	if s.opts.Status == nil {
+		return
+	}
+	e := acd.StatusEntry{Agent: agent, At: at, From: acd.Busy, To: acd.Busy, Reason: reason, Call: acd.CallID(call)}
+	if err := s.opts.Status.AppendStatus(e); err != nil {
+		s.log.Warn("outbound call not in the status log", "agent", agent, "call", call, "err", err)
+	}
+}

@@ -148,7 +148,7 @@ func (s *Service) Dial(ctx context.Context, agent acd.AgentID, number, callerID 
 		if s.device(agent).IsZero() {
 			return errNoDevice
 		}
-		if err := s.acd.SetState(agent, acd.Busy, "outbound"); err != nil {
+		if err := s.acd.SetState(agent, acd.Busy, ReasonOutbound); err != nil {
 			return err
 		}
 		ac := s.sw.NewAppCall(&handler{s: s}, callswitch.Party{Number: string(agent)}, number)
@@ -189,6 +189,7 @@ func (s *Service) outboundCustomerAnswered(ses *session, li *legInfo) {
 	rt := s.agentRT(ses.agent)
 	rt.outToday(now)
 	rt.outCalls++
+	s.logOutbound(ses.agent, now, ReasonOutboundAnswered, ses.id)
 	if s.opts.Recorder != nil {
 		s.startRecording(ses) // agents' outbound calls are recorded
 	}
@@ -216,8 +217,9 @@ func (s *Service) outboundOver(ses *session) {
 		rt.outToday(now)
 		rt.outTalk += now.Sub(later(ses.cb.answered, rt.day)) // the part of a call over midnight counts today
 		ses.cb.answered = time.Time{}
+		s.logOutbound(agent, now, ReasonOutboundEnded, ses.id)
 	}
-	if st, err := s.acd.Agent(agent); err == nil && st.State == acd.Busy && st.Reason == "outbound" {
+	if st, err := s.acd.Agent(agent); err == nil && st.State == acd.Busy && st.Reason == ReasonOutbound {
 		_ = s.acd.SetState(agent, ses.cb.prev, "outbound call over")
 	}
 	if rt := s.agents[agent]; rt != nil && rt.ses == ses {

@@ -16,6 +16,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"callbox/telephony/cc"
 	"callbox/telephony/cc/ccevent"
 )
 
@@ -176,6 +177,31 @@ type driver struct {
 	wg   sync.WaitGroup
 	stop context.CancelFunc
 	errs chan error
+
+	mu      sync.Mutex
+	callers map[string]caller // by number
+}
+
+// caller is what one caller did, for the audit of the box's facts.
+type caller struct {
+	patience time.Duration
+	outcome  outcome
+}
+
+// outcome is how a caller's call ended from the caller's side.
+type outcome uint8
+
+const (
+	outFailed   outcome = iota // no call (an error)
+	outGaveUp                  // hung up at its patience, unanswered
+	outTalked                  // an agent answered; it hung up after its handle time
+	outBoxEnded                // the box ended the call first
+)
+
+func (d *driver) note(number string, patience time.Duration, o outcome) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.callers[number] = caller{patience, o}
 }
 
 func newDriver(conn *net.UDPConn, box string, rec *recorder) (*driver, error) {
@@ -204,7 +230,7 @@ func newDriver(conn *net.UDPConn, box string, rec *recorder) (*driver, error) {
 		conn.Close()
 		return nil, err
 	}
-	d := &driver{ua: ua, srv: srv, conn: conn, rec: rec, errs: make(chan error, 1),
+	d := &driver{ua: ua, srv: srv, conn: conn, rec: rec, errs: make(chan error, 1), callers: map[string]caller{},
 		box: sip.Uri{User: did, Host: host, Port: p}}
 	d.dc = sipgo.NewDialogClientCache(cli, sip.ContactHeader{Address: sip.Uri{User: "carrier", Host: "127.0.0.3", Port: local.Port}})
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
@@ -275,7 +301,14 @@ const surgePrefix = "138"
 
 // call is one caller: in through the DID, then a hang-up after the
 // patience if no agent answered by then, else after hold from the answer.
+// It notes what the caller did.
 func (d *driver) call(ctx context.Context, number string, i int, patience, hold time.Duration) error {
+	o, err := d.dial(ctx, number, i, patience, hold)
+	d.note(number, patience, o)
+	return err
+}
+
+func (d *driver) dial(ctx context.Context, number string, i int, patience, hold time.Duration) (outcome, error) {
 	answered := d.rec.watch(number)
 	req := sip.NewRequest(sip.INVITE, d.box)
 	from := sip.FromHeader{Address: sip.Uri{User: number, Host: "127.0.0.3"}, Params: sip.NewParams()}
@@ -286,7 +319,7 @@ func (d *driver) call(ctx context.Context, number string, i int, patience, hold 
 	began := time.Now()
 	sess, err := d.dc.WriteInvite(ctx, req)
 	if err != nil {
-		return err
+		return outFailed, err
 	}
 	defer sess.Close()
 	// The box may answer at once (music on hold) or only when an agent
@@ -297,44 +330,47 @@ func (d *driver) call(ctx context.Context, number string, i int, patience, hold 
 	cancel()
 	if err != nil {
 		if time.Now().After(giveUp) {
-			return nil // abandoned while ringing (CANCEL sent)
+			return outGaveUp, nil // abandoned while ringing (CANCEL sent)
 		}
-		return err
+		return outFailed, err
 	}
 	if err := sess.Ack(ctx); err != nil {
-		return err
+		return outFailed, err
 	}
 	gone := sess.Context().Done()
-	select {
-	case <-answered:
+	talk := func() (outcome, bool) {
 		select {
 		case <-time.After(hold):
 		case <-gone:
-			return nil
+			return outBoxEnded, false
 		case <-ctx.Done():
 		}
+		return outTalked, true
+	}
+	o, bye := outGaveUp, true
+	select {
+	case <-answered:
+		o, bye = talk()
 	case <-time.After(time.Until(giveUp)):
 		select {
 		case <-answered: // answered just now: talk after all
-			select {
-			case <-time.After(hold):
-			case <-gone:
-				return nil
-			case <-ctx.Done():
-			}
+			o, bye = talk()
 		default:
 		}
 	case <-gone:
-		return nil
+		return outBoxEnded, nil
 	case <-ctx.Done():
+	}
+	if !bye {
+		return o, nil
 	}
 	bctx, bcancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer bcancel()
 	var refused *sipgo.ErrDialogResponse
 	if err := sess.Bye(bctx); err != nil && !errors.As(err, &refused) {
-		return err // a refusal means the box ended the call meanwhile
+		return o, err // a refusal means the box ended the call meanwhile
 	}
-	return nil
+	return o, nil
 }
 
 func sdp(port int) []byte {
@@ -351,4 +387,57 @@ func (d *driver) close() {
 	d.ua.Close()
 	d.conn.Close()
 	<-d.errs
+}
+
+// audit is the caller-by-caller check of the box's fact rows against what
+// each caller did: a caller that gave up must be an abandoned row, one that
+// talked an answered row, each with the wait its caller saw.
+type audit struct {
+	agree, rows int
+	// mismatch counts rows whose disposition is not what their caller
+	// did, by "caller did -> row says".
+	mismatch map[string]int
+	// ringingGone counts abandoned rows whose caller hung up while an
+	// agent's phone rang for it (the simulator has these too).
+	ringingGone int
+	// patienceGap is, per abandoned row, the caller's patience less the
+	// row's wait: the time before the box queued the call, plus the BYE's
+	// way back.
+	patienceGap []time.Duration
+}
+
+var outcomeNames = [...]string{outFailed: "failed", outGaveUp: "gave up", outTalked: "talked", outBoxEnded: "box ended"}
+
+func auditFacts(facts []cc.Fact, callers map[string]caller) audit {
+	a := audit{mismatch: map[string]int{}}
+	for _, f := range facts {
+		c, ok := callers[f.Number]
+		if !ok {
+			continue
+		}
+		a.rows++
+		switch {
+		case c.outcome == outGaveUp && f.Disposition == "abandoned":
+			a.agree++
+			a.patienceGap = append(a.patienceGap, c.patience-time.Duration(f.WaitSeconds*float64(time.Second)))
+			for _, r := range f.Rings {
+				if r.Result == "caller gone" {
+					a.ringingGone++
+					break
+				}
+			}
+		case c.outcome == outTalked && f.Disposition == "answered":
+			a.agree++
+		default:
+			a.mismatch[outcomeNames[c.outcome]+" -> "+f.Disposition]++
+		}
+	}
+	return a
+}
+
+// callerLog returns what the callers did, by number.
+func (d *driver) callerLog() map[string]caller {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return maps.Clone(d.callers)
 }

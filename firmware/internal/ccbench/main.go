@@ -40,11 +40,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"callbox/firmware/app"
 	"callbox/firmware/cli/configcli"
+	"callbox/firmware/internal/benchkit"
 	"callbox/firmware/logbuf"
 	"callbox/telephony/cc"
 	"callbox/telephony/ccconf"
@@ -213,12 +213,12 @@ func run(o options) error {
 
 	// The agents' phones: one sipp answering for all, then the
 	// registrations pointing at it.
-	agentPort, err := freePort("127.0.0.2")
+	agentPort, err := benchkit.FreePort("127.0.0.2")
 	if err != nil {
 		trunkConn.Close()
 		return err
 	}
-	mediaPort, err := freePort("127.0.0.2")
+	mediaPort, err := benchkit.FreePort("127.0.0.2")
 	if err != nil {
 		trunkConn.Close()
 		return err
@@ -230,7 +230,7 @@ func run(o options) error {
 		trunkConn.Close()
 		return err
 	}
-	defer uas.stop()
+	defer uas.Stop()
 	if err := registerAgents(ctx, sipp, dir, box, agentPort, o.agents); err != nil {
 		trunkConn.Close()
 		return err
@@ -277,11 +277,11 @@ func run(o options) error {
 		return err
 	}
 	defer drv.close()
-	t0, c0 := time.Now(), cpuTime()
+	t0, c0 := time.Now(), benchkit.CPUTime()
 	placed, failed := drv.traffic(ctx, o, rate)
 	trafficTime := time.Since(t0)
-	cores := (cpuTime() - c0).Seconds() / trafficTime.Seconds()
-	rssNow, rssPeak := rss()
+	cores := (benchkit.CPUTime() - c0).Seconds() / trafficTime.Seconds()
+	rssNow, rssPeak := benchkit.RSS()
 	// Let the queue drain and the facts settle.
 	for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
 		if a.TelephonyStatus().ActiveCalls == 0 {
@@ -323,11 +323,20 @@ func run(o options) error {
 	row("ASA (s)", box1.asa.Seconds(), sim.asa.Seconds(), "%.2f")
 	row("ASA / mean handle time", box1.asa.Seconds()/o.aht.Seconds(), sim.asa.Seconds()/o.aht.Seconds(), "%.3f")
 	fmt.Printf("%-34s %10.3f %10s %10s\n", "SL as the box shows it (cc.SLFormula)", box1.boxSL, "", "")
-	fmt.Printf("  simulator: mean of %d runs of %v (one run's standard deviation: SL %.3f, ASA %.2f s)\n",
-		o.simRuns, o.duration, sim.slSD, sim.asaSD)
+	fmt.Printf("  simulator: mean of %d runs of %v (one run's standard deviation: SL %.3f, ASA %.2f s, abandoned %.1f)\n",
+		o.simRuns, o.duration, sim.slSD, sim.asaSD, sim.abandonedSD)
+	fmt.Printf("  abandoned: %.0f%% of the simulator's runs had %d or more\n", 100*sim.atLeast(box1.abandoned), box1.abandoned)
+	au := auditFacts(stream, drv.callerLog())
+	fmt.Printf("\ncallers against the box's rows: %d of %d agree (gave up = abandoned, talked = answered)\n", au.agree, au.rows)
+	for k, n := range au.mismatch {
+		fmt.Printf("  %-30s %d\n", k, n)
+	}
+	fmt.Printf("  abandoned while an agent's phone rang for them: %d\n", au.ringingGone)
+	fmt.Printf("  abandoned rows, caller's patience less the row's wait:\n")
+	printPercentiles(au.patienceGap)
 	fmt.Printf("\nprocess (box and in-process callers, SSE clients; sipp excluded):\n")
 	fmt.Printf("  CPU, arrivals to the last call  %.2f cores\n", cores)
-	fmt.Printf("  RSS                            %.1f MiB now, %.1f MiB peak\n", rssNow, rssPeak)
+	fmt.Printf("  RSS                            %.1f MiB now, %.1f MiB peak\n", float64(rssNow)/(1<<20), float64(rssPeak)/(1<<20))
 	fmt.Printf("  most callers waiting at once   %d\n", rec.maxWaiting())
 	fmt.Printf("\nrouting delay, call routable -> agent's INVITE at the agent's phone (target p99 < 50 ms):\n")
 	printPercentiles(lat)
@@ -377,7 +386,7 @@ func waitBox(a *app.App, done chan error) (string, error) {
 // registerAgents registers every agent's extension with the agents' sipp
 // as contact, one short sipp run each.
 func registerAgents(ctx context.Context, sipp, dir, box string, agentPort, n int) error {
-	port, err := freePort("127.0.0.2")
+	port, err := benchkit.FreePort("127.0.0.2")
 	if err != nil {
 		return err
 	}
@@ -388,7 +397,7 @@ func registerAgents(ctx context.Context, sipp, dir, box string, agentPort, n int
 		if err != nil {
 			return err
 		}
-		if err := reg.wait(); err != nil {
+		if err := reg.Wait(); err != nil {
 			return fmt.Errorf("registering agent %s: %w", id, err)
 		}
 	}
@@ -528,88 +537,9 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// sippRun is one sipp process.
-type sippRun struct {
-	cmd  *exec.Cmd
-	errf string
-	out  *os.File
-}
+// sippOpts are the options every sipp of this bench runs with.
+var sippOpts = []string{"-max_socket", "1024"}
 
-func startSipp(ctx context.Context, bin, dir, name, ip string, port int, args ...string) (*sippRun, error) {
-	r := &sippRun{errf: filepath.Join(dir, name+".err")}
-	full := append([]string{"-i", ip, "-p", strconv.Itoa(port), "-nostdin", "-trace_err", "-error_file", r.errf,
-		"-max_socket", "1024"}, args...)
-	var err error
-	if r.out, err = os.Create(filepath.Join(dir, name+".out")); err != nil {
-		return nil, err
-	}
-	r.cmd = exec.CommandContext(ctx, bin, full...)
-	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
-	r.cmd.Dir = dir
-	r.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // no sipp outlives an interrupted bench
-	if err := r.cmd.Start(); err != nil {
-		r.out.Close()
-		return nil, err
-	}
-	return r, nil
-}
-
-func (r *sippRun) wait() error {
-	err := r.cmd.Wait()
-	r.out.Close()
-	if err != nil {
-		b, _ := os.ReadFile(r.errf)
-		if len(b) > 600 {
-			b = b[len(b)-600:]
-		}
-		return fmt.Errorf("sipp: %w (error log tail: %q)", err, b)
-	}
-	return nil
-}
-
-func (r *sippRun) stop() {
-	_ = r.cmd.Process.Signal(syscall.SIGTERM)
-	_ = r.cmd.Wait()
-	r.out.Close()
-}
-
-// freePort returns a UDP port free on ip right now.
-func freePort(ip string) (int, error) {
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(ip)})
-	if err != nil {
-		return 0, err
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port, nil
-}
-
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// rss is the process's resident memory now and at its peak, in MiB.
-func rss() (now, peak float64) {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0, 0
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		kb, _ := strconv.ParseFloat(f[1], 64)
-		switch f[0] {
-		case "VmRSS:":
-			now = kb / 1024
-		case "VmHWM:":
-			peak = kb / 1024
-		}
-	}
-	return now, peak
+func startSipp(ctx context.Context, bin, dir, name, ip string, port int, args ...string) (*benchkit.Sipp, error) {
+	return benchkit.StartSipp(ctx, bin, nil, dir, name, ip, port, append(slices.Clone(sippOpts), args...)...)
 }

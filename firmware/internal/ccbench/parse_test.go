@@ -71,3 +71,47 @@ func TestFromFacts(t *testing.T) {
 		t.Fatalf("SL %v, ASA %v, box SL %v; want 0.25, 16s, 1/3", f.sl, f.asa, f.boxSL)
 	}
 }
+
+// The audit pairs each row with its caller: gave up with abandoned,
+// talked with answered; anything else is a mismatch named by both sides.
+// Rows of callers the driver did not place are not counted.
+func TestAuditFacts(t *testing.T) {
+	callers := map[string]caller{
+		"1": {patience: 30 * time.Second, outcome: outGaveUp},
+		"2": {patience: 12 * time.Second, outcome: outGaveUp},
+		"3": {patience: time.Minute, outcome: outTalked},
+		"4": {patience: 5 * time.Second, outcome: outGaveUp},
+	}
+	facts := []cc.Fact{
+		{Number: "1", Disposition: "abandoned", WaitSeconds: 29.99},
+		{Number: "2", Disposition: "abandoned", WaitSeconds: 11.9, Rings: []cc.FactRing{{Agent: "1001", Result: "caller gone"}}},
+		{Number: "3", Disposition: "answered", WaitSeconds: 3},
+		{Number: "4", Disposition: "answered", WaitSeconds: 4.9},
+		{Number: "9", Disposition: "answered"},
+	}
+	a := auditFacts(facts, callers)
+	if a.rows != 4 || a.agree != 3 || a.ringingGone != 1 || len(a.mismatch) != 1 || a.mismatch["gave up -> answered"] != 1 {
+		t.Fatalf("audit %+v", a)
+	}
+	if len(a.patienceGap) != 2 || a.patienceGap[0] != 10*time.Millisecond || a.patienceGap[1] != 100*time.Millisecond {
+		t.Fatalf("patience gaps %v", a.patienceGap)
+	}
+}
+
+// The SSE clients read an event's time without decoding it; the share of
+// simulator runs with at least n abandons counts the runs at n.
+func TestEventTimeAndShare(t *testing.T) {
+	at, ok := eventTime(`{"id":"x-1","seq":1,"time":"2026-12-07T19:40:01.123456789Z","type":"notice","detail":{"time":"no"}}`)
+	if !ok || !at.Equal(time.Date(2026, 12, 7, 19, 40, 1, 123456789, time.UTC)) {
+		t.Fatalf("eventTime = %v %v", at, ok)
+	}
+	if _, ok := eventTime(`{"type":"heartbeat"}`); ok {
+		t.Fatal("a time from an event without one")
+	}
+	f := simFigures{abandons: []int{30, 40, 44, 44, 55, 60}}
+	for n, want := range map[int]float64{44: 4.0 / 6, 55: 2.0 / 6, 61: 0, 0: 1} {
+		if got := f.atLeast(n); got != want {
+			t.Errorf("atLeast(%d) = %v, want %v", n, got, want)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	_ "embed"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"callbox/firmware/app"
+	"callbox/firmware/internal/benchkit"
 	"callbox/telephony/sip/digest"
 	"callbox/telephony/sip/siptest"
 )
@@ -72,19 +72,8 @@ func floodPhases(a *app.App, o options, sipp, dir, box string, uasPort int) erro
 
 // rss is the process's resident set in bytes.
 func rss() int64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
+	now, _ := benchkit.RSS()
+	return now
 }
 
 func mb(b int64) string { return fmt.Sprintf("%.1f MB", float64(b)/(1<<20)) }
@@ -125,7 +114,7 @@ func floodPhase(o options, sipp, dir string, box netip.AddrPort, uasPort int) er
 	// The phone, during the flood: register, then one call through the trunk.
 	ctx, cancel := context.WithTimeout(context.Background(), o.flood.dur+30*time.Second)
 	defer cancel()
-	regPort, err := freePort("127.0.0.1")
+	regPort, err := benchkit.FreePort("127.0.0.1")
 	if err != nil {
 		return err
 	}
@@ -135,13 +124,13 @@ func floodPhase(o options, sipp, dir string, box netip.AddrPort, uasPort int) er
 	if err != nil {
 		return err
 	}
-	regErr := reg.wait()
+	regErr := reg.Wait()
 	regTook := time.Since(tr)
 	uas, err := startSipp(ctx, sipp, dir, "flood_uas", "127.0.0.2", uasPort, "-sf", filepath.Join(dir, "uas.xml"), "-m", "1")
 	if err != nil {
 		return err
 	}
-	callPort, err := freePort("127.0.0.1")
+	callPort, err := benchkit.FreePort("127.0.0.1")
 	if err != nil {
 		return err
 	}
@@ -150,12 +139,12 @@ func floodPhase(o options, sipp, dir string, box netip.AddrPort, uasPort int) er
 		"-s", "8100", "-key", "caller", "301", "-au", "301", "-ap", secret, "-auth_uri", "8100@"+box.String(),
 		"-mp", "46000", "-m", "1", box.String())
 	if err != nil {
-		uas.stop()
+		uas.Stop()
 		return err
 	}
-	callErr := call.wait()
+	callErr := call.Wait()
 	callTook := time.Since(tc)
-	uasErr := uas.wait()
+	uasErr := uas.Wait()
 	if rest := o.flood.dur - time.Since(t0); rest > 0 {
 		time.Sleep(rest)
 	}

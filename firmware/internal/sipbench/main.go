@@ -28,17 +28,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"syscall"
 	"time"
 
 	"callbox/firmware/app"
+	"callbox/firmware/internal/benchkit"
 	"callbox/firmware/logbuf"
 	"callbox/telephony/pbxconf"
 )
@@ -120,7 +121,7 @@ func run(o options) error {
 			return err
 		}
 	}
-	uasPort, err := freePort("127.0.0.2")
+	uasPort, err := benchkit.FreePort("127.0.0.2")
 	if err != nil {
 		return fmt.Errorf("loopback 127.0.0.2: %w", err)
 	}
@@ -198,7 +199,7 @@ func concurrent(a *app.App, o options, sipp, dir, box string, uasPort int) error
 	if err != nil {
 		return err
 	}
-	uacPort, err := freePort("127.0.0.1")
+	uacPort, err := benchkit.FreePort("127.0.0.1")
 	if err != nil {
 		return err
 	}
@@ -206,7 +207,7 @@ func concurrent(a *app.App, o options, sipp, dir, box string, uasPort int) error
 		"-s", "8100", "-key", "caller", "301", "-au", "301", "-ap", secret, "-auth_uri", "8100@"+box, "-mp", "42000",
 		"-r", strconv.FormatFloat(o.ramp, 'f', -1, 64), "-m", strconv.Itoa(o.calls), "-l", strconv.Itoa(o.calls), "-trace_rtt", "-rtt_freq", "1", box)
 	if err != nil {
-		uas.stop()
+		uas.Stop()
 		return err
 	}
 	// The peak: all calls up (or the most that came up) for a few seconds.
@@ -221,9 +222,9 @@ func concurrent(a *app.App, o options, sipp, dir, box string, uasPort int) error
 			break
 		}
 	}
-	t0, c0 := time.Now(), cpuTime()
+	t0, c0 := time.Now(), benchkit.CPUTime()
 	time.Sleep(3 * time.Second)
-	cores := (cpuTime() - c0).Seconds() / time.Since(t0).Seconds()
+	cores := (benchkit.CPUTime() - c0).Seconds() / time.Since(t0).Seconds()
 	st = a.TelephonyStatus()
 	runtime.GC() // count live memory, not garbage awaiting collection
 	var m1 runtime.MemStats
@@ -235,8 +236,8 @@ func concurrent(a *app.App, o options, sipp, dir, box string, uasPort int) error
 		}
 	}
 	active := st.ActiveCalls
-	uacErr := uac.wait()
-	uasErr := uas.wait()
+	uacErr := uac.Wait()
+	uasErr := uas.Wait()
 	// Let the last BYEs close their streams.
 	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
 		if st = a.TelephonyStatus(); st.ActiveCalls == 0 && st.RTPInUse == 0 {
@@ -298,7 +299,7 @@ func setupRate(a *app.App, o options, sipp, dir, box string, uasPort int) error 
 	if err != nil {
 		return err
 	}
-	uacPort, err := freePort("127.0.0.1")
+	uacPort, err := benchkit.FreePort("127.0.0.1")
 	if err != nil {
 		return err
 	}
@@ -307,12 +308,12 @@ func setupRate(a *app.App, o options, sipp, dir, box string, uasPort int) error 
 		"-s", "8100", "-key", "caller", "301", "-au", "301", "-ap", secret, "-auth_uri", "8100@"+box, "-mp", "46000",
 		"-r", strconv.FormatFloat(o.rate, 'f', -1, 64), "-m", strconv.Itoa(o.setupCalls), "-l", "400", "-trace_rtt", "-rtt_freq", "1", box)
 	if err != nil {
-		uas.stop()
+		uas.Stop()
 		return err
 	}
-	uacErr := uac.wait()
+	uacErr := uac.Wait()
 	elapsed := time.Since(t0)
-	uasErr := uas.wait()
+	uasErr := uas.Wait()
 	var answered, total int
 	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
 		if answered, total = countCDRs(a); total-before >= o.setupCalls {
@@ -352,64 +353,18 @@ func countCDRs(a *app.App) (answered, total int) {
 	}
 }
 
-// sippRun is one sipp process.
-type sippRun struct {
-	cmd  *exec.Cmd
-	errf string
-	out  *os.File
-}
+// sippOpts are the options every sipp of this bench runs with: a call
+// stuck for 80 s is an error, and the UAC may open many sockets.
+var sippOpts = []string{"-timeout", "80s", "-timeout_error", "-max_socket", "4096"}
 
-func startSipp(ctx context.Context, bin, dir, name, ip string, port int, args ...string) (*sippRun, error) {
+func startSipp(ctx context.Context, bin, dir, name, ip string, port int, args ...string) (*benchkit.Sipp, error) {
 	return startSippVia(ctx, bin, nil, dir, name, ip, port, args...)
 }
 
 // startSippVia runs sipp through a wrapper: bin is the wrapper and pre its
 // arguments up to and including sipp's path.
-func startSippVia(ctx context.Context, bin string, pre []string, dir, name, ip string, port int, args ...string) (*sippRun, error) {
-	r := &sippRun{errf: filepath.Join(dir, name+".err")}
-	full := append(append([]string(nil), pre...), "-i", ip, "-p", strconv.Itoa(port), "-nostdin", "-trace_err", "-error_file", r.errf,
-		"-timeout", "80s", "-timeout_error", "-max_socket", "4096")
-	full = append(full, args...)
-	var err error
-	if r.out, err = os.Create(filepath.Join(dir, name+".out")); err != nil {
-		return nil, err
-	}
-	r.cmd = exec.CommandContext(ctx, bin, full...)
-	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
-	r.cmd.Dir = dir // where -trace_rtt writes
-	if err := r.cmd.Start(); err != nil {
-		return nil, err
-	}
-	return r, nil
-}
-
-func (r *sippRun) wait() error {
-	err := r.cmd.Wait()
-	r.out.Close()
-	if err != nil {
-		b, _ := os.ReadFile(r.errf)
-		if len(b) > 600 {
-			b = b[len(b)-600:]
-		}
-		return fmt.Errorf("%w (error log tail: %q)", err, b)
-	}
-	return nil
-}
-
-func (r *sippRun) stop() {
-	_ = r.cmd.Process.Kill()
-	_ = r.cmd.Wait()
-	r.out.Close()
-}
-
-// freePort returns a UDP port free on ip right now.
-func freePort(ip string) (int, error) {
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(ip)})
-	if err != nil {
-		return 0, err
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port, nil
+func startSippVia(ctx context.Context, bin string, pre []string, dir, name, ip string, port int, args ...string) (*benchkit.Sipp, error) {
+	return benchkit.StartSipp(ctx, bin, pre, dir, name, ip, port, append(slices.Clone(sippOpts), args...)...)
 }
 
 // idlePhase measures the box with nothing happening: the process's CPU
@@ -431,13 +386,4 @@ func idlePhase(d time.Duration) error {
 	switches := (r1.Nvcsw + r1.Nivcsw) - (r0.Nvcsw + r0.Nivcsw)
 	fmt.Printf("sipbench: idle over %v: %.4f cores, %.0f context switches/s\n", d, cpu.Seconds()/secs, float64(switches)/secs)
 	return nil
-}
-
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

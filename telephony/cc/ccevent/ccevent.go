@@ -13,6 +13,7 @@
 package ccevent
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -78,6 +79,38 @@ type Event struct {
 	Actor string `json:"actor,omitempty"`
 	// Detail carries a type's further fields, documented by the type.
 	Detail map[string]string `json:"detail,omitempty"`
+
+	// enc is the published event's JSON, made on first use and shared by
+	// every reader's copy: fifty live pages encode an event once.
+	enc *encoding
+}
+
+// encoding is an event's JSON, made once.
+type encoding struct {
+	once sync.Once
+	b    []byte
+	err  error
+}
+
+// JSON returns the event as JSON. An event the bus published is encoded
+// once, from the first copy asked, and every reader's copy returns the
+// same bytes: readers treat events and the bytes as read-only.
+func (e Event) JSON() ([]byte, error) {
+	if e.enc == nil {
+		b, err := json.Marshal(e)
+		if err != nil {
+			return nil, fmt.Errorf("ccevent: event %s: %w", e.ID, err)
+		}
+		return b, nil
+	}
+	enc := e.enc
+	enc.once.Do(func() {
+		e.enc = nil
+		if enc.b, enc.err = json.Marshal(e); enc.err != nil {
+			enc.err = fmt.Errorf("ccevent: event %s: %w", e.ID, enc.err)
+		}
+	})
+	return enc.b, enc.err
 }
 
 // DefaultRing is how many recent events a bus keeps for resuming readers.
@@ -153,6 +186,7 @@ func (b *Bus) Publish(e Event) Event {
 	if e.Time.IsZero() {
 		e.Time = b.now()
 	}
+	e.enc = &encoding{}
 	b.ring[e.Seq%uint64(len(b.ring))] = e
 	for s := range b.subs {
 		select {

@@ -1,6 +1,8 @@
 package ccevent
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"sync"
@@ -201,4 +203,38 @@ func BenchmarkPublish50(b *testing.B) {
 		bus.Unsubscribe(s)
 	}
 	wg.Wait()
+}
+
+// TestJSONEncodedOnce: every reader of a published event, and a resume
+// from the ring, gets the same bytes, encoded once; they are the event's
+// JSON. An event that never went through the bus is encoded on its own.
+func TestJSONEncodedOnce(t *testing.T) {
+	b := New(8, nil)
+	s1, _ := b.Subscribe("", 0)
+	s2, _ := b.Subscribe("", 0)
+	pub := b.Publish(Event{Type: CallRinging, Call: "c1", Agent: "1001", Detail: map[string]string{"k": "v"}})
+	e1, e2 := drain(t, s1, 1)[0], drain(t, s2, 1)[0]
+	j1, err1 := e1.JSON()
+	j2, err2 := e2.JSON()
+	if err1 != nil || err2 != nil || &j1[0] != &j2[0] {
+		t.Fatalf("two readers got two encodings (%v %v)", err1, err2)
+	}
+	s3, _ := b.Subscribe(b.Epoch()+"-0", 0)
+	if j3, _ := drain(t, s3, 1)[0].JSON(); &j3[0] != &j1[0] {
+		t.Fatal("a resumed reader's event was encoded again")
+	}
+	want, _ := json.Marshal(pub)
+	if !bytes.Equal(j1, want) {
+		t.Fatalf("JSON %s, want %s", j1, want)
+	}
+	var back Event
+	if err := json.Unmarshal(j1, &back); err != nil || back.ID != pub.ID || back.Detail["k"] != "v" {
+		t.Fatalf("JSON does not read back: %+v %v", back, err)
+	}
+	if j, err := (Event{Type: Notice, Reason: "x"}).JSON(); err != nil || !bytes.Contains(j, []byte(`"reason":"x"`)) {
+		t.Fatalf("an event off the bus: %s %v", j, err)
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = e1.JSON() }); n != 0 {
+		t.Fatalf("JSON of an encoded event allocates %v times", n)
+	}
 }

@@ -87,7 +87,7 @@ func (s *Server) pageMyRecordings(c *gin.Context) {
 	default:
 		q := RecordingQuery{From: from, To: to, Customer: v.Customer, Agent: v.Agent, Group: v.Group, Limit: myRecordingsMax + 1}
 		if !v.All {
-			q.Agent = u.Login // one's own, as the API
+			q.Agent = ownRecordings(u) // one's own, as the API
 		}
 		list, err := s.cfg.Recordings.SearchRecordings(c.Request.Context(), q)
 		if err != nil {

@@ -166,7 +166,7 @@ func (s *Server) apiSearchRecordings(c *gin.Context) {
 	}
 	u, _ := userOf(c)
 	if !u.Can(PermRecordingsAll) {
-		q.Agent = u.Login // without the permission, one hears one's own
+		q.Agent = ownRecordings(u) // without the permission, one hears one's own
 	}
 	list, err := rs.SearchRecordings(c.Request.Context(), q)
 	if err != nil {
@@ -188,7 +188,17 @@ func views(list []Recording) []Recording {
 // mayHear reports whether u may listen to r: everyone's with
 // PermRecordingsAll (supervisors by default), else one's own.
 func mayHear(u User, r Recording) bool {
-	return u.Can(PermRecordingsAll) || r.Agent == u.Login
+	return u.Can(PermRecordingsAll) || r.Agent == ownRecordings(u)
+}
+
+// ownRecordings is the agent a user's own recordings name: the work number
+// it acts as (an account "li" at desk 1088 hears 1088's), else its login,
+// which names no agent's recordings and so never widens a search to all.
+func ownRecordings(u User) string {
+	if a := agentOf(u); a != "" {
+		return a
+	}
+	return u.Login
 }
 
 // recording fetches :id and checks the user may hear it; it answers the

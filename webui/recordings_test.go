@@ -200,3 +200,37 @@ func TestRecordingsAPI(t *testing.T) {
 	st, m = c.api(http.MethodGet, "/api/v1/recordings", nil)
 	wantStatus(t, "no recorder", st, http.StatusServiceUnavailable, m)
 }
+
+// An agent account whose login is not its work number ("li" at desk 1088)
+// hears the recordings that name 1088, and only those. Before, the login
+// was compared with the recording's agent: li got 404 on its own calls
+// (the work order page showed a player that could not play).
+func TestRecordingsByWorkNumber(t *testing.T) {
+	mr := &memRecordings{audio: map[string][]byte{}}
+	for i, a := range []string{"1088", "1099"} {
+		id := fmt.Sprintf("w%d", i)
+		mr.recs = append(mr.recs, Recording{ID: id, CallID: id, ServiceID: id, Agent: a, State: "done",
+			Start: time.Date(2026, 11, 21, 9, i, 0, 0, time.UTC), Duration: time.Minute})
+		mr.audio[id] = []byte("RIFF")
+	}
+	e := newEnv(t, Config{Recordings: mr})
+	e.users.add(t, "li", RoleAgent, "li-password")
+	li, _ := e.users.Get(context.Background(), "li")
+	li.Agent = "1088"
+	if err := e.users.Update(context.Background(), li); err != nil {
+		t.Fatal(err)
+	}
+	c := e.client(t)
+	c.login("li", "li-password")
+	st, m := c.api(http.MethodGet, "/api/v1/recordings", nil)
+	wantStatus(t, "li's search", st, http.StatusOK, m)
+	if list, _ := m["recordings"].([]any); len(list) != 1 || list[0].(map[string]any)["id"] != "w0" {
+		t.Fatalf("li's recordings: %v", m)
+	}
+	if rec := c.get("/api/v1/recordings/w0/audio"); rec.Code != http.StatusOK {
+		t.Fatalf("li's own recording: %d", rec.Code)
+	}
+	if rec := c.get("/api/v1/recordings/w1/audio"); rec.Code != http.StatusNotFound {
+		t.Fatalf("1099's recording to li: %d", rec.Code)
+	}
+}

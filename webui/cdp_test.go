@@ -137,6 +137,15 @@ func (b *browser) read(r *os.File) {
 // call sends one command and decodes its result into out (if not nil).
 func (b *browser) call(session, method string, params any, out any) {
 	b.t.Helper()
+	if err := b.callErr(session, method, params, out); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// callErr is call that returns the browser's refusal (e.g. an evaluation
+// while the page navigates away) instead of failing the test.
+func (b *browser) callErr(session, method string, params any, out any) error {
+	b.t.Helper()
 	b.mu.Lock()
 	b.nextID++
 	id := b.nextID
@@ -157,7 +166,7 @@ func (b *browser) call(session, method string, params any, out any) {
 	select {
 	case m := <-ch:
 		if m.Error != nil {
-			b.t.Fatalf("cdp %s: %s", method, m.Error.Message)
+			return fmt.Errorf("cdp %s: %s", method, m.Error.Message)
 		}
 		if out != nil {
 			if err := json.Unmarshal(m.Result, out); err != nil {
@@ -167,6 +176,22 @@ func (b *browser) call(session, method string, params any, out any) {
 	case <-time.After(30 * time.Second):
 		b.t.Fatalf("cdp %s: no answer in 30 s\n%s", method, b.stderrText())
 	}
+	return nil
+}
+
+// location is the page's path, or "" while it navigates (the browser then
+// refuses to evaluate in the page it is leaving).
+func (b *browser) location() string {
+	b.t.Helper()
+	var res struct {
+		Result struct {
+			Value string `json:"value"`
+		} `json:"result"`
+	}
+	if err := b.callErr(b.session, "Runtime.evaluate", map[string]any{"expression": "location.pathname", "returnByValue": true}, &res); err != nil {
+		return ""
+	}
+	return res.Result.Value
 }
 
 func (b *browser) stderrText() string {

@@ -26,7 +26,7 @@ func TestBrowserWallboardDisplay(t *testing.T) {
 	}
 	b := startBrowser(t)
 	b.navigate(pe.url + "/wallboard/display#" + text)
-	waitFor(t, func() bool { return b.evalString(`location.pathname`) == "/wallboard" })
+	waitFor(t, func() bool { return b.location() == "/wallboard" })
 	waitFor(t, func() bool { return pe.bus.Subscribers() == 1 })
 	waitFor(t, func() bool { return b.evalString(`document.getElementById("live").dataset.state`) == "ok" })
 	if b.evalString(`location.hash`) != "" {
@@ -53,7 +53,7 @@ func TestBrowserWallboardDisplay(t *testing.T) {
 		t.Fatalf("%d sessions left after the revocation", pe.s.sess.len())
 	}
 	pe.srv.CloseClientConnections()
-	waitFor(t, func() bool { return b.evalString(`location.pathname`) == "/login" })
+	waitFor(t, func() bool { return b.location() == "/login" })
 	if b.evalString(`localStorage.getItem("callbox.display") || ""`) != "" {
 		t.Error("the refused token is kept")
 	}

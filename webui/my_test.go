@@ -286,7 +286,7 @@ func TestBrowserMyPages(t *testing.T) {
 		t.Skip("starts chromium and opens sockets")
 	}
 	mr := &memRecordings{audio: map[string][]byte{"r1": wav8k(16000)},
-		recs: []Recording{{ID: "r1", CallID: "c1", ServiceID: "c1", Agent: "ann", Customer: "13800138000", Start: time.Now().Add(-time.Hour),
+		recs: []Recording{{ID: "r1", CallID: "c1", ServiceID: "c1", Agent: "1001", Customer: "13800138000", Start: time.Now().Add(-time.Hour),
 			Duration: 2 * time.Second, State: "done"}}}
 	vm := &memVoicemailAudio{memVoicemail: memVoicemail{boxes: []VoiceBox{{Number: "8001", Kind: "agent", Owner: "ann"}},
 		msgs: map[string][]VoiceMessage{"8001": {{ID: "m1", Box: "8001", Caller: "13800138000", Received: time.Now(), Seconds: 2}}}},

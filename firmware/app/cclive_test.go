@@ -144,8 +144,12 @@ func TestCallCentreLiveAPI(t *testing.T) {
 		return st.State == acd.Talking
 	})
 	sup.call("POST", "/api/v1/cc/agents/1088/logout", nil, http.StatusConflict)
-	services := sup.call("GET", "/api/v1/cc/services", nil, http.StatusOK)["services"].([]any)
-	if len(services) != 1 || services[0].(map[string]any)["agent"] != "1088" {
+	var services []any // listed a moment after the agent turns talking
+	eventually(t, 5*time.Second, "the service listed", func() bool {
+		services = sup.call("GET", "/api/v1/cc/services", nil, http.StatusOK)["services"].([]any)
+		return len(services) == 1
+	})
+	if services[0].(map[string]any)["agent"] != "1088" {
 		t.Fatalf("services: %v", services)
 	}
 	call := services[0].(map[string]any)["call"].(string)
@@ -442,10 +446,13 @@ func TestMonitorWithoutPhoneNumber(t *testing.T) {
 		st, _ := svc.ACD().Agent("1088")
 		return st.State == acd.Talking
 	})
-	services := lead.call("GET", "/api/v1/cc/services", nil, http.StatusOK)["services"].([]any)
-	if len(services) != 1 {
-		t.Fatalf("services: %v", services)
-	}
+	// The agent's state turns to talking a moment before the service is
+	// listed (the bridge and its recording follow the answer).
+	var services []any
+	eventually(t, 5*time.Second, "the service listed", func() bool {
+		services = lead.call("GET", "/api/v1/cc/services", nil, http.StatusOK)["services"].([]any)
+		return len(services) == 1
+	})
 	call := services[0].(map[string]any)["call"].(string)
 
 	if st, m := chief.try("POST", "/api/v1/cc/calls/"+call+"/monitor", nil); st != http.StatusBadRequest || m["field"] != "phone" {

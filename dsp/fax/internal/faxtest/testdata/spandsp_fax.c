@@ -7,10 +7,10 @@
  *   hdlc-rx                 bits on stdin -> "ok HEX" or "bad HEX" per frame
  *   v21-tx LEVEL            frames on stdin -> V.21 ch2 audio (1 s of flags first)
  *   v21-rx                  audio on stdin -> "<sample> ok|bad HEX" per frame
- *   modem-tx v29|v27ter RATE LEVEL
+ *   modem-tx v17|v29|v27ter RATE LEVEL
  *                           bits ('0'/'1') on stdin -> the modem's audio: training,
- *                           the bits, its closing sequence
- *   modem-rx v29|v27ter RATE
+ *                           the bits, its closing sequence (V.17: long training)
+ *   modem-rx v17|v29|v27ter RATE
  *                           audio on stdin -> "S <status>" lines as they happen,
  *                           then "B <bits>" with every data bit received
  *   bench-v21-rx N          times the V.21 receiver over N blocks of its own
@@ -233,8 +233,15 @@ static int modem_tx_cmd(const char *modem, int rate, float level)
     int n;
     v29_tx_state_t *v29 = NULL;
     v27ter_tx_state_t *v27 = NULL;
+    v17_tx_state_t *v17 = NULL;
 
-    if (strcmp(modem, "v29") == 0)
+    if (strcmp(modem, "v17") == 0)
+    {
+        if ((v17 = v17_tx_init(NULL, rate, FALSE, stdin_bit, NULL)) == NULL)
+            die("bad V.17 rate");
+        v17_tx_power(v17, level);
+    }
+    else if (strcmp(modem, "v29") == 0)
     {
         if ((v29 = v29_tx_init(NULL, rate, FALSE, stdin_bit, NULL)) == NULL)
             die("bad V.29 rate");
@@ -248,7 +255,7 @@ static int modem_tx_cmd(const char *modem, int rate, float level)
     }
     do
     {
-        n = v29 ? v29_tx(v29, amp, 160) : v27ter_tx(v27, amp, 160);
+        n = v17 ? v17_tx(v17, amp, 160) : v29 ? v29_tx(v29, amp, 160) : v27ter_tx(v27, amp, 160);
         fwrite(amp, sizeof(int16_t), n, stdout);
     }
     while (n == 160);
@@ -295,9 +302,16 @@ static int modem_rx_cmd(const char *modem, int rate)
     size_t n;
     v29_rx_state_t *v29 = NULL;
     v27ter_rx_state_t *v27 = NULL;
+    v17_rx_state_t *v17 = NULL;
 
     /* The thresholds spandsp's fax stack (fax_modems.c) sets. */
-    if (strcmp(modem, "v29") == 0)
+    if (strcmp(modem, "v17") == 0)
+    {
+        if ((v17 = v17_rx_init(NULL, rate, rx_put_bit, NULL)) == NULL)
+            die("bad V.17 rate");
+        v17_rx_signal_cutoff(v17, -45.5f);
+    }
+    else if (strcmp(modem, "v29") == 0)
     {
         if ((v29 = v29_rx_init(NULL, rate, rx_put_bit, NULL)) == NULL)
             die("bad V.29 rate");
@@ -311,7 +325,9 @@ static int modem_rx_cmd(const char *modem, int rate)
     }
     while ((n = fread(amp, sizeof(int16_t), 160, stdin)) > 0)
     {
-        if (v29)
+        if (v17)
+            v17_rx(v17, amp, (int) n);
+        else if (v29)
             v29_rx(v29, amp, (int) n);
         else
             v27ter_rx(v27, amp, (int) n);

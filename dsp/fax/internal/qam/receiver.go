@@ -38,6 +38,11 @@ type Params struct {
 	EqPower      float64 // the equaliser's mean input power, units squared
 	DataAdapt    int     // in data, adapt the equaliser every this many symbols
 	Points       []Point // the constellation, 1/Unit
+	// KeepEqualizer starts a training with the equaliser as the last
+	// good reception left it (V.17's short training): the taps saved when
+	// a training succeeded and again when its data ended, untouched by
+	// noise or failed trainings since.
+	KeepEqualizer bool
 }
 
 // Receiver stages.
@@ -127,6 +132,9 @@ func (r *Receiver) Receive(x []int16) {
 			r.begin()
 			r.sink.Status(modem.CarrierUp)
 		case Down:
+			if r.stage == stData && !r.hit {
+				r.EQ.Save()
+			}
 			r.FE.Reset()
 			r.stage = stIdle
 			r.sink.Status(modem.CarrierDown)
@@ -136,7 +144,11 @@ func (r *Receiver) Receive(x []int16) {
 
 // begin readies the receiver for a training sequence.
 func (r *Receiver) begin() {
-	r.EQ.Reset()
+	if r.p.KeepEqualizer {
+		r.EQ.Restore()
+	} else {
+		r.EQ.Reset()
+	}
 	r.EQ.SetStep(0.25, r.p.EqPower)
 	r.FE.TimingGain = 1
 	r.FE.Acquiring = true
@@ -202,6 +214,7 @@ func (r *Receiver) symbol() {
 			r.FE.TimingGain = dataTiming
 			r.stage, r.count = stData, 0
 			r.errFast, r.errSlow, r.hit, r.disarm = 0, 0, false, false
+			r.EQ.Save()
 			r.sink.Status(modem.TrainingOK)
 		}
 	case stData:

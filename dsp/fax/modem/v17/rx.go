@@ -113,20 +113,23 @@ func (r *Rx) params(rate int) qam.Params {
 		r.points[n+i] = qam.Point{Re: int32(c[0]) * rxScale, Im: int32(c[1]) * rxScale}
 	}
 	r.abcd = n
-	train := seg2Len + seg3Len
+	train, window := seg2Len+seg3Len, 48
 	if r.short {
-		train = seg2ShortLen
+		train, window = seg2ShortLen, 32
 	}
 	return qam.Params{
 		Phases: 10, Step: 3, // 2400 baud at 8 kHz
 		AcquireLen: acquireLen, SeekLimit: 4 * seg1Len,
-		TrainLen: train, TestLen: seg4Len, ErrWindow: 48, ErrMax: trainErr,
+		TrainLen: train, TestLen: seg4Len, ErrWindow: window, ErrMax: trainErr,
 		EqPower: 10, DataAdapt: dataAdapt, Points: r.points[:n+4],
+		KeepEqualizer: r.short,
 	}
 }
 
 // Restart forgets the signal and expects a new training at rate: a long
-// one, or a short one when short is set.
+// one, or a short one when short is set (the equaliser then starts from
+// where the last transmission left it, so a short training follows a long
+// one at the same rate).
 func (r *Rx) Restart(rate int, short bool) error {
 	p, err := paramsOf(rate)
 	if err != nil {

@@ -1,10 +1,13 @@
 package v17
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"callbox/dsp/fax/internal/faxtest"
 	"callbox/dsp/fax/modem"
+	"callbox/dsp/internal/dsptest"
 )
 
 var allRates = []int{14400, 12000, 9600, 7200}
@@ -89,6 +92,94 @@ func TestShortTraining(t *testing.T) {
 			if e := faxtest.BitErrors(c.Bits, bits); e != 0 {
 				t.Errorf("%d short training %d: %d bit errors (%d bits, status %v)", rate, k, e, len(c.Bits), c.Statuses)
 			}
+		}
+	}
+}
+
+// splitSink collects bits per carrier.
+type splitSink struct {
+	bits [][]int
+	down bool
+}
+
+func (s *splitSink) PutBit(b int) {
+	if len(s.bits) == 0 {
+		s.bits = append(s.bits, nil)
+	}
+	s.bits[len(s.bits)-1] = append(s.bits[len(s.bits)-1], b)
+}
+
+func (s *splitSink) Status(st modem.Status) {
+	switch st {
+	case modem.CarrierDown:
+		s.down = true
+	case modem.TrainingOK:
+		s.bits = append(s.bits, nil)
+	}
+}
+
+// A long training then a short one, as T.30 sends a TCF and then pages,
+// both ways against spandsp at each rate, through A-law at -20 dBm0 with
+// 30 dB S/N: both transmissions' bits without error.
+func TestShortTrainingSpandsp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the spandsp harness")
+	}
+	bin := faxtest.Harness(t)
+	line := func(x []int16) []int16 {
+		x = faxtest.Gain(x, -10)
+		return faxtest.G711(faxtest.AddNoise(faxtest.Pad(800, x, 800), -50, 3), faxtest.Alaw)
+	}
+	for _, rate := range allRates {
+		bits := faxtest.RandomBits(rate*2, uint64(rate))
+
+		// Ours to spandsp.
+		tx, _ := NewTx(rate, -10, &faxtest.Bits{B: bits})
+		x := faxtest.Transmit(tx)
+		x = append(x, make([]int16, 800)...)
+		tx.Restart(rate, true, &faxtest.Bits{B: bits})
+		x = append(x, faxtest.Transmit(tx)...)
+		out := faxtest.Run(t, bin, dsptest.Bytes(line(x)), "v17-pair-rx", fmt.Sprint(rate))
+		var got [][]int
+		var status []string
+		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if b, ok := strings.CutPrefix(l, "B "); ok {
+				bs := make([]int, len(b))
+				for i, c := range b {
+					bs[i] = int(c - '0')
+				}
+				got = append(got, bs)
+			} else {
+				status = append(status, l)
+			}
+		}
+		if len(got) < 2 || faxtest.BitErrors(got[0], bits) != 0 || faxtest.BitErrors(got[1], bits) != 0 {
+			n := []int{}
+			for _, g := range got {
+				n = append(n, faxtest.BitErrors(g, bits))
+			}
+			t.Errorf("%d: ours to spandsp, long then short training: bit errors %v, status %v", rate, n, status)
+		}
+
+		// Spandsp to ours.
+		theirs := faxtest.Run(t, bin, faxtest.BitString(bits), "v17-pair-tx", fmt.Sprint(rate), "-10")
+		sink := &splitSink{}
+		rx, _ := NewRx(rate, sink)
+		y := line(dsptest.Int16s(theirs))
+		restarted := false
+		for i := 0; i < len(y); i += 160 {
+			rx.Receive(y[i:min(i+160, len(y))])
+			if sink.down && !restarted {
+				restarted = true
+				rx.Restart(rate, true)
+			}
+		}
+		if len(sink.bits) < 2 || faxtest.BitErrors(sink.bits[0], bits) != 0 || faxtest.BitErrors(sink.bits[1], bits) != 0 {
+			n := []int{}
+			for _, g := range sink.bits {
+				n = append(n, faxtest.BitErrors(g, bits))
+			}
+			t.Errorf("%d: spandsp to ours, long then short training: bit errors %v", rate, n)
 		}
 	}
 }

@@ -13,6 +13,12 @@
  *   modem-rx v17|v29|v27ter RATE
  *                           audio on stdin -> "S <status>" lines as they happen,
  *                           then "B <bits>" with every data bit received
+ *   v17-pair-tx RATE LEVEL  bits on stdin -> V.17 audio: the bits after a long training,
+ *                           0.1 s of silence, the same bits after a short training
+ *                           (as T.30 sends a TCF, then pages)
+ *   v17-pair-rx RATE        audio on stdin -> a long-training V.17 receiver that restarts
+ *                           for a short training when the first carrier drops; prints
+ *                           "S <status>" lines and a "B <bits>" line per carrier
  *   bench-v21-rx N          times the V.21 receiver over N blocks of its own
  *   bench-v21-tx N          signal, and the transmitter over N blocks; prints
  *                           "wall-ns/sample cpu-ns/sample"; also bench-v29-rx-9600,
@@ -331,6 +337,92 @@ static int modem_rx_cmd(const char *modem, int rate)
             v29_rx(v29, amp, (int) n);
         else
             v27ter_rx(v27, amp, (int) n);
+    }
+    printf("B %.*s\n", (int) rx_nbits, rx_bits ? rx_bits : "");
+    return 0;
+}
+
+static char pair_bits[1 << 20];
+static int pair_n;
+static int pair_i;
+
+static int pair_bit(void *user_data)
+{
+    (void) user_data;
+    if (pair_i >= pair_n)
+        return SIG_STATUS_END_OF_DATA;
+    return pair_bits[pair_i++];
+}
+
+static int v17_pair_tx_cmd(int rate, float level)
+{
+    int16_t amp[160];
+    int n;
+    int c;
+    v17_tx_state_t *s;
+
+    while ((c = getchar()) != EOF && pair_n < (int) sizeof(pair_bits))
+    {
+        if (c == '0' || c == '1')
+            pair_bits[pair_n++] = (char) (c - '0');
+    }
+    if ((s = v17_tx_init(NULL, rate, FALSE, pair_bit, NULL)) == NULL)
+        die("bad V.17 rate");
+    v17_tx_power(s, level);
+    for (int pass = 0;  pass < 2;  pass++)
+    {
+        if (pass == 1)
+        {
+            memset(amp, 0, sizeof(amp));
+            for (int i = 0;  i < 5;  i++)
+                fwrite(amp, sizeof(int16_t), 160, stdout);
+            pair_i = 0;
+            v17_tx_restart(s, rate, FALSE, TRUE);
+        }
+        do
+        {
+            n = v17_tx(s, amp, 160);
+            fwrite(amp, sizeof(int16_t), n, stdout);
+        }
+        while (n == 160);
+    }
+    return 0;
+}
+
+static int pair_down;
+
+static void pair_put_bit(void *user_data, int bit)
+{
+    if (bit == SIG_STATUS_CARRIER_DOWN)
+        pair_down = 1;
+    rx_put_bit(user_data, bit);
+}
+
+static int v17_pair_rx_cmd(int rate)
+{
+    int16_t amp[160];
+    size_t n;
+    int restarted = 0;
+    v17_rx_state_t *s;
+
+    if ((s = v17_rx_init(NULL, rate, pair_put_bit, NULL)) == NULL)
+        die("bad V.17 rate");
+    v17_rx_signal_cutoff(s, -45.5f);
+    while ((n = fread(amp, sizeof(int16_t), 160, stdin)) > 0)
+    {
+        v17_rx(s, amp, (int) n);
+        if (pair_down)
+        {
+            pair_down = 0;
+            printf("B %.*s\n", (int) rx_nbits, rx_bits ? rx_bits : "");
+            rx_nbits = 0;
+            if (!restarted)
+            {
+                restarted = 1;
+                v17_rx_restart(s, rate, TRUE);
+                v17_rx_signal_cutoff(s, -45.5f);
+            }
+        }
     }
     printf("B %.*s\n", (int) rx_nbits, rx_bits ? rx_bits : "");
     return 0;
@@ -784,6 +876,10 @@ int main(int argc, char **argv)
         return t4_rx_cmd(argv[2], atoi(argv[3]), atoi(argv[4]), argv[5]);
     if (strcmp(argv[1], "modem-tx") == 0 && argc == 5)
         return modem_tx_cmd(argv[2], atoi(argv[3]), (float) atof(argv[4]));
+    if (strcmp(argv[1], "v17-pair-tx") == 0 && argc == 4)
+        return v17_pair_tx_cmd(atoi(argv[2]), (float) atof(argv[3]));
+    if (strcmp(argv[1], "v17-pair-rx") == 0 && argc == 3)
+        return v17_pair_rx_cmd(atoi(argv[2]));
     if (strcmp(argv[1], "modem-rx") == 0 && argc == 4)
         return modem_rx_cmd(argv[2], atoi(argv[3]));
     if (strncmp(argv[1], "bench-", 6) == 0 && argc == 3)

@@ -132,9 +132,6 @@ func (r *Receiver) Receive(x []int16) {
 			r.begin()
 			r.sink.Status(modem.CarrierUp)
 		case Down:
-			if r.stage == stData && !r.hit {
-				r.EQ.Save()
-			}
 			r.FE.Reset()
 			r.stage = stIdle
 			r.sink.Status(modem.CarrierDown)
@@ -232,8 +229,18 @@ func (r *Receiver) symbol() {
 			t := r.Loop.Back(target)
 			r.EQ.Adapt(Point{Re: t.Re - v.Re, Im: t.Im - v.Im})
 		}
+		if r.count%saveEvery == 0 && !r.disarm && r.errSlow < r.hitErr/4 {
+			// Data going well: its taps are the best yet (for a short
+			// training); the fading end of a carrier or a line hit
+			// never get here.
+			r.EQ.Save()
+		}
 	}
 }
+
+// saveEvery is how often, in symbols of data received well, the
+// equaliser's taps are saved for a short training.
+const saveEvery = 256
 
 // hitFactor sets the decision error, relative to the training's limit,
 // that is taken for a line hit.

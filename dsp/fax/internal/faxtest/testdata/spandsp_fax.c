@@ -42,7 +42,7 @@
  *   fax-rx OUT.tif MODEMS CODINGS  spandsp receives into OUT.tif, answering
  *                           Each block: 160 samples read from stdin (what the
  *                           other side sent), 160 written to stdout (flushed).
- *                           MODEMS: v29+v27ter, v29, v27ter; CODINGS: mh+mr, mh,
+ *                           MODEMS: v17+v29+v27ter, v29+v27ter, v29, v27ter; CODINGS: mh+mr, mh,
  *                           and with "ecm" error correction mode (and "mmr" T.6).
  *                           At the end (stdin closed, or soon after phase E) it
  *                           prints "result CODE TEXT pages-tx N pages-rx N rate N"
@@ -811,6 +811,8 @@ static int fax_cmd(int sending, const char *file, const char *modems, const char
     int c = T30_SUPPORT_T4_1D_COMPRESSION;
     int after = 0;
 
+    if (strstr(modems, "v17"))
+        m |= T30_SUPPORT_V17;
     if (strstr(modems, "v29"))
         m |= T30_SUPPORT_V29;
     if (strstr(modems, "v27ter"))

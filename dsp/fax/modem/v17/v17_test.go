@@ -183,3 +183,6 @@ func TestShortTrainingSpandsp(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkModem: ours and spandsp's, receive and transmit, each rate.
+func BenchmarkModem(b *testing.B) { faxtest.BenchModem(b, v17) }

@@ -22,7 +22,8 @@
  *   bench-v21-rx N          times the V.21 receiver over N blocks of its own
  *   bench-v21-tx N          signal, and the transmitter over N blocks; prints
  *                           "wall-ns/sample cpu-ns/sample"; also bench-v29-rx-9600,
- *                           bench-v29-tx-9600, bench-v27ter-rx-4800 and so on
+ *                           bench-v29-tx-9600, bench-v27ter-rx-4800, bench-v17-tx-14400
+ *                           and so on
  *
  * Pages (libtiff and spandsp's T.4):
  *   pbm-to-tiff COMP FILLORDER YRES OUT.tif
@@ -546,6 +547,33 @@ static int bench_cmd(const char *what, long blocks)
                     v29_tx(t29, amp, 160);
                 else
                     v27ter_tx(t27, amp, 160);
+            }
+            off = (off + 160) % rec_len;
+        }
+    }
+    else if (strncmp(what, "v17-", 4) == 0)
+    {
+        int rate = atoi(what + 7);
+        int rx = what[4] == 'r';
+        v17_tx_state_t *t17 = v17_tx_init(NULL, rate, FALSE, ones_bit, NULL);
+        v17_rx_state_t *r17 = v17_rx_init(NULL, rate, drop_bit, &sink);
+
+        if (t17 == NULL || r17 == NULL)
+            die("bad V.17 rate");
+        v17_tx(t17, rec, rec_len);
+        w0 = now(CLOCK_MONOTONIC);
+        c0 = now(CLOCK_THREAD_CPUTIME_ID);
+        for (long i = 0, off = 0;  i < blocks;  i++)
+        {
+            if (rx)
+            {
+                if (off == 0)
+                    v17_rx_restart(r17, rate, FALSE);
+                v17_rx(r17, rec + off, 160);
+            }
+            else
+            {
+                v17_tx(t17, amp, 160);
             }
             off = (off + 160) % rec_len;
         }

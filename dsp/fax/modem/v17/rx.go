@@ -74,9 +74,9 @@ type Rx struct {
 	short  bool
 
 	// Training.
-	scr   uint32 // the transmitter's scrambler, replayed
-	train int    // the ABCD point last sent
-	step  int    // training symbols so far (after the first of segment 2)
+	scr   qam.Scrambler // the transmitter's, replayed
+	train int           // the ABCD point last sent
+	step  int           // training symbols so far (after the first of segment 2)
 	seg2  int
 
 	// The Viterbi decoder.
@@ -164,23 +164,13 @@ func (r *Rx) Jumped(last *[qam.FitLen]int) {
 			last[j] = r.abcd + ptA
 		}
 	}
-	r.scr = scramblerInit
+	r.scr.Reset(scramblerInit)
 	r.scramble(3, 2)
 	r.train, r.step = ptC, 1
 }
 
 // scramble replays the transmitter's scrambler.
-func (r *Rx) scramble(in uint32, n int) uint32 {
-	var out uint32
-	reg := r.scr
-	for i := range n {
-		b := (in>>i ^ reg>>17 ^ reg>>22) & 1
-		reg = reg<<1 | b
-		out |= b << i
-	}
-	r.scr = reg
-	return out
-}
+func (r *Rx) scramble(in uint32, n int) uint32 { return r.scr.Scramble(in, n) }
 
 // TrainTarget is the next point of segments 2 and 3.
 func (r *Rx) TrainTarget() int {

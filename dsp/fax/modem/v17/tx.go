@@ -92,11 +92,11 @@ type Tx struct {
 	tx    [128]qam.Point // the constellation in the transmitter's unit
 	abcd  [4]qam.Point
 	// Training and coding state.
-	train int    // the ABCD point last sent in segments 2 and 3
-	scr   uint32 // the scrambler
-	diff  int    // Y2 Y1 of the last symbol
-	conv  int    // the trellis coder's state
-	seg2  int    // segment 2's length
+	train int // the ABCD point last sent in segments 2 and 3
+	scr   qam.Scrambler
+	diff  int // Y2 Y1 of the last symbol
+	conv  int // the trellis coder's state
+	seg2  int // segment 2's length
 }
 
 // pulse design: roll-off and span in symbols.
@@ -146,23 +146,14 @@ func (t *Tx) Restart(rate int, short bool, src modem.BitSource) error {
 	if short {
 		t.seg2, t.diff = seg2ShortLen, 0
 	}
-	t.train, t.scr, t.conv = 0, scramblerInit, 0
+	t.train, t.conv = 0, 0
+	t.scr.Reset(scramblerInit)
 	t.Start(t.sh, t, src, txSpan, tailLen)
 	return nil
 }
 
 // scramble returns n scrambled bits of in, the first in bit 0.
-func (t *Tx) scramble(in uint32, n int) uint32 {
-	var out uint32
-	reg := t.scr
-	for i := range n {
-		b := (in>>i ^ reg>>17 ^ reg>>22) & 1
-		reg = reg<<1 | b
-		out |= b << i
-	}
-	t.scr = reg
-	return out
-}
+func (t *Tx) scramble(in uint32, n int) uint32 { return t.scr.Scramble(in, n) }
 
 // seg2Points maps a scrambled dibit of segment 2 (first bit high) to the
 // point sent: 00 C, 01 D, 10 B, 11 A.

@@ -66,15 +66,31 @@ func (b *Bits) Take(n int) (uint32, int) {
 		b.n -= n
 		return v, n
 	}
-	var v uint32
-	for i := range n {
-		bit, ok := b.Next()
-		if !ok {
-			return v, i
+	if b.ws == nil {
+		var v uint32
+		for i := range n {
+			bit, ok := b.Next()
+			if !ok {
+				return v, i
+			}
+			v |= uint32(bit) << i
 		}
-		v |= uint32(bit) << i
+		return v, n
 	}
-	return v, n
+	// What is left of the word, then from the next ones.
+	v, got := b.buf&(1<<b.n-1), b.n
+	b.buf, b.n = 0, 0
+	for got < n {
+		w, k := b.ws.NextBits()
+		if k == 0 {
+			break
+		}
+		take := min(n-got, k)
+		v |= w & (1<<take - 1) << got
+		b.buf, b.n = w>>take, k-take
+		got += take
+	}
+	return v, got
 }
 
 func (b *Bits) refill() (int, bool) {

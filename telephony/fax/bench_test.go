@@ -13,7 +13,7 @@ import (
 
 // BenchmarkFaxCall is a whole fax call through the box's media path: two
 // legs of the engine joined by an A-law line, a terminal on each (the
-// sender of a two-page document and its receiver, no ECM, V.17 at 14400
+// sender of a two-page document and its receiver, no ECM, V.29 at 9600
 // bit/s), the engine ticked as fast as the terminals keep up. ns/sample is
 // per fax channel (wall time over both terminals' samples, the goroutine
 // hand-offs included), so make bench's table shows fax channels per core.

@@ -121,6 +121,9 @@ const (
 	V17
 )
 
+// AllModems are the three image modems.
+const AllModems = V17 | V29 | V27ter
+
 // rate is one image data rate a session may use.
 type rate struct {
 	bps   int

@@ -81,8 +81,8 @@ type Config struct {
 	Ident string
 	// Level is the transmit level in dBm0; 0 picks DefaultLevel.
 	Level float64
-	// Modems are the image modems we offer or use; 0 means all three
-	// (V.17, V.29, V.27ter).
+	// Modems are the image modems we offer or use; 0 means V.29 and
+	// V.27ter. V.17 is offered and used only when asked for (AllModems).
 	Modems Modems
 	// NoMR restricts page coding to MH.
 	NoMR bool
@@ -274,7 +274,7 @@ func New(cfg Config) (*Session, error) {
 		s.level = DefaultLevel
 	}
 	if s.modems == 0 {
-		s.modems = V17 | V29 | V27ter
+		s.modems = V29 | V27ter
 	}
 	var err error
 	if s.v21tx, err = v21.NewTx(s.level, &s.hdlcTx); err != nil {

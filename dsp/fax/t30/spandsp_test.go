@@ -150,7 +150,7 @@ func TestSpandsp(t *testing.T) {
 		t.Run("ours-to-spandsp "+c.name, func(t *testing.T) {
 			out := filepath.Join(dir, "rx-"+strings.ReplaceAll(c.name, " ", "-")+".tif")
 			peer := faxtest.StartPeer(t, bin, "fax-rx", out, c.modems, c.codings)
-			s, err := New(Config{Calling: true, Pages: doc, Ident: "+86 10 5555 0100", SmallFrames: c.small})
+			s, err := New(Config{Calling: true, Pages: doc, Ident: "+86 10 5555 0100", SmallFrames: c.small, Modems: AllModems})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -175,7 +175,7 @@ func TestSpandsp(t *testing.T) {
 		})
 		t.Run("spandsp-to-ours "+c.name, func(t *testing.T) {
 			peer := faxtest.StartPeer(t, bin, "fax-tx", src, c.modems, c.codings)
-			s, err := New(Config{Ident: "+86 21 5555 0200"})
+			s, err := New(Config{Ident: "+86 21 5555 0200", Modems: AllModems})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -249,7 +249,7 @@ func TestSpandspFallbackAndRTN(t *testing.T) {
 		t.Run("ours-to-spandsp "+c.name, func(t *testing.T) {
 			out := filepath.Join(dir, "rx-"+strings.ReplaceAll(c.name, " ", "-")+".tif")
 			peer := faxtest.StartPeer(t, bin, "fax-rx", out, c.modems, c.codings)
-			s, _ := New(Config{Calling: true, Pages: doc})
+			s, _ := New(Config{Calling: true, Pages: doc, Modems: AllModems})
 			hits, seen := 0, 0
 			tamper := func(toPeer bool, x []int16) {
 				if !toPeer {
@@ -287,7 +287,7 @@ func TestSpandspFallbackAndRTN(t *testing.T) {
 		})
 		t.Run("spandsp-to-ours "+c.name, func(t *testing.T) {
 			peer := faxtest.StartPeer(t, bin, "fax-tx", src, c.modems, c.codings)
-			s, _ := New(Config{})
+			s, _ := New(Config{Modems: AllModems})
 			hits, seen := 0, 0
 			ev := map[string]string{"fallback": "tx FTT", "rtn": "tx RTN", "ppr": "tx PPR"}[kind]
 			tamper := func(toPeer bool, x []int16) {

@@ -3,8 +3,8 @@
 // reports, and level conversions.
 //
 // The modems themselves are in the subpackages v21 (300 bit/s FSK for the
-// T.30 control messages), v27ter (2400 and 4800 bit/s) and v29 (7200 and
-// 9600 bit/s). Each has a transmitter that fills 8 kHz int16 audio from a
+// T.30 control messages), v27ter (2400 and 4800 bit/s), v29 (7200 and
+// 9600 bit/s) and v17 (7200 to 14400 bit/s, trellis coded). Each has a transmitter that fills 8 kHz int16 audio from a
 // BitSource and a receiver that turns audio into bits for a Sink; both can
 // be restarted without allocating, so a T.30 session keeps one of each for
 // the whole call.

@@ -1,0 +1,53 @@
+package acd
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+// A restart gives the day's counters back before calls arrive: the
+// figures show them, the next call adds to them, another day's counts are
+// dropped, and with a call in progress seeding is refused.
+func TestSeedToday(t *testing.T) {
+	v := newEnv(t, oneGroup(LongestIdle))
+	seed := DayCounts{Day: t0.Add(-2 * time.Hour),
+		Groups: map[int]GroupCounts{1: {Offered: 9, Answered: 6, AnsweredSL: 5, Abandoned: 2, TimedOut: 1}, 7: {Offered: 3}},
+		Agents: map[AgentID]AgentCounts{"a": {Answered: 4, Talk: 7 * time.Minute}, "zz": {Answered: 1}}}
+	v.ok(v.e.SeedToday(seed))
+	q := v.queue(1)
+	if q.Offered != 9 || q.Answered != 6 || q.AnsweredSL != 5 || q.Abandoned != 2 || q.TimedOut != 1 || q.ServiceLevel != 5.0/9 {
+		t.Fatalf("seeded queue %+v", q)
+	}
+	if s, _ := v.e.Agent("a"); s.Answered != 4 || s.TalkTime != 7*time.Minute {
+		t.Fatalf("seeded agent %+v", s)
+	}
+
+	v.login("a")
+	v.offer("c1", "100")
+	v.take()
+	v.ok(v.e.Answer("a", "c1"))
+	v.clk.Advance(time.Minute)
+	v.ok(v.e.Hangup("c1"))
+	if q := v.queue(1); q.Offered != 10 || q.Answered != 7 || q.AnsweredSL != 6 {
+		t.Fatalf("after a call: %+v", q)
+	}
+	if s, _ := v.e.Agent("a"); s.Answered != 5 || s.TalkTime != 8*time.Minute {
+		t.Fatalf("after a call: agent %+v", s)
+	}
+
+	// Yesterday's counts change nothing.
+	v.ok(v.e.SeedToday(DayCounts{Day: t0.Add(-24 * time.Hour), Groups: map[int]GroupCounts{1: {Offered: 99}}}))
+	if q := v.queue(1); q.Offered != 10 {
+		t.Fatalf("yesterday's seed applied: %+v", q)
+	}
+
+	// A call waiting: refused, nothing changed.
+	v.offer("c2", "101")
+	if err := v.e.SeedToday(seed); !errors.Is(err, ErrBadState) {
+		t.Fatalf("seed with a call waiting: %v", err)
+	}
+	if q := v.queue(1); q.Offered != 11 {
+		t.Fatalf("refused seed changed the figures: %+v", q)
+	}
+}

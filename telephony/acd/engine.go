@@ -509,6 +509,19 @@ func (e *Engine) Config() Config {
 	return e.cfg
 }
 
+// dayStart is the midnight that began t's day, in t's zone.
+func dayStart(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
 func dayKey(t time.Time) int {
 	y, m, d := t.Date()
 	return y*10000 + int(m)*100 + d
@@ -1386,7 +1399,7 @@ func (e *Engine) Hangup(callID CallID) error {
 func (e *Engine) endTalk(c *call, now time.Time) {
 	a := e.agents[c.agent]
 	talk := now.Sub(c.answered)
-	a.talk += talk
+	a.talk += now.Sub(later(c.answered, dayStart(now))) // today's part
 	a.call = nil
 	// The agent's own wrap-up, else that of the group the call came
 	// through; either way one clock, the agent's.

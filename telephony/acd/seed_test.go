@@ -51,3 +51,25 @@ func TestSeedToday(t *testing.T) {
 		t.Fatalf("refused seed changed the figures: %+v", q)
 	}
 }
+
+// Talk time is today's: a call answered before midnight adds only its
+// talk after midnight to the new day (and counts as a call on the day it
+// was answered), as a restart counts it again from the status log.
+func TestTalkTodayAcrossMidnight(t *testing.T) {
+	cfg := oneAgent()
+	cfg.Agents[0].WrapUp = 0
+	v := newEnv(t, cfg)
+	v.login("a")
+	v.clk.Advance(t0.Add(15*time.Hour - time.Minute).Sub(v.clk.Now())) // 23:59
+	v.offer("late", "1")
+	v.ok(v.e.Answer("a", "late"))
+	v.clk.Advance(2 * time.Minute)
+	if st, _ := v.e.Agent("a"); st.Answered != 0 || st.TalkTime != time.Minute {
+		t.Fatalf("talking after midnight: %d calls, %v talk; want 0 and 1m0s", st.Answered, st.TalkTime)
+	}
+	v.clk.Advance(time.Minute)
+	v.ok(v.e.Hangup("late"))
+	if st, _ := v.e.Agent("a"); st.Answered != 0 || st.TalkTime != 2*time.Minute {
+		t.Fatalf("after the call: %d calls, %v talk; want 0 and 2m0s", st.Answered, st.TalkTime)
+	}
+}

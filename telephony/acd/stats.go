@@ -92,7 +92,7 @@ func (e *Engine) Agents() []AgentStatus {
 		if a.call != nil {
 			s.Call = a.call.id
 			if a.state == Talking {
-				s.TalkTime += now.Sub(a.call.answered)
+				s.TalkTime += now.Sub(later(a.call.answered, dayStart(now)))
 			}
 		}
 		out[i] = s

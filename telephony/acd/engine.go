@@ -1635,6 +1635,18 @@ func (e *Engine) Logout(agentID AgentID) error { return e.SetState(agentID, Offl
 // Ringing and talking agents cannot be changed (ErrEngaged); the engine
 // alone sets Ringing, Talking and WrapUp.
 func (e *Engine) SetState(agentID AgentID, to State, reason string) error {
+	return e.setStateSince(agentID, to, reason, time.Time{})
+}
+
+// RestoreState is SetState for a restart: the agent is back in the state
+// their status log ended in, in it since that time (an earlier since than
+// now), so that the time in state and the longest-idle order go on as
+// before the restart.
+func (e *Engine) RestoreState(agentID AgentID, to State, reason string, since time.Time) error {
+	return e.setStateSince(agentID, to, reason, since)
+}
+
+func (e *Engine) setStateSince(agentID AgentID, to State, reason string, since time.Time) error {
 	return e.do(func(now time.Time) error {
 		a, err := e.agentByID(agentID)
 		if err != nil {
@@ -1658,6 +1670,12 @@ func (e *Engine) SetState(agentID AgentID, to State, reason string) error {
 			a.noAnswer = 0
 		}
 		e.setState(a, to, reason, now)
+		if !since.IsZero() && since.Before(now) {
+			a.since = since
+			if to == Idle {
+				a.idleSince = since
+			}
+		}
 		if to == Idle {
 			e.dispatch(now)
 		} else {

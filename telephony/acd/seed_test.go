@@ -73,3 +73,20 @@ func TestTalkTodayAcrossMidnight(t *testing.T) {
 		t.Fatalf("after the call: %d calls, %v talk; want 0 and 2m0s", st.Answered, st.TalkTime)
 	}
 }
+
+// An agent restored after a restart is in their state since the time
+// given: the time in state and the longest-idle order go on as before.
+func TestRestoreState(t *testing.T) {
+	v := newEnv(t, oneGroup(LongestIdle))
+	v.ok(v.e.RestoreState("a", Idle, "", t0.Add(-time.Minute)))
+	v.ok(v.e.RestoreState("b", Idle, "", t0.Add(-time.Hour)))
+	v.ok(v.e.RestoreState("c", Break, "lunch", t0.Add(time.Hour))) // not before now: from now
+	if s, _ := v.e.Agent("b"); s.State != Idle || !s.Since.Equal(t0.Add(-time.Hour)) || s.InState != time.Hour {
+		t.Fatalf("b restored: %+v", s)
+	}
+	if s, _ := v.e.Agent("c"); s.State != Break || s.Reason != "lunch" || !s.Since.Equal(t0) {
+		t.Fatalf("c restored: %+v", s)
+	}
+	v.offer("c1", "100")
+	v.expect("ring b c1")
+}

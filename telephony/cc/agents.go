@@ -83,7 +83,7 @@ func (s *Service) restore() error {
 		s.seedToday(today)
 		return nil
 	}
-	lasts := map[acd.AgentID]acd.StatusEntry{}
+	logs := map[acd.AgentID][]acd.StatusEntry{}
 	for _, a := range s.cfg.Load().ACD().Agents {
 		es, err := s.opts.Status.StatusEntries(a.ID, now.Add(-31*24*time.Hour), now.Add(365*24*time.Hour))
 		if err != nil {
@@ -94,16 +94,17 @@ func (s *Service) restore() error {
 		}
 		s.agentRT(a.ID).restoreOutbound(es, now)
 		today.Agents[a.ID] = inboundToday(es, now)
-		lasts[a.ID] = es[len(es)-1]
+		logs[a.ID] = es
 	}
 	// The counts go in before any agent is ready again: a restored
 	// callback may be dialled as soon as one is.
 	s.seedToday(today)
 	for _, a := range s.cfg.Load().ACD().Agents {
-		last, ok := lasts[a.ID]
+		es, ok := logs[a.ID]
 		if !ok {
 			continue
 		}
+		last, since := es[len(es)-1], stateSince(es)
 		to, reason := last.To, last.Reason
 		switch {
 		case to == acd.Offline:
@@ -111,9 +112,9 @@ func (s *Service) restore() error {
 		case to == acd.Ringing || to == acd.Talking || to == acd.WrapUp,
 			to == acd.Busy && (reason == ReasonOutbound || reason == ReasonOutboundAnswered || reason == ReasonOutboundEnded):
 			// The call is gone with the restart.
-			to, reason = acd.Idle, ReasonRestored
+			to, reason, since = acd.Idle, ReasonRestored, time.Time{}
 		}
-		if err := s.acd.SetState(a.ID, to, reason); err != nil {
+		if err := s.acd.RestoreState(a.ID, to, reason, since); err != nil {
 			s.log.Warn("agent state not restored", "agent", a.ID, "state", to, "err", err)
 		}
 	}
@@ -573,4 +574,16 @@ func (s *Service) seedToday(d acd.DayCounts) {
 func dayStart(t time.Time) time.Time {
 	y, m, d := t.Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
+}
+
+// stateSince is when the agent entered the state their status log (es, in
+// time order) ends in: the last entry, or the first of the entries before
+// it that restarts only repeated (a restored state is logged again, from
+// offline, at each start).
+func stateSince(es []acd.StatusEntry) time.Time {
+	i := len(es) - 1
+	for i > 0 && es[i].From == acd.Offline && es[i].To == es[i-1].To && es[i].Reason == es[i-1].Reason {
+		i--
+	}
+	return es[i].At
 }

@@ -123,3 +123,30 @@ func TestGroupsToday(t *testing.T) {
 		t.Fatalf("restored %+v, want %+v", got, want)
 	}
 }
+
+// An agent restored after a restart is in their state since they entered
+// it, across any number of restarts (each logs the state again from
+// offline); a state entered anew after a restart counts from then.
+func TestStateSince(t *testing.T) {
+	at := func(m int) time.Time { return time.Date(2026, 12, 7, 9, m, 0, 0, time.UTC) }
+	e := func(m int, from, to acd.State, reason string) acd.StatusEntry {
+		return acd.StatusEntry{Agent: "1088", At: at(m), From: from, To: to, Reason: reason}
+	}
+	for _, c := range []struct {
+		name string
+		es   []acd.StatusEntry
+		want time.Time
+	}{
+		{"one entry", []acd.StatusEntry{e(1, acd.Offline, acd.Idle, "login")}, at(1)},
+		{"two restarts", []acd.StatusEntry{e(1, acd.Idle, acd.Break, "lunch"), e(5, acd.Offline, acd.Break, "lunch"),
+			e(9, acd.Offline, acd.Break, "lunch")}, at(1)},
+		{"another reason", []acd.StatusEntry{e(1, acd.Idle, acd.Break, "lunch"), e(5, acd.Break, acd.Break, "tea")}, at(5)},
+		{"logged in again", []acd.StatusEntry{e(1, acd.Idle, acd.Offline, "logout"), e(5, acd.Offline, acd.Idle, "login")}, at(5)},
+		{"after a call", []acd.StatusEntry{e(1, acd.Ringing, acd.Talking, ""), e(5, acd.Offline, acd.Idle, ReasonRestored),
+			e(9, acd.Offline, acd.Idle, ReasonRestored)}, at(5)},
+	} {
+		if got := stateSince(c.es); !got.Equal(c.want) {
+			t.Errorf("%s: since %v, want %v", c.name, got, c.want)
+		}
+	}
+}

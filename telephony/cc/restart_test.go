@@ -67,7 +67,7 @@ func TestRestartKeepsStatesCallbacksFacts(t *testing.T) {
 }
 
 // A restart in the middle of the day keeps the day's figures: the
-// agent's calls answered and talk time, and the group's offered,
+// agent's state with its time in state, calls answered and talk time, and the group's offered,
 // answered, answered within the service level and abandoned, as the
 // board showed them before (the service built again from the same
 // stores, as after kill -9 with the store reopened).
@@ -122,6 +122,9 @@ func TestRestartKeepsTodaysFigures(t *testing.T) {
 	r2 := newRig(t, cfg, st)
 	q2, a2 := figures(r2)
 	q2.LongestWait, q.LongestWait = 0, 0
+	if a2.State != acd.Break || a2.Reason != "lunch" || !a2.Since.Equal(a.Since) {
+		t.Fatalf("1088 after the restart: %s %q since %v; before it since %v", a2.State, a2.Reason, a2.Since, a.Since)
+	}
 	if q2 != q || a2.Answered != a.Answered || a2.TalkTime.Round(time.Second) != a.TalkTime.Round(time.Second) {
 		t.Fatalf("after the restart: %+v, 1088 answered %d talked %v\n want %+v, %d, %v",
 			q2, a2.Answered, a2.TalkTime, q, a.Answered, a.TalkTime)

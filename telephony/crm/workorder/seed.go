@@ -31,6 +31,7 @@ func builtinLifecycles() []Lifecycle {
 				{ID: "dispatch", Name: "派工", From: []string{"accepted"}, To: "dispatched", Who: []string{WhoAssignee, "supervisor"},
 					Fields: []FieldDef{
 						{Key: "crew", Label: "抢修人员", Type: FieldText, Required: true},
+						{Key: "crew_phone", Label: "抢修人员电话", Type: FieldPhone},
 						{Key: "vehicle", Label: "抢修车辆", Type: FieldText},
 						{Key: "time", Label: "派工时间", Type: FieldDateTime, Required: true},
 					}},
@@ -52,6 +53,7 @@ func builtinLifecycles() []Lifecycle {
 					Fields: []FieldDef{
 						{Key: "opinion", Label: "客户意见", Type: FieldTextArea, Required: true},
 						{Key: "crew", Label: "抢修人员", Type: FieldText, Required: true},
+						{Key: "crew_phone", Label: "抢修人员电话", Type: FieldPhone},
 						{Key: "vehicle", Label: "抢修车辆", Type: FieldText},
 					}},
 				{ID: "revisit", Name: "满意度回访", From: []string{"replied"}, To: "revisited", Who: []string{"supervisor"},

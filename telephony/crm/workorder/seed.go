@@ -1,6 +1,9 @@
 package workorder
 
 import (
+	"reflect"
+	"slices"
+
 	"callbox/telephony/crm/kv"
 )
 
@@ -83,6 +86,27 @@ func builtinLifecycles() []Lifecycle {
 	}
 }
 
+// upgradeRepair gives a stored repair flow its crew's phone (the field
+// added since) when the flow is still the one shipped before it, as the
+// administrator left it untouched; a changed one stays as it is.
+func upgradeRepair(tx kv.Tx) error {
+	var stored Lifecycle
+	found, err := kv.GetJSON(tx, BucketMeta, kv.Key{metaLifecycle}.Str(LifecycleRepair), &stored)
+	if err != nil || !found {
+		return err
+	}
+	cur := builtinLifecycles()[0]
+	old := cur
+	old.Steps = slices.Clone(cur.Steps)
+	for i, st := range old.Steps {
+		old.Steps[i].Fields = slices.DeleteFunc(slices.Clone(st.Fields), func(f FieldDef) bool { return f.Key == "crew_phone" })
+	}
+	if !reflect.DeepEqual(stored, old) {
+		return nil
+	}
+	return kv.PutJSON(tx, BucketMeta, kv.Key{metaLifecycle}.Str(LifecycleRepair), cur)
+}
+
 // builtinCategory is a 大类 with its 小类.
 type builtinCategory struct {
 	cat  Category
@@ -126,7 +150,7 @@ func (s *Service) Seed() error {
 			return err
 		}
 		if seeded {
-			return nil
+			return upgradeRepair(tx)
 		}
 		for _, l := range builtinLifecycles() {
 			if err := l.Validate(); err != nil {

@@ -383,3 +383,41 @@ func TestCrewContacts(t *testing.T) {
 		}
 	}
 }
+
+// TestSeedUpgradesRepairCrewPhone: a store seeded before the crew's phone
+// existed gets it in its repair flow when the flow is untouched; one the
+// administrator changed stays as it is.
+func TestSeedUpgradesRepairCrewPhone(t *testing.T) {
+	for _, changed := range []bool{false, true} {
+		m := kv.NewMem()
+		s, err := Open(m, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Seed(); err != nil {
+			t.Fatal(err)
+		}
+		old := builtinLifecycles()[0]
+		for i := range old.Steps {
+			old.Steps[i].Fields = slices.DeleteFunc(old.Steps[i].Fields, func(f FieldDef) bool { return f.Key == "crew_phone" })
+		}
+		if changed {
+			old.Name = "抢修"
+		}
+		if err := m.Update(func(tx kv.Tx) error {
+			return kv.PutJSON(tx, BucketMeta, kv.Key{metaLifecycle}.Str(LifecycleRepair), old)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Seed(); err != nil {
+			t.Fatal(err)
+		}
+		ls, _ := s.Lifecycles()
+		i := slices.IndexFunc(ls, func(l Lifecycle) bool { return l.ID == LifecycleRepair })
+		st, _ := ls[i].Step("dispatch")
+		has := slices.ContainsFunc(st.Fields, func(f FieldDef) bool { return f.Key == "crew_phone" })
+		if has == changed {
+			t.Errorf("changed=%v: the dispatch step's fields after the seed: %+v", changed, st.Fields)
+		}
+	}
+}

@@ -48,9 +48,9 @@ func (s *Server) dialOrder(c *gin.Context, id uint64, number, contact string) (w
 		if err != nil {
 			return workorder.Order{}, recordsFailure(err)
 		}
-		number = dialable(ct.Number)
+		number = ct.Number
 	}
-	num, f := deskNumber(number, "number")
+	num, f := deskNumber(dialable(strings.TrimSpace(number)), "number")
 	if f != nil {
 		return workorder.Order{}, f
 	}

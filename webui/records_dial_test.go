@@ -202,6 +202,8 @@ func TestOrderDialCrew(t *testing.T) {
 	if calls, _ := m["calls"].([]any); len(calls) != 1 || calls[0].(map[string]any)["number"] != "008613900000001" {
 		t.Fatalf("the order's calls: %v", m["calls"])
 	}
+	code, m = alice.api(http.MethodPost, "/api/v1"+path+"/dial", map[string]any{"number": "+85212345678"})
+	wantStatus(t, "dial a number written with +", code, http.StatusCreated, m)
 	r := alice.form(path+"/dial", url.Values{"contact": {"customer"}})
 	if r.Code != http.StatusSeeOther {
 		t.Fatalf("dial the customer from the page: %d %s", r.Code, r.Body)
@@ -209,7 +211,7 @@ func TestOrderDialCrew(t *testing.T) {
 	code, m = alice.api(http.MethodPost, "/api/v1"+path+"/dial", map[string]any{"contact": "steps.arrive.crew_phone"})
 	wantStatus(t, "a contact the order lacks", code, http.StatusBadRequest, m)
 	wantField(t, "a contact the order lacks", m, "contact")
-	if want := fmt.Sprintf("[alice 008613900000001 %d alice 13800138000 %d]", oid, oid); fmt.Sprint(fd.calls) != want {
+	if want := fmt.Sprintf("[alice 008613900000001 %d alice 0085212345678 %d alice 13800138000 %d]", oid, oid, oid); fmt.Sprint(fd.calls) != want {
 		t.Fatalf("calls placed %v, want %s", fd.calls, want)
 	}
 }

@@ -890,7 +890,7 @@ func (d *Directory) ExportRows(a Actor) iter.Seq2[[]string, error] {
 			var page []Customer
 			err := d.st.View(func(tx kv.Tx) error {
 				for _, id := range ids[:n] {
-					c, err := getCustomer(tx, id)
+					c, err := d.readCustomer(tx, id)
 					if errors.Is(err, ErrNotFound) {
 						continue
 					}

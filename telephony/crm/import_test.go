@@ -548,13 +548,14 @@ func TestImportMergesAllOrNothing(t *testing.T) {
 }
 
 // TestImportMergesHiddenUntilCommit: while an import runs, the stored
-// customers its batches merged into show as they were, by id, number and
-// search; once it commits, as merged.
+// customers its batches merged into show as they were, by id, number,
+// search and export; once it commits, as merged.
 func TestImportMergesHiddenUntilCommit(t *testing.T) {
 	smallBatches(t)
 	d, rows, opts := mergeFixture(t, kv.NewMem())
 	var byID, byNew, byOld []Customer
 	var res SearchResult
+	var exported string
 	seq := func(yield func([]string, error) bool) {
 		for i, r := range rows {
 			if i == 250 { // two batches written
@@ -566,6 +567,12 @@ func TestImportMergesHiddenUntilCommit(t *testing.T) {
 				byNew, _ = d.Lookup(bob, "13600000000")
 				byOld, _ = d.Lookup(bob, "13900000000")
 				res, _ = d.Search(bob, "新公司", 10)
+				for r, err := range d.ExportRows(admin) {
+					if err != nil || slices.Contains(r, "新公司") {
+						exported = fmt.Sprint(r, err)
+						break
+					}
+				}
 			}
 			if !yield(r, nil) {
 				return
@@ -577,6 +584,9 @@ func TestImportMergesHiddenUntilCommit(t *testing.T) {
 	}
 	if len(byID) != 1 || byID[0].Company != "" || byID[0].Version != 1 || len(byNew) != 0 || len(byOld) != 1 || byOld[0].Company != "" || len(res.Customers) != 0 {
 		t.Fatalf("during the import: get %+v, new number %+v, old number %+v, search %d", byID, byNew, byOld, len(res.Customers))
+	}
+	if exported != "" {
+		t.Fatalf("an export during the import: %s", exported)
 	}
 	if c, err := d.Get(bob, 1); err != nil || c.Company != "新公司" || len(c.Phones) != 2 {
 		t.Fatalf("after the import: %+v %v", c, err)

@@ -592,3 +592,34 @@ func TestImportMergesHiddenUntilCommit(t *testing.T) {
 		t.Fatalf("after the import: %+v %v", c, err)
 	}
 }
+
+// TestImportKeptVersionsDroppedAtOpen: versions a committed import kept
+// (the box stopped before dropping them) are dropped when the directory
+// opens, the merged customers staying merged.
+func TestImportKeptVersionsDroppedAtOpen(t *testing.T) {
+	m := kv.NewMem()
+	d, err := Open(m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := mustCategory(t, d, "c")
+	c, err := d.Create(alice, Customer{Category: cat.ID, Name: "合并后", Phones: []Phone{{Number: "13700000000"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Update(func(tx kv.Tx) error {
+		return kv.PutJSON(tx, BucketMeta, metaKey(metaBefore, c.ID), Customer{ID: c.ID, Category: cat.ID, Name: "合并前"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	d2, err := Open(m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := d2.Get(bob, c.ID); err != nil || got.Name != "合并后" {
+		t.Fatalf("the merged customer after open: %+v %v", got, err)
+	}
+	if n := countRecords(t, m); n != 2 {
+		t.Fatalf("%d records after open, want the customer and its number", n)
+	}
+}

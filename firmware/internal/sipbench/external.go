@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"debug/elf"
 	"errors"
@@ -137,28 +136,7 @@ func (d *daemon) stop() {
 }
 
 // rss is the daemon's resident memory now and at its peak, in bytes.
-func (d *daemon) rss() (now, peak int64) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", d.cmd.Process.Pid))
-	if err != nil {
-		return 0, 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok {
-			continue
-		}
-		kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-		switch k {
-		case "VmRSS":
-			now = kb << 10
-		case "VmHWM":
-			peak = kb << 10
-		}
-	}
-	return now, peak
-}
+func (d *daemon) rss() (now, peak int64) { return benchkit.RSSOf(d.cmd.Process.Pid) }
 
 // clockTick is USER_HZ, the unit of /proc/PID/stat's times on Linux.
 const clockTick = 100

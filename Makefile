@@ -187,6 +187,13 @@ bench-cc: go-check deps ## the live call centre on loopback: Poisson callers, si
 bench-sip-flood: go-check deps ## issue 15's attacks on loopback through the daemon: flood RSS, phone during it, guessing, enumeration, silent TCP
 	$(GO) run ./firmware/internal/sipbench -flood -flood-for $${FLOOD_FOR:-10s} -flood-sources $${FLOOD_SOURCES:-1} -flood-tcp $${FLOOD_TCP:-500}
 
+.PHONY: bench-arm
+bench-arm: go-check deps ## callboxd built for armv7 under qemu-arm-static: resident memory idle and with 30 calls, idle CPU over 60 s
+	@mkdir -p bin
+	GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/callboxd-linux-armv7 ./firmware/cmd/callboxd
+	$(GO) run ./firmware/internal/sipbench -bin bin/callboxd-linux-armv7 -calls $${CALLS:-30} -ramp $${RAMP:-10}
+	$(GO) run ./firmware/internal/sipbench -bin bin/callboxd-linux-armv7 -idle $${IDLE:-60s}
+
 .PHONY: clean
 clean: ## remove bin/ (var/ holds your simulated box's data and is kept)
 	rm -rf bin

@@ -93,8 +93,13 @@ func CPUTime() time.Duration {
 
 // RSS is the process's resident memory now and at its peak, in bytes
 // (zeros where /proc is not there).
-func RSS() (now, peak int64) {
-	f, err := os.Open("/proc/self/status")
+func RSS() (now, peak int64) { return rssOf("/proc/self/status") }
+
+// RSSOf is RSS of another process, by its id.
+func RSSOf(pid int) (now, peak int64) { return rssOf(fmt.Sprintf("/proc/%d/status", pid)) }
+
+func rssOf(status string) (now, peak int64) {
+	f, err := os.Open(status)
 	if err != nil {
 		return 0, 0
 	}

@@ -1,6 +1,7 @@
 package benchkit
 
 import (
+	"os"
 	"testing"
 )
 
@@ -15,6 +16,13 @@ func TestProcessFigures(t *testing.T) {
 	now, peak := RSS()
 	if now <= 0 || peak < now {
 		t.Fatalf("RSS now %d, peak %d", now, peak)
+	}
+	// The same figures read by process id, as sipbench -bin reads a child's.
+	if now, peak := RSSOf(os.Getpid()); now <= 0 || peak < now {
+		t.Fatalf("RSSOf(self) now %d, peak %d", now, peak)
+	}
+	if now, peak := RSSOf(-1); now != 0 || peak != 0 {
+		t.Fatalf("RSSOf(-1) = %d, %d, want zeros", now, peak)
 	}
 }
 

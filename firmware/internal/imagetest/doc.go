@@ -10,7 +10,10 @@
 // into it and sees it marked good, installs a bundle whose callboxd exits
 // at start and sees the box come back by itself, and cuts the power at
 // random moments of installs, checking every time that a good slot boots
-// with the data partition intact.
+// with the data partition intact. The serial console is kept with every
+// line stamped by the time since qemu started, and each boot's phases
+// (U-Boot, kernel, initramfs and mounts, callboxd to the store, to the web
+// admin, to the slot marked good) are logged with the results.
 //
 // The test runs only with CALLBOX_IMAGE_TEST=1 and CALLBOX_IMAGE_DEBS set
 // to a directory holding the armhf .deb files (the make target fetches

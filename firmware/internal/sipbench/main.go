@@ -17,7 +17,9 @@
 // Every phase is bounded in time and in calls. sipp comes from the Debian
 // package sip-tester. With -flood it plays issue 15's attacks instead
 // (flood.go): `make bench-sip-flood`; with -idle 60s it measures the idle
-// box's CPU and wakes instead.
+// box's CPU and wakes instead. With -bin it runs a callboxd binary as its
+// own process instead of in process, an armv7 one under qemu-arm-static
+// (external.go, `make bench-arm`), and reports that process's memory and CPU.
 package main
 
 import (
@@ -80,6 +82,7 @@ type options struct {
 	idle       time.Duration // -idle: measure the idle box instead of calls
 	farNice    int           // nice value of the far end's sipp in the concurrent phase
 	flood      floodOptions
+	bin        string // -bin: a callboxd binary run as its own process
 }
 
 func main() {
@@ -96,6 +99,7 @@ func main() {
 	flag.DurationVar(&o.flood.dur, "flood-for", 10*time.Second, "how long the flood lasts")
 	flag.IntVar(&o.flood.sources, "flood-sources", 1, "addresses the flood comes from (127.0.0.3 up)")
 	flag.IntVar(&o.flood.tcp, "flood-tcp", 500, "silent TCP connections opened (0: none)")
+	flag.StringVar(&o.bin, "bin", "", "run this callboxd binary as its own process (another architecture's under qemu-user, as make bench-arm does) and report its resident memory idle and with -calls calls, or with -idle its idle CPU")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "sipbench:", err)
@@ -137,6 +141,9 @@ func run(o options) error {
 	confPath := filepath.Join(dir, "pbx.json")
 	if err := os.WriteFile(confPath, doc, 0o600); err != nil {
 		return err
+	}
+	if o.bin != "" {
+		return runExternal(o, sipp, dir, confPath, uasPort)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a, err := app.New(app.Config{DataDir: filepath.Join(dir, "data"), Board: "sim", HTTPAddr: "127.0.0.1:0",

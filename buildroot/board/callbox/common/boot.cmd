@@ -8,6 +8,7 @@
 #   cbx_console   console=ttyAMA0,115200 ...
 #   cbx_fdt       device tree file in the slot's /boot, or empty to pass the
 #                 firmware's (${fdt_addr}, qemu)
+#   cbx_args      more kernel arguments, or unset
 #
 # Each slot holds its kernel in /boot/zImage (and an initramfs in
 # /boot/initrd.img when it has one).
@@ -85,7 +86,7 @@ fi
 echo "callbox: booting slot ${cbx_slot} (attempts left: A ${BOOT_A_LEFT}, B ${BOOT_B_LEFT})"
 run cbx_save
 
-setenv bootargs "${cbx_console} root=${cbx_root}${cbx_part} rootfstype=ext4 rootwait ro panic=5 callbox.board=${cbx_board} callbox.slot=${cbx_slot}"
+setenv bootargs "${cbx_console} root=${cbx_root}${cbx_part} rootfstype=ext4 rootwait ro panic=5 callbox.board=${cbx_board} callbox.slot=${cbx_slot} ${cbx_args}"
 load ${cbx_dev} ${cbx_devnum}:${cbx_part} ${kernel_addr_r} /boot/zImage
 setenv cbx_rd -
 if load ${cbx_dev} ${cbx_devnum}:${cbx_part} ${ramdisk_addr_r} /boot/initrd.img; then

@@ -6,3 +6,7 @@ setenv cbx_root /dev/vda
 setenv cbx_board qemu-armv7
 setenv cbx_console "console=ttyAMA0,115200"
 setenv cbx_fdt
+# quiet: the kernel's messages over an emulated UART cost boot time;
+# cryptomgr.notests: the kernel's crypto self-tests take seconds in
+# emulation and test nothing of the box.
+setenv cbx_args "quiet cryptomgr.notests"

@@ -102,31 +102,7 @@ func TestDisplayStreamEndsOnRevoke(t *testing.T) {
 			if _, err := ee.s.revokeToken(context.Background(), tok.ID); err != nil {
 				t.Fatal(err)
 			}
-			for {
-				select {
-				case e, ok := <-s.c:
-					if !ok {
-						t.Fatal("stream ended without a logout event")
-					}
-					if e.typ == "heartbeat" {
-						continue
-					}
-					if e.typ != "logout" {
-						t.Fatalf("got %+v, want logout", e)
-					}
-					select {
-					case _, ok := <-s.c:
-						if ok {
-							t.Fatal("stream goes on after logout")
-						}
-					case <-time.After(30 * time.Second):
-						t.Fatal("stream not closed after logout")
-					}
-					return
-				case <-time.After(30 * time.Second):
-					t.Fatal("no logout within 30 s of the revocation")
-				}
-			}
+			s.waitLogout(t)
 		})
 	}
 }

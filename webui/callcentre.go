@@ -291,6 +291,9 @@ func (s *Server) apiCCGet(kind string) gin.HandlerFunc {
 func (s *Server) apiCCPut(kind string, create bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		o, f := s.readCCObject(c)
+		if f == nil {
+			f = s.checkMOH(c, kind, o)
+		}
 		if f != nil {
 			s.failWith(c, f)
 			return

@@ -1,8 +1,12 @@
 package webui
 
 import (
+	"context"
 	"encoding/json"
+	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 )
@@ -76,7 +80,7 @@ var ccForms = []*formKind{
 			{Name: "join", Type: ftSelect, Options: opts(joinRules...)},
 			{Name: "leave", Type: ftSelect, Options: opts(leaveRules...)},
 		}, targetFields("overflow", false, targetKinds)...), []formField{
-			{Name: "moh", Max: 64},
+			{Name: "moh", Type: ftSelect, Dynamic: mohOptions},
 			{Name: "prompt", Max: 64},
 			{Name: "prompt_every_s", Type: ftNumber},
 			{Name: "announce_position", Type: ftCheck},
@@ -228,6 +232,67 @@ func flowOptions(c *gin.Context, s *Server) []option {
 	return out
 }
 
+// mohOptions gives the box's music on hold, for a group's "moh" (empty:
+// the built-in tune).
+func mohOptions(c *gin.Context, s *Server) []option {
+	names, err := s.mohNames(c.Request.Context())
+	if err != nil {
+		s.log.Warn("webui: music on hold", "err", err)
+	}
+	out := make([]option, len(names))
+	for i, n := range names {
+		out[i] = option{Value: n, Label: n}
+	}
+	return out
+}
+
+// mohNames lists the music on hold by name, sorted: the prompts named
+// "moh/..." in any language (what GET /api/v1/prompts lists and the music
+// page shows). None without a prompt catalogue.
+func (s *Server) mohNames(ctx context.Context) ([]string, error) {
+	p := s.cfg.Prompts
+	if p == nil {
+		return nil, nil
+	}
+	var names []string
+	for _, lang := range p.PromptLanguages() {
+		list, err := p.PromptList(ctx, lang)
+		if err != nil {
+			return names, err
+		}
+		for _, info := range list {
+			if strings.HasPrefix(info.Name, mohPrefix) && !slices.Contains(names, info.Name) {
+				names = append(names, info.Name)
+			}
+		}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// checkMOH refuses a group whose "moh" names no music on hold of the box,
+// naming the field, before the call centre sees it. Without a prompt
+// catalogue (or when it cannot be read) the call centre's own check
+// decides.
+func (s *Server) checkMOH(c *gin.Context, kind string, o pbxObject) *failure {
+	if kind != CCGroups || s.cfg.Prompts == nil {
+		return nil
+	}
+	var name string
+	if raw, ok := o["moh"]; !ok || json.Unmarshal(raw, &name) != nil || name == "" {
+		return nil // absent or empty: the built-in tune; not a string: the call centre says so
+	}
+	names, err := s.mohNames(c.Request.Context())
+	if err != nil {
+		s.log.Warn("webui: music on hold", "err", err)
+		return nil
+	}
+	if !slices.Contains(names, name) {
+		return fail(http.StatusBadRequest, "err.cc.moh", "moh", name)
+	}
+	return nil
+}
+
 // ccObjects is the call-centre configuration as the object pages use it,
 // agents' PIN hashes hidden as the API hides them.
 type ccObjects struct {
@@ -269,6 +334,9 @@ func (p ccObjects) view(raw []byte) (pbxObject, *failure) {
 
 func (p ccObjects) create(c *gin.Context, o pbxObject) (pbxObject, string, *failure) {
 	delete(o, fieldPINSet)
+	if f := p.s.checkMOH(c, p.kind, o); f != nil {
+		return nil, "", f
+	}
 	raw, _ := json.Marshal(o)
 	stored, err := p.s.cfg.CallCentre.CCCreate(c.Request.Context(), p.kind, raw)
 	if err != nil {
@@ -280,6 +348,9 @@ func (p ccObjects) create(c *gin.Context, o pbxObject) (pbxObject, string, *fail
 
 func (p ccObjects) update(c *gin.Context, key string, o pbxObject) (pbxObject, string, *failure) {
 	delete(o, fieldPINSet)
+	if f := p.s.checkMOH(c, p.kind, o); f != nil {
+		return nil, "", f
+	}
 	raw, _ := json.Marshal(o)
 	stored, err := p.s.cfg.CallCentre.CCUpdate(c.Request.Context(), p.kind, key, raw)
 	if err != nil {

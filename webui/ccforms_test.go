@@ -120,3 +120,53 @@ func TestCallCentrePages(t *testing.T) {
 		t.Fatalf("supervisor's new form = %d", rec.Code)
 	}
 }
+
+// TestGroupFormMusic: the group form's music on hold is a choice of the
+// box's music (the prompts named moh/...), with the built-in tune as the
+// empty choice; a name that is no music is refused with 400 beside the
+// field (form) or naming it (API), nothing saved; music that was deleted
+// after a group chose it stays selected, shown as missing, so that saving
+// the form does not silently replace it.
+func TestGroupFormMusic(t *testing.T) {
+	pbx := samplePBX()
+	cc := newDocCC(t, &pbx)
+	p := newMemPrompts()
+	p.files["zh-CN/moh/jazz"] = []byte("RIFF....WAVEjazz")
+	p.files["en/moh/rain"] = []byte("RIFF....WAVErain")
+	e := newEnv(t, Config{PBX: newDocPBX(pbx), CallCentre: cc, Prompts: p})
+	e.users.add(t, "root", RoleAdmin, "root-password")
+	c := e.client(t)
+	c.login("root", "root-password")
+	page := c.get("/groups/1").Body.String()
+	if !regexp.MustCompile(`<select id="f-moh" name="moh"><option value=""></option><option value="moh/jazz">moh/jazz</option><option value="moh/rain">moh/rain</option></select>`).MatchString(page) {
+		t.Fatalf("the group form's music is not a choice of the box's music:\n%s", page)
+	}
+	vals := url.Values{"name": {"Sales"}, "rule": {"longest_idle"}, "enabled": {"on"}, "recording": {"on"}, "consent": {"default"}}
+	vals.Set("moh", "moh/none")
+	rec := c.form("/groups/1", vals)
+	wantStatus(t, "unknown music", rec.Code, http.StatusBadRequest, rec.Body)
+	if !regexp.MustCompile(`(?s)<label for="f-moh" class="[^"]* bad".*?<span class="field-error" role="alert">moh/none is not music on hold`).MatchString(rec.Body.String()) {
+		t.Fatalf("the refusal is not beside the music:\n%s", rec.Body)
+	}
+	raw, _ := cc.CCGet(context.Background(), CCGroups, "1")
+	if strings.Contains(string(raw), "moh/none") {
+		t.Fatalf("refused music saved: %s", raw)
+	}
+	st, m := c.api(http.MethodPut, "/api/v1/groups/1", map[string]any{"id": 1, "name": "Sales", "rule": "longest_idle", "moh": "moh/none"})
+	wantStatus(t, "API: unknown music", st, http.StatusBadRequest, m)
+	wantField(t, "API: unknown music", m, "moh")
+	vals.Set("moh", "moh/rain")
+	rec = c.form("/groups/1", vals)
+	wantStatus(t, "music", rec.Code, http.StatusSeeOther, rec.Body)
+	raw, _ = cc.CCGet(context.Background(), CCGroups, "1")
+	if !strings.Contains(string(raw), `"moh":"moh/rain"`) {
+		t.Fatalf("group 1 after choosing music: %s", raw)
+	}
+	p.mu.Lock()
+	delete(p.files, "en/moh/rain")
+	p.mu.Unlock()
+	page = c.get("/groups/1").Body.String()
+	if !strings.Contains(page, `<option value="moh/rain" selected>moh/rain (missing)</option>`) {
+		t.Fatalf("deleted music is not kept as missing:\n%s", page)
+	}
+}

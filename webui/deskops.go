@@ -118,7 +118,8 @@ func (s *Server) postDeskOp(c *gin.Context) {
 const keyDeskNotice = "callbox.desk_notice"
 
 // deskOpNotice words an operation's success; a fax names its record (the
-// fax goes on after the answer: its end is on the fax page).
+// fax goes on after the answer: desk.js follows it to its result from the
+// engine's fax.progress events).
 func (s *Server) deskOpNotice(c *gin.Context, op string, out json.RawMessage) string {
 	lang := langOf(c)
 	if op == "release-ivr" {

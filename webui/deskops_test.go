@@ -131,7 +131,9 @@ func TestDeskPlayFlowFax(t *testing.T) {
 // desk's prompts/flow/fax section, picks two prompts and a text with
 // "back to me" unticked, and the play reaches the live API as one
 // operation without leaving the page; "receive fax now" shows the fax's
-// record on the desk.
+// record on the desk; a fax sent from the desk is followed from its
+// progress events to its result (sent, pages; failed, why), through the
+// call's end, without reloading.
 func TestBrowserDeskPlayFax(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts chromium and opens sockets")
@@ -178,6 +180,56 @@ func TestBrowserDeskPlayFax(t *testing.T) {
 	waitFor(t, func() bool {
 		return strings.Contains(b.evalString(`(document.querySelector("[data-desk-notice]") || {}).innerText || ""`), "Fax fx7: receiving")
 	})
+
+	// A fax sent from the desk goes on after the answer: the engine's
+	// fax.progress events bring it to the desk, which follows it to its
+	// result, through the call's end, without reloading.
+	b.eval(`(() => { const f = document.querySelector("form[action='/desk/op/fax-send']"); f.elements.document.value = "price-list"; f.requestSubmit(); return 1 })()`)
+	waitFor(t, func() bool { return len(dl.seen()) == 3 })
+	if want := `ann 1001 fax-send [] "" false  price-list`; dl.seen()[2] != want {
+		t.Fatalf("the fax reached the engine as %q, want %q", dl.seen()[2], want)
+	}
+	faxLine := `(document.querySelector("[data-desk-fax]") || {}).innerText || ""`
+	progress := func(agent, id, state, dir, pages, doc, reason string) {
+		d := map[string]string{"id": id, "direction": dir, "pages": pages}
+		if doc != "" {
+			d["document"] = doc
+		}
+		if reason != "" {
+			d["error"] = reason
+		}
+		pe.bus.Publish(ccevent.Event{Type: ccevent.FaxProgress, Call: "c1", Agent: agent, State: state, Detail: d})
+	}
+	progress("1001", "fx8", "active", "out", "0", "2", "")
+	waitFor(t, func() bool { return strings.Contains(b.evalString(faxLine), "Fax fx8: sending 2 page(s)") })
+	progress("1002", "fx9", "done", "out", "1", "1", "") // a colleague's
+	// The call ends: the desk's part is drawn again without the call.
+	b.eval(`document.querySelector(".desk-bar").dataset.old = "1"; 1`)
+	pe.desk.mu.Lock()
+	l := pe.desk.agents["1001"]
+	l.Call = nil
+	pe.desk.set(l, DeskWrapUp, "")
+	pe.desk.mu.Unlock()
+	pe.bus.Publish(ccevent.Event{Type: ccevent.CallEnded, Call: "c1", Agent: "1001"})
+	waitFor(t, func() bool {
+		return b.evalString(`document.querySelector(".desk-bar").dataset.old || "swapped"`) == "swapped" &&
+			b.evalString(`String(!!document.querySelector("#desk-call"))`) == "false"
+	})
+	if got := b.evalString(faxLine); !strings.Contains(got, "Fax fx8: sending") {
+		t.Fatalf("the call's end dropped the fax under way: %q", got)
+	}
+	progress("1001", "fx8", "done", "out", "2", "2", "")
+	waitFor(t, func() bool { return strings.Contains(b.evalString(faxLine), "Fax fx8: sent, 2 of 2 page(s).") })
+	if strings.Contains(b.evalString(faxLine), "fx9") {
+		t.Error("the desk shows a colleague's fax")
+	}
+	progress("1001", "fx10", "failed", "in", "1", "", "the sender hung up")
+	waitFor(t, func() bool {
+		return strings.Contains(b.evalString(faxLine), "Fax fx10: failed after 1 page(s): the sender hung up")
+	})
+	if !strings.Contains(b.evalString(`document.querySelector("[data-desk-fax]").className`), "bad") {
+		t.Error("a failed fax is not shown as failed")
+	}
 	if string(b.eval(`window.marker === 1`)) != "true" {
 		t.Error("an operation reloaded the page")
 	}

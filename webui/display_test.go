@@ -2,7 +2,10 @@ package webui
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"testing"
+	"time"
 )
 
 // TestBrowserWallboardDisplay: in Chromium, a screen opens the wallboard
@@ -56,5 +59,50 @@ func TestBrowserWallboardDisplay(t *testing.T) {
 	waitFor(t, func() bool { return b.location() == "/login" })
 	if b.evalString(`localStorage.getItem("callbox.display") || ""`) != "" {
 		t.Error("the refused token is kept")
+	}
+}
+
+// TestDisplayStreamEndsOnRevoke: a wallboard's open event stream hears
+// "logout" and closes as soon as its display token is revoked, not at its
+// next heartbeat (an hour here) nor at its next reconnect; until then its
+// heartbeats go on (a display session has no login of its own, which the
+// heartbeat's check once took for a deleted user).
+func TestDisplayStreamEndsOnRevoke(t *testing.T) {
+	for _, beat := range []time.Duration{100 * time.Millisecond, time.Hour} {
+		t.Run(beat.String(), func(t *testing.T) {
+			ee := newEventsEnv(t, Config{Tokens: &memTokens{m: map[string]APIToken{}}, Heartbeat: beat})
+			ee.user(t, "root", RoleAdmin, "", nil)
+			text, tok, err := ee.s.createToken(context.Background(), "hall TV", []string{scopeWallboard}, "root")
+			if err != nil {
+				t.Fatal(err)
+			}
+			wall := ee.client(t)
+			req := httptest.NewRequest(http.MethodPost, "http://callbox.test/api/v1/wallboard/session", nil)
+			req.Header.Set("Authorization", "Bearer "+text)
+			if rec := wall.do(req); rec.Code != http.StatusOK {
+				t.Fatalf("session exchange: %d %s", rec.Code, rec.Body)
+			}
+			s, st := openStream(t, ee.url, wall, "")
+			if s == nil {
+				t.Fatalf("stream: %d", st)
+			}
+			waitFor(t, func() bool { return ee.bus.Subscribers() == 1 })
+			if beat < time.Second {
+				for range 3 {
+					select {
+					case e := <-s.c:
+						if e.typ != "heartbeat" {
+							t.Fatalf("the display's stream got %+v, want heartbeats", e)
+						}
+					case <-time.After(30 * time.Second):
+						t.Fatal("no heartbeat")
+					}
+				}
+			}
+			if _, err := ee.s.revokeToken(context.Background(), tok.ID); err != nil {
+				t.Fatal(err)
+			}
+			s.waitLogout(t)
+		})
 	}
 }

@@ -210,6 +210,11 @@ func (s *Server) apiEvents(c *gin.Context) {
 	}
 	u, _ := userOf(c)
 	ss, _ := sessionOf(c)
+	if ss.ended != nil {
+		// A logout, a revoked display token or a deleted user ends the
+		// stream now, not at its next heartbeat.
+		defer context.AfterFunc(ss.ended, cancel)()
+	}
 	wall := c.Query("view") == "wallboard"
 	last := after
 	beat := s.heartbeat()
@@ -241,6 +246,12 @@ func (s *Server) apiEvents(c *gin.Context) {
 		}
 		timedOut := wait.Err() == context.DeadlineExceeded && ctx.Err() == nil
 		cancel()
+		if ss.ended != nil && ss.ended.Err() != nil {
+			w.begin()
+			w.event("", "logout", []byte("{}"))
+			w.flush()
+			return
+		}
 		if !timedOut {
 			// The client left, or the reader fell behind: the browser
 			// reconnects and resumes from its last id.
@@ -279,6 +290,11 @@ func (s *Server) streamUser(ctx context.Context, id string) (User, bool) {
 	ss, ok := s.sess.get(id)
 	if !ok {
 		return User{}, false
+	}
+	if ss.Display != "" {
+		// A wallboard's: its display token decides (it has no login).
+		u, live, err := s.displaySessionUser(ctx, ss.Display)
+		return u, err == nil && live
 	}
 	u, err := s.cfg.Users.Get(ctx, ss.Login)
 	if err != nil || u.Disabled {

@@ -347,25 +347,36 @@ func TestEventsHeartbeatAndLogout(t *testing.T) {
 	}
 	st, m := ann.api(http.MethodPost, "/api/v1/logout", nil)
 	wantStatus(t, "logout", st, http.StatusOK, m)
+	s.waitLogout(t)
+}
+
+// waitLogout waits (30 s at most) for the stream's logout event, only
+// heartbeats before it, and then for the stream's end.
+func (sc *sseClient) waitLogout(t testing.TB) {
+	t.Helper()
 	for {
 		select {
-		case e, ok := <-s.c:
+		case e, ok := <-sc.c:
 			if !ok {
 				t.Fatal("stream ended without a logout event")
 			}
-			if e.typ == "logout" {
-				select {
-				case _, ok := <-s.c:
-					if ok {
-						t.Fatal("stream goes on after logout")
-					}
-				case <-time.After(5 * time.Second):
-					t.Fatal("stream not closed after logout")
-				}
-				return
+			if e.typ == "heartbeat" {
+				continue
 			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("no logout event")
+			if e.typ != "logout" {
+				t.Fatalf("got %+v, want logout", e)
+			}
+			select {
+			case _, ok := <-sc.c:
+				if ok {
+					t.Fatal("stream goes on after logout")
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("stream not closed after logout")
+			}
+			return
+		case <-time.After(30 * time.Second):
+			t.Fatal("no logout event within 30 s")
 		}
 	}
 }

@@ -426,6 +426,12 @@ func (s *Server) renderObject(c *gin.Context, status int, fk *formKind, key stri
 			}
 			fv.Options = append(fv.Options, ov)
 		}
+		if ff.Type == ftSelect && fv.Value != "" && !slices.ContainsFunc(fv.Options, func(o optView) bool { return o.Selected }) {
+			// What the object names is gone (a deleted flow or music):
+			// kept and shown as missing, not silently replaced by the
+			// first choice on the next save.
+			fv.Options = append(fv.Options, optView{Value: fv.Value, Label: s.cat.T(lang, "obj.missing_option", fv.Value), Selected: true})
+		}
 		fields = append(fields, fv)
 	}
 	placed := false

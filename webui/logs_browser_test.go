@@ -225,11 +225,7 @@ func TestBrowserLogsReportsFlows(t *testing.T) {
 	for _, lang := range []string{"zh-CN", "en"} {
 		b.navigate(srv.URL + "/")
 		b.submitForm("/lang/"+lang, nil)
-		for _, vp := range []struct {
-			name   string
-			w, h   int
-			mobile bool
-		}{{"laptop", 1366, 768, false}, {"phone", 390, 844, true}} {
+		for _, vp := range pageViewports {
 			b.viewport(vp.w, vp.h, vp.mobile)
 			for _, p := range pages {
 				b.navigate(srv.URL + p.path)
@@ -238,14 +234,7 @@ func TestBrowserLogsReportsFlows(t *testing.T) {
 				if n == 0 {
 					t.Errorf("%s %s: no %s", lang, p.path, p.want)
 				}
-				var problems []string
-				b.evalJSON(layoutProblems, &problems)
-				for _, pr := range problems {
-					t.Errorf("%s %s %s: %s", lang, vp.name, p.name, pr)
-				}
-				shot := filepath.Join(dir, fmt.Sprintf("%s-%s-%s.png", p.name, lang, vp.name))
-				b.screenshot(shot)
-				checkPNG(t, shot)
+				lookAt(t, b, lang+" "+vp.name+" "+p.name, filepath.Join(dir, fmt.Sprintf("%s-%s-%s.png", p.name, lang, vp.name)))
 			}
 		}
 	}

@@ -494,26 +494,15 @@ func TestBrowserMediaPages(t *testing.T) {
 	for _, lang := range []string{"en", "zh-CN"} {
 		b.navigate(pe.url + "/")
 		b.submitForm("/lang/"+lang, nil)
-		for _, vp := range []struct {
-			name   string
-			w, h   int
-			mobile bool
-		}{{"laptop", 1366, 768, false}, {"phone", 390, 844, true}} {
+		for _, vp := range pageViewports {
 			b.viewport(vp.w, vp.h, vp.mobile)
 			for _, path := range mediaPagePaths {
 				b.navigate(pe.url + path)
-				var problems []string
-				b.evalJSON(layoutProblems, &problems)
-				for _, p := range problems {
-					t.Errorf("%s %s %s: %s", lang, vp.name, path, p)
-				}
 				if strings.Contains(b.evalString(`document.body.innerText`), "media.") {
 					t.Errorf("%s %s %s: an untranslated media key", lang, vp.name, path)
 				}
 				name := strings.NewReplacer("/", "_", "?", "_", "=", "_").Replace(strings.Trim(path, "/"))
-				shot := filepath.Join(dir, fmt.Sprintf("%s-%s-%s.png", name, lang, vp.name))
-				b.screenshot(shot)
-				checkPNG(t, shot)
+				lookAt(t, b, lang+" "+vp.name+" "+path, filepath.Join(dir, fmt.Sprintf("%s-%s-%s.png", name, lang, vp.name)))
 			}
 		}
 	}

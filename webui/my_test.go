@@ -316,23 +316,12 @@ func TestBrowserMyPages(t *testing.T) {
 	for _, lang := range []string{"zh-CN", "en"} {
 		b.navigate(srv.URL + "/my/status")
 		b.submitForm("/lang/"+lang, nil)
-		for _, vp := range []struct {
-			name   string
-			w, h   int
-			mobile bool
-		}{{"laptop", 1366, 768, false}, {"phone", 390, 844, true}} {
+		for _, vp := range pageViewports {
 			b.viewport(vp.w, vp.h, vp.mobile)
 			for _, path := range []string{"/my/status?from=2026-12-07", "/my/calls?from=2026-12-07", "/my/recordings", "/my/voicemail"} {
 				b.navigate(srv.URL + path)
-				var problems []string
-				b.evalJSON(layoutProblems, &problems)
-				for _, p := range problems {
-					t.Errorf("%s %s %s: %s", lang, vp.name, path, p)
-				}
 				name := strings.ReplaceAll(strings.TrimPrefix(strings.Split(path, "?")[0], "/"), "/", "-")
-				shot := filepath.Join(dir, fmt.Sprintf("%s-%s-%s.png", name, lang, vp.name))
-				b.screenshot(shot)
-				checkPNG(t, shot)
+				lookAt(t, b, lang+" "+vp.name+" "+path, filepath.Join(dir, fmt.Sprintf("%s-%s-%s.png", name, lang, vp.name)))
 			}
 		}
 	}

@@ -254,6 +254,28 @@ const layoutProblems = `(() => {
   return out;
 })()`
 
+// pageViewports are the screens a page is looked at on: a 1366x768
+// laptop and a 390 px phone.
+var pageViewports = []struct {
+	name   string
+	w, h   int
+	mobile bool
+}{{"laptop", 1366, 768, false}, {"phone", 390, 844, true}}
+
+// lookAt checks the page open in b as a person would see it
+// (layoutProblems: nothing cut off or scrolling sideways), reporting
+// each problem under what, and keeps its screenshot at shot.
+func lookAt(t *testing.T, b *browser, what, shot string) {
+	t.Helper()
+	var problems []string
+	b.evalJSON(layoutProblems, &problems)
+	for _, p := range problems {
+		t.Errorf("%s: %s", what, p)
+	}
+	b.screenshot(shot)
+	checkPNG(t, shot)
+}
+
 // TestBrowserPages looks at every page as an administrator in both
 // languages on a 1366x768 laptop and a 390 px phone: screenshots for a
 // person to look at, nothing cut off or sideways-scrolling, no catalogue
@@ -275,11 +297,7 @@ func TestBrowserPages(t *testing.T) {
 	for _, lang := range []string{"zh-CN", "en"} {
 		b.navigate(pe.url + "/")
 		b.submitForm("/lang/"+lang, nil)
-		for _, vp := range []struct {
-			name   string
-			w, h   int
-			mobile bool
-		}{{"laptop", 1366, 768, false}, {"phone", 390, 844, true}} {
+		for _, vp := range pageViewports {
 			b.viewport(vp.w, vp.h, vp.mobile)
 			for _, path := range pagePaths {
 				b.navigate(pe.url + path)
@@ -287,11 +305,6 @@ func TestBrowserPages(t *testing.T) {
 				b.evalJSON("document.documentElement.lang", &lang2)
 				if lang2 != lang {
 					t.Fatalf("%s is in %s, want %s", path, lang2, lang)
-				}
-				var problems []string
-				b.evalJSON(layoutProblems, &problems)
-				for _, p := range problems {
-					t.Errorf("%s %s %s: %s", lang, vp.name, path, p)
 				}
 				fcp := -1.0
 				for range 50 { // the paint entry may come just after the load event
@@ -307,9 +320,7 @@ func TestBrowserPages(t *testing.T) {
 				if path == "/" {
 					name = fmt.Sprintf("home-%s-%s.png", lang, vp.name)
 				}
-				shot := filepath.Join(dir, name)
-				b.screenshot(shot)
-				checkPNG(t, shot)
+				lookAt(t, b, lang+" "+vp.name+" "+path, filepath.Join(dir, name))
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"sync"
@@ -27,6 +28,17 @@ type session struct {
 	// Display is the id of the display token a wallboard's session was
 	// made from (display.go); Login is empty then.
 	Display string
+	// ended is done when the session ends (logout, revocation, expiry):
+	// an open event stream ends with it at once rather than at its next
+	// heartbeat. Copies share it; end ends it.
+	ended context.Context
+	end   context.CancelFunc
+}
+
+// newSession makes a session's identity and its end.
+func newSession(now time.Time) *session {
+	ctx, end := context.WithCancel(context.Background())
+	return &session{ID: randToken(), CSRF: randToken(), Created: now, Seen: now, ended: ctx, end: end}
 }
 
 // sessions holds the live sessions in memory: a reboot logs everyone out,
@@ -54,7 +66,8 @@ func randToken() string {
 // create starts a session for login and returns a copy.
 func (ss *sessions) create(login string) session {
 	now := ss.now()
-	s := &session{ID: randToken(), CSRF: randToken(), Login: login, Created: now, Seen: now}
+	s := newSession(now)
+	s.Login = login
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if len(ss.m) >= maxSessions {
@@ -69,7 +82,8 @@ func (ss *sessions) create(login string) session {
 // displaySessionsMax.
 func (ss *sessions) createDisplay(token string) session {
 	now := ss.now()
-	s := &session{ID: randToken(), CSRF: randToken(), Created: now, Seen: now, Wall: true, Display: token}
+	s := newSession(now)
+	s.Wall, s.Display = true, token
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if len(ss.m) >= maxSessions {
@@ -89,7 +103,7 @@ func (ss *sessions) createDisplay(token string) session {
 		if n < displaySessionsMax {
 			break
 		}
-		delete(ss.m, oldest.ID)
+		ss.dropLocked(oldest.ID)
 	}
 	ss.m[s.ID] = s
 	return *s
@@ -101,7 +115,7 @@ func (ss *sessions) destroyDisplay(token string) {
 	defer ss.mu.Unlock()
 	for id, s := range ss.m {
 		if s.Display == token {
-			delete(ss.m, id)
+			ss.dropLocked(id)
 		}
 	}
 }
@@ -117,7 +131,7 @@ func (ss *sessions) get(id string) (session, bool) {
 		return session{}, false
 	}
 	if ss.expired(s, now) {
-		delete(ss.m, id)
+		ss.dropLocked(id)
 		return session{}, false
 	}
 	s.Seen = now
@@ -141,7 +155,15 @@ func (ss *sessions) wall(id string) {
 func (ss *sessions) destroy(id string) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	delete(ss.m, id)
+	ss.dropLocked(id)
+}
+
+// dropLocked removes the session id and tells its open streams.
+func (ss *sessions) dropLocked(id string) {
+	if s, ok := ss.m[id]; ok {
+		delete(ss.m, id)
+		s.end()
+	}
 }
 
 // destroyUser ends every session of login except the one with id keep.
@@ -150,7 +172,7 @@ func (ss *sessions) destroyUser(login, keep string) {
 	defer ss.mu.Unlock()
 	for id, s := range ss.m {
 		if s.Login == login && id != keep {
-			delete(ss.m, id)
+			ss.dropLocked(id)
 		}
 	}
 }
@@ -161,7 +183,7 @@ func (ss *sessions) pruneLocked(now time.Time) {
 	var oldest *session
 	for id, s := range ss.m {
 		if ss.expired(s, now) {
-			delete(ss.m, id)
+			ss.dropLocked(id)
 			continue
 		}
 		if oldest == nil || s.Seen.Before(oldest.Seen) {
@@ -169,7 +191,7 @@ func (ss *sessions) pruneLocked(now time.Time) {
 		}
 	}
 	if len(ss.m) >= maxSessions && oldest != nil {
-		delete(ss.m, oldest.ID)
+		ss.dropLocked(oldest.ID)
 	}
 }
 

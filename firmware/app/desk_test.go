@@ -36,6 +36,25 @@ func deskPost(t *testing.T, w *webClient, path string, vals url.Values) (int, st
 	return resp.StatusCode, string(b)
 }
 
+// deskAgent gives agent 1088 a web account on the running box (role
+// agent, the given login, password "agent-password-1088") and returns a
+// web client logged in with it, as an agent's browser at the desk.
+func deskAgent(t *testing.T, a *App, login string) *webClient {
+	t.Helper()
+	h, err := passwd.Hash("agent-password-1088")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (storeUsers{a}).Create(context.Background(), webui.User{Login: login, Role: webui.RoleAgent, Agent: "1088",
+		PasswordHash: h, Created: time.Now(), Updated: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	w := newWebClient(t, "http://"+a.WebAddr())
+	w.call("GET", "/api/v1/session", nil, http.StatusOK)
+	w.call("POST", "/api/v1/login", map[string]any{"login": login, "password": "agent-password-1088"}, http.StatusOK)
+	return w
+}
+
 // TestDeskOnTheRunningBox: agent 1088 works the day from the web desk of
 // the running daemon: logs in on the analog phone 202, takes a break and
 // comes back; a caller from Nanjing rings the box on the PSTN line, keys
@@ -52,17 +71,7 @@ func TestDeskOnTheRunningBox(t *testing.T) {
 	t.Parallel()
 	a := bootCC(t, 25800, ccTestPBX(), ccTestConfig(t))
 	svc, _ := a.CallCentre()
-	h, err := passwd.Hash("agent-password-1088")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := (storeUsers{a}).Create(context.Background(), webui.User{Login: "li", Role: webui.RoleAgent, Agent: "1088",
-		PasswordHash: h, Created: time.Now(), Updated: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	w := newWebClient(t, "http://"+a.WebAddr())
-	w.call("GET", "/api/v1/session", nil, http.StatusOK)
-	w.call("POST", "/api/v1/login", map[string]any{"login": "li", "password": "agent-password-1088"}, http.StatusOK)
+	w := deskAgent(t, a, "li")
 	state := func() acd.AgentStatus {
 		st, err := svc.ACD().Agent("1088")
 		if err != nil {

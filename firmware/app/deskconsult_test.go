@@ -16,7 +16,6 @@ import (
 	"callbox/telephony/cc/ccevent"
 	"callbox/telephony/crm"
 	"callbox/webui"
-	"callbox/webui/passwd"
 )
 
 // TestDeskConsultOnTheRunningBox: agent 1088 takes a PSTN caller unknown
@@ -55,14 +54,6 @@ func TestDeskConsultOnTheRunningBox(t *testing.T) {
 			}
 		}
 	}
-	h, err2 := passwd.Hash("agent-password-1088")
-	if err2 != nil {
-		t.Fatal(err2)
-	}
-	if err := (storeUsers{a}).Create(context.Background(), webui.User{Login: "li", Role: webui.RoleAgent, Agent: "1088",
-		PasswordHash: h, Created: time.Now(), Updated: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
 	recs := a.webRecords()
 	if recs == nil {
 		t.Fatal("the box runs no customer records")
@@ -76,9 +67,7 @@ func TestDeskConsultOnTheRunningBox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := newWebClient(t, "http://"+a.WebAddr())
-	w.call("GET", "/api/v1/session", nil, http.StatusOK)
-	w.call("POST", "/api/v1/login", map[string]any{"login": "li", "password": "agent-password-1088"}, http.StatusOK)
+	w := deskAgent(t, a, "li")
 	state := func() acd.AgentStatus {
 		st, err := svc.ACD().Agent("1088")
 		if err != nil {

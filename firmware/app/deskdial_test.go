@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,8 +10,6 @@ import (
 	"callbox/telephony/acd"
 	"callbox/telephony/cc/ccevent"
 	"callbox/telephony/ccconf"
-	"callbox/webui"
-	"callbox/webui/passwd"
 )
 
 // TestDeskDialCallerIDOnTheRunningBox: the desk's dial pad on the running
@@ -36,17 +33,7 @@ func TestDeskDialCallerIDOnTheRunningBox(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer bus.Unsubscribe(sub)
-	h, err := passwd.Hash("agent-password-1088")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := (storeUsers{a}).Create(context.Background(), webui.User{Login: "li", Role: webui.RoleAgent, Agent: "1088",
-		PasswordHash: h, Created: time.Now(), Updated: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	w := newWebClient(t, "http://"+a.WebAddr())
-	w.call("GET", "/api/v1/session", nil, http.StatusOK)
-	w.call("POST", "/api/v1/login", map[string]any{"login": "li", "password": "agent-password-1088"}, http.StatusOK)
+	w := deskAgent(t, a, "li")
 	if st, body := deskPost(t, w, "/desk/login", url.Values{"device": {"202"}}); st != http.StatusOK {
 		t.Fatalf("login: %d\n%s", st, body)
 	}

@@ -12,8 +12,6 @@ import (
 	"callbox/dsp/callerid"
 	"callbox/telephony/acd"
 	"callbox/telephony/cc"
-	"callbox/webui"
-	"callbox/webui/passwd"
 )
 
 // TestDeskPlayAndFlowOnTheRunningBox: agent 1088 takes a PSTN caller on
@@ -30,17 +28,7 @@ func TestDeskPlayAndFlowOnTheRunningBox(t *testing.T) {
 	t.Parallel()
 	a := bootCC(t, 31400, ccTestPBX(), ccTestConfig(t))
 	svc, _ := a.CallCentre()
-	h, err := passwd.Hash("agent-password-1088")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := (storeUsers{a}).Create(context.Background(), webui.User{Login: "li", Role: webui.RoleAgent, Agent: "1088",
-		PasswordHash: h, Created: time.Now(), Updated: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	w := newWebClient(t, "http://"+a.WebAddr())
-	w.call("GET", "/api/v1/session", nil, http.StatusOK)
-	w.call("POST", "/api/v1/login", map[string]any{"login": "li", "password": "agent-password-1088"}, http.StatusOK)
+	w := deskAgent(t, a, "li")
 	state := func() acd.State {
 		st, err := svc.ACD().Agent("1088")
 		if err != nil {

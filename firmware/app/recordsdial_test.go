@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,8 +11,6 @@ import (
 	"time"
 
 	"callbox/telephony/recording"
-	"callbox/webui"
-	"callbox/webui/passwd"
 )
 
 // TestCallFromWorkOrderOnTheRunningBox: on the running box, agent 1088
@@ -32,17 +29,7 @@ func TestCallFromWorkOrderOnTheRunningBox(t *testing.T) {
 	}
 	t.Parallel()
 	a := bootCC(t, 27700, ccTestPBX(), ccTestConfig(t))
-	h, err := passwd.Hash("agent-password-1088")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := (storeUsers{a}).Create(context.Background(), webui.User{Login: "1088", Role: webui.RoleAgent, Agent: "1088",
-		PasswordHash: h, Created: time.Now(), Updated: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	w := newWebClient(t, "http://"+a.WebAddr())
-	w.call("GET", "/api/v1/session", nil, http.StatusOK)
-	w.call("POST", "/api/v1/login", map[string]any{"login": "1088", "password": "agent-password-1088"}, http.StatusOK)
+	w := deskAgent(t, a, "1088")
 	if st, body := deskPost(t, w, "/desk/login", url.Values{"device": {"202"}}); st != http.StatusOK {
 		t.Fatalf("desk login: %d\n%s", st, body)
 	}

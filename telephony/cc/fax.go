@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"callbox/telephony/acd"
+	"callbox/telephony/cc/ccevent"
 	"callbox/telephony/fax"
 	"callbox/telephony/ivr"
 	"callbox/telephony/media"
@@ -292,11 +294,15 @@ func (s *Service) agentFaxOn(ses *session, ac *callswitch.AppCall, leg callswitc
 	return rec, nil
 }
 
-// publishFax tells the desks how an agent's fax goes (loop).
+// publishFax tells the agent's desk how its fax goes (loop): a
+// fax.progress event when it starts and when it ends.
 func (s *Service) publishFax(call, agent string, r fax.Record) {
-	text := fmt.Sprintf("fax %s %s: %s, %d pages", r.ID, r.Direction, r.Status, r.Pages)
-	if r.Error != "" {
-		text += ": " + r.Error
+	d := map[string]string{"id": r.ID, "direction": r.Direction, "pages": strconv.Itoa(r.Pages)}
+	if r.Document > 0 {
+		d["document"] = strconv.Itoa(r.Document)
 	}
-	s.notice(call, agent, text)
+	if r.Error != "" {
+		d["error"] = r.Error
+	}
+	s.publish(ccevent.Event{Type: ccevent.FaxProgress, Call: call, Agent: agent, State: r.Status, Detail: d})
 }

@@ -3,7 +3,9 @@ package cc_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -300,13 +302,26 @@ func TestAgentSendsFaxToCaller(t *testing.T) {
 	if kept.ID != rec.ID || kept.Status != fax.StatusDone || kept.Pages != 1 {
 		t.Fatalf("kept %+v; the machine: %+v", kept, r.machine.Result())
 	}
-	if call := callOf(r.events()); rec.CallID != call || kept.CallID != call {
+	evs := r.events()
+	if call := callOf(evs); rec.CallID != call || kept.CallID != call {
 		t.Errorf("the record links call %q (kept %q), the call centre's call is %q", rec.CallID, kept.CallID, call)
 	}
 	faxtest.SamePages(t, r.machine.Received(), doc)
 	r.run(100 * time.Millisecond)
-	if !r.co.BoxOffHook() || !r.phone("201").IsOffHook() || has(r.events(), "call.ended") {
+	more := r.events()
+	if !r.co.BoxOffHook() || !r.phone("201").IsOffHook() || has(more, "call.ended") {
 		t.Fatal("the call ended with the fax")
+	}
+	// The agent's desk hears the fax start and end.
+	var progress []string
+	for _, e := range append(evs, more...) {
+		if e.Type == ccevent.FaxProgress {
+			progress = append(progress, fmt.Sprintf("%s %s %s %s %s/%s", e.Agent, e.Detail["id"], e.Detail["direction"], e.State, e.Detail["pages"], e.Detail["document"]))
+		}
+	}
+	want := []string{"1088 " + rec.ID + " out active 0/1", "1088 " + rec.ID + " out done 1/1"}
+	if !slices.Equal(progress, want) {
+		t.Errorf("fax progress events %q, want %q", progress, want)
 	}
 }
 

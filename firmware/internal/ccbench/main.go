@@ -99,7 +99,7 @@ func main() {
 	flag.DurationVar(&o.answerDelay, "answer-delay", 500*time.Millisecond, "how long an agent's phone rings before it answers")
 	flag.DurationVar(&o.sl, "sl", 20*time.Second, "service-level threshold")
 	flag.IntVar(&o.sseClients, "sse", 50, "clients of GET /api/v1/events")
-	flag.IntVar(&o.desks, "desks", 0, "agents logged in to their own web desks (at most -agents), each with /desk loaded and its event stream open")
+	flag.IntVar(&o.desks, "desks", 0, "agents logged in to their own web desks (at most -agents), each with /desk loaded, its event stream open and the desk's part refetched on its events")
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the arrivals, patiences and handle times")
 	flag.IntVar(&o.surge, "surge", 60, "after the stream, callers for every agent plus this many more arrive at once (0: none)")
 	flag.IntVar(&o.simRuns, "sim-runs", 200, "simulator runs averaged (each as long as the bench)")
@@ -389,6 +389,9 @@ func run(o options) error {
 		fmt.Printf("\nevents, bus -> %d agents' desks (each its own login and stream):\n", min(o.desks, o.agents))
 		printPercentiles(deskLat)
 		fmt.Printf("  desks dropped or failed        %d\n", deskDropped)
+		refreshed, fetches, fetchErrs := desks.refreshes()
+		fmt.Printf("  engine -> the desk's part refetched (GET /desk, as desk.js on the agent's events), %d fetches, %d failed:\n", fetches, fetchErrs)
+		printPercentiles(refreshed)
 	}
 	return nil
 }

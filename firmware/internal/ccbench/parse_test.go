@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -113,5 +118,73 @@ func TestEventTimeAndShare(t *testing.T) {
 		if got := f.atLeast(n); got != want {
 			t.Errorf("atLeast(%d) = %v, want %v", n, got, want)
 		}
+	}
+}
+
+// TestDeskPageRefetches: a bench desk refetches its part (GET /desk with
+// X-Desk-Part, as desk.js) on the events its page reacts to (its agent's,
+// and config.changed for everyone) and not on others', timing each event
+// it answers.
+func TestDeskPageRefetches(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens a socket")
+	}
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.URL.Path+" "+r.Header.Get("X-Desk-Part"))
+		mu.Unlock()
+		_, _ = io.WriteString(w, "<h1>desk</h1>")
+	}))
+	defer srv.Close()
+	s := &sseClients{}
+	d := newDeskPage(s, &webClient{base: srv.URL, c: srv.Client()}, "1001")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.run(ctx)
+	}()
+	now := time.Now()
+	fetches := func() int {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.fetches
+	}
+	for _, e := range []struct {
+		typ, data string
+		fetch     bool
+	}{
+		{"agent.state", `{"type":"agent.state","agent":"1002","state":"idle"}`, false},
+		{"call.queued", `{"type":"call.queued","call":"c1","group":1}`, false},
+		{"call.ringing", `{"type":"call.ringing","call":"c1","agent":"1001"}`, true},
+		{"config.changed", `{"type":"config.changed","actor":"root"}`, true},
+		{"survey.answered", `{"type":"survey.answered","agent":"1001"}`, false},
+	} {
+		before := fetches()
+		d.heard(e.typ, e.data, now)
+		if e.fetch {
+			for end := time.Now().Add(30 * time.Second); fetches() == before; time.Sleep(5 * time.Millisecond) {
+				if time.Now().After(end) {
+					t.Fatalf("%s: no refetch", e.typ)
+				}
+			}
+		} else {
+			d.mu.Lock()
+			n := len(d.pending)
+			d.mu.Unlock()
+			if n != 0 {
+				t.Fatalf("%s: a refetch for an event the page ignores", e.typ)
+			}
+		}
+	}
+	cancel()
+	<-done
+	refreshed, n, failed := s.refreshes()
+	mu.Lock()
+	defer mu.Unlock()
+	if n != 2 || failed != 0 || len(refreshed) != 2 || len(got) != 2 || got[0] != "/desk 1" {
+		t.Fatalf("fetches %d (failed %d), timed %d, requests %q", n, failed, len(refreshed), got)
 	}
 }

@@ -87,13 +87,19 @@ func (w *webClient) do(method, path string, body any) error {
 }
 
 // sseClients are the readers of GET /api/v1/events, each timing every
-// event from its publication (its "time") to its arrival.
+// event from its publication (its "time") to its arrival. Desks also
+// time the part each refetches (refreshed).
 type sseClients struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	mu      sync.Mutex
 	lat     []time.Duration
 	dropped int
+	// refreshed are the times from an event's publication to the end of
+	// the desk part's refetch it caused; fetches counts the refetches and
+	// fetchErrs those that failed.
+	refreshed          []time.Duration
+	fetches, fetchErrs int
 }
 
 func startSSE(ctx context.Context, w *webClient, n int) (*sseClients, error) {
@@ -107,7 +113,7 @@ func startSSE(ctx context.Context, w *webClient, n int) (*sseClients, error) {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.read(ctx, w, ready)
+			s.read(ctx, w, ready, nil)
 		}()
 	}
 	for range n {
@@ -120,7 +126,9 @@ func startSSE(ctx context.Context, w *webClient, n int) (*sseClients, error) {
 	return s, nil
 }
 
-func (s *sseClients) read(ctx context.Context, w *webClient, ready chan<- error) {
+// read reads one stream; a desk (not nil) hears each event to refetch
+// its part as the page does.
+func (s *sseClients) read(ctx context.Context, w *webClient, ready chan<- error, desk *deskPage) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, w.base+"/api/v1/events", nil)
 	req.Header.Set("Accept", "text/event-stream")
 	resp, err := w.c.Do(req)
@@ -137,14 +145,27 @@ func (s *sseClients) read(ctx context.Context, w *webClient, ready chan<- error)
 	var local []time.Duration
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	typ := ""
+	if desk != nil {
+		desk.heard("open", "", time.Time{}) // the page refetches once its stream is up (untimed)
+	}
 	for sc.Scan() {
-		data, ok := strings.CutPrefix(sc.Text(), "data:")
+		line := sc.Text()
+		if t, ok := strings.CutPrefix(line, "event:"); ok {
+			typ = strings.TrimSpace(t)
+			continue
+		}
+		data, ok := strings.CutPrefix(line, "data:")
 		if !ok {
 			continue
 		}
 		now := time.Now()
-		if t, ok := eventTime(data); ok {
+		t, ok := eventTime(data)
+		if ok {
 			local = append(local, now.Sub(t))
+		}
+		if desk != nil && ok {
+			desk.heard(typ, data, t)
 		}
 	}
 	s.mu.Lock()
@@ -167,6 +188,14 @@ func (s *sseClients) result() ([]time.Duration, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.lat, s.dropped
+}
+
+// refreshes returns, once stopped, the desks' event-to-refetched-part
+// times, their refetches and the failed ones.
+func (s *sseClients) refreshes() ([]time.Duration, int, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refreshed, s.fetches, s.fetchErrs
 }
 
 // simFigures are the simulator's figures, averaged over runs.
@@ -239,13 +268,112 @@ func meanSD(x []float64) (mean, sd float64) {
 	return mean, math.Sqrt(sd)
 }
 
+// deskTypes are the events desk.js listens to (its TYPES); deskAlways
+// those it refetches on whoever they concern.
+var (
+	deskTypes = []string{"agent.state", "call.ringing", "call.ring_ended", "call.answered", "call.transferred", "call.held",
+		"call.resumed", "call.ended", "callback.dialled", "callback.connected", "notice", "config.changed", "fax.progress"}
+	deskAlways = []string{"config.changed", "reset", "open"}
+)
+
+// deskPage is one agent's desk page as its script behaves: an event of
+// deskTypes that concerns the agent (or one of deskAlways) refetches the
+// live part (GET /desk with X-Desk-Part, what desk.js's refresh does),
+// one fetch at a time, the events of a burst coalesced into the next
+// one. The colleague search (a fetch on every agent's state while the
+// agent has it open) is not run: a desk opens it only to transfer.
+type deskPage struct {
+	s     *sseClients
+	w     *webClient
+	agent string
+	kick  chan struct{}
+	mu    sync.Mutex
+	// pending are the publication times of the events the next fetch
+	// answers.
+	pending []time.Time
+}
+
+func newDeskPage(s *sseClients, w *webClient, agent string) *deskPage {
+	return &deskPage{s: s, w: w, agent: agent, kick: make(chan struct{}, 1)}
+}
+
+// heard takes one event from the stream (typ, its JSON, its publication
+// time).
+func (d *deskPage) heard(typ, data string, at time.Time) {
+	if !slices.Contains(deskAlways, typ) && (!slices.Contains(deskTypes, typ) || eventField(data, "agent") != d.agent) {
+		return
+	}
+	d.mu.Lock()
+	d.pending = append(d.pending, at)
+	d.mu.Unlock()
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+// run refetches the part until ctx ends, timing each event it answers
+// from its publication to the fetch's end.
+func (d *deskPage) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.kick:
+		}
+		d.mu.Lock()
+		due := d.pending
+		d.pending = nil
+		d.mu.Unlock()
+		err := d.w.getPart(ctx, "/desk")
+		now := time.Now()
+		d.s.mu.Lock()
+		d.s.fetches++
+		if err != nil {
+			if ctx.Err() == nil {
+				d.s.fetchErrs++
+			}
+		} else {
+			for _, t := range due {
+				if !t.IsZero() {
+					d.s.refreshed = append(d.s.refreshed, now.Sub(t))
+				}
+			}
+		}
+		d.s.mu.Unlock()
+	}
+}
+
+// getPart fetches a page's live part as desk.js does (the X-Desk-Part
+// header) and reads it whole.
+func (w *webClient) getPart(ctx context.Context, path string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, w.base+path, nil)
+	req.Header.Set("X-Desk-Part", "1")
+	resp, err := w.c.Do(req)
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return fmt.Errorf("GET %s: %w", path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	return nil
+}
+
 // deskPassword is the bench agents' web password.
 const deskPassword = "Bench-Desk-Lantern-58"
 
 // startDesks puts n agents at their web desks: each gets a web account
 // (role agent, login its work number), logs in with its own cookies, loads
-// /desk once and keeps its event stream open, as an agent's browser does.
-// The streams time their events like the other SSE clients.
+// /desk once and keeps its event stream open, refetching the desk's part
+// on the events its page reacts to (deskPage), as an agent's browser
+// does. The streams time their events like the other SSE clients, and
+// the refetches the events' way to the agent's screen.
 func startDesks(ctx context.Context, admin *webClient, n int) (*sseClients, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	s := &sseClients{cancel: cancel}
@@ -281,10 +409,15 @@ func startDesks(ctx context.Context, admin *webClient, n int) (*sseClients, erro
 			}
 		}
 		started++
-		s.wg.Add(1)
+		page := newDeskPage(s, w, id)
+		s.wg.Add(2)
 		go func() {
 			defer s.wg.Done()
-			s.read(ctx, w, ready)
+			page.run(ctx)
+		}()
+		go func() {
+			defer s.wg.Done()
+			s.read(ctx, w, ready, page)
 		}()
 	}
 	for range started {
@@ -300,14 +433,18 @@ func startDesks(ctx context.Context, admin *webClient, n int) (*sseClients, erro
 // fifty clients share the bench's process with the box, and what they
 // spend is taken from it.
 func eventTime(data string) (time.Time, bool) {
-	_, rest, ok := strings.Cut(data, `"time":"`)
-	if !ok {
-		return time.Time{}, false
-	}
-	v, _, ok := strings.Cut(rest, `"`)
-	if !ok {
-		return time.Time{}, false
-	}
-	t, err := time.Parse(time.RFC3339Nano, v)
+	t, err := time.Parse(time.RFC3339Nano, eventField(data, "time"))
 	return t, err == nil
+}
+
+// eventField reads a top-level string field of an event's JSON without
+// decoding it ("" when absent). The bus writes the event's own fields
+// before its detail, so the first match is the event's.
+func eventField(data, name string) string {
+	_, rest, ok := strings.Cut(data, `"`+name+`":"`)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(rest, `"`)
+	return v
 }

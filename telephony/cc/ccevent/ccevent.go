@@ -53,6 +53,12 @@ const (
 
 	SurveyAnswered Type = "survey.answered" // Call, Agent, Detail "score"
 
+	// FaxProgress: an agent's fax with the caller started or ended. Call,
+	// Agent, State (the fax's status: active, done, failed); Detail "id",
+	// "direction" (in, out), "pages" (confirmed), "document" (pages to
+	// send), "error".
+	FaxProgress Type = "fax.progress"
+
 	SupervisorAction Type = "supervisor.action" // Actor, Call, Agent, Detail "action"
 	Notice           Type = "notice"            // Agent, Call, Reason (no-answer limit, store error)
 	ConfigChanged    Type = "config.changed"    // Actor, Detail "what"

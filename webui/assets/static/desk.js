@@ -7,7 +7,7 @@ import { t } from "./msgs.js";
 
 const TYPES = [
   "agent.state", "call.ringing", "call.ring_ended", "call.answered", "call.transferred", "call.held",
-  "call.resumed", "call.ended", "callback.dialled", "callback.connected", "notice", "config.changed",
+  "call.resumed", "call.ended", "callback.dialled", "callback.connected", "notice", "config.changed", "fax.progress",
 ];
 
 export function desk(root, live) {
@@ -52,7 +52,11 @@ export function desk(root, live) {
     // An operation's outcome (a fax's record) stays through the refreshes
     // events cause, until the next form replaces it.
     const notice = !sent && root.querySelector("[data-desk-notice]");
+    // The last fax's progress stays through every refresh, the call's end
+    // included: it is the fax's result.
+    const fax = root.querySelector("[data-desk-fax]");
     root.innerHTML = html;
+    if (fax) placeFax(fax);
     const more = root.querySelector(".desk-more");
     if (notice && more && !root.querySelector("[data-desk-notice]")) {
       more.append(notice);
@@ -187,6 +191,46 @@ export function desk(root, live) {
     if (hint) hint.after(card);
     else root.append(card);
   }
+  // showFax words a fax.progress event of the agent's fax (started,
+  // done or failed, its pages) in the page's language on the desk.
+  function showFax(e) {
+    const d = e.detail || {};
+    const dir = d.direction === "in" ? "In" : "Out";
+    const st = e.state === "done" || e.state === "failed" ? e.state : "active";
+    const args = [d.id || ""];
+    if (st !== "active") args.push(d.pages || "0");
+    if (dir === "Out") args.push(d.document || "?");
+    if (st === "failed") args.push(d.error || "");
+    const key = "fax" + st[0].toUpperCase() + st.slice(1) + dir;
+    let i = 0;
+    const text = (root.dataset[key] || "").replace(/%[sd]/g, () => String(args[i++] ?? ""));
+    let line = root.querySelector("[data-desk-fax]");
+    if (!line) {
+      line = document.createElement("p");
+      line.setAttribute("role", "status");
+      line.dataset.deskFax = "";
+    }
+    line.className = "notice fax-status" + (st === "failed" ? " bad" : "");
+    line.dataset.state = st;
+    line.textContent = text;
+    placeFax(line);
+  }
+  // placeFax puts the fax's line with the call's other operations, or
+  // under the state bar once the call is over.
+  function placeFax(line) {
+    const more = root.querySelector(".desk-more");
+    if (more) {
+      more.append(line);
+      more.open = true;
+      return;
+    }
+    const bar = root.querySelector(".desk-bar");
+    if (bar) bar.after(line);
+    else root.append(line);
+  }
+  live.on("fax.progress", (e) => {
+    if (e.agent === agent) showFax(e);
+  });
   // A reset means events were missed: reload the part, not the page.
   live.on("reset", (_e, ev) => {
     ev.preventDefault();

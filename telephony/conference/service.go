@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"callbox/telephony/internal/jsonkv"
 	"callbox/telephony/pin"
 	"callbox/telephony/recording"
 )
@@ -64,7 +65,7 @@ type Config struct {
 type Service struct {
 	cfg Config
 	log *slog.Logger
-	idx index
+	idx jsonkv.Table[Room]
 
 	mu   sync.Mutex
 	live map[string]*live
@@ -89,7 +90,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{cfg: cfg, log: cfg.Log, idx: index{cfg.Store}, live: map[string]*live{}}, nil
+	return &Service{cfg: cfg, log: cfg.Log, idx: rooms(cfg.Store), live: map[string]*live{}}, nil
 }
 
 // RoomInput is a room as an administrator sets it: PIN and ModeratorPIN,
@@ -102,14 +103,14 @@ type RoomInput struct {
 }
 
 // Rooms returns the rooms by number.
-func (s *Service) Rooms() ([]Room, error) { return s.idx.rooms() }
+func (s *Service) Rooms() ([]Room, error) { return s.idx.List() }
 
 // Room returns one room.
 func (s *Service) Room(n string) (Room, error) {
 	if !validNumber(n) {
 		return Room{}, fmt.Errorf("%w: %q", ErrNotFound, n)
 	}
-	return s.idx.room(n)
+	return s.idx.Get(n)
 }
 
 // PutRoom creates or changes a room; a live conference keeps going with
@@ -119,7 +120,7 @@ func (s *Service) PutRoom(in RoomInput) (Room, error) {
 	if err := r.check(); err != nil {
 		return Room{}, err
 	}
-	old, err := s.idx.room(r.Number)
+	old, err := s.idx.Get(r.Number)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		r.PINHash, r.ModeratorPINHash = "", ""
@@ -145,7 +146,7 @@ func (s *Service) PutRoom(in RoomInput) (Room, error) {
 		}
 		*p.hash = h
 	}
-	if err := s.idx.put(r); err != nil {
+	if err := s.idx.Put(r.Number, r); err != nil {
 		return Room{}, err
 	}
 	s.log.Info("conference room saved", "room", r.Number)
@@ -158,8 +159,8 @@ func (s *Service) DeleteRoom(n string) error {
 		return err
 	}
 	_ = s.End(n, "deleted")
-	if err := s.cfg.Store.Delete(roomKey(n)); err != nil {
-		return fmt.Errorf("conference: room %s: %w", n, err)
+	if err := s.idx.Delete(n); err != nil {
+		return err
 	}
 	s.log.Info("conference room deleted", "room", n)
 	return nil

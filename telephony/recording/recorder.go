@@ -111,7 +111,8 @@ type Recorder struct {
 	set      Settings
 	active   map[string]*Session
 	total    int64        // bytes of the finished recordings in the index
-	purges   []PurgeEntry // the last removals, oldest first (usage.go)
+	// purgeLogged counts the purge log's entries (usage.go).
+	purgeLogged int
 	alarm    *Alarm
 	started  bool
 	closed   bool
@@ -213,6 +214,7 @@ func (r *Recorder) Start(ctx context.Context) error {
 		return err
 	}
 	r.total = total
+	r.purgeLogged = r.trimPurgeLog()
 	ctx, r.cancel = context.WithCancel(ctx)
 	r.started = true
 	r.wg.Add(1)
@@ -637,7 +639,7 @@ func (r *Recorder) Delete(id, by string) error {
 	if busy {
 		return fmt.Errorf("%w: %s", ErrBusy, id)
 	}
-	return r.remove(rec, PurgeDeleted, "deleted by "+by)
+	return r.remove(rec, PurgeDeleted, "deleted by "+by, by)
 }
 
 // Active returns how many recordings are in progress.

@@ -107,19 +107,19 @@ type Recorder struct {
 	log *slog.Logger
 	idx index
 
-	mu       sync.Mutex
-	set      Settings
-	active   map[string]*Session
-	total    int64        // bytes of the finished recordings in the index
+	mu     sync.Mutex
+	set    Settings
+	active map[string]*Session
+	total  int64 // bytes of the finished recordings in the index
 	// purgeLogged counts the purge log's entries (usage.go).
 	purgeLogged int
-	alarm    *Alarm
-	started  bool
-	closed   bool
-	purgeNow chan struct{}
-	purgeMu  sync.Mutex // one retention pass at a time
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup // the retention goroutine and the writers
+	alarm       *Alarm
+	started     bool
+	closed      bool
+	purgeNow    chan struct{}
+	purgeMu     sync.Mutex // one retention pass at a time
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup // the retention goroutine and the writers
 }
 
 // New checks cfg; nothing happens until Start.

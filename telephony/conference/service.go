@@ -59,6 +59,42 @@ type Config struct {
 	Recorder *recording.Recorder
 	// Now is the wall clock; nil is time.Now.
 	Now func() time.Time
+	// OnEvent, when set, hears every change of a live conference (the
+	// live pages follow them). It is called with the service's lock held:
+	// it must not call the Service, nor wait.
+	OnEvent func(Event)
+}
+
+// EventType names a change of a live conference.
+type EventType string
+
+// Changes of a live conference.
+const (
+	EventJoined EventType = "joined" // Party, Number, Parties
+	EventLeft   EventType = "left"   // Party, Parties (0: the conference is over)
+	EventMuted  EventType = "muted"  // Party, Muted
+	EventLocked EventType = "locked" // Locked
+	EventEnded  EventType = "ended"  // everyone let go
+)
+
+// Event is one change of a live conference.
+type Event struct {
+	Type    EventType
+	Room    string
+	Party   PartyID
+	Number  string
+	Parties int
+	Muted   bool
+	Locked  bool
+}
+
+// event tells OnEvent of a change in l (s.mu held).
+func (s *Service) event(l *live, e Event) {
+	if s.cfg.OnEvent == nil {
+		return
+	}
+	e.Room, e.Parties, e.Locked = l.room.Number, len(l.parties), l.locked
+	s.cfg.OnEvent(e)
 }
 
 // Service keeps the rooms and runs the live conferences in them.
@@ -344,6 +380,7 @@ func (s *Service) enter(r Room, from Caller, moderator bool, newAudio func() Aud
 		l.startRecording()
 	}
 	s.log.Info("conference party joined", "room", r.Number, "party", p.ID, "number", from.Number, "moderator", moderator, "parties", len(l.parties))
+	s.event(l, Event{Type: EventJoined, Party: p.ID, Number: from.Number})
 	return p, l, nil
 }
 
@@ -460,6 +497,7 @@ func (s *Service) key(l *live, p *party, k string) Sound {
 	case k == keyLock:
 		l.locked = !l.locked
 		s.log.Info("conference lock", "room", l.room.Number, "locked", l.locked)
+		s.event(l, Event{Type: EventLocked})
 		if l.locked {
 			return say(PromptLockedNow)
 		}
@@ -484,6 +522,7 @@ func (l *live) apply(p *party) {
 	if muted != p.Muted {
 		p.Muted = muted
 		l.audio.Talk(p.ID, !muted)
+		l.s.event(l, Event{Type: EventMuted, Party: p.ID, Number: p.Number, Muted: muted})
 	}
 }
 
@@ -511,6 +550,7 @@ func (s *Service) leave(l *live, p *party) {
 	delete(l.mutedBy, p.ID)
 	l.audio.Remove(p.ID)
 	s.log.Info("conference party left", "room", l.room.Number, "party", p.ID, "parties", len(l.parties))
+	s.event(l, Event{Type: EventLeft, Party: p.ID, Number: p.Number})
 	if len(l.parties) == 0 {
 		s.closeLocked(l)
 		return
@@ -552,6 +592,7 @@ func (s *Service) endLocked(l *live, why string) {
 		l.letGo(p, why)
 	}
 	s.log.Info("conference ended", "room", l.room.Number, "why", why)
+	s.event(l, Event{Type: EventEnded})
 }
 
 // End ends a room's conference (an administrator, a moderator on the
@@ -591,7 +632,10 @@ func (s *Service) Lock(room string, locked bool) error {
 	if l == nil {
 		return fmt.Errorf("%w: no conference in %s", ErrNotFound, room)
 	}
-	l.locked = locked
+	if l.locked != locked {
+		l.locked = locked
+		s.event(l, Event{Type: EventLocked})
+	}
 	return nil
 }
 

@@ -11,7 +11,6 @@ import (
 	"callbox/telephony/ccconf"
 	"callbox/telephony/fax"
 	"callbox/telephony/fax/faxtest"
-	"callbox/telephony/pbxconf"
 )
 
 // Issue 14's voicemail case: a fax machine (box A's fax sender, over a
@@ -29,26 +28,9 @@ func TestFaxCNGInVoicemail(t *testing.T) {
 		t.Skip("app: a fax in real time through two daemons; make test-full runs it without the race detector")
 	}
 	t.Parallel()
-	trunk := func(port int) pbxconf.Trunk {
-		return pbxconf.Trunk{Name: "faxline", Kind: pbxconf.KindSIP, Host: "127.0.0.1", Port: port,
-			Transport: pbxconf.TransportUDP, Username: "faxbox"}
-	}
-	confB := ccTestPBX()
-	confB.Trunks = append(confB.Trunks, trunk(9))
-	ccB := ccTestConfig(t)
-	ccB.InboundRoutes = append(ccB.InboundRoutes, ccconf.InboundRoute{Name: "messages", Source: ccconf.SourceTrunk,
+	adminA, adminB := faxBoxes(t, 33800, 34200, ccconf.InboundRoute{Name: "messages", Source: ccconf.SourceTrunk,
 		Trunk: "faxline", DID: "7003", Target: ccconf.Target{Kind: ccconf.TargetVoicemail, Mailbox: "201"}})
-	b := bootCC(t, 33800, confB, ccB)
-	confA := testPBX()
-	confA.Trunks = append(confA.Trunks, trunk(sipPort(t, b)))
-	confA.Routes = append(confA.Routes, pbxconf.Route{Name: "fax", Patterns: []string{"7XXX"}, Trunks: []string{"faxline"}})
-	a := bootTelephonyWith(t, 34200, confA)
-	adminA, adminB := newWebAdmin(t, a), newWebAdmin(t, b)
-	adminB.doJSON(http.MethodPut, "/api/v1/trunks/faxline", trunk(sipPort(t, a)), http.StatusOK)
 	adminB.doJSON(http.MethodPut, "/api/v1/voicemail/boxes/201", map[string]any{"kind": "agent", "pin": "1234"}, http.StatusOK)
-	adminA.doJSON(http.MethodPut, "/api/v1/fax/settings", fax.Settings{Ident: "+86 21 5555 0101"}, http.StatusOK)
-	adminB.doJSON(http.MethodPut, "/api/v1/fax/settings", fax.Settings{Ident: "+86 10 5555 0202"}, http.StatusOK)
-
 	doc := faxtest.Document(2)
 	tf, err := tiff.Encode(doc, tiff.WriteOptions{Coding: t4.MR})
 	if err != nil {

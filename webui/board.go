@@ -3,11 +3,12 @@ package webui
 import (
 	"context"
 	"encoding/json"
-	"html/template"
 	"net/http"
 	"slices"
 
 	"github.com/gin-gonic/gin"
+
+	"callbox/webui/internal/htmlpage"
 )
 
 // The supervisor board (班长, /board) and the wallboard (/wallboard) are
@@ -163,9 +164,9 @@ func (s *Server) boardMessages(lang string) map[string]string {
 
 // boardJSON is the board's start as a JSON block (data, not script: the
 // CSP allows it).
-func boardJSON(cfg boardConfig) template.JS {
+func boardJSON(cfg boardConfig) htmlpage.JSON {
 	b, _ := json.Marshal(cfg)
-	return template.JS(b)
+	return htmlpage.JSON(b)
 }
 
 // wallQueue is one group's line on the wallboard.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"html"
-	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -14,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"callbox/webui/internal/htmlpage"
 )
 
 // The IVR flow editor (issue 11, call-centre admin): the flows and their
@@ -98,7 +99,7 @@ func (s *Server) renderFlow(c *gin.Context, status int, id string, raw []byte, b
 	u, _ := userOf(c)
 	g, err := parseFlowGraph(raw)
 	if err == nil {
-		d["Graph"] = template.HTML(g.svg(bad)) // every text in it escaped
+		d["Graph"] = htmlpage.HTML(g.svg(bad)) // every text in it escaped
 		d["Version"] = g.Version
 	}
 	d["ID"], d["Versions"], d["CanWrite"], d["Bad"] = id, versions, u.Can(PermCCWrite), bad

@@ -26,7 +26,7 @@ import (
 // argon2id's cost, which webui/passwd covers.
 func TestMain(m *testing.M) {
 	hashPassword = func(pw string) (string, error) { return passwd.HashParams(pw, 64, 1, 1) }
-	os.Exit(m.Run())
+	os.Exit(renderDiffs(m.Run()))
 }
 
 // memUsers is an in-memory Users, following the contract a store adapter

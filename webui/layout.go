@@ -4,12 +4,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"html/template"
 	"io/fs"
 	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"callbox/webui/internal/htmlpage"
 )
 
 // navItem is one link of the side navigation, shown to those who hold
@@ -150,7 +151,7 @@ var jsMessages = []string{
 }
 
 // JSMessages is the scripts' messages in the page's language, as JSON.
-func (p *pageData) JSMessages() template.JS {
+func (p *pageData) JSMessages() htmlpage.JSON {
 	m := make(map[string]string, len(jsMessages))
 	for _, k := range jsMessages {
 		m[k] = p.T(k)
@@ -159,7 +160,7 @@ func (p *pageData) JSMessages() template.JS {
 		m[k] = p.T(k)
 	}
 	b, _ := json.Marshal(m)
-	return template.JS(b)
+	return htmlpage.JSON(b)
 }
 
 // liveView is what a page's live-data client starts from.

@@ -3,7 +3,6 @@ package webui
 import (
 	"bytes"
 	"fmt"
-	"html/template"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -13,12 +12,15 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"callbox/webui/internal/htmlpage"
 )
 
 // pageTemplate is one page parsed together with the shared layout.
-type pageTemplate = template.Template
+type pageTemplate = htmlpage.Set
 
-var pageFuncs = template.FuncMap{
+// pageFuncs are the functions the templates call, besides the builtins.
+var pageFuncs = map[string]any{
 	"bytes":     fmtBytes,
 	"uptime":    fmtUptime,
 	"datetime":  func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
@@ -83,10 +85,18 @@ func loadPages() (map[string]*pageTemplate, error) {
 		if base == "layout" || strings.HasPrefix(base, "part_") {
 			continue
 		}
-		files := append([]string{"assets/templates/layout.html", n}, parts...)
-		t, err := template.New("layout.html").Funcs(pageFuncs).ParseFS(assets, files...)
-		if err != nil {
-			return nil, fmt.Errorf("webui: templates: %w", err)
+		t := htmlpage.New(pageFuncs)
+		for _, f := range append([]string{"assets/templates/layout.html", n}, parts...) {
+			b, err := fs.ReadFile(assets, f)
+			if err != nil {
+				return nil, fmt.Errorf("webui: templates: %w", err)
+			}
+			if err := t.Parse(path.Base(f), string(b)); err != nil {
+				return nil, fmt.Errorf("webui: templates: %s: %w", base, err)
+			}
+		}
+		if err := t.Seal(); err != nil {
+			return nil, fmt.Errorf("webui: templates: %s: %w", base, err)
 		}
 		pages[base] = t
 	}
@@ -148,13 +158,20 @@ func (s *Server) renderPart(c *gin.Context, status int, name, part string, d gin
 		return
 	}
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, part, p); err != nil {
+	if err := t.Execute(&buf, part, p); err != nil {
 		s.log.Error("webui: render", "page", name, "err", err)
 		c.String(http.StatusInternalServerError, "internal error")
 		return
 	}
+	if renderCheck != nil {
+		renderCheck(name, part, p, buf.Bytes())
+	}
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
+
+// renderCheck, set by the tests, sees every page rendered (to render it
+// again with html/template and compare).
+var renderCheck func(name, part string, p *pageData, out []byte)
 
 // safeNext keeps a post-login redirect on this site. It accepts only a
 // local absolute path, judged as a browser will read it: the WHATWG URL

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -17,8 +18,12 @@ import (
 // carries the order as its work-order reference, and the order lists the
 // call, its recording played in the page.
 //
-//	POST /api/v1/workorders/:id/dial {"number": "..."} -> 201 the order, the call linked
-//	POST /workorders/:id/dial        form: number       -> the order's page
+//	POST /api/v1/workorders/:id/dial {"number": "..."} or {"contact": "steps.dispatch.crew_phone"}
+//	                                 -> 201 the order, the call linked
+//	POST /workorders/:id/dial        form: number or contact -> the order's page
+//
+// A contact is one of the numbers the order offers (workorder.Contacts:
+// the customer's, the crew's), looked up here so a caller need not know it.
 
 // orderCallView is a call of an order as its page shows it.
 type orderCallView struct {
@@ -32,15 +37,22 @@ func (s *Server) orderDialRoutes(authed *gin.RouterGroup, e *gin.Engine) {
 	e.POST("/workorders/:id/dial", s.requireUser(false), s.need(PermDeskOutbound), s.needRecords, s.postOrderDial)
 }
 
-// dialOrder places the call and links it to order id; a *failure says why
-// not.
-func (s *Server) dialOrder(c *gin.Context, id uint64, number string) (workorder.Order, *failure) {
-	num, f := deskNumber(number, "number")
-	if f != nil {
-		return workorder.Order{}, f
-	}
+// dialOrder places the call, to number or to the order's contact, and
+// links it to order id; a *failure says why not.
+func (s *Server) dialOrder(c *gin.Context, id uint64, number, contact string) (workorder.Order, *failure) {
 	if _, err := s.orderView(c, id); err != nil {
 		return workorder.Order{}, recordsFailure(err)
+	}
+	if contact != "" {
+		ct, err := s.rec().Orders.Contact(id, contact)
+		if err != nil {
+			return workorder.Order{}, recordsFailure(err)
+		}
+		number = ct.Number
+	}
+	num, f := deskNumber(dialable(strings.TrimSpace(number)), "number")
+	if f != nil {
+		return workorder.Order{}, f
 	}
 	u, _ := userOf(c)
 	agent := agentOf(u)
@@ -74,13 +86,14 @@ func (s *Server) apiOrderDial(c *gin.Context) {
 		return
 	}
 	var in struct {
-		Number string `json:"number"`
+		Number  string `json:"number"`
+		Contact string `json:"contact"`
 	}
 	if f := decodeJSON(c, &in); f != nil {
 		s.failWith(c, f)
 		return
 	}
-	o, f := s.dialOrder(c, id, in.Number)
+	o, f := s.dialOrder(c, id, in.Number, in.Contact)
 	if f != nil {
 		s.failWith(c, f)
 		return
@@ -93,11 +106,20 @@ func (s *Server) postOrderDial(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if _, f := s.dialOrder(c, id, c.PostForm("number")); f != nil {
+	if _, f := s.dialOrder(c, id, c.PostForm("number"), c.PostForm("contact")); f != nil {
 		s.renderOrder(c, id, f, "")
 		return
 	}
 	redirectMsg(c, fmt.Sprintf("/workorders/%d", id), "dialled")
+}
+
+// dialable is a stored number as the box dials it: a leading + becomes the
+// international prefix 00.
+func dialable(n string) string {
+	if rest, ok := strings.CutPrefix(n, "+"); ok {
+		return "00" + rest
+	}
+	return n
 }
 
 // orderCalls are the order's calls with their recordings, a source that

@@ -3,7 +3,6 @@ package webui
 import (
 	"fmt"
 	"html"
-	"html/template"
 	"math"
 	"net/http"
 	"slices"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"callbox/webui/internal/htmlpage"
 
 	"callbox/telephony/crm/sheet"
 )
@@ -334,7 +335,7 @@ type reportPage struct {
 	Measures            []reportMeasure
 	Header              []string
 	Rows                [][]string
-	Chart               template.HTML
+	Chart               htmlpage.HTML
 	Charts              []reportMeasure // the columns one may chart
 	ChartOf             string
 	CSV, XLSX, SVG      string
@@ -382,7 +383,7 @@ func (s *Server) pageReport(c *gin.Context) {
 		for _, col := range t.Columns {
 			d.Charts = append(d.Charts, reportMeasure{col, columnLabel(p, col), col == d.ChartOf})
 		}
-		d.Chart = template.HTML(reportChart(p, t, d.ChartOf)) // built with every text escaped
+		d.Chart = htmlpage.HTML(reportChart(p, t, d.ChartOf)) // built with every text escaped
 		for _, m := range []string{"service_level", "occupancy"} {
 			if slices.Contains(t.Columns, m) {
 				d.Formulas = append(d.Formulas, p.T("reports.m."+m)+": "+p.T("reports.formula."+m))

@@ -91,6 +91,9 @@ type orderView struct {
 	Lifecycle workorder.Lifecycle `json:"lifecycle"`
 	Steps     []workorder.Step    `json:"steps"` // the steps the caller may take now
 	Trail     []workorder.Audit   `json:"trail"`
+	// Contacts are the numbers the order offers to call (the customer's,
+	// the crew's).
+	Contacts []workorder.Contact `json:"contacts"`
 }
 
 func (s *Server) orderView(c *gin.Context, id uint64) (orderView, error) {
@@ -116,7 +119,10 @@ func (s *Server) orderView(c *gin.Context, id uint64) (orderView, error) {
 	if v.Steps == nil {
 		v.Steps = []workorder.Step{}
 	}
-	v.Trail, err = o.Trail(id)
+	if v.Trail, err = o.Trail(id); err != nil {
+		return v, err
+	}
+	v.Contacts, err = o.Contacts(id)
 	return v, err
 }
 

@@ -2,10 +2,11 @@
 // page coding and the T.30 session, each in its own subpackage.
 //
 //   - modem: the interfaces the modems share (bit sources and sinks, status),
-//     and modem/v21, modem/v27ter, modem/v29: the V.21 channel 2 FSK modem of
-//     the T.30 control messages, and the V.27ter (2400, 4800 bit/s) and V.29
-//     (7200, 9600 bit/s) modems of the image data, with training, equaliser,
-//     carrier and symbol timing recovery.
+//     and modem/v21, modem/v27ter, modem/v29, modem/v17: the V.21 channel 2
+//     FSK modem of the T.30 control messages, and the V.27ter (2400, 4800
+//     bit/s), V.29 (7200, 9600 bit/s) and trellis-coded V.17 (7200 to 14400
+//     bit/s) modems of the image data, with training, equaliser, carrier and
+//     symbol timing recovery.
 //   - hdlc: HDLC framing with zero-bit insertion and the 16-bit frame check
 //     sequence.
 //   - t4: T.4 MH and MR and T.6 MMR page coding, 1-bit pages, and turning

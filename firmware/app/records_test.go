@@ -256,6 +256,46 @@ func BenchmarkImport50k(b *testing.B) {
 	}
 }
 
+// BenchmarkImport50kMerge: the 50,000-row CSV file of BenchmarkImport50k
+// into a store already holding every other row's customer, duplicates
+// merged: half the rows merge into stored customers. It reports the
+// import's time and its peak heap and RSS above the start.
+func BenchmarkImport50kMerge(b *testing.B) {
+	rows := crmtest.Rows(11, 50_000, 100)
+	var file bytes.Buffer
+	if err := sheet.Write(&file, sheet.CSV, rows[0], rowsSeq(rows[1:])); err != nil {
+		b.Fatal(err)
+	}
+	data := file.Bytes()
+	stored := [][]string{rows[0]}
+	for i := 1; i < len(rows); i += 2 {
+		stored = append(stored, rows[i])
+	}
+	for b.Loop() {
+		b.StopTimer()
+		_, dir, cat := newRecordsStore(b)
+		opts := crm.ImportOptions{Columns: importColumns, Header: true, Category: cat, Duplicates: crm.DupKeep, SkipBad: true}
+		if _, err := dir.Import(recAdmin, rowsSeq(stored), opts, false); err != nil {
+			b.Fatal(err)
+		}
+		opts.Duplicates = crm.DupMerge
+		b.StartTimer()
+		stop := memPeak()
+		t0 := time.Now()
+		rep, err := dir.Import(recAdmin, sheet.Rows(data, sheet.CSV), opts, false)
+		took := time.Since(t0)
+		peak, rss := stop()
+		if err != nil || rep.Merged < 24_000 || rep.Created+rep.Merged != 49_500 || !rep.Committed {
+			b.Fatalf("report %+v %v", rep, err)
+		}
+		b.ReportMetric(float64(took.Milliseconds()), "import-ms")
+		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+		b.ReportMetric(float64(rss)/(1<<20), "peak-rss-MiB")
+		b.Logf("merge import: %v, peak heap +%.0f MiB, RSS +%.0f MiB; %d created, %d merged, %d bad",
+			took.Round(time.Millisecond), float64(peak)/(1<<20), float64(rss)/(1<<20), rep.Created, rep.Merged, len(rep.Bad))
+	}
+}
+
 func TestCDRPartiesSkipExtensions(t *testing.T) {
 	c := CDR{From: "201", To: "+86 25 8456 1234", Legs: []CDRLeg{{Party: "8613800138000"}, {Party: "*50"}}}
 	if got := fmt.Sprint(cdrParties(&c, "")); got != "[02584561234 13800138000]" {

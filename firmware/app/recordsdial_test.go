@@ -22,6 +22,10 @@ import (
 // the exchange on the PSTN line receives the customer's number. The call
 // is recorded with the order as its work-order reference, the order lists
 // the call, and its page plays the recording, which the agent may fetch.
+// Then the agent, the order's assignee, dispatches the crew with its
+// phone: the page offers the crew's number, and a call to the crew by its
+// contact through the API rings 202 and reaches the exchange with the
+// crew's number, linked to the order.
 func TestCallFromWorkOrderOnTheRunningBox(t *testing.T) {
 	if testing.Short() {
 		t.Skip("app: runs the daemon with sockets")
@@ -50,7 +54,7 @@ func TestCallFromWorkOrderOnTheRunningBox(t *testing.T) {
 		}
 	}
 	o := w.call("POST", "/api/v1/workorders", map[string]any{"category": cat, "description": "客户家中停电",
-		"contact": "张三", "phone": "13800138000",
+		"contact": "张三", "phone": "13800138000", "assignee": "1088",
 		"fields": map[string]string{"place": "城区", "bureau": "鼓楼供电局", "address": "中山北路1号"}}, http.StatusCreated)
 	id := idOf(o)
 	page := w.page(fmt.Sprintf("/workorders/%d", id))
@@ -111,4 +115,23 @@ func TestCallFromWorkOrderOnTheRunningBox(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(b), "RIFF") {
 		t.Fatalf("the recording's audio: %d %s, %d bytes", resp.StatusCode, resp.Header.Get("Content-Type"), len(b))
 	}
+
+	// The crew.
+	w.call("POST", fmt.Sprintf("/api/v1/workorders/%d/steps/dispatch", id), map[string]any{
+		"values": map[string]string{"crew": "王师傅", "crew_phone": "139 0000 0001"}}, http.StatusOK)
+	page = w.page(fmt.Sprintf("/workorders/%d", id))
+	if !strings.Contains(page, `id="dial-steps.dispatch.crew_phone"`) || !strings.Contains(page, "呼叫王师傅（抢修人员电话，13900000001）") {
+		t.Fatalf("the order's page offers no call to the crew:\n%s", page)
+	}
+	eventually(t, 15*time.Second, "202 idle again", func() bool { return !p.Ringing() })
+	o = w.call("POST", fmt.Sprintf("/api/v1/workorders/%d/dial", id), map[string]any{"contact": "steps.dispatch.crew_phone"}, http.StatusCreated)
+	if calls, _ := o["calls"].([]any); len(calls) != 2 || calls[1].(map[string]any)["number"] != "13900000001" {
+		t.Fatalf("the order's calls after calling the crew: %v", o["calls"])
+	}
+	eventually(t, 15*time.Second, "202 ringing for the crew's call", p.Ringing)
+	p.OffHook()
+	eventually(t, 15*time.Second, "the exchange receiving 13900000001", func() bool {
+		return strings.Contains(sim.CO("fxo1").Digits()+"|"+sim.CO("fxo2").Digits(), "13900000001")
+	})
+	p.OnHook()
 }

@@ -130,6 +130,10 @@ type Directory struct {
 	// pending and pendingLast are the first and last customer ids of an
 	// import not yet committed (0: none); ids between them are hidden.
 	pending, pendingLast atomic.Uint64
+	// merging holds the stored customers an import under way merged into
+	// (nil: none); readers see them as they were (readCustomer).
+	mmu     sync.RWMutex
+	merging map[uint64]struct{}
 }
 
 // Open builds the search index from st and returns the directory.

@@ -202,7 +202,7 @@ func checkFieldValue(def FieldDef, v string) error {
 // Get returns customer id if a may see it.
 func (d *Directory) Get(a Actor, id uint64) (c Customer, err error) {
 	err = d.st.View(func(tx kv.Tx) error {
-		c, err = getCustomer(tx, id)
+		c, err = d.readCustomer(tx, id)
 		return err
 	})
 	if err == nil && (!visible(a, &c) || d.hidden(id)) {
@@ -247,6 +247,16 @@ func (d *Directory) Create(a Actor, c Customer) (Customer, error) {
 	return c, nil
 }
 
+// settleMerge finishes undoing a failed import (its undo failed too)
+// that merged into customer id before id is changed, so putting back its
+// old version later cannot undo the change. The caller holds wmu.
+func (d *Directory) settleMerge(id uint64) error {
+	if !d.isMerging(id) {
+		return nil
+	}
+	return d.undoImport()
+}
+
 // putCustomer writes c and its number keys, dropping old's.
 func putCustomer(tx kv.Tx, c, old *Customer) error {
 	if old != nil {
@@ -270,6 +280,9 @@ func putCustomer(tx kv.Tx, c, old *Customer) error {
 func (d *Directory) Update(a Actor, c Customer) (Customer, error) {
 	d.wmu.Lock()
 	defer d.wmu.Unlock()
+	if err := d.settleMerge(c.ID); err != nil {
+		return Customer{}, err
+	}
 	var s schema
 	err := d.st.Update(func(tx kv.Tx) (err error) {
 		old, err := getCustomer(tx, c.ID)
@@ -310,6 +323,9 @@ func (d *Directory) Update(a Actor, c Customer) (Customer, error) {
 func (d *Directory) Delete(a Actor, id uint64) error {
 	d.wmu.Lock()
 	defer d.wmu.Unlock()
+	if err := d.settleMerge(id); err != nil {
+		return err
+	}
 	err := d.st.Update(func(tx kv.Tx) error {
 		old, err := getCustomer(tx, id)
 		if err != nil {
@@ -359,12 +375,16 @@ func (d *Directory) Lookup(a Actor, number string) ([]Customer, error) {
 			if d.hidden(id) {
 				continue
 			}
-			c, err := getCustomer(tx, id)
+			c, err := d.readCustomer(tx, id)
 			if errors.Is(err, ErrNotFound) {
 				continue
 			}
 			if err != nil {
 				return err
+			}
+			// A number an import under way merged in is not yet theirs.
+			if d.isMerging(id) && !slices.ContainsFunc(c.Phones, func(p Phone) bool { return p.Number == n.Digits }) {
+				continue
 			}
 			if visible(a, &c) {
 				out = append(out, c)
@@ -418,7 +438,7 @@ func (d *Directory) load(ids []uint64) ([]Customer, error) {
 	out := make([]Customer, 0, len(ids))
 	err := d.st.View(func(tx kv.Tx) error {
 		for _, id := range ids {
-			c, err := getCustomer(tx, id)
+			c, err := d.readCustomer(tx, id)
 			if errors.Is(err, ErrNotFound) {
 				continue
 			}

@@ -172,8 +172,9 @@ type row struct {
 // streamed: a batch of them at a time is checked against the directory
 // and written, each batch in its own transaction, so memory does not grow
 // with the file. Until the import commits its new customers are hidden
-// and its merges wait aside (pendingImport); a failure removes them, so
-// all of it is kept or none, and with bad rows and no SkipBad nothing is
+// and the customers it merged into show as they were (pendingImport); a
+// failure removes the new ones and puts the merged ones back, so all of
+// it is kept or none, and with bad rows and no SkipBad nothing is
 // (ErrBadRows, with the report). Read errors (a damaged file) fail the
 // import whole. Other writes to the directory wait for the import.
 func (d *Directory) Import(a Actor, rows iter.Seq2[[]string, error], opts ImportOptions, dryRun bool) (ImportReport, error) {
@@ -249,7 +250,11 @@ var importBatch = 5000
 // Keys of BucketMeta an import under way keeps until it commits.
 const (
 	metaImport = 'i' // -> pendingImport
-	metaMerged = 'm' // 'm' id -> Customer: a stored customer as the import's merges leave it
+	metaBefore = 'b' // 'b' id -> Customer: a stored customer as it was before the import merged into it
+	// metaMerged: 'm' id -> Customer, a merge not yet applied, as imports
+	// of earlier firmware kept them; undoImport drops those a box stopped
+	// with.
+	metaMerged = 'm'
 )
 
 var importKey = []byte{metaImport}
@@ -257,10 +262,13 @@ var importKey = []byte{metaImport}
 // pendingImport marks an import under way. Its new customers (the ids
 // From to Last, contiguous since other writes wait; each batch's
 // transaction moves Last) are written batch by batch but hidden from Get
-// and Lookup and kept out of the search index;
-// its merges into stored customers wait under metaMerged. The commit
-// applies the merges and deletes the mark in one transaction; a failed
-// import, or Open after a crash, removes what it wrote (undoImport).
+// and Lookup and kept out of the search index. Its merges into stored
+// customers are written batch by batch too, each customer's version from
+// before the first merge kept under metaBefore in the same transaction:
+// Get, Lookup and the search show that one until the import commits. The
+// commit deletes the mark (then the kept versions, no longer needed); a
+// failed import, or Open after a crash, removes the new customers and
+// puts the kept versions back (undoImport).
 type pendingImport struct {
 	From uint64 `json:"from"` // the first new customer's id; 0: none yet
 	Last uint64 `json:"last"` // the last, as of the batch written last
@@ -270,7 +278,7 @@ type pendingImport struct {
 type target struct {
 	id     uint64 // 0 for a customer a dry run would create
 	stored bool   // committed before the import
-	staged bool   // stored, and merged into: its new version is under metaMerged
+	saved  bool   // stored, and merged into: its version from before is under metaBefore
 	phones int    // how many numbers it has (merges add up to MaxNumbers)
 }
 
@@ -447,8 +455,9 @@ func (im *importer) apply(tx kv.Tx) error {
 			return err
 		}
 	}
-	if im.write && im.from != 0 {
-		// The mark names the range to undo; ids after it may be anyone's.
+	if im.write && (im.from != 0 || len(im.merged) > 0) {
+		// The mark names the range to undo (ids after it may be anyone's)
+		// and, there, that versions under metaBefore are to be put back.
 		return kv.PutJSON(tx, BucketMeta, importKey, pendingImport{From: im.from, Last: im.last})
 	}
 	return nil
@@ -477,85 +486,48 @@ func (im *importer) create(tx kv.Tx, c *Customer, keys *[][]byte) error {
 	return nil
 }
 
-// mergeInto merges row c into dup: a customer of this import in place,
-// a stored one into its version waiting under metaMerged.
+// mergeInto merges row c into dup in place. A stored customer's version
+// from before is kept under metaBefore the first time, to show until the
+// import commits and to put back if it does not.
 func (im *importer) mergeInto(tx kv.Tx, dup *target, c *Customer, keys *[][]byte) error {
-	if !dup.stored {
-		cur, err := getCustomer(tx, dup.id)
-		if err != nil {
-			return err
-		}
-		merge(&cur, c)
-		cur.Updated, cur.UpdatedBy = im.now, im.a.Login
-		for _, p := range cur.Phones {
-			*keys = append(*keys, numberKey(p.Number, cur.ID))
-		}
-		return kv.PutJSON(tx, BucketCustomers, custKey(cur.ID), cur)
-	}
-	var cur Customer
-	var err error
-	if dup.staged {
-		err = Load(tx, BucketMeta, metaKey(metaMerged, dup.id), fmt.Sprintf("customer %d", dup.id), &cur)
-	} else {
-		cur, err = getCustomer(tx, dup.id)
-	}
+	cur, err := getCustomer(tx, dup.id)
 	if err != nil {
 		return err
 	}
-	merge(&cur, c)
-	if !dup.staged {
-		if _, err := tx.Get(BucketMeta, importKey); errors.Is(err, kv.ErrNotFound) {
-			if err := kv.PutJSON(tx, BucketMeta, importKey, pendingImport{From: im.from, Last: im.last}); err != nil {
-				return err
-			}
+	if dup.stored && !dup.saved {
+		raw, err := tx.Get(BucketCustomers, custKey(dup.id))
+		if err != nil {
+			return err
+		}
+		if err := tx.Put(BucketMeta, metaKey(metaBefore, dup.id), bytes.Clone(raw)); err != nil {
+			return err
 		}
 		cur.Version++
-		dup.staged = true
+		dup.saved = true
 		im.merged = append(im.merged, dup.id)
+		// Readers switch to the kept version before this transaction
+		// commits; until it has, they find the stored one (readCustomer).
+		im.d.setMerging(dup.id)
 	}
+	merge(&cur, c)
 	cur.Updated, cur.UpdatedBy = im.now, im.a.Login
-	return kv.PutJSON(tx, BucketMeta, metaKey(metaMerged, dup.id), cur)
+	for _, p := range cur.Phones {
+		*keys = append(*keys, numberKey(p.Number, cur.ID))
+	}
+	return kv.PutJSON(tx, BucketCustomers, custKey(cur.ID), cur)
 }
 
-// commit applies the waiting merges and ends the import in one
-// transaction (its size grows with the merges only), then puts what
-// changed in the search index.
+// commit ends the import: deleting its mark, in one small transaction,
+// makes its batches the directory's. Then what changed goes into the
+// search index and the versions kept from before the merges are dropped.
 func (im *importer) commit(search []string) error {
 	d := im.d
-	err := d.st.Update(func(tx kv.Tx) error {
-		for _, id := range im.merged {
-			var c Customer
-			if err := Load(tx, BucketMeta, metaKey(metaMerged, id), fmt.Sprintf("customer %d", id), &c); err != nil {
-				return err
-			}
-			old, err := getCustomer(tx, id)
-			if err != nil {
-				return err
-			}
-			for _, p := range old.Phones {
-				if err := tx.Delete(BucketIndex, numberKey(p.Number, id)); err != nil {
-					return err
-				}
-			}
-			if err := kv.PutJSON(tx, BucketCustomers, custKey(id), c); err != nil {
-				return err
-			}
-			for _, p := range c.Phones {
-				if err := tx.Put(BucketIndex, numberKey(p.Number, id), nil); err != nil {
-					return err
-				}
-			}
-			if err := tx.Delete(BucketMeta, metaKey(metaMerged, id)); err != nil {
-				return err
-			}
-		}
-		return tx.Delete(BucketMeta, importKey)
-	})
-	if err != nil {
+	if err := d.st.Update(func(tx kv.Tx) error { return tx.Delete(BucketMeta, importKey) }); err != nil {
 		return err
 	}
 	d.pending.Store(0)
 	d.pendingLast.Store(0)
+	d.clearMerging()
 	var ids []uint64
 	if im.from != 0 {
 		for id := im.from; id <= im.last; id++ {
@@ -567,6 +539,10 @@ func (im *importer) commit(search []string) error {
 		}
 	}
 	d.reindex(append(ids, im.merged...), search)
+	if err := d.dropBefore(); err != nil {
+		// Committed all the same; the next import or Open drops them.
+		d.opts.Log.Error("crm: an import's kept versions not yet dropped", "err", err)
+	}
 	return nil
 }
 
@@ -587,16 +563,21 @@ func (d *Directory) reindex(ids []uint64, search []string) {
 }
 
 // undoImport removes what an import that did not commit wrote, a batch
-// per transaction: its new customers and their numbers, its waiting
-// merges, and last its mark. Without a mark it does nothing.
+// per transaction: its new customers and their numbers, then puts back
+// the customers it merged into, and last deletes its mark. Without a mark
+// it only drops the versions a committed import kept (a stop before
+// commit had dropped them).
 func (d *Directory) undoImport() error {
 	var p pendingImport
 	var found bool
 	if err := d.st.View(func(tx kv.Tx) (err error) {
 		found, err = kv.GetJSON(tx, BucketMeta, importKey, &p)
 		return err
-	}); err != nil || !found {
+	}); err != nil {
 		return err
+	}
+	if !found {
+		return d.dropBefore()
 	}
 	// Until it is undone the import's customers stay hidden: those of a
 	// failed import are (its range); those of a crash, before Open reads.
@@ -631,11 +612,75 @@ func (d *Directory) undoImport() error {
 			return fmt.Errorf("crm: undo an import: %w", err)
 		}
 	}
+	if err := d.eachBatch(metaBefore, restoreBefore); err != nil {
+		return fmt.Errorf("crm: undo an import: %w", err)
+	}
+	if err := d.eachBatch(metaMerged, nil); err != nil {
+		return fmt.Errorf("crm: undo an import: %w", err)
+	}
+	if err := d.st.Update(func(tx kv.Tx) error { return tx.Delete(BucketMeta, importKey) }); err != nil {
+		return fmt.Errorf("crm: undo an import: %w", err)
+	}
+	d.pending.Store(0)
+	d.pendingLast.Store(0)
+	d.clearMerging()
+	return nil
+}
+
+// restoreBefore puts back the customer kept under key k (metaBefore) as
+// it was, with its numbers, in place of the merged one.
+func restoreBefore(tx kv.Tx, k, v []byte) error {
+	id, _, err := kv.CutU64(k[1:])
+	if err != nil {
+		return err
+	}
+	if cur, err := getCustomer(tx, id); err == nil {
+		for _, ph := range cur.Phones {
+			if err := tx.Delete(BucketIndex, numberKey(ph.Number, id)); err != nil {
+				return err
+			}
+		}
+	} else if !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrInvalid) {
+		return err
+	}
+	var old Customer
+	_ = json.Unmarshal(v, &old) // a damaged record goes back as it was, without numbers
+	for _, ph := range old.Phones {
+		if err := tx.Put(BucketIndex, numberKey(ph.Number, id), nil); err != nil {
+			return err
+		}
+	}
+	return tx.Put(BucketCustomers, custKey(id), v)
+}
+
+// dropBefore deletes the versions kept from before a committed import's
+// merges; it writes nothing when there are none.
+func (d *Directory) dropBefore() error {
+	if err := d.eachBatch(metaBefore, nil); err != nil {
+		return fmt.Errorf("crm: drop an import's kept versions: %w", err)
+	}
+	return nil
+}
+
+// eachBatch deletes BucketMeta's records of kind, importBatch per
+// transaction, handing each to fn first (nil: none). With no such records
+// it writes nothing.
+func (d *Directory) eachBatch(kind byte, fn func(tx kv.Tx, k, v []byte) error) error {
+	var any bool
+	if err := d.st.View(func(tx kv.Tx) error {
+		err := tx.Each(BucketMeta, []byte{kind}, func(k, _ []byte) error { any = true; return errStop })
+		if err == errStop {
+			err = nil
+		}
+		return err
+	}); err != nil || !any {
+		return err
+	}
 	for done := false; !done; {
 		err := d.st.Update(func(tx kv.Tx) error {
-			var keys [][]byte
-			err := tx.Each(BucketMeta, []byte{metaMerged}, func(k, _ []byte) error {
-				keys = append(keys, bytes.Clone(k))
+			var keys, vals [][]byte
+			err := tx.Each(BucketMeta, []byte{kind}, func(k, v []byte) error {
+				keys, vals = append(keys, bytes.Clone(k)), append(vals, bytes.Clone(v))
 				if len(keys) == importBatch {
 					return errStop
 				}
@@ -644,23 +689,62 @@ func (d *Directory) undoImport() error {
 			if err != nil && err != errStop {
 				return err
 			}
-			for _, k := range keys {
+			for i, k := range keys {
+				if fn != nil {
+					if err := fn(tx, k, vals[i]); err != nil {
+						return err
+					}
+				}
 				if err := tx.Delete(BucketMeta, k); err != nil {
 					return err
 				}
 			}
-			if done = len(keys) < importBatch; done {
-				return tx.Delete(BucketMeta, importKey)
-			}
+			done = len(keys) < importBatch
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("crm: undo an import: %w", err)
+			return err
 		}
 	}
-	d.pending.Store(0)
-	d.pendingLast.Store(0)
 	return nil
+}
+
+// setMerging notes that id was merged into by the import under way: until
+// it commits, readers see its version kept under metaBefore.
+func (d *Directory) setMerging(id uint64) {
+	d.mmu.Lock()
+	if d.merging == nil {
+		d.merging = map[uint64]struct{}{}
+	}
+	d.merging[id] = struct{}{}
+	d.mmu.Unlock()
+}
+
+func (d *Directory) clearMerging() {
+	d.mmu.Lock()
+	d.merging = nil
+	d.mmu.Unlock()
+}
+
+func (d *Directory) isMerging(id uint64) bool {
+	d.mmu.RLock()
+	_, ok := d.merging[id]
+	d.mmu.RUnlock()
+	return ok
+}
+
+// readCustomer reads customer id as readers see it: a customer an import
+// under way merged into as it was before (the merged one while the batch
+// that kept the old version has not committed).
+func (d *Directory) readCustomer(tx kv.Tx, id uint64) (Customer, error) {
+	if d.isMerging(id) {
+		var c Customer
+		found, err := kv.GetJSON(tx, BucketMeta, metaKey(metaBefore, id), &c)
+		if err != nil || found {
+			return c, err
+		}
+	}
+	return getCustomer(tx, id)
 }
 
 // hidden reports whether id is a customer of an import not yet committed.
@@ -806,7 +890,7 @@ func (d *Directory) ExportRows(a Actor) iter.Seq2[[]string, error] {
 			var page []Customer
 			err := d.st.View(func(tx kv.Tx) error {
 				for _, id := range ids[:n] {
-					c, err := getCustomer(tx, id)
+					c, err := d.readCustomer(tx, id)
 					if errors.Is(err, ErrNotFound) {
 						continue
 					}

@@ -97,11 +97,13 @@ func TestImportDryRunAndCommit(t *testing.T) {
 
 // failingStore fails the transaction's n-th Put, as a full disk would,
 // and with deletes set every Delete after it too (the box losing power
-// before the import is undone).
+// before the import is undone); with once only that Put fails (a
+// transient error: the undo then works).
 type failingStore struct {
 	*kv.Mem
 	after   int
 	deletes bool
+	once    bool
 }
 
 func (f *failingStore) Update(fn func(kv.Tx) error) error {
@@ -115,6 +117,9 @@ type failingTx struct {
 
 func (t *failingTx) Put(b kv.Bucket, k, v []byte) error {
 	if t.f.after == 0 {
+		if t.f.once {
+			t.f.after = -1
+		}
 		return errors.New("disk full")
 	}
 	t.f.after--
@@ -144,6 +149,7 @@ func countRecords(t *testing.T, m *kv.Mem) (n int) {
 		tx.Each(BucketIndex, nil, func(k, v []byte) error { n++; return nil })
 		tx.Each(BucketMeta, []byte{metaImport}, func(k, v []byte) error { n++; return nil })
 		tx.Each(BucketMeta, []byte{metaMerged}, func(k, v []byte) error { n++; return nil })
+		tx.Each(BucketMeta, []byte{metaBefore}, func(k, v []byte) error { n++; return nil })
 		return nil
 	})
 	return n
@@ -365,5 +371,255 @@ func TestExportReimport(t *testing.T) {
 	got, _ := d2.Lookup(admin, "02584561234")
 	if len(got) != 1 || got[0].Phones[0].Ext != "801" || got[0].Notes != "两行\n备注" || got[0].Fields["account"] != "1" {
 		t.Fatalf("reimported %+v", got)
+	}
+}
+
+// countingStore records the most records one transaction wrote.
+type countingStore struct {
+	*kv.Mem
+	n, most int
+}
+
+func (c *countingStore) Update(fn func(kv.Tx) error) error {
+	c.n = 0
+	defer func() { c.most = max(c.most, c.n) }()
+	return c.Mem.Update(func(tx kv.Tx) error { return fn(&countingTx{Tx: tx, c: c}) })
+}
+
+type countingTx struct {
+	kv.Tx
+	c *countingStore
+}
+
+func (t *countingTx) Put(b kv.Bucket, k, v []byte) error { t.c.n++; return t.Tx.Put(b, k, v) }
+func (t *countingTx) Delete(b kv.Bucket, k []byte) error { t.c.n++; return t.Tx.Delete(b, k) }
+
+// mergeFixture is a directory holding 400 customers (139 numbers) and a
+// 500-row file whose rows merge into them (a 136 number and a company
+// added), every fifth row a new customer (135 numbers): each batch of 100
+// rows merges 80 and creates 20.
+func mergeFixture(t *testing.T, st kv.Store) (*Directory, [][]string, ImportOptions) {
+	t.Helper()
+	d, err := Open(st, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := mustCategory(t, d, "c")
+	opts := ImportOptions{Columns: []string{ColName, ColNumbers, ColCompany}, Category: cat.ID, Duplicates: DupKeep}
+	if rep, err := d.Import(admin, sliceRows(numberedRows(400)), opts, false); err != nil || rep.Created != 400 {
+		t.Fatalf("the stored customers: %+v %v", rep, err)
+	}
+	var rows [][]string
+	m := 0
+	for j := range 500 {
+		if j%5 == 4 {
+			rows = append(rows, []string{fmt.Sprintf("新客户%d", j), fmt.Sprintf("135%08d", j), ""})
+			continue
+		}
+		rows = append(rows, []string{"", fmt.Sprintf("139%08d;136%08d", m, m), "新公司"})
+		m++
+	}
+	opts.Duplicates = DupMerge
+	return d, rows, opts
+}
+
+// storedState is every customer of the directory as Get shows it.
+func storedState(t *testing.T, d *Directory) []Customer {
+	t.Helper()
+	cs, total, err := d.List(admin, 0, 10_000)
+	if err != nil || total != len(cs) {
+		t.Fatal(total, err)
+	}
+	return cs
+}
+
+// TestImportMergesBatched: an import merging 400 rows into stored
+// customers writes them a batch per transaction, no transaction taking
+// more than a batch's records. Before, the merges waited for one last
+// transaction that wrote them all (1,600 records here).
+func TestImportMergesBatched(t *testing.T) {
+	smallBatches(t)
+	cs := &countingStore{Mem: kv.NewMem()}
+	d, rows, opts := mergeFixture(t, cs)
+	cs.most = 0
+	rep, err := d.Import(admin, sliceRows(rows), opts, false)
+	if err != nil || rep.Merged != 400 || rep.Created != 100 {
+		t.Fatalf("import: %+v %v", rep, err)
+	}
+	// A batch: 80 merges (the old version kept, the customer, 2 numbers),
+	// 20 new customers and their numbers, the mark.
+	if limit := 80*4 + 20*2 + 1; cs.most > limit {
+		t.Errorf("a transaction wrote %d records, more than a batch's %d", cs.most, limit)
+	}
+	got, _ := d.Lookup(bob, "13600000399")
+	if len(got) != 1 || got[0].Name != "客户399" || got[0].Company != "新公司" || got[0].Version != 2 {
+		t.Fatalf("a merged customer: %+v", got)
+	}
+	if res, _ := d.Search(bob, "新公司", 200); len(res.Customers) != 200 || !res.Truncated && len(res.Customers) < 200 {
+		t.Fatalf("search for the merged company: %d", len(res.Customers))
+	}
+	var kept int
+	cs.View(func(tx kv.Tx) error {
+		return tx.Each(BucketMeta, []byte{metaBefore}, func(k, v []byte) error { kept++; return nil })
+	})
+	if kept != 0 {
+		t.Errorf("%d old versions left after the commit", kept)
+	}
+}
+
+// TestImportMergesAllOrNothing: an import with merges that fails in its
+// fourth batch of five leaves every stored customer as it was, by id and
+// by number, whether it is undone at once, by the next import, by the
+// next change of a merged customer or when the box restarts (its undo
+// failing too, as after a power cut).
+func TestImportMergesAllOrNothing(t *testing.T) {
+	for _, how := range []string{"at once", "next import", "next update", "restart"} {
+		t.Run(how, func(t *testing.T) {
+			smallBatches(t)
+			m := kv.NewMem()
+			fs := &failingStore{Mem: m, after: -1, deletes: how != "at once", once: how == "at once"}
+			d, rows, opts := mergeFixture(t, fs)
+			before := storedState(t, d)
+			records := countRecords(t, m)
+			// A batch puts 361 records: the fourth fails.
+			fs.after = 1200
+			if _, err := d.Import(admin, sliceRows(rows), opts, false); err == nil {
+				t.Fatal("the import survived a failing store")
+			}
+			// Undone or not, nothing of it shows.
+			if got, err := d.Lookup(bob, "13600000001"); err != nil || len(got) != 0 {
+				t.Fatalf("a number merged by the failed import is found: %+v %v", got, err)
+			}
+			if got, err := d.Get(bob, before[0].ID); err != nil || got.Company != "" || got.Version != 1 {
+				t.Fatalf("a customer merged into by the failed import: %+v %v", got, err)
+			}
+			if got, err := d.Lookup(bob, "13900000001"); err != nil || len(got) != 1 || got[0].Company != "" {
+				t.Fatalf("a customer merged into, by its number: %+v %v", got, err)
+			}
+			fs.after = -1
+			switch how {
+			case "at once":
+			case "next import":
+				if _, err := d.Import(admin, sliceRows(nil), opts, false); err != nil {
+					t.Fatal(err)
+				}
+			case "next update":
+				c := before[1]
+				c.Notes = "改过"
+				got, err := d.Update(alice, c)
+				if err != nil || got.Version != 2 || got.Company != "" || len(got.Phones) != 1 {
+					t.Fatalf("update after the failed import: %+v %v", got, err)
+				}
+				before[1].Notes, before[1].Version, before[1].Updated, before[1].UpdatedBy = got.Notes, got.Version, got.Updated, got.UpdatedBy
+			case "restart":
+				if n := countRecords(t, m); n <= records {
+					t.Fatalf("the stopped import left %d records, %d before: nothing to undo", n, records)
+				}
+				var err error
+				if d, err = Open(m, Options{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n := countRecords(t, m); n != records {
+				t.Errorf("%d records after the undo, %d before", n, records)
+			}
+			after := storedState(t, d)
+			if len(after) != len(before) {
+				t.Fatalf("%d customers after, %d before", len(after), len(before))
+			}
+			for i := range before {
+				if fmt.Sprint(after[i]) != fmt.Sprint(before[i]) {
+					t.Fatalf("customer %d after the undo:\n%+v\nbefore:\n%+v", before[i].ID, after[i], before[i])
+				}
+			}
+			if got, _ := d.Lookup(bob, "13600000001"); len(got) != 0 {
+				t.Fatalf("a merged number after the undo: %+v", got)
+			}
+			if res, _ := d.Search(bob, "新公司", 10); len(res.Customers) != 0 {
+				t.Fatalf("search finds the undone merges: %+v", res.Customers)
+			}
+			// The file imports once the store works.
+			rep, err := d.Import(admin, sliceRows(rows), opts, false)
+			if err != nil || rep.Merged != 400 || rep.Created != 100 {
+				t.Fatalf("the import again: %+v %v", rep, err)
+			}
+		})
+	}
+}
+
+// TestImportMergesHiddenUntilCommit: while an import runs, the stored
+// customers its batches merged into show as they were, by id, number,
+// search and export; once it commits, as merged.
+func TestImportMergesHiddenUntilCommit(t *testing.T) {
+	smallBatches(t)
+	d, rows, opts := mergeFixture(t, kv.NewMem())
+	var byID, byNew, byOld []Customer
+	var res SearchResult
+	var exported string
+	seq := func(yield func([]string, error) bool) {
+		for i, r := range rows {
+			if i == 250 { // two batches written
+				c, err := d.Get(bob, 1)
+				if err != nil {
+					t.Error(err)
+				}
+				byID = append(byID, c)
+				byNew, _ = d.Lookup(bob, "13600000000")
+				byOld, _ = d.Lookup(bob, "13900000000")
+				res, _ = d.Search(bob, "新公司", 10)
+				for r, err := range d.ExportRows(admin) {
+					if err != nil || slices.Contains(r, "新公司") {
+						exported = fmt.Sprint(r, err)
+						break
+					}
+				}
+			}
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}
+	if rep, err := d.Import(admin, seq, opts, false); err != nil || rep.Merged != 400 {
+		t.Fatalf("import: %+v %v", rep, err)
+	}
+	if len(byID) != 1 || byID[0].Company != "" || byID[0].Version != 1 || len(byNew) != 0 || len(byOld) != 1 || byOld[0].Company != "" || len(res.Customers) != 0 {
+		t.Fatalf("during the import: get %+v, new number %+v, old number %+v, search %d", byID, byNew, byOld, len(res.Customers))
+	}
+	if exported != "" {
+		t.Fatalf("an export during the import: %s", exported)
+	}
+	if c, err := d.Get(bob, 1); err != nil || c.Company != "新公司" || len(c.Phones) != 2 {
+		t.Fatalf("after the import: %+v %v", c, err)
+	}
+}
+
+// TestImportKeptVersionsDroppedAtOpen: versions a committed import kept
+// (the box stopped before dropping them) are dropped when the directory
+// opens, the merged customers staying merged.
+func TestImportKeptVersionsDroppedAtOpen(t *testing.T) {
+	m := kv.NewMem()
+	d, err := Open(m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := mustCategory(t, d, "c")
+	c, err := d.Create(alice, Customer{Category: cat.ID, Name: "合并后", Phones: []Phone{{Number: "13700000000"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Update(func(tx kv.Tx) error {
+		return kv.PutJSON(tx, BucketMeta, metaKey(metaBefore, c.ID), Customer{ID: c.ID, Category: cat.ID, Name: "合并前"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	d2, err := Open(m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := d2.Get(bob, c.ID); err != nil || got.Name != "合并后" {
+		t.Fatalf("the merged customer after open: %+v %v", got, err)
+	}
+	if n := countRecords(t, m); n != 2 {
+		t.Fatalf("%d records after open, want the customer and its number", n)
 	}
 }

@@ -3,8 +3,8 @@
 // reports, and level conversions.
 //
 // The modems themselves are in the subpackages v21 (300 bit/s FSK for the
-// T.30 control messages), v27ter (2400 and 4800 bit/s) and v29 (7200 and
-// 9600 bit/s). Each has a transmitter that fills 8 kHz int16 audio from a
+// T.30 control messages), v27ter (2400 and 4800 bit/s), v29 (7200 and
+// 9600 bit/s) and v17 (7200 to 14400 bit/s, trellis coded). Each has a transmitter that fills 8 kHz int16 audio from a
 // BitSource and a receiver that turns audio into bits for a Sink; both can
 // be restarted without allocating, so a T.30 session keeps one of each for
 // the whole call.
@@ -66,15 +66,31 @@ func (b *Bits) Take(n int) (uint32, int) {
 		b.n -= n
 		return v, n
 	}
-	var v uint32
-	for i := range n {
-		bit, ok := b.Next()
-		if !ok {
-			return v, i
+	if b.ws == nil {
+		var v uint32
+		for i := range n {
+			bit, ok := b.Next()
+			if !ok {
+				return v, i
+			}
+			v |= uint32(bit) << i
 		}
-		v |= uint32(bit) << i
+		return v, n
 	}
-	return v, n
+	// What is left of the word, then from the next ones.
+	v, got := b.buf&(1<<b.n-1), b.n
+	b.buf, b.n = 0, 0
+	for got < n {
+		w, k := b.ws.NextBits()
+		if k == 0 {
+			break
+		}
+		take := min(n-got, k)
+		v |= w & (1<<take - 1) << got
+		b.buf, b.n = w>>take, k-take
+		got += take
+	}
+	return v, got
 }
 
 func (b *Bits) refill() (int, bool) {

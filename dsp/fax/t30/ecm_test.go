@@ -12,7 +12,8 @@ import (
 // (PPR), then continues at the next rate down (CTC, CTR); with no rate left
 // it ends the partial page as it is (EOR, ERR) and goes on with the next
 // page. Here every burst of the first page is drowned in noise after its
-// first 400 ms, at 9600 bit/s (ctc) or at every rate (eor).
+// first 400 ms, at 9600 bit/s of V.29 (ctc), 14400 of V.17 (ctc v17: the
+// bursts after CTC train short at the new rate) or at every rate (eor).
 func TestECMGivesUp(t *testing.T) {
 	doc := testDoc(t)
 	quiet := line{law: faxtest.Alaw}
@@ -25,6 +26,7 @@ func TestECMGivesUp(t *testing.T) {
 		rate   int      // where the call ends
 	}{
 		{"ctc", 0, 9600, []string{"tx CTC", "rx CTR"}, 3, 7200},
+		{"ctc v17", AllModems, 14400, []string{"tx CTC", "rx CTR"}, 3, 12000},
 		{"eor", V27ter, 0, []string{"tx CTC", "tx EOR", "rx ERR"}, 2, 2400},
 	} {
 		t.Run(c.name, func(t *testing.T) {

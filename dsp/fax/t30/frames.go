@@ -116,7 +116,13 @@ const (
 	V27ter Modems = 1 << iota
 	// V29 is V.29, 9600 and 7200 bit/s.
 	V29
+	// V17 is V.17, 14400, 12000, 9600 and 7200 bit/s. A DIS offers it
+	// with V.29 and V.27ter only.
+	V17
 )
+
+// AllModems are the three image modems.
+const AllModems = V17 | V29 | V27ter
 
 // rate is one image data rate a session may use.
 type rate struct {
@@ -125,8 +131,13 @@ type rate struct {
 	code  byte // DCS bits 11-14, in the second octet of the field
 }
 
-// fallback lists the rates, fastest first: a failed training moves down.
+// fallback lists the rates, fastest first: a failed training moves down,
+// through V.17's rates, then V.29's and V.27ter's.
 var fallback = []rate{
+	{14400, V17, 0x20},
+	{12000, V17, 0x28},
+	{9600, V17, 0x24},
+	{7200, V17, 0x2c},
 	{9600, V29, 0x04},
 	{7200, V29, 0x0c},
 	{4800, V27ter, 0x08},
@@ -143,8 +154,10 @@ func disModems(fif []byte) Modems {
 		return V29
 	case 0x08, 0x00:
 		return V27ter
+	case 0x2c:
+		return V17 | V29 | V27ter
 	}
-	// 0x0c, or V.17 (0x2c) and others that include V.29 and V.27ter.
+	// 0x0c, or V.33 (0x1c) and others that include V.29 and V.27ter.
 	if fif[1]&0x0c == 0x0c {
 		return V29 | V27ter
 	}
@@ -278,6 +291,9 @@ func disFIF(m Modems, mr, ecm bool) []byte {
 		fif[1] |= 0x08
 	default:
 		fif[1] |= 0x0c
+		if m&V17 != 0 {
+			fif[1] |= 0x20 // V.17 (with V.29 and V.27ter)
+		}
 	}
 	setBit(fif, 15) // fine
 	if mr {

@@ -3,6 +3,7 @@ package t30
 import (
 	"callbox/dsp/fax/hdlc"
 	"callbox/dsp/fax/modem"
+	"callbox/dsp/fax/modem/v17"
 	"callbox/dsp/fax/modem/v21"
 	"callbox/dsp/fax/modem/v27ter"
 	"callbox/dsp/fax/modem/v29"
@@ -21,6 +22,7 @@ type Monitor struct {
 	v21rx    *v21.Rx
 	hdlcRx   hdlc.Rx
 	v21in    monitorV21
+	v17rx    *v17.Rx
 	v29rx    *v29.Rx
 	v27rx    *v27ter.Rx
 	fastRx   modem.Receiver
@@ -41,6 +43,7 @@ func NewMonitor() *Monitor {
 	m := &Monitor{}
 	m.v21in.m = m
 	m.v21rx = v21.NewRx(&m.v21in)
+	m.v17rx, _ = v17.NewRx(14400, &m.fastIn)
 	m.v29rx, _ = v29.NewRx(9600, &m.fastIn)
 	m.v27rx, _ = v27ter.NewRx(4800, &m.fastIn)
 	m.fastIn.s = &m.sess
@@ -107,10 +110,14 @@ func (m *Monitor) frame(f []byte) {
 			m.sess.blk = new([256][ecmFrameLen]byte)
 			m.sess.clearBlock()
 		}
-		if p.rate.modem == V29 {
+		switch p.rate.modem {
+		case V17:
+			m.v17rx.Restart(p.rate.bps, false) // the TCF's long training
+			m.fastRx = m.v17rx
+		case V29:
 			m.v29rx.Restart(p.rate.bps)
 			m.fastRx = m.v29rx
-		} else {
+		default:
 			m.v27rx.Restart(p.rate.bps)
 			m.fastRx = m.v27rx
 		}
@@ -166,6 +173,10 @@ func (m *Monitor) pps(fif []byte) {
 // burstEnded decodes the image data of a burst that has ended.
 func (m *Monitor) burstEnded() {
 	f := &m.fastIn
+	if f.trained && m.fastRx == m.v17rx {
+		// After V.17's long training (the TCF's), short ones.
+		m.v17rx.Restart(m.p.rate.bps, true)
+	}
 	if f.ecm {
 		f.reset()
 		return // ECM pages come together at PPS

@@ -22,6 +22,7 @@ import (
 	"callbox/dsp/fax/hdlc"
 	"callbox/dsp/fax/internal/dds"
 	"callbox/dsp/fax/modem"
+	"callbox/dsp/fax/modem/v17"
 	"callbox/dsp/fax/modem/v21"
 	"callbox/dsp/fax/modem/v27ter"
 	"callbox/dsp/fax/modem/v29"
@@ -80,7 +81,8 @@ type Config struct {
 	Ident string
 	// Level is the transmit level in dBm0; 0 picks DefaultLevel.
 	Level float64
-	// Modems are the image modems we offer or use; 0 means V.29 and V.27ter.
+	// Modems are the image modems we offer or use; 0 means V.29 and
+	// V.27ter. V.17 is offered and used only when asked for (AllModems).
 	Modems Modems
 	// NoMR restricts page coding to MH.
 	NoMR bool
@@ -175,6 +177,7 @@ type Session struct {
 	toneLeft int // samples until the cadence repeats
 	hdlcTx   hdlc.Tx
 	v21tx    *v21.Tx
+	v17tx    *v17.Tx
 	v29tx    *v29.Tx
 	v27tx    *v27ter.Tx
 	fastTx   modem.Transmitter
@@ -188,6 +191,7 @@ type Session struct {
 	v21rx   *v21.Rx
 	hdlcRx  hdlc.Rx
 	v21in   v21Sink
+	v17rx   *v17.Rx
 	v29rx   *v29.Rx
 	v27rx   *v27ter.Rx
 	fastRx  modem.Receiver
@@ -276,6 +280,9 @@ func New(cfg Config) (*Session, error) {
 	if s.v21tx, err = v21.NewTx(s.level, &s.hdlcTx); err != nil {
 		return nil, fmt.Errorf("t30: %w", err)
 	}
+	if s.v17tx, err = v17.NewTx(14400, s.level, &s.zeros); err != nil {
+		return nil, fmt.Errorf("t30: %w", err)
+	}
 	if s.v29tx, err = v29.NewTx(9600, s.level, &s.zeros); err != nil {
 		return nil, fmt.Errorf("t30: %w", err)
 	}
@@ -284,6 +291,9 @@ func New(cfg Config) (*Session, error) {
 	}
 	s.v21in.s, s.fastIn.s = s, s
 	s.v21rx = v21.NewRx(&s.v21in)
+	if s.v17rx, err = v17.NewRx(14400, &s.fastIn); err != nil {
+		return nil, err
+	}
 	if s.v29rx, err = v29.NewRx(9600, &s.fastIn); err != nil {
 		return nil, err
 	}
@@ -470,13 +480,18 @@ func (s *Session) frame(fcf byte, final bool, fif ...byte) []byte {
 	return append([]byte{address, ctl, fcf}, fif...)
 }
 
-// startFast sends src on the image modem at the session's rate.
+// startFast sends src on the image modem at the session's rate. V.17
+// trains long for the TCF and short for the pages after it.
 func (s *Session) startFast(src modem.BitSource, gap int) {
 	r := fallback[s.rateIdx]
-	if r.modem == V29 {
+	switch r.modem {
+	case V17:
+		s.v17tx.Restart(r.bps, s.st != stSendTCF, src)
+		s.fastTx = s.v17tx
+	case V29:
 		s.v29tx.Restart(r.bps, src)
 		s.fastTx = s.v29tx
-	} else {
+	default:
 		s.v27tx.Restart(r.bps, src)
 		s.fastTx = s.v27tx
 	}
@@ -544,10 +559,16 @@ func (s *Session) hear(fast bool) {
 		// post-page command) stays until then.
 		s.fastIn.reset()
 		r := fallback[s.rateIdx]
-		if r.modem == V29 {
+		switch r.modem {
+		case V17:
+			// The TCF comes after a long training, the pages after a
+			// short one.
+			s.v17rx.Restart(r.bps, s.st != stRecvTCF)
+			s.fastRx = s.v17rx
+		case V29:
 			s.v29rx.Restart(r.bps)
 			s.fastRx = s.v29rx
-		} else {
+		default:
 			s.v27rx.Restart(r.bps)
 			s.fastRx = s.v27rx
 		}
@@ -643,8 +664,13 @@ func (f *fastSink) Status(st modem.Status) {
 	case modem.TrainingOK:
 		f.trained = true
 		f.s.logf("image modem trained at %d bit/s", fallback[f.s.rateIdx].bps)
-		if f.s.st == stWaitPage {
+		switch f.s.st {
+		case stWaitPage:
 			f.s.timer = 0 // the page takes as long as it takes
+		case stRecvTCF:
+			// The TCF's 1.5 s from now on: a long training (V.17's
+			// 1.4 s) may have used up most of T4.
+			f.s.timer = max(f.s.timer, f.s.clock+tcfLen+second/2)
 		}
 	case modem.TrainingFailed:
 		f.failed = true

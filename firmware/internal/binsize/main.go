@@ -10,8 +10,9 @@
 // metadata is listed apart), and exits 1 when STRIPPED is over the budget.
 // With -dumpdep FILE (the linker's -dumpdep output of the FULL build) it
 // also names the functions that call reflect's Method or MethodByName with
-// a name known only at run time: any one of them makes the linker keep
-// every exported method of every type stored in an interface.
+// a name known only at run time, and exits 1 if there is one: any one of
+// them makes the linker keep every exported method of every type stored in
+// an interface.
 package main
 
 import (
@@ -45,36 +46,39 @@ func main() {
 		os.Exit(2)
 	}
 	if *dumpdep != "" {
-		if err := reportReflect(os.Stdout, *dumpdep); err != nil {
+		found, err := reportReflect(os.Stdout, *dumpdep)
+		if err != nil {
 			fmt.Fprintf(os.Stderr, "binsize: %v\n", err)
 			os.Exit(2)
 		}
+		over = over || found // such a call costs megabytes: refuse it
 	}
 	if over {
 		os.Exit(1)
 	}
 }
 
-// reportReflect names the reflective method callers in the dumpdep file.
-func reportReflect(w io.Writer, path string) error {
+// reportReflect names the reflective method callers in the dumpdep file
+// and reports whether there are any.
+func reportReflect(w io.Writer, path string) (bool, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer f.Close()
 	callers, err := reflectMethodCallers(f)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return false, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(callers) == 0 {
 		fmt.Fprintln(w, "no reflective method calls: the linker drops unused exported methods")
-		return nil
+		return false, nil
 	}
 	fmt.Fprintln(w, "these call reflect's Method or MethodByName with a run-time name, so every exported method of every type stored in an interface stays linked:")
 	for _, c := range callers {
 		fmt.Fprintf(w, "  %s\n", c)
 	}
-	return nil
+	return true, nil
 }
 
 // reflectMethodCallers reads the linker's -dumpdep lines ("from -> to",

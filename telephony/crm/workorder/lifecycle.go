@@ -1,6 +1,7 @@
 package workorder
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -21,7 +22,14 @@ const (
 	FieldNumber   FieldType = "number"
 	FieldDateTime FieldType = "datetime" // RFC 3339, or empty: now
 	FieldChoice   FieldType = "choice"
+	// FieldPhone is a number to call from the order (the crew's, say):
+	// up to MaxPhoneLen of digits, * and #, a + only first. A phone field
+	// keyed "x_phone" belongs to whoever the field "x" beside it names.
+	FieldPhone FieldType = "phone"
 )
+
+// MaxPhoneLen bounds a phone field's number.
+const MaxPhoneLen = 20
 
 // FieldDef is a field an order of a category needs, or one a step records.
 type FieldDef struct {
@@ -195,13 +203,13 @@ func checkFieldDefs(entity, field string, defs []FieldDef) error {
 			return err
 		}
 		switch d.Type {
-		case FieldText, FieldTextArea, FieldNumber, FieldDateTime:
+		case FieldText, FieldTextArea, FieldNumber, FieldDateTime, FieldPhone:
 		case FieldChoice:
 			if len(d.Choices) == 0 || len(d.Choices) > 64 {
 				return crm.Invalid(entity, f+".choices", "1 to 64 choices")
 			}
 		default:
-			return crm.Invalid(entity, f+".type", "text, textarea, number, datetime or choice")
+			return crm.Invalid(entity, f+".type", "text, textarea, number, datetime, choice or phone")
 		}
 	}
 	return nil
@@ -250,10 +258,38 @@ func fill(entity, prefix string, defs []FieldDef, values map[string]string, now 
 			if !slices.Contains(d.Choices, v) {
 				return nil, crm.Invalid(entity, f, "%q is not one of %s", v, strings.Join(d.Choices, ", "))
 			}
+		case FieldPhone:
+			n, err := CleanPhone(v)
+			if err != nil {
+				return nil, crm.Invalid(entity, f, "%s", err)
+			}
+			v = n
 		}
 		out[d.Key] = v
 	}
 	return out, nil
+}
+
+// CleanPhone checks a number to call: the spaces and dashes of its
+// written form dropped, up to MaxPhoneLen of digits, * and #, a + only
+// first.
+func CleanPhone(v string) (string, error) {
+	n := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(v))
+	body := strings.TrimPrefix(n, "+")
+	switch {
+	case body == "":
+		return "", errors.New("no number")
+	case len(n) > MaxPhoneLen:
+		return "", fmt.Errorf("longer than %d characters", MaxPhoneLen)
+	case strings.Trim(body, "0123456789*#") != "":
+		return "", fmt.Errorf("%q: only digits, * and #, a + first", v)
+	}
+	return n, nil
 }
 
 // parseTime accepts RFC 3339 and the browser's datetime-local form

@@ -1,6 +1,9 @@
 package workorder
 
 import (
+	"reflect"
+	"slices"
+
 	"callbox/telephony/crm/kv"
 )
 
@@ -31,6 +34,7 @@ func builtinLifecycles() []Lifecycle {
 				{ID: "dispatch", Name: "派工", From: []string{"accepted"}, To: "dispatched", Who: []string{WhoAssignee, "supervisor"},
 					Fields: []FieldDef{
 						{Key: "crew", Label: "抢修人员", Type: FieldText, Required: true},
+						{Key: "crew_phone", Label: "抢修人员电话", Type: FieldPhone},
 						{Key: "vehicle", Label: "抢修车辆", Type: FieldText},
 						{Key: "time", Label: "派工时间", Type: FieldDateTime, Required: true},
 					}},
@@ -52,6 +56,7 @@ func builtinLifecycles() []Lifecycle {
 					Fields: []FieldDef{
 						{Key: "opinion", Label: "客户意见", Type: FieldTextArea, Required: true},
 						{Key: "crew", Label: "抢修人员", Type: FieldText, Required: true},
+						{Key: "crew_phone", Label: "抢修人员电话", Type: FieldPhone},
 						{Key: "vehicle", Label: "抢修车辆", Type: FieldText},
 					}},
 				{ID: "revisit", Name: "满意度回访", From: []string{"replied"}, To: "revisited", Who: []string{"supervisor"},
@@ -79,6 +84,27 @@ func builtinLifecycles() []Lifecycle {
 			},
 		},
 	}
+}
+
+// upgradeRepair gives a stored repair flow its crew's phone (the field
+// added since) when the flow is still the one shipped before it, as the
+// administrator left it untouched; a changed one stays as it is.
+func upgradeRepair(tx kv.Tx) error {
+	var stored Lifecycle
+	found, err := kv.GetJSON(tx, BucketMeta, kv.Key{metaLifecycle}.Str(LifecycleRepair), &stored)
+	if err != nil || !found {
+		return err
+	}
+	cur := builtinLifecycles()[0]
+	old := cur
+	old.Steps = slices.Clone(cur.Steps)
+	for i, st := range old.Steps {
+		old.Steps[i].Fields = slices.DeleteFunc(slices.Clone(st.Fields), func(f FieldDef) bool { return f.Key == "crew_phone" })
+	}
+	if !reflect.DeepEqual(stored, old) {
+		return nil
+	}
+	return kv.PutJSON(tx, BucketMeta, kv.Key{metaLifecycle}.Str(LifecycleRepair), cur)
 }
 
 // builtinCategory is a 大类 with its 小类.
@@ -124,7 +150,7 @@ func (s *Service) Seed() error {
 			return err
 		}
 		if seeded {
-			return nil
+			return upgradeRepair(tx)
 		}
 		for _, l := range builtinLifecycles() {
 			if err := l.Validate(); err != nil {

@@ -335,3 +335,89 @@ func FuzzLifecycle(f *testing.F) {
 		}
 	})
 }
+
+// TestCrewContacts: the repair flow's dispatch records the crew's phone;
+// the order then offers the customer's number and the crew's, named, and
+// a bad phone is refused with its field.
+func TestCrewContacts(t *testing.T) {
+	s := newService(t)
+	cat := category(t, s, "故障报修/低压故障")
+	o, err := s.Create(alice, NewOrder{Category: cat.ID, Description: "客户家中停电", Contact: "张三", Phone: "13800138000",
+		Fields: map[string]string{"place": "城区", "bureau": "鼓楼供电局", "address": "中山北路1号"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ phone, field string }{
+		{"1390000000012345678901", "crew_phone"}, // 22 characters
+		{"139abc", "crew_phone"},
+		{"86+139", "crew_phone"},
+		{"+", "crew_phone"},
+	} {
+		_, _, err := s.Take(boss, o.ID, "dispatch", 0, map[string]string{"crew": "王师傅", "crew_phone": tc.phone})
+		var fe *crm.FieldError
+		if !errors.As(err, &fe) || fe.Field != tc.field {
+			t.Fatalf("crew phone %q: %v", tc.phone, err)
+		}
+	}
+	if _, _, err := s.Take(boss, o.ID, "dispatch", 0, map[string]string{"crew": "王师傅", "crew_phone": "139-0000 0001", "vehicle": "苏A12345"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Contacts(o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Contact{{Key: ContactCustomer, Name: "张三", Number: "13800138000"},
+		{Key: "steps.dispatch.crew_phone", Label: "抢修人员电话", Name: "王师傅", Number: "13900000001"}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("contacts %+v, want %+v", got, want)
+	}
+	if c, err := s.Contact(o.ID, "steps.dispatch.crew_phone"); err != nil || c.Number != "13900000001" {
+		t.Fatalf("the crew's contact: %+v %v", c, err)
+	}
+	if _, err := s.Contact(o.ID, "steps.arrive.x"); !errors.Is(err, crm.ErrInvalid) {
+		t.Fatalf("an unknown contact: %v", err)
+	}
+	for _, n := range []string{"+8613900000001", "*50#", "01234567890123456789"} {
+		if got, err := CleanPhone(n); err != nil || got != n {
+			t.Errorf("CleanPhone(%q) = %q %v", n, got, err)
+		}
+	}
+}
+
+// TestSeedUpgradesRepairCrewPhone: a store seeded before the crew's phone
+// existed gets it in its repair flow when the flow is untouched; one the
+// administrator changed stays as it is.
+func TestSeedUpgradesRepairCrewPhone(t *testing.T) {
+	for _, changed := range []bool{false, true} {
+		m := kv.NewMem()
+		s, err := Open(m, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Seed(); err != nil {
+			t.Fatal(err)
+		}
+		old := builtinLifecycles()[0]
+		for i := range old.Steps {
+			old.Steps[i].Fields = slices.DeleteFunc(old.Steps[i].Fields, func(f FieldDef) bool { return f.Key == "crew_phone" })
+		}
+		if changed {
+			old.Name = "抢修"
+		}
+		if err := m.Update(func(tx kv.Tx) error {
+			return kv.PutJSON(tx, BucketMeta, kv.Key{metaLifecycle}.Str(LifecycleRepair), old)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Seed(); err != nil {
+			t.Fatal(err)
+		}
+		ls, _ := s.Lifecycles()
+		i := slices.IndexFunc(ls, func(l Lifecycle) bool { return l.ID == LifecycleRepair })
+		st, _ := ls[i].Step("dispatch")
+		has := slices.ContainsFunc(st.Fields, func(f FieldDef) bool { return f.Key == "crew_phone" })
+		if has == changed {
+			t.Errorf("changed=%v: the dispatch step's fields after the seed: %+v", changed, st.Fields)
+		}
+	}
+}

@@ -16,7 +16,9 @@ type Equalizer struct {
 	p1, p2    []int64 // on 64-bit machines: cre + cim<<32 and -cim + cre<<32
 	bre, bim  []int16 // the last n inputs, newest first, twice over
 	pos       int
-	mu        int32 // LMS step, Q16
+	mu        int32   // LMS step, Q16
+	savedRe   []int32 // taps kept by Save
+	savedIm   []int32
 }
 
 // NewEqualizer returns an equaliser of n taps (odd) whose main tap is the
@@ -32,7 +34,9 @@ func NewEqualizer(n int) *Equalizer {
 	e.cre, e.cim = make([]int16, n), make([]int16, n)
 	e.p1, e.p2 = make([]int64, n), make([]int64, n)
 	e.bre, e.bim = make([]int16, 2*n), make([]int16, 2*n)
+	e.savedRe, e.savedIm = make([]int32, n), make([]int32, n)
 	e.Reset()
+	e.Save()
 	return e
 }
 
@@ -46,6 +50,25 @@ func (e *Equalizer) Reset() {
 	for i := range e.n {
 		e.setTap(i)
 	}
+	e.pos = 0
+}
+
+// Save keeps a copy of the taps for Restore.
+func (e *Equalizer) Save() {
+	copy(e.savedRe, e.wre)
+	copy(e.savedIm, e.wim)
+}
+
+// Restore takes back the taps Save kept (a pure delay if none were) and
+// empties the equaliser's input.
+func (e *Equalizer) Restore() {
+	copy(e.wre, e.savedRe)
+	copy(e.wim, e.savedIm)
+	for i := range e.n {
+		e.setTap(i)
+	}
+	clear(e.bre)
+	clear(e.bim)
 	e.pos = 0
 }
 

@@ -38,6 +38,11 @@ type Params struct {
 	EqPower      float64 // the equaliser's mean input power, units squared
 	DataAdapt    int     // in data, adapt the equaliser every this many symbols
 	Points       []Point // the constellation, 1/Unit
+	// KeepEqualizer starts a training with the equaliser as the last
+	// good reception left it (V.17's short training): the taps saved when
+	// a training succeeded and again when its data ended, untouched by
+	// noise or failed trainings since.
+	KeepEqualizer bool
 }
 
 // Receiver stages.
@@ -136,7 +141,11 @@ func (r *Receiver) Receive(x []int16) {
 
 // begin readies the receiver for a training sequence.
 func (r *Receiver) begin() {
-	r.EQ.Reset()
+	if r.p.KeepEqualizer {
+		r.EQ.Restore()
+	} else {
+		r.EQ.Reset()
+	}
 	r.EQ.SetStep(0.25, r.p.EqPower)
 	r.FE.TimingGain = 1
 	r.FE.Acquiring = true
@@ -202,6 +211,7 @@ func (r *Receiver) symbol() {
 			r.FE.TimingGain = dataTiming
 			r.stage, r.count = stData, 0
 			r.errFast, r.errSlow, r.hit, r.disarm = 0, 0, false, false
+			r.EQ.Save()
 			r.sink.Status(modem.TrainingOK)
 		}
 	case stData:
@@ -219,8 +229,18 @@ func (r *Receiver) symbol() {
 			t := r.Loop.Back(target)
 			r.EQ.Adapt(Point{Re: t.Re - v.Re, Im: t.Im - v.Im})
 		}
+		if r.count%saveEvery == 0 && !r.disarm && r.errSlow < r.hitErr/4 {
+			// Data going well: its taps are the best yet (for a short
+			// training); the fading end of a carrier or a line hit
+			// never get here.
+			r.EQ.Save()
+		}
 	}
 }
+
+// saveEvery is how often, in symbols of data received well, the
+// equaliser's taps are saved for a short training.
+const saveEvery = 256
 
 // hitFactor sets the decision error, relative to the training's limit,
 // that is taken for a line hit.

@@ -98,7 +98,7 @@ type Tx struct {
 	level float64
 	sh    *qam.Shaper
 	state int // phase of the last data symbol, eighths of a turn
-	scr   uint32
+	scr   qam.Scrambler
 	train uint8
 }
 
@@ -137,7 +137,8 @@ func (t *Tx) Restart(rate int, src modem.BitSource) error {
 		t.sh.SetLevel(Baud, Carrier, txBeta, p.rms, t.level)
 	}
 	t.rate, t.p = rate, p
-	t.state, t.scr, t.train = 0, 0, trainingScramblerInit
+	t.state, t.train = 0, trainingScramblerInit
+	t.scr.Reset(0)
 	t.Start(t.sh, t, src, txSpan, tailLen)
 	return nil
 }
@@ -149,15 +150,7 @@ func (t *Tx) bits(n int, data bool) uint32 {
 	if data {
 		in = t.Data(n)
 	}
-	var out uint32
-	reg := t.scr
-	for i := range n {
-		b := (in>>i ^ reg>>17 ^ reg>>22) & 1
-		reg = reg<<1 | b
-		out |= b << i
-	}
-	t.scr = reg
-	return out
+	return t.scr.Scramble(in, n)
 }
 
 // Next returns symbol s of the transmission.

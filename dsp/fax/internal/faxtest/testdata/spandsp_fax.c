@@ -7,16 +7,23 @@
  *   hdlc-rx                 bits on stdin -> "ok HEX" or "bad HEX" per frame
  *   v21-tx LEVEL            frames on stdin -> V.21 ch2 audio (1 s of flags first)
  *   v21-rx                  audio on stdin -> "<sample> ok|bad HEX" per frame
- *   modem-tx v29|v27ter RATE LEVEL
+ *   modem-tx v17|v29|v27ter RATE LEVEL
  *                           bits ('0'/'1') on stdin -> the modem's audio: training,
- *                           the bits, its closing sequence
- *   modem-rx v29|v27ter RATE
+ *                           the bits, its closing sequence (V.17: long training)
+ *   modem-rx v17|v29|v27ter RATE
  *                           audio on stdin -> "S <status>" lines as they happen,
  *                           then "B <bits>" with every data bit received
+ *   v17-pair-tx RATE LEVEL  bits on stdin -> V.17 audio: the bits after a long training,
+ *                           0.1 s of silence, the same bits after a short training
+ *                           (as T.30 sends a TCF, then pages)
+ *   v17-pair-rx RATE        audio on stdin -> a long-training V.17 receiver that restarts
+ *                           for a short training when the first carrier drops; prints
+ *                           "S <status>" lines and a "B <bits>" line per carrier
  *   bench-v21-rx N          times the V.21 receiver over N blocks of its own
  *   bench-v21-tx N          signal, and the transmitter over N blocks; prints
  *                           "wall-ns/sample cpu-ns/sample"; also bench-v29-rx-9600,
- *                           bench-v29-tx-9600, bench-v27ter-rx-4800 and so on
+ *                           bench-v29-tx-9600, bench-v27ter-rx-4800, bench-v17-tx-14400
+ *                           and so on
  *
  * Pages (libtiff and spandsp's T.4):
  *   pbm-to-tiff COMP FILLORDER YRES OUT.tif
@@ -36,7 +43,7 @@
  *   fax-rx OUT.tif MODEMS CODINGS  spandsp receives into OUT.tif, answering
  *                           Each block: 160 samples read from stdin (what the
  *                           other side sent), 160 written to stdout (flushed).
- *                           MODEMS: v29+v27ter, v29, v27ter; CODINGS: mh+mr, mh,
+ *                           MODEMS: v17+v29+v27ter, v29+v27ter, v29, v27ter; CODINGS: mh+mr, mh,
  *                           and with "ecm" error correction mode (and "mmr" T.6).
  *                           At the end (stdin closed, or soon after phase E) it
  *                           prints "result CODE TEXT pages-tx N pages-rx N rate N"
@@ -233,8 +240,15 @@ static int modem_tx_cmd(const char *modem, int rate, float level)
     int n;
     v29_tx_state_t *v29 = NULL;
     v27ter_tx_state_t *v27 = NULL;
+    v17_tx_state_t *v17 = NULL;
 
-    if (strcmp(modem, "v29") == 0)
+    if (strcmp(modem, "v17") == 0)
+    {
+        if ((v17 = v17_tx_init(NULL, rate, FALSE, stdin_bit, NULL)) == NULL)
+            die("bad V.17 rate");
+        v17_tx_power(v17, level);
+    }
+    else if (strcmp(modem, "v29") == 0)
     {
         if ((v29 = v29_tx_init(NULL, rate, FALSE, stdin_bit, NULL)) == NULL)
             die("bad V.29 rate");
@@ -248,7 +262,7 @@ static int modem_tx_cmd(const char *modem, int rate, float level)
     }
     do
     {
-        n = v29 ? v29_tx(v29, amp, 160) : v27ter_tx(v27, amp, 160);
+        n = v17 ? v17_tx(v17, amp, 160) : v29 ? v29_tx(v29, amp, 160) : v27ter_tx(v27, amp, 160);
         fwrite(amp, sizeof(int16_t), n, stdout);
     }
     while (n == 160);
@@ -295,9 +309,16 @@ static int modem_rx_cmd(const char *modem, int rate)
     size_t n;
     v29_rx_state_t *v29 = NULL;
     v27ter_rx_state_t *v27 = NULL;
+    v17_rx_state_t *v17 = NULL;
 
     /* The thresholds spandsp's fax stack (fax_modems.c) sets. */
-    if (strcmp(modem, "v29") == 0)
+    if (strcmp(modem, "v17") == 0)
+    {
+        if ((v17 = v17_rx_init(NULL, rate, rx_put_bit, NULL)) == NULL)
+            die("bad V.17 rate");
+        v17_rx_signal_cutoff(v17, -45.5f);
+    }
+    else if (strcmp(modem, "v29") == 0)
     {
         if ((v29 = v29_rx_init(NULL, rate, rx_put_bit, NULL)) == NULL)
             die("bad V.29 rate");
@@ -311,10 +332,98 @@ static int modem_rx_cmd(const char *modem, int rate)
     }
     while ((n = fread(amp, sizeof(int16_t), 160, stdin)) > 0)
     {
-        if (v29)
+        if (v17)
+            v17_rx(v17, amp, (int) n);
+        else if (v29)
             v29_rx(v29, amp, (int) n);
         else
             v27ter_rx(v27, amp, (int) n);
+    }
+    printf("B %.*s\n", (int) rx_nbits, rx_bits ? rx_bits : "");
+    return 0;
+}
+
+static char pair_bits[1 << 20];
+static int pair_n;
+static int pair_i;
+
+static int pair_bit(void *user_data)
+{
+    (void) user_data;
+    if (pair_i >= pair_n)
+        return SIG_STATUS_END_OF_DATA;
+    return pair_bits[pair_i++];
+}
+
+static int v17_pair_tx_cmd(int rate, float level)
+{
+    int16_t amp[160];
+    int n;
+    int c;
+    v17_tx_state_t *s;
+
+    while ((c = getchar()) != EOF && pair_n < (int) sizeof(pair_bits))
+    {
+        if (c == '0' || c == '1')
+            pair_bits[pair_n++] = (char) (c - '0');
+    }
+    if ((s = v17_tx_init(NULL, rate, FALSE, pair_bit, NULL)) == NULL)
+        die("bad V.17 rate");
+    v17_tx_power(s, level);
+    for (int pass = 0;  pass < 2;  pass++)
+    {
+        if (pass == 1)
+        {
+            memset(amp, 0, sizeof(amp));
+            for (int i = 0;  i < 5;  i++)
+                fwrite(amp, sizeof(int16_t), 160, stdout);
+            pair_i = 0;
+            v17_tx_restart(s, rate, FALSE, TRUE);
+        }
+        do
+        {
+            n = v17_tx(s, amp, 160);
+            fwrite(amp, sizeof(int16_t), n, stdout);
+        }
+        while (n == 160);
+    }
+    return 0;
+}
+
+static int pair_down;
+
+static void pair_put_bit(void *user_data, int bit)
+{
+    if (bit == SIG_STATUS_CARRIER_DOWN)
+        pair_down = 1;
+    rx_put_bit(user_data, bit);
+}
+
+static int v17_pair_rx_cmd(int rate)
+{
+    int16_t amp[160];
+    size_t n;
+    int restarted = 0;
+    v17_rx_state_t *s;
+
+    if ((s = v17_rx_init(NULL, rate, pair_put_bit, NULL)) == NULL)
+        die("bad V.17 rate");
+    v17_rx_signal_cutoff(s, -45.5f);
+    while ((n = fread(amp, sizeof(int16_t), 160, stdin)) > 0)
+    {
+        v17_rx(s, amp, (int) n);
+        if (pair_down)
+        {
+            pair_down = 0;
+            printf("B %.*s\n", (int) rx_nbits, rx_bits ? rx_bits : "");
+            rx_nbits = 0;
+            if (!restarted)
+            {
+                restarted = 1;
+                v17_rx_restart(s, rate, TRUE);
+                v17_rx_signal_cutoff(s, -45.5f);
+            }
+        }
     }
     printf("B %.*s\n", (int) rx_nbits, rx_bits ? rx_bits : "");
     return 0;
@@ -438,6 +547,33 @@ static int bench_cmd(const char *what, long blocks)
                     v29_tx(t29, amp, 160);
                 else
                     v27ter_tx(t27, amp, 160);
+            }
+            off = (off + 160) % rec_len;
+        }
+    }
+    else if (strncmp(what, "v17-", 4) == 0)
+    {
+        int rate = atoi(what + 7);
+        int rx = what[4] == 'r';
+        v17_tx_state_t *t17 = v17_tx_init(NULL, rate, FALSE, ones_bit, NULL);
+        v17_rx_state_t *r17 = v17_rx_init(NULL, rate, drop_bit, &sink);
+
+        if (t17 == NULL || r17 == NULL)
+            die("bad V.17 rate");
+        v17_tx(t17, rec, rec_len);
+        w0 = now(CLOCK_MONOTONIC);
+        c0 = now(CLOCK_THREAD_CPUTIME_ID);
+        for (long i = 0, off = 0;  i < blocks;  i++)
+        {
+            if (rx)
+            {
+                if (off == 0)
+                    v17_rx_restart(r17, rate, FALSE);
+                v17_rx(r17, rec + off, 160);
+            }
+            else
+            {
+                v17_tx(t17, amp, 160);
             }
             off = (off + 160) % rec_len;
         }
@@ -703,6 +839,8 @@ static int fax_cmd(int sending, const char *file, const char *modems, const char
     int c = T30_SUPPORT_T4_1D_COMPRESSION;
     int after = 0;
 
+    if (strstr(modems, "v17"))
+        m |= T30_SUPPORT_V17;
     if (strstr(modems, "v29"))
         m |= T30_SUPPORT_V29;
     if (strstr(modems, "v27ter"))
@@ -768,6 +906,10 @@ int main(int argc, char **argv)
         return t4_rx_cmd(argv[2], atoi(argv[3]), atoi(argv[4]), argv[5]);
     if (strcmp(argv[1], "modem-tx") == 0 && argc == 5)
         return modem_tx_cmd(argv[2], atoi(argv[3]), (float) atof(argv[4]));
+    if (strcmp(argv[1], "v17-pair-tx") == 0 && argc == 4)
+        return v17_pair_tx_cmd(atoi(argv[2]), (float) atof(argv[3]));
+    if (strcmp(argv[1], "v17-pair-rx") == 0 && argc == 3)
+        return v17_pair_rx_cmd(atoi(argv[2]));
     if (strcmp(argv[1], "modem-rx") == 0 && argc == 4)
         return modem_rx_cmd(argv[2], atoi(argv[3]));
     if (strncmp(argv[1], "bench-", 6) == 0 && argc == 3)

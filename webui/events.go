@@ -68,6 +68,10 @@ const (
 	EventAgentState = "agent.state"
 	// EventConfigChanged: the configuration changed; reload what shows it.
 	EventConfigChanged = "config.changed"
+	// EventConferencePrefix starts the types of a live conference's
+	// changes ("conference.joined", ...): the live conference page
+	// follows them.
+	EventConferencePrefix = "conference."
 )
 
 // ErrBadEventID is what an Events implementation wraps for a resume id that
@@ -103,8 +107,9 @@ const (
 // stream sends "logout" and closes.
 //
 // What a user sees: everything with PermQueueMonitor; otherwise resets,
-// configuration changes, every agent's state and the events of their own
-// agent (User.Agent); on the wallboard's stream (?view=wallboard) with
+// configuration changes, every agent's state, the live conferences'
+// changes with PermQueueControl and the events of their own agent
+// (User.Agent); on the wallboard's stream (?view=wallboard) with
 // PermWallboard, the type of every other event with empty data ("{}"),
 // so that the wallboard knows when to reload.
 func (s *Server) eventsRoutes(authed *gin.RouterGroup) {
@@ -116,9 +121,11 @@ func canSee(u User, e LiveEvent) bool {
 	if u.Can(PermQueueMonitor) {
 		return true
 	}
-	switch e.Type {
-	case EventReset, EventAgentState, EventConfigChanged:
+	switch {
+	case e.Type == EventReset, e.Type == EventAgentState, e.Type == EventConfigChanged:
 		return true
+	case strings.HasPrefix(e.Type, EventConferencePrefix):
+		return u.Can(PermQueueControl) // who sees the live conference page
 	}
 	return u.Agent != "" && e.Agent == u.Agent
 }

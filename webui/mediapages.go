@@ -412,15 +412,81 @@ type RecordingUsage struct {
 	Purges     []PurgeRecord `json:"purges"`
 }
 
-// PurgeRecord is one recording retention removed.
+// PurgeRecord is one recording retention (or an administrator) removed.
 type PurgeRecord struct {
+	// Key is the entry's place in the purge log (PurgeQuery.Before).
+	Key    string `json:"key,omitempty"`
 	ID     string `json:"id"`
 	CallID string `json:"call_id,omitempty"`
+	File   string `json:"file,omitempty"`
 	Start  string `json:"start"` // RFC 3339
 	At     string `json:"at"`    // RFC 3339
 	Bytes  int64  `json:"bytes"`
-	// Reason is "age", "quota" or "floor".
+	// Reason is one of purgeReasons: "age", "quota", "floor" or
+	// "deleted" (by hand, by Who).
 	Reason string `json:"reason"`
+	Who    string `json:"who,omitempty"`
+}
+
+// purgeReasons are the reasons a recording is removed for.
+var purgeReasons = []string{"age", "quota", "floor", "deleted"}
+
+// PurgeQuery selects entries of the purge log, newest first.
+type PurgeQuery struct {
+	// Reason keeps one of purgeReasons ("": all).
+	Reason string
+	// Before pages on: entries older than the one with this Key.
+	Before string
+	Limit  int
+}
+
+// PurgePage is one page of the purge log, newest first; Next, when set,
+// is the Before of the next page.
+type PurgePage struct {
+	Purges []PurgeRecord `json:"purges"`
+	Next   string        `json:"next,omitempty"`
+}
+
+// RecordingPurgeSource is a Recordings that keeps its removals in a log
+// (GET /api/v1/recording-purges?reason=&before=&limit=, and the retention
+// page's list).
+type RecordingPurgeSource interface {
+	RecordingPurges(ctx context.Context, q PurgeQuery) (PurgePage, error)
+}
+
+// purgeQuery reads a PurgeQuery from the request; a reason not in
+// purgeReasons is refused.
+func purgeQuery(c *gin.Context, limit int) (PurgeQuery, *failure) {
+	q := PurgeQuery{Reason: c.Query("reason"), Before: c.Query("before"), Limit: limit}
+	if q.Reason != "" && !slices.Contains(purgeReasons, q.Reason) {
+		return q, fail(http.StatusBadRequest, "err.invalid", "reason")
+	}
+	return q, nil
+}
+
+func (s *Server) apiRecordingPurges(c *gin.Context) {
+	if _, ok := s.recordings(c); !ok {
+		return
+	}
+	src, ok := s.cfg.Recordings.(RecordingPurgeSource)
+	if !ok {
+		s.failWith(c, fail(http.StatusServiceUnavailable, "err.recording.unavailable", ""))
+		return
+	}
+	q, f := purgeQuery(c, limitOf(c))
+	if f != nil {
+		s.failWith(c, f)
+		return
+	}
+	p, err := src.RecordingPurges(c.Request.Context(), q)
+	if err != nil {
+		s.failWith(c, mediaFailure(err))
+		return
+	}
+	if p.Purges == nil {
+		p.Purges = []PurgeRecord{}
+	}
+	c.JSON(http.StatusOK, p)
 }
 
 // RecordingUsageSource is a Recordings that can tell its use.
@@ -469,12 +535,38 @@ func (s *Server) pageRetention(c *gin.Context) {
 		return
 	}
 	d := gin.H{"Set": set, "Encodings": recordingEncodings}
-	if u, err := s.recordingUsage(c); err == nil {
+	u, err := s.recordingUsage(c)
+	if err == nil {
+		err = s.purgeList(c, &u, d)
+	}
+	if err == nil {
 		d["Usage"] = u
 	} else if !errors.Is(err, errNoUsage) {
 		d["UsageError"] = s.failText(c, mediaFailure(err))
 	}
 	s.render(c, http.StatusOK, "retention", d)
+}
+
+// purgeList puts the page of the purge log the request asks for (?reason=,
+// ?before=) in u's Purges, when the recordings keep a log.
+func (s *Server) purgeList(c *gin.Context, u *RecordingUsage, d gin.H) error {
+	src, ok := s.cfg.Recordings.(RecordingPurgeSource)
+	if !ok {
+		return nil
+	}
+	q, f := purgeQuery(c, 50)
+	if f != nil {
+		q.Reason = ""
+	}
+	p, err := src.RecordingPurges(c.Request.Context(), q)
+	if err != nil {
+		return err
+	}
+	u.Purges, d["Reasons"], d["Reason"] = p.Purges, purgeReasons, q.Reason
+	if p.Next != "" {
+		d["Older"] = "/retention?" + url.Values{"reason": {q.Reason}, "before": {p.Next}}.Encode()
+	}
+	return nil
 }
 
 func (s *Server) pageConferenceLive(c *gin.Context) {

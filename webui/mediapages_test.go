@@ -2,6 +2,7 @@ package webui
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -192,6 +193,25 @@ func (m *memUsageRecordings) RecordingUsage(context.Context) (RecordingUsage, er
 	return m.usage, nil
 }
 
+// RecordingPurges pages the usage's purges (Key is the ID here).
+func (m *memUsageRecordings) RecordingPurges(_ context.Context, q PurgeQuery) (PurgePage, error) {
+	var p PurgePage
+	older := q.Before == ""
+	for _, e := range m.usage.Purges {
+		switch {
+		case !older:
+			older = e.ID == q.Before
+		case q.Reason != "" && e.Reason != q.Reason:
+		case len(p.Purges) == q.Limit:
+			p.Next = p.Purges[len(p.Purges)-1].ID
+			return p, nil
+		default:
+			p.Purges = append(p.Purges, e)
+		}
+	}
+	return p, nil
+}
+
 func newMemUsageRecordings() *memUsageRecordings {
 	return &memUsageRecordings{
 		memRecordings: &memRecordings{audio: map[string][]byte{}, set: RecordingSettings{Encoding: "alaw", MaxAgeDays: 90, MinFreeMB: 256}},
@@ -199,6 +219,7 @@ func newMemUsageRecordings() *memUsageRecordings {
 			Alarm: "recording_low", AlarmSince: "2026-12-02T03:00:00Z", Purges: []PurgeRecord{
 				{ID: "rec-old", CallID: "c1", Start: "2026-09-01T10:00:00Z", At: "2026-12-01T03:00:00Z", Bytes: 2 << 20, Reason: "age"},
 				{ID: "rec-big", CallID: "c2", Start: "2026-11-01T10:00:00Z", At: "2026-12-02T03:00:00Z", Bytes: 5 << 20, Reason: "quota"},
+				{ID: "rec-gone", CallID: "c3", Start: "2026-11-02T10:00:00Z", At: "2026-12-02T04:00:00Z", Bytes: 1 << 20, Reason: "deleted", Who: "root"},
 			}},
 	}
 }
@@ -423,6 +444,56 @@ func TestRetentionPage(t *testing.T) {
 		`<dd data-usage="count">12</dd>`, `data-purge="rec-old"`, "超过最长保留", "超出配额", "数据分区的剩余空间低于下限（自 2026-12-0"} {
 		if !strings.Contains(b, want) {
 			t.Errorf("the retention page lacks %s", want)
+		}
+	}
+	// Filtered by reason: only the removal by hand, and who did it.
+	b = c.getURL("/retention?reason=deleted").Body.String()
+	if !strings.Contains(b, `data-purge="rec-gone"`) || strings.Contains(b, `data-purge="rec-old"`) || !strings.Contains(b, "手动删除（操作人 root）") && !strings.Contains(b, "手动删除 (操作人 root)") {
+		t.Errorf("the retention page filtered by hand:\n%s", b)
+	}
+	// Unfiltered: every removal.
+	b = c.get("/retention").Body.String()
+	if !strings.Contains(b, `data-purge="rec-big"`) {
+		t.Errorf("the retention page lacks the second removal")
+	}
+}
+
+// TestRecordingPurgesAPI: GET /api/v1/recording-purges filters by reason,
+// pages with before and limit, and refuses an unknown reason.
+func TestRecordingPurgesAPI(t *testing.T) {
+	pe := newPagesEnv(t, withMedia)
+	c := pe.client(t)
+	c.login("root", "root-password")
+	for _, tc := range []struct {
+		query string
+		code  int
+		ids   string
+		next  string
+	}{
+		{"", 200, "rec-old rec-big rec-gone", ""},
+		{"?reason=quota", 200, "rec-big", ""},
+		{"?limit=1", 200, "rec-old", "rec-old"},
+		{"?before=rec-old&limit=1", 200, "rec-big", "rec-big"},
+		{"?reason=nonsense", 400, "", ""},
+	} {
+		r := c.getURL("/api/v1/recording-purges" + tc.query)
+		if r.Code != tc.code {
+			t.Errorf("%s: %d, want %d: %s", tc.query, r.Code, tc.code, r.Body)
+			continue
+		}
+		if tc.code != 200 {
+			continue
+		}
+		var p PurgePage
+		if err := json.Unmarshal(r.Body.Bytes(), &p); err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, e := range p.Purges {
+			ids = append(ids, e.ID)
+		}
+		if strings.Join(ids, " ") != tc.ids || p.Next != tc.next {
+			t.Errorf("%s: %v next %q, want %s next %q", tc.query, ids, p.Next, tc.ids, tc.next)
 		}
 	}
 }

@@ -166,6 +166,7 @@ var routeNeeds = map[string]string{
 	"GET /api/v1/recording-settings":                          string(PermPBX),
 	"PUT /api/v1/recording-settings":                          string(PermPBX),
 	"GET /api/v1/recording-usage":                             string(PermPBX),
+	"GET /api/v1/recording-purges":                            string(PermPBX),
 	"GET /api/v1/voicemail/boxes":                             "user",
 	"PUT /api/v1/voicemail/boxes/:box":                        string(PermPBX),
 	"DELETE /api/v1/voicemail/boxes/:box":                     string(PermPBX),

@@ -97,7 +97,8 @@ type RecordingSettings struct {
 //
 // (everyone's with PermRecordingsAll, else one's own) and with PermPBX
 // DELETE /api/v1/recordings/:id, GET/PUT /api/v1/recording-settings and
-// GET /api/v1/recording-usage (RecordingUsage).
+// GET /api/v1/recording-usage (RecordingUsage) and
+// GET /api/v1/recording-purges?reason=&before=&limit= (PurgePage).
 func (s *Server) recordingRoutes(authed *gin.RouterGroup) {
 	authed.GET("/recordings", s.apiSearchRecordings)
 	authed.GET("/recordings/:id", s.apiGetRecording)
@@ -106,6 +107,7 @@ func (s *Server) recordingRoutes(authed *gin.RouterGroup) {
 	authed.GET("/recording-settings", s.need(PermPBX), s.apiRecordingSettings)
 	authed.PUT("/recording-settings", s.need(PermPBX), s.apiSetRecordingSettings)
 	authed.GET("/recording-usage", s.need(PermPBX), s.apiRecordingUsage)
+	authed.GET("/recording-purges", s.need(PermPBX), s.apiRecordingPurges)
 }
 
 // recordings returns the store or answers 503.

@@ -32,25 +32,8 @@ func TestFaxCNGInFlowBetweenTwoBoxes(t *testing.T) {
 		t.Skip("app: a fax in real time through two daemons; make test-full runs it without the race detector")
 	}
 	t.Parallel()
-	trunk := func(port int) pbxconf.Trunk {
-		return pbxconf.Trunk{Name: "faxline", Kind: pbxconf.KindSIP, Host: "127.0.0.1", Port: port,
-			Transport: pbxconf.TransportUDP, Username: "faxbox"}
-	}
-	confB := ccTestPBX()
-	confB.Trunks = append(confB.Trunks, trunk(9))
-	ccB := ccTestConfig(t)
-	ccB.InboundRoutes = append(ccB.InboundRoutes, ccconf.InboundRoute{Name: "orders", Source: ccconf.SourceTrunk,
+	adminA, adminB := faxBoxes(t, 29000, 29400, ccconf.InboundRoute{Name: "orders", Source: ccconf.SourceTrunk,
 		Trunk: "faxline", DID: "7002", Target: ccconf.Target{Kind: ccconf.TargetFlow, Flow: "main"}})
-	b := bootCC(t, 29000, confB, ccB)
-	confA := testPBX()
-	confA.Trunks = append(confA.Trunks, trunk(sipPort(t, b)))
-	confA.Routes = append(confA.Routes, pbxconf.Route{Name: "fax", Patterns: []string{"7XXX"}, Trunks: []string{"faxline"}})
-	a := bootTelephonyWith(t, 29400, confA)
-	adminA, adminB := newWebAdmin(t, a), newWebAdmin(t, b)
-	adminB.doJSON(http.MethodPut, "/api/v1/trunks/faxline", trunk(sipPort(t, a)), http.StatusOK)
-	adminA.doJSON(http.MethodPut, "/api/v1/fax/settings", fax.Settings{Ident: "+86 21 5555 0101"}, http.StatusOK)
-	adminB.doJSON(http.MethodPut, "/api/v1/fax/settings", fax.Settings{Ident: "+86 10 5555 0202"}, http.StatusOK)
-
 	doc := faxtest.Document(2)
 	tf, err := tiff.Encode(doc, tiff.WriteOptions{Coding: t4.MR})
 	if err != nil {
@@ -88,6 +71,31 @@ func TestFaxCNGInFlowBetweenTwoBoxes(t *testing.T) {
 	if out.Status != fax.StatusDone || out.Pages != 2 {
 		t.Fatalf("A sent %+v", out)
 	}
+}
+
+// faxBoxes boots box B (the call centre, with route on the SIP trunk
+// "faxline") and box A (a plain PBX whose 7XXX go out on that trunk to B),
+// with their fax idents set, and returns their administrators.
+func faxBoxes(t *testing.T, rtpB, rtpA int, route ccconf.InboundRoute) (adminA, adminB *webAdmin) {
+	t.Helper()
+	trunk := func(port int) pbxconf.Trunk {
+		return pbxconf.Trunk{Name: "faxline", Kind: pbxconf.KindSIP, Host: "127.0.0.1", Port: port,
+			Transport: pbxconf.TransportUDP, Username: "faxbox"}
+	}
+	confB := ccTestPBX()
+	confB.Trunks = append(confB.Trunks, trunk(9))
+	ccB := ccTestConfig(t)
+	ccB.InboundRoutes = append(ccB.InboundRoutes, route)
+	b := bootCC(t, rtpB, confB, ccB)
+	confA := testPBX()
+	confA.Trunks = append(confA.Trunks, trunk(sipPort(t, b)))
+	confA.Routes = append(confA.Routes, pbxconf.Route{Name: "fax", Patterns: []string{"7XXX"}, Trunks: []string{"faxline"}})
+	a := bootTelephonyWith(t, rtpA, confA)
+	adminA, adminB = newWebAdmin(t, a), newWebAdmin(t, b)
+	adminB.doJSON(http.MethodPut, "/api/v1/trunks/faxline", trunk(sipPort(t, a)), http.StatusOK)
+	adminA.doJSON(http.MethodPut, "/api/v1/fax/settings", fax.Settings{Ident: "+86 21 5555 0101"}, http.StatusOK)
+	adminB.doJSON(http.MethodPut, "/api/v1/fax/settings", fax.Settings{Ident: "+86 10 5555 0202"}, http.StatusOK)
+	return adminA, adminB
 }
 
 // faxPages decodes a fax's TIFF as the API serves it.

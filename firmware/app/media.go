@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"callbox/firmware/backup"
 	"callbox/firmware/store"
+	"callbox/telephony/cc/ccevent"
 	"callbox/telephony/conference"
 	"callbox/telephony/recording"
 	"callbox/telephony/sip"
@@ -82,7 +84,7 @@ func (a *App) startMedia(ctx context.Context) error {
 		vmLog.Warn("voicemail's old mail settings not moved; tried again at the next start", "err", err)
 	}
 	conf, err := conference.New(conference.Config{Store: bucketKV{db, store.Conference}, Recorder: rec,
-		Log: a.log.With("component", "conference")})
+		Log: a.log.With("component", "conference"), OnEvent: a.publishConference})
 	if err != nil {
 		vm.Close()
 		rec.Close()
@@ -92,6 +94,35 @@ func (a *App) startMedia(ctx context.Context) error {
 	a.media = &mediaRun{rec: rec, vm: vm, conf: conf}
 	a.mu.Unlock()
 	return nil
+}
+
+// confEventPrefix starts the bus's types of live conference changes:
+// "conference.joined", "conference.left", "conference.muted",
+// "conference.locked", "conference.ended" (Target is the room, Number and
+// Detail "party" the party, Detail "parties" the count, State "muted" or
+// "locked" when so). The live conference page follows them.
+const confEventPrefix = "conference."
+
+// publishConference puts a live conference's change on the call centre's
+// event bus (none while the call centre is not running). It is called
+// under the conference service's lock: the bus never waits.
+func (a *App) publishConference(e conference.Event) {
+	bus := a.eventBus()
+	if bus == nil {
+		return
+	}
+	ev := ccevent.Event{Time: time.Now(), Type: ccevent.Type(confEventPrefix + string(e.Type)), Target: e.Room, Number: e.Number,
+		Detail: map[string]string{"parties": strconv.Itoa(e.Parties)}}
+	if e.Party != 0 {
+		ev.Detail["party"] = strconv.FormatUint(uint64(e.Party), 10)
+	}
+	switch {
+	case e.Type == conference.EventMuted && e.Muted:
+		ev.State = "muted"
+	case e.Type == conference.EventLocked && e.Locked:
+		ev.State = "locked"
+	}
+	bus.Publish(ev)
 }
 
 // stopMedia finishes the recordings in progress, the notifications and the

@@ -148,11 +148,34 @@ func (w recordingsWeb) RecordingUsage(context.Context) (webui.RecordingUsage, er
 	if a, ok := r.Alarm(); ok {
 		out.Alarm, out.AlarmSince = a.Code, a.Since.Format(time.RFC3339)
 	}
-	for _, p := range u.Purges {
-		out.Purges = append(out.Purges, webui.PurgeRecord{ID: p.ID, CallID: p.CallID, Start: p.Start.Format(time.RFC3339),
-			At: p.At.Format(time.RFC3339), Bytes: p.Bytes, Reason: p.Reason})
-	}
+	out.Purges = purgeRecords(u.Purges)
 	return out, nil
+}
+
+// RecordingPurges implements webui.RecordingPurgeSource.
+func (w recordingsWeb) RecordingPurges(_ context.Context, q webui.PurgeQuery) (webui.PurgePage, error) {
+	r, err := w.rec()
+	if err != nil {
+		return webui.PurgePage{}, err
+	}
+	log, more, err := r.Purges(recording.PurgeQuery{Reason: q.Reason, Before: q.Before, Limit: q.Limit})
+	if err != nil {
+		return webui.PurgePage{}, recordingErr(err)
+	}
+	p := webui.PurgePage{Purges: purgeRecords(log)}
+	if more {
+		p.Next = log[len(log)-1].Key
+	}
+	return p, nil
+}
+
+func purgeRecords(log []recording.PurgeEntry) []webui.PurgeRecord {
+	out := make([]webui.PurgeRecord, 0, len(log))
+	for _, p := range log {
+		out = append(out, webui.PurgeRecord{Key: p.Key, ID: p.ID, CallID: p.CallID, File: p.File, Start: p.Start.Format(time.RFC3339),
+			At: p.At.Format(time.RFC3339), Bytes: p.Bytes, Reason: p.Reason, Who: p.Who})
+	}
+	return out
 }
 
 // voicemailWeb adapts the voicemail service to webui.Voicemail.

@@ -153,6 +153,9 @@ func (s *Service) receiveFax(ses *session) {
 	s.startDialog(ses, func(d *dialog) {
 		if old != nil {
 			<-old.done // the flow no longer plays to the caller
+			// What it last asked of the switch (a message's tap taken off
+			// the leg) is done before the fax's tap goes on.
+			d.switchTurn()
 		}
 		if _, err := d.fax(""); err != nil && !errors.Is(err, ivr.ErrHangup) {
 			d.s.log.Info("fax not received", "call", d.id, "err", err)

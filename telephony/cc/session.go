@@ -234,7 +234,11 @@ func (s *Service) routeCall(ses *session, t ccconf.Target) {
 		ses.ac.Answer(ses.caller)
 		s.startDialog(ses, func(d *dialog) {
 			_ = d.voicemail(t.Mailbox)
-			d.hangup()
+			// A dialogue stopped for another (the fax receiver, when a
+			// fax machine is heard) leaves the caller to it.
+			if d.ctx.Err() == nil {
+				d.hangup()
+			}
 		})
 	case ccconf.TargetFax:
 		ses.ac.Answer(ses.caller)

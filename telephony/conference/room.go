@@ -1,10 +1,10 @@
 package conference
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
+
+	"callbox/telephony/internal/jsonkv"
 )
 
 // MaxParties is the most parties a room takes.
@@ -90,63 +90,10 @@ func (r *Room) check() error {
 }
 
 // Store holds the rooms as ordered key/value pairs (firmware/app backs it
-// with a bucket of the box's store). Range calls fn for from <= key < to
-// in ascending order; fn must not write. Get reports a missing key with
-// found false and no error.
-type Store interface {
-	Put(key, value []byte) error
-	Get(key []byte) (value []byte, found bool, err error)
-	Delete(key []byte) error
-	Range(from, to []byte, fn func(key, value []byte) error) error
-}
+// with a bucket of the box's store); the contract is jsonkv's.
+type Store = jsonkv.Store
 
-func roomKey(n string) []byte { return append([]byte{'r'}, n...) }
-
-type index struct{ st Store }
-
-func (x index) room(n string) (Room, error) {
-	b, ok, err := x.st.Get(roomKey(n))
-	if err != nil {
-		return Room{}, fmt.Errorf("conference: room %s: %w", n, err)
-	}
-	if !ok {
-		return Room{}, fmt.Errorf("%w: %s", ErrNotFound, n)
-	}
-	var r Room
-	if err := json.Unmarshal(b, &r); err != nil {
-		return Room{}, fmt.Errorf("conference: stored room %s: %w", n, err)
-	}
-	return r, nil
-}
-
-func (x index) put(r Room) error {
-	b, err := json.Marshal(r)
-	if err == nil {
-		err = x.st.Put(roomKey(r.Number), b)
-	}
-	if err != nil {
-		return fmt.Errorf("conference: room %s: %w", r.Number, err)
-	}
-	return nil
-}
-
-func (x index) rooms() ([]Room, error) {
-	var out []Room
-	err := x.st.Range([]byte{'r'}, []byte{'s'}, func(_, v []byte) error {
-		var r Room
-		if json.Unmarshal(v, &r) == nil {
-			out = append(out, r)
-		}
-		return nil
-	})
-	slices.SortFunc(out, func(a, b Room) int {
-		if a.Number < b.Number {
-			return -1
-		}
-		if a.Number > b.Number {
-			return 1
-		}
-		return 0
-	})
-	return out, err
+// rooms is the rooms' table: "r" + number.
+func rooms(st Store) jsonkv.Table[Room] {
+	return jsonkv.Table[Room]{St: st, Prefix: []byte{'r'}, Name: "conference: room", NotFound: ErrNotFound}
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"callbox/telephony/internal/jsonkv"
 	"callbox/telephony/pin"
 	"callbox/telephony/recording"
 )
@@ -58,13 +59,49 @@ type Config struct {
 	Recorder *recording.Recorder
 	// Now is the wall clock; nil is time.Now.
 	Now func() time.Time
+	// OnEvent, when set, hears every change of a live conference (the
+	// live pages follow them). It is called with the service's lock held:
+	// it must not call the Service, nor wait.
+	OnEvent func(Event)
+}
+
+// EventType names a change of a live conference.
+type EventType string
+
+// Changes of a live conference.
+const (
+	EventJoined EventType = "joined" // Party, Number, Parties
+	EventLeft   EventType = "left"   // Party, Parties (0: the conference is over)
+	EventMuted  EventType = "muted"  // Party, Muted
+	EventLocked EventType = "locked" // Locked
+	EventEnded  EventType = "ended"  // everyone let go
+)
+
+// Event is one change of a live conference.
+type Event struct {
+	Type    EventType
+	Room    string
+	Party   PartyID
+	Number  string
+	Parties int
+	Muted   bool
+	Locked  bool
+}
+
+// event tells OnEvent of a change in l (s.mu held).
+func (s *Service) event(l *live, e Event) {
+	if s.cfg.OnEvent == nil {
+		return
+	}
+	e.Room, e.Parties, e.Locked = l.room.Number, len(l.parties), l.locked
+	s.cfg.OnEvent(e)
 }
 
 // Service keeps the rooms and runs the live conferences in them.
 type Service struct {
 	cfg Config
 	log *slog.Logger
-	idx index
+	idx jsonkv.Table[Room]
 
 	mu   sync.Mutex
 	live map[string]*live
@@ -89,7 +126,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{cfg: cfg, log: cfg.Log, idx: index{cfg.Store}, live: map[string]*live{}}, nil
+	return &Service{cfg: cfg, log: cfg.Log, idx: rooms(cfg.Store), live: map[string]*live{}}, nil
 }
 
 // RoomInput is a room as an administrator sets it: PIN and ModeratorPIN,
@@ -102,14 +139,14 @@ type RoomInput struct {
 }
 
 // Rooms returns the rooms by number.
-func (s *Service) Rooms() ([]Room, error) { return s.idx.rooms() }
+func (s *Service) Rooms() ([]Room, error) { return s.idx.List() }
 
 // Room returns one room.
 func (s *Service) Room(n string) (Room, error) {
 	if !validNumber(n) {
 		return Room{}, fmt.Errorf("%w: %q", ErrNotFound, n)
 	}
-	return s.idx.room(n)
+	return s.idx.Get(n)
 }
 
 // PutRoom creates or changes a room; a live conference keeps going with
@@ -119,7 +156,7 @@ func (s *Service) PutRoom(in RoomInput) (Room, error) {
 	if err := r.check(); err != nil {
 		return Room{}, err
 	}
-	old, err := s.idx.room(r.Number)
+	old, err := s.idx.Get(r.Number)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		r.PINHash, r.ModeratorPINHash = "", ""
@@ -145,7 +182,7 @@ func (s *Service) PutRoom(in RoomInput) (Room, error) {
 		}
 		*p.hash = h
 	}
-	if err := s.idx.put(r); err != nil {
+	if err := s.idx.Put(r.Number, r); err != nil {
 		return Room{}, err
 	}
 	s.log.Info("conference room saved", "room", r.Number)
@@ -158,8 +195,8 @@ func (s *Service) DeleteRoom(n string) error {
 		return err
 	}
 	_ = s.End(n, "deleted")
-	if err := s.cfg.Store.Delete(roomKey(n)); err != nil {
-		return fmt.Errorf("conference: room %s: %w", n, err)
+	if err := s.idx.Delete(n); err != nil {
+		return err
 	}
 	s.log.Info("conference room deleted", "room", n)
 	return nil
@@ -343,6 +380,7 @@ func (s *Service) enter(r Room, from Caller, moderator bool, newAudio func() Aud
 		l.startRecording()
 	}
 	s.log.Info("conference party joined", "room", r.Number, "party", p.ID, "number", from.Number, "moderator", moderator, "parties", len(l.parties))
+	s.event(l, Event{Type: EventJoined, Party: p.ID, Number: from.Number})
 	return p, l, nil
 }
 
@@ -459,6 +497,7 @@ func (s *Service) key(l *live, p *party, k string) Sound {
 	case k == keyLock:
 		l.locked = !l.locked
 		s.log.Info("conference lock", "room", l.room.Number, "locked", l.locked)
+		s.event(l, Event{Type: EventLocked})
 		if l.locked {
 			return say(PromptLockedNow)
 		}
@@ -483,6 +522,7 @@ func (l *live) apply(p *party) {
 	if muted != p.Muted {
 		p.Muted = muted
 		l.audio.Talk(p.ID, !muted)
+		l.s.event(l, Event{Type: EventMuted, Party: p.ID, Number: p.Number, Muted: muted})
 	}
 }
 
@@ -510,6 +550,7 @@ func (s *Service) leave(l *live, p *party) {
 	delete(l.mutedBy, p.ID)
 	l.audio.Remove(p.ID)
 	s.log.Info("conference party left", "room", l.room.Number, "party", p.ID, "parties", len(l.parties))
+	s.event(l, Event{Type: EventLeft, Party: p.ID, Number: p.Number})
 	if len(l.parties) == 0 {
 		s.closeLocked(l)
 		return
@@ -551,6 +592,7 @@ func (s *Service) endLocked(l *live, why string) {
 		l.letGo(p, why)
 	}
 	s.log.Info("conference ended", "room", l.room.Number, "why", why)
+	s.event(l, Event{Type: EventEnded})
 }
 
 // End ends a room's conference (an administrator, a moderator on the
@@ -590,7 +632,10 @@ func (s *Service) Lock(room string, locked bool) error {
 	if l == nil {
 		return fmt.Errorf("%w: no conference in %s", ErrNotFound, room)
 	}
-	l.locked = locked
+	if l.locked != locked {
+		l.locked = locked
+		s.event(l, Event{Type: EventLocked})
+	}
 	return nil
 }
 

@@ -9,18 +9,13 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"callbox/telephony/internal/jsonkv"
 )
 
 // Store holds the index as ordered key/value pairs (firmware/app backs it
-// with a bucket of the box's store). Keys sort bytewise. Range calls fn for
-// from <= key < to (nil to: to the end) in ascending order; fn must not
-// write. Get reports a missing key with found false and no error.
-type Store interface {
-	Put(key, value []byte) error
-	Get(key []byte) (value []byte, found bool, err error)
-	Delete(key []byte) error
-	Range(from, to []byte, fn func(key, value []byte) error) error
-}
+// with a bucket of the box's store); the contract is jsonkv's.
+type Store = jsonkv.Store
 
 // Direction says who called whom.
 type Direction string
@@ -145,39 +140,17 @@ func ValidID(id string) bool {
 	return err == nil
 }
 
-// timeKey is the first record key of second t.
-func timeKey(t time.Time) []byte {
-	return recordKey(t.UTC().Format(idTime))
-}
-
 // index is the recordings' index over a Store.
 type index struct{ st Store }
 
-func (x index) put(r Record) error {
-	v, err := json.Marshal(r)
-	if err != nil {
-		return fmt.Errorf("recording: index: %w", err)
-	}
-	if err := x.st.Put(recordKey(r.ID), v); err != nil {
-		return fmt.Errorf("recording: index %s: %w", r.ID, err)
-	}
-	return nil
+// records is the table of the records: "r" + id.
+func (x index) records() jsonkv.Table[Record] {
+	return jsonkv.Table[Record]{St: x.st, Prefix: []byte{prefixRecord}, Name: "recording: index", NotFound: ErrNotFound}
 }
 
-func (x index) get(id string) (Record, error) {
-	v, ok, err := x.st.Get(recordKey(id))
-	if err != nil {
-		return Record{}, fmt.Errorf("recording: index %s: %w", id, err)
-	}
-	if !ok {
-		return Record{}, fmt.Errorf("%w: %s", ErrNotFound, id)
-	}
-	var r Record
-	if err := json.Unmarshal(v, &r); err != nil {
-		return Record{}, fmt.Errorf("recording: index %s: %w", id, err)
-	}
-	return r, nil
-}
+func (x index) put(r Record) error { return x.records().Put(r.ID, r) }
+
+func (x index) get(id string) (Record, error) { return x.records().Get(id) }
 
 func (x index) markProgress(id string, on bool) error {
 	var err error
@@ -267,29 +240,14 @@ func (x index) inProgress() ([]string, error) {
 // order; fn returns false to stop. Unreadable records are skipped and
 // counted in bad.
 func (x index) each(from, to time.Time, fn func(Record) bool) (bad int, err error) {
-	lo, hi := []byte{prefixRecord}, []byte{prefixRecord + 1}
+	var lo, hi string
 	if !from.IsZero() {
-		lo = timeKey(from)
+		lo = from.UTC().Format(idTime)
 	}
 	if !to.IsZero() {
-		hi = timeKey(to)
+		hi = to.UTC().Format(idTime)
 	}
-	stop := errors.New("stop")
-	err = x.st.Range(lo, hi, func(_, v []byte) error {
-		var r Record
-		if json.Unmarshal(v, &r) != nil {
-			bad++
-			return nil
-		}
-		if !fn(r) {
-			return stop
-		}
-		return nil
-	})
-	if err != nil && err != stop {
-		return bad, fmt.Errorf("recording: index: %w", err)
-	}
-	return bad, nil
+	return x.records().Each(lo, hi, func(_ string, r Record) bool { return fn(r) })
 }
 
 // Query selects recordings. The zero Query lists the newest.

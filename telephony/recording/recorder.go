@@ -107,18 +107,19 @@ type Recorder struct {
 	log *slog.Logger
 	idx index
 
-	mu       sync.Mutex
-	set      Settings
-	active   map[string]*Session
-	total    int64        // bytes of the finished recordings in the index
-	purges   []PurgeEntry // the last removals, oldest first (usage.go)
-	alarm    *Alarm
-	started  bool
-	closed   bool
-	purgeNow chan struct{}
-	purgeMu  sync.Mutex // one retention pass at a time
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup // the retention goroutine and the writers
+	mu     sync.Mutex
+	set    Settings
+	active map[string]*Session
+	total  int64 // bytes of the finished recordings in the index
+	// purgeLogged counts the purge log's entries (usage.go).
+	purgeLogged int
+	alarm       *Alarm
+	started     bool
+	closed      bool
+	purgeNow    chan struct{}
+	purgeMu     sync.Mutex // one retention pass at a time
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup // the retention goroutine and the writers
 }
 
 // New checks cfg; nothing happens until Start.
@@ -213,6 +214,7 @@ func (r *Recorder) Start(ctx context.Context) error {
 		return err
 	}
 	r.total = total
+	r.purgeLogged = r.trimPurgeLog()
 	ctx, r.cancel = context.WithCancel(ctx)
 	r.started = true
 	r.wg.Add(1)
@@ -637,7 +639,7 @@ func (r *Recorder) Delete(id, by string) error {
 	if busy {
 		return fmt.Errorf("%w: %s", ErrBusy, id)
 	}
-	return r.remove(rec, PurgeDeleted, "deleted by "+by)
+	return r.remove(rec, PurgeDeleted, "deleted by "+by, by)
 }
 
 // Active returns how many recordings are in progress.

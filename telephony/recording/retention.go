@@ -100,7 +100,7 @@ func (r *Recorder) Purge() (Purged, error) {
 			return out, err
 		}
 		for _, v := range batch {
-			if err := r.remove(v.rec, v.code, v.reason); err != nil {
+			if err := r.remove(v.rec, v.code, v.reason, ""); err != nil {
 				return out, err
 			}
 			out.Count++
@@ -112,6 +112,7 @@ func (r *Recorder) Purge() (Purged, error) {
 		}
 	}
 	r.checkAlarms(set, out.floor > 0)
+	r.trimPurges()
 	return out, nil
 }
 
@@ -144,8 +145,9 @@ func (r *Recorder) checkAlarms(set Settings, purgedForFloor bool) {
 }
 
 // remove deletes a recording's file and its entry and logs why (code is
-// one of the Purge constants, reason its words).
-func (r *Recorder) remove(rec Record, code, reason string) error {
+// one of the Purge constants, reason its words, who the user removing it
+// by hand).
+func (r *Recorder) remove(rec Record, code, reason, who string) error {
 	path := filepath.Join(r.cfg.Dir, rec.File)
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("recording: purge %s: %w", rec.ID, err)
@@ -167,6 +169,7 @@ func (r *Recorder) remove(rec Record, code, reason string) error {
 	}
 	r.log.Info("recording purged", "id", rec.ID, "call", rec.CallID, "service", rec.ServiceID,
 		"start", rec.Start, "bytes", rec.Size, "reason", reason)
-	r.logPurge(PurgeEntry{ID: rec.ID, CallID: rec.CallID, Start: rec.Start, At: r.cfg.Now(), Bytes: rec.Size, Reason: code, Detail: reason})
+	r.logPurge(PurgeEntry{ID: rec.ID, CallID: rec.CallID, File: rec.File, Start: rec.Start, At: r.cfg.Now(), Bytes: rec.Size,
+		Reason: code, Detail: reason, Who: who})
 	return nil
 }

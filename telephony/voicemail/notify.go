@@ -45,8 +45,7 @@ type legacySettings struct {
 // it once adopt returns nil; a box without one does nothing. Mail goes
 // through the Mailer only.
 func (s *Service) MoveLegacySMTP(adopt func(LegacySMTP) error) error {
-	var set legacySettings
-	ok, err := s.idx.get([]byte(keySettings), &set)
+	set, ok, err := s.idx.legacy()
 	if err != nil || !ok {
 		return err
 	}
@@ -55,7 +54,7 @@ func (s *Service) MoveLegacySMTP(adopt func(LegacySMTP) error) error {
 			return fmt.Errorf("voicemail: moving the old mail settings: %w", err)
 		}
 	}
-	return s.idx.del([]byte(keySettings))
+	return s.idx.delLegacy()
 }
 
 // jobKind is a kind of notification.

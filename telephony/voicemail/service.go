@@ -203,7 +203,7 @@ func (s *Service) PutBox(in BoxInput) (Box, error) {
 	if err := os.MkdirAll(s.boxDir(b.Number), 0o750); err != nil {
 		return Box{}, fmt.Errorf("voicemail: %w", err)
 	}
-	if err := s.idx.put(boxKey(b.Number), b); err != nil {
+	if err := s.idx.putBox(b.Number, b); err != nil {
 		return Box{}, err
 	}
 	s.log.Info("voicemail box saved", "box", b.Number, "kind", b.Kind)
@@ -224,11 +224,11 @@ func (s *Service) DeleteBox(n string) error {
 		return err
 	}
 	for _, m := range msgs {
-		if err := s.idx.del(msgKey(n, m.ID)); err != nil {
+		if err := s.idx.delMessage(n, m.ID); err != nil {
 			return err
 		}
 	}
-	if err := s.idx.del(boxKey(n)); err != nil {
+	if err := s.idx.delBox(n); err != nil {
 		return err
 	}
 	if err := os.RemoveAll(s.boxDir(n)); err != nil {
@@ -288,7 +288,7 @@ func (s *Service) SetState(box, id string, st State) error {
 		return nil
 	}
 	m.State = st
-	if err := s.idx.put(msgKey(box, id), m); err != nil {
+	if err := s.idx.putMessage(box, id, m); err != nil {
 		return err
 	}
 	s.lampNumber(box)
@@ -302,7 +302,7 @@ func (s *Service) DeleteMessage(box, id string) error {
 	if _, err := s.Message(box, id); err != nil {
 		return err
 	}
-	if err := s.idx.del(msgKey(box, id)); err != nil {
+	if err := s.idx.delMessage(box, id); err != nil {
 		return err
 	}
 	if err := os.Remove(s.messagePath(box, id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -370,7 +370,7 @@ func validID(id string) bool {
 // notifications. The box's lock is held by the caller.
 func (s *Service) addMessage(b Box, id string, from Caller, d time.Duration, at time.Time) (Message, error) {
 	m := Message{ID: id, Box: b.Number, Caller: from.Number, CallerName: from.Name, Received: at, Duration: d, State: StateNew}
-	if err := s.idx.put(msgKey(b.Number, id), m); err != nil {
+	if err := s.idx.putMessage(b.Number, id, m); err != nil {
 		return Message{}, err
 	}
 	s.log.Info("voicemail message left", "box", b.Number, "id", id, "caller", from.Number, "duration", d)
@@ -433,7 +433,7 @@ func (s *Service) setGreeting(box string, write func(tmp string) error) error {
 		return fmt.Errorf("voicemail: greeting of %s: %w", box, err)
 	}
 	b.Greeting = true
-	if err := s.idx.put(boxKey(box), b); err != nil {
+	if err := s.idx.putBox(box, b); err != nil {
 		return err
 	}
 	s.log.Info("voicemail greeting set", "box", box)
@@ -452,7 +452,7 @@ func (s *Service) DeleteGreeting(box string) error {
 		return fmt.Errorf("voicemail: %w", err)
 	}
 	b.Greeting = false
-	return s.idx.put(boxKey(box), b)
+	return s.idx.putBox(box, b)
 }
 
 // hashPIN hashes a box's PIN, refusing one that is not 4 to 8 digits.
@@ -477,7 +477,7 @@ func (s *Service) setPIN(box, code string) error {
 		return err
 	}
 	b.PINHash = h
-	return s.idx.put(boxKey(box), b)
+	return s.idx.putBox(box, b)
 }
 
 // login checks a box number and PIN, counting failures per box: after

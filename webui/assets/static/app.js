@@ -63,5 +63,10 @@ if (document.body.dataset.live !== undefined) {
     const { desk } = await import("./desk.js");
     desk(deskEl, live);
   }
+  const confEl = document.querySelector("[data-live-conference]");
+  if (confEl) {
+    const { liveConference } = await import("./conference.js");
+    liveConference(confEl, live);
+  }
   live.start();
 }

@@ -288,6 +288,11 @@ func concurrent(a *app.App, o options, sipp, dir, box string, uasPort int) error
 	printSetupLatency(dir, "uac_media")
 	r := st.RTP
 	fmt.Printf("  RTP streams                  %d: %d packets in, %d out\n", r.Streams, r.PacketsIn, r.PacketsOut)
+	if r.PacketsIn > 0 {
+		// Every packet a bridged leg hears is sent on by its partner.
+		fmt.Printf("  packets unsent               %.1f %% (in minus out, over in)\n",
+			100*float64(r.PacketsIn-min(r.PacketsOut, r.PacketsIn))/float64(r.PacketsIn))
+	}
 	fmt.Printf("  RTP lost (sequence gaps)     %d; late %d, concealed frames %d, ring drops %d, send drops %d\n",
 		r.Lost, r.Late, r.Concealed, r.RingDrops, r.SendDrops)
 	fmt.Printf("  kernel drops, full sockets   box's RTP sockets %d; far end's echo socket %d\n", boxDrops, echoDrops)

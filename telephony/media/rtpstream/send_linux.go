@@ -54,8 +54,8 @@ func (s *udpSender) send(fd uintptr) bool {
 	return true // never wait for writability
 }
 
-// port sets a sockaddr's port field, which is in network byte order.
-func port(p *uint16, v uint16) {
+// setPort sets a sockaddr's port field, which is in network byte order.
+func setPort(p *uint16, v uint16) {
 	b := (*[2]byte)(unsafe.Pointer(p))
 	b[0], b[1] = byte(v>>8), byte(v)
 }
@@ -67,11 +67,11 @@ func (s *udpSender) WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, erro
 		if !ip.Is4() {
 			return 0, syscall.EAFNOSUPPORT
 		}
-		port(&s.sa4.Port, addr.Port())
+		setPort(&s.sa4.Port, addr.Port())
 		s.sa4.Addr = ip.As4()
 		s.to, s.len = unsafe.Pointer(&s.sa4), syscall.SizeofSockaddrInet4
 	} else {
-		port(&s.sa6.Port, addr.Port())
+		setPort(&s.sa6.Port, addr.Port())
 		s.sa6.Addr = ip.As16()
 		s.to, s.len = unsafe.Pointer(&s.sa6), syscall.SizeofSockaddrInet6
 	}

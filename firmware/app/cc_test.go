@@ -456,3 +456,121 @@ func TestCallCentreOutboundSurvivesRestart(t *testing.T) {
 		t.Fatalf("1088 after the restart: %s %q", st.State, st.Reason)
 	}
 }
+
+// The day's inbound figures survive a restart like the states do: a call
+// on the line answered by 1088 on 202, a second one given up while 1088 is
+// on a break; the board's figures (the group's offered, answered, within
+// the service level, abandoned, timed out, service level; 1088's calls
+// and talk today) are the same after the console's restart, and on a box
+// started from the store as a kill -9 leaves it (a snapshot of what was
+// committed, opened by a new daemon). Before the fix both showed zeros.
+func TestCallCentreInboundFiguresSurviveRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("app: runs the daemon with sockets")
+	}
+	t.Parallel()
+	a := bootCC(t, 31800, ccTestPBX(), ccTestConfig(t))
+	svc, _ := a.CallCentre()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := svc.Login(ctx, "1088", cc.Device{Extension: "202"}); err != nil {
+		t.Fatal(err)
+	}
+	sb := a.livePorts().Sim()
+	p, co := sb.Phone("fxs2"), sb.CO("fxo1")
+	call := func(number string) {
+		t.Helper()
+		if err := co.Ring(si3050sim.Call{CallerID: &callerid.Message{Format: callerid.MDMF, Number: number}}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 15*time.Second, "the box answering the line", co.Answered)
+		if err := co.SendDTMF("1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	agent := func(s *cc.Service) acd.AgentStatus {
+		st, err := s.ACD().Agent("1088")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	call("02588886666")
+	eventually(t, 15*time.Second, "202 ringing", p.Ringing)
+	p.OffHook()
+	eventually(t, 15*time.Second, "a second of talk", func() bool {
+		st := agent(svc)
+		return st.State == acd.Talking && st.TalkTime >= time.Second
+	})
+	if err := co.Hangup(si3050sim.BusyTone, 0); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, "1088 done with the call", func() bool { return agent(svc).State != acd.Talking })
+	p.OnHook()
+	eventually(t, 15*time.Second, "the line free", func() bool { return !co.BoxOffHook() })
+	if err := svc.SetState(ctx, "1088", acd.Break, "lunch", ""); err != nil {
+		t.Fatal(err)
+	}
+	call("02588887777")
+	eventually(t, 15*time.Second, "the second caller waiting", func() bool { return len(svc.ACD().Waiting()) == 1 })
+	if err := co.Hangup(si3050sim.BusyTone, 0); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, "the caller gone", func() bool { return len(svc.ACD().Waiting()) == 0 })
+	eventually(t, 15*time.Second, "both fact rows ended", func() bool {
+		n := 0
+		for _, f := range storedFacts(t, a) {
+			if !f.Ended.IsZero() {
+				n++
+			}
+		}
+		return n == 2
+	})
+	q, st := svc.ACD().Queues()[0], agent(svc)
+	q.LongestWait = 0
+	if q.Offered != 2 || q.Answered != 1 || q.Abandoned != 1 || st.Answered != 1 || st.TalkTime < time.Second {
+		t.Fatalf("before the restart: %+v; 1088 %d calls, %v talk", q, st.Answered, st.TalkTime)
+	}
+	same := func(when string, s *cc.Service) {
+		t.Helper()
+		q2, st2 := s.ACD().Queues()[0], agent(s)
+		q2.LongestWait = 0
+		// The talk is counted from the status log's times, the engine's to
+		// the nanosecond.
+		if q2 != q || st2.Answered != st.Answered || (st2.TalkTime-st.TalkTime).Abs() > time.Millisecond {
+			t.Fatalf("%s: %+v; 1088 %d calls, %v talk\nbefore: %+v; %d calls, %v talk", when, q2, st2.Answered, st2.TalkTime,
+				q, st.Answered, st.TalkTime)
+		}
+	}
+
+	// kill -9: what the store committed, opened by a new daemon.
+	dir := t.TempDir()
+	if err := a.withDB(func(db *store.DB) error {
+		f, err := os.Create(filepath.Join(dir, "callbox.db"))
+		if err != nil {
+			return err
+		}
+		if _, err := db.WriteTo(f); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := bootImport(t, dir, 32200, "")
+	eventually(t, 30*time.Second, "the second box's call centre", func() bool { s, _ := b.CallCentre(); return s != nil })
+	svcB, _ := b.CallCentre()
+	same("on the box started from the killed one's store", svcB)
+
+	first := a.WebAddr()
+	if err := (consoleHost{a}).Restart(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "the box after the restart", func() bool {
+		s, _ := a.CallCentre()
+		return s != nil && s != svc && a.WebAddr() != first && a.WebAddr() != ""
+	})
+	svc2, _ := a.CallCentre()
+	same("after the console's restart", svc2)
+}

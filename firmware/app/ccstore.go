@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"callbox/firmware/store"
 	"callbox/telephony/acd"
@@ -18,6 +19,7 @@ type factStore struct{ db *store.DB }
 var (
 	_ cc.FactStore   = (*factStore)(nil)
 	_ cc.DeviceStore = (*factStore)(nil)
+	_ cc.FactReader  = (*factStore)(nil)
 )
 
 // PutFact implements cc.FactStore: the row of f.Call, inserted or
@@ -56,6 +58,27 @@ func (s *factStore) Facts() ([]cc.Fact, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("app: facts: %w", err)
+	}
+	return out, nil
+}
+
+// FactsSince implements cc.FactReader: call ids begin with the call's
+// time (UTC, 20060102T150405), so the rows from a time on are one range
+// of keys.
+func (s *factStore) FactsSince(from time.Time) ([]cc.Fact, error) {
+	var out []cc.Fact
+	err := s.db.View(func(tx *store.Tx) error {
+		return tx.Range(store.CCFacts, []byte(from.UTC().Format("20060102T150405")), nil, func(k, v []byte) error {
+			var f cc.Fact
+			if err := json.Unmarshal(v, &f); err != nil {
+				return fmt.Errorf("fact %x: %w", k, err)
+			}
+			out = append(out, f)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("app: facts since %s: %w", from.Format(time.RFC3339), err)
 	}
 	return out, nil
 }

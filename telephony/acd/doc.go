@@ -67,5 +67,8 @@
 // ConfigStore, StatusLog and CallbackStore are the only storage the engine
 // knows; MemStore implements all three for tests and the simulator, and
 // firmware/store implements them over bbolt. Their values are plain data
-// with JSON tags (rules and states encode by name).
+// with JSON tags (rules and states encode by name). The day's counters
+// are not stored: after a restart the wiring counts them again from its
+// status log and call records and gives them back with SeedToday, before
+// calls arrive.
 package acd

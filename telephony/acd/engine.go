@@ -509,6 +509,19 @@ func (e *Engine) Config() Config {
 	return e.cfg
 }
 
+// dayStart is the midnight that began t's day, in t's zone.
+func dayStart(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
 func dayKey(t time.Time) int {
 	y, m, d := t.Date()
 	return y*10000 + int(m)*100 + d
@@ -1386,7 +1399,7 @@ func (e *Engine) Hangup(callID CallID) error {
 func (e *Engine) endTalk(c *call, now time.Time) {
 	a := e.agents[c.agent]
 	talk := now.Sub(c.answered)
-	a.talk += talk
+	a.talk += now.Sub(later(c.answered, dayStart(now))) // today's part
 	a.call = nil
 	// The agent's own wrap-up, else that of the group the call came
 	// through; either way one clock, the agent's.
@@ -1622,6 +1635,18 @@ func (e *Engine) Logout(agentID AgentID) error { return e.SetState(agentID, Offl
 // Ringing and talking agents cannot be changed (ErrEngaged); the engine
 // alone sets Ringing, Talking and WrapUp.
 func (e *Engine) SetState(agentID AgentID, to State, reason string) error {
+	return e.setStateSince(agentID, to, reason, time.Time{})
+}
+
+// RestoreState is SetState for a restart: the agent is back in the state
+// their status log ended in, in it since that time (an earlier since than
+// now), so that the time in state and the longest-idle order go on as
+// before the restart.
+func (e *Engine) RestoreState(agentID AgentID, to State, reason string, since time.Time) error {
+	return e.setStateSince(agentID, to, reason, since)
+}
+
+func (e *Engine) setStateSince(agentID AgentID, to State, reason string, since time.Time) error {
 	return e.do(func(now time.Time) error {
 		a, err := e.agentByID(agentID)
 		if err != nil {
@@ -1645,6 +1670,12 @@ func (e *Engine) SetState(agentID AgentID, to State, reason string) error {
 			a.noAnswer = 0
 		}
 		e.setState(a, to, reason, now)
+		if !since.IsZero() && since.Before(now) {
+			a.since = since
+			if to == Idle {
+				a.idleSince = since
+			}
+		}
 		if to == Idle {
 			e.dispatch(now)
 		} else {

@@ -1,6 +1,9 @@
 package acd
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // QueueStats are a group's live figures; counters are for today (the
 // clock's calendar day) and reset at midnight.
@@ -89,7 +92,7 @@ func (e *Engine) Agents() []AgentStatus {
 		if a.call != nil {
 			s.Call = a.call.id
 			if a.state == Talking {
-				s.TalkTime += now.Sub(a.call.answered)
+				s.TalkTime += now.Sub(later(a.call.answered, dayStart(now)))
 			}
 		}
 		out[i] = s
@@ -129,4 +132,59 @@ func (e *Engine) Waiting() []WaitingCall {
 		out = append(out, w)
 	}
 	return out
+}
+
+// DayCounts are the day's counters a restart counts again (from the
+// status log and the fact rows) and gives back to a new engine with
+// SeedToday.
+type DayCounts struct {
+	// Day is any time in the day counted; counts of another day than the
+	// engine's are dropped.
+	Day    time.Time
+	Groups map[int]GroupCounts
+	Agents map[AgentID]AgentCounts
+}
+
+// GroupCounts are a group's counters of the day (see QueueStats).
+type GroupCounts struct {
+	Offered, Answered, AnsweredSL, Abandoned, TimedOut int
+}
+
+// AgentCounts are an agent's counters of the day: calls answered and
+// their talk time.
+type AgentCounts struct {
+	Answered int
+	Talk     time.Duration
+}
+
+// SeedToday sets today's counters of the groups and agents d names
+// (unknown ids are left out), for a restart in the middle of the day. It
+// is for the start only: with a call waiting, ringing or talking it is
+// refused (ErrBadState), since that call's counts would be lost or
+// doubled. Restored callbacks do not count as calls here.
+func (e *Engine) SeedToday(d DayCounts) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.clock.Now()
+	e.rollDay(now)
+	for _, c := range e.calls {
+		if c.state == callWaiting || c.state == callTalking || c.state == callCBDialing {
+			return fmt.Errorf("%w: seeding the day's counts with call %s in progress", ErrBadState, c.id)
+		}
+	}
+	if dayKey(d.Day.In(now.Location())) != e.day {
+		return nil
+	}
+	for id, n := range d.Groups {
+		if gi, ok := e.groupIdx[id]; ok {
+			e.groups[gi].c = counters{offered: n.Offered, answered: n.Answered, answeredSL: n.AnsweredSL,
+				abandoned: n.Abandoned, timedOut: n.TimedOut}
+		}
+	}
+	for id, n := range d.Agents {
+		if ai, ok := e.agentIdx[id]; ok {
+			e.agents[ai].answered, e.agents[ai].talk = n.Answered, n.Talk
+		}
+	}
+	return nil
 }

@@ -77,10 +77,13 @@ func (s *Service) restore() error {
 			s.agentRT(id).device = d
 		}
 	}
+	now := s.clock.Now()
+	today := acd.DayCounts{Day: now, Groups: s.recountGroups(now), Agents: map[acd.AgentID]acd.AgentCounts{}}
 	if s.opts.Status == nil {
+		s.seedToday(today)
 		return nil
 	}
-	now := s.clock.Now()
+	logs := map[acd.AgentID][]acd.StatusEntry{}
 	for _, a := range s.cfg.Load().ACD().Agents {
 		es, err := s.opts.Status.StatusEntries(a.ID, now.Add(-31*24*time.Hour), now.Add(365*24*time.Hour))
 		if err != nil {
@@ -90,7 +93,18 @@ func (s *Service) restore() error {
 			continue
 		}
 		s.agentRT(a.ID).restoreOutbound(es, now)
-		last := es[len(es)-1]
+		today.Agents[a.ID] = inboundToday(es, now)
+		logs[a.ID] = es
+	}
+	// The counts go in before any agent is ready again: a restored
+	// callback may be dialled as soon as one is.
+	s.seedToday(today)
+	for _, a := range s.cfg.Load().ACD().Agents {
+		es, ok := logs[a.ID]
+		if !ok {
+			continue
+		}
+		last, since := es[len(es)-1], stateSince(es)
 		to, reason := last.To, last.Reason
 		switch {
 		case to == acd.Offline:
@@ -98,9 +112,9 @@ func (s *Service) restore() error {
 		case to == acd.Ringing || to == acd.Talking || to == acd.WrapUp,
 			to == acd.Busy && (reason == ReasonOutbound || reason == ReasonOutboundAnswered || reason == ReasonOutboundEnded):
 			// The call is gone with the restart.
-			to, reason = acd.Idle, ReasonRestored
+			to, reason, since = acd.Idle, ReasonRestored, time.Time{}
 		}
-		if err := s.acd.SetState(a.ID, to, reason); err != nil {
+		if err := s.acd.RestoreState(a.ID, to, reason, since); err != nil {
 			s.log.Warn("agent state not restored", "agent", a.ID, "state", to, "err", err)
 		}
 	}
@@ -467,4 +481,109 @@ func (s *Service) logOutbound(agent acd.AgentID, at time.Time, reason, call stri
 	if err := s.opts.Status.AppendStatus(e); err != nil {
 		s.log.Warn("outbound call not in the status log", "agent", agent, "call", call, "err", err)
 	}
+}
+
+// inboundToday counts an agent's calls in of today (of now's day) and
+// their talk again from the agent's status log (es, in time order), as the
+// engine counted them before a restart: every turn to talking is a call
+// answered (a transfer to the agent too), counted on the day it began;
+// its talk runs from then (or midnight) to the next entry, or now for a
+// call the restart cut.
+func inboundToday(es []acd.StatusEntry, now time.Time) acd.AgentCounts {
+	day := dayStart(now)
+	var n acd.AgentCounts
+	for i, e := range es {
+		if e.To != acd.Talking || e.From == acd.Talking {
+			continue
+		}
+		end := now
+		if i+1 < len(es) {
+			end = es[i+1].At
+		}
+		if !e.At.Before(day) {
+			n.Answered++
+		}
+		if end.After(day) {
+			n.Talk += end.Sub(later(e.At, day))
+		}
+	}
+	return n
+}
+
+// groupsToday counts the groups' figures of today (of now's day) again
+// from the fact rows, as the engine counted them before a restart: a
+// call queued today is offered to its group, and answered (within the
+// group's service-level threshold sl, or not), abandoned or timed out
+// (overflowed) by its row. Calls the engine turned away at the door or
+// moved to an overflow group have no row of their own and are not
+// counted again.
+func groupsToday(fs []Fact, sl map[int]time.Duration, now time.Time) map[int]acd.GroupCounts {
+	day := dayStart(now)
+	out := map[int]acd.GroupCounts{}
+	for _, f := range fs {
+		if f.Group == 0 || f.Queued.Before(day) || f.Queued.After(now) {
+			continue
+		}
+		n := out[f.Group]
+		n.Offered++
+		switch {
+		case !f.Answered.IsZero():
+			n.Answered++
+			if f.Answered.Sub(f.Queued) <= sl[f.Group] {
+				n.AnsweredSL++
+			}
+		case f.Disposition == "abandoned":
+			n.Abandoned++
+		case f.Disposition == "overflowed":
+			n.TimedOut++
+		}
+		out[f.Group] = n
+	}
+	return out
+}
+
+// recountGroups reads today's fact rows back when the fact store can; a
+// store that cannot be read costs the figures, not the service.
+func (s *Service) recountGroups(now time.Time) map[int]acd.GroupCounts {
+	r, ok := s.opts.Facts.(FactReader)
+	if !ok {
+		return nil
+	}
+	// A call's row may be written a while after it began (its id's time):
+	// a day's margin keeps calls that waited in the IVR over midnight.
+	fs, err := r.FactsSince(dayStart(now).Add(-24 * time.Hour))
+	if err != nil {
+		s.log.Warn("today's group figures not restored", "err", err)
+		return nil
+	}
+	sl := map[int]time.Duration{}
+	for _, q := range s.acd.Queues() {
+		sl[q.Group] = q.SLThreshold
+	}
+	return groupsToday(fs, sl, now)
+}
+
+// seedToday gives the engine the day's counts back (at start only).
+func (s *Service) seedToday(d acd.DayCounts) {
+	if err := s.acd.SeedToday(d); err != nil {
+		s.log.Warn("today's figures not restored", "err", err)
+	}
+}
+
+// dayStart is the midnight that began t's day, in t's zone.
+func dayStart(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
+}
+
+// stateSince is when the agent entered the state their status log (es, in
+// time order) ends in: the last entry, or the first of the entries before
+// it that restarts only repeated (a restored state is logged again, from
+// offline, at each start).
+func stateSince(es []acd.StatusEntry) time.Time {
+	i := len(es) - 1
+	for i > 0 && es[i].From == acd.Offline && es[i].To == es[i-1].To && es[i].Reason == es[i-1].Reason {
+		i--
+	}
+	return es[i].At
 }

@@ -47,6 +47,14 @@ type FactStore interface {
 	PutFact(f Fact) error
 }
 
+// FactReader gives stored fact rows back. A FactStore that implements it
+// lets a restart count the day's group figures again.
+type FactReader interface {
+	// FactsSince returns the rows of calls that began at or after from
+	// (by their ids' time), in any order.
+	FactsSince(from time.Time) ([]Fact, error)
+}
+
 // SLFormula is the service-level figure the box uses, as the API and the
 // pages show it next to the number: calls answered within the group's
 // threshold over calls answered plus calls abandoned after it; calls

@@ -222,6 +222,17 @@ func (f *memFacts) PutFact(x cc.Fact) error {
 	return nil
 }
 
+// FactsSince implements cc.FactReader, as the box's store does.
+func (f *memFacts) FactsSince(from time.Time) ([]cc.Fact, error) {
+	var out []cc.Fact
+	for _, x := range f.all() {
+		if !x.Queued.Before(from) {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
 func (f *memFacts) all() []cc.Fact {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -275,6 +286,9 @@ type stores struct {
 	devices *memDevices
 	facts   *memFacts
 	flows   *ivr.Repository
+	// later starts a rig built on the stores that much after the
+	// clocks' start: a restart later in the day than the calls stored.
+	later time.Duration
 }
 
 func newStores() *stores {
@@ -364,6 +378,7 @@ func newRigWith(t testing.TB, cfg ccconf.Config, st *stores, more cc.Options, fl
 		}
 	}
 	clk := sim.VirtualClock()
+	clk.Advance(st.later)
 	lp, err := lineport.OpenSim(context.Background(), sim.Options{Clock: clk})
 	if err != nil {
 		t.Fatal(err)

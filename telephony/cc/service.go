@@ -181,8 +181,7 @@ type agentRT struct {
 
 // outToday rolls rt's outbound counters over at midnight of now's day.
 func (rt *agentRT) outToday(now time.Time) {
-	y, m, d := now.Date()
-	if day := time.Date(y, m, d, 0, 0, 0, 0, now.Location()); !day.Equal(rt.day) {
+	if day := dayStart(now); !day.Equal(rt.day) {
 		rt.day, rt.outCalls, rt.outTalk = day, 0, 0
 	}
 }

@@ -29,6 +29,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"net"
 	"os"
@@ -231,6 +232,14 @@ func run(o options) error {
 		return err
 	}
 	defer uas.Stop()
+	// The INVITEs to the agents on the wire, when a raw socket may be had.
+	wr, wireErr := startWire(ctx, agentPort)
+	var invites []wireInvite
+	defer func() {
+		if wr != nil {
+			wr.stop()
+		}
+	}()
 	if err := registerAgents(ctx, sipp, dir, box, agentPort, o.agents); err != nil {
 		trunkConn.Close()
 		return err
@@ -280,6 +289,9 @@ func run(o options) error {
 	t0, c0 := time.Now(), benchkit.CPUTime()
 	placed, failed := drv.traffic(ctx, o, rate)
 	trafficTime := time.Since(t0)
+	if wr != nil {
+		invites, wr = wr.stop(), nil
+	}
 	cores := (benchkit.CPUTime() - c0).Seconds() / trafficTime.Seconds()
 	rssNow, rssPeak := benchkit.RSS()
 	// Let the queue drain and the facts settle.
@@ -299,10 +311,11 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	lat, surgeLat, unmatched, err := dispatchLatency(filepath.Join(dir, "agents_msg.log"), rec)
+	sippInv, err := sippInvites(filepath.Join(dir, "agents_msg.log"))
 	if err != nil {
 		return err
 	}
+	lat, surgeLat, unmatched := rec.latencies(sippInv)
 	sseLat, sseDropped := sse.result()
 	var deskLat []time.Duration
 	deskDropped := 0
@@ -353,6 +366,21 @@ func run(o options) error {
 	if o.surge > 0 {
 		fmt.Printf("  in the surge:\n")
 		printPercentiles(engineSurge)
+	}
+	if wireErr != nil {
+		fmt.Printf("  (no times from the wire: %v)\n", wireErr)
+	} else {
+		wl, ws, fromRing, peer := rec.wireDelays(invites, sippInv)
+		fmt.Printf("  call routable -> agent's INVITE leaving the box (the wire's time, as the issue defines it):\n")
+		printPercentiles(wl)
+		if o.surge > 0 {
+			fmt.Printf("  in the surge:\n")
+			printPercentiles(ws)
+		}
+		fmt.Printf("  of which the switch and SIP stack, call.ringing published -> INVITE on the wire:\n")
+		printPercentiles(fromRing)
+		fmt.Printf("  and after it, INVITE on the wire -> sipp's message log (the peer's part):\n")
+		printPercentiles(peer)
 	}
 	fmt.Printf("\nevents, bus -> %d SSE clients (target < 100 ms):\n", o.sseClients)
 	printPercentiles(sseLat)
@@ -448,10 +476,69 @@ func printPercentiles(d []time.Duration) {
 // or the agent turning idle while it waited, whichever is later) to the
 // INVITE's arrival.
 func dispatchLatency(path string, rec *recorder) (stream, surge []time.Duration, unmatched int, err error) {
-	b, err := os.ReadFile(path)
+	invs, err := sippInvites(path)
 	if err != nil {
 		return nil, nil, 0, err
 	}
+	stream, surge, unmatched = rec.latencies(invs)
+	return stream, surge, unmatched, nil
+}
+
+// latencies are, for each INVITE to an agent, the delay from its call
+// becoming routable; the surge's calls apart.
+func (r *recorder) latencies(invs []wireInvite) (stream, surge []time.Duration, unmatched int) {
+	for _, inv := range invs {
+		d, ok := r.routable(inv.from, inv.agent, inv.at)
+		switch {
+		case !ok:
+			unmatched++
+		case strings.HasPrefix(inv.from, surgePrefix):
+			surge = append(surge, inv.at.Sub(d))
+		default:
+			stream = append(stream, inv.at.Sub(d))
+		}
+	}
+	return stream, surge, unmatched
+}
+
+// wireDelays splits the routing delay at the wire: routable -> INVITE on
+// the wire (stream, surge), call.ringing published -> INVITE on the wire
+// (the switch and the SIP stack, first rings), and INVITE on the wire ->
+// sipp's log of it (the peer's part; sipp's INVITEs matched in order by
+// caller and agent).
+func (r *recorder) wireDelays(wire, sipp []wireInvite) (stream, surge, fromRing, peer []time.Duration) {
+	stream, surge, _ = r.latencies(wire)
+	r.mu.Lock()
+	rung := maps.Clone(r.rung)
+	r.mu.Unlock()
+	type key struct{ from, agent string }
+	seen := map[key][]time.Time{}
+	for _, inv := range wire {
+		k := key{inv.from, inv.agent}
+		seen[k] = append(seen[k], inv.at)
+		if g, ok := rung[inv.from]; ok && g.agent == inv.agent && len(seen[k]) == 1 {
+			fromRing = append(fromRing, inv.at.Sub(g.at))
+		}
+	}
+	used := map[key]int{}
+	for _, inv := range sipp {
+		k := key{inv.from, inv.agent}
+		if i := used[k]; i < len(seen[k]) {
+			peer = append(peer, inv.at.Sub(seen[k][i]))
+			used[k] = i + 1
+		}
+	}
+	return stream, surge, fromRing, peer
+}
+
+// sippInvites reads the INVITEs to agents from sipp's message log, with
+// the times sipp logged them.
+func sippInvites(path string) ([]wireInvite, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []wireInvite
 	// sipp's message log: a dashed line with the time, then
 	// "UDP message received [n] bytes :", a blank line, the message.
 	stamp := regexp.MustCompile(`(?m)^-+ (\d{4}-\d\d-\d\d\t?\s*\d\d:\d\d:\d\d\.\d+)`)
@@ -475,20 +562,11 @@ func dispatchLatency(path string, rec *recorder) (stream, surge []time.Duration,
 		}
 		at, err := parseSippTime(string(b[m[2]:m[3]]))
 		if err != nil {
-			return nil, nil, 0, err
+			return nil, err
 		}
-		from := fromUser(line)
-		d, ok := rec.routable(from, requestUser(line), at)
-		switch {
-		case !ok:
-			unmatched++
-		case strings.HasPrefix(from, surgePrefix):
-			surge = append(surge, at.Sub(d))
-		default:
-			stream = append(stream, at.Sub(d))
-		}
+		out = append(out, wireInvite{at: at, from: fromUser(line), agent: requestUser(line)})
 	}
-	return stream, surge, unmatched, nil
+	return out, nil
 }
 
 func parseSippTime(s string) (time.Time, error) {

@@ -176,8 +176,12 @@ bench: go-check deps ## run the benchmarks and print ns/sample and channels per 
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./dsp/... ./board/... ./telephony/... | tee /dev/stderr | $(GO) run ./firmware/internal/benchtable
 
 .PHONY: bench-sip
-bench-sip: go-check deps ## sipp on loopback through the daemon: concurrent G.711 calls, set-up rate, memory, media latency
-	$(GO) run ./firmware/internal/sipbench -calls $${CALLS:-500} -rate $${RATE:-100} -setup-calls $${SETUP_CALLS:-1000}
+bench-sip: go-check deps ## sipp on loopback through the daemon: concurrent G.711 calls, set-up rate(s) and latency p50/p95/p99 (RATE=100,200,400), memory, media; IDLE=60s measures the idle box instead
+	$(GO) run ./firmware/internal/sipbench -calls $${CALLS:-500} -rate $${RATE:-100} -setup-calls $${SETUP_CALLS:-1000} $${IDLE:+-idle $$IDLE}
+
+.PHONY: bench-idle
+bench-idle: go-check deps ## the idle box's CPU (cores) and wake-ups over IDLE (default 60s), issue 16's idle figure
+	$(GO) run ./firmware/internal/sipbench -idle $${IDLE:-60s}
 
 .PHONY: bench-cc
 bench-cc: go-check deps ## the live call centre on loopback: Poisson callers, sipp agents, SL and ASA against the ACD simulator, routing and event latency

@@ -137,6 +137,9 @@ type systemView struct {
 	DataFreeBytes uint64      `json:"data_free_bytes"`
 	Alarms        []alarmView `json:"alarms"`
 	TLS           *certView   `json:"tls,omitempty"`
+
+	// MediaClockLost: frames the media clock skipped, overloaded.
+	MediaClockLost uint64 `json:"media_clock_lost"`
 }
 
 // alarmView is a raised alarm with its message in the request's language.
@@ -163,7 +166,7 @@ type portView struct {
 func (s *Server) systemView(c *gin.Context) systemView {
 	in := s.cfg.System.Info(c.Request.Context())
 	v := systemView{Version: in.Version, Slot: in.Slot, Build: in.Build, UptimeS: int64(in.Uptime.Seconds()), StoreBytes: in.StoreBytes,
-		DataFreeBytes: in.DataFreeBytes, Board: boardView{Name: in.Board.Name, Ports: []portView{}}, Alarms: []alarmView{}}
+		DataFreeBytes: in.DataFreeBytes, MediaClockLost: in.MediaClockLost, Board: boardView{Name: in.Board.Name, Ports: []portView{}}, Alarms: []alarmView{}}
 	for _, p := range in.Board.Ports {
 		v.Board.Ports = append(v.Board.Ports, portView(p))
 	}

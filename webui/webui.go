@@ -156,6 +156,9 @@ type SystemInfo struct {
 	Board         BoardInfo
 	StoreBytes    int64
 	DataFreeBytes uint64
+	// MediaClockLost counts the 10 ms frames the media clock skipped
+	// because the box could not keep up (every call lost the same ones).
+	MediaClockLost uint64
 	// Alarms are conditions someone must act on; the home page and
 	// /api/v1/system show them until they clear.
 	Alarms []Alarm

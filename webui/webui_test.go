@@ -186,7 +186,7 @@ func TestLoginLogoutAPI(t *testing.T) {
 	wantStatus(t, "system", st, http.StatusOK, m)
 	board := m["board"].(map[string]any)
 	if m["version"] != "v0.1.0-test" || m["uptime_s"] != float64(93784) || m["store_bytes"] != float64(32768) ||
-		m["data_free_bytes"] != float64(5<<30) || board["name"] != "sim" || len(board["ports"].([]any)) != 3 {
+		m["data_free_bytes"] != float64(5<<30) || m["media_clock_lost"] != float64(0) || board["name"] != "sim" || len(board["ports"].([]any)) != 3 {
 		t.Fatalf("system = %v", m)
 	}
 	if p := board["ports"].([]any)[1].(map[string]any); p["name"] != "fxo1" || p["kind"] != "fxo" || p["chip"] != "si3050-sim" || p["state"] != "ok, on-hook, battery" {

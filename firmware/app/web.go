@@ -304,6 +304,9 @@ func (s systemInfo) Info(ctx context.Context) webui.SystemInfo {
 	if syscall.Statfs(a.cfg.DataDir, &st) == nil {
 		info.DataFreeBytes = st.Bavail * uint64(st.Bsize)
 	}
+	if t := a.telephony(); t != nil {
+		info.MediaClockLost = t.clock.lost()
+	}
 	info.Alarms = a.alarms()
 	return info
 }

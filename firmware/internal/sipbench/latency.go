@@ -86,6 +86,15 @@ func (l latencies) String() string {
 		l.pct(50), l.pct(95), l.pct(99), l[len(l)-1], len(l))
 }
 
+// clearSetupLatencies removes the rtt files sipp scenario name left in
+// dir, so that its next run's are read alone.
+func clearSetupLatencies(dir, name string) {
+	files, _ := filepath.Glob(filepath.Join(dir, name+"_*_rtt.csv"))
+	for _, fn := range files {
+		os.Remove(fn)
+	}
+}
+
 // printSetupLatency prints the set-up latency of the calls sipp scenario
 // name placed.
 func printSetupLatency(dir, name string) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -50,5 +51,24 @@ func TestPercentiles(t *testing.T) {
 	}
 	if got := (latencies{3 * time.Millisecond}).pct(99); got != 3*time.Millisecond {
 		t.Errorf("one call: p99 %v", got)
+	}
+}
+
+func TestParseRates(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []float64
+	}{
+		{"100", []float64{100}},
+		{"100,200, 400", []float64{100, 200, 400}},
+		{"2.5", []float64{2.5}},
+		{"100,", nil},
+		{"0", nil},
+		{"fast", nil},
+	} {
+		got, err := parseRates(tc.in)
+		if (err != nil) != (tc.want == nil) || !slices.Equal(got, tc.want) {
+			t.Errorf("parseRates(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
 	}
 }

@@ -37,6 +37,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -73,9 +74,9 @@ const (
 )
 
 type options struct {
-	calls      int     // concurrent media calls
-	ramp       float64 // calls per second while ramping up
-	rate       float64 // set-up rate phase: calls per second
+	calls      int       // concurrent media calls
+	ramp       float64   // calls per second while ramping up
+	rates      []float64 // set-up rate phases, one after another: calls per second
 	setupCalls int
 	timeout    time.Duration
 	memProfile string        // heap profile written at the peak
@@ -89,7 +90,12 @@ func main() {
 	var o options
 	flag.IntVar(&o.calls, "calls", 500, "concurrent G.711 calls with RTP both ways")
 	flag.Float64Var(&o.ramp, "ramp", 100, "calls per second while ramping up to -calls")
-	flag.Float64Var(&o.rate, "rate", 100, "call set-up rate to sustain (calls per second)")
+	o.rates = []float64{100}
+	flag.Func("rate", "call set-up rate to sustain (calls per second; a comma-separated list runs the phase at each, e.g. 100,200,400; default 100)", func(v string) error {
+		r, err := parseRates(v)
+		o.rates = r
+		return err
+	})
 	flag.IntVar(&o.setupCalls, "setup-calls", 1000, "calls placed in the set-up rate phase")
 	flag.DurationVar(&o.timeout, "timeout", 90*time.Second, "bound of each phase")
 	flag.IntVar(&o.farNice, "far-nice", -10, "nice value for the far end's sipp (its RTP echo) when run as root; 0 leaves it")
@@ -183,7 +189,25 @@ func run(o options) error {
 	if err := concurrent(a, o, sipp, dir, box, uasPort); err != nil {
 		return err
 	}
-	return setupRate(a, o, sipp, dir, box, uasPort)
+	for _, rate := range o.rates {
+		if err := setupRate(a, o, rate, sipp, dir, box, uasPort); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseRates reads -rate: one rate or a comma-separated list, each above 0.
+func parseRates(v string) ([]float64, error) {
+	var out []float64
+	for f := range strings.SplitSeq(v, ",") {
+		r, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || r <= 0 {
+			return nil, fmt.Errorf("sipbench: rate %q: want calls per second above 0", f)
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 // concurrent runs phase 1 and 3.
@@ -271,6 +295,11 @@ func concurrent(a *app.App, o options, sipp, dir, box string, uasPort int) error
 	printSetupLatency(dir, "uac_media")
 	r := st.RTP
 	fmt.Printf("  RTP streams                  %d: %d packets in, %d out\n", r.Streams, r.PacketsIn, r.PacketsOut)
+	if r.PacketsIn > 0 {
+		// Every packet a bridged leg hears is sent on by its partner.
+		fmt.Printf("  packets unsent               %.1f %% (in minus out, over in)\n",
+			100*float64(r.PacketsIn-min(r.PacketsOut, r.PacketsIn))/float64(r.PacketsIn))
+	}
 	fmt.Printf("  RTP lost (sequence gaps)     %d; late %d, concealed frames %d, ring drops %d, send drops %d\n",
 		r.Lost, r.Late, r.Concealed, r.RingDrops, r.SendDrops)
 	fmt.Printf("  kernel drops, full sockets   box's RTP sockets %d; far end's echo socket %d\n", boxDrops, echoDrops)
@@ -295,8 +324,8 @@ func concurrent(a *app.App, o options, sipp, dir, box string, uasPort int) error
 	return nil
 }
 
-// setupRate runs phase 2.
-func setupRate(a *app.App, o options, sipp, dir, box string, uasPort int) error {
+// setupRate runs phase 2 at rate calls per second.
+func setupRate(a *app.App, o options, rate float64, sipp, dir, box string, uasPort int) error {
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
 	_, before := countCDRs(a)
@@ -313,7 +342,7 @@ func setupRate(a *app.App, o options, sipp, dir, box string, uasPort int) error 
 	t0 := time.Now()
 	uac, err := startSipp(ctx, sipp, dir, "uac_setup", "127.0.0.1", uacPort, "-sf", filepath.Join(dir, "uac_setup.xml"),
 		"-s", "8100", "-key", "caller", "301", "-au", "301", "-ap", secret, "-auth_uri", "8100@"+box, "-mp", "46000",
-		"-r", strconv.FormatFloat(o.rate, 'f', -1, 64), "-m", strconv.Itoa(o.setupCalls), "-l", "400", "-trace_rtt", "-rtt_freq", "1", box)
+		"-r", strconv.FormatFloat(rate, 'f', -1, 64), "-m", strconv.Itoa(o.setupCalls), "-l", "400", "-trace_rtt", "-rtt_freq", "1", box)
 	if err != nil {
 		uas.Stop()
 		return err
@@ -328,11 +357,12 @@ func setupRate(a *app.App, o options, sipp, dir, box string, uasPort int) error 
 		}
 	}
 	ok := answered - ansBefore
-	fmt.Printf("\ncall set-up rate (target %.0f calls/s sustained):\n", o.rate)
-	fmt.Printf("  offered                      %d calls at %.0f/s\n", o.setupCalls, o.rate)
+	fmt.Printf("\ncall set-up rate (target %.0f calls/s sustained):\n", rate)
+	fmt.Printf("  offered                      %d calls at %.0f/s\n", o.setupCalls, rate)
 	fmt.Printf("  answered (CDRs)              %d of %d in %v: %.1f calls/s\n", ok, total-before,
 		elapsed.Round(10*time.Millisecond), float64(ok)/elapsed.Seconds())
 	printSetupLatency(dir, "uac_setup")
+	clearSetupLatencies(dir, "uac_setup") // the next rate's are its own
 	if uacErr != nil || uasErr != nil {
 		fmt.Printf("  sipp reported failed calls: caller %v; far end %v\n", uacErr, uasErr)
 	}
